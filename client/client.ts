@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import type { ClientKind, DataFrame, Frame } from '../codecs/frame-types.ts';
+import { PROTOCOL_VERSION } from '../codecs/frame-types.ts';
+import { logger, type Logger } from '../log/logger.ts';
+import { parseAddress, transportFor, type FrameChannel } from '../transport/index.ts';
+import { backoffDelay } from './backoff.ts';
+import { Spool } from './spool.ts';
+
+/** Options shared by sources and stream functions. */
+export interface ClientOptions {
+  name: string;
+  /** e.g. quic://127.0.0.1:9000, webtransport://127.0.0.1:9443/geoflux, memory://demo */
+  zipper: string;
+  token?: string;
+  /** PEM of the CA that signed the zipper's certificate */
+  ca?: string;
+  /** SHA-256 of the zipper's certificate, as `geoflux serve` prints it */
+  certHash?: string;
+  /** accept any certificate: only for a dev zipper with a self-signed certificate */
+  insecure?: boolean;
+  /** records kept for resend while unacknowledged or disconnected (default 100,000) */
+  spool?: number;
+  /** how long the first connection may take, retries included (ms, default 10,000) */
+  connectTimeout?: number;
+  /** upper bound of the reconnect delay (ms, default 10,000) */
+  maxBackoff?: number;
+  log?: Logger;
+}
+
+export class RejectedError extends Error {
+  override readonly name = 'RejectedError';
+}
+
+/**
+ * One client's link to the zipper: dial, handshake, reconnect with backoff, and the spool of written frames
+ * that the zipper has not yet acknowledged. Sources and stream functions are both built on it.
+ */
+export class ZipperClient {
+  readonly clientId = randomUUID();
+  readonly log: Logger;
+  readonly spool: Spool;
+  tags: Record<string, number> = {};
+  /** reconnects after the first connection */
+  reconnects = 0;
+  private ch: FrameChannel | undefined;
+  private seq = 0;
+  private closing = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private upWaiters: Array<() => void> = [];
+  private ackWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly kind: ClientKind,
+    readonly opts: ClientOptions,
+    readonly observe: string[],
+    /** Data frames the zipper sends this client (functions only) */
+    private readonly onData: (f: DataFrame, ch: FrameChannel) => void = () => {},
+  ) {
+    this.log = opts.log ?? logger(`${kind} ${opts.name}`);
+    this.spool = new Spool(opts.spool ?? 100_000);
+  }
+
+  get connected(): boolean {
+    return this.ch !== undefined;
+  }
+
+  /** the channel while connected */
+  get channel(): FrameChannel | undefined {
+    return this.ch;
+  }
+
+  /** First connection: retried until `connectTimeout`; a rejection is final. */
+  async connect(): Promise<void> {
+    const deadline = Date.now() + (this.opts.connectTimeout ?? 10_000);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.dialOnce();
+        return;
+      } catch (e) {
+        if (e instanceof RejectedError || Date.now() >= deadline) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(backoffDelay(attempt, 100, 2000), deadline - Date.now())));
+      }
+    }
+  }
+
+  private async dialOnce(): Promise<void> {
+    const url = parseAddress(this.opts.zipper);
+    const transport = await transportFor(url);
+    const ch = await transport.dial(url, { ca: this.opts.ca, certHash: this.opts.certHash, insecure: this.opts.insecure });
+    await new Promise<void>((resolve, reject) => {
+      let up = false;
+      ch.start({
+        frame: (f) => {
+          if (!up) {
+            if (f.type === 'handshake-ack') {
+              up = true;
+              this.up(ch, f.tags, f.lastSeq);
+              return resolve();
+            }
+            const why = f.type === 'rejected' ? f.reason : `expected a handshake-ack, got ${f.type}`;
+            ch.abort();
+            return reject(new RejectedError(`zipper ${this.opts.zipper} rejected ${this.kind} "${this.opts.name}": ${why}`));
+          }
+          this.onFrame(ch, f);
+        },
+        closed: (err) => {
+          if (!up) return reject(new Error(`connection to ${this.opts.zipper} closed during the handshake${err ? `: ${err.message}` : ''}`));
+          this.down(ch, err);
+        },
+      });
+      ch.send({
+        type: 'handshake',
+        name: this.opts.name,
+        kind: this.kind,
+        clientId: this.clientId,
+        token: this.opts.token ?? '',
+        observe: this.observe,
+        version: PROTOCOL_VERSION,
+      });
+    });
+  }
+
+  private up(ch: FrameChannel, tags: Record<string, number>, lastSeq: number): void {
+    this.ch = ch;
+    this.tags = tags;
+    this.attempt = 0;
+    const resend = this.spool.after(lastSeq);
+    if (resend.length) this.log.info(`sending ${resend.length} spooled frames the zipper does not have`);
+    for (const f of resend) ch.send(f);
+    for (const w of this.upWaiters.splice(0)) w();
+  }
+
+  private onFrame(ch: FrameChannel, f: Frame): void {
+    switch (f.type) {
+      case 'ack':
+        this.spool.ack(f.seq);
+        if (this.spool.frames === 0) for (const w of this.ackWaiters.splice(0)) w();
+        return;
+      case 'data':
+        return this.onData(f, ch);
+      case 'ping':
+        return ch.send({ type: 'pong', id: f.id });
+      case 'goaway':
+        this.log.info(`zipper says goodbye: ${f.reason}`);
+        ch.abort();
+        return;
+      case 'rejected':
+        this.log.error(`zipper rejected us: ${f.reason}`);
+        this.closing = true;
+        ch.abort();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private down(ch: FrameChannel, err?: Error): void {
+    if (this.ch !== ch) return;
+    this.ch = undefined;
+    if (this.closing) return;
+    const delay = backoffDelay(this.attempt++, 100, this.opts.maxBackoff ?? 10_000);
+    this.log.warn(`lost the zipper${err ? ` (${err.message})` : ''}; reconnecting in ${delay} ms, ${this.spool.records} records spooled`);
+    this.reconnectTimer = setTimeout(() => this.reconnect(), delay);
+  }
+
+  private reconnect(): void {
+    if (this.closing) return;
+    this.dialOnce().then(
+      () => {
+        this.reconnects++;
+        this.log.info(`reconnected to ${this.opts.zipper}`);
+      },
+      (e: Error) => {
+        if (e instanceof RejectedError) {
+          this.log.error(e.message);
+          return;
+        }
+        const delay = backoffDelay(this.attempt++, 100, this.opts.maxBackoff ?? 10_000);
+        this.log.debug(`reconnect failed (${e.message}); next try in ${delay} ms`);
+        this.reconnectTimer = setTimeout(() => this.reconnect(), delay);
+      },
+    );
+  }
+
+  tagNumber(tag: string | number): number {
+    if (typeof tag === 'number') return tag;
+    const n = this.tags[tag];
+    if (n === undefined) throw new Error(`unknown tag "${tag}" (the zipper knows: ${Object.keys(this.tags).join(', ')})`);
+    return n;
+  }
+
+  /** Spools a Data frame and sends it when connected. Returns false when the caller should slow down. */
+  writeFrame(tag: number, meta: Uint8Array, payload: Uint8Array, records: number): boolean {
+    const frame: DataFrame = { type: 'data', tag, seq: ++this.seq, from: '', meta, payload };
+    const dropped = this.spool.push({ frame, records });
+    if (dropped) this.log.warn(`spool full (${this.spool.capacity} records): dropped the ${dropped} oldest records, ${this.spool.dropped} in all`);
+    this.ch?.send(frame);
+    return this.ch !== undefined && this.ch.buffered < 256;
+  }
+
+  /** the next frame sequence number, for metadata that names it */
+  get nextSeq(): number {
+    return this.seq + 1;
+  }
+
+  /** Resolves when everything written so far is acknowledged by the zipper, or after `timeout` ms. */
+  flushed(timeout = 10_000): Promise<boolean> {
+    if (this.spool.frames === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), timeout);
+      this.ackWaiters.push(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+
+  /** resolves when connected */
+  whenUp(): Promise<void> {
+    return this.ch ? Promise.resolve() : new Promise((r) => this.upWaiters.push(r));
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.reconnectTimer);
+    const ch = this.ch;
+    this.ch = undefined;
+    if (ch) {
+      ch.send({ type: 'goaway', reason: 'client closing' });
+      await ch.close();
+    }
+  }
+}

@@ -1,0 +1,181 @@
+import { FrameError } from './frame-error.ts';
+import type { GpsRecord } from './gps-record.ts';
+
+/**
+ * A columnar batch of GPS fixes. Each column is one typed array, so a batch enters wasm linear memory with one
+ * copy per column and leaves the wire as views when the payload is 8-byte aligned. Device ids are a
+ * dictionary: a batch names each device once and refers to it by index.
+ *
+ * Wire layout, little-endian:
+ *   "GB" u8:version u8:flags  u32:n  u32:dictCount  u32:dictBytes  dict (per entry: u16 length, utf8)
+ *   pad to 8 · t f64[n] (epoch ms) · lon f64[n] · lat f64[n] · speed f32[n] · heading f32[n]
+ *   · accuracy f32[n] · device u32[n]          (a missing optional value is NaN)
+ */
+export interface GpsBatch {
+  n: number;
+  devices: string[];
+  device: Uint32Array;
+  t: Float64Array;
+  lon: Float64Array;
+  lat: Float64Array;
+  speed: Float32Array;
+  heading: Float32Array;
+  accuracy: Float32Array;
+}
+
+const VERSION = 1;
+const HEADER = 16;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const align8 = (x: number) => (x + 7) & ~7;
+
+export function emptyBatch(n: number, devices: string[] = []): GpsBatch {
+  return {
+    n,
+    devices,
+    device: new Uint32Array(n),
+    t: new Float64Array(n),
+    lon: new Float64Array(n),
+    lat: new Float64Array(n),
+    speed: new Float32Array(n),
+    heading: new Float32Array(n),
+    accuracy: new Float32Array(n),
+  };
+}
+
+export function batchFromRecords(records: readonly GpsRecord[]): GpsBatch {
+  const index = new Map<string, number>();
+  const b = emptyBatch(records.length);
+  records.forEach((r, i) => {
+    let d = index.get(r.deviceId);
+    if (d === undefined) index.set(r.deviceId, (d = b.devices.push(r.deviceId) - 1));
+    b.device[i] = d;
+    b.t[i] = r.t;
+    b.lon[i] = r.lon;
+    b.lat[i] = r.lat;
+    b.speed[i] = r.speed ?? NaN;
+    b.heading[i] = r.heading ?? NaN;
+    b.accuracy[i] = r.accuracy ?? NaN;
+  });
+  return b;
+}
+
+export function recordAt(b: GpsBatch, i: number): GpsRecord {
+  const r: GpsRecord = { deviceId: b.devices[b.device[i]], t: b.t[i], lon: b.lon[i], lat: b.lat[i] };
+  if (!Number.isNaN(b.speed[i])) r.speed = b.speed[i];
+  if (!Number.isNaN(b.heading[i])) r.heading = b.heading[i];
+  if (!Number.isNaN(b.accuracy[i])) r.accuracy = b.accuracy[i];
+  return r;
+}
+
+export function recordsOf(b: GpsBatch): GpsRecord[] {
+  const out = new Array<GpsRecord>(b.n);
+  for (let i = 0; i < b.n; i++) out[i] = recordAt(b, i);
+  return out;
+}
+
+/** The rows at `rows`, in that order, with a dictionary of just the devices they use. */
+export function selectRows(b: GpsBatch, rows: ArrayLike<number>): GpsBatch {
+  const remap = new Map<number, number>();
+  const out = emptyBatch(rows.length);
+  for (let j = 0; j < rows.length; j++) {
+    const i = rows[j];
+    let d = remap.get(b.device[i]);
+    if (d === undefined) remap.set(b.device[i], (d = out.devices.push(b.devices[b.device[i]]) - 1));
+    out.device[j] = d;
+    out.t[j] = b.t[i];
+    out.lon[j] = b.lon[i];
+    out.lat[j] = b.lat[i];
+    out.speed[j] = b.speed[i];
+    out.heading[j] = b.heading[i];
+    out.accuracy[j] = b.accuracy[i];
+  }
+  return out;
+}
+
+/** Column offsets for a batch of `n` rows whose dictionary ends at `dictEnd`. */
+function layout(n: number, dictEnd: number) {
+  const t = align8(dictEnd);
+  const lon = t + 8 * n;
+  const lat = lon + 8 * n;
+  const speed = lat + 8 * n;
+  const heading = speed + 4 * n;
+  const accuracy = heading + 4 * n;
+  const device = accuracy + 4 * n;
+  return { t, lon, lat, speed, heading, accuracy, device, end: device + 4 * n };
+}
+
+export function encodeGpsBatch(b: GpsBatch): Uint8Array {
+  const names = b.devices.map((d) => Buffer.from(d, 'utf8'));
+  for (const nm of names) if (nm.length > 0xffff) throw new RangeError('device id longer than 65535 bytes');
+  const dictBytes = names.reduce((s, nm) => s + 2 + nm.length, 0);
+  const L = layout(b.n, HEADER + dictBytes);
+  const out = new Uint8Array(L.end);
+  const view = new DataView(out.buffer);
+  out[0] = 0x47; // 'G'
+  out[1] = 0x42; // 'B'
+  out[2] = VERSION;
+  view.setUint32(4, b.n, true);
+  view.setUint32(8, names.length, true);
+  view.setUint32(12, dictBytes, true);
+  let pos = HEADER;
+  for (const nm of names) {
+    view.setUint16(pos, nm.length, true);
+    out.set(nm, pos + 2);
+    pos += 2 + nm.length;
+  }
+  const put = (col: ArrayBufferView & { length: number }, at: number) =>
+    out.set(new Uint8Array(col.buffer, col.byteOffset, col.byteLength), at);
+  put(b.t.subarray(0, b.n), L.t);
+  put(b.lon.subarray(0, b.n), L.lon);
+  put(b.lat.subarray(0, b.n), L.lat);
+  put(b.speed.subarray(0, b.n), L.speed);
+  put(b.heading.subarray(0, b.n), L.heading);
+  put(b.accuracy.subarray(0, b.n), L.accuracy);
+  put(b.device.subarray(0, b.n), L.device);
+  return out;
+}
+
+const bad = (why: string) => new FrameError('bad-batch', `GPS batch: ${why}`);
+
+/** Columns are views into `bytes` when it is 8-byte aligned, else one copy is made. */
+export function decodeGpsBatch(bytes: Uint8Array): GpsBatch {
+  if (bytes.length < HEADER) throw bad(`${bytes.length} bytes is shorter than the header`);
+  if (bytes[0] !== 0x47 || bytes[1] !== 0x42) throw bad('bad magic');
+  if (bytes[2] !== VERSION) throw bad(`unsupported version ${bytes[2]}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = view.getUint32(4, true);
+  const dictCount = view.getUint32(8, true);
+  const dictBytes = view.getUint32(12, true);
+  if (HEADER + dictBytes > bytes.length || dictCount * 2 > dictBytes) throw bad('dictionary runs past the end');
+  const L = layout(n, HEADER + dictBytes);
+  if (L.end !== bytes.length) throw bad(`${n} rows need ${L.end} bytes, payload has ${bytes.length}`);
+  const devices = new Array<string>(dictCount);
+  let pos = HEADER;
+  for (let i = 0; i < dictCount; i++) {
+    if (pos + 2 > HEADER + dictBytes) throw bad('dictionary runs past the end');
+    const len = view.getUint16(pos, true);
+    if (pos + 2 + len > HEADER + dictBytes) throw bad('dictionary entry runs past the end');
+    try {
+      devices[i] = utf8.decode(bytes.subarray(pos + 2, pos + 2 + len));
+    } catch {
+      throw bad(`device id ${i} is not UTF-8`);
+    }
+    pos += 2 + len;
+  }
+  const src = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+  const buf = src.buffer;
+  const o = src.byteOffset;
+  const b: GpsBatch = {
+    n,
+    devices,
+    t: new Float64Array(buf, o + L.t, n),
+    lon: new Float64Array(buf, o + L.lon, n),
+    lat: new Float64Array(buf, o + L.lat, n),
+    speed: new Float32Array(buf, o + L.speed, n),
+    heading: new Float32Array(buf, o + L.heading, n),
+    accuracy: new Float32Array(buf, o + L.accuracy, n),
+    device: new Uint32Array(buf, o + L.device, n),
+  };
+  for (let i = 0; i < n; i++) if (b.device[i] >= dictCount) throw bad(`row ${i} names device ${b.device[i]} of ${dictCount}`);
+  return b;
+}

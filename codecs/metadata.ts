@@ -1,0 +1,34 @@
+import { pack, unpack } from './msgpack.ts';
+import { FrameError } from './frame-error.ts';
+
+/**
+ * The metadata map of a Data frame. `sid`, `seq` and `tid` are set by the source that made the data and are
+ * carried unchanged through every function, so an alert can be traced back to the fixes behind it.
+ */
+export interface Metadata {
+  /** the originating source's clientId */
+  sid?: string;
+  /** the originating source's frame sequence number */
+  seq?: number;
+  /** trace id */
+  tid?: string;
+  /** payload content type: a GPS batch or a msgpack array of records */
+  ct?: ContentType;
+  [key: string]: unknown;
+}
+
+export type ContentType = 'gps' | 'msgpack';
+
+export const packMeta = (meta: Metadata): Uint8Array => pack(meta);
+
+export function unpackMeta(bytes: Uint8Array): Metadata {
+  if (bytes.length === 0) return {};
+  let m: unknown;
+  try {
+    m = unpack(bytes);
+  } catch (e) {
+    throw new FrameError('bad-field', `metadata is not msgpack: ${(e as Error).message}`);
+  }
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) throw new FrameError('bad-field', 'metadata is not a map');
+  return m as Metadata;
+}

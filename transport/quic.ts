@@ -1,0 +1,24 @@
+import { dialQuicBytes, listenQuicBytes } from './quic-bytes.ts';
+import { streamChannel } from './stream-channel.ts';
+import type { Transport } from './types.ts';
+
+const hostOf = (url: URL) => url.hostname.replace(/^\[|\]$/g, '');
+
+/** `quic://host:port`: one QUIC connection per client, one bidirectional stream on it, frames on the stream. */
+export const quicTransport: Transport = {
+  async listen(url, opts, onChannel) {
+    const server = await listenQuicBytes(hostOf(url), Number(url.port), { tls: opts.tls, log: opts.log }, (d) =>
+      onChannel(streamChannel(d, 'quic', { maxFrameSize: opts.maxFrameSize })),
+    );
+    return {
+      url: `quic://${url.hostname}:${server.port}`,
+      transport: 'quic',
+      detail: 'QUIC, TLS 1.3, ALPN geoflux',
+      close: () => server.close(),
+    };
+  },
+  async dial(url, opts) {
+    const d = await dialQuicBytes(hostOf(url), Number(url.port), opts);
+    return streamChannel(d, 'quic', { maxFrameSize: opts.maxFrameSize });
+  },
+};
