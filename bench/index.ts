@@ -1,0 +1,19 @@
+/**
+ * `npm run bench -- <name...>`: runs the named benchmarks (all when none is named) and prints their tables.
+ * Figures are for this machine at this moment: compare rows of one run, not runs of different days.
+ */
+const suites: Record<string, () => Promise<void>> = {
+  transport: async () => (await import('./transport.ts')).run(),
+};
+
+const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(`Usage: npm run bench -- [${Object.keys(suites).join('|')}]...\n\nRuns the named benchmarks (default: all) and prints figures side by side.`);
+  process.exit(0);
+}
+for (const n of names) if (!suites[n]) throw new Error(`unknown benchmark "${n}" (have: ${Object.keys(suites).join(', ')})`);
+for (const n of names.length ? names : Object.keys(suites)) {
+  console.log(`\n## ${n}\n`);
+  await suites[n]();
+}
+process.exit(0);

@@ -1,0 +1,65 @@
+import { parseArgs } from 'node:util';
+
+/** One command's flags, its help text and its parser in one place, so `--help` never drifts from the code. */
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  /** shown as `--name <value>` */
+  value?: string;
+  help: string;
+  default?: string | boolean;
+  multiple?: boolean;
+}
+
+export interface CommandSpec {
+  name: string;
+  usage: string;
+  summary: string;
+  flags: Record<string, FlagSpec>;
+  /** extra lines after the flags: examples, notes */
+  notes?: string[];
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const COMMON: Record<string, FlagSpec> = {
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+  'log-level': { type: 'string', value: 'level', help: 'debug, info, warn, error or silent', default: 'info' },
+};
+
+export function helpText(spec: CommandSpec): string {
+  const flags = { ...spec.flags, ...COMMON };
+  const rows = Object.entries(flags).map(([name, f]) => {
+    const left = `  ${f.short ? `-${f.short}, ` : '    '}--${name}${f.value ? ` <${f.value}>` : ''}`;
+    const dflt = f.default !== undefined && f.default !== false ? ` (default: ${f.default})` : '';
+    return [left, f.help + dflt] as const;
+  });
+  const w = Math.max(...rows.map(([l]) => l.length)) + 2;
+  return [
+    `Usage: ${spec.usage}`,
+    '',
+    spec.summary,
+    '',
+    'Options:',
+    ...rows.map(([l, r]) => l.padEnd(w) + r),
+    ...(spec.notes?.length ? ['', ...spec.notes] : []),
+    '',
+  ].join('\n');
+}
+
+export type Parsed = { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
+
+export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
+  const flags = { ...spec.flags, ...COMMON };
+  const options = Object.fromEntries(
+    Object.entries(flags).map(([name, f]) => [name, { type: f.type, short: f.short, multiple: f.multiple, default: f.default }]),
+  ) as Parameters<typeof parseArgs>[0]['options'];
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return { values: values as Parsed['values'], positionals };
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')}\nRun "geoflux ${spec.name} --help" for the options.`);
+  }
+}

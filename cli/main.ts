@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { setLogLevel, type Level } from '../log/logger.ts';
+import { helpText, parseCommand, UsageError, type CommandSpec, type Parsed } from './args.ts';
+import { runCommand, runSpec } from './run.ts';
+import { serveCommand, serveSpec } from './serve.ts';
+
+const commands: Record<string, { spec: CommandSpec; main: (p: Parsed) => Promise<void> }> = {
+  serve: { spec: serveSpec, main: serveCommand },
+  run: { spec: runSpec, main: runCommand },
+};
+
+const version = (): string => JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+const topHelp = () =>
+  [
+    'Usage: geoflux <command> [options]',
+    '',
+    'Streaming geoprocessing at the edge: sources stream GPS fixes to a zipper, which routes them through',
+    'stream functions; see README.md.',
+    '',
+    'Commands:',
+    ...Object.values(commands).map(({ spec }) => `  ${spec.name.padEnd(10)} ${spec.summary.split('\n')[0]}`),
+    '',
+    'Options:',
+    '  -h, --help     help for geoflux, or for a command: geoflux <command> --help',
+    '  -v, --version  print the version',
+    '',
+  ].join('\n');
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(topHelp());
+    return name ? 0 : 1;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(version() + '\n');
+    return 0;
+  }
+  const cmd = commands[name];
+  try {
+    if (!cmd) throw new UsageError(`unknown command "${name}"\n\n${topHelp()}`);
+    const parsed = parseCommand(cmd.spec, rest);
+    if (parsed.values.help) {
+      process.stdout.write(helpText(cmd.spec));
+      return 0;
+    }
+    setLogLevel(parsed.values['log-level'] as Level);
+    await cmd.main(parsed);
+    return 0;
+  } catch (e) {
+    const err = e as Error;
+    process.stderr.write(`geoflux ${name}: ${err.name === 'UsageError' || err.name === 'WorkflowError' ? err.message : err.stack ?? err.message}\n`);
+    return err.name === 'UsageError' ? 2 : 1;
+  }
+}
