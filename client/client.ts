@@ -99,8 +99,8 @@ export class ZipperClient {
               return resolve();
             }
             const why = f.type === 'rejected' ? f.reason : `expected a handshake-ack, got ${f.type}`;
-            ch.abort();
-            return reject(new RejectedError(`zipper ${this.opts.zipper} rejected ${this.kind} "${this.opts.name}": ${why}`));
+            reject(new RejectedError(`zipper ${this.opts.zipper} rejected ${this.kind} "${this.opts.name}": ${why}`));
+            return ch.abort();
           }
           this.onFrame(ch, f);
         },

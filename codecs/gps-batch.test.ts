@@ -31,7 +31,7 @@ describe('GPS batch', () => {
   it('decodes columns as views when the payload is aligned, and copies once when not', () => {
     const bytes = encodeGpsBatch(batchFromRecords([{ deviceId: 'a', t: 1, lon: 7.42, lat: 43.73 }]));
     expect(decodeGpsBatch(bytes).lon.buffer).toBe(bytes.buffer);
-    const shifted = new Uint8Array(bytes.length + 3);
+    const shifted = Buffer.alloc(bytes.length + 3); // a Buffer: its slice() is a view, the trap this guards
     shifted.set(bytes, 3);
     const b = decodeGpsBatch(shifted.subarray(3));
     expect(b.lon[0]).toBe(7.42);

@@ -162,7 +162,8 @@ export function decodeGpsBatch(bytes: Uint8Array): GpsBatch {
     }
     pos += 2 + len;
   }
-  const src = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+  // new Uint8Array(view) copies into a fresh, aligned buffer (Buffer#slice would not: it is a view)
+  const src = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
   const buf = src.buffer;
   const o = src.byteOffset;
   const b: GpsBatch = {

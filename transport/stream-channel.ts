@@ -63,9 +63,10 @@ export function streamChannel(d: ByteDuplex, transport: TransportName, opts: Str
   async function readLoop(h: FrameHandlers): Promise<void> {
     try {
       for (;;) {
-        if (pausing) await new Promise<void>((r) => (paused = r));
         const { value, done } = await reader.read();
         if (done || core.done) break;
+        // a read already under way when pause() came still completes: hold its chunk until resume()
+        if (pausing) await new Promise<void>((r) => (paused = r));
         for (const frame of decoder.push(value)) {
           if (core.done) return;
           h.frame(frame);
@@ -73,7 +74,9 @@ export function streamChannel(d: ByteDuplex, transport: TransportName, opts: Str
       }
       if (decoder.pending > 0) throw new Error(`stream ended inside a frame (${decoder.pending} bytes left)`);
       core.finish();
-      d.close().catch(() => {});
+      // the peer finished writing: finish ours too, so the connection can close cleanly
+      await writer.close().catch(() => {});
+      await d.close().catch(() => {});
     } catch (e) {
       fail(e as Error);
     }

@@ -10,6 +10,9 @@ import { Delivery, WriterSession } from './delivery.ts';
 import { buildRoutes, partitionOwner, roundRobin, type Dispatch, type FunctionRoute, type FunctionSpec, type Instance, type Routes } from './router.ts';
 import { splitBatchByDevice } from './split-batch.ts';
 
+/** ms a rejected client has to read the reason and hang up before the zipper hangs up on it */
+const REJECT_GRACE = 2000;
+
 /** Tags below this are the zipper's own; users cannot write them. */
 export const FIRST_USER_TAG = 16;
 
@@ -55,6 +58,7 @@ class Conn {
   /** writers paused until this connection drains */
   pausedWaits = 0;
   closed = false;
+  rejected = false;
   constructor(
     readonly id: number,
     readonly ch: FrameChannel,
@@ -173,6 +177,7 @@ export class Zipper {
   }
 
   private onFrame(conn: Conn, f: Frame): void {
+    if (conn.rejected) return;
     if (!conn.hs) {
       if (f.type !== 'handshake') return this.reject(conn, `expected a handshake, got ${f.type}`);
       return this.handshake(conn, f);
@@ -243,7 +248,9 @@ export class Zipper {
     this.counters.rejected++;
     this.log.warn(`rejected ${conn.label}: ${reason}`);
     conn.ch.send({ type: 'rejected', reason });
-    void conn.ch.close();
+    conn.rejected = true;
+    // the client closes when it reads the reason; closing first could lose the reason in flight
+    setTimeout(() => conn.ch.abort(), REJECT_GRACE).unref();
   }
 
   private protocolError(conn: Conn, err: Error): void {
