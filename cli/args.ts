@@ -53,9 +53,13 @@ export type Parsed = { values: Record<string, string | boolean | string[] | unde
 
 export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
   const flags = { ...spec.flags, ...COMMON };
+  // parseArgs rejects keys set to undefined, so only the ones a flag has
   const options = Object.fromEntries(
-    Object.entries(flags).map(([name, f]) => [name, { type: f.type, short: f.short, multiple: f.multiple, default: f.default }]),
-  ) as Parameters<typeof parseArgs>[0]['options'];
+    Object.entries(flags).map(([name, f]) => [
+      name,
+      Object.fromEntries(Object.entries({ type: f.type, short: f.short, multiple: f.multiple, default: f.default }).filter(([, v]) => v !== undefined)),
+    ]),
+  ) as unknown as NonNullable<Parameters<typeof parseArgs>[0]>['options'];
   try {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     return { values: values as Parsed['values'], positionals };

@@ -13,7 +13,7 @@ export const webTransport: Transport = {
     return {
       url: `webtransport://${url.hostname}:${server.port}${pathOf(url)}`,
       transport: 'webtransport',
-      detail: `WebTransport over ${server.protocol}, served at https://${url.hostname}:${server.port}${pathOf(url)}`,
+      detail: `WebTransport over ${server.protocol}, at https://${url.hostname}:${server.port}${pathOf(url)}`,
       close: () => server.close(),
     };
   },

@@ -1,0 +1,86 @@
+import { isAbsolute, resolve } from 'node:path';
+import type { z } from 'zod';
+import { closest, didYouMean } from './errors.ts';
+import { FUNCTION_KEYS, type Dispatch, type Workflow, type WorkflowFunction, type workflowSchema } from './schema.ts';
+
+/** A problem at a path; `at` says whether to point at the field's key (default) or its value. */
+export interface Problem {
+  path: (string | number)[];
+  reason: string;
+  at?: 'key' | 'value';
+}
+
+const FIRST_USER_TAG = 16;
+const MAX_TAG = 0xffffffff;
+const SCHEMES = ['quic:', 'webtransport:'];
+
+const resolveFrom = (dir: string, p: string) => (p.startsWith('builtin:') || isAbsolute(p) ? p : resolve(dir, p));
+const list = (x: string | string[] | undefined) => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
+
+/** What a schema cannot say: addresses parse, tags exist and are free, names are unique, no loops. */
+export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string): { workflow: Omit<Workflow, 'file' | 'dir'>; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const bad = (path: Problem['path'], reason: string, at: Problem['at'] = 'key') => problems.push({ path, reason, at });
+
+  raw.listen.forEach((addr, i) => {
+    let url: URL;
+    try {
+      url = new URL(addr);
+    } catch {
+      return bad(['listen', i], `"${addr}" is not an address (expected e.g. quic://127.0.0.1:9000)`, 'value');
+    }
+    if (!SCHEMES.includes(url.protocol)) return bad(['listen', i], `unsupported scheme "${url.protocol.slice(0, -1)}" (use quic:// or webtransport://)`, 'value');
+    if (!url.port && !addr.match(/:0(\/|$)/)) bad(['listen', i], `needs a port, e.g. ${url.protocol}//${url.hostname}:9000`, 'value');
+  });
+
+  const byNumber = new Map<number, string>();
+  for (const [tag, n] of Object.entries(raw.tags)) {
+    if (!/^[a-z][a-z0-9_-]*$/i.test(tag)) bad(['tags', tag], 'a tag name starts with a letter and uses only letters, digits, "-" and "_"');
+    else if (n < FIRST_USER_TAG) bad(['tags', tag], `tag number ${n} is reserved for the zipper (use ${FIRST_USER_TAG} or more)`, 'value');
+    else if (n > MAX_TAG) bad(['tags', tag], `tag number ${n} does not fit in 32 bits`, 'value');
+    else if (byNumber.has(n)) bad(['tags', tag], `tag number ${n} is already used by "${byNumber.get(n)}"`, 'value');
+    else byNumber.set(n, tag);
+  }
+  const tagNames = Object.keys(raw.tags);
+  const checkTags = (path: Problem['path'], tags: string[]) => {
+    for (const t of tags) if (!(t in raw.tags)) bad(path, `unknown tag "${t}"${didYouMean(t, tagNames)}`);
+  };
+
+  const seen = new Set<string>();
+  const functions: WorkflowFunction[] = raw.functions.map((f, i) => {
+    const at = (k: string) => ['functions', i, k];
+    if (seen.has(f.name)) bad(at('name'), `function "${f.name}" is declared twice`, 'value');
+    seen.add(f.name);
+    for (const key of Object.keys(f)) {
+      const near = FUNCTION_KEYS.includes(key) ? undefined : closest(key, FUNCTION_KEYS);
+      if (near) bad(at(key), `unknown field (did you mean "${near}"?)`);
+    }
+    const observe = list(f.observe);
+    const emit = list(f.emit);
+    if (observe.length === 0) bad(at('observe'), 'must name at least one tag');
+    checkTags(at('observe'), observe);
+    checkTags(at('emit'), emit);
+    for (const t of emit) if (observe.includes(t)) bad(at('emit'), `"${t}" is also observed by this function (a loop)`);
+    const host = f.host ?? 'remote';
+    if (host === 'local' && !f.run && !f.kernel) bad(at('host'), 'a local function needs "run" (a module) or "kernel"');
+    const dispatch: Dispatch = f.dispatch === undefined || f.dispatch === 'balance' ? { kind: 'balance' } : { kind: 'partition', key: f.dispatch.partition };
+    return { ...f, observe, emit, dispatch, instances: f.instances ?? 1, host, run: f.run && resolveFrom(dir, f.run) };
+  });
+
+  const sourceNames = new Set<string>();
+  const sources = (raw.sources ?? []).map((s, i) => {
+    if (sourceNames.has(s.name)) bad(['sources', i, 'name'], `source "${s.name}" is declared twice`, 'value');
+    sourceNames.add(s.name);
+    return { ...s, run: resolveFrom(dir, s.run) };
+  });
+
+  return {
+    workflow: {
+      ...raw,
+      tls: raw.tls && { cert: resolve(dir, raw.tls.cert), key: resolve(dir, raw.tls.key) },
+      functions,
+      sources,
+    },
+    problems,
+  };
+}

@@ -1,0 +1,118 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { checkWorkflow, type Problem } from './check.ts';
+import { substituteEnv } from './env.ts';
+import { didYouMean, formatPath, WorkflowError } from './errors.ts';
+import { TOP_LEVEL_KEYS, workflowSchema, type Workflow } from './schema.ts';
+
+type Env = Record<string, string | undefined>;
+type Path = (string | number)[];
+
+/** Reads, substitutes, validates and normalises a workflow file; throws WorkflowError naming file:line:col and field. */
+export async function loadWorkflow(file: string, env: Env = process.env): Promise<Workflow> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new WorkflowError(file, 1, 1, '(file)', `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseWorkflow(text, file, env);
+}
+
+export function parseWorkflow(text: string, file: string, env: Env = process.env): Workflow {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number, path: string, reason: string) => {
+    const { line, col } = lc.linePos(offset);
+    return new WorkflowError(file, line, col, path, reason);
+  };
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    throw at(e.pos[0], '(yaml)', e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''));
+  }
+  if (!isMap(doc.contents)) throw at(0, '(root)', 'a workflow is a map of fields (name, listen, tags, functions, ...)');
+  substituteScalars(doc.contents, [], env, (node, path, name) =>
+    at(node.range![0], formatPath(path), `environment variable ${name} is not set (use \${${name}:-default} for a default)`),
+  );
+
+  const located = (p: Problem) => ({ ...p, offset: offsetOf(doc, p.path, p.at ?? 'key') });
+  const first = (problems: Problem[]) => {
+    if (!problems.length) return;
+    const p = problems.map(located).sort((a, b) => a.offset - b.offset)[0];
+    throw at(p.offset, formatPath(p.path), p.reason);
+  };
+
+  const parsed = workflowSchema.safeParse(doc.toJS());
+  if (!parsed.success) first(parsed.error.issues.flatMap(problemsOf));
+  const dir = dirname(resolve(file));
+  const { workflow, problems } = checkWorkflow(parsed.data!, dir);
+  first(problems);
+  return { ...workflow, file: resolve(file), dir };
+}
+
+/** Replaces ${VAR} in every scalar value (not keys), in place, so node positions stay the file's. */
+function substituteScalars(node: unknown, path: Path, env: Env, missing: (n: Node, path: Path, name: string) => Error): void {
+  if (isMap(node)) {
+    for (const pair of node.items) substituteScalars(pair.value, [...path, String(isScalar(pair.key) ? pair.key.value : pair.key)], env, missing);
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => substituteScalars(item, [...path, i], env, missing));
+  } else if (isScalar(node) && typeof node.value === 'string') {
+    const r = substituteEnv(node.value, env);
+    if (typeof r !== 'string') throw missing(node, path, r.missing);
+    node.value = r;
+  }
+}
+
+const describe = (v: unknown) => (v === null ? 'nothing' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a map' : `${typeof v} ${JSON.stringify(v)}`);
+const EXPECTED: Record<string, string> = { array: 'a list', object: 'a map', record: 'a map', string: 'a string', number: 'a number', int: 'a whole number' };
+
+/** zod's issue, in the words of this file's readers. */
+function problemsOf(issue: z.core.$ZodIssue): Problem[] {
+  const path = issue.path as Path;
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const known = path.length === 0 ? TOP_LEVEL_KEYS : [];
+      return issue.keys.map((k) => ({ path: [...path, k], reason: `unknown field${didYouMean(k, known)}` }));
+    }
+    case 'invalid_type':
+      if ((issue as { input?: unknown }).input === undefined) return [{ path, reason: 'required field is missing' }];
+      return [{ path, reason: `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describe((issue as { input?: unknown }).input)}`, at: 'value' }];
+    case 'invalid_union':
+      return [{ path, reason: path.at(-1) === 'dispatch' ? 'expected "balance" or { partition: <metadata key> }' : 'expected a tag name or a list of tag names', at: 'value' }];
+    case 'invalid_value':
+      return [{ path, reason: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`, at: 'value' }];
+    case 'too_small':
+      return [{ path, reason: issue.origin === 'array' ? issue.message.replace(/^Too small.*$/, 'must not be empty') : `must be at least ${issue.minimum}`, at: 'value' }];
+    case 'too_big':
+      return [{ path, reason: `must be at most ${issue.maximum}`, at: 'value' }];
+    default:
+      return [{ path, reason: issue.message, at: 'value' }];
+  }
+}
+
+/**
+ * Where to point for a path: the key of a map entry (`at: 'key'`) or its value, the item of a list; for a
+ * path that does not exist (a missing field), the nearest map or list that does.
+ */
+function offsetOf(doc: Document, path: Path, at: 'key' | 'value'): number {
+  let node: unknown = doc.contents;
+  let offset = (doc.contents as Node).range?.[0] ?? 0;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i];
+    const last = i === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) return offset;
+      const keyStart = (pair.key as Node).range![0];
+      node = pair.value;
+      offset = last && at === 'key' ? keyStart : ((node as Node | null)?.range?.[0] ?? keyStart);
+    } else if (isSeq(node) && typeof seg === 'number' && node.items[seg]) {
+      node = node.items[seg];
+      offset = (node as Node).range![0];
+    } else return offset;
+  }
+  return offset;
+}
+

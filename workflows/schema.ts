@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/**
+ * The shape of workflow.yaml, as zod checks it. Meaning (tags exist, numbers are free, no loops) is checked
+ * after, in check.ts, because it needs the whole file.
+ */
+
+const name = z.string().regex(/^[a-z][a-z0-9_-]*$/i, 'must start with a letter and use only letters, digits, "-" and "_"');
+const oneOrMany = z.union([z.string(), z.array(z.string())]);
+
+export const functionSchema = z.looseObject({
+  name,
+  observe: oneOrMany,
+  emit: oneOrMany.optional(),
+  dispatch: z.union([z.literal('balance'), z.strictObject({ partition: z.string().min(1) })]).optional(),
+  instances: z.number().int().min(1).max(1024).optional(),
+  host: z.enum(['local', 'remote']).optional(),
+  run: z.string().min(1).optional(),
+  kernel: z.string().min(1).optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const sourceSchema = z.strictObject({
+  name,
+  run: z.string().min(1),
+  params: z.record(z.string(), z.unknown()).optional(),
+  zipper: z.string().optional(),
+});
+
+export const workflowSchema = z.strictObject({
+  name: z.string().min(1),
+  listen: z.array(z.string()).min(1, 'needs at least one address'),
+  tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+  auth: z.strictObject({ token: z.string() }).optional(),
+  tags: z.record(z.string(), z.number().int()),
+  functions: z.array(functionSchema).default([]),
+  sources: z.array(sourceSchema).optional(),
+  sinks: z.unknown().optional(),
+  mqtt: z.unknown().optional(),
+  limits: z.unknown().optional(),
+});
+
+export const TOP_LEVEL_KEYS = Object.keys(workflowSchema.shape);
+export const FUNCTION_KEYS = Object.keys(functionSchema.shape);
+
+export type Dispatch = { kind: 'balance' } | { kind: 'partition'; key: string };
+
+export interface WorkflowFunction {
+  name: string;
+  observe: string[];
+  emit: string[];
+  dispatch: Dispatch;
+  instances: number;
+  host: 'local' | 'remote';
+  /** a module path (absolute) or `builtin:<name>` */
+  run?: string;
+  kernel?: string;
+  params?: Record<string, unknown>;
+  [more: string]: unknown;
+}
+
+export interface WorkflowSource {
+  name: string;
+  /** a module path (absolute) or `builtin:<name>` */
+  run: string;
+  params?: Record<string, unknown>;
+  zipper?: string;
+}
+
+export interface Workflow {
+  /** absolute path of the file, and its directory (relative paths in it resolve against this) */
+  file: string;
+  dir: string;
+  name: string;
+  listen: string[];
+  tls?: { cert: string; key: string };
+  auth?: { token: string };
+  tags: Record<string, number>;
+  functions: WorkflowFunction[];
+  sources: WorkflowSource[];
+  sinks?: unknown;
+  mqtt?: unknown;
+  limits?: unknown;
+}
