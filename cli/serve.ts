@@ -87,8 +87,10 @@ export async function serveWorkflow(wf: Workflow, log: Logger = logger('serve'),
       abort.abort();
       await Promise.allSettled(running);
       await Promise.allSettled(sources.map((s) => s.close()));
-      await zipper.close(drainTimeout);
+      // functions leave once what they hold is handled, so they do not take the zipper's goodbye for a crash
+      await zipper.drain(drainTimeout);
       await Promise.allSettled(functions.map((f) => f.close()));
+      await zipper.close(0);
     },
   };
 }

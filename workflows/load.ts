@@ -4,7 +4,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type
 import type { z } from 'zod';
 import { checkWorkflow, type Problem } from './check.ts';
 import { substituteEnv } from './env.ts';
-import { didYouMean, formatPath, WorkflowError } from './errors.ts';
+import { closest, didYouMean, formatPath, WorkflowError } from './errors.ts';
 import { TOP_LEVEL_KEYS, workflowSchema, type Workflow } from './schema.ts';
 
 type Env = Record<string, string | undefined>;
@@ -44,8 +44,9 @@ export function parseWorkflow(text: string, file: string, env: Env = process.env
     throw at(p.offset, formatPath(p.path), p.reason);
   };
 
-  const parsed = workflowSchema.safeParse(doc.toJS());
-  if (!parsed.success) first(parsed.error.issues.flatMap(problemsOf));
+  const js = doc.toJS();
+  const parsed = workflowSchema.safeParse(js, { reportInput: true });
+  if (!parsed.success) first(parsed.error.issues.flatMap((i) => problemsOf(i, js)));
   const dir = dirname(resolve(file));
   const { workflow, problems } = checkWorkflow(parsed.data!, dir);
   first(problems);
@@ -68,17 +69,27 @@ function substituteScalars(node: unknown, path: Path, env: Env, missing: (n: Nod
 const describe = (v: unknown) => (v === null ? 'nothing' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a map' : `${typeof v} ${JSON.stringify(v)}`);
 const EXPECTED: Record<string, string> = { array: 'a list', object: 'a map', record: 'a map', string: 'a string', number: 'a number', int: 'a whole number' };
 
+const valueAt = (root: unknown, path: Path): unknown => path.reduce<any>((v, k) => (v == null ? undefined : v[k]), root);
+
 /** zod's issue, in the words of this file's readers. */
-function problemsOf(issue: z.core.$ZodIssue): Problem[] {
+function problemsOf(issue: z.core.$ZodIssue, root: unknown): Problem[] {
   const path = issue.path as Path;
+  const input = (issue as { input?: unknown }).input;
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && input === undefined) {
+    // a missing field is most often a misspelt one: point at the misspelling
+    const parent = valueAt(root, path.slice(0, -1));
+    const want = String(path.at(-1));
+    const typo = parent && typeof parent === 'object' ? Object.keys(parent).find((k) => k !== want && closest(k, [want])) : undefined;
+    if (typo) return [{ path: [...path.slice(0, -1), typo], reason: `unknown field (did you mean "${want}"?)` }];
+    return [{ path, reason: 'required field is missing' }];
+  }
   switch (issue.code) {
     case 'unrecognized_keys': {
       const known = path.length === 0 ? TOP_LEVEL_KEYS : [];
       return issue.keys.map((k) => ({ path: [...path, k], reason: `unknown field${didYouMean(k, known)}` }));
     }
     case 'invalid_type':
-      if ((issue as { input?: unknown }).input === undefined) return [{ path, reason: 'required field is missing' }];
-      return [{ path, reason: `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describe((issue as { input?: unknown }).input)}`, at: 'value' }];
+      return [{ path, reason: `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describe(input)}`, at: 'value' }];
     case 'invalid_union':
       return [{ path, reason: path.at(-1) === 'dispatch' ? 'expected "balance" or { partition: <metadata key> }' : 'expected a tag name or a list of tag names', at: 'value' }];
     case 'invalid_value':

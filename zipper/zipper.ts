@@ -91,6 +91,7 @@ export class Zipper {
   private routes: Routes<Conn>;
   private nextConn = 0;
   private accepting = true;
+  private closed = false;
   private warned = new Set<string>();
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -148,7 +149,7 @@ export class Zipper {
         .map((c) => ({ id: c.id, kind: c.hs!.kind, name: c.hs!.name, remote: c.ch.remote, transport: c.ch.transport, ...c.counters })),
       tags: Object.fromEntries([...this.tagCounters].map(([t, c]) => [this.tagName(t), { ...c }])),
       waiting: Object.fromEntries([...this.waiting].map(([k, v]) => [k, v.length])),
-      inflight: [...this.sessions.values()].reduce((s, x) => s + x.inflightCount, 0),
+      inflight: this.inflight,
     };
   }
 
@@ -440,21 +441,36 @@ export class Zipper {
     }
   }
 
+  /** frames taken from writers and not yet acknowledged by every function they went to */
+  get inflight(): number {
+    return [...this.sessions.values()].reduce((s, x) => s + x.inflightCount, 0);
+  }
+
+  /**
+   * Stops taking new work and waits until every frame already taken is handled by its functions, or
+   * `timeout` ms pass. Returns how many frames were still unacknowledged.
+   */
+  async drain(timeout = 5000): Promise<number> {
+    if (this.accepting) {
+      this.accepting = false;
+      clearInterval(this.sweeper);
+      const sources = [...this.conns].filter((c) => c.hs?.kind === 'source');
+      this.log.info(`shutting down: no new connections; ${sources.length} sources told to go away`);
+      for (const c of sources) c.ch.send({ type: 'goaway', reason: 'zipper shutting down' });
+    }
+    const deadline = Date.now() + timeout;
+    while (this.inflight > 0 && Date.now() < deadline && [...this.conns].some((c) => c.hs?.kind === 'sfn')) await new Promise((r) => setTimeout(r, 10));
+    return this.inflight;
+  }
+
   /**
    * Graceful shutdown: stop accepting, tell sources to go away, wait until every frame already taken is
    * handled (or `drainTimeout` passes), tell functions to go away, close.
    */
   async close(drainTimeout = 5000): Promise<void> {
-    if (!this.accepting) return;
-    this.accepting = false;
-    clearInterval(this.sweeper);
-    const sources = [...this.conns].filter((c) => c.hs?.kind !== 'sfn');
-    this.log.info(`shutting down: no new connections; ${sources.length} sources told to go away`);
-    for (const c of sources) c.ch.send({ type: 'goaway', reason: 'zipper shutting down' });
-    const deadline = Date.now() + drainTimeout;
-    const inflight = () => [...this.sessions.values()].reduce((s, x) => s + x.inflightCount, 0);
-    while (inflight() > 0 && Date.now() < deadline && [...this.conns].some((c) => c.hs?.kind === 'sfn')) await new Promise((r) => setTimeout(r, 10));
-    const left = inflight();
+    if (this.closed) return;
+    this.closed = true;
+    const left = await this.drain(drainTimeout);
     if (left > 0) this.log.warn(`shutting down with ${left} frames not yet acknowledged by functions (their writers keep them for a resend)`);
     for (const c of this.conns) if (c.hs?.kind === 'sfn') c.ch.send({ type: 'goaway', reason: 'zipper shutting down' });
     await Promise.allSettled([...this.conns].map((c) => c.ch.close()));
@@ -465,6 +481,7 @@ export class Zipper {
   /** Dies without ceremony, as a crash would: for tests of what clients do when the zipper vanishes. */
   async kill(): Promise<void> {
     this.accepting = false;
+    this.closed = true;
     clearInterval(this.sweeper);
     for (const c of this.conns) c.ch.abort(new Error('zipper killed'));
     await Promise.allSettled(this.listeners.map((l) => l.close()));

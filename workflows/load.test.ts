@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadWorkflow, parseWorkflow } from './load.ts';
+import { WorkflowError } from './errors.ts';
+
+const BAD = 'workflows/testdata/bad';
+
+/** Every bad file, with the exact message a user sees. */
+const expected: [file: string, message: string][] = [
+  ['bad-dispatch.yaml', 'workflows/testdata/bad/bad-dispatch.yaml:7:15 functions[0].dispatch: expected "balance" or { partition: <metadata key> }'],
+  ['bad-listen-scheme.yaml', 'workflows/testdata/bad/bad-listen-scheme.yaml:4:5 listen[1]: unsupported scheme "http" (use quic:// or webtransport://)'],
+  ['duplicate-function.yaml', 'workflows/testdata/bad/duplicate-function.yaml:7:11 functions[1].name: function "speeding" is declared twice'],
+  ['duplicate-key.yaml', 'workflows/testdata/bad/duplicate-key.yaml:4:1 (yaml): Map keys must be unique'],
+  ['duplicate-tag-number.yaml', 'workflows/testdata/bad/duplicate-tag-number.yaml:5:13 tags.speeding: tag number 16 is already used by "gps"'],
+  ['emit-loop.yaml', 'workflows/testdata/bad/emit-loop.yaml:7:5 functions[0].emit: "gps" is also observed by this function (a loop)'],
+  ['function-key-typo.yaml', 'workflows/testdata/bad/function-key-typo.yaml:6:5 functions[0].obsrve: unknown field (did you mean "observe"?)'],
+  ['local-without-run.yaml', 'workflows/testdata/bad/local-without-run.yaml:7:5 functions[0].host: a local function needs "run" (a module) or "kernel"'],
+  ['missing-name.yaml', 'workflows/testdata/bad/missing-name.yaml:1:1 name: required field is missing'],
+  ['missing-port.yaml', 'workflows/testdata/bad/missing-port.yaml:2:10 listen[0]: needs a port, e.g. quic://127.0.0.1:9000'],
+  ['reserved-tag.yaml', 'workflows/testdata/bad/reserved-tag.yaml:4:8 tags.gps: tag number 3 is reserved for the zipper (use 16 or more)'],
+  ['unknown-tag.yaml', 'workflows/testdata/bad/unknown-tag.yaml:14:5 functions[1].observe: unknown tag "gsp" (did you mean "gps"?)'],
+  ['unknown-top-level-key.yaml', 'workflows/testdata/bad/unknown-top-level-key.yaml:3:1 lisen: unknown field (did you mean "listen"?)'],
+  ['unset-env.yaml', 'workflows/testdata/bad/unset-env.yaml:4:10 auth.token: environment variable GEOFLUX_TEST_UNSET_TOKEN is not set (use ${GEOFLUX_TEST_UNSET_TOKEN:-default} for a default)'],
+  ['wrong-type.yaml', 'workflows/testdata/bad/wrong-type.yaml:2:9 listen: expected a list, got string "quic://127.0.0.1:9000"'],
+  ['yaml-syntax.yaml', 'workflows/testdata/bad/yaml-syntax.yaml:3:1 (yaml): Flow sequence in block collection must be sufficiently indented and end with a ]'],
+];
+
+describe('workflow errors name the file, line, column and field', () => {
+  it.each(expected)('%s', async (file, message) => {
+    const err = await loadWorkflow(`${BAD}/${file}`, {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowError);
+    expect((err as Error).message).toBe(message);
+  });
+
+  it('covers every file in testdata/bad', () => {
+    expect(readdirSync(BAD).sort()).toEqual(expected.map(([f]) => f).sort());
+  });
+
+  it('says when the file cannot be read', async () => {
+    await expect(loadWorkflow('workflows/testdata/nope.yaml')).rejects.toThrow('workflows/testdata/nope.yaml:1:1 (file): cannot read: ENOENT');
+  });
+});
+
+describe('a good workflow', () => {
+  const wf = parseWorkflow(readFileSync('workflows/testdata/good/full.yaml', 'utf8'), 'workflows/testdata/good/full.yaml', {});
+
+  it('fills defaults and normalises lists and dispatch', () => {
+    expect(wf.name).toBe('demo');
+    expect(wf.auth).toEqual({ token: 'dev-token' });
+    expect(wf.functions[0]).toMatchObject({ observe: ['gps'], emit: ['speeding'], dispatch: { kind: 'partition', key: 'deviceId' }, instances: 2, host: 'local' });
+    expect(wf.functions[1]).toMatchObject({ observe: ['speeding'], emit: [], dispatch: { kind: 'balance' }, instances: 1, host: 'remote', kernel: 'geofence', 'future-field': 'kept' });
+  });
+
+  it('resolves relative paths against the workflow file, and keeps builtins', () => {
+    const dir = resolve('workflows/testdata/good');
+    expect(wf.dir).toBe(dir);
+    expect(wf.tls).toEqual({ cert: resolve(dir, 'certs/server.pem'), key: resolve(dir, 'certs/server.key') });
+    expect(wf.functions[0].run).toBe(resolve(dir, 'speeding.ts'));
+    expect(wf.sources[0].run).toBe('builtin:random-walk');
+  });
+
+  it('substitutes environment variables', () => {
+    const w = parseWorkflow(readFileSync('workflows/testdata/good/full.yaml', 'utf8'), 'full.yaml', { GEOFLUX_TOKEN: 's3cret' });
+    expect(w.auth?.token).toBe('s3cret');
+  });
+
+  it('loads the demo workflow and the examples', async () => {
+    for (const f of ['workflow.yaml', ...readdirSync('workflows/examples').filter((f) => f.endsWith('.yaml')).map((f) => `workflows/examples/${f}`)]) {
+      await expect(loadWorkflow(f, {})).resolves.toMatchObject({ name: expect.any(String) });
+    }
+  });
+});
