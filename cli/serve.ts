@@ -86,7 +86,7 @@ export async function serveWorkflow(wf: Workflow, log: Logger = logger('serve'),
     async stop() {
       abort.abort();
       await Promise.allSettled(running);
-      await Promise.allSettled(sources.map((s) => s.close()));
+      await Promise.allSettled(sources.map((s) => s.close(Math.min(drainTimeout, 1000))));
       // functions leave once what they hold is handled, so they do not take the zipper's goodbye for a crash
       await zipper.drain(drainTimeout);
       await Promise.allSettled(functions.map((f) => f.close()));

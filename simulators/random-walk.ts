@@ -65,5 +65,4 @@ export default async function run(source: Source, ctx: SourceContext): Promise<v
     const wait = due - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
-  await source.flush();
 }

@@ -27,7 +27,8 @@ export interface Source {
   /** resolves when everything written is acknowledged (true), or false after `timeout` ms */
   flush(timeout?: number): Promise<boolean>;
   stats(): SourceStats;
-  close(): Promise<void>;
+  /** flushes (waiting at most `timeout` ms for acknowledgements), then disconnects */
+  close(timeout?: number): Promise<void>;
 }
 
 /** Connects a source to a zipper. Writes made while disconnected are spooled and sent on reconnect. */
@@ -48,9 +49,9 @@ export async function connectSource(opts: SourceOptions): Promise<Source> {
       return client.flushed(timeout);
     },
     stats: () => ({ connected: client.connected, reconnects: client.reconnects, spooled: client.spool.records, dropped: client.spool.dropped }),
-    async close() {
+    async close(timeout = 5000) {
       writer.flush();
-      await client.flushed(5000);
+      if (!(await client.flushed(timeout))) client.log.warn(`closing with ${client.spool.records} records the zipper has not acknowledged`);
       await client.close();
     },
   };

@@ -458,8 +458,10 @@ export class Zipper {
       this.log.info(`shutting down: no new connections; ${sources.length} sources told to go away`);
       for (const c of sources) c.ch.send({ type: 'goaway', reason: 'zipper shutting down' });
     }
+    // wait for what connected instances hold; frames waiting for an absent function cannot finish here
+    const sent = () => [...this.conns].reduce((n, c) => n + c.unacked.length - c.unackedHead, 0);
     const deadline = Date.now() + timeout;
-    while (this.inflight > 0 && Date.now() < deadline && [...this.conns].some((c) => c.hs?.kind === 'sfn')) await new Promise((r) => setTimeout(r, 10));
+    while (sent() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     return this.inflight;
   }
 
