@@ -3,7 +3,11 @@
  * Figures are for this machine at this moment: compare rows of one run, not runs of different days.
  */
 const suites: Record<string, () => Promise<void>> = {
-  transport: async () => (await import('./transport.ts')).run(),
+  transport: async () => {
+    await (await import('./transport.ts')).run();
+    console.log('\nThrough the zipper:\n');
+    await (await import('./pipeline.ts')).run();
+  },
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
