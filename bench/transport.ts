@@ -154,7 +154,7 @@ export async function run(): Promise<void> {
         scheme,
         perFrame,
         fmt(g.recordsPerSec),
-        g.mbPerSec.toFixed(1),
+        scheme === 'memory' ? 'not copied' : g.mbPerSec.toFixed(1),
         r ? fmt(r.recordsPerSec) : '—',
         r ? r.mbPerSec.toFixed(1) : '—',
         r ? (r.recordsPerSec / g.recordsPerSec).toFixed(2) + 'x' : '—',
