@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { batchFromRecords } from '../../codecs/gps-batch.ts';
+import type { GpsRecord } from '../../codecs/gps-record.ts';
+import { KernelError } from '../kernel-host.ts';
+import { HotspotKernel } from './hotspot.ts';
+
+// PySAL esda's G_Local docstring (binary distance band 15), as quoted in ../shared/data/README.md
+const POINTS: [number, number][] = [[10, 10], [20, 10], [40, 10], [15, 20], [30, 20], [30, 30]];
+const Y = [2, 3, 3.2, 5, 8, 7];
+const GI_STAR = [-1.39727626, -0.28917762, 0.65064964, -0.28917762, 1.23452088, 2.02424331];
+const GI = [-1.0136729, -0.04361589, 1.31558703, -0.31412676, 1.15373986, 1.77833941];
+
+const LON0 = 7.42;
+const LAT0 = 43.73;
+const M = 111_320;
+/** a fix in the middle of grid cell (cx, cy) of `size` metres around (LON0, LAT0) */
+const at = (cx: number, cy: number, t: number, size = 100): GpsRecord => ({
+  deviceId: `v${cx}:${cy}`,
+  t,
+  lon: LON0 + ((cx + 0.5) * size) / (M * Math.cos((LAT0 * Math.PI) / 180)),
+  lat: LAT0 + ((cy + 0.5) * size) / M,
+});
+const grid = { cellSize: 100, band: 100, gridWidth: 16, gridHeight: 16, originLon: LON0, originLat: LAT0, window: 60, slide: 30, minCount: 3 };
+
+describe('hotspot kernel', () => {
+  it('reproduces esda G_Local z-scores for Gi* and Gi to 1e-6', async () => {
+    const k = await HotspotKernel.create();
+    k.giPoints(POINTS, Y, 15, true).forEach((z, i) => expect(z).toBeCloseTo(GI_STAR[i], 6));
+    k.giPoints(POINTS, Y, 15, false).forEach((z, i) => expect(z).toBeCloseTo(GI[i], 6));
+  });
+
+  it('scores the grid with summed-area sums equal to the brute-force neighbourhood sums', async () => {
+    const k = await HotspotKernel.create({ ...grid, zThreshold: -100, minCount: 1, band: 200 });
+    const counts = new Map<string, number>();
+    const fixes: GpsRecord[] = [];
+    let seed = 7;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let i = 0; i < 400; i++) {
+      const cx = Math.floor(rand() * 6) - 3 + (rand() < 0.5 ? 0 : 4);
+      const cy = Math.floor(rand() * 6) - 3;
+      fixes.push(at(cx, cy, 1000));
+      counts.set(`${cx}:${cy}`, (counts.get(`${cx}:${cy}`) ?? 0) + 1);
+    }
+    k.process(batchFromRecords(fixes));
+    const events = k.flush();
+    // reference: Gi* over the 16×16 lattice, square band of 2 cells, computed here the slow way
+    const n = 256;
+    const val = (x: number, y: number) => counts.get(`${x}:${y}`) ?? 0;
+    let sum = 0;
+    let sumSq = 0;
+    for (let y = -8; y < 8; y++) for (let x = -8; x < 8; x++) (sum += val(x, y)), (sumSq += val(x, y) ** 2);
+    expect(events.length).toBe(counts.size);
+    for (const e of events) {
+      const [, xs, ys] = e.cell.id.split(':');
+      const cx = Number(xs);
+      const cy = Number(ys);
+      let lag = 0;
+      let card = 0;
+      for (let y = Math.max(-8, cy - 2); y <= Math.min(7, cy + 2); y++)
+        for (let x = Math.max(-8, cx - 2); x <= Math.min(7, cx + 2); x++) (lag += val(x, y)), card++;
+      const mean = sum / n;
+      const variance = sumSq / n - mean * mean;
+      const v = ((card * (n - card)) / (n - 1) / (n * n)) * (variance / (mean * mean));
+      expect(e.z).toBeCloseTo((lag / sum - card / n) / Math.sqrt(v), 9);
+      expect(e.count).toBe(val(cx, cy));
+    }
+  });
+
+  it('finds a cluster when its slide closes, and reports it cooled once the window has passed it', async () => {
+    const k = await HotspotKernel.create(grid);
+    const background = (t: number) => Array.from({ length: 40 }, (_, i) => at((i * 5) % 16 - 8, Math.floor(i / 3) % 16 - 8, t));
+    const cluster = (t: number) => Array.from({ length: 30 }, (_, i) => at(2 + (i % 2), 3, t));
+    // slide 0 (0–30 s): background + a cluster; nothing is reported until the slide closes
+    expect(k.process(batchFromRecords([...background(1_000), ...cluster(2_000)]))).toEqual([]);
+    // a fix at 31 s closes slide 0: the cluster's cells are hot
+    const hot = k.process(batchFromRecords(background(31_000)));
+    expect(hot.length).toBeGreaterThan(0);
+    expect(hot.every((e) => e.detect === 'hot' && e.z >= 2.58 && e.count >= 3)).toBe(true);
+    expect(new Set(hot.map((e) => e.cell.id))).toEqual(new Set(['100m:2:3', '100m:3:3']));
+    expect(hot[0].window).toEqual({ start: new Date(30_000 - 60_000).toISOString(), end: new Date(30_000).toISOString() });
+    // 61 s closes slide 1: the window (0–60 s) still holds the cluster
+    expect(k.process(batchFromRecords(background(61_000))).filter((e) => e.detect === 'hot').length).toBe(hot.length);
+    // 91 s closes slide 2: the window (30–90 s) no longer holds it, so its cells cool, once
+    const later = k.process(batchFromRecords(background(91_000)));
+    expect(later.filter((e) => e.detect === 'cooled').map((e) => e.cell.id).sort()).toEqual(['100m:2:3', '100m:3:3']);
+    expect(k.process(batchFromRecords(background(121_000))).filter((e) => e.detect === 'cooled')).toEqual([]);
+  });
+
+  it('counts and skips bad fixes and fixes off the grid', async () => {
+    const k = await HotspotKernel.create(grid);
+    k.process(batchFromRecords([{ deviceId: 'a', t: 1, lon: NaN, lat: 1 }, { deviceId: 'a', t: 1, lon: 200, lat: 1 }, at(100, 100, 1), at(0, 0, 1)]));
+    expect(k.stats()).toMatchObject({ skipped: 2, outside: 1 });
+  });
+
+  it('refuses bad params with the kernel’s own message', async () => {
+    await expect(HotspotKernel.create({ cellSize: 0 })).rejects.toThrow(new KernelError('cellSize must be a positive number of metres'));
+    await expect(HotspotKernel.create({ window: 10, slide: 60 })).rejects.toThrow('need 0 < slide <= window (seconds)');
+  });
+});
