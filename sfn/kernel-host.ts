@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WASI } from 'node:wasi';
+import type { GpsBatch } from '../codecs/gps-batch.ts';
+import { batchBytes, batchInto } from './kernels/batch-into.ts';
 
 /**
  * Runs WASI kernels (docs/kernel-abi.md). Each module is compiled once per process and shared; instances
@@ -125,5 +127,78 @@ export class KernelInstance {
       }
       return ptr;
     };
+  }
+}
+
+/**
+ * A kernel as its users need it: one live instance plus a warm spare, prepared the same way (params,
+ * data). A trap loses that instance's state, not a cold start: the spare takes over at once, a new spare
+ * is made on the next turn, and the error goes to the caller with the batch that caused it.
+ */
+export class KernelRunner {
+  private k: KernelInstance;
+  private spare: KernelInstance | undefined;
+  private batchAt!: (bytes: number) => number;
+  private outAt!: (bytes: number) => number;
+  /** instances replaced after a trap */
+  replaced = 0;
+
+  constructor(
+    private readonly module: WebAssembly.Module,
+    private readonly prepare: (k: KernelInstance) => void,
+    private readonly opts: InstanceOptions = {},
+  ) {
+    this.k = this.fresh();
+    this.spare = this.fresh();
+    this.regions();
+  }
+
+  get instance(): KernelInstance {
+    return this.k;
+  }
+
+  private fresh(): KernelInstance {
+    const k = KernelInstance.create(this.module, this.opts);
+    this.prepare(k);
+    return k;
+  }
+
+  private regions(): void {
+    this.batchAt = this.k.region();
+    this.outAt = this.k.region();
+  }
+
+  guarded<T>(f: (k: KernelInstance) => T): T {
+    try {
+      return this.k.call(() => f(this.k));
+    } catch (e) {
+      if (!(e instanceof KernelTrap)) throw e;
+      this.k = this.spare ?? this.fresh();
+      this.spare = undefined;
+      this.regions();
+      this.replaced++;
+      setImmediate(() => (this.spare ??= this.fresh()));
+      throw e;
+    }
+  }
+
+  /**
+   * Copies a batch in (one copy per column; `device` replaces the batch's device column, e.g. with ids
+   * stable across batches) and calls `process` with room for `cap` rows of `rowBytes` each.
+   */
+  process(batch: GpsBatch, cap: number, rowBytes: number, device?: Uint32Array): { k: KernelInstance; out: number; n: number } {
+    return this.guarded((k) => {
+      const ptr = this.batchAt(batchBytes(batch.n));
+      batchInto(k.memory, ptr, device ? { ...batch, device } : batch);
+      const out = this.outAt(cap * rowBytes);
+      const n = k.exports.process(ptr, batch.n, out, cap);
+      if (n < 0) throw new KernelError(k.errorMessage() || `process failed with status ${n}`);
+      return { k, out, n };
+    });
+  }
+
+  /** room for `bytes` of output, for exports other than process */
+  outRegion(bytes: number): number {
+    return this.outAt(bytes);
   }
 }

@@ -1,0 +1,360 @@
+// geofence: which fences each fix is in, and the events a device's movement makes (docs/kernel-abi.md).
+//
+// Fences arrive compiled by the host (sfn/kernels/fence-compiler.ts) through load_data(): polygons with holes,
+// multipolygons and circles. A uniform grid over all fence boxes picks candidate fences for a fix; inside a
+// polygon, horizontal slabs list the edges that span each band of latitude, so a ray cast tests only the
+// edges at the fix's latitude. Boundary rule: a point on any edge or vertex is inside (as Turf's
+// booleanPointInPolygon with ignoreBoundary=false).
+import { colDevice, colLat, colLon, colT, fail, jsonNumber } from './abi';
+export { abi_version, alloc, error_len, error_ptr, free } from './abi';
+
+const ENTER: u32 = 1;
+const EXIT: u32 = 2;
+const INSIDE: u32 = 3;
+const OUTSIDE: u32 = 4;
+const CROSS: u32 = 5;
+const DWELL: u32 = 6;
+
+const KIND_POLYGON: u32 = 1;
+const KIND_CIRCLE: u32 = 2;
+const M_PER_DEG: f64 = 111320;
+const GRID: i32 = 64;
+const FENCE_BYTES: usize = 72;
+
+// fence data, kept where the host put it
+let data: usize = 0;
+let nFences: i32 = 0;
+let fencesAt: usize = 0;
+let partsAt: usize = 0;
+let ringsAt: usize = 0;
+let coordsAt: usize = 0;
+
+// per part: slab index over its edges (edge = index of its first coordinate)
+let partBands = new Array<i32>(0); // bands per part
+let partMinY = new Array<f64>(0);
+let partBandH = new Array<f64>(0);
+let partSlabStart = new Array<i32>(0); // index into slabStart for band 0 of the part
+let slabStart = new Array<i32>(0); // per band: start in slabEdges; one extra per part as the end
+let slabEdges = new Array<u32>(0);
+
+// grid over all fence boxes
+let gMinX: f64 = 0;
+let gMinY: f64 = 0;
+let gCellW: f64 = 1;
+let gCellH: f64 = 1;
+let gridStart = new StaticArray<i32>(GRID * GRID + 1);
+let gridFences = new Array<u32>(0);
+
+// params
+let detect: u32 = (1 << ENTER) | (1 << EXIT) | (1 << CROSS) | (1 << DWELL);
+let dwellMs: f64 = 300000;
+let containsMode: bool = false;
+
+class Device {
+  inside: Array<u32> = new Array<u32>(0);
+  since: Array<f64> = new Array<f64>(0);
+  dwelled: Array<bool> = new Array<bool>(0);
+  lon: f64 = NaN;
+  lat: f64 = NaN;
+}
+let devices = new Map<u32, Device>();
+
+let skipped: u32 = 0;
+let lostEvents: u32 = 0;
+let outPtr: usize = 0;
+let outCap: i32 = 0;
+let outN: i32 = 0;
+
+@inline function fence(i: i32): usize { return fencesAt + <usize>i * FENCE_BYTES; }
+@inline function fKind(i: i32): u32 { return load<u32>(fence(i)); }
+@inline function fFirstPart(i: i32): i32 { return load<i32>(fence(i), 4); }
+@inline function fParts(i: i32): i32 { return load<i32>(fence(i), 8); }
+@inline function fBox(i: i32, k: i32): f64 { return load<f64>(fence(i) + 16 + (<usize>k << 3)); }
+@inline function fCircle(i: i32, k: i32): f64 { return load<f64>(fence(i) + 48 + (<usize>k << 3)); }
+@inline function partFirstRing(p: i32): i32 { return load<i32>(partsAt + (<usize>p << 3)); }
+@inline function partRings(p: i32): i32 { return load<i32>(partsAt + (<usize>p << 3), 4); }
+@inline function ringFirst(r: i32): i32 { return load<i32>(ringsAt + (<usize>r << 3)); }
+@inline function ringCount(r: i32): i32 { return load<i32>(ringsAt + (<usize>r << 3), 4); }
+@inline function cx(c: u32): f64 { return load<f64>(coordsAt + (<usize>c << 4)); }
+@inline function cy(c: u32): f64 { return load<f64>(coordsAt + (<usize>c << 4) + 8); }
+
+/** Takes the compiled fences. The kernel keeps using this memory: the host must not free it. */
+export function load_data(ptr: usize, len: i32): i32 {
+  if (len < 16) return fail('fence data is shorter than its header');
+  data = ptr;
+  nFences = load<i32>(ptr);
+  const nParts = load<i32>(ptr, 4);
+  const nRings = load<i32>(ptr, 8);
+  const nCoords = load<i32>(ptr, 12);
+  fencesAt = ptr + 16;
+  partsAt = fencesAt + <usize>nFences * FENCE_BYTES;
+  ringsAt = partsAt + (<usize>nParts << 3);
+  coordsAt = ringsAt + (<usize>nRings << 3);
+  if (coordsAt + (<usize>nCoords << 4) != ptr + <usize>len) return fail('fence data length does not match its header');
+  buildSlabs(nParts);
+  buildGrid();
+  devices = new Map<u32, Device>();
+  return 0;
+}
+
+function buildSlabs(nParts: i32): void {
+  partBands = new Array<i32>(nParts);
+  partMinY = new Array<f64>(nParts);
+  partBandH = new Array<f64>(nParts);
+  partSlabStart = new Array<i32>(nParts);
+  slabStart = new Array<i32>(0);
+  slabEdges = new Array<u32>(0);
+  for (let p = 0; p < nParts; p++) {
+    let minY = Infinity;
+    let maxY = -Infinity;
+    let edges = 0;
+    const r0 = partFirstRing(p);
+    for (let r = r0; r < r0 + partRings(p); r++) {
+      const c0 = <u32>ringFirst(r);
+      const n = ringCount(r);
+      edges += n - 1;
+      for (let c = c0; c < c0 + <u32>n; c++) {
+        minY = Math.min(minY, cy(c));
+        maxY = Math.max(maxY, cy(c));
+      }
+    }
+    const bands = max(1, min(256, edges >> 3));
+    const h = (maxY - minY) / bands || 1;
+    partBands[p] = bands;
+    partMinY[p] = minY;
+    partBandH[p] = h;
+    partSlabStart[p] = slabStart.length;
+    // edges per band, then the lists
+    const lists = new Array<Array<u32>>(bands);
+    for (let b = 0; b < bands; b++) lists[b] = new Array<u32>(0);
+    for (let r = r0; r < r0 + partRings(p); r++) {
+      const c0 = <u32>ringFirst(r);
+      const n = <u32>ringCount(r);
+      for (let c = c0; c < c0 + n - 1; c++) {
+        const ya = Math.min(cy(c), cy(c + 1));
+        const yb = Math.max(cy(c), cy(c + 1));
+        const b0 = clampBand(<i32>Math.floor((ya - minY) / h), bands);
+        const b1 = clampBand(<i32>Math.floor((yb - minY) / h), bands);
+        for (let b = b0; b <= b1; b++) lists[b].push(c);
+      }
+    }
+    for (let b = 0; b < bands; b++) {
+      slabStart.push(slabEdges.length);
+      const l = lists[b];
+      for (let j = 0; j < l.length; j++) slabEdges.push(l[j]);
+    }
+    slabStart.push(slabEdges.length);
+  }
+}
+
+@inline function clampBand(b: i32, bands: i32): i32 { return b < 0 ? 0 : b >= bands ? bands - 1 : b; }
+
+function buildGrid(): void {
+  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+  for (let i = 0; i < nFences; i++) {
+    minX = Math.min(minX, fBox(i, 0));
+    minY = Math.min(minY, fBox(i, 1));
+    maxX = Math.max(maxX, fBox(i, 2));
+    maxY = Math.max(maxY, fBox(i, 3));
+  }
+  gMinX = minX;
+  gMinY = minY;
+  gCellW = (maxX - minX) / GRID || 1;
+  gCellH = (maxY - minY) / GRID || 1;
+  const lists = new Array<Array<u32>>(GRID * GRID);
+  for (let c = 0; c < GRID * GRID; c++) lists[c] = new Array<u32>(0);
+  for (let i = 0; i < nFences; i++) {
+    const x0 = gx(fBox(i, 0)), x1 = gx(fBox(i, 2)), y0 = gy(fBox(i, 1)), y1 = gy(fBox(i, 3));
+    for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) lists[y * GRID + x].push(<u32>i);
+  }
+  gridFences = new Array<u32>(0);
+  for (let c = 0; c < GRID * GRID; c++) {
+    gridStart[c] = gridFences.length;
+    for (let j = 0; j < lists[c].length; j++) gridFences.push(lists[c][j]);
+  }
+  gridStart[GRID * GRID] = gridFences.length;
+}
+
+@inline function gx(x: f64): i32 { return clampBand(<i32>Math.floor((x - gMinX) / gCellW), GRID); }
+@inline function gy(y: f64): i32 { return clampBand(<i32>Math.floor((y - gMinY) / gCellH), GRID); }
+
+export function init(ptr: usize, len: i32): i32 {
+  const json = String.UTF8.decodeUnsafe(ptr, len);
+  const mask = jsonNumber(json, 'detect', -1);
+  if (mask >= 0) detect = <u32>mask;
+  dwellMs = jsonNumber(json, 'dwell', 300) * 1000;
+  containsMode = jsonNumber(json, 'contains', 0) != 0;
+  skipped = lostEvents = 0;
+  if (data == 0) return fail('no fences: the host must call load_data() before init()');
+  return 0;
+}
+
+/** 1 inside (or on the boundary), 0 outside, for polygon part p */
+function inPart(p: i32, x: f64, y: f64): bool {
+  const h = partBandH[p];
+  const bands = partBands[p];
+  const b = <i32>Math.floor((y - partMinY[p]) / h);
+  if (b < 0 || b >= bands) {
+    // y outside the part's range can still lie on its top edge
+    if (y != partMinY[p] + h * bands) return false;
+  }
+  const band = clampBand(b, bands);
+  const s = partSlabStart[p] + band;
+  let inside = false;
+  for (let j = slabStart[s]; j < slabStart[s + 1]; j++) {
+    const c = slabEdges[j];
+    const x1 = cx(c), y1 = cy(c), x2 = cx(c + 1), y2 = cy(c + 1);
+    // on the edge itself: inside
+    if (min(y1, y2) <= y && y <= max(y1, y2) && min(x1, x2) <= x && x <= max(x1, x2) && (x2 - x1) * (y - y1) - (y2 - y1) * (x - x1) == 0) return true;
+    if (y1 > y != y2 > y && x < x1 + ((y - y1) * (x2 - x1)) / (y2 - y1)) inside = !inside;
+  }
+  return inside;
+}
+
+function metres(lon1: f64, lat1: f64, lon2: f64, lat2: f64): f64 {
+  const k = Math.cos(((lat1 + lat2) * 0.5 * Math.PI) / 180);
+  const dx = (lon2 - lon1) * k * M_PER_DEG;
+  const dy = (lat2 - lat1) * M_PER_DEG;
+  return Math.sqrt(dx * dx + dy * dy);
+}
+
+function contains(i: i32, x: f64, y: f64): bool {
+  if (x < fBox(i, 0) || x > fBox(i, 2) || y < fBox(i, 1) || y > fBox(i, 3)) return false;
+  if (fKind(i) == KIND_CIRCLE) return metres(fCircle(i, 0), fCircle(i, 1), x, y) <= fCircle(i, 2);
+  const p0 = fFirstPart(i);
+  for (let p = p0; p < p0 + fParts(i); p++) if (inPart(p, x, y)) return true;
+  return false;
+}
+
+/** Does the segment a→b touch fence i's boundary (or, for a circle, its disc)? */
+function segmentTouches(i: i32, ax: f64, ay: f64, bx: f64, by: f64): bool {
+  if (max(ax, bx) < fBox(i, 0) || min(ax, bx) > fBox(i, 2) || max(ay, by) < fBox(i, 1) || min(ay, by) > fBox(i, 3)) return false;
+  if (fKind(i) == KIND_CIRCLE) {
+    // closest point of the segment to the centre, in a local metric frame
+    const k = Math.cos((fCircle(i, 1) * Math.PI) / 180) * M_PER_DEG;
+    const px = (ax - fCircle(i, 0)) * k, py = (ay - fCircle(i, 1)) * M_PER_DEG;
+    const qx = (bx - fCircle(i, 0)) * k, qy = (by - fCircle(i, 1)) * M_PER_DEG;
+    const dx = qx - px, dy = qy - py;
+    const len2 = dx * dx + dy * dy;
+    const t = len2 > 0 ? max(0.0, min(1.0, -(px * dx + py * dy) / len2)) : 0.0;
+    const ex = px + t * dx, ey = py + t * dy;
+    return Math.sqrt(ex * ex + ey * ey) <= fCircle(i, 2);
+  }
+  const p0 = fFirstPart(i);
+  for (let p = p0; p < p0 + fParts(i); p++) {
+    const r0 = partFirstRing(p);
+    for (let r = r0; r < r0 + partRings(p); r++) {
+      const c0 = <u32>ringFirst(r);
+      const n = <u32>ringCount(r);
+      for (let c = c0; c < c0 + n - 1; c++) if (segmentsIntersect(ax, ay, bx, by, cx(c), cy(c), cx(c + 1), cy(c + 1))) return true;
+    }
+  }
+  return false;
+}
+
+@inline function orient(ax: f64, ay: f64, bx: f64, by: f64, px: f64, py: f64): f64 {
+  return (bx - ax) * (py - ay) - (by - ay) * (px - ax);
+}
+
+function segmentsIntersect(ax: f64, ay: f64, bx: f64, by: f64, cx_: f64, cy_: f64, dx: f64, dy: f64): bool {
+  const d1 = orient(cx_, cy_, dx, dy, ax, ay);
+  const d2 = orient(cx_, cy_, dx, dy, bx, by);
+  const d3 = orient(ax, ay, bx, by, cx_, cy_);
+  const d4 = orient(ax, ay, bx, by, dx, dy);
+  return ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0));
+}
+
+function emit(row: i32, f: u32, kind: u32): void {
+  if (outN >= outCap) {
+    lostEvents++;
+    return;
+  }
+  const cap = <usize>outCap;
+  store<u32>(outPtr + (<usize>outN << 2), <u32>row);
+  store<u32>(outPtr + cap * 4 + (<usize>outN << 2), f);
+  store<u32>(outPtr + cap * 8 + (<usize>outN << 2), kind);
+  outN++;
+}
+
+@inline function wants(kind: u32): bool { return (detect & (1 << kind)) != 0; }
+
+let now = new Array<u32>(0);
+
+/** Event columns at `out`: row u32[cap] · fence u32[cap] · kind u32[cap]. The device column holds stable ids. */
+export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
+  outPtr = out;
+  outCap = cap;
+  outN = 0;
+  const tCol = colT(batch, n);
+  const lonCol = colLon(batch, n);
+  const latCol = colLat(batch, n);
+  const devCol = colDevice(batch, n);
+  for (let row = 0; row < n; row++) {
+    const t = load<f64>(tCol + (<usize>row << 3));
+    const x = load<f64>(lonCol + (<usize>row << 3));
+    const y = load<f64>(latCol + (<usize>row << 3));
+    if (!isFinite(x) || !isFinite(y) || x < -180 || x > 180 || y < -90 || y > 90) {
+      skipped++;
+      continue;
+    }
+    // fences containing the fix, in fence order
+    now.length = 0;
+    if (x >= gMinX && y >= gMinY) {
+      const g = gy(y) * GRID + gx(x);
+      for (let j = gridStart[g]; j < gridStart[g + 1]; j++) if (contains(<i32>gridFences[j], x, y)) now.push(gridFences[j]);
+    }
+    if (containsMode) {
+      for (let j = 0; j < now.length; j++) emit(row, now[j], INSIDE);
+      continue;
+    }
+    const id = load<u32>(devCol + (<usize>row << 2));
+    let d: Device;
+    if (devices.has(id)) d = devices.get(id);
+    else {
+      d = new Device();
+      devices.set(id, d);
+    }
+    // exits, then enters, then the rest, so a consumer replaying events sees a consistent state
+    for (let j = 0; j < d.inside.length; j++) if (!now.includes(d.inside[j]) && wants(EXIT)) emit(row, d.inside[j], EXIT);
+    for (let j = 0; j < now.length; j++) {
+      const f = now[j];
+      const k = d.inside.indexOf(f);
+      if (k < 0) {
+        if (wants(ENTER)) emit(row, f, ENTER);
+      } else {
+        if (wants(INSIDE)) emit(row, f, INSIDE);
+        if (!d.dwelled[k] && t - d.since[k] >= dwellMs) {
+          d.dwelled[k] = true;
+          if (wants(DWELL)) emit(row, f, DWELL);
+        }
+      }
+    }
+    if (wants(CROSS) && !isNaN(d.lon)) {
+      for (let i = 0; i < nFences; i++) {
+        const f = <u32>i;
+        if (!now.includes(f) && !d.inside.includes(f) && segmentTouches(i, d.lon, d.lat, x, y)) emit(row, f, CROSS);
+      }
+    }
+    if (wants(OUTSIDE)) for (let i = 0; i < nFences; i++) if (!now.includes(<u32>i)) emit(row, <u32>i, OUTSIDE);
+    // the new state: keep entry times and dwell flags of fences still occupied
+    const inside = new Array<u32>(now.length);
+    const since = new Array<f64>(now.length);
+    const dwelled = new Array<bool>(now.length);
+    for (let j = 0; j < now.length; j++) {
+      const k = d.inside.indexOf(now[j]);
+      inside[j] = now[j];
+      since[j] = k < 0 ? t : d.since[k];
+      dwelled[j] = k < 0 ? false : d.dwelled[k];
+    }
+    d.inside = inside;
+    d.since = since;
+    d.dwelled = dwelled;
+    d.lon = x;
+    d.lat = y;
+  }
+  return outN;
+}
+
+export function skipped_count(): u32 { return skipped; }
+export function lost_event_count(): u32 { return lostEvents; }
+export function device_count(): i32 { return devices.size; }
