@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
+import { batchFromRecords } from '../../codecs/gps-batch.ts';
+import type { GpsRecord } from '../../codecs/gps-record.ts';
+import { parseTrace } from '../../simulators/replay/trace-formats.ts';
+import { FenceError } from './fence-compiler.ts';
+import { GeofenceKernel, type Detect } from './geofence.ts';
+
+const SEATTLE_FENCES = '../shared/data/fences/seattle-neighborhoods.geojson';
+const SEATTLE_TRACE = '../shared/data/traces/seattle-newson-krumm-gps.txt';
+
+// a 0.1° square with a 0.02° square hole, a two-part multipolygon, and a 1 km circle
+const square = (x: number, y: number, s: number) => [[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]];
+const FIXTURE = {
+  type: 'FeatureCollection',
+  features: [
+    { type: 'Feature', id: 'park', properties: { name: 'Park' }, geometry: { type: 'Polygon', coordinates: [square(0, 0, 0.1), square(0.04, 0.04, 0.02)] } },
+    { type: 'Feature', properties: { id: 'depots', name: 'Depots' }, geometry: { type: 'MultiPolygon', coordinates: [[square(1, 0, 0.01)], [square(1, 1, 0.01)]] } },
+    { type: 'Feature', properties: { name: 'Stadium', radius: 1000 }, geometry: { type: 'Point', coordinates: [2, 0] } },
+  ],
+};
+const fix = (t: number, lon: number, lat: number, deviceId = 'bus-1'): GpsRecord => ({ deviceId, t: t * 1000, lon, lat });
+const run = async (records: GpsRecord[], detect?: Detect[], dwell?: number) => {
+  const k = await GeofenceKernel.create({ fences: FIXTURE, detect, dwell });
+  return { k, events: k.process(batchFromRecords(records)).map((e) => `${e.time.slice(17, 19)} ${e.deviceId} ${e.detect} ${e.fence.id}`) };
+};
+
+describe('geofence kernel', () => {
+  it('agrees with Turf booleanPointInPolygon on every Seattle fix × every Seattle neighbourhood', async () => {
+    const geojson = JSON.parse(readFileSync(SEATTLE_FENCES, 'utf8'));
+    const fixes = parseTrace(readFileSync(SEATTLE_TRACE, 'utf8')).records;
+    const k = await GeofenceKernel.create({ fences: SEATTLE_FENCES }, { contains: true });
+    const ours = k.contains(batchFromRecords(fixes));
+    let inside = 0;
+    fixes.forEach((f, i) => {
+      const turf = geojson.features.flatMap((feat: object, j: number) => (booleanPointInPolygon([f.lon, f.lat], feat as never) ? [j] : []));
+      expect(ours[i]).toEqual(turf);
+      inside += turf.length;
+    });
+    expect(fixes.length * geojson.features.length).toBe(7531 * 90);
+    expect(inside).toBeGreaterThan(1000); // the drive does cross Seattle
+  });
+
+  it('enters and exits a polygon, and treats its hole as outside', async () => {
+    const { events } = await run([fix(0, -0.05, 0.05), fix(1, 0.01, 0.05), fix(2, 0.05, 0.05), fix(3, 0.08, 0.05), fix(4, 0.2, 0.05)]);
+    expect(events).toEqual(['01 bus-1 enter park', '02 bus-1 exit park', '03 bus-1 enter park', '04 bus-1 exit park']);
+  });
+
+  it('counts a point on an edge as inside, the edge of a hole too (as Turf does)', async () => {
+    const { events } = await run([fix(0, 0.1, 0.05), fix(1, 0.04, 0.05), fix(2, 0.05, 0.05)], ['enter', 'exit', 'inside']);
+    expect(events).toEqual(['00 bus-1 enter park', '01 bus-1 inside park', '02 bus-1 exit park']);
+  });
+
+  it('treats a multipolygon as one fence and a Point with a radius as a circle', async () => {
+    const { events } = await run([fix(0, 1.005, 0.005), fix(1, 1.005, 1.005), fix(2, 2.005, 0), fix(3, 2.02, 0)], ['enter', 'exit', 'inside']);
+    expect(events).toEqual([
+      '00 bus-1 enter depots',
+      '01 bus-1 inside depots',
+      '02 bus-1 exit depots',
+      '02 bus-1 enter Stadium',
+      '03 bus-1 exit Stadium',
+    ]);
+  });
+
+  it('reports a crossing when two fixes straddle a fence with neither inside it', async () => {
+    const { events } = await run([fix(0, -0.05, 0.01), fix(1, 0.2, 0.01), fix(2, 1.97, -0.02), fix(3, 2.03, 0.02)]);
+    expect(events).toEqual(['01 bus-1 cross park', '03 bus-1 cross Stadium']);
+  });
+
+  it('fires dwell once per visit, after the dwell time', async () => {
+    const inside = (t: number) => fix(t, 0.01, 0.01);
+    const { events } = await run([inside(0), inside(30), inside(61), inside(90), fix(100, 0.5, 0.5), inside(110), inside(200)], ['enter', 'exit', 'dwell'], 60);
+    expect(events).toEqual(['00 bus-1 enter park', '01 bus-1 dwell park', '40 bus-1 exit park', '50 bus-1 enter park', '20 bus-1 dwell park']);
+  });
+
+  it('keeps state per device across batches, and reports outside only when asked', async () => {
+    const k = await GeofenceKernel.create({ fences: FIXTURE, detect: ['enter', 'outside'] });
+    const first = k.process(batchFromRecords([fix(0, 0.01, 0.01, 'a'), fix(0, 5, 5, 'b')]));
+    const second = k.process(batchFromRecords([fix(1, 0.01, 0.01, 'a')]));
+    expect(first.map((e) => `${e.deviceId} ${e.detect} ${e.fence.id}`)).toEqual([
+      'a enter park', 'a outside depots', 'a outside Stadium', 'b outside park', 'b outside depots', 'b outside Stadium',
+    ]);
+    expect(second.map((e) => `${e.deviceId} ${e.detect} ${e.fence.id}`)).toEqual(['a outside depots', 'a outside Stadium']);
+    expect(k.stats().devices).toBe(2);
+  });
+
+  it('writes Tile38-style event JSON', async () => {
+    const k = await GeofenceKernel.create({ fences: FIXTURE });
+    expect(k.process(batchFromRecords([fix(0, 0.01, 0.02)]))[0]).toEqual({
+      kind: 'geofence', detect: 'enter', fence: { id: 'park', name: 'Park' }, deviceId: 'bus-1', time: '1970-01-01T00:00:00.000Z', point: [0.01, 0.02],
+    });
+  });
+
+  it('counts and skips fixes with bad coordinates', async () => {
+    const { k, events } = await run([fix(0, NaN, 0), fix(1, 0.01, 95), fix(2, 0.01, 0.01)]);
+    expect(events).toEqual(['02 bus-1 enter park']);
+    expect(k.stats().skipped).toBe(2);
+  });
+
+  it('fails init on an invalid fence file with the feature and the reason', async () => {
+    const broken = { type: 'FeatureCollection', features: [FIXTURE.features[0], { type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1]]] } }] };
+    await expect(GeofenceKernel.create({ fences: broken })).rejects.toThrow(new FenceError('fences: feature 1: a polygon ring needs at least 4 positions'));
+    const line = { type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: [[0, 0], [1, 1]] } };
+    await expect(GeofenceKernel.create({ fences: line })).rejects.toThrow('feature 0: unsupported geometry "LineString"');
+    await expect(GeofenceKernel.create({ fences: 'nope.geojson' })).rejects.toThrow(/nope.geojson: no such file/);
+  });
+});

@@ -1,0 +1,133 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { GpsBatch } from '../../codecs/gps-batch.ts';
+import { KernelRunner, loadKernelModule, type InstanceOptions, type KernelInstance } from '../kernel-host.ts';
+import { compileFences, FenceError, type Fence } from './fence-compiler.ts';
+
+export const DETECTS = ['enter', 'exit', 'inside', 'outside', 'cross', 'dwell'] as const;
+export type Detect = (typeof DETECTS)[number];
+
+export interface GeofenceParams {
+  /** a GeoJSON file (path, relative to `baseDir`) or the GeoJSON itself */
+  fences: string | object;
+  /** default: enter, exit, cross, dwell */
+  detect?: Detect[];
+  /** seconds inside a fence before `dwell` fires, once per visit (default 300) */
+  dwell?: number;
+}
+
+/** Event JSON in the spirit of Tile38's hook messages. */
+export interface GeofenceEvent {
+  kind: 'geofence';
+  detect: Detect;
+  fence: { id: string; name: string };
+  deviceId: string;
+  time: string;
+  point: [number, number];
+}
+
+interface GeofenceExports {
+  load_data(ptr: number, len: number): number;
+  skipped_count(): number;
+  lost_event_count(): number;
+  device_count(): number;
+}
+
+/** bytes of one output row: row u32, fence u32, kind u32 */
+const ROW = 12;
+
+/**
+ * The geofence kernel as a TypeScript object. It gives devices ids that stay the same across batches (the
+ * kernel keys its per-device state by them) and turns the kernel's event rows into event JSON.
+ */
+export class GeofenceKernel {
+  private readonly ids = new Map<string, number>();
+
+  private constructor(
+    private readonly runner: KernelRunner,
+    readonly fences: Fence[],
+    private readonly outCap: number,
+  ) {}
+
+  static async create(params: GeofenceParams, opts: InstanceOptions & { baseDir?: string; outCap?: number; contains?: boolean } = {}): Promise<GeofenceKernel> {
+    let geojson: unknown = params.fences;
+    let source = 'fences';
+    if (typeof params.fences === 'string') {
+      source = resolve(opts.baseDir ?? process.cwd(), params.fences);
+      try {
+        geojson = JSON.parse(await readFile(source, 'utf8'));
+      } catch (e) {
+        throw new FenceError(`${source}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      }
+    }
+    const { fences, bytes } = compileFences(geojson, source);
+    const detect = params.detect ?? ['enter', 'exit', 'cross', 'dwell'];
+    for (const d of detect) if (!DETECTS.includes(d)) throw new FenceError(`unknown detect "${d}" (use ${DETECTS.join(', ')})`);
+    const mask = detect.reduce((m, d) => m | (1 << (DETECTS.indexOf(d) + 1)), 0);
+    const init = { detect: mask, dwell: params.dwell ?? 300, contains: opts.contains ? 1 : 0 };
+    const { module } = await loadKernelModule('geofence');
+    const prepare = (k: KernelInstance) => {
+      const ptr = k.exports.alloc(bytes.length); // kept for the instance's life: the kernel reads fences in place
+      k.bytes(ptr, bytes.length).set(bytes);
+      if ((k.exports as unknown as GeofenceExports).load_data(ptr, bytes.length) !== 0) throw new FenceError(k.errorMessage());
+      k.init(init);
+    };
+    return new GeofenceKernel(new KernelRunner(module, prepare, opts), fences, opts.outCap ?? 65_536);
+  }
+
+  private deviceColumn(b: GpsBatch): Uint32Array {
+    const stable = b.devices.map((d) => {
+      let id = this.ids.get(d);
+      if (id === undefined) this.ids.set(d, (id = this.ids.size));
+      return id;
+    });
+    const col = new Uint32Array(b.n);
+    for (let i = 0; i < b.n; i++) col[i] = stable[b.device[i]];
+    return col;
+  }
+
+  /** the kernel's event rows for a batch */
+  private rows(b: GpsBatch): { row: Uint32Array; fence: Uint32Array; kind: Uint32Array } {
+    const { k, out, n } = this.runner.process(b, this.outCap, ROW, this.deviceColumn(b));
+    const buf = k.memory.buffer;
+    return {
+      row: new Uint32Array(buf, out, n),
+      fence: new Uint32Array(buf, out + this.outCap * 4, n),
+      kind: new Uint32Array(buf, out + this.outCap * 8, n),
+    };
+  }
+
+  process(b: GpsBatch): GeofenceEvent[] {
+    const { row, fence, kind } = this.rows(b);
+    const events = new Array<GeofenceEvent>(row.length);
+    for (let i = 0; i < row.length; i++) {
+      const r = row[i];
+      const f = this.fences[fence[i]];
+      events[i] = {
+        kind: 'geofence',
+        detect: DETECTS[kind[i] - 1],
+        fence: { id: f.id, name: f.name },
+        deviceId: b.devices[b.device[r]],
+        time: new Date(b.t[r]).toISOString(),
+        point: [b.lon[r], b.lat[r]],
+      };
+    }
+    return events;
+  }
+
+  /**
+   * For each fix, the indexes (into `fences`) of the fences containing it. Needs a kernel made with
+   * `contains: true`, which keeps no per-device state.
+   */
+  contains(b: GpsBatch): number[][] {
+    const { row, fence } = this.rows(b);
+    const out = Array.from({ length: b.n }, () => [] as number[]);
+    for (let i = 0; i < row.length; i++) out[row[i]].push(fence[i]);
+    return out;
+  }
+
+  stats() {
+    const x = this.runner.instance.exports as unknown as GeofenceExports;
+    return { skipped: x.skipped_count(), lostEvents: x.lost_event_count(), devices: x.device_count(), replaced: this.runner.replaced };
+  }
+}
