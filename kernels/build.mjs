@@ -1,5 +1,5 @@
-// Builds every kernel in kernels/assembly (one .wasm per top-level module that exports `process`) into
-// kernels/build. Run by `npm install` and `npm run build:kernels`. A kernel is rebuilt only when the hash
+// Builds every kernel in kernels/assembly (one .wasm per module that exports `process`) into kernels/build,
+// and the test kernels of kernels/assembly/testing into kernels/build/testing. Run by `npm install` and `npm run build:kernels`. A kernel is rebuilt only when the hash
 // of the sources and compiler changes, so a second install costs nothing.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,8 +12,12 @@ const src = join(here, 'assembly');
 const out = join(here, 'build');
 mkdirSync(out, { recursive: true });
 
-const sources = readdirSync(src).filter((f) => f.endsWith('.ts')).sort();
+const sources = readdirSync(src, { recursive: true })
+  .map(String)
+  .filter((f) => f.endsWith('.ts'))
+  .sort();
 const kernels = sources.filter((f) => /export function process\(/.test(readFileSync(join(src, f), 'utf8')));
+mkdirSync(join(out, 'testing'), { recursive: true });
 const hash = createHash('sha256');
 for (const f of sources) hash.update(f).update(readFileSync(join(src, f)));
 // the WASI shim's own config, plus: a reactor (`_initialize`, not `_start`), memory the host creates (so

@@ -66,6 +66,38 @@ export interface KernelExports {
 export interface InstanceOptions {
   /** memory cap in 64 KiB pages (default 1024: 64 MiB) */
   maxPages?: number;
+  /** WASI implementation: Node's own (default), or @wasmer/wasi, which also runs in browsers */
+  wasi?: 'node' | 'wasmer';
+}
+
+type Wasmer = typeof import('@wasmer/wasi');
+let wasmer: Wasmer | undefined;
+
+/** @wasmer/wasi brings its own wasm, which has to be instantiated once per process before first use. */
+export async function loadWasmer(): Promise<Wasmer> {
+  if (!wasmer) {
+    const m = (await import('@wasmer/wasi')) as Wasmer & { default?: Wasmer };
+    const lib = (m.default ?? m) as Wasmer;
+    await lib.init();
+    wasmer = lib;
+  }
+  return wasmer;
+}
+
+/** WASI imports and the reactor's start-up call, for either implementation; nothing of the host is exposed. */
+function wasiFor(kind: 'node' | 'wasmer', module: WebAssembly.Module, memory: WebAssembly.Memory): WebAssembly.Instance {
+  if (kind === 'wasmer') {
+    if (!wasmer) throw new KernelError('@wasmer/wasi is not loaded: await loadWasmer() first');
+    const wasi = new wasmer.WASI({ args: [], env: {} });
+    const instance = wasi.instantiate(module, { env: { memory } });
+    (instance.exports._initialize as (() => void) | undefined)?.();
+    return instance;
+  }
+  const wasi = new WASI({ version: 'preview1', args: [], env: {}, preopens: {}, returnOnExit: true });
+  const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport, env: { memory } } as WebAssembly.Imports);
+  // a reactor: _initialize runs the module's static initialisers; node:wasi wants `memory` among the exports
+  wasi.initialize({ exports: { ...instance.exports, memory } } as unknown as WebAssembly.Instance);
+  return instance;
 }
 
 /** One live kernel instance and its memory. */
@@ -78,10 +110,7 @@ export class KernelInstance {
   /** Synchronous: with the module compiled, an instance is ready in about a millisecond. */
   static create(module: WebAssembly.Module, opts: InstanceOptions = {}): KernelInstance {
     const memory = new WebAssembly.Memory({ initial: 2, maximum: opts.maxPages ?? 1024 });
-    const wasi = new WASI({ version: 'preview1', args: [], env: {}, preopens: {}, returnOnExit: true });
-    const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport, env: { memory } } as WebAssembly.Imports);
-    // a reactor: _initialize runs the module's static initialisers; node:wasi wants `memory` among the exports
-    wasi.initialize({ exports: { ...instance.exports, memory } } as unknown as WebAssembly.Instance);
+    const instance = wasiFor(opts.wasi ?? 'node', module, memory);
     const k = new KernelInstance(instance.exports as unknown as KernelExports, memory);
     if (k.exports.abi_version() !== 1) throw new KernelError(`kernel speaks ABI ${k.exports.abi_version()}, this host speaks 1`);
     return k;
@@ -96,8 +125,10 @@ export class KernelInstance {
     try {
       return f();
     } catch (e) {
-      if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) throw new KernelTrap(`kernel trapped: ${(e as Error).message}`);
-      throw e;
+      // anything thrown out of wasm means the instance is unusable: a trap, or an AssemblyScript abort
+      // (which WASI turns into proc_exit)
+      if (e instanceof KernelError || e instanceof KernelTrap) throw e;
+      throw new KernelTrap(`kernel trapped: ${(e as Error)?.message ?? String(e)}`);
     }
   }
 
