@@ -1,6 +1,7 @@
 import { logger, type Logger } from '../log/logger.ts';
 import { importModule, startFunctionModule, type FunctionModule } from '../sfn/function-module.ts';
 import type { StreamFunction } from '../sfn/connect-stream-function.ts';
+import { kernelFunction } from '../sfn/kernel-function.ts';
 import { connectSource, type Source } from '../source/connect-source.ts';
 import type { SourceModule } from '../source/source-module.ts';
 import { loadWorkflow } from '../workflows/load.ts';
@@ -54,14 +55,15 @@ export async function serveWorkflow(wf: Workflow, log: Logger = logger('serve'),
   const running: Promise<void>[] = [];
   try {
     for (const f of wf.functions.filter((f) => f.host === 'local')) {
-      if (!f.run) continue; // kernels arrive with the kernel host
-      const mod = await importModule<FunctionModule>(f.run, wf.dir);
+      const mod: FunctionModule = f.run
+        ? await importModule<FunctionModule>(f.run, wf.dir)
+        : { default: kernelFunction({ kernel: f.kernel!, params: f.params, batch: f.batch, wasi: f.wasi, baseDir: wf.dir }) };
       for (let i = 0; i < f.instances; i++) {
         functions.push(
           await startFunctionModule(mod, { name: f.name, observe: f.observe, emit: f.emit, params: f.params }, { zipper: zipper.memoryUrl, token: wf.auth?.token }),
         );
       }
-      log.info(`function "${f.name}": ${f.instances} local instance${f.instances > 1 ? 's' : ''} of ${f.run}`);
+      log.info(`function "${f.name}": ${f.instances} local instance${f.instances > 1 ? 's' : ''} of ${f.run ?? `kernel ${f.kernel}`}`);
     }
     const trust = { token: wf.auth?.token, certHash: zipper.tls.certHash };
     for (const s of (wf.sources ?? []) as SourceEntry[]) {

@@ -64,7 +64,9 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     const host = f.host ?? 'remote';
     if (host === 'local' && !f.run && !f.kernel) bad(at('host'), 'a local function needs "run" (a module) or "kernel"');
     const dispatch: Dispatch = f.dispatch === undefined || f.dispatch === 'balance' ? { kind: 'balance' } : { kind: 'partition', key: f.dispatch.partition };
-    return { ...f, observe, emit, dispatch, instances: f.instances ?? 1, host, run: f.run && resolveFrom(dir, f.run) };
+    const kernel = f.kernel?.endsWith('.wasm') ? resolveFrom(dir, f.kernel) : f.kernel;
+    if (f.run && f.kernel) bad(at('kernel'), 'a function runs either a module ("run") or a kernel, not both');
+    return { ...f, observe, emit, dispatch, instances: f.instances ?? 1, host, run: f.run && resolveFrom(dir, f.run), kernel };
   });
 
   const sourceNames = new Set<string>();

@@ -18,6 +18,8 @@ export const functionSchema = z.looseObject({
   run: z.string().min(1).optional(),
   kernel: z.string().min(1).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
+  batch: z.strictObject({ max: z.number().int().min(1).optional(), ms: z.number().min(0).optional() }).optional(),
+  wasi: z.enum(['node', 'wasmer']).optional(),
 });
 
 export const sourceSchema = z.strictObject({
@@ -54,8 +56,11 @@ export interface WorkflowFunction {
   host: 'local' | 'remote';
   /** a module path (absolute) or `builtin:<name>` */
   run?: string;
+  /** a built-in kernel name, or a .wasm path (absolute) */
   kernel?: string;
   params?: Record<string, unknown>;
+  batch?: { max?: number; ms?: number };
+  wasi?: 'node' | 'wasmer';
   [more: string]: unknown;
 }
 

@@ -1,0 +1,47 @@
+import type { GpsBatch } from '../../codecs/gps-batch.ts';
+import { KernelError, KernelRunner, type InstanceOptions } from '../kernel-host.ts';
+
+const JSON_LINES = 1;
+
+/**
+ * A custom kernel (`kernel: ./my.wasm`) that writes newline-delimited JSON (docs/kernel-abi.md). A line
+ * with `"row": i` concerns fix i of the batch; the host adds its deviceId, time and point when absent.
+ */
+export class JsonLinesKernel {
+  private constructor(
+    private readonly runner: KernelRunner,
+    private readonly outBytes: number,
+  ) {}
+
+  static create(module: WebAssembly.Module, params: unknown, opts: InstanceOptions & { outBytes?: number } = {}): JsonLinesKernel {
+    const runner = new KernelRunner(module, (k) => {
+      const format = (k.exports.output_format as (() => number) | undefined)?.();
+      if (format !== JSON_LINES) throw new KernelError('a custom kernel must export output_format() returning 1 (JSON lines); see docs/kernel-abi.md');
+      k.init(params);
+    }, opts);
+    return new JsonLinesKernel(runner, opts.outBytes ?? 4 * 1024 * 1024);
+  }
+
+  process(b: GpsBatch): Record<string, unknown>[] {
+    const { k, out, n } = this.runner.process(b, this.outBytes, 1);
+    const text = Buffer.from(k.memory.buffer, out, n).toString('utf8');
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const e = JSON.parse(line) as Record<string, unknown>;
+        const r = e.row;
+        if (typeof r === 'number' && r >= 0 && r < b.n) {
+          e.deviceId ??= b.devices[b.device[r]];
+          e.time ??= new Date(b.t[r]).toISOString();
+          e.point ??= [b.lon[r], b.lat[r]];
+          delete e.row;
+        }
+        return e;
+      });
+  }
+
+  get replaced(): number {
+    return this.runner.replaced;
+  }
+}
