@@ -35,7 +35,7 @@ const stop = async (p: { child: ChildProcess; exited: Promise<number | null> }) 
 
 describe('geoflux CLI', () => {
   it('has --help on every command and --version', async () => {
-    for (const args of [['--help'], ['serve', '--help'], ['run', '--help']]) {
+    for (const args of [['--help'], ['serve', '--help'], ['run', '--help'], ['fence', '--help'], ['hotspot', '--help']]) {
       const r = await run(args);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^Usage: geoflux/);
@@ -67,5 +67,28 @@ describe('geoflux CLI', () => {
       expect(await stop(serve)).toBe(0);
     }
     expect(serve.out.stderr).toContain('stopped');
+  });
+
+  it('fence: events as JSON lines, or the fences containing each fix', async () => {
+    const args = ['fence', '--fences', '../shared/data/fences/seattle-neighborhoods.geojson', '../shared/data/traces/seattle-newson-krumm-gps.txt'];
+    const events = await run(args);
+    expect(events.code).toBe(0);
+    const lines = events.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThan(50);
+    expect(lines[0]).toMatchObject({ kind: 'geofence', detect: 'enter', fence: { id: 'Mount Baker' } });
+    expect(events.stderr).toMatch(/7531 fixes \(newson-krumm\) × 90 fences: \d+ events, 0 fixes skipped/);
+    const contains = await run([...args.slice(0, 3), '--contains', args[3]]);
+    const rows = contains.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.length).toBe(7531);
+    expect(rows.filter((r) => r.fences.length > 0).length).toBeGreaterThan(1000);
+  });
+
+  it('hotspot: hot and cooled cells as JSON lines', async () => {
+    const r = await run(['hotspot', '--cell', '200', '--band', '400', '--window', '600', '--min-count', '3', '../shared/data/traces/liverpool-bus-route14-outbound.csv']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(new Set(lines.map((e) => e.detect))).toEqual(new Set(['hot', 'cooled']));
+    expect(lines[0]).toMatchObject({ kind: 'hotspot', cell: { id: expect.stringMatching(/^200m:-?\d+:-?\d+$/) }, count: expect.any(Number) });
+    expect(r.stderr).toMatch(/1533 fixes \(csv\): \d+ cell events; skipped 0, off the grid 0, late 0/);
   });
 });

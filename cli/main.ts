@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { setLogLevel, type Level } from '../log/logger.ts';
 import { helpText, parseCommand, UsageError, type CommandSpec, type Parsed } from './args.ts';
+import { fenceCommand, fenceSpec } from './fence.ts';
+import { hotspotCommand, hotspotSpec } from './hotspot.ts';
 import { runCommand, runSpec } from './run.ts';
 import { serveCommand, serveSpec } from './serve.ts';
 
 const commands: Record<string, { spec: CommandSpec; main: (p: Parsed) => Promise<void> }> = {
   serve: { spec: serveSpec, main: serveCommand },
   run: { spec: runSpec, main: runCommand },
+  fence: { spec: fenceSpec, main: fenceCommand },
+  hotspot: { spec: hotspotSpec, main: hotspotCommand },
 };
 
 const version = (): string => JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;

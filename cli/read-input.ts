@@ -1,0 +1,31 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseTrace, type Trace } from '../simulators/replay/trace-formats.ts';
+import { UsageError } from './args.ts';
+
+/** A trace named on the command line, or `-` for standard input; the format is recognised from its header. */
+export async function readInput(path: string | undefined): Promise<Trace> {
+  if (!path) throw new UsageError('name a trace file, or - for standard input');
+  let text: string;
+  if (path === '-') {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    text = Buffer.concat(chunks).toString('utf8');
+  } else {
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  const trace = parseTrace(text, path === '-' ? 'stdin' : basename(path).replace(/\.[^.]+$/, ''));
+  // kernels keep per-device state and windows in time: feed them in time order (stable, so ties keep file order)
+  trace.records.sort((a, b) => a.t - b.t);
+  if (trace.bad) process.stderr.write(`${path}: ${trace.bad} unreadable rows skipped (${trace.badSamples.join('; ')})\n`);
+  return trace;
+}
+
+/** the records in slices of `size`, in order */
+export function* slices<T>(xs: T[], size = 4096): Generator<T[]> {
+  for (let i = 0; i < xs.length; i += size) yield xs.slice(i, i + size);
+}
