@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<void>> = {
     console.log('\nThrough the zipper:\n');
     await (await import('./pipeline.ts')).run();
   },
+  kernels: async () => (await import('./kernels.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -36,6 +36,14 @@ let partBandH = new Array<f64>(0);
 let partSlabStart = new Array<i32>(0); // index into slabStart for band 0 of the part
 let slabStart = new Array<i32>(0); // per band: start in slabEdges; one extra per part as the end
 let slabEdges = new Array<u32>(0);
+// the same, frozen once built: the ray cast reads these without bounds checks
+let fBands = new StaticArray<i32>(0);
+let fMinY = new StaticArray<f64>(0);
+let fBandH = new StaticArray<f64>(0);
+let fSlabAt = new StaticArray<i32>(0);
+let fSlabStart = new StaticArray<i32>(0);
+let fSlabEdges = new StaticArray<u32>(0);
+let fGridFences = new StaticArray<u32>(0);
 
 // grid over all fence boxes
 let gMinX: f64 = 0;
@@ -145,6 +153,12 @@ function buildSlabs(nParts: i32): void {
     }
     slabStart.push(slabEdges.length);
   }
+  fBands = StaticArray.fromArray(partBands);
+  fMinY = StaticArray.fromArray(partMinY);
+  fBandH = StaticArray.fromArray(partBandH);
+  fSlabAt = StaticArray.fromArray(partSlabStart);
+  fSlabStart = StaticArray.fromArray(slabStart);
+  fSlabEdges = StaticArray.fromArray(slabEdges);
 }
 
 @inline function clampBand(b: i32, bands: i32): i32 { return b < 0 ? 0 : b >= bands ? bands - 1 : b; }
@@ -173,6 +187,7 @@ function buildGrid(): void {
     for (let j = 0; j < lists[c].length; j++) gridFences.push(lists[c][j]);
   }
   gridStart[GRID * GRID] = gridFences.length;
+  fGridFences = StaticArray.fromArray(gridFences);
 }
 
 @inline function gx(x: f64): i32 { return clampBand(<i32>Math.floor((x - gMinX) / gCellW), GRID); }
@@ -191,18 +206,20 @@ export function init(ptr: usize, len: i32): i32 {
 
 /** 1 inside (or on the boundary), 0 outside, for polygon part p */
 function inPart(p: i32, x: f64, y: f64): bool {
-  const h = partBandH[p];
-  const bands = partBands[p];
-  const b = <i32>Math.floor((y - partMinY[p]) / h);
+  const h = unchecked(fBandH[p]);
+  const bands = unchecked(fBands[p]);
+  const minY = unchecked(fMinY[p]);
+  const b = <i32>Math.floor((y - minY) / h);
   if (b < 0 || b >= bands) {
     // y outside the part's range can still lie on its top edge
-    if (y != partMinY[p] + h * bands) return false;
+    if (y != minY + h * bands) return false;
   }
   const band = clampBand(b, bands);
-  const s = partSlabStart[p] + band;
+  const s = unchecked(fSlabAt[p]) + band;
   let inside = false;
-  for (let j = slabStart[s]; j < slabStart[s + 1]; j++) {
-    const c = slabEdges[j];
+  const end = unchecked(fSlabStart[s + 1]);
+  for (let j = unchecked(fSlabStart[s]); j < end; j++) {
+    const c = unchecked(fSlabEdges[j]);
     const x1 = cx(c), y1 = cy(c), x2 = cx(c + 1), y2 = cy(c + 1);
     // on the edge itself: inside
     if (min(y1, y2) <= y && y <= max(y1, y2) && min(x1, x2) <= x && x <= max(x1, x2) && (x2 - x1) * (y - y1) - (y2 - y1) * (x - x1) == 0) return true;
@@ -301,7 +318,11 @@ export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
     now.length = 0;
     if (x >= gMinX && y >= gMinY) {
       const g = gy(y) * GRID + gx(x);
-      for (let j = gridStart[g]; j < gridStart[g + 1]; j++) if (contains(<i32>gridFences[j], x, y)) now.push(gridFences[j]);
+      const end = unchecked(gridStart[g + 1]);
+      for (let j = unchecked(gridStart[g]); j < end; j++) {
+        const f = unchecked(fGridFences[j]);
+        if (contains(<i32>f, x, y)) now.push(f);
+      }
     }
     if (containsMode) {
       for (let j = 0; j < now.length; j++) emit(row, now[j], INSIDE);

@@ -5,7 +5,7 @@
 // `slide`. At every slide boundary Gi* is computed for every cell with a square band of k cells around it
 // (k = floor(band / cellSize)), using a summed-area table so each cell costs four lookups, not (2k+1)².
 import { colLat, colLon, colSpeed, colT, fail, jsonNumber } from './abi';
-import { giZ } from './getis-ord';
+import { giStarZ, giZ, StarMoments } from './getis-ord';
 export { abi_version, alloc, error_len, error_ptr, free } from './abi';
 
 const KIND_HOT: u32 = 1;
@@ -164,6 +164,7 @@ function score(windowEnd: f64): void {
   const n = <f64>cells;
   const mean = sum / n;
   const flat = sumSq / n - mean * mean <= 1e-12;
+  const m = new StarMoments(sum, sumSq, n);
   for (let y = 0; y < H; y++) {
     const y0 = max(0, y - k);
     const y1 = min(H - 1, y + k);
@@ -177,7 +178,7 @@ function score(windowEnd: f64): void {
         const lag =
           unchecked(sat[(y1 + 1) * stride + x1 + 1]) - unchecked(sat[y0 * stride + x1 + 1]) - unchecked(sat[(y1 + 1) * stride + x0]) + unchecked(sat[y0 * stride + x0]);
         const card = <f64>((x1 - x0 + 1) * (y1 - y0 + 1));
-        z = giZ(lag, card, unchecked(winSum[c]), sum, sumSq, n, true);
+        z = giStarZ(m, lag, card);
         isHot = z >= zThreshold;
       }
       if (isHot) emit(windowEnd, z, c, KIND_HOT);
@@ -222,6 +223,7 @@ export function gi_points(xy: usize, values: usize, n: i32, band: f64, star: i32
     sumSq += v * v;
   }
   const band2 = band * band;
+  const m = new StarMoments(sum, sumSq, <f64>n);
   for (let i = 0; i < n; i++) {
     const xi = load<f64>(xy + (<usize>i << 4));
     const yi = load<f64>(xy + (<usize>i << 4) + 8);
@@ -236,7 +238,7 @@ export function gi_points(xy: usize, values: usize, n: i32, band: f64, star: i32
         card += 1;
       }
     }
-    store<f64>(out + (<usize>i << 3), giZ(lag, card, load<f64>(values + (<usize>i << 3)), sum, sumSq, <f64>n, star != 0));
+    store<f64>(out + (<usize>i << 3), star != 0 ? giStarZ(m, lag, card) : giZ(lag, card, load<f64>(values + (<usize>i << 3)), sum, sumSq, <f64>n));
   }
   return n;
 }
