@@ -57,7 +57,7 @@ export async function serveWorkflow(wf: Workflow, log: Logger = logger('serve'),
     for (const f of wf.functions.filter((f) => f.host === 'local')) {
       const mod: FunctionModule = f.run
         ? await importModule<FunctionModule>(f.run, wf.dir)
-        : { default: kernelFunction({ kernel: f.kernel!, params: f.params, batch: f.batch, wasi: f.wasi, baseDir: wf.dir }) };
+        : { default: kernelFunction({ kernel: f.kernel!, params: f.params, batch: f.batch, wasi: f.wasi, timeout: f.timeout, baseDir: wf.dir }) };
       for (let i = 0; i < f.instances; i++) {
         functions.push(
           await startFunctionModule(mod, { name: f.name, observe: f.observe, emit: f.emit, params: f.params }, { zipper: zipper.memoryUrl, token: wf.auth?.token }),

@@ -112,16 +112,23 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
         stats.emitted++;
         writer.write(tag, value, current ?? lastOrigin);
       };
-      const subscribe = (): Subscription =>
-        fn(input.asObservable() as Observable<never>).subscribe({
+      const subscribe = (): Subscription => {
+        const receivedBefore = stats.received;
+        return fn(input.asObservable() as Observable<never>).subscribe({
           next: out,
           error: (e: Error) => {
             stats.errors++;
+            // an error before any record reached the handler is a start-up failure: resubscribing would repeat it forever
+            if (stats.received === receivedBefore) {
+              client.log.error(`handler failed to start, so this function stops handling records: ${e.message}`);
+              return;
+            }
             if (opts.onError) opts.onError(e, currentRecord);
             else client.log.warn(`handler error, record skipped: ${e.message}`);
             sub = subscribe();
           },
         });
+      };
       sub = subscribe();
       const backlog = held!;
       held = null;

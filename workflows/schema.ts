@@ -20,6 +20,7 @@ export const functionSchema = z.looseObject({
   params: z.record(z.string(), z.unknown()).optional(),
   batch: z.strictObject({ max: z.number().int().min(1).optional(), ms: z.number().min(0).optional() }).optional(),
   wasi: z.enum(['node', 'wasmer']).optional(),
+  timeout: z.number().min(0).optional(),
 });
 
 export const sourceSchema = z.strictObject({
@@ -61,6 +62,8 @@ export interface WorkflowFunction {
   params?: Record<string, unknown>;
   batch?: { max?: number; ms?: number };
   wasi?: 'node' | 'wasmer';
+  /** ms a kernel call may take (default 2000; 0 runs the kernel in the zipper's own thread, unguarded) */
+  timeout?: number;
   [more: string]: unknown;
 }
 

@@ -7,20 +7,26 @@ import { JsonLinesKernel } from './json-lines.ts';
 
 /** What the kernel operator and the workflow need of any kernel: batches in, events out. */
 export interface BatchKernel {
-  process(b: GpsBatch): unknown[];
+  process(b: GpsBatch): unknown[] | Promise<unknown[]>;
   /** events still held at the end of input (hotspot's window in progress) */
-  flush?(): unknown[];
+  flush?(): unknown[] | Promise<unknown[]>;
 }
 
 export interface KernelOptions extends InstanceOptions {
   /** where a relative kernel path or fence file is resolved (the workflow's directory) */
   baseDir?: string;
+  /** ms a call may take; when set, the kernel runs in its own thread so an overrun can be stopped */
+  timeout?: number;
 }
 
 export const BUILTIN_KERNELS = ['geofence', 'hotspot'];
 
 /** `geofence`, `hotspot`, or a path to a custom .wasm in the JSON-lines format. */
 export async function createKernel(kernel: string, params: Record<string, unknown> = {}, opts: KernelOptions = {}): Promise<BatchKernel> {
+  if (opts.timeout) {
+    const { IsolatedKernel } = await import('./isolated-kernel.ts');
+    return IsolatedKernel.create(kernel, params, { ...opts, timeout: opts.timeout });
+  }
   if (opts.wasi === 'wasmer') await loadWasmer();
   if (kernel === 'geofence') return GeofenceKernel.create(params as unknown as GeofenceParams, opts);
   if (kernel === 'hotspot') {

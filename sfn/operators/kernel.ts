@@ -21,11 +21,11 @@ export function kernel<E = unknown>(name: string, params: Record<string, unknown
     defer(() => {
       // loading starts at subscription; a kernel that cannot load (bad params, missing file) errors the stream now
       const ready = createKernel(name, params, opts);
-      const run = (f: (k: BatchKernel) => unknown[], batch?: GpsBatch) =>
+      const run = (f: (k: BatchKernel) => unknown[] | Promise<unknown[]>, batch?: GpsBatch) =>
         from(
-          ready.then((k) => {
+          ready.then(async (k) => {
             try {
-              return f(k) as E[];
+              return (await f(k)) as E[];
             } catch (e) {
               if (opts.onError && batch) opts.onError(e as Error, batch);
               else log.warn(`${(e as Error).message}${batch ? `: a batch of ${batch.n} fixes skipped` : ''}`);

@@ -1,0 +1,24 @@
+// A test kernel that never returns from process() when a fix has a negative speed: a stand-in for a kernel
+// with a runaway loop, so tests can show the host's time limit. Built to kernels/build/testing/.
+import { colSpeed } from '../abi';
+export { abi_version, alloc, error_len, error_ptr, free } from '../abi';
+
+export function output_format(): i32 {
+  return 1;
+}
+
+export function init(ptr: usize, len: i32): i32 {
+  return 0;
+}
+
+let sink: i64 = 0;
+
+export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
+  const speeds = colSpeed(batch, n);
+  for (let i = 0; i < n; i++) {
+    if (load<f32>(speeds + (<usize>i << 2)) < 0) {
+      while (sink >= 0) sink++; // runs for centuries
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { batchFromRecords } from '../../codecs/gps-batch.ts';
+import { createKernel } from './create-kernel.ts';
+import { IsolatedKernel, KernelTimeout } from './isolated-kernel.ts';
+
+const square = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]];
+const fences = { type: 'Feature', id: 'sq', properties: {}, geometry: { type: 'Polygon', coordinates: [square] } };
+const fixes = (speeds: number[]) => batchFromRecords(speeds.map((speed, i) => ({ deviceId: 'v', t: i * 1000, lon: i === 1 ? 0.5 : -1, lat: 0.5, speed })));
+
+describe('a kernel in its own thread', () => {
+  it('gives the same events as in this thread', async () => {
+    const here = await createKernel('geofence', { fences });
+    const there = await createKernel('geofence', { fences }, { timeout: 5000 });
+    expect(there).toBeInstanceOf(IsolatedKernel);
+    expect(await there.process(fixes([1, 1, 1]))).toEqual(await here.process(fixes([1, 1, 1])));
+    await (there as IsolatedKernel).close();
+  });
+
+  it('stops a call that runs past its time limit, and the next call runs on a fresh thread', async () => {
+    const k = (await createKernel('kernels/build/testing/spin.wasm', {}, { timeout: 300 })) as IsolatedKernel;
+    await expect(k.process(fixes([5, -1, 5]))).rejects.toThrow(KernelTimeout);
+    expect(k.replaced).toBe(1);
+    expect(await k.process(fixes([5, 5]))).toEqual([]);
+    await k.close();
+  });
+
+  it('reports a kernel that cannot start', async () => {
+    await expect(createKernel('geofence', { fences: 'nope.geojson' }, { timeout: 1000 })).rejects.toThrow(/nope.geojson: no such file/);
+  });
+});

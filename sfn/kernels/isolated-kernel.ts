@@ -1,0 +1,95 @@
+import { Worker } from 'node:worker_threads';
+import type { GpsBatch } from '../../codecs/gps-batch.ts';
+import { KernelError } from '../kernel-host.ts';
+import type { BatchKernel, KernelOptions } from './create-kernel.ts';
+import type { WorkerReply, WorkerRequest } from './kernel-worker.ts';
+
+/** A kernel call that ran past its time limit; its thread was stopped and a fresh one replaces it. */
+export class KernelTimeout extends Error {
+  override readonly name = 'KernelTimeout';
+}
+
+const WORKER = new URL('./kernel-worker.mjs', import.meta.url);
+
+/**
+ * A kernel in a worker thread with a time limit per call. A call that overruns, or a thread that dies,
+ * costs that thread and the kernel's state in it; the batch is rejected to the caller's error path, and
+ * the next call runs on a fresh thread with a freshly prepared kernel.
+ */
+export class IsolatedKernel implements BatchKernel {
+  private worker!: Worker;
+  private ready!: Promise<void>;
+  private next = 1;
+  private readonly waiting = new Map<number, { resolve: (e: unknown[]) => void; reject: (e: Error) => void }>();
+  /** threads replaced after a timeout or crash */
+  replaced = 0;
+
+  private constructor(
+    private readonly kernel: string,
+    private readonly params: Record<string, unknown>,
+    private readonly opts: KernelOptions & { timeout: number },
+  ) {}
+
+  static async create(kernel: string, params: Record<string, unknown>, opts: KernelOptions & { timeout: number }): Promise<IsolatedKernel> {
+    const k = new IsolatedKernel(kernel, params, opts);
+    k.start();
+    await k.ready;
+    return k;
+  }
+
+  private start(): void {
+    this.worker = new Worker(WORKER);
+    this.worker.unref();
+    // only what a thread can be sent: the rest of the options are this side's (error handlers, the limit)
+    const opts: KernelOptions = { baseDir: this.opts.baseDir, wasi: this.opts.wasi, maxPages: this.opts.maxPages };
+    this.ready = new Promise((resolve, reject) => {
+      this.waiting.set(0, { resolve: () => resolve(), reject });
+    });
+    this.worker.on('message', (r: WorkerReply) => {
+      const w = this.waiting.get(r.id);
+      if (!w) return;
+      this.waiting.delete(r.id);
+      if ('error' in r) w.reject(r.name === 'KernelTrap' ? Object.assign(new Error(r.error), { name: r.name }) : new KernelError(r.error));
+      else w.resolve(r.events);
+    });
+    this.worker.on('error', (e) => this.fail(new KernelError(`kernel thread died: ${e.message}`)));
+    this.worker.postMessage({ type: 'create', kernel: this.kernel, params: this.params, opts } satisfies WorkerRequest);
+  }
+
+  /** Rejects everything in flight, and starts over on a new thread. */
+  private fail(err: Error): void {
+    for (const w of this.waiting.values()) w.reject(err);
+    this.waiting.clear();
+    void this.worker.terminate();
+    this.replaced++;
+    this.start();
+    this.ready.catch(() => {});
+  }
+
+  private call(req: { type: 'process'; batch: GpsBatch } | { type: 'flush' }): Promise<unknown[]> {
+    return this.ready.then(
+      () =>
+        new Promise<unknown[]>((resolve, reject) => {
+          const id = this.next++;
+          const timer = setTimeout(() => this.fail(new KernelTimeout(`kernel ${this.kernel} took longer than ${this.opts.timeout} ms: its thread was stopped`)), this.opts.timeout);
+          this.waiting.set(id, {
+            resolve: (e) => (clearTimeout(timer), resolve(e)),
+            reject: (e) => (clearTimeout(timer), reject(e)),
+          });
+          this.worker.postMessage({ ...req, id } as WorkerRequest);
+        }),
+    );
+  }
+
+  process(batch: GpsBatch): Promise<unknown[]> {
+    return this.call({ type: 'process', batch });
+  }
+
+  flush(): Promise<unknown[]> {
+    return this.call({ type: 'flush' });
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
