@@ -101,6 +101,8 @@ export function load_data(ptr: usize, len: i32): i32 {
   if (coordsAt + (<usize>nCoords << 4) != ptr + <usize>len) return fail('fence data length does not match its header');
   buildSlabs(nParts);
   buildGrid();
+  occupied = new StaticArray<u32>(nFences);
+  stamp = 0;
   devices = new Map<u32, Device>();
   return 0;
 }
@@ -258,12 +260,23 @@ function segmentTouches(i: i32, ax: f64, ay: f64, bx: f64, by: f64): bool {
     return Math.sqrt(ex * ex + ey * ey) <= fCircle(i, 2);
   }
   const p0 = fFirstPart(i);
-  for (let p = p0; p < p0 + fParts(i); p++) {
-    const r0 = partFirstRing(p);
-    for (let r = r0; r < r0 + partRings(p); r++) {
-      const c0 = <u32>ringFirst(r);
-      const n = <u32>ringCount(r);
-      for (let c = c0; c < c0 + n - 1; c++) if (segmentsIntersect(ax, ay, bx, by, cx(c), cy(c), cx(c + 1), cy(c + 1))) return true;
+  for (let p = p0; p < p0 + fParts(i); p++) if (partSegmentTouches(p, ax, ay, bx, by)) return true;
+  return false;
+}
+
+/** Does segment a→b cross an edge of part p? Only the edges in the slabs the segment spans are tried. */
+function partSegmentTouches(p: i32, ax: f64, ay: f64, bx: f64, by: f64): bool {
+  const h = unchecked(fBandH[p]);
+  const bands = unchecked(fBands[p]);
+  const minY = unchecked(fMinY[p]);
+  const b0 = clampBand(<i32>Math.floor((min(ay, by) - minY) / h), bands);
+  const b1 = clampBand(<i32>Math.floor((max(ay, by) - minY) / h), bands);
+  const at = unchecked(fSlabAt[p]);
+  for (let b = b0; b <= b1; b++) {
+    const end = unchecked(fSlabStart[at + b + 1]);
+    for (let j = unchecked(fSlabStart[at + b]); j < end; j++) {
+      const c = unchecked(fSlabEdges[j]);
+      if (segmentsIntersect(ax, ay, bx, by, cx(c), cy(c), cx(c + 1), cy(c + 1))) return true;
     }
   }
   return false;
@@ -296,6 +309,9 @@ function emit(row: i32, f: u32, kind: u32): void {
 @inline function wants(kind: u32): bool { return (detect & (1 << kind)) != 0; }
 
 let now = new Array<u32>(0);
+// occupied[f] == stamp: fence f holds the device now or held it at its last fix (cheaper than includes())
+let occupied = new StaticArray<u32>(0);
+let stamp: u32 = 0;
 
 /** Event columns at `out`: row u32[cap] · fence u32[cap] · kind u32[cap]. The device column holds stable ids. */
 export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
@@ -351,12 +367,21 @@ export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
       }
     }
     if (wants(CROSS) && !isNaN(d.lon)) {
+      stamp++;
+      for (let j = 0; j < now.length; j++) unchecked((occupied[now[j]] = stamp));
+      for (let j = 0; j < d.inside.length; j++) unchecked((occupied[d.inside[j]] = stamp));
       for (let i = 0; i < nFences; i++) {
-        const f = <u32>i;
-        if (!now.includes(f) && !d.inside.includes(f) && segmentTouches(i, d.lon, d.lat, x, y)) emit(row, f, CROSS);
+        if (unchecked(occupied[i]) != stamp && segmentTouches(i, d.lon, d.lat, x, y)) emit(row, <u32>i, CROSS);
       }
     }
-    if (wants(OUTSIDE)) for (let i = 0; i < nFences; i++) if (!now.includes(<u32>i)) emit(row, <u32>i, OUTSIDE);
+    if (wants(OUTSIDE)) {
+      stamp++;
+      for (let j = 0; j < now.length; j++) unchecked((occupied[now[j]] = stamp));
+      for (let i = 0; i < nFences; i++) if (unchecked(occupied[i]) != stamp) emit(row, <u32>i, OUTSIDE);
+    }
+    d.lon = x;
+    d.lat = y;
+    if (sameSet(now, d.inside)) continue; // the usual case: nothing entered or left, no state to rebuild
     // the new state: keep entry times and dwell flags of fences still occupied
     const inside = new Array<u32>(now.length);
     const since = new Array<f64>(now.length);
@@ -370,10 +395,15 @@ export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
     d.inside = inside;
     d.since = since;
     d.dwelled = dwelled;
-    d.lon = x;
-    d.lat = y;
   }
   return outN;
+}
+
+/** both in fence order, so equal sets are equal arrays */
+function sameSet(a: Array<u32>, b: Array<u32>): bool {
+  if (a.length != b.length) return false;
+  for (let i = 0; i < a.length; i++) if (unchecked(a[i]) != unchecked(b[i])) return false;
+  return true;
 }
 
 export function skipped_count(): u32 { return skipped; }
