@@ -409,3 +409,68 @@ function sameSet(a: Array<u32>, b: Array<u32>): bool {
 export function skipped_count(): u32 { return skipped; }
 export function lost_event_count(): u32 { return lostEvents; }
 export function device_count(): i32 { return devices.size; }
+
+// Per-device state, out and in: lets a host move a device's state to another instance (after a trap, or when
+// a partition moves) instead of starting it over. Layout: u32 devices, then per device
+// u32 id · u32 fences · f64 lon · f64 lat · fences × (u32 fence · u32 dwelled · f64 since).
+
+export function state_size(): i32 {
+  let size = 4;
+  const ids = devices.keys();
+  for (let i = 0; i < ids.length; i++) size += 24 + devices.get(ids[i]).inside.length * 16;
+  return size;
+}
+
+/** Writes the state at `out` (at most `cap` bytes); returns its size, or -1 if it does not fit. */
+export function snapshot(out: usize, cap: i32): i32 {
+  const size = state_size();
+  if (size > cap) return fail('snapshot buffer too small: state_size() bytes are needed');
+  const ids = devices.keys();
+  store<u32>(out, ids.length);
+  let at = out + 4;
+  for (let i = 0; i < ids.length; i++) {
+    const d = devices.get(ids[i]);
+    store<u32>(at, ids[i]);
+    store<u32>(at, d.inside.length, 4);
+    store<f64>(at, d.lon, 8);
+    store<f64>(at, d.lat, 16);
+    at += 24;
+    for (let j = 0; j < d.inside.length; j++) {
+      store<u32>(at, d.inside[j]);
+      store<u32>(at, d.dwelled[j] ? 1 : 0, 4);
+      store<f64>(at, d.since[j], 8);
+      at += 16;
+    }
+  }
+  return size;
+}
+
+/** Replaces the per-device state with a snapshot. */
+export function restore(ptr: usize, len: i32): i32 {
+  if (len < 4) return fail('snapshot is shorter than its header');
+  const end = ptr + <usize>len;
+  const count = load<u32>(ptr);
+  const next = new Map<u32, Device>();
+  let at = ptr + 4;
+  for (let i: u32 = 0; i < count; i++) {
+    if (at + 24 > end) return fail('snapshot ends inside a device');
+    const d = new Device();
+    const id = load<u32>(at);
+    const n = load<u32>(at, 4);
+    d.lon = load<f64>(at, 8);
+    d.lat = load<f64>(at, 16);
+    at += 24;
+    if (at + <usize>n * 16 > end) return fail('snapshot ends inside a device');
+    for (let j: u32 = 0; j < n; j++) {
+      const f = load<u32>(at);
+      if (<i32>f >= nFences) return fail('snapshot names a fence this kernel does not have');
+      d.inside.push(f);
+      d.dwelled.push(load<u32>(at, 4) != 0);
+      d.since.push(load<f64>(at, 8));
+      at += 16;
+    }
+    next.set(id, d);
+  }
+  devices = next;
+  return 0;
+}

@@ -105,4 +105,16 @@ describe('geofence kernel', () => {
     await expect(GeofenceKernel.create({ fences: line })).rejects.toThrow('feature 0: unsupported geometry "LineString"');
     await expect(GeofenceKernel.create({ fences: 'nope.geojson' })).rejects.toThrow(/nope.geojson: no such file/);
   });
+
+  it('hands its per-device state to another instance: the pair reports what one would have', async () => {
+    const trip = [fix(0, -0.05, 0.05), fix(1, 0.01, 0.05), fix(2, 0.02, 0.05), fix(70, 0.03, 0.05), fix(80, 0.5, 0.5)];
+    const { events: whole } = await run(trip, ['enter', 'exit', 'dwell'], 60);
+    const first = await GeofenceKernel.create({ fences: FIXTURE, detect: ['enter', 'exit', 'dwell'], dwell: 60 });
+    const second = await GeofenceKernel.create({ fences: FIXTURE, detect: ['enter', 'exit', 'dwell'], dwell: 60 });
+    const a = first.process(batchFromRecords(trip.slice(0, 3)));
+    second.restore(first.snapshot());
+    const b = second.process(batchFromRecords(trip.slice(3)));
+    expect([...a, ...b].map((e) => `${e.time.slice(17, 19)} ${e.deviceId} ${e.detect} ${e.fence.id}`)).toEqual(whole);
+    expect(() => second.restore({ state: new Uint8Array([9, 0, 0, 0]), devices: [] })).toThrow('snapshot ends inside a device');
+  });
 });

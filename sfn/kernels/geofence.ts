@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { GpsBatch } from '../../codecs/gps-batch.ts';
-import { KernelRunner, loadKernelModule, type InstanceOptions, type KernelInstance } from '../kernel-host.ts';
+import { KernelError, KernelRunner, loadKernelModule, type InstanceOptions, type KernelInstance } from '../kernel-host.ts';
 import { compileFences, FenceError, type Fence } from './fence-compiler.ts';
 
 export const DETECTS = ['enter', 'exit', 'inside', 'outside', 'cross', 'dwell'] as const;
@@ -28,6 +28,9 @@ export interface GeofenceEvent {
 
 interface GeofenceExports {
   load_data(ptr: number, len: number): number;
+  state_size(): number;
+  snapshot(out: number, cap: number): number;
+  restore(ptr: number, len: number): number;
   skipped_count(): number;
   lost_event_count(): number;
   device_count(): number;
@@ -124,6 +127,30 @@ export class GeofenceKernel {
     const out = Array.from({ length: b.n }, () => [] as number[]);
     for (let i = 0; i < row.length; i++) out[row[i]].push(fence[i]);
     return out;
+  }
+
+  /** The per-device state (and the device ids it is keyed by), to carry over to another instance. */
+  snapshot(): { state: Uint8Array; devices: [string, number][] } {
+    return this.runner.guarded((k) => {
+      const x = k.exports as unknown as GeofenceExports;
+      const size = x.state_size();
+      const out = this.runner.outRegion(size);
+      if (x.snapshot(out, size) !== size) throw new KernelError(k.errorMessage());
+      return { state: k.bytes(out, size).slice(), devices: [...this.ids] };
+    });
+  }
+
+  /** Takes over the per-device state of a snapshot (the fences must be the same). */
+  restore(s: { state: Uint8Array; devices: [string, number][] }): void {
+    this.runner.guarded((k) => {
+      const ptr = k.exports.alloc(s.state.length);
+      k.bytes(ptr, s.state.length).set(s.state);
+      const status = (k.exports as unknown as GeofenceExports).restore(ptr, s.state.length);
+      k.exports.free(ptr);
+      if (status !== 0) throw new KernelError(k.errorMessage());
+    });
+    this.ids.clear();
+    for (const [d, id] of s.devices) this.ids.set(d, id);
   }
 
   stats() {
