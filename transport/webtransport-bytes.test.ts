@@ -147,7 +147,7 @@ describe('WebTransport byte streams over HTTP/2', () => {
     await expect(dial(server.port, { insecure: true }, '/elsewhere')).rejects.toThrow(/server refused the session: is \/elsewhere its path\?/);
     expect(duplexes).toHaveLength(0);
 
-    const silent = createTcpServer((s) => s.on('error', () => {})); // accepts TCP, never speaks TLS
+    const silent = createTcpServer((s) => void s.on('error', () => {}).resume()); // accepts TCP, never speaks TLS
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     open.push({ close: () => new Promise<void>((r) => silent.close(() => r())) });
     const silentPort = (silent.address() as { port: number }).port;
