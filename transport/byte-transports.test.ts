@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dialQuicBytes, listenQuicBytes } from './quic-bytes.ts';
 import { selfSignedTls, type ClientTrust } from './tls.ts';
 import type { ByteDuplex } from './types.ts';
+import { roundTrip } from './round-trip.ts';
 import { dialWebTransportBytes, listenWebTransportBytes } from './webtransport-bytes.ts';
 
 /** The two network transports, each as a real server on 127.0.0.1 and a client that dials it. */
@@ -26,28 +27,6 @@ afterEach(async () => {
   while (open.length) await open.pop()!.close().catch(() => {});
 });
 
-async function roundTrip(d: ByteDuplex, bytes: number, chunk = 16 * 1024): Promise<Uint8Array> {
-  const sent = new Uint8Array(bytes).map((_, i) => (i * 31) & 0xff);
-  const w = d.writable.getWriter();
-  const r = d.readable.getReader();
-  const got = new Uint8Array(bytes);
-  let n = 0;
-  const reading = (async () => {
-    while (n < bytes) {
-      const { value, done } = await r.read();
-      if (done) break;
-      got.set(value, n);
-      n += value.length;
-    }
-  })();
-  for (let i = 0; i < bytes; i += chunk) await w.write(sent.subarray(i, i + chunk));
-  await reading;
-  r.releaseLock();
-  w.releaseLock();
-  expect(n).toBe(bytes);
-  expect(Buffer.compare(got, sent)).toBe(0);
-  return got;
-}
 
 describe.each(kinds)('$name', ({ listen, dial }) => {
   it('echoes 1 MiB written in 16 KiB chunks', async () => {

@@ -6,6 +6,7 @@ import * as x509 from '@peculiar/x509';
 import { afterEach, describe, expect, it } from 'vitest';
 import { certHashOf, selfSignedTls, type ServerTls } from './tls.ts';
 import type { ByteDuplex } from './types.ts';
+import { roundTrip } from './round-trip.ts';
 import { dialWebTransportBytes, listenWebTransportBytes } from './webtransport-bytes.ts';
 
 /** Real WebTransport on 127.0.0.1: over HTTP/2 here, where the HTTP/3 addon is not installed. */
@@ -36,28 +37,6 @@ async function dial(port: number, trust: Parameters<typeof dialWebTransportBytes
   return d;
 }
 
-/** writes `bytes` in `chunk`-sized writes while reading the echo back; checks every byte */
-async function roundTrip(d: ByteDuplex, bytes: number, chunk = 16 * 1024, seed = 31): Promise<void> {
-  const sent = new Uint8Array(bytes).map((_, i) => (i * seed + (i >> 12)) & 0xff);
-  const w = d.writable.getWriter();
-  const r = d.readable.getReader();
-  const got = new Uint8Array(bytes);
-  let n = 0;
-  const reading = (async () => {
-    while (n < bytes) {
-      const { value, done } = await r.read();
-      if (done) break;
-      got.set(value, n);
-      n += value.length;
-    }
-  })();
-  for (let i = 0; i < bytes; i += chunk) await w.write(sent.slice(i, i + chunk));
-  await reading;
-  r.releaseLock();
-  w.releaseLock();
-  expect(n).toBe(bytes);
-  expect(Buffer.compare(got, sent)).toBe(0);
-}
 
 // --- certificates from a CA: root → intermediate → leaf, 90 days (too long for hash pinning) ------------------
 

@@ -61,3 +61,34 @@ export function jsonNumber(json: string, key: string, dflt: f64): f64 {
   if (j == i) return dflt;
   return parseFloat(json.substring(i, j));
 }
+
+/** NaN, infinite or out-of-range coordinates: a fix every kernel counts and skips. */
+@inline export function badCoordinates(lon: f64, lat: f64): bool {
+  return !isFinite(lon) || !isFinite(lat) || lon < -180 || lon > 180 || lat < -90 || lat > 90;
+}
+
+/**
+ * Where process() writes its result rows: `cap` rows of columns at `ptr`. Rows past the capacity are
+ * counted as lost rather than written out of bounds.
+ */
+export class Output {
+  ptr: usize = 0;
+  cap: i32 = 0;
+  n: i32 = 0;
+  lost: u32 = 0;
+
+  begin(ptr: usize, cap: i32): void {
+    this.ptr = ptr;
+    this.cap = cap;
+    this.n = 0;
+  }
+
+  /** the index of a new row, or -1 when full */
+  next(): i32 {
+    if (this.n >= this.cap) {
+      this.lost++;
+      return -1;
+    }
+    return this.n++;
+  }
+}

@@ -5,7 +5,7 @@
 // polygon, horizontal slabs list the edges that span each band of latitude, so a ray cast tests only the
 // edges at the fix's latitude. Boundary rule: a point on any edge or vertex is inside (as Turf's
 // booleanPointInPolygon with ignoreBoundary=false).
-import { colDevice, colLat, colLon, colT, fail, jsonNumber } from './abi';
+import { badCoordinates, colDevice, colLat, colLon, colT, fail, jsonNumber, Output } from './abi';
 export { abi_version, alloc, error_len, error_ptr, free } from './abi';
 
 const ENTER: u32 = 1;
@@ -68,10 +68,7 @@ class Device {
 let devices = new Map<u32, Device>();
 
 let skipped: u32 = 0;
-let lostEvents: u32 = 0;
-let outPtr: usize = 0;
-let outCap: i32 = 0;
-let outN: i32 = 0;
+const out = new Output();
 
 @inline function fence(i: i32): usize { return fencesAt + <usize>i * FENCE_BYTES; }
 @inline function fKind(i: i32): u32 { return load<u32>(fence(i)); }
@@ -201,7 +198,8 @@ export function init(ptr: usize, len: i32): i32 {
   if (mask >= 0) detect = <u32>mask;
   dwellMs = jsonNumber(json, 'dwell', 300) * 1000;
   containsMode = jsonNumber(json, 'contains', 0) != 0;
-  skipped = lostEvents = 0;
+  skipped = 0;
+  out.lost = 0;
   if (data == 0) return fail('no fences: the host must call load_data() before init()');
   return 0;
 }
@@ -295,15 +293,12 @@ function segmentsIntersect(ax: f64, ay: f64, bx: f64, by: f64, cx_: f64, cy_: f6
 }
 
 function emit(row: i32, f: u32, kind: u32): void {
-  if (outN >= outCap) {
-    lostEvents++;
-    return;
-  }
-  const cap = <usize>outCap;
-  store<u32>(outPtr + (<usize>outN << 2), <u32>row);
-  store<u32>(outPtr + cap * 4 + (<usize>outN << 2), f);
-  store<u32>(outPtr + cap * 8 + (<usize>outN << 2), kind);
-  outN++;
+  const i = out.next();
+  if (i < 0) return;
+  const cap = <usize>out.cap;
+  store<u32>(out.ptr + (<usize>i << 2), <u32>row);
+  store<u32>(out.ptr + cap * 4 + (<usize>i << 2), f);
+  store<u32>(out.ptr + cap * 8 + (<usize>i << 2), kind);
 }
 
 @inline function wants(kind: u32): bool { return (detect & (1 << kind)) != 0; }
@@ -314,10 +309,8 @@ let occupied = new StaticArray<u32>(0);
 let stamp: u32 = 0;
 
 /** Event columns at `out`: row u32[cap] · fence u32[cap] · kind u32[cap]. The device column holds stable ids. */
-export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
-  outPtr = out;
-  outCap = cap;
-  outN = 0;
+export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
+  out.begin(outPtr, cap);
   const tCol = colT(batch, n);
   const lonCol = colLon(batch, n);
   const latCol = colLat(batch, n);
@@ -326,7 +319,7 @@ export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
     const t = load<f64>(tCol + (<usize>row << 3));
     const x = load<f64>(lonCol + (<usize>row << 3));
     const y = load<f64>(latCol + (<usize>row << 3));
-    if (!isFinite(x) || !isFinite(y) || x < -180 || x > 180 || y < -90 || y > 90) {
+    if (badCoordinates(x, y)) {
       skipped++;
       continue;
     }
@@ -396,7 +389,7 @@ export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
     d.since = since;
     d.dwelled = dwelled;
   }
-  return outN;
+  return out.n;
 }
 
 /** both in fence order, so equal sets are equal arrays */
@@ -407,7 +400,7 @@ function sameSet(a: Array<u32>, b: Array<u32>): bool {
 }
 
 export function skipped_count(): u32 { return skipped; }
-export function lost_event_count(): u32 { return lostEvents; }
+export function lost_event_count(): u32 { return out.lost; }
 export function device_count(): i32 { return devices.size; }
 
 // Per-device state, out and in: lets a host move a device's state to another instance (after a trap, or when
@@ -422,12 +415,12 @@ export function state_size(): i32 {
 }
 
 /** Writes the state at `out` (at most `cap` bytes); returns its size, or -1 if it does not fit. */
-export function snapshot(out: usize, cap: i32): i32 {
+export function snapshot(dst: usize, cap: i32): i32 {
   const size = state_size();
   if (size > cap) return fail('snapshot buffer too small: state_size() bytes are needed');
   const ids = devices.keys();
-  store<u32>(out, ids.length);
-  let at = out + 4;
+  store<u32>(dst, ids.length);
+  let at = dst + 4;
   for (let i = 0; i < ids.length; i++) {
     const d = devices.get(ids[i]);
     store<u32>(at, ids[i]);

@@ -4,7 +4,7 @@
 // fix); each cell holds the count (or summed speed) of the last `window` seconds, kept as one bucket per
 // `slide`. At every slide boundary Gi* is computed for every cell with a square band of k cells around it
 // (k = floor(band / cellSize)), using a summed-area table so each cell costs four lookups, not (2k+1)².
-import { colLat, colLon, colSpeed, colT, fail, jsonNumber } from './abi';
+import { badCoordinates, colLat, colLon, colSpeed, colT, fail, jsonNumber, Output } from './abi';
 import { giStarZ, giZ, StarMoments } from './getis-ord';
 export { abi_version, alloc, error_len, error_ptr, free } from './abi';
 
@@ -36,12 +36,7 @@ let current: i64 = -1;
 let skipped: u32 = 0;
 let outside: u32 = 0;
 let late: u32 = 0;
-let lostEvents: u32 = 0;
-
-// where process() writes events: columns of `outCap` rows at `outPtr`
-let outPtr: usize = 0;
-let outCap: i32 = 0;
-let outN: i32 = 0;
+const out = new Output();
 
 export function init(ptr: usize, len: i32): i32 {
   const json = String.UTF8.decodeUnsafe(ptr, len);
@@ -72,15 +67,14 @@ export function init(ptr: usize, len: i32): i32 {
   hot = new StaticArray<u8>(cells);
   sat = new StaticArray<f64>((W + 1) * (H + 1));
   current = -1;
-  skipped = outside = late = lostEvents = 0;
+  skipped = outside = late = 0;
+  out.lost = 0;
   return 0;
 }
 
 /** Bins a batch; returns how many events (hot and cooled cells at slide boundaries passed) it wrote. */
-export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
-  outPtr = out;
-  outCap = cap;
-  outN = 0;
+export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
+  out.begin(outPtr, cap);
   const tCol = colT(batch, n);
   const lonCol = colLon(batch, n);
   const latCol = colLat(batch, n);
@@ -89,7 +83,7 @@ export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
     const t = load<f64>(tCol + (<usize>i << 3));
     const lon = load<f64>(lonCol + (<usize>i << 3));
     const lat = load<f64>(latCol + (<usize>i << 3));
-    if (!isFinite(t) || !isFinite(lon) || !isFinite(lat) || lon < -180 || lon > 180 || lat < -90 || lat > 90) {
+    if (!isFinite(t) || badCoordinates(lon, lat)) {
       skipped++;
       continue;
     }
@@ -126,7 +120,7 @@ export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
     unchecked((winSum[cell] += value));
     unchecked((winCount[cell] += 1));
   }
-  return outN;
+  return out.n;
 }
 
 /** Closes the current slide: scores the window that ends here, then drops its oldest bucket. */
@@ -190,31 +184,26 @@ function score(windowEnd: f64): void {
 
 /** Event columns at outPtr: windowEnd f64[cap] · z f64[cap] · cell u32[cap] · count u32[cap] · kind u32[cap]. */
 function emit(windowEnd: f64, z: f64, cell: i32, kind: u32): void {
-  if (outN >= outCap) {
-    lostEvents++;
-    return;
-  }
-  const cap = <usize>outCap;
-  const i = <usize>outN;
-  store<f64>(outPtr + (i << 3), windowEnd);
-  store<f64>(outPtr + cap * 8 + (i << 3), z);
-  store<u32>(outPtr + cap * 16 + (i << 2), <u32>cell);
-  store<u32>(outPtr + cap * 20 + (i << 2), unchecked(winCount[cell]));
-  store<u32>(outPtr + cap * 24 + (i << 2), kind);
-  outN++;
+  const row = out.next();
+  if (row < 0) return;
+  const cap = <usize>out.cap;
+  const i = <usize>row;
+  store<f64>(out.ptr + (i << 3), windowEnd);
+  store<f64>(out.ptr + cap * 8 + (i << 3), z);
+  store<u32>(out.ptr + cap * 16 + (i << 2), <u32>cell);
+  store<u32>(out.ptr + cap * 20 + (i << 2), unchecked(winCount[cell]));
+  store<u32>(out.ptr + cap * 24 + (i << 2), kind);
 }
 
 /** Forces the current window to be scored now (end of input); returns the events written. */
-export function flush(out: usize, cap: i32): i32 {
-  outPtr = out;
-  outCap = cap;
-  outN = 0;
+export function flush(outPtr: usize, cap: i32): i32 {
+  out.begin(outPtr, cap);
   if (current >= 0) advance();
-  return outN;
+  return out.n;
 }
 
 /** Gi or Gi* for a set of points with binary distance-band weights: the statistic without the grid. */
-export function gi_points(xy: usize, values: usize, n: i32, band: f64, star: i32, out: usize): i32 {
+export function gi_points(xy: usize, values: usize, n: i32, band: f64, star: i32, zs: usize): i32 {
   let sum: f64 = 0;
   let sumSq: f64 = 0;
   for (let i = 0; i < n; i++) {
@@ -238,7 +227,7 @@ export function gi_points(xy: usize, values: usize, n: i32, band: f64, star: i32
         card += 1;
       }
     }
-    store<f64>(out + (<usize>i << 3), star != 0 ? giStarZ(m, lag, card) : giZ(lag, card, load<f64>(values + (<usize>i << 3)), sum, sumSq, <f64>n));
+    store<f64>(zs + (<usize>i << 3), star != 0 ? giStarZ(m, lag, card) : giZ(lag, card, load<f64>(values + (<usize>i << 3)), sum, sumSq, <f64>n));
   }
   return n;
 }
@@ -252,4 +241,4 @@ export function cell_size(): f64 { return cellSize; }
 export function skipped_count(): u32 { return skipped; }
 export function outside_count(): u32 { return outside; }
 export function late_count(): u32 { return late; }
-export function lost_event_count(): u32 { return lostEvents; }
+export function lost_event_count(): u32 { return out.lost; }
