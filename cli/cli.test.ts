@@ -35,7 +35,7 @@ const stop = async (p: { child: ChildProcess; exited: Promise<number | null> }) 
 
 describe('geoflux CLI', () => {
   it('has --help on every command and --version', async () => {
-    for (const args of [['--help'], ['serve', '--help'], ['run', '--help'], ['fence', '--help'], ['hotspot', '--help']]) {
+    for (const args of [['--help'], ['serve', '--help'], ['run', '--help'], ['fence', '--help'], ['hotspot', '--help'], ['network', '--help']]) {
       const r = await run(args);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^Usage: geoflux/);
@@ -90,5 +90,18 @@ describe('geoflux CLI', () => {
     expect(new Set(lines.map((e) => e.detect))).toEqual(new Set(['hot', 'cooled']));
     expect(lines[0]).toMatchObject({ kind: 'hotspot', cell: { id: expect.stringMatching(/^200m:-?\d+:-?\d+$/) }, count: expect.any(Number) });
     expect(r.stderr).toMatch(/1533 fixes \(csv\): \d+ cell events; skipped 0, off the grid 0, late 0/);
+  });
+
+  it('network info: counts, bbox and load time; a clear error for a broken PBF', async () => {
+    const r = await run(['network', 'info', '--json', '../shared/data/osm/monaco.osm.pbf']);
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info).toMatchObject({ format: 'osm', nodes: expect.any(Number), edges: expect.any(Number), ms: expect.any(Number) });
+    expect(info.edges).toBeGreaterThan(4000);
+    const k = await run(['network', 'info', '../shared/data/mapmatch-kubicka']);
+    expect(k.stdout).toMatch(/edges\s+18,196 directed/);
+    const broken = await run(['network', 'info', 'workflows/testdata/good/square.geojson']);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/^geoflux network: .*square.geojson: not a readable OSM PBF/);
   });
 });

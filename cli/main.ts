@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { setLogLevel, type Level } from '../log/logger.ts';
+import { logLevel, setLogLevel, type Level } from '../log/logger.ts';
 import { helpText, parseCommand, UsageError, type CommandSpec, type Parsed } from './args.ts';
 import { fenceCommand, fenceSpec } from './fence.ts';
 import { hotspotCommand, hotspotSpec } from './hotspot.ts';
+import { networkCommand, networkSpec } from './network.ts';
 import { runCommand, runSpec } from './run.ts';
 import { serveCommand, serveSpec } from './serve.ts';
 
@@ -11,6 +12,7 @@ const commands: Record<string, { spec: CommandSpec; main: (p: Parsed) => Promise
   run: { spec: runSpec, main: runCommand },
   fence: { spec: fenceSpec, main: fenceCommand },
   hotspot: { spec: hotspotSpec, main: hotspotCommand },
+  network: { spec: networkSpec, main: networkCommand },
 };
 
 const version = (): string => JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -54,7 +56,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     const err = e as Error;
-    process.stderr.write(`geoflux ${name}: ${err.name === 'UsageError' || err.name === 'WorkflowError' ? err.message : err.stack ?? err.message}\n`);
+    // users get the message; the stack is for --log-level debug
+    process.stderr.write(`geoflux ${name}: ${logLevel() === 'debug' ? (err.stack ?? err.message) : err.message}\n`);
     return err.name === 'UsageError' ? 2 : 1;
   }
 }

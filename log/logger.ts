@@ -14,6 +14,8 @@ export interface Logger {
 let threshold: Level = (process.env.GEOFLUX_LOG as Level) in RANK ? (process.env.GEOFLUX_LOG as Level) : 'info';
 let sink: (line: string) => void = (line) => process.stderr.write(line + '\n');
 
+export const logLevel = (): Level => threshold;
+
 export const setLogLevel = (level: Level): void => {
   if (!(level in RANK)) throw new Error(`unknown log level "${level}" (debug, info, warn, error, silent)`);
   threshold = level;

@@ -1,0 +1,46 @@
+import { HIGHWAY_CLASSES } from '../network/osm-import.ts';
+import { loadNetwork } from '../network/load-network.ts';
+import { bboxOf, edgeCount, nodeCount } from '../network/road-graph.ts';
+import { UsageError, type CommandSpec, type Parsed } from './args.ts';
+
+export const networkSpec: CommandSpec = {
+  name: 'network',
+  usage: 'geoflux network info <osm.pbf | kubicka-dir>',
+  summary: 'Imports a road network (OSM PBF, or the Kubička benchmark format) and prints what it holds.',
+  flags: {
+    json: { type: 'boolean', help: 'print the summary as JSON' },
+  },
+  notes: ['Example:', '  geoflux network info ../shared/data/osm/monaco.osm.pbf'],
+};
+
+export async function networkCommand({ values, positionals }: Parsed): Promise<void> {
+  const [sub, input] = positionals;
+  if (sub !== 'info') throw new UsageError(`geoflux network has one subcommand: info (got "${sub ?? ''}")`);
+  if (!input) throw new UsageError('geoflux network info needs a file: geoflux network info <osm.pbf | kubicka-dir>');
+  const net = await loadNetwork(input);
+  const g = net.graph;
+  const km = g.edgeLength.reduce((s, x) => s + x, 0) / 1000;
+  const classes: Record<string, number> = {};
+  for (const c of g.edgeClass) if (c !== 255) classes[HIGHWAY_CLASSES[c][0]] = (classes[HIGHWAY_CLASSES[c][0]] ?? 0) + 1;
+  const summary = {
+    file: input,
+    format: net.format,
+    nodes: nodeCount(g),
+    edges: edgeCount(g),
+    km: Math.round(km * 10) / 10,
+    bbox: bboxOf(g),
+    classes,
+    ms: Math.round(net.ms),
+    cache: net.cache ? `${net.cache} (${net.fromCache ? 'read' : 'written'})` : undefined,
+  };
+  if (values.json) return void process.stdout.write(JSON.stringify(summary) + '\n');
+  const lines = [
+    `${input} (${net.format})`,
+    `  nodes    ${summary.nodes.toLocaleString('en')}`,
+    `  edges    ${summary.edges.toLocaleString('en')} directed, ${summary.km.toLocaleString('en')} km`,
+    `  bbox     ${summary.bbox.map((x) => x.toFixed(6)).join(', ')}`,
+    ...(Object.keys(classes).length ? [`  classes  ${Object.entries(classes).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ')}`] : []),
+    `  loaded   in ${summary.ms} ms${summary.cache ? `; cache ${summary.cache}` : ''}`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}

@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { decodeGraph, encodeGraph } from './graph-file.ts';
+import { loadKubicka } from './kubicka.ts';
+import { importOsm } from './osm-import.ts';
+import type { RoadGraph } from './road-graph.ts';
+
+export interface LoadedNetwork {
+  graph: RoadGraph;
+  /** 'osm' or 'kubicka' */
+  format: string;
+  /** the compact file the graph was read from or written to (OSM only) */
+  cache?: string;
+  fromCache: boolean;
+  ms: number;
+}
+
+/**
+ * A road network from an OSM PBF (imported once, then read from a cache file keyed by the PBF's hash, so a
+ * changed PBF is imported again) or from a Kubička benchmark prefix or directory.
+ * The cache goes next to the input, except where the input must not be touched: a read-only directory,
+ * or the project's shared data (`shared/data/`, which nothing may edit); then into `.cache/networks/`.
+ * `cacheDir` (or GEOFLUX_CACHE_DIR) overrides both.
+ */
+export async function loadNetwork(input: string, cacheDir?: string): Promise<LoadedNetwork> {
+  const t0 = performance.now();
+  const path = resolve(input);
+  const kubicka = await kubickaPrefix(path);
+  if (kubicka) return { graph: await loadKubicka(kubicka), format: 'kubicka', fromCache: false, ms: performance.now() - t0 };
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new Error(`${input}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  const beside = !/[/\\]shared[/\\]data[/\\]/.test(path) && (await writable(dirname(path)));
+  const dir = cacheDir ?? process.env.GEOFLUX_CACHE_DIR ?? (beside ? dirname(path) : resolve('.cache/networks'));
+  const cache = join(dir, `${basename(path)}.${hash}.graph`);
+  try {
+    const graph = decodeGraph(new Uint8Array(await readFile(cache)));
+    return { graph, format: 'osm', cache, fromCache: true, ms: performance.now() - t0 };
+  } catch {
+    /* no cache yet, or an unreadable one: import */
+  }
+  const graph = await importOsm(path);
+  await mkdir(dir, { recursive: true });
+  await writeFile(cache, encodeGraph(graph));
+  return { graph, format: 'osm', cache, fromCache: false, ms: performance.now() - t0 };
+}
+
+async function writable(dir: string): Promise<boolean> {
+  try {
+    await access(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `dir/00000000` for `dir/00000000.nodes`, the directory holding one, or the prefix itself */
+async function kubickaPrefix(path: string): Promise<string | undefined> {
+  const exists = (p: string) => stat(p).then(() => true, () => false);
+  if (/\.(nodes|arcs)$/.test(path)) return path.replace(/\.(nodes|arcs)$/, '');
+  if (await exists(`${path}.nodes`)) return path;
+  const s = await stat(path).catch(() => undefined);
+  if (s?.isDirectory()) {
+    const { readdir } = await import('node:fs/promises');
+    const nodes = (await readdir(path)).find((f) => f.endsWith('.nodes'));
+    if (nodes) return join(path, nodes.replace(/\.nodes$/, ''));
+  }
+  return undefined;
+}

@@ -1,0 +1,99 @@
+import { createOSMStream } from 'osm-pbf-parser-node';
+import { GraphBuilder, type RoadGraph } from './road-graph.ts';
+
+/**
+ * Drivable ways of an OSM PBF as a directed road graph. Ways are split at every node two drivable ways
+ * share; `oneway` (yes/true/1, -1), roundabouts and motorways decide the directions. Speeds come from
+ * `maxspeed` when it can be read, else the class default below.
+ */
+
+/** highway classes a car may use, with default speeds in km/h (urban European defaults) */
+export const HIGHWAY_CLASSES: [string, number][] = [
+  ['motorway', 110], ['motorway_link', 60], ['trunk', 90], ['trunk_link', 50], ['primary', 70], ['primary_link', 50],
+  ['secondary', 60], ['secondary_link', 40], ['tertiary', 50], ['tertiary_link', 40], ['unclassified', 40],
+  ['residential', 30], ['living_street', 10], ['service', 20], ['road', 40],
+];
+const CLASS_INDEX = new Map(HIGHWAY_CLASSES.map(([c], i) => [c, i]));
+const KMH = 1 / 3.6;
+
+/** `maxspeed` in m/s: "50", "30 mph", "50;70" (first); else undefined */
+export function parseMaxspeed(v: string | undefined): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(mph|km\/h|kmh)?/i.exec(v ?? '');
+  if (!m) return undefined;
+  const x = Number(m[1]);
+  return m[2]?.toLowerCase() === 'mph' ? x * 0.44704 : x * KMH;
+}
+
+/** +1 forward only, -1 backward only, 0 both ways */
+export function onewayOf(tags: Record<string, string>): -1 | 0 | 1 {
+  const o = tags.oneway;
+  if (o === '-1' || o === 'reverse') return -1;
+  if (o === 'yes' || o === 'true' || o === '1') return 1;
+  if (o === 'no' || o === 'false' || o === '0') return 0;
+  if (tags.junction === 'roundabout' || tags.junction === 'circular' || tags.highway === 'motorway') return 1;
+  return 0;
+}
+
+interface Way {
+  id: number;
+  refs: number[];
+  tags: Record<string, string>;
+}
+
+export async function importOsm(path: string): Promise<RoadGraph> {
+  const coords = new Map<number, [number, number]>();
+  const ways: Way[] = [];
+  try {
+    for await (const item of createOSMStream(path, { withInfo: false, withTags: { node: false, way: true, relation: false } }) as AsyncGenerator<{
+      type: string;
+      id: number;
+      lon: number;
+      lat: number;
+      refs: number[];
+      tags: Record<string, string>;
+    }>) {
+      if (item.type === 'node') coords.set(item.id, [item.lon, item.lat]);
+      else if (item.type === 'way' && CLASS_INDEX.has(item.tags?.highway) && item.tags.access !== 'no' && item.tags.area !== 'yes') ways.push(item);
+    }
+  } catch (e) {
+    throw new Error(`${path}: not a readable OSM PBF (${(e as Error).message})`);
+  }
+  if (ways.length === 0) throw new Error(`${path}: no drivable ways (is it an OSM PBF extract?)`);
+  // a node is a graph node when two ways share it, or it ends a way
+  const uses = new Map<number, number>();
+  for (const w of ways) w.refs.forEach((r, i) => uses.set(r, (uses.get(r) ?? 0) + (i === 0 || i === w.refs.length - 1 ? 2 : 1)));
+  const b = new GraphBuilder();
+  let missing = 0;
+  for (const w of ways) {
+    const cls = CLASS_INDEX.get(w.tags.highway)!;
+    const speed = parseMaxspeed(w.tags.maxspeed) ?? HIGHWAY_CLASSES[cls][1] * KMH;
+    const dir = onewayOf(w.tags);
+    let piece: [number, number][] = [];
+    let startRef = -1;
+    for (let i = 0; i < w.refs.length; i++) {
+      const ref = w.refs[i];
+      const c = coords.get(ref);
+      if (!c) {
+        missing++;
+        piece = [];
+        startRef = -1;
+        continue;
+      }
+      piece.push(c);
+      if (startRef < 0) {
+        startRef = ref;
+        continue;
+      }
+      if ((uses.get(ref) ?? 0) >= 2 || i === w.refs.length - 1) {
+        const a = b.node(startRef, piece[0][0], piece[0][1]);
+        const z = b.node(ref, c[0], c[1]);
+        if (dir >= 0) b.edge(a, z, piece, w.id, cls, speed);
+        if (dir <= 0) b.edge(z, a, [...piece].reverse(), w.id, cls, speed);
+        piece = [c];
+        startRef = ref;
+      }
+    }
+  }
+  if (missing) process.emitWarning(`${path}: ${missing} way nodes are not in the extract; the ways were cut there`);
+  return b.build();
+}
