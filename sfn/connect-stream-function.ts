@@ -120,7 +120,9 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
             stats.errors++;
             // an error before any record reached the handler is a start-up failure: resubscribing would repeat it forever
             if (stats.received === receivedBefore) {
-              client.log.error(`handler failed to start, so this function stops handling records: ${e.message}`);
+              // leave, so the zipper holds this function's records (or gives them to another instance)
+              client.log.error(`handler failed to start: ${e.message}; disconnecting this instance`);
+              void client.close();
               return;
             }
             if (opts.onError) opts.onError(e, currentRecord);
