@@ -6,9 +6,11 @@ import { decodeGraph, encodeGraph } from './graph-file.ts';
 import { loadKubicka } from './kubicka.ts';
 import { importOsm } from './osm-import.ts';
 import type { RoadGraph } from './road-graph.ts';
+import { buildSegmentIndex, type SegmentIndex } from './segment-index.ts';
 
 export interface LoadedNetwork {
   graph: RoadGraph;
+  index: SegmentIndex;
   /** 'osm' or 'kubicka' */
   format: string;
   /** the compact file the graph was read from or written to (OSM only) */
@@ -28,7 +30,10 @@ export async function loadNetwork(input: string, cacheDir?: string): Promise<Loa
   const t0 = performance.now();
   const path = resolve(input);
   const kubicka = await kubickaPrefix(path);
-  if (kubicka) return { graph: await loadKubicka(kubicka), format: 'kubicka', fromCache: false, ms: performance.now() - t0 };
+  if (kubicka) {
+    const graph = await loadKubicka(kubicka);
+    return { graph, index: buildSegmentIndex(graph), format: 'kubicka', fromCache: false, ms: performance.now() - t0 };
+  }
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -40,15 +45,16 @@ export async function loadNetwork(input: string, cacheDir?: string): Promise<Loa
   const dir = cacheDir ?? process.env.GEOFLUX_CACHE_DIR ?? (beside ? dirname(path) : resolve('.cache/networks'));
   const cache = join(dir, `${basename(path)}.${hash}.graph`);
   try {
-    const graph = decodeGraph(new Uint8Array(await readFile(cache)));
-    return { graph, format: 'osm', cache, fromCache: true, ms: performance.now() - t0 };
+    const { graph, index } = decodeGraph(new Uint8Array(await readFile(cache)));
+    return { graph, index, format: 'osm', cache, fromCache: true, ms: performance.now() - t0 };
   } catch {
     /* no cache yet, or an unreadable one: import */
   }
   const graph = await importOsm(path);
+  const index = buildSegmentIndex(graph);
   await mkdir(dir, { recursive: true });
-  await writeFile(cache, encodeGraph(graph));
-  return { graph, format: 'osm', cache, fromCache: false, ms: performance.now() - t0 };
+  await writeFile(cache, encodeGraph(graph, index));
+  return { graph, index, format: 'osm', cache, fromCache: false, ms: performance.now() - t0 };
 }
 
 async function writable(dir: string): Promise<boolean> {

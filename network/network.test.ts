@@ -81,11 +81,11 @@ describe('road network', () => {
     expect(net.cache).toContain('.cache/networks/');
   });
 
-  it('round-trips the compact graph file', async () => {
-    const { graph } = await loadNetwork(KUBICKA);
-    const back = decodeGraph(encodeGraph(graph));
-    expect(back).toEqual(graph);
-    expect(() => decodeGraph(encodeGraph(graph).subarray(0, 100))).toThrow(/cut short/);
+  it('round-trips the compact graph file, segment index included', async () => {
+    const { graph, index } = await loadNetwork(KUBICKA);
+    const back = decodeGraph(encodeGraph(graph, index));
+    expect(back).toEqual({ graph, index });
+    expect(() => decodeGraph(encodeGraph(graph, index).subarray(0, 100))).toThrow(/cut short/);
   });
 
   it('loads the Kubička benchmark network with arc id = row index', async () => {
