@@ -1,58 +1,93 @@
-import { createHmac, randomBytes, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { createHmac, randomBytes, randomFillSync, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import Logger, { LogLevel } from '@matrixai/logger';
-import { events, QUICClient, QUICServer, type QUICStream } from '@matrixai/quic';
+import { errors, events, QUICClient, QUICServer, type QUICConnection, type QUICStream } from '@matrixai/quic';
 import { normaliseCertHash, sha256Hex, type ClientTrust, type ServerTls } from './tls.ts';
 import type { ByteDuplex } from './types.ts';
 
 /**
- * Real QUIC (quiche via @matrixai/quic): TLS 1.3, ALPN `geoflux`, one bidirectional stream per connection,
- * opened by the client. Tuned as measured here: untuned it moves ~2 MB/s, because its default readable
- * chunk is 4 KiB and the kernel's default UDP buffers drop bursts.
+ * Real QUIC (quiche, through @matrixai/quic): TLS 1.3, ALPN `geoflux`, one bidirectional stream per
+ * connection, opened by the client. The server learns of that stream when its first bytes arrive (QUIC has
+ * no frame that announces an empty stream), so `onDuplex` runs on the client's first write, not on connect.
+ *
+ * Tuned as measured here. The library's cost is per datagram (every datagram received takes a lock that
+ * builds a timer, an AbortController and an Error with its stack), so it moves a roughly fixed ~1,300
+ * datagrams a second whatever their size: ~1.5 MB/s with the usual 1,350-byte datagrams, 10-20 MB/s on
+ * loopback where they can be 16 KiB. It does not pace its bursts either, so small kernel UDP buffers drop them.
  */
+
+type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
 
 const ALPN = ['geoflux'];
 const UDP_BUFFER = 4 * 1024 * 1024;
-/** quiche's own crypto error code for a bad certificate (TLS alert 42, offset by 0x100 as QUIC does) */
+/** TLS alert 42 (bad_certificate) as a QUIC transport error: crypto errors are 0x100 + the alert */
 const BAD_CERTIFICATE = 0x100 + 42;
+/** the application error code we close with when a peer breaks the one-stream rule */
+const ONE_STREAM_ONLY = 1;
+/** how long a server gives a half-done handshake before it drops the connection's state */
+const SERVER_HANDSHAKE_TIMEOUT = 10_000;
+/**
+ * How long `close()` waits, after a graceful end of writing, for what was written (FIN included) to be
+ * acknowledged before it closes anyway. Closing the connection earlier drops whatever quiche still holds.
+ */
+const LINGER = 2000;
 
-/** its INFO level logs every stream; we only want its warnings */
-const quietLogger = () => new Logger('quic', LogLevel.ERROR);
+/** The library logs every connection and stream at INFO and never uses WARN or ERROR: keep it quiet. */
+const quietLogger = () => new Logger('quic', LogLevel.WARN);
 
+/** Shared by both ends. */
 const tuning = {
   applicationProtos: ALPN,
+  // up to 64 KiB per read from quiche (the default is 4 KiB): fewer, larger chunks for the reader
   readableChunkSize: 64 * 1024,
-  initialMaxData: 32 * 1024 * 1024,
-  initialMaxStreamDataBidiLocal: 16 * 1024 * 1024,
-  initialMaxStreamDataBidiRemote: 16 * 1024 * 1024,
-  initialMaxStreamsBidi: 4,
+  // Flow-control windows: how much a peer may send that we have not read yet. quiche grows them on its own
+  // (to 16 MiB a stream, 24 MiB a connection) while the reader keeps up, so these only set where they
+  // start; kept small they bound what a paused connection can pile up in memory. 2 MiB is several times
+  // what is in flight here (measured: the same speed with 2 or 16 MiB).
+  initialMaxData: 4 * 1024 * 1024,
+  initialMaxStreamDataBidiLocal: 2 * 1024 * 1024,
+  initialMaxStreamDataBidiRemote: 2 * 1024 * 1024,
+  initialMaxStreamDataUni: 0,
   initialMaxStreamsUni: 0,
-  // a dead peer is noticed within 15 s; keepalives every 5 s stop an idle but healthy link from timing out
-  maxIdleTimeout: 15_000,
-  keepAliveIntervalTime: 5_000,
+  // long-lived streams that may sit quiet between bursts: PINGs every 10 s keep an idle but healthy link
+  // (and any NAT binding on the way) alive, and a peer that vanished is given up on after 30 s of silence
+  maxIdleTimeout: 30_000,
+  keepAliveIntervalTime: 10_000,
 };
 
 /**
- * The library sends one JavaScript event per datagram, so its speed is set by datagram size: with the usual
- * 1,350-byte datagrams it moved 1.3 MB/s here, with 64 KiB ones 10 MB/s. Loopback has a 64 KiB MTU, so
- * on loopback we use it; anywhere else the standard size, which IP never has to fragment.
+ * Speed is set by datagram size (see above): 1,350-byte datagrams moved 1.3-2 MB/s here, big ones 10-20 MB/s
+ * (quiche fills them to 16 KiB at most). Loopback has a 64 KiB MTU, so there we allow the most UDP takes
+ * (65,507 bytes over IPv4, 65,527 over IPv6); anywhere else the standard size, which no path has to fragment.
  */
-const LOOPBACK = /^(127\.|::1$|localhost$)/;
+const LOOPBACK4 = /^(127\.|localhost$)/;
 const datagrams = (host: string) => {
-  const size = LOOPBACK.test(host) ? 65_527 : 1_350;
-  return { maxSendUdpPayloadSize: size, maxRecvUdpPayloadSize: 65_527 };
+  const send = LOOPBACK4.test(host) ? 65_507 : host === '::1' ? 65_527 : 1_350;
+  return { maxSendUdpPayloadSize: send, maxRecvUdpPayloadSize: 65_527 };
 };
 
-/** The UDP socket is the library's private; its buffers are the one knob it does not expose. */
-function widenUdpBuffers(holder: unknown): void {
-  const udp = (holder as { socket?: { socket?: { setRecvBufferSize(n: number): void; setSendBufferSize(n: number): void } } }).socket?.socket;
+/** The UDP socket is the library's own; its buffer sizes are the one knob it does not expose. */
+function widenUdpBuffers(owner: QUICServer | QUICClient, log?: Log): void {
+  type Udp = { setRecvBufferSize(n: number): void; setSendBufferSize(n: number): void; getRecvBufferSize(): number };
+  const udp = (owner as unknown as { socket?: { socket?: Udp } }).socket?.socket;
+  if (!udp) return;
   try {
-    udp?.setRecvBufferSize(UDP_BUFFER);
-    udp?.setSendBufferSize(UDP_BUFFER);
-  } catch {
-    /* the OS may cap them (net.core.rmem_max); quiche still works, only slower under bursts */
+    udp.setRecvBufferSize(UDP_BUFFER);
+    udp.setSendBufferSize(UDP_BUFFER);
+    // Linux caps these at net.core.rmem_max / wmem_max (and doubles what it grants)
+    if (udp.getRecvBufferSize() < UDP_BUFFER) log?.('debug', `QUIC: UDP receive buffer capped at ${udp.getRecvBufferSize()} bytes (raise net.core.rmem_max)`);
+  } catch (e) {
+    log?.('debug', `QUIC: could not size the UDP buffers: ${(e as Error).message}`);
   }
 }
 
+/** What a reader or writer sees when the peer resets its side or stops reading ours (the library's is "read 0"). */
+const codeToReason = (type: 'read' | 'write', code: number) =>
+  new Error(type === 'read' ? `QUIC peer reset the stream (code ${code})` : `QUIC peer stopped reading the stream (code ${code})`);
+
+const quicUrl = (host: string, port: number) => `quic://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+
+/** HMAC for the server's stateless-retry tokens. */
 const hmacOps = {
   async sign(key: ArrayBuffer, data: ArrayBuffer): Promise<ArrayBuffer> {
     const mac = createHmac('sha256', Buffer.from(key)).update(Buffer.from(data)).digest();
@@ -65,19 +100,50 @@ const hmacOps = {
   },
 };
 
-/** Give the stream's last bytes (a Rejected frame, say) this long to reach the peer before the connection goes. */
-const LINGER = 1000;
+/**
+ * True once quiche has dropped the stream: everything we sent, FIN included, was acknowledged and the peer's
+ * side was read to its end. quiche answers InvalidStreamState for a stream it no longer has.
+ */
+function streamDone(stream: QUICStream): boolean {
+  const conn = (stream as unknown as { connection: { conn: { streamCapacity(id: number): number; isClosed(): boolean; isDraining(): boolean } } })
+    .connection.conn;
+  if (conn.isClosed() || conn.isDraining()) return true;
+  try {
+    conn.streamCapacity(stream.streamId);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+async function untilDone(stream: QUICStream, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!streamDone(stream) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+}
 
 function duplexOf(stream: QUICStream, remote: string, stop: () => Promise<void>): ByteDuplex {
+  // a graceful end of our writing (as opposed to an abort) is worth waiting for: those bytes should arrive
+  let finished = false;
+  stream.addEventListener(
+    events.EventQUICStreamCloseWrite.name,
+    (e: Event) => {
+      if ((e as events.EventQUICStreamCloseWrite).detail == null) finished = true;
+    },
+    { once: true },
+  );
+  let closing: Promise<void> | undefined;
   return {
-    readable: stream.readable as ReadableStream<Uint8Array>,
-    writable: stream.writable as WritableStream<Uint8Array>,
+    readable: stream.readable as unknown as ReadableStream<Uint8Array>,
+    writable: stream.writable as unknown as WritableStream<Uint8Array>,
     remote,
-    async close() {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([stream.closedP.catch(() => {}), new Promise((r) => (timer = setTimeout(r, LINGER)))]);
-      clearTimeout(timer);
-      await stop().catch(() => {});
+    close() {
+      closing ??= (async () => {
+        // If our side was closed gracefully, give the last bytes (a Rejected frame, say) up to LINGER to
+        // land and the peer time to finish its side; after an abort, or with the writable left open, close now.
+        if (finished) await untilDone(stream, LINGER);
+        await stop().catch(() => {});
+      })();
+      return closing;
     },
   };
 }
@@ -90,45 +156,106 @@ export interface QuicBytesServer {
 export async function listenQuicBytes(
   host: string,
   port: number,
-  opts: { tls: ServerTls; log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void },
+  opts: { tls: ServerTls; log?: Log },
   onDuplex: (d: ByteDuplex) => void,
 ): Promise<QuicBytesServer> {
+  const log: Log = opts.log ?? (() => {});
   const server = new QUICServer({
     crypto: { key: randomBytes(32).buffer as ArrayBuffer, ops: hmacOps },
-    config: { ...tuning, ...datagrams(host), key: opts.tls.key, cert: opts.tls.cert, verifyPeer: false },
+    config: {
+      ...tuning,
+      ...datagrams(host),
+      // one stream per connection: the client may open exactly one
+      initialMaxStreamsBidi: 1,
+      key: opts.tls.key,
+      cert: opts.tls.cert,
+      verifyPeer: false,
+    },
+    minIdleTimeout: SERVER_HANDSHAKE_TIMEOUT,
+    codeToReason,
     logger: quietLogger(),
   });
-  server.addEventListener(events.EventQUICServerConnection.name, (evt: Event) => {
-    const conn = (evt as events.EventQUICServerConnection).detail;
-    const remote = `quic://${conn.remoteHost}:${conn.remotePort}`;
-    let taken = false;
-    // errors of one connection are that connection's: they must not reach the server's error path
+
+  const onConnection = (conn: QUICConnection) => {
+    const remote = quicUrl(conn.remoteHost, conn.remotePort);
+    // A connection's errors are its own: log them once, and they go no further (the library closes it).
+    let ended = false;
     conn.addEventListener(events.EventQUICConnectionError.name, (e: Event) => {
-      opts.log?.('debug', `${remote}: ${(e as events.EventQUICConnectionError).detail.message}`);
+      if (ended) return;
+      ended = true;
+      log('debug', `${remote}: ${(e as events.EventQUICConnectionError).detail.message}`);
     });
+    let taken = false;
     conn.addEventListener(events.EventQUICConnectionStream.name, (e: Event) => {
       const stream = (e as events.EventQUICConnectionStream).detail;
       if (taken) {
-        stream.cancel(new Error('one stream per connection'));
+        // only possible once the first stream has ended (the limit is 1 open stream): the connection is done
+        log('debug', `${remote}: opened a second stream; closing the connection`);
+        queueMicrotask(() => void conn.stop({ isApp: true, errorCode: ONE_STREAM_ONLY, force: true }).catch(() => {}));
         return;
       }
       taken = true;
-      onDuplex(duplexOf(stream, remote, () => conn.stop({ isApp: true, errorCode: 0, force: true })));
+      const d = duplexOf(stream, remote, () => conn.stop({ isApp: true, errorCode: 0, force: true }));
+      try {
+        onDuplex(d);
+      } catch (err) {
+        log('error', `${remote}: connection handler failed: ${(err as Error).message}`);
+        void d.close();
+      }
     });
+  };
+
+  server.addEventListener(events.EventQUICServerConnection.name, (evt: Event) => {
+    onConnection((evt as events.EventQUICServerConnection).detail);
   });
   server.addEventListener(events.EventQUICServerError.name, (e: Event) =>
-    opts.log?.('warn', `QUIC server error: ${(e as events.EventQUICServerError).detail.message}`),
+    log('warn', `QUIC server on ${quicUrl(host, port)}: ${(e as events.EventQUICServerError).detail.message}`),
   );
-  await server.start({ host, port });
-  widenUdpBuffers(server);
+  try {
+    await server.start({ host, port });
+  } catch (e) {
+    const cause = (e as Error & { cause?: Error }).cause;
+    throw new Error(`could not listen on ${quicUrl(host, port)}: ${cause?.message ?? (e as Error).message}`, { cause: e });
+  }
+  widenUdpBuffers(server, log);
+  let closing: Promise<void> | undefined;
   return {
     port: server.port,
-    close: () => server.stop({ isApp: true, errorCode: 0, force: true }),
+    close: () => (closing ??= server.stop({ isApp: true, errorCode: 0, force: true })),
   };
 }
 
-/** Decides trust in the server's certificate chain (leaf first, DER). Returns why not, or undefined. */
-function verifyChain(trust: ClientTrust, certs: Uint8Array[]): string | undefined {
+const inWindow = (c: X509Certificate, now = Date.now()) => Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
+const splitPem = (pem: string) => pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+
+/**
+ * Checks the server's chain (leaf first, DER) against `ca` (one or more PEM certificates). The chain may
+ * carry intermediates. When `ca` holds the server's own certificate (a self-signed server), that is a pin
+ * and no more is asked; otherwise the leaf must also name the host dialled.
+ */
+function verifyAgainstCa(caPem: string, certs: Uint8Array[], host: string): string | undefined {
+  const anchors = splitPem(caPem).map((p) => new X509Certificate(p));
+  if (anchors.length === 0) return 'the ca option holds no PEM certificate';
+  const chain = certs.map((d) => new X509Certificate(d));
+  const leaf = chain[0];
+  if (!inWindow(leaf)) return `certificate "${leaf.subject}" is not valid now (valid ${leaf.validFrom} to ${leaf.validTo})`;
+  if (anchors.some((a) => a.fingerprint256 === leaf.fingerprint256)) return undefined;
+  const signedBy = (c: X509Certificate, by: X509Certificate) => by.ca && inWindow(by) && c.checkIssued(by) && c.verify(by.publicKey);
+  let cur = leaf;
+  for (let depth = 0; depth < 8; depth++) {
+    if (anchors.some((a) => signedBy(cur, a))) {
+      const named = isIP(host) ? leaf.checkIP(host) : leaf.checkHost(host);
+      return named ? undefined : `certificate "${leaf.subject}" (${leaf.subjectAltName ?? 'no subjectAltName'}) is not for ${host}`;
+    }
+    const next = chain.find((c) => c !== cur && signedBy(cur, c));
+    if (!next) break;
+    cur = next;
+  }
+  return `certificate "${leaf.subject}" (issuer "${leaf.issuer}") is not signed by the given CA${anchors.length > 1 ? 's' : ''} (${anchors.map((a) => `"${a.subject}"`).join(', ')})`;
+}
+
+/** Why the server's certificate chain is refused under `trust`, or undefined when it is accepted. */
+function refuse(trust: ClientTrust, certs: Uint8Array[], host: string): string | undefined {
   const leaf = certs[0];
   if (!leaf) return 'the server sent no certificate';
   if (trust.certHash) {
@@ -136,56 +263,93 @@ function verifyChain(trust: ClientTrust, certs: Uint8Array[]): string | undefine
     const got = sha256Hex(leaf);
     return got === want ? undefined : `certificate hash mismatch: expected ${want}, got ${got}`;
   }
-  if (trust.ca) {
-    const ca = new X509Certificate(trust.ca);
-    const cert = new X509Certificate(leaf);
-    if (cert.checkIssued(ca) && cert.verify(ca.publicKey) && Date.parse(cert.validTo) > Date.now()) return undefined;
-    if (cert.fingerprint256 === ca.fingerprint256) return undefined; // the CA given is the server's own self-signed cert
-    return `certificate "${cert.subject}" is not signed by the given CA "${ca.subject}"`;
-  }
+  if (trust.ca) return verifyAgainstCa(trust.ca, certs, host);
   return undefined;
+}
+
+/** TLS alerts a server may end the handshake with, by number. */
+const ALERTS: Record<number, string> = {
+  40: 'handshake_failure',
+  42: 'bad_certificate',
+  43: 'unsupported_certificate',
+  46: 'certificate_unknown',
+  48: 'unknown_ca',
+  70: 'protocol_version',
+  80: 'internal_error',
+  109: 'missing_extension',
+  116: 'certificate_required',
+  120: 'no_application_protocol',
+};
+
+function dialFailure(e: unknown, url: string, timeout: number, refusal: string | undefined, custom: boolean): string {
+  if (refusal) return `could not connect to ${url}: ${refusal}`;
+  if (e instanceof errors.ErrorQUICClientCreateTimeout || e instanceof errors.ErrorQUICConnectionStartTimeout) {
+    return `could not reach ${url} within ${timeout} ms`;
+  }
+  if (e instanceof errors.ErrorQUICConnectionLocalTLS && !custom) {
+    return `could not connect to ${url}: its certificate is not trusted by this system's CAs (a self-signed server needs certHash, ca, or insecure: true)`;
+  }
+  if (e instanceof errors.ErrorQUICConnectionPeerTLS || e instanceof errors.ErrorQUICConnectionPeer) {
+    const code = (e as { data?: { errorCode?: number } }).data?.errorCode;
+    if (code !== undefined && code >= 0x100 && code <= 0x1ff) {
+      const alert = code - 0x100;
+      if (alert === 120) return `could not connect to ${url}: the server does not speak ALPN "${ALPN[0]}"`;
+      return `could not connect to ${url}: the server ended the TLS handshake (alert ${alert}${ALERTS[alert] ? ` ${ALERTS[alert]}` : ''})`;
+    }
+  }
+  const err = e as Error & { cause?: Error };
+  const why = err?.message || err?.cause?.message || err?.constructor?.name || String(e);
+  return `could not connect to ${url}: ${why}`;
 }
 
 export async function dialQuicBytes(host: string, port: number, trust: ClientTrust & { timeout?: number }): Promise<ByteDuplex> {
   const timeout = trust.timeout ?? 5000;
-  const custom = Boolean(trust.certHash || trust.ca);
+  const url = quicUrl(host, port);
+  const custom = !trust.insecure && Boolean(trust.certHash || trust.ca);
+  if (trust.certHash) normaliseCertHash(trust.certHash); // a malformed hash fails here, before any packet
   let refusal: string | undefined;
-  const verifyPeer = !trust.insecure;
   let client: QUICClient;
   try {
     client = await QUICClient.createQUICClient(
       {
         host,
         port,
-        crypto: { ops: { randomBytes: async (b: ArrayBuffer) => void randomBytes(b.byteLength).copy(Buffer.from(b)) } },
+        crypto: {
+          ops: {
+            async randomBytes(b: ArrayBuffer) {
+              randomFillSync(new Uint8Array(b));
+            },
+          },
+        },
         config: {
           ...tuning,
           ...datagrams(host),
-          verifyPeer,
+          // the server never opens streams to us
+          initialMaxStreamsBidi: 0,
+          // insecure: accept any certificate; certHash / ca: our check below; neither: the system's CAs
+          verifyPeer: !trust.insecure,
           ...(custom
             ? {
                 verifyCallback: async (certs: Uint8Array[]) => {
-                  refusal = verifyChain(trust, certs);
-                  return refusal ? BAD_CERTIFICATE : undefined;
+                  try {
+                    refusal = refuse(trust, certs, host);
+                  } catch (e) {
+                    refusal = `could not check the server's certificate: ${(e as Error).message}`;
+                  }
+                  return refusal === undefined ? undefined : BAD_CERTIFICATE;
                 },
               }
             : {}),
         },
+        codeToReason,
         logger: quietLogger(),
       },
       { timer: timeout },
     );
   } catch (e) {
-    const why = refusal ?? (e as Error).message ?? String(e);
-    const hint = !custom && verifyPeer && /certificate|verify|crypto|tls/i.test(why)
-      ? ' (a self-signed zipper needs certHash, ca, or insecure: true)'
-      : '';
-    throw new Error(`could not connect to quic://${host}:${port}: ${/timed out|timeout/i.test(why) ? `no answer within ${timeout} ms` : why}${hint}`);
+    throw new Error(dialFailure(e, url, timeout, refusal, custom), { cause: e });
   }
   widenUdpBuffers(client);
-  const conn = client.connection;
-  conn.addEventListener(events.EventQUICConnectionError.name, () => {});
-  client.addEventListener(events.EventQUICClientError.name, () => {});
-  const stream = conn.newStream('bidi');
-  return duplexOf(stream, `quic://${host}:${port}`, () => client.destroy({ isApp: true, errorCode: 0, force: true }));
+  const stream = client.connection.newStream('bidi');
+  return duplexOf(stream, url, () => client.destroy({ isApp: true, errorCode: 0, force: true }));
 }

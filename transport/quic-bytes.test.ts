@@ -1,0 +1,217 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dialQuicBytes, listenQuicBytes } from './quic-bytes.ts';
+import { selfSignedTls, type ClientTrust } from './tls.ts';
+import type { ByteDuplex } from './types.ts';
+
+/** Real QUIC on 127.0.0.1: a server on port 0 and clients that dial it. */
+const tls = await selfSignedTls();
+const stranger = await selfSignedTls();
+
+const servers: Array<{ close(): Promise<void> }> = [];
+const clients: Array<{ close(): Promise<void> }> = [];
+const children: ChildProcess[] = [];
+afterEach(async () => {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+  // each close waits out QUIC's short draining period, so close them side by side; clients first
+  await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})));
+  await Promise.all(servers.splice(0).map((s) => s.close().catch(() => {})));
+});
+
+const serverSide: ByteDuplex[] = [];
+const echo = (d: ByteDuplex) => {
+  serverSide.push(d);
+  void d.readable.pipeTo(d.writable).catch(() => {});
+};
+
+async function echoServer() {
+  const s = await listenQuicBytes('127.0.0.1', 0, { tls }, echo);
+  servers.push(s);
+  return s;
+}
+
+async function dial(port: number, trust: ClientTrust = { certHash: tls.certHash }) {
+  const d = await dialQuicBytes('127.0.0.1', port, { ...trust, timeout: 3000 });
+  clients.push(d);
+  return d;
+}
+
+/** Writes `bytes` of random data in `chunk`-sized writes while reading the echo back; checks it is the same. */
+async function roundTrip(d: ByteDuplex, bytes: number, chunk = 16 * 1024): Promise<void> {
+  const sent = randomBytes(bytes);
+  const w = d.writable.getWriter();
+  const r = d.readable.getReader();
+  const got = new Uint8Array(bytes);
+  let n = 0;
+  const reading = (async () => {
+    while (n < bytes) {
+      const { value, done } = await r.read();
+      if (done) break;
+      got.set(value, n);
+      n += value.length;
+    }
+  })();
+  for (let i = 0; i < bytes; i += chunk) await w.write(sent.subarray(i, i + chunk));
+  await reading;
+  r.releaseLock();
+  w.releaseLock();
+  expect(n).toBe(bytes);
+  expect(Buffer.compare(got, sent)).toBe(0);
+}
+
+async function readAll(readable: ReadableStream<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const part of readable) parts.push(part);
+  return Buffer.concat(parts);
+}
+
+describe('quic bytes', () => {
+  it('echoes 1 MiB written in 16 KiB chunks', async () => {
+    const s = await echoServer();
+    serverSide.length = 0;
+    const d = await dial(s.port);
+    expect(d.remote).toBe(`quic://127.0.0.1:${s.port}`);
+    await roundTrip(d, 1024 * 1024);
+    expect(serverSide).toHaveLength(1);
+    expect(serverSide[0].remote).toMatch(/^quic:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('trusts a pinned hash, a CA, or insecure on request; refuses otherwise, saying why', async () => {
+    const s = await echoServer();
+    const colonHex = tls.certHash.toUpperCase().match(/../g)!.join(':');
+    const base64 = Buffer.from(tls.certHash, 'hex').toString('base64');
+    for (const trust of [{ certHash: tls.certHash }, { certHash: colonHex }, { certHash: base64 }, { ca: tls.cert }, { insecure: true }]) {
+      const d = await dial(s.port, trust);
+      await roundTrip(d, 4096);
+    }
+    await expect(dial(s.port, { certHash: 'ab'.repeat(32) })).rejects.toThrow(
+      `could not connect to quic://127.0.0.1:${s.port}: certificate hash mismatch: expected ${'ab'.repeat(32)}, got ${tls.certHash}`,
+    );
+    await expect(dial(s.port, { certHash: stranger.certHash })).rejects.toThrow(/certificate hash mismatch/);
+    await expect(dial(s.port, { ca: stranger.cert })).rejects.toThrow(/is not signed by the given CA/);
+    await expect(dial(s.port, {})).rejects.toThrow(/not trusted by this system's CAs/);
+    // none of the refused attempts disturbed the server
+    await roundTrip(await dial(s.port), 64 * 1024);
+  });
+
+  it('gives up on a peer that never answers, within the timeout', async () => {
+    const silent = dgram.createSocket('udp4');
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+    const { port } = silent.address();
+    try {
+      await expect(dialQuicBytes('127.0.0.1', port, { insecure: true, timeout: 300 })).rejects.toThrow(
+        `could not reach quic://127.0.0.1:${port} within 300 ms`,
+      );
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('keeps one client flowing when another is aborted, or its process killed', async () => {
+    const s = await echoServer();
+    const a = await dial(s.port);
+    const b = await dial(s.port);
+    await Promise.all([roundTrip(a, 256 * 1024), roundTrip(b, 256 * 1024)]);
+
+    // b goes away abruptly: RESET_STREAM / STOP_SENDING, then the connection is closed
+    const bw = b.writable.getWriter();
+    void bw.write(new Uint8Array(64 * 1024)).catch(() => {});
+    await bw.abort(new Error('gone'));
+    await b.readable.cancel(new Error('gone'));
+    await b.close();
+    await roundTrip(a, 256 * 1024);
+
+    // a client process that dies mid-stream: no goodbye at all, the server only ever hears silence
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `const { dialQuicBytes } = await import(${JSON.stringify(fileURLToPath(new URL('./quic-bytes.ts', import.meta.url)))});
+         const d = await dialQuicBytes('127.0.0.1', ${s.port}, { certHash: '${tls.certHash}' });
+         const w = d.writable.getWriter();
+         const r = d.readable.getReader();
+         await w.write(new Uint8Array(16384));
+         await r.read();
+         console.log('flowing');
+         for (;;) await w.write(new Uint8Array(16384));`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    children.push(child);
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (b: Buffer) => b.toString().includes('flowing') && resolve());
+      child.on('exit', (code) => reject(new Error(`client process exited early (${code})`)));
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    await roundTrip(a, 256 * 1024);
+    // and new clients are still welcome
+    await roundTrip(await dial(s.port), 64 * 1024);
+  });
+
+  it('survives garbage datagrams', async () => {
+    const s = await echoServer();
+    const a = await dial(s.port);
+    const junk = dgram.createSocket('udp4');
+    for (let i = 0; i < 600; i++) {
+      const b = randomBytes(i % 3 === 0 ? 1 + (i % 1400) : 1200);
+      if (i % 3 === 1) {
+        // looks like a QUIC v1 Initial: long header, version 1, plausible connection id lengths
+        b[0] = 0xc0 | (b[0] & 0x0f);
+        b.writeUInt32BE(1, 1);
+        b[5] = 8 + (i % 13);
+      } else if (i % 3 === 2) {
+        b[0] = 0x40 | (b[0] & 0x3f); // short header, random connection id
+      }
+      await new Promise<void>((r) => junk.send(b, s.port, '127.0.0.1', () => r()));
+    }
+    junk.close();
+    await roundTrip(a, 128 * 1024);
+    await roundTrip(await dial(s.port), 128 * 1024);
+  });
+
+  it('delivers the last bytes when close() follows closing the writable', async () => {
+    // the server answers 2 MiB and hangs up at once, as a zipper rejecting a client would
+    const answer = randomBytes(2 * 1024 * 1024);
+    const s = await listenQuicBytes('127.0.0.1', 0, { tls }, (d) => {
+      void (async () => {
+        const r = d.readable.getReader();
+        await r.read();
+        r.releaseLock();
+        const w = d.writable.getWriter();
+        await w.write(answer);
+        await w.close();
+        await d.close();
+      })().catch(() => {});
+    });
+    servers.push(s);
+    const d = await dial(s.port);
+    const w = d.writable.getWriter();
+    await w.write(new Uint8Array([1]));
+    const got = await readAll(d.readable);
+    expect(Buffer.compare(got, answer)).toBe(0);
+
+    // and the other way round: the client writes, closes and hangs up; the server reads every byte
+    let received: Promise<Buffer> | undefined;
+    const s2 = await listenQuicBytes('127.0.0.1', 0, { tls }, (sd) => {
+      received = readAll(sd.readable).finally(async () => {
+        await sd.writable.close().catch(() => {});
+      });
+    });
+    servers.push(s2);
+    const c = await dial(s2.port);
+    const sent = randomBytes(2 * 1024 * 1024);
+    const cw = c.writable.getWriter();
+    for (let i = 0; i < sent.length; i += 64 * 1024) await cw.write(sent.subarray(i, i + 64 * 1024));
+    await cw.close();
+    await c.close();
+    await expect.poll(() => received).toBeDefined();
+    expect(Buffer.compare(await received!, sent)).toBe(0);
+  });
+});
