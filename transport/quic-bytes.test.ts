@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dialQuicBytes, listenQuicBytes } from './quic-bytes.ts';
 import { selfSignedTls, type ClientTrust } from './tls.ts';
 import type { ByteDuplex } from './types.ts';
+import { roundTrip } from './round-trip.ts';
 
 /** Real QUIC on 127.0.0.1: a server on port 0 and clients that dial it. */
 const tls = await selfSignedTls();
@@ -39,28 +40,6 @@ async function dial(port: number, trust: ClientTrust = { certHash: tls.certHash 
   return d;
 }
 
-/** Writes `bytes` of random data in `chunk`-sized writes while reading the echo back; checks it is the same. */
-async function roundTrip(d: ByteDuplex, bytes: number, chunk = 16 * 1024): Promise<void> {
-  const sent = randomBytes(bytes);
-  const w = d.writable.getWriter();
-  const r = d.readable.getReader();
-  const got = new Uint8Array(bytes);
-  let n = 0;
-  const reading = (async () => {
-    while (n < bytes) {
-      const { value, done } = await r.read();
-      if (done) break;
-      got.set(value, n);
-      n += value.length;
-    }
-  })();
-  for (let i = 0; i < bytes; i += chunk) await w.write(sent.subarray(i, i + chunk));
-  await reading;
-  r.releaseLock();
-  w.releaseLock();
-  expect(n).toBe(bytes);
-  expect(Buffer.compare(got, sent)).toBe(0);
-}
 
 async function readAll(readable: ReadableStream<Uint8Array>): Promise<Buffer> {
   const parts: Uint8Array[] = [];
@@ -114,7 +93,7 @@ describe('quic bytes', () => {
     const s = await echoServer();
     const a = await dial(s.port);
     const b = await dial(s.port);
-    await Promise.all([roundTrip(a, 256 * 1024), roundTrip(b, 256 * 1024)]);
+    await Promise.all([roundTrip(a, 256 * 1024, 16 * 1024, 7), roundTrip(b, 256 * 1024, 16 * 1024, 13)]);
 
     // b goes away abruptly: RESET_STREAM / STOP_SENDING, then the connection is closed
     const bw = b.writable.getWriter();
