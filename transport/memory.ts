@@ -1,5 +1,5 @@
 import type { Frame } from '../codecs/frame-types.ts';
-import { ChannelCore } from './once-closed.ts';
+import { ChannelCore } from './channel-core.ts';
 import type { FrameChannel, Listener, Transport } from './types.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { encodeFrame } from '../codecs/frame.ts';
 import { FrameDecoder } from '../codecs/frame-decoder.ts';
 import type { Frame } from '../codecs/frame-types.ts';
-import { ChannelCore } from './once-closed.ts';
+import { ChannelCore } from './channel-core.ts';
 import type { ByteDuplex, FrameChannel, FrameHandlers, TransportName } from './types.ts';
 
 export interface StreamChannelOptions {
