@@ -4,8 +4,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 /** The `geoflux` command as a user runs it: a real process, real QUIC on 127.0.0.1. */
 const BIN = 'bin/geoflux.js';
 
-function start(args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GEOFLUX_LOG: 'info' } });
+function start(args: string[], stdin?: string) {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, GEOFLUX_LOG: 'info' } });
+  if (stdin !== undefined) child.stdin!.end(stdin);
   const out = { stdout: '', stderr: '' };
   child.stdout!.on('data', (d) => (out.stdout += d));
   child.stderr!.on('data', (d) => (out.stderr += d));
@@ -13,8 +14,8 @@ function start(args: string[]) {
   return { child, out, exited };
 }
 
-const run = async (args: string[]) => {
-  const p = start(args);
+const run = async (args: string[], stdin?: string) => {
+  const p = start(args, stdin);
   return { code: await p.exited, ...p.out };
 };
 
@@ -103,5 +104,13 @@ describe('geoflux CLI', () => {
     const broken = await run(['network', 'info', 'workflows/testdata/good/square.geojson']);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/^geoflux network: .*square.geojson: not a readable OSM PBF/);
+  });
+
+  it('fence reads a trace from standard input, and counts the rows it cannot read', async () => {
+    const csv = ['device,lon,lat,time', 'bus,7.405,43.735,0', 'bus,7.415,43.735,1', 'bus,oops,43.735,2', 'bus,7.425,43.735,3'].join('\n');
+    const r = await run(['fence', '--fences', 'workflows/testdata/good/square.geojson', '-'], csv);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).detect)).toEqual(['enter', 'exit']);
+    expect(r.stderr).toMatch(/-: 1 unreadable rows skipped \(line 4: unreadable time or coordinates\)/);
   });
 });
