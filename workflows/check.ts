@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
+import { normaliseListen } from './address.ts';
 import { closest, didYouMean } from './errors.ts';
 import { FUNCTION_KEYS, type Dispatch, type Workflow, type WorkflowFunction, type workflowSchema } from './schema.ts';
 
@@ -12,25 +13,20 @@ export interface Problem {
 
 const FIRST_USER_TAG = 16;
 const MAX_TAG = 0xffffffff;
-const SCHEMES = ['quic:', 'webtransport:'];
 
 const resolveFrom = (dir: string, p: string) => (p.startsWith('builtin:') || isAbsolute(p) ? p : resolve(dir, p));
 const list = (x: string | string[] | undefined) => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
 
-/** What a schema cannot say: addresses parse, tags exist and are free, names are unique, no loops. */
+/** What a schema cannot say: addresses parse (and are normalised), tags exist and are free, names are unique, no loops. */
 export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string): { workflow: Omit<Workflow, 'file' | 'dir'>; problems: Problem[] } {
   const problems: Problem[] = [];
   const bad = (path: Problem['path'], reason: string, at: Problem['at'] = 'key') => problems.push({ path, reason, at });
 
-  raw.listen.forEach((addr, i) => {
-    let url: URL;
-    try {
-      url = new URL(addr);
-    } catch {
-      return bad(['listen', i], `"${addr}" is not an address (expected e.g. quic://127.0.0.1:9000)`, 'value');
-    }
-    if (!SCHEMES.includes(url.protocol)) return bad(['listen', i], `unsupported scheme "${url.protocol.slice(0, -1)}" (use quic:// or webtransport://)`, 'value');
-    if (!url.port && !addr.match(/:0(\/|$)/)) bad(['listen', i], `needs a port, e.g. ${url.protocol}//${url.hostname}:9000`, 'value');
+  const listen = raw.listen.map((addr, i) => {
+    const r = normaliseListen(addr);
+    if ('address' in r) return r.address;
+    bad(['listen', i], r.reason, 'value');
+    return addr;
   });
 
   const byNumber = new Map<number, string>();
@@ -79,6 +75,7 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
   return {
     workflow: {
       ...raw,
+      listen,
       tls: raw.tls && { cert: resolve(dir, raw.tls.cert), key: resolve(dir, raw.tls.key) },
       functions,
       sources,

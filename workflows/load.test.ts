@@ -14,10 +14,13 @@ const expected: [file: string, message: string][] = [
   ['duplicate-key.yaml', 'workflows/testdata/bad/duplicate-key.yaml:4:1 (yaml): Map keys must be unique'],
   ['duplicate-tag-number.yaml', 'workflows/testdata/bad/duplicate-tag-number.yaml:5:13 tags.speeding: tag number 16 is already used by "gps"'],
   ['emit-loop.yaml', 'workflows/testdata/bad/emit-loop.yaml:7:5 functions[0].emit: "gps" is also observed by this function (a loop)'],
+  ['first-in-document-order.yaml', 'workflows/testdata/bad/first-in-document-order.yaml:3:1 lisen: unknown field (did you mean "listen"?)'],
   ['function-key-typo.yaml', 'workflows/testdata/bad/function-key-typo.yaml:6:5 functions[0].obsrve: unknown field (did you mean "observe"?)'],
   ['local-without-run.yaml', 'workflows/testdata/bad/local-without-run.yaml:7:5 functions[0].host: a local function needs "run" (a module) or "kernel"'],
   ['missing-name.yaml', 'workflows/testdata/bad/missing-name.yaml:1:1 name: required field is missing'],
   ['missing-port.yaml', 'workflows/testdata/bad/missing-port.yaml:2:10 listen[0]: needs a port, e.g. quic://127.0.0.1:9000'],
+  ['nested-key-typo.yaml', 'workflows/testdata/bad/nested-key-typo.yaml:7:5 sources[0].parms: unknown field (did you mean "params"?)'],
+  ['port-out-of-range.yaml', 'workflows/testdata/bad/port-out-of-range.yaml:3:5 listen[0]: port 94430 is out of range (0-65535)'],
   ['reserved-tag.yaml', 'workflows/testdata/bad/reserved-tag.yaml:4:8 tags.gps: tag number 3 is reserved for the zipper (use 16 or more)'],
   ['unknown-tag.yaml', 'workflows/testdata/bad/unknown-tag.yaml:14:5 functions[1].observe: unknown tag "gsp" (did you mean "gps"?)'],
   ['unknown-top-level-key.yaml', 'workflows/testdata/bad/unknown-top-level-key.yaml:3:1 lisen: unknown field (did you mean "listen"?)'],
@@ -42,6 +45,32 @@ describe('workflow errors name the file, line, column and field', () => {
   });
 });
 
+describe('the design-notes example', () => {
+  const file = 'workflows/testdata/good/example.yaml';
+  const dir = resolve('workflows/testdata/good');
+
+  it('parses with every default filled in', async () => {
+    expect(await loadWorkflow(file, { GEOFLUX_TOKEN: 't0k' })).toEqual({
+      file: resolve(file),
+      dir,
+      name: 'demo',
+      listen: ['quic://127.0.0.1:9000', 'webtransport://127.0.0.1:9443/geoflux'],
+      tls: { cert: resolve(dir, 'certs/server.pem'), key: resolve(dir, 'certs/server.key') },
+      auth: { token: 't0k' },
+      tags: { gps: 16, speeding: 17 },
+      functions: [
+        { name: 'speeding', observe: ['gps'], emit: ['speeding'], dispatch: { kind: 'partition', key: 'deviceId' }, instances: 1, host: 'remote' },
+        { name: 'printer', observe: ['speeding'], emit: [], dispatch: { kind: 'balance' }, instances: 1, host: 'remote' },
+      ],
+      sources: [],
+    });
+  });
+
+  it('keeps an empty token (no auth) rather than calling the variable unset', async () => {
+    expect((await loadWorkflow(file, { GEOFLUX_TOKEN: '' })).auth).toEqual({ token: '' });
+  });
+});
+
 describe('a good workflow', () => {
   const wf = parseWorkflow(readFileSync('workflows/testdata/good/full.yaml', 'utf8'), 'workflows/testdata/good/full.yaml', {});
 
@@ -63,6 +92,8 @@ describe('a good workflow', () => {
   it('substitutes environment variables', () => {
     const w = parseWorkflow(readFileSync('workflows/testdata/good/full.yaml', 'utf8'), 'full.yaml', { GEOFLUX_TOKEN: 's3cret' });
     expect(w.auth?.token).toBe('s3cret');
+    // as in a shell, ${VAR:-default} also covers a variable set to nothing
+    expect(parseWorkflow(readFileSync('workflows/testdata/good/full.yaml', 'utf8'), 'full.yaml', { GEOFLUX_TOKEN: '' }).auth?.token).toBe('dev-token');
   });
 
   it('loads the demo workflow and the examples', async () => {

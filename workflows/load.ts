@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { checkWorkflow, type Problem } from './check.ts';
 import { substituteEnv } from './env.ts';
 import { closest, didYouMean, formatPath, WorkflowError } from './errors.ts';
-import { TOP_LEVEL_KEYS, workflowSchema, type Workflow } from './schema.ts';
+import { keysAt, workflowSchema, type Workflow } from './schema.ts';
 
 type Env = Record<string, string | undefined>;
 type Path = (string | number)[];
@@ -30,12 +30,13 @@ export function parseWorkflow(text: string, file: string, env: Env = process.env
   };
   if (doc.errors.length) {
     const e = doc.errors[0];
-    throw at(e.pos[0], '(yaml)', e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''));
+    // the library's own wording here is advice to programmers ("please use YAML.parseAllDocuments()")
+    const reason = e.code === 'MULTIPLE_DOCS' ? 'a workflow file holds one document (remove the "---" and what follows)' : e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    throw at(e.pos[0], '(yaml)', reason);
   }
   if (!isMap(doc.contents)) throw at(0, '(root)', 'a workflow is a map of fields (name, listen, tags, functions, ...)');
-  substituteScalars(doc.contents, [], env, (node, path, name) =>
-    at(node.range![0], formatPath(path), `environment variable ${name} is not set (use \${${name}:-default} for a default)`),
-  );
+  const unset: Problem[] = [];
+  substituteScalars(doc.contents, [], env, unset);
 
   const located = (p: Problem) => ({ ...p, offset: offsetOf(doc, p.path, p.at ?? 'key') });
   const first = (problems: Problem[]) => {
@@ -44,25 +45,45 @@ export function parseWorkflow(text: string, file: string, env: Env = process.env
     throw at(p.offset, formatPath(p.path), p.reason);
   };
 
-  const js = doc.toJS();
+  const js = toJS(doc, at);
   const parsed = workflowSchema.safeParse(js, { reportInput: true });
-  if (!parsed.success) first(parsed.error.issues.flatMap((i) => problemsOf(i, js)));
+  // listed first so that, at the same place, the unset variable is named rather than the empty value it left
+  first([...unset, ...(parsed.success ? [] : parsed.error.issues.flatMap((i) => problemsOf(i, js)))]);
+  // meaning (tags exist, no loops) needs the whole shape right, so a shape error later in the file is still
+  // reported before a meaning error earlier in it
   const dir = dirname(resolve(file));
   const { workflow, problems } = checkWorkflow(parsed.data!, dir);
   first(problems);
   return { ...workflow, file: resolve(file), dir };
 }
 
+/** The document as plain data; the one thing that can still fail here is an alias, so point at it. */
+function toJS(doc: Document, at: (offset: number, path: string, reason: string) => WorkflowError): unknown {
+  try {
+    return doc.toJS();
+  } catch (e) {
+    let alias: Node | undefined;
+    visit(doc, {
+      Alias(_, node) {
+        if (node.resolve(doc)) return;
+        alias = node;
+        return visit.BREAK;
+      },
+    });
+    throw at(alias?.range?.[0] ?? 0, '(yaml)', (e as Error).message);
+  }
+}
+
 /** Replaces ${VAR} in every scalar value (not keys), in place, so node positions stay the file's. */
-function substituteScalars(node: unknown, path: Path, env: Env, missing: (n: Node, path: Path, name: string) => Error): void {
+function substituteScalars(node: unknown, path: Path, env: Env, unset: Problem[]): void {
   if (isMap(node)) {
-    for (const pair of node.items) substituteScalars(pair.value, [...path, String(isScalar(pair.key) ? pair.key.value : pair.key)], env, missing);
+    for (const pair of node.items) substituteScalars(pair.value, [...path, String(isScalar(pair.key) ? pair.key.value : pair.key)], env, unset);
   } else if (isSeq(node)) {
-    node.items.forEach((item, i) => substituteScalars(item, [...path, i], env, missing));
+    node.items.forEach((item, i) => substituteScalars(item, [...path, i], env, unset));
   } else if (isScalar(node) && typeof node.value === 'string') {
     const r = substituteEnv(node.value, env);
-    if (typeof r !== 'string') throw missing(node, path, r.missing);
-    node.value = r;
+    if (typeof r === 'string') node.value = r;
+    else unset.push({ path, reason: `environment variable ${r.missing} is not set (use \${${r.missing}:-default} for a default)`, at: 'value' });
   }
 }
 
@@ -79,23 +100,26 @@ function problemsOf(issue: z.core.$ZodIssue, root: unknown): Problem[] {
     // a missing field is most often a misspelt one: point at the misspelling
     const parent = valueAt(root, path.slice(0, -1));
     const want = String(path.at(-1));
-    const typo = parent && typeof parent === 'object' ? Object.keys(parent).find((k) => k !== want && closest(k, [want])) : undefined;
+    const known = keysAt(path.slice(0, -1));
+    const typo = parent && typeof parent === 'object' ? Object.keys(parent).find((k) => !known.includes(k) && closest(k, [want])) : undefined;
     if (typo) return [{ path: [...path.slice(0, -1), typo], reason: `unknown field (did you mean "${want}"?)` }];
     return [{ path, reason: 'required field is missing' }];
   }
   switch (issue.code) {
-    case 'unrecognized_keys': {
-      const known = path.length === 0 ? TOP_LEVEL_KEYS : [];
-      return issue.keys.map((k) => ({ path: [...path, k], reason: `unknown field${didYouMean(k, known)}` }));
-    }
+    case 'unrecognized_keys':
+      return issue.keys.map((k) => ({ path: [...path, k], reason: `unknown field${didYouMean(k, keysAt(path))}` }));
     case 'invalid_type':
       return [{ path, reason: `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describe(input)}`, at: 'value' }];
     case 'invalid_union':
       return [{ path, reason: path.at(-1) === 'dispatch' ? 'expected "balance" or { partition: <metadata key> }' : 'expected a tag name or a list of tag names', at: 'value' }];
     case 'invalid_value':
       return [{ path, reason: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`, at: 'value' }];
-    case 'too_small':
-      return [{ path, reason: issue.origin === 'array' ? issue.message.replace(/^Too small.*$/, 'must not be empty') : `must be at least ${issue.minimum}`, at: 'value' }];
+    case 'too_small': {
+      // a schema's own message ("needs at least one address") says it better than zod's "Too small: ..."
+      const own = !issue.message.startsWith('Too small');
+      const reason = own ? issue.message : issue.origin === 'array' || issue.origin === 'string' ? 'must not be empty' : `must be at least ${issue.minimum}`;
+      return [{ path, reason, at: 'value' }];
+    }
     case 'too_big':
       return [{ path, reason: `must be at most ${issue.maximum}`, at: 'value' }];
     default:

@@ -43,8 +43,24 @@ export const workflowSchema = z.strictObject({
   limits: z.unknown().optional(),
 });
 
-export const TOP_LEVEL_KEYS = Object.keys(workflowSchema.shape);
 export const FUNCTION_KEYS = Object.keys(functionSchema.shape);
+
+const unwrap = (s: z.ZodType): z.ZodType => (s instanceof z.ZodOptional || s instanceof z.ZodDefault ? unwrap(s.unwrap() as z.ZodType) : s);
+
+function objectAt(schema: z.ZodType, path: readonly (string | number)[]): z.ZodObject | undefined {
+  let s = unwrap(schema);
+  // of `'balance' | { partition }`, the map is the only branch with fields to suggest
+  if (s instanceof z.ZodUnion) s = unwrap((s.options as z.ZodType[]).find((o) => unwrap(o) instanceof z.ZodObject) ?? s);
+  if (path.length === 0) return s instanceof z.ZodObject ? s : undefined;
+  const [seg, ...rest] = path;
+  if (s instanceof z.ZodObject) return typeof seg === 'string' && seg in s.shape ? objectAt(s.shape[seg], rest) : undefined;
+  if (s instanceof z.ZodArray) return objectAt(s.element as z.ZodType, rest);
+  if (s instanceof z.ZodRecord) return objectAt(s.valueType as z.ZodType, rest);
+  return undefined;
+}
+
+/** The fields the map at `path` (a path into the file) knows, to suggest one for a misspelt key. */
+export const keysAt = (path: readonly (string | number)[]): string[] => Object.keys(objectAt(workflowSchema, path)?.shape ?? {});
 
 export type Dispatch = { kind: 'balance' } | { kind: 'partition'; key: string };
 
@@ -80,6 +96,7 @@ export interface Workflow {
   file: string;
   dir: string;
   name: string;
+  /** normalised: `quic://host:port`, `webtransport://host:port/path` (path default /geoflux) */
   listen: string[];
   tls?: { cert: string; key: string };
   auth?: { token: string };
