@@ -12,7 +12,7 @@ export interface Logger {
 }
 
 let threshold: Level = (process.env.GEOFLUX_LOG as Level) in RANK ? (process.env.GEOFLUX_LOG as Level) : 'info';
-let sink: (line: string) => void = (line) => process.stderr.write(line + '\n');
+const sink = (line: string): void => void process.stderr.write(line + '\n');
 
 export const logLevel = (): Level => threshold;
 
@@ -20,13 +20,6 @@ export const setLogLevel = (level: Level): void => {
   if (!(level in RANK)) throw new Error(`unknown log level "${level}" (debug, info, warn, error, silent)`);
   threshold = level;
 };
-
-/** Sends log lines somewhere else (tests capture them); returns a function that restores the old sink. */
-export function captureLogs(into: (line: string) => void): () => void {
-  const old = sink;
-  sink = into;
-  return () => (sink = old);
-}
 
 export function logger(component: string): Logger {
   const at = (level: Exclude<Level, 'silent'>) => (msg: string) => {

@@ -13,7 +13,6 @@ import { batchBytes, batchInto } from './kernels/batch-into.ts';
  */
 
 const BUILT = fileURLToPath(new URL('../kernels/build/', import.meta.url));
-export const PAGE = 65536;
 
 export class KernelError extends Error {
   override readonly name = 'KernelError';
