@@ -4,6 +4,7 @@ import { kernelPath, loadKernelModule, loadWasmer, type InstanceOptions } from '
 import { GeofenceKernel, type GeofenceParams } from './geofence.ts';
 import { HotspotKernel, type HotspotParams } from './hotspot.ts';
 import { JsonLinesKernel } from './json-lines.ts';
+import { MapMatchKernel, type MapMatchParams } from './mapmatch.ts';
 
 /** What the kernel operator and the workflow need of any kernel: batches in, events out. */
 export interface BatchKernel {
@@ -19,7 +20,7 @@ export interface KernelOptions extends InstanceOptions {
   timeout?: number;
 }
 
-export const BUILTIN_KERNELS = ['geofence', 'hotspot'];
+export const BUILTIN_KERNELS = ['geofence', 'hotspot', 'mapmatch'];
 
 /** `geofence`, `hotspot`, or a path to a custom .wasm in the JSON-lines format. */
 export async function createKernel(kernel: string, params: Record<string, unknown> = {}, opts: KernelOptions = {}): Promise<BatchKernel> {
@@ -31,6 +32,10 @@ export async function createKernel(kernel: string, params: Record<string, unknow
   if (kernel === 'geofence') return GeofenceKernel.create(params as unknown as GeofenceParams, opts);
   if (kernel === 'hotspot') {
     const k = await HotspotKernel.create(params as HotspotParams, opts);
+    return { process: (b) => k.process(b), flush: () => k.flush() };
+  }
+  if (kernel === 'mapmatch') {
+    const k = await MapMatchKernel.create(params as unknown as MapMatchParams, opts);
     return { process: (b) => k.process(b), flush: () => k.flush() };
   }
   if (!kernel.endsWith('.wasm')) throw new Error(`unknown kernel "${kernel}" (built-in: ${BUILTIN_KERNELS.join(', ')}; or a path to a .wasm file)`);

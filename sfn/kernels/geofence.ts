@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { GpsBatch } from '../../codecs/gps-batch.ts';
 import { KernelError, KernelRunner, loadKernelModule, type InstanceOptions, type KernelInstance } from '../kernel-host.ts';
 import { compileFences, FenceError, type Fence } from './fence-compiler.ts';
+import { StableIds } from './stable-ids.ts';
 
 export const DETECTS = ['enter', 'exit', 'inside', 'outside', 'cross', 'dwell'] as const;
 export type Detect = (typeof DETECTS)[number];
@@ -44,7 +45,7 @@ const ROW = 12;
  * kernel keys its per-device state by them) and turns the kernel's event rows into event JSON.
  */
 export class GeofenceKernel {
-  private readonly ids = new Map<string, number>();
+  private readonly ids = new StableIds();
 
   private constructor(
     private readonly runner: KernelRunner,
@@ -78,20 +79,9 @@ export class GeofenceKernel {
     return new GeofenceKernel(new KernelRunner(module, prepare, opts), fences, opts.outCap ?? 65_536);
   }
 
-  private deviceColumn(b: GpsBatch): Uint32Array {
-    const stable = b.devices.map((d) => {
-      let id = this.ids.get(d);
-      if (id === undefined) this.ids.set(d, (id = this.ids.size));
-      return id;
-    });
-    const col = new Uint32Array(b.n);
-    for (let i = 0; i < b.n; i++) col[i] = stable[b.device[i]];
-    return col;
-  }
-
   /** the kernel's event rows for a batch */
   private rows(b: GpsBatch): { row: Uint32Array; fence: Uint32Array; kind: Uint32Array } {
-    const { k, out, n } = this.runner.process(b, this.outCap, ROW, this.deviceColumn(b));
+    const { k, out, n } = this.runner.process(b, this.outCap, ROW, this.ids.column(b));
     const buf = k.memory.buffer;
     return {
       row: new Uint32Array(buf, out, n),
@@ -136,7 +126,7 @@ export class GeofenceKernel {
       const size = x.state_size();
       const out = this.runner.outRegion(size);
       if (x.snapshot(out, size) !== size) throw new KernelError(k.errorMessage());
-      return { state: k.bytes(out, size).slice(), devices: [...this.ids] };
+      return { state: k.bytes(out, size).slice(), devices: this.ids.entries() };
     });
   }
 
@@ -149,8 +139,7 @@ export class GeofenceKernel {
       k.exports.free(ptr);
       if (status !== 0) throw new KernelError(k.errorMessage());
     });
-    this.ids.clear();
-    for (const [d, id] of s.devices) this.ids.set(d, id);
+    this.ids.replace(s.devices);
   }
 
   stats() {

@@ -1,0 +1,222 @@
+import { resolve } from 'node:path';
+import type { GpsBatch } from '../../codecs/gps-batch.ts';
+import { encodeGraph } from '../../network/graph-file.ts';
+import { loadNetwork } from '../../network/load-network.ts';
+import type { RoadGraph } from '../../network/road-graph.ts';
+import type { SegmentIndex } from '../../network/segment-index.ts';
+import { KernelError, KernelRunner, loadKernelModule, type InstanceOptions, type KernelInstance } from '../kernel-host.ts';
+import { StableIds } from './stable-ids.ts';
+
+export interface MapMatchParams {
+  /** an OSM PBF or a Kubička prefix/directory (path, relative to `baseDir`), or a graph already loaded */
+  network: string | { graph: RoadGraph; index: SegmentIndex };
+  /** GPS noise, metres (default 5) */
+  sigma?: number;
+  /** candidate search radius, metres (default 50) */
+  radius?: number;
+  /** most candidates per fix (default 16: a two-way road is two candidates) */
+  k?: number;
+  /** transition scale, metres of |route − great circle| (default 1) */
+  beta?: number;
+  /** fixes held before a fix is committed (default 5) */
+  lag?: number;
+  /** also commit a fix once it is this many seconds older than the newest fix seen (default 0: off) */
+  lagSeconds?: number;
+  /** a gap in time longer than this (seconds) restarts the match (default 60) */
+  maxGap?: number;
+  /** routes longer than routeFactor × great circle + 2 × radius are not searched (default 2) */
+  routeFactor?: number;
+  /** metres a vehicle may appear to move backwards on one edge (noise while stopped; default 2σ) */
+  backTolerance?: number;
+  /** a device silent this many seconds of stream time is flushed and forgotten (default 300) */
+  idle?: number;
+}
+
+interface Base {
+  kind: 'mapmatch';
+  deviceId: string;
+  /** epoch ms, so events feed other kernels (hotspot) as fixes */
+  t: number;
+  time: string;
+  lon: number;
+  lat: number;
+  speed: number | null;
+}
+
+/** a fix on the road: `point` is where it was snapped to, `raw` where it was reported */
+export interface MatchedFix extends Base {
+  detect: 'matched';
+  point: [number, number];
+  raw: [number, number];
+  edge: number;
+  wayId: number;
+  /** metres along the edge */
+  offset: number;
+}
+
+/** a fix with no road within the search radius */
+export interface UnmatchedFix extends Base {
+  detect: 'unmatched';
+  point: [number, number];
+}
+
+/**
+ * An edge driven: `complete` when entered at its start and left at its end, else the chain began or
+ * ended on it. `t`/`lon`/`lat` are the exit time and the edge's midpoint, `speed` the mean.
+ */
+export interface Traversal extends Base {
+  detect: 'traversal';
+  edge: number;
+  wayId: number;
+  enter: string;
+  exit: string;
+  /** metres driven on the edge */
+  length: number;
+  complete: boolean;
+}
+
+export type MapMatchEvent = MatchedFix | UnmatchedFix | Traversal;
+
+interface MapMatchExports {
+  load_data(ptr: number, len: number): number;
+  flush(out: number, cap: number): number;
+  skipped_count(): number;
+  out_of_order_count(): number;
+  lost_event_count(): number;
+  device_count(): number;
+  settled_count(): number;
+}
+
+/** bytes of one row: eight f64 columns (t, t2, lon, lat, rawLon, rawLat, offset, speed), three u32 (kind, device, edge) */
+const ROW = 76;
+const iso = (t: number) => new Date(t).toISOString();
+const num = (x: number) => (Number.isFinite(x) ? x : null);
+
+/** The map-matching kernel as a TypeScript object: fixes in, matched fixes and edge traversals out. */
+export class MapMatchKernel {
+  private readonly ids = new StableIds();
+  private readonly midLon: Float64Array;
+  private readonly midLat: Float64Array;
+
+  private constructor(
+    private readonly runner: KernelRunner,
+    readonly graph: RoadGraph,
+    private readonly outCap: number,
+  ) {
+    [this.midLon, this.midLat] = midpoints(graph);
+  }
+
+  static async create(params: MapMatchParams, opts: InstanceOptions & { baseDir?: string; outCap?: number } = {}): Promise<MapMatchKernel> {
+    if (!params.network) throw new KernelError('mapmatch needs params.network: an OSM PBF or a Kubička network');
+    const { graph, index } = typeof params.network === 'string' ? await loadNetwork(resolve(opts.baseDir ?? process.cwd(), params.network)) : params.network;
+    const bytes = encodeGraph(graph, index);
+    const { network: _, ...init } = params;
+    const { module } = await loadKernelModule('mapmatch');
+    const prepare = (k: KernelInstance) => {
+      const ptr = k.exports.alloc(bytes.length); // kept for the instance's life: the kernel reads the graph in place
+      k.bytes(ptr, bytes.length).set(bytes);
+      if ((k.exports as unknown as MapMatchExports).load_data(ptr, bytes.length) !== 0) throw new KernelError(k.errorMessage());
+      k.init(init);
+    };
+    return new MapMatchKernel(new KernelRunner(module, prepare, opts), graph, opts.outCap ?? 65_536);
+  }
+
+  process(b: GpsBatch): MapMatchEvent[] {
+    const { k, out, n } = this.runner.process(b, this.outCap, ROW, this.ids.column(b));
+    return this.events(k, out, n);
+  }
+
+  /** End of input: every device's held fixes, and the edges they end on. */
+  flush(): MapMatchEvent[] {
+    const events: MapMatchEvent[] = [];
+    for (;;) {
+      const got = this.runner.guarded((k) => {
+        const out = this.runner.outRegion(this.outCap * ROW);
+        return this.events(k, out, (k.exports as unknown as MapMatchExports).flush(out, this.outCap));
+      });
+      if (got.length === 0) return events;
+      for (const e of got) events.push(e);
+    }
+  }
+
+  stats() {
+    const x = this.runner.instance.exports as unknown as MapMatchExports;
+    return {
+      skipped: x.skipped_count(),
+      outOfOrder: x.out_of_order_count(),
+      lostEvents: x.lost_event_count(),
+      devices: x.device_count(),
+      settled: x.settled_count(),
+      replaced: this.runner.replaced,
+    };
+  }
+
+  private events(k: KernelInstance, out: number, n: number): MapMatchEvent[] {
+    const buf = k.memory.buffer;
+    const cap = this.outCap;
+    const col = (i: number) => new Float64Array(buf, out + cap * 8 * i, n);
+    const [t, t2, lon, lat, rawLon, rawLat, offset, speed] = [0, 1, 2, 3, 4, 5, 6, 7].map(col);
+    const kind = new Uint32Array(buf, out + cap * 64, n);
+    const device = new Uint32Array(buf, out + cap * 68, n);
+    const edge = new Uint32Array(buf, out + cap * 72, n);
+    const g = this.graph;
+    const events = new Array<MapMatchEvent>(n);
+    for (let i = 0; i < n; i++) {
+      const deviceId = this.ids.name(device[i]);
+      const e = edge[i];
+      if (kind[i] === 1) {
+        events[i] = {
+          kind: 'mapmatch',
+          detect: 'matched',
+          deviceId,
+          t: t[i],
+          time: iso(t[i]),
+          lon: lon[i],
+          lat: lat[i],
+          speed: num(speed[i]),
+          point: [lon[i], lat[i]],
+          raw: [rawLon[i], rawLat[i]],
+          edge: e,
+          wayId: g.edgeWay[e],
+          offset: offset[i],
+        };
+      } else if (kind[i] === 2) {
+        events[i] = { kind: 'mapmatch', detect: 'unmatched', deviceId, t: t[i], time: iso(t[i]), lon: rawLon[i], lat: rawLat[i], speed: num(speed[i]), point: [rawLon[i], rawLat[i]] };
+      } else {
+        events[i] = {
+          kind: 'mapmatch',
+          detect: 'traversal',
+          deviceId,
+          t: t[i],
+          time: iso(t[i]),
+          lon: this.midLon[e],
+          lat: this.midLat[e],
+          speed: num(speed[i]),
+          edge: e,
+          wayId: g.edgeWay[e],
+          enter: iso(t2[i]),
+          exit: iso(t[i]),
+          length: offset[i],
+          complete: kind[i] === 3,
+        };
+      }
+    }
+    return events;
+  }
+}
+
+/** the middle shape point of each edge: where an edge's traversals are placed for hotspot binning */
+function midpoints(g: RoadGraph): [Float64Array, Float64Array] {
+  const n = g.edgeFrom.length;
+  const lon = new Float64Array(n);
+  const lat = new Float64Array(n);
+  for (let e = 0; e < n; e++) {
+    const a = g.pointStart[e];
+    const b = g.pointStart[e + 1] - 1;
+    const m = (a + b) >> 1;
+    // two-point edges: halfway along; otherwise the middle shape point
+    lon[e] = b - a === 1 ? (g.pointLon[a] + g.pointLon[b]) / 2 : g.pointLon[m];
+    lat[e] = b - a === 1 ? (g.pointLat[a] + g.pointLat[b]) / 2 : g.pointLat[m];
+  }
+  return [lon, lat];
+}

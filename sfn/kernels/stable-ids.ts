@@ -1,0 +1,44 @@
+import type { GpsBatch } from '../../codecs/gps-batch.ts';
+
+/**
+ * Device ids that stay the same across batches, for kernels that key per-device state by the device column
+ * (a batch's own device column numbers its devices from 0 in each batch).
+ */
+export class StableIds {
+  private readonly ids = new Map<string, number>();
+  private readonly names: string[] = [];
+
+  /** the batch's device column, renumbered with stable ids */
+  column(b: GpsBatch): Uint32Array {
+    const stable = b.devices.map((d) => this.id(d));
+    const col = new Uint32Array(b.n);
+    for (let i = 0; i < b.n; i++) col[i] = stable[b.device[i]];
+    return col;
+  }
+
+  id(device: string): number {
+    let id = this.ids.get(device);
+    if (id === undefined) {
+      this.ids.set(device, (id = this.names.length));
+      this.names.push(device);
+    }
+    return id;
+  }
+
+  name(id: number): string {
+    return this.names[id];
+  }
+
+  entries(): [string, number][] {
+    return [...this.ids];
+  }
+
+  replace(entries: [string, number][]): void {
+    this.ids.clear();
+    this.names.length = 0;
+    for (const [d, id] of entries) {
+      this.ids.set(d, id);
+      this.names[id] = d;
+    }
+  }
+}
