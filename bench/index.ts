@@ -9,6 +9,7 @@ const suites: Record<string, () => Promise<void>> = {
     await (await import('./pipeline.ts')).run();
   },
   kernels: async () => (await import('./kernels.ts')).run(),
+  mapmatch: async () => (await import('./mapmatch.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -36,7 +36,7 @@ const stop = async (p: { child: ChildProcess; exited: Promise<number | null> }) 
 
 describe('geoflux CLI', () => {
   it('has --help on every command and --version', async () => {
-    for (const args of [['--help'], ['serve', '--help'], ['run', '--help'], ['fence', '--help'], ['hotspot', '--help'], ['network', '--help']]) {
+    for (const args of [['--help'], ['serve', '--help'], ['run', '--help'], ['fence', '--help'], ['hotspot', '--help'], ['network', '--help'], ['match', '--help']]) {
       const r = await run(args);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^Usage: geoflux/);
@@ -112,5 +112,20 @@ describe('geoflux CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).detect)).toEqual(['enter', 'exit']);
     expect(r.stderr).toMatch(/-: 1 unreadable rows skipped \(line 4: unreadable time or coordinates\)/);
+  });
+
+  it('match: matched fixes as JSON lines, the route driven at the end, and a usage error without --network', async () => {
+    const K = '../shared/data/mapmatch-kubicka';
+    const r = await run(['match', '--network', K, '--route', `${K}/00000000.track`]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l.detect === 'matched')).toHaveLength(2503);
+    const { route } = lines[lines.length - 1];
+    const truth = new Set((await import('node:fs')).readFileSync(`${K}/00000000.route`, 'utf8').trim().split('\n').map(Number));
+    expect(route.filter((a: number) => truth.has(a)).length / route.length).toBeGreaterThanOrEqual(0.97);
+    expect(r.stderr).toMatch(/2503 fixes \(kubicka-track\): 2503 matched, 0 unmatched/);
+    const bad = await run(['match', `${K}/00000000.track`]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--network <osm.pbf | kubicka-dir> is required');
   });
 });

@@ -3,6 +3,7 @@ import { logLevel, setLogLevel, type Level } from '../log/logger.ts';
 import { helpText, parseCommand, UsageError, type CommandSpec, type Parsed } from './args.ts';
 import { fenceCommand, fenceSpec } from './fence.ts';
 import { hotspotCommand, hotspotSpec } from './hotspot.ts';
+import { matchCommand, matchSpec } from './match.ts';
 import { networkCommand, networkSpec } from './network.ts';
 import { runCommand, runSpec } from './run.ts';
 import { serveCommand, serveSpec } from './serve.ts';
@@ -13,6 +14,7 @@ const commands: Record<string, { spec: CommandSpec; main: (p: Parsed) => Promise
   fence: { spec: fenceSpec, main: fenceCommand },
   hotspot: { spec: hotspotSpec, main: hotspotCommand },
   network: { spec: networkSpec, main: networkCommand },
+  match: { spec: matchSpec, main: matchCommand },
 };
 
 const version = (): string => JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;

@@ -3,9 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { batchFromRecords } from '../../codecs/gps-batch.ts';
 import type { GpsRecord } from '../../codecs/gps-record.ts';
 import { loadNetwork } from '../../network/load-network.ts';
-import { GraphBuilder, haversine, type RoadGraph } from '../../network/road-graph.ts';
+import { drive, wander } from '../../network/noisy-drive.ts';
+import { GraphBuilder, type RoadGraph } from '../../network/road-graph.ts';
 import { buildSegmentIndex } from '../../network/segment-index.ts';
-import { rng } from '../../simulators/random-walk.ts';
 import { parseTrace } from '../../simulators/replay/trace-formats.ts';
 import { MapMatchKernel, type MapMatchEvent, type MapMatchParams, type MatchedFix } from './mapmatch.ts';
 
@@ -32,33 +32,6 @@ function graphOf(ways: { from: string; to: string; shape: [number, number][]; on
   });
   const graph = b.build();
   return { network: { graph, index: buildSegmentIndex(graph) }, named };
-}
-
-/** Fixes every second along a sequence of edges at `speed` m/s with Gaussian noise, and the true edge of each. */
-function drive(g: RoadGraph, path: number[], { speed = 12, sigma = 0, seed = 1, device = 'car-1', t0 = Date.UTC(2026, 0, 1) } = {}) {
-  const rand = rng(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-  const fixes: GpsRecord[] = [];
-  const truth: number[] = [];
-  let travelled = 0; // metres along the path where the next fix falls
-  let start = 0; // metres along the path where the current edge begins
-  for (const e of path) {
-    for (let p = g.pointStart[e]; p < g.pointStart[e + 1] - 1; p++) {
-      const seg = haversine(g.pointLon[p], g.pointLat[p], g.pointLon[p + 1], g.pointLat[p + 1]);
-      while (travelled < start + seg) {
-        const f = (travelled - start) / seg;
-        const lon = g.pointLon[p] + f * (g.pointLon[p + 1] - g.pointLon[p]);
-        const lat = g.pointLat[p] + f * (g.pointLat[p + 1] - g.pointLat[p]);
-        const [dx, dy] = [gauss() * sigma, gauss() * sigma];
-        const [nlon, nlat] = [lon + dx / (111_320 * Math.cos((lat * Math.PI) / 180)), lat + dy / 111_320];
-        fixes.push({ deviceId: device, t: t0 + fixes.length * 1000, lon: nlon, lat: nlat, speed });
-        truth.push(e);
-        travelled += speed;
-      }
-      start += seg;
-    }
-  }
-  return { fixes, truth };
 }
 
 async function match(params: MapMatchParams, fixes: GpsRecord[], batch = 256): Promise<MapMatchEvent[]> {
@@ -215,19 +188,3 @@ describe('map matching on real networks', () => {
     }
   });
 });
-
-/** `n` edges of a drive that never turns straight back, from a seeded start */
-function wander(g: RoadGraph, seed: number, n: number): number[] {
-  const rand = rng(seed);
-  const out: number[][] = Array.from({ length: g.nodeLon.length }, () => []);
-  for (let e = 0; e < g.edgeFrom.length; e++) out[g.edgeFrom[e]].push(e);
-  let e = Math.floor(rand() * g.edgeFrom.length);
-  const path = [e];
-  while (path.length < n) {
-    const next = out[g.edgeTo[e]].filter((x) => g.edgeTo[x] !== g.edgeFrom[e] && !path.includes(x));
-    if (next.length === 0) return path.length > n / 2 ? path : wander(g, seed + 1, n);
-    e = next[Math.floor(rand() * next.length)];
-    path.push(e);
-  }
-  return path;
-}
