@@ -1,22 +1,30 @@
 import { HIGHWAY_CLASSES } from '../network/osm-import.ts';
 import { loadNetwork } from '../network/load-network.ts';
+import { areasFromOsm } from '../network/osm-areas.ts';
 import { bboxOf, edgeCount, nodeCount } from '../network/road-graph.ts';
 import { UsageError, type CommandSpec, type Parsed } from './args.ts';
 
 export const networkSpec: CommandSpec = {
   name: 'network',
-  usage: 'geoflux network info <osm.pbf | kubicka-dir>',
-  summary: 'Imports a road network (OSM PBF, or the Kubička benchmark format) and prints what it holds.',
+  usage: 'geoflux network info <osm.pbf | kubicka-dir>\n       geoflux network areas <osm.pbf> [--admin-level 10]',
+  summary:
+    'info: imports a road network (OSM PBF, or the Kubička benchmark format) and prints what it holds.\nareas: prints the administrative boundaries of an OSM PBF as GeoJSON, ready to use as geofences.',
   flags: {
-    json: { type: 'boolean', help: 'print the summary as JSON' },
+    json: { type: 'boolean', help: 'info: print the summary as JSON' },
+    'admin-level': { type: 'string', value: 'n', help: 'areas: the admin_level of the boundaries', default: '10' },
   },
-  notes: ['Example:', '  geoflux network info ../shared/data/osm/monaco.osm.pbf'],
+  notes: ['Examples:', '  geoflux network info ../shared/data/osm/monaco.osm.pbf', '  geoflux network areas ../shared/data/osm/monaco.osm.pbf > monaco-quarters.geojson'],
 };
 
 export async function networkCommand({ values, positionals }: Parsed): Promise<void> {
   const [sub, input] = positionals;
-  if (sub !== 'info') throw new UsageError(`geoflux network has one subcommand: info (got "${sub ?? ''}")`);
-  if (!input) throw new UsageError('geoflux network info needs a file: geoflux network info <osm.pbf | kubicka-dir>');
+  if (sub !== 'info' && sub !== 'areas') throw new UsageError(`geoflux network has two subcommands: info and areas (got "${sub ?? ''}")`);
+  if (!input) throw new UsageError(`geoflux network ${sub} needs a file: ${networkSpec.usage}`);
+  if (sub === 'areas') {
+    const fc = await areasFromOsm(input, { adminLevel: Number(values['admin-level']) });
+    process.stderr.write(`${fc.features.length} areas at admin_level ${values['admin-level']}: ${fc.features.map((f) => f.id).join(', ')}\n`);
+    return void process.stdout.write(JSON.stringify(fc) + '\n');
+  }
   const net = await loadNetwork(input);
   const g = net.graph;
   const km = g.edgeLength.reduce((s, x) => s + x, 0) / 1000;

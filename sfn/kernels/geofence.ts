@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { GpsBatch } from '../../codecs/gps-batch.ts';
 import { KernelError, KernelRunner, loadKernelModule, type InstanceOptions, type KernelInstance } from '../kernel-host.ts';
+import { areasFromOsm } from '../../network/osm-areas.ts';
 import { compileFences, FenceError, type Fence } from './fence-compiler.ts';
 import { StableIds } from './stable-ids.ts';
 
@@ -9,8 +10,13 @@ export const DETECTS = ['enter', 'exit', 'inside', 'outside', 'cross', 'dwell'] 
 export type Detect = (typeof DETECTS)[number];
 
 export interface GeofenceParams {
-  /** a GeoJSON file (path, relative to `baseDir`) or the GeoJSON itself */
+  /**
+   * a GeoJSON file (path, relative to `baseDir`), the GeoJSON itself, or an OSM PBF, whose administrative
+   * boundaries at `adminLevel` become the fences
+   */
   fences: string | object;
+  /** with an OSM PBF: the admin_level of the boundaries to use (default 10, a city's quarters) */
+  adminLevel?: number;
   /** default: enter, exit, cross, dwell */
   detect?: Detect[];
   /** seconds inside a fence before `dwell` fires, once per visit (default 300) */
@@ -59,7 +65,7 @@ export class GeofenceKernel {
     if (typeof params.fences === 'string') {
       source = resolve(opts.baseDir ?? process.cwd(), params.fences);
       try {
-        geojson = JSON.parse(await readFile(source, 'utf8'));
+        geojson = source.endsWith('.pbf') ? await areasFromOsm(source, { adminLevel: params.adminLevel }) : JSON.parse(await readFile(source, 'utf8'));
       } catch (e) {
         throw new FenceError(`${source}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
       }
