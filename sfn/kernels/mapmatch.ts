@@ -73,6 +73,8 @@ export interface Traversal extends Base {
   /** metres driven on the edge */
   length: number;
   complete: boolean;
+  /** the edge's speed limit, m/s (OSM maxspeed or its class default) */
+  limit: number;
 }
 
 export type MapMatchEvent = MatchedFix | UnmatchedFix | Traversal;
@@ -198,6 +200,7 @@ export class MapMatchKernel {
           exit: iso(t[i]),
           length: offset[i],
           complete: kind[i] === 3,
+          limit: g.edgeSpeed[e],
         };
       }
     }
