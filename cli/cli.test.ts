@@ -60,7 +60,7 @@ describe('geoflux CLI', () => {
     try {
       const [, url] = await waitFor(() => serve.out.stderr.match(/^\s+(quic:\/\/127\.0\.0\.1:\d+)/m), 'the banner');
       const [, hash] = serve.out.stderr.match(/SHA-256 ([0-9a-f]{64})/)!;
-      const fn = start(['run', 'workflows/examples/speeding.ts', '--zipper', url, '--cert-hash', hash, '--token', 'cli-token', '--params', '{"limitKmh": 100}']);
+      const fn = start(['run', 'workflows/examples/speeding.ts', '--zipper', url, '--cert-hash', hash, '--token', 'cli-token', '--params', '{"limitKmh": 30}']);
       await waitFor(() => /"kind":"speeding"/.test(serve.out.stdout), 'an alert printed by the zipper');
       expect(await stop(fn)).toBe(0);
       expect(fn.out.stderr).toMatch(/stopping: received \d+, emitted \d+/);

@@ -7,6 +7,7 @@ import { matchCommand, matchSpec } from './match.ts';
 import { networkCommand, networkSpec } from './network.ts';
 import { runCommand, runSpec } from './run.ts';
 import { serveCommand, serveSpec } from './serve.ts';
+import { simCommand, simSpec } from './sim.ts';
 
 const commands: Record<string, { spec: CommandSpec; main: (p: Parsed) => Promise<void> }> = {
   serve: { spec: serveSpec, main: serveCommand },
@@ -15,6 +16,7 @@ const commands: Record<string, { spec: CommandSpec; main: (p: Parsed) => Promise
   hotspot: { spec: hotspotSpec, main: hotspotCommand },
   network: { spec: networkSpec, main: networkCommand },
   match: { spec: matchSpec, main: matchCommand },
+  sim: { spec: simSpec, main: simCommand },
 };
 
 const version = (): string => JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;

@@ -22,3 +22,25 @@ export class Progress {
     process.stderr.write(`${this.tty ? '\r\x1b[K' : ''}${summary} in ${secs.toFixed(2)} s\n`);
   }
 }
+
+/**
+ * A status line for open-ended work (a simulation, a replay): rewritten in place on a terminal, otherwise
+ * logged as a line every `every` ms so a log file shows progress without flooding.
+ */
+export class StatusLine {
+  private last = 0;
+  private readonly tty = Boolean(process.stderr.isTTY);
+
+  constructor(private readonly every = 10_000) {}
+
+  update(text: () => string): void {
+    const now = Date.now();
+    if (now - this.last < (this.tty ? 250 : this.every)) return;
+    this.last = now;
+    process.stderr.write(this.tty ? `\r\x1b[K${text()}` : `${text()}\n`);
+  }
+
+  done(summary: string): void {
+    process.stderr.write(`${this.tty ? '\r\x1b[K' : ''}${summary}\n`);
+  }
+}

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { logger } from '../log/logger.ts';
 import { importModule, startFunctionModule, type FunctionModule } from '../sfn/function-module.ts';
 import { UsageError, type CommandSpec, type Parsed } from './args.ts';
+import { connectionFlags, connectionOptions } from './connection-flags.ts';
 
 export const runSpec: CommandSpec = {
   name: 'run',
@@ -9,15 +9,11 @@ export const runSpec: CommandSpec = {
   summary:
     'Runs a stream function module as its own process, connected to a zipper. The module exports a default\nfunction (in$, ctx) => Observable, and may export name, observe, emit and init; flags override them.',
   flags: {
-    zipper: { type: 'string', short: 'z', value: 'url', help: 'the zipper to connect to', default: 'quic://127.0.0.1:9000' },
     name: { type: 'string', short: 'n', value: 'name', help: 'function name, as in the workflow (default: the module\'s `name`)' },
     observe: { type: 'string', value: 'tags', help: 'comma-separated tags to observe (default: the module\'s `observe`)' },
     emit: { type: 'string', value: 'tag', help: 'tag to write outputs to (default: the module\'s `emit`)' },
     params: { type: 'string', value: 'json', help: 'JSON object handed to the module as ctx.params' },
-    token: { type: 'string', value: 'token', help: 'auth token (default: $GEOFLUX_TOKEN)' },
-    ca: { type: 'string', value: 'file', help: 'PEM file of the CA that signed the zipper\'s certificate' },
-    'cert-hash': { type: 'string', value: 'sha256', help: 'pin the zipper\'s certificate by the SHA-256 `geoflux serve` prints' },
-    insecure: { type: 'boolean', help: 'accept any certificate (a dev zipper with a self-signed one)' },
+    ...connectionFlags('quic://127.0.0.1:9000'),
   },
   notes: ['Example:', '  geoflux run workflows/examples/speeding.ts --zipper quic://127.0.0.1:9000 --cert-hash 3f2a…'],
 };
@@ -42,14 +38,7 @@ export async function runCommand({ values, positionals }: Parsed): Promise<void>
       emit: values.emit as string | undefined,
       params,
     },
-    {
-      zipper: String(values.zipper),
-      token: (values.token as string | undefined) ?? process.env.GEOFLUX_TOKEN,
-      ca: values.ca ? readFileSync(String(values.ca), 'utf8') : undefined,
-      certHash: values['cert-hash'] as string | undefined,
-      insecure: Boolean(values.insecure),
-      connectTimeout: 30_000,
-    },
+    connectionOptions(values),
   );
   const log = logger('run');
   log.info(`function connected to ${values.zipper}; Ctrl-C to stop`);

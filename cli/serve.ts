@@ -73,7 +73,7 @@ export async function serveWorkflow(wf: Workflow, log: Logger = logger('serve'),
       sources.push(src);
       const slog = logger(`source ${s.name}`);
       running.push(
-        mod.default(src, { name: s.name, params: s.params ?? {}, signal: abort.signal, log: slog }).catch((e: Error) => slog.error(`stopped: ${e.message}`)),
+        mod.default(src, { name: s.name, params: s.params ?? {}, dir: wf.dir, signal: abort.signal, log: slog }).catch((e: Error) => slog.error(`stopped: ${e.message}`)),
       );
       log.info(`source "${s.name}": ${s.run} via ${address}`);
     }

@@ -1,5 +1,5 @@
 import type { GpsRecord } from '../codecs/gps-record.ts';
-import { rng } from '../simulators/random-walk.ts';
+import { gaussian, rng } from '../simulators/rng.ts';
 import { haversine, type RoadGraph } from './road-graph.ts';
 
 // Known routes with known noise, for measuring map matching (tests and bench/mapmatch.ts).
@@ -7,7 +7,7 @@ import { haversine, type RoadGraph } from './road-graph.ts';
 /** Fixes every second along a sequence of edges at `speed` m/s with Gaussian noise, and the true edge of each. */
 export function drive(g: RoadGraph, path: number[], { speed = 12, sigma = 0, seed = 1, device = 'car-1', t0 = Date.UTC(2026, 0, 1) } = {}) {
   const rand = rng(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  const gauss = gaussian(rand);
   const fixes: GpsRecord[] = [];
   const truth: number[] = [];
   let travelled = 0; // metres along the path where the next fix falls

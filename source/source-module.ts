@@ -8,6 +8,8 @@ import type { Source } from './connect-source.ts';
 export interface SourceContext {
   name: string;
   params: Record<string, unknown>;
+  /** where relative paths in params point from: the workflow file's directory */
+  dir: string;
   signal: AbortSignal;
   log: Logger;
 }

@@ -86,7 +86,7 @@ describe('a good workflow', () => {
     expect(wf.dir).toBe(dir);
     expect(wf.tls).toEqual({ cert: resolve(dir, 'certs/server.pem'), key: resolve(dir, 'certs/server.key') });
     expect(wf.functions[0].run).toBe(resolve(dir, 'speeding.ts'));
-    expect(wf.sources[0].run).toBe('builtin:random-walk');
+    expect(wf.sources[0].run).toBe('builtin:traffic');
   });
 
   it('substitutes environment variables', () => {

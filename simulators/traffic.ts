@@ -1,0 +1,62 @@
+import { basename } from 'node:path';
+import type { Source } from '../source/connect-source.ts';
+import type { SourceContext } from '../source/source-module.ts';
+import { didYouMean } from '../workflows/errors.ts';
+import { parseSpeed } from './pacer.ts';
+import { clock, Rate } from './rate.ts';
+import { createTraffic, type TrafficConfig } from './traffic/create-traffic.ts';
+import { DEFAULT_GPS, type GpsModel } from './traffic/gps-model.ts';
+import { runTraffic } from './traffic/run-traffic.ts';
+
+/**
+ * The traffic simulator as a workflow source (`run: builtin:traffic`). Params: network, scenario, vehicles
+ * (default 500), seed, start, duration, speed ("10x", or "max"), incidents (strings
+ * "lon,lat,radius_m,start,duration,slowdown" or maps), the GPS model (noise, interval, outlierRate,
+ * outlierDistance, dropoutRate, dropoutSeconds, clockOffset, clockJitter) and tag (default gps).
+ * Paths are relative to the workflow file.
+ */
+const GPS_KEYS = Object.keys(DEFAULT_GPS) as (keyof GpsModel)[];
+const KEYS = ['network', 'scenario', 'vehicles', 'seed', 'start', 'duration', 'speed', 'incidents', 'tag', ...GPS_KEYS];
+
+export function trafficConfig(params: Record<string, unknown>): TrafficConfig {
+  for (const k of Object.keys(params)) if (!KEYS.includes(k)) throw new Error(`unknown param "${k}"${didYouMean(k, KEYS)}; known: ${KEYS.join(', ')}`);
+  const p = params as Record<string, never>;
+  return {
+    network: p.network,
+    scenario: p.scenario,
+    vehicles: p.vehicles,
+    seed: p.seed,
+    start: p.start,
+    duration: p.duration,
+    incidents: p.incidents,
+    gps: Object.fromEntries(GPS_KEYS.filter((k) => params[k] !== undefined).map((k) => [k, params[k]])),
+  };
+}
+
+export default async function traffic(source: Source, ctx: SourceContext): Promise<void> {
+  const speed = parseSpeed(ctx.params.speed ?? 1);
+  const tag = String(ctx.params.tag ?? 'gps');
+  const t = await createTraffic(trafficConfig(ctx.params), ctx.dir);
+  const vehicles = t.sim.vehicles.length;
+  ctx.log.info(
+    `${vehicles} vehicles on ${basename(t.networkPath)} (${t.network.graph.edgeFrom.length} edges), ${t.incidents.length} incident(s), ` +
+      `${Number.isFinite(speed) ? `${speed}x` : 'as fast as possible'}${t.duration ? ` for ${clock(t.duration)}` : ''}`,
+  );
+  const rate = new Rate();
+  const status = setInterval(() => ctx.log.info(`sim ${clock(t.sim.seconds)} · ${vehicles} vehicles · ${rate.total.toLocaleString('en')} fixes · ${Math.round(rate.perSecond()).toLocaleString('en')} fixes/s`), 30_000);
+  try {
+    await runTraffic(t.sim, {
+      speed,
+      duration: t.duration,
+      signal: ctx.signal,
+      emit: async ({ fixes }) => {
+        rate.add(fixes.length);
+        // a backed-up zipper or link: wait until what is in flight is acknowledged
+        if (fixes.length && !source.write(tag, fixes)) await source.flush(5000);
+      },
+    });
+  } finally {
+    clearInterval(status);
+  }
+  ctx.log.info(`finished at sim ${clock(t.sim.seconds)}: ${rate.total.toLocaleString('en')} fixes`);
+}
