@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 /** The `geoflux` command as a user runs it: a real process, real QUIC on 127.0.0.1. */
 const BIN = 'bin/geoflux.js';
@@ -36,10 +38,15 @@ const stop = async (p: { child: ChildProcess; exited: Promise<number | null> }) 
 
 describe('geoflux CLI', () => {
   it('has --help on every command and --version', async () => {
-    for (const args of [['--help'], ['serve', '--help'], ['run', '--help'], ['fence', '--help'], ['hotspot', '--help'], ['network', '--help'], ['match', '--help']]) {
-      const r = await run(args);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/^Usage: geoflux/);
+    const top = await run(['--help']);
+    expect(top.code).toBe(0);
+    // every command the top-level help lists
+    const names = [...top.stdout.split('Commands:')[1].split('Options:')[0].matchAll(/^ {2}(\w+)/gm)].map((m) => m[1]);
+    expect(names).toEqual(expect.arrayContaining(['serve', 'run', 'sim', 'replay', 'match', 'network']));
+    for (const name of names) {
+      const r = await run([name, '--help']);
+      expect(r.code, name).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: geoflux ${name}`));
     }
     expect((await run(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
@@ -121,11 +128,42 @@ describe('geoflux CLI', () => {
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.detect === 'matched')).toHaveLength(2503);
     const { route } = lines[lines.length - 1];
-    const truth = new Set((await import('node:fs')).readFileSync(`${K}/00000000.route`, 'utf8').trim().split('\n').map(Number));
+    const truth = new Set(readFileSync(`${K}/00000000.route`, 'utf8').trim().split('\n').map(Number));
     expect(route.filter((a: number) => truth.has(a)).length / route.length).toBeGreaterThanOrEqual(0.97);
     expect(r.stderr).toMatch(/2503 fixes \(kubicka-track\): 2503 matched, 0 unmatched/);
     const bad = await run(['match', `${K}/00000000.track`]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--network <osm.pbf | kubicka-dir> is required');
+  });
+
+  it('sim: the same seed and start give the same file, with ground truth beside it', async () => {
+    const dir = mkdtempSync(`${tmpdir()}/geoflux-sim-`);
+    const args = (n: number) => ['sim', '--vehicles', '5', '--duration', '60', '--start', '2026-01-01T08:00:00Z', '--seed', '3', '--out', `${dir}/fixes${n}.csv`, '--truth', `${dir}/truth${n}.jsonl`];
+    const [a, b] = [await run(args(1)), await run(args(2))];
+    expect(a.code).toBe(0);
+    expect(a.stderr).toMatch(/5 vehicles on monaco\.osm\.pbf \(\d+ edges\), seed 3/);
+    const read = (f: string) => readFileSync(`${dir}/${f}`, 'utf8');
+    expect(read('fixes1.csv')).toBe(read('fixes2.csv'));
+    const fixes = read('fixes1.csv').trim().split('\n');
+    expect(fixes[0]).toBe('deviceId,time,lon,lat,speed,heading,accuracy');
+    expect(fixes[1]).toMatch(/^veh-001,2026-01-01T08:00:0\d\.\d{3}Z,7\.\d{7},43\.\d{7},/);
+    const truth = read('truth1.jsonl').trim().split('\n').map((l) => JSON.parse(l));
+    expect(truth.length).toBe(fixes.length - 1);
+    expect(truth[0]).toMatchObject({ deviceId: 'veh-001', edge: expect.any(Number), wayId: expect.any(Number) });
+    const bad = await run(['sim', '--incident', '7.4,43.7,100', '--out', '-']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('expected lon,lat,radius_m,start,duration,slowdown (6 numbers), got 3');
+  });
+
+  it('replay: many files, one device each, bad rows counted and named', async () => {
+    const dir = mkdtempSync(`${tmpdir()}/geoflux-replay-`);
+    writeFileSync(`${dir}/van.csv`, 'lon,lat,time\n7.41,43.73,2026-01-01T00:00:00Z\nbad,43.73,2026-01-01T00:00:01Z\n7.42,43.73,2026-01-01T00:00:02Z\n');
+    const r = await run(['replay', '--speed', 'max', '--out', '-', `${dir}/van.csv`, '../shared/data/traces/seattle-newson-krumm-gps.txt']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBe(7531 + 2);
+    expect(new Set(lines.map((l) => l.deviceId))).toEqual(new Set(['van', 'seattle-newson-krumm-gps']));
+    expect(r.stderr).toMatch(/van\.csv: 2 fixes \(csv\), 1 device, .*; 1 bad rows skipped \(line 3: unreadable time or coordinates\)/);
+    expect(r.stderr).toMatch(/replayed 7,533 fixes/);
   });
 });

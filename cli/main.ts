@@ -5,6 +5,7 @@ import { fenceCommand, fenceSpec } from './fence.ts';
 import { hotspotCommand, hotspotSpec } from './hotspot.ts';
 import { matchCommand, matchSpec } from './match.ts';
 import { networkCommand, networkSpec } from './network.ts';
+import { replayCommand, replaySpec } from './replay.ts';
 import { runCommand, runSpec } from './run.ts';
 import { serveCommand, serveSpec } from './serve.ts';
 import { simCommand, simSpec } from './sim.ts';
@@ -17,6 +18,7 @@ const commands: Record<string, { spec: CommandSpec; main: (p: Parsed) => Promise
   network: { spec: networkSpec, main: networkCommand },
   match: { spec: matchSpec, main: matchCommand },
   sim: { spec: simSpec, main: simCommand },
+  replay: { spec: replaySpec, main: replayCommand },
 };
 
 const version = (): string => JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;

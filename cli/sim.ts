@@ -1,13 +1,11 @@
 import { basename } from 'node:path';
-import { connectSource, type Source } from '../source/connect-source.ts';
 import { LineSink } from '../simulators/line-sink.ts';
 import { parseSpeed } from '../simulators/pacer.ts';
 import { clock, Rate } from '../simulators/rate.ts';
 import { createTraffic } from '../simulators/traffic/create-traffic.ts';
-import { fixLine, formatOf, CSV_HEADER, type LineFormat } from '../simulators/traffic/fix-lines.ts';
 import { runTraffic } from '../simulators/traffic/run-traffic.ts';
 import { UsageError, type CommandSpec, type Parsed } from './args.ts';
-import { connectionFlags, connectionOptions } from './connection-flags.ts';
+import { fixOutputFlags, openFixOutput } from './fix-output.ts';
 import { StatusLine } from './progress.ts';
 import { untilSignal } from './until-signal.ts';
 
@@ -30,11 +28,8 @@ export const simSpec: CommandSpec = {
     outliers: { type: 'string', value: 'rate', help: 'share of fixes thrown 100-200 m off', default: '0.002' },
     dropouts: { type: 'string', value: 'rate', help: 'chance per fix that a 5-30 s gap starts', default: '0.002' },
     incident: { type: 'string', multiple: true, value: 'spec', help: '"lon,lat,radius_m,start,duration,slowdown": slow vehicles in a circle (repeatable)' },
-    out: { type: 'string', short: 'o', value: 'file', help: 'write fixes to a file (.csv or JSON lines), - for stdout' },
-    format: { type: 'string', value: 'csv|jsonl', help: 'format of --out (default: by extension; stdout: jsonl)' },
     truth: { type: 'string', value: 'file', help: 'write the true edge and position of every fix as JSON lines' },
-    tag: { type: 'string', value: 'tag', help: 'tag the fixes are written under', default: 'gps' },
-    ...connectionFlags(),
+    ...fixOutputFlags,
   },
   notes: [
     'Incidents: slowdown is the share of speed lost (0.8: a fifth of the usual speed); start and duration are',
@@ -54,10 +49,7 @@ const num = (values: Parsed['values'], name: string, ok: (x: number) => boolean,
 };
 
 export async function simCommand({ values }: Parsed): Promise<void> {
-  if (!values.zipper && !values.out) throw new UsageError('say where the fixes go: --zipper <url>, or --out <file> (- for stdout)');
   const rate01 = (x: number) => x >= 0 && x <= 1;
-  const format = (values.format ?? (values.out ? formatOf(String(values.out)) : 'jsonl')) as LineFormat;
-  if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format is csv or jsonl (got "${format}")`);
   let speed: number;
   try {
     speed = values['as-fast-as-possible'] ? Infinity : values.speed ? parseSpeed(values.speed) : values.zipper ? 1 : Infinity;
@@ -81,19 +73,14 @@ export async function simCommand({ values }: Parsed): Promise<void> {
     truth: Boolean(values.truth),
   });
   const duration = t.duration ?? (values.zipper ? undefined : 600);
-  const out = values.out ? new LineSink(String(values.out)) : undefined;
+  const stop = untilSignal();
+  const output = await openFixOutput(values, 'geoflux-sim', () => stop.abort());
   const truth = values.truth ? new LineSink(String(values.truth)) : undefined;
-  const source: Source | undefined = values.zipper ? await connectSource({ name: 'geoflux-sim', ...connectionOptions(values) }) : undefined;
   const vehicles = t.sim.vehicles.length;
   process.stderr.write(
     `${vehicles} vehicles on ${basename(t.networkPath)} (${t.network.graph.edgeFrom.length} edges), seed ${t.seed}, ` +
-      `${t.incidents.length} incident(s), ${Number.isFinite(speed) ? `${speed}x` : 'as fast as possible'}, ${duration ? `${clock(duration)} simulated` : 'until Ctrl-C'}` +
-      `${source ? ` → ${values.zipper}` : ''}${out ? ` → ${out.isStdout ? 'stdout' : values.out} (${format})` : ''}\n`,
+      `${t.incidents.length} incident(s), ${Number.isFinite(speed) ? `${speed}x` : 'as fast as possible'}, ${duration ? `${clock(duration)} simulated` : 'until Ctrl-C'}${output.description}\n`,
   );
-  if (format === 'csv') await out?.write([CSV_HEADER]);
-  const stop = untilSignal();
-  // a closed pipe (`| head`) ends the run instead of failing it
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? stop.abort() : undefined));
   const rate = new Rate();
   const status = new StatusLine();
   const started = performance.now();
@@ -103,23 +90,20 @@ export async function simCommand({ values }: Parsed): Promise<void> {
     signal: stop.signal,
     emit: async ({ fixes, truth: truths }) => {
       rate.add(fixes.length);
-      if (source && fixes.length && !source.write(String(values.tag), fixes)) await source.flush(5000);
-      await out?.write(fixes.map((f) => fixLine(f, format)));
+      await output.emit(fixes);
       await truth?.write(truths.map((r) => JSON.stringify(r)));
       status.update(
         () =>
-          `sim ${clock(t.sim.seconds)} · ${vehicles} vehicles · ${rate.total.toLocaleString('en')} fixes · ${Math.round(rate.perSecond()).toLocaleString('en')} fixes/s` +
-          (source ? ` · ${source.stats().connected ? 'connected' : 'reconnecting'}, ${source.stats().spooled} unacked` : ''),
+          `sim ${clock(t.sim.seconds)} · ${vehicles} vehicles · ${rate.total.toLocaleString('en')} fixes · ${Math.round(rate.perSecond()).toLocaleString('en')} fixes/s${output.status()}`,
       );
     },
   });
   stop.dispose();
-  await source?.close();
-  await out?.close();
+  await output.close();
   await truth?.close();
   const secs = (performance.now() - started) / 1000;
   status.done(
     `${rate.total.toLocaleString('en')} fixes from ${vehicles} vehicles over ${clock(t.sim.seconds)} simulated in ${secs.toFixed(1)} s ` +
-      `(${Math.round(rate.total / secs).toLocaleString('en')} fixes/s${source?.stats().dropped ? `, ${source.stats().dropped} dropped by a full spool` : ''})`,
+      `(${Math.round(rate.total / secs).toLocaleString('en')} fixes/s${output.status()})`,
   );
 }

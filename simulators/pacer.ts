@@ -17,6 +17,11 @@ export class Pacer {
     if (!(speed > 0)) throw new Error(`speed must be > 0 (got ${speed})`);
   }
 
+  /** the simulated time due now (Infinity when unpaced) */
+  now(): number {
+    return Number.isFinite(this.speed) ? this.sim0 + ((Date.now() - this.wall0) * this.speed) / this.unit : Infinity;
+  }
+
   /** resolves when simulated time `at` is due (at once if it already is), or when `signal` aborts */
   async until(at: number, signal?: AbortSignal): Promise<void> {
     if (!Number.isFinite(this.speed)) return void (await yieldToIo());

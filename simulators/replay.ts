@@ -3,42 +3,94 @@ import { basename, resolve } from 'node:path';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import type { Source } from '../source/connect-source.ts';
 import type { SourceContext } from '../source/source-module.ts';
-import { parseTrace } from './replay/trace-formats.ts';
+import { Pacer, parseSpeed } from './pacer.ts';
+import { parseTrace, type Trace } from './replay/trace-formats.ts';
 
 /**
- * Replays recorded traces as a source (`run: builtin:replay`): each file is a device unless it names its
- * own, fixes keep their recorded times and are written `speed` times faster than they were recorded.
- * Params: `files` (paths, relative to the working directory), `speed` (default 1), `loop` (default false).
+ * Replays recorded traces (`run: builtin:replay`, and `geoflux replay`): each file is a device unless it
+ * names its own, fixes keep their recorded spacing and are written `speed` times faster than recorded.
+ * Params: `files` (paths, relative to the workflow file), `speed` (default 1, or "max"), `loop` (default false).
  */
-export async function loadTraces(files: string[]): Promise<GpsRecord[]> {
-  const all: GpsRecord[] = [];
-  for (const f of files) {
-    const trace = parseTrace(await readFile(f, 'utf8'), basename(f).replace(/\.[^.]+$/, ''));
-    all.push(...trace.records);
+export interface LoadedTrace extends Trace {
+  file: string;
+}
+
+export async function loadTraces(files: string[]): Promise<{ traces: LoadedTrace[]; records: GpsRecord[] }> {
+  const traces: LoadedTrace[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      throw new Error(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    traces.push({ file, ...parseTrace(text, basename(file).replace(/\.[^.]+$/, '')) });
   }
-  return all.sort((a, b) => a.t - b.t);
+  // stable, so fixes at the same time keep their files' order
+  const records = traces.flatMap((t) => t.records).sort((a, b) => a.t - b.t);
+  return { traces, records };
+}
+
+/** one line per file: what was read, for whom, over what time, and what could not be */
+export const describeTrace = (t: LoadedTrace): string => {
+  const devices = new Set(t.records.map((r) => r.deviceId));
+  const span = t.records.length ? `${new Date(Math.min(...t.records.map((r) => r.t))).toISOString()} → ${new Date(Math.max(...t.records.map((r) => r.t))).toISOString()}` : 'no fixes';
+  return `${t.file}: ${t.records.length} fixes (${t.format}), ${devices.size} device${devices.size === 1 ? '' : 's'}, ${span}${t.bad ? `; ${t.bad} bad rows skipped (${t.badSamples.join('; ')})` : ''}`;
+};
+
+export interface ReplayOptions {
+  /** recorded seconds per wall second (Infinity: as fast as possible) */
+  speed: number;
+  /** start again at the end, times moved on by the trace's span so every device's clock keeps going forward */
+  loop?: boolean;
+  signal?: AbortSignal;
+  /** most fixes in one batch */
+  batch?: number;
+  /** a returned promise holds the replay back (backpressure) */
+  emit: (fixes: GpsRecord[]) => void | Promise<void>;
+}
+
+/** Plays time-sorted records; resolves with the number written. */
+export async function replayRecords(records: GpsRecord[], o: ReplayOptions): Promise<number> {
+  if (records.length === 0) return 0;
+  const first = records[0].t;
+  const span = records[records.length - 1].t - first + 1000;
+  const pacer = new Pacer(o.speed, first, 1);
+  let sent = 0;
+  for (let round = 0; round === 0 || (o.loop && !o.signal?.aborted); round++) {
+    const shift = round * span;
+    let i = 0;
+    while (i < records.length && !o.signal?.aborted) {
+      await pacer.until(records[i].t + shift, o.signal);
+      const due = pacer.now();
+      const batch: GpsRecord[] = [];
+      while (i < records.length && batch.length < (o.batch ?? 4096) && records[i].t + shift <= due) {
+        batch.push(shift ? { ...records[i], t: records[i].t + shift } : records[i]);
+        i++;
+      }
+      sent += batch.length;
+      if (batch.length) await o.emit(batch);
+    }
+  }
+  return sent;
 }
 
 export default async function replay(source: Source, ctx: SourceContext): Promise<void> {
-  const files = (ctx.params.files as string[] | undefined)?.map((f) => resolve(f));
+  const files = (ctx.params.files as string[] | undefined)?.map((f) => resolve(ctx.dir, f));
   if (!files?.length) throw new Error('replay needs params.files: a list of trace files');
-  const speed = Number(ctx.params.speed ?? 1);
-  const records = await loadTraces(files);
+  const speed = parseSpeed(ctx.params.speed ?? 1);
+  const tag = String(ctx.params.tag ?? 'gps');
+  const { traces, records } = await loadTraces(files);
+  for (const t of traces) (t.bad ? ctx.log.warn : ctx.log.info)(describeTrace(t));
   if (records.length === 0) return ctx.log.warn('no fixes to replay');
-  ctx.log.info(`replaying ${records.length} fixes from ${files.length} file(s) at ${speed}x`);
-  do {
-    const t0 = records[0].t;
-    const start = Date.now();
-    let i = 0;
-    while (i < records.length && !ctx.signal.aborted) {
-      const due = start + (records[i].t - t0) / speed;
-      const wait = due - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 1000)));
-      const now = Date.now();
-      const batch: GpsRecord[] = [];
-      while (i < records.length && start + (records[i].t - t0) / speed <= now) batch.push(records[i++]);
-      if (batch.length) source.write('gps', batch);
-    }
-  } while (ctx.params.loop && !ctx.signal.aborted);
-  ctx.log.info('replay finished');
+  ctx.log.info(`replaying ${records.length} fixes from ${files.length} file(s) at ${Number.isFinite(speed) ? `${speed}x` : 'full speed'}${ctx.params.loop ? ', looping' : ''}`);
+  const sent = await replayRecords(records, {
+    speed,
+    loop: Boolean(ctx.params.loop),
+    signal: ctx.signal,
+    emit: async (fixes) => {
+      if (!source.write(tag, fixes)) await source.flush(5000);
+    },
+  });
+  ctx.log.info(`replay finished: ${sent} fixes written`);
 }

@@ -34,3 +34,26 @@ describe('trace formats', () => {
     expect(t.badSamples[0]).toMatch(/^line 3/);
   });
 });
+
+describe('GPX', () => {
+  it('reads track points, one device per named track, and counts broken points', () => {
+    const gpx = `<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">
+  <trk><name>bus-14</name><trkseg>
+    <trkpt lat="53.4445" lon="-2.9251"><ele>12</ele><time>2026-01-26T15:57:02Z</time></trkpt>
+    <trkpt lon="-2.9250" lat="53.4446"><time>2026-01-26T15:57:07Z</time><speed>4.5</speed></trkpt>
+    <trkpt lat="53.4447" lon="-2.9249"></trkpt>
+  </trkseg></trk>
+  <trk><trkseg><trkpt lat="53.40" lon="-2.90"><time>2026-01-26T16:00:00Z</time></trkpt></trkseg></trk>
+</gpx>`;
+    const t = parseTrace(gpx, 'liverpool');
+    expect(t.format).toBe('gpx');
+    expect(t.records).toEqual([
+      { deviceId: 'bus-14', t: Date.parse('2026-01-26T15:57:02Z'), lon: -2.9251, lat: 53.4445 },
+      { deviceId: 'bus-14', t: Date.parse('2026-01-26T15:57:07Z'), lon: -2.925, lat: 53.4446, speed: 4.5 },
+      { deviceId: 'liverpool', t: Date.parse('2026-01-26T16:00:00Z'), lon: -2.9, lat: 53.4 },
+    ]);
+    expect(t.bad).toBe(1);
+    expect(t.badSamples[0]).toBe('line 6: a point without <time>');
+  });
+});

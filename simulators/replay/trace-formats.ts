@@ -2,8 +2,8 @@ import type { GpsRecord } from '../../codecs/gps-record.ts';
 
 /**
  * GPS traces as text, recognised by their first line: the Newson & Krumm Seattle file, the Kubička `.track`
- * format, GeoLife's `;` CSV, and any CSV whose header names lon/lat (and time, and a device) columns — the
- * Liverpool bus file among them. Bad rows are counted, not fatal.
+ * format, GeoLife's `;` CSV, GPX, and any CSV whose header names lon/lat (and time, and a device) columns —
+ * the Liverpool bus file among them. Bad rows are counted, not fatal.
  */
 export interface Trace {
   format: string;
@@ -47,6 +47,7 @@ export function parseTrace(text: string, name = 'trace'): Trace {
     } else records.push(r);
   };
 
+  if (/^\s*<(\?xml|gpx)/.test(first)) return parseGpx(text, name);
   // Newson & Krumm: "Date (UTC)\tTime (UTC)\tLatitude\tLongitude"
   if (/^date \(utc\)\ttime \(utc\)\tlatitude\tlongitude/i.test(first)) {
     lines.slice(1).forEach((l, i) => {
@@ -79,4 +80,34 @@ export function parseTrace(text: string, name = 'trace'): Trace {
     add(i + 2, { deviceId: dev || name, t, lon: Number(cells[lonC]), lat: Number(cells[latC]) });
   });
   return { format: sep === ';' ? 'csv;' : sep === '\t' ? 'tsv' : 'csv', records, bad, badSamples };
+}
+
+/**
+ * GPX 1.0/1.1 track and route points, read with patterns rather than an XML parser: a GPX point is one
+ * flat element, and a broken one is a bad row like any other. Each named `<trk>` is a device.
+ */
+function parseGpx(text: string, name: string): Trace {
+  const records: GpsRecord[] = [];
+  const badSamples: string[] = [];
+  let bad = 0;
+  const lineAt = (offset: number) => text.slice(0, offset).split('\n').length;
+  const attr = (tag: string, a: string) => new RegExp(`\\b${a}\\s*=\\s*["']([^"']*)["']`).exec(tag)?.[1];
+  const tracks = [...text.matchAll(/<(trk|rte)\b[\s\S]*?<\/\1>/g)];
+  for (const trk of tracks.length ? tracks : [Object.assign([text], { index: 0 }) as RegExpMatchArray]) {
+    const device = /<name>\s*(?:<!\[CDATA\[)?([^<\]]*?)(?:\]\]>)?\s*<\/name>/.exec(trk[0].replace(/<(trkpt|rtept)\b[\s\S]*$/, ''))?.[1] || name;
+    for (const m of trk[0].matchAll(/<(trkpt|rtept)\b([^>]*?)(\/>|>([\s\S]*?)<\/\1>)/g)) {
+      const lon = Number(attr(m[2], 'lon'));
+      const lat = Number(attr(m[2], 'lat'));
+      const time = /<time>([^<]*)<\/time>/.exec(m[4] ?? '')?.[1];
+      const speed = Number(/<speed>([^<]*)<\/speed>/.exec(m[4] ?? '')?.[1]);
+      const r: GpsRecord = { deviceId: device, t: time ? parseTime(time) : NaN, lon, lat };
+      if (Number.isFinite(speed)) r.speed = speed;
+      if (Number.isFinite(r.t) && Number.isFinite(lon) && Number.isFinite(lat) && Math.abs(lon) <= 180 && Math.abs(lat) <= 90) records.push(r);
+      else {
+        bad++;
+        if (badSamples.length < 5) badSamples.push(`line ${lineAt(trk.index! + m.index!)}: ${time ? 'unreadable time or coordinates' : 'a point without <time>'}`);
+      }
+    }
+  }
+  return { format: 'gpx', records, bad, badSamples };
 }

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { GpsRecord } from '../codecs/gps-record.ts';
+import { loadTraces, replayRecords } from './replay.ts';
+
+const DATA = '../shared/data';
+const FILES: [string, number, string, string][] = [
+  ['traces/seattle-newson-krumm-gps.txt', 7531, '2009-01-17T20:27:37Z', '2009-01-17T22:34:28Z'],
+  ['traces/liverpool-bus-route14-outbound.csv', 1533, '2026-01-26T15:55:12Z', '2026-01-26T18:19:36Z'],
+  ['traces/geolife-small.csv', 5908, '2008-12-11T04:42:14Z', '2009-06-29T11:13:12Z'],
+  ['mapmatch-kubicka/00000000.track', 2503, '1970-01-01T00:00:01Z', '1970-01-01T00:41:44Z'],
+];
+
+const collect = async (records: GpsRecord[], opts: { speed: number; loop?: boolean; signal?: AbortSignal }) => {
+  const got: GpsRecord[] = [];
+  const sent = await replayRecords(records, { ...opts, emit: (b) => void got.push(...b) });
+  return { got, sent };
+};
+
+describe('replay', () => {
+  it.each(FILES)('plays %s: every fix, in time order, with its recorded time', async (file, n, first, last) => {
+    const { traces, records } = await loadTraces([`${DATA}/${file}`]);
+    expect(traces[0].bad).toBe(0);
+    const { got, sent } = await collect(records, { speed: Infinity });
+    expect(sent).toBe(n);
+    expect(got[0].t).toBe(Date.parse(first));
+    expect(got[n - 1].t).toBe(Date.parse(last));
+    for (let i = 1; i < n; i++) expect(got[i].t).toBeGreaterThanOrEqual(got[i - 1].t);
+  });
+
+  it('makes many files many devices, merged in time order', async () => {
+    const { records } = await loadTraces(FILES.map(([f]) => `${DATA}/${f}`));
+    expect(records.length).toBe(FILES.reduce((a, [, n]) => a + n, 0));
+    const devices = new Set(records.map((r) => r.deviceId));
+    expect(devices).toContain('seattle-newson-krumm-gps');
+    expect(devices).toContain('00000000');
+    expect(devices.size).toBe(15); // Liverpool names 8 buses, GeoLife 5 trajectories
+  });
+
+  it('paces by recorded time, batching what is due together', async () => {
+    const records = Array.from({ length: 50 }, (_, i) => ({ deviceId: 'a', t: 1000 * Math.floor(i / 10), lon: 0, lat: 0 }));
+    const batches: number[] = [];
+    await replayRecords(records, { speed: 50, emit: (b) => void batches.push(b.length) });
+    expect(batches.reduce((a, b) => a + b)).toBe(50);
+    expect(batches.length).toBeLessThanOrEqual(5 + 2);
+  });
+
+  it('loops with time moved on, so a device never goes back in time', async () => {
+    const records = [0, 1000, 2000].map((t) => ({ deviceId: 'a', t, lon: 0, lat: 0 }));
+    const stop = new AbortController();
+    const got: number[] = [];
+    await replayRecords(records, { speed: Infinity, loop: true, signal: stop.signal, emit: (b) => void (got.push(...b.map((r) => r.t)), got.length >= 9 && stop.abort()) });
+    expect(got.slice(0, 9)).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000]);
+  });
+
+  it('reports a file it cannot read by name', async () => {
+    await expect(loadTraces(['no/such/trace.csv'])).rejects.toThrow('cannot read no/such/trace.csv: ENOENT');
+  });
+});
