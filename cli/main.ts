@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { logLevel, setLogLevel, type Level } from '../log/logger.ts';
 import { helpText, parseCommand, UsageError, type CommandSpec, type Parsed } from './args.ts';
+import { alertsCommand, alertsSpec } from './alerts.ts';
 import { fenceCommand, fenceSpec } from './fence.ts';
 import { hotspotCommand, hotspotSpec } from './hotspot.ts';
 import { matchCommand, matchSpec } from './match.ts';
@@ -19,6 +20,7 @@ const commands: Record<string, { spec: CommandSpec; main: (p: Parsed) => Promise
   match: { spec: matchSpec, main: matchCommand },
   sim: { spec: simSpec, main: simCommand },
   replay: { spec: replaySpec, main: replayCommand },
+  alerts: { spec: alertsSpec, main: alertsCommand },
 };
 
 const version = (): string => JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;

@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
 import { normaliseListen } from './address.ts';
 import { closest, didYouMean } from './errors.ts';
-import { FUNCTION_KEYS, type Dispatch, type Workflow, type WorkflowFunction, type workflowSchema } from './schema.ts';
+import { EMBEDDED_MQTT, FUNCTION_KEYS, type Dispatch, type MqttConfig, type Workflow, type WorkflowFunction, type workflowSchema } from './schema.ts';
 
 /** A problem at a path; `at` says whether to point at the field's key (default) or its value. */
 export interface Problem {
@@ -57,8 +57,15 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     checkTags(at('observe'), observe);
     checkTags(at('emit'), emit);
     for (const t of emit) if (observe.includes(t)) bad(at('emit'), `"${t}" is also observed by this function (a loop)`);
-    const host = f.host ?? 'remote';
-    if (host === 'local' && !f.run && !f.kernel) bad(at('host'), 'a local function needs "run" (a module) or "kernel"');
+    // a sink publishes from inside the zipper's process: it is local unless the file says otherwise
+    const host = f.host ?? (f.sink ? 'local' : 'remote');
+    if (host === 'local' && !f.run && !f.kernel && !f.sink) bad(at('host'), 'a local function needs "run" (a module), "kernel" or "sink"');
+    if (f.sink) {
+      if (f.run || f.kernel) bad(at('sink'), `a sink publishes what it observes; it does not also run a ${f.run ? 'module' : 'kernel'}`);
+      if (emit.length) bad(at('emit'), 'a sink emits nothing (it publishes to MQTT)');
+      if (host === 'remote') bad(at('host'), 'a sink runs in the zipper\'s process (host: local)', 'value');
+      for (const p of sinkParamProblems(f.params ?? {})) bad([...at('params'), ...p.path], p.reason, 'value');
+    }
     const dispatch: Dispatch = f.dispatch === undefined || f.dispatch === 'balance' ? { kind: 'balance' } : { kind: 'partition', key: f.dispatch.partition };
     const kernel = f.kernel?.endsWith('.wasm') ? resolveFrom(dir, f.kernel) : f.kernel;
     if (f.run && f.kernel) bad(at('kernel'), 'a function runs either a module ("run") or a kernel, not both');
@@ -72,9 +79,28 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     return { ...s, run: resolveFrom(dir, s.run) };
   });
 
+  let mqtt: MqttConfig | undefined;
+  const m = raw.mqtt;
+  if (m?.url && m.embedded) bad(['mqtt', 'embedded'], 'use either url (an external broker) or embedded, not both');
+  else if (m?.url) {
+    mqtt = {
+      kind: 'external',
+      url: m.url,
+      username: m.username,
+      password: m.password,
+      clientId: m.clientId,
+      protocolVersion: m.protocol === '3.1.1' || m.protocol === undefined ? 4 : 5,
+      tls: m.tls && { ...m.tls, ca: m.tls.ca && resolve(dir, m.tls.ca), cert: m.tls.cert && resolve(dir, m.tls.cert), key: m.tls.key && resolve(dir, m.tls.key) },
+    };
+  } else if (m || functions.some((f) => f.sink)) {
+    for (const k of ['username', 'password', 'clientId', 'protocol', 'tls'] as const) if (m?.[k] !== undefined) bad(['mqtt', k], 'is for an external broker (set mqtt.url); the embedded one takes embedded: { host, port, ws }');
+    mqtt = { kind: 'embedded', host: m?.embedded?.host ?? EMBEDDED_MQTT.host, port: m?.embedded?.port ?? EMBEDDED_MQTT.port, wsPort: m?.embedded?.ws ?? EMBEDDED_MQTT.wsPort };
+  }
+
   return {
     workflow: {
       ...raw,
+      mqtt,
       listen,
       tls: raw.tls && { cert: resolve(dir, raw.tls.cert), key: resolve(dir, raw.tls.key) },
       functions,
@@ -82,4 +108,19 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     },
     problems,
   };
+}
+
+/** what a `sink: mqtt` function's params may say: topic (template), qos, retain, state (true or a template) */
+export function sinkParamProblems(p: Record<string, unknown>): Problem[] {
+  const problems: Problem[] = [];
+  const known = ['topic', 'qos', 'retain', 'state', 'buffer'];
+  for (const [k, v] of Object.entries(p)) {
+    if (!known.includes(k)) problems.push({ path: [k], reason: `unknown sink param${didYouMean(k, known)} (have: ${known.join(', ')})` });
+    else if (k === 'topic' && (typeof v !== 'string' || !v || /[+#]/.test(v))) problems.push({ path: [k], reason: 'a topic template without wildcards, e.g. geoflux/alerts/{kind}/{detect}/{deviceId}' });
+    else if (k === 'qos' && v !== 0 && v !== 1 && v !== 2) problems.push({ path: [k], reason: 'QoS is 0, 1 or 2' });
+    else if (k === 'retain' && typeof v !== 'boolean') problems.push({ path: [k], reason: 'true or false' });
+    else if (k === 'state' && typeof v !== 'boolean' && (typeof v !== 'string' || !v)) problems.push({ path: [k], reason: 'true (geoflux/state/{deviceId}), false, or a topic template' });
+    else if (k === 'buffer' && !(Number.isInteger(v) && (v as number) > 0)) problems.push({ path: [k], reason: 'messages held while the broker is away: a whole number > 0' });
+  }
+  return problems;
 }

@@ -16,12 +16,17 @@ const expected: [file: string, message: string][] = [
   ['emit-loop.yaml', 'workflows/testdata/bad/emit-loop.yaml:7:5 functions[0].emit: "gps" is also observed by this function (a loop)'],
   ['first-in-document-order.yaml', 'workflows/testdata/bad/first-in-document-order.yaml:3:1 lisen: unknown field (did you mean "listen"?)'],
   ['function-key-typo.yaml', 'workflows/testdata/bad/function-key-typo.yaml:6:5 functions[0].obsrve: unknown field (did you mean "observe"?)'],
-  ['local-without-run.yaml', 'workflows/testdata/bad/local-without-run.yaml:7:5 functions[0].host: a local function needs "run" (a module) or "kernel"'],
+  ['local-without-run.yaml', 'workflows/testdata/bad/local-without-run.yaml:7:5 functions[0].host: a local function needs "run" (a module), "kernel" or "sink"'],
   ['missing-name.yaml', 'workflows/testdata/bad/missing-name.yaml:1:1 name: required field is missing'],
   ['missing-port.yaml', 'workflows/testdata/bad/missing-port.yaml:2:10 listen[0]: needs a port, e.g. quic://127.0.0.1:9000'],
+  ['mqtt-bad-url.yaml', 'workflows/testdata/bad/mqtt-bad-url.yaml:5:8 mqtt.url: an MQTT broker URL: mqtt://, mqtts://, ws:// or wss://host[:port]'],
+  ['mqtt-url-and-embedded.yaml', 'workflows/testdata/bad/mqtt-url-and-embedded.yaml:6:3 mqtt.embedded: use either url (an external broker) or embedded, not both'],
   ['nested-key-typo.yaml', 'workflows/testdata/bad/nested-key-typo.yaml:7:5 sources[0].parms: unknown field (did you mean "params"?)'],
   ['port-out-of-range.yaml', 'workflows/testdata/bad/port-out-of-range.yaml:3:5 listen[0]: port 94430 is out of range (0-65535)'],
   ['reserved-tag.yaml', 'workflows/testdata/bad/reserved-tag.yaml:4:8 tags.gps: tag number 3 is reserved for the zipper (use 16 or more)'],
+  ['sink-bad-qos.yaml', 'workflows/testdata/bad/sink-bad-qos.yaml:8:47 functions[0].params.qos: QoS is 0, 1 or 2'],
+  ['sink-unknown.yaml', 'workflows/testdata/bad/sink-unknown.yaml:7:11 functions[0].sink: expected one of "mqtt"'],
+  ['sink-with-emit.yaml', 'workflows/testdata/bad/sink-with-emit.yaml:7:5 functions[0].emit: a sink emits nothing (it publishes to MQTT)'],
   ['unknown-tag.yaml', 'workflows/testdata/bad/unknown-tag.yaml:14:5 functions[1].observe: unknown tag "gsp" (did you mean "gps"?)'],
   ['unknown-top-level-key.yaml', 'workflows/testdata/bad/unknown-top-level-key.yaml:3:1 lisen: unknown field (did you mean "listen"?)'],
   ['unset-env.yaml', 'workflows/testdata/bad/unset-env.yaml:4:10 auth.token: environment variable GEOFLUX_TEST_UNSET_TOKEN is not set (use ${GEOFLUX_TEST_UNSET_TOKEN:-default} for a default)'],
@@ -94,6 +99,16 @@ describe('a good workflow', () => {
     expect(w.auth?.token).toBe('s3cret');
     // as in a shell, ${VAR:-default} also covers a variable set to nothing
     expect(parseWorkflow(readFileSync('workflows/testdata/good/full.yaml', 'utf8'), 'full.yaml', { GEOFLUX_TOKEN: '' }).auth?.token).toBe('dev-token');
+  });
+
+  it('gives a workflow with an MQTT sink the embedded broker unless it names one', () => {
+    const base = 'name: m\nlisten: [quic://127.0.0.1:9000]\ntags: { alerts: 20 }\nfunctions:\n  - { name: out, observe: [alerts], sink: mqtt, params: { qos: 0, state: true } }\n';
+    const embedded = parseWorkflow(base, 'm.yaml', {});
+    expect(embedded.mqtt).toEqual({ kind: 'embedded', host: '127.0.0.1', port: 1883, wsPort: 8083 });
+    expect(embedded.functions[0]).toMatchObject({ sink: 'mqtt', host: 'local', emit: [] });
+    expect(parseWorkflow(base + 'mqtt: { embedded: { port: 0, ws: false } }\n', 'm.yaml', {}).mqtt).toEqual({ kind: 'embedded', host: '127.0.0.1', port: 0, wsPort: false });
+    const external = parseWorkflow(base + 'mqtt: { url: mqtts://broker.example:8883, username: u, password: p, protocol: 5, tls: { ca: ca.pem } }\n', '/etc/geoflux/m.yaml', {});
+    expect(external.mqtt).toEqual({ kind: 'external', url: 'mqtts://broker.example:8883', username: 'u', password: 'p', clientId: undefined, protocolVersion: 5, tls: { ca: '/etc/geoflux/ca.pem', cert: undefined, key: undefined } });
   });
 
   it('loads the demo workflow and the examples', async () => {

@@ -17,6 +17,7 @@ export const functionSchema = z.looseObject({
   host: z.enum(['local', 'remote']).optional(),
   run: z.string().min(1).optional(),
   kernel: z.string().min(1).optional(),
+  sink: z.enum(['mqtt']).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
   batch: z.strictObject({ max: z.number().int().min(1).optional(), ms: z.number().min(0).optional() }).optional(),
   wasi: z.enum(['node', 'wasmer']).optional(),
@@ -30,6 +31,18 @@ export const sourceSchema = z.strictObject({
   zipper: z.string().optional(),
 });
 
+const port = z.number().int().min(0).max(65535);
+
+export const mqttSchema = z.strictObject({
+  url: z.string().regex(/^(mqtts?|wss?):\/\/[^/]/, 'an MQTT broker URL: mqtt://, mqtts://, ws:// or wss://host[:port]').optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  clientId: z.string().optional(),
+  protocol: z.union([z.literal('3.1.1'), z.literal(5), z.literal('5')]).optional(),
+  tls: z.strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional(), insecure: z.boolean().optional() }).optional(),
+  embedded: z.strictObject({ host: z.string().min(1).optional(), port: port.optional(), ws: z.union([port, z.literal(false)]).optional() }).optional(),
+});
+
 export const workflowSchema = z.strictObject({
   name: z.string().min(1),
   listen: z.array(z.string()).min(1, 'needs at least one address'),
@@ -38,8 +51,7 @@ export const workflowSchema = z.strictObject({
   tags: z.record(z.string(), z.number().int()),
   functions: z.array(functionSchema).default([]),
   sources: z.array(sourceSchema).optional(),
-  sinks: z.unknown().optional(),
-  mqtt: z.unknown().optional(),
+  mqtt: mqttSchema.optional(),
   limits: z.unknown().optional(),
 });
 
@@ -75,6 +87,8 @@ export interface WorkflowFunction {
   run?: string;
   /** a built-in kernel name, or a .wasm path (absolute) */
   kernel?: string;
+  /** publishes what it observes: to the workflow's MQTT broker */
+  sink?: 'mqtt';
   params?: Record<string, unknown>;
   batch?: { max?: number; ms?: number };
   wasi?: 'node' | 'wasmer';
@@ -103,7 +117,27 @@ export interface Workflow {
   tags: Record<string, number>;
   functions: WorkflowFunction[];
   sources: WorkflowSource[];
-  sinks?: unknown;
-  mqtt?: unknown;
+  /** set when there is an `mqtt:` section or a `sink: mqtt` function */
+  mqtt?: MqttConfig;
   limits?: unknown;
 }
+
+/**
+ * The broker a workflow's MQTT sinks publish to: an external one by URL, or (the default) one `geoflux serve`
+ * embeds, with MQTT over WebSocket beside it for browsers.
+ */
+export type MqttConfig =
+  | { kind: 'embedded'; host: string; port: number; wsPort: number | false }
+  | {
+      kind: 'external';
+      url: string;
+      username?: string;
+      password?: string;
+      clientId?: string;
+      /** 4 = MQTT 3.1.1, 5 = MQTT 5 */
+      protocolVersion: 4 | 5;
+      /** PEM file paths (absolute) */
+      tls?: { ca?: string; cert?: string; key?: string; insecure?: boolean };
+    };
+
+export const EMBEDDED_MQTT = { host: '127.0.0.1', port: 1883, wsPort: 8083 } as const;

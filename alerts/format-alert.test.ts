@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { formatAlert } from './format-alert.ts';
+
+describe('formatAlert', () => {
+  it.each([
+    [
+      { kind: 'geofence', detect: 'enter', fence: { id: '3', name: 'Monte-Carlo' }, deviceId: 'veh-007', time: '2026-01-01T08:00:12.000Z', point: [7.42, 43.74] },
+      '08:00:12  geofence enter     veh-007        Monte-Carlo                          7.42000,43.74000',
+    ],
+    [
+      { kind: 'hotspot', detect: 'hot', cell: { id: '12:40', bbox: [7.41, 43.72, 7.412, 43.722] }, z: 4.123, count: 37, window: { start: '2026-01-01T07:55:00Z', end: '2026-01-01T08:00:00Z' } },
+      '08:00:00  hotspot hot        cell 12:40     z 4.1, 37 in the window              7.41100,43.72100',
+    ],
+    [
+      { kind: 'mapmatch', detect: 'traversal', deviceId: 'veh-1', t: 0, time: '2026-01-01T08:00:01Z', lon: 7.4, lat: 43.7, speed: 2.5, edge: 9, wayId: 4097, length: 80.4, limit: 13.9, complete: true },
+      '08:00:01  mapmatch traversal veh-1          way 4097: 9 km/h over 80 m (limit 50 km/h) 7.40000,43.70000',
+    ],
+    [{ kind: 'speeding', deviceId: 'veh-2', time: '2026-01-01T08:00:02Z', kmh: 61 }, '08:00:02  speeding           veh-2          kmh=61'],
+  ])('%j', (event, line) => {
+    expect(formatAlert(event, 'UTC')).toBe(line);
+  });
+});

@@ -1,0 +1,30 @@
+/**
+ * One readable line per alert, in columns: local time, kind and detect, device (or cell), what (fence,
+ * hotspot strength, road and speed) and where. Events of kinds it does not know still print, as their fields.
+ */
+type Event = Record<string, any>;
+
+const kmh = (ms: unknown) => (typeof ms === 'number' ? `${Math.round(ms * 3.6)} km/h` : '');
+const place = (lon: unknown, lat: unknown) => (typeof lon === 'number' && typeof lat === 'number' ? `${lon.toFixed(5)},${lat.toFixed(5)}` : '');
+
+export function formatAlert(e: Event, timeZone?: string): string {
+  const iso = e.time ?? e.window?.end ?? (typeof e.t === 'number' ? new Date(e.t).toISOString() : undefined);
+  const time = iso ? new Date(iso).toLocaleTimeString('en-GB', { hour12: false, timeZone }) : '--:--:--';
+  const what = `${e.kind ?? '?'} ${e.detect ?? ''}`.trim();
+  let who = String(e.deviceId ?? '');
+  let detail: string;
+  let where = place(e.point?.[0] ?? e.lon, e.point?.[1] ?? e.lat);
+  if (e.kind === 'geofence') detail = `${e.fence?.name || e.fence?.id}${e.detect === 'dwell' ? ' (dwelling)' : ''}`;
+  else if (e.kind === 'hotspot') {
+    who = `cell ${e.cell?.id}`;
+    detail = `z ${Number(e.z).toFixed(1)}, ${e.count} in the window`;
+    const b = e.cell?.bbox;
+    if (Array.isArray(b)) where = place((b[0] + b[2]) / 2, (b[1] + b[3]) / 2);
+  } else if (e.kind === 'mapmatch' && e.detect === 'traversal') detail = `way ${e.wayId}: ${kmh(e.speed)} over ${Math.round(e.length)} m (limit ${kmh(e.limit)})`;
+  else if (e.kind === 'mapmatch') detail = e.detect === 'matched' ? `way ${e.wayId} +${Math.round(e.offset)} m, ${kmh(e.speed)}` : 'no road near';
+  else {
+    const { kind: _k, detect: _d, deviceId: _id, time: _t, t: _tt, lon: _lon, lat: _lat, point: _p, ...rest } = e;
+    detail = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' ');
+  }
+  return `${time}  ${what.padEnd(18)} ${who.padEnd(14)} ${detail.padEnd(36)} ${where}`.trimEnd();
+}

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Mosquitto {
+  url: string;
+  port: number;
+  /** kills the broker (SIGKILL by default: a crash, not a shutdown) */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** starts it again on the same port */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  /** what it logged */
+  output(): string;
+}
+
+const BIN = ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p));
+
+/**
+ * Debian's mosquitto (MQTT 5) on a free loopback port with its own config in a temporary directory: for
+ * tests and benchmarks that must meet a real, separate broker.
+ */
+export async function startMosquitto(port?: number): Promise<Mosquitto> {
+  if (!BIN) throw new Error('mosquitto is not installed (Debian: apt-get install -y mosquitto)');
+  const p = port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'geoflux-mosquitto-'));
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, [`listener ${p} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stdout', ''].join('\n'));
+  let child: ChildProcess | undefined;
+  let log = '';
+  const start = async () => {
+    const c = spawn(BIN, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = c;
+    c.stdout!.on('data', (d) => (log += d));
+    c.stderr!.on('data', (d) => (log += d));
+    const exited = new Promise<never>((_, reject) => c.once('exit', (code) => reject(new Error(`mosquitto exited (${code}) on port ${p}:\n${log}`))));
+    await Promise.race([until(() => accepts(p), 10_000, `mosquitto on port ${p}`), exited]);
+    exited.catch(() => undefined);
+  };
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const gone = new Promise((r) => c.once('exit', r));
+    c.kill(signal);
+    await gone;
+  };
+  await start();
+  return {
+    url: `mqtt://127.0.0.1:${p}`,
+    port: p,
+    kill,
+    restart: start,
+    async stop() {
+      await kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+    output: () => log,
+  };
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => s.once('listening', r));
+  const { port } = s.address() as { port: number };
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+const accepts = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+
+async function until(ok: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt, { type MqttClient } from 'mqtt';
+import { setLogLevel } from '../log/logger.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
+import { startMosquitto } from './mosquitto-process.ts';
+import { MqttSink } from './mqtt-sink.ts';
+import { subscribeAlerts } from './subscribe-alerts.ts';
+
+setLogLevel('silent');
+
+interface Got {
+  topic: string;
+  event: Record<string, any>;
+  retain: boolean;
+  qos: number;
+}
+
+/** a subscriber that reconnects and resubscribes, as mqtt.js does by default */
+async function subscriber(url: string, topic: string, protocolVersion: 4 | 5 = 4): Promise<{ got: Got[]; client: MqttClient }> {
+  const client = await mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 200 });
+  const got: Got[] = [];
+  client.on('message', (t, p, packet) => got.push({ topic: t, event: JSON.parse(p.toString()), retain: packet.retain, qos: packet.qos }));
+  await client.subscribeAsync(topic, { qos: 1 });
+  return { got, client };
+}
+
+async function until(what: () => boolean, label: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const enter = (deviceId: string, fence: string) => ({ kind: 'geofence', detect: 'enter', fence: { id: fence, name: fence }, deviceId, time: '2026-01-01T08:00:00Z', point: [7.42, 43.74] });
+const exit = (deviceId: string, fence: string) => ({ ...enter(deviceId, fence), detect: 'exit' });
+const matched = (deviceId: string, lon: number) => ({ kind: 'mapmatch', detect: 'matched', deviceId, t: 1, time: '2026-01-01T08:00:01Z', lon, lat: 43.7, speed: 10, point: [lon, 43.7], raw: [lon, 43.7], edge: 5, wayId: 77, offset: 3 });
+const hot = { kind: 'hotspot', detect: 'hot', cell: { id: '3:4', bbox: [7.41, 43.72, 7.412, 43.722] }, z: 4, count: 20, window: { start: 'a', end: 'b' } };
+
+describe('MQTT sink → embedded broker (aedes, MQTT 3.1.1)', () => {
+  let broker: EmbeddedBroker;
+  beforeAll(async () => {
+    broker = await startEmbeddedBroker({ port: 0, wsPort: 0 });
+  });
+  afterAll(() => broker.close());
+
+  it('publishes each event as JSON on its topic with QoS 1, and keeps per-device state retained', async () => {
+    const { got, client } = await subscriber(broker.url, 'geoflux/#');
+    const sink = new MqttSink({ url: broker.url, state: true });
+    await sink.ready();
+    for (const e of [enter('veh-1', 'Monte-Carlo'), hot, matched('veh-1', 7.42), exit('veh-1', 'Monte-Carlo'), enter('veh-1', 'Larvotto')]) sink.publish(e);
+    await sink.close();
+    await until(() => got.filter((g) => g.topic.startsWith('geoflux/alerts/')).length === 5 && got.some((g) => g.topic === 'geoflux/state/veh-1'), 'alerts and state');
+    expect(got.filter((g) => g.topic.startsWith('geoflux/alerts/')).map((g) => [g.topic, g.qos])).toEqual([
+      ['geoflux/alerts/geofence/enter/veh-1', 1],
+      ['geoflux/alerts/hotspot/hot/3:4', 1],
+      ['geoflux/alerts/mapmatch/matched/veh-1', 1],
+      ['geoflux/alerts/geofence/exit/veh-1', 1],
+      ['geoflux/alerts/geofence/enter/veh-1', 1],
+    ]);
+    expect(got[1].event).toEqual(hot);
+    await client.endAsync();
+    // a late subscriber gets the state, retained: last matched position, the fences it is in now
+    const late = await subscriber(broker.url, 'geoflux/state/+');
+    await until(() => late.got.length === 1, 'the retained state');
+    expect(late.got[0]).toMatchObject({ retain: true, event: { deviceId: 'veh-1', lon: 7.42, lat: 43.7, edge: 5, wayId: 77, fences: ['Larvotto'] } });
+    await late.client.endAsync();
+  });
+
+  it('honours retain and a topic template', async () => {
+    const sink = new MqttSink({ url: broker.url, topic: 'fleet/{fence.id}/{detect}', retain: true, qos: 0 });
+    await sink.ready();
+    sink.publish(enter('veh-2', 'yard'));
+    await sink.close();
+    const late = await subscriber(broker.url, 'fleet/#');
+    await until(() => late.got.length === 1, 'the retained alert');
+    expect(late.got[0]).toMatchObject({ topic: 'fleet/yard/enter', retain: true });
+    await late.client.endAsync();
+  });
+
+  it('serves MQTT over WebSocket too, for browsers; subscribeAlerts prints readable lines, filtered by kind', async () => {
+    const lines: string[] = [];
+    const sub = subscribeAlerts({ url: broker.wsUrl!, kinds: ['geofence'], count: 2, log: { debug() {}, info() {}, warn() {}, error() {}, child: () => undefined as never }, print: (l) => lines.push(l) });
+    const sink = new MqttSink({ url: broker.url });
+    await sink.ready();
+    await until(() => broker.clients() >= 2, 'the subscriber');
+    await new Promise((r) => setTimeout(r, 200)); // its SUBACK
+    for (const e of [hot, enter('veh-3', 'Fontvieille'), matched('veh-3', 7.41), exit('veh-3', 'Fontvieille')]) sink.publish(e);
+    expect(await sub.done).toBe(2);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/geofence enter\s+veh-3\s+Fontvieille\s+7\.42000,43\.74000$/);
+    expect(lines[1]).toMatch(/geofence exit/);
+    await sink.close();
+  });
+
+  it('says which port is taken', async () => {
+    await expect(startEmbeddedBroker({ port: broker.port, wsPort: false })).rejects.toThrow(`MQTT port ${broker.port} is in use: set mqtt.embedded.port to another port (0 for any), or mqtt.url for an external broker`);
+  });
+});
+
+describe('MQTT sink → Debian mosquitto', () => {
+  it.each([4, 5] as const)('publishes to a real mosquitto with protocol version %i', async (v) => {
+    const m = await startMosquitto();
+    try {
+      const { got, client } = await subscriber(m.url, 'geoflux/alerts/#', v);
+      const sink = new MqttSink({ url: m.url, protocolVersion: v });
+      await sink.ready();
+      sink.publish(enter('veh-9', 'Monaco-Ville'));
+      sink.publish(hot);
+      await until(() => got.length === 2 && sink.stats().published === 2, 'two alerts, acknowledged');
+      expect(got.map((g) => g.topic)).toEqual(['geoflux/alerts/geofence/enter/veh-9', 'geoflux/alerts/hotspot/hot/3:4']);
+      expect(sink.stats()).toMatchObject({ connected: true, published: 2, dropped: 0 });
+      await sink.close();
+      await client.endAsync();
+    } finally {
+      await m.stop();
+    }
+  });
+
+  it('survives the broker being killed: buffers (bounded), reconnects, delivers what came after, counts what it dropped', async () => {
+    const m = await startMosquitto();
+    try {
+      const sub = await subscriber(m.url, 'geoflux/alerts/#');
+      const sink = new MqttSink({ url: m.url, buffer: 50 });
+      await sink.ready();
+      const ev = (phase: string, i: number) => ({ kind: 'test', detect: phase, deviceId: `d${i}`, i });
+      for (let i = 0; i < 30; i++) sink.publish(ev('before', i));
+      await until(() => sub.got.length === 30, 'the first 30');
+      await m.kill();
+      await until(() => !sink.stats().connected, 'the sink to notice');
+      for (let i = 0; i < 100; i++) sink.publish(ev('during', i)); // returns at once: nothing blocks
+      expect(sink.stats()).toMatchObject({ buffered: 50, dropped: 50 });
+      await m.restart();
+      await until(() => sink.stats().connected && sub.client.connected, 'both to reconnect');
+      // the subscriber's session died with the broker; resubscribe before the sink's backlog lands
+      await sub.client.subscribeAsync('geoflux/alerts/#', { qos: 1 });
+      for (let i = 0; i < 30; i++) sink.publish(ev('after', i));
+      await until(() => sub.got.filter((g) => g.event.detect === 'after').length === 30, 'the 30 published after the restart');
+      expect(sub.got.filter((g) => g.event.detect === 'before')).toHaveLength(30);
+      expect(sink.stats().dropped).toBe(50);
+      expect(sink.stats().reconnects).toBeGreaterThan(0);
+      await sink.close();
+      await sub.client.endAsync();
+    } finally {
+      await m.stop();
+    }
+  });
+});

@@ -1,0 +1,76 @@
+import mqtt from 'mqtt';
+import type { Logger } from '../log/logger.ts';
+import { formatAlert } from './format-alert.ts';
+
+export interface SubscribeOptions {
+  url: string;
+  topic?: string;
+  /** only events of these kinds (geofence, hotspot, mapmatch, ...) */
+  kinds?: string[];
+  json?: boolean;
+  /** stop after this many alerts */
+  count?: number;
+  protocolVersion?: 4 | 5;
+  username?: string;
+  password?: string;
+  log: Logger;
+  /** where lines go (default stdout) */
+  print?: (line: string) => void;
+}
+
+export interface Subscription {
+  /** resolves with the number of alerts printed once `count` is reached or `close()` is called */
+  done: Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A subscriber that prints alerts as they arrive and keeps retrying while the broker is away. */
+export function subscribeAlerts(o: SubscribeOptions): Subscription {
+  const topic = o.topic ?? 'geoflux/alerts/#';
+  const print = o.print ?? ((l: string) => void process.stdout.write(l + '\n'));
+  const client = mqtt.connect(o.url, {
+    protocolVersion: o.protocolVersion ?? 4,
+    username: o.username,
+    password: o.password,
+    reconnectPeriod: 1000,
+    connectTimeout: 5000,
+    clientId: `geoflux-alerts-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+  });
+  let printed = 0;
+  let finish!: (n: number) => void;
+  const done = new Promise<number>((r) => (finish = r));
+  let warnedAt = 0;
+  let down = false;
+  client.on('connect', () => {
+    if (down) o.log.info(`broker ${o.url} is back`);
+    down = false;
+    client.subscribe(topic, { qos: 1 }, (err) => (err ? o.log.error(`cannot subscribe to ${topic}: ${err.message}`) : o.log.info(`subscribed to ${topic} on ${o.url}`)));
+  });
+  client.on('error', (e) => {
+    if (Date.now() - warnedAt > 5000) {
+      o.log.warn(`broker ${o.url}: ${e.message}; retrying`);
+      warnedAt = Date.now();
+    }
+  });
+  client.on('close', () => {
+    if (!down && !client.disconnecting) o.log.warn(`lost broker ${o.url}; retrying`);
+    down = true;
+  });
+  client.on('message', (t, payload) => {
+    if (o.count !== undefined && printed >= o.count) return;
+    let event: Record<string, unknown>;
+    try {
+      event = JSON.parse(payload.toString('utf8'));
+    } catch {
+      return o.log.warn(`${t}: not JSON, skipped`);
+    }
+    if (o.kinds?.length && !o.kinds.includes(String(event.kind))) return;
+    print(o.json ? JSON.stringify(event) : formatAlert(event));
+    if (++printed === o.count) void close();
+  });
+  const close = async () => {
+    await client.endAsync(true);
+    finish(printed);
+  };
+  return { done, close };
+}
