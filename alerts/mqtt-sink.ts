@@ -13,8 +13,8 @@ export interface MqttSinkOptions {
   protocolVersion?: 4 | 5;
   /** PEM text or file paths */
   tls?: { ca?: string; cert?: string; key?: string; insecure?: boolean };
-  /** topic template (default geoflux/alerts/{kind}/{detect}/{deviceId}) */
-  topic?: string;
+  /** topic template (default geoflux/alerts/{kind}/{detect}/{deviceId}); false: publish state only */
+  topic?: string | false;
   qos?: 0 | 1 | 2;
   retain?: boolean;
   /** a retained per-device state topic: true for geoflux/state/{deviceId}, or a template */
@@ -109,7 +109,7 @@ export class MqttSink {
 
   /** queues an event's message (and notes its state); never blocks, never throws for the broker's sake */
   publish(event: object): void {
-    this.enqueue({ topic: topicFor(this.o.topic ?? DEFAULT_TOPIC, event), payload: JSON.stringify(event), retain: Boolean(this.o.retain) });
+    if (this.o.topic !== false) this.enqueue({ topic: topicFor(this.o.topic ?? DEFAULT_TOPIC, event), payload: JSON.stringify(event), retain: Boolean(this.o.retain) });
     this.states?.update(event as Record<string, unknown>);
     this.drain();
   }

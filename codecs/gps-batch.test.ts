@@ -70,9 +70,12 @@ describe('GPS batch', () => {
   it('carries fixes as a GPS batch and anything else as msgpack', () => {
     const fixes = [{ deviceId: 'a', t: 1, lon: 1, lat: 1 }];
     const alerts = [{ kind: 'speeding', deviceId: 'a', speed: 40 }];
+    // an event that has a fix's fields and more (a matched fix) must keep the more
+    const matched = [{ kind: 'mapmatch', detect: 'matched', deviceId: 'a', t: 1, lon: 1, lat: 1, speed: 3, edge: 7 }];
     expect(encodeRecords(fixes).ct).toBe('gps');
     expect(encodeRecords(alerts).ct).toBe('msgpack');
-    for (const rs of [fixes, alerts]) {
+    expect(encodeRecords(matched).ct).toBe('msgpack');
+    for (const rs of [fixes, alerts, matched]) {
       const { ct, payload } = encodeRecords(rs);
       expect(decodeRecords(ct, payload)).toEqual(rs);
     }

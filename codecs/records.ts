@@ -1,15 +1,24 @@
 import { batchFromRecords, decodeGpsBatch, encodeGpsBatch, recordsOf } from './gps-batch.ts';
-import { isGpsRecord } from './gps-record.ts';
+import { isGpsRecord, type GpsRecord } from './gps-record.ts';
 import { FrameError } from './frame-error.ts';
 import type { ContentType } from './metadata.ts';
 import { pack, unpack } from './msgpack.ts';
 
+const FIX_FIELDS = new Set(['deviceId', 't', 'lon', 'lat', 'speed', 'heading', 'accuracy']);
+
+/** a fix and nothing more: an event that also has deviceId/t/lon/lat (a matched fix, a traversal) keeps its other fields */
+const isPlainFix = (r: unknown): r is GpsRecord => {
+  if (!isGpsRecord(r)) return false;
+  for (const k in r) if (!FIX_FIELDS.has(k)) return false;
+  return true;
+};
+
 /**
- * Records in a Data payload: a columnar GPS batch when every record is a fix (so kernels and the zipper's
- * partitioner can read columns), a msgpack array otherwise (alerts, matched edges, anything users emit).
+ * Records in a Data payload: a columnar GPS batch when every record is a plain fix (so kernels and the
+ * zipper's partitioner can read columns), a msgpack array otherwise (alerts, matched edges, anything users emit).
  */
 export function encodeRecords(records: readonly unknown[]): { ct: ContentType; payload: Uint8Array } {
-  if (records.length > 0 && records.every(isGpsRecord)) return { ct: 'gps', payload: encodeGpsBatch(batchFromRecords(records)) };
+  if (records.length > 0 && records.every(isPlainFix)) return { ct: 'gps', payload: encodeGpsBatch(batchFromRecords(records)) };
   return { ct: 'msgpack', payload: pack(records) };
 }
 

@@ -116,7 +116,8 @@ export function sinkParamProblems(p: Record<string, unknown>): Problem[] {
   const known = ['topic', 'qos', 'retain', 'state', 'buffer'];
   for (const [k, v] of Object.entries(p)) {
     if (!known.includes(k)) problems.push({ path: [k], reason: `unknown sink param${didYouMean(k, known)} (have: ${known.join(', ')})` });
-    else if (k === 'topic' && (typeof v !== 'string' || !v || /[+#]/.test(v))) problems.push({ path: [k], reason: 'a topic template without wildcards, e.g. geoflux/alerts/{kind}/{detect}/{deviceId}' });
+    else if (k === 'topic' && v === false && !p.state) problems.push({ path: [k], reason: 'false publishes state only: set state too' });
+    else if (k === 'topic' && v !== false && (typeof v !== 'string' || !v || /[+#]/.test(v))) problems.push({ path: [k], reason: 'a topic template without wildcards, e.g. geoflux/alerts/{kind}/{detect}/{deviceId}, or false (state only)' });
     else if (k === 'qos' && v !== 0 && v !== 1 && v !== 2) problems.push({ path: [k], reason: 'QoS is 0, 1 or 2' });
     else if (k === 'retain' && typeof v !== 'boolean') problems.push({ path: [k], reason: 'true or false' });
     else if (k === 'state' && typeof v !== 'boolean' && (typeof v !== 'string' || !v)) problems.push({ path: [k], reason: 'true (geoflux/state/{deviceId}), false, or a topic template' });

@@ -31,7 +31,8 @@ export const sourceSchema = z.strictObject({
   zipper: z.string().optional(),
 });
 
-const port = z.number().int().min(0).max(65535);
+// `${MQTT_PORT}` substitutes a string: a port may be written as one
+const port = z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v), z.number().int().min(0).max(65535));
 
 export const mqttSchema = z.strictObject({
   url: z.string().regex(/^(mqtts?|wss?):\/\/[^/]/, 'an MQTT broker URL: mqtt://, mqtts://, ws:// or wss://host[:port]').optional(),

@@ -1,8 +1,10 @@
 import { tap, type Observable } from 'rxjs';
+import { formatAlert } from '../../alerts/format-alert.ts';
 import type { FunctionContext } from '../function-module.ts';
 
-/** Prints every record it observes as one JSON line on stdout. */
+/** Prints every record it observes on stdout: as a JSON line, or (`format: alerts`) as a readable alert line. */
 export default (in$: Observable<unknown>, ctx: FunctionContext) => {
   const prefix = ctx.params.prefix === undefined ? '' : String(ctx.params.prefix);
-  return in$.pipe(tap((r) => process.stdout.write(prefix + JSON.stringify(r) + '\n')));
+  const line = ctx.params.format === 'alerts' ? (r: unknown) => formatAlert(r as Record<string, unknown>) : (r: unknown) => JSON.stringify(r);
+  return in$.pipe(tap((r) => process.stdout.write(prefix + line(r) + '\n')));
 };

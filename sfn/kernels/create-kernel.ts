@@ -11,6 +11,8 @@ export interface BatchKernel {
   process(b: GpsBatch): unknown[] | Promise<unknown[]>;
   /** events still held at the end of input (hotspot's window in progress) */
   flush?(): unknown[] | Promise<unknown[]>;
+  /** frees what outlives the stream (a kernel thread) */
+  close?(): void | Promise<void>;
 }
 
 export interface KernelOptions extends InstanceOptions {

@@ -39,7 +39,6 @@ export class IsolatedKernel implements BatchKernel {
 
   private start(): void {
     this.worker = new Worker(WORKER);
-    this.worker.unref();
     // only what a thread can be sent: the rest of the options are this side's (error handlers, the limit)
     const opts: KernelOptions = { baseDir: this.opts.baseDir, wasi: this.opts.wasi, maxPages: this.opts.maxPages };
     this.ready = new Promise((resolve, reject) => {
@@ -53,6 +52,8 @@ export class IsolatedKernel implements BatchKernel {
       else w.resolve(r.events);
     });
     this.worker.on('error', (e) => this.fail(new KernelError(`kernel thread died: ${e.message}`)));
+    // after the listeners, which ref the thread again: a kernel thread alone must not keep the process up
+    this.worker.unref();
     this.worker.postMessage({ type: 'create', kernel: this.kernel, params: this.params, opts } satisfies WorkerRequest);
   }
 

@@ -1,4 +1,4 @@
-import { concat, concatMap, defer, from, ignoreElements, merge, type OperatorFunction } from 'rxjs';
+import { concat, concatMap, defer, finalize, from, ignoreElements, merge, type OperatorFunction } from 'rxjs';
 import type { GpsBatch } from '../../codecs/gps-batch.ts';
 import type { GpsRecord } from '../../codecs/gps-record.ts';
 import { createKernel, toBatch, type BatchKernel, type KernelOptions } from '../kernels/create-kernel.ts';
@@ -44,6 +44,6 @@ export function kernel<E = unknown>(name: string, params: Record<string, unknown
           ),
           defer(() => run((k) => k.flush?.() ?? [])),
         ),
-      );
+      ).pipe(finalize(() => void ready.then((k) => k.close?.(), () => undefined)));
     });
 }

@@ -57,3 +57,15 @@ describe('GPX', () => {
     expect(t.badSamples[0]).toBe('line 6: a point without <time>');
   });
 });
+
+describe('JSON lines', () => {
+  it('reads fixes as geoflux sim writes them, counting lines that are not JSON', () => {
+    const t = parseTrace('{"deviceId":"veh-1","t":1000,"lon":7.4,"lat":43.7,"speed":3}\n{"deviceId":"veh-2","time":"2026-01-01T00:00:01Z","lon":7.5,"lat":43.8}\n{oops\n');
+    expect(t.format).toBe('jsonl');
+    expect(t.records).toEqual([
+      { deviceId: 'veh-1', t: 1000, lon: 7.4, lat: 43.7, speed: 3 },
+      { deviceId: 'veh-2', time: '2026-01-01T00:00:01Z', t: Date.parse('2026-01-01T00:00:01Z'), lon: 7.5, lat: 43.8 },
+    ]);
+    expect(t.badSamples).toEqual(['line 3: not JSON']);
+  });
+});

@@ -2,7 +2,7 @@ import type { GpsRecord } from '../../codecs/gps-record.ts';
 
 /**
  * GPS traces as text, recognised by their first line: the Newson & Krumm Seattle file, the Kubička `.track`
- * format, GeoLife's `;` CSV, GPX, and any CSV whose header names lon/lat (and time, and a device) columns —
+ * format, GeoLife's `;` CSV, GPX, JSON lines, and any CSV whose header names lon/lat (and time, and a device) columns —
  * the Liverpool bus file among them. Bad rows are counted, not fatal.
  */
 export interface Trace {
@@ -48,6 +48,20 @@ export function parseTrace(text: string, name = 'trace'): Trace {
   };
 
   if (/^\s*<(\?xml|gpx)/.test(first)) return parseGpx(text, name);
+  // JSON lines of fixes, as geoflux sim writes them: {deviceId, t (or time), lon, lat, ...}
+  if (first.trimStart().startsWith('{')) {
+    lines.forEach((l, i) => {
+      let o: Record<string, unknown>;
+      try {
+        o = JSON.parse(l);
+      } catch {
+        return add(i + 1, 'not JSON');
+      }
+      const t = typeof o.t === 'number' ? o.t : parseTime(String(o.time ?? o.t ?? ''));
+      add(i + 1, { ...o, deviceId: String(o.deviceId ?? name), t, lon: Number(o.lon), lat: Number(o.lat) } as GpsRecord);
+    });
+    return { format: 'jsonl', records, bad, badSamples };
+  }
   // Newson & Krumm: "Date (UTC)\tTime (UTC)\tLatitude\tLongitude"
   if (/^date \(utc\)\ttime \(utc\)\tlatitude\tlongitude/i.test(first)) {
     lines.slice(1).forEach((l, i) => {
