@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import mqtt from 'mqtt';
 import { batchFromRecords } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
@@ -8,6 +7,7 @@ import { loadNetwork } from '../network/load-network.ts';
 import { GeofenceKernel, type GeofenceEvent } from '../sfn/kernels/geofence.ts';
 import { TrafficSim } from '../simulators/traffic/traffic-sim.ts';
 import { parseIncident } from '../simulators/traffic/incidents.ts';
+import { freePort } from '../transport/free-port.ts';
 
 /**
  * The whole system as a user runs it: `geoflux serve` (a real process) on a small copy of the default
@@ -19,14 +19,6 @@ const WORKFLOW = 'workflows/testdata/good/e2e.yaml';
 const MONACO = '../shared/data/osm/monaco.osm.pbf';
 // as in the workflow's source params
 const SIM = { vehicles: 20, seed: 4, start: Date.parse('2026-01-01T08:00:00Z'), duration: 1800, incident: '7.4283,43.7394,300,0,3600,0.8' };
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function expectedFenceEvents(): Promise<GeofenceEvent[]> {
   const { graph } = await loadNetwork(MONACO);
