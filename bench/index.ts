@@ -11,6 +11,7 @@ const suites: Record<string, () => Promise<void>> = {
   kernels: async () => (await import('./kernels.ts')).run(),
   mapmatch: async () => (await import('./mapmatch.ts')).run(),
   traffic: async () => (await import('./traffic.ts')).run(),
+  e2e: async () => (await import('./e2e.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
