@@ -1,7 +1,7 @@
-import { createOSMStream } from 'osm-pbf-parser-node';
+import { readOsm, type Position } from './read-osm.ts';
 
 /**
- * Areas of an OSM PBF as GeoJSON polygons: the boundary relations at one `admin_level` (Monaco's ten
+ * Areas of an OSM PBF as GeoJSON polygons: the boundary relations at one `admin_level` (Monaco's
  * quarters are level 10), their outer and inner member ways joined end to end into rings. Geofences for
  * a city come from its own map data this way, not from shapes drawn by hand.
  */
@@ -11,13 +11,6 @@ export interface AreaQuery {
 }
 
 type Ring = [number, number][];
-type Position = [number, number];
-
-interface Relation {
-  id: number;
-  tags: Record<string, string>;
-  members: { type: string; ref: number; role: string }[];
-}
 
 export interface AreaFeature {
   type: 'Feature';
@@ -27,26 +20,13 @@ export interface AreaFeature {
 }
 
 export async function areasFromOsm(path: string, { adminLevel = 10 }: AreaQuery = {}): Promise<{ type: 'FeatureCollection'; features: AreaFeature[] }> {
-  const coords = new Map<number, Position>();
-  const wayRefs = new Map<number, number[]>();
-  const relations: Relation[] = [];
-  try {
-    for await (const item of createOSMStream(path, { withInfo: false, withTags: { node: false, way: false, relation: true } }) as AsyncGenerator<{
-      type: string;
-      id: number;
-      lon: number;
-      lat: number;
-      refs: number[];
-      tags: Record<string, string>;
-      members: Relation['members'];
-    }>) {
-      if (item.type === 'node') coords.set(item.id, [item.lon, item.lat]);
-      else if (item.type === 'way') wayRefs.set(item.id, item.refs);
-      else if (item.type === 'relation' && item.tags?.boundary === 'administrative' && Number(item.tags.admin_level) === adminLevel) relations.push(item);
-    }
-  } catch (e) {
-    throw new Error(`${path}: not a readable OSM PBF (${(e as Error).message})`);
-  }
+  const { coords, ways: allWays, relations } = await readOsm(path, {
+    wayTags: false,
+    relationTags: true,
+    keepWay: () => true, // relations come after ways in a PBF: which ways they use is not known yet
+    keepRelation: (r) => r.tags.boundary === 'administrative' && Number(r.tags.admin_level) === adminLevel,
+  });
+  const wayRefs = new Map(allWays.map((w) => [w.id, w.refs]));
   const features: AreaFeature[] = [];
   for (const r of relations) {
     const ways = (role: string) => r.members.filter((m) => m.type === 'way' && (m.role || 'outer') === role).map((m) => wayRefs.get(m.ref)).filter((w): w is number[] => !!w);

@@ -1,4 +1,4 @@
-import { createOSMStream } from 'osm-pbf-parser-node';
+import { readOsm } from './read-osm.ts';
 import { GraphBuilder, type RoadGraph } from './road-graph.ts';
 
 /**
@@ -34,30 +34,13 @@ export function onewayOf(tags: Record<string, string>): -1 | 0 | 1 {
   return 0;
 }
 
-interface Way {
-  id: number;
-  refs: number[];
-  tags: Record<string, string>;
-}
-
 export async function importOsm(path: string): Promise<RoadGraph> {
-  const coords = new Map<number, [number, number]>();
-  const ways: Way[] = [];
-  try {
-    for await (const item of createOSMStream(path, { withInfo: false, withTags: { node: false, way: true, relation: false } }) as AsyncGenerator<{
-      type: string;
-      id: number;
-      lon: number;
-      lat: number;
-      refs: number[];
-      tags: Record<string, string>;
-    }>) {
-      if (item.type === 'node') coords.set(item.id, [item.lon, item.lat]);
-      else if (item.type === 'way' && CLASS_INDEX.has(item.tags?.highway) && item.tags.access !== 'no' && item.tags.area !== 'yes') ways.push(item);
-    }
-  } catch (e) {
-    throw new Error(`${path}: not a readable OSM PBF (${(e as Error).message})`);
-  }
+  const { coords, ways } = await readOsm(path, {
+    wayTags: true,
+    relationTags: false,
+    keepWay: (w) => CLASS_INDEX.has(w.tags.highway) && w.tags.access !== 'no' && w.tags.area !== 'yes',
+    keepRelation: () => false,
+  });
   if (ways.length === 0) throw new Error(`${path}: no drivable ways (is it an OSM PBF extract?)`);
   // a node is a graph node when two ways share it, or it ends a way
   const uses = new Map<number, number>();
