@@ -7,6 +7,7 @@ import { loadNetwork } from '../network/load-network.ts';
 import type { RoadGraph } from '../network/road-graph.ts';
 import { MapMatchKernel } from '../sfn/kernels/mapmatch.ts';
 import { fixLine } from '../simulators/traffic/fix-lines.ts';
+import { fleetWithTruth } from '../simulators/traffic/fleet-with-truth.ts';
 import { TrafficSim, type TrafficOptions } from '../simulators/traffic/traffic-sim.ts';
 import { Zipper } from '../zipper/zipper.ts';
 import { fmt, now, percentile, table } from './stats.ts';
@@ -64,15 +65,7 @@ async function throughZipper(g: RoadGraph, vehicles: number, seconds: number) {
 
 /** map-matches a simulated fleet and scores each fix's edge against the simulator's truth */
 async function matchTruth(g: RoadGraph, noise: number) {
-  const sim = new TrafficSim(g, { ...opts(200, { truth: true }), fleets: [{ name: 'veh', vehicles: 200, gps: { noise } }] });
-  const fixes: GpsRecord[] = [];
-  const truth = new Map<string, number>();
-  for (let s = 0; s < 600; s++) {
-    const step = sim.step();
-    step.fixes.forEach((f, i) => truth.set(`${f.deviceId}/${f.t}`, step.truth[i].edge));
-    fixes.push(...step.fixes);
-  }
-  fixes.sort((a, b) => a.t - b.t);
+  const { fixes, trueEdge } = fleetWithTruth(g, { vehicles: 200, seconds: 600, noise, start: START });
   const k = await MapMatchKernel.create({ network: MONACO, sigma: noise });
   let [matched, right] = [0, 0];
   const t0 = now();
@@ -80,7 +73,7 @@ async function matchTruth(g: RoadGraph, noise: number) {
     for (const e of events) {
       if (e.detect !== 'matched') continue;
       matched++;
-      if (truth.get(`${e.deviceId}/${e.t}`) === e.edge) right++;
+      if (trueEdge(e.deviceId, e.t) === e.edge) right++;
     }
   };
   for (let i = 0; i < fixes.length; i += 4096) score(k.process(batchFromRecords(fixes.slice(i, i + 4096))));
