@@ -83,7 +83,7 @@ export async function serveWorkflow(wf: Workflow, log: Logger = logger('serve'),
         const sink = f.sink ? mqttSink(wf, f, mqttUrl!) : undefined;
         if (sink) sinks.push(sink);
         functions.push(
-          await startFunctionModule(mod ?? { default: (in$: Observable<object>) => in$.pipe(tap((e) => sink!.publish(e)), ignoreElements()) }, { name: f.name, observe: f.observe, emit: f.emit, params: f.params }, { zipper: zipper.memoryUrl, token: wf.auth?.token }),
+          await startFunctionModule(sink ? publishTo(sink) : mod!, { name: f.name, observe: f.observe, emit: f.emit, params: f.params }, { zipper: zipper.memoryUrl, token: wf.auth?.token }),
         );
       }
       log.info(`function "${f.name}": ${f.instances} local instance${f.instances > 1 ? 's' : ''} of ${f.sink ? `an MQTT sink to ${mqttUrl}` : (f.run ?? `kernel ${f.kernel}`)}`);
@@ -127,6 +127,9 @@ export async function serveWorkflow(wf: Workflow, log: Logger = logger('serve'),
     },
   };
 }
+
+/** A sink as a function module: every event it observes is published, nothing is emitted. */
+const publishTo = (sink: MqttSink): FunctionModule => ({ default: (in$: Observable<object>) => in$.pipe(tap((e) => sink.publish(e)), ignoreElements()) });
 
 /** A function's MQTT sink: the workflow's broker, the function's params (checked when the workflow loaded). */
 function mqttSink(wf: Workflow, f: WorkflowFunction, url: string): MqttSink {
