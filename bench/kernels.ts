@@ -1,10 +1,11 @@
+import { createGeofence, createHotspot } from '../kernels/create-kernel.ts';
 import { readFileSync } from 'node:fs';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
 import { batchFromRecords, type GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
-import { KernelInstance, loadKernelModule, loadWasmer, kernelPath } from '../sfn/kernel-host.ts';
-import { GeofenceKernel } from '../sfn/kernels/geofence.ts';
-import { HotspotKernel } from '../sfn/kernels/hotspot.ts';
+import { KernelInstance } from '../kernels/host/kernel-instance.ts';
+import { kernelPath, loadKernelModule } from '../kernels/host/load-module.ts';
+import { loadWasmer, wasiNamed } from '../kernels/host/node-wasi.ts';
 import { parseTrace } from '../simulators/replay/trace-formats.ts';
 import { fmt, now, percentile, table } from './stats.ts';
 import { TsGeofence } from './geofence-ts.ts';
@@ -28,8 +29,8 @@ async function geofence(): Promise<void> {
   const fixes = parseTrace(readFileSync(TRACE, 'utf8')).records;
   const batches: GpsBatch[] = [];
   for (let i = 0; i < fixes.length; i += 4096) batches.push(batchFromRecords(fixes.slice(i, i + 4096)));
-  const wasm = await GeofenceKernel.create({ fences: FENCES }, { contains: true });
-  const events = await GeofenceKernel.create({ fences: FENCES });
+  const wasm = await createGeofence({ fences: FENCES }, { contains: true });
+  const events = await createGeofence({ fences: FENCES });
   const ts = new TsGeofence(geojson);
   let sink = 0;
   const n = fixes.length;
@@ -54,7 +55,7 @@ async function geofence(): Promise<void> {
 }
 
 async function hotspot(): Promise<void> {
-  const k = await HotspotKernel.create({ cellSize: 100, band: 300, window: 300, slide: 60, gridWidth: 512, gridHeight: 512, originLon: 7.42, originLat: 43.73, minCount: 3 });
+  const k = await createHotspot({ cellSize: 100, band: 300, window: 300, slide: 60, gridWidth: 512, gridHeight: 512, originLon: 7.42, originLat: 43.73, minCount: 3 });
   let seed = 1;
   const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
   const fixesAt = (t: number): GpsRecord[] =>
@@ -100,7 +101,7 @@ async function coldStart(): Promise<void> {
     const first: number[] = [];
     for (let i = 0; i < 50; i++) {
       const t0 = now();
-      const k = KernelInstance.create(module, { wasi });
+      const k = KernelInstance.create(module, { wasi: await wasiNamed(wasi) });
       const t1 = now();
       k.init({ gridWidth: 64, gridHeight: 64 });
       const ptr = k.exports.alloc(64 * 40);

@@ -1,9 +1,10 @@
+import { createMapMatch, type MapMatchFileParams } from '../kernels/create-kernel.ts';
 import { readFileSync } from 'node:fs';
 import { batchFromRecords, type GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { loadNetwork } from '../network/load-network.ts';
 import { drive, wander } from '../network/noisy-drive.ts';
-import { MapMatchKernel, type MapMatchEvent, type MapMatchParams } from '../sfn/kernels/mapmatch.ts';
+import type { MapMatchEvent } from '../kernels/mapmatch.ts';
 import { parseTrace } from '../simulators/replay/trace-formats.ts';
 import { fmt, now, table } from './stats.ts';
 
@@ -13,13 +14,13 @@ const MONACO = '../shared/data/osm/monaco.osm.pbf';
 const FMM = [25_000, 45_000];
 
 /** Matches `fixes` (time-ordered) in batches of 4096 on a fresh kernel; best of `runs` for the time. */
-async function timed(params: MapMatchParams, fixes: GpsRecord[], runs = 5): Promise<{ events: MapMatchEvent[]; ms: number }> {
+async function timed(params: MapMatchFileParams, fixes: GpsRecord[], runs = 5): Promise<{ events: MapMatchEvent[]; ms: number }> {
   const batches: GpsBatch[] = [];
   for (let i = 0; i < fixes.length; i += 4096) batches.push(batchFromRecords(fixes.slice(i, i + 4096)));
   let best = Infinity;
   let events: MapMatchEvent[] = [];
   for (let r = 0; r < runs; r++) {
-    const k = await MapMatchKernel.create(params);
+    const k = await createMapMatch(params);
     const out: MapMatchEvent[] = [];
     const t0 = now();
     for (const b of batches) for (const e of k.process(b)) out.push(e);

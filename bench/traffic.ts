@@ -1,3 +1,4 @@
+import { createMapMatch } from '../kernels/create-kernel.ts';
 import { map } from 'rxjs';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { batchFromRecords } from '../codecs/gps-batch.ts';
@@ -5,7 +6,6 @@ import { connectSource, connectStreamFunction } from '../index.ts';
 import { setLogLevel } from '../log/logger.ts';
 import { loadNetwork } from '../network/load-network.ts';
 import type { RoadGraph } from '../network/road-graph.ts';
-import { MapMatchKernel } from '../sfn/kernels/mapmatch.ts';
 import { fixLine } from '../simulators/traffic/fix-lines.ts';
 import { fleetWithTruth } from '../simulators/traffic/fleet-with-truth.ts';
 import { TrafficSim, type TrafficOptions } from '../simulators/traffic/traffic-sim.ts';
@@ -66,7 +66,7 @@ async function throughZipper(g: RoadGraph, vehicles: number, seconds: number) {
 /** map-matches a simulated fleet and scores each fix's edge against the simulator's truth */
 async function matchTruth(g: RoadGraph, noise: number) {
   const { fixes, trueEdge } = fleetWithTruth(g, { vehicles: 200, seconds: 600, noise, start: START });
-  const k = await MapMatchKernel.create({ network: MONACO, sigma: noise });
+  const k = await createMapMatch({ network: MONACO, sigma: noise });
   let [matched, right] = [0, 0];
   const t0 = now();
   const score = (events: ReturnType<typeof k.flush>) => {

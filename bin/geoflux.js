@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// geoflux is written in TypeScript and runs from source: tsx compiles each module as it loads.
-import { register } from 'tsx/esm/api';
+// The geoflux command: the compiled CLI in dist/ (npm run build makes it; npm install in a clone runs the build).
 
 // Node 20 calls node:wasi experimental on every start; kernels use it on purpose, so that warning is noise
 const printWarning = process.listeners('warning');
@@ -15,6 +14,5 @@ process.stdout.on('error', (e) => {
   throw e;
 });
 
-register();
-const { main } = await import('../cli/main.ts');
+const { main } = await import('../dist/cli/main.js');
 process.exitCode = await main(process.argv.slice(2));

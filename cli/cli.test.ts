@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 
 /** The `geoflux` command as a user runs it: a real process, real QUIC on 127.0.0.1. */
 const BIN = 'bin/geoflux.js';
+const MONACO = '../shared/data/osm/monaco.osm.pbf';
 
 function start(args: string[], stdin?: string) {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, GEOFLUX_LOG: 'info' } });
@@ -138,7 +139,7 @@ describe('geoflux CLI', () => {
 
   it('sim: the same seed and start give the same file, with ground truth beside it', async () => {
     const dir = mkdtempSync(`${tmpdir()}/geoflux-sim-`);
-    const args = (n: number) => ['sim', '--vehicles', '5', '--duration', '60', '--start', '2026-01-01T08:00:00Z', '--seed', '3', '--out', `${dir}/fixes${n}.csv`, '--truth', `${dir}/truth${n}.jsonl`];
+    const args = (n: number) => ['sim', '--network', MONACO, '--vehicles', '5', '--duration', '60', '--start', '2026-01-01T08:00:00Z', '--seed', '3', '--out', `${dir}/fixes${n}.csv`, '--truth', `${dir}/truth${n}.jsonl`];
     const [a, b] = [await run(args(1)), await run(args(2))];
     expect(a.code).toBe(0);
     expect(a.stderr).toMatch(/5 vehicles on monaco\.osm\.pbf \(\d+ edges\), seed 3/);
@@ -150,9 +151,12 @@ describe('geoflux CLI', () => {
     const truth = read('truth1.jsonl').trim().split('\n').map((l) => JSON.parse(l));
     expect(truth.length).toBe(fixes.length - 1);
     expect(truth[0]).toMatchObject({ deviceId: 'veh-001', edge: expect.any(Number), wayId: expect.any(Number) });
-    const bad = await run(['sim', '--incident', '7.4,43.7,100', '--out', '-']);
+    const bad = await run(['sim', '--network', MONACO, '--incident', '7.4,43.7,100', '--out', '-']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('expected lon,lat,radius_m,start,duration,slowdown (6 numbers), got 3');
+    const noNetwork = await run(['sim', '--out', '-']);
+    expect(noNetwork.code).toBe(2);
+    expect(noNetwork.stderr).toContain('name the road network: --network <osm.pbf>');
   });
 
   it('replay: many files, one device each, bad rows counted and named', async () => {

@@ -1,10 +1,11 @@
+import { createGeofence } from '../kernels/create-kernel.ts';
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import mqtt from 'mqtt';
 import { batchFromRecords } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { loadNetwork } from '../network/load-network.ts';
-import { GeofenceKernel, type GeofenceEvent } from '../sfn/kernels/geofence.ts';
+import type { GeofenceEvent } from '../kernels/geofence.ts';
 import { TrafficSim } from '../simulators/traffic/traffic-sim.ts';
 import { parseIncident } from '../simulators/traffic/incidents.ts';
 import { freePort } from '../transport/free-port.ts';
@@ -23,7 +24,7 @@ const SIM = { vehicles: 20, seed: 4, start: Date.parse('2026-01-01T08:00:00Z'), 
 async function expectedFenceEvents(): Promise<GeofenceEvent[]> {
   const { graph } = await loadNetwork(MONACO);
   const sim = new TrafficSim(graph, { fleets: [{ name: 'veh', vehicles: SIM.vehicles }], seed: SIM.seed, start: SIM.start, incidents: [parseIncident(SIM.incident)] });
-  const fences = await GeofenceKernel.create({ fences: MONACO, detect: ['enter', 'exit'] });
+  const fences = await createGeofence({ fences: MONACO, detect: ['enter', 'exit'] });
   const events: GeofenceEvent[] = [];
   while (sim.seconds < SIM.duration) {
     const fixes: GpsRecord[] = sim.step().fixes;

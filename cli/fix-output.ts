@@ -2,16 +2,9 @@ import type { GpsRecord } from '../codecs/gps-record.ts';
 import { connectSource, type Source } from '../source/connect-source.ts';
 import { LineSink } from '../simulators/line-sink.ts';
 import { CSV_HEADER, fixLine, formatOf, type LineFormat } from '../simulators/traffic/fix-lines.ts';
-import { UsageError, type FlagSpec, type Parsed } from './args.ts';
-import { connectionFlags, connectionOptions } from './connection-flags.ts';
+import { UsageError, type Parsed } from './args.ts';
+import { connectionOptions } from './connection-flags.ts';
 
-/** Where `geoflux sim` and `geoflux replay` send fixes: a zipper, a file or stdout, or both. */
-export const fixOutputFlags: Record<string, FlagSpec> = {
-  out: { type: 'string', short: 'o', value: 'file', help: 'write fixes to a file (.csv or JSON lines), - for stdout' },
-  format: { type: 'string', value: 'csv|jsonl', help: 'format of --out (default: by extension; stdout: jsonl)' },
-  tag: { type: 'string', value: 'tag', help: 'tag the fixes are written under, with --zipper', default: 'gps' },
-  ...connectionFlags(),
-};
 
 export interface FixOutput {
   /** " → quic://… → out.csv (csv)" */

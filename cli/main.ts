@@ -1,29 +1,25 @@
-import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { logLevel, setLogLevel, type Level } from '../log/logger.ts';
 import { helpText, parseCommand, UsageError, type CommandSpec, type Parsed } from './args.ts';
-import { alertsCommand, alertsSpec } from './alerts.ts';
-import { fenceCommand, fenceSpec } from './fence.ts';
-import { hotspotCommand, hotspotSpec } from './hotspot.ts';
-import { matchCommand, matchSpec } from './match.ts';
-import { networkCommand, networkSpec } from './network.ts';
-import { replayCommand, replaySpec } from './replay.ts';
-import { runCommand, runSpec } from './run.ts';
-import { serveCommand, serveSpec } from './serve.ts';
-import { simCommand, simSpec } from './sim.ts';
+import * as specs from './command-specs.ts';
 
-const commands: Record<string, { spec: CommandSpec; main: (p: Parsed) => Promise<void> }> = {
-  serve: { spec: serveSpec, main: serveCommand },
-  run: { spec: runSpec, main: runCommand },
-  fence: { spec: fenceSpec, main: fenceCommand },
-  hotspot: { spec: hotspotSpec, main: hotspotCommand },
-  network: { spec: networkSpec, main: networkCommand },
-  match: { spec: matchSpec, main: matchCommand },
-  sim: { spec: simSpec, main: simCommand },
-  replay: { spec: replaySpec, main: replayCommand },
-  alerts: { spec: alertsSpec, main: alertsCommand },
+type Command = (p: Parsed) => Promise<void>;
+
+/** Each command's code loads only when it runs: help and usage errors need only the specs. */
+const commands: Record<string, { spec: CommandSpec; load: () => Promise<Command> }> = {
+  serve: { spec: specs.serveSpec, load: async () => (await import('./serve.ts')).serveCommand },
+  run: { spec: specs.runSpec, load: async () => (await import('./run.ts')).runCommand },
+  fence: { spec: specs.fenceSpec, load: async () => (await import('./fence.ts')).fenceCommand },
+  hotspot: { spec: specs.hotspotSpec, load: async () => (await import('./hotspot.ts')).hotspotCommand },
+  network: { spec: specs.networkSpec, load: async () => (await import('./network.ts')).networkCommand },
+  match: { spec: specs.matchSpec, load: async () => (await import('./match.ts')).matchCommand },
+  sim: { spec: specs.simSpec, load: async () => (await import('./sim.ts')).simCommand },
+  replay: { spec: specs.replaySpec, load: async () => (await import('./replay.ts')).replayCommand },
+  alerts: { spec: specs.alertsSpec, load: async () => (await import('./alerts.ts')).alertsCommand },
 };
 
-const version = (): string => JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+// the package resolves itself by name, from the sources and from dist/ alike
+const version = (): string => (createRequire(import.meta.url)('geoflux/package.json') as { version: string }).version;
 
 const topHelp = () =>
   [
@@ -60,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     setLogLevel(parsed.values['log-level'] as Level);
-    await cmd.main(parsed);
+    await (await cmd.load())(parsed);
     return 0;
   } catch (e) {
     const err = e as Error;

@@ -1,30 +1,10 @@
+import { createMapMatch } from '../kernels/create-kernel.ts';
 import { batchFromRecords } from '../codecs/gps-batch.ts';
-import { MapMatchKernel, type MapMatchEvent } from '../sfn/kernels/mapmatch.ts';
-import { UsageError, type CommandSpec, type Parsed } from './args.ts';
+import type { MapMatchEvent } from '../kernels/mapmatch.ts';
+import { UsageError, type Parsed } from './args.ts';
 import { Progress } from './progress.ts';
 import { readInput, slices } from './read-input.ts';
 
-export const matchSpec: CommandSpec = {
-  name: 'match',
-  usage: 'geoflux match --network <osm.pbf | kubicka-dir> [options] <trace | ->',
-  summary: 'Map-matches a trace with the HMM kernel, without the streaming stack, and prints matched fixes as JSON lines.',
-  flags: {
-    network: { type: 'string', value: 'file', help: 'road network: an OSM PBF, or a Kubička benchmark prefix or directory' },
-    sigma: { type: 'string', value: 'metres', help: 'GPS noise (emission σ)', default: '5' },
-    radius: { type: 'string', value: 'metres', help: 'candidate search radius', default: '50' },
-    k: { type: 'string', value: 'n', help: 'most candidates per fix', default: '16' },
-    beta: { type: 'string', value: 'metres', help: 'transition scale of |route − straight line|', default: '1' },
-    lag: { type: 'string', value: 'fixes', help: 'fixes held back before one is committed', default: '5' },
-    route: { type: 'boolean', help: 'end with one line {"route": [edge ids driven, in order], "ways": [OSM way ids]}' },
-    traversals: { type: 'boolean', help: 'also print a line per edge driven (enter/exit time, mean speed)' },
-  },
-  notes: [
-    'Each line: {kind:"mapmatch", detect:"matched"|"unmatched", deviceId, time, point (snapped), raw, edge, wayId, offset, speed}.',
-    'Examples:',
-    '  geoflux match --network ../shared/data/mapmatch-kubicka --route ../shared/data/mapmatch-kubicka/00000000.track',
-    '  geoflux sim --vehicles 5 --out - | geoflux match --network ../shared/data/osm/monaco.osm.pbf -',
-  ],
-};
 
 const positive = (values: Parsed['values'], name: string): number => {
   const x = Number(values[name]);
@@ -36,7 +16,7 @@ export async function matchCommand({ values, positionals }: Parsed): Promise<voi
   if (!values.network) throw new UsageError('--network <osm.pbf | kubicka-dir> is required');
   const params = Object.fromEntries(['sigma', 'radius', 'k', 'beta', 'lag'].map((n) => [n, positive(values, n)]));
   const trace = await readInput(positionals[0]);
-  const k = await MapMatchKernel.create({ network: String(values.network), ...params });
+  const k = await createMapMatch({ network: String(values.network), ...params });
   const progress = new Progress(trace.records.length, 'fixes');
   const route: number[] = [];
   const counts = { matched: 0, unmatched: 0 };

@@ -2,19 +2,9 @@ import { HIGHWAY_CLASSES } from '../network/osm-import.ts';
 import { loadNetwork } from '../network/load-network.ts';
 import { areasFromOsm } from '../network/osm-areas.ts';
 import { bboxOf, edgeCount, nodeCount } from '../network/road-graph.ts';
-import { UsageError, type CommandSpec, type Parsed } from './args.ts';
+import { UsageError, type Parsed } from './args.ts';
+import { networkSpec } from './command-specs.ts';
 
-export const networkSpec: CommandSpec = {
-  name: 'network',
-  usage: 'geoflux network info <osm.pbf | kubicka-dir>\n       geoflux network areas <osm.pbf> [--admin-level 10]',
-  summary:
-    'info: imports a road network (OSM PBF, or the Kubička benchmark format) and prints what it holds.\nareas: prints the administrative boundaries of an OSM PBF as GeoJSON, ready to use as geofences.',
-  flags: {
-    json: { type: 'boolean', help: 'info: print the summary as JSON' },
-    'admin-level': { type: 'string', value: 'n', help: 'areas: the admin_level of the boundaries', default: '10' },
-  },
-  notes: ['Examples:', '  geoflux network info ../shared/data/osm/monaco.osm.pbf', '  geoflux network areas ../shared/data/osm/monaco.osm.pbf > monaco-quarters.geojson'],
-};
 
 export async function networkCommand({ values, positionals }: Parsed): Promise<void> {
   const [sub, input] = positionals;

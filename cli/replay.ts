@@ -1,29 +1,12 @@
 import { resolve } from 'node:path';
 import { parseSpeed } from '../simulators/pacer.ts';
 import { Rate } from '../simulators/rate.ts';
-import { describeTrace, loadTraces, replayRecords } from '../simulators/replay.ts';
-import { UsageError, type CommandSpec, type Parsed } from './args.ts';
-import { fixOutputFlags, openFixOutput } from './fix-output.ts';
+import { describeTrace, loadTraces, replaySlices } from '../simulators/replay.ts';
+import { UsageError, type Parsed } from './args.ts';
+import { openFixOutput } from './fix-output.ts';
 import { StatusLine } from './progress.ts';
 import { untilSignal } from './until-signal.ts';
 
-export const replaySpec: CommandSpec = {
-  name: 'replay',
-  usage: 'geoflux replay <files...> [options] (--zipper <url> | --out <file | ->)',
-  summary:
-    'Replays recorded GPS traces with their recorded timing, or faster: Newson & Krumm, Kubička .track, GeoLife,\nGPX, and CSV with lon/lat/time columns named in its header. Each file is a device unless it names its own.',
-  flags: {
-    speed: { type: 'string', value: 'Nx', help: 'recorded seconds per real second, e.g. 10x, or max', default: '1x' },
-    loop: { type: 'boolean', help: 'start over at the end (times move on, so clocks keep going forward)' },
-    ...fixOutputFlags,
-  },
-  notes: [
-    'Rows that cannot be read are counted and reported per file, and skipped.',
-    'Examples:',
-    '  geoflux replay ../shared/data/traces/*.csv --speed 20x --zipper quic://127.0.0.1:9000 --insecure',
-    '  geoflux replay --speed max --out - ../shared/data/traces/seattle-newson-krumm-gps.txt | geoflux fence --fences … -',
-  ],
-};
 
 export async function replayCommand({ values, positionals }: Parsed): Promise<void> {
   if (positionals.length === 0) throw new UsageError('name one or more trace files: geoflux replay <files...>');
@@ -44,17 +27,12 @@ export async function replayCommand({ values, positionals }: Parsed): Promise<vo
   const status = new StatusLine();
   const started = performance.now();
   let at = records[0].t;
-  await replayRecords(records, {
-    speed,
-    loop: Boolean(values.loop),
-    signal: stop.signal,
-    emit: async (fixes) => {
-      rate.add(fixes.length);
-      at = fixes[fixes.length - 1].t;
-      await output.emit(fixes);
-      status.update(() => `replay at ${new Date(at).toISOString()} · ${rate.total.toLocaleString('en')} fixes · ${Math.round(rate.perSecond()).toLocaleString('en')} fixes/s${output.status()}`);
-    },
-  });
+  for await (const fixes of replaySlices(records, { speed, loop: Boolean(values.loop), signal: stop.signal })) {
+    rate.add(fixes.length);
+    at = fixes[fixes.length - 1].t;
+    await output.emit(fixes);
+    status.update(() => `replay at ${new Date(at).toISOString()} · ${rate.total.toLocaleString('en')} fixes · ${Math.round(rate.perSecond()).toLocaleString('en')} fixes/s${output.status()}`);
+  }
   stop.dispose();
   await output.close();
   status.done(`replayed ${rate.total.toLocaleString('en')} fixes in ${((performance.now() - started) / 1000).toFixed(1)} s${output.status()}`);

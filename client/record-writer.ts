@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { encodeGpsBatch, type GpsBatch } from '../codecs/gps-batch.ts';
+import { encodeGpsBatch, isGpsBatch } from '../codecs/gps-batch.ts';
 import { packMeta, type Metadata } from '../codecs/metadata.ts';
 import { encodeRecords } from '../codecs/records.ts';
 import type { ZipperClient } from './client.ts';
@@ -10,8 +10,6 @@ export interface Origin {
   seq: number;
   tid: string;
 }
-
-const isBatch = (x: unknown): x is GpsBatch => typeof x === 'object' && x !== null && (x as GpsBatch).t instanceof Float64Array;
 
 interface Pending {
   tag: number;
@@ -35,7 +33,7 @@ export class RecordWriter {
   /** Queues records; returns false when the caller should slow down (spool or connection backed up). */
   write(tag: string | number, data: unknown, origin?: Origin): boolean {
     const t = this.client.tagNumber(tag);
-    if (isBatch(data)) {
+    if (isGpsBatch(data)) {
       this.flushKey(keyOf(t, origin));
       return this.emit(t, origin, 'gps', encodeGpsBatch(data), data.n);
     }

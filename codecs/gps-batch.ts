@@ -26,6 +26,7 @@ export interface GpsBatch {
 const VERSION = 1;
 const HEADER = 16;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const toUtf8 = new TextEncoder();
 const align8 = (x: number) => (x + 7) & ~7;
 
 export function emptyBatch(n: number, devices: string[] = []): GpsBatch {
@@ -58,6 +59,11 @@ export function batchFromRecords(records: readonly GpsRecord[]): GpsBatch {
   });
   return b;
 }
+
+/** Fixes as a batch: an array is turned into one, a batch is taken as it is. */
+export const toBatch = (x: GpsBatch | readonly GpsRecord[]): GpsBatch => (isGpsBatch(x) ? x : batchFromRecords(x));
+
+export const isGpsBatch = (x: unknown): x is GpsBatch => typeof x === 'object' && x !== null && (x as GpsBatch).t instanceof Float64Array;
 
 export function recordAt(b: GpsBatch, i: number): GpsRecord {
   const r: GpsRecord = { deviceId: b.devices[b.device[i]], t: b.t[i], lon: b.lon[i], lat: b.lat[i] };
@@ -105,7 +111,7 @@ function layout(n: number, dictEnd: number) {
 }
 
 export function encodeGpsBatch(b: GpsBatch): Uint8Array {
-  const names = b.devices.map((d) => Buffer.from(d, 'utf8'));
+  const names = b.devices.map((d) => toUtf8.encode(d));
   for (const nm of names) if (nm.length > 0xffff) throw new RangeError('device id longer than 65535 bytes');
   const dictBytes = names.reduce((s, nm) => s + 2 + nm.length, 0);
   const L = layout(b.n, HEADER + dictBytes);

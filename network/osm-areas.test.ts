@@ -1,6 +1,6 @@
+import { createGeofence } from '../kernels/create-kernel.ts';
 import { describe, expect, it } from 'vitest';
 import { batchFromRecords } from '../codecs/gps-batch.ts';
-import { GeofenceKernel } from '../sfn/kernels/geofence.ts';
 import { areasFromOsm, joinRings } from './osm-areas.ts';
 
 const MONACO = '../shared/data/osm/monaco.osm.pbf';
@@ -17,7 +17,7 @@ describe('areas from OSM', () => {
     expect(fc.features.map((f) => f.id).sort()).toEqual(
       ['Fontvieille', 'Jardin Exotique', 'La Condamine', 'La Rousse', 'Larvotto', 'Les Monegetti', 'Monaco-Ville', 'Monte-Carlo', 'Sainte-Dévote'].sort(),
     );
-    const k = await GeofenceKernel.create({ fences: MONACO }, { contains: true });
+    const k = await createGeofence({ fences: MONACO }, { contains: true });
     const places = [
       { deviceId: 'casino', t: 0, lon: 7.4283, lat: 43.7394 }, // Casino de Monte-Carlo
       { deviceId: 'palace', t: 0, lon: 7.4204, lat: 43.7314 }, // Prince's Palace, on the Rock

@@ -1,5 +1,3 @@
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Observable } from 'rxjs';
 import { logger, type Logger } from '../log/logger.ts';
 import type { ClientOptions } from '../client/client.ts';
@@ -13,33 +11,20 @@ import { connectStreamFunction, type StreamFunction } from './connect-stream-fun
  *   export const emit = 'speeding';
  *   export default (in$, ctx) => in$.pipe(filter((r) => r.speed > ctx.params.limit));
  */
-export interface FunctionContext {
+export interface FunctionContext<P extends object = Record<string, unknown>> {
+  /** the function's name, as in the workflow */
   name: string;
-  params: Record<string, unknown>;
+  /** the workflow's `params:` for it (or `geoflux run --params`); type them: `FunctionContext<{ limit?: number }>` */
+  params: P;
   log: Logger;
 }
 
 export interface FunctionModule {
-  default: (in$: Observable<any>, ctx: FunctionContext) => Observable<unknown>;
+  default: (in$: Observable<any>, ctx: FunctionContext<any>) => Observable<unknown>;
   name?: string;
   observe?: string[];
   emit?: string | string[];
-  init?: (ctx: FunctionContext) => void | Promise<void>;
-}
-
-/** `builtin:<name>` names a module shipped with geoflux (sfn/builtins); anything else is a path. */
-export async function importModule<T>(spec: string, baseDir = process.cwd(), builtinDir = new URL('./builtins/', import.meta.url)): Promise<T> {
-  const url = spec.startsWith('builtin:')
-    ? new URL(`${spec.slice('builtin:'.length)}.ts`, builtinDir)
-    : pathToFileURL(isAbsolute(spec) ? spec : resolve(baseDir, spec));
-  try {
-    return (await import(url.href)) as T;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(url.pathname)) {
-      throw new Error(`cannot find ${spec.startsWith('builtin:') ? `built-in "${spec}"` : `module ${url.pathname}`}`);
-    }
-    throw e;
-  }
+  init?: (ctx: FunctionContext<any>) => void | Promise<void>;
 }
 
 export interface FunctionSpecOptions {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GpsRecord } from '../codecs/gps-record.ts';
-import { loadTraces, replayRecords } from './replay.ts';
+import { VirtualClock } from './clock.ts';
+import { loadTraces, replaySlices } from './replay.ts';
 
 const DATA = '../shared/data';
 const FILES: [string, number, string, string][] = [
@@ -10,10 +11,10 @@ const FILES: [string, number, string, string][] = [
   ['mapmatch-kubicka/00000000.track', 2503, '1970-01-01T00:00:01Z', '1970-01-01T00:41:44Z'],
 ];
 
-const collect = async (records: GpsRecord[], opts: { speed: number; loop?: boolean; signal?: AbortSignal }) => {
+const collect = async (records: GpsRecord[], opts: Parameters<typeof replaySlices>[1]) => {
   const got: GpsRecord[] = [];
-  const sent = await replayRecords(records, { ...opts, emit: (b) => void got.push(...b) });
-  return { got, sent };
+  for await (const slice of replaySlices(records, opts)) got.push(...slice);
+  return { got, sent: got.length };
 };
 
 describe('replay', () => {
@@ -36,19 +37,28 @@ describe('replay', () => {
     expect(devices.size).toBe(15); // Liverpool names 8 buses, GeoLife 5 trajectories
   });
 
-  it('paces by recorded time, batching what is due together', async () => {
+  it('paces by recorded time: at 10x a fix is due a tenth of its recorded offset later, and what is due together goes together', async () => {
     const records = Array.from({ length: 50 }, (_, i) => ({ deviceId: 'a', t: 1000 * Math.floor(i / 10), lon: 0, lat: 0 }));
-    const batches: number[] = [];
-    await replayRecords(records, { speed: 50, emit: (b) => void batches.push(b.length) });
-    expect(batches.reduce((a, b) => a + b)).toBe(50);
-    expect(batches.length).toBeLessThanOrEqual(5 + 2);
+    const clock = new VirtualClock(5_000);
+    const slices: [number, number][] = [];
+    for await (const slice of replaySlices(records, { speed: 10, clock })) slices.push([clock.now() - 5_000, slice.length]);
+    expect(slices).toEqual([
+      [0, 10],
+      [100, 10],
+      [200, 10],
+      [300, 10],
+      [400, 10],
+    ]);
   });
 
   it('loops with time moved on, so a device never goes back in time', async () => {
     const records = [0, 1000, 2000].map((t) => ({ deviceId: 'a', t, lon: 0, lat: 0 }));
     const stop = new AbortController();
     const got: number[] = [];
-    await replayRecords(records, { speed: Infinity, loop: true, signal: stop.signal, emit: (b) => void (got.push(...b.map((r) => r.t)), got.length >= 9 && stop.abort()) });
+    for await (const slice of replaySlices(records, { speed: Infinity, loop: true, signal: stop.signal })) {
+      got.push(...slice.map((r) => r.t));
+      if (got.length >= 9) stop.abort();
+    }
     expect(got.slice(0, 9)).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000]);
   });
 

@@ -3,6 +3,7 @@ import { basename, resolve } from 'node:path';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import type { Source } from '../source/connect-source.ts';
 import type { SourceContext } from '../source/source-module.ts';
+import type { Clock } from './clock.ts';
 import { Pacer, parseSpeed } from './pacer.ts';
 import { parseTrace, type Trace } from './replay/trace-formats.ts';
 
@@ -44,35 +45,34 @@ export interface ReplayOptions {
   /** start again at the end, times moved on by the trace's span so every device's clock keeps going forward */
   loop?: boolean;
   signal?: AbortSignal;
-  /** most fixes in one batch */
+  /** most fixes in one slice (default 4096) */
   batch?: number;
-  /** a returned promise holds the replay back (backpressure) */
-  emit: (fixes: GpsRecord[]) => void | Promise<void>;
+  clock?: Clock;
 }
 
-/** Plays time-sorted records; resolves with the number written. */
-export async function replayRecords(records: GpsRecord[], o: ReplayOptions): Promise<number> {
-  if (records.length === 0) return 0;
+/**
+ * Plays time-sorted records: each slice holds the fixes due by then. The next slice is cut when the
+ * consumer asks for it, so a consumer that awaits holds the replay back.
+ */
+export async function* replaySlices(records: readonly GpsRecord[], o: ReplayOptions): AsyncGenerator<GpsRecord[]> {
+  if (records.length === 0) return;
   const first = records[0].t;
   const span = records[records.length - 1].t - first + 1000;
-  const pacer = new Pacer(o.speed, first, 1);
-  let sent = 0;
+  const pacer = new Pacer(o.speed, first, 1, o.clock);
   for (let round = 0; round === 0 || (o.loop && !o.signal?.aborted); round++) {
     const shift = round * span;
     let i = 0;
     while (i < records.length && !o.signal?.aborted) {
       await pacer.until(records[i].t + shift, o.signal);
       const due = pacer.now();
-      const batch: GpsRecord[] = [];
-      while (i < records.length && batch.length < (o.batch ?? 4096) && records[i].t + shift <= due) {
-        batch.push(shift ? { ...records[i], t: records[i].t + shift } : records[i]);
+      const slice: GpsRecord[] = [];
+      while (i < records.length && slice.length < (o.batch ?? 4096) && records[i].t + shift <= due) {
+        slice.push(shift ? { ...records[i], t: records[i].t + shift } : records[i]);
         i++;
       }
-      sent += batch.length;
-      if (batch.length) await o.emit(batch);
+      if (slice.length) yield slice;
     }
   }
-  return sent;
 }
 
 export default async function replay(source: Source, ctx: SourceContext): Promise<void> {
@@ -84,13 +84,11 @@ export default async function replay(source: Source, ctx: SourceContext): Promis
   for (const t of traces) (t.bad ? ctx.log.warn : ctx.log.info)(describeTrace(t));
   if (records.length === 0) return ctx.log.warn('no fixes to replay');
   ctx.log.info(`replaying ${records.length} fixes from ${files.length} file(s) at ${Number.isFinite(speed) ? `${speed}x` : 'full speed'}${ctx.params.loop ? ', looping' : ''}`);
-  const sent = await replayRecords(records, {
-    speed,
-    loop: Boolean(ctx.params.loop),
-    signal: ctx.signal,
-    emit: async (fixes) => {
-      if (!source.write(tag, fixes)) await source.flush(5000);
-    },
-  });
+  let sent = 0;
+  for await (const fixes of replaySlices(records, { speed, loop: Boolean(ctx.params.loop), signal: ctx.signal })) {
+    sent += fixes.length;
+    // a backed-up zipper or link: wait until what is in flight is acknowledged
+    if (!source.write(tag, fixes)) await source.flush(5000);
+  }
   ctx.log.info(`replay finished: ${sent} fixes written`);
 }

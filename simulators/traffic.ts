@@ -6,7 +6,7 @@ import { parseSpeed } from './pacer.ts';
 import { clock, Rate } from './rate.ts';
 import { createTraffic, type TrafficConfig } from './traffic/create-traffic.ts';
 import { DEFAULT_GPS, type GpsModel } from './traffic/gps-model.ts';
-import { runTraffic } from './traffic/run-traffic.ts';
+import { trafficSteps } from './traffic/traffic-steps.ts';
 
 /**
  * The traffic simulator as a workflow source (`run: builtin:traffic`). Params: network, scenario, vehicles
@@ -45,16 +45,11 @@ export default async function traffic(source: Source, ctx: SourceContext): Promi
   const rate = new Rate();
   const status = setInterval(() => ctx.log.info(`sim ${clock(t.sim.seconds)} · ${vehicles} vehicles · ${rate.total.toLocaleString('en')} fixes · ${Math.round(rate.perSecond()).toLocaleString('en')} fixes/s`), 30_000);
   try {
-    await runTraffic(t.sim, {
-      speed,
-      duration: t.duration,
-      signal: ctx.signal,
-      emit: async ({ fixes }) => {
-        rate.add(fixes.length);
-        // a backed-up zipper or link: wait until what is in flight is acknowledged
-        if (fixes.length && !source.write(tag, fixes)) await source.flush(5000);
-      },
-    });
+    for await (const { fixes } of trafficSteps(t.sim, { speed, duration: t.duration, signal: ctx.signal })) {
+      rate.add(fixes.length);
+      // a backed-up zipper or link: wait until what is in flight is acknowledged
+      if (fixes.length && !source.write(tag, fixes)) await source.flush(5000);
+    }
   } finally {
     clearInterval(status);
   }

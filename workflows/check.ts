@@ -1,5 +1,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
+import { BUILTIN_FUNCTIONS } from '../sfn/builtins/index.ts';
+import { BUILTIN_SOURCES } from '../simulators/builtins.ts';
+import { unknownBuiltin, type Builtins } from '../runtime/import-module.ts';
 import { normaliseListen } from './address.ts';
 import { closest, didYouMean } from './errors.ts';
 import { EMBEDDED_MQTT, FUNCTION_KEYS, type Dispatch, type MqttConfig, type Workflow, type WorkflowFunction, type workflowSchema } from './schema.ts';
@@ -69,6 +72,7 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     const dispatch: Dispatch = f.dispatch === undefined || f.dispatch === 'balance' ? { kind: 'balance' } : { kind: 'partition', key: f.dispatch.partition };
     const kernel = f.kernel?.endsWith('.wasm') ? resolveFrom(dir, f.kernel) : f.kernel;
     if (f.run && f.kernel) bad(at('kernel'), 'a function runs either a module ("run") or a kernel, not both');
+    checkBuiltin(f.run, BUILTIN_FUNCTIONS, 'function', (reason) => bad(at('run'), reason, 'value'));
     return { ...f, observe, emit, dispatch, instances: f.instances ?? 1, host, run: f.run && resolveFrom(dir, f.run), kernel };
   });
 
@@ -76,6 +80,7 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
   const sources = (raw.sources ?? []).map((s, i) => {
     if (sourceNames.has(s.name)) bad(['sources', i, 'name'], `source "${s.name}" is declared twice`, 'value');
     sourceNames.add(s.name);
+    checkBuiltin(s.run, BUILTIN_SOURCES, 'source', (reason) => bad(['sources', i, 'run'], reason, 'value'));
     return { ...s, run: resolveFrom(dir, s.run) };
   });
 
@@ -108,6 +113,12 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     },
     problems,
   };
+}
+
+function checkBuiltin(run: string | undefined, builtins: Builtins<unknown>, what: string, bad: (reason: string) => void): void {
+  if (!run?.startsWith('builtin:')) return;
+  const name = run.slice('builtin:'.length);
+  if (!Object.hasOwn(builtins, name)) bad(unknownBuiltin(name, builtins, what) + didYouMean(name, Object.keys(builtins)));
 }
 
 /** what a `sink: mqtt` function's params may say: topic (template), qos, retain, state (true or a template) */

@@ -27,6 +27,8 @@ const expected: [file: string, message: string][] = [
   ['sink-bad-qos.yaml', 'workflows/testdata/bad/sink-bad-qos.yaml:8:47 functions[0].params.qos: QoS is 0, 1 or 2'],
   ['sink-unknown.yaml', 'workflows/testdata/bad/sink-unknown.yaml:7:11 functions[0].sink: expected one of "mqtt"'],
   ['sink-with-emit.yaml', 'workflows/testdata/bad/sink-with-emit.yaml:7:5 functions[0].emit: a sink emits nothing (it publishes to MQTT)'],
+  ['unknown-builtin.yaml', 'workflows/testdata/bad/unknown-builtin.yaml:9:10 functions[0].run: unknown built-in function "builtin:speding" (built-in functions: builtin:congestion, builtin:printer, builtin:speeding) (did you mean "speeding"?)'],
+  ['unknown-builtin-source.yaml', 'workflows/testdata/bad/unknown-builtin-source.yaml:6:10 sources[0].run: unknown built-in source "builtin:rng" (built-in sources: builtin:traffic, builtin:replay)'],
   ['unknown-tag.yaml', 'workflows/testdata/bad/unknown-tag.yaml:14:5 functions[1].observe: unknown tag "gsp" (did you mean "gps"?)'],
   ['unknown-top-level-key.yaml', 'workflows/testdata/bad/unknown-top-level-key.yaml:3:1 lisen: unknown field (did you mean "listen"?)'],
   ['unset-env.yaml', 'workflows/testdata/bad/unset-env.yaml:4:10 auth.token: environment variable GEOFLUX_TEST_UNSET_TOKEN is not set (use ${GEOFLUX_TEST_UNSET_TOKEN:-default} for a default)'],

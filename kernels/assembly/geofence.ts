@@ -1,6 +1,6 @@
 // geofence: which fences each fix is in, and the events a device's movement makes (docs/kernel-abi.md).
 //
-// Fences arrive compiled by the host (sfn/kernels/fence-compiler.ts) through load_data(): polygons with holes,
+// Fences arrive compiled by the host (kernels/fence-compiler.ts) through load_data(): polygons with holes,
 // multipolygons and circles. A uniform grid over all fence boxes picks candidate fences for a fix; inside a
 // polygon, horizontal slabs list the edges that span each band of latitude, so a ray cast tests only the
 // edges at the fix's latitude. Boundary rule: a point on any edge or vertex is inside (as Turf's

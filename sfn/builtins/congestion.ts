@@ -1,5 +1,5 @@
 import { filter, type Observable } from 'rxjs';
-import type { Traversal } from '../kernels/mapmatch.ts';
+import type { Traversal } from '../../kernels/mapmatch.ts';
 import type { FunctionContext } from '../function-module.ts';
 
 /**

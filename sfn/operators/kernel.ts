@@ -1,10 +1,14 @@
 import { concat, concatMap, defer, finalize, from, ignoreElements, merge, type OperatorFunction } from 'rxjs';
-import type { GpsBatch } from '../../codecs/gps-batch.ts';
+import { toBatch, type GpsBatch } from '../../codecs/gps-batch.ts';
 import type { GpsRecord } from '../../codecs/gps-record.ts';
-import { createKernel, toBatch, type BatchKernel, type KernelOptions } from '../kernels/create-kernel.ts';
+import type { BatchKernel } from '../../kernels/batch-kernel.ts';
+import { createKernel, type NodeKernelOptions } from '../../kernels/create-kernel.ts';
+import { IsolatedKernel } from '../../kernels/host/isolated-kernel.ts';
 import { logger } from '../../log/logger.ts';
 
-export interface KernelOperatorOptions extends KernelOptions {
+export interface KernelOperatorOptions extends NodeKernelOptions {
+  /** ms a call may take; when set, the kernel runs in its own thread so an overrun can be stopped */
+  timeout?: number;
   /** a batch the kernel failed on (a trap, a bad batch); default: logged. The stream goes on. */
   onError?: (err: Error, batch: GpsBatch) => void;
 }
@@ -20,7 +24,7 @@ export function kernel<E = unknown>(name: string, params: Record<string, unknown
   return (source) =>
     defer(() => {
       // loading starts at subscription; a kernel that cannot load (bad params, missing file) errors the stream now
-      const ready = createKernel(name, params, opts);
+      const ready: Promise<BatchKernel> = opts.timeout ? IsolatedKernel.create(name, params, { ...opts, timeout: opts.timeout }) : createKernel(name, params, opts);
       const run = (f: (k: BatchKernel) => unknown[] | Promise<unknown[]>, batch?: GpsBatch) =>
         from(
           ready.then(async (k) => {

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { loadNetwork, type LoadedNetwork } from '../../network/load-network.ts';
 import { checkGpsModel, DEFAULT_GPS, type GpsModel } from './gps-model.ts';
@@ -6,15 +5,13 @@ import { checkIncident, parseIncident, type Incident } from './incidents.ts';
 import { loadScenario } from './scenario.ts';
 import { TrafficSim, type Fleet } from './traffic-sim.ts';
 
-/** the Monaco extract beside the repository (../shared/data) */
-export const DEFAULT_NETWORK = fileURLToPath(new URL('../../../shared/data/osm/monaco.osm.pbf', import.meta.url));
-
 /**
  * What `geoflux sim` flags and a workflow's `builtin:traffic` params say, in one shape. A scenario file
  * brings its fleets, incidents, network, seed, start and duration; flags given beside it win, and their
  * incidents are added to the scenario's.
  */
 export interface TrafficConfig {
+  /** the road network, an OSM PBF (relative to `baseDir`); required unless the scenario names one */
   network?: string;
   scenario?: string;
   vehicles?: number;
@@ -41,7 +38,8 @@ export interface Traffic {
 
 export async function createTraffic(c: TrafficConfig, baseDir = process.cwd()): Promise<Traffic> {
   const scenario = c.scenario ? await loadScenario(resolve(baseDir, c.scenario)) : undefined;
-  const networkPath = c.network ? resolve(baseDir, c.network) : (scenario?.network ?? DEFAULT_NETWORK);
+  const networkPath = c.network ? resolve(baseDir, c.network) : scenario?.network;
+  if (!networkPath) throw new Error('the traffic simulator needs a road network: give network (an OSM PBF, e.g. monaco.osm.pbf), or a scenario that names one');
   const gps = checkGpsModel({ ...DEFAULT_GPS, ...c.gps });
   const fleets = c.vehicles !== undefined || !scenario ? [{ name: 'veh', vehicles: checkCount(c.vehicles ?? 500), gps }] : scenario.fleets;
   const incidents = [...(scenario?.incidents ?? []), ...(c.incidents ?? []).map((i) => (typeof i === 'string' ? parseIncident(i) : checkIncident(i)))];

@@ -2,7 +2,7 @@
 //   geoflux serve workflows/examples/remote-sfn.yaml
 //   geoflux run workflows/examples/speeding.ts --cert-hash <the hash serve printed>
 import { filter, map, type Observable } from 'rxjs';
-import type { GpsRecord } from '../../index.ts';
+import type { FunctionContext, GpsRecord } from 'geoflux';
 
 export const name = 'speeding';
 export const observe = ['gps'];
@@ -10,7 +10,7 @@ export const emit = 'speeding';
 
 const KMH = 3.6;
 
-export default (in$: Observable<GpsRecord>, ctx: { params: { limitKmh?: number } }) => {
+export default (in$: Observable<GpsRecord>, ctx: FunctionContext<{ limitKmh?: number }>) => {
   const limit = (ctx.params.limitKmh ?? 110) / KMH;
   return in$.pipe(
     filter((r) => (r.speed ?? 0) > limit),

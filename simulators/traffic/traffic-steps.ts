@@ -1,23 +1,25 @@
+import type { Clock } from '../clock.ts';
 import { Pacer } from '../pacer.ts';
 import type { SimStep, TrafficSim } from './traffic-sim.ts';
 
-export interface RunTrafficOptions {
+export interface TrafficStepsOptions {
   /** simulated seconds per wall second (Infinity: as fast as possible) */
   speed: number;
   /** stop after this many simulated seconds (default: until `signal` aborts) */
   duration?: number;
   signal?: AbortSignal;
-  /** handed each step's fixes; a returned promise holds the simulation back (backpressure) */
-  emit: (step: SimStep) => void | Promise<void>;
+  clock?: Clock;
 }
 
-/** Steps a simulation in (accelerated) real time; resolves with the simulated seconds run. */
-export async function runTraffic(sim: TrafficSim, o: RunTrafficOptions): Promise<number> {
-  const pacer = new Pacer(o.speed, sim.seconds);
+/**
+ * A simulation's steps in (accelerated) real time. The next step is made when the consumer asks for it,
+ * so a consumer that awaits (a backed-up zipper) holds the simulation back.
+ */
+export async function* trafficSteps(sim: TrafficSim, o: TrafficStepsOptions): AsyncGenerator<SimStep> {
+  const pacer = new Pacer(o.speed, sim.seconds, 1000, o.clock);
   while (!o.signal?.aborted && (o.duration === undefined || sim.seconds < o.duration)) {
     const step = sim.step();
-    await o.emit(step);
+    yield step;
     await pacer.until(step.seconds, o.signal);
   }
-  return sim.seconds;
 }

@@ -1,15 +1,14 @@
-import { resolve } from 'node:path';
-import type { GpsBatch } from '../../codecs/gps-batch.ts';
-import { encodeGraph } from '../../network/graph-file.ts';
-import { loadNetwork } from '../../network/load-network.ts';
-import type { RoadGraph } from '../../network/road-graph.ts';
-import type { SegmentIndex } from '../../network/segment-index.ts';
-import { KernelError, KernelRunner, loadKernelModule, type InstanceOptions, type KernelInstance } from '../kernel-host.ts';
-import { StableIds } from './stable-ids.ts';
+import { toBatch, type GpsBatch } from '../codecs/gps-batch.ts';
+import type { GpsRecord } from '../codecs/gps-record.ts';
+import { encodeGraph } from '../network/graph-file.ts';
+import type { RoadGraph } from '../network/road-graph.ts';
+import type { SegmentIndex } from '../network/segment-index.ts';
+import { KernelError, KernelRunner, type KernelInstance, type KernelSetup } from './host/kernel-instance.ts';
+import { StableIds } from './host/stable-ids.ts';
 
 export interface MapMatchParams {
-  /** an OSM PBF or a Kubička prefix/directory (path, relative to `baseDir`), or a graph already loaded */
-  network: string | { graph: RoadGraph; index: SegmentIndex };
+  /** the road graph and its segment index (network/load-network.ts reads them from an OSM PBF or Kubička files) */
+  network: { graph: RoadGraph; index: SegmentIndex };
   /** GPS noise, metres (default 5) */
   sigma?: number;
   /** candidate search radius, metres (default 50) */
@@ -108,22 +107,21 @@ export class MapMatchKernel {
     [this.midLon, this.midLat] = midpoints(graph);
   }
 
-  static async create(params: MapMatchParams, opts: InstanceOptions & { baseDir?: string; outCap?: number } = {}): Promise<MapMatchKernel> {
-    if (!params.network) throw new KernelError('mapmatch needs params.network: an OSM PBF or a Kubička network');
-    const { graph, index } = typeof params.network === 'string' ? await loadNetwork(resolve(opts.baseDir ?? process.cwd(), params.network)) : params.network;
+  static create(params: MapMatchParams, setup: KernelSetup & { outCap?: number }): MapMatchKernel {
+    const { graph, index } = params.network;
     const bytes = encodeGraph(graph, index);
     const { network: _, ...init } = params;
-    const { module } = await loadKernelModule('mapmatch');
     const prepare = (k: KernelInstance) => {
       const ptr = k.exports.alloc(bytes.length); // kept for the instance's life: the kernel reads the graph in place
       k.bytes(ptr, bytes.length).set(bytes);
       if ((k.exports as unknown as MapMatchExports).load_data(ptr, bytes.length) !== 0) throw new KernelError(k.errorMessage());
       k.init(init);
     };
-    return new MapMatchKernel(new KernelRunner(module, prepare, opts), graph, opts.outCap ?? 65_536);
+    return new MapMatchKernel(new KernelRunner(setup.module, prepare, setup), graph, setup.outCap ?? 65_536);
   }
 
-  process(b: GpsBatch): MapMatchEvent[] {
+  process(fixes: GpsBatch | readonly GpsRecord[]): MapMatchEvent[] {
+    const b = toBatch(fixes);
     const { k, out, n } = this.runner.process(b, this.outCap, ROW, this.ids.column(b));
     return this.events(k, out, n);
   }

@@ -1,14 +1,15 @@
+import { createMapMatch, type MapMatchFileParams } from './create-kernel.ts';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchFromRecords } from '../../codecs/gps-batch.ts';
-import type { GpsRecord } from '../../codecs/gps-record.ts';
-import { loadNetwork } from '../../network/load-network.ts';
-import { drive } from '../../network/noisy-drive.ts';
-import { GraphBuilder, type RoadGraph } from '../../network/road-graph.ts';
-import { buildSegmentIndex } from '../../network/segment-index.ts';
-import { parseTrace } from '../../simulators/replay/trace-formats.ts';
-import { fleetWithTruth } from '../../simulators/traffic/fleet-with-truth.ts';
-import { MapMatchKernel, type MapMatchEvent, type MapMatchParams, type MatchedFix } from './mapmatch.ts';
+import { batchFromRecords } from '../codecs/gps-batch.ts';
+import type { GpsRecord } from '../codecs/gps-record.ts';
+import { loadNetwork } from '../network/load-network.ts';
+import { drive } from '../network/noisy-drive.ts';
+import { GraphBuilder, type RoadGraph } from '../network/road-graph.ts';
+import { buildSegmentIndex } from '../network/segment-index.ts';
+import { parseTrace } from '../simulators/replay/trace-formats.ts';
+import { fleetWithTruth } from '../simulators/traffic/fleet-with-truth.ts';
+import type { MapMatchEvent, MatchedFix } from './mapmatch.ts';
 
 const KUBICKA = '../shared/data/mapmatch-kubicka/00000000';
 const MONACO = '../shared/data/osm/monaco.osm.pbf';
@@ -35,8 +36,8 @@ function graphOf(ways: { from: string; to: string; shape: [number, number][]; on
   return { network: { graph, index: buildSegmentIndex(graph) }, named };
 }
 
-async function match(params: MapMatchParams, fixes: GpsRecord[], batch = 256): Promise<MapMatchEvent[]> {
-  const k = await MapMatchKernel.create(params);
+async function match(params: MapMatchFileParams, fixes: GpsRecord[], batch = 256): Promise<MapMatchEvent[]> {
+  const k = await createMapMatch(params);
   const events: MapMatchEvent[] = [];
   for (let i = 0; i < fixes.length; i += batch) events.push(...k.process(batchFromRecords(fixes.slice(i, i + batch))));
   events.push(...k.flush());
@@ -105,7 +106,7 @@ describe('map matching on hand-made graphs', () => {
     const far = { ...fixes[20], t: fixes[20].t + 1, lat: fixes[20].lat + 500 / 111_320 };
     const bad = { ...fixes[30], t: fixes[30].t + 1, lon: NaN };
     const input = [...fixes.slice(0, 10), late, ...fixes.slice(10, 21), far, ...fixes.slice(21, 31), bad, ...fixes.slice(31)];
-    const k = await MapMatchKernel.create({ network });
+    const k = await createMapMatch({ network });
     const events = [...k.process(batchFromRecords(input)), ...k.flush()];
     expect(k.stats()).toMatchObject({ outOfOrder: 1, skipped: 1 });
     const unmatched = events.filter((e) => e.detect === 'unmatched');
@@ -125,7 +126,7 @@ describe('map matching on hand-made graphs', () => {
     ]);
     const a = drive(network.graph, [named['A>B']], { speed: 10 }).fixes;
     const c = drive(network.graph, [named['C>D']], { speed: 10, t0: a[a.length - 1].t + 1000 }).fixes;
-    const k = await MapMatchKernel.create({ network, lag: 3 });
+    const k = await createMapMatch({ network, lag: 3 });
     const first = k.process(batchFromRecords([...a, ...c]));
     // everything but the last three fixes is out already
     expect(matched(first)).toHaveLength(a.length + c.length - 3);
@@ -140,8 +141,8 @@ describe('map matching on hand-made graphs', () => {
   it('refuses a graph file that is cut short, with a clear error', async () => {
     const { network } = graphOf([{ from: 'A', to: 'B', shape: [[0, 0], [300, 0]] }]);
     const broken = { graph: { ...network.graph, pointLon: network.graph.pointLon.subarray(0, 1), pointLat: network.graph.pointLat.subarray(0, 1) }, index: network.index };
-    await expect(MapMatchKernel.create({ network: broken })).rejects.toThrow(/road graph: (shape points out of range|edge 0 has a bad shape|bad segment index|file cut short)/);
-    await expect(MapMatchKernel.create({ network, sigma: -1 })).rejects.toThrow('sigma must be a positive number of metres');
+    await expect(createMapMatch({ network: broken })).rejects.toThrow(/road graph: (shape points out of range|edge 0 has a bad shape|bad segment index|file cut short)/);
+    await expect(createMapMatch({ network, sigma: -1 })).rejects.toThrow('sigma must be a positive number of metres');
   });
 });
 

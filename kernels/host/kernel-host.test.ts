@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { batchFromRecords } from '../codecs/gps-batch.ts';
-import { KernelError, KernelInstance, KernelTrap, loadKernelModule, loadWasmer } from './kernel-host.ts';
-import { GeofenceKernel } from './kernels/geofence.ts';
-import { HotspotKernel } from './kernels/hotspot.ts';
+import { batchFromRecords } from '../../codecs/gps-batch.ts';
+import { createGeofence, createHotspot } from '../create-kernel.ts';
+import { KernelError, KernelInstance, KernelTrap } from './kernel-instance.ts';
+import { loadKernelModule } from './load-module.ts';
+import { loadWasmer, wasiNamed } from './node-wasi.ts';
 
 const EBADF = 8;
 const WASIS = ['node', 'wasmer'] as const;
@@ -10,13 +11,13 @@ await loadWasmer();
 
 describe.each(WASIS)('kernel host with %s WASI', (wasi) => {
   it('runs a kernel to the same answers', async () => {
-    const k = await HotspotKernel.create({}, { wasi });
+    const k = await createHotspot({}, { wasi });
     expect(k.giPoints([[10, 10], [20, 10], [40, 10], [15, 20], [30, 20], [30, 30]], [2, 3, 3.2, 5, 8, 7], 15, true)[5]).toBeCloseTo(2.02424331, 6);
   });
 
   it('cannot open a host file', async () => {
     const { module } = await loadKernelModule('kernels/build/testing/sandbox-probe.wasm');
-    const k = KernelInstance.create(module, { wasi });
+    const k = KernelInstance.create(module, { wasi: await wasiNamed(wasi) });
     const x = k.exports as unknown as { probe_open(p: number, n: number): number; probe_preopens(): number };
     // node:wasi: no preopened directory at all; @wasmer/wasi: only its own empty in-memory file system
     expect(x.probe_preopens()).toBe(wasi === 'node' ? 0 : 2);
@@ -31,8 +32,8 @@ describe.each(WASIS)('kernel host with %s WASI', (wasi) => {
   });
 
   it('caps an instance’s memory: running past it traps that instance only', async () => {
-    await expect(HotspotKernel.create({ gridWidth: 2048, gridHeight: 2048 }, { wasi, maxPages: 64 })).rejects.toThrow(KernelTrap);
-    const fine = await HotspotKernel.create({ gridWidth: 64, gridHeight: 64 }, { wasi, maxPages: 64 });
+    await expect(createHotspot({ gridWidth: 2048, gridHeight: 2048 }, { wasi, maxPages: 64 })).rejects.toThrow(KernelTrap);
+    const fine = await createHotspot({ gridWidth: 64, gridHeight: 64 }, { wasi, maxPages: 64 });
     expect(fine.stats().skipped).toBe(0);
   });
 });
@@ -41,7 +42,7 @@ describe('a trapped kernel', () => {
   it('is replaced by its warm spare; the batch that trapped goes to the caller', async () => {
     const square = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]];
     const fences = { type: 'Feature', properties: { name: 'sq' }, geometry: { type: 'Polygon', coordinates: [square] } };
-    const k = await GeofenceKernel.create({ fences }, { maxPages: 40 });
+    const k = await createGeofence({ fences }, { maxPages: 40 });
     // per-device state for 200,000 devices does not fit in 40 pages (2.5 MiB)
     const many = batchFromRecords(Array.from({ length: 200_000 }, (_, i) => ({ deviceId: `d${i}`, t: 0, lon: 0.5, lat: 0.5 })));
     expect(() => k.process(many)).toThrow(KernelTrap);
@@ -50,9 +51,10 @@ describe('a trapped kernel', () => {
     expect(after.map((e) => e.detect)).toEqual(['enter']);
   });
 
-  it('reports a kernel it cannot find', async () => {
-    const err = await loadKernelModule('no-such-kernel').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(KernelError);
-    expect((err as Error).message).toMatch(/^kernel "no-such-kernel" not found at .*no-such-kernel\.wasm \(run npm run build:kernels\)$/);
+  it('reports a kernel it cannot find, and a name that is no kernel', async () => {
+    const missing = await loadKernelModule('no-such-kernel.wasm').catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(KernelError);
+    expect((missing as Error).message).toMatch(/^kernel "no-such-kernel.wasm" not found at .*\/no-such-kernel\.wasm$/);
+    await expect(loadKernelModule('geofense')).rejects.toThrow('unknown kernel "geofense" (built-in: geofence, hotspot, mapmatch; or a path to a .wasm file)');
   });
 });

@@ -1,11 +1,12 @@
+import { createGeofence } from './create-kernel.ts';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
-import { batchFromRecords } from '../../codecs/gps-batch.ts';
-import type { GpsRecord } from '../../codecs/gps-record.ts';
-import { parseTrace } from '../../simulators/replay/trace-formats.ts';
+import { batchFromRecords } from '../codecs/gps-batch.ts';
+import type { GpsRecord } from '../codecs/gps-record.ts';
+import { parseTrace } from '../simulators/replay/trace-formats.ts';
 import { FenceError } from './fence-compiler.ts';
-import { GeofenceKernel, type Detect } from './geofence.ts';
+import type { Detect } from './geofence.ts';
 
 const SEATTLE_FENCES = '../shared/data/fences/seattle-neighborhoods.geojson';
 const SEATTLE_TRACE = '../shared/data/traces/seattle-newson-krumm-gps.txt';
@@ -22,7 +23,7 @@ const FIXTURE = {
 };
 const fix = (t: number, lon: number, lat: number, deviceId = 'bus-1'): GpsRecord => ({ deviceId, t: t * 1000, lon, lat });
 const run = async (records: GpsRecord[], detect?: Detect[], dwell?: number) => {
-  const k = await GeofenceKernel.create({ fences: FIXTURE, detect, dwell });
+  const k = await createGeofence({ fences: FIXTURE, detect, dwell });
   return { k, events: k.process(batchFromRecords(records)).map((e) => `${e.time.slice(17, 19)} ${e.deviceId} ${e.detect} ${e.fence.id}`) };
 };
 
@@ -30,7 +31,7 @@ describe('geofence kernel', () => {
   it('agrees with Turf booleanPointInPolygon on every Seattle fix × every Seattle neighbourhood', async () => {
     const geojson = JSON.parse(readFileSync(SEATTLE_FENCES, 'utf8'));
     const fixes = parseTrace(readFileSync(SEATTLE_TRACE, 'utf8')).records;
-    const k = await GeofenceKernel.create({ fences: SEATTLE_FENCES }, { contains: true });
+    const k = await createGeofence({ fences: SEATTLE_FENCES }, { contains: true });
     const ours = k.contains(batchFromRecords(fixes));
     let inside = 0;
     fixes.forEach((f, i) => {
@@ -75,7 +76,7 @@ describe('geofence kernel', () => {
   });
 
   it('keeps state per device across batches, and reports outside only when asked', async () => {
-    const k = await GeofenceKernel.create({ fences: FIXTURE, detect: ['enter', 'outside'] });
+    const k = await createGeofence({ fences: FIXTURE, detect: ['enter', 'outside'] });
     const first = k.process(batchFromRecords([fix(0, 0.01, 0.01, 'a'), fix(0, 5, 5, 'b')]));
     const second = k.process(batchFromRecords([fix(1, 0.01, 0.01, 'a')]));
     expect(first.map((e) => `${e.deviceId} ${e.detect} ${e.fence.id}`)).toEqual([
@@ -86,7 +87,7 @@ describe('geofence kernel', () => {
   });
 
   it('writes Tile38-style event JSON', async () => {
-    const k = await GeofenceKernel.create({ fences: FIXTURE });
+    const k = await createGeofence({ fences: FIXTURE });
     expect(k.process(batchFromRecords([fix(0, 0.01, 0.02)]))[0]).toEqual({
       kind: 'geofence', detect: 'enter', fence: { id: 'park', name: 'Park' }, deviceId: 'bus-1', time: '1970-01-01T00:00:00.000Z', point: [0.01, 0.02],
     });
@@ -100,17 +101,17 @@ describe('geofence kernel', () => {
 
   it('fails init on an invalid fence file with the feature and the reason', async () => {
     const broken = { type: 'FeatureCollection', features: [FIXTURE.features[0], { type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1]]] } }] };
-    await expect(GeofenceKernel.create({ fences: broken })).rejects.toThrow(new FenceError('fences: feature 1: a polygon ring needs at least 4 positions'));
+    await expect(createGeofence({ fences: broken })).rejects.toThrow(new FenceError('fences: feature 1: a polygon ring needs at least 4 positions'));
     const line = { type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: [[0, 0], [1, 1]] } };
-    await expect(GeofenceKernel.create({ fences: line })).rejects.toThrow('feature 0: unsupported geometry "LineString"');
-    await expect(GeofenceKernel.create({ fences: 'nope.geojson' })).rejects.toThrow(/nope.geojson: no such file/);
+    await expect(createGeofence({ fences: line })).rejects.toThrow('feature 0: unsupported geometry "LineString"');
+    await expect(createGeofence({ fences: 'nope.geojson' })).rejects.toThrow(/nope.geojson: no such file/);
   });
 
   it('hands its per-device state to another instance: the pair reports what one would have', async () => {
     const trip = [fix(0, -0.05, 0.05), fix(1, 0.01, 0.05), fix(2, 0.02, 0.05), fix(70, 0.03, 0.05), fix(80, 0.5, 0.5)];
     const { events: whole } = await run(trip, ['enter', 'exit', 'dwell'], 60);
-    const first = await GeofenceKernel.create({ fences: FIXTURE, detect: ['enter', 'exit', 'dwell'], dwell: 60 });
-    const second = await GeofenceKernel.create({ fences: FIXTURE, detect: ['enter', 'exit', 'dwell'], dwell: 60 });
+    const first = await createGeofence({ fences: FIXTURE, detect: ['enter', 'exit', 'dwell'], dwell: 60 });
+    const second = await createGeofence({ fences: FIXTURE, detect: ['enter', 'exit', 'dwell'], dwell: 60 });
     const a = first.process(batchFromRecords(trip.slice(0, 3)));
     second.restore(first.snapshot());
     const b = second.process(batchFromRecords(trip.slice(3)));

@@ -1,13 +1,14 @@
 import { parentPort } from 'node:worker_threads';
 import type { GpsBatch } from '../../codecs/gps-batch.ts';
-import { createKernel, type BatchKernel, type KernelOptions } from './create-kernel.ts';
+import type { BatchKernel } from '../batch-kernel.ts';
+import { createKernel, type NodeKernelOptions } from '../create-kernel.ts';
 
 /**
  * A kernel in its own thread (see isolated-kernel.ts): the main thread can stop it when a call runs too
  * long, which a call on the main thread could never be.
  */
 export type WorkerRequest =
-  | { type: 'create'; kernel: string; params: Record<string, unknown>; opts: KernelOptions }
+  | { type: 'create'; kernel: string; params: Record<string, unknown>; opts: NodeKernelOptions }
   | { type: 'process'; id: number; batch: GpsBatch }
   | { type: 'flush'; id: number };
 

@@ -1,5 +1,6 @@
-import type { GpsBatch } from '../../codecs/gps-batch.ts';
-import { KernelRunner, loadKernelModule, type InstanceOptions, type KernelInstance } from '../kernel-host.ts';
+import { toBatch, type GpsBatch } from '../codecs/gps-batch.ts';
+import type { GpsRecord } from '../codecs/gps-record.ts';
+import { KernelRunner, type KernelInstance, type KernelSetup } from './host/kernel-instance.ts';
 
 /** Parameters of the hotspot kernel (kernels/assembly/hotspot.ts); lengths in metres, times in seconds. */
 export interface HotspotParams {
@@ -56,13 +57,12 @@ export class HotspotKernel {
     this.windowMs = (params.window ?? 300) * 1000;
   }
 
-  static async create(params: HotspotParams = {}, opts: InstanceOptions & { outCap?: number } = {}): Promise<HotspotKernel> {
-    const { module } = await loadKernelModule('hotspot');
-    return new HotspotKernel(new KernelRunner(module, (k) => k.init(params), opts), params, opts.outCap ?? 65_536);
+  static create(params: HotspotParams, setup: KernelSetup & { outCap?: number }): HotspotKernel {
+    return new HotspotKernel(new KernelRunner(setup.module, (k) => k.init(params), setup), params, setup.outCap ?? 65_536);
   }
 
-  process(batch: GpsBatch): HotspotEvent[] {
-    const { k, out, n } = this.runner.process(batch, this.outCap, ROW);
+  process(fixes: GpsBatch | readonly GpsRecord[]): HotspotEvent[] {
+    const { k, out, n } = this.runner.process(toBatch(fixes), this.outCap, ROW);
     return this.events(k, out, n);
   }
 

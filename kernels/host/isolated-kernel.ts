@@ -1,15 +1,15 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { GpsBatch } from '../../codecs/gps-batch.ts';
-import { KernelError } from '../kernel-host.ts';
-import type { BatchKernel, KernelOptions } from './create-kernel.ts';
+import { ownWorker } from '../../runtime/own-worker.ts';
+import type { BatchKernel } from '../batch-kernel.ts';
+import type { NodeKernelOptions } from '../create-kernel.ts';
+import { KernelError } from './kernel-instance.ts';
 import type { WorkerReply, WorkerRequest } from './kernel-worker.ts';
 
 /** A kernel call that ran past its time limit; its thread was stopped and a fresh one replaces it. */
 export class KernelTimeout extends Error {
   override readonly name = 'KernelTimeout';
 }
-
-const WORKER = new URL('./kernel-worker.mjs', import.meta.url);
 
 /**
  * A kernel in a worker thread with a time limit per call. A call that overruns, or a thread that dies,
@@ -27,10 +27,10 @@ export class IsolatedKernel implements BatchKernel {
   private constructor(
     private readonly kernel: string,
     private readonly params: Record<string, unknown>,
-    private readonly opts: KernelOptions & { timeout: number },
+    private readonly opts: NodeKernelOptions & { timeout: number },
   ) {}
 
-  static async create(kernel: string, params: Record<string, unknown>, opts: KernelOptions & { timeout: number }): Promise<IsolatedKernel> {
+  static async create(kernel: string, params: Record<string, unknown>, opts: NodeKernelOptions & { timeout: number }): Promise<IsolatedKernel> {
     const k = new IsolatedKernel(kernel, params, opts);
     k.start();
     await k.ready;
@@ -38,9 +38,9 @@ export class IsolatedKernel implements BatchKernel {
   }
 
   private start(): void {
-    this.worker = new Worker(WORKER);
-    // only what a thread can be sent: the rest of the options are this side's (error handlers, the limit)
-    const opts: KernelOptions = { baseDir: this.opts.baseDir, wasi: this.opts.wasi, maxPages: this.opts.maxPages };
+    this.worker = ownWorker(import.meta.url, './kernel-worker');
+    // only what a thread can be sent: the time limit is this side's
+    const opts: NodeKernelOptions = { baseDir: this.opts.baseDir, wasi: this.opts.wasi, maxPages: this.opts.maxPages };
     this.ready = new Promise((resolve, reject) => {
       this.waiting.set(0, { resolve: () => resolve(), reject });
     });

@@ -1,18 +1,13 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { WASI } from 'node:wasi';
-import type { GpsBatch } from '../codecs/gps-batch.ts';
-import { batchBytes, batchInto } from './kernels/batch-into.ts';
+import type { GpsBatch } from '../../codecs/gps-batch.ts';
+import { batchBytes, batchInto } from './batch-into.ts';
+import type { WasiHost } from './wasi.ts';
 
 /**
- * Runs WASI kernels (docs/kernel-abi.md). Each module is compiled once per process and shared; instances
- * are cheap (about a millisecond) and sandboxed: no preopened directories, no environment, no arguments,
- * and a memory the host creates with a hard page limit.
+ * Runs WASI kernels (docs/kernel-abi.md), wherever there is WebAssembly: nothing here touches Node, so the
+ * same code hosts a kernel at the edge, in the cloud and in a browser page. Instances are cheap (well under
+ * a millisecond from a compiled module) and sandboxed: the WASI given them reaches no host files, and their
+ * memory is created here with a hard page limit.
  */
-
-const BUILT = fileURLToPath(new URL('../kernels/build/', import.meta.url));
 
 export class KernelError extends Error {
   override readonly name = 'KernelError';
@@ -21,34 +16,6 @@ export class KernelError extends Error {
 /** The kernel trapped (a bug in it, or it ran out of memory): that instance is gone, the host is not. */
 export class KernelTrap extends Error {
   override readonly name = 'KernelTrap';
-}
-
-const modules = new Map<string, Promise<{ module: WebAssembly.Module; hash: string; path: string }>>();
-
-/** `hotspot` names a built-in kernel (kernels/build/hotspot.wasm); anything with a slash or .wasm is a path. */
-export function kernelPath(kernel: string, baseDir = process.cwd()): string {
-  if (kernel.endsWith('.wasm') || kernel.includes('/')) return isAbsolute(kernel) ? kernel : resolve(baseDir, kernel);
-  return resolve(BUILT, `${kernel}.wasm`);
-}
-
-/** Compiles a kernel once per process, keyed by the hash of its bytes. */
-export function loadKernelModule(kernel: string, baseDir?: string): Promise<{ module: WebAssembly.Module; hash: string; path: string }> {
-  const path = kernelPath(kernel, baseDir);
-  let m = modules.get(path);
-  if (!m) {
-    m = (async () => {
-      let bytes: Buffer;
-      try {
-        bytes = await readFile(path);
-      } catch {
-        throw new KernelError(`kernel "${kernel}" not found at ${path}${path.startsWith(BUILT) ? ' (run npm run build:kernels)' : ''}`);
-      }
-      return { module: await WebAssembly.compile(new Uint8Array(bytes)), hash: createHash('sha256').update(bytes).digest('hex'), path };
-    })();
-    modules.set(path, m);
-    m.catch(() => modules.delete(path));
-  }
-  return m;
 }
 
 export interface KernelExports {
@@ -65,39 +32,17 @@ export interface KernelExports {
 export interface InstanceOptions {
   /** memory cap in 64 KiB pages (default 1024: 64 MiB) */
   maxPages?: number;
-  /** WASI implementation: Node's own (default), or @wasmer/wasi, which also runs in browsers */
-  wasi?: 'node' | 'wasmer';
+  /** how the instance gets its WASI imports */
+  wasi: WasiHost;
 }
 
-type Wasmer = typeof import('@wasmer/wasi');
-let wasmer: Wasmer | undefined;
-
-/** @wasmer/wasi brings its own wasm, which has to be instantiated once per process before first use. */
-export async function loadWasmer(): Promise<Wasmer> {
-  if (!wasmer) {
-    const m = (await import('@wasmer/wasi')) as Wasmer & { default?: Wasmer };
-    const lib = (m.default ?? m) as Wasmer;
-    await lib.init();
-    wasmer = lib;
-  }
-  return wasmer;
+/** What a kernel wrapper needs to make its instances: the compiled module and how to instantiate it. */
+export interface KernelSetup extends InstanceOptions {
+  module: WebAssembly.Module;
 }
 
-/** WASI imports and the reactor's start-up call, for either implementation; nothing of the host is exposed. */
-function wasiFor(kind: 'node' | 'wasmer', module: WebAssembly.Module, memory: WebAssembly.Memory): WebAssembly.Instance {
-  if (kind === 'wasmer') {
-    if (!wasmer) throw new KernelError('@wasmer/wasi is not loaded: await loadWasmer() first');
-    const wasi = new wasmer.WASI({ args: [], env: {} });
-    const instance = wasi.instantiate(module, { env: { memory } });
-    (instance.exports._initialize as (() => void) | undefined)?.();
-    return instance;
-  }
-  const wasi = new WASI({ version: 'preview1', args: [], env: {}, preopens: {}, returnOnExit: true });
-  const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport, env: { memory } } as WebAssembly.Imports);
-  // a reactor: _initialize runs the module's static initialisers; node:wasi wants `memory` among the exports
-  wasi.initialize({ exports: { ...instance.exports, memory } } as unknown as WebAssembly.Instance);
-  return instance;
-}
+const utf8 = new TextEncoder();
+const text = new TextDecoder();
 
 /** One live kernel instance and its memory. */
 export class KernelInstance {
@@ -106,10 +51,10 @@ export class KernelInstance {
     readonly memory: WebAssembly.Memory,
   ) {}
 
-  /** Synchronous: with the module compiled, an instance is ready in about a millisecond. */
-  static create(module: WebAssembly.Module, opts: InstanceOptions = {}): KernelInstance {
+  /** Synchronous: with the module compiled, an instance is ready in well under a millisecond. */
+  static create(module: WebAssembly.Module, opts: InstanceOptions): KernelInstance {
     const memory = new WebAssembly.Memory({ initial: 2, maximum: opts.maxPages ?? 1024 });
-    const instance = wasiFor(opts.wasi ?? 'node', module, memory);
+    const instance = opts.wasi(module, memory);
     const k = new KernelInstance(instance.exports as unknown as KernelExports, memory);
     if (k.exports.abi_version() !== 1) throw new KernelError(`kernel speaks ABI ${k.exports.abi_version()}, this host speaks 1`);
     return k;
@@ -133,7 +78,7 @@ export class KernelInstance {
 
   /** Passes params (JSON) to init; throws KernelError with the kernel's own message on a bad status. */
   init(params: unknown): void {
-    const json = Buffer.from(JSON.stringify(params ?? {}), 'utf8');
+    const json = utf8.encode(JSON.stringify(params ?? {}));
     const ptr = this.call(() => this.exports.alloc(json.length));
     this.bytes(ptr, json.length).set(json);
     const status = this.call(() => this.exports.init(ptr, json.length));
@@ -142,7 +87,12 @@ export class KernelInstance {
   }
 
   errorMessage(): string {
-    return Buffer.from(this.bytes(this.exports.error_ptr(), this.exports.error_len())).toString('utf8');
+    return text.decode(this.bytes(this.exports.error_ptr(), this.exports.error_len()));
+  }
+
+  /** UTF-8 text the kernel wrote at `ptr` */
+  text(ptr: number, len: number): string {
+    return text.decode(this.bytes(ptr, len));
   }
 
   /** a region of kernel memory that stays allocated and is grown (never shrunk) as needed */
@@ -176,7 +126,7 @@ export class KernelRunner {
   constructor(
     private readonly module: WebAssembly.Module,
     private readonly prepare: (k: KernelInstance) => void,
-    private readonly opts: InstanceOptions = {},
+    private readonly opts: InstanceOptions,
   ) {
     this.k = this.fresh();
     this.spare = this.fresh();
@@ -207,7 +157,7 @@ export class KernelRunner {
       this.spare = undefined;
       this.regions();
       this.replaced++;
-      setImmediate(() => (this.spare ??= this.fresh()));
+      setTimeout(() => (this.spare ??= this.fresh()), 0);
       throw e;
     }
   }

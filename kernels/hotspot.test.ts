@@ -1,8 +1,8 @@
+import { createHotspot } from './create-kernel.ts';
 import { describe, expect, it } from 'vitest';
-import { batchFromRecords } from '../../codecs/gps-batch.ts';
-import type { GpsRecord } from '../../codecs/gps-record.ts';
-import { KernelError } from '../kernel-host.ts';
-import { HotspotKernel } from './hotspot.ts';
+import { batchFromRecords } from '../codecs/gps-batch.ts';
+import type { GpsRecord } from '../codecs/gps-record.ts';
+import { KernelError } from './host/kernel-instance.ts';
 
 // PySAL esda's G_Local docstring (binary distance band 15), as quoted in ../shared/data/README.md
 const POINTS: [number, number][] = [[10, 10], [20, 10], [40, 10], [15, 20], [30, 20], [30, 30]];
@@ -24,13 +24,13 @@ const grid = { cellSize: 100, band: 100, gridWidth: 16, gridHeight: 16, originLo
 
 describe('hotspot kernel', () => {
   it('reproduces esda G_Local z-scores for Gi* and Gi to 1e-6', async () => {
-    const k = await HotspotKernel.create();
+    const k = await createHotspot();
     k.giPoints(POINTS, Y, 15, true).forEach((z, i) => expect(z).toBeCloseTo(GI_STAR[i], 6));
     k.giPoints(POINTS, Y, 15, false).forEach((z, i) => expect(z).toBeCloseTo(GI[i], 6));
   });
 
   it('scores the grid with summed-area sums equal to the brute-force neighbourhood sums', async () => {
-    const k = await HotspotKernel.create({ ...grid, zThreshold: -100, minCount: 1, band: 200 });
+    const k = await createHotspot({ ...grid, zThreshold: -100, minCount: 1, band: 200 });
     const counts = new Map<string, number>();
     const fixes: GpsRecord[] = [];
     let seed = 7;
@@ -67,7 +67,7 @@ describe('hotspot kernel', () => {
   });
 
   it('finds a cluster when its slide closes, and reports it cooled once the window has passed it', async () => {
-    const k = await HotspotKernel.create(grid);
+    const k = await createHotspot(grid);
     const background = (t: number) => Array.from({ length: 40 }, (_, i) => at((i * 5) % 16 - 8, Math.floor(i / 3) % 16 - 8, t));
     const cluster = (t: number) => Array.from({ length: 30 }, (_, i) => at(2 + (i % 2), 3, t));
     // slide 0 (0–30 s): background + a cluster; nothing is reported until the slide closes
@@ -87,13 +87,13 @@ describe('hotspot kernel', () => {
   });
 
   it('counts and skips bad fixes and fixes off the grid', async () => {
-    const k = await HotspotKernel.create(grid);
+    const k = await createHotspot(grid);
     k.process(batchFromRecords([{ deviceId: 'a', t: 1, lon: NaN, lat: 1 }, { deviceId: 'a', t: 1, lon: 200, lat: 1 }, at(100, 100, 1), at(0, 0, 1)]));
     expect(k.stats()).toMatchObject({ skipped: 2, outside: 1 });
   });
 
   it('refuses bad params with the kernel’s own message', async () => {
-    await expect(HotspotKernel.create({ cellSize: 0 })).rejects.toThrow(new KernelError('cellSize must be a positive number of metres'));
-    await expect(HotspotKernel.create({ window: 10, slide: 60 })).rejects.toThrow('need 0 < slide <= window (seconds)');
+    await expect(createHotspot({ cellSize: 0 })).rejects.toThrow(new KernelError('cellSize must be a positive number of metres'));
+    await expect(createHotspot({ window: 10, slide: 60 })).rejects.toThrow('need 0 < slide <= window (seconds)');
   });
 });

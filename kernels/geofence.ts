@@ -1,22 +1,15 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import type { GpsBatch } from '../../codecs/gps-batch.ts';
-import { KernelError, KernelRunner, loadKernelModule, type InstanceOptions, type KernelInstance } from '../kernel-host.ts';
-import { areasFromOsm } from '../../network/osm-areas.ts';
+import { toBatch, type GpsBatch } from '../codecs/gps-batch.ts';
+import type { GpsRecord } from '../codecs/gps-record.ts';
 import { compileFences, FenceError, type Fence } from './fence-compiler.ts';
-import { StableIds } from './stable-ids.ts';
+import { KernelError, KernelRunner, type KernelInstance, type KernelSetup } from './host/kernel-instance.ts';
+import { StableIds } from './host/stable-ids.ts';
 
 export const DETECTS = ['enter', 'exit', 'inside', 'outside', 'cross', 'dwell'] as const;
 export type Detect = (typeof DETECTS)[number];
 
 export interface GeofenceParams {
-  /**
-   * a GeoJSON file (path, relative to `baseDir`), the GeoJSON itself, or an OSM PBF, whose administrative
-   * boundaries at `adminLevel` become the fences
-   */
-  fences: string | object;
-  /** with an OSM PBF: the admin_level of the boundaries to use (default 10, a city's quarters) */
-  adminLevel?: number;
+  /** GeoJSON: a FeatureCollection or a Feature of Polygons, MultiPolygons, or Points with properties.radius (m) */
+  fences: object;
   /** default: enter, exit, cross, dwell */
   detect?: Detect[];
   /** seconds inside a fence before `dwell` fires, once per visit (default 300) */
@@ -59,30 +52,23 @@ export class GeofenceKernel {
     private readonly outCap: number,
   ) {}
 
-  static async create(params: GeofenceParams, opts: InstanceOptions & { baseDir?: string; outCap?: number; contains?: boolean } = {}): Promise<GeofenceKernel> {
-    let geojson: unknown = params.fences;
-    let source = 'fences';
-    if (typeof params.fences === 'string') {
-      source = resolve(opts.baseDir ?? process.cwd(), params.fences);
-      try {
-        geojson = source.endsWith('.pbf') ? await areasFromOsm(source, { adminLevel: params.adminLevel }) : JSON.parse(await readFile(source, 'utf8'));
-      } catch (e) {
-        throw new FenceError(`${source}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-      }
-    }
-    const { fences, bytes } = compileFences(geojson, source);
+  /**
+   * `source` names the fences in errors (their file); `contains: true` makes a kernel that reports, per fix,
+   * the fences containing it, and keeps no per-device state.
+   */
+  static create(params: GeofenceParams, setup: KernelSetup & { outCap?: number; contains?: boolean; source?: string }): GeofenceKernel {
+    const { fences, bytes } = compileFences(params.fences, setup.source);
     const detect = params.detect ?? ['enter', 'exit', 'cross', 'dwell'];
     for (const d of detect) if (!DETECTS.includes(d)) throw new FenceError(`unknown detect "${d}" (use ${DETECTS.join(', ')})`);
     const mask = detect.reduce((m, d) => m | (1 << (DETECTS.indexOf(d) + 1)), 0);
-    const init = { detect: mask, dwell: params.dwell ?? 300, contains: opts.contains ? 1 : 0 };
-    const { module } = await loadKernelModule('geofence');
+    const init = { detect: mask, dwell: params.dwell ?? 300, contains: setup.contains ? 1 : 0 };
     const prepare = (k: KernelInstance) => {
       const ptr = k.exports.alloc(bytes.length); // kept for the instance's life: the kernel reads fences in place
       k.bytes(ptr, bytes.length).set(bytes);
       if ((k.exports as unknown as GeofenceExports).load_data(ptr, bytes.length) !== 0) throw new FenceError(k.errorMessage());
       k.init(init);
     };
-    return new GeofenceKernel(new KernelRunner(module, prepare, opts), fences, opts.outCap ?? 65_536);
+    return new GeofenceKernel(new KernelRunner(setup.module, prepare, setup), fences, setup.outCap ?? 65_536);
   }
 
   /** the kernel's event rows for a batch */
@@ -96,7 +82,8 @@ export class GeofenceKernel {
     };
   }
 
-  process(b: GpsBatch): GeofenceEvent[] {
+  process(fixes: GpsBatch | readonly GpsRecord[]): GeofenceEvent[] {
+    const b = toBatch(fixes);
     const { row, fence, kind } = this.rows(b);
     const events = new Array<GeofenceEvent>(row.length);
     for (let i = 0; i < row.length; i++) {
@@ -118,7 +105,8 @@ export class GeofenceKernel {
    * For each fix, the indexes (into `fences`) of the fences containing it. Needs a kernel made with
    * `contains: true`, which keeps no per-device state.
    */
-  contains(b: GpsBatch): number[][] {
+  contains(fixes: GpsBatch | readonly GpsRecord[]): number[][] {
+    const b = toBatch(fixes);
     const { row, fence } = this.rows(b);
     const out = Array.from({ length: b.n }, () => [] as number[]);
     for (let i = 0; i < row.length; i++) out[row[i]].push(fence[i]);

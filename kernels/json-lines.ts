@@ -1,5 +1,6 @@
-import type { GpsBatch } from '../../codecs/gps-batch.ts';
-import { KernelError, KernelRunner, type InstanceOptions } from '../kernel-host.ts';
+import { toBatch, type GpsBatch } from '../codecs/gps-batch.ts';
+import type { GpsRecord } from '../codecs/gps-record.ts';
+import { KernelError, KernelRunner, type KernelSetup } from './host/kernel-instance.ts';
 
 const JSON_LINES = 1;
 
@@ -13,19 +14,20 @@ export class JsonLinesKernel {
     private readonly outBytes: number,
   ) {}
 
-  static create(module: WebAssembly.Module, params: unknown, opts: InstanceOptions & { outBytes?: number } = {}): JsonLinesKernel {
-    const runner = new KernelRunner(module, (k) => {
+  static create(params: unknown, setup: KernelSetup & { outBytes?: number }): JsonLinesKernel {
+    const runner = new KernelRunner(setup.module, (k) => {
       const format = (k.exports.output_format as (() => number) | undefined)?.();
       if (format !== JSON_LINES) throw new KernelError('a custom kernel must export output_format() returning 1 (JSON lines); see docs/kernel-abi.md');
       k.init(params);
-    }, opts);
-    return new JsonLinesKernel(runner, opts.outBytes ?? 4 * 1024 * 1024);
+    }, setup);
+    return new JsonLinesKernel(runner, setup.outBytes ?? 4 * 1024 * 1024);
   }
 
-  process(b: GpsBatch): Record<string, unknown>[] {
+  process(fixes: GpsBatch | readonly GpsRecord[]): Record<string, unknown>[] {
+    const b = toBatch(fixes);
     const { k, out, n } = this.runner.process(b, this.outBytes, 1);
-    const text = Buffer.from(k.memory.buffer, out, n).toString('utf8');
-    return text
+    return k
+      .text(out, n)
       .split('\n')
       .filter(Boolean)
       .map((line) => {

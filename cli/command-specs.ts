@@ -1,0 +1,189 @@
+import { DETECTS } from '../kernels/geofence.ts';
+import type { CommandSpec, FlagSpec } from './args.ts';
+
+/**
+ * Every command's flags, usage and help, in one place and with nothing heavy imported, so `geoflux --help`
+ * (and a command's `--help`) is answered without loading the zipper, the transports or the kernels.
+ */
+
+/** How a command reaches a zipper: the flags `geoflux run`, `sim` and `replay` share. */
+export const connectionFlags = (dflt?: string): Record<string, FlagSpec> => ({
+  zipper: { type: 'string', short: 'z', value: 'url', help: 'the zipper to connect to (quic://, webtransport://)', ...(dflt ? { default: dflt } : {}) },
+  token: { type: 'string', value: 'token', help: 'auth token (default: $GEOFLUX_TOKEN, else dev-token, as the demo workflows default to)' },
+  ca: { type: 'string', value: 'file', help: "PEM file of the CA that signed the zipper's certificate" },
+  'cert-hash': { type: 'string', value: 'sha256', help: "pin the zipper's certificate by the SHA-256 `geoflux serve` prints" },
+  insecure: { type: 'boolean', help: 'accept any certificate (a dev zipper with a self-signed one)' },
+});
+
+/** Where `geoflux sim` and `geoflux replay` send fixes: a zipper, a file or stdout, or both. */
+export const fixOutputFlags: Record<string, FlagSpec> = {
+  out: { type: 'string', short: 'o', value: 'file', help: 'write fixes to a file (.csv or JSON lines), - for stdout' },
+  format: { type: 'string', value: 'csv|jsonl', help: 'format of --out (default: by extension; stdout: jsonl)' },
+  tag: { type: 'string', value: 'tag', help: 'tag the fixes are written under, with --zipper', default: 'gps' },
+  ...connectionFlags(),
+};
+
+export const serveSpec: CommandSpec = {
+  name: 'serve',
+  usage: 'geoflux serve [workflow.yaml] [options]',
+  summary:
+    'Starts the zipper for a workflow: listens on every address in `listen:`, routes tags to the functions,\nruns the `host: local` functions and the `sources:` in this process, and logs what flows.',
+  flags: {
+    'stats-every': { type: 'string', value: 'seconds', help: 'log a traffic summary this often, 0 for never', default: '10' },
+    'drain-timeout': { type: 'string', value: 'ms', help: 'on Ctrl-C, how long to wait for functions to finish what they hold', default: '5000' },
+  },
+  notes: ['Examples:', '  geoflux serve                      # ./workflow.yaml', '  GEOFLUX_TOKEN=s3cret geoflux serve workflows/examples/remote-sfn.yaml'],
+};
+
+export const runSpec: CommandSpec = {
+  name: 'run',
+  usage: 'geoflux run <my-sfn.ts> [options]',
+  summary:
+    'Runs a stream function module as its own process, connected to a zipper. The module exports a default\nfunction (in$, ctx) => Observable, and may export name, observe, emit and init; flags override them.',
+  flags: {
+    name: { type: 'string', short: 'n', value: 'name', help: 'function name, as in the workflow (default: the module\'s `name`)' },
+    observe: { type: 'string', value: 'tags', help: 'comma-separated tags to observe (default: the module\'s `observe`)' },
+    emit: { type: 'string', value: 'tag', help: 'tag to write outputs to (default: the module\'s `emit`)' },
+    params: { type: 'string', value: 'json', help: 'JSON object handed to the module as ctx.params' },
+    ...connectionFlags('quic://127.0.0.1:9000'),
+  },
+  notes: ['Example:', '  geoflux run workflows/examples/speeding.ts --zipper quic://127.0.0.1:9000 --cert-hash 3f2a…'],
+};
+
+export const fenceSpec: CommandSpec = {
+  name: 'fence',
+  usage: 'geoflux fence --fences <file.geojson> [options] <trace | ->',
+  summary: 'Runs a trace through the geofence kernel, without the streaming stack, and prints events as JSON lines.',
+  flags: {
+    fences: { type: 'string', value: 'file', help: 'GeoJSON fences: Polygon, MultiPolygon, or Point with properties.radius (m)' },
+    detect: { type: 'string', value: 'list', help: `events to report: ${DETECTS.join(',')}`, default: 'enter,exit,cross,dwell' },
+    dwell: { type: 'string', value: 'seconds', help: 'time inside a fence before dwell fires', default: '300' },
+    contains: { type: 'boolean', help: 'instead of events, one line per fix with the ids of the fences containing it' },
+    wasi: { type: 'string', value: 'node|wasmer', help: 'WASI implementation', default: 'node' },
+  },
+  notes: ['Example:', '  geoflux fence --fences ../shared/data/fences/seattle-neighborhoods.geojson ../shared/data/traces/seattle-newson-krumm-gps.txt'],
+};
+
+export const hotspotSpec: CommandSpec = {
+  name: 'hotspot',
+  usage: 'geoflux hotspot --cell <m> --band <m> [options] <trace | ->',
+  summary: 'Runs a trace through the hotspot kernel (Getis-Ord Gi* over a sliding window) and prints hot and cooled cells as JSON lines.',
+  flags: {
+    cell: { type: 'string', value: 'metres', help: 'grid cell size', default: '250' },
+    band: { type: 'string', value: 'metres', help: 'neighbourhood: cells within this distance (square band)', default: '250' },
+    window: { type: 'string', value: 'seconds', help: 'sliding window length', default: '300' },
+    slide: { type: 'string', value: 'seconds', help: 'how often the window is scored', default: '60' },
+    z: { type: 'string', value: 'score', help: 'z-score at or above which a cell is hot', default: '2.58' },
+    'min-count': { type: 'string', value: 'n', help: 'fixes a cell needs in the window to be hot', default: '5' },
+    weight: { type: 'string', value: 'count|speed', help: 'what a fix adds to its cell', default: 'count' },
+    grid: { type: 'string', value: 'cells', help: 'grid width and height, centred on the first fix', default: '256' },
+  },
+  notes: ['Example:', '  geoflux hotspot --cell 200 --band 400 --window 600 ../shared/data/traces/liverpool-bus-route14-outbound.csv'],
+};
+
+export const networkSpec: CommandSpec = {
+  name: 'network',
+  usage: 'geoflux network info <osm.pbf | kubicka-dir>\n       geoflux network areas <osm.pbf> [--admin-level 10]',
+  summary:
+    'info: imports a road network (OSM PBF, or the Kubička benchmark format) and prints what it holds.\nareas: prints the administrative boundaries of an OSM PBF as GeoJSON, ready to use as geofences.',
+  flags: {
+    json: { type: 'boolean', help: 'info: print the summary as JSON' },
+    'admin-level': { type: 'string', value: 'n', help: 'areas: the admin_level of the boundaries', default: '10' },
+  },
+  notes: ['Examples:', '  geoflux network info ../shared/data/osm/monaco.osm.pbf', '  geoflux network areas ../shared/data/osm/monaco.osm.pbf > monaco-quarters.geojson'],
+};
+
+export const matchSpec: CommandSpec = {
+  name: 'match',
+  usage: 'geoflux match --network <osm.pbf | kubicka-dir> [options] <trace | ->',
+  summary: 'Map-matches a trace with the HMM kernel, without the streaming stack, and prints matched fixes as JSON lines.',
+  flags: {
+    network: { type: 'string', value: 'file', help: 'road network: an OSM PBF, or a Kubička benchmark prefix or directory' },
+    sigma: { type: 'string', value: 'metres', help: 'GPS noise (emission σ)', default: '5' },
+    radius: { type: 'string', value: 'metres', help: 'candidate search radius', default: '50' },
+    k: { type: 'string', value: 'n', help: 'most candidates per fix', default: '16' },
+    beta: { type: 'string', value: 'metres', help: 'transition scale of |route − straight line|', default: '1' },
+    lag: { type: 'string', value: 'fixes', help: 'fixes held back before one is committed', default: '5' },
+    route: { type: 'boolean', help: 'end with one line {"route": [edge ids driven, in order], "ways": [OSM way ids]}' },
+    traversals: { type: 'boolean', help: 'also print a line per edge driven (enter/exit time, mean speed)' },
+  },
+  notes: [
+    'Each line: {kind:"mapmatch", detect:"matched"|"unmatched", deviceId, time, point (snapped), raw, edge, wayId, offset, speed}.',
+    'Examples:',
+    '  geoflux match --network ../shared/data/mapmatch-kubicka --route ../shared/data/mapmatch-kubicka/00000000.track',
+    '  geoflux sim --vehicles 5 --out - | geoflux match --network ../shared/data/osm/monaco.osm.pbf -',
+  ],
+};
+
+export const simSpec: CommandSpec = {
+  name: 'sim',
+  usage: 'geoflux sim [options] (--zipper <url> | --out <file | ->)',
+  summary:
+    'Simulates a fleet driving the road network (quickest paths between random destinations, speeds by road\nclass, slowing at junctions and incidents) with a GPS error model, and streams the fixes to a zipper or a file.',
+  flags: {
+    vehicles: { type: 'string', value: 'n', help: 'vehicles in the default fleet (default: 500, or a --scenario\'s fleets)' },
+    network: { type: 'string', value: 'file', help: 'road network, an OSM PBF (required, unless the --scenario names one)' },
+    scenario: { type: 'string', value: 'file', help: 'a scenario YAML: fleets, incidents, network, seed, start, duration' },
+    seed: { type: 'string', value: 'n', help: 'same seed and --start, same fixes', default: '1' },
+    start: { type: 'string', value: 'time', help: 'simulated start time, ISO 8601 (default: now)' },
+    duration: { type: 'string', value: 'seconds', help: 'simulated seconds to run (default: until Ctrl-C with --zipper, else 600)' },
+    speed: { type: 'string', value: 'Nx', help: 'simulated seconds per real second, e.g. 10x (default: 1x with --zipper, else as fast as possible)' },
+    'as-fast-as-possible': { type: 'boolean', help: 'no pacing: as many steps as the CPU (and the zipper) take' },
+    noise: { type: 'string', value: 'metres', help: 'GPS noise σ on each axis', default: '5' },
+    interval: { type: 'string', value: 'seconds', help: 'seconds between fixes', default: '1' },
+    outliers: { type: 'string', value: 'rate', help: 'share of fixes thrown 100-200 m off', default: '0.002' },
+    dropouts: { type: 'string', value: 'rate', help: 'chance per fix that a 5-30 s gap starts', default: '0.002' },
+    incident: { type: 'string', multiple: true, value: 'spec', help: '"lon,lat,radius_m,start,duration,slowdown": slow vehicles in a circle (repeatable)' },
+    truth: { type: 'string', value: 'file', help: 'write the true edge and position of every fix as JSON lines' },
+    ...fixOutputFlags,
+  },
+  notes: [
+    'Incidents: slowdown is the share of speed lost (0.8: a fifth of the usual speed); start and duration are',
+    'simulated seconds from the start. A progress line (simulated time, vehicles, fixes/s) goes to stderr.',
+    'Examples:',
+    '  geoflux sim --network monaco.osm.pbf --vehicles 2000 --speed 10x --zipper quic://127.0.0.1:9000 --insecure',
+    '  geoflux sim --network monaco.osm.pbf --vehicles 20 --duration 300 --noise 10 --out fixes.csv --truth truth.jsonl',
+    '  geoflux sim --network monaco.osm.pbf --incident "7.4236,43.7376,150,60,1800,0.8" --out - | geoflux match --network monaco.osm.pbf -',
+  ],
+};
+
+export const replaySpec: CommandSpec = {
+  name: 'replay',
+  usage: 'geoflux replay <files...> [options] (--zipper <url> | --out <file | ->)',
+  summary:
+    'Replays recorded GPS traces with their recorded timing, or faster: Newson & Krumm, Kubička .track, GeoLife,\nGPX, and CSV with lon/lat/time columns named in its header. Each file is a device unless it names its own.',
+  flags: {
+    speed: { type: 'string', value: 'Nx', help: 'recorded seconds per real second, e.g. 10x, or max', default: '1x' },
+    loop: { type: 'boolean', help: 'start over at the end (times move on, so clocks keep going forward)' },
+    ...fixOutputFlags,
+  },
+  notes: [
+    'Rows that cannot be read are counted and reported per file, and skipped.',
+    'Examples:',
+    '  geoflux replay ../shared/data/traces/*.csv --speed 20x --zipper quic://127.0.0.1:9000 --insecure',
+    '  geoflux replay --speed max --out - ../shared/data/traces/seattle-newson-krumm-gps.txt | geoflux fence --fences … -',
+  ],
+};
+
+export const alertsSpec: CommandSpec = {
+  name: 'alerts',
+  usage: 'geoflux alerts [options]',
+  summary: 'Subscribes to the alerts a workflow publishes over MQTT and prints them as readable lines (or JSON) as they arrive.',
+  flags: {
+    mqtt: { type: 'string', value: 'url', help: 'the broker', default: 'mqtt://127.0.0.1:1883' },
+    topic: { type: 'string', value: 'filter', help: 'topic filter', default: 'geoflux/alerts/#' },
+    kind: { type: 'string', multiple: true, value: 'kind', help: 'only these kinds: geofence, hotspot, mapmatch, ... (repeatable, or a comma list)' },
+    json: { type: 'boolean', help: 'print each alert as its JSON' },
+    count: { type: 'string', value: 'n', help: 'exit after n alerts' },
+    protocol: { type: 'string', value: '3.1.1|5', help: 'MQTT version', default: '3.1.1' },
+    username: { type: 'string', value: 'name', help: 'broker user' },
+    password: { type: 'string', value: 'secret', help: 'broker password (default: $GEOFLUX_MQTT_PASSWORD)' },
+  },
+  notes: [
+    'Lines: time, kind and detect, device (or hotspot cell), what (fence, z score, road and speed), lon,lat.',
+    'Examples:',
+    '  geoflux alerts                                   # everything the default workflow publishes',
+    "  geoflux alerts --kind geofence --topic 'geoflux/alerts/geofence/enter/#'",
+    '  geoflux alerts --json --count 10 | jq .',
+  ],
+};

@@ -1,0 +1,46 @@
+import { WASI } from 'node:wasi';
+import { KernelError } from './kernel-instance.ts';
+import type { WasiHost } from './wasi.ts';
+
+/** Node's own WASI: no preopened directories, no environment, no arguments. */
+export const nodeWasi: WasiHost = (module, memory) => {
+  const wasi = new WASI({ version: 'preview1', args: [], env: {}, preopens: {}, returnOnExit: true });
+  const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport, env: { memory } } as WebAssembly.Imports);
+  // a reactor: _initialize runs the module's static initialisers; node:wasi wants `memory` among the exports
+  wasi.initialize({ exports: { ...instance.exports, memory } } as unknown as WebAssembly.Instance);
+  return instance;
+};
+
+type Wasmer = typeof import('@wasmer/wasi');
+let wasmer: Wasmer | undefined;
+
+/** @wasmer/wasi brings its own wasm, which has to be instantiated once per process before first use. */
+export async function loadWasmer(): Promise<Wasmer> {
+  if (!wasmer) {
+    const m = (await import('@wasmer/wasi')) as Wasmer & { default?: Wasmer };
+    const lib = (m.default ?? m) as Wasmer;
+    await lib.init();
+    wasmer = lib;
+  }
+  return wasmer;
+}
+
+/** @wasmer/wasi: only its own empty in-memory file system is reachable. */
+export const wasmerWasi: WasiHost = (module, memory) => {
+  if (!wasmer) throw new KernelError('@wasmer/wasi is not loaded: await loadWasmer() first');
+  const wasi = new wasmer.WASI({ args: [], env: {} });
+  const instance = wasi.instantiate(module, { env: { memory } });
+  (instance.exports._initialize as (() => void) | undefined)?.();
+  return instance;
+};
+
+export type WasiName = 'node' | 'wasmer';
+
+/** The WASI a workflow or a command names (`wasi: node | wasmer`), ready to use. */
+export async function wasiNamed(name: WasiName = 'node'): Promise<WasiHost> {
+  if (name === 'wasmer') {
+    await loadWasmer();
+    return wasmerWasi;
+  }
+  return nodeWasi;
+}

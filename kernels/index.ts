@@ -1,0 +1,14 @@
+/**
+ * geoflux/kernels in Node: the geofence, hotspot and map-matching kernels as library calls on arrays of
+ * fixes or columnar batches, and custom .wasm kernels.
+ *
+ *   const fence = await createGeofence({ fences: 'quarters.geojson', detect: ['enter', 'exit'] });
+ *   for (const e of fence.process(fixes)) console.log(e.detect, e.fence.name, e.deviceId);
+ */
+export * from './shared-exports.ts';
+export { createGeofence, createHotspot, createMapMatch, createKernel, loadKernel, type GeofenceFileParams, type MapMatchFileParams, type NodeKernelOptions } from './create-kernel.ts';
+export { loadFences } from './load-fences.ts';
+export { loadKernelModule } from './host/load-module.ts';
+export { loadWasmer, nodeWasi, wasmerWasi, type WasiName } from './host/node-wasi.ts';
+export type { BatchKernel } from './batch-kernel.ts';
+export { loadNetwork, type LoadedNetwork } from '../network/load-network.ts';

@@ -1,0 +1,18 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { areasFromOsm } from '../network/osm-areas.ts';
+import { FenceError } from './fence-compiler.ts';
+
+/**
+ * Fences from a file: GeoJSON, or an OSM PBF whose administrative boundaries at `adminLevel` (default 10,
+ * a city's quarters) become the fences. Returns the GeoJSON and the path that names it in errors.
+ */
+export async function loadFences(file: string, baseDir = process.cwd(), adminLevel?: number): Promise<{ geojson: unknown; source: string }> {
+  const source = resolve(baseDir, file);
+  try {
+    const geojson = source.endsWith('.pbf') ? await areasFromOsm(source, { adminLevel }) : JSON.parse(await readFile(source, 'utf8'));
+    return { geojson, source };
+  } catch (e) {
+    throw new FenceError(`${source}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+}

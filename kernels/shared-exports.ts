@@ -1,0 +1,11 @@
+/** What geoflux/kernels offers on every platform (Node and browsers), beside each platform's factories. */
+export { GeofenceKernel, DETECTS, type Detect, type GeofenceEvent, type GeofenceParams } from './geofence.ts';
+export { compileFences, FenceError, type Fence } from './fence-compiler.ts';
+export { HotspotKernel, type HotspotEvent, type HotspotParams } from './hotspot.ts';
+export { MapMatchKernel, type MapMatchEvent, type MapMatchParams, type MatchedFix, type Traversal, type UnmatchedFix } from './mapmatch.ts';
+export { JsonLinesKernel } from './json-lines.ts';
+export { KernelError, KernelInstance, KernelRunner, KernelTrap, type KernelExports, type KernelSetup } from './host/kernel-instance.ts';
+export { BUILTIN_KERNELS, type BuiltinKernel } from './host/builtin-wasm.ts';
+export type { WasiHost } from './host/wasi.ts';
+export { batchFromRecords, recordsOf, toBatch, type GpsBatch } from '../codecs/gps-batch.ts';
+export type { GpsRecord } from '../codecs/gps-record.ts';

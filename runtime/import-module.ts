@@ -1,0 +1,45 @@
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+let tsxRegistered = false;
+
+/** TypeScript a user wrote (`geoflux run my-sfn.ts`, `run: ./my-sfn.ts`): plain Node cannot load it, tsx can. */
+async function registerTsx(): Promise<void> {
+  if (tsxRegistered) return;
+  const { register } = await import('tsx/esm/api');
+  register();
+  tsxRegistered = true;
+}
+
+const isTypeScript = (path: string) => /\.[cm]?ts$/.test(path);
+
+/**
+ * Imports a user's module by path (relative to `baseDir`). TypeScript is loaded through tsx, registered the
+ * first time one is asked for (before the import: Node remembers a failed import of a URL); JavaScript is
+ * imported as it is.
+ */
+export async function importUserModule<T>(path: string, baseDir = process.cwd()): Promise<T> {
+  const file = isAbsolute(path) ? path : resolve(baseDir, path);
+  if (isTypeScript(file)) await registerTsx();
+  try {
+    return (await import(pathToFileURL(file).href)) as T;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(file)) throw new Error(`cannot find module ${file}`);
+    throw e;
+  }
+}
+
+/** What `builtin:<name>` can name: each entry loads one module shipped with geoflux. */
+export type Builtins<T> = Record<string, () => Promise<T>>;
+
+/** `builtin:<name>` from `builtins` (an unknown name is an error listing the real ones), anything else a user's module. */
+export function importModule<T>(spec: string, builtins: Builtins<T>, what: string, baseDir?: string): Promise<T> {
+  if (!spec.startsWith('builtin:')) return importUserModule<T>(spec, baseDir);
+  const name = spec.slice('builtin:'.length);
+  const load = Object.hasOwn(builtins, name) ? builtins[name] : undefined;
+  if (!load) return Promise.reject(new Error(unknownBuiltin(name, builtins, what)));
+  return load();
+}
+
+export const unknownBuiltin = (name: string, builtins: Builtins<unknown>, what: string): string =>
+  `unknown built-in ${what} "builtin:${name}" (built-in ${what}s: ${Object.keys(builtins).map((b) => `builtin:${b}`).join(', ')})`;

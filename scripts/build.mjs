@@ -1,0 +1,28 @@
+// `npm run build` (and `prepare`, so a fresh clone's `npm install` does it): what the package ships, in dist/.
+//   1. the kernels, AssemblyScript → .wasm (kernels/build.mjs; skipped when sources and compiler are unchanged)
+//   2. the TypeScript, → JavaScript and .d.ts with the sources' layout (tsc -p tsconfig.build.json)
+//   3. the built-in kernels' .wasm beside the compiled host (dist/kernels/build/), where it looks for them
+// dist/ is made afresh each time, so a module that was moved or removed cannot linger in the package.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const step = (what, f) => {
+  const t0 = performance.now();
+  f();
+  process.stderr.write(`build: ${what} in ${Math.round(performance.now() - t0)} ms\n`);
+};
+
+step('kernels', () => execFileSync(process.execPath, [join(root, 'kernels/build.mjs')], { stdio: 'inherit' }));
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+step('JavaScript and declarations (tsc)', () =>
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' }),
+);
+step('kernels copied to dist/kernels/build', () => {
+  const from = join(root, 'kernels/build');
+  const to = join(root, 'dist/kernels/build');
+  mkdirSync(to, { recursive: true });
+  for (const f of readdirSync(from)) if (f.endsWith('.wasm')) copyFileSync(join(from, f), join(to, f));
+});
