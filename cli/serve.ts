@@ -67,5 +67,5 @@ export async function serveCommand({ values, positionals }: Parsed): Promise<voi
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   const s = served.zipper.stats();
-  log.info(`done: ${JSON.stringify({ accepted: s.accepted, rejected: s.rejected, malformed: s.malformed, unrouted: s.unrouted, dropped: s.dropped, tags: s.tags })}`);
+  log.info(`done: ${JSON.stringify({ accepted: s.accepted, rejected: s.rejected, malformed: s.malformed, unrouted: s.unrouted, dropped: s.dropped, tagsIn: s.tagsIn })}`);
 }

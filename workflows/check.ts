@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { BUILTIN_FUNCTIONS } from '../sfn/builtins/index.ts';
 import { BUILTIN_SOURCES } from '../simulators/builtins.ts';
 import { unknownBuiltin, type Builtins } from '../runtime/import-module.ts';
+import { FIRST_USER_TAG } from '../zipper/router.ts';
 import { normaliseListen } from './address.ts';
 import { closest, didYouMean } from './errors.ts';
 import { EMBEDDED_MQTT, FUNCTION_KEYS, type Dispatch, type MqttConfig, type Workflow, type WorkflowFunction, type workflowSchema } from './schema.ts';
@@ -14,7 +15,6 @@ export interface Problem {
   at?: 'key' | 'value';
 }
 
-const FIRST_USER_TAG = 16;
 const MAX_TAG = 0xffffffff;
 
 const resolveFrom = (dir: string, p: string) => (p.startsWith('builtin:') || isAbsolute(p) ? p : resolve(dir, p));

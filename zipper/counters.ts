@@ -1,4 +1,4 @@
-/** Counters a zipper keeps per connection and per tag; what `geoflux serve` logs and `stats()` returns. */
+/** Counters a zipper keeps per connection and per tag; what `geoflux serve` logs and its metrics export. */
 export interface ConnCounters {
   framesIn: number;
   bytesIn: number;
@@ -10,7 +10,7 @@ export interface ConnCounters {
 
 export interface TagCounters {
   frames: number;
-  bytes: number;
+  records: number;
 }
 
 export interface ZipperCounters {
@@ -25,8 +25,27 @@ export interface ZipperCounters {
   dropped: number;
   /** frames for a partitioned function that had no partition key, sent round robin instead */
   unkeyed: number;
+  /** frames an instance died holding, handed on again */
+  redelivered: number;
+  /** frames dropped after every instance they were handed to died holding them */
+  poison: number;
+  /** connections that sent no handshake in time */
+  handshakeTimeouts: number;
 }
 
 export const newConnCounters = (): ConnCounters => ({ framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, duplicates: 0 });
 
 export const dataBytes = (f: { meta: Uint8Array; payload: Uint8Array }): number => f.meta.length + f.payload.length;
+
+/**
+ * Records in a Data payload, read from its first bytes alone: a GPS batch's row count, or the length of a
+ * msgpack array; anything else is one record.
+ */
+export function recordCount(p: Uint8Array): number {
+  if (p.length >= 8 && p[0] === 0x47 && p[1] === 0x42) return (p[4] | (p[5] << 8) | (p[6] << 16) | (p[7] << 24)) >>> 0;
+  const b = p[0];
+  if (b >= 0x90 && b <= 0x9f) return b & 0x0f;
+  if (b === 0xdc && p.length >= 3) return (p[1] << 8) | p[2];
+  if (b === 0xdd && p.length >= 5) return ((p[1] << 24) | (p[2] << 16) | (p[3] << 8) | p[4]) >>> 0;
+  return 1;
+}

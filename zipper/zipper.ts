@@ -1,20 +1,18 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { FrameError } from '../codecs/frame-error.ts';
-import { PROTOCOL_VERSION, type DataFrame, type Frame, type HandshakeFrame } from '../codecs/frame-types.ts';
+import type { DataFrame, Frame, HandshakeFrame } from '../codecs/frame-types.ts';
 import { unpackMeta } from '../codecs/metadata.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { parseAddress, transportFor, type FrameChannel, type Listener } from '../transport/index.ts';
 import { serverTls, type ServerTls } from '../transport/tls.ts';
-import { dataBytes, newConnCounters, type ConnCounters, type TagCounters, type ZipperCounters } from './counters.ts';
+import { Connection as Conn, type Unacked } from './connection.ts';
+import { dataBytes, recordCount, type TagCounters, type ZipperCounters } from './counters.ts';
 import { Delivery, WriterSession } from './delivery.ts';
-import { buildRoutes, partitionOwner, roundRobin, type Dispatch, type FunctionRoute, type FunctionSpec, type Instance, type Routes } from './router.ts';
-import { splitBatchByDevice } from './split-batch.ts';
+import { admit, type AdmissionPolicy, type RefusalCode } from './handshake.ts';
+import { WaitingRoom } from './waiting-room.ts';
+import { buildRoutes, routeFrame, routeToFunction, type Dispatch, type FunctionSpec, type Instance, type RouteDecision, type RoutedFrame, type Routes } from './router.ts';
 
 /** ms a rejected client has to read the reason and hang up before the zipper hangs up on it */
 const REJECT_GRACE = 2000;
-
-/** Tags below this are the zipper's own; users cannot write them. */
-export const FIRST_USER_TAG = 16;
 
 export interface ZipperConfig {
   name: string;
@@ -39,55 +37,35 @@ export interface ZipperOptions {
   handshakeTimeout?: number;
   /** ms a disconnected writer's dedup state is kept for its return (default 10 minutes) */
   sessionTtl?: number;
+  /**
+   * times a frame may be handed to instances that then died without acknowledging it (default 3): a frame
+   * that takes down every instance it reaches is dropped, counted, rather than crash them forever
+   */
+  maxDeliveries?: number;
 }
-
-interface Unacked {
-  d: Delivery;
-  frame: DataFrame;
-  fn: string;
-}
-
-class Conn {
-  hs: HandshakeFrame | undefined;
-  session: WriterSession | undefined;
-  readonly counters: ConnCounters = newConnCounters();
-  /** Data frames sent to this sfn, oldest first, until it acks them */
-  unacked: Unacked[] = [];
-  unackedHead = 0;
-  acked = 0;
-  /** writers paused until this connection drains */
-  pausedWaits = 0;
-  closed = false;
-  rejected = false;
-  constructor(
-    readonly id: number,
-    readonly ch: FrameChannel,
-  ) {}
-  get label(): string {
-    return this.hs ? `${this.hs.kind} "${this.hs.name}" (${this.ch.remote})` : this.ch.remote;
-  }
-}
-
-const sha = (s: string) => createHash('sha256').update(s).digest();
 
 /**
- * The zipper: accepts sources and stream functions on every listed transport, authenticates their
- * handshakes, and routes each Data frame by tag to every function observing it (see router.ts), holding
- * each frame until the functions have acked it (see delivery.ts).
+ * The zipper: accepts sources and stream functions on every listed transport, admits their handshakes
+ * (handshake.ts), and sends each Data frame where the routing table says (router.ts), holding it until the
+ * functions have acked it (delivery.ts). This file is the connections' lifecycle around those decisions.
  */
 export class Zipper {
   readonly log: Logger;
   readonly listeners: Listener[] = [];
-  readonly counters: ZipperCounters = { accepted: 0, rejected: 0, malformed: 0, unrouted: 0, forbidden: 0, dropped: 0, unkeyed: 0 };
-  readonly tagCounters = new Map<number, TagCounters>();
+  readonly counters: ZipperCounters = { accepted: 0, rejected: 0, malformed: 0, unrouted: 0, forbidden: 0, dropped: 0, unkeyed: 0, redelivered: 0, poison: 0, handshakeTimeouts: 0 };
+  readonly rejections = new Map<RefusalCode, number>();
+  /** frames and records per tag, as written to the zipper and as sent on to functions */
+  readonly tagsIn = new Map<number, TagCounters>();
+  readonly tagsOut = new Map<number, TagCounters>();
   tls!: ServerTls;
   private readonly conns = new Set<Conn>();
   private readonly sessions = new Map<string, WriterSession>();
   private readonly instances = new Map<string, Instance<Conn>[]>();
-  private readonly waiting = new Map<string, Unacked[]>();
+  private readonly waiting: WaitingRoom;
   private readonly rr = new Map<string, number>();
   private readonly specs: FunctionSpec[];
   private readonly tagNames = new Map<number, string>();
+  private readonly policy: AdmissionPolicy;
   private routes: Routes<Conn>;
   private nextConn = 0;
   private accepting = true;
@@ -110,26 +88,44 @@ export class Zipper {
       }),
       dispatch: f.dispatch,
     }));
+    this.policy = { zipper: config.name, token: config.token, tags: config.tags, functions: new Map(config.functions.map((f) => [f.name, f.observe])) };
     this.routes = buildRoutes(this.specs, this.instances);
+    this.waiting = new WaitingRoom(opts.maxWaiting ?? 10_000);
   }
 
+  /** A zipper that listens on every address of the config (and on memory://<name>). */
   static async start(config: ZipperConfig, opts: ZipperOptions = {}): Promise<Zipper> {
+    const z = await Zipper.create(config, opts);
+    await z.listen();
+    return z;
+  }
+
+  /**
+   * A zipper that does not listen yet: functions can join it (`attach`) before any client can reach it, so a
+   * workflow whose functions cannot start never opens a port.
+   */
+  static async create(config: ZipperConfig, opts: ZipperOptions = {}): Promise<Zipper> {
     const z = new Zipper(config, opts);
-    const urls = config.listen.map(parseAddress);
-    z.tls = opts.tls ?? (await serverTls(config.tls, [...new Set(['127.0.0.1', 'localhost', ...urls.map((u) => u.hostname)])]));
-    try {
-      for (const url of [...urls, new URL(`memory://${encodeURIComponent(config.name)}`)]) {
-        const t = await transportFor(url);
-        const listenOpts = { tls: z.tls, maxFrameSize: opts.maxFrameSize, log: (lvl: 'debug' | 'info' | 'warn' | 'error', m: string) => z.log[lvl](m) };
-        z.listeners.push(await t.listen(url, listenOpts, (ch) => z.accept(ch)));
-      }
-    } catch (e) {
-      await Promise.allSettled(z.listeners.map((l) => l.close()));
-      throw e;
-    }
+    const hosts = config.listen.map((a) => parseAddress(a).hostname);
+    z.tls = opts.tls ?? (await serverTls(config.tls, [...new Set(['127.0.0.1', 'localhost', ...hosts])]));
     const ttl = opts.sessionTtl ?? 600_000;
     z.sweeper = setInterval(() => z.sweepSessions(ttl), Math.min(ttl, 60_000)).unref();
     return z;
+  }
+
+  /** Opens every listener; if one cannot (a port taken), closes the others and throws. */
+  async listen(): Promise<void> {
+    try {
+      for (const url of [...this.config.listen.map(parseAddress), new URL(this.memoryUrl)]) {
+        const t = await transportFor(url);
+        const listenOpts = { tls: this.tls, maxFrameSize: this.opts.maxFrameSize, log: (lvl: 'debug' | 'info' | 'warn' | 'error', m: string) => this.log[lvl](m) };
+        this.listeners.push(await t.listen(url, listenOpts, (ch) => this.attach(ch)));
+      }
+    } catch (e) {
+      await Promise.allSettled(this.listeners.map((l) => l.close()));
+      this.listeners.length = 0;
+      throw e;
+    }
   }
 
   /** the address an in-process function dials */
@@ -142,25 +138,32 @@ export class Zipper {
   }
 
   stats() {
+    const tags = (m: Map<number, TagCounters>) => Object.fromEntries([...m].map(([t, c]) => [this.tagName(t), { ...c }]));
     return {
       ...this.counters,
+      rejections: Object.fromEntries(this.rejections),
       connections: [...this.conns]
         .filter((c) => c.hs)
-        .map((c) => ({ id: c.id, kind: c.hs!.kind, name: c.hs!.name, remote: c.ch.remote, transport: c.ch.transport, ...c.counters })),
-      tags: Object.fromEntries([...this.tagCounters].map(([t, c]) => [this.tagName(t), { ...c }])),
-      waiting: Object.fromEntries([...this.waiting].map(([k, v]) => [k, v.length])),
+        .map((c) => ({ id: c.id, kind: c.hs!.kind, name: c.hs!.name, remote: c.ch.remote, transport: c.ch.transport, unacked: c.unackedCount, queued: c.ch.buffered, ...c.counters })),
+      tagsIn: tags(this.tagsIn),
+      tagsOut: tags(this.tagsOut),
+      waiting: this.waiting.sizes(),
       inflight: this.inflight,
     };
   }
 
-  private accept(ch: FrameChannel): void {
+  /** Takes a channel from any transport (a listener's, or a function thread's port) through the handshake. */
+  attach(ch: FrameChannel): void {
     if (!this.accepting) return ch.abort(new Error('zipper is shutting down'));
     const conn = new Conn(++this.nextConn, ch);
     this.conns.add(conn);
     this.counters.accepted++;
+    const wait = this.opts.handshakeTimeout ?? 5000;
     const timer = setTimeout(() => {
-      if (!conn.hs) this.reject(conn, `no handshake within ${this.opts.handshakeTimeout ?? 5000} ms`);
-    }, this.opts.handshakeTimeout ?? 5000);
+      if (conn.hs) return;
+      this.counters.handshakeTimeouts++;
+      this.reject(conn, 'timeout', `no handshake within ${wait} ms`);
+    }, wait);
     timer.unref();
     ch.start({
       frame: (f) => {
@@ -180,7 +183,7 @@ export class Zipper {
   private onFrame(conn: Conn, f: Frame): void {
     if (conn.rejected) return;
     if (!conn.hs) {
-      if (f.type !== 'handshake') return this.reject(conn, `expected a handshake, got ${f.type}`);
+      if (f.type !== 'handshake') return this.reject(conn, 'protocol', `expected a handshake, got ${f.type}`);
       return this.handshake(conn, f);
     }
     switch (f.type) {
@@ -200,30 +203,10 @@ export class Zipper {
     }
   }
 
-  private tokenOk(token: string): boolean {
-    const want = this.config.token;
-    return !want || timingSafeEqual(sha(token), sha(want));
-  }
-
   private handshake(conn: Conn, hs: HandshakeFrame): void {
-    if (hs.version !== PROTOCOL_VERSION) {
-      return this.reject(conn, `protocol version ${hs.version} is not supported (this zipper speaks ${PROTOCOL_VERSION})`);
-    }
-    if (!this.tokenOk(hs.token)) return this.reject(conn, `bad token for ${hs.kind} "${hs.name}"`);
-    if (!['source', 'sfn'].includes(hs.kind)) return this.reject(conn, `client kind "${hs.kind}" cannot connect here`);
-    if (!hs.clientId) return this.reject(conn, 'handshake has no clientId');
-    if (hs.kind === 'sfn') {
-      const route = this.routes.byName.get(hs.name);
-      if (!route) {
-        return this.reject(conn, `no function "${hs.name}" in workflow "${this.config.name}" (it has: ${this.specs.map((s) => s.name).join(', ') || 'none'})`);
-      }
-      const unknown = hs.observe.filter((t) => !(t in this.config.tags));
-      if (unknown.length) return this.reject(conn, `unknown tag${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t}"`).join(', ')}`);
-      const declared = route.spec.observe.map((t) => this.tagName(t));
-      if (hs.observe.length && hs.observe.join() !== declared.join()) {
-        this.log.warn(`function "${hs.name}" asks to observe [${hs.observe}] but the workflow routes [${declared}] to it; the workflow wins`);
-      }
-    }
+    const verdict = admit(hs, this.policy);
+    if (!verdict.ok) return this.reject(conn, verdict.code, verdict.reason);
+    if (verdict.warning) this.log.warn(verdict.warning);
     for (const other of this.conns) if (other !== conn && other.hs?.clientId === hs.clientId) this.drop(other, 'replaced by a new connection of the same client');
     conn.hs = hs;
     let session = this.sessions.get(hs.clientId);
@@ -241,12 +224,13 @@ export class Zipper {
     };
     conn.ch.send({ type: 'handshake-ack', zipper: this.config.name, tags: this.config.tags, lastSeq: session.lastSeq });
     if (session.acked > 0) conn.ch.send({ type: 'ack', seq: session.acked });
-    this.log.info(`${conn.label} connected over ${conn.ch.transport}${hs.kind === 'sfn' ? `, observing ${this.routes.byName.get(hs.name)!.spec.observe.map((t) => this.tagName(t)).join(', ')}` : ''}`);
+    this.log.info(`${conn.label} connected over ${conn.ch.transport}${hs.kind === 'sfn' ? `, observing ${this.policy.functions.get(hs.name)!.join(', ')}` : ''}`);
     if (hs.kind === 'sfn') this.join(conn);
   }
 
-  private reject(conn: Conn, reason: string): void {
+  private reject(conn: Conn, code: RefusalCode | 'timeout' | 'protocol', reason: string): void {
     this.counters.rejected++;
+    if (code !== 'timeout' && code !== 'protocol') this.rejections.set(code, (this.rejections.get(code) ?? 0) + 1);
     this.log.warn(`rejected ${conn.label}: ${reason}`);
     conn.ch.send({ type: 'rejected', reason });
     conn.rejected = true;
@@ -271,9 +255,8 @@ export class Zipper {
     const name = conn.hs!.name;
     this.instances.set(name, [...(this.instances.get(name) ?? []), { id: conn.hs!.clientId, conn }]);
     this.routes = buildRoutes(this.specs, this.instances);
-    const held = this.waiting.get(name);
-    if (held?.length) {
-      this.waiting.delete(name);
+    const held = this.waiting.release(name);
+    if (held.length) {
       this.log.info(`function "${name}" is back: sending ${held.length} frames held for it`);
       this.redispatch(held);
     }
@@ -288,11 +271,9 @@ export class Zipper {
     } else if (conn.hs) {
       this.log.info(`${conn.label} disconnected${err ? `: ${err.message}` : ''}`);
     }
-    if (conn.session) {
-      if (conn.session.onAck && [...this.conns].every((c) => c.session !== conn.session)) {
-        conn.session.onAck = undefined;
-        conn.session.idleSince = Date.now();
-      }
+    if (conn.session?.onAck && [...this.conns].every((c) => c.session !== conn.session)) {
+      conn.session.onAck = undefined;
+      conn.session.idleSince = Date.now();
     }
     if (conn.hs?.kind === 'sfn') {
       const name = conn.hs.name;
@@ -300,20 +281,29 @@ export class Zipper {
       if (left.length) this.instances.set(name, left);
       else this.instances.delete(name);
       this.routes = buildRoutes(this.specs, this.instances);
-      const orphans = conn.unacked.slice(conn.unackedHead);
-      conn.unacked = [];
+      const orphans = conn.takeOrphans();
       if (orphans.length) {
         this.log.info(`re-routing ${orphans.length} unacknowledged frames of ${conn.label}`);
+        this.counters.redelivered += orphans.length;
+        for (const u of orphans) u.failed++;
         this.redispatch(orphans);
       }
     }
   }
 
-  /** Sends held frames again through routing, then lets go of the hold they had. */
+  /** Sends held or orphaned frames again through routing, then lets go of the hold they had. */
   private redispatch(items: Unacked[]): void {
+    const max = this.opts.maxDeliveries ?? 3;
     for (const u of items) {
       const route = this.routes.byName.get(u.fn);
-      if (route && this.accepting) this.dispatch(route, u.frame, u.d);
+      if (u.failed >= max) {
+        this.counters.poison++;
+        this.warnOnce(`poison:${u.fn}`, `function "${u.fn}": a frame from ${u.frame.from} was with ${u.failed} instances that died holding it; dropped`);
+      } else if (route && this.accepting) {
+        const out: RouteDecision<Conn> = { sends: [], holds: [], unkeyed: 0 };
+        routeToFunction(route, this.routedFrame(u.frame), this.counterFor(u.fn), out);
+        this.carryOut(u.frame, u.d, out, undefined, u.failed);
+      }
       u.d.session.settle(u.d);
     }
   }
@@ -323,18 +313,23 @@ export class Zipper {
     for (const [id, s] of this.sessions) if (s.idleSince && now - s.idleSince > ttl && s.inflightCount === 0) this.sessions.delete(id);
   }
 
-  private countTag(tag: number, bytes: number): void {
-    const c = this.tagCounters.get(tag);
-    if (c) {
-      c.frames++;
-      c.bytes += bytes;
-    } else this.tagCounters.set(tag, { frames: 1, bytes });
-  }
-
   private warnOnce(key: string, msg: string): void {
     if (this.warned.has(key)) return;
     this.warned.add(key);
     this.log.warn(msg + ' (said once)');
+  }
+
+  private routedFrame(f: DataFrame): RoutedFrame {
+    let meta: ReturnType<typeof unpackMeta> | undefined;
+    return { tag: f.tag, payload: f.payload, meta: () => (meta ??= unpackMeta(f.meta)) };
+  }
+
+  private counterFor(fn: string): () => number {
+    return () => {
+      const i = this.rr.get(fn) ?? 0;
+      this.rr.set(fn, i + 1);
+      return i;
+    };
   }
 
   private onData(conn: Conn, f: DataFrame): void {
@@ -347,76 +342,43 @@ export class Zipper {
       return;
     }
     const d = session.begin(f.seq);
-    this.countTag(f.tag, bytes);
-    if (f.tag < FIRST_USER_TAG) {
+    count(this.tagsIn, f.tag, recordCount(f.payload));
+    const decision = routeFrame(this.routes, this.routedFrame(f), (fn) => this.counterFor(fn));
+    if (decision.dropped === 'forbidden') {
       this.counters.forbidden++;
       this.warnOnce(`forbidden:${conn.hs!.clientId}`, `${conn.label} wrote to tag ${f.tag}, which is reserved for the zipper: dropped`);
+    } else if (decision.dropped === 'unrouted') {
+      this.counters.unrouted++;
+      this.warnOnce(`unrouted:${f.tag}`, `no function observes tag ${this.tagName(f.tag)}: its frames are dropped`);
     } else {
-      const routes = this.routes.byTag.get(f.tag);
-      if (!routes) {
-        this.counters.unrouted++;
-        this.warnOnce(`unrouted:${f.tag}`, `no function observes tag ${this.tagName(f.tag)}: its frames are dropped`);
-      } else {
-        const out: DataFrame = { ...f, from: conn.hs!.clientId };
-        for (const r of routes) this.dispatch(r, out, d, conn);
-      }
+      this.carryOut({ ...f, from: conn.hs!.clientId }, d, decision, conn, 0);
     }
     session.advance();
   }
 
-  private dispatch(route: FunctionRoute<Conn>, f: DataFrame, d: Delivery, writer?: Conn): void {
-    const n = route.instances.length;
-    const name = route.spec.name;
-    if (n === 0) return this.hold(name, f, d);
-    if (n === 1) return this.sendTo(route.instances[0], name, f, d, writer);
-    const dispatch = route.spec.dispatch;
-    if (dispatch.kind === 'partition') {
-      let key: unknown;
-      let ct: unknown;
-      try {
-        const meta = unpackMeta(f.meta);
-        key = meta[dispatch.key];
-        ct = meta.ct;
-      } catch {
-        /* unreadable metadata: no key, falls through to round robin and is counted */
-      }
-      if (key !== undefined && key !== null) return this.sendTo(partitionOwner(route, String(key))!, name, f, d, writer);
-      if (ct === 'gps' && dispatch.key === 'deviceId') {
-        try {
-          for (const [owner, payload] of splitBatchByDevice(f.payload, (id) => partitionOwner(route, id)!)) {
-            this.sendTo(owner, name, payload === f.payload ? f : { ...f, payload }, d, writer);
-          }
-          return;
-        } catch (e) {
-          this.warnOnce(`badbatch:${f.from}`, `frame from ${f.from} is not a readable GPS batch (${(e as Error).message}); sent whole`);
-        }
-      }
-      this.counters.unkeyed++;
-    }
-    const i = this.rr.get(name) ?? 0;
-    this.rr.set(name, i + 1);
-    this.sendTo(roundRobin(route, i)!, name, f, d, writer);
+  /** Does what the router decided for a frame: sends to instances, holds for absent functions. */
+  private carryOut(f: DataFrame, d: Delivery, decision: RouteDecision<Conn>, writer: Conn | undefined, failed: number): void {
+    this.counters.unkeyed += decision.unkeyed;
+    if (decision.unreadable) this.warnOnce(`badbatch:${f.from}`, `frame from ${f.from} is not a readable GPS batch (${decision.unreadable}); sent whole`);
+    for (const fn of decision.holds) this.hold(fn, f, d, failed);
+    for (const s of decision.sends) this.sendTo(s.to, s.fn, s.payload === f.payload ? f : { ...f, payload: s.payload }, d, writer, failed);
   }
 
-  private hold(fn: string, frame: DataFrame, d: Delivery): void {
-    const q = this.waiting.get(fn) ?? [];
-    this.waiting.set(fn, q);
+  private hold(fn: string, frame: DataFrame, d: Delivery, failed: number): void {
     d.pending++;
-    q.push({ d, frame, fn });
-    const max = this.opts.maxWaiting ?? 10_000;
-    if (q.length > max) {
-      const old = q.shift()!;
-      this.counters.dropped++;
-      this.warnOnce(`waiting:${fn}`, `function "${fn}" has no instance and ${max} frames wait for it: dropping the oldest`);
-      old.d.session.settle(old.d);
-    }
+    const old = this.waiting.hold({ d, frame, fn, failed });
+    if (!old) return;
+    this.counters.dropped++;
+    this.warnOnce(`waiting:${fn}`, `function "${fn}" has no instance and ${this.waiting.size(fn)} frames wait for it: dropping the oldest`);
+    old.d.session.settle(old.d);
   }
 
-  private sendTo(target: Conn, fn: string, frame: DataFrame, d: Delivery, writer?: Conn): void {
+  private sendTo(target: Conn, fn: string, frame: DataFrame, d: Delivery, writer: Conn | undefined, failed: number): void {
     d.pending++;
-    target.unacked.push({ d, frame, fn });
+    target.hand({ d, frame, fn, failed });
     target.counters.framesOut++;
     target.counters.bytesOut += dataBytes(frame);
+    count(this.tagsOut, frame.tag, recordCount(frame.payload));
     target.ch.send(frame);
     if (writer && target.ch.buffered >= (this.opts.highWater ?? 256)) this.backpressure(writer, target);
   }
@@ -430,20 +392,20 @@ export class Zipper {
   }
 
   private onInstanceAck(conn: Conn, count: number): void {
-    while (conn.acked < count && conn.unackedHead < conn.unacked.length) {
-      const u = conn.unacked[conn.unackedHead++];
-      conn.acked++;
-      u.d.session.settle(u.d);
-    }
-    if (conn.unackedHead > 1024 && conn.unackedHead * 2 > conn.unacked.length) {
-      conn.unacked = conn.unacked.slice(conn.unackedHead);
-      conn.unackedHead = 0;
-    }
+    for (const u of conn.ackUpTo(count)) u.d.session.settle(u.d);
   }
 
   /** frames taken from writers and not yet acknowledged by every function they went to */
   get inflight(): number {
     return [...this.sessions.values()].reduce((s, x) => s + x.inflightCount, 0);
+  }
+
+  /** per function: instances joined, frames they hold unacknowledged, frames waiting for an instance */
+  functionLoad(): { name: string; instances: number; unacked: number; waiting: number }[] {
+    return this.specs.map(({ name }) => {
+      const inst = this.instances.get(name) ?? [];
+      return { name, instances: inst.length, unacked: inst.reduce((n, i) => n + i.conn.unackedCount, 0), waiting: this.waiting.size(name) };
+    });
   }
 
   /**
@@ -459,7 +421,7 @@ export class Zipper {
       for (const c of sources) c.ch.send({ type: 'goaway', reason: 'zipper shutting down' });
     }
     // wait for what connected instances hold; frames waiting for an absent function cannot finish here
-    const sent = () => [...this.conns].reduce((n, c) => n + c.unacked.length - c.unackedHead, 0);
+    const sent = () => [...this.conns].reduce((n, c) => n + c.unackedCount, 0);
     const deadline = Date.now() + timeout;
     while (sent() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     return this.inflight;
@@ -488,4 +450,12 @@ export class Zipper {
     for (const c of this.conns) c.ch.abort(new Error('zipper killed'));
     await Promise.allSettled(this.listeners.map((l) => l.close()));
   }
+}
+
+function count(m: Map<number, TagCounters>, tag: number, records: number): void {
+  const c = m.get(tag);
+  if (c) {
+    c.frames++;
+    c.records += records;
+  } else m.set(tag, { frames: 1, records });
 }

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION, type HandshakeFrame } from '../codecs/frame-types.ts';
+import { admit, type AdmissionPolicy } from './handshake.ts';
+
+const policy: AdmissionPolicy = { zipper: 'demo', token: 's3cret', tags: { gps: 16, alerts: 17 }, functions: new Map([['fence', ['gps']]]) };
+const hs = (over: Partial<HandshakeFrame> = {}): HandshakeFrame => ({
+  type: 'handshake',
+  name: 'fence',
+  kind: 'sfn',
+  clientId: 'c1',
+  token: 's3cret',
+  observe: ['gps'],
+  version: PROTOCOL_VERSION,
+  ...over,
+});
+
+describe('admission', () => {
+  it('admits a source and a declared function with the right token', () => {
+    expect(admit(hs({ kind: 'source', name: 'gw', observe: [] }), policy)).toEqual({ ok: true });
+    expect(admit(hs(), policy)).toEqual({ ok: true });
+    expect(admit(hs({ token: 'anything' }), { ...policy, token: undefined })).toEqual({ ok: true });
+  });
+
+  it.each<[string, Partial<HandshakeFrame>, string, string]>([
+    ['another protocol version', { version: PROTOCOL_VERSION + 1 }, 'version', `protocol version ${PROTOCOL_VERSION + 1} is not supported (this zipper speaks ${PROTOCOL_VERSION})`],
+    ['a wrong token', { token: 's3cre' }, 'token', 'bad token for sfn "fence"'],
+    ['a kind that only zippers are', { kind: 'zipper' }, 'kind', 'client kind "zipper" cannot connect here'],
+    ['no client id', { clientId: '' }, 'client-id', 'handshake has no clientId'],
+    ['a function the workflow does not declare', { name: 'speeding' }, 'unknown-function', 'no function "speeding" in workflow "demo" (it has: fence)'],
+    ['tags the workflow does not know', { observe: ['gsp', 'x'] }, 'unknown-tag', 'unknown tags "gsp", "x"'],
+  ])('refuses %s, saying why', (_, over, code, reason) => {
+    expect(admit(hs(over), policy)).toEqual({ ok: false, code, reason });
+  });
+
+  it('lets the workflow win over what a function asks to observe, with a warning', () => {
+    expect(admit(hs({ observe: ['alerts'] }), policy)).toEqual({ ok: true, warning: 'function "fence" asks to observe [alerts] but the workflow routes [gps] to it; the workflow wins' });
+  });
+});
