@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { assertBatch, assertFixes } from '../codecs/fix-checks.ts';
 import { encodeGpsBatch, isGpsBatch } from '../codecs/gps-batch.ts';
 import { packMeta, type Metadata } from '../codecs/metadata.ts';
 import { encodeRecords } from '../codecs/records.ts';
@@ -30,13 +31,18 @@ export class RecordWriter {
     private readonly maxBatch = 4096,
   ) {}
 
-  /** Queues records; returns false when the caller should slow down (spool or connection backed up). */
+  /**
+   * Queues records; returns false when the caller should slow down (spool or connection backed up). A fix
+   * that cannot be used throws InvalidFixError here, and nothing of that write is queued.
+   */
   write(tag: string | number, data: unknown, origin?: Origin): boolean {
     const t = this.client.tagNumber(tag);
     if (isGpsBatch(data)) {
+      assertBatch(tag, data);
       this.flushKey(keyOf(t, origin));
       return this.emit(t, origin, 'gps', encodeGpsBatch(data), data.n);
     }
+    assertFixes(tag, Array.isArray(data) ? data : [data]);
     const key = keyOf(t, origin);
     let p = this.pending.get(key);
     if (!p) this.pending.set(key, (p = { tag: t, origin, records: [] }));

@@ -9,6 +9,7 @@ const loaders: Record<string, () => Promise<Transport>> = {
   'quic:': async () => (await import('./quic.ts')).quicTransport,
   'webtransport:': async () => (await import('./webtransport.ts')).webTransport,
   'memory:': async () => memoryTransport,
+  'port:': async () => (await import('./port.ts')).portTransport,
 };
 
 export const SCHEMES = Object.keys(loaders).map((s) => s.slice(0, -1));

@@ -41,7 +41,7 @@ export interface FrameChannel {
   abort(err?: Error): void;
 }
 
-export type TransportName = 'quic' | 'webtransport' | 'memory';
+export type TransportName = 'quic' | 'webtransport' | 'memory' | 'port';
 
 export interface ListenOptions {
   tls: ServerTls;

@@ -54,7 +54,20 @@ export function parseWorkflow(text: string, file: string, env: Env = process.env
   const dir = dirname(resolve(file));
   const { workflow, problems } = checkWorkflow(parsed.data!, dir);
   first(problems);
-  return { ...workflow, file: resolve(file), dir };
+  const wf: Workflow = { ...workflow, file: resolve(file), dir };
+  locators.set(wf, (path) => lc.linePos(offsetOf(doc, path, 'value')));
+  return wf;
+}
+
+/** Where each loaded workflow's fields are in its file, for errors found after loading (a function that cannot start). */
+const locators = new WeakMap<Workflow, (path: Path) => { line: number; col: number }>();
+
+/** An error about a field of a loaded workflow, named by file, line, column and field like the loader's own. */
+export function fieldError(wf: Workflow, path: Path, reason: string): Error {
+  const at = locators.get(wf);
+  if (!at) return new Error(`${wf.file} ${formatPath(path)}: ${reason}`);
+  const { line, col } = at(path);
+  return new WorkflowError(wf.file, line, col, formatPath(path), reason);
 }
 
 /** The document as plain data; the one thing that can still fail here is an alias, so point at it. */

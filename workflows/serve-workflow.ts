@@ -1,20 +1,24 @@
 import { ignoreElements, tap, type Observable } from 'rxjs';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../alerts/embedded-broker.ts';
 import { MqttSink } from '../alerts/mqtt-sink.ts';
-import { logger, type Logger } from '../log/logger.ts';
+import { logger, logLevel, type Logger } from '../log/logger.ts';
+import { ModuleThread } from '../runtime/module-thread.ts';
 import { loadFunctionModule } from '../sfn/builtins/index.ts';
 import type { StreamFunction } from '../sfn/connect-stream-function.ts';
 import { startFunctionModule, type FunctionModule } from '../sfn/function-module.ts';
 import { kernelFunction } from '../sfn/kernel-function.ts';
-import { loadSourceModule } from '../simulators/builtins.ts';
-import { connectSource, type Source } from '../source/connect-source.ts';
 import { Zipper, type ZipperConfig } from '../zipper/zipper.ts';
+import { fieldError } from './load.ts';
+import type { LocalWorkerData } from './local-worker.ts';
 import type { Workflow, WorkflowFunction } from './schema.ts';
 
 /**
- * The composition root: a workflow, running. It starts the embedded MQTT broker (when the workflow uses
- * one), the zipper on every `listen:` address, the `host: local` functions (modules, kernels, MQTT sinks)
- * over memory://, and the `sources:`; `stop()` drains and closes them in the reverse order.
+ * The composition root: a workflow, running. In order: the embedded MQTT broker (a port taken stops serve
+ * first); the zipper, reachable only in this process; the `host: local` functions, each instance in a
+ * thread of its own (MQTT sinks, and functions with `timeout: 0`, in this thread); only once they all run,
+ * the network listeners; then the `sources:`, each in a thread of its own. Anything that cannot start stops
+ * serve with the file, line and field that named it, and closes what had started. `stop()` drains and
+ * closes it all in the reverse order.
  */
 
 export const zipperConfigOf = (wf: Workflow): ZipperConfig => ({
@@ -26,11 +30,21 @@ export const zipperConfigOf = (wf: Workflow): ZipperConfig => ({
   functions: wf.functions.map((f) => ({ name: f.name, observe: f.observe, dispatch: f.dispatch })),
 });
 
+/**
+ * ms a local function's thread may go without a sign of life (stuck in one handler call or one kernel call)
+ * before it is stopped and restarted: long enough that a loaded machine is not mistaken for an endless loop
+ */
+export const DEFAULT_TIMEOUT = 10_000;
+
 /** A running workflow: the zipper plus what it hosts. */
 export interface ServedWorkflow {
   zipper: Zipper;
+  /** local function instances in threads of their own */
+  functionThreads: { fn: string; thread: ModuleThread }[];
+  /** sources, each in a thread of its own */
+  sourceThreads: { source: string; thread: ModuleThread }[];
+  /** local functions in this thread: MQTT sinks, and functions with `timeout: 0` */
   functions: StreamFunction[];
-  sources: Source[];
   sinks: MqttSink[];
   /** the embedded MQTT broker, when the workflow uses one */
   broker?: EmbeddedBroker;
@@ -44,84 +58,94 @@ export interface ServeOptions {
   log?: Logger;
   /** on stop, how long functions may take to finish what they hold (ms, default 5000) */
   drainTimeout?: number;
-  /** called once the zipper listens, before functions and sources start (serve prints its banner here) */
+  /** called once the zipper listens, before the sources start (serve prints its banner here) */
   onListening?: (zipper: Zipper, broker?: EmbeddedBroker) => void;
 }
 
 export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Promise<ServedWorkflow> {
   const log = opts.log ?? logger('serve');
   const drainTimeout = opts.drainTimeout ?? 5000;
-  // the broker first: a port already taken should stop serve before anything else is up
   const broker = wf.mqtt?.kind === 'embedded' ? await startEmbeddedBroker({ host: wf.mqtt.host, port: wf.mqtt.port, wsPort: wf.mqtt.wsPort, log: logger('mqtt') }) : undefined;
   const mqttUrl = broker?.url ?? (wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined);
-  let zipper: Zipper;
+  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], sourceThreads: [], functions: [], sinks: [], broker, mqttUrl, stop: () => stop(served, drainTimeout) };
   try {
-    zipper = await Zipper.start(zipperConfigOf(wf));
-  } catch (e) {
-    await broker?.close();
-    throw e;
-  }
-  opts.onListening?.(zipper, broker);
-  const functions: StreamFunction[] = [];
-  const sources: Source[] = [];
-  const sinks: MqttSink[] = [];
-  const abort = new AbortController();
-  const running: Promise<void>[] = [];
-  try {
-    for (const f of wf.functions.filter((f) => f.host === 'local')) {
-      const mod: FunctionModule | undefined = f.sink
-        ? undefined
-        : f.run
-          ? await loadFunctionModule(f.run, wf.dir)
-          : { default: kernelFunction({ kernel: f.kernel!, params: f.params, batch: f.batch, wasi: f.wasi, timeout: f.timeout, baseDir: wf.dir }) };
-      for (let i = 0; i < f.instances; i++) {
-        // each sink instance has its own broker connection, made once, not per subscription
-        const sink = f.sink ? mqttSink(wf, f, mqttUrl!) : undefined;
-        if (sink) sinks.push(sink);
-        functions.push(
-          await startFunctionModule(sink ? publishTo(sink) : mod!, { name: f.name, observe: f.observe, emit: f.emit, params: f.params }, { zipper: zipper.memoryUrl, token: wf.auth?.token }),
-        );
-      }
-      log.info(`function "${f.name}": ${f.instances} local instance${f.instances > 1 ? 's' : ''} of ${f.sink ? `an MQTT sink to ${mqttUrl}` : (f.run ?? `kernel ${f.kernel}`)}`);
-    }
-    const trust = { token: wf.auth?.token, certHash: zipper.tls.certHash };
-    for (const s of wf.sources) {
-      const mod = await loadSourceModule(s.run, wf.dir);
-      const address = s.zipper ?? zipper.listeners[0].url;
-      const src = await connectSource({ name: s.name, zipper: address, ...trust });
-      sources.push(src);
-      const slog = logger(`source ${s.name}`);
-      running.push(
-        mod.default(src, { name: s.name, params: s.params ?? {}, dir: wf.dir, signal: abort.signal, log: slog }).catch((e: Error) => slog.error(`stopped: ${e.message}`)),
-      );
-      log.info(`source "${s.name}": ${s.run} via ${address}`);
+    served.zipper = await Zipper.create(zipperConfigOf(wf));
+    for (const [i, f] of wf.functions.entries()) if (f.host === 'local') await startFunction(wf, i, f, served, log);
+    await served.zipper.listen();
+    opts.onListening?.(served.zipper, broker);
+    for (const [i, s] of wf.sources.entries()) {
+      const address = s.zipper ?? served.zipper.listeners[0].url;
+      const thread = moduleThread(served, `source "${s.name}"`, {
+        kind: 'source',
+        name: s.name,
+        run: s.run,
+        params: s.params ?? {},
+        baseDir: wf.dir,
+        zipper: address,
+        certHash: served.zipper.tls.certHash,
+        token: wf.auth?.token,
+        logLevel: logLevel(),
+      });
+      await thread.start().catch((e: Error) => {
+        throw fieldError(wf, ['sources', i, 'run'], `source "${s.name}" could not start: ${e.message}`);
+      });
+      served.sourceThreads.push({ source: s.name, thread });
+      log.info(`source "${s.name}": ${s.run} via ${address}, in a thread of its own`);
     }
   } catch (e) {
-    abort.abort();
-    await Promise.allSettled(sinks.map((s) => s.close(0)));
-    await zipper.close(0);
-    await broker?.close();
+    await stop(served, 0);
     throw e;
   }
-  return {
-    zipper,
-    functions,
-    sources,
-    sinks,
-    broker,
-    mqttUrl,
-    async stop() {
-      abort.abort();
-      await Promise.allSettled(running);
-      await Promise.allSettled(sources.map((s) => s.close(Math.min(drainTimeout, 1000))));
-      // functions leave once what they hold is handled, so they do not take the zipper's goodbye for a crash
-      await zipper.drain(drainTimeout);
-      await Promise.allSettled(functions.map((f) => f.close()));
-      await Promise.allSettled(sinks.map((s) => s.close()));
-      await zipper.close(0);
-      await broker?.close();
-    },
-  };
+  return served;
+}
+
+async function startFunction(wf: Workflow, i: number, f: WorkflowFunction, served: ServedWorkflow, log: Logger): Promise<void> {
+  const timeout = f.timeout ?? DEFAULT_TIMEOUT;
+  const what = f.sink ? `an MQTT sink to ${served.mqttUrl}` : (f.run ?? `kernel ${f.kernel}`);
+  const field = f.sink ? 'sink' : f.run ? 'run' : 'kernel';
+  const failed = (e: Error) => fieldError(wf, ['functions', i, field], `function "${f.name}" could not start: ${e.message}`);
+  const conn = { zipper: served.zipper.memoryUrl, token: wf.auth?.token };
+  const spec = { name: f.name, observe: f.observe, emit: f.emit, params: f.params };
+  for (let n = 0; n < f.instances; n++) {
+    const label = `function "${f.name}"${f.instances > 1 ? ` #${n + 1}` : ''}`;
+    if (f.sink || timeout === 0) {
+      // in this thread: a sink is geoflux's own code; `timeout: 0` asks for it (the fastest path, unguarded)
+      let mod: FunctionModule;
+      if (f.sink) {
+        const sink = mqttSink(wf, f, served.mqttUrl!);
+        served.sinks.push(sink);
+        mod = publishTo(sink);
+      } else mod = f.run ? await loadFunctionModule(f.run, wf.dir).catch((e: Error) => Promise.reject(failed(e))) : kernelFunction({ kernel: f.kernel!, params: f.params, batch: f.batch, wasi: f.wasi, timeout: 0, baseDir: wf.dir });
+      served.functions.push(await startFunctionModule(mod, spec, conn).catch((e: Error) => Promise.reject(failed(e))));
+      continue;
+    }
+    const thread = moduleThread(served, label, {
+      kind: 'function',
+      ...spec,
+      run: f.run,
+      kernel: f.kernel ? { kernel: f.kernel, params: f.params, batch: f.batch, wasi: f.wasi, baseDir: wf.dir } : undefined,
+      baseDir: wf.dir,
+      token: wf.auth?.token,
+      logLevel: logLevel(),
+    }, timeout);
+    await thread.start().catch((e: Error) => Promise.reject(failed(e)));
+    served.functionThreads.push({ fn: f.name, thread });
+  }
+  const where = f.sink || timeout === 0 ? 'in the zipper\'s thread' : f.instances > 1 ? 'in threads of their own' : 'in a thread of its own';
+  log.info(`function "${f.name}": ${f.instances} local instance${f.instances > 1 ? 's' : ''} of ${what}, ${where}`);
+}
+
+const moduleThread = (served: ServedWorkflow, label: string, workerData: LocalWorkerData, watchdog = DEFAULT_TIMEOUT) =>
+  new ModuleThread({ label, callerUrl: import.meta.url, entry: './local-worker', workerData, watchdog, attach: (ch) => served.zipper.attach(ch), log: logger('serve') });
+
+async function stop(served: ServedWorkflow, drainTimeout: number): Promise<void> {
+  await Promise.allSettled(served.sourceThreads.map((s) => s.thread.close(Math.max(drainTimeout, 1000))));
+  // functions leave once what they hold is handled, so they do not take the zipper's goodbye for a crash
+  await served.zipper?.drain(drainTimeout);
+  await Promise.allSettled([...served.functionThreads.map((f) => f.thread.close(Math.max(drainTimeout, 1000))), ...served.functions.map((f) => f.close())]);
+  await Promise.allSettled(served.sinks.map((s) => s.close(drainTimeout ? undefined : 0)));
+  await served.zipper?.close(0);
+  await served.broker?.close();
 }
 
 /** A sink as a function module: every event it observes is published, nothing is emitted. */

@@ -96,36 +96,51 @@ export class Zipper {
   /** A zipper that listens on every address of the config (and on memory://<name>). */
   static async start(config: ZipperConfig, opts: ZipperOptions = {}): Promise<Zipper> {
     const z = await Zipper.create(config, opts);
-    await z.listen();
+    try {
+      await z.listen();
+    } catch (e) {
+      await z.kill();
+      throw e;
+    }
     return z;
   }
 
   /**
-   * A zipper that does not listen yet: functions can join it (`attach`) before any client can reach it, so a
-   * workflow whose functions cannot start never opens a port.
+   * A zipper reachable only in this process (memory://<name>, and channels given to `attach`) until
+   * `listen()`: the functions it hosts can join before any client can reach it, so a workflow whose
+   * functions cannot start never opens a port.
    */
   static async create(config: ZipperConfig, opts: ZipperOptions = {}): Promise<Zipper> {
     const z = new Zipper(config, opts);
     const hosts = config.listen.map((a) => parseAddress(a).hostname);
     z.tls = opts.tls ?? (await serverTls(config.tls, [...new Set(['127.0.0.1', 'localhost', ...hosts])]));
+    await z.open([new URL(z.memoryUrl)]);
     const ttl = opts.sessionTtl ?? 600_000;
     z.sweeper = setInterval(() => z.sweepSessions(ttl), Math.min(ttl, 60_000)).unref();
     return z;
   }
 
-  /** Opens every listener; if one cannot (a port taken), closes the others and throws. */
-  async listen(): Promise<void> {
+  /** Opens every network listener of the config; if one cannot (a port taken), closes the others and throws. */
+  listen(): Promise<void> {
+    return this.open(this.config.listen.map(parseAddress));
+  }
+
+  private async open(urls: URL[]): Promise<void> {
+    const opened: Listener[] = [];
     try {
-      for (const url of [...this.config.listen.map(parseAddress), new URL(this.memoryUrl)]) {
+      for (const url of urls) {
         const t = await transportFor(url);
         const listenOpts = { tls: this.tls, maxFrameSize: this.opts.maxFrameSize, log: (lvl: 'debug' | 'info' | 'warn' | 'error', m: string) => this.log[lvl](m) };
-        this.listeners.push(await t.listen(url, listenOpts, (ch) => this.attach(ch)));
+        opened.push(await t.listen(url, listenOpts, (ch) => this.attach(ch)));
       }
     } catch (e) {
-      await Promise.allSettled(this.listeners.map((l) => l.close()));
-      this.listeners.length = 0;
+      await Promise.allSettled(opened.map((l) => l.close()));
       throw e;
     }
+    // network listeners first: the banner and the workflow's sources take listeners[0] as the zipper's address
+    const all = [...this.listeners, ...opened];
+    this.listeners.length = 0;
+    this.listeners.push(...all.filter((l) => l.transport !== 'memory'), ...all.filter((l) => l.transport === 'memory'));
   }
 
   /** the address an in-process function dials */

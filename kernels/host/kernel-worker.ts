@@ -1,3 +1,4 @@
+import '../../runtime/quiet-wasi-warning.ts';
 import { parentPort } from 'node:worker_threads';
 import type { GpsBatch } from '../../codecs/gps-batch.ts';
 import type { BatchKernel } from '../batch-kernel.ts';

@@ -1,10 +1,16 @@
-import { WASI } from 'node:wasi';
+import { createRequire } from 'node:module';
 import { KernelError } from './kernel-instance.ts';
 import type { WasiHost } from './wasi.ts';
 
+type NodeWasi = typeof import('node:wasi');
+let nodeWasiModule: NodeWasi | undefined;
+// loaded on first use, not imported: Node warns that node:wasi is experimental when it loads, and a thread
+// that silences that warning (runtime/quiet-wasi-warning.ts) must be running before it does
+const WASI = () => (nodeWasiModule ??= createRequire(import.meta.url)('node:wasi') as NodeWasi).WASI;
+
 /** Node's own WASI: no preopened directories, no environment, no arguments. */
 export const nodeWasi: WasiHost = (module, memory) => {
-  const wasi = new WASI({ version: 'preview1', args: [], env: {}, preopens: {}, returnOnExit: true });
+  const wasi = new (WASI())({ version: 'preview1', args: [], env: {}, preopens: {}, returnOnExit: true });
   const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport, env: { memory } } as WebAssembly.Imports);
   // a reactor: _initialize runs the module's static initialisers; node:wasi wants `memory` among the exports
   wasi.initialize({ exports: { ...instance.exports, memory } } as unknown as WebAssembly.Instance);

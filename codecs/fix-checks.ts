@@ -1,0 +1,92 @@
+import { selectRows, type GpsBatch } from './gps-batch.ts';
+import type { GpsRecord } from './gps-record.ts';
+
+/**
+ * What makes a fix unusable, checked in one place: where fixes enter (the source SDK's write() refuses them
+ * at once) and again before a kernel (a writer that skipped the SDK is not to be trusted), where each bad row
+ * is counted by its reason and dropped, and its neighbours go on.
+ */
+
+export type BadFixReason = 'device' | 'time' | 'position' | 'motion';
+
+/** UTF-8 bytes a device id may take: ids travel in every batch and in MQTT topics */
+export const MAX_DEVICE_ID_BYTES = 256;
+
+const utf8 = new TextEncoder();
+const inRange = (x: number, lim: number) => Number.isFinite(x) && x >= -lim && x <= lim;
+const infinite = (x: number) => x === Infinity || x === -Infinity;
+/** speed, heading, accuracy are optional: absent, or NaN (a batch's "unknown"), or a finite number */
+const optional = (x: unknown) => x === undefined || x === null || (typeof x === 'number' && !infinite(x));
+
+function deviceProblem(id: unknown): string | undefined {
+  if (typeof id !== 'string' || id.length === 0) return 'deviceId must be a non-empty string';
+  if (id.length * 3 > MAX_DEVICE_ID_BYTES && utf8.encode(id).length > MAX_DEVICE_ID_BYTES) return `deviceId is longer than ${MAX_DEVICE_ID_BYTES} bytes`;
+  return undefined;
+}
+
+/** Why a fix cannot be used, with the reason it is counted under; undefined when it is fine. */
+export function fixProblem(r: GpsRecord): { reason: BadFixReason; message: string } | undefined {
+  const device = deviceProblem(r.deviceId);
+  if (device) return { reason: 'device', message: device };
+  if (typeof r.t !== 'number' || !Number.isFinite(r.t)) return { reason: 'time', message: `t must be a finite number of epoch ms (got ${String(r.t)})` };
+  if (typeof r.lon !== 'number' || !inRange(r.lon, 180)) return { reason: 'position', message: `lon must be a number in [-180, 180] (got ${String(r.lon)})` };
+  if (typeof r.lat !== 'number' || !inRange(r.lat, 90)) return { reason: 'position', message: `lat must be a number in [-90, 90] (got ${String(r.lat)})` };
+  for (const k of ['speed', 'heading', 'accuracy'] as const) {
+    if (!optional(r[k])) return { reason: 'motion', message: `${k} must be a finite number when given (got ${String(r[k])})` };
+  }
+  return undefined;
+}
+
+/** Raised by write() for a fix it will not send: the message names the fix and what is wrong with it. */
+export class InvalidFixError extends TypeError {
+  override readonly name = 'InvalidFixError';
+}
+
+export type BadRowCounts = Partial<Record<BadFixReason, number>>;
+
+/** The rows of a batch fit for a kernel, and how many were not, by reason (the batch itself when all are). */
+export function goodRows(b: GpsBatch): { batch: GpsBatch; bad: BadRowCounts; dropped: number } {
+  const devices = b.devices.map((d) => deviceProblem(d) === undefined);
+  const bad: BadRowCounts = {};
+  let keep: number[] | undefined;
+  for (let i = 0; i < b.n; i++) {
+    const reason: BadFixReason | undefined = !devices[b.device[i]]
+      ? 'device'
+      : !Number.isFinite(b.t[i])
+        ? 'time'
+        : !inRange(b.lon[i], 180) || !inRange(b.lat[i], 90)
+          ? 'position'
+          : infinite(b.speed[i]) || infinite(b.heading[i]) || infinite(b.accuracy[i])
+            ? 'motion'
+            : undefined;
+    if (reason) {
+      bad[reason] = (bad[reason] ?? 0) + 1;
+      keep ??= Array.from({ length: i }, (_, j) => j);
+    } else keep?.push(i);
+  }
+  if (!keep) return { batch: b, bad, dropped: 0 };
+  return { batch: selectRows(b, keep), bad, dropped: b.n - keep.length };
+}
+
+/** A record that names all four fields of a fix is held to a fix's rules; anything else is an event. */
+export const looksLikeFix = (r: unknown): r is GpsRecord =>
+  typeof r === 'object' && r !== null && 'deviceId' in r && 't' in r && 'lon' in r && 'lat' in r;
+
+/** Throws InvalidFixError for the first unusable fix among `records` (nothing is written then). */
+export function assertFixes(tag: string | number, records: readonly unknown[]): void {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    if (!looksLikeFix(r)) continue;
+    const p = fixProblem(r);
+    if (p) throw new InvalidFixError(`write(${JSON.stringify(tag)}): ${records.length > 1 ? `record ${i} ` : ''}${describeDevice(r.deviceId)}: ${p.message}`);
+  }
+}
+
+/** Throws InvalidFixError for the first unusable row of a batch. */
+export function assertBatch(tag: string | number, b: GpsBatch): void {
+  const { bad } = goodRows(b);
+  const reasons = Object.keys(bad);
+  if (reasons.length) throw new InvalidFixError(`write(${JSON.stringify(tag)}): the batch has unusable rows (${reasons.map((r) => `${bad[r as BadFixReason]} ${r}`).join(', ')})`);
+}
+
+const describeDevice = (id: unknown) => (typeof id === 'string' ? `fix of "${id.length > 40 ? id.slice(0, 40) + '…' : id}"` : 'fix');

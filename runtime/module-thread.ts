@@ -1,0 +1,188 @@
+import { inspect } from 'node:util';
+import type { Worker } from 'node:worker_threads';
+import type { Logger } from '../log/logger.ts';
+import { isDialRequest, portChannel } from '../transport/port.ts';
+import type { FrameChannel } from '../transport/types.ts';
+import { backoffDelay } from '../client/backoff.ts';
+import { ownWorker } from './own-worker.ts';
+
+/**
+ * One user module (a workflow's function or source) in a worker thread of its own, supervised from the
+ * zipper's thread, so that nothing the module does can take the zipper down: an exception it throws from a
+ * timer, a promise rejection it leaves unhandled, or its exit ends its thread only, and an endless loop is
+ * caught by the watchdog (a ping the thread must answer within `watchdog` ms). Either way the thread is
+ * started again with backoff, and the zipper hands what the old one held unacknowledged to the new one.
+ *
+ * The thread reaches the zipper through port:// (transport/port.ts): each dial it makes is answered here
+ * with a MessageChannel whose other end `attach` gives to the zipper.
+ */
+
+export type RestartReason = 'crash' | 'hung' | 'exit';
+
+export interface ModuleThreadOptions {
+  /** how logs name it: `function "speeding" #1` */
+  label: string;
+  /** the worker entry, beside `callerUrl` (as for ownWorker) */
+  callerUrl: string;
+  entry: string;
+  workerData: unknown;
+  /** ms the thread may go without answering before it is stopped and restarted (0: no watchdog) */
+  watchdog: number;
+  attach: (ch: FrameChannel) => void;
+  log: Logger;
+  /** first restart delay and its cap, ms (default 100 and 30,000; the delay doubles, with jitter) */
+  backoff?: { initial: number; max: number };
+  /** ms up after which the next failure starts the backoff over (default 30,000) */
+  stableAfter?: number;
+}
+
+/** What a module's thread posts to the one that started it. */
+export type ThreadMessage =
+  | { geoflux: 'ready' }
+  | { geoflux: 'failed'; error: string; errorName: string }
+  | { geoflux: 'pong'; stats: unknown };
+
+/** What the starting thread posts to a module's thread. */
+export type ThreadCommand = { geoflux: 'ping' } | { geoflux: 'stop' };
+
+export class ModuleThread {
+  readonly restarts: Record<RestartReason, number> = { crash: 0, hung: 0, exit: 0 };
+  /** the latest stats the thread reported (its module's counters) */
+  stats: unknown;
+  /** stats of the threads before this one (what they had counted when last heard of) */
+  readonly retired: unknown[] = [];
+  private worker: Worker | undefined;
+  private readonly channels = new Set<FrameChannel>();
+  private stopping = false;
+  private attempt = 0;
+  private upSince = 0;
+  private lastHeard = 0;
+  private pinger: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: ModuleThreadOptions) {}
+
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
+  /** Starts the thread and resolves once the module is ready; a module that cannot start rejects with why. */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => this.spawn(resolve, reject));
+  }
+
+  private spawn(ready?: () => void, failed?: (e: Error) => void): void {
+    const w = ownWorker(this.o.callerUrl, this.o.entry, { workerData: this.o.workerData });
+    this.worker = w;
+    let started = false;
+    let reason: RestartReason | undefined;
+    w.on('message', (m: unknown) => {
+      this.lastHeard = Date.now();
+      if (isDialRequest(m)) {
+        // what the thread sends on its channels (frames, and credit for the frames it has taken) shows it is
+        // working, even while a backlog keeps it from answering pings promptly
+        m.port.on('message', () => (this.lastHeard = Date.now()));
+        const ch = portChannel(m.port, `port://${this.o.label.replace(/[^\w#-]+/g, '')}`);
+        this.channels.add(ch);
+        return this.o.attach(trackClose(ch, () => this.channels.delete(ch)));
+      }
+      const msg = m as ThreadMessage;
+      if (msg.geoflux === 'ready') {
+        started = true;
+        this.upSince = Date.now();
+        // start-up may take long (a road network to load): the watchdog watches the running module only
+        if (this.o.watchdog > 0) this.pinger = setInterval(() => this.watch(w, (r) => (reason = r)), Math.max(10, this.o.watchdog / 4));
+        if (this.attempt > 0) this.o.log.info(`${this.o.label}: running again`);
+        ready?.();
+      } else if (msg.geoflux === 'failed') {
+        const err = Object.assign(new Error(msg.error), { name: msg.errorName });
+        if (failed && !started) {
+          failed(err);
+          failed = undefined;
+          this.stopping = true;
+          void w.terminate();
+        } else this.o.log.error(`${this.o.label}: could not start again: ${msg.error}`);
+      } else if (msg.geoflux === 'pong') {
+        this.stats = msg.stats;
+      }
+    });
+    w.on('error', (e) => {
+      reason = 'crash';
+      this.o.log.error(`${this.o.label} crashed: ${e?.stack ?? e?.message ?? inspect(e)}`);
+      if (failed && !started) {
+        failed(e);
+        failed = undefined;
+        this.stopping = true;
+      }
+    });
+    w.on('exit', (code) => {
+      this.worker = undefined;
+      clearInterval(this.pinger);
+      for (const ch of this.channels) ch.abort(new Error(`${this.o.label}: its thread ended`));
+      this.channels.clear();
+      if (this.stats !== undefined) this.retired.push(this.stats);
+      this.stats = undefined;
+      if (this.stopping) return;
+      const why = reason ?? 'exit';
+      if (why === 'exit') this.o.log.error(`${this.o.label}: its thread exited (code ${code})`);
+      this.restart(why);
+    });
+  }
+
+  /** Pings the thread; one that has not answered for `watchdog` ms is stuck (an endless loop) and is stopped. */
+  private watch(w: Worker, setReason: (r: RestartReason) => void): void {
+    const silent = Date.now() - this.lastHeard;
+    if (silent > this.o.watchdog) {
+      setReason('hung');
+      this.o.log.error(`${this.o.label}: its thread has not answered for ${silent} ms (an endless loop?): stopping it`);
+      clearInterval(this.pinger);
+      void w.terminate();
+      return;
+    }
+    w.postMessage({ geoflux: 'ping' } satisfies ThreadCommand);
+  }
+
+  private restart(reason: RestartReason): void {
+    this.restarts[reason]++;
+    if (this.upSince && Date.now() - this.upSince > (this.o.stableAfter ?? 30_000)) this.attempt = 0;
+    const b = this.o.backoff ?? { initial: 100, max: 30_000 };
+    const delay = backoffDelay(this.attempt++, b.initial, b.max);
+    this.o.log.warn(`${this.o.label}: restarting in ${delay} ms (${this.restarts.crash + this.restarts.hung + this.restarts.exit} restarts so far)`);
+    this.restartTimer = setTimeout(() => {
+      if (!this.stopping) this.spawn();
+    }, delay);
+  }
+
+  /** Asks the module to finish (it closes its connections), then ends the thread, after `timeout` ms at the latest. */
+  async close(timeout = 5000): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    const w = this.worker;
+    if (!w) return;
+    const exited = new Promise<void>((r) => w.once('exit', () => r()));
+    w.postMessage({ geoflux: 'stop' } satisfies ThreadCommand);
+    const timer = setTimeout(() => void w.terminate(), timeout);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** the channel, calling `onClose` once it is gone */
+function trackClose(ch: FrameChannel, onClose: () => void): FrameChannel {
+  return {
+    ...ch,
+    remote: ch.remote,
+    transport: ch.transport,
+    get buffered() {
+      return ch.buffered;
+    },
+    start: (h) =>
+      ch.start({
+        frame: h.frame,
+        closed: (err) => {
+          onClose();
+          h.closed(err);
+        },
+      }),
+  };
+}

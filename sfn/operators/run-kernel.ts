@@ -1,0 +1,115 @@
+import { concat, concatMap, defer, finalize, from, ignoreElements, merge, type OperatorFunction } from 'rxjs';
+import { goodRows, type BadFixReason, type BadRowCounts } from '../../codecs/fix-checks.ts';
+import { selectRows, toBatch, type GpsBatch } from '../../codecs/gps-batch.ts';
+import type { GpsRecord } from '../../codecs/gps-record.ts';
+import type { BatchKernel } from '../../kernels/batch-kernel.ts';
+import { logger, type Logger } from '../../log/logger.ts';
+import { Histogram, MS_BUCKETS, type HistogramSnapshot } from '../../metrics/histogram.ts';
+
+/** What running a kernel over a stream cost and dropped: every row that did not reach it has a count here. */
+export class KernelRunStats {
+  batches = 0;
+  rows = 0;
+  events = 0;
+  /** rows not fit for a kernel (bad device id, time, position...), dropped before it */
+  readonly badRows: BadRowCounts = {};
+  /** calls that trapped (each costs the instance; the batch is split and tried again) */
+  traps = 0;
+  /** rows that trapped alone, dropped */
+  trappedRows = 0;
+  /** batches the kernel refused otherwise (an error status, a time limit), and their rows */
+  failedBatches = 0;
+  failedRows = 0;
+  readonly callMs = new Histogram(MS_BUCKETS);
+
+  snapshot(): KernelRunSnapshot {
+    const { callMs, ...plain } = this;
+    return { ...plain, badRows: { ...this.badRows }, callMs: callMs.snapshot() };
+  }
+}
+
+export type KernelRunSnapshot = Omit<KernelRunStats, 'callMs' | 'snapshot'> & { callMs: HistogramSnapshot };
+
+export interface RunKernelOptions {
+  /** a batch the kernel failed on; default: logged. The stream goes on. */
+  onError?: (err: Error, batch: GpsBatch) => void;
+  stats?: KernelRunStats;
+  log?: Logger;
+}
+
+const isTrap = (e: unknown) => (e as Error)?.name === 'KernelTrap';
+
+/**
+ * Runs batches of fixes through a kernel and emits its events, one batch at a time and in order; at the
+ * end of input, the events the kernel still holds (hotspot's window, mapmatch's lag) come before completion.
+ * A bad row costs only itself: rows not fit for a kernel are counted and dropped before it, and a call that
+ * traps is split in halves and tried again, down to the rows that trap alone, which are counted and dropped.
+ */
+export function runKernel<E = unknown>(kernel: BatchKernel | Promise<BatchKernel>, o: RunKernelOptions = {}): OperatorFunction<GpsBatch | readonly GpsRecord[], E> {
+  const stats = o.stats ?? new KernelRunStats();
+  const log = o.log ?? logger('kernel');
+  const ready = Promise.resolve(kernel);
+
+  const call = async (k: BatchKernel, b: GpsBatch): Promise<E[]> => {
+    const t0 = performance.now();
+    try {
+      return (await k.process(b)) as E[];
+    } finally {
+      stats.callMs.observe(performance.now() - t0);
+    }
+  };
+
+  const resilient = async (k: BatchKernel, b: GpsBatch): Promise<E[]> => {
+    try {
+      return await call(k, b);
+    } catch (e) {
+      if (!isTrap(e)) throw e;
+      stats.traps++;
+      if (b.n === 1) {
+        stats.trappedRows++;
+        log.warn(`a fix of ${b.devices[0]} at ${new Date(b.t[0]).toISOString()} traps the kernel: dropped (${(e as Error).message})`);
+        return [];
+      }
+      const mid = b.n >> 1;
+      const rows = (a: number, z: number) => selectRows(b, Array.from({ length: z - a }, (_, i) => a + i));
+      return [...(await resilient(k, rows(0, mid))), ...(await resilient(k, rows(mid, b.n)))];
+    }
+  };
+
+  const processBatch = async (x: GpsBatch | readonly GpsRecord[]): Promise<E[]> => {
+    const k = await ready;
+    const { batch, bad } = goodRows(toBatch(x));
+    for (const [reason, n] of Object.entries(bad)) stats.badRows[reason as BadFixReason] = (stats.badRows[reason as BadFixReason] ?? 0) + n;
+    stats.batches++;
+    stats.rows += batch.n;
+    if (batch.n === 0) return [];
+    try {
+      const events = await resilient(k, batch);
+      stats.events += events.length;
+      return events;
+    } catch (e) {
+      stats.failedBatches++;
+      stats.failedRows += batch.n;
+      if (o.onError) o.onError(e as Error, batch);
+      else log.warn(`${(e as Error).message}: a batch of ${batch.n} fixes skipped`);
+      return [];
+    }
+  };
+
+  const flush = async (): Promise<E[]> => {
+    const k = await ready;
+    try {
+      return ((await k.flush?.()) ?? []) as E[];
+    } catch (e) {
+      log.warn(`flush at the end of input failed: ${(e as Error).message}`);
+      return [];
+    }
+  };
+
+  return (source) =>
+    merge(
+      // a kernel that cannot load (bad params, a missing file) errors the stream now
+      from(ready).pipe(ignoreElements()),
+      concat(source.pipe(concatMap((x) => from(processBatch(x)).pipe(concatMap((events) => events)))), defer(() => from(flush()).pipe(concatMap((events) => events)))),
+    ).pipe(finalize(() => void ready.then((k) => k.close?.(), () => undefined)));
+}

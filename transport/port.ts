@@ -1,0 +1,154 @@
+import { MessageChannel, parentPort, type MessagePort } from 'node:worker_threads';
+import type { DataFrame, Frame } from '../codecs/frame-types.ts';
+import { ChannelCore } from './channel-core.ts';
+import type { FrameChannel, Transport } from './types.ts';
+
+/**
+ * Frames between threads, for functions and sources that run in worker threads of `geoflux serve`: a
+ * MessagePort each way. A Data frame's bytes are copied once to buffers of their own and moved (transfer,
+ * not clone: cloning a view would copy its whole underlying buffer, often a 64 KiB read chunk). A port has no
+ * flow control, so the receiver says how many frames it has taken (`took`) and the sender's `buffered`
+ * counts the rest, which is what the zipper's backpressure watches.
+ */
+
+type Message = { frame: Frame } | { took: number } | { bye: true; reason?: string };
+
+/** Frames delivered per turn before yielding, so a busy port cannot starve the thread's other work. */
+const TURN = 4096;
+
+function post(port: MessagePort, frame: Frame): void {
+  if (frame.type !== 'data') return port.postMessage({ frame } satisfies Message);
+  // copies of their own (the same payload may be on its way to other functions too); new Uint8Array copies,
+  // where Buffer#slice would give a view of Node's shared buffer pool
+  const meta = new Uint8Array(frame.meta);
+  const payload = new Uint8Array(frame.payload);
+  const copy: DataFrame = { ...frame, meta, payload };
+  port.postMessage({ frame: copy } satisfies Message, [meta.buffer as ArrayBuffer, payload.buffer as ArrayBuffer]);
+}
+
+export function portChannel(port: MessagePort, remote: string, lowWater = 64): FrameChannel {
+  const core = new ChannelCore(lowWater);
+  let sent = 0;
+  let takenByPeer = 0;
+  let inbox: Frame[] = [];
+  let head = 0;
+  let tookSinceReport = 0;
+  let paused = false;
+  let scheduled = false;
+  /** the other side closed gracefully: what it sent before is delivered, then this side closes too */
+  let peerDone = false;
+
+  const buffered = () => sent - takenByPeer;
+
+  const deliver = () => {
+    scheduled = false;
+    let n = 0;
+    while (head < inbox.length && !paused && !core.done) {
+      core.handlers!.frame(inbox[head++]);
+      tookSinceReport++;
+      if (++n === TURN) break;
+    }
+    if (head === inbox.length) {
+      inbox = [];
+      head = 0;
+      if (peerDone) return finish();
+    }
+    if (tookSinceReport > 0 && !core.done) {
+      port.postMessage({ took: tookSinceReport } satisfies Message);
+      tookSinceReport = 0;
+    }
+    if (head < inbox.length && !paused && !core.done) schedule();
+  };
+  const schedule = () => {
+    if (scheduled || paused || !core.handlers) return;
+    scheduled = true;
+    setImmediate(deliver);
+  };
+
+  const finish = (err?: Error) => {
+    if (core.done) return;
+    inbox = [];
+    head = 0;
+    core.finish(err);
+    port.close();
+  };
+
+  port.on('message', (m: Message) => {
+    if ('frame' in m) {
+      inbox.push(m.frame);
+      schedule();
+    } else if ('took' in m) {
+      takenByPeer += m.took;
+      core.checkDrain(buffered());
+    } else if (m.reason) {
+      finish(new Error(m.reason));
+    } else {
+      peerDone = true;
+      if (head === inbox.length) finish();
+    }
+  });
+  // the thread on the other side is gone (it exited, crashed, or was stopped)
+  port.on('close', () => {
+    if (!peerDone) finish(new Error(`${remote} closed`));
+  });
+
+  return {
+    remote,
+    transport: 'port',
+    start(h) {
+      core.start(h);
+      schedule();
+    },
+    send(frame) {
+      if (core.done) return;
+      sent++;
+      post(port, frame);
+    },
+    get buffered() {
+      return buffered();
+    },
+    drained: () => core.drained(buffered()),
+    pause() {
+      paused = true;
+    },
+    resume() {
+      paused = false;
+      schedule();
+    },
+    async close() {
+      if (core.done) return;
+      // what the peer has not taken yet is already in its queue: it is delivered before the goodbye
+      port.postMessage({ bye: true } satisfies Message);
+      finish();
+    },
+    abort(err?: Error) {
+      if (core.done) return;
+      port.postMessage({ bye: true, reason: err?.message } satisfies Message);
+      finish(err);
+    },
+  };
+}
+
+/** What a worker thread posts to ask the thread that started it for a channel to its zipper. */
+export interface DialRequest {
+  geoflux: 'dial';
+  port: MessagePort;
+}
+
+export const isDialRequest = (m: unknown): m is DialRequest => (m as DialRequest)?.geoflux === 'dial';
+
+/**
+ * `port://zipper`: from a worker thread of `geoflux serve`, a fresh channel to the zipper of the thread that
+ * started it, one per dial (so a function's reconnect works as over any transport).
+ */
+export const portTransport: Transport = {
+  async listen() {
+    throw new Error('port:// is dialled from worker threads; the zipper attaches their channels itself');
+  },
+  async dial(url) {
+    if (!parentPort) throw new Error(`${url.href} can only be dialled from a worker thread of geoflux serve`);
+    const { port1, port2 } = new MessageChannel();
+    parentPort.postMessage({ geoflux: 'dial', port: port2 } satisfies DialRequest, [port2]);
+    return portChannel(port1, url.href);
+  },
+};

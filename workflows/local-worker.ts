@@ -1,0 +1,80 @@
+import '../runtime/quiet-wasi-warning.ts';
+import { parentPort, workerData } from 'node:worker_threads';
+import { logger, setLogLevel, type Level } from '../log/logger.ts';
+import type { ThreadCommand, ThreadMessage } from '../runtime/module-thread.ts';
+import { loadFunctionModule } from '../sfn/builtins/index.ts';
+import { startFunctionModule, type FunctionModule } from '../sfn/function-module.ts';
+import { kernelFunction, type KernelFunctionSpec } from '../sfn/kernel-function.ts';
+import { loadSourceModule } from '../simulators/builtins.ts';
+import { connectSource, type Source } from '../source/connect-source.ts';
+
+/**
+ * A workflow's local function or source in its own thread (runtime/module-thread.ts starts and watches it).
+ * Functions reach the zipper over port://; sources over the address the workflow gives them.
+ */
+
+export type LocalWorkerData = { logLevel: Level; token?: string } & (
+  | {
+      kind: 'function';
+      name: string;
+      observe: string[];
+      emit: string[];
+      params?: Record<string, unknown>;
+      /** a module (path or builtin:), or a kernel */
+      run?: string;
+      kernel?: Omit<KernelFunctionSpec, 'timeout'>;
+      baseDir: string;
+    }
+  | { kind: 'source'; name: string; run: string; params: Record<string, unknown>; baseDir: string; zipper: string; certHash: string }
+);
+
+const port = parentPort!;
+const data = workerData as LocalWorkerData;
+setLogLevel(data.logLevel);
+const post = (m: ThreadMessage) => port.postMessage(m);
+
+let stats: () => unknown = () => undefined;
+let stop: () => Promise<void> = async () => {};
+
+port.on('message', (m: ThreadCommand) => {
+  if (m.geoflux === 'ping') post({ geoflux: 'pong', stats: stats() });
+  else if (m.geoflux === 'stop') void stop().finally(() => process.exit(0));
+});
+
+async function startFunction(d: Extract<LocalWorkerData, { kind: 'function' }>): Promise<() => unknown> {
+  // in this thread the kernel runs in line: the thread's watchdog is its time limit
+  const kernel = d.kernel && kernelFunction({ ...d.kernel, timeout: 0 });
+  const mod: FunctionModule = kernel || (await loadFunctionModule(d.run!, d.baseDir));
+  const sfn = await startFunctionModule(mod, { name: d.name, observe: d.observe, emit: d.emit, params: d.params }, { zipper: 'port://zipper', token: d.token });
+  stop = () => sfn.close();
+  return () => ({ ...sfn.stats(), kernel: kernel?.stats.snapshot() });
+}
+
+async function startSource(d: Extract<LocalWorkerData, { kind: 'source' }>): Promise<Source> {
+  const mod = await loadSourceModule(d.run, d.baseDir);
+  const source = await connectSource({ name: d.name, zipper: d.zipper, token: d.token, certHash: d.certHash });
+  const abort = new AbortController();
+  const log = logger(`source ${d.name}`);
+  const running = mod.default(source, { name: d.name, params: d.params, dir: d.baseDir, signal: abort.signal, log }).then(
+    () => log.info('finished'),
+    (e: Error) => log.error(`stopped: ${e.message}`),
+  );
+  stop = async () => {
+    abort.abort();
+    await running;
+    await source.close(1000);
+  };
+  return source;
+}
+
+try {
+  if (data.kind === 'function') {
+    stats = await startFunction(data);
+  } else {
+    const source = await startSource(data);
+    stats = () => source.stats();
+  }
+  post({ geoflux: 'ready' });
+} catch (e) {
+  post({ geoflux: 'failed', error: (e as Error).message, errorName: (e as Error).name });
+}
