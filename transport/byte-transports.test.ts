@@ -115,8 +115,8 @@ describe.each(kinds)('$name', ({ listen, dial, prefix }) => {
       const e = await dial(s.port, { certHash: tls.certHash, ...id }).then(
         async (c) => {
           open.push(c);
-          await roundTrip(c, 1000).catch(() => {});
-          return c.failure?.();
+          const cause = await roundTrip(c, 1000).then(() => undefined, (err: Error) => err);
+          return c.failure?.(cause);
         },
         (err: Error) => err,
       );

@@ -1,5 +1,5 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { certHashOf } from './certificate.ts';
@@ -31,7 +31,6 @@ function unusable(certPem: string, keyPem: string, hosts: string[], renewDays: n
 async function writeAtomically(path: string, text: string, mode: number): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, text, { mode });
-  await chmod(tmp, mode); // the umask may have narrowed or the file pre-existed
   await rename(tmp, path);
 }
 

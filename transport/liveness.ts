@@ -133,7 +133,7 @@ export class Liveness {
     // fired much later than asked: this process was busy, and what the peer sent meanwhile may not be read yet
     if (heartbeat && late > heartbeat) this.graceUntil = now + heartbeat;
     if (idleTimeout && !this.paused && now - this.lastReceived >= idleTimeout && now >= this.graceUntil) {
-      this.stop();
+      this.stopped = true;
       this.hooks.idle(new IdleTimeoutError(`no data from ${this.describe()} for ${idleTimeout} ms`));
       return;
     }

@@ -26,6 +26,8 @@ const UDP_BUFFER = 4 * 1024 * 1024;
 const BAD_CERTIFICATE = 0x100 + 42;
 /** the application error code we close with when a peer breaks the one-stream rule */
 const ONE_STREAM_ONLY = 1;
+/** ... and when it opens no stream in time */
+const NO_STREAM = 2;
 /** how long a server gives a half-done handshake before it drops the connection's state */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 /**
@@ -130,7 +132,7 @@ async function untilDone(stream: QUICStream, ms: number): Promise<void> {
   while (!streamDone(stream) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
 }
 
-function duplexOf(stream: QUICStream, remote: string, stop: () => Promise<void>, failure?: () => Error | undefined): ByteDuplex {
+function duplexOf(stream: QUICStream, remote: string, stop: () => Promise<void>, failure?: ByteDuplex['failure']): ByteDuplex {
   // a graceful end of our writing (as opposed to an abort) is worth waiting for: those bytes should arrive
   let finished = false;
   stream.addEventListener(
@@ -167,7 +169,7 @@ export interface QuicBytesServer {
 
 export interface QuicListenOptions {
   tls: ServerTls;
-  /** ms a handshake may take (default 10,000) */
+  /** ms the TLS handshake may take, and then the client's first write on its stream (default 10,000) */
   handshakeTimeout?: number;
   /** QUIC's own idle timeout, ms (default 30,000) */
   quicIdleTimeout?: number;
@@ -181,6 +183,7 @@ const causes = (e: unknown): unknown[] => (e instanceof Error ? [e, ...causes(e.
 export async function listenQuicBytes(host: string, port: number, opts: QuicListenOptions, onDuplex: (d: ByteDuplex) => void): Promise<QuicBytesServer> {
   const log: Log = opts.log ?? (() => {});
   const stats = newListenerStats();
+  const handshakeTimeout = opts.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
   const clients = opts.clientCa ? caVerifier(opts.clientCa, 'client') : undefined;
   const server = new QUICServer({
     crypto: { key: randomBytes(32).buffer as ArrayBuffer, ops: hmacOps },
@@ -205,7 +208,7 @@ export async function listenQuicBytes(host: string, port: number, opts: QuicList
           }
         : {}),
     },
-    minIdleTimeout: opts.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+    minIdleTimeout: handshakeTimeout,
     codeToReason,
     logger: quietLogger(),
   });
@@ -234,7 +237,16 @@ export async function listenQuicBytes(host: string, port: number, opts: QuicList
       log('debug', `${remote}: ${(e as events.EventQUICConnectionError).detail.message}`);
     });
     let taken = false;
+    // the handshake is done; a client that writes nothing on a stream in time is dropped (its keep-alives would
+    // otherwise hold the connection open for good)
+    const idle = setTimeout(() => {
+      stats.sessionTimeouts++;
+      log('debug', `${remote}: no stream within ${handshakeTimeout} ms; closing the connection`);
+      void conn.stop({ isApp: true, errorCode: NO_STREAM, force: true }).catch(() => {});
+    }, handshakeTimeout);
+    conn.addEventListener(events.EventQUICConnectionStopped.name, () => clearTimeout(idle), { once: true });
     conn.addEventListener(events.EventQUICConnectionStream.name, (e: Event) => {
+      clearTimeout(idle);
       const stream = (e as events.EventQUICConnectionStream).detail;
       if (taken) {
         // only possible once the first stream has ended (the limit is 1 open stream): the connection is done

@@ -53,7 +53,7 @@ export function streamChannel(d: ByteDuplex, transport: TransportName, opts: Str
     writer.abort(err).catch(() => {});
     reader.cancel(err).catch(() => {});
     d.close().catch(() => {});
-    finish(d.failure?.() ?? err);
+    finish(d.failure?.(err) ?? err);
   };
   const enqueue = (bytes: Uint8Array) => {
     queue.push(bytes);

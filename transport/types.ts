@@ -13,8 +13,8 @@ export interface ByteDuplex {
   remote: string;
   /** close the whole underlying connection (after the streams are done or aborted) */
   close(): Promise<void>;
-  /** why the connection ended, when it knows better than its streams (e.g. a TLS alert from the peer) */
-  failure?(): Error | undefined;
+  /** a clearer account of why the stream failed with `cause`, from what the connection knows (e.g. a TLS alert) */
+  failure?(cause?: Error): Error | undefined;
 }
 
 export interface FrameHandlers {
@@ -64,8 +64,8 @@ export interface ListenOptions extends LivenessSettings {
   /** largest frame accepted, bytes (default 16 MiB) */
   maxFrameSize?: number;
   /**
-   * ms a new connection has to finish its TLS handshake (and, over WebTransport, to open its session and
-   * stream) before it is dropped and counted (default 10,000)
+   * ms a new connection has for each step, the TLS handshake, then opening its stream (over WebTransport: its
+   * session, then its stream), before it is dropped and counted (default 10,000)
    */
   handshakeTimeout?: number;
   /** PEM of the CA(s) client certificates must chain to: mutual TLS, and a client without one is refused */
@@ -83,7 +83,7 @@ export interface DialOptions extends ClientTrust, ClientIdentity, LivenessSettin
 export interface ListenerStats {
   /** connections that did not finish the TLS handshake within handshakeTimeout */
   tlsTimeouts: number;
-  /** WebTransport connections that finished TLS but opened no session and stream within handshakeTimeout */
+  /** connections that finished TLS but opened no stream (over WebTransport: no session, or no stream on it) within handshakeTimeout */
   sessionTimeouts: number;
   /** client certificates refused (mutual TLS), or missing */
   clientCertRefused: number;

@@ -1,5 +1,6 @@
 import { connect as http2Connect } from 'node:http2';
-import { createServer as createTcpServer } from 'node:net';
+import { connect as tcpConnect, createServer as createTcpServer } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { selfSignedTls, type ServerTls } from './tls.ts';
 import type { ByteDuplex } from './types.ts';
@@ -18,9 +19,9 @@ afterEach(async () => {
 });
 
 /** an echo server; `duplexes` collects what onDuplex was given */
-async function echoServer(serverTls: ServerTls = tls) {
+async function echoServer(serverTls: ServerTls = tls, handshakeTimeout?: number) {
   const duplexes: ByteDuplex[] = [];
-  const server = await listenWebTransportBytes('127.0.0.1', 0, PATH, { tls: serverTls }, (d) => {
+  const server = await listenWebTransportBytes('127.0.0.1', 0, PATH, { tls: serverTls, handshakeTimeout }, (d) => {
     duplexes.push(d);
     void d.readable.pipeTo(d.writable).catch(() => {});
   });
@@ -103,6 +104,50 @@ describe('WebTransport byte streams over HTTP/2', () => {
     // and the server still takes new sessions
     await roundTrip(await dial(server.port, { insecure: true }), 1000);
     expect(duplexes).toHaveLength(3);
+  });
+
+  it('shuts down while a session it serves is closing (the library spins on a second close)', async () => {
+    const served: ByteDuplex[] = [];
+    const server = await listenWebTransportBytes('127.0.0.1', 0, PATH, { tls }, (d) => void served.push(d));
+    open.push(server);
+    const d = await dial(server.port, { certHash: tls.certHash });
+    await d.writable.getWriter().write(new Uint8Array(10));
+    await expect.poll(() => served.length).toBe(1);
+    await Promise.all([served[0].close(), server.close()]);
+  });
+
+  it('drops connections that never start TLS after the handshake timeout, and counts them', { timeout: 60_000 }, async () => {
+    const { server } = await echoServer(tls, 300);
+    const N = 100;
+    const sockets = await Promise.all(
+      Array.from({ length: N }, () => {
+        const s = tcpConnect(server.port, '127.0.0.1');
+        s.on('error', () => {});
+        return new Promise<typeof s>((r) => s.once('connect', () => r(s)));
+      }),
+    );
+    await Promise.all(sockets.map((s) => new Promise((r) => (s.closed ? r(null) : s.once('close', r)))));
+    expect(server.stats.tlsTimeouts).toBe(N);
+    // and it still serves
+    await roundTrip(await dial(server.port, { certHash: tls.certHash }), 1000);
+  });
+
+  it('drops a connection that finishes TLS but asks for no session, and a session that opens no stream', { timeout: 60_000 }, async () => {
+    const { server, duplexes } = await echoServer(tls, 300);
+    const quiet = tlsConnect({ host: '127.0.0.1', port: server.port, ALPNProtocols: ['h2'], rejectUnauthorized: false });
+    quiet.on('error', () => {}).resume(); // reading, or it would never see the server's end
+    await new Promise((r) => quiet.once('close', r));
+
+    const raw = http2Connect(`https://127.0.0.1:${server.port}`, { rejectUnauthorized: false });
+    raw.on('error', () => {});
+    const req = raw.request({ ':method': 'CONNECT', ':protocol': 'webtransport', ':path': PATH } as never);
+    req.on('error', () => {});
+    await new Promise((r) => req.once('response', r));
+    await new Promise((r) => req.once('close', r)); // the server closes the session that opened no stream
+    raw.destroy();
+    expect(server.stats.sessionTimeouts).toBe(2);
+    expect(server.stats.tlsTimeouts).toBe(0);
+    expect(duplexes).toHaveLength(0);
   });
 
   it('says it speaks HTTP/2, and why not HTTP/3', async () => {

@@ -125,6 +125,21 @@ function http2ServersOf(server: WtServer): Http2Like[] {
   return all.map((x) => x.serverInt).filter((s): s is Http2Like => !!s && typeof s.on === 'function');
 }
 
+/**
+ * Closes a session once. The library's close() keeps no state until the close is done, and a second call
+ * before then (our duplex closing as the server shuts down, say) spins forever in its HTTP/2 layer.
+ */
+const closedSessions = new WeakSet<WtSession>();
+function closeSession(session: WtSession, info: WtCloseInfo = {}): void {
+  if (closedSessions.has(session)) return;
+  closedSessions.add(session);
+  try {
+    session.close(info);
+  } catch {
+    /* not open, or gone */
+  }
+}
+
 // --- loading ----------------------------------------------------------------------------------------------------
 
 let loading: Promise<Lib> | undefined;
@@ -290,6 +305,8 @@ export async function listenWebTransportBytes(
       tls.setSecureContext({ key: opts.tls.key, cert: opts.tls.cert, ca: opts.clientCa });
       tls.requestCert = true;
       tls.rejectUnauthorized = false;
+    }
+    if (clients) {
       tls.on('secureConnection', (socket: TLSSocket) => {
         const key = `${socket.remoteAddress}:${socket.remotePort}`;
         verdicts.set(key, clients(peerChainDer(socket)) ?? null);
@@ -346,7 +363,7 @@ export async function listenWebTransportBytes(
         if (refusal !== null) {
           stats.clientCertRefused++;
           log('info', `${where()}: refused the client certificate of ${remote}: ${refusal}`);
-          session.close({ closeCode: CLIENT_CERT_REFUSED, reason: refusal.slice(0, 1000) });
+          closeSession(session, { closeCode: CLIENT_CERT_REFUSED, reason: refusal.slice(0, 1000) });
           return;
         }
       }
@@ -379,11 +396,7 @@ export async function listenWebTransportBytes(
     } catch (e) {
       clearTimeout(timer);
       log('debug', `${remote}: ${(e as Error)?.message ?? e}`);
-      try {
-        session.close({ closeCode: 1, reason: String((e as Error)?.message ?? e).slice(0, 100) });
-      } catch {
-        /* already gone */
-      }
+      closeSession(session, { closeCode: 1, reason: String((e as Error)?.message ?? e).slice(0, 100) });
     }
   }
 
@@ -392,7 +405,7 @@ export async function listenWebTransportBytes(
     for (;;) {
       const { value, done } = await reader.read();
       if (done || !value) break;
-      if (closing) value.close({ closeCode: 0, reason: 'server closing' });
+      if (closing) closeSession(value, { closeCode: 0, reason: 'server closing' });
       else void accept(value);
     }
   })().catch((e: Error) => {
@@ -401,13 +414,7 @@ export async function listenWebTransportBytes(
 
   async function shutdown(): Promise<void> {
     server.stopServer();
-    for (const s of live) {
-      try {
-        s.close({ closeCode: 0, reason: 'server closing' });
-      } catch {
-        /* gone */
-      }
-    }
+    for (const s of live) closeSession(s, { closeCode: 0, reason: 'server closing' });
     for (const c of connections) c.close(); // graceful: waits for the streams still open
     await within(server.closed, LINGER);
     for (const c of connections) c.destroy();
@@ -425,7 +432,17 @@ export async function listenWebTransportBytes(
   };
 }
 
-function duplexOf(stream: WtStream, session: WtSession, remote: string, connection: Http2Like | undefined, failure?: () => Error | undefined): ByteDuplex {
+/**
+ * The reason in the library's error for a stream of a session the server closed as refusing our client
+ * certificate ("Session closed (on process N) with code C and reason R"). The stream fails before the
+ * session's `closed` settles, so this is where the reason is to be had in time.
+ */
+function refusalIn(message: string): string | undefined {
+  const m = /with code (\d+) and reason ([\s\S]*)$/.exec(message);
+  return m && Number(m[1]) === CLIENT_CERT_REFUSED ? m[2] : undefined;
+}
+
+function duplexOf(stream: WtStream, session: WtSession, remote: string, connection: Http2Like | undefined, failure?: ByteDuplex['failure']): ByteDuplex {
   let closing: Promise<void> | undefined;
   return {
     readable: stream.readable,
@@ -434,11 +451,7 @@ function duplexOf(stream: WtStream, session: WtSession, remote: string, connecti
     failure,
     close() {
       closing ??= (async () => {
-        try {
-          session.close({ closeCode: 0, reason: 'done' });
-        } catch {
-          /* already closed */
-        }
+        closeSession(session, { closeCode: 0, reason: 'done' });
         await within(session.closed, LINGER);
         // client side: the library closes the connection when the session ends; make sure of it
         if (connection && !connection.destroyed) {
@@ -555,14 +568,9 @@ export async function dialWebTransportBytes(url: string, trust: WebTransportDial
         serverCertificateHashes: pin ? [{ algorithm: 'sha-256', value: Buffer.from(pin, 'hex') }] : [],
       }),
   );
+  wt.closed.catch(() => {});
   // a zipper that requires client certificates and refuses ours says why as it closes the session
-  let certRefused: TrustError | undefined;
-  wt.closed.then(
-    (info) => {
-      if (info?.closeCode === CLIENT_CERT_REFUSED) certRefused = distrust(`the zipper refused our client certificate: ${info.reason ?? ''}`);
-    },
-    () => {},
-  );
+  const certRefused = (why: string) => distrust(`the zipper refused our client certificate: ${why}`);
 
   // The constructor has already called http2.connect(); its TLS handshake cannot have finished yet.
   let failed: (e: Error) => void = () => {};
@@ -597,16 +605,12 @@ export async function dialWebTransportBytes(url: string, trust: WebTransportDial
       socket.authorized = !refusal; // the library's own handler reads this next and drops the connection if false
     });
   } else if (!http3) {
-    wt.close();
+    closeSession(wt);
     throw fail('@fails-components/webtransport changed inside (no HTTP/2 connection to check the certificate on); update webtransport-bytes.ts');
   }
 
   const abandon = () => {
-    try {
-      wt.close();
-    } catch {
-      /* not open */
-    }
+    closeSession(wt);
     connection?.destroy();
   };
   let timer: NodeJS.Timeout | undefined;
@@ -617,11 +621,15 @@ export async function dialWebTransportBytes(url: string, trust: WebTransportDial
   try {
     await Promise.race([wt.ready, deadline, socketFailure]);
     const stream = await Promise.race([wt.createBidirectionalStream(), deadline, socketFailure]);
-    return duplexOf(stream, wt, `webtransport://${u.host}`, connection, () => certRefused);
+    return duplexOf(stream, wt, `webtransport://${u.host}`, connection, (cause) => {
+      const why = cause && refusalIn(cause.message);
+      return why === undefined ? undefined : certRefused(why);
+    });
   } catch (e) {
+    const closed = await within(wt.closed, 0); // settled by now if the server closed the session
     abandon();
     if (refusal) throw distrust(refusal);
-    if (certRefused) throw certRefused;
+    if (closed?.closeCode === CLIENT_CERT_REFUSED) throw certRefused(closed.reason ?? '');
     let why = networkError?.message ?? (e as Error)?.message ?? String(e);
     if (e === late && !networkError) why = handshook || http3 ? `no session within ${timeout} ms` : `no TLS handshake within ${timeout} ms`;
     else if (!networkError && handshook) why += ` (TLS was fine, so the server refused the session: is ${u.pathname} its path?)`;

@@ -25,6 +25,8 @@ export interface ZipperCounters {
   dropped: number;
   /** frames for a partitioned function that had no partition key, sent round robin instead */
   unkeyed: number;
+  /** connections that sent no handshake frame in time */
+  handshakeTimeouts: number;
 }
 
 export const newConnCounters = (): ConnCounters => ({ framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, duplicates: 0 });

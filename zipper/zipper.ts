@@ -4,6 +4,7 @@ import { PROTOCOL_VERSION, type DataFrame, type Frame, type HandshakeFrame } fro
 import { unpackMeta } from '../codecs/metadata.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { parseAddress, transportFor, type FrameChannel, type Listener } from '../transport/index.ts';
+import type { ListenOptions } from '../transport/types.ts';
 import { serverTls, type ServerTls } from '../transport/tls.ts';
 import { dataBytes, newConnCounters, type ConnCounters, type TagCounters, type ZipperCounters } from './counters.ts';
 import { Delivery, WriterSession } from './delivery.ts';
@@ -22,6 +23,8 @@ export interface ZipperConfig {
   tls?: { cert: string; key: string };
   /** empty or absent: no authentication */
   token?: string;
+  /** PEM of the CA(s) client certificates must chain to (the workflow's auth.clientCa): mutual TLS */
+  clientCa?: string;
   tags: Record<string, number>;
   functions: { name: string; observe: string[]; dispatch: Dispatch }[];
 }
@@ -39,6 +42,10 @@ export interface ZipperOptions {
   handshakeTimeout?: number;
   /** ms a disconnected writer's dedup state is kept for its return (default 10 minutes) */
   sessionTtl?: number;
+  /** where the self-signed certificate is kept across restarts (default: none, a new one each start) */
+  stateDir?: string;
+  /** the listeners' heartbeat, idle and TLS handshake timeouts (see transport/types.ts) */
+  transport?: Pick<ListenOptions, 'heartbeat' | 'idleTimeout' | 'handshakeTimeout' | 'clock'>;
 }
 
 interface Unacked {
@@ -78,7 +85,7 @@ const sha = (s: string) => createHash('sha256').update(s).digest();
 export class Zipper {
   readonly log: Logger;
   readonly listeners: Listener[] = [];
-  readonly counters: ZipperCounters = { accepted: 0, rejected: 0, malformed: 0, unrouted: 0, forbidden: 0, dropped: 0, unkeyed: 0 };
+  readonly counters: ZipperCounters = { accepted: 0, rejected: 0, malformed: 0, unrouted: 0, forbidden: 0, dropped: 0, unkeyed: 0, handshakeTimeouts: 0 };
   readonly tagCounters = new Map<number, TagCounters>();
   tls!: ServerTls;
   private readonly conns = new Set<Conn>();
@@ -116,11 +123,13 @@ export class Zipper {
   static async start(config: ZipperConfig, opts: ZipperOptions = {}): Promise<Zipper> {
     const z = new Zipper(config, opts);
     const urls = config.listen.map(parseAddress);
-    z.tls = opts.tls ?? (await serverTls(config.tls, [...new Set(['127.0.0.1', 'localhost', ...urls.map((u) => u.hostname)])]));
+    const hosts = [...new Set(['127.0.0.1', 'localhost', ...urls.map((u) => u.hostname)])];
+    z.tls = opts.tls ?? (await serverTls(config.tls, hosts, { stateDir: opts.stateDir, log: (m) => z.log.info(m) }));
     try {
       for (const url of [...urls, new URL(`memory://${encodeURIComponent(config.name)}`)]) {
         const t = await transportFor(url);
-        const listenOpts = { tls: z.tls, maxFrameSize: opts.maxFrameSize, log: (lvl: 'debug' | 'info' | 'warn' | 'error', m: string) => z.log[lvl](m) };
+        const log = (lvl: 'debug' | 'info' | 'warn' | 'error', m: string) => z.log[lvl](m);
+        const listenOpts: ListenOptions = { ...opts.transport, tls: z.tls, maxFrameSize: opts.maxFrameSize, clientCa: config.clientCa, log };
         z.listeners.push(await t.listen(url, listenOpts, (ch) => z.accept(ch)));
       }
     } catch (e) {
@@ -150,6 +159,7 @@ export class Zipper {
       tags: Object.fromEntries([...this.tagCounters].map(([t, c]) => [this.tagName(t), { ...c }])),
       waiting: Object.fromEntries([...this.waiting].map(([k, v]) => [k, v.length])),
       inflight: this.inflight,
+      listeners: this.listeners.map((l) => ({ url: l.url, ...l.stats() })),
     };
   }
 
@@ -159,7 +169,9 @@ export class Zipper {
     this.conns.add(conn);
     this.counters.accepted++;
     const timer = setTimeout(() => {
-      if (!conn.hs) this.reject(conn, `no handshake within ${this.opts.handshakeTimeout ?? 5000} ms`);
+      if (conn.hs) return;
+      this.counters.handshakeTimeouts++;
+      this.reject(conn, `no handshake within ${this.opts.handshakeTimeout ?? 5000} ms`);
     }, this.opts.handshakeTimeout ?? 5000);
     timer.unref();
     ch.start({
