@@ -12,6 +12,7 @@ const suites: Record<string, () => Promise<void>> = {
   mapmatch: async () => (await import('./mapmatch.ts')).run(),
   traffic: async () => (await import('./traffic.ts')).run(),
   e2e: async () => (await import('./e2e.ts')).run(),
+  faults: async () => (await import('./faults.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
