@@ -2,7 +2,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { certHashOf } from './certificate.ts';
+import { certHashOf } from './cert-hash.ts';
 import type { ServerTls } from './tls.ts';
 
 export const CERT_FILE = 'zipper-cert.pem';

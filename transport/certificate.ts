@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createHash, webcrypto, X509Certificate } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
 
@@ -34,17 +34,14 @@ export interface CertificateSpec {
   hosts?: string[];
   /** what a leaf may be used for (absent: no extended key usage, i.e. anything) */
   purpose?: 'server' | 'client';
+  /** no basic-constraints or key-usage extension at all, as in old certificates (tests) */
+  bare?: boolean;
   /** default: a minute ago, so that a peer's clock a little behind still takes it */
   notBefore?: Date;
   /** default: notBefore + `days` */
   notAfter?: Date;
   days?: number;
 }
-
-export const sha256Hex = (der: Uint8Array): string => createHash('sha256').update(der).digest('hex');
-
-/** SHA-256 of a PEM certificate's DER bytes (the first one in the PEM), lowercase hex: what a pin names. */
-export const certHashOf = (certPem: string): string => sha256Hex(new X509Certificate(certPem).raw);
 
 export const pemOf = (label: string, der: ArrayBuffer | Uint8Array): string =>
   `-----BEGIN ${label}-----\n${Buffer.from(der as ArrayBuffer).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;
@@ -55,9 +52,11 @@ export async function issueCertificate(spec: CertificateSpec): Promise<Issued> {
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
   const notBefore = spec.notBefore ?? new Date(Date.now() - 60_000);
   const notAfter = spec.notAfter ?? new Date(notBefore.getTime() + (spec.days ?? 13) * DAY);
-  const extensions: x509.Extension[] = spec.ca
-    ? [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)]
-    : [new x509.BasicConstraintsExtension(false), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)];
+  const extensions: x509.Extension[] = spec.bare
+    ? []
+    : spec.ca
+      ? [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)]
+      : [new x509.BasicConstraintsExtension(false), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)];
   if (spec.hosts?.length) {
     const names = [...new Set(spec.hosts)].map((h) => (isIP(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h }));
     extensions.push(new x509.SubjectAlternativeNameExtension(names));

@@ -5,7 +5,7 @@ import { errors, events, QUICClient, QUICServer, type QUICConnection, type QUICS
 import type { ClientIdentity, ClientTrust, ServerTls } from './tls.ts';
 import { clientCertRefused, describeAlert } from './tls-alerts.ts';
 import { caVerifier, serverVerifier, SYSTEM_UNTRUSTED, TrustError } from './trust.ts';
-import { newListenerStats, type ByteDuplex, type ListenerStats } from './types.ts';
+import { DEFAULT_HANDSHAKE_TIMEOUT, newListenerStats, type ByteDuplex, type ListenerStats } from './types.ts';
 
 /**
  * Real QUIC (quiche, through @matrixai/quic): TLS 1.3, ALPN `geoflux`, one bidirectional stream per
@@ -28,8 +28,6 @@ const BAD_CERTIFICATE = 0x100 + 42;
 const ONE_STREAM_ONLY = 1;
 /** ... and when it opens no stream in time */
 const NO_STREAM = 2;
-/** how long a server gives a half-done handshake before it drops the connection's state */
-export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 /**
  * QUIC's own idle timeout when the caller sets none. The frame channel's heartbeat (liveness.ts) notices a
  * vanished peer first; quic.ts sets this to twice the channel's idle timeout, as a second line.
@@ -202,7 +200,7 @@ export async function listenQuicBytes(host: string, port: number, opts: QuicList
             ca: opts.clientCa,
             verifyCallback: async (certs: Uint8Array[]) => {
               const refusal = clients(certs);
-              if (refusal) log('info', `QUIC on ${quicUrl(host, port)}: refused a client certificate: ${refusal}`);
+              if (refusal) log('info', `QUIC on ${quicUrl(host, server.port)}: refused a client certificate: ${refusal}`);
               return refusal === undefined ? undefined : BAD_CERTIFICATE;
             },
           }

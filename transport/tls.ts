@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { certHashOf, issueCertificate } from './certificate.ts';
+import { certHashOf } from './cert-hash.ts';
+import { issueCertificate } from './certificate.ts';
 import { storedCertificate } from './cert-store.ts';
 
 /** PEM strings for a server, plus the SHA-256 of the DER certificate (what WebTransport pins). */
@@ -25,15 +26,6 @@ export interface ClientIdentity {
   cert?: string;
   /** PEM private key of that certificate */
   key?: string;
-}
-
-/** Accepts hex with or without colons, any case, or base64; returns lowercase hex. */
-export function normaliseCertHash(hash: string): string {
-  const hex = hash.replace(/[:\s]/g, '');
-  if (/^[0-9a-fA-F]{64}$/.test(hex)) return hex.toLowerCase();
-  const b = Buffer.from(hash, 'base64');
-  if (b.length === 32) return b.toString('hex');
-  throw new Error(`certHash must be a SHA-256 digest (64 hex digits or base64), got "${hash}"`);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { certHashOf, issueCertificate, type Issued } from './certificate.ts';
+import { certHashOf } from './cert-hash.ts';
+import { issueCertificate, type Issued } from './certificate.ts';
 import { derOf, makePki } from './testdata/pki.ts';
 import { selfSignedTls } from './tls.ts';
 import { caVerifier, MAX_CHAIN, pinVerifier, serverVerifier, TrustError } from './trust.ts';
@@ -96,6 +97,9 @@ describe('ca', () => {
 
   it('refuses a certificate signed by one that is not a CA', () => {
     expect(v(derOf(pki.leafSignedLeaf, leaf, intermediate), '127.0.0.1')).toMatch(/^certificate "CN=geoflux signed by a leaf" \(issuer "CN=geoflux zipper"\) is not signed by the given CA/);
+    // no key usage to forbid signing: only its basic constraints say it is not a CA
+    const { leaf: under, issuer } = pki.bareSignedLeaf;
+    expect(v(derOf(under, issuer, intermediate), '127.0.0.1')).toMatch(/^certificate "CN=geoflux signed by a bare leaf" \(issuer "CN=geoflux bare leaf"\) is not signed by the given CA/);
   });
 
   it(`takes a chain of ${MAX_CHAIN} certificates, root included, and refuses a longer one`, async () => {

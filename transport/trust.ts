@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { sha256Hex } from './certificate.ts';
-import { normaliseCertHash, type ClientTrust } from './tls.ts';
+import { normaliseCertHash, sha256Hex } from './cert-hash.ts';
+import type { ClientTrust } from './tls.ts';
 
 /**
  * One certificate verifier for both transports, on the client side (the zipper's certificate under `certHash`

@@ -91,6 +91,9 @@ export interface ListenerStats {
   idleTimeouts: number;
 }
 
+/** ms a new connection has, by default, for each step before the zipper hears from it (Node's own TLS default is 120 s) */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
 export const newListenerStats = (): ListenerStats => ({ tlsTimeouts: 0, sessionTimeouts: 0, clientCertRefused: 0, idleTimeouts: 0 });
 
 export interface Listener {

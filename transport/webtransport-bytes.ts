@@ -1,8 +1,9 @@
 import { isIP, createServer as createTcpServer } from 'node:net';
 import tlsModule, { checkServerIdentity, type TLSSocket } from 'node:tls';
-import { normaliseCertHash, type ClientIdentity, type ClientTrust, type ServerTls } from './tls.ts';
+import { normaliseCertHash } from './cert-hash.ts';
+import type { ClientIdentity, ClientTrust, ServerTls } from './tls.ts';
 import { caVerifier, serverVerifier, SYSTEM_UNTRUSTED, TrustError } from './trust.ts';
-import { newListenerStats, type ByteDuplex, type ListenerStats } from './types.ts';
+import { DEFAULT_HANDSHAKE_TIMEOUT, newListenerStats, type ByteDuplex, type ListenerStats } from './types.ts';
 
 /**
  * WebTransport byte streams with @fails-components/webtransport: HTTP/3 when its optional quiche addon loads,
@@ -54,11 +55,6 @@ function widenConnectionWindow(c: Http2Like): void {
   }
 }
 
-/**
- * How long a new connection has, by default, for each step before the zipper hears from it: the TLS handshake,
- * then the session request, then the session's stream (Node's own TLS default is 120 s).
- */
-export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 /** the WebTransport session close code for "your client certificate is refused"; the reason says why */
 const CLIENT_CERT_REFUSED = 0x4743; // "GC"
 /** how long close() waits for a clean goodbye before it cuts the connection */

@@ -1,4 +1,5 @@
-import { certHashOf, issueCertificate, type Issued } from '../certificate.ts';
+import { certHashOf } from '../cert-hash.ts';
+import { issueCertificate, type Issued } from '../certificate.ts';
 import type { ServerTls } from '../tls.ts';
 
 /**
@@ -20,8 +21,9 @@ export interface Pki {
   wrongHostLeaf: Issued;
   /** a self-signed CA that also serves as the server's certificate, for 127.0.0.1 and localhost */
   caLeaf: Issued;
-  /** signed by a leaf, which may not sign */
+  /** signed by a leaf, which may not sign: one with key usage digitalSignature, one with no extensions at all */
   leafSignedLeaf: Issued;
+  bareSignedLeaf: { leaf: Issued; issuer: Issued };
   /** signed by an intermediate that expired */
   underExpiredIntermediate: { leaf: Issued; intermediate: Issued };
   /** a client certificate (extended key usage clientAuth), signed by the intermediate */
@@ -49,6 +51,10 @@ export async function makePki(): Promise<Pki> {
     wrongHostLeaf: await leafOf('CN=geoflux zipper elsewhere', { hosts: ['zipper.example'] }),
     caLeaf: await issueCertificate({ subject: 'CN=geoflux zipper CA', ca: true, hosts: LOCAL, days: 90 }),
     leafSignedLeaf: await issueCertificate({ subject: 'CN=geoflux signed by a leaf', issuer: leaf, hosts: LOCAL, purpose: 'server' }),
+    bareSignedLeaf: await (async () => {
+      const issuer = await issueCertificate({ subject: 'CN=geoflux bare leaf', issuer: intermediate, bare: true, days: 90 });
+      return { issuer, leaf: await issueCertificate({ subject: 'CN=geoflux signed by a bare leaf', issuer, hosts: LOCAL, purpose: 'server' }) };
+    })(),
     underExpiredIntermediate: {
       leaf: await issueCertificate({ subject: 'CN=geoflux zipper under an expired CA', issuer: expiredIntermediate, hosts: LOCAL, purpose: 'server', days: 90 }),
       intermediate: expiredIntermediate,
