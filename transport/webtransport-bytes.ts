@@ -560,8 +560,9 @@ export async function dialWebTransportBytes(url: string, trust: WebTransportDial
         // the library's own deadlines; over HTTP/2 ours (below) comes first and says more than "handshake failed"
         quicConnectTimeout: http3 ? Math.ceil(timeout / 2) : timeout + 1000,
         webTransportConnectTimeout: timeout + 1000,
-        // given at all, the library stops Node rejecting the certificate and asks `socket.authorized` (set below)
-        serverCertificateHashes: pin ? [{ algorithm: 'sha-256', value: Buffer.from(pin, 'hex') }] : [],
+        // given at all, the library stops Node rejecting the certificate and asks `socket.authorized` (set below);
+        // over HTTP/3 (a pin or the system's CAs only) quiche checks a pin itself
+        ...(pin ? { serverCertificateHashes: [{ algorithm: 'sha-256', value: Buffer.from(pin, 'hex') }] } : http3 ? {} : { serverCertificateHashes: [] }),
       }),
   );
   wt.closed.catch(() => {});
