@@ -13,6 +13,7 @@ const suites: Record<string, () => Promise<void>> = {
   traffic: async () => (await import('./traffic.ts')).run(),
   e2e: async () => (await import('./e2e.ts')).run(),
   startup: async () => (await import('./startup.ts')).run(),
+  faults: async () => (await import('./faults.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

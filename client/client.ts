@@ -3,6 +3,7 @@ import type { ClientKind, DataFrame, Frame } from '../codecs/frame-types.ts';
 import { PROTOCOL_VERSION } from '../codecs/frame-types.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { parseAddress, transportFor, type FrameChannel } from '../transport/index.ts';
+import { TrustError } from '../transport/trust.ts';
 import { backoffDelay } from './backoff.ts';
 import { Spool } from './spool.ts';
 
@@ -18,6 +19,14 @@ export interface ClientOptions {
   certHash?: string;
   /** accept any certificate: only for a dev zipper with a self-signed certificate */
   insecure?: boolean;
+  /** PEM of this client's certificate (then any intermediates), for a zipper that requires one (its clientCa) */
+  cert?: string;
+  /** PEM private key of `cert` */
+  key?: string;
+  /** ms without sending after which a heartbeat goes out (default 500) */
+  heartbeat?: number;
+  /** ms without hearing from the zipper after which it counts as lost and is redialled (default 2000; 0: never) */
+  idleTimeout?: number;
   /** records kept for resend while unacknowledged or disconnected (default 100,000) */
   spool?: number;
   /** how long the first connection may take, retries included (ms, default 10,000) */
@@ -30,6 +39,11 @@ export interface ClientOptions {
 export class RejectedError extends Error {
   override readonly name = 'RejectedError';
 }
+
+export { TrustError };
+
+/** Failures that another try cannot mend: the zipper said no, or its certificate is not one we trust. */
+const final = (e: unknown) => e instanceof RejectedError || e instanceof TrustError;
 
 /**
  * One client's link to the zipper: dial, handshake, reconnect with backoff, and the spool of written frames
@@ -48,6 +62,8 @@ export class ZipperClient {
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private upWaiters: Array<() => void> = [];
+  /** the trust failure last logged, so that a zipper that keeps presenting the wrong certificate is named once */
+  private distrusted: string | undefined;
   private ackWaiters: Array<() => void> = [];
 
   constructor(
@@ -70,7 +86,7 @@ export class ZipperClient {
     return this.ch;
   }
 
-  /** First connection: retried until `connectTimeout`; a rejection is final. */
+  /** First connection: retried until `connectTimeout`; a rejection or a certificate we do not trust is final. */
   async connect(): Promise<void> {
     const deadline = Date.now() + (this.opts.connectTimeout ?? 10_000);
     for (let attempt = 0; ; attempt++) {
@@ -78,7 +94,7 @@ export class ZipperClient {
         await this.dialOnce();
         return;
       } catch (e) {
-        if (e instanceof RejectedError || Date.now() >= deadline) throw e;
+        if (final(e) || Date.now() >= deadline) throw e;
         await new Promise((r) => setTimeout(r, Math.min(backoffDelay(attempt, 100, 2000), deadline - Date.now())));
       }
     }
@@ -87,7 +103,8 @@ export class ZipperClient {
   private async dialOnce(): Promise<void> {
     const url = parseAddress(this.opts.zipper);
     const transport = await transportFor(url);
-    const ch = await transport.dial(url, { ca: this.opts.ca, certHash: this.opts.certHash, insecure: this.opts.insecure });
+    const { ca, certHash, insecure, cert, key, heartbeat, idleTimeout } = this.opts;
+    const ch = await transport.dial(url, { ca, certHash, insecure, cert, key, heartbeat, idleTimeout });
     await new Promise<void>((resolve, reject) => {
       let up = false;
       ch.start({
@@ -105,6 +122,8 @@ export class ZipperClient {
           this.onFrame(ch, f);
         },
         closed: (err) => {
+          // a zipper that refuses our client certificate may say so only once the connection is up
+          if (!up && err instanceof TrustError) return reject(err);
           if (!up) return reject(new Error(`connection to ${this.opts.zipper} closed during the handshake${err ? `: ${err.message}` : ''}`));
           this.down(ch, err);
         },
@@ -125,6 +144,7 @@ export class ZipperClient {
     this.ch = ch;
     this.tags = tags;
     this.attempt = 0;
+    this.distrusted = undefined;
     const resend = this.spool.after(lastSeq);
     if (resend.length) this.log.info(`sending ${resend.length} spooled frames the zipper does not have`);
     for (const f of resend) ch.send(f);
@@ -177,7 +197,11 @@ export class ZipperClient {
           return;
         }
         const delay = backoffDelay(this.attempt++, 100, this.opts.maxBackoff ?? 10_000);
-        this.log.debug(`reconnect failed (${e.message}); next try in ${delay} ms`);
+        // the zipper may come back with its certificate put right, so keep trying; but say it, once
+        if (e instanceof TrustError && e.message !== this.distrusted) {
+          this.distrusted = e.message;
+          this.log.error(`${e.message}; retrying, at most every ${this.opts.maxBackoff ?? 10_000} ms`);
+        } else this.log.debug(`reconnect failed (${e.message}); next try in ${delay} ms`);
         this.reconnectTimer = setTimeout(() => this.reconnect(), delay);
       },
     );

@@ -1,6 +1,6 @@
 import type { Frame } from '../codecs/frame-types.ts';
 import { ChannelCore } from './channel-core.ts';
-import type { FrameChannel, Listener, Transport } from './types.ts';
+import { newListenerStats, type FrameChannel, type Listener, type Transport } from './types.ts';
 
 /**
  * In-process channels for functions hosted by the zipper (`host: local`). Frames are handed over as objects:
@@ -128,6 +128,8 @@ export const memoryTransport: Transport = {
       url: url.href,
       transport: 'memory',
       detail: 'in-process, zero-copy',
+      // nothing here times out: an in-process peer cannot vanish without this process
+      stats: newListenerStats,
       async close() {
         listeners.delete(key);
       },

@@ -134,6 +134,46 @@ describe('quic bytes', () => {
     await roundTrip(await dial(s.port), 64 * 1024);
   });
 
+  it('drops a handshake that stalls after handshakeTimeout, and counts it', { timeout: 30_000 }, async () => {
+    const s = await listenQuicBytes('127.0.0.1', 0, { tls, handshakeTimeout: 300 }, echo);
+    servers.push(s);
+    // A relay that lets the client's packets through until the server has started a connection (answered a
+    // second time, after its stateless Retry), then drops everything: a client that vanished mid-handshake.
+    const relay = dgram.createSocket('udp4');
+    await new Promise<void>((r) => relay.bind(0, '127.0.0.1', r));
+    let client: { port: number; address: string } | undefined;
+    let answers = 0;
+    relay.on('message', (msg, from) => {
+      if (from.port === s.port) {
+        if (++answers === 1 && client) relay.send(msg, client.port, client.address);
+      } else if (answers < 2) {
+        client = from;
+        relay.send(msg, s.port, '127.0.0.1');
+      }
+    });
+    await expect(dialQuicBytes('127.0.0.1', relay.address().port, { certHash: tls.certHash, timeout: 1500 })).rejects.toThrow(/within 1500 ms/);
+    relay.close();
+    await expect.poll(() => s.stats.tlsTimeouts, { timeout: 5000 }).toBe(1);
+    // and it still serves
+    await roundTrip(await dial(s.port), 4096);
+  });
+
+  it('drops a client that connects but writes nothing on a stream, and counts it', { timeout: 30_000 }, async () => {
+    const s = await listenQuicBytes('127.0.0.1', 0, { tls, handshakeTimeout: 300 }, echo);
+    servers.push(s);
+    const quiet = await dial(s.port);
+    const ended = await quiet.readable
+      .getReader()
+      .read()
+      .then(
+        () => 'ended',
+        (e: Error) => e.message,
+      );
+    expect(ended).toMatch(/code 2/);
+    expect(s.stats.sessionTimeouts).toBe(1);
+    expect(s.stats.tlsTimeouts).toBe(0);
+  });
+
   it('survives garbage datagrams', async () => {
     const s = await echoServer();
     const a = await dial(s.port);

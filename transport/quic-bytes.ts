@@ -1,9 +1,11 @@
-import { createHmac, randomBytes, randomFillSync, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { createHmac, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import Logger, { LogLevel } from '@matrixai/logger';
 import { errors, events, QUICClient, QUICServer, type QUICConnection, type QUICStream } from '@matrixai/quic';
-import { normaliseCertHash, sha256Hex, type ClientTrust, type ServerTls } from './tls.ts';
-import type { ByteDuplex } from './types.ts';
+import type { ClientIdentity, ClientTrust, ServerTls } from './tls.ts';
+import { clientCertRefused, describeAlert } from './tls-alerts.ts';
+import { caVerifier, serverVerifier, SYSTEM_UNTRUSTED, TrustError } from './trust.ts';
+import { DEFAULT_HANDSHAKE_TIMEOUT, newListenerStats, type ByteDuplex, type ListenerStats } from './types.ts';
 
 /**
  * Real QUIC (quiche, through @matrixai/quic): TLS 1.3, ALPN `geoflux`, one bidirectional stream per
@@ -24,8 +26,13 @@ const UDP_BUFFER = 4 * 1024 * 1024;
 const BAD_CERTIFICATE = 0x100 + 42;
 /** the application error code we close with when a peer breaks the one-stream rule */
 const ONE_STREAM_ONLY = 1;
-/** how long a server gives a half-done handshake before it drops the connection's state */
-const SERVER_HANDSHAKE_TIMEOUT = 10_000;
+/** ... and when it opens no stream in time */
+const NO_STREAM = 2;
+/**
+ * QUIC's own idle timeout when the caller sets none. The frame channel's heartbeat (liveness.ts) notices a
+ * vanished peer first; quic.ts sets this to twice the channel's idle timeout, as a second line.
+ */
+const DEFAULT_QUIC_IDLE_TIMEOUT = 30_000;
 /**
  * How long `close()` waits, after a graceful end of writing, for what was written (FIN included) to be
  * acknowledged before it closes anyway. Closing the connection earlier drops whatever quiche still holds.
@@ -49,11 +56,13 @@ const tuning = {
   initialMaxStreamDataBidiRemote: 2 * 1024 * 1024,
   initialMaxStreamDataUni: 0,
   initialMaxStreamsUni: 0,
-  // long-lived streams that may sit quiet between bursts: PINGs every 10 s keep an idle but healthy link
-  // (and any NAT binding on the way) alive, and a peer that vanished is given up on after 30 s of silence
-  maxIdleTimeout: 30_000,
-  keepAliveIntervalTime: 10_000,
 };
+
+/**
+ * QUIC's idle timeout: a connection silent this long is closed by quiche. PINGs at a third of it keep an idle
+ * but healthy link (and any NAT binding on the way) alive.
+ */
+const idleConfig = (ms = DEFAULT_QUIC_IDLE_TIMEOUT) => ({ maxIdleTimeout: ms, keepAliveIntervalTime: Math.floor(ms / 3) });
 
 /**
  * Speed is set by datagram size (see above): 1,350-byte datagrams moved 1.3-2 MB/s here, big ones 10-20 MB/s
@@ -121,7 +130,7 @@ async function untilDone(stream: QUICStream, ms: number): Promise<void> {
   while (!streamDone(stream) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
 }
 
-function duplexOf(stream: QUICStream, remote: string, stop: () => Promise<void>): ByteDuplex {
+function duplexOf(stream: QUICStream, remote: string, stop: () => Promise<void>, failure?: ByteDuplex['failure']): ByteDuplex {
   // a graceful end of our writing (as opposed to an abort) is worth waiting for: those bytes should arrive
   let finished = false;
   stream.addEventListener(
@@ -136,6 +145,7 @@ function duplexOf(stream: QUICStream, remote: string, stop: () => Promise<void>)
     readable: stream.readable as unknown as ReadableStream<Uint8Array>,
     writable: stream.writable as unknown as WritableStream<Uint8Array>,
     remote,
+    failure,
     close() {
       closing ??= (async () => {
         // If our side was closed gracefully, give the last bytes (a Rejected frame, say) up to LINGER to
@@ -150,31 +160,70 @@ function duplexOf(stream: QUICStream, remote: string, stop: () => Promise<void>)
 
 export interface QuicBytesServer {
   port: number;
+  /** what it dropped; `idleTimeouts` is the frame channels' to count (quic.ts) */
+  readonly stats: ListenerStats;
   close(): Promise<void>;
 }
 
-export async function listenQuicBytes(
-  host: string,
-  port: number,
-  opts: { tls: ServerTls; log?: Log },
-  onDuplex: (d: ByteDuplex) => void,
-): Promise<QuicBytesServer> {
+export interface QuicListenOptions {
+  tls: ServerTls;
+  /** ms the TLS handshake may take, and then the client's first write on its stream (default 10,000) */
+  handshakeTimeout?: number;
+  /** QUIC's own idle timeout, ms (default 30,000) */
+  quicIdleTimeout?: number;
+  /** mutual TLS: client certificates must chain to these CA(s) (PEM) */
+  clientCa?: string;
+  log?: Log;
+}
+
+const causes = (e: unknown): unknown[] => (e instanceof Error ? [e, ...causes(e.cause)] : []);
+
+export async function listenQuicBytes(host: string, port: number, opts: QuicListenOptions, onDuplex: (d: ByteDuplex) => void): Promise<QuicBytesServer> {
   const log: Log = opts.log ?? (() => {});
+  const stats = newListenerStats();
+  const handshakeTimeout = opts.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+  const clients = opts.clientCa ? caVerifier(opts.clientCa, 'client') : undefined;
   const server = new QUICServer({
     crypto: { key: randomBytes(32).buffer as ArrayBuffer, ops: hmacOps },
     config: {
       ...tuning,
+      ...idleConfig(opts.quicIdleTimeout),
       ...datagrams(host),
       // one stream per connection: the client may open exactly one
       initialMaxStreamsBidi: 1,
       key: opts.tls.key,
       cert: opts.tls.cert,
-      verifyPeer: false,
+      // with clientCa, quiche asks for a certificate and refuses a handshake without one; our verifier judges it
+      verifyPeer: clients !== undefined,
+      ...(clients && opts.clientCa
+        ? {
+            ca: opts.clientCa,
+            verifyCallback: async (certs: Uint8Array[]) => {
+              const refusal = clients(certs);
+              if (refusal) log('info', `QUIC on ${quicUrl(host, server.port)}: refused a client certificate: ${refusal}`);
+              return refusal === undefined ? undefined : BAD_CERTIFICATE;
+            },
+          }
+        : {}),
     },
-    minIdleTimeout: SERVER_HANDSHAKE_TIMEOUT,
+    minIdleTimeout: handshakeTimeout,
     codeToReason,
     logger: quietLogger(),
   });
+
+  // Every handshake that fails ends in acceptConnection, which the library's socket then ignores: count there.
+  type Accept = (...a: unknown[]) => Promise<unknown>;
+  const accept = (server as unknown as { acceptConnection: Accept }).acceptConnection.bind(server);
+  (server as unknown as { acceptConnection: Accept }).acceptConnection = async (...a) => {
+    try {
+      return await accept(...a);
+    } catch (e) {
+      const chain = causes(e);
+      if (chain.some((c) => c instanceof errors.ErrorQUICConnectionStartTimeout || c instanceof errors.ErrorQUICConnectionIdleTimeout)) stats.tlsTimeouts++;
+      else if (clients && chain.some((c) => c instanceof errors.ErrorQUICConnectionLocalTLS)) stats.clientCertRefused++;
+      throw e;
+    }
+  };
 
   const onConnection = (conn: QUICConnection) => {
     const remote = quicUrl(conn.remoteHost, conn.remotePort);
@@ -186,7 +235,16 @@ export async function listenQuicBytes(
       log('debug', `${remote}: ${(e as events.EventQUICConnectionError).detail.message}`);
     });
     let taken = false;
+    // the handshake is done; a client that writes nothing on a stream in time is dropped (its keep-alives would
+    // otherwise hold the connection open for good)
+    const idle = setTimeout(() => {
+      stats.sessionTimeouts++;
+      log('debug', `${remote}: no stream within ${handshakeTimeout} ms; closing the connection`);
+      void conn.stop({ isApp: true, errorCode: NO_STREAM, force: true }).catch(() => {});
+    }, handshakeTimeout);
+    conn.addEventListener(events.EventQUICConnectionStopped.name, () => clearTimeout(idle), { once: true });
     conn.addEventListener(events.EventQUICConnectionStream.name, (e: Event) => {
+      clearTimeout(idle);
       const stream = (e as events.EventQUICConnectionStream).detail;
       if (taken) {
         // only possible once the first stream has ended (the limit is 1 open stream): the connection is done
@@ -221,92 +279,51 @@ export async function listenQuicBytes(
   let closing: Promise<void> | undefined;
   return {
     port: server.port,
+    stats,
     close: () => (closing ??= server.stop({ isApp: true, errorCode: 0, force: true })),
   };
 }
 
-const inWindow = (c: X509Certificate, now = Date.now()) => Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
-const splitPem = (pem: string) => pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-
-/**
- * Checks the server's chain (leaf first, DER) against `ca` (one or more PEM certificates). The chain may
- * carry intermediates. When `ca` holds the server's own certificate (a self-signed server), that is a pin
- * and no more is asked; otherwise the leaf must also name the host dialled.
- */
-function verifyAgainstCa(caPem: string, certs: Uint8Array[], host: string): string | undefined {
-  const anchors = splitPem(caPem).map((p) => new X509Certificate(p));
-  if (anchors.length === 0) return 'the ca option holds no PEM certificate';
-  const chain = certs.map((d) => new X509Certificate(d));
-  const leaf = chain[0];
-  if (!inWindow(leaf)) return `certificate "${leaf.subject}" is not valid now (valid ${leaf.validFrom} to ${leaf.validTo})`;
-  if (anchors.some((a) => a.fingerprint256 === leaf.fingerprint256)) return undefined;
-  const signedBy = (c: X509Certificate, by: X509Certificate) => by.ca && inWindow(by) && c.checkIssued(by) && c.verify(by.publicKey);
-  let cur = leaf;
-  for (let depth = 0; depth < 8; depth++) {
-    if (anchors.some((a) => signedBy(cur, a))) {
-      const named = isIP(host) ? leaf.checkIP(host) : leaf.checkHost(host);
-      return named ? undefined : `certificate "${leaf.subject}" (${leaf.subjectAltName ?? 'no subjectAltName'}) is not for ${host}`;
-    }
-    const next = chain.find((c) => c !== cur && signedBy(cur, c));
-    if (!next) break;
-    cur = next;
-  }
-  return `certificate "${leaf.subject}" (issuer "${leaf.issuer}") is not signed by the given CA${anchors.length > 1 ? 's' : ''} (${anchors.map((a) => `"${a.subject}"`).join(', ')})`;
+/** The TLS alert a peer closed the connection with, if it did. */
+function peerAlert(e: unknown): number | undefined {
+  if (!(e instanceof errors.ErrorQUICConnectionPeerTLS || e instanceof errors.ErrorQUICConnectionPeer)) return undefined;
+  const code = (e as { data?: { errorCode?: number } }).data?.errorCode;
+  return code !== undefined && code >= 0x100 && code <= 0x1ff ? code - 0x100 : undefined;
 }
 
-/** Why the server's certificate chain is refused under `trust`, or undefined when it is accepted. */
-function refuse(trust: ClientTrust, certs: Uint8Array[], host: string): string | undefined {
-  const leaf = certs[0];
-  if (!leaf) return 'the server sent no certificate';
-  if (trust.certHash) {
-    const want = normaliseCertHash(trust.certHash);
-    const got = sha256Hex(leaf);
-    return got === want ? undefined : `certificate hash mismatch: expected ${want}, got ${got}`;
-  }
-  if (trust.ca) return verifyAgainstCa(trust.ca, certs, host);
-  return undefined;
-}
-
-/** TLS alerts a server may end the handshake with, by number. */
-const ALERTS: Record<number, string> = {
-  40: 'handshake_failure',
-  42: 'bad_certificate',
-  43: 'unsupported_certificate',
-  46: 'certificate_unknown',
-  48: 'unknown_ca',
-  70: 'protocol_version',
-  80: 'internal_error',
-  109: 'missing_extension',
-  116: 'certificate_required',
-  120: 'no_application_protocol',
-};
-
-function dialFailure(e: unknown, url: string, timeout: number, refusal: string | undefined, custom: boolean): string {
-  if (refusal) return `could not connect to ${url}: ${refusal}`;
+/** A failed dial, or a connection the server closed over TLS later, as the error the caller should see. */
+function dialFailure(e: unknown, url: string, timeout: number, refusal: string | undefined, custom: boolean): Error {
+  const fail = (why: string) => new Error(`could not connect to ${url}: ${why}`, { cause: e });
+  const distrust = (why: string) => new TrustError(`could not connect to ${url}: ${why}`, { cause: e });
+  if (refusal) return distrust(refusal);
   if (e instanceof errors.ErrorQUICClientCreateTimeout || e instanceof errors.ErrorQUICConnectionStartTimeout) {
-    return `could not reach ${url} within ${timeout} ms`;
+    return new Error(`could not reach ${url} within ${timeout} ms`, { cause: e });
   }
-  if (e instanceof errors.ErrorQUICConnectionLocalTLS && !custom) {
-    return `could not connect to ${url}: its certificate is not trusted by this system's CAs (a self-signed server needs certHash, ca, or insecure: true)`;
-  }
-  if (e instanceof errors.ErrorQUICConnectionPeerTLS || e instanceof errors.ErrorQUICConnectionPeer) {
-    const code = (e as { data?: { errorCode?: number } }).data?.errorCode;
-    if (code !== undefined && code >= 0x100 && code <= 0x1ff) {
-      const alert = code - 0x100;
-      if (alert === 120) return `could not connect to ${url}: the server does not speak ALPN "${ALPN[0]}"`;
-      return `could not connect to ${url}: the server ended the TLS handshake (alert ${alert}${ALERTS[alert] ? ` ${ALERTS[alert]}` : ''})`;
-    }
+  if (e instanceof errors.ErrorQUICConnectionLocalTLS && !custom) return distrust(SYSTEM_UNTRUSTED);
+  const alert = peerAlert(e);
+  if (alert !== undefined) {
+    if (alert === 120) return fail(`the server does not speak ALPN "${ALPN[0]}"`);
+    const ours = clientCertRefused(alert);
+    if (ours) return distrust(ours);
+    return fail(`the server ended the TLS handshake (${describeAlert(alert)})`);
   }
   const err = e as Error & { cause?: Error };
-  const why = err?.message || err?.cause?.message || err?.constructor?.name || String(e);
-  return `could not connect to ${url}: ${why}`;
+  return fail(err?.message || err?.cause?.message || err?.constructor?.name || String(e));
 }
 
-export async function dialQuicBytes(host: string, port: number, trust: ClientTrust & { timeout?: number }): Promise<ByteDuplex> {
+export interface QuicDialOptions extends ClientTrust, ClientIdentity {
+  /** ms to connect (default 5,000) */
+  timeout?: number;
+  /** QUIC's own idle timeout, ms (default 30,000) */
+  quicIdleTimeout?: number;
+}
+
+export async function dialQuicBytes(host: string, port: number, trust: QuicDialOptions): Promise<ByteDuplex> {
   const timeout = trust.timeout ?? 5000;
   const url = quicUrl(host, port);
-  const custom = !trust.insecure && Boolean(trust.certHash || trust.ca);
-  if (trust.certHash) normaliseCertHash(trust.certHash); // a malformed hash fails here, before any packet
+  // a malformed pin or CA fails here, before any packet
+  const verify = serverVerifier(trust);
+  const custom = verify !== undefined;
   let refusal: string | undefined;
   let client: QUICClient;
   try {
@@ -323,19 +340,17 @@ export async function dialQuicBytes(host: string, port: number, trust: ClientTru
         },
         config: {
           ...tuning,
+          ...idleConfig(trust.quicIdleTimeout),
           ...datagrams(host),
           // the server never opens streams to us
           initialMaxStreamsBidi: 0,
-          // insecure: accept any certificate; certHash / ca: our check below; neither: the system's CAs
-          verifyPeer: !trust.insecure,
-          ...(custom
+          ...(trust.cert && trust.key ? { cert: trust.cert, key: trust.key } : {}),
+          // certHash, ca or insecure: our verifier decides (quiche then only asks for a certificate); none: the system's CAs
+          verifyPeer: true,
+          ...(verify
             ? {
                 verifyCallback: async (certs: Uint8Array[]) => {
-                  try {
-                    refusal = refuse(trust, certs, host);
-                  } catch (e) {
-                    refusal = `could not check the server's certificate: ${(e as Error).message}`;
-                  }
+                  refusal = verify(certs, host);
                   return refusal === undefined ? undefined : BAD_CERTIFICATE;
                 },
               }
@@ -347,9 +362,16 @@ export async function dialQuicBytes(host: string, port: number, trust: ClientTru
       { timer: timeout },
     );
   } catch (e) {
-    throw new Error(dialFailure(e, url, timeout, refusal, custom), { cause: e });
+    throw dialFailure(e, url, timeout, refusal, custom);
   }
   widenUdpBuffers(client);
+  // In TLS 1.3 the server judges our certificate after we count as connected: its refusal comes as the
+  // connection's error, which explains the stream's failure better than the stream can.
+  let failure: Error | undefined;
+  client.connection.addEventListener(events.EventQUICConnectionError.name, (e: Event) => {
+    const err = (e as events.EventQUICConnectionError).detail;
+    if (peerAlert(err) !== undefined) failure ??= dialFailure(err, url, timeout, undefined, custom);
+  });
   const stream = client.connection.newStream('bidi');
-  return duplexOf(stream, url, () => client.destroy({ isApp: true, errorCode: 0, force: true }));
+  return duplexOf(stream, url, () => client.destroy({ isApp: true, errorCode: 0, force: true }), () => failure);
 }

@@ -2,6 +2,7 @@ import { encodeFrame } from '../codecs/frame.ts';
 import { FrameDecoder } from '../codecs/frame-decoder.ts';
 import type { Frame } from '../codecs/frame-types.ts';
 import { ChannelCore } from './channel-core.ts';
+import { DEFAULT_HEARTBEAT, DEFAULT_IDLE_TIMEOUT, Liveness, type Clock } from './liveness.ts';
 import type { ByteDuplex, FrameChannel, FrameHandlers, TransportName } from './types.ts';
 
 export interface StreamChannelOptions {
@@ -10,7 +11,21 @@ export interface StreamChannelOptions {
   lowWater?: number;
   /** most bytes joined into one write (default 256 KiB) */
   maxWrite?: number;
+  /** ms without sending after which a heartbeat goes out (default 500; see liveness.ts) */
+  heartbeat?: number;
+  /** ms without receiving after which the channel closes with an IdleTimeoutError (default 2000; 0: never) */
+  idleTimeout?: number;
+  clock?: Clock;
+  /** told when the channel ends because the peer went silent */
+  onIdle?: () => void;
 }
+
+/**
+ * The heartbeat: a Ping with id 0, which the channel consumes and never delivers. It asks for no Pong, since
+ * any bytes from the peer prove it is there; Pings with other ids are the application's and pass through.
+ */
+const HEARTBEAT = encodeFrame({ type: 'ping', id: 0 });
+const isHeartbeat = (f: Frame) => f.type === 'ping' && f.id === 0;
 
 /**
  * Frames over a byte stream (QUIC, WebTransport). Frames queued while a write is in flight are joined into
@@ -29,13 +44,36 @@ export function streamChannel(d: ByteDuplex, transport: TransportName, opts: Str
   let paused: (() => void) | null = null;
   let pausing = false;
 
+  const finish = (err?: Error) => {
+    liveness.stop();
+    core.finish(err);
+  };
   const fail = (err?: Error) => {
     if (core.done) return;
     writer.abort(err).catch(() => {});
     reader.cancel(err).catch(() => {});
     d.close().catch(() => {});
-    core.finish(err);
+    finish(d.failure?.(err) ?? err);
   };
+  const enqueue = (bytes: Uint8Array) => {
+    queue.push(bytes);
+    queuedFrames++;
+    flush();
+  };
+  const liveness = new Liveness(
+    { heartbeat: opts.heartbeat ?? DEFAULT_HEARTBEAT, idleTimeout: opts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, clock: opts.clock },
+    {
+      heartbeat: () => {
+        // a heartbeat behind queued frames would prove nothing more than they will
+        if (queuedFrames === 0 && !core.done) enqueue(HEARTBEAT);
+      },
+      idle: (err) => {
+        opts.onIdle?.();
+        fail(err);
+      },
+    },
+    () => d.remote,
+  );
 
   async function pump(): Promise<void> {
     while (queue.length > 0 && !core.done) {
@@ -44,6 +82,7 @@ export function streamChannel(d: ByteDuplex, transport: TransportName, opts: Str
       while (n < queue.length && (n === 0 || bytes + queue[n].length <= maxWrite)) bytes += queue[n++].length;
       const parts = queue.splice(0, n);
       const chunk = n === 1 ? parts[0] : Buffer.concat(parts, bytes);
+      liveness.sent(); // per write, not per frame: a clock read is not free at a million frames a second
       await writer.write(chunk);
       queuedFrames -= n;
       core.checkDrain(queuedFrames);
@@ -65,15 +104,16 @@ export function streamChannel(d: ByteDuplex, transport: TransportName, opts: Str
       for (;;) {
         const { value, done } = await reader.read();
         if (done || core.done) break;
+        liveness.received();
         // a read already under way when pause() came still completes: hold its chunk until resume()
         if (pausing) await new Promise<void>((r) => (paused = r));
         for (const frame of decoder.push(value)) {
           if (core.done) return;
-          h.frame(frame);
+          if (!isHeartbeat(frame)) h.frame(frame);
         }
       }
       if (decoder.pending > 0) throw new Error(`stream ended inside a frame (${decoder.pending} bytes left)`);
-      core.finish();
+      finish();
       // the peer finished writing: finish ours too, so the connection can close cleanly
       await writer.close().catch(() => {});
       await d.close().catch(() => {});
@@ -87,13 +127,12 @@ export function streamChannel(d: ByteDuplex, transport: TransportName, opts: Str
     transport,
     start(h) {
       core.start(h);
+      liveness.start();
       void readLoop(h);
     },
     send(frame: Frame) {
       if (core.done) return;
-      queue.push(encodeFrame(frame));
-      queuedFrames++;
-      flush();
+      enqueue(encodeFrame(frame));
     },
     get buffered() {
       return queuedFrames;
@@ -101,9 +140,11 @@ export function streamChannel(d: ByteDuplex, transport: TransportName, opts: Str
     drained: () => core.drained(queuedFrames),
     pause() {
       pausing = true;
+      liveness.pause();
     },
     resume() {
       pausing = false;
+      liveness.resume();
       paused?.();
       paused = null;
     },
@@ -116,7 +157,7 @@ export function streamChannel(d: ByteDuplex, transport: TransportName, opts: Str
         /* the peer may already be gone; closing is best effort */
       }
       await d.close().catch(() => {});
-      core.finish();
+      finish();
     },
     abort(err?: Error) {
       queue = [];

@@ -1,5 +1,6 @@
 import type { Frame } from '../codecs/frame-types.ts';
-import type { ClientTrust, ServerTls } from './tls.ts';
+import type { Clock } from './liveness.ts';
+import type { ClientIdentity, ClientTrust, ServerTls } from './tls.ts';
 
 /**
  * A bidirectional byte stream as QUIC and WebTransport give it. The byte transports only have to produce one
@@ -12,6 +13,8 @@ export interface ByteDuplex {
   remote: string;
   /** close the whole underlying connection (after the streams are done or aborted) */
   close(): Promise<void>;
+  /** a clearer account of why the stream failed with `cause`, from what the connection knows (e.g. a TLS alert) */
+  failure?(cause?: Error): Error | undefined;
 }
 
 export interface FrameHandlers {
@@ -43,18 +46,55 @@ export interface FrameChannel {
 
 export type TransportName = 'quic' | 'webtransport' | 'memory' | 'port';
 
-export interface ListenOptions {
+/** How each end of a network channel tells that its peer is gone (see liveness.ts). */
+export interface LivenessSettings {
+  /** ms without sending after which a heartbeat goes out (default 500) */
+  heartbeat?: number;
+  /**
+   * ms without receiving anything after which the channel closes (default 2000; 0: never). Must exceed the
+   * peer's heartbeat. QUIC's own idle timeout is set to twice this, as a second line.
+   */
+  idleTimeout?: number;
+  /** for tests: the clock the heartbeat and idle timers run on */
+  clock?: Clock;
+}
+
+export interface ListenOptions extends LivenessSettings {
   tls: ServerTls;
   /** largest frame accepted, bytes (default 16 MiB) */
   maxFrameSize?: number;
+  /**
+   * ms a new connection has for each step, the TLS handshake, then opening its stream (over WebTransport: its
+   * session, then its stream), before it is dropped and counted (default 10,000)
+   */
+  handshakeTimeout?: number;
+  /** PEM of the CA(s) client certificates must chain to: mutual TLS, and a client without one is refused */
+  clientCa?: string;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
 }
 
-export interface DialOptions extends ClientTrust {
+export interface DialOptions extends ClientTrust, ClientIdentity, LivenessSettings {
   maxFrameSize?: number;
   /** give up connecting after this long (ms) */
   timeout?: number;
 }
+
+/** What a listener dropped, by kind, since it started: for logs and metrics. */
+export interface ListenerStats {
+  /** connections that did not finish the TLS handshake within handshakeTimeout */
+  tlsTimeouts: number;
+  /** connections that finished TLS but opened no stream (over WebTransport: no session, or no stream on it) within handshakeTimeout */
+  sessionTimeouts: number;
+  /** client certificates refused (mutual TLS), or missing */
+  clientCertRefused: number;
+  /** channels closed because the peer sent nothing for idleTimeout ms */
+  idleTimeouts: number;
+}
+
+/** ms a new connection has, by default, for each step before the zipper hears from it (Node's own TLS default is 120 s) */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
+export const newListenerStats = (): ListenerStats => ({ tlsTimeouts: 0, sessionTimeouts: 0, clientCertRefused: 0, idleTimeouts: 0 });
 
 export interface Listener {
   /** the address as written in the workflow, with the real port if it was 0 */
@@ -62,6 +102,7 @@ export interface Listener {
   readonly transport: TransportName;
   /** a human note for the banner, e.g. "HTTP/2 (HTTP/3 addon not installed)" */
   readonly detail?: string;
+  stats(): ListenerStats;
   close(): Promise<void>;
 }
 

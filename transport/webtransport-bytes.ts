@@ -1,8 +1,9 @@
-import { X509Certificate } from 'node:crypto';
 import { isIP, createServer as createTcpServer } from 'node:net';
-import type { TLSSocket } from 'node:tls';
-import { normaliseCertHash, type ClientTrust, type ServerTls } from './tls.ts';
-import type { ByteDuplex } from './types.ts';
+import tlsModule, { checkServerIdentity, type TLSSocket } from 'node:tls';
+import { normaliseCertHash } from './cert-hash.ts';
+import type { ClientIdentity, ClientTrust, ServerTls } from './tls.ts';
+import { caVerifier, serverVerifier, SYSTEM_UNTRUSTED, TrustError } from './trust.ts';
+import { DEFAULT_HANDSHAKE_TIMEOUT, newListenerStats, type ByteDuplex, type ListenerStats } from './types.ts';
 
 /**
  * WebTransport byte streams with @fails-components/webtransport: HTTP/3 when its optional quiche addon loads,
@@ -54,8 +55,8 @@ function widenConnectionWindow(c: Http2Like): void {
   }
 }
 
-/** a client that opens no stream within this long after its session is ready is closed */
-const FIRST_STREAM_WAIT = 10_000;
+/** the WebTransport session close code for "your client certificate is refused"; the reason says why */
+const CLIENT_CERT_REFUSED = 0x4743; // "GC"
 /** how long close() waits for a clean goodbye before it cuts the connection */
 const LINGER = 1000;
 
@@ -120,6 +121,21 @@ function http2ServersOf(server: WtServer): Http2Like[] {
   return all.map((x) => x.serverInt).filter((s): s is Http2Like => !!s && typeof s.on === 'function');
 }
 
+/**
+ * Closes a session once. The library's close() keeps no state until the close is done, and a second call
+ * before then (our duplex closing as the server shuts down, say) spins forever in its HTTP/2 layer.
+ */
+const closedSessions = new WeakSet<WtSession>();
+function closeSession(session: WtSession, info: WtCloseInfo = {}): void {
+  if (closedSessions.has(session)) return;
+  closedSessions.add(session);
+  try {
+    session.close(info);
+  } catch {
+    /* not open, or gone */
+  }
+}
+
 // --- loading ----------------------------------------------------------------------------------------------------
 
 let loading: Promise<Lib> | undefined;
@@ -178,6 +194,8 @@ function load(): Promise<Lib> {
 
 export interface WebTransportBytesServer {
   port: number;
+  /** what it dropped; `idleTimeouts` is the frame channels' to count (webtransport.ts) */
+  readonly stats: ListenerStats;
   /** 'HTTP/3' | 'HTTP/2' plus why, e.g. "HTTP/2 (HTTP/3 addon @fails-components/webtransport-transport-http3-quiche not installed)" */
   protocol: string;
   close(): Promise<void>;
@@ -214,15 +232,47 @@ async function freeTcpPort(host: string): Promise<number> {
   });
 }
 
+export interface WebTransportListenOptions {
+  tls: ServerTls;
+  /** ms for each step of a new connection: TLS, then the session, then its stream (default 10,000) */
+  handshakeTimeout?: number;
+  /** mutual TLS: client certificates must chain to these CA(s) (PEM) */
+  clientCa?: string;
+  log?: Log;
+}
+
+/** node:http2's secure server as far as we set it up (it is a tls.Server) */
+interface TlsServerLike {
+  requestCert: boolean;
+  rejectUnauthorized: boolean;
+  setSecureContext(o: { key: string; cert: string; ca: string }): void;
+  on(ev: string, fn: (...a: never[]) => void): unknown;
+}
+
+/**
+ * Node reads a TLS server's handshake timeout from a symbol-keyed field on each new connection; there is no
+ * setter after construction, and the library constructs the server without ours.
+ */
+function setTlsHandshakeTimeout(server: object, ms: number, log: Log): void {
+  const key = Object.getOwnPropertySymbols(server).find((s) => s.description === 'handshake-timeout');
+  if (key) (server as Record<symbol, number>)[key] = ms;
+  else log('warn', `webtransport: cannot set the TLS handshake timeout on this Node (${process.version}); it stays at Node's 120 s`);
+}
+
 export async function listenWebTransportBytes(
   host: string,
   port: number,
   path: string,
-  opts: { tls: ServerTls; log?: Log },
+  opts: WebTransportListenOptions,
   onDuplex: (d: ByteDuplex) => void,
 ): Promise<WebTransportBytesServer> {
   const lib = await load();
   const log: Log = opts.log ?? (() => {});
+  const stats = newListenerStats();
+  const handshakeTimeout = opts.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+  const clients = opts.clientCa ? caVerifier(opts.clientCa, 'client') : undefined;
+  let bound = port;
+  const where = () => `webtransport on ${host}:${bound}`;
   const init = {
     host,
     port: lib.http3 && port === 0 ? await freeTcpPort(host) : port,
@@ -235,24 +285,59 @@ export async function listenWebTransportBytes(
   const server = lib.http3 ? new lib.HttpServer({ ...init, reliability: 'both' }) : new lib.Http2Server(init);
   const sessions = server.sessionStream(path); // other paths: the library answers 404
   server.startServer();
+
+  // every HTTP/2 connection, so close() can end the ones whose clients do not leave when asked
+  const connections = new Set<Http2Like>();
+  /** mutual TLS: what our verifier said of each connection's client certificate (null: trusted), by peer address */
+  const verdicts = new Map<string, string | null>();
+  // startServer() made the node:http2 server(s) and asked to listen: set them up before the first connection
+  for (const h2 of http2ServersOf(server)) {
+    const tls = h2 as unknown as TlsServerLike;
+    setTlsHandshakeTimeout(tls, handshakeTimeout, log);
+    if (clients && opts.clientCa) {
+      // Node asks for a client certificate but rejects none itself (rejecting, it only ever drops the connection,
+      // with no alert for a certificate it could not verify): our verifier judges it, and a refused client is told
+      // why on its session (see accept), then let go
+      tls.setSecureContext({ key: opts.tls.key, cert: opts.tls.cert, ca: opts.clientCa });
+      tls.requestCert = true;
+      tls.rejectUnauthorized = false;
+    }
+    if (clients) {
+      tls.on('secureConnection', (socket: TLSSocket) => {
+        const key = `${socket.remoteAddress}:${socket.remotePort}`;
+        verdicts.set(key, clients(peerChainDer(socket)) ?? null);
+        socket.once('close', () => verdicts.delete(key));
+      });
+    }
+    tls.on('tlsClientError', (err: NodeJS.ErrnoException & { reason?: string }) => {
+      const why = err.reason ?? err.message; // OpenSSL's reason without its file and line
+      if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') stats.tlsTimeouts++;
+      else log('debug', `${where()}: TLS handshake failed: ${why}`);
+    });
+    h2.updateSettings?.({ initialWindowSize: WINDOW }); // merged into the library's settings for new connections
+    h2.on('session', (c: Http2Like) => {
+      connections.add(c);
+      widenConnectionWindow(c);
+      // TLS is done; a connection that asks for no session in time is dropped
+      const idle = setTimeout(() => {
+        stats.sessionTimeouts++;
+        log('debug', `${where()}: no session requested within ${handshakeTimeout} ms; closing the connection`);
+        c.destroy();
+      }, handshakeTimeout);
+      c.once('stream', () => clearTimeout(idle));
+      c.once('close', () => {
+        clearTimeout(idle);
+        connections.delete(c);
+      });
+      c.on('error', () => {}); // an abrupt peer is that peer's problem
+    });
+  }
   try {
     await server.ready;
   } catch (e) {
     throw new Error(`could not listen for webtransport on https://${host}:${port}${path}: ${(e as Error)?.message ?? e}`);
   }
-  const bound = server.address()?.port ?? init.port;
-
-  // every HTTP/2 connection, so close() can end the ones whose clients do not leave when asked
-  const connections = new Set<Http2Like>();
-  for (const h2 of http2ServersOf(server)) {
-    h2.updateSettings?.({ initialWindowSize: WINDOW }); // merged into the library's settings for new connections
-    h2.on('session', (c: Http2Like) => {
-      connections.add(c);
-      widenConnectionWindow(c);
-      c.once('close', () => connections.delete(c));
-      c.on('error', () => {}); // an abrupt peer is that peer's problem
-    });
-  }
+  bound = server.address()?.port ?? init.port;
 
   const live = new Set<WtSession>();
   let closing: Promise<void> | undefined;
@@ -268,10 +353,23 @@ export async function listenWebTransportBytes(
     let timer: NodeJS.Timeout | undefined;
     try {
       await session.ready;
+      if (clients) {
+        const verdict = verdicts.get(session.peerAddress ?? '');
+        const refusal = verdict === undefined ? 'its TLS connection is unknown' : verdict;
+        if (refusal !== null) {
+          stats.clientCertRefused++;
+          log('info', `${where()}: refused the client certificate of ${remote}: ${refusal}`);
+          closeSession(session, { closeCode: CLIENT_CERT_REFUSED, reason: refusal.slice(0, 1000) });
+          return;
+        }
+      }
       const first = await Promise.race([
         streams.read(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no stream within ${FIRST_STREAM_WAIT} ms`)), FIRST_STREAM_WAIT);
+          timer = setTimeout(() => {
+            stats.sessionTimeouts++;
+            reject(new Error(`no stream within ${handshakeTimeout} ms`));
+          }, handshakeTimeout);
         }),
       ]);
       clearTimeout(timer);
@@ -294,11 +392,7 @@ export async function listenWebTransportBytes(
     } catch (e) {
       clearTimeout(timer);
       log('debug', `${remote}: ${(e as Error)?.message ?? e}`);
-      try {
-        session.close({ closeCode: 1, reason: String((e as Error)?.message ?? e).slice(0, 100) });
-      } catch {
-        /* already gone */
-      }
+      closeSession(session, { closeCode: 1, reason: String((e as Error)?.message ?? e).slice(0, 100) });
     }
   }
 
@@ -307,7 +401,7 @@ export async function listenWebTransportBytes(
     for (;;) {
       const { value, done } = await reader.read();
       if (done || !value) break;
-      if (closing) value.close({ closeCode: 0, reason: 'server closing' });
+      if (closing) closeSession(value, { closeCode: 0, reason: 'server closing' });
       else void accept(value);
     }
   })().catch((e: Error) => {
@@ -316,13 +410,7 @@ export async function listenWebTransportBytes(
 
   async function shutdown(): Promise<void> {
     server.stopServer();
-    for (const s of live) {
-      try {
-        s.close({ closeCode: 0, reason: 'server closing' });
-      } catch {
-        /* gone */
-      }
-    }
+    for (const s of live) closeSession(s, { closeCode: 0, reason: 'server closing' });
     for (const c of connections) c.close(); // graceful: waits for the streams still open
     await within(server.closed, LINGER);
     for (const c of connections) c.destroy();
@@ -332,6 +420,7 @@ export async function listenWebTransportBytes(
   return {
     port: bound,
     protocol: lib.protocol,
+    stats,
     close() {
       closing ??= shutdown();
       return closing;
@@ -339,19 +428,26 @@ export async function listenWebTransportBytes(
   };
 }
 
-function duplexOf(stream: WtStream, session: WtSession, remote: string, connection: Http2Like | undefined): ByteDuplex {
+/**
+ * The reason in the library's error for a stream of a session the server closed as refusing our client
+ * certificate ("Session closed (on process N) with code C and reason R"). The stream fails before the
+ * session's `closed` settles, so this is where the reason is to be had in time.
+ */
+function refusalIn(message: string): string | undefined {
+  const m = /with code (\d+) and reason ([\s\S]*)$/.exec(message);
+  return m && Number(m[1]) === CLIENT_CERT_REFUSED ? m[2] : undefined;
+}
+
+function duplexOf(stream: WtStream, session: WtSession, remote: string, connection: Http2Like | undefined, failure?: ByteDuplex['failure']): ByteDuplex {
   let closing: Promise<void> | undefined;
   return {
     readable: stream.readable,
     writable: stream.writable,
     remote,
+    failure,
     close() {
       closing ??= (async () => {
-        try {
-          session.close({ closeCode: 0, reason: 'done' });
-        } catch {
-          /* already closed */
-        }
+        closeSession(session, { closeCode: 0, reason: 'done' });
         await within(session.closed, LINGER);
         // client side: the library closes the connection when the session ends; make sure of it
         if (connection && !connection.destroyed) {
@@ -367,81 +463,75 @@ function duplexOf(stream: WtStream, session: WtSession, remote: string, connecti
 
 // --- client -----------------------------------------------------------------------------------------------------
 
-/** Our verdict on the certificate a connection presents, for the trust modes the library cannot do itself. */
-type Check = (socket: TLSSocket, host: string) => string | undefined;
-
-const pemBlocks = (pem: string) => pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-
-function validity(cert: X509Certificate, now = Date.now()): string | undefined {
-  if (Date.parse(cert.validFrom) > now) return `certificate "${cert.subject}" is not valid before ${cert.validFrom}`;
-  if (Date.parse(cert.validTo) < now) return `certificate "${cert.subject}" expired ${cert.validTo}`;
-  return undefined;
-}
-
-function peerChain(socket: TLSSocket): X509Certificate[] {
-  const chain: X509Certificate[] = [];
-  let c = socket.getPeerCertificate(true) as (ReturnType<TLSSocket['getPeerCertificate']> & { issuerCertificate?: unknown }) | undefined;
+/** The chain a TLS peer sent, leaf first, DER (Node links it by `issuerCertificate`; a self-signed one links to itself). */
+function peerChainDer(socket: TLSSocket): Uint8Array[] {
+  const chain: Uint8Array[] = [];
+  type Linked = ReturnType<TLSSocket['getPeerCertificate']> & { issuerCertificate?: Linked };
+  let c = socket.getPeerCertificate(true) as Linked | undefined;
   const seen = new Set<unknown>();
-  while (c?.raw && !seen.has(c) && chain.length < 10) {
+  while (c?.raw && !seen.has(c)) {
     seen.add(c);
-    chain.push(new X509Certificate(c.raw));
-    c = c.issuerCertificate as typeof c;
+    chain.push(new Uint8Array(c.raw));
+    c = c.issuerCertificate;
   }
   return chain;
 }
 
-/** pin: the SHA-256 of exactly this certificate, with WebTransport's rules (valid now, at most 14 days long) */
-const pinCheck =
-  (pin: string): Check =>
-  (socket) => {
-    const [leaf] = peerChain(socket);
-    if (!leaf) return 'the server sent no certificate';
-    const got = leaf.fingerprint256.replace(/:/g, '').toLowerCase();
-    if (got !== pin) return `server certificate hash ${got} is not the pinned ${pin}`;
-    const days = (Date.parse(leaf.validTo) - Date.parse(leaf.validFrom)) / 86_400_000;
-    if (days > 14)
-      return `pinned certificate is valid for ${days.toFixed(1)} days; WebTransport hash pinning accepts at most 14 (use ca instead)`;
-    return validity(leaf);
-  };
-
 /**
- * ca: the presented chain must lead, by signature, to one of the given certificates, each link currently
- * valid and every intermediate a CA, and the leaf must name the host. A minimal verifier with Node's X509
- * (no revocation, name constraints, path length or key-usage checks), because the library passes no `ca` to TLS.
- * A given certificate that is the leaf itself (a self-signed server certificate used as "CA") is trusted as is.
+ * node:http2 (Node 20) can destroy a client session over a socket error that comes after the handshake (a
+ * TLS alert, say) without ever emitting 'close'. The library's once-a-second ping then throws on that session,
+ * uncaught. So we give it the 'close' it waits for, which also stops its timer.
  */
-const caCheck = (caPem: string): Check => {
-  const anchors = pemBlocks(caPem).map((p) => new X509Certificate(p));
-  if (anchors.length === 0) throw new Error('ca holds no PEM certificate');
-  return (socket, host) => {
-    const chain = peerChain(socket);
-    const leaf = chain[0];
-    if (!leaf) return 'the server sent no certificate';
-    const named = isIP(host) ? leaf.checkIP(host) : leaf.checkHost(host);
-    if (!named) return `certificate "${leaf.subject.replace(/\n/g, ', ')}" (${leaf.subjectAltName ?? 'no subjectAltName'}) is not for ${host}`;
-    let cert = leaf;
-    for (let depth = 0; depth < 10; depth++) {
-      const bad = validity(cert);
-      if (bad) return bad;
-      if (anchors.some((a) => a.raw.equals(cert.raw))) return undefined;
-      const anchor = anchors.find((a) => a.ca && cert.checkIssued(a) && cert.verify(a.publicKey));
-      if (anchor) return validity(anchor);
-      const next = chain.find((c) => c !== cert && c.ca && cert.checkIssued(c) && cert.verify(c.publicKey));
-      if (!next) {
-        const tls = socket.authorizationError ? ` (TLS said: ${socket.authorizationError})` : '';
-        return `certificate "${cert.subject.replace(/\n/g, ', ')}" is not signed by the given CA${tls}`;
-      }
-      cert = next;
-    }
-    return 'certificate chain too long';
-  };
+function emitMissingClose(c: Http2Like, socket: TLSSocket): void {
+  let closed = false;
+  c.once('close', () => (closed = true));
+  setImmediate(() => {
+    if (closed || !c.destroyed) return;
+    socket.destroy();
+    (c as unknown as { emit(ev: string): void }).emit('close');
+  });
+}
+
+/** Our verdict on the certificate a connection presents: undefined when it is trusted. */
+type Check = (socket: TLSSocket, host: string) => string | undefined;
+
+/** No certHash, ca or insecure: the system's CAs, as Node checked them, and the host name. */
+const systemCheck: Check = (socket, host) => {
+  if (!socket.authorized) return `${SYSTEM_UNTRUSTED} (TLS: ${socket.authorizationError})`;
+  return checkServerIdentity(host, socket.getPeerCertificate())?.message;
 };
 
-const insecureCheck: Check = () => undefined;
+/**
+ * Our TLS socket for the library's HTTP/2 connection, with our client certificate when there is one. The
+ * library calls node:http2's connect() inside the WebTransport constructor without a way to pass one, and
+ * connect() calls tls.connect(): for that one synchronous constructor call, tls.connect adds ours.
+ */
+function withClientCertificate<T>(id: ClientIdentity, construct: () => T): T {
+  if (!id.cert || !id.key) return construct();
+  // the module object node:http2 itself calls through (an ESM namespace could not be patched)
+  const api = tlsModule as unknown as { connect: (...a: unknown[]) => unknown };
+  const original = api.connect;
+  api.connect = (...a: unknown[]) => {
+    const at = a.findIndex((x) => typeof x === 'object' && x !== null);
+    if (at >= 0) a[at] = { ...(a[at] as object), cert: id.cert, key: id.key };
+    return original.apply(tlsModule, a);
+  };
+  try {
+    return construct();
+  } finally {
+    api.connect = original;
+  }
+}
 
-export async function dialWebTransportBytes(url: string, trust: ClientTrust & { timeout?: number }): Promise<ByteDuplex> {
+export interface WebTransportDialOptions extends ClientTrust, ClientIdentity {
+  /** ms to connect (default 5,000) */
+  timeout?: number;
+}
+
+export async function dialWebTransportBytes(url: string, trust: WebTransportDialOptions): Promise<ByteDuplex> {
   const timeout = trust.timeout ?? 5000;
   const fail = (why: string) => new Error(`could not open webtransport session ${url}: ${why}`);
+  const distrust = (why: string) => new TrustError(`could not open webtransport session ${url}: ${why}`);
   let u: URL;
   try {
     u = new URL(url);
@@ -451,36 +541,40 @@ export async function dialWebTransportBytes(url: string, trust: ClientTrust & { 
   if (u.protocol !== 'https:') throw fail('WebTransport URLs are https://host:port/path');
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
 
-  // trust, most specific first, as the QUIC transport does it
-  let check: Check | undefined;
-  let pin: string | undefined;
-  try {
-    if (trust.certHash) check = pinCheck((pin = normaliseCertHash(trust.certHash)));
-    else if (trust.ca) check = caCheck(trust.ca);
-    else if (trust.insecure) check = insecureCheck;
-  } catch (e) {
-    throw fail((e as Error).message);
-  }
+  // a malformed pin or CA fails here, before any packet
+  const verify = serverVerifier(trust);
+  const pin = trust.certHash ? normaliseCertHash(trust.certHash) : undefined;
+  const check: Check = verify ? (socket, h) => verify(peerChainDer(socket), h) : systemCheck;
 
   const lib = await load();
   // Our certificate check lives on the HTTP/2 connection; HTTP/3 (quiche) checks pins itself and knows no CA or
   // insecure. So: HTTP/3 first for pins and system trust when the addon is here, HTTP/2 otherwise. (Untested
   // here, where the addon is missing: with HTTP/3 a pin falls back to HTTP/2 under the library's own check.)
-  const http3 = lib.http3 && !(check && !pin);
-  const wt = new lib.WebTransport(url, {
-    ...flow,
-    forceReliable: !http3, // the library's "HTTP/2 only"; without it, it insists on the HTTP/3 addon
-    // the library's own deadlines; over HTTP/2 ours (below) comes first and says more than "handshake failed"
-    quicConnectTimeout: http3 ? Math.ceil(timeout / 2) : timeout + 1000,
-    webTransportConnectTimeout: timeout + 1000,
-    // given at all, the library stops Node rejecting the certificate and asks `socket.authorized` (set below)
-    ...(pin ? { serverCertificateHashes: [{ algorithm: 'sha-256', value: Buffer.from(pin, 'hex') }] } : check ? { serverCertificateHashes: [] } : {}),
-  });
+  const http3 = lib.http3 && (!verify || pin !== undefined);
+  const wt = withClientCertificate(
+    trust,
+    () =>
+      new lib.WebTransport(url, {
+        ...flow,
+        forceReliable: !http3, // the library's "HTTP/2 only"; without it, it insists on the HTTP/3 addon
+        // the library's own deadlines; over HTTP/2 ours (below) comes first and says more than "handshake failed"
+        quicConnectTimeout: http3 ? Math.ceil(timeout / 2) : timeout + 1000,
+        webTransportConnectTimeout: timeout + 1000,
+        // given at all, the library stops Node rejecting the certificate and asks `socket.authorized` (set below);
+        // over HTTP/3 (a pin or the system's CAs only) quiche checks a pin itself
+        ...(pin ? { serverCertificateHashes: [{ algorithm: 'sha-256', value: Buffer.from(pin, 'hex') }] } : http3 ? {} : { serverCertificateHashes: [] }),
+      }),
+  );
   wt.closed.catch(() => {});
+  // a zipper that requires client certificates and refuses ours says why as it closes the session
+  const certRefused = (why: string) => distrust(`the zipper refused our client certificate: ${why}`);
 
   // The constructor has already called http2.connect(); its TLS handshake cannot have finished yet.
+  let failed: (e: Error) => void = () => {};
+  const socketFailure = new Promise<never>((_, reject) => (failed = reject));
+  socketFailure.catch(() => {});
   let refusal: string | undefined;
-  let networkError: string | undefined;
+  let networkError: (Error & { code?: string }) | undefined;
   let handshook = false;
   const connection = http3 ? undefined : clientConnectionOf(wt);
   if (connection) {
@@ -494,29 +588,26 @@ export async function dialWebTransportBytes(url: string, trust: ClientTrust & { 
       }
       widenConnectionWindow(connection);
     });
-    connection.on('error', (e: Error) => (networkError ??= e?.message ?? String(e)));
+    connection.on('error', (e: Error) => (networkError ??= e));
+    // a TLS alert after our side of the handshake (the server refusing our certificate) reaches the socket only
+    connection.socket?.on('error', function (this: TLSSocket, e: Error) {
+      networkError ??= e;
+      failed(e);
+      emitMissingClose(connection, this); // `this`: the socket itself, not http2's guarded proxy of it
+    });
     connection.socket?.prependOnceListener('secureConnect', () => {
       handshook = true;
       const socket = connection.socket!;
-      if (!check) return; // system trust: Node has already verified chain and host name
-      try {
-        refusal = check(socket, host);
-      } catch (e) {
-        refusal = `could not check the certificate: ${(e as Error).message}`;
-      }
+      refusal = check(socket, host);
       socket.authorized = !refusal; // the library's own handler reads this next and drops the connection if false
     });
   } else if (!http3) {
-    wt.close();
+    closeSession(wt);
     throw fail('@fails-components/webtransport changed inside (no HTTP/2 connection to check the certificate on); update webtransport-bytes.ts');
   }
 
   const abandon = () => {
-    try {
-      wt.close();
-    } catch {
-      /* not open */
-    }
+    closeSession(wt);
     connection?.destroy();
   };
   let timer: NodeJS.Timeout | undefined;
@@ -525,18 +616,20 @@ export async function dialWebTransportBytes(url: string, trust: ClientTrust & { 
     timer = setTimeout(() => reject(late), timeout);
   });
   try {
-    await Promise.race([wt.ready, deadline]);
-    const stream = await Promise.race([wt.createBidirectionalStream(), deadline]);
-    return duplexOf(stream, wt, `webtransport://${u.host}`, connection);
+    await Promise.race([wt.ready, deadline, socketFailure]);
+    const stream = await Promise.race([wt.createBidirectionalStream(), deadline, socketFailure]);
+    return duplexOf(stream, wt, `webtransport://${u.host}`, connection, (cause) => {
+      const why = cause && refusalIn(cause.message);
+      return why === undefined ? undefined : certRefused(why);
+    });
   } catch (e) {
+    const closed = await within(wt.closed, 0); // settled by now if the server closed the session
     abandon();
-    let why = refusal ?? networkError ?? (e as Error)?.message ?? String(e);
-    if (e === late && !refusal && !networkError)
-      why = handshook || http3 ? `no session within ${timeout} ms` : `no TLS handshake within ${timeout} ms`;
-    else if (!refusal && !networkError && handshook)
-      why += ` (TLS was fine, so the server refused the session: is ${u.pathname} its path?)`;
-    if (!check && /self[- ]signed|unable to verify|unable to get local issuer/i.test(why))
-      why += ' (a server with a self-signed certificate needs certHash, ca, or insecure: true)';
+    if (refusal) throw distrust(refusal);
+    if (closed?.closeCode === CLIENT_CERT_REFUSED) throw certRefused(closed.reason ?? '');
+    let why = networkError?.message ?? (e as Error)?.message ?? String(e);
+    if (e === late && !networkError) why = handshook || http3 ? `no session within ${timeout} ms` : `no TLS handshake within ${timeout} ms`;
+    else if (!networkError && handshook) why += ` (TLS was fine, so the server refused the session: is ${u.pathname} its path?)`;
     throw fail(why);
   } finally {
     clearTimeout(timer);

@@ -29,7 +29,7 @@ export interface ZipperCounters {
   redelivered: number;
   /** frames dropped after every instance they were handed to died holding them */
   poison: number;
-  /** connections that sent no handshake in time */
+  /** connections that sent no handshake frame in time */
   handshakeTimeouts: number;
 }
 

@@ -40,6 +40,16 @@ describe('handshake', () => {
     expect(z.counters.rejected).toBe(1);
   });
 
+  it('rejects a connection that sends no handshake in time (heartbeats are not one), and counts it', async () => {
+    const z = later(await Zipper.start(testConfig(listen, fns), { handshakeTimeout: 200 }));
+    const url = new URL(urlOf(z));
+    const ch = await (await transportFor(url)).dial(url, { certHash: z.tls.certHash });
+    const reply = await new Promise<Frame>((resolve) => ch.start({ frame: resolve, closed: () => {} }));
+    expect(reply).toEqual({ type: 'rejected', reason: 'no handshake within 200 ms' });
+    ch.abort();
+    expect(z.counters.handshakeTimeouts).toBe(1);
+  });
+
   it('rejects an sfn whose name the workflow does not declare', async () => {
     const { opts } = await zipperWithSink();
     await expect(connectStreamFunction({ name: 'ghost', observe: ['gps'], ...opts })).rejects.toThrow(/no function "ghost" in workflow/);

@@ -3,6 +3,7 @@ import type { DataFrame, Frame, HandshakeFrame } from '../codecs/frame-types.ts'
 import { unpackMeta } from '../codecs/metadata.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { parseAddress, transportFor, type FrameChannel, type Listener } from '../transport/index.ts';
+import type { ListenOptions } from '../transport/types.ts';
 import { serverTls, type ServerTls } from '../transport/tls.ts';
 import { Connection as Conn, type Unacked } from './connection.ts';
 import { dataBytes, recordCount, type TagCounters, type ZipperCounters } from './counters.ts';
@@ -20,6 +21,8 @@ export interface ZipperConfig {
   tls?: { cert: string; key: string };
   /** empty or absent: no authentication */
   token?: string;
+  /** PEM of the CA(s) client certificates must chain to (the workflow's auth.clientCa): mutual TLS */
+  clientCa?: string;
   tags: Record<string, number>;
   functions: { name: string; observe: string[]; dispatch: Dispatch }[];
 }
@@ -42,6 +45,10 @@ export interface ZipperOptions {
    * that takes down every instance it reaches is dropped, counted, rather than crash them forever
    */
   maxDeliveries?: number;
+  /** where the self-signed certificate is kept across restarts (default: none, a new one each start) */
+  stateDir?: string;
+  /** the listeners' heartbeat, idle and TLS handshake timeouts (see transport/types.ts) */
+  transport?: Pick<ListenOptions, 'heartbeat' | 'idleTimeout' | 'handshakeTimeout' | 'clock'>;
 }
 
 /**
@@ -113,7 +120,7 @@ export class Zipper {
   static async create(config: ZipperConfig, opts: ZipperOptions = {}): Promise<Zipper> {
     const z = new Zipper(config, opts);
     const hosts = config.listen.map((a) => parseAddress(a).hostname);
-    z.tls = opts.tls ?? (await serverTls(config.tls, [...new Set(['127.0.0.1', 'localhost', ...hosts])]));
+    z.tls = opts.tls ?? (await serverTls(config.tls, [...new Set(['127.0.0.1', 'localhost', ...hosts])], { stateDir: opts.stateDir, log: (m) => z.log.info(m) }));
     await z.open([new URL(z.memoryUrl)]);
     const ttl = opts.sessionTtl ?? 600_000;
     z.sweeper = setInterval(() => z.sweepSessions(ttl), Math.min(ttl, 60_000)).unref();
@@ -130,7 +137,8 @@ export class Zipper {
     try {
       for (const url of urls) {
         const t = await transportFor(url);
-        const listenOpts = { tls: this.tls, maxFrameSize: this.opts.maxFrameSize, log: (lvl: 'debug' | 'info' | 'warn' | 'error', m: string) => this.log[lvl](m) };
+        const log = (lvl: 'debug' | 'info' | 'warn' | 'error', m: string) => this.log[lvl](m);
+        const listenOpts: ListenOptions = { ...this.opts.transport, tls: this.tls, maxFrameSize: this.opts.maxFrameSize, clientCa: this.config.clientCa, log };
         opened.push(await t.listen(url, listenOpts, (ch) => this.attach(ch)));
       }
     } catch (e) {
@@ -164,6 +172,7 @@ export class Zipper {
       tagsOut: tags(this.tagsOut),
       waiting: this.waiting.sizes(),
       inflight: this.inflight,
+      listeners: this.listeners.map((l) => ({ url: l.url, ...l.stats() })),
     };
   }
 

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { checkLivenessOptions, IdleTimeoutError, Liveness } from './liveness.ts';
+import { ManualClock } from './manual-clock.ts';
+
+/** The heartbeat and idle timer logic on a clock that moves only when the test says so. */
+
+function setup(heartbeat = 500, idleTimeout = 2000) {
+  const clock = new ManualClock();
+  const beats: number[] = [];
+  const idle: IdleTimeoutError[] = [];
+  const l = new Liveness(
+    { heartbeat, idleTimeout, clock },
+    {
+      heartbeat: () => {
+        beats.push(clock.now());
+        l.sent();
+      },
+      idle: (e) => idle.push(e),
+    },
+    () => 'quic://127.0.0.1:9000',
+  );
+  l.start();
+  return { clock, beats, idle, l };
+}
+
+/** `ms` of time in steps of `step`, calling `each` at every step */
+function during(clock: ManualClock, ms: number, step: number, each: () => void): void {
+  for (let t = 0; t < ms; t += step) {
+    clock.advance(step);
+    each();
+  }
+}
+
+describe('Liveness', () => {
+  it('sends a heartbeat after each heartbeat interval it has sent nothing, whatever it receives', () => {
+    const { clock, beats, l } = setup();
+    during(clock, 1600, 100, () => l.received());
+    expect(beats).toEqual([500, 1000, 1500]);
+  });
+
+  it('sends no heartbeat while it is sending anyway', () => {
+    const { clock, beats, l } = setup();
+    during(clock, 3000, 100, () => {
+      l.sent();
+      l.received();
+    });
+    expect(beats).toEqual([]);
+  });
+
+  it('gives up after idleTimeout without receiving, once, naming the peer and the timeout', () => {
+    const { clock, idle, l } = setup();
+    clock.advance(1999);
+    expect(idle).toEqual([]);
+    clock.advance(1);
+    expect(idle).toHaveLength(1);
+    expect(idle[0]).toBeInstanceOf(IdleTimeoutError);
+    expect(idle[0].message).toBe('no data from quic://127.0.0.1:9000 for 2000 ms');
+    l.pause();
+    l.resume();
+    clock.advance(10_000);
+    expect(idle).toHaveLength(1);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('counts from the last thing received', () => {
+    const { clock, idle, l } = setup();
+    clock.advance(1500);
+    l.received();
+    clock.advance(1999);
+    expect(idle).toEqual([]);
+    clock.advance(1);
+    expect(idle).toHaveLength(1);
+  });
+
+  it('does not judge the peer while paused, and starts afresh on resume', () => {
+    const { clock, idle, l } = setup();
+    l.pause();
+    clock.advance(60_000);
+    expect(idle).toEqual([]);
+    l.resume();
+    clock.advance(1999);
+    expect(idle).toEqual([]);
+    clock.advance(1);
+    expect(idle).toHaveLength(1);
+  });
+
+  it('keeps sending heartbeats while paused, so the peer does not give up on it', () => {
+    const { clock, beats, l } = setup();
+    l.pause();
+    clock.advance(2100);
+    expect(beats).toEqual([500, 1000, 1500, 2000]);
+  });
+
+  it('gives reads queued during a stall of its own event loop one heartbeat to arrive', () => {
+    const { clock, idle, l } = setup();
+    clock.advance(400);
+    clock.stall(5000); // nothing ran for 5 s: the peer's bytes may be waiting unread
+    clock.advance(100);
+    expect(idle).toEqual([]);
+    l.received(); // ... and there they were
+    clock.advance(1999);
+    expect(idle).toEqual([]);
+    clock.advance(1);
+    expect(idle).toHaveLength(1);
+  });
+
+  it('gives up after the grace when nothing was queued', () => {
+    const { clock, idle } = setup();
+    clock.advance(400);
+    clock.stall(5000);
+    clock.advance(100);
+    expect(idle).toEqual([]);
+    clock.advance(500);
+    expect(idle).toHaveLength(1);
+  });
+
+  it('stops: no timer is left', () => {
+    const { clock, beats, idle, l } = setup();
+    l.stop();
+    expect(clock.pending).toBe(0);
+    clock.advance(10_000);
+    expect(beats).toEqual([]);
+    expect(idle).toEqual([]);
+  });
+
+  it('with idleTimeout 0 only beats, and with both 0 sets no timer', () => {
+    const beating = setup(500, 0);
+    beating.clock.advance(10_000);
+    expect(beating.idle).toEqual([]);
+    expect(beating.beats).toHaveLength(20);
+    const off = setup(0, 0);
+    expect(off.clock.pending).toBe(0);
+  });
+
+  it('refuses settings under which a healthy peer would be given up on', () => {
+    expect(() => checkLivenessOptions({ heartbeat: 2000, idleTimeout: 2000 })).toThrow(/heartbeat \(2000 ms\) must be above 0 and below idleTimeout \(2000 ms\)/);
+    expect(() => checkLivenessOptions({ heartbeat: 0 })).toThrow(/must be above 0/);
+    expect(() => checkLivenessOptions({ idleTimeout: -1 })).toThrow(/idleTimeout must be a number of ms/);
+    expect(() => checkLivenessOptions({ idleTimeout: 0, heartbeat: 0 })).not.toThrow();
+    expect(() => checkLivenessOptions({})).not.toThrow();
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * Heartbeat and idle timeout for a frame channel, independent of the transport under it. Each end sends a
+ * heartbeat when it has sent nothing for `heartbeat` ms, whatever it reads, and gives up on its peer when it
+ * has received nothing for `idleTimeout` ms. Silence it causes itself does not count: while the channel is
+ * paused (not reading on purpose) the peer is not judged, and judging starts afresh on resume.
+ *
+ * One timer per channel, armed for the earliest thing due; traffic only moves timestamps, and a timer that
+ * fires early for what has moved re-arms itself. So a busy channel costs a clock read per write and per read.
+ */
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  // a channel's socket is what keeps a process alive, never its heartbeat
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface LivenessOptions {
+  /** ms without sending after which a heartbeat goes out (0: never) */
+  heartbeat: number;
+  /** ms without receiving after which the peer is given up on (0: never) */
+  idleTimeout: number;
+  clock?: Clock;
+}
+
+/** Defaults: a heartbeat twice a second, and four missed ones end the channel. */
+export const DEFAULT_HEARTBEAT = 500;
+export const DEFAULT_IDLE_TIMEOUT = 2000;
+
+export class IdleTimeoutError extends Error {
+  override readonly name = 'IdleTimeoutError';
+}
+
+export function checkLivenessOptions(o: { heartbeat?: number; idleTimeout?: number }): void {
+  for (const k of ['heartbeat', 'idleTimeout'] as const) {
+    const v = o[k];
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new Error(`${k} must be a number of ms, 0 or more (got ${v})`);
+  }
+  const heartbeat = o.heartbeat ?? DEFAULT_HEARTBEAT;
+  const idle = o.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
+  if (idle > 0 && (heartbeat === 0 || heartbeat >= idle)) {
+    throw new Error(`heartbeat (${heartbeat} ms) must be above 0 and below idleTimeout (${idle} ms), or the peer gives up on a healthy channel`);
+  }
+}
+
+export class Liveness {
+  private readonly clock: Clock;
+  private lastSent: number;
+  private lastReceived: number;
+  private paused = false;
+  private stopped = true;
+  private timer: unknown;
+  /** when the armed timer should fire */
+  private armedFor = Infinity;
+  /** no verdict on the peer before this: our own event loop was stalled and reads may be queued unread */
+  private graceUntil = 0;
+
+  constructor(
+    private readonly opts: LivenessOptions,
+    private readonly hooks: {
+      /** send a heartbeat if nothing is waiting to go out */
+      heartbeat(): void;
+      /** the peer has been silent for idleTimeout ms */
+      idle(err: IdleTimeoutError): void;
+    },
+    private readonly describe: () => string,
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.lastSent = this.lastReceived = this.clock.now();
+  }
+
+  start(): void {
+    if (!this.opts.heartbeat && !this.opts.idleTimeout) return;
+    this.stopped = false;
+    this.lastSent = this.lastReceived = this.clock.now();
+    this.arm();
+  }
+
+  sent(): void {
+    this.lastSent = this.clock.now();
+  }
+
+  received(): void {
+    this.lastReceived = this.clock.now();
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.lastReceived = this.clock.now();
+    if (!this.stopped) this.arm();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedFor = Infinity;
+  }
+
+  private due(): number {
+    const { heartbeat, idleTimeout } = this.opts;
+    const ping = heartbeat ? this.lastSent + heartbeat : Infinity;
+    const idle = idleTimeout && !this.paused ? Math.max(this.lastReceived + idleTimeout, this.graceUntil) : Infinity;
+    return Math.min(ping, idle);
+  }
+
+  private arm(): void {
+    const at = this.due();
+    if (at === Infinity || at >= this.armedFor) return;
+    this.clock.clearTimeout(this.timer);
+    this.armedFor = at;
+    this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, at - this.clock.now()));
+  }
+
+  private fire(): void {
+    const now = this.clock.now();
+    const late = now - this.armedFor;
+    this.timer = undefined;
+    this.armedFor = Infinity;
+    if (this.stopped) return;
+    const { heartbeat, idleTimeout } = this.opts;
+    // fired much later than asked: this process was busy, and what the peer sent meanwhile may not be read yet
+    if (heartbeat && late > heartbeat) this.graceUntil = now + heartbeat;
+    if (idleTimeout && !this.paused && now - this.lastReceived >= idleTimeout && now >= this.graceUntil) {
+      this.stopped = true;
+      this.hooks.idle(new IdleTimeoutError(`no data from ${this.describe()} for ${idleTimeout} ms`));
+      return;
+    }
+    if (heartbeat && now - this.lastSent >= heartbeat) {
+      this.lastSent = now;
+      this.hooks.heartbeat();
+    }
+    this.arm();
+  }
+}
