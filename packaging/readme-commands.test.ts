@@ -68,8 +68,9 @@ const CHECKS: Record<string, Check> = {
     until: (o) => /^geoflux\/state\/\S+ \{/m.test(o.stdout),
     then: (o) => {
       for (const line of o.stdout.trim().split('\n')) {
-        const [, device, json] = line.match(/^geoflux\/state\/(\S+) (\{.*\})$/)!;
-        expect(JSON.parse(json)).toMatchObject({ deviceId: device });
+        const m = line.match(/^geoflux\/state\/(\S+) (\{.*\})$/);
+        expect(m, line).not.toBeNull();
+        expect(JSON.parse(m![2])).toMatchObject({ deviceId: m![1] });
       }
     },
   },
@@ -158,6 +159,8 @@ interface Line {
   sample: string[];
 }
 
+const uncommented = (printed: string) => printed.replace(/\s+#(\s.*)?$/, '');
+
 function readmeLines(markdown: string): Line[] {
   const lines: Line[] = [];
   [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].forEach(([, body], block) => {
@@ -168,8 +171,7 @@ function readmeLines(markdown: string): Line[] {
         last.sample.push(printed.replace(/^# ?/, ''));
         continue;
       }
-      const command = printed
-        .replace(/\s+#(\s.*)?$/, '')
+      const command = uncommented(printed)
         .split(' && ')
         .filter((c) => !(c in NOT_RUN))
         .join(' && ');
@@ -244,7 +246,13 @@ function start(line: Line, zipper?: Output): Running {
     exited: new Promise((res) => child.on('close', (code, signal) => res({ code, signal }))),
     // as a terminal does it: the whole foreground job, npm, npx and geoflux alike
     ctrlC: () => process.kill(-child.pid!, 'SIGINT'),
-    kill: () => process.kill(-child.pid!, 'SIGKILL'),
+    kill: () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // the whole group has gone already
+      }
+    },
     exits: () =>
       (existsSync(exits) ? readFileSync(exits, 'utf8').trim().split('\n') : [])
         .map((l) => JSON.parse(l) as { argv: string[]; code: number })
@@ -279,8 +287,8 @@ async function launch(line: Line, zipper?: Running): Promise<Running> {
   const needs = zipperOf(line);
   if (needs && (!zipper || zipper.done)) throw new Error(`needs \`${needs.command}\` running, and it is not`);
   const r = start(line, zipper);
-  const c = check(line);
-  if (c.until) await waitFor(r, () => c.until!(r, zipper ?? NO_ZIPPER), c.ms ?? 60_000, 'proved to work', zipper);
+  const { until, ms = 60_000 } = check(line);
+  if (until) await waitFor(r, () => until(r, zipper ?? NO_ZIPPER), ms, 'proved to work', zipper).catch((e) => (r.kill(), Promise.reject(e)));
   return r;
 }
 
@@ -290,10 +298,7 @@ async function finish(r: Running, zipper?: Output): Promise<void> {
   const interrupted = Boolean(c.until);
   if (interrupted) r.ctrlC();
   const ms = interrupted ? 30_000 : (c.ms ?? 120_000);
-  await waitFor(r, () => r.done, ms, interrupted ? 'stopped by Ctrl-C' : 'finished', zipper).catch((e) => {
-    r.kill();
-    throw e;
-  });
+  await waitFor(r, () => r.done, ms, interrupted ? 'stopped by Ctrl-C' : 'finished', zipper).catch((e) => (r.kill(), Promise.reject(e)));
   const exit = await r.exited;
   // npm and npx re-raise the Ctrl-C they got; the geoflux processes under them tell how they ended
   if (!(interrupted && programs(r.command).some((p) => p === 'npm' || p === 'npx'))) expect(exit, report(r, zipper)).toEqual({ code: 0, signal: null });
@@ -315,20 +320,26 @@ function requireTools(ctx: { skip(note: string): never }, line: Line): void {
   }
 }
 
-function removeWrites(line: Line): void {
-  for (const f of check(line).writes ?? []) rmSync(f, { force: true });
+/** one line, start to end, against its zipper if it has one */
+async function runLine(ctx: { skip(note: string): never }, line: Line, zipper?: Running): Promise<void> {
+  requireTools(ctx, line);
+  try {
+    await finish(await launch(line, zipper), zipper);
+  } finally {
+    for (const f of check(line).writes ?? []) rmSync(f, { force: true });
+  }
 }
 
 const timeout = (line: Line) => (check(line).ms ?? 120_000) + 60_000;
 
-afterAll(async () => {
+afterAll(() => {
   for (const r of running) r.kill();
   rmSync(scratch, { recursive: true, force: true });
 });
 
 describe(`${README}: every sh line runs as printed`, () => {
   it('runs every line, or says why not; its checks, placeholders and tools are of lines it has', () => {
-    const commands = LINES.flatMap((l) => l.printed.replace(/\s+#(\s.*)?$/, '').split(' && '));
+    const commands = LINES.flatMap((l) => uncommented(l.printed).split(' && '));
     expect(Object.keys(NOT_RUN).filter((c) => !commands.includes(c)), 'NOT_RUN names what the README no longer has').toEqual([]);
     expect(Object.keys(CHECKS).filter((c) => !RUN.some((l) => l.command === c)), 'CHECKS for lines the README no longer has').toEqual([]);
     expect(DEMO, 'the demo, `npm start`, that lines without a serve line of their own talk to').toBeDefined();
@@ -336,7 +347,8 @@ describe(`${README}: every sh line runs as printed`, () => {
       expect(l.command.replace(/<[^<>]+>/g, (p) => (p in PLACEHOLDERS ? '' : p)), `a placeholder this test knows no value for, in: ${l.printed}`).not.toMatch(/<[^<>]+>/);
       for (const p of programs(l.command)) expect(['npm', 'npx', ...SYSTEM_TOOLS.map((t) => t.command)], `${p}, in: ${l.printed} (a system tool? add it to SYSTEM_TOOLS)`).toContain(p);
     }
-    expect(RUN.length + LINES.filter((l) => !l.command).length).toBe(LINES.length);
+    // each line that is not listed is run: with its zipper, as one, or on its own
+    expect(new Set([...GROUPS.keys(), ...[...GROUPS.values()].flat(), ...ON_THEIR_OWN])).toEqual(new Set(RUN));
   });
 
   for (const [zipper, lines] of GROUPS) {
@@ -346,16 +358,7 @@ describe(`${README}: every sh line runs as printed`, () => {
         requireTools(ctx, zipper);
         z = await launch(zipper);
       });
-      for (const line of lines) {
-        it(line.command, { timeout: timeout(line) }, async (ctx) => {
-          requireTools(ctx, line);
-          try {
-            await finish(await launch(line, z), z);
-          } finally {
-            removeWrites(line);
-          }
-        });
-      }
+      for (const line of lines) it(line.command, { timeout: timeout(line) }, (ctx) => runLine(ctx, line, z));
       it(`${zipper.command}: Ctrl-C stops it cleanly`, { timeout: 60_000 }, async () => {
         if (!z) throw new Error(`\`${zipper.command}\` did not start`);
         await finish(z);
@@ -363,14 +366,5 @@ describe(`${README}: every sh line runs as printed`, () => {
     });
   }
 
-  for (const line of ON_THEIR_OWN) {
-    it(line.command, { timeout: timeout(line) }, async (ctx) => {
-      requireTools(ctx, line);
-      try {
-        await finish(await launch(line));
-      } finally {
-        removeWrites(line);
-      }
-    });
-  }
+  for (const line of ON_THEIR_OWN) it(line.command, { timeout: timeout(line) }, (ctx) => runLine(ctx, line));
 });
