@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findTool, installHint, MOSQUITTO } from '../testing/system-tool.ts';
 import { freePort } from '../transport/free-port.ts';
 
 export interface Mosquitto {
@@ -17,14 +18,14 @@ export interface Mosquitto {
   output(): string;
 }
 
-const BIN = ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p));
-
 /**
  * Debian's mosquitto (MQTT 5) on a free loopback port with its own config in a temporary directory: for
- * tests and benchmarks that must meet a real, separate broker.
+ * tests and benchmarks that must meet a real, separate broker. A test calls `requireTool(ctx, MOSQUITTO)`
+ * first (testing/system-tool.ts), to be skipped, or failed under CI, when it is not installed.
  */
 export async function startMosquitto(port?: number): Promise<Mosquitto> {
-  if (!BIN) throw new Error('mosquitto is not installed (Debian: apt-get install -y mosquitto)');
+  const bin = findTool(MOSQUITTO);
+  if (!bin) throw new Error(installHint(MOSQUITTO));
   const p = port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'geoflux-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
@@ -32,7 +33,7 @@ export async function startMosquitto(port?: number): Promise<Mosquitto> {
   let child: ChildProcess | undefined;
   let log = '';
   const start = async () => {
-    const c = spawn(BIN, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(bin, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     c.stdout!.on('data', (d) => (log += d));
     c.stderr!.on('data', (d) => (log += d));

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { setLogLevel } from '../log/logger.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
+import { MOSQUITTO, requireTool } from '../testing/system-tool.ts';
 import { startMosquitto } from './mosquitto-process.ts';
 import { MqttSink } from './mqtt-sink.ts';
 import { subscribeAlerts } from './subscribe-alerts.ts';
@@ -99,6 +100,10 @@ describe('MQTT sink → embedded broker (aedes, MQTT 3.1.1)', () => {
 });
 
 describe('MQTT sink → Debian mosquitto', () => {
+  beforeEach((ctx) => {
+    requireTool(ctx, MOSQUITTO);
+  });
+
   it.each([4, 5] as const)('publishes to a real mosquitto with protocol version %i', async (v) => {
     const m = await startMosquitto();
     try {

@@ -159,6 +159,17 @@ describe('geoflux CLI', () => {
     expect(noNetwork.stderr).toContain('name the road network: --network <osm.pbf>');
   });
 
+  it("sim: a scenario's seed holds unless --seed is given", async () => {
+    const scenario = 'examples/scenarios/rush-hour.yaml';
+    const seed = Number(readFileSync(scenario, 'utf8').match(/^seed: (\d+)/m)![1]);
+    const sim = (...flags: string[]) => run(['sim', '--scenario', scenario, '--duration', '10', '--out', '-', ...flags]);
+    const [own, same, other] = [await sim(), await sim('--seed', String(seed)), await sim('--seed', String(seed + 1))];
+    expect(own.stderr).toContain(`, seed ${seed}, `);
+    expect(own.stdout).toBe(same.stdout);
+    expect(other.stderr).toContain(`, seed ${seed + 1}, `);
+    expect(other.stdout).not.toBe(own.stdout);
+  });
+
   it('replay: many files, one device each, bad rows counted and named', async () => {
     const dir = mkdtempSync(`${tmpdir()}/geoflux-replay-`);
     writeFileSync(`${dir}/van.csv`, 'lon,lat,time\n7.41,43.73,2026-01-01T00:00:00Z\nbad,43.73,2026-01-01T00:00:01Z\n7.42,43.73,2026-01-01T00:00:02Z\n');

@@ -124,7 +124,7 @@ export const simSpec: CommandSpec = {
     vehicles: { type: 'string', value: 'n', help: 'vehicles in the default fleet (default: 500, or a --scenario\'s fleets)' },
     network: { type: 'string', value: 'file', help: 'road network, an OSM PBF (required, unless the --scenario names one)' },
     scenario: { type: 'string', value: 'file', help: 'a scenario YAML: fleets, incidents, network, seed, start, duration' },
-    seed: { type: 'string', value: 'n', help: 'same seed and --start, same fixes', default: '1' },
+    seed: { type: 'string', value: 'n', help: 'same seed and --start, same fixes (default: the --scenario\'s seed, else 1)' },
     start: { type: 'string', value: 'time', help: 'simulated start time, ISO 8601 (default: now)' },
     duration: { type: 'string', value: 'seconds', help: 'simulated seconds to run (default: until Ctrl-C with --zipper, else 600)' },
     speed: { type: 'string', value: 'Nx', help: 'simulated seconds per real second, e.g. 10x (default: 1x with --zipper, else as fast as possible)' },

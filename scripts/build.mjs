@@ -4,11 +4,14 @@
 //   3. the built-in kernels' .wasm beside the compiled host (dist/kernels/build/), where it looks for them
 // dist/ is made afresh each time, so a module that was moved or removed cannot linger in the package.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// The first `npx geoflux` in a clone links the clone into npm's cache and runs its prepare again: keep what
+// `npm install` built, rather than half a minute of silence that takes dist/ from under a running `npm start`
+if (process.env.npm_command === 'exec' && process.env.npm_lifecycle_event === 'prepare' && existsSync(join(root, 'dist/cli/main.js'))) process.exit(0);
 const step = (what, f) => {
   const t0 = performance.now();
   f();

@@ -23,7 +23,13 @@ export class LineSink {
 
   async write(lines: string[]): Promise<void> {
     if (this.closedByReader || lines.length === 0 || this.out.write(lines.join('\n') + '\n')) return;
-    await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+    // the wait that loses the race must let go of its listeners, or every full buffer leaves two behind
+    const settled = new AbortController();
+    try {
+      await Promise.race([once(this.out, 'drain', { signal: settled.signal }), once(this.out, 'close', { signal: settled.signal })]);
+    } finally {
+      settled.abort();
+    }
   }
 
   async close(): Promise<void> {
