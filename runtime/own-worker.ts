@@ -9,12 +9,7 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 export function ownWorker(callerUrl: string, name: string, options: WorkerOptions = {}): Worker {
   const ext = callerUrl.endsWith('.ts') ? '.ts' : '.js';
   const entry = new URL(`${name}${ext}`, callerUrl);
-  const opts = { ...options, execArgv: [...(options.execArgv ?? process.execArgv), ...QUIET] };
-  if (ext === '.js') return new Worker(entry, opts);
+  if (ext === '.js') return new Worker(entry, options);
   const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(boot, { ...opts, eval: true });
+  return new Worker(boot, { ...options, eval: true });
 }
-
-// Node 20 warns once per thread that node:wasi is experimental; geoflux's kernel threads use it on purpose
-// (bin/geoflux.js hides the main thread's warning; a thread's own is printed past it). The flag is Node ≥ 20.11.
-const QUIET = process.allowedNodeEnvironmentFlags.has('--disable-warning') ? ['--disable-warning=ExperimentalWarning'] : [];
