@@ -4,13 +4,13 @@
 // mapmatch/: graph access (graph.ts), candidates (candidates.ts), emission and transition (model.ts), route
 // search (route.ts), the per-device lattice and its commit rule (lattice.ts), output rows and traversals
 // (traversals.ts), params (params.ts).
-import { badCoordinates, colDevice, colLat, colLon, colSpeed, colT, fail } from './abi';
+import { badCoordinates, colAccuracy, colDevice, colHeading, colLat, colLon, colSpeed, colT, fail } from './abi';
 import { resetCandidates } from './mapmatch/candidates';
 import { edgeCount, loadGraph, nodeCount } from './mapmatch/graph';
-import { addFix, commitOldest, Device, flushDevice } from './mapmatch/lattice';
-import { idleMs, lag, lagMs, readParams } from './mapmatch/params';
+import { addFix, breaks, resetBreaks, commitOlderThan, Device, flushDevice } from './mapmatch/lattice';
+import { idleMs, lagMs, maxGapMs, readParams } from './mapmatch/params';
 import { resetRoutes, settledCount } from './mapmatch/route';
-import { out } from './mapmatch/traversals';
+import { out, resetPaths } from './mapmatch/traversals';
 export { abi_version, alloc, error_len, error_ptr, free } from './abi';
 
 const devices = new Map<u32, Device>();
@@ -26,6 +26,7 @@ export function load_data(ptr: usize, size: i32): i32 {
   if (status != 0) return status;
   resetRoutes(nodeCount, edgeCount);
   resetCandidates(edgeCount);
+  resetPaths();
   devices.clear();
   return 0;
 }
@@ -36,6 +37,7 @@ export function init(ptr: usize, size: i32): i32 {
   if (status != 0) return status;
   devices.clear();
   skipped = outOfOrder = 0;
+  resetBreaks();
   out.lost = 0;
   now = -Infinity;
   lastSweep = -Infinity;
@@ -50,6 +52,8 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
   const lonCol = colLon(batch, n);
   const latCol = colLat(batch, n);
   const speedCol = colSpeed(batch, n);
+  const headingCol = colHeading(batch, n);
+  const accuracyCol = colAccuracy(batch, n);
   const devCol = colDevice(batch, n);
   for (let i = 0; i < n; i++) {
     const t = load<f64>(tCol + (<usize>i << 3));
@@ -62,15 +66,16 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
     const id = load<u32>(devCol + (<usize>i << 2));
     let dev: Device;
     if (devices.has(id)) dev = devices.get(id);
-    else devices.set(id, (dev = new Device(lag + 1)));
+    else devices.set(id, (dev = new Device()));
     if (t <= dev.lastT) {
       outOfOrder++;
       continue;
     }
+    const gap = t - dev.lastT > maxGapMs;
     dev.lastT = t;
     if (t > now) now = t;
-    addFix(dev, id, t, lon, lat, <f64>load<f32>(speedCol + (<usize>i << 2)));
-    if (dev.count > lag) commitOldest(dev, id);
+    const at4 = <usize>i << 2;
+    addFix(dev, id, t, lon, lat, <f64>load<f32>(speedCol + at4), <f64>load<f32>(headingCol + at4), <f64>load<f32>(accuracyCol + at4), gap);
   }
   sweep();
   return out.n;
@@ -89,7 +94,7 @@ function sweep(): void {
       devices.delete(id);
       continue;
     }
-    if (lagMs > 0) while (dev.count > 0 && now - dev.t[dev.slot(0)] >= lagMs) commitOldest(dev, id);
+    if (lagMs > 0) commitOlderThan(dev, id, now, lagMs);
   }
 }
 
@@ -114,3 +119,4 @@ export function out_of_order_count(): u32 { return outOfOrder; }
 export function lost_event_count(): u32 { return out.lost; }
 export function device_count(): i32 { return devices.size; }
 export function settled_count(): f64 { return <f64>settledCount; }
+export function break_count(): u32 { return breaks; }

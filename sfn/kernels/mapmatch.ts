@@ -52,6 +52,8 @@ export interface MatchedFix extends Base {
   wayId: number;
   /** metres along the edge */
   offset: number;
+  /** the match broke just before this fix (a gap, or no route from the fixes before): it starts afresh here */
+  restart?: true;
 }
 
 /** a fix with no road within the search radius */
@@ -87,6 +89,7 @@ interface MapMatchExports {
   lost_event_count(): number;
   device_count(): number;
   settled_count(): number;
+  break_count(): number;
 }
 
 /** bytes of one row: eight f64 columns (t, t2, lon, lat, rawLon, rawLat, offset, speed), three u32 (kind, device, edge) */
@@ -149,6 +152,7 @@ export class MapMatchKernel {
       lostEvents: x.lost_event_count(),
       devices: x.device_count(),
       settled: x.settled_count(),
+      breaks: x.break_count(),
       replaced: this.runner.replaced,
     };
   }
@@ -166,7 +170,7 @@ export class MapMatchKernel {
     for (let i = 0; i < n; i++) {
       const deviceId = this.ids.name(device[i]);
       const e = edge[i];
-      if (kind[i] === 1) {
+      if (kind[i] === 1 || kind[i] === 5) {
         events[i] = {
           kind: 'mapmatch',
           detect: 'matched',
@@ -182,6 +186,7 @@ export class MapMatchKernel {
           wayId: g.edgeWay[e],
           offset: offset[i],
         };
+        if (kind[i] === 5) (events[i] as MatchedFix).restart = true;
       } else if (kind[i] === 2) {
         events[i] = { kind: 'mapmatch', detect: 'unmatched', deviceId, t: t[i], time: iso(t[i]), lon: rawLon[i], lat: rawLat[i], speed: num(speed[i]), point: [rawLon[i], rawLat[i]] };
       } else {

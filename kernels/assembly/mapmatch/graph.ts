@@ -114,3 +114,28 @@ export function loadGraph(ptr: usize, size: i32): i32 {
   }
   return 0;
 }
+
+/** where pointAt() put its point */
+export let atLon: f64 = 0;
+export let atLat: f64 = 0;
+
+/** the point `off` metres along edge e (clamped to the edge), in atLon/atLat */
+export function pointAt(e: i32, off: f64): void {
+  let lo = pStart(e);
+  let hi = pStart(e + 1) - 1;
+  if (!(off > 0)) {
+    atLon = pLon(lo);
+    atLat = pLat(lo);
+    return;
+  }
+  // the shape segment [lo, lo + 1] holding the offset
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (pCum(mid) <= off) lo = mid;
+    else hi = mid;
+  }
+  const span = pCum(hi) - pCum(lo);
+  const f = span > 0 ? Math.min(1, (off - pCum(lo)) / span) : 0;
+  atLon = pLon(lo) + f * (pLon(hi) - pLon(lo));
+  atLat = pLat(lo) + f * (pLat(hi) - pLat(lo));
+}
