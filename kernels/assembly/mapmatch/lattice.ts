@@ -4,8 +4,8 @@
 import { haversine } from '../geo';
 import { candidates, cBearing, cDist, cEdge, cLat, cLon, cOff, count } from './candidates';
 import { from, to } from './graph';
-import { emission, routeBetween, transition, uTurned } from './model';
-import { backTolerance, beam, beta, betaExp, K, lag, maxSpeed, MAX_K, radius, routeFactor, SIGMA_FALLBACK, sigma, sigmaBeta, speedWeight, stationary, stopSpeed } from './params';
+import { emission, expectedTravel, routeBetween, routeLimit, transition, transitionScale, uTurned } from './model';
+import { beam, K, lag, MAX_K, SIGMA_FALLBACK, sigma, stationary, stopSpeed } from './params';
 import { addTarget, clearTargets, dijkstra } from './route';
 import { advance, endTrack, stayRow, Track, unmatchedRow } from './traversals';
 
@@ -15,8 +15,11 @@ const CANDIDATES: u8 = 0;
 const STAY: u8 = 1;
 /** no road within `radius` */
 const EMPTY: u8 = 2;
-/** candidates no path reached, while the fix after it was reached from before it */
+/** candidates no path reached, while the fix after it was reached from before it: placed like a stationary fix */
 const OUTLIER: u8 = 3;
+
+/** placed on the route between the committed fixes around it rather than by its own candidates */
+@inline function placedBetween(kind: u8): bool { return kind == STAY || kind == OUTLIER; }
 
 /** chains broken (a gap, or a fix no route reaches that the next fix confirms): the matcher started over */
 export let breaks: u32 = 0;
@@ -133,6 +136,7 @@ export class Device {
 }
 
 // ---- one transition step
+
 const newScore = new StaticArray<f64>(MAX_K);
 const newBack = new StaticArray<i32>(MAX_K);
 const newRoute = new StaticArray<f64>(MAX_K);
@@ -146,13 +150,9 @@ function link(dev: Device, i: i32, fr: Frontier, sig: f64): bool {
   const nb = dev.nc[s];
   const dt = Math.max(0.001, (dev.t[s] - fr.t) / 1000);
   const gc = haversine(fr.lon, fr.lat, dev.lon[s], dev.lat[s]);
-  const v = dev.speed[s];
-  const expected = isFinite(v) && isFinite(fr.speed) ? speedWeight * ((v + fr.speed) / 2) * dt + (1 - speedWeight) * gc : gc;
-  const b1 = beta * Math.pow(dt, betaExp);
-  const scale = Math.sqrt(b1 * b1 + sigmaBeta * sigmaBeta * sig * sig);
-  // farther than a vehicle drives in the time, or than any route worth scoring, is no link
-  const limit = Math.min(maxSpeed * dt + 2 * sig, routeFactor * gc + 2 * radius);
-  const back = isNaN(backTolerance) ? 2 * sig : backTolerance;
+  const expected = expectedTravel(dt, gc, fr.speed, dev.speed[s]);
+  const scale = transitionScale(dt, sig);
+  const limit = routeLimit(dt, gc, sig);
   clearTargets();
   for (let b = 0; b < nb; b++) {
     addTarget(from(dev.cEdge[s * K + b]));
@@ -169,7 +169,7 @@ function link(dev: Device, i: i32, fr: Frontier, sig: f64): bool {
       lastSrc = to(ea);
     }
     for (let b = 0; b < nb; b++) {
-      const r = routeBetween(ea, oa, dev.cEdge[s * K + b], dev.cOff[s * K + b], back);
+      const r = routeBetween(ea, oa, dev.cEdge[s * K + b], dev.cOff[s * K + b]);
       if (!(r <= limit)) continue;
       const sc = fr.score[a] + transition(r, expected, scale, uTurned);
       if (sc > newScore[b]) {
@@ -339,7 +339,7 @@ function commitOldest(dev: Device, id: u32, c: i32, next: i32 = -1, nextC: i32 =
   const s = dev.slot(0);
   const t = dev.t[s];
   const kind = dev.kind[s];
-  if (kind == STAY && dev.track.on) {
+  if (placedBetween(kind) && dev.track.on) {
     const n = next >= 0 ? dev.slot(next) * K + nextC : -1;
     const r = n >= 0 && dev.cBack[n] == dev.trackRow ? <f64>dev.cRoute[n] : Infinity;
     stayRow(dev.track, id, t, dev.lon[s], dev.lat[s], dev.speed[s], n >= 0 ? dev.cEdge[n] : -1, n >= 0 ? dev.cOff[n] : 0, r, next >= 0 ? dev.t[dev.slot(next)] : NaN);
@@ -363,8 +363,8 @@ function commitThrough(dev: Device, id: u32, j: i32): void {
   let next = -1;
   for (let n = 0; n <= j; n++) {
     const kind = dev.kind[dev.slot(0)];
-    if (kind == STAY && next < n) for (next = n + 1; next <= j && dev.kind[dev.slot(next - n)] != CANDIDATES; next++);
-    if (kind == STAY && next <= j) commitOldest(dev, id, -1, next - n, choice[next]);
+    if (placedBetween(kind) && next < n) for (next = n + 1; next <= j && dev.kind[dev.slot(next - n)] != CANDIDATES; next++);
+    if (placedBetween(kind) && next <= j) commitOldest(dev, id, -1, next - n, choice[next]);
     else commitOldest(dev, id, kind == CANDIDATES ? choice[n] : -1);
   }
 }
@@ -416,7 +416,7 @@ function commit(dev: Device, id: u32): void {
   const j = converged(dev);
   if (j >= 0) commitThrough(dev, id, j);
   // what waits at the front with no candidates and no position to wait for needs nothing more
-  while (dev.count > 0 && (dev.kind[dev.slot(0)] == EMPTY || dev.kind[dev.slot(0)] == OUTLIER)) commitOldest(dev, id, -1);
+  while (dev.count > 0 && dev.kind[dev.slot(0)] == EMPTY) commitOldest(dev, id, -1);
 }
 
 /** Ends the chain before pending column i, committing what is before it on the best path, and starts one at i. */
