@@ -50,8 +50,9 @@ const LIMIT_NOISE: f64 = 6;
 export let uTurned: bool = false;
 
 /**
- * Route metres from a candidate (edge ea at oa) to another (eb at ob), given a search from to(ea). A small
- * step backwards on one edge (noise while stopped) is a negative route; a longer one goes round.
+ * Route metres from a candidate (edge ea at oa) to another (eb at ob), given a search from to(ea). A step
+ * back along one edge (noise) is a negative route, which the transition charges; past `backTolerance`
+ * the route goes round instead.
  */
 export function routeBetween(ea: i32, oa: f64, eb: i32, ob: f64): f64 {
   uTurned = false;

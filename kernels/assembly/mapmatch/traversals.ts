@@ -88,12 +88,12 @@ function pathBetween(tr: Track, e: i32, route: f64): void {
 @inline function sameEdge(tr: Track, e: i32, off: f64): bool { return tr.edge == e && off >= tr.off - backTolerance; }
 
 /**
- * A stationary fix at `t`, between the committed position and the next committed candidate (edge e at
- * `off`, `route` metres on, at `nextT`): placed on that route in proportion to time, so a vehicle that
- * was moving after all is not held back; with no next candidate (route Infinity) it takes the committed
- * position.
+ * A stationary (or outlier) fix at `t`, between the committed position and the next committed candidate
+ * (edge e at `off`, `route` metres on, at `nextT`): placed on that route in proportion to time, so a
+ * vehicle that was moving after all is not held back; with no next candidate (route Infinity) it takes
+ * the committed position.
  */
-export function stayRow(tr: Track, id: u32, t: f64, rawLon: f64, rawLat: f64, speed: f64, e: i32, off: f64, route: f64, nextT: f64): void {
+export function placeBetween(tr: Track, id: u32, t: f64, rawLon: f64, rawLat: f64, speed: f64, e: i32, off: f64, route: f64, nextT: f64): void {
   if (route == Infinity || !(nextT > tr.t)) {
     row(KIND_MATCHED, id, tr.edge, t, NaN, tr.lon, tr.lat, rawLon, rawLat, tr.off, isNaN(speed) ? 0 : speed);
     return;
