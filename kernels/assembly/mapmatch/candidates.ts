@@ -24,8 +24,6 @@ export const cEdge = new StaticArray<i32>(MAX_FOUND);
 export const cDist = new StaticArray<f64>(MAX_FOUND);
 /** metres along the edge */
 export const cOff = new StaticArray<f64>(MAX_FOUND);
-export const cLon = new StaticArray<f64>(MAX_FOUND);
-export const cLat = new StaticArray<f64>(MAX_FOUND);
 /** compass bearing of the edge there, in its direction of travel */
 export const cBearing = new StaticArray<f64>(MAX_FOUND);
 
@@ -88,8 +86,6 @@ export function candidates(lon: f64, lat: f64): void {
     const p = foundSeg[i];
     cEdge[b] = e;
     cDist[b] = foundDist[i];
-    cLon[b] = foundLon[i];
-    cLat[b] = foundLat[i];
     // measured like edge lengths (haversine along the shape), so offsets and lengths agree
     cOff[b] = Math.min(len(e), pCum(p) + haversine(pLon(p), pLat(p), foundLon[i], foundLat[i]));
     cBearing[b] = bearing((pLon(p + 1) - pLon(p)) * kx, (pLat(p + 1) - pLat(p)) * M_PER_DEG);

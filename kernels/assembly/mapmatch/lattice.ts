@@ -2,7 +2,7 @@
 // commit rule: a fix is committed once every path still alive runs through the same candidate there
 // (the best path has converged), or once `lag` fixes with candidates wait behind it.
 import { haversine } from '../geo';
-import { candidates, cBearing, cDist, cEdge, cLat, cLon, cOff, count } from './candidates';
+import { candidates, cBearing, cDist, cEdge, cOff, count } from './candidates';
 import { from, to } from './graph';
 import { emission, expectedTravel, routeBetween, routeLimit, transition, transitionScale, uTurned } from './model';
 import { beam, K, lag, MAX_K, SIGMA_FALLBACK, sigma, stationary, stopSpeed } from './params';
@@ -24,6 +24,10 @@ const OUTLIER: u8 = 3;
 export let breaks: u32 = 0;
 export function resetBreaks(): void { breaks = 0; }
 
+const NO_I32 = new StaticArray<i32>(0);
+const NO_F64 = new StaticArray<f64>(0);
+const NO_F32 = new StaticArray<f32>(0);
+
 /** One pending fix and its candidates, each with its best predecessor in the candidate column before. */
 class Column {
   t: f64 = 0;
@@ -34,15 +38,23 @@ class Column {
   /** the chain starts here: no predecessors */
   start: bool = false;
   n: i32 = 0;
-  edge: StaticArray<i32> = new StaticArray<i32>(K);
-  off: StaticArray<f64> = new StaticArray<f64>(K);
-  pLon: StaticArray<f64> = new StaticArray<f64>(K);
-  pLat: StaticArray<f64> = new StaticArray<f64>(K);
-  emit: StaticArray<f64> = new StaticArray<f64>(K);
+  // the candidates, allocated when the column first holds any, so stationary fixes stay small
+  edge: StaticArray<i32> = NO_I32;
+  off: StaticArray<f64> = NO_F64;
+  emit: StaticArray<f64> = NO_F64;
   /** index of the best predecessor, -1 if none reaches */
-  back: StaticArray<i32> = new StaticArray<i32>(K);
+  back: StaticArray<i32> = NO_I32;
   /** metres of route from it */
-  route: StaticArray<f32> = new StaticArray<f32>(K);
+  route: StaticArray<f32> = NO_F32;
+
+  holdCandidates(): void {
+    if (this.edge.length == K) return;
+    this.edge = new StaticArray<i32>(K);
+    this.off = new StaticArray<f64>(K);
+    this.emit = new StaticArray<f64>(K);
+    this.back = new StaticArray<i32>(K);
+    this.route = new StaticArray<f32>(K);
+  }
 }
 
 /** The newest linked candidate column, kept after it is committed, and the score of the best path to each candidate. */
@@ -77,8 +89,9 @@ class Frontier {
   }
 }
 
-/** at most this many pending columns (stationary ones included) */
-const MAX_PENDING: i32 = 256;
+/** room for 2 × the largest lag of pending columns */
+const MAX_PENDING: i32 = 202;
+const MIN_RING: i32 = 8;
 
 export class Device {
   lastT: f64 = -Infinity;
@@ -92,7 +105,7 @@ export class Device {
   last: i32 = -1;
   /** pending index of a column nothing reached, waiting for the next fix to tell outlier from break; -1 none */
   detached: i32 = -1;
-  /** pending columns, oldest first, in a ring that grows as needed: devices that converge fast stay small */
+  /** pending columns, oldest first, in a ring that grows as needed and shrinks again once they are committed */
   ring: StaticArray<Column> = new StaticArray<Column>(0);
   head: i32 = 0;
   count: i32 = 0;
@@ -103,13 +116,7 @@ export class Device {
 
   /** a column at the end of the ring, for the next fix */
   push(): Column {
-    if (this.count == this.ring.length) {
-      const grown = new StaticArray<Column>(max(8, this.ring.length * 2));
-      for (let i = 0; i < this.count; i++) grown[i] = this.col(i);
-      for (let i = this.count; i < grown.length; i++) grown[i] = new Column();
-      this.ring = grown;
-      this.head = 0;
-    }
+    if (this.count == this.ring.length) this.resize(max(MIN_RING, this.ring.length * 2));
     return this.col(this.count++);
   }
 
@@ -120,6 +127,14 @@ export class Device {
     this.count--;
     if (this.last >= 0) this.last--;
     if (this.detached >= 0) this.detached--;
+    if (this.ring.length > MIN_RING && this.count <= this.ring.length / 4) this.resize(this.ring.length / 2);
+  }
+
+  private resize(size: i32): void {
+    const ring = new StaticArray<Column>(size);
+    for (let i = 0; i < size; i++) ring[i] = i < this.count ? this.col(i) : i < this.ring.length ? this.col(i) : new Column();
+    this.ring = ring;
+    this.head = 0;
   }
 }
 
@@ -231,13 +246,12 @@ export function addFix(dev: Device, id: u32, t: f64, lon: f64, lat: f64, speed: 
     return;
   }
   c.kind = CANDIDATES;
+  c.holdCandidates();
   c.n = count;
   dev.withCandidates++;
   for (let b = 0; b < count; b++) {
     c.edge[b] = cEdge[b];
     c.off[b] = cOff[b];
-    c.pLon[b] = cLon[b];
-    c.pLat[b] = cLat[b];
     c.emit[b] = emission(cDist[b], sig, heading, speed, cBearing[b]);
   }
   if (!dev.linked || gap) {
@@ -304,7 +318,7 @@ function commitOldest(dev: Device, id: u32, b: i32, next: i32 = -1, nextB: i32 =
     unmatchedRow(id, c.t, c.lon, c.lat, c.speed);
   } else {
     const r = !c.start && c.back[b] == dev.trackRow ? <f64>c.route[b] : Infinity;
-    advance(dev.track, id, c.edge[b], c.off[b], c.t, r, c.pLon[b], c.pLat[b], c.lon, c.lat, c.speed);
+    advance(dev.track, id, c.edge[b], c.off[b], c.t, r, c.lon, c.lat, c.speed);
     dev.trackRow = b;
   }
   dev.shift();
@@ -362,9 +376,14 @@ function forceOldest(dev: Device, id: u32): void {
   commitOldest(dev, id, b);
 }
 
-/** Commits what is decided: while too many wait, the oldest; then what every live path agrees on. */
+/**
+ * Commits what is decided: while too many wait, the oldest; then what every live path agrees on. Fixes
+ * with candidates count against `lag`; stationary ones too, but only past twice it: they bring no
+ * evidence (a standstill must not force a commit the fixes after it would have decided), yet a parked
+ * vehicle's must not pile up.
+ */
 function commit(dev: Device, id: u32): void {
-  while (dev.withCandidates > lag || dev.count == MAX_PENDING) forceOldest(dev, id);
+  while (dev.withCandidates > lag || dev.count > 2 * lag + 1) forceOldest(dev, id);
   const j = converged(dev);
   if (j >= 0) commitThrough(dev, id, j);
   // fixes with no road near, at the front, wait for nothing

@@ -4,7 +4,7 @@ import { fail, jsonNumber } from '../abi';
 export const MAX_K: i32 = 32;
 /**
  * GPS noise assumed for a fix without an `accuracy` when no `sigma` is given: on the Kubička track (no
- * accuracy field) 6–9 m find every true arc, 5 m misses two
+ * accuracy field) 8 and 9 m find every true arc, 7 and 10 miss the last one, 5 misses two
  */
 export const SIGMA_FALLBACK: f64 = 8;
 

@@ -117,7 +117,7 @@ export function placeBetween(tr: Track, id: u32, t: f64, rawLon: f64, rawLat: f6
  * Commits a matched fix on edge e at `off`, `route` metres on from the last committed position (Infinity:
  * not linked, the track starts again here); writes the traversals of the edges left behind and the fix.
  */
-export function advance(tr: Track, id: u32, e: i32, off: f64, t: f64, route: f64, lon: f64, lat: f64, rawLon: f64, rawLat: f64, speed: f64): void {
+export function advance(tr: Track, id: u32, e: i32, off: f64, t: f64, route: f64, rawLon: f64, rawLat: f64, speed: f64): void {
   const restarted = route == Infinity && tr.on;
   if (route == Infinity) {
     if (tr.on) leaveEdge(tr, id, tr.t, tr.off, false);
@@ -146,13 +146,14 @@ export function advance(tr: Track, id: u32, e: i32, off: f64, t: f64, route: f64
       tr.enterOff = 0;
     }
   }
-  row(restarted ? KIND_RESTARTED : KIND_MATCHED, id, e, t, NaN, lon, lat, rawLon, rawLat, off, speed);
+  pointAt(e, off);
+  row(restarted ? KIND_RESTARTED : KIND_MATCHED, id, e, t, NaN, atLon, atLat, rawLon, rawLat, off, speed);
   tr.on = true;
   tr.edge = e;
   tr.off = off;
   tr.t = t;
-  tr.lon = lon;
-  tr.lat = lat;
+  tr.lon = atLon;
+  tr.lat = atLat;
 }
 
 /** the chain ends: the edge the track is on is closed as a partial traversal */
