@@ -139,6 +139,17 @@ describe('map matching on hand-made graphs', () => {
     expect(k.stats().breaks).toBe(1);
   });
 
+  it('does not let a parked vehicle pile up fixes: past twice `lag` they are committed where it stands', async () => {
+    const { network, named } = graphOf([{ from: 'A', to: 'B', shape: [[0, 0], [300, 0]] }]);
+    const { fixes } = drive(network.graph, [named['A>B']], { sigma: 4, speed: 10 });
+    const parked = Array.from({ length: 500 }, (_, i) => ({ ...fixes[10], t: fixes[10].t + (i + 1) * 1000, speed: 0 }));
+    const k = await MapMatchKernel.create({ network, lag: 10 });
+    const out = matched(k.process(batchFromRecords([...fixes.slice(0, 11), ...parked])));
+    expect(out.length).toBeGreaterThanOrEqual(11 + 500 - 21);
+    // stopped: each where the vehicle stood
+    expect(new Set(out.slice(20).map((e) => e.offset)).size).toBe(1);
+  });
+
   it('refuses a graph file that is cut short, with a clear error', async () => {
     const { network } = graphOf([{ from: 'A', to: 'B', shape: [[0, 0], [300, 0]] }]);
     const broken = { graph: { ...network.graph, pointLon: network.graph.pointLon.subarray(0, 1), pointLat: network.graph.pointLat.subarray(0, 1) }, index: network.index };
