@@ -1,4 +1,5 @@
-// mapmatch: Newson & Krumm hidden-Markov map matching, online, with a fixed lag (docs/map-matching.md).
+// mapmatch: hidden-Markov map matching (Newson & Krumm, with headings, speeds and U-turns), online: each
+// fix is committed once the best path through it has converged (docs/map-matching.md).
 //
 // The kernel entry: the ABI's exports, per-device state, and the stream's clock. The model lives in
 // mapmatch/: graph access (graph.ts), candidates (candidates.ts), emission and transition (model.ts), route
@@ -7,7 +8,7 @@
 import { badCoordinates, colAccuracy, colDevice, colHeading, colLat, colLon, colSpeed, colT, fail } from './abi';
 import { resetCandidates } from './mapmatch/candidates';
 import { edgeCount, loadGraph, nodeCount } from './mapmatch/graph';
-import { addFix, breaks, resetBreaks, commitOlderThan, Device, flushDevice } from './mapmatch/lattice';
+import { addFix, breaks, commitOlderThan, Device, flushDevice, resetBreaks } from './mapmatch/lattice';
 import { idleMs, lagMs, maxGapMs, readParams } from './mapmatch/params';
 import { resetRoutes, settledCount } from './mapmatch/route';
 import { out, resetPaths } from './mapmatch/traversals';
