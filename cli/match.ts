@@ -6,15 +6,26 @@ import { Progress } from './progress.ts';
 import { readInput, slices } from './read-input.ts';
 
 
-const positive = (values: Parsed['values'], name: string): number => {
-  const x = Number(values[name]);
-  if (!(x > 0) && !(name === 'lag' && x === 0)) throw new UsageError(`--${name} must be a positive number (got "${values[name]}")`);
-  return x;
-};
+/** the model flags, as kernel params; the ones that may be 0 */
+const MODEL_FLAGS = ['sigma', 'radius', 'k', 'beta', 'lag', 'heading-sigma', 'heading-speed', 'stop-speed', 'stationary', 'u-turn', 'max-speed', 'beam'];
+const ZERO_OK = new Set(['lag', 'heading-sigma', 'heading-speed', 'stop-speed', 'stationary', 'u-turn']);
+const camel = (flag: string) => flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+
+/** the model flags given, as kernel params; those not given keep the kernel's defaults */
+function modelParams(values: Parsed['values']): Record<string, number> {
+  const params: Record<string, number> = {};
+  for (const name of MODEL_FLAGS) {
+    if (values[name] === undefined) continue;
+    const x = Number(values[name]);
+    if (!(x > 0) && !(ZERO_OK.has(name) && x === 0)) throw new UsageError(`--${name} must be a positive number (got "${values[name]}")`);
+    params[camel(name)] = x;
+  }
+  return params;
+}
 
 export async function matchCommand({ values, positionals }: Parsed): Promise<void> {
   if (!values.network) throw new UsageError('--network <osm.pbf | kubicka-dir> is required');
-  const params = Object.fromEntries(['sigma', 'radius', 'k', 'beta', 'lag'].map((n) => [n, positive(values, n)]));
+  const params = modelParams(values);
   const trace = await readInput(positionals[0]);
   const k = await createMapMatch({ network: String(values.network), ...params });
   const progress = new Progress(trace.records.length, 'fixes');

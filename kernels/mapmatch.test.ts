@@ -119,7 +119,7 @@ describe('map matching on hand-made graphs', () => {
     expect(routeOf(events)).toEqual([named['A>B']]);
   });
 
-  it('restarts after a gap too long to bridge, and holds at most `lag` fixes per device', async () => {
+  it('restarts where no road joins one fix to the next, says so, and holds at most `lag` fixes per device', async () => {
     const { network, named } = graphOf([
       { from: 'A', to: 'B', shape: [[0, 0], [300, 0]] },
       { from: 'C', to: 'D', shape: [[0, 300], [300, 300]] },
@@ -128,14 +128,27 @@ describe('map matching on hand-made graphs', () => {
     const c = drive(network.graph, [named['C>D']], { speed: 10, t0: a[a.length - 1].t + 1000 }).fixes;
     const k = await createMapMatch({ network, lag: 3 });
     const first = k.process(batchFromRecords([...a, ...c]));
-    // everything but the last three fixes is out already
-    expect(matched(first)).toHaveLength(a.length + c.length - 3);
+    // at most three fixes wait: a straight road converges at once, so fewer may
+    expect(matched(first).length).toBeGreaterThanOrEqual(a.length + c.length - 3);
     const all = [...first, ...k.flush()];
-    // no road joins A-B to C-D: two chains, each edge a partial traversal
+    // no road joins A-B to C-D: two chains, each edge a partial traversal, the second chain's first fix marked
     expect(all.filter((e) => e.detect === 'traversal').map((e) => [e.edge, e.complete])).toEqual([
       [named['A>B'], false],
       [named['C>D'], false],
     ]);
+    expect(matched(all).filter((e) => e.restart).map((e) => e.t)).toEqual([c[0].t]);
+    expect(k.stats().breaks).toBe(1);
+  });
+
+  it('does not let a parked vehicle pile up fixes: past twice `lag` they are committed where it stands', async () => {
+    const { network, named } = graphOf([{ from: 'A', to: 'B', shape: [[0, 0], [300, 0]] }]);
+    const { fixes } = drive(network.graph, [named['A>B']], { sigma: 4, speed: 10 });
+    const parked = Array.from({ length: 500 }, (_, i) => ({ ...fixes[10], t: fixes[10].t + (i + 1) * 1000, speed: 0 }));
+    const k = await createMapMatch({ network, lag: 10 });
+    const out = matched(k.process(batchFromRecords([...fixes.slice(0, 11), ...parked])));
+    expect(out.length).toBeGreaterThanOrEqual(11 + 500 - 21);
+    // stopped: each where the vehicle stood
+    expect(new Set(out.slice(20).map((e) => e.offset)).size).toBe(1);
   });
 
   it('refuses a graph file that is cut short, with a clear error', async () => {
@@ -143,6 +156,123 @@ describe('map matching on hand-made graphs', () => {
     const broken = { graph: { ...network.graph, pointLon: network.graph.pointLon.subarray(0, 1), pointLat: network.graph.pointLat.subarray(0, 1) }, index: network.index };
     await expect(createMapMatch({ network: broken })).rejects.toThrow(/road graph: (shape points out of range|edge 0 has a bad shape|bad segment index|file cut short)/);
     await expect(createMapMatch({ network, sigma: -1 })).rejects.toThrow('sigma must be a positive number of metres');
+  });
+});
+
+/** points on a circle of radius r about (cx, cy) from a0 to a1 degrees (counter-clockwise from east) */
+const arc = (cx: number, cy: number, r: number, a0: number, a1: number, n = 12): [number, number][] =>
+  Array.from({ length: n + 1 }, (_, i) => {
+    const a = ((a0 + ((a1 - a0) * i) / n) * Math.PI) / 180;
+    return [cx + r * Math.cos(a), cy + r * Math.sin(a)];
+  });
+
+/** fixes without the fields a plain position logger lacks */
+const positionsOnly = (fixes: GpsRecord[]) => fixes.map(({ speed: _, heading: __, ...f }) => f);
+
+describe('map matching where the road plays tricks', () => {
+  // each of these fails when the behaviour it names is taken out of the kernel (checked by breaking it)
+
+  it('at a fork, waits for the fixes to tell the branches apart rather than committing after five', async () => {
+    // two avenues part at 3°: 40 m past the fork they are 2 m apart, 300 m past it 16 m
+    const a = (3 * Math.PI) / 180;
+    const { network, named } = graphOf([
+      { from: 'A', to: 'F', shape: [[0, 0], [300, 0]] },
+      { from: 'F', to: 'L', shape: [[300, 0], [300 + 400 * Math.cos(a), 400 * Math.sin(a)]] },
+      { from: 'F', to: 'R', shape: [[300, 0], [300 + 400 * Math.cos(a), -400 * Math.sin(a)]] },
+    ]);
+    let wrong = 0;
+    let past = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const { fixes, truth } = drive(network.graph, [named['A>F'], named['F>L']], { sigma: 8, seed, speed: 12 });
+      const edgeAt = new Map(fixes.map((f, i) => [f.t, truth[i]]));
+      for (const e of matched(await match({ network }, fixes))) {
+        if (edgeAt.get(e.t) !== named['F>L'] || e.offset < 40) continue;
+        past++;
+        if (e.edge !== named['F>L']) wrong++;
+      }
+    }
+    // measured: 0 of 560 wrong; committing after a fixed five fixes, 11 %
+    expect(past).toBeGreaterThan(500);
+    expect(wrong / past).toBeLessThan(0.02);
+  });
+
+  it('through a hairpin, fixes without speed are placed along the road, not held where the vehicle was', async () => {
+    // up one leg, round a 6 m radius, down the other leg 12 m away: a stationary filter that pins
+    // fixes within 2σ of the last one holds the match on the way in past the apex
+    const { network, named } = graphOf([
+      { from: 'S', to: 'P', shape: [[0, 0], [0, 300]] },
+      { from: 'P', to: 'Q', shape: arc(6, 300, 6, 180, 0, 8) },
+      { from: 'Q', to: 'E', shape: [[12, 300], [12, 0]] },
+    ]);
+    const path = [named['S>P'], named['P>Q'], named['Q>E']];
+    for (let seed = 1; seed <= 5; seed++) {
+      const d = drive(network.graph, path, { sigma: 8, seed, speed: 8 });
+      const m = matched(await match({ network }, positionsOnly(d.fixes)));
+      expect(m).toHaveLength(d.fixes.length);
+      // a moving vehicle's matched point moves every fix (but the last few: at the end of input nothing
+      // comes after them to place them towards)
+      for (let i = 1; i < m.length - 4; i++) expect(m[i].point).not.toEqual(m[i - 1].point);
+      // and once it is well down the way back, so is the match
+      const back = m.filter((e, i) => d.truth[i] === named['Q>E'] && i * 8 > 300 + 19 + 24);
+      expect(back.every((e) => network.graph.edgeWay[e.edge] === network.graph.edgeWay[named['Q>E']])).toBe(true);
+    }
+  });
+
+  it('round a bend before a junction, goes the way the speed says rather than the short cut the straight line suggests', async () => {
+    // a 180° bend of radius 40 m from X to Y, and a straight 80 m short cut between the same junctions;
+    // a fix every 10 s, one before the bend and the next after it: only the distance driven tells them apart
+    const { network, named } = graphOf([
+      { from: 'W', to: 'X', shape: [[0, 0], [200, 0]] },
+      { from: 'X', to: 'Y', shape: arc(200, 40, 40, -90, 90, 24) },
+      { from: 'Y', to: 'Z', shape: [[200, 80], [0, 80]] },
+    ]);
+    const bend = named['X>Y'];
+    const { graph } = network;
+    const shortcut = graphOf([
+      { from: 'W', to: 'X', shape: [[0, 0], [200, 0]] },
+      { from: 'X', to: 'Y', shape: arc(200, 40, 40, -90, 90, 24) },
+      { from: 'Y', to: 'Z', shape: [[200, 80], [0, 80]] },
+      { from: 'X', to: 'Y', shape: [[200, 0], [200, 80]] },
+    ]).network;
+    const path = [named['W>X'], bend, named['Y>Z']];
+    // 15 m/s: fixes at 30, 180 (20 m before the bend), 330 (4 m after it) and 480 m along
+    const { fixes } = drive(graph, path, { speed: 15 });
+    const sparse = fixes.filter((_, i) => i % 10 === 2).map((f, i) => ({ ...f, t: fixes[2].t + i * 10_000 }));
+    // the same edges come first in both graphs: the short cut only adds edges after them
+    expect(routeOf(await match({ network: shortcut }, sparse))).toEqual(path);
+  });
+
+  it('beside a parallel road, a fix no route reaches waits for the next one instead of starting the match over there', async () => {
+    // two roads 25 m apart with no road between them; one fix is thrown 55 m off, beyond the search
+    // radius of the road driven but near the other
+    const { network, named } = graphOf([
+      { from: 'A', to: 'B', shape: [[0, 0], [600, 0]] },
+      { from: 'C', to: 'D', shape: [[0, 25], [600, 25]] },
+    ]);
+    const { fixes } = drive(network.graph, [named['A>B']], { sigma: 3, speed: 12 });
+    const [, lat] = at(0, 55);
+    fixes[20] = { ...fixes[20], lat: fixes[20].lat + (lat - O[1]) };
+    const events = await match({ network }, fixes);
+    const m = matched(events);
+    expect(m).toHaveLength(fixes.length);
+    expect(m.every((e) => e.edge === named['A>B'] && !e.restart)).toBe(true);
+    // placed between its neighbours on the road driven, its raw position kept
+    expect(m[20].raw[1]).toBeCloseTo(fixes[20].lat, 9);
+    expect(m[20].offset).toBeGreaterThan(m[19].offset);
+    expect(m[20].offset).toBeLessThan(m[21].offset);
+  });
+
+  it('past a dead-end spur, a fix pulled towards it does not take the match in and back out', async () => {
+    // a 15 m spur north off the road at x = 300; the fix there sits 12 m off the road, 3 m from the spur's end
+    const { network, named } = graphOf([
+      { from: 'A', to: 'J', shape: [[0, 0], [300, 0]] },
+      { from: 'J', to: 'B', shape: [[300, 0], [600, 0]] },
+      { from: 'J', to: 'S', shape: [[300, 0], [300, 15]] },
+    ]);
+    const { fixes } = drive(network.graph, [named['A>J'], named['J>B']], { speed: 10 });
+    const [, lat] = at(0, 12);
+    fixes[30] = { ...fixes[30], lat: fixes[30].lat + (lat - O[1]) };
+    expect(routeOf(await match({ network, sigma: 3 }, fixes))).toEqual([named['A>J'], named['J>B']]);
   });
 });
 
@@ -165,24 +295,31 @@ describe('map matching on real networks', () => {
       ({ graph: g } = await loadNetwork(MONACO));
     });
 
-    for (const sigma of [5, 10]) {
-      it(`σ = ${sigma} m (outliers, dropouts and clock jitter on)`, async () => {
-        const { fixes, trueEdge } = fleetWithTruth(g, { vehicles: 20, seconds: 300, noise: sigma, seed: sigma });
-        const m = matched(await match({ network: MONACO, sigma }, fixes));
-        const exact = m.filter((e) => trueEdge(e.deviceId, e.t) === e.edge).length / m.length;
-        // on the true edge, or on one that meets it (a fix at a junction, or one held back by the
-        // stationary filter, sits on the edge before)
-        const near =
-          m.filter((e) => {
-            const t = trueEdge(e.deviceId, e.t)!;
-            return e.edge === t || g.edgeTo[e.edge] === g.edgeFrom[t] || g.edgeFrom[e.edge] === g.edgeTo[t];
-          }).length / m.length;
-        // measured: σ 5 → 99.9 % matched, 91.8 % on the true edge, 97.6 % on it or next to it;
-        // σ 10 → 99.97 %, 80.3 %, 91.3 % (Monaco's edges average 30 m)
-        expect(m.length / fixes.length).toBeGreaterThanOrEqual(0.99);
-        expect(exact).toBeGreaterThanOrEqual(sigma === 5 ? 0.88 : 0.75);
-        expect(near).toBeGreaterThanOrEqual(sigma === 5 ? 0.95 : 0.88);
+    /** share of the fleet's fixes matched to the OSM way the vehicle was on, and to its very edge */
+    async function accuracy(params: Partial<MapMatchFileParams>, noise: number) {
+      const { fixes, trueEdge } = fleetWithTruth(g, { vehicles: 20, seconds: 300, noise, seed: noise });
+      const m = matched(await match({ network: MONACO, ...params }, fixes));
+      const way = m.filter((e) => g.edgeWay[trueEdge(e.deviceId, e.t)!] === e.wayId).length / fixes.length;
+      const edge = m.filter((e) => trueEdge(e.deviceId, e.t) === e.edge).length / fixes.length;
+      return { matched: m.length / fixes.length, way, edge };
+    }
+
+    for (const noise of [5, 10]) {
+      it(`σ = ${noise} m (outliers, dropouts and clock jitter on)`, async () => {
+        const a = await accuracy({}, noise);
+        // measured: σ 5 → 99.9 % matched, 99.0 % on the true way, 98.2 % on the true edge;
+        // σ 10 → 99.97 %, 98.1 %, 96.6 % (Monaco's edges average 30 m)
+        expect(a.matched).toBeGreaterThanOrEqual(0.99);
+        expect(a.way).toBeGreaterThanOrEqual(noise === 5 ? 0.98 : 0.97);
+        expect(a.edge).toBeGreaterThanOrEqual(noise === 5 ? 0.96 : 0.94);
       });
     }
+
+    it('is best when told the true noise: sigma half or twice it does worse', async () => {
+      // measured at σ 10 m: sigma 5 → 97.9 %, 10 → 98.1 %, 20 → 97.6 % on the true way
+      const [half, right, twice] = await Promise.all([5, 10, 20].map((sigma) => accuracy({ sigma }, 10)));
+      expect(right.way).toBeGreaterThanOrEqual(half.way);
+      expect(right.way).toBeGreaterThanOrEqual(twice.way);
+    });
   });
 });

@@ -9,15 +9,15 @@ import { StableIds } from './host/stable-ids.ts';
 export interface MapMatchParams {
   /** the road graph and its segment index (network/load-network.ts reads them from an OSM PBF or Kubička files) */
   network: { graph: RoadGraph; index: SegmentIndex };
-  /** GPS noise, metres (default 5) */
+  /** GPS noise σ, metres (default: each fix's `accuracy`, else 8) */
   sigma?: number;
   /** candidate search radius, metres (default 50) */
   radius?: number;
   /** most candidates per fix (default 16: a two-way road is two candidates) */
   k?: number;
-  /** transition scale, metres of |route − great circle| (default 1) */
+  /** the vehicle's own variation in the transition, metres per second between fixes (default 3) */
   beta?: number;
-  /** fixes held before a fix is committed (default 5) */
+  /** most fixes with candidates held while the best path converges (default 30) */
   lag?: number;
   /** also commit a fix once it is this many seconds older than the newest fix seen (default 0: off) */
   lagSeconds?: number;
@@ -25,10 +25,24 @@ export interface MapMatchParams {
   maxGap?: number;
   /** routes longer than routeFactor × great circle + 2 × radius are not searched (default 2) */
   routeFactor?: number;
-  /** metres a vehicle may appear to move backwards on one edge (noise while stopped; default 2σ) */
+  /** metres a vehicle may appear to move backwards on one edge before the step counts as going round (default: no limit) */
   backTolerance?: number;
   /** a device silent this many seconds of stream time is flushed and forgotten (default 300) */
   idle?: number;
+  /** a fix without a speed this close (metres) to the last one matched counts as stationary (default 2σ) */
+  stationary?: number;
+  /** a fix reporting a speed below this (m/s) counts as stationary (default 0.5) */
+  stopSpeed?: number;
+  /** σ of a fix's heading against the road's bearing, degrees; 0 ignores headings (default 30) */
+  headingSigma?: number;
+  /** headings of fixes slower than this (m/s) are ignored (default 1) */
+  headingSpeed?: number;
+  /** log-likelihood a path pays for turning back on itself (default 10) */
+  uTurn?: number;
+  /** m/s no vehicle exceeds: a longer route in the time, noise allowed for, is no link (default 60) */
+  maxSpeed?: number;
+  /** paths this far (log-likelihood) behind the best are dropped (default 15) */
+  beam?: number;
 }
 
 interface Base {
@@ -42,7 +56,10 @@ interface Base {
   speed: number | null;
 }
 
-/** a fix on the road: `point` is where it was snapped to, `raw` where it was reported */
+/**
+ * a fix on the road: `point` is where it was snapped to (a stationary fix, or an outlier, is placed on the route
+ * between the fixes around it), `raw` where it was reported
+ */
 export interface MatchedFix extends Base {
   detect: 'matched';
   point: [number, number];
@@ -51,6 +68,8 @@ export interface MatchedFix extends Base {
   wayId: number;
   /** metres along the edge */
   offset: number;
+  /** the match broke just before this fix (a gap, or no route from the fixes before): it starts afresh here */
+  restart?: true;
 }
 
 /** a fix with no road within the search radius */
@@ -86,6 +105,7 @@ interface MapMatchExports {
   lost_event_count(): number;
   device_count(): number;
   settled_count(): number;
+  break_count(): number;
 }
 
 /** bytes of one row: eight f64 columns (t, t2, lon, lat, rawLon, rawLat, offset, speed), three u32 (kind, device, edge) */
@@ -147,6 +167,7 @@ export class MapMatchKernel {
       lostEvents: x.lost_event_count(),
       devices: x.device_count(),
       settled: x.settled_count(),
+      breaks: x.break_count(),
       replaced: this.runner.replaced,
     };
   }
@@ -164,7 +185,7 @@ export class MapMatchKernel {
     for (let i = 0; i < n; i++) {
       const deviceId = this.ids.name(device[i]);
       const e = edge[i];
-      if (kind[i] === 1) {
+      if (kind[i] === 1 || kind[i] === 5) {
         events[i] = {
           kind: 'mapmatch',
           detect: 'matched',
@@ -180,6 +201,7 @@ export class MapMatchKernel {
           wayId: g.edgeWay[e],
           offset: offset[i],
         };
+        if (kind[i] === 5) (events[i] as MatchedFix).restart = true;
       } else if (kind[i] === 2) {
         events[i] = { kind: 'mapmatch', detect: 'unmatched', deviceId, t: t[i], time: iso(t[i]), lon: rawLon[i], lat: rawLat[i], speed: num(speed[i]), point: [rawLon[i], rawLat[i]] };
       } else {

@@ -6,6 +6,7 @@
 // edges at the fix's latitude. Boundary rule: a point on any edge or vertex is inside (as Turf's
 // booleanPointInPolygon with ignoreBoundary=false).
 import { badCoordinates, colDevice, colLat, colLon, colT, fail, jsonNumber, Output } from './abi';
+import { localMetres, M_PER_DEG, metresPerDegLon, snapToSegment } from './geo';
 export { abi_version, alloc, error_len, error_ptr, free } from './abi';
 
 const ENTER: u32 = 1;
@@ -17,7 +18,6 @@ const DWELL: u32 = 6;
 
 const KIND_POLYGON: u32 = 1;
 const KIND_CIRCLE: u32 = 2;
-const M_PER_DEG: f64 = 111320;
 const GRID: i32 = 64;
 const FENCE_BYTES: usize = 72;
 
@@ -228,16 +228,9 @@ function inPart(p: i32, x: f64, y: f64): bool {
   return inside;
 }
 
-function metres(lon1: f64, lat1: f64, lon2: f64, lat2: f64): f64 {
-  const k = Math.cos(((lat1 + lat2) * 0.5 * Math.PI) / 180);
-  const dx = (lon2 - lon1) * k * M_PER_DEG;
-  const dy = (lat2 - lat1) * M_PER_DEG;
-  return Math.sqrt(dx * dx + dy * dy);
-}
-
 function contains(i: i32, x: f64, y: f64): bool {
   if (x < fBox(i, 0) || x > fBox(i, 2) || y < fBox(i, 1) || y > fBox(i, 3)) return false;
-  if (fKind(i) == KIND_CIRCLE) return metres(fCircle(i, 0), fCircle(i, 1), x, y) <= fCircle(i, 2);
+  if (fKind(i) == KIND_CIRCLE) return localMetres(fCircle(i, 0), fCircle(i, 1), x, y) <= fCircle(i, 2);
   const p0 = fFirstPart(i);
   for (let p = p0; p < p0 + fParts(i); p++) if (inPart(p, x, y)) return true;
   return false;
@@ -248,14 +241,9 @@ function segmentTouches(i: i32, ax: f64, ay: f64, bx: f64, by: f64): bool {
   if (max(ax, bx) < fBox(i, 0) || min(ax, bx) > fBox(i, 2) || max(ay, by) < fBox(i, 1) || min(ay, by) > fBox(i, 3)) return false;
   if (fKind(i) == KIND_CIRCLE) {
     // closest point of the segment to the centre, in a local metric frame
-    const k = Math.cos((fCircle(i, 1) * Math.PI) / 180) * M_PER_DEG;
-    const px = (ax - fCircle(i, 0)) * k, py = (ay - fCircle(i, 1)) * M_PER_DEG;
-    const qx = (bx - fCircle(i, 0)) * k, qy = (by - fCircle(i, 1)) * M_PER_DEG;
-    const dx = qx - px, dy = qy - py;
-    const len2 = dx * dx + dy * dy;
-    const t = len2 > 0 ? max(0.0, min(1.0, -(px * dx + py * dy) / len2)) : 0.0;
-    const ex = px + t * dx, ey = py + t * dy;
-    return Math.sqrt(ex * ex + ey * ey) <= fCircle(i, 2);
+    const k = metresPerDegLon(fCircle(i, 1));
+    const ox = fCircle(i, 0), oy = fCircle(i, 1);
+    return snapToSegment((ax - ox) * k, (ay - oy) * M_PER_DEG, (bx - ox) * k, (by - oy) * M_PER_DEG) <= fCircle(i, 2);
   }
   const p0 = fFirstPart(i);
   for (let p = p0; p < p0 + fParts(i); p++) if (partSegmentTouches(p, ax, ay, bx, by)) return true;

@@ -5,12 +5,12 @@
 // `slide`. At every slide boundary Gi* is computed for every cell with a square band of k cells around it
 // (k = floor(band / cellSize)), using a summed-area table so each cell costs four lookups, not (2k+1)².
 import { badCoordinates, colLat, colLon, colSpeed, colT, fail, jsonNumber, Output } from './abi';
+import { M_PER_DEG, metresPerDegLon } from './geo';
 import { giStarZ, giZ, StarMoments } from './getis-ord';
 export { abi_version, alloc, error_len, error_ptr, free } from './abi';
 
 const KIND_HOT: u32 = 1;
 const KIND_COOLED: u32 = 2;
-const M_PER_DEG: f64 = 111320;
 
 let cellSize: f64 = 250;
 let k: i32 = 1;
@@ -58,7 +58,7 @@ export function init(ptr: usize, len: i32): i32 {
   if (W < 3 || H < 3 || W > 4096 || H > 4096) return fail('gridWidth and gridHeight must be between 3 and 4096 cells');
   originLon = jsonNumber(json, 'originLon', NaN);
   originLat = jsonNumber(json, 'originLat', NaN);
-  if (!isNaN(originLat)) mPerDegLon = M_PER_DEG * Math.cos((originLat * Math.PI) / 180);
+  if (!isNaN(originLat)) mPerDegLon = metresPerDegLon(originLat);
   const cells = W * H;
   bucketSum = new StaticArray<f64>(cells * buckets);
   bucketCount = new StaticArray<u32>(cells * buckets);
@@ -98,7 +98,7 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
     if (isNaN(originLon)) {
       originLon = lon;
       originLat = lat;
-      mPerDegLon = M_PER_DEG * Math.cos((lat * Math.PI) / 180);
+      mPerDegLon = metresPerDegLon(lat);
     }
     const b = <i64>Math.floor(t / slideMs);
     if (current < 0) current = b;

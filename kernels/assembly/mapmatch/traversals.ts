@@ -1,0 +1,163 @@
+// What the kernel writes: matched and unmatched fixes, and a traversal per edge driven between committed
+// fixes (the edges between found by one more search, the time shared out by distance).
+import { Output } from '../abi';
+import { atLat, atLon, from, len, pointAt, to } from './graph';
+import { backTolerance } from './params';
+import { addTarget, clearTargets, dijkstra, settled, via } from './route';
+
+const KIND_MATCHED: u32 = 1;
+const KIND_UNMATCHED: u32 = 2;
+const KIND_TRAVERSAL: u32 = 3;
+const KIND_PARTIAL: u32 = 4;
+/** matched, and the chain broke just before: nothing links this fix to the ones before it */
+const KIND_RESTARTED: u32 = 5;
+const NO_EDGE: u32 = 0xffffffff;
+
+export const out = new Output();
+
+// rows: t f64 · t2 f64 · lon f64 · lat f64 · rawLon f64 · rawLat f64 · offset f64 · speed f64 · kind u32 ·
+// device u32 · edge u32, each a column of `cap` (kernels/mapmatch.ts reads them)
+function row(kind: u32, id: u32, edge: u32, t: f64, t2: f64, lon: f64, lat: f64, rawLon: f64, rawLat: f64, offset: f64, speed: f64): void {
+  const i = out.next();
+  if (i < 0) return;
+  const cap = <usize>out.cap;
+  const at = out.ptr + (<usize>i << 3);
+  store<f64>(at, t);
+  store<f64>(at + cap * 8, t2);
+  store<f64>(at + cap * 16, lon);
+  store<f64>(at + cap * 24, lat);
+  store<f64>(at + cap * 32, rawLon);
+  store<f64>(at + cap * 40, rawLat);
+  store<f64>(at + cap * 48, offset);
+  store<f64>(at + cap * 56, speed);
+  const at4 = out.ptr + cap * 64 + (<usize>i << 2);
+  store<u32>(at4, kind);
+  store<u32>(at4 + cap * 4, id);
+  store<u32>(at4 + cap * 8, edge);
+}
+
+export function unmatchedRow(id: u32, t: f64, lon: f64, lat: f64, speed: f64): void {
+  row(KIND_UNMATCHED, id, NO_EDGE, t, NaN, lon, lat, lon, lat, NaN, speed);
+}
+
+/** A device's committed position, and where and when it entered the edge it is on. */
+export class Track {
+  on: bool = false;
+  edge: i32 = 0;
+  off: f64 = 0;
+  t: f64 = 0;
+  lon: f64 = 0;
+  lat: f64 = 0;
+  enterT: f64 = 0;
+  enterOff: f64 = 0;
+}
+
+/** the edge the track is on is left at `exitT`, `exitOff` metres along it */
+function leaveEdge(tr: Track, id: u32, exitT: f64, exitOff: f64, complete: bool): void {
+  const metres = exitOff - tr.enterOff;
+  // entered and left at the same point (a chain that began at a node): nothing was driven
+  if (metres < 0.5) return;
+  const secs = (exitT - tr.enterT) / 1000;
+  row(complete ? KIND_TRAVERSAL : KIND_PARTIAL, id, tr.edge, exitT, tr.enterT, NaN, NaN, NaN, NaN, metres, secs > 0 ? metres / secs : NaN);
+}
+
+const path = new StaticArray<i32>(4096);
+let pathN: i32 = 0;
+let pathFrom: i32 = -1;
+let pathTo: i32 = -1;
+let pathRoute: f64 = NaN;
+
+/** a new graph: no path found before holds */
+export function resetPaths(): void { pathFrom = -1; }
+
+/** fills `path` with the edges strictly between the track's edge and e on a route of `route` metres, last first */
+function pathBetween(tr: Track, e: i32, route: f64): void {
+  // stationary fixes and the fix after them ask for the same path
+  if (pathFrom == tr.edge && pathTo == e && pathRoute == route) return;
+  pathFrom = tr.edge;
+  pathTo = e;
+  pathRoute = route;
+  pathN = 0;
+  // the transition's search is long gone: search again, for the one target
+  clearTargets();
+  addTarget(from(e));
+  dijkstra(to(tr.edge), route + 1);
+  if (settled(from(e)) != Infinity) for (let v = from(e); v != to(tr.edge) && pathN < path.length; v = from(via[v])) path[pathN++] = via[v];
+}
+
+@inline function sameEdge(tr: Track, e: i32, off: f64): bool { return tr.edge == e && off >= tr.off - backTolerance; }
+
+/**
+ * A stationary (or outlier) fix at `t`, between the committed position and the next committed candidate
+ * (edge e at `off`, `route` metres on, at `nextT`): placed on that route in proportion to time, so a
+ * vehicle that was moving after all is not held back; with no next candidate (route Infinity) it takes
+ * the committed position.
+ */
+export function placeBetween(tr: Track, id: u32, t: f64, rawLon: f64, rawLat: f64, speed: f64, e: i32, off: f64, route: f64, nextT: f64): void {
+  if (route == Infinity || !(nextT > tr.t)) {
+    row(KIND_MATCHED, id, tr.edge, t, NaN, tr.lon, tr.lat, rawLon, rawLat, tr.off, isNaN(speed) ? 0 : speed);
+    return;
+  }
+  let x = (route * (t - tr.t)) / (nextT - tr.t);
+  let edge = tr.edge;
+  let at = tr.off + x;
+  if (!sameEdge(tr, e, off) && at > len(tr.edge)) {
+    x -= len(tr.edge) - tr.off;
+    pathBetween(tr, e, route);
+    let j = pathN - 1;
+    for (; j >= 0 && x > len(path[j]); j--) x -= len(path[j]);
+    edge = j >= 0 ? path[j] : e;
+    at = j >= 0 ? x : Math.min(x, off);
+  }
+  pointAt(edge, at);
+  row(KIND_MATCHED, id, edge, t, NaN, atLon, atLat, rawLon, rawLat, at, isNaN(speed) ? (route * 1000) / (nextT - tr.t) : speed);
+}
+
+/**
+ * Commits a matched fix on edge e at `off`, `route` metres on from the last committed position (Infinity:
+ * not linked, the track starts again here); writes the traversals of the edges left behind and the fix.
+ */
+export function advance(tr: Track, id: u32, e: i32, off: f64, t: f64, route: f64, rawLon: f64, rawLat: f64, speed: f64): void {
+  const restarted = route == Infinity && tr.on;
+  if (route == Infinity) {
+    if (tr.on) leaveEdge(tr, id, tr.t, tr.off, false);
+    tr.enterT = t;
+    tr.enterOff = off;
+  } else {
+    const secs = (t - tr.t) / 1000;
+    if (secs > 0) speed = Math.abs(route) / secs;
+    if (!sameEdge(tr, e, off)) {
+      // the edges between, the time shared out by distance
+      pathBetween(tr, e, route);
+      const n = pathN;
+      const perMetre = route > 0 ? (t - tr.t) / route : 0;
+      let at = tr.t + (len(tr.edge) - tr.off) * perMetre;
+      leaveEdge(tr, id, at, len(tr.edge), tr.enterOff == 0);
+      for (let j = n - 1; j >= 0; j--) {
+        const pe = path[j];
+        const next = at + len(pe) * perMetre;
+        tr.edge = pe;
+        tr.enterT = at;
+        tr.enterOff = 0;
+        leaveEdge(tr, id, next, len(pe), true);
+        at = next;
+      }
+      tr.enterT = at;
+      tr.enterOff = 0;
+    }
+  }
+  pointAt(e, off);
+  row(restarted ? KIND_RESTARTED : KIND_MATCHED, id, e, t, NaN, atLon, atLat, rawLon, rawLat, off, speed);
+  tr.on = true;
+  tr.edge = e;
+  tr.off = off;
+  tr.t = t;
+  tr.lon = atLon;
+  tr.lat = atLat;
+}
+
+/** the chain ends: the edge the track is on is closed as a partial traversal */
+export function endTrack(tr: Track, id: u32): void {
+  if (tr.on) leaveEdge(tr, id, tr.t, tr.off, false);
+  tr.on = false;
+}
