@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { logger, type Logger } from '../log/logger.ts';
+import { Histogram, SECONDS_BUCKETS } from '../metrics/histogram.ts';
 import { DeviceStates } from './device-state.ts';
 import { DEFAULT_STATE_TOPIC, DEFAULT_TOPIC, topicFor } from './topic-template.ts';
 
@@ -39,7 +40,19 @@ interface Message {
   topic: string;
   payload: string;
   retain: boolean;
+  /** the time of the event (epoch ms), when it has one: for the latency from fix to publish */
+  at?: number;
 }
+
+/** when an event happened: its fix time `t`, or its ISO `time` */
+const eventTime = (e: Record<string, unknown>): number | undefined => {
+  if (typeof e.t === 'number') return e.t;
+  if (typeof e.time === 'string') {
+    const t = Date.parse(e.time);
+    return Number.isFinite(t) ? t : undefined;
+  }
+  return undefined;
+};
 
 const MAX_INFLIGHT = 1000;
 const STATE_EVERY_MS = 1000;
@@ -60,6 +73,11 @@ export class MqttSink {
   private lostAt = 0;
   private droppedAtLoss = 0;
   private readonly capacity: number;
+  /**
+   * seconds from an event's own time (its fix's) to the broker taking it: the end-to-end latency, where
+   * sources stamp fixes with the wall clock (a replay at 10x does not)
+   */
+  readonly latency = new Histogram(SECONDS_BUCKETS);
 
   constructor(private readonly o: MqttSinkOptions) {
     this.log = o.log ?? logger('mqtt sink');
@@ -109,7 +127,9 @@ export class MqttSink {
 
   /** queues an event's message (and notes its state); never blocks, never throws for the broker's sake */
   publish(event: object): void {
-    if (this.o.topic !== false) this.enqueue({ topic: topicFor(this.o.topic ?? DEFAULT_TOPIC, event), payload: JSON.stringify(event), retain: Boolean(this.o.retain) });
+    if (this.o.topic !== false) {
+      this.enqueue({ topic: topicFor(this.o.topic ?? DEFAULT_TOPIC, event), payload: JSON.stringify(event), retain: Boolean(this.o.retain), at: eventTime(event as Record<string, unknown>) });
+    }
     this.states?.update(event as Record<string, unknown>);
     this.drain();
   }
@@ -166,7 +186,10 @@ export class MqttSink {
       this.client.publish(m.topic, m.payload, { qos, retain: m.retain }, (err) => {
         this.s.inflight--;
         if (err) this.s.errors++;
-        else this.s.published++;
+        else {
+          this.s.published++;
+          if (m.at !== undefined) this.latency.observe(Math.max(0, Date.now() - m.at) / 1000);
+        }
         this.drain();
       });
     }

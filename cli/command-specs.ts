@@ -20,6 +20,7 @@ export const fixOutputFlags: Record<string, FlagSpec> = {
   out: { type: 'string', short: 'o', value: 'file', help: 'write fixes to a file (.csv or JSON lines), - for stdout' },
   format: { type: 'string', value: 'csv|jsonl', help: 'format of --out (default: by extension; stdout: jsonl)' },
   tag: { type: 'string', value: 'tag', help: 'tag the fixes are written under, with --zipper', default: 'gps' },
+  'ack-timeout': { type: 'string', value: 'ms', help: 'at the end, how long to wait for the zipper to acknowledge what was sent (exit 1 if it does not)', default: '10000' },
   ...connectionFlags(),
 };
 
@@ -194,4 +195,15 @@ export const alertsSpec: CommandSpec = {
     "  geoflux alerts --kind geofence --topic 'geoflux/alerts/geofence/enter/#'",
     '  geoflux alerts --json --count 10 | jq .',
   ],
+};
+
+export const statusSpec: CommandSpec = {
+  name: 'status',
+  usage: 'geoflux status [--metrics <url>] [options]',
+  summary: 'Sums up a running geoflux serve from its Prometheus metrics: connections, records in per tag, each\nfunction\'s instances, backlog and restarts, the MQTT sinks, and what was dropped or refused.',
+  flags: {
+    metrics: { type: 'string', value: 'url', help: 'the serve\'s metrics endpoint (its banner prints it)', default: 'http://127.0.0.1:9464/metrics' },
+    interval: { type: 'string', value: 'seconds', help: 'time between the two scrapes rates are taken from', default: '1' },
+  },
+  notes: ['The workflow needs metrics: { port: 9464 } (the default workflow.yaml has it).', 'Example:', '  geoflux status'],
 };

@@ -1,10 +1,9 @@
 import type { GpsRecord } from '../codecs/gps-record.ts';
-import { connectSource, type Source } from '../source/connect-source.ts';
+import { connectSource, type Source, type SourceCloseReport } from '../source/connect-source.ts';
 import { LineSink } from '../simulators/line-sink.ts';
 import { CSV_HEADER, fixLine, formatOf, type LineFormat } from '../simulators/traffic/fix-lines.ts';
 import { UsageError, type Parsed } from './args.ts';
 import { connectionOptions } from './connection-flags.ts';
-
 
 export interface FixOutput {
   /** " → quic://… → out.csv (csv)" */
@@ -13,7 +12,19 @@ export interface FixOutput {
   emit(fixes: GpsRecord[]): Promise<void>;
   /** " · connected, 12 unacked" for a status line */
   status(): string;
-  close(): Promise<void>;
+  /** with a zipper: what it did not acknowledge by the end (see `lostFixes`) */
+  close(): Promise<SourceCloseReport | undefined>;
+}
+
+/**
+ * What a run that sent `sent` fixes to a zipper lost, as the error `sim` and `replay` exit with; undefined
+ * when everything was acknowledged.
+ */
+export function lostFixes(report: SourceCloseReport | undefined, sent: number): string | undefined {
+  const lost = report ? report.unacked + report.dropped : 0;
+  if (!report || lost === 0) return undefined;
+  const parts = [report.dropped && `${report.dropped.toLocaleString('en')} dropped from a full spool`, report.unacked && `${report.unacked.toLocaleString('en')} not acknowledged within ${report.waited} ms`].filter(Boolean);
+  return `${lost.toLocaleString('en')} of ${sent.toLocaleString('en')} fixes may not have reached the zipper (${parts.join(', ')})`;
 }
 
 export async function openFixOutput(values: Parsed['values'], clientName: string, onClosed?: () => void): Promise<FixOutput> {
@@ -38,8 +49,9 @@ export async function openFixOutput(values: Parsed['values'], clientName: string
       return ` · ${s.connected ? 'connected' : 'reconnecting'}, ${s.spooled} unacked${s.dropped ? `, ${s.dropped} dropped` : ''}`;
     },
     async close() {
-      await source?.close();
+      const report = await source?.close(Number(values['ack-timeout']));
       await out?.close();
+      return report;
     },
   };
 }

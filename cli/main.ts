@@ -16,6 +16,7 @@ const commands: Record<string, { spec: CommandSpec; load: () => Promise<Command>
   sim: { spec: specs.simSpec, load: async () => (await import('./sim.ts')).simCommand },
   replay: { spec: specs.replaySpec, load: async () => (await import('./replay.ts')).replayCommand },
   alerts: { spec: specs.alertsSpec, load: async () => (await import('./alerts.ts')).alertsCommand },
+  status: { spec: specs.statusSpec, load: async () => (await import('./status.ts')).statusCommand },
 };
 
 // the package resolves itself by name, from the sources and from dist/ alike

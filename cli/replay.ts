@@ -3,7 +3,7 @@ import { parseSpeed } from '../simulators/pacer.ts';
 import { Rate } from '../simulators/rate.ts';
 import { describeTrace, loadTraces, replaySlices } from '../simulators/replay.ts';
 import { UsageError, type Parsed } from './args.ts';
-import { openFixOutput } from './fix-output.ts';
+import { lostFixes, openFixOutput } from './fix-output.ts';
 import { StatusLine } from './progress.ts';
 import { untilSignal } from './until-signal.ts';
 
@@ -34,6 +34,8 @@ export async function replayCommand({ values, positionals }: Parsed): Promise<vo
     status.update(() => `replay at ${new Date(at).toISOString()} · ${rate.total.toLocaleString('en')} fixes · ${Math.round(rate.perSecond()).toLocaleString('en')} fixes/s${output.status()}`);
   }
   stop.dispose();
-  await output.close();
+  const report = await output.close();
   status.done(`replayed ${rate.total.toLocaleString('en')} fixes in ${((performance.now() - started) / 1000).toFixed(1)} s${output.status()}`);
+  const lost = lostFixes(report, rate.total);
+  if (lost) throw new Error(lost);
 }

@@ -5,7 +5,7 @@ import { clock, Rate } from '../simulators/rate.ts';
 import { createTraffic } from '../simulators/traffic/create-traffic.ts';
 import { trafficSteps } from '../simulators/traffic/traffic-steps.ts';
 import { UsageError, type Parsed } from './args.ts';
-import { openFixOutput } from './fix-output.ts';
+import { lostFixes, openFixOutput } from './fix-output.ts';
 import { StatusLine } from './progress.ts';
 import { untilSignal } from './until-signal.ts';
 
@@ -64,11 +64,13 @@ export async function simCommand({ values }: Parsed): Promise<void> {
     );
   }
   stop.dispose();
-  await output.close();
+  const report = await output.close();
   await truth?.close();
   const secs = (performance.now() - started) / 1000;
   status.done(
     `${rate.total.toLocaleString('en')} fixes from ${vehicles} vehicles over ${clock(t.sim.seconds)} simulated in ${secs.toFixed(1)} s ` +
       `(${Math.round(rate.total / secs).toLocaleString('en')} fixes/s${output.status()})`,
   );
+  const lost = lostFixes(report, rate.total);
+  if (lost) throw new Error(lost);
 }

@@ -37,3 +37,6 @@ export interface HistogramSnapshot {
 
 /** milliseconds, from a tenth of one to ten seconds */
 export const MS_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10_000] as const;
+
+/** seconds, from a millisecond to a minute */
+export const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] as const;

@@ -90,8 +90,9 @@ export class ModuleThread {
       if (msg.geoflux === 'ready') {
         started = true;
         this.upSince = Date.now();
-        // start-up may take long (a road network to load): the watchdog watches the running module only
-        if (this.o.watchdog > 0) this.pinger = setInterval(() => this.watch(w, (r) => (reason = r)), Math.max(10, this.o.watchdog / 4));
+        // start-up may take long (a road network to load): the watchdog watches the running module only; its
+        // pings, at least once a second, also bring the module's stats (what /metrics reads)
+        if (this.o.watchdog > 0) this.pinger = setInterval(() => this.watch(w, (r) => (reason = r)), Math.max(10, Math.min(1000, this.o.watchdog / 4)));
         if (this.attempt > 0) this.o.log.info(`${this.o.label}: running again`);
         ready?.();
       } else if (msg.geoflux === 'failed') {

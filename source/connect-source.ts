@@ -27,8 +27,20 @@ export interface Source {
   /** resolves when everything written is acknowledged (true), or false after `timeout` ms */
   flush(timeout?: number): Promise<boolean>;
   stats(): SourceStats;
-  /** flushes (waiting at most `timeout` ms for acknowledgements), then disconnects */
-  close(timeout?: number): Promise<void>;
+  /**
+   * Flushes, waits at most `timeout` ms (default 5000) for the zipper to acknowledge everything written,
+   * then disconnects; says what did not make it: records still unacknowledged, and those a full spool dropped.
+   */
+  close(timeout?: number): Promise<SourceCloseReport>;
+}
+
+export interface SourceCloseReport {
+  /** records written and never acknowledged by the zipper: they may or may not have arrived */
+  unacked: number;
+  /** records dropped from a full spool while the zipper was away */
+  dropped: number;
+  /** ms waited for acknowledgements */
+  waited: number;
 }
 
 /** Connects a source to a zipper. Writes made while disconnected are spooled and sent on reconnect. */
@@ -51,8 +63,12 @@ export async function connectSource(opts: SourceOptions): Promise<Source> {
     stats: () => ({ connected: client.connected, reconnects: client.reconnects, spooled: client.spool.records, dropped: client.spool.dropped }),
     async close(timeout = 5000) {
       writer.flush();
-      if (!(await client.flushed(timeout))) client.log.warn(`closing with ${client.spool.records} records the zipper has not acknowledged`);
+      const t0 = Date.now();
+      const acked = await client.flushed(timeout);
+      const report = { unacked: client.spool.records, dropped: client.spool.dropped, waited: Date.now() - t0 };
+      if (!acked) client.log.warn(`closing after ${report.waited} ms with ${report.unacked} records the zipper has not acknowledged`);
       await client.close();
+      return report;
     },
   };
 }

@@ -9,9 +9,10 @@ export interface SystemTool {
 
 export const MOSQUITTO: SystemTool = { command: 'mosquitto', debian: 'mosquitto' };
 export const MOSQUITTO_SUB: SystemTool = { command: 'mosquitto_sub', debian: 'mosquitto-clients' };
+export const PROMTOOL: SystemTool = { command: 'promtool', debian: 'prometheus' };
 
 /** Every tool some test needs, by command, so a README line can say which it runs. */
-export const SYSTEM_TOOLS: readonly SystemTool[] = [MOSQUITTO, MOSQUITTO_SUB];
+export const SYSTEM_TOOLS: readonly SystemTool[] = [MOSQUITTO, MOSQUITTO_SUB, PROMTOOL];
 
 // Debian puts daemons (mosquitto) in sbin, which a user's PATH often leaves out
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];

@@ -102,9 +102,13 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     mqtt = { kind: 'embedded', host: m?.embedded?.host ?? EMBEDDED_MQTT.host, port: m?.embedded?.port ?? EMBEDDED_MQTT.port, wsPort: m?.embedded?.ws ?? EMBEDDED_MQTT.wsPort };
   }
 
+  const { state, metrics: m2, ...rest } = raw;
   return {
     workflow: {
-      ...raw,
+      ...rest,
+      auth: raw.auth && { ...raw.auth, ...(raw.auth.clientCa ? { clientCa: resolve(dir, raw.auth.clientCa) } : {}) },
+      stateDir: resolve(dir, state ?? '.geoflux'),
+      ...(m2 ? { metrics: { host: m2.host ?? '127.0.0.1', port: m2.port } } : {}),
       mqtt,
       listen,
       tls: raw.tls && { cert: resolve(dir, raw.tls.cert), key: resolve(dir, raw.tls.key) },

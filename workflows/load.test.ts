@@ -70,6 +70,7 @@ describe('the design-notes example', () => {
         { name: 'printer', observe: ['speeding'], emit: [], dispatch: { kind: 'balance' }, instances: 1, host: 'remote' },
       ],
       sources: [],
+      stateDir: resolve(dir, '.geoflux'),
     });
   });
 

@@ -48,7 +48,9 @@ export const workflowSchema = z.strictObject({
   name: z.string().min(1),
   listen: z.array(z.string()).min(1, 'needs at least one address'),
   tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
-  auth: z.strictObject({ token: z.string() }).optional(),
+  auth: z.strictObject({ token: z.string().optional(), clientCa: z.string().min(1).optional() }).optional(),
+  state: z.string().min(1).optional(),
+  metrics: z.union([z.literal(false), z.strictObject({ host: z.string().min(1).optional(), port })]).optional(),
   tags: z.record(z.string(), z.number().int()),
   functions: z.array(functionSchema).default([]),
   sources: z.array(sourceSchema).optional(),
@@ -114,7 +116,12 @@ export interface Workflow {
   /** normalised: `quic://host:port`, `webtransport://host:port/path` (path default /geoflux) */
   listen: string[];
   tls?: { cert: string; key: string };
-  auth?: { token: string };
+  /** `token`: what clients must present; `clientCa`: the PEM file (absolute) client certificates must chain to */
+  auth?: { token?: string; clientCa?: string };
+  /** where serve keeps what outlives a run (its self-signed certificate): absolute, default `.geoflux/` beside the file */
+  stateDir: string;
+  /** where serve exposes Prometheus metrics (`/metrics`), when it does */
+  metrics?: { host: string; port: number };
   tags: Record<string, number>;
   functions: WorkflowFunction[];
   sources: WorkflowSource[];

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { ignoreElements, tap, type Observable } from 'rxjs';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../alerts/embedded-broker.ts';
 import { MqttSink } from '../alerts/mqtt-sink.ts';
@@ -7,6 +8,8 @@ import { loadFunctionModule } from '../sfn/builtins/index.ts';
 import type { StreamFunction } from '../sfn/connect-stream-function.ts';
 import { startFunctionModule, type FunctionModule } from '../sfn/function-module.ts';
 import { kernelFunction } from '../sfn/kernel-function.ts';
+import type { KernelRunStats } from '../sfn/operators/run-kernel.ts';
+import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
 import { Zipper, type ZipperConfig } from '../zipper/zipper.ts';
 import { fieldError } from './load.ts';
 import type { LocalWorkerData } from './local-worker.ts';
@@ -21,11 +24,12 @@ import type { Workflow, WorkflowFunction } from './schema.ts';
  * closes it all in the reverse order.
  */
 
-export const zipperConfigOf = (wf: Workflow): ZipperConfig => ({
+export const zipperConfigOf = (wf: Workflow, clientCa?: string): ZipperConfig => ({
   name: wf.name,
   listen: wf.listen,
   tls: wf.tls,
   token: wf.auth?.token,
+  clientCa,
   tags: wf.tags,
   functions: wf.functions.map((f) => ({ name: f.name, observe: f.observe, dispatch: f.dispatch })),
 });
@@ -43,9 +47,11 @@ export interface ServedWorkflow {
   functionThreads: { fn: string; thread: ModuleThread }[];
   /** sources, each in a thread of its own */
   sourceThreads: { source: string; thread: ModuleThread }[];
-  /** local functions in this thread: MQTT sinks, and functions with `timeout: 0` */
-  functions: StreamFunction[];
-  sinks: MqttSink[];
+  /** local function instances in this thread: MQTT sinks, and functions with `timeout: 0` */
+  functions: { fn: string; sfn: StreamFunction; kernel?: KernelRunStats }[];
+  sinks: { fn: string; sink: MqttSink }[];
+  /** where Prometheus scrapes, when the workflow asks for metrics */
+  metrics?: MetricsServer;
   /** the embedded MQTT broker, when the workflow uses one */
   broker?: EmbeddedBroker;
   /** where the sinks publish */
@@ -58,8 +64,8 @@ export interface ServeOptions {
   log?: Logger;
   /** on stop, how long functions may take to finish what they hold (ms, default 5000) */
   drainTimeout?: number;
-  /** called once the zipper listens, before the sources start (serve prints its banner here) */
-  onListening?: (zipper: Zipper, broker?: EmbeddedBroker) => void;
+  /** called once the zipper (and the metrics endpoint) listens, before the sources start: serve prints its banner here */
+  onListening?: (served: ServedWorkflow) => void;
 }
 
 export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Promise<ServedWorkflow> {
@@ -69,10 +75,12 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
   const mqttUrl = broker?.url ?? (wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined);
   const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], sourceThreads: [], functions: [], sinks: [], broker, mqttUrl, stop: () => stop(served, drainTimeout) };
   try {
-    served.zipper = await Zipper.create(zipperConfigOf(wf));
+    const clientCa = wf.auth?.clientCa && (await readFile(wf.auth.clientCa, 'utf8').catch((e: NodeJS.ErrnoException) => Promise.reject(fieldError(wf, ['auth', 'clientCa'], `cannot read ${wf.auth!.clientCa}: ${e.code ?? e.message}`))));
+    served.zipper = await Zipper.create(zipperConfigOf(wf, clientCa || undefined), { stateDir: wf.stateDir });
     for (const [i, f] of wf.functions.entries()) if (f.host === 'local') await startFunction(wf, i, f, served, log);
     await served.zipper.listen();
-    opts.onListening?.(served.zipper, broker);
+    if (wf.metrics) served.metrics = await startMetricsServer(served, wf.metrics);
+    opts.onListening?.(served);
     for (const [i, s] of wf.sources.entries()) {
       const address = s.zipper ?? served.zipper.listeners[0].url;
       const thread = moduleThread(served, `source "${s.name}"`, {
@@ -111,12 +119,20 @@ async function startFunction(wf: Workflow, i: number, f: WorkflowFunction, serve
     if (f.sink || timeout === 0) {
       // in this thread: a sink is geoflux's own code; `timeout: 0` asks for it (the fastest path, unguarded)
       let mod: FunctionModule;
+      let kernel: KernelRunStats | undefined;
       if (f.sink) {
         const sink = mqttSink(wf, f, served.mqttUrl!);
-        served.sinks.push(sink);
+        served.sinks.push({ fn: f.name, sink });
         mod = publishTo(sink);
-      } else mod = f.run ? await loadFunctionModule(f.run, wf.dir).catch((e: Error) => Promise.reject(failed(e))) : kernelFunction({ kernel: f.kernel!, params: f.params, batch: f.batch, wasi: f.wasi, timeout: 0, baseDir: wf.dir });
-      served.functions.push(await startFunctionModule(mod, spec, conn).catch((e: Error) => Promise.reject(failed(e))));
+      } else if (f.run) {
+        mod = await loadFunctionModule(f.run, wf.dir).catch((e: Error) => Promise.reject(failed(e)));
+      } else {
+        const k = kernelFunction({ kernel: f.kernel!, params: f.params, batch: f.batch, wasi: f.wasi, timeout: 0, baseDir: wf.dir });
+        kernel = k.stats;
+        mod = k;
+      }
+      const sfn = await startFunctionModule(mod, spec, conn).catch((e: Error) => Promise.reject(failed(e)));
+      served.functions.push({ fn: f.name, sfn, kernel });
       continue;
     }
     const thread = moduleThread(served, label, {
@@ -142,9 +158,10 @@ async function stop(served: ServedWorkflow, drainTimeout: number): Promise<void>
   await Promise.allSettled(served.sourceThreads.map((s) => s.thread.close(Math.max(drainTimeout, 1000))));
   // functions leave once what they hold is handled, so they do not take the zipper's goodbye for a crash
   await served.zipper?.drain(drainTimeout);
-  await Promise.allSettled([...served.functionThreads.map((f) => f.thread.close(Math.max(drainTimeout, 1000))), ...served.functions.map((f) => f.close())]);
-  await Promise.allSettled(served.sinks.map((s) => s.close(drainTimeout ? undefined : 0)));
+  await Promise.allSettled([...served.functionThreads.map((f) => f.thread.close(Math.max(drainTimeout, 1000))), ...served.functions.map((f) => f.sfn.close())]);
+  await Promise.allSettled(served.sinks.map((s) => s.sink.close(drainTimeout ? undefined : 0)));
   await served.zipper?.close(0);
+  await served.metrics?.close();
   await served.broker?.close();
 }
 

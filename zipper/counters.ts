@@ -31,6 +31,8 @@ export interface ZipperCounters {
   poison: number;
   /** connections that sent no handshake frame in time */
   handshakeTimeouts: number;
+  /** Data frames received again after a writer's resend, dropped (they had arrived before) */
+  duplicates: number;
 }
 
 export const newConnCounters = (): ConnCounters => ({ framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, duplicates: 0 });

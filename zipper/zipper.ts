@@ -59,7 +59,7 @@ export interface ZipperOptions {
 export class Zipper {
   readonly log: Logger;
   readonly listeners: Listener[] = [];
-  readonly counters: ZipperCounters = { accepted: 0, rejected: 0, malformed: 0, unrouted: 0, forbidden: 0, dropped: 0, unkeyed: 0, redelivered: 0, poison: 0, handshakeTimeouts: 0 };
+  readonly counters: ZipperCounters = { accepted: 0, rejected: 0, malformed: 0, unrouted: 0, forbidden: 0, dropped: 0, unkeyed: 0, redelivered: 0, poison: 0, handshakeTimeouts: 0, duplicates: 0 };
   readonly rejections = new Map<RefusalCode, number>();
   /** frames and records per tag, as written to the zipper and as sent on to functions */
   readonly tagsIn = new Map<number, TagCounters>();
@@ -363,6 +363,7 @@ export class Zipper {
     conn.counters.bytesIn += bytes;
     if (f.seq <= session.lastSeq) {
       conn.counters.duplicates++;
+      this.counters.duplicates++;
       return;
     }
     const d = session.begin(f.seq);

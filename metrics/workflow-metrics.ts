@@ -1,0 +1,128 @@
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { HistogramSnapshot } from './histogram.ts';
+import type { ModuleThread } from '../runtime/module-thread.ts';
+import type { ServedWorkflow } from '../workflows/serve-workflow.ts';
+import { addUp, counter, gauge, histogram, type Family, type Sample } from './families.ts';
+
+/**
+ * What `geoflux serve` exports for Prometheus, read from the running workflow at each scrape: the zipper's
+ * counters, each function's instances (in their threads or in this one) and each source's, the MQTT sinks.
+ * Every place that drops or skips something has its counter here (see docs/failure-handling.md).
+ */
+
+type Stats = Record<string, unknown>;
+const num = (s: Stats | undefined, ...path: string[]): number => {
+  let v: unknown = s;
+  for (const k of path) v = (v as Stats | undefined)?.[k];
+  return typeof v === 'number' ? v : 0;
+};
+
+/** what an instance has counted over its whole life: its thread's earlier incarnations and the current one */
+const lifetime = (t: ModuleThread): Stats => addUp([...t.retired, t.stats]);
+
+/** per function, everything its instances counted, and what its running instances report now */
+function byFunction(served: ServedWorkflow): Map<string, { total: Stats; now: Stats[]; restarts: Record<string, number> }> {
+  const out = new Map<string, { total: Stats[]; now: Stats[]; restarts: Record<string, number>[] }>();
+  const entry = (fn: string) => out.get(fn) ?? (out.set(fn, { total: [], now: [], restarts: [] }), out.get(fn)!);
+  for (const { fn, thread } of served.functionThreads) {
+    const e = entry(fn);
+    e.total.push(lifetime(thread));
+    if (thread.stats) e.now.push(thread.stats as Stats);
+    e.restarts.push(thread.restarts);
+  }
+  for (const { fn, sfn, kernel } of served.functions) {
+    const s = { ...sfn.stats(), kernel: kernel?.snapshot() };
+    entry(fn).total.push(s);
+    entry(fn).now.push(s);
+  }
+  return new Map([...out].map(([fn, e]) => [fn, { total: addUp(e.total), now: e.now, restarts: addUp(e.restarts) as Record<string, number> }]));
+}
+
+export function workflowMetrics(served: ServedWorkflow): Registry {
+  const z = served.zipper;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'geoflux_process_' });
+  // three of prom-client's process gauges end in _total, which Prometheus keeps for counters (promtool says so)
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(`geoflux_process_${name}`);
+  const fns = () => byFunction(served);
+  const perFunction = (f: (s: { total: Stats; now: Stats[]; restarts: Record<string, number> }) => number): Sample[] =>
+    [...fns()].map(([fn, s]) => ({ labels: { function: fn }, value: f(s) }));
+  const kernelRows = (): Sample[] =>
+    [...fns()].flatMap(([fn, s]) => Object.entries((s.total.kernel as Stats | undefined)?.badRows ?? {}).map(([reason, n]) => ({ labels: { function: fn, reason }, value: n as number })));
+  const tags = (m: 'tagsIn' | 'tagsOut', field: 'frames' | 'records'): Sample[] =>
+    Object.entries(z.stats()[m]).map(([tag, c]) => ({ labels: { tag }, value: c[field] }));
+  const sources = () => served.sourceThreads.map(({ source, thread }) => ({ source, total: lifetime(thread), now: thread.stats as Stats | undefined, restarts: thread.restarts }));
+
+  const families: Family[] = [
+    gauge('geoflux_connections', 'clients connected now, by kind and transport', () => {
+      const n = new Map<string, Sample>();
+      for (const c of z.stats().connections) {
+        const key = `${c.kind}/${c.transport}`;
+        const s = n.get(key) ?? { labels: { kind: c.kind, transport: c.transport }, value: 0 };
+        s.value++;
+        n.set(key, s);
+      }
+      return [...n.values()];
+    }),
+    counter('geoflux_connections_accepted_total', 'connections accepted (before their handshake)', () => [{ value: z.counters.accepted }]),
+    counter('geoflux_handshake_rejections_total', 'handshakes refused, by reason', () => [
+      ...[...z.rejections].map(([reason, n]) => ({ labels: { reason }, value: n })),
+      { labels: { reason: 'timeout' }, value: z.counters.handshakeTimeouts },
+    ]),
+    counter('geoflux_listener_timeouts_total', 'connections a listener closed for not finishing a step in time (tls, session), idle channels, refused client certificates', () =>
+      z.listeners.flatMap((l) => {
+        const s = l.stats();
+        return [
+          { labels: { listener: l.url, kind: 'tls' }, value: s.tlsTimeouts },
+          { labels: { listener: l.url, kind: 'session' }, value: s.sessionTimeouts },
+          { labels: { listener: l.url, kind: 'idle' }, value: s.idleTimeouts },
+          { labels: { listener: l.url, kind: 'client_cert' }, value: s.clientCertRefused },
+        ];
+      }),
+    ),
+    counter('geoflux_malformed_frames_total', 'connections closed for a malformed frame', () => [{ value: z.counters.malformed }]),
+    counter('geoflux_frames_in_total', 'Data frames written to the zipper, by tag', () => tags('tagsIn', 'frames')),
+    counter('geoflux_records_in_total', 'records in Data frames written to the zipper, by tag', () => tags('tagsIn', 'records')),
+    counter('geoflux_frames_out_total', 'Data frames sent on to function instances, by tag', () => tags('tagsOut', 'frames')),
+    counter('geoflux_records_out_total', 'records sent on to function instances, by tag', () => tags('tagsOut', 'records')),
+    counter('geoflux_frames_dropped_total', 'Data frames the zipper dropped, by reason', () => [
+      { labels: { reason: 'unrouted' }, value: z.counters.unrouted },
+      { labels: { reason: 'forbidden_tag' }, value: z.counters.forbidden },
+      { labels: { reason: 'waiting_full' }, value: z.counters.dropped },
+      { labels: { reason: 'poison' }, value: z.counters.poison },
+      { labels: { reason: 'duplicate' }, value: z.counters.duplicates },
+    ]),
+    counter('geoflux_frames_unkeyed_total', 'frames for a partitioned function without a partition key (sent round robin)', () => [{ value: z.counters.unkeyed }]),
+    counter('geoflux_redeliveries_total', 'frames an instance died holding, handed on again', () => [{ value: z.counters.redelivered }]),
+    gauge('geoflux_inflight_frames', 'frames taken from writers and not yet acknowledged by every function they went to', () => [{ value: z.inflight }]),
+    gauge('geoflux_function_instances', 'instances joined, per function', () => z.functionLoad().map((f) => ({ labels: { function: f.name }, value: f.instances }))),
+    gauge('geoflux_function_unacked_frames', 'frames handed to a function’s instances and not yet acknowledged', () => z.functionLoad().map((f) => ({ labels: { function: f.name }, value: f.unacked }))),
+    gauge('geoflux_function_waiting_frames', 'frames held for a function with no instance joined', () => z.functionLoad().map((f) => ({ labels: { function: f.name }, value: f.waiting }))),
+    counter('geoflux_function_restarts_total', 'local function threads restarted, by reason (crash, hung, exit)', () =>
+      [...fns()].flatMap(([fn, s]) => Object.entries(s.restarts).map(([reason, n]) => ({ labels: { function: fn, reason }, value: n }))),
+    ),
+    counter('geoflux_function_records_total', 'records local function instances handled', () => perFunction((s) => num(s.total, 'received'))),
+    counter('geoflux_function_emitted_total', 'records local function instances emitted', () => perFunction((s) => num(s.total, 'emitted'))),
+    counter('geoflux_function_errors_total', 'records a handler threw for (skipped), and frames an instance could not decode', () => perFunction((s) => num(s.total, 'errors'))),
+    counter('geoflux_kernel_bad_rows_total', 'fixes not fit for a kernel (bad device id, time, position or motion), dropped before it, by reason', kernelRows),
+    counter('geoflux_kernel_traps_total', 'kernel calls that trapped (the instance is replaced and the batch split)', () => perFunction((s) => num(s.total, 'kernel', 'traps'))),
+    counter('geoflux_kernel_trapped_rows_total', 'fixes that trapped a kernel on their own, dropped', () => perFunction((s) => num(s.total, 'kernel', 'trappedRows'))),
+    counter('geoflux_kernel_failed_rows_total', 'fixes in batches a kernel refused (an error status, a time limit), dropped', () => perFunction((s) => num(s.total, 'kernel', 'failedRows'))),
+    histogram('geoflux_kernel_call_seconds', 'time of one kernel call on a batch', () =>
+      [...fns()].flatMap(([fn, s]) => {
+        const h = (s.total.kernel as Stats | undefined)?.callMs as HistogramSnapshot | undefined;
+        return h ? [{ labels: { function: fn }, h: { ...h, bounds: h.bounds.map((b) => b / 1000), sum: h.sum / 1000 } }] : [];
+      }),
+    ),
+    counter('geoflux_source_restarts_total', 'source threads restarted, by reason', () => sources().flatMap((s) => Object.entries(s.restarts).map(([reason, n]) => ({ labels: { source: s.source, reason }, value: n })))),
+    gauge('geoflux_source_spooled_records', 'records a workflow source has written and the zipper not yet acknowledged', () => sources().map((s) => ({ labels: { source: s.source }, value: num(s.now, 'spooled') }))),
+    counter('geoflux_source_dropped_records_total', 'records a workflow source dropped from a full spool', () => sources().map((s) => ({ labels: { source: s.source }, value: num(s.total, 'dropped') }))),
+    counter('geoflux_mqtt_published_total', 'messages an MQTT sink published (acknowledged by the broker for QoS 1 and 2)', () => served.sinks.map(({ fn, sink }) => ({ labels: { sink: fn }, value: sink.stats().published }))),
+    gauge('geoflux_mqtt_buffered_messages', 'messages an MQTT sink holds while the broker is away or slow', () => served.sinks.map(({ fn, sink }) => ({ labels: { sink: fn }, value: sink.stats().buffered }))),
+    counter('geoflux_mqtt_dropped_total', 'messages an MQTT sink dropped from its full buffer', () => served.sinks.map(({ fn, sink }) => ({ labels: { sink: fn }, value: sink.stats().dropped }))),
+    gauge('geoflux_mqtt_connected', '1 while an MQTT sink is connected to its broker', () => served.sinks.map(({ fn, sink }) => ({ labels: { sink: fn }, value: sink.stats().connected ? 1 : 0 }))),
+    histogram('geoflux_alert_latency_seconds', 'from an event’s own time (its fix’s) to the broker taking it', () => served.sinks.map(({ fn, sink }) => ({ labels: { sink: fn }, h: sink.latency.snapshot() }))),
+  ];
+  for (const f of families) registry.registerMetric(f as never);
+  return registry;
+}

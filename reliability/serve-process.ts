@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/**
+ * `geoflux serve` as its users run it, in a process of its own (the compiled command), for tests that
+ * crash, kill and restart it: what it printed, where it listens, and its exit.
+ */
+export interface ServeProcess {
+  child: ChildProcess;
+  out: { stdout: string; stderr: string };
+  exited: Promise<number | null>;
+  /** the first network listener, its certificate hash, and the metrics URL when it has one (from the banner) */
+  url: string;
+  certHash: string;
+  metricsUrl?: string;
+  /** Ctrl-C, and its exit status */
+  stop(): Promise<number | null>;
+}
+
+export async function startServe(workflow: string, env: Record<string, string> = {}, until = /listening on:[\s\S]*?TLS:[^\n]*SHA-256 [0-9a-f]{64}/): Promise<ServeProcess> {
+  const child = spawn(process.execPath, ['bin/geoflux.js', 'serve', workflow, '--stats-every', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GEOFLUX_LOG: 'info', ...env } });
+  const out = { stdout: '', stderr: '' };
+  child.stdout!.on('data', (d) => (out.stdout += d));
+  child.stderr!.on('data', (d) => (out.stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const started = await Promise.race([waitFor(() => until.test(out.stderr), 60_000).then(() => true), exited.then(() => false)]);
+  if (!started) throw new Error(`geoflux serve ${workflow} exited before it listened:\n${out.stderr}`);
+  const url = out.stderr.match(/^\s+((?:quic|webtransport):\/\/\S+)/m)?.[1] ?? '';
+  const certHash = out.stderr.match(/SHA-256 ([0-9a-f]{64})/)?.[1] ?? '';
+  const metricsUrl = out.stderr.match(/metrics: (http:\/\/\S+)/)?.[1];
+  return {
+    child,
+    out,
+    exited,
+    url,
+    certHash,
+    metricsUrl,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
+
+/** `geoflux serve` that is expected not to start: its exit status and what it said */
+export async function failingServe(workflow: string, env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['bin/geoflux.js', 'serve', workflow], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, GEOFLUX_LOG: 'info', ...env } });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  return { code, stderr };
+}
+
+export async function waitFor(cond: () => boolean, ms = 30_000, what = 'a condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,42 @@
+import { firstValueFrom, from, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import type { GpsRecord } from '../../codecs/gps-record.ts';
+import { createGeofence, createKernel } from '../../kernels/create-kernel.ts';
+import { setLogLevel } from '../../log/logger.ts';
+import { KernelRunStats, runKernel } from './run-kernel.ts';
+
+setLogLevel('silent');
+
+const square = { type: 'Feature', id: 'sq', properties: {}, geometry: { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]] } };
+const inside = (i: number): GpsRecord => ({ deviceId: `veh-${i}`, t: 1_700_000_000_000 + i, lon: 0.5, lat: 0.5, speed: 10 });
+
+describe('a kernel over a stream: a bad row costs only itself', () => {
+  it('drops and counts a fix with a NaN time, and the other 50 in its batch go on (50 enter events)', async () => {
+    const batch = Array.from({ length: 51 }, (_, i) => (i === 17 ? { ...inside(i), t: NaN } : inside(i)));
+    const stats = new KernelRunStats();
+    const events = await firstValueFrom(from([batch]).pipe(runKernel<{ detect: string }>(createGeofence({ fences: square, detect: ['enter'] }), { stats }), toArray()));
+    expect(events.length).toBe(50);
+    expect(events.every((e) => e.detect === 'enter')).toBe(true);
+    expect(stats.badRows).toEqual({ time: 1 });
+    expect(stats.rows).toBe(50);
+  });
+
+  it('splits a batch that traps until only the fix that traps is left, drops that one, and keeps the others', async () => {
+    const batch = Array.from({ length: 64 }, (_, i) => ({ ...inside(i), speed: i === 40 ? 13 : 10 }));
+    const stats = new KernelRunStats();
+    const k = await createKernel('kernels/build/testing/trap-on.wasm');
+    const events = await firstValueFrom(from([batch, batch.slice(0, 3)]).pipe(runKernel<{ deviceId: string }>(k, { stats }), toArray()));
+    expect(events.map((e) => e.deviceId)).toEqual([...batch.filter((_, i) => i !== 40), ...batch.slice(0, 3)].map((f) => f.deviceId));
+    expect(stats.trappedRows).toBe(1);
+    // the whole batch, then one half at each level down to the row: 64 → 32 → 16 → 8 → 4 → 2 → 1
+    expect(stats.traps).toBe(7);
+  });
+
+  it('emits what the kernel holds at the end of input before completing', async () => {
+    const k = await createKernel('hotspot', { cellSize: 100, band: 100, window: 60, slide: 60, minCount: 1, zThreshold: -100, originLon: 0.5, originLat: 0.5 });
+    const fixes = Array.from({ length: 30 }, (_, i) => ({ ...inside(i), t: 1_700_000_000_000 + i * 1000 }));
+    const events = await firstValueFrom(from([fixes]).pipe(runKernel<{ kind: string }>(k), toArray()));
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.every((e) => e.kind === 'hotspot')).toBe(true);
+  });
+});

@@ -1,0 +1,28 @@
+import { tap } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { InvalidFixError } from '../codecs/fix-checks.ts';
+import { connectStreamFunction } from '../sfn/connect-stream-function.ts';
+import { later, testConfig, TOKEN, until } from '../zipper/test-harness.ts';
+import { Zipper } from '../zipper/zipper.ts';
+import { connectSource } from './connect-source.ts';
+
+describe('the source SDK', () => {
+  it('refuses an unusable fix at write(), at once and with the reason, and goes on with the next ones', async () => {
+    const z = later(await Zipper.start(testConfig([], [{ name: 'count', observe: ['gps'], dispatch: { kind: 'balance' } }])));
+    const got: string[] = [];
+    const sfn = later(await connectStreamFunction({ name: 'count', observe: ['gps'], zipper: z.memoryUrl, token: TOKEN }));
+    sfn.handle((in$) => in$.pipe(tap((r: { deviceId: string }) => got.push(r.deviceId))));
+    const source = await connectSource({ name: 'gw', zipper: z.memoryUrl, token: TOKEN });
+    const t = Date.now();
+    // a device id past what a batch can carry used to pass write() and crash the process from a timer
+    expect(() => source.write('gps', { deviceId: 'x'.repeat(70_000), t, lon: 7.4, lat: 43.7 })).toThrow(new InvalidFixError('write("gps"): fix of "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…": deviceId is longer than 256 bytes'));
+    expect(() => source.write('gps', [{ deviceId: 'a', t, lon: 7.4, lat: 43.7 }, { deviceId: 'b', t: NaN, lon: 7.4, lat: 43.7 }])).toThrow(/record 1 fix of "b": t must be a finite number/);
+    expect(source.stats().spooled).toBe(0);
+    source.write('gps', [{ deviceId: 'c', t, lon: 7.4, lat: 43.7 }]);
+    await source.flush();
+    await until(() => got.length === 1, () => 'the good fix');
+    expect(got).toEqual(['c']);
+    const report = await source.close();
+    expect(report).toMatchObject({ unacked: 0, dropped: 0 });
+  });
+});
