@@ -4,6 +4,7 @@ import { LineSink } from '../simulators/line-sink.ts';
 import { CSV_HEADER, fixLine, formatOf, type LineFormat } from '../simulators/traffic/fix-lines.ts';
 import { UsageError, type Parsed } from './args.ts';
 import { connectionOptions } from './connection-flags.ts';
+import { writePaced } from '../source/write-paced.ts';
 
 export interface FixOutput {
   /** " → quic://… → out.csv (csv)" */
@@ -39,8 +40,7 @@ export async function openFixOutput(values: Parsed['values'], clientName: string
     description: `${source ? ` → ${values.zipper}` : ''}${out ? ` → ${out.isStdout ? 'stdout' : values.out} (${format})` : ''}`,
     source,
     async emit(fixes) {
-      // a backed-up zipper or link: wait until what is in flight is acknowledged
-      if (source && fixes.length && !source.write(tag, fixes)) await source.flush(5000);
+      if (source) await writePaced(source, tag, fixes);
       await out?.write(fixes.map((f) => fixLine(f, format)));
     },
     status() {

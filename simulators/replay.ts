@@ -6,6 +6,7 @@ import type { SourceContext } from '../source/source-module.ts';
 import type { Clock } from './clock.ts';
 import { Pacer, parseSpeed } from './pacer.ts';
 import { parseTrace, type Trace } from './replay/trace-formats.ts';
+import { writePaced } from '../source/write-paced.ts';
 
 /**
  * Replays recorded traces (`run: builtin:replay`, and `geoflux replay`): each file is a device unless it
@@ -87,8 +88,7 @@ export default async function replay(source: Source, ctx: SourceContext): Promis
   let sent = 0;
   for await (const fixes of replaySlices(records, { speed, loop: Boolean(ctx.params.loop), signal: ctx.signal })) {
     sent += fixes.length;
-    // a backed-up zipper or link: wait until what is in flight is acknowledged
-    if (!source.write(tag, fixes)) await source.flush(5000);
+    await writePaced(source, tag, fixes);
   }
   ctx.log.info(`replay finished: ${sent} fixes written`);
 }

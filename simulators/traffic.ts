@@ -7,6 +7,7 @@ import { clock, Rate } from './rate.ts';
 import { createTraffic, type TrafficConfig } from './traffic/create-traffic.ts';
 import { DEFAULT_GPS, type GpsModel } from './traffic/gps-model.ts';
 import { trafficSteps } from './traffic/traffic-steps.ts';
+import { writePaced } from '../source/write-paced.ts';
 
 /**
  * The traffic simulator as a workflow source (`run: builtin:traffic`). Params: network, scenario, vehicles
@@ -47,8 +48,7 @@ export default async function traffic(source: Source, ctx: SourceContext): Promi
   try {
     for await (const { fixes } of trafficSteps(t.sim, { speed, duration: t.duration, signal: ctx.signal })) {
       rate.add(fixes.length);
-      // a backed-up zipper or link: wait until what is in flight is acknowledged
-      if (fixes.length && !source.write(tag, fixes)) await source.flush(5000);
+      await writePaced(source, tag, fixes);
     }
   } finally {
     clearInterval(status);

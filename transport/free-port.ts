@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now, for a child process that must be told its port. */
 export async function freePort(): Promise<number> {
@@ -6,5 +7,14 @@ export async function freePort(): Promise<number> {
   await new Promise((r) => s.once('listening', r));
   const { port } = s.address() as { port: number };
   await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** A UDP port on 127.0.0.1 that nothing is bound to right now (QUIC listens on UDP). */
+export async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise<void>((r) => s.close(r));
   return port;
 }

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { BUILTIN_KERNELS, isBuiltinKernel } from '../kernels/host/builtin-wasm.ts';
 import type { z } from 'zod';
 import { BUILTIN_FUNCTIONS } from '../sfn/builtins/index.ts';
 import { BUILTIN_SOURCES } from '../simulators/builtins.ts';
@@ -72,7 +74,12 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     const dispatch: Dispatch = f.dispatch === undefined || f.dispatch === 'balance' ? { kind: 'balance' } : { kind: 'partition', key: f.dispatch.partition };
     const kernel = f.kernel?.endsWith('.wasm') ? resolveFrom(dir, f.kernel) : f.kernel;
     if (f.run && f.kernel) bad(at('kernel'), 'a function runs either a module ("run") or a kernel, not both');
+    if (f.kernel && !f.kernel.endsWith('.wasm') && !isBuiltinKernel(f.kernel)) {
+      bad(at('kernel'), `unknown kernel "${f.kernel}"${didYouMean(f.kernel, BUILTIN_KERNELS)} (built-in kernels: ${BUILTIN_KERNELS.join(', ')}; or a path to a .wasm file)`, 'value');
+    }
+    if (kernel?.endsWith('.wasm') && !existsSync(kernel)) bad(at('kernel'), `no such file: ${kernel}`, 'value');
     checkBuiltin(f.run, BUILTIN_FUNCTIONS, 'function', (reason) => bad(at('run'), reason, 'value'));
+    checkModule(f.run && resolveFrom(dir, f.run), (reason) => bad(at('run'), reason, 'value'));
     return { ...f, observe, emit, dispatch, instances: f.instances ?? 1, host, run: f.run && resolveFrom(dir, f.run), kernel };
   });
 
@@ -81,6 +88,7 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     if (sourceNames.has(s.name)) bad(['sources', i, 'name'], `source "${s.name}" is declared twice`, 'value');
     sourceNames.add(s.name);
     checkBuiltin(s.run, BUILTIN_SOURCES, 'source', (reason) => bad(['sources', i, 'run'], reason, 'value'));
+    checkModule(resolveFrom(dir, s.run), (reason) => bad(['sources', i, 'run'], reason, 'value'));
     return { ...s, run: resolveFrom(dir, s.run) };
   });
 
@@ -102,11 +110,13 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     mqtt = { kind: 'embedded', host: m?.embedded?.host ?? EMBEDDED_MQTT.host, port: m?.embedded?.port ?? EMBEDDED_MQTT.port, wsPort: m?.embedded?.ws ?? EMBEDDED_MQTT.wsPort };
   }
 
+  const clientCa = raw.auth?.clientCa && resolve(dir, raw.auth.clientCa);
+  if (clientCa && !existsSync(clientCa)) bad(['auth', 'clientCa'], `no such file: ${clientCa}`, 'value');
   const { state, metrics: m2, ...rest } = raw;
   return {
     workflow: {
       ...rest,
-      auth: raw.auth && { ...raw.auth, ...(raw.auth.clientCa ? { clientCa: resolve(dir, raw.auth.clientCa) } : {}) },
+      auth: raw.auth && { ...raw.auth, ...(clientCa ? { clientCa } : {}) },
       stateDir: resolve(dir, state ?? '.geoflux'),
       ...(m2 ? { metrics: { host: m2.host ?? '127.0.0.1', port: m2.port } } : {}),
       mqtt,
@@ -117,6 +127,11 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     },
     problems,
   };
+}
+
+/** a module path a workflow names (not a builtin) that is not there */
+function checkModule(path: string | undefined, bad: (reason: string) => void): void {
+  if (path && !path.startsWith('builtin:') && !existsSync(path)) bad(`no such module: ${path}`);
 }
 
 function checkBuiltin(run: string | undefined, builtins: Builtins<unknown>, what: string, bad: (reason: string) => void): void {

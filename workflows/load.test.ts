@@ -29,6 +29,9 @@ const expected: [file: string, message: string][] = [
   ['sink-with-emit.yaml', 'workflows/testdata/bad/sink-with-emit.yaml:7:5 functions[0].emit: a sink emits nothing (it publishes to MQTT)'],
   ['unknown-builtin.yaml', 'workflows/testdata/bad/unknown-builtin.yaml:9:10 functions[0].run: unknown built-in function "builtin:speding" (built-in functions: builtin:congestion, builtin:printer, builtin:speeding) (did you mean "speeding"?)'],
   ['unknown-builtin-source.yaml', 'workflows/testdata/bad/unknown-builtin-source.yaml:6:10 sources[0].run: unknown built-in source "builtin:rng" (built-in sources: builtin:traffic, builtin:replay)'],
+  ['unknown-kernel.yaml', 'workflows/testdata/bad/unknown-kernel.yaml:9:13 functions[0].kernel: unknown kernel "geofense" (did you mean "geofence"?) (built-in kernels: geofence, hotspot, mapmatch; or a path to a .wasm file)'],
+  ['missing-wasm.yaml', `workflows/testdata/bad/missing-wasm.yaml:9:13 functions[0].kernel: no such file: ${resolve('workflows/testdata/bad/kernels/mine.wasm')}`],
+  ['missing-module.yaml', `workflows/testdata/bad/missing-module.yaml:9:10 functions[0].run: no such module: ${resolve('workflows/testdata/bad/my-sfn.ts')}`],
   ['unknown-tag.yaml', 'workflows/testdata/bad/unknown-tag.yaml:14:5 functions[1].observe: unknown tag "gsp" (did you mean "gps"?)'],
   ['unknown-top-level-key.yaml', 'workflows/testdata/bad/unknown-top-level-key.yaml:3:1 lisen: unknown field (did you mean "listen"?)'],
   ['unset-env.yaml', 'workflows/testdata/bad/unset-env.yaml:4:10 auth.token: environment variable GEOFLUX_TEST_UNSET_TOKEN is not set (use ${GEOFLUX_TEST_UNSET_TOKEN:-default} for a default)'],
@@ -93,15 +96,15 @@ describe('a good workflow', () => {
     const dir = resolve('workflows/testdata/good');
     expect(wf.dir).toBe(dir);
     expect(wf.tls).toEqual({ cert: resolve(dir, 'certs/server.pem'), key: resolve(dir, 'certs/server.key') });
-    expect(wf.functions[0].run).toBe(resolve(dir, 'speeding.ts'));
+    expect(wf.functions[0].run).toBe(resolve(dir, '../../examples/speeding.ts'));
     expect(wf.sources[0].run).toBe('builtin:traffic');
   });
 
   it('substitutes environment variables', () => {
-    const w = parseWorkflow(readFileSync('workflows/testdata/good/full.yaml', 'utf8'), 'full.yaml', { GEOFLUX_TOKEN: 's3cret' });
+    const w = parseWorkflow(readFileSync('workflows/testdata/good/full.yaml', 'utf8'), 'workflows/testdata/good/full.yaml', { GEOFLUX_TOKEN: 's3cret' });
     expect(w.auth?.token).toBe('s3cret');
     // as in a shell, ${VAR:-default} also covers a variable set to nothing
-    expect(parseWorkflow(readFileSync('workflows/testdata/good/full.yaml', 'utf8'), 'full.yaml', { GEOFLUX_TOKEN: '' }).auth?.token).toBe('dev-token');
+    expect(parseWorkflow(readFileSync('workflows/testdata/good/full.yaml', 'utf8'), 'workflows/testdata/good/full.yaml', { GEOFLUX_TOKEN: '' }).auth?.token).toBe('dev-token');
   });
 
   it('gives a workflow with an MQTT sink the embedded broker unless it names one', () => {

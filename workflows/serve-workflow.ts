@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { ignoreElements, tap, type Observable } from 'rxjs';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../alerts/embedded-broker.ts';
 import { MqttSink } from '../alerts/mqtt-sink.ts';
@@ -16,12 +17,12 @@ import type { LocalWorkerData } from './local-worker.ts';
 import type { Workflow, WorkflowFunction } from './schema.ts';
 
 /**
- * The composition root: a workflow, running. In order: the embedded MQTT broker (a port taken stops serve
- * first); the zipper, reachable only in this process; the `host: local` functions, each instance in a
- * thread of its own (MQTT sinks, and functions with `timeout: 0`, in this thread); only once they all run,
- * the network listeners; then the `sources:`, each in a thread of its own. Anything that cannot start stops
- * serve with the file, line and field that named it, and closes what had started. `stop()` drains and
- * closes it all in the reverse order.
+ * The composition root: a workflow, running. In order: the zipper, reachable only in this process; the
+ * `host: local` functions, each instance in a thread of its own (functions with `timeout: 0` in this one);
+ * only once they all run, anything that listens: the embedded MQTT broker, then the MQTT sinks (in this
+ * thread), the zipper's network listeners and the metrics endpoint; last the `sources:`, each in a thread of
+ * its own. Anything that cannot start stops serve with the file, line and field that named it, and closes
+ * what had started. `stop()` drains and closes it all in the reverse order.
  */
 
 export const zipperConfigOf = (wf: Workflow, clientCa?: string): ZipperConfig => ({
@@ -71,15 +72,21 @@ export interface ServeOptions {
 export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Promise<ServedWorkflow> {
   const log = opts.log ?? logger('serve');
   const drainTimeout = opts.drainTimeout ?? 5000;
-  const broker = wf.mqtt?.kind === 'embedded' ? await startEmbeddedBroker({ host: wf.mqtt.host, port: wf.mqtt.port, wsPort: wf.mqtt.wsPort, log: logger('mqtt') }) : undefined;
-  const mqttUrl = broker?.url ?? (wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined);
-  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], sourceThreads: [], functions: [], sinks: [], broker, mqttUrl, stop: () => stop(served, drainTimeout) };
+  const embedded = wf.mqtt?.kind === 'embedded' ? wf.mqtt : undefined;
+  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], sourceThreads: [], functions: [], sinks: [], mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stop(served, drainTimeout) };
+  const at = (path: (string | number)[]) => (e: Error) => Promise.reject(fieldError(wf, path, e.message));
   try {
-    const clientCa = wf.auth?.clientCa && (await readFile(wf.auth.clientCa, 'utf8').catch((e: NodeJS.ErrnoException) => Promise.reject(fieldError(wf, ['auth', 'clientCa'], `cannot read ${wf.auth!.clientCa}: ${e.code ?? e.message}`))));
+    const clientCa = wf.auth?.clientCa && (await readFile(wf.auth.clientCa, 'utf8').catch(at(['auth', 'clientCa'])));
     served.zipper = await Zipper.create(zipperConfigOf(wf, clientCa || undefined), { stateDir: wf.stateDir });
-    for (const [i, f] of wf.functions.entries()) if (f.host === 'local') await startFunction(wf, i, f, served, log);
-    await served.zipper.listen();
-    if (wf.metrics) served.metrics = await startMetricsServer(served, wf.metrics);
+    for (const [i, f] of wf.functions.entries()) if (f.host === 'local' && !f.sink) await startFunction(wf, i, f, served, log);
+    // only now that the functions run does anything listen: first the broker, which the sinks publish to
+    if (embedded) {
+      served.broker = await startEmbeddedBroker({ host: embedded.host, port: embedded.port, wsPort: embedded.wsPort, log: logger('mqtt') }).catch(at(['mqtt', 'embedded', 'port']));
+      served.mqttUrl = served.broker.url;
+    }
+    for (const [i, f] of wf.functions.entries()) if (f.sink) await startFunction(wf, i, f, served, log);
+    await served.zipper.listen().catch((e: Error) => at(['listen', Math.max(0, wf.listen.findIndex((a) => e.message.includes(new URL(a).host)))])(e));
+    if (wf.metrics) served.metrics = await startMetricsServer(served, wf.metrics).catch(at(['metrics', 'port']));
     opts.onListening?.(served);
     for (const [i, s] of wf.sources.entries()) {
       const address = s.zipper ?? served.zipper.listeners[0].url;
@@ -110,8 +117,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
 async function startFunction(wf: Workflow, i: number, f: WorkflowFunction, served: ServedWorkflow, log: Logger): Promise<void> {
   const timeout = f.timeout ?? DEFAULT_TIMEOUT;
   const what = f.sink ? `an MQTT sink to ${served.mqttUrl}` : (f.run ?? `kernel ${f.kernel}`);
-  const field = f.sink ? 'sink' : f.run ? 'run' : 'kernel';
-  const failed = (e: Error) => fieldError(wf, ['functions', i, field], `function "${f.name}" could not start: ${e.message}`);
+  const failed = (e: Error) => fieldError(wf, ['functions', i, ...blame(wf, f, e)], `function "${f.name}" could not start: ${e.message}`);
   const conn = { zipper: served.zipper.memoryUrl, token: wf.auth?.token };
   const spec = { name: f.name, observe: f.observe, emit: f.emit, params: f.params };
   for (let n = 0; n < f.instances; n++) {
@@ -149,6 +155,12 @@ async function startFunction(wf: Workflow, i: number, f: WorkflowFunction, serve
   }
   const where = f.sink || timeout === 0 ? 'in the zipper\'s thread' : f.instances > 1 ? 'in threads of their own' : 'in a thread of its own';
   log.info(`function "${f.name}": ${f.instances} local instance${f.instances > 1 ? 's' : ''} of ${what}, ${where}`);
+}
+
+/** the field a start-up failure is about: a file param its message names (fences, a network), else what runs */
+function blame(wf: Workflow, f: WorkflowFunction, e: Error): string[] {
+  const file = Object.entries(f.params ?? {}).find(([, v]) => typeof v === 'string' && v.length > 0 && e.message.includes(resolve(wf.dir, v)));
+  return file ? ['params', file[0]] : [f.sink ? 'sink' : f.run ? 'run' : 'kernel'];
 }
 
 const moduleThread = (served: ServedWorkflow, label: string, workerData: LocalWorkerData, watchdog = DEFAULT_TIMEOUT) =>
