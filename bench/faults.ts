@@ -6,6 +6,7 @@ import { setLogLevel } from '../log/logger.ts';
 import { connectSource } from '../source/connect-source.ts';
 import { dialQuicBytes } from '../transport/quic-bytes.ts';
 import { signal, startZipperChild, type ZipperChild } from '../transport/testdata/child.ts';
+import { recoveryRows } from './fault-recovery.ts';
 import { fmt, now, percentile, table } from './stats.ts';
 
 /**
@@ -94,6 +95,9 @@ export async function run(): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+  console.log('time to notice a dead zipper\n');
   console.log(table(['transport', 'zipper', 'noticed by', 'runs', 'median ms', 'max ms'], rows));
   console.log('\nfrom the signal to the source reporting connected: false (raw stream: to its write failing); defaults: heartbeat 500 ms, idleTimeout 2000 ms.');
+  console.log('\nwhat faults cost, against a real geoflux serve\n');
+  console.log(table(['fault', 'cost'], await recoveryRows()));
 }

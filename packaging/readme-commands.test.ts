@@ -64,6 +64,14 @@ const CHECKS: Record<string, Check> = {
     then: (o) => expect(new Set(jsonLines(o.stdout).map((e) => e.kind))).toEqual(new Set(['hotspot'])),
     ms: 180_000,
   },
+  'npx geoflux status': {
+    then: (o) => {
+      expect(o.stdout).toMatch(/^geoflux serve at http:\/\/127\.0\.0\.1:9464\/metrics$/m);
+      expect(o.stdout).toMatch(/^in: gps \d[\d,]*\/s/m);
+      expect(o.stdout).toMatch(/^ {2}mapmatch +2 instance\(s\) · backlog \d+ unacked, 0 waiting/m);
+      expect(o.stdout).toMatch(/^mqtt alerts-out: connected/m);
+    },
+  },
   "mosquitto_sub -t 'geoflux/state/#' -v": {
     until: (o) => /^geoflux\/state\/\S+ \{/m.test(o.stdout),
     then: (o) => {
@@ -184,7 +192,7 @@ function readmeLines(markdown: string): Line[] {
 const LINES = readmeLines(readFileSync(README, 'utf8'));
 const RUN = LINES.filter((l) => l.command);
 const SERVES = /^(npm start|npx geoflux serve)\b/;
-const NEEDS_ZIPPER = /^(npx geoflux (run|alerts)|mosquitto_sub)\b|--zipper|--cert-hash/;
+const NEEDS_ZIPPER = /^(npx geoflux (run|alerts|status)|mosquitto_sub)\b|--zipper|--cert-hash/;
 const DEMO = RUN.find((l) => l.command === 'npm start');
 /** the zipper a line talks to: the serve line before it in its block, else the demo */
 const zipperOf = (line: Line): Line | undefined => {

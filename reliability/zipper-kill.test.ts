@@ -21,7 +21,7 @@ const fix = (i: number) => ({ deviceId: `veh-${i % 50}`, t: Date.UTC(2026, 0, 1)
 describe('a zipper killed mid-stream', () => {
   it('loses nothing: after a restart every fix written arrives exactly once, and close() says nothing is unacknowledged', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'geoflux-kill-'));
-    const env = { GEOFLUX_TEST_PORT: String(await freeUdpPort()), GEOFLUX_TEST_STATE: join(dir, 'state') };
+    const env = { GEOFLUX_TEST_LISTEN: `quic://127.0.0.1:${await freeUdpPort()}`, GEOFLUX_TEST_STATE: join(dir, 'state') };
     let serve = await startServe('reliability/testdata/relay.yaml', env);
     const trust = { zipper: serve.url, certHash: serve.certHash, maxBackoff: 500 };
     const seen = new Map<number, number>();
@@ -58,7 +58,7 @@ describe('a zipper killed mid-stream', () => {
 
   it('makes `geoflux sim` exit 1 saying how many fixes may be lost, when it never comes back', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'geoflux-kill-'));
-    const env = { GEOFLUX_TEST_PORT: String(await freeUdpPort()), GEOFLUX_TEST_STATE: join(dir, 'state') };
+    const env = { GEOFLUX_TEST_LISTEN: `quic://127.0.0.1:${await freeUdpPort()}`, GEOFLUX_TEST_STATE: join(dir, 'state') };
     const serve = await startServe('reliability/testdata/relay.yaml', env);
     const collector = await connectStreamFunction({ name: 'collector', observe: ['gps'], zipper: serve.url, certHash: serve.certHash });
     collector.handle((in$) => in$);
