@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { logger, type Logger } from '../log/logger.ts';
 import { loadNetwork } from '../network/load-network.ts';
 import type { RoadGraph } from '../network/road-graph.ts';
 import type { SegmentIndex } from '../network/segment-index.ts';
@@ -26,6 +27,8 @@ export interface NodeKernelOptions {
   wasi?: WasiName;
   /** memory cap in 64 KiB pages (default 1024: 64 MiB) */
   maxPages?: number;
+  /** where a kernel's warnings go (a fence that crosses itself); default: the geoflux log */
+  log?: Logger;
 }
 
 async function setup(kernel: string, opts: NodeKernelOptions): Promise<KernelSetup> {
@@ -43,7 +46,9 @@ export interface GeofenceFileParams extends Omit<GeofenceParams, 'fences'> {
 export async function createGeofence(params: GeofenceFileParams, opts: NodeKernelOptions & { contains?: boolean; outCap?: number } = {}): Promise<GeofenceKernel> {
   const { fences, adminLevel, ...rest } = params;
   const loaded = typeof fences === 'string' ? await loadFences(fences, opts.baseDir, adminLevel) : { geojson: fences, source: 'fences' };
-  return GeofenceKernel.create({ ...rest, fences: loaded.geojson as object }, { ...(await setup('geofence', opts)), contains: opts.contains, outCap: opts.outCap, source: loaded.source });
+  const k = GeofenceKernel.create({ ...rest, fences: loaded.geojson as object }, { ...(await setup('geofence', opts)), contains: opts.contains, outCap: opts.outCap, source: loaded.source });
+  for (const w of k.warnings) (opts.log ?? logger('geofence')).warn(w);
+  return k;
 }
 
 export async function createHotspot(params: HotspotParams = {}, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<HotspotKernel> {

@@ -1,3 +1,5 @@
+import { ringCrossing } from './ring-crossings.ts';
+
 /**
  * GeoJSON fences → the flat binary the geofence kernel reads (kernels/assembly/geofence.ts), so no kernel,
  * in any language, needs a JSON parser. Polygon and MultiPolygon features (with holes), and circles: a
@@ -22,7 +24,8 @@ export class FenceError extends Error {
 type Pos = [number, number];
 const M_PER_DEG = 111_320;
 
-export function compileFences(geojson: unknown, source = 'fences'): { fences: Fence[]; bytes: Uint8Array } {
+/** `warnings`: what compiles but is likely not what was meant (a ring that crosses itself), one line each */
+export function compileFences(geojson: unknown, source = 'fences'): { fences: Fence[]; bytes: Uint8Array; warnings: string[] } {
   const bad = (i: number | null, why: string) => new FenceError(`${source}: ${i === null ? '' : `feature ${i}: `}${why}`);
   const g = geojson as { type?: string; features?: unknown[] };
   const features = g?.type === 'FeatureCollection' ? g.features : g?.type === 'Feature' ? [g] : undefined;
@@ -34,6 +37,7 @@ export function compileFences(geojson: unknown, source = 'fences'): { fences: Fe
   const parts: number[][] = [];
   const rings: number[][] = [];
   const coords: number[] = [];
+  const warnings: string[] = [];
 
   const position = (i: number, p: unknown): Pos => {
     if (!Array.isArray(p) || p.length < 2 || typeof p[0] !== 'number' || typeof p[1] !== 'number') throw bad(i, 'a position is not [lon, lat]');
@@ -46,7 +50,8 @@ export function compileFences(geojson: unknown, source = 'fences'): { fences: Fe
     const pts = ring.map((p) => position(i, p));
     const [f, l] = [pts[0], pts[pts.length - 1]];
     if (f[0] !== l[0] || f[1] !== l[1]) throw bad(i, 'a polygon ring is not closed (first and last positions differ)');
-    rings.push([coords.length / 2, pts.length]);
+    const first = coords.length / 2;
+    rings.push([first, pts.length]);
     for (const [x, y] of pts) {
       coords.push(x, y);
       bbox[0] = Math.min(bbox[0], x);
@@ -54,6 +59,12 @@ export function compileFences(geojson: unknown, source = 'fences'): { fences: Fe
       bbox[2] = Math.max(bbox[2], x);
       bbox[3] = Math.max(bbox[3], y);
     }
+    const at = ringCrossing(coords, first, pts.length);
+    if (at) warnings.push(`${source}: feature ${i}${named(i)}: a ring crosses itself near ${at[0].toFixed(6)},${at[1].toFixed(6)}; inside and outside there follow the even-odd rule`);
+  };
+  const named = (i: number) => {
+    const p = (features[i] as { properties?: Record<string, unknown> | null })?.properties;
+    return p?.name ? ` ("${String(p.name)}")` : '';
   };
   const addPolygon = (i: number, poly: unknown, bbox: number[]) => {
     if (!Array.isArray(poly) || poly.length === 0) throw bad(i, 'a polygon has no rings');
@@ -111,5 +122,5 @@ export function compileFences(geojson: unknown, source = 'fences'): { fences: Fe
   for (const p of parts) p.forEach(u32);
   for (const r of rings) r.forEach(u32);
   coords.forEach(f64);
-  return { fences, bytes };
+  return { fences, bytes, warnings };
 }

@@ -119,3 +119,18 @@ describe('geofence kernel', () => {
     expect(() => second.restore({ state: new Uint8Array([9, 0, 0, 0]), devices: [] })).toThrow('snapshot ends inside a device');
   });
 });
+
+describe('fences that are likely not what was meant', () => {
+  it('warns, naming the feature and where, about a ring that crosses itself (a bow tie), and still compiles it', async () => {
+    const bowTie = { type: 'Feature', properties: { name: 'Bow tie' }, geometry: { type: 'Polygon', coordinates: [[[0, 0], [2, 2], [2, 0], [0, 2], [0, 0]]] } };
+    const fine = { type: 'Feature', properties: { name: 'Square' }, geometry: { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]] } };
+    const k = await createGeofence({ fences: { type: 'FeatureCollection', features: [fine, bowTie] } }, { log: { warn: () => {} } as never });
+    expect(k.warnings).toEqual(['fences: feature 1 ("Bow tie"): a ring crosses itself near 1.000000,1.000000; inside and outside there follow the even-odd rule']);
+    expect(k.fences.length).toBe(2);
+  });
+
+  it('finds no crossing in real boundaries that have none: Seattle’s neighbourhoods', async () => {
+    const k = await createGeofence({ fences: SEATTLE_FENCES });
+    expect(k.warnings).toEqual([]);
+  });
+});

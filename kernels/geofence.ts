@@ -50,6 +50,8 @@ export class GeofenceKernel {
     private readonly runner: KernelRunner,
     readonly fences: Fence[],
     private readonly outCap: number,
+    /** what compiled but is likely not what was meant (a ring that crosses itself) */
+    readonly warnings: string[],
   ) {}
 
   /**
@@ -57,7 +59,7 @@ export class GeofenceKernel {
    * the fences containing it, and keeps no per-device state.
    */
   static create(params: GeofenceParams, setup: KernelSetup & { outCap?: number; contains?: boolean; source?: string }): GeofenceKernel {
-    const { fences, bytes } = compileFences(params.fences, setup.source);
+    const { fences, bytes, warnings } = compileFences(params.fences, setup.source);
     const detect = params.detect ?? ['enter', 'exit', 'cross', 'dwell'];
     for (const d of detect) if (!DETECTS.includes(d)) throw new FenceError(`unknown detect "${d}" (use ${DETECTS.join(', ')})`);
     const mask = detect.reduce((m, d) => m | (1 << (DETECTS.indexOf(d) + 1)), 0);
@@ -68,7 +70,7 @@ export class GeofenceKernel {
       if ((k.exports as unknown as GeofenceExports).load_data(ptr, bytes.length) !== 0) throw new FenceError(k.errorMessage());
       k.init(init);
     };
-    return new GeofenceKernel(new KernelRunner(setup.module, prepare, setup), fences, setup.outCap ?? 65_536);
+    return new GeofenceKernel(new KernelRunner(setup.module, prepare, setup), fences, setup.outCap ?? 65_536, warnings);
   }
 
   /** the kernel's event rows for a batch */

@@ -28,8 +28,8 @@ export function kernelFunction(spec: KernelFunctionSpec): FunctionModule & { sta
   let kernel: BatchKernel | undefined;
   return {
     stats,
-    async init() {
-      kernel = await openKernel(spec.kernel, spec.params ?? {}, { baseDir: spec.baseDir, wasi: spec.wasi, timeout: spec.timeout });
+    async init(ctx) {
+      kernel = await openKernel(spec.kernel, spec.params ?? {}, { baseDir: spec.baseDir, wasi: spec.wasi, timeout: spec.timeout, log: ctx.log });
     },
     default: (in$: Observable<GpsRecord>, ctx: FunctionContext): Observable<unknown> =>
       in$.pipe(
