@@ -98,6 +98,62 @@ export function selectRows(b: GpsBatch, rows: ArrayLike<number>): GpsBatch {
   return out;
 }
 
+/**
+ * Batches as one, in order, with one dictionary for their devices: a column copy each, no per-fix objects.
+ * One batch is returned as it is.
+ */
+export function concatBatches(batches: readonly GpsBatch[]): GpsBatch {
+  if (batches.length === 1) return batches[0];
+  const n = batches.reduce((a, b) => a + b.n, 0);
+  const out = emptyBatch(n);
+  const index = new Map<string, number>();
+  let at = 0;
+  for (const b of batches) {
+    const remap = b.devices.map((d) => {
+      let i = index.get(d);
+      if (i === undefined) index.set(d, (i = out.devices.push(d) - 1));
+      return i;
+    });
+    for (let i = 0; i < b.n; i++) out.device[at + i] = remap[b.device[i]];
+    out.t.set(b.t.subarray(0, b.n), at);
+    out.lon.set(b.lon.subarray(0, b.n), at);
+    out.lat.set(b.lat.subarray(0, b.n), at);
+    out.speed.set(b.speed.subarray(0, b.n), at);
+    out.heading.set(b.heading.subarray(0, b.n), at);
+    out.accuracy.set(b.accuracy.subarray(0, b.n), at);
+    at += b.n;
+  }
+  return out;
+}
+
+/**
+ * A copy of a batch in one buffer of its own, to hand to another thread by transfer: a batch decoded from
+ * a frame is views on the frame's bytes, and cloning a view copies the whole buffer behind it, once per column.
+ */
+export function transferableBatch(b: GpsBatch): { batch: GpsBatch; transfer: ArrayBuffer[] } {
+  const n = b.n;
+  const buffer = new ArrayBuffer(40 * n);
+  let at = 0;
+  const take = <T extends Float64Array | Float32Array | Uint32Array>(C: { new (buf: ArrayBuffer, off: number, len: number): T; BYTES_PER_ELEMENT: number }, src: T): T => {
+    const col = new C(buffer, at, n);
+    col.set(src.subarray(0, n) as never);
+    at += C.BYTES_PER_ELEMENT * n;
+    return col;
+  };
+  const batch: GpsBatch = {
+    n,
+    devices: b.devices,
+    t: take(Float64Array, b.t),
+    lon: take(Float64Array, b.lon),
+    lat: take(Float64Array, b.lat),
+    speed: take(Float32Array, b.speed),
+    heading: take(Float32Array, b.heading),
+    accuracy: take(Float32Array, b.accuracy),
+    device: take(Uint32Array, b.device),
+  };
+  return { batch, transfer: [buffer] };
+}
+
 /** Column offsets for a batch of `n` rows whose dictionary ends at `dictEnd`. */
 function layout(n: number, dictEnd: number) {
   const t = align8(dictEnd);

@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import { logger, type Logger } from '../log/logger.ts';
 import type { ClientOptions } from '../client/client.ts';
-import { connectStreamFunction, type StreamFunction } from './connect-stream-function.ts';
+import { connectStreamFunction, type BatchHandler, type StreamFunction } from './connect-stream-function.ts';
 
 /**
  * A stream function as a module: what `geoflux run my-sfn.ts` runs as its own process and what a workflow's
@@ -19,8 +19,16 @@ export interface FunctionContext<P extends object = Record<string, unknown>> {
   log: Logger;
 }
 
+/**
+ * A function module exports `default`, an RxJS handler of records, or `batches`, which makes a handler of
+ * fixes by the batch as columns (`BatchHandler`: what kernels want); `batches` is called before the
+ * function connects, so what it loads can fail start-up.
+ */
 export interface FunctionModule {
-  default: (in$: Observable<any>, ctx: FunctionContext<any>) => Observable<unknown>;
+  default?: (in$: Observable<any>, ctx: FunctionContext<any>) => Observable<unknown>;
+  batches?: (ctx: FunctionContext<any>) => BatchHandler | Promise<BatchHandler>;
+  /** with `batches`: most fixes in one call, and ms to wait for that many (default 4096, 0) */
+  batch?: { max?: number; ms?: number };
   name?: string;
   observe?: string[];
   emit?: string | string[];
@@ -36,14 +44,23 @@ export interface FunctionSpecOptions {
 
 /** Connects a function module: the workflow's (or the command line's) settings win over the module's own. */
 export async function startFunctionModule(mod: FunctionModule, spec: FunctionSpecOptions, conn: Omit<ClientOptions, 'name'>): Promise<StreamFunction> {
-  if (typeof mod.default !== 'function') throw new Error('a function module must export a default function (in$, ctx) => Observable');
+  if (typeof mod.default !== 'function' && typeof mod.batches !== 'function') {
+    throw new Error('a function module must export a default function (in$, ctx) => Observable, or batches(ctx) => { process(batch) }');
+  }
   const name = spec.name ?? mod.name;
   if (!name) throw new Error('the function has no name: export const name = "...", or pass --name');
   const observe = spec.observe ?? mod.observe;
   if (!observe?.length) throw new Error(`function "${name}" observes no tag: export const observe = ["gps"], or pass --observe`);
   const log = conn.log ?? logger(`sfn ${name}`);
   const ctx: FunctionContext = { name, params: spec.params ?? {}, log };
-  const sfn = await connectStreamFunction({ ...conn, name, observe, log, init: () => mod.init?.(ctx) });
-  sfn.handle((in$) => mod.default(in$, ctx), { emit: spec.emit ?? mod.emit });
+  let batches: BatchHandler | undefined;
+  const init = async () => {
+    await mod.init?.(ctx);
+    if (mod.batches) batches = await mod.batches(ctx);
+  };
+  const sfn = await connectStreamFunction({ ...conn, name, observe, log, init });
+  const emit = spec.emit ?? mod.emit;
+  if (batches) sfn.handleBatches(batches, { emit, maxRows: mod.batch?.max, maxWait: mod.batch?.ms });
+  else sfn.handle((in$) => mod.default!(in$, ctx), { emit });
   return sfn;
 }

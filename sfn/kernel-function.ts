@@ -1,11 +1,7 @@
-import type { Observable } from 'rxjs';
-import type { GpsRecord } from '../codecs/gps-record.ts';
-import type { BatchKernel } from '../kernels/batch-kernel.ts';
 import type { WasiName } from '../kernels/host/node-wasi.ts';
 import type { FunctionContext, FunctionModule } from './function-module.ts';
-import { batchBy } from './operators/batch-by.ts';
 import { openKernel } from './operators/kernel.ts';
-import { KernelRunStats, runKernel } from './operators/run-kernel.ts';
+import { KernelBatches, KernelRunStats } from './operators/run-kernel.ts';
 
 export interface KernelFunctionSpec {
   kernel: string;
@@ -19,26 +15,21 @@ export interface KernelFunctionSpec {
 }
 
 /**
- * A workflow function that is just a kernel (`kernel: geofence`, `params: ...`): batch, run, emit events.
- * One module per instance, since each instance has a kernel (and its per-device state) of its own; the
- * kernel is made in `init`, so a function whose kernel cannot start fails before it joins the zipper.
+ * A workflow function that is just a kernel (`kernel: geofence`, `params: ...`): each frame's fixes go from
+ * its columns into the kernel, by the batch (those that came while the kernel was busy go together), and
+ * the events come out. One module per instance, since each instance has a kernel (and its per-device
+ * state) of its own; the kernel is made before the function joins the zipper, so one that cannot start
+ * fails start-up.
  */
 export function kernelFunction(spec: KernelFunctionSpec): FunctionModule & { stats: KernelRunStats } {
   const stats = new KernelRunStats();
-  let kernel: BatchKernel | undefined;
   return {
     stats,
-    async init(ctx) {
-      kernel = await openKernel(spec.kernel, spec.params ?? {}, { baseDir: spec.baseDir, wasi: spec.wasi, timeout: spec.timeout, log: ctx.log });
+    batch: spec.batch,
+    async batches(ctx: FunctionContext) {
+      const kernel = await openKernel(spec.kernel, spec.params ?? {}, { baseDir: spec.baseDir, wasi: spec.wasi, timeout: spec.timeout, log: ctx.log });
+      const runner = new KernelBatches(kernel, { stats, log: ctx.log, onError: (err, batch) => ctx.log.warn(`kernel ${spec.kernel}: ${err.message}; ${batch.n} fixes skipped`) });
+      return { process: (b) => runner.run(b), flush: () => runner.flush() };
     },
-    default: (in$: Observable<GpsRecord>, ctx: FunctionContext): Observable<unknown> =>
-      in$.pipe(
-        batchBy(spec.batch),
-        runKernel(kernel!, {
-          stats,
-          log: ctx.log,
-          onError: (err, batch) => ctx.log.warn(`kernel ${spec.kernel}: ${err.message}; ${batch.n} fixes skipped`),
-        }),
-      ),
   };
 }

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import type { GpsBatch } from '../../codecs/gps-batch.ts';
+import { transferableBatch, type GpsBatch } from '../../codecs/gps-batch.ts';
 import { ownWorker } from '../../runtime/own-worker.ts';
 import type { BatchKernel } from '../batch-kernel.ts';
 import type { NodeKernelOptions } from '../create-kernel.ts';
@@ -77,7 +77,11 @@ export class IsolatedKernel implements BatchKernel {
             resolve: (e) => (clearTimeout(timer), resolve(e)),
             reject: (e) => (clearTimeout(timer), reject(e)),
           });
-          this.worker.postMessage({ ...req, id } as WorkerRequest);
+          if (req.type === 'process') {
+            // columns moved, not cloned: a batch decoded from a frame is views on the frame's bytes
+            const { batch, transfer } = transferableBatch(req.batch);
+            this.worker.postMessage({ type: 'process', batch, id } satisfies WorkerRequest, transfer);
+          } else this.worker.postMessage({ ...req, id } satisfies WorkerRequest);
         }),
     );
   }

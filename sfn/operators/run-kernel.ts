@@ -40,76 +40,102 @@ export interface RunKernelOptions {
 const isTrap = (e: unknown) => (e as Error)?.name === 'KernelTrap';
 
 /**
- * Runs batches of fixes through a kernel and emits its events, one batch at a time and in order; at the
- * end of input, the events the kernel still holds (hotspot's window, mapmatch's lag) come before completion.
- * A bad row costs only itself: rows not fit for a kernel are counted and dropped before it, and a call that
- * traps is split in halves and tried again, down to the rows that trap alone, which are counted and dropped.
+ * Batches of fixes through a kernel, one at a time and in order, where a bad row costs only itself: rows
+ * not fit for a kernel are counted and dropped before it, and a call that traps is split in halves and
+ * tried again, down to the rows that trap alone, which are counted and dropped. Shared by the `runKernel`
+ * operator and by kernel functions, which hand it each frame's columns as they come (no per-fix objects).
  */
-export function runKernel<E = unknown>(kernel: BatchKernel | Promise<BatchKernel>, o: RunKernelOptions = {}): OperatorFunction<GpsBatch | readonly GpsRecord[], E> {
-  const stats = o.stats ?? new KernelRunStats();
-  const log = o.log ?? logger('kernel');
-  const ready = Promise.resolve(kernel);
+export class KernelBatches<E = unknown> {
+  readonly stats: KernelRunStats;
+  private readonly ready: Promise<BatchKernel>;
+  private readonly log: Logger;
 
-  const call = async (k: BatchKernel, b: GpsBatch): Promise<E[]> => {
-    const t0 = performance.now();
-    try {
-      return (await k.process(b)) as E[];
-    } finally {
-      stats.callMs.observe(performance.now() - t0);
-    }
-  };
+  constructor(
+    kernel: BatchKernel | Promise<BatchKernel>,
+    private readonly o: RunKernelOptions = {},
+  ) {
+    this.ready = Promise.resolve(kernel);
+    this.stats = o.stats ?? new KernelRunStats();
+    this.log = o.log ?? logger('kernel');
+  }
 
-  const resilient = async (k: BatchKernel, b: GpsBatch): Promise<E[]> => {
-    try {
-      return await call(k, b);
-    } catch (e) {
-      if (!isTrap(e)) throw e;
-      stats.traps++;
-      if (b.n === 1) {
-        stats.trappedRows++;
-        log.warn(`a fix of ${b.devices[0]} at ${new Date(b.t[0]).toISOString()} traps the kernel: dropped (${(e as Error).message})`);
-        return [];
-      }
-      const mid = b.n >> 1;
-      const rows = (a: number, z: number) => selectRows(b, Array.from({ length: z - a }, (_, i) => a + i));
-      return [...(await resilient(k, rows(0, mid))), ...(await resilient(k, rows(mid, b.n)))];
-    }
-  };
+  /** the kernel, once loaded: a kernel that cannot load (bad params, a missing file) rejects this */
+  get loaded(): Promise<BatchKernel> {
+    return this.ready;
+  }
 
-  const processBatch = async (x: GpsBatch | readonly GpsRecord[]): Promise<E[]> => {
-    const k = await ready;
+  async run(x: GpsBatch | readonly GpsRecord[]): Promise<E[]> {
+    const k = await this.ready;
     const { batch, bad } = goodRows(toBatch(x));
+    const stats = this.stats;
     for (const [reason, n] of Object.entries(bad)) stats.badRows[reason as BadFixReason] = (stats.badRows[reason as BadFixReason] ?? 0) + n;
     stats.batches++;
     stats.rows += batch.n;
     if (batch.n === 0) return [];
     try {
-      const events = await resilient(k, batch);
+      const events = await this.resilient(k, batch);
       stats.events += events.length;
       return events;
     } catch (e) {
       stats.failedBatches++;
       stats.failedRows += batch.n;
-      if (o.onError) o.onError(e as Error, batch);
-      else log.warn(`${(e as Error).message}: a batch of ${batch.n} fixes skipped`);
+      if (this.o.onError) this.o.onError(e as Error, batch);
+      else this.log.warn(`${(e as Error).message}: a batch of ${batch.n} fixes skipped`);
       return [];
     }
-  };
+  }
 
-  const flush = async (): Promise<E[]> => {
-    const k = await ready;
+  /** what the kernel still holds at the end of input (hotspot's window, mapmatch's lag) */
+  async flush(): Promise<E[]> {
+    const k = await this.ready;
     try {
       return ((await k.flush?.()) ?? []) as E[];
     } catch (e) {
-      log.warn(`flush at the end of input failed: ${(e as Error).message}`);
+      this.log.warn(`flush at the end of input failed: ${(e as Error).message}`);
       return [];
     }
-  };
+  }
 
+  close(): void {
+    void this.ready.then((k) => k.close?.(), () => undefined);
+  }
+
+  private async call(k: BatchKernel, b: GpsBatch): Promise<E[]> {
+    const t0 = performance.now();
+    try {
+      return (await k.process(b)) as E[];
+    } finally {
+      this.stats.callMs.observe(performance.now() - t0);
+    }
+  }
+
+  private async resilient(k: BatchKernel, b: GpsBatch): Promise<E[]> {
+    try {
+      return await this.call(k, b);
+    } catch (e) {
+      if (!isTrap(e)) throw e;
+      this.stats.traps++;
+      if (b.n === 1) {
+        this.stats.trappedRows++;
+        this.log.warn(`a fix of ${b.devices[0]} at ${new Date(b.t[0]).toISOString()} traps the kernel: dropped (${(e as Error).message})`);
+        return [];
+      }
+      const mid = b.n >> 1;
+      const rows = (a: number, z: number) => selectRows(b, Array.from({ length: z - a }, (_, i) => a + i));
+      return [...(await this.resilient(k, rows(0, mid))), ...(await this.resilient(k, rows(mid, b.n)))];
+    }
+  }
+}
+
+/**
+ * Runs batches of fixes (or arrays of records) through a kernel and emits its events, in order; at the end
+ * of input, what the kernel still holds comes before completion. See KernelBatches for what a bad row costs.
+ */
+export function runKernel<E = unknown>(kernel: BatchKernel | Promise<BatchKernel>, o: RunKernelOptions = {}): OperatorFunction<GpsBatch | readonly GpsRecord[], E> {
+  const k = new KernelBatches<E>(kernel, o);
   return (source) =>
     merge(
-      // a kernel that cannot load (bad params, a missing file) errors the stream now
-      from(ready).pipe(ignoreElements()),
-      concat(source.pipe(concatMap((x) => from(processBatch(x)).pipe(concatMap((events) => events)))), defer(() => from(flush()).pipe(concatMap((events) => events)))),
-    ).pipe(finalize(() => void ready.then((k) => k.close?.(), () => undefined)));
+      from(k.loaded).pipe(ignoreElements()),
+      concat(source.pipe(concatMap((x) => from(k.run(x)).pipe(concatMap((events) => events)))), defer(() => from(k.flush()).pipe(concatMap((events) => events)))),
+    ).pipe(finalize(() => k.close()));
 }

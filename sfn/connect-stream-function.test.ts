@@ -1,0 +1,60 @@
+import { tap } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import type { GpsBatch } from '../codecs/gps-batch.ts';
+import { connectSource } from '../source/connect-source.ts';
+import { later, testConfig, TOKEN, until } from '../zipper/test-harness.ts';
+import { Zipper } from '../zipper/zipper.ts';
+import { connectStreamFunction } from './connect-stream-function.ts';
+
+const fixes = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ deviceId: `veh-${(from + i) % 7}`, t: 1_700_000_000_000 + from + i, lon: 7.42, lat: 43.73, speed: from + i }));
+
+describe('a batch handler', () => {
+  it('gets the fixes as columns, what came while it was busy in one call, and acks a frame only once the call that took it returned', async () => {
+    const z = later(await Zipper.start(testConfig([], [{ name: 'batches', observe: ['gps'], dispatch: { kind: 'balance' } }])));
+    const calls: GpsBatch[] = [];
+    let release: () => void = () => {};
+    const sfn = later(await connectStreamFunction({ name: 'batches', observe: ['gps'], zipper: z.memoryUrl, token: TOKEN }));
+    sfn.handleBatches({
+      async process(b) {
+        calls.push(b);
+        // the first call holds on until released: the frames behind it wait, unacknowledged
+        if (calls.length === 1) await new Promise<void>((r) => (release = r));
+        return [];
+      },
+    });
+    const source = later(await connectSource({ name: 'gw', zipper: z.memoryUrl, token: TOKEN }));
+    source.write('gps', fixes(0, 10));
+    await until(() => calls.length === 1, () => 'the first call');
+    for (let i = 1; i <= 5; i++) {
+      source.write('gps', fixes(i * 10, 10));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await source.flush(300)).toBe(false);
+    expect(source.stats().spooled).toBe(60);
+    release();
+    expect(await source.flush(5000)).toBe(true);
+    // the five frames that came during the first call went in one second call
+    expect(calls.map((b) => b.n)).toEqual([10, 50]);
+    expect(calls[1].t).toBeInstanceOf(Float64Array);
+    expect([...calls[1].speed]).toEqual(Array.from({ length: 50 }, (_, i) => 10 + i));
+    expect(calls[1].devices.length).toBe(7);
+    expect(sfn.stats().received).toBe(60);
+  });
+
+  it('takes the fix fields of records that carry them, skips and counts the rest, and emits what it returns and what it holds at the end', async () => {
+    const z = later(await Zipper.start(testConfig([], [{ name: 'batches', observe: ['speeding'], dispatch: { kind: 'balance' } }, { name: 'collect', observe: ['out'], dispatch: { kind: 'balance' } }])));
+    const sfn = await connectStreamFunction({ name: 'batches', observe: ['speeding'], zipper: z.memoryUrl, token: TOKEN });
+    sfn.handleBatches({ process: (b) => [{ kind: 'count', n: b.n, edges: [...b.speed] }], flush: () => [{ kind: 'bye' }] }, { emit: 'out' });
+    const got: unknown[] = [];
+    const collect = later(await connectStreamFunction({ name: 'collect', observe: ['out'], zipper: z.memoryUrl, token: TOKEN }));
+    collect.handle((in$) => in$.pipe(tap((e) => got.push(e))));
+    const source = later(await connectSource({ name: 'gw', zipper: z.memoryUrl, token: TOKEN }));
+    // events with a fix's four fields (a matched fix carries more) and one that has none
+    source.write('speeding', [{ ...fixes(0, 1)[0], edge: 12 }, { ...fixes(1, 1)[0], edge: 13 }, { kind: 'note', text: 'no position' }]);
+    await until(() => got.length === 1, () => 'the first output');
+    expect(sfn.stats()).toMatchObject({ received: 2, errors: 1 });
+    await sfn.close();
+    await until(() => got.length === 2, () => 'what the handler held at the end');
+    expect(got).toEqual([{ kind: 'count', n: 2, edges: [0, 1] }, { kind: 'bye' }]);
+  });
+});
