@@ -7,13 +7,15 @@
  * Other entries: geoflux/operators (RxJS), geoflux/kernels, geoflux/workflow, geoflux/simulators.
  */
 export { connectSource } from './source/connect-source.ts';
-export type { Source, SourceOptions, SourceStats } from './source/connect-source.ts';
+export type { Source, SourceOptions, SourceStats, SourceCloseReport } from './source/connect-source.ts';
+export { writePaced } from './source/write-paced.ts';
 export type { SourceContext, SourceModule } from './source/source-module.ts';
 export { connectStreamFunction } from './sfn/connect-stream-function.ts';
-export type { StreamFunction, StreamFunctionOptions, HandleOptions, Handler, StreamFunctionStats } from './sfn/connect-stream-function.ts';
+export type { StreamFunction, StreamFunctionOptions, HandleOptions, Handler, StreamFunctionStats, BatchHandler, BatchHandleOptions } from './sfn/connect-stream-function.ts';
 export { startFunctionModule } from './sfn/function-module.ts';
 export type { FunctionContext, FunctionModule, FunctionSpecOptions } from './sfn/function-module.ts';
-export { RejectedError, type ClientOptions } from './client/client.ts';
+export { RejectedError, TrustError, type ClientOptions } from './client/client.ts';
+export { InvalidFixError, MAX_DEVICE_ID_BYTES } from './codecs/fix-checks.ts';
 export type { GpsRecord } from './codecs/gps-record.ts';
 export { batchFromRecords, recordsOf, type GpsBatch } from './codecs/gps-batch.ts';
 export { logger, setLogLevel, type Logger, type Level } from './log/logger.ts';

@@ -13,6 +13,8 @@ export const connectionFlags = (dflt?: string): Record<string, FlagSpec> => ({
   ca: { type: 'string', value: 'file', help: "PEM file of the CA that signed the zipper's certificate" },
   'cert-hash': { type: 'string', value: 'sha256', help: "pin the zipper's certificate by the SHA-256 `geoflux serve` prints" },
   insecure: { type: 'boolean', help: 'accept any certificate (a dev zipper with a self-signed one)' },
+  cert: { type: 'string', value: 'file', help: 'PEM client certificate, for a zipper that requires one (auth.clientCa)' },
+  key: { type: 'string', value: 'file', help: 'PEM private key of --cert' },
 });
 
 /** Where `geoflux sim` and `geoflux replay` send fixes: a zipper, a file or stdout, or both. */

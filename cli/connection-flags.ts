@@ -12,5 +12,7 @@ export const connectionOptions = (values: Parsed['values']): Omit<ClientOptions,
   ca: values.ca ? readFileSync(String(values.ca), 'utf8') : undefined,
   certHash: values['cert-hash'] as string | undefined,
   insecure: Boolean(values.insecure),
+  cert: values.cert ? readFileSync(String(values.cert), 'utf8') : undefined,
+  key: values.key ? readFileSync(String(values.key), 'utf8') : undefined,
   connectTimeout: 30_000,
 });
