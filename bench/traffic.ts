@@ -1,4 +1,3 @@
-import { createMapMatch } from '../kernels/create-kernel.ts';
 import { map } from 'rxjs';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { batchFromRecords } from '../codecs/gps-batch.ts';
@@ -7,7 +6,6 @@ import { setLogLevel } from '../log/logger.ts';
 import { loadNetwork } from '../network/load-network.ts';
 import type { RoadGraph } from '../network/road-graph.ts';
 import { fixLine } from '../simulators/traffic/fix-lines.ts';
-import { fleetWithTruth } from '../simulators/traffic/fleet-with-truth.ts';
 import { TrafficSim, type TrafficOptions } from '../simulators/traffic/traffic-sim.ts';
 import { Zipper } from '../zipper/zipper.ts';
 import { fmt, now, percentile, table } from './stats.ts';
@@ -63,25 +61,6 @@ async function throughZipper(g: RoadGraph, vehicles: number, seconds: number) {
   return { perSec: received / secs, realtime: seconds / secs };
 }
 
-/** map-matches a simulated fleet and scores each fix's edge against the simulator's truth */
-async function matchTruth(g: RoadGraph, noise: number) {
-  const { fixes, trueEdge } = fleetWithTruth(g, { vehicles: 200, seconds: 600, noise, start: START });
-  const k = await createMapMatch({ network: MONACO, sigma: noise });
-  let [matched, right] = [0, 0];
-  const t0 = now();
-  const score = (events: ReturnType<typeof k.flush>) => {
-    for (const e of events) {
-      if (e.detect !== 'matched') continue;
-      matched++;
-      if (trueEdge(e.deviceId, e.t) === e.edge) right++;
-    }
-  };
-  for (let i = 0; i < fixes.length; i += 4096) score(k.process(batchFromRecords(fixes.slice(i, i + 4096))));
-  score(k.flush());
-  const secs = (now() - t0) / 1000;
-  return { fixes: fixes.length, perSec: fixes.length / secs, matched: matched / fixes.length, right: right / matched };
-}
-
 export async function run(): Promise<void> {
   setLogLevel('warn');
   const { graph } = await loadNetwork(MONACO);
@@ -100,11 +79,5 @@ export async function run(): Promise<void> {
   console.log(table(['run', 'init ms', 'fixes/s', '× real time', 'step p50 ms', 'step p99 ms'], rows));
   const alone = rows[2][3];
   console.log(`\n10,000 vehicles at 1 Hz: simulated ${alone} faster than real time on one core, ${csv.realtime.toFixed(0)}x while writing CSV (${fmt(((bytes / seconds) * 8) / 1e6, 1)} Mbit/s of text at 1x).`);
-  const mm: (string | number)[][] = [];
-  for (const noise of [5, 10]) {
-    const r = await matchTruth(graph, noise);
-    mm.push([`σ ${noise} m, 200 vehicles × 600 s`, r.fixes, fmt(r.perSec), `${(100 * r.matched).toFixed(1)} %`, `${(100 * r.right).toFixed(1)} %`]);
-  }
-  console.log('\nmap matching the simulated fleet against its ground truth (outliers, dropouts and clock jitter on):\n');
-  console.log(table(['trace', 'fixes', 'fixes/s', 'fixes matched', 'matched on the true edge'], mm));
+  console.log('\n(map matching the simulated fleet against its ground truth: npm run bench -- mapmatch)');
 }

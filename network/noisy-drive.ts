@@ -2,7 +2,7 @@ import type { GpsRecord } from '../codecs/gps-record.ts';
 import { gaussian, rng } from '../simulators/rng.ts';
 import { haversine, type RoadGraph } from './road-graph.ts';
 
-// Known routes with known noise, for measuring map matching (tests and bench/mapmatch.ts).
+// Known routes with known noise, for the map-matching tests on hand-made graphs.
 
 /** Fixes every second along a sequence of edges at `speed` m/s with Gaussian noise, and the true edge of each. */
 export function drive(g: RoadGraph, path: number[], { speed = 12, sigma = 0, seed = 1, device = 'car-1', t0 = Date.UTC(2026, 0, 1) } = {}) {
@@ -29,21 +29,4 @@ export function drive(g: RoadGraph, path: number[], { speed = 12, sigma = 0, see
     }
   }
   return { fixes, truth };
-}
-
-
-/** `n` edges of a drive that never turns straight back, from a seeded start */
-export function wander(g: RoadGraph, seed: number, n: number): number[] {
-  const rand = rng(seed);
-  const out: number[][] = Array.from({ length: g.nodeLon.length }, () => []);
-  for (let e = 0; e < g.edgeFrom.length; e++) out[g.edgeFrom[e]].push(e);
-  let e = Math.floor(rand() * g.edgeFrom.length);
-  const path = [e];
-  while (path.length < n) {
-    const next = out[g.edgeTo[e]].filter((x) => g.edgeTo[x] !== g.edgeFrom[e] && !path.includes(x));
-    if (next.length === 0) return path.length > n / 2 ? path : wander(g, seed + 1, n);
-    e = next[Math.floor(rand() * next.length)];
-    path.push(e);
-  }
-  return path;
 }
