@@ -25,10 +25,10 @@ listen: [${listen}]
 mqtt: { embedded: { port: ${process.env.GEOFLUX_BENCH_MQTT_PORT}, ws: false } }
 tags: { gps: 16, matched: 17, congestion: 18, hotspots: 19, fences: 20 }
 functions:
-  - { name: mapmatch, observe: [gps], emit: matched, dispatch: { partition: deviceId }, host: local, instances: 2, kernel: mapmatch, batch: { ms: 2 }, params: { network: ../shared/data/osm/monaco.osm.pbf } }
+  - { name: mapmatch, observe: [gps], emit: matched, dispatch: { partition: deviceId }, host: local, instances: 2, kernel: mapmatch, params: { network: ../shared/data/osm/monaco.osm.pbf } }
   - { name: congestion, observe: [matched], emit: congestion, host: local, run: builtin:congestion }
-  - { name: hotspot, observe: [congestion], emit: hotspots, host: local, kernel: hotspot, batch: { ms: 2 }, params: { cellSize: 100, band: 200, window: 180, slide: 30 } }
-  - { name: quarters, observe: [gps], emit: fences, dispatch: { partition: deviceId }, host: local, kernel: geofence, batch: { ms: 2 }, params: { fences: ../shared/data/osm/monaco.osm.pbf, detect: [enter, exit] } }
+  - { name: hotspot, observe: [congestion], emit: hotspots, host: local, kernel: hotspot, params: { cellSize: 100, band: 200, window: 180, slide: 30 } }
+  - { name: quarters, observe: [gps], emit: fences, dispatch: { partition: deviceId }, host: local, kernel: geofence, params: { fences: ../shared/data/osm/monaco.osm.pbf, detect: [enter, exit] } }
   - { name: alerts-out, observe: [fences, hotspots], sink: mqtt }
 `
     // `fence`: the geofence branch alone, to show what the stack carries when map matching is not the limit
