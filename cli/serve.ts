@@ -1,13 +1,12 @@
-import type { EmbeddedBroker } from '../alerts/embedded-broker.ts';
+import { sumSinkStats } from '../alerts/mqtt-sink.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { loadWorkflow } from '../workflows/load.ts';
 import type { Workflow } from '../workflows/schema.ts';
 import { serveWorkflow, type ServedWorkflow } from '../workflows/serve-workflow.ts';
-import type { Zipper } from '../zipper/zipper.ts';
 import type { Parsed } from './args.ts';
 
 
-function banner(wf: Workflow, z: Zipper, log: Logger, broker?: EmbeddedBroker): void {
+function banner(wf: Workflow, { zipper: z, broker, dashboard }: ServedWorkflow, log: Logger): void {
   const lines = [`geoflux zipper "${wf.name}" (${wf.file})`, 'listening on:'];
   for (const l of z.listeners) lines.push(`  ${l.url.padEnd(40)} ${l.detail ?? ''}`);
   lines.push(
@@ -18,6 +17,7 @@ function banner(wf: Workflow, z: Zipper, log: Logger, broker?: EmbeddedBroker): 
   lines.push(`auth: ${wf.auth?.token ? 'token required' : 'none (no auth.token in the workflow)'}`);
   if (broker) lines.push(`MQTT: embedded broker ${broker.url}${broker.wsUrl ? `, ${broker.wsUrl} (WebSocket)` : ''}  (watch: geoflux alerts --mqtt ${broker.url})`);
   else if (wf.mqtt?.kind === 'external') lines.push(`MQTT: ${wf.mqtt.url}`);
+  if (dashboard) lines.push(`dashboard: ${dashboard.url}  (open it in a browser: the live map)`);
   lines.push('tags: ' + Object.entries(wf.tags).map(([n, t]) => `${n}=${t}`).join(' '));
   lines.push('functions:');
   for (const f of wf.functions) {
@@ -37,7 +37,7 @@ function statsLine(served: ServedWorkflow, prev: { in: number; out: number; at: 
   const line = `${s.connections.length} connections · in ${((fin - prev.in) / dt).toFixed(0)} frames/s · out ${((fout - prev.out) / dt).toFixed(0)} frames/s · inflight ${s.inflight}${
     s.rejected || s.malformed || s.dropped ? ` · rejected ${s.rejected} malformed ${s.malformed} dropped ${s.dropped}` : ''
   }`;
-  const mq = served.sinks.map((k) => k.stats()).reduce((a, b) => ({ published: a.published + b.published, buffered: a.buffered + b.buffered, dropped: a.dropped + b.dropped, connected: a.connected && b.connected }), { published: 0, buffered: 0, dropped: 0, connected: true });
+  const mq = sumSinkStats(served.sinks.map((k) => k.stats()));
   const mqtt = served.sinks.length ? ` · mqtt ${mq.connected ? '' : 'DOWN, '}${mq.published} published${mq.buffered ? `, ${mq.buffered} buffered` : ''}${mq.dropped ? `, ${mq.dropped} dropped` : ''}` : '';
   Object.assign(prev, { in: fin, out: fout, at: Date.now() });
   return line + mqtt;
@@ -47,7 +47,7 @@ export async function serveCommand({ values, positionals }: Parsed): Promise<voi
   const file = positionals[0] ?? 'workflow.yaml';
   const log = logger('serve');
   const wf = await loadWorkflow(file);
-  const served = await serveWorkflow(wf, { log, drainTimeout: Number(values['drain-timeout']), onListening: (z, broker) => banner(wf, z, log, broker) });
+  const served = await serveWorkflow(wf, { log, drainTimeout: Number(values['drain-timeout']), onListening: (s) => banner(wf, s, log) });
   const every = Number(values['stats-every']) * 1000;
   const prev = { in: 0, out: 0, at: Date.now() };
   const timer = every > 0 ? setInterval(() => log.info(statsLine(served, prev)), every) : undefined;

@@ -10,8 +10,11 @@ export interface SystemTool {
 export const MOSQUITTO: SystemTool = { command: 'mosquitto', debian: 'mosquitto' };
 export const MOSQUITTO_SUB: SystemTool = { command: 'mosquitto_sub', debian: 'mosquitto-clients' };
 
+/** the browser the dashboard tests and benchmark drive (testing/chromium.ts) */
+export const CHROMIUM: SystemTool = { command: 'chromium', debian: 'chromium' };
+
 /** Every tool some test needs, by command, so a README line can say which it runs. */
-export const SYSTEM_TOOLS: readonly SystemTool[] = [MOSQUITTO, MOSQUITTO_SUB];
+export const SYSTEM_TOOLS: readonly SystemTool[] = [MOSQUITTO, MOSQUITTO_SUB, CHROMIUM];
 
 // Debian puts daemons (mosquitto) in sbin, which a user's PATH often leaves out
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];

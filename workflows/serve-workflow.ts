@@ -1,6 +1,10 @@
 import { ignoreElements, tap, type Observable } from 'rxjs';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../alerts/embedded-broker.ts';
 import { MqttSink } from '../alerts/mqtt-sink.ts';
+import { loadBaseMap } from '../dashboard/base-map.ts';
+import { liveSourceOf } from '../dashboard/live-source.ts';
+import { startDashboard, type Dashboard } from '../dashboard/server.ts';
+import { workflowStatus } from '../dashboard/status.ts';
 import { logger, logLevel, type Logger } from '../log/logger.ts';
 import { ModuleThread } from '../runtime/module-thread.ts';
 import { loadFunctionModule } from '../sfn/builtins/index.ts';
@@ -16,7 +20,7 @@ import type { Workflow, WorkflowFunction } from './schema.ts';
  * The composition root: a workflow, running. In order: the embedded MQTT broker (a port taken stops serve
  * first); the zipper, reachable only in this process; the `host: local` functions, each instance in a
  * thread of its own (MQTT sinks, and functions with `timeout: 0`, in this thread); only once they all run,
- * the network listeners; then the `sources:`, each in a thread of its own. Anything that cannot start stops
+ * the network listeners and the dashboard; then the `sources:`, each in a thread of its own. Anything that cannot start stops
  * serve with the file, line and field that named it, and closes what had started. `stop()` drains and
  * closes it all in the reverse order.
  */
@@ -50,6 +54,8 @@ export interface ServedWorkflow {
   broker?: EmbeddedBroker;
   /** where the sinks publish */
   mqttUrl?: string;
+  /** the live map over HTTP, when the workflow has `dashboard:` */
+  dashboard?: Dashboard;
   /** drains what is in flight (at most `drainTimeout` ms), then closes everything */
   stop(): Promise<void>;
 }
@@ -58,8 +64,8 @@ export interface ServeOptions {
   log?: Logger;
   /** on stop, how long functions may take to finish what they hold (ms, default 5000) */
   drainTimeout?: number;
-  /** called once the zipper listens, before the sources start (serve prints its banner here) */
-  onListening?: (zipper: Zipper, broker?: EmbeddedBroker) => void;
+  /** called once the zipper and the dashboard listen, before the sources start (serve prints its banner here) */
+  onListening?: (served: ServedWorkflow) => void;
 }
 
 export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Promise<ServedWorkflow> {
@@ -72,7 +78,8 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
     served.zipper = await Zipper.create(zipperConfigOf(wf));
     for (const [i, f] of wf.functions.entries()) if (f.host === 'local') await startFunction(wf, i, f, served, log);
     await served.zipper.listen();
-    opts.onListening?.(served.zipper, broker);
+    if (wf.dashboard) served.dashboard = await startDashboard({ ...wf.dashboard, name: wf.name, live: liveSourceOf(wf, broker?.wsUrl), baseMap: loadBaseMap(wf), status: workflowStatus(wf, served), log: logger('dashboard') });
+    opts.onListening?.(served);
     for (const [i, s] of wf.sources.entries()) {
       const address = s.zipper ?? served.zipper.listeners[0].url;
       const thread = moduleThread(served, `source "${s.name}"`, {
@@ -145,6 +152,7 @@ async function stop(served: ServedWorkflow, drainTimeout: number): Promise<void>
   await Promise.allSettled([...served.functionThreads.map((f) => f.thread.close(Math.max(drainTimeout, 1000))), ...served.functions.map((f) => f.close())]);
   await Promise.allSettled(served.sinks.map((s) => s.close(drainTimeout ? undefined : 0)));
   await served.zipper?.close(0);
+  await served.dashboard?.close();
   await served.broker?.close();
 }
 
@@ -153,7 +161,7 @@ const publishTo = (sink: MqttSink): FunctionModule => ({ default: (in$: Observab
 
 /** A function's MQTT sink: the workflow's broker, the function's params (checked when the workflow loaded). */
 function mqttSink(wf: Workflow, f: WorkflowFunction, url: string): MqttSink {
-  const p = (f.params ?? {}) as { topic?: string | false; qos?: 0 | 1 | 2; retain?: boolean; state?: boolean | string; buffer?: number };
+  const p = (f.params ?? {}) as { topic?: string | false; qos?: 0 | 1 | 2; retain?: boolean; state?: boolean | string; positions?: boolean | string; buffer?: number };
   const m = wf.mqtt?.kind === 'external' ? wf.mqtt : undefined;
   return new MqttSink({
     url,
