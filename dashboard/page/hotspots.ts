@@ -5,18 +5,25 @@ export interface HotspotAlert {
   cell: { id: string; bbox: [number, number, number, number] };
   z: number;
   count: number;
+  window: { start: string; end: string };
 }
 
 const FADE_MS = 30_000;
 
 /**
  * Hot cells as squares coloured by z. A cell that cools fades out over half a minute rather than vanishing,
- * so the eye can follow where the congestion was.
+ * so the eye can follow where the congestion was. Each cell's alerts are retained on their topics, so a page
+ * that connects late gets a cell's last hot and its last cooled at once, in no set order: the later window
+ * decides.
  */
 export class HotCells {
   private readonly cells = new Map<string, { alert: HotspotAlert; cooledAt?: number }>();
+  private readonly latest = new Map<string, string>();
 
   update(a: HotspotAlert, now = performance.now()): void {
+    const end = a.window?.end ?? '';
+    if ((this.latest.get(a.cell.id) ?? '') > end) return;
+    this.latest.set(a.cell.id, end);
     if (a.detect === 'hot') this.cells.set(a.cell.id, { alert: a });
     else {
       const c = this.cells.get(a.cell.id);

@@ -30,12 +30,13 @@ export function mapStyle(fences: GeoJSON.GeoJSON): StyleSpecification {
     },
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': BACKGROUND } },
-      { id: 'fences-fill', type: 'fill', source: SOURCES.fences, paint: { 'fill-color': FENCE_COLOUR, 'fill-opacity': 0.06 } },
+      { id: 'fences-fill', type: 'fill', source: SOURCES.fences, paint: { 'fill-color': FENCE_COLOUR, 'fill-opacity': 0.06, 'fill-antialias': false } },
       {
         id: 'roads',
         type: 'line',
         source: SOURCES.roads,
-        layout: { 'line-cap': 'round', 'line-join': 'round', 'line-sort-key': roadMatch((s) => -s[2], 0) },
+        // butt caps, miter joins and no sort key: fewer triangles and no per-frame sorting, which software WebGL feels
+        layout: {},
         paint: {
           'line-color': roadMatch((s) => s[1], '#bbbbbb'),
           'line-width': ['interpolate', ['exponential', 1.6], ['zoom'], 12, ['*', 0.25, roadMatch((s) => s[2], 1)], 15, roadMatch((s) => s[2], 1), 18, ['*', 4, roadMatch((s) => s[2], 1)]],
@@ -46,7 +47,7 @@ export function mapStyle(fences: GeoJSON.GeoJSON): StyleSpecification {
         id: 'hotspots',
         type: 'fill',
         source: SOURCES.hotspots,
-        paint: { 'fill-color': ramp(['get', 'z'], Z_STOPS), 'fill-opacity': ['*', 0.75, ['get', 'opacity']], 'fill-outline-color': '#800026' },
+        paint: { 'fill-color': ramp(['get', 'z'], Z_STOPS), 'fill-opacity': ['*', 0.75, ['get', 'opacity']], 'fill-antialias': false },
       },
       { id: 'drawn-fill', type: 'fill', source: SOURCES.drawn, filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': DRAWN_COLOUR, 'fill-opacity': 0.15 } },
       { id: 'drawn-line', type: 'line', source: SOURCES.drawn, paint: { 'line-color': DRAWN_COLOUR, 'line-width': 3 } },
