@@ -8,7 +8,6 @@ import { build } from 'esbuild';
 import mqtt from 'mqtt';
 import { startEmbeddedBroker } from '../alerts/embedded-broker.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
-import { GeofenceKernel } from '../kernels/geofence.ts';
 import { BUILTIN_WASM } from '../kernels/host/builtin-wasm.ts';
 import { loadWasmer, nodeWasi, wasmerWasi } from '../kernels/host/node-wasi.ts';
 import type { WasiHost } from '../kernels/host/wasi.ts';
@@ -17,6 +16,7 @@ import { parseTrace } from '../simulators/replay/trace-formats.ts';
 import { launchChromium, type Chromium } from '../testing/chromium.ts';
 import { CHROMIUM, findTool, installHint } from '../testing/system-tool.ts';
 import { fmt, table } from './stats.ts';
+import { timeGeofence, type GeofenceTiming } from './time-geofence.ts';
 
 /**
  * `npm run bench -- dashboard`: in Debian's chromium, headless (software WebGL, as in the tests)
@@ -57,26 +57,9 @@ async function kernels(c: Chromium, page: string): Promise<void> {
   const RUNS = 5;
 
   const inNode = async (host: WasiHost, hostInit: () => Promise<unknown>) => {
-    let t = performance.now();
+    const t = performance.now();
     await hostInit();
-    const init = performance.now() - t;
-    t = performance.now();
-    const module = await WebAssembly.compile(wasm);
-    const compile = performance.now() - t;
-    const make = () => GeofenceKernel.create({ fences, detect: ['enter', 'exit', 'cross', 'dwell'] }, { module, wasi: host });
-    t = performance.now();
-    make();
-    const instance = performance.now() - t;
-    let best = Infinity;
-    let events = 0;
-    for (let r = 0; r < RUNS; r++) {
-      const k = make();
-      events = 0;
-      const t0 = performance.now();
-      for (const b of batches) events += k.process(b).length;
-      best = Math.min(best, performance.now() - t0);
-    }
-    return { hostInit: init, compile, instance, fixesPerSecond: (fixes.length / best) * 1000, events };
+    return { hostInit: performance.now() - t, ...(await timeGeofence(wasm, host, fences, batches, RUNS)) };
   };
   await c.page.goto(page);
   await c.page.waitForFunction(() => 'probe' in window);
@@ -84,7 +67,7 @@ async function kernels(c: Chromium, page: string): Promise<void> {
     c.page.evaluate(
       ({ wasm, fences, batches, runs }) => (window as unknown as { probe: { runKernel: Function } }).probe.runKernel(new Uint8Array(wasm).buffer, fences, batches, runs),
       { wasm: [...wasm], fences, batches, runs: RUNS },
-    ) as Promise<Awaited<ReturnType<typeof inNode>>>;
+    ).then((r) => ({ hostInit: 0, ...(r as GeofenceTiming) }));
   const rows: [string, Awaited<ReturnType<typeof inNode>>][] = [
     ['Node, node:wasi', await inNode(nodeWasi, async () => undefined)],
     ['Node, @wasmer/wasi', await inNode(wasmerWasi, loadWasmer)],
