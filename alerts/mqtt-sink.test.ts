@@ -68,6 +68,19 @@ describe('MQTT sink → embedded broker (aedes, MQTT 3.1.1)', () => {
     await late.client.endAsync();
   });
 
+  it('publishes the whole fleet\'s latest positions as one retained message, for a live map', async () => {
+    const sink = new MqttSink({ url: broker.url, topic: false, positions: 'live/positions' });
+    await sink.ready();
+    sink.publish(matched('veh-4', 7.41));
+    sink.publish({ deviceId: 'veh-5', t: 3, lon: 7.43, lat: 43.74, speed: 2 });
+    sink.publish(enter('veh-4', 'yard'));
+    await sink.close();
+    const late = await subscriber(broker.url, 'live/#');
+    await until(() => late.got.length === 1, 'the retained positions');
+    expect(late.got[0]).toMatchObject({ topic: 'live/positions', retain: true, event: { t: expect.any(Number), vehicles: [{ deviceId: 'veh-4', t: 1, lon: 7.41, lat: 43.7, speed: 10 }, { deviceId: 'veh-5', t: 3, lon: 7.43, lat: 43.74, speed: 2 }] } });
+    await late.client.endAsync();
+  });
+
   it('honours retain and a topic template', async () => {
     const sink = new MqttSink({ url: broker.url, topic: 'fleet/{fence.id}/{detect}', retain: true, qos: 0 });
     await sink.ready();

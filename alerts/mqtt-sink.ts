@@ -3,6 +3,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { logger, type Logger } from '../log/logger.ts';
 import { Histogram, SECONDS_BUCKETS } from '../metrics/histogram.ts';
 import { DeviceStates } from './device-state.ts';
+import { DEFAULT_POSITIONS_TOPIC, LatestPositions } from './positions.ts';
 import { DEFAULT_STATE_TOPIC, DEFAULT_TOPIC, topicFor } from './topic-template.ts';
 
 export interface MqttSinkOptions {
@@ -20,6 +21,8 @@ export interface MqttSinkOptions {
   retain?: boolean;
   /** a retained per-device state topic: true for geoflux/state/{deviceId}, or a template */
   state?: boolean | string;
+  /** the whole fleet's latest positions as one retained message a second: true for geoflux/positions, or a topic */
+  positions?: boolean | string;
   /** messages held while the broker is away or slow; beyond it the oldest go (default 10,000) */
   buffer?: number;
   log?: Logger;
@@ -35,6 +38,13 @@ export interface MqttSinkStats {
   reconnects: number;
   errors: number;
 }
+
+/** Several sinks' figures as one: connected only when every one is. */
+export const sumSinkStats = (all: MqttSinkStats[]): MqttSinkStats =>
+  all.reduce(
+    (a, b) => ({ connected: a.connected && b.connected, published: a.published + b.published, buffered: a.buffered + b.buffered, inflight: a.inflight + b.inflight, dropped: a.dropped + b.dropped, reconnects: a.reconnects + b.reconnects, errors: a.errors + b.errors }),
+    { connected: true, published: 0, buffered: 0, inflight: 0, dropped: 0, reconnects: 0, errors: 0 },
+  );
 
 interface Message {
   topic: string;
@@ -68,6 +78,7 @@ export class MqttSink {
   private head = 0;
   private readonly s = { published: 0, inflight: 0, dropped: 0, reconnects: 0, errors: 0 };
   private readonly states?: DeviceStates;
+  private readonly positions?: LatestPositions;
   private readonly stateTimer?: NodeJS.Timeout;
   private readonly log: Logger;
   private lostAt = 0;
@@ -118,8 +129,9 @@ export class MqttSink {
       this.s.errors++;
       this.log.debug(`broker ${o.url}: ${e.message}`);
     });
-    if (o.state) {
-      this.states = new DeviceStates();
+    if (o.state) this.states = new DeviceStates();
+    if (o.positions) this.positions = new LatestPositions();
+    if (this.states || this.positions) {
       this.stateTimer = setInterval(() => this.publishStates(), STATE_EVERY_MS);
       this.stateTimer.unref();
     }
@@ -131,6 +143,7 @@ export class MqttSink {
       this.enqueue({ topic: topicFor(this.o.topic ?? DEFAULT_TOPIC, event), payload: JSON.stringify(event), retain: Boolean(this.o.retain), at: eventTime(event as Record<string, unknown>) });
     }
     this.states?.update(event as Record<string, unknown>);
+    this.positions?.update(event as Record<string, unknown>);
     this.drain();
   }
 
@@ -160,9 +173,12 @@ export class MqttSink {
   }
 
   private publishStates(): void {
-    if (!this.states) return;
-    const template = typeof this.o.state === 'string' ? this.o.state : DEFAULT_STATE_TOPIC;
-    for (const st of this.states.take()) this.enqueue({ topic: topicFor(template, st), payload: JSON.stringify(st), retain: true });
+    if (this.states) {
+      const template = typeof this.o.state === 'string' ? this.o.state : DEFAULT_STATE_TOPIC;
+      for (const st of this.states.take()) this.enqueue({ topic: topicFor(template, st), payload: JSON.stringify(st), retain: true });
+    }
+    const fleet = this.positions?.take();
+    if (fleet) this.enqueue({ topic: typeof this.o.positions === 'string' ? this.o.positions : DEFAULT_POSITIONS_TOPIC, payload: JSON.stringify(fleet), retain: true });
     this.drain();
   }
 

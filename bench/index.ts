@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<void>> = {
   e2e: async () => (await import('./e2e.ts')).run(),
   startup: async () => (await import('./startup.ts')).run(),
   faults: async () => (await import('./faults.ts')).run(),
+  dashboard: async () => (await import('./dashboard.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

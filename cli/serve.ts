@@ -1,3 +1,4 @@
+import { sumSinkStats } from '../alerts/mqtt-sink.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { loadWorkflow } from '../workflows/load.ts';
 import type { Workflow } from '../workflows/schema.ts';
@@ -6,7 +7,7 @@ import type { Parsed } from './args.ts';
 
 
 function banner(wf: Workflow, served: ServedWorkflow, log: Logger): void {
-  const { zipper: z, broker } = served;
+  const { zipper: z, broker, dashboard } = served;
   const lines = [`geoflux zipper "${wf.name}" (${wf.file})`, 'listening on:'];
   for (const l of z.listeners) lines.push(`  ${l.url.padEnd(40)} ${l.detail ?? ''}`);
   lines.push(
@@ -18,6 +19,7 @@ function banner(wf: Workflow, served: ServedWorkflow, log: Logger): void {
   if (served.metrics) lines.push(`metrics: ${served.metrics.url}  (Prometheus; geoflux status --metrics ${served.metrics.url})`);
   if (broker) lines.push(`MQTT: embedded broker ${broker.url}${broker.wsUrl ? `, ${broker.wsUrl} (WebSocket)` : ''}  (watch: geoflux alerts --mqtt ${broker.url})`);
   else if (wf.mqtt?.kind === 'external') lines.push(`MQTT: ${wf.mqtt.url}`);
+  if (dashboard) lines.push(`dashboard: ${dashboard.url}  (open it in a browser: the live map)`);
   lines.push('tags: ' + Object.entries(wf.tags).map(([n, t]) => `${n}=${t}`).join(' '));
   lines.push('functions:');
   for (const f of wf.functions) {
@@ -37,7 +39,7 @@ function statsLine(served: ServedWorkflow, prev: { in: number; out: number; at: 
   const line = `${s.connections.length} connections · in ${((fin - prev.in) / dt).toFixed(0)} frames/s · out ${((fout - prev.out) / dt).toFixed(0)} frames/s · inflight ${s.inflight}${
     s.rejected || s.malformed || s.dropped ? ` · rejected ${s.rejected} malformed ${s.malformed} dropped ${s.dropped}` : ''
   }`;
-  const mq = served.sinks.map((k) => k.sink.stats()).reduce((a, b) => ({ published: a.published + b.published, buffered: a.buffered + b.buffered, dropped: a.dropped + b.dropped, connected: a.connected && b.connected }), { published: 0, buffered: 0, dropped: 0, connected: true });
+  const mq = sumSinkStats(served.sinks.map((k) => k.sink.stats()));
   const mqtt = served.sinks.length ? ` · mqtt ${mq.connected ? '' : 'DOWN, '}${mq.published} published${mq.buffered ? `, ${mq.buffered} buffered` : ''}${mq.dropped ? `, ${mq.dropped} dropped` : ''}` : '';
   Object.assign(prev, { in: fin, out: fout, at: Date.now() });
   return line + mqtt;

@@ -2,8 +2,11 @@
 //   1. the kernels, AssemblyScript → .wasm (kernels/build.mjs; skipped when sources and compiler are unchanged)
 //   2. the TypeScript, → JavaScript and .d.ts with the sources' layout (tsc -p tsconfig.build.json)
 //   3. the built-in kernels' .wasm beside the compiled host (dist/kernels/build/), where it looks for them
+//   4. the dashboard's page, bundled for browsers with esbuild (MapLibre, mqtt.js, the browser kernel host) into
+//      dist/dashboard/page/, with MapLibre's worker beside it: the package ships it built, nobody bundles at run time
 // dist/ is made afresh each time, so a module that was moved or removed cannot linger in the package.
 import { execFileSync } from 'node:child_process';
+import { buildSync } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,4 +31,21 @@ step('kernels copied to dist/kernels/build', () => {
   const to = join(root, 'dist/kernels/build');
   mkdirSync(to, { recursive: true });
   for (const f of readdirSync(from)) if (f.endsWith('.wasm')) copyFileSync(join(from, f), join(to, f));
+});
+step('dashboard page (esbuild)', () => {
+  const page = join(root, 'dashboard/page');
+  const out = join(root, 'dist/dashboard/page');
+  buildSync({
+    entryPoints: [{ in: join(page, 'main.ts'), out: 'dashboard' }, { in: join(page, 'dashboard.css'), out: 'dashboard' }],
+    outdir: out,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    legalComments: 'linked',
+    logLevel: 'warning',
+  });
+  copyFileSync(join(page, 'index.html'), join(out, 'index.html'));
+  copyFileSync(join(root, 'node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs'), join(out, 'maplibre-gl-worker.mjs'));
 });

@@ -11,8 +11,11 @@ export const MOSQUITTO: SystemTool = { command: 'mosquitto', debian: 'mosquitto'
 export const MOSQUITTO_SUB: SystemTool = { command: 'mosquitto_sub', debian: 'mosquitto-clients' };
 export const PROMTOOL: SystemTool = { command: 'promtool', debian: 'prometheus' };
 
+/** the browser the dashboard tests and benchmark drive (testing/chromium.ts) */
+export const CHROMIUM: SystemTool = { command: 'chromium', debian: 'chromium' };
+
 /** Every tool some test needs, by command, so a README line can say which it runs. */
-export const SYSTEM_TOOLS: readonly SystemTool[] = [MOSQUITTO, MOSQUITTO_SUB, PROMTOOL];
+export const SYSTEM_TOOLS: readonly SystemTool[] = [MOSQUITTO, MOSQUITTO_SUB, PROMTOOL, CHROMIUM];
 
 // Debian puts daemons (mosquitto) in sbin, which a user's PATH often leaves out
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];

@@ -8,7 +8,7 @@ import { unknownBuiltin, type Builtins } from '../runtime/import-module.ts';
 import { FIRST_USER_TAG } from '../zipper/router.ts';
 import { normaliseListen } from './address.ts';
 import { closest, didYouMean } from './errors.ts';
-import { EMBEDDED_MQTT, FUNCTION_KEYS, type Dispatch, type MqttConfig, type Workflow, type WorkflowFunction, type workflowSchema } from './schema.ts';
+import { DASHBOARD, EMBEDDED_MQTT, FUNCTION_KEYS, type DashboardConfig, type Dispatch, type MqttConfig, type Workflow, type WorkflowFunction, type workflowSchema } from './schema.ts';
 
 /** A problem at a path; `at` says whether to point at the field's key (default) or its value. */
 export interface Problem {
@@ -110,6 +110,13 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     mqtt = { kind: 'embedded', host: m?.embedded?.host ?? EMBEDDED_MQTT.host, port: m?.embedded?.port ?? EMBEDDED_MQTT.port, wsPort: m?.embedded?.ws ?? EMBEDDED_MQTT.wsPort };
   }
 
+  let dashboard: DashboardConfig | undefined;
+  if (raw.dashboard) {
+    dashboard = { host: raw.dashboard.host ?? DASHBOARD.host, port: raw.dashboard.port ?? DASHBOARD.port, mqtt: raw.dashboard.mqtt };
+    if (mqtt?.kind === 'embedded' && mqtt.wsPort === false) bad(['dashboard'], 'the page takes its live data over MQTT over WebSocket: give the embedded broker one (mqtt.embedded.ws), or set dashboard: false');
+    if (raw.dashboard.mqtt && mqtt?.kind !== 'external') bad(['dashboard', 'mqtt'], "is an external broker's WebSocket URL (set mqtt.url); the embedded broker's is known");
+  }
+
   const clientCa = raw.auth?.clientCa && resolve(dir, raw.auth.clientCa);
   if (clientCa && !existsSync(clientCa)) bad(['auth', 'clientCa'], `no such file: ${clientCa}`, 'value');
   const { state, metrics: m2, ...rest } = raw;
@@ -120,6 +127,7 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
       stateDir: resolve(dir, state ?? '.geoflux'),
       ...(m2 ? { metrics: { host: m2.host ?? '127.0.0.1', port: m2.port } } : {}),
       mqtt,
+      dashboard,
       listen,
       tls: raw.tls && { cert: resolve(dir, raw.tls.cert), key: resolve(dir, raw.tls.key) },
       functions,
@@ -140,17 +148,18 @@ function checkBuiltin(run: string | undefined, builtins: Builtins<unknown>, what
   if (!Object.hasOwn(builtins, name)) bad(unknownBuiltin(name, builtins, what) + didYouMean(name, Object.keys(builtins)));
 }
 
-/** what a `sink: mqtt` function's params may say: topic (template), qos, retain, state (true or a template) */
+/** what a `sink: mqtt` function's params may say: topic (template), qos, retain, state (true or a template), positions, buffer */
 export function sinkParamProblems(p: Record<string, unknown>): Problem[] {
   const problems: Problem[] = [];
-  const known = ['topic', 'qos', 'retain', 'state', 'buffer'];
+  const known = ['topic', 'qos', 'retain', 'state', 'positions', 'buffer'];
   for (const [k, v] of Object.entries(p)) {
     if (!known.includes(k)) problems.push({ path: [k], reason: `unknown sink param${didYouMean(k, known)} (have: ${known.join(', ')})` });
-    else if (k === 'topic' && v === false && !p.state) problems.push({ path: [k], reason: 'false publishes state only: set state too' });
+    else if (k === 'topic' && v === false && !p.state && !p.positions) problems.push({ path: [k], reason: 'false publishes state or positions only: set state or positions too' });
     else if (k === 'topic' && v !== false && (typeof v !== 'string' || !v || /[+#]/.test(v))) problems.push({ path: [k], reason: 'a topic template without wildcards, e.g. geoflux/alerts/{kind}/{detect}/{deviceId}, or false (state only)' });
     else if (k === 'qos' && v !== 0 && v !== 1 && v !== 2) problems.push({ path: [k], reason: 'QoS is 0, 1 or 2' });
     else if (k === 'retain' && typeof v !== 'boolean') problems.push({ path: [k], reason: 'true or false' });
     else if (k === 'state' && typeof v !== 'boolean' && (typeof v !== 'string' || !v)) problems.push({ path: [k], reason: 'true (geoflux/state/{deviceId}), false, or a topic template' });
+    else if (k === 'positions' && typeof v !== 'boolean' && (typeof v !== 'string' || !v || /[+#{}]/.test(v))) problems.push({ path: [k], reason: 'true (geoflux/positions), false, or a topic without wildcards' });
     else if (k === 'buffer' && !(Number.isInteger(v) && (v as number) > 0)) problems.push({ path: [k], reason: 'messages held while the broker is away: a whole number > 0' });
   }
   return problems;

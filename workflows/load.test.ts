@@ -10,6 +10,9 @@ const BAD = 'workflows/testdata/bad';
 const expected: [file: string, message: string][] = [
   ['bad-dispatch.yaml', 'workflows/testdata/bad/bad-dispatch.yaml:7:15 functions[0].dispatch: expected "balance" or { partition: <metadata key> }'],
   ['bad-listen-scheme.yaml', 'workflows/testdata/bad/bad-listen-scheme.yaml:4:5 listen[1]: unsupported scheme "http" (use quic:// or webtransport://)'],
+  ['dashboard-bad-port.yaml', 'workflows/testdata/bad/dashboard-bad-port.yaml:5:9 dashboard.port: must be at most 65535'],
+  ['dashboard-key-typo.yaml', 'workflows/testdata/bad/dashboard-key-typo.yaml:4:14 dashboard.prot: unknown field (did you mean "port"?)'],
+  ['dashboard-without-ws.yaml', 'workflows/testdata/bad/dashboard-without-ws.yaml:7:1 dashboard: the page takes its live data over MQTT over WebSocket: give the embedded broker one (mqtt.embedded.ws), or set dashboard: false'],
   ['duplicate-function.yaml', 'workflows/testdata/bad/duplicate-function.yaml:7:11 functions[1].name: function "speeding" is declared twice'],
   ['duplicate-key.yaml', 'workflows/testdata/bad/duplicate-key.yaml:4:1 (yaml): Map keys must be unique'],
   ['duplicate-tag-number.yaml', 'workflows/testdata/bad/duplicate-tag-number.yaml:5:13 tags.speeding: tag number 16 is already used by "gps"'],
@@ -115,6 +118,18 @@ describe('a good workflow', () => {
     expect(parseWorkflow(base + 'mqtt: { embedded: { port: 0, ws: false } }\n', 'm.yaml', {}).mqtt).toEqual({ kind: 'embedded', host: '127.0.0.1', port: 0, wsPort: false });
     const external = parseWorkflow(base + 'mqtt: { url: mqtts://broker.example:8883, username: u, password: p, protocol: 5, tls: { ca: ca.pem } }\n', '/etc/geoflux/m.yaml', {});
     expect(external.mqtt).toEqual({ kind: 'external', url: 'mqtts://broker.example:8883', username: 'u', password: 'p', clientId: undefined, protocolVersion: 5, tls: { ca: '/etc/geoflux/ca.pem', cert: undefined, key: undefined } });
+  });
+
+  it('serves a dashboard only when asked: on 127.0.0.1:8080 by default, an external broker\'s WebSocket named for it', () => {
+    const base = 'name: m\nlisten: [quic://127.0.0.1:9000]\ntags: { alerts: 20 }\nfunctions:\n  - { name: out, observe: [alerts], sink: mqtt }\n';
+    expect(parseWorkflow(base, 'm.yaml', {}).dashboard).toBeUndefined();
+    expect(parseWorkflow(base + 'dashboard: false\n', 'm.yaml', {}).dashboard).toBeUndefined();
+    expect(parseWorkflow(base + 'dashboard: {}\n', 'm.yaml', {}).dashboard).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(parseWorkflow(base + 'dashboard: { host: 0.0.0.0, port: 0 }\n', 'm.yaml', {}).dashboard).toEqual({ host: '0.0.0.0', port: 0 });
+    const external = parseWorkflow(base + 'mqtt: { url: mqtts://broker.example:8883 }\ndashboard: { mqtt: wss://broker.example:8084/mqtt }\n', 'm.yaml', {});
+    expect(external.dashboard).toEqual({ host: '127.0.0.1', port: 8080, mqtt: 'wss://broker.example:8084/mqtt' });
+    expect(() => parseWorkflow(base + 'dashboard: { mqtt: ws://127.0.0.1:8083 }\n', 'm.yaml', {})).toThrow("m.yaml:6:14 dashboard.mqtt: is an external broker's WebSocket URL (set mqtt.url); the embedded broker's is known");
+    expect(parseWorkflow(readFileSync('workflow.yaml', 'utf8'), 'workflow.yaml', {}).dashboard).toEqual({ host: '127.0.0.1', port: 8080 });
   });
 
   it('loads the demo workflow and the examples', async () => {

@@ -44,6 +44,12 @@ export const mqttSchema = z.strictObject({
   embedded: z.strictObject({ host: z.string().min(1).optional(), port: port.optional(), ws: z.union([port, z.literal(false)]).optional() }).optional(),
 });
 
+export const dashboardSchema = z.strictObject({
+  host: z.string().min(1).optional(),
+  port: port.optional(),
+  mqtt: z.string().regex(/^wss?:\/\/[^/]/, "the broker's MQTT over WebSocket URL: ws:// or wss://host[:port][/path]").optional(),
+});
+
 export const workflowSchema = z.strictObject({
   name: z.string().min(1),
   listen: z.array(z.string()).min(1, 'needs at least one address'),
@@ -55,6 +61,7 @@ export const workflowSchema = z.strictObject({
   functions: z.array(functionSchema).default([]),
   sources: z.array(sourceSchema).optional(),
   mqtt: mqttSchema.optional(),
+  dashboard: z.union([z.literal(false), dashboardSchema]).optional(),
   limits: z.unknown().optional(),
 });
 
@@ -127,8 +134,19 @@ export interface Workflow {
   sources: WorkflowSource[];
   /** set when there is an `mqtt:` section or a `sink: mqtt` function */
   mqtt?: MqttConfig;
+  /** the live map `geoflux serve` serves over HTTP; absent when off (the default) */
+  dashboard?: DashboardConfig;
   limits?: unknown;
 }
+
+export interface DashboardConfig {
+  host: string;
+  port: number;
+  /** MQTT over WebSocket of an external broker, for the page (the embedded broker's is known) */
+  mqtt?: string;
+}
+
+export const DASHBOARD = { host: '127.0.0.1', port: 8080 } as const;
 
 /**
  * The broker a workflow's MQTT sinks publish to: an external one by URL, or (the default) one `geoflux serve`

@@ -3,6 +3,10 @@ import { resolve } from 'node:path';
 import { ignoreElements, tap, type Observable } from 'rxjs';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../alerts/embedded-broker.ts';
 import { MqttSink } from '../alerts/mqtt-sink.ts';
+import { loadBaseMap } from '../dashboard/base-map.ts';
+import { liveSourceOf } from '../dashboard/live-source.ts';
+import { startDashboard, type Dashboard } from '../dashboard/server.ts';
+import { workflowStatus } from '../dashboard/status.ts';
 import { logger, logLevel, type Logger } from '../log/logger.ts';
 import { ModuleThread } from '../runtime/module-thread.ts';
 import { loadFunctionModule } from '../sfn/builtins/index.ts';
@@ -20,7 +24,7 @@ import type { Workflow, WorkflowFunction } from './schema.ts';
  * The composition root: a workflow, running. In order: the zipper, reachable only in this process; the
  * `host: local` functions, each instance in a thread of its own (functions with `timeout: 0` in this one);
  * only once they all run, anything that listens: the embedded MQTT broker, then the MQTT sinks (in this
- * thread), the zipper's network listeners and the metrics endpoint; last the `sources:`, each in a thread of
+ * thread), the zipper's network listeners, the metrics endpoint and the dashboard; last the `sources:`, each in a thread of
  * its own. Anything that cannot start stops serve with the file, line and field that named it, and closes
  * what had started. `stop()` drains and closes it all in the reverse order.
  */
@@ -57,6 +61,8 @@ export interface ServedWorkflow {
   broker?: EmbeddedBroker;
   /** where the sinks publish */
   mqttUrl?: string;
+  /** the live map over HTTP, when the workflow has `dashboard:` */
+  dashboard?: Dashboard;
   /** drains what is in flight (at most `drainTimeout` ms), then closes everything */
   stop(): Promise<void>;
 }
@@ -65,7 +71,7 @@ export interface ServeOptions {
   log?: Logger;
   /** on stop, how long functions may take to finish what they hold (ms, default 5000) */
   drainTimeout?: number;
-  /** called once the zipper (and the metrics endpoint) listens, before the sources start: serve prints its banner here */
+  /** called once the zipper, the metrics endpoint and the dashboard listen, before the sources start: serve prints its banner here */
   onListening?: (served: ServedWorkflow) => void;
 }
 
@@ -87,6 +93,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
     for (const [i, f] of wf.functions.entries()) if (f.sink) await startFunction(wf, i, f, served, log);
     await served.zipper.listen().catch((e: Error) => at(['listen', Math.max(0, wf.listen.findIndex((a) => e.message.includes(new URL(a).host)))])(e));
     if (wf.metrics) served.metrics = await startMetricsServer(served, wf.metrics).catch(at(['metrics', 'port']));
+    if (wf.dashboard) served.dashboard = await startDashboard({ ...wf.dashboard, name: wf.name, live: liveSourceOf(wf, served.broker?.wsUrl), baseMap: loadBaseMap(wf), status: workflowStatus(wf, served), log: logger('dashboard') }).catch(at(['dashboard', 'port']));
     opts.onListening?.(served);
     for (const [i, s] of wf.sources.entries()) {
       const address = s.zipper ?? served.zipper.listeners[0].url;
@@ -174,6 +181,7 @@ async function stop(served: ServedWorkflow, drainTimeout: number): Promise<void>
   await Promise.allSettled(served.sinks.map((s) => s.sink.close(drainTimeout ? undefined : 0)));
   await served.zipper?.close(0);
   await served.metrics?.close();
+  await served.dashboard?.close();
   await served.broker?.close();
 }
 
@@ -182,7 +190,7 @@ const publishTo = (sink: MqttSink): FunctionModule => ({ default: (in$: Observab
 
 /** A function's MQTT sink: the workflow's broker, the function's params (checked when the workflow loaded). */
 function mqttSink(wf: Workflow, f: WorkflowFunction, url: string): MqttSink {
-  const p = (f.params ?? {}) as { topic?: string | false; qos?: 0 | 1 | 2; retain?: boolean; state?: boolean | string; buffer?: number };
+  const p = (f.params ?? {}) as { topic?: string | false; qos?: 0 | 1 | 2; retain?: boolean; state?: boolean | string; positions?: boolean | string; buffer?: number };
   const m = wf.mqtt?.kind === 'external' ? wf.mqtt : undefined;
   return new MqttSink({
     url,
