@@ -15,7 +15,7 @@ export async function hotspotCommand({ values, positionals }: Parsed): Promise<v
     slide: Number(values.slide),
     zThreshold: Number(values.z),
     minCount: Number(values['min-count']),
-    weightBySpeed: values.weight === 'speed' ? 1 : 0,
+    weightBySpeed: values.weight === 'speed',
     gridWidth: Number(values.grid),
     gridHeight: Number(values.grid),
   };

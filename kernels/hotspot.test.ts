@@ -2,7 +2,7 @@ import { createHotspot } from './create-kernel.ts';
 import { describe, expect, it } from 'vitest';
 import { batchFromRecords } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
-import { KernelError } from './host/kernel-instance.ts';
+import { KernelError, KernelParamError } from './host/kernel-error.ts';
 
 // PySAL esda's G_Local docstring (binary distance band 15), as quoted in ../shared/data/README.md
 const POINTS: [number, number][] = [[10, 10], [20, 10], [40, 10], [15, 20], [30, 20], [30, 30]];
@@ -92,8 +92,8 @@ describe('hotspot kernel', () => {
     expect(k.stats()).toMatchObject({ skipped: 2, outside: 1 });
   });
 
-  it('refuses bad params with the kernel’s own message', async () => {
-    await expect(createHotspot({ cellSize: 0 })).rejects.toThrow(new KernelError('cellSize must be a positive number of metres'));
-    await expect(createHotspot({ window: 10, slide: 60 })).rejects.toThrow('need 0 < slide <= window (seconds)');
+  it('refuses bad params: the schema’s ranges before init, what only the kernel knows with its own message', async () => {
+    await expect(createHotspot({ cellSize: 0 })).rejects.toThrow(new KernelParamError('hotspot', [{ path: ['cellSize'], reason: 'must be more than 0', at: 'value' }]));
+    await expect(createHotspot({ window: 10, slide: 60 })).rejects.toThrow(new KernelError('need 0 < slide <= window (seconds)'));
   });
 });

@@ -155,7 +155,7 @@ describe('map matching on hand-made graphs', () => {
     const { network } = graphOf([{ from: 'A', to: 'B', shape: [[0, 0], [300, 0]] }]);
     const broken = { graph: { ...network.graph, pointLon: network.graph.pointLon.subarray(0, 1), pointLat: network.graph.pointLat.subarray(0, 1) }, index: network.index };
     await expect(createMapMatch({ network: broken })).rejects.toThrow(/road graph: (shape points out of range|edge 0 has a bad shape|bad segment index|file cut short)/);
-    await expect(createMapMatch({ network, sigma: -1 })).rejects.toThrow('sigma must be a positive number of metres');
+    await expect(createMapMatch({ network, sigma: -1 })).rejects.toThrow('kernel mapmatch: params.sigma: must be more than 0');
   });
 });
 
