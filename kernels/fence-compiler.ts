@@ -1,3 +1,5 @@
+import { M_PER_DEG, metresPerDegLon } from '../network/geo.ts';
+
 /**
  * GeoJSON fences → the flat binary the geofence kernel reads (kernels/assembly/geofence.ts), so no kernel,
  * in any language, needs a JSON parser. Polygon and MultiPolygon features (with holes), and circles: a
@@ -20,7 +22,6 @@ export class FenceError extends Error {
 }
 
 type Pos = [number, number];
-const M_PER_DEG = 111_320;
 
 export function compileFences(geojson: unknown, source = 'fences'): { fences: Fence[]; bytes: Uint8Array } {
   const bad = (i: number | null, why: string) => new FenceError(`${source}: ${i === null ? '' : `feature ${i}: `}${why}`);
@@ -86,7 +87,7 @@ export function compileFences(geojson: unknown, source = 'fences'): { fences: Fe
         kind = 2;
         circle = [lon, lat, r];
         const dLat = r / M_PER_DEG;
-        const dLon = r / (M_PER_DEG * Math.cos((lat * Math.PI) / 180));
+        const dLon = r / metresPerDegLon(lat);
         bbox.splice(0, 4, lon - dLon, lat - dLat, lon + dLon, lat + dLat);
         break;
       }

@@ -65,7 +65,7 @@ export class HotspotKernel {
       new Float64Array(k.memory.buffer, vs, n).set(values);
       k.fn('gi_points')(xy, vs, n, band, star ? 1 : 0, out);
       const z = [...new Float64Array(k.memory.buffer, out, n)];
-      for (const p of [xy, vs, out]) k.exports.free(p);
+      for (const p of [xy, vs, out]) k.exports.dealloc(p);
       return z;
     });
   }

@@ -8,7 +8,7 @@ import { KernelError } from './host/kernel-error.ts';
 import { kernelSchema, type KernelInstance, type KernelSetup } from './host/kernel-instance.ts';
 import type { KernelSchema } from './host/kernel-schema.ts';
 import { KernelRunner, type SnapshotPolicy, type StateStats } from './host/kernel-runner.ts';
-import { checkParams, encodeParams, type ParamValues } from './host/params.ts';
+import { checkParams, encodeParams, type ParamsBlock, type ParamValues } from './host/params.ts';
 import { jsonLineObjects, RowLayout, rowObjects, type RowContext, type Rows } from './host/rows.ts';
 import { StableIds } from './host/stable-ids.ts';
 
@@ -44,6 +44,14 @@ export const eventStats = (k: Kernel): KernelStats & { lostEvents: number } => {
 
 export type LoadedNetwork = { graph: RoadGraph; index: SegmentIndex };
 
+export interface PreparedKernel {
+  schema: KernelSchema;
+  values: ParamValues;
+  block: ParamsBlock;
+  fences: Fence[] | undefined;
+  network: LoadedNetwork | undefined;
+}
+
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
 export class Kernel {
@@ -73,6 +81,13 @@ export class Kernel {
    * the files they name first (kernels/create-kernel.ts).
    */
   static create(params: unknown, setup: KernelOptions): Kernel {
+    const p = Kernel.prepare(params, setup);
+    const runner = new KernelRunner(setup.module, (k) => k.init(p.block), setup);
+    return new Kernel(p.schema, p.values, runner, p.fences, p.network, setup.outCap);
+  }
+
+  /** What every instance of the kernel is initialised with: its params checked and encoded, its data compiled. */
+  static prepare(params: unknown, setup: KernelOptions): PreparedKernel {
     const schema = kernelSchema(setup.module, setup);
     const values = checkParams(schema, params);
     const data: Record<string, Uint8Array> = {};
@@ -91,9 +106,7 @@ export class Kernel {
         data[p.name] = encodeGraph(network.graph, network.index);
       }
     }
-    const block = encodeParams(schema, values, data);
-    const runner = new KernelRunner(setup.module, (k) => k.init(block), setup);
-    return new Kernel(schema, values, runner, fences, network, setup.outCap);
+    return { schema, values, block: encodeParams(schema, values, data), fences, network };
   }
 
   /** A batch through the kernel: its rows, as columns valid until the next call. For kernels with declared rows. */

@@ -21,7 +21,7 @@ export function alloc(size: usize): usize {
   return heap.alloc(size);
 }
 
-export function free(ptr: usize): void {
+export function dealloc(ptr: usize): void {
   heap.free(ptr);
 }
 

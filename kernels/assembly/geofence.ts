@@ -10,7 +10,7 @@ import {
   paramItemU32, paramLen, paramPtr, StateReader, StateWriter, takeParams, writeSnapshot,
 } from './abi';
 import { localMetres, M_PER_DEG, metresPerDegLon, snapToSegment } from './geo';
-export { abi_version, alloc, error_len, error_ptr, free, schema_len, schema_ptr } from './abi';
+export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from './abi';
 
 // what happened: the `detect` enum of the params and of the output rows
 const ENTER: u32 = 0;

@@ -10,7 +10,7 @@ import {
 } from './abi';
 import { M_PER_DEG, metresPerDegLon } from './geo';
 import { giStarZ, giZ, StarMoments } from './getis-ord';
-export { abi_version, alloc, error_len, error_ptr, free, schema_len, schema_ptr } from './abi';
+export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from './abi';
 
 const KIND_HOT: u32 = 0;
 const KIND_COOLED: u32 = 1;

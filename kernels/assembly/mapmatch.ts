@@ -16,7 +16,7 @@ import { idleMs, lagMs, maxGapMs, P_NETWORK, readParams } from './mapmatch/param
 import { resetRoutes, setSettled, settledCount } from './mapmatch/route';
 import { readDevice, writeDevice } from './mapmatch/state';
 import { out, resetPaths } from './mapmatch/traversals';
-export { abi_version, alloc, error_len, error_ptr, free, schema_len, schema_ptr } from './abi';
+export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from './abi';
 
 declareKernel('mapmatch', 'hidden-Markov map matching (Newson & Krumm, with headings, speeds and U-turns), online with a fixed lag per device');
 const C_SKIPPED = declareCounter('skipped');

@@ -19,7 +19,7 @@ export interface KernelExports {
   schema_ptr(): number;
   schema_len(): number;
   alloc(size: number): number;
-  free(ptr: number): void;
+  dealloc(ptr: number): void;
   error_ptr(): number;
   error_len(): number;
   init(ptr: number, len: number): number;
@@ -30,7 +30,7 @@ export interface KernelExports {
   restore?(ptr: number, len: number): number;
 }
 
-export const REQUIRED_EXPORTS = ['abi_version', 'schema_ptr', 'schema_len', 'alloc', 'free', 'error_ptr', 'error_len', 'init', 'process', 'flush', 'counter'] as const;
+export const REQUIRED_EXPORTS = ['abi_version', 'schema_ptr', 'schema_len', 'alloc', 'dealloc', 'error_ptr', 'error_len', 'init', 'process', 'flush', 'counter'] as const;
 
 export interface InstanceOptions {
   /** memory cap in 64 KiB pages (default 1024: 64 MiB) */
@@ -152,7 +152,7 @@ export class KernelInstance {
     let size = 0;
     return (bytes) => {
       if (bytes > size) {
-        if (ptr) this.exports.free(ptr);
+        if (ptr) this.exports.dealloc(ptr);
         size = Math.max(bytes, size * 2, 4096);
         ptr = this.call(() => this.exports.alloc(size));
       }

@@ -33,7 +33,7 @@ export interface StateStats {
 }
 
 /** a call since the last snapshot, to replay into a replacement: a process call's batch as the kernel saw it, or a flush call */
-type Entry = { batch: Uint8Array; n: number; cap: number } | { flushCap: number };
+type Entry = { batch: Uint8Array; n: number; cap: number; outBytes: number } | { flushCap: number; outBytes: number };
 
 /**
  * A kernel as its users need it: one live instance plus a warm spare, prepared the same way (params, data).
@@ -106,8 +106,8 @@ export class KernelRunner {
     try {
       if (this.last) this.load(this.last);
       for (const e of this.journal) {
-        if ('flushCap' in e) this.k.call(() => this.k.exports.flush(this.outAt(e.flushCap), e.flushCap));
-        else this.k.call(() => this.replay(e.batch, e.n, e.cap));
+        if ('flushCap' in e) this.k.call(() => this.k.exports.flush(this.outAt(e.outBytes), e.flushCap));
+        else this.k.call(() => this.replay(e));
       }
       this.state.restores++;
       this.state.restoreMs = performance.now() - t0;
@@ -121,11 +121,11 @@ export class KernelRunner {
     }
   }
 
-  /** process() on bytes already laid out as the kernel's batch */
-  private replay(batch: Uint8Array, n: number, cap: number): number {
-    const ptr = this.batchAt(batch.length);
-    this.k.bytes(ptr, batch.length).set(batch);
-    return this.k.check(this.k.exports.process(ptr, n, this.outAt(cap), cap), 'process');
+  /** a journalled process() call again, its batch as the kernel saw it */
+  private replay(e: { batch: Uint8Array; n: number; cap: number; outBytes: number }): number {
+    const ptr = this.batchAt(e.batch.length);
+    this.k.bytes(ptr, e.batch.length).set(e.batch);
+    return this.k.check(this.k.exports.process(ptr, e.n, this.outAt(e.outBytes), e.cap), 'process');
   }
 
   /**
@@ -140,7 +140,7 @@ export class KernelRunner {
       batchInto(k.memory, ptr, batch, ids);
       const out = this.outAt(outBytes);
       const n = k.check(k.exports.process(ptr, batch.n, out, cap), 'process');
-      if (this.policy) this.journalled({ batch: k.bytes(ptr, bytes).slice(), n: batch.n, cap }, batch.n);
+      if (this.policy) this.journalled({ batch: k.bytes(ptr, bytes).slice(), n: batch.n, cap, outBytes }, batch.n);
       return { k, out, n };
     });
   }
@@ -152,7 +152,7 @@ export class KernelRunner {
         this.snapshotDue();
         const out = this.outAt(outBytes);
         const got = k.check(k.exports.flush(out, cap), 'flush');
-        if (this.policy) this.journalled({ flushCap: cap }, 0);
+        if (this.policy) this.journalled({ flushCap: cap, outBytes }, 0);
         if (got > 0) each(k, out, got);
         return got;
       });

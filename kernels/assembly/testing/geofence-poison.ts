@@ -3,7 +3,7 @@
 // journal), never a second "enter". Built to kernels/build/testing/, never offered as a built-in.
 import { colSpeed } from '../abi';
 import { process as geofence } from '../geofence';
-export { abi_version, alloc, error_len, error_ptr, free, schema_len, schema_ptr } from '../abi';
+export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from '../abi';
 export { counter, flush, init, restore, snapshot } from '../geofence';
 
 export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {

@@ -1,7 +1,7 @@
 // A test kernel, not a product: it tries to reach the host's files through WASI, so a test can show it
 // cannot. Built to kernels/build/testing/, never offered as a built-in.
 import { declareCounter, declareKernel, outputJsonLines } from '../abi';
-export { abi_version, alloc, error_len, error_ptr, free, schema_len, schema_ptr } from '../abi';
+export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from '../abi';
 
 declareKernel('sandbox-probe', 'tries to open host files');
 outputJsonLines();

@@ -1,7 +1,7 @@
 // An example of a custom kernel in the JSON-lines output format (docs/kernel-abi.md): one line per fix
 // faster than `limit` m/s. Used by tests; built to kernels/build/testing/.
 import { colSpeed, declareCounter, declareKernel, fail, outputJsonLines, param, paramF64, takeParams } from '../abi';
-export { abi_version, alloc, error_len, error_ptr, free, schema_len, schema_ptr } from '../abi';
+export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from '../abi';
 
 declareKernel('speeding', 'a JSON line per fix faster than the limit');
 const P_LIMIT = param('limit', 'number', 'm/s', '"default":30,"min":0,"exclusiveMin":true');

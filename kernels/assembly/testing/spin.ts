@@ -1,7 +1,7 @@
 // A test kernel that never returns from process() when a fix has a negative speed: a stand-in for a kernel
 // with a runaway loop, so tests can show the host's time limit. Built to kernels/build/testing/.
 import { colSpeed, declareCounter, declareKernel, outputJsonLines } from '../abi';
-export { abi_version, alloc, error_len, error_ptr, free, schema_len, schema_ptr } from '../abi';
+export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from '../abi';
 
 declareKernel('spin', 'loops for ever on a fix with a negative speed');
 outputJsonLines();
