@@ -32,14 +32,15 @@ export interface NodeKernelOptions {
   snapshot?: SnapshotPolicy | false;
 }
 
-type Opened = { setup: KernelOptions; params: Record<string, unknown> };
+/** A kernel ready to make: compiled and set up, its params with the files they name read. */
+export type KernelFiles = { setup: KernelOptions; params: Record<string, unknown> };
 
 /**
  * The kernel compiled, its params checked against its schema (before any file is read: a misspelt param
  * should not wait for a road network to load), and the files its data params name read: fences (GeoJSON,
  * or an OSM PBF's boundaries at `adminLevel`) and road networks.
  */
-async function open(kernel: string, params: Record<string, unknown>, opts: NodeKernelOptions & { outCap?: number }): Promise<Opened> {
+export async function kernelFiles(kernel: string, params: Record<string, unknown>, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<KernelFiles> {
   const [{ module }, wasi] = await Promise.all([loadKernelModule(kernel, opts.baseDir), wasiNamed(opts.wasi)]);
   const setup: KernelOptions = { module, wasi, maxPages: opts.maxPages, snapshot: opts.snapshot, outCap: opts.outCap };
   const schema = kernelSchema(module, setup);
@@ -67,12 +68,12 @@ export interface GeofenceFileParams extends Omit<GeofenceParams, 'fences'> {
 }
 
 export async function createGeofence(params: GeofenceFileParams, opts: NodeKernelOptions & { contains?: boolean; outCap?: number } = {}): Promise<GeofenceKernel> {
-  const { setup, params: read } = await open('geofence', { ...params }, opts);
+  const { setup, params: read } = await kernelFiles('geofence', { ...params }, opts);
   return GeofenceKernel.create(read as unknown as GeofenceParams, { ...setup, contains: opts.contains });
 }
 
 export async function createHotspot(params: HotspotParams = {}, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<HotspotKernel> {
-  const { setup, params: read } = await open('hotspot', { ...params }, opts);
+  const { setup, params: read } = await kernelFiles('hotspot', { ...params }, opts);
   return HotspotKernel.create(read, setup);
 }
 
@@ -82,13 +83,13 @@ export interface MapMatchFileParams extends Omit<MapMatchParams, 'network'> {
 }
 
 export async function createMapMatch(params: MapMatchFileParams, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<MapMatchKernel> {
-  const { setup, params: read } = await open('mapmatch', { ...params }, opts);
+  const { setup, params: read } = await kernelFiles('mapmatch', { ...params }, opts);
   return MapMatchKernel.create(read as unknown as MapMatchParams, setup);
 }
 
 /** A kernel of your own, a .wasm file (docs/kernel-abi.md); also any built-in by name, its rows as JSON objects. */
 export async function loadKernel(path: string, params: Record<string, unknown> = {}, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<CustomKernel> {
-  const { setup, params: read } = await open(path, params, opts);
+  const { setup, params: read } = await kernelFiles(path, params, opts);
   return CustomKernel.create(read, setup);
 }
 
