@@ -90,6 +90,17 @@ describe('hotspot kernel', () => {
     expect(k.stats()).toMatchObject({ skipped: 2, outside: 1 });
   });
 
+  it('takes weightBySpeed as the boolean it is: true weighs fixes by speed (one without a speed is skipped), false counts them', async () => {
+    const fixes = batchFromRecords([at(0, 0, 1), at(1, 0, 1), { ...at(2, 0, 1), speed: 12 }]);
+    const bySpeed = await createHotspot({ ...grid, weightBySpeed: true });
+    bySpeed.process(fixes);
+    expect(bySpeed.stats().skipped).toBe(2);
+    const counting = await createHotspot({ ...grid, weightBySpeed: false });
+    counting.process(fixes);
+    expect(counting.stats().skipped).toBe(0);
+    await expect(createHotspot({ ...grid, weightBySpeed: 1 as never })).rejects.toThrow('kernel hotspot: params.weightBySpeed: expected true or false, got number 1');
+  });
+
   it('refuses bad params: the schema’s ranges before init, what only the kernel knows with its own message', async () => {
     await expect(createHotspot({ cellSize: 0 })).rejects.toThrow(new KernelParamError('hotspot', [{ path: ['cellSize'], reason: 'must be more than 0', at: 'value' }]));
     await expect(createHotspot({ window: 10, slide: 60 })).rejects.toThrow(new KernelError('need 0 < slide <= window (seconds)'));

@@ -10,5 +10,12 @@ import { paramProblems } from './host/params.ts';
  */
 export function kernelParamProblems(kernel: string, params: unknown): ParamProblem[] {
   if (!isBuiltinKernel(kernel)) return [];
-  return paramProblems(builtinSchema(kernel), params ?? {});
+  let schema;
+  try {
+    schema = builtinSchema(kernel);
+  } catch {
+    // not built (a clone before npm install): the function's start says so, with what to do
+    return [];
+  }
+  return paramProblems(schema, params ?? {});
 }

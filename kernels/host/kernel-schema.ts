@@ -37,17 +37,20 @@ const fieldSchema = z.strictObject({
   values: values.optional(),
 });
 
+const fieldsSchema = z.array(fieldSchema).min(1);
+
 const kernelSchema = z.strictObject({
   name: z.string().min(1),
   doc: z.string().optional(),
   params: z.array(paramSchema),
-  output: z.union([z.literal('json-lines'), z.array(fieldSchema).min(1)]),
+  // "json-lines" or fields: checked apart, so a bad field is named rather than the union
+  output: z.unknown(),
   counters: z.array(z.string().min(1)),
 });
 
 export type ParamSpec = z.infer<typeof paramSchema>;
 export type FieldSpec = z.infer<typeof fieldSchema>;
-export type KernelSchema = z.infer<typeof kernelSchema>;
+export type KernelSchema = Omit<z.infer<typeof kernelSchema>, 'output'> & { output: 'json-lines' | FieldSpec[] };
 
 /** counters every kernel keeps */
 export const REQUIRED_COUNTERS = ['skipped', 'lostRows'] as const;
@@ -63,13 +66,15 @@ export function parseKernelSchema(json: string): KernelSchema {
   } catch (e) {
     throw new KernelError(`kernel schema is not JSON: ${(e as Error).message}`);
   }
-  const parsed = kernelSchema.safeParse(raw);
   const where = (path: PropertyKey[]) => path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-  if (!parsed.success) {
+  const check = <T>(schema: z.ZodType<T>, value: unknown, at: PropertyKey[]): T => {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
     const i = parsed.error.issues[0];
-    throw new KernelError(`kernel schema${where(i.path)}: ${i.message}`);
-  }
-  const s = parsed.data;
+    throw new KernelError(`kernel schema${where([...at, ...i.path])}: ${i.message}`);
+  };
+  const head = check(kernelSchema, raw, []);
+  const s: KernelSchema = { ...head, output: head.output === 'json-lines' ? 'json-lines' : check(fieldsSchema, head.output, ['output']) };
   const bad = (what: string) => new KernelError(`kernel schema of "${s.name}": ${what}`);
   for (const c of REQUIRED_COUNTERS) if (!s.counters.includes(c)) throw bad(`counters must include "${c}"`);
   const names = new Set<string>();
