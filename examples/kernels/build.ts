@@ -65,10 +65,19 @@ function build(k: Example, tool: string): string {
   return target;
 }
 
+const example = (name: ExampleName) => EXAMPLE_KERNELS.find((e) => e.name === name)!;
+
 /** An example kernel, built if need be, for a test: skipped when its toolchain is missing (failed under CI=true). */
 export function exampleKernel(ctx: { skip(note: string): never }, name: ExampleName): string {
-  const k = EXAMPLE_KERNELS.find((e) => e.name === name)!;
+  const k = example(name);
   return build(k, requireTool(ctx, TOOLS[k.lang]));
+}
+
+/** An example kernel, built if need be (a benchmark's row); when its toolchain is missing, what to install. */
+export function tryExampleKernel(name: ExampleName): { path: string } | { missing: string } {
+  const k = example(name);
+  const tool = findTool(TOOLS[k.lang]);
+  return tool ? { path: build(k, tool) } : { missing: installHint(TOOLS[k.lang]) };
 }
 
 // run as a script: build them all; a missing toolchain is said, and fails only under CI

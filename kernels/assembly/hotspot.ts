@@ -221,29 +221,34 @@ function beginScore(windowEnd: f64): void {
  */
 function scoreCells(resumable: bool): void {
   const stride = W + 1;
-  const cells = W * H;
-  for (; scoreCell < cells; scoreCell++) {
-    const c = scoreCell;
-    const y = c / W;
-    const x = c % W;
-    let isHot = false;
-    let z: f64 = 0;
-    if (!flat && unchecked(winCount[c]) >= minCount) {
-      const x0 = max(0, x - k);
-      const x1 = min(W - 1, x + k);
-      const y0 = max(0, y - k);
-      const y1 = min(H - 1, y + k);
-      const lag =
-        unchecked(sat[(y1 + 1) * stride + x1 + 1]) - unchecked(sat[y0 * stride + x1 + 1]) - unchecked(sat[(y1 + 1) * stride + x0]) + unchecked(sat[y0 * stride + x0]);
-      const card = <f64>((x1 - x0 + 1) * (y1 - y0 + 1));
-      z = giStarZ(moments, lag, card);
-      isHot = z >= zThreshold;
+  const m = moments;
+  const threshold = zThreshold;
+  let x = scoreCell % W;
+  for (let y = scoreCell / W; y < H; y++, x = 0) {
+    const y0 = max(0, y - k);
+    const y1 = min(H - 1, y + k);
+    for (; x < W; x++) {
+      const c = y * W + x;
+      let isHot = false;
+      let z: f64 = 0;
+      if (!flat && unchecked(winCount[c]) >= minCount) {
+        const x0 = max(0, x - k);
+        const x1 = min(W - 1, x + k);
+        const lag =
+          unchecked(sat[(y1 + 1) * stride + x1 + 1]) - unchecked(sat[y0 * stride + x1 + 1]) - unchecked(sat[(y1 + 1) * stride + x0]) + unchecked(sat[y0 * stride + x0]);
+        const card = <f64>((x1 - x0 + 1) * (y1 - y0 + 1));
+        z = giStarZ(m, lag, card);
+        isHot = z >= threshold;
+      }
+      if (isHot || unchecked(hot[c])) {
+        if (resumable && out.full()) {
+          scoreCell = c;
+          return;
+        }
+        emit(scoreEnd, z, c, isHot ? KIND_HOT : KIND_COOLED);
+      }
+      unchecked((hot[c] = isHot ? 1 : 0));
     }
-    if (isHot || unchecked(hot[c])) {
-      if (resumable && out.full()) return;
-      emit(scoreEnd, z, c, isHot ? KIND_HOT : KIND_COOLED);
-    }
-    unchecked((hot[c] = isHot ? 1 : 0));
   }
   scoreCell = -1;
 }
