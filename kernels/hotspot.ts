@@ -1,7 +1,7 @@
 import { toBatch, type GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import type { Rows } from './host/rows.ts';
-import { eventStats, Kernel, type KernelOptions } from './kernel.ts';
+import { eventStats, Kernel, type KernelOptions, type KernelState } from './kernel.ts';
 
 /** Parameters of the hotspot kernel (kernels/assembly/hotspot.ts, its schema has each one's doc); lengths in metres, times in seconds. */
 export interface HotspotParams {
@@ -68,6 +68,16 @@ export class HotspotKernel {
       for (const p of [xy, vs, out]) k.exports.dealloc(p);
       return z;
     });
+  }
+
+  /** The window's buckets and the hot cells, to carry over to another instance. */
+  snapshot(): KernelState {
+    return this.kernel.snapshot();
+  }
+
+  /** Takes over the state of a snapshot (the params must be the same). */
+  restore(s: KernelState): void {
+    this.kernel.restore(s);
   }
 
   stats() {

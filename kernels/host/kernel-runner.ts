@@ -23,6 +23,8 @@ export interface StateStats {
   replaced: number;
   /** replacements that took the last snapshot and the journal since */
   restores: number;
+  /** replacements whose restore failed (the replay trapped too): they started over empty */
+  restoreFailures: number;
   snapshots: number;
   /** size of the last snapshot */
   snapshotBytes: number;
@@ -54,7 +56,7 @@ export class KernelRunner {
   private lastAt = 0;
   private journal: Entry[] = [];
   private journalRows = 0;
-  readonly state: StateStats = { replaced: 0, restores: 0, snapshots: 0, snapshotBytes: 0, snapshotMs: 0, restoreMs: 0 };
+  readonly state: StateStats = { replaced: 0, restores: 0, restoreFailures: 0, snapshots: 0, snapshotBytes: 0, snapshotMs: 0, restoreMs: 0 };
 
   constructor(
     private readonly module: WebAssembly.Module,
@@ -113,6 +115,7 @@ export class KernelRunner {
       this.state.restoreMs = performance.now() - t0;
     } catch {
       // what replayed fine once traps now: start over empty rather than trap for ever
+      this.state.restoreFailures++;
       this.k = this.fresh();
       this.regions();
       this.last = undefined;
