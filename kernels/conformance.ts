@@ -1,6 +1,6 @@
 import { batchFromRecords, type GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
-import { M_PER_DEG, metresPerDegLon } from '../network/geo.ts';
+import { offsetBy } from '../network/geo.ts';
 import { batchBytes, batchInto } from './host/batch-into.ts';
 import { KernelTrap } from './host/kernel-error.ts';
 import { KernelInstance, REQUIRED_EXPORTS } from './host/kernel-instance.ts';
@@ -249,11 +249,12 @@ export function syntheticFixes(centre: [number, number] = [0, 0]): GpsRecord[] {
       const speed = stopped ? 0 : 8 + 6 * v;
       const driven = Math.min(s, STOP[0]) + Math.max(0, s - STOP[1]);
       const a = (driven * (8 + 6 * v)) / r;
+      const [lon, lat] = offsetBy(centre[0], centre[1], r * Math.cos(a), r * Math.sin(a));
       fixes.push({
         deviceId: `synthetic-${v}`,
         t: t0 + s * 1000,
-        lon: centre[0] + (r * Math.cos(a)) / metresPerDegLon(centre[1]),
-        lat: centre[1] + (r * Math.sin(a)) / M_PER_DEG,
+        lon,
+        lat,
         speed,
         // anticlockwise: the compass bearing of the tangent
         heading: ((((-a * 180) / Math.PI) % 360) + 360) % 360,
