@@ -1,6 +1,6 @@
 import type { GpsBatch } from '../../codecs/gps-batch.ts';
 import { batchBytes, batchInto } from './batch-into.ts';
-import { KernelTrap } from './kernel-error.ts';
+import { KernelError, KernelTrap } from './kernel-error.ts';
 import { KernelInstance, type InstanceOptions } from './kernel-instance.ts';
 import type { StableIds } from './stable-ids.ts';
 
@@ -11,6 +11,16 @@ export interface SnapshotPolicy {
 }
 
 export const DEFAULT_SNAPSHOT: Required<SnapshotPolicy> = { rows: 50_000, ms: 1000 };
+
+/** flush calls before a kernel that keeps returning rows is taken to be broken (a 4096² hotspot grid needs 256) */
+const MAX_FLUSH_CALLS = 1_000_000;
+
+/** a call's row count, which must fit the room it was given */
+function rowsIn(k: KernelInstance, status: number, cap: number, what: string): number {
+  const n = k.check(status, what);
+  if (n > cap) throw new KernelError(`${what} returned ${n} rows (or bytes) for room for ${cap}`);
+  return n;
+}
 
 export interface RunnerOptions extends InstanceOptions {
   /** false: never snapshot, a trapped instance's state is lost */
@@ -142,7 +152,7 @@ export class KernelRunner {
       const ptr = this.batchAt(bytes);
       batchInto(k.memory, ptr, batch, ids);
       const out = this.outAt(outBytes);
-      const n = k.check(k.exports.process(ptr, batch.n, out, cap), 'process');
+      const n = rowsIn(k, k.exports.process(ptr, batch.n, out, cap), cap, 'process');
       if (this.policy) this.journalled({ batch: k.bytes(ptr, bytes).slice(), n: batch.n, cap, outBytes }, batch.n);
       return { k, out, n };
     });
@@ -150,17 +160,18 @@ export class KernelRunner {
 
   /** End of input: calls flush until it returns 0, handing each call's rows to `each` before the next call overwrites them. */
   flush(cap: number, outBytes: number, each: (k: KernelInstance, out: number, n: number) => void): void {
-    for (;;) {
+    for (let calls = 0; calls < MAX_FLUSH_CALLS; calls++) {
       const n = this.guarded((k) => {
         this.snapshotDue();
         const out = this.outAt(outBytes);
-        const got = k.check(k.exports.flush(out, cap), 'flush');
+        const got = rowsIn(k, k.exports.flush(out, cap), cap, 'flush');
         if (this.policy) this.journalled({ flushCap: cap, outBytes }, 0);
         if (got > 0) each(k, out, got);
         return got;
       });
       if (n === 0) return;
     }
+    throw new KernelError(`flush returned rows ${MAX_FLUSH_CALLS.toLocaleString('en')} times and never 0`);
   }
 
   private journalled(e: Entry, rows: number): void {
