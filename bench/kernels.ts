@@ -1,9 +1,16 @@
-import { createGeofence, createHotspot } from '../kernels/create-kernel.ts';
+import { createGeofence, createHotspot, createMapMatch, kernelFiles } from '../kernels/create-kernel.ts';
+import { loadNetwork } from '../network/load-network.ts';
+import { TrafficSim } from '../simulators/traffic/traffic-sim.ts';
+import { Kernel } from '../kernels/kernel.ts';
+import { tryExampleKernel } from '../examples/kernels/build.ts';
 import { readFileSync } from 'node:fs';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
 import { batchFromRecords, type GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { KernelInstance } from '../kernels/host/kernel-instance.ts';
+import type { FieldSpec } from '../kernels/host/kernel-schema.ts';
+import { checkParams, encodeParams } from '../kernels/host/params.ts';
+import { RowLayout } from '../kernels/host/rows.ts';
 import { kernelPath, loadKernelModule } from '../kernels/host/load-module.ts';
 import { loadWasmer, wasiNamed } from '../kernels/host/node-wasi.ts';
 import { parseTrace } from '../simulators/replay/trace-formats.ts';
@@ -29,29 +36,41 @@ async function geofence(): Promise<void> {
   const fixes = parseTrace(readFileSync(TRACE, 'utf8')).records;
   const batches: GpsBatch[] = [];
   for (let i = 0; i < fixes.length; i += 4096) batches.push(batchFromRecords(fixes.slice(i, i + 4096)));
-  const wasm = await createGeofence({ fences: FENCES }, { contains: true });
+  // containment as rows (columns on the kernel's memory, no object per row), the same in both languages
+  const rowsOf = async (kernel: string, params: Record<string, unknown>) => {
+    const { setup, params: read } = await kernelFiles(kernel, params);
+    return Kernel.create(read, setup);
+  };
+  const as = await rowsOf('geofence', { fences: FENCES, contains: true });
+  const c = tryExampleKernel('inside');
+  const inC = 'path' in c ? await rowsOf(c.path, { fences: FENCES }) : undefined;
   const events = await createGeofence({ fences: FENCES });
   const ts = new TsGeofence(geojson);
   let sink = 0;
   const n = fixes.length;
-  const tWasm = best(5, () => batches.forEach((b) => (sink += wasm.contains(b).length)));
+  const count = (k: Kernel) => batches.reduce((m, b) => m + k.rows(b).n, 0);
+  if (inC && count(inC) !== count(as)) throw new Error(`the C kernel finds ${count(inC)} fences for the trace, the AssemblyScript one ${count(as)}`);
+  const tAs = best(5, () => (sink += count(as)));
+  const tC = inC ? best(5, () => (sink += count(inC))) : NaN;
   const tEvents = best(5, () => batches.forEach((b) => (sink += events.process(b).length)));
   const tTs = best(5, () => fixes.forEach((f) => (sink += ts.contains(f.lon, f.lat).length)));
   const tTurf = best(2, () => fixes.forEach((f) => geojson.features.forEach((feat: object) => (sink += booleanPointInPolygon([f.lon, f.lat], feat as never) ? 1 : 0))));
   const perSec = (ms: number) => (n / ms) * 1000;
+  const row = (what: string, ms: number) => [what, fmt(perSec(ms)), Number.isFinite(ms) ? ms.toFixed(1) : '—', Number.isFinite(ms) ? `${(tTurf / ms).toFixed(0)}x` : '—'];
   console.log(`geofence: ${n} Seattle fixes × ${geojson.features.length} neighbourhoods (best of 5; Turf best of 2)\n`);
   console.log(
     table(
       ['implementation', 'fixes/s', 'ms for the trace', 'vs Turf'],
       [
-        ['wasm kernel, containment', fmt(perSec(tWasm)), tWasm.toFixed(1), `${(tTurf / tWasm).toFixed(0)}x`],
-        ['wasm kernel, events (enter/exit/cross/dwell)', fmt(perSec(tEvents)), tEvents.toFixed(1), `${(tTurf / tEvents).toFixed(0)}x`],
-        ['same algorithm, plain TypeScript', fmt(perSec(tTs)), tTs.toFixed(1), `${(tTurf / tTs).toFixed(0)}x`],
-        ['Turf booleanPointInPolygon loop', fmt(perSec(tTurf)), tTurf.toFixed(1), '1x'],
+        row('wasm kernel, AssemblyScript (kernels/assembly/geofence.ts), containment', tAs),
+        row(`wasm kernel, C (examples/kernels/c/inside.c), containment${inC ? '' : ` (not built: ${(c as { missing: string }).missing})`}`, tC),
+        row('same algorithm, plain TypeScript (bench/geofence-ts.ts)', tTs),
+        row('wasm kernel, AssemblyScript, events (enter/exit/cross/dwell) as objects', tEvents),
+        row('Turf booleanPointInPolygon loop', tTurf),
       ],
     ),
   );
-  console.log('goal: wasm geofence ≥ 10x the Turf loop.' + (sink < 0 ? '' : ''));
+  console.log('goal: wasm geofence ≥ 10x the Turf loop. The three containment rows run one algorithm (64×64 fence grid, latitude slabs, ray cast) and give the same fences.' + (sink < 0 ? '' : ''));
 }
 
 async function hotspot(): Promise<void> {
@@ -103,9 +122,10 @@ async function coldStart(): Promise<void> {
       const t0 = now();
       const k = KernelInstance.create(module, { wasi: await wasiNamed(wasi) });
       const t1 = now();
-      k.init({ gridWidth: 64, gridHeight: 64 });
+      const schema = k.schema();
+      k.init(encodeParams(schema, checkParams(schema, { gridWidth: 64, gridHeight: 64 }), {}));
       const ptr = k.exports.alloc(64 * 40);
-      const out = k.exports.alloc(64 * 28);
+      const out = k.exports.alloc(64 * new RowLayout(schema.output as FieldSpec[]).rowBytes);
       k.exports.process(ptr, batch.n, out, 64);
       inst.push(t1 - t0);
       first.push(now() - t1);
@@ -119,8 +139,75 @@ async function coldStart(): Promise<void> {
   console.log('goal: instance ready ≤ 1 ms from a cached module.');
 }
 
+/**
+ * What keeping state across traps costs (docs/kernel-abi.md, State): a Monaco fleet of 2,000 simulated
+ * vehicles, a fix each a second for a minute, through the geofence kernel (the 9 quarters) and the
+ * map-matching kernel, with and without snapshots; then one snapshot and one restore of that state.
+ */
+export async function state(): Promise<void> {
+  const MONACO = '../shared/data/osm/monaco.osm.pbf';
+  const network = await loadNetwork(MONACO);
+  const sim = new TrafficSim(network.graph, { fleets: [{ name: 'veh', vehicles: 2000 }], seed: 1, start: 0 });
+  const seconds = Array.from({ length: 60 }, () => batchFromRecords(sim.step().fixes));
+  const fixes = seconds.reduce((n, b) => n + b.n, 0);
+  const rows: (string | number)[][] = [];
+  for (const [name, make] of [
+    ['geofence (enter, exit, cross, dwell)', (snapshot?: false) => createGeofence({ fences: MONACO }, { snapshot })],
+    ['mapmatch', (snapshot?: false) => createMapMatch({ network }, { snapshot })],
+  ] as const) {
+    const timed = async (snapshot?: false) => {
+      const k = await make(snapshot);
+      const t0 = now();
+      for (const b of seconds) k.process(b);
+      return { k, ms: now() - t0 };
+    };
+    // alternately, best of three each: the machine is shared
+    const without: number[] = [];
+    const withSnaps: number[] = [];
+    let k!: Awaited<ReturnType<typeof make>>;
+    for (let i = 0; i < 3; i++) {
+      without.push((await timed(false)).ms);
+      const r = await timed();
+      withSnaps.push(r.ms);
+      k = r.k;
+    }
+    const taken = k.stats().snapshots;
+    const takes: number[] = [];
+    let state = k.snapshot();
+    for (let i = 0; i < 20; i++) {
+      const t0 = now();
+      state = k.snapshot();
+      takes.push(now() - t0);
+    }
+    const into = await make();
+    const restores: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = now();
+      into.restore(state);
+      restores.push(now() - t0);
+    }
+    const devices = k.stats().devices;
+    const [a, b] = [Math.min(...without), Math.min(...withSnaps)];
+    rows.push([
+      name,
+      fmt((fixes / a) * 1000),
+      fmt((fixes / b) * 1000),
+      `${(100 * (b / a - 1)).toFixed(1)} %`,
+      String(taken),
+      `${(state.state.length / 1024).toFixed(0)} KB`,
+      (state.state.length / devices).toFixed(0),
+      percentile(takes.sort((a, b) => a - b), 50).toFixed(2),
+      percentile(restores.sort((a, b) => a - b), 50).toFixed(2),
+    ]);
+  }
+  console.log(`\nstate across traps: ${fixes.toLocaleString('en')} fixes of 2,000 simulated Monaco vehicles (a minute, a batch a second); default policy: a snapshot every 50,000 fixes or second, the batches since journalled\n`);
+  console.log(table(['kernel', 'fixes/s, no snapshots', 'with snapshots', 'cost', 'snapshots taken', 'snapshot size', 'bytes/device', 'snapshot ms p50', 'restore ms p50'], rows));
+  console.log('A trap then costs a restore plus replaying at most the journal (≤ 50,000 fixes or a second of them).');
+}
+
 export async function run(): Promise<void> {
   await geofence();
   await hotspot();
   await coldStart();
+  await state();
 }

@@ -1,6 +1,7 @@
 import { batchFromRecords, type GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
-import { haversine, type RoadGraph } from '../network/road-graph.ts';
+import { haversine } from '../network/geo.ts';
+import type { RoadGraph } from '../network/road-graph.ts';
 import { createMapMatch, type MapMatchFileParams } from '../kernels/create-kernel.ts';
 import type { MapMatchEvent } from '../kernels/mapmatch.ts';
 import { TrafficSim, type TruthRecord } from '../simulators/traffic/traffic-sim.ts';

@@ -67,6 +67,28 @@ export const fenceSpec: CommandSpec = {
   notes: ['Example:', '  geoflux fence --fences ../shared/data/fences/seattle-neighborhoods.geojson ../shared/data/traces/seattle-newson-krumm-gps.txt'],
 };
 
+export const kernelSpec: CommandSpec = {
+  name: 'kernel',
+  usage: 'geoflux kernel <file.wasm | geofence | hotspot | mapmatch> [--params JSON] <trace | ->\n       geoflux kernel <file.wasm> --describe\n       geoflux kernel <file.wasm> --check [--params JSON] [trace]',
+  summary:
+    'Runs any kernel over a trace in batch, without the streaming stack, and prints its output rows as JSON lines\n(decoded by the fields it declares); --describe prints what it declares, --check runs the ABI conformance suite.',
+  flags: {
+    params: { type: 'string', value: 'json', help: "the kernel's params, a JSON object (files they name are relative to here)" },
+    describe: { type: 'boolean', help: "print the kernel's params, output rows and counters, as it declares them" },
+    check: { type: 'boolean', help: 'run the conformance suite (docs/kernel-abi.md) over the trace, or three synthetic vehicles' },
+    wasi: { type: 'string', value: 'node|wasmer', help: 'WASI implementation', default: 'node' },
+  },
+  notes: [
+    'A trace is CSV, JSON lines, GPX, or one of the formats in ../shared/data (by its header); - reads standard input.',
+    'Progress goes to stderr, with the rows dropped as unfit for a kernel (by reason) and the kernel\'s counters at the end.',
+    'Examples:',
+    '  geoflux kernel examples/kernels/c/speeding.wasm --describe',
+    '  geoflux kernel examples/kernels/c/speeding.wasm --params \'{"limit": 50, "unit": "km/h"}\' fixes.csv',
+    '  geoflux kernel geofence --params \'{"fences": "quarters.geojson"}\' - < fixes.jsonl',
+    '  geoflux kernel my-kernel.wasm --check --params \'{"radius": 30}\'',
+  ],
+};
+
 export const hotspotSpec: CommandSpec = {
   name: 'hotspot',
   usage: 'geoflux hotspot --cell <m> --band <m> [options] <trace | ->',

@@ -9,6 +9,7 @@ import type { GeofenceEvent } from '../kernels/geofence.ts';
 import { TrafficSim } from '../simulators/traffic/traffic-sim.ts';
 import { parseIncident } from '../simulators/traffic/incidents.ts';
 import { freePort } from '../transport/free-port.ts';
+import { metresFrom } from '../network/geo.ts';
 
 /**
  * The whole system as a user runs it: `geoflux serve` (a real process) on a small copy of the default
@@ -68,7 +69,7 @@ describe('end to end: geoflux serve → MQTT subscriber', () => {
       expect(fences.some((f) => f.includes(' enter Monte-Carlo ')) && fences.some((f) => f.includes(' exit Monte-Carlo '))).toBe(true);
       // a hot cell at the incident: its centre within the incident's radius (plus a cell)
       const [lon, lat] = [7.4283, 43.7394];
-      const near = hot.filter(({ cell: { bbox: b } }) => Math.hypot((((b[0] + b[2]) / 2 - lon) * 111_320 * Math.cos((lat * Math.PI) / 180)), ((b[1] + b[3]) / 2 - lat) * 111_320) < 300 + 150);
+      const near = hot.filter(({ cell: { bbox: b } }) => Math.hypot(...metresFrom(lon, lat, (b[0] + b[2]) / 2, (b[1] + b[3]) / 2)) < 300 + 150);
       expect(near.length).toBeGreaterThan(0);
     } finally {
       await client.endAsync(true);

@@ -9,6 +9,7 @@ type Command = (p: Parsed) => Promise<void>;
 const commands: Record<string, { spec: CommandSpec; load: () => Promise<Command> }> = {
   serve: { spec: specs.serveSpec, load: async () => (await import('./serve.ts')).serveCommand },
   run: { spec: specs.runSpec, load: async () => (await import('./run.ts')).runCommand },
+  kernel: { spec: specs.kernelSpec, load: async () => (await import('./kernel.ts')).kernelCommand },
   fence: { spec: specs.fenceSpec, load: async () => (await import('./fence.ts')).fenceCommand },
   hotspot: { spec: specs.hotspotSpec, load: async () => (await import('./hotspot.ts')).hotspotCommand },
   network: { spec: specs.networkSpec, load: async () => (await import('./network.ts')).networkCommand },

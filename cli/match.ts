@@ -1,10 +1,7 @@
 import { createMapMatch } from '../kernels/create-kernel.ts';
-import { batchFromRecords } from '../codecs/gps-batch.ts';
 import type { MapMatchEvent } from '../kernels/mapmatch.ts';
 import { UsageError, type Parsed } from './args.ts';
-import { Progress } from './progress.ts';
-import { readInput, slices } from './read-input.ts';
-
+import { badRowsNote, runTrace } from './run-trace.ts';
 
 /** the model flags, as kernel params; the ones that may be 0 */
 const MODEL_FLAGS = ['sigma', 'radius', 'k', 'beta', 'lag', 'heading-sigma', 'heading-speed', 'stop-speed', 'stationary', 'u-turn', 'max-speed', 'beam'];
@@ -26,9 +23,7 @@ function modelParams(values: Parsed['values']): Record<string, number> {
 export async function matchCommand({ values, positionals }: Parsed): Promise<void> {
   if (!values.network) throw new UsageError('--network <osm.pbf | kubicka-dir> is required');
   const params = modelParams(values);
-  const trace = await readInput(positionals[0]);
   const k = await createMapMatch({ network: String(values.network), ...params });
-  const progress = new Progress(trace.records.length, 'fixes');
   const route: number[] = [];
   const counts = { matched: 0, unmatched: 0 };
   const t0 = performance.now();
@@ -43,17 +38,13 @@ export async function matchCommand({ values, positionals }: Parsed): Promise<voi
     }
     if (lines.length) process.stdout.write(lines.join('\n') + '\n');
   };
-  let done = 0;
-  for (const slice of slices(trace.records)) {
-    print(k.process(batchFromRecords(slice)));
-    progress.update((done += slice.length));
-  }
-  print(k.flush());
+  const run = await runTrace(positionals[0], k, print);
+  const { trace } = run;
   const secs = (performance.now() - t0) / 1000;
   if (values.route) process.stdout.write(JSON.stringify({ route, ways: dedupe(route.map((e) => k.graph.edgeWay[e])) }) + '\n');
   const s = k.stats();
-  progress.done(
-    `${trace.records.length} fixes (${trace.format}): ${counts.matched} matched, ${counts.unmatched} unmatched, ${s.outOfOrder} out of order, ${s.skipped} bad; ` +
+  run.progress.done(
+    `${trace.records.length} fixes (${trace.format}): ${counts.matched} matched, ${counts.unmatched} unmatched, ${s.outOfOrder} out of order, ${run.badTotal + s.skipped} bad${badRowsNote(run)}; ` +
       `${route.length} edges driven; ${Math.round(trace.records.length / secs).toLocaleString('en')} fixes/s`,
   );
 }

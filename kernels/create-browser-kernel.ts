@@ -1,9 +1,11 @@
+import { CustomKernel } from './custom-kernel.ts';
 import { GeofenceKernel, type GeofenceParams } from './geofence.ts';
 import { HotspotKernel, type HotspotParams } from './hotspot.ts';
 import { BUILTIN_WASM, type BuiltinKernel } from './host/builtin-wasm.ts';
 import { browserWasi } from './host/browser-wasi.ts';
-import type { KernelSetup } from './host/kernel-instance.ts';
-import { JsonLinesKernel } from './json-lines.ts';
+import { compileKernel } from './host/compile.ts';
+import type { SnapshotPolicy } from './host/kernel-runner.ts';
+import type { KernelOptions } from './kernel.ts';
 import { MapMatchKernel, type MapMatchParams } from './mapmatch.ts';
 
 /**
@@ -20,19 +22,21 @@ export interface BrowserKernelOptions {
   wasm?: WasmSource;
   /** memory cap in 64 KiB pages (default 1024: 64 MiB) */
   maxPages?: number;
+  /** when a kernel with state is snapshot, so a trap costs no state (default: every 50,000 fixes or second) */
+  snapshot?: SnapshotPolicy | false;
 }
 
 const compiled = new Map<string, Promise<WebAssembly.Module>>();
 
 async function compile(source: WasmSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
-  if (typeof source !== 'string' && !(source instanceof URL)) return WebAssembly.compile(source);
+  if (typeof source !== 'string' && !(source instanceof URL)) return compileKernel(ArrayBuffer.isView(source) ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength) : new Uint8Array(source));
   const href = String(source);
   let m = compiled.get(href);
   if (!m) {
     m = fetch(href).then(async (r) => {
       if (!r.ok) throw new Error(`kernel ${href}: HTTP ${r.status}`);
-      return WebAssembly.compile(await r.arrayBuffer());
+      return compileKernel(new Uint8Array(await r.arrayBuffer()));
     });
     compiled.set(href, m);
     m.catch(() => compiled.delete(href));
@@ -40,25 +44,28 @@ async function compile(source: WasmSource): Promise<WebAssembly.Module> {
   return m;
 }
 
-const setup = async (builtin: BuiltinKernel, o: BrowserKernelOptions): Promise<KernelSetup> => ({
-  module: await compile(o.wasm ?? BUILTIN_WASM[builtin]()),
+const setup = async (wasm: WasmSource, o: Omit<BrowserKernelOptions, 'wasm'> & { outCap?: number }): Promise<KernelOptions> => ({
+  module: await compile(wasm),
   wasi: browserWasi,
   maxPages: o.maxPages,
+  snapshot: o.snapshot,
+  outCap: o.outCap,
 });
+const builtin = (name: BuiltinKernel, o: BrowserKernelOptions & { outCap?: number }) => setup(o.wasm ?? BUILTIN_WASM[name](), o);
 
 export async function createGeofence(params: GeofenceParams, opts: BrowserKernelOptions & { contains?: boolean; outCap?: number } = {}): Promise<GeofenceKernel> {
-  return GeofenceKernel.create(params, { ...(await setup('geofence', opts)), contains: opts.contains, outCap: opts.outCap });
+  return GeofenceKernel.create(params, { ...(await builtin('geofence', opts)), contains: opts.contains });
 }
 
 export async function createHotspot(params: HotspotParams = {}, opts: BrowserKernelOptions & { outCap?: number } = {}): Promise<HotspotKernel> {
-  return HotspotKernel.create(params, { ...(await setup('hotspot', opts)), outCap: opts.outCap });
+  return HotspotKernel.create(params, await builtin('hotspot', opts));
 }
 
 export async function createMapMatch(params: MapMatchParams, opts: BrowserKernelOptions & { outCap?: number } = {}): Promise<MapMatchKernel> {
-  return MapMatchKernel.create(params, { ...(await setup('mapmatch', opts)), outCap: opts.outCap });
+  return MapMatchKernel.create(params, await builtin('mapmatch', opts));
 }
 
-/** A custom JSON-lines kernel (docs/kernel-abi.md) from its URL or bytes. */
-export async function loadKernel(wasm: WasmSource, params: Record<string, unknown> = {}, opts: Omit<BrowserKernelOptions, 'wasm'> = {}): Promise<JsonLinesKernel> {
-  return JsonLinesKernel.create(params, { module: await compile(wasm), wasi: browserWasi, maxPages: opts.maxPages });
+/** A kernel of your own (docs/kernel-abi.md) from its URL or bytes: its rows as JSON objects. */
+export async function loadKernel(wasm: WasmSource, params: Record<string, unknown> = {}, opts: Omit<BrowserKernelOptions, 'wasm'> & { outCap?: number } = {}): Promise<CustomKernel> {
+  return CustomKernel.create(params, await setup(wasm, opts));
 }

@@ -1,23 +1,25 @@
 import { resolve } from 'node:path';
 import { logger, type Logger } from '../log/logger.ts';
 import { loadNetwork } from '../network/load-network.ts';
-import type { RoadGraph } from '../network/road-graph.ts';
-import type { SegmentIndex } from '../network/segment-index.ts';
-import { GeofenceKernel, type GeofenceParams } from './geofence.ts';
-import { HotspotKernel, type HotspotParams } from './hotspot.ts';
 import type { BatchKernel } from './batch-kernel.ts';
+import { CustomKernel } from './custom-kernel.ts';
+import { GeofenceKernel, type GeofenceParams } from './geofence.ts';
 import { unknownKernel } from './host/builtin-wasm.ts';
-import { KernelError, type KernelSetup } from './host/kernel-instance.ts';
+import { KernelError } from './host/kernel-error.ts';
+import { kernelSchema } from './host/kernel-instance.ts';
+import type { SnapshotPolicy } from './host/kernel-runner.ts';
 import { loadKernelModule } from './host/load-module.ts';
 import { wasiNamed, type WasiName } from './host/node-wasi.ts';
-import { JsonLinesKernel } from './json-lines.ts';
+import { checkParams } from './host/params.ts';
+import { HotspotKernel, type HotspotParams } from './hotspot.ts';
+import type { KernelOptions, LoadedNetwork } from './kernel.ts';
 import { loadFences } from './load-fences.ts';
 import { MapMatchKernel, type MapMatchParams } from './mapmatch.ts';
 
 /**
  * The kernels in Node: each factory reads what its params name from files (fences, road networks, a custom
- * .wasm) and sets up the kernel with Node's WASI. The calls behind `geoflux fence`, `hotspot` and `match`,
- * a workflow's `kernel:` functions and the `kernel()` operator.
+ * .wasm) and sets up the kernel with Node's WASI. The calls behind `geoflux kernel`, `fence`, `hotspot` and
+ * `match`, a workflow's `kernel:` functions and the `kernel()` operator.
  */
 
 export interface NodeKernelOptions {
@@ -29,11 +31,36 @@ export interface NodeKernelOptions {
   maxPages?: number;
   /** where a kernel's warnings go (a fence that crosses itself); default: the geoflux log */
   log?: Logger;
+  /** when a kernel with state is snapshot, so a trap costs no state (default: every 50,000 fixes or second) */
+  snapshot?: SnapshotPolicy | false;
 }
 
-async function setup(kernel: string, opts: NodeKernelOptions): Promise<KernelSetup> {
+/** A kernel ready to make: compiled and set up, its params with the files they name read. */
+export type KernelFiles = { setup: KernelOptions; params: Record<string, unknown> };
+
+/**
+ * The kernel compiled, its params checked against its schema (before any file is read: a misspelt param
+ * should not wait for a road network to load), and the files its data params name read: fences (GeoJSON,
+ * or an OSM PBF's boundaries at `adminLevel`) and road networks.
+ */
+export async function kernelFiles(kernel: string, params: Record<string, unknown>, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<KernelFiles> {
   const [{ module }, wasi] = await Promise.all([loadKernelModule(kernel, opts.baseDir), wasiNamed(opts.wasi)]);
-  return { module, wasi, maxPages: opts.maxPages };
+  const setup: KernelOptions = { module, wasi, maxPages: opts.maxPages, snapshot: opts.snapshot, outCap: opts.outCap };
+  const schema = kernelSchema(module, setup);
+  checkParams(schema, params);
+  const read = { ...params };
+  for (const p of schema.params) {
+    const v = params[p.name];
+    if (typeof v !== 'string') continue;
+    if (p.type === 'fences') {
+      const loaded = await loadFences(v, opts.baseDir, params.adminLevel as number | undefined);
+      read[p.name] = loaded.geojson;
+      setup.source = loaded.source;
+    } else if (p.type === 'roads') {
+      read[p.name] = await loadNetwork(resolve(opts.baseDir ?? process.cwd(), v));
+    }
+  }
+  return { setup, params: read };
 }
 
 export interface GeofenceFileParams extends Omit<GeofenceParams, 'fences'> {
@@ -44,35 +71,34 @@ export interface GeofenceFileParams extends Omit<GeofenceParams, 'fences'> {
 }
 
 export async function createGeofence(params: GeofenceFileParams, opts: NodeKernelOptions & { contains?: boolean; outCap?: number } = {}): Promise<GeofenceKernel> {
-  const { fences, adminLevel, ...rest } = params;
-  const loaded = typeof fences === 'string' ? await loadFences(fences, opts.baseDir, adminLevel) : { geojson: fences, source: 'fences' };
-  const k = GeofenceKernel.create({ ...rest, fences: loaded.geojson as object }, { ...(await setup('geofence', opts)), contains: opts.contains, outCap: opts.outCap, source: loaded.source });
+  const { setup, params: read } = await kernelFiles('geofence', { ...params }, opts);
+  const k = GeofenceKernel.create(read as unknown as GeofenceParams, { ...setup, contains: opts.contains });
   for (const w of k.warnings) (opts.log ?? logger('geofence')).warn(w);
   return k;
 }
 
 export async function createHotspot(params: HotspotParams = {}, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<HotspotKernel> {
-  return HotspotKernel.create(params, { ...(await setup('hotspot', opts)), outCap: opts.outCap });
+  const { setup, params: read } = await kernelFiles('hotspot', { ...params }, opts);
+  return HotspotKernel.create(read, setup);
 }
 
 export interface MapMatchFileParams extends Omit<MapMatchParams, 'network'> {
   /** an OSM PBF or a Kubička prefix/directory (path, relative to `baseDir`), or a graph already loaded */
-  network: string | { graph: RoadGraph; index: SegmentIndex };
+  network: string | LoadedNetwork;
 }
 
 export async function createMapMatch(params: MapMatchFileParams, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<MapMatchKernel> {
-  if (!params.network) throw new KernelError('mapmatch needs params.network: an OSM PBF or a Kubička network');
-  const network = typeof params.network === 'string' ? await loadNetwork(resolve(opts.baseDir ?? process.cwd(), params.network)) : params.network;
-  return MapMatchKernel.create({ ...params, network }, { ...(await setup('mapmatch', opts)), outCap: opts.outCap });
+  const { setup, params: read } = await kernelFiles('mapmatch', { ...params }, opts);
+  return MapMatchKernel.create(read as unknown as MapMatchParams, setup);
 }
 
-/** A custom kernel (`kernel: ./my.wasm`): a .wasm file that writes JSON lines (docs/kernel-abi.md). */
-export async function loadKernel(path: string, params: Record<string, unknown> = {}, opts: NodeKernelOptions = {}): Promise<JsonLinesKernel> {
-  if (!path.endsWith('.wasm')) throw new KernelError(`a custom kernel is a .wasm file (got "${path}")`);
-  return JsonLinesKernel.create(params, await setup(path, opts));
+/** A kernel of your own, a .wasm file (docs/kernel-abi.md); also any built-in by name, its rows as JSON objects. */
+export async function loadKernel(path: string, params: Record<string, unknown> = {}, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<CustomKernel> {
+  const { setup, params: read } = await kernelFiles(path, params, opts);
+  return CustomKernel.create(read, setup);
 }
 
-/** `geofence`, `hotspot`, `mapmatch`, or a path to a custom .wasm in the JSON-lines format, in this thread. */
+/** `geofence`, `hotspot`, `mapmatch` (their events), or a path to a .wasm kernel (its rows as JSON objects), in this thread. */
 export async function createKernel(kernel: string, params: Record<string, unknown> = {}, opts: NodeKernelOptions = {}): Promise<BatchKernel> {
   if (kernel === 'geofence') return createGeofence(params as unknown as GeofenceFileParams, opts);
   if (kernel === 'hotspot') return createHotspot(params as HotspotParams, opts);

@@ -1,4 +1,5 @@
 import { ringCrossing } from './ring-crossings.ts';
+import { M_PER_DEG, metresPerDegLon } from '../network/geo.ts';
 
 /**
  * GeoJSON fences → the flat binary the geofence kernel reads (kernels/assembly/geofence.ts), so no kernel,
@@ -22,7 +23,6 @@ export class FenceError extends Error {
 }
 
 type Pos = [number, number];
-const M_PER_DEG = 111_320;
 
 /** `warnings`: what compiles but is likely not what was meant (a ring that crosses itself), one line each */
 export function compileFences(geojson: unknown, source = 'fences'): { fences: Fence[]; bytes: Uint8Array; warnings: string[] } {
@@ -97,7 +97,7 @@ export function compileFences(geojson: unknown, source = 'fences'): { fences: Fe
         kind = 2;
         circle = [lon, lat, r];
         const dLat = r / M_PER_DEG;
-        const dLon = r / (M_PER_DEG * Math.cos((lat * Math.PI) / 180));
+        const dLon = r / metresPerDegLon(lat);
         bbox.splice(0, 4, lon - dLon, lat - dLat, lon + dLon, lat + dLat);
         break;
       }

@@ -116,7 +116,7 @@ describe('geofence kernel', () => {
     second.restore(first.snapshot());
     const b = second.process(batchFromRecords(trip.slice(3)));
     expect([...a, ...b].map((e) => `${e.time.slice(17, 19)} ${e.deviceId} ${e.detect} ${e.fence.id}`)).toEqual(whole);
-    expect(() => second.restore({ state: new Uint8Array([9, 0, 0, 0]), devices: [] })).toThrow('snapshot ends inside a device');
+    expect(() => second.restore({ state: new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0]), devices: [] })).toThrow('not a geofence snapshot: it ends early or goes on past its devices');
   });
 });
 

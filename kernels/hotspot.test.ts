@@ -2,7 +2,8 @@ import { createHotspot } from './create-kernel.ts';
 import { describe, expect, it } from 'vitest';
 import { batchFromRecords } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
-import { KernelError } from './host/kernel-instance.ts';
+import { KernelError, KernelParamError } from './host/kernel-error.ts';
+import { offsetBy } from '../network/geo.ts';
 
 // PySAL esda's G_Local docstring (binary distance band 15), as quoted in ../shared/data/README.md
 const POINTS: [number, number][] = [[10, 10], [20, 10], [40, 10], [15, 20], [30, 20], [30, 30]];
@@ -12,14 +13,11 @@ const GI = [-1.0136729, -0.04361589, 1.31558703, -0.31412676, 1.15373986, 1.7783
 
 const LON0 = 7.42;
 const LAT0 = 43.73;
-const M = 111_320;
 /** a fix in the middle of grid cell (cx, cy) of `size` metres around (LON0, LAT0) */
-const at = (cx: number, cy: number, t: number, size = 100): GpsRecord => ({
-  deviceId: `v${cx}:${cy}`,
-  t,
-  lon: LON0 + ((cx + 0.5) * size) / (M * Math.cos((LAT0 * Math.PI) / 180)),
-  lat: LAT0 + ((cy + 0.5) * size) / M,
-});
+const at = (cx: number, cy: number, t: number, size = 100): GpsRecord => {
+  const [lon, lat] = offsetBy(LON0, LAT0, (cx + 0.5) * size, (cy + 0.5) * size);
+  return { deviceId: `v${cx}:${cy}`, t, lon, lat };
+};
 const grid = { cellSize: 100, band: 100, gridWidth: 16, gridHeight: 16, originLon: LON0, originLat: LAT0, window: 60, slide: 30, minCount: 3 };
 
 describe('hotspot kernel', () => {
@@ -92,8 +90,19 @@ describe('hotspot kernel', () => {
     expect(k.stats()).toMatchObject({ skipped: 2, outside: 1 });
   });
 
-  it('refuses bad params with the kernel’s own message', async () => {
-    await expect(createHotspot({ cellSize: 0 })).rejects.toThrow(new KernelError('cellSize must be a positive number of metres'));
-    await expect(createHotspot({ window: 10, slide: 60 })).rejects.toThrow('need 0 < slide <= window (seconds)');
+  it('takes weightBySpeed as the boolean it is: true weighs fixes by speed (one without a speed is skipped), false counts them', async () => {
+    const fixes = batchFromRecords([at(0, 0, 1), at(1, 0, 1), { ...at(2, 0, 1), speed: 12 }]);
+    const bySpeed = await createHotspot({ ...grid, weightBySpeed: true });
+    bySpeed.process(fixes);
+    expect(bySpeed.stats().skipped).toBe(2);
+    const counting = await createHotspot({ ...grid, weightBySpeed: false });
+    counting.process(fixes);
+    expect(counting.stats().skipped).toBe(0);
+    await expect(createHotspot({ ...grid, weightBySpeed: 1 as never })).rejects.toThrow('kernel hotspot: params.weightBySpeed: expected true or false, got number 1');
+  });
+
+  it('refuses bad params: the schema’s ranges before init, what only the kernel knows with its own message', async () => {
+    await expect(createHotspot({ cellSize: 0 })).rejects.toThrow(new KernelParamError('hotspot', [{ path: ['cellSize'], reason: 'must be more than 0', at: 'value' }]));
+    await expect(createHotspot({ window: 10, slide: 60 })).rejects.toThrow(new KernelError('need 0 < slide <= window (seconds)'));
   });
 });

@@ -6,7 +6,9 @@
  *   for (const e of fence.process(fixes)) console.log(e.detect, e.fence.name, e.deviceId);
  */
 export * from './shared-exports.ts';
-export { createGeofence, createHotspot, createMapMatch, createKernel, loadKernel, type GeofenceFileParams, type MapMatchFileParams, type NodeKernelOptions } from './create-kernel.ts';
+export { createGeofence, createHotspot, createMapMatch, createKernel, kernelFiles, loadKernel, type GeofenceFileParams, type KernelFiles, type MapMatchFileParams, type NodeKernelOptions } from './create-kernel.ts';
+export { kernelParamProblems } from './param-check.ts';
+export { checkConformance, syntheticFixes, threeDevices, type CheckResult, type ConformanceInput } from './conformance.ts';
 export { loadFences } from './load-fences.ts';
 export { loadKernelModule } from './host/load-module.ts';
 export { loadWasmer, nodeWasi, wasmerWasi, type WasiName } from './host/node-wasi.ts';

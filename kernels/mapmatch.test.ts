@@ -10,13 +10,14 @@ import { buildSegmentIndex } from '../network/segment-index.ts';
 import { parseTrace } from '../simulators/replay/trace-formats.ts';
 import { fleetWithTruth } from '../simulators/traffic/fleet-with-truth.ts';
 import type { MapMatchEvent, MatchedFix } from './mapmatch.ts';
+import { M_PER_DEG, offsetBy } from '../network/geo.ts';
 
 const KUBICKA = '../shared/data/mapmatch-kubicka/00000000';
 const MONACO = '../shared/data/osm/monaco.osm.pbf';
 
 // hand-made graphs in metres east/north of a point in Monaco
 const O = [7.42, 43.73];
-const at = (x: number, y: number): [number, number] => [O[0] + x / (111_320 * Math.cos((O[1] * Math.PI) / 180)), O[1] + y / 111_320];
+const at = (x: number, y: number): [number, number] => offsetBy(O[0], O[1], x, y);
 
 function graphOf(ways: { from: string; to: string; shape: [number, number][]; oneway?: boolean }[]) {
   const b = new GraphBuilder();
@@ -103,7 +104,7 @@ describe('map matching on hand-made graphs', () => {
     const { network, named } = graphOf([{ from: 'A', to: 'B', shape: [[0, 0], [600, 0]] }]);
     const { fixes } = drive(network.graph, [named['A>B']], { speed: 10 });
     const late = { ...fixes[5], t: fixes[5].t - 3000 };
-    const far = { ...fixes[20], t: fixes[20].t + 1, lat: fixes[20].lat + 500 / 111_320 };
+    const far = { ...fixes[20], t: fixes[20].t + 1, lat: fixes[20].lat + 500 / M_PER_DEG };
     const bad = { ...fixes[30], t: fixes[30].t + 1, lon: NaN };
     const input = [...fixes.slice(0, 10), late, ...fixes.slice(10, 21), far, ...fixes.slice(21, 31), bad, ...fixes.slice(31)];
     const k = await createMapMatch({ network });
@@ -155,7 +156,7 @@ describe('map matching on hand-made graphs', () => {
     const { network } = graphOf([{ from: 'A', to: 'B', shape: [[0, 0], [300, 0]] }]);
     const broken = { graph: { ...network.graph, pointLon: network.graph.pointLon.subarray(0, 1), pointLat: network.graph.pointLat.subarray(0, 1) }, index: network.index };
     await expect(createMapMatch({ network: broken })).rejects.toThrow(/road graph: (shape points out of range|edge 0 has a bad shape|bad segment index|file cut short)/);
-    await expect(createMapMatch({ network, sigma: -1 })).rejects.toThrow('sigma must be a positive number of metres');
+    await expect(createMapMatch({ network, sigma: -1 })).rejects.toThrow('kernel mapmatch: params.sigma: must be more than 0');
   });
 });
 

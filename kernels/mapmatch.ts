@@ -1,10 +1,9 @@
 import { toBatch, type GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
-import { encodeGraph } from '../network/graph-file.ts';
 import type { RoadGraph } from '../network/road-graph.ts';
 import type { SegmentIndex } from '../network/segment-index.ts';
-import { KernelError, KernelRunner, type KernelInstance, type KernelSetup } from './host/kernel-instance.ts';
-import { StableIds } from './host/stable-ids.ts';
+import type { Rows } from './host/rows.ts';
+import { eventStats, Kernel, type KernelOptions, type KernelState } from './kernel.ts';
 
 export interface MapMatchParams {
   /** the road graph and its segment index (network/load-network.ts reads them from an OSM PBF or Kubička files) */
@@ -97,95 +96,63 @@ export interface Traversal extends Base {
 
 export type MapMatchEvent = MatchedFix | UnmatchedFix | Traversal;
 
-interface MapMatchExports {
-  load_data(ptr: number, len: number): number;
-  flush(out: number, cap: number): number;
-  skipped_count(): number;
-  out_of_order_count(): number;
-  lost_event_count(): number;
-  device_count(): number;
-  settled_count(): number;
-  break_count(): number;
-}
-
-/** bytes of one row: eight f64 columns (t, t2, lon, lat, rawLon, rawLat, offset, speed), three u32 (kind, device, edge) */
-const ROW = 76;
+const DETECT = ['matched', 'unmatched', 'traversal', 'partial', 'restarted'] as const;
 const iso = (t: number) => new Date(t).toISOString();
 const num = (x: number) => (Number.isFinite(x) ? x : null);
 
 /** The map-matching kernel as a TypeScript object: fixes in, matched fixes and edge traversals out. */
 export class MapMatchKernel {
-  private readonly ids = new StableIds();
   private readonly midLon: Float64Array;
   private readonly midLat: Float64Array;
 
-  private constructor(
-    private readonly runner: KernelRunner,
-    readonly graph: RoadGraph,
-    private readonly outCap: number,
-  ) {
-    [this.midLon, this.midLat] = midpoints(graph);
+  private constructor(private readonly kernel: Kernel) {
+    [this.midLon, this.midLat] = midpoints(this.graph);
   }
 
-  static create(params: MapMatchParams, setup: KernelSetup & { outCap?: number }): MapMatchKernel {
-    const { graph, index } = params.network;
-    const bytes = encodeGraph(graph, index);
-    const { network: _, ...init } = params;
-    const prepare = (k: KernelInstance) => {
-      const ptr = k.exports.alloc(bytes.length); // kept for the instance's life: the kernel reads the graph in place
-      k.bytes(ptr, bytes.length).set(bytes);
-      if ((k.exports as unknown as MapMatchExports).load_data(ptr, bytes.length) !== 0) throw new KernelError(k.errorMessage());
-      k.init(init);
-    };
-    return new MapMatchKernel(new KernelRunner(setup.module, prepare, setup), graph, setup.outCap ?? 65_536);
+  static create(params: MapMatchParams, setup: KernelOptions): MapMatchKernel {
+    return new MapMatchKernel(Kernel.create(params, setup));
+  }
+
+  get graph(): RoadGraph {
+    return this.kernel.network!.graph;
   }
 
   process(fixes: GpsBatch | readonly GpsRecord[]): MapMatchEvent[] {
-    const b = toBatch(fixes);
-    const { k, out, n } = this.runner.process(b, this.outCap, ROW, this.ids.column(b));
-    return this.events(k, out, n);
+    return this.events(this.kernel.rows(toBatch(fixes)));
   }
 
   /** End of input: every device's held fixes, and the edges they end on. */
   flush(): MapMatchEvent[] {
     const events: MapMatchEvent[] = [];
-    for (;;) {
-      const got = this.runner.guarded((k) => {
-        const out = this.runner.outRegion(this.outCap * ROW);
-        return this.events(k, out, (k.exports as unknown as MapMatchExports).flush(out, this.outCap));
-      });
-      if (got.length === 0) return events;
-      for (const e of got) events.push(e);
-    }
+    this.kernel.flushRows((rows) => {
+      for (const e of this.events(rows)) events.push(e);
+    });
+    return events;
+  }
+
+  /** The lattice of every device (and the device ids it is keyed by), to carry over to another instance. */
+  snapshot(): KernelState {
+    return this.kernel.snapshot();
+  }
+
+  /** Takes over the state of a snapshot (the network and params must be the same). */
+  restore(s: KernelState): void {
+    this.kernel.restore(s);
   }
 
   stats() {
-    const x = this.runner.instance.exports as unknown as MapMatchExports;
-    return {
-      skipped: x.skipped_count(),
-      outOfOrder: x.out_of_order_count(),
-      lostEvents: x.lost_event_count(),
-      devices: x.device_count(),
-      settled: x.settled_count(),
-      breaks: x.break_count(),
-      replaced: this.runner.replaced,
-    };
+    return eventStats(this.kernel);
   }
 
-  private events(k: KernelInstance, out: number, n: number): MapMatchEvent[] {
-    const buf = k.memory.buffer;
-    const cap = this.outCap;
-    const col = (i: number) => new Float64Array(buf, out + cap * 8 * i, n);
-    const [t, t2, lon, lat, rawLon, rawLat, offset, speed] = [0, 1, 2, 3, 4, 5, 6, 7].map(col);
-    const kind = new Uint32Array(buf, out + cap * 64, n);
-    const device = new Uint32Array(buf, out + cap * 68, n);
-    const edge = new Uint32Array(buf, out + cap * 72, n);
+  private events({ n, cols }: Rows): MapMatchEvent[] {
+    const { t, enter, lon, lat, rawLon, rawLat, offset, speed, detect, deviceId: device, edge } = cols;
     const g = this.graph;
     const events = new Array<MapMatchEvent>(n);
     for (let i = 0; i < n; i++) {
-      const deviceId = this.ids.name(device[i]);
+      const deviceId = this.kernel.deviceName(device[i]);
       const e = edge[i];
-      if (kind[i] === 1 || kind[i] === 5) {
+      const kind = DETECT[detect[i]];
+      if (kind === 'matched' || kind === 'restarted') {
         events[i] = {
           kind: 'mapmatch',
           detect: 'matched',
@@ -201,8 +168,8 @@ export class MapMatchKernel {
           wayId: g.edgeWay[e],
           offset: offset[i],
         };
-        if (kind[i] === 5) (events[i] as MatchedFix).restart = true;
-      } else if (kind[i] === 2) {
+        if (kind === 'restarted') (events[i] as MatchedFix).restart = true;
+      } else if (kind === 'unmatched') {
         events[i] = { kind: 'mapmatch', detect: 'unmatched', deviceId, t: t[i], time: iso(t[i]), lon: rawLon[i], lat: rawLat[i], speed: num(speed[i]), point: [rawLon[i], rawLat[i]] };
       } else {
         events[i] = {
@@ -216,10 +183,10 @@ export class MapMatchKernel {
           speed: num(speed[i]),
           edge: e,
           wayId: g.edgeWay[e],
-          enter: iso(t2[i]),
+          enter: iso(enter[i]),
           exit: iso(t[i]),
           length: offset[i],
-          complete: kind[i] === 3,
+          complete: kind === 'traversal',
           limit: g.edgeSpeed[e],
         };
       }
@@ -227,7 +194,6 @@ export class MapMatchKernel {
     return events;
   }
 }
-
 /** the middle shape point of each edge: where an edge's traversals are placed for hotspot binning */
 function midpoints(g: RoadGraph): [Float64Array, Float64Array] {
   const n = g.edgeFrom.length;

@@ -1,4 +1,5 @@
-import { haversine, type RoadGraph } from './road-graph.ts';
+import { haversine } from './geo.ts';
+import type { RoadGraph } from './road-graph.ts';
 
 /** A position along an edge: where it is, which way the road points there, and the shape segment it is on. */
 export interface EdgePoint {

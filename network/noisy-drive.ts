@@ -1,6 +1,7 @@
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { gaussian, rng } from '../simulators/rng.ts';
-import { haversine, type RoadGraph } from './road-graph.ts';
+import { haversine, offsetBy } from './geo.ts';
+import type { RoadGraph } from './road-graph.ts';
 
 // Known routes with known noise, for the map-matching tests on hand-made graphs.
 
@@ -20,7 +21,7 @@ export function drive(g: RoadGraph, path: number[], { speed = 12, sigma = 0, see
         const lon = g.pointLon[p] + f * (g.pointLon[p + 1] - g.pointLon[p]);
         const lat = g.pointLat[p] + f * (g.pointLat[p + 1] - g.pointLat[p]);
         const [dx, dy] = [gauss() * sigma, gauss() * sigma];
-        const [nlon, nlat] = [lon + dx / (111_320 * Math.cos((lat * Math.PI) / 180)), lat + dy / 111_320];
+        const [nlon, nlat] = offsetBy(lon, lat, dx, dy);
         fixes.push({ deviceId: device, t: t0 + fixes.length * 1000, lon: nlon, lat: nlat, speed });
         truth.push(e);
         travelled += speed;

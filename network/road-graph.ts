@@ -1,3 +1,5 @@
+import { haversine } from './geo.ts';
+
 /**
  * A directed road graph in typed arrays: what the simulator drives on and the map-matching kernel matches
  * against. Nodes are intersections and way ends; each edge is one direction of a way between two of them,
@@ -33,16 +35,6 @@ export function bboxOf(g: RoadGraph): [number, number, number, number] {
     b[3] = Math.max(b[3], g.nodeLat[i]);
   }
   return b;
-}
-
-const R = 6_371_008.8;
-/** great-circle distance in metres */
-export function haversine(lon1: number, lat1: number, lon2: number, lat2: number): number {
-  const toRad = Math.PI / 180;
-  const dLat = (lat2 - lat1) * toRad;
-  const dLon = (lon2 - lon1) * toRad;
-  const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * toRad) * Math.cos(lat2 * toRad) * Math.sin(dLon / 2) ** 2;
-  return 2 * R * Math.asin(Math.min(1, Math.sqrt(a)));
 }
 
 /** Builds a graph from edges given as point lists (first and last points are the end nodes). */

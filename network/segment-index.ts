@@ -1,4 +1,5 @@
-import { haversine, type RoadGraph } from './road-graph.ts';
+import { haversine, M_PER_DEG, metresPerDegLon, snapToSegment } from './geo.ts';
+import type { RoadGraph } from './road-graph.ts';
 
 /**
  * A uniform grid over the graph's edge segments: each cell lists the segments (edge, first point) whose
@@ -19,8 +20,6 @@ export interface SegmentIndex {
   segPoint: Uint32Array;
 }
 
-const M_PER_DEG = 111_320;
-
 export function buildSegmentIndex(g: RoadGraph, cellMetres = 100): SegmentIndex {
   let [minLon, minLat, maxLon, maxLat] = [Infinity, Infinity, -Infinity, -Infinity];
   for (let i = 0; i < g.pointLon.length; i++) {
@@ -30,7 +29,7 @@ export function buildSegmentIndex(g: RoadGraph, cellMetres = 100): SegmentIndex 
     maxLat = Math.max(maxLat, g.pointLat[i]);
   }
   const cellLat = cellMetres / M_PER_DEG;
-  const cellLon = cellMetres / (M_PER_DEG * Math.cos((((minLat + maxLat) / 2) * Math.PI) / 180));
+  const cellLon = cellMetres / metresPerDegLon((minLat + maxLat) / 2);
   const w = Math.max(1, Math.ceil((maxLon - minLon) / cellLon) + 1);
   const h = Math.max(1, Math.ceil((maxLat - minLat) / cellLat) + 1);
   const cells: number[][] = Array.from({ length: w * h }, () => []);
@@ -70,7 +69,7 @@ export interface RoadPosition {
 
 /** The nearest position on each edge within `radius` metres of (lon, lat), nearest first, at most `k`. */
 export function nearestEdges(g: RoadGraph, ix: SegmentIndex, lon: number, lat: number, radius: number, k = 8): RoadPosition[] {
-  const kx = M_PER_DEG * Math.cos((lat * Math.PI) / 180);
+  const kx = metresPerDegLon(lat);
   const rx = Math.ceil(radius / (ix.cellLon * kx));
   const ry = Math.ceil(radius / (ix.cellLat * M_PER_DEG));
   const cx = Math.floor((lon - ix.minLon) / ix.cellLon);
@@ -83,20 +82,10 @@ export function nearestEdges(g: RoadGraph, ix: SegmentIndex, lon: number, lat: n
         const e = ix.segEdge[j];
         const p = ix.segPoint[j];
         // project onto the segment in a local metric frame
-        const ax = (g.pointLon[p] - lon) * kx;
-        const ay = (g.pointLat[p] - lat) * M_PER_DEG;
-        const bx = (g.pointLon[p + 1] - lon) * kx;
-        const by = (g.pointLat[p + 1] - lat) * M_PER_DEG;
-        const dx = bx - ax;
-        const dy = by - ay;
-        const len2 = dx * dx + dy * dy;
-        const t = len2 > 0 ? Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len2)) : 0;
-        const px = ax + t * dx;
-        const py = ay + t * dy;
-        const d = Math.hypot(px, py);
+        const { x, y, distance: d } = snapToSegment((g.pointLon[p] - lon) * kx, (g.pointLat[p] - lat) * M_PER_DEG, (g.pointLon[p + 1] - lon) * kx, (g.pointLat[p + 1] - lat) * M_PER_DEG);
         if (d > radius || (best.get(e)?.distance ?? Infinity) <= d) continue;
-        const snapLon = lon + px / kx;
-        const snapLat = lat + py / M_PER_DEG;
+        const snapLon = lon + x / kx;
+        const snapLat = lat + y / M_PER_DEG;
         // measured like edgeLength (haversine along the shape), so offsets and lengths agree
         let offset = haversine(g.pointLon[p], g.pointLat[p], snapLon, snapLat);
         for (let q = g.pointStart[e]; q < p; q++) offset += haversine(g.pointLon[q], g.pointLat[q], g.pointLon[q + 1], g.pointLat[q + 1]);

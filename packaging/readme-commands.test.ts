@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, delimiter, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { requireTool, SYSTEM_TOOLS } from '../testing/system-tool.ts';
+import { CLANG_WASI, requireTool, SYSTEM_TOOLS, type SystemTool } from '../testing/system-tool.ts';
 
 /**
  * Every line of README.md's ```sh blocks, run as printed from the repository root — through bash, for its
@@ -41,6 +41,8 @@ interface Check {
   writes?: string[];
   /** how long it may take to prove itself (or, without `until`, to finish) */
   ms?: number;
+  /** tools it needs that it does not run itself (a kernel an earlier line built with clang) */
+  tools?: SystemTool[];
 }
 
 const ALERT_LINE = /^\d\d:\d\d:\d\d {2}geofence (enter|exit) +\S+ /m;
@@ -105,6 +107,29 @@ const CHECKS: Record<string, Check> = {
       expect(jsonLines(o.stdout)).toContainEqual(expect.objectContaining({ kind: 'hotspot', detect: 'hot', cell: expect.objectContaining({ id: expect.stringMatching(/^200m:/) }) }));
       expect(o.stderr).toMatch(/1533 fixes \(csv\): [1-9]\d* cell events/);
     },
+  },
+  // the C kernel the line before builds (examples/kernels/build.ts builds it there too)
+  'npx geoflux kernel examples/kernels/c/speeding.wasm --describe': {
+    tools: [CLANG_WASI],
+    then: (o) => expect(o.stdout).toMatch(/^speeding: a row for every fix faster than the limit\n\nparams:\n {2}limit /),
+  },
+  'npx geoflux kernel examples/kernels/c/speeding.wasm --check': {
+    tools: [CLANG_WASI],
+    then: (o) => expect(o.stdout).toMatch(/^all [1-9]\d* checks pass$/m),
+  },
+  'npx geoflux sim --network ../shared/data/osm/monaco.osm.pbf --vehicles 20 --duration 120 --out - | npx geoflux kernel examples/kernels/c/speeding.wasm --params \'{"limit": 50, "unit": "km/h"}\' -': {
+    tools: [CLANG_WASI],
+    then: (o) => {
+      const rows = jsonLines(o.stdout);
+      expect(rows.length).toBeGreaterThan(0);
+      for (const r of rows) expect(r).toMatchObject({ kind: 'speeding', deviceId: expect.stringMatching(/^veh-/), speed: expect.any(Number) });
+      expect(rows.every((r) => (r.speed as number) > 50 / 3.6)).toBe(true);
+    },
+  },
+  'npx geoflux serve examples/kernels/speeding.yaml': {
+    tools: [CLANG_WASI],
+    until: (o) => /^\{"kind":"speeding","deviceId":"veh-\d+",/m.test(o.stdout),
+    then: (o) => expect(o.stderr).toMatch(/\[serve\] done:/),
   },
   'npx geoflux serve workflows/examples/seattle-geofence.yaml': {
     until: (o) => /^\{"kind":"geofence","detect":"enter",.*"deviceId":"seattle-newson-krumm-gps"/m.test(o.stdout),
@@ -326,6 +351,7 @@ function requireTools(ctx: { skip(note: string): never }, line: Line): void {
     const tool = SYSTEM_TOOLS.find((t) => t.command === p);
     if (tool) requireTool(ctx, tool);
   }
+  for (const tool of check(line).tools ?? []) requireTool(ctx, tool);
 }
 
 /** one line, start to end, against its zipper if it has one */

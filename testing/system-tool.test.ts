@@ -30,6 +30,12 @@ describe('requireTool', () => {
     }
   });
 
+  it('takes only the path a tool names, and counts a tool whose files are missing as missing', () => {
+    expect(findTool({ command: 'sh', debian: 'dash', at: '/nonexistent/sh' })).toBeUndefined();
+    expect(findTool({ command: 'sh', debian: 'dash', at: findTool(SH) })).toBe(findTool(SH));
+    expect(findTool({ ...SH, needs: ['/nonexistent/libc.a'] })).toBeUndefined();
+  });
+
   it('fails instead under CI=true, so CI can never skip it', () => {
     const ctx = context();
     expect(() => requireTool(ctx, MISSING, { PATH: '/nonexistent', CI: 'true' })).toThrow(

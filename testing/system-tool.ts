@@ -1,10 +1,14 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-/** A program a test runs that npm does not install, and the Debian package that has it. */
+/** A program a test runs that npm does not install, and the Debian packages that have it. */
 export interface SystemTool {
   command: string;
   debian: string;
+  /** only this path will do (Debian's /usr/bin/rustc, not a rustup one earlier on PATH) */
+  at?: string;
+  /** files of those packages the program needs besides itself (a target's C library, its standard library) */
+  needs?: string[];
 }
 
 export const MOSQUITTO: SystemTool = { command: 'mosquitto', debian: 'mosquitto' };
@@ -14,30 +18,41 @@ export const PROMTOOL: SystemTool = { command: 'promtool', debian: 'prometheus' 
 /** the browser the dashboard tests and benchmark drive (testing/chromium.ts) */
 export const CHROMIUM: SystemTool = { command: 'chromium', debian: 'chromium' };
 
+/** C → wasm32-wasi: clang, its wasm linker, the WASI C library and the wasm32 compiler runtime */
+export const CLANG_WASI: SystemTool = {
+  command: 'clang',
+  debian: 'clang lld wasi-libc libclang-rt-14-dev-wasm32',
+  needs: ['/usr/bin/wasm-ld', '/usr/lib/wasm32-wasi/crt1-reactor.o', '/usr/lib/llvm-14/lib/clang/14.0.6/lib/wasi/libclang_rt.builtins-wasm32.a'],
+};
+/** Rust → wasm32-wasi: Debian's rustc (a rustup toolchain without the wasm32-wasi target will not do) and its wasm32 std */
+export const RUSTC_WASI: SystemTool = { command: 'rustc', at: '/usr/bin/rustc', debian: 'rustc libstd-rust-dev-wasm32', needs: ['/usr/lib/rustlib/wasm32-wasi/lib'] };
+
 /** Every tool some test needs, by command, so a README line can say which it runs. */
-export const SYSTEM_TOOLS: readonly SystemTool[] = [MOSQUITTO, MOSQUITTO_SUB, PROMTOOL, CHROMIUM];
+export const SYSTEM_TOOLS: readonly SystemTool[] = [MOSQUITTO, MOSQUITTO_SUB, PROMTOOL, CHROMIUM, CLANG_WASI];
 
 // Debian puts daemons (mosquitto) in sbin, which a user's PATH often leaves out
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
 
-/** Where the tool is installed, or undefined. */
-export function findTool(tool: SystemTool, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const dirs = [...(env.PATH ?? '').split(delimiter).filter(Boolean), ...SBIN];
-  for (const dir of dirs) {
-    const path = join(dir, tool.command);
-    try {
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {
-      // not in this directory
-    }
+const executable = (path: string) => {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
-  return undefined;
+};
+
+/** Where the tool is installed (with everything it needs), or undefined. */
+export function findTool(tool: SystemTool, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (tool.needs?.some((f) => !existsSync(f))) return undefined;
+  if (tool.at) return executable(tool.at) ? tool.at : undefined;
+  const dirs = [...(env.PATH ?? '').split(delimiter).filter(Boolean), ...SBIN];
+  return dirs.map((dir) => join(dir, tool.command)).find(executable);
 }
 
-export const installHint = (tool: SystemTool): string => `needs ${tool.command}, which is not installed (Debian: apt-get install ${tool.debian})`;
+export const installHint = (tool: SystemTool): string => `needs ${tool.at ?? tool.command}, which is not installed (Debian: apt-get install ${tool.debian})`;
 
-const onCi = (env: NodeJS.ProcessEnv) => /^(true|1)$/i.test(env.CI ?? '');
+export const onCi = (env: NodeJS.ProcessEnv = process.env): boolean => /^(true|1)$/i.test(env.CI ?? '');
 const announced = new Set<string>();
 
 /**

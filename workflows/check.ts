@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { BUILTIN_KERNELS, isBuiltinKernel } from '../kernels/host/builtin-wasm.ts';
 import type { z } from 'zod';
+import { kernelParamProblems } from '../kernels/param-check.ts';
 import { BUILTIN_FUNCTIONS } from '../sfn/builtins/index.ts';
 import { BUILTIN_SOURCES } from '../simulators/builtins.ts';
 import { unknownBuiltin, type Builtins } from '../runtime/import-module.ts';
@@ -78,6 +79,8 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
       bad(at('kernel'), `unknown kernel "${f.kernel}"${didYouMean(f.kernel, BUILTIN_KERNELS)} (built-in kernels: ${BUILTIN_KERNELS.join(', ')}; or a path to a .wasm file)`, 'value');
     }
     if (kernel?.endsWith('.wasm') && !existsSync(kernel)) bad(at('kernel'), `no such file: ${kernel}`, 'value');
+    // a built-in kernel's params against its declared schema; a .wasm file's are checked when it starts
+    if (f.kernel) for (const p of kernelParamProblems(f.kernel, f.params ?? {})) bad([...at('params'), ...p.path], p.reason, p.at ?? 'value');
     checkBuiltin(f.run, BUILTIN_FUNCTIONS, 'function', (reason) => bad(at('run'), reason, 'value'));
     checkModule(f.run && resolveFrom(dir, f.run), (reason) => bad(at('run'), reason, 'value'));
     return { ...f, observe, emit, dispatch, instances: f.instances ?? 1, host, run: f.run && resolveFrom(dir, f.run), kernel };

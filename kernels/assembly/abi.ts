@@ -1,7 +1,8 @@
-// The geoflux kernel ABI, shared by every kernel (docs/kernel-abi.md). Written in AssemblyScript; any
-// language that can export these functions from a WASI preview1 module can be a kernel.
+// The geoflux kernel ABI, version 2 (docs/kernel-abi.md), for the AssemblyScript kernels: the exports every
+// kernel shares, the schema a kernel declares itself with, its params block, its output rows and its state.
+// Any language that can export these functions from a WASI preview1 module can be a kernel.
 
-export const ABI_VERSION: i32 = 1;
+export const ABI_VERSION: i32 = 2;
 
 let errorMessage: ArrayBuffer = new ArrayBuffer(0);
 
@@ -20,7 +21,7 @@ export function alloc(size: usize): usize {
   return heap.alloc(size);
 }
 
-export function free(ptr: usize): void {
+export function dealloc(ptr: usize): void {
   heap.free(ptr);
 }
 
@@ -32,7 +33,115 @@ export function error_len(): i32 {
   return errorMessage.byteLength;
 }
 
-/** Offsets of the columns of a batch of n fixes at `ptr`: the layout of codecs/gps-batch.ts. */
+// ---- the schema: declared by each kernel at start-up, one call per param, output field and counter, so the
+// index a kernel reads a param or writes a field by is the one its declaration returned
+
+let kernelName = '';
+let kernelDoc = '';
+const paramDecls = new Array<string>(0);
+const fieldDecls = new Array<string>(0);
+const fieldWidths = new Array<i32>(0);
+const counterNames = new Array<string>(0);
+let jsonLines = false;
+let schemaBytes: ArrayBuffer | null = null;
+
+/** a JSON string literal */
+export function quote(s: string): string {
+  let q = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c == 34 || c == 92) q += '\\' + String.fromCharCode(c);
+    else if (c < 32) q += ' ';
+    else q += String.fromCharCode(c);
+  }
+  return q + '"';
+}
+
+/** JSON members of a declaration: name, type, doc, then `more` (already JSON, e.g. `"default":30,"min":0`) */
+function decl(name: string, type: string, doc: string, more: string): string {
+  return '{"name":' + quote(name) + ',"type":' + quote(type) + (doc.length ? ',"doc":' + quote(doc) : '') + (more.length ? ',' + more : '') + '}';
+}
+
+export function declareKernel(name: string, doc: string): void {
+  kernelName = name;
+  kernelDoc = doc;
+}
+
+/** Declares the next param; returns its slot in the params block. `more`: JSON members (default, min, max, values, items, required). */
+export function param(name: string, type: string, doc: string, more: string = ''): i32 {
+  paramDecls.push(decl(name, type, doc, more));
+  return paramDecls.length - 1;
+}
+
+/** Declares the next output field; returns its column. */
+export function field(name: string, type: string, doc: string, more: string = ''): i32 {
+  fieldDecls.push(decl(name, type, doc, more));
+  fieldWidths.push(type == 'f64' || type == 'time' ? 8 : 4);
+  return fieldDecls.length - 1;
+}
+
+/** Declares the next counter; returns the index `counter()` is asked for it by. */
+export function declareCounter(name: string): i32 {
+  counterNames.push(name);
+  return counterNames.length - 1;
+}
+
+/** The kernel writes JSON lines instead of declared rows. */
+export function outputJsonLines(): void {
+  jsonLines = true;
+}
+
+/** a JSON list of strings */
+export function jsonList(xs: string[]): string {
+  let s = '[';
+  for (let i = 0; i < xs.length; i++) s += (i ? ',' : '') + quote(xs[i]);
+  return s + ']';
+}
+
+function schema(): ArrayBuffer {
+  let s = schemaBytes;
+  if (s == null) {
+    const output = jsonLines ? '"json-lines"' : '[' + fieldDecls.join(',') + ']';
+    const json =
+      '{"name":' + quote(kernelName) + ',"doc":' + quote(kernelDoc) + ',"params":[' + paramDecls.join(',') + '],"output":' + output + ',"counters":' + jsonList(counterNames) + '}';
+    s = String.UTF8.encode(json);
+    schemaBytes = s;
+  }
+  return s;
+}
+
+export function schema_ptr(): usize {
+  return changetype<usize>(schema());
+}
+
+export function schema_len(): i32 {
+  return schema().byteLength;
+}
+
+// ---- the params block: an 8-byte slot per declared param, values that do not fit after them
+
+let params: usize = 0;
+
+/** Takes the block init() was given; fails when it is shorter than the declared slots. */
+export function takeParams(ptr: usize, len: i32): i32 {
+  if (len < paramDecls.length * 8) return fail('params block shorter than the declared params');
+  params = ptr;
+  return 0;
+}
+
+@inline function slot(i: i32): usize { return params + (<usize>i << 3); }
+@inline export function paramF64(i: i32): f64 { return load<f64>(slot(i)); }
+@inline export function paramBool(i: i32): bool { return load<u32>(slot(i)) != 0; }
+@inline export function paramEnum(i: i32): u32 { return load<u32>(slot(i)); }
+/** where a string, array or data param's bytes or items are */
+@inline export function paramPtr(i: i32): usize { return <usize>load<u32>(slot(i)); }
+/** a string's or data's bytes, an array's items */
+@inline export function paramLen(i: i32): i32 { return <i32>load<u32>(slot(i), 4); }
+/** item j of an array of enums (or booleans) */
+@inline export function paramItemU32(i: i32, j: i32): u32 { return load<u32>(paramPtr(i) + (<usize>j << 3)); }
+
+// ---- the batch: columns of n fixes at `ptr`, the layout of codecs/gps-batch.ts
+
 @inline export function colT(ptr: usize, n: i32): usize { return ptr; }
 @inline export function colLon(ptr: usize, n: i32): usize { return ptr + 8 * <usize>n; }
 @inline export function colLat(ptr: usize, n: i32): usize { return ptr + 16 * <usize>n; }
@@ -41,46 +150,38 @@ export function error_len(): i32 {
 @inline export function colAccuracy(ptr: usize, n: i32): usize { return ptr + 32 * <usize>n; }
 @inline export function colDevice(ptr: usize, n: i32): usize { return ptr + 36 * <usize>n; }
 
-/**
- * The value of a numeric field in a flat JSON object, or `dflt`. Kernel params are small flat objects;
- * this keeps a JSON parser out of every kernel.
- */
-export function jsonNumber(json: string, key: string, dflt: f64): f64 {
-  const at = json.indexOf('"' + key + '"');
-  if (at < 0) return dflt;
-  let i = json.indexOf(':', at + key.length + 2);
-  if (i < 0) return dflt;
-  i++;
-  while (i < json.length && (json.charCodeAt(i) == 32 || json.charCodeAt(i) == 9 || json.charCodeAt(i) == 10)) i++;
-  let j = i;
-  while (j < json.length) {
-    const c = json.charCodeAt(j);
-    if ((c >= 48 && c <= 57) || c == 45 || c == 43 || c == 46 || c == 101 || c == 69) j++;
-    else break;
-  }
-  if (j == i) return dflt;
-  return parseFloat(json.substring(i, j));
-}
-
 /** NaN, infinite or out-of-range coordinates: a fix every kernel counts and skips. */
 @inline export function badCoordinates(lon: f64, lat: f64): bool {
   return !isFinite(lon) || !isFinite(lat) || lon < -180 || lon > 180 || lat < -90 || lat > 90;
 }
 
+// ---- output rows: `cap` rows as columns at `ptr`, one per declared field
+
 /**
- * Where process() writes its result rows: `cap` rows of columns at `ptr`. Rows past the capacity are
- * counted as lost rather than written out of bounds.
+ * Where process() and flush() write their rows. A row that does not fit is counted as lost rather than
+ * written out of bounds; `full()` lets a resumable flush stop before it.
  */
 export class Output {
   ptr: usize = 0;
   cap: i32 = 0;
   n: i32 = 0;
   lost: u32 = 0;
+  private cols: StaticArray<usize> = new StaticArray<usize>(0);
 
   begin(ptr: usize, cap: i32): void {
     this.ptr = ptr;
     this.cap = cap;
     this.n = 0;
+    if (this.cols.length != fieldWidths.length) this.cols = new StaticArray<usize>(fieldWidths.length);
+    let at = ptr;
+    for (let j = 0; j < fieldWidths.length; j++) {
+      unchecked((this.cols[j] = at));
+      at += <usize>cap * <usize>fieldWidths[j];
+    }
+  }
+
+  @inline full(): bool {
+    return this.n >= this.cap;
   }
 
   /** the index of a new row, or -1 when full */
@@ -91,4 +192,82 @@ export class Output {
     }
     return this.n++;
   }
+
+  @inline f64(f: i32, row: i32, v: f64): void { store<f64>(unchecked(this.cols[f]) + (<usize>row << 3), v); }
+  @inline f32(f: i32, row: i32, v: f32): void { store<f32>(unchecked(this.cols[f]) + (<usize>row << 2), v); }
+  @inline u32(f: i32, row: i32, v: u32): void { store<u32>(unchecked(this.cols[f]) + (<usize>row << 2), v); }
+  @inline i32(f: i32, row: i32, v: i32): void { store<i32>(unchecked(this.cols[f]) + (<usize>row << 2), v); }
+}
+
+// ---- state: what snapshot() writes and restore() reads
+
+/** Writes a snapshot, or (with no room) only measures it, so one function says both what and how much. */
+export class StateWriter {
+  size: usize = 0;
+  constructor(
+    private at: usize,
+    private measuring: bool,
+  ) {}
+
+  f64(v: f64): void {
+    if (!this.measuring) store<f64>(this.at + this.size, v);
+    this.size += 8;
+  }
+
+  u32(v: u32): void {
+    if (!this.measuring) store<u32>(this.at + this.size, v);
+    this.size += 4;
+  }
+
+  bool(v: bool): void {
+    this.u32(v ? 1 : 0);
+  }
+}
+
+/** Reads a snapshot; reading past its end gives zeros and clears `ok`, so a short snapshot is refused, not a trap. */
+export class StateReader {
+  ok: bool = true;
+  constructor(
+    private at: usize,
+    private end: usize,
+  ) {}
+
+  private take(n: usize): usize {
+    if (this.at + n > this.end) {
+      this.ok = false;
+      return 0;
+    }
+    const p = this.at;
+    this.at += n;
+    return p;
+  }
+
+  f64(): f64 {
+    const p = this.take(8);
+    return p ? load<f64>(p) : 0;
+  }
+
+  u32(): u32 {
+    const p = this.take(4);
+    return p ? load<u32>(p) : 0;
+  }
+
+  bool(): bool {
+    return this.u32() != 0;
+  }
+
+  /** all of it read, nothing left over */
+  done(): bool {
+    return this.ok && this.at == this.end;
+  }
+}
+
+/** snapshot(ptr, cap) for a kernel whose state `write` writes: its size, and the state when it fits */
+export function writeSnapshot(ptr: usize, cap: i32, write: (w: StateWriter) => void): i32 {
+  const m = new StateWriter(0, true);
+  write(m);
+  if (m.size > <usize>cap) return <i32>m.size;
+  const w = new StateWriter(ptr, false);
+  write(w);
+  return <i32>w.size;
 }

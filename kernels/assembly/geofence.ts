@@ -1,28 +1,47 @@
 // geofence: which fences each fix is in, and the events a device's movement makes (docs/kernel-abi.md).
 //
-// Fences arrive compiled by the host (kernels/fence-compiler.ts) through load_data(): polygons with holes,
+// Fences arrive compiled by the host (kernels/fence-compiler.ts) as the `fences` param: polygons with holes,
 // multipolygons and circles. A uniform grid over all fence boxes picks candidate fences for a fix; inside a
 // polygon, horizontal slabs list the edges that span each band of latitude, so a ray cast tests only the
 // edges at the fix's latitude. Boundary rule: a point on any edge or vertex is inside (as Turf's
 // booleanPointInPolygon with ignoreBoundary=false).
-import { badCoordinates, colDevice, colLat, colLon, colT, fail, jsonNumber, Output } from './abi';
+import {
+  badCoordinates, colDevice, colLat, colLon, colT, declareCounter, declareKernel, fail, field, jsonList, Output, param, paramBool, paramF64,
+  paramItemU32, paramLen, paramPtr, StateReader, StateWriter, takeParams, writeSnapshot,
+} from './abi';
 import { localMetres, M_PER_DEG, metresPerDegLon, snapToSegment } from './geo';
-export { abi_version, alloc, error_len, error_ptr, free } from './abi';
+export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from './abi';
 
-const ENTER: u32 = 1;
-const EXIT: u32 = 2;
-const INSIDE: u32 = 3;
-const OUTSIDE: u32 = 4;
-const CROSS: u32 = 5;
-const DWELL: u32 = 6;
+// what happened: the `detect` enum of the params and of the output rows
+const ENTER: u32 = 0;
+const EXIT: u32 = 1;
+const INSIDE: u32 = 2;
+const OUTSIDE: u32 = 3;
+const CROSS: u32 = 4;
+const DWELL: u32 = 5;
+const KINDS = ['enter', 'exit', 'inside', 'outside', 'cross', 'dwell'];
+
+declareKernel('geofence', 'which fences each fix is in, and the events a device makes: enter, exit, inside, outside, cross, dwell');
+const P_FENCES = param('fences', 'fences', 'GeoJSON Polygons and MultiPolygons (with holes), Points with properties.radius (m) as circles; or an OSM PBF\'s boundaries', '"required":true');
+param('adminLevel', 'integer', 'with an OSM PBF as fences: the admin_level of the boundaries (the host reads it)', '"default":10,"min":1,"max":12');
+const P_DETECT = param('detect', 'array', 'the events to report', '"items":{"type":"enum","values":' + jsonList(KINDS) + '},"default":["enter","exit","cross","dwell"]');
+const P_DWELL = param('dwell', 'number', 'seconds inside a fence before dwell fires, once per visit', '"default":300,"min":0');
+const P_CONTAINS = param('contains', 'boolean', 'instead of events, an inside row per fence containing each fix (no per-device state)', '"default":false');
+
+const F_ROW = field('row', 'row', 'the fix');
+const F_FENCE = field('fence', 'fence', 'the fence');
+const F_DETECT = field('detect', 'enum', 'what happened', '"values":' + jsonList(KINDS));
+
+const C_SKIPPED = declareCounter('skipped');
+const C_LOST = declareCounter('lostRows');
+const C_DEVICES = declareCounter('devices');
 
 const KIND_POLYGON: u32 = 1;
 const KIND_CIRCLE: u32 = 2;
 const GRID: i32 = 64;
 const FENCE_BYTES: usize = 72;
 
-// fence data, kept where the host put it
-let data: usize = 0;
+// fence data, read where the host put it
 let nFences: i32 = 0;
 let fencesAt: usize = 0;
 let partsAt: usize = 0;
@@ -54,8 +73,8 @@ let gridStart = new StaticArray<i32>(GRID * GRID + 1);
 let gridFences = new Array<u32>(0);
 
 // params
-let detect: u32 = (1 << ENTER) | (1 << EXIT) | (1 << CROSS) | (1 << DWELL);
-let dwellMs: f64 = 300000;
+let detect: u32 = 0;
+let dwellMs: f64 = 0;
 let containsMode: bool = false;
 
 class Device {
@@ -83,10 +102,9 @@ const out = new Output();
 @inline function cx(c: u32): f64 { return load<f64>(coordsAt + (<usize>c << 4)); }
 @inline function cy(c: u32): f64 { return load<f64>(coordsAt + (<usize>c << 4) + 8); }
 
-/** Takes the compiled fences. The kernel keeps using this memory: the host must not free it. */
-export function load_data(ptr: usize, len: i32): i32 {
-  if (len < 16) return fail('fence data is shorter than its header');
-  data = ptr;
+/** Takes the compiled fences, read in place for the instance's life. */
+function loadFences(ptr: usize, len: i32): i32 {
+  if (len < 16) return fail('no fences, or fence data shorter than its header');
   nFences = load<i32>(ptr);
   const nParts = load<i32>(ptr, 4);
   const nRings = load<i32>(ptr, 8);
@@ -193,14 +211,15 @@ function buildGrid(): void {
 @inline function gy(y: f64): i32 { return clampBand(<i32>Math.floor((y - gMinY) / gCellH), GRID); }
 
 export function init(ptr: usize, len: i32): i32 {
-  const json = String.UTF8.decodeUnsafe(ptr, len);
-  const mask = jsonNumber(json, 'detect', -1);
-  if (mask >= 0) detect = <u32>mask;
-  dwellMs = jsonNumber(json, 'dwell', 300) * 1000;
-  containsMode = jsonNumber(json, 'contains', 0) != 0;
+  let status = takeParams(ptr, len);
+  if (status == 0) status = loadFences(paramPtr(P_FENCES), paramLen(P_FENCES));
+  if (status != 0) return status;
+  detect = 0;
+  for (let j = 0; j < paramLen(P_DETECT); j++) detect |= 1 << paramItemU32(P_DETECT, j);
+  dwellMs = paramF64(P_DWELL) * 1000;
+  containsMode = paramBool(P_CONTAINS);
   skipped = 0;
   out.lost = 0;
-  if (data == 0) return fail('no fences: the host must call load_data() before init()');
   return 0;
 }
 
@@ -283,10 +302,9 @@ function segmentsIntersect(ax: f64, ay: f64, bx: f64, by: f64, cx_: f64, cy_: f6
 function emit(row: i32, f: u32, kind: u32): void {
   const i = out.next();
   if (i < 0) return;
-  const cap = <usize>out.cap;
-  store<u32>(out.ptr + (<usize>i << 2), <u32>row);
-  store<u32>(out.ptr + cap * 4 + (<usize>i << 2), f);
-  store<u32>(out.ptr + cap * 8 + (<usize>i << 2), kind);
+  out.u32(F_ROW, i, <u32>row);
+  out.u32(F_FENCE, i, f);
+  out.u32(F_DETECT, i, kind);
 }
 
 @inline function wants(kind: u32): bool { return (detect & (1 << kind)) != 0; }
@@ -296,7 +314,7 @@ let now = new Array<u32>(0);
 let occupied = new StaticArray<u32>(0);
 let stamp: u32 = 0;
 
-/** Event columns at `out`: row u32[cap] · fence u32[cap] · kind u32[cap]. The device column holds stable ids. */
+/** Rows at `out`: row · fence · detect. The device column holds the host's stable ids. */
 export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
   out.begin(outPtr, cap);
   const tCol = colT(batch, n);
@@ -387,71 +405,68 @@ function sameSet(a: Array<u32>, b: Array<u32>): bool {
   return true;
 }
 
-export function skipped_count(): u32 { return skipped; }
-export function lost_event_count(): u32 { return out.lost; }
-export function device_count(): i32 { return devices.size; }
-
-// Per-device state, out and in: lets a host move a device's state to another instance (after a trap, or when
-// a partition moves) instead of starting it over. Layout: u32 devices, then per device
-// u32 id · u32 fences · f64 lon · f64 lat · fences × (u32 fence · u32 dwelled · f64 since).
-
-export function state_size(): i32 {
-  let size = 4;
-  const ids = devices.keys();
-  for (let i = 0; i < ids.length; i++) size += 24 + devices.get(ids[i]).inside.length * 16;
-  return size;
+/** Nothing is held back: every row is written by the process() call of its fix. */
+export function flush(outPtr: usize, cap: i32): i32 {
+  return 0;
 }
 
-/** Writes the state at `out` (at most `cap` bytes); returns its size, or -1 if it does not fit. */
-export function snapshot(dst: usize, cap: i32): i32 {
-  const size = state_size();
-  if (size > cap) return fail('snapshot buffer too small: state_size() bytes are needed');
+export function counter(i: i32): f64 {
+  if (i == C_SKIPPED) return skipped;
+  if (i == C_LOST) return out.lost;
+  if (i == C_DEVICES) return devices.size;
+  return NaN;
+}
+
+// State: the counters, then per device u32 id · u32 fences · f64 lon · f64 lat · fences × (u32 fence ·
+// u32 dwelled · f64 since). Lets a spare continue after a trap, or a partition move to another instance.
+
+function writeState(w: StateWriter): void {
+  w.u32(skipped);
+  w.u32(out.lost);
   const ids = devices.keys();
-  store<u32>(dst, ids.length);
-  let at = dst + 4;
+  w.u32(ids.length);
   for (let i = 0; i < ids.length; i++) {
     const d = devices.get(ids[i]);
-    store<u32>(at, ids[i]);
-    store<u32>(at, d.inside.length, 4);
-    store<f64>(at, d.lon, 8);
-    store<f64>(at, d.lat, 16);
-    at += 24;
+    w.u32(ids[i]);
+    w.u32(d.inside.length);
+    w.f64(d.lon);
+    w.f64(d.lat);
     for (let j = 0; j < d.inside.length; j++) {
-      store<u32>(at, d.inside[j]);
-      store<u32>(at, d.dwelled[j] ? 1 : 0, 4);
-      store<f64>(at, d.since[j], 8);
-      at += 16;
+      w.u32(d.inside[j]);
+      w.bool(d.dwelled[j]);
+      w.f64(d.since[j]);
     }
   }
-  return size;
 }
 
-/** Replaces the per-device state with a snapshot. */
+export function snapshot(ptr: usize, cap: i32): i32 {
+  return writeSnapshot(ptr, cap, writeState);
+}
+
 export function restore(ptr: usize, len: i32): i32 {
-  if (len < 4) return fail('snapshot is shorter than its header');
-  const end = ptr + <usize>len;
-  const count = load<u32>(ptr);
+  const r = new StateReader(ptr, ptr + <usize>len);
+  const skippedThen = r.u32();
+  const lostThen = r.u32();
+  const count = r.u32();
   const next = new Map<u32, Device>();
-  let at = ptr + 4;
-  for (let i: u32 = 0; i < count; i++) {
-    if (at + 24 > end) return fail('snapshot ends inside a device');
+  for (let i: u32 = 0; i < count && r.ok; i++) {
     const d = new Device();
-    const id = load<u32>(at);
-    const n = load<u32>(at, 4);
-    d.lon = load<f64>(at, 8);
-    d.lat = load<f64>(at, 16);
-    at += 24;
-    if (at + <usize>n * 16 > end) return fail('snapshot ends inside a device');
-    for (let j: u32 = 0; j < n; j++) {
-      const f = load<u32>(at);
-      if (<i32>f >= nFences) return fail('snapshot names a fence this kernel does not have');
+    const id = r.u32();
+    const n = r.u32();
+    d.lon = r.f64();
+    d.lat = r.f64();
+    for (let j: u32 = 0; j < n && r.ok; j++) {
+      const f = r.u32();
+      if (f >= <u32>nFences) return fail('geofence snapshot names a fence this kernel does not have');
       d.inside.push(f);
-      d.dwelled.push(load<u32>(at, 4) != 0);
-      d.since.push(load<f64>(at, 8));
-      at += 16;
+      d.dwelled.push(r.bool());
+      d.since.push(r.f64());
     }
     next.set(id, d);
   }
+  if (!r.done()) return fail('not a geofence snapshot: it ends early or goes on past its devices');
+  skipped = skippedThen;
+  out.lost = lostThen;
   devices = next;
   return 0;
 }

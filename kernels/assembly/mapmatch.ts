@@ -4,41 +4,46 @@
 // The kernel entry: the ABI's exports, per-device state, and the stream's clock. The model lives in
 // mapmatch/: graph access (graph.ts), candidates (candidates.ts), emission and transition (model.ts), route
 // search (route.ts), the per-device lattice and its commit rule (lattice.ts), output rows and traversals
-// (traversals.ts), params (params.ts).
-import { badCoordinates, colAccuracy, colDevice, colHeading, colLat, colLon, colSpeed, colT, fail } from './abi';
+// (traversals.ts), params (params.ts), snapshots of a device (state.ts).
+import {
+  badCoordinates, colAccuracy, colDevice, colHeading, colLat, colLon, colSpeed, colT, declareCounter, declareKernel, fail, paramLen, paramPtr,
+  StateReader, StateWriter, writeSnapshot,
+} from './abi';
 import { resetCandidates } from './mapmatch/candidates';
 import { edgeCount, loadGraph, nodeCount } from './mapmatch/graph';
-import { addFix, breaks, commitOlderThan, Device, flushDevice, resetBreaks } from './mapmatch/lattice';
-import { idleMs, lagMs, maxGapMs, readParams } from './mapmatch/params';
-import { resetRoutes, settledCount } from './mapmatch/route';
+import { addFix, breaks, commitOlderThan, Device, flushDevice, setBreaks } from './mapmatch/lattice';
+import { idleMs, lagMs, maxGapMs, P_NETWORK, readParams } from './mapmatch/params';
+import { resetRoutes, setSettled, settledCount } from './mapmatch/route';
+import { readDevice, writeDevice } from './mapmatch/state';
 import { out, resetPaths } from './mapmatch/traversals';
-export { abi_version, alloc, error_len, error_ptr, free } from './abi';
+export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from './abi';
 
-const devices = new Map<u32, Device>();
+declareKernel('mapmatch', 'hidden-Markov map matching (Newson & Krumm, with headings, speeds and U-turns), online with a fixed lag per device');
+const C_SKIPPED = declareCounter('skipped');
+const C_LOST = declareCounter('lostRows');
+const C_OUT_OF_ORDER = declareCounter('outOfOrder');
+const C_DEVICES = declareCounter('devices');
+const C_SETTLED = declareCounter('settled');
+const C_BREAKS = declareCounter('breaks');
+
+let devices = new Map<u32, Device>();
 let skipped: u32 = 0;
 let outOfOrder: u32 = 0;
 /** the stream's clock: the latest fix time seen */
 let now: f64 = -Infinity;
 let lastSweep: f64 = -Infinity;
 
-/** Takes the graph file's bytes; the kernel keeps reading them in place. */
-export function load_data(ptr: usize, size: i32): i32 {
-  const status = loadGraph(ptr, size);
+export function init(ptr: usize, size: i32): i32 {
+  let status = readParams(ptr, size);
+  // the graph file's bytes, read in place for the instance's life
+  if (status == 0) status = loadGraph(paramPtr(P_NETWORK), paramLen(P_NETWORK));
   if (status != 0) return status;
   resetRoutes(nodeCount, edgeCount);
   resetCandidates(edgeCount);
   resetPaths();
   devices.clear();
-  return 0;
-}
-
-export function init(ptr: usize, size: i32): i32 {
-  if (edgeCount == 0) return fail('no road graph: call load_data first');
-  const status = readParams(String.UTF8.decodeUnsafe(ptr, size));
-  if (status != 0) return status;
-  devices.clear();
   skipped = outOfOrder = 0;
-  resetBreaks();
+  setBreaks(0);
   out.lost = 0;
   now = -Infinity;
   lastSweep = -Infinity;
@@ -48,7 +53,7 @@ export function init(ptr: usize, size: i32): i32 {
 /** Map-matches a batch; returns how many rows (matched fixes, unmatched fixes, edge traversals) it wrote. */
 export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
   out.begin(outPtr, cap);
-  if (edgeCount == 0) return fail('no road graph: call load_data first');
+  if (edgeCount == 0) return fail('no road graph: init has not succeeded');
   const tCol = colT(batch, n);
   const lonCol = colLon(batch, n);
   const latCol = colLat(batch, n);
@@ -115,9 +120,60 @@ export function flush(outPtr: usize, cap: i32): i32 {
   return out.n;
 }
 
-export function skipped_count(): u32 { return skipped; }
-export function out_of_order_count(): u32 { return outOfOrder; }
-export function lost_event_count(): u32 { return out.lost; }
-export function device_count(): i32 { return devices.size; }
-export function settled_count(): f64 { return <f64>settledCount; }
-export function break_count(): u32 { return breaks; }
+export function counter(i: i32): f64 {
+  if (i == C_SKIPPED) return skipped;
+  if (i == C_LOST) return out.lost;
+  if (i == C_OUT_OF_ORDER) return outOfOrder;
+  if (i == C_DEVICES) return devices.size;
+  if (i == C_SETTLED) return <f64>settledCount;
+  if (i == C_BREAKS) return breaks;
+  return NaN;
+}
+
+// State: the counters and the stream's clock, then every device (in the order they were first seen, which
+// is the order sweeps and flushes write them) with its lattice (mapmatch/state.ts).
+
+function writeState(w: StateWriter): void {
+  w.u32(skipped);
+  w.u32(outOfOrder);
+  w.u32(out.lost);
+  w.u32(breaks);
+  w.f64(<f64>settledCount);
+  w.f64(now);
+  w.f64(lastSweep);
+  const ids = devices.keys();
+  w.u32(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    w.u32(ids[i]);
+    writeDevice(w, devices.get(ids[i]));
+  }
+}
+
+export function snapshot(ptr: usize, cap: i32): i32 {
+  return writeSnapshot(ptr, cap, writeState);
+}
+
+export function restore(ptr: usize, len: i32): i32 {
+  const r = new StateReader(ptr, ptr + <usize>len);
+  const counts = [r.u32(), r.u32(), r.u32(), r.u32()];
+  const settled = r.f64();
+  const clock = r.f64();
+  const swept = r.f64();
+  const next = new Map<u32, Device>();
+  for (let i: u32 = 0, n = r.u32(); i < n && r.ok; i++) {
+    const id = r.u32();
+    const d = readDevice(r);
+    if (d == null) return fail('not a mapmatch snapshot of this kernel: a device does not read back (other params?)');
+    next.set(id, d);
+  }
+  if (!r.done()) return fail('not a mapmatch snapshot: it ends early or goes on past its devices');
+  skipped = counts[0];
+  outOfOrder = counts[1];
+  out.lost = counts[2];
+  setBreaks(counts[3]);
+  setSettled(<u64>settled);
+  now = clock;
+  lastSweep = swept;
+  devices = next;
+  return 0;
+}

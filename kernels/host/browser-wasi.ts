@@ -1,4 +1,4 @@
-import { KernelTrap } from './kernel-instance.ts';
+import { KernelTrap } from './kernel-error.ts';
 import type { WasiHost } from './wasi.ts';
 
 /**

@@ -3,7 +3,7 @@ import { transferableBatch, type GpsBatch } from '../../codecs/gps-batch.ts';
 import { ownWorker } from '../../runtime/own-worker.ts';
 import type { BatchKernel } from '../batch-kernel.ts';
 import type { NodeKernelOptions } from '../create-kernel.ts';
-import { KernelError } from './kernel-instance.ts';
+import { KernelError } from './kernel-error.ts';
 import type { WorkerReply, WorkerRequest } from './kernel-worker.ts';
 
 /** A kernel call that ran past its time limit; its thread was stopped and a fresh one replaces it. */
@@ -40,7 +40,7 @@ export class IsolatedKernel implements BatchKernel {
   private start(): void {
     this.worker = ownWorker(import.meta.url, './kernel-worker');
     // only what a thread can be sent: the time limit is this side's
-    const opts: NodeKernelOptions = { baseDir: this.opts.baseDir, wasi: this.opts.wasi, maxPages: this.opts.maxPages };
+    const opts: NodeKernelOptions = { baseDir: this.opts.baseDir, wasi: this.opts.wasi, maxPages: this.opts.maxPages, snapshot: this.opts.snapshot };
     this.ready = new Promise((resolve, reject) => {
       this.waiting.set(0, { resolve: () => resolve(), reject });
     });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { batchFromRecords } from '../../codecs/gps-batch.ts';
 import { createGeofence, createHotspot } from '../create-kernel.ts';
-import { KernelError, KernelInstance, KernelTrap } from './kernel-instance.ts';
+import { KernelError, KernelTrap } from './kernel-error.ts';
+import { KernelInstance } from './kernel-instance.ts';
 import { loadKernelModule } from './load-module.ts';
 import { loadWasmer, wasiNamed } from './node-wasi.ts';
 

@@ -1,33 +1,36 @@
-import type { GpsBatch } from '../../codecs/gps-batch.ts';
-import { batchBytes, batchInto } from './batch-into.ts';
+import { memoryPages } from './compile.ts';
+import { KernelError, KernelTrap } from './kernel-error.ts';
+import { parseKernelSchema, type KernelSchema } from './kernel-schema.ts';
+import type { ParamsBlock } from './params.ts';
 import type { WasiHost } from './wasi.ts';
 
 /**
- * Runs WASI kernels (docs/kernel-abi.md), wherever there is WebAssembly: nothing here touches Node, so the
- * same code hosts a kernel at the edge, in the cloud and in a browser page. Instances are cheap (well under
- * a millisecond from a compiled module) and sandboxed: the WASI given them reaches no host files, and their
- * memory is created here with a hard page limit.
+ * One instance of a WASI kernel (docs/kernel-abi.md), wherever there is WebAssembly: nothing here touches
+ * Node, so the same code hosts a kernel at the edge, in the cloud and in a browser page. Instances are cheap
+ * (well under a millisecond from a compiled module) and sandboxed: the WASI given them reaches no host
+ * files, and their memory is created here with a hard page limit.
  */
 
-export class KernelError extends Error {
-  override readonly name = 'KernelError';
-}
+export const ABI_VERSION = 2;
 
-/** The kernel trapped (a bug in it, or it ran out of memory): that instance is gone, the host is not. */
-export class KernelTrap extends Error {
-  override readonly name = 'KernelTrap';
-}
-
+/** The export table of ABI version 2. */
 export interface KernelExports {
   abi_version(): number;
+  schema_ptr(): number;
+  schema_len(): number;
   alloc(size: number): number;
-  free(ptr: number): void;
+  dealloc(ptr: number): void;
   error_ptr(): number;
   error_len(): number;
   init(ptr: number, len: number): number;
   process(batch: number, n: number, out: number, cap: number): number;
-  [name: string]: unknown;
+  flush(out: number, cap: number): number;
+  counter(i: number): number;
+  snapshot?(ptr: number, cap: number): number;
+  restore?(ptr: number, len: number): number;
 }
+
+export const REQUIRED_EXPORTS = ['abi_version', 'schema_ptr', 'schema_len', 'alloc', 'dealloc', 'error_ptr', 'error_len', 'init', 'process', 'flush', 'counter'] as const;
 
 export interface InstanceOptions {
   /** memory cap in 64 KiB pages (default 1024: 64 MiB) */
@@ -36,32 +39,70 @@ export interface InstanceOptions {
   wasi: WasiHost;
 }
 
-/** What a kernel wrapper needs to make its instances: the compiled module and how to instantiate it. */
+/** What a kernel needs to make its instances: the compiled module and how to instantiate it. */
 export interface KernelSetup extends InstanceOptions {
   module: WebAssembly.Module;
 }
 
-const utf8 = new TextEncoder();
 const text = new TextDecoder();
+const schemas = new WeakMap<WebAssembly.Module, KernelSchema>();
 
-/** One live kernel instance and its memory. */
+/** The schema of a compiled kernel (read from an instance made for the purpose, once per module). */
+export function kernelSchema(module: WebAssembly.Module, opts: InstanceOptions): KernelSchema {
+  return schemas.get(module) ?? KernelInstance.create(module, opts).schema();
+}
+
 export class KernelInstance {
   private constructor(
     readonly exports: KernelExports,
+    private readonly raw: WebAssembly.Exports,
     readonly memory: WebAssembly.Memory,
+    private readonly module: WebAssembly.Module,
   ) {}
 
   /** Synchronous: with the module compiled, an instance is ready in well under a millisecond. */
   static create(module: WebAssembly.Module, opts: InstanceOptions): KernelInstance {
-    const memory = new WebAssembly.Memory({ initial: 2, maximum: opts.maxPages ?? 1024 });
+    const maximum = opts.maxPages ?? 1024;
+    const memory = new WebAssembly.Memory({ initial: Math.min(memoryPages(module), maximum), maximum });
     const instance = opts.wasi(module, memory);
-    const k = new KernelInstance(instance.exports as unknown as KernelExports, memory);
-    if (k.exports.abi_version() !== 1) throw new KernelError(`kernel speaks ABI ${k.exports.abi_version()}, this host speaks 1`);
-    return k;
+    const raw = instance.exports;
+    const version = typeof raw.abi_version === 'function' ? (raw.abi_version as () => number)() : undefined;
+    if (version !== ABI_VERSION) throw new KernelError(`kernel speaks ABI ${version ?? '(none: no abi_version export)'}, this host speaks ${ABI_VERSION} (docs/kernel-abi.md)`);
+    const missing = REQUIRED_EXPORTS.filter((name) => typeof raw[name] !== 'function');
+    if (missing.length) throw new KernelError(`kernel lacks the export${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (docs/kernel-abi.md)`);
+    if ((typeof raw.snapshot === 'function') !== (typeof raw.restore === 'function')) throw new KernelError('kernel exports one of snapshot and restore: a kernel with state exports both');
+    return new KernelInstance(raw as unknown as KernelExports, raw, memory, module);
+  }
+
+  /** What the kernel declares itself to be; read once per module. */
+  schema(): KernelSchema {
+    let s = schemas.get(this.module);
+    if (!s) {
+      s = parseKernelSchema(this.text(this.call(() => this.exports.schema_ptr()), this.call(() => this.exports.schema_len())));
+      schemas.set(this.module, s);
+    }
+    return s;
+  }
+
+  /** the kernel keeps state it can hand over (snapshot and restore) */
+  get stateful(): boolean {
+    return this.exports.snapshot !== undefined;
   }
 
   bytes(ptr: number, len: number): Uint8Array {
     return new Uint8Array(this.memory.buffer, ptr, len);
+  }
+
+  /** UTF-8 text the kernel wrote at `ptr` */
+  text(ptr: number, len: number): string {
+    return text.decode(this.bytes(ptr, len));
+  }
+
+  /** An export beyond the ABI's (hotspot's gi_points), checked to be there. */
+  fn<F extends (...args: number[]) => number>(name: string): F {
+    const f = this.raw[name];
+    if (typeof f !== 'function') throw new KernelError(`kernel has no export ${name}`);
+    return f as F;
   }
 
   /** Calls an export, turning a trap into KernelTrap (the caller must then drop this instance). */
@@ -76,23 +117,33 @@ export class KernelInstance {
     }
   }
 
-  /** Passes params (JSON) to init; throws KernelError with the kernel's own message on a bad status. */
-  init(params: unknown): void {
-    const json = utf8.encode(JSON.stringify(params ?? {}));
-    const ptr = this.call(() => this.exports.alloc(json.length));
-    this.bytes(ptr, json.length).set(json);
-    const status = this.call(() => this.exports.init(ptr, json.length));
-    this.exports.free(ptr);
-    if (status !== 0) throw new KernelError(this.errorMessage() || `init failed with status ${status}`);
-  }
-
   errorMessage(): string {
-    return text.decode(this.bytes(this.exports.error_ptr(), this.exports.error_len()));
+    return this.text(this.exports.error_ptr(), this.exports.error_len());
   }
 
-  /** UTF-8 text the kernel wrote at `ptr` */
-  text(ptr: number, len: number): string {
-    return text.decode(this.bytes(ptr, len));
+  /** a status the kernel returned: negative (or, for init and restore, not 0) is an error with its message */
+  check(status: number, what: string, ok = (s: number) => s >= 0): number {
+    if (!ok(status)) throw new KernelError(this.errorMessage() || `${what} failed with status ${status}`);
+    return status;
+  }
+
+  /**
+   * Copies the params block in and calls init. The block is never freed: the kernel may keep pointers into
+   * it (it reads fences and road graphs in place).
+   */
+  init(block: ParamsBlock): void {
+    const ptr = this.call(() => this.exports.alloc(block.bytes.length));
+    this.bytes(ptr, block.bytes.length).set(block.bytes);
+    const view = new DataView(this.memory.buffer);
+    for (const at of block.pointers) view.setUint32(ptr + at, view.getUint32(ptr + at, true) + ptr, true);
+    this.check(this.call(() => this.exports.init(ptr, block.bytes.length)), 'init', (s) => s === 0);
+  }
+
+  /** the values of the schema's counters, by name */
+  counters(): Record<string, number> {
+    const out: Record<string, number> = {};
+    this.schema().counters.forEach((name, i) => (out[name] = this.exports.counter(i)));
+    return out;
   }
 
   /** a region of kernel memory that stays allocated and is grown (never shrunk) as needed */
@@ -101,84 +152,11 @@ export class KernelInstance {
     let size = 0;
     return (bytes) => {
       if (bytes > size) {
-        if (ptr) this.exports.free(ptr);
+        if (ptr) this.exports.dealloc(ptr);
         size = Math.max(bytes, size * 2, 4096);
         ptr = this.call(() => this.exports.alloc(size));
       }
       return ptr;
     };
-  }
-}
-
-/**
- * A kernel as its users need it: one live instance plus a warm spare, prepared the same way (params,
- * data). A trap loses that instance's state, not a cold start: the spare takes over at once, a new spare
- * is made on the next turn, and the error goes to the caller with the batch that caused it.
- */
-export class KernelRunner {
-  private k: KernelInstance;
-  private spare: KernelInstance | undefined;
-  private batchAt!: (bytes: number) => number;
-  private outAt!: (bytes: number) => number;
-  /** instances replaced after a trap */
-  replaced = 0;
-
-  constructor(
-    private readonly module: WebAssembly.Module,
-    private readonly prepare: (k: KernelInstance) => void,
-    private readonly opts: InstanceOptions,
-  ) {
-    this.k = this.fresh();
-    this.spare = this.fresh();
-    this.regions();
-  }
-
-  get instance(): KernelInstance {
-    return this.k;
-  }
-
-  private fresh(): KernelInstance {
-    const k = KernelInstance.create(this.module, this.opts);
-    this.prepare(k);
-    return k;
-  }
-
-  private regions(): void {
-    this.batchAt = this.k.region();
-    this.outAt = this.k.region();
-  }
-
-  guarded<T>(f: (k: KernelInstance) => T): T {
-    try {
-      return this.k.call(() => f(this.k));
-    } catch (e) {
-      if (!(e instanceof KernelTrap)) throw e;
-      this.k = this.spare ?? this.fresh();
-      this.spare = undefined;
-      this.regions();
-      this.replaced++;
-      setTimeout(() => (this.spare ??= this.fresh()), 0);
-      throw e;
-    }
-  }
-
-  /**
-   * Copies a batch in (one copy per column; `device` replaces the batch's device column, e.g. with ids
-   * stable across batches) and calls `process` with room for `cap` rows of `rowBytes` each.
-   */
-  process(batch: GpsBatch, cap: number, rowBytes: number, device?: Uint32Array): { k: KernelInstance; out: number; n: number } {
-    return this.guarded((k) => {
-      const ptr = this.batchAt(batchBytes(batch.n));
-      batchInto(k.memory, ptr, device ? { ...batch, device } : batch);
-      const out = this.outAt(cap * rowBytes);
-      const n = k.exports.process(ptr, batch.n, out, cap);
-      if (n < 0) throw new KernelError(k.errorMessage() || `process failed with status ${n}`);
-      return { k, out, n };
-    });
-  }
-
-  /** room for `bytes` of output, for exports other than process */
-  outRegion(bytes: number): number {
-    return this.outAt(bytes);
   }
 }

@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUILTIN_WASM, isBuiltinKernel, unknownKernel } from './builtin-wasm.ts';
-import { KernelError } from './kernel-instance.ts';
+import { browserWasi } from './browser-wasi.ts';
+import { BUILTIN_WASM, isBuiltinKernel, unknownKernel, type BuiltinKernel } from './builtin-wasm.ts';
+import { compileKernel, compileKernelSync } from './compile.ts';
+import { KernelError } from './kernel-error.ts';
+import { kernelSchema } from './kernel-instance.ts';
+import type { KernelSchema } from './kernel-schema.ts';
 
 export interface LoadedModule {
   module: WebAssembly.Module;
@@ -21,6 +26,11 @@ export function kernelPath(kernel: string, baseDir = process.cwd()): string {
   throw new KernelError(unknownKernel(kernel));
 }
 
+const notFound = (kernel: string, path: string) => {
+  const builtin = isBuiltinKernel(kernel) ? ' (the package ships it prebuilt: reinstall geoflux, or run npm run build in its repository)' : '';
+  return new KernelError(`kernel "${kernel}" not found at ${path}${builtin}`);
+};
+
 /** Compiles a kernel once per process (Node 20 cannot cache compiled wasm on disk, so per process it is). */
 export async function loadKernelModule(kernel: string, baseDir?: string): Promise<LoadedModule> {
   const path = kernelPath(kernel, baseDir);
@@ -31,13 +41,34 @@ export async function loadKernelModule(kernel: string, baseDir?: string): Promis
       try {
         bytes = await readFile(path);
       } catch {
-        const builtin = isBuiltinKernel(kernel) ? ' (the package ships it prebuilt: reinstall geoflux, or run npm run build in its repository)' : '';
-        throw new KernelError(`kernel "${kernel}" not found at ${path}${builtin}`);
+        throw notFound(kernel, path);
       }
-      return { module: await WebAssembly.compile(new Uint8Array(bytes)), hash: createHash('sha256').update(bytes).digest('hex'), path };
+      return { module: await compileKernel(new Uint8Array(bytes)), hash: createHash('sha256').update(bytes).digest('hex'), path };
     })();
     modules.set(path, m);
     m.catch(() => modules.delete(path));
   }
   return m;
+}
+
+const builtinSchemas = new Map<BuiltinKernel, KernelSchema>();
+
+/**
+ * A built-in kernel's schema, synchronously (the workflow loader checks params as it reads the file): the
+ * module compiled and asked once per process. The sandbox's WASI shim serves: a schema needs no WASI.
+ */
+export function builtinSchema(kernel: BuiltinKernel): KernelSchema {
+  let s = builtinSchemas.get(kernel);
+  if (!s) {
+    const path = kernelPath(kernel);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch {
+      throw notFound(kernel, path);
+    }
+    s = kernelSchema(compileKernelSync(new Uint8Array(bytes)), { wasi: browserWasi });
+    builtinSchemas.set(kernel, s);
+  }
+  return s;
 }

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { KernelError } from './kernel-instance.ts';
+import { KernelError } from './kernel-error.ts';
 import type { WasiHost } from './wasi.ts';
 
 type NodeWasi = typeof import('node:wasi');

@@ -8,12 +8,10 @@ export class StableIds {
   private readonly ids = new Map<string, number>();
   private readonly names: string[] = [];
 
-  /** the batch's device column, renumbered with stable ids */
-  column(b: GpsBatch): Uint32Array {
+  /** writes the batch's device column, renumbered with stable ids, into `col` */
+  into(b: GpsBatch, col: Uint32Array): void {
     const stable = b.devices.map((d) => this.id(d));
-    const col = new Uint32Array(b.n);
     for (let i = 0; i < b.n; i++) col[i] = stable[b.device[i]];
-    return col;
   }
 
   id(device: string): number {

@@ -27,6 +27,14 @@ describe('trace formats', () => {
     expect(geolife.records[0]).toMatchObject({ lon: 116.391305, lat: 39.898573, t: Date.parse('2008-12-11T04:42:14Z') });
   });
 
+  it('reads speed, heading and accuracy columns of a CSV (what geoflux sim writes), when a row has them', () => {
+    const t = parseTrace('deviceId,time,lon,lat,speed,heading,accuracy\nveh-1,1000,7.4,43.7,14.17,194.4,5\nveh-1,2000,7.41,43.7,,,\n');
+    expect(t.records).toEqual([
+      { deviceId: 'veh-1', t: 1_000_000, lon: 7.4, lat: 43.7, speed: 14.17, heading: 194.4, accuracy: 5 },
+      { deviceId: 'veh-1', t: 2_000_000, lon: 7.41, lat: 43.7 },
+    ]);
+  });
+
   it('counts bad rows and keeps going', () => {
     const t = parseTrace('lon,lat,time\n7.4,43.7,1000\nx,43.7,1001\n7.5,43.8,1002\n');
     expect(t.records.length).toBe(2);

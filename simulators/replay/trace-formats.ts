@@ -87,11 +87,15 @@ export function parseTrace(text: string, name = 'trace'): Trace {
   const col = (names: string[]) => names.map((n) => header.indexOf(n)).find((i) => i >= 0) ?? -1;
   const [lonC, latC, tC, devC] = [col(LON), col(LAT), col(TIME), col(DEVICE)];
   if (lonC < 0 || latC < 0) throw new Error(`${name}: cannot find longitude and latitude columns in the header "${first.slice(0, 120)}"`);
+  // what a fix may also say, when the file has the column and the row a number in it (geoflux sim writes all three)
+  const optional = (['speed', 'heading', 'accuracy'] as const).map((k) => [k, header.indexOf(k)] as const).filter(([, c]) => c >= 0);
   lines.slice(1).forEach((l, i) => {
     const cells = l.split(sep);
     const t = tC >= 0 ? parseTime(cells[tC] ?? '') : i * 1000;
     const dev = devC >= 0 ? (cells[devC] ?? '').replace(/^"|"$/g, '') : name;
-    add(i + 2, { deviceId: dev || name, t, lon: Number(cells[lonC]), lat: Number(cells[latC]) });
+    const r: GpsRecord = { deviceId: dev || name, t, lon: Number(cells[lonC]), lat: Number(cells[latC]) };
+    for (const [k, c] of optional) if (cells[c]?.trim() && Number.isFinite(Number(cells[c]))) r[k] = Number(cells[c]);
+    add(i + 2, r);
   });
   return { format: sep === ';' ? 'csv;' : sep === '\t' ? 'tsv' : 'csv', records, bad, badSamples };
 }

@@ -1,3 +1,5 @@
+import { metresFrom } from '../../network/geo.ts';
+
 /**
  * An incident slows every vehicle inside a circle for a while: `slowdown` is the share of speed lost
  * (0.8: vehicles crawl at a fifth of their usual speed). Times are seconds after the simulation starts.
@@ -36,15 +38,12 @@ export function checkIncident(i: Incident, what = 'incident'): Incident {
   return i;
 }
 
-const M_PER_DEG = 111_320;
-
 /** the speed multiplier at a place and time: the strongest of the incidents active there */
 export function incidentFactor(incidents: readonly Incident[], lon: number, lat: number, seconds: number): number {
   let f = 1;
   for (const i of incidents) {
     if (seconds < i.start || seconds >= i.start + i.duration) continue;
-    const dx = (lon - i.lon) * M_PER_DEG * Math.cos((i.lat * Math.PI) / 180);
-    const dy = (lat - i.lat) * M_PER_DEG;
+    const [dx, dy] = metresFrom(i.lon, i.lat, lon, lat);
     if (dx * dx + dy * dy <= i.radius * i.radius) f = Math.min(f, 1 - i.slowdown);
   }
   return f;

@@ -7,9 +7,9 @@ import { CSV_HEADER, fixLine } from './fix-lines.ts';
 import { parseIncident } from './incidents.ts';
 import { parseScenario } from './scenario.ts';
 import { TrafficSim, type Fleet, type SimStep, type TrafficOptions } from './traffic-sim.ts';
+import { M_PER_DEG, metresFrom } from '../../network/geo.ts';
 
 const START = Date.UTC(2026, 0, 1, 8);
-const M_PER_DEG = 111_320;
 let g: RoadGraph;
 
 beforeAll(async () => {
@@ -48,8 +48,9 @@ describe('traffic simulator', () => {
     const dx: number[] = [];
     const dy: number[] = [];
     fixes.forEach((f, i) => {
-      dx.push((f.lon - truth[i].lon) * M_PER_DEG * Math.cos((truth[i].lat * Math.PI) / 180));
-      dy.push((f.lat - truth[i].lat) * M_PER_DEG);
+      const [x, y] = metresFrom(truth[i].lon, truth[i].lat, f.lon, f.lat);
+      dx.push(x);
+      dy.push(y);
     });
     for (const d of [dx, dy]) {
       const mean = d.reduce((a, b) => a + b, 0) / d.length;
@@ -105,7 +106,7 @@ describe('traffic simulator', () => {
     const inside = (steps: SimStep[], from: number, to: number) =>
       all(steps, 'truth').filter((t) => {
         const s = (t.t - START) / 1000;
-        const [dx, dy] = [(t.lon - incident.lon) * M_PER_DEG * Math.cos((incident.lat * Math.PI) / 180), (t.lat - incident.lat) * M_PER_DEG];
+        const [dx, dy] = metresFrom(incident.lon, incident.lat, t.lon, t.lat);
         return s >= from && s < to && dx * dx + dy * dy < incident.radius ** 2;
       });
     const mean = (xs: { speed: number }[]) => xs.reduce((a, t) => a + t.speed, 0) / xs.length;

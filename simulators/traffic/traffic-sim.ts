@@ -1,6 +1,7 @@
 import type { GpsRecord } from '../../codecs/gps-record.ts';
 import { adjacency } from '../../network/adjacency.ts';
 import { EdgeShapes, type EdgePoint } from '../../network/edge-shapes.ts';
+import { offsetBy } from '../../network/geo.ts';
 import { HIGHWAY_CLASSES } from '../../network/osm-import.ts';
 import type { RoadGraph } from '../../network/road-graph.ts';
 import { ShortestPaths } from '../../network/shortest-paths.ts';
@@ -74,7 +75,6 @@ const CLASS_PACE: Record<string, number> = {
 const classPace = (c: string) => CLASS_PACE[c] ?? (c.endsWith('_link') ? 0.85 : 0.8);
 const ACCEL = 1.5; // m/s², a calm urban start
 const BRAKE = 2.5; // m/s², comfortable braking ahead of a junction
-const M_PER_DEG = 111_320;
 
 /**
  * A fleet driving the road network: every vehicle drives the quickest path to a random destination in the
@@ -185,7 +185,6 @@ export class TrafficSim {
     }
     const p = this.shapes.at(v.edge, v.offset, this.p, v.seg);
     v.seg = p.seg;
-    const cos = Math.cos((p.lat * Math.PI) / 180);
     let dx = gps.noise * this.gauss();
     let dy = gps.noise * this.gauss();
     if (gps.outlierRate > 0 && this.rand() < gps.outlierRate) {
@@ -196,11 +195,12 @@ export class TrafficSim {
     }
     const trueT = this.opts.start + Math.round(now * 1000);
     const jitter = Math.max(-0.4, Math.min(0.4, (gps.clockJitter * this.gauss()) / gps.interval)) * gps.interval;
+    const [lon, lat] = offsetBy(p.lon, p.lat, dx, dy);
     out.fixes.push({
       deviceId: v.id,
       t: trueT + Math.round((v.clock + jitter) * 1000),
-      lon: p.lon + dx / (M_PER_DEG * cos),
-      lat: p.lat + dy / M_PER_DEG,
+      lon,
+      lat,
       speed: Math.round(Math.max(0, v.speed + 0.2 * this.gauss()) * 100) / 100,
       heading: Math.round(p.heading * 10) / 10,
       accuracy: gps.noise,

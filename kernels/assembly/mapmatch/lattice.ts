@@ -22,14 +22,14 @@ const OUTLIER: u8 = 3;
 
 /** chains broken (a gap, or a fix no route reaches that the next fix confirms): the match started over */
 export let breaks: u32 = 0;
-export function resetBreaks(): void { breaks = 0; }
+export function setBreaks(n: u32): void { breaks = n; }
 
 const NO_I32 = new StaticArray<i32>(0);
 const NO_F64 = new StaticArray<f64>(0);
 const NO_F32 = new StaticArray<f32>(0);
 
 /** One pending fix and its candidates, each with its best predecessor in the candidate column before. */
-class Column {
+export class Column {
   t: f64 = 0;
   lon: f64 = 0;
   lat: f64 = 0;
@@ -58,7 +58,7 @@ class Column {
 }
 
 /** The newest linked candidate column, kept after it is committed, and the score of the best path to each candidate. */
-class Frontier {
+export class Frontier {
   t: f64 = 0;
   lon: f64 = 0;
   lat: f64 = 0;

@@ -1,5 +1,6 @@
-// The kernel's params, read from the params JSON (docs/map-matching.md has each one's measured effect).
-import { fail, jsonNumber } from '../abi';
+// The kernel's params, declared for the host and read from the params block (docs/map-matching.md has each
+// one's measured effect).
+import { fail, param, paramF64, takeParams } from '../abi';
 
 export const MAX_K: i32 = 32;
 /**
@@ -43,25 +44,48 @@ export let maxSpeed: f64 = 60;
 /** paths this far (log-likelihood) behind the best are dropped */
 export let beam: f64 = 15;
 
-/** Reads the params JSON; returns 0, or fails with the reason. */
-export function readParams(json: string): i32 {
-  sigma = jsonNumber(json, 'sigma', NaN);
-  radius = jsonNumber(json, 'radius', 50);
-  K = <i32>jsonNumber(json, 'k', 16);
-  beta = jsonNumber(json, 'beta', 3);
-  lag = <i32>jsonNumber(json, 'lag', 30);
-  lagMs = jsonNumber(json, 'lagSeconds', 0) * 1000;
-  maxGapMs = jsonNumber(json, 'maxGap', 60) * 1000;
-  routeFactor = jsonNumber(json, 'routeFactor', 2);
-  backTolerance = jsonNumber(json, 'backTolerance', Infinity);
-  idleMs = jsonNumber(json, 'idle', 300) * 1000;
-  stationary = jsonNumber(json, 'stationary', NaN);
-  stopSpeed = jsonNumber(json, 'stopSpeed', 0.5);
-  headingSigma = jsonNumber(json, 'headingSigma', 30);
-  headingSpeed = jsonNumber(json, 'headingSpeed', 1);
-  uTurn = jsonNumber(json, 'uTurn', 10);
-  maxSpeed = jsonNumber(json, 'maxSpeed', 60);
-  beam = jsonNumber(json, 'beam', 15);
+
+/** the road graph: its slot holds the graph file's bytes */
+export const P_NETWORK = param('network', 'roads', 'the road network: an OSM PBF, or a Kubička network (prefix or directory)', '"required":true');
+const P_SIGMA = param('sigma', 'number', "GPS noise σ, metres (default: each fix's accuracy, else 8)", '"min":0,"exclusiveMin":true');
+const P_RADIUS = param('radius', 'number', 'candidate search radius, metres', '"default":50,"min":0,"exclusiveMin":true,"max":1000');
+const P_K = param('k', 'integer', 'most candidates per fix (a two-way road is two)', '"default":16,"min":1,"max":' + MAX_K.toString());
+const P_BETA = param('beta', 'number', "the vehicle's own variation in the transition, metres per second between fixes", '"default":3,"min":0,"exclusiveMin":true');
+const P_LAG = param('lag', 'integer', 'most fixes with candidates held while the best path converges', '"default":30,"min":0,"max":100');
+const P_LAG_S = param('lagSeconds', 'number', 'also commit a fix once it is this many seconds older than the newest fix seen (0: off)', '"default":0,"min":0');
+const P_MAX_GAP = param('maxGap', 'number', 'a gap in time longer than this (seconds) restarts the match', '"default":60,"min":0,"exclusiveMin":true');
+const P_ROUTE_FACTOR = param('routeFactor', 'number', 'routes longer than routeFactor × great circle + 2 × radius are not searched', '"default":2,"min":1');
+const P_BACK = param('backTolerance', 'number', 'metres a vehicle may appear to move back on one edge before the step counts as going round (default: no limit)', '"min":0');
+const P_IDLE = param('idle', 'number', 'a device silent this many seconds of stream time is flushed and forgotten', '"default":300,"min":0,"exclusiveMin":true');
+const P_STATIONARY = param('stationary', 'number', 'a fix without a speed this close (metres) to the last one matched is stationary (default 2σ)', '"min":0');
+const P_STOP_SPEED = param('stopSpeed', 'number', 'a fix reporting a speed below this (m/s) is stationary', '"default":0.5,"min":0');
+const P_HEADING_SIGMA = param('headingSigma', 'number', "σ of a fix's heading against the road's bearing, degrees; 0 ignores headings", '"default":30,"min":0,"max":180');
+const P_HEADING_SPEED = param('headingSpeed', 'number', 'headings of fixes slower than this (m/s) are ignored', '"default":1,"min":0');
+const P_U_TURN = param('uTurn', 'number', 'log-likelihood a path pays for turning back on itself', '"default":10,"min":0');
+const P_MAX_SPEED = param('maxSpeed', 'number', 'm/s no vehicle exceeds: a longer route in the time, noise allowed for, is no link', '"default":60,"min":0,"exclusiveMin":true');
+const P_BEAM = param('beam', 'number', 'paths this far (log-likelihood) behind the best are dropped', '"default":15,"min":0,"exclusiveMin":true');
+
+/** Takes the params block; returns 0, or fails with the reason. The road graph is the `network` param's data. */
+export function readParams(ptr: usize, len: i32): i32 {
+  const status = takeParams(ptr, len);
+  if (status != 0) return status;
+  sigma = paramF64(P_SIGMA);
+  radius = paramF64(P_RADIUS);
+  K = <i32>paramF64(P_K);
+  beta = paramF64(P_BETA);
+  lag = <i32>paramF64(P_LAG);
+  lagMs = paramF64(P_LAG_S) * 1000;
+  maxGapMs = paramF64(P_MAX_GAP) * 1000;
+  routeFactor = paramF64(P_ROUTE_FACTOR);
+  backTolerance = isNaN(paramF64(P_BACK)) ? Infinity : paramF64(P_BACK);
+  idleMs = paramF64(P_IDLE) * 1000;
+  stationary = paramF64(P_STATIONARY);
+  stopSpeed = paramF64(P_STOP_SPEED);
+  headingSigma = paramF64(P_HEADING_SIGMA);
+  headingSpeed = paramF64(P_HEADING_SPEED);
+  uTurn = paramF64(P_U_TURN);
+  maxSpeed = paramF64(P_MAX_SPEED);
+  beam = paramF64(P_BEAM);
   if (!isNaN(sigma) && !(sigma > 0)) return fail('sigma must be a positive number of metres');
   if (!(radius > 0) || radius > 1000) return fail('radius must be between 0 and 1000 metres');
   if (K < 1 || K > MAX_K) return fail('k must be between 1 and ' + MAX_K.toString());

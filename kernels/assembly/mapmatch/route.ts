@@ -14,6 +14,7 @@ let heap = new MinHeap(0);
 let search: u32 = 0;
 let source: i32 = -1;
 export let settledCount: u64 = 0;
+export function setSettled(n: u64): void { settledCount = n; }
 
 export const targets = new StaticArray<i32>(MAX_K);
 export let targetCount: i32 = 0;

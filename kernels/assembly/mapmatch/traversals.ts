@@ -1,39 +1,51 @@
 // What the kernel writes: matched and unmatched fixes, and a traversal per edge driven between committed
 // fixes (the edges between found by one more search, the time shared out by distance).
-import { Output } from '../abi';
+import { field, jsonList, Output } from '../abi';
 import { atLat, atLon, from, len, pointAt, to } from './graph';
 import { backTolerance } from './params';
 import { addTarget, clearTargets, dijkstra, settled, via } from './route';
 
-const KIND_MATCHED: u32 = 1;
-const KIND_UNMATCHED: u32 = 2;
-const KIND_TRAVERSAL: u32 = 3;
-const KIND_PARTIAL: u32 = 4;
+const KIND_MATCHED: u32 = 0;
+const KIND_UNMATCHED: u32 = 1;
+const KIND_TRAVERSAL: u32 = 2;
+const KIND_PARTIAL: u32 = 3;
 /** matched, and the chain broke just before: nothing links this fix to the ones before it */
-const KIND_RESTARTED: u32 = 5;
+const KIND_RESTARTED: u32 = 4;
 const NO_EDGE: u32 = 0xffffffff;
+
+const F_T = field('t', 'time', "the fix's time; a traversal's exit");
+const F_ENTER = field('enter', 'time', "a traversal's entry");
+const F_LON = field('lon', 'f64', 'where a matched fix was placed on the road');
+const F_LAT = field('lat', 'f64', 'where a matched fix was placed on the road');
+const F_RAW_LON = field('rawLon', 'f64', 'where the fix was reported');
+const F_RAW_LAT = field('rawLat', 'f64', 'where the fix was reported');
+const F_OFFSET = field('offset', 'f64', 'metres along the edge; a traversal: metres driven on it');
+const F_SPEED = field('speed', 'f64', 'm/s; a traversal: its mean');
+const F_DETECT = field(
+  'detect',
+  'enum',
+  'matched; unmatched (no road within radius); traversal (an edge driven end to end); partial (begun or left midway); restarted (matched, the chain broke just before)',
+  '"values":' + jsonList(['matched', 'unmatched', 'traversal', 'partial', 'restarted']),
+);
+const F_DEVICE = field('deviceId', 'device', 'the vehicle');
+const F_EDGE = field('edge', 'u32', 'the edge (4294967295: none)');
 
 export const out = new Output();
 
-// rows: t f64 · t2 f64 · lon f64 · lat f64 · rawLon f64 · rawLat f64 · offset f64 · speed f64 · kind u32 ·
-// device u32 · edge u32, each a column of `cap` (kernels/mapmatch.ts reads them)
 function row(kind: u32, id: u32, edge: u32, t: f64, t2: f64, lon: f64, lat: f64, rawLon: f64, rawLat: f64, offset: f64, speed: f64): void {
   const i = out.next();
   if (i < 0) return;
-  const cap = <usize>out.cap;
-  const at = out.ptr + (<usize>i << 3);
-  store<f64>(at, t);
-  store<f64>(at + cap * 8, t2);
-  store<f64>(at + cap * 16, lon);
-  store<f64>(at + cap * 24, lat);
-  store<f64>(at + cap * 32, rawLon);
-  store<f64>(at + cap * 40, rawLat);
-  store<f64>(at + cap * 48, offset);
-  store<f64>(at + cap * 56, speed);
-  const at4 = out.ptr + cap * 64 + (<usize>i << 2);
-  store<u32>(at4, kind);
-  store<u32>(at4 + cap * 4, id);
-  store<u32>(at4 + cap * 8, edge);
+  out.f64(F_T, i, t);
+  out.f64(F_ENTER, i, t2);
+  out.f64(F_LON, i, lon);
+  out.f64(F_LAT, i, lat);
+  out.f64(F_RAW_LON, i, rawLon);
+  out.f64(F_RAW_LAT, i, rawLat);
+  out.f64(F_OFFSET, i, offset);
+  out.f64(F_SPEED, i, speed);
+  out.u32(F_DETECT, i, kind);
+  out.u32(F_DEVICE, i, id);
+  out.u32(F_EDGE, i, edge);
 }
 
 export function unmatchedRow(id: u32, t: f64, lon: f64, lat: f64, speed: f64): void {

@@ -1,6 +1,12 @@
 // A test kernel, not a product: it tries to reach the host's files through WASI, so a test can show it
 // cannot. Built to kernels/build/testing/, never offered as a built-in.
-export { abi_version, alloc, error_len, error_ptr, free } from '../abi';
+import { declareCounter, declareKernel, outputJsonLines } from '../abi';
+export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from '../abi';
+
+declareKernel('sandbox-probe', 'tries to open host files');
+outputJsonLines();
+declareCounter('skipped');
+declareCounter('lostRows');
 
 // @ts-ignore: decorator
 @external('wasi_snapshot_preview1', 'path_open')
@@ -17,6 +23,14 @@ export function init(ptr: usize, len: i32): i32 {
 }
 
 export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
+  return 0;
+}
+
+export function flush(out: usize, cap: i32): i32 {
+  return 0;
+}
+
+export function counter(i: i32): f64 {
   return 0;
 }
 

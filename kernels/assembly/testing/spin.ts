@@ -1,11 +1,12 @@
 // A test kernel that never returns from process() when a fix has a negative speed: a stand-in for a kernel
 // with a runaway loop, so tests can show the host's time limit. Built to kernels/build/testing/.
-import { colSpeed } from '../abi';
-export { abi_version, alloc, error_len, error_ptr, free } from '../abi';
+import { colSpeed, declareCounter, declareKernel, outputJsonLines } from '../abi';
+export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from '../abi';
 
-export function output_format(): i32 {
-  return 1;
-}
+declareKernel('spin', 'loops for ever on a fix with a negative speed');
+outputJsonLines();
+declareCounter('skipped');
+declareCounter('lostRows');
 
 export function init(ptr: usize, len: i32): i32 {
   return 0;
@@ -20,5 +21,13 @@ export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
       while (sink >= 0) sink++; // runs for centuries
     }
   }
+  return 0;
+}
+
+export function flush(out: usize, cap: i32): i32 {
+  return 0;
+}
+
+export function counter(i: i32): f64 {
   return 0;
 }

@@ -1,12 +1,13 @@
 // A test kernel with a bug on one kind of input: it traps (an out-of-bounds access, as a real bug would)
 // on a fix whose speed is exactly 13 m/s, and otherwise writes a JSON line per fix. Tests use it to show a
 // trap costs only the fixes that cause it. Built to kernels/build/testing/.
-import { colSpeed } from '../abi';
-export { abi_version, alloc, error_len, error_ptr, free } from '../abi';
+import { colSpeed, declareCounter, declareKernel, outputJsonLines } from '../abi';
+export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from '../abi';
 
-export function output_format(): i32 {
-  return 1;
-}
+declareKernel('trap-on', 'a JSON line per fix; traps on a fix at exactly 13 m/s');
+outputJsonLines();
+declareCounter('skipped');
+declareCounter('lostRows');
 
 export function init(ptr: usize, len: i32): i32 {
   return 0;
@@ -26,4 +27,12 @@ export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
     written += line.byteLength;
   }
   return written;
+}
+
+export function flush(out: usize, cap: i32): i32 {
+  return 0;
+}
+
+export function counter(i: i32): f64 {
+  return i == 0 || i == 1 ? 0 : NaN;
 }

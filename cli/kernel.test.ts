@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { exampleKernel } from '../examples/kernels/build.ts';
+
+/** `geoflux kernel` as a kernel author runs it: a real process, on dist/ */
+function run(args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['bin/geoflux.js', 'kernel', ...args], { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (stdin !== undefined) child.stdin!.end(stdin);
+  const out = { stdout: '', stderr: '' };
+  child.stdout!.on('data', (d) => (out.stdout += d));
+  child.stderr!.on('data', (d) => (out.stderr += d));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, ...out })));
+}
+
+const lines = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+// two vehicles, one fix off the earth and one unreadable row
+const CSV = ['deviceId,time,lon,lat,speed', 'bus,0,7.405,43.735,10', 'bus,1,7.415,43.735,16', 'van,1,7.415,95,30', 'van,2,7.416,43.735,oops', 'van,3,7.417,43.735,20', 'bus,x,7.4,43.7,1'].join('\n');
+
+describe('geoflux kernel', () => {
+  it('runs a C kernel over a trace: its rows as JSON lines, the bad rows and its counters on stderr', async (ctx) => {
+    const wasm = exampleKernel(ctx, 'speeding');
+    const r = await run([wasm, '--params', '{"limit": 50, "unit": "km/h"}', '-'], CSV);
+    expect(r.stderr).not.toMatch(/geoflux kernel:/);
+    expect(lines(r.stdout)).toEqual([
+      { kind: 'speeding', deviceId: 'bus', time: '1970-01-01T00:00:01.000Z', point: [7.415, 43.735], speed: 16, over: expect.closeTo(2.111, 3) },
+      { kind: 'speeding', deviceId: 'van', time: '1970-01-01T00:00:03.000Z', point: [7.417, 43.735], speed: 20, over: expect.closeTo(6.111, 3) },
+    ]);
+    expect(r.stderr).toContain('-: 1 unreadable rows skipped (line 7: unreadable time or coordinates)');
+    expect(r.stderr).toMatch(/^5 fixes \(csv\): 2 rows, 1 bad rows dropped \(1 position\); speeding counted skipped 0, lostRows 0, fast 2 in /m);
+    expect(r.code).toBe(0);
+  });
+
+  it('names a misspelt param, with a did-you-mean, and a wrong type', async (ctx) => {
+    const wasm = exampleKernel(ctx, 'speeding');
+    const typo = await run([wasm, '--params', '{"limt": 50}', '-'], CSV);
+    expect(typo.stderr).toBe('geoflux kernel: kernel speeding: params.limt: unknown param (did you mean "limit"?)\n');
+    expect(typo.code).toBe(1);
+    const type = await run([wasm, '--params', '{"limit": "50", "unit": "kph"}', '-'], CSV);
+    expect(type.stderr).toBe('geoflux kernel: kernel speeding: params.limit: expected a number, got string "50"; params.unit: expected one of "m/s", "km/h", "mph", got string "kph" (did you mean "mph"?)\n');
+  });
+
+  it('runs a built-in the same way, its rows decoded by the fields it declares', async () => {
+    const r = await run(['geofence', '--params', '{"fences": "workflows/testdata/good/square.geojson", "detect": ["enter", "exit"]}', '-'], CSV);
+    expect(lines(r.stdout).map((e) => `${e.deviceId} ${e.detect} ${(e.fence as { id: string }).id}`)).toEqual(['bus enter yard', 'van enter yard']);
+    expect(r.code).toBe(0);
+  });
+
+  it('describes what a kernel declares, and runs the conformance suite on it', async (ctx) => {
+    const wasm = exampleKernel(ctx, 'stops');
+    const d = await run([wasm, '--describe']);
+    expect(d.stdout).toMatch(/^stops: where vehicles stop, and when they move on\n\nparams:\n {2}radius +number +default 30 +> 0 +metres a stopped vehicle stays within\n/);
+    expect(d.stdout).toContain('state: snapshot and restore');
+    const c = await run([wasm, '--check', '--params', '{"minDuration": 60}']);
+    expect(c.stdout).toMatch(/^✓ imports env.memory and WASI only/);
+    expect(c.stdout).toContain('✓ an instance restored from a snapshot goes on exactly as the one it was taken from');
+    expect(c.stdout).toMatch(/all 9 checks pass\n$/);
+    expect(c.code).toBe(0);
+    const probe = await run(['kernels/build/testing/sandbox-probe.wasm', '--check']);
+    expect(probe.stdout).toContain('✗ bad fixes (NaN, out of range) do not trap and are counted in skipped\n    skipped counted 0 of 4 bad fixes');
+    expect(probe.stderr).toBe('geoflux kernel: 1 of 8 checks failed (docs/kernel-abi.md, Conformance)\n');
+    expect(probe.code).toBe(1);
+  });
+});

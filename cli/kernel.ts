@@ -1,0 +1,109 @@
+import { checkConformance, syntheticFixes } from '../kernels/conformance.ts';
+import { kernelFiles } from '../kernels/create-kernel.ts';
+import { CustomKernel } from '../kernels/custom-kernel.ts';
+import { kernelSchema } from '../kernels/host/kernel-instance.ts';
+import type { KernelSchema, ParamSpec } from '../kernels/host/kernel-schema.ts';
+import { loadKernelModule } from '../kernels/host/load-module.ts';
+import { wasiNamed } from '../kernels/host/node-wasi.ts';
+import { UsageError, type Parsed } from './args.ts';
+import { readInput } from './read-input.ts';
+import { badRowsNote, printLines, runTrace } from './run-trace.ts';
+
+/** `geoflux kernel <file.wasm> [--params JSON] <trace | ->`: any kernel over a trace, its rows as JSON lines; or its schema, or the conformance suite. */
+export async function kernelCommand({ values, positionals }: Parsed): Promise<void> {
+  const [kernel, trace] = positionals;
+  if (!kernel) throw new UsageError('name a kernel: a .wasm file, or one of geofence, hotspot, mapmatch');
+  const wasi = values.wasi === 'wasmer' ? 'wasmer' : 'node';
+  if (values.describe) {
+    const { module } = await loadKernelModule(kernel);
+    process.stdout.write(describe(kernelSchema(module, { wasi: await wasiNamed(wasi) }), WebAssembly.Module.exports(module).some((e) => e.name === 'snapshot')));
+    return;
+  }
+  const params = parseParams(values.params);
+  const files = await kernelFiles(kernel, params, { wasi });
+  if (values.check) return check(files, trace);
+  const k = CustomKernel.create(files.params, files.setup);
+  let rows = 0;
+  const run = await runTrace(trace, k, (rs) => {
+    rows += rs.length;
+    printLines(rs);
+  });
+  const s = k.stats();
+  const counted = k.schema.counters.map((c) => `${c} ${s[c].toLocaleString('en')}`).join(', ');
+  const traps = s.replaced ? `; ${s.replaced} traps, ${s.restores} restored from a snapshot` : '';
+  run.progress.done(`${run.trace.records.length} fixes (${run.trace.format}): ${rows} rows${badRowsNote(run)}; ${k.schema.name} counted ${counted}${traps}`);
+}
+
+function parseParams(text: unknown): Record<string, unknown> {
+  if (text === undefined) return {};
+  let params: unknown;
+  try {
+    params = JSON.parse(String(text));
+  } catch (e) {
+    throw new UsageError(`--params is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new UsageError('--params is a JSON object, e.g. {"limit": 30}');
+  return params as Record<string, unknown>;
+}
+
+/** The conformance suite on the kernel, over the trace given or three synthetic vehicles; fails the command if a check fails. */
+async function check(files: Awaited<ReturnType<typeof kernelFiles>>, trace: string | undefined): Promise<void> {
+  const fixes = trace ? (await readInput(trace)).records : syntheticFixes(firstPosition(files.params));
+  const results = checkConformance({ ...files, fixes });
+  for (const r of results) process.stdout.write(`${r.ok ? '✓' : '✗'} ${r.check}${r.detail ? `${r.ok ? ': ' : '\n    '}${r.detail}` : ''}\n`);
+  const failed = results.filter((r) => !r.ok).length;
+  if (failed) throw new Error(`${failed} of ${results.length} checks failed (docs/kernel-abi.md, Conformance)`);
+  process.stdout.write(`all ${results.length} checks pass\n`);
+}
+
+/** where the synthetic vehicles drive: at the first position of the fences given (if any), else 0,0 */
+function firstPosition(params: Record<string, unknown>): [number, number] {
+  const find = (x: unknown): [number, number] | undefined => {
+    if (Array.isArray(x) && typeof x[0] === 'number' && typeof x[1] === 'number') return [x[0], x[1]];
+    if (typeof x !== 'object' || x === null) return undefined;
+    for (const v of Object.values(x)) {
+      const p = find(v);
+      if (p) return p;
+    }
+    return undefined;
+  };
+  return Object.values(params).map(find).find(Boolean) ?? [0, 0];
+}
+
+const range = (p: ParamSpec) =>
+  [p.min !== undefined ? `${p.exclusiveMin ? '>' : '≥'} ${p.min}` : '', p.max !== undefined ? `≤ ${p.max}` : ''].filter(Boolean).join(', ');
+
+function paramType(p: ParamSpec): string {
+  if (p.type === 'enum') return p.values!.join('|');
+  if (p.type === 'array') return `list of ${p.items!.type === 'enum' ? p.items!.values!.join('|') : p.items!.type}`;
+  return p.type;
+}
+
+/** what the host read from a kernel: its params, rows and counters, in columns */
+function describe(s: KernelSchema, stateful: boolean): string {
+  const table = (rows: string[][]) => {
+    const w = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
+    return rows.map((r) => '  ' + r.map((c, j) => (j < r.length - 1 ? c.padEnd(w[j]) : c)).join('  ').trimEnd()).join('\n');
+  };
+  const params = s.params.map((p) => [
+    p.name,
+    paramType(p),
+    p.required ? 'required' : p.default !== undefined ? `default ${JSON.stringify(p.default)}` : '',
+    range(p),
+    p.doc ?? '',
+  ]);
+  const output = s.output === 'json-lines' ? '  JSON lines' : table(s.output.map((f) => [f.name, f.type === 'enum' ? f.values!.join('|') : f.type, f.doc ?? '']));
+  return [
+    `${s.name}: ${s.doc ?? ''}`,
+    '',
+    'params:',
+    params.length ? table(params) : '  (none)',
+    '',
+    'output rows:',
+    output,
+    '',
+    `counters: ${s.counters.join(', ')}`,
+    `state: ${stateful ? 'snapshot and restore (a trap restores it)' : 'none kept across batches'}`,
+    '',
+  ].join('\n');
+}

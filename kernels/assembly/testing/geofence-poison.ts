@@ -1,0 +1,13 @@
+// The geofence kernel with a bug put in on purpose: a fix with a negative speed traps it. Tests use it to
+// show that a trap mid-stream costs only that fix (the spare restores the last snapshot and replays the
+// journal), never a second "enter". Built to kernels/build/testing/, never offered as a built-in.
+import { colSpeed } from '../abi';
+import { process as geofence } from '../geofence';
+export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from '../abi';
+export { counter, flush, init, restore, snapshot } from '../geofence';
+
+export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
+  const speeds = colSpeed(batch, n);
+  for (let i = 0; i < n; i++) if (load<f32>(speeds + (<usize>i << 2)) < 0) unreachable();
+  return geofence(batch, n, out, cap);
+}

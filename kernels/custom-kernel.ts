@@ -1,0 +1,46 @@
+import type { GpsBatch } from '../codecs/gps-batch.ts';
+import type { GpsRecord } from '../codecs/gps-record.ts';
+import type { KernelSchema } from './host/kernel-schema.ts';
+import { Kernel, type KernelOptions, type KernelState, type KernelStats } from './kernel.ts';
+
+/**
+ * A kernel of your own (`kernel: ./my.wasm`, docs/kernel-abi.md): its rows as JSON objects, decoded by the
+ * fields its schema declares (`{ "kind": <its name>, … }`), or its JSON lines. Any kernel runs this way,
+ * the built-ins too: `geoflux kernel` prints what this returns.
+ */
+export class CustomKernel {
+  private constructor(private readonly kernel: Kernel) {}
+
+  static create(params: unknown, setup: KernelOptions): CustomKernel {
+    return new CustomKernel(Kernel.create(params, setup));
+  }
+
+  get schema(): KernelSchema {
+    return this.kernel.schema;
+  }
+
+  process(fixes: GpsBatch | readonly GpsRecord[]): Record<string, unknown>[] {
+    return this.kernel.objects(fixes);
+  }
+
+  flush(): Record<string, unknown>[] {
+    return this.kernel.flushObjects();
+  }
+
+  snapshot(): KernelState {
+    return this.kernel.snapshot();
+  }
+
+  restore(s: KernelState): void {
+    this.kernel.restore(s);
+  }
+
+  stats(): KernelStats {
+    return this.kernel.stats();
+  }
+
+  /** instances replaced after a trap */
+  get replaced(): number {
+    return this.kernel.stats().replaced;
+  }
+}

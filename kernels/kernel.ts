@@ -1,0 +1,186 @@
+import { toBatch, type GpsBatch } from '../codecs/gps-batch.ts';
+import type { GpsRecord } from '../codecs/gps-record.ts';
+import { encodeGraph } from '../network/graph-file.ts';
+import type { RoadGraph } from '../network/road-graph.ts';
+import type { SegmentIndex } from '../network/segment-index.ts';
+import { compileFences, type Fence } from './fence-compiler.ts';
+import { KernelError } from './host/kernel-error.ts';
+import { kernelSchema, type KernelInstance, type KernelSetup } from './host/kernel-instance.ts';
+import type { KernelSchema } from './host/kernel-schema.ts';
+import { KernelRunner, type SnapshotPolicy, type StateStats } from './host/kernel-runner.ts';
+import { checkParams, encodeParams, type ParamsBlock, type ParamValues } from './host/params.ts';
+import { jsonLineObjects, RowLayout, rowObjects, type RowContext, type Rows } from './host/rows.ts';
+import { StableIds } from './host/stable-ids.ts';
+
+/**
+ * Any kernel, built-in or custom, as the host runs it (docs/kernel-abi.md): its params checked against its
+ * schema and encoded (fences and road graphs compiled to their binaries), its instances run by a
+ * KernelRunner, device ids kept stable across batches, its rows decoded by its declared fields. The
+ * built-in wrappers shape events from its rows; a custom kernel's rows become JSON objects here.
+ */
+
+export interface KernelOptions extends KernelSetup {
+  /** rows one call may write (default 65,536); bytes, for a JSON-lines kernel (default 4 MiB) */
+  outCap?: number;
+  /** when a kernel with state is snapshot (default: every 50,000 fixes or second); false: never */
+  snapshot?: SnapshotPolicy | false;
+  /** what names the fences in errors (their file) */
+  source?: string;
+}
+
+/** A kernel's state and the device ids it is keyed by: what carries it to another instance. */
+export interface KernelState {
+  state: Uint8Array;
+  devices: [string, number][];
+}
+
+export type KernelStats = Record<string, number> & StateStats;
+
+/** A wrapper's stats: the kernel's, with `lostRows` also under the name the event wrappers always gave it. */
+export const eventStats = (k: Kernel): KernelStats & { lostEvents: number } => {
+  const s = k.stats();
+  return { ...s, lostEvents: s.lostRows };
+};
+
+export type LoadedNetwork = { graph: RoadGraph; index: SegmentIndex };
+
+export interface PreparedKernel {
+  schema: KernelSchema;
+  values: ParamValues;
+  block: ParamsBlock;
+  fences: Fence[] | undefined;
+  network: LoadedNetwork | undefined;
+  /** what compiled but is likely not what was meant (a fence ring that crosses itself), one line each */
+  warnings: string[];
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+export class Kernel {
+  private readonly ids = new StableIds();
+  /** the declared rows; undefined for a JSON-lines kernel */
+  readonly layout: RowLayout | undefined;
+  private readonly cap: number;
+
+  private constructor(
+    readonly schema: KernelSchema,
+    /** the params as the kernel got them: checked, defaults filled in */
+    readonly params: ParamValues,
+    private readonly runner: KernelRunner,
+    /** the fences of a `fences` param, in the order rows number them */
+    readonly fences: Fence[] | undefined,
+    /** the road network of a `roads` param */
+    readonly network: LoadedNetwork | undefined,
+    /** what compiled but is likely not what was meant (a fence ring that crosses itself) */
+    readonly warnings: string[],
+    outCap: number | undefined,
+  ) {
+    this.layout = schema.output === 'json-lines' ? undefined : new RowLayout(schema.output);
+    this.cap = this.layout ? RowLayout.cap(outCap ?? 65_536) : (outCap ?? 4 * 1024 * 1024);
+  }
+
+  /**
+   * Checks the params against the kernel's schema (KernelParamError names every problem), compiles its data
+   * and makes its instances. Data params are objects here (GeoJSON, a loaded network): Node's factories read
+   * the files they name first (kernels/create-kernel.ts).
+   */
+  static create(params: unknown, setup: KernelOptions): Kernel {
+    const p = Kernel.prepare(params, setup);
+    const runner = new KernelRunner(setup.module, (k) => k.init(p.block), setup);
+    return new Kernel(p.schema, p.values, runner, p.fences, p.network, p.warnings, setup.outCap);
+  }
+
+  /** What every instance of the kernel is initialised with: its params checked and encoded, its data compiled. */
+  static prepare(params: unknown, setup: KernelOptions): PreparedKernel {
+    const schema = kernelSchema(setup.module, setup);
+    const values = checkParams(schema, params);
+    const data: Record<string, Uint8Array> = {};
+    let fences: Fence[] | undefined;
+    let network: LoadedNetwork | undefined;
+    const warnings: string[] = [];
+    for (const p of schema.params) {
+      const v = values[p.name];
+      if (v === undefined || (p.type !== 'fences' && p.type !== 'roads')) continue;
+      if (typeof v === 'string') throw new KernelError(`kernel ${schema.name}: params.${p.name} names a file ("${v}"): here it must be given as ${p.type === 'fences' ? 'GeoJSON' : 'a loaded network'}`);
+      if (p.type === 'fences') {
+        const c = compileFences(v, setup.source);
+        [data[p.name], fences] = [c.bytes, c.fences];
+        warnings.push(...c.warnings);
+      } else {
+        if (!isMap(v) || !isMap(v.graph) || !isMap(v.index)) throw new KernelError(`kernel ${schema.name}: params.${p.name} must be { graph, index } (network/load-network.ts)`);
+        network = v as unknown as LoadedNetwork;
+        data[p.name] = encodeGraph(network.graph, network.index);
+      }
+    }
+    return { schema, values, block: encodeParams(schema, values, data), fences, network, warnings };
+  }
+
+  /** A batch through the kernel: its rows, as columns valid until the next call. For kernels with declared rows. */
+  rows(b: GpsBatch): Rows {
+    const layout = this.rowLayout();
+    const { k, out, n } = this.runner.process(b, this.ids, this.cap, this.cap * layout.rowBytes);
+    return layout.view(k.memory.buffer, out, this.cap, n);
+  }
+
+  /** End of input: every row the kernel still holds, a call's worth at a time. */
+  flushRows(each: (rows: Rows) => void): void {
+    const layout = this.rowLayout();
+    this.runner.flush(this.cap, this.cap * layout.rowBytes, (k, out, n) => each(layout.view(k.memory.buffer, out, this.cap, n)));
+  }
+
+  /** A batch through any kernel, its rows (or JSON lines) as JSON objects. */
+  objects(fixes: GpsBatch | readonly GpsRecord[]): Record<string, unknown>[] {
+    const b = toBatch(fixes);
+    if (this.layout) return rowObjects(this.schema, this.layout, this.rows(b), this.context(b));
+    const { k, out, n } = this.runner.process(b, this.ids, this.cap, this.cap);
+    return jsonLineObjects(k.text(out, n), b);
+  }
+
+  /** End of input, as JSON objects. */
+  flushObjects(): Record<string, unknown>[] {
+    const got: Record<string, unknown>[] = [];
+    if (this.layout) this.flushRows((rows) => got.push(...rowObjects(this.schema, this.layout!, rows, this.context(undefined))));
+    else this.runner.flush(this.cap, this.cap, (k, out, n) => got.push(...jsonLineObjects(k.text(out, n), undefined)));
+    return got;
+  }
+
+  private context(batch: GpsBatch | undefined): RowContext {
+    const fences = this.fences;
+    return { batch, device: (id) => this.ids.name(id), fence: fences && ((i) => ({ id: fences[i].id, name: fences[i].name })) };
+  }
+
+  private rowLayout(): RowLayout {
+    if (!this.layout) throw new KernelError(`kernel ${this.schema.name} writes JSON lines, not declared rows`);
+    return this.layout;
+  }
+
+  /** the device a `device` field's id names */
+  deviceName(id: number): string {
+    return this.ids.name(id);
+  }
+
+  /** Runs f on the live instance, as process does (a trap replaces it): for a kernel's own extra exports. */
+  call<T>(f: (k: KernelInstance) => T): T {
+    return this.runner.guarded(f);
+  }
+
+  counters(): Record<string, number> {
+    return this.runner.instance.counters();
+  }
+
+  /** the kernel's counters, and what traps and snapshots have cost */
+  stats(): KernelStats {
+    return { ...this.counters(), ...this.runner.state };
+  }
+
+  /** The kernel's state (and the device ids it is keyed by), to carry over to another instance. */
+  snapshot(): KernelState {
+    return { state: this.runner.snapshot(), devices: this.ids.entries() };
+  }
+
+  /** Takes over a snapshot's state (from a kernel with the same params and data). */
+  restore(s: KernelState): void {
+    this.runner.restore(s.state);
+    this.ids.replace(s.devices);
+  }
+}
