@@ -28,6 +28,18 @@ describe('GPS batch', () => {
     );
   });
 
+  it('writes any device id as TextEncoder would (ASCII by the byte, the rest as UTF-8, a lone surrogate as U+FFFD)', () => {
+    const utf8 = new TextEncoder();
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: fc.oneof(fc.constant('a'), fc.constant('é'), fc.constant('€'), fc.constant('🚚'), fc.constant('\ud800'), fc.constant('\udc00'), fc.string({ unit: 'binary', maxLength: 1 })), maxLength: 12 }), { minLength: 1, maxLength: 20 }), (ids) => {
+        const b = batchFromRecords(ids.map((deviceId, i) => ({ deviceId, t: i, lon: 0, lat: 0 })));
+        const decoded = decodeGpsBatch(encodeGpsBatch(b));
+        expect(decoded.devices).toEqual(b.devices.map((d) => new TextDecoder().decode(utf8.encode(d))));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('decodes columns as views when the payload is aligned, and copies once when not', () => {
     const bytes = encodeGpsBatch(batchFromRecords([{ deviceId: 'a', t: 1, lon: 7.42, lat: 43.73 }]));
     expect(decodeGpsBatch(bytes).lon.buffer).toBe(bytes.buffer);

@@ -28,18 +28,28 @@ const HEADER = 16;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const toUtf8 = new TextEncoder();
 const align8 = (x: number) => (x + 7) & ~7;
+/** t, lon, lat f64 · speed, heading, accuracy f32 · device u32 */
+const BYTES_PER_ROW = 40;
 
+/** Columns of `n` rows, all views on one buffer: one allocation, and a batch another thread can take by transfer. */
 export function emptyBatch(n: number, devices: string[] = []): GpsBatch {
+  const buffer = new ArrayBuffer(BYTES_PER_ROW * n);
+  let at = 0;
+  const col = <T>(C: new (buf: ArrayBuffer, off: number, len: number) => T, width: number): T => {
+    const c = new C(buffer, at, n);
+    at += width * n;
+    return c;
+  };
   return {
     n,
     devices,
-    device: new Uint32Array(n),
-    t: new Float64Array(n),
-    lon: new Float64Array(n),
-    lat: new Float64Array(n),
-    speed: new Float32Array(n),
-    heading: new Float32Array(n),
-    accuracy: new Float32Array(n),
+    t: col(Float64Array, 8),
+    lon: col(Float64Array, 8),
+    lat: col(Float64Array, 8),
+    speed: col(Float32Array, 4),
+    heading: col(Float32Array, 4),
+    accuracy: col(Float32Array, 4),
+    device: col(Uint32Array, 4),
   };
 }
 
@@ -62,6 +72,9 @@ export function batchFromRecords(records: readonly GpsRecord[]): GpsBatch {
 
 /** Fixes as a batch: an array is turned into one, a batch is taken as it is. */
 export const toBatch = (x: GpsBatch | readonly GpsRecord[]): GpsBatch => (isGpsBatch(x) ? x : batchFromRecords(x));
+
+/** the columns, in wire order */
+const COLUMNS = ['t', 'lon', 'lat', 'speed', 'heading', 'accuracy', 'device'] as const;
 
 export const isGpsBatch = (x: unknown): x is GpsBatch => typeof x === 'object' && x !== null && (x as GpsBatch).t instanceof Float64Array;
 
@@ -131,27 +144,9 @@ export function concatBatches(batches: readonly GpsBatch[]): GpsBatch {
  * a frame is views on the frame's bytes, and cloning a view copies the whole buffer behind it, once per column.
  */
 export function transferableBatch(b: GpsBatch): { batch: GpsBatch; transfer: ArrayBuffer[] } {
-  const n = b.n;
-  const buffer = new ArrayBuffer(40 * n);
-  let at = 0;
-  const take = <T extends Float64Array | Float32Array | Uint32Array>(C: { new (buf: ArrayBuffer, off: number, len: number): T; BYTES_PER_ELEMENT: number }, src: T): T => {
-    const col = new C(buffer, at, n);
-    col.set(src.subarray(0, n) as never);
-    at += C.BYTES_PER_ELEMENT * n;
-    return col;
-  };
-  const batch: GpsBatch = {
-    n,
-    devices: b.devices,
-    t: take(Float64Array, b.t),
-    lon: take(Float64Array, b.lon),
-    lat: take(Float64Array, b.lat),
-    speed: take(Float32Array, b.speed),
-    heading: take(Float32Array, b.heading),
-    accuracy: take(Float32Array, b.accuracy),
-    device: take(Uint32Array, b.device),
-  };
-  return { batch, transfer: [buffer] };
+  const batch = emptyBatch(b.n, b.devices);
+  for (const c of COLUMNS) batch[c].set(b[c].subarray(0, b.n) as never);
+  return { batch, transfer: [batch.t.buffer as ArrayBuffer] };
 }
 
 /** Column offsets for a batch of `n` rows whose dictionary ends at `dictEnd`. */
@@ -166,10 +161,24 @@ function layout(n: number, dictEnd: number) {
   return { t, lon, lat, speed, heading, accuracy, device, end: device + 4 * n };
 }
 
+/** A string's length in UTF-8, without encoding it. */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c < 0xdc00 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++, (n += 2); // a surrogate pair: 4 bytes for 2 units
+    else n += 2;
+  }
+  return n;
+}
+
 export function encodeGpsBatch(b: GpsBatch): Uint8Array {
-  const names = b.devices.map((d) => toUtf8.encode(d));
-  for (const nm of names) if (nm.length > 0xffff) throw new RangeError('device id longer than 65535 bytes');
-  const dictBytes = names.reduce((s, nm) => s + 2 + nm.length, 0);
+  // device ids are short and nearly always ASCII: a byte loop beats a TextEncoder call per id by far
+  const lengths = b.devices.map(utf8Length);
+  for (const len of lengths) if (len > 0xffff) throw new RangeError('device id longer than 65535 bytes');
+  const dictBytes = lengths.reduce((s, len) => s + 2 + len, 0);
   const L = layout(b.n, HEADER + dictBytes);
   const out = new Uint8Array(L.end);
   const view = new DataView(out.buffer);
@@ -177,14 +186,17 @@ export function encodeGpsBatch(b: GpsBatch): Uint8Array {
   out[1] = 0x42; // 'B'
   out[2] = VERSION;
   view.setUint32(4, b.n, true);
-  view.setUint32(8, names.length, true);
+  view.setUint32(8, lengths.length, true);
   view.setUint32(12, dictBytes, true);
   let pos = HEADER;
-  for (const nm of names) {
-    view.setUint16(pos, nm.length, true);
-    out.set(nm, pos + 2);
-    pos += 2 + nm.length;
-  }
+  b.devices.forEach((d, i) => {
+    const len = lengths[i];
+    view.setUint16(pos, len, true);
+    pos += 2;
+    if (len === d.length) for (let k = 0; k < len; k++) out[pos + k] = d.charCodeAt(k);
+    else toUtf8.encodeInto(d, out.subarray(pos, pos + len));
+    pos += len;
+  });
   const put = (col: ArrayBufferView & { length: number }, at: number) =>
     out.set(new Uint8Array(col.buffer, col.byteOffset, col.byteLength), at);
   put(b.t.subarray(0, b.n), L.t);

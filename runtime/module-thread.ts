@@ -56,7 +56,9 @@ export class ModuleThread {
   private stopping = false;
   private attempt = 0;
   private upSince = 0;
-  private lastHeard = 0;
+  /** ms of silence from the thread, counted only while this thread was free to hear it (see watch) */
+  private silent = 0;
+  private lastTick = 0;
   private pinger: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
 
@@ -77,11 +79,11 @@ export class ModuleThread {
     let started = false;
     let reason: RestartReason | undefined;
     w.on('message', (m: unknown) => {
-      this.lastHeard = Date.now();
+      this.silent = 0;
       if (isDialRequest(m)) {
         // what the thread sends on its channels (frames, and credit for the frames it has taken) shows it is
         // working, even while a backlog keeps it from answering pings promptly
-        m.port.on('message', () => (this.lastHeard = Date.now()));
+        m.port.on('message', () => (this.silent = 0));
         const ch = portChannel(m.port, `port://${this.o.label.replace(/[^\w#-]+/g, '')}`);
         this.channels.add(ch);
         return this.o.attach(trackClose(ch, () => this.channels.delete(ch)));
@@ -92,7 +94,10 @@ export class ModuleThread {
         this.upSince = Date.now();
         // start-up may take long (a road network to load): the watchdog watches the running module only; its
         // pings, at least once a second, also bring the module's stats (what /metrics reads)
-        if (this.o.watchdog > 0) this.pinger = setInterval(() => this.watch(w, (r) => (reason = r)), Math.max(10, Math.min(1000, this.o.watchdog / 4)));
+        if (this.o.watchdog > 0) {
+          [this.silent, this.lastTick] = [0, Date.now()];
+          this.pinger = setInterval(() => this.watch(w, (r) => (reason = r)), this.pingEvery);
+        }
         if (this.attempt > 0) this.o.log.info(`${this.o.label}: running again`);
         ready?.();
       } else if (msg.geoflux === 'failed') {
@@ -130,12 +135,23 @@ export class ModuleThread {
     });
   }
 
-  /** Pings the thread; one that has not answered for `watchdog` ms is stuck (an endless loop) and is stopped. */
+  private get pingEvery(): number {
+    return Math.max(10, Math.min(1000, this.o.watchdog / 4));
+  }
+
+  /**
+   * Pings the thread; one that has not answered for `watchdog` ms is stuck (an endless loop) and is stopped.
+   * Silence is counted in time this thread could listen: when this thread itself was blocked (a long
+   * synchronous call, a GC pause), a tick comes late and the thread's answers are still queued behind it,
+   * so a late tick counts as two ping intervals at most, not as the whole stall.
+   */
   private watch(w: Worker, setReason: (r: RestartReason) => void): void {
-    const silent = Date.now() - this.lastHeard;
-    if (silent > this.o.watchdog) {
+    const now = Date.now();
+    this.silent += Math.min(now - this.lastTick, 2 * this.pingEvery);
+    this.lastTick = now;
+    if (this.silent > this.o.watchdog) {
       setReason('hung');
-      this.o.log.error(`${this.o.label}: its thread has not answered for ${silent} ms (an endless loop?): stopping it`);
+      this.o.log.error(`${this.o.label}: its thread has not answered for ${this.silent} ms (an endless loop?): stopping it`);
       clearInterval(this.pinger);
       void w.terminate();
       return;
