@@ -12,6 +12,8 @@ export interface EmbeddedBroker {
   port: number;
   wsPort?: number;
   clients(): number;
+  /** publishes as the broker itself: no client, no socket, no packet parsing (what a sink in this process uses) */
+  publish(topic: string, payload: string, opts: { qos: 0 | 1 | 2; retain: boolean }, done: (err?: Error) => void): void;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,8 @@ export async function startEmbeddedBroker({ host = '127.0.0.1', port = 1883, wsP
     port: realPort,
     wsPort: realWs,
     clients: () => broker.connectedClients,
+    publish: (topic, payload, { qos, retain }, done) =>
+      broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain, dup: false }, (err?: Error | null) => done(err ?? undefined)),
     async close() {
       for (const c of ws?.clients ?? []) c.terminate();
       await new Promise<void>((r) => (ws ? ws.close(() => r()) : r()));

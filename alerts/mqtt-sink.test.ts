@@ -4,7 +4,7 @@ import { setLogLevel } from '../log/logger.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
 import { MOSQUITTO, requireTool } from '../testing/system-tool.ts';
 import { startMosquitto } from './mosquitto-process.ts';
-import { MqttSink } from './mqtt-sink.ts';
+import { MqttSink, type MqttSinkOptions } from './mqtt-sink.ts';
 import { subscribeAlerts } from './subscribe-alerts.ts';
 
 setLogLevel('silent');
@@ -38,8 +38,10 @@ const exit = (deviceId: string, fence: string) => ({ ...enter(deviceId, fence), 
 const matched = (deviceId: string, lon: number) => ({ kind: 'mapmatch', detect: 'matched', deviceId, t: 1, time: '2026-01-01T08:00:01Z', lon, lat: 43.7, speed: 10, point: [lon, 43.7], raw: [lon, 43.7], edge: 5, wayId: 77, offset: 3 });
 const hot = { kind: 'hotspot', detect: 'hot', cell: { id: '3:4', bbox: [7.41, 43.72, 7.412, 43.722] }, z: 4, count: 20, window: { start: 'a', end: 'b' } };
 
-describe('MQTT sink → embedded broker (aedes, MQTT 3.1.1)', () => {
+// a sink reaches the embedded broker as a client over TCP, or, in serve's own process, by publishing into it
+describe.each(['over TCP', 'in process'])('MQTT sink → embedded broker (aedes, MQTT 3.1.1), %s', (via) => {
   let broker: EmbeddedBroker;
+  const sinkTo = (o: Omit<MqttSinkOptions, 'url'> = {}) => new MqttSink({ url: broker.url, ...(via === 'in process' ? { broker } : {}), ...o });
   beforeAll(async () => {
     broker = await startEmbeddedBroker({ port: 0, wsPort: 0 });
   });
@@ -47,7 +49,7 @@ describe('MQTT sink → embedded broker (aedes, MQTT 3.1.1)', () => {
 
   it('publishes each event as JSON on its topic with QoS 1, and keeps per-device state retained', async () => {
     const { got, client } = await subscriber(broker.url, 'geoflux/#');
-    const sink = new MqttSink({ url: broker.url, state: true });
+    const sink = sinkTo({ state: true });
     await sink.ready();
     for (const e of [enter('veh-1', 'Monte-Carlo'), hot, matched('veh-1', 7.42), exit('veh-1', 'Monte-Carlo'), enter('veh-1', 'Larvotto')]) sink.publish(e);
     await sink.close();
@@ -69,7 +71,7 @@ describe('MQTT sink → embedded broker (aedes, MQTT 3.1.1)', () => {
   });
 
   it('publishes the whole fleet\'s latest positions as one retained message, for a live map', async () => {
-    const sink = new MqttSink({ url: broker.url, topic: false, positions: 'live/positions' });
+    const sink = sinkTo({ topic: false, positions: 'live/positions' });
     await sink.ready();
     sink.publish(matched('veh-4', 7.41));
     sink.publish({ deviceId: 'veh-5', t: 3, lon: 7.43, lat: 43.74, speed: 2 });
@@ -82,7 +84,7 @@ describe('MQTT sink → embedded broker (aedes, MQTT 3.1.1)', () => {
   });
 
   it('honours retain and a topic template', async () => {
-    const sink = new MqttSink({ url: broker.url, topic: 'fleet/{fence.id}/{detect}', retain: true, qos: 0 });
+    const sink = sinkTo({ topic: 'fleet/{fence.id}/{detect}', retain: true, qos: 0 });
     await sink.ready();
     sink.publish(enter('veh-2', 'yard'));
     await sink.close();
@@ -95,9 +97,9 @@ describe('MQTT sink → embedded broker (aedes, MQTT 3.1.1)', () => {
   it('serves MQTT over WebSocket too, for browsers; subscribeAlerts prints readable lines, filtered by kind', async () => {
     const lines: string[] = [];
     const sub = subscribeAlerts({ url: broker.wsUrl!, kinds: ['geofence'], count: 2, log: { debug() {}, info() {}, warn() {}, error() {}, child: () => undefined as never }, print: (l) => lines.push(l) });
-    const sink = new MqttSink({ url: broker.url });
+    const sink = sinkTo();
     await sink.ready();
-    await until(() => broker.clients() >= 2, 'the subscriber');
+    await until(() => broker.clients() >= (via === 'in process' ? 1 : 2), 'the subscriber');
     await new Promise((r) => setTimeout(r, 200)); // its SUBACK
     for (const e of [hot, enter('veh-3', 'Fontvieille'), matched('veh-3', 7.41), exit('veh-3', 'Fontvieille')]) sink.publish(e);
     expect(await sub.done).toBe(2);

@@ -1,13 +1,17 @@
 import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions } from 'mqtt';
 import { logger, type Logger } from '../log/logger.ts';
 import { Histogram, SECONDS_BUCKETS } from '../metrics/histogram.ts';
+import { InProcessLink, type BrokerLink } from './broker-link.ts';
 import { DeviceStates } from './device-state.ts';
+import type { EmbeddedBroker } from './embedded-broker.ts';
 import { DEFAULT_POSITIONS_TOPIC, LatestPositions } from './positions.ts';
 import { DEFAULT_STATE_TOPIC, DEFAULT_TOPIC, topicFor } from './topic-template.ts';
 
 export interface MqttSinkOptions {
   url: string;
+  /** the embedded broker of this process, published to directly instead of through a client at `url` */
+  broker?: EmbeddedBroker;
   username?: string;
   password?: string;
   clientId?: string;
@@ -73,7 +77,7 @@ const STATE_EVERY_MS = 1000;
  * dropped and counted when it is full, and the queue drains in order when the broker is back.
  */
 export class MqttSink {
-  private readonly client: MqttClient;
+  private readonly client: BrokerLink;
   private readonly queue: Message[] = [];
   private head = 0;
   private readonly s = { published: 0, inflight: 0, dropped: 0, reconnects: 0, errors: 0 };
@@ -107,7 +111,7 @@ export class MqttSink {
       key: pem(o.tls?.key),
       rejectUnauthorized: !o.tls?.insecure,
     };
-    this.client = mqtt.connect(o.url, opts);
+    this.client = o.broker ? new InProcessLink(o.broker) : (mqtt.connect(o.url, opts) as BrokerLink);
     this.client.on('connect', () => {
       if (this.lostAt) {
         this.log.info(
@@ -115,7 +119,7 @@ export class MqttSink {
             `${this.s.dropped > this.droppedAtLoss ? `; ${this.s.dropped - this.droppedAtLoss} dropped while it was away (buffer ${this.capacity})` : ''}`,
         );
         this.lostAt = 0;
-      } else this.log.info(`publishing to ${o.url}`);
+      } else this.log.info(`publishing to ${o.url}${o.broker ? ' (the embedded broker, in this process)' : ''}`);
       this.drain();
     });
     this.client.on('close', () => {

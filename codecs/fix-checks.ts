@@ -31,10 +31,8 @@ export function fixProblem(r: GpsRecord): { reason: BadFixReason; message: strin
   if (typeof r.t !== 'number' || !Number.isFinite(r.t)) return { reason: 'time', message: `t must be a finite number of epoch ms (got ${String(r.t)})` };
   if (typeof r.lon !== 'number' || !inRange(r.lon, 180)) return { reason: 'position', message: `lon must be a number in [-180, 180] (got ${String(r.lon)})` };
   if (typeof r.lat !== 'number' || !inRange(r.lat, 90)) return { reason: 'position', message: `lat must be a number in [-90, 90] (got ${String(r.lat)})` };
-  for (const k of ['speed', 'heading', 'accuracy'] as const) {
-    if (!optional(r[k])) return { reason: 'motion', message: `${k} must be a finite number when given (got ${String(r[k])})` };
-  }
-  return undefined;
+  const k = !optional(r.speed) ? 'speed' : !optional(r.heading) ? 'heading' : !optional(r.accuracy) ? 'accuracy' : undefined;
+  return k && { reason: 'motion', message: `${k} must be a finite number when given (got ${String(r[k])})` };
 }
 
 /** Raised by write() for a fix it will not send: the message names the fix and what is wrong with it. */

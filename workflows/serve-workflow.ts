@@ -134,7 +134,7 @@ async function startFunction(wf: Workflow, i: number, f: WorkflowFunction, serve
       let mod: FunctionModule;
       let kernel: KernelRunStats | undefined;
       if (f.sink) {
-        const sink = mqttSink(wf, f, served.mqttUrl!);
+        const sink = mqttSink(wf, f, served.mqttUrl!, served.broker);
         served.sinks.push({ fn: f.name, sink });
         mod = publishTo(sink);
       } else if (f.run) {
@@ -189,11 +189,12 @@ async function stop(served: ServedWorkflow, drainTimeout: number): Promise<void>
 const publishTo = (sink: MqttSink): FunctionModule => ({ default: (in$: Observable<object>) => in$.pipe(tap((e) => sink.publish(e)), ignoreElements()) });
 
 /** A function's MQTT sink: the workflow's broker, the function's params (checked when the workflow loaded). */
-function mqttSink(wf: Workflow, f: WorkflowFunction, url: string): MqttSink {
+function mqttSink(wf: Workflow, f: WorkflowFunction, url: string, broker: EmbeddedBroker | undefined): MqttSink {
   const p = (f.params ?? {}) as { topic?: string | false; qos?: 0 | 1 | 2; retain?: boolean; state?: boolean | string; positions?: boolean | string; buffer?: number };
   const m = wf.mqtt?.kind === 'external' ? wf.mqtt : undefined;
   return new MqttSink({
     url,
+    broker,
     username: m?.username,
     password: m?.password,
     clientId: m?.clientId && `${m.clientId}-${f.name}`,
