@@ -63,7 +63,9 @@ let winSum = new StaticArray<f64>(0);
 let winCount = new StaticArray<u32>(0);
 let hot = new StaticArray<u8>(0);
 let sat = new StaticArray<f64>(0);
-let current: i64 = -1;
+/** no fix binned yet: slides before 1970 are negative, so -1 cannot mean that */
+const NO_SLIDE: i64 = i64.MIN_VALUE;
+let current: i64 = NO_SLIDE;
 /** a fix was binned since the window was last scored: flush has a window in progress to score */
 let binned = false;
 
@@ -102,12 +104,18 @@ export function init(ptr: usize, len: i32): i32 {
   winCount = new StaticArray<u32>(cells);
   hot = new StaticArray<u8>(cells);
   sat = new StaticArray<f64>((W + 1) * (H + 1));
-  current = -1;
+  current = NO_SLIDE;
   binned = false;
   scoreCell = -1;
   skipped = outside = late = 0;
   out.lost = 0;
   return 0;
+}
+
+/** A slide's bucket in the ring; slides before 1970 (a clock that is off) are negative, and so is their % */
+function ring(slide: i64): i32 {
+  const r = <i32>(slide % buckets);
+  return r < 0 ? r + buckets : r;
 }
 
 /** Bins a batch; returns how many events (hot and cooled cells at slide boundaries passed) it wrote. */
@@ -141,7 +149,7 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
       mPerDegLon = metresPerDegLon(lat);
     }
     const b = <i64>Math.floor(t / slideMs);
-    if (current < 0) current = b;
+    if (current == NO_SLIDE) current = b;
     if (b <= current - buckets) {
       late++;
       continue;
@@ -154,7 +162,7 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
       continue;
     }
     const cell = iy * W + ix;
-    const slot = <i32>(b % buckets) * W * H + cell;
+    const slot = ring(b) * W * H + cell;
     unchecked((bucketSum[slot] += value));
     unchecked((bucketCount[slot] += 1));
     unchecked((winSum[cell] += value));
@@ -172,7 +180,7 @@ function advance(): void {
 
 function dropOldest(): void {
   current++;
-  const base = <i32>(current % buckets) * W * H;
+  const base = ring(current) * W * H;
   for (let c = 0, cells = W * H; c < cells; c++) {
     const s = base + c;
     const cnt = unchecked(bucketCount[s]);
