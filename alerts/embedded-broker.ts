@@ -14,6 +14,8 @@ export interface EmbeddedBroker {
   clients(): number;
   /** publishes as the broker itself: no client, no socket, no packet parsing (what a sink in this process uses) */
   publish(topic: string, payload: string, opts: { qos: 0 | 1 | 2; retain: boolean }, done: (err?: Error) => void): void;
+  /** calls `listener` once the broker has closed */
+  onClose(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function startEmbeddedBroker({ host = '127.0.0.1', port = 1883, wsP
     clients: () => broker.connectedClients,
     publish: (topic, payload, { qos, retain }, done) =>
       broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain, dup: false }, (err?: Error | null) => done(err ?? undefined)),
+    onClose: (listener) => void broker.once('closed', listener),
     async close() {
       for (const c of ws?.clients ?? []) c.terminate();
       await new Promise<void>((r) => (ws ? ws.close(() => r()) : r()));

@@ -109,8 +109,28 @@ describe.each(['over TCP', 'in process'])('MQTT sink → embedded broker (aedes,
     await sink.close();
   });
 
+  it('sends a backlog of 20,000 messages queued before it connected, at QoS 0', async () => {
+    const sink = sinkTo({ qos: 0, buffer: 30_000 });
+    for (let i = 0; i < 20_000; i++) sink.publish(enter(`veh-${i}`, 'yard'));
+    await sink.ready();
+    await sink.close(30_000);
+    expect(sink.stats()).toMatchObject({ published: 20_000, dropped: 0, errors: 0, inflight: 0 });
+  });
+
   it('says which port is taken', async () => {
     await expect(startEmbeddedBroker({ port: broker.port, wsPort: false })).rejects.toThrow(`MQTT port ${broker.port} is in use: set mqtt.embedded.port to another port (0 for any), or mqtt.url for an external broker`);
+  });
+});
+
+describe('MQTT sink in the process of its embedded broker', () => {
+  it('takes the broker closing under it as a lost broker: not connected, what comes after buffered and counted', async () => {
+    const broker = await startEmbeddedBroker({ port: 0, wsPort: false });
+    const sink = new MqttSink({ url: broker.url, broker, buffer: 2 });
+    await sink.ready();
+    await broker.close();
+    for (const d of ['a', 'b', 'c']) sink.publish(enter(d, 'yard'));
+    expect(sink.stats()).toMatchObject({ connected: false, published: 0, buffered: 2, dropped: 1, errors: 0 });
+    await sink.close(0);
   });
 });
 

@@ -86,6 +86,7 @@ export class MqttSink {
   private readonly stateTimer?: NodeJS.Timeout;
   private readonly log: Logger;
   private lostAt = 0;
+  private draining = false;
   private droppedAtLoss = 0;
   private readonly capacity: number;
   /**
@@ -199,8 +200,21 @@ export class MqttSink {
   }
 
   private drain(): void {
+    // a broker in this process may call back before publish returns, and the callback drains again: one
+    // loop does it all, rather than a call deeper per message
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      this.drainQueue();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private drainQueue(): void {
     const qos = this.o.qos ?? 1;
-    while (this.client.connected && this.s.inflight < MAX_INFLIGHT && this.head < this.queue.length) {
+    const most = this.client.maxInflight ?? MAX_INFLIGHT;
+    while (this.client.connected && this.s.inflight < most && this.head < this.queue.length) {
       const m = this.queue[this.head++];
       this.s.inflight++;
       this.client.publish(m.topic, m.payload, { qos, retain: m.retain }, (err) => {

@@ -85,6 +85,19 @@ describe('hotspot kernel', () => {
     expect(k.process(batchFromRecords(background(o + 121_000))).filter((e) => e.detect === 'cooled')).toEqual([]);
   });
 
+  it('takes a fix from years ahead in one step: the cluster cools once, and the slides between are skipped, not scored', async () => {
+    const k = await createHotspot({ ...grid, gridWidth: 512, gridHeight: 512 });
+    const cluster = Array.from({ length: 30 }, (_, i) => at(2 + (i % 2), 3, 1_000));
+    k.process(batchFromRecords(cluster));
+    // ten years of 30 s slides is 10.5 million full-grid scorings, which would not end within the test's time
+    const later = k.process(batchFromRecords([at(0, 0, 10 * 365 * 86_400_000)]));
+    // hot at the two slides whose window holds it, then cooled, once
+    const cells = (detect: string) => later.filter((e) => e.detect === detect).map((e) => e.cell.id).sort();
+    expect(cells('hot')).toEqual(['100m:2:3', '100m:2:3', '100m:3:3', '100m:3:3']);
+    expect(cells('cooled')).toEqual(['100m:2:3', '100m:3:3']);
+    expect(k.stats()).toMatchObject({ skipped: 0 });
+  });
+
   it('counts and skips bad fixes and fixes off the grid', async () => {
     const k = await createHotspot(grid);
     k.process(batchFromRecords([{ deviceId: 'a', t: 1, lon: NaN, lat: 1 }, { deviceId: 'a', t: 1, lon: 200, lat: 1 }, at(100, 100, 1), at(0, 0, 1)]));

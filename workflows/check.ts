@@ -161,7 +161,7 @@ export function sinkParamProblems(p: Record<string, unknown>): Problem[] {
     else if (k === 'topic' && v !== false && (typeof v !== 'string' || !v || /[+#]/.test(v))) problems.push({ path: [k], reason: 'a topic template without wildcards, e.g. geoflux/alerts/{kind}/{detect}/{deviceId}, or false (state only)' });
     else if (k === 'qos' && v !== 0 && v !== 1 && v !== 2) problems.push({ path: [k], reason: 'QoS is 0, 1 or 2' });
     else if (k === 'retain' && typeof v !== 'boolean') problems.push({ path: [k], reason: 'true or false' });
-    else if (k === 'state' && typeof v !== 'boolean' && (typeof v !== 'string' || !v)) problems.push({ path: [k], reason: 'true (geoflux/state/{deviceId}), false, or a topic template' });
+    else if (k === 'state' && typeof v !== 'boolean' && (typeof v !== 'string' || !v || /[+#]/.test(v))) problems.push({ path: [k], reason: 'true (geoflux/state/{deviceId}), false, or a topic template without wildcards' });
     else if (k === 'positions' && typeof v !== 'boolean' && (typeof v !== 'string' || !v || /[+#{}]/.test(v))) problems.push({ path: [k], reason: 'true (geoflux/positions), false, or a topic without wildcards' });
     else if (k === 'buffer' && !(Number.isInteger(v) && (v as number) > 0)) problems.push({ path: [k], reason: 'messages held while the broker is away: a whole number > 0' });
   }
