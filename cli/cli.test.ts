@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import * as specs from './command-specs.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,6 +45,13 @@ describe('geoflux CLI', () => {
     // every command the top-level help lists
     const names = [...top.stdout.split('Commands:')[1].split('Options:')[0].matchAll(/^ {2}(\w+)/gm)].map((m) => m[1]);
     expect(names).toEqual(expect.arrayContaining(['serve', 'run', 'sim', 'replay', 'match', 'network']));
+    // each command in one whole clause, not cut off where its summary's first line happens to end
+    for (const line of top.stdout.split('Commands:')[1].split('Options:')[0].trim().split('\n')) {
+      const [, name, shown] = /^\s*(\w+)\s+(.*)$/.exec(line)!;
+      const summary = (specs as Record<string, { name?: string; summary?: string }>)[`${name}Spec`].summary!.replace(/\s+/g, ' ').trim();
+      expect(summary.startsWith(shown), line).toBe(true);
+      expect(summary.slice(shown.length), line).toMatch(/^([.;:] | \(|\.?$)/);
+    }
     for (const name of names) {
       const r = await run([name, '--help']);
       expect(r.code, name).toBe(0);

@@ -227,7 +227,7 @@ export const statusSpec: CommandSpec = {
   summary: 'Sums up a running geoflux serve from its Prometheus metrics: connections, records in per tag, each\nfunction\'s instances, backlog and restarts, the MQTT sinks, and what was dropped or refused.',
   flags: {
     metrics: { type: 'string', value: 'url', help: 'the serve\'s metrics endpoint (its banner prints it)', default: 'http://127.0.0.1:9464/metrics' },
-    interval: { type: 'string', value: 'seconds', help: 'time between the two scrapes rates are taken from', default: '1' },
+    interval: { type: 'string', value: 'seconds', help: 'time between the two scrapes rates are taken from (sources writing a batch a second need a few)', default: '3' },
   },
   notes: ['The workflow needs metrics: { port: 9464 } (the default workflow.yaml has it).', 'Example:', '  geoflux status'],
 };

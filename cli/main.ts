@@ -31,7 +31,7 @@ const topHelp = () =>
     'stream functions; see README.md.',
     '',
     'Commands:',
-    ...Object.values(commands).map(({ spec }) => `  ${spec.name.padEnd(10)} ${spec.summary.split('\n')[0]}`),
+    ...Object.values(commands).map(({ spec }) => `  ${spec.name.padEnd(10)} ${firstClause(spec.summary)}`),
     '',
     'Options:',
     '  -h, --help     help for geoflux, or for a command: geoflux <command> --help',
@@ -66,4 +66,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`geoflux ${name}: ${logLevel() === 'debug' ? (err.stack ?? err.message) : err.message}\n`);
     return err.name === 'UsageError' ? 2 : 1;
   }
+}
+
+/** A command's summary up to its first full stop, colon or parenthesis: one whole line for the command list. */
+function firstClause(summary: string): string {
+  const whole = summary.replace(/\s+/g, ' ').trim();
+  return /^(.{10,}?)(?:[.;:] |\.$| \(|$)/.exec(whole)![1];
 }

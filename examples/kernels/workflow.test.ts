@@ -74,6 +74,6 @@ describe('kernels in C and Rust in a workflow, through a real zipper', () => {
   it('refuses a misspelt param when the function starts, naming the file, line and field', async (ctx) => {
     exampleKernel(ctx, 'speeding');
     const wf = parseWorkflow(WORKFLOW.replace('params: { limit: 90, unit: km/h }', 'params: { limt: 90 }'), FILE, {});
-    await expect(serveWorkflow(wf)).rejects.toThrow(`${FILE}:9:13 functions[0].kernel: function "speeding" could not start: kernel speeding: params.limt: unknown param (did you mean "limit"?)`);
+    await expect(serveWorkflow(wf)).rejects.toThrow(`${FILE}:10:21 functions[0].params.limt: function "speeding" could not start: kernel speeding: params.limt: unknown param (did you mean "limit"?)`);
   });
 });
