@@ -2,7 +2,7 @@ import { toBatch, type GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import type { Fence } from './fence-compiler.ts';
 import { fixFields } from './host/rows.ts';
-import { eventStats, Kernel, type KernelOptions, type KernelState } from './kernel.ts';
+import { Kernel, KernelWrapper, type KernelOptions } from './kernel.ts';
 
 export const DETECTS = ['enter', 'exit', 'inside', 'outside', 'cross', 'dwell'] as const;
 export type Detect = (typeof DETECTS)[number];
@@ -29,8 +29,10 @@ export interface GeofenceEvent {
 }
 
 /** The geofence kernel as a TypeScript object: fixes in, Tile38-style events out. */
-export class GeofenceKernel {
-  private constructor(private readonly kernel: Kernel) {}
+export class GeofenceKernel extends KernelWrapper {
+  private constructor(kernel: Kernel) {
+    super(kernel);
+  }
 
   /**
    * `source` names the fences in errors (their file); `contains: true` (as an option, or a param) makes a
@@ -76,19 +78,5 @@ export class GeofenceKernel {
     const out = Array.from({ length: b.n }, () => [] as number[]);
     for (let i = 0; i < n; i++) out[cols.row[i]].push(cols.fence[i]);
     return out;
-  }
-
-  /** The per-device state (and the device ids it is keyed by), to carry over to another instance. */
-  snapshot(): KernelState {
-    return this.kernel.snapshot();
-  }
-
-  /** Takes over the per-device state of a snapshot (the fences must be the same). */
-  restore(s: KernelState): void {
-    this.kernel.restore(s);
-  }
-
-  stats() {
-    return eventStats(this.kernel);
   }
 }

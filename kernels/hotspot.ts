@@ -1,7 +1,7 @@
 import { toBatch, type GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import type { Rows } from './host/rows.ts';
-import { eventStats, Kernel, type KernelOptions, type KernelState } from './kernel.ts';
+import { Kernel, KernelWrapper, type KernelOptions } from './kernel.ts';
 
 /** Parameters of the hotspot kernel (kernels/assembly/hotspot.ts, its schema has each one's doc); lengths in metres, times in seconds. */
 export interface HotspotParams {
@@ -32,11 +32,12 @@ const DETECT = ['hot', 'cooled'] as const;
 const iso = (t: number) => new Date(t).toISOString();
 
 /** The hotspot kernel as a TypeScript object: batches in, events out. */
-export class HotspotKernel {
+export class HotspotKernel extends KernelWrapper {
   readonly windowMs: number;
   private readonly cellSize: number;
 
-  private constructor(private readonly kernel: Kernel) {
+  private constructor(kernel: Kernel) {
+    super(kernel);
     this.windowMs = (kernel.params.window as number) * 1000;
     this.cellSize = kernel.params.cellSize as number;
   }
@@ -68,20 +69,6 @@ export class HotspotKernel {
       for (const p of [xy, vs, out]) k.exports.dealloc(p);
       return z;
     });
-  }
-
-  /** The window's buckets and the hot cells, to carry over to another instance. */
-  snapshot(): KernelState {
-    return this.kernel.snapshot();
-  }
-
-  /** Takes over the state of a snapshot (the params must be the same). */
-  restore(s: KernelState): void {
-    this.kernel.restore(s);
-  }
-
-  stats() {
-    return eventStats(this.kernel);
   }
 
   private events({ n, cols }: Rows): HotspotEvent[] {

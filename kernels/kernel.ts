@@ -36,12 +36,6 @@ export interface KernelState {
 
 export type KernelStats = Record<string, number> & StateStats;
 
-/** A wrapper's stats: the kernel's, with `lostRows` also under the name the event wrappers always gave it. */
-export const eventStats = (k: Kernel): KernelStats & { lostEvents: number } => {
-  const s = k.stats();
-  return { ...s, lostEvents: s.lostRows };
-};
-
 export type LoadedNetwork = { graph: RoadGraph; index: SegmentIndex };
 
 export interface PreparedKernel {
@@ -182,5 +176,29 @@ export class Kernel {
   restore(s: KernelState): void {
     this.runner.restore(s.state);
     this.ids.replace(s.devices);
+  }
+}
+
+/**
+ * A built-in kernel's TypeScript face (geofence, hotspot, mapmatch): each shapes its own events from the
+ * generic Kernel's rows; state and counters pass through the same way for all of them.
+ */
+export abstract class KernelWrapper {
+  protected constructor(protected readonly kernel: Kernel) {}
+
+  /** The kernel's state (and the device ids it is keyed by), to carry over to another instance. */
+  snapshot(): KernelState {
+    return this.kernel.snapshot();
+  }
+
+  /** Takes over a snapshot's state (from a kernel made with the same params and data). */
+  restore(s: KernelState): void {
+    this.kernel.restore(s);
+  }
+
+  /** the kernel's stats, with `lostRows` also under the name the event wrappers always gave it */
+  stats(): KernelStats & { lostEvents: number } {
+    const s = this.kernel.stats();
+    return { ...s, lostEvents: s.lostRows };
   }
 }

@@ -3,7 +3,7 @@ import type { GpsRecord } from '../codecs/gps-record.ts';
 import type { RoadGraph } from '../network/road-graph.ts';
 import type { SegmentIndex } from '../network/segment-index.ts';
 import type { Rows } from './host/rows.ts';
-import { eventStats, Kernel, type KernelOptions, type KernelState } from './kernel.ts';
+import { Kernel, KernelWrapper, type KernelOptions } from './kernel.ts';
 
 export interface MapMatchParams {
   /** the road graph and its segment index (network/load-network.ts reads them from an OSM PBF or Kubička files) */
@@ -101,11 +101,12 @@ const iso = (t: number) => new Date(t).toISOString();
 const num = (x: number) => (Number.isFinite(x) ? x : null);
 
 /** The map-matching kernel as a TypeScript object: fixes in, matched fixes and edge traversals out. */
-export class MapMatchKernel {
+export class MapMatchKernel extends KernelWrapper {
   private readonly midLon: Float64Array;
   private readonly midLat: Float64Array;
 
-  private constructor(private readonly kernel: Kernel) {
+  private constructor(kernel: Kernel) {
+    super(kernel);
     [this.midLon, this.midLat] = midpoints(this.graph);
   }
 
@@ -128,20 +129,6 @@ export class MapMatchKernel {
       for (const e of this.events(rows)) events.push(e);
     });
     return events;
-  }
-
-  /** The lattice of every device (and the device ids it is keyed by), to carry over to another instance. */
-  snapshot(): KernelState {
-    return this.kernel.snapshot();
-  }
-
-  /** Takes over the state of a snapshot (the network and params must be the same). */
-  restore(s: KernelState): void {
-    this.kernel.restore(s);
-  }
-
-  stats() {
-    return eventStats(this.kernel);
   }
 
   private events({ n, cols }: Rows): MapMatchEvent[] {
