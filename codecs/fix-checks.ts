@@ -1,4 +1,4 @@
-import { selectRows, type GpsBatch } from './gps-batch.ts';
+import { selectRows, utf8Length, type GpsBatch } from './gps-batch.ts';
 import type { GpsRecord } from './gps-record.ts';
 
 /**
@@ -12,7 +12,6 @@ export type BadFixReason = 'device' | 'time' | 'position' | 'motion';
 /** UTF-8 bytes a device id may take: ids travel in every batch and in MQTT topics */
 export const MAX_DEVICE_ID_BYTES = 256;
 
-const utf8 = new TextEncoder();
 const inRange = (x: number, lim: number) => Number.isFinite(x) && x >= -lim && x <= lim;
 const infinite = (x: number) => x === Infinity || x === -Infinity;
 /** speed, heading, accuracy are optional: absent, or NaN (a batch's "unknown"), or a finite number */
@@ -20,7 +19,7 @@ const optional = (x: unknown) => x === undefined || x === null || (typeof x === 
 
 function deviceProblem(id: unknown): string | undefined {
   if (typeof id !== 'string' || id.length === 0) return 'deviceId must be a non-empty string';
-  if (id.length * 3 > MAX_DEVICE_ID_BYTES && utf8.encode(id).length > MAX_DEVICE_ID_BYTES) return `deviceId is longer than ${MAX_DEVICE_ID_BYTES} bytes`;
+  if (id.length * 3 > MAX_DEVICE_ID_BYTES && utf8Length(id) > MAX_DEVICE_ID_BYTES) return `deviceId is longer than ${MAX_DEVICE_ID_BYTES} bytes`;
   return undefined;
 }
 

@@ -162,7 +162,7 @@ function layout(n: number, dictEnd: number) {
 }
 
 /** A string's length in UTF-8, without encoding it. */
-function utf8Length(s: string): number {
+export function utf8Length(s: string): number {
   let n = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -1,12 +1,7 @@
-/** A hotspot alert as the page reads it off MQTT. */
-export interface HotspotAlert {
-  kind: 'hotspot';
-  detect: 'hot' | 'cooled';
-  cell: { id: string; bbox: [number, number, number, number] };
-  z: number;
-  count: number;
-  window: { start: string; end: string };
-}
+import type { HotspotEvent } from '../../kernels/browser.ts';
+
+/** A hotspot alert as the page reads it off MQTT: the hotspot kernel's event, as JSON. */
+export type HotspotAlert = HotspotEvent;
 
 const FADE_MS = 30_000;
 
