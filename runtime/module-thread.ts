@@ -39,7 +39,8 @@ export interface ModuleThreadOptions {
 /** What a module's thread posts to the one that started it. */
 export type ThreadMessage =
   | { geoflux: 'ready' }
-  | { geoflux: 'failed'; error: string; errorName: string }
+  /** `problems`: the fields the error is about, when it names them (a kernel's params) */
+  | { geoflux: 'failed'; error: string; errorName: string; problems?: { path: (string | number)[] }[] }
   | { geoflux: 'pong'; stats: unknown };
 
 /** What the starting thread posts to a module's thread. */
@@ -101,7 +102,7 @@ export class ModuleThread {
         if (this.attempt > 0) this.o.log.info(`${this.o.label}: running again`);
         ready?.();
       } else if (msg.geoflux === 'failed') {
-        const err = Object.assign(new Error(msg.error), { name: msg.errorName });
+        const err = Object.assign(new Error(msg.error), { name: msg.errorName, problems: msg.problems });
         if (failed && !started) {
           failed(err);
           failed = undefined;

@@ -76,5 +76,6 @@ try {
   }
   post({ geoflux: 'ready' });
 } catch (e) {
-  post({ geoflux: 'failed', error: (e as Error).message, errorName: (e as Error).name });
+  const { message, name, problems } = e as Error & { problems?: { path: (string | number)[] }[] };
+  post({ geoflux: 'failed', error: message, errorName: name, problems: problems?.map((p) => ({ path: p.path })) });
 }

@@ -167,9 +167,9 @@ async function startFunction(wf: Workflow, i: number, f: WorkflowFunction, serve
 /** the field a start-up failure is about: a param it names (a kernel's, a file), else what runs */
 function blame(wf: Workflow, f: WorkflowFunction, e: Error): string[] {
   // a .wasm kernel's params are checked against its schema only once it runs (the loader runs no user
-  // code): the error names the first param it is about
-  const param = e.name === 'KernelParamError' ? /params\.([^.:[\s]+)/.exec(e.message)?.[1] : undefined;
-  if (param !== undefined && f.params && param in f.params) return ['params', param];
+  // code): the error says which params it is about, also from a function's own thread
+  const param = (e as Error & { problems?: { path: (string | number)[] }[] }).problems?.[0]?.path[0];
+  if (typeof param === 'string' && f.params && param in f.params) return ['params', param];
   const file = Object.entries(f.params ?? {}).find(([, v]) => typeof v === 'string' && v.length > 0 && e.message.includes(resolve(wf.dir, v)));
   return file ? ['params', file[0]] : [f.sink ? 'sink' : f.run ? 'run' : 'kernel'];
 }
