@@ -91,6 +91,14 @@ export function outputJsonLines(): void {
   jsonLines = true;
 }
 
+/** Writes a JSON line at `out + at` if it fits in `cap` bytes: the bytes written so far after it, or -1 if it does not fit. */
+export function writeLine(out: usize, at: i32, cap: i32, line: string): i32 {
+  const bytes = String.UTF8.encode(line);
+  if (at + bytes.byteLength > cap) return -1;
+  memory.copy(out + <usize>at, changetype<usize>(bytes), bytes.byteLength);
+  return at + bytes.byteLength;
+}
+
 /** a JSON list of strings */
 export function jsonList(xs: string[]): string {
   let s = '[';

@@ -1,6 +1,6 @@
 // An example of a custom kernel in the JSON-lines output format (docs/kernel-abi.md): one line per fix
 // faster than `limit` m/s. Used by tests; built to kernels/build/testing/.
-import { badCoordinates, colLat, colLon, colSpeed, declareCounter, declareKernel, fail, outputJsonLines, param, paramF64, takeParams } from '../abi';
+import { badCoordinates, colLat, colLon, colSpeed, declareCounter, declareKernel, fail, outputJsonLines, param, paramF64, takeParams, writeLine } from '../abi';
 export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from '../abi';
 
 declareKernel('speeding', 'a JSON line per fix faster than the limit');
@@ -30,13 +30,9 @@ export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
     }
     const s = <f64>load<f32>(speeds + (<usize>i << 2));
     if (!(s > limit)) continue;
-    const line = String.UTF8.encode('{"kind":"speeding","row":' + i.toString() + ',"speed":' + s.toString() + ',"limit":' + limit.toString() + '}\n');
-    if (written + line.byteLength > cap) {
-      lost++;
-      continue;
-    }
-    memory.copy(out + <usize>written, changetype<usize>(line), line.byteLength);
-    written += line.byteLength;
+    const next = writeLine(out, written, cap, '{"kind":"speeding","row":' + i.toString() + ',"speed":' + s.toString() + ',"limit":' + limit.toString() + '}\n');
+    if (next < 0) lost++;
+    else written = next;
   }
   return written;
 }
