@@ -123,6 +123,16 @@ describe.each(['over TCP', 'in process'])('MQTT sink → embedded broker (aedes,
 });
 
 describe('MQTT sink in the process of its embedded broker', () => {
+  it('refuses, and counts, what a broker refuses of a client: a topic with a wildcard', async () => {
+    const broker = await startEmbeddedBroker({ port: 0, wsPort: false });
+    const sink = new MqttSink({ url: broker.url, broker, topic: 'fleet/#/{deviceId}' });
+    await sink.ready();
+    sink.publish(enter('a', 'yard'));
+    await sink.close();
+    expect(sink.stats()).toMatchObject({ published: 0, errors: 1 });
+    await broker.close();
+  });
+
   it('takes the broker closing under it as a lost broker: not connected, what comes after buffered and counted', async () => {
     const broker = await startEmbeddedBroker({ port: 0, wsPort: false });
     const sink = new MqttSink({ url: broker.url, broker, buffer: 2 });
