@@ -105,6 +105,8 @@ describe('geofence kernel', () => {
     const line = { type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: [[0, 0], [1, 1]] } };
     await expect(createGeofence({ fences: line })).rejects.toThrow('feature 0: unsupported geometry "LineString"');
     await expect(createGeofence({ fences: 'nope.geojson' })).rejects.toThrow(/nope.geojson: no such file/);
+    // an OSM PBF is read as a stream: a missing one is an error here too, not an unhandled 'error' event
+    await expect(createGeofence({ fences: 'nope.osm.pbf' })).rejects.toThrow(/nope.osm.pbf: no such file/);
   });
 
   it('hands its per-device state to another instance: the pair reports what one would have', async () => {

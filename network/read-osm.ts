@@ -1,4 +1,6 @@
-import { createOSMStream } from 'osm-pbf-parser-node';
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
+import { OSMTransform } from 'osm-pbf-parser-node';
 
 export type Position = [number, number];
 
@@ -38,8 +40,10 @@ export async function readOsm(path: string, q: OsmQuery): Promise<{ coords: Map<
   const ways: OsmWay[] = [];
   const relations: OsmRelation[] = [];
   try {
-    const items = createOSMStream(path, { withInfo: false, withTags: { node: false, way: q.wayTags, relation: q.relationTags } }) as AsyncGenerator<Item>;
-    for await (const item of items) {
+    // the library's createOSMStream pipes a file stream without passing on its errors: a missing file was an
+    // unhandled 'error' event that ended the process; pipeline() makes it this loop's error
+    const chunks = pipeline(createReadStream(path), new OSMTransform({ withInfo: false, withTags: { node: false, way: q.wayTags, relation: q.relationTags } }), () => {});
+    for await (const chunk of chunks as AsyncIterable<Item[]>) for (const item of chunk) {
       if (item.type === 'node') coords.set(item.id, [item.lon, item.lat]);
       else if (item.type === 'way') {
         item.tags ??= {};
@@ -50,7 +54,8 @@ export async function readOsm(path: string, q: OsmQuery): Promise<{ coords: Map<
       }
     }
   } catch (e) {
-    throw new Error(`${path}: not a readable OSM PBF (${(e as Error).message})`);
+    // the code stays, so a caller can still say "no such file"
+    throw Object.assign(new Error(`${path}: not a readable OSM PBF (${(e as Error).message})`), { code: (e as NodeJS.ErrnoException).code });
   }
   return { coords, ways, relations };
 }
