@@ -3,7 +3,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { setLogLevel } from '../log/logger.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
 import { MOSQUITTO, requireTool } from '../testing/system-tool.ts';
-import { startMosquitto } from './mosquitto-process.ts';
+import { startMosquitto } from '../testing/mosquitto-process.ts';
+import { waitFor } from '../testing/wait-for.ts';
 import { MqttSink, type MqttSinkOptions } from './mqtt-sink.ts';
 import { subscribeAlerts } from './subscribe-alerts.ts';
 
@@ -23,14 +24,6 @@ async function subscriber(url: string, topic: string, protocolVersion: 4 | 5 = 4
   client.on('message', (t, p, packet) => got.push({ topic: t, event: JSON.parse(p.toString()), retain: packet.retain, qos: packet.qos }));
   await client.subscribeAsync(topic, { qos: 1 });
   return { got, client };
-}
-
-async function until(what: () => boolean, label: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const enter = (deviceId: string, fence: string) => ({ kind: 'geofence', detect: 'enter', fence: { id: fence, name: fence }, deviceId, time: '2026-01-01T08:00:00Z', point: [7.42, 43.74] });
@@ -53,7 +46,7 @@ describe.each(['over TCP', 'in process'])('MQTT sink → embedded broker (aedes,
     await sink.ready();
     for (const e of [enter('veh-1', 'Monte-Carlo'), hot, matched('veh-1', 7.42), exit('veh-1', 'Monte-Carlo'), enter('veh-1', 'Larvotto')]) sink.publish(e);
     await sink.close();
-    await until(() => got.filter((g) => g.topic.startsWith('geoflux/alerts/')).length === 5 && got.some((g) => g.topic === 'geoflux/state/veh-1'), 'alerts and state');
+    await waitFor(() => got.filter((g) => g.topic.startsWith('geoflux/alerts/')).length === 5 && got.some((g) => g.topic === 'geoflux/state/veh-1'), { what: 'alerts and state' });
     expect(got.filter((g) => g.topic.startsWith('geoflux/alerts/')).map((g) => [g.topic, g.qos])).toEqual([
       ['geoflux/alerts/geofence/enter/veh-1', 1],
       ['geoflux/alerts/hotspot/hot/3:4', 1],
@@ -65,7 +58,7 @@ describe.each(['over TCP', 'in process'])('MQTT sink → embedded broker (aedes,
     await client.endAsync();
     // a late subscriber gets the state, retained: last matched position, the fences it is in now
     const late = await subscriber(broker.url, 'geoflux/state/+');
-    await until(() => late.got.length === 1, 'the retained state');
+    await waitFor(() => late.got.length === 1, { what: 'the retained state' });
     expect(late.got[0]).toMatchObject({ retain: true, event: { deviceId: 'veh-1', lon: 7.42, lat: 43.7, edge: 5, wayId: 77, fences: ['Larvotto'] } });
     await late.client.endAsync();
   });
@@ -78,7 +71,7 @@ describe.each(['over TCP', 'in process'])('MQTT sink → embedded broker (aedes,
     sink.publish(enter('veh-4', 'yard'));
     await sink.close();
     const late = await subscriber(broker.url, 'live/#');
-    await until(() => late.got.length === 1, 'the retained positions');
+    await waitFor(() => late.got.length === 1, { what: 'the retained positions' });
     expect(late.got[0]).toMatchObject({ topic: 'live/positions', retain: true, event: { t: expect.any(Number), vehicles: [{ deviceId: 'veh-4', t: 1, lon: 7.41, lat: 43.7, speed: 10 }, { deviceId: 'veh-5', t: 3, lon: 7.43, lat: 43.74, speed: 2 }] } });
     await late.client.endAsync();
   });
@@ -89,7 +82,7 @@ describe.each(['over TCP', 'in process'])('MQTT sink → embedded broker (aedes,
     sink.publish(enter('veh-2', 'yard'));
     await sink.close();
     const late = await subscriber(broker.url, 'fleet/#');
-    await until(() => late.got.length === 1, 'the retained alert');
+    await waitFor(() => late.got.length === 1, { what: 'the retained alert' });
     expect(late.got[0]).toMatchObject({ topic: 'fleet/yard/enter', retain: true });
     await late.client.endAsync();
   });
@@ -99,7 +92,7 @@ describe.each(['over TCP', 'in process'])('MQTT sink → embedded broker (aedes,
     const sub = subscribeAlerts({ url: broker.wsUrl!, kinds: ['geofence'], count: 2, log: { debug() {}, info() {}, warn() {}, error() {}, child: () => undefined as never }, print: (l) => lines.push(l) });
     const sink = sinkTo();
     await sink.ready();
-    await until(() => broker.clients() >= (via === 'in process' ? 1 : 2), 'the subscriber');
+    await waitFor(() => broker.clients() >= (via === 'in process' ? 1 : 2), { what: 'the subscriber' });
     await new Promise((r) => setTimeout(r, 200)); // its SUBACK
     for (const e of [hot, enter('veh-3', 'Fontvieille'), matched('veh-3', 7.41), exit('veh-3', 'Fontvieille')]) sink.publish(e);
     expect(await sub.done).toBe(2);
@@ -157,7 +150,7 @@ describe('MQTT sink → Debian mosquitto', () => {
       await sink.ready();
       sink.publish(enter('veh-9', 'Monaco-Ville'));
       sink.publish(hot);
-      await until(() => got.length === 2 && sink.stats().published === 2, 'two alerts, acknowledged');
+      await waitFor(() => got.length === 2 && sink.stats().published === 2, { what: 'two alerts, acknowledged' });
       expect(got.map((g) => g.topic)).toEqual(['geoflux/alerts/geofence/enter/veh-9', 'geoflux/alerts/hotspot/hot/3:4']);
       expect(sink.stats()).toMatchObject({ connected: true, published: 2, dropped: 0 });
       await sink.close();
@@ -175,17 +168,17 @@ describe('MQTT sink → Debian mosquitto', () => {
       await sink.ready();
       const ev = (phase: string, i: number) => ({ kind: 'test', detect: phase, deviceId: `d${i}`, i });
       for (let i = 0; i < 30; i++) sink.publish(ev('before', i));
-      await until(() => sub.got.length === 30, 'the first 30');
+      await waitFor(() => sub.got.length === 30, { what: 'the first 30' });
       await m.kill();
-      await until(() => !sink.stats().connected, 'the sink to notice');
+      await waitFor(() => !sink.stats().connected, { what: 'the sink to notice' });
       for (let i = 0; i < 100; i++) sink.publish(ev('during', i)); // returns at once: nothing blocks
       expect(sink.stats()).toMatchObject({ buffered: 50, dropped: 50 });
       await m.restart();
-      await until(() => sink.stats().connected && sub.client.connected, 'both to reconnect');
+      await waitFor(() => sink.stats().connected && sub.client.connected, { what: 'both to reconnect' });
       // the subscriber's session died with the broker; resubscribe before the sink's backlog lands
       await sub.client.subscribeAsync('geoflux/alerts/#', { qos: 1 });
       for (let i = 0; i < 30; i++) sink.publish(ev('after', i));
-      await until(() => sub.got.filter((g) => g.event.detect === 'after').length === 30, 'the 30 published after the restart');
+      await waitFor(() => sub.got.filter((g) => g.event.detect === 'after').length === 30, { what: 'the 30 published after the restart' });
       expect(sub.got.filter((g) => g.event.detect === 'before')).toHaveLength(30);
       expect(sink.stats().dropped).toBe(50);
       expect(sink.stats().reconnects).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import mqtt from 'mqtt';
-import { freePort } from '../transport/free-port.ts';
+import { freePort } from '../testing/free-port.ts';
 import { fmt, percentile, table } from './stats.ts';
 
 /**

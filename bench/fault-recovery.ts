@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tap } from 'rxjs';
 import { connectSource, connectStreamFunction, setLogLevel } from '../index.ts';
-import { startServe, waitFor, type ServeProcess } from '../reliability/serve-process.ts';
-import { freePort, freeUdpPort } from '../transport/free-port.ts';
+import { startServe, type ServeProcess } from '../testing/serve-process.ts';
+import { waitFor } from '../testing/wait-for.ts';
+import { freePort, freeUdpPort } from '../testing/free-port.ts';
 import { fmt, now, percentile } from './stats.ts';
 
 /**
@@ -39,12 +40,12 @@ export async function fixesLostPerKill(scheme: 'quic' | 'webtransport'): Promise
     await sleep(3000);
     serve = await startServe('reliability/testdata/relay.yaml', env);
     const t0 = now();
-    await waitFor(() => source.stats().connected, 30_000, 'the source back');
+    await waitFor(() => source.stats().connected, { ms: 30_000, what: 'the source back' });
     const back = now() - t0;
     await sleep(2000);
     clearInterval(writing);
     const report = await source.close(30_000);
-    await waitFor(() => seen.size >= written - report.unacked - report.dropped, 30_000, 'the collector');
+    await waitFor(() => seen.size >= written - report.unacked - report.dropped, { ms: 30_000, what: 'the collector' });
     return { written, lost: written - seen.size, duplicates: [...seen.values()].filter((n) => n > 1).length, unacked: report.unacked, back };
   } finally {
     clearInterval(writing);
@@ -68,7 +69,7 @@ export async function functionRecovery(): Promise<number> {
     await source.flush();
     const t0 = now();
     source.write('gps', { deviceId: 'boom', t: Date.now(), lon: 7.42, lat: 43.73 });
-    await waitFor(() => boomAt > 0, 60_000, 'the restarted function');
+    await waitFor(() => boomAt > 0, { ms: 60_000, what: 'the restarted function' });
     await source.close();
     await fn.close();
     return boomAt - t0;

@@ -7,6 +7,7 @@ import { connectSource } from '../source/connect-source.ts';
 import { dialQuicBytes } from '../transport/quic-bytes.ts';
 import { signal, startZipperChild, type ZipperChild } from '../transport/testdata/child.ts';
 import { recoveryRows } from './fault-recovery.ts';
+import { waitFor } from '../testing/wait-for.ts';
 import { fmt, now, percentile, table } from './stats.ts';
 
 /**
@@ -22,10 +23,6 @@ const POLL = 2;
 const listenOn = { quic: 'quic://127.0.0.1:0', webtransport: 'webtransport://127.0.0.1:0/geoflux' } as const;
 type Scheme = keyof typeof listenOn;
 
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, POLL));
-}
-
 /** ms from the signal until the source says it is not connected */
 async function sourceNotices(scheme: Scheme, sig: 'SIGKILL' | 'SIGSTOP', dir: string): Promise<number> {
   const z = await startZipperChild(listenOn[scheme], dir);
@@ -36,7 +33,7 @@ async function sourceNotices(scheme: Scheme, sig: 'SIGKILL' | 'SIGSTOP', dir: st
     await src.flush(10_000);
     const t0 = now();
     await signal(z.child, sig);
-    await until(() => !src.stats().connected);
+    await waitFor(() => !src.stats().connected, { every: POLL, ms: 60_000, what: 'the source to notice' });
     return now() - t0;
   } finally {
     clearInterval(writing);

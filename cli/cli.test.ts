@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as specs from './command-specs.ts';
+import { waitFor } from '../testing/wait-for.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,16 +23,6 @@ const run = async (args: string[], stdin?: string) => {
   const p = start(args, stdin);
   return { code: await p.exited, ...p.out };
 };
-
-async function waitFor<T>(what: () => T | null | false, label: string, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const m = what();
-    if (m) return m;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const stop = async (p: { child: ChildProcess; exited: Promise<number | null> }) => {
   p.child.kill('SIGINT');

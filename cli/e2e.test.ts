@@ -8,7 +8,7 @@ import { loadNetwork } from '../network/load-network.ts';
 import type { GeofenceEvent } from '../kernels/geofence.ts';
 import { TrafficSim } from '../simulators/traffic/traffic-sim.ts';
 import { parseIncident } from '../simulators/traffic/incidents.ts';
-import { freePort } from '../transport/free-port.ts';
+import { freePort } from '../testing/free-port.ts';
 import { metresFrom } from '../network/geo.ts';
 
 /**

@@ -4,7 +4,8 @@ import { makePki } from '../transport/testdata/pki.ts';
 import { recordingLog } from '../transport/testdata/recording-log.ts';
 import { selfSignedTls } from '../transport/tls.ts';
 import { TrustError } from '../transport/trust.ts';
-import { later, TRANSPORTS, until } from '../zipper/test-harness.ts';
+import { later, TRANSPORTS } from '../testing/zipper-harness.ts';
+import { waitFor } from '../testing/wait-for.ts';
 import { Zipper } from '../zipper/zipper.ts';
 
 /** What a source is told when it cannot trust the zipper, or the zipper will not trust it. */
@@ -33,7 +34,7 @@ describe.each(NETWORK)('%s', (_name, listen, urlOf) => {
     // the same address, a new self-signed certificate (no state directory kept the old one)
     later(await Zipper.start({ ...config([url]) }, { tls: await selfSignedTls() }));
     const tries = () => log.lines.filter((l) => l.startsWith('debug reconnect failed') && l.includes('certificate hash mismatch')).length;
-    await until(() => tries() >= 2, () => `more reconnect attempts (${log.lines.join(' | ')})`, 30_000);
+    await waitFor(() => tries() >= 2, { what: () => `more reconnect attempts (${log.lines.join(' | ')})`, ms: 30_000 });
     const errors = log.lines.filter((l) => l.startsWith('error'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/^error could not (connect to|open webtransport session) .*: certificate hash mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}; retrying/);

@@ -3,7 +3,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../alerts/embedded-bro
 import { setLogLevel } from '../log/logger.ts';
 import { launchChromium, type Chromium } from '../testing/chromium.ts';
 import { CHROMIUM, requireTool } from '../testing/system-tool.ts';
-import { freePort } from '../transport/free-port.ts';
+import { freePort } from '../testing/free-port.ts';
 import type { BaseMap } from './base-map.ts';
 import type { LiveSource } from './live-source.ts';
 import { startDashboard, type Dashboard } from './server.ts';

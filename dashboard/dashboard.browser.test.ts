@@ -5,6 +5,7 @@ import type { PositionsMessage } from '../alerts/positions.ts';
 import { createGeofence } from '../kernels/create-kernel.ts';
 import { launchChromium, type Chromium } from '../testing/chromium.ts';
 import { CHROMIUM, findTool, requireTool } from '../testing/system-tool.ts';
+import { waitFor } from '../testing/wait-for.ts';
 
 /**
  * The dashboard as a user opens it: a real `geoflux serve` (a child process running dist/) on a small live
@@ -41,17 +42,6 @@ async function serve(): Promise<Served> {
 
 const text = (c: Chromium, id: string) => c.page.getByTestId(id).textContent();
 const number = async (c: Chromium, id: string) => Number((await text(c, id))?.replace(/,/g, ''));
-
-/** waits for what the page shows to hold */
-async function until<T>(what: () => Promise<T>, ok: (v: T) => boolean, label: string, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await what();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${label}: still ${JSON.stringify(v)} after ${ms / 1000} s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('the dashboard in a real browser', () => {
   let served: Served | undefined;
@@ -105,17 +95,17 @@ describe('the dashboard in a real browser', () => {
   it('connects live; vehicles appear and move; alerts are listed; the counters change', { timeout: 90_000 }, async (ctx) => {
     requireTool(ctx, CHROMIUM);
     const c = browser!;
-    await until(() => text(c, 'connection'), (t) => t === 'live', 'the connection');
-    await until(() => number(c, 'vehicle-count'), (n) => n === 150, 'vehicles on the map');
-    await until(() => number(c, 'vehicles-moving'), (n) => n > 0, 'vehicles moving');
+    await waitFor(() => text(c, 'connection'), { until: (t) => t === 'live', what: 'the connection', every: 200 });
+    await waitFor(() => number(c, 'vehicle-count'), { until: (n) => n === 150, what: 'vehicles on the map', every: 200 });
+    await waitFor(() => number(c, 'vehicles-moving'), { until: (n) => n > 0, what: 'vehicles moving', every: 200 });
     const row = c.page.locator('[data-testid="alerts"] tr.geofence').first();
     await row.waitFor({ timeout: 60_000 });
     expect(await row.locator('td').allTextContents()).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d$/), expect.stringMatching(/^veh-\d+$/), expect.any(String), expect.stringMatching(/^(enter|exit)$/)]);
-    await until(() => number(c, 'alert-count'), (n) => n > 0, 'alerts counted');
-    const fixes = await until(() => number(c, 'fixes-per-second'), (n) => n > 0, 'fixes/s in');
+    await waitFor(() => number(c, 'alert-count'), { until: (n) => n > 0, what: 'alerts counted', every: 200 });
+    const fixes = await waitFor(() => number(c, 'fixes-per-second'), { until: (n) => n > 0, what: 'fixes/s in', every: 200 });
     expect(fixes).toBeGreaterThan(0);
     const published = await number(c, 'mqtt-published');
-    await until(() => number(c, 'mqtt-published'), (n) => n > published, 'MQTT published growing');
+    await waitFor(() => number(c, 'mqtt-published'), { until: (n) => n > published, what: 'MQTT published growing', every: 200 });
     expect(await c.page.locator('#functions tr').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^quarters1\d+0$/)]));
     expect(await text(c, 'last-update')).toMatch(/^\d\d:\d\d:\d\d$/);
   });
@@ -128,7 +118,7 @@ describe('the dashboard in a real browser', () => {
     await c.page.getByRole('button', { name: 'Draw a fence' }).click();
     for (const [dx, dy] of [[-120, -90], [110, -100], [140, 80], [-90, 110]]) await c.page.mouse.click(cx + dx, cy + dy);
     await c.page.getByRole('button', { name: 'Finish' }).click();
-    await until(() => text(c, 'drawn-state'), (t) => /^watching 4 corners/.test(t ?? ''), 'the drawn fence watched');
+    await waitFor(() => text(c, 'drawn-state'), { until: (t) => /^watching 4 corners/.test(t ?? ''), what: 'the drawn fence watched', every: 200 });
     const polygon = JSON.parse((await c.page.getByTestId('drawn-geojson').inputValue()) || 'null') as { type: 'Polygon'; coordinates: number[][][] };
     expect(polygon.coordinates[0]).toHaveLength(5);
 
@@ -153,7 +143,7 @@ describe('the dashboard in a real browser', () => {
       await client.endAsync();
     }
     const rows = c.page.locator('[data-testid="drawn-events"] tr[data-device="trace-1"]');
-    await until(() => rows.count(), (n) => n >= expected.length, 'the trace\'s events in the page');
+    await waitFor(() => rows.count(), { until: (n) => n >= expected.length, what: 'the trace\'s events in the page', every: 200 });
     const got = await rows.evaluateAll((trs) => trs.map((tr) => ({ ...(tr as HTMLElement).dataset })).reverse());
     expect(got).toEqual(expected);
   });

@@ -4,11 +4,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { batchFromRecords } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { loadNetwork } from '../network/load-network.ts';
-import { drive } from '../network/noisy-drive.ts';
+import { drive } from '../testing/noisy-drive.ts';
 import { GraphBuilder, type RoadGraph } from '../network/road-graph.ts';
 import { buildSegmentIndex } from '../network/segment-index.ts';
 import { parseTrace } from '../simulators/replay/trace-formats.ts';
-import { fleetWithTruth } from '../simulators/traffic/fleet-with-truth.ts';
+import { fleetWithTruth } from '../testing/fleet-with-truth.ts';
 import type { MapMatchEvent, MatchedFix } from './mapmatch.ts';
 import { M_PER_DEG, offsetBy } from '../network/geo.ts';
 

@@ -5,6 +5,7 @@ import { basename, delimiter, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLANG_WASI, requireTool, SYSTEM_TOOLS, type SystemTool } from '../testing/system-tool.ts';
+import { waitFor } from '../testing/wait-for.ts';
 
 /**
  * Every line of README.md's ```sh blocks, run as printed from the repository root — through bash, for its
@@ -303,14 +304,9 @@ const tail = (what: string, text: string) => `--- ${what}:\n${text.slice(-3000)}
 const report = (r: Running, zipper?: Output) =>
   [tail(`${r.command} (stdout)`, r.stdout), tail('stderr', r.stderr), ...(zipper ? [tail('its zipper, stdout', zipper.stdout), tail('stderr', zipper.stderr)] : [])].join('\n');
 
-async function waitFor(r: Running, ok: () => boolean, ms: number, what: string, zipper?: Output): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (r.done) throw new Error(`exited before ${what}\n${report(r, zipper)}`);
-    if (Date.now() > end) throw new Error(`not ${what} within ${ms / 1000} s\n${report(r, zipper)}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
+/** waits for a running line to do what `ok` checks, or to exit first; either failure shows what it printed */
+const waitOn = (r: Running, ok: () => boolean, ms: number, what: string, zipper?: Output) =>
+  waitFor(ok, { ms, every: 100, what: () => `${what}\n${report(r, zipper)}`, abandon: () => (r.done ? 'exited' : undefined) });
 
 const check = (line: Line): Check => CHECKS[line.command] ?? {};
 const NO_ZIPPER: Output = { stdout: '', stderr: '' };
@@ -321,7 +317,7 @@ async function launch(line: Line, zipper?: Running): Promise<Running> {
   if (needs && (!zipper || zipper.done)) throw new Error(`needs \`${needs.command}\` running, and it is not`);
   const r = start(line, zipper);
   const { until, ms = 60_000 } = check(line);
-  if (until) await waitFor(r, () => until(r, zipper ?? NO_ZIPPER), ms, 'proved to work', zipper).catch((e) => (r.kill(), Promise.reject(e)));
+  if (until) await waitOn(r, () => until(r, zipper ?? NO_ZIPPER), ms, 'proved to work', zipper).catch((e) => (r.kill(), Promise.reject(e)));
   return r;
 }
 
@@ -331,7 +327,7 @@ async function finish(r: Running, zipper?: Output): Promise<void> {
   const interrupted = Boolean(c.until);
   if (interrupted) r.ctrlC();
   const ms = interrupted ? 30_000 : (c.ms ?? 120_000);
-  await waitFor(r, () => r.done, ms, interrupted ? 'stopped by Ctrl-C' : 'finished', zipper).catch((e) => (r.kill(), Promise.reject(e)));
+  await waitOn(r, () => r.done, ms, interrupted ? 'stopped by Ctrl-C' : 'finished', zipper).catch((e) => (r.kill(), Promise.reject(e)));
   const exit = await r.exited;
   // npm and npx re-raise the Ctrl-C they got; the geoflux processes under them tell how they ended
   if (!(interrupted && programs(r.command).some((p) => p === 'npm' || p === 'npx'))) expect(exit, report(r, zipper)).toEqual({ code: 0, signal: null });

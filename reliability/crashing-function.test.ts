@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { connectSource, connectStreamFunction, setLogLevel } from '../index.ts';
-import { startServe, waitFor } from './serve-process.ts';
+import { startServe } from '../testing/serve-process.ts';
+import { waitFor } from '../testing/wait-for.ts';
 
 /**
  * User code cannot take the zipper down: a real `geoflux serve` hosts a function that fails once (on the
@@ -34,8 +35,8 @@ describe.each([
         source.write('gps', DEVICES.slice(i, i + 20).map((deviceId, j) => ({ deviceId, t: Date.UTC(2026, 0, 1) + (i + j) * 1000, lon: 7.42, lat: 43.73 })));
         await source.flush(30_000);
       }
-      await waitFor(() => got.flaky.size === DEVICES.length, 60_000, 'every fix through the restarted function');
-      await waitFor(() => got.steady.size === DEVICES.length, 10_000, 'every fix through the steady function');
+      await waitFor(() => got.flaky.size === DEVICES.length, { ms: 60_000, what: 'every fix through the restarted function' });
+      await waitFor(() => got.steady.size === DEVICES.length, { ms: 10_000, what: 'every fix through the steady function' });
       expect(serve.out.stderr).toMatch(logged);
       expect(serve.out.stderr).toMatch(/function "flaky": restarting in \d+ ms \(1 restarts so far\)/);
       // the steady function saw each fix once; the flaky one at least once (what it held when it failed came again)
@@ -62,7 +63,7 @@ describe('a local function whose handler throws for one fix', () => {
       const source = await connectSource({ name: 'fleet', ...trust });
       source.write('gps', DEVICES.map((deviceId, i) => ({ deviceId, t: Date.UTC(2026, 0, 1) + i * 1000, lon: 7.42, lat: 43.73 })));
       await source.flush(30_000);
-      await waitFor(() => flaky.size === DEVICES.length - 1, 30_000, 'every other fix through the function');
+      await waitFor(() => flaky.size === DEVICES.length - 1, { ms: 30_000, what: 'every other fix through the function' });
       expect(flaky.has('boom')).toBe(false);
       expect(serve.out.stderr).toMatch(/handler error, record skipped: boom, thrown by the handler/);
       expect(serve.out.stderr).not.toMatch(/restarting/);

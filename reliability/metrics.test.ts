@@ -11,8 +11,9 @@ import { packMeta } from '../codecs/metadata.ts';
 import { setLogLevel } from '../log/logger.ts';
 import { parseExposition, total } from '../metrics/parse-exposition.ts';
 import { PROMTOOL, requireTool } from '../testing/system-tool.ts';
-import { freePort } from '../transport/free-port.ts';
-import { startServe, waitFor } from './serve-process.ts';
+import { freePort } from '../testing/free-port.ts';
+import { startServe } from '../testing/serve-process.ts';
+import { waitFor } from '../testing/wait-for.ts';
 
 /**
  * A bad record costs only itself, and nothing is lost without a number: a writer that skips the SDK's
@@ -39,7 +40,7 @@ describe('a bad fix among good ones, seen from outside', () => {
       const fixes = Array.from({ length: 51 }, (_, i) => ({ deviceId: `veh-${i}`, t: i === 17 ? NaN : Date.now(), lon: 7.42, lat: 43.73 }));
       raw.writeFrame(raw.tagNumber('gps'), packMeta({ ct: 'gps' }), encodeGpsBatch(batchFromRecords(fixes)), fixes.length);
       expect(await raw.flushed(20_000)).toBe(true);
-      await waitFor(() => enters.length === 50, 30_000, '50 enter events');
+      await waitFor(() => enters.length === 50, { ms: 30_000, what: '50 enter events' });
       await new Promise((r) => setTimeout(r, 300));
       expect(new Set(enters)).toEqual(new Set(fixes.filter((_, i) => i !== 17).map((f) => f.deviceId)));
 

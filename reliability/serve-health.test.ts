@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { failingServe } from './serve-process.ts';
+import { failingServe } from '../testing/serve-process.ts';
 
 /**
  * serve is healthy or it says so: a workflow that cannot start makes a real `geoflux serve` exit 1 with the

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { connectSource, connectStreamFunction, setLogLevel } from '../index.ts';
-import { freeUdpPort } from '../transport/free-port.ts';
-import { startServe, waitFor } from './serve-process.ts';
+import { freeUdpPort } from '../testing/free-port.ts';
+import { startServe } from '../testing/serve-process.ts';
+import { waitFor } from '../testing/wait-for.ts';
 
 /**
  * A zipper that dies: `geoflux serve` is killed with SIGKILL in the middle of a stream, over real QUIC. The
@@ -40,7 +41,7 @@ describe('a zipper killed mid-stream', () => {
       await writeSome(1000);
       serve.child.kill('SIGKILL');
       await serve.exited;
-      await waitFor(() => !source.stats().connected, 10_000, 'the source to notice');
+      await waitFor(() => !source.stats().connected, { ms: 10_000, what: 'the source to notice' });
       await writeSome(1000); // spooled while the zipper is away
       await new Promise((r) => setTimeout(r, 3000));
       serve = await startServe('reliability/testdata/relay.yaml', env);
@@ -48,7 +49,7 @@ describe('a zipper killed mid-stream', () => {
       await writeSome(N - 2000);
       const report = await source.close(30_000);
       expect(report).toMatchObject({ unacked: 0, dropped: 0 });
-      await waitFor(() => seen.size === N, 30_000, `all ${N} fixes at the function`);
+      await waitFor(() => seen.size === N, { ms: 30_000, what: `all ${N} fixes at the function` });
       expect([...seen.values()].every((n) => n === 1)).toBe(true);
     } finally {
       await collector.close();

@@ -2,7 +2,8 @@ import { tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { GpsBatch } from '../codecs/gps-batch.ts';
 import { connectSource } from '../source/connect-source.ts';
-import { later, testConfig, TOKEN, until } from '../zipper/test-harness.ts';
+import { later, testConfig, TOKEN } from '../testing/zipper-harness.ts';
+import { waitFor } from '../testing/wait-for.ts';
 import { Zipper } from '../zipper/zipper.ts';
 import { connectStreamFunction } from './connect-stream-function.ts';
 
@@ -24,7 +25,7 @@ describe('a batch handler', () => {
     });
     const source = later(await connectSource({ name: 'gw', zipper: z.memoryUrl, token: TOKEN }));
     source.write('gps', fixes(0, 10));
-    await until(() => calls.length === 1, () => 'the first call');
+    await waitFor(() => calls.length === 1, { what: () => 'the first call' });
     for (let i = 1; i <= 5; i++) {
       source.write('gps', fixes(i * 10, 10));
       await new Promise((r) => setImmediate(r));
@@ -51,10 +52,10 @@ describe('a batch handler', () => {
     const source = later(await connectSource({ name: 'gw', zipper: z.memoryUrl, token: TOKEN }));
     // events with a fix's four fields (a matched fix carries more) and one that has none
     source.write('speeding', [{ ...fixes(0, 1)[0], edge: 12 }, { ...fixes(1, 1)[0], edge: 13 }, { kind: 'note', text: 'no position' }]);
-    await until(() => got.length === 1, () => 'the first output');
+    await waitFor(() => got.length === 1, { what: () => 'the first output' });
     expect(sfn.stats()).toMatchObject({ received: 2, errors: 1 });
     await sfn.close();
-    await until(() => got.length === 2, () => 'what the handler held at the end');
+    await waitFor(() => got.length === 2, { what: () => 'what the handler held at the end' });
     expect(got).toEqual([{ kind: 'count', n: 2, edges: [0, 1] }, { kind: 'bye' }]);
   });
 });

@@ -2,7 +2,8 @@ import { tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { InvalidFixError } from '../codecs/fix-checks.ts';
 import { connectStreamFunction } from '../sfn/connect-stream-function.ts';
-import { later, testConfig, TOKEN, until } from '../zipper/test-harness.ts';
+import { later, testConfig, TOKEN } from '../testing/zipper-harness.ts';
+import { waitFor } from '../testing/wait-for.ts';
 import { Zipper } from '../zipper/zipper.ts';
 import { connectSource } from './connect-source.ts';
 
@@ -20,7 +21,7 @@ describe('the source SDK', () => {
     expect(source.stats().spooled).toBe(0);
     source.write('gps', [{ deviceId: 'c', t, lon: 7.4, lat: 43.7 }]);
     await source.flush();
-    await until(() => got.length === 1, () => 'the good fix');
+    await waitFor(() => got.length === 1, { what: () => 'the good fix' });
     expect(got).toEqual(['c']);
     const report = await source.close();
     expect(report).toMatchObject({ unacked: 0, dropped: 0 });

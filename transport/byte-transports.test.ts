@@ -4,7 +4,7 @@ import { makePki, serverTlsOf } from './testdata/pki.ts';
 import { selfSignedTls, type ClientIdentity, type ClientTrust, type ServerTls } from './tls.ts';
 import { TrustError } from './trust.ts';
 import type { ByteDuplex } from './types.ts';
-import { roundTrip } from './round-trip.ts';
+import { roundTrip } from '../testing/round-trip.ts';
 import { dialWebTransportBytes, listenWebTransportBytes } from './webtransport-bytes.ts';
 
 /** The two network transports, each as a real server on 127.0.0.1 and a client that dials it. */

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type Frame } from '../codecs/frame-types.ts';
 import { connectSource, type Source } from '../source/connect-source.ts';
-import { until } from '../zipper/test-harness.ts';
+import '../testing/zipper-harness.ts';
+import { waitFor } from '../testing/wait-for.ts';
 import { Zipper } from '../zipper/zipper.ts';
-import { freePort } from './free-port.ts';
+import { freePort } from '../testing/free-port.ts';
 import { parseAddress, transportFor, type FrameChannel } from './index.ts';
 import { signal, startChild, startZipperChild, type ZipperChild } from './testdata/child.ts';
 import { recordingLog } from './testdata/recording-log.ts';
@@ -90,14 +91,14 @@ describe.each([
     expect(await src.flush(10_000)).toBe(true);
 
     await signal(first.child, 'SIGKILL');
-    await until(() => !src.stats().connected, () => 'the source to notice', 30_000);
+    await waitFor(() => !src.stats().connected, { what: () => 'the source to notice', ms: 30_000 });
     const lost = log.lines.find((l) => l.startsWith('warn lost the zipper'));
     expect(lost?.replace(/^warn lost the zipper \((.*)\); reconnecting in .*$/, '$1')).toMatch(LOST[name].SIGKILL);
 
     src.write('gps', { deviceId: 'veh-1', t: 2, lon: 7.42, lat: 43.73 }); // spooled while the zipper is down
     const second = await zipperChild(listenOn(port), dir);
     expect(second.certHash).toBe(first.certHash);
-    await until(() => src.stats().connected, () => 'the source to reconnect', 30_000);
+    await waitFor(() => src.stats().connected, { what: () => 'the source to reconnect', ms: 30_000 });
     expect(src.stats().reconnects).toBe(1);
     expect(await src.flush(10_000)).toBe(true);
     expect(log.lines.filter((l) => l.startsWith('error'))).toEqual([]);
@@ -110,7 +111,7 @@ describe.each([
     children.push(child);
     expect(z.stats().connections.map((c) => c.name)).toEqual(['doomed']);
     await signal(child, 'SIGSTOP');
-    await until(() => z.stats().connections.length === 0, () => 'the zipper to let the source go', 30_000);
+    await waitFor(() => z.stats().connections.length === 0, { what: () => 'the zipper to let the source go', ms: 30_000 });
     expect(z.stats().listeners.find((l) => l.url.startsWith(name))?.idleTimeouts).toBe(1);
   });
 });

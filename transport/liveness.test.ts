@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkLivenessOptions, IdleTimeoutError, Liveness } from './liveness.ts';
-import { ManualClock } from './manual-clock.ts';
+import { ManualClock } from '../testing/manual-clock.ts';
 
 /** The heartbeat and idle timer logic on a clock that moves only when the test says so. */
 

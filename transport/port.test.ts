@@ -1,4 +1,5 @@
 import { MessageChannel } from 'node:worker_threads';
+import { waitFor } from '../testing/wait-for.ts';
 import { describe, expect, it } from 'vitest';
 import type { DataFrame, Frame } from '../codecs/frame-types.ts';
 import { portChannel } from './port.ts';
@@ -17,10 +18,6 @@ const collect = (ch: ReturnType<typeof portChannel>) => {
   return { got, closed };
 };
 
-const until = async (cond: () => boolean) => {
-  while (!cond()) await new Promise((r) => setTimeout(r, 5));
-};
-
 describe('frames between threads over a MessagePort', () => {
   it('delivers frames in order, each Data frame with bytes of its own', async () => {
     const [a, b] = pair();
@@ -30,7 +27,7 @@ describe('frames between threads over a MessagePort', () => {
     a.send(data(1, payload));
     a.send({ type: 'ping', id: 7 });
     payload[0] = 99; // the sender's buffer is its own again once sent
-    await until(() => got.length === 2);
+    await waitFor(() => got.length === 2);
     expect((got[0] as DataFrame).payload).toEqual(new Uint8Array([1, 2, 3]));
     expect(got[1]).toEqual({ type: 'ping', id: 7 });
     a.abort();
@@ -49,7 +46,7 @@ describe('frames between threads over a MessagePort', () => {
     const drained = a.drained();
     b.resume();
     await drained;
-    await until(() => a.buffered === 0);
+    await waitFor(() => a.buffered === 0);
     expect(got.map((f) => (f as DataFrame).seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     a.abort();
   });
@@ -64,7 +61,7 @@ describe('frames between threads over a MessagePort', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(sideB.closed).toEqual([]);
     b.resume();
-    await until(() => sideB.closed.length === 1);
+    await waitFor(() => sideB.closed.length === 1);
     expect(sideB.got.length).toBe(10);
     expect(sideB.closed).toEqual([undefined]);
     expect(sideA.closed).toEqual([undefined]);
@@ -77,7 +74,7 @@ describe('frames between threads over a MessagePort', () => {
     b.pause();
     for (let i = 1; i <= 10; i++) a.send(data(i));
     a.abort(new Error('gone'));
-    await until(() => sideB.closed.length === 1);
+    await waitFor(() => sideB.closed.length === 1);
     b.resume();
     await new Promise((r) => setTimeout(r, 20));
     expect(sideB.got).toEqual([]);

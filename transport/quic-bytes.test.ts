@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dialQuicBytes, listenQuicBytes } from './quic-bytes.ts';
 import { selfSignedTls, type ClientTrust } from './tls.ts';
 import type { ByteDuplex } from './types.ts';
-import { roundTrip } from './round-trip.ts';
+import { roundTrip } from '../testing/round-trip.ts';
 
 /** Real QUIC on 127.0.0.1: a server on port 0 and clients that dial it. */
 const tls = await selfSignedTls();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../codecs/frame-types.ts';
 import { IdleTimeoutError } from './liveness.ts';
-import { ManualClock } from './manual-clock.ts';
+import { ManualClock } from '../testing/manual-clock.ts';
 import { streamChannel } from './stream-channel.ts';
 import type { ByteDuplex, FrameChannel } from './types.ts';
 

@@ -4,7 +4,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { selfSignedTls, type ServerTls } from './tls.ts';
 import type { ByteDuplex } from './types.ts';
-import { roundTrip } from './round-trip.ts';
+import { roundTrip } from '../testing/round-trip.ts';
 import { dialWebTransportBytes, listenWebTransportBytes } from './webtransport-bytes.ts';
 
 /** Real WebTransport on 127.0.0.1: over HTTP/2 here, where the HTTP/3 addon is not installed. */

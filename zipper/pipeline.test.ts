@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { filter, map } from 'rxjs';
 import { connectSource, connectStreamFunction, type GpsRecord } from '../index.ts';
-import { breathe, later, TOKEN, TRANSPORTS, testConfig, until } from './test-harness.ts';
+import { breathe, later, TOKEN, TRANSPORTS, testConfig } from '../testing/zipper-harness.ts';
+import { waitFor } from '../testing/wait-for.ts';
 import { Zipper } from './zipper.ts';
 
 describe.each(TRANSPORTS)('source → zipper → sfn → zipper → sfn over %s', (_name, listen, urlOf) => {
@@ -39,7 +40,7 @@ describe.each(TRANSPORTS)('source → zipper → sfn → zipper → sfn over %s'
       });
       if (i % 256 === 255) await breathe();
     }
-    await until(() => seen.length === N, () => `${N} speeding alerts (have ${seen.length})`);
+    await waitFor(() => seen.length === N, { what: () => `${N} speeding alerts (have ${seen.length})` });
     await new Promise((r) => setTimeout(r, 100));
     expect(seen.length).toBe(N);
     for (const k of [0, 1]) {

@@ -4,7 +4,8 @@ import { connectSource, connectStreamFunction, type GpsRecord } from '../index.t
 import type { Frame } from '../codecs/frame-types.ts';
 import { dialQuicBytes } from '../transport/quic-bytes.ts';
 import { transportFor } from '../transport/index.ts';
-import { breathe, later, QUIC, TOKEN, testConfig, until } from './test-harness.ts';
+import { breathe, later, QUIC, TOKEN, testConfig } from '../testing/zipper-harness.ts';
+import { waitFor } from '../testing/wait-for.ts';
 import { Zipper } from './zipper.ts';
 
 const [, listen, urlOf] = QUIC;
@@ -69,7 +70,7 @@ describe('bad input', () => {
     // the zipper closes the bad connection: the read side ends or errors
     await reader.read().catch(() => ({ done: true }));
     for (let i = 500; i < 1000; i++) src.write('gps', fix(i));
-    await until(() => got.length === 1000, () => `1000 records from the good source (have ${got.length})`);
+    await waitFor(() => got.length === 1000, { what: () => `1000 records from the good source (have ${got.length})` });
     expect(got).toEqual(Array.from({ length: 1000 }, (_, i) => i));
     expect(z.counters.malformed).toBe(1);
     await raw.close().catch(() => {});
@@ -96,7 +97,7 @@ describe('zipper killed and restarted mid-stream', () => {
     await z.kill();
     for (; i < N; i++) src.write('gps', fix(i)); // written while the zipper is down: spooled
     z = later(await Zipper.start({ ...config, listen: [`quic://127.0.0.1:${port}`] }, { tls }));
-    await until(() => got.length >= N, () => `${N} records after the restart (have ${got.length})`, 30_000);
+    await waitFor(() => got.length >= N, { what: () => `${N} records after the restart (have ${got.length})`, ms: 30_000 });
     expect(await src.flush(10_000)).toBe(true);
     expect(got.length).toBe(N);
     expect(new Set(got).size).toBe(N);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { map } from 'rxjs';
 import { connectSource, connectStreamFunction, type GpsRecord } from '../index.ts';
-import { breathe, later, QUIC, TOKEN, TRANSPORTS, testConfig, until } from './test-harness.ts';
+import { breathe, later, QUIC, TOKEN, TRANSPORTS, testConfig } from '../testing/zipper-harness.ts';
+import { waitFor } from '../testing/wait-for.ts';
 import { Zipper } from './zipper.ts';
 
 const [, listen, urlOf] = process.env.ROUTING_MEMORY ? TRANSPORTS[0] : QUIC;
@@ -31,7 +32,7 @@ describe('routing', () => {
     const b = await instance('archive', opts);
     const src = later(await connectSource({ name: 'gw', ...opts }));
     for (let i = 0; i < 500; i++) src.write('gps', fix(i));
-    await until(() => a.length === 500 && b.length === 500, () => `500 + 500 (have ${a.length} + ${b.length})`);
+    await waitFor(() => a.length === 500 && b.length === 500, { what: () => `500 + 500 (have ${a.length} + ${b.length})` });
     expect(a.map((r) => r.t)).toEqual(b.map((r) => r.t));
   });
 
@@ -55,7 +56,7 @@ describe('routing', () => {
       src.write('gps', fix(i, 25)); // batches mixing 25 vehicles: the zipper must split them
       if (i % 100 === 99) await breathe();
     }
-    await until(() => got.reduce((s, g) => s + g.length, 0) === 1000, () => `1000 records (have ${got.map((g) => g.length)})`);
+    await waitFor(() => got.reduce((s, g) => s + g.length, 0) === 1000, { what: () => `1000 records (have ${got.map((g) => g.length)})` });
     const owner = new Map<string, number>();
     got.forEach((g, k) =>
       g.forEach((r) => {
@@ -79,7 +80,7 @@ describe('routing', () => {
     for (let i = 0; i < 100; i++) src.write('gps', fix(i));
     await new Promise((r) => setTimeout(r, 100));
     const got = await instance('late', opts);
-    await until(() => got.length === 100, () => `100 held records (have ${got.length})`);
+    await waitFor(() => got.length === 100, { what: () => `100 held records (have ${got.length})` });
     expect(await src.flush(5000)).toBe(true);
   });
 });

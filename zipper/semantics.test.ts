@@ -5,7 +5,8 @@ import { unpackMeta } from '../codecs/metadata.ts';
 import type { DataFrame } from '../codecs/frame-types.ts';
 import { PROTOCOL_VERSION } from '../codecs/frame-types.ts';
 import { transportFor } from '../transport/index.ts';
-import { later, QUIC, TOKEN, testConfig, until } from './test-harness.ts';
+import { later, QUIC, TOKEN, testConfig } from '../testing/zipper-harness.ts';
+import { waitFor } from '../testing/wait-for.ts';
 import { Zipper } from './zipper.ts';
 
 const [, listen, urlOf] = QUIC;
@@ -32,7 +33,7 @@ describe('zipper semantics', () => {
     ch.send({ type: 'handshake', name: 'tail', kind: 'sfn', clientId: 'tail-1', token: TOKEN, observe: ['out'], version: PROTOCOL_VERSION });
     const src = later(await connectSource({ name: 'gw', ...opts }));
     src.write('gps', [fix(1), fix(2)]);
-    await until(() => frames.length > 0, () => 'a frame at the last hop');
+    await waitFor(() => frames.length > 0, { what: () => 'a frame at the last hop' });
     const meta = unpackMeta(frames[0].meta);
     expect(meta).toMatchObject({ sid: src.clientId, seq: 1, ct: 'msgpack' });
     expect(meta.tid).toMatch(/^[0-9a-f]{16}$/);
@@ -65,7 +66,7 @@ describe('zipper semantics', () => {
     );
     const src = later(await connectSource({ name: 'gw', zipper: z.memoryUrl, token: TOKEN }));
     for (let i = 0; i < 100; i++) src.write('gps', fix(i));
-    await until(() => seen.length === 90, () => `90 good records (have ${seen.length})`);
+    await waitFor(() => seen.length === 90, { what: () => `90 good records (have ${seen.length})` });
     expect(fn.stats().errors).toBe(10);
     expect(errors.map((r) => (r as GpsRecord).t)).toEqual([3, 13, 23, 33, 43, 53, 63, 73, 83, 93]);
   });
@@ -85,7 +86,7 @@ describe('zipper semantics', () => {
       closed: () => {},
     });
     ch.send({ type: 'handshake', name: 'slow', kind: 'sfn', clientId: 'slow-1', token: TOKEN, observe: ['gps'], version: PROTOCOL_VERSION });
-    await until(() => z.stats().connections.length === 1, () => 'the function to join');
+    await waitFor(() => z.stats().connections.length === 1, { what: () => 'the function to join' });
     ch.pause();
     const src = later(await connectSource({ name: 'gw', spool: 4000, zipper: urlOf(z), token: TOKEN, certHash: z.tls.certHash }));
     let written = 0;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { waitFor } from './wait-for.ts';
 
 /**
  * `geoflux serve` as its users run it, in a process of its own (the compiled command), for tests that
@@ -22,7 +23,7 @@ export async function startServe(workflow: string, env: Record<string, string> =
   child.stdout!.on('data', (d) => (out.stdout += d));
   child.stderr!.on('data', (d) => (out.stderr += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const started = await Promise.race([waitFor(() => until.test(out.stderr), 60_000).then(() => true), exited.then(() => false)]);
+  const started = await Promise.race([waitFor(() => until.test(out.stderr), { ms: 60_000, what: `serve to print ${until}` }).then(() => true), exited.then(() => false)]);
   if (!started) throw new Error(`geoflux serve ${workflow} exited before it listened:\n${out.stderr}`);
   const url = out.stderr.match(/^\s+((?:quic|webtransport):\/\/\S+)/m)?.[1] ?? '';
   const certHash = out.stderr.match(/SHA-256 ([0-9a-f]{64})/)?.[1] ?? '';
@@ -48,12 +49,4 @@ export async function failingServe(workflow: string, env: Record<string, string>
   child.stderr!.on('data', (d) => (stderr += d));
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   return { code, stderr };
-}
-
-export async function waitFor(cond: () => boolean, ms = 30_000, what = 'a condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

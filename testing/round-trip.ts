@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { ByteDuplex } from './types.ts';
+import type { ByteDuplex } from '../transport/types.ts';
 
 /**
  * For the byte transports' tests: writes `bytes` in `chunk`-sized writes to a peer that echoes, while reading

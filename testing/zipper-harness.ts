@@ -1,6 +1,6 @@
 import { afterEach } from 'vitest';
 import { setLogLevel } from '../log/logger.ts';
-import { Zipper, type ZipperConfig } from './zipper.ts';
+import { Zipper, type ZipperConfig } from '../zipper/zipper.ts';
 
 /** Shared by the zipper's integration tests: a zipper on real loopback transports, and tidy teardown. */
 
@@ -24,14 +24,6 @@ export const testConfig = (listen: string[], functions: ZipperConfig['functions'
   tags,
   functions,
 });
-
-export async function until(cond: () => boolean, what: () => string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const pending: Array<() => Promise<unknown>> = [];
 /** registers something to close after the current test, last in first out */

@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findTool, installHint, MOSQUITTO } from '../testing/system-tool.ts';
-import { freePort } from '../transport/free-port.ts';
+import { waitFor } from './wait-for.ts';
+import { findTool, installHint, MOSQUITTO } from './system-tool.ts';
+import { freePort } from './free-port.ts';
 
 export interface Mosquitto {
   url: string;
@@ -38,7 +39,7 @@ export async function startMosquitto(port?: number): Promise<Mosquitto> {
     c.stdout!.on('data', (d) => (log += d));
     c.stderr!.on('data', (d) => (log += d));
     const exited = new Promise<never>((_, reject) => c.once('exit', (code) => reject(new Error(`mosquitto exited (${code}) on port ${p}:\n${log}`))));
-    await Promise.race([until(() => accepts(p), 10_000, `mosquitto on port ${p}`), exited]);
+    await Promise.race([waitFor(() => accepts(p), { ms: 10_000, every: 50, what: `mosquitto on port ${p}` }), exited]);
     exited.catch(() => undefined);
   };
   const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
@@ -68,11 +69,3 @@ const accepts = (port: number) =>
     s.once('connect', () => (s.destroy(), resolve(true)));
     s.once('error', () => resolve(false));
   });
-
-async function until(ok: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -1,4 +1,4 @@
-import type { Clock } from './liveness.ts';
+import type { Clock } from '../transport/liveness.ts';
 
 /** For tests: a clock that moves only when told, running the timers that fall due on the way, in order. */
 export class ManualClock implements Clock {

@@ -1,7 +1,7 @@
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { gaussian, rng } from '../simulators/rng.ts';
-import { haversine, offsetBy } from './geo.ts';
-import type { RoadGraph } from './road-graph.ts';
+import { haversine, offsetBy } from '../network/geo.ts';
+import type { RoadGraph } from '../network/road-graph.ts';
 
 // Known routes with known noise, for the map-matching tests on hand-made graphs.
 

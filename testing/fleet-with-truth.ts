@@ -1,6 +1,6 @@
-import type { GpsRecord } from '../../codecs/gps-record.ts';
-import type { RoadGraph } from '../../network/road-graph.ts';
-import { TrafficSim } from './traffic-sim.ts';
+import type { GpsRecord } from '../codecs/gps-record.ts';
+import type { RoadGraph } from '../network/road-graph.ts';
+import { TrafficSim } from '../simulators/traffic/traffic-sim.ts';
 
 export interface FleetWithTruthOptions {
   vehicles: number;
