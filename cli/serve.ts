@@ -37,7 +37,7 @@ function statsLine(served: ServedWorkflow, prev: { in: number; out: number; at: 
   const fout = s.connections.reduce((a, c) => a + c.framesOut, 0);
   const dt = (Date.now() - prev.at) / 1000;
   const line = `${s.connections.length} connections · in ${((fin - prev.in) / dt).toFixed(0)} frames/s · out ${((fout - prev.out) / dt).toFixed(0)} frames/s · inflight ${s.inflight}${
-    s.rejected || s.malformed || s.dropped ? ` · rejected ${s.rejected} malformed ${s.malformed} dropped ${s.dropped}` : ''
+    s.rejected || s.malformed || s.dropped || s.poison ? ` · rejected ${s.rejected} malformed ${s.malformed} dropped ${s.dropped} poison ${s.poisonRecords}` : ''
   }`;
   const mq = sumSinkStats(served.sinks.map((k) => k.sink.stats()));
   const mqtt = served.sinks.length ? ` · mqtt ${mq.connected ? '' : 'DOWN, '}${mq.published} published${mq.buffered ? `, ${mq.buffered} buffered` : ''}${mq.dropped ? `, ${mq.dropped} dropped` : ''}` : '';
@@ -69,5 +69,5 @@ export async function serveCommand({ values, positionals }: Parsed): Promise<voi
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   const s = served.zipper.stats();
-  log.info(`done: ${JSON.stringify({ accepted: s.accepted, rejected: s.rejected, malformed: s.malformed, unrouted: s.unrouted, dropped: s.dropped, tagsIn: s.tagsIn })}`);
+  log.info(`done: ${JSON.stringify({ accepted: s.accepted, rejected: s.rejected, malformed: s.malformed, unrouted: s.unrouted, dropped: s.dropped, poison: s.poison, poisonRecords: s.poisonRecords, tagsIn: s.tagsIn })}`);
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ClientKind, DataFrame, Frame } from '../codecs/frame-types.ts';
+import { DEFAULT_MAX_FRAME_SIZE } from '../codecs/frame.ts';
+import type { ClientKind, DataFrame, Frame, HandshakeAckFrame } from '../codecs/frame-types.ts';
 import { PROTOCOL_VERSION } from '../codecs/frame-types.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { parseAddress, transportFor, type FrameChannel } from '../transport/index.ts';
@@ -56,6 +57,8 @@ export class ZipperClient {
   tags: Record<string, number> = {};
   /** reconnects after the first connection */
   reconnects = 0;
+  /** the largest frame the zipper takes (it says so in its handshake-ack) */
+  maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   private ch: FrameChannel | undefined;
   private seq = 0;
   private closing = false;
@@ -112,7 +115,7 @@ export class ZipperClient {
           if (!up) {
             if (f.type === 'handshake-ack') {
               up = true;
-              this.up(ch, f.tags, f.lastSeq);
+              this.up(ch, f);
               return resolve();
             }
             const why = f.type === 'rejected' ? f.reason : `expected a handshake-ack, got ${f.type}`;
@@ -140,12 +143,13 @@ export class ZipperClient {
     });
   }
 
-  private up(ch: FrameChannel, tags: Record<string, number>, lastSeq: number): void {
+  private up(ch: FrameChannel, ack: HandshakeAckFrame): void {
     this.ch = ch;
-    this.tags = tags;
+    this.tags = ack.tags;
     this.attempt = 0;
     this.distrusted = undefined;
-    const resend = this.spool.after(lastSeq);
+    if (ack.maxFrame > 0) this.limitFrames(ack.maxFrame);
+    const resend = this.spool.after(ack.lastSeq);
     if (resend.length) this.log.info(`sending ${resend.length} spooled frames the zipper does not have`);
     for (const f of resend) ch.send(f);
     for (const w of this.upWaiters.splice(0)) w();
@@ -161,10 +165,15 @@ export class ZipperClient {
         return this.onData(f, ch);
       case 'ping':
         return ch.send({ type: 'pong', id: f.id });
-      case 'goaway':
+      case 'goaway': {
+        // a zipper that refused a frame as too large says its limit: what is spooled above it would be
+        // refused at every resend, and would hold back everything behind it
+        const limit = /exceeds the (\d+)-byte limit/.exec(f.reason);
+        if (limit) this.limitFrames(Number(limit[1]));
         this.log.info(`zipper says goodbye: ${f.reason}`);
         ch.abort();
         return;
+      }
       case 'rejected':
         this.log.error(`zipper rejected us: ${f.reason}`);
         this.closing = true;
@@ -214,9 +223,24 @@ export class ZipperClient {
     return n;
   }
 
-  /** Spools a Data frame and sends it when connected. Returns false when the caller should slow down. */
+  /** Takes the zipper's frame limit; spooled frames over it are given up, counted, and said. */
+  private limitFrames(max: number): void {
+    this.maxFrameSize = max;
+    const refused = this.spool.remove((f) => frameBytes(f) > max);
+    if (refused.frames === 0) return;
+    this.log.error(`${refused.frames} spooled frames (${refused.records} records) are larger than the zipper's ${max}-byte frame limit: given up, not resent`);
+    if (this.spool.frames === 0) for (const w of this.ackWaiters.splice(0)) w();
+  }
+
+  /**
+   * Spools a Data frame and sends it when connected. Returns false when the caller should slow down. A frame
+   * larger than the zipper takes is refused here (RecordWriter splits records to fit; this is for raw frames).
+   */
   writeFrame(tag: number, meta: Uint8Array, payload: Uint8Array, records: number): boolean {
-    const frame: DataFrame = { type: 'data', tag, seq: ++this.seq, from: '', meta, payload };
+    const frame: DataFrame = { type: 'data', tag, seq: this.seq + 1, from: '', meta, payload };
+    const bytes = frameBytes(frame);
+    if (bytes > this.maxFrameSize) throw new RangeError(`a frame of ${bytes} bytes is larger than the zipper takes (${this.maxFrameSize} bytes): split its records`);
+    this.seq++;
     const dropped = this.spool.push({ frame, records });
     if (dropped) this.log.warn(`spool full (${this.spool.capacity} records): dropped the ${dropped} oldest records, ${this.spool.dropped} in all`);
     this.ch?.send(frame);
@@ -256,3 +280,6 @@ export class ZipperClient {
     }
   }
 }
+
+/** a Data frame's size on the wire, at most, as the zipper forwards it (headers, tag, seq, the writer id it stamps on) */
+const frameBytes = (f: DataFrame): number => f.meta.length + f.payload.length + 128;

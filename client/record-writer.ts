@@ -1,8 +1,9 @@
 import { randomFillSync } from 'node:crypto';
 import { assertBatch, assertFixes } from '../codecs/fix-checks.ts';
-import { encodeGpsBatch, isGpsBatch } from '../codecs/gps-batch.ts';
+import { encodeGpsBatch, isGpsBatch, selectRows, type GpsBatch } from '../codecs/gps-batch.ts';
 import { packMeta, type Metadata } from '../codecs/metadata.ts';
-import { encodeRecords } from '../codecs/records.ts';
+import { pack } from '../codecs/msgpack.ts';
+import { encodeRecords, isPlainFix } from '../codecs/records.ts';
 import type { ZipperClient } from './client.ts';
 
 /** Where a frame's records came from: carried end to end in the metadata. */
@@ -10,6 +11,17 @@ export interface Origin {
   sid: string;
   seq: number;
   tid: string;
+}
+
+/**
+ * Bytes a frame carries besides its payload, at most: its headers, tag and sequence number, the writer id
+ * the zipper stamps on it, and the metadata (source id, sequence number, trace id, content type).
+ */
+export const FRAME_OVERHEAD = 1024;
+
+/** Thrown by write() for one record that no frame can carry: nothing of that write is queued. */
+export class RecordTooLargeError extends RangeError {
+  override readonly name = 'RecordTooLargeError';
 }
 
 interface Pending {
@@ -33,27 +45,57 @@ export class RecordWriter {
 
   /**
    * Queues records; returns false when the caller should slow down (spool or connection backed up). A fix
-   * that cannot be used throws InvalidFixError here, and nothing of that write is queued.
+   * that cannot be used throws InvalidFixError here, a record too large for any frame RecordTooLargeError,
+   * and nothing of that write is queued. Writes larger than a frame go out in as many frames as they need.
    */
   write(tag: string | number, data: unknown, origin?: Origin): boolean {
     const t = this.client.tagNumber(tag);
     if (isGpsBatch(data)) {
       assertBatch(tag, data);
       this.flushKey(keyOf(t, origin));
-      return this.emit(t, origin, 'gps', encodeGpsBatch(data), data.n);
+      let ok = true;
+      for (const part of this.fitBatch(data)) ok = this.emit(t, origin, 'gps', part.bytes, part.n);
+      return ok;
     }
-    assertFixes(tag, Array.isArray(data) ? data : [data]);
+    const records = Array.isArray(data) ? data : [data];
+    assertFixes(tag, records);
+    this.assertFits(tag, records);
     const key = keyOf(t, origin);
     let p = this.pending.get(key);
     if (!p) this.pending.set(key, (p = { tag: t, origin, records: [] }));
-    if (Array.isArray(data)) for (const r of data) p.records.push(r);
-    else p.records.push(data);
+    for (const r of records) p.records.push(r);
     if (p.records.length >= this.maxBatch) this.flushKey(key);
     else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
     return this.client.connected && this.client.spool.records < this.client.spool.capacity / 2;
+  }
+
+  /** the most payload bytes a frame may carry to this zipper */
+  private get room(): number {
+    return this.client.maxFrameSize - FRAME_OVERHEAD;
+  }
+
+  /** A fix always fits (its fields are bounded); anything else is measured, once, here. */
+  private assertFits(tag: string | number, records: readonly unknown[]): void {
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      if (isPlainFix(r)) continue;
+      const bytes = pack([r]).length;
+      if (bytes > this.room) {
+        throw new RecordTooLargeError(`write(${JSON.stringify(tag)}): ${records.length > 1 ? `record ${i} ` : 'the record '}takes ${bytes} bytes, more than a frame to this zipper carries (${this.room} bytes of its ${this.client.maxFrameSize}-byte limit)`);
+      }
+    }
+  }
+
+  /** a batch as columns in as many frames as it needs */
+  private fitBatch(b: GpsBatch): { bytes: Uint8Array; n: number }[] {
+    const bytes = encodeGpsBatch(b);
+    if (bytes.length <= this.room || b.n <= 1) return [{ bytes, n: b.n }];
+    const half = b.n >> 1;
+    const rows = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+    return [...this.fitBatch(selectRows(b, rows(0, half))), ...this.fitBatch(selectRows(b, rows(half, b.n)))];
   }
 
   flush(): void {
@@ -65,9 +107,16 @@ export class RecordWriter {
     const p = this.pending.get(key);
     if (!p) return;
     this.pending.delete(key);
-    if (p.records.length === 0) return;
-    const { ct, payload } = encodeRecords(p.records);
-    this.emit(p.tag, p.origin, ct, payload, p.records.length);
+    for (let i = 0; i < p.records.length; i += this.maxBatch) this.emitRecords(p.tag, p.origin, p.records.slice(i, i + this.maxBatch));
+  }
+
+  /** records in one frame, or in halves, and so on, until each frame fits */
+  private emitRecords(tag: number, origin: Origin | undefined, records: unknown[]): void {
+    const { ct, payload } = encodeRecords(records);
+    if (payload.length <= this.room || records.length <= 1) return void this.emit(tag, origin, ct, payload, records.length);
+    const half = records.length >> 1;
+    this.emitRecords(tag, origin, records.slice(0, half));
+    this.emitRecords(tag, origin, records.slice(half));
   }
 
   private emit(tag: number, origin: Origin | undefined, ct: Metadata['ct'], payload: Uint8Array, n: number): boolean {

@@ -16,6 +16,8 @@ export class Spool {
   records = 0;
   /** records dropped because the spool was full */
   dropped = 0;
+  /** records given up because the zipper refused their frames (too large), never to be resent */
+  refused = 0;
 
   constructor(readonly capacity: number) {}
 
@@ -42,6 +44,23 @@ export class Spool {
   ack(seq: number): void {
     while (this.head < this.items.length && this.items[this.head].frame.seq <= seq) this.records -= this.items[this.head++].records;
     this.compact();
+  }
+
+  /** Takes out the frames `which` picks; counts their records as refused. */
+  remove(which: (f: DataFrame) => boolean): { frames: number; records: number } {
+    const out = { frames: 0, records: 0 };
+    const keep = this.items.slice(this.head).filter((it) => {
+      if (!which(it.frame)) return true;
+      out.frames++;
+      out.records += it.records;
+      return false;
+    });
+    if (out.frames === 0) return out;
+    this.items = keep;
+    this.head = 0;
+    this.records -= out.records;
+    this.refused += out.records;
+    return out;
   }
 
   /** frames with seq > `seq`, oldest first */

@@ -28,6 +28,8 @@ export interface HandshakeAckFrame {
   tags: Record<string, number>;
   /** the highest sequence number the zipper already holds from this client (resend what is above it) */
   lastSeq: number;
+  /** the largest frame the zipper takes, in bytes (0 from a zipper that does not say: the default, 16 MiB) */
+  maxFrame: number;
 }
 
 export interface RejectedFrame {

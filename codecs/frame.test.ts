@@ -23,6 +23,7 @@ const frameArb: fc.Arbitrary<Frame> = fc.oneof(
     // tag names as workflows allow them (msgpackr renames a "__proto__" key, by design)
     tags: fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9_-]{0,15}$/), fc.nat()),
     lastSeq: u53,
+    maxFrame: u53,
   }),
   fc.record({ type: fc.constant('rejected' as const), reason: fc.string() }),
   fc.record({ type: fc.constant('data' as const), tag: fc.nat({ max: 0xffffffff }), seq: u53, from: fc.string(), meta: bytes, payload: bytes }),

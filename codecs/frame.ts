@@ -30,7 +30,7 @@ const SPECS: { [K in Frame['type']]: FrameSpec } = {
     code: 0x31,
     fields: [f(1, 'name', 'str'), f(2, 'kind', 'str'), f(3, 'clientId', 'str'), f(4, 'token', 'str'), f(5, 'observe', 'strs'), f(6, 'version', 'uint')],
   },
-  'handshake-ack': { code: 0x32, fields: [f(1, 'zipper', 'str'), f(2, 'tags', 'pack'), f(3, 'lastSeq', 'uint')] },
+  'handshake-ack': { code: 0x32, fields: [f(1, 'zipper', 'str'), f(2, 'tags', 'pack'), f(3, 'lastSeq', 'uint'), f(4, 'maxFrame', 'uint')] },
   rejected: { code: 0x33, fields: [f(1, 'reason', 'str')] },
   data: { code: 0x3f, fields: [f(1, 'tag', 'uint'), f(2, 'seq', 'uint'), f(3, 'from', 'str'), f(4, 'meta', 'bytes'), f(5, 'payload', 'bytes')] },
   goaway: { code: 0x34, fields: [f(1, 'reason', 'str')] },

@@ -7,7 +7,7 @@ import { pack, unpack } from './msgpack.ts';
 const FIX_FIELDS = new Set(['deviceId', 't', 'lon', 'lat', 'speed', 'heading', 'accuracy']);
 
 /** a fix and nothing more: an event that also has deviceId/t/lon/lat (a matched fix, a traversal) keeps its other fields */
-const isPlainFix = (r: unknown): r is GpsRecord => {
+export const isPlainFix = (r: unknown): r is GpsRecord => {
   if (!isGpsRecord(r)) return false;
   for (const k in r) if (!FIX_FIELDS.has(k)) return false;
   return true;

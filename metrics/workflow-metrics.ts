@@ -93,6 +93,7 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
       { labels: { reason: 'duplicate' }, value: z.counters.duplicates },
     ]),
     counter('geoflux_frames_unkeyed_total', 'frames for a partitioned function without a partition key (sent round robin)', () => [{ value: z.counters.unkeyed }]),
+    counter('geoflux_poison_records_total', 'records dropped because the function instances they were handed to kept dying on them', () => [{ value: z.counters.poisonRecords }]),
     counter('geoflux_redeliveries_total', 'frames an instance died holding, handed on again', () => [{ value: z.counters.redelivered }]),
     gauge('geoflux_inflight_frames', 'frames taken from writers and not yet acknowledged by every function they went to', () => [{ value: z.inflight }]),
     gauge('geoflux_function_instances', 'instances joined, per function', () => z.functionLoad().map((f) => ({ labels: { function: f.name }, value: f.instances }))),

@@ -79,9 +79,19 @@ export class ModuleThread {
     this.worker = w;
     let started = false;
     let reason: RestartReason | undefined;
+    // the watchdog watches the thread from the moment it can be handed work: its first dial to the zipper (a
+    // restarted function dials, and is handed what its predecessor held, before it says it is ready), or its
+    // ready. Start-up before that may take long (a road network to load) and is not watched. Its pings, at
+    // least once a second, also bring the module's stats (what /metrics reads).
+    const watch = () => {
+      if (this.o.watchdog <= 0 || this.pinger) return;
+      [this.silent, this.lastTick] = [0, Date.now()];
+      this.pinger = setInterval(() => this.watch(w, (r) => (reason = r)), this.pingEvery);
+    };
     w.on('message', (m: unknown) => {
       this.silent = 0;
       if (isDialRequest(m)) {
+        watch();
         // what the thread sends on its channels (frames, and credit for the frames it has taken) shows it is
         // working, even while a backlog keeps it from answering pings promptly
         m.port.on('message', () => (this.silent = 0));
@@ -93,12 +103,7 @@ export class ModuleThread {
       if (msg.geoflux === 'ready') {
         started = true;
         this.upSince = Date.now();
-        // start-up may take long (a road network to load): the watchdog watches the running module only; its
-        // pings, at least once a second, also bring the module's stats (what /metrics reads)
-        if (this.o.watchdog > 0) {
-          [this.silent, this.lastTick] = [0, Date.now()];
-          this.pinger = setInterval(() => this.watch(w, (r) => (reason = r)), this.pingEvery);
-        }
+        watch();
         if (this.attempt > 0) this.o.log.info(`${this.o.label}: running again`);
         ready?.();
       } else if (msg.geoflux === 'failed') {
@@ -125,12 +130,15 @@ export class ModuleThread {
     w.on('exit', (code) => {
       this.worker = undefined;
       clearInterval(this.pinger);
-      for (const ch of this.channels) ch.abort(new Error(`${this.o.label}: its thread ended`));
+      this.pinger = undefined;
+      const why = reason ?? 'exit';
+      // the zipper names this when it drops a record that instances kept dying on
+      const how = this.stopping ? 'was stopped' : why === 'hung' ? 'hung (an endless loop?) and was stopped' : why === 'crash' ? 'crashed' : `exited (code ${code})`;
+      for (const ch of this.channels) ch.abort(new Error(`${this.o.label}: its thread ${how}`));
       this.channels.clear();
       if (this.stats !== undefined) this.retired.push(this.stats);
       this.stats = undefined;
       if (this.stopping) return;
-      const why = reason ?? 'exit';
       if (why === 'exit') this.o.log.error(`${this.o.label}: its thread exited (code ${code})`);
       this.restart(why);
     });
@@ -154,6 +162,7 @@ export class ModuleThread {
       setReason('hung');
       this.o.log.error(`${this.o.label}: its thread has not answered for ${this.silent} ms (an endless loop?): stopping it`);
       clearInterval(this.pinger);
+      this.pinger = undefined;
       void w.terminate();
       return;
     }

@@ -1,12 +1,15 @@
-import { Subject, type Observable, type Subscription } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { looksLikeFix } from '../codecs/fix-checks.ts';
 import type { DataFrame } from '../codecs/frame-types.ts';
-import { batchFromRecords, concatBatches, decodeGpsBatch, type GpsBatch } from '../codecs/gps-batch.ts';
+import { batchFromRecords, concatBatches, decodeGpsBatch, recordsOf, selectRows, type GpsBatch } from '../codecs/gps-batch.ts';
 import { unpackMeta, type Metadata } from '../codecs/metadata.ts';
 import { decodeRecords } from '../codecs/records.ts';
 import { ZipperClient, type ClientOptions } from '../client/client.ts';
 import { RecordWriter, type Origin } from '../client/record-writer.ts';
 import type { FrameChannel } from '../transport/types.ts';
+import { OrderedAcks, type Handling } from './ordered-acks.ts';
+import { DEFAULT_WINDOW, RecordPipeline } from './record-pipeline.ts';
+import { SeenFrames } from './seen-frames.ts';
 
 export interface StreamFunctionOptions extends ClientOptions {
   /** tag names this function reads */
@@ -21,6 +24,11 @@ export interface StreamFunctionOptions extends ClientOptions {
 export interface HandleOptions {
   /** the tag outputs are written to; with several tags, outputs are `[tagName, value]` pairs */
   emit?: string | string[];
+  /**
+   * records in the handler at once (default 1024): beyond it, no more are handed over and the zipper is
+   * pushed back on, so a slow operator makes the sources wait instead of filling memory
+   */
+  window?: number;
 }
 
 /**
@@ -51,6 +59,8 @@ export interface StreamFunctionStats {
   /** records whose handling threw, or frames that could not be decoded */
   errors: number;
   emitted: number;
+  /** records handed to an RxJS handler that are not yet through it */
+  inFlight: number;
 }
 
 export type Handler<T = any, R = any> = (in$: Observable<T>) => Observable<R>;
@@ -62,13 +72,15 @@ export interface StreamFunction {
   /** fixes by the batch, as columns; a frame is acknowledged once the call that took it has returned */
   handleBatches<R = unknown>(h: BatchHandler<R>, opts?: BatchHandleOptions): void;
   stats(): StreamFunctionStats;
-  close(): Promise<void>;
+  /** waits up to `timeout` ms (default 5,000) for what is in hand to be handled; what is not stays unacknowledged, for the zipper to hand on */
+  close(timeout?: number): Promise<void>;
 }
 
 interface Received {
   f: DataFrame;
   ch: FrameChannel;
   meta: Metadata;
+  h: Handling;
 }
 
 /**
@@ -78,63 +90,66 @@ interface Received {
  */
 export async function connectStreamFunction(opts: StreamFunctionOptions): Promise<StreamFunction> {
   await opts.init?.();
-  const stats: StreamFunctionStats = { connected: false, reconnects: 0, received: 0, duplicates: 0, errors: 0, emitted: 0 };
-  const lastSeqFrom = new Map<string, number>();
-  const handledOn = new WeakMap<FrameChannel, { count: number; queued: boolean }>();
+  const stats: StreamFunctionStats = { connected: false, reconnects: 0, received: 0, duplicates: 0, errors: 0, emitted: 0, inFlight: 0 };
+  const seen = new SeenFrames();
+  const acks = new OrderedAcks();
   let held: [DataFrame, FrameChannel][] | null = [];
   let deliver: (r: Received) => void = () => {};
   let lastOrigin: Origin | undefined;
-
-  const ack = (ch: FrameChannel) => {
-    const h = handledOn.get(ch) ?? { count: 0, queued: false };
-    handledOn.set(ch, h);
-    h.count++;
-    if (h.queued) return;
-    h.queued = true;
-    setImmediate(() => {
-      h.queued = false;
-      ch.send({ type: 'ack', seq: h.count });
-    });
-  };
 
   const originOf = (r: Received): Origin => ({ sid: r.meta.sid ?? r.f.from, seq: r.meta.seq ?? r.f.seq, tid: r.meta.tid ?? '' });
 
   const onData = (f: DataFrame, ch: FrameChannel) => {
     if (held) return void held.push([f, ch]);
-    if (f.seq <= (lastSeqFrom.get(f.from) ?? 0)) {
+    if (seen.check(f.from, f.seq)) {
       stats.duplicates++;
-      return ack(ch);
+      return acks.skip(ch);
     }
-    lastSeqFrom.set(f.from, f.seq);
     let meta: Metadata;
     try {
       meta = unpackMeta(f.meta);
     } catch (e) {
       return undecodable(f, ch, e as Error);
     }
-    deliver({ f, ch, meta });
+    deliver({ f, ch, meta, h: acks.begin(ch) });
   };
 
-  const undecodable = (f: DataFrame, ch: FrameChannel, e: Error) => {
+  const undecodable = (f: DataFrame, ch: FrameChannel, e: Error, h?: Handling) => {
     stats.errors++;
     client.log.warn(`skipped an undecodable frame from ${f.from}: ${e.message}`);
-    ack(ch);
+    if (h) acks.finish(h);
+    else acks.skip(ch);
   };
 
   const client = new ZipperClient('sfn', opts, opts.observe, onData);
   const writer = new RecordWriter(client, opts.maxBatch);
   await client.connect();
-  let sub: Subscription | undefined;
-  let finish: () => Promise<void> = async () => {};
+  let finish: (timeout: number) => Promise<void> = async () => {};
 
+  /** what a frame made, written out and sent at once: it must reach the zipper before the frame's ack does */
   const emitter = (emit: string | string[] | undefined) => {
     const tags = emit === undefined ? [] : Array.isArray(emit) ? emit : [emit];
-    return (v: unknown, origin: Origin | undefined) => {
-      if (tags.length === 0) return;
-      const [tag, value] = tags.length > 1 ? (v as [string, unknown]) : [tags[0], v];
-      stats.emitted++;
-      writer.write(tag, value, origin);
+    return (values: readonly unknown[], origin: Origin | undefined) => {
+      if (tags.length === 0 || values.length === 0) return;
+      for (const v of values) {
+        const [tag, value] = tags.length > 1 ? (v as [string, unknown]) : [tags[0], v];
+        stats.emitted++;
+        writer.write(tag, value, origin);
+      }
+      writer.flush();
     };
+  };
+
+  const failed = (e: Error, record: unknown, what: string) => {
+    stats.errors++;
+    if (opts.onError) opts.onError(e, record);
+    else client.log.warn(`${what}: ${e.message}`);
+  };
+
+  /** resolves once nothing is in hand, or after `timeout` ms: what is still in hand stays unacknowledged */
+  const settled = async (busy: () => boolean, timeout: number) => {
+    const end = Date.now() + timeout;
+    while (busy() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
   };
 
   const started = (how: string) => {
@@ -147,47 +162,31 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
   return {
     clientId: client.clientId,
     handle(fn, hopts = {}) {
-      const input = new Subject<unknown>();
       const out = emitter(hopts.emit);
-      let current: Origin | undefined;
-      let currentRecord: unknown;
+      const records = new RecordPipeline(fn, hopts.window ?? DEFAULT_WINDOW, {
+        received: () => stats.received++,
+        failed: (e, record) => failed(e, record, 'handler error, record skipped'),
+        inFlight: (n) => (stats.inFlight = n),
+      });
       deliver = (r) => {
-        let records: unknown[];
+        let recs: unknown[];
         try {
-          records = decodeRecords(r.meta.ct, r.f.payload);
+          recs = decodeRecords(r.meta.ct, r.f.payload);
         } catch (e) {
-          return undecodable(r.f, r.ch, e as Error);
+          return undecodable(r.f, r.ch, e as Error, r.h);
         }
-        current = lastOrigin = originOf(r);
-        for (const rec of records) {
-          currentRecord = rec;
-          stats.received++;
-          input.next(rec);
-        }
-        current = undefined;
-        ack(r.ch);
-      };
-      const subscribe = (): Subscription => {
-        const receivedBefore = stats.received;
-        return fn(input.asObservable() as Observable<never>).subscribe({
-          next: (v) => out(v, current ?? lastOrigin),
-          error: (e: Error) => {
-            stats.errors++;
-            // an error before any record reached the handler is a start-up failure: resubscribing would repeat it forever
-            if (stats.received === receivedBefore) {
-              // leave, so the zipper holds this function's records (or gives them to another instance)
-              client.log.error(`handler failed to start: ${e.message}; disconnecting this instance`);
-              void client.close();
-              return;
-            }
-            if (opts.onError) opts.onError(e, currentRecord);
-            else client.log.warn(`handler error, record skipped: ${e.message}`);
-            sub = subscribe();
-          },
+        const origin = originOf(r);
+        records.push(recs, r.ch, (outputs) => {
+          // a frame's outputs go out when all its records are through, just before its ack: a frame redelivered
+          // after a crash made nothing yet, so nothing it makes is made twice
+          r.h.release = () => {
+            lastOrigin = origin;
+            out(outputs, origin);
+          };
+          acks.finish(r.h);
         });
       };
-      sub = subscribe();
-      finish = async () => sub?.unsubscribe();
+      finish = (timeout) => settled(() => records.busy, timeout);
       started('handle');
     },
 
@@ -197,17 +196,18 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
       const queue: { r: Received; batch: GpsBatch }[] = [];
       let queuedRows = 0;
       let running: Promise<void> | undefined;
-      const emitAll = (events: readonly unknown[], origin: Origin | undefined) => {
-        for (const e of events) out(e, origin);
-      };
-      const call = async (f: () => readonly unknown[] | Promise<readonly unknown[]>, rows: number): Promise<readonly unknown[]> => {
+      // a call that throws is split and tried again by halves, so a row that makes it throw costs only itself
+      const process = async (batch: GpsBatch): Promise<readonly unknown[]> => {
         try {
-          return await f();
+          return await h.process(batch);
         } catch (e) {
-          stats.errors += Math.max(1, rows);
-          if (opts.onError) opts.onError(e as Error, undefined);
-          else client.log.warn(`batch handler error, ${rows} records skipped: ${(e as Error).message}`);
-          return [];
+          if (batch.n <= 1) {
+            failed(e as Error, batch.n ? recordsOf(batch)[0] : undefined, `batch handler error, ${batch.n} record skipped`);
+            return [];
+          }
+          const half = batch.n >> 1;
+          const rows = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+          return [...(await process(selectRows(batch, rows(0, half)))), ...(await process(selectRows(batch, rows(half, batch.n))))];
         }
       };
       // the frames that have come while the last call ran go together into the next one
@@ -220,8 +220,9 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
           queuedRows -= rows;
           stats.received += rows;
           const origin = (lastOrigin = originOf(take[take.length - 1].r));
-          emitAll(await call(() => h.process(concatBatches(take.map((t) => t.batch))), rows), origin);
-          for (const t of take) ack(t.r.ch);
+          const events = await process(concatBatches(take.map((t) => t.batch)));
+          take[take.length - 1].r.h.release = () => out(events, origin);
+          for (const t of take) acks.finish(t.r.h);
         }
         running = undefined;
       };
@@ -237,7 +238,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
             warned = true;
           }
         } catch (e) {
-          return undecodable(r.f, r.ch, e as Error);
+          return undecodable(r.f, r.ch, e as Error, r.h);
         }
         queue.push({ r, batch });
         queuedRows += batch.n;
@@ -245,16 +246,22 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
       };
       finish = async () => {
         while (running) await running;
-        if (h.flush) emitAll(await call(() => h.flush!(), 0), lastOrigin);
+        if (h.flush) {
+          try {
+            out(await h.flush(), lastOrigin);
+          } catch (e) {
+            failed(e as Error, undefined, 'batch handler error at flush');
+          }
+        }
       };
       started('handleBatches');
     },
 
     stats: () => ({ ...stats, connected: client.connected, reconnects: client.reconnects }),
-    async close() {
-      await finish();
+    async close(timeout = 5000) {
+      await finish(timeout);
       writer.flush();
-      await client.flushed(5000);
+      await client.flushed(timeout);
       await client.close();
     },
   };

@@ -16,6 +16,8 @@ export interface SourceStats {
   spooled: number;
   /** records dropped because the spool was full */
   dropped: number;
+  /** records in frames the zipper refused as too large, given up */
+  refused: number;
 }
 
 export interface Source {
@@ -39,6 +41,8 @@ export interface SourceCloseReport {
   unacked: number;
   /** records dropped from a full spool while the zipper was away */
   dropped: number;
+  /** records in frames the zipper refused as larger than it takes, given up rather than resent forever */
+  refused: number;
   /** ms waited for acknowledgements */
   waited: number;
 }
@@ -60,12 +64,12 @@ export async function connectSource(opts: SourceOptions): Promise<Source> {
       writer.flush();
       return client.flushed(timeout);
     },
-    stats: () => ({ connected: client.connected, reconnects: client.reconnects, spooled: client.spool.records, dropped: client.spool.dropped }),
+    stats: () => ({ connected: client.connected, reconnects: client.reconnects, spooled: client.spool.records, dropped: client.spool.dropped, refused: client.spool.refused }),
     async close(timeout = 5000) {
       writer.flush();
       const t0 = Date.now();
       const acked = await client.flushed(timeout);
-      const report = { unacked: client.spool.records, dropped: client.spool.dropped, waited: Date.now() - t0 };
+      const report = { unacked: client.spool.records, dropped: client.spool.dropped, refused: client.spool.refused, waited: Date.now() - t0 };
       if (!acked) client.log.warn(`closing after ${report.waited} ms with ${report.unacked} records the zipper has not acknowledged`);
       await client.close();
       return report;

@@ -1,3 +1,4 @@
+import { FrameError } from '../codecs/frame-error.ts';
 import { encodeFrame } from '../codecs/frame.ts';
 import { FrameDecoder } from '../codecs/frame-decoder.ts';
 import type { Frame } from '../codecs/frame-types.ts';
@@ -118,6 +119,12 @@ export function streamChannel(d: ByteDuplex, transport: TransportName, opts: Str
       await writer.close().catch(() => {});
       await d.close().catch(() => {});
     } catch (e) {
+      // a peer that sent a frame over the limit is told the limit before it goes, so that it stops resending
+      // that frame (the frame's bytes are not read, so which frame it was is the peer's to work out)
+      if (e instanceof FrameError && e.code === 'too-large' && !core.done) {
+        enqueue(encodeFrame({ type: 'goaway', reason: e.message }));
+        while (writing) await writing;
+      }
       fail(e as Error);
     }
   }

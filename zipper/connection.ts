@@ -10,6 +10,8 @@ export interface Unacked {
   fn: string;
   /** instances it was handed to that died holding it */
   failed: number;
+  /** why the last of them went */
+  why?: string;
 }
 
 /** One client's channel as the zipper sees it: its handshake, its writer session, what it holds unacknowledged. */

@@ -27,8 +27,10 @@ export interface ZipperCounters {
   unkeyed: number;
   /** frames an instance died holding, handed on again */
   redelivered: number;
-  /** frames dropped after every instance they were handed to died holding them */
+  /** frames dropped after the instances they were handed to died holding them (after splitting, mostly one record each) */
   poison: number;
+  /** records in those frames */
+  poisonRecords: number;
   /** connections that sent no handshake frame in time */
   handshakeTimeouts: number;
   /** Data frames received again after a writer's resend, dropped (they had arrived before) */

@@ -1,4 +1,5 @@
 import { FrameError } from '../codecs/frame-error.ts';
+import { DEFAULT_MAX_FRAME_SIZE } from '../codecs/frame.ts';
 import type { DataFrame, Frame, HandshakeFrame } from '../codecs/frame-types.ts';
 import { unpackMeta } from '../codecs/metadata.ts';
 import { logger, type Logger } from '../log/logger.ts';
@@ -9,6 +10,7 @@ import { Connection as Conn, type Unacked } from './connection.ts';
 import { dataBytes, recordCount, type TagCounters, type ZipperCounters } from './counters.ts';
 import { Delivery, WriterSession } from './delivery.ts';
 import { admit, type AdmissionPolicy, type RefusalCode } from './handshake.ts';
+import { splitRecords } from './split-records.ts';
 import { WaitingRoom } from './waiting-room.ts';
 import { buildRoutes, routeFrame, routeToFunction, type Dispatch, type FunctionSpec, type Instance, type RouteDecision, type RoutedFrame, type Routes } from './router.ts';
 
@@ -59,7 +61,7 @@ export interface ZipperOptions {
 export class Zipper {
   readonly log: Logger;
   readonly listeners: Listener[] = [];
-  readonly counters: ZipperCounters = { accepted: 0, rejected: 0, malformed: 0, unrouted: 0, forbidden: 0, dropped: 0, unkeyed: 0, redelivered: 0, poison: 0, handshakeTimeouts: 0, duplicates: 0 };
+  readonly counters: ZipperCounters = { accepted: 0, rejected: 0, malformed: 0, unrouted: 0, forbidden: 0, dropped: 0, unkeyed: 0, redelivered: 0, poison: 0, poisonRecords: 0, handshakeTimeouts: 0, duplicates: 0 };
   readonly rejections = new Map<RefusalCode, number>();
   /** frames and records per tag, as written to the zipper and as sent on to functions */
   readonly tagsIn = new Map<number, TagCounters>();
@@ -246,7 +248,7 @@ export class Zipper {
         if (!conn.closed) conn.ch.send({ type: 'ack', seq: session.acked });
       });
     };
-    conn.ch.send({ type: 'handshake-ack', zipper: this.config.name, tags: this.config.tags, lastSeq: session.lastSeq });
+    conn.ch.send({ type: 'handshake-ack', zipper: this.config.name, tags: this.config.tags, lastSeq: session.lastSeq, maxFrame: this.opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE });
     if (session.acked > 0) conn.ch.send({ type: 'ack', seq: session.acked });
     this.log.info(`${conn.label} connected over ${conn.ch.transport}${hs.kind === 'sfn' ? `, observing ${this.policy.functions.get(hs.name)!.join(', ')}` : ''}`);
     if (hs.kind === 'sfn') this.join(conn);
@@ -309,10 +311,26 @@ export class Zipper {
       if (orphans.length) {
         this.log.info(`re-routing ${orphans.length} unacknowledged frames of ${conn.label}`);
         this.counters.redelivered += orphans.length;
-        for (const u of orphans) u.failed++;
-        this.redispatch(orphans);
+        // an instance acks in order, so the oldest frame it held is the one it was working on when it died;
+        // those behind it only waited, and are not blamed. A blamed frame goes on record by record, so that
+        // only a record that kills the function again and again is dropped, not its neighbours
+        const [suspect, ...rest] = orphans;
+        suspect.failed++;
+        suspect.why = err?.message ?? 'its connection closed';
+        this.redispatch([...this.isolate(suspect), ...rest]);
       }
     }
+  }
+
+  /**
+   * A frame that an instance died holding, in parts (sharing its hold) when it has several records: each part
+   * starts with a clean record, and only a single record is dropped as poison, after `maxDeliveries` deaths.
+   */
+  private isolate(u: Unacked): Unacked[] {
+    const parts = splitRecords(u.frame);
+    if (!parts) return [u];
+    u.d.pending += parts.length - 1;
+    return parts.map((frame) => ({ ...u, frame, failed: 0 }));
   }
 
   /** Sends held or orphaned frames again through routing, then lets go of the hold they had. */
@@ -321,8 +339,10 @@ export class Zipper {
     for (const u of items) {
       const route = this.routes.byName.get(u.fn);
       if (u.failed >= max) {
+        const records = recordCount(u.frame.payload);
         this.counters.poison++;
-        this.warnOnce(`poison:${u.fn}`, `function "${u.fn}": a frame from ${u.frame.from} was with ${u.failed} instances that died holding it; dropped`);
+        this.counters.poisonRecords += records;
+        this.log.warn(`function "${u.fn}": dropped ${records === 1 ? 'a record' : `a frame of ${records} records`} from ${u.frame.from.replace(/(~\d+)+$/, '')} (seq ${u.frame.seq}) that ${u.failed} instances died holding, the last: ${u.why}`);
       } else if (route && this.accepting) {
         const out: RouteDecision<Conn> = { sends: [], holds: [], unkeyed: 0 };
         routeToFunction(route, this.routedFrame(u.frame), this.counterFor(u.fn), out);

@@ -1,0 +1,54 @@
+import type { FrameChannel } from '../transport/types.ts';
+
+/** A received frame, from its arrival until the zipper is told it was handled. */
+export interface Handling {
+  readonly ch: FrameChannel;
+  done: boolean;
+  /** runs when the frame is released, just before its ack: what it made goes out first */
+  release?: () => void;
+}
+
+/**
+ * A function acks the frames of a channel by count, in the order they came (the zipper's ack is cumulative),
+ * but finishes them in any order: a slow record holds up its frame, not the frames behind it. So each frame
+ * is released (its outputs written, its ack sent) once it and every frame before it are finished.
+ *
+ * Acks go out at once, not gathered for later: a thread that dies right after a frame is released must not
+ * take that frame's ack with it, or the zipper would blame and redeliver a frame that was handled.
+ */
+export class OrderedAcks {
+  private readonly queue: Handling[] = [];
+  private head = 0;
+  private readonly counts = new WeakMap<FrameChannel, number>();
+
+  /** frames received and not yet released */
+  get pending(): number {
+    return this.queue.length - this.head;
+  }
+
+  begin(ch: FrameChannel): Handling {
+    const h: Handling = { ch, done: false };
+    this.queue.push(h);
+    return h;
+  }
+
+  /** A frame that needs no handling (a duplicate, an undecodable one): released in its turn. */
+  skip(ch: FrameChannel): void {
+    this.finish(this.begin(ch));
+  }
+
+  finish(h: Handling): void {
+    h.done = true;
+    while (this.head < this.queue.length && this.queue[this.head].done) {
+      const next = this.queue[this.head++];
+      next.release?.();
+      const n = (this.counts.get(next.ch) ?? 0) + 1;
+      this.counts.set(next.ch, n);
+      next.ch.send({ type: 'ack', seq: n });
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
