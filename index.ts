@@ -16,6 +16,7 @@ export { startFunctionModule } from './sfn/function-module.ts';
 export type { FunctionContext, FunctionModule, FunctionSpecOptions } from './sfn/function-module.ts';
 export { RejectedError, TrustError, type ClientOptions } from './client/client.ts';
 export { InvalidFixError, MAX_DEVICE_ID_BYTES } from './codecs/fix-checks.ts';
+export { RecordTooLargeError } from './client/record-writer.ts';
 export type { GpsRecord } from './codecs/gps-record.ts';
 export { batchFromRecords, recordsOf, type GpsBatch } from './codecs/gps-batch.ts';
 export { logger, setLogLevel, type Logger, type Level } from './log/logger.ts';
