@@ -62,12 +62,14 @@ describe('a zipper killed mid-stream', () => {
     const env = { GEOFLUX_TEST_LISTEN: `quic://127.0.0.1:${await freeUdpPort()}`, GEOFLUX_TEST_STATE: join(dir, 'state') };
     const serve = await startServe('reliability/testdata/relay.yaml', env);
     const collector = await connectStreamFunction({ name: 'collector', observe: ['gps'], zipper: serve.url, certHash: serve.certHash });
-    collector.handle((in$) => in$);
+    let arrived = 0;
+    collector.handle((in$) => in$.pipe(tap(() => arrived++)));
     const sim = new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const args = ['bin/geoflux.js', 'sim', '--network', '../shared/data/osm/monaco.osm.pbf', '--vehicles', '50', '--duration', '60', '--speed', '10x'];
       execFile(process.execPath, [...args, '--zipper', serve.url, '--cert-hash', serve.certHash, '--ack-timeout', '2000'], (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }));
     });
-    await new Promise((r) => setTimeout(r, 2500));
+    // killed once the sim is streaming (a fixed wait raced its start on a loaded machine)
+    await waitFor(() => arrived > 0, { ms: 60_000, what: 'fixes from the sim' });
     serve.child.kill('SIGKILL');
     await collector.close();
     const { code, stderr } = await sim;

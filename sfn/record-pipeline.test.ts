@@ -2,6 +2,7 @@ import { concatMap, filter, map, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import type { FrameChannel } from '../transport/types.ts';
+import { kernel } from './operators/kernel.ts';
 import { RecordPipeline } from './record-pipeline.ts';
 
 /** a channel that only records whether it was paused */
@@ -67,5 +68,16 @@ describe('a record pipeline', () => {
       expect(ch.resumed).toBe(1);
       expect(done).toEqual([[0, 1, 2], [3, 4, 5], [6, 7, 8]]);
     });
+  });
+
+  it('refuses a kernel operator, whose per-device state would live for one record, saying what to use instead', () => {
+    const errors: string[] = [];
+    const p = new RecordPipeline((in$) => in$.pipe(kernel('geofence', { fences: { type: 'FeatureCollection', features: [] } })), 8, {
+      received: () => {},
+      failed: (e) => void errors.push(e.message),
+      inFlight: () => {},
+    });
+    p.push([{ deviceId: 'a', t: 0, lon: 0, lat: 0 }], channel(), () => {});
+    expect(errors).toEqual([expect.stringMatching(/kernel\(\) keeps per-device state across records.*handleBatches/)]);
   });
 });

@@ -24,6 +24,14 @@ export interface RecordPipelineEvents {
 
 const NOTHING = Symbol('nothing');
 
+let subscribing = 0;
+
+/**
+ * True while a record pipeline subscribes a handler for one record: an operator that keeps state across
+ * records (a kernel's per-device state) would keep it for that record alone, and can say so instead.
+ */
+export const insideRecordPipeline = (): boolean => subscribing > 0;
+
 /**
  * An RxJS handler run over records with each record's completion tracked: a record is through when the
  * handler's pipeline for it completes — it emitted, was filtered out, or failed — which an operator's
@@ -108,6 +116,7 @@ export class RecordPipeline {
       this.pump();
     };
     this.feeding = record;
+    subscribing++;
     try {
       this.pipeline.subscribe({
         next: (v) => ((f.outputs ??= [])[i] ??= []).push(v),
@@ -119,6 +128,7 @@ export class RecordPipeline {
       });
     } finally {
       this.feeding = NOTHING;
+      subscribing--;
     }
   }
 

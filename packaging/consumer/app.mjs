@@ -1,6 +1,6 @@
 // A user's program with geoflux installed from the tarball: every entry imported by its public name, then a
 // source → zipper (run by serveWorkflow) → stream function → zipper → stream function round trip over QUIC,
-// with the geofence kernel run by the kernel() operator in the first function.
+// with the geofence kernel as the first function's batch handler.
 import { tap } from 'rxjs';
 import * as root from 'geoflux';
 import * as operators from 'geoflux/operators';
@@ -9,7 +9,6 @@ import * as workflow from 'geoflux/workflow';
 import * as simulators from 'geoflux/simulators';
 
 const { connectSource, connectStreamFunction, setLogLevel } = root;
-const { batchBy, kernel } = operators;
 setLogLevel('warn');
 
 for (const [name, m] of Object.entries({ geoflux: root, 'geoflux/operators': operators, 'geoflux/kernels': kernels, 'geoflux/workflow': workflow, 'geoflux/simulators': simulators })) {
@@ -32,7 +31,7 @@ const served = await workflow.serveWorkflow(wf);
 const trust = { zipper: served.zipper.listeners[0].url, token: 't0k', certHash: served.zipper.tls.certHash };
 
 const fn = await connectStreamFunction({ name: 'yard', observe: ['gps'], ...trust });
-fn.handle((in$) => in$.pipe(batchBy({ max: 64, ms: 20 }), kernel('geofence', { fences: yard, detect: ['enter', 'exit'] })), { emit: 'alerts' });
+fn.handleBatches(await kernels.createGeofence({ fences: yard, detect: ['enter', 'exit'] }), { emit: 'alerts' });
 const received = [];
 const collector = await connectStreamFunction({ name: 'collector', observe: ['alerts'], ...trust });
 collector.handle((in$) => in$.pipe(tap((e) => received.push(`${e.detect} ${e.fence.id}`))));

@@ -5,12 +5,16 @@ import type { BatchKernel } from '../../kernels/batch-kernel.ts';
 import { createKernel, type NodeKernelOptions } from '../../kernels/create-kernel.ts';
 import { IsolatedKernel } from '../../kernels/host/isolated-kernel.ts';
 import { logger } from '../../log/logger.ts';
+import { insideRecordPipeline } from '../record-pipeline.ts';
 import { runKernel, type RunKernelOptions } from './run-kernel.ts';
 
 export interface KernelOperatorOptions extends NodeKernelOptions, RunKernelOptions {
   /** ms a call may take; when set, the kernel runs in its own thread so an overrun can be stopped */
   timeout?: number;
 }
+
+const IN_RECORD_MODE =
+  'kernel() keeps per-device state across records, and a stream function runs its RxJS handler once per record: give the function a batch handler instead (handleBatches, or export `batches` from a function module), e.g. handleBatches(await createGeofence(params))';
 
 /** A kernel by name (or .wasm path), in this thread, or in a thread of its own when a call has a time limit. */
 export const openKernel = (name: string, params: Record<string, unknown>, opts: KernelOperatorOptions): Promise<BatchKernel> =>
@@ -23,5 +27,9 @@ export const openKernel = (name: string, params: Record<string, unknown>, opts: 
  * bad rows and traps cost only themselves.
  */
 export function kernel<E = unknown>(name: string, params: Record<string, unknown> = {}, opts: KernelOperatorOptions = {}): OperatorFunction<GpsBatch | readonly GpsRecord[], E> {
-  return (source) => defer(() => source.pipe(runKernel<E>(openKernel(name, params, opts), { log: logger(`kernel ${name}`), ...opts })));
+  return (source) =>
+    defer(() => {
+      if (insideRecordPipeline()) throw new Error(IN_RECORD_MODE);
+      return source.pipe(runKernel<E>(openKernel(name, params, opts), { log: logger(`kernel ${name}`), ...opts }));
+    });
 }
