@@ -1,5 +1,5 @@
 import { concat, concatMap, defer, finalize, from, ignoreElements, merge, type OperatorFunction } from 'rxjs';
-import { goodRows, type BadFixReason, type BadRowCounts } from '../../codecs/fix-checks.ts';
+import { addBadRows, goodRows, type BadRowCounts } from '../../codecs/fix-checks.ts';
 import { selectRows, toBatch, type GpsBatch } from '../../codecs/gps-batch.ts';
 import type { GpsRecord } from '../../codecs/gps-record.ts';
 import type { BatchKernel } from '../../kernels/batch-kernel.ts';
@@ -68,7 +68,7 @@ export class KernelBatches<E = unknown> {
     const k = await this.ready;
     const { batch, bad } = goodRows(toBatch(x));
     const stats = this.stats;
-    for (const [reason, n] of Object.entries(bad)) stats.badRows[reason as BadFixReason] = (stats.badRows[reason as BadFixReason] ?? 0) + n;
+    addBadRows(stats.badRows, bad);
     stats.batches++;
     stats.rows += batch.n;
     if (batch.n === 0) return [];
