@@ -117,7 +117,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
 
   const undecodable = (f: DataFrame, ch: FrameChannel, e: Error) => {
     stats.errors++;
-    client.log.warn(`skipped an undecodable frame from ${f.from}: ${e.message}`);
+    client.warnings.warn('undecodable', `skipped an undecodable frame from ${f.from}: ${e.message}`);
     ack(ch);
   };
 
@@ -181,7 +181,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
               return;
             }
             if (opts.onError) opts.onError(e, currentRecord);
-            else client.log.warn(`handler error, record skipped: ${e.message}`);
+            else client.warnings.warn('handler', `handler error, record skipped: ${e.message}`);
             sub = subscribe();
           },
         });
@@ -206,7 +206,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
         } catch (e) {
           stats.errors += Math.max(1, rows);
           if (opts.onError) opts.onError(e as Error, undefined);
-          else client.log.warn(`batch handler error, ${rows} records skipped: ${(e as Error).message}`);
+          else client.warnings.warn('batch-handler', `batch handler error, ${rows} records skipped: ${(e as Error).message}`);
           return [];
         }
       };
