@@ -10,16 +10,19 @@ const HEADER_DIR = resolve('examples/kernels/c');
 /** the link a kernel needs (docs/kernel-abi.md); a test that wants it wrong says so */
 export const KERNEL_LINK = ['-Wl,--import-memory'];
 
+/** The source of a kernel on geoflux_kernel.h: its schema, then `body` (init, process, flush, counter). */
+export const onHeader = (schema: object, body: string) => `#define GF_SCHEMA ${JSON.stringify(JSON.stringify(schema))}\n#include "geoflux_kernel.h"\n${body}\n`;
+
 /**
- * A kernel a test writes in C (GF_SCHEMA, then `body`, with geoflux_kernel.h between them), compiled with
- * Debian's clang the way the README builds one; `link` replaces the usual link flags, for kernels built
- * wrong on purpose. Returns the .wasm file's path. Skips the test when clang for wasm32-wasi is missing (fails it with CI=true).
+ * A kernel a test writes in C, compiled with Debian's clang the way the README builds one; `link` replaces the
+ * usual link flags, for kernels built wrong on purpose. Returns the .wasm file's path. Skips the test when
+ * clang for wasm32-wasi is missing (fails it with CI=true).
  */
-export function cKernel(ctx: { skip(note: string): never }, schema: object, body: string, link = KERNEL_LINK): string {
+export function cKernel(ctx: { skip(note: string): never }, source: string, link = KERNEL_LINK): string {
   const clang = requireTool(ctx, CLANG_WASI);
   const dir = mkdtempSync(join(tmpdir(), 'geoflux-c-kernel-'));
   const src = join(dir, 'k.c');
-  writeFileSync(src, `#define GF_SCHEMA ${JSON.stringify(JSON.stringify(schema))}\n#include "geoflux_kernel.h"\n${body}\n`);
+  writeFileSync(src, source);
   const wasm = join(dir, 'k.wasm');
   execFileSync(clang, ['--target=wasm32-wasi', '-O2', '-mexec-model=reactor', ...link, `-I${HEADER_DIR}`, '-o', wasm, src]);
   return wasm;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { GpsRecord } from '../../codecs/gps-record.ts';
 import { createGeofence, createKernel } from '../../kernels/create-kernel.ts';
 import { setLogLevel } from '../../log/logger.ts';
-import { cKernel, PLAIN_EXPORTS } from '../../testing/c-kernel.ts';
+import { cKernel, onHeader, PLAIN_EXPORTS } from '../../testing/c-kernel.ts';
 import { ManualClock } from '../../testing/manual-clock.ts';
 import { recordingLog } from '../../transport/testdata/recording-log.ts';
 import { KernelBatches, KernelRunStats, runKernel } from './run-kernel.ts';
@@ -37,8 +37,9 @@ describe('a kernel over a stream: a bad row costs only itself', () => {
 
   it('logs a kernel that traps on every row in two lines, the second with the count (4,096 rows were 4,096 lines)', async (ctx) => {
     // 1,024 rows, not the probe's 4,096: each of the 2n - 1 traps costs a new instance, ~4 ms here
-    const wasm = cKernel(ctx, { name: 'trap-always', params: [], output: [{ name: 'row', type: 'row' }], counters: ['skipped', 'lostRows'] }, `${PLAIN_EXPORTS}
-GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int32_t cap) { if (n > 0) __builtin_trap(); return 0; }`);
+    const schema = { name: 'trap-always', params: [], output: [{ name: 'row', type: 'row' }], counters: ['skipped', 'lostRows'] };
+    const wasm = cKernel(ctx, onHeader(schema, `${PLAIN_EXPORTS}
+GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int32_t cap) { if (n > 0) __builtin_trap(); return 0; }`));
     const log = recordingLog();
     const k = new KernelBatches(createKernel(wasm), { log, clock: new ManualClock() });
     expect(await k.run(Array.from({ length: 1024 }, (_, i) => inside(i)))).toEqual([]);
