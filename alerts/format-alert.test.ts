@@ -16,6 +16,8 @@ describe('formatAlert', () => {
       '08:00:01  mapmatch traversal veh-1          way 4097: 9 km/h over 80 m (limit 50 km/h) 7.40000,43.70000',
     ],
     [{ kind: 'speeding', deviceId: 'veh-2', time: '2026-01-01T08:00:02Z', kmh: 61 }, '08:00:02  speeding           veh-2          kmh=61'],
+    // a fix's speed comes out of its batch as an f32: shown as the 15.66 it was written as
+    [{ kind: 'speeding', deviceId: 'veh-3', time: '2026-01-01T08:00:03Z', speed: Math.fround(15.66), note: 'fast' }, '08:00:03  speeding           veh-3          speed=15.66 note=fast'],
   ])('%j', (event, line) => {
     expect(formatAlert(event, 'UTC')).toBe(line);
   });

@@ -1,3 +1,5 @@
+import { readableF32 } from '../codecs/float32.ts';
+
 /**
  * One readable line per alert, in columns: local time, kind and detect, device (or cell), what (fence,
  * hotspot strength, road and speed) and where. Events of kinds it does not know still print, as their fields.
@@ -24,7 +26,7 @@ export function formatAlert(e: Event, timeZone?: string): string {
   else if (e.kind === 'mapmatch') detail = e.detect === 'matched' ? `way ${e.wayId} +${Math.round(e.offset)} m, ${kmh(e.speed)}` : 'no road near';
   else {
     const { kind: _k, detect: _d, deviceId: _id, time: _t, t: _tt, lon: _lon, lat: _lat, point: _p, ...rest } = e;
-    detail = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' ');
+    detail = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v, readableF32)}`).join(' ');
   }
   return `${time}  ${what.padEnd(18)} ${who.padEnd(14)} ${detail.padEnd(36)} ${where}`.trimEnd();
 }

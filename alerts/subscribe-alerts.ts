@@ -1,5 +1,6 @@
 import mqtt from 'mqtt';
 import type { Logger } from '../log/logger.ts';
+import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { formatAlert } from './format-alert.ts';
 
 export interface SubscribeOptions {
@@ -39,19 +40,15 @@ export function subscribeAlerts(o: SubscribeOptions): Subscription {
   let printed = 0;
   let finish!: (n: number) => void;
   const done = new Promise<number>((r) => (finish = r));
-  let warnedAt = 0;
+  // a broker that refuses every redial, or a topic full of what is not JSON, must not flood the terminal
+  const warnings = new RateLimitedLog(o.log);
   let down = false;
   client.on('connect', () => {
     if (down) o.log.info(`broker ${o.url} is back`);
     down = false;
     client.subscribe(topic, { qos: 1 }, (err) => (err ? o.log.error(`cannot subscribe to ${topic}: ${err.message}`) : o.log.info(`subscribed to ${topic} on ${o.url}`)));
   });
-  client.on('error', (e) => {
-    if (Date.now() - warnedAt > 5000) {
-      o.log.warn(`broker ${o.url}: ${e.message}; retrying`);
-      warnedAt = Date.now();
-    }
-  });
+  client.on('error', (e) => warnings.warn('error', `broker ${o.url}: ${e.message}; retrying`));
   client.on('close', () => {
     if (!down && !client.disconnecting) o.log.warn(`lost broker ${o.url}; retrying`);
     down = true;
@@ -62,13 +59,14 @@ export function subscribeAlerts(o: SubscribeOptions): Subscription {
     try {
       event = JSON.parse(payload.toString('utf8'));
     } catch {
-      return o.log.warn(`${t}: not JSON, skipped`);
+      return warnings.warn('json', `${t}: not JSON, skipped`);
     }
     if (o.kinds?.length && !o.kinds.includes(String(event.kind))) return;
     print(o.json ? JSON.stringify(event) : formatAlert(event));
     if (++printed === o.count) void close();
   });
   const close = async () => {
+    warnings.flush();
     await client.endAsync(true);
     finish(printed);
   };

@@ -56,9 +56,11 @@ describe('geoflux kernel', () => {
     expect(c.stdout).toContain('✓ an instance restored from a snapshot goes on exactly as the one it was taken from');
     expect(c.stdout).toMatch(/all 9 checks pass\n$/);
     expect(c.code).toBe(0);
+    const described = await run(['kernels/build/testing/sandbox-probe.wasm', '--describe']);
+    expect(described.stdout).toContain('state: no snapshot and restore: any state it keeps across batches, a trap forgets (--check tells whether it keeps some)');
     const probe = await run(['kernels/build/testing/sandbox-probe.wasm', '--check']);
     expect(probe.stdout).toContain('✗ bad fixes (NaN, out of range) do not trap and are counted in skipped\n    skipped counted 0 of 4 bad fixes');
-    expect(probe.stderr).toBe('geoflux kernel: 1 of 8 checks failed (docs/kernel-abi.md, Conformance)\n');
+    expect(probe.stderr).toBe('geoflux kernel: 1 of 9 checks failed (docs/kernel-abi.md, Conformance)\n');
     expect(probe.code).toBe(1);
   });
 });

@@ -103,7 +103,8 @@ function describe(s: KernelSchema, stateful: boolean): string {
     output,
     '',
     `counters: ${s.counters.join(', ')}`,
-    `state: ${stateful ? 'snapshot and restore (a trap restores it)' : 'none kept across batches'}`,
+    // that a kernel keeps no state only running it can tell (--check): a kernel may keep some and export no snapshot
+    `state: ${stateful ? 'snapshot and restore (a trap restores it)' : 'no snapshot and restore: any state it keeps across batches, a trap forgets (--check tells whether it keeps some)'}`,
     '',
   ].join('\n');
 }

@@ -1,4 +1,4 @@
-import { goodRows, type BadFixReason, type BadRowCounts } from '../codecs/fix-checks.ts';
+import { addBadRows, goodRows, type BadRowCounts } from '../codecs/fix-checks.ts';
 import { batchFromRecords, type GpsBatch } from '../codecs/gps-batch.ts';
 import type { Trace } from '../simulators/replay/trace-formats.ts';
 import { Progress } from './progress.ts';
@@ -32,7 +32,7 @@ export async function runTrace<E>(path: string | undefined, kernel: TraceKernel<
   let done = 0;
   for (const slice of slices(trace.records)) {
     const checked = goodRows(batchFromRecords(slice));
-    for (const [reason, n] of Object.entries(checked.bad)) bad[reason as BadFixReason] = (bad[reason as BadFixReason] ?? 0) + n;
+    addBadRows(bad, checked.bad);
     badTotal += checked.dropped;
     if (checked.batch.n) out(kernel.process(checked.batch));
     progress.update((done += slice.length));

@@ -3,6 +3,7 @@ import { DEFAULT_MAX_FRAME_SIZE } from '../codecs/frame.ts';
 import type { ClientKind, DataFrame, Frame, HandshakeAckFrame } from '../codecs/frame-types.ts';
 import { PROTOCOL_VERSION } from '../codecs/frame-types.ts';
 import { logger, type Logger } from '../log/logger.ts';
+import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { parseAddress, transportFor, type FrameChannel } from '../transport/index.ts';
 import { TrustError } from '../transport/trust.ts';
 import { backoffDelay } from './backoff.ts';
@@ -53,6 +54,8 @@ const final = (e: unknown) => e instanceof RejectedError || e instanceof TrustEr
 export class ZipperClient {
   readonly clientId = randomUUID();
   readonly log: Logger;
+  /** warnings that can repeat with every redial, frame or record (a flapping zipper, a full spool, a bad frame) */
+  readonly warnings: RateLimitedLog;
   readonly spool: Spool;
   tags: Record<string, number> = {};
   /** reconnects after the first connection */
@@ -77,6 +80,7 @@ export class ZipperClient {
     private readonly onData: (f: DataFrame, ch: FrameChannel) => void = () => {},
   ) {
     this.log = opts.log ?? logger(`${kind} ${opts.name}`);
+    this.warnings = new RateLimitedLog(this.log);
     this.spool = new Spool(opts.spool ?? 100_000);
   }
 
@@ -189,7 +193,7 @@ export class ZipperClient {
     this.ch = undefined;
     if (this.closing) return;
     const delay = backoffDelay(this.attempt++, 100, this.opts.maxBackoff ?? 10_000);
-    this.log.warn(`lost the zipper${err ? ` (${err.message})` : ''}; reconnecting in ${delay} ms, ${this.spool.records} records spooled`);
+    this.warnings.warn('lost', `lost the zipper${err ? ` (${err.message})` : ''}; reconnecting in ${delay} ms, ${this.spool.records} records spooled`);
     this.reconnectTimer = setTimeout(() => this.reconnect(), delay);
   }
 
@@ -242,7 +246,7 @@ export class ZipperClient {
     if (bytes > this.maxFrameSize) throw new RangeError(`a frame of ${bytes} bytes is larger than the zipper takes (${this.maxFrameSize} bytes): split its records`);
     this.seq++;
     const dropped = this.spool.push({ frame, records });
-    if (dropped) this.log.warn(`spool full (${this.spool.capacity} records): dropped the ${dropped} oldest records, ${this.spool.dropped} in all`);
+    if (dropped) this.warnings.warn('spool', `spool full (${this.spool.capacity} records): dropped the ${dropped} oldest records, ${this.spool.dropped} in all`);
     this.ch?.send(frame);
     return this.ch !== undefined && this.ch.buffered < 256;
   }
@@ -272,6 +276,7 @@ export class ZipperClient {
   async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.reconnectTimer);
+    this.warnings.flush();
     const ch = this.ch;
     this.ch = undefined;
     if (ch) {

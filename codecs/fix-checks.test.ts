@@ -9,8 +9,11 @@ describe('what makes a fix unusable', () => {
     ['an empty device id', { deviceId: '' }, 'device', 'deviceId must be a non-empty string'],
     ['a device id longer than the limit', { deviceId: 'x'.repeat(MAX_DEVICE_ID_BYTES + 1) }, 'device', `deviceId is longer than ${MAX_DEVICE_ID_BYTES} bytes`],
     ['a device id of multi-byte characters past the limit', { deviceId: 'é'.repeat(MAX_DEVICE_ID_BYTES / 2 + 1) }, 'device', `deviceId is longer than ${MAX_DEVICE_ID_BYTES} bytes`],
-    ['a time that is NaN', { t: NaN }, 'time', 't must be a finite number of epoch ms (got NaN)'],
-    ['a time that is a string', { t: '2026-01-01' }, 'time', 't must be a finite number of epoch ms (got 2026-01-01)'],
+    ['a time that is NaN', { t: NaN }, 'time', 't must be epoch ms from 1970-01-01 to 2100-01-01 (got NaN)'],
+    ['a time that is a string', { t: '2026-01-01' }, 'time', 't must be epoch ms from 1970-01-01 to 2100-01-01 (got 2026-01-01)'],
+    ['a finite time in the year 287,000', { t: 9e15 }, 'time', 't must be epoch ms from 1970-01-01 to 2100-01-01 (got 9000000000000000)'],
+    ['a time before 1970', { t: -1e20 }, 'time', 't must be epoch ms from 1970-01-01 to 2100-01-01 (got -100000000000000000000)'],
+    ['a time at 2100-01-01', { t: Date.UTC(2100, 0, 1) }, 'time', 't must be epoch ms from 1970-01-01 to 2100-01-01 (got 4102444800000)'],
     ['a longitude out of range', { lon: 181 }, 'position', 'lon must be a number in [-180, 180] (got 181)'],
     ['an infinite latitude', { lat: Infinity }, 'position', 'lat must be a number in [-90, 90] (got Infinity)'],
     ['an infinite speed', { speed: Infinity }, 'motion', 'speed must be a finite number when given (got Infinity)'],
@@ -50,6 +53,13 @@ describe('before a kernel: goodRows', () => {
     expect(batch.n).toBe(3);
     expect([...batch.lon]).toEqual([7.42, 7.5, 7.42]);
     expect([...batch.device].map((d) => batch.devices[d])).toEqual(['v', 'w', 'x']);
+  });
+
+  it('drops rows whose time is outside 1970–2100, finite or not', () => {
+    const b = batchFromRecords([fix, { ...fix, t: 9e15 }, { ...fix, t: -1e20 }, { ...fix, t: 0 }]);
+    const { batch, bad } = goodRows(b);
+    expect(bad).toEqual({ time: 2 });
+    expect([...batch.t]).toEqual([fix.t, 0]);
   });
 
   it('hands back the very batch when every row is good', () => {

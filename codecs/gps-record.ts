@@ -1,4 +1,4 @@
-/** One GPS fix as users write it. `t` is epoch milliseconds. */
+/** One GPS fix as users write it. `t` is epoch milliseconds, from 1970-01-01 up to 2100-01-01 (codecs/fix-checks.ts). */
 export interface GpsRecord {
   deviceId: string;
   t: number;

@@ -4,6 +4,7 @@ import { exampleKernel, type ExampleName } from '../examples/kernels/build.ts';
 import { parseTrace } from '../simulators/replay/trace-formats.ts';
 import { checkConformance, syntheticFixes, threeDevices } from './conformance.ts';
 import { kernelFiles } from './create-kernel.ts';
+import { cKernel, onHeader } from '../testing/c-kernel.ts';
 
 const SEATTLE = threeDevices(parseTrace(readFileSync('../shared/data/traces/seattle-newson-krumm-gps.txt', 'utf8')).records.slice(0, 3000));
 const KUBICKA = parseTrace(readFileSync('../shared/data/mapmatch-kubicka/00000000.track', 'utf8'), 'kubicka').records;
@@ -37,6 +38,32 @@ describe('the ABI conformance suite', () => {
 });
 
 describe('a kernel that breaks the ABI', () => {
+  it('is told when it keeps state across batches without snapshot and restore', async (ctx) => {
+    // a row for each device's first fix: it remembers every device it has seen, and cannot hand that on
+    const schema = { name: 'first-seen', params: [], output: [{ name: 'row', type: 'row' }], counters: ['skipped', 'lostRows'] };
+    const wasm = cKernel(ctx, onHeader(schema, `
+static uint8_t seen[1 << 16];
+static double skipped, lost;
+GF_EXPORT(init) int32_t init(const void *params, int32_t len) { return 0; }
+GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int32_t cap) {
+  gf_batch b = gf_columns(batch, n);
+  uint32_t *row = GF_COLUMN(uint32_t, out, cap, 0);
+  int32_t rows = 0;
+  for (int32_t i = 0; i < n; i++) {
+    if (gf_bad_coordinates(b.lon[i], b.lat[i])) { skipped++; continue; }
+    if (b.device[i] >= sizeof seen || seen[b.device[i]]) continue;
+    if (rows == cap) { lost++; continue; }
+    seen[b.device[i]] = 1;
+    row[rows++] = (uint32_t)i;
+  }
+  return rows;
+}
+GF_EXPORT(flush) int32_t flush(void *out, int32_t cap) { return 0; }
+GF_EXPORT(counter) double counter(int32_t i) { return i == 0 ? skipped : lost; }`));
+    const results = checkConformance({ ...(await kernelFiles(wasm, {})), fixes: CIRCLES });
+    expect(results.filter((r) => !r.ok)).toEqual([{ check: 'without snapshot and restore, it keeps no state: a batch gives the same rows after others as first', ok: false, detail: expect.stringContaining('exports no snapshot and restore, so a trap forgets that state') }]);
+  });
+
   it('is told which check it fails, and why', async () => {
     // sandbox-probe skips nothing and counts nothing: a bad fix goes by uncounted
     const results = checkConformance({ ...(await kernelFiles('kernels/build/testing/sandbox-probe.wasm', {})), fixes: CIRCLES });

@@ -133,6 +133,14 @@ export function checkConformance({ setup, params, fixes }: ConformanceInput): Ch
       const junk = new Lowlevel(prepared, setup, layout).restoreStatus(Uint8Array.of(0xff, 0xff, 0xff));
       return junk === 0 ? 'accepted three bytes of junk as a snapshot' : undefined;
     });
+  } else {
+    // the same devices come in every batch: what a kernel remembers of them shows as other rows
+    run('without snapshot and restore, it keeps no state: a batch gives the same rows after others as first', () => {
+      const a = fresh();
+      for (const b of batches.slice(0, 2)) a.objects(b);
+      if (stream(a, 2) === stream(fresh(), 2)) return undefined;
+      return 'its rows for a batch depend on the batches before it (state, per device or in a window), but it exports no snapshot and restore, so a trap forgets that state: export them (docs/kernel-abi.md, State)';
+    });
   }
   return results;
 }

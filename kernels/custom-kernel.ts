@@ -20,7 +20,7 @@ export class CustomKernel {
   }
 
   process(fixes: GpsBatch | readonly GpsRecord[]): Record<string, unknown>[] {
-    return this.kernel.objects(fixes);
+    return this.kernel.objects(this.kernel.fit(fixes));
   }
 
   flush(): Record<string, unknown>[] {

@@ -99,6 +99,12 @@ describe('geofence kernel', () => {
     expect(k.stats().skipped).toBe(2);
   });
 
+  it('loses only the fix whose time no date can hold, not the call (it used to throw Invalid time value)', async () => {
+    const { k, events } = await run([fix(0, 0.01, 0.01), { ...fix(1, 0.01, 0.01, 'bus-2'), t: 9e15 }, { ...fix(2, 0.01, 0.01, 'bus-3'), t: -1e20 }, fix(3, 0.01, 0.01, 'bus-4')]);
+    expect(events).toEqual(['00 bus-1 enter park', '03 bus-4 enter park']);
+    expect(k.stats().badTimes).toBe(2);
+  });
+
   it('fails init on an invalid fence file with the feature and the reason', async () => {
     const broken = { type: 'FeatureCollection', features: [FIXTURE.features[0], { type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1]]] } }] };
     await expect(createGeofence({ fences: broken })).rejects.toThrow(new FenceError('fences: feature 1: a polygon ring needs at least 4 positions'));

@@ -52,7 +52,7 @@ export class GeofenceKernel extends KernelWrapper {
   }
 
   process(fixes: GpsBatch | readonly GpsRecord[]): GeofenceEvent[] {
-    const b = toBatch(fixes);
+    const b = this.kernel.fit(fixes);
     const { n, cols } = this.kernel.rows(b);
     const { row, fence, detect } = cols;
     const events = new Array<GeofenceEvent>(n);

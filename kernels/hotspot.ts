@@ -1,4 +1,4 @@
-import { toBatch, type GpsBatch } from '../codecs/gps-batch.ts';
+import type { GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import type { Rows } from './host/rows.ts';
 import { Kernel, KernelWrapper, type KernelOptions } from './kernel.ts';
@@ -47,7 +47,7 @@ export class HotspotKernel extends KernelWrapper {
   }
 
   process(fixes: GpsBatch | readonly GpsRecord[]): HotspotEvent[] {
-    return this.events(this.kernel.rows(toBatch(fixes)));
+    return this.events(this.kernel.rows(this.kernel.fit(fixes)));
   }
 
   /** Scores the window in progress now (end of input). */

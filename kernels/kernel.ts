@@ -1,3 +1,4 @@
+import { datedRows } from '../codecs/fix-checks.ts';
 import { toBatch, type GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { encodeGraph } from '../network/graph-file.ts';
@@ -34,7 +35,10 @@ export interface KernelState {
   devices: [string, number][];
 }
 
-export type KernelStats = Record<string, number> & StateStats;
+export type KernelStats = Record<string, number> & StateStats & {
+  /** rows dropped before the kernel for a time no Date can hold (Kernel.fit) */
+  badTimes: number;
+};
 
 export type LoadedNetwork = { graph: RoadGraph; index: SegmentIndex };
 
@@ -52,6 +56,7 @@ const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 
 export class Kernel {
   private readonly ids = new StableIds();
+  private badTimes = 0;
   /** the declared rows; undefined for a JSON-lines kernel */
   readonly layout: RowLayout | undefined;
   private readonly cap: number;
@@ -109,6 +114,17 @@ export class Kernel {
     return { schema, values, block: encodeParams(schema, values, data), fences, network, warnings };
   }
 
+  /**
+   * The rows of `fixes` whose events can be decoded: a row whose time no Date can hold (`t: 9e15`) costs only
+   * itself, counted, instead of the whole call (`Invalid time value`). What else is wrong with a fix the
+   * kernel skips and counts itself; a stream checks all of it before the kernel (codecs/fix-checks.ts).
+   */
+  fit(fixes: GpsBatch | readonly GpsRecord[]): GpsBatch {
+    const { batch, dropped } = datedRows(toBatch(fixes));
+    this.badTimes += dropped;
+    return batch;
+  }
+
   /** A batch through the kernel: its rows, as columns valid until the next call. For kernels with declared rows. */
   rows(b: GpsBatch): Rows {
     const layout = this.rowLayout();
@@ -164,7 +180,7 @@ export class Kernel {
 
   /** the kernel's counters, and what traps and snapshots have cost */
   stats(): KernelStats {
-    return { ...this.counters(), ...this.runner.state };
+    return { ...this.counters(), ...this.runner.state, badTimes: this.badTimes };
   }
 
   /** The kernel's state (and the device ids it is keyed by), to carry over to another instance. */

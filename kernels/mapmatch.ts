@@ -1,4 +1,4 @@
-import { toBatch, type GpsBatch } from '../codecs/gps-batch.ts';
+import type { GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import type { RoadGraph } from '../network/road-graph.ts';
 import type { SegmentIndex } from '../network/segment-index.ts';
@@ -119,7 +119,7 @@ export class MapMatchKernel extends KernelWrapper {
   }
 
   process(fixes: GpsBatch | readonly GpsRecord[]): MapMatchEvent[] {
-    return this.events(this.kernel.rows(toBatch(fixes)));
+    return this.events(this.kernel.rows(this.kernel.fit(fixes)));
   }
 
   /** End of input: every device's held fixes, and the edges they end on. */

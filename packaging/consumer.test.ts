@@ -72,7 +72,9 @@ describe('the packed tarball', () => {
 
 describe('a consumer of the installed package', () => {
   it('imports every entry from plain Node and runs source → zipper → function → function over QUIC', async () => {
-    const { stdout } = await run(process.execPath, ['app.mjs'], { cwd: dir, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, ['app.mjs'], { cwd: dir, timeout: 60_000 });
+    // kernels use node:wasi on purpose: Node's warning that it is experimental is not the user's to read
+    expect(stderr).not.toContain('ExperimentalWarning');
     expect(stdout).toMatch(/^geoflux: .*\bconnectSource\b.*\bconnectStreamFunction\b/m);
     expect(stdout).toMatch(/^geoflux\/operators: .*\bbatchBy\b.*\bkernel\b/m);
     expect(stdout).toMatch(/^geoflux\/kernels: .*\bcreateGeofence\b.*\bcreateHotspot\b.*\bcreateMapMatch\b.*\bloadKernel\b/m);
@@ -92,6 +94,7 @@ describe('a consumer of the installed package', () => {
         throw new Error(`README example ${i + 1} failed:\n${code}\n${e.stderr}`);
       });
       expect(r.stdout, `README example ${i + 1} prints nothing`).not.toBe('');
+      expect(r.stderr, `README example ${i + 1}`).not.toContain('ExperimentalWarning');
       out.push(r.stdout);
     }
     const all = out.join('\n');

@@ -116,7 +116,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
 
   const undecodable = (f: DataFrame, ch: FrameChannel, e: Error, h?: Handling) => {
     stats.errors++;
-    client.log.warn(`skipped an undecodable frame from ${f.from}: ${e.message}`);
+    client.warnings.warn('undecodable', `skipped an undecodable frame from ${f.from}: ${e.message}`);
     if (h) acks.finish(h);
     else acks.skip(ch);
   };
@@ -140,10 +140,10 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
     };
   };
 
-  const failed = (e: Error, record: unknown, what: string) => {
+  const failed = (e: Error, record: unknown, kind: string, what: string) => {
     stats.errors++;
     if (opts.onError) opts.onError(e, record);
-    else client.log.warn(`${what}: ${e.message}`);
+    else client.warnings.warn(kind, `${what}: ${e.message}`);
   };
 
   /** resolves once nothing is in hand, or after `timeout` ms: what is still in hand stays unacknowledged */
@@ -165,7 +165,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
       const out = emitter(hopts.emit);
       const records = new RecordPipeline(fn, hopts.window ?? DEFAULT_WINDOW, {
         received: () => stats.received++,
-        failed: (e, record) => failed(e, record, 'handler error, record skipped'),
+        failed: (e, record) => failed(e, record, 'handler', 'handler error, record skipped'),
         inFlight: (n) => (stats.inFlight = n),
       });
       deliver = (r) => {
@@ -202,7 +202,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
           return await h.process(batch);
         } catch (e) {
           if (batch.n <= 1) {
-            failed(e as Error, batch.n ? recordsOf(batch)[0] : undefined, `batch handler error, ${batch.n} record skipped`);
+            failed(e as Error, batch.n ? recordsOf(batch)[0] : undefined, 'batch-handler', `batch handler error, ${batch.n} record skipped`);
             return [];
           }
           const half = batch.n >> 1;
@@ -250,7 +250,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
           try {
             out(await h.flush(), lastOrigin);
           } catch (e) {
-            failed(e as Error, undefined, 'batch handler error at flush');
+            failed(e as Error, undefined, 'batch-handler', 'batch handler error at flush');
           }
         }
       };

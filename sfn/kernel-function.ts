@@ -28,7 +28,7 @@ export function kernelFunction(spec: KernelFunctionSpec): FunctionModule & { sta
     batch: spec.batch,
     async batches(ctx: FunctionContext) {
       const kernel = await openKernel(spec.kernel, spec.params ?? {}, { baseDir: spec.baseDir, wasi: spec.wasi, timeout: spec.timeout, log: ctx.log });
-      const runner = new KernelBatches(kernel, { stats, log: ctx.log, onError: (err, batch) => ctx.log.warn(`kernel ${spec.kernel}: ${err.message}; ${batch.n} fixes skipped`) });
+      const runner = new KernelBatches(kernel, { stats, log: ctx.log.child(`kernel ${spec.kernel}`) });
       return { process: (b) => runner.run(b), flush: () => runner.flush() };
     },
   };

@@ -17,7 +17,9 @@ describe('the source SDK', () => {
     const t = Date.now();
     // a device id past what a batch can carry used to pass write() and crash the process from a timer
     expect(() => source.write('gps', { deviceId: 'x'.repeat(70_000), t, lon: 7.4, lat: 43.7 })).toThrow(new InvalidFixError('write("gps"): fix of "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…": deviceId is longer than 256 bytes'));
-    expect(() => source.write('gps', [{ deviceId: 'a', t, lon: 7.4, lat: 43.7 }, { deviceId: 'b', t: NaN, lon: 7.4, lat: 43.7 }])).toThrow(/record 1 fix of "b": t must be a finite number/);
+    expect(() => source.write('gps', [{ deviceId: 'a', t, lon: 7.4, lat: 43.7 }, { deviceId: 'b', t: NaN, lon: 7.4, lat: 43.7 }])).toThrow(/record 1 fix of "b": t must be epoch ms from 1970-01-01 to 2100-01-01/);
+    // finite, but the year 287,000: it used to cost the geofence kernel its whole batch (`Invalid time value`)
+    expect(() => source.write('gps', { deviceId: 'd', t: 9e15, lon: 7.4, lat: 43.7 })).toThrow(new InvalidFixError('write("gps"): fix of "d": t must be epoch ms from 1970-01-01 to 2100-01-01 (got 9000000000000000)'));
     expect(source.stats().spooled).toBe(0);
     source.write('gps', [{ deviceId: 'c', t, lon: 7.4, lat: 43.7 }]);
     await source.flush();

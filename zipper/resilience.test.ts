@@ -6,6 +6,7 @@ import { dialQuicBytes } from '../transport/quic-bytes.ts';
 import { transportFor } from '../transport/index.ts';
 import { breathe, later, QUIC, TOKEN, testConfig } from '../testing/zipper-harness.ts';
 import { waitFor } from '../testing/wait-for.ts';
+import { recordingLog } from '../transport/testdata/recording-log.ts';
 import { Zipper } from './zipper.ts';
 
 const [, listen, urlOf] = QUIC;
@@ -74,6 +75,24 @@ describe('bad input', () => {
     expect(got).toEqual(Array.from({ length: 1000 }, (_, i) => i));
     expect(z.counters.malformed).toBe(1);
     await raw.close().catch(() => {});
+  });
+
+  it('warns once about the garbage a redialing client sends each time, and says how many more at close', async () => {
+    const log = recordingLog();
+    const z = later(await Zipper.start(testConfig(listen, fns), { log }));
+    const url = new URL(urlOf(z));
+    for (let i = 0; i < 5; i++) {
+      const raw = await dialQuicBytes(url.hostname, Number(url.port), { certHash: z.tls.certHash });
+      const reader = raw.readable.getReader();
+      await raw.writable.getWriter().write(new Uint8Array([0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4]));
+      await reader.read().catch(() => ({ done: true }));
+      await raw.close().catch(() => {});
+    }
+    await waitFor(() => z.counters.malformed === 5, { what: () => `5 malformed frames counted (have ${z.counters.malformed})` });
+    const warnings = () => log.lines.filter((l) => l.startsWith('warn'));
+    expect(warnings()).toEqual([expect.stringMatching(/^warn clos.*(malformed|frame)/)]);
+    await z.close();
+    expect(warnings()).toEqual([expect.anything(), expect.stringMatching(/^warn … 4 more in the last [\d.]+ s; the last: clos/)]);
   });
 });
 

@@ -3,6 +3,7 @@ import { DEFAULT_MAX_FRAME_SIZE } from '../codecs/frame.ts';
 import type { DataFrame, Frame, HandshakeFrame } from '../codecs/frame-types.ts';
 import { unpackMeta } from '../codecs/metadata.ts';
 import { logger, type Logger } from '../log/logger.ts';
+import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { parseAddress, transportFor, type FrameChannel, type Listener } from '../transport/index.ts';
 import type { ListenOptions } from '../transport/types.ts';
 import { serverTls, type ServerTls } from '../transport/tls.ts';
@@ -60,6 +61,8 @@ export interface ZipperOptions {
  */
 export class Zipper {
   readonly log: Logger;
+  /** warnings a client can repeat with every redial (a bad token, a malformed frame) */
+  private readonly warnings: RateLimitedLog;
   readonly listeners: Listener[] = [];
   readonly counters: ZipperCounters = { accepted: 0, rejected: 0, malformed: 0, unrouted: 0, forbidden: 0, dropped: 0, unkeyed: 0, redelivered: 0, poison: 0, poisonRecords: 0, handshakeTimeouts: 0, duplicates: 0 };
   readonly rejections = new Map<RefusalCode, number>();
@@ -87,6 +90,7 @@ export class Zipper {
     private readonly opts: ZipperOptions,
   ) {
     this.log = opts.log ?? logger(`zipper ${config.name}`);
+    this.warnings = new RateLimitedLog(this.log);
     for (const [name, n] of Object.entries(config.tags)) this.tagNames.set(n, name);
     this.specs = config.functions.map((f) => ({
       name: f.name,
@@ -257,7 +261,7 @@ export class Zipper {
   private reject(conn: Conn, code: RefusalCode | 'timeout' | 'protocol', reason: string): void {
     this.counters.rejected++;
     if (code !== 'timeout' && code !== 'protocol') this.rejections.set(code, (this.rejections.get(code) ?? 0) + 1);
-    this.log.warn(`rejected ${conn.label}: ${reason}`);
+    this.warnings.warn('rejected', `rejected ${conn.label}: ${reason}`);
     conn.ch.send({ type: 'rejected', reason });
     conn.rejected = true;
     // the client closes when it reads the reason; closing first could lose the reason in flight
@@ -266,7 +270,7 @@ export class Zipper {
 
   private protocolError(conn: Conn, err: Error): void {
     if (err instanceof FrameError) this.counters.malformed++;
-    this.log.warn(`closing ${conn.label}: ${err.message}`);
+    this.warnings.warn('protocol', `closing ${conn.label}: ${err.message}`);
     conn.ch.abort(err);
   }
 
@@ -293,7 +297,7 @@ export class Zipper {
     this.conns.delete(conn);
     if (err instanceof FrameError) {
       this.counters.malformed++;
-      this.log.warn(`closed ${conn.label}: malformed frame: ${err.message}`);
+      this.warnings.warn('malformed', `closed ${conn.label}: malformed frame: ${err.message}`);
     } else if (conn.hs) {
       this.log.info(`${conn.label} disconnected${err ? `: ${err.message}` : ''}`);
     }
@@ -484,6 +488,7 @@ export class Zipper {
     for (const c of this.conns) if (c.hs?.kind === 'sfn') c.ch.send({ type: 'goaway', reason: 'zipper shutting down' });
     await Promise.allSettled([...this.conns].map((c) => c.ch.close()));
     await Promise.allSettled(this.listeners.map((l) => l.close()));
+    this.warnings.flush();
     this.log.info('stopped');
   }
 

@@ -52,6 +52,23 @@ export function kernelSchema(module: WebAssembly.Module, opts: InstanceOptions):
   return schemas.get(module) ?? KernelInstance.create(module, opts).schema();
 }
 
+const MIB_PAGES = 16;
+const mib = (pages: number) => `${(pages / MIB_PAGES).toLocaleString('en-US')} MiB`;
+
+/**
+ * The two ways to link a kernel that the host cannot run, refused with what to change: they used to show only
+ * downstream (a schema read from a memory the kernel does not use, `kernel schema is not JSON`; a LinkError,
+ * `memory import 0 is smaller than initial 32768`).
+ */
+function checkMemory(module: WebAssembly.Module, initial: number, maximum: number): void {
+  if (!WebAssembly.Module.imports(module).some((i) => i.kind === 'memory')) {
+    throw new KernelError('kernel does not import its memory (env.memory), so the host can neither give it one nor cap it: link it with --import-memory (clang -Wl,--import-memory, AssemblyScript --importMemory, rustc -C link-arg=--import-memory)');
+  }
+  if (initial > maximum) {
+    throw new KernelError(`kernel asks for ${initial} pages (${mib(initial)}) of memory to start with, over the host’s cap of ${maximum} pages (${mib(maximum)}): link it with less (clang -Wl,--initial-memory=<bytes>, a smaller stack or static data), or raise the cap (maxPages)`);
+  }
+}
+
 export class KernelInstance {
   private constructor(
     readonly exports: KernelExports,
@@ -63,7 +80,9 @@ export class KernelInstance {
   /** Synchronous: with the module compiled, an instance is ready in well under a millisecond. */
   static create(module: WebAssembly.Module, opts: InstanceOptions): KernelInstance {
     const maximum = opts.maxPages ?? 1024;
-    const memory = new WebAssembly.Memory({ initial: Math.min(memoryPages(module), maximum), maximum });
+    const initial = memoryPages(module);
+    checkMemory(module, initial, maximum);
+    const memory = new WebAssembly.Memory({ initial, maximum });
     const instance = opts.wasi(module, memory);
     const raw = instance.exports;
     const version = typeof raw.abi_version === 'function' ? (raw.abi_version as () => number)() : undefined;
@@ -78,7 +97,9 @@ export class KernelInstance {
   schema(): KernelSchema {
     let s = schemas.get(this.module);
     if (!s) {
-      s = parseKernelSchema(this.text(this.call(() => this.exports.schema_ptr()), this.call(() => this.exports.schema_len())));
+      const [ptr, len, size] = [this.call(() => this.exports.schema_ptr()), this.call(() => this.exports.schema_len()), this.memory.buffer.byteLength];
+      if (!(ptr >= 0 && len >= 0 && ptr + len <= size)) throw new KernelError(`kernel schema_ptr() ${ptr} and schema_len() ${len} point past its memory (${size} bytes): schema_len must return the length in bytes of the schema at schema_ptr`);
+      s = parseKernelSchema(this.text(ptr, len));
       schemas.set(this.module, s);
     }
     return s;

@@ -1,11 +1,14 @@
 import { createRequire } from 'node:module';
+// whoever loads node:wasi through here (the command, a worker thread, a library user's createGeofence) has
+// Node's warning that it is experimental silenced first
+import '../../runtime/quiet-wasi-warning.ts';
 import { KernelError } from './kernel-error.ts';
 import type { WasiHost } from './wasi.ts';
 
 type NodeWasi = typeof import('node:wasi');
 let nodeWasiModule: NodeWasi | undefined;
-// loaded on first use, not imported: Node warns that node:wasi is experimental when it loads, and a thread
-// that silences that warning (runtime/quiet-wasi-warning.ts) must be running before it does
+// loaded on first use, not imported: Node warns that node:wasi is experimental when it loads, and the
+// listener that silences that warning must be in place before it does
 const WASI = () => (nodeWasiModule ??= createRequire(import.meta.url)('node:wasi') as NodeWasi).WASI;
 
 /** Node's own WASI: no preopened directories, no environment, no arguments. */

@@ -1,3 +1,4 @@
+import { shortestF32 } from '../../codecs/float32.ts';
 import type { GpsBatch } from '../../codecs/gps-batch.ts';
 import { fieldWidth, type FieldSpec, type FieldType, type KernelSchema } from './kernel-schema.ts';
 
@@ -62,14 +63,6 @@ export interface RowContext {
 
 const iso = (t: number) => (Number.isFinite(t) ? new Date(t).toISOString() : null);
 const num = (x: number) => (Number.isNaN(x) ? null : x);
-/** an f32 as the shortest decimal that reads back as the same f32 (15.44, not 15.4399995803833); 9 digits always do */
-function shortest(x: number): number | null {
-  if (!Number.isFinite(x)) return num(x);
-  for (let p = 1; ; p++) {
-    const y = Number(x.toPrecision(p));
-    if (Math.fround(y) === x || p === 9) return y;
-  }
-}
 
 /** The fix `r` of a batch as the fields a decoded row gets for it. */
 export function fixFields(b: GpsBatch, r: number): { deviceId: string; time: string; point: [number, number] } {
@@ -92,7 +85,7 @@ export function rowObjects(schema: KernelSchema, layout: RowLayout, rows: Rows, 
       case 'row':
         return (o: Record<string, unknown>, i: number) => ctx.batch && col[i] < ctx.batch.n && Object.assign(o, fixFields(ctx.batch, col[i]));
       case 'f32':
-        return (o: Record<string, unknown>, i: number) => (o[f.name] = shortest(col[i]));
+        return (o: Record<string, unknown>, i: number) => (o[f.name] = Number.isFinite(col[i]) ? shortestF32(col[i]) : num(col[i]));
       case 'f64':
         return (o: Record<string, unknown>, i: number) => (o[f.name] = num(col[i]));
       default:

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { GpsRecord } from '../../codecs/gps-record.ts';
 import { createGeofence, createKernel } from '../../kernels/create-kernel.ts';
 import { setLogLevel } from '../../log/logger.ts';
-import { KernelRunStats, runKernel } from './run-kernel.ts';
+import { cKernel, onHeader, PLAIN_EXPORTS } from '../../testing/c-kernel.ts';
+import { ManualClock } from '../../testing/manual-clock.ts';
+import { recordingLog } from '../../transport/testdata/recording-log.ts';
+import { KernelBatches, KernelRunStats, runKernel } from './run-kernel.ts';
 
 setLogLevel('silent');
 
@@ -30,6 +33,29 @@ describe('a kernel over a stream: a bad row costs only itself', () => {
     expect(stats.trappedRows).toBe(1);
     // the whole batch, then one half at each level down to the row: 64 → 32 → 16 → 8 → 4 → 2 → 1
     expect(stats.traps).toBe(7);
+  });
+
+  it('logs a kernel that traps on every row in two lines, the second with the count (4,096 rows were 4,096 lines)', async (ctx) => {
+    // 1,024 rows, not the probe's 4,096: each of the 2n - 1 traps costs a new instance, ~4 ms here
+    const schema = { name: 'trap-always', params: [], output: [{ name: 'row', type: 'row' }], counters: ['skipped', 'lostRows'] };
+    const wasm = cKernel(ctx, onHeader(schema, `${PLAIN_EXPORTS}
+GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int32_t cap) { if (n > 0) __builtin_trap(); return 0; }`));
+    const log = recordingLog();
+    const k = new KernelBatches(createKernel(wasm), { log, clock: new ManualClock() });
+    expect(await k.run(Array.from({ length: 1024 }, (_, i) => inside(i)))).toEqual([]);
+    expect(k.stats).toMatchObject({ traps: 2047, trappedRows: 1024 });
+    expect(log.lines).toEqual([expect.stringMatching(/^warn a fix of veh-0 at .* traps the kernel: dropped \(kernel trapped: unreachable\)$/)]);
+    await k.flush();
+    expect(log.lines[1]).toMatch(/^warn … 1,023 more in the last 0 s; the last: a fix of veh-1023 at .* traps the kernel: dropped/);
+    expect(log.lines).toHaveLength(2);
+  }, 60_000);
+
+  it('logs the fixes it drops before the kernel, repeats counted', async () => {
+    const log = recordingLog();
+    const k = new KernelBatches(createGeofence({ fences: square }), { log, clock: new ManualClock() });
+    for (let i = 0; i < 3; i++) await k.run([inside(i), { ...inside(i), t: 9e15 }]);
+    k.close();
+    expect(log.lines).toEqual(['warn 1 fixes unfit for the kernel dropped before it (1 time)', 'warn … 2 more in the last 0 s; the last: 1 fixes unfit for the kernel dropped before it (1 time)']);
   });
 
   it('emits what the kernel holds at the end of input before completing', async () => {

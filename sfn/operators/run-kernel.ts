@@ -1,10 +1,12 @@
 import { concat, concatMap, defer, finalize, from, ignoreElements, merge, type OperatorFunction } from 'rxjs';
-import { goodRows, type BadFixReason, type BadRowCounts } from '../../codecs/fix-checks.ts';
+import { addBadRows, goodRows, type BadRowCounts } from '../../codecs/fix-checks.ts';
 import { selectRows, toBatch, type GpsBatch } from '../../codecs/gps-batch.ts';
 import type { GpsRecord } from '../../codecs/gps-record.ts';
 import type { BatchKernel } from '../../kernels/batch-kernel.ts';
 import { logger, type Logger } from '../../log/logger.ts';
+import { RateLimitedLog } from '../../log/rate-limited-log.ts';
 import { Histogram, MS_BUCKETS, type HistogramSnapshot } from '../../metrics/histogram.ts';
+import type { Clock } from '../../transport/liveness.ts';
 
 /** What running a kernel over a stream cost and dropped: every row that did not reach it has a count here. */
 export class KernelRunStats {
@@ -35,6 +37,8 @@ export interface RunKernelOptions {
   onError?: (err: Error, batch: GpsBatch) => void;
   stats?: KernelRunStats;
   log?: Logger;
+  /** what times the windows of repeated warnings (a trap per row) */
+  clock?: Clock;
 }
 
 const isTrap = (e: unknown) => (e as Error)?.name === 'KernelTrap';
@@ -49,6 +53,8 @@ export class KernelBatches<E = unknown> {
   readonly stats: KernelRunStats;
   private readonly ready: Promise<BatchKernel>;
   private readonly log: Logger;
+  /** warnings that repeat per row or batch: a kernel that traps on every row must not write a line for each */
+  private readonly warnings: RateLimitedLog;
 
   constructor(
     kernel: BatchKernel | Promise<BatchKernel>,
@@ -57,6 +63,7 @@ export class KernelBatches<E = unknown> {
     this.ready = Promise.resolve(kernel);
     this.stats = o.stats ?? new KernelRunStats();
     this.log = o.log ?? logger('kernel');
+    this.warnings = new RateLimitedLog(this.log, { clock: o.clock });
   }
 
   /** the kernel, once loaded: a kernel that cannot load (bad params, a missing file) rejects this */
@@ -66,9 +73,10 @@ export class KernelBatches<E = unknown> {
 
   async run(x: GpsBatch | readonly GpsRecord[]): Promise<E[]> {
     const k = await this.ready;
-    const { batch, bad } = goodRows(toBatch(x));
+    const { batch, bad, dropped } = goodRows(toBatch(x));
     const stats = this.stats;
-    for (const [reason, n] of Object.entries(bad)) stats.badRows[reason as BadFixReason] = (stats.badRows[reason as BadFixReason] ?? 0) + n;
+    addBadRows(stats.badRows, bad);
+    if (dropped) this.warnings.warn('bad', `${dropped} fixes unfit for the kernel dropped before it (${Object.entries(bad).map(([reason, n]) => `${n} ${reason}`).join(', ')})`);
     stats.batches++;
     stats.rows += batch.n;
     if (batch.n === 0) return [];
@@ -80,13 +88,14 @@ export class KernelBatches<E = unknown> {
       stats.failedBatches++;
       stats.failedRows += batch.n;
       if (this.o.onError) this.o.onError(e as Error, batch);
-      else this.log.warn(`${(e as Error).message}: a batch of ${batch.n} fixes skipped`);
+      else this.warnings.warn('failed', `${(e as Error).message}: a batch of ${batch.n} fixes skipped`);
       return [];
     }
   }
 
   /** what the kernel still holds at the end of input (hotspot's window, mapmatch's lag) */
   async flush(): Promise<E[]> {
+    this.warnings.flush();
     const k = await this.ready;
     try {
       return ((await k.flush?.()) ?? []) as E[];
@@ -97,6 +106,7 @@ export class KernelBatches<E = unknown> {
   }
 
   close(): void {
+    this.warnings.flush();
     void this.ready.then((k) => k.close?.(), () => undefined);
   }
 
@@ -117,7 +127,7 @@ export class KernelBatches<E = unknown> {
       this.stats.traps++;
       if (b.n === 1) {
         this.stats.trappedRows++;
-        this.log.warn(`a fix of ${b.devices[0]} at ${new Date(b.t[0]).toISOString()} traps the kernel: dropped (${(e as Error).message})`);
+        this.warnings.warn('trap', `a fix of ${b.devices[0]} at ${new Date(b.t[0]).toISOString()} traps the kernel: dropped (${(e as Error).message})`);
         return [];
       }
       const mid = b.n >> 1;

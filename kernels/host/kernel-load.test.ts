@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { batchFromRecords } from '../../codecs/gps-batch.ts';
+import { cKernel, KERNEL_LINK, onHeader, PLAIN_EXPORTS } from '../../testing/c-kernel.ts';
+import { createKernel } from '../create-kernel.ts';
+
+/**
+ * A kernel built wrong is refused when it loads with what to change, not with what broke downstream of the
+ * mistake (`kernel schema is not JSON`, `memory import 0 is smaller than initial 32768`, `Invalid typed array
+ * length`): each case is a tiny C kernel compiled here the way the README builds one, but for that mistake.
+ */
+
+const SCHEMA = { name: 'tiny', params: [], output: [{ name: 'row', type: 'row' }], counters: ['skipped', 'lostRows'] };
+const TINY = onHeader(SCHEMA, `${PLAIN_EXPORTS}
+GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int32_t cap) { return 0; }`);
+
+describe('a kernel built wrong says what to change when it loads', () => {
+  it('loads when built right', async (ctx) => {
+    const k = await createKernel(cKernel(ctx, TINY));
+    expect(await k.process(batchFromRecords([{ deviceId: 'v', t: 0, lon: 0, lat: 0 }]))).toEqual([]);
+  });
+
+  it('linked without --import-memory', async (ctx) => {
+    await expect(createKernel(cKernel(ctx, TINY, []))).rejects.toThrow(
+      'kernel does not import its memory (env.memory), so the host can neither give it one nor cap it: link it with --import-memory (clang -Wl,--import-memory, AssemblyScript --importMemory, rustc -C link-arg=--import-memory)',
+    );
+  });
+
+  it('asking for 2 GiB of memory to start with', async (ctx) => {
+    await expect(createKernel(cKernel(ctx, TINY, [...KERNEL_LINK, '-Wl,--initial-memory=2147483648']))).rejects.toThrow(
+      'kernel asks for 32768 pages (2,048 MiB) of memory to start with, over the host’s cap of 1024 pages (64 MiB): link it with less (clang -Wl,--initial-memory=<bytes>, a smaller stack or static data), or raise the cap (maxPages)',
+    );
+  });
+
+  it('whose schema_len is not its schema’s length', async (ctx) => {
+    // the ABI's own exports by hand (geoflux_kernel.h gets schema_len right), with the one mistake
+    const lying = `#include <stdint.h>
+#define GF_EXPORT(name) __attribute__((export_name(#name)))
+static const char schema[] = ${JSON.stringify(JSON.stringify(SCHEMA))};
+static char heap[1 << 16];
+static int32_t top;
+GF_EXPORT(schema_len) int32_t schema_len(void) { return 1 << 30; }
+GF_EXPORT(schema_ptr) const char *schema_ptr(void) { return schema; }
+GF_EXPORT(abi_version) int32_t abi_version(void) { return 2; }
+GF_EXPORT(alloc) void *alloc(int32_t n) { void *p = heap + top; top += (n + 7) & ~7; return p; }
+GF_EXPORT(dealloc) void dealloc(void *p) {}
+GF_EXPORT(error_ptr) const char *error_ptr(void) { return ""; }
+GF_EXPORT(error_len) int32_t error_len(void) { return 0; }
+GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int32_t cap) { return 0; }
+${PLAIN_EXPORTS}`;
+    await expect(createKernel(cKernel(ctx, lying))).rejects.toThrow(
+      /^kernel schema_ptr\(\) \d+ and schema_len\(\) 1073741824 point past its memory \(\d+ bytes\): schema_len must return the length in bytes of the schema at schema_ptr$/,
+    );
+  });
+});

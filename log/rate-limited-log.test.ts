@@ -1,0 +1,41 @@
+import { expect, it } from 'vitest';
+import { ManualClock } from '../testing/manual-clock.ts';
+import { recordingLog } from '../transport/testdata/recording-log.ts';
+import { RateLimitedLog } from './rate-limited-log.ts';
+
+const setup = () => {
+  const clock = new ManualClock();
+  const log = recordingLog();
+  return { clock, log, limited: new RateLimitedLog(log, { clock }) };
+};
+
+it('logs the first warning of a kind at once and the count of its repeats when the window ends', () => {
+  const { clock, log, limited } = setup();
+  for (let i = 0; i < 4096; i++) limited.warn('trap', `row ${i} traps`);
+  expect(log.lines).toEqual(['warn row 0 traps']);
+  clock.advance(9_999);
+  expect(log.lines).toHaveLength(1);
+  clock.advance(1);
+  expect(log.lines).toEqual(['warn row 0 traps', 'warn … 4,095 more in the last 10 s; the last: row 4095 traps']);
+  expect(clock.pending).toBe(0);
+});
+
+it('keeps kinds apart, says nothing more for a warning that did not repeat, and starts over after the window', () => {
+  const { clock, log, limited } = setup();
+  limited.warn('trap', 'a trap');
+  limited.warn('frame', 'a malformed frame');
+  limited.warn('frame', 'another malformed frame');
+  clock.advance(10_000);
+  limited.warn('trap', 'a trap again');
+  expect(log.lines).toEqual(['warn a trap', 'warn a malformed frame', 'warn … 1 more in the last 10 s; the last: another malformed frame', 'warn a trap again']);
+});
+
+it('says what it has counted when flushed (at a close), over the time it counted', () => {
+  const { clock, log, limited } = setup();
+  limited.warn('redial', 'lost the zipper');
+  clock.advance(2_500);
+  limited.warn('redial', 'lost the zipper again');
+  limited.flush();
+  expect(log.lines).toEqual(['warn lost the zipper', 'warn … 1 more in the last 2.5 s; the last: lost the zipper again']);
+  expect(clock.pending).toBe(0);
+});
