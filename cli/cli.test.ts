@@ -55,6 +55,12 @@ describe('geoflux CLI', () => {
     const flag = await run(['run', '--bogus']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain("Unknown option '--bogus'");
+    const typo = await run(['serve', '--stats-evry', '3']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(`Unknown option '--stats-evry' (did you mean "--stats-every"?)`);
+    const command = await run(['serv']);
+    expect(command.code).toBe(2);
+    expect(command.stderr).toMatch(/^geoflux serv: unknown command "serv" \(did you mean "serve"\?\)\n/);
     const wf = await run(['serve', 'workflows/testdata/bad/unknown-tag.yaml']);
     expect(wf.code).toBe(1);
     expect(wf.stderr.trim()).toBe(
