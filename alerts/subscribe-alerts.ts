@@ -41,19 +41,26 @@ export function subscribeAlerts(o: SubscribeOptions): Subscription {
   const done = new Promise<number>((r) => (finish = r));
   let warnedAt = 0;
   let down = false;
+  // a broker never reached was not lost: until the first connection, one line says so, with why
+  let connected = false;
+  let unreachable: string | undefined;
   client.on('connect', () => {
     if (down) o.log.info(`broker ${o.url} is back`);
     down = false;
+    connected = true;
     client.subscribe(topic, { qos: 1 }, (err) => (err ? o.log.error(`cannot subscribe to ${topic}: ${err.message}`) : o.log.info(`subscribed to ${topic} on ${o.url}`)));
   });
   client.on('error', (e) => {
-    if (Date.now() - warnedAt > 5000) {
+    if (!connected) unreachable ??= e.message;
+    else if (Date.now() - warnedAt > 5000) {
       o.log.warn(`broker ${o.url}: ${e.message}; retrying`);
       warnedAt = Date.now();
     }
   });
   client.on('close', () => {
-    if (!down && !client.disconnecting) o.log.warn(`lost broker ${o.url}; retrying`);
+    if (client.disconnecting) return;
+    if (!connected && !down) o.log.warn(`cannot reach the broker at ${o.url}${unreachable ? `: ${unreachable}` : ''} (retrying)`);
+    if (connected && !down) o.log.warn(`lost broker ${o.url}; retrying`);
     down = true;
   });
   client.on('message', (t, payload) => {

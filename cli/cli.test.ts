@@ -4,6 +4,8 @@ import { waitFor } from '../testing/wait-for.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { startEmbeddedBroker } from '../alerts/embedded-broker.ts';
+import { freePort } from '../testing/free-port.ts';
 
 /** The `geoflux` command as a user runs it: a real process, real QUIC on 127.0.0.1. */
 const BIN = 'bin/geoflux.js';
@@ -185,5 +187,24 @@ describe('geoflux CLI', () => {
     expect(new Set(lines.map((l) => l.deviceId))).toEqual(new Set(['van', 'seattle-newson-krumm-gps']));
     expect(r.stderr).toMatch(/van\.csv: 2 fixes \(csv\), 1 device, .*; 1 bad rows skipped \(line 3: unreadable time or coordinates\)/);
     expect(r.stderr).toMatch(/replayed 7,533 fixes/);
+  });
+
+  it('alerts: "cannot reach" a broker it never reached, "lost" only one it had', async () => {
+    const port = await freePort();
+    const alerts = start(['alerts', '--mqtt', `mqtt://127.0.0.1:${port}`]);
+    let broker: Awaited<ReturnType<typeof startEmbeddedBroker>> | undefined;
+    try {
+      await waitFor(() => alerts.out.stderr.includes(`cannot reach the broker at mqtt://127.0.0.1:${port}: connect ECONNREFUSED`), 'the first attempt refused');
+      broker = await startEmbeddedBroker({ port, wsPort: false });
+      await waitFor(() => alerts.out.stderr.includes('subscribed to geoflux/alerts/#'), 'the subscription');
+      expect(alerts.out.stderr.match(/cannot reach/g)).toHaveLength(1);
+      expect(alerts.out.stderr).not.toContain('lost');
+      await broker.close();
+      broker = undefined;
+      await waitFor(() => alerts.out.stderr.includes(`lost broker mqtt://127.0.0.1:${port}; retrying`), 'the loss');
+    } finally {
+      await broker?.close();
+      expect(await stop(alerts)).toBe(0);
+    }
   });
 });
