@@ -186,6 +186,8 @@ describe('geoflux CLI', () => {
     expect(lines.length).toBe(7531 + 2);
     expect(new Set(lines.map((l) => l.deviceId))).toEqual(new Set(['van', 'seattle-newson-krumm-gps']));
     expect(r.stderr).toMatch(/van\.csv: 2 fixes \(csv\), 1 device, .*; 1 bad rows skipped \(line 3: unreadable time or coordinates\)/);
+    // the progress line (the first is written at once) says how far, of how many, and how long is left
+    expect(r.stderr).toMatch(/^replay at \S+ · [\d,]+\/7,533 fixes \(\d+ %\) · [\d,]+ fixes\/s · ETA \d+:\d\d:\d\d$/m);
     expect(r.stderr).toMatch(/replayed 7,533 fixes/);
   });
 

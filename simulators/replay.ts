@@ -86,9 +86,10 @@ export default async function replay(source: Source, ctx: SourceContext): Promis
   if (records.length === 0) return ctx.log.warn('no fixes to replay');
   ctx.log.info(`replaying ${records.length} fixes from ${files.length} file(s) at ${Number.isFinite(speed) ? `${speed}x` : 'full speed'}${ctx.params.loop ? ', looping' : ''}`);
   let sent = 0;
+  const started = performance.now();
   for await (const fixes of replaySlices(records, { speed, loop: Boolean(ctx.params.loop), signal: ctx.signal })) {
     sent += fixes.length;
     await writePaced(source, tag, fixes);
   }
-  ctx.log.info(`replay finished: ${sent} fixes written`);
+  ctx.log.info(`replay finished: ${sent.toLocaleString('en')} fixes written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
