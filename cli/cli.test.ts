@@ -63,6 +63,9 @@ describe('geoflux CLI', () => {
     const command = await run(['serv']);
     expect(command.code).toBe(2);
     expect(command.stderr).toMatch(/^geoflux serv: unknown command "serv" \(did you mean "serve"\?\)\n/);
+    const sub = await run(['network', 'inof', '../shared/data/osm/monaco.osm.pbf']);
+    expect(sub.code).toBe(2);
+    expect(sub.stderr).toBe('geoflux network: geoflux network has two subcommands: info and areas (got "inof") (did you mean "info"?)\n');
     const wf = await run(['serve', 'workflows/testdata/bad/unknown-tag.yaml']);
     expect(wf.code).toBe(1);
     expect(wf.stderr.trim()).toBe(
