@@ -26,7 +26,7 @@ import type { Workflow, WorkflowFunction } from './schema.ts';
  * only once they all run, anything that listens: the embedded MQTT broker, then the MQTT sinks (in this
  * thread), the zipper's network listeners, the metrics endpoint and the dashboard; last the `sources:`, each in a thread of
  * its own. Anything that cannot start stops serve with the file, line and field that named it, and closes
- * what had started. `stop()` drains and closes it all in the reverse order.
+ * what had started. `stop()` drains and closes it all in the reverse order, the functions upstream first.
  */
 
 export const zipperConfigOf = (wf: Workflow, clientCa?: string): ZipperConfig => ({
