@@ -192,6 +192,9 @@ describe('geoflux CLI', () => {
     // the progress line (the first is written at once) says how far, of how many, and how long is left
     expect(r.stderr).toMatch(/^replay at \S+ · [\d,]+\/7,533 fixes \(\d+ %\) · [\d,]+ fixes\/s · ETA \d+:\d\d:\d\d$/m);
     expect(r.stderr).toMatch(/replayed 7,533 fixes/);
+    // paced, it says how long it will take before it starts
+    const paced = await run(['replay', '--speed', '2x', '--out', '-', `${dir}/van.csv`]);
+    expect(paced.stderr).toContain('replaying 2 fixes of 1 device(s) at 2x, 0:00:01 to play → stdout (jsonl)');
   });
 
   it('alerts: "cannot reach" a broker it never reached, "lost" only one it had', async () => {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseSpeed } from '../simulators/pacer.ts';
 import { clock, Rate } from '../simulators/rate.ts';
-import { describeTrace, loadTraces, replaySlices } from '../simulators/replay.ts';
+import { describePace, describeTrace, loadTraces, replaySlices } from '../simulators/replay.ts';
 import { UsageError, type Parsed } from './args.ts';
 import { lostFixes, openFixOutput } from './fix-output.ts';
 import { StatusLine } from './progress.ts';
@@ -22,7 +22,7 @@ export async function replayCommand({ values, positionals }: Parsed): Promise<vo
   const stop = untilSignal();
   const output = await openFixOutput(values, 'geoflux-replay', () => stop.abort());
   const devices = new Set(records.map((r) => r.deviceId)).size;
-  process.stderr.write(`replaying ${records.length.toLocaleString('en')} fixes of ${devices} device(s) at ${Number.isFinite(speed) ? `${speed}x` : 'full speed'}${output.description}\n`);
+  process.stderr.write(`replaying ${records.length.toLocaleString('en')} fixes of ${devices} device(s) ${describePace(records, speed, Boolean(values.loop))}${output.description}\n`);
   const rate = new Rate();
   const status = new StatusLine();
   const started = performance.now();
