@@ -43,14 +43,23 @@ export function subscribeAlerts(o: SubscribeOptions): Subscription {
   // a broker that refuses every redial, or a topic full of what is not JSON, must not flood the terminal
   const warnings = new RateLimitedLog(o.log);
   let down = false;
+  // a broker never reached was not lost: until the first connection, one line says so, with why
+  let connected = false;
+  let unreachable: string | undefined;
   client.on('connect', () => {
     if (down) o.log.info(`broker ${o.url} is back`);
     down = false;
+    connected = true;
     client.subscribe(topic, { qos: 1 }, (err) => (err ? o.log.error(`cannot subscribe to ${topic}: ${err.message}`) : o.log.info(`subscribed to ${topic} on ${o.url}`)));
   });
-  client.on('error', (e) => warnings.warn('error', `broker ${o.url}: ${e.message}; retrying`));
+  client.on('error', (e) => {
+    if (!connected) unreachable ??= e.message;
+    else warnings.warn('error', `broker ${o.url}: ${e.message}; retrying`);
+  });
   client.on('close', () => {
-    if (!down && !client.disconnecting) o.log.warn(`lost broker ${o.url}; retrying`);
+    if (client.disconnecting) return;
+    if (!connected && !down) o.log.warn(`cannot reach the broker at ${o.url}${unreachable ? `: ${unreachable}` : ''} (retrying)`);
+    if (connected && !down) o.log.warn(`lost broker ${o.url}; retrying`);
     down = true;
   });
   client.on('message', (t, payload) => {

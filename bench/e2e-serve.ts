@@ -6,6 +6,7 @@ import { setLogLevel } from '../log/logger.ts';
 import { loadNetwork } from '../network/load-network.ts';
 import { TrafficSim } from '../simulators/traffic/traffic-sim.ts';
 import { parseWorkflow } from '../workflows/load.ts';
+import { wallMs } from './stats.ts';
 
 /**
  * One side of `npm run bench -- e2e`, run as its own process so its CPU and memory are its own: the default
@@ -54,8 +55,10 @@ const rate = Number(rateArg);
 let sent = 0;
 let last = 0;
 for (let i = 0; performance.now() - t0 < seconds * 1000; i++) {
-  // strictly increasing per batch, so every device's fixes stay in order
-  const t = (last = Math.max(Date.now(), last + 1));
+  // the wall clock (the subscriber's latency is its Date.now() less this), to the microsecond so every batch
+  // is later than the last and each device's fixes stay in order: a millisecond added per batch instead ran
+  // ahead of the clock once more than 1,000 batches a second went out, and latencies came out negative
+  const t = (last = Math.max(wallMs(), last + 0.001));
   const batch = fleet.slice(i, t);
   if (!src.write('gps', batch)) await src.flush(10_000);
   sent += batch.length;

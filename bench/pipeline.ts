@@ -5,14 +5,12 @@ import { connectSource, connectStreamFunction } from '../index.ts';
 import { setLogLevel } from '../log/logger.ts';
 import { selfSignedTls } from '../transport/tls.ts';
 import { Zipper } from '../zipper/zipper.ts';
-import { fmt, now, percentile, table } from './stats.ts';
+import { fmt, now, percentile, table, wallMs } from './stats.ts';
 
 /**
  * Through the whole stack: a source SDK writes batches of fixes, the zipper routes them (acks, dedup,
  * partitioning on), a stream function SDK decodes them into records and hands them to an RxJS handler.
  */
-
-const wallMs = () => performance.timeOrigin + performance.now();
 
 async function through(scheme: 'quic' | 'webtransport' | 'memory', seconds: number) {
   const tls = await selfSignedTls();

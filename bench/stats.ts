@@ -1,6 +1,8 @@
 /** Small helpers every benchmark uses to measure and print. */
 
 export const now = (): number => performance.now();
+/** the wall clock (epoch ms, as Date.now() in another process), to the microsecond and never going back */
+export const wallMs = (): number => performance.timeOrigin + performance.now();
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;

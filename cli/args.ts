@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { didYouMean } from '../workflows/errors.ts';
 
 /** One command's flags, its help text and its parser in one place, so `--help` never drifts from the code. */
 export interface FlagSpec {
@@ -64,6 +65,9 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     return { values: values as Parsed['values'], positionals };
   } catch (e) {
-    throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')}\nRun "geoflux ${spec.name} --help" for the options.`);
+    const message = (e as Error).message.replace(/\. To specify.*$/s, '');
+    const flag = /^Unknown option '--([^']+)'/.exec(message)?.[1];
+    const near = flag === undefined ? '' : didYouMean(flag, Object.keys(flags)).replace('"', '"--');
+    throw new UsageError(`${message}${near}\nRun "geoflux ${spec.name} --help" for the options.`);
   }
 }

@@ -4,6 +4,8 @@ import { waitFor } from '../testing/wait-for.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { startEmbeddedBroker } from '../alerts/embedded-broker.ts';
+import { freePort } from '../testing/free-port.ts';
 
 /** The `geoflux` command as a user runs it: a real process, real QUIC on 127.0.0.1. */
 const BIN = 'bin/geoflux.js';
@@ -55,6 +57,15 @@ describe('geoflux CLI', () => {
     const flag = await run(['run', '--bogus']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain("Unknown option '--bogus'");
+    const typo = await run(['serve', '--stats-evry', '3']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(`Unknown option '--stats-evry' (did you mean "--stats-every"?)`);
+    const command = await run(['serv']);
+    expect(command.code).toBe(2);
+    expect(command.stderr).toMatch(/^geoflux serv: unknown command "serv" \(did you mean "serve"\?\)\n/);
+    const sub = await run(['network', 'inof', '../shared/data/osm/monaco.osm.pbf']);
+    expect(sub.code).toBe(2);
+    expect(sub.stderr).toBe('geoflux network: geoflux network has two subcommands: info and areas (got "inof") (did you mean "info"?)\n');
     const wf = await run(['serve', 'workflows/testdata/bad/unknown-tag.yaml']);
     expect(wf.code).toBe(1);
     expect(wf.stderr.trim()).toBe(
@@ -178,6 +189,30 @@ describe('geoflux CLI', () => {
     expect(lines.length).toBe(7531 + 2);
     expect(new Set(lines.map((l) => l.deviceId))).toEqual(new Set(['van', 'seattle-newson-krumm-gps']));
     expect(r.stderr).toMatch(/van\.csv: 2 fixes \(csv\), 1 device, .*; 1 bad rows skipped \(line 3: unreadable time or coordinates\)/);
+    // the progress line (the first is written at once) says how far, of how many, and how long is left
+    expect(r.stderr).toMatch(/^replay at \S+ · [\d,]+\/7,533 fixes \(\d+ %\) · [\d,]+ fixes\/s · ETA \d+:\d\d:\d\d$/m);
     expect(r.stderr).toMatch(/replayed 7,533 fixes/);
+    // paced, it says how long it will take before it starts
+    const paced = await run(['replay', '--speed', '2x', '--out', '-', `${dir}/van.csv`]);
+    expect(paced.stderr).toContain('replaying 2 fixes of 1 device(s) at 2x, 0:00:01 to play → stdout (jsonl)');
+  });
+
+  it('alerts: "cannot reach" a broker it never reached, "lost" only one it had', async () => {
+    const port = await freePort();
+    const alerts = start(['alerts', '--mqtt', `mqtt://127.0.0.1:${port}`]);
+    let broker: Awaited<ReturnType<typeof startEmbeddedBroker>> | undefined;
+    try {
+      await waitFor(() => alerts.out.stderr.includes(`cannot reach the broker at mqtt://127.0.0.1:${port}: connect ECONNREFUSED`), 'the first attempt refused');
+      broker = await startEmbeddedBroker({ port, wsPort: false });
+      await waitFor(() => alerts.out.stderr.includes('subscribed to geoflux/alerts/#'), 'the subscription');
+      expect(alerts.out.stderr.match(/cannot reach/g)).toHaveLength(1);
+      expect(alerts.out.stderr).not.toContain('lost');
+      await broker.close();
+      broker = undefined;
+      await waitFor(() => alerts.out.stderr.includes(`lost broker mqtt://127.0.0.1:${port}; retrying`), 'the loss');
+    } finally {
+      await broker?.close();
+      expect(await stop(alerts)).toBe(0);
+    }
   });
 });

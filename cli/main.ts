@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { logLevel, setLogLevel, type Level } from '../log/logger.ts';
 import { helpText, parseCommand, UsageError, type CommandSpec, type Parsed } from './args.ts';
 import * as specs from './command-specs.ts';
+import { didYouMean } from '../workflows/errors.ts';
 
 type Command = (p: Parsed) => Promise<void>;
 
@@ -51,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = commands[name];
   try {
-    if (!cmd) throw new UsageError(`unknown command "${name}"\n\n${topHelp()}`);
+    if (!cmd) throw new UsageError(`unknown command "${name}"${didYouMean(name, Object.keys(commands))}\n\n${topHelp()}`);
     const parsed = parseCommand(cmd.spec, rest);
     if (parsed.values.help) {
       process.stdout.write(helpText(cmd.spec));

@@ -4,11 +4,12 @@ import { areasFromOsm } from '../network/osm-areas.ts';
 import { bboxOf, edgeCount, nodeCount } from '../network/road-graph.ts';
 import { UsageError, type Parsed } from './args.ts';
 import { networkSpec } from './command-specs.ts';
+import { didYouMean } from '../workflows/errors.ts';
 
 
 export async function networkCommand({ values, positionals }: Parsed): Promise<void> {
   const [sub, input] = positionals;
-  if (sub !== 'info' && sub !== 'areas') throw new UsageError(`geoflux network has two subcommands: info and areas (got "${sub ?? ''}")`);
+  if (sub !== 'info' && sub !== 'areas') throw new UsageError(`geoflux network has two subcommands: info and areas (got "${sub ?? ''}")${didYouMean(sub ?? '', ['info', 'areas'])}`);
   if (!input) throw new UsageError(`geoflux network ${sub} needs a file: ${networkSpec.usage}`);
   if (sub === 'areas') {
     const fc = await areasFromOsm(input, { adminLevel: Number(values['admin-level']) });

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseSpeed } from '../simulators/pacer.ts';
-import { Rate } from '../simulators/rate.ts';
-import { describeTrace, loadTraces, replaySlices } from '../simulators/replay.ts';
+import { clock, Rate } from '../simulators/rate.ts';
+import { describePace, describeTrace, loadTraces, replaySlices } from '../simulators/replay.ts';
 import { UsageError, type Parsed } from './args.ts';
 import { lostFixes, openFixOutput } from './fix-output.ts';
 import { StatusLine } from './progress.ts';
@@ -22,16 +22,24 @@ export async function replayCommand({ values, positionals }: Parsed): Promise<vo
   const stop = untilSignal();
   const output = await openFixOutput(values, 'geoflux-replay', () => stop.abort());
   const devices = new Set(records.map((r) => r.deviceId)).size;
-  process.stderr.write(`replaying ${records.length.toLocaleString('en')} fixes of ${devices} device(s) at ${Number.isFinite(speed) ? `${speed}x` : 'full speed'}${output.description}\n`);
+  process.stderr.write(`replaying ${records.length.toLocaleString('en')} fixes of ${devices} device(s) ${describePace(records, speed, Boolean(values.loop))}${output.description}\n`);
   const rate = new Rate();
   const status = new StatusLine();
   const started = performance.now();
   let at = records[0].t;
+  const end = records[records.length - 1].t;
+  const total = records.length;
   for await (const fixes of replaySlices(records, { speed, loop: Boolean(values.loop), signal: stop.signal })) {
     rate.add(fixes.length);
     at = fixes[fixes.length - 1].t;
     await output.emit(fixes);
-    status.update(() => `replay at ${new Date(at).toISOString()} · ${rate.total.toLocaleString('en')} fixes · ${Math.round(rate.perSecond()).toLocaleString('en')} fixes/s${output.status()}`);
+    status.update(() => {
+      const perSecond = rate.perSecond();
+      // paced, the recorded time left says when it ends; at full speed, the rate does
+      const left = Number.isFinite(speed) ? (end - at) / 1000 / speed : (total - rate.total) / Math.max(perSecond, 1);
+      const done = values.loop ? `${rate.total.toLocaleString('en')} fixes, looping` : `${rate.total.toLocaleString('en')}/${total.toLocaleString('en')} fixes (${Math.floor((rate.total / total) * 100)} %)`;
+      return `replay at ${new Date(at).toISOString()} · ${done} · ${Math.round(perSecond).toLocaleString('en')} fixes/s${values.loop ? '' : ` · ETA ${clock(left)}`}${output.status()}`;
+    });
   }
   stop.dispose();
   const report = await output.close();

@@ -41,9 +41,11 @@ function byFunction(served: ServedWorkflow): Map<string, { total: Stats; now: St
 export function workflowMetrics(served: ServedWorkflow): Registry {
   const z = served.zipper;
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'geoflux_process_' });
+  // prom-client's own names already say what they are about (process_cpu_seconds_total, nodejs_heap_size_…)
+  const prefix = 'geoflux_';
+  collectDefaultMetrics({ register: registry, prefix });
   // three of prom-client's process gauges end in _total, which Prometheus keeps for counters (promtool says so)
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(`geoflux_process_${name}`);
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(prefix + name);
   const fns = () => byFunction(served);
   const perFunction = (f: (s: { total: Stats; now: Stats[]; restarts: Record<string, number> }) => number): Sample[] =>
     [...fns()].map(([fn, s]) => ({ labels: { function: fn }, value: f(s) }));

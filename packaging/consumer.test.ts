@@ -28,20 +28,34 @@ beforeAll(async () => {
   tarball = join(dir, info.filename);
   packed = info.files.map((f) => f.path);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'fleet-app', private: true, type: 'module' }));
-  // from the registry (or npm's cache): rxjs for the app's own operators, @types/node for the TypeScript check
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, 'rxjs', '@types/node@20'], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
+  // the README's own install line, with the path to this tarball; from the registry (or npm's cache) the
+  // rest: rxjs for the app's own operators, @types/node for the TypeScript check
+  const [, file, rest] = readmeInstall();
+  expect(file, "the README's install line names the file npm pack makes").toBe(info.filename);
+  await run('npm', ['install', tarball, ...rest.split(' '), '--no-audit', '--no-fund', '--prefer-offline', '@types/node@20'], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
   cpSync('packaging/consumer', dir, { recursive: true });
   // what the README's examples name as "your files"
   symlinkSync(resolve('../shared/data/osm/monaco.osm.pbf'), join(dir, 'monaco.osm.pbf'));
   writeFileSync(join(dir, 'drive.csv'), 'lon,lat,time\n7.4160,43.7310,2026-01-01T08:00:00Z\n7.4195,43.7335,2026-01-01T08:00:20Z\n7.4230,43.7360,2026-01-01T08:00:40Z\n');
 }, 240_000);
 
-/** The code blocks of the README's API section, as a user would paste them. */
-function readmeExamples(lang: 'js' | 'ts'): string[] {
+/** The README's API section, where a user starts. */
+function readmeApiSection(): string {
   const readme = readFileSync('README.md', 'utf8');
   const start = readme.indexOf('## Using geoflux from your own code');
-  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
-  return [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
+  return readme.slice(start, readme.indexOf('\n## ', start + 1));
+}
+
+/** The code blocks of the README's API section, as a user would paste them. */
+function readmeExamples(lang: 'js' | 'ts'): string[] {
+  return [...readmeApiSection().matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
+}
+
+/** `npm install <path>/<tarball> <the rest>` as the API section prints it: [the line, the tarball's name, the rest] */
+function readmeInstall(): RegExpExecArray {
+  const line = /^npm install \S*\/(geoflux-[\d.]+\.tgz) ([^#\n]*?)\s*(?:#.*)?$/m.exec(readmeApiSection());
+  if (!line) throw new Error("README.md's API section prints no `npm install <path>/geoflux-<version>.tgz ...` line");
+  return line;
 }
 
 afterAll(() => {

@@ -65,6 +65,10 @@ describe('a bad fix among good ones, seen from outside', () => {
         p.stdin!.end(text);
       });
       expect(check).toEqual({ code: 0, out: '' });
+      // each name says each word once: no geoflux_process_process_cpu_seconds_total
+      const names = [...new Set([...text.matchAll(/^# TYPE (\w+)/gm)].map((m) => m[1]))];
+      expect(names).toContain('geoflux_process_cpu_seconds_total');
+      expect(names.filter((n) => new Set(n.split('_')).size < n.split('_').length)).toEqual([]);
 
       const status = await run(process.execPath, ['bin/geoflux.js', 'status', '--metrics', serve.metricsUrl!, '--interval', '0.2']);
       expect(status.stdout).toMatch(/^geoflux serve at http:\/\/127\.0\.0\.1:\d+\/metrics$/m);

@@ -4,10 +4,12 @@
 //   3. the built-in kernels' .wasm beside the compiled host (dist/kernels/build/), where it looks for them
 //   4. the dashboard's page, bundled for browsers with esbuild (MapLibre, mqtt.js, the browser kernel host) into
 //      dist/dashboard/page/, with MapLibre's worker beside it: the package ships it built, nobody bundles at run time
-// dist/ is made afresh each time, so a module that was moved or removed cannot linger in the package.
+// dist/ is made afresh each time, so a module that was moved or removed cannot linger in the package; it is built
+// beside dist/ and swapped in at the end, so the clone's own `geoflux` (bin/ → dist/) keeps working while
+// `npm test` rebuilds it, and a failed build leaves the last good dist/ in place.
 import { execFileSync } from 'node:child_process';
 import { buildSync } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,20 +23,24 @@ const step = (what, f) => {
   process.stderr.write(`build: ${what} in ${Math.round(performance.now() - t0)} ms\n`);
 };
 
+const dist = join(root, 'dist');
+// in the same directory as dist/, so the swap is a rename; by process id, so two builds never share one
+const next = join(root, `dist.${process.pid}.tmp`);
+process.on('exit', () => rmSync(next, { recursive: true, force: true }));
+
 step('kernels', () => execFileSync(process.execPath, [join(root, 'kernels/build.mjs')], { stdio: 'inherit' }));
-rmSync(join(root, 'dist'), { recursive: true, force: true });
 step('JavaScript and declarations (tsc)', () =>
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' }),
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', next], { stdio: 'inherit' }),
 );
 step('kernels copied to dist/kernels/build', () => {
   const from = join(root, 'kernels/build');
-  const to = join(root, 'dist/kernels/build');
+  const to = join(next, 'kernels/build');
   mkdirSync(to, { recursive: true });
   for (const f of readdirSync(from)) if (f.endsWith('.wasm')) copyFileSync(join(from, f), join(to, f));
 });
 step('dashboard page (esbuild)', () => {
   const page = join(root, 'dashboard/page');
-  const out = join(root, 'dist/dashboard/page');
+  const out = join(next, 'dashboard/page');
   buildSync({
     entryPoints: [{ in: join(page, 'main.ts'), out: 'dashboard' }, { in: join(page, 'dashboard.css'), out: 'dashboard' }],
     outdir: out,
@@ -49,3 +55,8 @@ step('dashboard page (esbuild)', () => {
   copyFileSync(join(page, 'index.html'), join(out, 'index.html'));
   copyFileSync(join(root, 'node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs'), join(out, 'maplibre-gl-worker.mjs'));
 });
+// two renames: dist/ is away only between them, not for the build's half minute
+const old = join(root, `dist.${process.pid}.old`);
+if (existsSync(dist)) renameSync(dist, old);
+renameSync(next, dist);
+rmSync(old, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import type { Source } from '../source/connect-source.ts';
 import type { SourceContext } from '../source/source-module.ts';
 import type { Clock } from './clock.ts';
 import { Pacer, parseSpeed } from './pacer.ts';
+import { clock } from './rate.ts';
 import { parseTrace, type Trace } from './replay/trace-formats.ts';
 import { writePaced } from '../source/write-paced.ts';
 
@@ -39,6 +40,13 @@ export const describeTrace = (t: LoadedTrace): string => {
   const span = t.records.length ? `${new Date(Math.min(...t.records.map((r) => r.t))).toISOString()} → ${new Date(Math.max(...t.records.map((r) => r.t))).toISOString()}` : 'no fixes';
   return `${t.file}: ${t.records.length} fixes (${t.format}), ${devices.size} device${devices.size === 1 ? '' : 's'}, ${span}${t.bad ? `; ${t.bad} bad rows skipped (${t.badSamples.join('; ')})` : ''}`;
 };
+
+/** how fast, and (paced, once through) how long it will take: "at 20x, 0:07:13 to play" */
+export function describePace(records: readonly GpsRecord[], speed: number, loop: boolean): string {
+  if (!Number.isFinite(speed)) return `at full speed${loop ? ', looping' : ''}`;
+  const span = records.length ? (records[records.length - 1].t - records[0].t) / 1000 : 0;
+  return `at ${speed}x, ${clock(span / speed)} to play${loop ? ', then looping' : ''}`;
+}
 
 export interface ReplayOptions {
   /** recorded seconds per wall second (Infinity: as fast as possible) */
@@ -84,11 +92,12 @@ export default async function replay(source: Source, ctx: SourceContext): Promis
   const { traces, records } = await loadTraces(files);
   for (const t of traces) (t.bad ? ctx.log.warn : ctx.log.info)(describeTrace(t));
   if (records.length === 0) return ctx.log.warn('no fixes to replay');
-  ctx.log.info(`replaying ${records.length} fixes from ${files.length} file(s) at ${Number.isFinite(speed) ? `${speed}x` : 'full speed'}${ctx.params.loop ? ', looping' : ''}`);
+  ctx.log.info(`replaying ${records.length.toLocaleString('en')} fixes from ${files.length} file(s) ${describePace(records, speed, Boolean(ctx.params.loop))}`);
   let sent = 0;
+  const started = performance.now();
   for await (const fixes of replaySlices(records, { speed, loop: Boolean(ctx.params.loop), signal: ctx.signal })) {
     sent += fixes.length;
     await writePaced(source, tag, fixes);
   }
-  ctx.log.info(`replay finished: ${sent} fixes written`);
+  ctx.log.info(`replay finished: ${sent.toLocaleString('en')} fixes written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -56,7 +56,8 @@ async function startSource(d: Extract<LocalWorkerData, { kind: 'source' }>): Pro
   const abort = new AbortController();
   const log = logger(`source ${d.name}`);
   const running = mod.default(source, { name: d.name, params: d.params, dir: d.baseDir, signal: abort.signal, log }).then(
-    () => log.info('finished'),
+    // a source that ends by itself (a replay at its last fix) leaves serve running: say so, or it looks hung
+    () => log.info(abort.signal.aborted ? 'finished' : 'finished; serve goes on serving until Ctrl-C'),
     (e: Error) => log.error(`stopped: ${e.message}`),
   );
   stop = async () => {

@@ -26,7 +26,7 @@ import type { Workflow, WorkflowFunction } from './schema.ts';
  * only once they all run, anything that listens: the embedded MQTT broker, then the MQTT sinks (in this
  * thread), the zipper's network listeners, the metrics endpoint and the dashboard; last the `sources:`, each in a thread of
  * its own. Anything that cannot start stops serve with the file, line and field that named it, and closes
- * what had started. `stop()` drains and closes it all in the reverse order.
+ * what had started. `stop()` drains and closes it all in the reverse order, the functions upstream first.
  */
 
 export const zipperConfigOf = (wf: Workflow, clientCa?: string): ZipperConfig => ({
@@ -79,7 +79,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
   const log = opts.log ?? logger('serve');
   const drainTimeout = opts.drainTimeout ?? 5000;
   const embedded = wf.mqtt?.kind === 'embedded' ? wf.mqtt : undefined;
-  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], sourceThreads: [], functions: [], sinks: [], mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stop(served, drainTimeout) };
+  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], sourceThreads: [], functions: [], sinks: [], mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stop(wf, served, drainTimeout) };
   const at = (path: (string | number)[]) => (e: Error) => Promise.reject(fieldError(wf, path, e.message));
   try {
     const clientCa = wf.auth?.clientCa && (await readFile(wf.auth.clientCa, 'utf8').catch(at(['auth', 'clientCa'])));
@@ -115,7 +115,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
       log.info(`source "${s.name}": ${s.run} via ${address}, in a thread of its own`);
     }
   } catch (e) {
-    await stop(served, 0);
+    await stop(wf, served, 0);
     throw e;
   }
   return served;
@@ -177,16 +177,40 @@ function blame(wf: Workflow, f: WorkflowFunction, e: Error): string[] {
 const moduleThread = (served: ServedWorkflow, label: string, workerData: LocalWorkerData, watchdog = DEFAULT_TIMEOUT) =>
   new ModuleThread({ label, callerUrl: import.meta.url, entry: './local-worker', workerData, watchdog, attach: (ch) => served.zipper.attach(ch), log: logger('serve') });
 
-async function stop(served: ServedWorkflow, drainTimeout: number): Promise<void> {
+async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number): Promise<void> {
   await Promise.allSettled(served.sourceThreads.map((s) => s.thread.close(Math.max(drainTimeout, 1000))));
   // functions leave once what they hold is handled, so they do not take the zipper's goodbye for a crash
   await served.zipper?.drain(drainTimeout);
-  await Promise.allSettled([...served.functionThreads.map((f) => f.thread.close(Math.max(drainTimeout, 1000))), ...served.functions.map((f) => f.sfn.close())]);
+  // a function finishing emits what it still held (a map matcher its last fixes) and waits for the functions
+  // that observe it to take it: those must still be there, so upstream closes first
+  for (const wave of closingOrder(wf)) {
+    const closing = new Set(wave);
+    await Promise.allSettled([
+      ...served.functionThreads.filter((f) => closing.has(f.fn)).map((f) => f.thread.close(Math.max(drainTimeout, 1000))),
+      ...served.functions.filter((f) => closing.has(f.fn)).map((f) => f.sfn.close()),
+    ]);
+  }
   await Promise.allSettled(served.sinks.map((s) => s.sink.close(drainTimeout ? undefined : 0)));
   await served.zipper?.close(0);
   await served.metrics?.close();
   await served.dashboard?.close();
   await served.broker?.close();
+}
+
+/** The functions' names in waves: each function after every function whose emits it observes; a cycle's functions close together. */
+function closingOrder(wf: Workflow): string[][] {
+  const feeds = (from: WorkflowFunction, to: WorkflowFunction) => from !== to && to.observe.some((t) => from.emit.includes(t));
+  const waves: string[][] = [];
+  const closed = new Set<string>();
+  let left = wf.functions;
+  while (left.length) {
+    const ready = left.filter((f) => wf.functions.every((u) => closed.has(u.name) || !feeds(u, f)));
+    const wave = ready.length ? ready : left;
+    waves.push(wave.map((f) => f.name));
+    for (const f of wave) closed.add(f.name);
+    left = left.filter((f) => !closed.has(f.name));
+  }
+  return waves;
 }
 
 /** A sink as a function module: every event it observes is published, nothing is emitted. */
