@@ -346,7 +346,7 @@ export class Zipper {
         const records = recordCount(u.frame.payload);
         this.counters.poison++;
         this.counters.poisonRecords += records;
-        this.log.warn(`function "${u.fn}": dropped ${records === 1 ? 'a record' : `a frame of ${records} records`} from ${u.frame.from.replace(/(~\d+)+$/, '')} (seq ${u.frame.seq}) that ${u.failed} instances died holding, the last: ${u.why}`);
+        this.warnings.warn('poison', `function "${u.fn}": dropped ${records === 1 ? 'a record' : `a frame of ${records} records`} from ${u.frame.from.replace(/(~\d+)+$/, '')} (seq ${u.frame.seq}) that ${u.failed} instances died holding, the last: ${u.why}`);
       } else if (route && this.accepting) {
         const out: RouteDecision<Conn> = { sends: [], holds: [], unkeyed: 0 };
         routeToFunction(route, this.routedFrame(u.frame), this.counterFor(u.fn), out);
