@@ -78,6 +78,9 @@ describe.each([
       const report = await source.close();
       expect(report.unacked).toBe(0);
       expect(report.dropped).toBe(0);
+      // serve's closing line says what was dropped, poison included
+      expect(await serve.stop()).toBe(0);
+      expect(serve.out.stderr).toMatch(/done: \{.*"poison":1,"poisonRecords":1/);
     });
   }, 180_000);
 });
