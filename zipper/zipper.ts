@@ -236,7 +236,7 @@ export class Zipper {
   private handshake(conn: Conn, hs: HandshakeFrame): void {
     const verdict = admit(hs, this.policy);
     if (!verdict.ok) return this.reject(conn, verdict.code, verdict.reason);
-    if (verdict.warning) this.log.warn(verdict.warning);
+    if (verdict.warning) this.warnings.warn('admitted', verdict.warning);
     for (const other of this.conns) if (other !== conn && other.hs?.clientId === hs.clientId) this.drop(other, 'replaced by a new connection of the same client');
     conn.hs = hs;
     let session = this.sessions.get(hs.clientId);
@@ -346,7 +346,7 @@ export class Zipper {
         const records = recordCount(u.frame.payload);
         this.counters.poison++;
         this.counters.poisonRecords += records;
-        this.log.warn(`function "${u.fn}": dropped ${records === 1 ? 'a record' : `a frame of ${records} records`} from ${u.frame.from.replace(/(~\d+)+$/, '')} (seq ${u.frame.seq}) that ${u.failed} instances died holding, the last: ${u.why}`);
+        this.warnings.warn('poison', `function "${u.fn}": dropped ${records === 1 ? 'a record' : `a frame of ${records} records`} from ${u.frame.from.replace(/(~\d+)+$/, '')} (seq ${u.frame.seq}) that ${u.failed} instances died holding, the last: ${u.why}`);
       } else if (route && this.accepting) {
         const out: RouteDecision<Conn> = { sends: [], holds: [], unkeyed: 0 };
         routeToFunction(route, this.routedFrame(u.frame), this.counterFor(u.fn), out);
