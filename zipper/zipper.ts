@@ -236,7 +236,7 @@ export class Zipper {
   private handshake(conn: Conn, hs: HandshakeFrame): void {
     const verdict = admit(hs, this.policy);
     if (!verdict.ok) return this.reject(conn, verdict.code, verdict.reason);
-    if (verdict.warning) this.log.warn(verdict.warning);
+    if (verdict.warning) this.warnings.warn('admitted', verdict.warning);
     for (const other of this.conns) if (other !== conn && other.hs?.clientId === hs.clientId) this.drop(other, 'replaced by a new connection of the same client');
     conn.hs = hs;
     let session = this.sessions.get(hs.clientId);
