@@ -18,11 +18,11 @@ export interface GeofenceParams {
   contains?: boolean;
   /** enter and exit only once the fixes are clear of the boundary on the new side (default true); false: an event at every raw change */
   debounce?: boolean;
-  /** metres: a fix counts for the new side only by how far past the boundary beyond this it is (default 10) */
+  /** metres: a fix counts for the new side only by how far past the boundary beyond this it is (default 0: the evidence does its work) */
   hysteresis?: number;
-  /** metres the fixes since the change must add up to past the hysteresis (default 40) */
+  /** metres the fixes since the change must add up to past the hysteresis (default 20) */
   evidence?: number;
-  /** seconds the new side must also have held, judged at the next fix (default 3) */
+  /** seconds the new side must also have held, judged at the next fix (default 8) */
   confirm?: number;
   /** times a fix's `accuracy` (m) added to the hysteresis (default 0) */
   accuracy?: number;

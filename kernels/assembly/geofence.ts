@@ -29,9 +29,9 @@ const P_DWELL = param('dwell', 'number', 'seconds inside a fence before dwell fi
 const P_CONTAINS = param('contains', 'boolean', 'instead of events, an inside row per fence containing each fix (no per-device state)', '"default":false');
 // the defaults are what `npm run bench -- events` picked on its tuning seeds (docs/kernels.md)
 const P_DEBOUNCE = param('debounce', 'boolean', 'enter and exit only once the fixes are clear of the boundary on the new side (hysteresis, evidence, confirm, accuracy, maxSpeed); false: an event at every raw change', '"default":true');
-const P_HYSTERESIS = param('hysteresis', 'number', 'metres: a fix counts for the new side only by how far past the boundary beyond this it is (and against it, by how far short)', '"default":10,"min":0');
-const P_EVIDENCE = param('evidence', 'number', 'metres: what the fixes since the change must add up to past the hysteresis before enter or exit fires (a CUSUM of signed distance to the boundary)', '"default":40,"min":0');
-const P_CONFIRM = param('confirm', 'number', 'seconds the new side must also have held, judged at the next fix, before enter or exit fires', '"default":3,"min":0');
+const P_HYSTERESIS = param('hysteresis', 'number', 'metres: a fix counts for the new side only by how far past the boundary beyond this it is (and against it, by how far short)', '"default":0,"min":0');
+const P_EVIDENCE = param('evidence', 'number', 'metres: what the fixes since the change must add up to past the hysteresis before enter or exit fires (a CUSUM of signed distance to the boundary)', '"default":20,"min":0');
+const P_CONFIRM = param('confirm', 'number', 'seconds the new side must also have held, judged at the next fix, before enter or exit fires', '"default":8,"min":0');
 const P_ACCURACY = param('accuracy', 'number', "times the fix's accuracy (m) added to the hysteresis", '"default":0,"min":0');
 const P_MAX_SPEED = param('maxSpeed', 'number', 'm/s: a fix further from the last than this speed (plus its accuracy band) allows is an outlier, ignored', '"default":60,"min":0,"exclusiveMin":true');
 
