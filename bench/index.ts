@@ -9,6 +9,7 @@ const suites: Record<string, () => Promise<void>> = {
     await (await import('./pipeline.ts')).run();
   },
   kernels: async () => (await import('./kernels.ts')).run(),
+  events: async () => (await import('./events.ts')).run(),
   mapmatch: async () => (await import('./mapmatch.ts')).run(),
   traffic: async () => (await import('./traffic.ts')).run(),
   e2e: async () => (await import('./e2e.ts')).run(),

@@ -126,7 +126,7 @@ describe('geoflux CLI', () => {
 
   it('fence reads a trace from standard input, and counts the rows it cannot read', async () => {
     const csv = ['device,lon,lat,time', 'bus,7.405,43.735,0', 'bus,7.415,43.735,1', 'bus,oops,43.735,2', 'bus,7.425,43.735,3'].join('\n');
-    const r = await run(['fence', '--fences', 'workflows/testdata/good/square.geojson', '-'], csv);
+    const r = await run(['fence', '--fences', 'workflows/testdata/good/square.geojson', '--raw', '-'], csv);
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).detect)).toEqual(['enter', 'exit']);
     expect(r.stderr).toMatch(/-: 1 unreadable rows skipped \(line 4: unreadable time or coordinates\)/);

@@ -10,7 +10,10 @@ export async function fenceCommand({ values, positionals }: Parsed): Promise<voi
   const detect = String(values.detect).split(',').map((d) => d.trim()) as Detect[];
   const wasi = values.wasi === 'wasmer' ? 'wasmer' : 'node';
   const contains = Boolean(values.contains);
-  const k = await createGeofence({ fences: String(values.fences), detect, dwell: Number(values.dwell) }, { contains, wasi });
+  // the debounce params the command line leaves out are the kernel's defaults
+  const given = (name: string) => (values[name] === undefined ? {} : { [name]: Number(values[name]) });
+  const debounce = values.raw ? { debounce: false } : { ...given('hysteresis'), ...given('evidence'), ...given('confirm') };
+  const k = await createGeofence({ fences: String(values.fences), detect, dwell: Number(values.dwell), ...debounce }, { contains, wasi });
   let lines = 0;
   // --contains: one line per fix, with the ids of the fences it is in
   const containing = {

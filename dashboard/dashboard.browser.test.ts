@@ -122,14 +122,15 @@ describe('the dashboard in a real browser', () => {
     const polygon = JSON.parse((await c.page.getByTestId('drawn-geojson').inputValue()) || 'null') as { type: 'Polygon'; coordinates: number[][][] };
     expect(polygon.coordinates[0]).toHaveLength(5);
 
-    // a vehicle of its own driving across the fence and back, twice: enter, exit, enter, exit
+    // a vehicle of its own driving across the fence and back, twice, then waiting outside long enough for the
+    // last exit to be confirmed: enter, exit, enter, exit
     const ring = polygon.coordinates[0];
     const lons = ring.map((p) => p[0]);
     const lat = ring.reduce((s, p) => s + p[1], 0) / ring.length;
     const [w, e] = [Math.min(...lons) - 0.003, Math.max(...lons) + 0.003];
     const start = Date.parse('2026-01-01T08:00:00Z');
-    const trace = Array.from({ length: 80 }, (_, i) => {
-      const f = i < 40 ? i / 39 : (79 - i) / 39;
+    const trace = Array.from({ length: 100 }, (_, i) => {
+      const f = i < 40 ? i / 39 : Math.max(0, (79 - i) / 39);
       return { deviceId: 'trace-1', t: start + i * 1000, lon: Math.round((w + f * (e - w)) * 1e6) / 1e6, lat: Math.round(lat * 1e6) / 1e6, speed: 12 };
     });
     const node = await createGeofence({ fences: { type: 'FeatureCollection', features: [{ type: 'Feature', id: 'drawn', properties: { name: 'your fence' }, geometry: polygon }] }, detect: ['enter', 'exit'] });

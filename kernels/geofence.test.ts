@@ -23,7 +23,7 @@ const FIXTURE = {
 };
 const fix = (t: number, lon: number, lat: number, deviceId = 'bus-1'): GpsRecord => ({ deviceId, t: t * 1000, lon, lat });
 const run = async (records: GpsRecord[], detect?: Detect[], dwell?: number) => {
-  const k = await createGeofence({ fences: FIXTURE, detect, dwell });
+  const k = await createGeofence({ fences: FIXTURE, detect, dwell, debounce: false });
   return { k, events: k.process(batchFromRecords(records)).map((e) => `${e.time.slice(17, 19)} ${e.deviceId} ${e.detect} ${e.fence.id}`) };
 };
 
@@ -76,7 +76,7 @@ describe('geofence kernel', () => {
   });
 
   it('keeps state per device across batches, and reports outside only when asked', async () => {
-    const k = await createGeofence({ fences: FIXTURE, detect: ['enter', 'outside'] });
+    const k = await createGeofence({ fences: FIXTURE, detect: ['enter', 'outside'], debounce: false });
     const first = k.process(batchFromRecords([fix(0, 0.01, 0.01, 'a'), fix(0, 5, 5, 'b')]));
     const second = k.process(batchFromRecords([fix(1, 0.01, 0.01, 'a')]));
     expect(first.map((e) => `${e.deviceId} ${e.detect} ${e.fence.id}`)).toEqual([
@@ -87,7 +87,7 @@ describe('geofence kernel', () => {
   });
 
   it('writes Tile38-style event JSON', async () => {
-    const k = await createGeofence({ fences: FIXTURE });
+    const k = await createGeofence({ fences: FIXTURE, debounce: false });
     expect(k.process(batchFromRecords([fix(0, 0.01, 0.02)]))[0]).toEqual({
       kind: 'geofence', detect: 'enter', fence: { id: 'park', name: 'Park' }, deviceId: 'bus-1', time: '1970-01-01T00:00:00.000Z', point: [0.01, 0.02],
     });
@@ -118,8 +118,8 @@ describe('geofence kernel', () => {
   it('hands its per-device state to another instance: the pair reports what one would have', async () => {
     const trip = [fix(0, -0.05, 0.05), fix(1, 0.01, 0.05), fix(2, 0.02, 0.05), fix(70, 0.03, 0.05), fix(80, 0.5, 0.5)];
     const { events: whole } = await run(trip, ['enter', 'exit', 'dwell'], 60);
-    const first = await createGeofence({ fences: FIXTURE, detect: ['enter', 'exit', 'dwell'], dwell: 60 });
-    const second = await createGeofence({ fences: FIXTURE, detect: ['enter', 'exit', 'dwell'], dwell: 60 });
+    const first = await createGeofence({ fences: FIXTURE, detect: ['enter', 'exit', 'dwell'], dwell: 60, debounce: false });
+    const second = await createGeofence({ fences: FIXTURE, detect: ['enter', 'exit', 'dwell'], dwell: 60, debounce: false });
     const a = first.process(batchFromRecords(trip.slice(0, 3)));
     second.restore(first.snapshot());
     const b = second.process(batchFromRecords(trip.slice(3)));

@@ -16,6 +16,18 @@ export interface GeofenceParams {
   dwell?: number;
   /** one `inside` event per fence containing each fix, and no per-device state (what `contains()` needs) */
   contains?: boolean;
+  /** enter and exit only once the fixes are clear of the boundary on the new side (default true); false: an event at every raw change */
+  debounce?: boolean;
+  /** metres: a fix counts for the new side only by how far past the boundary beyond this it is (default 0: the evidence does its work) */
+  hysteresis?: number;
+  /** metres the fixes since the change must add up to past the hysteresis (default 20) */
+  evidence?: number;
+  /** seconds the new side must also have held, judged at the next fix (default 8) */
+  confirm?: number;
+  /** times a fix's `accuracy` (m) added to the hysteresis (default 0) */
+  accuracy?: number;
+  /** m/s: a fix further from the last one than this allows is an outlier and ignored (default 60) */
+  maxSpeed?: number;
 }
 
 /** Event JSON in the spirit of Tile38's hook messages. */
@@ -24,8 +36,11 @@ export interface GeofenceEvent {
   detect: Detect;
   fence: { id: string; name: string };
   deviceId: string;
+  /** when the new state began: for a debounced enter or exit the first fix on the new side, the crossing estimate */
   time: string;
   point: [number, number];
+  /** a debounced enter or exit: the time of the fix that confirmed it, when the event was emitted */
+  confirmed?: string;
 }
 
 /** The geofence kernel as a TypeScript object: fixes in, Tile38-style events out. */
@@ -54,11 +69,17 @@ export class GeofenceKernel extends KernelWrapper {
   process(fixes: GpsBatch | readonly GpsRecord[]): GeofenceEvent[] {
     const b = this.kernel.fit(fixes);
     const { n, cols } = this.kernel.rows(b);
-    const { row, fence, detect } = cols;
+    const { row, fence, detect, at, atLon, atLat } = cols;
     const events = new Array<GeofenceEvent>(n);
     for (let i = 0; i < n; i++) {
       const f = this.fences[fence[i]];
-      events[i] = { kind: 'geofence', detect: DETECTS[detect[i]], fence: { id: f.id, name: f.name }, ...fixFields(b, row[i]) };
+      const e: GeofenceEvent = { kind: 'geofence', detect: DETECTS[detect[i]], fence: { id: f.id, name: f.name }, ...fixFields(b, row[i]) };
+      if (at[i] !== b.t[row[i]]) {
+        e.confirmed = e.time;
+        e.time = new Date(at[i]).toISOString();
+        e.point = [atLon[i], atLat[i]];
+      }
+      events[i] = e;
     }
     return events;
   }

@@ -6,7 +6,7 @@
 // edges at the fix's latitude. Boundary rule: a point on any edge or vertex is inside (as Turf's
 // booleanPointInPolygon with ignoreBoundary=false).
 import {
-  badCoordinates, colDevice, colLat, colLon, colT, declareCounter, declareKernel, fail, field, jsonList, Output, param, paramBool, paramF64,
+  badCoordinates, colAccuracy, colDevice, colLat, colLon, colT, declareCounter, declareKernel, fail, field, jsonList, Output, param, paramBool, paramF64,
   paramItemU32, paramLen, paramPtr, StateReader, StateWriter, takeParams, writeSnapshot,
 } from './abi';
 import { localMetres, M_PER_DEG, metresPerDegLon, snapToSegment } from './geo';
@@ -27,14 +27,25 @@ param('adminLevel', 'integer', 'with an OSM PBF as fences: the admin_level of th
 const P_DETECT = param('detect', 'array', 'the events to report', '"items":{"type":"enum","values":' + jsonList(KINDS) + '},"default":["enter","exit","cross","dwell"]');
 const P_DWELL = param('dwell', 'number', 'seconds inside a fence before dwell fires, once per visit', '"default":300,"min":0');
 const P_CONTAINS = param('contains', 'boolean', 'instead of events, an inside row per fence containing each fix (no per-device state)', '"default":false');
+// the defaults are what `npm run bench -- events` picked on its tuning seeds (docs/kernels.md)
+const P_DEBOUNCE = param('debounce', 'boolean', 'enter and exit only once the fixes are clear of the boundary on the new side (hysteresis, evidence, confirm, accuracy, maxSpeed); false: an event at every raw change', '"default":true');
+const P_HYSTERESIS = param('hysteresis', 'number', 'metres: a fix counts for the new side only by how far past the boundary beyond this it is (and against it, by how far short)', '"default":0,"min":0');
+const P_EVIDENCE = param('evidence', 'number', 'metres: what the fixes since the change must add up to past the hysteresis before enter or exit fires (a CUSUM of signed distance to the boundary)', '"default":20,"min":0');
+const P_CONFIRM = param('confirm', 'number', 'seconds the new side must also have held, judged at the next fix, before enter or exit fires', '"default":8,"min":0');
+const P_ACCURACY = param('accuracy', 'number', "times the fix's accuracy (m) added to the hysteresis", '"default":0,"min":0');
+const P_MAX_SPEED = param('maxSpeed', 'number', 'm/s: a fix further from the last than this speed (plus its accuracy band) allows is an outlier, ignored', '"default":60,"min":0,"exclusiveMin":true');
 
 const F_ROW = field('row', 'row', 'the fix');
 const F_FENCE = field('fence', 'fence', 'the fence');
 const F_DETECT = field('detect', 'enum', 'what happened', '"values":' + jsonList(KINDS));
+const F_AT = field('at', 'time', 'the first fix of the new state, debounced: the crossing estimate (else the fix)');
+const F_AT_LON = field('atLon', 'f64', 'its longitude');
+const F_AT_LAT = field('atLat', 'f64', 'its latitude');
 
 const C_SKIPPED = declareCounter('skipped');
 const C_LOST = declareCounter('lostRows');
 const C_DEVICES = declareCounter('devices');
+const C_OUTLIERS = declareCounter('outliers');
 
 const KIND_POLYGON: u32 = 1;
 const KIND_CIRCLE: u32 = 2;
@@ -76,6 +87,25 @@ let gridFences = new Array<u32>(0);
 let detect: u32 = 0;
 let dwellMs: f64 = 0;
 let containsMode: bool = false;
+let debounce: bool = true;
+let hysteresis: f64 = 0;
+let evidence: f64 = 0;
+let confirmMs: f64 = 0;
+let accuracyK: f64 = 0;
+let maxSpeed: f64 = 0;
+// an outlier is one fix: after this many in a row the device has moved, and the next fix is taken
+const MAX_OUTLIERS_IN_A_ROW: u32 = 2;
+
+/** A fence whose raw side differs from the device's confirmed one: an enter or exit on probation. */
+class Pending {
+  fence: u32 = 0;
+  /** the first fix of the current run on the new side (NaN: the last fix was on the old side) */
+  t0: f64 = NaN;
+  x0: f64 = NaN;
+  y0: f64 = NaN;
+  /** the CUSUM: metres past the band, summed over the fixes since the change, never below 0 */
+  e: f64 = 0;
+}
 
 class Device {
   inside: Array<u32> = new Array<u32>(0);
@@ -83,10 +113,15 @@ class Device {
   dwelled: Array<bool> = new Array<bool>(0);
   lon: f64 = NaN;
   lat: f64 = NaN;
+  /** the last fix the outlier guard let through, and how many it has refused since */
+  t: f64 = NaN;
+  refused: u32 = 0;
+  pending: Array<Pending> = new Array<Pending>(0);
 }
 let devices = new Map<u32, Device>();
 
 let skipped: u32 = 0;
+let outliers: u32 = 0;
 const out = new Output();
 
 @inline function fence(i: i32): usize { return fencesAt + <usize>i * FENCE_BYTES; }
@@ -218,7 +253,14 @@ export function init(ptr: usize, len: i32): i32 {
   for (let j = 0; j < paramLen(P_DETECT); j++) detect |= 1 << paramItemU32(P_DETECT, j);
   dwellMs = paramF64(P_DWELL) * 1000;
   containsMode = paramBool(P_CONTAINS);
+  debounce = paramBool(P_DEBOUNCE);
+  hysteresis = paramF64(P_HYSTERESIS);
+  evidence = paramF64(P_EVIDENCE);
+  confirmMs = paramF64(P_CONFIRM) * 1000;
+  accuracyK = paramF64(P_ACCURACY);
+  maxSpeed = paramF64(P_MAX_SPEED);
   skipped = 0;
+  outliers = 0;
   out.lost = 0;
   return 0;
 }
@@ -299,12 +341,149 @@ function segmentsIntersect(ax: f64, ay: f64, bx: f64, by: f64, cx_: f64, cy_: f6
   return ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0));
 }
 
-function emit(row: i32, f: u32, kind: u32): void {
+/** A row about fix `row`; `at` is when and where the new state began (the fix itself but for debounced edges). */
+function emitAt(row: i32, f: u32, kind: u32, at: f64, atX: f64, atY: f64): void {
   const i = out.next();
   if (i < 0) return;
   out.u32(F_ROW, i, <u32>row);
   out.u32(F_FENCE, i, f);
   out.u32(F_DETECT, i, kind);
+  out.f64(F_AT, i, at);
+  out.f64(F_AT_LON, i, atX);
+  out.f64(F_AT_LAT, i, atY);
+}
+
+// the fix being processed, for rows about it alone
+let fixT: f64 = 0;
+let fixX: f64 = 0;
+let fixY: f64 = 0;
+@inline function emit(row: i32, f: u32, kind: u32): void { emitAt(row, f, kind, fixT, fixX, fixY); }
+
+/** The distance from (x, y) to fence i's boundary, metres, or `cap` if it is further. */
+function boundaryDistance(i: i32, x: f64, y: f64, cap: f64): f64 {
+  const kx = metresPerDegLon(y);
+  if (fKind(i) == KIND_CIRCLE) return Math.min(cap, Math.abs(localMetres(fCircle(i, 0), fCircle(i, 1), x, y) - fCircle(i, 2)));
+  const dy = cap / M_PER_DEG;
+  if (x < fBox(i, 0) - cap / kx || x > fBox(i, 2) + cap / kx || y < fBox(i, 1) - dy || y > fBox(i, 3) + dy) return cap;
+  let best = cap;
+  const p0 = fFirstPart(i);
+  for (let p = p0; p < p0 + fParts(i); p++) {
+    const h = unchecked(fBandH[p]);
+    const bands = unchecked(fBands[p]);
+    const minY = unchecked(fMinY[p]);
+    const b0 = clampBand(<i32>Math.floor((y - dy - minY) / h), bands);
+    const b1 = clampBand(<i32>Math.floor((y + dy - minY) / h), bands);
+    const at = unchecked(fSlabAt[p]);
+    for (let b = b0; b <= b1; b++) {
+      const end = unchecked(fSlabStart[at + b + 1]);
+      for (let j = unchecked(fSlabStart[at + b]); j < end; j++) {
+        const c = unchecked(fSlabEdges[j]);
+        best = Math.min(best, snapToSegment((cx(c) - x) * kx, (cy(c) - y) * M_PER_DEG, (cx(c + 1) - x) * kx, (cy(c + 1) - y) * M_PER_DEG));
+      }
+    }
+  }
+  return best;
+}
+
+/**
+ * The outlier guard: a fix further from the device's last good one than `maxSpeed` allows in the time between
+ * (plus what two fixes' noise can put between them) is ignored. Only one or two in a row: a device that keeps
+ * "jumping" has moved (after a dropout, say), and its next fix is believed.
+ */
+function isOutlier(d: Device, t: f64, x: f64, y: f64, acc: f64): bool {
+  if (!isNaN(d.t) && d.refused < MAX_OUTLIERS_IN_A_ROW) {
+    const slack = isNaN(acc) ? 30 : 3 * acc; // ~3σ·√2 between two noisy fixes, 10 m receivers when unsaid
+    if (localMetres(d.lon, d.lat, x, y) > maxSpeed * Math.max(0, (t - d.t) / 1000) + slack) {
+      d.refused++;
+      return true;
+    }
+  }
+  d.refused = 0;
+  d.t = t;
+  return false;
+}
+
+function insertAt<T>(a: Array<T>, k: i32, v: T): void {
+  a.push(v);
+  for (let j = a.length - 1; j > k; j--) unchecked((a[j] = a[j - 1]));
+  unchecked((a[k] = v));
+}
+
+/** puts fence f on probation for the device, unless it is already */
+function probation(d: Device, f: u32): void {
+  for (let j = 0; j < d.pending.length; j++) if (unchecked(d.pending[j]).fence == f) return;
+  const p = new Pending();
+  p.fence = f;
+  d.pending.push(p);
+}
+
+// what settle() decided for each pending fence: keep waiting, drop (back on the old side), fire
+const KEEP: u8 = 0;
+const DROP: u8 = 1;
+const FIRE_EXIT: u8 = 2;
+const FIRE_ENTER: u8 = 3;
+let verdicts = new Array<u8>(0);
+
+/**
+ * Debounced edges. A fence whose raw side differs from the confirmed one goes on probation, and each fix then
+ * adds its signed distance to the boundary (positive on the new side) less the band to a CUSUM that never
+ * drops below 0: far past the boundary counts fast, a fix wobbling about it counts against. The edge fires
+ * once that sum reaches `evidence` and the new side has held `confirm`, both judged at a fix (no timers);
+ * probation ends when the sum is back at 0 with the fix on the old side. A fix counts for at most half the
+ * evidence, so no single fix (an outlier the guard let through) confirms alone. The event carries the first
+ * fix of the run on the new side: the crossing estimate. Exits before enters, as raw.
+ */
+function settle(d: Device, row: i32, t: f64, x: f64, y: f64, band: f64): void {
+  for (let j = 0; j < now.length; j++) if (!d.inside.includes(unchecked(now[j]))) probation(d, unchecked(now[j]));
+  for (let j = 0; j < d.inside.length; j++) if (!now.includes(unchecked(d.inside[j]))) probation(d, unchecked(d.inside[j]));
+  const n = d.pending.length;
+  const cap = band + Math.max(evidence * 0.5, 1);
+  verdicts.length = n;
+  for (let j = 0; j < n; j++) {
+    const p = unchecked(d.pending[j]);
+    const f = p.fence;
+    const wasIn = d.inside.includes(f);
+    const newSide = now.includes(f) != wasIn;
+    const dist = boundaryDistance(<i32>f, x, y, cap);
+    p.e = Math.max(0, p.e + (newSide ? dist : -dist) - band);
+    unchecked((verdicts[j] = KEEP));
+    if (!newSide) {
+      p.t0 = NaN;
+      if (p.e == 0) unchecked((verdicts[j] = DROP));
+      continue;
+    }
+    if (isNaN(p.t0)) {
+      p.t0 = t;
+      p.x0 = x;
+      p.y0 = y;
+    }
+    if (p.e > 0 && p.e >= evidence && t - p.t0 >= confirmMs) unchecked((verdicts[j] = wasIn ? FIRE_EXIT : FIRE_ENTER));
+  }
+  for (let j = 0; j < n; j++) {
+    const p = unchecked(d.pending[j]);
+    if (unchecked(verdicts[j]) != FIRE_EXIT) continue;
+    const k = d.inside.indexOf(p.fence);
+    if (wants(EXIT)) emitAt(row, p.fence, EXIT, p.t0, p.x0, p.y0);
+    d.inside.splice(k, 1);
+    d.since.splice(k, 1);
+    d.dwelled.splice(k, 1);
+  }
+  for (let j = 0; j < n; j++) {
+    const p = unchecked(d.pending[j]);
+    if (unchecked(verdicts[j]) != FIRE_ENTER) continue;
+    if (wants(ENTER)) emitAt(row, p.fence, ENTER, p.t0, p.x0, p.y0);
+    // fence order, as raw state keeps it
+    let k = 0;
+    while (k < d.inside.length && unchecked(d.inside[k]) < p.fence) k++;
+    insertAt<u32>(d.inside, k, p.fence);
+    insertAt<f64>(d.since, k, p.t0);
+    insertAt<bool>(d.dwelled, k, false);
+    // the fix that confirms an enter is not also `inside`, as in raw mode
+    unchecked((occupied[p.fence] = stamp));
+  }
+  let kept = 0;
+  for (let j = 0; j < n; j++) if (unchecked(verdicts[j]) == KEEP) d.pending[kept++] = unchecked(d.pending[j]);
+  d.pending.length = kept;
 }
 
 @inline function wants(kind: u32): bool { return (detect & (1 << kind)) != 0; }
@@ -314,12 +493,13 @@ let now = new Array<u32>(0);
 let occupied = new StaticArray<u32>(0);
 let stamp: u32 = 0;
 
-/** Rows at `out`: row · fence · detect. The device column holds the host's stable ids. */
+/** Rows at `out`: row · fence · detect · at. The device column holds the host's stable ids. */
 export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
   out.begin(outPtr, cap);
   const tCol = colT(batch, n);
   const lonCol = colLon(batch, n);
   const latCol = colLat(batch, n);
+  const accCol = colAccuracy(batch, n);
   const devCol = colDevice(batch, n);
   for (let row = 0; row < n; row++) {
     const t = load<f64>(tCol + (<usize>row << 3));
@@ -329,6 +509,9 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
       skipped++;
       continue;
     }
+    fixT = t;
+    fixX = x;
+    fixY = y;
     // fences containing the fix, in fence order
     now.length = 0;
     if (x >= gMinX && y >= gMinY) {
@@ -350,19 +533,33 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
       d = new Device();
       devices.set(id, d);
     }
-    // exits, then enters, then the rest, so a consumer replaying events sees a consistent state
-    for (let j = 0; j < d.inside.length; j++) if (!now.includes(d.inside[j]) && wants(EXIT)) emit(row, d.inside[j], EXIT);
-    for (let j = 0; j < now.length; j++) {
-      const f = now[j];
+    stamp++; // occupied[f] == stamp from here on: f was entered at this fix
+    if (debounce) {
+      const acc = <f64>load<f32>(accCol + (<usize>row << 2));
+      if (isOutlier(d, t, x, y, acc)) {
+        outliers++;
+        continue;
+      }
+      if (d.pending.length > 0 || !sameSet(now, d.inside)) settle(d, row, t, x, y, hysteresis + (isNaN(acc) ? 0 : accuracyK * acc));
+    } else {
+      // exits, then enters, then the rest, so a consumer replaying events sees a consistent state
+      for (let j = 0; j < d.inside.length; j++) if (!now.includes(d.inside[j]) && wants(EXIT)) emit(row, d.inside[j], EXIT);
+      for (let j = 0; j < now.length; j++) {
+        if (d.inside.includes(now[j])) continue;
+        unchecked((occupied[now[j]] = stamp));
+        if (wants(ENTER)) emit(row, now[j], ENTER);
+      }
+    }
+    // raw, the state before this fix; debounced, the state it confirmed
+    const held = debounce ? d.inside : now;
+    for (let j = 0; j < held.length; j++) {
+      const f = held[j];
       const k = d.inside.indexOf(f);
-      if (k < 0) {
-        if (wants(ENTER)) emit(row, f, ENTER);
-      } else {
-        if (wants(INSIDE)) emit(row, f, INSIDE);
-        if (!d.dwelled[k] && t - d.since[k] >= dwellMs) {
-          d.dwelled[k] = true;
-          if (wants(DWELL)) emit(row, f, DWELL);
-        }
+      if (k < 0 || unchecked(occupied[f]) == stamp) continue;
+      if (wants(INSIDE)) emit(row, f, INSIDE);
+      if (!d.dwelled[k] && t - d.since[k] >= dwellMs) {
+        d.dwelled[k] = true;
+        if (wants(DWELL)) emit(row, f, DWELL);
       }
     }
     if (wants(CROSS) && !isNaN(d.lon)) {
@@ -375,12 +572,12 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
     }
     if (wants(OUTSIDE)) {
       stamp++;
-      for (let j = 0; j < now.length; j++) unchecked((occupied[now[j]] = stamp));
+      for (let j = 0; j < held.length; j++) unchecked((occupied[held[j]] = stamp));
       for (let i = 0; i < nFences; i++) if (unchecked(occupied[i]) != stamp) emit(row, <u32>i, OUTSIDE);
     }
     d.lon = x;
     d.lat = y;
-    if (sameSet(now, d.inside)) continue; // the usual case: nothing entered or left, no state to rebuild
+    if (debounce || sameSet(now, d.inside)) continue; // the usual case: nothing entered or left, no state to rebuild
     // the new state: keep entry times and dwell flags of fences still occupied
     const inside = new Array<u32>(now.length);
     const since = new Array<f64>(now.length);
@@ -414,27 +611,42 @@ export function counter(i: i32): f64 {
   if (i == C_SKIPPED) return skipped;
   if (i == C_LOST) return out.lost;
   if (i == C_DEVICES) return devices.size;
+  if (i == C_OUTLIERS) return outliers;
   return NaN;
 }
 
-// State: the counters, then per device u32 id · u32 fences · f64 lon · f64 lat · fences × (u32 fence ·
-// u32 dwelled · f64 since). Lets a spare continue after a trap, or a partition move to another instance.
+// State: the counters, then per device u32 id · u32 fences · u32 pending · f64 lon · f64 lat · f64 t ·
+// u32 refused · fences × (u32 fence · u32 dwelled · f64 since) · pending × (u32 fence · f64 e · f64 t0 ·
+// f64 x0 · f64 y0). Lets a spare continue after a trap, or a partition move to another instance, with an
+// enter or exit on probation still on probation.
 
 function writeState(w: StateWriter): void {
   w.u32(skipped);
   w.u32(out.lost);
+  w.u32(outliers);
   const ids = devices.keys();
   w.u32(ids.length);
   for (let i = 0; i < ids.length; i++) {
     const d = devices.get(ids[i]);
     w.u32(ids[i]);
     w.u32(d.inside.length);
+    w.u32(d.pending.length);
     w.f64(d.lon);
     w.f64(d.lat);
+    w.f64(d.t);
+    w.u32(d.refused);
     for (let j = 0; j < d.inside.length; j++) {
       w.u32(d.inside[j]);
       w.bool(d.dwelled[j]);
       w.f64(d.since[j]);
+    }
+    for (let j = 0; j < d.pending.length; j++) {
+      const p = d.pending[j];
+      w.u32(p.fence);
+      w.f64(p.e);
+      w.f64(p.t0);
+      w.f64(p.x0);
+      w.f64(p.y0);
     }
   }
 }
@@ -447,14 +659,18 @@ export function restore(ptr: usize, len: i32): i32 {
   const r = new StateReader(ptr, ptr + <usize>len);
   const skippedThen = r.u32();
   const lostThen = r.u32();
+  const outliersThen = r.u32();
   const count = r.u32();
   const next = new Map<u32, Device>();
   for (let i: u32 = 0; i < count && r.ok; i++) {
     const d = new Device();
     const id = r.u32();
     const n = r.u32();
+    const pending = r.u32();
     d.lon = r.f64();
     d.lat = r.f64();
+    d.t = r.f64();
+    d.refused = r.u32();
     for (let j: u32 = 0; j < n && r.ok; j++) {
       const f = r.u32();
       if (f >= <u32>nFences) return fail('geofence snapshot names a fence this kernel does not have');
@@ -462,11 +678,22 @@ export function restore(ptr: usize, len: i32): i32 {
       d.dwelled.push(r.bool());
       d.since.push(r.f64());
     }
+    for (let j: u32 = 0; j < pending && r.ok; j++) {
+      const p = new Pending();
+      p.fence = r.u32();
+      if (p.fence >= <u32>nFences) return fail('geofence snapshot names a fence this kernel does not have');
+      p.e = r.f64();
+      p.t0 = r.f64();
+      p.x0 = r.f64();
+      p.y0 = r.f64();
+      d.pending.push(p);
+    }
     next.set(id, d);
   }
   if (!r.done()) return fail('not a geofence snapshot: it ends early or goes on past its devices');
   skipped = skippedThen;
   out.lost = lostThen;
+  outliers = outliersThen;
   devices = next;
   return 0;
 }

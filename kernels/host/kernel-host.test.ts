@@ -43,8 +43,8 @@ describe('a trapped kernel', () => {
   it('is replaced by its warm spare; the batch that trapped goes to the caller', async () => {
     const square = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]];
     const fences = { type: 'Feature', properties: { name: 'sq' }, geometry: { type: 'Polygon', coordinates: [square] } };
-    const k = await createGeofence({ fences }, { maxPages: 40 });
-    // per-device state for 200,000 devices does not fit in 40 pages (2.5 MiB)
+    const k = await createGeofence({ fences, debounce: false }, { maxPages: 80 }); // an enter at the first fix
+    // per-device state for 200,000 devices does not fit in 80 pages (5 MiB), beside the 2.4 MiB output buffer
     const many = batchFromRecords(Array.from({ length: 200_000 }, (_, i) => ({ deviceId: `d${i}`, t: 0, lon: 0.5, lat: 0.5 })));
     expect(() => k.process(many)).toThrow(KernelTrap);
     expect(k.stats().replaced).toBe(1);

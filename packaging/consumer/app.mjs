@@ -31,7 +31,7 @@ const served = await workflow.serveWorkflow(wf);
 const trust = { zipper: served.zipper.listeners[0].url, token: 't0k', certHash: served.zipper.tls.certHash };
 
 const fn = await connectStreamFunction({ name: 'yard', observe: ['gps'], ...trust });
-fn.handleBatches(await kernels.createGeofence({ fences: yard, detect: ['enter', 'exit'] }), { emit: 'alerts' });
+fn.handleBatches(await kernels.createGeofence({ fences: yard, detect: ['enter', 'exit'], debounce: false }), { emit: 'alerts' });
 const received = [];
 const collector = await connectStreamFunction({ name: 'collector', observe: ['alerts'], ...trust });
 collector.handle((in$) => in$.pipe(tap((e) => received.push(`${e.detect} ${e.fence.id}`))));
@@ -44,7 +44,7 @@ const deadline = Date.now() + 15_000;
 while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 
 // the same kernel as a plain library call, on the same fixes
-const direct = await kernels.createGeofence({ fences: yard, detect: ['enter', 'exit'] });
+const direct = await kernels.createGeofence({ fences: yard, detect: ['enter', 'exit'], debounce: false });
 const library = direct.process(drive).map((e) => `${e.detect} ${e.fence.id}`);
 console.log(`round trip over ${trust.zipper.split(':')[0]}: ${received.join(', ')}`);
 console.log(`library call: ${library.join(', ')}`);

@@ -11,7 +11,7 @@ const fix = (t: number, lon: number, speed = 10): GpsRecord => ({ deviceId: 'v',
 describe('kernel operator', () => {
   it('runs batches through a built-in kernel and emits its events', async () => {
     const events = await firstValueFrom(
-      from([fix(0, -1), fix(1, 0.5), fix(2, 2)]).pipe(batchBy({ max: 2 }), kernel('geofence', { fences }), toArray()),
+      from([fix(0, -1), fix(1, 0.5), fix(2, 2)]).pipe(batchBy({ max: 2 }), kernel('geofence', { fences, debounce: false }), toArray()),
     );
     expect(events.map((e: any) => `${e.detect} ${e.fence.id}`)).toEqual(['enter sq', 'exit sq']);
   });
@@ -19,7 +19,7 @@ describe('kernel operator', () => {
   it('keeps batches that arrive while the kernel loads, in order', async () => {
     const in$ = new Subject<GpsRecord[]>();
     const out: string[] = [];
-    const done = new Promise<void>((resolve) => in$.pipe(kernel('geofence', { fences })).subscribe({ next: (e: any) => out.push(e.detect), complete: resolve }));
+    const done = new Promise<void>((resolve) => in$.pipe(kernel('geofence', { fences, debounce: false })).subscribe({ next: (e: any) => out.push(e.detect), complete: resolve }));
     in$.next([fix(0, -1)]);
     in$.next([fix(1, 0.5)]);
     in$.next([fix(2, 2)]);

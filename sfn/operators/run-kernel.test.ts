@@ -17,7 +17,7 @@ describe('a kernel over a stream: a bad row costs only itself', () => {
   it('drops and counts a fix with a NaN time, and the other 50 in its batch go on (50 enter events)', async () => {
     const batch = Array.from({ length: 51 }, (_, i) => (i === 17 ? { ...inside(i), t: NaN } : inside(i)));
     const stats = new KernelRunStats();
-    const events = await firstValueFrom(from([batch]).pipe(runKernel<{ detect: string }>(createGeofence({ fences: square, detect: ['enter'] }), { stats }), toArray()));
+    const events = await firstValueFrom(from([batch]).pipe(runKernel<{ detect: string }>(createGeofence({ fences: square, detect: ['enter'], debounce: false }), { stats }), toArray()));
     expect(events.length).toBe(50);
     expect(events.every((e) => e.detect === 'enter')).toBe(true);
     expect(stats.badRows).toEqual({ time: 1 });

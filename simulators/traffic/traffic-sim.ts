@@ -48,6 +48,8 @@ export interface SimStep {
   seconds: number;
   fixes: GpsRecord[];
   truth: TruthRecord[];
+  /** with `truth`: where every vehicle truly is at this step, fix or not (a dropout hides it from `truth`) */
+  track: TruthRecord[];
 }
 
 interface Vehicle {
@@ -144,11 +146,12 @@ export class TrafficSim {
 
   /** advances every vehicle by one step (the shortest fix interval, at most 1 s) and returns the fixes due */
   step(): SimStep {
-    const out: SimStep = { seconds: 0, fixes: [], truth: [] };
+    const out: SimStep = { seconds: 0, fixes: [], truth: [], track: [] };
     const now = (this.seconds += this.dt);
     for (const v of this.vehicles) {
       this.drive(v, now);
       if (v.nextFix <= now) this.report(v, now, out);
+      if (this.opts.truth) out.track.push(this.truthOf(v, now));
     }
     out.seconds = now;
     return out;
@@ -205,9 +208,12 @@ export class TrafficSim {
       heading: Math.round(p.heading * 10) / 10,
       accuracy: gps.noise,
     });
-    if (this.opts.truth) {
-      out.truth.push({ deviceId: v.id, t: trueT, edge: v.edge, wayId: this.graph.edgeWay[v.edge], offset: v.offset, lon: p.lon, lat: p.lat, speed: v.speed });
-    }
+    if (this.opts.truth) out.truth.push(this.truthOf(v, now));
+  }
+
+  private truthOf(v: Vehicle, now: number): TruthRecord {
+    const p = this.shapes.at(v.edge, v.offset, this.p, v.seg);
+    return { deviceId: v.id, t: this.opts.start + Math.round(now * 1000), edge: v.edge, wayId: this.graph.edgeWay[v.edge], offset: v.offset, lon: p.lon, lat: p.lat, speed: v.speed };
   }
 
   /** the speed this driver keeps on an edge with a clear road */

@@ -1,0 +1,206 @@
+import { batchFromRecords, type GpsBatch } from '../codecs/gps-batch.ts';
+import type { GpsRecord } from '../codecs/gps-record.ts';
+import { createGeofence, createMapMatch } from '../kernels/create-kernel.ts';
+import type { GeofenceParams } from '../kernels/geofence.ts';
+import { loadNetwork } from '../network/load-network.ts';
+import { areasFromOsm } from '../network/osm-areas.ts';
+import type { RoadGraph } from '../network/road-graph.ts';
+import { TrafficSim } from '../simulators/traffic/traffic-sim.ts';
+import { scoreFenceEvents, type DetectedChange, type EventScore } from './score-fence-events.ts';
+import { fmt, table } from './stats.ts';
+import { trueFenceEvents, type FenceChange, type TrueSample } from './true-fence-events.ts';
+
+/**
+ * `npm run bench -- events`: geofence enters and exits scored against the simulator's truth (issue 21).
+ * A true event is a change of membership that holds 10 s; a detection matches one of the same vehicle, fence
+ * and kind within 15 s, one to one. `-- events --tune` searches the debounce params on the tuning seeds;
+ * the table quotes the held-out seeds, never looked at while choosing.
+ */
+const MONACO = '../shared/data/osm/monaco.osm.pbf';
+const HOLD = 10_000;
+const WITHIN = 15_000;
+const FLEET = { vehicles: 100, seconds: 900 };
+const TUNING = [1, 2];
+const HELD_OUT = [101, 102];
+/** GPS noise σ (m) and seconds between fixes */
+const GPS: [number, number][] = [[5, 1], [10, 1], [15, 1], [10, 5]];
+
+type Fences = { type: 'FeatureCollection'; features: object[] };
+type Mode = Partial<GeofenceParams>;
+
+/** Every mode the kernel has, each alone and together: `maxSpeed: 1e6` turns the outlier guard off. */
+export const MODES: [string, Mode][] = [
+  ['today: raw (debounce: false)', { debounce: false }],
+  ['outlier guard only', { evidence: 0, confirm: 0 }],
+  ['hysteresis 10 m only', { hysteresis: 10, evidence: 0, confirm: 0, maxSpeed: 1e6 }],
+  ['evidence 20 m only', { evidence: 20, confirm: 0, maxSpeed: 1e6 }],
+  ['confirm 8 s only', { evidence: 0, confirm: 8, maxSpeed: 1e6 }],
+  ['defaults + accuracy ×1', { accuracy: 1 }],
+  ['defaults (evidence 20 m, confirm 8 s, outlier guard)', {}],
+];
+
+/** 50 m circles at junctions (nodes where three or more streets meet), every 40th of them */
+function junctionCircles(g: RoadGraph): Fences {
+  const streets = new Map<number, Set<number>>();
+  const link = (a: number, b: number) => (streets.get(a) ?? streets.set(a, new Set()).get(a)!).add(b);
+  g.edgeFrom.forEach((a, e) => (link(a, g.edgeTo[e]), link(g.edgeTo[e], a)));
+  const junctions = [...streets].filter(([, s]) => s.size >= 3).map(([n]) => n).sort((a, b) => a - b);
+  const features = junctions.filter((_, i) => i % 40 === 0).map((n) => ({ type: 'Feature', id: `junction-${n}`, properties: { name: `junction ${n}`, radius: 50 }, geometry: { type: 'Point', coordinates: [g.nodeLon[n], g.nodeLat[n]] } }));
+  return { type: 'FeatureCollection', features };
+}
+
+/** what the geofence is fed a second at a time, and the stream time at which each batch is there */
+type Feed = { batch: GpsBatch; at: number }[];
+
+interface Scenario {
+  gps: Feed;
+  truth: FenceChange[];
+  end: number;
+  vehicleHours: number;
+}
+
+/** A simulated fleet's fixes, one batch a second, and the true fence events of its true positions */
+async function scenario(g: RoadGraph, fences: Fences, noise: number, interval: number, seed: number): Promise<Scenario> {
+  const sim = new TrafficSim(g, { fleets: [{ name: 'veh', vehicles: FLEET.vehicles, gps: { noise, interval } }], seed, start: Date.UTC(2026, 0, 1, 8), truth: true });
+  const membership = await createGeofence({ fences }, { contains: true });
+  const gps: Feed = [];
+  const samples: TrueSample[] = [];
+  let end = 0;
+  for (let s = 0; s < FLEET.seconds; s++) {
+    const step = sim.step();
+    if (step.fixes.length) gps.push({ batch: batchFromRecords(step.fixes), at: step.track[0].t });
+    const inside = membership.contains(step.track);
+    step.track.forEach((p, i) => samples.push({ deviceId: p.deviceId, t: p.t, fences: inside[i].map((f) => membership.fences[f].id) }));
+    end = step.track[0].t;
+  }
+  return { gps, truth: trueFenceEvents(samples, HOLD), end, vehicleHours: (FLEET.vehicles * FLEET.seconds) / 3600 };
+}
+
+/**
+ * The fixes as the map-matching kernel puts them on the road, each batch there when the matcher lets it out
+ * (it holds a fix until every live path agrees on it): what a workflow's geofence observing `matched` sees.
+ */
+async function matched(network: string, gps: Feed): Promise<Feed> {
+  const matcher = await createMapMatch({ network });
+  const feed: Feed = [];
+  for (const { batch, at } of gps) {
+    const fixes: GpsRecord[] = [];
+    for (const e of matcher.process(batch)) if (e.detect === 'matched') fixes.push({ deviceId: e.deviceId, t: e.t, lon: e.lon, lat: e.lat });
+    if (fixes.length) feed.push({ batch: batchFromRecords(fixes), at });
+  }
+  return feed;
+}
+
+/** The kernel in one mode over a feed, scored; changes too near the end for the truth to know are left out. */
+async function scoreMode(s: Scenario, feed: Feed, fences: Fences, mode: Mode): Promise<EventScore> {
+  const k = await createGeofence({ fences, detect: ['enter', 'exit'], ...mode });
+  const detected: DetectedChange[] = [];
+  for (const { batch, at } of feed) {
+    for (const e of k.process(batch)) detected.push({ deviceId: e.deviceId, fence: e.fence.id, detect: e.detect as 'enter' | 'exit', t: Date.parse(e.time), emitted: at });
+  }
+  const known = (e: FenceChange) => e.t <= s.end - HOLD - WITHIN;
+  return scoreFenceEvents(detected.filter(known), s.truth.filter(known), { within: WITHIN, flapWithin: HOLD, vehicleHours: s.vehicleHours });
+}
+
+/** pools the scores of several seeds: counts add up, percentiles are of the seeds' (a mean of them) */
+function pool(scores: EventScore[]): EventScore {
+  const mean = (f: (s: EventScore) => number) => scores.reduce((m, s) => m + f(s), 0) / scores.length;
+  const matched = scores.reduce((m, s) => m + s.precision * s.detected, 0);
+  const detected = scores.reduce((m, s) => m + s.detected, 0);
+  const truth = scores.reduce((m, s) => m + s.truth, 0);
+  return {
+    detected,
+    truth,
+    precision: detected ? matched / detected : 1,
+    recall: truth ? matched / truth : 1,
+    timeError: { p50: mean((s) => s.timeError.p50), p95: mean((s) => s.timeError.p95) },
+    delay: { p50: mean((s) => s.delay.p50), p95: mean((s) => s.delay.p95) },
+    flapsPerVehicleHour: mean((s) => s.flapsPerVehicleHour),
+  };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+const secs = (ms: number) => (ms / 1000).toFixed(1);
+const f1 = (s: EventScore) => (2 * s.precision * s.recall) / (s.precision + s.recall || 1);
+
+async function fenceSets(): Promise<{ g: RoadGraph; sets: [string, Fences][] }> {
+  const { graph } = await loadNetwork(MONACO);
+  return { g: graph, sets: [['quarters (9)', await areasFromOsm(MONACO)], ['50 m circles at junctions', junctionCircles(graph)]] };
+}
+
+async function report(): Promise<void> {
+  const { g, sets } = await fenceSets();
+  console.log(`geofence events against the truth: ${FLEET.vehicles} vehicles × ${FLEET.seconds} s, held-out seeds ${HELD_OUT.join(', ')} pooled; true change = held ${HOLD / 1000} s, match within ${WITHIN / 1000} s\n`);
+  for (const [fenceName, fences] of sets) {
+    const rows: (string | number)[][] = [];
+    for (const [noise, interval] of GPS) {
+      const scenarios = await Promise.all(HELD_OUT.map((seed) => scenario(g, fences, noise, interval, seed)));
+      for (const [name, mode] of MODES) {
+        const s = pool(await Promise.all(scenarios.map((sc) => scoreMode(sc, sc.gps, fences, mode))));
+        rows.push(scoreRow(`σ ${noise} m, ${interval} s`, name, s));
+      }
+    }
+    console.log(`${fenceName}\n`);
+    console.log(table(HEADERS, rows));
+    console.log('');
+  }
+  await gpsOrMatched(g, sets[0][1]);
+}
+
+const HEADERS = ['GPS', 'mode', 'events', 'true', 'precision', 'recall', 'time err p50 s', 'p95 s', 'delay p50 s', 'p95 s', 'flaps/veh-h'];
+const scoreRow = (gps: string, mode: string, s: EventScore) => [gps, mode, s.detected, s.truth, pct(s.precision), pct(s.recall), secs(s.timeError.p50), secs(s.timeError.p95), secs(s.delay.p50), secs(s.delay.p95), fmt(s.flapsPerVehicleHour, 2)];
+
+/** The quarters fed the raw fixes or the map-matched ones (issue 21, part 3): which a workflow should observe. */
+async function gpsOrMatched(g: RoadGraph, quarters: Fences): Promise<void> {
+  const rows: (string | number)[][] = [];
+  for (const [noise, interval] of GPS) {
+    const scenarios = await Promise.all(HELD_OUT.map((seed) => scenario(g, quarters, noise, interval, seed)));
+    const feeds = { gps: scenarios.map((s) => s.gps), matched: await Promise.all(scenarios.map((s) => matched(MONACO, s.gps))) };
+    for (const source of ['gps', 'matched'] as const) {
+      for (const [name, mode] of [MODES[0], MODES[MODES.length - 1]]) {
+        rows.push(scoreRow(`σ ${noise} m, ${interval} s`, `${source}: ${name}`, pool(await Promise.all(scenarios.map((sc, i) => scoreMode(sc, feeds[source][i], quarters, mode))))));
+      }
+    }
+  }
+  console.log('quarters, fed raw gps or matched positions (the delay counts the matcher holding fixes back)\n');
+  console.log(table(HEADERS, rows));
+}
+
+/** The grid the defaults were picked from, on the tuning seeds: best mean F1 over every scenario, then lowest delay. */
+async function tune(): Promise<void> {
+  const { g, sets } = await fenceSets();
+  // --matched: the quarters fed map-matched positions
+  const onMatched = process.argv.includes('--matched');
+  if (onMatched) sets.length = 1;
+  const scenarios: { fences: Fences; s: Scenario; feed: Feed }[] = [];
+  for (const [, fences] of sets) {
+    for (const [noise, interval] of GPS) {
+      for (const seed of TUNING) {
+        const s = await scenario(g, fences, noise, interval, seed);
+        scenarios.push({ fences, s, feed: onMatched ? await matched(MONACO, s.gps) : s.gps });
+      }
+    }
+  }
+  const rows: { mode: { hysteresis: number; evidence: number; confirm: number; accuracy: number }; f1: number; worst: number; delay: number; bySet: string[] }[] = [];
+  const grid = process.env.GEOFLUX_EVENTS_GRID ? JSON.parse(process.env.GEOFLUX_EVENTS_GRID) : { hysteresis: [0, 5, 10, 15], evidence: [20, 40, 80, 120], confirm: [0, 3, 6], accuracy: [0] };
+  for (const hysteresis of grid.hysteresis) {
+    for (const evidence of grid.evidence) {
+      for (const confirm of grid.confirm) {
+        for (const accuracy of grid.accuracy) {
+          const mode = { hysteresis, evidence, confirm, accuracy };
+          const scores = await Promise.all(scenarios.map(({ fences, s, feed }) => scoreMode(s, feed, fences, mode)));
+          const bySet = sets.map(([, fences]) => pool(scores.filter((_, i) => scenarios[i].fences === fences))).map((s) => `${pct(s.precision)} / ${pct(s.recall)}`);
+          rows.push({ mode, f1: scores.reduce((m, s) => m + f1(s), 0) / scores.length, worst: Math.min(...scores.map(f1)), delay: scores.reduce((m, s) => m + s.delay.p50, 0) / scores.length, bySet });
+        }
+      }
+    }
+  }
+  rows.sort((a, b) => b.f1 - a.f1 || a.delay - b.delay);
+  console.log(`debounce params on the tuning seeds ${TUNING.join(', ')} (${scenarios.length} scenarios${onMatched ? ', matched positions' : ''}), best first\n`);
+  const perSet = sets.map(([name]) => `${name}: precision / recall`);
+  console.log(table(['hysteresis m', 'evidence m', 'confirm s', 'accuracy ×', 'mean F1', 'worst F1', 'delay p50 s', ...perSet], rows.slice(0, 15).map((r) => [r.mode.hysteresis, r.mode.evidence, r.mode.confirm, r.mode.accuracy, pct(r.f1), pct(r.worst), secs(r.delay), ...r.bySet])));
+}
+
+export async function run(): Promise<void> {
+  await (process.argv.includes('--tune') ? tune() : report());
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { batchFromRecords } from '../codecs/gps-batch.ts';
+import type { GpsRecord } from '../codecs/gps-record.ts';
+import { offsetBy } from '../network/geo.ts';
+import { noisyWalk } from '../testing/noisy-walk.ts';
+import { createGeofence } from './create-kernel.ts';
+import type { GeofenceParams } from './geofence.ts';
+
+// a 0.01° square (1.1 km) with its west border on the meridian; vehicles at 1 Hz with σ 10 m, as on a city street
+const SQUARE = { type: 'Feature', id: 'square', properties: {}, geometry: { type: 'Polygon', coordinates: [[[0, 0], [0.01, 0], [0.01, 0.01], [0, 0.01], [0, 0]]] } };
+const T0 = Date.UTC(2026, 0, 1);
+const westOf = (m: number, lat: number): [number, number] => offsetBy(0, lat, -m, 0);
+
+async function events(fixes: GpsRecord[], params: Partial<GeofenceParams> = {}) {
+  const k = await createGeofence({ fences: SQUARE, detect: ['enter', 'exit'], ...params });
+  // a batch a second, as a stream brings them
+  const out = fixes.flatMap((f) => k.process(batchFromRecords([f])));
+  return { out, stats: k.stats() as { outliers?: number } };
+}
+
+describe('debounced enter and exit (the default)', () => {
+  it('makes no event for a vehicle crawling along a border for five minutes', async () => {
+    // from 100 m west, onto the border, 1.5 m/s along it, and away west again
+    const crawl = noisyWalk([westOf(100, 0.002), [0, 0.002], [0, 0.0045], westOf(100, 0.0045)], { speed: 1.5, sigma: 10, seed: 7 });
+    expect(crawl.length).toBeGreaterThan(300);
+    const raw = await events(crawl, { debounce: false });
+    expect(raw.out.length).toBeGreaterThan(50); // what it does to the raw stream: flap after flap
+    expect((await events(crawl)).out).toEqual([]);
+  });
+
+  it('reports a real crossing once, at the time of the crossing, confirmed a few seconds later', async () => {
+    // east at 10 m/s from 200 m west of the border: truly across at 20 s
+    const drive = noisyWalk([westOf(200, 0.005), [0.003, 0.005]], { speed: 10, sigma: 10, seed: 3 });
+    const { out } = await events(drive);
+    expect(out.map((e) => e.detect)).toEqual(['enter']);
+    const [enter] = out;
+    expect(Math.abs(Date.parse(enter.time) - (T0 + 20_000))).toBeLessThanOrEqual(2000);
+    const delay = Date.parse(enter.confirmed!) - Date.parse(enter.time);
+    expect(delay).toBeGreaterThan(0);
+    expect(delay).toBeLessThanOrEqual(10_000);
+  });
+
+  it('makes no event for an outlier fix thrown into the fence, by the outlier guard alone', async () => {
+    // crawling 60 m west of the border; fix 30 lands 150 m east of where it should, 90 m inside
+    const fixes = noisyWalk([westOf(60, 0.005), westOf(60, 0.006)], { speed: 1, sigma: 3, seed: 5 });
+    const [lon, lat] = offsetBy(fixes[30].lon, fixes[30].lat, 150, 0);
+    fixes[30] = { ...fixes[30], lon, lat };
+    const guardOnly = { hysteresis: 0, evidence: 0, confirm: 0 };
+    const guarded = await events(fixes, guardOnly);
+    expect(guarded.out).toEqual([]);
+    expect(guarded.stats.outliers).toBe(1);
+    expect((await events(fixes)).out).toEqual([]);
+    // without the guard the same fixes enter and exit: the outlier is what the guard caught
+    expect((await events(fixes, { ...guardOnly, maxSpeed: 1e6 })).out.map((e) => e.detect)).toEqual(['enter', 'exit']);
+  });
+
+  it('gives today’s raw events with debounce: false', async () => {
+    const drive = noisyWalk([westOf(200, 0.005), [0.003, 0.005]], { speed: 10, sigma: 0 });
+    const { out } = await events(drive, { debounce: false });
+    expect(out.map((e) => [e.detect, Date.parse(e.time) - T0, e.confirmed])).toEqual([['enter', 20_000, undefined]]);
+  });
+});
