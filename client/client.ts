@@ -153,6 +153,8 @@ export class ZipperClient {
     this.attempt = 0;
     this.distrusted = undefined;
     if (ack.maxFrame > 0) this.limitFrames(ack.maxFrame);
+    const lost = this.spool.reconnected(ack.lastSeq);
+    if (lost) this.log.error(`${lost} records sent before the connection ended, and no longer kept for a resend, never reached the zipper: dropped`);
     const resend = this.spool.after(ack.lastSeq);
     if (resend.length) this.log.info(`sending ${resend.length} spooled frames the zipper does not have`);
     for (const f of resend) ch.send(f);
@@ -245,8 +247,9 @@ export class ZipperClient {
     const bytes = frameBytes(frame);
     if (bytes > this.maxFrameSize) throw new RangeError(`a frame of ${bytes} bytes is larger than the zipper takes (${this.maxFrameSize} bytes): split its records`);
     this.seq++;
-    const dropped = this.spool.push({ frame, records });
+    const { dropped, unkept } = this.spool.push({ frame, records }, this.ch !== undefined);
     if (dropped) this.warnings.warn('spool', `spool full (${this.spool.capacity} records): dropped the ${dropped} oldest records, ${this.spool.dropped} in all`);
+    if (unkept) this.warnings.warn('unkept', `spool full (${this.spool.capacity} records): ${unkept} records already sent are no longer kept for a resend (they count as dropped only if this connection ends before the zipper has them)`);
     this.ch?.send(frame);
     return this.ch !== undefined && this.ch.buffered < 256;
   }

@@ -18,30 +18,57 @@ export class Spool {
   dropped = 0;
   /** records given up because the zipper refused their frames (too large), never to be resent */
   refused = 0;
+  /**
+   * Frames pushed out of a full spool after they were sent: no longer kept for a resend, but likely to
+   * arrive. They count as dropped only if the connection they went out on ends before the zipper has them.
+   */
+  private unkept: { seq: number; records: number }[] = [];
 
   constructor(readonly capacity: number) {}
 
+  /** frames kept, and frames sent but no longer kept, not yet acknowledged */
   get frames(): number {
-    return this.items.length - this.head;
+    return this.items.length - this.head + this.unkept.length;
   }
 
-  /** Adds a frame; returns how many records had to be dropped to make room. */
-  push(item: SpooledFrame): number {
+  /** records sent and acknowledged by no one yet, but no longer kept for a resend */
+  get unkeptRecords(): number {
+    return this.unkept.reduce((n, u) => n + u.records, 0);
+  }
+
+  /**
+   * Adds a frame; makes room by letting the oldest go. What was `sent` is only no longer kept; what was not
+   * is dropped. Returns the records dropped, and those no longer kept.
+   */
+  push(item: SpooledFrame, sent: boolean): { dropped: number; unkept: number } {
     this.items.push(item);
     this.records += item.records;
-    let dropped = 0;
+    const out = { dropped: 0, unkept: 0 };
     while (this.records > this.capacity && this.frames > 1) {
       const old = this.items[this.head++];
       this.records -= old.records;
-      dropped += old.records;
+      if (sent) {
+        this.unkept.push({ seq: old.frame.seq, records: old.records });
+        out.unkept += old.records;
+      } else out.dropped += old.records;
     }
-    this.dropped += dropped;
+    this.dropped += out.dropped;
     this.compact();
-    return dropped;
+    return out;
+  }
+
+  /** The connection ended and a new one says what the zipper holds: the unkept frames it lacks are lost. */
+  reconnected(lastSeq: number): number {
+    let lost = 0;
+    for (const u of this.unkept) if (u.seq > lastSeq) lost += u.records;
+    this.unkept = this.unkept.filter((u) => u.seq <= lastSeq);
+    this.dropped += lost;
+    return lost;
   }
 
   /** Forgets every frame with seq ≤ `seq`. */
   ack(seq: number): void {
+    if (this.unkept.length && this.unkept[0].seq <= seq) this.unkept = this.unkept.filter((u) => u.seq > seq);
     while (this.head < this.items.length && this.items[this.head].frame.seq <= seq) this.records -= this.items[this.head++].records;
     this.compact();
   }

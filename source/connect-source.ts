@@ -64,12 +64,12 @@ export async function connectSource(opts: SourceOptions): Promise<Source> {
       writer.flush();
       return client.flushed(timeout);
     },
-    stats: () => ({ connected: client.connected, reconnects: client.reconnects, spooled: client.spool.records, dropped: client.spool.dropped, refused: client.spool.refused }),
+    stats: () => ({ connected: client.connected, reconnects: client.reconnects, spooled: client.spool.records + client.spool.unkeptRecords, dropped: client.spool.dropped, refused: client.spool.refused }),
     async close(timeout = 5000) {
       writer.flush();
       const t0 = Date.now();
       const acked = await client.flushed(timeout);
-      const report = { unacked: client.spool.records, dropped: client.spool.dropped, refused: client.spool.refused, waited: Date.now() - t0 };
+      const report = { unacked: client.spool.records + client.spool.unkeptRecords, dropped: client.spool.dropped, refused: client.spool.refused, waited: Date.now() - t0 };
       if (!acked) client.log.warn(`closing after ${report.waited} ms with ${report.unacked} records the zipper has not acknowledged`);
       await client.close();
       return report;
