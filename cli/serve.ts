@@ -33,8 +33,9 @@ function banner(wf: Workflow, served: ServedWorkflow, log: Logger): void {
 function statsLine(served: ServedWorkflow, prev: { in: number; out: number; at: number }): string {
   const z = served.zipper;
   const s = z.stats();
-  const fin = s.connections.reduce((a, c) => a + c.framesIn, 0);
-  const fout = s.connections.reduce((a, c) => a + c.framesOut, 0);
+  // the zipper's totals per tag, not the open connections' (a connection that closes takes its counts with it)
+  const fin = Object.values(s.tagsIn).reduce((a, t) => a + t.frames, 0);
+  const fout = Object.values(s.tagsOut).reduce((a, t) => a + t.frames, 0);
   const dt = (Date.now() - prev.at) / 1000;
   const line = `${s.connections.length} connections · in ${((fin - prev.in) / dt).toFixed(0)} frames/s · out ${((fout - prev.out) / dt).toFixed(0)} frames/s · inflight ${s.inflight}${
     s.rejected || s.malformed || s.dropped || s.poison ? ` · rejected ${s.rejected} malformed ${s.malformed} dropped ${s.dropped} poison ${s.poisonRecords}` : ''
