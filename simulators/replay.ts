@@ -99,5 +99,7 @@ export default async function replay(source: Source, ctx: SourceContext): Promis
     sent += fixes.length;
     await writePaced(source, tag, fixes);
   }
-  ctx.log.info(`replay finished: ${sent.toLocaleString('en')} fixes written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const took = `${sent.toLocaleString('en')} fixes written in ${((performance.now() - started) / 1000).toFixed(1)} s`;
+  if (ctx.signal.aborted) ctx.log.info(`replay stopped before its end: ${took}${ctx.params.loop ? '' : ` of ${records.length.toLocaleString('en')}`}`);
+  else ctx.log.info(`replay finished: ${took}`);
 }
