@@ -15,6 +15,7 @@ const suites: Record<string, () => Promise<void>> = {
   startup: async () => (await import('./startup.ts')).run(),
   faults: async () => (await import('./faults.ts')).run(),
   dashboard: async () => (await import('./dashboard.ts')).run(),
+  soak: async () => (await import('./soak.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

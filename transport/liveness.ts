@@ -26,6 +26,19 @@ export interface LivenessOptions {
   heartbeat: number;
   /** ms without receiving after which the peer is given up on (0: never) */
   idleTimeout: number;
+  /**
+   * The transport acknowledges what arrives with packets of its own, and the peer counts those as life (QUIC,
+   * through `ByteDuplex.onPacket`). Then having received lately means the peer has heard from us lately too,
+   * and a heartbeat is only due when the channel has been silent both ways: a stream flowing one way needs
+   * none, and on an idle channel one end's heartbeat, acknowledged, serves both.
+   */
+  receiptsAnswered?: boolean;
+  /**
+   * ms more to wait, beyond idleTimeout, before giving up: asked only when the peer has been silent that long.
+   * A peer whose round trip has grown (a busy event loop at either end delays its answers as much as its
+   * heartbeats) is given that much more time; a dead one answers nothing, so its round trip stays as it was.
+   */
+  patience?: () => number;
   clock?: Clock;
 }
 
@@ -108,9 +121,14 @@ export class Liveness {
     this.armedFor = Infinity;
   }
 
+  /** the last time the peer heard from us */
+  private lastHeard(): number {
+    return this.opts.receiptsAnswered ? Math.max(this.lastSent, this.lastReceived) : this.lastSent;
+  }
+
   private due(): number {
     const { heartbeat, idleTimeout } = this.opts;
-    const ping = heartbeat ? this.lastSent + heartbeat : Infinity;
+    const ping = heartbeat ? this.lastHeard() + heartbeat : Infinity;
     const idle = idleTimeout && !this.paused ? Math.max(this.lastReceived + idleTimeout, this.graceUntil) : Infinity;
     return Math.min(ping, idle);
   }
@@ -133,11 +151,16 @@ export class Liveness {
     // fired much later than asked: this process was busy, and what the peer sent meanwhile may not be read yet
     if (heartbeat && late > heartbeat) this.graceUntil = now + heartbeat;
     if (idleTimeout && !this.paused && now - this.lastReceived >= idleTimeout && now >= this.graceUntil) {
-      this.stopped = true;
-      this.hooks.idle(new IdleTimeoutError(`no data from ${this.describe()} for ${idleTimeout} ms`));
-      return;
+      const more = Math.max(0, Math.round(this.opts.patience?.() ?? 0));
+      if (now - this.lastReceived < idleTimeout + more) this.graceUntil = this.lastReceived + idleTimeout + more;
+      else {
+        this.stopped = true;
+        const why = more ? ` (and ${more} ms more for its round trip)` : '';
+        this.hooks.idle(new IdleTimeoutError(`no data from ${this.describe()} for ${idleTimeout} ms${why}`));
+        return;
+      }
     }
-    if (heartbeat && now - this.lastSent >= heartbeat) {
+    if (heartbeat && now - this.lastHeard() >= heartbeat) {
       this.lastSent = now;
       this.hooks.heartbeat();
     }
