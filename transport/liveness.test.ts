@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkLivenessOptions, IdleTimeoutError, Liveness, type LivenessOptions } from './liveness.ts';
+import { checkLivenessOptions, IdleTimeoutError, Liveness, PATIENCE_MEMORY, type LivenessOptions } from './liveness.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
 
 /** The heartbeat and idle timer logic on a clock that moves only when the test says so. */
@@ -131,6 +131,27 @@ describe('Liveness', () => {
     clock.advance(1);
     expect(idle).toHaveLength(1);
     expect(idle[0].message).toBe('no data from quic://127.0.0.1:9000 for 2000 ms (and 3000 ms more for its round trip)');
+  });
+
+  it('remembers the slowest round trip for a while: a loop that stalled once may stall again', () => {
+    let rtt = 1500;
+    const { clock, idle, l } = setup(500, 2000, { patience: () => 2 * rtt });
+    during(clock, 1000, 100, () => l.received());
+    rtt = 0; // the round trips are quick again, and then the peer falls silent
+    clock.advance(4999);
+    expect(idle).toEqual([]);
+    clock.advance(1);
+    expect(idle).toHaveLength(1);
+  });
+
+  it('forgets it after PATIENCE_MEMORY', () => {
+    let rtt = 1500;
+    const { clock, idle, l } = setup(500, 2000, { patience: () => 2 * rtt });
+    during(clock, 1000, 100, () => l.received());
+    rtt = 0;
+    during(clock, PATIENCE_MEMORY, 100, () => l.received());
+    clock.advance(2001);
+    expect(idle).toHaveLength(1);
   });
 
   it('stops: no timer is left', () => {

@@ -46,6 +46,12 @@ export interface LivenessOptions {
 export const DEFAULT_HEARTBEAT = 500;
 export const DEFAULT_IDLE_TIMEOUT = 2000;
 
+/**
+ * How long the slowest round trip seen is kept as the measure of patience: a loop that stalled once (a burst of
+ * handshakes, a collection) may stall again before the next round trip shows it.
+ */
+export const PATIENCE_MEMORY = 30_000;
+
 export class IdleTimeoutError extends Error {
   override readonly name = 'IdleTimeoutError';
 }
@@ -73,6 +79,9 @@ export class Liveness {
   private armedFor = Infinity;
   /** no verdict on the peer before this: our own event loop was stalled and reads may be queued unread */
   private graceUntil = 0;
+  /** the most patience asked for lately, and when */
+  private patient = 0;
+  private patientAt = -Infinity;
 
   constructor(
     private readonly opts: LivenessOptions,
@@ -121,6 +130,17 @@ export class Liveness {
     this.armedFor = Infinity;
   }
 
+  /** ms beyond idleTimeout: the most asked for within PATIENCE_MEMORY; sampled at every timer, about each heartbeat */
+  private patience(now: number): number {
+    if (!this.opts.patience) return 0;
+    const p = Math.max(0, Math.round(this.opts.patience()));
+    if (p >= this.patient || now - this.patientAt > PATIENCE_MEMORY) {
+      this.patient = p;
+      this.patientAt = now;
+    }
+    return this.patient;
+  }
+
   /** the last time the peer heard from us */
   private lastHeard(): number {
     return this.opts.receiptsAnswered ? Math.max(this.lastSent, this.lastReceived) : this.lastSent;
@@ -150,8 +170,8 @@ export class Liveness {
     const { heartbeat, idleTimeout } = this.opts;
     // fired much later than asked: this process was busy, and what the peer sent meanwhile may not be read yet
     if (heartbeat && late > heartbeat) this.graceUntil = now + heartbeat;
+    const more = this.patience(now);
     if (idleTimeout && !this.paused && now - this.lastReceived >= idleTimeout && now >= this.graceUntil) {
-      const more = Math.max(0, Math.round(this.opts.patience?.() ?? 0));
       if (now - this.lastReceived < idleTimeout + more) this.graceUntil = this.lastReceived + idleTimeout + more;
       else {
         this.stopped = true;
