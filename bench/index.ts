@@ -16,15 +16,18 @@ const suites: Record<string, () => Promise<void>> = {
   startup: async () => (await import('./startup.ts')).run(),
   faults: async () => (await import('./faults.ts')).run(),
   dashboard: async () => (await import('./dashboard.ts')).run(),
+  soak: async () => (await import('./soak.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  console.log(`Usage: npm run bench -- [${Object.keys(suites).join('|')}]...\n\nRuns the named benchmarks (default: all) and prints figures side by side.`);
+  console.log(`Usage: npm run bench -- [${Object.keys(suites).join('|')}]...\n\nRuns the named benchmarks (default: all but soak) and prints figures side by side.`);
   process.exit(0);
 }
 for (const n of names) if (!suites[n]) throw new Error(`unknown benchmark "${n}" (have: ${Object.keys(suites).join(', ')})`);
-for (const n of names.length ? names : Object.keys(suites)) {
+/** ten minutes and more: run when named */
+const long = new Set(['soak']);
+for (const n of names.length ? names : Object.keys(suites).filter((s) => !long.has(s))) {
   console.log(`\n## ${n}\n`);
   await suites[n]();
 }

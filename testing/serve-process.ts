@@ -17,8 +17,14 @@ export interface ServeProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startServe(workflow: string, env: Record<string, string> = {}, until = /listening on:[\s\S]*?TLS:[^\n]*SHA-256 [0-9a-f]{64}/): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['bin/geoflux.js', 'serve', workflow, '--stats-every', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GEOFLUX_LOG: 'info', ...env } });
+export async function startServe(
+  workflow: string,
+  env: Record<string, string> = {},
+  until = /listening on:[\s\S]*?TLS:[^\n]*SHA-256 [0-9a-f]{64}/,
+  /** Node's own flags for the child (a profiler: `--cpu-prof`, `--heapsnapshot-signal=SIGUSR2`) */
+  nodeArgs: string[] = [],
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, 'bin/geoflux.js', 'serve', workflow, '--stats-every', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GEOFLUX_LOG: 'info', ...env } });
   const out = { stdout: '', stderr: '' };
   child.stdout!.on('data', (d) => (out.stdout += d));
   child.stderr!.on('data', (d) => (out.stderr += d));

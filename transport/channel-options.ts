@@ -1,4 +1,4 @@
-import { checkLivenessOptions, DEFAULT_IDLE_TIMEOUT } from './liveness.ts';
+import { checkLivenessOptions, DEFAULT_HEARTBEAT, DEFAULT_IDLE_TIMEOUT } from './liveness.ts';
 import type { StreamChannelOptions } from './stream-channel.ts';
 import type { LivenessSettings } from './types.ts';
 
@@ -16,3 +16,6 @@ export const quicIdleTimeoutFor = (o: LivenessSettings): number | undefined => {
   const idle = o.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
   return idle > 0 ? 2 * idle : undefined;
 };
+
+/** QUIC's keep-alive PINGs: none while the channel's heartbeat keeps the connection busy (0), else QUIC's default. */
+export const quicKeepAliveFor = (o: LivenessSettings): number | undefined => ((o.heartbeat ?? DEFAULT_HEARTBEAT) > 0 ? 0 : undefined);

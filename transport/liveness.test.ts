@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { checkLivenessOptions, IdleTimeoutError, Liveness } from './liveness.ts';
+import { checkLivenessOptions, IdleTimeoutError, Liveness, PATIENCE_MEMORY, type LivenessOptions } from './liveness.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
 
 /** The heartbeat and idle timer logic on a clock that moves only when the test says so. */
 
-function setup(heartbeat = 500, idleTimeout = 2000) {
+function setup(heartbeat = 500, idleTimeout = 2000, more: Partial<LivenessOptions> = {}) {
   const clock = new ManualClock();
   const beats: number[] = [];
   const idle: IdleTimeoutError[] = [];
   const l = new Liveness(
-    { heartbeat, idleTimeout, clock },
+    { heartbeat, idleTimeout, clock, ...more },
     {
       heartbeat: () => {
         beats.push(clock.now());
@@ -111,6 +111,46 @@ describe('Liveness', () => {
     clock.advance(100);
     expect(idle).toEqual([]);
     clock.advance(500);
+    expect(idle).toHaveLength(1);
+  });
+
+  it('where the transport answers what it receives, sends no heartbeat while it receives, and one when silent both ways', () => {
+    const { clock, beats, l } = setup(500, 2000, { receiptsAnswered: true });
+    during(clock, 1600, 100, () => l.received());
+    expect(beats).toEqual([]);
+    clock.advance(600);
+    expect(beats).toEqual([2100]);
+  });
+
+  it('gives a peer whose round trip has grown that much more time, and gives up once that has passed too', () => {
+    let rtt = 0;
+    const { clock, idle } = setup(500, 2000, { patience: () => 2 * rtt });
+    rtt = 1500; // both event loops busy: the peer's answers have been taking 1.5 s
+    clock.advance(4999);
+    expect(idle).toEqual([]);
+    clock.advance(1);
+    expect(idle).toHaveLength(1);
+    expect(idle[0].message).toBe('no data from quic://127.0.0.1:9000 for 2000 ms (and 3000 ms more for its round trip)');
+  });
+
+  it('remembers the slowest round trip for a while: a loop that stalled once may stall again', () => {
+    let rtt = 1500;
+    const { clock, idle, l } = setup(500, 2000, { patience: () => 2 * rtt });
+    during(clock, 1000, 100, () => l.received());
+    rtt = 0; // the round trips are quick again, and then the peer falls silent
+    clock.advance(4999);
+    expect(idle).toEqual([]);
+    clock.advance(1);
+    expect(idle).toHaveLength(1);
+  });
+
+  it('forgets it after PATIENCE_MEMORY', () => {
+    let rtt = 1500;
+    const { clock, idle, l } = setup(500, 2000, { patience: () => 2 * rtt });
+    during(clock, 1000, 100, () => l.received());
+    rtt = 0;
+    during(clock, PATIENCE_MEMORY, 100, () => l.received());
+    clock.advance(2001);
     expect(idle).toHaveLength(1);
   });
 

@@ -26,12 +26,31 @@ export interface LivenessOptions {
   heartbeat: number;
   /** ms without receiving after which the peer is given up on (0: never) */
   idleTimeout: number;
+  /**
+   * The transport acknowledges what arrives with packets of its own, and the peer counts those as life (QUIC,
+   * through `ByteDuplex.onPacket`). Then having received lately means the peer has heard from us lately too,
+   * and a heartbeat is only due when the channel has been silent both ways: a stream flowing one way needs
+   * none, and on an idle channel one end's heartbeat, acknowledged, serves both.
+   */
+  receiptsAnswered?: boolean;
+  /**
+   * ms more to wait, beyond idleTimeout, before giving up: asked only when the peer has been silent that long.
+   * A peer whose round trip has grown (a busy event loop at either end delays its answers as much as its
+   * heartbeats) is given that much more time; a dead one answers nothing, so its round trip stays as it was.
+   */
+  patience?: () => number;
   clock?: Clock;
 }
 
 /** Defaults: a heartbeat twice a second, and four missed ones end the channel. */
 export const DEFAULT_HEARTBEAT = 500;
 export const DEFAULT_IDLE_TIMEOUT = 2000;
+
+/**
+ * How long the slowest round trip seen is kept as the measure of patience: a loop that stalled once (a burst of
+ * handshakes, a collection) may stall again before the next round trip shows it.
+ */
+export const PATIENCE_MEMORY = 30_000;
 
 export class IdleTimeoutError extends Error {
   override readonly name = 'IdleTimeoutError';
@@ -60,6 +79,9 @@ export class Liveness {
   private armedFor = Infinity;
   /** no verdict on the peer before this: our own event loop was stalled and reads may be queued unread */
   private graceUntil = 0;
+  /** the most patience asked for lately, and when */
+  private patient = 0;
+  private patientAt = -Infinity;
 
   constructor(
     private readonly opts: LivenessOptions,
@@ -108,9 +130,25 @@ export class Liveness {
     this.armedFor = Infinity;
   }
 
+  /** ms beyond idleTimeout: the most asked for within PATIENCE_MEMORY; sampled at every timer, about each heartbeat */
+  private patience(now: number): number {
+    if (!this.opts.patience) return 0;
+    const p = Math.max(0, Math.round(this.opts.patience()));
+    if (p >= this.patient || now - this.patientAt > PATIENCE_MEMORY) {
+      this.patient = p;
+      this.patientAt = now;
+    }
+    return this.patient;
+  }
+
+  /** the last time the peer heard from us */
+  private lastHeard(): number {
+    return this.opts.receiptsAnswered ? Math.max(this.lastSent, this.lastReceived) : this.lastSent;
+  }
+
   private due(): number {
     const { heartbeat, idleTimeout } = this.opts;
-    const ping = heartbeat ? this.lastSent + heartbeat : Infinity;
+    const ping = heartbeat ? this.lastHeard() + heartbeat : Infinity;
     const idle = idleTimeout && !this.paused ? Math.max(this.lastReceived + idleTimeout, this.graceUntil) : Infinity;
     return Math.min(ping, idle);
   }
@@ -132,12 +170,17 @@ export class Liveness {
     const { heartbeat, idleTimeout } = this.opts;
     // fired much later than asked: this process was busy, and what the peer sent meanwhile may not be read yet
     if (heartbeat && late > heartbeat) this.graceUntil = now + heartbeat;
+    const more = this.patience(now);
     if (idleTimeout && !this.paused && now - this.lastReceived >= idleTimeout && now >= this.graceUntil) {
-      this.stopped = true;
-      this.hooks.idle(new IdleTimeoutError(`no data from ${this.describe()} for ${idleTimeout} ms`));
-      return;
+      if (now - this.lastReceived < idleTimeout + more) this.graceUntil = this.lastReceived + idleTimeout + more;
+      else {
+        this.stopped = true;
+        const why = more ? ` (and ${more} ms more for its round trip)` : '';
+        this.hooks.idle(new IdleTimeoutError(`no data from ${this.describe()} for ${idleTimeout} ms${why}`));
+        return;
+      }
     }
-    if (heartbeat && now - this.lastSent >= heartbeat) {
+    if (heartbeat && now - this.lastHeard() >= heartbeat) {
       this.lastSent = now;
       this.hooks.heartbeat();
     }

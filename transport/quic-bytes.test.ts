@@ -48,6 +48,16 @@ async function readAll(readable: ReadableStream<Uint8Array>): Promise<Buffer> {
 }
 
 describe('quic bytes', () => {
+  it("tells onPacket of the peer's packets, and knows the round trip", async () => {
+    const s = await echoServer();
+    const d = await dial(s.port);
+    let packets = 0;
+    d.onPacket!(() => packets++);
+    await roundTrip(d, 64 * 1024);
+    expect(packets).toBeGreaterThan(0);
+    expect(d.rtt!()).toBeGreaterThan(0);
+  });
+
   it('echoes 1 MiB written in 16 KiB chunks', async () => {
     const s = await echoServer();
     serverSide.length = 0;

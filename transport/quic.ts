@@ -1,5 +1,5 @@
 import { dialQuicBytes, listenQuicBytes } from './quic-bytes.ts';
-import { channelOptions, quicIdleTimeoutFor } from './channel-options.ts';
+import { channelOptions, quicIdleTimeoutFor, quicKeepAliveFor } from './channel-options.ts';
 import { streamChannel } from './stream-channel.ts';
 import type { Transport } from './types.ts';
 
@@ -12,7 +12,7 @@ export const quicTransport: Transport = {
     const server = await listenQuicBytes(
       hostOf(url),
       Number(url.port),
-      { tls: opts.tls, log: opts.log, handshakeTimeout: opts.handshakeTimeout, clientCa: opts.clientCa, quicIdleTimeout: quicIdleTimeoutFor(opts) },
+      { tls: opts.tls, log: opts.log, handshakeTimeout: opts.handshakeTimeout, clientCa: opts.clientCa, quicIdleTimeout: quicIdleTimeoutFor(opts), keepAlive: quicKeepAliveFor(opts) },
       (d) => onChannel(streamChannel(d, 'quic', { ...ch, onIdle: () => server.stats.idleTimeouts++ })),
     );
     return {
@@ -24,7 +24,7 @@ export const quicTransport: Transport = {
     };
   },
   async dial(url, opts) {
-    const d = await dialQuicBytes(hostOf(url), Number(url.port), { ...opts, quicIdleTimeout: quicIdleTimeoutFor(opts) });
+    const d = await dialQuicBytes(hostOf(url), Number(url.port), { ...opts, quicIdleTimeout: quicIdleTimeoutFor(opts), keepAlive: quicKeepAliveFor(opts) });
     return streamChannel(d, 'quic', channelOptions(opts));
   },
 };

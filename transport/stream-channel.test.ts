@@ -118,6 +118,20 @@ describe('streamChannel heartbeat and idle timeout', () => {
     expect([ca.frames, cb.frames]).toEqual([[], []]);
   });
 
+  it("counts the transport's own packets as life, though the stream brings nothing", async () => {
+    const clock = new ManualClock();
+    const [a] = pipePair(); // the other end never starts: no bytes on the stream
+    let heard = () => {};
+    const ca = started(streamChannel({ ...a, onPacket: (h) => (heard = h) }, 'quic', { clock }));
+    for (let t = 0; t < 5000; t += 500) {
+      await run(clock, 500);
+      heard(); // an ACK, say
+    }
+    expect(ca.closed.done).toBe(false);
+    await run(clock, 2000);
+    expect(ca.closed.err).toBeInstanceOf(IdleTimeoutError);
+  });
+
   it("delivers the application's own pings", async () => {
     const clock = new ManualClock();
     const [a, b] = pipePair();

@@ -62,7 +62,14 @@ export function streamChannel(d: ByteDuplex, transport: TransportName, opts: Str
     flush();
   };
   const liveness = new Liveness(
-    { heartbeat: opts.heartbeat ?? DEFAULT_HEARTBEAT, idleTimeout: opts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, clock: opts.clock },
+    {
+      heartbeat: opts.heartbeat ?? DEFAULT_HEARTBEAT,
+      idleTimeout: opts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
+      receiptsAnswered: d.onPacket !== undefined,
+      // twice the round trip: it may grow further while we wait
+      patience: d.rtt && (() => 2 * d.rtt!()),
+      clock: opts.clock,
+    },
     {
       heartbeat: () => {
         // a heartbeat behind queued frames would prove nothing more than they will
@@ -99,6 +106,8 @@ export function streamChannel(d: ByteDuplex, transport: TransportName, opts: Str
         if (queue.length > 0 && !core.done) flush();
       });
   }
+
+  d.onPacket?.(() => liveness.received());
 
   async function readLoop(h: FrameHandlers): Promise<void> {
     try {

@@ -15,6 +15,14 @@ export interface ByteDuplex {
   close(): Promise<void>;
   /** a clearer account of why the stream failed with `cause`, from what the connection knows (e.g. a TLS alert) */
   failure?(cause?: Error): Error | undefined;
+  /**
+   * `heard` is called for every packet the connection receives from the peer, its transport's own (acks,
+   * keep-alives) too, before the stream's bytes are read: all of it proves the peer is there. A transport that
+   * has this also acknowledges what it receives with such packets, so the peer hears from us when we read.
+   */
+  onPacket?(heard: () => void): void;
+  /** the transport's latest round trip to the peer, ms, the time each end's event loop takes to answer included */
+  rtt?(): number;
 }
 
 export interface FrameHandlers {
