@@ -10,6 +10,7 @@ import { connectStreamFunction } from './connect-stream-function.ts';
 import { startFunctionModule } from './function-module.ts';
 import { kernelFunction } from './kernel-function.ts';
 
+// one fix a vehicle: raw events (a debounced enter waits for the state to hold)
 const depot = { type: 'Feature', id: 'depot', properties: { name: 'Depot', radius: 500 }, geometry: { type: 'Point', coordinates: [7.42, 43.73] } };
 
 it('a raw writer’s fix with a time out of 1970–2100 costs only its own row before the kernel, counted; the rest of its frame and the others’ arrive', async () => {
@@ -18,7 +19,7 @@ it('a raw writer’s fix with a time out of 1970–2100 costs only its own row b
     { name: 'watch', observe: ['out'], dispatch: { kind: 'balance' } },
   ])));
   const conn = { zipper: z.memoryUrl, token: TOKEN };
-  const k = kernelFunction({ kernel: 'geofence', params: { fences: depot, detect: ['enter'] }, timeout: 0, baseDir: '.' });
+  const k = kernelFunction({ kernel: 'geofence', params: { fences: depot, detect: ['enter'], debounce: false }, timeout: 0, baseDir: '.' });
   later(await startFunctionModule(k, { name: 'yard', observe: ['gps'], emit: 'out' }, conn));
   const entered: string[] = [];
   const watch = later(await connectStreamFunction({ ...conn, name: 'watch', observe: ['out'] }));
