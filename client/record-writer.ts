@@ -1,6 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import { assertBatch, assertFixes } from '../codecs/fix-checks.ts';
-import { encodeGpsBatch, isGpsBatch, selectRows, type GpsBatch } from '../codecs/gps-batch.ts';
+import { encodeGpsBatch, isGpsBatch, sliceRows, type GpsBatch } from '../codecs/gps-batch.ts';
 import { packMeta, type Metadata } from '../codecs/metadata.ts';
 import { pack } from '../codecs/msgpack.ts';
 import { encodeRecords, isPlainFix } from '../codecs/records.ts';
@@ -94,8 +94,7 @@ export class RecordWriter {
     const bytes = encodeGpsBatch(b);
     if (bytes.length <= this.room || b.n <= 1) return [{ bytes, n: b.n }];
     const half = b.n >> 1;
-    const rows = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
-    return [...this.fitBatch(selectRows(b, rows(0, half))), ...this.fitBatch(selectRows(b, rows(half, b.n)))];
+    return [...this.fitBatch(sliceRows(b, 0, half)), ...this.fitBatch(sliceRows(b, half, b.n))];
   }
 
   flush(): void {

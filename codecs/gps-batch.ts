@@ -92,6 +92,10 @@ export function recordsOf(b: GpsBatch): GpsRecord[] {
   return out;
 }
 
+/** Rows `from` up to `to`, as a batch of their own (a batch cut in parts that fit, or to find a bad row). */
+export const sliceRows = (b: GpsBatch, from: number, to: number): GpsBatch =>
+  selectRows(b, Array.from({ length: to - from }, (_, i) => from + i));
+
 /** The rows at `rows`, in that order, with a dictionary of just the devices they use. */
 export function selectRows(b: GpsBatch, rows: ArrayLike<number>): GpsBatch {
   const remap = new Map<number, number>();

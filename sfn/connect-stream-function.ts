@@ -1,12 +1,13 @@
 import type { Observable } from 'rxjs';
 import { looksLikeFix } from '../codecs/fix-checks.ts';
 import type { DataFrame } from '../codecs/frame-types.ts';
-import { batchFromRecords, concatBatches, decodeGpsBatch, recordsOf, selectRows, type GpsBatch } from '../codecs/gps-batch.ts';
+import { batchFromRecords, concatBatches, decodeGpsBatch, recordsOf, type GpsBatch } from '../codecs/gps-batch.ts';
 import { unpackMeta, type Metadata } from '../codecs/metadata.ts';
 import { decodeRecords } from '../codecs/records.ts';
 import { ZipperClient, type ClientOptions } from '../client/client.ts';
 import { RecordWriter, type Origin } from '../client/record-writer.ts';
 import type { FrameChannel } from '../transport/types.ts';
+import { byHalves } from './by-halves.ts';
 import { OrderedAcks, type Handling } from './ordered-acks.ts';
 import { DEFAULT_WINDOW, RecordPipeline } from './record-pipeline.ts';
 import { SeenFrames } from './seen-frames.ts';
@@ -197,19 +198,11 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
       let queuedRows = 0;
       let running: Promise<void> | undefined;
       // a call that throws is split and tried again by halves, so a row that makes it throw costs only itself
-      const process = async (batch: GpsBatch): Promise<readonly unknown[]> => {
-        try {
-          return await h.process(batch);
-        } catch (e) {
-          if (batch.n <= 1) {
-            failed(e as Error, batch.n ? recordsOf(batch)[0] : undefined, 'batch-handler', `batch handler error, ${batch.n} record skipped`);
-            return [];
-          }
-          const half = batch.n >> 1;
-          const rows = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
-          return [...(await process(selectRows(batch, rows(0, half)))), ...(await process(selectRows(batch, rows(half, batch.n))))];
-        }
-      };
+      const process = (batch: GpsBatch) =>
+        byHalves(batch, (b) => h.process(b), (e, row) => {
+          failed(e as Error, recordsOf(row)[0], 'batch-handler', 'batch handler error, 1 record skipped');
+          return [];
+        });
       // the frames that have come while the last call ran go together into the next one
       const drain = async () => {
         if (hopts.maxWait && queuedRows < maxRows) await new Promise((r) => setTimeout(r, hopts.maxWait));

@@ -1,5 +1,5 @@
 import type { DataFrame } from '../codecs/frame-types.ts';
-import { decodeGpsBatch, encodeGpsBatch, selectRows } from '../codecs/gps-batch.ts';
+import { decodeGpsBatch, encodeGpsBatch, sliceRows } from '../codecs/gps-batch.ts';
 import { unpackMeta } from '../codecs/metadata.ts';
 import { pack, unpack } from '../codecs/msgpack.ts';
 
@@ -16,7 +16,7 @@ export function splitRecords(f: DataFrame, parts = 16): DataFrame[] | undefined 
   try {
     if (unpackMeta(f.meta).ct === 'gps') {
       const b = decodeGpsBatch(f.payload);
-      payloads = chunks(b.n, parts).map(([from, to]) => encodeGpsBatch(selectRows(b, Array.from({ length: to - from }, (_, i) => from + i))));
+      payloads = chunks(b.n, parts).map(([from, to]) => encodeGpsBatch(sliceRows(b, from, to)));
     } else {
       const v = unpack(f.payload);
       if (!Array.isArray(v)) return undefined;

@@ -1,10 +1,11 @@
 import { concat, concatMap, defer, finalize, from, ignoreElements, merge, type OperatorFunction } from 'rxjs';
 import { addBadRows, goodRows, type BadRowCounts } from '../../codecs/fix-checks.ts';
-import { selectRows, toBatch, type GpsBatch } from '../../codecs/gps-batch.ts';
+import { toBatch, type GpsBatch } from '../../codecs/gps-batch.ts';
 import type { GpsRecord } from '../../codecs/gps-record.ts';
 import type { BatchKernel } from '../../kernels/batch-kernel.ts';
 import { logger, type Logger } from '../../log/logger.ts';
 import { RateLimitedLog } from '../../log/rate-limited-log.ts';
+import { byHalves } from '../by-halves.ts';
 import { Histogram, MS_BUCKETS, type HistogramSnapshot } from '../../metrics/histogram.ts';
 import type { Clock } from '../../transport/liveness.ts';
 
@@ -120,20 +121,17 @@ export class KernelBatches<E = unknown> {
   }
 
   private async resilient(k: BatchKernel, b: GpsBatch): Promise<E[]> {
-    try {
-      return await this.call(k, b);
-    } catch (e) {
-      if (!isTrap(e)) throw e;
+    const trapped = (e: unknown) => {
+      if (!isTrap(e)) return false;
       this.stats.traps++;
-      if (b.n === 1) {
-        this.stats.trappedRows++;
-        this.warnings.warn('trap', `a fix of ${b.devices[0]} at ${new Date(b.t[0]).toISOString()} traps the kernel: dropped (${(e as Error).message})`);
-        return [];
-      }
-      const mid = b.n >> 1;
-      const rows = (a: number, z: number) => selectRows(b, Array.from({ length: z - a }, (_, i) => a + i));
-      return [...(await this.resilient(k, rows(0, mid))), ...(await this.resilient(k, rows(mid, b.n)))];
-    }
+      return true;
+    };
+    const dropped = (e: unknown, row: GpsBatch): E[] => {
+      this.stats.trappedRows++;
+      this.warnings.warn('trap', `a fix of ${row.devices[0]} at ${new Date(row.t[0]).toISOString()} traps the kernel: dropped (${(e as Error).message})`);
+      return [];
+    };
+    return [...(await byHalves(b, (part) => this.call(k, part), dropped, trapped))];
   }
 }
 
