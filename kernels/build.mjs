@@ -24,7 +24,12 @@ for (const f of sources) hash.update(f).update(readFileSync(join(src, f)));
 // the host sets its cap), and full optimisation
 // (asc resolves the shim's `lib` against the working directory, so build from the package root)
 process.chdir(join(here, '..'));
-const FLAGS = ['--config', './node_modules/@assemblyscript/wasi-shim/asconfig.json', '--exportStart', '_initialize', '--importMemory', '--initialMemory', '2', '-O3', '--runtime', 'incremental'];
+// The shim's settings but one: an abort traps (`unreachable`) instead of writing its message through WASI
+// and calling proc_exit, which crashed Node 20's node:wasi (SIGABRT, SIGSEGV) once a few dozen instances had
+// aborted that way; a trap the host turns into a KernelTrap like any other.
+const SHIM = './node_modules/@assemblyscript/wasi-shim';
+const shimUse = JSON.parse(readFileSync(join(SHIM, 'asconfig.json'), 'utf8')).options.use.map((u) => (u.startsWith('abort=') ? 'abort=' : u));
+const FLAGS = ['--lib', `${SHIM}/assembly`, ...shimUse.flatMap((u) => ['--use', u]), '--exportStart', '_initialize', '--importMemory', '--initialMemory', '2', '-O3', '--runtime', 'incremental'];
 hash.update(FLAGS.slice(2).join(' ')).update(asc.version);
 const digest = hash.digest('hex').slice(0, 16);
 

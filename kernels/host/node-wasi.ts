@@ -37,8 +37,10 @@ export async function loadWasmer(): Promise<Wasmer> {
 /** @wasmer/wasi: only its own empty in-memory file system is reachable. */
 export const wasmerWasi: WasiHost = (module, memory) => {
   if (!wasmer) throw new KernelError('@wasmer/wasi is not loaded: await loadWasmer() first');
-  const wasi = new wasmer.WASI({ args: [], env: {} });
-  const instance = wasi.instantiate(module, { env: { memory } });
+  // a kernel that imports nothing of WASI (an AssemblyScript one whose aborts trap) leaves @wasmer/wasi unable
+  // to tell the WASI version, and needs none
+  const usesWasi = WebAssembly.Module.imports(module).some((i) => i.module.startsWith('wasi'));
+  const instance = usesWasi ? new wasmer.WASI({ args: [], env: {} }).instantiate(module, { env: { memory } }) : new WebAssembly.Instance(module, { env: { memory } });
   (instance.exports._initialize as (() => void) | undefined)?.();
   return instance;
 };
