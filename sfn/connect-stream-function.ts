@@ -180,10 +180,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
         records.push(recs, r.ch, (outputs) => {
           // a frame's outputs go out when all its records are through, just before its ack: a frame redelivered
           // after a crash made nothing yet, so nothing it makes is made twice
-          r.h.release = () => {
-            lastOrigin = origin;
-            out(outputs, origin);
-          };
+          r.h.release = () => out(outputs, origin);
           acks.finish(r.h);
         });
       };
