@@ -2,21 +2,33 @@
 export const DEFAULT_TOPIC = 'geoflux/alerts/{kind}/{detect}/{deviceId}';
 export const DEFAULT_STATE_TOPIC = 'geoflux/state/{deviceId}';
 
+/** The default NATS subject of an alert: MQTT's levels as tokens. */
+export const DEFAULT_SUBJECT = 'geoflux.alerts.{kind}.{detect}.{deviceId}';
+
 /**
  * Fills `{field}` and `{dotted.path}` placeholders from an event. `{deviceId}` falls back to a hotspot's
  * cell id, so each cell keeps a topic of its own; anything else missing becomes `_`. Values cannot add
  * levels or wildcards: `/`, `+`, `#` and NUL become `_`.
  */
-export function topicFor(template: string, event: object): string {
-  let fill = compiled.get(template);
-  if (!fill) compiled.set(template, (fill = compile(template)));
-  return fill(event);
+export const topicFor = (template: string, event: object): string => fill(template, event, MQTT_SPECIAL);
+
+/** {@link topicFor} for a NATS subject: values cannot add tokens or wildcards (`.`, `*`, `>`, white space). */
+export const subjectFor = (template: string, event: object): string => fill(template, event, NATS_SPECIAL);
+
+const MQTT_SPECIAL = /[/+#\0]/g;
+const NATS_SPECIAL = /[.*>\s\0]/g;
+
+function fill(template: string, event: object, special: RegExp): string {
+  const key = special === MQTT_SPECIAL ? template : `nats:${template}`;
+  let f = compiled.get(key);
+  if (!f) compiled.set(key, (f = compile(template, special)));
+  return f(event);
 }
 
 // a sink fills its one template for every alert: parsed once, not a regex replace per message
 const compiled = new Map<string, (event: object) => string>();
 
-function compile(template: string): (event: object) => string {
+function compile(template: string, special: RegExp): (event: object) => string {
   const parts = template.split(/\{([A-Za-z0-9_.]+)\}/);
   // odd parts are placeholders, as their key paths
   const paths = parts.map((p, i) => (i % 2 ? p.split('.') : undefined));
@@ -30,7 +42,7 @@ function compile(template: string): (event: object) => string {
       }
       let v = lookup(event, path);
       if (v === undefined && parts[i] === 'deviceId') v = lookup(event, CELL_ID);
-      out += v === undefined || v === null || typeof v === 'object' || v === '' ? '_' : String(v).replace(/[/+#\0]/g, '_');
+      out += v === undefined || v === null || typeof v === 'object' || v === '' ? '_' : String(v).replace(special, '_');
     }
     return out;
   };

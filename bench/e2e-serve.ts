@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { GpsRecord } from '../codecs/gps-record.ts';
-import { serveWorkflow } from '../workflows/serve-workflow.ts';
+import { serveWorkflow } from '../serve/serve-workflow.ts';
 import { connectSource } from '../index.ts';
 import { setLogLevel } from '../log/logger.ts';
 import { loadNetwork } from '../network/load-network.ts';

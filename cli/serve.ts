@@ -1,8 +1,8 @@
-import { sumSinkStats } from '../alerts/mqtt-sink.ts';
+import { sumSinkStats } from '../sinks/sink.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { loadWorkflow } from '../workflows/load.ts';
 import type { Workflow } from '../workflows/schema.ts';
-import { serveWorkflow, type ServedWorkflow } from '../workflows/serve-workflow.ts';
+import { serveWorkflow, type ServedWorkflow } from '../serve/serve-workflow.ts';
 import type { Parsed } from './args.ts';
 
 
@@ -40,10 +40,13 @@ function statsLine(served: ServedWorkflow, prev: { in: number; out: number; at: 
   const line = `${s.connections.length} connections · in ${((fin - prev.in) / dt).toFixed(0)} frames/s · out ${((fout - prev.out) / dt).toFixed(0)} frames/s · inflight ${s.inflight}${
     s.rejected || s.malformed || s.dropped || s.poison ? ` · rejected ${s.rejected} malformed ${s.malformed} dropped ${s.dropped} poison ${s.poisonRecords}` : ''
   }`;
-  const mq = sumSinkStats(served.sinks.map((k) => k.sink.stats()));
-  const mqtt = served.sinks.length ? ` · mqtt ${mq.connected ? '' : 'DOWN, '}${mq.published} published${mq.buffered ? `, ${mq.buffered} buffered` : ''}${mq.dropped ? `, ${mq.dropped} dropped` : ''}` : '';
+  const kinds = [...new Set(served.sinks.map((k) => k.sink.kind))];
+  const sinks = kinds.map((kind) => {
+    const k = sumSinkStats(served.sinks.filter((x) => x.sink.kind === kind).map((x) => x.sink.stats()));
+    return ` · ${kind} ${k.connected ? '' : 'DOWN, '}${k.published} published${k.buffered ? `, ${k.buffered} buffered` : ''}${k.dropped ? `, ${k.dropped} dropped` : ''}`;
+  });
   Object.assign(prev, { in: fin, out: fout, at: Date.now() });
-  return line + mqtt;
+  return line + sinks.join('');
 }
 
 export async function serveCommand({ values, positionals }: Parsed): Promise<void> {

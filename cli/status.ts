@@ -43,11 +43,12 @@ export async function statusCommand({ values }: Parsed): Promise<void> {
         `${bad ? ` · ${n(bad)} fixes dropped (bad or trapping)` : ''}${total(s, 'geoflux_function_errors_total', w) ? ` · ${n(total(s, 'geoflux_function_errors_total', w))} errors` : ''}`,
     );
   }
-  for (const sink of labelValues(s, 'geoflux_mqtt_published_total', 'sink')) {
+  for (const sink of labelValues(s, 'geoflux_sink_published_total', 'sink')) {
     const w = { sink };
+    const kind = s.find((x) => x.name === 'geoflux_sink_published_total' && x.labels.sink === sink)?.labels.kind ?? 'sink';
     lines.push(
-      `mqtt ${sink}: ${total(s, 'geoflux_mqtt_connected', w) ? 'connected' : 'DISCONNECTED'} · ${n(rate('geoflux_mqtt_published_total', w))}/s published (${n(total(s, 'geoflux_mqtt_published_total', w))})` +
-        ` · ${n(total(s, 'geoflux_mqtt_buffered_messages', w))} buffered · ${n(total(s, 'geoflux_mqtt_dropped_total', w))} dropped`,
+      `${kind} ${sink}: ${total(s, 'geoflux_sink_connected', w) ? 'connected' : 'DISCONNECTED'} · ${n(rate('geoflux_sink_published_total', w))}/s published (${n(total(s, 'geoflux_sink_published_total', w))})` +
+        ` · ${n(total(s, 'geoflux_sink_buffered_messages', w))} buffered · ${n(total(s, 'geoflux_sink_dropped_total', w))} dropped`,
     );
   }
   const dropped = s.filter((x) => x.name === 'geoflux_frames_dropped_total' && x.value > 0).map((x) => `${x.labels.reason} ${n(x.value)}`);

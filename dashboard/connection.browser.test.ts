@@ -13,7 +13,7 @@ setLogLevel('silent');
 /** The page says plainly when its live connection drops, when it is back, and when there can be none. */
 
 const EMPTY: BaseMap = { roads: { type: 'FeatureCollection', features: [] }, fences: { type: 'FeatureCollection', features: [] }, bbox: [7.40, 43.72, 7.44, 43.75] };
-const status = () => ({ at: Date.now(), fixesIn: 0, alerts: 0, mqtt: null, functions: [] });
+const status = () => ({ at: Date.now(), fixesIn: 0, alerts: 0, sinks: null, functions: [] });
 
 const open: { close(): Promise<void> }[] = [];
 afterAll(async () => {

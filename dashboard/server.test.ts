@@ -10,7 +10,7 @@ const baseMap: BaseMap = {
   bbox: [7.41, 43.72, 7.44, 43.75],
 };
 let reads = 0;
-const status = (): DashboardStatus => ({ at: 1000 + reads++, fixesIn: 500, alerts: 3, mqtt: { connected: true, published: 9, buffered: 0, dropped: 0 }, functions: [{ name: 'quarters', instances: 2, backlog: 1, restarts: 0 }] });
+const status = (): DashboardStatus => ({ at: 1000 + reads++, fixesIn: 500, alerts: 3, sinks: { connected: true, published: 9, buffered: 0, dropped: 0 }, functions: [{ name: 'quarters', instances: 2, backlog: 1, restarts: 0 }] });
 
 describe('the dashboard server', () => {
   let d: Dashboard;

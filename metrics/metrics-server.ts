@@ -1,7 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ServedWorkflow } from '../workflows/serve-workflow.ts';
-import { workflowMetrics } from './workflow-metrics.ts';
+import type { Registry } from 'prom-client';
 
 export interface MetricsServer {
   /** e.g. http://127.0.0.1:9464/metrics */
@@ -12,8 +11,7 @@ export interface MetricsServer {
 }
 
 /** `GET /metrics` for Prometheus on `host:port` (port 0: any free one). */
-export async function startMetricsServer(served: ServedWorkflow, at: { host: string; port: number }): Promise<MetricsServer> {
-  const registry = workflowMetrics(served);
+export async function startMetricsServer(registry: Registry, at: { host: string; port: number }): Promise<MetricsServer> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('geoflux serves GET /metrics\n');

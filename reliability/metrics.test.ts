@@ -55,7 +55,7 @@ describe('a bad fix among good ones, seen from outside', () => {
       expect(badRows()).toBe(1);
       expect(total(s, 'geoflux_records_in_total', { tag: 'gps' })).toBe(51);
       expect(total(s, 'geoflux_records_out_total', { tag: 'fences' })).toBe(50);
-      expect(total(s, 'geoflux_mqtt_published_total', { sink: 'alerts-out' })).toBe(50);
+      expect(total(s, 'geoflux_sink_published_total', { sink: 'alerts-out' })).toBe(50);
       expect(total(s, 'geoflux_function_instances', { function: 'yard' })).toBe(1);
       expect(total(s, 'geoflux_alert_latency_seconds_count', { sink: 'alerts-out' })).toBe(50);
       expect(total(s, 'geoflux_kernel_call_seconds_count', { function: 'yard' })).toBeGreaterThanOrEqual(1);

@@ -6,6 +6,7 @@ import { kernelParamProblems } from '../kernels/param-check.ts';
 import { BUILTIN_FUNCTIONS } from '../sfn/builtins/index.ts';
 import { BUILTIN_SOURCES } from '../simulators/builtins.ts';
 import { unknownBuiltin, type Builtins } from '../runtime/import-module.ts';
+import { SINK_KINDS } from '../sinks/sink-kinds.ts';
 import { FIRST_USER_TAG } from '../zipper/router.ts';
 import { normaliseListen } from './address.ts';
 import { closest, didYouMean } from './errors.ts';
@@ -68,9 +69,9 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     if (host === 'local' && !f.run && !f.kernel && !f.sink) bad(at('host'), 'a local function needs "run" (a module), "kernel" or "sink"');
     if (f.sink) {
       if (f.run || f.kernel) bad(at('sink'), `a sink publishes what it observes; it does not also run a ${f.run ? 'module' : 'kernel'}`);
-      if (emit.length) bad(at('emit'), 'a sink emits nothing (it publishes to MQTT)');
+      if (emit.length) bad(at('emit'), `a sink emits nothing (it publishes to ${f.sink === 'mqtt' ? 'MQTT' : f.sink.toUpperCase()})`);
       if (host === 'remote') bad(at('host'), 'a sink runs in the zipper\'s process (host: local)', 'value');
-      for (const p of sinkParamProblems(f.params ?? {})) bad([...at('params'), ...p.path], p.reason, 'value');
+      for (const p of SINK_KINDS[f.sink].paramProblems(f.params ?? {})) bad([...at('params'), ...p.path], p.reason, p.at ?? 'value');
     }
     const dispatch: Dispatch = f.dispatch === undefined || f.dispatch === 'balance' ? { kind: 'balance' } : { kind: 'partition', key: f.dispatch.partition };
     const kernel = f.kernel?.endsWith('.wasm') ? resolveFrom(dir, f.kernel) : f.kernel;
@@ -108,7 +109,7 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
       protocolVersion: m.protocol === '3.1.1' || m.protocol === undefined ? 4 : 5,
       tls: m.tls && { ...m.tls, ca: m.tls.ca && resolve(dir, m.tls.ca), cert: m.tls.cert && resolve(dir, m.tls.cert), key: m.tls.key && resolve(dir, m.tls.key) },
     };
-  } else if (m || functions.some((f) => f.sink)) {
+  } else if (m || functions.some((f) => f.sink && SINK_KINDS[f.sink].usesMqtt)) {
     for (const k of ['username', 'password', 'clientId', 'protocol', 'tls'] as const) if (m?.[k] !== undefined) bad(['mqtt', k], 'is for an external broker (set mqtt.url); the embedded one takes embedded: { host, port, ws }');
     mqtt = { kind: 'embedded', host: m?.embedded?.host ?? EMBEDDED_MQTT.host, port: m?.embedded?.port ?? EMBEDDED_MQTT.port, wsPort: m?.embedded?.ws ?? EMBEDDED_MQTT.wsPort };
   }
@@ -149,21 +150,4 @@ function checkBuiltin(run: string | undefined, builtins: Builtins<unknown>, what
   if (!run?.startsWith('builtin:')) return;
   const name = run.slice('builtin:'.length);
   if (!Object.hasOwn(builtins, name)) bad(unknownBuiltin(name, builtins, what) + didYouMean(name, Object.keys(builtins)));
-}
-
-/** what a `sink: mqtt` function's params may say: topic (template), qos, retain, state (true or a template), positions, buffer */
-export function sinkParamProblems(p: Record<string, unknown>): Problem[] {
-  const problems: Problem[] = [];
-  const known = ['topic', 'qos', 'retain', 'state', 'positions', 'buffer'];
-  for (const [k, v] of Object.entries(p)) {
-    if (!known.includes(k)) problems.push({ path: [k], reason: `unknown sink param${didYouMean(k, known)} (have: ${known.join(', ')})` });
-    else if (k === 'topic' && v === false && !p.state && !p.positions) problems.push({ path: [k], reason: 'false publishes state or positions only: set state or positions too' });
-    else if (k === 'topic' && v !== false && (typeof v !== 'string' || !v || /[+#]/.test(v))) problems.push({ path: [k], reason: 'a topic template without wildcards, e.g. geoflux/alerts/{kind}/{detect}/{deviceId}, or false (state only)' });
-    else if (k === 'qos' && v !== 0 && v !== 1 && v !== 2) problems.push({ path: [k], reason: 'QoS is 0, 1 or 2' });
-    else if (k === 'retain' && typeof v !== 'boolean') problems.push({ path: [k], reason: 'true or false' });
-    else if (k === 'state' && typeof v !== 'boolean' && (typeof v !== 'string' || !v || /[+#]/.test(v))) problems.push({ path: [k], reason: 'true (geoflux/state/{deviceId}), false, or a topic template without wildcards' });
-    else if (k === 'positions' && typeof v !== 'boolean' && (typeof v !== 'string' || !v || /[+#{}]/.test(v))) problems.push({ path: [k], reason: 'true (geoflux/positions), false, or a topic without wildcards' });
-    else if (k === 'buffer' && !(Number.isInteger(v) && (v as number) > 0)) problems.push({ path: [k], reason: 'messages held while the broker is away: a whole number > 0' });
-  }
-  return problems;
 }

@@ -7,7 +7,7 @@
  */
 export { loadWorkflow, parseWorkflow } from './load.ts';
 export { WorkflowError } from './errors.ts';
-export { serveWorkflow, type ServedWorkflow, type ServeOptions } from './serve-workflow.ts';
+export { serveWorkflow, type ServedWorkflow, type ServeOptions } from '../serve/serve-workflow.ts';
 export type { Workflow, WorkflowFunction, WorkflowSource, MqttConfig, Dispatch } from './schema.ts';
 export { BUILTIN_FUNCTIONS } from '../sfn/builtins/index.ts';
 export { BUILTIN_SOURCES } from '../simulators/builtins.ts';

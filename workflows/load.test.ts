@@ -34,7 +34,7 @@ const expected: [file: string, message: string][] = [
   ['reserved-tag.yaml', 'workflows/testdata/bad/reserved-tag.yaml:4:8 tags.gps: tag number 3 is reserved for the zipper (use 16 or more)'],
   ['sink-bad-qos.yaml', 'workflows/testdata/bad/sink-bad-qos.yaml:8:47 functions[0].params.qos: QoS is 0, 1 or 2'],
   ['sink-state-wildcard.yaml', 'workflows/testdata/bad/sink-state-wildcard.yaml:8:36 functions[0].params.state: true (geoflux/state/{deviceId}), false, or a topic template without wildcards'],
-  ['sink-unknown.yaml', 'workflows/testdata/bad/sink-unknown.yaml:7:11 functions[0].sink: expected one of "mqtt"'],
+  ['sink-unknown.yaml', 'workflows/testdata/bad/sink-unknown.yaml:7:11 functions[0].sink: expected one of "mqtt", "nats"'],
   ['sink-with-emit.yaml', 'workflows/testdata/bad/sink-with-emit.yaml:7:5 functions[0].emit: a sink emits nothing (it publishes to MQTT)'],
   ['unknown-builtin.yaml', 'workflows/testdata/bad/unknown-builtin.yaml:9:10 functions[0].run: unknown built-in function "builtin:speding" (built-in functions: builtin:congestion, builtin:printer, builtin:speeding) (did you mean "speeding"?)'],
   ['unknown-builtin-source.yaml', 'workflows/testdata/bad/unknown-builtin-source.yaml:6:10 sources[0].run: unknown built-in source "builtin:rng" (built-in sources: builtin:traffic, builtin:replay)'],

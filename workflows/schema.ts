@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SINK_KIND_NAMES, type SinkKindName } from '../sinks/sink-kinds.ts';
 
 /**
  * The shape of workflow.yaml, as zod checks it. Meaning (tags exist, numbers are free, no loops) is checked
@@ -17,7 +18,7 @@ export const functionSchema = z.looseObject({
   host: z.enum(['local', 'remote']).optional(),
   run: z.string().min(1).optional(),
   kernel: z.string().min(1).optional(),
-  sink: z.enum(['mqtt']).optional(),
+  sink: z.enum(SINK_KIND_NAMES).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
   batch: z.strictObject({ max: z.number().int().min(1).optional(), ms: z.number().min(0).optional() }).optional(),
   wasi: z.enum(['node', 'wasmer']).optional(),
@@ -97,8 +98,8 @@ export interface WorkflowFunction {
   run?: string;
   /** a built-in kernel name, or a .wasm path (absolute) */
   kernel?: string;
-  /** publishes what it observes: to the workflow's MQTT broker */
-  sink?: 'mqtt';
+  /** publishes what it observes: to the workflow's MQTT broker, or to NATS (sinks/sink-kinds.ts) */
+  sink?: SinkKindName;
   params?: Record<string, unknown>;
   batch?: { max?: number; ms?: number };
   wasi?: 'node' | 'wasmer';
@@ -132,7 +133,7 @@ export interface Workflow {
   tags: Record<string, number>;
   functions: WorkflowFunction[];
   sources: WorkflowSource[];
-  /** set when there is an `mqtt:` section or a `sink: mqtt` function */
+  /** set when there is an `mqtt:` section or a function with a sink that publishes to MQTT */
   mqtt?: MqttConfig;
   /** the live map `geoflux serve` serves over HTTP; absent when off (the default) */
   dashboard?: DashboardConfig;

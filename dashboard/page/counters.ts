@@ -5,7 +5,7 @@ const fmt = new Intl.NumberFormat('en', { maximumFractionDigits: 0 });
 const rate = (n: number) => (n >= 100 ? fmt.format(n) : n.toFixed(1));
 
 /**
- * The counters panel from `GET /api/status`: rates from two readings' totals, MQTT figures as they are,
+ * The counters panel from `GET /api/status`: rates from two readings' totals, sink figures as they are,
  * a row per function. Says so when serve stops answering rather than showing stale figures as current.
  */
 export class Counters {
@@ -22,9 +22,9 @@ export class Counters {
       f.alertsPerSecond.textContent = rate((s.alerts - this.prev.alerts) / dt);
     }
     this.prev = s;
-    f.published.textContent = s.mqtt ? fmt.format(s.mqtt.published) : '—';
-    f.buffered.textContent = s.mqtt ? fmt.format(s.mqtt.buffered) : '—';
-    f.dropped.textContent = s.mqtt ? fmt.format(s.mqtt.dropped) : '—';
+    f.published.textContent = s.sinks ? fmt.format(s.sinks.published) : '—';
+    f.buffered.textContent = s.sinks ? fmt.format(s.sinks.buffered) : '—';
+    f.dropped.textContent = s.sinks ? fmt.format(s.sinks.dropped) : '—';
     f.functions.replaceChildren(
       ...s.functions.map((fn) => {
         const tr = document.createElement('tr');

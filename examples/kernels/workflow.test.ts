@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { connectSource, connectStreamFunction } from '../../index.ts';
 import { setLogLevel } from '../../log/logger.ts';
 import { parseWorkflow } from '../../workflows/load.ts';
-import { serveWorkflow } from '../../workflows/serve-workflow.ts';
+import { serveWorkflow } from '../../serve/serve-workflow.ts';
 import { exampleKernel } from './build.ts';
 
 setLogLevel('silent');

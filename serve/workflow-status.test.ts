@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadWorkflow } from '../workflows/load.ts';
-import { countedTags } from './status.ts';
+import { countedTags } from './workflow-status.ts';
 
 describe('what the counters count', () => {
   it('counts fixes on the tags only sources write, alerts on the tags alert sinks publish', async () => {

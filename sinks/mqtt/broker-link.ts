@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { EmbeddedBroker } from './embedded-broker.ts';
+import type { EmbeddedBroker } from '../../alerts/embedded-broker.ts';
 
 /** What a sink needs of its way to a broker: an mqtt.js client has it, and so does a broker in this process. */
 export interface BrokerLink {

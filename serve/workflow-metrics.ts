@@ -1,12 +1,13 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { HistogramSnapshot } from './histogram.ts';
+import type { HistogramSnapshot } from '../metrics/histogram.ts';
 import type { ModuleThread } from '../runtime/module-thread.ts';
-import type { ServedWorkflow } from '../workflows/serve-workflow.ts';
-import { addUp, counter, gauge, histogram, type Family, type Sample } from './families.ts';
+import { addUp, counter, gauge, histogram, type Family, type Sample } from '../metrics/families.ts';
+import type { SinkStats } from '../sinks/sink.ts';
+import type { ServedWorkflow } from './serve-workflow.ts';
 
 /**
  * What `geoflux serve` exports for Prometheus, read from the running workflow at each scrape: the zipper's
- * counters, each function's instances (in their threads or in this one) and each source's, the MQTT sinks.
+ * counters, each function's instances (in their threads or in this one) and each source's, the sinks.
  * Every place that drops or skips something has its counter here (see docs/failure-handling.md).
  */
 
@@ -53,6 +54,7 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     [...fns()].flatMap(([fn, s]) => Object.entries((s.total.kernel as Stats | undefined)?.badRows ?? {}).map(([reason, n]) => ({ labels: { function: fn, reason }, value: n as number })));
   const tags = (m: 'tagsIn' | 'tagsOut', field: 'frames' | 'records'): Sample[] =>
     Object.entries(z.stats()[m]).map(([tag, c]) => ({ labels: { tag }, value: c[field] }));
+  const sinkSamples = (f: (s: SinkStats) => number): Sample[] => served.sinks.map(({ fn, sink }) => ({ labels: { sink: fn, kind: sink.kind }, value: f(sink.stats()) }));
   const sources = () => served.sourceThreads.map(({ source, thread }) => ({ source, total: lifetime(thread), now: thread.stats as Stats | undefined, restarts: thread.restarts }));
 
   const families: Family[] = [
@@ -120,11 +122,12 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     counter('geoflux_source_restarts_total', 'source threads restarted, by reason', () => sources().flatMap((s) => Object.entries(s.restarts).map(([reason, n]) => ({ labels: { source: s.source, reason }, value: n })))),
     gauge('geoflux_source_spooled_records', 'records a workflow source has written and the zipper not yet acknowledged', () => sources().map((s) => ({ labels: { source: s.source }, value: num(s.now, 'spooled') }))),
     counter('geoflux_source_dropped_records_total', 'records a workflow source dropped from a full spool', () => sources().map((s) => ({ labels: { source: s.source }, value: num(s.total, 'dropped') }))),
-    counter('geoflux_mqtt_published_total', 'messages an MQTT sink published (acknowledged by the broker for QoS 1 and 2)', () => served.sinks.map(({ fn, sink }) => ({ labels: { sink: fn }, value: sink.stats().published }))),
-    gauge('geoflux_mqtt_buffered_messages', 'messages an MQTT sink holds while the broker is away or slow', () => served.sinks.map(({ fn, sink }) => ({ labels: { sink: fn }, value: sink.stats().buffered }))),
-    counter('geoflux_mqtt_dropped_total', 'messages an MQTT sink dropped from its full buffer', () => served.sinks.map(({ fn, sink }) => ({ labels: { sink: fn }, value: sink.stats().dropped }))),
-    gauge('geoflux_mqtt_connected', '1 while an MQTT sink is connected to its broker', () => served.sinks.map(({ fn, sink }) => ({ labels: { sink: fn }, value: sink.stats().connected ? 1 : 0 }))),
-    histogram('geoflux_alert_latency_seconds', 'from an event’s own time (its fix’s) to the broker taking it', () => served.sinks.map(({ fn, sink }) => ({ labels: { sink: fn }, h: sink.latency.snapshot() }))),
+    counter('geoflux_sink_published_total', 'messages a sink published (acknowledged: by the MQTT broker for QoS 1 and 2, by the NATS server or JetStream stream)', () => sinkSamples((s) => s.published)),
+    gauge('geoflux_sink_buffered_messages', 'messages a sink holds while the other end is away or slow', () => sinkSamples((s) => s.buffered)),
+    counter('geoflux_sink_dropped_total', 'messages a sink dropped from its full buffer', () => sinkSamples((s) => s.dropped)),
+    counter('geoflux_sink_errors_total', 'messages the other end refused, and connection errors', () => sinkSamples((s) => s.errors)),
+    gauge('geoflux_sink_connected', '1 while a sink is connected to where it publishes', () => sinkSamples((s) => (s.connected ? 1 : 0))),
+    histogram('geoflux_alert_latency_seconds', 'from an event’s own time (its fix’s) to the other end of a sink taking it', () => served.sinks.map(({ fn, sink }) => ({ labels: { sink: fn, kind: sink.kind }, h: sink.latency.snapshot() }))),
   ];
   for (const f of families) registry.registerMetric(f as never);
   return registry;

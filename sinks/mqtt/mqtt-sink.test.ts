@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
-import { setLogLevel } from '../log/logger.ts';
-import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
-import { MOSQUITTO, requireTool } from '../testing/system-tool.ts';
-import { startMosquitto } from '../testing/mosquitto-process.ts';
-import { waitFor } from '../testing/wait-for.ts';
+import { setLogLevel } from '../../log/logger.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../alerts/embedded-broker.ts';
+import { MOSQUITTO, requireTool } from '../../testing/system-tool.ts';
+import { startMosquitto } from '../../testing/mosquitto-process.ts';
+import { waitFor } from '../../testing/wait-for.ts';
 import { MqttSink, type MqttSinkOptions } from './mqtt-sink.ts';
-import { subscribeAlerts } from './subscribe-alerts.ts';
+import { subscribeAlerts } from '../../alerts/subscribe-alerts.ts';
 
 setLogLevel('silent');
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { map } from 'rxjs';
 import { connectSource, connectStreamFunction } from '../index.ts';
 import { setLogLevel } from '../log/logger.ts';
-import { loadWorkflow } from './load.ts';
+import { loadWorkflow } from '../workflows/load.ts';
 import { serveWorkflow } from './serve-workflow.ts';
 
 setLogLevel('silent');

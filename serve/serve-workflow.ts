@@ -2,11 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ignoreElements, tap, type Observable } from 'rxjs';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../alerts/embedded-broker.ts';
-import { MqttSink } from '../alerts/mqtt-sink.ts';
 import { loadBaseMap } from '../dashboard/base-map.ts';
 import { liveSourceOf } from '../dashboard/live-source.ts';
 import { startDashboard, type Dashboard } from '../dashboard/server.ts';
-import { workflowStatus } from '../dashboard/status.ts';
 import { logger, logLevel, type Logger } from '../log/logger.ts';
 import { ModuleThread } from '../runtime/module-thread.ts';
 import { loadFunctionModule } from '../sfn/builtins/index.ts';
@@ -15,15 +13,19 @@ import { startFunctionModule, type FunctionModule } from '../sfn/function-module
 import { kernelFunction } from '../sfn/kernel-function.ts';
 import type { KernelRunStats } from '../sfn/operators/run-kernel.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
+import type { Sink } from '../sinks/sink.ts';
+import { SINK_KINDS } from '../sinks/sink-kinds.ts';
 import { Zipper, type ZipperConfig } from '../zipper/zipper.ts';
-import { fieldError } from './load.ts';
+import { fieldError } from '../workflows/load.ts';
+import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import type { LocalWorkerData } from './local-worker.ts';
-import type { Workflow, WorkflowFunction } from './schema.ts';
+import { workflowMetrics } from './workflow-metrics.ts';
+import { workflowStatus } from './workflow-status.ts';
 
 /**
  * The composition root: a workflow, running. In order: the zipper, reachable only in this process; the
  * `host: local` functions, each instance in a thread of its own (functions with `timeout: 0` in this one);
- * only once they all run, anything that listens: the embedded MQTT broker, then the MQTT sinks (in this
+ * only once they all run, anything that listens: the embedded MQTT broker, then the sinks (in this
  * thread), the zipper's network listeners, the metrics endpoint and the dashboard; last the `sources:`, each in a thread of
  * its own. Anything that cannot start stops serve with the file, line and field that named it, and closes
  * what had started. `stop()` drains and closes it all in the reverse order, the functions upstream first.
@@ -52,9 +54,9 @@ export interface ServedWorkflow {
   functionThreads: { fn: string; thread: ModuleThread }[];
   /** sources, each in a thread of its own */
   sourceThreads: { source: string; thread: ModuleThread }[];
-  /** local function instances in this thread: MQTT sinks, and functions with `timeout: 0` */
+  /** local function instances in this thread: sinks, and functions with `timeout: 0` */
   functions: { fn: string; sfn: StreamFunction; kernel?: KernelRunStats }[];
-  sinks: { fn: string; sink: MqttSink }[];
+  sinks: { fn: string; sink: Sink }[];
   /** where Prometheus scrapes, when the workflow asks for metrics */
   metrics?: MetricsServer;
   /** the embedded MQTT broker, when the workflow uses one */
@@ -92,7 +94,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
     }
     for (const [i, f] of wf.functions.entries()) if (f.sink) await startFunction(wf, i, f, served, log);
     await served.zipper.listen().catch((e: Error) => at(['listen', Math.max(0, wf.listen.findIndex((a) => e.message.includes(new URL(a).host)))])(e));
-    if (wf.metrics) served.metrics = await startMetricsServer(served, wf.metrics).catch(at(['metrics', 'port']));
+    if (wf.metrics) served.metrics = await startMetricsServer(workflowMetrics(served), wf.metrics).catch(at(['metrics', 'port']));
     if (wf.dashboard) served.dashboard = await startDashboard({ ...wf.dashboard, name: wf.name, live: liveSourceOf(wf, served.broker?.wsUrl), baseMap: loadBaseMap(wf), status: workflowStatus(wf, served), log: logger('dashboard') }).catch(at(['dashboard', 'port']));
     opts.onListening?.(served);
     for (const [i, s] of wf.sources.entries()) {
@@ -123,7 +125,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
 
 async function startFunction(wf: Workflow, i: number, f: WorkflowFunction, served: ServedWorkflow, log: Logger): Promise<void> {
   const timeout = f.timeout ?? DEFAULT_TIMEOUT;
-  const what = f.sink ? `an MQTT sink to ${served.mqttUrl}` : (f.run ?? `kernel ${f.kernel}`);
+  const what = f.sink ? `a ${f.sink} sink` : (f.run ?? `kernel ${f.kernel}`);
   const failed = (e: Error) => fieldError(wf, ['functions', i, ...blame(wf, f, e)], `function "${f.name}" could not start: ${e.message}`);
   const conn = { zipper: served.zipper.memoryUrl, token: wf.auth?.token };
   const spec = { name: f.name, observe: f.observe, emit: f.emit, params: f.params };
@@ -134,7 +136,7 @@ async function startFunction(wf: Workflow, i: number, f: WorkflowFunction, serve
       let mod: FunctionModule;
       let kernel: KernelRunStats | undefined;
       if (f.sink) {
-        const sink = mqttSink(wf, f, served.mqttUrl!, served.broker);
+        const sink = await openSink(wf, f, served);
         served.sinks.push({ fn: f.name, sink });
         mod = publishTo(sink);
       } else if (f.run) {
@@ -214,21 +216,11 @@ function closingOrder(wf: Workflow): string[][] {
 }
 
 /** A sink as a function module: every event it observes is published, nothing is emitted. */
-const publishTo = (sink: MqttSink): FunctionModule => ({ default: (in$: Observable<object>) => in$.pipe(tap((e) => sink.publish(e)), ignoreElements()) });
+const publishTo = (sink: Sink): FunctionModule => ({ default: (in$: Observable<object>) => in$.pipe(tap((e) => sink.publish(e)), ignoreElements()) });
 
-/** A function's MQTT sink: the workflow's broker, the function's params (checked when the workflow loaded). */
-function mqttSink(wf: Workflow, f: WorkflowFunction, url: string, broker: EmbeddedBroker | undefined): MqttSink {
-  const p = (f.params ?? {}) as { topic?: string | false; qos?: 0 | 1 | 2; retain?: boolean; state?: boolean | string; positions?: boolean | string; buffer?: number };
+/** A function's sink: its kind's, with the function's params (checked when the workflow loaded) and, for MQTT, the workflow's broker. */
+function openSink(wf: Workflow, f: WorkflowFunction, served: ServedWorkflow): Promise<Sink> {
   const m = wf.mqtt?.kind === 'external' ? wf.mqtt : undefined;
-  return new MqttSink({
-    url,
-    broker,
-    username: m?.username,
-    password: m?.password,
-    clientId: m?.clientId && `${m.clientId}-${f.name}`,
-    protocolVersion: m?.protocolVersion,
-    tls: m?.tls,
-    ...p,
-    log: logger(`sink ${f.name}`),
-  });
+  const mqtt = served.mqttUrl ? { url: served.mqttUrl, broker: served.broker, username: m?.username, password: m?.password, clientId: m?.clientId, protocolVersion: m?.protocolVersion, tls: m?.tls } : undefined;
+  return SINK_KINDS[f.sink!].open({ name: f.name, mqtt, log: logger(`sink ${f.name}`) }, f.params ?? {});
 }

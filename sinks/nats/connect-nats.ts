@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+
+/** How to reach a NATS server, in the words NATS users know from `nats` CLI contexts. */
+export interface NatsConnectOptions {
+  /** nats://host:port, or several separated by commas */
+  url: string;
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** a .creds file (JWT and NKey seed) */
+  creds?: string;
+  /** PEM files */
+  tls?: { ca?: string; cert?: string; key?: string };
+  /** shown in the server's connection list */
+  name?: string;
+}
+
+/**
+ * Dials and keeps redialling for ever (NATS' own reconnect, jittered): a geoflux process outlives a server's
+ * restart and holds back meanwhile. The promise resolves at the first connection, however long that takes.
+ */
+export function connectNats(o: NatsConnectOptions): Promise<NatsConnection> {
+  return connect({
+    servers: o.url.split(',').map((s) => s.trim()),
+    name: o.name,
+    user: o.user,
+    pass: o.pass,
+    token: o.token,
+    authenticator: o.creds ? credsAuthenticator(readFileSync(o.creds)) : undefined,
+    tls: o.tls ? { caFile: o.tls.ca, certFile: o.tls.cert, keyFile: o.tls.key } : undefined,
+    waitOnFirstConnect: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+  });
+}
