@@ -1,0 +1,52 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { NATS_SERVER, requireTool } from '../testing/system-tool.ts';
+import { startNatsServer, type NatsServer } from '../testing/nats-server-process.ts';
+import { clusterOptions, connectCluster } from './cluster-options.ts';
+
+const wf = { name: 'city traffic', dir: '/srv/flows' };
+
+describe('clusterOptions', () => {
+  it('fills in the stream from the workflow name, 8 partitions, and resolves files from the workflow folder', () => {
+    const { options, problems } = clusterOptions({ nats: 'nats://10.0.0.5:4222', creds: 'edge.creds', tls: { ca: 'ca.pem' } }, wf);
+    expect(problems).toEqual([]);
+    expect(options).toEqual({ servers: ['nats://10.0.0.5:4222'], stream: 'city_traffic', partitions: 8, creds: '/srv/flows/edge.creds', tls: { ca: '/srv/flows/ca.pem', cert: undefined, key: undefined } });
+  });
+
+  it('names each problem by its field path', () => {
+    const path = (input: unknown) => clusterOptions(input, wf).problems.map((p) => p.path.join('.'));
+    expect(path({ nats: 'http://x' })).toEqual(['cluster.nats']);
+    expect(path({ nats: 'nats://x', partitions: 0 })).toEqual(['cluster.partitions']);
+    expect(path({ nats: 'nats://x', stream: 'a.b' })).toEqual(['cluster.stream']);
+    expect(path({ nats: 'nats://x', secret: 1 })).toEqual(['cluster']);
+    expect(path({ nats: 'nats://x', user: 'u' })).toEqual(['cluster.user']);
+    expect(path({ nats: 'nats://x', user: 'u', pass: 'p', token: 't' })).toEqual(['cluster.token']);
+    expect(path({ nats: 'nats://x', tls: { cert: 'c.pem' } })).toEqual(['cluster.tls.key']);
+  });
+});
+
+describe('connectCluster, against nats-server', () => {
+  let server: NatsServer | undefined;
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+
+  it('authenticates with a token, and a wrong one is refused', async (ctx) => {
+    requireTool(ctx, NATS_SERVER);
+    server = await startNatsServer({ args: ['--auth', 's3cret'] });
+    const { options } = clusterOptions({ nats: server.url, token: 's3cret' }, wf);
+    const nc = await connectCluster(options!);
+    await nc.flush();
+    await nc.close();
+    await expect(connectCluster({ ...options!, token: 'wrong' })).rejects.toThrow(/authorization/i);
+  });
+
+  it('authenticates with user and pass', async (ctx) => {
+    requireTool(ctx, NATS_SERVER);
+    server = await startNatsServer({ args: ['--user', 'edge', '--pass', 'pw'] });
+    const { options } = clusterOptions({ nats: server.url, user: 'edge', pass: 'pw' }, wf);
+    const nc = await connectCluster(options!);
+    await nc.flush();
+    await nc.close();
+  });
+});

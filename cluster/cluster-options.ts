@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { z } from 'zod';
+import type { Problem } from '../workflows/check.ts';
+
+const natsUrl = z.string().regex(/^(nats|tls):\/\/[^/]/, 'a NATS server URL: nats://host[:port] or tls://host[:port]');
+
+/**
+ * The workflow's `cluster:` section as zod checks its shape; the lead's workflow schema takes it as
+ * `cluster: clusterSchema.optional()`. Meaning (one way to authenticate, a key with its certificate) is
+ * checked in `clusterOptions`.
+ */
+export const clusterSchema = z.strictObject({
+  /** one server, or several of one cluster: the client tries them in turn */
+  nats: z.union([natsUrl, z.array(natsUrl).min(1)]),
+  stream: z.string().regex(/^[A-Za-z0-9_-]+$/, 'a JetStream stream name: letters, digits, "-" and "_" (it is the first token of every subject)').optional(),
+  partitions: z.number().int().min(1).max(1024).optional(),
+  user: z.string().min(1).optional(),
+  pass: z.string().optional(),
+  token: z.string().min(1).optional(),
+  /** a .creds file (JWT and NKey seed), as `nsc` writes it */
+  creds: z.string().min(1).optional(),
+  tls: z.strictObject({ ca: z.string().min(1).optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional() }).optional(),
+});
+
+export type ClusterSection = z.infer<typeof clusterSchema>;
+
+export const DEFAULT_PARTITIONS = 8;
+
+/** A `cluster:` section with its defaults filled in and its files resolved from the workflow's folder. */
+export interface ClusterOptions {
+  servers: string[];
+  stream: string;
+  partitions: number;
+  user?: string;
+  pass?: string;
+  token?: string;
+  creds?: string;
+  tls?: { ca?: string; cert?: string; key?: string };
+}
+
+/**
+ * Checks a `cluster:` section and fills in its defaults: the stream is named after the workflow (what a
+ * subject token cannot hold becomes "_"). Problems are named by field path from the workflow's root, like
+ * the loader's (workflows/load.ts), so it can point at the line.
+ */
+export function clusterOptions(input: unknown, wf: { name: string; dir: string }): { options?: ClusterOptions; problems: Problem[] } {
+  const parsed = clusterSchema.safeParse(input);
+  if (!parsed.success) return { problems: parsed.error.issues.map((i) => ({ path: ['cluster', ...(i.path as (string | number)[])], reason: i.message })) };
+  const c = parsed.data;
+  const problems: Problem[] = [];
+  const bad = (path: (string | number)[], reason: string) => problems.push({ path: ['cluster', ...path], reason });
+  const ways = (['user', 'token', 'creds'] as const).filter((k) => c[k] !== undefined);
+  if (ways.length > 1) bad([ways[1]], `one way to authenticate: ${ways.join(' and ')} are both set`);
+  if (c.pass !== undefined && c.user === undefined) bad(['pass'], 'a password needs its user');
+  if (c.user !== undefined && c.pass === undefined) bad(['user'], 'a user needs its pass');
+  if (c.tls && (c.tls.cert === undefined) !== (c.tls.key === undefined)) bad(['tls', c.tls.cert ? 'key' : 'cert'], 'a client certificate needs its key, and a key its certificate');
+  if (problems.length) return { problems };
+  const file = (p: string | undefined) => p && resolve(wf.dir, p);
+  return {
+    problems,
+    options: {
+      servers: typeof c.nats === 'string' ? [c.nats] : c.nats,
+      stream: c.stream ?? (wf.name.replace(/[^A-Za-z0-9_-]/g, '_') || 'geoflux'),
+      partitions: c.partitions ?? DEFAULT_PARTITIONS,
+      ...(c.user !== undefined && { user: c.user, pass: c.pass }),
+      ...(c.token !== undefined && { token: c.token }),
+      ...(c.creds !== undefined && { creds: file(c.creds) }),
+      ...(c.tls && { tls: { ca: file(c.tls.ca), cert: file(c.tls.cert), key: file(c.tls.key) } }),
+    },
+  };
+}
+
+/**
+ * A NATS connection as the section says. It never stops reconnecting: an edge that cannot reach NATS holds
+ * its fixes back until it can, and giving up would leave it nowhere to send them.
+ */
+export function connectCluster(o: ClusterOptions, name = 'geoflux'): Promise<NatsConnection> {
+  return connect({
+    servers: o.servers,
+    name,
+    user: o.user,
+    pass: o.pass,
+    token: o.token,
+    ...(o.creds && { authenticator: credsAuthenticator(readFileSync(o.creds)) }),
+    ...(o.tls && { tls: { caFile: o.tls.ca, certFile: o.tls.cert, keyFile: o.tls.key } }),
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+  });
+}
