@@ -1,3 +1,5 @@
+import type { Logger } from '../log/logger.ts';
+import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { Histogram, SECONDS_BUCKETS } from '../metrics/histogram.ts';
 
 export interface OutMessage {
@@ -7,7 +9,12 @@ export interface OutMessage {
   retain: boolean;
   /** the time of the event (epoch ms), when it has one: for the latency from fix to publish */
   at?: number;
+  /** sends that failed so far */
+  tries?: number;
 }
+
+/** sends of one message before it is given up (counted as an error): a link lost mid-send fails a try, a refusal fails them all */
+export const MAX_TRIES = 3;
 
 /** What an outbox sends through: an MQTT client, a NATS connection. */
 export interface OutboxLink {
@@ -33,11 +40,15 @@ export class Outbox {
   private head = 0;
   private readonly s = { published: 0, inflight: 0, dropped: 0, errors: 0 };
   private draining = false;
+  private readonly repeats: RateLimitedLog;
 
   constructor(
     private readonly link: OutboxLink,
     readonly capacity: number,
-  ) {}
+    log: Logger,
+  ) {
+    this.repeats = new RateLimitedLog(log);
+  }
 
   get buffered(): number {
     return this.queue.length - this.head;
@@ -72,12 +83,25 @@ export class Outbox {
     }
   }
 
-  /** waits while something is buffered or in flight and the link is up, at most `timeout` ms; true when all went */
-  async flush(timeout: number): Promise<boolean> {
+  /**
+   * waits while something is buffered or in flight, at most `timeout` ms (with `whileDown`: also while the
+   * link is down, for it to come back); true when all went
+   */
+  async flush(timeout: number, whileDown = true): Promise<boolean> {
     const end = Date.now() + timeout;
     this.drain();
-    while ((this.buffered || this.s.inflight) && this.link.connected && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    while ((this.buffered || this.s.inflight) && (whileDown || this.link.connected) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     return !this.buffered && !this.s.inflight;
+  }
+
+  /** a failed send goes to the front again, to be sent first once the link is back, until it has failed MAX_TRIES times */
+  private failed(m: OutMessage, err: Error): void {
+    m.tries = (m.tries ?? 0) + 1;
+    if (m.tries >= MAX_TRIES) {
+      this.s.errors++;
+      this.repeats.warn('gave up', `gave up a message to ${m.to} after ${MAX_TRIES} tries: ${err.message}`);
+    } else if (this.head > 0) this.queue[--this.head] = m;
+    else this.queue.unshift(m);
   }
 
   private drainQueue(): void {
@@ -86,7 +110,7 @@ export class Outbox {
       this.s.inflight++;
       this.link.send(m, (err) => {
         this.s.inflight--;
-        if (err) this.s.errors++;
+        if (err) this.failed(m, err);
         else {
           this.s.published++;
           if (m.at !== undefined) this.latency.observe(Math.max(0, Date.now() - m.at) / 1000);

@@ -82,6 +82,7 @@ export class MqttSink implements Sink {
         send: (m, done) => client.publish(m.to, m.payload, { qos, retain: m.retain }, done),
       },
       o.buffer ?? 10_000,
+      this.log,
     );
     this.client.on('connect', () => {
       if (this.lostAt) {
@@ -148,7 +149,7 @@ export class MqttSink implements Sink {
   async close(timeout = 2000): Promise<void> {
     clearInterval(this.stateTimer);
     this.publishStates();
-    if (!(await this.flush(timeout))) this.log.warn(`closing with ${this.outbox.buffered + this.outbox.counts().inflight} messages the broker has not taken`);
+    if (!(await this.outbox.flush(timeout, false))) this.log.warn(`closing with ${this.outbox.buffered + this.outbox.counts().inflight} messages the broker has not taken`);
     // graceful, so what was written reaches the broker; forced if the broker does not answer
     await Promise.race([this.client.endAsync(), new Promise((r) => setTimeout(r, 1000).unref())]);
     if (!this.client.disconnected) await this.client.endAsync(true);

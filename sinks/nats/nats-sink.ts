@@ -52,6 +52,7 @@ export class NatsSink implements Sink {
         send: (m, done) => this.send(m.to, m.payload, done),
       },
       o.buffer ?? 10_000,
+      this.log,
     );
     this.connecting = this.dial();
   }
@@ -80,7 +81,7 @@ export class NatsSink implements Sink {
   }
 
   async close(timeout = 2000): Promise<void> {
-    if (timeout && !(await this.flush(timeout))) {
+    if (timeout && !(await this.outbox.flush(timeout, false))) {
       const c = this.outbox.counts();
       this.log.warn(`closing with ${c.buffered + c.inflight} messages NATS has not taken`);
     }
