@@ -59,3 +59,51 @@ describe('a batch handler', () => {
     expect(got).toEqual([{ kind: 'count', n: 2, edges: [0, 1] }, { kind: 'bye' }]);
   });
 });
+
+describe('a frame handler', () => {
+  it('takes frames side by side with their tag and origin, and acks each once its promise settled, in order', async () => {
+    const z = later(await Zipper.start(testConfig([], [{ name: 'bridge', observe: ['gps'], dispatch: { kind: 'balance' } }])));
+    const calls: { tag: string; sid: string; seq: number; n: number; done: () => void }[] = [];
+    const sfn = later(await connectStreamFunction({ name: 'bridge', observe: ['gps'], zipper: z.memoryUrl, token: TOKEN }));
+    sfn.handleFrames((f) => new Promise<void>((done) => calls.push({ tag: f.tag, sid: f.origin.sid, seq: f.origin.seq, n: f.batch.n, done })));
+    const source = later(await connectSource({ name: 'gw', zipper: z.memoryUrl, token: TOKEN }));
+    for (let i = 0; i < 3; i++) {
+      source.write('gps', fixes(i * 10, 10));
+      await source.flush(0);
+    }
+    // all three are in hand at once: none waited for the one before it
+    await waitFor(() => calls.length === 3, { what: () => 'three calls' });
+    expect(calls.map((c) => [c.tag, c.sid, c.seq, c.n])).toEqual([
+      ['gps', source.clientId, 1, 10],
+      ['gps', source.clientId, 2, 10],
+      ['gps', source.clientId, 3, 10],
+    ]);
+    // the third settles first: nothing is acked while the first is open
+    calls[2].done();
+    calls[1].done();
+    expect(await source.flush(300)).toBe(false);
+    expect(source.stats().spooled).toBe(30);
+    calls[0].done();
+    expect(await source.flush(5000)).toBe(true);
+    expect(sfn.stats().received).toBe(30);
+  });
+
+  it('pushes back on the zipper beyond its window of frames', async () => {
+    const z = later(await Zipper.start(testConfig([], [{ name: 'bridge', observe: ['gps'], dispatch: { kind: 'balance' } }])));
+    const open: (() => void)[] = [];
+    const sfn = later(await connectStreamFunction({ name: 'bridge', observe: ['gps'], zipper: z.memoryUrl, token: TOKEN }));
+    sfn.handleFrames(() => new Promise<void>((done) => open.push(done)), { window: 4 });
+    const source = later(await connectSource({ name: 'gw', zipper: z.memoryUrl, token: TOKEN }));
+    for (let i = 0; i < 40; i++) {
+      source.write('gps', fixes(i, 1));
+      await source.flush(0);
+    }
+    // every frame has left the zipper for the function, yet only the window's worth reached the handler
+    await waitFor(() => z.functionLoad()[0].unacked === 40, { what: () => 'all 40 sent to the function' });
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    expect(open.length).toBe(5);
+    // each release lets the next frames in
+    await waitFor(() => (open.splice(0).forEach((done) => done()), sfn.stats().received === 40), { what: () => `all 40 (${sfn.stats().received} so far)` });
+    expect(await source.flush(5000)).toBe(true);
+  });
+});

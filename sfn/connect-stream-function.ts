@@ -8,6 +8,7 @@ import { ZipperClient, type ClientOptions } from '../client/client.ts';
 import { RecordWriter, type Origin } from '../client/record-writer.ts';
 import type { FrameChannel } from '../transport/types.ts';
 import { byHalves } from './by-halves.ts';
+import { ChannelBrake } from './channel-brake.ts';
 import { OrderedAcks, type Handling } from './ordered-acks.ts';
 import { DEFAULT_WINDOW, RecordPipeline } from './record-pipeline.ts';
 import { SeenFrames } from './seen-frames.ts';
@@ -50,6 +51,18 @@ export interface BatchHandleOptions extends HandleOptions {
   maxWait?: number;
 }
 
+/** A frame as a frame handler gets it: its tag, the writer and sequence number it came from, its fixes. */
+export interface FixFrame {
+  tag: string;
+  origin: Origin;
+  batch: GpsBatch;
+}
+
+export interface FrameHandleOptions {
+  /** frames in hand at once (default 1024): beyond it, the zipper is pushed back on */
+  window?: number;
+}
+
 export interface StreamFunctionStats {
   connected: boolean;
   reconnects: number;
@@ -72,6 +85,12 @@ export interface StreamFunction {
   handle<T = any, R = any>(fn: Handler<T, R>, opts?: HandleOptions): void;
   /** fixes by the batch, as columns; a frame is acknowledged once the call that took it has returned */
   handleBatches<R = unknown>(h: BatchHandler<R>, opts?: BatchHandleOptions): void;
+  /**
+   * whole frames of fixes, many at once, each acknowledged once the promise its call returned has settled:
+   * for a function that hands frames on (to JetStream) and must not ack before the other end has them.
+   * A call that rejects costs its frame, counted as errors; nothing is emitted
+   */
+  handleFrames(h: (frame: FixFrame) => Promise<void>, opts?: FrameHandleOptions): void;
   stats(): StreamFunctionStats;
   /** waits up to `timeout` ms (default 5,000) for what is in hand to be handled; what is not stays unacknowledged, for the zipper to hand on */
   close(timeout?: number): Promise<void>;
@@ -153,6 +172,23 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
     while (busy() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
   };
 
+  let warnedOthers = false;
+  /** a frame's fixes; records that are not fixes are counted as errors (said once); a frame that cannot be decoded is skipped */
+  const onlyFixes = (r: Received): GpsBatch | undefined => {
+    let fixes: ReturnType<typeof fixesOf>;
+    try {
+      fixes = fixesOf(r);
+    } catch (e) {
+      return void undecodable(r.f, r.ch, e as Error, r.h);
+    }
+    if (fixes.others) {
+      stats.errors += fixes.others;
+      if (!warnedOthers) client.log.warn(`this function takes fixes; ${fixes.others} records without a fix's fields (deviceId, t, lon, lat) skipped (said once)`);
+      warnedOthers = true;
+    }
+    return fixes.batch;
+  };
+
   const started = (how: string) => {
     if (held === null) throw new Error(`${how}() was called after this function's handler was set`);
     const backlog = held;
@@ -216,20 +252,9 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
         }
         running = undefined;
       };
-      let warned = false;
       deliver = (r) => {
-        let batch: GpsBatch;
-        try {
-          const fixes = fixesOf(r);
-          batch = fixes.batch;
-          if (fixes.others) {
-            stats.errors += fixes.others;
-            if (!warned) client.log.warn(`a batch handler takes fixes; ${fixes.others} records without a fix's fields (deviceId, t, lon, lat) skipped (said once)`);
-            warned = true;
-          }
-        } catch (e) {
-          return undecodable(r.f, r.ch, e as Error, r.h);
-        }
+        const batch = onlyFixes(r);
+        if (!batch) return;
         queue.push({ r, batch });
         queuedRows += batch.n;
         running ??= drain();
@@ -245,6 +270,27 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
         }
       };
       started('handleBatches');
+    },
+
+    handleFrames(h, hopts = {}) {
+      const window = hopts.window ?? DEFAULT_WINDOW;
+      const brake = new ChannelBrake(window);
+      const tagNames = new Map(Object.entries(client.tags).map(([name, n]) => [n, name]));
+      let inHand = 0;
+      deliver = (r) => {
+        const batch = onlyFixes(r);
+        if (!batch) return;
+        stats.received += batch.n;
+        brake.took(++inHand, r.ch);
+        h({ tag: tagNames.get(r.f.tag) ?? String(r.f.tag), origin: originOf(r), batch })
+          .catch((e: Error) => failed(e, undefined, 'frame-handler', `frame handler error, ${batch.n} records skipped`))
+          .finally(() => {
+            acks.finish(r.h);
+            brake.let(--inHand);
+          });
+      };
+      finish = (timeout) => settled(() => inHand > 0, timeout);
+      started('handleFrames');
     },
 
     stats: () => ({ ...stats, connected: client.connected, reconnects: client.reconnects }),

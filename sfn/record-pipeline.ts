@@ -1,5 +1,6 @@
 import { Observable, type Subscriber } from 'rxjs';
 import type { FrameChannel } from '../transport/types.ts';
+import { ChannelBrake } from './channel-brake.ts';
 
 /** records in a handler at once, by default */
 export const DEFAULT_WINDOW = 1024;
@@ -51,7 +52,7 @@ export class RecordPipeline {
   private open = 0;
   private queued = 0;
   private pumping = false;
-  private readonly paused = new Set<FrameChannel>();
+  private readonly brake: ChannelBrake;
 
   constructor(
     fn: (in$: Observable<never>) => Observable<unknown>,
@@ -59,6 +60,7 @@ export class RecordPipeline {
     private readonly on: RecordPipelineEvents,
   ) {
     if (!(Number.isInteger(window) && window >= 1)) throw new Error(`window must be a whole number of records, 1 or more (got ${window})`);
+    this.brake = new ChannelBrake(window);
     const input = new Observable<unknown>((sub: Subscriber<unknown>) => {
       const record = this.feeding;
       if (record === NOTHING) return sub.error(new Error('the handler subscribed to its input after the record was handed to it (subscribeOn, a delayed subscription): not supported'));
@@ -78,10 +80,7 @@ export class RecordPipeline {
     if (records.length === 0) return done([]);
     this.waiting.push({ records, ch, fed: 0, open: 0, outputs: undefined, done });
     this.queued += records.length;
-    if (this.queued > this.window && !this.paused.has(ch)) {
-      this.paused.add(ch);
-      ch.pause();
-    }
+    this.brake.took(this.queued, ch);
     this.pump();
   }
 
@@ -98,10 +97,7 @@ export class RecordPipeline {
       this.pumping = false;
     }
     this.on.inFlight(this.open);
-    if (this.paused.size > 0 && this.queued <= this.window / 2) {
-      for (const ch of this.paused) ch.resume();
-      this.paused.clear();
-    }
+    this.brake.let(this.queued);
   }
 
   private feed(f: Frame, i: number): void {
