@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import type { Problem } from '../workflows/check.ts';
+import { connectNats } from './connect-nats.ts';
 
 const natsUrl = z.string().regex(/^(nats|tls):\/\/[^/]/, 'a NATS server URL: nats://host[:port] or tls://host[:port]');
 
@@ -27,6 +27,9 @@ export const clusterSchema = z.strictObject({
 export type ClusterSection = z.infer<typeof clusterSchema>;
 
 export const DEFAULT_PARTITIONS = 8;
+
+/** The edge's function that carries the fixes bound for cloud functions into the stream (a name no user function may take). */
+export const CLOUD_BRIDGE = 'jetstream';
 
 /** A `cluster:` section with its defaults filled in and its files resolved from the workflow's folder. */
 export interface ClusterOptions {
@@ -72,20 +75,5 @@ export function clusterOptions(input: unknown, wf: { name: string; dir: string }
   };
 }
 
-/**
- * A NATS connection as the section says. It never stops reconnecting: an edge that cannot reach NATS holds
- * its fixes back until it can, and giving up would leave it nowhere to send them.
- */
-export function connectCluster(o: ClusterOptions, name = 'geoflux'): Promise<NatsConnection> {
-  return connect({
-    servers: o.servers,
-    name,
-    user: o.user,
-    pass: o.pass,
-    token: o.token,
-    ...(o.creds && { authenticator: credsAuthenticator(readFileSync(o.creds)) }),
-    ...(o.tls && { tls: { caFile: o.tls.ca, certFile: o.tls.cert, keyFile: o.tls.key } }),
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-  });
-}
+/** A NATS connection as the section says (see connect-nats.ts: it never stops reconnecting). */
+export const connectCluster = (o: ClusterOptions, name = 'geoflux'): Promise<NatsConnection> => connectNats({ ...o, name });

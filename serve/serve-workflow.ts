@@ -16,8 +16,10 @@ import { startMetricsServer, type MetricsServer } from '../metrics/metrics-serve
 import type { Sink } from '../sinks/sink.ts';
 import { SINK_KINDS } from '../sinks/sink-kinds.ts';
 import { Zipper, type ZipperConfig } from '../zipper/zipper.ts';
+import { CLOUD_BRIDGE } from '../cluster/cluster-options.ts';
 import { fieldError } from '../workflows/load.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
+import { cloudInputTags, startCloudBridge, type CloudBridge } from './cloud-bridge.ts';
 import type { LocalWorkerData } from './local-worker.ts';
 import { workflowMetrics } from './workflow-metrics.ts';
 import { workflowStatus } from './workflow-status.ts';
@@ -38,7 +40,10 @@ export const zipperConfigOf = (wf: Workflow, clientCa?: string): ZipperConfig =>
   token: wf.auth?.token,
   clientCa,
   tags: wf.tags,
-  functions: wf.functions.map((f) => ({ name: f.name, observe: f.observe, dispatch: f.dispatch })),
+  functions: [
+    ...wf.functions.filter((f) => f.where !== 'cloud').map((f) => ({ name: f.name, observe: f.observe, dispatch: f.dispatch })),
+    ...(wf.cluster && wf.functions.some((f) => f.where === 'cloud') ? [{ name: CLOUD_BRIDGE, observe: cloudInputTags(wf), dispatch: { kind: 'balance' as const } }] : []),
+  ],
 });
 
 /**
@@ -65,6 +70,8 @@ export interface ServedWorkflow {
   mqttUrl?: string;
   /** the live map over HTTP, when the workflow has `dashboard:` */
   dashboard?: Dashboard;
+  /** what carries fixes to the cluster's workers, when functions run `where: cloud` */
+  cloud?: CloudBridge;
   /** drains what is in flight (at most `drainTimeout` ms), then closes everything */
   stop(): Promise<void>;
 }
@@ -86,13 +93,15 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
   try {
     const clientCa = wf.auth?.clientCa && (await readFile(wf.auth.clientCa, 'utf8').catch(at(['auth', 'clientCa'])));
     served.zipper = await Zipper.create(zipperConfigOf(wf, clientCa || undefined), { stateDir: wf.stateDir });
-    for (const [i, f] of wf.functions.entries()) if (f.host === 'local' && !f.sink) await startFunction(wf, i, f, served, log);
+    const here = [...wf.functions.entries()].filter(([, f]) => f.where !== 'cloud');
+    for (const [i, f] of here) if (f.host === 'local' && !f.sink) await startFunction(wf, i, f, served, log);
+    if (wf.cluster && here.length < wf.functions.length) served.cloud = await startCloudBridge({ ...wf, cluster: wf.cluster }, { zipper: served.zipper.memoryUrl, token: wf.auth?.token });
     // only now that the functions run does anything listen: first the broker, which the sinks publish to
     if (embedded) {
       served.broker = await startEmbeddedBroker({ host: embedded.host, port: embedded.port, wsPort: embedded.wsPort, log: logger('mqtt') }).catch(at(['mqtt', 'embedded', 'port']));
       served.mqttUrl = served.broker.url;
     }
-    for (const [i, f] of wf.functions.entries()) if (f.sink) await startFunction(wf, i, f, served, log);
+    for (const [i, f] of here) if (f.sink) await startFunction(wf, i, f, served, log);
     await served.zipper.listen().catch((e: Error) => at(['listen', Math.max(0, wf.listen.findIndex((a) => e.message.includes(new URL(a).host)))])(e));
     if (wf.metrics) served.metrics = await startMetricsServer(workflowMetrics(served), wf.metrics).catch(at(['metrics', 'port']));
     if (wf.dashboard) served.dashboard = await startDashboard({ ...wf.dashboard, name: wf.name, live: liveSourceOf(wf, served.broker?.wsUrl), baseMap: loadBaseMap(wf), status: workflowStatus(wf, served), log: logger('dashboard') }).catch(at(['dashboard', 'port']));
@@ -192,6 +201,7 @@ async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number):
       ...served.functions.filter((f) => closing.has(f.fn)).map((f) => f.sfn.close()),
     ]);
   }
+  await served.cloud?.close(Math.max(drainTimeout, 1000));
   await Promise.allSettled(served.sinks.map((s) => s.sink.close(drainTimeout ? undefined : 0)));
   await served.zipper?.close(0);
   await served.metrics?.close();

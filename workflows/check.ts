@@ -6,6 +6,7 @@ import { kernelParamProblems } from '../kernels/param-check.ts';
 import { BUILTIN_FUNCTIONS } from '../sfn/builtins/index.ts';
 import { BUILTIN_SOURCES } from '../simulators/builtins.ts';
 import { unknownBuiltin, type Builtins } from '../runtime/import-module.ts';
+import { CLOUD_BRIDGE, clusterOptions } from '../cluster/cluster-options.ts';
 import { SINK_KINDS } from '../sinks/sink-kinds.ts';
 import { FIRST_USER_TAG } from '../zipper/router.ts';
 import { normaliseListen } from './address.ts';
@@ -84,8 +85,29 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     if (f.kernel) for (const p of kernelParamProblems(f.kernel, f.params ?? {})) bad([...at('params'), ...p.path], p.reason, p.at ?? 'value');
     checkBuiltin(f.run, BUILTIN_FUNCTIONS, 'function', (reason) => bad(at('run'), reason, 'value'));
     checkModule(f.run && resolveFrom(dir, f.run), (reason) => bad(at('run'), reason, 'value'));
-    return { ...f, observe, emit, dispatch, instances: f.instances ?? 1, host, run: f.run && resolveFrom(dir, f.run), kernel };
+    const where = f.where ?? 'edge';
+    if (where === 'cloud') {
+      if (!raw.cluster) bad(at('where'), 'runs on the cluster\'s workers: add a cluster: section (cluster: { nats: nats://host:4222 })', 'value');
+      if (f.host === 'remote') bad(at('host'), 'a cloud function runs in `geoflux worker` (host: local, the default there)', 'value');
+      else if (!f.run && !f.kernel && !f.sink) bad(at('where'), 'a cloud function needs "run" (a module), "kernel" or "sink": the worker runs it');
+      if (dispatch.kind === 'partition' && dispatch.key !== 'deviceId') bad(at('dispatch'), 'a cloud function is partitioned by deviceId (each worker holds whole partitions)', 'value');
+      if ((f.instances ?? 1) > 1) bad(at('instances'), 'a cloud function runs once on each worker, over the partitions it holds: start more `geoflux worker`s instead', 'value');
+    }
+    return { ...f, observe, emit, dispatch, instances: f.instances ?? 1, host: where === 'cloud' ? 'local' : host, run: f.run && resolveFrom(dir, f.run), kernel, where };
   });
+  if (raw.cluster) {
+    // a worker's outputs reach the edge only through a sink: an edge function cannot observe them
+    const cloudEmits = new Map(functions.filter((f) => f.where === 'cloud').flatMap((f) => f.emit.map((t) => [t, f.name] as const)));
+    for (const [i, f] of functions.entries()) {
+      if (f.where === 'cloud') continue;
+      const t = f.observe.find((tag) => cloudEmits.has(tag));
+      if (t) bad(['functions', i, 'observe'], `observes "${t}", which cloud function "${cloudEmits.get(t)}" emits on the workers: make it where: cloud too`);
+    }
+    const bridge = functions.findIndex((f) => f.name === CLOUD_BRIDGE);
+    if (bridge >= 0) bad(['functions', bridge, 'name'], `"${CLOUD_BRIDGE}" is the name of the function that carries fixes to the cluster: choose another`, 'value');
+  }
+  const cluster = raw.cluster === undefined ? undefined : clusterOptions(raw.cluster, { name: raw.name, dir });
+  for (const p of cluster?.problems ?? []) bad(p.path, p.reason, p.at ?? 'value');
 
   const sourceNames = new Set<string>();
   const sources = (raw.sources ?? []).map((s, i) => {
@@ -136,6 +158,7 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
       tls: raw.tls && { cert: resolve(dir, raw.tls.cert), key: resolve(dir, raw.tls.key) },
       functions,
       sources,
+      cluster: cluster?.options,
     },
     problems,
   };

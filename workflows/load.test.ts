@@ -10,6 +10,9 @@ const BAD = 'workflows/testdata/bad';
 const expected: [file: string, message: string][] = [
   ['bad-dispatch.yaml', 'workflows/testdata/bad/bad-dispatch.yaml:7:15 functions[0].dispatch: expected "balance" or { partition: <metadata key> }'],
   ['bad-listen-scheme.yaml', 'workflows/testdata/bad/bad-listen-scheme.yaml:4:5 listen[1]: unsupported scheme "http" (use quic:// or webtransport://)'],
+  ['cloud-without-cluster.yaml', "workflows/testdata/bad/cloud-without-cluster.yaml:8:12 functions[0].where: runs on the cluster's workers: add a cluster: section (cluster: { nats: nats://host:4222 })"],
+  ['cluster-bad-url.yaml', 'workflows/testdata/bad/cluster-bad-url.yaml:4:9 cluster.nats: a NATS server URL: nats://host[:port] or tls://host[:port]'],
+  ['edge-observes-cloud.yaml', 'workflows/testdata/bad/edge-observes-cloud.yaml:12:5 functions[1].observe: observes "speeding", which cloud function "speeding" emits on the workers: make it where: cloud too'],
   ['dashboard-bad-port.yaml', 'workflows/testdata/bad/dashboard-bad-port.yaml:5:9 dashboard.port: must be at most 65535'],
   ['dashboard-key-typo.yaml', 'workflows/testdata/bad/dashboard-key-typo.yaml:4:14 dashboard.prot: unknown field (did you mean "port"?)'],
   ['dashboard-without-ws.yaml', 'workflows/testdata/bad/dashboard-without-ws.yaml:7:1 dashboard: the page takes its live data over MQTT over WebSocket: give the embedded broker one (mqtt.embedded.ws), or set dashboard: false'],
@@ -78,8 +81,8 @@ describe('the design-notes example', () => {
       auth: { token: 't0k' },
       tags: { gps: 16, speeding: 17 },
       functions: [
-        { name: 'speeding', observe: ['gps'], emit: ['speeding'], dispatch: { kind: 'partition', key: 'deviceId' }, instances: 1, host: 'remote' },
-        { name: 'printer', observe: ['speeding'], emit: [], dispatch: { kind: 'balance' }, instances: 1, host: 'remote' },
+        { name: 'speeding', observe: ['gps'], emit: ['speeding'], dispatch: { kind: 'partition', key: 'deviceId' }, instances: 1, host: 'remote', where: 'edge' },
+        { name: 'printer', observe: ['speeding'], emit: [], dispatch: { kind: 'balance' }, instances: 1, host: 'remote', where: 'edge' },
       ],
       sources: [],
       stateDir: resolve(dir, '.geoflux'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clusterSchema, type ClusterOptions } from '../cluster/cluster-options.ts';
 import { SINK_KIND_NAMES, type SinkKindName } from '../sinks/sink-kinds.ts';
 
 /**
@@ -23,6 +24,7 @@ export const functionSchema = z.looseObject({
   batch: z.strictObject({ max: z.number().int().min(1).optional(), ms: z.number().min(0).optional() }).optional(),
   wasi: z.enum(['node', 'wasmer']).optional(),
   timeout: z.number().min(0).optional(),
+  where: z.enum(['edge', 'cloud']).optional(),
 });
 
 export const sourceSchema = z.strictObject({
@@ -64,6 +66,7 @@ export const workflowSchema = z.strictObject({
   mqtt: mqttSchema.optional(),
   dashboard: z.union([z.literal(false), dashboardSchema]).optional(),
   limits: z.unknown().optional(),
+  cluster: clusterSchema.optional(),
 });
 
 export const FUNCTION_KEYS = Object.keys(functionSchema.shape);
@@ -105,6 +108,8 @@ export interface WorkflowFunction {
   wasi?: 'node' | 'wasmer';
   /** ms a kernel call may take (default 2000; 0 runs the kernel in the zipper's own thread, unguarded) */
   timeout?: number;
+  /** `cloud`: run by `geoflux worker`s on the partitions they hold, fed through the cluster's JetStream stream; `edge` (the default): by `geoflux serve` */
+  where: 'edge' | 'cloud';
   [more: string]: unknown;
 }
 
@@ -135,6 +140,8 @@ export interface Workflow {
   sources: WorkflowSource[];
   /** set when there is an `mqtt:` section or a function with a sink that publishes to MQTT */
   mqtt?: MqttConfig;
+  /** the NATS JetStream cluster that carries fixes from edges to the `where: cloud` functions, when there is one */
+  cluster?: ClusterOptions;
   /** the live map `geoflux serve` serves over HTTP; absent when off (the default) */
   dashboard?: DashboardConfig;
   limits?: unknown;

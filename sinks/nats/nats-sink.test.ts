@@ -1,15 +1,15 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setLogLevel } from '../../log/logger.ts';
 import { freePort } from '../../testing/free-port.ts';
-import { startNatsServer, type NatsServer } from '../../testing/nats-server-process.ts';
-import { findTool, NATS_SERVER, requireTool } from '../../testing/system-tool.ts';
+import { startNatsServer } from '../../testing/nats-server-process.ts';
+import { natsServerForFile } from '../../testing/nats-suite.ts';
 import { waitFor } from '../../testing/wait-for.ts';
 import { connectSource } from '../../source/connect-source.ts';
 import { serveWorkflow } from '../../serve/serve-workflow.ts';
 import { parseWorkflow } from '../../workflows/load.ts';
-import { connectNats } from './connect-nats.ts';
+import { connectNats } from '../../cluster/connect-nats.ts';
 import { NatsSink } from './nats-sink.ts';
 
 setLogLevel('silent');
@@ -29,18 +29,11 @@ async function listen(url: string, subject: string): Promise<{ got: [string, Rec
 }
 
 describe('the NATS sink, against a real nats-server', () => {
-  let server: NatsServer;
-  beforeEach((ctx) => {
-    requireTool(ctx, NATS_SERVER);
-  });
-  beforeAll(async () => {
-    if (findTool(NATS_SERVER)) server = await startNatsServer();
-  });
-  afterAll(() => server?.stop());
+  const nats = natsServerForFile();
 
   it('publishes each event as JSON on its subject; a value cannot add tokens or wildcards', async () => {
-    const { got, nc } = await listen(server.url, 'geoflux.alerts.>');
-    const sink = new NatsSink({ url: server.url, connect: () => connectNats({ url: server.url }) });
+    const { got, nc } = await listen(nats().url, 'geoflux.alerts.>');
+    const sink = new NatsSink({ url: nats().url, connect: () => connectNats({ servers: [nats().url] }) });
     await sink.ready();
     for (let i = 0; i < 300; i++) sink.publish(enter(`veh-${i % 3}`, i));
     sink.publish(enter('bus 7.north>*', 300));
@@ -55,20 +48,20 @@ describe('the NATS sink, against a real nats-server', () => {
   });
 
   it('through JetStream: holds what it is given while the server is away, then every message is in the stream once', async () => {
-    const admin = await connect({ servers: server.url });
+    const admin = await connect({ servers: nats().url });
     await (await jetstreamManager(admin)).streams.add({ name: 'ALERTS', subjects: ['fleet.>'] });
     await admin.close();
-    const sink = new NatsSink({ url: server.url, subject: 'fleet.{detect}.{deviceId}', jetstream: true, connect: () => connectNats({ url: server.url }) });
+    const sink = new NatsSink({ url: nats().url, subject: 'fleet.{detect}.{deviceId}', jetstream: true, connect: () => connectNats({ servers: [nats().url] }) });
     await sink.ready();
     for (let i = 0; i < 100; i++) sink.publish(enter('veh-1', i));
     expect(await sink.flush(10_000)).toBe(true);
-    await server.kill();
+    await nats().kill();
     await waitFor(() => !sink.stats().connected, { what: 'the sink to notice the server is gone' });
     for (let i = 100; i < 250; i++) sink.publish(enter('veh-2', i));
     expect(sink.stats().buffered).toBe(150);
-    await server.restart();
+    await nats().restart();
     expect(await sink.flush(20_000)).toBe(true);
-    const nc = await connect({ servers: server.url });
+    const nc = await connect({ servers: nats().url });
     const info = await (await jetstreamManager(nc)).streams.info('ALERTS');
     expect(info.state.messages).toBe(250);
     expect(sink.stats()).toMatchObject({ published: 250, dropped: 0, errors: 0 });
@@ -79,7 +72,7 @@ describe('the NATS sink, against a real nats-server', () => {
 
   it('starts before its server does, and keeps at most `buffer` messages: the oldest go, counted', async () => {
     const port = await freePort();
-    const sink = new NatsSink({ url: `nats://127.0.0.1:${port}`, buffer: 50, connect: () => connectNats({ url: `nats://127.0.0.1:${port}` }) });
+    const sink = new NatsSink({ url: `nats://127.0.0.1:${port}`, buffer: 50, connect: () => connectNats({ servers: [`nats://127.0.0.1:${port}`] }) });
     for (let i = 0; i < 80; i++) sink.publish(enter('veh-3', i));
     expect(sink.stats()).toMatchObject({ connected: false, buffered: 50, dropped: 30 });
     const late = await startNatsServer({ port });
@@ -97,7 +90,7 @@ describe('the NATS sink, against a real nats-server', () => {
   });
 
   it('is a workflow function like the MQTT sink: `sink: nats`, counted in serve\'s figures', async () => {
-    const { got, nc } = await listen(server.url, 'yard.>');
+    const { got, nc } = await listen(nats().url, 'yard.>');
     const wf = parseWorkflow(
       [
         'name: nats-out',
@@ -114,7 +107,7 @@ describe('the NATS sink, against a real nats-server', () => {
         '  - name: to-nats',
         '    observe: [fences]',
         '    sink: nats',
-        `    params: { url: "${server.url}", subject: "yard.{detect}.{deviceId}" }`,
+        `    params: { url: "${nats().url}", subject: "yard.{detect}.{deviceId}" }`,
       ].join('\n'),
       `${process.cwd()}/nats-out.yaml`,
     );

@@ -7,7 +7,7 @@ import { eventTime, Outbox } from '../outbox.ts';
 import type { Sink, SinkStats } from '../sink.ts';
 
 export interface NatsSinkOptions {
-  /** dials the server (and keeps redialling: see sinks/nats/connect-nats.ts); called once */
+  /** dials the server (and keeps redialling: see cluster/connect-nats.ts); called once */
   connect: () => Promise<NatsConnection>;
   /** where it publishes, for the log: nats://host:port */
   url: string;

@@ -3,8 +3,8 @@ import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/trans
 
 /** How to reach a NATS server, in the words NATS users know from `nats` CLI contexts. */
 export interface NatsConnectOptions {
-  /** nats://host:port, or several separated by commas */
-  url: string;
+  /** nats://host:port, one or several servers of one cluster: the client tries them in turn */
+  servers: string[];
   user?: string;
   pass?: string;
   token?: string;
@@ -18,17 +18,18 @@ export interface NatsConnectOptions {
 
 /**
  * Dials and keeps redialling for ever (NATS' own reconnect, jittered): a geoflux process outlives a server's
- * restart and holds back meanwhile. The promise resolves at the first connection, however long that takes.
+ * restart and holds back meanwhile, since giving up would leave it nowhere to send what it holds. The
+ * promise resolves at the first connection, however long that takes.
  */
 export function connectNats(o: NatsConnectOptions): Promise<NatsConnection> {
   return connect({
-    servers: o.url.split(',').map((s) => s.trim()),
+    servers: o.servers,
     name: o.name,
     user: o.user,
     pass: o.pass,
     token: o.token,
-    authenticator: o.creds ? credsAuthenticator(readFileSync(o.creds)) : undefined,
-    tls: o.tls ? { caFile: o.tls.ca, certFile: o.tls.cert, keyFile: o.tls.key } : undefined,
+    ...(o.creds && { authenticator: credsAuthenticator(readFileSync(o.creds)) }),
+    ...(o.tls && { tls: { caFile: o.tls.ca, certFile: o.tls.cert, keyFile: o.tls.key } }),
     waitOnFirstConnect: true,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,

@@ -1,0 +1,68 @@
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { CLOUD_BRIDGE, connectCluster, type ClusterOptions } from '../cluster/cluster-options.ts';
+import { EdgePublisher, type EdgePublisherStats } from '../cluster/edge-publisher.ts';
+import { setUpStream } from '../cluster/stream-setup.ts';
+import { logger, type Logger } from '../log/logger.ts';
+import { connectStreamFunction, type StreamFunction } from '../sfn/connect-stream-function.ts';
+import type { Workflow } from '../workflows/schema.ts';
+
+/**
+ * The tags the edge hands to the cluster: those a cloud function observes that no cloud function emits
+ * (a cloud function's outputs stay on the worker that made them).
+ */
+export function cloudInputTags(wf: Workflow): string[] {
+  const cloud = wf.functions.filter((f) => f.where === 'cloud');
+  const inCloud = new Set(cloud.flatMap((f) => f.emit));
+  return [...new Set(cloud.flatMap((f) => f.observe))].filter((t) => !inCloud.has(t));
+}
+
+/** The edge's function that carries fixes bound for cloud functions into the cluster's stream. */
+export interface CloudBridge {
+  readonly sfn: StreamFunction;
+  /** once NATS was reached and the stream is there */
+  readonly publisher: () => EdgePublisher | undefined;
+  stats(): { connected: boolean; publisher?: EdgePublisherStats };
+  /** hands on what it holds (at most `timeout` ms), then disconnects */
+  close(timeout: number): Promise<void>;
+}
+
+/**
+ * Joins the zipper as the function `jetstream`, observing the cloud-bound tags. Each frame goes to
+ * `<stream>.<tag>.<partition>` and is acknowledged to the zipper (and so to its source) only once JetStream
+ * has acknowledged every message holding its fixes: an edge that dies loses nothing its sources still
+ * spool. Until NATS is reached, and while it is away, frames wait in hand (1,024 at most, then the zipper
+ * and the sources are pushed back on): held back, never dropped.
+ */
+export async function startCloudBridge(wf: Workflow & { cluster: ClusterOptions }, conn: { zipper: string; token?: string }, log: Logger = logger('cluster')): Promise<CloudBridge> {
+  const cluster = wf.cluster;
+  let nc: NatsConnection | undefined;
+  let publisher: EdgePublisher | undefined;
+  let closing = false;
+  const ready = (async () => {
+    nc = await connectCluster(cluster, `geoflux edge ${wf.name}`);
+    await setUpStream(nc, { stream: cluster.stream });
+    publisher = new EdgePublisher({ js: jetstream(nc), stream: cluster.stream, partitions: cluster.partitions, log });
+    log.info(`publishing ${cloudInputTags(wf).join(', ')} to JetStream stream "${cluster.stream}" (${cluster.partitions} partitions) at ${nc.getServer()}`);
+    return publisher;
+  })();
+  // a failure here (no JetStream on the server, a refused login) is said, and frames stay unacknowledged
+  ready.catch((e: Error) => closing || log.error(`cannot publish to the cluster at ${cluster.servers.join(', ')}: ${e.message}`));
+  const sfn = await connectStreamFunction({ name: CLOUD_BRIDGE, observe: cloudInputTags(wf), zipper: conn.zipper, token: conn.token, log });
+  sfn.handleFrames(async ({ tag, origin, batch }) => {
+    const pub = await ready;
+    await pub.whenRoom();
+    await pub.publish(origin.sid, origin.seq, tag, batch);
+  });
+  return {
+    sfn,
+    publisher: () => publisher,
+    stats: () => ({ connected: Boolean(nc && !nc.isClosed() && publisher), publisher: publisher?.stats() }),
+    async close(timeout) {
+      closing = true;
+      await sfn.close(timeout);
+      if (publisher) await Promise.race([publisher.flush(), new Promise((r) => setTimeout(r, timeout).unref())]);
+      await nc?.close();
+    },
+  };
+}
