@@ -169,10 +169,31 @@ export class PartitionLeases {
     this.o.lost(p);
   }
 
+  /**
+   * The live keys under `prefix`. The client's listing can wait for a message that a TTL removed between
+   * its count and its read, until a heartbeat ends it: bounded here by half a TTL, so one slow listing
+   * costs a round, never the renewals after it.
+   */
   private async keys(prefix: string): Promise<string[]> {
+    const listing = await this.o.kv.keys(`${prefix}>`);
+    const ms = this.o.ttlMs / 2;
+    let timer: unknown;
+    const late = new Promise<never>((_, reject) => {
+      timer = this.clock.setTimeout(() => {
+        listing.stop();
+        reject(new Error(`listing ${prefix}> took over ${ms} ms`));
+      }, ms);
+    });
     const out: string[] = [];
-    for await (const k of await this.o.kv.keys(`${prefix}>`)) out.push(k);
-    return out;
+    const read = (async () => {
+      for await (const k of listing) out.push(k);
+      return out;
+    })();
+    try {
+      return await Promise.race([read, late]);
+    } finally {
+      this.clock.clearTimeout(timer);
+    }
   }
 
   private workerKey(): string {
