@@ -1,4 +1,4 @@
-import { emptyBatch, type GpsBatch } from '../codecs/gps-batch.ts';
+import { copyRow, emptyBatch, type GpsBatch } from '../codecs/gps-batch.ts';
 import { partitionOf } from './partition.ts';
 
 /**
@@ -24,12 +24,7 @@ export function splitByPartition(b: GpsBatch, partitions: number): Map<number, G
     const j = fill[p]++;
     if (remap[d] < 0) remap[d] = o.devices.push(b.devices[d]) - 1;
     o.device[j] = remap[d];
-    o.t[j] = b.t[i];
-    o.lon[j] = b.lon[i];
-    o.lat[j] = b.lat[i];
-    o.speed[j] = b.speed[i];
-    o.heading[j] = b.heading[i];
-    o.accuracy[j] = b.accuracy[i];
+    copyRow(b, i, o, j);
   }
   return out;
 }
