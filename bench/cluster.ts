@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { encodeGpsBatch } from '../codecs/gps-batch.ts';
 import { CheckpointStore } from '../cluster/checkpoint-store.ts';
@@ -96,6 +96,22 @@ async function edge(writers: number, perFrame: number) {
   });
 }
 
+/** EdgePublisher's own work, over a stub that acknowledges at once: what it costs the edge's core */
+async function edgeAlone(perFrame: number) {
+  const js = { publish: async () => ({ stream: 'bench', seq: 1, duplicate: false }) } as unknown as JetStreamClient;
+  const pub = new EdgePublisher({ js, stream: 'bench', partitions: P });
+  const batch = fleetBatch(perFrame, 1);
+  const frames = Math.ceil(FIXES / perFrame);
+  const acked: Promise<void>[] = [];
+  const t0 = now();
+  for (let f = 1; f <= frames; f++) {
+    if (pub.full) await pub.whenRoom();
+    acked.push(pub.publish('gw-0', f, 'gps', batch));
+  }
+  await Promise.all(acked);
+  return (frames * perFrame) / ((now() - t0) / 1000);
+}
+
 /** ms from a holder's crash until the survivor holds every partition, and from a join until the newcomer holds its share */
 async function leases(reps: number) {
   return withServer(async (_, nc) => {
@@ -160,6 +176,7 @@ export async function run(): Promise<void> {
     const e = await edge(writers, perFrame);
     rows.push([`EdgePublisher, ${writers} gateway(s) × ${perFrame}-fix frames (${e.messages} msgs)`, fmt(e.fixesPerS), `≤ ${e.p50}`, `≤ ${e.p99}`, fmt(e.readPerS)]);
   }
+  for (const perFrame of [512, 2048]) rows.push([`EdgePublisher alone (a stub acks at once), ${perFrame}-fix frames`, fmt(await edgeAlone(perFrame)), '', '', '']);
   console.log(table(['publish path', 'fixes/s', 'PubAck p50 ms', 'p99 ms', 'partition read back, fixes/s'], rows));
 
   const l = await leases(Number(process.env.GEOFLUX_BENCH_REPS ?? 3));
