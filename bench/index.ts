@@ -16,6 +16,7 @@ const suites: Record<string, () => Promise<void>> = {
   startup: async () => (await import('./startup.ts')).run(),
   faults: async () => (await import('./faults.ts')).run(),
   dashboard: async () => (await import('./dashboard.ts')).run(),
+  cluster: async () => (await import('./cluster.ts')).run(),
   soak: async () => (await import('./soak.ts')).run(),
 };
 

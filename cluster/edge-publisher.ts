@@ -4,7 +4,8 @@ import { logger, type Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { Histogram, MS_BUCKETS, type HistogramSnapshot } from '../metrics/histogram.ts';
 import { systemClock, type Clock } from '../transport/liveness.ts';
-import { partitionOf, partitionSubject } from './partition.ts';
+import { partitionSubject } from './partition.ts';
+import { splitByPartition } from './split-by-partition.ts';
 import { SubjectBatcher, type ReadyMessage } from './subject-batcher.ts';
 
 export interface EdgePublisherOptions {
@@ -121,19 +122,12 @@ export class EdgePublisher {
     }
     if (!TOKEN.test(tag) || !TOKEN.test(writer)) throw new Error(`a tag and writer must be subject tokens (no spaces, ".", "*", ">"): ${JSON.stringify(tag)}, ${JSON.stringify(writer)}`);
     this.counts.fixes += batch.n;
-    const rows = new Map<number, number[]>();
-    const partitionOfDevice = batch.devices.map((d) => partitionOf(d, this.o.partitions));
-    for (let i = 0; i < batch.n; i++) {
-      const p = partitionOfDevice[batch.device[i]];
-      let r = rows.get(p);
-      if (!r) rows.set(p, (r = []));
-      r.push(i);
-    }
-    if (!rows.size) return Promise.resolve();
+    const parts = splitByPartition(batch, this.o.partitions);
+    if (!parts.size) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const frame: FrameEntry = { unsent: rows.size, unacked: 0, resolve };
+      const frame: FrameEntry = { unsent: parts.size, unacked: 0, resolve };
       this.counts.framesInFlight++;
-      for (const [p, r] of rows) this.batcher.add(writer, seq, partitionSubject(this.o.stream, tag, p), `${tag}:${p}`, batch, r, frame);
+      for (const [p, b] of parts) this.batcher.add(writer, seq, partitionSubject(this.o.stream, tag, p), `${tag}:${p}`, b, frame);
     });
   }
 

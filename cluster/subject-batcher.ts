@@ -1,4 +1,4 @@
-import { concatBatches, encodeGpsBatch, selectRows, type GpsBatch } from '../codecs/gps-batch.ts';
+import { concatBatches, encodeGpsBatch, sliceRows, type GpsBatch } from '../codecs/gps-batch.ts';
 import { systemClock, type Clock } from '../transport/liveness.ts';
 
 /** One message for JetStream: the fixes of one writer's consecutive frames for one subject, encoded. */
@@ -32,7 +32,7 @@ interface Open<F> {
   firstSeq: number;
   lastSeq: number;
   fixes: number;
-  parts: { batch: GpsBatch; rows: number[]; frame: F }[];
+  parts: { batch: GpsBatch; frame: F }[];
   timer: unknown;
 }
 
@@ -65,15 +65,15 @@ export class SubjectBatcher<F> {
     return n;
   }
 
-  /** Adds the `rows` of `batch`, frame `seq` of `writer`, bound for `subject` (whose tail, `<tag>:<partition>`, goes in the id). */
-  add(writer: string, seq: number, subject: string, idTail: string, batch: GpsBatch, rows: number[], frame: F): void {
+  /** Adds `batch`, the fixes of frame `seq` of `writer` bound for `subject` (whose tail, `<tag>:<partition>`, goes in the id). */
+  add(writer: string, seq: number, subject: string, idTail: string, batch: GpsBatch, frame: F): void {
     const key = `${writer}\u0000${subject}`;
     let b = this.open.get(key);
-    if (b && b.fixes + rows.length > this.maxFixes) this.flush(b);
-    if (rows.length > this.maxFixes) {
-      for (let c = 0, at = 0; at < rows.length; c++, at += this.maxFixes) {
-        const part = rows.slice(at, at + this.maxFixes);
-        this.emit(writer, subject, `${writer}:${seq}-${seq}:${idTail}:${c}`, [{ batch, rows: part, frame }], part.length);
+    if (b && b.fixes + batch.n > this.maxFixes) this.flush(b);
+    if (batch.n > this.maxFixes) {
+      for (let c = 0, at = 0; at < batch.n; c++, at += this.maxFixes) {
+        const part = sliceRows(batch, at, Math.min(at + this.maxFixes, batch.n));
+        this.emit(writer, subject, `${writer}:${seq}-${seq}:${idTail}:${c}`, [{ batch: part, frame }], part.n);
       }
       return;
     }
@@ -85,8 +85,8 @@ export class SubjectBatcher<F> {
       this.open.set(key, b);
     }
     b.lastSeq = seq;
-    b.fixes += rows.length;
-    b.parts.push({ batch, rows, frame });
+    b.fixes += batch.n;
+    b.parts.push({ batch, frame });
     if (b.fixes >= this.minFixes) this.flush(b);
   }
 
@@ -103,7 +103,7 @@ export class SubjectBatcher<F> {
   }
 
   private emit(writer: string, subject: string, msgId: string, parts: Open<F>['parts'], fixes: number): void {
-    const payload = encodeGpsBatch(concatBatches(parts.map((p) => selectRows(p.batch, p.rows))));
+    const payload = encodeGpsBatch(concatBatches(parts.map((p) => p.batch)));
     this.o.onReady({ writer, subject, msgId, payload, fixes, frames: parts.map((p) => p.frame) });
   }
 }

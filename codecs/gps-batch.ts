@@ -105,14 +105,19 @@ export function selectRows(b: GpsBatch, rows: ArrayLike<number>): GpsBatch {
     let d = remap.get(b.device[i]);
     if (d === undefined) remap.set(b.device[i], (d = out.devices.push(b.devices[b.device[i]]) - 1));
     out.device[j] = d;
-    out.t[j] = b.t[i];
-    out.lon[j] = b.lon[i];
-    out.lat[j] = b.lat[i];
-    out.speed[j] = b.speed[i];
-    out.heading[j] = b.heading[i];
-    out.accuracy[j] = b.accuracy[i];
+    copyRow(b, i, out, j);
   }
   return out;
+}
+
+/** Row `i` of `from` to row `j` of `to`, all but its device, whose index is in the caller's dictionary. */
+export function copyRow(from: GpsBatch, i: number, to: GpsBatch, j: number): void {
+  to.t[j] = from.t[i];
+  to.lon[j] = from.lon[i];
+  to.lat[j] = from.lat[i];
+  to.speed[j] = from.speed[i];
+  to.heading[j] = from.heading[i];
+  to.accuracy[j] = from.accuracy[i];
 }
 
 /**

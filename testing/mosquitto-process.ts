@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from './wait-for.ts';
+import { startDaemon } from './daemon-process.ts';
 import { findTool, installHint, MOSQUITTO } from './system-tool.ts';
 import { freePort } from './free-port.ts';
 
@@ -31,35 +30,15 @@ export async function startMosquitto(port?: number): Promise<Mosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'geoflux-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, [`listener ${p} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stdout', ''].join('\n'));
-  let child: ChildProcess | undefined;
-  let log = '';
-  const start = async () => {
-    const c = spawn(bin, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = c;
-    c.stdout!.on('data', (d) => (log += d));
-    c.stderr!.on('data', (d) => (log += d));
-    const exited = new Promise<never>((_, reject) => c.once('exit', (code) => reject(new Error(`mosquitto exited (${code}) on port ${p}:\n${log}`))));
-    await Promise.race([waitFor(() => accepts(p), { ms: 10_000, every: 50, what: `mosquitto on port ${p}` }), exited]);
-    exited.catch(() => undefined);
-  };
-  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const gone = new Promise((r) => c.once('exit', r));
-    c.kill(signal);
-    await gone;
-  };
-  await start();
+  const d = await startDaemon(`mosquitto on port ${p}`, bin, ['-c', conf], () => accepts(p));
   return {
     url: `mqtt://127.0.0.1:${p}`,
     port: p,
-    kill,
-    restart: start,
+    ...d,
     async stop() {
-      await kill('SIGTERM');
+      await d.kill('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     },
-    output: () => log,
   };
 }
 
