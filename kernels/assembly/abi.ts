@@ -230,6 +230,16 @@ export class StateWriter {
   bool(v: bool): void {
     this.u32(v ? 1 : 0);
   }
+
+  /** a u32 written earlier at `at` (a size) set now that it is known */
+  patch(at: usize, v: u32): void {
+    if (!this.measuring) store<u32>(this.at + at, v);
+  }
+
+  /** forgets what was written since `at` */
+  rewind(at: usize): void {
+    this.size = at;
+  }
 }
 
 /** Reads a snapshot; reading past its end gives zeros and clears `ok`, so a short snapshot is refused, not a trap. */
@@ -264,6 +274,12 @@ export class StateReader {
     return this.u32() != 0;
   }
 
+  /** a reader of the next `n` bytes, which this one then skips; null when there are not that many */
+  sub(n: usize): StateReader | null {
+    const p = this.take(n);
+    return this.ok ? new StateReader(p, p + n) : null;
+  }
+
   /** all of it read, nothing left over */
   done(): bool {
     return this.ok && this.at == this.end;
@@ -278,4 +294,80 @@ export function writeSnapshot(ptr: usize, cap: i32, write: (w: StateWriter) => v
   const w = new StateWriter(ptr, false);
   write(w);
   return <i32>w.size;
+}
+
+// ---- the state of some devices: what export_devices() writes and import_devices() reads
+//
+// u32 sharedBytes · shared · u32 count · count × { u32 device · u32 bytes · bytes }. The frame is the ABI's, so
+// the host can rename the devices (its ids are its own); `shared` and each device's bytes are the kernel's.
+
+/**
+ * export_devices(ids, n, ptr, cap) for a kernel that writes its shared part with `shared` and device `id`'s
+ * state with `device` (false: it holds nothing of that device, which is left out): the size, and the bytes
+ * when they fit in `cap`.
+ */
+export function writeDevices(ids: usize, n: i32, ptr: usize, cap: i32, shared: (w: StateWriter) => void, device: (w: StateWriter, id: u32) => bool): i32 {
+  const m = new StateWriter(0, true);
+  deviceFrame(m, ids, n, shared, device);
+  if (m.size > <usize>cap) return <i32>m.size;
+  const w = new StateWriter(ptr, false);
+  deviceFrame(w, ids, n, shared, device);
+  return <i32>w.size;
+}
+
+function deviceFrame(w: StateWriter, ids: usize, n: i32, shared: (w: StateWriter) => void, device: (w: StateWriter, id: u32) => bool): void {
+  w.u32(0);
+  shared(w);
+  w.patch(0, <u32>(w.size - 4));
+  const countAt = w.size;
+  w.u32(0);
+  let count: u32 = 0;
+  for (let i = 0; i < n; i++) {
+    const id = load<u32>(ids + (<usize>i << 2));
+    const at = w.size;
+    w.u32(id);
+    w.u32(0);
+    if (!device(w, id)) {
+      w.rewind(at);
+      continue;
+    }
+    w.patch(at + 4, <u32>(w.size - at - 8));
+    count++;
+  }
+  w.patch(countAt, count);
+}
+
+/** The frame of import_devices' bytes, read and bounds-checked whole before a kernel takes any of it. */
+export class DeviceImport {
+  shared: StateReader;
+  ids: u32[] = [];
+  records: StateReader[] = [];
+
+  private constructor(shared: StateReader) {
+    this.shared = shared;
+  }
+
+  /** null when the bytes are not a frame: lengths past the end, or bytes after the last device */
+  static read(ptr: usize, len: i32): DeviceImport | null {
+    const r = new StateReader(ptr, ptr + <usize>len);
+    const shared = r.sub(<usize>r.u32());
+    if (shared == null) return null;
+    const d = new DeviceImport(shared);
+    const count = r.u32();
+    for (let i: u32 = 0; i < count && r.ok; i++) {
+      const id = r.u32();
+      const rec = r.sub(<usize>r.u32());
+      if (rec == null) return null;
+      d.ids.push(id);
+      d.records.push(rec);
+    }
+    return r.done() ? d : null;
+  }
+}
+
+/** drop_devices(ids, n) over a kernel's map of devices: how many it held */
+export function dropFrom<T>(devices: Map<u32, T>, ids: usize, n: i32): i32 {
+  let dropped = 0;
+  for (let i = 0; i < n; i++) if (devices.delete(load<u32>(ids + (<usize>i << 2)))) dropped++;
+  return dropped;
 }
