@@ -7,7 +7,7 @@
 // booleanPointInPolygon with ignoreBoundary=false).
 import {
   badCoordinates, colAccuracy, colDevice, colLat, colLon, colT, declareCounter, declareKernel, fail, field, jsonList, Output, param, paramBool, paramF64,
-  paramItemU32, paramLen, paramPtr, StateReader, StateWriter, takeParams, writeSnapshot, writeDevices, DeviceImport, dropFrom,
+  paramItemU32, paramLen, paramPtr, StateReader, StateWriter, takeParams, writeSnapshot, writeDevices, readDevices, dropFrom,
 } from './abi';
 import { localMetres, M_PER_DEG, metresPerDegLon, snapToSegment } from './geo';
 export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from './abi';
@@ -714,34 +714,15 @@ export function restore(ptr: usize, len: i32): i32 {
   return 0;
 }
 
-function writeShared(w: StateWriter): void {}
-
-function writeDeviceById(w: StateWriter, id: u32): bool {
-  if (!devices.has(id)) return false;
-  writeDevice(w, devices.get(id));
-  return true;
-}
-
 export function export_devices(ids: usize, n: i32, ptr: usize, cap: i32): i32 {
-  return writeDevices(ids, n, ptr, cap, writeShared, writeDeviceById);
+  return writeDevices<Device>(devices, ids, n, ptr, cap, writeDevice);
 }
 
 /** adds or replaces the devices given, all or none */
 export function import_devices(ptr: usize, len: i32): i32 {
-  const imp = DeviceImport.read(ptr, len);
-  if (imp == null || !imp.shared.done()) return fail('not a geofence device export: its frame does not read back');
-  const read = new Array<Device>(imp.ids.length);
-  for (let i = 0; i < imp.ids.length; i++) {
-    const r = imp.records[i];
-    const d = readDevice(r);
-    if (d == null) return -1;
-    if (!r.done()) return fail('not a geofence device export: a device ends early or goes on past its state');
-    read[i] = d;
-  }
-  for (let i = 0; i < read.length; i++) devices.set(imp.ids[i], read[i]);
-  return 0;
+  return readDevices<Device>(devices, ptr, len, readDevice, 'geofence');
 }
 
 export function drop_devices(ids: usize, n: i32): i32 {
-  return dropFrom(devices, ids, n);
+  return dropFrom<Device>(devices, ids, n);
 }

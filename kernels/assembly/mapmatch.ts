@@ -7,7 +7,7 @@
 // (traversals.ts), params (params.ts), snapshots of a device (state.ts).
 import {
   badCoordinates, colAccuracy, colDevice, colHeading, colLat, colLon, colSpeed, colT, declareCounter, declareKernel, fail, paramLen, paramPtr,
-  DeviceImport, dropFrom, StateReader, StateWriter, writeDevices, writeSnapshot,
+  dropFrom, readDevices, StateReader, StateWriter, writeDevices, writeSnapshot,
 } from './abi';
 import { resetCandidates } from './mapmatch/candidates';
 import { edgeCount, loadGraph, nodeCount } from './mapmatch/graph';
@@ -179,44 +179,18 @@ export function restore(ptr: usize, len: i32): i32 {
 }
 
 // Devices moving between instances (a partition changing hands): each device's lattice as in a snapshot,
-// and, shared, the stream's clock, which the importing instance advances to if it is behind (its sweeps
-// commit and forget by it). The counters stay: they tally what each instance did.
-
-function writeClock(w: StateWriter): void {
-  w.f64(now);
-  w.f64(lastSweep);
-}
-
-function writeDeviceById(w: StateWriter, id: u32): bool {
-  if (!devices.has(id)) return false;
-  writeDevice(w, devices.get(id));
-  return true;
-}
+// nothing shared. The stream's clock stays: the importing instance's is the time its own devices have
+// reached, and the moved devices' next fixes advance it; the counters tally what each instance did.
 
 export function export_devices(ids: usize, n: i32, ptr: usize, cap: i32): i32 {
-  return writeDevices(ids, n, ptr, cap, writeClock, writeDeviceById);
+  return writeDevices<Device>(devices, ids, n, ptr, cap, writeDevice);
 }
 
 /** adds or replaces the devices given, all or none */
 export function import_devices(ptr: usize, len: i32): i32 {
-  const imp = DeviceImport.read(ptr, len);
-  if (imp == null) return fail('not a mapmatch device export: its frame does not read back');
-  const clock = imp.shared.f64();
-  const swept = imp.shared.f64();
-  if (!imp.shared.done()) return fail('not a mapmatch device export: its clock does not read back');
-  const read = new Array<Device>(imp.ids.length);
-  for (let i = 0; i < imp.ids.length; i++) {
-    const r = imp.records[i];
-    const d = readDevice(r);
-    if (d == null || !r.done()) return fail('not a mapmatch device export of this kernel: a device does not read back (other params?)');
-    read[i] = d!;
-  }
-  for (let i = 0; i < read.length; i++) devices.set(imp.ids[i], read[i]);
-  if (clock > now) now = clock;
-  if (swept > lastSweep) lastSweep = swept;
-  return 0;
+  return readDevices<Device>(devices, ptr, len, readDevice, 'mapmatch');
 }
 
 export function drop_devices(ids: usize, n: i32): i32 {
-  return dropFrom(devices, ids, n);
+  return dropFrom<Device>(devices, ids, n);
 }
