@@ -207,9 +207,55 @@ export async function state(): Promise<void> {
   console.log('A trap then costs a restore plus replaying at most the journal (≤ 50,000 fixes or a second of them).');
 }
 
+/**
+ * What moving a partition's devices costs (docs/kernel-abi.md, Devices moving): 10,000 simulated Monaco
+ * vehicles, a fix each a second for 30 s, through geofence and mapmatch; then every device exported,
+ * imported into a fresh instance, and dropped, and one partition of 16 exported (hash of the id mod 16).
+ */
+export async function devices(): Promise<void> {
+  const MONACO = '../shared/data/osm/monaco.osm.pbf';
+  const VEHICLES = 10_000;
+  const network = await loadNetwork(MONACO);
+  const sim = new TrafficSim(network.graph, { fleets: [{ name: 'veh', vehicles: VEHICLES }], seed: 1, start: 0 });
+  const seconds = Array.from({ length: 30 }, () => batchFromRecords(sim.step().fixes));
+  const ids = [...new Set(seconds.flatMap((b) => b.devices))];
+  const partition = (d: string) => [...d].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % 16 === 0;
+  const median = (f: () => void) => {
+    const t: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t0 = now();
+      f();
+      t.push(now() - t0);
+    }
+    return percentile(t.sort((a, b) => a - b), 50);
+  };
+  const rows: (string | number)[][] = [];
+  for (const [name, make] of [
+    ['geofence (the 9 quarters)', () => createGeofence({ fences: MONACO }, { snapshot: false })],
+    // 10,000 lattices need more than the default 64 MiB
+    ['mapmatch', () => createMapMatch({ network }, { snapshot: false, maxPages: 8192 })],
+  ] as const) {
+    const k = await make();
+    for (const b of seconds) k.process(b);
+    const held = k.stats().devices;
+    let bytes: Uint8Array = new Uint8Array(0);
+    const exportMs = median(() => (bytes = k.exportDevices(ids)));
+    const into = await make();
+    const importMs = median(() => into.importDevices(bytes));
+    const part = ids.filter(partition);
+    const partMs = median(() => k.exportDevices(partition));
+    const dropMs = median(() => into.dropDevices(ids));
+    rows.push([name, fmt(held), `${(bytes.length / 1024).toFixed(0)} KB`, (bytes.length / held).toFixed(0), exportMs.toFixed(1), importMs.toFixed(1), dropMs.toFixed(2), `${fmt(part.length)}: ${partMs.toFixed(1)}`]);
+  }
+  console.log(`\ndevices moving: ${VEHICLES.toLocaleString('en')} simulated Monaco vehicles, 30 s of fixes (${fmt(seconds.reduce((n, b) => n + b.n, 0))}); median of 7\n`);
+  console.log(table(['kernel', 'devices held', 'export of all', 'bytes/device', 'export ms', 'import ms', 'drop ms', 'one partition of 16: devices, export ms'], rows));
+  console.log('hotspot moves whole only (its windows are per cell): its snapshot is in the table above.');
+}
+
 export async function run(): Promise<void> {
   await geofence();
   await hotspot();
   await coldStart();
   await state();
+  await devices();
 }

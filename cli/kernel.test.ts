@@ -40,6 +40,14 @@ describe('geoflux kernel', () => {
     expect(type.stderr).toBe('geoflux kernel: kernel speeding: params.limit: expected a number, got string "50"; params.unit: expected one of "m/s", "km/h", "mph", got string "kph" (did you mean "mph"?)\n');
   });
 
+  it('checks that a built-in’s devices move one by one', async () => {
+    const d = await run(['geofence', '--describe']);
+    expect(d.stdout).toContain('state: snapshot and restore (a trap restores it); devices move one by one (export_devices, import_devices, drop_devices)');
+    const c = await run(['geofence', '--check', '--params', '{"fences": "workflows/testdata/good/square.geojson"}']);
+    expect(c.stdout).toMatch(/\n✓ devices move: .*: 2 devices moved, [\d,]+ bytes\n/);
+    expect(c.stdout).toMatch(/all 10 checks pass\n$/);
+  });
+
   it('runs a built-in the same way, its rows decoded by the fields it declares', async () => {
     const r = await run(['geofence', '--params', '{"fences": "workflows/testdata/good/square.geojson", "detect": ["enter", "exit"], "debounce": false}', '-'], CSV);
     expect(lines(r.stdout).map((e) => `${e.deviceId} ${e.detect} ${(e.fence as { id: string }).id}`)).toEqual(['bus enter yard', 'van enter yard']);
@@ -50,11 +58,12 @@ describe('geoflux kernel', () => {
     const wasm = exampleKernel(ctx, 'stops');
     const d = await run([wasm, '--describe']);
     expect(d.stdout).toMatch(/^stops: where vehicles stop, and when they move on\n\nparams:\n {2}radius +number +default 30 +> 0 +metres a stopped vehicle stays within\n/);
-    expect(d.stdout).toContain('state: snapshot and restore');
+    expect(d.stdout).toContain('state: snapshot and restore (a trap restores it); moves whole only (no export_devices)');
     const c = await run([wasm, '--check', '--params', '{"minDuration": 60}']);
     expect(c.stdout).toMatch(/^✓ imports env.memory and WASI only/);
     expect(c.stdout).toContain('✓ an instance restored from a snapshot goes on exactly as the one it was taken from');
-    expect(c.stdout).toMatch(/all 9 checks pass\n$/);
+    expect(c.stdout).toContain('✓ state moves whole only: no export_devices, import_devices and drop_devices, so a partition cannot take its devices along (docs/kernel-abi.md, Devices moving): state moves whole only\n');
+    expect(c.stdout).toMatch(/all 10 checks pass\n$/);
     expect(c.code).toBe(0);
     const described = await run(['kernels/build/testing/sandbox-probe.wasm', '--describe']);
     expect(described.stdout).toContain('state: no snapshot and restore: any state it keeps across batches, a trap forgets (--check tells whether it keeps some)');

@@ -16,7 +16,8 @@ export async function kernelCommand({ values, positionals }: Parsed): Promise<vo
   const wasi = values.wasi === 'wasmer' ? 'wasmer' : 'node';
   if (values.describe) {
     const { module } = await loadKernelModule(kernel);
-    process.stdout.write(describe(kernelSchema(module, { wasi: await wasiNamed(wasi) }), WebAssembly.Module.exports(module).some((e) => e.name === 'snapshot')));
+    const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+    process.stdout.write(describe(kernelSchema(module, { wasi: await wasiNamed(wasi) }), exported.has('snapshot'), exported.has('export_devices')));
     return;
   }
   const params = parseParams(values.params);
@@ -80,7 +81,7 @@ function paramType(p: ParamSpec): string {
 }
 
 /** what the host read from a kernel: its params, rows and counters, in columns */
-function describe(s: KernelSchema, stateful: boolean): string {
+function describe(s: KernelSchema, stateful: boolean, movesDevices: boolean): string {
   const table = (rows: string[][]) => {
     const w = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
     return rows.map((r) => '  ' + r.map((c, j) => (j < r.length - 1 ? c.padEnd(w[j]) : c)).join('  ').trimEnd()).join('\n');
@@ -104,7 +105,7 @@ function describe(s: KernelSchema, stateful: boolean): string {
     '',
     `counters: ${s.counters.join(', ')}`,
     // that a kernel keeps no state only running it can tell (--check): a kernel may keep some and export no snapshot
-    `state: ${stateful ? 'snapshot and restore (a trap restores it)' : 'no snapshot and restore: any state it keeps across batches, a trap forgets (--check tells whether it keeps some)'}`,
+    `state: ${stateful ? `snapshot and restore (a trap restores it); ${movesDevices ? 'devices move one by one (export_devices, import_devices, drop_devices)' : 'moves whole only (no export_devices)'}` : 'no snapshot and restore: any state it keeps across batches, a trap forgets (--check tells whether it keeps some)'}`,
     '',
   ].join('\n');
 }

@@ -5,6 +5,12 @@ export interface BatchKernel {
   process(b: GpsBatch): unknown[] | Promise<unknown[]>;
   /** events still held at the end of input (hotspot's window in progress, mapmatch's lag) */
   flush?(): unknown[] | Promise<unknown[]>;
+  /** the state of some devices, for another instance to import (Kernel.exportDevices): what moves with a partition */
+  exportDevices?(devices: readonly string[]): Uint8Array | Promise<Uint8Array>;
+  /** adds (or replaces) the devices of an export, leaving the others as they are */
+  importDevices?(bytes: Uint8Array): void | Promise<void>;
+  /** forgets devices whose partition has gone elsewhere; how many were held */
+  dropDevices?(devices: readonly string[]): number | Promise<number>;
   /** frees what outlives the stream (a kernel thread) */
   close?(): void | Promise<void>;
 }

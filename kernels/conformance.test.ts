@@ -7,33 +7,38 @@ import { kernelFiles } from './create-kernel.ts';
 import { cKernel, onHeader } from '../testing/c-kernel.ts';
 
 const SEATTLE = threeDevices(parseTrace(readFileSync('../shared/data/traces/seattle-newson-krumm-gps.txt', 'utf8')).records.slice(0, 3000));
-const KUBICKA = parseTrace(readFileSync('../shared/data/mapmatch-kubicka/00000000.track', 'utf8'), 'kubicka').records;
+const KUBICKA = threeDevices(parseTrace(readFileSync('../shared/data/mapmatch-kubicka/00000000.track', 'utf8'), 'kubicka').records);
 const FENCES = '../shared/data/fences/seattle-neighborhoods.geojson';
 // the real traces have no speeds: for kernels that read them (or need stops), three vehicles driving circles
 // at 8, 14 and 20 m/s, with a stop of three minutes each
 const CIRCLES = syntheticFixes();
 
-/** every kernel of this repository, with params and fixes it has rows for */
-const KERNELS: [name: string, kernel: string | ExampleName, params: Record<string, unknown>, fixes: typeof SEATTLE][] = [
-  ['geofence', 'geofence', { fences: FENCES, detect: ['enter', 'exit', 'cross', 'dwell'], dwell: 60 }, SEATTLE],
-  ['geofence, containment', 'geofence', { fences: FENCES, contains: true }, SEATTLE],
-  ['hotspot', 'hotspot', { cellSize: 200, band: 400, window: 600, slide: 60, minCount: 2 }, SEATTLE],
-  ['mapmatch', 'mapmatch', { network: '../shared/data/mapmatch-kubicka' }, KUBICKA],
-  ['JSON lines (AssemblyScript)', 'kernels/build/testing/speed-limit.wasm', { limit: 10 }, CIRCLES],
-  ['speeding (C)', 'speeding', { limit: 40, unit: 'km/h' }, CIRCLES],
-  ['inside (C)', 'inside', { fences: FENCES }, SEATTLE],
-  ['stops (Rust)', 'stops', { radius: 40, minDuration: 30 }, CIRCLES],
+/** every kernel of this repository, with params and fixes it has rows for, and how its state moves (none: it has none) */
+const KERNELS: [name: string, kernel: string | ExampleName, params: Record<string, unknown>, fixes: typeof SEATTLE, state: RegExp | 'whole' | 'none'][] = [
+  ['geofence', 'geofence', { fences: FENCES, detect: ['enter', 'exit', 'cross', 'dwell'], dwell: 60 }, SEATTLE, /^2 devices moved/],
+  ['geofence, containment', 'geofence', { fences: FENCES, contains: true }, SEATTLE, /^0 devices moved/],
+  ['hotspot', 'hotspot', { cellSize: 200, band: 400, window: 600, slide: 60, minCount: 2 }, SEATTLE, 'whole'],
+  ['mapmatch', 'mapmatch', { network: '../shared/data/mapmatch-kubicka' }, KUBICKA, /^2 devices moved/],
+  ['JSON lines (AssemblyScript)', 'kernels/build/testing/speed-limit.wasm', { limit: 10 }, CIRCLES, 'none'],
+  ['speeding (C)', 'speeding', { limit: 40, unit: 'km/h' }, CIRCLES, 'none'],
+  ['inside (C)', 'inside', { fences: FENCES }, SEATTLE, 'none'],
+  ['stops (Rust)', 'stops', { radius: 40, minDuration: 30 }, CIRCLES, 'whole'],
 ];
 const EXAMPLES = new Set<string>(['speeding', 'inside', 'stops']);
 
 describe('the ABI conformance suite', () => {
-  it.for(KERNELS)('passes for %s', async ([, kernel, params, fixes], ctx) => {
+  it.for(KERNELS)('passes for %s', async ([, kernel, params, fixes, state], ctx) => {
     const path = EXAMPLES.has(kernel) ? exampleKernel(ctx, kernel as ExampleName) : kernel;
     const results = checkConformance({ ...(await kernelFiles(path, params)), fixes });
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(results.length).toBeGreaterThanOrEqual(8);
     // the checks saw rows, so they held of something
     expect(results.find((r) => r.check.includes('decodes'))?.detail).toMatch(/^[1-9][\d,]* rows/);
+    // how its state moves with a partition: per device (and the check saw devices move), whole only, or not at all
+    const moves = results.find((r) => r.check.startsWith('devices move') || r.check.startsWith('state moves whole only'));
+    if (state === 'none') expect(moves).toBeUndefined();
+    else if (state === 'whole') expect(moves?.detail).toBe('state moves whole only');
+    else expect(moves?.detail).toMatch(state);
   });
 });
 

@@ -1,7 +1,8 @@
-import { batchFromRecords, type GpsBatch } from '../codecs/gps-batch.ts';
+import { batchFromRecords, recordsOf, type GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { offsetBy } from '../network/geo.ts';
 import { batchBytes, batchInto } from './host/batch-into.ts';
+import { deviceRecords } from './host/device-state.ts';
 import { KernelTrap } from './host/kernel-error.ts';
 import { KernelInstance, REQUIRED_EXPORTS } from './host/kernel-instance.ts';
 import type { FieldSpec } from './host/kernel-schema.ts';
@@ -133,6 +134,9 @@ export function checkConformance({ setup, params, fixes }: ConformanceInput): Ch
       const junk = new Lowlevel(prepared, setup, layout).restoreStatus(Uint8Array.of(0xff, 0xff, 0xff));
       return junk === 0 ? 'accepted three bytes of junk as a snapshot' : undefined;
     });
+    const probe = KernelInstance.create(module, setup);
+    if (probe.movesDevices) run(MOVES, () => devicesMove(fresh, batches));
+    else results.push({ check: WHOLE_ONLY, ok: true, detail: 'state moves whole only' });
   } else {
     // the same devices come in every batch: what a kernel remembers of them shows as other rows
     run('without snapshot and restore, it keeps no state: a batch gives the same rows after others as first', () => {
@@ -144,6 +148,80 @@ export function checkConformance({ setup, params, fixes }: ConformanceInput): Ch
   }
   return results;
 }
+
+const MOVES = 'devices move: two exported from one instance and imported into a fresh one go on there exactly as they would have (rows and counters); an import leaves other devices as they were; junk is refused';
+const WHOLE_ONLY = 'state moves whole only: no export_devices, import_devices and drop_devices, so a partition cannot take its devices along (docs/kernel-abi.md, Devices moving)';
+
+/**
+ * Instance X runs two batches, exports devices {a, b} and drops the others; a fresh Y imports them; both
+ * then get the third batch's fixes of a and b, and flush. Another instance W, which has run the other
+ * devices, imports {a, b} too: what it holds of its own devices is byte for byte what it held before, and
+ * of a and b, what was exported. Junk, and an export with every device's bytes spoiled, are refused
+ * whole, without a trap.
+ */
+function devicesMove(fresh: () => Kernel, batches: GpsBatch[]): string | undefined | { note: string } {
+  const name = fresh().schema.name;
+  const ids = [...new Set(batches.flatMap((b) => b.devices))];
+  if (ids.length < 3) return { note: 'not tried: the trace has fewer than three devices' };
+  const [moved, others] = [ids.slice(0, 2), ids.slice(2)];
+  const only = (keep: string[]) => batches.map((b) => batchFromRecords(recordsOf(b).filter((r) => keep.includes(r.deviceId))));
+  const x = fresh();
+  for (const b of batches.slice(0, 2)) x.objects(b);
+  const exported = x.exportDevices(moved);
+  const y = fresh();
+  y.importDevices(exported);
+  x.dropDevices(others);
+  const third = only(moved)[2];
+  const rest = (k: Kernel) => JSON.stringify([...k.objects(third), ...k.flushObjects()]);
+  const [cx, cy] = [x.counters(), y.counters()];
+  if (rest(x) !== rest(y)) return 'the devices imported give other rows than where they came from';
+  const [dx, dy] = [increments(cx, x.counters()), increments(cy, y.counters())];
+  if (dx !== dy) return `counters went up by ${dx} where the devices came from, by ${dy} where they went`;
+
+  const w = fresh();
+  for (const b of only(others).slice(0, 2)) w.objects(b);
+  const own = () => [...deviceRecords(name, w.exportDevices(others))].join(';');
+  const before = own();
+  w.importDevices(exported);
+  if (own() !== before) return 'importing devices changed the state of other devices';
+  const records = deviceRecords(name, exported);
+  if ([...deviceRecords(name, w.exportDevices(moved))].join(';') !== [...records].join(';')) return 'the devices imported do not export again as they were exported';
+  const refused = (bytes: Uint8Array) => {
+    try {
+      w.importDevices(bytes);
+      return false;
+    } catch (e) {
+      if (e instanceof KernelTrap) throw e;
+      return true;
+    }
+  };
+  if (!refused(Uint8Array.of(0xff, 0xff, 0xff))) return 'accepted three bytes of junk as devices';
+  if (records.size && !refused(spoiled(exported))) return 'accepted an export whose devices are all 0xff bytes';
+  if (own() !== before) return 'a refused import changed the state of other devices';
+  return { note: `${records.size} devices moved, ${exported.length.toLocaleString('en')} bytes` };
+}
+
+/** the export with every byte of every device's state set to 0xff, its frame left whole */
+function spoiled(exported: Uint8Array): Uint8Array {
+  const out = exported.slice();
+  const view = new DataView(out.buffer);
+  let at = 8 + view.getUint32(4, true);
+  const names = view.getUint32(at, true);
+  at += 4;
+  for (let i = 0; i < names; i++) at += 4 + view.getUint32(at, true);
+  at += 4 + view.getUint32(at, true);
+  const count = view.getUint32(at, true);
+  at += 4;
+  for (let i = 0; i < count; i++) {
+    const len = view.getUint32(at + 4, true);
+    out.fill(0xff, at + 8, at + 8 + len);
+    at += 8 + len;
+  }
+  return out;
+}
+
+/** what each counter went up by, as one string */
+const increments = (before: Record<string, number>, after: Record<string, number>) => JSON.stringify(Object.entries(after).map(([k, v]) => [k, v - before[k]]));
 
 /** What the import and export tables lack or have too much of, or undefined. */
 function importsAndExports(module: WebAssembly.Module): string | undefined {

@@ -1,7 +1,7 @@
 import type { GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import type { KernelSchema } from './host/kernel-schema.ts';
-import { Kernel, type KernelOptions, type KernelState, type KernelStats } from './kernel.ts';
+import { Kernel, type DeviceSelection, type KernelOptions, type KernelState, type KernelStats } from './kernel.ts';
 
 /**
  * A kernel of your own (`kernel: ./my.wasm`, docs/kernel-abi.md): its rows as JSON objects, decoded by the
@@ -33,6 +33,18 @@ export class CustomKernel {
 
   restore(s: KernelState): void {
     this.kernel.restore(s);
+  }
+
+  exportDevices(devices: DeviceSelection): Uint8Array {
+    return this.kernel.exportDevices(devices);
+  }
+
+  importDevices(bytes: Uint8Array): void {
+    this.kernel.importDevices(bytes);
+  }
+
+  dropDevices(devices: DeviceSelection): number {
+    return this.kernel.dropDevices(devices);
   }
 
   stats(): KernelStats {

@@ -12,6 +12,7 @@ import { KernelRunner, type SnapshotPolicy, type StateStats } from './host/kerne
 import { checkParams, encodeParams, type ParamsBlock, type ParamValues } from './host/params.ts';
 import { jsonLineObjects, RowLayout, rowObjects, type RowContext, type Rows } from './host/rows.ts';
 import { StableIds } from './host/stable-ids.ts';
+import { EMPTY_FRAME, frameDevices, unwrapDevices, wrapDevices } from './host/device-state.ts';
 
 /**
  * Any kernel, built-in or custom, as the host runs it (docs/kernel-abi.md): its params checked against its
@@ -34,6 +35,9 @@ export interface KernelState {
   state: Uint8Array;
   devices: [string, number][];
 }
+
+/** Devices by id, or every device the kernel has seen that passes a test (those of one partition, say). */
+export type DeviceSelection = readonly string[] | ((deviceId: string) => boolean);
 
 export type KernelStats = Record<string, number> & StateStats & {
   /** rows dropped before the kernel for a time no Date can hold (Kernel.fit) */
@@ -193,6 +197,44 @@ export class Kernel {
     this.runner.restore(s.state);
     this.ids.replace(s.devices);
   }
+
+  /**
+   * The state of some devices, for another instance of the kernel (same params and data) to import: what
+   * moves with a partition. A kernel without state exports no device; one whose state is not per device
+   * (hotspot's windows) refuses, as it moves whole only (snapshot and restore).
+   */
+  exportDevices(devices: DeviceSelection): Uint8Array {
+    const ids = this.selected(devices);
+    const frame = this.runner.instance.stateful ? this.movable().exportDevices(ids) : EMPTY_FRAME;
+    return wrapDevices(this.schema.name, frame, (id) => this.ids.name(id));
+  }
+
+  /** Adds the devices of an export (replacing those it holds already); other devices are left as they are. Refused whole if the bytes are not an export of this kernel. */
+  importDevices(bytes: Uint8Array): void {
+    const { frame, devices } = unwrapDevices(this.schema.name, bytes, (d) => this.ids.id(d));
+    if (!this.runner.instance.stateful) {
+      if (frameDevices(frame, this.schema.name).length) throw new KernelError(`kernel ${this.schema.name} keeps no state, but the export holds ${devices.length} devices`);
+      return;
+    }
+    this.movable().importDevices(frame);
+  }
+
+  /** Forgets devices (their partition has gone to another instance); how many the kernel held. */
+  dropDevices(devices: DeviceSelection): number {
+    const ids = this.selected(devices);
+    return this.runner.instance.stateful ? this.movable().dropDevices(ids) : 0;
+  }
+
+  /** the ids of the devices selected that this host has seen (the others have no state anywhere here) */
+  private selected(devices: DeviceSelection): number[] {
+    if (typeof devices === 'function') return this.ids.entries().flatMap(([d, id]) => (devices(d) ? [id] : []));
+    return [...new Set(devices)].flatMap((d) => this.ids.known(d) ?? []);
+  }
+
+  private movable(): KernelRunner {
+    if (!this.runner.instance.movesDevices) throw new KernelError(`kernel ${this.schema.name} moves its state whole only (snapshot and restore; no export_devices): run it where it sees all its input (docs/kernel-abi.md, Devices moving)`);
+    return this.runner;
+  }
 }
 
 /**
@@ -210,6 +252,21 @@ export abstract class KernelWrapper {
   /** Takes over a snapshot's state (from a kernel made with the same params and data). */
   restore(s: KernelState): void {
     this.kernel.restore(s);
+  }
+
+  /** The state of some devices, for another instance made with the same params and data (Kernel.exportDevices). */
+  exportDevices(devices: DeviceSelection): Uint8Array {
+    return this.kernel.exportDevices(devices);
+  }
+
+  /** Adds (or replaces) the devices of an export, leaving the others as they are. */
+  importDevices(bytes: Uint8Array): void {
+    this.kernel.importDevices(bytes);
+  }
+
+  /** Forgets devices whose partition has gone elsewhere; how many were held. */
+  dropDevices(devices: DeviceSelection): number {
+    return this.kernel.dropDevices(devices);
   }
 
   /** the kernel's stats, with `lostRows` also under the name the event wrappers always gave it */

@@ -7,11 +7,10 @@ import { GeofenceKernel, type GeofenceEvent, type GeofenceParams } from './geofe
 import { loadKernelModule } from './host/load-module.ts';
 import { nodeWasi } from './host/node-wasi.ts';
 import type { SnapshotPolicy } from './host/kernel-runner.ts';
+import { crossingFix, SQUARES } from '../testing/fence-squares.ts';
 
 // 40 vehicles crossing a row of five 0.01° squares eastwards, a fix a second each; one fix mid-stream traps
 // the kernel (geofence-poison.wasm: the geofence kernel, but a negative speed traps it)
-const square = (x: number) => [[x, 0], [x + 0.01, 0], [x + 0.01, 0.01], [x, 0.01], [x, 0]];
-const FENCES = { type: 'FeatureCollection', features: [0, 1, 2, 3, 4].map((i) => ({ type: 'Feature', id: `f${i}`, properties: {}, geometry: { type: 'Polygon', coordinates: [square(i * 0.02)] } })) };
 const VEHICLES = 40;
 const STEPS = 100;
 const fixAt = (v: number, s: number): GpsRecord => ({ deviceId: `v${v}`, t: s * 1000, lon: -0.005 + s * 0.001 + v * 0.0001, lat: 0.002 + v * 0.0002, speed: 10 });
@@ -41,7 +40,7 @@ async function run(poison: boolean, snapshot?: SnapshotPolicy | false, drive: Dr
   const { module } = await loadKernelModule(poison ? 'kernels/build/testing/geofence-poison.wasm' : 'geofence');
   // dwell after 6 s inside: what a spare that knew only the last batch (steps 45-49) would time from step 45
   // again, and fire a second time after the trap
-  const k = GeofenceKernel.create({ fences: FENCES, detect: ['enter', 'exit', 'dwell'], dwell: 6, ...drive.params }, { module, wasi: nodeWasi, snapshot });
+  const k = GeofenceKernel.create({ fences: SQUARES, detect: ['enter', 'exit', 'dwell'], dwell: 6, ...drive.params }, { module, wasi: nodeWasi, snapshot });
   const stats = new KernelRunStats();
   const events = await lastValueFrom(from(batches(drive, poison)).pipe(runKernel<GeofenceEvent>(k, { stats, log: { warn: () => {} } as never }), toArray()));
   // each vehicle crosses each fence once: one enter and one dwell per (vehicle, fence)
@@ -78,7 +77,7 @@ describe('a kernel that traps mid-stream', () => {
 
   // debounced (the default): 40 vehicles east at 10 m/s across fence f0's west border, truly across at 10 s;
   // each enter is on probation for a few seconds, and the trap comes in the middle of it (step 12)
-  const crossing: Drive = { fixAt: (v, s) => ({ deviceId: `v${v}`, t: s * 1000, lon: -0.0009 + s * 0.00009, lat: 0.002 + v * 0.0002, speed: 10 }), steps: 30, stepsPerBatch: 1, poisonAt: 12, params: {} };
+  const crossing: Drive = { fixAt: crossingFix, steps: 30, stepsPerBatch: 1, poisonAt: 12, params: {} };
 
   it('keeps an enter on probation across the trap: each vehicle enters once, at the time of its crossing', async () => {
     const clean = await run(false, undefined, crossing);

@@ -5,10 +5,13 @@
 export const ABI_VERSION: i32 = 2;
 
 let errorMessage: ArrayBuffer = new ArrayBuffer(0);
+/** messages recorded so far: whether a call that returned null gave its reason */
+let failures: u32 = 0;
 
 /** Records a message for the host and returns the status to hand back (negative = error). */
 export function fail(message: string): i32 {
   errorMessage = String.UTF8.encode(message);
+  failures++;
   return -1;
 }
 
@@ -230,6 +233,11 @@ export class StateWriter {
   bool(v: bool): void {
     this.u32(v ? 1 : 0);
   }
+
+  /** a u32 written earlier at `at` (a size) set now that it is known */
+  patch(at: usize, v: u32): void {
+    if (!this.measuring) store<u32>(this.at + at, v);
+  }
 }
 
 /** Reads a snapshot; reading past its end gives zeros and clears `ok`, so a short snapshot is refused, not a trap. */
@@ -264,6 +272,12 @@ export class StateReader {
     return this.u32() != 0;
   }
 
+  /** a reader of the next `n` bytes, which this one then skips; null when there are not that many */
+  sub(n: usize): StateReader | null {
+    const p = this.take(n);
+    return this.ok ? new StateReader(p, p + n) : null;
+  }
+
   /** all of it read, nothing left over */
   done(): bool {
     return this.ok && this.at == this.end;
@@ -278,4 +292,71 @@ export function writeSnapshot(ptr: usize, cap: i32, write: (w: StateWriter) => v
   const w = new StateWriter(ptr, false);
   write(w);
   return <i32>w.size;
+}
+
+// ---- the state of some devices: what export_devices() writes and import_devices() reads
+//
+// u32 sharedBytes · shared · u32 count · count × { u32 device · u32 bytes · bytes }. The frame is the ABI's, so
+// the host can rename the devices (its ids are its own); each device's bytes are the kernel's. The built-in
+// kernels keep nothing about more than one device that a device needs, so their shared part is empty.
+
+/**
+ * export_devices(ids, n, ptr, cap) for a kernel whose devices are `devices`, each written by `write`: the
+ * size, and the bytes when they fit in `cap`. A device the kernel does not hold is left out.
+ */
+export function writeDevices<T>(devices: Map<u32, T>, ids: usize, n: i32, ptr: usize, cap: i32, write: (w: StateWriter, d: T) => void): i32 {
+  const m = new StateWriter(0, true);
+  deviceFrame<T>(m, devices, ids, n, write);
+  if (m.size > <usize>cap) return <i32>m.size;
+  const w = new StateWriter(ptr, false);
+  deviceFrame<T>(w, devices, ids, n, write);
+  return <i32>w.size;
+}
+
+function deviceFrame<T>(w: StateWriter, devices: Map<u32, T>, ids: usize, n: i32, write: (w: StateWriter, d: T) => void): void {
+  w.u32(0);
+  w.u32(0);
+  let count: u32 = 0;
+  for (let i = 0; i < n; i++) {
+    const id = load<u32>(ids + (<usize>i << 2));
+    if (!devices.has(id)) continue;
+    const at = w.size;
+    w.u32(id);
+    w.u32(0);
+    write(w, devices.get(id));
+    w.patch(at + 4, <u32>(w.size - at - 8));
+    count++;
+  }
+  w.patch(4, count);
+}
+
+/**
+ * import_devices(ptr, len) for a kernel whose devices are `devices`, each read by `read` (null: refused,
+ * with or without its own message): adds or replaces them all, or refuses without touching any.
+ */
+export function readDevices<T>(devices: Map<u32, T>, ptr: usize, len: i32, read: (r: StateReader) => T | null, kernel: string): i32 {
+  const r = new StateReader(ptr, ptr + <usize>len);
+  if (r.u32() != 0) return fail('not a ' + kernel + ' device export: it has a shared part, which ' + kernel + ' never writes');
+  const count = r.u32();
+  const ids = new Array<u32>(0);
+  const read_ = new Array<T>(0);
+  for (let i: u32 = 0; i < count && r.ok; i++) {
+    ids.push(r.u32());
+    const rec = r.sub(<usize>r.u32());
+    if (rec == null) break;
+    const before = failures;
+    const d = read(rec);
+    if (d == null || !rec.done()) return failures != before ? -1 : fail('not a ' + kernel + ' device export of this kernel: a device does not read back (other params?)');
+    read_.push(d);
+  }
+  if (!r.done()) return fail('not a ' + kernel + ' device export: it ends early or goes on past its devices');
+  for (let i = 0; i < ids.length; i++) devices.set(ids[i], read_[i]);
+  return 0;
+}
+
+/** drop_devices(ids, n) over a kernel's map of devices: how many it held */
+export function dropFrom<T>(devices: Map<u32, T>, ids: usize, n: i32): i32 {
+  let dropped = 0;
+  for (let i = 0; i < n; i++) if (devices.delete(load<u32>(ids + (<usize>i << 2)))) dropped++;
+  return dropped;
 }

@@ -7,7 +7,7 @@
 // booleanPointInPolygon with ignoreBoundary=false).
 import {
   badCoordinates, colAccuracy, colDevice, colLat, colLon, colT, declareCounter, declareKernel, fail, field, jsonList, Output, param, paramBool, paramF64,
-  paramItemU32, paramLen, paramPtr, StateReader, StateWriter, takeParams, writeSnapshot,
+  paramItemU32, paramLen, paramPtr, StateReader, StateWriter, takeParams, writeSnapshot, writeDevices, readDevices, dropFrom,
 } from './abi';
 import { localMetres, M_PER_DEG, metresPerDegLon, snapToSegment } from './geo';
 export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from './abi';
@@ -617,8 +617,65 @@ export function counter(i: i32): f64 {
 
 // State: the counters, then per device u32 id · u32 fences · u32 pending · f64 lon · f64 lat · f64 t ·
 // u32 refused · fences × (u32 fence · u32 dwelled · f64 since) · pending × (u32 fence · f64 e · f64 t0 ·
-// f64 x0 · f64 y0). Lets a spare continue after a trap, or a partition move to another instance, with an
-// enter or exit on probation still on probation.
+// f64 x0 · f64 y0). Lets a spare continue after a trap with an enter or exit on probation still on
+// probation; export_devices() writes the same per device (and nothing shared: no state of the kernel is
+// about more than one device), so a partition's devices move to another instance the same way.
+
+function writeDevice(w: StateWriter, d: Device): void {
+  w.u32(d.inside.length);
+  w.u32(d.pending.length);
+  w.f64(d.lon);
+  w.f64(d.lat);
+  w.f64(d.t);
+  w.u32(d.refused);
+  for (let j = 0; j < d.inside.length; j++) {
+    w.u32(d.inside[j]);
+    w.bool(d.dwelled[j]);
+    w.f64(d.since[j]);
+  }
+  for (let j = 0; j < d.pending.length; j++) {
+    const p = d.pending[j];
+    w.u32(p.fence);
+    w.f64(p.e);
+    w.f64(p.t0);
+    w.f64(p.x0);
+    w.f64(p.y0);
+  }
+}
+
+/** a device as writeDevice wrote it, or null (with the reason given to fail()) when it names a fence this kernel does not have */
+function readDevice(r: StateReader): Device | null {
+  const d = new Device();
+  const n = r.u32();
+  const pending = r.u32();
+  d.lon = r.f64();
+  d.lat = r.f64();
+  d.t = r.f64();
+  d.refused = r.u32();
+  for (let j: u32 = 0; j < n && r.ok; j++) {
+    const f = r.u32();
+    if (f >= <u32>nFences) return noFence();
+    d.inside.push(f);
+    d.dwelled.push(r.bool());
+    d.since.push(r.f64());
+  }
+  for (let j: u32 = 0; j < pending && r.ok; j++) {
+    const p = new Pending();
+    p.fence = r.u32();
+    if (p.fence >= <u32>nFences) return noFence();
+    p.e = r.f64();
+    p.t0 = r.f64();
+    p.x0 = r.f64();
+    p.y0 = r.f64();
+    d.pending.push(p);
+  }
+  return d;
+}
+
+function noFence(): Device | null {
+  fail('geofence state names a fence this kernel does not have');
+  return null;
+}
 
 function writeState(w: StateWriter): void {
   w.u32(skipped);
@@ -627,27 +684,8 @@ function writeState(w: StateWriter): void {
   const ids = devices.keys();
   w.u32(ids.length);
   for (let i = 0; i < ids.length; i++) {
-    const d = devices.get(ids[i]);
     w.u32(ids[i]);
-    w.u32(d.inside.length);
-    w.u32(d.pending.length);
-    w.f64(d.lon);
-    w.f64(d.lat);
-    w.f64(d.t);
-    w.u32(d.refused);
-    for (let j = 0; j < d.inside.length; j++) {
-      w.u32(d.inside[j]);
-      w.bool(d.dwelled[j]);
-      w.f64(d.since[j]);
-    }
-    for (let j = 0; j < d.pending.length; j++) {
-      const p = d.pending[j];
-      w.u32(p.fence);
-      w.f64(p.e);
-      w.f64(p.t0);
-      w.f64(p.x0);
-      w.f64(p.y0);
-    }
+    writeDevice(w, devices.get(ids[i]));
   }
 }
 
@@ -663,31 +701,9 @@ export function restore(ptr: usize, len: i32): i32 {
   const count = r.u32();
   const next = new Map<u32, Device>();
   for (let i: u32 = 0; i < count && r.ok; i++) {
-    const d = new Device();
     const id = r.u32();
-    const n = r.u32();
-    const pending = r.u32();
-    d.lon = r.f64();
-    d.lat = r.f64();
-    d.t = r.f64();
-    d.refused = r.u32();
-    for (let j: u32 = 0; j < n && r.ok; j++) {
-      const f = r.u32();
-      if (f >= <u32>nFences) return fail('geofence snapshot names a fence this kernel does not have');
-      d.inside.push(f);
-      d.dwelled.push(r.bool());
-      d.since.push(r.f64());
-    }
-    for (let j: u32 = 0; j < pending && r.ok; j++) {
-      const p = new Pending();
-      p.fence = r.u32();
-      if (p.fence >= <u32>nFences) return fail('geofence snapshot names a fence this kernel does not have');
-      p.e = r.f64();
-      p.t0 = r.f64();
-      p.x0 = r.f64();
-      p.y0 = r.f64();
-      d.pending.push(p);
-    }
+    const d = readDevice(r);
+    if (d == null) return -1;
     next.set(id, d);
   }
   if (!r.done()) return fail('not a geofence snapshot: it ends early or goes on past its devices');
@@ -696,4 +712,17 @@ export function restore(ptr: usize, len: i32): i32 {
   outliers = outliersThen;
   devices = next;
   return 0;
+}
+
+export function export_devices(ids: usize, n: i32, ptr: usize, cap: i32): i32 {
+  return writeDevices<Device>(devices, ids, n, ptr, cap, writeDevice);
+}
+
+/** adds or replaces the devices given, all or none */
+export function import_devices(ptr: usize, len: i32): i32 {
+  return readDevices<Device>(devices, ptr, len, readDevice, 'geofence');
+}
+
+export function drop_devices(ids: usize, n: i32): i32 {
+  return dropFrom<Device>(devices, ids, n);
 }

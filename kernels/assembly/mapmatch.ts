@@ -7,7 +7,7 @@
 // (traversals.ts), params (params.ts), snapshots of a device (state.ts).
 import {
   badCoordinates, colAccuracy, colDevice, colHeading, colLat, colLon, colSpeed, colT, declareCounter, declareKernel, fail, paramLen, paramPtr,
-  StateReader, StateWriter, writeSnapshot,
+  dropFrom, readDevices, StateReader, StateWriter, writeDevices, writeSnapshot,
 } from './abi';
 import { resetCandidates } from './mapmatch/candidates';
 import { edgeCount, loadGraph, nodeCount } from './mapmatch/graph';
@@ -176,4 +176,21 @@ export function restore(ptr: usize, len: i32): i32 {
   lastSweep = swept;
   devices = next;
   return 0;
+}
+
+// Devices moving between instances (a partition changing hands): each device's lattice as in a snapshot,
+// nothing shared. The stream's clock stays: the importing instance's is the time its own devices have
+// reached, and the moved devices' next fixes advance it; the counters tally what each instance did.
+
+export function export_devices(ids: usize, n: i32, ptr: usize, cap: i32): i32 {
+  return writeDevices<Device>(devices, ids, n, ptr, cap, writeDevice);
+}
+
+/** adds or replaces the devices given, all or none */
+export function import_devices(ptr: usize, len: i32): i32 {
+  return readDevices<Device>(devices, ptr, len, readDevice, 'mapmatch');
+}
+
+export function drop_devices(ids: usize, n: i32): i32 {
+  return dropFrom<Device>(devices, ids, n);
 }

@@ -28,7 +28,13 @@ export interface KernelExports {
   counter(i: number): number;
   snapshot?(ptr: number, cap: number): number;
   restore?(ptr: number, len: number): number;
+  export_devices?(ids: number, n: number, ptr: number, cap: number): number;
+  import_devices?(ptr: number, len: number): number;
+  drop_devices?(ids: number, n: number): number;
 }
+
+/** The optional exports that move some devices' state (docs/kernel-abi.md, Devices moving): all or none. */
+export const DEVICE_EXPORTS = ['export_devices', 'import_devices', 'drop_devices'] as const;
 
 export const REQUIRED_EXPORTS = ['abi_version', 'schema_ptr', 'schema_len', 'alloc', 'dealloc', 'error_ptr', 'error_len', 'init', 'process', 'flush', 'counter'] as const;
 
@@ -90,6 +96,9 @@ export class KernelInstance {
     const missing = REQUIRED_EXPORTS.filter((name) => typeof raw[name] !== 'function');
     if (missing.length) throw new KernelError(`kernel lacks the export${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (docs/kernel-abi.md)`);
     if ((typeof raw.snapshot === 'function') !== (typeof raw.restore === 'function')) throw new KernelError('kernel exports one of snapshot and restore: a kernel with state exports both');
+    const devices = DEVICE_EXPORTS.filter((name) => typeof raw[name] === 'function');
+    if (devices.length && devices.length < DEVICE_EXPORTS.length) throw new KernelError(`kernel exports ${devices.join(', ')} but not ${DEVICE_EXPORTS.filter((d) => !devices.includes(d)).join(', ')}: a kernel that moves devices exports all three`);
+    if (devices.length && typeof raw.snapshot !== 'function') throw new KernelError('kernel exports export_devices but not snapshot and restore: a kernel that moves devices has state, and exports both');
     return new KernelInstance(raw as unknown as KernelExports, raw, memory, module);
   }
 
@@ -108,6 +117,11 @@ export class KernelInstance {
   /** the kernel keeps state it can hand over (snapshot and restore) */
   get stateful(): boolean {
     return this.exports.snapshot !== undefined;
+  }
+
+  /** the kernel can move the state of some devices (export_devices, import_devices, drop_devices), not only all of it */
+  get movesDevices(): boolean {
+    return this.exports.export_devices !== undefined;
   }
 
   bytes(ptr: number, len: number): Uint8Array {

@@ -44,8 +44,11 @@ export interface StateStats {
   restoreMs: number;
 }
 
-/** a call since the last snapshot, to replay into a replacement: a process call's batch as the kernel saw it, or a flush call */
-type Entry = { batch: Uint8Array; n: number; cap: number; outBytes: number } | { flushCap: number; outBytes: number };
+/**
+ * a call since the last snapshot, to replay into a replacement: a process call's batch as the kernel saw it,
+ * a flush call, devices imported or dropped
+ */
+type Entry = { batch: Uint8Array; n: number; cap: number; outBytes: number } | { flushCap: number; outBytes: number } | { imported: Uint8Array } | { dropped: readonly number[] };
 
 /**
  * A kernel as its users need it: one live instance plus a warm spare, prepared the same way (params, data).
@@ -61,6 +64,7 @@ export class KernelRunner {
   private batchAt!: (bytes: number) => number;
   private outAt!: (bytes: number) => number;
   private stateAt!: (bytes: number) => number;
+  private idsAt!: (bytes: number) => number;
   private readonly policy: Required<SnapshotPolicy> | undefined;
   private last: Uint8Array | undefined;
   private lastAt = 0;
@@ -94,6 +98,7 @@ export class KernelRunner {
     this.batchAt = this.k.region();
     this.outAt = this.k.region();
     this.stateAt = this.k.region();
+    this.idsAt = this.k.region();
   }
 
   /** Runs f on the live instance; after a trap, the replacement has taken over (with the state before it) by the time the trap is thrown. */
@@ -119,6 +124,8 @@ export class KernelRunner {
       if (this.last) this.load(this.last);
       for (const e of this.journal) {
         if ('flushCap' in e) this.k.call(() => this.k.exports.flush(this.outAt(e.outBytes), e.flushCap));
+        else if ('imported' in e) this.k.call(() => this.give(e.imported, 'import_devices'));
+        else if ('dropped' in e) this.k.call(() => this.drop(e.dropped));
         else this.k.call(() => this.replay(e));
       }
       this.state.restores++;
@@ -201,20 +208,41 @@ export class KernelRunner {
   }
 
   private take(): Uint8Array {
+    return this.sized((ptr, cap) => this.k.exports.snapshot!(ptr, cap), 'snapshot');
+  }
+
+  /** what an export that answers its size when short of room (snapshot, export_devices) writes, given room enough */
+  private sized(write: (ptr: number, cap: number) => number, what: string): Uint8Array {
     const k = this.k;
     let cap = 4096;
     for (;;) {
       const ptr = this.stateAt(cap);
-      const size = k.check(k.exports.snapshot!(ptr, cap), 'snapshot');
+      const size = k.check(write(ptr, cap), what);
       if (size <= cap) return k.bytes(ptr, size).slice();
       cap = size;
     }
   }
 
   private load(state: Uint8Array): void {
-    const ptr = this.stateAt(state.length);
-    this.k.bytes(ptr, state.length).set(state);
-    this.k.check(this.k.exports.restore!(ptr, state.length), 'restore', (s) => s === 0);
+    this.give(state, 'restore');
+  }
+
+  /** state in, to restore or import_devices, which answer 0 or refuse */
+  private give(bytes: Uint8Array, what: 'restore' | 'import_devices'): void {
+    const ptr = this.stateAt(bytes.length);
+    this.k.bytes(ptr, bytes.length).set(bytes);
+    this.k.check(this.k.exports[what]!(ptr, bytes.length), what, (s) => s === 0);
+  }
+
+  /** device ids into kernel memory, for export_devices and drop_devices */
+  private ids(ids: readonly number[]): number {
+    const ptr = this.idsAt(4 * ids.length);
+    new Uint32Array(this.k.memory.buffer, ptr, ids.length).set(ids);
+    return ptr;
+  }
+
+  private drop(ids: readonly number[]): number {
+    return this.k.check(this.k.exports.drop_devices!(this.ids(ids), ids.length), 'drop_devices');
   }
 
   /** The kernel's state now (it also becomes the point a trap restores to). */
@@ -235,6 +263,31 @@ export class KernelRunner {
         this.journal = [];
         this.journalRows = 0;
       }
+    });
+  }
+
+  /** The state of some devices (this host's ids) as the kernel's export_devices frame. */
+  exportDevices(ids: readonly number[]): Uint8Array {
+    return this.guarded((k) => {
+      const ptr = this.ids(ids);
+      return this.sized((out, cap) => k.exports.export_devices!(ptr, ids.length, out, cap), 'export_devices');
+    });
+  }
+
+  /** Adds or replaces the devices of an export_devices frame (its ids this host's); a trap's restore replays it. */
+  importDevices(frame: Uint8Array): void {
+    this.guarded(() => {
+      this.give(frame, 'import_devices');
+      if (this.policy) this.journalled({ imported: frame.slice() }, 0);
+    });
+  }
+
+  /** Forgets devices (their partition has gone elsewhere); how many the kernel held. */
+  dropDevices(ids: readonly number[]): number {
+    return this.guarded(() => {
+      const n = this.drop(ids);
+      if (this.policy) this.journalled({ dropped: [...ids] }, 0);
+      return n;
     });
   }
 

@@ -23,6 +23,11 @@ export class StableIds {
     return id;
   }
 
+  /** the id of a device seen, without making one */
+  known(device: string): number | undefined {
+    return this.ids.get(device);
+  }
+
   name(id: number): string {
     return this.names[id];
   }

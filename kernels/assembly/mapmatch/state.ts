@@ -2,6 +2,7 @@
 // the frontier, and every pending column of the lattice with its candidates, so a restored instance goes on
 // exactly where the one it was taken from would have.
 import { StateReader, StateWriter } from '../abi';
+import { edgeCount } from './graph';
 import { Column, Device, Frontier } from './lattice';
 import { K, MAX_K } from './params';
 import { Track } from './traversals';
@@ -17,7 +18,12 @@ function writeTrack(w: StateWriter, tr: Track): void {
   w.f64(tr.enterOff);
 }
 
-function readTrack(r: StateReader, tr: Track): void {
+/** an edge of this graph: what a snapshot of another graph (or junk) fails, before any search follows it */
+@inline function isEdge(e: i32): bool {
+  return e >= 0 && e < edgeCount;
+}
+
+function readTrack(r: StateReader, tr: Track): bool {
   tr.on = r.bool();
   tr.edge = <i32>r.u32();
   tr.off = r.f64();
@@ -26,6 +32,7 @@ function readTrack(r: StateReader, tr: Track): void {
   tr.lat = r.f64();
   tr.enterT = r.f64();
   tr.enterOff = r.f64();
+  return !tr.on || isEdge(tr.edge);
 }
 
 function writeFrontier(w: StateWriter, f: Frontier): void {
@@ -50,6 +57,7 @@ function readFrontier(r: StateReader, f: Frontier): bool {
   if (f.n > MAX_K) return false;
   for (let b = 0; b < f.n; b++) {
     f.edge[b] = <i32>r.u32();
+    if (!isEdge(f.edge[b])) return false;
     f.off[b] = r.f64();
     f.score[b] = r.f64();
   }
@@ -86,9 +94,11 @@ function readColumn(r: StateReader, c: Column): bool {
   if (c.n > 0) c.holdCandidates();
   for (let b = 0; b < c.n; b++) {
     c.edge[b] = <i32>r.u32();
+    if (!isEdge(c.edge[b])) return false;
     c.off[b] = r.f64();
     c.emit[b] = r.f64();
     c.back[b] = <i32>r.u32();
+    if (c.back[b] < -1 || c.back[b] >= K) return false;
     c.route[b] = <f32>r.f64();
   }
   return r.ok;
@@ -111,7 +121,7 @@ export function writeDevice(w: StateWriter, d: Device): void {
 export function readDevice(r: StateReader): Device | null {
   const d = new Device();
   d.lastT = r.f64();
-  readTrack(r, d.track);
+  if (!readTrack(r, d.track)) return null;
   d.trackRow = <i32>r.u32();
   if (!readFrontier(r, d.front)) return null;
   d.linked = r.bool();
@@ -119,7 +129,7 @@ export function readDevice(r: StateReader): Device | null {
   d.detached = <i32>r.u32();
   d.withCandidates = <i32>r.u32();
   const count = <i32>r.u32();
-  if (!r.ok || count < 0 || count > 1 << 16 || d.last >= count || d.detached >= count) return null;
+  if (!r.ok || count < 0 || count > 1 << 16 || d.last >= count || d.detached >= count || d.last < -1 || d.detached < -1) return null;
   for (let i = 0; i < count; i++) if (!readColumn(r, d.push())) return null;
   return d;
 }

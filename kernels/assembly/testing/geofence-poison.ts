@@ -4,7 +4,7 @@
 import { colSpeed } from '../abi';
 import { process as geofence } from '../geofence';
 export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from '../abi';
-export { counter, flush, init, restore, snapshot } from '../geofence';
+export { counter, drop_devices, export_devices, flush, import_devices, init, restore, snapshot } from '../geofence';
 
 export function process(batch: usize, n: i32, out: usize, cap: i32): i32 {
   const speeds = colSpeed(batch, n);
