@@ -38,6 +38,18 @@ export const serveSpec: CommandSpec = {
   notes: ['Examples:', '  geoflux serve                      # ./workflow.yaml', '  GEOFLUX_TOKEN=s3cret geoflux serve workflows/examples/remote-sfn.yaml'],
 };
 
+export const workerSpec: CommandSpec = {
+  name: 'worker',
+  usage: 'geoflux worker [workflow.yaml] [options]',
+  summary:
+    "Runs a workflow's `where: cloud` functions on a share of the partitions of its cluster's JetStream stream\n(`cluster:`), as many workers as you start: they share the partitions by leases, hand them over when one\njoins, take a dead one's over after a few seconds, and carry each partition's device state with it.",
+  flags: {
+    name: { type: 'string', value: 'name', help: 'this worker\'s name, unique among the live ones (default: host, pid and a random suffix)' },
+    'checkpoint-every': { type: 'string', value: 'ms', help: 'how often a partition\'s state is checkpointed while it is read: what a takeover replays', default: '5000' },
+  },
+  notes: ['Example (after `nats-server -js -sd /tmp/nats` and `geoflux serve workflows/examples/cluster.yaml`):', '  geoflux worker workflows/examples/cluster.yaml'],
+};
+
 export const runSpec: CommandSpec = {
   name: 'run',
   usage: 'geoflux run <my-sfn.ts> [options]',

@@ -9,6 +9,7 @@ type Command = (p: Parsed) => Promise<void>;
 /** Each command's code loads only when it runs: help and usage errors need only the specs. */
 const commands: Record<string, { spec: CommandSpec; load: () => Promise<Command> }> = {
   serve: { spec: specs.serveSpec, load: async () => (await import('./serve.ts')).serveCommand },
+  worker: { spec: specs.workerSpec, load: async () => (await import('./worker.ts')).workerCommand },
   run: { spec: specs.runSpec, load: async () => (await import('./run.ts')).runCommand },
   kernel: { spec: specs.kernelSpec, load: async () => (await import('./kernel.ts')).kernelCommand },
   fence: { spec: specs.fenceSpec, load: async () => (await import('./fence.ts')).fenceCommand },

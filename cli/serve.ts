@@ -4,6 +4,7 @@ import { loadWorkflow } from '../workflows/load.ts';
 import type { Workflow } from '../workflows/schema.ts';
 import { serveWorkflow, type ServedWorkflow } from '../serve/serve-workflow.ts';
 import type { Parsed } from './args.ts';
+import { untilSignal } from './until-signal.ts';
 
 
 function banner(wf: Workflow, served: ServedWorkflow, log: Logger): void {
@@ -57,21 +58,10 @@ export async function serveCommand({ values, positionals }: Parsed): Promise<voi
   const every = Number(values['stats-every']) * 1000;
   const prev = { in: 0, out: 0, at: Date.now() };
   const timer = every > 0 ? setInterval(() => log.info(statsLine(served, prev)), every) : undefined;
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (sig: string) => {
-      if (stopping) {
-        log.warn('second signal: exiting now');
-        process.exit(130);
-      }
-      stopping = true;
-      log.info(`${sig}: shutting down (Ctrl-C again to force)`);
-      clearInterval(timer);
-      void served.stop().then(resolve);
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  const signal = untilSignal((sig) => log.info(`${sig}: shutting down (Ctrl-C again to force)`)).signal;
+  await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+  clearInterval(timer);
+  await served.stop();
   const s = served.zipper.stats();
   log.info(`done: ${JSON.stringify({ accepted: s.accepted, rejected: s.rejected, malformed: s.malformed, unrouted: s.unrouted, dropped: s.dropped, poison: s.poison, poisonRecords: s.poisonRecords, tagsIn: s.tagsIn })}`);
 }

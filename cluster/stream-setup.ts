@@ -15,6 +15,8 @@ export interface ClusterStore {
   leases: KV;
   /** `<stream>_checkpoints`: one object per partition, its state and the stream sequence it covers */
   checkpoints: ObjectStore;
+  /** `<stream>_marks`: per partition, the last sequence whose events every sink has confirmed (no TTL) */
+  marks: KV;
 }
 
 export interface StreamSetupOptions {
@@ -54,5 +56,6 @@ export async function setUpStream(nc: NatsConnection, o: StreamSetupOptions): Pr
   const replicas = o.replicas ?? 1;
   const leases = await new Kvm(nc).create(`${o.stream}_leases`, { history: 1, ttl: o.leaseTtlMs ?? LEASE_TTL_MS, storage: StorageType.File, replicas });
   const checkpoints = await new Objm(nc).create(`${o.stream}_checkpoints`, { storage: StorageType.File, replicas });
-  return { stream: o.stream, jsm, leases, checkpoints };
+  const marks = await new Kvm(nc).create(`${o.stream}_marks`, { history: 1, storage: StorageType.File, replicas });
+  return { stream: o.stream, jsm, leases, checkpoints, marks };
 }

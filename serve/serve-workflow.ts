@@ -14,13 +14,13 @@ import { kernelFunction } from '../sfn/kernel-function.ts';
 import type { KernelRunStats } from '../sfn/operators/run-kernel.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
 import type { Sink } from '../sinks/sink.ts';
-import { SINK_KINDS } from '../sinks/sink-kinds.ts';
 import { Zipper, type ZipperConfig } from '../zipper/zipper.ts';
 import { CLOUD_BRIDGE } from '../cluster/cluster-options.ts';
 import { fieldError } from '../workflows/load.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import { cloudInputTags, startCloudBridge, type CloudBridge } from './cloud-bridge.ts';
 import type { LocalWorkerData } from './local-worker.ts';
+import { openSink } from './open-sink.ts';
 import { workflowMetrics } from './workflow-metrics.ts';
 import { workflowStatus } from './workflow-status.ts';
 
@@ -145,7 +145,7 @@ async function startFunction(wf: Workflow, i: number, f: WorkflowFunction, serve
       let mod: FunctionModule;
       let kernel: KernelRunStats | undefined;
       if (f.sink) {
-        const sink = await openSink(wf, f, served);
+        const sink = await openSink(wf, f, served.mqttUrl, served.broker);
         served.sinks.push({ fn: f.name, sink });
         mod = publishTo(sink);
       } else if (f.run) {
@@ -227,10 +227,3 @@ function closingOrder(wf: Workflow): string[][] {
 
 /** A sink as a function module: every event it observes is published, nothing is emitted. */
 const publishTo = (sink: Sink): FunctionModule => ({ default: (in$: Observable<object>) => in$.pipe(tap((e) => sink.publish(e)), ignoreElements()) });
-
-/** A function's sink: its kind's, with the function's params (checked when the workflow loaded) and, for MQTT, the workflow's broker. */
-function openSink(wf: Workflow, f: WorkflowFunction, served: ServedWorkflow): Promise<Sink> {
-  const m = wf.mqtt?.kind === 'external' ? wf.mqtt : undefined;
-  const mqtt = served.mqttUrl ? { url: served.mqttUrl, broker: served.broker, username: m?.username, password: m?.password, clientId: m?.clientId, protocolVersion: m?.protocolVersion, tls: m?.tls } : undefined;
-  return SINK_KINDS[f.sink!].open({ name: f.name, mqtt, log: logger(`sink ${f.name}`) }, f.params ?? {});
-}

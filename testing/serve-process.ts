@@ -24,13 +24,7 @@ export async function startServe(
   /** Node's own flags for the child (a profiler: `--cpu-prof`, `--heapsnapshot-signal=SIGUSR2`) */
   nodeArgs: string[] = [],
 ): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, 'bin/geoflux.js', 'serve', workflow, '--stats-every', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GEOFLUX_LOG: 'info', ...env } });
-  const out = { stdout: '', stderr: '' };
-  child.stdout!.on('data', (d) => (out.stdout += d));
-  child.stderr!.on('data', (d) => (out.stderr += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const started = await Promise.race([waitFor(() => until.test(out.stderr), { ms: 60_000, what: `serve to print ${until}` }).then(() => true), exited.then(() => false)]);
-  if (!started) throw new Error(`geoflux serve ${workflow} exited before it listened:\n${out.stderr}`);
+  const { child, out, exited, stop } = await startGeoflux(['serve', workflow, '--stats-every', '0'], until, env, nodeArgs);
   const url = out.stderr.match(/^\s+((?:quic|webtransport):\/\/\S+)/m)?.[1] ?? '';
   const certHash = out.stderr.match(/SHA-256 ([0-9a-f]{64})/)?.[1] ?? '';
   const metricsUrl = out.stderr.match(/metrics: (http:\/\/\S+)/)?.[1];
@@ -41,11 +35,28 @@ export async function startServe(
     url,
     certHash,
     metricsUrl,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGINT');
-      return exited;
-    },
+    stop,
   };
+}
+
+/**
+ * The compiled `geoflux <args>` in a process of its own, once it printed `until` on stderr (it failing to
+ * start throws, with what it said).
+ */
+export async function startGeoflux(args: string[], until: RegExp, env: Record<string, string> = {}, nodeArgs: string[] = []) {
+  const child = spawn(process.execPath, [...nodeArgs, 'bin/geoflux.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GEOFLUX_LOG: 'info', ...env } });
+  const out = { stdout: '', stderr: '' };
+  child.stdout!.on('data', (d) => (out.stdout += d));
+  child.stderr!.on('data', (d) => (out.stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const started = await Promise.race([waitFor(() => until.test(out.stderr), { ms: 60_000, what: `geoflux ${args[0]} to print ${until}` }).then(() => true), exited.then(() => false)]);
+  if (!started) throw new Error(`geoflux ${args.join(' ')} exited before it started:\n${out.stderr}`);
+  /** Ctrl-C, and its exit status */
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+    return exited;
+  };
+  return { child, out, exited, stop };
 }
 
 /** `geoflux serve` that is expected not to start: its exit status and what it said */

@@ -89,7 +89,8 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     if (where === 'cloud') {
       if (!raw.cluster) bad(at('where'), 'runs on the cluster\'s workers: add a cluster: section (cluster: { nats: nats://host:4222 })', 'value');
       if (f.host === 'remote') bad(at('host'), 'a cloud function runs in `geoflux worker` (host: local, the default there)', 'value');
-      else if (!f.run && !f.kernel && !f.sink) bad(at('where'), 'a cloud function needs "run" (a module), "kernel" or "sink": the worker runs it');
+      else if (f.run || (!f.kernel && !f.sink)) bad(at(f.run ? 'run' : 'where'), 'a cloud function runs a kernel or is a sink (a worker moves kernels\' per-device state with their partitions; a module\'s it cannot)', 'value');
+      else if (f.kernel === 'hotspot') bad(at('kernel'), "hotspot's state is per cell, not per device, so it cannot be split into partitions: run it at the edge", 'value');
       if (dispatch.kind === 'partition' && dispatch.key !== 'deviceId') bad(at('dispatch'), 'a cloud function is partitioned by deviceId (each worker holds whole partitions)', 'value');
       if ((f.instances ?? 1) > 1) bad(at('instances'), 'a cloud function runs once on each worker, over the partitions it holds: start more `geoflux worker`s instead', 'value');
     }
@@ -102,6 +103,12 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
       if (f.where === 'cloud') continue;
       const t = f.observe.find((tag) => cloudEmits.has(tag));
       if (t) bad(['functions', i, 'observe'], `observes "${t}", which cloud function "${cloudEmits.get(t)}" emits on the workers: make it where: cloud too`);
+    }
+    // the stream takes every subject under its name: alerts published there would come back as fixes
+    const stream = clusterOptions(raw.cluster, { name: raw.name, dir }).options?.stream;
+    for (const [i, f] of functions.entries()) {
+      const subject = f.sink === 'nats' ? String(f.params?.subject ?? '') : '';
+      if (stream && subject.startsWith(`${stream}.`)) bad(['functions', i, 'params', 'subject'], `is under the cluster's stream "${stream}" (it takes every ${stream}.> subject): choose another prefix`, 'value');
     }
     const bridge = functions.findIndex((f) => f.name === CLOUD_BRIDGE);
     if (bridge >= 0) bad(['functions', bridge, 'name'], `"${CLOUD_BRIDGE}" is the name of the function that carries fixes to the cluster: choose another`, 'value');

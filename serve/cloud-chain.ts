@@ -1,0 +1,129 @@
+import { pack, unpack } from '../codecs/msgpack.ts';
+import { looksLikeFix } from '../codecs/fix-checks.ts';
+import { batchFromRecords, type GpsBatch } from '../codecs/gps-batch.ts';
+import type { GpsRecord } from '../codecs/gps-record.ts';
+import type { BatchKernel } from '../kernels/batch-kernel.ts';
+import { logger, type Logger } from '../log/logger.ts';
+import { openKernel } from '../sfn/operators/kernel.ts';
+import { KernelBatches, KernelRunStats } from '../sfn/operators/run-kernel.ts';
+import type { Sink } from '../sinks/sink.ts';
+import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
+import { mqttUrlOf, openSink } from './open-sink.ts';
+
+interface CloudKernel {
+  fn: WorkflowFunction;
+  runner: KernelBatches;
+  kernel: BatchKernel;
+  stats: KernelRunStats;
+}
+
+/** A partition's state as a checkpoint holds it: its devices, and each kernel's export of them. */
+interface PartitionState {
+  devices: string[];
+  kernels: Record<string, Uint8Array>;
+}
+
+/** Where an event came from in the stream: its id, the same however often a replay makes it. */
+export interface EventOrigin {
+  stream: string;
+  partition: number;
+  seq: number;
+}
+
+/**
+ * A worker's `where: cloud` functions, run in this process for every partition it holds: each kernel once
+ * (its per-device state for all the worker's devices), each sink once. A message's fixes go through the
+ * kernels that observe its tag; what a kernel emits goes on to the kernels and sinks that observe that tag,
+ * as in the zipper, without leaving the process (a device's partition is the same all the way). Each event
+ * gets an `id` made of the stream, partition, sequence and its place among what that message made: a
+ * replay makes the same ids, so a subscriber can tell a repeat.
+ */
+export class CloudChain {
+  private constructor(
+    readonly kernels: CloudKernel[],
+    readonly sinks: { fn: string; sink: Sink; observe: string[] }[],
+    /** devices seen per partition: what a checkpoint exports and a release drops */
+    private readonly devices: Map<number, Set<string>>,
+  ) {}
+
+  static async open(wf: Workflow, log: Logger = logger('worker')): Promise<CloudChain> {
+    const cloud = wf.functions.filter((f) => f.where === 'cloud');
+    const kernels: CloudKernel[] = [];
+    const sinks: CloudChain['sinks'] = [];
+    try {
+      for (const f of cloud.filter((x) => x.kernel)) {
+        const kernel = await openKernel(f.kernel!, f.params ?? {}, { baseDir: wf.dir, wasi: f.wasi, timeout: 0, log });
+        const stats = new KernelRunStats();
+        kernels.push({ fn: f, kernel, stats, runner: new KernelBatches(kernel, { stats, log: log.child(`kernel ${f.name}`) }) });
+      }
+      for (const f of cloud.filter((x) => x.sink)) sinks.push({ fn: f.name, observe: f.observe, sink: await openSink(wf, f, mqttUrlOf(wf)) });
+    } catch (e) {
+      await Promise.allSettled([...kernels.map((k) => k.kernel.close?.()), ...sinks.map((s) => s.sink.close(0))]);
+      throw e;
+    }
+    return new CloudChain(kernels, sinks, new Map());
+  }
+
+  /**
+   * One message's fixes, on `tag`, through every function after it. Events from a message at or before
+   * `muteUpTo` were published before a takeover: the state they leave is kept, the events are not sent again.
+   */
+  async feed(tag: string, batch: GpsBatch, origin: EventOrigin, muteUpTo = 0): Promise<void> {
+    let seen = this.devices.get(origin.partition);
+    if (!seen) this.devices.set(origin.partition, (seen = new Set()));
+    for (const d of batch.devices) seen.add(d);
+    let n = 0;
+    const emit = (t: string, events: Record<string, unknown>[]) => {
+      if (!events.length) return;
+      for (const e of events) e.id = `${origin.stream}:${origin.partition}:${origin.seq}:${n++}`;
+      if (origin.seq > muteUpTo) for (const s of this.sinks) if (s.observe.includes(t)) for (const e of events) s.sink.publish(e);
+    };
+    const run = async (t: string, b: GpsBatch): Promise<void> => {
+      for (const k of this.kernels) {
+        if (!k.fn.observe.includes(t)) continue;
+        const events = (await k.runner.run(b)) as Record<string, unknown>[];
+        for (const out of k.fn.emit) {
+          emit(out, events);
+          const fixes = events.filter(looksLikeFix) as unknown as GpsRecord[];
+          if (fixes.length) await run(out, batchFromRecords(fixes));
+        }
+      }
+    };
+    await run(tag, batch);
+  }
+
+  /** The state of a partition's devices in every kernel, for its checkpoint. */
+  async exportPartition(p: number): Promise<Uint8Array> {
+    const devices = [...(this.devices.get(p) ?? [])];
+    const kernels: Record<string, Uint8Array> = {};
+    for (const k of this.kernels) if (k.kernel.exportDevices) kernels[k.fn.name] = await k.kernel.exportDevices(devices);
+    return pack({ devices, kernels } satisfies PartitionState);
+  }
+
+  /** Takes a partition's devices over from its checkpoint. */
+  async importPartition(p: number, bytes: Uint8Array): Promise<void> {
+    const s = unpack(bytes) as PartitionState;
+    for (const k of this.kernels) {
+      const state = s.kernels[k.fn.name];
+      if (state && k.kernel.importDevices) await k.kernel.importDevices(state);
+    }
+    this.devices.set(p, new Set(s.devices));
+  }
+
+  /** Forgets a partition's devices: it went to another worker. */
+  async dropPartition(p: number): Promise<void> {
+    const devices = [...(this.devices.get(p) ?? [])];
+    for (const k of this.kernels) await k.kernel.dropDevices?.(devices);
+    this.devices.delete(p);
+  }
+
+  /** waits up to `timeout` ms for every sink to have nothing buffered or in flight; true when all went */
+  async flushSinks(timeout: number): Promise<boolean> {
+    return (await Promise.all(this.sinks.map((s) => s.sink.flush(timeout)))).every(Boolean);
+  }
+
+  async close(timeout: number): Promise<void> {
+    await Promise.allSettled(this.sinks.map((s) => s.sink.close(timeout)));
+    await Promise.allSettled(this.kernels.map((k) => k.kernel.close?.()));
+  }
+}

@@ -1,0 +1,145 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { describe, expect, it } from 'vitest';
+import { batchFromRecords } from '../codecs/gps-batch.ts';
+import type { GpsRecord } from '../codecs/gps-record.ts';
+import { createGeofence } from '../kernels/create-kernel.ts';
+import { setLogLevel } from '../log/logger.ts';
+import { offsetBy } from '../network/geo.ts';
+import { connectSource, type Source } from '../source/connect-source.ts';
+import { natsServerForFile } from '../testing/nats-suite.ts';
+import { noisyWalk } from '../testing/noisy-walk.ts';
+import { startGeoflux } from '../testing/serve-process.ts';
+import { waitFor } from '../testing/wait-for.ts';
+import { loadWorkflow } from '../workflows/load.ts';
+import { serveWorkflow } from './serve-workflow.ts';
+
+setLogLevel('silent');
+const nats = natsServerForFile();
+
+const T0 = Date.UTC(2026, 0, 1);
+const SQUARE = { type: 'FeatureCollection', features: [{ type: 'Feature', id: 'yard', properties: {}, geometry: { type: 'Polygon', coordinates: [[[0, 0], [0.01, 0], [0.01, 0.01], [0, 0.01], [0, 0]]] } }] };
+
+/** 40 vehicles at 1 Hz, σ 10 m, each driving east through the square (in, then out), starting 0–27 s apart; a frame a second */
+function fleet(): GpsRecord[][] {
+  const frames: GpsRecord[][] = [];
+  for (let v = 0; v < 40; v++) {
+    const lat = 0.001 + v * 0.0002;
+    const walk = noisyWalk([offsetBy(0, lat, -150, 0), offsetBy(0.01, lat, 150, 0)], { speed: 12, sigma: 10, seed: v + 1, deviceId: `v${v}`, t0: T0 + (v % 10) * 3000 });
+    for (const f of walk) (frames[(f.t - T0) / 1000] ??= []).push(f);
+  }
+  return frames;
+}
+
+const key = (e: Record<string, any>) => `${e.deviceId} ${e.fence.id} ${e.detect} ${e.time}`;
+
+/** what one process makes of the same frames: the geofence kernel, with no cluster */
+async function singleProcess(frames: GpsRecord[][]): Promise<string[]> {
+  const k = await createGeofence({ fences: SQUARE, detect: ['enter', 'exit'] } as never);
+  return frames.flatMap((f) => k.process(batchFromRecords(f)).map((e) => key(e as Record<string, any>))).sort();
+}
+
+function workflowFile(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'geoflux-worker-'));
+  writeFileSync(join(dir, 'yard.geojson'), JSON.stringify(SQUARE));
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      'listen: [quic://127.0.0.1:0]',
+      `cluster: { nats: "${nats().url}", partitions: 8 }`,
+      'tags: { gps: 16, fences: 17 }',
+      'functions:',
+      '  - { name: yard, observe: [gps], emit: fences, where: cloud, kernel: geofence, params: { fences: yard.geojson, detect: [enter, exit] } }',
+      `  - { name: out, observe: [fences], where: cloud, sink: nats, params: { url: "${nats().url}", subject: "alerts-${name}.{detect}.{deviceId}" } }`,
+    ].join('\n'),
+  );
+  return file;
+}
+
+/** every event on the workflow's alert subjects: all of them, and by id (what a subscriber that drops repeats keeps) */
+async function subscribe(name: string): Promise<{ nc: NatsConnection; all: Record<string, any>[]; byId: Map<string, Record<string, any>> }> {
+  const nc = await connect({ servers: nats().url });
+  const all: Record<string, any>[] = [];
+  const byId = new Map<string, Record<string, any>>();
+  const sub = nc.subscribe(`alerts-${name}.>`);
+  void (async () => {
+    for await (const m of sub) {
+      const e = m.json<Record<string, any>>();
+      all.push(e);
+      byId.set(e.id, e);
+    }
+  })();
+  await nc.flush();
+  return { nc, all, byId };
+}
+
+const worker = (file: string, name: string) => startGeoflux(['worker', file, '--name', name, '--checkpoint-every', '300'], /holding partitions/, { GEOFLUX_LOG: 'info' });
+
+async function writeFrames(src: Source, frames: GpsRecord[][]) {
+  for (const f of frames) src.write('gps', f);
+  expect(await src.flush(30_000)).toBe(true);
+}
+
+describe('geoflux worker', { timeout: 120_000 }, () => {
+  it('a worker killed -9 mid-run: the other takes its partitions with their state; the events equal one process\'s', async () => {
+    const frames = fleet();
+    const half = 70;
+    const [early, all] = [await singleProcess(frames.slice(0, half)), await singleProcess(frames)];
+    expect(all.length).toBe(80);
+    const file = workflowFile('killed');
+    const edge = await serveWorkflow(await loadWorkflow(file));
+    const alerts = await subscribe('killed');
+    const w1 = await worker(file, 'w1');
+    const w2 = await worker(file, 'w2');
+    try {
+      await waitFor(() => /handed over/.test(w1.out.stderr), { what: () => `w1 to hand w2 its share:\n${w1.out.stderr}` });
+      const src = await connectSource({ name: 'gw', zipper: edge.zipper.listeners[0].url, certHash: edge.zipper.tls.certHash });
+      await writeFrames(src, frames.slice(0, half));
+      await waitFor(() => alerts.byId.size >= early.length, { what: () => `the first ${early.length} events (have ${alerts.byId.size})` });
+      w1.child.kill('SIGKILL');
+      await w1.exited;
+      await writeFrames(src, frames.slice(half));
+      await waitFor(() => alerts.byId.size >= all.length, { ms: 60_000, what: () => `all ${all.length} events (have ${alerts.byId.size}); w2:\n${w2.out.stderr}` });
+      // w2 took w1's partitions over after the lease ran out, from their checkpoints: the exits need the state
+      expect(w2.out.stderr).toMatch(/partition \d+: taken, from the checkpoint/);
+      expect([...alerts.byId.values()].map(key).sort()).toEqual(all);
+      await src.close();
+    } finally {
+      w1.child.kill('SIGKILL');
+      await w2.stop();
+      await edge.stop();
+      await alerts.nc.close();
+    }
+  });
+
+  it('a worker that joins mid-run gets its share by hand-over: no event lost or repeated', async () => {
+    const frames = fleet();
+    const half = 70;
+    const [early, all] = [await singleProcess(frames.slice(0, half)), await singleProcess(frames)];
+    const file = workflowFile('joined');
+    const edge = await serveWorkflow(await loadWorkflow(file));
+    const alerts = await subscribe('joined');
+    const w1 = await worker(file, 'w1');
+    let w2: Awaited<ReturnType<typeof worker>> | undefined;
+    try {
+      const src = await connectSource({ name: 'gw', zipper: edge.zipper.listeners[0].url, certHash: edge.zipper.tls.certHash });
+      await writeFrames(src, frames.slice(0, half));
+      await waitFor(() => alerts.byId.size >= early.length, { what: () => `the first ${early.length} events (have ${alerts.byId.size})` });
+      w2 = await worker(file, 'w2');
+      await waitFor(() => (w1.out.stderr.match(/handed over/g) ?? []).length === 4, { what: () => `w1 to hand over 4 partitions:\n${w1.out.stderr}` });
+      await writeFrames(src, frames.slice(half));
+      await waitFor(() => alerts.all.length >= all.length, { ms: 60_000, what: () => `all ${all.length} events (have ${alerts.all.length})` });
+      expect(alerts.all.map(key).sort()).toEqual(all);
+      await src.close();
+    } finally {
+      await w1.stop();
+      await w2?.stop();
+      await edge.stop();
+      await alerts.nc.close();
+    }
+  });
+});

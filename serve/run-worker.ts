@@ -1,0 +1,159 @@
+import { hostname } from 'node:os';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { decodeGpsBatch } from '../codecs/gps-batch.ts';
+import { CheckpointStore } from '../cluster/checkpoint-store.ts';
+import { connectCluster } from '../cluster/cluster-options.ts';
+import { PartitionLeases } from '../cluster/partition-leases.ts';
+import { PartitionReader } from '../cluster/partition-reader.ts';
+import { LEASE_TTL_MS, setUpStream } from '../cluster/stream-setup.ts';
+import { logger, type Logger } from '../log/logger.ts';
+import type { Workflow } from '../workflows/schema.ts';
+import { CloudChain } from './cloud-chain.ts';
+
+export interface WorkerOptions {
+  /** unique among the live workers (default: host, pid and a random suffix) */
+  name?: string;
+  /** ms between a partition's checkpoints, at most (default 5,000): what a takeover replays */
+  checkpointMs?: number;
+  log?: Logger;
+}
+
+export interface WorkerStats {
+  partitions: number[];
+  /** partitions taken over: from a checkpoint (or the stream's start) */
+  acquired: number;
+  /** partitions handed to a worker that joined, after a checkpoint */
+  handedOver: number;
+  /** partitions whose lease was lost (not renewed in time) */
+  lost: number;
+  checkpoints: number;
+  /** bytes of the last checkpoint, per partition */
+  checkpointBytes: Record<number, number>;
+  /** messages read again after a takeover whose events had been published already, and were not again */
+  muted: number;
+  messages: number;
+}
+
+export interface RunningWorker {
+  readonly name: string;
+  stats(): WorkerStats;
+  /** hands every partition over (checkpointed) and disconnects */
+  stop(): Promise<void>;
+}
+
+interface Held {
+  reader?: PartitionReader;
+  /** the last sequence handled */
+  seq: number;
+  /** events of messages at or before this were published by an earlier owner */
+  mute: number;
+  checkpointedAt: number;
+  /** a checkpoint being taken, which a release waits for */
+  busy: Promise<void>;
+}
+
+const markKey = (p: number) => `p.${p}`;
+
+/**
+ * `geoflux worker`: runs a workflow's `where: cloud` functions over the partitions of the cluster's stream
+ * that it holds. Workers share the partitions by leases (cluster/partition-leases.ts); for each partition
+ * held, the worker restores its devices from the partition's checkpoint and reads the stream from the
+ * sequence after it, in order. Every `checkpointMs` while it reads, once the sinks have confirmed every
+ * event so far, it marks the partition's sequence as published and checkpoints the devices' state with it;
+ * a worker that takes the partition over replays from that checkpoint and publishes none of the events of
+ * messages up to the mark. A worker that joins gets its share by hand-over: the owner checkpoints and
+ * releases, the newcomer restores.
+ */
+export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<RunningWorker> {
+  const cluster = wf.cluster;
+  if (!cluster) throw new Error(`${wf.file}: a worker needs a cluster: section (cluster: { nats: nats://host:4222 })`);
+  if (!wf.functions.some((f) => f.where === 'cloud')) throw new Error(`${wf.file}: no function runs where: cloud, so a worker has nothing to do`);
+  const name = o.name ?? `${hostname()}-${process.pid}-${Math.random().toString(16).slice(2, 6)}`;
+  const log = o.log ?? logger(`worker ${name}`);
+  const every = o.checkpointMs ?? 5_000;
+  const stats: WorkerStats = { partitions: [], acquired: 0, handedOver: 0, lost: 0, checkpoints: 0, checkpointBytes: {}, muted: 0, messages: 0 };
+  const chain = await CloudChain.open(wf, log);
+  let nc: NatsConnection | undefined;
+  try {
+    nc = await connectCluster(cluster, `geoflux worker ${name}`);
+    const store = await setUpStream(nc, { stream: cluster.stream });
+    const checkpoints = new CheckpointStore(store.checkpoints);
+    const held = new Map<number, Held>();
+
+    const checkpoint = async (p: number, h: Held) => {
+      // the mark first: a checkpoint must never cover a message whose events might not have gone out
+      if (!(await chain.flushSinks(2_000))) return log.warn(`partition ${p}: sinks have not confirmed every event; checkpoint postponed`);
+      await store.marks.put(markKey(p), String(h.seq));
+      const state = await chain.exportPartition(p);
+      await checkpoints.put(p, { seq: h.seq, state });
+      h.checkpointedAt = Date.now();
+      stats.checkpoints++;
+      stats.checkpointBytes[p] = state.byteLength;
+    };
+
+    const acquire = async (p: number) => {
+      const cp = await checkpoints.get(p);
+      if (cp) await chain.importPartition(p, cp.state);
+      const mute = Number((await store.marks.get(markKey(p)))?.string() ?? 0);
+      const h: Held = { seq: cp?.seq ?? 0, mute, checkpointedAt: Date.now(), busy: Promise.resolve() };
+      held.set(p, h);
+      h.reader = await PartitionReader.start(nc!, {
+        stream: cluster.stream,
+        partition: p,
+        afterSeq: h.seq,
+        handle: async (m) => {
+          if (m.seq <= h.mute) stats.muted++;
+          await chain.feed(m.tag, decodeGpsBatch(m.data), { stream: cluster.stream, partition: p, seq: m.seq }, h.mute);
+          h.seq = m.seq;
+          stats.messages++;
+          if (Date.now() - h.checkpointedAt >= every) await (h.busy = checkpoint(p, h));
+        },
+      });
+      // a handler that throws (a kernel's traps are handled inside it) stops the partition's reading: said
+      h.reader.done.catch((e: Error) => log.error(`partition ${p}: reading stopped at sequence ${h.seq}: ${e.message}`));
+      stats.acquired++;
+      log.info(`partition ${p}: taken, from ${cp ? `the checkpoint at sequence ${cp.seq} (${cp.state.byteLength} bytes)` : 'the stream\'s start'}${mute > (cp?.seq ?? 0) ? `, events published up to ${mute}` : ''}`);
+    };
+
+    const release = async (p: number, handOver: boolean) => {
+      const h = held.get(p);
+      if (!h) return;
+      held.delete(p);
+      await h.reader?.stop();
+      await h.busy;
+      if (handOver) {
+        await checkpoint(p, h);
+        stats.handedOver++;
+      } else stats.lost++;
+      await chain.dropPartition(p);
+      log.info(`partition ${p}: ${handOver ? 'handed over' : 'lost'} at sequence ${h.seq}`);
+    };
+
+    const leases = new PartitionLeases({
+      kv: store.leases,
+      worker: name,
+      partitions: cluster.partitions,
+      ttlMs: LEASE_TTL_MS,
+      log,
+      acquired: acquire,
+      releasing: (p) => release(p, true),
+      lost: (p) => void release(p, false),
+    });
+    await leases.start();
+    log.info(`worker ${name}: ${wf.functions.filter((f) => f.where === 'cloud').map((f) => f.name).join(', ')} on stream "${cluster.stream}", holding partitions ${leases.partitions().join(', ') || 'none yet'} of ${cluster.partitions}`);
+    return {
+      name,
+      stats: () => ({ ...stats, partitions: leases.partitions() }),
+      async stop() {
+        await leases.close({ release: true });
+        await chain.close(2_000);
+        await nc!.close();
+      },
+    };
+  } catch (e) {
+    await chain.close(0);
+    await nc?.close();
+    throw e;
+  }
+}
+
