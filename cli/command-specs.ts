@@ -244,6 +244,7 @@ export const statusSpec: CommandSpec = {
   flags: {
     metrics: { type: 'string', value: 'url', help: 'the serve\'s metrics endpoint (its banner prints it)', default: 'http://127.0.0.1:9464/metrics' },
     interval: { type: 'string', value: 'seconds', help: 'time between the two scrapes rates are taken from (sources writing a batch a second need a few)', default: '3' },
+    cluster: { type: 'string', value: 'workflow.yaml', help: 'also the cluster of this workflow, from NATS: edges, workers, who holds which partition, its lag and last checkpoint' },
   },
-  notes: ['The workflow needs metrics: { port: 9464 } (the default workflow.yaml has it).', 'Example:', '  geoflux status'],
+  notes: ['The workflow needs metrics: { port: 9464 } (the default workflow.yaml has it).', 'Examples:', '  geoflux status', '  geoflux status --cluster workflows/examples/cluster.yaml'],
 };

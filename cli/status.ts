@@ -1,4 +1,7 @@
 import { parseExposition, total, type ParsedSample } from '../metrics/parse-exposition.ts';
+import { clusterView } from '../cluster/cluster-view.ts';
+import { connectNats } from '../cluster/connect-nats.ts';
+import { loadWorkflow } from '../workflows/load.ts';
 import { UsageError, type Parsed } from './args.ts';
 
 const n = (x: number) => Math.round(x).toLocaleString('en');
@@ -18,9 +21,41 @@ const labelValues = (s: ParsedSample[], name: string, label: string) => [...new 
 
 /** A running serve, summed up from two scrapes of its /metrics a second apart: what flows, what waits, what was lost. */
 export async function statusCommand({ values }: Parsed): Promise<void> {
-  const url = String(values.metrics);
   const every = Number(values.interval) * 1000;
   if (!(every > 0)) throw new UsageError(`--interval must be a number of seconds > 0 (got "${values.interval}")`);
+  if (values.cluster) {
+    const text = await clusterLines(String(values.cluster));
+    // an edge's own figures when one answers here; the cluster's alone when not
+    const serve = await serveLines(String(values.metrics), every).catch((e: Error) => [`(no serve figures: ${e.message})`]);
+    process.stdout.write([...serve, ...text].join('\n') + '\n');
+    return;
+  }
+  process.stdout.write((await serveLines(String(values.metrics), every)).join('\n') + '\n');
+}
+
+/** What `--cluster` adds: the stream, edges, workers, and per partition its owner, lag and last checkpoint. */
+async function clusterLines(file: string): Promise<string[]> {
+  const wf = await loadWorkflow(file);
+  if (!wf.cluster) throw new UsageError(`${file} has no cluster: section`);
+  const nc = await connectNats({ servers: wf.cluster.servers, user: wf.cluster.user, pass: wf.cluster.pass, token: wf.cluster.token, creds: wf.cluster.creds, tls: wf.cluster.tls, name: 'geoflux status', waitOnFirstConnect: false });
+  try {
+    const v = await clusterView(nc, wf.cluster);
+    const lines = [
+      `cluster: stream "${v.stream}" at ${wf.cluster.servers.join(', ')} · ${n(v.messages)} messages (${(v.bytes / 1e6).toFixed(1)} MB), last sequence ${n(v.lastSeq)}`,
+      `edges: ${v.edges.join(', ') || 'none'} · workers: ${v.workers.join(', ') || 'none'}`,
+      'partitions:',
+    ];
+    for (const p of v.partitions) {
+      const cp = p.checkpoint ? `checkpoint at ${n(p.checkpoint.seq)} (${n(p.checkpoint.bytes)} bytes, ${(p.checkpoint.ageMs / 1000).toFixed(1)} s ago)` : 'no checkpoint';
+      lines.push(`  ${String(p.partition).padStart(3)}  ${(p.owner ?? 'UNHELD').padEnd(24)} lag ${p.lag === undefined ? '—' : n(p.lag)} · ${cp}`);
+    }
+    return lines;
+  } finally {
+    await nc.close();
+  }
+}
+
+async function serveLines(url: string, every: number): Promise<string[]> {
   const before = await scrape(url);
   const t0 = Date.now();
   await new Promise((r) => setTimeout(r, every));
@@ -54,5 +89,5 @@ export async function statusCommand({ values }: Parsed): Promise<void> {
   const dropped = s.filter((x) => x.name === 'geoflux_frames_dropped_total' && x.value > 0).map((x) => `${x.labels.reason} ${n(x.value)}`);
   const rejected = s.filter((x) => x.name === 'geoflux_handshake_rejections_total' && x.value > 0).map((x) => `${x.labels.reason} ${n(x.value)}`);
   lines.push(`frames dropped: ${dropped.join(', ') || 'none'} · handshakes refused: ${rejected.join(', ') || 'none'}`);
-  process.stdout.write(lines.join('\n') + '\n');
+  return lines;
 }

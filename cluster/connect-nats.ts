@@ -14,6 +14,8 @@ export interface NatsConnectOptions {
   tls?: { ca?: string; cert?: string; key?: string };
   /** shown in the server's connection list */
   name?: string;
+  /** keep trying until the first connection (default true); false: fail at once when no server answers */
+  waitOnFirstConnect?: boolean;
 }
 
 /**
@@ -30,7 +32,7 @@ export function connectNats(o: NatsConnectOptions): Promise<NatsConnection> {
     token: o.token,
     ...(o.creds && { authenticator: credsAuthenticator(readFileSync(o.creds)) }),
     ...(o.tls && { tls: { caFile: o.tls.ca, certFile: o.tls.cert, keyFile: o.tls.key } }),
-    waitOnFirstConnect: true,
+    waitOnFirstConnect: o.waitOnFirstConnect ?? true,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
   });

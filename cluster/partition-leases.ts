@@ -4,6 +4,7 @@ import { logger, type Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { systemClock, type Clock } from '../transport/liveness.ts';
 import { fairShare } from './fair-share.ts';
+import { liveKeys } from './live-keys.ts';
 
 export interface PartitionLeasesOptions {
   /** the leases bucket (stream-setup.ts), whose TTL is `ttlMs` */
@@ -115,8 +116,8 @@ export class PartitionLeases {
     let workers: string[];
     let taken: Set<number>;
     try {
-      workers = (await this.keys('workers.')).map((k) => k.slice('workers.'.length));
-      taken = new Set((await this.keys('partitions.')).map((k) => Number(k.slice('partitions.'.length))));
+      workers = (await liveKeys(this.o.kv, 'workers.', this.o.ttlMs / 2, this.clock)).map((k) => k.slice('workers.'.length));
+      taken = new Set((await liveKeys(this.o.kv, 'partitions.', this.o.ttlMs / 2, this.clock)).map((k) => Number(k.slice('partitions.'.length))));
     } catch (e) {
       this.warn.warn('list', `leases: ${this.o.worker} could not list workers and leases (${(e as Error).message})`);
       return;
@@ -167,33 +168,6 @@ export class PartitionLeases {
     this.counts.lost++;
     this.warn.warn('lost', `leases: ${this.o.worker} lost partition ${p} (${why})`);
     this.o.lost(p);
-  }
-
-  /**
-   * The live keys under `prefix`. The client's listing can wait for a message that a TTL removed between
-   * its count and its read, until a heartbeat ends it: bounded here by half a TTL, so one slow listing
-   * costs a round, never the renewals after it.
-   */
-  private async keys(prefix: string): Promise<string[]> {
-    const listing = await this.o.kv.keys(`${prefix}>`);
-    const ms = this.o.ttlMs / 2;
-    let timer: unknown;
-    const late = new Promise<never>((_, reject) => {
-      timer = this.clock.setTimeout(() => {
-        listing.stop();
-        reject(new Error(`listing ${prefix}> took over ${ms} ms`));
-      }, ms);
-    });
-    const out: string[] = [];
-    const read = (async () => {
-      for await (const k of listing) out.push(k);
-      return out;
-    })();
-    try {
-      return await Promise.race([read, late]);
-    } finally {
-      this.clock.clearTimeout(timer);
-    }
   }
 
   private workerKey(): string {

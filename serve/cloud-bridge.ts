@@ -1,8 +1,9 @@
+import { hostname } from 'node:os';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CLOUD_BRIDGE, connectCluster, type ClusterOptions } from '../cluster/cluster-options.ts';
 import { EdgePublisher, type EdgePublisherStats } from '../cluster/edge-publisher.ts';
-import { setUpStream } from '../cluster/stream-setup.ts';
+import { LEASE_TTL_MS, setUpStream } from '../cluster/stream-setup.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { connectStreamFunction, type StreamFunction } from '../sfn/connect-stream-function.ts';
 import type { Workflow } from '../workflows/schema.ts';
@@ -39,9 +40,15 @@ export async function startCloudBridge(wf: Workflow & { cluster: ClusterOptions 
   let nc: NatsConnection | undefined;
   let publisher: EdgePublisher | undefined;
   let closing = false;
+  let heartbeat: NodeJS.Timeout | undefined;
+  const edgeKey = `edges.${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}`;
   const ready = (async () => {
     nc = await connectCluster(cluster, `geoflux edge ${wf.name}`);
-    await setUpStream(nc, { stream: cluster.stream });
+    const store = await setUpStream(nc, { stream: cluster.stream });
+    // seen by `geoflux status` as long as it is renewed, like a worker's registration
+    const register = () => void store.leases.put(edgeKey, String(Date.now())).catch(() => {});
+    register();
+    heartbeat = setInterval(register, LEASE_TTL_MS / 4).unref();
     publisher = new EdgePublisher({ js: jetstream(nc), stream: cluster.stream, partitions: cluster.partitions, log });
     log.info(`publishing ${cloudInputTags(wf).join(', ')} to JetStream stream "${cluster.stream}" (${cluster.partitions} partitions) at ${nc.getServer()}`);
     return publisher;
@@ -60,6 +67,7 @@ export async function startCloudBridge(wf: Workflow & { cluster: ClusterOptions 
     stats: () => ({ connected: Boolean(nc && !nc.isClosed() && publisher), publisher: publisher?.stats() }),
     async close(timeout) {
       closing = true;
+      clearInterval(heartbeat);
       await sfn.close(timeout);
       if (publisher) await Promise.race([publisher.flush(), new Promise((r) => setTimeout(r, timeout).unref())]);
       await nc?.close();

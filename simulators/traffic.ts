@@ -11,13 +11,13 @@ import { writePaced } from '../source/write-paced.ts';
 
 /**
  * The traffic simulator as a workflow source (`run: builtin:traffic`). Params: network, scenario, vehicles
- * (default 500), seed, start, duration, speed ("10x", or "max"), incidents (strings
+ * (default 500), prefix (of device ids, default veh), seed, start, duration, speed ("10x", or "max"), incidents (strings
  * "lon,lat,radius_m,start,duration,slowdown" or maps), the GPS model (noise, interval, outlierRate,
  * outlierDistance, dropoutRate, dropoutSeconds, clockOffset, clockJitter) and tag (default gps).
  * Paths are relative to the workflow file.
  */
 const GPS_KEYS = Object.keys(DEFAULT_GPS) as (keyof GpsModel)[];
-const KEYS = ['network', 'scenario', 'vehicles', 'seed', 'start', 'duration', 'speed', 'incidents', 'tag', ...GPS_KEYS];
+const KEYS = ['network', 'scenario', 'vehicles', 'prefix', 'seed', 'start', 'duration', 'speed', 'incidents', 'tag', ...GPS_KEYS];
 
 export function trafficConfig(params: Record<string, unknown>): TrafficConfig {
   for (const k of Object.keys(params)) if (!KEYS.includes(k)) throw new Error(`unknown param "${k}"${didYouMean(k, KEYS)}; known: ${KEYS.join(', ')}`);
@@ -26,6 +26,7 @@ export function trafficConfig(params: Record<string, unknown>): TrafficConfig {
     network: p.network,
     scenario: p.scenario,
     vehicles: p.vehicles,
+    prefix: p.prefix,
     seed: p.seed,
     start: p.start,
     duration: p.duration,

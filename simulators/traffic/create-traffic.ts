@@ -15,6 +15,8 @@ export interface TrafficConfig {
   network?: string;
   scenario?: string;
   vehicles?: number;
+  /** device ids of the default fleet: `<prefix>-001` … (default veh): two simulators that feed one cluster need two */
+  prefix?: string;
   seed?: number;
   /** epoch ms, or an ISO date (default: now, to the second) */
   start?: number | string;
@@ -41,7 +43,7 @@ export async function createTraffic(c: TrafficConfig, baseDir = process.cwd()): 
   const networkPath = c.network ? resolve(baseDir, c.network) : scenario?.network;
   if (!networkPath) throw new Error('the traffic simulator needs a road network: give network (an OSM PBF, e.g. monaco.osm.pbf), or a scenario that names one');
   const gps = checkGpsModel({ ...DEFAULT_GPS, ...c.gps });
-  const fleets = c.vehicles !== undefined || !scenario ? [{ name: 'veh', vehicles: checkCount(c.vehicles ?? 500), gps }] : scenario.fleets;
+  const fleets = c.vehicles !== undefined || !scenario ? [{ name: 'veh', prefix: c.prefix, vehicles: checkCount(c.vehicles ?? 500), gps }] : scenario.fleets;
   const incidents = [...(scenario?.incidents ?? []), ...(c.incidents ?? []).map((i) => (typeof i === 'string' ? parseIncident(i) : checkIncident(i)))];
   const start = parseStart(c.start ?? scenario?.start);
   const network = await loadNetwork(networkPath);

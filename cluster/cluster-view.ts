@@ -1,0 +1,64 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { ClusterOptions } from './cluster-options.ts';
+import { liveKeys } from './live-keys.ts';
+import { LEASE_TTL_MS, setUpStream } from './stream-setup.ts';
+
+export interface PartitionView {
+  partition: number;
+  /** the worker holding its lease, if any */
+  owner?: string;
+  /** messages in the stream after the owner's position (its reader's pending count) */
+  lag?: number;
+  /** the last checkpoint: the sequence it covers, its size, its age in ms */
+  checkpoint?: { seq: number; bytes: number; ageMs: number };
+}
+
+export interface ClusterView {
+  stream: string;
+  /** messages and bytes in the stream, and its last sequence */
+  messages: number;
+  bytes: number;
+  lastSeq: number;
+  /** live workers (registered within the lease TTL) */
+  workers: string[];
+  /** the live edges publishing to it (registered within the lease TTL, as workers are) */
+  edges: string[];
+  partitions: PartitionView[];
+}
+
+/**
+ * The cluster as NATS knows it, for `geoflux status`: the stream, the workers' registrations and leases, the
+ * readers' pending counts and the checkpoints. Read-only but for creating the stream and buckets if they are
+ * not there yet (what every edge and worker does at start).
+ */
+export async function clusterView(nc: NatsConnection, o: ClusterOptions, now = Date.now()): Promise<ClusterView> {
+  const store = await setUpStream(nc, { stream: o.stream });
+  const info = await store.jsm.streams.info(o.stream);
+  const keys = [...(await liveKeys(store.leases, 'workers.', LEASE_TTL_MS)), ...(await liveKeys(store.leases, 'partitions.', LEASE_TTL_MS)), ...(await liveKeys(store.leases, 'edges.', LEASE_TTL_MS))];
+  const value = async (k: string) => (await store.leases.get(k))?.string();
+  const workers = keys.filter((k) => k.startsWith('workers.')).map((k) => k.slice('workers.'.length)).sort();
+  const owners = new Map<number, string>();
+  for (const k of keys.filter((x) => x.startsWith('partitions.'))) {
+    const owner = await value(k);
+    if (owner) owners.set(Number(k.slice('partitions.'.length)), owner);
+  }
+  const lag = new Map<number, number>();
+  for await (const c of store.jsm.consumers.list(o.stream)) {
+    const p = /-p(\d+)-[^-]+$/.exec(c.name)?.[1];
+    if (p !== undefined) lag.set(Number(p), (lag.get(Number(p)) ?? 0) + c.num_pending + c.num_ack_pending);
+  }
+  const checkpoints = new Map<number, PartitionView['checkpoint']>();
+  for (const i of await store.checkpoints.list()) {
+    const p = /^partition-(\d+)$/.exec(i.name)?.[1];
+    if (p !== undefined) checkpoints.set(Number(p), { seq: Number(i.metadata?.seq ?? 0), bytes: i.size, ageMs: now - Date.parse(i.mtime) });
+  }
+  return {
+    stream: o.stream,
+    messages: info.state.messages,
+    bytes: info.state.bytes,
+    lastSeq: info.state.last_seq,
+    workers,
+    edges: keys.filter((k) => k.startsWith('edges.')).map((k) => k.slice('edges.'.length)).sort(),
+    partitions: Array.from({ length: o.partitions }, (_, p) => ({ partition: p, owner: owners.get(p), lag: lag.get(p), checkpoint: checkpoints.get(p) })),
+  };
+}
