@@ -25,8 +25,10 @@ function banner(wf: Workflow, served: ServedWorkflow, log: Logger): void {
   lines.push('functions:');
   for (const f of wf.functions) {
     const d = f.dispatch.kind === 'partition' ? `partition by ${f.dispatch.key}` : 'round robin';
-    lines.push(`  ${f.name.padEnd(16)} ${f.observe.join(',')} → ${f.emit.length ? f.emit.join(',') : '(none)'}  [${d}, ${f.host}${f.host === 'local' ? ` ×${f.instances}` : ''}]`);
+    const where = f.where === 'cloud' ? `cloud: the workers, over ${wf.cluster!.partitions} partitions by deviceId` : `${d}, ${f.host}${f.host === 'local' ? ` ×${f.instances}` : ''}`;
+    lines.push(`  ${f.name.padEnd(16)} ${f.observe.join(',')} → ${f.emit.length ? f.emit.join(',') : '(none)'}  [${where}]`);
   }
+  if (wf.cluster) lines.push(`cluster: NATS ${wf.cluster.servers.join(', ')}, stream "${wf.cluster.stream}", ${wf.cluster.partitions} partitions  (geoflux status --cluster ${wf.file})`);
   log.info(lines.join('\n'));
 }
 

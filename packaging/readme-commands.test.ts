@@ -58,7 +58,24 @@ const stoppedCleanly = (o: Output) => {
 const SCENARIO_SEED = Number(readFileSync('examples/scenarios/rush-hour.yaml', 'utf8').match(/^seed: (\d+)/m)?.[1]);
 
 /** What proves each line works, by the command it runs; a line without one must just finish, and exit 0. */
+/** an edge of the cluster: it listens, and it publishes to the stream (which may come first, when the stream is there already) */
+const clusterEdge = (o: Output) => /listening on:/.test(o.stderr) && /\[cluster\] publishing gps to JetStream stream "city"/.test(o.stderr);
 const CHECKS: Record<string, Check> = {
+  'nats-server -js -sd /tmp/geoflux-nats': { until: (o) => /Server is ready/.test(o.stderr) },
+  'npx geoflux serve workflows/examples/cluster.yaml': { until: clusterEdge, then: stoppedCleanly },
+  'EDGE=b QUIC_PORT=9001 MQTT_PORT=1884 MQTT_WS_PORT=8084 METRICS_PORT=9465 DASHBOARD_PORT=8081 npx geoflux serve workflows/examples/cluster.yaml': { until: clusterEdge, then: stoppedCleanly },
+  'npx geoflux worker workflows/examples/cluster.yaml': {
+    until: (o) => /holding partitions/.test(o.stderr),
+    then: (o) => expect(o.stderr).toMatch(/\[worker [^\]]+\] done: \{"partitions":\[\],/),
+  },
+  'npx geoflux status --cluster workflows/examples/cluster.yaml': {
+    then: (o) => {
+      expect(o.stdout).toMatch(/^cluster: stream "city" at nats:\/\/127\.0\.0\.1:4222 · /m);
+      expect(o.stdout).toMatch(/^edges: \S+, \S+ · workers: \S+, \S+$/m);
+      expect(o.stdout).not.toMatch(/UNHELD/);
+    },
+  },
+  'npx geoflux alerts --kind geofence': { until: (o) => /^\d\d:\d\d:\d\d {2}geofence (enter|exit) +a-\d+ /m.test(o.stdout) && /^\d\d:\d\d:\d\d {2}geofence (enter|exit) +b-\d+ /m.test(o.stdout) },
   'npm start': {
     until: (o) => ALERT_LINE.test(o.stdout),
     then: (o) => {
@@ -228,22 +245,27 @@ function readmeLines(markdown: string): Line[] {
 
 const LINES = readmeLines(readFileSync(README, 'utf8'));
 const RUN = LINES.filter((l) => l.command);
+/**
+ * Blocks whose lines run side by side, each in a terminal of its own (Scaling out: NATS, edges, workers):
+ * started in order, each left running once it proves itself, and all stopped by Ctrl-C at the end.
+ */
+const TOGETHER = new Set(RUN.filter((l) => /^npx geoflux worker\b/.test(l.command)).map((l) => l.block));
 const SERVES = /^(npm start|npx geoflux serve)\b/;
 const NEEDS_ZIPPER = /^(npx geoflux (run|alerts|status)|mosquitto_sub)\b|--zipper|--cert-hash/;
 const DEMO = RUN.find((l) => l.command === 'npm start');
 /** the zipper a line talks to: the serve line before it in its block, else the demo */
 const zipperOf = (line: Line): Line | undefined => {
-  if (!NEEDS_ZIPPER.test(line.command)) return undefined;
+  if (!NEEDS_ZIPPER.test(line.command) || TOGETHER.has(line.block)) return undefined;
   return RUN.slice(0, RUN.indexOf(line)).filter((l) => l.block === line.block && SERVES.test(l.command)).at(-1) ?? DEMO;
 };
 const GROUPS = new Map<Line, Line[]>();
-for (const line of RUN) {
+for (const line of RUN.filter((l) => !TOGETHER.has(l.block))) {
   const zipper = zipperOf(line);
   if (zipper) GROUPS.set(zipper, [...(GROUPS.get(zipper) ?? []), line]);
 }
-const ON_THEIR_OWN = RUN.filter((l) => !GROUPS.has(l) && !zipperOf(l));
-/** the programs a command starts: the first word of each piece of a pipeline or list */
-const programs = (command: string) => command.split(/\s*(?:&&|\|\|?|;)\s*/).map((c) => c.split(/\s+/)[0]);
+const ON_THEIR_OWN = RUN.filter((l) => !GROUPS.has(l) && !zipperOf(l) && !TOGETHER.has(l.block));
+/** the programs a command starts: the first word of each piece of a pipeline or list (after its VAR=value settings) */
+const programs = (command: string) => command.split(/\s*(?:&&|\|\|?|;)\s*/).map((c) => c.split(/\s+/).find((w) => !/^[A-Z_][A-Z0-9_]*=/.test(w))!);
 /** geoflux processes a command starts, each of which must exit 0 */
 const geofluxProcesses = (command: string) => command.match(/\b(npx geoflux|npm start)\b/g)?.length ?? 0;
 
@@ -389,7 +411,7 @@ describe(`${README}: every sh line runs as printed`, () => {
       for (const p of programs(l.command)) expect(['npm', 'npx', ...SYSTEM_TOOLS.map((t) => t.command)], `${p}, in: ${l.printed} (a system tool? add it to SYSTEM_TOOLS)`).toContain(p);
     }
     // each line that is not listed is run: with its zipper, as one, or on its own
-    expect(new Set([...GROUPS.keys(), ...[...GROUPS.values()].flat(), ...ON_THEIR_OWN])).toEqual(new Set(RUN));
+    expect(new Set([...GROUPS.keys(), ...[...GROUPS.values()].flat(), ...ON_THEIR_OWN, ...RUN.filter((l) => TOGETHER.has(l.block))])).toEqual(new Set(RUN));
   });
 
   for (const [zipper, lines] of GROUPS) {
@@ -408,4 +430,22 @@ describe(`${README}: every sh line runs as printed`, () => {
   }
 
   for (const line of ON_THEIR_OWN) it(line.command, { timeout: timeout(line) }, (ctx) => runLine(ctx, line));
+
+  for (const block of TOGETHER) {
+    const lines = RUN.filter((l) => l.block === block);
+    describe(`side by side, in terminals of their own: ${lines.map((l) => programs(l.command).join(' ')).join(', ')}`, () => {
+      const up: Running[] = [];
+      for (const line of lines) {
+        it(line.command, { timeout: timeout(line) }, async (ctx) => {
+          requireTools(ctx, line);
+          const r = await launch(line);
+          if (check(line).until) up.push(r);
+          else await finish(r);
+        });
+      }
+      it('Ctrl-C stops each cleanly, the last started first', { timeout: 120_000 }, async () => {
+        for (const r of up.reverse()) await finish(r);
+      });
+    });
+  }
 });
