@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { selfSignedTls } from '../transport/tls.ts';
 import { NATS_SERVER, requireTool } from '../testing/system-tool.ts';
 import { startNatsServer, type NatsServer } from '../testing/nats-server-process.ts';
 import { clusterOptions, connectCluster } from './cluster-options.ts';
@@ -48,5 +52,25 @@ describe('connectCluster, against nats-server', () => {
     const nc = await connectCluster(options!);
     await nc.flush();
     await nc.close();
+  });
+
+  it('speaks TLS to a server whose certificate the workflow names as its CA, and refuses it without', async (ctx) => {
+    requireTool(ctx, NATS_SERVER);
+    const dir = mkdtempSync(join(tmpdir(), 'geoflux-nats-tls-'));
+    try {
+      const { cert, key } = await selfSignedTls();
+      writeFileSync(join(dir, 'server.pem'), cert);
+      writeFileSync(join(dir, 'server-key.pem'), key);
+      server = await startNatsServer({ args: ['--tls', '--tlscert', join(dir, 'server.pem'), '--tlskey', join(dir, 'server-key.pem')] });
+      const url = `tls://127.0.0.1:${server.port}`;
+      const { options } = clusterOptions({ nats: url, tls: { ca: 'server.pem' } }, { name: 'x', dir });
+      const nc = await connectCluster(options!);
+      await nc.flush();
+      expect(nc.info?.tls_required).toBe(true);
+      await nc.close();
+      await expect(connectCluster(clusterOptions({ nats: url }, wf).options!)).rejects.toThrow(/certificate/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
