@@ -120,7 +120,7 @@ export class EdgePublisher {
       this.warn.warn('full', `edge publisher: frame ${seq} of ${writer} refused, ${this.counts.framesInFlight} frames / ${this.counts.bytesInFlight} bytes in flight (the caller should pause)`);
       throw new PublisherFullError(`${this.counts.framesInFlight} frames and ${this.counts.bytesInFlight} bytes in flight`);
     }
-    if (!TOKEN.test(tag) || !TOKEN.test(writer)) throw new Error(`a tag and writer must be subject tokens (no spaces, ".", "*", ">"): ${JSON.stringify(tag)}, ${JSON.stringify(writer)}`);
+    if (!TOKEN.test(tag)) throw new Error(`a tag must be a subject token (no spaces, ".", "*", ">"): ${JSON.stringify(tag)}`);
     this.counts.fixes += batch.n;
     const parts = splitByPartition(batch, this.o.partitions);
     if (!parts.size) return Promise.resolve();
