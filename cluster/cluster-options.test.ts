@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { selfSignedTls } from '../transport/tls.ts';
 import { NATS_SERVER, requireTool } from '../testing/system-tool.ts';
@@ -14,6 +15,14 @@ describe('clusterOptions', () => {
     const { options, problems } = clusterOptions({ nats: 'nats://10.0.0.5:4222', creds: 'edge.creds', tls: { ca: 'ca.pem' } }, wf);
     expect(problems).toEqual([]);
     expect(options).toEqual({ servers: ['nats://10.0.0.5:4222'], stream: 'city_traffic', partitions: 8, creds: '/srv/flows/edge.creds', tls: { ca: '/srv/flows/ca.pem', cert: undefined, key: undefined } });
+  });
+
+  it('takes the section docs/scale-out.md shows', () => {
+    const doc = readFileSync(new URL('../docs/scale-out.md', import.meta.url), 'utf8');
+    const yaml = /```yaml\n(cluster:[^]*?)```/.exec(doc)![1];
+    const { options, problems } = clusterOptions(parse(yaml).cluster, wf);
+    expect(problems).toEqual([]);
+    expect(options).toMatchObject({ servers: ['nats://nats-1:4222', 'nats://nats-2:4222'], stream: 'city', partitions: 16, creds: '/srv/flows/edge.creds', tls: { ca: '/srv/flows/nats-ca.pem' } });
   });
 
   it('names each problem by its field path', () => {
