@@ -73,8 +73,9 @@ const TOKEN = /^[^\s.*>]+$/;
 /**
  * The edge's way into JetStream. A frame's fixes bound for a cloud tag go to `<stream>.<tag>.<partition>`,
  * batched per writer and subject (subject-batcher.ts), each message with a Nats-Msg-Id that names its
- * content, so a resend of the same frames after an edge crash is dropped by JetStream. `publish` resolves
- * once JetStream has acknowledged every message holding the frame's fixes: then the caller acks the source.
+ * content, so a resend of the same frames after an edge crash is dropped by JetStream (subject-batcher.ts
+ * says when). `publish` resolves once JetStream has acknowledged every message holding the frame's fixes:
+ * then the caller acks the source.
  *
  * Messages of one writer and subject go one at a time, in order: a device's fixes must reach its partition
  * in time order, and a failed send resent after a later one succeeded would reverse them. While NATS is
