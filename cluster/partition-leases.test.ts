@@ -1,6 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterEach, expect, it } from 'vitest';
+import type { Logger } from '../log/logger.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
 import { natsServerForFile } from '../testing/nats-suite.ts';
 import { waitFor } from '../testing/wait-for.ts';
@@ -9,6 +10,7 @@ import { PartitionLeases } from './partition-leases.ts';
 import { setUpStream } from './stream-setup.ts';
 
 const server = natsServerForFile();
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 const TTL = 1_000;
 const P = 8;
 let stream = 0;
@@ -33,7 +35,7 @@ async function cluster() {
       ttlMs: TTL,
       renewMs: 250,
       clock,
-      log: { debug() {}, info() {}, warn() {}, error() {} },
+      log: quiet,
       acquired: (p) => {
         const before = owner.get(p);
         if (before && !dead.has(before)) throw new Error(`partition ${p} acquired by ${name} while ${before} holds it`);
@@ -64,7 +66,7 @@ it('hands half the partitions to a worker that joins, each released by its holde
   expect(a.partitions()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   const b = worker('b');
   await b.start();
-  await waitFor(() => b.partitions().length === 4, () => `b to hold 4; events: ${events.join(', ')}`);
+  await waitFor(() => b.partitions().length === 4, { what: () => `b to hold 4; events: ${events.join(', ')}` });
   expect(a.partitions()).toEqual([0, 1, 2, 3]);
   expect(b.partitions()).toEqual([4, 5, 6, 7]);
   expect(events.filter((e) => e.includes('lost'))).toEqual([]);
@@ -77,7 +79,7 @@ it("gives a dead worker's partitions to the survivor once its leases expire", as
   const b = worker('b');
   await a.start();
   await b.start();
-  await waitFor(() => a.partitions().length === 4 && b.partitions().length === 4, () => `an even split; events: ${events.join(', ')}`);
+  await waitFor(() => a.partitions().length === 4 && b.partitions().length === 4, { what: () => `an even split; events: ${events.join(', ')}` });
   await crash(a, 'a');
   await waitFor(() => b.partitions().length === P, { ms: 10_000, what: () => `b to take all; events: ${events.join(', ')}` });
   expect(b.stats()).toMatchObject({ acquired: P, lost: 0 });
@@ -104,7 +106,7 @@ it('takes partitions from a worker stalled past the TTL, which finds them lost a
       await stalled.tick();
       return stalled.partitions().length === 4;
     },
-    () => `a to get its share back; events: ${events.join(', ')}`,
+    { what: () => `a to get its share back; events: ${events.join(', ')}` },
   );
   expect(b.partitions()).toEqual([0, 1, 2, 3]);
   expect(stalled.partitions()).toEqual([4, 5, 6, 7]);
@@ -121,6 +123,6 @@ it('never takes a partition another worker holds, even when its listing of the l
   });
   const b = worker('b', undefined, stale);
   await b.start();
-  await waitFor(() => b.partitions().length === 4, () => `b to hold 4; events: ${events.join(', ')}`);
+  await waitFor(() => b.partitions().length === 4, { what: () => `b to hold 4; events: ${events.join(', ')}` });
   expect(a.partitions()).toEqual([0, 1, 2, 3]);
 });

@@ -29,7 +29,7 @@ it("reads a partition's every tag in stream order from after a checkpoint, and a
   expect(got.slice(-1)[0].startsWith(`${first.lastSeq}:`)).toBe(true);
 
   const second = await PartitionReader.start(nc, { stream: 'city', partition: 1, afterSeq: first.lastSeq, handle });
-  await waitFor(() => got.length >= 90, () => `90 messages; have ${got.length}`);
+  await waitFor(() => got.length >= 90, { what: () => `90 messages; have ${got.length}` });
   await second.stop();
   expect(got).toEqual(want.slice(10));
   expect(got.every((g) => g.includes(':city.gps.1:') || g.includes(':city.matched.1:'))).toBe(true);

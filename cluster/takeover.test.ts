@@ -91,7 +91,7 @@ it('handles every fix across a worker crash (restore and replay) and a join (han
   cleanup.push(() => a.leases.close({ release: false }));
   await a.leases.start();
   await send(1, 10);
-  await waitFor(() => a.handled.length === 10 * DEVICES, () => `a to handle 10 frames; has ${a.handled.length}`);
+  await waitFor(() => a.handled.length === 10 * DEVICES, { what: () => `a to handle 10 frames; has ${a.handled.length}` });
   // a checkpoints what it has by handing every partition over as it leaves…
   const b = new Worker(nc, store, 'b');
   cleanup.push(() => b.leases.close({ release: false }));
@@ -100,7 +100,7 @@ it('handles every fix across a worker crash (restore and replay) and a join (han
   expect(b.leases.partitions()).toEqual([0, 1, 2, 3]);
   // …b goes on from those checkpoints, handles frames 11–15, and dies without checkpointing them
   await send(11, 15);
-  await waitFor(() => b.handled.length === 5 * DEVICES, () => `b to handle frames 11–15; has ${b.handled.length}`);
+  await waitFor(() => b.handled.length === 5 * DEVICES, { what: () => `b to handle frames 11–15; has ${b.handled.length}` });
   await b.crash();
 
   const c = new Worker(nc, store, 'c');
@@ -110,9 +110,9 @@ it('handles every fix across a worker crash (restore and replay) and a join (han
   const d = new Worker(nc, store, 'd');
   cleanup.push(() => d.leases.close({ release: false }));
   await d.leases.start();
-  await waitFor(() => d.leases.partitions().length === P / 2, () => `d to be handed its share; c holds ${c.leases.partitions()}`);
+  await waitFor(() => d.leases.partitions().length === P / 2, { what: () => `d to be handed its share; c holds ${c.leases.partitions()}` });
   await send(16, 20);
-  await waitFor(() => c.handled.length + d.handled.length === 10 * DEVICES, () => `c and d to handle frames 11–20; have ${c.handled.length + d.handled.length}`);
+  await waitFor(() => c.handled.length + d.handled.length === 10 * DEVICES, { what: () => `c and d to handle frames 11–20; have ${c.handled.length + d.handled.length}` });
 
   // a's hand-over to b repeated nothing; c replayed exactly what b handled since the checkpoint; c's hand-over to d repeated nothing
   expect(a.handled.sort()).toEqual(all(10).sort());
