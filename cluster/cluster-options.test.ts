@@ -1,4 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
+import { selfSignedTls } from '../transport/tls.ts';
 import { NATS_SERVER, requireTool } from '../testing/system-tool.ts';
 import { startNatsServer, type NatsServer } from '../testing/nats-server-process.ts';
 import { clusterOptions, connectCluster } from './cluster-options.ts';
@@ -10,6 +15,14 @@ describe('clusterOptions', () => {
     const { options, problems } = clusterOptions({ nats: 'nats://10.0.0.5:4222', creds: 'edge.creds', tls: { ca: 'ca.pem' } }, wf);
     expect(problems).toEqual([]);
     expect(options).toEqual({ servers: ['nats://10.0.0.5:4222'], stream: 'city_traffic', partitions: 8, creds: '/srv/flows/edge.creds', tls: { ca: '/srv/flows/ca.pem', cert: undefined, key: undefined } });
+  });
+
+  it('takes the section docs/scale-out.md shows', () => {
+    const doc = readFileSync(new URL('../docs/scale-out.md', import.meta.url), 'utf8');
+    const yaml = /```yaml\n(cluster:[^]*?)```/.exec(doc)![1];
+    const { options, problems } = clusterOptions(parse(yaml).cluster, wf);
+    expect(problems).toEqual([]);
+    expect(options).toMatchObject({ servers: ['nats://nats-1:4222', 'nats://nats-2:4222'], stream: 'city', partitions: 16, creds: '/srv/flows/edge.creds', tls: { ca: '/srv/flows/nats-ca.pem' } });
   });
 
   it('names each problem by its field path', () => {
@@ -48,5 +61,25 @@ describe('connectCluster, against nats-server', () => {
     const nc = await connectCluster(options!);
     await nc.flush();
     await nc.close();
+  });
+
+  it('speaks TLS to a server whose certificate the workflow names as its CA, and refuses it without', async (ctx) => {
+    requireTool(ctx, NATS_SERVER);
+    const dir = mkdtempSync(join(tmpdir(), 'geoflux-nats-tls-'));
+    try {
+      const { cert, key } = await selfSignedTls();
+      writeFileSync(join(dir, 'server.pem'), cert);
+      writeFileSync(join(dir, 'server-key.pem'), key);
+      server = await startNatsServer({ args: ['--tls', '--tlscert', join(dir, 'server.pem'), '--tlskey', join(dir, 'server-key.pem')] });
+      const url = `tls://127.0.0.1:${server.port}`;
+      const { options } = clusterOptions({ nats: url, tls: { ca: 'server.pem' } }, { name: 'x', dir });
+      const nc = await connectCluster(options!);
+      await nc.flush();
+      expect(nc.info?.tls_required).toBe(true);
+      await nc.close();
+      await expect(connectCluster(clusterOptions({ nats: url }, wf).options!)).rejects.toThrow(/certificate/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

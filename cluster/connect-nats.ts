@@ -20,11 +20,12 @@ export interface NatsConnectOptions {
 
 /**
  * Dials and keeps redialling for ever (NATS' own reconnect, jittered): a geoflux process outlives a server's
- * restart and holds back meanwhile, since giving up would leave it nowhere to send what it holds. The
- * promise resolves at the first connection, however long that takes.
+ * restart and holds back meanwhile, since giving up would leave it nowhere to send what it holds. A server
+ * that is not there yet is waited for (the promise resolves at the first connection, however long that
+ * takes); one that answers and refuses (TLS, credentials) rejects at once, saying why.
  */
-export function connectNats(o: NatsConnectOptions): Promise<NatsConnection> {
-  return connect({
+export async function connectNats(o: NatsConnectOptions): Promise<NatsConnection> {
+  const opts = {
     servers: o.servers,
     name: o.name,
     user: o.user,
@@ -32,8 +33,16 @@ export function connectNats(o: NatsConnectOptions): Promise<NatsConnection> {
     token: o.token,
     ...(o.creds && { authenticator: credsAuthenticator(readFileSync(o.creds)) }),
     ...(o.tls && { tls: { caFile: o.tls.ca, certFile: o.tls.cert, keyFile: o.tls.key } }),
-    waitOnFirstConnect: o.waitOnFirstConnect ?? true,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
-  });
+  };
+  try {
+    return await connect({ ...opts, waitOnFirstConnect: false });
+  } catch (e) {
+    if (o.waitOnFirstConnect === false || !unreachable(e as Error & { code?: string })) throw e;
+    return connect({ ...opts, waitOnFirstConnect: true });
+  }
 }
+
+/** no server answered (none there yet), as opposed to one that answered and refused */
+const unreachable = (e: Error & { code?: string; cause?: unknown }) => /ECONNREFUSED|connection refused|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|timeout/i.test(`${e.code} ${e.message} ${(e.cause as Error | undefined)?.message}`);

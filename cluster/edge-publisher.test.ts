@@ -101,4 +101,17 @@ describe('EdgePublisher → nats-server', () => {
     await Promise.all([...held, room]);
     expect(pub.full).toBe(false);
   });
+
+  it('sends what is still batching on flush, and resolves once all of it is acknowledged', async (ctx) => {
+    requireTool(ctx, NATS_SERVER);
+    server = await startNatsServer();
+    const { jsm, pub } = await edge({ maxDelayMs: 600_000 });
+    let acked = false;
+    const frame = pub.publish('gw-1', 1, 'gps', fleetBatch(10, 1)).then(() => (acked = true));
+    expect(pub.stats().batching).toBe(10);
+    await pub.flush();
+    expect(acked).toBe(true);
+    await frame;
+    expect((await stored(jsm)).map((g) => g.fix).sort()).toEqual(fixesOf(1, 10).sort());
+  });
 });

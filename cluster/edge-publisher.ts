@@ -73,8 +73,9 @@ const TOKEN = /^[^\s.*>]+$/;
 /**
  * The edge's way into JetStream. A frame's fixes bound for a cloud tag go to `<stream>.<tag>.<partition>`,
  * batched per writer and subject (subject-batcher.ts), each message with a Nats-Msg-Id that names its
- * content, so a resend of the same frames after an edge crash is dropped by JetStream. `publish` resolves
- * once JetStream has acknowledged every message holding the frame's fixes: then the caller acks the source.
+ * content, so a resend of the same frames after an edge crash is dropped by JetStream (subject-batcher.ts
+ * says when). `publish` resolves once JetStream has acknowledged every message holding the frame's fixes:
+ * then the caller acks the source.
  *
  * Messages of one writer and subject go one at a time, in order: a device's fixes must reach its partition
  * in time order, and a failed send resent after a later one succeeded would reverse them. While NATS is
@@ -120,7 +121,7 @@ export class EdgePublisher {
       this.warn.warn('full', `edge publisher: frame ${seq} of ${writer} refused, ${this.counts.framesInFlight} frames / ${this.counts.bytesInFlight} bytes in flight (the caller should pause)`);
       throw new PublisherFullError(`${this.counts.framesInFlight} frames and ${this.counts.bytesInFlight} bytes in flight`);
     }
-    if (!TOKEN.test(tag) || !TOKEN.test(writer)) throw new Error(`a tag and writer must be subject tokens (no spaces, ".", "*", ">"): ${JSON.stringify(tag)}, ${JSON.stringify(writer)}`);
+    if (!TOKEN.test(tag)) throw new Error(`a tag must be a subject token (no spaces, ".", "*", ">"): ${JSON.stringify(tag)}`);
     this.counts.fixes += batch.n;
     const parts = splitByPartition(batch, this.o.partitions);
     if (!parts.size) return Promise.resolve();

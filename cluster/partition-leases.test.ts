@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterEach, expect, it } from 'vitest';
-import { logger, setLogLevel } from '../log/logger.ts';
+import type { Logger } from '../log/logger.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
 import { natsServerForFile } from '../testing/nats-suite.ts';
 import { waitFor } from '../testing/wait-for.ts';
@@ -9,9 +9,8 @@ import type { Clock } from '../transport/liveness.ts';
 import { PartitionLeases } from './partition-leases.ts';
 import { setUpStream } from './stream-setup.ts';
 
-setLogLevel('silent');
-
 const server = natsServerForFile();
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 const TTL = 1_000;
 const P = 8;
 let stream = 0;
@@ -36,7 +35,7 @@ async function cluster() {
       ttlMs: TTL,
       renewMs: 250,
       clock,
-      log: logger('leases'),
+      log: quiet,
       acquired: (p) => {
         const before = owner.get(p);
         if (before && !dead.has(before)) throw new Error(`partition ${p} acquired by ${name} while ${before} holds it`);

@@ -39,10 +39,10 @@ interface Open<F> {
 /**
  * Gathers fixes per writer and subject into messages. A message never splits one frame's fixes for its
  * subject (a frame that alone exceeds maxFixes is cut into numbered chunks), so its id — the writer and
- * the range of frames — names its content: a frame resent after an edge crash gets the same id whenever
- * the cut is the same, and JetStream drops it. Cuts by count are the same on a resend; a cut by time
- * (a trickle under minFixes) may fall elsewhere, and then the resent fixes arrive a second time under a
- * new id — never lost, possibly repeated (docs/scale-out.md).
+ * the range of frames — names its content. When each frame brings minFixes or more for a subject, each
+ * closes a message of its own, so after an edge crash a resend gets the same id and JetStream drops it.
+ * Messages that span frames (fewer fixes a frame) may be cut elsewhere on a resend, and then the resent
+ * fixes arrive a second time under a new id — never lost, possibly repeated (docs/scale-out.md).
  */
 export class SubjectBatcher<F> {
   private readonly open = new Map<string, Open<F>>();

@@ -40,3 +40,6 @@ export const MS_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500,
 
 /** seconds, from a millisecond to a minute */
 export const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] as const;
+
+/** a histogram kept in ms, as Prometheus wants it: in seconds */
+export const inSeconds = (h: HistogramSnapshot): HistogramSnapshot => ({ ...h, bounds: h.bounds.map((b) => b / 1000), sum: h.sum / 1000 });

@@ -66,7 +66,7 @@ describe('an edge with cloud functions', () => {
       expect(got.map((g) => g.fix).sort()).toEqual(Array.from({ length: 10 }, (_, s) => fleet(s).map((f) => `${f.deviceId}@${f.t}`)).flat().sort());
       for (const g of got) expect(g.p).toBe(partitionOf(g.fix.split('@')[0], 4));
       const m = parseExposition(await served.metrics!.scrape());
-      expect(total(m, 'geoflux_cluster_fixes_total')).toBe(200);
+      expect(total(m, 'geoflux_cluster_published_fixes_total')).toBe(200);
       expect(total(m, 'geoflux_cluster_connected')).toBe(1);
       await src.close();
     } finally {
@@ -83,7 +83,7 @@ describe('an edge with cloud functions', () => {
       await nats().kill();
       for (let s = 1; s < 6; s++) src.write('gps', fleet(s));
       // nothing is acknowledged while JetStream cannot take it
-      await waitFor(() => served.cloud!.stats().publisher!.framesInFlight > 0, { what: 'frames in flight to the cluster' });
+      await waitFor(() => served.cloud!.stats().publisher.framesInFlight > 0, { what: 'frames in flight to the cluster' });
       expect(src.stats().spooled).toBe(100);
       await nats().restart();
       expect(await src.flush(30_000)).toBe(true);

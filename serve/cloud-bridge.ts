@@ -5,6 +5,7 @@ import { CLOUD_BRIDGE, connectCluster, type ClusterOptions } from '../cluster/cl
 import { EdgePublisher, type EdgePublisherStats } from '../cluster/edge-publisher.ts';
 import { LEASE_TTL_MS, setUpStream } from '../cluster/stream-setup.ts';
 import { logger, type Logger } from '../log/logger.ts';
+import { Histogram, MS_BUCKETS } from '../metrics/histogram.ts';
 import { connectStreamFunction, type StreamFunction } from '../sfn/connect-stream-function.ts';
 import type { Workflow } from '../workflows/schema.ts';
 
@@ -18,12 +19,15 @@ export function cloudInputTags(wf: Workflow): string[] {
   return [...new Set(cloud.flatMap((f) => f.observe))].filter((t) => !inCloud.has(t));
 }
 
+const NOT_YET: EdgePublisherStats = { published: 0, fixes: 0, pubacks: 0, duplicates: 0, retries: 0, pending: 0, batching: 0, framesInFlight: 0, bytesInFlight: 0, refused: 0, pubAckMs: new Histogram(MS_BUCKETS).snapshot() };
+
 /** The edge's function that carries fixes bound for cloud functions into the cluster's stream. */
 export interface CloudBridge {
   readonly sfn: StreamFunction;
   /** once NATS was reached and the stream is there */
   readonly publisher: () => EdgePublisher | undefined;
-  stats(): { connected: boolean; publisher?: EdgePublisherStats };
+  /** the publisher's figures: zeros until NATS was reached */
+  stats(): { connected: boolean; publisher: EdgePublisherStats };
   /** hands on what it holds (at most `timeout` ms), then disconnects */
   close(timeout: number): Promise<void>;
 }
@@ -64,7 +68,7 @@ export async function startCloudBridge(wf: Workflow & { cluster: ClusterOptions 
   return {
     sfn,
     publisher: () => publisher,
-    stats: () => ({ connected: Boolean(nc && !nc.isClosed() && publisher), publisher: publisher?.stats() }),
+    stats: () => ({ connected: Boolean(nc && !nc.isClosed() && publisher), publisher: publisher?.stats() ?? NOT_YET }),
     async close(timeout) {
       closing = true;
       clearInterval(heartbeat);

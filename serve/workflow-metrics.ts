@@ -1,8 +1,8 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { HistogramSnapshot } from '../metrics/histogram.ts';
+import { inSeconds, type HistogramSnapshot } from '../metrics/histogram.ts';
 import type { ModuleThread } from '../runtime/module-thread.ts';
 import { addUp, counter, gauge, histogram, type Family, type Sample } from '../metrics/families.ts';
-import type { EdgePublisherStats } from '../cluster/edge-publisher.ts';
+import { edgePublisherFamilies } from '../cluster/cluster-metrics.ts';
 import type { SinkStats } from '../sinks/sink.ts';
 import type { CloudBridge } from './cloud-bridge.ts';
 import type { ServedWorkflow } from './serve-workflow.ts';
@@ -130,33 +130,15 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     counter('geoflux_sink_errors_total', 'messages the other end refused, and connection errors', () => sinkSamples((s) => s.errors)),
     gauge('geoflux_sink_connected', '1 while a sink is connected to where it publishes', () => sinkSamples((s) => (s.connected ? 1 : 0))),
     histogram('geoflux_alert_latency_seconds', 'from an event’s own time (its fix’s) to the other end of a sink taking it', () => served.sinks.map(({ fn, sink }) => ({ labels: { sink: fn, kind: sink.kind }, h: sink.latency.snapshot() }))),
-    ...(served.cloud ? clusterFamilies(served.cloud) : []),
+    ...(served.cloud ? cloudFamilies(served.cloud) : []),
   ];
   for (const f of families) registry.registerMetric(f as never);
   return registry;
 }
 
-/** a histogram kept in ms, as Prometheus wants it: in seconds */
-const inSeconds = (h: HistogramSnapshot): HistogramSnapshot => ({ ...h, bounds: h.bounds.map((b) => b / 1000), sum: h.sum / 1000 });
 
-/** The edge's way into the cluster: what it published to JetStream and what JetStream acknowledged. */
-function clusterFamilies(cloud: CloudBridge): Family[] {
-  const one = (f: (s: EdgePublisherStats) => number) => (): Sample[] => {
-    const p = cloud.stats().publisher;
-    return p ? [{ labels: {}, value: f(p) }] : [];
-  };
-  return [
-    gauge('geoflux_cluster_connected', '1 while the edge is connected to NATS and its stream is there', () => [{ labels: {}, value: cloud.stats().connected ? 1 : 0 }]),
-    counter('geoflux_cluster_fixes_total', 'fixes the edge handed to the cluster', one((p) => p.fixes)),
-    counter('geoflux_cluster_published_messages_total', 'messages the edge sent to JetStream, resends included', one((p) => p.published)),
-    counter('geoflux_cluster_pubacks_total', 'messages JetStream acknowledged', one((p) => p.pubacks)),
-    counter('geoflux_cluster_duplicate_pubacks_total', 'acknowledgements that said JetStream already had the message (a resend it dropped)', one((p) => p.duplicates)),
-    counter('geoflux_cluster_retries_total', 'sends that failed (no PubAck in time, no connection) and were tried again', one((p) => p.retries)),
-    gauge('geoflux_cluster_pending_messages', 'messages sent and not yet acknowledged, or waiting their turn', one((p) => p.pending)),
-    gauge('geoflux_cluster_frames_in_flight', 'frames handed to the cluster and not yet wholly acknowledged (their sources still hold them)', one((p) => p.framesInFlight)),
-    histogram('geoflux_cluster_puback_seconds', 'from a message sent to its PubAck', () => {
-      const p = cloud.stats().publisher;
-      return p ? [{ h: inSeconds(p.pubAckMs) }] : [];
-    }),
-  ];
-}
+/** The edge's way into the cluster: connected or not, and what it published to JetStream and JetStream acknowledged. */
+const cloudFamilies = (cloud: CloudBridge): Family[] => [
+  gauge('geoflux_cluster_connected', '1 while the edge is connected to NATS and its stream is there', () => [{ labels: {}, value: cloud.stats().connected ? 1 : 0 }]),
+  ...edgePublisherFamilies(() => cloud.stats().publisher),
+];
