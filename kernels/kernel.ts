@@ -213,7 +213,7 @@ export class Kernel {
   importDevices(bytes: Uint8Array): void {
     const { frame, devices } = unwrapDevices(this.schema.name, bytes, (d) => this.ids.id(d));
     if (!this.runner.instance.stateful) {
-      if (frameDevices(frame, this.schema.name).length) throw new KernelError(`kernel ${this.schema.name} keeps no state, but the export holds ${devices.length} devices`);
+      if (frameDevices(frame, this.schema.name).length) throw new KernelError(`kernel ${this.schema.name} keeps no state, but the export holds the state of ${devices.join(', ')}`);
       return;
     }
     this.movable().importDevices(frame);
