@@ -40,11 +40,11 @@ describe('geoflux kernel', () => {
     expect(type.stderr).toBe('geoflux kernel: kernel speeding: params.limit: expected a number, got string "50"; params.unit: expected one of "m/s", "km/h", "mph", got string "kph" (did you mean "mph"?)\n');
   });
 
-  it('checks that a built-in’s devices move one by one', async () => {
-    const d = await run(['geofence', '--describe']);
-    expect(d.stdout).toContain('state: snapshot and restore (a trap restores it); devices move one by one (export_devices, import_devices, drop_devices)');
-    const c = await run(['geofence', '--check', '--params', '{"fences": "workflows/testdata/good/square.geojson"}']);
-    expect(c.stdout).toMatch(/\n✓ devices move: .*: 2 devices moved, [\d,]+ bytes\n/);
+  it('says of a kernel whose state is not per device that it moves whole only', async () => {
+    const d = await run(['hotspot', '--describe']);
+    expect(d.stdout).toContain('state: snapshot and restore (a trap restores it); moves whole only (no export_devices)');
+    const c = await run(['hotspot', '--check', '--params', '{"minCount": 2, "window": 120, "slide": 60}']);
+    expect(c.stdout).toContain('✓ state moves whole only: no export_devices, import_devices and drop_devices, so a partition cannot take its devices along (docs/kernel-abi.md, Devices moving): state moves whole only\n');
     expect(c.stdout).toMatch(/all 10 checks pass\n$/);
   });
 
@@ -58,11 +58,11 @@ describe('geoflux kernel', () => {
     const wasm = exampleKernel(ctx, 'stops');
     const d = await run([wasm, '--describe']);
     expect(d.stdout).toMatch(/^stops: where vehicles stop, and when they move on\n\nparams:\n {2}radius +number +default 30 +> 0 +metres a stopped vehicle stays within\n/);
-    expect(d.stdout).toContain('state: snapshot and restore (a trap restores it); moves whole only (no export_devices)');
+    expect(d.stdout).toContain('state: snapshot and restore (a trap restores it); devices move one by one (export_devices, import_devices, drop_devices)');
     const c = await run([wasm, '--check', '--params', '{"minDuration": 60}']);
     expect(c.stdout).toMatch(/^✓ imports env.memory and WASI only/);
     expect(c.stdout).toContain('✓ an instance restored from a snapshot goes on exactly as the one it was taken from');
-    expect(c.stdout).toContain('✓ state moves whole only: no export_devices, import_devices and drop_devices, so a partition cannot take its devices along (docs/kernel-abi.md, Devices moving): state moves whole only\n');
+    expect(c.stdout).toMatch(/\n✓ devices move: .*: 2 devices moved, [\d,]+ bytes\n/);
     expect(c.stdout).toMatch(/all 10 checks pass\n$/);
     expect(c.code).toBe(0);
     const described = await run(['kernels/build/testing/sandbox-probe.wasm', '--describe']);

@@ -1,15 +1,17 @@
 import type { GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import type { KernelSchema } from './host/kernel-schema.ts';
-import { Kernel, type DeviceSelection, type KernelOptions, type KernelState, type KernelStats } from './kernel.ts';
+import { Kernel, KernelStateFace, type KernelOptions, type KernelStats } from './kernel.ts';
 
 /**
  * A kernel of your own (`kernel: ./my.wasm`, docs/kernel-abi.md): its rows as JSON objects, decoded by the
  * fields its schema declares (`{ "kind": <its name>, … }`), or its JSON lines. Any kernel runs this way,
  * the built-ins too: `geoflux kernel` prints what this returns.
  */
-export class CustomKernel {
-  private constructor(private readonly kernel: Kernel) {}
+export class CustomKernel extends KernelStateFace {
+  private constructor(kernel: Kernel) {
+    super(kernel);
+  }
 
   static create(params: unknown, setup: KernelOptions): CustomKernel {
     return new CustomKernel(Kernel.create(params, setup));
@@ -25,26 +27,6 @@ export class CustomKernel {
 
   flush(): Record<string, unknown>[] {
     return this.kernel.flushObjects();
-  }
-
-  snapshot(): KernelState {
-    return this.kernel.snapshot();
-  }
-
-  restore(s: KernelState): void {
-    this.kernel.restore(s);
-  }
-
-  exportDevices(devices: DeviceSelection): Uint8Array {
-    return this.kernel.exportDevices(devices);
-  }
-
-  importDevices(bytes: Uint8Array): void {
-    this.kernel.importDevices(bytes);
-  }
-
-  dropDevices(devices: DeviceSelection): number {
-    return this.kernel.dropDevices(devices);
   }
 
   stats(): KernelStats {

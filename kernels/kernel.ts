@@ -213,7 +213,7 @@ export class Kernel {
   importDevices(bytes: Uint8Array): void {
     const { frame, devices } = unwrapDevices(this.schema.name, bytes, (d) => this.ids.id(d));
     if (!this.runner.instance.stateful) {
-      if (frameDevices(frame, this.schema.name).length) throw new KernelError(`kernel ${this.schema.name} keeps no state, but the export holds ${devices.length} devices`);
+      if (frameDevices(frame, this.schema.name).length) throw new KernelError(`kernel ${this.schema.name} keeps no state, but the export holds the state of ${devices.join(', ')}`);
       return;
     }
     this.movable().importDevices(frame);
@@ -237,11 +237,8 @@ export class Kernel {
   }
 }
 
-/**
- * A built-in kernel's TypeScript face (geofence, hotspot, mapmatch): each shapes its own events from the
- * generic Kernel's rows; state and counters pass through the same way for all of them.
- */
-export abstract class KernelWrapper {
+/** What every kernel object (built-in or custom) passes through to its Kernel: its state, whole or by device. */
+export abstract class KernelStateFace {
   protected constructor(protected readonly kernel: Kernel) {}
 
   /** The kernel's state (and the device ids it is keyed by), to carry over to another instance. */
@@ -268,7 +265,13 @@ export abstract class KernelWrapper {
   dropDevices(devices: DeviceSelection): number {
     return this.kernel.dropDevices(devices);
   }
+}
 
+/**
+ * A built-in kernel's TypeScript face (geofence, hotspot, mapmatch): each shapes its own events from the
+ * generic Kernel's rows; state and counters pass through the same way for all of them.
+ */
+export abstract class KernelWrapper extends KernelStateFace {
   /** the kernel's stats, with `lostRows` also under the name the event wrappers always gave it */
   stats(): KernelStats & { lostEvents: number } {
     const s = this.kernel.stats();

@@ -6,7 +6,8 @@ import { loadNetwork } from '../network/load-network.ts';
 import { parseTrace } from '../simulators/replay/trace-formats.ts';
 import { crossingFix, SQUARES } from '../testing/fence-squares.ts';
 import { threeDevices } from './conformance.ts';
-import { createGeofence, createHotspot, createMapMatch } from './create-kernel.ts';
+import { createGeofence, createHotspot, createMapMatch, loadKernel } from './create-kernel.ts';
+import { deviceRecords, wrapDevices } from './host/device-state.ts';
 import { GeofenceKernel, type GeofenceEvent } from './geofence.ts';
 import { KernelTrap } from './host/kernel-error.ts';
 import { loadKernelModule } from './host/load-module.ts';
@@ -140,6 +141,19 @@ describe('mapmatch devices moving to another instance', () => {
     const cold = await createMapMatch({ network });
     const coldRows = [...batches.slice(half).flatMap((b) => cold.process(batchFromRecords(b.filter((f) => moved.includes(f.deviceId))))), ...cold.flush()];
     expect(byDevice(coldRows)).not.toEqual(byDevice([...fromY, ...flushed]));
+  });
+});
+
+describe('a kernel without state', () => {
+  it('exports no device, and takes an export of none, refusing one that holds devices', async () => {
+    const k = await loadKernel('kernels/build/testing/speed-limit.wasm', { limit: 10 });
+    k.process([{ deviceId: 'v', t: 0, lon: 0, lat: 0, speed: 20 }]);
+    const none = k.exportDevices(['v']);
+    expect(deviceRecords('speeding', none).size).toBe(0);
+    k.importDevices(none);
+    // a frame of one device (no shared part, device 0, 4 bytes of state)
+    const one = wrapDevices('speeding', Uint8Array.of(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 9, 9, 9, 9), () => 'v');
+    expect(() => k.importDevices(one)).toThrow('kernel speeding keeps no state, but the export holds the state of v');
   });
 });
 

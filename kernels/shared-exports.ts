@@ -4,7 +4,7 @@ export { compileFences, FenceError, type Fence } from './fence-compiler.ts';
 export { HotspotKernel, type HotspotEvent, type HotspotParams } from './hotspot.ts';
 export { MapMatchKernel, type MapMatchEvent, type MapMatchParams, type MatchedFix, type Traversal, type UnmatchedFix } from './mapmatch.ts';
 export { CustomKernel } from './custom-kernel.ts';
-export { Kernel, type KernelOptions, type KernelState, type KernelStats } from './kernel.ts';
+export { Kernel, type DeviceSelection, type KernelOptions, type KernelState, type KernelStats } from './kernel.ts';
 export { KernelError, KernelParamError, KernelTrap, type ParamProblem } from './host/kernel-error.ts';
 export { KernelInstance, type KernelExports, type KernelSetup } from './host/kernel-instance.ts';
 export { KernelRunner, type SnapshotPolicy, type StateStats } from './host/kernel-runner.ts';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { batchFromRecords } from '../../codecs/gps-batch.ts';
 import { createKernel } from '../create-kernel.ts';
+import { KernelBatches } from '../../sfn/operators/run-kernel.ts';
 import { IsolatedKernel, KernelTimeout } from './isolated-kernel.ts';
 
 const square = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]];
@@ -13,6 +14,19 @@ describe('a kernel in its own thread', () => {
     const there = await IsolatedKernel.create('geofence', { fences }, { timeout: 5000 });
     expect(await there.process(fixes([1, 1, 1]))).toEqual(await here.process(fixes([1, 1, 1])));
     await there.close();
+  });
+
+  it('moves devices out and in through the kernel runner (KernelBatches) as one in this thread does', async () => {
+    // v is inside the square, on probation (debounced): what moves is that probation
+    const there = new KernelBatches(IsolatedKernel.create('geofence', { fences }, { timeout: 5000 }));
+    const here = new KernelBatches(createKernel('geofence', { fences }));
+    const inside = (t: number) => batchFromRecords([{ deviceId: 'v', t, lon: 0.5, lat: 0.5, speed: 1 }]);
+    await there.run(inside(0));
+    await here.importDevices(await there.exportDevices(['v']));
+    expect(await there.dropDevices(['v'])).toBe(1);
+    expect(await here.run(inside(10_000))).toEqual([expect.objectContaining({ detect: 'enter', deviceId: 'v', time: '1970-01-01T00:00:00.000Z' })]);
+    await expect(new KernelBatches(createKernel('hotspot', {})).exportDevices(['v'])).rejects.toThrow('kernel hotspot moves its state whole only');
+    there.close();
   });
 
   it('stops a call that runs past its time limit, and the next call runs on a fresh thread', async () => {

@@ -6,6 +6,8 @@ import type { NodeKernelOptions } from '../create-kernel.ts';
 import { KernelError } from './kernel-error.ts';
 import type { WorkerReply, WorkerRequest } from './kernel-worker.ts';
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 /** A kernel call that ran past its time limit; its thread was stopped and a fresh one replaces it. */
 export class KernelTimeout extends Error {
   override readonly name = 'KernelTimeout';
@@ -20,7 +22,7 @@ export class IsolatedKernel implements BatchKernel {
   private worker!: Worker;
   private ready!: Promise<void>;
   private next = 1;
-  private readonly waiting = new Map<number, { resolve: (e: unknown[]) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (e: unknown) => void; reject: (e: Error) => void }>();
   /** threads replaced after a timeout or crash */
   replaced = 0;
 
@@ -67,21 +69,21 @@ export class IsolatedKernel implements BatchKernel {
     this.ready.catch(() => {});
   }
 
-  private call(req: { type: 'process'; batch: GpsBatch } | { type: 'flush' }): Promise<unknown[]> {
+  private call<T = unknown[]>(req: DistributiveOmit<Exclude<WorkerRequest, { type: 'create' }>, 'id'>): Promise<T> {
     return this.ready.then(
       () =>
-        new Promise<unknown[]>((resolve, reject) => {
+        new Promise<T>((resolve, reject) => {
           const id = this.next++;
           const timer = setTimeout(() => this.fail(new KernelTimeout(`kernel ${this.kernel} took longer than ${this.opts.timeout} ms: its thread was stopped`)), this.opts.timeout);
           this.waiting.set(id, {
-            resolve: (e) => (clearTimeout(timer), resolve(e)),
+            resolve: (e) => (clearTimeout(timer), resolve(e as T)),
             reject: (e) => (clearTimeout(timer), reject(e)),
           });
           if (req.type === 'process') {
             // columns moved, not cloned: a batch decoded from a frame is views on the frame's bytes
             const { batch, transfer } = transferableBatch(req.batch);
             this.worker.postMessage({ type: 'process', batch, id } satisfies WorkerRequest, transfer);
-          } else this.worker.postMessage({ ...req, id } satisfies WorkerRequest);
+          } else this.worker.postMessage({ ...req, id } as WorkerRequest);
         }),
     );
   }
@@ -92,6 +94,19 @@ export class IsolatedKernel implements BatchKernel {
 
   flush(): Promise<unknown[]> {
     return this.call({ type: 'flush' });
+  }
+
+  /** A kernel's device exports, in its thread; a thread that dies or overruns loses its devices, as it loses the rest of its state. */
+  exportDevices(devices: readonly string[]): Promise<Uint8Array> {
+    return this.call({ type: 'exportDevices', devices });
+  }
+
+  importDevices(bytes: Uint8Array): Promise<void> {
+    return this.call({ type: 'importDevices', bytes });
+  }
+
+  dropDevices(devices: readonly string[]): Promise<number> {
+    return this.call({ type: 'dropDevices', devices });
   }
 
   async close(): Promise<void> {

@@ -51,4 +51,17 @@ ${PLAIN_EXPORTS}`;
       /^kernel schema_ptr\(\) \d+ and schema_len\(\) 1073741824 point past its memory \(\d+ bytes\): schema_len must return the length in bytes of the schema at schema_ptr$/,
     );
   });
+
+  it('exporting some of the device moves but not all, or without snapshot and restore', async (ctx) => {
+    const some = `${TINY}
+GF_EXPORT(snapshot) int32_t snapshot(void *p, int32_t cap) { return 0; }
+GF_EXPORT(restore) int32_t restore(const void *p, int32_t len) { return 0; }
+GF_EXPORT(export_devices) int32_t export_devices(const void *ids, int32_t n, void *p, int32_t cap) { return 0; }`;
+    await expect(createKernel(cKernel(ctx, some))).rejects.toThrow('kernel exports export_devices but not import_devices, drop_devices: a kernel that moves devices exports all three');
+    const stateless = `${TINY}
+GF_EXPORT(export_devices) int32_t export_devices(const void *ids, int32_t n, void *p, int32_t cap) { return 0; }
+GF_EXPORT(import_devices) int32_t import_devices(const void *p, int32_t len) { return 0; }
+GF_EXPORT(drop_devices) int32_t drop_devices(const void *ids, int32_t n) { return 0; }`;
+    await expect(createKernel(cKernel(ctx, stateless))).rejects.toThrow('kernel exports export_devices but not snapshot and restore: a kernel that moves devices has state, and exports both');
+  });
 });

@@ -234,9 +234,9 @@ export class KernelRunner {
     this.k.check(this.k.exports[what]!(ptr, bytes.length), what, (s) => s === 0);
   }
 
-  /** device ids into kernel memory, for export_devices and drop_devices */
+  /** device ids into kernel memory, for export_devices and drop_devices (a real pointer even for none: Rust's slices want one) */
   private ids(ids: readonly number[]): number {
-    const ptr = this.idsAt(4 * ids.length);
+    const ptr = this.idsAt(Math.max(4, 4 * ids.length));
     new Uint32Array(this.k.memory.buffer, ptr, ids.length).set(ids);
     return ptr;
   }

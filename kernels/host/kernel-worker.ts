@@ -11,9 +11,28 @@ import { createKernel, type NodeKernelOptions } from '../create-kernel.ts';
 export type WorkerRequest =
   | { type: 'create'; kernel: string; params: Record<string, unknown>; opts: NodeKernelOptions }
   | { type: 'process'; id: number; batch: GpsBatch }
-  | { type: 'flush'; id: number };
+  | { type: 'flush'; id: number }
+  | { type: 'exportDevices' | 'dropDevices'; id: number; devices: readonly string[] }
+  | { type: 'importDevices'; id: number; bytes: Uint8Array };
 
-export type WorkerReply = { id: number; events: unknown[] } | { id: number; error: string; name: string };
+/** a call's answer: its events (process, flush), or what a device call returns */
+export type WorkerReply = { id: number; events: unknown } | { id: number; error: string; name: string };
+
+/** a call on the kernel in this thread */
+function answer(k: BatchKernel, m: Exclude<WorkerRequest, { type: 'create' }>): unknown {
+  switch (m.type) {
+    case 'process':
+      return k.process(m.batch);
+    case 'flush':
+      return k.flush?.() ?? [];
+    case 'exportDevices':
+      return k.exportDevices!(m.devices);
+    case 'importDevices':
+      return k.importDevices!(m.bytes);
+    case 'dropDevices':
+      return k.dropDevices!(m.devices);
+  }
+}
 
 let kernel: BatchKernel | undefined;
 const port = parentPort!;
@@ -29,8 +48,7 @@ port.on('message', async (m: WorkerRequest) => {
     return;
   }
   try {
-    const events = m.type === 'process' ? await kernel!.process(m.batch) : ((await kernel!.flush?.()) ?? []);
-    port.postMessage({ id: m.id, events } satisfies WorkerReply);
+    port.postMessage({ id: m.id, events: await answer(kernel!, m) } satisfies WorkerReply);
   } catch (e) {
     port.postMessage({ id: m.id, error: (e as Error).message, name: (e as Error).name } satisfies WorkerReply);
   }

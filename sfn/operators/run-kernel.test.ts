@@ -66,3 +66,12 @@ GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int3
     expect(events.every((e) => e.kind === 'hotspot')).toBe(true);
   });
 });
+
+describe('devices moving through the kernel runner', () => {
+  it('are refused, saying so, by a kernel that cannot move them', async () => {
+    const k = new KernelBatches({ process: () => [] });
+    await expect(k.exportDevices(['v'])).rejects.toThrow('this kernel cannot move devices (docs/kernel-abi.md, Devices moving)');
+    await expect(k.importDevices(new Uint8Array(0))).rejects.toThrow('this kernel cannot move devices');
+    await expect(k.dropDevices(['v'])).rejects.toThrow('this kernel cannot move devices');
+  });
+});

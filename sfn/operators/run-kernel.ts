@@ -106,6 +106,27 @@ export class KernelBatches<E = unknown> {
     }
   }
 
+  /** The state of some devices, for another instance of the kernel to import: what moves with a partition (docs/kernel-abi.md, Devices moving). */
+  async exportDevices(devices: readonly string[]): Promise<Uint8Array> {
+    return (await this.movable()).exportDevices!(devices);
+  }
+
+  /** Adds (or replaces) the devices of an export; the kernel's other devices are left as they are. */
+  async importDevices(bytes: Uint8Array): Promise<void> {
+    await (await this.movable()).importDevices!(bytes);
+  }
+
+  /** Forgets devices whose partition has gone elsewhere; how many the kernel held. */
+  async dropDevices(devices: readonly string[]): Promise<number> {
+    return (await this.movable()).dropDevices!(devices);
+  }
+
+  private async movable(): Promise<BatchKernel> {
+    const k = await this.ready;
+    if (!k.exportDevices || !k.importDevices || !k.dropDevices) throw new Error('this kernel cannot move devices (docs/kernel-abi.md, Devices moving)');
+    return k;
+  }
+
   close(): void {
     this.warnings.flush();
     void this.ready.then((k) => k.close?.(), () => undefined);

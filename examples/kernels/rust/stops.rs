@@ -1,7 +1,8 @@
 //! stops: a row when a vehicle has stayed within `radius` metres for `minDuration` seconds ("stopped",
 //! once per stop), and one when it leaves a stop ("moved"). A geoflux kernel in Rust with per-device state,
 //! which it hands over through snapshot and restore (docs/kernel-abi.md), so a trap does not forget who was
-//! stopped where.
+//! stopped where, and device by device (export_devices, import_devices, drop_devices), so a partition's
+//! vehicles move to another instance with their stops.
 //!
 //!   geoflux kernel examples/kernels/rust/stops.wasm --params '{"radius": 25, "minDuration": 60}' trace.csv
 
@@ -134,7 +135,22 @@ pub extern "C" fn counter(i: i32) -> f64 {
     }
 }
 
-// State: the counters, then per device u32 id · f64 lon · f64 lat · f64 since · u32 stopped.
+// State: the counters, then per device u32 id · the device (f64 lon · f64 lat · f64 since · u32 stopped).
+
+const DEVICE_BYTES: u32 = 28;
+
+fn write_device(w: &mut StateWriter, d: &Device) {
+    w.f64(d.lon);
+    w.f64(d.lat);
+    w.f64(d.since);
+    w.u32(d.stopped as u32);
+}
+
+/// a device as written, or None when it cannot be one (a stop is made of a real fix: finite numbers)
+fn read_device(r: &mut StateReader) -> Option<Device> {
+    let d = Device { lon: r.f64()?, lat: r.f64()?, since: r.f64()?, stopped: r.u32()? != 0 };
+    if d.lon.is_finite() && d.lat.is_finite() && d.since.is_finite() { Some(d) } else { None }
+}
 
 #[no_mangle]
 pub extern "C" fn snapshot(ptr: *mut u8, cap: i32) -> i32 {
@@ -146,10 +162,7 @@ pub extern "C" fn snapshot(ptr: *mut u8, cap: i32) -> i32 {
     w.u32(k.devices.len() as u32);
     for (id, d) in k.devices.iter() {
         w.u32(*id);
-        w.f64(d.lon);
-        w.f64(d.lat);
-        w.f64(d.since);
-        w.u32(d.stopped as u32);
+        write_device(&mut w, d);
     }
     w.hand_over(ptr, cap)
 }
@@ -162,7 +175,7 @@ pub unsafe extern "C" fn restore(ptr: *const u8, len: i32) -> i32 {
         let mut devices = BTreeMap::new();
         for _ in 0..r.u32()? {
             let id = r.u32()?;
-            devices.insert(id, Device { lon: r.f64()?, lat: r.f64()?, since: r.f64()?, stopped: r.u32()? != 0 });
+            devices.insert(id, read_device(r)?);
         }
         Some((skipped, lost, stops, devices))
     };
@@ -177,4 +190,61 @@ pub unsafe extern "C" fn restore(ptr: *const u8, len: i32) -> i32 {
         }
         _ => fail("not a stops snapshot: it ends early or goes on past its devices"),
     }
+}
+
+// Devices moving (docs/kernel-abi.md): the ABI's frame with no shared part, each device as in a snapshot.
+
+unsafe fn ids<'a>(ptr: *const u32, n: i32) -> &'a [u32] {
+    std::slice::from_raw_parts(ptr, n.max(0) as usize)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn export_devices(ids_ptr: *const u32, n: i32, ptr: *mut u8, cap: i32) -> i32 {
+    let k = kernel();
+    let held: Vec<(u32, &Device)> = ids(ids_ptr, n).iter().filter_map(|id| k.devices.get(id).map(|d| (*id, d))).collect();
+    let mut w = StateWriter::default();
+    w.u32(0);
+    w.u32(held.len() as u32);
+    for (id, d) in held {
+        w.u32(id);
+        w.u32(DEVICE_BYTES);
+        write_device(&mut w, d);
+    }
+    w.hand_over(ptr, cap)
+}
+
+/// adds or replaces the devices given, all or none
+#[no_mangle]
+pub unsafe extern "C" fn import_devices(ptr: *const u8, len: i32) -> i32 {
+    let mut r = StateReader::at(ptr, len);
+    let read = |r: &mut StateReader| -> Option<Vec<(u32, Device)>> {
+        if r.u32()? != 0 {
+            return None;
+        }
+        let mut devices = Vec::new();
+        for _ in 0..r.u32()? {
+            let id = r.u32()?;
+            if r.u32()? != DEVICE_BYTES {
+                return None;
+            }
+            devices.push((id, read_device(r)?));
+        }
+        Some(devices)
+    };
+    match read(&mut r) {
+        Some(devices) if r.0.is_empty() => {
+            let k = kernel();
+            for (id, d) in devices {
+                k.devices.insert(id, d);
+            }
+            0
+        }
+        _ => fail("not a stops device export: it ends early, or a device is not one of this kernel's"),
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn drop_devices(ids_ptr: *const u32, n: i32) -> i32 {
+    let k = kernel();
+    ids(ids_ptr, n).iter().filter(|id| k.devices.remove(id).is_some()).count() as i32
 }
