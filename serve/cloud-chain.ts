@@ -10,6 +10,9 @@ import type { Sink } from '../sinks/sink.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import { mqttUrlOf, openSink } from './open-sink.ts';
 
+/** ms a kernel call may take before its thread is stopped and a spare takes over (a function's `timeout` says otherwise) */
+const KERNEL_CALL_TIMEOUT = 2_000;
+
 interface CloudKernel {
   fn: WorkflowFunction;
   runner: KernelBatches;
@@ -52,7 +55,8 @@ export class CloudChain {
     const sinks: CloudChain['sinks'] = [];
     try {
       for (const f of cloud.filter((x) => x.kernel)) {
-        const kernel = await openKernel(f.kernel!, f.params ?? {}, { baseDir: wf.dir, wasi: f.wasi, timeout: 0, log });
+        // in a thread of its own, as serve runs a function's, so a kernel that loops costs its call, not the worker
+        const kernel = await openKernel(f.kernel!, f.params ?? {}, { baseDir: wf.dir, wasi: f.wasi, timeout: f.timeout ?? KERNEL_CALL_TIMEOUT, log });
         const stats = new KernelRunStats();
         kernels.push({ fn: f, kernel, stats, runner: new KernelBatches(kernel, { stats, log: log.child(`kernel ${f.name}`) }) });
       }
@@ -96,7 +100,7 @@ export class CloudChain {
   async exportPartition(p: number): Promise<Uint8Array> {
     const devices = [...(this.devices.get(p) ?? [])];
     const kernels: Record<string, Uint8Array> = {};
-    for (const k of this.kernels) if (k.kernel.exportDevices) kernels[k.fn.name] = await k.kernel.exportDevices(devices);
+    for (const k of this.kernels) kernels[k.fn.name] = await k.runner.exportDevices(devices);
     return pack({ devices, kernels } satisfies PartitionState);
   }
 
@@ -105,7 +109,7 @@ export class CloudChain {
     const s = unpack(bytes) as PartitionState;
     for (const k of this.kernels) {
       const state = s.kernels[k.fn.name];
-      if (state && k.kernel.importDevices) await k.kernel.importDevices(state);
+      if (state) await k.runner.importDevices(state);
     }
     this.devices.set(p, new Set(s.devices));
   }
@@ -113,7 +117,7 @@ export class CloudChain {
   /** Forgets a partition's devices: it went to another worker. */
   async dropPartition(p: number): Promise<void> {
     const devices = [...(this.devices.get(p) ?? [])];
-    for (const k of this.kernels) await k.kernel.dropDevices?.(devices);
+    for (const k of this.kernels) await k.runner.dropDevices(devices);
     this.devices.delete(p);
   }
 

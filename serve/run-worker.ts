@@ -72,10 +72,11 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
   const log = o.log ?? logger(`worker ${name}`);
   const every = o.checkpointMs ?? 5_000;
   const stats: WorkerStats = { partitions: [], acquired: 0, handedOver: 0, lost: 0, checkpoints: 0, checkpointBytes: {}, muted: 0, messages: 0 };
-  const chain = await CloudChain.open(wf, log);
-  let nc: NatsConnection | undefined;
+  // NATS first: the kernels' threads do not keep the process alive while they start, a connection does
+  const nc: NatsConnection = await connectCluster(cluster, `geoflux worker ${name}`);
+  let opened: CloudChain | undefined;
   try {
-    nc = await connectCluster(cluster, `geoflux worker ${name}`);
+    const chain = (opened = await CloudChain.open(wf, log));
     const store = await setUpStream(nc, { stream: cluster.stream });
     const checkpoints = new CheckpointStore(store.checkpoints);
     const held = new Map<number, Held>();
@@ -97,7 +98,7 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
       const mute = Number((await store.marks.get(markKey(p)))?.string() ?? 0);
       const h: Held = { seq: cp?.seq ?? 0, mute, checkpointedAt: Date.now(), busy: Promise.resolve() };
       held.set(p, h);
-      h.reader = await PartitionReader.start(nc!, {
+      h.reader = await PartitionReader.start(nc, {
         stream: cluster.stream,
         partition: p,
         afterSeq: h.seq,
@@ -147,12 +148,12 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
       async stop() {
         await leases.close({ release: true });
         await chain.close(2_000);
-        await nc!.close();
+        await nc.close();
       },
     };
   } catch (e) {
-    await chain.close(0);
-    await nc?.close();
+    await opened?.close(0);
+    await nc.close();
     throw e;
   }
 }
