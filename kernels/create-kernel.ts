@@ -15,6 +15,7 @@ import { HotspotKernel, type HotspotParams } from './hotspot.ts';
 import type { KernelOptions, LoadedNetwork } from './kernel.ts';
 import { loadFences } from './load-fences.ts';
 import { MapMatchKernel, type MapMatchParams } from './mapmatch.ts';
+import { RoamKernel, type RoamParams } from './roam.ts';
 
 /**
  * The kernels in Node: each factory reads what its params name from files (fences, road networks, a custom
@@ -82,6 +83,11 @@ export async function createHotspot(params: HotspotParams = {}, opts: NodeKernel
   return HotspotKernel.create(read, setup);
 }
 
+export async function createRoam(params: RoamParams = {}, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<RoamKernel> {
+  const { setup, params: read } = await kernelFiles('roam', { ...params }, opts);
+  return RoamKernel.create(read, setup);
+}
+
 export interface MapMatchFileParams extends Omit<MapMatchParams, 'network'> {
   /** an OSM PBF or a Kubička prefix/directory (path, relative to `baseDir`), or a graph already loaded */
   network: string | LoadedNetwork;
@@ -98,11 +104,12 @@ export async function loadKernel(path: string, params: Record<string, unknown> =
   return CustomKernel.create(read, setup);
 }
 
-/** `geofence`, `hotspot`, `mapmatch` (their events), or a path to a .wasm kernel (its rows as JSON objects), in this thread. */
+/** `geofence`, `hotspot`, `mapmatch`, `roam` (their events), or a path to a .wasm kernel (its rows as JSON objects), in this thread. */
 export async function createKernel(kernel: string, params: Record<string, unknown> = {}, opts: NodeKernelOptions = {}): Promise<BatchKernel> {
   if (kernel === 'geofence') return createGeofence(params as unknown as GeofenceFileParams, opts);
   if (kernel === 'hotspot') return createHotspot(params as HotspotParams, opts);
   if (kernel === 'mapmatch') return createMapMatch(params as unknown as MapMatchFileParams, opts);
+  if (kernel === 'roam') return createRoam(params as RoamParams, opts);
   if (!kernel.endsWith('.wasm')) throw new KernelError(unknownKernel(kernel));
   return loadKernel(kernel, params, opts);
 }
