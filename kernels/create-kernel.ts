@@ -15,7 +15,7 @@ import { HotspotKernel, type HotspotParams } from './hotspot.ts';
 import type { KernelOptions, LoadedNetwork } from './kernel.ts';
 import { loadFences } from './load-fences.ts';
 import { MapMatchKernel, type MapMatchParams } from './mapmatch.ts';
-import { RoamKernel, type RoamParams } from './roam.ts';
+import { groupTag, RoamKernel, type RoamParams } from './roam.ts';
 
 /**
  * The kernels in Node: each factory reads what its params name from files (fences, road networks, a custom
@@ -47,6 +47,8 @@ export type KernelFiles = { setup: KernelOptions; params: Record<string, unknown
 export async function kernelFiles(kernel: string, params: Record<string, unknown>, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<KernelFiles> {
   const [{ module }, wasi] = await Promise.all([loadKernelModule(kernel, opts.baseDir), wasiNamed(opts.wasi)]);
   const setup: KernelOptions = { module, wasi, maxPages: opts.maxPages, snapshot: opts.snapshot, outCap: opts.outCap };
+  // roam's groups ride on the device ids, for `geoflux kernel roam` as for createRoam
+  if (kernel === 'roam') setup.deviceTag = groupTag(params);
   const schema = kernelSchema(module, setup);
   checkParams(schema, params);
   const read = { ...params };

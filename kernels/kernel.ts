@@ -200,7 +200,7 @@ export class Kernel {
 }
 
 /**
- * A built-in kernel's TypeScript face (geofence, hotspot, mapmatch): each shapes its own events from the
+ * A built-in kernel's TypeScript face (geofence, hotspot, mapmatch, roam): each shapes its own events from the
  * generic Kernel's rows; state and counters pass through the same way for all of them.
  */
 export abstract class KernelWrapper {

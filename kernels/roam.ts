@@ -11,16 +11,18 @@ export interface RoamParams {
   a?: string;
   /** device id pattern of group B: only pairs of a device of A and one of B */
   b?: string;
-  /** metres: a fix counts for the new state only by how far past the distance beyond this it is (default 0) */
+  /** metres: a pair is in the new state only this far past the distance, and a fix counts only by how far beyond (default 3) */
   hysteresis?: number;
   /** metres the fixes since the change must add up to past the hysteresis (default 20) */
   evidence?: number;
-  /** seconds the new state must also have held, judged at a fix (default 8) */
+  /** seconds the new state must also have held, judged at a fix (default 9.5) */
   confirm?: number;
   /** m/s: a fix further from its device's last than this allows is an outlier and ignored (default 60) */
   maxSpeed?: number;
   /** seconds: a device whose last fix is further than this in time from the fix at hand is not compared (default 10) */
   stale?: number;
+  /** how far a fix moves the device's position from where its speed and heading put it, 0 to 1 (default 0.15; 1: the fix itself) */
+  smoothing?: number;
   /** bring the other device's last fix to this fix's time by its speed and heading (default true) */
   extrapolate?: boolean;
 }

@@ -28,11 +28,12 @@ const P_DISTANCE = param('distance', 'number', 'metres: two devices nearer than 
 const P_A = param('a', 'string', 'device id pattern of group A (* any characters, ? one): only pairs within A, or, with b, between A and B (the host marks the ids)');
 const P_B = param('b', 'string', 'device id pattern of group B: only pairs of a device of A and one of B');
 // the defaults are what `npm run bench -- events` picked on its tuning seeds (docs/kernels.md)
-const P_HYSTERESIS = param('hysteresis', 'number', 'metres: a fix counts for the new state only by how far past the distance beyond this it is', '"default":0,"min":0');
+const P_HYSTERESIS = param('hysteresis', 'number', 'metres: a pair is in the new state only this far past the distance (nearer than distance − hysteresis, further than distance + hysteresis), and a fix counts only by how far beyond', '"default":3,"min":0');
 const P_EVIDENCE = param('evidence', 'number', 'metres: what the fixes since the change must add up to past the hysteresis before nearby or faraway fires', '"default":20,"min":0');
-const P_CONFIRM = param('confirm', 'number', 'seconds the new state must also have held, judged at a fix, before nearby or faraway fires', '"default":8,"min":0');
+const P_CONFIRM = param('confirm', 'number', 'seconds the new state must also have held, judged at a fix, before nearby or faraway fires', '"default":9.5,"min":0');
 const P_MAX_SPEED = param('maxSpeed', 'number', 'm/s: a fix further from its device\'s last than this speed (plus its accuracy band) allows is an outlier, ignored', '"default":60,"min":0,"exclusiveMin":true');
 const P_STALE = param('stale', 'number', 'seconds: a device whose last fix is further than this from the fix at hand, in time, is not compared', '"default":10,"min":0,"exclusiveMin":true');
+const P_SMOOTHING = param('smoothing', 'number', "how far a fix moves the device's position from where its speed and heading put it, 0 to 1 (1: the fix itself)", '"default":0.15,"min":0,"exclusiveMin":true,"max":1');
 const P_EXTRAPOLATE = param('extrapolate', 'boolean', "bring the other device's last fix to this fix's time by its speed and heading", '"default":true');
 
 const F_ROW = field('row', 'row', 'the fix that confirmed the change');
@@ -53,6 +54,9 @@ const C_PAIRS = declareCounter('pairs');
 
 class Device extends Track {
   id: u32 = 0;
+  /** where it is, smoothed: what pairs are measured by (Track's lon and lat are its last good fix, for the guard) */
+  x: f64 = NaN;
+  y: f64 = NaN;
   speed: f64 = NaN;
   heading: f64 = NaN;
   /** the grid cell it is listed in, and where in that cell's list */
@@ -84,12 +88,13 @@ const NO_CELL: i64 = i64.MIN_VALUE;
 let distance: f64 = 50;
 let groupA = false;
 let groupB = false;
-let band: f64 = 0;
+let band: f64 = 3;
 let evidence: f64 = 20;
-let confirmMs: f64 = 8000;
+let confirmMs: f64 = 9500;
 let maxSpeed: f64 = 60;
 let staleMs: f64 = 10000;
 let extrapolate = true;
+let smoothing: f64 = 0.15;
 let cellSize: f64 = 100;
 /** the grid's frame: x metres = lon × kx, from the first fix's latitude */
 let originLat: f64 = NaN;
@@ -119,6 +124,7 @@ export function init(ptr: usize, len: i32): i32 {
   maxSpeed = paramF64(P_MAX_SPEED);
   staleMs = paramF64(P_STALE) * 1000;
   extrapolate = paramBool(P_EXTRAPOLATE);
+  smoothing = paramF64(P_SMOOTHING);
   cellSize = distance + REACH;
   originLat = NaN;
   devices = new Map<u32, Device>();
@@ -148,7 +154,7 @@ export function init(ptr: usize, len: i32): i32 {
 
 /** lists the device in the cell of its position, out of the one it was in */
 function place(d: Device): void {
-  const c = cellOf(d.lon, d.lat);
+  const c = cellOf(d.x, d.y);
   if (c == d.cell) return;
   if (d.cell != NO_CELL) {
     const list = cells.get(d.cell);
@@ -172,15 +178,33 @@ let otherLat: f64 = 0;
 
 /** metres between device d (its fix at hand) and o, brought forward to d's time by o's speed and heading */
 function separation(d: Device, o: Device): f64 {
-  otherLon = o.lon;
-  otherLat = o.lat;
+  otherLon = o.x;
+  otherLat = o.y;
   if (extrapolate && isFinite(o.speed) && isFinite(o.heading)) {
     const m = o.speed * ((d.t - o.t) / 1000);
-    otherLon += (m * Math.sin(o.heading * RAD)) / metresPerDegLon(o.lat);
+    otherLon += (m * Math.sin(o.heading * RAD)) / metresPerDegLon(o.y);
     otherLat += (m * Math.cos(o.heading * RAD)) / M_PER_DEG;
   }
   checks++;
-  return localMetres(d.lon, d.lat, otherLon, otherLat);
+  return localMetres(d.x, d.y, otherLon, otherLat);
+}
+
+/**
+ * A constant-velocity filter: the position its last speed and heading predict, moved `smoothing` of the way to
+ * the fix. Receivers measure speed and heading (Doppler) far better than position, and two receivers' noise
+ * adds up in a pair's distance: unsmoothed, σ 10 m each put most pairs near the distance on both sides of it.
+ */
+function smooth(d: Device, x: f64, y: f64, dt: f64): void {
+  if (isNaN(d.x) || !(dt >= 0) || dt > staleMs || !isFinite(d.speed) || !isFinite(d.heading)) {
+    d.x = x;
+    d.y = y;
+    return;
+  }
+  const m = d.speed * (dt / 1000);
+  const px = d.x + (m * Math.sin(d.heading * RAD)) / metresPerDegLon(d.y);
+  const py = d.y + (m * Math.cos(d.heading * RAD)) / M_PER_DEG;
+  d.x = px + smoothing * (x - px);
+  d.y = py + smoothing * (y - py);
 }
 
 // the events of the fix at hand, written once it has been compared with everyone, in the other's id order
@@ -204,7 +228,8 @@ let parted = new Array<Pair>(0);
 function step(p: Pair, d: Device, o: Device): void {
   if (Math.abs(d.t - o.t) > staleMs) return;
   const dist = separation(d, o);
-  const newSide = (dist <= distance) != p.near;
+  // a Schmitt trigger: in the new state only past the band, so a pair that stays at the distance never is
+  const newSide = p.near ? dist > distance + band : dist <= distance - band;
   const past = Math.min(band + Math.max(evidence * 0.5, 1), Math.abs(dist - distance));
   p.e = Math.max(0, p.e + (newSide ? past : -past) - band);
   if (!newSide) {
@@ -332,6 +357,7 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
       continue;
     }
     const d = device(id);
+    const tBefore = d.t;
     if (isOutlier(d, t, x, y, <f64>load<f32>(accCol + (<usize>row << 2)), maxSpeed)) {
       outliers++;
       continue;
@@ -340,8 +366,10 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
       originLat = y;
       kx = metresPerDegLon(y);
     }
+    const dt = t - tBefore;
     d.lon = x;
     d.lat = y;
+    smooth(d, x, y, dt);
     d.speed = <f64>load<f32>(speedCol + (<usize>row << 2));
     d.heading = <f64>load<f32>(headingCol + (<usize>row << 2));
     place(d);
@@ -367,7 +395,7 @@ export function counter(i: i32): f64 {
   return NaN;
 }
 
-// State: the counters, the grid's latitude, per device u32 id · f64 lon · f64 lat · f64 t · u32 refused ·
+// State: the counters, the grid's latitude, per device u32 id · f64 lon · f64 lat · f64 x · f64 y · f64 t · u32 refused ·
 // f64 speed · f64 heading, then per pair u32 a · u32 b · u32 near · f64 e · f64 t0 · f64 run. The grid is rebuilt from
 // the positions; a pair on probation stays on probation.
 
@@ -385,6 +413,8 @@ function writeState(w: StateWriter): void {
     w.u32(d.id);
     w.f64(d.lon);
     w.f64(d.lat);
+    w.f64(d.x);
+    w.f64(d.y);
     w.f64(d.t);
     w.u32(d.refused);
     w.f64(d.speed);
@@ -422,6 +452,8 @@ export function restore(ptr: usize, len: i32): i32 {
     d.id = r.u32();
     d.lon = r.f64();
     d.lat = r.f64();
+    d.x = r.f64();
+    d.y = r.f64();
     d.t = r.f64();
     d.refused = r.u32();
     d.speed = r.f64();
@@ -452,7 +484,7 @@ export function restore(ptr: usize, len: i32): i32 {
   devices = next;
   cells = new Map<i64, Array<Device>>();
   const ds = next.values();
-  for (let i = 0; i < ds.length; i++) if (!isNaN(ds[i].lon)) place(ds[i]);
+  for (let i = 0; i < ds.length; i++) if (!isNaN(ds[i].x)) place(ds[i]);
   pairCount = 0;
   for (let i = 0; i < pairs.length; i++) link(pairs[i]);
   return 0;
