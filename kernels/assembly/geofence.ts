@@ -608,10 +608,7 @@ function writeState(w: StateWriter): void {
     w.u32(ids[i]);
     w.u32(d.inside.length);
     w.u32(d.pending.length);
-    w.f64(d.lon);
-    w.f64(d.lat);
-    w.f64(d.t);
-    w.u32(d.refused);
+    d.writeTrack(w);
     for (let j = 0; j < d.inside.length; j++) {
       w.u32(d.inside[j]);
       w.bool(d.dwelled[j]);
@@ -644,10 +641,7 @@ export function restore(ptr: usize, len: i32): i32 {
     const id = r.u32();
     const n = r.u32();
     const pending = r.u32();
-    d.lon = r.f64();
-    d.lat = r.f64();
-    d.t = r.f64();
-    d.refused = r.u32();
+    d.readTrack(r);
     for (let j: u32 = 0; j < n && r.ok; j++) {
       const f = r.u32();
       if (f >= <u32>nFences) return fail('geofence snapshot names a fence this kernel does not have');

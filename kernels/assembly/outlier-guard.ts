@@ -1,5 +1,6 @@
 // The outlier guard the event kernels share (geofence, roam): a fix no vehicle could have driven to from its
 // last good one is ignored, but only one or two in a row. Not a kernel itself (it exports no `process`).
+import { StateReader, StateWriter } from './abi';
 import { localMetres } from './geo';
 
 /** after this many refused in a row the device has moved (after a dropout, say), and its next fix is taken */
@@ -11,6 +12,21 @@ export class Track {
   lat: f64 = NaN;
   t: f64 = NaN;
   refused: u32 = 0;
+
+  /** its part of a snapshot: f64 lon · f64 lat · f64 t · u32 refused */
+  writeTrack(w: StateWriter): void {
+    w.f64(this.lon);
+    w.f64(this.lat);
+    w.f64(this.t);
+    w.u32(this.refused);
+  }
+
+  readTrack(r: StateReader): void {
+    this.lon = r.f64();
+    this.lat = r.f64();
+    this.t = r.f64();
+    this.refused = r.u32();
+  }
 }
 
 /**

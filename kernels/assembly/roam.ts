@@ -39,7 +39,7 @@ const P_EXTRAPOLATE = param('extrapolate', 'boolean', "bring the other device's 
 const F_ROW = field('row', 'row', 'the fix that confirmed the change');
 const F_OTHER = field('other', 'device', 'the other device of the pair');
 const F_DETECT = field('detect', 'enum', 'what happened', '"values":' + jsonList(['nearby', 'faraway']));
-const F_AT = field('at', 'time', 'the first fix of the new state: when the two came near, or parted');
+const F_AT = field('at', 'time', 'the first fix of the change (its probation): when the two came near, or parted');
 const F_DISTANCE = field('distance', 'f64', 'metres between the two at the confirming fix');
 const F_OTHER_LON = field('otherLon', 'f64', "the other device's position then (extrapolated): longitude");
 const F_OTHER_LAT = field('otherLat', 'f64', 'its latitude');
@@ -395,8 +395,8 @@ export function counter(i: i32): f64 {
   return NaN;
 }
 
-// State: the counters, the grid's latitude, per device u32 id · f64 lon · f64 lat · f64 x · f64 y · f64 t · u32 refused ·
-// f64 speed · f64 heading, then per pair u32 a · u32 b · u32 near · f64 e · f64 t0 · f64 run. The grid is rebuilt from
+// State: the counters, the grid's latitude, per device u32 id · f64 lon · f64 lat · f64 t · u32 refused (its
+// Track) · f64 x · f64 y · f64 speed · f64 heading, then per pair u32 a · u32 b · u32 near · f64 e · f64 t0 · f64 run. The grid is rebuilt from
 // the positions; a pair on probation stays on probation.
 
 function writeState(w: StateWriter): void {
@@ -411,12 +411,9 @@ function writeState(w: StateWriter): void {
   for (let i = 0; i < ds.length; i++) {
     const d = ds[i];
     w.u32(d.id);
-    w.f64(d.lon);
-    w.f64(d.lat);
+    d.writeTrack(w);
     w.f64(d.x);
     w.f64(d.y);
-    w.f64(d.t);
-    w.u32(d.refused);
     w.f64(d.speed);
     w.f64(d.heading);
   }
@@ -450,12 +447,9 @@ export function restore(ptr: usize, len: i32): i32 {
   for (let i: u32 = 0; i < nDevices && r.ok; i++) {
     const d = new Device();
     d.id = r.u32();
-    d.lon = r.f64();
-    d.lat = r.f64();
+    d.readTrack(r);
     d.x = r.f64();
     d.y = r.f64();
-    d.t = r.f64();
-    d.refused = r.u32();
     d.speed = r.f64();
     d.heading = r.f64();
     next.set(d.id, d);
