@@ -9,7 +9,7 @@ import {
   badCoordinates, colAccuracy, colDevice, colHeading, colLat, colLon, colSpeed, colT, declareCounter, declareKernel, fail, field, jsonList, Output,
   param, paramBool, paramF64, paramLen, StateReader, StateWriter, takeParams, writeSnapshot,
 } from './abi';
-import { localMetres, M_PER_DEG, metresPerDegLon } from './geo';
+import { M_PER_DEG, metresPerDegLon } from './geo';
 import { isOutlier, Track } from './outlier-guard';
 export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from './abi';
 
@@ -57,8 +57,9 @@ class Device extends Track {
   /** where it is, smoothed: what pairs are measured by (Track's lon and lat are its last good fix, for the guard) */
   x: f64 = NaN;
   y: f64 = NaN;
-  speed: f64 = NaN;
-  heading: f64 = NaN;
+  /** its velocity at its last fix, degrees a millisecond (NaN: its speed or heading unknown) */
+  vLon: f64 = NaN;
+  vLat: f64 = NaN;
   /** the grid cell it is listed in, and where in that cell's list */
   cell: i64 = NO_CELL;
   at: i32 = -1;
@@ -180,13 +181,15 @@ let otherLat: f64 = 0;
 function separation(d: Device, o: Device): f64 {
   otherLon = o.x;
   otherLat = o.y;
-  if (extrapolate && isFinite(o.speed) && isFinite(o.heading)) {
-    const m = o.speed * ((d.t - o.t) / 1000);
-    otherLon += (m * Math.sin(o.heading * RAD)) / metresPerDegLon(o.y);
-    otherLat += (m * Math.cos(o.heading * RAD)) / M_PER_DEG;
+  if (extrapolate && !isNaN(o.vLon)) {
+    otherLon += o.vLon * (d.t - o.t);
+    otherLat += o.vLat * (d.t - o.t);
   }
   checks++;
-  return localMetres(d.x, d.y, otherLon, otherLat);
+  // the grid's frame: within a city, a cosine per pair would buy nothing but time
+  const dx = (otherLon - d.x) * kx;
+  const dy = (otherLat - d.y) * M_PER_DEG;
+  return Math.sqrt(dx * dx + dy * dy);
 }
 
 /**
@@ -195,14 +198,13 @@ function separation(d: Device, o: Device): f64 {
  * adds up in a pair's distance: unsmoothed, σ 10 m each put most pairs near the distance on both sides of it.
  */
 function smooth(d: Device, x: f64, y: f64, dt: f64): void {
-  if (isNaN(d.x) || !(dt >= 0) || dt > staleMs || !isFinite(d.speed) || !isFinite(d.heading)) {
+  if (isNaN(d.x) || !(dt >= 0) || dt > staleMs || isNaN(d.vLon)) {
     d.x = x;
     d.y = y;
     return;
   }
-  const m = d.speed * (dt / 1000);
-  const px = d.x + (m * Math.sin(d.heading * RAD)) / metresPerDegLon(d.y);
-  const py = d.y + (m * Math.cos(d.heading * RAD)) / M_PER_DEG;
+  const px = d.x + d.vLon * dt;
+  const py = d.y + d.vLat * dt;
   d.x = px + smoothing * (x - px);
   d.y = py + smoothing * (y - py);
 }
@@ -288,7 +290,8 @@ function compare(d: Device): void {
         if (o.seen == stamp) continue;
         o.seen = stamp;
         if (!pairable(d.id, o.id) || Math.abs(d.t - o.t) > staleMs) continue;
-        if (separation(d, o) > distance) continue;
+        // nearer than the distance but not past the band, a new pair would be forgotten at once
+        if (separation(d, o) > distance - band) continue;
         const p = d.id < o.id ? new Pair(d, o) : new Pair(o, d);
         link(p);
         step(p, d, o);
@@ -370,8 +373,10 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
     d.lon = x;
     d.lat = y;
     smooth(d, x, y, dt);
-    d.speed = <f64>load<f32>(speedCol + (<usize>row << 2));
-    d.heading = <f64>load<f32>(headingCol + (<usize>row << 2));
+    const speed = <f64>load<f32>(speedCol + (<usize>row << 2));
+    const heading = <f64>load<f32>(headingCol + (<usize>row << 2)) * RAD;
+    d.vLon = (speed * Math.sin(heading)) / 1000 / metresPerDegLon(y);
+    d.vLat = (speed * Math.cos(heading)) / 1000 / M_PER_DEG;
     place(d);
     compare(d);
     emitEvents(row);
@@ -396,7 +401,7 @@ export function counter(i: i32): f64 {
 }
 
 // State: the counters, the grid's latitude, per device u32 id · f64 lon · f64 lat · f64 t · u32 refused (its
-// Track) · f64 x · f64 y · f64 speed · f64 heading, then per pair u32 a · u32 b · u32 near · f64 e · f64 t0 · f64 run. The grid is rebuilt from
+// Track) · f64 x · f64 y · f64 vLon · f64 vLat, then per pair u32 a · u32 b · u32 near · f64 e · f64 t0 · f64 run. The grid is rebuilt from
 // the positions; a pair on probation stays on probation.
 
 function writeState(w: StateWriter): void {
@@ -414,8 +419,8 @@ function writeState(w: StateWriter): void {
     d.writeTrack(w);
     w.f64(d.x);
     w.f64(d.y);
-    w.f64(d.speed);
-    w.f64(d.heading);
+    w.f64(d.vLon);
+    w.f64(d.vLat);
   }
   w.u32(pairCount);
   for (let i = 0; i < ds.length; i++) {
@@ -450,8 +455,8 @@ export function restore(ptr: usize, len: i32): i32 {
     d.readTrack(r);
     d.x = r.f64();
     d.y = r.f64();
-    d.speed = r.f64();
-    d.heading = r.f64();
+    d.vLon = r.f64();
+    d.vLat = r.f64();
     next.set(d.id, d);
   }
   const nPairs = r.u32();
