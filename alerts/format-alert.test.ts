@@ -8,6 +8,14 @@ describe('formatAlert', () => {
       '08:00:12  geofence enter     veh-007        Monte-Carlo                          7.42000,43.74000',
     ],
     [
+      { kind: 'roam', detect: 'nearby', deviceId: 'bus-12', time: '2026-01-01T08:00:05.000Z', confirmed: '2026-01-01T08:00:13.000Z', point: [7.42, 43.74], other: { deviceId: 'taxi-3', point: [7.4203, 43.7401], distance: 31.6 } },
+      '08:00:05  roam nearby        bus-12         near taxi-3, 32 m                    7.42000,43.74000',
+    ],
+    [
+      { kind: 'roam', detect: 'faraway', deviceId: 'taxi-3', time: '2026-01-01T08:01:40.000Z', confirmed: '2026-01-01T08:01:48.000Z', point: [7.421, 43.741], other: { deviceId: 'bus-12', point: [7.42, 43.74], distance: 88 } },
+      '08:01:40  roam faraway       taxi-3         away from bus-12, 88 m               7.42100,43.74100',
+    ],
+    [
       { kind: 'hotspot', detect: 'hot', cell: { id: '12:40', bbox: [7.41, 43.72, 7.412, 43.722] }, z: 4.123, count: 37, window: { start: '2026-01-01T07:55:00Z', end: '2026-01-01T08:00:00Z' } },
       '08:00:00  hotspot hot        cell 12:40     z 4.1, 37 in the window              7.41100,43.72100',
     ],

@@ -2,7 +2,7 @@ import { readableF32 } from '../codecs/float32.ts';
 
 /**
  * One readable line per alert, in columns: local time, kind and detect, device (or cell), what (fence,
- * hotspot strength, road and speed) and where. Events of kinds it does not know still print, as their fields.
+ * the other device of a roaming pair, hotspot strength, road and speed) and where. Events of kinds it does not know still print, as their fields.
  */
 type Event = Record<string, any>;
 
@@ -17,6 +17,7 @@ export function formatAlert(e: Event, timeZone?: string): string {
   let detail: string;
   let where = place(e.point?.[0] ?? e.lon, e.point?.[1] ?? e.lat);
   if (e.kind === 'geofence') detail = `${e.fence?.name || e.fence?.id}${e.detect === 'dwell' ? ' (dwelling)' : ''}`;
+  else if (e.kind === 'roam') detail = `${e.detect === 'nearby' ? 'near' : 'away from'} ${e.other?.deviceId}, ${Math.round(e.other?.distance)} m`;
   else if (e.kind === 'hotspot') {
     who = `cell ${e.cell?.id}`;
     detail = `z ${Number(e.z).toFixed(1)}, ${e.count} in the window`;

@@ -14,11 +14,12 @@ import { trueFenceEvents, type FenceChange, type TrueSample } from './true-fence
  * `npm run bench -- events`: geofence enters and exits scored against the simulator's truth (issue 21).
  * A true event is a change of membership that holds 10 s; a detection matches one of the same vehicle, fence
  * and kind within 15 s, one to one. `-- events --tune` searches the debounce params on the tuning seeds;
- * the table quotes the held-out seeds, never looked at while choosing.
+ * the table quotes the held-out seeds, never looked at while choosing. Then the same for roam's pairs
+ * (bench/roam-events.ts); `-- events --roam` runs those alone.
  */
 const MONACO = '../shared/data/osm/monaco.osm.pbf';
-const HOLD = 10_000;
-const WITHIN = 15_000;
+export const HOLD = 10_000;
+export const WITHIN = 15_000;
 const FLEET = { vehicles: 100, seconds: 900 };
 const TUNING = [1, 2];
 const HELD_OUT = [101, 102];
@@ -103,7 +104,7 @@ async function scoreMode(s: Scenario, feed: Feed, fences: Fences, mode: Mode): P
 }
 
 /** pools the scores of several seeds: counts add up, percentiles are of the seeds' (a mean of them) */
-function pool(scores: EventScore[]): EventScore {
+export function pool(scores: EventScore[]): EventScore {
   const mean = (f: (s: EventScore) => number) => scores.reduce((m, s) => m + f(s), 0) / scores.length;
   const matched = scores.reduce((m, s) => m + s.precision * s.detected, 0);
   const detected = scores.reduce((m, s) => m + s.detected, 0);
@@ -119,9 +120,9 @@ function pool(scores: EventScore[]): EventScore {
   };
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-const secs = (ms: number) => (ms / 1000).toFixed(1);
-const f1 = (s: EventScore) => (2 * s.precision * s.recall) / (s.precision + s.recall || 1);
+export const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+export const secs = (ms: number) => (ms / 1000).toFixed(1);
+export const f1 = (s: EventScore) => (2 * s.precision * s.recall) / (s.precision + s.recall || 1);
 
 async function fenceSets(): Promise<{ g: RoadGraph; sets: [string, Fences][] }> {
   const { graph } = await loadNetwork(MONACO);
@@ -147,8 +148,8 @@ async function report(): Promise<void> {
   await gpsOrMatched(g, sets[0][1]);
 }
 
-const HEADERS = ['GPS', 'mode', 'events', 'true', 'precision', 'recall', 'time err p50 s', 'p95 s', 'delay p50 s', 'p95 s', 'flaps/veh-h'];
-const scoreRow = (gps: string, mode: string, s: EventScore) => [gps, mode, s.detected, s.truth, pct(s.precision), pct(s.recall), secs(s.timeError.p50), secs(s.timeError.p95), secs(s.delay.p50), secs(s.delay.p95), fmt(s.flapsPerVehicleHour, 2)];
+export const HEADERS = ['GPS', 'mode', 'events', 'true', 'precision', 'recall', 'time err p50 s', 'p95 s', 'delay p50 s', 'p95 s', 'flaps/veh-h'];
+export const scoreRow = (gps: string, mode: string, s: EventScore) => [gps, mode, s.detected, s.truth, pct(s.precision), pct(s.recall), secs(s.timeError.p50), secs(s.timeError.p95), secs(s.delay.p50), secs(s.delay.p95), fmt(s.flapsPerVehicleHour, 2)];
 
 /** The quarters fed the raw fixes or the map-matched ones (issue 21, part 3): which a workflow should observe. */
 async function gpsOrMatched(g: RoadGraph, quarters: Fences): Promise<void> {
@@ -202,5 +203,9 @@ async function tune(): Promise<void> {
 }
 
 export async function run(): Promise<void> {
-  await (process.argv.includes('--tune') ? tune() : report());
+  const tuning = process.argv.includes('--tune');
+  // --roam: only the roam kernel's pairs (bench/roam-events.ts); without, the fences, then roam
+  if (!process.argv.includes('--roam')) await (tuning ? tune() : report());
+  const roam = await import('./roam-events.ts');
+  await (tuning ? roam.tune() : roam.report());
 }

@@ -25,19 +25,37 @@ export function trueFenceEvents(samples: readonly TrueSample[], hold: number): F
   for (const [deviceId, track] of byDevice) {
     const fences = new Set(track.flatMap((s) => s.fences));
     for (const fence of fences) {
-      let held = false;
-      let from = -1; // the first sample of the run that differs from `held`
+      const state = new HeldState(hold);
       track.forEach((s, i) => {
-        const inside = s.fences.includes(fence);
-        if (inside === held) return void (from = -1);
-        if (from < 0) from = i;
-        if (i === 0 || s.t - track[from].t >= hold) {
-          events.push({ deviceId, fence, detect: inside ? 'enter' : 'exit', t: track[from].t });
-          held = inside;
-          from = -1;
-        }
+        const t = state.sample(s.fences.includes(fence), s.t, i === 0);
+        if (t !== undefined) events.push({ deviceId, fence, detect: state.held ? 'enter' : 'exit', t });
       });
     }
   }
   return events.sort((a, b) => a.t - b.t);
+}
+
+/** One membership (a vehicle in a fence, two vehicles near), sample by sample: its changes that hold `hold` ms. */
+export class HeldState {
+  held = false;
+  /** the first sample of the run that differs from `held` (NaN: none) */
+  private from = NaN;
+
+  constructor(private readonly hold: number) {}
+
+  /** the time of the change that has held from this sample on (`first`: a change at once), else undefined */
+  sample(inside: boolean, t: number, first: boolean): number | undefined {
+    if (inside === this.held) return void (this.from = NaN);
+    if (Number.isNaN(this.from)) this.from = t;
+    if (!first && t - this.from < this.hold) return undefined;
+    const at = this.from;
+    this.held = inside;
+    this.from = NaN;
+    return at;
+  }
+
+  /** far with nothing pending: no need to keep it */
+  get idle(): boolean {
+    return !this.held && Number.isNaN(this.from);
+  }
 }

@@ -12,7 +12,7 @@ import { badRowsNote, printLines, runTrace } from './run-trace.ts';
 /** `geoflux kernel <file.wasm> [--params JSON] <trace | ->`: any kernel over a trace, its rows as JSON lines; or its schema, or the conformance suite. */
 export async function kernelCommand({ values, positionals }: Parsed): Promise<void> {
   const [kernel, trace] = positionals;
-  if (!kernel) throw new UsageError('name a kernel: a .wasm file, or one of geofence, hotspot, mapmatch');
+  if (!kernel) throw new UsageError('name a kernel: a .wasm file, or one of geofence, hotspot, mapmatch, roam');
   const wasi = values.wasi === 'wasmer' ? 'wasmer' : 'node';
   if (values.describe) {
     const { module } = await loadKernelModule(kernel);

@@ -92,7 +92,7 @@ describe('the dashboard in a real browser', () => {
     expect(await c.page.locator('.fence-label').count()).toBe(9);
   });
 
-  it('connects live; vehicles appear and move; alerts are listed; the counters change', { timeout: 90_000 }, async (ctx) => {
+  it('connects live; vehicles appear and move; alerts are listed, roam pairs among them; the counters change', { timeout: 90_000 }, async (ctx) => {
     requireTool(ctx, CHROMIUM);
     const c = browser!;
     await waitFor(() => text(c, 'connection'), { until: (t) => t === 'live', what: 'the connection', every: 200 });
@@ -101,6 +101,9 @@ describe('the dashboard in a real browser', () => {
     const row = c.page.locator('[data-testid="alerts"] tr.geofence').first();
     await row.waitFor({ timeout: 60_000 });
     expect(await row.locator('td').allTextContents()).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d$/), expect.stringMatching(/^veh-\d+$/), expect.any(String), expect.stringMatching(/^(enter|exit)$/)]);
+    const pair = c.page.locator('[data-testid="alerts"] tr.roam').first();
+    await pair.waitFor({ timeout: 60_000 });
+    expect(await pair.locator('td').allTextContents()).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d$/), expect.stringMatching(/^veh-\d+$/), expect.stringMatching(/^veh-\d+ · \d+ m$/), expect.stringMatching(/^(nearby|faraway)$/)]);
     await waitFor(() => number(c, 'alert-count'), { until: (n) => n > 0, what: 'alerts counted', every: 200 });
     const fixes = await waitFor(() => number(c, 'fixes-per-second'), { until: (n) => n > 0, what: 'fixes/s in', every: 200 });
     expect(fixes).toBeGreaterThan(0);

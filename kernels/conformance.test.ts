@@ -19,6 +19,7 @@ const KERNELS: [name: string, kernel: string | ExampleName, params: Record<strin
   ['geofence, containment', 'geofence', { fences: FENCES, contains: true }, SEATTLE, /^0 devices moved/],
   ['hotspot', 'hotspot', { cellSize: 200, band: 400, window: 600, slide: 60, minCount: 2 }, SEATTLE, 'whole'],
   ['mapmatch', 'mapmatch', { network: '../shared/data/mapmatch-kubicka' }, KUBICKA, /^2 devices moved/],
+  ['roam', 'roam', { distance: 300 }, CIRCLES, 'whole'],
   ['JSON lines (AssemblyScript)', 'kernels/build/testing/speed-limit.wasm', { limit: 10 }, CIRCLES, 'none'],
   ['speeding (C)', 'speeding', { limit: 40, unit: 'km/h' }, CIRCLES, 'none'],
   ['inside (C)', 'inside', { fences: FENCES }, SEATTLE, 'none'],

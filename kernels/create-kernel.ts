@@ -15,6 +15,7 @@ import { HotspotKernel, type HotspotParams } from './hotspot.ts';
 import type { KernelOptions, LoadedNetwork } from './kernel.ts';
 import { loadFences } from './load-fences.ts';
 import { MapMatchKernel, type MapMatchParams } from './mapmatch.ts';
+import { groupTag, RoamKernel, type RoamParams } from './roam.ts';
 
 /**
  * The kernels in Node: each factory reads what its params name from files (fences, road networks, a custom
@@ -46,6 +47,8 @@ export type KernelFiles = { setup: KernelOptions; params: Record<string, unknown
 export async function kernelFiles(kernel: string, params: Record<string, unknown>, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<KernelFiles> {
   const [{ module }, wasi] = await Promise.all([loadKernelModule(kernel, opts.baseDir), wasiNamed(opts.wasi)]);
   const setup: KernelOptions = { module, wasi, maxPages: opts.maxPages, snapshot: opts.snapshot, outCap: opts.outCap };
+  // roam's groups ride on the device ids, for `geoflux kernel roam` as for createRoam
+  if (kernel === 'roam') setup.deviceTag = groupTag(params);
   const schema = kernelSchema(module, setup);
   checkParams(schema, params);
   const read = { ...params };
@@ -82,6 +85,11 @@ export async function createHotspot(params: HotspotParams = {}, opts: NodeKernel
   return HotspotKernel.create(read, setup);
 }
 
+export async function createRoam(params: RoamParams = {}, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<RoamKernel> {
+  const { setup, params: read } = await kernelFiles('roam', { ...params }, opts);
+  return RoamKernel.create(read, setup);
+}
+
 export interface MapMatchFileParams extends Omit<MapMatchParams, 'network'> {
   /** an OSM PBF or a Kubička prefix/directory (path, relative to `baseDir`), or a graph already loaded */
   network: string | LoadedNetwork;
@@ -98,11 +106,12 @@ export async function loadKernel(path: string, params: Record<string, unknown> =
   return CustomKernel.create(read, setup);
 }
 
-/** `geofence`, `hotspot`, `mapmatch` (their events), or a path to a .wasm kernel (its rows as JSON objects), in this thread. */
+/** `geofence`, `hotspot`, `mapmatch`, `roam` (their events), or a path to a .wasm kernel (its rows as JSON objects), in this thread. */
 export async function createKernel(kernel: string, params: Record<string, unknown> = {}, opts: NodeKernelOptions = {}): Promise<BatchKernel> {
   if (kernel === 'geofence') return createGeofence(params as unknown as GeofenceFileParams, opts);
   if (kernel === 'hotspot') return createHotspot(params as HotspotParams, opts);
   if (kernel === 'mapmatch') return createMapMatch(params as unknown as MapMatchFileParams, opts);
+  if (kernel === 'roam') return createRoam(params as RoamParams, opts);
   if (!kernel.endsWith('.wasm')) throw new KernelError(unknownKernel(kernel));
   return loadKernel(kernel, params, opts);
 }

@@ -1,12 +1,12 @@
 /**
- * geoflux/kernels in Node: the geofence, hotspot and map-matching kernels as library calls on arrays of
+ * geoflux/kernels in Node: the geofence, hotspot, map-matching and roam kernels as library calls on arrays of
  * fixes or columnar batches, and custom .wasm kernels.
  *
  *   const fence = await createGeofence({ fences: 'quarters.geojson', detect: ['enter', 'exit'] });
  *   for (const e of fence.process(fixes)) console.log(e.detect, e.fence.name, e.deviceId);
  */
 export * from './shared-exports.ts';
-export { createGeofence, createHotspot, createMapMatch, createKernel, kernelFiles, loadKernel, type GeofenceFileParams, type KernelFiles, type MapMatchFileParams, type NodeKernelOptions } from './create-kernel.ts';
+export { createGeofence, createHotspot, createMapMatch, createRoam, createKernel, kernelFiles, loadKernel, type GeofenceFileParams, type KernelFiles, type MapMatchFileParams, type NodeKernelOptions } from './create-kernel.ts';
 export { kernelParamProblems } from './param-check.ts';
 export { checkConformance, syntheticFixes, threeDevices, type CheckResult, type ConformanceInput } from './conformance.ts';
 export { loadFences } from './load-fences.ts';

@@ -28,6 +28,8 @@ export interface KernelOptions extends KernelSetup {
   snapshot?: SnapshotPolicy | false;
   /** what names the fences in errors (their file) */
   source?: string;
+  /** bits a device's id carries to the kernel besides its number (roam's groups) */
+  deviceTag?: (deviceId: string) => number;
 }
 
 /** A kernel's state and the device ids it is keyed by: what carries it to another instance. */
@@ -59,7 +61,7 @@ export interface PreparedKernel {
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
 export class Kernel {
-  private readonly ids = new StableIds();
+  private readonly ids: StableIds;
   private badTimes = 0;
   /** the declared rows; undefined for a JSON-lines kernel */
   readonly layout: RowLayout | undefined;
@@ -77,7 +79,9 @@ export class Kernel {
     /** what compiled but is likely not what was meant (a fence ring that crosses itself) */
     readonly warnings: string[],
     outCap: number | undefined,
+    deviceTag: ((deviceId: string) => number) | undefined,
   ) {
+    this.ids = new StableIds(deviceTag);
     this.layout = schema.output === 'json-lines' ? undefined : new RowLayout(schema.output);
     this.cap = this.layout ? RowLayout.cap(outCap ?? 65_536) : (outCap ?? 4 * 1024 * 1024);
   }
@@ -90,7 +94,7 @@ export class Kernel {
   static create(params: unknown, setup: KernelOptions): Kernel {
     const p = Kernel.prepare(params, setup);
     const runner = new KernelRunner(setup.module, (k) => k.init(p.block), setup);
-    return new Kernel(p.schema, p.values, runner, p.fences, p.network, p.warnings, setup.outCap);
+    return new Kernel(p.schema, p.values, runner, p.fences, p.network, p.warnings, setup.outCap, setup.deviceTag);
   }
 
   /** What every instance of the kernel is initialised with: its params checked and encoded, its data compiled. */
@@ -268,7 +272,7 @@ export abstract class KernelStateFace {
 }
 
 /**
- * A built-in kernel's TypeScript face (geofence, hotspot, mapmatch): each shapes its own events from the
+ * A built-in kernel's TypeScript face (geofence, hotspot, mapmatch, roam): each shapes its own events from the
  * generic Kernel's rows; state and counters pass through the same way for all of them.
  */
 export abstract class KernelWrapper extends KernelStateFace {

@@ -2,6 +2,7 @@
 export { GeofenceKernel, DETECTS, type Detect, type GeofenceEvent, type GeofenceParams } from './geofence.ts';
 export { compileFences, FenceError, type Fence } from './fence-compiler.ts';
 export { HotspotKernel, type HotspotEvent, type HotspotParams } from './hotspot.ts';
+export { RoamKernel, type RoamEvent, type RoamParams } from './roam.ts';
 export { MapMatchKernel, type MapMatchEvent, type MapMatchParams, type MatchedFix, type Traversal, type UnmatchedFix } from './mapmatch.ts';
 export { CustomKernel } from './custom-kernel.ts';
 export { Kernel, type DeviceSelection, type KernelOptions, type KernelState, type KernelStats } from './kernel.ts';

@@ -65,7 +65,7 @@ afterAll(() => {
 describe('the packed tarball', () => {
   it('holds the compiled code, its declarations and the prebuilt kernels, and no sources or tests', () => {
     for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/kernels/index.js', 'dist/kernels/browser.js', 'dist/cli/main.js', 'bin/geoflux.js']) expect(packed).toContain(f);
-    for (const k of ['geofence', 'hotspot', 'mapmatch']) expect(packed).toContain(`dist/kernels/build/${k}.wasm`);
+    for (const k of ['geofence', 'hotspot', 'mapmatch', 'roam']) expect(packed).toContain(`dist/kernels/build/${k}.wasm`);
     // the dashboard's page, bundled at build time with the licences of what it bundles
     for (const f of ['index.html', 'dashboard.js', 'dashboard.css', 'dashboard.js.LEGAL.txt', 'maplibre-gl-worker.mjs']) expect(packed).toContain(`dist/dashboard/page/${f}`);
     expect(packed.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);

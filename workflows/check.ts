@@ -81,6 +81,7 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
       bad(at('kernel'), `unknown kernel "${f.kernel}"${didYouMean(f.kernel, BUILTIN_KERNELS)} (built-in kernels: ${BUILTIN_KERNELS.join(', ')}; or a path to a .wasm file)`, 'value');
     }
     if (kernel?.endsWith('.wasm') && !existsSync(kernel)) bad(at('kernel'), `no such file: ${kernel}`, 'value');
+    if (f.kernel === 'roam' && (f.instances ?? 1) > 1) bad(at('instances'), 'roam compares each device with those near it, so one instance must see every device: two would never compare a pair split between them (docs/kernels.md#roam)', 'value');
     // a built-in kernel's params against its declared schema; a .wasm file's are checked when it starts
     if (f.kernel) for (const p of kernelParamProblems(f.kernel, f.params ?? {})) bad([...at('params'), ...p.path], p.reason, p.at ?? 'value');
     checkBuiltin(f.run, BUILTIN_FUNCTIONS, 'function', (reason) => bad(at('run'), reason, 'value'));

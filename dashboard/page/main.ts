@@ -82,6 +82,7 @@ async function main(): Promise<void> {
     alert(a) {
       dirty.at = Date.now();
       if (a.kind === 'geofence') flashes.add((a as Alert & { kind: 'geofence' }).point, String(a.detect));
+      else if (a.kind === 'roam') flashes.add((a as Alert & { kind: 'roam' }).point, String(a.detect));
       else if (a.kind === 'hotspot') {
         hot.update(a as unknown as HotspotAlert);
         dirty.hot = true;

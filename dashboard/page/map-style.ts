@@ -60,7 +60,7 @@ export function mapStyle(fences: GeoJSON.GeoJSON): StyleSpecification {
           'circle-radius': ['interpolate', ['linear'], ['get', 'age'], 0, 6, 1, 22],
           'circle-color': 'rgba(0,0,0,0)',
           'circle-stroke-width': 3,
-          'circle-stroke-color': ['match', ['get', 'detect'], 'enter', ENTER_COLOUR, EXIT_COLOUR],
+          'circle-stroke-color': ['match', ['get', 'detect'], ['enter', 'nearby'], ENTER_COLOUR, EXIT_COLOUR],
           'circle-stroke-opacity': ['-', 1, ['get', 'age']],
         },
       },

@@ -10,6 +10,7 @@ import {
   paramItemU32, paramLen, paramPtr, StateReader, StateWriter, takeParams, writeSnapshot, writeDevices, readDevices, dropFrom,
 } from './abi';
 import { localMetres, M_PER_DEG, metresPerDegLon, snapToSegment } from './geo';
+import { isOutlier, Track } from './outlier-guard';
 export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from './abi';
 
 // what happened: the `detect` enum of the params and of the output rows
@@ -93,8 +94,6 @@ let evidence: f64 = 0;
 let confirmMs: f64 = 0;
 let accuracyK: f64 = 0;
 let maxSpeed: f64 = 0;
-// an outlier is one fix: after this many in a row the device has moved, and the next fix is taken
-const MAX_OUTLIERS_IN_A_ROW: u32 = 2;
 
 /** A fence whose raw side differs from the device's confirmed one: an enter or exit on probation. */
 class Pending {
@@ -107,15 +106,11 @@ class Pending {
   e: f64 = 0;
 }
 
-class Device {
+/** Its fences, pending edges, and (Track) its last fix and the outlier guard's count. */
+class Device extends Track {
   inside: Array<u32> = new Array<u32>(0);
   since: Array<f64> = new Array<f64>(0);
   dwelled: Array<bool> = new Array<bool>(0);
-  lon: f64 = NaN;
-  lat: f64 = NaN;
-  /** the last fix the outlier guard let through, and how many it has refused since */
-  t: f64 = NaN;
-  refused: u32 = 0;
   pending: Array<Pending> = new Array<Pending>(0);
 }
 let devices = new Map<u32, Device>();
@@ -385,24 +380,6 @@ function boundaryDistance(i: i32, x: f64, y: f64, cap: f64): f64 {
   return best;
 }
 
-/**
- * The outlier guard: a fix further from the device's last good one than `maxSpeed` allows in the time between
- * (plus what two fixes' noise can put between them) is ignored. Only one or two in a row: a device that keeps
- * "jumping" has moved (after a dropout, say), and its next fix is believed.
- */
-function isOutlier(d: Device, t: f64, x: f64, y: f64, acc: f64): bool {
-  if (!isNaN(d.t) && d.refused < MAX_OUTLIERS_IN_A_ROW) {
-    const slack = isNaN(acc) ? 30 : 3 * acc; // ~3σ·√2 between two noisy fixes, 10 m receivers when unsaid
-    if (localMetres(d.lon, d.lat, x, y) > maxSpeed * Math.max(0, (t - d.t) / 1000) + slack) {
-      d.refused++;
-      return true;
-    }
-  }
-  d.refused = 0;
-  d.t = t;
-  return false;
-}
-
 function insertAt<T>(a: Array<T>, k: i32, v: T): void {
   a.push(v);
   for (let j = a.length - 1; j > k; j--) unchecked((a[j] = a[j - 1]));
@@ -536,7 +513,7 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
     stamp++; // occupied[f] == stamp from here on: f was entered at this fix
     if (debounce) {
       const acc = <f64>load<f32>(accCol + (<usize>row << 2));
-      if (isOutlier(d, t, x, y, acc)) {
+      if (isOutlier(d, t, x, y, acc, maxSpeed)) {
         outliers++;
         continue;
       }
@@ -624,10 +601,7 @@ export function counter(i: i32): f64 {
 function writeDevice(w: StateWriter, d: Device): void {
   w.u32(d.inside.length);
   w.u32(d.pending.length);
-  w.f64(d.lon);
-  w.f64(d.lat);
-  w.f64(d.t);
-  w.u32(d.refused);
+  d.writeTrack(w);
   for (let j = 0; j < d.inside.length; j++) {
     w.u32(d.inside[j]);
     w.bool(d.dwelled[j]);
@@ -648,10 +622,7 @@ function readDevice(r: StateReader): Device | null {
   const d = new Device();
   const n = r.u32();
   const pending = r.u32();
-  d.lon = r.f64();
-  d.lat = r.f64();
-  d.t = r.f64();
-  d.refused = r.u32();
+  d.readTrack(r);
   for (let j: u32 = 0; j < n && r.ok; j++) {
     const f = r.u32();
     if (f >= <u32>nFences) return noFence();

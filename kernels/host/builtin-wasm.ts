@@ -7,6 +7,7 @@ export const BUILTIN_WASM = {
   geofence: () => new URL('../build/geofence.wasm', import.meta.url),
   hotspot: () => new URL('../build/hotspot.wasm', import.meta.url),
   mapmatch: () => new URL('../build/mapmatch.wasm', import.meta.url),
+  roam: () => new URL('../build/roam.wasm', import.meta.url),
 } as const;
 
 export type BuiltinKernel = keyof typeof BUILTIN_WASM;

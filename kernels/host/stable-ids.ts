@@ -2,11 +2,14 @@ import type { GpsBatch } from '../../codecs/gps-batch.ts';
 
 /**
  * Device ids that stay the same across batches, for kernels that key per-device state by the device column
- * (a batch's own device column numbers its devices from 0 in each batch).
+ * (a batch's own device column numbers its devices from 0 in each batch). `tag` gives bits a device's id
+ * carries besides its number (roam marks its groups so: kernels/roam.ts); numbers stay below 2^30.
  */
 export class StableIds {
   private readonly ids = new Map<string, number>();
-  private readonly names: string[] = [];
+  private readonly names = new Map<number, string>();
+
+  constructor(private readonly tag: (device: string) => number = () => 0) {}
 
   /** writes the batch's device column, renumbered with stable ids, into `col` */
   into(b: GpsBatch, col: Uint32Array): void {
@@ -17,8 +20,8 @@ export class StableIds {
   id(device: string): number {
     let id = this.ids.get(device);
     if (id === undefined) {
-      this.ids.set(device, (id = this.names.length));
-      this.names.push(device);
+      this.ids.set(device, (id = (this.ids.size | this.tag(device)) >>> 0));
+      this.names.set(id, device);
     }
     return id;
   }
@@ -29,7 +32,7 @@ export class StableIds {
   }
 
   name(id: number): string {
-    return this.names[id];
+    return this.names.get(id)!;
   }
 
   entries(): [string, number][] {
@@ -38,10 +41,10 @@ export class StableIds {
 
   replace(entries: [string, number][]): void {
     this.ids.clear();
-    this.names.length = 0;
+    this.names.clear();
     for (const [d, id] of entries) {
       this.ids.set(d, id);
-      this.names[id] = d;
+      this.names.set(id, d);
     }
   }
 }
