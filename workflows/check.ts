@@ -91,7 +91,7 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
       if (!raw.cluster) bad(at('where'), 'runs on the cluster\'s workers: add a cluster: section (cluster: { nats: nats://host:4222 })', 'value');
       if (f.host === 'remote') bad(at('host'), 'a cloud function runs in `geoflux worker` (host: local, the default there)', 'value');
       else if (f.run || (!f.kernel && !f.sink)) bad(at(f.run ? 'run' : 'where'), 'a cloud function runs a kernel or is a sink (a worker moves kernels\' per-device state with their partitions; a module\'s it cannot)', 'value');
-      else if (f.kernel === 'hotspot') bad(at('kernel'), "hotspot's state is per cell, not per device, so it cannot be split into partitions: run it at the edge", 'value');
+      else if (f.kernel === 'hotspot' || f.kernel === 'roam') bad(at('kernel'), `${f.kernel} sees every device at once (${f.kernel === 'hotspot' ? 'its windows are per cell' : 'its pairs cross partitions'}), so it cannot be split into partitions: run it at the edge`, 'value');
       if (dispatch.kind === 'partition' && dispatch.key !== 'deviceId') bad(at('dispatch'), 'a cloud function is partitioned by deviceId (each worker holds whole partitions)', 'value');
       if ((f.instances ?? 1) > 1) bad(at('instances'), 'a cloud function runs once on each worker, over the partitions it holds: start more `geoflux worker`s instead', 'value');
     }
