@@ -46,6 +46,7 @@ export const workerSpec: CommandSpec = {
   flags: {
     name: { type: 'string', value: 'name', help: 'this worker\'s name, unique among the live ones (default: host, pid and a random suffix)' },
     'checkpoint-every': { type: 'string', value: 'ms', help: 'how often a partition\'s state is checkpointed while it is read: what a takeover replays', default: '5000' },
+    metrics: { type: 'string', value: '[host:]port', help: 'serve Prometheus metrics here (partitions held, lag, checkpoints, sinks); 0 for any free port' },
   },
   notes: ['Example (after `nats-server -js -sd /tmp/nats` and `geoflux serve workflows/examples/cluster.yaml`):', '  geoflux worker workflows/examples/cluster.yaml'],
 };

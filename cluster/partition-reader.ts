@@ -74,6 +74,12 @@ export class PartitionReader {
     }
   }
 
+  /** messages in the partition not yet delivered to this reader, or delivered and not yet acked: its lag */
+  async lag(): Promise<number> {
+    const c = await (await jetstreamManager(this.nc)).consumers.info(this.o.stream, this.consumer);
+    return c.num_pending + c.num_ack_pending;
+  }
+
   /** Stops after the message in hand (the partition is being given up) and removes the consumer. */
   async stop(): Promise<void> {
     this.stopping = true;

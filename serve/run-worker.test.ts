@@ -7,6 +7,7 @@ import { batchFromRecords } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { createGeofence } from '../kernels/create-kernel.ts';
 import { setLogLevel } from '../log/logger.ts';
+import { parseExposition, total } from '../metrics/parse-exposition.ts';
 import { offsetBy } from '../network/geo.ts';
 import { connectSource, type Source } from '../source/connect-source.ts';
 import { natsServerForFile } from '../testing/nats-suite.ts';
@@ -77,7 +78,7 @@ async function subscribe(name: string): Promise<{ nc: NatsConnection; all: Recor
   return { nc, all, byId };
 }
 
-const worker = (file: string, name: string) => startGeoflux(['worker', file, '--name', name, '--checkpoint-every', '300'], /holding partitions/, { GEOFLUX_LOG: 'info' });
+const worker = (file: string, name: string, ...more: string[]) => startGeoflux(['worker', file, '--name', name, '--checkpoint-every', '300', ...more], /holding partitions/, { GEOFLUX_LOG: 'info' });
 
 async function writeFrames(src: Source, frames: GpsRecord[][]) {
   for (const f of frames) src.write('gps', f);
@@ -123,7 +124,7 @@ describe('geoflux worker', { timeout: 120_000 }, () => {
     const file = workflowFile('joined');
     const edge = await serveWorkflow(await loadWorkflow(file));
     const alerts = await subscribe('joined');
-    const w1 = await worker(file, 'w1');
+    const w1 = await worker(file, 'w1', '--metrics', '0');
     let w2: Awaited<ReturnType<typeof worker>> | undefined;
     try {
       const src = await connectSource({ name: 'gw', zipper: edge.zipper.listeners[0].url, certHash: edge.zipper.tls.certHash });
@@ -134,6 +135,13 @@ describe('geoflux worker', { timeout: 120_000 }, () => {
       await writeFrames(src, frames.slice(half));
       await waitFor(() => alerts.all.length >= all.length, { ms: 60_000, what: () => `all ${all.length} events (have ${alerts.all.length})` });
       expect(alerts.all.map(key).sort()).toEqual(all);
+      // what w1's /metrics says of it: half the partitions, checkpointed, nothing behind
+      const m = parseExposition(await (await fetch(w1.out.stderr.match(/metrics: (http:\S+)/)![1])).text());
+      expect(total(m, 'geoflux_cluster_partitions_held')).toBe(4);
+      expect(total(m, 'geoflux_cluster_partitions_released_total')).toBe(4);
+      expect(total(m, 'geoflux_worker_checkpoints_total')).toBeGreaterThan(4);
+      expect(total(m, 'geoflux_sink_published_total', { sink: 'out', kind: 'nats' })).toBeGreaterThan(0);
+      expect(m.filter((x) => x.name === 'geoflux_worker_checkpoint_bytes')).toHaveLength(4);
       await src.close();
     } finally {
       await w1.stop();

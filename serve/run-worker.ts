@@ -7,19 +7,25 @@ import { PartitionLeases } from '../cluster/partition-leases.ts';
 import { PartitionReader } from '../cluster/partition-reader.ts';
 import { LEASE_TTL_MS, setUpStream } from '../cluster/stream-setup.ts';
 import { logger, type Logger } from '../log/logger.ts';
+import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
 import type { Workflow } from '../workflows/schema.ts';
 import { CloudChain } from './cloud-chain.ts';
+import { workerMetrics } from './worker-metrics.ts';
 
 export interface WorkerOptions {
   /** unique among the live workers (default: host, pid and a random suffix) */
   name?: string;
   /** ms between a partition's checkpoints, at most (default 5,000): what a takeover replays */
   checkpointMs?: number;
+  /** serve /metrics for Prometheus here (port 0: any free one) */
+  metrics?: { host: string; port: number };
   log?: Logger;
 }
 
 export interface WorkerStats {
   partitions: number[];
+  /** per partition held: its lag (as of the last look, every 2 s), when and how big its last checkpoint was */
+  held: { partition: number; lag?: number; checkpointedAt: number; checkpointBytes?: number }[];
   /** partitions taken over: from a checkpoint (or the stream's start) */
   acquired: number;
   /** partitions handed to a worker that joined, after a checkpoint */
@@ -37,6 +43,8 @@ export interface WorkerStats {
 export interface RunningWorker {
   readonly name: string;
   stats(): WorkerStats;
+  /** where Prometheus scrapes it, when it was given a port */
+  readonly metrics?: MetricsServer;
   /** hands every partition over (checkpointed) and disconnects */
   stop(): Promise<void>;
 }
@@ -50,6 +58,7 @@ interface Held {
   checkpointedAt: number;
   /** a checkpoint being taken, which a release waits for */
   busy: Promise<void>;
+  lag?: number;
 }
 
 const markKey = (p: number) => `p.${p}`;
@@ -71,7 +80,7 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
   const name = o.name ?? `${hostname()}-${process.pid}-${Math.random().toString(16).slice(2, 6)}`;
   const log = o.log ?? logger(`worker ${name}`);
   const every = o.checkpointMs ?? 5_000;
-  const stats: WorkerStats = { partitions: [], acquired: 0, handedOver: 0, lost: 0, checkpoints: 0, checkpointBytes: {}, muted: 0, messages: 0 };
+  const stats: WorkerStats = { partitions: [], held: [], acquired: 0, handedOver: 0, lost: 0, checkpoints: 0, checkpointBytes: {}, muted: 0, messages: 0 };
   // NATS first: the kernels' threads do not keep the process alive while they start, a connection does
   const nc: NatsConnection = await connectCluster(cluster, `geoflux worker ${name}`);
   let opened: CloudChain | undefined;
@@ -141,12 +150,25 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
       lost: (p) => void release(p, false),
     });
     await leases.start();
+    // lag is a question to the server: asked every 2 s, not at each scrape
+    const looking = setInterval(() => {
+      for (const h of held.values()) void h.reader?.lag().then((n) => (h.lag = n), () => undefined);
+    }, 2_000).unref();
+    const figures = () => ({
+      ...stats,
+      partitions: leases.partitions(),
+      held: [...held].map(([partition, h]) => ({ partition, lag: h.lag, checkpointedAt: h.checkpointedAt, checkpointBytes: stats.checkpointBytes[partition] })),
+    });
+    const metrics = o.metrics && (await startMetricsServer(workerMetrics({ stats: figures, leases: () => leases.stats(), sinks: () => chain.sinks }), o.metrics));
     log.info(`worker ${name}: ${wf.functions.filter((f) => f.where === 'cloud').map((f) => f.name).join(', ')} on stream "${cluster.stream}", holding partitions ${leases.partitions().join(', ') || 'none yet'} of ${cluster.partitions}`);
     return {
       name,
-      stats: () => ({ ...stats, partitions: leases.partitions() }),
+      metrics,
+      stats: figures,
       async stop() {
+        clearInterval(looking);
         await leases.close({ release: true });
+        await metrics?.close();
         await chain.close(2_000);
         await nc.close();
       },

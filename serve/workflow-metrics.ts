@@ -1,9 +1,10 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { registryOf } from '../metrics/registry-of.ts';
 import { inSeconds, type HistogramSnapshot } from '../metrics/histogram.ts';
 import type { ModuleThread } from '../runtime/module-thread.ts';
 import { addUp, counter, gauge, histogram, type Family, type Sample } from '../metrics/families.ts';
 import { edgePublisherFamilies } from '../cluster/cluster-metrics.ts';
-import type { SinkStats } from '../sinks/sink.ts';
+import { sinkFamilies } from '../sinks/sink-metrics.ts';
 import type { CloudBridge } from './cloud-bridge.ts';
 import type { ServedWorkflow } from './serve-workflow.ts';
 
@@ -43,12 +44,6 @@ function byFunction(served: ServedWorkflow): Map<string, { total: Stats; now: St
 
 export function workflowMetrics(served: ServedWorkflow): Registry {
   const z = served.zipper;
-  const registry = new Registry();
-  // prom-client's own names already say what they are about (process_cpu_seconds_total, nodejs_heap_size_…)
-  const prefix = 'geoflux_';
-  collectDefaultMetrics({ register: registry, prefix });
-  // three of prom-client's process gauges end in _total, which Prometheus keeps for counters (promtool says so)
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(prefix + name);
   const fns = () => byFunction(served);
   const perFunction = (f: (s: { total: Stats; now: Stats[]; restarts: Record<string, number> }) => number): Sample[] =>
     [...fns()].map(([fn, s]) => ({ labels: { function: fn }, value: f(s) }));
@@ -56,7 +51,6 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     [...fns()].flatMap(([fn, s]) => Object.entries((s.total.kernel as Stats | undefined)?.badRows ?? {}).map(([reason, n]) => ({ labels: { function: fn, reason }, value: n as number })));
   const tags = (m: 'tagsIn' | 'tagsOut', field: 'frames' | 'records'): Sample[] =>
     Object.entries(z.stats()[m]).map(([tag, c]) => ({ labels: { tag }, value: c[field] }));
-  const sinkSamples = (f: (s: SinkStats) => number): Sample[] => served.sinks.map(({ fn, sink }) => ({ labels: { sink: fn, kind: sink.kind }, value: f(sink.stats()) }));
   const sources = () => served.sourceThreads.map(({ source, thread }) => ({ source, total: lifetime(thread), now: thread.stats as Stats | undefined, restarts: thread.restarts }));
 
   const families: Family[] = [
@@ -124,16 +118,10 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     counter('geoflux_source_restarts_total', 'source threads restarted, by reason', () => sources().flatMap((s) => Object.entries(s.restarts).map(([reason, n]) => ({ labels: { source: s.source, reason }, value: n })))),
     gauge('geoflux_source_spooled_records', 'records a workflow source has written and the zipper not yet acknowledged', () => sources().map((s) => ({ labels: { source: s.source }, value: num(s.now, 'spooled') }))),
     counter('geoflux_source_dropped_records_total', 'records a workflow source dropped from a full spool', () => sources().map((s) => ({ labels: { source: s.source }, value: num(s.total, 'dropped') }))),
-    counter('geoflux_sink_published_total', 'messages a sink published (acknowledged: by the MQTT broker for QoS 1 and 2, by the NATS server or JetStream stream)', () => sinkSamples((s) => s.published)),
-    gauge('geoflux_sink_buffered_messages', 'messages a sink holds while the other end is away or slow', () => sinkSamples((s) => s.buffered)),
-    counter('geoflux_sink_dropped_total', 'messages a sink dropped from its full buffer', () => sinkSamples((s) => s.dropped)),
-    counter('geoflux_sink_errors_total', 'messages the other end refused, and connection errors', () => sinkSamples((s) => s.errors)),
-    gauge('geoflux_sink_connected', '1 while a sink is connected to where it publishes', () => sinkSamples((s) => (s.connected ? 1 : 0))),
-    histogram('geoflux_alert_latency_seconds', 'from an event’s own time (its fix’s) to the other end of a sink taking it', () => served.sinks.map(({ fn, sink }) => ({ labels: { sink: fn, kind: sink.kind }, h: sink.latency.snapshot() }))),
+    ...sinkFamilies(() => served.sinks),
     ...(served.cloud ? cloudFamilies(served.cloud) : []),
   ];
-  for (const f of families) registry.registerMetric(f as never);
-  return registry;
+  return registryOf(families);
 }
 
 
