@@ -13,18 +13,33 @@ import { fmt, table } from './stats.ts';
  * The probe of issue #20 as a benchmark: N sources in this one process, each its own QUIC connection writing
  * one fix a second, to a real `geoflux serve` child (bench/soak.yaml: a geofence in serve's threads, and every
  * fix on to a collector function in this process). Every 30 s a row: sources connected (now and the fewest
- * seen in the 30 s), reconnects, the zipper's idle disconnects, fixes spooled, serve's RSS and heap. At the
- * end, what was lost: fixes written that the collector never saw.
+ * seen in the 30 s), reconnects, the zipper's idle disconnects, fixes spooled, fixes written and not yet seen by
+ * the collector, serve's RSS and heap. After writing stops, the rows go on until every fix is acknowledged and
+ * seen, for at most END_LIMIT; then what was lost: fixes written that the collector never saw, exactly.
  *
  * GEOFLUX_SOAK_SOURCES (default "300,1000", one run each) and GEOFLUX_SOAK_SECONDS (default 300) set the size;
- * GEOFLUX_SOAK_NODE_ARGS passes Node flags to serve. serve runs what `npm run build` last compiled.
+ * GEOFLUX_SOAK_NODE_ARGS passes Node flags to serve; GEOFLUX_SOAK_HEAP_DIR takes two heap snapshots of it.
+ * serve runs what `npm run build` last compiled.
  */
 
 const SOURCES = (process.env.GEOFLUX_SOAK_SOURCES ?? '300,1000').split(',').map(Number);
 const SECONDS = Number(process.env.GEOFLUX_SOAK_SECONDS ?? 300);
-/** Node flags for serve, to profile it: e.g. "--heapsnapshot-signal=SIGUSR2" or "--cpu-prof --cpu-prof-dir=/tmp/prof" */
+/** Node flags for serve, to profile it: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" */
 const NODE_ARGS = (process.env.GEOFLUX_SOAK_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/**
+ * A directory to write heap snapshots of serve's main thread into, at the first row after writing begins and at
+ * the last row of writing. A snapshot stops serve's loop for seconds: its peers may take that for silence.
+ */
+const HEAP_DIR = process.env.GEOFLUX_SOAK_HEAP_DIR;
 const ROW_EVERY = 30_000;
+/** after writing stops, at most this long for the spool to drain and the collector to see what was acknowledged */
+const END_LIMIT = 180_000;
+/** at most this long for closing sources, the collector and serve: they are what the numbers are about, not part of them */
+const CLOSE_LIMIT = 30_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+/** `p`, or undefined after `ms`: what did not finish is said, not waited for */
+const within = <T>(p: Promise<T>, ms: number): Promise<T | undefined> => Promise.race([p, sleep(ms).then(() => undefined)]);
 /** sources dialling at once while they connect */
 const DIAL_AT_ONCE = 10;
 
@@ -33,7 +48,10 @@ const rssMb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, 'utf8'
 interface SoakResult {
   rows: (string | number)[][];
   written: number;
+  /** fixes written that the collector never saw */
   lost: number;
+  /** of them, still in the sources' spools when the end phase gave up */
+  unacked: number;
   duplicates: number;
   idle: number;
   reconnects: number;
@@ -42,7 +60,8 @@ interface SoakResult {
 
 async function soak(n: number, seconds: number): Promise<SoakResult> {
   const dir = mkdtempSync(join(tmpdir(), 'geoflux-bench-soak-'));
-  const serve = await startServe('bench/soak.yaml', { GEOFLUX_TEST_STATE: join(dir, 'state') }, undefined, NODE_ARGS);
+  const heapArgs = HEAP_DIR ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${HEAP_DIR}`] : [];
+  const serve = await startServe('bench/soak.yaml', { GEOFLUX_TEST_STATE: join(dir, 'state') }, undefined, [...NODE_ARGS, ...heapArgs]);
   const trust = { zipper: serve.url, certHash: serve.certHash };
   const pid = serve.child.pid!;
   // a busy serve may close a kept-alive connection under a second request: one scrape per row, tried twice
@@ -113,18 +132,20 @@ async function soak(n: number, seconds: number): Promise<SoakResult> {
     const sampler = setInterval(() => (fewest = Math.min(fewest, sources.filter((s) => s.stats().connected).length)), 1000);
     timers.push(sampler);
     const sum = (f: (s: Source) => number) => sources.reduce((a, s) => a + f(s), 0);
-    const row = async () => {
+    const delivered = () => [...seen.values()].reduce((a, m) => a + m.size, 0);
+    const row = async (note = '') => {
       const m = await scrape();
       const r = rssMb(pid);
       rss.push(r);
       rows.push([
-        `${Math.round((Date.now() - t0) / 1000)} s`,
+        `${Math.round((Date.now() - t0) / 1000)} s${note}`,
         sources.filter((s) => s.stats().connected).length,
         fewest,
         sum((s) => s.stats().reconnects),
         total(m, 'geoflux_listener_timeouts_total', { kind: 'idle' }),
         sum((s) => s.stats().spooled),
         fmt(written),
+        fmt(written - delivered()),
         r.toFixed(0),
         (total(m, 'geoflux_process_nodejs_heap_size_used_bytes') / 2 ** 20).toFixed(0),
         (total(m, 'geoflux_process_nodejs_eventloop_lag_max_seconds') * 1000).toFixed(0),
@@ -134,26 +155,38 @@ async function soak(n: number, seconds: number): Promise<SoakResult> {
       process.stderr.write(`  ${rows[rows.length - 1].join('  ')}\n`);
       fewest = n;
     };
+    const heapSnapshot = () => {
+      if (!HEAP_DIR) return '';
+      process.kill(pid, 'SIGUSR2');
+      return ' (heap snapshot)';
+    };
     await row();
-    for (let next = ROW_EVERY; next <= seconds * 1000; next += ROW_EVERY) {
-      await new Promise((r) => setTimeout(r, t0 + next - Date.now()));
-      await row();
+    const rowTimes: number[] = [];
+    for (let next = ROW_EVERY; next < seconds * 1000; next += ROW_EVERY) rowTimes.push(next);
+    rowTimes.push(seconds * 1000);
+    for (const [i, at] of rowTimes.entries()) {
+      await sleep(t0 + at - Date.now());
+      if (i === rowTimes.length - 1) for (const t of timers.splice(0)) clearInterval(t);
+      await row(i === 0 || i === rowTimes.length - 1 ? heapSnapshot() : '');
     }
-    if (seconds * 1000 % ROW_EVERY) {
-      await new Promise((r) => setTimeout(r, t0 + seconds * 1000 - Date.now()));
-      await row();
+    timers.push(setInterval(() => (fewest = Math.min(fewest, sources.filter((s) => s.stats().connected).length)), 1000));
+    // the end: no more writes; rows go on until every fix is acknowledged and seen by the collector, or END_LIMIT
+    process.stderr.write(`  writing stopped; waiting at most ${END_LIMIT / 1000} s for the spools to drain\n`);
+    const given = () => sum((s) => s.stats().dropped + s.stats().refused);
+    const settled = () => sum((s) => s.stats().spooled) === 0 && delivered() >= written - given();
+    const endBy = Date.now() + END_LIMIT;
+    while (!settled() && Date.now() < endBy) {
+      await waitFor(settled, { ms: Math.min(ROW_EVERY, endBy - Date.now()), every: 200 }).catch(() => {});
+      await row(' (end)');
     }
-    for (const t of timers) clearInterval(t);
-    const reports = await Promise.all(sources.map((s) => s.close(60_000)));
-    const unacked = reports.reduce((a, r) => a + r.unacked + r.dropped, 0);
-    const expected = () => [...seen.values()].reduce((a, m) => a + m.size, 0);
-    await waitFor(() => expected() >= written - unacked, { ms: 60_000, what: 'the collector to see every acknowledged fix' }).catch(() => {});
+    const unacked = sum((s) => s.stats().spooled);
     const duplicates = [...seen.values()].reduce((a, m) => a + [...m.values()].filter((c) => c > 1).length, 0);
     for (const [k, c] of [...why].sort((a, b) => b[1] - a[1]).slice(0, 8)) process.stderr.write(`  ${c} × ${k}\n`);
     return {
       rows,
       written,
-      lost: written - expected(),
+      lost: written - delivered(),
+      unacked,
       duplicates,
       idle: total(await scrape(), 'geoflux_listener_timeouts_total', { kind: 'idle' }),
       reconnects: sum((s) => s.stats().reconnects),
@@ -161,9 +194,12 @@ async function soak(n: number, seconds: number): Promise<SoakResult> {
     };
   } finally {
     for (const t of timers) clearInterval(t);
-    await Promise.all(sources.map((s) => s.close(0)));
-    await collector.close();
-    await serve.stop();
+    const closed = await within(Promise.all([...sources.map((s) => s.close(0)), collector.close()]), CLOSE_LIMIT);
+    if (!closed) process.stderr.write(`  sources and collector not closed after ${CLOSE_LIMIT / 1000} s; going on\n`);
+    if ((await within(serve.stop(), CLOSE_LIMIT)) === undefined) {
+      process.stderr.write(`  serve still running ${CLOSE_LIMIT / 1000} s after Ctrl-C; killed\n`);
+      serve.child.kill('SIGKILL');
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -175,9 +211,9 @@ export async function run(): Promise<void> {
     process.stderr.write(`soak: ${n} sources, 1 fix/s each, ${SECONDS} s\n`);
     const r = await soak(n, SECONDS);
     console.log(`\n${n} sources at 1 fix/s for ${SECONDS} s, one client process, serve in its own\n`);
-    console.log(table(['time', 'connected', 'fewest', 'reconnects', 'zipper idle disconnects', 'spooled', 'written', 'serve RSS MB', 'serve heap MB', 'serve lag max ms', 'client lag max ms'], r.rows));
+    console.log(table(['time', 'connected', 'fewest', 'reconnects', 'zipper idle disconnects', 'spooled', 'written', 'not yet seen', 'serve RSS MB', 'serve heap MB', 'serve lag max ms', 'client lag max ms'], r.rows));
     summary.push([n, SECONDS, r.idle, r.reconnects, fmt(r.written), r.lost, r.duplicates, `${r.rss[0].toFixed(0)} → ${r.rss[r.rss.length - 1].toFixed(0)}`]);
-    console.log(`\n${r.idle} idle disconnects at the zipper, ${r.reconnects} reconnects; ${r.lost} of ${r.written} fixes lost, ${r.duplicates} duplicated`);
+    console.log(`\n${r.idle} idle disconnects at the zipper, ${r.reconnects} reconnects; ${r.lost} of ${r.written} fixes lost (${r.unacked} of them still unacknowledged when the end phase gave up), ${r.duplicates} duplicated`);
   }
   console.log('\n');
   console.log(table(['sources', 'seconds', 'zipper idle disconnects', 'source reconnects', 'fixes written', 'lost', 'duplicates', 'serve RSS MB'], summary));
