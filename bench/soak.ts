@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -18,7 +18,7 @@ import { fmt, table } from './stats.ts';
  * seen, for at most END_LIMIT; then what was lost: fixes written that the collector never saw, exactly.
  *
  * GEOFLUX_SOAK_SOURCES (default "300,1000", one run each) and GEOFLUX_SOAK_SECONDS (default 300) set the size;
- * GEOFLUX_SOAK_NODE_ARGS passes Node flags to serve; GEOFLUX_SOAK_HEAP_DIR takes two heap snapshots of it.
+ * GEOFLUX_SOAK_NODE_ARGS passes Node flags to serve; GEOFLUX_SOAK_HEAP_DIR takes three heap snapshots of it.
  * serve runs what `npm run build` last compiled.
  */
 
@@ -27,8 +27,9 @@ const SECONDS = Number(process.env.GEOFLUX_SOAK_SECONDS ?? 300);
 /** Node flags for serve, to profile it: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" */
 const NODE_ARGS = (process.env.GEOFLUX_SOAK_NODE_ARGS ?? '').split(' ').filter(Boolean);
 /**
- * A directory to write heap snapshots of serve's main thread into, at the first row after writing begins and at
- * the last row of writing. A snapshot stops serve's loop for seconds: its peers may take that for silence.
+ * A directory to write heap snapshots of serve's main thread into: before the sources dial (1-before.heapsnapshot),
+ * when writing has stopped (2-writing-done), and after the sources have closed (3-closed). None falls in the
+ * writing: a snapshot stops serve's loop for seconds, which its peers may take for silence.
  */
 const HEAP_DIR = process.env.GEOFLUX_SOAK_HEAP_DIR;
 const ROW_EVERY = 30_000;
@@ -80,6 +81,18 @@ async function soak(n: number, seconds: number): Promise<SoakResult> {
       }),
     ),
   );
+  // SIGUSR2 makes serve write a snapshot (--heapsnapshot-signal); it is done when the file stops growing
+  const heapSnapshot = async (name: string) => {
+    if (!HEAP_DIR) return;
+    const before = new Set(readdirSync(HEAP_DIR));
+    process.kill(pid, 'SIGUSR2');
+    const file = await waitFor(() => readdirSync(HEAP_DIR).find((f) => !before.has(f) && f.endsWith('.heapsnapshot')), { ms: 300_000, what: 'a heap snapshot' });
+    let size = -1;
+    await waitFor(() => size === (size = statSync(join(HEAP_DIR, file)).size) && size > 0, { ms: 300_000, every: 2000, what: 'the heap snapshot to be written' });
+    renameSync(join(HEAP_DIR, file), join(HEAP_DIR, `${name}.heapsnapshot`));
+    process.stderr.write(`  heap snapshot ${join(HEAP_DIR, name)}.heapsnapshot (${(size / 2 ** 20).toFixed(0)} MB)\n`);
+  };
+  await heapSnapshot(`${n}-1-before`);
   const sources: Source[] = [];
   // why sources lost the zipper and failed to get back, by the words the SDK logs (numbers and addresses left out)
   const why = new Map<string, number>();
@@ -155,11 +168,6 @@ async function soak(n: number, seconds: number): Promise<SoakResult> {
       process.stderr.write(`  ${rows[rows.length - 1].join('  ')}\n`);
       fewest = n;
     };
-    const heapSnapshot = () => {
-      if (!HEAP_DIR) return '';
-      process.kill(pid, 'SIGUSR2');
-      return ' (heap snapshot)';
-    };
     await row();
     const rowTimes: number[] = [];
     for (let next = ROW_EVERY; next < seconds * 1000; next += ROW_EVERY) rowTimes.push(next);
@@ -167,8 +175,9 @@ async function soak(n: number, seconds: number): Promise<SoakResult> {
     for (const [i, at] of rowTimes.entries()) {
       await sleep(t0 + at - Date.now());
       if (i === rowTimes.length - 1) for (const t of timers.splice(0)) clearInterval(t);
-      await row(i === 0 || i === rowTimes.length - 1 ? heapSnapshot() : '');
+      await row();
     }
+    await heapSnapshot(`${n}-2-writing-done`);
     timers.push(setInterval(() => (fewest = Math.min(fewest, sources.filter((s) => s.stats().connected).length)), 1000));
     // the end: no more writes; rows go on until every fix is acknowledged and seen by the collector, or END_LIMIT
     process.stderr.write(`  writing stopped; waiting at most ${END_LIMIT / 1000} s for the spools to drain\n`);
@@ -196,6 +205,7 @@ async function soak(n: number, seconds: number): Promise<SoakResult> {
     for (const t of timers) clearInterval(t);
     const closed = await within(Promise.all([...sources.map((s) => s.close(0)), collector.close()]), CLOSE_LIMIT);
     if (!closed) process.stderr.write(`  sources and collector not closed after ${CLOSE_LIMIT / 1000} s; going on\n`);
+    await heapSnapshot(`${n}-3-closed`).catch((e: Error) => process.stderr.write(`  ${e.message}\n`));
     if ((await within(serve.stop(), CLOSE_LIMIT)) === undefined) {
       process.stderr.write(`  serve still running ${CLOSE_LIMIT / 1000} s after Ctrl-C; killed\n`);
       serve.child.kill('SIGKILL');

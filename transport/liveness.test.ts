@@ -117,6 +117,21 @@ describe('Liveness', () => {
     expect(idle).toEqual([]);
   });
 
+  it('is as patient as its own timers were late, for a while: its loop may stall again with the peer’s bytes behind it', () => {
+    const { clock, idle, l } = setup();
+    during(clock, 2000, 500, () => l.received());
+    clock.advance(400);
+    l.received();
+    clock.stall(1200); // the heartbeat timer due at 2500 runs at 3600
+    clock.advance(1);
+    l.received(); // the peer's gap, as read here: 701 ms past a heartbeat
+    during(clock, 5000, 500, () => l.received()); // then traffic on time
+    clock.advance(2000 + 1100 - 1);
+    expect(idle).toEqual([]);
+    clock.advance(1);
+    expect(idle).toHaveLength(1);
+  });
+
   it('gives that grace once per silence: a loop that is always late still judges', () => {
     const { clock, idle } = setup();
     for (let i = 0; i < 200 && idle.length === 0; i++) {

@@ -37,7 +37,7 @@ export interface LivenessOptions {
    * ms more to wait, beyond idleTimeout, before giving up (the transport's measure of the round trip, doubled).
    * A peer whose round trip has grown (a busy event loop at either end delays its answers as much as its
    * heartbeats) is given that much more time; a dead one answers nothing, so its round trip stays as it was.
-   * Gaps in what the peer sends beyond a heartbeat count the same way.
+   * Gaps in what the peer sends beyond a heartbeat, and our own timer's lateness, count the same way.
    */
   patience?: () => number;
   clock?: Clock;
@@ -85,7 +85,7 @@ export class Liveness {
   private graceUntil = 0;
   /** the silence (by when it began) that grace was given for */
   private gracedFor = NaN;
-  /** the longest delay seen lately (a round trip, a gap in the peer's traffic), and when */
+  /** the longest delay seen lately (a round trip, a gap in the peer's traffic, our own timer running late), and when */
   private patient = 0;
   private patientAt = -Infinity;
 
@@ -190,6 +190,8 @@ export class Liveness {
       this.graceUntil = now + Math.min(late, heartbeat);
       this.gracedFor = this.lastReceived;
     }
+    // and a loop that ran this late may do so again, with the peer's bytes behind it: as much patience
+    this.delayed(late, now);
     const more = this.patience(now);
     if (idleTimeout && !this.paused && now - this.lastReceived >= idleTimeout && now >= this.graceUntil) {
       if (now - this.lastReceived < idleTimeout + more) this.graceUntil = this.lastReceived + idleTimeout + more;
