@@ -43,6 +43,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 const within = <T>(p: Promise<T>, ms: number): Promise<T | undefined> => Promise.race([p, sleep(ms).then(() => undefined)]);
 /** sources dialling at once while they connect */
 const DIAL_AT_ONCE = 10;
+/** the next group dials once this process's loop has run no later than this (ms) for a quarter second */
+const CALM_LAG = 200;
+const DIAL_PATIENCE = 10_000;
 
 const rssMb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) / 1024;
 
@@ -116,9 +119,19 @@ async function soak(n: number, seconds: number): Promise<SoakResult> {
         }
       }
     };
+    // dials paced by this process's own lag: handshakes that starve the connected sources' heartbeats cost
+    // reconnects, whose handshakes starve them more (at most DIAL_PATIENCE ms of waiting per group)
+    const dialLag = monitorEventLoopDelay({ resolution: 20 });
+    dialLag.enable();
     for (let i = 0; i < n; i += DIAL_AT_ONCE) {
+      const until = Date.now() + DIAL_PATIENCE;
+      do {
+        dialLag.reset();
+        await sleep(250);
+      } while (dialLag.max / 1e6 > CALM_LAG && Date.now() < until);
       sources.push(...(await Promise.all(Array.from({ length: Math.min(DIAL_AT_ONCE, n - i) }, (_, j) => dial(`soak-${i + j}`)))));
     }
+    dialLag.disable();
     if (dialFailures) process.stderr.write(`  ${dialFailures} first dials failed and were tried again\n`);
     process.stderr.write(`  ${n} sources connected; writing for ${seconds} s\n`);
     const t0 = Date.now();
@@ -160,8 +173,8 @@ async function soak(n: number, seconds: number): Promise<SoakResult> {
         fmt(written),
         fmt(written - delivered()),
         r.toFixed(0),
-        (total(m, 'geoflux_process_nodejs_heap_size_used_bytes') / 2 ** 20).toFixed(0),
-        (total(m, 'geoflux_process_nodejs_eventloop_lag_max_seconds') * 1000).toFixed(0),
+        (total(m, 'geoflux_nodejs_heap_size_used_bytes') / 2 ** 20).toFixed(0),
+        (total(m, 'geoflux_nodejs_eventloop_lag_max_seconds') * 1000).toFixed(0),
         (lag.max / 1e6).toFixed(0),
       ]);
       lag.reset();

@@ -181,13 +181,15 @@ describe('Liveness', () => {
     expect(idle).toHaveLength(1);
   });
 
-  it('gives up after the grace when nothing was queued', () => {
+  it('gives up after the grace and the patience its stall earned when nothing was queued', () => {
     const { clock, idle } = setup();
     clock.advance(400);
-    clock.stall(5000);
+    clock.stall(5000); // the timer due at 500 runs at 5400: 4900 ms late
     clock.advance(100);
     expect(idle).toEqual([]);
-    clock.advance(500);
+    clock.advance(2000 + 4900 - 5500 - 1); // silent since 0: idleTimeout and 4900 ms more
+    expect(idle).toEqual([]);
+    clock.advance(1);
     expect(idle).toHaveLength(1);
   });
 

@@ -54,7 +54,7 @@ export const DEFAULT_IDLE_TIMEOUT = 2000;
 export const PATIENCE_MEMORY = 30_000;
 
 /** Patience is at most this many idleTimeouts, so a dead peer is always noticed within (1 + it) idleTimeouts. */
-export const MAX_PATIENCE_FACTOR = 2;
+export const MAX_PATIENCE_FACTOR = 5;
 
 export class IdleTimeoutError extends Error {
   override readonly name = 'IdleTimeoutError';
