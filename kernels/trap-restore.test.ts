@@ -9,7 +9,7 @@ import { nodeWasi } from './host/node-wasi.ts';
 import type { SnapshotPolicy } from './host/kernel-runner.ts';
 
 // 40 vehicles crossing a row of five 0.01° squares eastwards, a fix a second each; one fix mid-stream traps
-// the kernel (geofence-poison.wasm: the geofence kernel, but a negative speed traps it)
+// the kernel (geofence-poison.wasm: the geofence kernel, but a speed over 1,000 km/s traps it)
 const square = (x: number) => [[x, 0], [x + 0.01, 0], [x + 0.01, 0.01], [x, 0.01], [x, 0]];
 const FENCES = { type: 'FeatureCollection', features: [0, 1, 2, 3, 4].map((i) => ({ type: 'Feature', id: `f${i}`, properties: {}, geometry: { type: 'Polygon', coordinates: [square(i * 0.02)] } })) };
 const VEHICLES = 40;
@@ -33,7 +33,7 @@ const batches = ({ fixAt, steps, stepsPerBatch, poisonAt }: Drive, poison: boole
   Array.from({ length: steps / stepsPerBatch }, (_, b) => {
     const fixes: GpsRecord[] = [];
     for (let s = b * stepsPerBatch; s < (b + 1) * stepsPerBatch; s++) for (let v = 0; v < VEHICLES; v++) fixes.push(fixAt(v, s));
-    if (poison && b === poisonAt) fixes[7] = { ...fixes[7], speed: -1 };
+    if (poison && b === poisonAt) fixes[7] = { ...fixes[7], speed: 2e6 };
     return batchFromRecords(fixes);
   });
 
