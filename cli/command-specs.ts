@@ -94,8 +94,10 @@ export const kernelSpec: CommandSpec = {
     describe: { type: 'boolean', help: "print the kernel's params, output rows and counters, as it declares them" },
     check: { type: 'boolean', help: 'run the conformance suite (docs/kernel-abi.md) over the trace, or three synthetic vehicles' },
     wasi: { type: 'string', value: 'node|wasmer', help: 'WASI implementation', default: 'node' },
+    timeout: { type: 'string', value: 'ms', help: 'how long one kernel call (with --check: the whole suite) may take before the kernel is stopped and the command fails', default: '30000' },
   },
   notes: [
+    'The kernel runs in a thread of its own: one that loops is stopped after --timeout, said, and the command exits 1.',
     'A trace is CSV, JSON lines, GPX, or one of the formats in ../shared/data (by its header); - reads standard input.',
     'Progress goes to stderr, with the rows dropped as unfit for a kernel (by reason) and the kernel\'s counters at the end.',
     'Examples:',

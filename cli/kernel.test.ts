@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { exampleKernel } from '../examples/kernels/build.ts';
+import { cKernel, onHeader, PLAIN_EXPORTS } from '../testing/c-kernel.ts';
 
 /** `geoflux kernel` as a kernel author runs it: a real process, on dist/ */
 function run(args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -71,5 +72,17 @@ describe('geoflux kernel', () => {
     expect(probe.stdout).toContain('✗ bad fixes (NaN, out of range) do not trap and are counted in skipped\n    skipped counted 0 of 4 bad fixes');
     expect(probe.stderr).toBe('geoflux kernel: 1 of 9 checks failed (docs/kernel-abi.md, Conformance)\n');
     expect(probe.code).toBe(1);
+  });
+
+  it('stops a kernel that loops, says which call did not return, and exits 1: over a trace, and checking it', async (ctx) => {
+    const schema = { name: 'loops', params: [], output: [{ name: 'row', type: 'row' }], counters: ['skipped', 'lostRows'] };
+    const wasm = cKernel(ctx, onHeader(schema, `${PLAIN_EXPORTS}
+GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int32_t cap) { volatile int32_t spin = n; while (spin) {} return 0; }`));
+    const trace = await run([wasm, '--timeout', '300', '-'], CSV);
+    expect(trace.stderr).toMatch(/^geoflux kernel: kernel \S+k\.wasm: a call did not return within 300 ms; its thread was stopped\n$/m);
+    expect(trace.code).toBe(1);
+    const check = await run([wasm, '--check', '--timeout', '3000']);
+    expect(check.stderr).toMatch(/^geoflux kernel: kernel \S+k\.wasm: a call did not return within 3000 ms; its thread was stopped\n$/m);
+    expect(check.code).toBe(1);
   });
 });

@@ -1,6 +1,5 @@
-import { checkConformance, syntheticFixes } from '../kernels/conformance.ts';
-import { kernelFiles } from '../kernels/create-kernel.ts';
-import { CustomKernel } from '../kernels/custom-kernel.ts';
+import type { CheckResult } from '../kernels/conformance.ts';
+import { IsolatedKernel } from '../kernels/host/isolated-kernel.ts';
 import { kernelSchema } from '../kernels/host/kernel-instance.ts';
 import type { KernelSchema, ParamSpec } from '../kernels/host/kernel-schema.ts';
 import { loadKernelModule } from '../kernels/host/load-module.ts';
@@ -21,18 +20,30 @@ export async function kernelCommand({ values, positionals }: Parsed): Promise<vo
     return;
   }
   const params = parseParams(values.params);
-  const files = await kernelFiles(kernel, params, { wasi });
-  if (values.check) return check(files, trace);
-  const k = CustomKernel.create(files.params, files.setup);
-  let rows = 0;
-  const run = await runTrace(trace, k, (rs) => {
-    rows += rs.length;
-    printLines(rs);
-  });
-  const s = k.stats();
-  const counted = k.schema.counters.map((c) => `${c} ${s[c].toLocaleString('en')}`).join(', ');
-  const traps = s.replaced ? `; ${s.replaced} traps, ${s.restores} restored from a snapshot` : '';
-  run.progress.done(`${run.trace.records.length} fixes (${run.trace.format}): ${rows} rows${badRowsNote(run)}; ${k.schema.name} counted ${counted}${traps}`);
+  const opts = { wasi, timeout: parseTimeout(values.timeout) } as const;
+  if (values.check) return check(await IsolatedKernel.check(kernel, params, opts, trace ? (await readInput(trace)).records : undefined));
+  // in a thread of its own, so that a kernel that loops is stopped and said, not waited on forever
+  const k = await IsolatedKernel.create(kernel, params, { ...opts, rows: true });
+  try {
+    let rows = 0;
+    const run = await runTrace(trace, k, (rs) => {
+      rows += rs.length;
+      printLines(rs);
+    });
+    const { name, counters, stats: s } = await k.summary();
+    const counted = counters.map((c) => `${c} ${s[c].toLocaleString('en')}`).join(', ');
+    const traps = s.replaced ? `; ${s.replaced} traps, ${s.restores} restored from a snapshot` : '';
+    run.progress.done(`${run.trace.records.length} fixes (${run.trace.format}): ${rows} rows${badRowsNote(run)}; ${name} counted ${counted}${traps}`);
+  } finally {
+    await k.close();
+  }
+}
+
+/** --timeout: ms a kernel call may take */
+function parseTimeout(text: unknown): number {
+  const ms = Number(text);
+  if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`--timeout is a number of ms above 0 (got ${String(text)})`);
+  return ms;
 }
 
 function parseParams(text: unknown): Record<string, unknown> {
@@ -47,28 +58,12 @@ function parseParams(text: unknown): Record<string, unknown> {
   return params as Record<string, unknown>;
 }
 
-/** The conformance suite on the kernel, over the trace given or three synthetic vehicles; fails the command if a check fails. */
-async function check(files: Awaited<ReturnType<typeof kernelFiles>>, trace: string | undefined): Promise<void> {
-  const fixes = trace ? (await readInput(trace)).records : syntheticFixes(firstPosition(files.params));
-  const results = checkConformance({ ...files, fixes });
+/** The conformance suite's results; fails the command if a check fails. */
+function check(results: CheckResult[]): void {
   for (const r of results) process.stdout.write(`${r.ok ? '✓' : '✗'} ${r.check}${r.detail ? `${r.ok ? ': ' : '\n    '}${r.detail}` : ''}\n`);
   const failed = results.filter((r) => !r.ok).length;
   if (failed) throw new Error(`${failed} of ${results.length} checks failed (docs/kernel-abi.md, Conformance)`);
   process.stdout.write(`all ${results.length} checks pass\n`);
-}
-
-/** where the synthetic vehicles drive: at the first position of the fences given (if any), else 0,0 */
-function firstPosition(params: Record<string, unknown>): [number, number] {
-  const find = (x: unknown): [number, number] | undefined => {
-    if (Array.isArray(x) && typeof x[0] === 'number' && typeof x[1] === 'number') return [x[0], x[1]];
-    if (typeof x !== 'object' || x === null) return undefined;
-    for (const v of Object.values(x)) {
-      const p = find(v);
-      if (p) return p;
-    }
-    return undefined;
-  };
-  return Object.values(params).map(find).find(Boolean) ?? [0, 0];
 }
 
 const range = (p: ParamSpec) =>

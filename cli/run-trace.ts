@@ -6,9 +6,9 @@ import { readInput, slices } from './read-input.ts';
 
 /** What `geoflux kernel`, `fence`, `hotspot` and `match` run a trace through. */
 export interface TraceKernel<E> {
-  process(b: GpsBatch): E[];
+  process(b: GpsBatch): E[] | Promise<E[]>;
   /** the events held back at the end of input */
-  flush(): E[];
+  flush(): E[] | Promise<E[]>;
 }
 
 export interface TraceRun {
@@ -34,10 +34,10 @@ export async function runTrace<E>(path: string | undefined, kernel: TraceKernel<
     const checked = goodRows(batchFromRecords(slice));
     addBadRows(bad, checked.bad);
     badTotal += checked.dropped;
-    if (checked.batch.n) out(kernel.process(checked.batch));
+    if (checked.batch.n) out(await kernel.process(checked.batch));
     progress.update((done += slice.length));
   }
-  out(kernel.flush());
+  out(await kernel.flush());
   return { trace, bad, badTotal, progress };
 }
 

@@ -1,5 +1,5 @@
 import { randomFillSync } from 'node:crypto';
-import { assertBatch, assertFixes } from '../codecs/fix-checks.ts';
+import { assertBatch, checkRecords, tidyBatch } from '../codecs/fix-checks.ts';
 import { encodeGpsBatch, isGpsBatch, sliceRows, type GpsBatch } from '../codecs/gps-batch.ts';
 import { packMeta, type Metadata } from '../codecs/metadata.ts';
 import { pack } from '../codecs/msgpack.ts';
@@ -44,21 +44,22 @@ export class RecordWriter {
   ) {}
 
   /**
-   * Queues records; returns false when the caller should slow down (spool or connection backed up). A fix
-   * that cannot be used throws InvalidFixError here, a record too large for any frame RecordTooLargeError,
+   * Queues records, tidied as codecs/fix-checks.ts reads them (speed -1 unknown, heading mod 360, lng for
+   * lon); returns false when the caller should slow down (spool or connection backed up). A null record
+   * throws TypeError, a fix that cannot be used InvalidFixError here, a record too large for any frame RecordTooLargeError,
    * and nothing of that write is queued. Writes larger than a frame go out in as many frames as they need.
    */
   write(tag: string | number, data: unknown, origin?: Origin): boolean {
     const t = this.client.tagNumber(tag);
     if (isGpsBatch(data)) {
-      assertBatch(tag, data);
+      const batch = tidyBatch(data);
+      assertBatch(tag, batch);
       this.flushKey(keyOf(t, origin));
       let ok = true;
-      for (const part of this.fitBatch(data)) ok = this.emit(t, origin, 'gps', part.bytes, part.n);
+      for (const part of this.fitBatch(batch)) ok = this.emit(t, origin, 'gps', part.bytes, part.n);
       return ok;
     }
-    const records = Array.isArray(data) ? data : [data];
-    assertFixes(tag, records);
+    const records = checkRecords(tag, Array.isArray(data) ? data : [data]);
     this.assertFits(tag, records);
     const key = keyOf(t, origin);
     let p = this.pending.get(key);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertBatch, assertFixes, fixProblem, goodRows, InvalidFixError, MAX_DEVICE_ID_BYTES } from './fix-checks.ts';
+import { assertBatch, checkRecords, fixProblem, goodRows, InvalidFixError, MAX_DEVICE_ID_BYTES, tidyBatch } from './fix-checks.ts';
 import { batchFromRecords, emptyBatch } from './gps-batch.ts';
 
 const fix = { deviceId: 'v', t: 1_700_000_000_000, lon: 7.42, lat: 43.73 };
@@ -30,17 +30,76 @@ describe('what makes a fix unusable', () => {
 
 describe('where fixes enter: write()', () => {
   it('refuses the whole write, naming the record and what is wrong with it', () => {
-    expect(() => assertFixes('gps', [fix, { ...fix, deviceId: 'truck-9', lat: NaN }])).toThrow(new InvalidFixError('write("gps"): record 1 fix of "truck-9": lat must be a number in [-90, 90] (got NaN)'));
-    expect(() => assertFixes('gps', [{ ...fix, t: Infinity }])).toThrow(InvalidFixError);
+    expect(() => checkRecords('gps', [fix, { ...fix, deviceId: 'truck-9', lat: NaN }])).toThrow(new InvalidFixError('write("gps"): record 1 fix of "truck-9": lat must be a number in [-90, 90] (got NaN)'));
+    expect(() => checkRecords('gps', [{ ...fix, t: Infinity }])).toThrow(InvalidFixError);
   });
 
   it('lets events through: only a record with all four fields of a fix is held to a fix’s rules', () => {
-    expect(() => assertFixes('alerts', [{ kind: 'geofence', deviceId: 'v', time: 'x', point: [NaN, 0] }])).not.toThrow();
+    expect(() => checkRecords('alerts', [{ kind: 'geofence', deviceId: 'v', time: 'x', point: [NaN, 0] }])).not.toThrow();
   });
 
   it('refuses a batch with an unusable row, saying how many and why', () => {
     const b = batchFromRecords([fix, { ...fix, t: NaN }, { ...fix, lon: 999 }]);
     expect(() => assertBatch('gps', b)).toThrow('write("gps"): the batch has unusable rows (1 time, 1 position)');
+  });
+});
+
+describe('what phones send, read the way GPS stacks mean it', () => {
+  const one = (r: object) => checkRecords('gps', [r])[0];
+
+  it('takes a negative speed or accuracy for "not known": the field is left out', () => {
+    expect(one({ ...fix, speed: -1, accuracy: -1 })).toEqual(fix);
+    expect(one({ ...fix, speed: 0, accuracy: 0 })).toEqual({ ...fix, speed: 0, accuracy: 0 });
+  });
+
+  it('takes a heading mod 360, and a negative one (iOS: -1) for "not known"', () => {
+    expect(one({ ...fix, heading: 720 })).toEqual({ ...fix, heading: 0 });
+    expect(one({ ...fix, heading: 370.5 })).toEqual({ ...fix, heading: 10.5 });
+    expect(one({ ...fix, heading: -1 })).toEqual(fix);
+    expect(one({ ...fix, heading: 359 })).toEqual({ ...fix, heading: 359 });
+  });
+
+  it('still refuses infinities', () => {
+    expect(() => one({ ...fix, heading: Infinity })).toThrow('write("gps"): fix of "v": heading must be a finite number when given (got Infinity)');
+    expect(() => one({ ...fix, speed: -Infinity })).toThrow(InvalidFixError);
+  });
+
+  it('takes lng (Google Maps, Leaflet) for a missing lon, and holds the fix to a fix’s rules', () => {
+    const { lon, ...rest } = fix;
+    expect(one({ ...rest, lng: lon })).toEqual(fix);
+    expect(() => one({ ...rest, lng: 200 })).toThrow('write("gps"): fix of "v": lon must be a number in [-180, 180] (got 200)');
+    // both: lon is the position, lng is the caller's own field
+    expect(one({ ...fix, lng: 1 })).toEqual({ ...fix, lng: 1 });
+    expect(one({ kind: 'note', lng: 1 })).toEqual({ kind: 'note', lng: 1 });
+  });
+
+  it('refuses a null or undefined record with a TypeError naming its index', () => {
+    expect(() => checkRecords('gps', [fix, fix, null])).toThrow(new TypeError('write("gps"): record 2 is null, not a record'));
+    expect(() => checkRecords('gps', [undefined])).toThrow(new TypeError('write("gps"): the record is undefined, not a record'));
+  });
+
+  it('leaves the caller’s records as they are, and returns them when nothing needs tidying', () => {
+    const mine = { ...fix, speed: -1 };
+    const records = [fix, mine];
+    expect(checkRecords('gps', records)).toEqual([fix, fix]);
+    expect(mine.speed).toBe(-1);
+    expect(checkRecords('gps', [fix])).toEqual([fix]);
+    const clean = [fix];
+    expect(checkRecords('gps', clean)).toBe(clean);
+  });
+
+  it('tidies a batch’s columns the same way, before a kernel too, leaving the batch given alone', () => {
+    const b = batchFromRecords([
+      { ...fix, speed: -1, heading: 720, accuracy: -1 },
+      { ...fix, speed: 12, heading: -1, accuracy: 5 },
+    ]);
+    const t = tidyBatch(b);
+    expect([...t.speed]).toEqual([NaN, 12]);
+    expect([...t.heading]).toEqual([0, NaN]);
+    expect([...t.accuracy]).toEqual([NaN, 5]);
+    expect(b.speed[0]).toBe(-1);
+    expect([...goodRows(b).batch.heading]).toEqual([0, NaN]);
+    expect(tidyBatch(t)).toBe(t);
   });
 });
 

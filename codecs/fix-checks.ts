@@ -57,8 +57,9 @@ export function addBadRows(into: BadRowCounts, bad: BadRowCounts): void {
   for (const [reason, n] of Object.entries(bad)) into[reason as BadFixReason] = (into[reason as BadFixReason] ?? 0) + n;
 }
 
-/** The rows of a batch fit for a kernel, and how many were not, by reason (the batch itself when all are). */
-export function goodRows(b: GpsBatch): { batch: GpsBatch; bad: BadRowCounts; dropped: number } {
+/** The rows of a batch fit for a kernel, tidied, and how many were not, by reason (the batch itself when all are and nothing needed tidying). */
+export function goodRows(batch: GpsBatch): { batch: GpsBatch; bad: BadRowCounts; dropped: number } {
+  const b = tidyBatch(batch);
   const devices = b.devices.map((d) => deviceProblem(d) === undefined);
   return keepRows(b, (i) =>
     !devices[b.device[i]]
@@ -98,14 +99,71 @@ function keepRows(b: GpsBatch, problem: (i: number) => BadFixReason | undefined)
 export const looksLikeFix = (r: unknown): r is GpsRecord =>
   typeof r === 'object' && r !== null && 'deviceId' in r && 't' in r && 'lon' in r && 'lat' in r;
 
-/** Throws InvalidFixError for the first unusable fix among `records` (nothing is written then). */
-export function assertFixes(tag: string | number, records: readonly unknown[]): void {
+/*
+ * The optional fields as GPS stacks send them, read one way everywhere: a negative speed, accuracy or heading
+ * means "not known" (iOS reports -1 for each it lacks; Android leaves them out), so it becomes unknown (an
+ * absent field in a record, NaN in a batch); a heading of a full turn or more is the same direction, taken
+ * mod 360 (720 is 0, as Android's bearing always is in [0, 360)). Infinities stay, for fixProblem to refuse.
+ */
+const knownOrNaN = (x: number) => (Number.isFinite(x) && x < 0 ? NaN : x);
+const tidyHeading = (h: number) => (!Number.isFinite(h) ? h : h < 0 ? NaN : h % 360);
+const TIDY = { speed: knownOrNaN, heading: tidyHeading, accuracy: knownOrNaN } as const;
+
+/** A fix as written, tidied as above, and with `lng` (Google Maps, Leaflet) taken for a missing `lon`; the record itself when nothing changes. */
+function tidyFix(r: object): object {
+  const lng = !('lon' in r) && 'lng' in r && looksLikeFix({ ...r, lon: 0 });
+  if (!lng && !looksLikeFix(r)) return r;
+  let out: Record<string, unknown> | undefined;
+  if (lng) {
+    const { lng: lon, ...rest } = r as Record<string, unknown>;
+    out = { ...rest, lon };
+  }
+  for (const k of ['speed', 'heading', 'accuracy'] as const) {
+    const v = (r as Record<string, unknown>)[k];
+    if (typeof v !== 'number') continue;
+    const tidy = TIDY[k](v);
+    if (Object.is(tidy, v)) continue;
+    out ??= { ...r };
+    if (Number.isNaN(tidy)) delete out[k];
+    else out[k] = tidy;
+  }
+  return out ?? r;
+}
+
+/**
+ * The records of a write, tidied (a copy where anything changes; the caller's records are left as they are).
+ * Throws TypeError for a null or undefined record, and InvalidFixError for the first unusable fix (nothing
+ * is written then), each naming the record's index.
+ */
+export function checkRecords(tag: string | number, records: readonly unknown[]): readonly unknown[] {
+  let out: unknown[] | undefined;
+  const which = (i: number) => (records.length > 1 ? `record ${i} ` : '');
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
-    if (!looksLikeFix(r)) continue;
-    const p = fixProblem(r);
-    if (p) throw new InvalidFixError(`write(${JSON.stringify(tag)}): ${records.length > 1 ? `record ${i} ` : ''}${describeDevice(r.deviceId)}: ${p.message}`);
+    if (r === null || r === undefined) throw new TypeError(`write(${JSON.stringify(tag)}): ${which(i) || 'the record '}is ${r}, not a record`);
+    const tidy = typeof r === 'object' ? tidyFix(r) : r;
+    if (tidy !== r) (out ??= records.slice())[i] = tidy;
+    if (!looksLikeFix(tidy)) continue;
+    const p = fixProblem(tidy);
+    if (p) throw new InvalidFixError(`write(${JSON.stringify(tag)}): ${which(i)}${describeDevice(tidy.deviceId)}: ${p.message}`);
   }
+  return out ?? records;
+}
+
+/** A batch's optional columns tidied as above: the batch itself when nothing changes, else one with new columns. */
+export function tidyBatch(b: GpsBatch): GpsBatch {
+  let out: GpsBatch | undefined;
+  for (const k of ['speed', 'heading', 'accuracy'] as const) {
+    const col = b[k];
+    for (let i = 0; i < b.n; i++) {
+      const tidy = TIDY[k](col[i]);
+      if (Object.is(tidy, col[i])) continue;
+      out ??= { ...b };
+      if (out[k] === col) out[k] = col.slice();
+      out[k][i] = tidy;
+    }
+  }
+  return out ?? b;
 }
 
 /** Throws InvalidFixError for the first unusable row of a batch. */

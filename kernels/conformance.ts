@@ -350,3 +350,20 @@ export function syntheticFixes(centre: [number, number] = [0, 0]): GpsRecord[] {
   }
   return fixes;
 }
+
+/** syntheticFixes where a kernel with these params (files read) would see something: at its fences, if any */
+export const syntheticFixesFor = (params: Record<string, unknown>): GpsRecord[] => syntheticFixes(firstPosition(params));
+
+/** where the synthetic vehicles drive: at the first position of the fences given (if any), else 0,0 */
+function firstPosition(params: Record<string, unknown>): [number, number] {
+  const find = (x: unknown): [number, number] | undefined => {
+    if (Array.isArray(x) && typeof x[0] === 'number' && typeof x[1] === 'number') return [x[0], x[1]];
+    if (typeof x !== 'object' || x === null) return undefined;
+    for (const v of Object.values(x)) {
+      const p = find(v);
+      if (p) return p;
+    }
+    return undefined;
+  };
+  return Object.values(params).map(find).find(Boolean) ?? [0, 0];
+}

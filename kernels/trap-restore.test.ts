@@ -10,7 +10,7 @@ import type { SnapshotPolicy } from './host/kernel-runner.ts';
 import { crossingFix, SQUARES } from '../testing/fence-squares.ts';
 
 // 40 vehicles crossing a row of five 0.01° squares eastwards, a fix a second each; one fix mid-stream traps
-// the kernel (geofence-poison.wasm: the geofence kernel, but a negative speed traps it)
+// the kernel (geofence-poison.wasm: the geofence kernel, but a speed over 1,000 km/s traps it)
 const VEHICLES = 40;
 const STEPS = 100;
 const fixAt = (v: number, s: number): GpsRecord => ({ deviceId: `v${v}`, t: s * 1000, lon: -0.005 + s * 0.001 + v * 0.0001, lat: 0.002 + v * 0.0002, speed: 10 });
@@ -32,7 +32,7 @@ const batches = ({ fixAt, steps, stepsPerBatch, poisonAt }: Drive, poison: boole
   Array.from({ length: steps / stepsPerBatch }, (_, b) => {
     const fixes: GpsRecord[] = [];
     for (let s = b * stepsPerBatch; s < (b + 1) * stepsPerBatch; s++) for (let v = 0; v < VEHICLES; v++) fixes.push(fixAt(v, s));
-    if (poison && b === poisonAt) fixes[7] = { ...fixes[7], speed: -1 };
+    if (poison && b === poisonAt) fixes[7] = { ...fixes[7], speed: 2e6 };
     return batchFromRecords(fixes);
   });
 

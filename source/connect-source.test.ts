@@ -28,4 +28,19 @@ describe('the source SDK', () => {
     const report = await source.close();
     expect(report).toMatchObject({ unacked: 0, dropped: 0 });
   });
+
+  it('reads what phones send as GPS stacks mean it (speed -1, heading 720, lng) and refuses a null record by its index', async () => {
+    const z = later(await Zipper.start(testConfig([], [{ name: 'keep', observe: ['gps'], dispatch: { kind: 'balance' } }])));
+    const got: unknown[] = [];
+    const sfn = later(await connectStreamFunction({ name: 'keep', observe: ['gps'], zipper: z.memoryUrl, token: TOKEN }));
+    sfn.handle((in$) => in$.pipe(tap((r) => got.push(r))));
+    const source = await connectSource({ name: 'phone', zipper: z.memoryUrl, token: TOKEN });
+    const t = Date.now();
+    expect(() => source.write('gps', [{ deviceId: 'p', t, lon: 7.4, lat: 43.7 }, null])).toThrow(new TypeError('write("gps"): record 1 is null, not a record'));
+    source.write('gps', { deviceId: 'p', t, lng: 7.4, lat: 43.7, speed: -1, heading: 720, accuracy: 8 });
+    await source.flush();
+    await waitFor(() => got.length === 1, { what: () => 'the fix' });
+    expect(got).toEqual([{ deviceId: 'p', t, lon: 7.4, lat: 43.7, heading: 0, accuracy: 8 }]);
+    await source.close();
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkLivenessOptions, IdleTimeoutError, Liveness, PATIENCE_MEMORY, type LivenessOptions } from './liveness.ts';
+import { checkLivenessOptions, IdleTimeoutError, Liveness, MAX_PATIENCE_FACTOR, PATIENCE_MEMORY, type LivenessOptions } from './liveness.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
 
 /** The heartbeat and idle timer logic on a clock that moves only when the test says so. */
@@ -64,7 +64,7 @@ describe('Liveness', () => {
 
   it('counts from the last thing received', () => {
     const { clock, idle, l } = setup();
-    clock.advance(1500);
+    clock.advance(500);
     l.received();
     clock.advance(1999);
     expect(idle).toEqual([]);
@@ -91,26 +91,105 @@ describe('Liveness', () => {
     expect(beats).toEqual([500, 1000, 1500, 2000]);
   });
 
-  it('gives reads queued during a stall of its own event loop one heartbeat to arrive', () => {
+  it('gives reads queued during a stall of its own event loop one heartbeat to arrive, and is as patient for a while after', () => {
     const { clock, idle, l } = setup();
     clock.advance(400);
-    clock.stall(5000); // nothing ran for 5 s: the peer's bytes may be waiting unread
+    clock.stall(1500); // nothing ran for 1.5 s: the peer's bytes may be waiting unread
     clock.advance(100);
     expect(idle).toEqual([]);
     l.received(); // ... and there they were
+    clock.advance(2000 + 1500 - 1);
+    expect(idle).toEqual([]);
+    clock.advance(1);
+    expect(idle).toHaveLength(1);
+    expect(idle[0].message).toBe('no data from quic://127.0.0.1:9000 for 2000 ms (and 1500 ms more for the delays seen lately)');
+  });
+
+  it('does not judge in a timer its own stall made late, even by less than a heartbeat: bytes may be queued behind the stall', () => {
+    const { clock, idle, l } = setup();
+    during(clock, 2000, 500, () => l.received());
+    clock.advance(1900);
+    clock.stall(400); // the verdict was due at 4000; the loop gets to it at 4400
+    clock.advance(1);
+    expect(idle).toEqual([]);
+    l.received(); // the peer's heartbeat, read after the late timer
+    clock.advance(1000);
+    expect(idle).toEqual([]);
+  });
+
+  it('is as patient as its own timers were late, for a while: its loop may stall again with the peer’s bytes behind it', () => {
+    const { clock, idle, l } = setup();
+    during(clock, 2000, 500, () => l.received());
+    clock.advance(400);
+    l.received();
+    clock.stall(1200); // the heartbeat timer due at 2500 runs at 3600
+    clock.advance(1);
+    l.received(); // the peer's gap, as read here: 701 ms past a heartbeat
+    during(clock, 5000, 500, () => l.received()); // then traffic on time
+    clock.advance(2000 + 1100 - 1);
+    expect(idle).toEqual([]);
+    clock.advance(1);
+    expect(idle).toHaveLength(1);
+  });
+
+  it('gives that grace once per silence: a loop that is always late still judges', () => {
+    const { clock, idle } = setup();
+    for (let i = 0; i < 200 && idle.length === 0; i++) {
+      clock.stall(60); // every timer fires up to 60 ms late
+      clock.advance(1);
+    }
+    expect(idle).toHaveLength(1);
+    expect(clock.now()).toBeLessThan(2000 + 500);
+  });
+
+  it('gives a peer whose traffic came late (gaps longer than a heartbeat) that much more time', () => {
+    const { clock, idle, l } = setup();
+    during(clock, 2000, 500, () => l.received());
+    clock.advance(1800); // the peer's loop ran 1.3 s late: its heartbeat came 1.8 s after its last bytes
+    l.received();
+    clock.advance(2000 + 1300 - 1);
+    expect(idle).toEqual([]);
+    clock.advance(1);
+    expect(idle).toHaveLength(1);
+  });
+
+  it('notices a peer that stops, after heartbeats on time, within idleTimeout', () => {
+    const { clock, idle, l } = setup();
+    during(clock, 10_000, 500, () => l.received());
     clock.advance(1999);
     expect(idle).toEqual([]);
     clock.advance(1);
     expect(idle).toHaveLength(1);
   });
 
-  it('gives up after the grace when nothing was queued', () => {
+  it('takes no silence it asked for (paused) as lateness', () => {
+    const { clock, idle, l } = setup();
+    l.pause();
+    clock.advance(1500);
+    l.received(); // a read under way when it paused
+    l.resume();
+    clock.advance(2000);
+    expect(idle).toHaveLength(1);
+  });
+
+  it('is patient at most MAX_PATIENCE_FACTOR idleTimeouts, however late things were', () => {
+    const { clock, idle, l } = setup(500, 2000, { patience: () => 20_000 });
+    l.received();
+    clock.advance(2000 + MAX_PATIENCE_FACTOR * 2000 - 1);
+    expect(idle).toEqual([]);
+    clock.advance(1);
+    expect(idle).toHaveLength(1);
+  });
+
+  it('gives up after the grace and the patience its stall earned when nothing was queued', () => {
     const { clock, idle } = setup();
     clock.advance(400);
-    clock.stall(5000);
+    clock.stall(5000); // the timer due at 500 runs at 5400: 4900 ms late
     clock.advance(100);
     expect(idle).toEqual([]);
-    clock.advance(500);
+    clock.advance(2000 + 4900 - 5500 - 1); // silent since 0: idleTimeout and 4900 ms more
+    expect(idle).toEqual([]);
+    clock.advance(1);
     expect(idle).toHaveLength(1);
   });
 
@@ -130,7 +209,7 @@ describe('Liveness', () => {
     expect(idle).toEqual([]);
     clock.advance(1);
     expect(idle).toHaveLength(1);
-    expect(idle[0].message).toBe('no data from quic://127.0.0.1:9000 for 2000 ms (and 3000 ms more for its round trip)');
+    expect(idle[0].message).toBe('no data from quic://127.0.0.1:9000 for 2000 ms (and 3000 ms more for the delays seen lately)');
   });
 
   it('remembers the slowest round trip for a while: a loop that stalled once may stall again', () => {

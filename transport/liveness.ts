@@ -34,9 +34,10 @@ export interface LivenessOptions {
    */
   receiptsAnswered?: boolean;
   /**
-   * ms more to wait, beyond idleTimeout, before giving up: asked only when the peer has been silent that long.
+   * ms more to wait, beyond idleTimeout, before giving up (the transport's measure of the round trip, doubled).
    * A peer whose round trip has grown (a busy event loop at either end delays its answers as much as its
    * heartbeats) is given that much more time; a dead one answers nothing, so its round trip stays as it was.
+   * Gaps in what the peer sends beyond a heartbeat, and our own timer's lateness, count the same way.
    */
   patience?: () => number;
   clock?: Clock;
@@ -47,10 +48,13 @@ export const DEFAULT_HEARTBEAT = 500;
 export const DEFAULT_IDLE_TIMEOUT = 2000;
 
 /**
- * How long the slowest round trip seen is kept as the measure of patience: a loop that stalled once (a burst of
- * handshakes, a collection) may stall again before the next round trip shows it.
+ * How long the longest delay seen is kept as the measure of patience: a loop that stalled once (a burst of
+ * handshakes, a collection) may stall again before the next round trip or gap shows it.
  */
 export const PATIENCE_MEMORY = 30_000;
+
+/** Patience is at most this many idleTimeouts, so a dead peer is always noticed within (1 + it) idleTimeouts. */
+export const MAX_PATIENCE_FACTOR = 5;
 
 export class IdleTimeoutError extends Error {
   override readonly name = 'IdleTimeoutError';
@@ -79,7 +83,9 @@ export class Liveness {
   private armedFor = Infinity;
   /** no verdict on the peer before this: our own event loop was stalled and reads may be queued unread */
   private graceUntil = 0;
-  /** the most patience asked for lately, and when */
+  /** the silence (by when it began) that grace was given for */
+  private gracedFor = NaN;
+  /** the longest delay seen lately (a round trip, a gap in the peer's traffic, our own timer running late), and when */
   private patient = 0;
   private patientAt = -Infinity;
 
@@ -109,7 +115,10 @@ export class Liveness {
   }
 
   received(): void {
-    this.lastReceived = this.clock.now();
+    const now = this.clock.now();
+    // a live peer is never silent much longer than a heartbeat: what it was beyond that, its loop (or ours) ran late
+    if (!this.paused && this.opts.heartbeat) this.delayed(now - this.lastReceived - this.opts.heartbeat, now);
+    this.lastReceived = now;
   }
 
   pause(): void {
@@ -130,15 +139,21 @@ export class Liveness {
     this.armedFor = Infinity;
   }
 
-  /** ms beyond idleTimeout: the most asked for within PATIENCE_MEMORY; sampled at every timer, about each heartbeat */
-  private patience(now: number): number {
-    if (!this.opts.patience) return 0;
-    const p = Math.max(0, Math.round(this.opts.patience()));
-    if (p >= this.patient || now - this.patientAt > PATIENCE_MEMORY) {
-      this.patient = p;
+  /** notes a delay (ms) as a measure of patience, kept for PATIENCE_MEMORY unless a longer one comes */
+  private delayed(ms: number, now: number): void {
+    if (ms >= this.patient || now - this.patientAt > PATIENCE_MEMORY) {
+      this.patient = Math.max(0, ms);
       this.patientAt = now;
     }
-    return this.patient;
+  }
+
+  /**
+   * ms beyond idleTimeout: the longest delay within PATIENCE_MEMORY, at most MAX_PATIENCE_FACTOR idleTimeouts.
+   * The round trip is sampled at every timer, about each heartbeat; gaps and late timers as they happen.
+   */
+  private patience(now: number): number {
+    this.delayed(this.opts.patience ? this.opts.patience() : 0, now);
+    return Math.min(Math.round(this.patient), MAX_PATIENCE_FACTOR * this.opts.idleTimeout);
   }
 
   /** the last time the peer heard from us */
@@ -168,14 +183,21 @@ export class Liveness {
     this.armedFor = Infinity;
     if (this.stopped) return;
     const { heartbeat, idleTimeout } = this.opts;
-    // fired much later than asked: this process was busy, and what the peer sent meanwhile may not be read yet
-    if (heartbeat && late > heartbeat) this.graceUntil = now + heartbeat;
+    // fired later than asked: this process was busy, and what the peer sent meanwhile may be queued unread behind
+    // the stall (the zipper reads one socket for all its peers, a few dozen datagrams per turn of its loop). Wait
+    // as long again, at most a heartbeat; once per silence, or a loop that is always late would never judge.
+    if (heartbeat && late > 0 && this.gracedFor !== this.lastReceived) {
+      this.graceUntil = now + Math.min(late, heartbeat);
+      this.gracedFor = this.lastReceived;
+    }
+    // and a loop that ran this late may do so again, with the peer's bytes behind it: as much patience
+    this.delayed(late, now);
     const more = this.patience(now);
     if (idleTimeout && !this.paused && now - this.lastReceived >= idleTimeout && now >= this.graceUntil) {
       if (now - this.lastReceived < idleTimeout + more) this.graceUntil = this.lastReceived + idleTimeout + more;
       else {
         this.stopped = true;
-        const why = more ? ` (and ${more} ms more for its round trip)` : '';
+        const why = more ? ` (and ${more} ms more for the delays seen lately)` : '';
         this.hooks.idle(new IdleTimeoutError(`no data from ${this.describe()} for ${idleTimeout} ms${why}`));
         return;
       }

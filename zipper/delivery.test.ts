@@ -38,4 +38,22 @@ describe('a writer session', () => {
     expect(acks).toEqual([5]);
     expect(s.lastSeq).toBe(5);
   });
+
+  it('lets settled frames go: a session keeps no Delivery it is done with', () => {
+    const { s } = session();
+    // the frames it references, settled or not (what a heap snapshot of the soak counted)
+    const referenced = () => (s as unknown as { inflight: unknown[] }).inflight.length;
+    for (let seq = 1; seq <= 300; seq++) s.settle(Object.assign(s.begin(seq), { pending: 1 }));
+    expect(referenced()).toBe(0);
+    const held = Object.assign(s.begin(301), { pending: 1 });
+    for (let seq = 302; seq <= 600; seq++) s.settle(Object.assign(s.begin(seq), { pending: 1 }));
+    s.settle(held);
+    expect(referenced()).toBe(0);
+    const first = Object.assign(s.begin(601), { pending: 1 });
+    s.settle(first);
+    const stuck = Object.assign(s.begin(602), { pending: 1 });
+    for (let seq = 603; seq <= 900; seq++) s.begin(seq).pending = 1;
+    expect(referenced()).toBe(299);
+    expect(stuck.pending).toBe(1);
+  });
 });

@@ -13,6 +13,9 @@ export class Delivery {
   ) {}
 }
 
+/** settled frames a session may still reference while others are in flight */
+const RELEASE_AFTER = 64;
+
 /** A writer's state, keyed by its clientId and kept across its reconnects. */
 export class WriterSession {
   /** highest sequence number received: anything at or below it is a duplicate */
@@ -48,7 +51,13 @@ export class WriterSession {
     const start = this.head;
     while (this.head < this.inflight.length && this.inflight[this.head].pending <= 0) this.acked = this.inflight[this.head++].seq;
     if (this.head === start) return;
-    if (this.head > 1024 && this.head * 2 > this.inflight.length) {
+    // settled frames are let go of, or a writer's session holds every Delivery it ever had until it has sent
+    // 1,024 frames (the soak's heap: 61k of them after 300 sources at one frame a second had closed). Copying
+    // only when the settled half is the larger keeps this O(1) per frame, amortised.
+    if (this.head === this.inflight.length) {
+      this.inflight = [];
+      this.head = 0;
+    } else if (this.head >= RELEASE_AFTER && this.head * 2 > this.inflight.length) {
       this.inflight = this.inflight.slice(this.head);
       this.head = 0;
     }

@@ -1,8 +1,11 @@
 import type { Worker } from 'node:worker_threads';
 import { transferableBatch, type GpsBatch } from '../../codecs/gps-batch.ts';
+import type { GpsRecord } from '../../codecs/gps-record.ts';
 import { ownWorker } from '../../runtime/own-worker.ts';
 import type { BatchKernel } from '../batch-kernel.ts';
+import type { CheckResult } from '../conformance.ts';
 import type { NodeKernelOptions } from '../create-kernel.ts';
+import type { KernelStats } from '../kernel.ts';
 import { KernelError } from './kernel-error.ts';
 import type { WorkerReply, WorkerRequest } from './kernel-worker.ts';
 
@@ -11,6 +14,20 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** A kernel call that ran past its time limit; its thread was stopped and a fresh one replaces it. */
 export class KernelTimeout extends Error {
   override readonly name = 'KernelTimeout';
+}
+
+export interface IsolatedKernelOptions extends NodeKernelOptions {
+  /** ms a call may take before its thread is stopped */
+  timeout: number;
+  /** the kernel's rows as objects, as `geoflux kernel` prints them (the built-ins too), rather than its events */
+  rows?: boolean;
+}
+
+/** what a rows kernel counted: its name, its counters in the order it declares them, and its stats */
+export interface KernelSummary {
+  name: string;
+  counters: string[];
+  stats: KernelStats;
 }
 
 /**
@@ -29,14 +46,29 @@ export class IsolatedKernel implements BatchKernel {
   private constructor(
     private readonly kernel: string,
     private readonly params: Record<string, unknown>,
-    private readonly opts: NodeKernelOptions & { timeout: number },
+    private readonly opts: IsolatedKernelOptions,
+    private readonly make: 'events' | 'rows' | 'none',
   ) {}
 
-  static async create(kernel: string, params: Record<string, unknown>, opts: NodeKernelOptions & { timeout: number }): Promise<IsolatedKernel> {
-    const k = new IsolatedKernel(kernel, params, opts);
+  static async create(kernel: string, params: Record<string, unknown>, opts: IsolatedKernelOptions): Promise<IsolatedKernel> {
+    const k = new IsolatedKernel(kernel, params, opts, opts.rows ? 'rows' : 'events');
     k.start();
     await k.ready;
     return k;
+  }
+
+  /**
+   * The conformance suite (docs/kernel-abi.md) on a kernel in a thread of its own, over `fixes` or three
+   * synthetic vehicles: a kernel that loops is stopped after `timeout` ms for the whole suite.
+   */
+  static async check(kernel: string, params: Record<string, unknown>, opts: IsolatedKernelOptions, fixes?: GpsRecord[]): Promise<CheckResult[]> {
+    const k = new IsolatedKernel(kernel, params, opts, 'none');
+    k.start();
+    try {
+      return (await k.call({ type: 'check', fixes })) as CheckResult[];
+    } finally {
+      await k.close();
+    }
   }
 
   private start(): void {
@@ -54,9 +86,12 @@ export class IsolatedKernel implements BatchKernel {
       else w.resolve(r.events);
     });
     this.worker.on('error', (e) => this.fail(new KernelError(`kernel thread died: ${e.message}`)));
-    // after the listeners, which ref the thread again: a kernel thread alone must not keep the process up
-    this.worker.unref();
-    this.worker.postMessage({ type: 'create', kernel: this.kernel, params: this.params, opts } satisfies WorkerRequest);
+    // once it is ready (the listeners ref it): a kernel thread alone must not keep the process up, but one
+    // being set up must, or a command waiting on it alone would exit (a call's timer keeps it up after)
+    const worker = this.worker;
+    const idle = () => worker.unref();
+    this.ready.then(idle, idle);
+    this.worker.postMessage({ type: 'create', kernel: this.kernel, params: this.params, opts, make: this.make } satisfies WorkerRequest);
   }
 
   /** Rejects everything in flight, and starts over on a new thread. */
@@ -74,7 +109,7 @@ export class IsolatedKernel implements BatchKernel {
       () =>
         new Promise<T>((resolve, reject) => {
           const id = this.next++;
-          const timer = setTimeout(() => this.fail(new KernelTimeout(`kernel ${this.kernel} took longer than ${this.opts.timeout} ms: its thread was stopped`)), this.opts.timeout);
+          const timer = setTimeout(() => this.fail(new KernelTimeout(`kernel ${this.kernel}: a call did not return within ${this.opts.timeout} ms; its thread was stopped`)), this.opts.timeout);
           this.waiting.set(id, {
             resolve: (e) => (clearTimeout(timer), resolve(e as T)),
             reject: (e) => (clearTimeout(timer), reject(e)),
@@ -107,6 +142,11 @@ export class IsolatedKernel implements BatchKernel {
 
   dropDevices(devices: readonly string[]): Promise<number> {
     return this.call({ type: 'dropDevices', devices });
+  }
+
+  /** what a rows kernel counted (`rows: true`) */
+  async summary(): Promise<KernelSummary> {
+    return (await this.call({ type: 'stats' }))[0] as KernelSummary;
   }
 
   async close(): Promise<void> {
