@@ -1,9 +1,10 @@
 import { pack, unpack } from '../codecs/msgpack.ts';
 import { looksLikeFix } from '../codecs/fix-checks.ts';
-import { batchFromRecords, type GpsBatch } from '../codecs/gps-batch.ts';
+import { batchFromRecords, selectRows, type GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import type { BatchKernel } from '../kernels/batch-kernel.ts';
 import { logger, type Logger } from '../log/logger.ts';
+import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { openKernel } from '../sfn/operators/kernel.ts';
 import { KernelBatches, KernelRunStats } from '../sfn/operators/run-kernel.ts';
 import type { Sink } from '../sinks/sink.ts';
@@ -20,9 +21,10 @@ interface CloudKernel {
   stats: KernelRunStats;
 }
 
-/** A partition's state as a checkpoint holds it: its devices, and each kernel's export of them. */
+/** A partition's state as a checkpoint holds it: its devices with their last fix's time, and each kernel's export of them. */
 interface PartitionState {
   devices: string[];
+  lastT: number[];
   kernels: Record<string, Uint8Array>;
 }
 
@@ -42,12 +44,22 @@ export interface EventOrigin {
  * replay makes the same ids, so a subscriber can tell a repeat.
  */
 export class CloudChain {
+  /**
+   * fixes not newer than their device's last, dropped before the kernels: an edge that crashed may hand some
+   * fixes to the stream twice (docs/scale-out.md), and a kernel must not see a device go back in time
+   */
+  repeated = 0;
+  private readonly warn: RateLimitedLog;
+
   private constructor(
+    log: Logger,
     readonly kernels: CloudKernel[],
     readonly sinks: { fn: string; sink: Sink; observe: string[] }[],
-    /** devices seen per partition: what a checkpoint exports and a release drops */
-    private readonly devices: Map<number, Set<string>>,
-  ) {}
+    /** devices seen per partition, with their last fix's time: what a checkpoint exports and a release drops */
+    private readonly devices: Map<number, Map<string, number>>,
+  ) {
+    this.warn = new RateLimitedLog(log);
+  }
 
   static async open(wf: Workflow, log: Logger = logger('worker')): Promise<CloudChain> {
     const cloud = wf.functions.filter((f) => f.where === 'cloud');
@@ -65,7 +77,7 @@ export class CloudChain {
       await Promise.allSettled([...kernels.map((k) => k.kernel.close?.()), ...sinks.map((s) => s.sink.close(0))]);
       throw e;
     }
-    return new CloudChain(kernels, sinks, new Map());
+    return new CloudChain(log, kernels, sinks, new Map());
   }
 
   /**
@@ -74,8 +86,20 @@ export class CloudChain {
    */
   async feed(tag: string, batch: GpsBatch, origin: EventOrigin, muteUpTo = 0): Promise<void> {
     let seen = this.devices.get(origin.partition);
-    if (!seen) this.devices.set(origin.partition, (seen = new Set()));
-    for (const d of batch.devices) seen.add(d);
+    if (!seen) this.devices.set(origin.partition, (seen = new Map()));
+    const newer: number[] = [];
+    for (let i = 0; i < batch.n; i++) {
+      const d = batch.devices[batch.device[i]];
+      if (batch.t[i] > (seen.get(d) ?? -Infinity)) {
+        seen.set(d, batch.t[i]);
+        newer.push(i);
+      }
+    }
+    if (newer.length < batch.n) {
+      this.repeated += batch.n - newer.length;
+      this.warn.warn('repeated', `partition ${origin.partition}: ${batch.n - newer.length} fixes not newer than their device's last dropped (sequence ${origin.seq})`);
+      batch = selectRows(batch, newer);
+    }
     let n = 0;
     const emit = (t: string, events: Record<string, unknown>[]) => {
       if (!events.length) return;
@@ -98,10 +122,11 @@ export class CloudChain {
 
   /** The state of a partition's devices in every kernel, for its checkpoint. */
   async exportPartition(p: number): Promise<Uint8Array> {
-    const devices = [...(this.devices.get(p) ?? [])];
+    const seen = this.devices.get(p) ?? new Map<string, number>();
+    const devices = [...seen.keys()];
     const kernels: Record<string, Uint8Array> = {};
     for (const k of this.kernels) kernels[k.fn.name] = await k.runner.exportDevices(devices);
-    return pack({ devices, kernels } satisfies PartitionState);
+    return pack({ devices, lastT: [...seen.values()], kernels } satisfies PartitionState);
   }
 
   /** Takes a partition's devices over from its checkpoint. */
@@ -111,12 +136,12 @@ export class CloudChain {
       const state = s.kernels[k.fn.name];
       if (state) await k.runner.importDevices(state);
     }
-    this.devices.set(p, new Set(s.devices));
+    this.devices.set(p, new Map(s.devices.map((d, i) => [d, s.lastT[i]])));
   }
 
   /** Forgets a partition's devices: it went to another worker. */
   async dropPartition(p: number): Promise<void> {
-    const devices = [...(this.devices.get(p) ?? [])];
+    const devices = [...(this.devices.get(p)?.keys() ?? [])];
     for (const k of this.kernels) await k.runner.dropDevices(devices);
     this.devices.delete(p);
   }

@@ -12,7 +12,8 @@ import { offsetBy } from '../network/geo.ts';
 import { connectSource, type Source } from '../source/connect-source.ts';
 import { natsServerForFile } from '../testing/nats-suite.ts';
 import { noisyWalk } from '../testing/noisy-walk.ts';
-import { startGeoflux } from '../testing/serve-process.ts';
+import { freePort } from '../testing/free-port.ts';
+import { startGeoflux, startServe } from '../testing/serve-process.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { loadWorkflow } from '../workflows/load.ts';
 import { serveWorkflow } from './serve-workflow.ts';
@@ -42,7 +43,7 @@ async function singleProcess(frames: GpsRecord[][]): Promise<string[]> {
   return frames.flatMap((f) => k.process(batchFromRecords(f)).map((e) => key(e as Record<string, any>))).sort();
 }
 
-function workflowFile(name: string): string {
+function workflowFile(name: string, listen = 'quic://127.0.0.1:0'): string {
   const dir = mkdtempSync(join(tmpdir(), 'geoflux-worker-'));
   writeFileSync(join(dir, 'yard.geojson'), JSON.stringify(SQUARE));
   const file = join(dir, `${name}.yaml`);
@@ -50,7 +51,7 @@ function workflowFile(name: string): string {
     file,
     [
       `name: ${name}`,
-      'listen: [quic://127.0.0.1:0]',
+      `listen: [${listen}]`,
       `cluster: { nats: "${nats().url}", partitions: 8 }`,
       'tags: { gps: 16, fences: 17 }',
       'functions:',
@@ -146,6 +147,34 @@ describe('geoflux worker', { timeout: 120_000 }, () => {
     } finally {
       await w1.stop();
       await w2?.stop();
+      await edge.stop();
+      await alerts.nc.close();
+    }
+  });
+
+  it('an edge killed -9 and restarted: its source resends what was not acknowledged, and the events equal one process\'s', async () => {
+    const frames = fleet();
+    const all = await singleProcess(frames);
+    const file = workflowFile('edgekill', `quic://127.0.0.1:${await freePort()}`);
+    const alerts = await subscribe('edgekill');
+    const w1 = await worker(file, 'w1', '--metrics', '0');
+    let edge = await startServe(file);
+    try {
+      const src = await connectSource({ name: 'gw', zipper: edge.url, certHash: edge.certHash });
+      for (const f of frames.slice(0, 70)) src.write('gps', f);
+      // some frames are in the stream, some on their way, none acknowledged to the source yet, maybe
+      await waitFor(() => alerts.all.length > 0, { what: () => 'the first events' });
+      edge.child.kill('SIGKILL');
+      await edge.exited;
+      edge = await startServe(file);
+      await writeFrames(src, frames.slice(70));
+      await waitFor(() => alerts.all.length >= all.length, { ms: 60_000, what: () => `all ${all.length} events (have ${alerts.all.length})` });
+      expect(alerts.all.map(key).sort()).toEqual(all);
+      const m = parseExposition(await (await fetch(w1.out.stderr.match(/metrics: (http:\S+)/)![1])).text());
+      expect(total(m, 'geoflux_worker_messages_total')).toBeGreaterThan(0);
+      await src.close();
+    } finally {
+      await w1.stop();
       await edge.stop();
       await alerts.nc.close();
     }

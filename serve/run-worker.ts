@@ -38,6 +38,8 @@ export interface WorkerStats {
   /** messages read again after a takeover whose events had been published already, and were not again */
   muted: number;
   messages: number;
+  /** fixes dropped for not being newer than their device's last (an edge's resend after a crash, a late fix) */
+  repeated: number;
 }
 
 export interface RunningWorker {
@@ -80,7 +82,7 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
   const name = o.name ?? `${hostname()}-${process.pid}-${Math.random().toString(16).slice(2, 6)}`;
   const log = o.log ?? logger(`worker ${name}`);
   const every = o.checkpointMs ?? 5_000;
-  const stats: WorkerStats = { partitions: [], held: [], acquired: 0, handedOver: 0, lost: 0, checkpoints: 0, checkpointBytes: {}, muted: 0, messages: 0 };
+  const stats: WorkerStats = { partitions: [], held: [], acquired: 0, handedOver: 0, lost: 0, checkpoints: 0, checkpointBytes: {}, muted: 0, messages: 0, repeated: 0 };
   // NATS first: the kernels' threads do not keep the process alive while they start, a connection does
   const nc: NatsConnection = await connectCluster(cluster, `geoflux worker ${name}`);
   let opened: CloudChain | undefined;
@@ -156,6 +158,7 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
     }, 2_000).unref();
     const figures = () => ({
       ...stats,
+      repeated: chain.repeated,
       partitions: leases.partitions(),
       held: [...held].map(([partition, h]) => ({ partition, lag: h.lag, checkpointedAt: h.checkpointedAt, checkpointBytes: stats.checkpointBytes[partition] })),
     });
