@@ -8,6 +8,7 @@ import { PartitionReader } from '../cluster/partition-reader.ts';
 import { LEASE_TTL_MS, setUpStream } from '../cluster/stream-setup.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
+import type { Sink } from '../sinks/sink.ts';
 import type { Workflow } from '../workflows/schema.ts';
 import { CloudChain } from './cloud-chain.ts';
 import { workerMetrics } from './worker-metrics.ts';
@@ -47,6 +48,8 @@ export interface RunningWorker {
   stats(): WorkerStats;
   /** where Prometheus scrapes it, when it was given a port */
   readonly metrics?: MetricsServer;
+  /** the cloud sinks it publishes through */
+  readonly sinks: { fn: string; sink: Sink }[];
   /** hands every partition over (checkpointed) and disconnects */
   stop(): Promise<void>;
 }
@@ -167,6 +170,7 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
     return {
       name,
       metrics,
+      sinks: chain.sinks,
       stats: figures,
       async stop() {
         clearInterval(looking);
