@@ -24,7 +24,7 @@ interface CloudKernel {
 /** A partition's state as a checkpoint holds it: its devices with their last fix's time, and each kernel's export of them. */
 interface PartitionState {
   devices: string[];
-  lastT: number[];
+  lastT?: number[];
   kernels: Record<string, Uint8Array>;
 }
 
@@ -136,7 +136,8 @@ export class CloudChain {
       const state = s.kernels[k.fn.name];
       if (state) await k.runner.importDevices(state);
     }
-    this.devices.set(p, new Map(s.devices.map((d, i) => [d, s.lastT[i]])));
+    // a checkpoint from before the last times were kept has none: every fix of its devices is newer
+    this.devices.set(p, new Map(s.devices.map((d, i) => [d, s.lastT?.[i] ?? -Infinity])));
   }
 
   /** Forgets a partition's devices: it went to another worker. */

@@ -15,6 +15,8 @@ import { noisyWalk } from '../testing/noisy-walk.ts';
 import { freePort } from '../testing/free-port.ts';
 import { startGeoflux, startServe } from '../testing/serve-process.ts';
 import { waitFor } from '../testing/wait-for.ts';
+import { CheckpointStore } from '../cluster/checkpoint-store.ts';
+import { setUpStream } from '../cluster/stream-setup.ts';
 import { loadWorkflow } from '../workflows/load.ts';
 import { serveWorkflow } from './serve-workflow.ts';
 
@@ -172,6 +174,32 @@ describe('geoflux worker', { timeout: 120_000 }, () => {
       expect(alerts.all.map(key).sort()).toEqual(all);
       const m = parseExposition(await (await fetch(w1.out.stderr.match(/metrics: (http:\S+)/)![1])).text());
       expect(total(m, 'geoflux_worker_messages_total')).toBeGreaterThan(0);
+      await src.close();
+    } finally {
+      await w1.stop();
+      await edge.stop();
+      await alerts.nc.close();
+    }
+  });
+
+  it('a checkpoint that cannot be read: its partition is replayed from the stream\'s start, and the events equal one process\'s', async () => {
+    const frames = fleet();
+    const all = await singleProcess(frames);
+    const file = workflowFile('junk');
+    const nc = await connect({ servers: nats().url });
+    const store = await setUpStream(nc, { stream: 'junk' });
+    // every partition's checkpoint is three bytes of junk that claims to cover the stream's first 5 messages
+    for (let p = 0; p < 8; p++) await new CheckpointStore(store.checkpoints).put(p, { seq: 5, state: new Uint8Array([1, 2, 3]) });
+    await nc.close();
+    const edge = await serveWorkflow(await loadWorkflow(file));
+    const alerts = await subscribe('junk');
+    const src = await connectSource({ name: 'gw', zipper: edge.zipper.listeners[0].url, certHash: edge.zipper.tls.certHash });
+    await writeFrames(src, frames);
+    const w1 = await worker(file, 'w1');
+    try {
+      await waitFor(() => alerts.all.length >= all.length, { ms: 60_000, what: () => `all ${all.length} events (have ${alerts.all.length}):\n${w1.out.stderr}` });
+      expect(alerts.all.map(key).sort()).toEqual(all);
+      expect(w1.out.stderr).toMatch(/partition 0: its checkpoint at sequence 5 cannot be read \(.+\); replaying the partition from the stream's start/);
       await src.close();
     } finally {
       await w1.stop();

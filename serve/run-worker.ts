@@ -41,6 +41,8 @@ export interface WorkerStats {
   messages: number;
   /** fixes dropped for not being newer than their device's last (an edge's resend after a crash, a late fix) */
   repeated: number;
+  /** checkpoints that could not be restored, whose partitions were replayed from the stream's start instead */
+  unreadableCheckpoints: number;
 }
 
 export interface RunningWorker {
@@ -85,7 +87,7 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
   const name = o.name ?? `${hostname()}-${process.pid}-${Math.random().toString(16).slice(2, 6)}`;
   const log = o.log ?? logger(`worker ${name}`);
   const every = o.checkpointMs ?? 5_000;
-  const stats: WorkerStats = { partitions: [], held: [], acquired: 0, handedOver: 0, lost: 0, checkpoints: 0, checkpointBytes: {}, muted: 0, messages: 0, repeated: 0 };
+  const stats: WorkerStats = { partitions: [], held: [], acquired: 0, handedOver: 0, lost: 0, checkpoints: 0, checkpointBytes: {}, muted: 0, messages: 0, repeated: 0, unreadableCheckpoints: 0 };
   // NATS first: the kernels' threads do not keep the process alive while they start, a connection does
   const nc: NatsConnection = await connectCluster(cluster, `geoflux worker ${name}`);
   let opened: CloudChain | undefined;
@@ -107,8 +109,19 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
     };
 
     const acquire = async (p: number) => {
-      const cp = await checkpoints.get(p);
-      if (cp) await chain.importPartition(p, cp.state);
+      let cp = await checkpoints.get(p);
+      if (cp) {
+        try {
+          await chain.importPartition(p, cp.state);
+        } catch (e) {
+          // the stream still holds the partition from its start (unless its limits dropped some): replayed whole,
+          // with the events up to the mark kept back, it comes to the same state
+          log.error(`partition ${p}: its checkpoint at sequence ${cp.seq} cannot be read (${(e as Error).message}); replaying the partition from the stream's start`);
+          await chain.dropPartition(p);
+          stats.unreadableCheckpoints++;
+          cp = undefined;
+        }
+      }
       const mute = Number((await store.marks.get(markKey(p)))?.string() ?? 0);
       const h: Held = { seq: cp?.seq ?? 0, mute, checkpointedAt: Date.now(), busy: Promise.resolve() };
       held.set(p, h);

@@ -34,6 +34,7 @@ export function workerMetrics(f: WorkerFigures): Registry {
     counter('geoflux_worker_messages_total', 'messages read from the stream and handled', one((s) => s.messages)),
     counter('geoflux_worker_checkpoints_total', 'checkpoints put', one((s) => s.checkpoints)),
     counter('geoflux_worker_repeated_fixes_total', 'fixes dropped for not being newer than their device\'s last: an edge\'s resend after a crash, or a late fix', one((s) => s.repeated)),
+    counter('geoflux_worker_unreadable_checkpoints_total', 'checkpoints that could not be restored: their partitions were replayed from the stream\'s start', one((s) => s.unreadableCheckpoints)),
     counter('geoflux_worker_muted_messages_total', 'messages replayed after a takeover whose events had been published already (not published again)', one((s) => s.muted)),
     ...sinkFamilies(f.sinks),
   ];
