@@ -5,6 +5,7 @@ import { CLOUD_BRIDGE, connectCluster, type ClusterOptions } from '../cluster/cl
 import { EdgePublisher, type EdgePublisherStats } from '../cluster/edge-publisher.ts';
 import { LEASE_TTL_MS, setUpStream } from '../cluster/stream-setup.ts';
 import { logger, type Logger } from '../log/logger.ts';
+import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { Histogram, MS_BUCKETS } from '../metrics/histogram.ts';
 import { connectStreamFunction, type StreamFunction } from '../sfn/connect-stream-function.ts';
 import type { Workflow } from '../workflows/schema.ts';
@@ -18,6 +19,9 @@ export function cloudInputTags(wf: Workflow): string[] {
   const inCloud = new Set(cloud.flatMap((f) => f.emit));
   return [...new Set(cloud.flatMap((f) => f.observe))].filter((t) => !inCloud.has(t));
 }
+
+/** ms between two tries to reach a cluster that refused the edge */
+const RELINK_MS = 5_000;
 
 const NOT_YET: EdgePublisherStats = { published: 0, fixes: 0, pubacks: 0, duplicates: 0, retries: 0, pending: 0, batching: 0, framesInFlight: 0, bytesInFlight: 0, refused: 0, pubAckMs: new Histogram(MS_BUCKETS).snapshot() };
 
@@ -46,7 +50,7 @@ export async function startCloudBridge(wf: Workflow & { cluster: ClusterOptions 
   let closing = false;
   let heartbeat: NodeJS.Timeout | undefined;
   const edgeKey = `edges.${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}`;
-  const ready = (async () => {
+  const link = async () => {
     nc = await connectCluster(cluster, `geoflux edge ${wf.name}`);
     const store = await setUpStream(nc, { stream: cluster.stream });
     // seen by `geoflux status` as long as it is renewed, like a worker's registration
@@ -56,9 +60,23 @@ export async function startCloudBridge(wf: Workflow & { cluster: ClusterOptions 
     publisher = new EdgePublisher({ js: jetstream(nc), stream: cluster.stream, partitions: cluster.partitions, log });
     log.info(`publishing ${cloudInputTags(wf).join(', ')} to JetStream stream "${cluster.stream}" (${cluster.partitions} partitions) at ${nc.getServer()}`);
     return publisher;
+  };
+  const warn = new RateLimitedLog(log);
+  // a server that refuses (no JetStream, a login it does not take) is asked again until it takes the edge:
+  // meanwhile frames wait in hand, unacknowledged, and the sources behind them are pushed back on
+  const ready = (async () => {
+    for (;;) {
+      try {
+        return await link();
+      } catch (e) {
+        if (closing) throw e;
+        warn.warn('link', `cannot publish to the cluster at ${cluster.servers.join(', ')}: ${(e as Error).message}; trying again every ${RELINK_MS / 1000} s, frames wait unacknowledged`);
+        await nc?.close().catch(() => {});
+        await new Promise((r) => setTimeout(r, RELINK_MS));
+      }
+    }
   })();
-  // a failure here (no JetStream on the server, a refused login) is said, and frames stay unacknowledged
-  ready.catch((e: Error) => closing || log.error(`cannot publish to the cluster at ${cluster.servers.join(', ')}: ${e.message}`));
+  ready.catch(() => {});
   const sfn = await connectStreamFunction({ name: CLOUD_BRIDGE, observe: cloudInputTags(wf), zipper: conn.zipper, token: conn.token, log });
   sfn.handleFrames(async ({ tag, origin, batch }) => {
     const pub = await ready;
