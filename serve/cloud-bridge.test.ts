@@ -6,6 +6,7 @@ import { partitionOf } from '../cluster/partition.ts';
 import { setLogLevel } from '../log/logger.ts';
 import { total, parseExposition } from '../metrics/parse-exposition.ts';
 import { connectSource } from '../source/connect-source.ts';
+import { startNatsServer, type NatsServer } from '../testing/nats-server-process.ts';
 import { natsServerForFile } from '../testing/nats-suite.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { parseWorkflow } from '../workflows/load.ts';
@@ -21,6 +22,8 @@ const edgeWorkflow = (url: string, stream: string) =>
       `name: ${stream}`,
       'listen: [quic://127.0.0.1:0]',
       'metrics: { port: 0 }',
+      // the cloud sink makes the edge start its MQTT broker: on any free port, not the demo's
+      'mqtt: { embedded: { port: 0, ws: false } }',
       `cluster: { nats: "${url}", partitions: 4 }`,
       'tags: { gps: 16, fences: 17 }',
       'functions:',
@@ -92,6 +95,29 @@ describe('an edge with cloud functions', () => {
       await src.close();
     } finally {
       await served.stop();
+    }
+  });
+
+  it('asks a server that refuses it again, frames waiting unacknowledged, until one takes it', async () => {
+    const refusing = await startNatsServer({ args: ['--auth', 's3cret'] });
+    const wf = edgeWorkflow(refusing.url, 'edge3');
+    const served = await serveWorkflow(wf);
+    let taking: NatsServer | undefined;
+    try {
+      const src = await connectSource({ name: 'gw3', zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash });
+      for (let s = 0; s < 3; s++) src.write('gps', fleet(s));
+      expect(await src.flush(1_000)).toBe(false);
+      expect(src.stats().spooled).toBe(60);
+      expect(served.cloud!.stats().connected).toBe(false);
+      // the same port, now without a token to ask for
+      await refusing.stop();
+      taking = await startNatsServer({ port: refusing.port });
+      expect(await src.flush(30_000)).toBe(true);
+      expect(new Set((await stored(taking.url, 'edge3')).map((g) => g.fix)).size).toBe(60);
+      await src.close();
+    } finally {
+      await served.stop();
+      await taking?.stop();
     }
   });
 });
