@@ -48,7 +48,7 @@ export const workerSpec: CommandSpec = {
     'checkpoint-every': { type: 'string', value: 'ms', help: 'how often a partition\'s state is checkpointed while it is read: what a takeover replays', default: '5000' },
     metrics: { type: 'string', value: '[host:]port', help: 'serve Prometheus metrics here (partitions held, lag, checkpoints, sinks); 0 for any free port' },
   },
-  notes: ['Example (after `nats-server -js -sd /tmp/nats` and `geoflux serve workflows/examples/cluster.yaml`):', '  geoflux worker workflows/examples/cluster.yaml'],
+  notes: ['Example (after `nats-server -js -sd /tmp/geoflux-nats` and `geoflux serve workflows/examples/cluster.yaml`):', '  geoflux worker workflows/examples/cluster.yaml'],
 };
 
 export const runSpec: CommandSpec = {

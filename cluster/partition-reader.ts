@@ -85,6 +85,9 @@ export class PartitionReader {
     this.stopping = true;
     await this.messages.close();
     await this.done;
-    await (await jetstreamManager(this.nc)).consumers.delete(this.o.stream, this.consumer).catch(() => undefined);
+    // with NATS away even reaching the manager fails: the server removes the consumer when it has been idle
+    await jetstreamManager(this.nc)
+      .then((jsm) => jsm.consumers.delete(this.o.stream, this.consumer))
+      .catch(() => undefined);
   }
 }

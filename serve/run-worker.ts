@@ -165,7 +165,8 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
       log,
       acquired: acquire,
       releasing: (p) => release(p, true),
-      lost: (p) => void release(p, false),
+      // nobody awaits a loss: what goes wrong in it is said here, never an unhandled rejection that ends the worker
+      lost: (p) => void release(p, false).catch((e: Error) => log.error(`partition ${p}: letting it go failed: ${e.message}`)),
     });
     await leases.start();
     // lag is a question to the server: asked every 2 s, not at each scrape
