@@ -7,7 +7,7 @@ import { LEASE_TTL_MS, setUpStream } from '../cluster/stream-setup.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { Histogram, MS_BUCKETS } from '../metrics/histogram.ts';
-import { connectStreamFunction, type StreamFunction } from '../sfn/connect-stream-function.ts';
+import { connectStreamFunction } from '../sfn/connect-stream-function.ts';
 import type { Workflow } from '../workflows/schema.ts';
 
 /**
@@ -27,9 +27,6 @@ const NOT_YET: EdgePublisherStats = { published: 0, fixes: 0, pubacks: 0, duplic
 
 /** The edge's function that carries fixes bound for cloud functions into the cluster's stream. */
 export interface CloudBridge {
-  readonly sfn: StreamFunction;
-  /** once NATS was reached and the stream is there */
-  readonly publisher: () => EdgePublisher | undefined;
   /** the publisher's figures: zeros until NATS was reached */
   stats(): { connected: boolean; publisher: EdgePublisherStats };
   /** hands on what it holds (at most `timeout` ms), then disconnects */
@@ -84,8 +81,6 @@ export async function startCloudBridge(wf: Workflow & { cluster: ClusterOptions 
     await pub.publish(origin.sid, origin.seq, tag, batch);
   });
   return {
-    sfn,
-    publisher: () => publisher,
     stats: () => ({ connected: Boolean(nc && !nc.isClosed() && publisher), publisher: publisher?.stats() ?? NOT_YET }),
     async close(timeout) {
       closing = true;
