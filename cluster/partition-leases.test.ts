@@ -1,4 +1,4 @@
-import type { KV } from '@nats-io/kv';
+import type { Bucket } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterEach, expect, it } from 'vitest';
 import type { Logger } from '../log/logger.ts';
@@ -27,7 +27,7 @@ async function cluster() {
   const owner = new Map<number, string>();
   const events: string[] = [];
   const dead = new Set<string>();
-  const worker = (name: string, clock?: Clock, bucket: KV = kv) => {
+  const worker = (name: string, clock?: Clock, bucket: Bucket = kv) => {
     const w = new PartitionLeases({
       kv: bucket,
       worker: name,
@@ -71,6 +71,16 @@ it('hands half the partitions to a worker that joins, each released by its holde
   expect(b.partitions()).toEqual([4, 5, 6, 7]);
   expect(events.filter((e) => e.includes('lost'))).toEqual([]);
   expect(a.stats()).toMatchObject({ held: 4, acquired: 8, released: 4, lost: 0 });
+});
+
+it('leaves no consumers behind on the leases bucket, round after round', async () => {
+  const { worker, kv } = await cluster();
+  const a = worker('a');
+  await a.start();
+  for (let i = 0; i < 20; i++) await a.tick();
+  const consumers = [];
+  for await (const c of kv.jsm.consumers.list(kv.stream)) consumers.push(c.name);
+  expect(consumers).toEqual([]);
 });
 
 it("gives a dead worker's partitions to the survivor once its leases expire", async () => {
@@ -119,7 +129,7 @@ it('never takes a partition another worker holds, even when its listing of the l
   // listing and claiming are two steps: another worker may claim in between. Here b's listing always says
   // every partition is free, and claiming (create: only if absent) must still refuse the ones a holds
   const stale = new Proxy(kv, {
-    get: (t, k) => (k === 'keys' ? (filter: string) => (filter === 'partitions.>' ? t.keys('none.>') : t.keys(filter)) : Reflect.get(t, k, t)),
+    get: (t, k) => (k === 'fullKeyName' ? (key: string) => t.fullKeyName(key === 'partitions.>' ? 'none.>' : key) : Reflect.get(t, k, t)),
   });
   const b = worker('b', undefined, stale);
   await b.start();

@@ -1,5 +1,5 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
+import type { Bucket } from '@nats-io/kv';
 import { logger, type Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { systemClock, type Clock } from '../transport/liveness.ts';
@@ -8,7 +8,7 @@ import { liveKeys } from './live-keys.ts';
 
 export interface PartitionLeasesOptions {
   /** the leases bucket (stream-setup.ts), whose TTL is `ttlMs` */
-  kv: KV;
+  kv: Bucket;
   /** this worker's name, unique among the live ones */
   worker: string;
   partitions: number;

@@ -1,5 +1,5 @@
 import { jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import { Kvm, type Bucket, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 
@@ -12,7 +12,7 @@ export interface ClusterStore {
   stream: string;
   jsm: JetStreamManager;
   /** `<stream>_leases`: worker registrations and partition leases, each key living LEASE_TTL_MS past its last write */
-  leases: KV;
+  leases: Bucket;
   /** `<stream>_checkpoints`: one object per partition, its state and the stream sequence it covers */
   checkpoints: ObjectStore;
   /** `<stream>_marks`: per partition, the last sequence whose events every sink has confirmed (no TTL) */
@@ -54,7 +54,8 @@ export async function setUpStream(nc: NatsConnection, o: StreamSetupOptions): Pr
     await jsm.streams.add(config);
   }
   const replicas = o.replicas ?? 1;
-  const leases = await new Kvm(nc).create(`${o.stream}_leases`, { history: 1, ttl: o.leaseTtlMs ?? LEASE_TTL_MS, storage: StorageType.File, replicas });
+  // a Bucket, not the KV interface: live-keys.ts lists through its stream
+  const leases = (await new Kvm(nc).create(`${o.stream}_leases`, { history: 1, ttl: o.leaseTtlMs ?? LEASE_TTL_MS, storage: StorageType.File, replicas })) as Bucket;
   const checkpoints = await new Objm(nc).create(`${o.stream}_checkpoints`, { storage: StorageType.File, replicas });
   const marks = await new Kvm(nc).create(`${o.stream}_marks`, { history: 1, storage: StorageType.File, replicas });
   return { stream: o.stream, jsm, leases, checkpoints, marks };
