@@ -2,6 +2,7 @@ import mqtt from 'mqtt';
 import type { Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { formatAlert } from './format-alert.ts';
+import { RecentIds } from './recent-ids.ts';
 
 export interface SubscribeOptions {
   url: string;
@@ -22,6 +23,8 @@ export interface SubscribeOptions {
 export interface Subscription {
   /** resolves with the number of alerts printed once `count` is reached or `close()` is called */
   done: Promise<number>;
+  /** alerts not printed for carrying an `id` printed already (a worker's takeover, a QoS 1 resend) */
+  repeats(): number;
   close(): Promise<void>;
 }
 
@@ -38,6 +41,8 @@ export function subscribeAlerts(o: SubscribeOptions): Subscription {
     clientId: `geoflux-alerts-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
   });
   let printed = 0;
+  let repeats = 0;
+  const seen = new RecentIds();
   let finish!: (n: number) => void;
   const done = new Promise<number>((r) => (finish = r));
   // a broker that refuses every redial, or a topic full of what is not JSON, must not flood the terminal
@@ -71,6 +76,7 @@ export function subscribeAlerts(o: SubscribeOptions): Subscription {
       return warnings.warn('json', `${t}: not JSON, skipped`);
     }
     if (o.kinds?.length && !o.kinds.includes(String(event.kind))) return;
+    if (typeof event.id === 'string' && !seen.first(event.id)) return void repeats++;
     print(o.json ? JSON.stringify(event) : formatAlert(event));
     if (++printed === o.count) void close();
   });
@@ -79,5 +85,5 @@ export function subscribeAlerts(o: SubscribeOptions): Subscription {
     await client.endAsync(true);
     finish(printed);
   };
-  return { done, close };
+  return { done, repeats: () => repeats, close };
 }

@@ -3,7 +3,6 @@ import { subscribeAlerts } from '../alerts/subscribe-alerts.ts';
 import { UsageError, type Parsed } from './args.ts';
 import { untilSignal } from './until-signal.ts';
 
-
 export async function alertsCommand({ values }: Parsed): Promise<void> {
   const count = values.count === undefined ? undefined : Number(values.count);
   if (count !== undefined && !(Number.isInteger(count) && count > 0)) throw new UsageError(`--count must be a whole number > 0 (got "${values.count}")`);
@@ -24,5 +23,6 @@ export async function alertsCommand({ values }: Parsed): Promise<void> {
   stop.signal.addEventListener('abort', () => void sub.close());
   const n = await sub.done;
   stop.dispose();
-  log.info(`${n} alerts`);
+  const repeats = sub.repeats();
+  log.info(`${n} alerts${repeats ? ` (${repeats} repeats of an alert's id not printed again)` : ''}`);
 }

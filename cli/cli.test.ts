@@ -219,4 +219,13 @@ describe('geoflux CLI', () => {
       expect(await stop(alerts)).toBe(0);
     }
   });
+
+  it('status --cluster names the NATS server it cannot reach', async () => {
+    const port = await freePort();
+    const file = `${mkdtempSync(`${tmpdir()}/geoflux-status-`)}/cluster.yaml`;
+    writeFileSync(file, `name: lonely\nlisten: [quic://127.0.0.1:0]\ncluster: { nats: nats://127.0.0.1:${port} }\ntags: { gps: 16 }\nfunctions: []\n`);
+    const r = await run(['status', '--cluster', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot reach the cluster's NATS at nats://127.0.0.1:${port} (connection refused; is nats-server running?)`);
+  });
 });

@@ -37,7 +37,9 @@ export async function statusCommand({ values }: Parsed): Promise<void> {
 async function clusterLines(file: string): Promise<string[]> {
   const wf = await loadWorkflow(file);
   if (!wf.cluster) throw new UsageError(`${file} has no cluster: section`);
-  const nc = await connectNats({ servers: wf.cluster.servers, user: wf.cluster.user, pass: wf.cluster.pass, token: wf.cluster.token, creds: wf.cluster.creds, tls: wf.cluster.tls, name: 'geoflux status', waitOnFirstConnect: false });
+  const nc = await connectNats({ ...wf.cluster, name: 'geoflux status', waitOnFirstConnect: false }).catch((e: Error) => {
+    throw new Error(`cannot reach the cluster's NATS at ${wf.cluster!.servers.join(', ')} (${e.message}; is nats-server running?)`);
+  });
   try {
     const v = await clusterView(nc, wf.cluster);
     const lines = [

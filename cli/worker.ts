@@ -7,11 +7,18 @@ import { untilSignal } from './until-signal.ts';
 export async function workerCommand({ values, positionals }: Parsed): Promise<void> {
   const wf = await loadWorkflow(positionals[0] ?? 'workflow.yaml');
   const metrics = values.metrics === undefined ? undefined : hostPort(String(values.metrics));
-  const worker = await runWorker(wf, { name: values.name as string | undefined, checkpointMs: Number(values['checkpoint-every']), metrics });
-  const log = logger(`worker ${worker.name}`);
+  let log = logger('worker');
+  let running = false;
+  const signal = untilSignal((sig) => log.info(running ? `${sig}: handing the partitions over (Ctrl-C again to force)` : `${sig}: stopping`)).signal;
+  const worker = await runWorker(wf, { name: values.name as string | undefined, checkpointMs: Number(values['checkpoint-every']), metrics, signal }).catch((e: Error) => {
+    if (signal.aborted) return undefined;
+    throw e;
+  });
+  if (!worker) return;
+  running = true;
+  log = logger(`worker ${worker.name}`);
   if (worker.metrics) log.info(`metrics: ${worker.metrics.url}`);
-  const signal = untilSignal((sig) => log.info(`${sig}: handing the partitions over (Ctrl-C again to force)`)).signal;
-  await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+  if (!signal.aborted) await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
   await worker.stop();
   log.info(`done: ${JSON.stringify(worker.stats())}`);
 }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import type { Problem } from '../workflows/check.ts';
-import { connectNats } from './connect-nats.ts';
+import { connectNats, type NatsConnectOptions } from './connect-nats.ts';
 
 const natsUrl = z.string().regex(/^(nats|tls):\/\/[^/]/, 'a NATS server URL: nats://host[:port] or tls://host[:port]');
 
@@ -76,4 +76,4 @@ export function clusterOptions(input: unknown, wf: { name: string; dir: string }
 }
 
 /** A NATS connection as the section says (see connect-nats.ts: it never stops reconnecting). */
-export const connectCluster = (o: ClusterOptions, name = 'geoflux'): Promise<NatsConnection> => connectNats({ ...o, name });
+export const connectCluster = (o: ClusterOptions, name = 'geoflux', wait: Pick<NatsConnectOptions, 'signal' | 'log'> = {}): Promise<NatsConnection> => connectNats({ ...o, ...wait, name });

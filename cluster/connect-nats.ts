@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '../log/logger.ts';
 
 /** How to reach a NATS server, in the words NATS users know from `nats` CLI contexts. */
 export interface NatsConnectOptions {
@@ -16,13 +18,23 @@ export interface NatsConnectOptions {
   name?: string;
   /** keep trying until the first connection (default true); false: fail at once when no server answers */
   waitOnFirstConnect?: boolean;
+  /** ends the wait for a server that is not there yet (Ctrl-C): the promise rejects with its reason */
+  signal?: AbortSignal;
+  /** where the wait is said: at once, then every WAITING_SAY_MS while it lasts */
+  log?: Logger;
 }
+
+/** ms between two dials while no server answers */
+const RETRY_MS = 500;
+/** ms between two lines saying the wait goes on */
+export const WAITING_SAY_MS = 30_000;
 
 /**
  * Dials and keeps redialling for ever (NATS' own reconnect, jittered): a geoflux process outlives a server's
  * restart and holds back meanwhile, since giving up would leave it nowhere to send what it holds. A server
- * that is not there yet is waited for (the promise resolves at the first connection, however long that
- * takes); one that answers and refuses (TLS, credentials) rejects at once, saying why.
+ * that is not there yet is waited for, and the wait is said (a process that sat silent for 25 s looked hung
+ * to a new user) and ends at `signal`; one that answers and refuses (TLS, credentials) rejects at once,
+ * saying why.
  */
 export async function connectNats(o: NatsConnectOptions): Promise<NatsConnection> {
   const opts = {
@@ -36,11 +48,21 @@ export async function connectNats(o: NatsConnectOptions): Promise<NatsConnection
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
   };
-  try {
-    return await connect({ ...opts, waitOnFirstConnect: false });
-  } catch (e) {
-    if (o.waitOnFirstConnect === false || !unreachable(e as Error & { code?: string })) throw e;
-    return connect({ ...opts, waitOnFirstConnect: true });
+  const since = Date.now();
+  let said = 0;
+  for (;;) {
+    try {
+      const nc = await connect({ ...opts, waitOnFirstConnect: false });
+      if (said) o.log?.info(`NATS at ${nc.getServer()} reached after ${((Date.now() - since) / 1000).toFixed(1)} s`);
+      return nc;
+    } catch (e) {
+      if (o.waitOnFirstConnect === false || !unreachable(e as Error & { code?: string })) throw e;
+      if (Date.now() - said >= WAITING_SAY_MS) {
+        o.log?.warn(`NATS at ${o.servers.join(', ')} is not reachable (${(e as Error).message})${said ? ` for ${Math.round((Date.now() - since) / 1000)} s` : ''}; waiting for it`);
+        said = Date.now();
+      }
+      await sleep(RETRY_MS, undefined, { signal: o.signal });
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import { partitionOf } from '../cluster/partition.ts';
 import { setLogLevel } from '../log/logger.ts';
 import { total, parseExposition } from '../metrics/parse-exposition.ts';
 import { connectSource } from '../source/connect-source.ts';
+import { freePort } from '../testing/free-port.ts';
 import { startNatsServer, type NatsServer } from '../testing/nats-server-process.ts';
 import { natsServerForFile } from '../testing/nats-suite.ts';
 import { waitFor } from '../testing/wait-for.ts';
@@ -118,6 +119,19 @@ describe('an edge with cloud functions', () => {
     } finally {
       await served.stop();
       await taking?.stop();
+    }
+  });
+
+  it('stopped before NATS was ever there, leaves every frame unacknowledged for the sources to resend', async () => {
+    const served = await serveWorkflow(edgeWorkflow(`nats://127.0.0.1:${await freePort()}`, 'edge4'));
+    const src = await connectSource({ name: 'gw4', zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash });
+    try {
+      for (let s = 0; s < 3; s++) src.write('gps', fleet(s));
+      expect(await src.flush(1_000)).toBe(false);
+      await served.stop();
+      expect(src.stats().spooled).toBe(60);
+    } finally {
+      await src.close(0);
     }
   });
 });

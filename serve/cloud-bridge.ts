@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CLOUD_BRIDGE, connectCluster, type ClusterOptions } from '../cluster/cluster-options.ts';
@@ -46,9 +47,11 @@ export async function startCloudBridge(wf: Workflow & { cluster: ClusterOptions 
   let publisher: EdgePublisher | undefined;
   let closing = false;
   let heartbeat: NodeJS.Timeout | undefined;
+  // a close ends the wait for a server not there yet: frames waiting on it are left unacknowledged, to the spools
+  const stopping = new AbortController();
   const edgeKey = `edges.${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}`;
   const link = async () => {
-    nc = await connectCluster(cluster, `geoflux edge ${wf.name}`);
+    nc = await connectCluster(cluster, `geoflux edge ${wf.name}`, { log, signal: stopping.signal });
     const store = await setUpStream(nc, { stream: cluster.stream });
     // seen by `geoflux status` as long as it is renewed, like a worker's registration
     const register = () => void store.leases.put(edgeKey, String(Date.now())).catch(() => {});
@@ -66,10 +69,12 @@ export async function startCloudBridge(wf: Workflow & { cluster: ClusterOptions 
       try {
         return await link();
       } catch (e) {
-        if (closing) throw e;
+        // a failed handler would be acknowledged as skipped: at a close, frames waiting here wait for ever,
+        // unacknowledged, and the zipper hands them to the next edge from the sources' spools
+        if (closing) return new Promise<never>(() => {});
         warn.warn('link', `cannot publish to the cluster at ${cluster.servers.join(', ')}: ${(e as Error).message}; trying again every ${RELINK_MS / 1000} s, frames wait unacknowledged`);
         await nc?.close().catch(() => {});
-        await new Promise((r) => setTimeout(r, RELINK_MS));
+        await sleep(RELINK_MS, undefined, { signal: stopping.signal }).catch(() => {});
       }
     }
   })();
@@ -80,14 +85,18 @@ export async function startCloudBridge(wf: Workflow & { cluster: ClusterOptions 
     await pub.whenRoom();
     await pub.publish(origin.sid, origin.seq, tag, batch);
   });
+  let closed$: Promise<void> | undefined;
   return {
     stats: () => ({ connected: Boolean(nc && !nc.isClosed() && publisher), publisher: publisher?.stats() ?? NOT_YET }),
-    async close(timeout) {
-      closing = true;
-      clearInterval(heartbeat);
-      await sfn.close(timeout);
-      if (publisher) await Promise.race([publisher.flush(), new Promise((r) => setTimeout(r, timeout).unref())]);
-      await nc?.close();
-    },
+    close: (timeout) => (closed$ ??= close(timeout)),
   };
+
+  async function close(timeout: number): Promise<void> {
+    closing = true;
+    stopping.abort();
+    clearInterval(heartbeat);
+    await sfn.close(publisher ? timeout : 0);
+    if (publisher) await Promise.race([publisher.flush(), new Promise((r) => setTimeout(r, timeout).unref())]);
+    await nc?.close();
+  }
 }

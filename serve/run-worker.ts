@@ -21,6 +21,8 @@ export interface WorkerOptions {
   /** serve /metrics for Prometheus here (port 0: any free one) */
   metrics?: { host: string; port: number };
   log?: Logger;
+  /** gives up waiting for a NATS server that is not there yet (Ctrl-C before the cluster was reached) */
+  signal?: AbortSignal;
 }
 
 export interface WorkerStats {
@@ -89,7 +91,7 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
   const every = o.checkpointMs ?? 5_000;
   const stats: WorkerStats = { partitions: [], held: [], acquired: 0, handedOver: 0, lost: 0, checkpoints: 0, checkpointBytes: {}, muted: 0, messages: 0, repeated: 0, unreadableCheckpoints: 0 };
   // NATS first: the kernels' threads do not keep the process alive while they start, a connection does
-  const nc: NatsConnection = await connectCluster(cluster, `geoflux worker ${name}`);
+  const nc: NatsConnection = await connectCluster(cluster, `geoflux worker ${name}`, { log, signal: o.signal });
   let opened: CloudChain | undefined;
   try {
     const chain = (opened = await CloudChain.open(wf, log));

@@ -190,6 +190,8 @@ const moduleThread = (served: ServedWorkflow, label: string, workerData: LocalWo
 
 async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number): Promise<void> {
   await Promise.allSettled(served.sourceThreads.map((s) => s.thread.close(Math.max(drainTimeout, 1000))));
+  // a bridge that never reached NATS will handle nothing more: waiting for it would only spend the drain
+  if (served.cloud && !served.cloud.stats().connected) await served.cloud.close(0);
   // functions leave once what they hold is handled, so they do not take the zipper's goodbye for a crash
   await served.zipper?.drain(drainTimeout);
   // a function finishing emits what it still held (a map matcher its last fixes) and waits for the functions

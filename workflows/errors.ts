@@ -42,6 +42,13 @@ export const didYouMean = (word: string, candidates: Iterable<string>): string =
   return c ? ` (did you mean "${c}"?)` : '';
 };
 
+/** a value as a problem names what it got: `string "kmh"`, `a list`, `nothing` */
+export const describeValue = (v: unknown): string => (v === null ? 'nothing' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a map' : `${typeof v} ${JSON.stringify(v)}`);
+
+/** `expected one of "m/s", "km/h", got string "kmh" (did you mean "km/h"?)` */
+export const expectedOneOf = (values: readonly unknown[], got: unknown): string =>
+  `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(got)}${typeof got === 'string' ? didYouMean(got, values.map(String)) : ''}`;
+
 /** `functions[1].observe` from ['functions', 1, 'observe'] */
 export const formatPath = (path: readonly (string | number)[]): string =>
   path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${p}` : p), '') || '(root)';

@@ -4,7 +4,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Documen
 import type { z } from 'zod';
 import { checkWorkflow, type Problem } from './check.ts';
 import { substituteEnv } from './env.ts';
-import { closest, didYouMean, formatPath, WorkflowError } from './errors.ts';
+import { closest, describeValue, didYouMean, expectedOneOf, formatPath, WorkflowError } from './errors.ts';
 import { keysAt, workflowSchema, type Workflow } from './schema.ts';
 
 type Env = Record<string, string | undefined>;
@@ -100,7 +100,6 @@ function substituteScalars(node: unknown, path: Path, env: Env, unset: Problem[]
   }
 }
 
-const describe = (v: unknown) => (v === null ? 'nothing' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a map' : `${typeof v} ${JSON.stringify(v)}`);
 const EXPECTED: Record<string, string> = { array: 'a list', object: 'a map', record: 'a map', string: 'a string', number: 'a number', int: 'a whole number' };
 
 const valueAt = (root: unknown, path: Path): unknown => path.reduce<any>((v, k) => (v == null ? undefined : v[k]), root);
@@ -122,11 +121,11 @@ function problemsOf(issue: z.core.$ZodIssue, root: unknown): Problem[] {
     case 'unrecognized_keys':
       return issue.keys.map((k) => ({ path: [...path, k], reason: `unknown field${didYouMean(k, keysAt(path))}` }));
     case 'invalid_type':
-      return [{ path, reason: `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describe(input)}`, at: 'value' }];
+      return [{ path, reason: `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(input)}`, at: 'value' }];
     case 'invalid_union':
       return [{ path, reason: path.at(-1) === 'dispatch' ? 'expected "balance" or { partition: <metadata key> }' : 'expected a tag name or a list of tag names', at: 'value' }];
     case 'invalid_value':
-      return [{ path, reason: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`, at: 'value' }];
+      return [{ path, reason: expectedOneOf(issue.values, input), at: 'value' }];
     case 'too_small': {
       // a schema's own message ("needs at least one address") says it better than zod's "Too small: ..."
       const own = !issue.message.startsWith('Too small');

@@ -1,4 +1,4 @@
-import { didYouMean } from '../../workflows/errors.ts';
+import { describeValue as describe, didYouMean, expectedOneOf } from '../../workflows/errors.ts';
 import { KernelParamError, type ParamProblem } from './kernel-error.ts';
 import type { KernelSchema, ParamSpec } from './kernel-schema.ts';
 
@@ -9,8 +9,6 @@ import type { KernelSchema, ParamSpec } from './kernel-schema.ts';
 
 export type ParamValues = Record<string, unknown>;
 
-const describe = (v: unknown) => (v === null ? 'nothing' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a map' : `${typeof v} ${JSON.stringify(v)}`);
-const quoted = (xs: readonly string[]) => xs.map((x) => JSON.stringify(x)).join(', ');
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Why `v` is no value of a param or item of this type and range, or undefined when it is one. */
@@ -31,7 +29,7 @@ function valueProblem(spec: Pick<ParamSpec, 'type' | 'values' | 'min' | 'max' | 
     case 'enum': {
       const vs = spec.values ?? [];
       if (typeof v === 'string' && vs.includes(v)) return undefined;
-      return `expected one of ${quoted(vs)}, got ${describe(v)}${typeof v === 'string' ? didYouMean(v, vs) : ''}`;
+      return expectedOneOf(vs, v);
     }
     case 'fences':
       return (typeof v === 'string' && v.length > 0) || isMap(v) ? undefined : `expected a fence file (GeoJSON, OSM PBF) or GeoJSON, got ${describe(v)}`;

@@ -87,15 +87,18 @@ describe.each(['over TCP', 'in process'])('MQTT sink → embedded broker (aedes,
     await late.client.endAsync();
   });
 
-  it('serves MQTT over WebSocket too, for browsers; subscribeAlerts prints readable lines, filtered by kind', async () => {
+  it('serves MQTT over WebSocket too, for browsers; subscribeAlerts prints readable lines, filtered by kind, each id once', async () => {
     const lines: string[] = [];
     const sub = subscribeAlerts({ url: broker.wsUrl!, kinds: ['geofence'], count: 2, log: { debug() {}, info() {}, warn() {}, error() {}, child: () => undefined as never }, print: (l) => lines.push(l) });
     const sink = sinkTo();
     await sink.ready();
     await waitFor(() => broker.clients() >= (via === 'in process' ? 1 : 2), { what: 'the subscriber' });
     await new Promise((r) => setTimeout(r, 200)); // its SUBACK
-    for (const e of [hot, enter('veh-3', 'Fontvieille'), matched('veh-3', 7.41), exit('veh-3', 'Fontvieille')]) sink.publish(e);
+    // a takeover's worker publishes again what its predecessor did after its last mark: same id, printed once
+    const replayed = { ...enter('veh-3', 'Fontvieille'), id: 'city:3:1207:0' };
+    for (const e of [hot, replayed, replayed, matched('veh-3', 7.41), exit('veh-3', 'Fontvieille')]) sink.publish(e);
     expect(await sub.done).toBe(2);
+    expect(sub.repeats()).toBe(1);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/geofence enter\s+veh-3\s+Fontvieille\s+7\.42000,43\.74000$/);
     expect(lines[1]).toMatch(/geofence exit/);
