@@ -9,6 +9,7 @@ import { serveWorkflow } from '../serve/serve-workflow.ts';
 import { connectSource } from '../source/connect-source.ts';
 import { crossingFix, SQUARES } from '../testing/fence-squares.ts';
 import { startNatsServer } from '../testing/nats-server-process.ts';
+import { startGeoflux } from '../testing/serve-process.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { loadWorkflow } from '../workflows/load.ts';
 import { fmt, now } from './stats.ts';
@@ -16,8 +17,8 @@ import { fmt, now } from './stats.ts';
 /**
  * The whole path, edge in to alert out, for one workflow (a geofence over the five squares of
  * testing/fence-squares.ts, events to a NATS sink): in one process; as an edge → JetStream → 1 worker; → 2
- * workers (in this process: each worker's kernel in a thread of its own); and the time a worker's kill takes
- * to be covered. Fixes are stamped with the wall clock, so a sink's latency histogram is edge-in → alert-out.
+ * workers (in this process: each worker's kernel in a thread of its own); and the time a worker's kill -9 takes
+ * to be covered, with the vehicles' geofence state in its checkpoints (two worker processes). Fixes are stamped with the wall clock, so a sink's latency histogram is edge-in → alert-out.
  */
 
 const VEHICLES = 2_000;
@@ -119,4 +120,66 @@ export async function throughWorkers(seconds = 15): Promise<(string | number)[][
     rows.push([what, fmt(fast.fixesPerS), fmt(paced.events), `≤ ${fmt(paced.p50)}`, `≤ ${fmt(paced.p99)}`]);
   }
   return rows;
+}
+
+export interface TakeoverRow {
+  /** kill -9 → the last of its partitions taken by the survivor, its state restored (from the survivor's log) */
+  takeoverMs: number;
+  /** the dead worker's partitions' checkpoints, as restored */
+  checkpointBytes: number;
+  /** enters published (one a vehicle is right), distinct by id and in all */
+  distinct: number;
+  published: number;
+}
+
+/**
+ * Two worker processes share the fleet's partitions; ten seconds in, before any vehicle has entered, one is
+ * killed -9. The survivor takes its partitions over from their checkpoints (the devices' outside state in
+ * them) and must publish each vehicle's enter exactly once.
+ */
+export async function takeoverWithState(): Promise<TakeoverRow> {
+  const nats = await startNatsServer();
+  const dir = mkdtempSync(join(tmpdir(), 'geoflux-bench-takeover-'));
+  const counter = await connect({ servers: nats.url });
+  const ids = new Set<string>();
+  let published = 0;
+  const sub = counter.subscribe('alerts.>', {
+    callback: (_, m) => {
+      published++;
+      ids.add(m.json<{ id: string }>().id);
+    },
+  });
+  const file = workflow(dir, nats.url, true);
+  const edge = await serveWorkflow(await loadWorkflow(file, {}));
+  const worker = (name: string) => startGeoflux(['worker', file, '--name', name, '--checkpoint-every', '1000'], /holding partitions/);
+  const [w0, w1] = [await worker('w0'), await worker('w1')];
+  try {
+    await waitFor(() => (w1.out.stderr.match(/: taken/g) ?? []).length === 4, { ms: 30_000, what: 'the partitions shared' });
+    const src = await connectSource({ name: 'bench', zipper: edge.zipper.listeners[0].url, certHash: edge.zipper.tls.certHash });
+    for (let sec = 0; sec < 10; sec++) src.write('gps', frame(sec, sec * 1000));
+    await src.flush(60_000);
+    // a checkpoint is taken as messages come, at most a second apart: the last ones may not be in it (replayed)
+    await new Promise((r) => setTimeout(r, 1_500));
+    const killedAt = Date.now();
+    w0.child.kill('SIGKILL');
+    for (let sec = 10; sec < 16; sec++) src.write('gps', frame(sec, sec * 1000));
+    await src.flush(60_000);
+    await waitFor(() => ids.size >= VEHICLES, { ms: 60_000, every: 20, what: () => `${VEHICLES} enters (have ${ids.size})` });
+    await counter.flush();
+    const taken = w1.out.stderr.split('\n').filter((l) => / taken, from the checkpoint/.test(l) && Date.parse(l.slice(0, 24)) > killedAt);
+    await src.close();
+    return {
+      takeoverMs: Math.max(...taken.map((l) => Date.parse(l.slice(0, 24)))) - killedAt,
+      checkpointBytes: taken.reduce((n, l) => n + Number(/\((\d+) bytes\)/.exec(l)?.[1] ?? 0), 0),
+      distinct: ids.size,
+      published,
+    };
+  } finally {
+    w0.child.kill('SIGKILL');
+    await w1.stop();
+    await edge.stop();
+    sub.unsubscribe();
+    await counter.close();
+    await nats.stop();
+  }
 }

@@ -12,7 +12,7 @@ import type { HistogramSnapshot } from '../metrics/histogram.ts';
 import { fleetBatch } from '../testing/gps-fleet-batch.ts';
 import { startNatsServer, type NatsServer } from '../testing/nats-server-process.ts';
 import { waitFor } from '../testing/wait-for.ts';
-import { throughWorkers } from './cluster-workers.ts';
+import { takeoverWithState, throughWorkers } from './cluster-workers.ts';
 import { fmt, now, percentile, table } from './stats.ts';
 
 /**
@@ -196,6 +196,15 @@ export async function run(): Promise<void> {
   console.log(`\nthe whole path: ${fmt(2_000)} vehicles × 15 s of fixes into an edge, a geofence, its enters to a NATS sink; latency edge-in → alert-out (the sinks' histogram bucket)\n`);
   console.log(table(['path', 'fixes/s (as fast as it goes)', 'events (paced)', 'latency p50 ms (paced, 1 Hz)', 'p99 ms'], through));
   console.log('(on 2 cores: the edge, JetStream and the workers share them; a second worker adds a kernel thread, not a core)');
+
+  const k = await takeoverWithState();
+  console.log(`\nkill -9 of one of two worker processes, ${fmt(2_000)} vehicles' geofence state in its 4 partitions, 10 s before any enter\n`);
+  console.log(
+    table(
+      ['takeover (kill → last partition restored) ms', 'checkpoints restored', 'enters (distinct ids / published)', 'lost', 'duplicated'],
+      [[fmt(k.takeoverMs), `${fmt(k.checkpointBytes)} B`, `${fmt(k.distinct)} / ${fmt(k.published)}`, fmt(2_000 - k.distinct), fmt(k.published - k.distinct)]],
+    ),
+  );
 
   const BYTES_PER_DEVICE = 256;
   const cp = [];
