@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as specs from './command-specs.ts';
+import { metricsUrl } from './status.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -227,5 +228,9 @@ describe('geoflux CLI', () => {
     const r = await run(['status', '--cluster', file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`cannot reach the cluster's NATS at nats://127.0.0.1:${port} (connection refused; is nats-server running?)`);
+  });
+
+  it('status --metrics takes a URL, a port or host:port', () => {
+    expect(['9465', '10.0.0.7:9464', 'http://gw:9464/metrics'].map(metricsUrl)).toEqual(['http://127.0.0.1:9465/metrics', 'http://10.0.0.7:9464/metrics', 'http://gw:9464/metrics']);
   });
 });

@@ -26,11 +26,18 @@ export async function statusCommand({ values }: Parsed): Promise<void> {
   if (values.cluster) {
     const text = await clusterLines(String(values.cluster));
     // an edge's own figures when one answers here; the cluster's alone when not
-    const serve = await serveLines(String(values.metrics), every).catch((e: Error) => [`(no serve figures: ${e.message})`]);
+    const serve = await serveLines(metricsUrl(String(values.metrics)), every).catch((e: Error) => [`(no serve figures: ${e.message})`]);
     process.stdout.write([...serve, ...text].join('\n') + '\n');
     return;
   }
-  process.stdout.write((await serveLines(String(values.metrics), every)).join('\n') + '\n');
+  process.stdout.write((await serveLines(metricsUrl(String(values.metrics)), every)).join('\n') + '\n');
+}
+
+/** `9464`, `host:9464` or a URL: where the serve's /metrics answers */
+export function metricsUrl(v: string): string {
+  if (/^\d+$/.test(v)) return `http://127.0.0.1:${v}/metrics`;
+  if (/^[^/:]+:\d+$/.test(v)) return `http://${v}/metrics`;
+  return v;
 }
 
 /** What `--cluster` adds: the stream, edges, workers, and per partition its owner, lag and last checkpoint. */

@@ -21,7 +21,7 @@ export interface ClusterView {
   lastSeq: number;
   /** live workers (registered within the lease TTL) */
   workers: string[];
-  /** the live edges publishing to it (registered within the lease TTL, as workers are) */
+  /** the live edges publishing to it (registered within the lease TTL, as workers are): `<workflow> at <listener> (<host>-<pid>)` */
   edges: string[];
   partitions: PartitionView[];
 }
@@ -58,7 +58,7 @@ export async function clusterView(nc: NatsConnection, o: ClusterOptions, now = D
     bytes: info.state.bytes,
     lastSeq: info.state.last_seq,
     workers,
-    edges: keys.filter((k) => k.startsWith('edges.')).map((k) => k.slice('edges.'.length)).sort(),
+    edges: (await Promise.all(keys.filter((k) => k.startsWith('edges.')).map(async (k) => `${(await value(k)) ?? '?'} (${k.slice('edges.'.length)})`))).sort(),
     partitions: Array.from({ length: o.partitions }, (_, p) => ({ partition: p, owner: owners.get(p), lag: lag.get(p), checkpoint: checkpoints.get(p) })),
   };
 }

@@ -72,7 +72,7 @@ const CHECKS: Record<string, Check> = {
   'npx geoflux status --cluster workflows/examples/cluster.yaml': {
     then: (o) => {
       expect(o.stdout).toMatch(/^cluster: stream "city" at nats:\/\/127\.0\.0\.1:4222 · /m);
-      expect(o.stdout).toMatch(/^edges: \S+, \S+ · workers: \S+, \S+$/m);
+      expect(o.stdout).toMatch(/^edges: city at quic:\/\/127\.0\.0\.1:9000 \(\S+\), city at quic:\/\/127\.0\.0\.1:9001 \(\S+\) · workers: \S+, \S+$/m);
       expect(o.stdout).not.toMatch(/UNHELD/);
     },
   },

@@ -54,7 +54,7 @@ export async function startCloudBridge(wf: Workflow & { cluster: ClusterOptions 
     nc = await connectCluster(cluster, `geoflux edge ${wf.name}`, { log, signal: stopping.signal });
     const store = await setUpStream(nc, { stream: cluster.stream });
     // seen by `geoflux status` as long as it is renewed, like a worker's registration
-    const register = () => void store.leases.put(edgeKey, String(Date.now())).catch(() => {});
+    const register = () => void store.leases.put(edgeKey, `${wf.name} at ${wf.listen[0]}`).catch(() => {});
     register();
     heartbeat = setInterval(register, LEASE_TTL_MS / 4).unref();
     publisher = new EdgePublisher({ js: jetstream(nc), stream: cluster.stream, partitions: cluster.partitions, log });
