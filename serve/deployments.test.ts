@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cKernel } from '../testing/c-kernel.ts';
 import { startServe, type ServeProcess } from '../testing/serve-process.ts';
 import { waitFor } from '../testing/wait-for.ts';
 
@@ -12,7 +14,6 @@ import { waitFor } from '../testing/wait-for.ts';
  * simulator, its MQTT sink on the embedded broker (port 0); the commands in processes of their own.
  */
 
-const SPEEDING = resolve('examples/kernels/c/speeding.wasm');
 const MONACO = resolve('../shared/data/osm/monaco.osm.pbf');
 /** a module that is wasm but no kernel: it imports env.memory as a kernel must, and exports none of the ABI */
 // prettier-ignore
@@ -55,7 +56,9 @@ describe('geoflux deploy, functions, undeploy against a running serve', () => {
   const dirs: string[] = [];
   afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
-  it('deploys a kernel whose rows reach MQTT; refuses a wrong token, a non-kernel and bad params without touching it; a restart brings it back pinned by hash', { timeout: 180_000 }, async () => {
+  it('deploys a kernel whose rows reach MQTT; refuses a wrong token, a non-kernel and bad params without touching it; a restart brings it back pinned by hash', { timeout: 180_000 }, async (ctx) => {
+    // the README's C kernel, built as the README builds it
+    const SPEEDING = cKernel(ctx, readFileSync('examples/kernels/c/speeding.c', 'utf8'));
     const dir = await mkdtemp(join(tmpdir(), 'geoflux-deploy-'));
     dirs.push(dir);
     const file = join(dir, 'workflow.yaml');
@@ -70,7 +73,7 @@ describe('geoflux deploy, functions, undeploy against a running serve', () => {
       const ok = await deploy('control-token', SPEEDING, 'fast', '{"limit": 5}');
       expect(ok.stderr).toBe('');
       expect(ok.code).toBe(0);
-      expect(ok.stdout).toMatch(/function "fast" runs kernel [0-9a-f]{64} \(gps → alerts, 1 instance\)/);
+      expect(ok.stdout).toMatch(/function "fast" runs kernel [0-9a-f]{64} \(gps → alerts, 1 instance; checked in \d+ ms, started in \d+ ms\)/);
       const hash = ok.stdout.match(/kernel ([0-9a-f]{64})/)![1];
       await waitFor(() => mq.devices.size >= 5, { what: 'speeding rows of 5 vehicles on MQTT', ms: 60_000 });
 

@@ -76,14 +76,20 @@ export class Deployments {
   }
 
   private async deploy(req: DeployRequest): Promise<string> {
-    this.checkRequest(req);
     const wasm = new Uint8Array(req.wasm);
     const hash = sha256(wasm);
     if (hash !== req.hash) throw new Refused(`the module arrived with SHA-256 ${hash}, not the ${req.hash} it was sent with`);
-    const d: Deployment = { name: req.name, hash, observe: req.observe, emit: req.emit, params: req.params ?? {}, min: req.min, max: req.max };
+    const d: Deployment = { name: req.name, hash, observe: req.observe, emit: req.emit ?? [], params: req.params ?? {}, min: req.min, max: req.max };
+    // the same deploy again (a script run twice) changes nothing and succeeds
+    const same = this.running.get(req.name);
+    if (same && JSON.stringify(same.d) === JSON.stringify(d)) return `function "${d.name}" already runs kernel ${hash}`;
+    this.checkRequest(req);
     const path = await this.store.putModule(wasm);
+    const t0 = performance.now();
+    let t1 = t0;
     try {
       await this.verify(req.name, path, d.params);
+      t1 = performance.now();
       await this.start(d, path);
     } catch (e) {
       // a module no deployment uses is not kept
@@ -91,7 +97,8 @@ export class Deployments {
       throw e;
     }
     await this.save();
-    return `function "${d.name}" runs kernel ${hash} (${d.observe.join(',')} → ${d.emit.join(',') || '(none)'}, ${instancesOf(d)} instance${instancesOf(d) > 1 ? 's' : ''})`;
+    const ms = (a: number, b: number) => `${Math.round(b - a)} ms`;
+    return `function "${d.name}" runs kernel ${hash} (${d.observe.join(',')} → ${d.emit.join(',') || '(none)'}, ${instancesOf(d)} instance${instancesOf(d) > 1 ? 's' : ''}; checked in ${ms(t0, t1)}, started in ${ms(t1, performance.now())})`;
   }
 
   private checkRequest(req: DeployRequest): void {
@@ -99,7 +106,7 @@ export class Deployments {
     const taken = [...wf.functions.map((f) => f.name), CLOUD_BRIDGE];
     if (!NAME.test(req.name ?? '')) throw new Refused(`--name "${req.name}" must start with a letter and use only letters, digits, "-" and "_"`);
     if (taken.includes(req.name)) throw new Refused(`--name "${req.name}" is a function of the workflow ${wf.file}: choose another`);
-    if (this.running.has(req.name)) throw new Refused(`function "${req.name}" is already deployed: geoflux undeploy ${req.name} first`);
+    if (this.running.has(req.name)) throw new Refused(`function "${req.name}" is already deployed, with another module or settings: geoflux undeploy ${req.name} first (replacing it in place is not built yet)`);
     const tags = Object.keys(wf.tags);
     const unknown = (flag: string, ts: string[]) => {
       for (const t of ts) if (!(t in wf.tags)) throw new Refused(`--${flag}: workflow "${wf.name}" declares no tag "${t}"${didYouMean(t, tags)} (it has: ${tags.join(', ')})`);
