@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { map } from 'rxjs';
 import { connectSource, connectStreamFunction, type GpsRecord } from '../index.ts';
+import { PROTOCOL_VERSION } from '../codecs/frame-types.ts';
+import { transportFor } from '../transport/index.ts';
 import { later, TOKEN, testConfig, TRANSPORTS } from '../testing/zipper-harness.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { Zipper } from './zipper.ts';
@@ -42,6 +44,26 @@ describe('functions added and removed at run time', () => {
     z.removeFunction('never');
     expect(z.counters.dropped).toBe(held);
     expect(z.inflight).toBe(0);
+    expect(await src.flush(5000)).toBe(true);
+  });
+
+  it('counts as dropped a frame an instance of a removed function dies holding', async () => {
+    const z = later(await Zipper.start(testConfig(listen, [])));
+    const opts = { zipper: urlOf(z), token: TOKEN };
+    z.addFunction({ name: 'gone', observe: ['gps'], dispatch: { kind: 'balance' } });
+    // an instance that takes frames and never acknowledges them
+    const url = new URL(opts.zipper);
+    const ch = await (await transportFor(url)).dial(url, {});
+    let frames = 0;
+    ch.start({ frame: (f) => void (f.type === 'data' && frames++), closed: () => {} });
+    ch.send({ type: 'handshake', name: 'gone', kind: 'sfn', clientId: 'gone-1', token: TOKEN, observe: ['gps'], version: PROTOCOL_VERSION });
+    await waitFor(() => z.functionLoad()[0]?.instances === 1, { what: 'the instance joined' });
+    const src = later(await connectSource({ name: 'gw', ...opts }));
+    src.write('gps', [fix(1)]);
+    await waitFor(() => frames === 1, { what: 'the frame at the instance' });
+    z.removeFunction('gone');
+    ch.abort(new Error('the instance dies'));
+    await waitFor(() => z.counters.dropped === 1, { what: () => `the frame counted as dropped (dropped ${z.counters.dropped})` });
     expect(await src.flush(5000)).toBe(true);
   });
 });

@@ -381,7 +381,11 @@ export class Zipper {
         this.counters.poison++;
         this.counters.poisonRecords += records;
         this.warnings.warn('poison', `function "${u.fn}": dropped ${records === 1 ? 'a record' : `a frame of ${records} records`} from ${u.frame.from.replace(/(~\d+)+$/, '')} (seq ${u.frame.seq}) that ${u.failed} instances died holding, the last: ${u.why}`);
-      } else if (route && this.accepting) {
+      } else if (!route) {
+        // its function was removed (an undeploy) while an instance still held the frame
+        this.counters.dropped++;
+        this.warnings.warn('removed', `function "${u.fn}" is gone: dropped a frame from ${u.frame.from} (seq ${u.frame.seq}) an instance of it held`);
+      } else if (this.accepting) {
         const out: RouteDecision<Conn> = { sends: [], holds: [], unkeyed: 0 };
         routeToFunction(route, this.routedFrame(u.frame), this.counterFor(u.fn), out);
         this.carryOut(u.frame, u.d, out, undefined, u.failed);
