@@ -39,9 +39,13 @@ export class Deployments {
    * from their pinned modules (one that cannot be is said and left out, not fatal to serve).
    */
   static async restore(wf: Workflow, served: ServedWorkflow, log: Logger): Promise<Deployments | undefined> {
-    if (!wf.control) return undefined;
     const ds = new Deployments(wf, served, log);
-    for (const d of await ds.store.list()) {
+    const saved = await ds.store.list();
+    if (!wf.control) {
+      if (saved.length) log.warn(`${saved.length} deployed function${saved.length > 1 ? 's are' : ' is'} saved in ${wf.stateDir}, but the workflow has no control: section: not started (${saved.map((d) => d.name).join(', ')})`);
+      return undefined;
+    }
+    for (const d of saved) {
       try {
         await ds.start(d, await ds.store.pinnedModule(d.hash));
         log.info(`deployed function "${d.name}" is back (kernel ${d.hash.slice(0, 12)}…)`);
