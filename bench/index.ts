@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<void>> = {
   traffic: async () => (await import('./traffic.ts')).run(),
   e2e: async () => (await import('./e2e.ts')).run(),
   startup: async () => (await import('./startup.ts')).run(),
+  coldstart: async () => (await import('./coldstart.ts')).run(),
   faults: async () => (await import('./faults.ts')).run(),
   dashboard: async () => (await import('./dashboard.ts')).run(),
   cluster: async () => (await import('./cluster.ts')).run(),

@@ -71,3 +71,16 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
     throw new UsageError(`${message}${near}\nRun "geoflux ${spec.name} --help" for the options.`);
   }
 }
+
+/** --params: a JSON object of a kernel's params */
+export function parseParams(text: unknown): Record<string, unknown> {
+  if (text === undefined) return {};
+  let params: unknown;
+  try {
+    params = JSON.parse(String(text));
+  } catch (e) {
+    throw new UsageError(`--params is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new UsageError('--params is a JSON object, e.g. {"limit": 30}');
+  return params as Record<string, unknown>;
+}

@@ -251,3 +251,43 @@ export const statusSpec: CommandSpec = {
   },
   notes: ['The workflow needs metrics: { port: 9464 } (the default workflow.yaml has it).', 'Examples:', '  geoflux status', '  geoflux status --cluster workflows/examples/cluster.yaml'],
 };
+
+/** How `geoflux deploy`, `functions` and `undeploy` reach a running serve: its zipper, with the control token. */
+const controlFlags: Record<string, FlagSpec> = {
+  ...connectionFlags('quic://127.0.0.1:9000'),
+  token: { type: 'string', value: 'token', help: "the workflow's control.token (default: $GEOFLUX_CONTROL_TOKEN, else dev-control-token, as the demo workflow defaults to)" },
+};
+const controlNote = 'Needs a workflow with control: { token: … } (the default workflow.yaml has one); docs/serverless.md.';
+
+export const deploySpec: CommandSpec = {
+  name: 'deploy',
+  usage: 'geoflux deploy <kernel.wasm> --name <fn> --observe <tag> [--emit <tag>] [options]',
+  summary:
+    'Deploys a kernel to a running geoflux serve as a new function, over the zipper\'s control channel: the zipper\nchecks the module (its hash, the ABI conformance suite with --params) before anything running changes, starts\nit, and keeps it in the workflow\'s state folder, pinned by hash, for its next start. Exits 0 once it runs.',
+  flags: {
+    name: { type: 'string', short: 'n', value: 'fn', help: 'the new function\'s name' },
+    observe: { type: 'string', value: 'tags', help: 'comma-separated tags it observes (tags the workflow declares)' },
+    emit: { type: 'string', value: 'tags', help: 'comma-separated tags it emits its rows on (tags the workflow declares)' },
+    params: { type: 'string', value: 'json', help: 'the kernel\'s params, a JSON object (files it names are relative to the workflow)' },
+    min: { type: 'string', value: 'n', help: 'instances to run (partitioned by deviceId)', default: '1' },
+    max: { type: 'string', value: 'n', help: 'the most instances it may have (kept for autoscaling, not built yet)', default: '1' },
+    ...controlFlags,
+  },
+  notes: [controlNote, 'Example:', `  geoflux deploy examples/kernels/c/speeding.wasm --name speeding --observe gps --emit fences --params '{"limit": 13}' --insecure`],
+};
+
+export const functionsSpec: CommandSpec = {
+  name: 'functions',
+  usage: 'geoflux functions [options]',
+  summary: 'Lists the functions of a running geoflux serve: name, where it came from (the workflow or a deploy),\nthe kernel\'s hash, what it observes and emits, and its instances connected now.',
+  flags: controlFlags,
+  notes: [controlNote, 'Example:', '  geoflux functions --insecure'],
+};
+
+export const undeploySpec: CommandSpec = {
+  name: 'undeploy',
+  usage: 'geoflux undeploy <fn> [options]',
+  summary: 'Stops a deployed function of a running geoflux serve (its instances finish what they hold) and forgets it,\nso the next start does not bring it back.',
+  flags: controlFlags,
+  notes: [controlNote, 'Example:', '  geoflux undeploy speeding --insecure'],
+};

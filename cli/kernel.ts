@@ -4,7 +4,7 @@ import { kernelSchema } from '../kernels/host/kernel-instance.ts';
 import type { KernelSchema, ParamSpec } from '../kernels/host/kernel-schema.ts';
 import { loadKernelModule } from '../kernels/host/load-module.ts';
 import { wasiNamed } from '../kernels/host/node-wasi.ts';
-import { UsageError, type Parsed } from './args.ts';
+import { parseParams, UsageError, type Parsed } from './args.ts';
 import { readInput } from './read-input.ts';
 import { badRowsNote, printLines, runTrace } from './run-trace.ts';
 
@@ -46,17 +46,6 @@ function parseTimeout(text: unknown): number {
   return ms;
 }
 
-function parseParams(text: unknown): Record<string, unknown> {
-  if (text === undefined) return {};
-  let params: unknown;
-  try {
-    params = JSON.parse(String(text));
-  } catch (e) {
-    throw new UsageError(`--params is not JSON: ${(e as Error).message}`);
-  }
-  if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new UsageError('--params is a JSON object, e.g. {"limit": 30}');
-  return params as Record<string, unknown>;
-}
 
 /** The conformance suite's results; fails the command if a check fails. */
 function check(results: CheckResult[]): void {

@@ -20,6 +20,9 @@ const commands: Record<string, { spec: CommandSpec; load: () => Promise<Command>
   replay: { spec: specs.replaySpec, load: async () => (await import('./replay.ts')).replayCommand },
   alerts: { spec: specs.alertsSpec, load: async () => (await import('./alerts.ts')).alertsCommand },
   status: { spec: specs.statusSpec, load: async () => (await import('./status.ts')).statusCommand },
+  deploy: { spec: specs.deploySpec, load: async () => (await import('./deploy.ts')).deployCommand },
+  functions: { spec: specs.functionsSpec, load: async () => (await import('./deploy.ts')).functionsCommand },
+  undeploy: { spec: specs.undeploySpec, load: async () => (await import('./deploy.ts')).undeployCommand },
 };
 
 // the package resolves itself by name, from the sources and from dist/ alike

@@ -17,6 +17,7 @@ function banner(wf: Workflow, served: ServedWorkflow, log: Logger): void {
       : `TLS: certificate from ${wf.tls?.cert}, SHA-256 ${z.tls.certHash}`,
   );
   lines.push(`auth: ${wf.auth?.token ? 'token required' : 'none (no auth.token in the workflow)'}${wf.auth?.clientCa ? `; client certificates signed by ${wf.auth.clientCa}` : ''}`);
+  if (wf.control) lines.push(`control: on, its own token  (geoflux deploy <kernel.wasm> --zipper ${z.listeners[0].url} --token <control.token> …; geoflux functions)`);
   if (served.metrics) lines.push(`metrics: ${served.metrics.url}  (Prometheus; geoflux status --metrics ${served.metrics.url})`);
   if (broker) lines.push(`MQTT: embedded broker ${broker.url}${broker.wsUrl ? `, ${broker.wsUrl} (WebSocket)` : ''}  (watch: geoflux alerts --mqtt ${broker.url})`);
   else if (wf.mqtt?.kind === 'external') lines.push(`MQTT: ${wf.mqtt.url}`);
@@ -28,6 +29,7 @@ function banner(wf: Workflow, served: ServedWorkflow, log: Logger): void {
     const where = f.where === 'cloud' ? `cloud: the workers, over ${wf.cluster!.partitions} partitions by deviceId` : `${d}, ${f.host}${f.host === 'local' ? ` ×${f.instances}` : ''}`;
     lines.push(`  ${f.name.padEnd(16)} ${f.observe.join(',')} → ${f.emit.length ? f.emit.join(',') : '(none)'}  [${where}]`);
   }
+  for (const f of served.deployments?.functions() ?? []) lines.push(`  ${f.name.padEnd(16)} ${f.observe.join(',')} → ${f.emit.join(',') || '(none)'}  [deployed, partition by deviceId, local ×${f.instances}]`);
   if (wf.cluster) lines.push(`cluster: NATS ${wf.cluster.servers.join(', ')}, stream "${wf.cluster.stream}", ${wf.cluster.partitions} partitions  (geoflux status --cluster ${wf.file})`);
   log.info(lines.join('\n'));
 }

@@ -5,7 +5,8 @@
 
 export const PROTOCOL_VERSION = 1;
 
-export type ClientKind = 'source' | 'sfn' | 'zipper';
+/** `control`: deploys and lists functions (zipper/control.ts) */
+export type ClientKind = 'source' | 'sfn' | 'zipper' | 'control';
 
 export interface HandshakeFrame {
   type: 'handshake';

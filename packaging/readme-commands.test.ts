@@ -161,6 +161,26 @@ const CHECKS: Record<string, Check> = {
     until: (o) => /^\{"kind":"speeding","deviceId":"veh-\d+",/m.test(o.stdout),
     then: stoppedCleanly,
   },
+  // against npm start, whose workflow has control: (README, Deploy a kernel while it runs); the kernel is the one section 6 builds
+  'npx geoflux deploy examples/kernels/c/speeding.wasm --name speeding --observe gps --emit speeding --params \'{"limit": 13}\' --insecure': {
+    tools: [CLANG_WASI],
+    then: (o, zipper) => {
+      expect(o.stdout).toMatch(/^function "speeding" (runs|already runs) kernel [0-9a-f]{64}/m);
+      expect(zipper.stderr).toMatch(/control "geoflux-control" \(quic:\/\/[^)]+\): deploy "speeding"/);
+    },
+  },
+  'npx geoflux functions --insecure': {
+    then: (o) => {
+      expect(o.stdout).toMatch(/^mapmatch +workflow +- +gps +matched +2$/m);
+      expect(o.stdout).toMatch(/^speeding +deployed +[0-9a-f]{12} +gps +speeding +1$/m);
+    },
+  },
+  'npx geoflux alerts --kind speeding --count 3': {
+    then: (o) => expect(o.stdout.trim().split('\n')).toEqual(Array(3).fill(expect.stringMatching(/^\d\d:\d\d:\d\d {2}speeding +veh-\d+ /))),
+  },
+  'npx geoflux undeploy speeding --insecure': {
+    then: (o) => expect(o.stdout).toBe('function "speeding" undeployed\n'),
+  },
   'npx geoflux serve workflows/examples/seattle-geofence.yaml': {
     until: (o) => /^\{"kind":"geofence","detect":"enter",.*"deviceId":"seattle-newson-krumm-gps"/m.test(o.stdout),
     then: stoppedCleanly,

@@ -19,6 +19,7 @@ import { CLOUD_BRIDGE } from '../cluster/cluster-options.ts';
 import { fieldError } from '../workflows/load.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import { cloudInputTags, startCloudBridge, type CloudBridge } from './cloud-bridge.ts';
+import { Deployments } from './deployments.ts';
 import type { LocalWorkerData } from './local-worker.ts';
 import { openSink } from './open-sink.ts';
 import { workflowMetrics } from './workflow-metrics.ts';
@@ -39,6 +40,7 @@ export const zipperConfigOf = (wf: Workflow, clientCa?: string): ZipperConfig =>
   tls: wf.tls,
   token: wf.auth?.token,
   clientCa,
+  controlToken: wf.control?.token,
   tags: wf.tags,
   functions: [
     ...wf.functions.filter((f) => f.where !== 'cloud').map((f) => ({ name: f.name, observe: f.observe, dispatch: f.dispatch })),
@@ -72,6 +74,8 @@ export interface ServedWorkflow {
   dashboard?: Dashboard;
   /** what carries fixes to the cluster's workers, when functions run `where: cloud` */
   cloud?: CloudBridge;
+  /** the functions deployed at run time (`geoflux deploy`), when the workflow has a control channel */
+  deployments?: Deployments;
   /** drains what is in flight (at most `drainTimeout` ms), then closes everything */
   stop(): Promise<void>;
 }
@@ -94,14 +98,15 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
     const clientCa = wf.auth?.clientCa && (await readFile(wf.auth.clientCa, 'utf8').catch(at(['auth', 'clientCa'])));
     served.zipper = await Zipper.create(zipperConfigOf(wf, clientCa || undefined), { stateDir: wf.stateDir });
     const here = [...wf.functions.entries()].filter(([, f]) => f.where !== 'cloud');
-    for (const [i, f] of here) if (f.host === 'local' && !f.sink) await startFunction(wf, i, f, served, log);
+    for (const [i, f] of here) if (f.host === 'local' && !f.sink) await startFunction(wf, f, served, log, startFailure(wf, i, f));
     if (wf.cluster && here.length < wf.functions.length) served.cloud = await startCloudBridge({ ...wf, cluster: wf.cluster }, { zipper: served.zipper.memoryUrl, token: wf.auth?.token });
     // only now that the functions run does anything listen: first the broker, which the sinks publish to
     if (embedded) {
       served.broker = await startEmbeddedBroker({ host: embedded.host, port: embedded.port, wsPort: embedded.wsPort, log: logger('mqtt') }).catch(at(['mqtt', 'embedded', 'port']));
       served.mqttUrl = served.broker.url;
     }
-    for (const [i, f] of here) if (f.sink) await startFunction(wf, i, f, served, log);
+    for (const [i, f] of here) if (f.sink) await startFunction(wf, f, served, log, startFailure(wf, i, f));
+    served.deployments = await Deployments.restore(wf, served, log);
     await served.zipper.listen().catch((e: Error) => at(['listen', Math.max(0, wf.listen.findIndex((a) => e.message.includes(new URL(a).host)))])(e));
     if (wf.metrics) served.metrics = await startMetricsServer(workflowMetrics(served), wf.metrics).catch(at(['metrics', 'port']));
     if (wf.dashboard) served.dashboard = await startDashboard({ ...wf.dashboard, name: wf.name, live: liveSourceOf(wf, served.broker?.wsUrl), baseMap: loadBaseMap(wf), status: workflowStatus(wf, served), log: logger('dashboard') }).catch(at(['dashboard', 'port']));
@@ -132,10 +137,13 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
   return served;
 }
 
-async function startFunction(wf: Workflow, i: number, f: WorkflowFunction, served: ServedWorkflow, log: Logger): Promise<void> {
+/** a workflow function's start-up failure, at the file, line and field it is about */
+const startFailure = (wf: Workflow, i: number, f: WorkflowFunction) => (e: Error) => fieldError(wf, ['functions', i, ...blame(wf, f, e)], `function "${f.name}" could not start: ${e.message}`);
+
+/** Starts a function's local instances; `failed` says why one could not start (where the function came from). */
+export async function startFunction(wf: Workflow, f: WorkflowFunction, served: ServedWorkflow, log: Logger, failed: (e: Error) => Error): Promise<void> {
   const timeout = f.timeout ?? DEFAULT_TIMEOUT;
   const what = f.sink ? `a ${f.sink} sink` : (f.run ?? `kernel ${f.kernel}`);
-  const failed = (e: Error) => fieldError(wf, ['functions', i, ...blame(wf, f, e)], `function "${f.name}" could not start: ${e.message}`);
   const conn = { zipper: served.zipper.memoryUrl, token: wf.auth?.token };
   const spec = { name: f.name, observe: f.observe, emit: f.emit, params: f.params };
   for (let n = 0; n < f.instances; n++) {
@@ -185,6 +193,15 @@ function blame(wf: Workflow, f: WorkflowFunction, e: Error): string[] {
   return file ? ['params', file[0]] : [f.sink ? 'sink' : f.run ? 'run' : 'kernel'];
 }
 
+/** Closes a function's local instances (each finishes what it holds first) and forgets them. */
+export async function stopFunction(served: ServedWorkflow, name: string, drainTimeout = 5000): Promise<void> {
+  const threads = served.functionThreads.filter((f) => f.fn === name);
+  const here = served.functions.filter((f) => f.fn === name);
+  served.functionThreads = served.functionThreads.filter((f) => f.fn !== name);
+  served.functions = served.functions.filter((f) => f.fn !== name);
+  await Promise.allSettled([...threads.map((f) => f.thread.close(Math.max(drainTimeout, 1000))), ...here.map((f) => f.sfn.close())]);
+}
+
 const moduleThread = (served: ServedWorkflow, label: string, workerData: LocalWorkerData, watchdog = DEFAULT_TIMEOUT) =>
   new ModuleThread({ label, callerUrl: import.meta.url, entry: './local-worker', workerData, watchdog, attach: (ch) => served.zipper.attach(ch), log: logger('serve') });
 
@@ -196,7 +213,7 @@ async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number):
   await served.zipper?.drain(drainTimeout);
   // a function finishing emits what it still held (a map matcher its last fixes) and waits for the functions
   // that observe it to take it: those must still be there, so upstream closes first
-  for (const wave of closingOrder(wf)) {
+  for (const wave of closingOrder([...wf.functions, ...(served.deployments?.functions() ?? [])])) {
     const closing = new Set(wave);
     await Promise.allSettled([
       ...served.functionThreads.filter((f) => closing.has(f.fn)).map((f) => f.thread.close(Math.max(drainTimeout, 1000))),
@@ -212,13 +229,13 @@ async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number):
 }
 
 /** The functions' names in waves: each function after every function whose emits it observes; a cycle's functions close together. */
-function closingOrder(wf: Workflow): string[][] {
+function closingOrder(functions: WorkflowFunction[]): string[][] {
   const feeds = (from: WorkflowFunction, to: WorkflowFunction) => from !== to && to.observe.some((t) => from.emit.includes(t));
   const waves: string[][] = [];
   const closed = new Set<string>();
-  let left = wf.functions;
+  let left = functions;
   while (left.length) {
-    const ready = left.filter((f) => wf.functions.every((u) => closed.has(u.name) || !feeds(u, f)));
+    const ready = left.filter((f) => functions.every((u) => closed.has(u.name) || !feeds(u, f)));
     const wave = ready.length ? ready : left;
     waves.push(wave.map((f) => f.name));
     for (const f of wave) closed.add(f.name);

@@ -3,10 +3,14 @@ import { sumSinkStats } from '../sinks/sink.ts';
 import type { Workflow } from '../workflows/schema.ts';
 import type { ServedWorkflow } from './serve-workflow.ts';
 
-/** The tags sources write (observed, emitted by no function) and the tags alert sinks publish. */
+/**
+ * The tags sources write (observed by a function that is no sink, emitted by none of the file's) and the tags
+ * alert sinks publish. A tag only sinks observe is left to functions deployed at run time (the demo's
+ * `speeding`), so it is no source's.
+ */
 export function countedTags(wf: Workflow): { fixes: string[]; alerts: string[] } {
   const emitted = new Set(wf.functions.flatMap((f) => f.emit));
-  const fixes = new Set(wf.functions.flatMap((f) => f.observe).filter((t) => !emitted.has(t)));
+  const fixes = new Set(wf.functions.filter((f) => !f.sink).flatMap((f) => f.observe).filter((t) => !emitted.has(t)));
   const alerts = new Set(wf.functions.filter((f) => f.sink && f.params?.topic !== false).flatMap((f) => f.observe));
   return { fixes: [...fixes], alerts: [...alerts] };
 }

@@ -28,9 +28,9 @@ function unusable(certPem: string, keyPem: string, hosts: string[], renewDays: n
 }
 
 /** Writes through a temporary file, so a crash mid-write never leaves half a key behind. */
-async function writeAtomically(path: string, text: string, mode: number): Promise<void> {
+export async function writeAtomically(path: string, data: string | Uint8Array, mode: number): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode });
+  await writeFile(tmp, data, { mode });
   await rename(tmp, path);
 }
 

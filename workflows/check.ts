@@ -153,6 +153,8 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
 
   const clientCa = raw.auth?.clientCa && resolve(dir, raw.auth.clientCa);
   if (clientCa && !existsSync(clientCa)) bad(['auth', 'clientCa'], `no such file: ${clientCa}`, 'value');
+  // the control channel deploys code: a source's token must not also do that
+  if (raw.control && raw.control.token === raw.auth?.token) bad(['control', 'token'], 'must differ from auth.token (the control channel has a credential of its own)', 'value');
   const { state, metrics: m2, ...rest } = raw;
   return {
     workflow: {

@@ -58,6 +58,7 @@ export const workflowSchema = z.strictObject({
   listen: z.array(z.string()).min(1, 'needs at least one address'),
   tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
   auth: z.strictObject({ token: z.string().optional(), clientCa: z.string().min(1).optional() }).optional(),
+  control: z.strictObject({ token: z.string().min(1, 'the control channel needs a token of its own') }).optional(),
   state: z.string().min(1).optional(),
   metrics: z.union([z.literal(false), z.strictObject({ host: z.string().min(1).optional(), port })]).optional(),
   tags: z.record(z.string(), z.number().int()),
@@ -131,6 +132,8 @@ export interface Workflow {
   tls?: { cert: string; key: string };
   /** `token`: what clients must present; `clientCa`: the PEM file (absolute) client certificates must chain to */
   auth?: { token?: string; clientCa?: string };
+  /** the control channel (`geoflux deploy`, `functions`, `undeploy`) and its own token; absent: no deploys */
+  control?: { token: string };
   /** where serve keeps what outlives a run (its self-signed certificate): absolute, default `.geoflux/` beside the file */
   stateDir: string;
   /** where serve exposes Prometheus metrics (`/metrics`), when it does */

@@ -32,6 +32,15 @@ describe('admission', () => {
     expect(admit(hs(over), policy)).toEqual({ ok: false, code, reason });
   });
 
+  it('admits a control client by the control token alone: not the sources\' token, and not at all without control:', () => {
+    const control = { ...policy, control: 'c0ntrol' };
+    const ctl = (token: string) => hs({ kind: 'control', name: 'geoflux-control', observe: [], token });
+    expect(admit(ctl('c0ntrol'), control)).toEqual({ ok: true });
+    expect(admit(ctl('s3cret'), control)).toEqual({ ok: false, code: 'token', reason: 'bad control token for "geoflux-control"' });
+    expect(admit(ctl('s3cret'), policy)).toEqual({ ok: false, code: 'kind', reason: 'workflow "demo" has no control channel (it needs control: { token: … })' });
+    expect(admit(hs({ token: 'c0ntrol' }), control)).toMatchObject({ ok: false, code: 'token' });
+  });
+
   it('lets the workflow win over what a function asks to observe, with a warning', () => {
     expect(admit(hs({ observe: ['alerts'] }), policy)).toEqual({ ok: true, warning: 'function "fence" asks to observe [alerts] but the workflow routes [gps] to it; the workflow wins' });
   });

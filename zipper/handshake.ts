@@ -14,8 +14,10 @@ export interface AdmissionPolicy {
   token?: string;
   /** tag name → number */
   tags: Record<string, number>;
-  /** function name → the tag names the workflow routes to it */
+  /** function name → the tag names the workflow routes to it (and the functions deployed since) */
   functions: ReadonlyMap<string, readonly string[]>;
+  /** the control channel's own token (the workflow's control.token); absent: no control clients */
+  control?: string;
 }
 
 export type RefusalCode = 'version' | 'token' | 'kind' | 'client-id' | 'unknown-function' | 'unknown-tag';
@@ -30,6 +32,12 @@ const tokenOk = (given: string, want: string | undefined) => !want || timingSafe
 export function admit(hs: HandshakeFrame, p: AdmissionPolicy): Verdict {
   const no = (code: RefusalCode, reason: string): Verdict => ({ ok: false, code, reason });
   if (hs.version !== PROTOCOL_VERSION) return no('version', `protocol version ${hs.version} is not supported (this zipper speaks ${PROTOCOL_VERSION})`);
+  if (hs.kind === 'control') {
+    // its own credential: a source's or a function's token deploys nothing
+    if (!p.control) return no('kind', `workflow "${p.zipper}" has no control channel (it needs control: { token: … })`);
+    if (!tokenOk(hs.token, p.control)) return no('token', `bad control token for "${hs.name}"`);
+    return hs.clientId ? { ok: true } : no('client-id', 'handshake has no clientId');
+  }
   if (!tokenOk(hs.token, p.token)) return no('token', `bad token for ${hs.kind} "${hs.name}"`);
   if (hs.kind !== 'source' && hs.kind !== 'sfn') return no('kind', `client kind "${hs.kind}" cannot connect here`);
   if (!hs.clientId) return no('client-id', 'handshake has no clientId');

@@ -10,6 +10,7 @@ import { serverTls, type ServerTls } from '../transport/tls.ts';
 import { Connection as Conn, type Unacked } from './connection.ts';
 import { dataBytes, recordCount, type TagCounters, type ZipperCounters } from './counters.ts';
 import { Delivery, WriterSession } from './delivery.ts';
+import { CONTROL_TAG, decodeRequest, encodeControl, type ControlHandler, type ControlReply } from './control.ts';
 import { admit, type AdmissionPolicy, type RefusalCode } from './handshake.ts';
 import { splitRecords } from './split-records.ts';
 import { WaitingRoom } from './waiting-room.ts';
@@ -26,6 +27,8 @@ export interface ZipperConfig {
   token?: string;
   /** PEM of the CA(s) client certificates must chain to (the workflow's auth.clientCa): mutual TLS */
   clientCa?: string;
+  /** the control channel's token (the workflow's control.token); absent: no deploys */
+  controlToken?: string;
   tags: Record<string, number>;
   functions: { name: string; observe: string[]; dispatch: Dispatch }[];
 }
@@ -75,9 +78,11 @@ export class Zipper {
   private readonly instances = new Map<string, Instance<Conn>[]>();
   private readonly waiting: WaitingRoom;
   private readonly rr = new Map<string, number>();
-  private readonly specs: FunctionSpec[];
+  private specs: FunctionSpec[];
   private readonly tagNames = new Map<number, string>();
-  private readonly policy: AdmissionPolicy;
+  private readonly policy: AdmissionPolicy & { functions: Map<string, readonly string[]> };
+  /** what answers the control channel's requests (serve's deployments); unset: every request is refused */
+  control: ControlHandler | undefined;
   private routes: Routes<Conn>;
   private nextConn = 0;
   private accepting = true;
@@ -92,18 +97,47 @@ export class Zipper {
     this.log = opts.log ?? logger(`zipper ${config.name}`);
     this.warnings = new RateLimitedLog(this.log);
     for (const [name, n] of Object.entries(config.tags)) this.tagNames.set(n, name);
-    this.specs = config.functions.map((f) => ({
-      name: f.name,
-      observe: f.observe.map((t) => {
-        const n = config.tags[t];
-        if (n === undefined) throw new Error(`function "${f.name}" observes unknown tag "${t}"`);
-        return n;
-      }),
-      dispatch: f.dispatch,
-    }));
-    this.policy = { zipper: config.name, token: config.token, tags: config.tags, functions: new Map(config.functions.map((f) => [f.name, f.observe])) };
+    this.specs = config.functions.map((f) => this.specOf(f));
+    this.policy = { zipper: config.name, token: config.token, control: config.controlToken, tags: config.tags, functions: new Map(config.functions.map((f) => [f.name, f.observe])) };
     this.routes = buildRoutes(this.specs, this.instances);
     this.waiting = new WaitingRoom(opts.maxWaiting ?? 10_000);
+  }
+
+  private specOf(f: ZipperConfig['functions'][number]): FunctionSpec {
+    const observe = f.observe.map((t) => {
+      const n = this.config.tags[t];
+      if (n === undefined) throw new Error(`function "${f.name}" observes unknown tag "${t}"`);
+      return n;
+    });
+    return { name: f.name, observe, dispatch: f.dispatch };
+  }
+
+  /**
+   * A function joins the set at run time (a deploy): its instances may shake hands from now on, and frames
+   * on its tags are held for it until one does. The routing table stays a function of the specs.
+   */
+  addFunction(f: ZipperConfig['functions'][number]): void {
+    if (this.policy.functions.has(f.name)) throw new Error(`function "${f.name}" already exists`);
+    this.specs = [...this.specs, this.specOf(f)];
+    this.policy.functions.set(f.name, f.observe);
+    this.routes = buildRoutes(this.specs, this.instances);
+  }
+
+  /**
+   * A function leaves the set (an undeploy, or a deploy that failed to start): no instance of it is admitted
+   * any more, and frames held for it are let go, counted as dropped. Its connected instances are the caller's
+   * to close first, so that they finish what they hold.
+   */
+  removeFunction(name: string): void {
+    if (!this.policy.functions.delete(name)) return;
+    this.specs = this.specs.filter((s) => s.name !== name);
+    this.routes = buildRoutes(this.specs, this.instances);
+    const held = this.waiting.release(name);
+    if (held.length) {
+      this.counters.dropped += held.length;
+      this.warnings.warn('removed', `function "${name}" was removed with ${held.length} frames waiting for it: dropped`);
+    }
+    for (const u of held) u.d.session.settle(u.d);
   }
 
   /** A zipper that listens on every address of the config (and on memory://<name>). */
@@ -218,7 +252,7 @@ export class Zipper {
     }
     switch (f.type) {
       case 'data':
-        return this.onData(conn, f);
+        return conn.hs.kind === 'control' ? this.onControl(conn, f) : this.onData(conn, f);
       case 'ack':
         return this.onInstanceAck(conn, f.seq);
       case 'ping':
@@ -253,7 +287,7 @@ export class Zipper {
       });
     };
     conn.ch.send({ type: 'handshake-ack', zipper: this.config.name, tags: this.config.tags, lastSeq: session.lastSeq, maxFrame: this.opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE });
-    if (session.acked > 0) conn.ch.send({ type: 'ack', seq: session.acked });
+    if (session.acked > 0 && hs.kind !== 'control') conn.ch.send({ type: 'ack', seq: session.acked });
     this.log.info(`${conn.label} connected over ${conn.ch.transport}${hs.kind === 'sfn' ? `, observing ${this.policy.functions.get(hs.name)!.join(', ')}` : ''}`);
     if (hs.kind === 'sfn') this.join(conn);
   }
@@ -347,7 +381,11 @@ export class Zipper {
         this.counters.poison++;
         this.counters.poisonRecords += records;
         this.warnings.warn('poison', `function "${u.fn}": dropped ${records === 1 ? 'a record' : `a frame of ${records} records`} from ${u.frame.from.replace(/(~\d+)+$/, '')} (seq ${u.frame.seq}) that ${u.failed} instances died holding, the last: ${u.why}`);
-      } else if (route && this.accepting) {
+      } else if (!route) {
+        // its function was removed (an undeploy) while an instance still held the frame
+        this.counters.dropped++;
+        this.warnings.warn('removed', `function "${u.fn}" is gone: dropped a frame from ${u.frame.from} (seq ${u.frame.seq}) an instance of it held`);
+      } else if (this.accepting) {
         const out: RouteDecision<Conn> = { sends: [], holds: [], unkeyed: 0 };
         routeToFunction(route, this.routedFrame(u.frame), this.counterFor(u.fn), out);
         this.carryOut(u.frame, u.d, out, undefined, u.failed);
@@ -403,6 +441,25 @@ export class Zipper {
       this.carryOut({ ...f, from: conn.hs!.clientId }, d, decision, conn, 0);
     }
     session.advance();
+  }
+
+  /** A control request: answered on its own tag with its seq, then acknowledged, so the client's spool empties. */
+  private onControl(conn: Conn, f: DataFrame): void {
+    const answer = (r: ControlReply) => {
+      if (conn.closed) return;
+      conn.ch.send({ type: 'data', tag: CONTROL_TAG, seq: f.seq, from: this.config.name, meta: new Uint8Array(0), payload: encodeControl(r) });
+      conn.ch.send({ type: 'ack', seq: f.seq });
+    };
+    if (f.tag !== CONTROL_TAG) return answer({ ok: false, error: `a control client writes on tag ${CONTROL_TAG} only` });
+    let req;
+    try {
+      req = decodeRequest(f.payload);
+    } catch (e) {
+      return answer({ ok: false, error: (e as Error).message });
+    }
+    if (!this.control) return answer({ ok: false, error: 'this zipper takes no control requests' });
+    this.log.info(`${conn.label}: ${req.op}${'name' in req ? ` "${req.name}"` : ''}`);
+    this.control(req).then(answer, (e: Error) => answer({ ok: false, error: e.message }));
   }
 
   /** Does what the router decided for a frame: sends to instances, holds for absent functions. */

@@ -55,8 +55,8 @@ type Entry = { batch: Uint8Array; n: number; cap: number; outBytes: number } | {
  * A trap loses neither a cold start nor, for a kernel with state, its state: the spare takes over at once,
  * restores the last snapshot and replays the calls journalled since (their rows discarded: they were
  * emitted), so the stream continues from just before the call that trapped; that call's error goes to the
- * caller, who may retry parts of it (runKernel splits a trapped batch in halves). A new spare is made on the
- * next turn.
+ * caller, who may retry parts of it (runKernel splits a trapped batch in halves). A spare is made on the
+ * next turn after a start and after every replacement.
  */
 export class KernelRunner {
   private k: KernelInstance;
@@ -78,7 +78,8 @@ export class KernelRunner {
     private readonly opts: RunnerOptions,
   ) {
     this.k = this.fresh();
-    this.spare = this.fresh();
+    // the spare is made on the next turn, off a cold start's path (a first frame waits for one instance)
+    this.spareSoon();
     this.regions();
     this.policy = this.k.stateful && opts.snapshot !== false ? { ...DEFAULT_SNAPSHOT, ...opts.snapshot } : undefined;
     this.lastAt = performance.now();
@@ -92,6 +93,10 @@ export class KernelRunner {
     const k = KernelInstance.create(this.module, this.opts);
     this.prepare(k);
     return k;
+  }
+
+  private spareSoon(): void {
+    setTimeout(() => (this.spare ??= this.fresh()), 0);
   }
 
   private regions(): void {
@@ -117,7 +122,7 @@ export class KernelRunner {
     this.spare = undefined;
     this.regions();
     this.state.replaced++;
-    setTimeout(() => (this.spare ??= this.fresh()), 0);
+    this.spareSoon();
     if (!this.policy) return;
     const t0 = performance.now();
     try {

@@ -1,0 +1,54 @@
+import { readFile } from 'node:fs/promises';
+import { sha256 } from '../serve/deployment-store.ts';
+import { controlRequest } from '../client/control-client.ts';
+import type { ControlReply, ControlRequest } from '../zipper/control.ts';
+import { parseParams, UsageError, type Parsed } from './args.ts';
+import { connectionOptions } from './connection-flags.ts';
+
+/** The control token the default workflow.yaml falls back on (`${GEOFLUX_CONTROL_TOKEN:-dev-control-token}`). */
+export const DEV_CONTROL_TOKEN = 'dev-control-token';
+
+const tagList = (v: unknown) => (typeof v === 'string' ? v.split(',').map((t) => t.trim()).filter(Boolean) : []);
+
+function count(flag: string, v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${flag} is a whole number ≥ 0 (got ${String(v)})`);
+  return n;
+}
+
+/** One control request with the command's connection flags; a refusal fails the command with the zipper's reason. */
+async function ask(values: Parsed['values'], req: ControlRequest): Promise<ControlReply & { ok: true }> {
+  const token = (values.token as string | undefined) ?? (process.env.GEOFLUX_CONTROL_TOKEN || DEV_CONTROL_TOKEN);
+  const reply = await controlRequest(connectionOptions({ ...values, token }), req);
+  if (!reply.ok) throw new Error(`refused: ${reply.error}`);
+  return reply;
+}
+
+/** `geoflux deploy <kernel.wasm> --name … --observe …`: exits once the function runs. */
+export async function deployCommand({ values, positionals }: Parsed): Promise<void> {
+  const [file] = positionals;
+  if (!file) throw new UsageError('name the kernel to deploy: a .wasm file');
+  if (!values.name) throw new UsageError('--name: the new function\'s name');
+  const observe = tagList(values.observe);
+  if (!observe.length) throw new UsageError('--observe: the tags it observes, e.g. --observe matched');
+  const wasm = new Uint8Array(await readFile(file).catch((e: Error) => Promise.reject(new UsageError(`cannot read ${file}: ${e.message}`))));
+  const min = count('min', values.min);
+  const max = count('max', values.max);
+  const reply = await ask(values, { op: 'deploy', name: String(values.name), observe, emit: tagList(values.emit), params: parseParams(values.params), min, max, wasm, hash: sha256(wasm) });
+  process.stdout.write(reply.message + '\n');
+}
+
+/** `geoflux functions`: a table of the serve's functions. */
+export async function functionsCommand({ values }: Parsed): Promise<void> {
+  const { functions = [] } = await ask(values, { op: 'functions' });
+  const rows = [['NAME', 'ORIGIN', 'KERNEL', 'OBSERVE', 'EMIT', 'INSTANCES'], ...functions.map((f) => [f.name, f.origin, f.hash ? f.hash.slice(0, 12) : '-', f.observe.join(','), f.emit.join(',') || '-', String(f.instances)])];
+  const w = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
+  process.stdout.write(rows.map((r) => r.map((c, j) => c.padEnd(w[j])).join('  ').trimEnd()).join('\n') + '\n');
+}
+
+/** `geoflux undeploy <fn>` */
+export async function undeployCommand({ values, positionals }: Parsed): Promise<void> {
+  const [name] = positionals;
+  if (!name) throw new UsageError('name the deployed function to stop (geoflux functions lists them)');
+  process.stdout.write((await ask(values, { op: 'undeploy', name })).message + '\n');
+}

@@ -1,0 +1,178 @@
+import { rm } from 'node:fs/promises';
+import { CLOUD_BRIDGE } from '../cluster/cluster-options.ts';
+import { IsolatedKernel } from '../kernels/host/isolated-kernel.ts';
+import type { Logger } from '../log/logger.ts';
+import { didYouMean } from '../workflows/errors.ts';
+import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
+import type { ControlReply, ControlRequest, DeployRequest, FunctionInfo } from '../zipper/control.ts';
+import { DeploymentStore, sha256, type Deployment } from './deployment-store.ts';
+import { startFunction, stopFunction, type ServedWorkflow } from './serve-workflow.ts';
+
+/**
+ * Functions deployed while serve runs (`geoflux deploy`): each request is verified before anything running
+ * changes (name, tags, the module's hash, the ABI conformance suite with the given params, in a thread of its
+ * own), then the function joins the zipper's set and its instances start; only once they run is it saved
+ * to the state folder, pinned by hash, for the next start. Requests are taken one at a time.
+ */
+
+/** ms the conformance suite may take on a deployed module before it is refused as hanging */
+const CHECK_TIMEOUT = 30_000;
+const NAME = /^[a-z][a-z0-9_-]*$/i;
+
+class Refused extends Error {}
+
+export class Deployments {
+  private readonly store: DeploymentStore;
+  private readonly running = new Map<string, { d: Deployment; f: WorkflowFunction }>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly wf: Workflow,
+    private readonly served: ServedWorkflow,
+    private readonly log: Logger,
+  ) {
+    this.store = new DeploymentStore(wf.stateDir);
+  }
+
+  /**
+   * The control channel, when the workflow has one: the deployments saved by earlier runs are started again
+   * from their pinned modules (one that cannot be is said and left out, not fatal to serve).
+   */
+  static async restore(wf: Workflow, served: ServedWorkflow, log: Logger): Promise<Deployments | undefined> {
+    const ds = new Deployments(wf, served, log);
+    const saved = await ds.store.list();
+    if (!wf.control) {
+      if (saved.length) log.warn(`${saved.length} deployed function${saved.length > 1 ? 's are' : ' is'} saved in ${wf.stateDir}, but the workflow has no control: section: not started (${saved.map((d) => d.name).join(', ')})`);
+      return undefined;
+    }
+    for (const d of saved) {
+      try {
+        await ds.start(d, await ds.store.pinnedModule(d.hash));
+        log.info(`deployed function "${d.name}" is back (kernel ${d.hash.slice(0, 12)}…)`);
+      } catch (e) {
+        log.error(`deployed function "${d.name}" could not start again, left out: ${(e as Error).message}`);
+      }
+    }
+    served.zipper.control = (req) => ds.handle(req);
+    return ds;
+  }
+
+  /** the deployed functions, as workflow functions (for the closing order) */
+  functions(): WorkflowFunction[] {
+    return [...this.running.values()].map((r) => r.f);
+  }
+
+  private handle(req: ControlRequest): Promise<ControlReply> {
+    const next = this.queue.then(() => this.answer(req));
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private async answer(req: ControlRequest): Promise<ControlReply> {
+    try {
+      if (req.op === 'deploy') return { ok: true, message: await this.deploy(req) };
+      if (req.op === 'undeploy') return { ok: true, message: await this.undeploy(req.name) };
+      return { ok: true, message: '', functions: this.list() };
+    } catch (e) {
+      if (!(e instanceof Refused)) this.log.error(`${req.op} failed: ${(e as Error).stack ?? e}`);
+      return { ok: false, error: (e as Error).message };
+    }
+  }
+
+  private async deploy(req: DeployRequest): Promise<string> {
+    const wasm = new Uint8Array(req.wasm);
+    const hash = sha256(wasm);
+    if (hash !== req.hash) throw new Refused(`the module arrived with SHA-256 ${hash}, not the ${req.hash} it was sent with`);
+    const d: Deployment = { name: req.name, hash, observe: req.observe, emit: req.emit ?? [], params: req.params ?? {}, min: req.min, max: req.max };
+    // the same deploy again (a script run twice) changes nothing and succeeds
+    const same = this.running.get(req.name);
+    if (same && JSON.stringify(same.d) === JSON.stringify(d)) return `function "${d.name}" already runs kernel ${hash}`;
+    this.checkRequest(req);
+    const path = await this.store.putModule(wasm);
+    const t0 = performance.now();
+    let t1 = t0;
+    try {
+      await this.verify(req.name, path, d.params);
+      t1 = performance.now();
+      await this.start(d, path);
+    } catch (e) {
+      // a module no deployment uses is not kept
+      if (![...this.running.values()].some((r) => r.d.hash === hash)) await rm(path, { force: true });
+      throw e;
+    }
+    await this.save();
+    const ms = (a: number, b: number) => `${Math.round(b - a)} ms`;
+    return `function "${d.name}" runs kernel ${hash} (${d.observe.join(',')} → ${d.emit.join(',') || '(none)'}, ${instancesOf(d)} instance${instancesOf(d) > 1 ? 's' : ''}; checked in ${ms(t0, t1)}, started in ${ms(t1, performance.now())})`;
+  }
+
+  private checkRequest(req: DeployRequest): void {
+    const { wf } = this;
+    const taken = [...wf.functions.map((f) => f.name), CLOUD_BRIDGE];
+    if (!NAME.test(req.name ?? '')) throw new Refused(`--name "${req.name}" must start with a letter and use only letters, digits, "-" and "_"`);
+    if (taken.includes(req.name)) throw new Refused(`--name "${req.name}" is a function of the workflow ${wf.file}: choose another`);
+    if (this.running.has(req.name)) throw new Refused(`function "${req.name}" is already deployed, with another module or settings: geoflux undeploy ${req.name} first (replacing it in place is not built yet)`);
+    const tags = Object.keys(wf.tags);
+    const unknown = (flag: string, ts: string[]) => {
+      for (const t of ts) if (!(t in wf.tags)) throw new Refused(`--${flag}: workflow "${wf.name}" declares no tag "${t}"${didYouMean(t, tags)} (it has: ${tags.join(', ')})`);
+    };
+    if (!req.observe?.length) throw new Refused('--observe must name at least one tag');
+    unknown('observe', req.observe);
+    unknown('emit', req.emit ?? []);
+    const loop = req.emit?.find((t) => req.observe.includes(t));
+    if (loop) throw new Refused(`--emit: "${loop}" is also observed by this function (a loop)`);
+    if (!(req.wasm instanceof Uint8Array) || req.wasm.length === 0) throw new Refused('no module in the request');
+    if (!Number.isInteger(req.min) || !Number.isInteger(req.max) || req.min < 0 || req.max < Math.max(1, req.min)) throw new Refused(`--min ${req.min} --max ${req.max}: need 0 ≤ min ≤ max and max ≥ 1`);
+  }
+
+  /** The ABI conformance suite with the deploy's params, in a thread of its own: bad params fail it as they fail a start. */
+  private async verify(name: string, path: string, params: Record<string, unknown>): Promise<void> {
+    let results;
+    try {
+      results = await IsolatedKernel.check(path, params, { timeout: CHECK_TIMEOUT, wasi: 'node', baseDir: this.wf.dir });
+    } catch (e) {
+      throw new Refused(`function "${name}": ${(e as Error).message}`);
+    }
+    const failed = results.filter((r) => !r.ok);
+    if (failed.length) throw new Refused(`function "${name}": the module fails ${failed.length} of ${results.length} ABI conformance checks (docs/kernel-abi.md):\n${failed.map((r) => `  ✗ ${r.check}${r.detail ? `: ${r.detail}` : ''}`).join('\n')}`);
+  }
+
+  private async start(d: Deployment, path: string): Promise<void> {
+    const f: WorkflowFunction = { name: d.name, observe: d.observe, emit: d.emit, dispatch: { kind: 'partition', key: 'deviceId' }, instances: instancesOf(d), host: 'local', kernel: path, params: d.params, where: 'edge' };
+    const { zipper } = this.served;
+    zipper.addFunction(f);
+    try {
+      await startFunction(this.wf, f, this.served, this.log, (e) => new Refused(`function "${d.name}" could not start: ${e.message}`));
+    } catch (e) {
+      await stopFunction(this.served, d.name, 0);
+      zipper.removeFunction(d.name);
+      throw e;
+    }
+    this.running.set(d.name, { d, f });
+  }
+
+  private async undeploy(name: string): Promise<string> {
+    const r = this.running.get(name);
+    if (!r) {
+      const what = this.wf.functions.some((f) => f.name === name) ? `"${name}" is a function of the workflow file, not a deployed one` : `no deployed function "${name}"${didYouMean(name, this.running.keys())}`;
+      throw new Refused(what);
+    }
+    await stopFunction(this.served, name);
+    this.served.zipper.removeFunction(name);
+    this.running.delete(name);
+    await this.save();
+    if (![...this.running.values()].some((x) => x.d.hash === r.d.hash)) await this.store.dropModule(r.d.hash);
+    return `function "${name}" undeployed`;
+  }
+
+  private save(): Promise<void> {
+    return this.store.save([...this.running.values()].map((r) => r.d));
+  }
+
+  private list(): FunctionInfo[] {
+    const load = new Map(this.served.zipper.functionLoad().map((l) => [l.name, l.instances]));
+    const info = (f: WorkflowFunction, origin: FunctionInfo['origin'], hash?: string): FunctionInfo => ({ name: f.name, origin, hash, observe: f.observe, emit: f.emit, instances: load.get(f.name) ?? 0 });
+    return [...this.wf.functions.filter((f) => f.where !== 'cloud').map((f) => info(f, 'workflow')), ...[...this.running.values()].map((r) => info(r.f, 'deployed', r.d.hash))];
+  }
+}
+
+const instancesOf = (d: Deployment) => Math.max(1, d.min);

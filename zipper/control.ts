@@ -1,0 +1,54 @@
+import { pack, unpack } from '../codecs/msgpack.ts';
+
+/**
+ * The control channel's messages. A client of kind `control` (admitted by the workflow's `control.token`,
+ * not the sources' token) writes requests as Data frames on CONTROL_TAG, a tag reserved for the zipper; the
+ * zipper hands each to its control handler (serve's) and answers on the same tag with the request's seq.
+ * Riding the zipper's own listeners means the same addresses, TLS and trust flags as every other client.
+ */
+
+export const CONTROL_TAG = 1;
+
+export interface DeployRequest {
+  op: 'deploy';
+  name: string;
+  observe: string[];
+  emit: string[];
+  params: Record<string, unknown>;
+  /** instances to run (autoscaling between min and max is not built yet: min of them run, at least one) */
+  min: number;
+  max: number;
+  /** the .wasm module's bytes */
+  wasm: Uint8Array;
+  /** SHA-256 of `wasm` as the client read it: the zipper refuses bytes that do not match */
+  hash: string;
+}
+
+export type ControlRequest = DeployRequest | { op: 'undeploy'; name: string } | { op: 'functions' };
+
+export interface FunctionInfo {
+  name: string;
+  /** `workflow` for the file's functions, `deployed` for those deployed at run time */
+  origin: 'workflow' | 'deployed';
+  /** SHA-256 of the kernel module, for a deployed function */
+  hash?: string;
+  observe: string[];
+  emit: string[];
+  instances: number;
+}
+
+export type ControlReply =
+  | { ok: true; message: string; functions?: FunctionInfo[] }
+  | { ok: false; error: string };
+
+export type ControlHandler = (req: ControlRequest) => Promise<ControlReply>;
+
+export const encodeControl = (m: ControlRequest | ControlReply): Uint8Array => pack(m);
+
+export function decodeRequest(bytes: Uint8Array): ControlRequest {
+  const m = unpack(bytes) as Partial<ControlRequest> | null;
+  if (!m || typeof m !== 'object' || !['deploy', 'undeploy', 'functions'].includes(String(m.op))) throw new Error('not a control request');
+  return m as ControlRequest;
+}
+
+export const decodeReply = (bytes: Uint8Array): ControlReply => unpack(bytes) as ControlReply;
