@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as specs from './command-specs.ts';
 import { metricsUrl } from './status.ts';
+import { milliseconds } from './worker.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -232,5 +233,10 @@ describe('geoflux CLI', () => {
 
   it('status --metrics takes a URL, a port or host:port', () => {
     expect(['9465', '10.0.0.7:9464', 'http://gw:9464/metrics'].map(metricsUrl)).toEqual(['http://127.0.0.1:9465/metrics', 'http://10.0.0.7:9464/metrics', 'http://gw:9464/metrics']);
+  });
+
+  it('worker --checkpoint-every takes ms or seconds, and refuses what is neither', () => {
+    expect(['5000', '250ms', '5s', '0.5s'].map(milliseconds)).toEqual([5000, 250, 5000, 500]);
+    expect(() => milliseconds('5x')).toThrow('--checkpoint-every takes a time of at least 10 ms: 5000, 5000ms or 5s (got "5x")');
   });
 });

@@ -45,7 +45,7 @@ export const workerSpec: CommandSpec = {
     "Runs a workflow's `where: cloud` functions on a share of the partitions of its cluster's JetStream stream\n(`cluster:`), as many workers as you start: they share the partitions by leases, hand them over when one\njoins, take a dead one's over after a few seconds, and carry each partition's device state with it.",
   flags: {
     name: { type: 'string', value: 'name', help: 'this worker\'s name, unique among the live ones (default: host, pid and a random suffix)' },
-    'checkpoint-every': { type: 'string', value: 'ms', help: 'how often a partition\'s state is checkpointed while it is read: what a takeover replays', default: '5000' },
+    'checkpoint-every': { type: 'string', value: 'ms', help: 'how often a partition\'s state is checkpointed while it is read: what a takeover replays (ms, or 5s, 500ms)', default: '5000' },
     metrics: { type: 'string', value: '[host:]port', help: 'serve Prometheus metrics here (partitions held, lag, checkpoints, sinks); 0 for any free port' },
   },
   notes: ['Example (after `nats-server -js -sd /tmp/geoflux-nats` and `geoflux serve workflows/examples/cluster.yaml`):', '  geoflux worker workflows/examples/cluster.yaml'],

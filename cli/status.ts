@@ -1,6 +1,6 @@
 import { parseExposition, total, type ParsedSample } from '../metrics/parse-exposition.ts';
 import { clusterView } from '../cluster/cluster-view.ts';
-import { connectNats } from '../cluster/connect-nats.ts';
+import { connectNats, unreachable } from '../cluster/connect-nats.ts';
 import { loadWorkflow } from '../workflows/load.ts';
 import { UsageError, type Parsed } from './args.ts';
 
@@ -45,7 +45,7 @@ async function clusterLines(file: string): Promise<string[]> {
   const wf = await loadWorkflow(file);
   if (!wf.cluster) throw new UsageError(`${file} has no cluster: section`);
   const nc = await connectNats({ ...wf.cluster, name: 'geoflux status', waitOnFirstConnect: false }).catch((e: Error) => {
-    throw new Error(`cannot reach the cluster's NATS at ${wf.cluster!.servers.join(', ')} (${e.message}; is nats-server running?)`);
+    throw unreachable(e) ? new Error(`cannot reach the cluster's NATS at ${wf.cluster!.servers.join(', ')} (${e.message}; is nats-server running?)`) : e;
   });
   try {
     const v = await clusterView(nc, wf.cluster);

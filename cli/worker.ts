@@ -7,10 +7,11 @@ import { untilSignal } from './until-signal.ts';
 export async function workerCommand({ values, positionals }: Parsed): Promise<void> {
   const wf = await loadWorkflow(positionals[0] ?? 'workflow.yaml');
   const metrics = values.metrics === undefined ? undefined : hostPort(String(values.metrics));
+  const checkpointMs = milliseconds(String(values['checkpoint-every']));
   let log = logger('worker');
   let running = false;
   const signal = untilSignal((sig) => log.info(running ? `${sig}: handing the partitions over (Ctrl-C again to force)` : `${sig}: stopping`)).signal;
-  const worker = await runWorker(wf, { name: values.name as string | undefined, checkpointMs: Number(values['checkpoint-every']), metrics, signal }).catch((e: Error) => {
+  const worker = await runWorker(wf, { name: values.name as string | undefined, checkpointMs, metrics, signal }).catch((e: Error) => {
     if (signal.aborted) return undefined;
     throw e;
   });
@@ -21,6 +22,14 @@ export async function workerCommand({ values, positionals }: Parsed): Promise<vo
   if (!signal.aborted) await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
   await worker.stop();
   log.info(`done: ${JSON.stringify(worker.stats())}`);
+}
+
+/** `5000`, `5000ms`, `5s` or `0.5s`: --checkpoint-every (NaN checkpointed never, silently) */
+export function milliseconds(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s)?$/.exec(v.trim());
+  const ms = m ? Number(m[1]) * (m[2] === 's' ? 1000 : 1) : NaN;
+  if (!(ms >= 10)) throw new UsageError(`--checkpoint-every takes a time of at least 10 ms: 5000, 5000ms or 5s (got "${v}")`);
+  return ms;
 }
 
 /** `9466` or `0.0.0.0:9466`: where the worker's /metrics listens (the host default 127.0.0.1) */

@@ -47,16 +47,25 @@ export async function connectNats(o: NatsConnectOptions): Promise<NatsConnection
     ...(o.tls && { tls: { caFile: o.tls.ca, certFile: o.tls.cert, keyFile: o.tls.key } }),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
+    // a port that answers but is not NATS (its HTTP monitor, say) holds a dial this long
+    timeout: 5_000,
   };
   const since = Date.now();
   let said = 0;
   for (;;) {
+    const attempt = connect({ ...opts, waitOnFirstConnect: false });
     try {
-      const nc = await connect({ ...opts, waitOnFirstConnect: false });
+      const nc = await (o.signal ? Promise.race([attempt, whenAborted(o.signal)]) : attempt);
       if (said) o.log?.info(`NATS at ${nc.getServer()} reached after ${((Date.now() - since) / 1000).toFixed(1)} s`);
+      if (o.log) void sayOutages(nc, o.log);
       return nc;
     } catch (e) {
-      if (o.waitOnFirstConnect === false || !unreachable(e as Error & { code?: string })) throw e;
+      if (o.signal?.aborted) {
+        attempt.then((nc) => nc.close(), () => {});
+        throw e;
+      }
+      if (!unreachable(e as Error)) throw new Error(`NATS at ${o.servers.join(', ')} refused the connection: ${(e as Error).message} (the cluster: section's user and pass, token, creds or tls)`, { cause: e });
+      if (o.waitOnFirstConnect === false) throw e;
       if (Date.now() - said >= WAITING_SAY_MS) {
         o.log?.warn(`NATS at ${o.servers.join(', ')} is not reachable (${(e as Error).message})${said ? ` for ${Math.round((Date.now() - since) / 1000)} s` : ''}; waiting for it`);
         said = Date.now();
@@ -66,5 +75,25 @@ export async function connectNats(o: NatsConnectOptions): Promise<NatsConnection
   }
 }
 
+const whenAborted = (signal: AbortSignal) =>
+  new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+
+/** an outage named as one: lost, and back after how long (the client redials by itself meanwhile) */
+async function sayOutages(nc: NatsConnection, log: Logger): Promise<void> {
+  let lostAt = 0;
+  for await (const s of nc.status()) {
+    if (s.type === 'disconnect') {
+      lostAt = Date.now();
+      log.warn(`lost NATS at ${s.server}; holding back until it is back`);
+    } else if (s.type === 'reconnect' && lostAt) {
+      log.info(`NATS at ${s.server} is back after ${((Date.now() - lostAt) / 1000).toFixed(1)} s`);
+      lostAt = 0;
+    }
+  }
+}
+
 /** no server answered (none there yet), as opposed to one that answered and refused */
-const unreachable = (e: Error & { code?: string; cause?: unknown }) => /ECONNREFUSED|connection refused|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|timeout/i.test(`${e.code} ${e.message} ${(e.cause as Error | undefined)?.message}`);
+export const unreachable = (e: Error & { code?: string; cause?: unknown }): boolean => /ECONNREFUSED|connection refused|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|timeout/i.test(`${e.code} ${e.message} ${(e.cause as Error | undefined)?.message}`);

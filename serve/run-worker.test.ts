@@ -19,6 +19,7 @@ import { waitFor } from '../testing/wait-for.ts';
 import { CheckpointStore } from '../cluster/checkpoint-store.ts';
 import { setUpStream } from '../cluster/stream-setup.ts';
 import { loadWorkflow } from '../workflows/load.ts';
+import { runWorker } from './run-worker.ts';
 import { serveWorkflow } from './serve-workflow.ts';
 
 setLogLevel('silent');
@@ -207,6 +208,16 @@ describe('geoflux worker', { timeout: 120_000 }, () => {
       await w1.stop();
       await edge.stop();
       await alerts.nc.close();
+    }
+  });
+
+  it('refuses a second worker of a live one\'s name', async () => {
+    const file = workflowFile('twins');
+    const w1 = await worker(file, 'twin');
+    try {
+      await expect(runWorker(await loadWorkflow(file), { name: 'twin' })).rejects.toThrow('a worker named twin is live on stream "twins" already: give this one another --name');
+    } finally {
+      await w1.stop();
     }
   });
 

@@ -6,6 +6,7 @@ import { connectCluster } from '../cluster/cluster-options.ts';
 import { PartitionLeases } from '../cluster/partition-leases.ts';
 import { PartitionReader } from '../cluster/partition-reader.ts';
 import { LEASE_TTL_MS, setUpStream } from '../cluster/stream-setup.ts';
+import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
 import type { Sink } from '../sinks/sink.ts';
@@ -94,14 +95,20 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
   const nc: NatsConnection = await connectCluster(cluster, `geoflux worker ${name}`, { log, signal: o.signal });
   let opened: CloudChain | undefined;
   try {
-    const chain = (opened = await CloudChain.open(wf, log));
     const store = await setUpStream(nc, { stream: cluster.stream });
+    // two workers of one name would renew each other's leases and share nothing: the second is refused
+    if ((await store.leases.get(`workers.${name}`))?.operation === 'PUT') {
+      throw new Error(`a worker named ${name} is live on stream "${cluster.stream}" already: give this one another --name (or, if that one died, wait ${LEASE_TTL_MS / 1000} s for its registration to run out)`);
+    }
+    const chain = (opened = await CloudChain.open(wf, log));
     const checkpoints = new CheckpointStore(store.checkpoints);
     const held = new Map<number, Held>();
+    // a sink away (its broker down) postpones every partition's checkpoint every 2 s: said once a window
+    const warn = new RateLimitedLog(log);
 
     const checkpoint = async (p: number, h: Held) => {
       // the mark first: a checkpoint must never cover a message whose events might not have gone out
-      if (!(await chain.flushSinks(2_000))) return log.warn(`partition ${p}: sinks have not confirmed every event; checkpoint postponed`);
+      if (!(await chain.flushSinks(2_000))) return warn.warn('postponed', `partition ${p}: sinks have not confirmed every event; checkpoint postponed`);
       await store.marks.put(markKey(p), String(h.seq));
       const state = await chain.exportPartition(p);
       await checkpoints.put(p, { seq: h.seq, state });
@@ -193,6 +200,7 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
         await leases.close({ release: true });
         await metrics?.close();
         await chain.close(2_000);
+        warn.flush();
         await nc.close();
       },
     };
