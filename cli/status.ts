@@ -24,10 +24,12 @@ export async function statusCommand({ values }: Parsed): Promise<void> {
   const every = Number(values.interval) * 1000;
   if (!(every > 0)) throw new UsageError(`--interval must be a number of seconds > 0 (got "${values.interval}")`);
   if (values.cluster) {
-    const text = await clusterLines(String(values.cluster));
-    // an edge's own figures when one answers here; the cluster's alone when not
+    // the edge's own figures, when one answers here, also while NATS does not: that is when they are wanted
+    let failure: Error | undefined;
+    const text = await clusterLines(String(values.cluster)).catch((e: Error) => ((failure = e), []));
     const serve = await serveLines(metricsUrl(String(values.metrics)), every).catch((e: Error) => [`(no serve figures: ${e.message})`]);
     process.stdout.write([...serve, ...text].join('\n') + '\n');
+    if (failure) throw failure;
     return;
   }
   process.stdout.write((await serveLines(metricsUrl(String(values.metrics)), every)).join('\n') + '\n');

@@ -42,15 +42,19 @@ export async function clusterView(nc: NatsConnection, o: ClusterOptions, now = D
     const owner = await value(k);
     if (owner) owners.set(Number(k.slice('partitions.'.length)), owner);
   }
-  const lag = new Map<number, number>();
+  // a dead owner's reader lingers until its inactivity threshold, its pending count growing: the lag is the
+  // newest reader's, the one its partition's owner made when it took it
+  const readers = new Map<number, { created: number; lag: number }>();
   for await (const c of store.jsm.consumers.list(o.stream)) {
     const p = /-p(\d+)-[^-]+$/.exec(c.name)?.[1];
-    if (p !== undefined) lag.set(Number(p), (lag.get(Number(p)) ?? 0) + c.num_pending + c.num_ack_pending);
+    const created = Date.parse(c.created);
+    if (p !== undefined && !(created < (readers.get(Number(p))?.created ?? -Infinity))) readers.set(Number(p), { created, lag: c.num_pending + c.num_ack_pending });
   }
+  const lag = new Map([...readers].map(([p, r]) => [p, r.lag]));
   const checkpoints = new Map<number, PartitionView['checkpoint']>();
   for (const i of await store.checkpoints.list()) {
     const p = /^partition-(\d+)$/.exec(i.name)?.[1];
-    if (p !== undefined) checkpoints.set(Number(p), { seq: Number(i.metadata?.seq ?? 0), bytes: i.size, ageMs: now - Date.parse(i.mtime) });
+    if (p !== undefined) checkpoints.set(Number(p), { seq: Number(i.metadata?.seq ?? 0), bytes: i.size, ageMs: Math.max(0, now - Date.parse(i.mtime)) });
   }
   return {
     stream: o.stream,

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { loadNetwork, type LoadedNetwork } from '../../network/load-network.ts';
+import { hash32 } from '../../zipper/hash-ring.ts';
 import { checkGpsModel, DEFAULT_GPS, type GpsModel } from './gps-model.ts';
 import { checkIncident, parseIncident, type Incident } from './incidents.ts';
 import { loadScenario } from './scenario.ts';
@@ -15,7 +16,7 @@ export interface TrafficConfig {
   network?: string;
   scenario?: string;
   vehicles?: number;
-  /** device ids of the default fleet: `<prefix>-001` … (default veh): two simulators that feed one cluster need two */
+  /** device ids of the default fleet: `<prefix>-001` … (default veh): two simulators that feed one cluster need two; without a seed, the prefix picks it */
   prefix?: string;
   seed?: number;
   /** epoch ms, or an ISO date (default: now, to the second) */
@@ -47,7 +48,8 @@ export async function createTraffic(c: TrafficConfig, baseDir = process.cwd()): 
   const incidents = [...(scenario?.incidents ?? []), ...(c.incidents ?? []).map((i) => (typeof i === 'string' ? parseIncident(i) : checkIncident(i)))];
   const start = parseStart(c.start ?? scenario?.start);
   const network = await loadNetwork(networkPath);
-  const seed = c.seed ?? scenario?.seed ?? 1;
+  // two simulators told apart by their prefix (two edges of one cluster) drive two fleets, not one twice
+  const seed = c.seed ?? scenario?.seed ?? (c.prefix ? hash32(c.prefix) || 1 : 1);
   const sim = new TrafficSim(network.graph, { fleets, seed, start, incidents, truth: c.truth });
   return { sim, network, networkPath, seed, start, duration: c.duration ?? scenario?.duration, fleets, incidents };
 }
@@ -63,3 +65,4 @@ function parseStart(s: number | string | undefined): number {
   if (!Number.isFinite(t)) throw new Error(`start "${s}" is not a date (use ISO 8601, e.g. 2026-01-01T08:00:00Z)`);
   return t;
 }
+
