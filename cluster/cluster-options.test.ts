@@ -22,7 +22,7 @@ describe('clusterOptions', () => {
     const yaml = /```yaml\n(cluster:[^]*?)```/.exec(doc)![1];
     const { options, problems } = clusterOptions(parse(yaml).cluster, wf);
     expect(problems).toEqual([]);
-    expect(options).toMatchObject({ servers: ['nats://nats-1:4222', 'nats://nats-2:4222'], stream: 'city', partitions: 16, creds: '/srv/flows/edge.creds', tls: { ca: '/srv/flows/nats-ca.pem' } });
+    expect(options).toMatchObject({ servers: ['nats://nats-1:4222', 'nats://nats-2:4222'], stream: 'city', partitions: 16, maxAgeMs: 3_600_000, creds: '/srv/flows/edge.creds', tls: { ca: '/srv/flows/nats-ca.pem' } });
   });
 
   it('names each problem by its field path', () => {

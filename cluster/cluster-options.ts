@@ -16,6 +16,10 @@ export const clusterSchema = z.strictObject({
   nats: z.union([natsUrl, z.array(natsUrl).min(1)]),
   stream: z.string().regex(/^[A-Za-z0-9_-]+$/, 'a JetStream stream name: letters, digits, "-" and "_" (it is the first token of every subject)').optional(),
   partitions: z.number().int().min(1).max(1024).optional(),
+  /** seconds a fix is kept in the stream (default: for ever): at least what a takeover replays */
+  maxAge: z.number().positive().optional(),
+  /** bytes the stream keeps before it drops its oldest fixes (default: no limit) */
+  maxBytes: z.number().int().positive().optional(),
   user: z.string().min(1).optional(),
   pass: z.string().optional(),
   token: z.string().min(1).optional(),
@@ -36,6 +40,9 @@ export interface ClusterOptions {
   servers: string[];
   stream: string;
   partitions: number;
+  /** the stream's limits (stream-setup.ts): what it keeps */
+  maxAgeMs?: number;
+  maxBytes?: number;
   user?: string;
   pass?: string;
   token?: string;
@@ -67,6 +74,8 @@ export function clusterOptions(input: unknown, wf: { name: string; dir: string }
       servers: typeof c.nats === 'string' ? [c.nats] : c.nats,
       stream: c.stream ?? (wf.name.replace(/[^A-Za-z0-9_-]/g, '_') || 'geoflux'),
       partitions: c.partitions ?? DEFAULT_PARTITIONS,
+      ...(c.maxAge !== undefined && { maxAgeMs: c.maxAge * 1000 }),
+      ...(c.maxBytes !== undefined && { maxBytes: c.maxBytes }),
       ...(c.user !== undefined && { user: c.user, pass: c.pass }),
       ...(c.token !== undefined && { token: c.token }),
       ...(c.creds !== undefined && { creds: file(c.creds) }),

@@ -32,7 +32,7 @@ export interface ClusterView {
  * not there yet (what every edge and worker does at start).
  */
 export async function clusterView(nc: NatsConnection, o: ClusterOptions, now = Date.now()): Promise<ClusterView> {
-  const store = await setUpStream(nc, { stream: o.stream });
+  const store = await setUpStream(nc, o);
   const info = await store.jsm.streams.info(o.stream);
   const keys = [...(await liveKeys(store.leases, 'workers.', LEASE_TTL_MS)), ...(await liveKeys(store.leases, 'partitions.', LEASE_TTL_MS)), ...(await liveKeys(store.leases, 'edges.', LEASE_TTL_MS))];
   const value = async (k: string) => (await store.leases.get(k))?.string();

@@ -19,3 +19,11 @@ it('creates a deduplicating file stream on <stream>.> and the lease and checkpoi
   expect((await js.publish('city.gps.3', 'x', { msgID: 'a' })).duplicate).toBe(true);
   await nc.close();
 });
+
+it('takes the limits a workflow names, also on a stream made before it named them', async () => {
+  const nc = await connect({ servers: server().url });
+  await setUpStream(nc, { stream: 'kept' });
+  const { jsm } = await setUpStream(nc, { stream: 'kept', maxAgeMs: 3_600_000, maxBytes: 1e9 });
+  expect((await jsm.streams.info('kept')).config).toMatchObject({ max_age: 3_600_000_000_000, max_bytes: 1e9 });
+  await nc.close();
+});

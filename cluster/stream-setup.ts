@@ -35,7 +35,7 @@ export interface StreamSetupOptions {
 /**
  * The stream the edges publish on (`<stream>.<tag>.<partition>`, file storage, deduplicated by Nats-Msg-Id)
  * and the two buckets workers coordinate through. Idempotent: every edge and worker calls it at start, and
- * the first one creates; a stream that exists with other limits is left as its operator set it.
+ * the first one creates; a stream that exists is left as its operator set it but for the limits given here.
  */
 export async function setUpStream(nc: NatsConnection, o: StreamSetupOptions): Promise<ClusterStore> {
   const jsm = await jetstreamManager(nc);
@@ -48,10 +48,15 @@ export async function setUpStream(nc: NatsConnection, o: StreamSetupOptions): Pr
     max_bytes: o.maxBytes ?? -1,
     num_replicas: o.replicas ?? 1,
   };
+  let existing;
   try {
-    await jsm.streams.info(o.stream);
+    existing = (await jsm.streams.info(o.stream)).config;
   } catch {
     await jsm.streams.add(config);
+  }
+  // limits a workflow names are the stream's, also for a stream made before it named them
+  if (existing && ((o.maxAgeMs !== undefined && existing.max_age !== config.max_age) || (o.maxBytes !== undefined && existing.max_bytes !== config.max_bytes))) {
+    await jsm.streams.update(o.stream, { ...existing, ...(o.maxAgeMs !== undefined && { max_age: config.max_age }), ...(o.maxBytes !== undefined && { max_bytes: config.max_bytes }) });
   }
   const replicas = o.replicas ?? 1;
   // a Bucket, not the KV interface: live-keys.ts lists through its stream

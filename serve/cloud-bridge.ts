@@ -52,7 +52,7 @@ export async function startCloudBridge(wf: Workflow & { cluster: ClusterOptions 
   const edgeKey = `edges.${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}`;
   const link = async () => {
     nc = await connectCluster(cluster, `geoflux edge ${wf.name}`, { log, signal: stopping.signal });
-    const store = await setUpStream(nc, { stream: cluster.stream });
+    const store = await setUpStream(nc, cluster);
     // seen by `geoflux status` as long as it is renewed, like a worker's registration
     const register = () => void store.leases.put(edgeKey, `${wf.name} at ${wf.listen[0]}`).catch(() => {});
     register();

@@ -95,7 +95,7 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
   const nc: NatsConnection = await connectCluster(cluster, `geoflux worker ${name}`, { log, signal: o.signal });
   let opened: CloudChain | undefined;
   try {
-    const store = await setUpStream(nc, { stream: cluster.stream });
+    const store = await setUpStream(nc, cluster);
     // two workers of one name would renew each other's leases and share nothing: the second is refused
     if ((await store.leases.get(`workers.${name}`))?.operation === 'PUT') {
       throw new Error(`a worker named ${name} is live on stream "${cluster.stream}" already: give this one another --name (or, if that one died, wait ${LEASE_TTL_MS / 1000} s for its registration to run out)`);
