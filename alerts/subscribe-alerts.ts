@@ -52,6 +52,8 @@ export function subscribeAlerts(o: SubscribeOptions): Subscription {
   let connected = false;
   let unreachable: string | undefined;
   client.on('connect', () => {
+    // the retries counted while it was away are said before it is back, not after as if it went again
+    if (down) warnings.flush();
     if (down) o.log.info(`broker ${o.url} is back`);
     down = false;
     connected = true;

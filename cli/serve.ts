@@ -6,7 +6,6 @@ import { serveWorkflow, type ServedWorkflow } from '../serve/serve-workflow.ts';
 import type { Parsed } from './args.ts';
 import { untilSignal } from './until-signal.ts';
 
-
 function banner(wf: Workflow, served: ServedWorkflow, log: Logger): void {
   const { zipper: z, broker, dashboard } = served;
   const lines = [`geoflux zipper "${wf.name}" (${wf.file})`, 'listening on:'];
@@ -19,7 +18,11 @@ function banner(wf: Workflow, served: ServedWorkflow, log: Logger): void {
   lines.push(`auth: ${wf.auth?.token ? 'token required' : 'none (no auth.token in the workflow)'}${wf.auth?.clientCa ? `; client certificates signed by ${wf.auth.clientCa}` : ''}`);
   if (wf.control) lines.push(`control: on, its own token  (geoflux deploy <kernel.wasm> --zipper ${z.listeners[0].url} --token <control.token> …; geoflux functions)`);
   if (served.metrics) lines.push(`metrics: ${served.metrics.url}  (Prometheus; geoflux status --metrics ${served.metrics.url})`);
-  if (broker) lines.push(`MQTT: embedded broker ${broker.url}${broker.wsUrl ? `, ${broker.wsUrl} (WebSocket)` : ''}  (watch: geoflux alerts --mqtt ${broker.url})`);
+  // where every MQTT sink runs on the workers, their alerts go to the broker the workflow's mqtt: names as the
+  // workers read it, which may be another edge's: this one's broker need not see them
+  const cloudAlerts = wf.functions.some((f) => f.sink === 'mqtt') && wf.functions.every((f) => f.sink !== 'mqtt' || f.where === 'cloud');
+  const watch = cloudAlerts ? "alerts come from the workers, to the broker the workflow's mqtt: names as they read it" : `watch: geoflux alerts --mqtt ${broker?.url}`;
+  if (broker) lines.push(`MQTT: embedded broker ${broker.url}${broker.wsUrl ? `, ${broker.wsUrl} (WebSocket)` : ''}  (${watch})`);
   else if (wf.mqtt?.kind === 'external') lines.push(`MQTT: ${wf.mqtt.url}`);
   if (dashboard) lines.push(`dashboard: ${dashboard.url}  (open it in a browser: the live map)`);
   lines.push('tags: ' + Object.entries(wf.tags).map(([n, t]) => `${n}=${t}`).join(' '));

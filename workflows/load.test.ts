@@ -69,6 +69,7 @@ describe('workflow errors name the file, line, column and field', () => {
 
   it('says when the file cannot be read', async () => {
     await expect(loadWorkflow('workflows/testdata/nope.yaml')).rejects.toThrow('workflows/testdata/nope.yaml:1:1 (file): cannot read: ENOENT');
+    await expect(loadWorkflow('workflows/examples/clustr.yaml')).rejects.toThrow('workflows/examples/clustr.yaml:1:1 (file): cannot read: ENOENT (did you mean "cluster.yaml"?)');
   });
 });
 

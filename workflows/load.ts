@@ -1,5 +1,6 @@
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { checkWorkflow, type Problem } from './check.ts';
@@ -10,13 +11,23 @@ import { keysAt, workflowSchema, type Workflow } from './schema.ts';
 type Env = Record<string, string | undefined>;
 type Path = (string | number)[];
 
+/** the workflow files in the folder a missing one was looked for in */
+function workflowsBeside(file: string): string[] {
+  try {
+    return readdirSync(dirname(resolve(file))).filter((f) => /\.ya?ml$/.test(f));
+  } catch {
+    return [];
+  }
+}
+
 /** Reads, substitutes, validates and normalises a workflow file; throws WorkflowError naming file:line:col and field. */
 export async function loadWorkflow(file: string, env: Env = process.env): Promise<Workflow> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new WorkflowError(file, 1, 1, '(file)', `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new WorkflowError(file, 1, 1, '(file)', `cannot read: ${code ?? (e as Error).message}${code === 'ENOENT' ? didYouMean(basename(file), workflowsBeside(file)) : ''}`);
   }
   return parseWorkflow(text, file, env);
 }
