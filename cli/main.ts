@@ -20,6 +20,7 @@ const commands: Record<string, { spec: CommandSpec; load: () => Promise<Command>
   replay: { spec: specs.replaySpec, load: async () => (await import('./replay.ts')).replayCommand },
   alerts: { spec: specs.alertsSpec, load: async () => (await import('./alerts.ts')).alertsCommand },
   status: { spec: specs.statusSpec, load: async () => (await import('./status.ts')).statusCommand },
+  query: { spec: specs.querySpec, load: async () => (await import('./query.ts')).queryCommand },
 };
 
 // the package resolves itself by name, from the sources and from dist/ alike
