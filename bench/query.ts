@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Agent, get } from 'node:http';
 import KDBush from 'kdbush';
 import { haversine, M_PER_DEG, metresPerDegLon } from '../network/geo.ts';
 import { FleetIndex } from '../query/fleet-index.ts';
 import { startRedis } from '../testing/redis-process.ts';
+import { HttpGetClient } from '../testing/http-get-client.ts';
 import { RespClient } from '../testing/resp-client.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { MovingFleet, queryPoints } from './moving-fleet.ts';
@@ -15,7 +15,9 @@ import { fmt, now, percentile, table } from './stats.ts';
  * rebuilt every second and a scan of every vehicle. Then over the network, each while its fleet's updates
  * stream in: geoflux's HTTP API (bench/fleet-server.ts, a process of its own) beside Redis 7 GEOSEARCH
  * (redis-server started here, fed the same positions by bench/redis-feeder.ts): nearby k=5 within 1 km, and
- * everything in a 1 km box. One query in flight at a time, for GEOFLUX_BENCH_QUERY_SECONDS (default 5) each.
+ * everything in a 1 km box, Redis asked for the coordinates too (geoflux answers each vehicle's state). One
+ * query in flight at a time, each through a thin client on one kept-alive socket, for
+ * GEOFLUX_BENCH_QUERY_SECONDS (default 5) each.
  */
 
 const RADIUS = 1000;
@@ -135,15 +137,13 @@ async function overTheNetwork(n: number, redisPort: number, seconds: number) {
   try {
     const url = (await waitFor(() => /^url (\S+)/m.exec(server.out())?.[1], { ms: 60_000, what: 'the fleet server' })) as string;
     await waitFor(() => /^ready$/m.test(feeder.out()), { ms: 60_000, what: 'the Redis feeder' });
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const http = (path: string) =>
-      new Promise<unknown>((resolve, reject) =>
-        get(new URL(path, url), { agent }, (res) => {
-          let body = '';
-          res.setEncoding('utf8').on('data', (d: string) => (body += d));
-          res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${res.statusCode} ${body}`))));
-        }).on('error', reject),
-      );
+    // both through a client as thin: one kept-alive socket, no pooling, the answer parsed (JSON, RESP)
+    const web = await HttpGetClient.connect(url);
+    const http = async (path: string) => {
+      const { status, body } = await web.get(path);
+      if (status !== 200) throw new Error(`${path}: ${status} ${body}`);
+      return JSON.parse(body) as unknown;
+    };
     const redis = await RespClient.connect(redisPort);
     // both ingests under way before anything is measured
     await waitFor(() => (server.out().match(/^tick /gm) ?? []).length >= 2, { ms: 30_000, what: 'two ticks of the fleet server' });
@@ -151,15 +151,15 @@ async function overTheNetwork(n: number, redisPort: number, seconds: number) {
     const geoaddUsec = async () => Number(/cmdstat_geoadd:calls=\d+,usec=(\d+)/.exec(String(await redis.call('INFO', 'commandstats')))?.[1] ?? 0);
     const r0 = await geoaddUsec();
     const t0 = now();
-    const geofluxNear = await loop(seconds, ([lon, lat]) => http(`v1/nearby?lon=${lon}&lat=${lat}&k=5&radius=${RADIUS}`));
-    const geofluxBox = await loop(seconds, ([lon, lat]) => http(`v1/within?bbox=${boxAround(lon, lat).join(',')}`));
-    const redisNear = await loop(seconds, ([lon, lat]) => redis.call('GEOSEARCH', 'fleet', 'FROMLONLAT', lon, lat, 'BYRADIUS', RADIUS, 'm', 'ASC', 'COUNT', 5, 'WITHDIST'));
-    const redisBox = await loop(seconds, ([lon, lat]) => redis.call('GEOSEARCH', 'fleet', 'FROMLONLAT', lon, lat, 'BYBOX', 2 * HALF_BOX, 2 * HALF_BOX, 'm'));
+    const geofluxNear = await loop(seconds, ([lon, lat]) => http(`/v1/nearby?lon=${lon}&lat=${lat}&k=5&radius=${RADIUS}`));
+    const geofluxBox = await loop(seconds, ([lon, lat]) => http(`/v1/within?bbox=${boxAround(lon, lat).join(',')}`));
+    const redisNear = await loop(seconds, ([lon, lat]) => redis.call('GEOSEARCH', 'fleet', 'FROMLONLAT', lon, lat, 'BYRADIUS', RADIUS, 'm', 'ASC', 'COUNT', 5, 'WITHDIST', 'WITHCOORD'));
+    const redisBox = await loop(seconds, ([lon, lat]) => redis.call('GEOSEARCH', 'fleet', 'FROMLONLAT', lon, lat, 'BYBOX', 2 * HALF_BOX, 2 * HALF_BOX, 'm', 'WITHCOORD'));
     const elapsed = (now() - t0) / 1000;
     const redisTickMs = ((await geoaddUsec()) - r0) / 1000 / elapsed;
     const ticks = (server.out().match(/^tick (\S+)/gm) ?? []).slice(ticksBefore).map((l) => Number(l.slice(5)));
     redis.close();
-    agent.destroy();
+    web.close();
     const row = (q: string, g: number[], r: number[]) => [n, q, `${us(percentile(g, 50))} / ${us(percentile(g, 99))}`, `${us(percentile(r, 50))} / ${us(percentile(r, 99))}`, `${(percentile(g, 50) / percentile(r, 50)).toFixed(2)}×`, g.length, r.length];
     return {
       rows: [row(`nearby k=5, ${RADIUS / 1000} km`, geofluxNear, redisNear), row(`within a ${(2 * HALF_BOX) / 1000} km box`, geofluxBox, redisBox)],

@@ -46,8 +46,10 @@ export function fleetFunction(index: FleetIndex, skipped: FleetSkips, log: Logge
       warn.warn('unknown-vehicle', `a ${r.detect} event of "${r.deviceId}", which has no position in the index (observe the tag its positions come on)`);
     } else if (r.kind === undefined && looksLikeFix(r)) {
       index.position(r.deviceId, { t: r.t, lon: r.lon, lat: r.lat, speed: r.speed ?? null, heading: r.heading ?? null });
-      const fields = Object.entries(r).filter(([k]) => !FIX_FIELDS.has(k));
-      if (fields.length) index.setFields(r.deviceId, Object.fromEntries(fields));
+      // most fixes carry no field of their own: nothing is allocated for them
+      let fields: Record<string, unknown> | undefined;
+      for (const k in r) if (!FIX_FIELDS.has(k)) (fields ??= {})[k] = r[k];
+      if (fields) index.setFields(r.deviceId, fields);
     } else skipped['not-a-position']++;
   };
   return { default: (in$: Observable<Record<string, any>>) => in$.pipe(tap(fold), ignoreElements()) };

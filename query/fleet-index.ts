@@ -39,13 +39,13 @@ interface Entry extends Placed {
 export interface FleetIndexOptions {
   /** seconds a vehicle stays without an update (default 300) */
   ttl?: number;
-  /** a grid cell's side, metres (default 500) */
+  /** a grid cell's side, metres (default 250) */
   cell?: number;
   now?: () => number;
 }
 
 export const DEFAULT_TTL = 300;
-export const DEFAULT_CELL = 500;
+export const DEFAULT_CELL = 250;
 
 const matches = (v: Vehicle, where: Where | undefined) => !where || Object.entries(where).every(([k, want]) => k in v.fields && String(v.fields[k]) === want);
 
