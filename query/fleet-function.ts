@@ -48,7 +48,7 @@ export function fleetFunction(index: FleetIndex, skipped: FleetSkips, log: Logge
       index.position(r.deviceId, { t: r.t, lon: r.lon, lat: r.lat, speed: r.speed ?? null, heading: r.heading ?? null });
       // most fixes carry no field of their own: nothing is allocated for them
       let fields: Record<string, unknown> | undefined;
-      for (const k in r) if (!FIX_FIELDS.has(k)) (fields ??= {})[k] = r[k];
+      for (const k in r) if (!FIX_FIELDS.has(k)) (fields ??= {})[k] = (r as unknown as Record<string, unknown>)[k];
       if (fields) index.setFields(r.deviceId, fields);
     } else skipped['not-a-position']++;
   };
