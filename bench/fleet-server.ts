@@ -2,7 +2,7 @@ import { Subject } from 'rxjs';
 import { startDashboard } from '../dashboard/server.ts';
 import { logger } from '../log/logger.ts';
 import { FleetIndex } from '../query/fleet-index.ts';
-import { fleetFunction, type FleetSkips } from '../query/fleet-function.ts';
+import { fleetFunction, noSkips } from '../query/fleet-function.ts';
 import { MovingFleet } from './moving-fleet.ts';
 
 /**
@@ -17,7 +17,7 @@ import { MovingFleet } from './moving-fleet.ts';
 const n = Number(process.argv[2]);
 const fleet = new MovingFleet(n);
 const index = new FleetIndex({ ttl: 60 });
-const skipped: FleetSkips = { 'unknown-vehicle': 0, 'not-a-position': 0 };
+const skipped = noSkips();
 const in$ = new Subject<Record<string, unknown>>();
 fleetFunction(index, skipped, logger('fleet')).default!(in$, { name: 'fleet', params: {}, log: logger('fleet') }).subscribe();
 

@@ -33,7 +33,10 @@ export async function queryCommand({ values, positionals }: Parsed): Promise<voi
   else if (what === 'within' && values.bbox !== undefined) {
     const bbox = String(values.bbox).split(',').map(Number) as [number, number, number, number];
     answer = await fleet.within({ bbox }, where);
-  } else if (what === 'within') answer = await fleet.within({ geometry: await readGeoJson(values.geojson) }, where);
+  } else if (what === 'within') {
+    if (values.geojson === undefined) throw new UsageError('within needs --bbox west,south,east,north, or --geojson <file|-> (a polygon)');
+    answer = await fleet.within({ geometry: await readGeoJson(values.geojson) }, where);
+  }
   else answer = await fleet.intersects(await readGeoJson(values.geojson), where);
   for (const item of answer.items) process.stdout.write(JSON.stringify(item) + '\n');
   process.stderr.write(`${answer.count} vehicle${answer.count === 1 ? '' : 's'}\n`);

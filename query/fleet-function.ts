@@ -25,10 +25,15 @@ export function fleetParams(params: Record<string, unknown>): { options: FleetIn
 
 /**
  * Records the fleet could not use, by reason: `unknown-vehicle`, a fence event of a vehicle with no
- * position yet (lost: warned, rate-limited); `not-a-position`, what else shares the observed tags (a map
- * matcher's traversals and unmatched fixes), which says nothing about where a vehicle is.
+ * position yet, and `bad-position`, a position off the globe or not a number (both lost: warned,
+ * rate-limited); `not-a-position`, what else shares the observed tags (a map matcher's traversals and
+ * unmatched fixes), which says nothing about where a vehicle is.
  */
-export type FleetSkips = Record<'unknown-vehicle' | 'not-a-position', number>;
+export type FleetSkips = Record<'unknown-vehicle' | 'bad-position' | 'not-a-position', number>;
+
+export const noSkips = (): FleetSkips => ({ 'unknown-vehicle': 0, 'bad-position': 0, 'not-a-position': 0 });
+
+const onGlobe = (lon: unknown, lat: unknown) => typeof lon === 'number' && typeof lat === 'number' && Math.abs(lon) <= 180 && Math.abs(lat) <= 90;
 
 /**
  * Folds what the fleet function observes into the index: fixes (their fields beyond a fix's own become the
@@ -37,14 +42,20 @@ export type FleetSkips = Record<'unknown-vehicle' | 'not-a-position', number>;
  */
 export function fleetFunction(index: FleetIndex, skipped: FleetSkips, log: Logger): FunctionModule {
   const warn = new RateLimitedLog(log);
+  const badPosition = (r: Record<string, any>, lon: unknown, lat: unknown) => {
+    skipped['bad-position']++;
+    warn.warn('bad-position', `a position of "${r.deviceId}" off the globe: ${JSON.stringify([lon, lat])}`);
+  };
   const fold = (r: Record<string, any>) => {
     if (r.kind === 'mapmatch' && r.detect === 'matched') {
+      if (!onGlobe(r.point?.[0], r.point?.[1])) return badPosition(r, r.point?.[0], r.point?.[1]);
       index.position(r.deviceId, { t: r.t, lon: r.point[0], lat: r.point[1], speed: r.speed, edge: r.edge, wayId: r.wayId });
     } else if (r.kind === 'geofence' && (r.detect === 'enter' || r.detect === 'exit')) {
       if (index.fence(r.deviceId, String(r.fence?.name || r.fence?.id), r.detect === 'enter')) return;
       skipped['unknown-vehicle']++;
       warn.warn('unknown-vehicle', `a ${r.detect} event of "${r.deviceId}", which has no position in the index (observe the tag its positions come on)`);
     } else if (r.kind === undefined && looksLikeFix(r)) {
+      if (!onGlobe(r.lon, r.lat)) return badPosition(r, r.lon, r.lat);
       index.position(r.deviceId, { t: r.t, lon: r.lon, lat: r.lat, speed: r.speed ?? null, heading: r.heading ?? null });
       // most fixes carry no field of their own: nothing is allocated for them
       let fields: Record<string, unknown> | undefined;

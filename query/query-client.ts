@@ -32,6 +32,15 @@ export class FleetQueryError extends Error {
 
 const whereParam = (where?: Where) => (where ? Object.entries(where).map(([k, v]) => `${k}:${v}`).join(',') : undefined);
 
+/** the API's `{ error }`, or whatever else answered (a server that is not geoflux's) */
+function reasonOf(text: string): string {
+  try {
+    return (JSON.parse(text) as { error?: string }).error ?? text;
+  } catch {
+    return text;
+  }
+}
+
 export function queryFleet(url: string) {
   const base = new URL(url.endsWith('/') ? url : `${url}/`);
   const call = async <T>(path: string, params: Record<string, string | number | undefined>, body?: unknown): Promise<T> => {
@@ -44,7 +53,7 @@ export function queryFleet(url: string) {
       throw new FleetQueryError(`no geoflux serve answers at ${base.origin} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}); is it running, with dashboard: { port } and a builtin:fleet function?`, 0);
     }
     const text = await res.text();
-    if (!res.ok) throw new FleetQueryError(`${target.pathname}: ${res.status} ${(JSON.parse(text || '{}') as { error?: string }).error ?? text}`, res.status);
+    if (!res.ok) throw new FleetQueryError(`${target.pathname}: ${res.status} ${reasonOf(text)}`, res.status);
     return JSON.parse(text) as T;
   };
   return {

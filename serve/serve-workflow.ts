@@ -18,7 +18,7 @@ import { Zipper, type ZipperConfig } from '../zipper/zipper.ts';
 import { CLOUD_BRIDGE } from '../cluster/cluster-options.ts';
 import { fieldError } from '../workflows/load.ts';
 import { FleetIndex } from '../query/fleet-index.ts';
-import { FLEET_BUILTIN, fleetFunction, fleetParams, type FleetSkips } from '../query/fleet-function.ts';
+import { FLEET_BUILTIN, fleetFunction, fleetParams, noSkips, type FleetSkips } from '../query/fleet-function.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import { cloudInputTags, startCloudBridge, type CloudBridge } from './cloud-bridge.ts';
 import type { LocalWorkerData } from './local-worker.ts';
@@ -155,7 +155,7 @@ async function startFunction(wf: Workflow, i: number, f: WorkflowFunction, serve
         served.sinks.push({ fn: f.name, sink });
         mod = publishTo(sink);
       } else if (f.run === FLEET_BUILTIN) {
-        served.fleet = { index: new FleetIndex(fleetParams(f.params ?? {}).options), skipped: { 'unknown-vehicle': 0, 'not-a-position': 0 } };
+        served.fleet = { index: new FleetIndex(fleetParams(f.params ?? {}).options), skipped: noSkips() };
         mod = fleetFunction(served.fleet.index, served.fleet.skipped, logger(`fleet ${f.name}`));
       } else if (f.run) {
         mod = await loadFunctionModule(f.run, wf.dir).catch((e: Error) => Promise.reject(failed(e)));

@@ -136,7 +136,7 @@ const cloudFamilies = (cloud: CloudBridge): Family[] => [
 const fleetFamilies = (fleet: NonNullable<ServedWorkflow['fleet']>): Family[] => [
   gauge('geoflux_fleet_vehicles', 'vehicles in the fleet index (updated within its TTL)', () => [{ value: fleet.index.size }]),
   counter('geoflux_fleet_expired_total', 'vehicles that left the fleet index, not updated within its TTL', () => [{ value: fleet.index.expired }]),
-  counter('geoflux_fleet_skipped_total', 'records the fleet function could not use, by reason (unknown-vehicle: a fence event before any position, lost)', () =>
+  counter('geoflux_fleet_skipped_total', 'records the fleet function could not use, by reason (lost: unknown-vehicle, a fence event before any position; bad-position; not-a-position: other events on its tags)', () =>
     Object.entries(fleet.skipped).map(([reason, value]) => ({ labels: { reason }, value })),
   ),
 ];
