@@ -13,7 +13,7 @@ import { fmt, now, percentile, table } from './stats.ts';
  * `npm run bench -- query`: the fleet index (docs/query.md) with 10,000 and 100,000 vehicles moving at 1 Hz.
  * First in this process, to choose the index: the grid updated in place that query/ keeps, beside a kdbush
  * rebuilt every second and a scan of every vehicle. Then over the network, each while its fleet's updates
- * stream in: geoflux's HTTP API (bench/fleet-server.ts, a process of its own) beside Redis 7 GEOSEARCH
+ * stream in (one after the other, so one's ingest does not load the machine while the other is asked): geoflux's HTTP API (bench/fleet-server.ts, a process of its own) beside Redis 7 GEOSEARCH
  * (redis-server started here, fed the same positions by bench/redis-feeder.ts): nearby k=5 within 1 km, and
  * everything in a 1 km box, Redis asked for the coordinates too (geoflux answers each vehicle's state). One
  * query in flight at a time, each through a thin client on one kept-alive socket, for
@@ -131,43 +131,60 @@ async function loop(seconds: number, call: (p: [number, number]) => Promise<unkn
   return out.sort((a, b) => a - b);
 }
 
-async function overTheNetwork(n: number, redisPort: number, seconds: number) {
+/** geoflux's side, alone on the machine with its own ingest: query latencies (ms) and the fold's ms per second */
+async function geofluxOverHttp(n: number, seconds: number) {
   const server = child(['bench/fleet-server.ts', String(n)]);
-  const feeder = child(['bench/redis-feeder.ts', String(redisPort), String(n)]);
   try {
     const url = (await waitFor(() => /^url (\S+)/m.exec(server.out())?.[1], { ms: 60_000, what: 'the fleet server' })) as string;
-    await waitFor(() => /^ready$/m.test(feeder.out()), { ms: 60_000, what: 'the Redis feeder' });
-    // both through a client as thin: one kept-alive socket, no pooling, the answer parsed (JSON, RESP)
+    // through a client as thin as Redis': one kept-alive socket, no pooling, the answer parsed
     const web = await HttpGetClient.connect(url);
     const http = async (path: string) => {
       const { status, body } = await web.get(path);
       if (status !== 200) throw new Error(`${path}: ${status} ${body}`);
       return JSON.parse(body) as unknown;
     };
-    const redis = await RespClient.connect(redisPort);
-    // both ingests under way before anything is measured
+    // the ingest under way before anything is measured
     await waitFor(() => (server.out().match(/^tick /gm) ?? []).length >= 2, { ms: 30_000, what: 'two ticks of the fleet server' });
     const ticksBefore = server.out().match(/^tick (\S+)/gm)?.length ?? 0;
-    const geoaddUsec = async () => Number(/cmdstat_geoadd:calls=\d+,usec=(\d+)/.exec(String(await redis.call('INFO', 'commandstats')))?.[1] ?? 0);
-    const r0 = await geoaddUsec();
-    const t0 = now();
-    const geofluxNear = await loop(seconds, ([lon, lat]) => http(`/v1/nearby?lon=${lon}&lat=${lat}&k=5&radius=${RADIUS}`));
-    const geofluxBox = await loop(seconds, ([lon, lat]) => http(`/v1/within?bbox=${boxAround(lon, lat).join(',')}`));
-    const redisNear = await loop(seconds, ([lon, lat]) => redis.call('GEOSEARCH', 'fleet', 'FROMLONLAT', lon, lat, 'BYRADIUS', RADIUS, 'm', 'ASC', 'COUNT', 5, 'WITHDIST', 'WITHCOORD'));
-    const redisBox = await loop(seconds, ([lon, lat]) => redis.call('GEOSEARCH', 'fleet', 'FROMLONLAT', lon, lat, 'BYBOX', 2 * HALF_BOX, 2 * HALF_BOX, 'm', 'WITHCOORD'));
-    const elapsed = (now() - t0) / 1000;
-    const redisTickMs = ((await geoaddUsec()) - r0) / 1000 / elapsed;
-    const ticks = (server.out().match(/^tick (\S+)/gm) ?? []).slice(ticksBefore).map((l) => Number(l.slice(5)));
-    redis.close();
+    const near = await loop(seconds, ([lon, lat]) => http(`/v1/nearby?lon=${lon}&lat=${lat}&k=5&radius=${RADIUS}`));
+    const box = await loop(seconds, ([lon, lat]) => http(`/v1/within?bbox=${boxAround(lon, lat).join(',')}`));
     web.close();
-    const row = (q: string, g: number[], r: number[]) => [n, q, `${us(percentile(g, 50))} / ${us(percentile(g, 99))}`, `${us(percentile(r, 50))} / ${us(percentile(r, 99))}`, `${(percentile(g, 50) / percentile(r, 50)).toFixed(2)}×`, g.length, r.length];
-    return {
-      rows: [row(`nearby k=5, ${RADIUS / 1000} km`, geofluxNear, redisNear), row(`within a ${(2 * HALF_BOX) / 1000} km box`, geofluxBox, redisBox)],
-      update: [n, fmt(median(ticks), 1), fmt(redisTickMs, 1)],
-    };
+    const ticks = (server.out().match(/^tick (\S+)/gm) ?? []).slice(ticksBefore).map((l) => Number(l.slice(5)));
+    return { near, box, updateMs: median(ticks) };
   } finally {
-    await Promise.all([stopChild(server), stopChild(feeder)]);
+    await stopChild(server);
   }
+}
+
+/** Redis' side, alone on the machine with its own ingest: query latencies (ms) and its own ms per second in GEOADD */
+async function redisGeosearch(n: number, port: number, seconds: number) {
+  const feeder = child(['bench/redis-feeder.ts', String(port), String(n)]);
+  try {
+    await waitFor(() => /^ready$/m.test(feeder.out()), { ms: 60_000, what: 'the Redis feeder' });
+    const redis = await RespClient.connect(port);
+    const geoaddUsec = async () => Number(/cmdstat_geoadd:calls=\d+,usec=(\d+)/.exec(String(await redis.call('INFO', 'commandstats')))?.[1] ?? 0);
+    // two seconds of updates under way first, as for geoflux
+    await new Promise((r) => setTimeout(r, 2000));
+    const [r0, t0] = [await geoaddUsec(), now()];
+    const near = await loop(seconds, ([lon, lat]) => redis.call('GEOSEARCH', 'fleet', 'FROMLONLAT', lon, lat, 'BYRADIUS', RADIUS, 'm', 'ASC', 'COUNT', 5, 'WITHDIST', 'WITHCOORD'));
+    const box = await loop(seconds, ([lon, lat]) => redis.call('GEOSEARCH', 'fleet', 'FROMLONLAT', lon, lat, 'BYBOX', 2 * HALF_BOX, 2 * HALF_BOX, 'm', 'WITHCOORD'));
+    const updateMs = ((await geoaddUsec()) - r0) / (now() - t0);
+    redis.close();
+    return { near, box, updateMs };
+  } finally {
+    await stopChild(feeder);
+  }
+}
+
+/** one after the other, so neither's ingest loads the machine while the other is measured */
+async function overTheNetwork(n: number, redisPort: number, seconds: number) {
+  const g = await geofluxOverHttp(n, seconds);
+  const r = await redisGeosearch(n, redisPort, seconds);
+  const row = (q: string, gq: number[], rq: number[]) => [n, q, `${us(percentile(gq, 50))} / ${us(percentile(gq, 99))}`, `${us(percentile(rq, 50))} / ${us(percentile(rq, 99))}`, `${(percentile(gq, 50) / percentile(rq, 50)).toFixed(2)}×`, gq.length, rq.length];
+  return {
+    rows: [row(`nearby k=5, ${RADIUS / 1000} km`, g.near, r.near), row(`within a ${(2 * HALF_BOX) / 1000} km box`, g.box, r.box)],
+    update: [n, fmt(g.updateMs, 1), fmt(r.updateMs, 1)],
+  };
 }
 
 export async function run(): Promise<void> {
@@ -180,7 +197,7 @@ export async function run(): Promise<void> {
   try {
     const results = [];
     for (const n of sizes) results.push(await overTheNetwork(n, redis.port, seconds));
-    console.log(`\nOver the network, one query in flight, while every vehicle moves each second (${seconds} s each):\n`);
+    console.log(`\nOver the network, one query in flight, while every vehicle moves each second (${seconds} s each; geoflux, then Redis, each with only its own ingest running):\n`);
     console.log(table(['vehicles', 'query', 'geoflux HTTP p50 / p99 µs', 'Redis GEOSEARCH p50 / p99 µs', 'p50 geoflux/Redis', 'geoflux queries', 'Redis queries'], results.flatMap((r) => r.rows)));
     console.log('\nThe updates, per second of the fleet: CPU of the fleet fold in geoflux\'s thread, beside Redis\' own time in GEOADD (INFO commandstats):\n');
     console.log(table(['vehicles', 'geoflux fold ms / s', 'Redis GEOADD ms / s'], results.map((r) => r.update)));
