@@ -41,3 +41,10 @@ describe('the fleet function', () => {
     expect(index.size).toBe(0);
   });
 });
+
+describe('what the fleet keeps of a fix', () => {
+  it('speed and heading as the f32 they travelled as reads (1.22, not 1.2200000286102295)', async () => {
+    const { index } = await fold([{ deviceId: 'a', t: T, lon: 7.42, lat: 43.73, speed: Math.fround(1.22), heading: Math.fround(32.9) }]);
+    expect(index.get('a')).toMatchObject({ speed: 1.22, heading: 32.9 });
+  });
+});

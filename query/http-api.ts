@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readableF32 } from '../codecs/float32.ts';
 import type { Logger } from '../log/logger.ts';
 import { didYouMean } from '../workflows/errors.ts';
 import type { FleetIndex, Hit } from './fleet-index.ts';
@@ -39,8 +38,7 @@ const ROUTES: Record<string, Route[]> = {
 class NotFound extends Error {}
 
 const reply = (res: ServerResponse, code: number, value: unknown) => {
-  // speed and heading travel as f32: 1.22, not 1.2200000286102295
-  const body = JSON.stringify(value, readableF32);
+  const body = JSON.stringify(value);
   res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
   res.end(body);
 };
