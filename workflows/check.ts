@@ -85,7 +85,7 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     if (f.kernel === 'roam' && (f.instances ?? 1) > 1) bad(at('instances'), 'roam compares each device with those near it, so one instance must see every device: two would never compare a pair split between them (docs/kernels.md#roam)', 'value');
     // a built-in kernel's params against its declared schema; a .wasm file's are checked when it starts
     if (f.kernel) for (const p of kernelParamProblems(f.kernel, f.params ?? {})) bad([...at('params'), ...p.path], p.reason, p.at ?? 'value');
-    if (f.run === FLEET_BUILTIN) checkFleet(f, raw.functions.findIndex((g) => g.run === FLEET_BUILTIN) !== i, (k, reason) => bad(['functions', i, ...k], reason, 'value'));
+    if (f.run === FLEET_BUILTIN) checkFleet(f, raw.functions.findIndex((g) => g.run === FLEET_BUILTIN) !== i, Boolean(raw.dashboard), (k, reason) => bad(['functions', i, ...k], reason, 'value'));
     else checkBuiltin(f.run, BUILTIN_FUNCTIONS, 'function', (reason) => bad(at('run'), reason, 'value'), [FLEET_BUILTIN]);
     checkModule(f.run && resolveFrom(dir, f.run), (reason) => bad(at('run'), reason, 'value'));
     const where = f.where ?? 'edge';
@@ -175,8 +175,9 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
 }
 
 /** the fleet's index lives in serve's process, one per workflow, where the dashboard's server answers from it */
-function checkFleet(f: z.infer<typeof workflowSchema>['functions'][number], again: boolean, bad: (path: (string | number)[], reason: string) => void): void {
+function checkFleet(f: z.infer<typeof workflowSchema>['functions'][number], again: boolean, dashboard: boolean, bad: (path: (string | number)[], reason: string) => void): void {
   if (again) bad(['run'], 'a workflow keeps one fleet index (the dashboard answers /v1/ from it)');
+  else if (!dashboard) bad(['run'], 'the fleet is asked over the dashboard\'s HTTP server (/v1/): add dashboard: { port: 8080 } (0 for any port)');
   if (f.host !== 'local') bad(['host'], 'the fleet runs in serve\'s process, beside the dashboard that answers from it: host: local');
   if ((f.instances ?? 1) > 1) bad(['instances'], 'one index sees the whole fleet: instances: 1');
   if (f.where === 'cloud') bad(['where'], 'the fleet runs at the edge, beside the dashboard that answers from it');
