@@ -20,3 +20,5 @@ export { RecordTooLargeError } from './client/record-writer.ts';
 export type { GpsRecord } from './codecs/gps-record.ts';
 export { batchFromRecords, recordsOf, type GpsBatch } from './codecs/gps-batch.ts';
 export { logger, setLogLevel, type Logger, type Level } from './log/logger.ts';
+export { queryFleet, FleetQueryError, type FleetClient, type FleetAnswer, type NearbyQuery } from './query/query-client.ts';
+export type { Vehicle, Hit, Where } from './query/fleet-index.ts';

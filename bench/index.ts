@@ -18,6 +18,7 @@ const suites: Record<string, () => Promise<void>> = {
   faults: async () => (await import('./faults.ts')).run(),
   dashboard: async () => (await import('./dashboard.ts')).run(),
   cluster: async () => (await import('./cluster.ts')).run(),
+  query: async () => (await import('./query.ts')).run(),
   soak: async () => (await import('./soak.ts')).run(),
 };
 

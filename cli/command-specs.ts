@@ -291,3 +291,26 @@ export const undeploySpec: CommandSpec = {
   flags: controlFlags,
   notes: [controlNote, 'Example:', '  geoflux undeploy speeding --insecure'],
 };
+
+export const querySpec: CommandSpec = {
+  name: 'query',
+  usage: 'geoflux query nearby --lon <lon> --lat <lat> [-k 5] [--radius m] [--where status:free]\n       geoflux query within --bbox <west,south,east,north> | --geojson <file|->\n       geoflux query intersects --geojson <file|->',
+  summary:
+    "Asks a running geoflux serve about its fleet (the workflow's builtin:fleet function, over the dashboard's\nHTTP API, docs/query.md): the k nearest vehicles, those in a box or polygon, those on a geometry. Prints\none JSON line per vehicle, nearest first (with its distance in metres) or by deviceId.",
+  flags: {
+    lon: { type: 'string', value: 'degrees', help: 'nearby: longitude of the point' },
+    lat: { type: 'string', value: 'degrees', help: 'nearby: latitude of the point' },
+    k: { type: 'string', short: 'k', value: 'n', help: 'nearby: how many', default: '5' },
+    radius: { type: 'string', value: 'metres', help: 'nearby: no farther than this (default: any distance)' },
+    bbox: { type: 'string', value: 'w,s,e,n', help: 'within: the box, in degrees' },
+    geojson: { type: 'string', value: 'file', help: 'within / intersects: a GeoJSON geometry or Feature, - for standard input' },
+    where: { type: 'string', value: 'field:value,...', help: 'only vehicles whose user fields are these (e.g. status:free)' },
+    url: { type: 'string', value: 'url', help: "the workflow's dashboard (serve's banner prints it)", default: 'http://127.0.0.1:8080' },
+  },
+  notes: [
+    'The workflow needs dashboard: { port } and a function { name: fleet, observe: [gps], host: local, run: builtin:fleet }.',
+    'Examples (while npm start runs):',
+    '  geoflux query nearby --lon 7.4267 --lat 43.7396 -k 5 --radius 1000',
+    '  geoflux query within --bbox 7.42,43.735,7.43,43.745',
+  ],
+};

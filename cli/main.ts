@@ -23,6 +23,7 @@ const commands: Record<string, { spec: CommandSpec; load: () => Promise<Command>
   deploy: { spec: specs.deploySpec, load: async () => (await import('./deploy.ts')).deployCommand },
   functions: { spec: specs.functionsSpec, load: async () => (await import('./deploy.ts')).functionsCommand },
   undeploy: { spec: specs.undeploySpec, load: async () => (await import('./deploy.ts')).undeployCommand },
+  query: { spec: specs.querySpec, load: async () => (await import('./query.ts')).queryCommand },
 };
 
 // the package resolves itself by name, from the sources and from dist/ alike

@@ -3,21 +3,24 @@ import { basename } from 'node:path';
 import { parseTrace, type Trace } from '../simulators/replay/trace-formats.ts';
 import { UsageError } from './args.ts';
 
-/** A trace named on the command line, or `-` for standard input; the format is recognised from its header. */
-export async function readInput(path: string | undefined): Promise<Trace> {
-  if (!path) throw new UsageError('name a trace file, or - for standard input');
-  let text: string;
+/** A file named on the command line, or `-` for standard input, as text. */
+export async function readText(path: string): Promise<string> {
   if (path === '-') {
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);
-    text = Buffer.concat(chunks).toString('utf8');
-  } else {
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    return Buffer.concat(chunks).toString('utf8');
   }
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** A trace named on the command line, or `-` for standard input; the format is recognised from its header. */
+export async function readInput(path: string | undefined): Promise<Trace> {
+  if (!path) throw new UsageError('name a trace file, or - for standard input');
+  const text = await readText(path);
   const trace = parseTrace(text, path === '-' ? 'stdin' : basename(path).replace(/\.[^.]+$/, ''));
   // kernels keep per-device state and windows in time: feed them in time order (stable, so ties keep file order)
   trace.records.sort((a, b) => a.t - b.t);

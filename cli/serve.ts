@@ -25,6 +25,7 @@ function banner(wf: Workflow, served: ServedWorkflow, log: Logger): void {
   if (broker) lines.push(`MQTT: embedded broker ${broker.url}${broker.wsUrl ? `, ${broker.wsUrl} (WebSocket)` : ''}  (${watch})`);
   else if (wf.mqtt?.kind === 'external') lines.push(`MQTT: ${wf.mqtt.url}`);
   if (dashboard) lines.push(`dashboard: ${dashboard.url}  (open it in a browser: the live map)`);
+  if (dashboard && served.fleet) lines.push(`queries: ${dashboard.url}v1/  (the fleet index: geoflux query nearby --lon … --lat … --url ${dashboard.url.replace(/\/$/, '')}; docs/query.md)`);
   lines.push('tags: ' + Object.entries(wf.tags).map(([n, t]) => `${n}=${t}`).join(' '));
   lines.push('functions:');
   for (const f of wf.functions) {

@@ -5,6 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { BUILTIN_WASM } from '../kernels/host/builtin-wasm.ts';
 import type { Logger } from '../log/logger.ts';
+import type { FleetIndex } from '../query/fleet-index.ts';
+import { answerQuery } from '../query/http-api.ts';
 import type { BaseMap } from './base-map.ts';
 import type { LiveSource } from './live-source.ts';
 import type { DashboardStatus } from './status.ts';
@@ -13,7 +15,7 @@ import type { DashboardStatus } from './status.ts';
  * The dashboard's HTTP server: the page (bundled at build time into dist/dashboard/page/), the kernels the
  * page runs, the base map as GeoJSON, where the live data is, and the counters. Everything the page loads
  * comes from here or from the MQTT broker's WebSocket: no CDN, no tile server; its Content-Security-Policy
- * says so to the browser too.
+ * says so to the browser too. Under /v1/ it answers queries over the fleet (query/http-api.ts).
  */
 
 export interface DashboardOptions {
@@ -25,6 +27,8 @@ export interface DashboardOptions {
   /** the base map, loading while the server already answers */
   baseMap: Promise<BaseMap>;
   status: () => DashboardStatus;
+  /** the workflow's fleet index, which /v1/ queries ask (docs/query.md) */
+  fleet?: FleetIndex;
   log?: Logger;
 }
 
@@ -102,6 +106,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       if (!res.headersSent) res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(why);
     };
+    if (path.startsWith('/v1/')) return answerQuery(o.fleet, req, res, o.log);
     if (req.method !== 'GET' && req.method !== 'HEAD') return fail(405, 'GET only');
     const route = routes[path];
     const file = STATIC[path];

@@ -59,7 +59,8 @@ export function joinRings(ways: number[][]): number[][] {
   return rings;
 }
 
-function inRing([x, y]: Position, ring: Ring): boolean {
+/** even-odd crossing test: is the point inside the ring (the fleet's queries use it too) */
+export function inRing([x, y]: Position, ring: Ring): boolean {
   let inside = false;
   for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
     const [xi, yi] = ring[i];

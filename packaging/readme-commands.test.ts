@@ -102,6 +102,34 @@ const CHECKS: Record<string, Check> = {
       expect(o.stdout).toMatch(/^mqtt alerts-out: connected/m);
     },
   },
+  // the demo's fleet index, asked over the dashboard's /v1/ API: by now (an alert printed) every vehicle is in it
+  "curl -sf 'http://127.0.0.1:8080/v1/nearby?lon=7.4267&lat=43.7396&k=5&radius=1000'": {
+    then: (o) => {
+      const { count, items } = JSON.parse(o.stdout) as { count: number; items: { deviceId: string; distance: number }[] };
+      expect(count).toBe(5);
+      expect(items.map((v) => v.distance)).toEqual(items.map((v) => v.distance).sort((a, b) => a - b));
+      for (const v of items) expect(v).toMatchObject({ deviceId: expect.stringMatching(/^veh-\d+$/), distance: expect.any(Number) });
+    },
+  },
+  "curl -sf 'http://127.0.0.1:8080/v1/within?bbox=7.42,43.73,7.43,43.74'": {
+    then: (o) => {
+      const { count, items } = JSON.parse(o.stdout) as { count: number; items: { lon: number; lat: number }[] };
+      expect(count).toBeGreaterThan(0);
+      for (const v of items) expect(v.lon >= 7.42 && v.lon <= 7.43 && v.lat >= 43.73 && v.lat <= 43.74).toBe(true);
+    },
+  },
+  'curl -sf http://127.0.0.1:8080/v1/fields -d \'{"deviceId":"veh-001","fields":{"status":"free"}}\'': {
+    then: (o) => expect(JSON.parse(o.stdout)).toMatchObject({ deviceId: 'veh-001', fields: { status: 'free' } }),
+  },
+  "curl -sf 'http://127.0.0.1:8080/v1/nearby?lon=7.4267&lat=43.7396&k=5&where=status:free'": {
+    then: (o) => expect(JSON.parse(o.stdout)).toMatchObject({ count: 1, items: [{ deviceId: 'veh-001', fields: { status: 'free' } }] }),
+  },
+  'npx geoflux query nearby --lon 7.4267 --lat 43.7396 -k 5 --radius 1000': {
+    then: (o) => {
+      expect(jsonLines(o.stdout)).toHaveLength(5);
+      expect(o.stderr).toBe('5 vehicles\n');
+    },
+  },
   "mosquitto_sub -t 'geoflux/state/#' -v": {
     until: (o) => /^geoflux\/state\/\S+ \{/m.test(o.stdout),
     then: (o) => {
@@ -272,7 +300,7 @@ const RUN = LINES.filter((l) => l.command);
  */
 const TOGETHER = new Set(RUN.filter((l) => /^npx geoflux worker\b/.test(l.command)).map((l) => l.block));
 const SERVES = /^(npm start|npx geoflux serve)\b/;
-const NEEDS_ZIPPER = /^(npx geoflux (run|alerts|status)|mosquitto_sub)\b|--zipper|--cert-hash/;
+const NEEDS_ZIPPER = /^(npx geoflux (run|alerts|status|query)|mosquitto_sub|curl)\b|--zipper|--cert-hash/;
 const DEMO = RUN.find((l) => l.command === 'npm start');
 /** the zipper a line talks to: the serve line before it in its block, else the demo */
 const zipperOf = (line: Line): Line | undefined => {

@@ -17,6 +17,8 @@ import type { Sink } from '../sinks/sink.ts';
 import { Zipper, type ZipperConfig } from '../zipper/zipper.ts';
 import { CLOUD_BRIDGE } from '../cluster/cluster-options.ts';
 import { fieldError } from '../workflows/load.ts';
+import { FleetIndex } from '../query/fleet-index.ts';
+import { FLEET_BUILTIN, fleetFunction, fleetParams, noSkips, type FleetSkips } from '../query/fleet-function.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import { cloudInputTags, startCloudBridge, type CloudBridge } from './cloud-bridge.ts';
 import { Deployments } from './deployments.ts';
@@ -32,6 +34,8 @@ import { workflowStatus } from './workflow-status.ts';
  * thread), the zipper's network listeners, the metrics endpoint and the dashboard; last the `sources:`, each in a thread of
  * its own. Anything that cannot start stops serve with the file, line and field that named it, and closes
  * what had started. `stop()` drains and closes it all in the reverse order, the functions upstream first.
+ * The fleet function (`run: builtin:fleet`) runs in this thread too, so the dashboard's server answers
+ * `/v1/` queries from its index in a plain call (docs/query.md says why).
  */
 
 export const zipperConfigOf = (wf: Workflow, clientCa?: string): ZipperConfig => ({
@@ -76,6 +80,8 @@ export interface ServedWorkflow {
   cloud?: CloudBridge;
   /** the functions deployed at run time (`geoflux deploy`), when the workflow has a control channel */
   deployments?: Deployments;
+  /** the fleet's live index, when a function runs builtin:fleet, and the records it could not use */
+  fleet?: { index: FleetIndex; skipped: FleetSkips };
   /** drains what is in flight (at most `drainTimeout` ms), then closes everything */
   stop(): Promise<void>;
 }
@@ -109,7 +115,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
     served.deployments = await Deployments.restore(wf, served, log);
     await served.zipper.listen().catch((e: Error) => at(['listen', Math.max(0, wf.listen.findIndex((a) => e.message.includes(new URL(a).host)))])(e));
     if (wf.metrics) served.metrics = await startMetricsServer(workflowMetrics(served), wf.metrics).catch(at(['metrics', 'port']));
-    if (wf.dashboard) served.dashboard = await startDashboard({ ...wf.dashboard, name: wf.name, live: liveSourceOf(wf, served.broker?.wsUrl), baseMap: loadBaseMap(wf), status: workflowStatus(wf, served), log: logger('dashboard') }).catch(at(['dashboard', 'port']));
+    if (wf.dashboard) served.dashboard = await startDashboard({ ...wf.dashboard, name: wf.name, live: liveSourceOf(wf, served.broker?.wsUrl), baseMap: loadBaseMap(wf), status: workflowStatus(wf, served), fleet: served.fleet?.index, log: logger('dashboard') }).catch(at(['dashboard', 'port']));
     opts.onListening?.(served);
     for (const [i, s] of wf.sources.entries()) {
       const address = s.zipper ?? served.zipper.listeners[0].url;
@@ -148,14 +154,17 @@ export async function startFunction(wf: Workflow, f: WorkflowFunction, served: S
   const spec = { name: f.name, observe: f.observe, emit: f.emit, params: f.params };
   for (let n = 0; n < f.instances; n++) {
     const label = `function "${f.name}"${f.instances > 1 ? ` #${n + 1}` : ''}`;
-    if (f.sink || timeout === 0) {
-      // in this thread: a sink is geoflux's own code; `timeout: 0` asks for it (the fastest path, unguarded)
+    if (f.sink || timeout === 0 || f.run === FLEET_BUILTIN) {
+      // in this thread: a sink and the fleet are geoflux's own code; `timeout: 0` asks for it (the fastest path, unguarded)
       let mod: FunctionModule;
       let kernel: KernelRunStats | undefined;
       if (f.sink) {
         const sink = await openSink(wf, f, served.mqttUrl, served.broker);
         served.sinks.push({ fn: f.name, sink });
         mod = publishTo(sink);
+      } else if (f.run === FLEET_BUILTIN) {
+        served.fleet = { index: new FleetIndex(fleetParams(f.params ?? {}).options), skipped: noSkips() };
+        mod = fleetFunction(served.fleet.index, served.fleet.skipped, logger(`fleet ${f.name}`));
       } else if (f.run) {
         mod = await loadFunctionModule(f.run, wf.dir).catch((e: Error) => Promise.reject(failed(e)));
       } else {
@@ -179,7 +188,7 @@ export async function startFunction(wf: Workflow, f: WorkflowFunction, served: S
     await thread.start().catch((e: Error) => Promise.reject(failed(e)));
     served.functionThreads.push({ fn: f.name, thread });
   }
-  const where = f.sink || timeout === 0 ? 'in the zipper\'s thread' : f.instances > 1 ? 'in threads of their own' : 'in a thread of its own';
+  const where = f.sink || timeout === 0 || f.run === FLEET_BUILTIN ? 'in the zipper\'s thread' : f.instances > 1 ? 'in threads of their own' : 'in a thread of its own';
   log.info(`function "${f.name}": ${f.instances} local instance${f.instances > 1 ? 's' : ''} of ${what}, ${where}`);
 }
 

@@ -120,6 +120,7 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     counter('geoflux_source_dropped_records_total', 'records a workflow source dropped from a full spool', () => sources().map((s) => ({ labels: { source: s.source }, value: num(s.total, 'dropped') }))),
     ...sinkFamilies(() => served.sinks),
     ...(served.cloud ? cloudFamilies(served.cloud) : []),
+    ...(served.fleet ? fleetFamilies(served.fleet) : []),
   ];
   return registryOf(families);
 }
@@ -129,4 +130,13 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
 const cloudFamilies = (cloud: CloudBridge): Family[] => [
   gauge('geoflux_cluster_connected', '1 while the edge is connected to NATS and its stream is there', () => [{ labels: {}, value: cloud.stats().connected ? 1 : 0 }]),
   ...edgePublisherFamilies(() => cloud.stats().publisher),
+];
+
+/** The fleet's index: how many vehicles it holds, those that left for want of an update, the records it could not use. */
+const fleetFamilies = (fleet: NonNullable<ServedWorkflow['fleet']>): Family[] => [
+  gauge('geoflux_fleet_vehicles', 'vehicles in the fleet index (updated within its TTL)', () => [{ value: fleet.index.size }]),
+  counter('geoflux_fleet_expired_total', 'vehicles that left the fleet index, not updated within its TTL', () => [{ value: fleet.index.expired }]),
+  counter('geoflux_fleet_skipped_total', 'records the fleet function could not use, by reason (lost: unknown-vehicle, a fence event before any position; bad-position; not-a-position: other events on its tags)', () =>
+    Object.entries(fleet.skipped).map(([reason, value]) => ({ labels: { reason }, value })),
+  ),
 ];

@@ -13,6 +13,8 @@ export interface ServeProcess {
   url: string;
   certHash: string;
   metricsUrl?: string;
+  /** the dashboard's URL (its HTTP server, which also answers /v1/ queries), when the workflow has one */
+  dashboardUrl?: string;
   /** Ctrl-C, and its exit status */
   stop(): Promise<number | null>;
 }
@@ -28,6 +30,7 @@ export async function startServe(
   const url = out.stderr.match(/^\s+((?:quic|webtransport):\/\/\S+)/m)?.[1] ?? '';
   const certHash = out.stderr.match(/SHA-256 ([0-9a-f]{64})/)?.[1] ?? '';
   const metricsUrl = out.stderr.match(/metrics: (http:\/\/\S+)/)?.[1];
+  const dashboardUrl = out.stderr.match(/dashboard: (http:\/\/\S+)/)?.[1];
   return {
     child,
     out,
@@ -35,6 +38,7 @@ export async function startServe(
     url,
     certHash,
     metricsUrl,
+    dashboardUrl,
     stop,
   };
 }

@@ -17,6 +17,11 @@ export const PROMTOOL: SystemTool = { command: 'promtool', debian: 'prometheus' 
 /** the JetStream server the cluster's tests and benchmark start (testing/nats-server-process.ts) */
 export const NATS_SERVER: SystemTool = { command: 'nats-server', debian: 'nats-server' };
 
+/** what the query benchmark measures the fleet index against (testing/redis-process.ts) */
+export const REDIS_SERVER: SystemTool = { command: 'redis-server', debian: 'redis-server' };
+/** the README's "Ask the fleet" lines ask the demo's query API with it */
+export const CURL: SystemTool = { command: 'curl', debian: 'curl' };
+
 /** the browser the dashboard tests and benchmark drive (testing/chromium.ts) */
 export const CHROMIUM: SystemTool = { command: 'chromium', debian: 'chromium' };
 
@@ -30,7 +35,7 @@ export const CLANG_WASI: SystemTool = {
 export const RUSTC_WASI: SystemTool = { command: 'rustc', at: '/usr/bin/rustc', debian: 'rustc libstd-rust-dev-wasm32', needs: ['/usr/lib/rustlib/wasm32-wasi/lib'] };
 
 /** Every tool some test needs, by command, so a README line can say which it runs. */
-export const SYSTEM_TOOLS: readonly SystemTool[] = [MOSQUITTO, MOSQUITTO_SUB, PROMTOOL, NATS_SERVER, CHROMIUM, CLANG_WASI];
+export const SYSTEM_TOOLS: readonly SystemTool[] = [MOSQUITTO, MOSQUITTO_SUB, PROMTOOL, NATS_SERVER, REDIS_SERVER, CURL, CHROMIUM, CLANG_WASI];
 
 // Debian puts daemons (mosquitto) in sbin, which a user's PATH often leaves out
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];

@@ -4,6 +4,7 @@ import { BUILTIN_KERNELS, isBuiltinKernel } from '../kernels/host/builtin-wasm.t
 import type { z } from 'zod';
 import { kernelParamProblems } from '../kernels/param-check.ts';
 import { BUILTIN_FUNCTIONS } from '../sfn/builtins/index.ts';
+import { FLEET_BUILTIN, fleetParams } from '../query/fleet-function.ts';
 import { BUILTIN_SOURCES } from '../simulators/builtins.ts';
 import { unknownBuiltin, type Builtins } from '../runtime/import-module.ts';
 import { CLOUD_BRIDGE, clusterOptions } from '../cluster/cluster-options.ts';
@@ -84,7 +85,8 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     if (f.kernel === 'roam' && (f.instances ?? 1) > 1) bad(at('instances'), 'roam compares each device with those near it, so one instance must see every device: two would never compare a pair split between them (docs/kernels.md#roam)', 'value');
     // a built-in kernel's params against its declared schema; a .wasm file's are checked when it starts
     if (f.kernel) for (const p of kernelParamProblems(f.kernel, f.params ?? {})) bad([...at('params'), ...p.path], p.reason, p.at ?? 'value');
-    checkBuiltin(f.run, BUILTIN_FUNCTIONS, 'function', (reason) => bad(at('run'), reason, 'value'));
+    if (f.run === FLEET_BUILTIN) checkFleet(f, raw.functions.findIndex((g) => g.run === FLEET_BUILTIN) !== i, Boolean(raw.dashboard), (k, reason) => bad(['functions', i, ...k], reason, 'value'));
+    else checkBuiltin(f.run, BUILTIN_FUNCTIONS, 'function', (reason) => bad(at('run'), reason, 'value'), [FLEET_BUILTIN]);
     checkModule(f.run && resolveFrom(dir, f.run), (reason) => bad(at('run'), reason, 'value'));
     const where = f.where ?? 'edge';
     if (where === 'cloud') {
@@ -174,13 +176,26 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
   };
 }
 
+/** the fleet's index lives in serve's process, one per workflow, where the dashboard's server answers from it */
+function checkFleet(f: z.infer<typeof workflowSchema>['functions'][number], again: boolean, dashboard: boolean, bad: (path: (string | number)[], reason: string) => void): void {
+  if (again) bad(['run'], 'a workflow keeps one fleet index (the dashboard answers /v1/ from it)');
+  else if (!dashboard) bad(['run'], 'the fleet is asked over the dashboard\'s HTTP server (/v1/): add dashboard: { port: 8080 } (0 for any port)');
+  if (f.host !== 'local') bad(['host'], 'the fleet runs in serve\'s process, beside the dashboard that answers from it: host: local');
+  if ((f.instances ?? 1) > 1) bad(['instances'], 'one index sees the whole fleet: instances: 1');
+  if (f.where === 'cloud') bad(['where'], 'the fleet runs at the edge, beside the dashboard that answers from it');
+  if (list(f.emit).length) bad(['emit'], 'the fleet emits nothing: it answers queries (docs/query.md)');
+  for (const p of fleetParams(f.params ?? {}).problems) bad(['params', ...p.path], p.reason);
+}
+
 /** a module path a workflow names (not a builtin) that is not there */
 function checkModule(path: string | undefined, bad: (reason: string) => void): void {
   if (path && !path.startsWith('builtin:') && !existsSync(path)) bad(`no such module: ${path}`);
 }
 
-function checkBuiltin(run: string | undefined, builtins: Builtins<unknown>, what: string, bad: (reason: string) => void): void {
+/** `hosted`: builtins serve runs itself (not loadable modules), named too */
+function checkBuiltin(run: string | undefined, builtins: Builtins<unknown>, what: string, bad: (reason: string) => void, hosted: string[] = []): void {
   if (!run?.startsWith('builtin:')) return;
   const name = run.slice('builtin:'.length);
-  if (!Object.hasOwn(builtins, name)) bad(unknownBuiltin(name, builtins, what) + didYouMean(name, Object.keys(builtins)));
+  const names = [...Object.keys(builtins), ...hosted.map((h) => h.slice('builtin:'.length))];
+  if (!names.includes(name)) bad(unknownBuiltin(name, builtins, what).replace(/\)$/, hosted.map((h) => `, ${h}`).join('') + ')') + didYouMean(name, names));
 }

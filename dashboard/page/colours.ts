@@ -36,3 +36,5 @@ export const DRAWN_COLOUR = '#00838f';
 export const ENTER_COLOUR = '#1b9e77';
 export const EXIT_COLOUR = '#d95f02';
 export const BACKGROUND = '#f4f2ee';
+/** the nearest vehicles to a click, and the point clicked */
+export const NEAREST_COLOUR = '#6a1b9a';

@@ -33,6 +33,11 @@ export class FenceDrawing {
     });
   }
 
+  /** a fence is being drawn: a click adds a corner, and means nothing else */
+  get active(): boolean {
+    return this.drawing;
+  }
+
   start(): void {
     this.corners = [];
     this.drawing = true;

@@ -14,11 +14,13 @@ import { HotCells, type HotspotAlert } from './hotspots.ts';
 import { renderLegend } from './legend.ts';
 import { connectLive } from './live.ts';
 import { mapStyle, SOURCES } from './map-style.ts';
+import { NearestVehicles } from './nearest.ts';
 import { Fleet, Flashes } from './vehicles.ts';
 
 /**
  * The dashboard page: the base map from the dashboard's server, live layers from MQTT over WebSocket, the
- * counters from /api/status, and the geofence kernel run in the page against a fence the user draws.
+ * counters from /api/status, the geofence kernel run in the page against a fence the user draws, and the
+ * fleet index's nearest vehicles to a click.
  * Data is taken as it comes and drawn once a frame at most.
  */
 
@@ -106,6 +108,7 @@ async function main(): Promise<void> {
       (byId('draw-finish') as HTMLButtonElement).disabled = !on || corners < 3;
     },
   );
+  new NearestVehicles(map, byId<HTMLTableSectionElement>('nearest'), byId('nearest-state'), () => drawing.active);
   byId('draw-start').addEventListener('click', () => drawing.start());
   byId('draw-finish').addEventListener('click', () => drawing.finish());
   byId('draw-clear').addEventListener('click', () => drawing.clear());

@@ -1,9 +1,9 @@
 import type { ExpressionSpecification, GeoJSONSourceSpecification, StyleSpecification } from 'maplibre-gl';
-import { BACKGROUND, DRAWN_COLOUR, ENTER_COLOUR, EXIT_COLOUR, FENCE_COLOUR, ROAD_STYLE, SPEED_STOPS, Z_STOPS } from './colours.ts';
+import { BACKGROUND, DRAWN_COLOUR, ENTER_COLOUR, EXIT_COLOUR, FENCE_COLOUR, NEAREST_COLOUR, ROAD_STYLE, SPEED_STOPS, Z_STOPS } from './colours.ts';
 
 /**
  * The map's style: everything from the dashboard's own server (roads and fences as GeoJSON) or made in the
- * page (vehicles, flashes, hot cells, the drawn fence). No glyphs, sprites or tiles from anywhere: fence
+ * page (vehicles, flashes, hot cells, the drawn fence, the nearest vehicles to a click). No glyphs, sprites or tiles from anywhere: fence
  * labels are HTML markers (fence-labels.ts), so no font server is needed either.
  */
 
@@ -14,7 +14,7 @@ const ramp = (input: ExpressionSpecification, stops: [number, string][]): Expres
 const roadMatch = (pick: (s: (typeof ROAD_STYLE)[number]) => string | number, fallback: string | number): ExpressionSpecification =>
   ['match', ['get', 'class'], ...ROAD_STYLE.flatMap((s) => [s[0], pick(s)]), fallback] as unknown as ExpressionSpecification;
 
-export const SOURCES = { roads: 'roads', fences: 'fences', vehicles: 'vehicles', flashes: 'flashes', hotspots: 'hotspots', drawn: 'drawn' } as const;
+export const SOURCES = { roads: 'roads', fences: 'fences', vehicles: 'vehicles', flashes: 'flashes', hotspots: 'hotspots', drawn: 'drawn', nearest: 'nearest' } as const;
 
 /** `fences`: the page has them already, for their labels */
 export function mapStyle(fences: GeoJSON.GeoJSON): StyleSpecification {
@@ -27,6 +27,7 @@ export function mapStyle(fences: GeoJSON.GeoJSON): StyleSpecification {
       [SOURCES.drawn]: empty(),
       [SOURCES.vehicles]: empty(),
       [SOURCES.flashes]: empty(),
+      [SOURCES.nearest]: empty(),
     },
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': BACKGROUND } },
@@ -73,6 +74,18 @@ export function mapStyle(fences: GeoJSON.GeoJSON): StyleSpecification {
           'circle-color': ['case', ['==', ['get', 'kmh'], null], '#777777', ramp(['get', 'kmh'], SPEED_STOPS)],
           'circle-stroke-color': '#ffffff',
           'circle-stroke-width': 1,
+        },
+      },
+      // the answer to a click: the point asked about, and a ring round each of the nearest vehicles
+      {
+        id: 'nearest',
+        type: 'circle',
+        source: SOURCES.nearest,
+        paint: {
+          'circle-radius': ['match', ['get', 'role'], 'asked', 4, 10],
+          'circle-color': ['match', ['get', 'role'], 'asked', NEAREST_COLOUR, 'rgba(0,0,0,0)'],
+          'circle-stroke-color': NEAREST_COLOUR,
+          'circle-stroke-width': 3,
         },
       },
     ],

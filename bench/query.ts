@@ -1,0 +1,207 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import KDBush from 'kdbush';
+import { haversine, M_PER_DEG, metresPerDegLon } from '../network/geo.ts';
+import { FleetIndex } from '../query/fleet-index.ts';
+import { startRedis } from '../testing/redis-process.ts';
+import { HttpGetClient } from '../testing/http-get-client.ts';
+import { RespClient } from '../testing/resp-client.ts';
+import { waitFor } from '../testing/wait-for.ts';
+import { MovingFleet, queryPoints } from './moving-fleet.ts';
+import { fmt, now, percentile, table } from './stats.ts';
+
+/**
+ * `npm run bench -- query`: the fleet index (docs/query.md) with 10,000 and 100,000 vehicles moving at 1 Hz.
+ * First in this process, to choose the index: the grid updated in place that query/ keeps, beside a kdbush
+ * rebuilt every second and a scan of every vehicle. Then over the network, each while its fleet's updates
+ * stream in (one after the other, so one's ingest does not load the machine while the other is asked): geoflux's HTTP API (bench/fleet-server.ts, a process of its own) beside Redis 7 GEOSEARCH
+ * (redis-server started here, fed the same positions by bench/redis-feeder.ts): nearby k=5 within 1 km, and
+ * everything in a 1 km box, Redis asked for the coordinates too (geoflux answers each vehicle's state). One
+ * query in flight at a time, each through a thin client on one kept-alive socket, for
+ * GEOFLUX_BENCH_QUERY_SECONDS (default 5) each.
+ */
+
+const RADIUS = 1000;
+const HALF_BOX = 500;
+const us = (ms: number) => fmt(ms * 1000);
+
+const boxAround = (lon: number, lat: number): [number, number, number, number] => {
+  const dx = HALF_BOX / metresPerDegLon(lat);
+  const dy = HALF_BOX / M_PER_DEG;
+  return [lon - dx, lat - dy, lon + dx, lat + dy];
+};
+
+function timed(count: number, f: (i: number) => void): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = now();
+    f(i);
+    out.push(now() - t);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+
+/** rows: index, update per tick, nearby p50/p99, box p50/p99 */
+function inProcess(n: number): (string | number)[][] {
+  const fleet = new MovingFleet(n);
+  const points = queryPoints(2000);
+  const rows: (string | number)[][] = [];
+
+  const grid = new FleetIndex({ ttl: 3600 });
+  const feedGrid = (t: number) => {
+    for (let i = 0; i < n; i++) grid.position(fleet.ids[i], { t, lon: fleet.lon[i], lat: fleet.lat[i], speed: 10, heading: 90 });
+  };
+  feedGrid(0);
+  const gridTicks = [1, 2, 3].map((t) => (fleet.step(), timed(1, () => feedGrid(t))[0]));
+  const gNear = timed(points.length, (i) => grid.nearby({ lon: points[i][0], lat: points[i][1], k: 5, radius: RADIUS }));
+  const gBox = timed(points.length, (i) => grid.withinBox(boxAround(...points[i])));
+  rows.push([n, 'grid, updated in place (geoflux)', fmt(median(gridTicks), 1), us(percentile(gNear, 50)), us(percentile(gNear, 99)), us(percentile(gBox, 50)), us(percentile(gBox, 99))]);
+
+  let kd = new KDBush(n);
+  const build = () => {
+    kd = new KDBush(n);
+    for (let i = 0; i < n; i++) kd.add(fleet.lon[i], fleet.lat[i]);
+    kd.finish();
+  };
+  const kdTicks = [1, 2, 3].map(() => (fleet.step(), timed(1, build)[0]));
+  const kNear = timed(points.length, (i) => {
+    const [lon, lat] = points[i];
+    const dx = RADIUS / metresPerDegLon(lat);
+    const dy = RADIUS / M_PER_DEG;
+    const hits = kd
+      .range(lon - dx, lat - dy, lon + dx, lat + dy)
+      .map((id) => ({ id, d: haversine(lon, lat, fleet.lon[id], fleet.lat[id]) }))
+      .filter((h) => h.d <= RADIUS)
+      .sort((a, b) => a.d - b.d)
+      .slice(0, 5);
+    return hits.map((h) => ({ deviceId: fleet.ids[h.id], lon: fleet.lon[h.id], lat: fleet.lat[h.id], distance: h.d }));
+  });
+  const kBox = timed(points.length, (i) =>
+    kd
+      .range(...boxAround(...points[i]))
+      .map((id) => ({ deviceId: fleet.ids[id], lon: fleet.lon[id], lat: fleet.lat[id] }))
+      .sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1)),
+  );
+  rows.push([n, 'kdbush, rebuilt each second', fmt(median(kdTicks), 1), us(percentile(kNear, 50)), us(percentile(kNear, 99)), us(percentile(kBox, 50)), us(percentile(kBox, 99))]);
+
+  const scan = 200;
+  const sNear = timed(scan, (q) => {
+    const [lon, lat] = points[q];
+    const best: { i: number; d: number }[] = [];
+    for (let i = 0; i < n; i++) {
+      const d = haversine(lon, lat, fleet.lon[i], fleet.lat[i]);
+      if (d <= RADIUS) best.push({ i, d });
+    }
+    return best.sort((a, b) => a.d - b.d).slice(0, 5);
+  });
+  const sBox = timed(scan, (q) => {
+    const b = boxAround(...points[q]);
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) if (fleet.lon[i] >= b[0] && fleet.lon[i] <= b[2] && fleet.lat[i] >= b[1] && fleet.lat[i] <= b[3]) out.push(i);
+    return out;
+  });
+  rows.push([n, 'scan of every vehicle', '0', us(percentile(sNear, 50)), us(percentile(sNear, 99)), us(percentile(sBox, 50)), us(percentile(sBox, 99))]);
+  return rows;
+}
+
+function child(args: string[]): { proc: ChildProcess; out: () => string } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  return { proc, out: () => out };
+}
+
+async function stopChild(c: { proc: ChildProcess }): Promise<void> {
+  const gone = new Promise((r) => c.proc.once('exit', r));
+  c.proc.kill('SIGTERM');
+  await gone;
+}
+
+/** sequential calls for `seconds`, over the query points; sorted latencies, ms */
+async function loop(seconds: number, call: (p: [number, number]) => Promise<unknown>): Promise<number[]> {
+  const points = queryPoints(100_000, 11);
+  const out: number[] = [];
+  const end = now() + seconds * 1000;
+  for (let i = 0; now() < end; i++) {
+    const t = now();
+    await call(points[i % points.length]);
+    out.push(now() - t);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** geoflux's side, alone on the machine with its own ingest: query latencies (ms) and the fold's ms per second */
+async function geofluxOverHttp(n: number, seconds: number) {
+  const server = child(['bench/fleet-server.ts', String(n)]);
+  try {
+    const url = (await waitFor(() => /^url (\S+)/m.exec(server.out())?.[1], { ms: 60_000, what: 'the fleet server' })) as string;
+    // through a client as thin as Redis': one kept-alive socket, no pooling, the answer parsed
+    const web = await HttpGetClient.connect(url);
+    const http = async (path: string) => {
+      const { status, body } = await web.get(path);
+      if (status !== 200) throw new Error(`${path}: ${status} ${body}`);
+      return JSON.parse(body) as unknown;
+    };
+    // the ingest under way before anything is measured
+    await waitFor(() => (server.out().match(/^tick /gm) ?? []).length >= 2, { ms: 30_000, what: 'two ticks of the fleet server' });
+    const ticksBefore = server.out().match(/^tick (\S+)/gm)?.length ?? 0;
+    const near = await loop(seconds, ([lon, lat]) => http(`/v1/nearby?lon=${lon}&lat=${lat}&k=5&radius=${RADIUS}`));
+    const box = await loop(seconds, ([lon, lat]) => http(`/v1/within?bbox=${boxAround(lon, lat).join(',')}`));
+    web.close();
+    const ticks = (server.out().match(/^tick (\S+)/gm) ?? []).slice(ticksBefore).map((l) => Number(l.slice(5)));
+    return { near, box, updateMs: median(ticks) };
+  } finally {
+    await stopChild(server);
+  }
+}
+
+/** Redis' side, alone on the machine with its own ingest: query latencies (ms) and its own ms per second in GEOADD */
+async function redisGeosearch(n: number, port: number, seconds: number) {
+  const feeder = child(['bench/redis-feeder.ts', String(port), String(n)]);
+  try {
+    await waitFor(() => /^ready$/m.test(feeder.out()), { ms: 60_000, what: 'the Redis feeder' });
+    const redis = await RespClient.connect(port);
+    const geoaddUsec = async () => Number(/cmdstat_geoadd:calls=\d+,usec=(\d+)/.exec(String(await redis.call('INFO', 'commandstats')))?.[1] ?? 0);
+    // two seconds of updates under way first, as for geoflux
+    await new Promise((r) => setTimeout(r, 2000));
+    const [r0, t0] = [await geoaddUsec(), now()];
+    const near = await loop(seconds, ([lon, lat]) => redis.call('GEOSEARCH', 'fleet', 'FROMLONLAT', lon, lat, 'BYRADIUS', RADIUS, 'm', 'ASC', 'COUNT', 5, 'WITHDIST', 'WITHCOORD'));
+    const box = await loop(seconds, ([lon, lat]) => redis.call('GEOSEARCH', 'fleet', 'FROMLONLAT', lon, lat, 'BYBOX', 2 * HALF_BOX, 2 * HALF_BOX, 'm', 'WITHCOORD'));
+    const updateMs = ((await geoaddUsec()) - r0) / (now() - t0);
+    redis.close();
+    return { near, box, updateMs };
+  } finally {
+    await stopChild(feeder);
+  }
+}
+
+/** one after the other, so neither's ingest loads the machine while the other is measured */
+async function overTheNetwork(n: number, redisPort: number, seconds: number) {
+  const g = await geofluxOverHttp(n, seconds);
+  const r = await redisGeosearch(n, redisPort, seconds);
+  const row = (q: string, gq: number[], rq: number[]) => [n, q, `${us(percentile(gq, 50))} / ${us(percentile(gq, 99))}`, `${us(percentile(rq, 50))} / ${us(percentile(rq, 99))}`, `${(percentile(gq, 50) / percentile(rq, 50)).toFixed(2)}×`, gq.length, rq.length];
+  return {
+    rows: [row(`nearby k=5, ${RADIUS / 1000} km`, g.near, r.near), row(`within a ${(2 * HALF_BOX) / 1000} km box`, g.box, r.box)],
+    update: [n, fmt(g.updateMs, 1), fmt(r.updateMs, 1)],
+  };
+}
+
+export async function run(): Promise<void> {
+  const seconds = Number(process.env.GEOFLUX_BENCH_QUERY_SECONDS ?? 5);
+  const sizes = [10_000, 100_000];
+  const choice = sizes.flatMap(inProcess);
+  console.log('In this process, choosing the index (2,000 queries at random points of a 20 km square; the scan 200):\n');
+  console.log(table(['vehicles', 'index', 'update / s (ms)', 'nearby p50 µs', 'p99 µs', '1 km box p50 µs', 'p99 µs'], choice));
+  const redis = await startRedis();
+  try {
+    const results = [];
+    for (const n of sizes) results.push(await overTheNetwork(n, redis.port, seconds));
+    console.log(`\nOver the network, one query in flight, while every vehicle moves each second (${seconds} s each; geoflux, then Redis, each with only its own ingest running):\n`);
+    console.log(table(['vehicles', 'query', 'geoflux HTTP p50 / p99 µs', 'Redis GEOSEARCH p50 / p99 µs', 'p50 geoflux/Redis', 'geoflux queries', 'Redis queries'], results.flatMap((r) => r.rows)));
+    console.log('\nThe updates, per second of the fleet: CPU of the fleet fold in geoflux\'s thread, beside Redis\' own time in GEOADD (INFO commandstats):\n');
+    console.log(table(['vehicles', 'geoflux fold ms / s', 'Redis GEOADD ms / s'], results.map((r) => r.update)));
+  } finally {
+    await redis.stop();
+  }
+}

@@ -1,0 +1,72 @@
+import { tap, ignoreElements, type Observable } from 'rxjs';
+import { looksLikeFix } from '../codecs/fix-checks.ts';
+import { readableF32 } from '../codecs/float32.ts';
+import type { FunctionModule } from '../sfn/function-module.ts';
+import { RateLimitedLog } from '../log/rate-limited-log.ts';
+import type { Logger } from '../log/logger.ts';
+import { DEFAULT_CELL, DEFAULT_TTL, type FleetIndex, type FleetIndexOptions } from './fleet-index.ts';
+
+/** what a workflow names to keep the fleet's index: serve hosts it itself, beside the dashboard that answers from it */
+export const FLEET_BUILTIN = 'builtin:fleet';
+
+// speed and heading travel as f32: kept as 1.22, not 1.2200000286102295, so answers need no replacer (a third
+// of JSON.stringify's time for a nearby answer)
+const readable = <T>(x: T): T => readableF32('', x) as T;
+
+const FIX_FIELDS = new Set(['deviceId', 't', 'lon', 'lat', 'speed', 'heading', 'accuracy']);
+
+/** The function's params (`ttl` seconds, `cell` metres) and what is wrong with them. */
+export function fleetParams(params: Record<string, unknown>): { options: FleetIndexOptions; problems: { path: string[]; reason: string }[] } {
+  const problems: { path: string[]; reason: string }[] = [];
+  const positive = (k: string, dflt: number) => {
+    const v = params[k] ?? dflt;
+    if (typeof v === 'number' && v > 0 && Number.isFinite(v)) return v;
+    problems.push({ path: [k], reason: `must be a number > 0 (got ${JSON.stringify(v)})` });
+    return dflt;
+  };
+  for (const k of Object.keys(params)) if (k !== 'ttl' && k !== 'cell') problems.push({ path: [k], reason: 'unknown param (fleet takes ttl: seconds, cell: metres)' });
+  return { options: { ttl: positive('ttl', DEFAULT_TTL), cell: positive('cell', DEFAULT_CELL) }, problems };
+}
+
+/**
+ * Records the fleet could not use, by reason: `unknown-vehicle`, a fence event of a vehicle with no
+ * position yet, and `bad-position`, a position off the globe or not a number (both lost: warned,
+ * rate-limited); `not-a-position`, what else shares the observed tags (a map matcher's traversals and
+ * unmatched fixes), which says nothing about where a vehicle is.
+ */
+export type FleetSkips = Record<'unknown-vehicle' | 'bad-position' | 'not-a-position', number>;
+
+export const noSkips = (): FleetSkips => ({ 'unknown-vehicle': 0, 'bad-position': 0, 'not-a-position': 0 });
+
+const onGlobe = (lon: unknown, lat: unknown) => typeof lon === 'number' && typeof lat === 'number' && Math.abs(lon) <= 180 && Math.abs(lat) <= 90;
+
+/**
+ * Folds what the fleet function observes into the index: fixes (their fields beyond a fix's own become the
+ * vehicle's user fields: a tracker or app that writes `status: free` sets it), map-matched fixes (the
+ * snapped point and its edge), and geofence enter/exit events (the fences a vehicle is in).
+ */
+export function fleetFunction(index: FleetIndex, skipped: FleetSkips, log: Logger): FunctionModule {
+  const warn = new RateLimitedLog(log);
+  const badPosition = (r: Record<string, any>, lon: unknown, lat: unknown) => {
+    skipped['bad-position']++;
+    warn.warn('bad-position', `a position of "${r.deviceId}" off the globe: ${JSON.stringify([lon, lat])}`);
+  };
+  const fold = (r: Record<string, any>) => {
+    if (r.kind === 'mapmatch' && r.detect === 'matched') {
+      if (!onGlobe(r.point?.[0], r.point?.[1])) return badPosition(r, r.point?.[0], r.point?.[1]);
+      index.position(r.deviceId, { t: r.t, lon: r.point[0], lat: r.point[1], speed: readable(r.speed), edge: r.edge, wayId: r.wayId });
+    } else if (r.kind === 'geofence' && (r.detect === 'enter' || r.detect === 'exit')) {
+      if (index.fence(r.deviceId, String(r.fence?.name || r.fence?.id), r.detect === 'enter')) return;
+      skipped['unknown-vehicle']++;
+      warn.warn('unknown-vehicle', `a ${r.detect} event of "${r.deviceId}", which has no position in the index (observe the tag its positions come on)`);
+    } else if (r.kind === undefined && looksLikeFix(r)) {
+      if (!onGlobe(r.lon, r.lat)) return badPosition(r, r.lon, r.lat);
+      index.position(r.deviceId, { t: r.t, lon: r.lon, lat: r.lat, speed: readable(r.speed ?? null), heading: readable(r.heading ?? null) });
+      // most fixes carry no field of their own: nothing is allocated for them
+      let fields: Record<string, unknown> | undefined;
+      for (const k in r) if (!FIX_FIELDS.has(k)) (fields ??= {})[k] = (r as unknown as Record<string, unknown>)[k];
+      if (fields) index.setFields(r.deviceId, fields);
+    } else skipped['not-a-position']++;
+  };
+  return { default: (in$: Observable<Record<string, any>>) => in$.pipe(tap(fold), ignoreElements()) };
+}

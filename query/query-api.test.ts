@@ -1,0 +1,136 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectSource, type Source } from '../source/connect-source.ts';
+import { setLogLevel } from '../log/logger.ts';
+import { haversine } from '../network/geo.ts';
+import { startServe, type ServeProcess } from '../testing/serve-process.ts';
+import { waitFor } from '../testing/wait-for.ts';
+import { queryFleet, type FleetClient } from './query-client.ts';
+
+/**
+ * The query API as its users reach it: a real `geoflux serve` (the compiled command) with a fleet function,
+ * fixes written with the SDK over QUIC, and questions asked over HTTP, from the SDK and from the CLI.
+ */
+setLogLevel('silent');
+const run = promisify(execFile);
+
+// 60 vehicles on a 0.002° lattice around the Casino; every third one free (a field written on its fix)
+const CENTRE = { lon: 7.4267, lat: 43.7396 };
+const cars = Array.from({ length: 60 }, (_, i) => ({
+  deviceId: `car-${i}`,
+  t: Date.parse('2026-01-01T08:00:00Z'),
+  lon: CENTRE.lon + ((i % 8) - 4) * 0.002,
+  lat: CENTRE.lat + (Math.floor(i / 8) - 4) * 0.002,
+  speed: 8,
+  heading: 90,
+  status: i % 3 === 0 ? 'free' : 'busy',
+}));
+
+let serve: ServeProcess;
+let source: Source;
+let fleet: FleetClient;
+
+beforeAll(async () => {
+  serve = await startServe('query/testdata/fleet.yaml');
+  fleet = queryFleet(serve.dashboardUrl!);
+  source = await connectSource({ name: 'cars', zipper: serve.url, certHash: serve.certHash });
+  source.write('gps', cars);
+  expect(await source.flush(20_000)).toBe(true);
+  await waitFor(async () => (await fleet.within({ bbox: [-180, -90, 180, 90] })).count === cars.length, { what: 'every car in the index' });
+}, 90_000);
+
+afterAll(async () => {
+  await source?.close(1000);
+  expect(await serve?.stop()).toBe(0);
+});
+
+const oracle = (lon: number, lat: number, keep: (c: (typeof cars)[number]) => boolean) =>
+  cars
+    .filter(keep)
+    .map((c) => ({ id: c.deviceId, d: haversine(lon, lat, c.lon, c.lat) }))
+    .sort((a, b) => a.d - b.d);
+
+describe('GET /v1/nearby', () => {
+  it('answers the k nearest free vehicles, nearest first, each with deviceId, distance and what the fleet knows', async () => {
+    const q = { lon: CENTRE.lon + 0.0011, lat: CENTRE.lat - 0.0007 };
+    const answer = await fleet.nearby({ ...q, k: 5, where: { status: 'free' } });
+    expect(answer.count).toBe(5);
+    expect(answer.items.map((h) => h.distance)).toEqual(oracle(q.lon, q.lat, (c) => c.status === 'free').slice(0, 5).map((o) => o.d));
+    expect(answer.items[0]).toMatchObject({ deviceId: expect.stringMatching(/^car-/), speed: 8, heading: 90, matched: false, fences: [], fields: { status: 'free' } });
+  });
+
+  it('keeps to the radius', async () => {
+    const answer = await fleet.nearby({ ...CENTRE, k: 100, radius: 300 });
+    expect(answer.items.map((h) => h.deviceId).sort()).toEqual(oracle(CENTRE.lon, CENTRE.lat, () => true).filter((o) => o.d <= 300).map((o) => o.id).sort());
+  });
+
+  it('answers 400 with the reason for a bad parameter', async () => {
+    const bad = async (query: string) => {
+      const res = await fetch(new URL(`v1/nearby?${query}`, serve.dashboardUrl));
+      return [res.status, ((await res.json()) as { error: string }).error];
+    };
+    expect(await bad('lat=43.7')).toEqual([400, 'lon is required (a longitude in [-180, 180])']);
+    expect(await bad('lon=7.4&lat=95')).toEqual([400, 'lat must be a latitude in [-90, 90] (got "95")']);
+    expect(await bad('lon=7.4&lat=43.7&k=0')).toEqual([400, 'k must be a whole number from 1 to 1000 (got "0")']);
+    expect(await bad('lon=7.4&lat=43.7&where=free')).toEqual([400, 'where takes field:value pairs, comma-separated (got "free")']);
+    const typo = await fetch(new URL('v1/nearbye', serve.dashboardUrl));
+    expect(typo.status).toBe(404);
+    expect(await typo.text()).toContain('did you mean \\"/v1/nearby\\"');
+  });
+});
+
+describe('within and intersects', () => {
+  it('GET /v1/within?bbox= answers the vehicles in the box, by deviceId', async () => {
+    const box = [CENTRE.lon - 0.003, CENTRE.lat - 0.003, CENTRE.lon + 0.003, CENTRE.lat + 0.003] as const;
+    const inside = cars.filter((c) => c.lon >= box[0] && c.lon <= box[2] && c.lat >= box[1] && c.lat <= box[3]).map((c) => c.deviceId).sort();
+    expect(inside.length).toBeGreaterThan(4);
+    expect((await fleet.within({ bbox: [...box] })).items.map((v) => v.deviceId)).toEqual(inside);
+    const res = await fetch(new URL('v1/within?bbox=7.5,43,7.4,44', serve.dashboardUrl));
+    expect([res.status, await res.json()]).toEqual([400, { error: 'bbox runs west,south,east,north: west ≤ east and south ≤ north (got "7.5,43,7.4,44")' }]);
+  });
+
+  it('POST /v1/within takes a GeoJSON polygon; /v1/intersects any geometry, boundary included', async () => {
+    // a triangle from car-0's position, its diagonal through car-9's and car-18's: those are on its boundary,
+    // so they intersect it but are not within it
+    const c0 = cars[0];
+    const triangle = { type: 'Polygon', coordinates: [[[c0.lon, c0.lat], [c0.lon + 0.0045, c0.lat - 0.0001], [c0.lon + 0.0045, c0.lat + 0.0045], [c0.lon, c0.lat]]] };
+    const within = (await fleet.within({ geometry: triangle })).items.map((v) => v.deviceId);
+    const touching = (await fleet.intersects({ type: 'Feature', properties: {}, geometry: triangle })).items.map((v) => v.deviceId);
+    expect(within).not.toContain('car-0');
+    expect(touching).toContain('car-0');
+    expect(within.length).toBeGreaterThan(0);
+    expect([...touching].sort()).toEqual([...within, 'car-0', 'car-9', 'car-18'].sort());
+    const line = await fleet.intersects({ type: 'LineString', coordinates: [[cars[1].lon, cars[1].lat], [cars[2].lon, cars[2].lat]] });
+    expect(line.items.map((v) => v.deviceId)).toEqual(['car-1', 'car-2']);
+    await expect(fleet.within({ geometry: { type: 'LineString', coordinates: [[0, 0], [1, 1]] } })).rejects.toThrow('400 within takes a Polygon or MultiPolygon (got LineString)');
+  });
+});
+
+describe('POST /v1/fields', () => {
+  it('sets a user field a where filter then sees, and answers 404 for a vehicle it does not know', async () => {
+    expect(await fleet.setFields('car-1', { status: 'free', driver: 'Ann' })).toMatchObject({ deviceId: 'car-1', fields: { status: 'free', driver: 'Ann' } });
+    const free = await fleet.nearby({ lon: cars[1].lon, lat: cars[1].lat, k: 1, where: { driver: 'Ann' } });
+    expect(free.items.map((h) => [h.deviceId, h.distance])).toEqual([['car-1', 0]]);
+    await expect(fleet.setFields('nobody', { status: 'free' })).rejects.toThrow('404 no vehicle "nobody"');
+  });
+});
+
+describe('geoflux query', () => {
+  it('nearby prints one JSON line per vehicle, nearest first', async () => {
+    const { stdout, stderr } = await run(process.execPath, ['bin/geoflux.js', 'query', 'nearby', '--lon', String(CENTRE.lon), '--lat', String(CENTRE.lat), '-k', '3', '--url', serve.dashboardUrl!]);
+    const ids = stdout.trim().split('\n').map((l) => (JSON.parse(l) as { deviceId: string }).deviceId);
+    expect(ids).toEqual(oracle(CENTRE.lon, CENTRE.lat, () => true).slice(0, 3).map((o) => o.id));
+    expect(stderr).toBe('3 vehicles\n');
+  });
+
+  it('within --bbox, and a bad name or parameter is said', async () => {
+    const { stdout } = await run(process.execPath, ['bin/geoflux.js', 'query', 'within', '--bbox', `${cars[0].lon - 1e-6},${cars[0].lat - 1e-6},${cars[0].lon + 1e-6},${cars[0].lat + 1e-6}`, '--url', serve.dashboardUrl!]);
+    expect(JSON.parse(stdout).deviceId).toBe('car-0');
+    await expect(run(process.execPath, ['bin/geoflux.js', 'query', 'nearbi', '--url', serve.dashboardUrl!])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown query "nearbi" (did you mean "nearby"?)') });
+    await expect(run(process.execPath, ['bin/geoflux.js', 'query', 'nearby', '--lon', '7.4', '--lat', '43.7', '-k', 'x', '--url', serve.dashboardUrl!])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('/v1/nearby: 400 k must be a whole number from 1 to 1000 (got "NaN")'),
+    });
+  });
+});

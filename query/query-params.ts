@@ -1,0 +1,85 @@
+import { GeoJsonError, readShape, type BBox, type Shape } from './geojson.ts';
+import type { Where } from './fleet-index.ts';
+
+/**
+ * The query API's parameters, read and checked in one place: a bad one is a `BadQuery` whose message is the
+ * reason the HTTP API answers with (400).
+ */
+
+export class BadQuery extends Error {}
+
+export const MAX_K = 1000;
+
+const number = (q: URLSearchParams, name: string, ok: (v: number) => boolean, must: string, dflt?: number): number => {
+  const raw = q.get(name);
+  if (raw === null || raw === '') {
+    if (dflt === undefined) throw new BadQuery(`${name} is required (${must})`);
+    return dflt;
+  }
+  const v = Number(raw);
+  if (!Number.isFinite(v) || !ok(v)) throw new BadQuery(`${name} must be ${must} (got "${raw}")`);
+  return v;
+};
+
+/** `where=status:free,kind:van`: each field equal, as text */
+export function readWhere(q: URLSearchParams): Where | undefined {
+  const raw = q.get('where');
+  if (raw === null || raw === '') return undefined;
+  const where: Where = {};
+  for (const part of raw.split(',')) {
+    const at = part.indexOf(':');
+    if (at <= 0) throw new BadQuery(`where takes field:value pairs, comma-separated (got "${part}")`);
+    where[part.slice(0, at).trim()] = part.slice(at + 1).trim();
+  }
+  return where;
+}
+
+export function readNearby(q: URLSearchParams): { lon: number; lat: number; k: number; radius?: number; where?: Where } {
+  const radius = q.get('radius');
+  return {
+    lon: number(q, 'lon', (v) => Math.abs(v) <= 180, 'a longitude in [-180, 180]'),
+    lat: number(q, 'lat', (v) => Math.abs(v) <= 90, 'a latitude in [-90, 90]'),
+    k: number(q, 'k', (v) => Number.isInteger(v) && v >= 1 && v <= MAX_K, `a whole number from 1 to ${MAX_K}`, 5),
+    ...(radius === null ? {} : { radius: number(q, 'radius', (v) => v > 0, 'metres > 0') }),
+    where: readWhere(q),
+  };
+}
+
+/** `bbox=west,south,east,north` in degrees, as GeoJSON orders a bbox */
+export function readBBox(q: URLSearchParams): BBox {
+  const raw = q.get('bbox');
+  if (!raw) throw new BadQuery('bbox is required: west,south,east,north in degrees (or POST a GeoJSON polygon)');
+  const b = raw.split(',').map(Number);
+  if (b.length !== 4 || !b.every(Number.isFinite)) throw new BadQuery(`bbox is four numbers, west,south,east,north (got "${raw}")`);
+  if (Math.abs(b[0]) > 180 || Math.abs(b[2]) > 180 || Math.abs(b[1]) > 90 || Math.abs(b[3]) > 90) throw new BadQuery(`bbox is out of range: longitudes within ±180, latitudes within ±90 (got "${raw}")`);
+  if (b[0] > b[2] || b[1] > b[3]) throw new BadQuery(`bbox runs west,south,east,north: west ≤ east and south ≤ north (got "${raw}")`);
+  return b as BBox;
+}
+
+/** a POSTed GeoJSON body; `areasOnly` for within */
+export function readGeometry(body: string, areasOnly: boolean): Shape {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (e) {
+    throw new BadQuery(`the body is not JSON: ${(e as Error).message}`);
+  }
+  try {
+    return readShape(json, areasOnly);
+  } catch (e) {
+    throw e instanceof GeoJsonError ? new BadQuery(e.message) : e;
+  }
+}
+
+/** POST /v1/fields: `{ "deviceId": "…", "fields": { "status": "busy" } }` */
+export function readFields(body: string): { deviceId: string; fields: Record<string, unknown> } {
+  let json: { deviceId?: unknown; fields?: unknown };
+  try {
+    json = JSON.parse(body);
+  } catch (e) {
+    throw new BadQuery(`the body is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof json?.deviceId !== 'string' || !json.deviceId) throw new BadQuery('deviceId is required: { "deviceId": "…", "fields": { "status": "free" } }');
+  if (typeof json.fields !== 'object' || json.fields === null || Array.isArray(json.fields)) throw new BadQuery('fields is an object of field: value (null removes a field)');
+  return { deviceId: json.deviceId, fields: json.fields as Record<string, unknown> };
+}
