@@ -12,6 +12,10 @@ export interface SourceContext {
   dir: string;
   signal: AbortSignal;
   log: Logger;
+  /** the workflow's MQTT broker (the embedded one's URL, or `mqtt.url`), when it has one */
+  mqtt?: { url: string; username?: string; password?: string };
+  /** counters of the source's own (what a device listener accepted and refused), read at each `/metrics` scrape */
+  report?(stats: () => Record<string, unknown>): void;
 }
 
 export interface SourceModule {
