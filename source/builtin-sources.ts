@@ -8,6 +8,7 @@ export const BUILTIN_SOURCES: Builtins<SourceModule> = {
   traffic: () => import('../simulators/traffic.ts'),
   replay: () => import('../simulators/replay.ts'),
   osmand: () => import('../ingest/osmand/osmand-source.ts'),
+  teltonika: () => import('../ingest/teltonika/teltonika-source.ts'),
 };
 
 /** What is wrong with a built-in source's params, checked when the workflow loads (those without a check are checked when they start). */
