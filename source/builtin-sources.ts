@@ -9,6 +9,7 @@ export const BUILTIN_SOURCES: Builtins<SourceModule> = {
   replay: () => import('../simulators/replay.ts'),
   osmand: () => import('../ingest/osmand/osmand-source.ts'),
   teltonika: () => import('../ingest/teltonika/teltonika-source.ts'),
+  nmea: () => import('../ingest/nmea/nmea-source.ts'),
 };
 
 /** What is wrong with a built-in source's params, checked when the workflow loads (those without a check are checked when they start). */

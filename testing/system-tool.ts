@@ -17,6 +17,9 @@ export const PROMTOOL: SystemTool = { command: 'promtool', debian: 'prometheus' 
 /** the JetStream server the cluster's tests and benchmark start (testing/nats-server-process.ts) */
 export const NATS_SERVER: SystemTool = { command: 'nats-server', debian: 'nats-server' };
 
+/** gpsd's log player: starts a gpsd of its own and feeds it a recorded NMEA log (testing/gpsfake-process.ts) */
+export const GPSFAKE: SystemTool = { command: 'gpsfake', debian: 'gpsd gpsd-clients', needs: ['/usr/sbin/gpsd'] };
+
 /** the browser the dashboard tests and benchmark drive (testing/chromium.ts) */
 export const CHROMIUM: SystemTool = { command: 'chromium', debian: 'chromium' };
 
@@ -30,7 +33,7 @@ export const CLANG_WASI: SystemTool = {
 export const RUSTC_WASI: SystemTool = { command: 'rustc', at: '/usr/bin/rustc', debian: 'rustc libstd-rust-dev-wasm32', needs: ['/usr/lib/rustlib/wasm32-wasi/lib'] };
 
 /** Every tool some test needs, by command, so a README line can say which it runs. */
-export const SYSTEM_TOOLS: readonly SystemTool[] = [MOSQUITTO, MOSQUITTO_SUB, PROMTOOL, NATS_SERVER, CHROMIUM, CLANG_WASI];
+export const SYSTEM_TOOLS: readonly SystemTool[] = [MOSQUITTO, MOSQUITTO_SUB, PROMTOOL, NATS_SERVER, GPSFAKE, CHROMIUM, CLANG_WASI];
 
 // Debian puts daemons (mosquitto) in sbin, which a user's PATH often leaves out
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
