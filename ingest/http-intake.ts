@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.ts';
 
@@ -67,3 +68,6 @@ export function basicAuth(headers: IncomingMessage['headers']): { user: string; 
   const i = text.indexOf(':');
   return i < 0 ? undefined : { user: text.slice(0, i), password: text.slice(i + 1) };
 }
+
+/** a secret a device sent against the one configured, in a time that does not tell how much of it matched */
+export const sameSecret = (given: string, want: string): boolean => given.length === want.length && timingSafeEqual(Buffer.from(given), Buffer.from(want));

@@ -10,6 +10,7 @@ export const BUILTIN_SOURCES: Builtins<SourceModule> = {
   osmand: () => import('../ingest/osmand/osmand-source.ts'),
   teltonika: () => import('../ingest/teltonika/teltonika-source.ts'),
   nmea: () => import('../ingest/nmea/nmea-source.ts'),
+  owntracks: () => import('../ingest/owntracks/owntracks-source.ts'),
 };
 
 /** What is wrong with a built-in source's params, checked when the workflow loads (those without a check are checked when they start). */

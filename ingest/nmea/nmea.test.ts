@@ -1,10 +1,10 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setLogLevel } from '../../log/logger.ts';
 import { freePort, freeUdpPort } from '../../testing/free-port.ts';
 import { startGpsfake } from '../../testing/gpsfake-process.ts';
-import { serveIngest, type IngestServe } from '../../testing/ingest-serve.ts';
+import { ingestTests } from '../../testing/ingest-serve.ts';
 import { requireTool, GPSFAKE } from '../../testing/system-tool.ts';
 import { tcpDevice } from '../../testing/tcp-device.ts';
 import { waitFor } from '../../testing/wait-for.ts';
@@ -18,13 +18,7 @@ const LOG = new URL('./testdata/bu353s4.log', import.meta.url).pathname;
 const SENTENCES = readFileSync(LOG, 'utf8').split('\n').filter((l) => l.startsWith('$'));
 const RMCS = SENTENCES.filter((l) => l.startsWith('$GPRMC'));
 
-let running: IngestServe | undefined;
-const closers: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  await running?.stop();
-  running = undefined;
-  while (closers.length) await closers.pop()!();
-});
+const t = ingestTests();
 
 describe('NMEA 0183 sentences', () => {
   it('reads RMC and GGA, and refuses a wrong checksum', () => {
@@ -41,8 +35,8 @@ describe('builtin:nmea', () => {
   it('reads a real gpsd fed a recorded log by gpsfake', async (ctx) => {
     requireTool(ctx, GPSFAKE);
     const gpsfake = await startGpsfake(LOG);
-    closers.push(() => gpsfake.kill('SIGTERM'));
-    running = await serveIngest('nmea', { gpsd: `127.0.0.1:${gpsfake.port}`, deviceId: 'bu353' });
+    t.later(() => gpsfake.kill('SIGTERM'));
+    const running = await t.serve('nmea', { gpsd: `127.0.0.1:${gpsfake.port}`, deviceId: 'bu353' });
     const fixes = await running.waitFixes(5);
     for (const f of fixes) {
       expect(f.deviceId).toBe('bu353');
@@ -53,12 +47,12 @@ describe('builtin:nmea', () => {
       expect(f.speed).toBeLessThan(1.15 * KNOT + 0.01);
     }
     expect(fixes.some((f) => f.accuracy !== undefined && f.accuracy > 0)).toBe(true);
-    expect(await waitFor(() => running!.metric('geoflux_ingest_fixes_total', { source: 'devices' }), { until: (n) => n >= 5, what: 'fixes counted' })).toBeGreaterThanOrEqual(5);
+    expect(await waitFor(() => running.metric('geoflux_ingest_fixes_total', { source: 'devices' }), { until: (n) => n >= 5, what: 'fixes counted' })).toBeGreaterThanOrEqual(5);
   });
 
   it('takes raw sentences over TCP: one fix per valid RMC, bad checksums and void fixes counted', async () => {
     const port = await freePort();
-    running = await serveIngest('nmea', { tcp: port });
+    const running = await t.serve('nmea', { tcp: port });
     const receiver = await tcpDevice(port);
     // in pieces that cut sentences in half, as TCP may deliver them
     const text = [...SENTENCES, '$GPRMC,030744.000,V,,,,,,,311214,,,N*4D', '$GPRMC,030745.000,A,3747.0877,S,17518.8941,E,0.00,181.39,311214,,,A*00'].join('\r\n') + '\r\n';
@@ -68,15 +62,15 @@ describe('builtin:nmea', () => {
     expect(fixes[0]).toMatchObject({ deviceId: 'nmea:127.0.0.1', t: Date.parse('2014-12-31T03:07:19Z'), lat: expect.closeTo(-(37 + 47.0873 / 60), 6), lon: expect.closeTo(175 + 18.8938 / 60, 6), heading: expect.closeTo(181.39, 3) });
     expect(fixes[0].speed).toBeCloseTo(0.69 * KNOT, 4);
     expect(fixes.at(-1)!.t).toBe(Date.parse('2014-12-31T03:07:43Z'));
-    await waitFor(() => running!.metric('geoflux_ingest_rejected_total', { reason: 'malformed' }), { until: (n) => n === 1, what: 'the bad checksum counted' });
+    await waitFor(() => running.metric('geoflux_ingest_rejected_total', { reason: 'malformed' }), { until: (n) => n === 1, what: 'the bad checksum counted' });
     expect(await running.metric('geoflux_ingest_rejected_total', { reason: 'no_fix' })).toBe(1);
   });
 
   it('takes GGA-only datagrams over UDP, dated by the clock', async () => {
     const port = await freeUdpPort();
-    running = await serveIngest('nmea', { udp: port, deviceId: 'boat' });
+    const running = await t.serve('nmea', { udp: port, deviceId: 'boat' });
     const udp = createSocket('udp4');
-    closers.push(() => new Promise<void>((r) => udp.close(() => r())));
+    t.later(() => new Promise<void>((r) => udp.close(() => r())));
     // a GGA becomes a fix when the next one shows no RMC came with it: 4 sentences, 3 fixes
     const gga = SENTENCES.filter((l) => l.startsWith('$GPGGA')).slice(0, 4);
     for (const g of gga) udp.send(g, port, '127.0.0.1');

@@ -1,8 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Source } from '../../source/connect-source.ts';
 import type { SourceContext } from '../../source/source-module.ts';
 import { aborted, FixIntake } from '../fix-intake.ts';
-import { listenHttp, type DeviceRequest, type HttpAnswer } from '../http-intake.ts';
+import { listenHttp, sameSecret, type DeviceRequest, type HttpAnswer } from '../http-intake.ts';
 import { DEFAULT_PORTS, listenAddress } from '../ingest-params.ts';
 import { decodeJson, decodeQuery } from './osmand-decode.ts';
 
@@ -21,19 +20,17 @@ export interface OsmandAuth {
   token?: string;
 }
 
-const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
-
 /** why a device's request is not let in; undefined when it is */
 export function authProblem(auth: OsmandAuth, deviceId: string, req: DeviceRequest): string | undefined {
   if (auth.token !== undefined) {
     const given = req.url.searchParams.get('token') ?? /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (!given || !same(given, auth.token)) return 'a wrong or missing token';
+    if (!given || !sameSecret(given, auth.token)) return 'a wrong or missing token';
   }
   if (auth.devices && !auth.devices.has(deviceId)) return `device "${deviceId}" is not in devices`;
   if (auth.keys) {
     const key = auth.keys.get(deviceId);
     const given = req.url.searchParams.get('key');
-    if (key === undefined || !given || !same(given, key)) return `device "${deviceId}" has no key or sent a wrong one`;
+    if (key === undefined || !given || !sameSecret(given, key)) return `device "${deviceId}" has no key or sent a wrong one`;
   }
   return undefined;
 }

@@ -1,23 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setLogLevel } from '../../log/logger.ts';
 import { freePort } from '../../testing/free-port.ts';
-import { serveIngest, type IngestServe } from '../../testing/ingest-serve.ts';
+import { ingestTests } from '../../testing/ingest-serve.ts';
 import { waitFor } from '../../testing/wait-for.ts';
 import { parseWorkflow } from '../../workflows/load.ts';
 import { KNOT } from '../fix-intake.ts';
 
 setLogLevel('silent');
 
-let running: IngestServe | undefined;
-afterEach(async () => {
-  await running?.stop();
-  running = undefined;
-});
+const t = ingestTests();
 
 async function start(params: Record<string, unknown> = {}) {
   const port = await freePort();
-  running = await serveIngest('osmand', { port, ...params });
-  return { serve: running, url: `http://127.0.0.1:${port}` };
+  return { serve: await t.serve('osmand', { port, ...params }), url: `http://127.0.0.1:${port}` };
 }
 
 describe('builtin:osmand (Traccar Client / OsmAnd over HTTP)', () => {

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setLogLevel } from '../../log/logger.ts';
 import { freePort } from '../../testing/free-port.ts';
-import { serveIngest, type IngestServe } from '../../testing/ingest-serve.ts';
+import { ingestTests } from '../../testing/ingest-serve.ts';
 import { tcpDevice } from '../../testing/tcp-device.ts';
 import { waitFor } from '../../testing/wait-for.ts';
 import { KMH } from '../fix-intake.ts';
@@ -28,11 +28,7 @@ const hex = (h: string) => Buffer.from(h, 'hex');
 const u32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
 const IMEI = '356307042441013';
 
-let running: IngestServe | undefined;
-afterEach(async () => {
-  await running?.stop();
-  running = undefined;
-});
+const t = ingestTests();
 
 describe('Codec 8 / 8E packets', () => {
   it("decodes the document's and Traccar's samples, CRC checked", () => {
@@ -49,7 +45,7 @@ describe('Codec 8 / 8E packets', () => {
 describe('builtin:teltonika (Codec 8 / 8E over TCP)', () => {
   it('accepts an allowed IMEI, acks each packet with its record count, writes fixes, and acks 0 to a bad CRC', async () => {
     const port = await freePort();
-    running = await serveIngest('teltonika', { port, imeis: [IMEI] });
+    const running = await t.serve('teltonika', { port, imeis: [IMEI] });
     const tracker = await tcpDevice(port);
     tracker.send(hex(WIKI_IMEI));
     expect((await tracker.read(1))[0]).toBe(1);
@@ -76,18 +72,18 @@ describe('builtin:teltonika (Codec 8 / 8E over TCP)', () => {
     expect(vienna).toMatchObject({ lon: 16.3745183, lat: 48.1523066, heading: 198 });
     expect(vienna.speed).toBeCloseTo(83 * KMH, 4);
     expect(fixes.map((f) => f.t).sort()).toEqual([1541413578000, 1546604839000, 1622776763160, 1648443173270, 1648443214230]);
-    await waitFor(() => running!.metric('geoflux_ingest_rejected_total', { reason: 'no_fix' }), { until: (n) => n === 2, what: "the document's two records without satellites, counted" });
+    await waitFor(() => running.metric('geoflux_ingest_rejected_total', { reason: 'no_fix' }), { until: (n) => n === 2, what: "the document's two records without satellites, counted" });
     expect(await running.metric('geoflux_ingest_rejected_total', { reason: 'malformed' })).toBe(1);
     expect(await running.metric('geoflux_ingest_fixes_total', { source: 'devices' })).toBe(5);
   });
 
   it('refuses an IMEI not in imeis with 0x00 and closes, counted as auth', async () => {
     const port = await freePort();
-    running = await serveIngest('teltonika', { port, imeis: ['350000000000001'] });
+    const running = await t.serve('teltonika', { port, imeis: ['350000000000001'] });
     const tracker = await tcpDevice(port);
     tracker.send(hex(WIKI_IMEI));
     expect((await tracker.read(1))[0]).toBe(0);
     await tracker.closed();
-    await waitFor(() => running!.metric('geoflux_ingest_rejected_total', { reason: 'auth' }), { until: (n) => n === 1, what: 'the refusal counted' });
+    await waitFor(() => running.metric('geoflux_ingest_rejected_total', { reason: 'auth' }), { until: (n) => n === 1, what: 'the refusal counted' });
   });
 });
