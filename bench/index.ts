@@ -17,6 +17,7 @@ const suites: Record<string, () => Promise<void>> = {
   faults: async () => (await import('./faults.ts')).run(),
   dashboard: async () => (await import('./dashboard.ts')).run(),
   cluster: async () => (await import('./cluster.ts')).run(),
+  ingest: async () => (await import('./ingest.ts')).run(),
   soak: async () => (await import('./soak.ts')).run(),
 };
 

@@ -161,6 +161,16 @@ const CHECKS: Record<string, Check> = {
     until: (o) => /^\{"kind":"speeding","deviceId":"veh-\d+",/m.test(o.stdout),
     then: stoppedCleanly,
   },
+  'npx geoflux serve workflows/examples/devices.yaml': {
+    // every listener up, OwnTracks subscribed, and the simulated phones' fixes through the osmand listener
+    until: (o) =>
+      /reading OwnTracks from owntracks\/\+\/\+/.test(o.stderr) && /listening for Teltonika trackers on tcp:\/\/127\.0\.0\.1:5027/.test(o.stderr) && /^\{"deviceId":"veh-/m.test(o.stdout),
+    then: (o) => {
+      expect(o.stdout).toMatch(/^\{"deviceId":"my-phone",.*"lon":7\.4246,"lat":43\.7384/m);
+      expect(o.stdout).toMatch(/^\{"deviceId":"anna\/pixel","t":1767225600000,/m);
+      stoppedCleanly(o);
+    },
+  },
   'npx geoflux serve workflows/examples/seattle-geofence.yaml': {
     until: (o) => /^\{"kind":"geofence","detect":"enter",.*"deviceId":"seattle-newson-krumm-gps"/m.test(o.stdout),
     then: stoppedCleanly,
@@ -252,7 +262,7 @@ const RUN = LINES.filter((l) => l.command);
  */
 const TOGETHER = new Set(RUN.filter((l) => /^npx geoflux worker\b/.test(l.command)).map((l) => l.block));
 const SERVES = /^(npm start|npx geoflux serve)\b/;
-const NEEDS_ZIPPER = /^(npx geoflux (run|alerts|status)|mosquitto_sub)\b|--zipper|--cert-hash/;
+const NEEDS_ZIPPER = /^(npx geoflux (run|alerts|status)|mosquitto_(sub|pub)|curl)\b|--zipper|--cert-hash/;
 const DEMO = RUN.find((l) => l.command === 'npm start');
 /** the zipper a line talks to: the serve line before it in its block, else the demo */
 const zipperOf = (line: Line): Line | undefined => {

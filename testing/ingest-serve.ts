@@ -2,7 +2,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { map } from 'rxjs';
-import { afterEach } from 'vitest';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { parseExposition, total } from '../metrics/parse-exposition.ts';
 import { serveWorkflow, type ServedWorkflow } from '../serve/serve-workflow.ts';
@@ -67,21 +66,3 @@ export async function serveIngest(protocol: string, params: Record<string, unkno
   };
 }
 
-/**
- * For a test file: `serve` starts a workflow as serveIngest does, `later` registers something else to
- * close (a broker, a gpsfake); after each test everything is stopped, last in first out.
- */
-export function ingestTests(): { serve: typeof serveIngest; later(close: () => Promise<unknown>): void } {
-  const closers: (() => Promise<unknown>)[] = [];
-  afterEach(async () => {
-    while (closers.length) await closers.pop()!();
-  });
-  return {
-    async serve(protocol, params, extraYaml) {
-      const s = await serveIngest(protocol, params, extraYaml);
-      closers.push(() => s.stop());
-      return s;
-    },
-    later: (close) => void closers.push(close),
-  };
-}

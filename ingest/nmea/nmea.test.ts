@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { setLogLevel } from '../../log/logger.ts';
 import { freePort, freeUdpPort } from '../../testing/free-port.ts';
 import { startGpsfake } from '../../testing/gpsfake-process.ts';
-import { ingestTests } from '../../testing/ingest-serve.ts';
+import { ingestTests } from '../../testing/ingest-tests.ts';
 import { requireTool, GPSFAKE } from '../../testing/system-tool.ts';
 import { tcpDevice } from '../../testing/tcp-device.ts';
 import { waitFor } from '../../testing/wait-for.ts';

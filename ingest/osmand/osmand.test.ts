@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { setLogLevel } from '../../log/logger.ts';
 import { freePort } from '../../testing/free-port.ts';
-import { ingestTests } from '../../testing/ingest-serve.ts';
+import { ingestTests } from '../../testing/ingest-tests.ts';
 import { waitFor } from '../../testing/wait-for.ts';
 import { parseWorkflow } from '../../workflows/load.ts';
 import { KNOT } from '../fix-intake.ts';

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { setLogLevel } from '../../log/logger.ts';
 import { freePort } from '../../testing/free-port.ts';
-import { ingestTests } from '../../testing/ingest-serve.ts';
+import { ingestTests } from '../../testing/ingest-tests.ts';
 import { waitFor } from '../../testing/wait-for.ts';
 
 setLogLevel('silent');

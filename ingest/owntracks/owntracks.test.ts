@@ -4,7 +4,7 @@ import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { setLogLevel } from '../../log/logger.ts';
 import { freePort } from '../../testing/free-port.ts';
-import { ingestTests } from '../../testing/ingest-serve.ts';
+import { ingestTests } from '../../testing/ingest-tests.ts';
 import { startMosquitto } from '../../testing/mosquitto-process.ts';
 import { MOSQUITTO, MOSQUITTO_SUB, requireTool } from '../../testing/system-tool.ts';
 import { waitFor } from '../../testing/wait-for.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { setLogLevel } from '../../log/logger.ts';
 import { freePort } from '../../testing/free-port.ts';
-import { ingestTests } from '../../testing/ingest-serve.ts';
+import { ingestTests } from '../../testing/ingest-tests.ts';
 import { tcpDevice } from '../../testing/tcp-device.ts';
 import { waitFor } from '../../testing/wait-for.ts';
 import { KMH } from '../fix-intake.ts';
