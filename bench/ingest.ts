@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import mqtt from 'mqtt';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { crc16Ibm } from '../ingest/teltonika/crc16-ibm.ts';
@@ -24,16 +25,40 @@ const fix = (i: number): GpsRecord => ({ deviceId: `veh-${i % 500}`, t: 1.7e12 +
 
 type Load = (s: IngestServe, port: number, until: () => boolean) => Promise<void>;
 
-const osmand: Load = async (_s, port, until) => {
+/** Traccar Client's requests, 64 in flight on keep-alive connections; resolves with how many were answered */
+async function getFixes(port: number, until: () => boolean): Promise<number> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const get = (path: string) => new Promise<void>((resolve, reject) => void request({ host: '127.0.0.1', port, path, agent }, (r) => r.resume().on('end', resolve)).on('error', reject).end());
   let i = 0;
+  let answered = 0;
   const worker = async () => {
-    while (!until()) await get(osmandUrl('', fix(i++)));
+    while (!until()) {
+      await get(osmandUrl('', fix(i++)));
+      answered++;
+    }
   };
   await Promise.all(Array.from({ length: 64 }, worker));
   agent.destroy();
-};
+  return answered;
+}
+
+const osmand: Load = async (_s, port, until) => void (await getFixes(port, until));
+
+/** the anchor for osmand: the same requests to a Node HTTP server that only answers 200, in a thread of its own as a listener is */
+async function bareHttp(seconds: number): Promise<number> {
+  const port = await freePort();
+  const server = new Worker(
+    `const { createServer } = require('node:http'); const { parentPort, workerData } = require('node:worker_threads');
+     createServer((req, res) => req.resume().on('end', () => res.writeHead(200).end())).listen(workerData, '127.0.0.1', () => parentPort.postMessage('up'));`,
+    { eval: true, workerData: port },
+  );
+  await new Promise((r) => server.once('message', r));
+  const start = now();
+  const answered = await getFixes(port, () => now() - start > seconds * 1000);
+  const perSec = answered / ((now() - start) / 1000);
+  await server.terminate();
+  return perSec;
+}
 
 /** a Codec 8 packet of `n` records with no IO elements */
 function codec8(n: number, from: number): Buffer {
@@ -155,6 +180,8 @@ export async function run(): Promise<void> {
     rows.push([label, fmt(r.perSec), `${((r.perSec / anchor) * 100).toFixed(1)} %`, fmt(r.n)]);
     process.stderr.write(`  ${label} done\n`);
   }
+  const bare = await bareHttp(seconds);
+  rows.push(['(a bare HTTP server answering 200, same client)', fmt(bare), '', 'requests/s']);
   console.log(table(['into the zipper through', 'fixes/s', 'of the SDK', 'fixes'], rows));
   console.log(`\n${seconds} s each; a listener decodes and checks in its source's own thread, the clients run in this process beside the zipper.`);
 }
