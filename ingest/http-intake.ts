@@ -22,15 +22,16 @@ export interface DeviceRequest {
 
 /**
  * An HTTP listener for device messages (osmand, owntracks): reads each request's body (413 past MAX_BODY),
- * hands it to `handle` and sends its answer. Resolves once listening, with where; closes when `signal` aborts.
+ * hands it to `handle` and sends its answer; `tooLarge` hears of what was refused unread. Resolves once listening, with where; closes when `signal` aborts.
  */
-export async function listenHttp(at: { host: string; port: number }, handle: (req: DeviceRequest) => HttpAnswer, signal: AbortSignal, log: Logger): Promise<{ port: number }> {
+export async function listenHttp(at: { host: string; port: number }, handle: (req: DeviceRequest) => HttpAnswer, signal: AbortSignal, log: Logger, tooLarge: (why: string) => void): Promise<{ port: number }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) {
+        tooLarge(`a request body of more than ${MAX_BODY} bytes from ${req.socket.remoteAddress}`);
         send(res, { status: 413, body: `a body of at most ${MAX_BODY} bytes\n` });
         req.destroy();
       } else chunks.push(c);

@@ -23,7 +23,7 @@ interface Tpv {
   eph?: number;
 }
 
-export function watchGpsd(o: { host: string; port: number; deviceId?: string; intake: FixIntake; log: Logger; signal: AbortSignal; retryMs?: number }): void {
+export function watchGpsd(o: { host: string; port: number; deviceId?: string; intake: FixIntake; log: Logger; signal: AbortSignal; tooLong: (why: string) => void; retryMs?: number }): void {
   const retry = o.retryMs ?? 2000;
   let warned = false;
   const open = () => {
@@ -36,7 +36,7 @@ export function watchGpsd(o: { host: string; port: number; deviceId?: string; in
       o.log.info(`reading gpsd at ${o.host}:${o.port}`);
       socket.write('?WATCH={"enable":true,"json":true}\n');
     });
-    socket.on('data', lines((line) => report(line, o.intake, o.deviceId)));
+    socket.on('data', lines((line) => report(line, o.intake, o.deviceId), o.tooLong));
     socket.on('error', (e) => {
       if (!warned) o.log.warn(`gpsd at ${o.host}:${o.port}: ${e.message}; trying again every ${retry / 1000} s`);
       warned = true;

@@ -19,15 +19,16 @@ export default async function nmea(source: Source, ctx: SourceContext): Promise<
   const p = ctx.params as { host?: string; gpsd?: string; tcp?: number; udp?: number; deviceId?: string; tag?: string };
   const intake = new FixIntake(source, ctx, 'nmea', p.tag);
   const host = p.host ?? '127.0.0.1';
+  const tooLong = (why: string) => intake.refuse('malformed', why);
   const gpsd = p.gpsd ?? (p.tcp === undefined && p.udp === undefined ? GPSD_DEFAULT : undefined);
   if (gpsd) {
     const i = gpsd.lastIndexOf(':');
-    watchGpsd({ host: gpsd.slice(0, i), port: Number(gpsd.slice(i + 1)), deviceId: p.deviceId, intake, log: ctx.log, signal: ctx.signal });
+    watchGpsd({ host: gpsd.slice(0, i), port: Number(gpsd.slice(i + 1)), deviceId: p.deviceId, intake, log: ctx.log, signal: ctx.signal, tooLong });
   }
   if (p.tcp !== undefined) {
     await listenTcp({ host, port: p.tcp }, (socket) => {
       const stream = new NmeaStream(p.deviceId ?? `nmea:${socket.remoteAddress}`, intake);
-      socket.on('data', lines((l) => stream.line(l)));
+      socket.on('data', lines((l) => stream.line(l), tooLong));
       socket.on('close', () => stream.end());
     }, ctx.signal, ctx.log, 'NMEA sentences');
   }
@@ -39,7 +40,7 @@ export default async function nmea(source: Source, ctx: SourceContext): Promise<
       if (!s) {
         const stream = new NmeaStream(p.deviceId ?? `nmea:${from.address}`, intake);
         // one datagram is one or more whole sentences; a last one without its newline still counts
-        const feed = lines((l) => stream.line(l));
+        const feed = lines((l) => stream.line(l), tooLong);
         streams.set(from.address, (s = { feed: (b) => feed(b.at(-1) === 10 ? b : Buffer.concat([b, Buffer.from('\n')])) }));
       }
       s.feed(msg);

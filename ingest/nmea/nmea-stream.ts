@@ -53,14 +53,19 @@ export class NmeaStream {
   }
 }
 
-/** Splits a byte stream into lines: what a TCP connection or gpsd sends arrives in pieces. */
-export function lines(onLine: (line: string) => void): (chunk: Buffer) => void {
+/** the longest line kept: longer than any sentence or gpsd report, so what runs past it is not one */
+export const MAX_LINE = 64 * 1024;
+
+/** Splits a byte stream into lines (what a TCP connection or gpsd sends arrives in pieces); a line past MAX_LINE is dropped, and `overflow` told. */
+export function lines(onLine: (line: string) => void, overflow: (why: string) => void): (chunk: Buffer) => void {
   let rest = '';
   return (chunk) => {
     const parts = (rest + chunk.toString('latin1')).split('\n');
     rest = parts.pop()!;
-    // a line longer than any sentence or report is not one: drop what piled up
-    if (rest.length > 64 * 1024) rest = '';
+    if (rest.length > MAX_LINE) {
+      overflow(`a line of more than ${MAX_LINE} bytes without a newline`);
+      rest = '';
+    }
     for (const l of parts) onLine(l);
   };
 }

@@ -67,7 +67,7 @@ export function osmandHandler(intake: FixIntake, auth: OsmandAuth, now: () => nu
 
 export default async function osmand(source: Source, ctx: SourceContext): Promise<void> {
   const intake = new FixIntake(source, ctx, 'osmand', ctx.params.tag as string | undefined);
-  await listenHttp(listenAddress(ctx.params, DEFAULT_PORTS.osmand), osmandHandler(intake, osmandAuth(ctx.params)), ctx.signal, ctx.log);
+  await listenHttp(listenAddress(ctx.params, DEFAULT_PORTS.osmand), osmandHandler(intake, osmandAuth(ctx.params)), ctx.signal, ctx.log, (why) => intake.refuse('malformed', why));
   await aborted(ctx.signal);
   intake.close();
 }
