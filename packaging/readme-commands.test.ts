@@ -84,6 +84,11 @@ const CHECKS: Record<string, Check> = {
       stoppedCleanly(o);
     },
   },
+  'npm start -- --as osmand': {
+    until: (o) => /sending fixes as Traccar Client phones do, to the osmand listener at http:\/\/127\.0\.0\.1:5055/.test(o.stderr) && ALERT_LINE.test(o.stdout),
+    // what the simulated phones were sending when Ctrl-C came is counted unsent ("the source is stopping")
+    then: stoppedCleanly,
+  },
   'npx geoflux alerts': {
     until: (o) => ALERT_LINE.test(o.stdout),
     then: (o) => expect(o.stderr).toMatch(/\[alerts\] [1-9][\d,]* alerts/),

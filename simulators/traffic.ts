@@ -72,7 +72,7 @@ function emitter(source: Source, ctx: SourceContext, tag: string): (fixes: GpsRe
   if (ctx.params.as !== 'osmand') return (fixes) => writePaced(source, tag, fixes);
   const url = String(ctx.params.url ?? `http://127.0.0.1:${DEFAULT_PORTS.osmand}`);
   const warn = new RateLimitedLog(ctx.log);
-  const poster = osmandPoster(url, { onUnsent: (why) => warn.warn('unsent', `a fix not delivered: ${why}`) });
+  const poster = osmandPoster(url, { signal: ctx.signal, onUnsent: (why) => warn.warn('unsent', `a fix not delivered: ${why}`) });
   ctx.report?.(() => poster.stats());
   ctx.log.info(`sending fixes as Traccar Client phones do, to the osmand listener at ${url}`);
   return (fixes) => poster.send(fixes);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { GpsRecord } from '../../codecs/gps-record.ts';
 import { KNOT } from '../fix-intake.ts';
 
@@ -25,15 +26,16 @@ export interface OsmandPoster {
 /**
  * Sends each fix with up to `tries` attempts (a listener still starting refuses connections): a fix the
  * listener answers 4xx is not tried again (it will not take it), and is counted unsent like one that ran
- * out of tries; `onUnsent` says why, for a rate-limited log line.
+ * out of tries; `onUnsent` says why, for a rate-limited log line. Once `signal` aborts (serve stopping),
+ * nothing more is tried: what is left is counted unsent at once.
  */
-export function osmandPoster(base: string, o: { concurrency?: number; tries?: number; retryMs?: number; onUnsent: (why: string) => void }): OsmandPoster {
+export function osmandPoster(base: string, o: { concurrency?: number; tries?: number; retryMs?: number; signal: AbortSignal; onUnsent: (why: string) => void }): OsmandPoster {
   const tries = o.tries ?? 5;
   let sent = 0;
   let unsent = 0;
   const one = async (f: GpsRecord) => {
-    let why = '';
-    for (let i = 0; i < tries; i++) {
+    let why = 'the source is stopping';
+    for (let i = 0; i < tries && !o.signal.aborted; i++) {
       try {
         const res = await fetch(osmandUrl(base, f));
         await res.body?.cancel();
@@ -43,7 +45,8 @@ export function osmandPoster(base: string, o: { concurrency?: number; tries?: nu
       } catch (e) {
         why = `${base}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`;
       }
-      await new Promise((r) => setTimeout(r, (o.retryMs ?? 250) * (i + 1)));
+      // cut short when serve stops
+      await sleep((o.retryMs ?? 250) * (i + 1), undefined, { signal: o.signal }).catch(() => {});
     }
     unsent++;
     o.onUnsent(why);
@@ -59,3 +62,4 @@ export function osmandPoster(base: string, o: { concurrency?: number; tries?: nu
     stats: () => ({ sent, unsent }),
   };
 }
+
