@@ -57,8 +57,19 @@ async function startSource(d: Extract<LocalWorkerData, { kind: 'source' }>): Pro
   const abort = new AbortController();
   const log = logger(`source ${d.name}`);
   let own: () => Record<string, unknown> = () => ({});
-  const ctx: SourceContext = { name: d.name, params: d.params, dir: d.baseDir, signal: abort.signal, log, mqtt: d.mqtt, report: (read) => (own = read) };
-  const running = mod.default(source, ctx).then(
+  let listening!: () => void;
+  const listened = new Promise<void>((r) => (listening = r));
+  const ctx: SourceContext = { name: d.name, params: d.params, dir: d.baseDir, signal: abort.signal, log, mqtt: d.mqtt, report: (read) => (own = read), listening };
+  const run = mod.default(source, ctx);
+  if (mod.listens) {
+    try {
+      await Promise.race([listened, run.then(() => Promise.reject(new Error('it ended before it listened')))]);
+    } catch (e) {
+      await source.close(0);
+      throw e;
+    }
+  }
+  const running = run.then(
     // a source that ends by itself (a replay at its last fix) leaves serve running: say so, or it looks hung
     () => log.info(abort.signal.aborted ? 'finished' : 'finished; serve goes on serving until Ctrl-C'),
     (e: Error) => log.error(`stopped: ${e.message}`),

@@ -15,6 +15,9 @@ import { lines, NmeaStream } from './nmea-stream.ts';
  * named `deviceId` when given, else `nmea:<its IP address>`. With none of the three, it reads the local
  * gpsd (127.0.0.1:2947). NMEA has no auth: listen on 127.0.0.1 (the default) or a private network.
  */
+/** serve starts once the listeners are bound (source-module.ts) */
+export const listens = true;
+
 export default async function nmea(source: Source, ctx: SourceContext): Promise<void> {
   const p = ctx.params as { host?: string; gpsd?: string; tcp?: number; udp?: number; deviceId?: string; tag?: string };
   const intake = new FixIntake(source, ctx, 'nmea', p.tag);
@@ -49,6 +52,7 @@ export default async function nmea(source: Source, ctx: SourceContext): Promise<
     ctx.log.info(`listening for NMEA sentences on udp://${host}:${udp.address().port}`);
     ctx.signal.addEventListener('abort', () => udp.close(), { once: true });
   }
+  ctx.listening?.();
   await aborted(ctx.signal);
   intake.close();
 }

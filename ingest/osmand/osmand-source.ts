@@ -65,9 +65,13 @@ export function osmandHandler(intake: FixIntake, auth: OsmandAuth, now: () => nu
   };
 }
 
+/** serve starts once the listeners are bound (source-module.ts) */
+export const listens = true;
+
 export default async function osmand(source: Source, ctx: SourceContext): Promise<void> {
   const intake = new FixIntake(source, ctx, 'osmand', ctx.params.tag as string | undefined);
   await listenHttp(listenAddress(ctx.params, DEFAULT_PORTS.osmand), osmandHandler(intake, osmandAuth(ctx.params)), ctx.signal, ctx.log, (why) => intake.refuse('malformed', why));
+  ctx.listening?.();
   await aborted(ctx.signal);
   intake.close();
 }

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { setLogLevel } from '../../log/logger.ts';
 import { freePort } from '../../testing/free-port.ts';
@@ -77,6 +78,14 @@ describe('builtin:osmand (Traccar Client / OsmAnd over HTTP)', () => {
     expect((await fetch(`${url}/?id=truck7&key=s3cret&${q}`, { headers: { authorization: 'Bearer fleet-token' } })).status).toBe(200);
     await serve.waitFixes(1);
     await waitFor(() => serve.metric('geoflux_ingest_rejected_total', { reason: 'auth' }), { until: (n) => n === 3, what: '3 auth refusals' });
+  });
+
+  it('stops serve at its line when its port is taken', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => taken.once('listening', r));
+    t.later(() => new Promise((r) => taken.close(r)));
+    const port = (taken.address() as AddressInfo).port;
+    await expect(t.serve('osmand', { port })).rejects.toThrow(new RegExp(`workflow\\.yaml:\\d+:\\d+ sources\\[0\\]\\.run: source "devices" could not start: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${port}`));
   });
 
   it('checks its params when the workflow loads, with file:line', () => {

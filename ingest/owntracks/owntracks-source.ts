@@ -43,6 +43,9 @@ export function owntracksHttp(intake: FixIntake, users: Map<string, string> | un
   };
 }
 
+/** serve starts once the listeners are bound (source-module.ts) */
+export const listens = true;
+
 export default async function owntracks(source: Source, ctx: SourceContext): Promise<void> {
   const p = ctx.params as { mqtt?: boolean | string; topic?: string; username?: string; password?: string; host?: string; port?: number; users?: Record<string, string>; tag?: string };
   const intake = new FixIntake(source, ctx, 'owntracks', p.tag);
@@ -64,6 +67,7 @@ export default async function owntracks(source: Source, ctx: SourceContext): Pro
     });
   }
   if (p.port !== undefined) await listenHttp({ host: p.host ?? '127.0.0.1', port: p.port }, owntracksHttp(intake, p.users && new Map(Object.entries(p.users).map(([u, pw]) => [u, String(pw)]))), ctx.signal, ctx.log, (why) => intake.refuse('malformed', why));
+  ctx.listening?.();
   await aborted(ctx.signal);
   await client?.endAsync();
   warn.flush();

@@ -78,10 +78,14 @@ export function teltonikaConnection(intake: FixIntake, imeis: Set<string> | unde
   };
 }
 
+/** serve starts once the listeners are bound (source-module.ts) */
+export const listens = true;
+
 export default async function teltonika(source: Source, ctx: SourceContext): Promise<void> {
   const intake = new FixIntake(source, ctx, 'teltonika', ctx.params.tag as string | undefined);
   const imeis = ctx.params.imeis ? new Set((ctx.params.imeis as unknown[]).map(String)) : undefined;
   await listenTcp(listenAddress(ctx.params, DEFAULT_PORTS.teltonika), teltonikaConnection(intake, imeis), ctx.signal, ctx.log, 'Teltonika trackers');
+  ctx.listening?.();
   await aborted(ctx.signal);
   intake.close();
 }
