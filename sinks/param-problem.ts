@@ -1,6 +1,6 @@
 import { didYouMean } from '../workflows/errors.ts';
 
-/** A sink param that is wrong, at its path under the function's `params`. */
+/** A param that is wrong (a sink's, a device listener's), at its path under the function's or source's `params`. */
 export interface ParamProblem {
   path: (string | number)[];
   reason: string;
