@@ -19,6 +19,7 @@ const suites: Record<string, () => Promise<void>> = {
   dashboard: async () => (await import('./dashboard.ts')).run(),
   cluster: async () => (await import('./cluster.ts')).run(),
   query: async () => (await import('./query.ts')).run(),
+  ingest: async () => (await import('./ingest.ts')).run(),
   soak: async () => (await import('./soak.ts')).run(),
 };
 

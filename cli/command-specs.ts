@@ -34,8 +34,14 @@ export const serveSpec: CommandSpec = {
   flags: {
     'stats-every': { type: 'string', value: 'seconds', help: 'log a traffic summary this often, 0 for never', default: '10' },
     'drain-timeout': { type: 'string', value: 'ms', help: 'on Ctrl-C, how long to wait for functions to finish what they hold', default: '5000' },
+    as: { type: 'string', value: 'protocol', help: "the simulators (builtin:traffic sources) send their fixes as devices do, through the workflow's listener: osmand (Traccar Client over HTTP; a listener on 5055 is added when there is none)" },
   },
-  notes: ['Examples:', '  geoflux serve                      # ./workflow.yaml', '  GEOFLUX_TOKEN=s3cret geoflux serve workflows/examples/remote-sfn.yaml'],
+  notes: [
+    'Examples:',
+    '  geoflux serve                      # ./workflow.yaml',
+    '  GEOFLUX_TOKEN=s3cret geoflux serve workflows/examples/remote-sfn.yaml',
+    '  geoflux serve --as osmand          # the demo\'s vehicles as Traccar Client phones (npm start -- --as osmand)',
+  ],
 };
 
 export const workerSpec: CommandSpec = {

@@ -4,6 +4,7 @@ import { loadWorkflow } from '../workflows/load.ts';
 import type { Workflow } from '../workflows/schema.ts';
 import { serveWorkflow, type ServedWorkflow } from '../serve/serve-workflow.ts';
 import type { Parsed } from './args.ts';
+import { simulateAs } from './simulate-as.ts';
 import { untilSignal } from './until-signal.ts';
 
 function banner(wf: Workflow, served: ServedWorkflow, log: Logger): void {
@@ -61,7 +62,8 @@ function statsLine(served: ServedWorkflow, prev: { in: number; out: number; at: 
 export async function serveCommand({ values, positionals }: Parsed): Promise<void> {
   const file = positionals[0] ?? 'workflow.yaml';
   const log = logger('serve');
-  const wf = await loadWorkflow(file);
+  const loaded = await loadWorkflow(file);
+  const wf = values.as ? simulateAs(loaded, String(values.as)) : loaded;
   const served = await serveWorkflow(wf, { log, drainTimeout: Number(values['drain-timeout']), onListening: (s) => banner(wf, s, log) });
   const every = Number(values['stats-every']) * 1000;
   const prev = { in: 0, out: 0, at: Date.now() };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, delimiter, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLANG_WASI, requireTool, SYSTEM_TOOLS, type SystemTool } from '../testing/system-tool.ts';
+import { CLANG_WASI, MOSQUITTO_SUB, requireTool, SYSTEM_TOOLS, type SystemTool } from '../testing/system-tool.ts';
 import { waitFor } from '../testing/wait-for.ts';
 
 /**
@@ -83,6 +83,11 @@ const CHECKS: Record<string, Check> = {
       expect(o.stderr).toMatch(/\[serve\] done: \{"accepted":\d+,"rejected":0,/);
       stoppedCleanly(o);
     },
+  },
+  'npm start -- --as osmand': {
+    until: (o) => /sending fixes as Traccar Client phones do, to the osmand listener at http:\/\/127\.0\.0\.1:5055/.test(o.stderr) && ALERT_LINE.test(o.stdout),
+    // what the simulated phones were sending when Ctrl-C came is counted unsent ("the source is stopping")
+    then: stoppedCleanly,
   },
   'npx geoflux alerts': {
     until: (o) => ALERT_LINE.test(o.stdout),
@@ -209,6 +214,18 @@ const CHECKS: Record<string, Check> = {
   'npx geoflux undeploy speeding --insecure': {
     then: (o) => expect(o.stdout).toBe('function "speeding" undeployed\n'),
   },
+  'npx geoflux serve workflows/examples/devices.yaml': {
+    // every listener up, OwnTracks subscribed, and the simulated phones' fixes through the osmand listener
+    until: (o) =>
+      /reading OwnTracks from owntracks\/\+\/\+/.test(o.stderr) && /listening for Teltonika trackers on tcp:\/\/127\.0\.0\.1:5027/.test(o.stderr) && /^\{"deviceId":"veh-/m.test(o.stdout),
+    then: (o) => {
+      expect(o.stdout).toMatch(/^\{"deviceId":"my-phone",.*"lon":7\.4246,"lat":43\.7384/m);
+      expect(o.stdout).toMatch(/^\{"deviceId":"anna\/pixel","t":1767225600000,/m);
+      stoppedCleanly(o);
+    },
+  },
+  // mosquitto_pub comes in the package that has mosquitto_sub
+  'mosquitto_pub -t owntracks/anna/pixel -m \'{"_type":"location","lat":43.739,"lon":7.427,"tst":1767225600,"vel":20,"acc":10}\'': { tools: [MOSQUITTO_SUB] },
   'npx geoflux serve workflows/examples/seattle-geofence.yaml': {
     until: (o) => /^\{"kind":"geofence","detect":"enter",.*"deviceId":"seattle-newson-krumm-gps"/m.test(o.stdout),
     then: stoppedCleanly,
@@ -300,7 +317,7 @@ const RUN = LINES.filter((l) => l.command);
  */
 const TOGETHER = new Set(RUN.filter((l) => /^npx geoflux worker\b/.test(l.command)).map((l) => l.block));
 const SERVES = /^(npm start|npx geoflux serve)\b/;
-const NEEDS_ZIPPER = /^(npx geoflux (run|alerts|status|query)|mosquitto_sub|curl)\b|--zipper|--cert-hash/;
+const NEEDS_ZIPPER = /^(npx geoflux (run|alerts|status|query)|mosquitto_(sub|pub)|curl)\b|--zipper|--cert-hash/;
 const DEMO = RUN.find((l) => l.command === 'npm start');
 /** the zipper a line talks to: the serve line before it in its block, else the demo */
 const zipperOf = (line: Line): Line | undefined => {

@@ -5,8 +5,9 @@ import type { ThreadCommand, ThreadMessage } from '../runtime/module-thread.ts';
 import { loadFunctionModule } from '../sfn/builtins/index.ts';
 import { startFunctionModule, type FunctionModule } from '../sfn/function-module.ts';
 import { kernelFunction, type KernelFunctionSpec } from '../sfn/kernel-function.ts';
-import { loadSourceModule } from '../simulators/builtins.ts';
-import { connectSource, type Source } from '../source/connect-source.ts';
+import { loadSourceModule } from '../source/builtin-sources.ts';
+import { connectSource } from '../source/connect-source.ts';
+import type { SourceContext } from '../source/source-module.ts';
 
 /**
  * A workflow's local function or source in its own thread (runtime/module-thread.ts starts and watches it).
@@ -25,7 +26,7 @@ export type LocalWorkerData = { logLevel: Level; token?: string } & (
       kernel?: Omit<KernelFunctionSpec, 'timeout'>;
       baseDir: string;
     }
-  | { kind: 'source'; name: string; run: string; params: Record<string, unknown>; baseDir: string; zipper: string; certHash: string }
+  | { kind: 'source'; name: string; run: string; params: Record<string, unknown>; baseDir: string; zipper: string; certHash: string; mqtt?: SourceContext['mqtt'] }
 );
 
 const port = parentPort!;
@@ -50,12 +51,25 @@ async function startFunction(d: Extract<LocalWorkerData, { kind: 'function' }>):
   return () => ({ ...sfn.stats(), kernel: kernel?.stats.snapshot() });
 }
 
-async function startSource(d: Extract<LocalWorkerData, { kind: 'source' }>): Promise<Source> {
+async function startSource(d: Extract<LocalWorkerData, { kind: 'source' }>): Promise<() => unknown> {
   const mod = await loadSourceModule(d.run, d.baseDir);
   const source = await connectSource({ name: d.name, zipper: d.zipper, token: d.token, certHash: d.certHash });
   const abort = new AbortController();
   const log = logger(`source ${d.name}`);
-  const running = mod.default(source, { name: d.name, params: d.params, dir: d.baseDir, signal: abort.signal, log }).then(
+  let own: () => Record<string, unknown> = () => ({});
+  let listening!: () => void;
+  const listened = new Promise<void>((r) => (listening = r));
+  const ctx: SourceContext = { name: d.name, params: d.params, dir: d.baseDir, signal: abort.signal, log, mqtt: d.mqtt, report: (read) => (own = read), listening };
+  const run = mod.default(source, ctx);
+  if (mod.listens) {
+    try {
+      await Promise.race([listened, run.then(() => Promise.reject(new Error('it ended before it listened')))]);
+    } catch (e) {
+      await source.close(0);
+      throw e;
+    }
+  }
+  const running = run.then(
     // a source that ends by itself (a replay at its last fix) leaves serve running: say so, or it looks hung
     () => log.info(abort.signal.aborted ? 'finished' : 'finished; serve goes on serving until Ctrl-C'),
     (e: Error) => log.error(`stopped: ${e.message}`),
@@ -65,15 +79,14 @@ async function startSource(d: Extract<LocalWorkerData, { kind: 'source' }>): Pro
     await running;
     await source.close(1000);
   };
-  return source;
+  return () => ({ ...source.stats(), ...own() });
 }
 
 try {
   if (data.kind === 'function') {
     stats = await startFunction(data);
   } else {
-    const source = await startSource(data);
-    stats = () => source.stats();
+    stats = await startSource(data);
   }
   post({ geoflux: 'ready' });
 } catch (e) {

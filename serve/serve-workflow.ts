@@ -127,6 +127,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
         baseDir: wf.dir,
         zipper: address,
         certHash: served.zipper.tls.certHash,
+        mqtt: served.mqttUrl ? { url: served.mqttUrl, ...(wf.mqtt?.kind === 'external' ? { username: wf.mqtt.username, password: wf.mqtt.password } : {}) } : undefined,
         token: wf.auth?.token,
         logLevel: logLevel(),
       });

@@ -117,6 +117,15 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     ),
     counter('geoflux_source_restarts_total', 'source threads restarted, by reason', () => sources().flatMap((s) => Object.entries(s.restarts).map(([reason, n]) => ({ labels: { source: s.source, reason }, value: n })))),
     gauge('geoflux_source_spooled_records', 'records a workflow source has written and the zipper not yet acknowledged', () => sources().map((s) => ({ labels: { source: s.source }, value: num(s.now, 'spooled') }))),
+    counter('geoflux_ingest_fixes_total', 'fixes a device listener (osmand, teltonika, nmea, owntracks) took from devices and wrote', () =>
+      sources().flatMap((s) => (s.total.ingest ? [{ labels: { source: s.source }, value: num(s.total, 'ingest', 'accepted') }] : [])),
+    ),
+    counter('geoflux_ingest_rejected_total', 'device messages a device listener refused, by reason (malformed, auth, no_fix, and the fix checks: device, time, position, motion)', () =>
+      sources().flatMap((s) => Object.entries(((s.total.ingest as Stats | undefined)?.rejected as Record<string, number> | undefined) ?? {}).map(([reason, n]) => ({ labels: { source: s.source, reason }, value: n }))),
+    ),
+    counter('geoflux_source_unsent_records_total', 'fixes a simulator posing as devices (traffic with as: osmand) could not deliver to the listener', () =>
+      sources().flatMap((s) => ('unsent' in s.total ? [{ labels: { source: s.source }, value: num(s.total, 'unsent') }] : [])),
+    ),
     counter('geoflux_source_dropped_records_total', 'records a workflow source dropped from a full spool', () => sources().map((s) => ({ labels: { source: s.source }, value: num(s.total, 'dropped') }))),
     ...sinkFamilies(() => served.sinks),
     ...(served.cloud ? cloudFamilies(served.cloud) : []),

@@ -1,6 +1,6 @@
 import { didYouMean } from '../workflows/errors.ts';
 
-/** A sink param that is wrong, at its path under the function's `params`. */
+/** A param that is wrong (a sink's, a device listener's), at its path under the function's or source's `params`. */
 export interface ParamProblem {
   path: (string | number)[];
   reason: string;
@@ -12,7 +12,7 @@ export function checkParams(p: Record<string, unknown>, rules: Record<string, (v
   const known = Object.keys(rules);
   const problems: ParamProblem[] = [];
   for (const [k, v] of Object.entries(p)) {
-    const why = Object.hasOwn(rules, k) ? rules[k](v, p) : `unknown sink param${didYouMean(k, known)} (have: ${known.join(', ')})`;
+    const why = Object.hasOwn(rules, k) ? rules[k](v, p) : `unknown param${didYouMean(k, known)} (have: ${known.join(', ')})`;
     if (why) problems.push({ path: [k], reason: why, at: Object.hasOwn(rules, k) ? 'value' : 'key' });
   }
   return problems;

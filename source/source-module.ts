@@ -12,8 +12,19 @@ export interface SourceContext {
   dir: string;
   signal: AbortSignal;
   log: Logger;
+  /** the workflow's MQTT broker (the embedded one's URL, or `mqtt.url`), when it has one */
+  mqtt?: { url: string; username?: string; password?: string };
+  /** counters of the source's own (what a device listener accepted and refused), read at each `/metrics` scrape */
+  report?(stats: () => Record<string, unknown>): void;
+  /** a module that `listens` calls this once its listeners are bound */
+  listening?(): void;
 }
 
 export interface SourceModule {
   default: (source: Source, ctx: SourceContext) => Promise<void>;
+  /**
+   * The source listens for devices: serve counts it started only once it calls `ctx.listening()`, so a
+   * port it cannot bind stops serve at the source's line instead of leaving a workflow that hears nothing.
+   */
+  listens?: boolean;
 }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
 import { waitFor } from './wait-for.ts';
 
 /** A server program a test starts, kills and restarts as a crash would: a broker, nats-server. */
@@ -37,3 +38,11 @@ export async function startDaemon(what: string, bin: string, args: string[], rea
     output: () => log,
   };
 }
+
+/** whether something accepts TCP connections on 127.0.0.1:`port`: a daemon's readiness */
+export const acceptsTcp = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });

@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDaemon } from './daemon-process.ts';
+import { acceptsTcp, startDaemon } from './daemon-process.ts';
 import { findTool, installHint, MOSQUITTO } from './system-tool.ts';
 import { freePort } from './free-port.ts';
 
@@ -30,7 +29,7 @@ export async function startMosquitto(port?: number): Promise<Mosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'geoflux-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, [`listener ${p} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stdout', ''].join('\n'));
-  const d = await startDaemon(`mosquitto on port ${p}`, bin, ['-c', conf], () => accepts(p));
+  const d = await startDaemon(`mosquitto on port ${p}`, bin, ['-c', conf], () => acceptsTcp(p));
   return {
     url: `mqtt://127.0.0.1:${p}`,
     port: p,
@@ -41,10 +40,3 @@ export async function startMosquitto(port?: number): Promise<Mosquitto> {
     },
   };
 }
-
-const accepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });

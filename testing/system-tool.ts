@@ -21,6 +21,8 @@ export const NATS_SERVER: SystemTool = { command: 'nats-server', debian: 'nats-s
 export const REDIS_SERVER: SystemTool = { command: 'redis-server', debian: 'redis-server' };
 /** the README's "Ask the fleet" lines ask the demo's query API with it */
 export const CURL: SystemTool = { command: 'curl', debian: 'curl' };
+/** gpsd's log player: starts a gpsd of its own and feeds it a recorded NMEA log (testing/gpsfake-process.ts) */
+export const GPSFAKE: SystemTool = { command: 'gpsfake', debian: 'gpsd gpsd-clients', needs: ['/usr/sbin/gpsd'] };
 
 /** the browser the dashboard tests and benchmark drive (testing/chromium.ts) */
 export const CHROMIUM: SystemTool = { command: 'chromium', debian: 'chromium' };
@@ -35,7 +37,7 @@ export const CLANG_WASI: SystemTool = {
 export const RUSTC_WASI: SystemTool = { command: 'rustc', at: '/usr/bin/rustc', debian: 'rustc libstd-rust-dev-wasm32', needs: ['/usr/lib/rustlib/wasm32-wasi/lib'] };
 
 /** Every tool some test needs, by command, so a README line can say which it runs. */
-export const SYSTEM_TOOLS: readonly SystemTool[] = [MOSQUITTO, MOSQUITTO_SUB, PROMTOOL, NATS_SERVER, REDIS_SERVER, CURL, CHROMIUM, CLANG_WASI];
+export const SYSTEM_TOOLS: readonly SystemTool[] = [MOSQUITTO, MOSQUITTO_SUB, PROMTOOL, NATS_SERVER, REDIS_SERVER, CURL, GPSFAKE, CHROMIUM, CLANG_WASI];
 
 // Debian puts daemons (mosquitto) in sbin, which a user's PATH often leaves out
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { kernelParamProblems } from '../kernels/param-check.ts';
 import { BUILTIN_FUNCTIONS } from '../sfn/builtins/index.ts';
 import { FLEET_BUILTIN, fleetParams } from '../query/fleet-function.ts';
-import { BUILTIN_SOURCES } from '../simulators/builtins.ts';
+import { BUILTIN_SOURCES, builtinSourceParamProblems } from '../source/builtin-sources.ts';
 import { unknownBuiltin, type Builtins } from '../runtime/import-module.ts';
 import { CLOUD_BRIDGE, clusterOptions } from '../cluster/cluster-options.ts';
 import { SINK_KINDS } from '../sinks/sink-kinds.ts';
@@ -124,6 +124,7 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     if (sourceNames.has(s.name)) bad(['sources', i, 'name'], `source "${s.name}" is declared twice`, 'value');
     sourceNames.add(s.name);
     checkBuiltin(s.run, BUILTIN_SOURCES, 'source', (reason) => bad(['sources', i, 'run'], reason, 'value'));
+    if (s.run.startsWith('builtin:')) for (const p of builtinSourceParamProblems(s.run.slice('builtin:'.length), s.params ?? {})) bad(['sources', i, 'params', ...p.path], p.reason, p.at ?? 'value');
     checkModule(resolveFrom(dir, s.run), (reason) => bad(['sources', i, 'run'], reason, 'value'));
     return { ...s, run: resolveFrom(dir, s.run) };
   });

@@ -10,5 +10,5 @@ export { WorkflowError } from './errors.ts';
 export { serveWorkflow, type ServedWorkflow, type ServeOptions } from '../serve/serve-workflow.ts';
 export type { Workflow, WorkflowFunction, WorkflowSource, MqttConfig, Dispatch } from './schema.ts';
 export { BUILTIN_FUNCTIONS } from '../sfn/builtins/index.ts';
-export { BUILTIN_SOURCES } from '../simulators/builtins.ts';
+export { BUILTIN_SOURCES } from '../source/builtin-sources.ts';
 export type { Zipper } from '../zipper/zipper.ts';

@@ -1,0 +1,65 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { GpsRecord } from '../../codecs/gps-record.ts';
+import { KNOT } from '../fix-intake.ts';
+
+/**
+ * Fixes sent the way Traccar Client sends them to an osmand listener (a GET per fix: id, lat, lon,
+ * timestamp in unix seconds… here ms, which Traccar reads too, speed in knots, bearing, accuracy): what a
+ * simulator posing as a fleet of phones does (`builtin:traffic` with `as: osmand`).
+ */
+
+/** the request URL of one fix */
+export function osmandUrl(base: string, f: GpsRecord): string {
+  const q = new URLSearchParams({ id: f.deviceId, lat: String(f.lat), lon: String(f.lon), timestamp: String(f.t) });
+  if (f.speed !== undefined && Number.isFinite(f.speed)) q.set('speed', String(f.speed / KNOT));
+  if (f.heading !== undefined && Number.isFinite(f.heading)) q.set('bearing', String(f.heading));
+  if (f.accuracy !== undefined && Number.isFinite(f.accuracy)) q.set('accuracy', String(f.accuracy));
+  return `${base.replace(/\/$/, '')}/?${q}`;
+}
+
+export interface OsmandPoster {
+  /** sends fixes, `concurrency` requests at a time; resolves when each is answered or given up */
+  send(fixes: readonly GpsRecord[]): Promise<void>;
+  stats(): { sent: number; unsent: number };
+}
+
+/**
+ * Sends each fix with up to `tries` attempts (a listener still starting refuses connections): a fix the
+ * listener answers 4xx is not tried again (it will not take it), and is counted unsent like one that ran
+ * out of tries; `onUnsent` says why, for a rate-limited log line. Once `signal` aborts (serve stopping),
+ * nothing more is tried: what is left is counted unsent at once.
+ */
+export function osmandPoster(base: string, o: { concurrency?: number; tries?: number; retryMs?: number; signal: AbortSignal; onUnsent: (why: string) => void }): OsmandPoster {
+  const tries = o.tries ?? 5;
+  let sent = 0;
+  let unsent = 0;
+  const one = async (f: GpsRecord) => {
+    let why = 'the source is stopping';
+    for (let i = 0; i < tries && !o.signal.aborted; i++) {
+      try {
+        const res = await fetch(osmandUrl(base, f));
+        await res.body?.cancel();
+        if (res.ok) return void sent++;
+        why = `${base} answered ${res.status} for ${f.deviceId}`;
+        if (res.status < 500) break;
+      } catch (e) {
+        why = `${base}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`;
+      }
+      // cut short when serve stops
+      await sleep((o.retryMs ?? 250) * (i + 1), undefined, { signal: o.signal }).catch(() => {});
+    }
+    unsent++;
+    o.onUnsent(why);
+  };
+  return {
+    async send(fixes) {
+      let next = 0;
+      const worker = async () => {
+        while (next < fixes.length) await one(fixes[next++]);
+      };
+      await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 32, fixes.length) }, worker));
+    },
+    stats: () => ({ sent, unsent }),
+  };
+}
+

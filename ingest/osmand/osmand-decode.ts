@@ -1,0 +1,76 @@
+import type { GpsRecord } from '../../codecs/gps-record.ts';
+import { KNOT } from '../fix-intake.ts';
+
+/**
+ * The OsmAnd protocol as Traccar reads it (org.traccar.protocol.OsmAndProtocolDecoder), which Traccar Client
+ * and OsmAnd's live tracking speak: a GET or a form POST of `id` (or `deviceid`), `lat`, `lon` (or
+ * `location=lat,lon`), `timestamp` (unix seconds, ms, ISO 8601 or "yyyy-MM-dd HH:mm:ss" UTC; now when absent),
+ * `speed` in knots, `bearing` (or `heading`) and `accuracy` in metres; or, from Traccar Client 9, a JSON body
+ * `{ device_id, location: { timestamp, coords: { latitude, longitude, speed (m/s), heading, accuracy } } }`.
+ */
+
+export type Decoded = { fix: GpsRecord } | { error: string };
+
+const num = (v: string | null | undefined): number | undefined => {
+  if (v === null || v === undefined || v === '') return undefined;
+  return Number(v);
+};
+
+/** epoch ms of an OsmAnd timestamp; NaN when it is none of the forms */
+export function osmandTime(v: string): number {
+  if (/^\d+$/.test(v)) {
+    const n = Number(v);
+    // Traccar's rule: below 2^31 it is seconds
+    return n < 2 ** 31 - 1 ? n * 1000 : n;
+  }
+  if (v.includes('T')) return Date.parse(v);
+  return Date.parse(`${v.replace(' ', 'T')}Z`);
+}
+
+export function decodeQuery(q: URLSearchParams, now: number): Decoded {
+  const deviceId = q.get('id') ?? q.get('deviceid');
+  if (!deviceId) return { error: 'no device id (id= or deviceid=)' };
+  let lat = num(q.get('lat'));
+  let lon = num(q.get('lon'));
+  const location = q.get('location');
+  if (location) [lat, lon] = location.split(',').map(Number);
+  if (lat === undefined || lon === undefined) return { error: 'no position (lat= and lon=, or location=lat,lon)' };
+  const ts = q.get('timestamp');
+  const t = ts ? osmandTime(ts) : now;
+  if (Number.isNaN(t)) return { error: `timestamp "${ts}" is not unix seconds, ms or ISO 8601` };
+  const speed = num(q.get('speed'));
+  return { fix: withMotion({ deviceId, t, lon, lat }, speed === undefined ? undefined : speed * KNOT, num(q.get('bearing') ?? q.get('heading')), num(q.get('accuracy'))) };
+}
+
+interface TraccarJson {
+  device_id?: unknown;
+  location?: { timestamp?: unknown; coords?: { latitude?: unknown; longitude?: unknown; speed?: unknown; heading?: unknown; accuracy?: unknown } };
+}
+
+const numberOr = (v: unknown) => (typeof v === 'number' ? v : undefined);
+
+export function decodeJson(body: string): Decoded {
+  let root: TraccarJson;
+  try {
+    root = JSON.parse(body) as TraccarJson;
+  } catch {
+    return { error: 'the body is not JSON' };
+  }
+  if (typeof root !== 'object' || root === null) return { error: 'the body is not a JSON object' };
+  const deviceId = typeof root.device_id === 'number' ? String(root.device_id) : root.device_id;
+  if (typeof deviceId !== 'string' || !deviceId) return { error: 'no device_id' };
+  const c = root.location?.coords;
+  if (!c || typeof c.latitude !== 'number' || typeof c.longitude !== 'number') return { error: 'no location.coords.latitude/longitude' };
+  const ts = root.location?.timestamp;
+  const t = typeof ts === 'string' ? Date.parse(ts) : NaN;
+  if (Number.isNaN(t)) return { error: `location.timestamp ${JSON.stringify(ts)} is not ISO 8601` };
+  // speed is m/s here (the phone's own), -1 when unknown, as is heading: fix-checks reads -1 as unknown
+  return { fix: withMotion({ deviceId, t, lon: c.longitude, lat: c.latitude }, numberOr(c.speed), numberOr(c.heading), numberOr(c.accuracy)) };
+}
+
+function withMotion(fix: GpsRecord, speed: number | undefined, heading: number | undefined, accuracy: number | undefined): GpsRecord {
+  if (speed !== undefined) fix.speed = speed;
+  if (heading !== undefined) fix.heading = heading;
+  if (accuracy !== undefined) fix.accuracy = accuracy;
+  return fix;
+}
