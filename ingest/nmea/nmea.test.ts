@@ -14,7 +14,7 @@ import { parseSentence } from './nmea-sentence.ts';
 setLogLevel('silent');
 
 /** gpsd's own recorded log of a GlobalSat BU-353-S4 in Hamilton, NZ (see its first line for where it is from) */
-const LOG = new URL('./testdata/bu353s4.log', import.meta.url).pathname;
+const LOG = new URL('./testdata/bu353s4.nmea', import.meta.url).pathname;
 const SENTENCES = readFileSync(LOG, 'utf8').split('\n').filter((l) => l.startsWith('$'));
 const RMCS = SENTENCES.filter((l) => l.startsWith('$GPRMC'));
 
