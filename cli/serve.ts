@@ -64,12 +64,13 @@ export async function serveCommand({ values, positionals }: Parsed): Promise<voi
   const log = logger('serve');
   const loaded = await loadWorkflow(file);
   const wf = values.as ? simulateAs(loaded, String(values.as)) : loaded;
+  // from before the banner: a Ctrl-C while the sources start is a clean stop once they have, not a kill
+  const signal = untilSignal((sig) => log.info(`${sig}: shutting down (Ctrl-C again to force)`)).signal;
   const served = await serveWorkflow(wf, { log, drainTimeout: Number(values['drain-timeout']), onListening: (s) => banner(wf, s, log) });
   const every = Number(values['stats-every']) * 1000;
   const prev = { in: 0, out: 0, at: Date.now() };
   const timer = every > 0 ? setInterval(() => log.info(statsLine(served, prev)), every) : undefined;
-  const signal = untilSignal((sig) => log.info(`${sig}: shutting down (Ctrl-C again to force)`)).signal;
-  await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+  if (!signal.aborted) await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
   clearInterval(timer);
   await served.stop();
   const s = served.zipper.stats();

@@ -147,7 +147,9 @@ export class FleetIndex {
         if (d > radius || (best.length === q.k && d >= best[q.k - 1].distance!) || !matches(v, q.where)) return;
         let i = best.length;
         while (i > 0 && best[i - 1].distance! > d) i--;
-        best.splice(i, 0, { ...v, distance: d });
+        // the distance second, beside the id: what an answer is read for
+        const { deviceId, ...rest } = v;
+        best.splice(i, 0, { deviceId, distance: d, ...rest });
         if (best.length > q.k) best.pop();
       },
       (bound) => bound <= radius && (best.length < q.k || bound < best[q.k - 1].distance!),
