@@ -22,6 +22,8 @@ export interface DeployRequest {
   wasm: Uint8Array;
   /** SHA-256 of `wasm` as the client read it: the zipper refuses bytes that do not match */
   hash: string;
+  /** replacing a running version: start the new one empty instead of refusing when it cannot take the old one's state */
+  freshState?: boolean;
 }
 
 export type ControlRequest = DeployRequest | { op: 'undeploy'; name: string } | { op: 'functions' };
