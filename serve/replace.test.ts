@@ -91,10 +91,36 @@ describe('a deployed function replaced by a new version while the fleet runs', (
       const second = await deploy(v2, 'seq', ['--min', '2', '--max', '2']);
       expect(second.stderr).toBe('');
       expect(second.stdout).toMatch(/function "seq" runs kernel [0-9a-f]{64} \(gps → alerts, 2 instances; .*\); replaced kernel [0-9a-f]{12}…, its state handed over, frames held \d+ ms during the switch/);
-      const fence2 = await deploy(GEOFENCE, 'fence', ['--params', JSON.stringify({ ...fenceParams, maxSpeed: 70 })]);
+      // v2 of the geofence reports `inside` at every fix too: at once for a vehicle whose state came over, only
+      // after a second enter for one whose state was lost
+      const fence2 = await deploy(GEOFENCE, 'fence', ['--params', JSON.stringify({ ...fenceParams, detect: ['enter', 'exit', 'inside'] })]);
       expect(fence2.stdout).toMatch(/replaced the same kernel with other settings, its state handed over/);
       const newer = () => seqRows().filter(([, rs]) => rs.filter((r) => r.version === 2).length >= 10).length;
       await waitFor(newer, { what: 'v2 rows of 10 vehicles', until: (n) => n >= 10, ms: 60_000 });
+      const insideLong = () => fenceRows().filter(([, rs]) => rs.filter((r) => r.detect === 'inside').length >= 40).length;
+      await waitFor(insideLong, { what: 'the new geofence reporting 10 vehicles inside for 40 fixes', until: (n) => n >= 10, ms: 60_000 });
+
+      // every fix the fleet sent while `seq` ran went through it exactly once, in order, across the switch
+      const switched = seqRows().filter(([, rs]) => rs.some((r) => r.version === 2) && rs.some((r) => r.version === undefined));
+      expect(switched.length).toBeGreaterThanOrEqual(10);
+      for (const [device, rs] of seqRows()) {
+        const seqs = rs.map((r) => r.seq);
+        expect.soft(seqs, `${device}: a fix lost or handled twice`).toEqual(seqs.map((_, i) => i + 1));
+        const versions = rs.map((r) => r.version ?? 1).join('');
+        expect.soft(versions, `${device}: versions in order`).toMatch(/^1*2*$/);
+        const sent = (mq.raw.get(device) ?? []).map(timeOf);
+        const from = sent.indexOf(timeOf(rs[0]));
+        expect.soft(rs.map(timeOf), `${device}: the rows are the fixes sent`).toEqual(sent.slice(from, from + rs.length));
+      }
+      // no vehicle already inside is entered again: a fence's events alternate, enter first
+      for (const [device, rs] of fenceRows()) {
+        const byFence = new Map<string, string[]>();
+        for (const r of rs.filter((e) => e.detect !== 'inside')) {
+          const fence = String((r.fence as { id: unknown }).id);
+          byFence.set(fence, [...(byFence.get(fence) ?? []), String(r.detect)]);
+        }
+        for (const [fence, detects] of byFence) expect.soft(detects.join(' '), `${device} at ${fence}`).toMatch(/^enter( exit enter)*( exit)?$/);
+      }
 
       // a kernel whose state is another's (another name) cannot take it: refused, v2 goes on
       const incompatible = await deploy(other, 'seq', []);
@@ -104,28 +130,6 @@ describe('a deployed function replaced by a new version while the fleet runs', (
       expect(saved.find((d) => d.name === 'seq')!.hash).toBe(second.stdout.match(/kernel ([0-9a-f]{64})/)![1]);
       const before = seqRows().reduce((n, [, rs]) => n + rs.length, 0);
       await waitFor(() => seqRows().reduce((n, [, rs]) => n + rs.length, 0), { what: 'v2 rows still flowing after the refusal', until: (n) => n > before + 100, ms: 30_000 });
-
-      // every fix the fleet sent while `seq` ran went through it exactly once, in order, across the switch
-      const switched = seqRows().filter(([, rs]) => rs.some((r) => r.version === 2) && rs.some((r) => r.version === undefined));
-      expect(switched.length).toBeGreaterThanOrEqual(10);
-      for (const [device, rs] of seqRows()) {
-        const seqs = rs.map((r) => r.seq);
-        expect(seqs, `${device}: a fix lost or handled twice`).toEqual(seqs.map((_, i) => i + 1));
-        const versions = rs.map((r) => r.version ?? 1).join('');
-        expect(versions, `${device}: versions in order`).toMatch(/^1*2*$/);
-        const sent = (mq.raw.get(device) ?? []).map(timeOf);
-        const from = sent.indexOf(timeOf(rs[0]));
-        expect(rs.map(timeOf), `${device}: the rows are the fixes sent`).toEqual(sent.slice(from, from + rs.length));
-      }
-      // no vehicle already inside is entered again: a fence's events alternate, enter first
-      for (const [device, rs] of fenceRows()) {
-        const byFence = new Map<string, string[]>();
-        for (const r of rs) {
-          const fence = String((r.fence as { id: unknown }).id);
-          byFence.set(fence, [...(byFence.get(fence) ?? []), String(r.detect)]);
-        }
-        for (const [fence, detects] of byFence) expect(detects.join(' '), `${device} at ${fence}`).toMatch(/^enter( exit enter)*( exit)?$/);
-      }
 
       // --fresh-state: the incompatible version starts empty, counting from 1 again
       const fresh = await deploy(other, 'seq', ['--fresh-state']);
