@@ -6,7 +6,9 @@ import { didYouMean } from '../workflows/errors.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import type { ControlReply, ControlRequest, DeployRequest, FunctionInfo } from '../zipper/control.ts';
 import { DeploymentStore, sha256, type Deployment } from './deployment-store.ts';
+import { parkFunction, wakeFunction } from './park.ts';
 import { replaceFunction, ReplaceRefused } from './replace.ts';
+import { ScaleToZero } from './scale-to-zero.ts';
 import { startFunction, stopFunction, type ServedWorkflow } from './serve-workflow.ts';
 
 /**
@@ -15,6 +17,17 @@ import { startFunction, stopFunction, type ServedWorkflow } from './serve-workfl
  * own), then the function joins the zipper's set and its instances start; only once they run is it saved
  * to the state folder, pinned by hash, for the next start. Requests are taken one at a time.
  */
+
+/** seconds a `--min 0` function may go without a frame before it is scaled to zero, unless `--idle` says */
+export const DEFAULT_IDLE = 60;
+
+interface Running {
+  d: Deployment;
+  /** the function that runs it, under the zipper's name for its version */
+  f: WorkflowFunction;
+  /** with `--min 0`: when it parks and wakes, and its ticks */
+  zero?: { scaler: ScaleToZero; timer: NodeJS.Timeout };
+}
 
 /** ms the conformance suite may take on a deployed module before it is refused as hanging */
 const CHECK_TIMEOUT = 30_000;
@@ -25,7 +38,7 @@ class Refused extends Error {}
 export class Deployments {
   private readonly store: DeploymentStore;
   /** by deployment name; `f.name` is the zipper's name for the version that runs (`name@2` after a replace) */
-  private readonly running = new Map<string, { d: Deployment; f: WorkflowFunction }>();
+  private readonly running = new Map<string, Running>();
   /** versions started by replaces since serve started: each gets a zipper name of its own */
   private versions = 1;
   private queue: Promise<unknown> = Promise.resolve();
@@ -58,12 +71,23 @@ export class Deployments {
       }
     }
     served.zipper.control = (req) => ds.handle(req);
+    served.zipper.onHold = (fn) => void [...ds.running.values()].find((r) => r.f.name === fn)?.zero?.scaler.held();
     return ds;
   }
 
   /** the deployed functions, as workflow functions (for the closing order) */
   functions(): WorkflowFunction[] {
     return [...this.running.values()].map((r) => r.f);
+  }
+
+  /** what the `--min 0` functions have done, by deployment name (for /metrics) */
+  scaling(): { name: string; scaler: ScaleToZero }[] {
+    return [...this.running].flatMap(([name, r]) => (r.zero ? [{ name, scaler: r.zero.scaler }] : []));
+  }
+
+  /** Stops parking and waking (serve stops, or the deployment goes). */
+  close(): void {
+    for (const r of this.running.values()) clearInterval(r.zero?.timer);
   }
 
   private handle(req: ControlRequest): Promise<ControlReply> {
@@ -87,7 +111,7 @@ export class Deployments {
     const wasm = new Uint8Array(req.wasm);
     const hash = sha256(wasm);
     if (hash !== req.hash) throw new Refused(`the module arrived with SHA-256 ${hash}, not the ${req.hash} it was sent with`);
-    const d: Deployment = { name: req.name, hash, observe: req.observe, emit: req.emit ?? [], params: req.params ?? {}, min: req.min, max: req.max };
+    const d: Deployment = { name: req.name, hash, observe: req.observe, emit: req.emit ?? [], params: req.params ?? {}, min: req.min, max: req.max, ...(req.min === 0 ? { idle: req.idle ?? DEFAULT_IDLE } : {}) };
     // the same deploy again (a script run twice) changes nothing and succeeds; anything else about a running
     // name (its module, params or tags) is a new version, which replaces it
     const current = this.running.get(req.name);
@@ -148,10 +172,19 @@ export class Deployments {
    * A new version of a running deployment (another module, params or tags) takes over from it without loss
    * (serve/replace.ts); the record changes only once it has. Returns what the deploy's answer adds.
    */
-  private async replace(old: { d: Deployment; f: WorkflowFunction }, d: Deployment, path: string, fresh: boolean): Promise<string> {
+  private async replace(old: Running, d: Deployment, path: string, fresh: boolean): Promise<string> {
     const f = functionOf(d, `${d.name}@${++this.versions}`, path);
-    const r = await replaceFunction(this.wf, this.served, this.log, old.f, f, fresh);
-    this.running.set(d.name, { d, f });
+    // a version scaled to zero has its state outside any instance: back in one first, to be handed over
+    clearInterval(old.zero?.timer);
+    await old.zero?.scaler.held();
+    let r;
+    try {
+      r = await replaceFunction(this.wf, this.served, this.log, old.f, f, fresh);
+    } catch (e) {
+      this.scaleToZero(old);
+      throw e;
+    }
+    this.running.set(d.name, this.scaleToZero({ d, f }));
     const was = old.d.hash === d.hash ? 'the same kernel with other settings' : `kernel ${old.d.hash.slice(0, 12)}…`;
     return `; replaced ${was}, ${r.moved ? 'its state handed over' : 'starting with empty state (--fresh-state)'}, frames held ${Math.round(r.heldMs)} ms during the switch`;
   }
@@ -167,7 +200,35 @@ export class Deployments {
       zipper.removeFunction(d.name);
       throw e;
     }
-    this.running.set(d.name, { d, f });
+    this.running.set(d.name, this.scaleToZero({ d, f }));
+  }
+
+  /** With `--min 0`, parks the function after its idle period and wakes it on its next frame (serve/scale-to-zero.ts). */
+  private scaleToZero(r: Running): Running {
+    if (r.d.min > 0) return r;
+    const { zipper } = this.served;
+    let parked: Uint8Array[] = [];
+    const log = this.log.child(`function ${r.d.name}`);
+    const idleMs = (r.d.idle ?? DEFAULT_IDLE) * 1000;
+    const scaler = new ScaleToZero({
+      idleMs,
+      clock: Date.now,
+      lastActive: () => zipper.lastFrameAt(r.f.name),
+      busy: () => (zipper.functionLoad().find((l) => l.name === r.f.name)?.unacked ?? 0) > 0,
+      park: async () => {
+        parked = await parkFunction(this.served, r.f);
+        log.info(`scaled to zero after ${idleMs / 1000} s without a frame`);
+      },
+      wake: async () => {
+        await wakeFunction(this.wf, this.served, log, r.f, parked);
+        parked = [];
+      },
+      log,
+    });
+    const timer = setInterval(() => void scaler.tick(), Math.min(1000, idleMs / 4));
+    timer.unref();
+    r.zero = { scaler, timer };
+    return r;
   }
 
   private async undeploy(name: string): Promise<string> {
@@ -176,6 +237,7 @@ export class Deployments {
       const what = this.wf.functions.some((f) => f.name === name) ? `"${name}" is a function of the workflow file, not a deployed one` : `no deployed function "${name}"${didYouMean(name, this.running.keys())}`;
       throw new Refused(what);
     }
+    clearInterval(r.zero?.timer);
     await stopFunction(this.served, r.f.name);
     this.served.zipper.removeFunction(r.f.name);
     this.running.delete(name);

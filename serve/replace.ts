@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.ts';
 import type { ModuleThread } from '../runtime/module-thread.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
+import { SETTLE_TIMEOUT, threadsOf } from './park.ts';
 import { startFunction, stopFunction, type ServedWorkflow } from './serve-workflow.ts';
 
 /**
@@ -12,9 +13,6 @@ import { startFunction, stopFunction, type ServedWorkflow } from './serve-workfl
  * happened. Otherwise the old instances forget their devices (so closing them flushes nothing twice), the
  * routes switch, the held frames go to the new instances in order, and the old ones are closed.
  */
-
-/** ms the old version's instances get to finish the frames they hold before the replace gives up */
-const SETTLE_TIMEOUT = 30_000;
 
 export class ReplaceRefused extends Error {}
 
@@ -38,12 +36,11 @@ export async function replaceFunction(wf: Workflow, served: ServedWorkflow, log:
     await undoNext();
     throw e;
   }
-  const threadsOf = (name: string) => served.functionThreads.filter((t) => t.fn === name).map((t) => t.thread);
   const t0 = performance.now();
   zipper.pauseFunction(old.name);
   try {
     if (!(await zipper.settled(old.name, SETTLE_TIMEOUT))) throw new ReplaceRefused(`the running version did not finish the frames it holds within ${SETTLE_TIMEOUT / 1000} s: not replaced`);
-    if (!fresh) await handOver(threadsOf(old.name), threadsOf(next.name));
+    if (!fresh) await handOver(threadsOf(served, old.name), threadsOf(served, next.name));
   } catch (e) {
     zipper.resumeFunction(old.name);
     await undoNext();

@@ -6,6 +6,7 @@ import { addUp, counter, gauge, histogram, type Family, type Sample } from '../m
 import { edgePublisherFamilies } from '../cluster/cluster-metrics.ts';
 import { sinkFamilies } from '../sinks/sink-metrics.ts';
 import type { CloudBridge } from './cloud-bridge.ts';
+import type { ScaleToZero } from './scale-to-zero.ts';
 import type { ServedWorkflow } from './serve-workflow.ts';
 
 /**
@@ -118,6 +119,7 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     counter('geoflux_source_restarts_total', 'source threads restarted, by reason', () => sources().flatMap((s) => Object.entries(s.restarts).map(([reason, n]) => ({ labels: { source: s.source, reason }, value: n })))),
     gauge('geoflux_source_spooled_records', 'records a workflow source has written and the zipper not yet acknowledged', () => sources().map((s) => ({ labels: { source: s.source }, value: num(s.now, 'spooled') }))),
     counter('geoflux_source_dropped_records_total', 'records a workflow source dropped from a full spool', () => sources().map((s) => ({ labels: { source: s.source }, value: num(s.total, 'dropped') }))),
+    ...scaleToZeroFamilies(served),
     ...sinkFamilies(() => served.sinks),
     ...(served.cloud ? cloudFamilies(served.cloud) : []),
   ];
@@ -130,3 +132,14 @@ const cloudFamilies = (cloud: CloudBridge): Family[] => [
   gauge('geoflux_cluster_connected', '1 while the edge is connected to NATS and its stream is there', () => [{ labels: {}, value: cloud.stats().connected ? 1 : 0 }]),
   ...edgePublisherFamilies(() => cloud.stats().publisher),
 ];
+
+/** the `--min 0` deployed functions: scaled to zero now, how often, and their cold starts (first frame held → frames sent on) */
+function scaleToZeroFamilies(served: ServedWorkflow): Family[] {
+  const each = (v: (s: ScaleToZero) => number) => () => (served.deployments?.scaling() ?? []).map(({ name, scaler }) => ({ labels: { function: name }, value: v(scaler) }));
+  return [
+    gauge('geoflux_function_scaled_to_zero', 'deployed functions with --min 0: 1 while it has no instance (its state kept for the next frame)', each((s) => (s.state === 'parked' ? 1 : 0))),
+    counter('geoflux_function_scale_to_zero_total', 'times a --min 0 function was scaled to zero after its idle period', each((s) => s.parks)),
+    counter('geoflux_function_cold_starts_total', 'times a function scaled to zero was started again by a frame held for it', each((s) => s.coldStarts)),
+    counter('geoflux_function_cold_start_seconds_total', 'time from the first frame held for a function scaled to zero to the held frames sent to its restored instance, summed over cold starts', each((s) => s.coldStartMsTotal / 1000)),
+  ];
+}

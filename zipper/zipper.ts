@@ -87,6 +87,10 @@ export class Zipper {
   private readonly policy: AdmissionPolicy & { functions: Map<string, readonly string[]> };
   /** what answers the control channel's requests (serve's deployments); unset: every request is refused */
   control: ControlHandler | undefined;
+  /** told of every frame held for a function (one scaled to zero starts again on it) */
+  onHold: ((fn: string) => void) | undefined;
+  /** per function, Date.now() when a frame was last sent to or held for it: how long it has been idle */
+  private readonly lastFrame = new Map<string, number>();
   private routes: Routes<Conn>;
   private nextConn = 0;
   private accepting = true;
@@ -143,6 +147,11 @@ export class Zipper {
     if (!this.paused.delete(name)) return;
     this.rebuildRoutes();
     this.redispatch(this.waiting.release(name));
+  }
+
+  /** Date.now() when a frame was last sent to or held for the function; 0: never */
+  lastFrameAt(name: string): number {
+    return this.lastFrame.get(name) ?? 0;
   }
 
   /** Resolves once the function's instances hold no unacknowledged frame (their outputs are out), or after `timeout` ms with false. */
@@ -530,6 +539,8 @@ export class Zipper {
 
   private hold(fn: string, frame: DataFrame, d: Delivery, failed: number): void {
     d.pending++;
+    this.lastFrame.set(fn, Date.now());
+    this.onHold?.(fn);
     const old = this.waiting.hold({ d, frame, fn, failed });
     if (!old) return;
     this.counters.dropped++;
@@ -539,6 +550,7 @@ export class Zipper {
 
   private sendTo(target: Conn, fn: string, frame: DataFrame, d: Delivery, writer: Conn | undefined, failed: number): void {
     d.pending++;
+    this.lastFrame.set(fn, Date.now());
     target.hand({ d, frame, fn, failed });
     target.counters.framesOut++;
     target.counters.bytesOut += dataBytes(frame);
