@@ -64,6 +64,7 @@ export class ScaleToZero {
       this.coldStarts++;
       this.lastColdStartMs = this.o.clock() - t0;
       this.coldStartMsTotal += this.lastColdStartMs;
+      this.o.log.info(`started again from zero: ${this.lastColdStartMs} ms from the first frame held to the held frames sent on`);
       this.state = 'running';
       this.since = this.o.clock();
     } catch (e) {
