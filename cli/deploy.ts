@@ -36,6 +36,7 @@ export async function deployCommand({ values, positionals }: Parsed): Promise<vo
   const wasm = new Uint8Array(await readFile(file).catch((e: Error) => Promise.reject(new UsageError(`cannot read ${file}: ${e.message}`))));
   const min = count('min', values.min);
   const max = count('max', values.max);
+  if (idle !== undefined && min !== 0) throw new UsageError('--idle: only a function with --min 0 is scaled to zero when idle');
   const reply = await ask(values, { op: 'deploy', name: String(values.name), observe, emit: tagList(values.emit), params: parseParams(values.params), min, max, wasm, hash: sha256(wasm), freshState: Boolean(values['fresh-state']), idle });
   process.stdout.write(reply.message + '\n');
 }
