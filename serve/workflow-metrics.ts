@@ -116,22 +116,15 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
         return h ? [{ labels: { function: fn }, h: inSeconds(h) }] : [];
       }),
     ),
+    ...scaleToZeroFamilies(served),
     counter('geoflux_source_restarts_total', 'source threads restarted, by reason', () => sources().flatMap((s) => Object.entries(s.restarts).map(([reason, n]) => ({ labels: { source: s.source, reason }, value: n })))),
     gauge('geoflux_source_spooled_records', 'records a workflow source has written and the zipper not yet acknowledged', () => sources().map((s) => ({ labels: { source: s.source }, value: num(s.now, 'spooled') }))),
     counter('geoflux_source_dropped_records_total', 'records a workflow source dropped from a full spool', () => sources().map((s) => ({ labels: { source: s.source }, value: num(s.total, 'dropped') }))),
-    ...scaleToZeroFamilies(served),
     ...sinkFamilies(() => served.sinks),
     ...(served.cloud ? cloudFamilies(served.cloud) : []),
   ];
   return registryOf(families);
 }
-
-
-/** The edge's way into the cluster: connected or not, and what it published to JetStream and JetStream acknowledged. */
-const cloudFamilies = (cloud: CloudBridge): Family[] => [
-  gauge('geoflux_cluster_connected', '1 while the edge is connected to NATS and its stream is there', () => [{ labels: {}, value: cloud.stats().connected ? 1 : 0 }]),
-  ...edgePublisherFamilies(() => cloud.stats().publisher),
-];
 
 /** the `--min 0` deployed functions: scaled to zero now, how often, and their cold starts (first frame held → frames sent on) */
 function scaleToZeroFamilies(served: ServedWorkflow): Family[] {
@@ -143,3 +136,9 @@ function scaleToZeroFamilies(served: ServedWorkflow): Family[] {
     counter('geoflux_function_cold_start_seconds_total', 'time from the first frame held for a function scaled to zero to the held frames sent to its restored instance, summed over cold starts', each((s) => s.coldStartMsTotal / 1000)),
   ];
 }
+
+/** The edge's way into the cluster: connected or not, and what it published to JetStream and JetStream acknowledged. */
+const cloudFamilies = (cloud: CloudBridge): Family[] => [
+  gauge('geoflux_cluster_connected', '1 while the edge is connected to NATS and its stream is there', () => [{ labels: {}, value: cloud.stats().connected ? 1 : 0 }]),
+  ...edgePublisherFamilies(() => cloud.stats().publisher),
+];
