@@ -31,10 +31,13 @@ export async function deployCommand({ values, positionals }: Parsed): Promise<vo
   if (!values.name) throw new UsageError('--name: the new function\'s name');
   const observe = tagList(values.observe);
   if (!observe.length) throw new UsageError('--observe: the tags it observes, e.g. --observe matched');
+  const idle = values.idle === undefined ? undefined : Number(values.idle);
+  if (idle !== undefined && !(idle > 0)) throw new UsageError(`--idle is a number of seconds > 0 (got ${String(values.idle)})`);
   const wasm = new Uint8Array(await readFile(file).catch((e: Error) => Promise.reject(new UsageError(`cannot read ${file}: ${e.message}`))));
   const min = count('min', values.min);
   const max = count('max', values.max);
-  const reply = await ask(values, { op: 'deploy', name: String(values.name), observe, emit: tagList(values.emit), params: parseParams(values.params), min, max, wasm, hash: sha256(wasm) });
+  if (idle !== undefined && min !== 0) throw new UsageError('--idle: only a function with --min 0 is scaled to zero when idle');
+  const reply = await ask(values, { op: 'deploy', name: String(values.name), observe, emit: tagList(values.emit), params: parseParams(values.params), min, max, wasm, hash: sha256(wasm), freshState: Boolean(values['fresh-state']), idle });
   process.stdout.write(reply.message + '\n');
 }
 

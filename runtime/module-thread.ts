@@ -41,10 +41,15 @@ export type ThreadMessage =
   | { geoflux: 'ready' }
   /** `problems`: the fields the error is about, when it names them (a kernel's params) */
   | { geoflux: 'failed'; error: string; errorName: string; problems?: { path: (string | number)[] }[] }
-  | { geoflux: 'pong'; stats: unknown };
+  | { geoflux: 'pong'; stats: unknown }
+  /** the answer to a command with an id: its bytes, or why it failed */
+  | { geoflux: 'reply'; id: number; bytes?: Uint8Array; error?: string };
 
 /** What the starting thread posts to a module's thread. */
-export type ThreadCommand = { geoflux: 'ping' } | { geoflux: 'stop' };
+export type ThreadCommand = { geoflux: 'ping' } | { geoflux: 'stop' } | StateCommand;
+
+/** what a replace asks of a kernel function's thread (serve/replace.ts): its devices' state out, or another's in */
+export type StateCommand = ({ geoflux: 'export-state' } | { geoflux: 'import-state'; bytes: Uint8Array[] } | { geoflux: 'drop-state' }) & { id: number };
 
 export class ModuleThread {
   readonly restarts: Record<RestartReason, number> = { crash: 0, hung: 0, exit: 0 };
@@ -62,6 +67,8 @@ export class ModuleThread {
   private lastTick = 0;
   private pinger: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
+  private readonly asked = new Map<number, { resolve: (bytes: Uint8Array | undefined) => void; reject: (e: Error) => void }>();
+  private nextAsk = 0;
 
   constructor(private readonly o: ModuleThreadOptions) {}
 
@@ -116,6 +123,11 @@ export class ModuleThread {
         } else this.o.log.error(`${this.o.label}: could not start again: ${msg.error}`);
       } else if (msg.geoflux === 'pong') {
         this.stats = msg.stats;
+      } else if (msg.geoflux === 'reply') {
+        const a = this.asked.get(msg.id);
+        this.asked.delete(msg.id);
+        if (msg.error === undefined) a?.resolve(msg.bytes);
+        else a?.reject(new Error(msg.error));
       }
     });
     w.on('error', (e) => {
@@ -135,6 +147,8 @@ export class ModuleThread {
       // the zipper names this when it drops a record that instances kept dying on
       const how = this.stopping ? 'was stopped' : why === 'hung' ? 'hung (an endless loop?) and was stopped' : why === 'crash' ? 'crashed' : `exited (code ${code})`;
       for (const ch of this.channels) ch.abort(new Error(`${this.o.label}: its thread ${how}`));
+      for (const a of this.asked.values()) a.reject(new Error(`${this.o.label}: its thread ${how}`));
+      this.asked.clear();
       this.channels.clear();
       if (this.stats !== undefined) this.retired.push(this.stats);
       this.stats = undefined;
@@ -180,6 +194,17 @@ export class ModuleThread {
     }, delay);
   }
 
+  /** Sends the thread a command that it answers (a replace's state hand-over); rejects with the thread's error, or when it goes. */
+  ask(cmd: DistributiveOmit<StateCommand, 'id'>): Promise<Uint8Array | undefined> {
+    const w = this.worker;
+    if (!w) return Promise.reject(new Error(`${this.o.label}: its thread is not running`));
+    const id = ++this.nextAsk;
+    return new Promise((resolve, reject) => {
+      this.asked.set(id, { resolve, reject });
+      w.postMessage({ ...cmd, id } satisfies ThreadCommand);
+    });
+  }
+
   /** Asks the module to finish (it closes its connections), then ends the thread, after `timeout` ms at the latest. */
   async close(timeout = 5000): Promise<void> {
     this.stopping = true;
@@ -193,6 +218,8 @@ export class ModuleThread {
     clearTimeout(timer);
   }
 }
+
+type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
 /** the channel, calling `onClose` once it is gone */
 function trackClose(ch: FrameChannel, onClose: () => void): FrameChannel {

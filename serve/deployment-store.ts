@@ -18,6 +18,8 @@ export interface Deployment {
   params: Record<string, unknown>;
   min: number;
   max: number;
+  /** with min 0: seconds without a frame before it is scaled to zero */
+  idle?: number;
 }
 
 export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');

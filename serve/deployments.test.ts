@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,6 +5,7 @@ import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cKernel } from '../testing/c-kernel.ts';
+import { runGeoflux } from '../testing/run-geoflux.ts';
 import { startServe, type ServeProcess } from '../testing/serve-process.ts';
 import { waitFor } from '../testing/wait-for.ts';
 
@@ -35,9 +35,7 @@ sources:
     params: { network: ${MONACO}, vehicles: 20, seed: 4, duration: 100000, speed: 20x }
 `;
 
-function geoflux(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((r) => execFile(process.execPath, ['bin/geoflux.js', ...args], (err, stdout, stderr) => r({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr })));
-}
+const geoflux = runGeoflux;
 
 /** the deviceIds of the speeding rows the serve's broker publishes from now on */
 async function speedingOn(serve: ServeProcess): Promise<{ devices: Set<string>; end: () => Promise<void> }> {

@@ -6,6 +6,9 @@ import { didYouMean } from '../workflows/errors.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import type { ControlReply, ControlRequest, DeployRequest, FunctionInfo } from '../zipper/control.ts';
 import { DeploymentStore, sha256, type Deployment } from './deployment-store.ts';
+import { parkFunction, wakeFunction } from './park.ts';
+import { replaceFunction, ReplaceRefused } from './replace.ts';
+import { ScaleToZero } from './scale-to-zero.ts';
 import { startFunction, stopFunction, type ServedWorkflow } from './serve-workflow.ts';
 
 /**
@@ -15,6 +18,17 @@ import { startFunction, stopFunction, type ServedWorkflow } from './serve-workfl
  * to the state folder, pinned by hash, for the next start. Requests are taken one at a time.
  */
 
+/** seconds a `--min 0` function may go without a frame before it is scaled to zero, unless `--idle` says */
+export const DEFAULT_IDLE = 60;
+
+interface Running {
+  d: Deployment;
+  /** the function that runs it, under the zipper's name for its version */
+  f: WorkflowFunction;
+  /** with `--min 0`: when it parks and wakes, and its ticks */
+  zero?: { scaler: ScaleToZero; timer: NodeJS.Timeout };
+}
+
 /** ms the conformance suite may take on a deployed module before it is refused as hanging */
 const CHECK_TIMEOUT = 30_000;
 const NAME = /^[a-z][a-z0-9_-]*$/i;
@@ -23,7 +37,10 @@ class Refused extends Error {}
 
 export class Deployments {
   private readonly store: DeploymentStore;
-  private readonly running = new Map<string, { d: Deployment; f: WorkflowFunction }>();
+  /** by deployment name; `f.name` is the zipper's name for the version that runs (`name@2` after a replace) */
+  private readonly running = new Map<string, Running>();
+  /** versions started by replaces since serve started: each gets a zipper name of its own */
+  private versions = 1;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -54,12 +71,23 @@ export class Deployments {
       }
     }
     served.zipper.control = (req) => ds.handle(req);
+    served.zipper.onHold = (fn) => void [...ds.running.values()].find((r) => r.f.name === fn)?.zero?.scaler.held();
     return ds;
   }
 
   /** the deployed functions, as workflow functions (for the closing order) */
   functions(): WorkflowFunction[] {
     return [...this.running.values()].map((r) => r.f);
+  }
+
+  /** what the `--min 0` functions have done, by deployment name (for /metrics) */
+  scaling(): { name: string; scaler: ScaleToZero }[] {
+    return [...this.running].flatMap(([name, r]) => (r.zero ? [{ name, scaler: r.zero.scaler }] : []));
+  }
+
+  /** Stops parking and waking (serve stops, or the deployment goes). */
+  close(): void {
+    for (const r of this.running.values()) clearInterval(r.zero?.timer);
   }
 
   private handle(req: ControlRequest): Promise<ControlReply> {
@@ -74,7 +102,7 @@ export class Deployments {
       if (req.op === 'undeploy') return { ok: true, message: await this.undeploy(req.name) };
       return { ok: true, message: '', functions: this.list() };
     } catch (e) {
-      if (!(e instanceof Refused)) this.log.error(`${req.op} failed: ${(e as Error).stack ?? e}`);
+      if (!(e instanceof Refused || e instanceof ReplaceRefused)) this.log.error(`${req.op} failed: ${(e as Error).stack ?? e}`);
       return { ok: false, error: (e as Error).message };
     }
   }
@@ -83,26 +111,31 @@ export class Deployments {
     const wasm = new Uint8Array(req.wasm);
     const hash = sha256(wasm);
     if (hash !== req.hash) throw new Refused(`the module arrived with SHA-256 ${hash}, not the ${req.hash} it was sent with`);
-    const d: Deployment = { name: req.name, hash, observe: req.observe, emit: req.emit ?? [], params: req.params ?? {}, min: req.min, max: req.max };
-    // the same deploy again (a script run twice) changes nothing and succeeds
-    const same = this.running.get(req.name);
-    if (same && JSON.stringify(same.d) === JSON.stringify(d)) return `function "${d.name}" already runs kernel ${hash}`;
+    const d: Deployment = { name: req.name, hash, observe: req.observe, emit: req.emit ?? [], params: req.params ?? {}, min: req.min, max: req.max, ...(req.min === 0 ? { idle: req.idle ?? DEFAULT_IDLE } : {}) };
+    // the same deploy again (a script run twice) changes nothing and succeeds; anything else about a running
+    // name (its module, params or tags) is a new version, which replaces it
+    const current = this.running.get(req.name);
+    if (current && JSON.stringify(current.d) === JSON.stringify(d)) return `function "${d.name}" already runs kernel ${hash}`;
     this.checkRequest(req);
     const path = await this.store.putModule(wasm);
     const t0 = performance.now();
     let t1 = t0;
+    let replaced: string | undefined;
     try {
       await this.verify(req.name, path, d.params);
       t1 = performance.now();
-      await this.start(d, path);
+      if (current) replaced = await this.replace(current, d, path, req.freshState === true);
+      else await this.start(d, path);
     } catch (e) {
       // a module no deployment uses is not kept
       if (![...this.running.values()].some((r) => r.d.hash === hash)) await rm(path, { force: true });
+      if (e instanceof ReplaceRefused) throw new Refused(`function "${d.name}": ${e.message}`);
       throw e;
     }
     await this.save();
+    if (current && ![...this.running.values()].some((r) => r.d.hash === current.d.hash)) await this.store.dropModule(current.d.hash);
     const ms = (a: number, b: number) => `${Math.round(b - a)} ms`;
-    return `function "${d.name}" runs kernel ${hash} (${d.observe.join(',')} → ${d.emit.join(',') || '(none)'}, ${instancesOf(d)} instance${instancesOf(d) > 1 ? 's' : ''}; checked in ${ms(t0, t1)}, started in ${ms(t1, performance.now())})`;
+    return `function "${d.name}" runs kernel ${hash} (${d.observe.join(',')} → ${d.emit.join(',') || '(none)'}, ${instancesOf(d)} instance${instancesOf(d) > 1 ? 's' : ''}; checked in ${ms(t0, t1)}, started in ${ms(t1, performance.now())})${replaced ?? ''}`;
   }
 
   private checkRequest(req: DeployRequest): void {
@@ -110,7 +143,6 @@ export class Deployments {
     const taken = [...wf.functions.map((f) => f.name), CLOUD_BRIDGE];
     if (!NAME.test(req.name ?? '')) throw new Refused(`--name "${req.name}" must start with a letter and use only letters, digits, "-" and "_"`);
     if (taken.includes(req.name)) throw new Refused(`--name "${req.name}" is a function of the workflow ${wf.file}: choose another`);
-    if (this.running.has(req.name)) throw new Refused(`function "${req.name}" is already deployed, with another module or settings: geoflux undeploy ${req.name} first (replacing it in place is not built yet)`);
     const tags = Object.keys(wf.tags);
     const unknown = (flag: string, ts: string[]) => {
       for (const t of ts) if (!(t in wf.tags)) throw new Refused(`--${flag}: workflow "${wf.name}" declares no tag "${t}"${didYouMean(t, tags)} (it has: ${tags.join(', ')})`);
@@ -136,8 +168,29 @@ export class Deployments {
     if (failed.length) throw new Refused(`function "${name}": the module fails ${failed.length} of ${results.length} ABI conformance checks (docs/kernel-abi.md):\n${failed.map((r) => `  ✗ ${r.check}${r.detail ? `: ${r.detail}` : ''}`).join('\n')}`);
   }
 
+  /**
+   * A new version of a running deployment (another module, params or tags) takes over from it without loss
+   * (serve/replace.ts); the record changes only once it has. Returns what the deploy's answer adds.
+   */
+  private async replace(old: Running, d: Deployment, path: string, fresh: boolean): Promise<string> {
+    const f = functionOf(d, `${d.name}@${++this.versions}`, path);
+    // a version scaled to zero has its state outside any instance: back in one first, to be handed over
+    clearInterval(old.zero?.timer);
+    await old.zero?.scaler.held();
+    let r;
+    try {
+      r = await replaceFunction(this.wf, this.served, this.log, old.f, f, fresh);
+    } catch (e) {
+      this.scaleToZero(old);
+      throw e;
+    }
+    this.running.set(d.name, this.scaleToZero({ d, f }));
+    const was = old.d.hash === d.hash ? 'the same kernel with other settings' : `kernel ${old.d.hash.slice(0, 12)}…`;
+    return `; replaced ${was}, ${r.moved ? 'its state handed over' : 'starting with empty state (--fresh-state)'}, frames held ${Math.round(r.heldMs)} ms during the switch`;
+  }
+
   private async start(d: Deployment, path: string): Promise<void> {
-    const f: WorkflowFunction = { name: d.name, observe: d.observe, emit: d.emit, dispatch: { kind: 'partition', key: 'deviceId' }, instances: instancesOf(d), host: 'local', kernel: path, params: d.params, where: 'edge' };
+    const f = functionOf(d, d.name, path);
     const { zipper } = this.served;
     zipper.addFunction(f);
     try {
@@ -147,7 +200,35 @@ export class Deployments {
       zipper.removeFunction(d.name);
       throw e;
     }
-    this.running.set(d.name, { d, f });
+    this.running.set(d.name, this.scaleToZero({ d, f }));
+  }
+
+  /** With `--min 0`, parks the function after its idle period and wakes it on its next frame (serve/scale-to-zero.ts). */
+  private scaleToZero(r: Running): Running {
+    if (r.d.min > 0) return r;
+    const { zipper } = this.served;
+    let parked: Uint8Array[] = [];
+    const log = this.log.child(`function ${r.d.name}`);
+    const idleMs = (r.d.idle ?? DEFAULT_IDLE) * 1000;
+    const scaler = new ScaleToZero({
+      idleMs,
+      clock: Date.now,
+      lastActive: () => zipper.lastFrameAt(r.f.name),
+      busy: () => (zipper.functionLoad().find((l) => l.name === r.f.name)?.unacked ?? 0) > 0,
+      park: async () => {
+        parked = await parkFunction(this.served, r.f);
+        log.info(`scaled to zero after ${idleMs / 1000} s without a frame`);
+      },
+      wake: async () => {
+        await wakeFunction(this.wf, this.served, log, r.f, parked);
+        parked = [];
+      },
+      log,
+    });
+    const timer = setInterval(() => void scaler.tick(), Math.min(1000, idleMs / 4));
+    timer.unref();
+    r.zero = { scaler, timer };
+    return r;
   }
 
   private async undeploy(name: string): Promise<string> {
@@ -156,8 +237,9 @@ export class Deployments {
       const what = this.wf.functions.some((f) => f.name === name) ? `"${name}" is a function of the workflow file, not a deployed one` : `no deployed function "${name}"${didYouMean(name, this.running.keys())}`;
       throw new Refused(what);
     }
-    await stopFunction(this.served, name);
-    this.served.zipper.removeFunction(name);
+    clearInterval(r.zero?.timer);
+    await stopFunction(this.served, r.f.name);
+    this.served.zipper.removeFunction(r.f.name);
     this.running.delete(name);
     await this.save();
     if (![...this.running.values()].some((x) => x.d.hash === r.d.hash)) await this.store.dropModule(r.d.hash);
@@ -170,9 +252,12 @@ export class Deployments {
 
   private list(): FunctionInfo[] {
     const load = new Map(this.served.zipper.functionLoad().map((l) => [l.name, l.instances]));
-    const info = (f: WorkflowFunction, origin: FunctionInfo['origin'], hash?: string): FunctionInfo => ({ name: f.name, origin, hash, observe: f.observe, emit: f.emit, instances: load.get(f.name) ?? 0 });
-    return [...this.wf.functions.filter((f) => f.where !== 'cloud').map((f) => info(f, 'workflow')), ...[...this.running.values()].map((r) => info(r.f, 'deployed', r.d.hash))];
+    const info = (name: string, f: WorkflowFunction, origin: FunctionInfo['origin'], hash?: string): FunctionInfo => ({ name, origin, hash, observe: f.observe, emit: f.emit, instances: load.get(f.name) ?? 0 });
+    return [...this.wf.functions.filter((f) => f.where !== 'cloud').map((f) => info(f.name, f, 'workflow')), ...[...this.running].map(([name, r]) => info(name, r.f, 'deployed', r.d.hash))];
   }
 }
 
 const instancesOf = (d: Deployment) => Math.max(1, d.min);
+
+/** a deployment as the function that runs it, under the zipper's name for its version */
+const functionOf = (d: Deployment, name: string, kernel: string): WorkflowFunction => ({ name, observe: d.observe, emit: d.emit, dispatch: { kind: 'partition', key: 'deviceId' }, instances: instancesOf(d), host: 'local', kernel, params: d.params, where: 'edge' });

@@ -1,10 +1,10 @@
 import '../runtime/quiet-wasi-warning.ts';
 import { parentPort, workerData } from 'node:worker_threads';
 import { logger, setLogLevel, type Level } from '../log/logger.ts';
-import type { ThreadCommand, ThreadMessage } from '../runtime/module-thread.ts';
+import type { StateCommand, ThreadCommand, ThreadMessage } from '../runtime/module-thread.ts';
 import { loadFunctionModule } from '../sfn/builtins/index.ts';
 import { startFunctionModule, type FunctionModule } from '../sfn/function-module.ts';
-import { kernelFunction, type KernelFunctionSpec } from '../sfn/kernel-function.ts';
+import { kernelFunction, type DeviceStateMover, type KernelFunctionSpec } from '../sfn/kernel-function.ts';
 import { loadSourceModule } from '../source/builtin-sources.ts';
 import { connectSource } from '../source/connect-source.ts';
 import type { SourceContext } from '../source/source-module.ts';
@@ -36,15 +36,31 @@ const post = (m: ThreadMessage) => port.postMessage(m);
 
 let stats: () => unknown = () => undefined;
 let stop: () => Promise<void> = async () => {};
+let devices: DeviceStateMover | undefined;
 
 port.on('message', (m: ThreadCommand) => {
   if (m.geoflux === 'ping') post({ geoflux: 'pong', stats: stats() });
   else if (m.geoflux === 'stop') void stop().finally(() => process.exit(0));
+  else void moveState(m);
 });
+
+/** a replace's hand-over: this instance's devices out, the old instances' in (one after another), or this one's forgotten */
+async function moveState(m: StateCommand): Promise<void> {
+  try {
+    if (!devices) throw new Error('only a kernel function hands its state over');
+    if (m.geoflux === 'export-state') return post({ geoflux: 'reply', id: m.id, bytes: await devices.export() });
+    if (m.geoflux === 'drop-state') await devices.drop();
+    else for (const b of m.bytes) await devices.import(b);
+    post({ geoflux: 'reply', id: m.id });
+  } catch (e) {
+    post({ geoflux: 'reply', id: m.id, error: (e as Error).message });
+  }
+}
 
 async function startFunction(d: Extract<LocalWorkerData, { kind: 'function' }>): Promise<() => unknown> {
   // in this thread the kernel runs in line: the thread's watchdog is its time limit
   const kernel = d.kernel && kernelFunction({ ...d.kernel, timeout: 0 });
+  devices = kernel ? kernel.devices : undefined;
   const mod: FunctionModule = kernel || (await loadFunctionModule(d.run!, d.baseDir));
   const sfn = await startFunctionModule(mod, { name: d.name, observe: d.observe, emit: d.emit, params: d.params }, { zipper: 'port://zipper', token: d.token });
   stop = () => sfn.close();

@@ -216,6 +216,7 @@ const moduleThread = (served: ServedWorkflow, label: string, workerData: LocalWo
   new ModuleThread({ label, callerUrl: import.meta.url, entry: './local-worker', workerData, watchdog, attach: (ch) => served.zipper.attach(ch), log: logger('serve') });
 
 async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number): Promise<void> {
+  served.deployments?.close();
   await Promise.allSettled(served.sourceThreads.map((s) => s.thread.close(Math.max(drainTimeout, 1000))));
   // a bridge that never reached NATS will handle nothing more: waiting for it would only spend the drain
   if (served.cloud && !served.cloud.stats().connected) await served.cloud.close(0);

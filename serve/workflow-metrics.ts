@@ -6,6 +6,7 @@ import { addUp, counter, gauge, histogram, type Family, type Sample } from '../m
 import { edgePublisherFamilies } from '../cluster/cluster-metrics.ts';
 import { sinkFamilies } from '../sinks/sink-metrics.ts';
 import type { CloudBridge } from './cloud-bridge.ts';
+import type { ScaleToZero } from './scale-to-zero.ts';
 import type { ServedWorkflow } from './serve-workflow.ts';
 
 /**
@@ -115,6 +116,7 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
         return h ? [{ labels: { function: fn }, h: inSeconds(h) }] : [];
       }),
     ),
+    ...scaleToZeroFamilies(served),
     counter('geoflux_source_restarts_total', 'source threads restarted, by reason', () => sources().flatMap((s) => Object.entries(s.restarts).map(([reason, n]) => ({ labels: { source: s.source, reason }, value: n })))),
     gauge('geoflux_source_spooled_records', 'records a workflow source has written and the zipper not yet acknowledged', () => sources().map((s) => ({ labels: { source: s.source }, value: num(s.now, 'spooled') }))),
     counter('geoflux_ingest_fixes_total', 'fixes a device listener (osmand, teltonika, nmea, owntracks) took from devices and wrote', () =>
@@ -134,6 +136,16 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
   return registryOf(families);
 }
 
+/** the `--min 0` deployed functions: scaled to zero now, how often, and their cold starts (first frame held → frames sent on) */
+function scaleToZeroFamilies(served: ServedWorkflow): Family[] {
+  const each = (v: (s: ScaleToZero) => number) => () => (served.deployments?.scaling() ?? []).map(({ name, scaler }) => ({ labels: { function: name }, value: v(scaler) }));
+  return [
+    gauge('geoflux_function_scaled_to_zero', 'deployed functions with --min 0: 1 while it has no instance (its state kept for the next frame)', each((s) => (s.state === 'parked' ? 1 : 0))),
+    counter('geoflux_function_scale_to_zero_total', 'times a --min 0 function was scaled to zero after its idle period', each((s) => s.parks)),
+    counter('geoflux_function_cold_starts_total', 'times a function scaled to zero was started again by a frame held for it', each((s) => s.coldStarts)),
+    counter('geoflux_function_cold_start_seconds_total', 'time from the first frame held for a function scaled to zero to the held frames sent to its restored instance, summed over cold starts', each((s) => s.coldStartMsTotal / 1000)),
+  ];
+}
 
 /** The edge's way into the cluster: connected or not, and what it published to JetStream and JetStream acknowledged. */
 const cloudFamilies = (cloud: CloudBridge): Family[] => [

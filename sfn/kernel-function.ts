@@ -1,3 +1,4 @@
+import { pack, unpack } from '../codecs/msgpack.ts';
 import type { WasiName } from '../kernels/host/node-wasi.ts';
 import type { FunctionContext, FunctionModule } from './function-module.ts';
 import { openKernel } from './operators/kernel.ts';
@@ -21,15 +22,57 @@ export interface KernelFunctionSpec {
  * state) of its own; the kernel is made before the function joins the zipper, so one that cannot start
  * fails start-up.
  */
-export function kernelFunction(spec: KernelFunctionSpec): FunctionModule & { stats: KernelRunStats } {
+export function kernelFunction(spec: KernelFunctionSpec): FunctionModule & { stats: KernelRunStats; devices: DeviceStateMover } {
   const stats = new KernelRunStats();
+  let runner: KernelBatches | undefined;
+  // every device the kernel has seen or taken over: what a hand-over exports (the kernel's ids are its own)
+  const seen = new Set<string>();
+  const started = () => runner ?? Promise.reject(new Error('the kernel has not started'));
   return {
     stats,
     batch: spec.batch,
+    devices: {
+      async export() {
+        const r = await started();
+        const devices = [...seen];
+        return pack({ devices, state: await r.exportDevices(devices) } satisfies MovedDevices);
+      },
+      async import(bytes) {
+        const r = await started();
+        const moved = unpack(bytes) as MovedDevices;
+        await r.importDevices(moved.state);
+        for (const d of moved.devices) seen.add(d);
+      },
+      async drop() {
+        await (await started()).dropDevices([...seen]);
+        seen.clear();
+      },
+    },
     async batches(ctx: FunctionContext) {
       const kernel = await openKernel(spec.kernel, spec.params ?? {}, { baseDir: spec.baseDir, wasi: spec.wasi, timeout: spec.timeout, log: ctx.log });
-      const runner = new KernelBatches(kernel, { stats, log: ctx.log.child(`kernel ${spec.kernel}`) });
-      return { process: (b) => runner.run(b), flush: () => runner.flush() };
+      const r = (runner = new KernelBatches(kernel, { stats, log: ctx.log.child(`kernel ${spec.kernel}`) }));
+      return {
+        process: (b) => {
+          for (const d of b.devices) seen.add(d);
+          return r.run(b);
+        },
+        flush: () => r.flush(),
+      };
     },
   };
+}
+
+/** A kernel function's per-device state, out of one instance and into another (a replace: serve/replace.ts). */
+export interface DeviceStateMover {
+  /** the state of every device the instance has seen, as the kernel exports it (docs/kernel-abi.md, Devices moving) */
+  export(): Promise<Uint8Array>;
+  /** adds an export's devices; rejects when the kernel refuses them (another kernel, another state layout) */
+  import(bytes: Uint8Array): Promise<void>;
+  /** forgets every device: they went to another instance, whose rows they are now */
+  drop(): Promise<void>;
+}
+
+interface MovedDevices {
+  devices: string[];
+  state: Uint8Array;
 }

@@ -15,13 +15,17 @@ export interface DeployRequest {
   observe: string[];
   emit: string[];
   params: Record<string, unknown>;
-  /** instances to run (autoscaling between min and max is not built yet: min of them run, at least one) */
+  /** instances to run (autoscaling between min and max is not built yet: min of them run, at least one; 0: scaled to zero when idle) */
   min: number;
   max: number;
   /** the .wasm module's bytes */
   wasm: Uint8Array;
   /** SHA-256 of `wasm` as the client read it: the zipper refuses bytes that do not match */
   hash: string;
+  /** with min 0: seconds without a frame before the function is scaled to zero (default 60) */
+  idle?: number;
+  /** replacing a running version: start the new one empty instead of refusing when it cannot take the old one's state */
+  freshState?: boolean;
 }
 
 export type ControlRequest = DeployRequest | { op: 'undeploy'; name: string } | { op: 'functions' };

@@ -66,4 +66,40 @@ describe('functions added and removed at run time', () => {
     await waitFor(() => z.counters.dropped === 1, { what: () => `the frame counted as dropped (dropped ${z.counters.dropped})` });
     expect(await src.flush(5000)).toBe(true);
   });
+
+  it('a replace: a paused function\'s frames wait, then go in order to the version switched to (or back to it, resumed); nothing dropped', async () => {
+    const z = later(await Zipper.start(testConfig(listen, [])));
+    const opts = { zipper: urlOf(z), token: TOKEN };
+    const collect = async (name: string) => {
+      const got: number[] = [];
+      const fn = later(await connectStreamFunction({ name, observe: ['gps'], ...opts }));
+      fn.handle((in$) => in$.pipe(map((r: GpsRecord) => void got.push(r.t))));
+      return got;
+    };
+    z.addFunction({ name: 'v1', observe: ['gps'], dispatch: { kind: 'balance' } });
+    z.addFunction({ name: 'v2', observe: ['gps'], dispatch: { kind: 'balance' } }, { standby: true });
+    const [old, next] = [await collect('v1'), await collect('v2')];
+    const src = later(await connectSource({ name: 'gw', ...opts }));
+    src.write('gps', [fix(1)]);
+    await waitFor(() => old.length === 1, { what: 'the first fix at the running version' });
+    expect(await z.settled('v1', 5000)).toBe(true);
+    z.pauseFunction('v1');
+    src.write('gps', [fix(2)]);
+    src.write('gps', [fix(3)]);
+    await waitFor(() => z.stats().tagsIn.gps?.records === 3 && z.functionLoad().find((f) => f.name === 'v1')?.waiting, { what: 'the next fixes held for the paused version' });
+    expect([old, next]).toEqual([[1], []]);
+    z.switchFunction('v1', 'v2');
+    src.write('gps', [fix(4)]);
+    await waitFor(() => next.length === 3, { what: () => `the held fixes, then the next, at the new version: ${next}` });
+    expect([old, next]).toEqual([[1], [2, 3, 4]]);
+    expect(z.functionLoad().map((f) => f.name)).toEqual(['v2']);
+    // a replace that fails after the pause resumes the running version with what was held meanwhile
+    z.pauseFunction('v2');
+    src.write('gps', [fix(5)]);
+    await waitFor(() => z.functionLoad()[0].waiting === 1, { what: 'the frame held for the paused version' });
+    z.resumeFunction('v2');
+    await waitFor(() => next.length === 4, { what: 'the held fix at the resumed version' });
+    expect(z.counters.dropped).toBe(0);
+    expect(await src.flush(5000)).toBe(true);
+  });
 });

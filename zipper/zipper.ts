@@ -79,10 +79,18 @@ export class Zipper {
   private readonly waiting: WaitingRoom;
   private readonly rr = new Map<string, number>();
   private specs: FunctionSpec[];
+  /** functions whose frames are held, instances or not, until they resume or are switched to another (a replace) */
+  private readonly paused = new Set<string>();
+  /** functions whose instances may join but that nothing is routed to yet: a new version, warming */
+  private readonly standby = new Map<string, FunctionSpec>();
   private readonly tagNames = new Map<number, string>();
   private readonly policy: AdmissionPolicy & { functions: Map<string, readonly string[]> };
   /** what answers the control channel's requests (serve's deployments); unset: every request is refused */
   control: ControlHandler | undefined;
+  /** told of every frame held for a function (one scaled to zero starts again on it) */
+  onHold: ((fn: string) => void) | undefined;
+  /** per function, Date.now() when a frame was last sent to or held for it: how long it has been idle */
+  private readonly lastFrame = new Map<string, number>();
   private routes: Routes<Conn>;
   private nextConn = 0;
   private accepting = true;
@@ -116,11 +124,67 @@ export class Zipper {
    * A function joins the set at run time (a deploy): its instances may shake hands from now on, and frames
    * on its tags are held for it until one does. The routing table stays a function of the specs.
    */
-  addFunction(f: ZipperConfig['functions'][number]): void {
+  addFunction(f: ZipperConfig['functions'][number], opts: { standby?: boolean } = {}): void {
     if (this.policy.functions.has(f.name)) throw new Error(`function "${f.name}" already exists`);
-    this.specs = [...this.specs, this.specOf(f)];
+    if (opts.standby) this.standby.set(f.name, this.specOf(f));
+    else this.specs = [...this.specs, this.specOf(f)];
     this.policy.functions.set(f.name, f.observe);
-    this.routes = buildRoutes(this.specs, this.instances);
+    this.rebuildRoutes();
+  }
+
+  /**
+   * From now on the function's frames are held (in the waiting room, bounded as for an absent function)
+   * rather than sent to its instances; what they hold already they finish (see `settled`). A replace pauses
+   * the old version so that its state can be taken at a frame boundary.
+   */
+  pauseFunction(name: string): void {
+    this.paused.add(name);
+    this.rebuildRoutes();
+  }
+
+  /** Undoes a pause: the frames held meanwhile go to the function's instances, in order. */
+  resumeFunction(name: string): void {
+    if (!this.paused.delete(name)) return;
+    this.rebuildRoutes();
+    this.redispatch(this.waiting.release(name));
+  }
+
+  /** Date.now() when a frame was last sent to or held for the function; 0: never */
+  lastFrameAt(name: string): number {
+    return this.lastFrame.get(name) ?? 0;
+  }
+
+  /** Resolves once the function's instances hold no unacknowledged frame (their outputs are out), or after `timeout` ms with false. */
+  async settled(name: string, timeout: number): Promise<boolean> {
+    const held = () => (this.instances.get(name) ?? []).reduce((n, i) => n + i.conn.unackedCount, 0);
+    const deadline = Date.now() + timeout;
+    while (held() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return held() === 0;
+  }
+
+  /**
+   * The switch of a replace: `to` (added in standby) takes `from`'s place in the routes, and the frames held
+   * for `from` while it was paused go to `to`'s instances, in order. `from` leaves the set: its instances
+   * are the caller's to close, and no instance of it is admitted any more.
+   */
+  switchFunction(from: string, to: string): void {
+    const spec = this.standby.get(to);
+    if (!spec) throw new Error(`function "${to}" is not waiting to take over`);
+    this.standby.delete(to);
+    this.specs = this.specs.map((s) => (s.name === from ? spec : s));
+    this.policy.functions.delete(from);
+    this.paused.delete(from);
+    this.rebuildRoutes();
+    const held = this.waiting.release(from);
+    for (const u of held) u.fn = to;
+    if (held.length) this.log.info(`function "${from}" is now "${to}": sending it the ${held.length} frames held during the switch`);
+    this.redispatch(held);
+  }
+
+  /** the routes for the specs, with a paused function's instances left out (so its frames are held) */
+  private rebuildRoutes(): void {
+    const routable = this.paused.size ? new Map([...this.instances].filter(([name]) => !this.paused.has(name))) : this.instances;
+    this.routes = buildRoutes(this.specs, routable);
   }
 
   /**
@@ -131,7 +195,9 @@ export class Zipper {
   removeFunction(name: string): void {
     if (!this.policy.functions.delete(name)) return;
     this.specs = this.specs.filter((s) => s.name !== name);
-    this.routes = buildRoutes(this.specs, this.instances);
+    this.standby.delete(name);
+    this.paused.delete(name);
+    this.rebuildRoutes();
     const held = this.waiting.release(name);
     if (held.length) {
       this.counters.dropped += held.length;
@@ -318,7 +384,8 @@ export class Zipper {
   private join(conn: Conn): void {
     const name = conn.hs!.name;
     this.instances.set(name, [...(this.instances.get(name) ?? []), { id: conn.hs!.clientId, conn }]);
-    this.routes = buildRoutes(this.specs, this.instances);
+    this.rebuildRoutes();
+    if (this.paused.has(name)) return;
     const held = this.waiting.release(name);
     if (held.length) {
       this.log.info(`function "${name}" is back: sending ${held.length} frames held for it`);
@@ -344,7 +411,7 @@ export class Zipper {
       const left = (this.instances.get(name) ?? []).filter((i) => i.conn !== conn);
       if (left.length) this.instances.set(name, left);
       else this.instances.delete(name);
-      this.routes = buildRoutes(this.specs, this.instances);
+      this.rebuildRoutes();
       const orphans = conn.takeOrphans();
       if (orphans.length) {
         this.log.info(`re-routing ${orphans.length} unacknowledged frames of ${conn.label}`);
@@ -472,6 +539,8 @@ export class Zipper {
 
   private hold(fn: string, frame: DataFrame, d: Delivery, failed: number): void {
     d.pending++;
+    this.lastFrame.set(fn, Date.now());
+    this.onHold?.(fn);
     const old = this.waiting.hold({ d, frame, fn, failed });
     if (!old) return;
     this.counters.dropped++;
@@ -481,6 +550,7 @@ export class Zipper {
 
   private sendTo(target: Conn, fn: string, frame: DataFrame, d: Delivery, writer: Conn | undefined, failed: number): void {
     d.pending++;
+    this.lastFrame.set(fn, Date.now());
     target.hand({ d, frame, fn, failed });
     target.counters.framesOut++;
     target.counters.bytesOut += dataBytes(frame);

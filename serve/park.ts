@@ -1,0 +1,47 @@
+import type { Logger } from '../log/logger.ts';
+import type { ModuleThread } from '../runtime/module-thread.ts';
+import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
+import { startFunction, stopFunction, type ServedWorkflow } from './serve-workflow.ts';
+
+/**
+ * A function's instances closed with their state kept (scaled to zero), and started again from it. Both
+ * pause the function while they work, so that no frame reaches an instance that is closing or that has not
+ * yet its state: frames wait in the zipper, and go on in order once it resumes.
+ */
+
+/** ms a function's instances get to finish the frames they hold before their state is taken */
+export const SETTLE_TIMEOUT = 30_000;
+
+export const threadsOf = (served: ServedWorkflow, fn: string): ModuleThread[] => served.functionThreads.filter((t) => t.fn === fn).map((t) => t.thread);
+
+/** Takes the state of every instance of `f` (they then forget it, so closing flushes nothing) and closes them; returns the state. */
+export async function parkFunction(served: ServedWorkflow, f: WorkflowFunction): Promise<Uint8Array[]> {
+  const { zipper } = served;
+  zipper.pauseFunction(f.name);
+  try {
+    if (!(await zipper.settled(f.name, SETTLE_TIMEOUT))) throw new Error(`its instances did not finish the frames they hold within ${SETTLE_TIMEOUT / 1000} s`);
+    const threads = threadsOf(served, f.name);
+    const states = (await Promise.all(threads.map((t) => t.ask({ geoflux: 'export-state' })))).filter((s): s is Uint8Array => s !== undefined);
+    await Promise.all(threads.map((t) => t.ask({ geoflux: 'drop-state' })));
+    await stopFunction(served, f.name);
+    return states;
+  } finally {
+    // with no instance left, the frames held meanwhile (and the next) wait for the wake
+    zipper.resumeFunction(f.name);
+  }
+}
+
+/** Starts one instance of `f` and gives it the state `parkFunction` took; the frames held for it go on only then. */
+export async function wakeFunction(wf: Workflow, served: ServedWorkflow, log: Logger, f: WorkflowFunction, states: Uint8Array[]): Promise<void> {
+  const { zipper } = served;
+  zipper.pauseFunction(f.name);
+  try {
+    await startFunction(wf, { ...f, instances: 1 }, served, log, (e) => e);
+    await Promise.all(threadsOf(served, f.name).map((t) => t.ask({ geoflux: 'import-state', bytes: states })));
+  } catch (e) {
+    await stopFunction(served, f.name, 0);
+    throw e;
+  } finally {
+    zipper.resumeFunction(f.name);
+  }
+}
