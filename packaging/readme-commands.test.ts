@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, delimiter, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLANG_WASI, MOSQUITTO_SUB, requireTool, SYSTEM_TOOLS, type SystemTool } from '../testing/system-tool.ts';
+import { CLANG_WASI, MOSQUITTO_PUB, MOSQUITTO_SUB, requireTool, SYSTEM_TOOLS, type SystemTool } from '../testing/system-tool.ts';
 import { waitFor } from '../testing/wait-for.ts';
 
 /**
@@ -229,8 +229,7 @@ const CHECKS: Record<string, Check> = {
       stoppedCleanly(o);
     },
   },
-  // mosquitto_pub comes in the package that has mosquitto_sub
-  'mosquitto_pub -t owntracks/anna/pixel -m \'{"_type":"location","lat":43.739,"lon":7.427,"tst":1767225600,"vel":20,"acc":10}\'': { tools: [MOSQUITTO_SUB] },
+  'mosquitto_pub -t owntracks/anna/pixel -m \'{"_type":"location","lat":43.739,"lon":7.427,"tst":1767225600,"vel":20,"acc":10}\'': { tools: [MOSQUITTO_PUB] },
   'npx geoflux serve workflows/examples/seattle-geofence.yaml': {
     until: (o) => /^\{"kind":"geofence","detect":"enter",.*"deviceId":"seattle-newson-krumm-gps"/m.test(o.stdout),
     then: stoppedCleanly,

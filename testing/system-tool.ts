@@ -13,6 +13,7 @@ export interface SystemTool {
 
 export const MOSQUITTO: SystemTool = { command: 'mosquitto', debian: 'mosquitto' };
 export const MOSQUITTO_SUB: SystemTool = { command: 'mosquitto_sub', debian: 'mosquitto-clients' };
+export const MOSQUITTO_PUB: SystemTool = { command: 'mosquitto_pub', debian: 'mosquitto-clients' };
 export const PROMTOOL: SystemTool = { command: 'promtool', debian: 'prometheus' };
 /** the JetStream server the cluster's tests and benchmark start (testing/nats-server-process.ts) */
 export const NATS_SERVER: SystemTool = { command: 'nats-server', debian: 'nats-server' };
@@ -37,7 +38,7 @@ export const CLANG_WASI: SystemTool = {
 export const RUSTC_WASI: SystemTool = { command: 'rustc', at: '/usr/bin/rustc', debian: 'rustc libstd-rust-dev-wasm32', needs: ['/usr/lib/rustlib/wasm32-wasi/lib'] };
 
 /** Every tool some test needs, by command, so a README line can say which it runs. */
-export const SYSTEM_TOOLS: readonly SystemTool[] = [MOSQUITTO, MOSQUITTO_SUB, PROMTOOL, NATS_SERVER, REDIS_SERVER, CURL, GPSFAKE, CHROMIUM, CLANG_WASI];
+export const SYSTEM_TOOLS: readonly SystemTool[] = [MOSQUITTO, MOSQUITTO_SUB, MOSQUITTO_PUB, PROMTOOL, NATS_SERVER, REDIS_SERVER, CURL, GPSFAKE, CHROMIUM, CLANG_WASI];
 
 // Debian puts daemons (mosquitto) in sbin, which a user's PATH often leaves out
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
