@@ -7,6 +7,7 @@ import { startFunctionModule, type FunctionModule } from '../sfn/function-module
 import { kernelFunction, type DeviceStateMover, type KernelFunctionSpec } from '../sfn/kernel-function.ts';
 import { loadSourceModule } from '../source/builtin-sources.ts';
 import { connectSource } from '../source/connect-source.ts';
+import { unconnectedSource } from '../source/unconnected-source.ts';
 import type { SourceContext } from '../source/source-module.ts';
 
 /**
@@ -69,7 +70,7 @@ async function startFunction(d: Extract<LocalWorkerData, { kind: 'function' }>):
 
 async function startSource(d: Extract<LocalWorkerData, { kind: 'source' }>): Promise<() => unknown> {
   const mod = await loadSourceModule(d.run, d.baseDir);
-  const source = await connectSource({ name: d.name, zipper: d.zipper, token: d.token, certHash: d.certHash });
+  const source = mod.writes?.(d.params) === false ? unconnectedSource(d.name) : await connectSource({ name: d.name, zipper: d.zipper, token: d.token, certHash: d.certHash });
   const abort = new AbortController();
   const log = logger(`source ${d.name}`);
   let own: () => Record<string, unknown> = () => ({});

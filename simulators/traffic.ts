@@ -44,6 +44,9 @@ export function trafficConfig(params: Record<string, unknown>): TrafficConfig {
   };
 }
 
+/** posing as phones (`as: osmand`), it posts to a listener and writes nothing to the zipper itself */
+export const writes = (params: Record<string, unknown>): boolean => params.as !== 'osmand';
+
 export default async function traffic(source: Source, ctx: SourceContext): Promise<void> {
   const speed = parseSpeed(ctx.params.speed ?? 1);
   const tag = String(ctx.params.tag ?? 'gps');

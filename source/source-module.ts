@@ -27,4 +27,6 @@ export interface SourceModule {
    * port it cannot bind stops serve at the source's line instead of leaving a workflow that hears nothing.
    */
   listens?: boolean;
+  /** false for params under which it writes nothing to the zipper: serve then opens no connection for it */
+  writes?(params: Record<string, unknown>): boolean;
 }
