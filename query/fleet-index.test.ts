@@ -118,6 +118,14 @@ describe('FleetIndex', () => {
     expect(index.expired).toBe(2);
   });
 
+  it('holds a vehicle whose clock once ran years ahead only for its TTL: older fixes keep nothing alive', () => {
+    let now = 0;
+    const index = new FleetIndex({ ttl: 10, now: () => now });
+    index.position('phone', { t: 9e12, lon: 7.42, lat: 43.73 });
+    for (now = 1000; now <= 12_000; now += 1000) index.position('phone', { t: now, lon: 7.43, lat: 43.74 });
+    expect(index.get('phone')).toMatchObject({ t: 12_000, lon: 7.43, lat: 43.74 });
+  });
+
   it('keeps the fences a vehicle is in, and user fields a null removes', () => {
     const index = new FleetIndex();
     index.position('a', { t: 1, lon: 7.42, lat: 43.73 });

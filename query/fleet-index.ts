@@ -98,11 +98,13 @@ export class FleetIndex {
       this.entries.set(deviceId, entry);
       return;
     }
-    this.touch(e);
     const v = e.v;
     const match = p.edge !== undefined;
-    if (match) Object.assign(v, { edge: p.edge, wayId: p.wayId });
+    // an older position keeps nothing alive: a phone that once sent a time years ahead would otherwise be
+    // held there for as long as it reports; now it expires after the TTL and comes back with its next fix
     if (p.t < v.t || (p.t === v.t && v.matched && !match)) return;
+    this.touch(e);
+    if (match) Object.assign(v, { edge: p.edge, wayId: p.wayId });
     v.t = p.t;
     v.matched = match;
     if (p.speed !== undefined) v.speed = p.speed;
