@@ -85,6 +85,8 @@ export default async function teltonika(source: Source, ctx: SourceContext): Pro
   const intake = new FixIntake(source, ctx, 'teltonika', ctx.params.tag as string | undefined);
   const imeis = ctx.params.imeis ? new Set((ctx.params.imeis as unknown[]).map(String)) : undefined;
   await listenTcp(listenAddress(ctx.params, DEFAULT_PORTS.teltonika), teltonikaConnection(intake, imeis), ctx.signal, ctx.log, 'Teltonika trackers');
+  // the protocol has no secret: without an allow-list, any tracker that knows the port is let in, and says so
+  if (!imeis) ctx.log.warn('any IMEI is let in: set imeis: [...] to let in only your trackers');
   ctx.listening?.();
   await aborted(ctx.signal);
   intake.close();
