@@ -37,7 +37,14 @@ export async function deployCommand({ values, positionals }: Parsed): Promise<vo
   const min = count('min', values.min);
   const max = count('max', values.max);
   if (idle !== undefined && min !== 0) throw new UsageError('--idle: only a function with --min 0 is scaled to zero when idle');
+  // once sent, a deploy goes on on the zipper whatever happens here: a Ctrl-C says so rather than nothing
+  const interrupted = () => {
+    process.stderr.write(`geoflux deploy: interrupted; the zipper may still finish the deploy of "${String(values.name)}" (geoflux functions says)\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
   const reply = await ask(values, { op: 'deploy', name: String(values.name), observe, emit: tagList(values.emit), params: parseParams(values.params), min, max, wasm, hash: sha256(wasm), freshState: Boolean(values['fresh-state']), idle });
+  process.off('SIGINT', interrupted);
   process.stdout.write(reply.message + '\n');
 }
 
