@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Agent, get } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GpsRecord } from '../../codecs/gps-record.ts';
@@ -34,8 +35,11 @@ export function osmandPoster(base: string, o: { concurrency?: number; tries?: nu
   const tries = o.tries ?? 5;
   // node:http, not fetch: undici in a worker thread segfaulted the process (3 of 6 runs of `--as osmand`,
   // at its start and at Ctrl-C) when the thread ended with requests in flight
-  const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency ?? 32 });
+  // a connection a request, as a phone makes: a kept-alive socket the listener has just closed reset requests
+  const agent = new Agent({ keepAlive: false, maxSockets: o.concurrency ?? 32 });
   o.signal.addEventListener('abort', () => agent.destroy(), { once: true });
+  // each request waiting to retry listens for the stop: as many as run at once, which Node would warn of
+  setMaxListeners((o.concurrency ?? 32) + 1, o.signal);
   const status = (url: string) =>
     new Promise<number>((resolve, reject) => {
       get(url, { agent }, (res) => {
