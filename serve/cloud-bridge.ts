@@ -45,7 +45,6 @@ export async function startCloudBridge(wf: Workflow & { cluster: ClusterOptions 
   const cluster = wf.cluster;
   let nc: NatsConnection | undefined;
   let publisher: EdgePublisher | undefined;
-  let closing = false;
   let heartbeat: NodeJS.Timeout | undefined;
   // a close ends the wait for a server not there yet: frames waiting on it are left unacknowledged, to the spools
   const stopping = new AbortController();
@@ -71,7 +70,7 @@ export async function startCloudBridge(wf: Workflow & { cluster: ClusterOptions 
       } catch (e) {
         // a failed handler would be acknowledged as skipped: at a close, frames waiting here wait for ever,
         // unacknowledged, and the zipper hands them to the next edge from the sources' spools
-        if (closing) return new Promise<never>(() => {});
+        if (stopping.signal.aborted) return new Promise<never>(() => {});
         warn.warn('link', `cannot publish to the cluster at ${cluster.servers.join(', ')}: ${(e as Error).message}; trying again every ${RELINK_MS / 1000} s, frames wait unacknowledged`);
         await nc?.close().catch(() => {});
         await sleep(RELINK_MS, undefined, { signal: stopping.signal }).catch(() => {});
@@ -92,7 +91,6 @@ export async function startCloudBridge(wf: Workflow & { cluster: ClusterOptions 
   };
 
   async function close(timeout: number): Promise<void> {
-    closing = true;
     stopping.abort();
     clearInterval(heartbeat);
     await sfn.close(publisher ? timeout : 0);
