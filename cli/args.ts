@@ -84,3 +84,9 @@ export function parseParams(text: unknown): Record<string, unknown> {
   if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new UsageError('--params is a JSON object, e.g. {"limit": 30}');
   return params as Record<string, unknown>;
 }
+
+/** `9466` or `0.0.0.0:9466` (the host default 127.0.0.1); undefined for anything else, a URL among them */
+export function parseHostPort(v: string): { host: string; port: number } | undefined {
+  const m = v.includes('://') ? null : /^(?:(.+):)?(\d+)$/.exec(v);
+  return m && Number(m[2]) <= 65535 ? { host: m[1] ?? '127.0.0.1', port: Number(m[2]) } : undefined;
+}

@@ -2,7 +2,7 @@ import { parseExposition, total, type ParsedSample } from '../metrics/parse-expo
 import { clusterView } from '../cluster/cluster-view.ts';
 import { connectNats, unreachable } from '../cluster/connect-nats.ts';
 import { loadWorkflow } from '../workflows/load.ts';
-import { UsageError, type Parsed } from './args.ts';
+import { parseHostPort, UsageError, type Parsed } from './args.ts';
 
 const n = (x: number) => Math.round(x).toLocaleString('en');
 
@@ -37,9 +37,8 @@ export async function statusCommand({ values }: Parsed): Promise<void> {
 
 /** `9464`, `host:9464` or a URL: where the serve's /metrics answers */
 export function metricsUrl(v: string): string {
-  if (/^\d+$/.test(v)) return `http://127.0.0.1:${v}/metrics`;
-  if (/^[^/:]+:\d+$/.test(v)) return `http://${v}/metrics`;
-  return v;
+  const at = parseHostPort(v);
+  return at ? `http://${at.host}:${at.port}/metrics` : v;
 }
 
 /** What `--cluster` adds: the stream, edges, workers, and per partition its owner, lag and last checkpoint. */

@@ -1,7 +1,7 @@
 import { logger } from '../log/logger.ts';
 import { runWorker } from '../serve/run-worker.ts';
 import { loadWorkflow } from '../workflows/load.ts';
-import { UsageError, type Parsed } from './args.ts';
+import { parseHostPort, UsageError, type Parsed } from './args.ts';
 import { untilSignal } from './until-signal.ts';
 
 export async function workerCommand({ values, positionals }: Parsed): Promise<void> {
@@ -32,9 +32,9 @@ export function milliseconds(v: string): number {
   return ms;
 }
 
-/** `9466` or `0.0.0.0:9466`: where the worker's /metrics listens (the host default 127.0.0.1) */
+/** where the worker's /metrics listens */
 function hostPort(v: string): { host: string; port: number } {
-  const m = /^(?:(.+):)?(\d+)$/.exec(v);
-  if (!m || Number(m[2]) > 65535) throw new UsageError(`--metrics takes a port or host:port (got "${v}")`);
-  return { host: m[1] ?? '127.0.0.1', port: Number(m[2]) };
+  const at = parseHostPort(v);
+  if (!at) throw new UsageError(`--metrics takes a port or host:port (got "${v}")`);
+  return at;
 }
