@@ -72,7 +72,7 @@ describe.each(kinds)('$name', ({ listen, dial, prefix }) => {
     });
     const system = await refusal(dial(s.port, {}), prefix(s.port));
     expect(system.trust).toBe(true);
-    expect(system.why).toMatch(/^its certificate is not trusted by this system's CAs \(a self-signed server needs certHash, ca, or insecure: true\)/);
+    expect(system.why).toMatch(/^its certificate is not trusted by this system's CAs \(a self-signed server needs certHash, ca, or insecure: true; on the command line --cert-hash <sha256>, --ca <file> or --insecure/);
   });
 
   it('follows a CA chain through the intermediate the server sends along', async () => {

@@ -118,5 +118,9 @@ export function serverVerifier(trust: ClientTrust): Verifier | undefined {
   return undefined;
 }
 
-/** The hint that goes with a certificate the system's CAs do not vouch for. */
-export const SYSTEM_UNTRUSTED = "its certificate is not trusted by this system's CAs (a self-signed server needs certHash, ca, or insecure: true)";
+/**
+ * The hint that goes with a certificate the system's CAs do not vouch for, naming the SDK options and the CLI
+ * flags alike: the same error reaches users of both.
+ */
+export const SYSTEM_UNTRUSTED =
+  "its certificate is not trusted by this system's CAs (a self-signed server needs certHash, ca, or insecure: true; on the command line --cert-hash <sha256>, --ca <file> or --insecure — serve prints the hash)";
