@@ -51,7 +51,7 @@ export async function deployCommand({ values, positionals }: Parsed): Promise<vo
 /** `geoflux functions`: a table of the serve's functions. */
 export async function functionsCommand({ values }: Parsed): Promise<void> {
   const { functions = [] } = await ask(values, { op: 'functions' });
-  const rows = [['NAME', 'ORIGIN', 'KERNEL', 'OBSERVE', 'EMIT', 'INSTANCES'], ...functions.map((f) => [f.name, f.origin, f.hash ? f.hash.slice(0, 12) : '-', f.observe.join(','), f.emit.join(',') || '-', String(f.instances)])];
+  const rows = [['NAME', 'ORIGIN', 'RUNS', 'OBSERVE', 'EMIT', 'INSTANCES'], ...functions.map((f) => [f.name, f.origin, f.hash ? f.hash.slice(0, 12) : (f.runs ?? '-'), f.observe.join(','), f.emit.join(',') || '-', String(f.instances)])];
   const w = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
   process.stdout.write(rows.map((r) => r.map((c, j) => c.padEnd(w[j])).join('  ').trimEnd()).join('\n') + '\n');
 }

@@ -204,7 +204,7 @@ const CHECKS: Record<string, Check> = {
   },
   'npx geoflux functions --insecure': {
     then: (o) => {
-      expect(o.stdout).toMatch(/^mapmatch +workflow +- +gps +matched +2$/m);
+      expect(o.stdout).toMatch(/^mapmatch +workflow +mapmatch +gps +matched +2$/m);
       expect(o.stdout).toMatch(/^speeding +deployed +[0-9a-f]{12} +gps +speeding +1$/m);
     },
   },

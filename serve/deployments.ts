@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { CLOUD_BRIDGE } from '../cluster/cluster-options.ts';
 import { IsolatedKernel } from '../kernels/host/isolated-kernel.ts';
 import type { Logger } from '../log/logger.ts';
@@ -253,7 +254,10 @@ export class Deployments {
   private list(): FunctionInfo[] {
     const load = new Map(this.served.zipper.functionLoad().map((l) => [l.name, l.instances]));
     const info = (name: string, f: WorkflowFunction, origin: FunctionInfo['origin'], hash?: string): FunctionInfo => ({ name, origin, hash, observe: f.observe, emit: f.emit, instances: load.get(f.name) ?? 0 });
-    return [...this.wf.functions.filter((f) => f.where !== 'cloud').map((f) => info(f.name, f, 'workflow')), ...[...this.running].map(([name, r]) => info(name, r.f, 'deployed', r.d.hash))];
+    return [
+      ...this.wf.functions.filter((f) => f.where !== 'cloud').map((f) => ({ ...info(f.name, f, 'workflow'), runs: f.kernel ? basename(f.kernel) : f.run })),
+      ...[...this.running].map(([name, r]) => info(name, r.f, 'deployed', r.d.hash)),
+    ];
   }
 }
 

@@ -36,6 +36,8 @@ export interface FunctionInfo {
   origin: 'workflow' | 'deployed';
   /** SHA-256 of the kernel module, for a deployed function */
   hash?: string;
+  /** what a workflow's function runs: its kernel (a builtin's name or the .wasm file's) or its module */
+  runs?: string;
   observe: string[];
   emit: string[];
   instances: number;
