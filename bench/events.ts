@@ -15,7 +15,7 @@ import { trueFenceEvents, type FenceChange, type TrueSample } from './true-fence
  * A true event is a change of membership that holds 10 s; a detection matches one of the same vehicle, fence
  * and kind within 15 s, one to one. `-- events --tune` searches the debounce params on the tuning seeds;
  * the table quotes the held-out seeds, never looked at while choosing. Then the same for roam's pairs
- * (bench/roam-events.ts); `-- events --roam` runs those alone.
+ * (bench/roam-events.ts); `-- events --roam` runs those alone, `-- events --fences` the fences alone.
  */
 const MONACO = '../shared/data/osm/monaco.osm.pbf';
 export const HOLD = 10_000;
@@ -55,6 +55,8 @@ type Feed = { batch: GpsBatch; at: number }[];
 
 interface Scenario {
   gps: Feed;
+  /** the true positions as fixes: what a detector with perfect GPS and no map matcher would see */
+  exact: Feed;
   truth: FenceChange[];
   end: number;
   vehicleHours: number;
@@ -65,16 +67,18 @@ async function scenario(g: RoadGraph, fences: Fences, noise: number, interval: n
   const sim = new TrafficSim(g, { fleets: [{ name: 'veh', vehicles: FLEET.vehicles, gps: { noise, interval } }], seed, start: Date.UTC(2026, 0, 1, 8), truth: true });
   const membership = await createGeofence({ fences }, { contains: true });
   const gps: Feed = [];
+  const exact: Feed = [];
   const samples: TrueSample[] = [];
   let end = 0;
   for (let s = 0; s < FLEET.seconds; s++) {
     const step = sim.step();
     if (step.fixes.length) gps.push({ batch: batchFromRecords(step.fixes), at: step.track[0].t });
+    exact.push({ batch: batchFromRecords(step.track.map(({ deviceId, t, lon, lat }) => ({ deviceId, t, lon, lat }))), at: step.track[0].t });
     const inside = membership.contains(step.track);
     step.track.forEach((p, i) => samples.push({ deviceId: p.deviceId, t: p.t, fences: inside[i].map((f) => membership.fences[f].id) }));
     end = step.track[0].t;
   }
-  return { gps, truth: trueFenceEvents(samples, HOLD), end, vehicleHours: (FLEET.vehicles * FLEET.seconds) / 3600 };
+  return { gps, exact, truth: trueFenceEvents(samples, HOLD), end, vehicleHours: (FLEET.vehicles * FLEET.seconds) / 3600 };
 }
 
 /**
@@ -151,19 +155,31 @@ async function report(): Promise<void> {
 export const HEADERS = ['GPS', 'mode', 'events', 'true', 'precision', 'recall', 'time err p50 s', 'p95 s', 'delay p50 s', 'p95 s', 'flaps/veh-h'];
 export const scoreRow = (gps: string, mode: string, s: EventScore) => [gps, mode, s.detected, s.truth, pct(s.precision), pct(s.recall), secs(s.timeError.p50), secs(s.timeError.p95), secs(s.delay.p50), secs(s.delay.p95), fmt(s.flapsPerVehicleHour, 2)];
 
+/**
+ * The ceiling: the kernel fed the true positions themselves, waiting `confirm` s. A true change is one that
+ * holds 10 s, so a detector that decides sooner also fires on changes that undo themselves before then,
+ * however good its positions; and positions on a border line (a street that is the border) cannot be told
+ * in from out by any distance past it.
+ */
+const EXACT_MODES: [string, Mode][] = [8, 9, 10].map((confirm) => [`confirm ${confirm} s, nothing else`, { hysteresis: 0, evidence: 0, confirm, maxSpeed: 1e6 }]);
+
 /** The quarters fed the raw fixes or the map-matched ones (issue 21, part 3): which a workflow should observe. */
 async function gpsOrMatched(g: RoadGraph, quarters: Fences): Promise<void> {
   const rows: (string | number)[][] = [];
   for (const [noise, interval] of GPS) {
     const scenarios = await Promise.all(HELD_OUT.map((seed) => scenario(g, quarters, noise, interval, seed)));
-    const feeds = { gps: scenarios.map((s) => s.gps), matched: await Promise.all(scenarios.map((s) => matched(MONACO, s.gps))) };
-    for (const source of ['gps', 'matched'] as const) {
-      for (const [name, mode] of [MODES[0], MODES[MODES.length - 1]]) {
-        rows.push(scoreRow(`σ ${noise} m, ${interval} s`, `${source}: ${name}`, pool(await Promise.all(scenarios.map((sc, i) => scoreMode(sc, feeds[source][i], quarters, mode))))));
+    const feeds = { gps: scenarios.map((s) => s.gps), matched: await Promise.all(scenarios.map((s) => matched(MONACO, s.gps))), exact: scenarios.map((s) => s.exact) };
+    const runs: ['gps' | 'matched' | 'exact', [string, Mode][]][] = [['gps', [MODES[0], MODES[MODES.length - 1]]], ['matched', [MODES[0], MODES[MODES.length - 1]]]];
+    // the true positions do not depend on the noise: once is enough
+    if (noise === GPS[0][0] && interval === GPS[0][1]) runs.push(['exact', EXACT_MODES]);
+    for (const [source, modes] of runs) {
+      for (const [name, mode] of modes) {
+        const gps = source === 'exact' ? 'true positions' : `σ ${noise} m, ${interval} s`;
+        rows.push(scoreRow(gps, `${source}: ${name}`, pool(await Promise.all(scenarios.map((sc, i) => scoreMode(sc, feeds[source][i], quarters, mode))))));
       }
     }
   }
-  console.log('quarters, fed raw gps or matched positions (the delay counts the matcher holding fixes back)\n');
+  console.log('quarters, fed raw gps, matched positions, or the true positions (the delay counts the matcher holding fixes back)\n');
   console.log(table(HEADERS, rows));
 }
 
@@ -204,8 +220,9 @@ async function tune(): Promise<void> {
 
 export async function run(): Promise<void> {
   const tuning = process.argv.includes('--tune');
-  // --roam: only the roam kernel's pairs (bench/roam-events.ts); without, the fences, then roam
+  // --roam: only the roam kernel's pairs (bench/roam-events.ts); --fences: only the fences; neither: both
   if (!process.argv.includes('--roam')) await (tuning ? tune() : report());
+  if (process.argv.includes('--fences')) return;
   const roam = await import('./roam-events.ts');
   await (tuning ? roam.tune() : roam.report());
 }

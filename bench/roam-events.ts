@@ -37,10 +37,15 @@ const MODES: [string, Mode][] = [
   ['defaults', {}],
 ];
 
+/** the ceiling (as bench/events.ts's): the kernel fed the true positions, waiting `confirm` s and nothing else */
+const EXACT_MODES: [string, Mode][] = [8, 9, 10].map((confirm) => [`true positions: confirm ${confirm} s, nothing else`, { hysteresis: 0, evidence: 0, confirm, maxSpeed: 1e6, smoothing: 1 }]);
+
 type Feed = { batch: GpsBatch; at: number }[];
 
 interface Scenario {
   gps: Feed;
+  /** the true positions as fixes */
+  exact: Feed;
   truth: FenceChange[];
   end: number;
   fixes: number;
@@ -88,7 +93,7 @@ class TruePairs {
     for (const [i, j] of nearPairs(track)) near.add(i * n + j);
     for (const key of near) if (!this.states.has(key)) this.states.set(key, new HeldState(HOLD));
     for (const [key, state] of this.states) {
-      const at = state.sample(near.has(key), t, false);
+      const at = state.sample(near.has(key), t);
       if (at !== undefined) {
         const [a, b] = [track[Math.floor(key / n)].deviceId, track[key % n].deviceId].sort();
         this.events.push({ deviceId: a, fence: b, detect: state.held ? 'enter' : 'exit', t: at });
@@ -98,20 +103,23 @@ class TruePairs {
   }
 }
 
-export async function scenario(g: RoadGraph, vehicles: number, noise: number, interval: number, seed: number): Promise<Scenario> {
+/** `withExact`: keep the true positions as a feed too (the ceiling's rows; at 10,000 vehicles they would double the memory) */
+export async function scenario(g: RoadGraph, vehicles: number, noise: number, interval: number, seed: number, withExact = false): Promise<Scenario> {
   const sim = new TrafficSim(g, { fleets: [{ name: 'veh', vehicles, gps: { noise, interval } }], seed, start: Date.UTC(2026, 0, 1, 8), truth: true });
   const truth = new TruePairs();
   const gps: Feed = [];
+  const exact: Feed = [];
   let end = 0;
   let fixes = 0;
   for (let s = 0; s < SECONDS; s++) {
     const step = sim.step();
     if (step.fixes.length) gps.push({ batch: batchFromRecords(step.fixes), at: step.track[0].t });
+    if (withExact) exact.push({ batch: batchFromRecords(step.track.map(({ deviceId, t, lon, lat }) => ({ deviceId, t, lon, lat }))), at: step.track[0].t });
     fixes += step.fixes.length;
     truth.add(step.track);
     end = step.track[0].t;
   }
-  return { gps, truth: truth.events, end, fixes, vehicleHours: (vehicles * SECONDS) / 3600 };
+  return { gps, exact, truth: truth.events, end, fixes, vehicleHours: (vehicles * SECONDS) / 3600 };
 }
 
 interface Run {
@@ -122,11 +130,11 @@ interface Run {
   checksPerSecond: number;
 }
 
-async function scoreMode(s: Scenario, mode: Mode): Promise<Run> {
+async function scoreMode(s: Scenario, mode: Mode, feed = s.gps): Promise<Run> {
   const k = await createRoam({ distance: DISTANCE, ...mode });
   const detected: DetectedChange[] = [];
   let ms = 0;
-  for (const { batch, at } of s.gps) {
+  for (const { batch, at } of feed) {
     const t0 = performance.now();
     const events = k.process(batch);
     ms += performance.now() - t0;
@@ -146,14 +154,15 @@ export async function report(): Promise<void> {
   const { graph } = await loadNetwork(MONACO);
   const rows: (string | number)[][] = [];
   const cost: (string | number)[][] = [];
-  for (const [vehicles, modes] of [[BIG, MODES.slice(-1)], [SMALL, MODES]] as const) {
+  for (const [vehicles, modes, exactModes] of [[BIG, MODES.slice(-1), []], [SMALL, MODES, EXACT_MODES]] as const) {
     for (const [noise, interval] of GPS) {
       const gps = `${vehicles.toLocaleString('en')} vehicles, σ ${noise} m, ${interval} s`;
       // one scenario at a time: 10,000 vehicles' fixes for 300 s are a few hundred MB
       const runs = new Map<string, Run[]>();
       for (const seed of HELD_OUT) {
-        const sc = await scenario(graph, vehicles, noise, interval, seed);
+        const sc = await scenario(graph, vehicles, noise, interval, seed, exactModes.length > 0);
         for (const [name, mode] of modes) (runs.get(name) ?? runs.set(name, []).get(name)!).push(await scoreMode(sc, mode));
+        for (const [name, mode] of exactModes) (runs.get(name) ?? runs.set(name, []).get(name)!).push(await scoreMode(sc, mode, sc.exact));
       }
       for (const [name, rs] of runs) {
         rows.push(scoreRow(gps, name, pool(rs.map((r) => r.score))));

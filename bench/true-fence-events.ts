@@ -16,7 +16,9 @@ export interface FenceChange {
 /**
  * The enters and exits a user counts from true positions: a change of a vehicle's membership of a fence that
  * then holds for `hold` ms (a vehicle driving a street that is a border truly crosses it back and forth, and
- * that is no change to anyone). Inside at its first sample counts as an enter. Samples in time order.
+ * that is no change to anyone). Inside at its first sample counts as an enter, dated then, if it holds too:
+ * a vehicle that starts inside and leaves at once makes neither an enter nor an exit, as a pair of vehicles
+ * that starts near and parts at once makes no roam event (bench/roam-events.ts). Samples in time order.
  */
 export function trueFenceEvents(samples: readonly TrueSample[], hold: number): FenceChange[] {
   const byDevice = new Map<string, TrueSample[]>();
@@ -26,8 +28,8 @@ export function trueFenceEvents(samples: readonly TrueSample[], hold: number): F
     const fences = new Set(track.flatMap((s) => s.fences));
     for (const fence of fences) {
       const state = new HeldState(hold);
-      track.forEach((s, i) => {
-        const t = state.sample(s.fences.includes(fence), s.t, i === 0);
+      track.forEach((s) => {
+        const t = state.sample(s.fences.includes(fence), s.t);
         if (t !== undefined) events.push({ deviceId, fence, detect: state.held ? 'enter' : 'exit', t });
       });
     }
@@ -43,11 +45,11 @@ export class HeldState {
 
   constructor(private readonly hold: number) {}
 
-  /** the time of the change that has held from this sample on (`first`: a change at once), else undefined */
-  sample(inside: boolean, t: number, first: boolean): number | undefined {
+  /** the time of the change that has held up to this sample, else undefined */
+  sample(inside: boolean, t: number): number | undefined {
     if (inside === this.held) return void (this.from = NaN);
     if (Number.isNaN(this.from)) this.from = t;
-    if (!first && t - this.from < this.hold) return undefined;
+    if (t - this.from < this.hold) return undefined;
     const at = this.from;
     this.held = inside;
     this.from = NaN;
