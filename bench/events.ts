@@ -73,7 +73,7 @@ async function scenario(g: RoadGraph, fences: Fences, noise: number, interval: n
   for (let s = 0; s < FLEET.seconds; s++) {
     const step = sim.step();
     if (step.fixes.length) gps.push({ batch: batchFromRecords(step.fixes), at: step.track[0].t });
-    exact.push({ batch: batchFromRecords(step.track.map(({ deviceId, t, lon, lat }) => ({ deviceId, t, lon, lat }))), at: step.track[0].t });
+    exact.push({ batch: batchFromRecords(step.track.map(({ deviceId, t, lon, lat, speed, heading }) => ({ deviceId, t, lon, lat, speed, heading }))), at: step.track[0].t });
     const inside = membership.contains(step.track);
     step.track.forEach((p, i) => samples.push({ deviceId: p.deviceId, t: p.t, fences: inside[i].map((f) => membership.fences[f].id) }));
     end = step.track[0].t;

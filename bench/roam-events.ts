@@ -114,7 +114,7 @@ export async function scenario(g: RoadGraph, vehicles: number, noise: number, in
   for (let s = 0; s < SECONDS; s++) {
     const step = sim.step();
     if (step.fixes.length) gps.push({ batch: batchFromRecords(step.fixes), at: step.track[0].t });
-    if (withExact) exact.push({ batch: batchFromRecords(step.track.map(({ deviceId, t, lon, lat }) => ({ deviceId, t, lon, lat }))), at: step.track[0].t });
+    if (withExact) exact.push({ batch: batchFromRecords(step.track.map(({ deviceId, t, lon, lat, speed, heading }) => ({ deviceId, t, lon, lat, speed, heading }))), at: step.track[0].t });
     fixes += step.fixes.length;
     truth.add(step.track);
     end = step.track[0].t;

@@ -41,6 +41,8 @@ export interface TruthRecord {
   lon: number;
   lat: number;
   speed: number;
+  /** degrees clockwise from north, the road's at that point */
+  heading: number;
 }
 
 export interface SimStep {
@@ -213,7 +215,7 @@ export class TrafficSim {
 
   private truthOf(v: Vehicle, now: number): TruthRecord {
     const p = this.shapes.at(v.edge, v.offset, this.p, v.seg);
-    return { deviceId: v.id, t: this.opts.start + Math.round(now * 1000), edge: v.edge, wayId: this.graph.edgeWay[v.edge], offset: v.offset, lon: p.lon, lat: p.lat, speed: v.speed };
+    return { deviceId: v.id, t: this.opts.start + Math.round(now * 1000), edge: v.edge, wayId: this.graph.edgeWay[v.edge], offset: v.offset, lon: p.lon, lat: p.lat, speed: v.speed, heading: p.heading };
   }
 
   /** the speed this driver keeps on an edge with a clear road */
