@@ -142,7 +142,7 @@ export class FleetIndex {
     return true;
   }
 
-  /** the `k` nearest vehicles within `radius` metres (default: any distance), nearest first */
+  /** the `k` nearest vehicles within `radius` metres (default: any distance), nearest first; copies, as every answer here */
   nearby(q: { lon: number; lat: number; k: number; radius?: number; where?: Where }): Hit[] {
     this.expire();
     const radius = q.radius ?? Infinity;
@@ -164,7 +164,7 @@ export class FleetIndex {
       (bound) => bound <= radius && (best.length < q.k || bound < dist[q.k - 1]),
     );
     // the distance second, beside the id: what an answer is read for
-    return best.map(({ deviceId, ...rest }, i) => ({ deviceId, distance: dist[i], ...rest }));
+    return best.map((v, i) => Object.assign({ deviceId: v.deviceId, distance: dist[i] }, v));
   }
 
   /** the vehicles inside the box (edges included), by deviceId */
