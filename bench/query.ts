@@ -1,4 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { build } from 'esbuild';
 import KDBush from 'kdbush';
 import { haversine, M_PER_DEG, metresPerDegLon } from '../network/geo.ts';
 import { FleetIndex } from '../query/fleet-index.ts';
@@ -13,11 +17,13 @@ import { fmt, now, percentile, table } from './stats.ts';
  * `npm run bench -- query`: the fleet index (docs/query.md) with 10,000 and 100,000 vehicles moving at 1 Hz.
  * First in this process, to choose the index: the grid updated in place that query/ keeps, beside a kdbush
  * rebuilt every second and a scan of every vehicle. Then over the network, each while its fleet's updates
- * stream in (one after the other, so one's ingest does not load the machine while the other is asked): geoflux's HTTP API (bench/fleet-server.ts, a process of its own) beside Redis 7 GEOSEARCH
+ * stream in (one after the other, so one's ingest does not load the machine while the other is asked):
+ * geoflux's HTTP API (bench/fleet-server.ts, compiled, a process of its own) beside Redis 7 GEOSEARCH
  * (redis-server started here, fed the same positions by bench/redis-feeder.ts): nearby k=5 within 1 km, and
  * everything in a 1 km box, Redis asked for the coordinates too (geoflux answers each vehicle's state). One
  * query in flight at a time, each through a thin client on one kept-alive socket, for
- * GEOFLUX_BENCH_QUERY_SECONDS (default 5) each.
+ * GEOFLUX_BENCH_QUERY_SECONDS (default 5) each. Last, the floor under both: Redis' PING beside a node:http
+ * server answering a constant, and geoflux's API over an empty fleet.
  */
 
 const RADIUS = 1000;
@@ -105,8 +111,15 @@ function inProcess(n: number): (string | number)[][] {
   return rows;
 }
 
+/** the HTTP servers the benchmark starts, compiled: the fleet's (bench/fleet-server.ts) and the floor's constant one */
+interface Servers {
+  fleet: string;
+  constant: string;
+}
+
+/** `node --import tsx <args>`, or `node <args>` for a script compiled() made */
 function child(args: string[]): { proc: ChildProcess; out: () => string } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, args[0].endsWith('.mjs') ? args : ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   return { proc, out: () => out };
@@ -116,6 +129,19 @@ async function stopChild(c: { proc: ChildProcess }): Promise<void> {
   const gone = new Promise((r) => c.proc.once('exit', r));
   c.proc.kill('SIGTERM');
   await gone;
+}
+
+/**
+ * A server of the benchmark's compiled to one plain JS file, as `geoflux serve` runs compiled JS (dist/):
+ * through tsx's loader, every closure a request creates is wrapped to keep its name (esbuild's keepNames),
+ * about 10 µs a request on the development machine, which is the loader's cost, not geoflux's.
+ */
+async function compiled(entry: string, dir: string): Promise<string> {
+  const outfile = join(dir, `${basename(entry, '.ts')}.mjs`);
+  // CommonJS dependencies require() node's modules: an ES module has no require of its own
+  const banner = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, banner: { js: banner }, logLevel: 'warning' });
+  return outfile;
 }
 
 /** sequential calls for `seconds`, over the query points; sorted latencies, ms */
@@ -132,8 +158,8 @@ async function loop(seconds: number, call: (p: [number, number]) => Promise<unkn
 }
 
 /** geoflux's side, alone on the machine with its own ingest: query latencies (ms) and the fold's ms per second */
-async function geofluxOverHttp(n: number, seconds: number) {
-  const server = child(['bench/fleet-server.ts', String(n)]);
+async function geofluxOverHttp(n: number, seconds: number, servers: Servers) {
+  const server = child([servers.fleet, String(n)]);
   try {
     const url = (await waitFor(() => /^url (\S+)/m.exec(server.out())?.[1], { ms: 60_000, what: 'the fleet server' })) as string;
     // through a client as thin as Redis': one kept-alive socket, no pooling, the answer parsed
@@ -176,9 +202,38 @@ async function redisGeosearch(n: number, port: number, seconds: number) {
   }
 }
 
+/**
+ * The floor: a round trip with nothing to find, through the same clients and loop. Redis' PING; a bare
+ * node:http server answering a constant (Node's HTTP server and nothing else); geoflux's /v1/nearby over an
+ * empty fleet (the dashboard server, the routing, the parameters, an empty answer). No query of either
+ * side's can answer faster than its floor.
+ */
+async function floors(redisPort: number, seconds: number, servers: Servers): Promise<(string | number)[][]> {
+  const path = '/v1/nearby?lon=7.42&lat=43.74&k=5&radius=1000';
+  const overHttp = async (args: string[]) => {
+    const server = child(args);
+    try {
+      const url = (await waitFor(() => /^url (\S+)/m.exec(server.out())?.[1], { ms: 60_000, what: args[0] })) as string;
+      const web = await HttpGetClient.connect(url);
+      const ms = await loop(seconds, () => web.get(path));
+      web.close();
+      return ms;
+    } finally {
+      await stopChild(server);
+    }
+  };
+  const redis = await RespClient.connect(redisPort);
+  const ping = await loop(seconds, () => redis.call('PING'));
+  redis.close();
+  const constant = await overHttp([servers.constant]);
+  const empty = await overHttp([servers.fleet, '0']);
+  const row = (what: string, ms: number[]) => [what, us(percentile(ms, 50)), us(percentile(ms, 99)), `${(percentile(ms, 50) / percentile(ping, 50)).toFixed(2)}×`, ms.length];
+  return [row('Redis PING', ping), row('node:http answering a constant', constant), row('geoflux /v1/nearby, empty fleet', empty)];
+}
+
 /** one after the other, so neither's ingest loads the machine while the other is measured */
-async function overTheNetwork(n: number, redisPort: number, seconds: number) {
-  const g = await geofluxOverHttp(n, seconds);
+async function overTheNetwork(n: number, redisPort: number, seconds: number, servers: Servers) {
+  const g = await geofluxOverHttp(n, seconds, servers);
   const r = await redisGeosearch(n, redisPort, seconds);
   const row = (q: string, gq: number[], rq: number[]) => [n, q, `${us(percentile(gq, 50))} / ${us(percentile(gq, 99))}`, `${us(percentile(rq, 50))} / ${us(percentile(rq, 99))}`, `${(percentile(gq, 50) / percentile(rq, 50)).toFixed(2)}×`, gq.length, rq.length];
   return {
@@ -193,15 +248,20 @@ export async function run(): Promise<void> {
   const choice = sizes.flatMap(inProcess);
   console.log('In this process, choosing the index (2,000 queries at random points of a 20 km square; the scan 200):\n');
   console.log(table(['vehicles', 'index', 'update / s (ms)', 'nearby p50 µs', 'p99 µs', '1 km box p50 µs', 'p99 µs'], choice));
+  const dir = mkdtempSync(join(tmpdir(), 'geoflux-bench-query-'));
+  const servers = { fleet: await compiled('bench/fleet-server.ts', dir), constant: await compiled('bench/http-constant-server.ts', dir) };
   const redis = await startRedis();
   try {
     const results = [];
-    for (const n of sizes) results.push(await overTheNetwork(n, redis.port, seconds));
+    for (const n of sizes) results.push(await overTheNetwork(n, redis.port, seconds, servers));
     console.log(`\nOver the network, one query in flight, while every vehicle moves each second (${seconds} s each; geoflux, then Redis, each with only its own ingest running):\n`);
     console.log(table(['vehicles', 'query', 'geoflux HTTP p50 / p99 µs', 'Redis GEOSEARCH p50 / p99 µs', 'p50 geoflux/Redis', 'geoflux queries', 'Redis queries'], results.flatMap((r) => r.rows)));
+    console.log(`\nThe floor: a round trip with nothing to find, the same clients, one request in flight (${seconds} s each):\n`);
+    console.log(table(['round trip', 'p50 µs', 'p99 µs', 'p50 / PING', 'requests'], await floors(redis.port, seconds, servers)));
     console.log('\nThe updates, per second of the fleet: CPU of the fleet fold in geoflux\'s thread, beside Redis\' own time in GEOADD (INFO commandstats):\n');
     console.log(table(['vehicles', 'geoflux fold ms / s', 'Redis GEOADD ms / s'], results.map((r) => r.update)));
   } finally {
     await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }

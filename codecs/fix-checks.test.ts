@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertBatch, checkRecords, fixProblem, goodRows, InvalidFixError, MAX_DEVICE_ID_BYTES, tidyBatch } from './fix-checks.ts';
+import { assertBatch, checkRecords, fixProblem, goodRows, InvalidFixError, MAX_DEVICE_ID_BYTES, tidyBatch, unixTimeMs } from './fix-checks.ts';
 import { batchFromRecords, emptyBatch } from './gps-batch.ts';
 
 const fix = { deviceId: 'v', t: 1_700_000_000_000, lon: 7.42, lat: 43.73 };
@@ -17,6 +17,8 @@ describe('what makes a fix unusable', () => {
     ['a longitude out of range', { lon: 181 }, 'position', 'lon must be a number in [-180, 180] (got 181)'],
     ['an infinite latitude', { lat: Infinity }, 'position', 'lat must be a number in [-90, 90] (got Infinity)'],
     ['an infinite speed', { speed: Infinity }, 'motion', 'speed must be a finite number when given (got Infinity)'],
+    // the one plausibility rule for write() and device ingest (ingest/): 1,000 knots in m/s is not a move
+    ['a speed past 1,000 knots', { speed: 515 }, 'motion', 'speed must be at most 514.4 m/s, 1,000 knots, the most a civil GPS receiver reports (got 515)'],
   ])('%s', (_, change, reason, message) => {
     expect(fixProblem({ ...fix, ...change } as never)).toEqual({ reason, message });
   });
@@ -24,7 +26,16 @@ describe('what makes a fix unusable', () => {
   it('passes a good fix, with or without the optional fields (NaN is a batch’s "unknown")', () => {
     expect(fixProblem(fix)).toBeUndefined();
     expect(fixProblem({ ...fix, speed: 12, heading: NaN, accuracy: 4 })).toBeUndefined();
+    expect(fixProblem({ ...fix, speed: 514 })).toBeUndefined();
     expect(fixProblem({ ...fix, deviceId: 'é'.repeat(MAX_DEVICE_ID_BYTES / 2) })).toBeUndefined();
+  });
+});
+
+describe('a unix time as devices send it', () => {
+  it('is ms from 1e12 (13 digits: every time since 2001-09-09) and seconds below', () => {
+    expect(unixTimeMs(1_700_000_000)).toBe(1_700_000_000_000);
+    expect(unixTimeMs(1_700_000_000_123)).toBe(1_700_000_000_123);
+    expect(fixProblem({ ...fix, t: unixTimeMs(99_999_999_999) })?.reason).toBe('time');
   });
 });
 

@@ -23,6 +23,23 @@ const saneTime = (t: number) => t >= MIN_FIX_TIME && t < MAX_FIX_TIME;
 /** a time a Date can hold, so an ISO string can be made of it */
 const isDate = (t: number) => Math.abs(t) <= 8.64e15;
 
+/**
+ * A unix time as devices send it, seconds or milliseconds, in epoch ms. Milliseconds from 1e12 up: every
+ * time since 2001-09-09 has 13 digits in ms, and seconds reach 1e12 only in the year 33658. Below, seconds:
+ * 99999999999 is the year 5138 (which the time window refuses), not 1973 as ms. (Traccar's rule, seconds
+ * below 2^31, read every 11- and 12-digit number as ms.)
+ */
+export const unixTimeMs = (n: number): number => (n >= 1e12 ? n : n * 1000);
+
+/** a knot in m/s: devices (NMEA, Traccar Client) and the speed limit below count in knots */
+export const KNOT = 1852 / 3600;
+
+/**
+ * The most speed a fix may carry, m/s: 1,000 knots, the COCOM limit past which a civil GPS receiver reports
+ * nothing at all. A speed above it is a unit mix-up (km/h or knots sent as m/s, mm/s) or noise, not a move.
+ */
+export const MAX_SPEED = 1000 * KNOT;
+
 const inRange = (x: number, lim: number) => Number.isFinite(x) && x >= -lim && x <= lim;
 const infinite = (x: number) => x === Infinity || x === -Infinity;
 /** speed, heading, accuracy are optional: absent, or NaN (a batch's "unknown"), or a finite number */
@@ -42,7 +59,9 @@ export function fixProblem(r: GpsRecord): { reason: BadFixReason; message: strin
   if (typeof r.lon !== 'number' || !inRange(r.lon, 180)) return { reason: 'position', message: `lon must be a number in [-180, 180] (got ${String(r.lon)})` };
   if (typeof r.lat !== 'number' || !inRange(r.lat, 90)) return { reason: 'position', message: `lat must be a number in [-90, 90] (got ${String(r.lat)})` };
   const k = !optional(r.speed) ? 'speed' : !optional(r.heading) ? 'heading' : !optional(r.accuracy) ? 'accuracy' : undefined;
-  return k && { reason: 'motion', message: `${k} must be a finite number when given (got ${String(r[k])})` };
+  if (k) return { reason: 'motion', message: `${k} must be a finite number when given (got ${String(r[k])})` };
+  if (typeof r.speed === 'number' && r.speed > MAX_SPEED) return { reason: 'motion', message: `speed must be at most ${MAX_SPEED.toFixed(1)} m/s, 1,000 knots, the most a civil GPS receiver reports (got ${r.speed})` };
+  return undefined;
 }
 
 /** Raised by write() for a fix it will not send: the message names the fix and what is wrong with it. */

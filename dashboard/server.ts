@@ -101,12 +101,13 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   };
 
   const server = createServer((req, res) => {
+    // the query API before any URL is parsed: it reads its own, cheaply (query/http-api.ts)
+    if (req.url?.startsWith('/v1/')) return answerQuery(o.fleet, req, res, o.log);
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const fail = (code: number, why: string) => {
       if (!res.headersSent) res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(why);
     };
-    if (path.startsWith('/v1/')) return answerQuery(o.fleet, req, res, o.log);
     if (req.method !== 'GET' && req.method !== 'HEAD') return fail(405, 'GET only');
     const route = routes[path];
     const file = STATIC[path];

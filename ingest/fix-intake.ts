@@ -26,6 +26,13 @@ export interface IntakeStats {
   rejected: Partial<Record<RejectReason, number>>;
 }
 
+/**
+ * A device's time up to the GPS epoch is a clock not yet set: receivers without the time report 1970-01-01
+ * or 1980-01-06 until they have it. The SDK's window starts at 1970 for replays and tests that count from
+ * 0; a device's clock is a real one, and a fix it dates 1970 is decades wrong for everything downstream.
+ */
+export const GPS_EPOCH = Date.UTC(1980, 0, 6);
+
 export class FixIntake {
   private readonly counts: IntakeStats;
   private readonly warn: RateLimitedLog;
@@ -51,10 +58,9 @@ export class FixIntake {
       tidy = checkRecords(this.tag, [fix]);
     } catch (e) {
       if (!(e instanceof InvalidFixError)) throw e;
-      const p = fixProblem(fix)!;
-      this.refuse(p.reason, `${fix.deviceId ? `"${fix.deviceId}": ` : ''}${p.message}`);
-      return { reason: p.reason, message: p.message };
+      return this.refuseFix(fix, fixProblem(fix)!);
     }
+    if (fix.t <= GPS_EPOCH) return this.refuseFix(fix, { reason: 'time', message: `t is ${new Date(fix.t).toISOString()}, not after 1980-01-06 (the GPS epoch): the device's clock is not set` });
     this.counts.accepted++;
     for (const r of tidy) this.pending.push(r);
     if (!this.writing) void this.drain();
@@ -76,6 +82,11 @@ export class FixIntake {
       await this.source.flush(1000);
     }
     this.writing = false;
+  }
+
+  private refuseFix(fix: GpsRecord, p: { reason: RejectReason; message: string }): { reason: RejectReason; message: string } {
+    this.refuse(p.reason, `${fix.deviceId ? `"${fix.deviceId}": ` : ''}${p.message}`);
+    return p;
   }
 
   /** Counts a message refused before it was a fix (malformed, not allowed in), with a rate-limited warning. */
@@ -100,5 +111,5 @@ export class FixIntake {
 export const aborted = (signal: AbortSignal): Promise<void> => (signal.aborted ? Promise.resolve() : new Promise((r) => signal.addEventListener('abort', () => r(), { once: true })));
 
 /** knots and km/h, as devices send them, in the m/s of a geoflux fix */
-export const KNOT = 1852 / 3600;
+export { KNOT } from '../codecs/fix-checks.ts';
 export const KMH = 1 / 3.6;

@@ -27,7 +27,11 @@ export interface Vehicle {
 /** A query's answer: the vehicle, and for nearby its distance, metres. */
 export type Hit = Vehicle & { distance?: number };
 
-/** `status: free` must equal, as text, the vehicle's field of that name */
+/**
+ * `status: free` must equal, as text, the vehicle's field of that name: a text field the same text, a number
+ * or true/false its JSON (`seats: "4"`, `ev: "true"`); a field that holds an object, an array or null
+ * matches no `where` (its text would be "[object Object]").
+ */
 export type Where = Record<string, string>;
 
 interface Entry extends Placed {
@@ -47,7 +51,9 @@ export interface FleetIndexOptions {
 export const DEFAULT_TTL = 300;
 export const DEFAULT_CELL = 250;
 
-const matches = (v: Vehicle, where: Where | undefined) => !where || Object.entries(where).every(([k, want]) => k in v.fields && String(v.fields[k]) === want);
+const asText = (x: unknown): string | undefined => (typeof x === 'string' ? x : typeof x === 'number' || typeof x === 'boolean' ? String(x) : undefined);
+
+const matches = (v: Vehicle, where: Where | undefined) => !where || Object.entries(where).every(([k, want]) => asText(v.fields[k]) === want);
 
 /** how often (clock ms) the index looks for vehicles past their TTL: a vehicle leaves at most this late */
 const SWEEP_EVERY = 1000;
@@ -136,27 +142,29 @@ export class FleetIndex {
     return true;
   }
 
-  /** the `k` nearest vehicles within `radius` metres (default: any distance), nearest first */
+  /** the `k` nearest vehicles within `radius` metres (default: any distance), nearest first; copies, as every answer here */
   nearby(q: { lon: number; lat: number; k: number; radius?: number; where?: Where }): Hit[] {
     this.expire();
     const radius = q.radius ?? Infinity;
-    const best: Hit[] = [];
+    // the best so far, nearest first; a vehicle is copied into its answer only once it is among the k
+    const best: Vehicle[] = [];
+    const dist: number[] = [];
     this.grid.around(
       q.lon,
       q.lat,
       ({ v }) => {
         const d = haversine(q.lon, q.lat, v.lon, v.lat);
-        if (d > radius || (best.length === q.k && d >= best[q.k - 1].distance!) || !matches(v, q.where)) return;
+        if (d > radius || (best.length === q.k && d >= dist[q.k - 1]) || !matches(v, q.where)) return;
         let i = best.length;
-        while (i > 0 && best[i - 1].distance! > d) i--;
-        // the distance second, beside the id: what an answer is read for
-        const { deviceId, ...rest } = v;
-        best.splice(i, 0, { deviceId, distance: d, ...rest });
-        if (best.length > q.k) best.pop();
+        while (i > 0 && dist[i - 1] > d) i--;
+        best.splice(i, 0, v);
+        dist.splice(i, 0, d);
+        if (best.length > q.k) (best.pop(), dist.pop());
       },
-      (bound) => bound <= radius && (best.length < q.k || bound < best[q.k - 1].distance!),
+      (bound) => bound <= radius && (best.length < q.k || bound < dist[q.k - 1]),
     );
-    return best;
+    // the distance second, beside the id: what an answer is read for
+    return best.map((v, i) => Object.assign({ deviceId: v.deviceId, distance: dist[i] }, v));
   }
 
   /** the vehicles inside the box (edges included), by deviceId */

@@ -1,3 +1,4 @@
+import { ringCrossing } from '../kernels/ring-crossings.ts';
 import { inRing } from '../network/osm-areas.ts';
 
 /**
@@ -33,6 +34,9 @@ function ring(v: unknown): Position[] {
   const r = positions(v, 'a polygon ring', 4);
   const [a, b] = [r[0], r[r.length - 1]];
   if (a[0] !== b[0] || a[1] !== b[1]) throw new GeoJsonError('a polygon ring must end where it starts');
+  // a bow tie has no inside RFC 7946 defines: an answer by the even-odd rule would be a guess at what was meant
+  const at = ringCrossing(r.flat(), 0, r.length);
+  if (at) throw new GeoJsonError(`a polygon ring crosses itself near ${at[0].toFixed(7)},${at[1].toFixed(7)}: split it into polygons that do not (a MultiPolygon)`);
   return r;
 }
 

@@ -56,7 +56,8 @@ describe('GET /v1/nearby', () => {
     const q = { lon: CENTRE.lon + 0.0011, lat: CENTRE.lat - 0.0007 };
     const answer = await fleet.nearby({ ...q, k: 5, where: { status: 'free' } });
     expect(answer.count).toBe(5);
-    expect(answer.items.map((h) => h.distance)).toEqual(oracle(q.lon, q.lat, (c) => c.status === 'free').slice(0, 5).map((o) => o.d));
+    // to the centimetre
+    expect(answer.items.map((h) => h.distance)).toEqual(oracle(q.lon, q.lat, (c) => c.status === 'free').slice(0, 5).map((o) => Math.round(o.d * 100) / 100));
     expect(answer.items[0]).toMatchObject({ deviceId: expect.stringMatching(/^car-/), speed: 8, heading: 90, matched: false, fences: [], fields: { status: 'free' } });
   });
 
@@ -74,9 +75,26 @@ describe('GET /v1/nearby', () => {
     expect(await bad('lon=7.4&lat=95')).toEqual([400, 'lat must be a latitude in [-90, 90] (got "95")']);
     expect(await bad('lon=7.4&lat=43.7&k=0')).toEqual([400, 'k must be a whole number from 1 to 1000 (got "0")']);
     expect(await bad('lon=7.4&lat=43.7&where=free')).toEqual([400, 'where takes field:value pairs, comma-separated (got "free")']);
+    expect(await bad('lon=7.4&lat=43.7&k=5&k=7')).toEqual([400, 'k is given twice (k=5 and k=7): give it once']);
+    expect(await bad('lon=7.4&lat=43.7&where=a:b:c')).toEqual([400, 'where takes field:value pairs, one \':\' each (got "a:b:c")']);
     const typo = await fetch(new URL('v1/nearbye', serve.dashboardUrl));
     expect(typo.status).toBe(404);
     expect(await typo.text()).toContain('did you mean \\"/v1/nearby\\"');
+  });
+});
+
+describe('what an answer holds', () => {
+  it('positions to 1e-7° (about a centimetre), not a float’s noise', async () => {
+    const res = await fetch(new URL(`v1/within?bbox=${CENTRE.lon - 0.01},${CENTRE.lat - 0.01},${CENTRE.lon + 0.01},${CENTRE.lat + 0.01}`, serve.dashboardUrl));
+    const text = await res.text();
+    // the lattice's positions are sums like 7.4267 - 4 * 0.002 = 7.418699999999999 as doubles
+    expect(cars.some((c) => String(c.lon).length > 12)).toBe(true);
+    expect(text).not.toMatch(/"(lon|lat)":-?\d+\.\d{8,}/);
+    const byId = new Map(cars.map((c) => [c.deviceId, c]));
+    for (const v of (JSON.parse(text) as { items: { deviceId: string; lon: number; lat: number }[] }).items) {
+      expect(v.lon).toBeCloseTo(byId.get(v.deviceId)!.lon, 7);
+      expect(v.lat).toBeCloseTo(byId.get(v.deviceId)!.lat, 7);
+    }
   });
 });
 
@@ -104,6 +122,13 @@ describe('within and intersects', () => {
     const line = await fleet.intersects({ type: 'LineString', coordinates: [[cars[1].lon, cars[1].lat], [cars[2].lon, cars[2].lat]] });
     expect(line.items.map((v) => v.deviceId)).toEqual(['car-1', 'car-2']);
     await expect(fleet.within({ geometry: { type: 'LineString', coordinates: [[0, 0], [1, 1]] } })).rejects.toThrow('400 within takes a Polygon or MultiPolygon (got LineString)');
+    const bowTie = { type: 'Polygon', coordinates: [[[7.42, 43.73], [7.43, 43.74], [7.43, 43.73], [7.42, 43.74], [7.42, 43.73]]] };
+    await expect(fleet.within({ geometry: bowTie })).rejects.toThrow('400 a polygon ring crosses itself near 7.4250000,43.7350000');
+  });
+
+  it('answers 413 to a body past 1 MiB', async () => {
+    const huge = { type: 'Polygon', coordinates: [[[7.42, 43.73], [7.43, 43.73], [7.43, 43.74], [7.42, 43.73]]], pad: 'x'.repeat(1 << 20) };
+    await expect(fleet.intersects(huge)).rejects.toMatchObject({ status: 413, message: expect.stringContaining('the body is over 1048576 bytes') });
   });
 });
 
@@ -113,6 +138,10 @@ describe('POST /v1/fields', () => {
     const free = await fleet.nearby({ lon: cars[1].lon, lat: cars[1].lat, k: 1, where: { driver: 'Ann' } });
     expect(free.items.map((h) => [h.deviceId, h.distance])).toEqual([['car-1', 0]]);
     await expect(fleet.setFields('nobody', { status: 'free' })).rejects.toThrow('404 no vehicle "nobody"');
+    // a number matches its text; an object no where at all
+    await fleet.setFields('car-2', { seats: 4, route: { stops: 3 } });
+    expect((await fleet.nearby({ lon: cars[2].lon, lat: cars[2].lat, k: 1, where: { seats: '4' } })).items.map((h) => h.deviceId)).toEqual(['car-2']);
+    expect((await fleet.nearby({ lon: cars[2].lon, lat: cars[2].lat, k: 1, where: { route: '[object Object]' } })).count).toBe(0);
   });
 });
 

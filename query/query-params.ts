@@ -10,9 +10,40 @@ export class BadQuery extends Error {}
 
 export const MAX_K = 1000;
 
-const number = (q: URLSearchParams, name: string, ok: (v: number) => boolean, must: string, dflt?: number): number => {
+/** a request's query parameters, each given once */
+export type Params = Map<string, string>;
+
+const decode = (s: string): string => {
+  if (!s.includes('%') && !s.includes('+')) return s;
+  try {
+    return decodeURIComponent(s.replaceAll('+', ' '));
+  } catch {
+    throw new BadQuery(`a malformed %-escape in "${s}"`);
+  }
+};
+
+/**
+ * The query string after `?`, read as a form (`+` a space), each parameter once: `?k=5&k=7` is refused, not
+ * answered for one of them (which one would be the server's guess).
+ */
+export function readParams(search: string): Params {
+  const params: Params = new Map();
+  if (search === '') return params;
+  for (const pair of search.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = decode(eq < 0 ? pair : pair.slice(0, eq));
+    const value = eq < 0 ? '' : decode(pair.slice(eq + 1));
+    const before = params.get(name);
+    if (before !== undefined) throw new BadQuery(`${name} is given twice (${name}=${before} and ${name}=${value}): give it once`);
+    params.set(name, value);
+  }
+  return params;
+}
+
+const number = (q: Params, name: string, ok: (v: number) => boolean, must: string, dflt?: number): number => {
   const raw = q.get(name);
-  if (raw === null || raw === '') {
+  if (raw === undefined || raw === '') {
     if (dflt === undefined) throw new BadQuery(`${name} is required (${must})`);
     return dflt;
   }
@@ -21,32 +52,35 @@ const number = (q: URLSearchParams, name: string, ok: (v: number) => boolean, mu
   return v;
 };
 
-/** `where=status:free,kind:van`: each field equal, as text */
-export function readWhere(q: URLSearchParams): Where | undefined {
+/** `where=status:free,kind:van`: each field equal, as text (fleet-index.ts says how other values compare) */
+export function readWhere(q: Params): Where | undefined {
   const raw = q.get('where');
-  if (raw === null || raw === '') return undefined;
+  if (raw === undefined || raw === '') return undefined;
   const where: Where = {};
   for (const part of raw.split(',')) {
     const at = part.indexOf(':');
     if (at <= 0) throw new BadQuery(`where takes field:value pairs, comma-separated (got "${part}")`);
-    where[part.slice(0, at).trim()] = part.slice(at + 1).trim();
+    if (part.indexOf(':', at + 1) >= 0) throw new BadQuery(`where takes field:value pairs, one ':' each (got "${part}")`);
+    const field = part.slice(0, at).trim();
+    if (field in where) throw new BadQuery(`where names ${field} twice`);
+    where[field] = part.slice(at + 1).trim();
   }
   return where;
 }
 
-export function readNearby(q: URLSearchParams): { lon: number; lat: number; k: number; radius?: number; where?: Where } {
+export function readNearby(q: Params): { lon: number; lat: number; k: number; radius?: number; where?: Where } {
   const radius = q.get('radius');
   return {
     lon: number(q, 'lon', (v) => Math.abs(v) <= 180, 'a longitude in [-180, 180]'),
     lat: number(q, 'lat', (v) => Math.abs(v) <= 90, 'a latitude in [-90, 90]'),
     k: number(q, 'k', (v) => Number.isInteger(v) && v >= 1 && v <= MAX_K, `a whole number from 1 to ${MAX_K}`, 5),
-    ...(radius === null ? {} : { radius: number(q, 'radius', (v) => v > 0, 'metres > 0') }),
+    ...(radius === undefined ? {} : { radius: number(q, 'radius', (v) => v > 0, 'metres > 0') }),
     where: readWhere(q),
   };
 }
 
 /** `bbox=west,south,east,north` in degrees, as GeoJSON orders a bbox */
-export function readBBox(q: URLSearchParams): BBox {
+export function readBBox(q: Params): BBox {
   const raw = q.get('bbox');
   if (!raw) throw new BadQuery('bbox is required: west,south,east,north in degrees (or POST a GeoJSON polygon)');
   const b = raw.split(',').map(Number);

@@ -1,5 +1,7 @@
 import type { GpsRecord } from '../../codecs/gps-record.ts';
+import { unixTimeMs } from '../../codecs/fix-checks.ts';
 import { KNOT } from '../fix-intake.ts';
+import { jsonObject } from '../json-object.ts';
 
 /**
  * The OsmAnd protocol as Traccar reads it (org.traccar.protocol.OsmAndProtocolDecoder), which Traccar Client
@@ -11,18 +13,23 @@ import { KNOT } from '../fix-intake.ts';
 
 export type Decoded = { fix: GpsRecord } | { error: string };
 
-const num = (v: string | null | undefined): number | undefined => {
-  if (v === null || v === undefined || v === '') return undefined;
-  return Number(v);
+class NotANumber extends Error {}
+
+/** a number parameter, undefined when absent; one that is not a number is refused, not taken as unknown */
+const num = (q: URLSearchParams, ...names: string[]): number | undefined => {
+  for (const name of names) {
+    const v = q.get(name);
+    if (v === null || v === '') continue;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new NotANumber(`${name} "${v}" is not a number`);
+    return n;
+  }
+  return undefined;
 };
 
 /** epoch ms of an OsmAnd timestamp; NaN when it is none of the forms */
 export function osmandTime(v: string): number {
-  if (/^\d+$/.test(v)) {
-    const n = Number(v);
-    // Traccar's rule: below 2^31 it is seconds
-    return n < 2 ** 31 - 1 ? n * 1000 : n;
-  }
+  if (/^\d+$/.test(v)) return unixTimeMs(Number(v));
   if (v.includes('T')) return Date.parse(v);
   return Date.parse(`${v.replace(' ', 'T')}Z`);
 }
@@ -30,16 +37,19 @@ export function osmandTime(v: string): number {
 export function decodeQuery(q: URLSearchParams, now: number): Decoded {
   const deviceId = q.get('id') ?? q.get('deviceid');
   if (!deviceId) return { error: 'no device id (id= or deviceid=)' };
-  let lat = num(q.get('lat'));
-  let lon = num(q.get('lon'));
-  const location = q.get('location');
-  if (location) [lat, lon] = location.split(',').map(Number);
-  if (lat === undefined || lon === undefined) return { error: 'no position (lat= and lon=, or location=lat,lon)' };
-  const ts = q.get('timestamp');
-  const t = ts ? osmandTime(ts) : now;
-  if (Number.isNaN(t)) return { error: `timestamp "${ts}" is not unix seconds, ms or ISO 8601` };
-  const speed = num(q.get('speed'));
-  return { fix: withMotion({ deviceId, t, lon, lat }, speed === undefined ? undefined : speed * KNOT, num(q.get('bearing') ?? q.get('heading')), num(q.get('accuracy'))) };
+  try {
+    const location = q.get('location');
+    const [lat, lon] = location ? location.split(',').map(Number) : [num(q, 'lat'), num(q, 'lon')];
+    if (lat === undefined || lon === undefined) return { error: 'no position (lat= and lon=, or location=lat,lon)' };
+    const ts = q.get('timestamp');
+    const t = ts ? osmandTime(ts) : now;
+    if (Number.isNaN(t)) return { error: `timestamp "${ts}" is not unix seconds, ms or ISO 8601` };
+    const speed = num(q, 'speed');
+    return { fix: withMotion({ deviceId, t, lon, lat }, speed === undefined ? undefined : speed * KNOT, num(q, 'bearing', 'heading'), num(q, 'accuracy')) };
+  } catch (e) {
+    if (e instanceof NotANumber) return { error: e.message };
+    throw e;
+  }
 }
 
 interface TraccarJson {
@@ -50,13 +60,9 @@ interface TraccarJson {
 const numberOr = (v: unknown) => (typeof v === 'number' ? v : undefined);
 
 export function decodeJson(body: string): Decoded {
-  let root: TraccarJson;
-  try {
-    root = JSON.parse(body) as TraccarJson;
-  } catch {
-    return { error: 'the body is not JSON' };
-  }
-  if (typeof root !== 'object' || root === null) return { error: 'the body is not a JSON object' };
+  const parsed = jsonObject(body, 'the body');
+  if ('error' in parsed) return parsed;
+  const root = parsed.json as TraccarJson;
   const deviceId = typeof root.device_id === 'number' ? String(root.device_id) : root.device_id;
   if (typeof deviceId !== 'string' || !deviceId) return { error: 'no device_id' };
   const c = root.location?.coords;

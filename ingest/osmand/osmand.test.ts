@@ -69,6 +69,27 @@ describe('builtin:osmand (Traccar Client / OsmAnd over HTTP)', () => {
     expect(serve.fixes.map((f) => f.deviceId)).toEqual(['a']);
   });
 
+  it('refuses a device clock out of the time window or not set, and a speed no GPS receiver reports; a negative speed is unknown', async () => {
+    const { serve, url } = await start();
+    const refused = async (q: string, why: RegExp) => {
+      const r = await fetch(`${url}/?id=a&lat=60&lon=30&${q}`);
+      expect(r.status).toBe(400);
+      expect(await r.text()).toMatch(why);
+    };
+    // eleven digits are seconds: the year 5138, not 1973 read as ms
+    await refused('timestamp=99999999999', /t must be epoch ms from 1970-01-01 to 2100-01-01 \(got 99999999999000\)/);
+    await refused('timestamp=1', /t is 1970-01-01T00:00:01.000Z, not after 1980-01-06 \(the GPS epoch\): the device's clock is not set/);
+    await refused('timestamp=1700000000&speed=2000', /speed must be at most 514.4 m\/s, 1,000 knots/);
+    await refused('timestamp=1700000000&speed=fast', /speed "fast" is not a number/);
+    expect((await fetch(`${url}/?id=b&lat=60&lon=30&timestamp=1700000000&speed=-1`)).status).toBe(200);
+    const [fix] = await serve.waitFixes(1);
+    expect(fix).toEqual({ deviceId: 'b', t: 1700000000_000, lon: 30, lat: 60 });
+    await waitFor(() => serve.metric('geoflux_ingest_rejected_total', { source: 'devices' }), { until: (n) => n === 4, what: '4 refusals in /metrics' });
+    expect(await serve.metric('geoflux_ingest_rejected_total', { reason: 'time' })).toBe(2);
+    expect(await serve.metric('geoflux_ingest_rejected_total', { reason: 'motion' })).toBe(1);
+    expect(await serve.metric('geoflux_ingest_rejected_total', { reason: 'malformed' })).toBe(1);
+  });
+
   it('lets in only the devices and keys it is given, and a token when it has one', async () => {
     const { serve, url } = await start({ keys: { truck7: 's3cret' }, token: 'fleet-token' });
     const q = 'lat=43.73&lon=7.42&timestamp=1700000000';

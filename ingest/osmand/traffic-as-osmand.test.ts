@@ -19,9 +19,10 @@ describe('builtin:traffic with as: osmand', () => {
     const fixes = await running.waitFixes(50);
     expect(new Set(fixes.map((f) => f.deviceId)).size).toBe(5);
     expect(fixes.every((f) => f.deviceId.startsWith('veh') && f.speed !== undefined)).toBe(true);
-    const delivered = await waitFor(() => running.metric('geoflux_ingest_fixes_total', { source: 'devices' }), { until: (n) => n >= 50 && n === running.fixes.length, what: 'what the listener took to be what arrived' });
-    expect(delivered).toBe(running.fixes.length);
+    // the simulation may still be sending: the three counts agree once what was taken has all arrived
+    const counts = async () => [await running.metric('geoflux_ingest_fixes_total', { source: 'devices' }), await running.metric('geoflux_records_in_total', { tag: 'gps' }), running.fixes.length];
+    const [delivered] = await waitFor(counts, { until: ([taken, zipped, arrived]) => taken >= 50 && taken === zipped && taken === arrived, what: 'what the listener took to be what the zipper took and what arrived' });
+    expect(delivered).toBeGreaterThanOrEqual(50);
     expect(await running.metric('geoflux_source_unsent_records_total', { source: 'sim' })).toBe(0);
-    expect(await running.metric('geoflux_records_in_total', { tag: 'gps' })).toBe(delivered);
   });
 });

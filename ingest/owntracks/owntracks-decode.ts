@@ -1,5 +1,6 @@
 import type { GpsRecord } from '../../codecs/gps-record.ts';
 import { KMH } from '../fix-intake.ts';
+import { jsonObject } from '../json-object.ts';
 
 /**
  * OwnTracks' location message (owntracks.org/booklet/tech/json): `{ "_type": "location", lat, lon, tst
@@ -28,13 +29,9 @@ export function deviceOfTopic(topic: string): string | undefined {
 }
 
 export function decodeOwntracks(payload: string, deviceId: string | undefined): Decoded {
-  let m: Location;
-  try {
-    m = JSON.parse(payload) as Location;
-  } catch {
-    return { error: 'the payload is not JSON' };
-  }
-  if (typeof m !== 'object' || m === null) return { error: 'the payload is not a JSON object' };
+  const parsed = jsonObject(payload, 'the payload');
+  if ('error' in parsed) return parsed;
+  const m = parsed.json as Location;
   if (m._type !== 'location') return { other: String(m._type) };
   // over HTTP the message names its topic when the app is set to
   const id = deviceId ?? (typeof m.topic === 'string' ? deviceOfTopic(m.topic) : undefined);
