@@ -62,7 +62,13 @@ export const workflowSchema = z.strictObject({
     .strictObject({
       token: z.string().min(1, 'the control channel needs a token of its own'),
       // the autoscale rule of deployed functions (serve/autoscale.ts); absent fields keep its defaults
-      autoscale: z.strictObject({ backlog: z.number().int().positive().optional(), up: z.number().positive().optional(), idle: z.number().positive().optional() }).optional(),
+      autoscale: z
+        .strictObject({
+          backlog: z.number().int().positive('must be more than 0').optional(),
+          up: z.number().positive('must be more than 0').optional(),
+          idle: z.number().positive('must be more than 0').optional(),
+        })
+        .optional(),
     })
     .optional(),
   state: z.string().min(1).optional(),
