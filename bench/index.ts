@@ -15,6 +15,7 @@ const suites: Record<string, () => Promise<void>> = {
   e2e: async () => (await import('./e2e.ts')).run(),
   startup: async () => (await import('./startup.ts')).run(),
   coldstart: async () => (await import('./coldstart.ts')).run(),
+  autoscale: async () => (await import('./autoscale.ts')).run(),
   faults: async () => (await import('./faults.ts')).run(),
   dashboard: async () => (await import('./dashboard.ts')).run(),
   cluster: async () => (await import('./cluster.ts')).run(),

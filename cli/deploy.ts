@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { sha256 } from '../serve/deployment-store.ts';
 import { controlRequest } from '../client/control-client.ts';
-import type { ControlReply, ControlRequest } from '../zipper/control.ts';
+import type { ControlReply, ControlRequest, FunctionInfo } from '../zipper/control.ts';
 import { parseParams, UsageError, type Parsed } from './args.ts';
 import { connectionOptions } from './connection-flags.ts';
 
@@ -51,7 +51,9 @@ export async function deployCommand({ values, positionals }: Parsed): Promise<vo
 /** `geoflux functions`: a table of the serve's functions. */
 export async function functionsCommand({ values }: Parsed): Promise<void> {
   const { functions = [] } = await ask(values, { op: 'functions' });
-  const rows = [['NAME', 'ORIGIN', 'RUNS', 'OBSERVE', 'EMIT', 'INSTANCES'], ...functions.map((f) => [f.name, f.origin, f.hash ? f.hash.slice(0, 12) : (f.runs ?? '-'), f.observe.join(','), f.emit.join(',') || '-', String(f.instances)])];
+  // a deployed function's bounds beside its count: it is autoscaled between them
+  const bounds = (f: FunctionInfo) => (f.min === undefined ? '' : ` (${f.min}-${f.max})`);
+  const rows = [['NAME', 'ORIGIN', 'RUNS', 'OBSERVE', 'EMIT', 'INSTANCES'], ...functions.map((f) => [f.name, f.origin, f.hash ? f.hash.slice(0, 12) : (f.runs ?? '-'), f.observe.join(','), f.emit.join(',') || '-', `${f.instances}${bounds(f)}`])];
   const w = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
   process.stdout.write(rows.map((r) => r.map((c, j) => c.padEnd(w[j])).join('  ').trimEnd()).join('\n') + '\n');
 }

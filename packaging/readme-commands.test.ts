@@ -195,7 +195,7 @@ const CHECKS: Record<string, Check> = {
     then: stoppedCleanly,
   },
   // against npm start, whose workflow has control: (README, Deploy a kernel while it runs); the kernel is the one section 6 builds
-  'npx geoflux deploy examples/kernels/c/speeding.wasm --name speeding --observe gps --emit speeding --params \'{"limit": 13}\' --insecure': {
+  'npx geoflux deploy examples/kernels/c/speeding.wasm --name speeding --observe gps --emit speeding --params \'{"limit": 13}\' --min 1 --max 4 --insecure': {
     tools: [CLANG_WASI],
     then: (o, zipper) => {
       expect(o.stdout).toMatch(/^function "speeding" (runs|already runs) kernel [0-9a-f]{64}/m);
@@ -205,11 +205,11 @@ const CHECKS: Record<string, Check> = {
   'npx geoflux functions --insecure': {
     then: (o) => {
       expect(o.stdout).toMatch(/^mapmatch +workflow +mapmatch +gps +matched +2$/m);
-      expect(o.stdout).toMatch(/^speeding +deployed +[0-9a-f]{12} +gps +speeding +1$/m);
+      expect(o.stdout).toMatch(/^speeding +deployed +[0-9a-f]{12} +gps +speeding +1 \(1-4\)$/m);
     },
   },
   // a new version (other params) of the running deployment replaces it (docs/serverless.md, Replacing a version)
-  'npx geoflux deploy examples/kernels/c/speeding.wasm --name speeding --observe gps --emit speeding --params \'{"limit": 15}\' --insecure': {
+  'npx geoflux deploy examples/kernels/c/speeding.wasm --name speeding --observe gps --emit speeding --params \'{"limit": 15}\' --min 1 --max 4 --insecure': {
     tools: [CLANG_WASI],
     then: (o) => expect(o.stdout).toMatch(/^function "speeding" runs kernel [0-9a-f]{64} .*; replaced the same kernel with other settings, its state handed over, frames held \d+ ms during the switch$/m),
   },

@@ -48,8 +48,11 @@ export type ThreadMessage =
 /** What the starting thread posts to a module's thread. */
 export type ThreadCommand = { geoflux: 'ping' } | { geoflux: 'stop' } | StateCommand;
 
-/** what a replace asks of a kernel function's thread (serve/replace.ts): its devices' state out, or another's in */
-export type StateCommand = ({ geoflux: 'export-state' } | { geoflux: 'import-state'; bytes: Uint8Array[] } | { geoflux: 'drop-state' }) & { id: number };
+/**
+ * what a replace or a scale change asks of a kernel function's thread (serve/move-devices.ts): its devices'
+ * state out (all, or `devices`), another's in, its devices forgotten, or which devices it holds (msgpack)
+ */
+export type StateCommand = ({ geoflux: 'export-state'; devices?: string[] } | { geoflux: 'drop-state'; devices?: string[] } | { geoflux: 'import-state'; bytes: Uint8Array[] } | { geoflux: 'held-devices' }) & { id: number };
 
 export class ModuleThread {
   readonly restarts: Record<RestartReason, number> = { crash: 0, hung: 0, exit: 0 };

@@ -93,7 +93,7 @@ describe('geoflux deploy, functions, undeploy against a running serve', () => {
       // the running function is untouched: still one instance of the same module, still publishing
       const listed = await geoflux(['functions', ...trust(), '--token', 'control-token']);
       expect(listed.code).toBe(0);
-      expect(listed.stdout.split('\n').filter((l) => /^(fast|other)\b/.test(l))).toEqual([expect.stringMatching(new RegExp(`^fast\\s+deployed\\s+${hash.slice(0, 12)}\\s+gps\\s+alerts\\s+1$`))]);
+      expect(listed.stdout.split('\n').filter((l) => /^(fast|other)\b/.test(l))).toEqual([expect.stringMatching(new RegExp(`^fast\\s+deployed\\s+${hash.slice(0, 12)}\\s+gps\\s+alerts\\s+1 \\(1-1\\)$`))]);
       mq.devices.clear();
       await waitFor(() => mq.devices.size >= 5, { what: 'speeding rows still flowing after the refusals', ms: 60_000 });
       await mq.end();

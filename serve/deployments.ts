@@ -9,6 +9,9 @@ import type { ControlReply, ControlRequest, DeployRequest, FunctionInfo } from '
 import { DeploymentStore, sha256, type Deployment } from './deployment-store.ts';
 import { parkFunction, wakeFunction } from './park.ts';
 import { replaceFunction, ReplaceRefused } from './replace.ts';
+import { Autoscale, DEFAULT_AUTOSCALE, type AutoscaleRule } from './autoscale.ts';
+import { Autoscaling } from './autoscaling.ts';
+import { threadInstances } from './scale-instances.ts';
 import { ScaleToZero } from './scale-to-zero.ts';
 import { startFunction, stopFunction, type ServedWorkflow } from './serve-workflow.ts';
 
@@ -26,8 +29,14 @@ interface Running {
   d: Deployment;
   /** the function that runs it, under the zipper's name for its version */
   f: WorkflowFunction;
-  /** with `--min 0`: when it parks and wakes, and its ticks */
-  zero?: { scaler: ScaleToZero; timer: NodeJS.Timeout };
+  /** with `--min 0`: when it parks and wakes */
+  zero?: ScaleToZero;
+  /** with `--max` above its floor: when it gets an instance more or fewer */
+  auto?: Autoscaling;
+  /** ticks the scalers, one change at a time */
+  timer?: NodeJS.Timeout;
+  /** the tick in progress (a park, a scale change): a replace or undeploy waits for it */
+  ticking?: Promise<void>;
 }
 
 /** ms the conformance suite may take on a deployed module before it is refused as hanging */
@@ -72,7 +81,7 @@ export class Deployments {
       }
     }
     served.zipper.control = (req) => ds.handle(req);
-    served.zipper.onHold = (fn) => void [...ds.running.values()].find((r) => r.f.name === fn)?.zero?.scaler.held();
+    served.zipper.onHold = (fn) => void [...ds.running.values()].find((r) => r.f.name === fn)?.zero?.held();
     return ds;
   }
 
@@ -83,12 +92,17 @@ export class Deployments {
 
   /** what the `--min 0` functions have done, by deployment name (for /metrics) */
   scaling(): { name: string; scaler: ScaleToZero }[] {
-    return [...this.running].flatMap(([name, r]) => (r.zero ? [{ name, scaler: r.zero.scaler }] : []));
+    return [...this.running].flatMap(([name, r]) => (r.zero ? [{ name, scaler: r.zero }] : []));
   }
 
-  /** Stops parking and waking (serve stops, or the deployment goes). */
+  /** what the autoscaled functions have done, by deployment name (for /metrics) */
+  autoscaling(): { name: string; scaler: Autoscaling }[] {
+    return [...this.running].flatMap(([name, r]) => (r.auto ? [{ name, scaler: r.auto }] : []));
+  }
+
+  /** Stops parking, waking and scaling (serve stops). */
   close(): void {
-    for (const r of this.running.values()) clearInterval(r.zero?.timer);
+    for (const r of this.running.values()) clearInterval(r.timer);
   }
 
   private handle(req: ControlRequest): Promise<ControlReply> {
@@ -176,16 +190,16 @@ export class Deployments {
   private async replace(old: Running, d: Deployment, path: string, fresh: boolean): Promise<string> {
     const f = functionOf(d, `${d.name}@${++this.versions}`, path);
     // a version scaled to zero has its state outside any instance: back in one first, to be handed over
-    clearInterval(old.zero?.timer);
-    await old.zero?.scaler.held();
+    await this.unwatch(old);
+    await old.zero?.held();
     let r;
     try {
       r = await replaceFunction(this.wf, this.served, this.log, old.f, f, fresh);
     } catch (e) {
-      this.scaleToZero(old);
+      this.watch(old);
       throw e;
     }
-    this.running.set(d.name, this.scaleToZero({ d, f }));
+    this.running.set(d.name, this.watch({ d, f }));
     const was = old.d.hash === d.hash ? 'the same kernel with other settings' : `kernel ${old.d.hash.slice(0, 12)}…`;
     return `; replaced ${was}, ${r.moved ? 'its state handed over' : 'starting with empty state (--fresh-state)'}, frames held ${Math.round(r.heldMs)} ms during the switch`;
   }
@@ -201,21 +215,63 @@ export class Deployments {
       zipper.removeFunction(d.name);
       throw e;
     }
-    this.running.set(d.name, this.scaleToZero({ d, f }));
+    this.running.set(d.name, this.watch({ d, f }));
   }
 
-  /** With `--min 0`, parks the function after its idle period and wakes it on its next frame (serve/scale-to-zero.ts). */
-  private scaleToZero(r: Running): Running {
-    if (r.d.min > 0) return r;
+  /**
+   * The deployment's scalers and their ticks: with `--min 0` it parks after its idle period and wakes on its
+   * next frame (serve/scale-to-zero.ts); with `--max` above its floor it gets an instance more or fewer by
+   * its backlog (serve/autoscale.ts). One tick at a time, so a park and a scale change never overlap.
+   */
+  private watch(r: Running): Running {
+    const { zipper } = this.served;
+    const log = this.log.child(`function ${r.d.name}`);
+    const load = () => zipper.functionLoad().find((l) => l.name === r.f.name);
+    r.zero = r.d.min === 0 ? this.scaleToZero(r, log, () => (load()?.unacked ?? 0) > 0) : undefined;
+    r.auto =
+      r.d.max > instancesOf(r.d)
+        ? new Autoscaling({
+            rule: new Autoscale(this.rule, { min: r.d.min, max: r.d.max }, Date.now),
+            host: threadInstances(this.wf, this.served, log, r.f),
+            backlog: () => (load()?.unacked ?? 0) + (load()?.waiting ?? 0),
+            log,
+          })
+        : undefined;
+    if (!r.zero && !r.auto) return r;
+    const tick = async () => {
+      await r.zero?.tick();
+      await r.auto?.tick((r.zero?.state ?? 'running') === 'running');
+    };
+    const period = Math.min(r.auto ? Math.min(AUTOSCALE_SAMPLE, this.rule.upAfterMs / 4) : 1000, r.zero ? ((r.d.idle ?? DEFAULT_IDLE) * 1000) / 4 : Infinity);
+    r.timer = setInterval(() => {
+      r.ticking ??= tick().finally(() => (r.ticking = undefined));
+    }, period);
+    r.timer.unref();
+    return r;
+  }
+
+  /** Stops the deployment's ticks, once the one in progress is done. */
+  private async unwatch(r: Running): Promise<void> {
+    clearInterval(r.timer);
+    await r.ticking;
+  }
+
+  /** the autoscale rule, the defaults with what the workflow's `control.autoscale` changes */
+  private get rule(): AutoscaleRule {
+    const o = this.wf.control?.autoscale ?? {};
+    return { upBacklog: o.backlog ?? DEFAULT_AUTOSCALE.upBacklog, upAfterMs: o.up === undefined ? DEFAULT_AUTOSCALE.upAfterMs : o.up * 1000, idleAfterMs: o.idle === undefined ? DEFAULT_AUTOSCALE.idleAfterMs : o.idle * 1000 };
+  }
+
+  /** `--min 0`: parks the function after its idle period and wakes it on its next frame. */
+  private scaleToZero(r: Running, log: Logger, busy: () => boolean): ScaleToZero {
     const { zipper } = this.served;
     let parked: Uint8Array[] = [];
-    const log = this.log.child(`function ${r.d.name}`);
     const idleMs = (r.d.idle ?? DEFAULT_IDLE) * 1000;
-    const scaler = new ScaleToZero({
+    return new ScaleToZero({
       idleMs,
       clock: Date.now,
       lastActive: () => zipper.lastFrameAt(r.f.name),
-      busy: () => (zipper.functionLoad().find((l) => l.name === r.f.name)?.unacked ?? 0) > 0,
+      busy,
       park: async () => {
         parked = await parkFunction(this.served, r.f);
         log.info(`scaled to zero after ${idleMs / 1000} s without a frame`);
@@ -226,10 +282,6 @@ export class Deployments {
       },
       log,
     });
-    const timer = setInterval(() => void scaler.tick(), Math.min(1000, idleMs / 4));
-    timer.unref();
-    r.zero = { scaler, timer };
-    return r;
   }
 
   private async undeploy(name: string): Promise<string> {
@@ -238,7 +290,7 @@ export class Deployments {
       const what = this.wf.functions.some((f) => f.name === name) ? `"${name}" is a function of the workflow file, not a deployed one` : `no deployed function "${name}"${didYouMean(name, this.running.keys())}`;
       throw new Refused(what);
     }
-    clearInterval(r.zero?.timer);
+    await this.unwatch(r);
     await stopFunction(this.served, r.f.name);
     this.served.zipper.removeFunction(r.f.name);
     this.running.delete(name);
@@ -253,15 +305,18 @@ export class Deployments {
 
   private list(): FunctionInfo[] {
     const load = new Map(this.served.zipper.functionLoad().map((l) => [l.name, l.instances]));
-    const info = (name: string, f: WorkflowFunction, origin: FunctionInfo['origin'], hash?: string): FunctionInfo => ({ name, origin, hash, observe: f.observe, emit: f.emit, instances: load.get(f.name) ?? 0 });
+    const info = (name: string, f: WorkflowFunction, origin: FunctionInfo['origin'], d?: Deployment): FunctionInfo => ({ name, origin, hash: d?.hash, observe: f.observe, emit: f.emit, instances: load.get(f.name) ?? 0, ...(d ? { min: d.min, max: d.max } : {}) });
     return [
       ...this.wf.functions.filter((f) => f.where !== 'cloud').map((f) => ({ ...info(f.name, f, 'workflow'), runs: f.kernel ? basename(f.kernel) : f.run })),
-      ...[...this.running].map(([name, r]) => info(name, r.f, 'deployed', r.d.hash)),
+      ...[...this.running].map(([name, r]) => info(name, r.f, 'deployed', r.d)),
     ];
   }
 }
 
 const instancesOf = (d: Deployment) => Math.max(1, d.min);
+
+/** ms between samples of an autoscaled function's backlog: eight in the 2 s a scale-up waits */
+const AUTOSCALE_SAMPLE = 250;
 
 /** a deployment as the function that runs it, under the zipper's name for its version */
 const functionOf = (d: Deployment, name: string, kernel: string): WorkflowFunction => ({ name, observe: d.observe, emit: d.emit, dispatch: { kind: 'partition', key: 'deviceId' }, instances: instancesOf(d), host: 'local', kernel, params: d.params, where: 'edge' });

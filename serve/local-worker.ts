@@ -1,5 +1,6 @@
 import '../runtime/quiet-wasi-warning.ts';
 import { parentPort, workerData } from 'node:worker_threads';
+import { pack } from '../codecs/msgpack.ts';
 import { logger, setLogLevel, type Level } from '../log/logger.ts';
 import type { StateCommand, ThreadCommand, ThreadMessage } from '../runtime/module-thread.ts';
 import { loadFunctionModule } from '../sfn/builtins/index.ts';
@@ -38,6 +39,8 @@ const post = (m: ThreadMessage) => port.postMessage(m);
 let stats: () => unknown = () => undefined;
 let stop: () => Promise<void> = async () => {};
 let devices: DeviceStateMover | undefined;
+/** the instance's id at the zipper (its place on the hash ring) */
+let clientId = '';
 
 port.on('message', (m: ThreadCommand) => {
   if (m.geoflux === 'ping') post({ geoflux: 'pong', stats: stats() });
@@ -45,12 +48,13 @@ port.on('message', (m: ThreadCommand) => {
   else void moveState(m);
 });
 
-/** a replace's hand-over: this instance's devices out, the old instances' in (one after another), or this one's forgotten */
+/** a hand-over: this instance's devices out, the old instances' in (one after another), or this one's forgotten */
 async function moveState(m: StateCommand): Promise<void> {
   try {
     if (!devices) throw new Error('only a kernel function hands its state over');
-    if (m.geoflux === 'export-state') return post({ geoflux: 'reply', id: m.id, bytes: await devices.export() });
-    if (m.geoflux === 'drop-state') await devices.drop();
+    if (m.geoflux === 'held-devices') return post({ geoflux: 'reply', id: m.id, bytes: pack({ instance: clientId, devices: devices.held() }) });
+    if (m.geoflux === 'export-state') return post({ geoflux: 'reply', id: m.id, bytes: await devices.export(m.devices) });
+    if (m.geoflux === 'drop-state') await devices.drop(m.devices);
     else for (const b of m.bytes) await devices.import(b);
     post({ geoflux: 'reply', id: m.id });
   } catch (e) {
@@ -65,6 +69,7 @@ async function startFunction(d: Extract<LocalWorkerData, { kind: 'function' }>):
   const mod: FunctionModule = kernel || (await loadFunctionModule(d.run!, d.baseDir));
   const sfn = await startFunctionModule(mod, { name: d.name, observe: d.observe, emit: d.emit, params: d.params }, { zipper: 'port://zipper', token: d.token });
   stop = () => sfn.close();
+  clientId = sfn.clientId;
   return () => ({ ...sfn.stats(), kernel: kernel?.stats.snapshot() });
 }
 

@@ -14,21 +14,31 @@ export const SETTLE_TIMEOUT = 30_000;
 
 export const threadsOf = (served: ServedWorkflow, fn: string): ModuleThread[] => served.functionThreads.filter((t) => t.fn === fn).map((t) => t.thread);
 
-/** Takes the state of every instance of `f` (they then forget it, so closing flushes nothing) and closes them; returns the state. */
-export async function parkFunction(served: ServedWorkflow, f: WorkflowFunction): Promise<Uint8Array[]> {
+/**
+ * Runs `work` at a frame boundary of function `fn`: its frames held from now on, those its instances hold
+ * finished (their outputs out) first; once `work` is done, or has failed, the held frames go on in order.
+ */
+export async function atFrameBoundary<T>(served: ServedWorkflow, fn: string, work: () => Promise<T>): Promise<T> {
   const { zipper } = served;
-  zipper.pauseFunction(f.name);
+  zipper.pauseFunction(fn);
   try {
-    if (!(await zipper.settled(f.name, SETTLE_TIMEOUT))) throw new Error(`its instances did not finish the frames they hold within ${SETTLE_TIMEOUT / 1000} s`);
+    if (!(await zipper.settled(fn, SETTLE_TIMEOUT))) throw new Error(`its instances did not finish the frames they hold within ${SETTLE_TIMEOUT / 1000} s`);
+    return await work();
+  } finally {
+    zipper.resumeFunction(fn);
+  }
+}
+
+/** Takes the state of every instance of `f` (they then forget it, so closing flushes nothing) and closes them; returns the state. */
+export function parkFunction(served: ServedWorkflow, f: WorkflowFunction): Promise<Uint8Array[]> {
+  // with no instance left, the frames held meanwhile (and the next) wait for the wake
+  return atFrameBoundary(served, f.name, async () => {
     const threads = threadsOf(served, f.name);
     const states = (await Promise.all(threads.map((t) => t.ask({ geoflux: 'export-state' })))).filter((s): s is Uint8Array => s !== undefined);
     await Promise.all(threads.map((t) => t.ask({ geoflux: 'drop-state' })));
     await stopFunction(served, f.name);
     return states;
-  } finally {
-    // with no instance left, the frames held meanwhile (and the next) wait for the wake
-    zipper.resumeFunction(f.name);
-  }
+  });
 }
 
 /** Starts one instance of `f` and gives it the state `parkFunction` took; the frames held for it go on only then. */

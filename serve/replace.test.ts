@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cKernel } from '../testing/c-kernel.ts';
+import { expectFenceEventsAlternate, recordRows, timeOf } from '../testing/mqtt-rows.ts';
 import { runGeoflux } from '../testing/run-geoflux.ts';
 import { sequenceKernelSource } from '../testing/sequence-kernel.ts';
 import { startServe } from '../testing/serve-process.ts';
@@ -39,26 +39,6 @@ sources:
     params: { network: ${MONACO}, vehicles: 20, seed: 7, duration: 100000, speed: 20x }
 `;
 
-type Row = Record<string, unknown> & { deviceId: string };
-
-/** everything the serve's broker publishes from now on, raw fixes and function rows apart, per device, in order */
-async function record(url: string) {
-  const client = await mqtt.connectAsync(url);
-  const raw = new Map<string, Row[]>();
-  const rows = new Map<string, Row[]>();
-  const add = (m: Map<string, Row[]>, r: Row) => m.set(r.deviceId, [...(m.get(r.deviceId) ?? []), r]);
-  client.on('message', (topic, payload) => {
-    const r = JSON.parse(payload.toString()) as Row;
-    if (topic.startsWith('raw/')) add(raw, r);
-    else if (r.deviceId) add(rows, r);
-  });
-  await client.subscribeAsync(['raw/#', 'geoflux/#']);
-  return { raw, rows, end: () => client.endAsync(true) };
-}
-
-/** the time of a fix (epoch ms in `t`) or of a row made from one (ISO 8601 in `time`) */
-const timeOf = (r: Row) => (typeof r.t === 'number' ? new Date(r.t).toISOString() : String(r.time));
-
 describe('a deployed function replaced by a new version while the fleet runs', () => {
   const dirs: string[] = [];
   afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -72,9 +52,9 @@ describe('a deployed function replaced by a new version while the fleet runs', (
     const serve = await startServe(file);
     const deploy = (kernel: string, name: string, extra: string[]) =>
       runGeoflux(['deploy', kernel, '--zipper', serve.url, '--cert-hash', serve.certHash, '--token', 'control-token', '--name', name, '--observe', 'gps', '--emit', 'alerts', ...extra]);
-    const mq = await record(serve.out.stderr.match(/MQTT: embedded broker (mqtt:\/\/\S+)/)![1]);
+    const mq = await recordRows(serve.out.stderr.match(/MQTT: embedded broker (mqtt:\/\/\S+)/)![1]);
     try {
-      const kindRows = (kind: string) => [...mq.rows].map(([d, rs]) => [d, rs.filter((r) => r.kind === kind)] as const).filter(([, rs]) => rs.length);
+      const { kindRows } = mq;
       const seqRows = () => kindRows('sequence');
       const fenceRows = () => kindRows('geofence');
 
@@ -115,15 +95,7 @@ describe('a deployed function replaced by a new version while the fleet runs', (
           const from = sent.indexOf(timeOf(rs[0]));
           expect.soft(rs.map(timeOf), `${device}: the rows are the fixes sent`).toEqual(sent.slice(from, from + rs.length));
         }
-        // a fence's events alternate, enter first
-        for (const [device, rs] of fenceRows()) {
-          const byFence = new Map<string, string[]>();
-          for (const r of rs.filter((e) => e.detect !== 'inside')) {
-            const fence = String((r.fence as { id: unknown }).id);
-            byFence.set(fence, [...(byFence.get(fence) ?? []), String(r.detect)]);
-          }
-          for (const [fence, detects] of byFence) expect.soft(detects.join(' '), `${device} at ${fence}`).toMatch(/^enter( exit enter)*( exit)?$/);
-        }
+        expectFenceEventsAlternate(fenceRows());
       };
       noLossAcrossTheSwitches();
 

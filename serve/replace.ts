@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.ts';
 import type { ModuleThread } from '../runtime/module-thread.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
+import { moveDevices, MoveFailed } from './move-devices.ts';
 import { SETTLE_TIMEOUT, threadsOf } from './park.ts';
 import { startFunction, stopFunction, type ServedWorkflow } from './serve-workflow.ts';
 
@@ -54,12 +55,12 @@ export async function replaceFunction(wf: Workflow, served: ServedWorkflow, log:
 
 /** Every old instance's devices into every new one; once all took them, the old ones forget them. */
 async function handOver(from: ModuleThread[], to: ModuleThread[]): Promise<void> {
-  const states = await Promise.all(from.map((t) => t.ask({ geoflux: 'export-state' }))).catch((e: Error) => {
-    throw new ReplaceRefused(`the running version's state could not be taken: ${e.message}`);
+  await moveDevices(from.map((t) => ({ from: t, to }))).catch((e: Error) => {
+    if (!(e instanceof MoveFailed)) throw e;
+    throw new ReplaceRefused(
+      e.stage === 'export'
+        ? `the running version's state could not be taken: ${e.message}`
+        : `the new version cannot take the running version's state (${e.message}): its state layout is incompatible; not replaced (--fresh-state replaces it with empty state)`,
+    );
   });
-  const bytes = states.filter((s): s is Uint8Array => s !== undefined);
-  await Promise.all(to.map((t) => t.ask({ geoflux: 'import-state', bytes }))).catch((e: Error) => {
-    throw new ReplaceRefused(`the new version cannot take the running version's state (${e.message}): its state layout is incompatible; not replaced (--fresh-state replaces it with empty state)`);
-  });
-  await Promise.all(from.map((t) => t.ask({ geoflux: 'drop-state' })));
 }

@@ -71,7 +71,7 @@ describe('a deployed function scaled to zero and back', () => {
       await waitFor(() => metric(metrics, 'geoflux_function_scaled_to_zero'), { what: 'the function scaled to zero', until: (v) => v === 1 });
       expect(serve.out.stderr).toMatch(/scaled to zero after 1 s without a frame/);
       const listed = await runGeoflux(['functions', '--zipper', serve.url, '--cert-hash', serve.certHash, '--token', 'control-token']);
-      expect(listed.stdout).toMatch(/^seq\s+deployed\s+[0-9a-f]{12}\s+gps\s+alerts\s+0$/m);
+      expect(listed.stdout).toMatch(/^seq\s+deployed\s+[0-9a-f]{12}\s+gps\s+alerts\s+0 \(0-1\)$/m);
 
       send(5);
       await waitFor(() => [...seqs.values()].flat().length === 30, { what: () => `30 rows, got ${JSON.stringify([...seqs])}` });

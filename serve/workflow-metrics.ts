@@ -6,6 +6,7 @@ import { addUp, counter, gauge, histogram, type Family, type Sample } from '../m
 import { edgePublisherFamilies } from '../cluster/cluster-metrics.ts';
 import { sinkFamilies } from '../sinks/sink-metrics.ts';
 import type { CloudBridge } from './cloud-bridge.ts';
+import type { Autoscaling } from './autoscaling.ts';
 import type { ScaleToZero } from './scale-to-zero.ts';
 import type { ServedWorkflow } from './serve-workflow.ts';
 
@@ -117,6 +118,7 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
       }),
     ),
     ...scaleToZeroFamilies(served),
+    ...autoscaleFamilies(served),
     counter('geoflux_source_restarts_total', 'source threads restarted, by reason', () => sources().flatMap((s) => Object.entries(s.restarts).map(([reason, n]) => ({ labels: { source: s.source, reason }, value: n })))),
     gauge('geoflux_source_spooled_records', 'records a workflow source has written and the zipper not yet acknowledged', () => sources().map((s) => ({ labels: { source: s.source }, value: num(s.now, 'spooled') }))),
     counter('geoflux_ingest_fixes_total', 'fixes a device listener (osmand, teltonika, nmea, owntracks) took from devices and wrote', () =>
@@ -144,6 +146,22 @@ function scaleToZeroFamilies(served: ServedWorkflow): Family[] {
     counter('geoflux_function_scale_to_zero_total', 'times a --min 0 function was scaled to zero after its idle period', each((s) => s.parks)),
     counter('geoflux_function_cold_starts_total', 'times a function scaled to zero was started again by a frame held for it', each((s) => s.coldStarts)),
     counter('geoflux_function_cold_start_seconds_total', 'time from the first frame held for a function scaled to zero to the held frames sent to its restored instance, summed over cold starts', each((s) => s.coldStartMsTotal / 1000)),
+  ];
+}
+
+/** the deployed functions autoscaled between --min and --max: their instances, changes, devices moved, frames held */
+function autoscaleFamilies(served: ServedWorkflow): Family[] {
+  const each = (v: (s: Autoscaling) => number) => () => (served.deployments?.autoscaling() ?? []).map(({ name, scaler }) => ({ labels: { function: name }, value: v(scaler) }));
+  return [
+    gauge('geoflux_function_autoscaled_instances', 'instances of a deployed function autoscaled between --min and --max (by deployment name)', each((s) => s.instances)),
+    counter('geoflux_function_scale_events_total', 'instances added (direction up) and removed (down) by autoscaling', () =>
+      (served.deployments?.autoscaling() ?? []).flatMap(({ name, scaler }) => [
+        { labels: { function: name, direction: 'up' }, value: scaler.ups },
+        { labels: { function: name, direction: 'down' }, value: scaler.downs },
+      ]),
+    ),
+    counter('geoflux_function_scale_devices_moved_total', "devices whose state moved to their new instance in autoscaling's changes", each((s) => s.moved)),
+    counter('geoflux_function_scale_held_seconds_total', "time a function's frames were held while autoscaling moved devices, summed over changes", each((s) => s.heldMsTotal / 1000)),
   ];
 }
 

@@ -32,9 +32,10 @@ export function kernelFunction(spec: KernelFunctionSpec): FunctionModule & { sta
     stats,
     batch: spec.batch,
     devices: {
-      async export() {
+      held: () => [...seen],
+      async export(only) {
         const r = await started();
-        const devices = [...seen];
+        const devices = only ? only.filter((d) => seen.has(d)) : [...seen];
         return pack({ devices, state: await r.exportDevices(devices) } satisfies MovedDevices);
       },
       async import(bytes) {
@@ -43,9 +44,10 @@ export function kernelFunction(spec: KernelFunctionSpec): FunctionModule & { sta
         await r.importDevices(moved.state);
         for (const d of moved.devices) seen.add(d);
       },
-      async drop() {
-        await (await started()).dropDevices([...seen]);
-        seen.clear();
+      async drop(only) {
+        const devices = only ? only.filter((d) => seen.has(d)) : [...seen];
+        await (await started()).dropDevices(devices);
+        for (const d of devices) seen.delete(d);
       },
     },
     async batches(ctx: FunctionContext) {
@@ -62,14 +64,16 @@ export function kernelFunction(spec: KernelFunctionSpec): FunctionModule & { sta
   };
 }
 
-/** A kernel function's per-device state, out of one instance and into another (a replace: serve/replace.ts). */
+/** A kernel function's per-device state, out of one instance and into another (a replace, a scale change: serve/move-devices.ts). */
 export interface DeviceStateMover {
-  /** the state of every device the instance has seen, as the kernel exports it (docs/kernel-abi.md, Devices moving) */
-  export(): Promise<Uint8Array>;
+  /** the devices the instance has seen or taken over */
+  held(): string[];
+  /** the state of every device the instance has seen (or of those of `only` it has), as the kernel exports it (docs/kernel-abi.md, Devices moving) */
+  export(only?: string[]): Promise<Uint8Array>;
   /** adds an export's devices; rejects when the kernel refuses them (another kernel, another state layout) */
   import(bytes: Uint8Array): Promise<void>;
-  /** forgets every device: they went to another instance, whose rows they are now */
-  drop(): Promise<void>;
+  /** forgets every device (or those of `only`): they went to another instance, whose rows they are now */
+  drop(only?: string[]): Promise<void>;
 }
 
 interface MovedDevices {

@@ -9,6 +9,7 @@ const BAD = 'workflows/testdata/bad';
 /** Every bad file, with the exact message a user sees. */
 const expected: [file: string, message: string][] = [
   ['bad-dispatch.yaml', 'workflows/testdata/bad/bad-dispatch.yaml:7:15 functions[0].dispatch: expected "balance" or { partition: <metadata key> }'],
+  ['control-autoscale-zero.yaml', 'workflows/testdata/bad/control-autoscale-zero.yaml:5:25 control.autoscale.backlog: must be more than 0'],
   ['control-same-token.yaml', 'workflows/testdata/bad/control-same-token.yaml:4:19 control.token: must differ from auth.token (the control channel has a credential of its own)'],
   ['bad-listen-scheme.yaml', 'workflows/testdata/bad/bad-listen-scheme.yaml:4:5 listen[1]: unsupported scheme "http" (use quic:// or webtransport://)'],
   ['cloud-without-cluster.yaml', "workflows/testdata/bad/cloud-without-cluster.yaml:8:12 functions[0].where: runs on the cluster's workers: add a cluster: section (cluster: { nats: nats://host:4222 })"],

@@ -58,7 +58,19 @@ export const workflowSchema = z.strictObject({
   listen: z.array(z.string()).min(1, 'needs at least one address'),
   tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
   auth: z.strictObject({ token: z.string().optional(), clientCa: z.string().min(1).optional() }).optional(),
-  control: z.strictObject({ token: z.string().min(1, 'the control channel needs a token of its own') }).optional(),
+  control: z
+    .strictObject({
+      token: z.string().min(1, 'the control channel needs a token of its own'),
+      // the autoscale rule of deployed functions (serve/autoscale.ts); absent fields keep its defaults
+      autoscale: z
+        .strictObject({
+          backlog: z.number().int().positive('must be more than 0').optional(),
+          up: z.number().positive('must be more than 0').optional(),
+          idle: z.number().positive('must be more than 0').optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   state: z.string().min(1).optional(),
   metrics: z.union([z.literal(false), z.strictObject({ host: z.string().min(1).optional(), port })]).optional(),
   tags: z.record(z.string(), z.number().int()),
@@ -133,7 +145,11 @@ export interface Workflow {
   /** `token`: what clients must present; `clientCa`: the PEM file (absolute) client certificates must chain to */
   auth?: { token?: string; clientCa?: string };
   /** the control channel (`geoflux deploy`, `functions`, `undeploy`) and its own token; absent: no deploys */
-  control?: { token: string };
+  control?: {
+    token: string;
+    /** deployed functions' autoscale rule: frames of backlog per instance, seconds above it before one more, seconds idle before one fewer */
+    autoscale?: { backlog?: number; up?: number; idle?: number };
+  };
   /** where serve keeps what outlives a run (its self-signed certificate): absolute, default `.geoflux/` beside the file */
   stateDir: string;
   /** where serve exposes Prometheus metrics (`/metrics`), when it does */

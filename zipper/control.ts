@@ -15,7 +15,7 @@ export interface DeployRequest {
   observe: string[];
   emit: string[];
   params: Record<string, unknown>;
-  /** instances to run (autoscaling between min and max is not built yet: min of them run, at least one; 0: scaled to zero when idle) */
+  /** instances to run: autoscaled by backlog between max(min, 1) and max (serve/autoscale.ts); min 0: scaled to zero when idle */
   min: number;
   max: number;
   /** the .wasm module's bytes */
@@ -41,6 +41,9 @@ export interface FunctionInfo {
   observe: string[];
   emit: string[];
   instances: number;
+  /** a deployed function's bounds: it is autoscaled between them (0: scaled to zero when idle) */
+  min?: number;
+  max?: number;
 }
 
 export type ControlReply =

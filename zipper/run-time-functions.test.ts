@@ -102,4 +102,41 @@ describe('functions added and removed at run time', () => {
     expect(z.counters.dropped).toBe(0);
     expect(await src.flush(5000)).toBe(true);
   });
+
+  it('a scale change: an instance joining while joins are gated gets no frame until admitted; one retired gets none after', async () => {
+    const z = later(await Zipper.start(testConfig(listen, [])));
+    const opts = { zipper: urlOf(z), token: TOKEN };
+    z.addFunction({ name: 'f', observe: ['gps'], dispatch: { kind: 'partition', key: 'deviceId' } });
+    const instance = async () => {
+      const got: string[] = [];
+      const fn = later(await connectStreamFunction({ name: 'f', observe: ['gps'], ...opts }));
+      fn.handle((in$) => in$.pipe(map((r: GpsRecord) => void got.push(r.deviceId))));
+      return { id: fn.clientId, got };
+    };
+    const a = await instance();
+    const src = later(await connectSource({ name: 'gw', ...opts }));
+    // 20 devices a round, in one frame: with two instances on the ring, each gets its devices' rows
+    let sent = 0;
+    const round = () => {
+      src.write('gps', Array.from({ length: 20 }, (_, i) => fix(i * 3)).map((r, i) => ({ ...r, deviceId: `veh-${i}`, t: ++sent })));
+    };
+    const handled = () => a.got.length + b.got.length;
+    z.gateJoins('f');
+    const b = await instance();
+    expect(z.instanceIds('f')).toEqual({ joined: [a.id], aside: [b.id] });
+    round();
+    await waitFor(() => handled() === 20, { what: () => `a round handled: ${handled()}` });
+    expect(b.got).toEqual([]);
+    z.admitJoined('f');
+    expect(z.instanceIds('f')).toEqual({ joined: [a.id, b.id], aside: [] });
+    round();
+    await waitFor(() => handled() === 40, { what: () => `two rounds handled: ${handled()}` });
+    expect(b.got.length).toBeGreaterThan(0);
+    const atB = b.got.length;
+    z.retireInstance('f', b.id);
+    round();
+    await waitFor(() => handled() === 60, { what: () => `three rounds handled: ${handled()}` });
+    expect(b.got.length).toBe(atB);
+    expect(z.functionLoad()[0].instances).toBe(1);
+  });
 });

@@ -83,6 +83,8 @@ export class Zipper {
   private readonly paused = new Set<string>();
   /** functions whose instances may join but that nothing is routed to yet: a new version, warming */
   private readonly standby = new Map<string, FunctionSpec>();
+  /** per function whose joins are gated, the instances that joined meanwhile: on no ring until admitted (a scale-up, warming) */
+  private readonly aside = new Map<string, Instance<Conn>[]>();
   private readonly tagNames = new Map<number, string>();
   private readonly policy: AdmissionPolicy & { functions: Map<string, readonly string[]> };
   /** what answers the control channel's requests (serve's deployments); unset: every request is refused */
@@ -149,6 +151,39 @@ export class Zipper {
     this.redispatch(this.waiting.release(name));
   }
 
+  /**
+   * From now on instances of the function that join are kept aside: no frame goes to them, and they are on
+   * no ring, until `admitJoined`. A scale-up starts its instance so, and moves devices' state into it first.
+   */
+  gateJoins(name: string): void {
+    if (!this.aside.has(name)) this.aside.set(name, []);
+  }
+
+  /** The instances kept aside by `gateJoins` join the function's routes (and its ring); joins are no longer gated. */
+  admitJoined(name: string): void {
+    const waiting = this.aside.get(name);
+    if (!waiting) return;
+    this.aside.delete(name);
+    if (waiting.length) this.instances.set(name, [...(this.instances.get(name) ?? []), ...waiting]);
+    this.rebuildRoutes();
+  }
+
+  /**
+   * An instance leaves the function's routes (and its ring) now, before it closes: a scale-down, the devices
+   * it owned handed to others. The caller closes it; with nothing sent to it since, it holds nothing.
+   */
+  retireInstance(name: string, id: string): void {
+    const left = (this.instances.get(name) ?? []).filter((i) => i.id !== id);
+    if (left.length) this.instances.set(name, left);
+    else this.instances.delete(name);
+    this.rebuildRoutes();
+  }
+
+  /** the ids of the function's instances in the order of its ring's members, then those kept aside: the ring a scale change makes */
+  instanceIds(name: string): { joined: string[]; aside: string[] } {
+    return { joined: (this.instances.get(name) ?? []).map((i) => i.id), aside: (this.aside.get(name) ?? []).map((i) => i.id) };
+  }
+
   /** Date.now() when a frame was last sent to or held for the function; 0: never */
   lastFrameAt(name: string): number {
     return this.lastFrame.get(name) ?? 0;
@@ -197,6 +232,7 @@ export class Zipper {
     this.specs = this.specs.filter((s) => s.name !== name);
     this.standby.delete(name);
     this.paused.delete(name);
+    this.aside.delete(name);
     this.rebuildRoutes();
     const held = this.waiting.release(name);
     if (held.length) {
@@ -383,6 +419,8 @@ export class Zipper {
 
   private join(conn: Conn): void {
     const name = conn.hs!.name;
+    const aside = this.aside.get(name);
+    if (aside) return void aside.push({ id: conn.hs!.clientId, conn });
     this.instances.set(name, [...(this.instances.get(name) ?? []), { id: conn.hs!.clientId, conn }]);
     this.rebuildRoutes();
     if (this.paused.has(name)) return;
@@ -411,6 +449,8 @@ export class Zipper {
       const left = (this.instances.get(name) ?? []).filter((i) => i.conn !== conn);
       if (left.length) this.instances.set(name, left);
       else this.instances.delete(name);
+      const aside = this.aside.get(name);
+      if (aside) this.aside.set(name, aside.filter((i) => i.conn !== conn));
       this.rebuildRoutes();
       const orphans = conn.takeOrphans();
       if (orphans.length) {
