@@ -4,7 +4,8 @@ import { loopStalled } from '../transport/loop-stall.ts';
 
 /**
  * One client process of the soak (bench/soak.ts forks several, as real devices are spread over machines):
- * sources [first, first + count), each its own QUIC connection, writing one fix a second when told. It answers
+ * sources [first, first + count), each its own QUIC connection, dialled a group at a time when the bench says
+ * (it paces the groups of all its processes by the zipper's loop), writing one fix a second when told. It answers
  * the bench's questions over IPC: its sources' connections, reconnects and spools, how late its own loop ran,
  * and each disconnect it saw, blamed on its own stall when its loop was stalled STALL_BLAME ms or more in the
  * BLAME_WINDOW before it (then the zipper's verdict was right: this process was silent), else on the zipper's
@@ -20,7 +21,7 @@ export interface SoakClientsConfig {
   total: number;
 }
 
-export type ToClients = { type: 'dial' } | { type: 'write'; t0: number } | { type: 'row' } | { type: 'stop' } | { type: 'close'; ms: number };
+export type ToClients = { type: 'dial'; count: number } | { type: 'write'; t0: number } | { type: 'row' } | { type: 'stop' } | { type: 'close'; ms: number };
 
 export interface ClientsRow {
   connected: number;
@@ -41,7 +42,8 @@ export interface ClientsRow {
 }
 
 export type FromClients =
-  | { type: 'connected'; dialFailures: number }
+  /** a group dialled; first dials that failed so far (tried again until they connect: not disconnects) */
+  | { type: 'dialed'; dialFailures: number }
   | ({ type: 'row' } & ClientsRow)
   | { type: 'closed'; written: number; unacked: number; closedInTime: boolean; why: [string, number][] };
 
@@ -49,11 +51,9 @@ export type FromClients =
 const STALL_BLAME = 1500;
 /** ... within this many 1 s samples before it was seen */
 const BLAME_WINDOW = 5;
-/** sources dialling at once while they connect */
-const DIAL_AT_ONCE = 10;
-/** the next group dials once this process's loop has run no later than this (ms) for a quarter second */
+/** a group dials once this process's loop has run no later than this (ms) for a quarter second */
 const CALM_LAG = 200;
-const DIAL_PATIENCE = 10_000;
+const DIAL_PATIENCE = 2000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
@@ -134,21 +134,21 @@ function clients(cfg: SoakClientsConfig): void {
       }
     }
   };
-  // dials paced by this process's own lag: handshakes that starve the connected sources' heartbeats cost
-  // reconnects, whose handshakes starve them more (at most DIAL_PATIENCE ms of waiting per group)
-  const dialAll = async () => {
-    const calm = monitorEventLoopDelay({ resolution: 20 });
+  // a group of the next `count` sources, once this process's loop has run no later than CALM_LAG for a quarter
+  // second (at most DIAL_PATIENCE ms of waiting): handshakes that starve the connected sources' heartbeats cost
+  // reconnects, whose handshakes starve them more
+  const calm = monitorEventLoopDelay({ resolution: 20 });
+  const dialGroup = async (count: number) => {
     calm.enable();
-    for (let i = 0; i < cfg.count; i += DIAL_AT_ONCE) {
-      const until = Date.now() + DIAL_PATIENCE;
-      do {
-        calm.reset();
-        await sleep(250);
-      } while (calm.max / 1e6 > CALM_LAG && Date.now() < until);
-      sources.push(...(await Promise.all(Array.from({ length: Math.min(DIAL_AT_ONCE, cfg.count - i) }, (_, j) => dial(`soak-${cfg.first + i + j}`)))));
-    }
+    const until = Date.now() + DIAL_PATIENCE;
+    do {
+      calm.reset();
+      await sleep(250);
+    } while (calm.max / 1e6 > CALM_LAG && Date.now() < until);
     calm.disable();
-    send({ type: 'connected', dialFailures });
+    const first = cfg.first + sources.length;
+    sources.push(...(await Promise.all(Array.from({ length: count }, (_, j) => dial(`soak-${first + j}`)))));
+    send({ type: 'dialed', dialFailures });
   };
 
   const write = (t0: number) =>
@@ -180,7 +180,7 @@ function clients(cfg: SoakClientsConfig): void {
   };
 
   process.on('message', (m: ToClients) => {
-    if (m.type === 'dial') void dialAll();
+    if (m.type === 'dial') void dialGroup(m.count);
     else if (m.type === 'write') {
       row(); // the rows count from here: what the dialling saw is not the writing's
       write(m.t0);

@@ -41,6 +41,12 @@ const NODE_ARGS = (process.env.GEOFLUX_SOAK_NODE_ARGS ?? '').split(' ').filter(B
  */
 const HEAP_DIR = process.env.GEOFLUX_SOAK_HEAP_DIR;
 const ROW_EVERY = 30_000;
+/** sources dialling at once while they connect, over all the client processes */
+const DIAL_AT_ONCE = 10;
+/** the next group dials once serve's loop has run no later than this (ms) since the last look ... */
+const CALM_LAG = 300;
+/** ... or this long (ms) has passed */
+const DIAL_PATIENCE = 5000;
 /** after writing stops, at most this long for the spools to drain and the collector to see what was acknowledged */
 const END_LIMIT = 60_000;
 const END_ROW_EVERY = 10_000;
@@ -131,11 +137,35 @@ async function soak(n: number, seconds: number): Promise<SoakResult> {
   const rowsOf = (ask: ToClients) => Promise.all(clients.map((c) => c.ask(ask, 'row')));
   const closed: Extract<FromClients, { type: 'closed' }>[] = [];
   try {
-    // one process dials at a time: the zipper's handshakes come ten at a time, as in the one-process bench
-    let dialFailures = 0;
-    for (const c of clients) dialFailures += (await c.ask({ type: 'dial' }, 'connected')).dialFailures;
+    const dialStart = Date.now();
+    const dialled = clients.map(() => 0);
+    const failed = clients.map(() => 0);
+    let lastSaid = Date.now();
+    // one group of DIAL_AT_ONCE at a time over all the processes in turn, each once serve's loop has run no later
+    // than CALM_LAG since the last look (its lag metric starts afresh at each scrape), for at most DIAL_PATIENCE:
+    // a burst of handshakes stalls serve's loop, and a zipper silent past its clients' patience loses them all
+    while (clients.some((c, i) => dialled[i] < c.cfg.count)) {
+      for (const [i, c] of clients.entries()) {
+        if (dialled[i] >= c.cfg.count) continue;
+        const until = Date.now() + DIAL_PATIENCE;
+        let m = await scrape();
+        while (total(m, 'geoflux_nodejs_eventloop_lag_max_seconds') * 1000 > CALM_LAG && Date.now() < until) {
+          await sleep(250);
+          m = await scrape();
+        }
+        if (Date.now() - lastSaid >= ROW_EVERY) {
+          lastSaid = Date.now();
+          const [conn, idle, tls] = [total(m, 'geoflux_connections', { kind: 'source' }), total(m, 'geoflux_listener_timeouts_total', { kind: 'idle' }), total(m, 'geoflux_listener_timeouts_total', { kind: 'tls' })];
+          process.stderr.write(`  dialling: ${Math.round((Date.now() - dialStart) / 1000)} s, ${conn} connected, ${idle} idle disconnects, ${tls} handshakes not done in time\n`);
+        }
+        const count = Math.min(DIAL_AT_ONCE, c.cfg.count - dialled[i]);
+        failed[i] = (await c.ask({ type: 'dial', count }, 'dialed')).dialFailures;
+        dialled[i] += count;
+      }
+    }
+    const dialFailures = failed.reduce((a, x) => a + x, 0);
     if (dialFailures) process.stderr.write(`  ${dialFailures} first dials failed and were tried again\n`);
-    process.stderr.write(`  ${n} sources connected in ${k} client processes; writing for ${seconds} s\n`);
+    process.stderr.write(`  ${n} sources connected in ${k} client processes in ${((Date.now() - dialStart) / 1000).toFixed(0)} s; writing for ${seconds} s\n`);
     const t0 = Date.now() + 1000;
     for (const c of clients) c.child.send({ type: 'write', t0 } satisfies ToClients);
     const rows: (string | number)[][] = [];
