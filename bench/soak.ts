@@ -249,8 +249,10 @@ async function soak(n: number, seconds: number): Promise<SoakResult> {
     for (const c of clients) if (c.child.exitCode === null) c.child.kill('SIGKILL');
     if (!(await within(collector.close(), CLOSE_LIMIT))) process.stderr.write(`  collector not closed after ${CLOSE_LIMIT / 1000} s; going on\n`);
     await heapSnapshot(`${n}-3-closed`).catch((e: Error) => process.stderr.write(`  ${e.message}\n`));
-    if ((await within(serve.stop(), CLOSE_LIMIT)) === undefined) {
-      process.stderr.write(`  serve still running ${CLOSE_LIMIT / 1000} s after Ctrl-C; killed\n`);
+    // a profiler (GEOFLUX_SOAK_NODE_ARGS) writes its profile as serve exits: give it the time
+    const serveLimit = NODE_ARGS.length ? 10 * CLOSE_LIMIT : CLOSE_LIMIT;
+    if ((await within(serve.stop(), serveLimit)) === undefined) {
+      process.stderr.write(`  serve still running ${serveLimit / 1000} s after Ctrl-C; killed\n`);
       serve.child.kill('SIGKILL');
     }
     rmSync(dir, { recursive: true, force: true });

@@ -9,11 +9,11 @@ export function channelOptions(o: LivenessSettings & { maxFrameSize?: number }):
 }
 
 /**
- * QUIC's own idle timeout, a second line behind the channel's heartbeat: an idleTimeout beyond the longest the
- * channel can wait (its patience and our own stalls, MAX_PATIENCE_FACTOR idleTimeouts), so the channel judges
- * first. quiche's idle timer runs before the datagrams queued behind a stall of our loop are read: any shorter,
- * a stall of ours would end every connection, however alive the peers. With the channel's idle timeout off,
- * QUIC's default (30 s) stays.
+ * QUIC's own idle timeout, a second line behind the channel's heartbeat: an idleTimeout beyond the most patience
+ * the channel gives (MAX_PATIENCE_FACTOR idleTimeouts), so the channel judges first. quiche's idle timer runs
+ * before the datagrams queued behind a stall of our loop are read: at twice idleTimeout, as it was, any stall of
+ * ours over 4 s ended every connection however alive the peers; now one over 14 s does. With the channel's idle
+ * timeout off, QUIC's default (30 s) stays.
  */
 export const quicIdleTimeoutFor = (o: LivenessSettings): number | undefined => {
   const idle = o.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;

@@ -102,10 +102,10 @@ describe('Liveness', () => {
     expect(idle[0].message).toBe('no data from quic://127.0.0.1:9000 for 2000 ms (and 3000 ms for our own stalls)');
   });
 
-  it('does not read a first long stall of its own, longer than idleTimeout, as the peer’s silence when its bytes come after', () => {
+  it('does not read a first long stall of its own, longer than idleTimeout and patience’s cap, as the peer’s silence when its bytes come after', () => {
     const { clock, idle, l } = setup();
     during(clock, 2000, 500, () => l.received());
-    clock.stall(6000); // no delay seen before it: no patience to stand on
+    clock.stall(15_000); // no delay seen before it, and longer than the most patience could give
     // timers run first after a stall, and the zipper reads its one socket a few dozen datagrams a turn: this
     // peer's bytes come more than a heartbeat after the stall
     clock.advance(800);
@@ -137,17 +137,6 @@ describe('Liveness', () => {
     expect(idle).toEqual([]);
     clock.advance(1);
     expect(idle).toHaveLength(1);
-  });
-
-  it('still judges on a loop that is always late, within (1 + MAX_PATIENCE_FACTOR) idleTimeouts', () => {
-    const { clock, idle } = setup();
-    while (idle.length === 0 && clock.now() < 60_000) {
-      clock.stall(60); // the loop runs 1 ms in every 61
-      clock.advance(1);
-    }
-    expect(idle).toHaveLength(1);
-    expect(clock.now()).toBeGreaterThanOrEqual(2000 + MAX_PATIENCE_FACTOR * 2000);
-    expect(clock.now()).toBeLessThan(2000 + MAX_PATIENCE_FACTOR * 2000 + 100);
   });
 
   it('gives a peer whose traffic came late (gaps longer than a heartbeat) that much more time', () => {

@@ -59,10 +59,7 @@ export const DEFAULT_IDLE_TIMEOUT = 2000;
  */
 export const PATIENCE_MEMORY = 30_000;
 
-/**
- * Patience and our own stalls together add at most this many idleTimeouts, so a dead peer is always noticed
- * within (1 + it) idleTimeouts, even by a process whose loop hardly runs.
- */
+/** Patience is at most this many idleTimeouts, so a dead peer is noticed within (1 + it) idleTimeouts of our loop running. */
 export const MAX_PATIENCE_FACTOR = 5;
 
 export class IdleTimeoutError extends Error {
@@ -217,7 +214,10 @@ export class Liveness {
     const patience = this.patience(now);
     if (idleTimeout && !this.paused && now - this.lastReceived >= idleTimeout && now >= this.graceUntil) {
       const stalled = Math.round(this.stalledSince(now));
-      const more = Math.min(patience + stalled, MAX_PATIENCE_FACTOR * idleTimeout);
+      // patience is capped, our own stalls are not: a process cannot judge while its loop does not run, and a
+      // loop that turns (late by less than the meter's floor) counts nothing, so a dead peer is still noticed
+      // after idleTimeout of our loop running
+      const more = Math.min(patience, MAX_PATIENCE_FACTOR * idleTimeout) + stalled;
       if (now - this.lastReceived < idleTimeout + more) this.graceUntil = this.lastReceived + idleTimeout + more;
       else {
         this.stopped = true;
