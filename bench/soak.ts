@@ -248,6 +248,8 @@ async function soak(n: number, seconds: number): Promise<SoakResult> {
   } finally {
     for (const c of clients) if (c.child.exitCode === null) c.child.kill('SIGKILL');
     if (!(await within(collector.close(), CLOSE_LIMIT))) process.stderr.write(`  collector not closed after ${CLOSE_LIMIT / 1000} s; going on\n`);
+    // after serve has let go of every source's connection (a killed client process's only at its idle timeout)
+    if (HEAP_DIR) await waitFor(async () => total(await scrape(), 'geoflux_connections', { kind: 'source' }) === 0, { ms: 30_000, every: 1000 }).catch(() => process.stderr.write('  sources still connected to serve 30 s after closing\n'));
     await heapSnapshot(`${n}-3-closed`).catch((e: Error) => process.stderr.write(`  ${e.message}\n`));
     // a profiler (GEOFLUX_SOAK_NODE_ARGS) writes its profile as serve exits: give it the time
     const serveLimit = NODE_ARGS.length ? 10 * CLOSE_LIMIT : CLOSE_LIMIT;
