@@ -1,29 +1,37 @@
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tap } from 'rxjs';
-import { connectSource, connectStreamFunction, setLogLevel, type Logger, type Source } from '../index.ts';
+import { connectStreamFunction, setLogLevel } from '../index.ts';
 import { parseExposition, total } from '../metrics/parse-exposition.ts';
 import { startServe } from '../testing/serve-process.ts';
 import { waitFor } from '../testing/wait-for.ts';
+import type { ClientsRow, FromClients, SoakClientsConfig, ToClients } from './soak-clients.ts';
 import { fmt, table } from './stats.ts';
 
 /**
- * The probe of issue #20 as a benchmark: N sources in this one process, each its own QUIC connection writing
- * one fix a second, to a real `geoflux serve` child (bench/soak.yaml: a geofence in serve's threads, and every
- * fix on to a collector function in this process). Every 30 s a row: sources connected (now and the fewest
- * seen in the 30 s), reconnects, the zipper's idle disconnects, fixes spooled, fixes written and not yet seen by
- * the collector, serve's RSS and heap. After writing stops, the rows go on until every fix is acknowledged and
- * seen, for at most END_LIMIT; then what was lost: fixes written that the collector never saw, exactly.
+ * The probe of issue #20 as a benchmark: N sources, each its own QUIC connection writing one fix a second, to a
+ * real `geoflux serve` child (bench/soak.yaml: a geofence in serve's threads, and every fix on to a collector
+ * function in this process). The sources live in client processes of their own (bench/soak-clients.ts), at
+ * most SOURCES_PER_CLIENT each, as real devices are spread over machines: one process holding them all was
+ * itself the bottleneck, its stalls the disconnects. Every 30 s a row: sources connected (now and the fewest
+ * seen in the 30 s), reconnects, the zipper's idle disconnects, the disconnects the clients saw while their own
+ * loop was stalled and otherwise, fixes spooled, fixes written and not yet seen by the collector, serve's RSS
+ * and heap, and how late serve's and the clients' loops ran. After writing stops, rows go on until every fix
+ * is acknowledged and seen, for at most END_LIMIT; then the sources close within CLOSE_LIMIT, and what the
+ * collector never saw is lost, exactly.
  *
- * GEOFLUX_SOAK_SOURCES (default "300,1000", one run each) and GEOFLUX_SOAK_SECONDS (default 300) set the size;
+ * GEOFLUX_SOAK_SOURCES (default "300,1000", one run each), GEOFLUX_SOAK_SECONDS (default 300) and
+ * GEOFLUX_SOAK_CLIENTS (client processes; default enough for SOURCES_PER_CLIENT each) set the size;
  * GEOFLUX_SOAK_NODE_ARGS passes Node flags to serve; GEOFLUX_SOAK_HEAP_DIR takes three heap snapshots of it.
  * serve runs what `npm run build` last compiled.
  */
 
 const SOURCES = (process.env.GEOFLUX_SOAK_SOURCES ?? '300,1000').split(',').map(Number);
 const SECONDS = Number(process.env.GEOFLUX_SOAK_SECONDS ?? 300);
+const SOURCES_PER_CLIENT = 250;
+const CLIENTS = process.env.GEOFLUX_SOAK_CLIENTS ? Number(process.env.GEOFLUX_SOAK_CLIENTS) : undefined;
 /** Node flags for serve, to profile it: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" */
 const NODE_ARGS = (process.env.GEOFLUX_SOAK_NODE_ARGS ?? '').split(' ').filter(Boolean);
 /**
@@ -33,32 +41,56 @@ const NODE_ARGS = (process.env.GEOFLUX_SOAK_NODE_ARGS ?? '').split(' ').filter(B
  */
 const HEAP_DIR = process.env.GEOFLUX_SOAK_HEAP_DIR;
 const ROW_EVERY = 30_000;
-/** after writing stops, at most this long for the spool to drain and the collector to see what was acknowledged */
-const END_LIMIT = 180_000;
-/** at most this long for closing sources, the collector and serve: they are what the numbers are about, not part of them */
-const CLOSE_LIMIT = 30_000;
+/** sources dialling at once while they connect, over all the client processes */
+const DIAL_AT_ONCE = 10;
+/** the next group dials once serve's loop has run no later than this (ms) since the last look ... */
+const CALM_LAG = 300;
+/** ... or this long (ms) has passed */
+const DIAL_PATIENCE = 5000;
+/** after writing stops, at most this long for the spools to drain and the collector to see what was acknowledged */
+const END_LIMIT = 60_000;
+const END_ROW_EVERY = 10_000;
+/** at most this long for closing sources, the collector and serve: what is unacknowledged then is lost */
+const CLOSE_LIMIT = 10_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 /** `p`, or undefined after `ms`: what did not finish is said, not waited for */
 const within = <T>(p: Promise<T>, ms: number): Promise<T | undefined> => Promise.race([p, sleep(ms).then(() => undefined)]);
-/** sources dialling at once while they connect */
-const DIAL_AT_ONCE = 10;
-/** the next group dials once this process's loop has run no later than this (ms) for a quarter second */
-const CALM_LAG = 200;
-const DIAL_PATIENCE = 10_000;
 
 const rssMb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) / 1024;
 
+/** a client process and the next message of a kind from it */
+class Clients {
+  private readonly waiting = new Map<string, ((m: FromClients) => void)[]>();
+  constructor(
+    readonly child: ChildProcess,
+    readonly cfg: SoakClientsConfig,
+  ) {
+    child.on('message', (m: FromClients) => this.waiting.get(m.type)?.shift()?.(m));
+  }
+  ask<K extends FromClients['type']>(m: ToClients, answer: K): Promise<Extract<FromClients, { type: K }>> {
+    const p = new Promise<Extract<FromClients, { type: K }>>((r) => {
+      const q = this.waiting.get(answer) ?? (this.waiting.set(answer, []), this.waiting.get(answer)!);
+      q.push(r as (m: FromClients) => void);
+    });
+    this.child.send(m);
+    return p;
+  }
+}
+
 interface SoakResult {
   rows: (string | number)[][];
+  perClient: (string | number)[][];
   written: number;
   /** fixes written that the collector never saw */
   lost: number;
-  /** of them, still in the sources' spools when the end phase gave up */
+  /** of them, still in the sources' spools when they closed */
   unacked: number;
   duplicates: number;
   idle: number;
   reconnects: number;
+  disconnectsStalled: number;
+  disconnectsOther: number;
   rss: number[];
 }
 
@@ -66,7 +98,6 @@ async function soak(n: number, seconds: number): Promise<SoakResult> {
   const dir = mkdtempSync(join(tmpdir(), 'geoflux-bench-soak-'));
   const heapArgs = HEAP_DIR ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${HEAP_DIR}`] : [];
   const serve = await startServe('bench/soak.yaml', { GEOFLUX_TEST_STATE: join(dir, 'state') }, undefined, [...NODE_ARGS, ...heapArgs]);
-  const trust = { zipper: serve.url, certHash: serve.certHash };
   const pid = serve.child.pid!;
   // a busy serve may close a kept-alive connection under a second request: one scrape per row, tried twice
   const scrape = async () => {
@@ -75,7 +106,7 @@ async function soak(n: number, seconds: number): Promise<SoakResult> {
   };
   // per device, the fix times seen: a fix is lost when never seen, duplicated when seen twice
   const seen = new Map<string, Map<number, number>>();
-  const collector = await connectStreamFunction({ name: 'collector', observe: ['gps'], ...trust });
+  const collector = await connectStreamFunction({ name: 'collector', observe: ['gps'], zipper: serve.url, certHash: serve.certHash });
   collector.handle((in$) =>
     in$.pipe(
       tap((f: { deviceId: string; t: number }) => {
@@ -96,131 +127,134 @@ async function soak(n: number, seconds: number): Promise<SoakResult> {
     process.stderr.write(`  heap snapshot ${join(HEAP_DIR, name)}.heapsnapshot (${(size / 2 ** 20).toFixed(0)} MB)\n`);
   };
   await heapSnapshot(`${n}-1-before`);
-  const sources: Source[] = [];
-  // why sources lost the zipper and failed to get back, by the words the SDK logs (numbers and addresses left out)
-  const why = new Map<string, number>();
-  const note = (msg: string) => {
-    const k = msg.replace(/\d+/g, 'N');
-    why.set(k, (why.get(k) ?? 0) + 1);
-  };
-  const log: Logger = { debug: note, info: () => {}, warn: note, error: note, child: () => log };
-  const timers: NodeJS.Timeout[] = [];
-  let written = 0;
+  const k = CLIENTS ?? Math.ceil(n / SOURCES_PER_CLIENT);
+  const clients: Clients[] = [];
+  for (let c = 0, first = 0; c < k; c++) {
+    const cfg: SoakClientsConfig = { zipper: serve.url, certHash: serve.certHash, first, count: Math.floor((n * (c + 1)) / k) - first, total: n };
+    first += cfg.count;
+    clients.push(new Clients(fork(new URL('./soak-clients.ts', import.meta.url).pathname, [JSON.stringify(cfg)]), cfg));
+  }
+  const rowsOf = (ask: ToClients) => Promise.all(clients.map((c) => c.ask(ask, 'row')));
+  const closed: Extract<FromClients, { type: 'closed' }>[] = [];
   try {
-    let dialFailures = 0;
-    // a first dial that fails in a busy process is tried again, and counted: it is not a disconnect
-    const dial = async (name: string): Promise<Source> => {
-      for (;;) {
-        try {
-          return await connectSource({ name, ...trust, connectTimeout: 60_000, log });
-        } catch (e) {
-          dialFailures++;
-          note(`first dial failed: ${(e as Error).message}`);
+    const dialStart = Date.now();
+    const dialled = clients.map(() => 0);
+    const failed = clients.map(() => 0);
+    let lastSaid = Date.now();
+    // one group of DIAL_AT_ONCE at a time over all the processes in turn, each once serve's loop has run no later
+    // than CALM_LAG since the last look (its lag metric starts afresh at each scrape), for at most DIAL_PATIENCE:
+    // a burst of handshakes stalls serve's loop, and a zipper silent past its clients' patience loses them all
+    while (clients.some((c, i) => dialled[i] < c.cfg.count)) {
+      for (const [i, c] of clients.entries()) {
+        if (dialled[i] >= c.cfg.count) continue;
+        const until = Date.now() + DIAL_PATIENCE;
+        let m = await scrape();
+        while (total(m, 'geoflux_nodejs_eventloop_lag_max_seconds') * 1000 > CALM_LAG && Date.now() < until) {
+          await sleep(250);
+          m = await scrape();
         }
+        if (Date.now() - lastSaid >= ROW_EVERY) {
+          lastSaid = Date.now();
+          const [conn, idle, tls] = [total(m, 'geoflux_connections', { kind: 'source' }), total(m, 'geoflux_listener_timeouts_total', { kind: 'idle' }), total(m, 'geoflux_listener_timeouts_total', { kind: 'tls' })];
+          process.stderr.write(`  dialling: ${Math.round((Date.now() - dialStart) / 1000)} s, ${conn} connected, ${idle} idle disconnects, ${tls} handshakes not done in time\n`);
+        }
+        const count = Math.min(DIAL_AT_ONCE, c.cfg.count - dialled[i]);
+        failed[i] = (await c.ask({ type: 'dial', count }, 'dialed')).dialFailures;
+        dialled[i] += count;
       }
-    };
-    // dials paced by this process's own lag: handshakes that starve the connected sources' heartbeats cost
-    // reconnects, whose handshakes starve them more (at most DIAL_PATIENCE ms of waiting per group)
-    const dialLag = monitorEventLoopDelay({ resolution: 20 });
-    dialLag.enable();
-    for (let i = 0; i < n; i += DIAL_AT_ONCE) {
-      const until = Date.now() + DIAL_PATIENCE;
-      do {
-        dialLag.reset();
-        await sleep(250);
-      } while (dialLag.max / 1e6 > CALM_LAG && Date.now() < until);
-      sources.push(...(await Promise.all(Array.from({ length: Math.min(DIAL_AT_ONCE, n - i) }, (_, j) => dial(`soak-${i + j}`)))));
     }
-    dialLag.disable();
+    const dialFailures = failed.reduce((a, x) => a + x, 0);
     if (dialFailures) process.stderr.write(`  ${dialFailures} first dials failed and were tried again\n`);
-    process.stderr.write(`  ${n} sources connected; writing for ${seconds} s\n`);
-    const t0 = Date.now();
-    sources.forEach((s, i) => {
-      let k = 0;
-      // spread over the second, as independent devices would be
-      const start = setTimeout(() => {
-        const write = () => {
-          s.write('gps', { deviceId: `veh-${i}`, t: t0 + k * 1000, lon: 7.41 + (i % 100) * 0.0003, lat: 43.725 + (k % 60) * 0.0002, speed: 10 });
-          k++;
-          written++;
-        };
-        write();
-        timers.push(setInterval(write, 1000));
-      }, (i * 1000) / n);
-      timers.push(start);
-    });
+    process.stderr.write(`  ${n} sources connected in ${k} client processes in ${((Date.now() - dialStart) / 1000).toFixed(0)} s; writing for ${seconds} s\n`);
+    const t0 = Date.now() + 1000;
+    for (const c of clients) c.child.send({ type: 'write', t0 } satisfies ToClients);
     const rows: (string | number)[][] = [];
     const rss: number[] = [];
-    // how late this process's timers run: the heartbeats' enemy
-    const lag = monitorEventLoopDelay({ resolution: 20 });
-    lag.enable();
-    let fewest = n;
-    const sampler = setInterval(() => (fewest = Math.min(fewest, sources.filter((s) => s.stats().connected).length)), 1000);
-    timers.push(sampler);
-    const sum = (f: (s: Source) => number) => sources.reduce((a, s) => a + f(s), 0);
     const delivered = () => [...seen.values()].reduce((a, m) => a + m.size, 0);
-    const row = async (note = '') => {
+    let last: ClientsRow[] = [];
+    const add = (rs: ClientsRow[], f: (r: ClientsRow) => number) => rs.reduce((a, r) => a + f(r), 0);
+    const row = async (ask: ToClients, note = '') => {
+      const rs = (last = await rowsOf(ask));
       const m = await scrape();
       const r = rssMb(pid);
       rss.push(r);
       rows.push([
         `${Math.round((Date.now() - t0) / 1000)} s${note}`,
-        sources.filter((s) => s.stats().connected).length,
-        fewest,
-        sum((s) => s.stats().reconnects),
+        add(rs, (x) => x.connected),
+        add(rs, (x) => x.fewest),
+        add(rs, (x) => x.reconnects),
         total(m, 'geoflux_listener_timeouts_total', { kind: 'idle' }),
-        sum((s) => s.stats().spooled),
-        fmt(written),
-        fmt(written - delivered()),
+        `${add(rs, (x) => x.disconnectsStalled)} / ${add(rs, (x) => x.disconnectsOther)}`,
+        add(rs, (x) => x.spooled),
+        fmt(add(rs, (x) => x.written)),
+        fmt(add(rs, (x) => x.written) - delivered()),
         r.toFixed(0),
         (total(m, 'geoflux_nodejs_heap_size_used_bytes') / 2 ** 20).toFixed(0),
         (total(m, 'geoflux_nodejs_eventloop_lag_max_seconds') * 1000).toFixed(0),
-        (lag.max / 1e6).toFixed(0),
+        Math.max(...rs.map((x) => x.lagMax)).toFixed(0),
+        Math.max(...rs.map((x) => x.stallMax)).toFixed(0),
       ]);
-      lag.reset();
       process.stderr.write(`  ${rows[rows.length - 1].join('  ')}\n`);
-      fewest = n;
     };
-    await row();
-    const rowTimes: number[] = [];
-    for (let next = ROW_EVERY; next < seconds * 1000; next += ROW_EVERY) rowTimes.push(next);
-    rowTimes.push(seconds * 1000);
-    for (const [i, at] of rowTimes.entries()) {
+    await row({ type: 'row' });
+    for (let at = ROW_EVERY; at < seconds * 1000; at += ROW_EVERY) {
       await sleep(t0 + at - Date.now());
-      if (i === rowTimes.length - 1) for (const t of timers.splice(0)) clearInterval(t);
-      await row();
+      await row({ type: 'row' });
     }
+    await sleep(t0 + seconds * 1000 - Date.now());
+    await row({ type: 'stop' });
     await heapSnapshot(`${n}-2-writing-done`);
-    timers.push(setInterval(() => (fewest = Math.min(fewest, sources.filter((s) => s.stats().connected).length)), 1000));
     // the end: no more writes; rows go on until every fix is acknowledged and seen by the collector, or END_LIMIT
     process.stderr.write(`  writing stopped; waiting at most ${END_LIMIT / 1000} s for the spools to drain\n`);
-    const given = () => sum((s) => s.stats().dropped + s.stats().refused);
-    const settled = () => sum((s) => s.stats().spooled) === 0 && delivered() >= written - given();
+    const written = add(last, (x) => x.written);
+    const settled = () => add(last, (x) => x.spooled) === 0 && delivered() >= written - add(last, (x) => x.given);
     const endBy = Date.now() + END_LIMIT;
     while (!settled() && Date.now() < endBy) {
-      await waitFor(settled, { ms: Math.min(ROW_EVERY, endBy - Date.now()), every: 200 }).catch(() => {});
-      await row(' (end)');
+      await sleep(Math.min(END_ROW_EVERY, endBy - Date.now()));
+      await row({ type: 'row' }, ' (end)');
     }
-    const unacked = sum((s) => s.stats().spooled);
-    const duplicates = [...seen.values()].reduce((a, m) => a + [...m.values()].filter((c) => c > 1).length, 0);
-    for (const [k, c] of [...why].sort((a, b) => b[1] - a[1]).slice(0, 8)) process.stderr.write(`  ${c} × ${k}\n`);
+    // sources close within CLOSE_LIMIT; what they still hold unacknowledged then is lost, as the collector counts
+    closed.push(...(await Promise.all(clients.map((c) => c.ask({ type: 'close', ms: CLOSE_LIMIT }, 'closed')))));
+    const sent = closed.reduce((a, c) => a + c.written, 0);
+    await waitFor(() => delivered() >= sent - closed.reduce((a, c) => a + c.unacked, 0), { ms: CLOSE_LIMIT, every: 200 }).catch(() => {});
+    const duplicates = [...seen.values()].reduce((a, m) => a + [...m.values()].filter((x) => x > 1).length, 0);
+    const why = new Map<string, number>();
+    for (const c of closed) for (const [w, x] of c.why) why.set(w, (why.get(w) ?? 0) + x);
+    for (const [w, x] of [...why].sort((a, b) => b[1] - a[1]).slice(0, 8)) process.stderr.write(`  ${x} × ${w}\n`);
+    const seenOf = (c: Clients) => Array.from({ length: c.cfg.count }, (_, i) => seen.get(`veh-${c.cfg.first + i}`)?.size ?? 0).reduce((a, x) => a + x, 0);
+    const perClient = clients.map((c, i) => [
+      i,
+      c.cfg.count,
+      fmt(closed[i].written),
+      closed[i].written - seenOf(c),
+      closed[i].unacked,
+      last[i].reconnects,
+      `${last[i].disconnectsStalled} / ${last[i].disconnectsOther}`,
+      closed[i].closedInTime ? 'yes' : 'no',
+    ]);
     return {
       rows,
-      written,
-      lost: written - delivered(),
-      unacked,
+      perClient,
+      written: sent,
+      lost: sent - delivered(),
+      unacked: closed.reduce((a, c) => a + c.unacked, 0),
       duplicates,
       idle: total(await scrape(), 'geoflux_listener_timeouts_total', { kind: 'idle' }),
-      reconnects: sum((s) => s.stats().reconnects),
+      reconnects: add(last, (x) => x.reconnects),
+      disconnectsStalled: add(last, (x) => x.disconnectsStalled),
+      disconnectsOther: add(last, (x) => x.disconnectsOther),
       rss,
     };
   } finally {
-    for (const t of timers) clearInterval(t);
-    const closed = await within(Promise.all([...sources.map((s) => s.close(0)), collector.close()]), CLOSE_LIMIT);
-    if (!closed) process.stderr.write(`  sources and collector not closed after ${CLOSE_LIMIT / 1000} s; going on\n`);
+    for (const c of clients) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+    if (!(await within(collector.close(), CLOSE_LIMIT))) process.stderr.write(`  collector not closed after ${CLOSE_LIMIT / 1000} s; going on\n`);
+    // after serve has let go of every source's connection (a killed client process's only at its idle timeout)
+    if (HEAP_DIR) await waitFor(async () => total(await scrape(), 'geoflux_connections', { kind: 'source' }) === 0, { ms: 30_000, every: 1000 }).catch(() => process.stderr.write('  sources still connected to serve 30 s after closing\n'));
     await heapSnapshot(`${n}-3-closed`).catch((e: Error) => process.stderr.write(`  ${e.message}\n`));
-    if ((await within(serve.stop(), CLOSE_LIMIT)) === undefined) {
-      process.stderr.write(`  serve still running ${CLOSE_LIMIT / 1000} s after Ctrl-C; killed\n`);
+    // a profiler (GEOFLUX_SOAK_NODE_ARGS) writes its profile as serve exits: give it the time
+    const serveLimit = NODE_ARGS.length ? 10 * CLOSE_LIMIT : CLOSE_LIMIT;
+    if ((await within(serve.stop(), serveLimit)) === undefined) {
+      process.stderr.write(`  serve still running ${serveLimit / 1000} s after Ctrl-C; killed\n`);
       serve.child.kill('SIGKILL');
     }
     rmSync(dir, { recursive: true, force: true });
@@ -233,11 +267,18 @@ export async function run(): Promise<void> {
   for (const n of SOURCES) {
     process.stderr.write(`soak: ${n} sources, 1 fix/s each, ${SECONDS} s\n`);
     const r = await soak(n, SECONDS);
-    console.log(`\n${n} sources at 1 fix/s for ${SECONDS} s, one client process, serve in its own\n`);
-    console.log(table(['time', 'connected', 'fewest', 'reconnects', 'zipper idle disconnects', 'spooled', 'written', 'not yet seen', 'serve RSS MB', 'serve heap MB', 'serve lag max ms', 'client lag max ms'], r.rows));
-    summary.push([n, SECONDS, r.idle, r.reconnects, fmt(r.written), r.lost, r.duplicates, `${r.rss[0].toFixed(0)} → ${r.rss[r.rss.length - 1].toFixed(0)}`]);
-    console.log(`\n${r.idle} idle disconnects at the zipper, ${r.reconnects} reconnects; ${r.lost} of ${r.written} fixes lost (${r.unacked} of them still unacknowledged when the end phase gave up), ${r.duplicates} duplicated`);
+    console.log(`\n${n} sources at 1 fix/s for ${SECONDS} s in ${r.perClient.length} client processes, serve in its own\n`);
+    console.log(
+      table(
+        ['time', 'connected', 'fewest', 'reconnects', 'zipper idle disconnects', 'client disconnects: own stall / other', 'spooled', 'written', 'not yet seen', 'serve RSS MB', 'serve heap MB', 'serve lag max ms', 'client lag max ms', 'client stall max ms/s'],
+        r.rows,
+      ),
+    );
+    console.log('\n');
+    console.log(table(['client process', 'sources', 'written', 'lost', 'unacknowledged at close', 'reconnects', 'disconnects: own stall / other', 'closed in time'], r.perClient));
+    summary.push([n, SECONDS, r.idle, r.reconnects, `${r.disconnectsStalled} / ${r.disconnectsOther}`, fmt(r.written), r.lost, r.duplicates, `${r.rss[0].toFixed(0)} → ${r.rss[r.rss.length - 1].toFixed(0)}`]);
+    console.log(`\n${r.idle} idle disconnects at the zipper, ${r.reconnects} reconnects (${r.disconnectsStalled} while the client's own loop was stalled); ${r.lost} of ${r.written} fixes lost (${r.unacked} of them unacknowledged when the sources closed), ${r.duplicates} duplicated`);
   }
   console.log('\n');
-  console.log(table(['sources', 'seconds', 'zipper idle disconnects', 'source reconnects', 'fixes written', 'lost', 'duplicates', 'serve RSS MB'], summary));
+  console.log(table(['sources', 'seconds', 'zipper idle disconnects', 'source reconnects', 'disconnects: client stalled / other', 'fixes written', 'lost', 'duplicates', 'serve RSS MB'], summary));
 }

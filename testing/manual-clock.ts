@@ -3,6 +3,7 @@ import type { Clock } from '../transport/liveness.ts';
 /** For tests: a clock that moves only when told, running the timers that fall due on the way, in order. */
 export class ManualClock implements Clock {
   private t = 0;
+  private stalledMs = 0;
   private nextId = 1;
   private readonly timers = new Map<number, { at: number; fn: () => void }>();
 
@@ -42,5 +43,11 @@ export class ManualClock implements Clock {
   /** Jumps `ms` ahead without running anything on the way, as a process whose event loop was blocked sees it. */
   stall(ms: number): void {
     this.t += ms;
+    this.stalledMs += ms;
+  }
+
+  /** the stalls so far, all known at once (a real meter knows a stall under way as soon as it is asked) */
+  stalled(): number {
+    return this.stalledMs;
   }
 }

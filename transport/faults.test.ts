@@ -19,7 +19,7 @@ import { recordingLog } from './testdata/recording-log.ts';
  * never how fast: the only clock here is the heartbeat's, with its defaults.
  */
 
-const IDLE = /^no data from (quic|webtransport):\/\/127\.0\.0\.1:\d+ for 2000 ms( \(and \d+ ms more for the delays seen lately\))?$/;
+const IDLE = /^no data from (quic|webtransport):\/\/127\.0\.0\.1:\d+ for 2000 ms( \(and (\d+ ms more for the delays seen lately(, \d+ ms for our own stalls)?|\d+ ms for our own stalls)\))?$/;
 /**
  * How a client learns that the zipper is gone. QUIC runs on UDP, where a dead process leaves only silence: the
  * heartbeat's idle timeout tells, whatever the signal. WebTransport here runs on TCP, whose kernel resets the

@@ -1,8 +1,11 @@
+import { loopStalled } from './loop-stall.ts';
+
 /**
  * Heartbeat and idle timeout for a frame channel, independent of the transport under it. Each end sends a
  * heartbeat when it has sent nothing for `heartbeat` ms, whatever it reads, and gives up on its peer when it
  * has received nothing for `idleTimeout` ms. Silence it causes itself does not count: while the channel is
- * paused (not reading on purpose) the peer is not judged, and judging starts afresh on resume.
+ * paused (not reading on purpose) the peer is not judged, and judging starts afresh on resume; while its own
+ * event loop was stalled (the clock's `stalled`) the peer's bytes waited unread, so that time is not the peer's.
  *
  * One timer per channel, armed for the earliest thing due; traffic only moves timestamps, and a timer that
  * fires early for what has moved re-arms itself. So a busy channel costs a clock read per write and per read.
@@ -12,6 +15,8 @@ export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /** ms this process's event loop has been stalled in all, as of `now` (none: no stall is known) */
+  stalled?(now: number): number;
 }
 
 export const systemClock: Clock = {
@@ -19,6 +24,7 @@ export const systemClock: Clock = {
   // a channel's socket is what keeps a process alive, never its heartbeat
   setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  stalled: loopStalled,
 };
 
 export interface LivenessOptions {
@@ -37,7 +43,7 @@ export interface LivenessOptions {
    * ms more to wait, beyond idleTimeout, before giving up (the transport's measure of the round trip, doubled).
    * A peer whose round trip has grown (a busy event loop at either end delays its answers as much as its
    * heartbeats) is given that much more time; a dead one answers nothing, so its round trip stays as it was.
-   * Gaps in what the peer sends beyond a heartbeat, and our own timer's lateness, count the same way.
+   * Gaps in what the peer sends beyond a heartbeat (net of our own stalls) count the same way.
    */
   patience?: () => number;
   clock?: Clock;
@@ -53,7 +59,7 @@ export const DEFAULT_IDLE_TIMEOUT = 2000;
  */
 export const PATIENCE_MEMORY = 30_000;
 
-/** Patience is at most this many idleTimeouts, so a dead peer is always noticed within (1 + it) idleTimeouts. */
+/** Patience is at most this many idleTimeouts, so a dead peer is noticed within (1 + it) idleTimeouts of our loop running. */
 export const MAX_PATIENCE_FACTOR = 5;
 
 export class IdleTimeoutError extends Error {
@@ -76,6 +82,8 @@ export class Liveness {
   private readonly clock: Clock;
   private lastSent: number;
   private lastReceived: number;
+  /** the clock's `stalled` when we last received */
+  private stalledAtReceived = 0;
   private paused = false;
   private stopped = true;
   private timer: unknown;
@@ -85,7 +93,7 @@ export class Liveness {
   private graceUntil = 0;
   /** the silence (by when it began) that grace was given for */
   private gracedFor = NaN;
-  /** the longest delay seen lately (a round trip, a gap in the peer's traffic, our own timer running late), and when */
+  /** the longest delay seen lately (a round trip, a gap in the peer's traffic), and when */
   private patient = 0;
   private patientAt = -Infinity;
 
@@ -106,7 +114,8 @@ export class Liveness {
   start(): void {
     if (!this.opts.heartbeat && !this.opts.idleTimeout) return;
     this.stopped = false;
-    this.lastSent = this.lastReceived = this.clock.now();
+    this.lastSent = this.clock.now();
+    this.heard(this.lastSent);
     this.arm();
   }
 
@@ -116,9 +125,24 @@ export class Liveness {
 
   received(): void {
     const now = this.clock.now();
-    // a live peer is never silent much longer than a heartbeat: what it was beyond that, its loop (or ours) ran late
-    if (!this.paused && this.opts.heartbeat) this.delayed(now - this.lastReceived - this.opts.heartbeat, now);
+    // a live peer is never silent much longer than a heartbeat: what it was beyond that (and beyond our own
+    // stalls), its loop ran late
+    if (!this.paused && this.opts.heartbeat) this.delayed(this.silence(now) - this.opts.heartbeat, now);
+    this.heard(now);
+  }
+
+  private heard(now: number): void {
     this.lastReceived = now;
+    this.stalledAtReceived = this.clock.stalled?.(now) ?? 0;
+  }
+
+  /** ms the peer has been silent while our loop was running: what was our own stall is not its silence */
+  private silence(now: number): number {
+    return now - this.lastReceived - this.stalledSince(now);
+  }
+
+  private stalledSince(now: number): number {
+    return (this.clock.stalled?.(now) ?? 0) - this.stalledAtReceived;
   }
 
   pause(): void {
@@ -128,7 +152,7 @@ export class Liveness {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    this.lastReceived = this.clock.now();
+    this.heard(this.clock.now());
     if (!this.stopped) this.arm();
   }
 
@@ -147,13 +171,10 @@ export class Liveness {
     }
   }
 
-  /**
-   * ms beyond idleTimeout: the longest delay within PATIENCE_MEMORY, at most MAX_PATIENCE_FACTOR idleTimeouts.
-   * The round trip is sampled at every timer, about each heartbeat; gaps and late timers as they happen.
-   */
+  /** ms beyond idleTimeout: the longest delay within PATIENCE_MEMORY (the round trip sampled at every timer, gaps as they come) */
   private patience(now: number): number {
     this.delayed(this.opts.patience ? this.opts.patience() : 0, now);
-    return Math.min(Math.round(this.patient), MAX_PATIENCE_FACTOR * this.opts.idleTimeout);
+    return Math.round(this.patient);
   }
 
   /** the last time the peer heard from us */
@@ -190,15 +211,18 @@ export class Liveness {
       this.graceUntil = now + Math.min(late, heartbeat);
       this.gracedFor = this.lastReceived;
     }
-    // and a loop that ran this late may do so again, with the peer's bytes behind it: as much patience
-    this.delayed(late, now);
-    const more = this.patience(now);
+    const patience = this.patience(now);
     if (idleTimeout && !this.paused && now - this.lastReceived >= idleTimeout && now >= this.graceUntil) {
+      const stalled = Math.round(this.stalledSince(now));
+      // patience is capped, our own stalls are not: a process cannot judge while its loop does not run, and a
+      // loop that turns (late by less than the meter's floor) counts nothing, so a dead peer is still noticed
+      // after idleTimeout of our loop running
+      const more = Math.min(patience, MAX_PATIENCE_FACTOR * idleTimeout) + stalled;
       if (now - this.lastReceived < idleTimeout + more) this.graceUntil = this.lastReceived + idleTimeout + more;
       else {
         this.stopped = true;
-        const why = more ? ` (and ${more} ms more for the delays seen lately)` : '';
-        this.hooks.idle(new IdleTimeoutError(`no data from ${this.describe()} for ${idleTimeout} ms${why}`));
+        const why = [patience && `${patience} ms more for the delays seen lately`, stalled && `${stalled} ms for our own stalls`].filter(Boolean).join(', ');
+        this.hooks.idle(new IdleTimeoutError(`no data from ${this.describe()} for ${idleTimeout} ms${why ? ` (and ${why})` : ''}`));
         return;
       }
     }
