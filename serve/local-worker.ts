@@ -13,7 +13,7 @@ import type { SourceContext } from '../source/source-module.ts';
 
 /**
  * A workflow's local function or source in its own thread (runtime/module-thread.ts starts and watches it).
- * Functions reach the zipper over port://; sources over the address the workflow gives them.
+ * Both reach the zipper over port://, unless a source's entry names an address of its own.
  */
 
 export type LocalWorkerData = { logLevel: Level; token?: string } & (

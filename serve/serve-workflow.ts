@@ -118,7 +118,10 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
     if (wf.dashboard) served.dashboard = await startDashboard({ ...wf.dashboard, name: wf.name, live: liveSourceOf(wf, served.broker?.wsUrl), baseMap: loadBaseMap(wf), status: workflowStatus(wf, served), fleet: served.fleet?.index, log: logger('dashboard') }).catch(at(['dashboard', 'port']));
     opts.onListening?.(served);
     for (const [i, s] of wf.sources.entries()) {
-      const address = s.zipper ?? served.zipper.listeners[0].url;
+      // in this process, over a message port: a QUIC client of @matrixai/quic in a worker thread can take the
+      // whole process down natively (an idle one after ~25 s, any one at the thread's exit); a source given its
+      // own `zipper:` dials that address
+      const address = s.zipper ?? 'port://zipper';
       const thread = moduleThread(served, `source "${s.name}"`, {
         kind: 'source',
         name: s.name,
