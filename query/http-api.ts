@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.ts';
 import { didYouMean } from '../workflows/errors.ts';
 import type { FleetIndex, Hit, Vehicle } from './fleet-index.ts';
-import { BadQuery, readBBox, readFields, readGeometry, readNearby, readParams, readWhere, type Params } from './query-params.ts';
+import { BadQuery, onlyKnown, readBBox, readFields, readGeometry, readNearby, readParams, readWhere, type Params } from './query-params.ts';
 
 /**
  * The query API under /v1/ (docs/query.md): nearby, within and intersects over the fleet's index, and
@@ -12,7 +12,8 @@ import { BadQuery, readBBox, readFields, readGeometry, readNearby, readParams, r
 
 const MAX_BODY = 1 << 20;
 
-type Route = { method: 'GET' | 'POST'; answer: (fleet: FleetIndex, q: Params, body: string) => unknown };
+/** `takes`: the query parameters it reads, and no others */
+type Route = { method: 'GET' | 'POST'; takes: readonly string[]; answer: (fleet: FleetIndex, q: Params, body: string) => unknown };
 
 // positions to 1e-7° (1.1 cm at most) and distances to the centimetre: what a GPS fix can tell, without a
 // double's 17 digits in every answer (which also made JSON.stringify slower: npm run bench -- query)
@@ -29,15 +30,16 @@ const rounded = <V extends Vehicle | Hit>(v: V): V => {
 const items = (copies: (Vehicle | Hit)[]) => ({ count: copies.length, items: copies.map(rounded) });
 
 const ROUTES: Record<string, Route[]> = {
-  '/v1/nearby': [{ method: 'GET', answer: (f, q) => items(f.nearby(readNearby(q))) }],
+  '/v1/nearby': [{ method: 'GET', takes: ['lon', 'lat', 'k', 'radius', 'where'], answer: (f, q) => items(f.nearby(readNearby(q))) }],
   '/v1/within': [
-    { method: 'GET', answer: (f, q) => items(f.withinBox(readBBox(q), readWhere(q))) },
-    { method: 'POST', answer: (f, q, body) => items(f.within(readGeometry(body, true), readWhere(q))) },
+    { method: 'GET', takes: ['bbox', 'where'], answer: (f, q) => items(f.withinBox(readBBox(q), readWhere(q))) },
+    { method: 'POST', takes: ['where'], answer: (f, q, body) => items(f.within(readGeometry(body, true), readWhere(q))) },
   ],
-  '/v1/intersects': [{ method: 'POST', answer: (f, q, body) => items(f.intersecting(readGeometry(body, false), readWhere(q))) }],
+  '/v1/intersects': [{ method: 'POST', takes: ['where'], answer: (f, q, body) => items(f.intersecting(readGeometry(body, false), readWhere(q))) }],
   '/v1/fields': [
     {
       method: 'POST',
+      takes: [],
       answer: (f, _q, body) => {
         const { deviceId, fields } = readFields(body);
         if (!f.setFields(deviceId, fields)) throw new NotFound(`no vehicle "${deviceId}" in the fleet (it has sent no fix within the TTL)`);
@@ -94,7 +96,9 @@ export function answerQuery(fleet: FleetIndex | undefined, req: IncomingMessage,
   const search = mark < 0 ? '' : url.slice(mark + 1);
   const answer = (body: string) => {
     try {
-      reply(res, 200, route.answer(fleet, readParams(search), body));
+      const q = readParams(search);
+      onlyKnown(q, route.takes, path);
+      reply(res, 200, route.answer(fleet, q, body));
     } catch (e) {
       fail(e as Error);
     }

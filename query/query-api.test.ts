@@ -77,6 +77,9 @@ describe('GET /v1/nearby', () => {
     expect(await bad('lon=7.4&lat=43.7&where=free')).toEqual([400, 'where takes field:value pairs, comma-separated (got "free")']);
     expect(await bad('lon=7.4&lat=43.7&k=5&k=7')).toEqual([400, 'k is given twice (k=5 and k=7): give it once']);
     expect(await bad('lon=7.4&lat=43.7&where=a:b:c')).toEqual([400, 'where takes field:value pairs, one \':\' each (got "a:b:c")']);
+    // a misspelt parameter is refused, not answered as if it were not asked
+    expect(await bad('lon=7.4&lat=43.7&k=1&radus=10')).toEqual([400, '/v1/nearby takes no radus (did you mean "radius"?) (it takes lon, lat, k, radius, where)']);
+    expect(await bad('lon=7.4&lat=0x2b')).toEqual([400, 'lat must be a latitude in [-90, 90] (got "0x2b")']);
     const typo = await fetch(new URL('v1/nearbye', serve.dashboardUrl));
     expect(typo.status).toBe(404);
     expect(await typo.text()).toContain('did you mean \\"/v1/nearby\\"');

@@ -1,3 +1,5 @@
+import { readDecimal } from '../codecs/decimal.ts';
+import { didYouMean } from '../workflows/errors.ts';
 import { GeoJsonError, readShape, type BBox, type Shape } from './geojson.ts';
 import type { Where } from './fleet-index.ts';
 
@@ -41,13 +43,20 @@ export function readParams(search: string): Params {
   return params;
 }
 
+/** refuses a parameter the endpoint does not read (`radus=10` would otherwise be answered as if no radius were asked) */
+export function onlyKnown(q: Params, known: readonly string[], path: string): void {
+  for (const name of q.keys()) {
+    if (!known.includes(name)) throw new BadQuery(`${path} takes no ${name}${didYouMean(name, known)} (it takes ${known.length ? known.join(', ') : 'no parameters'})`);
+  }
+}
+
 const number = (q: Params, name: string, ok: (v: number) => boolean, must: string, dflt?: number): number => {
   const raw = q.get(name);
   if (raw === undefined || raw === '') {
     if (dflt === undefined) throw new BadQuery(`${name} is required (${must})`);
     return dflt;
   }
-  const v = Number(raw);
+  const v = readDecimal(raw);
   if (!Number.isFinite(v) || !ok(v)) throw new BadQuery(`${name} must be ${must} (got "${raw}")`);
   return v;
 };
@@ -83,7 +92,7 @@ export function readNearby(q: Params): { lon: number; lat: number; k: number; ra
 export function readBBox(q: Params): BBox {
   const raw = q.get('bbox');
   if (!raw) throw new BadQuery('bbox is required: west,south,east,north in degrees (or POST a GeoJSON polygon)');
-  const b = raw.split(',').map(Number);
+  const b = raw.split(',').map(readDecimal);
   if (b.length !== 4 || !b.every(Number.isFinite)) throw new BadQuery(`bbox is four numbers, west,south,east,north (got "${raw}")`);
   if (Math.abs(b[0]) > 180 || Math.abs(b[2]) > 180 || Math.abs(b[1]) > 90 || Math.abs(b[3]) > 90) throw new BadQuery(`bbox is out of range: longitudes within ±180, latitudes within ±90 (got "${raw}")`);
   if (b[0] > b[2] || b[1] > b[3]) throw new BadQuery(`bbox runs west,south,east,north: west ≤ east and south ≤ north (got "${raw}")`);

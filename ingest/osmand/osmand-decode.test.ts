@@ -18,6 +18,7 @@ describe('reading what Traccar Client and OsmAnd send', () => {
     expect(query('id=a&lat=1&lon=2&heading=north')).toEqual({ error: 'heading "north" is not a number' });
     expect(query('id=a&lat=1&lon=2&accuracy=NaN')).toEqual({ error: 'accuracy "NaN" is not a number' });
     expect(query('id=a&lat=x&lon=2')).toEqual({ error: 'lat "x" is not a number' });
+    expect(query('id=a&lat=0x2b&lon=2')).toEqual({ error: 'lat "0x2b" is not a number' });
     expect(query('id=a&lat=1&lon=2&speed=10&bearing=90')).toEqual({ fix: { deviceId: 'a', t: 1_700_000_000_000, lon: 2, lat: 1, speed: expect.closeTo(5.144, 3), heading: 90 } });
   });
 

@@ -1,4 +1,5 @@
 import type { GpsRecord } from '../../codecs/gps-record.ts';
+import { readDecimal } from '../../codecs/decimal.ts';
 import { unixTimeMs } from '../../codecs/fix-checks.ts';
 import { KNOT } from '../fix-intake.ts';
 import { jsonObject } from '../json-object.ts';
@@ -20,7 +21,7 @@ const num = (q: URLSearchParams, ...names: string[]): number | undefined => {
   for (const name of names) {
     const v = q.get(name);
     if (v === null || v === '') continue;
-    const n = Number(v);
+    const n = readDecimal(v);
     if (!Number.isFinite(n)) throw new NotANumber(`${name} "${v}" is not a number`);
     return n;
   }
