@@ -19,25 +19,34 @@ export function nmeaChecksum(body: string): number {
   return x;
 }
 
-/** ms into the day of `hhmmss.sss` */
+/** ms into the day of `hhmmss.sss`; NaN for an hour, minute or second no clock shows (a leap second's 60 is one) */
 const timeOfDay = (s: string): number => {
   const m = /^(\d\d)(\d\d)(\d\d(?:\.\d+)?)$/.exec(s);
-  return m ? (Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3])) * 1000 : NaN;
+  if (!m) return NaN;
+  const [h, min, sec] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  // Date.UTC would roll 24:61:99 over into the next day rather than say it is no time
+  return h < 24 && min < 60 && sec < 61 ? (h * 3600 + min * 60 + sec) * 1000 : NaN;
 };
 
-/** epoch ms of midnight of `ddmmyy` (years 80-99 are 19xx, as receivers of that era meant) */
+/** epoch ms of midnight of `ddmmyy` (years 80-99 are 19xx, as receivers of that era meant); NaN for a day no calendar has */
 const dateOf = (s: string): number => {
   const m = /^(\d\d)(\d\d)(\d\d)$/.exec(s);
   if (!m) return NaN;
-  const yy = Number(m[3]);
-  return Date.UTC(yy >= 80 ? 1900 + yy : 2000 + yy, Number(m[2]) - 1, Number(m[1]));
+  const [dd, mm, yy] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const year = yy >= 80 ? 1900 + yy : 2000 + yy;
+  const t = Date.UTC(year, mm - 1, dd);
+  const back = new Date(t);
+  // 31/13 or 30/02 would roll over into another month
+  return back.getUTCFullYear() === year && back.getUTCMonth() === mm - 1 && back.getUTCDate() === dd ? t : NaN;
 };
 
 /** degrees of `ddmm.mmmm` (or `dddmm.mmmm`) and its hemisphere */
 const degrees = (v: string, hemi: string, neg: string): number => {
   const m = /^(\d+)(\d\d(?:\.\d+)?)$/.exec(v);
   if (!m) return NaN;
-  const d = Number(m[1]) + Number(m[2]) / 60;
+  const minutes = Number(m[2]);
+  if (minutes >= 60) return NaN;
+  const d = Number(m[1]) + minutes / 60;
   return hemi === neg ? -d : d;
 };
 
@@ -57,7 +66,9 @@ export function parseSentence(line: string): Parsed {
     const lon = degrees(f[5], f[6], 'W');
     const knots = optional(f[7]);
     if (f[2] === 'A' && (Number.isNaN(time) || Number.isNaN(lat) || Number.isNaN(lon))) return { error: `an RMC without time or position: ${text.slice(0, 60)}` };
-    return { sentence: { kind: 'RMC', time, date: f[9] ? dateOf(f[9]) : undefined, valid: f[2] === 'A', lat, lon, speed: knots === undefined ? undefined : knots * KNOT, course: optional(f[8]) } };
+    const date = f[9] ? dateOf(f[9]) : undefined;
+    if (f[2] === 'A' && Number.isNaN(date)) return { error: `an RMC dated ${f[9]}, a day no calendar has: ${text.slice(0, 60)}` };
+    return { sentence: { kind: 'RMC', time, date, valid: f[2] === 'A', lat, lon, speed: knots === undefined ? undefined : knots * KNOT, course: optional(f[8]) } };
   }
   if (type === 'GGA') {
     const quality = Number(f[6] || 0);

@@ -9,7 +9,7 @@ import { requireTool, GPSFAKE } from '../../testing/system-tool.ts';
 import { tcpDevice } from '../../testing/tcp-device.ts';
 import { waitFor } from '../../testing/wait-for.ts';
 import { KNOT } from '../fix-intake.ts';
-import { parseSentence } from './nmea-sentence.ts';
+import { nmeaChecksum, parseSentence } from './nmea-sentence.ts';
 
 setLogLevel('silent');
 
@@ -28,6 +28,18 @@ describe('NMEA 0183 sentences', () => {
     expect(parseSentence('$GPGGA,030719.000,3747.0873,S,17518.8938,E,1,08,1.1,59.9,M,23.7,M,,0000*7D')).toMatchObject({ sentence: { kind: 'GGA', quality: 1, satellites: 8, hdop: 1.1 } });
     expect(parseSentence('$GPRMC,030719.000,A,3747.0873,S,17518.8938,E,0.69,181.39,311214,,,A*7C')).toMatchObject({ error: expect.stringMatching(/checksum 7C/) });
     expect(parseSentence('$GPGSA,A,3,17,28,06,01,30,20,26,13,,,,,1.8,1.1,1.5*33')).toEqual({ other: 'GPGSA' });
+  });
+
+  it('refuses a time, date or minute of arc no receiver means, rather than rolling it over', () => {
+    // each sentence with its checksum made for it: only the field under test is wrong
+    const sentence = (body: string) => `$${body}*${nmeaChecksum(body).toString(16).toUpperCase().padStart(2, '0')}`;
+    const rmc = (time: string, lat: string, date: string) => parseSentence(sentence(`GPRMC,${time},A,${lat},S,17518.8938,E,0.69,181.39,${date},,,A`));
+    expect(rmc('030719.000', '3747.0873', '311214')).toMatchObject({ sentence: { kind: 'RMC', date: Date.UTC(2014, 11, 31) } });
+    expect(rmc('246199.00', '3747.0873', '311214')).toMatchObject({ error: expect.stringMatching(/^an RMC without time or position/) });
+    expect(rmc('030719.000', '3767.0873', '311214')).toMatchObject({ error: expect.stringMatching(/^an RMC without time or position/) });
+    expect(rmc('030719.000', '3747.0873', '311326')).toMatchObject({ error: expect.stringMatching(/^an RMC dated 311326, a day no calendar has/) });
+    expect(rmc('030719.000', '3747.0873', '300224')).toMatchObject({ error: expect.stringMatching(/^an RMC dated 300224/) });
+    expect(rmc('235960.5', '3747.0873', '311216')).toMatchObject({ sentence: { kind: 'RMC' } });
   });
 });
 
