@@ -16,10 +16,13 @@ function count(flag: string, v: unknown): number {
   return n;
 }
 
+const CONTROL_CONNECT_MS = 10_000;
+
 /** One control request with the command's connection flags; a refusal fails the command with the zipper's reason. */
 async function ask(values: Parsed['values'], req: ControlRequest): Promise<ControlReply & { ok: true }> {
   const token = (values.token as string | undefined) ?? (process.env.GEOFLUX_CONTROL_TOKEN || DEV_CONTROL_TOKEN);
-  const reply = await controlRequest(connectionOptions({ ...values, token }), req);
+  // a serve answers its control channel at once or not at all: 10 s, not the 30 s a source waits for a zipper
+  const reply = await controlRequest({ ...connectionOptions({ ...values, token }), connectTimeout: CONTROL_CONNECT_MS }, req);
   if (!reply.ok) throw new Error(`refused: ${reply.error}`);
   return reply;
 }
