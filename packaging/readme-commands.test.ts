@@ -49,7 +49,8 @@ interface Check {
 
 const ALERT_LINE = /^\d\d:\d\d:\d\d {2}geofence (enter|exit) +\S+ /m;
 const jsonLines = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-const connected = (client: string, zipper: Output) => new RegExp(`source "${client}" \\(quic://[^)]+\\) connected over quic`).test(zipper.stderr);
+/** a source's connection as the zipper logs it: over QUIC from another process, over a message port from serve's own thread */
+const connected = (client: string, zipper: Output, over: 'quic' | 'port' = 'quic') => new RegExp(`source "${client}" \\(${over}://[^)]+\\) connected over ${over}`).test(zipper.stderr);
 /** Ctrl-C on a serve whose functions are all its own: everything handed on before it goes, none waited out */
 const stoppedCleanly = (o: Output) => {
   expect(o.stderr).toMatch(/\[serve\] done:/);
@@ -146,7 +147,7 @@ const CHECKS: Record<string, Check> = {
     },
   },
   'npx geoflux serve workflows/examples/remote-sfn.yaml': {
-    until: (o) => /SHA-256 [0-9a-f]{64}/.test(o.stderr) && connected('demo-fleet', o),
+    until: (o) => /SHA-256 [0-9a-f]{64}/.test(o.stderr) && connected('demo-fleet', o, 'port'),
     // not stoppedCleanly: its remote function has had its Ctrl-C first, so what the source wrote since waits
     // for a function that is gone, and serve rightly says so
     then: (o) => expect(o.stderr).toMatch(/\[serve\] done:/),

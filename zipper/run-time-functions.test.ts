@@ -8,7 +8,7 @@ import { waitFor } from '../testing/wait-for.ts';
 import { Zipper } from './zipper.ts';
 
 const [, listen, urlOf] = TRANSPORTS[0];
-const fix = (i: number): GpsRecord => ({ deviceId: `veh-${i % 3}`, t: i, lon: 7.42, lat: 43.73, speed: i });
+const fix = (i: number): GpsRecord => ({ deviceId: `veh-${i % 3}`, t: i, lon: 7.42, lat: 43.73, speed: i % 50 });
 
 /** The set of functions changing while the zipper runs, as `geoflux deploy` and `undeploy` change it. */
 describe('functions added and removed at run time', () => {
