@@ -110,6 +110,5 @@ export class FixIntake {
 /** Resolves when `signal` aborts: a listener source runs until serve stops it. */
 export const aborted = (signal: AbortSignal): Promise<void> => (signal.aborted ? Promise.resolve() : new Promise((r) => signal.addEventListener('abort', () => r(), { once: true })));
 
-/** knots and km/h, as devices send them, in the m/s of a geoflux fix */
-export { KNOT } from '../codecs/fix-checks.ts';
+/** km/h, as devices send it, in the m/s of a geoflux fix (knots: KNOT in codecs/fix-checks.ts) */
 export const KMH = 1 / 3.6;

@@ -1,4 +1,4 @@
-import { KNOT } from '../fix-intake.ts';
+import { KNOT } from '../../codecs/fix-checks.ts';
 
 /**
  * NMEA 0183 sentences as GNSS receivers print them: `$GPRMC,…*hh`, the checksum the XOR of every character

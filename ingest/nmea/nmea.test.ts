@@ -8,7 +8,7 @@ import { ingestTests } from '../../testing/ingest-tests.ts';
 import { requireTool, GPSFAKE } from '../../testing/system-tool.ts';
 import { tcpDevice } from '../../testing/tcp-device.ts';
 import { waitFor } from '../../testing/wait-for.ts';
-import { KNOT } from '../fix-intake.ts';
+import { KNOT } from '../../codecs/fix-checks.ts';
 import { nmeaChecksum, parseSentence } from './nmea-sentence.ts';
 
 setLogLevel('silent');

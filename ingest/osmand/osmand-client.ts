@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { Agent, get } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GpsRecord } from '../../codecs/gps-record.ts';
-import { KNOT } from '../fix-intake.ts';
+import { KNOT } from '../../codecs/fix-checks.ts';
 
 /**
  * Fixes sent the way Traccar Client sends them to an osmand listener (a GET per fix: id, lat, lon,

@@ -1,7 +1,7 @@
 import type { GpsRecord } from '../../codecs/gps-record.ts';
 import { readDecimal } from '../../codecs/decimal.ts';
 import { unixTimeMs } from '../../codecs/fix-checks.ts';
-import { KNOT } from '../fix-intake.ts';
+import { KNOT } from '../../codecs/fix-checks.ts';
 import { jsonObject } from '../json-object.ts';
 
 /**

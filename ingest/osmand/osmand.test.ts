@@ -5,7 +5,7 @@ import { freePort } from '../../testing/free-port.ts';
 import { ingestTests } from '../../testing/ingest-tests.ts';
 import { waitFor } from '../../testing/wait-for.ts';
 import { parseWorkflow } from '../../workflows/load.ts';
-import { KNOT } from '../fix-intake.ts';
+import { KNOT } from '../../codecs/fix-checks.ts';
 
 setLogLevel('silent');
 
