@@ -10,6 +10,7 @@ import { expectFenceEventsAlternate, recordRows, timeOf } from '../testing/mqtt-
 import { runGeoflux } from '../testing/run-geoflux.ts';
 import { startServe } from '../testing/serve-process.ts';
 import { waitFor } from '../testing/wait-for.ts';
+import { controlWorkflow } from '../testing/control-workflow.ts';
 
 /**
  * A geofence deployed with `--min 1 --max 4` into `geoflux serve` (a real zipper over QUIC, the MQTT sink on
@@ -24,20 +25,8 @@ const DEVICES = Array.from({ length: 40 }, (_, i) => `v${i}`);
 const T0 = Date.UTC(2026, 0, 1);
 const FENCE = { type: 'FeatureCollection', features: [{ type: 'Feature', id: 'area', properties: {}, geometry: { type: 'Polygon', coordinates: [[[0, 0], [0.1, 0], [0.1, 0.1], [0, 0.1], [0, 0]]] } }] };
 
-const workflow = `name: autoscale-test
-listen: [quic://127.0.0.1:0]
-auth: { token: source-token }
-control: { token: control-token, autoscale: { backlog: 1, up: 0.25, idle: 1 } }
-mqtt: { embedded: { port: 0, ws: false } }
-metrics: { port: 0 }
-tags: { gps: 16, alerts: 20 }
-functions:
-  - name: alerts-out
-    observe: [alerts]
-    sink: mqtt
-    # every fix makes a row here: room for the flood, which the broker takes slower than the function makes it
-    params: { buffer: 1000000 }
-`;
+// every fix makes a row for the alerts sink: room for the flood, which the broker takes slower than the function makes it
+const workflow = controlWorkflow('autoscale-test', { control: 'autoscale: { backlog: 1, up: 0.25, idle: 1 }', metrics: true, alertsParams: '{ buffer: 1000000 }' });
 
 describe('a deployed function autoscaled by its backlog', () => {
   const dirs: string[] = [];

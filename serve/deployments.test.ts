@@ -8,6 +8,7 @@ import { cKernel } from '../testing/c-kernel.ts';
 import { runGeoflux } from '../testing/run-geoflux.ts';
 import { startServe, type ServeProcess } from '../testing/serve-process.ts';
 import { waitFor } from '../testing/wait-for.ts';
+import { controlWorkflow } from '../testing/control-workflow.ts';
 
 /**
  * `geoflux deploy` against `geoflux serve` as users run them: a real zipper over QUIC, fed by the traffic
@@ -19,21 +20,13 @@ const MONACO = resolve('../shared/data/osm/monaco.osm.pbf');
 // prettier-ignore
 const NOT_A_KERNEL = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x02, 0x0f, 0x01, 0x03, ...Buffer.from('env'), 0x06, ...Buffer.from('memory'), 0x02, 0x00, 0x01]);
 
-const workflow = `name: deploy-test
-listen: [quic://127.0.0.1:0]
-auth: { token: source-token }
-control: { token: control-token }
-mqtt: { embedded: { port: 0, ws: false } }
-tags: { gps: 16, alerts: 20 }
-functions:
-  - name: alerts-out
-    observe: [alerts]
-    sink: mqtt
-sources:
+const workflow = controlWorkflow('deploy-test', {
+  rest: `sources:
   - name: traffic
     run: builtin:traffic
     params: { network: ${MONACO}, vehicles: 20, seed: 4, duration: 100000, speed: 20x }
-`;
+`,
+});
 
 const geoflux = runGeoflux;
 

@@ -8,6 +8,7 @@ import { runGeoflux } from '../testing/run-geoflux.ts';
 import { sequenceKernelSource } from '../testing/sequence-kernel.ts';
 import { startServe } from '../testing/serve-process.ts';
 import { waitFor } from '../testing/wait-for.ts';
+import { controlWorkflow } from '../testing/control-workflow.ts';
 
 /**
  * Replacing a deployed function while a live fleet runs through it: `geoflux serve` in a process of its own
@@ -19,17 +20,8 @@ import { waitFor } from '../testing/wait-for.ts';
 const MONACO = resolve('../shared/data/osm/monaco.osm.pbf');
 const GEOFENCE = resolve('kernels/build/geofence.wasm');
 
-const workflow = `name: replace-test
-listen: [quic://127.0.0.1:0]
-auth: { token: source-token }
-control: { token: control-token }
-mqtt: { embedded: { port: 0, ws: false } }
-tags: { gps: 16, alerts: 20 }
-functions:
-  - name: alerts-out
-    observe: [alerts]
-    sink: mqtt
-  - name: raw-out
+const workflow = controlWorkflow('replace-test', {
+  rest: `  - name: raw-out
     observe: [gps]
     sink: mqtt
     params: { topic: 'raw/{deviceId}' }
@@ -37,7 +29,8 @@ sources:
   - name: traffic
     run: builtin:traffic
     params: { network: ${MONACO}, vehicles: 20, seed: 7, duration: 100000, speed: 20x }
-`;
+`,
+});
 
 describe('a deployed function replaced by a new version while the fleet runs', () => {
   const dirs: string[] = [];

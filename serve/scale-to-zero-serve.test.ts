@@ -10,6 +10,7 @@ import { runGeoflux } from '../testing/run-geoflux.ts';
 import { sequenceKernelSource } from '../testing/sequence-kernel.ts';
 import { startServe } from '../testing/serve-process.ts';
 import { waitFor } from '../testing/wait-for.ts';
+import { controlWorkflow } from '../testing/control-workflow.ts';
 
 /**
  * A deployed function with `--min 0` against `geoflux serve` (QUIC, the MQTT sink on the embedded broker on
@@ -18,18 +19,7 @@ import { waitFor } from '../testing/wait-for.ts';
  * function is idle between them.
  */
 
-const workflow = `name: zero-test
-listen: [quic://127.0.0.1:0]
-auth: { token: source-token }
-control: { token: control-token }
-mqtt: { embedded: { port: 0, ws: false } }
-metrics: { port: 0 }
-tags: { gps: 16, alerts: 20 }
-functions:
-  - name: alerts-out
-    observe: [alerts]
-    sink: mqtt
-`;
+const workflow = controlWorkflow('zero-test', { metrics: true });
 
 const metric = async (url: string, name: string): Promise<number> => {
   const m = (await (await fetch(url)).text()).match(new RegExp(`^${name}\\{function="seq"\\} (\\S+)$`, 'm'));
