@@ -279,6 +279,7 @@ export const deploySpec: CommandSpec = {
     idle: { type: 'string', value: 's', help: 'with --min 0: seconds without a frame before it is scaled to zero (default 60)' },
     max: { type: 'string', value: 'n', help: 'the most instances it may have: above --min, one more while its backlog stays over 64 frames an instance for 2 s, one fewer after 30 s without backlog, devices\' state moved (the workflow\'s control.autoscale changes these)', default: '1' },
     'fresh-state': { type: 'boolean', help: 'replacing a running version whose state the new one cannot take: start it empty instead of refusing' },
+    where: { type: 'string', value: 'edge|cloud', help: "cloud: on the workers of the serve's cluster (its workflow's cluster: section) rather than on the serve: the module goes to JetStream's object store and every worker runs it, one that starts later too; it observes tags the edge hands to the cluster", default: 'edge' },
     ...controlFlags,
   },
   notes: [controlNote, 'Example:', `  geoflux deploy examples/kernels/c/speeding.wasm --name speeding --observe gps --emit fences --params '{"limit": 13}' --insecure`],

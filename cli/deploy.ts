@@ -37,6 +37,8 @@ export async function deployCommand({ values, positionals }: Parsed): Promise<vo
   const idle = values.idle === undefined ? undefined : Number(values.idle);
   if (idle !== undefined && !(idle > 0)) throw new UsageError(`--idle is a number of seconds > 0 (got ${String(values.idle)})`);
   const wasm = new Uint8Array(await readFile(file).catch((e: Error) => Promise.reject(new UsageError(`cannot read ${file}: ${e.message}`))));
+  const where = values.where === undefined ? 'edge' : String(values.where);
+  if (where !== 'edge' && where !== 'cloud') throw new UsageError(`--where is edge or cloud (got ${where})`);
   const min = count('min', values.min);
   const max = count('max', values.max);
   if (idle !== undefined && min !== 0) throw new UsageError('--idle: only a function with --min 0 is scaled to zero when idle');
@@ -46,19 +48,20 @@ export async function deployCommand({ values, positionals }: Parsed): Promise<vo
     process.exit(130);
   };
   process.once('SIGINT', interrupted);
-  const reply = await ask(values, { op: 'deploy', name: String(values.name), observe, emit: tagList(values.emit), params: parseParams(values.params), min, max, wasm, hash: sha256(wasm), freshState: Boolean(values['fresh-state']), idle });
+  const reply = await ask(values, { op: 'deploy', name: String(values.name), observe, emit: tagList(values.emit), params: parseParams(values.params), min, max, wasm, hash: sha256(wasm), freshState: Boolean(values['fresh-state']), idle, where });
   process.off('SIGINT', interrupted);
   process.stdout.write(reply.message + '\n');
 }
 
 /** `geoflux functions`: a table of the serve's functions. */
 export async function functionsCommand({ values }: Parsed): Promise<void> {
-  const { functions = [] } = await ask(values, { op: 'functions' });
-  // a deployed function's bounds beside its count: it is autoscaled between them
-  const bounds = (f: FunctionInfo) => (f.min === undefined ? '' : ` (${f.min}-${f.max})`);
-  const rows = [['NAME', 'ORIGIN', 'RUNS', 'OBSERVE', 'EMIT', 'INSTANCES'], ...functions.map((f) => [f.name, f.origin, f.hash ? f.hash.slice(0, 12) : (f.runs ?? '-'), f.observe.join(','), f.emit.join(',') || '-', `${f.instances}${bounds(f)}`])];
+  const { functions = [], note } = await ask(values, { op: 'functions' });
+  // a deployed function's bounds beside its count: it is autoscaled between them; a cloud function runs on each worker
+  const instances = (f: FunctionInfo) => (f.where === 'cloud' ? `${f.instances} worker${f.instances === 1 ? '' : 's'}` : f.min === undefined ? String(f.instances) : `${f.instances} (${f.min}-${f.max})`);
+  const rows = [['NAME', 'ORIGIN', 'RUNS', 'OBSERVE', 'EMIT', 'INSTANCES'], ...functions.map((f) => [f.name, f.origin, f.hash ? f.hash.slice(0, 12) : (f.runs ?? '-'), f.observe.join(','), f.emit.join(',') || '-', instances(f)])];
   const w = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
   process.stdout.write(rows.map((r) => r.map((c, j) => c.padEnd(w[j])).join('  ').trimEnd()).join('\n') + '\n');
+  if (note) process.stderr.write(`geoflux functions: ${note}\n`);
 }
 
 /** `geoflux undeploy <fn>` */

@@ -18,6 +18,8 @@ export interface PartitionLeasesOptions {
   renewMs?: number;
   clock?: Clock;
   log?: Logger;
+  /** what the registration says besides that the worker lives (default: the time): the deployments it runs */
+  registration?: () => string;
   /** the partition is this worker's: restore its checkpoint and start reading */
   acquired(p: number): Promise<void> | void;
   /** the partition goes to a worker that joined: stop reading and checkpoint; it is released once this resolves */
@@ -107,7 +109,7 @@ export class PartitionLeases {
     if (this.closed) return;
     this.clock.clearTimeout(this.timer);
     try {
-      await this.o.kv.put(this.workerKey(), new TextEncoder().encode(String(this.clock.now())));
+      await this.o.kv.put(this.workerKey(), new TextEncoder().encode(this.o.registration?.() ?? String(this.clock.now())));
     } catch (e) {
       this.counts.renewFailures++;
       this.warn.warn('register', `leases: ${this.o.worker} could not register (${(e as Error).message})`);

@@ -17,6 +17,10 @@ export interface ClusterStore {
   checkpoints: ObjectStore;
   /** `<stream>_marks`: per partition, the last sequence whose events every sink has confirmed (no TTL) */
   marks: KV;
+  /** `<stream>_deployments`: the kernels deployed to the workers at run time, by function name (no TTL) */
+  deployments: KV;
+  /** `<stream>_kernels`: their modules, each under its SHA-256 */
+  kernels: ObjectStore;
 }
 
 export interface StreamSetupOptions {
@@ -63,5 +67,7 @@ export async function setUpStream(nc: NatsConnection, o: StreamSetupOptions): Pr
   const leases = (await new Kvm(nc).create(`${o.stream}_leases`, { history: 1, ttl: o.leaseTtlMs ?? LEASE_TTL_MS, storage: StorageType.File, replicas })) as Bucket;
   const checkpoints = await new Objm(nc).create(`${o.stream}_checkpoints`, { storage: StorageType.File, replicas });
   const marks = await new Kvm(nc).create(`${o.stream}_marks`, { history: 1, storage: StorageType.File, replicas });
-  return { stream: o.stream, jsm, leases, checkpoints, marks };
+  const deployments = await new Kvm(nc).create(`${o.stream}_deployments`, { history: 1, storage: StorageType.File, replicas });
+  const kernels = await new Objm(nc).create(`${o.stream}_kernels`, { storage: StorageType.File, replicas });
+  return { stream: o.stream, jsm, leases, checkpoints, marks, deployments, kernels };
 }

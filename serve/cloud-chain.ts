@@ -51,8 +51,15 @@ export class CloudChain {
   repeated = 0;
   private readonly warn: RateLimitedLog;
 
+  /** set while a deploy changes the kernels */
+  private gate?: Promise<void>;
+  /** messages and partition moves in hand */
+  private busy = 0;
+  private idle?: () => void;
+
   private constructor(
-    log: Logger,
+    private readonly wf: Workflow,
+    private readonly log: Logger,
     readonly kernels: CloudKernel[],
     readonly sinks: { fn: string; sink: Sink; observe: string[] }[],
     /** devices seen per partition, with their last fix's time: what a checkpoint exports and a release drops */
@@ -66,25 +73,88 @@ export class CloudChain {
     const kernels: CloudKernel[] = [];
     const sinks: CloudChain['sinks'] = [];
     try {
-      for (const f of cloud.filter((x) => x.kernel)) {
-        // in a thread of its own, as serve runs a function's, so a kernel that loops costs its call, not the worker
-        const kernel = await openKernel(f.kernel!, f.params ?? {}, { baseDir: wf.dir, wasi: f.wasi, timeout: f.timeout ?? KERNEL_CALL_TIMEOUT, log });
-        const stats = new KernelRunStats();
-        kernels.push({ fn: f, kernel, stats, runner: new KernelBatches(kernel, { stats, log: log.child(`kernel ${f.name}`) }) });
-      }
+      for (const f of cloud.filter((x) => x.kernel)) kernels.push(await openCloudKernel(wf, f, log));
       for (const f of cloud.filter((x) => x.sink)) sinks.push({ fn: f.name, observe: f.observe, sink: await openSink(wf, f, mqttUrlOf(wf)) });
     } catch (e) {
       await Promise.allSettled([...kernels.map((k) => k.kernel.close?.()), ...sinks.map((s) => s.sink.close(0))]);
       throw e;
     }
-    return new CloudChain(log, kernels, sinks, new Map());
+    return new CloudChain(wf, log, kernels, sinks, new Map());
+  }
+
+  /**
+   * A kernel deployed while the worker runs (`geoflux deploy --where cloud`), after the others. Under a name
+   * that runs already it is a new version: between two messages, it takes the old one's state of every
+   * device the worker holds and the old one is closed; one that cannot take that state is refused (the old
+   * one runs on) unless `fresh`, when it starts empty.
+   */
+  async deploy(f: WorkflowFunction, fresh = false): Promise<void> {
+    const k = await openCloudKernel(this.wf, f, this.log);
+    try {
+      await this.alone(async () => {
+        const i = this.kernels.findIndex((x) => x.fn.name === f.name);
+        if (i >= 0) {
+          const devices = [...this.devices.values()].flatMap((m) => [...m.keys()]);
+          const state = await this.kernels[i].runner.exportDevices(devices);
+          try {
+            await k.runner.importDevices(state);
+          } catch (e) {
+            if (!fresh) throw new Error(`the new version cannot take the running one's state of ${devices.length} devices (${(e as Error).message}): deploy it with --fresh-state to start it empty`);
+          }
+          const [old] = this.kernels.splice(i, 1, k);
+          await old.kernel.close?.();
+        } else this.kernels.push(k);
+      });
+    } catch (e) {
+      await k.kernel.close?.();
+      throw e;
+    }
+  }
+
+  /** Stops a deployed kernel between two messages. */
+  async undeploy(name: string): Promise<void> {
+    await this.alone(async () => {
+      const i = this.kernels.findIndex((x) => x.fn.name === name);
+      if (i < 0) return;
+      const [k] = this.kernels.splice(i, 1);
+      await k.kernel.close?.();
+    });
+  }
+
+  /** Runs `f` with no message or partition in hand, and none taken up until it ends. */
+  private async alone(f: () => Promise<void>): Promise<void> {
+    while (this.gate) await this.gate;
+    let open!: () => void;
+    this.gate = new Promise<void>((r) => (open = r));
+    try {
+      while (this.busy > 0) await new Promise<void>((r) => (this.idle = r));
+      await f();
+    } finally {
+      this.gate = undefined;
+      open();
+    }
+  }
+
+  /** Work on the kernels, which a deploy waits for and holds back. */
+  private async shared<T>(f: () => Promise<T>): Promise<T> {
+    while (this.gate) await this.gate;
+    this.busy++;
+    try {
+      return await f();
+    } finally {
+      if (--this.busy === 0) this.idle?.();
+    }
   }
 
   /**
    * One message's fixes, on `tag`, through every function after it. Events from a message at or before
    * `muteUpTo` were published before a takeover: the state they leave is kept, the events are not sent again.
    */
-  async feed(tag: string, batch: GpsBatch, origin: EventOrigin, muteUpTo = 0): Promise<void> {
+  feed(tag: string, batch: GpsBatch, origin: EventOrigin, muteUpTo = 0): Promise<void> {
+    return this.shared(() => this.feedNow(tag, batch, origin, muteUpTo));
+  }
+
+  private async feedNow(tag: string, batch: GpsBatch, origin: EventOrigin, muteUpTo: number): Promise<void> {
     let seen = this.devices.get(origin.partition);
     if (!seen) this.devices.set(origin.partition, (seen = new Map()));
     const newer: number[] = [];
@@ -121,7 +191,11 @@ export class CloudChain {
   }
 
   /** The state of a partition's devices in every kernel, for its checkpoint. */
-  async exportPartition(p: number): Promise<Uint8Array> {
+  exportPartition(p: number): Promise<Uint8Array> {
+    return this.shared(() => this.exportNow(p));
+  }
+
+  private async exportNow(p: number): Promise<Uint8Array> {
     const seen = this.devices.get(p) ?? new Map<string, number>();
     const devices = [...seen.keys()];
     const kernels: Record<string, Uint8Array> = {};
@@ -130,7 +204,11 @@ export class CloudChain {
   }
 
   /** Takes a partition's devices over from its checkpoint. */
-  async importPartition(p: number, bytes: Uint8Array): Promise<void> {
+  importPartition(p: number, bytes: Uint8Array): Promise<void> {
+    return this.shared(() => this.importNow(p, bytes));
+  }
+
+  private async importNow(p: number, bytes: Uint8Array): Promise<void> {
     const s = unpack(bytes) as PartitionState;
     for (const k of this.kernels) {
       const state = s.kernels[k.fn.name];
@@ -141,7 +219,11 @@ export class CloudChain {
   }
 
   /** Forgets a partition's devices: it went to another worker. */
-  async dropPartition(p: number): Promise<void> {
+  dropPartition(p: number): Promise<void> {
+    return this.shared(() => this.dropNow(p));
+  }
+
+  private async dropNow(p: number): Promise<void> {
     const devices = [...(this.devices.get(p)?.keys() ?? [])];
     for (const k of this.kernels) await k.runner.dropDevices(devices);
     this.devices.delete(p);
@@ -156,4 +238,11 @@ export class CloudChain {
     await Promise.allSettled(this.sinks.map((s) => s.sink.close(timeout)));
     await Promise.allSettled(this.kernels.map((k) => k.kernel.close?.()));
   }
+}
+
+/** A cloud function's kernel, in a thread of its own as serve runs a function's, so a kernel that loops costs its call, not the worker. */
+async function openCloudKernel(wf: Workflow, f: WorkflowFunction, log: Logger): Promise<CloudKernel> {
+  const kernel = await openKernel(f.kernel!, f.params ?? {}, { baseDir: wf.dir, wasi: f.wasi, timeout: f.timeout ?? KERNEL_CALL_TIMEOUT, log });
+  const stats = new KernelRunStats();
+  return { fn: f, kernel, stats, runner: new KernelBatches(kernel, { stats, log: log.child(`kernel ${f.name}`) }) };
 }

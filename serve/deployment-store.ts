@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeAtomically } from '../transport/cert-store.ts';
+import type { WorkflowFunction } from '../workflows/schema.ts';
 
 /**
  * The functions deployed at run time, kept in the workflow's state folder so that a restart comes back with
@@ -21,6 +22,24 @@ export interface Deployment {
   /** with min 0: seconds without a frame before it is scaled to zero */
   idle?: number;
 }
+
+export const instancesOf = (d: Pick<Deployment, 'min'>): number => Math.max(1, d.min);
+
+/**
+ * A deployment as the function that runs it, under its version's name: at an edge, its instances partitioned
+ * by device; on a cluster's workers (`where: cloud`), once on each worker, over the partitions it holds.
+ */
+export const deployedFunction = (d: Pick<Deployment, 'observe' | 'emit' | 'params'> & { min?: number }, name: string, kernel: string, where: 'edge' | 'cloud' = 'edge'): WorkflowFunction => ({
+  name,
+  observe: d.observe,
+  emit: d.emit,
+  dispatch: { kind: 'partition', key: 'deviceId' },
+  instances: instancesOf({ min: d.min ?? 1 }),
+  host: 'local',
+  kernel,
+  params: d.params,
+  where,
+});
 
 export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 

@@ -6,7 +6,7 @@ import type { Logger } from '../log/logger.ts';
 import { didYouMean } from '../workflows/errors.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import type { ControlReply, ControlRequest, DeployRequest, FunctionInfo } from '../zipper/control.ts';
-import { DeploymentStore, sha256, type Deployment } from './deployment-store.ts';
+import { deployedFunction as functionOf, DeploymentStore, instancesOf, sha256, type Deployment } from './deployment-store.ts';
 import { parkFunction, wakeFunction } from './park.ts';
 import { replaceFunction, ReplaceRefused } from './replace.ts';
 import { Autoscale, DEFAULT_AUTOSCALE, type AutoscaleRule } from './autoscale.ts';
@@ -14,6 +14,7 @@ import { Autoscaling } from './autoscaling.ts';
 import { threadInstances } from './scale-instances.ts';
 import { ScaleToZero } from './scale-to-zero.ts';
 import { startFunction, stopFunction, type ServedWorkflow } from './serve-workflow.ts';
+import { CloudDeployments, CloudRefused } from './cloud-deployments.ts';
 
 /**
  * Functions deployed while serve runs (`geoflux deploy`): each request is verified before anything running
@@ -47,6 +48,8 @@ class Refused extends Error {}
 
 export class Deployments {
   private readonly store: DeploymentStore;
+  /** `--where cloud`, when the workflow has a cluster */
+  private readonly cloud?: CloudDeployments;
   /** by deployment name; `f.name` is the zipper's name for the version that runs (`name@2` after a replace) */
   private readonly running = new Map<string, Running>();
   /** versions started by replaces since serve started: each gets a zipper name of its own */
@@ -59,6 +62,7 @@ export class Deployments {
     private readonly log: Logger,
   ) {
     this.store = new DeploymentStore(wf.stateDir);
+    if (wf.cluster) this.cloud = new CloudDeployments({ ...wf, cluster: wf.cluster }, log);
   }
 
   /**
@@ -115,9 +119,9 @@ export class Deployments {
     try {
       if (req.op === 'deploy') return { ok: true, message: await this.deploy(req) };
       if (req.op === 'undeploy') return { ok: true, message: await this.undeploy(req.name) };
-      return { ok: true, message: '', functions: this.list() };
+      return { ok: true, message: '', ...(await this.list()) };
     } catch (e) {
-      if (!(e instanceof Refused || e instanceof ReplaceRefused)) this.log.error(`${req.op} failed: ${(e as Error).stack ?? e}`);
+      if (!(e instanceof Refused || e instanceof ReplaceRefused || e instanceof CloudRefused)) this.log.error(`${req.op} failed: ${(e as Error).stack ?? e}`);
       return { ok: false, error: (e as Error).message };
     }
   }
@@ -126,6 +130,11 @@ export class Deployments {
     const wasm = new Uint8Array(req.wasm);
     const hash = sha256(wasm);
     if (hash !== req.hash) throw new Refused(`the module arrived with SHA-256 ${hash}, not the ${req.hash} it was sent with`);
+    if (req.where === 'cloud') {
+      if (!this.cloud) throw new Refused(`--where cloud: workflow "${this.wf.name}" (${this.wf.file}) has no cluster: section, so it has no workers to run it`);
+      this.checkRequest(req);
+      return this.cloud.deploy({ ...req, wasm }, (path) => this.verify(req.name, path, req.params ?? {}), [...this.running.keys()]);
+    }
     const d: Deployment = { name: req.name, hash, observe: req.observe, emit: req.emit ?? [], params: req.params ?? {}, min: req.min, max: req.max, ...(req.min === 0 ? { idle: req.idle ?? DEFAULT_IDLE } : {}) };
     // the same deploy again (a script run twice) changes nothing and succeeds; anything else about a running
     // name (its module, params or tags) is a new version, which replaces it
@@ -286,6 +295,8 @@ export class Deployments {
 
   private async undeploy(name: string): Promise<string> {
     const r = this.running.get(name);
+    const fromCluster = !r && !this.wf.functions.some((f) => f.name === name) ? await this.cloud?.undeploy(name) : undefined;
+    if (fromCluster) return fromCluster;
     if (!r) {
       const what = this.wf.functions.some((f) => f.name === name) ? `"${name}" is a function of the workflow file, not a deployed one` : `no deployed function "${name}"${didYouMean(name, this.running.keys())}`;
       throw new Refused(what);
@@ -303,7 +314,18 @@ export class Deployments {
     return this.store.save([...this.running.values()].map((r) => r.d));
   }
 
-  private list(): FunctionInfo[] {
+  /** this serve's functions, and the cluster's where the workflow has one (a note instead when it cannot be reached) */
+  private async list(): Promise<{ functions: FunctionInfo[]; note?: string }> {
+    const here = this.listHere();
+    if (!this.cloud) return { functions: here };
+    try {
+      return { functions: [...here, ...(await this.cloud.list())] };
+    } catch (e) {
+      return { functions: here, note: `the cluster's functions are not listed: ${(e as Error).message}` };
+    }
+  }
+
+  private listHere(): FunctionInfo[] {
     const load = new Map(this.served.zipper.functionLoad().map((l) => [l.name, l.instances]));
     const info = (name: string, f: WorkflowFunction, origin: FunctionInfo['origin'], d?: Deployment): FunctionInfo => ({ name, origin, hash: d?.hash, observe: f.observe, emit: f.emit, instances: load.get(f.name) ?? 0, ...(d ? { min: d.min, max: d.max } : {}) });
     return [
@@ -313,10 +335,7 @@ export class Deployments {
   }
 }
 
-const instancesOf = (d: Deployment) => Math.max(1, d.min);
 
 /** ms between samples of an autoscaled function's backlog: eight in the 2 s a scale-up waits */
 const AUTOSCALE_SAMPLE = 250;
 
-/** a deployment as the function that runs it, under the zipper's name for its version */
-const functionOf = (d: Deployment, name: string, kernel: string): WorkflowFunction => ({ name, observe: d.observe, emit: d.emit, dispatch: { kind: 'partition', key: 'deviceId' }, instances: instancesOf(d), host: 'local', kernel, params: d.params, where: 'edge' });

@@ -13,6 +13,7 @@ import type { Sink } from '../sinks/sink.ts';
 import type { Workflow } from '../workflows/schema.ts';
 import { CloudChain } from './cloud-chain.ts';
 import { workerMetrics } from './worker-metrics.ts';
+import { DEPLOYMENTS_POLL_MS, WorkerDeployments } from './worker-deployments.ts';
 
 export interface WorkerOptions {
   /** unique among the live workers (default: host, pid and a random suffix) */
@@ -86,7 +87,7 @@ const markKey = (p: number) => `p.${p}`;
 export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<RunningWorker> {
   const cluster = wf.cluster;
   if (!cluster) throw new Error(`${wf.file}: a worker needs a cluster: section (cluster: { nats: nats://host:4222 })`);
-  if (!wf.functions.some((f) => f.where === 'cloud')) throw new Error(`${wf.file}: no function runs where: cloud, so a worker has nothing to do`);
+  if (!wf.functions.some((f) => f.where === 'cloud') && !wf.control) throw new Error(`${wf.file}: no function runs where: cloud, and with no control: section none can be deployed, so a worker has nothing to do`);
   const name = o.name ?? `${hostname()}-${process.pid}-${Math.random().toString(16).slice(2, 6)}`;
   const log = o.log ?? logger(`worker ${name}`);
   const every = o.checkpointMs ?? 5_000;
@@ -101,6 +102,9 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
       throw new Error(`a worker named ${name} is live on stream "${cluster.stream}" already: give this one another --name (or, if that one died, wait ${LEASE_TTL_MS / 1000} s for its registration to run out)`);
     }
     const chain = (opened = await CloudChain.open(wf, log));
+    // the kernels deployed to the cluster run before any partition is taken: a checkpoint holds their state too
+    const deployed = new WorkerDeployments(wf, store, chain, log);
+    await deployed.poll();
     const checkpoints = new CheckpointStore(store.checkpoints);
     const held = new Map<number, Held>();
     // a sink away (its broker down) postpones every partition's checkpoint every 2 s: said once a window
@@ -176,12 +180,14 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
       releasing: (p) => release(p, true),
       // nobody awaits a loss: what goes wrong in it is said here, never an unhandled rejection that ends the worker
       lost: (p) => void release(p, false).catch((e: Error) => log.error(`partition ${p}: letting it go failed: ${e.message}`)),
+      registration: () => deployed.report(),
     });
     await leases.start();
     // lag is a question to the server: asked every 2 s, not at each scrape
     const looking = setInterval(() => {
       for (const h of held.values()) void h.reader?.lag().then((n) => (h.lag = n), () => undefined);
     }, 2_000).unref();
+    const deploying = setInterval(() => void deployed.poll(), DEPLOYMENTS_POLL_MS).unref();
     const figures = () => ({
       ...stats,
       repeated: chain.repeated,
@@ -197,6 +203,8 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
       stats: figures,
       async stop() {
         clearInterval(looking);
+        clearInterval(deploying);
+        await deployed.close();
         await leases.close({ release: true });
         await metrics?.close();
         await chain.close(2_000);

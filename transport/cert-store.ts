@@ -1,4 +1,4 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -29,7 +29,8 @@ function unusable(certPem: string, keyPem: string, hosts: string[], renewDays: n
 
 /** Writes through a temporary file, so a crash mid-write never leaves half a key behind. */
 export async function writeAtomically(path: string, data: string | Uint8Array, mode: number): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
+  // unique per write: two writers of one path in a process (workers of one cluster in a test) must not share it
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(tmp, data, { mode });
   await rename(tmp, path);
 }

@@ -26,6 +26,8 @@ export interface DeployRequest {
   idle?: number;
   /** replacing a running version: start the new one empty instead of refusing when it cannot take the old one's state */
   freshState?: boolean;
+  /** `cloud`: on the cluster's workers (the edge's workflow has a `cluster:`), not on this serve */
+  where?: 'edge' | 'cloud';
 }
 
 export type ControlRequest = DeployRequest | { op: 'undeploy'; name: string } | { op: 'functions' };
@@ -34,6 +36,8 @@ export interface FunctionInfo {
   name: string;
   /** `workflow` for the file's functions, `deployed` for those deployed at run time */
   origin: 'workflow' | 'deployed';
+  /** `cloud`: run by the cluster's workers, `instances` being the live workers that run it */
+  where?: 'cloud';
   /** SHA-256 of the kernel module, for a deployed function */
   hash?: string;
   /** what a workflow's function runs: its kernel (a builtin's name or the .wasm file's) or its module */
@@ -47,7 +51,7 @@ export interface FunctionInfo {
 }
 
 export type ControlReply =
-  | { ok: true; message: string; functions?: FunctionInfo[] }
+  | { ok: true; message: string; functions?: FunctionInfo[]; /** what the listing could not include */ note?: string }
   | { ok: false; error: string };
 
 export type ControlHandler = (req: ControlRequest) => Promise<ControlReply>;

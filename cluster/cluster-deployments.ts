@@ -1,0 +1,82 @@
+import type { Bucket, KV } from '@nats-io/kv';
+import { sha256, type Deployment } from '../serve/deployment-store.ts';
+import { liveKeys } from './live-keys.ts';
+import { LEASE_TTL_MS, type ClusterStore } from './stream-setup.ts';
+
+/**
+ * Kernels deployed to a cluster's workers at run time (`geoflux deploy --where cloud`): each deployment is a
+ * key of `<stream>_deployments` (its name → the record), its module an object of `<stream>_kernels` under
+ * its SHA-256. Both live in JetStream, so every worker, one that starts later too, runs the same set, pinned
+ * by hash; and each worker says in its registration (`workers.<name>`, renewed with its leases) which
+ * versions it runs and which it refused, so the edge that took the deploy can answer once they all run it.
+ */
+
+/** a cloud deployment: a start with empty state instead of refusing, when its devices' state cannot be taken */
+export type CloudDeployment = Omit<Deployment, 'min' | 'max' | 'idle'> & { freshState?: boolean };
+
+/** What a worker runs of the deployments, as its registration says. */
+export interface WorkerReport {
+  /** deployment name → the version it runs (versionOf) */
+  kernels: Record<string, string>;
+  /** deployment name → the version it would not take, and why */
+  refused: Record<string, { version: string; error: string }>;
+}
+
+/** A deployment's version: its module and everything else about it (params, tags), as a short digest. */
+export const versionOf = (d: CloudDeployment): string => sha256(new TextEncoder().encode(JSON.stringify(d))).slice(0, 16);
+
+const EMPTY: WorkerReport = { kernels: {}, refused: {} };
+
+/** Stores the module (once per hash) and then the record: a worker that sees the record finds the module. */
+export async function putCloudDeployment(store: ClusterStore, d: CloudDeployment, wasm: Uint8Array): Promise<void> {
+  if (!(await store.kernels.info(d.hash))) await store.kernels.putBlob({ name: d.hash }, wasm);
+  await store.deployments.put(d.name, JSON.stringify(d));
+}
+
+export async function removeCloudDeployment(store: ClusterStore, name: string): Promise<void> {
+  await store.deployments.delete(name);
+}
+
+/** The deployments, by name. */
+export async function cloudDeployments(store: ClusterStore): Promise<Map<string, CloudDeployment>> {
+  const kv = store.deployments as Bucket;
+  const out = new Map<string, CloudDeployment>();
+  for (const name of await liveKeys(kv, '', LEASE_TTL_MS)) {
+    const e = await kv.get(name);
+    if (e?.operation === 'PUT') out.set(name, e.json<CloudDeployment>());
+  }
+  return out;
+}
+
+/** A change to the deployments since `seq` (the bucket's last sequence, which a poll compares). */
+export async function deploymentsSeq(kv: KV): Promise<number> {
+  const b = kv as Bucket;
+  return (await b.jsm.streams.info(b.stream)).state.last_seq;
+}
+
+/** A deployment's module, once its bytes are checked against the hash it is pinned by. */
+export async function cloudModule(store: ClusterStore, hash: string): Promise<Uint8Array> {
+  const bytes = await store.kernels.getBlob(hash);
+  if (!bytes) throw new Error(`its module ${hash} is not in the cluster's object store`);
+  if (sha256(bytes) !== hash) throw new Error(`its module in the object store no longer has the hash it was deployed with (${hash})`);
+  return bytes;
+}
+
+export const encodeReport = (r: WorkerReport): string => JSON.stringify(r);
+
+/** Every live worker's report, by worker name (a worker that reports nothing runs no deployment). */
+export async function workerReports(store: ClusterStore): Promise<Map<string, WorkerReport>> {
+  const out = new Map<string, WorkerReport>();
+  for (const key of await liveKeys(store.leases, 'workers.', LEASE_TTL_MS)) {
+    const e = await store.leases.get(key);
+    let r: WorkerReport = EMPTY;
+    try {
+      const v = e?.json<Partial<WorkerReport>>();
+      if (v && typeof v === 'object') r = { kernels: v.kernels ?? {}, refused: v.refused ?? {} };
+    } catch {
+      // a worker of an earlier release registers a time only
+    }
+    out.set(key.slice('workers.'.length), r);
+  }
+  return out;
+}

@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { controlRequest } from '../client/control-client.ts';
+import { setLogLevel } from '../log/logger.ts';
+import { sha256 } from './deployment-store.ts';
+import { connectSource } from '../source/connect-source.ts';
+import { recordRows } from '../testing/mqtt-rows.ts';
+import { natsServerForFile } from '../testing/nats-suite.ts';
+import { waitFor } from '../testing/wait-for.ts';
+import { parseWorkflow } from '../workflows/load.ts';
+import type { ControlRequest, DeployRequest } from '../zipper/control.ts';
+import { runWorker, type RunningWorker } from './run-worker.ts';
+import { serveWorkflow } from './serve-workflow.ts';
+
+setLogLevel('silent');
+const nats = natsServerForFile();
+const TOKEN = 'cloud-control';
+const GEOFENCE = readFileSync(resolve('kernels/build/geofence.wasm'));
+
+/** an edge that hands `gps` to the cluster (its workers watch a yard far off), and publishes `fences` and `zones` from the workers */
+const edgeWorkflow = (url: string, dir: string, mqtt = '{ embedded: { port: 0, ws: false } }') =>
+  parseWorkflow(
+    [
+      'name: clouddeploy',
+      'listen: [quic://127.0.0.1:0]',
+      `control: { token: ${TOKEN} }`,
+      `mqtt: ${mqtt}`,
+      `cluster: { nats: "${url}", partitions: 4 }`,
+      'tags: { gps: 16, fences: 17, zones: 18, other: 19 }',
+      'functions:',
+      '  - name: yard',
+      '    observe: [gps]',
+      '    emit: fences',
+      '    where: cloud',
+      '    kernel: geofence',
+      `    params: { fences: ${JSON.stringify(square('yard', 0, 0))} }`,
+      '  - name: alerts-out',
+      '    observe: [fences, zones]',
+      '    where: cloud',
+      '    sink: mqtt',
+    ].join('\n'),
+    join(dir, 'clouddeploy.yaml'),
+  );
+
+/** a square of 0.02° about (lon, lat), named `name` */
+const square = (name: string, lon: number, lat: number) => ({
+  type: 'FeatureCollection',
+  features: [{ type: 'Feature', id: name, properties: { name }, geometry: { type: 'Polygon', coordinates: [[[lon - 0.01, lat - 0.01], [lon + 0.01, lat - 0.01], [lon + 0.01, lat + 0.01], [lon - 0.01, lat + 0.01], [lon - 0.01, lat - 0.01]]] } }],
+});
+/** about Monaco's port */
+const zone = (name: string) => square(name, 7.42, 43.73);
+
+const DEVICES = 24;
+/** every device at second `s`: inside the square, but for those in `out` */
+const fleet = (s: number, out: string[] = []) =>
+  Array.from({ length: DEVICES }, (_, i) => `veh-${i}`).map((deviceId) => ({ deviceId, t: 1_700_000_000_000 + s * 1000, lon: out.includes(deviceId) ? 7.45 : 7.42, lat: 43.73, speed: 5 }));
+
+const deployZones = (name: string): DeployRequest => ({ op: 'deploy', where: 'cloud', name: 'zones', observe: ['gps'], emit: ['zones'], params: { fences: zone(name), detect: ['enter', 'exit'], debounce: false }, min: 1, max: 1, wasm: GEOFENCE, hash: sha256(GEOFENCE) });
+
+describe('geoflux deploy --where cloud', () => {
+  const dirs: string[] = [];
+  afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+  it('puts a kernel on every worker, one that starts later too; replaces it with its devices\' state; undeploys it', { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'geoflux-clouddeploy-'));
+    dirs.push(dir);
+    const wf = edgeWorkflow(nats().url, dir);
+    const served = await serveWorkflow(wf);
+    // the workers publish to the edge's broker, which took a free port
+    const workerWf = edgeWorkflow(nats().url, dir, `{ url: "${served.mqttUrl}" }`);
+    const workers: RunningWorker[] = [];
+    const rows = await recordRows(served.mqttUrl!);
+    const src = await connectSource({ name: 'gw', zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash });
+    const ask = async (req: ControlRequest) => controlRequest({ zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash, token: TOKEN }, req);
+    // the yard is far away: every geofence event is the deployed kernel's
+    const zoneEvents = () => rows.kindRows('geofence').flatMap(([d, rs]) => rs.map((r) => `${d} ${String(r.detect)}`));
+    try {
+      workers.push(await runWorker(workerWf, { name: 'wa' }), await runWorker(workerWf, { name: 'wb' }));
+      await waitFor(() => workers.every((w) => w.stats().partitions.length === 2), { what: 'two workers sharing four partitions' });
+
+      // refused at the edge, nothing stored
+      expect(await ask({ ...deployZones('port'), observe: ['other'] })).toMatchObject({ ok: false, error: expect.stringMatching(/--observe other: this edge hands the cluster only gps, zones, fences/) });
+      expect(await ask({ ...deployZones('port'), min: 0 })).toMatchObject({ ok: false, error: expect.stringMatching(/--min, --max and --idle do not apply/) });
+      expect(await ask({ ...deployZones('port'), params: { fences: 42 } })).toMatchObject({ ok: false });
+
+      const first = await ask(deployZones('port'));
+      expect(first).toMatchObject({ ok: true, message: expect.stringMatching(/runs kernel [0-9a-f]{64} on 2 workers \(wa, wb\)/) });
+      for (let s = 0; s < 3; s++) src.write('gps', fleet(s));
+      expect(await src.flush(20_000)).toBe(true);
+      await waitFor(() => zoneEvents().length >= DEVICES, { what: 'every device entering the deployed zone' });
+      expect(zoneEvents().sort()).toEqual(fleet(0).map((f) => `${f.deviceId} enter`).sort());
+
+      // a worker that starts later reads the deployment from the cluster
+      workers.push(await runWorker(workerWf, { name: 'wc' }));
+      const listed = async () => ((await ask({ op: 'functions' })) as { functions: { name: string; where?: string; instances: number }[] }).functions;
+      await waitFor(async () => (await listed()).find((f) => f.name === 'zones')?.instances === 3, { what: 'three workers running the deployed kernel' });
+      expect((await listed()).map((f) => `${f.name} ${f.where ?? 'edge'}`)).toEqual(['yard cloud', 'alerts-out cloud', 'zones cloud']);
+
+      // a new version (other params) takes each device's state: nobody enters again; a device leaving exits once
+      const second = await ask(deployZones('port-2'));
+      expect(second, JSON.stringify(second)).toMatchObject({ ok: true, message: expect.stringMatching(/on 3 workers .*replaced kernel/) });
+      for (let s = 3; s < 6; s++) src.write('gps', fleet(s, ['veh-0', 'veh-1']));
+      expect(await src.flush(20_000)).toBe(true);
+      await waitFor(() => zoneEvents().length >= DEVICES + 2, { what: 'two devices leaving the zone' });
+      expect(zoneEvents().filter((e) => e.endsWith('enter'))).toHaveLength(DEVICES);
+      expect(zoneEvents().filter((e) => e.endsWith('exit')).sort()).toEqual(['veh-0 exit', 'veh-1 exit']);
+
+      expect(await ask({ op: 'undeploy', name: 'zones' })).toMatchObject({ ok: true, message: 'function "zones" undeployed from the cluster\'s workers' });
+      expect((await listed()).map((f) => f.name)).toEqual(['yard', 'alerts-out']);
+      expect(await ask({ op: 'undeploy', name: 'zones' })).toMatchObject({ ok: false, error: expect.stringMatching(/no deployed function "zones"/) });
+    } finally {
+      await src.close(0);
+      await rows.end();
+      for (const w of workers) await w.stop();
+      await served.stop();
+    }
+  });
+});

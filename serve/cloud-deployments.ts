@@ -1,0 +1,137 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CLOUD_BRIDGE, connectCluster, type ClusterOptions } from '../cluster/cluster-options.ts';
+import { cloudDeployments, putCloudDeployment, removeCloudDeployment, versionOf, workerReports, type CloudDeployment, type WorkerReport } from '../cluster/cluster-deployments.ts';
+import { setUpStream, type ClusterStore } from '../cluster/stream-setup.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Workflow } from '../workflows/schema.ts';
+import type { DeployRequest, FunctionInfo } from '../zipper/control.ts';
+import { cloudInputTags } from './cloud-bridge.ts';
+
+
+/** ms an edge waits for the cluster (connect) and then for every live worker to run or drop a version */
+const REACH_MS = 10_000;
+const SETTLE_MS = 30_000;
+const LOOK_MS = 250;
+
+/** A deploy, undeploy or listing the edge refuses: the client is told why. */
+export class CloudRefused extends Error {}
+
+/**
+ * The edge's side of `geoflux deploy --where cloud`: the zipper checks the module as for its own functions,
+ * then the module goes to the cluster's object store and the deployment to its bucket
+ * (cluster/cluster-deployments.ts), and the answer waits until every live worker says it runs it (or one
+ * refused it, when the record goes back to what it was). Each request opens its own connection to the
+ * cluster: they are rare, and an edge whose cloud bridge waits for NATS still answers.
+ */
+export class CloudDeployments {
+  constructor(
+    private readonly wf: Workflow & { cluster: ClusterOptions },
+    private readonly log: Logger,
+  ) {}
+
+  /** tags a cloud function may observe: those the edge hands to the cluster, and what cloud functions make of them */
+  private reaching(): string[] {
+    return [...new Set([...cloudInputTags(this.wf), ...this.wf.functions.filter((f) => f.where === 'cloud').flatMap((f) => f.emit)])];
+  }
+
+  async deploy(req: DeployRequest, verify: (path: string) => Promise<void>, edgeNames: string[]): Promise<string> {
+    const reach = this.reaching();
+    const far = req.observe.find((t) => !reach.includes(t));
+    if (far) throw new CloudRefused(`--observe ${far}: this edge hands the cluster ${reach.length ? `only ${reach.join(', ')}` : 'no tag'} (what its workflow's where: cloud functions observe, and what they emit)`);
+    if (req.min !== 1 || req.max !== 1 || req.idle !== undefined) throw new CloudRefused('--where cloud: the function runs once on each worker, over the partitions it holds; --min, --max and --idle do not apply');
+    if (edgeNames.includes(req.name) || req.name === CLOUD_BRIDGE) throw new CloudRefused(`--name "${req.name}" is a function of this edge: choose another`);
+    const d: CloudDeployment = { name: req.name, hash: req.hash, observe: req.observe, emit: req.emit ?? [], params: req.params ?? {}, ...(req.freshState ? { freshState: true } : {}) };
+    const dir = await mkdtemp(join(tmpdir(), 'geoflux-deploy-'));
+    const t0 = performance.now();
+    try {
+      const path = join(dir, `${d.hash}.wasm`);
+      await writeFile(path, req.wasm);
+      await verify(path);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const t1 = performance.now();
+    return this.withCluster(async (store) => {
+      const was = (await cloudDeployments(store)).get(d.name);
+      if (JSON.stringify(was) === JSON.stringify(d)) return `function "${d.name}" already runs kernel ${d.hash} on the cluster's workers`;
+      await putCloudDeployment(store, d, req.wasm);
+      this.log.info(`deploy "${d.name}": kernel ${d.hash.slice(0, 12)}… stored in the cluster (stream "${store.stream}")${was ? `, in place of ${was.hash.slice(0, 12)}…` : ''}`);
+      const v = versionOf(d);
+      const { on, refusals, waiting } = await this.settle(store, (r) => (r.kernels[d.name] === v ? 'on' : r.refused[d.name]?.version === v ? r.refused[d.name].error : undefined));
+      if (refusals.length) {
+        if (was) await store.deployments.put(d.name, JSON.stringify(was));
+        else await removeCloudDeployment(store, d.name);
+        throw new CloudRefused(`function "${d.name}": ${refusals.map(([w, why]) => `worker ${w} refused it: ${why}`).join('; ')}${was ? ' (the running version stays)' : ''}`);
+      }
+      const ms = (a: number, b: number) => `${Math.round(b - a)} ms`;
+      const where = on.length ? `on ${on.length} worker${on.length > 1 ? 's' : ''} (${on.join(', ')})` : 'on no worker yet: none is live, each that starts runs it';
+      return `function "${d.name}" runs kernel ${d.hash} ${where} of stream "${store.stream}" (${d.observe.join(',')} → ${d.emit.join(',') || '(none)'}; checked in ${ms(t0, t1)}, running in ${ms(t1, performance.now())})${waiting.length ? `; not yet on ${waiting.join(', ')}, which will run it once they read the deployment` : ''}${was ? `; replaced kernel ${was.hash.slice(0, 12)}…, its state handed over` : ''}`;
+    });
+  }
+
+  /** Undeploys a cloud deployment: undefined when the cluster has none of that name. */
+  async undeploy(name: string): Promise<string | undefined> {
+    return this.withCluster(async (store) => {
+      if (!(await cloudDeployments(store)).has(name)) return undefined;
+      await removeCloudDeployment(store, name);
+      const { waiting } = await this.settle(store, (r) => (r.kernels[name] === undefined ? 'on' : undefined));
+      return `function "${name}" undeployed from the cluster's workers${waiting.length ? ` (${waiting.join(', ')} still ran it ${SETTLE_MS / 1000} s later)` : ''}`;
+    });
+  }
+
+  /** the workflow's cloud functions and the cloud deployments, with the number of live workers running each */
+  list(): Promise<FunctionInfo[]> {
+    return this.withCluster(async (store) => {
+      const reports = [...(await workerReports(store)).values()];
+      const fromFile = this.wf.functions
+        .filter((f) => f.where === 'cloud')
+        .map((f): FunctionInfo => ({ name: f.name, origin: 'workflow', where: 'cloud', runs: f.kernel ? basename(f.kernel) : f.run, observe: f.observe, emit: f.emit, instances: reports.length }));
+      return [...fromFile, ...[...(await cloudDeployments(store)).values()].map((d) => ({
+        name: d.name,
+        origin: 'deployed' as const,
+        where: 'cloud' as const,
+        hash: d.hash,
+        observe: d.observe,
+        emit: d.emit,
+        instances: reports.filter((r) => r.kernels[d.name] === versionOf(d)).length,
+      }))];
+    });
+  }
+
+  /**
+   * Waits until every live worker's report says `on` (or a refusal), at most SETTLE_MS: a worker that
+   * registers meanwhile is waited for too.
+   */
+  private async settle(store: ClusterStore, verdict: (r: WorkerReport) => string | undefined) {
+    const end = Date.now() + SETTLE_MS;
+    for (;;) {
+      const reports = [...(await workerReports(store))];
+      const on = reports.filter(([, r]) => verdict(r) === 'on').map(([w]) => w);
+      const refusals = reports.flatMap(([w, r]) => {
+        const v = verdict(r);
+        return v && v !== 'on' ? [[w, v] as const] : [];
+      });
+      const waiting = reports.filter(([, r]) => verdict(r) === undefined).map(([w]) => w);
+      if (!waiting.length || refusals.length || Date.now() >= end) return { on, refusals, waiting };
+      await sleep(LOOK_MS);
+    }
+  }
+
+  private async withCluster<T>(f: (store: ClusterStore) => Promise<T>): Promise<T> {
+    const { cluster } = this.wf;
+    let nc;
+    try {
+      nc = await connectCluster(cluster, `geoflux control ${this.wf.name}`, { signal: AbortSignal.timeout(REACH_MS) });
+    } catch (e) {
+      throw new CloudRefused(`cannot reach the cluster at ${cluster.servers.join(', ')} (${(e as Error).message})`);
+    }
+    try {
+      return await f(await setUpStream(nc, cluster));
+    } finally {
+      await nc.close();
+    }
+  }
+}
