@@ -77,6 +77,10 @@ const CHECKS: Record<string, Check> = {
       expect(o.stdout).not.toMatch(/UNHELD/);
     },
   },
+  'npx geoflux deploy examples/kernels/c/speeding.wasm --where cloud --name speeding --observe gps --emit speeding --params \'{"limit": 13}\' --insecure': {
+    // a block run again over the same store finds it deployed already
+    then: (o) => expect(o.stdout).toMatch(/^function "speeding" (runs kernel [0-9a-f]{64} on 2 workers \(\S+, \S+\) of stream "city"|already runs kernel [0-9a-f]{64} on the cluster's workers)/),
+  },
   'npx geoflux alerts --kind geofence': { until: (o) => /^\d\d:\d\d:\d\d {2}geofence (enter|exit) +a-\d+ /m.test(o.stdout) && /^\d\d:\d\d:\d\d {2}geofence (enter|exit) +b-\d+ /m.test(o.stdout) },
   'npm start': {
     until: (o) => ALERT_LINE.test(o.stdout),
