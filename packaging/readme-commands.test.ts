@@ -60,7 +60,7 @@ const SCENARIO_SEED = Number(readFileSync('examples/scenarios/rush-hour.yaml', '
 
 /** What proves each line works, by the command it runs; a line without one must just finish, and exit 0. */
 /** an edge of the cluster: it listens, and it publishes to the stream (which may come first, when the stream is there already) */
-const clusterEdge = (o: Output) => /listening on:/.test(o.stderr) && /\[cluster\] publishing gps to JetStream stream "city"/.test(o.stderr);
+const clusterEdge = (o: Output) => /listening on:/.test(o.stderr) && /\[cluster\] publishing gps, speeding to JetStream stream "city"/.test(o.stderr);
 const CHECKS: Record<string, Check> = {
   'nats-server -js -sd /tmp/geoflux-nats': { until: (o) => /Server is ready/.test(o.stderr) },
   'npx geoflux serve workflows/examples/cluster.yaml': { until: clusterEdge, then: stoppedCleanly },
