@@ -282,13 +282,19 @@ export const deploySpec: CommandSpec = {
     where: { type: 'string', value: 'edge|cloud', help: "cloud: on the workers of the serve's cluster (its workflow's cluster: section) rather than on the serve: the module goes to JetStream's object store and every worker runs it, one that starts later too; it observes tags the edge hands to the cluster", default: 'edge' },
     ...controlFlags,
   },
-  notes: [controlNote, 'Example:', `  geoflux deploy examples/kernels/c/speeding.wasm --name speeding --observe gps --emit fences --params '{"limit": 13}' --insecure`],
+  notes: [
+    controlNote,
+    'With --where cloud (a workflow with a cluster: section) --min, --max and --idle do not apply: each worker runs it once, over the partitions it holds.',
+    'Examples:',
+    `  geoflux deploy examples/kernels/c/speeding.wasm --name speeding --observe gps --emit speeding --params '{"limit": 13}' --insecure`,
+    `  geoflux deploy examples/kernels/c/speeding.wasm --where cloud --name speeding --observe gps --emit fences --params '{"limit": 13}' --insecure`,
+  ],
 };
 
 export const functionsSpec: CommandSpec = {
   name: 'functions',
   usage: 'geoflux functions [options]',
-  summary: 'Lists the functions of a running geoflux serve: name, where it came from (the workflow or a deploy),\nthe kernel\'s hash, what it observes and emits, and its instances connected now.',
+  summary: 'Lists the functions of a running geoflux serve: name, where it came from (the workflow or a deploy),\nthe kernel\'s hash, what it observes and emits, and its instances connected now; where the workflow has a\ncluster, also its cloud functions and those deployed --where cloud, each with the live workers running it.',
   flags: controlFlags,
   notes: [controlNote, 'Example:', '  geoflux functions --insecure'],
 };
@@ -296,7 +302,7 @@ export const functionsSpec: CommandSpec = {
 export const undeploySpec: CommandSpec = {
   name: 'undeploy',
   usage: 'geoflux undeploy <fn> [options]',
-  summary: 'Stops a deployed function of a running geoflux serve (its instances finish what they hold) and forgets it,\nso the next start does not bring it back.',
+  summary: 'Stops a deployed function of a running geoflux serve (its instances finish what they hold) and forgets it,\nso the next start does not bring it back; one deployed --where cloud is removed from every worker of the cluster.',
   flags: controlFlags,
   notes: [controlNote, 'Example:', '  geoflux undeploy speeding --insecure'],
 };

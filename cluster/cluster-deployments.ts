@@ -33,8 +33,11 @@ export async function putCloudDeployment(store: ClusterStore, d: CloudDeployment
   await store.deployments.put(d.name, JSON.stringify(d));
 }
 
+/** Deletes the record, and its module unless another deployment runs the same one. */
 export async function removeCloudDeployment(store: ClusterStore, name: string): Promise<void> {
+  const d = (await cloudDeployments(store)).get(name);
   await store.deployments.delete(name);
+  if (d && ![...(await cloudDeployments(store)).values()].some((o) => o.hash === d.hash)) await store.kernels.delete(d.hash);
 }
 
 /** The deployments, by name. */

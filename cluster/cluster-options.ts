@@ -85,4 +85,4 @@ export function clusterOptions(input: unknown, wf: { name: string; dir: string }
 }
 
 /** A NATS connection as the section says (see connect-nats.ts: it never stops reconnecting). */
-export const connectCluster = (o: ClusterOptions, name = 'geoflux', wait: Pick<NatsConnectOptions, 'signal' | 'log'> = {}): Promise<NatsConnection> => connectNats({ ...o, ...wait, name });
+export const connectCluster = (o: ClusterOptions, name = 'geoflux', wait: Pick<NatsConnectOptions, 'signal' | 'log' | 'waitOnFirstConnect'> = {}): Promise<NatsConnection> => connectNats({ ...o, ...wait, name });

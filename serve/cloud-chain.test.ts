@@ -4,6 +4,7 @@ import { setLogLevel } from '../log/logger.ts';
 import { crossingFix, SQUARES } from '../testing/fence-squares.ts';
 import { parseWorkflow } from '../workflows/load.ts';
 import { CloudChain } from './cloud-chain.ts';
+import { deployedFunction } from './deployment-store.ts';
 
 setLogLevel('silent');
 
@@ -45,6 +46,39 @@ describe('the cloud functions of a worker', () => {
       }
     } finally {
       await a.close(0);
+    }
+  });
+
+  it('a version deployed --fresh-state starts empty where a checkpoint holds its predecessor\'s state; the other kernels keep theirs', async () => {
+    const zones = (kernel: string, params: Record<string, unknown>) => deployedFunction({ observe: ['gps'], emit: ['fences'], params }, 'zones', kernel, 'cloud');
+    const a = await CloudChain.open(wf());
+    let checkpoint: Uint8Array;
+    try {
+      await a.deploy(zones('geofence', { fences: SQUARES, detect: ['enter', 'exit'] }));
+      for (let s = 0; s < 25; s++) await a.feed('gps', second(s), origin(s + 1));
+      expect(a.kernels.map((k) => k.stats.events)).toEqual([3, 3]);
+      checkpoint = await a.exportPartition(0);
+    } finally {
+      await a.close(0);
+    }
+    const speeding = zones('examples/kernels/c/speeding.wasm', { limit: 50 });
+    const refusing = await CloudChain.open(wf());
+    try {
+      await refusing.deploy(speeding);
+      await expect(refusing.importPartition(0, checkpoint)).rejects.toThrow(/speeding/);
+    } finally {
+      await refusing.close(0);
+    }
+    const b = await CloudChain.open(wf());
+    try {
+      await b.deploy(speeding, true);
+      await b.importPartition(0, checkpoint);
+      await b.feed('gps', second(25), origin(26));
+      // the yard's devices are inside already: no enter again
+      expect(b.kernels[0].stats.events).toBe(0);
+      expect(b.repeated).toBe(0);
+    } finally {
+      await b.close(0);
     }
   });
 });

@@ -16,6 +16,8 @@ const KERNEL_CALL_TIMEOUT = 2_000;
 
 interface CloudKernel {
   fn: WorkflowFunction;
+  /** deployed with --fresh-state: state it cannot take (an earlier version's, in a checkpoint) is left, not fatal */
+  fresh?: boolean;
   runner: KernelBatches;
   kernel: BatchKernel;
   stats: KernelRunStats;
@@ -89,7 +91,7 @@ export class CloudChain {
    * one runs on) unless `fresh`, when it starts empty.
    */
   async deploy(f: WorkflowFunction, fresh = false): Promise<void> {
-    const k = await openCloudKernel(this.wf, f, this.log);
+    const k = { ...(await openCloudKernel(this.wf, f, this.log)), fresh };
     try {
       await this.alone(async () => {
         const i = this.kernels.findIndex((x) => x.fn.name === f.name);
@@ -212,7 +214,14 @@ export class CloudChain {
     const s = unpack(bytes) as PartitionState;
     for (const k of this.kernels) {
       const state = s.kernels[k.fn.name];
-      if (state) await k.runner.importDevices(state);
+      try {
+        if (state) await k.runner.importDevices(state);
+      } catch (e) {
+        // a version deployed --fresh-state may find its predecessor's state in a checkpoint taken before it came:
+        // its devices start empty, as it did, and the other kernels keep theirs (no replay from the stream's start)
+        if (!k.fresh) throw e;
+        this.warn.warn('fresh', `partition ${p}: ${k.fn.name} (deployed --fresh-state) cannot take the checkpoint's state of it (${(e as Error).message}); its devices start empty`);
+      }
     }
     // a checkpoint from before the last times were kept has none: every fix of its devices is newer
     this.devices.set(p, new Map(s.devices.map((d, i) => [d, s.lastT?.[i] ?? -Infinity])));

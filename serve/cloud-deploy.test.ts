@@ -87,7 +87,9 @@ describe('geoflux deploy --where cloud', () => {
       expect(await ask({ ...deployZones('port'), params: { fences: 42 } })).toMatchObject({ ok: false });
 
       const first = await ask(deployZones('port'));
-      expect(first).toMatchObject({ ok: true, message: expect.stringMatching(/runs kernel [0-9a-f]{64} on 2 workers \(wa, wb\)/) });
+      expect(first).toMatchObject({ ok: true, message: expect.stringMatching(/runs kernel [0-9a-f]{64} \(gps → zones, params .*\) on 2 workers \(wa, wb\)/) });
+      // one name, one place: an edge deploy may not take it
+      expect(await ask({ ...deployZones('port'), where: 'edge' })).toMatchObject({ ok: false, error: expect.stringMatching(/--name "zones" is deployed to the cluster's workers/) });
       for (let s = 0; s < 3; s++) src.write('gps', fleet(s));
       expect(await src.flush(20_000)).toBe(true);
       await waitFor(() => zoneEvents().length >= DEVICES, { what: 'every device entering the deployed zone' });
@@ -101,7 +103,7 @@ describe('geoflux deploy --where cloud', () => {
 
       // a new version (other params) takes each device's state: nobody enters again; a device leaving exits once
       const second = await ask(deployZones('port-2'));
-      expect(second, JSON.stringify(second)).toMatchObject({ ok: true, message: expect.stringMatching(/on 3 workers .*replaced kernel/) });
+      expect(second, JSON.stringify(second)).toMatchObject({ ok: true, message: expect.stringMatching(/on 3 workers .*in place of the version .*its state handed over$/) });
       for (let s = 3; s < 6; s++) src.write('gps', fleet(s, ['veh-0', 'veh-1']));
       expect(await src.flush(20_000)).toBe(true);
       await waitFor(() => zoneEvents().length >= DEVICES + 2, { what: 'two devices leaving the zone' });

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLOUD_BRIDGE, connectCluster, type ClusterOptions } from '../cluster/cluster-options.ts';
+import { connectCluster, type ClusterOptions } from '../cluster/cluster-options.ts';
 import { cloudDeployments, putCloudDeployment, removeCloudDeployment, versionOf, workerReports, type CloudDeployment, type WorkerReport } from '../cluster/cluster-deployments.ts';
 import { setUpStream, type ClusterStore } from '../cluster/stream-setup.ts';
 import type { Logger } from '../log/logger.ts';
@@ -11,8 +11,7 @@ import type { DeployRequest, FunctionInfo } from '../zipper/control.ts';
 import { cloudInputTags } from './cloud-bridge.ts';
 
 
-/** ms an edge waits for the cluster (connect) and then for every live worker to run or drop a version */
-const REACH_MS = 10_000;
+/** ms an edge waits for every live worker to run or drop a version */
 const SETTLE_MS = 30_000;
 const LOOK_MS = 250;
 
@@ -42,7 +41,7 @@ export class CloudDeployments {
     const far = req.observe.find((t) => !reach.includes(t));
     if (far) throw new CloudRefused(`--observe ${far}: this edge hands the cluster ${reach.length ? `only ${reach.join(', ')}` : 'no tag'} (what its workflow's where: cloud functions observe, and what they emit)`);
     if (req.min !== 1 || req.max !== 1 || req.idle !== undefined) throw new CloudRefused('--where cloud: the function runs once on each worker, over the partitions it holds; --min, --max and --idle do not apply');
-    if (edgeNames.includes(req.name) || req.name === CLOUD_BRIDGE) throw new CloudRefused(`--name "${req.name}" is a function of this edge: choose another`);
+    if (edgeNames.includes(req.name)) throw new CloudRefused(`--name "${req.name}" is a function deployed to this edge: choose another`);
     const d: CloudDeployment = { name: req.name, hash: req.hash, observe: req.observe, emit: req.emit ?? [], params: req.params ?? {}, ...(req.freshState ? { freshState: true } : {}) };
     const dir = await mkdtemp(join(tmpdir(), 'geoflux-deploy-'));
     const t0 = performance.now();
@@ -67,9 +66,16 @@ export class CloudDeployments {
         throw new CloudRefused(`function "${d.name}": ${refusals.map(([w, why]) => `worker ${w} refused it: ${why}`).join('; ')}${was ? ' (the running version stays)' : ''}`);
       }
       const ms = (a: number, b: number) => `${Math.round(b - a)} ms`;
-      const where = on.length ? `on ${on.length} worker${on.length > 1 ? 's' : ''} (${on.join(', ')})` : 'on no worker yet: none is live, each that starts runs it';
-      return `function "${d.name}" runs kernel ${d.hash} ${where} of stream "${store.stream}" (${d.observe.join(',')} → ${d.emit.join(',') || '(none)'}; checked in ${ms(t0, t1)}, running in ${ms(t1, performance.now())})${waiting.length ? `; not yet on ${waiting.join(', ')}, which will run it once they read the deployment` : ''}${was ? `; replaced kernel ${was.hash.slice(0, 12)}…, its state handed over` : ''}`;
+      const what = `(${d.observe.join(',')} → ${d.emit.join(',') || '(none)'}, params ${JSON.stringify(d.params)})`;
+      const replaced = was ? `; in place of the version with kernel ${was.hash.slice(0, 12)}… and params ${JSON.stringify(was.params)}, ${d.freshState ? 'its state handed over where the new version could take it, else started empty (--fresh-state)' : 'its state handed over'}` : '';
+      if (!on.length && !waiting.length) return `function "${d.name}" is deployed to stream "${store.stream}" with kernel ${d.hash} ${what}, checked in ${ms(t0, t1)}; no worker is live: each that starts runs it${replaced}`;
+      return `function "${d.name}" runs kernel ${d.hash} ${what} on ${on.length} worker${on.length === 1 ? '' : 's'}${on.length ? ` (${on.join(', ')})` : ''} of stream "${store.stream}"; checked in ${ms(t0, t1)}, running in ${ms(t1, performance.now())}${waiting.length ? `; not yet on ${waiting.join(', ')}, which will run it once they read the deployment` : ''}${replaced}`;
     });
+  }
+
+  /** whether the cluster has a deployment of this name (an edge deploy must not take it); false when the cluster cannot be reached */
+  async has(name: string): Promise<boolean> {
+    return this.withCluster(async (store) => (await cloudDeployments(store)).has(name)).catch(() => false);
   }
 
   /** Undeploys a cloud deployment: undefined when the cluster has none of that name. */
@@ -77,6 +83,7 @@ export class CloudDeployments {
     return this.withCluster(async (store) => {
       if (!(await cloudDeployments(store)).has(name)) return undefined;
       await removeCloudDeployment(store, name);
+      this.log.info(`undeploy "${name}": removed from the cluster (stream "${store.stream}")`);
       const { waiting } = await this.settle(store, (r) => (r.kernels[name] === undefined ? 'on' : undefined));
       return `function "${name}" undeployed from the cluster's workers${waiting.length ? ` (${waiting.join(', ')} still ran it ${SETTLE_MS / 1000} s later)` : ''}`;
     });
@@ -124,7 +131,8 @@ export class CloudDeployments {
     const { cluster } = this.wf;
     let nc;
     try {
-      nc = await connectCluster(cluster, `geoflux control ${this.wf.name}`, { signal: AbortSignal.timeout(REACH_MS) });
+      // asked once: a control request answers now, it does not wait for a server to come back
+      nc = await connectCluster(cluster, `geoflux control ${this.wf.name}`, { waitOnFirstConnect: false });
     } catch (e) {
       throw new CloudRefused(`cannot reach the cluster at ${cluster.servers.join(', ')} (${(e as Error).message})`);
     }

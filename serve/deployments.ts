@@ -141,6 +141,8 @@ export class Deployments {
     const current = this.running.get(req.name);
     if (current && JSON.stringify(current.d) === JSON.stringify(d)) return `function "${d.name}" already runs kernel ${hash}`;
     this.checkRequest(req);
+    // one name, one place: undeploy could not tell an edge's deployment from the cluster's
+    if (!current && (await this.cloud?.has(req.name))) throw new Refused(`--name "${req.name}" is deployed to the cluster's workers (--where cloud): choose another, or undeploy that one first`);
     const path = await this.store.putModule(wasm);
     const t0 = performance.now();
     let t1 = t0;
@@ -164,9 +166,9 @@ export class Deployments {
 
   private checkRequest(req: DeployRequest): void {
     const { wf } = this;
-    const taken = [...wf.functions.map((f) => f.name), CLOUD_BRIDGE];
     if (!NAME.test(req.name ?? '')) throw new Refused(`--name "${req.name}" must start with a letter and use only letters, digits, "-" and "_"`);
-    if (taken.includes(req.name)) throw new Refused(`--name "${req.name}" is a function of the workflow ${wf.file}: choose another`);
+    if (wf.functions.some((f) => f.name === req.name)) throw new Refused(`--name "${req.name}" is a function of the workflow ${wf.file}: choose another`);
+    if (req.name === CLOUD_BRIDGE) throw new Refused(`--name "${req.name}" is the name of the edge's own bridge to the cluster: choose another`);
     const tags = Object.keys(wf.tags);
     const unknown = (flag: string, ts: string[]) => {
       for (const t of ts) if (!(t in wf.tags)) throw new Refused(`--${flag}: workflow "${wf.name}" declares no tag "${t}"${didYouMean(t, tags)} (it has: ${tags.join(', ')})`);
