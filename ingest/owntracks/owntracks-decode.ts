@@ -1,4 +1,5 @@
 import type { GpsRecord } from '../../codecs/gps-record.ts';
+import { jsonMeasure } from '../device-rules.ts';
 import { KMH } from '../fix-intake.ts';
 import { jsonObject } from '../json-object.ts';
 
@@ -39,8 +40,9 @@ export function decodeOwntracks(payload: string, deviceId: string | undefined): 
   if (typeof m.tst !== 'number') return { error: 'a location without tst' };
   if (typeof m.lat !== 'number' || typeof m.lon !== 'number') return { error: 'a location without lat and lon' };
   const fix: GpsRecord = { deviceId: id, t: m.tst * 1000, lon: m.lon, lat: m.lat };
-  if (typeof m.vel === 'number') fix.speed = m.vel * KMH;
-  if (typeof m.cog === 'number') fix.heading = m.cog;
-  if (typeof m.acc === 'number') fix.accuracy = m.acc;
+  const [vel, cog, acc] = [m.vel, m.cog, m.acc].map(jsonMeasure);
+  if (vel !== undefined) fix.speed = vel * KMH;
+  if (cog !== undefined) fix.heading = cog;
+  if (acc !== undefined) fix.accuracy = acc;
   return { fix };
 }
