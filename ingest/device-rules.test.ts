@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import type { Source } from '../source/connect-source.ts';
+import { keptLinesLog } from '../testing/kept-lines-log.ts';
 import { deviceRuleProblem, MAX_AHEAD_MS } from './device-rules.ts';
 import { FixIntake } from './fix-intake.ts';
 
@@ -35,8 +36,7 @@ describe('what a device fix is held to beyond write()', () => {
   it("counts what FixIntake refuses by the receiver's clock, and writes what it takes", () => {
     const written: unknown[] = [];
     const source = { write: (_tag: string, rs: unknown[]) => void written.push(...rs), flush: async () => true } as unknown as Source;
-    const lines: string[] = [];
-    const log = { warn: (m: string) => void lines.push(m), info() {}, error() {}, debug() {} } as never;
+    const log = keptLinesLog();
     let now = NOW;
     const intake = new FixIntake(source, { log }, 'osmand', 'gps', () => now);
     expect(intake.take(fix({ t: NOW + 10 * 60_000 }))).toMatchObject({ reason: 'time' });
@@ -44,6 +44,6 @@ describe('what a device fix is held to beyond write()', () => {
     expect(intake.take(fix({ t: NOW + 10 * 60_000 }))).toBeUndefined();
     expect(intake.stats()).toEqual({ protocol: 'osmand', accepted: 1, rejected: { time: 1 } });
     expect(written).toHaveLength(1);
-    expect(lines).toEqual([expect.stringMatching(/^osmand: refused \(time\): "phone": t is .*10 min ahead/)]);
+    expect(log.said).toEqual([expect.stringMatching(/^warn osmand: refused \(time\): "phone": t is .*10 min ahead/)]);
   });
 });

@@ -160,9 +160,15 @@ describe('geoflux query', () => {
     const { stdout } = await run(process.execPath, ['bin/geoflux.js', 'query', 'within', '--bbox', `${cars[0].lon - 1e-6},${cars[0].lat - 1e-6},${cars[0].lon + 1e-6},${cars[0].lat + 1e-6}`, '--url', serve.dashboardUrl!]);
     expect(JSON.parse(stdout).deviceId).toBe('car-0');
     await expect(run(process.execPath, ['bin/geoflux.js', 'query', 'nearbi', '--url', serve.dashboardUrl!])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown query "nearbi" (did you mean "nearby"?)') });
+    // not a number: said by the command, not sent on as NaN
     await expect(run(process.execPath, ['bin/geoflux.js', 'query', 'nearby', '--lon', '7.4', '--lat', '43.7', '-k', 'x', '--url', serve.dashboardUrl!])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--k: "x" is not a number'),
+    });
+    // a number out of range: said by the server
+    await expect(run(process.execPath, ['bin/geoflux.js', 'query', 'nearby', '--lon', '7.4', '--lat', '43.7', '-k', '0', '--url', serve.dashboardUrl!])).rejects.toMatchObject({
       code: 1,
-      stderr: expect.stringContaining('/v1/nearby: 400 k must be a whole number from 1 to 1000 (got "NaN")'),
+      stderr: expect.stringContaining('/v1/nearby: 400 k must be a whole number from 1 to 1000 (got "0")'),
     });
   });
 });
