@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectSource, type Source } from '../source/connect-source.ts';
 import { setLogLevel } from '../log/logger.ts';
+import { parseExposition, total } from '../metrics/parse-exposition.ts';
 import { haversine } from '../network/geo.ts';
 import { startServe, type ServeProcess } from '../testing/serve-process.ts';
 import { waitFor } from '../testing/wait-for.ts';
@@ -83,6 +84,10 @@ describe('GET /v1/nearby', () => {
     const typo = await fetch(new URL('v1/nearbye', serve.dashboardUrl));
     expect(typo.status).toBe(404);
     expect(await typo.text()).toContain('did you mean \\"/v1/nearby\\"');
+    // counted at the server, by endpoint and reason (the log line is query-refusals.test.ts's)
+    const metrics = parseExposition(await (await fetch(serve.metricsUrl!)).text());
+    expect(total(metrics, 'geoflux_query_refused_total', { endpoint: '/v1/nearby', reason: 'bad_param' })).toBe(8);
+    expect(total(metrics, 'geoflux_query_refused_total', { endpoint: 'other', reason: 'no_route' })).toBe(1);
   });
 });
 
