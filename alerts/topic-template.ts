@@ -1,3 +1,5 @@
+import { CONTROL_CHARACTERS } from '../codecs/control-characters.ts';
+
 /** The default topic of an alert: one level each for what happened and to whom. */
 export const DEFAULT_TOPIC = 'geoflux/alerts/{kind}/{detect}/{deviceId}';
 export const DEFAULT_STATE_TOPIC = 'geoflux/state/{deviceId}';
@@ -17,10 +19,8 @@ export const topicFor = (template: string, event: object): string => fill(templa
 /** {@link topicFor} for a NATS subject: `.`, `*`, `>`, white space, control characters and `%` percent-encoded. */
 export const subjectFor = (template: string, event: object): string => fill(template, event, NATS_SPECIAL);
 
-// eslint-disable-next-line no-control-regex
-const MQTT_SPECIAL = /[/+#%\u0000-\u001f\u007f-\u009f]/g;
-// eslint-disable-next-line no-control-regex
-const NATS_SPECIAL = /[.*>%\s\u0000-\u001f\u007f-\u009f]/g;
+const MQTT_SPECIAL = new RegExp(`[/+#%${CONTROL_CHARACTERS}]`, 'g');
+const NATS_SPECIAL = new RegExp(`[.*>%\\s${CONTROL_CHARACTERS}]`, 'g');
 
 const utf8 = new TextEncoder();
 /** a character as %XX of its UTF-8 bytes (encodeURIComponent leaves `.` and `*` as they are) */

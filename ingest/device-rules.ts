@@ -1,3 +1,4 @@
+import { CONTROL_CHARACTERS } from '../codecs/control-characters.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 
 /**
@@ -22,9 +23,8 @@ export const GPS_EPOCH = Date.UTC(1980, 0, 6);
  */
 export const MAX_AHEAD_MS = 5 * 60_000;
 
-/** a device id with a character no topic, log line or terminal should carry: C0 controls (NUL, newline…), DEL, C1 controls */
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** a device id with a character no topic, log line or terminal should carry */
+const CONTROL = new RegExp(`[${CONTROL_CHARACTERS}]`);
 
 /** a protocol's "unknown" for a speed, course or accuracy (iOS reports -1 for each it lacks) read as no value, before any unit conversion */
 export const unknownAsAbsent = (x: number | undefined): number | undefined => (x === -1 ? undefined : x);
