@@ -1,9 +1,26 @@
+import { BUILTIN_KERNELS } from '../kernels/host/builtin-wasm.ts';
 import { logger } from '../log/logger.ts';
+import { didYouMean } from '../workflows/errors.ts';
 import { subscribeAlerts } from '../alerts/subscribe-alerts.ts';
 import { UsageError, type Parsed } from './args.ts';
 import { untilSignal } from './until-signal.ts';
 
+/**
+ * `--kind`s, each taken as written unless it is a near miss of a built-in kernel's kind (`hotspt`), which
+ * would print nothing, for ever, without a word; a kind no built-in comes close to is a kernel of the
+ * user's own, and taken.
+ */
+function readKinds(raw: string[] | undefined): string[] | undefined {
+  const kinds = raw?.flatMap((k) => k.split(',').map((s) => s.trim())).filter(Boolean);
+  for (const k of kinds ?? []) {
+    const near = BUILTIN_KERNELS.includes(k as never) ? '' : didYouMean(k, BUILTIN_KERNELS);
+    if (near) throw new UsageError(`--kind "${k}" is no built-in kernel's kind${near}; built in: ${BUILTIN_KERNELS.join(', ')} (a kind of your own kernel is taken as it is)`);
+  }
+  return kinds;
+}
+
 export async function alertsCommand({ values }: Parsed): Promise<void> {
+  const kinds = readKinds(values.kind as string[] | undefined);
   const count = values.count === undefined ? undefined : Number(values.count);
   if (count !== undefined && !(Number.isInteger(count) && count > 0)) throw new UsageError(`--count must be a whole number > 0 (got "${values.count}")`);
   if (values.protocol !== '3.1.1' && values.protocol !== '5') throw new UsageError(`--protocol is 3.1.1 or 5 (got "${values.protocol}")`);
@@ -11,7 +28,7 @@ export async function alertsCommand({ values }: Parsed): Promise<void> {
   const sub = subscribeAlerts({
     url: String(values.mqtt),
     topic: String(values.topic),
-    kinds: (values.kind as string[] | undefined)?.flatMap((k) => k.split(',').map((s) => s.trim())).filter(Boolean),
+    kinds,
     json: Boolean(values.json),
     count,
     protocolVersion: values.protocol === '5' ? 5 : 4,

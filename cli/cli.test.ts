@@ -68,6 +68,10 @@ describe('geoflux CLI', () => {
     const sub = await run(['network', 'inof', '../shared/data/osm/monaco.osm.pbf']);
     expect(sub.code).toBe(2);
     expect(sub.stderr).toBe('geoflux network: geoflux network has two subcommands: info and areas (got "inof") (did you mean "info"?)\n');
+    // a near miss of a built-in kind would print nothing, for ever
+    const kind = await run(['alerts', '--kind', 'geofence,hotspt', '--mqtt', 'mqtt://127.0.0.1:1']);
+    expect(kind.code).toBe(2);
+    expect(kind.stderr).toContain('--kind "hotspt" is no built-in kernel\'s kind (did you mean "hotspot"?)');
     const wf = await run(['serve', 'workflows/testdata/bad/unknown-tag.yaml']);
     expect(wf.code).toBe(1);
     expect(wf.stderr.trim()).toBe(

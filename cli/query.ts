@@ -1,3 +1,4 @@
+import { readDecimal } from '../codecs/decimal.ts';
 import { queryFleet, type FleetAnswer } from '../query/query-client.ts';
 import { didYouMean } from '../workflows/errors.ts';
 import { UsageError, type Parsed } from './args.ts';
@@ -7,6 +8,16 @@ const QUERIES = ['nearby', 'within', 'intersects'];
 
 const parseWhere = (raw: unknown) =>
   raw === undefined ? undefined : Object.fromEntries(String(raw).split(',').map((p) => [p.slice(0, p.indexOf(':')), p.slice(p.indexOf(':') + 1)]));
+
+/**
+ * A number flag read as the server reads its parameters: `-k abc` is said here, not sent on as NaN for the
+ * server to answer `got "NaN"`; whether it is in range is the server's to say.
+ */
+function decimal(flag: string, raw: string): number {
+  const v = readDecimal(raw);
+  if (!Number.isFinite(v)) throw new UsageError(`--${flag}: "${raw}" is ${Number.isNaN(v) ? 'not a number' : 'beyond the largest number, about 1.8e308'}`);
+  return v;
+}
 
 async function readGeoJson(path: unknown): Promise<object> {
   if (path === undefined) throw new UsageError('name a GeoJSON file with --geojson (- for standard input)');
@@ -26,12 +37,12 @@ export async function queryCommand({ values, positionals }: Parsed): Promise<voi
   const where = parseWhere(values.where);
   const need = (flag: string) => {
     if (values[flag] === undefined) throw new UsageError(`${what} needs --${flag}`);
-    return Number(values[flag]);
+    return decimal(flag, String(values[flag]));
   };
   let answer: FleetAnswer<object>;
-  if (what === 'nearby') answer = await fleet.nearby({ lon: need('lon'), lat: need('lat'), k: Number(values.k), radius: values.radius === undefined ? undefined : Number(values.radius), where });
+  if (what === 'nearby') answer = await fleet.nearby({ lon: need('lon'), lat: need('lat'), k: need('k'), radius: values.radius === undefined ? undefined : need('radius'), where });
   else if (what === 'within' && values.bbox !== undefined) {
-    const bbox = String(values.bbox).split(',').map(Number) as [number, number, number, number];
+    const bbox = String(values.bbox).split(',').map((v) => decimal('bbox', v)) as [number, number, number, number];
     answer = await fleet.within({ bbox }, where);
   } else if (what === 'within') {
     if (values.geojson === undefined) throw new UsageError('within needs --bbox west,south,east,north, or --geojson <file|-> (a polygon)');

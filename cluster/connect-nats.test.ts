@@ -1,24 +1,17 @@
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { expect, it } from 'vitest';
-import type { Logger } from '../log/logger.ts';
 import { freePort } from '../testing/free-port.ts';
+import { keptLinesLog } from '../testing/kept-lines-log.ts';
 import { startNatsServer } from '../testing/nats-server-process.ts';
 import { NATS_SERVER, requireTool } from '../testing/system-tool.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { connectNats } from './connect-nats.ts';
 
-/** a logger that keeps its lines */
-function lines(): Logger & { said: string[] } {
-  const said: string[] = [];
-  const log = { said, debug() {}, info: (m: string) => void said.push(`info ${m}`), warn: (m: string) => void said.push(`warn ${m}`), error: (m: string) => void said.push(`error ${m}`), child: () => log };
-  return log;
-}
-
 it('says it waits for a server that is not there yet, naming it, and that it got there once it is up', async (ctx) => {
   requireTool(ctx, NATS_SERVER);
   const port = await freePort();
-  const log = lines();
+  const log = keptLinesLog();
   const connecting = connectNats({ servers: [`nats://127.0.0.1:${port}`], log });
   await waitFor(() => log.said.length > 0, { what: 'a line saying it waits' });
   expect(log.said[0]).toMatch(new RegExp(`^warn NATS at nats://127.0.0.1:${port} is not reachable .*; waiting for it$`));
@@ -33,7 +26,7 @@ it('says it waits for a server that is not there yet, naming it, and that it got
 });
 
 it('stops waiting when told to (Ctrl-C before the cluster was reached)', async () => {
-  const log = lines();
+  const log = keptLinesLog();
   const ac = new AbortController();
   const connecting = connectNats({ servers: [`nats://127.0.0.1:${await freePort()}`], log, signal: ac.signal });
   await waitFor(() => log.said.length > 0, { what: 'a line saying it waits' });
@@ -61,7 +54,7 @@ it('stops waiting when told to, also in the middle of a dial that a port which i
 it('says when it lost the server and when it is back', async (ctx) => {
   requireTool(ctx, NATS_SERVER);
   const server = await startNatsServer();
-  const log = lines();
+  const log = keptLinesLog();
   const nc = await connectNats({ servers: [server.url], log });
   try {
     await server.kill();

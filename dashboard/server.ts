@@ -4,9 +4,10 @@ import { once } from 'node:events';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { BUILTIN_WASM } from '../kernels/host/builtin-wasm.ts';
-import type { Logger } from '../log/logger.ts';
+import { logger, type Logger } from '../log/logger.ts';
 import type { FleetIndex } from '../query/fleet-index.ts';
-import { answerQuery } from '../query/http-api.ts';
+import { answerQuery, ROUTES } from '../query/http-api.ts';
+import { QueryRefusals } from '../query/query-refusals.ts';
 import type { BaseMap } from './base-map.ts';
 import type { LiveSource } from './live-source.ts';
 import type { DashboardStatus } from './status.ts';
@@ -34,6 +35,8 @@ export interface DashboardOptions {
 
 export interface Dashboard {
   url: string;
+  /** the /v1/ queries it refused, by endpoint and reason (for /metrics) */
+  queryRefusals: QueryRefusals;
   close(): Promise<void>;
 }
 
@@ -79,6 +82,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   };
   const json = (value: unknown) => Buffer.from(JSON.stringify(value));
   const csp = policy(o.live);
+  const queryRefusals = new QueryRefusals(o.log ?? logger('dashboard'), Object.keys(ROUTES));
 
   const send = (req: IncomingMessage, res: ServerResponse, type: string, { body, gzip }: { body: Buffer; gzip?: Buffer }, cacheable = false) => {
     const zipped = gzip && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
@@ -102,7 +106,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
 
   const server = createServer((req, res) => {
     // the query API before any URL is parsed: it reads its own, cheaply (query/http-api.ts)
-    if (req.url?.startsWith('/v1/')) return answerQuery(o.fleet, req, res, o.log);
+    if (req.url?.startsWith('/v1/')) return answerQuery(o.fleet, req, res, queryRefusals);
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const fail = (code: number, why: string) => {
       if (!res.headersSent) res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' });
@@ -133,7 +137,9 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   o.log?.info(`dashboard on ${url}`);
   return {
     url,
+    queryRefusals,
     async close() {
+      queryRefusals.flush();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },

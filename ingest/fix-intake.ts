@@ -1,6 +1,7 @@
 import { checkRecords, fixProblem, InvalidFixError } from '../codecs/fix-checks.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
+import { deviceRuleProblem } from './device-rules.ts';
 import type { Source } from '../source/connect-source.ts';
 import type { SourceContext } from '../source/source-module.ts';
 
@@ -11,7 +12,7 @@ import type { SourceContext } from '../source/source-module.ts';
  * caller answers the device as its protocol expects.
  */
 export type RejectReason =
-  /** a fix the SDK would refuse: no device id, a time out of range, a position off the globe, infinite motion */
+  /** a fix the SDK would refuse (no device id, a time out of range, a position off the globe, infinite motion), or device-rules.ts */
   | 'device' | 'time' | 'position' | 'motion'
   /** a message that is not the protocol's (bad JSON, a short packet, a bad checksum or CRC) */
   | 'malformed'
@@ -26,13 +27,6 @@ export interface IntakeStats {
   rejected: Partial<Record<RejectReason, number>>;
 }
 
-/**
- * A device's time up to the GPS epoch is a clock not yet set: receivers without the time report 1970-01-01
- * or 1980-01-06 until they have it. The SDK's window starts at 1970 for replays and tests that count from
- * 0; a device's clock is a real one, and a fix it dates 1970 is decades wrong for everything downstream.
- */
-export const GPS_EPOCH = Date.UTC(1980, 0, 6);
-
 export class FixIntake {
   private readonly counts: IntakeStats;
   private readonly warn: RateLimitedLog;
@@ -45,6 +39,8 @@ export class FixIntake {
     private readonly ctx: Pick<SourceContext, 'log' | 'report'>,
     protocol: string,
     private readonly tag = 'gps',
+    /** the receiver's clock, which a device's time may not run ahead of (device-rules.ts) */
+    private readonly now: () => number = Date.now,
   ) {
     this.counts = { protocol, accepted: 0, rejected: {} };
     this.warn = new RateLimitedLog(ctx.log);
@@ -60,7 +56,8 @@ export class FixIntake {
       if (!(e instanceof InvalidFixError)) throw e;
       return this.refuseFix(fix, fixProblem(fix)!);
     }
-    if (fix.t <= GPS_EPOCH) return this.refuseFix(fix, { reason: 'time', message: `t is ${new Date(fix.t).toISOString()}, not after 1980-01-06 (the GPS epoch): the device's clock is not set` });
+    const rule = deviceRuleProblem(fix, this.now());
+    if (rule) return this.refuseFix(fix, rule);
     this.counts.accepted++;
     for (const r of tidy) this.pending.push(r);
     if (!this.writing) void this.drain();
@@ -85,7 +82,8 @@ export class FixIntake {
   }
 
   private refuseFix(fix: GpsRecord, p: { reason: RejectReason; message: string }): { reason: RejectReason; message: string } {
-    this.refuse(p.reason, `${fix.deviceId ? `"${fix.deviceId}": ` : ''}${p.message}`);
+    // quoted as JSON: an id with a newline or a NUL in it cannot forge or cut a log line
+    this.refuse(p.reason, `${fix.deviceId ? `${JSON.stringify(fix.deviceId)}: ` : ''}${p.message}`);
     return p;
   }
 

@@ -37,8 +37,15 @@ describe('the fleet function', () => {
       { kind: 'mapmatch', detect: 'matched', deviceId: 'c', t: T, point: [Number.NaN, 43], edge: 1 },
       { kind: 'mapmatch', detect: 'traversal', deviceId: 'c', t: T, edge: 1 },
     ]);
-    expect(skipped).toEqual({ 'unknown-vehicle': 1, 'bad-position': 2, 'not-a-position': 1 });
+    expect(skipped).toEqual({ 'unknown-vehicle': 1, 'bad-position': 2, 'bad-field': 0, 'not-a-position': 1 });
     expect(index.size).toBe(0);
+  });
+
+  it('keeps a fix whose own field /v1/fields would refuse, without that field, and counts it', async () => {
+    const { index, skipped } = await fold([{ deviceId: 'd', t: T, lon: 7.42, lat: 43.73, status: 'free', note: 'x'.repeat(2000), 'a:b': 1, eta: '08:30' }]);
+    expect(index.get('d')).toMatchObject({ lon: 7.42, fields: { status: 'free' } });
+    expect(Object.keys(index.get('d')!.fields)).toEqual(['status']);
+    expect(skipped['bad-field']).toBe(3);
   });
 });
 

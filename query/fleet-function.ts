@@ -4,6 +4,7 @@ import { readableF32 } from '../codecs/float32.ts';
 import type { FunctionModule } from '../sfn/function-module.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import type { Logger } from '../log/logger.ts';
+import { fieldProblem } from './query-params.ts';
 import { DEFAULT_CELL, DEFAULT_TTL, type FleetIndex, type FleetIndexOptions } from './fleet-index.ts';
 
 /** what a workflow names to keep the fleet's index: serve hosts it itself, beside the dashboard that answers from it */
@@ -30,13 +31,14 @@ export function fleetParams(params: Record<string, unknown>): { options: FleetIn
 
 /**
  * Records the fleet could not use, by reason: `unknown-vehicle`, a fence event of a vehicle with no
- * position yet, and `bad-position`, a position off the globe or not a number (both lost: warned,
- * rate-limited); `not-a-position`, what else shares the observed tags (a map matcher's traversals and
+ * position yet, `bad-position`, a position off the globe or not a number, and `bad-field`, a field of a
+ * fix that /v1/fields would refuse too (query-params.ts fieldProblem; the fix's position is kept) (all
+ * lost: warned, rate-limited); `not-a-position`, what else shares the observed tags (a map matcher's traversals and
  * unmatched fixes), which says nothing about where a vehicle is.
  */
-export type FleetSkips = Record<'unknown-vehicle' | 'bad-position' | 'not-a-position', number>;
+export type FleetSkips = Record<'unknown-vehicle' | 'bad-position' | 'bad-field' | 'not-a-position', number>;
 
-export const noSkips = (): FleetSkips => ({ 'unknown-vehicle': 0, 'bad-position': 0, 'not-a-position': 0 });
+export const noSkips = (): FleetSkips => ({ 'unknown-vehicle': 0, 'bad-position': 0, 'bad-field': 0, 'not-a-position': 0 });
 
 const onGlobe = (lon: unknown, lat: unknown) => typeof lon === 'number' && typeof lat === 'number' && Math.abs(lon) <= 180 && Math.abs(lat) <= 90;
 
@@ -64,7 +66,16 @@ export function fleetFunction(index: FleetIndex, skipped: FleetSkips, log: Logge
       index.position(r.deviceId, { t: r.t, lon: r.lon, lat: r.lat, speed: readable(r.speed ?? null), heading: readable(r.heading ?? null) });
       // most fixes carry no field of their own: nothing is allocated for them
       let fields: Record<string, unknown> | undefined;
-      for (const k in r) if (!FIX_FIELDS.has(k)) (fields ??= {})[k] = (r as unknown as Record<string, unknown>)[k];
+      for (const k in r) {
+        if (FIX_FIELDS.has(k)) continue;
+        const value = (r as unknown as Record<string, unknown>)[k];
+        const problem = fieldProblem(k, value);
+        if (!problem) (fields ??= {})[k] = value;
+        else {
+          skipped['bad-field']++;
+          warn.warn('bad-field', `a field of "${r.deviceId}" not kept: ${problem}`);
+        }
+      }
       if (fields) index.setFields(r.deviceId, fields);
     } else skipped['not-a-position']++;
   };

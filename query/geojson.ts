@@ -54,8 +54,9 @@ const list = (v: unknown, what: string): unknown[] => {
 export function readShape(input: unknown, areasOnly: boolean): Shape {
   const shape: Shape = { polygons: [], lines: [], points: [], bbox: [Infinity, Infinity, -Infinity, -Infinity] };
   const add = (g: unknown): void => {
-    if (typeof g !== 'object' || g === null) throw new GeoJsonError('expected a GeoJSON object');
+    if (typeof g !== 'object' || g === null || Array.isArray(g)) throw new GeoJsonError(`expected a GeoJSON object, got ${Array.isArray(g) ? 'an array' : JSON.stringify(g) ?? 'nothing'}`);
     const { type, coordinates } = g as { type?: unknown; coordinates?: unknown };
+    if (type === undefined) throw new GeoJsonError('a GeoJSON object has a "type": a geometry\'s, "Feature" or "FeatureCollection" (got none)');
     if (type === 'Feature') return add((g as { geometry?: unknown }).geometry);
     if (type === 'FeatureCollection') return list((g as { features?: unknown }).features, 'features').forEach(add);
     if (type === 'Polygon') shape.polygons.push(polygon(coordinates));

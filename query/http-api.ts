@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../log/logger.ts';
 import { didYouMean } from '../workflows/errors.ts';
 import type { FleetIndex, Hit, Vehicle } from './fleet-index.ts';
+import type { QueryRefusalReason, QueryRefusals } from './query-refusals.ts';
 import { BadQuery, onlyKnown, readBBox, readFields, readGeometry, readNearby, readParams, readWhere, type Params } from './query-params.ts';
 
 /**
@@ -29,7 +29,7 @@ const rounded = <V extends Vehicle | Hit>(v: V): V => {
 
 const items = (copies: (Vehicle | Hit)[]) => ({ count: copies.length, items: copies.map(rounded) });
 
-const ROUTES: Record<string, Route[]> = {
+export const ROUTES: Record<string, Route[]> = {
   '/v1/nearby': [{ method: 'GET', takes: ['lon', 'lat', 'k', 'radius', 'where'], answer: (f, q) => items(f.nearby(readNearby(q))) }],
   '/v1/within': [
     { method: 'GET', takes: ['bbox', 'where'], answer: (f, q) => items(f.withinBox(readBBox(q), readWhere(q))) },
@@ -75,24 +75,25 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-const status = (e: Error) => (e instanceof BadQuery ? 400 : e instanceof NotFound ? 404 : e instanceof TooLarge ? 413 : 500);
+const status = (e: Error): [number, QueryRefusalReason] =>
+  e instanceof BadQuery ? [400, 'bad_param'] : e instanceof NotFound ? [404, 'unknown_vehicle'] : e instanceof TooLarge ? [413, 'too_large'] : [500, 'error'];
 
-/** Answers a /v1/ request; `fleet` undefined when the workflow has no fleet function. */
-export function answerQuery(fleet: FleetIndex | undefined, req: IncomingMessage, res: ServerResponse, log?: Logger): void {
+/** Answers a /v1/ request; `fleet` undefined when the workflow has no fleet function; what is not answered 200 is told to `refusals`. */
+export function answerQuery(fleet: FleetIndex | undefined, req: IncomingMessage, res: ServerResponse, refusals?: QueryRefusals): void {
   // split by hand: a WHATWG URL is most of the parsing cost of a nearby query (npm run bench -- query)
   const url = req.url ?? '/';
   const mark = url.indexOf('?');
   const path = mark < 0 ? url : url.slice(0, mark);
-  const routes = ROUTES[path];
-  if (!routes) return reply(res, 404, { error: `no ${path} here${didYouMean(path, Object.keys(ROUTES))}; the API: ${Object.keys(ROUTES).join(', ')}` });
-  const route = routes.find((r) => r.method === req.method);
-  if (!route) return reply(res, 405, { error: `${path} takes ${routes.map((r) => r.method).join(' or ')}` }, ['allow', routes.map((r) => r.method).join(', ')]);
-  if (!fleet) return reply(res, 404, { error: 'this workflow keeps no fleet index: add a function { name: fleet, observe: [gps], host: local, run: builtin:fleet }' });
-  const fail = (e: Error) => {
-    const code = status(e);
-    if (code === 500) log?.warn(`${path}: ${e.message}`);
-    reply(res, code, { error: e.message });
+  const refuse = (code: number, reason: QueryRefusalReason, error: string, extra?: string[]) => {
+    refusals?.refuse(path, reason, error);
+    reply(res, code, { error }, extra);
   };
+  const routes = ROUTES[path];
+  if (!routes) return refuse(404, 'no_route', `no ${path} here${didYouMean(path, Object.keys(ROUTES))}; the API: ${Object.keys(ROUTES).join(', ')}`);
+  const route = routes.find((r) => r.method === req.method);
+  if (!route) return refuse(405, 'method', `${path} takes ${routes.map((r) => r.method).join(' or ')}`, ['allow', routes.map((r) => r.method).join(', ')]);
+  if (!fleet) return refuse(404, 'no_fleet', 'this workflow keeps no fleet index: add a function { name: fleet, observe: [gps], host: local, run: builtin:fleet }');
+  const fail = (e: Error) => refuse(...status(e), e.message);
   const search = mark < 0 ? '' : url.slice(mark + 1);
   const answer = (body: string) => {
     try {

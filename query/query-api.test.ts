@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectSource, type Source } from '../source/connect-source.ts';
 import { setLogLevel } from '../log/logger.ts';
+import { parseExposition, total } from '../metrics/parse-exposition.ts';
 import { haversine } from '../network/geo.ts';
 import { startServe, type ServeProcess } from '../testing/serve-process.ts';
 import { waitFor } from '../testing/wait-for.ts';
@@ -83,6 +84,10 @@ describe('GET /v1/nearby', () => {
     const typo = await fetch(new URL('v1/nearbye', serve.dashboardUrl));
     expect(typo.status).toBe(404);
     expect(await typo.text()).toContain('did you mean \\"/v1/nearby\\"');
+    // counted at the server, by endpoint and reason (the log line is query-refusals.test.ts's)
+    const metrics = parseExposition(await (await fetch(serve.metricsUrl!)).text());
+    expect(total(metrics, 'geoflux_query_refused_total', { endpoint: '/v1/nearby', reason: 'bad_param' })).toBe(8);
+    expect(total(metrics, 'geoflux_query_refused_total', { endpoint: 'other', reason: 'no_route' })).toBe(1);
   });
 });
 
@@ -160,9 +165,15 @@ describe('geoflux query', () => {
     const { stdout } = await run(process.execPath, ['bin/geoflux.js', 'query', 'within', '--bbox', `${cars[0].lon - 1e-6},${cars[0].lat - 1e-6},${cars[0].lon + 1e-6},${cars[0].lat + 1e-6}`, '--url', serve.dashboardUrl!]);
     expect(JSON.parse(stdout).deviceId).toBe('car-0');
     await expect(run(process.execPath, ['bin/geoflux.js', 'query', 'nearbi', '--url', serve.dashboardUrl!])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown query "nearbi" (did you mean "nearby"?)') });
+    // not a number: said by the command, not sent on as NaN
     await expect(run(process.execPath, ['bin/geoflux.js', 'query', 'nearby', '--lon', '7.4', '--lat', '43.7', '-k', 'x', '--url', serve.dashboardUrl!])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--k: "x" is not a number'),
+    });
+    // a number out of range: said by the server
+    await expect(run(process.execPath, ['bin/geoflux.js', 'query', 'nearby', '--lon', '7.4', '--lat', '43.7', '-k', '0', '--url', serve.dashboardUrl!])).rejects.toMatchObject({
       code: 1,
-      stderr: expect.stringContaining('/v1/nearby: 400 k must be a whole number from 1 to 1000 (got "NaN")'),
+      stderr: expect.stringContaining('/v1/nearby: 400 k must be a whole number from 1 to 1000 (got "0")'),
     });
   });
 });

@@ -57,7 +57,9 @@ const number = (q: Params, name: string, ok: (v: number) => boolean, must: strin
     return dflt;
   }
   const v = readDecimal(raw);
-  if (!Number.isFinite(v) || !ok(v)) throw new BadQuery(`${name} must be ${must} (got "${raw}")`);
+  // 1e309 is a decimal past a double's range: "must be > 0 (got 1e309)" read as a contradiction
+  if (v === Infinity || v === -Infinity) throw new BadQuery(`${name} must be ${must} (got "${raw}", beyond the largest number, about 1.8e308)`);
+  if (Number.isNaN(v) || !ok(v)) throw new BadQuery(`${name} must be ${must} (got "${raw}")`);
   return v;
 };
 
@@ -122,7 +124,32 @@ export function readFields(body: string): { deviceId: string; fields: Record<str
   } catch (e) {
     throw new BadQuery(`the body is not JSON: ${(e as Error).message}`);
   }
-  if (typeof json?.deviceId !== 'string' || !json.deviceId) throw new BadQuery('deviceId is required: { "deviceId": "…", "fields": { "status": "free" } }');
+  const shape = '{ "deviceId": "…", "fields": { "status": "free" } }';
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new BadQuery(`the body is ${Array.isArray(json) ? 'an array' : JSON.stringify(json)}, not ${shape}`);
+  if (typeof json.deviceId !== 'string' || !json.deviceId) throw new BadQuery(`deviceId is required: ${shape}`);
   if (typeof json.fields !== 'object' || json.fields === null || Array.isArray(json.fields)) throw new BadQuery('fields is an object of field: value (null removes a field)');
+  for (const [name, value] of Object.entries(json.fields)) {
+    const problem = fieldProblem(name, value);
+    if (problem) throw new BadQuery(problem);
+  }
   return { deviceId: json.deviceId, fields: json.fields as Record<string, unknown> };
+}
+
+/** the most bytes a user field's value may take, as JSON: a status, a driver's name, a few ids; not a document */
+export const MAX_FIELD_BYTES = 1024;
+/** the longest a user field's name may be, in characters */
+export const MAX_FIELD_NAME = 64;
+
+/**
+ * Why a user field cannot be kept, undefined when it can: a name `where` cannot ask for (with `,` or `:`,
+ * which separate its pairs, or empty or longer than MAX_FIELD_NAME), a text value with `,` or `:` (which
+ * `where` could never match), or a value past MAX_FIELD_BYTES as JSON. Each is held for every vehicle and
+ * copied into every answer that holds the vehicle. One rule for /v1/fields and for the fields fixes carry.
+ */
+export function fieldProblem(name: string, value: unknown): string | undefined {
+  if (name === '' || name.length > MAX_FIELD_NAME || /[,:]/.test(name)) return `field name ${JSON.stringify(name.slice(0, MAX_FIELD_NAME))}${name.length > MAX_FIELD_NAME ? '…' : ''}: 1 to ${MAX_FIELD_NAME} characters without "," or ":" (which where=field:value,… uses)`;
+  if (typeof value === 'string' && /[,:]/.test(value)) return `field ${name}: a text with "," or ":" (${JSON.stringify(value.slice(0, 40))}), which where=field:value,… could never match`;
+  const bytes = value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value) ?? '');
+  if (bytes > MAX_FIELD_BYTES) return `field ${name}: ${bytes} bytes as JSON, more than ${MAX_FIELD_BYTES}`;
+  return undefined;
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseExposition, total } from '../metrics/parse-exposition.ts';
 import { cKernel } from '../testing/c-kernel.ts';
 import { runGeoflux } from '../testing/run-geoflux.ts';
 import { startServe, type ServeProcess } from '../testing/serve-process.ts';
@@ -21,6 +22,7 @@ const MONACO = resolve('../shared/data/osm/monaco.osm.pbf');
 const NOT_A_KERNEL = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x02, 0x0f, 0x01, 0x03, ...Buffer.from('env'), 0x06, ...Buffer.from('memory'), 0x02, 0x00, 0x01]);
 
 const workflow = controlWorkflow('deploy-test', {
+  metrics: true,
   rest: `sources:
   - name: traffic
     run: builtin:traffic
@@ -82,6 +84,15 @@ describe('geoflux deploy, functions, undeploy against a running serve', () => {
       expect(badParams.stderr).toMatch(/refused: function "other": kernel speeding: params\.unti: unknown param \(did you mean "unit"\?\); params\.limit: must be more than 0/);
       const emitsUnknown = await geoflux(['deploy', SPEEDING, ...trust(), '--token', 'control-token', '--name', 'other', '--observe', 'gps', '--emit', 'alert']);
       expect(emitsUnknown.stderr).toMatch(/--emit: workflow "deploy-test" declares no tag "alert" \(did you mean "alerts"\?\)/);
+
+      // each refusal counted by reason, and logged at the server, the second of a reason within 10 s counted for later
+      const refused = async (reason: string) => total(parseExposition(await (await fetch(serve.metricsUrl!)).text()), 'geoflux_deploy_refused_total', { reason });
+      expect([await refused('conformance'), await refused('tags')]).toEqual([2, 1]);
+      expect(serve.out.stderr).toMatch(/deploy "other" refused \(conformance\): function "other": kernel speaks ABI/);
+      expect(serve.out.stderr).toMatch(/deploy "other" refused \(tags\): --emit: workflow "deploy-test" declares no tag "alert"/);
+      // frames held for it until its instance joined: it was new, not back
+      expect(serve.out.stderr).toMatch(/function "fast" has its first instance: sending the \d+ frames held for it until then/);
+      expect(serve.out.stderr).not.toMatch(/function "fast" is back/);
 
       // the running function is untouched: still one instance of the same module, still publishing
       const listed = await geoflux(['functions', ...trust(), '--token', 'control-token']);

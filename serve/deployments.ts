@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { CLOUD_BRIDGE } from '../cluster/cluster-options.ts';
 import { IsolatedKernel } from '../kernels/host/isolated-kernel.ts';
 import type { Logger } from '../log/logger.ts';
+import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { didYouMean } from '../workflows/errors.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import type { ControlReply, ControlRequest, DeployRequest, FunctionInfo } from '../zipper/control.ts';
@@ -44,7 +45,17 @@ interface Running {
 const CHECK_TIMEOUT = 30_000;
 const NAME = /^[a-z][a-z0-9_-]*$/i;
 
-class Refused extends Error {}
+/** why a deploy or undeploy was refused, for /metrics (`geoflux_deploy_refused_total`) */
+export type DeployRefusal = 'name' | 'tags' | 'module' | 'bounds' | 'conformance' | 'start' | 'replace' | 'unknown_function' | 'cloud' | 'error';
+
+class Refused extends Error {
+  constructor(
+    readonly reason: DeployRefusal,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export class Deployments {
   private readonly store: DeploymentStore;
@@ -55,6 +66,9 @@ export class Deployments {
   /** versions started by replaces since serve started: each gets a zipper name of its own */
   private versions = 1;
   private queue: Promise<unknown> = Promise.resolve();
+  /** requests refused, by reason */
+  private readonly refused = new Map<DeployRefusal, number>();
+  private readonly warn: RateLimitedLog;
 
   private constructor(
     private readonly wf: Workflow,
@@ -63,6 +77,7 @@ export class Deployments {
   ) {
     this.store = new DeploymentStore(wf.stateDir);
     if (wf.cluster) this.cloud = new CloudDeployments({ ...wf, cluster: wf.cluster }, log);
+    this.warn = new RateLimitedLog(log);
   }
 
   /**
@@ -107,6 +122,7 @@ export class Deployments {
   /** Stops parking, waking and scaling (serve stops). */
   close(): void {
     for (const r of this.running.values()) clearInterval(r.timer);
+    this.warn.flush();
   }
 
   private handle(req: ControlRequest): Promise<ControlReply> {
@@ -121,17 +137,25 @@ export class Deployments {
       if (req.op === 'undeploy') return { ok: true, message: await this.undeploy(req.name) };
       return { ok: true, message: '', ...(await this.list()) };
     } catch (e) {
-      if (!(e instanceof Refused || e instanceof ReplaceRefused || e instanceof CloudRefused)) this.log.error(`${req.op} failed: ${(e as Error).stack ?? e}`);
+      const reason = e instanceof Refused ? e.reason : e instanceof ReplaceRefused ? 'replace' : e instanceof CloudRefused ? 'cloud' : 'error';
+      this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
+      if (reason === 'error') this.log.error(`${req.op} failed: ${(e as Error).stack ?? e}`);
+      else this.warn.warn(reason, `${req.op}${'name' in req ? ` ${JSON.stringify(req.name)}` : ''} refused (${reason}): ${(e as Error).message}`);
       return { ok: false, error: (e as Error).message };
     }
+  }
+
+  /** the requests refused so far, by reason (for /metrics) */
+  refusedSamples(): { labels: { reason: DeployRefusal }; value: number }[] {
+    return [...this.refused].map(([reason, value]) => ({ labels: { reason }, value }));
   }
 
   private async deploy(req: DeployRequest): Promise<string> {
     const wasm = new Uint8Array(req.wasm);
     const hash = sha256(wasm);
-    if (hash !== req.hash) throw new Refused(`the module arrived with SHA-256 ${hash}, not the ${req.hash} it was sent with`);
+    if (hash !== req.hash) throw new Refused('module', `the module arrived with SHA-256 ${hash}, not the ${req.hash} it was sent with`);
     if (req.where === 'cloud') {
-      if (!this.cloud) throw new Refused(`--where cloud: workflow "${this.wf.name}" (${this.wf.file}) has no cluster: section, so it has no workers to run it`);
+      if (!this.cloud) throw new Refused('cloud', `--where cloud: workflow "${this.wf.name}" (${this.wf.file}) has no cluster: section, so it has no workers to run it`);
       this.checkRequest(req);
       return this.cloud.deploy({ ...req, wasm }, (path) => this.verify(req.name, path, req.params ?? {}), [...this.running.keys()]);
     }
@@ -142,7 +166,7 @@ export class Deployments {
     if (current && JSON.stringify(current.d) === JSON.stringify(d)) return `function "${d.name}" already runs kernel ${hash}`;
     this.checkRequest(req);
     // one name, one place: undeploy could not tell an edge's deployment from the cluster's
-    if (!current && (await this.cloud?.has(req.name))) throw new Refused(`--name "${req.name}" is deployed to the cluster's workers (--where cloud): choose another, or undeploy that one first`);
+    if (!current && (await this.cloud?.has(req.name))) throw new Refused('name', `--name "${req.name}" is deployed to the cluster's workers (--where cloud): choose another, or undeploy that one first`);
     const path = await this.store.putModule(wasm);
     const t0 = performance.now();
     let t1 = t0;
@@ -155,7 +179,7 @@ export class Deployments {
     } catch (e) {
       // a module no deployment uses is not kept
       if (![...this.running.values()].some((r) => r.d.hash === hash)) await rm(path, { force: true });
-      if (e instanceof ReplaceRefused) throw new Refused(`function "${d.name}": ${e.message}`);
+      if (e instanceof ReplaceRefused) throw new Refused('replace', `function "${d.name}": ${e.message}`);
       throw e;
     }
     await this.save();
@@ -166,20 +190,20 @@ export class Deployments {
 
   private checkRequest(req: DeployRequest): void {
     const { wf } = this;
-    if (!NAME.test(req.name ?? '')) throw new Refused(`--name "${req.name}" must start with a letter and use only letters, digits, "-" and "_"`);
-    if (wf.functions.some((f) => f.name === req.name)) throw new Refused(`--name "${req.name}" is a function of the workflow ${wf.file}: choose another`);
-    if (req.name === CLOUD_BRIDGE) throw new Refused(`--name "${req.name}" is the name of the edge's own bridge to the cluster: choose another`);
+    if (!NAME.test(req.name ?? '')) throw new Refused('name', `--name "${req.name}" must start with a letter and use only letters, digits, "-" and "_"`);
+    if (wf.functions.some((f) => f.name === req.name)) throw new Refused('name', `--name "${req.name}" is a function of the workflow ${wf.file}: choose another`);
+    if (req.name === CLOUD_BRIDGE) throw new Refused('name', `--name "${req.name}" is the name of the edge's own bridge to the cluster: choose another`);
     const tags = Object.keys(wf.tags);
     const unknown = (flag: string, ts: string[]) => {
-      for (const t of ts) if (!(t in wf.tags)) throw new Refused(`--${flag}: workflow "${wf.name}" declares no tag "${t}"${didYouMean(t, tags)} (it has: ${tags.join(', ')})`);
+      for (const t of ts) if (!(t in wf.tags)) throw new Refused('tags', `--${flag}: workflow "${wf.name}" declares no tag "${t}"${didYouMean(t, tags)} (it has: ${tags.join(', ')})`);
     };
-    if (!req.observe?.length) throw new Refused('--observe must name at least one tag');
+    if (!req.observe?.length) throw new Refused('tags', '--observe must name at least one tag');
     unknown('observe', req.observe);
     unknown('emit', req.emit ?? []);
     const loop = req.emit?.find((t) => req.observe.includes(t));
-    if (loop) throw new Refused(`--emit: "${loop}" is also observed by this function (a loop)`);
-    if (!(req.wasm instanceof Uint8Array) || req.wasm.length === 0) throw new Refused('no module in the request');
-    if (!Number.isInteger(req.min) || !Number.isInteger(req.max) || req.min < 0 || req.max < Math.max(1, req.min)) throw new Refused(`--min ${req.min} --max ${req.max}: need 0 ≤ min ≤ max and max ≥ 1`);
+    if (loop) throw new Refused('tags', `--emit: "${loop}" is also observed by this function (a loop)`);
+    if (!(req.wasm instanceof Uint8Array) || req.wasm.length === 0) throw new Refused('module', 'no module in the request');
+    if (!Number.isInteger(req.min) || !Number.isInteger(req.max) || req.min < 0 || req.max < Math.max(1, req.min)) throw new Refused('bounds', `--min ${req.min} --max ${req.max}: need 0 ≤ min ≤ max and max ≥ 1`);
   }
 
   /** The ABI conformance suite with the deploy's params, in a thread of its own: bad params fail it as they fail a start. */
@@ -188,10 +212,10 @@ export class Deployments {
     try {
       results = await IsolatedKernel.check(path, params, { timeout: CHECK_TIMEOUT, wasi: 'node', baseDir: this.wf.dir });
     } catch (e) {
-      throw new Refused(`function "${name}": ${(e as Error).message}`);
+      throw new Refused('conformance', `function "${name}": ${(e as Error).message}`);
     }
     const failed = results.filter((r) => !r.ok);
-    if (failed.length) throw new Refused(`function "${name}": the module fails ${failed.length} of ${results.length} ABI conformance checks (docs/kernel-abi.md):\n${failed.map((r) => `  ✗ ${r.check}${r.detail ? `: ${r.detail}` : ''}`).join('\n')}`);
+    if (failed.length) throw new Refused('conformance', `function "${name}": the module fails ${failed.length} of ${results.length} ABI conformance checks (docs/kernel-abi.md):\n${failed.map((r) => `  ✗ ${r.check}${r.detail ? `: ${r.detail}` : ''}`).join('\n')}`);
   }
 
   /**
@@ -220,7 +244,7 @@ export class Deployments {
     const { zipper } = this.served;
     zipper.addFunction(f);
     try {
-      await startFunction(this.wf, f, this.served, this.log, (e) => new Refused(`function "${d.name}" could not start: ${e.message}`));
+      await startFunction(this.wf, f, this.served, this.log, (e) => new Refused('start', `function "${d.name}" could not start: ${e.message}`));
     } catch (e) {
       await stopFunction(this.served, d.name, 0);
       zipper.removeFunction(d.name);
@@ -301,7 +325,7 @@ export class Deployments {
     if (fromCluster) return fromCluster;
     if (!r) {
       const what = this.wf.functions.some((f) => f.name === name) ? `"${name}" is a function of the workflow file, not a deployed one` : `no deployed function "${name}"${didYouMean(name, this.running.keys())}`;
-      throw new Refused(what);
+      throw new Refused('unknown_function', what);
     }
     await this.unwatch(r);
     await stopFunction(this.served, r.f.name);

@@ -134,6 +134,9 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     ...sinkFamilies(() => served.sinks),
     ...(served.cloud ? cloudFamilies(served.cloud) : []),
     ...(served.fleet ? fleetFamilies(served.fleet) : []),
+    // the dashboard starts after this registry: read at each scrape
+    counter('geoflux_query_refused_total', 'query API (/v1/) requests answered with an error, by endpoint (other: no such endpoint) and reason (bad_param, unknown_vehicle, no_route, method, no_fleet, too_large, error)', () => served.dashboard?.queryRefusals.samples() ?? []),
+    counter('geoflux_deploy_refused_total', 'geoflux deploy and undeploy requests refused, by reason (name, tags, module, bounds, conformance, start, replace, unknown_function, error)', () => served.deployments?.refusedSamples() ?? []),
   ];
   return registryOf(families);
 }
@@ -175,7 +178,7 @@ const cloudFamilies = (cloud: CloudBridge): Family[] => [
 const fleetFamilies = (fleet: NonNullable<ServedWorkflow['fleet']>): Family[] => [
   gauge('geoflux_fleet_vehicles', 'vehicles in the fleet index (updated within its TTL)', () => [{ value: fleet.index.size }]),
   counter('geoflux_fleet_expired_total', 'vehicles that left the fleet index, not updated within its TTL', () => [{ value: fleet.index.expired }]),
-  counter('geoflux_fleet_skipped_total', 'records the fleet function could not use, by reason (lost: unknown-vehicle, a fence event before any position; bad-position; not-a-position: other events on its tags)', () =>
+  counter('geoflux_fleet_skipped_total', 'records the fleet function could not use, by reason (lost: unknown-vehicle, a fence event before any position; bad-position; bad-field, a field of a fix /v1/fields would refuse, the rest of the fix kept; not-a-position: other events on its tags)', () =>
     Object.entries(fleet.skipped).map(([reason, value]) => ({ labels: { reason }, value })),
   ),
 ];

@@ -4,6 +4,7 @@ import { connectSource, connectStreamFunction, type GpsRecord } from '../index.t
 import { PROTOCOL_VERSION } from '../codecs/frame-types.ts';
 import { transportFor } from '../transport/index.ts';
 import { later, TOKEN, testConfig, TRANSPORTS } from '../testing/zipper-harness.ts';
+import { keptLinesLog } from '../testing/kept-lines-log.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { Zipper } from './zipper.ts';
 
@@ -13,7 +14,8 @@ const fix = (i: number): GpsRecord => ({ deviceId: `veh-${i % 3}`, t: i, lon: 7.
 /** The set of functions changing while the zipper runs, as `geoflux deploy` and `undeploy` change it. */
 describe('functions added and removed at run time', () => {
   it('admits a function once added, holding for it what was written after the add; refuses it again once removed', async () => {
-    const z = later(await Zipper.start(testConfig(listen, [])));
+    const log = keptLinesLog();
+    const z = later(await Zipper.start(testConfig(listen, []), { log }));
     const opts = { zipper: urlOf(z), token: TOKEN };
     await expect(connectStreamFunction({ name: 'late', observe: ['gps'], ...opts, connectTimeout: 1000 })).rejects.toThrow(/no function "late"/);
     z.addFunction({ name: 'late', observe: ['gps'], dispatch: { kind: 'partition', key: 'deviceId' } });
@@ -25,7 +27,17 @@ describe('functions added and removed at run time', () => {
     const fn = await connectStreamFunction({ name: 'late', observe: ['gps'], ...opts });
     fn.handle((in$) => in$.pipe(map((r: GpsRecord) => void got.push(r.t))));
     await waitFor(() => got.length === 3, { what: () => `3 fixes at the added function, got ${got}` });
+    // new, not back: it never had an instance
+    expect(log.said.filter((l) => /function "late" (is back|has its first)/.test(l))).toEqual(['info function "late" has its first instance: sending the 1 frames held for it until then']);
     await fn.close();
+    await waitFor(() => z.functionLoad().find((f) => f.name === 'late')?.instances === 0, { what: 'the instance gone' });
+    src.write('gps', [fix(4)]);
+    await waitFor(() => z.functionLoad().find((f) => f.name === 'late')?.waiting, { what: 'the frame held while it has no instance' });
+    const again = await connectStreamFunction({ name: 'late', observe: ['gps'], ...opts });
+    again.handle((in$) => in$.pipe(map((r: GpsRecord) => void got.push(r.t))));
+    await waitFor(() => got.length === 4, { what: () => `the held fix at the instance back, got ${got}` });
+    expect(log.said).toContain('info function "late" is back: sending 1 frames held for it');
+    await again.close();
     z.removeFunction('late');
     expect(z.functionLoad().map((f) => f.name)).toEqual([]);
     await expect(connectStreamFunction({ name: 'late', observe: ['gps'], ...opts, connectTimeout: 1000 })).rejects.toThrow(/no function "late"/);

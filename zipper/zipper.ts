@@ -85,6 +85,8 @@ export class Zipper {
   private readonly standby = new Map<string, FunctionSpec>();
   /** per function whose joins are gated, the instances that joined meanwhile: on no ring until admitted (a scale-up, warming) */
   private readonly aside = new Map<string, Instance<Conn>[]>();
+  /** functions an instance has joined since they were added: another joining after they had none is one coming back */
+  private readonly joined = new Set<string>();
   private readonly tagNames = new Map<number, string>();
   private readonly policy: AdmissionPolicy & { functions: Map<string, readonly string[]> };
   /** what answers the control channel's requests (serve's deployments); unset: every request is refused */
@@ -229,6 +231,7 @@ export class Zipper {
    */
   removeFunction(name: string): void {
     if (!this.policy.functions.delete(name)) return;
+    this.joined.delete(name);
     this.specs = this.specs.filter((s) => s.name !== name);
     this.standby.delete(name);
     this.paused.delete(name);
@@ -425,8 +428,11 @@ export class Zipper {
     this.rebuildRoutes();
     if (this.paused.has(name)) return;
     const held = this.waiting.release(name);
+    const back = this.joined.has(name);
+    this.joined.add(name);
     if (held.length) {
-      this.log.info(`function "${name}" is back: sending ${held.length} frames held for it`);
+      // a function that never had an instance (just deployed, or serve just started) is not back: it is new
+      this.log.info(back ? `function "${name}" is back: sending ${held.length} frames held for it` : `function "${name}" has its first instance: sending the ${held.length} frames held for it until then`);
       this.redispatch(held);
     }
   }

@@ -1,5 +1,7 @@
 import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { setLogLevel } from '../../log/logger.ts';
 import { freePort, freeUdpPort } from '../../testing/free-port.ts';
@@ -20,6 +22,32 @@ const RMCS = SENTENCES.filter((l) => l.startsWith('$GPRMC'));
 
 const t = ingestTests();
 
+/** a sentence with its checksum made for it */
+const sentence = (body: string) => `$${body}*${nmeaChecksum(body).toString(16).toUpperCase().padStart(2, '0')}`;
+
+/**
+ * The log with its RMCs dated yesterday by this machine's clock, checksums made anew, in a temp folder: gpsd
+ * reads the log's 2014 dates as a GPS week rollover and reports 2034, which a device listener refuses as
+ * ahead of its clock (ingest/device-rules.ts). Yesterday, so that the log's times of day are all past.
+ */
+function loggedYesterday(): { path: string; day: string } {
+  const d = new Date(Date.now() - 86_400_000);
+  const ddmmyy = [d.getUTCDate(), d.getUTCMonth() + 1, d.getUTCFullYear() % 100].map((n) => String(n).padStart(2, '0')).join('');
+  const text = readFileSync(LOG, 'utf8')
+    .split('\n')
+    .map((l) => {
+      if (!l.startsWith('$GPRMC')) return l;
+      const f = l.slice(1, l.indexOf('*')).split(',');
+      f[9] = ddmmyy;
+      return sentence(f.join(',')) + (l.endsWith('\r') ? '\r' : '');
+    })
+    .join('\n');
+  const dir = mkdtempSync(join(tmpdir(), 'geoflux-gpsfake-'));
+  t.later(async () => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'bu353s4.nmea'), text);
+  return { path: join(dir, 'bu353s4.nmea'), day: d.toISOString().slice(0, 10) };
+}
+
 describe('NMEA 0183 sentences', () => {
   it('reads RMC and GGA, and refuses a wrong checksum', () => {
     expect(parseSentence('$GPRMC,030719.000,A,3747.0873,S,17518.8938,E,0.69,181.39,311214,,,A*7D')).toEqual({
@@ -32,7 +60,6 @@ describe('NMEA 0183 sentences', () => {
 
   it('refuses a time, date or minute of arc no receiver means, rather than rolling it over', () => {
     // each sentence with its checksum made for it: only the field under test is wrong
-    const sentence = (body: string) => `$${body}*${nmeaChecksum(body).toString(16).toUpperCase().padStart(2, '0')}`;
     const rmc = (time: string, lat: string, date: string) => parseSentence(sentence(`GPRMC,${time},A,${lat},S,17518.8938,E,0.69,181.39,${date},,,A`));
     expect(rmc('030719.000', '3747.0873', '311214')).toMatchObject({ sentence: { kind: 'RMC', date: Date.UTC(2014, 11, 31) } });
     expect(rmc('246199.00', '3747.0873', '311214')).toMatchObject({ error: expect.stringMatching(/^an RMC without time or position/) });
@@ -46,7 +73,8 @@ describe('NMEA 0183 sentences', () => {
 describe('builtin:nmea', () => {
   it('reads a real gpsd fed a recorded log by gpsfake', async (ctx) => {
     requireTool(ctx, GPSFAKE);
-    const gpsfake = await startGpsfake(LOG);
+    const log = loggedYesterday();
+    const gpsfake = await startGpsfake(log.path);
     t.later(() => gpsfake.kill('SIGTERM'));
     const running = await t.serve('nmea', { gpsd: `127.0.0.1:${gpsfake.port}`, deviceId: 'bu353' });
     const fixes = await running.waitFixes(5);
@@ -59,6 +87,8 @@ describe('builtin:nmea', () => {
       expect(f.speed).toBeLessThan(1.15 * KNOT + 0.01);
     }
     expect(fixes.some((f) => f.accuracy !== undefined && f.accuracy > 0)).toBe(true);
+    // dated as the copy says, not 1024 weeks on
+    expect(new Set(fixes.map((f) => new Date(f.t).toISOString().slice(0, 10)))).toEqual(new Set([log.day]));
     expect(await waitFor(() => running.metric('geoflux_ingest_fixes_total', { source: 'devices' }), { until: (n) => n >= 5, what: 'fixes counted' })).toBeGreaterThanOrEqual(5);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeOwntracks } from '../owntracks/owntracks-decode.ts';
+import { KNOT } from '../../codecs/fix-checks.ts';
 import { decodeJson, decodeQuery, osmandTime } from './osmand-decode.ts';
 
 const query = (q: string) => decodeQuery(new URLSearchParams(q), 1_700_000_000_000);
@@ -29,5 +30,19 @@ describe('reading what Traccar Client and OsmAnd send', () => {
     }
     expect(decodeJson('{"device_id":')).toEqual({ error: 'the body is not JSON' });
     expect(decodeOwntracks('{', 'anna/pixel')).toEqual({ error: 'the payload is not JSON' });
+  });
+
+  it('refuses a parameter given twice with different values as ambiguous, under either of its names', () => {
+    expect(query('id=a&deviceid=b&lat=1&lon=2')).toEqual({ error: 'ambiguous: id="a", deviceid="b"; send one' });
+    expect(query('id=a&lat=1&lat=3&lon=2')).toEqual({ error: 'ambiguous: lat="1", lat="3"; send one' });
+    expect(query('id=a&id=a&lat=1&lon=2')).toMatchObject({ fix: { deviceId: 'a' } });
+  });
+
+  it('reads -1, and only -1, as an unknown speed, course or accuracy, before converting units', () => {
+    expect(query('id=a&lat=1&lon=2&speed=-1&bearing=-1&accuracy=-1')).toEqual({ fix: { deviceId: 'a', t: 1_700_000_000_000, lon: 2, lat: 1 } });
+    expect(query('id=a&lat=1&lon=2&speed=-5')).toMatchObject({ fix: { speed: expect.closeTo(-5 * KNOT, 6) } });
+    expect(decodeOwntracks('{"_type":"location","lat":1,"lon":2,"tst":1700000000,"vel":-1,"cog":-1,"acc":-1}', 'anna/pixel')).toEqual({ fix: { deviceId: 'anna/pixel', t: 1_700_000_000_000, lon: 2, lat: 1 } });
+    expect(osmandTime('-100')).toBeNaN();
+    expect(osmandTime('1e9')).toBeNaN();
   });
 });

@@ -69,25 +69,33 @@ describe('builtin:osmand (Traccar Client / OsmAnd over HTTP)', () => {
     expect(serve.fixes.map((f) => f.deviceId)).toEqual(['a']);
   });
 
-  it('refuses a device clock out of the time window or not set, and a speed no GPS receiver reports; a negative speed is unknown', async () => {
+  it('refuses a device clock out of the time window, not set or ahead of the receiver\'s, a speed no GPS receiver reports, and a negative measure; -1 is unknown', async () => {
     const { serve, url } = await start();
     const refused = async (q: string, why: RegExp) => {
-      const r = await fetch(`${url}/?id=a&lat=60&lon=30&${q}`);
+      const r = await fetch(`${url}/?lat=60&lon=30&${q}`);
       expect(r.status).toBe(400);
       expect(await r.text()).toMatch(why);
     };
     // eleven digits are seconds: the year 5138, not 1973 read as ms
-    await refused('timestamp=99999999999', /t must be epoch ms from 1970-01-01 to 2100-01-01 \(got 99999999999000\)/);
-    await refused('timestamp=1', /t is 1970-01-01T00:00:01.000Z, not after 1980-01-06 \(the GPS epoch\): the device's clock is not set/);
-    await refused('timestamp=1700000000&speed=2000', /speed must be at most 514.4 m\/s, 1,000 knots/);
-    await refused('timestamp=1700000000&speed=fast', /speed "fast" is not a number/);
-    expect((await fetch(`${url}/?id=b&lat=60&lon=30&timestamp=1700000000&speed=-1`)).status).toBe(200);
+    await refused('id=a&timestamp=99999999999', /t must be epoch ms from 1970-01-01 to 2100-01-01 \(got 99999999999000\)/);
+    await refused('id=a&timestamp=1', /t is 1970-01-01T00:00:01.000Z, not after 1980-01-06 \(the GPS epoch\): the device's clock is not set/);
+    // a day ahead of this machine's clock: it would stand as the device's latest over every true fix
+    await refused(`id=a&timestamp=${Math.round(Date.now() / 1000) + 86_400}`, /ahead of this receiver's clock \(at most 5 min\)/);
+    await refused('id=a&timestamp=-100', /timestamp "-100" is not unix seconds, ms or ISO 8601/);
+    await refused('id=a&timestamp=1700000000&speed=2000', /speed must be at most 514.4 m\/s, 1,000 knots/);
+    await refused('id=a&timestamp=1700000000&speed=fast', /speed "fast" is not a number/);
+    await refused('id=a&timestamp=1700000000&speed=-5', /speed -2.57\d* is negative/);
+    await refused('id=a&timestamp=1700000000&accuracy=-3', /accuracy -3 is negative/);
+    await refused('id=a&id=b&timestamp=1700000000', /ambiguous: id="a", id="b"; send one/);
+    await refused('id=a%00b&timestamp=1700000000', /deviceId "a\\u0000b" has a control character \(U\+0000\)/);
+    expect((await fetch(`${url}/?id=b&lat=60&lon=30&timestamp=1700000000&speed=-1&accuracy=-1&bearing=-1`)).status).toBe(200);
     const [fix] = await serve.waitFixes(1);
     expect(fix).toEqual({ deviceId: 'b', t: 1700000000_000, lon: 30, lat: 60 });
-    await waitFor(() => serve.metric('geoflux_ingest_rejected_total', { source: 'devices' }), { until: (n) => n === 4, what: '4 refusals in /metrics' });
-    expect(await serve.metric('geoflux_ingest_rejected_total', { reason: 'time' })).toBe(2);
-    expect(await serve.metric('geoflux_ingest_rejected_total', { reason: 'motion' })).toBe(1);
-    expect(await serve.metric('geoflux_ingest_rejected_total', { reason: 'malformed' })).toBe(1);
+    await waitFor(() => serve.metric('geoflux_ingest_rejected_total', { source: 'devices' }), { until: (n) => n === 10, what: '10 refusals in /metrics' });
+    expect(await serve.metric('geoflux_ingest_rejected_total', { reason: 'time' })).toBe(3);
+    expect(await serve.metric('geoflux_ingest_rejected_total', { reason: 'motion' })).toBe(3);
+    expect(await serve.metric('geoflux_ingest_rejected_total', { reason: 'device' })).toBe(1);
+    expect(await serve.metric('geoflux_ingest_rejected_total', { reason: 'malformed' })).toBe(3);
   });
 
   it('lets in only the devices and keys it is given, and a token when it has one', async () => {

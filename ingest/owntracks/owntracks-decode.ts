@@ -1,4 +1,5 @@
 import type { GpsRecord } from '../../codecs/gps-record.ts';
+import { jsonMeasure } from '../device-rules.ts';
 import { KMH } from '../fix-intake.ts';
 import { jsonObject } from '../json-object.ts';
 
@@ -28,19 +29,23 @@ export function deviceOfTopic(topic: string): string | undefined {
   return parts.length >= 3 && parts.at(-1) && parts.at(-2) ? parts.slice(-2).join('/') : undefined;
 }
 
-export function decodeOwntracks(payload: string, deviceId: string | undefined): Decoded {
+const NO_DEVICE_TOPIC = 'no device: the topic is not owntracks/<user>/<device>';
+
+/** `deviceId` undefined: the message's own `topic` names it, or `noDevice` says what was missing */
+export function decodeOwntracks(payload: string, deviceId: string | undefined, noDevice = NO_DEVICE_TOPIC): Decoded {
   const parsed = jsonObject(payload, 'the payload');
   if ('error' in parsed) return parsed;
   const m = parsed.json as Location;
   if (m._type !== 'location') return { other: String(m._type) };
   // over HTTP the message names its topic when the app is set to
   const id = deviceId ?? (typeof m.topic === 'string' ? deviceOfTopic(m.topic) : undefined);
-  if (!id) return { error: 'no device: the topic is not owntracks/<user>/<device>' };
+  if (!id) return { error: noDevice };
   if (typeof m.tst !== 'number') return { error: 'a location without tst' };
   if (typeof m.lat !== 'number' || typeof m.lon !== 'number') return { error: 'a location without lat and lon' };
   const fix: GpsRecord = { deviceId: id, t: m.tst * 1000, lon: m.lon, lat: m.lat };
-  if (typeof m.vel === 'number') fix.speed = m.vel * KMH;
-  if (typeof m.cog === 'number') fix.heading = m.cog;
-  if (typeof m.acc === 'number') fix.accuracy = m.acc;
+  const [vel, cog, acc] = [m.vel, m.cog, m.acc].map(jsonMeasure);
+  if (vel !== undefined) fix.speed = vel * KMH;
+  if (cog !== undefined) fix.heading = cog;
+  if (acc !== undefined) fix.accuracy = acc;
   return { fix };
 }

@@ -17,6 +17,9 @@ import { deviceOfTopic, decodeOwntracks } from './owntracks-decode.ts';
  * (user → password, HTTP basic auth) is set and the login is wrong or names another user's device.
  */
 
+/** what the app sends in HTTP mode to name the device, which a request without it is told */
+const NO_DEVICE_HTTP = 'no device: send the headers X-Limit-U (the user) and X-Limit-D (the device), as the app does in HTTP mode, or a "topic": "owntracks/<user>/<device>" in the message';
+
 export function owntracksHttp(intake: FixIntake, users: Map<string, string> | undefined): (req: DeviceRequest) => HttpAnswer {
   return (req) => {
     if (req.method !== 'POST') return { status: 405, body: 'POST an OwnTracks JSON message\n' };
@@ -24,7 +27,7 @@ export function owntracksHttp(intake: FixIntake, users: Map<string, string> | un
     const d = req.headers['x-limit-d'];
     const login = basicAuth(req.headers);
     const headerDevice = typeof u === 'string' && u ? `${u}/${typeof d === 'string' && d ? d : 'phone'}` : undefined;
-    const decoded = decodeOwntracks(req.body, headerDevice);
+    const decoded = decodeOwntracks(req.body, headerDevice, NO_DEVICE_HTTP);
     if ('other' in decoded) return { status: 200, json: [] };
     if ('error' in decoded) {
       intake.refuse('malformed', decoded.error);

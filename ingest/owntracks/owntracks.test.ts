@@ -62,6 +62,9 @@ describe('builtin:owntracks', () => {
     const noTst = await post('{"_type":"location","lat":1,"lon":2}', 'anna', 'pw-a', { 'x-limit-u': 'anna' });
     expect(noTst.status).toBe(400);
     expect(await noTst.text()).toMatch(/without tst/);
+    const noDevice = await post(TRENTO, 'anna', 'pw-a');
+    expect(noDevice.status).toBe(400);
+    expect(await noDevice.text()).toMatch(/^no device: send the headers X-Limit-U \(the user\) and X-Limit-D \(the device\)/);
     const fixes = await running.waitFixes(2);
     expect(fixes.map((f) => f.deviceId).sort()).toEqual(['anna/pixel', 'ckrey/22A67880-15C3-41A6-9157-25545C7993AC']);
     await waitFor(() => running.metric('geoflux_ingest_rejected_total', { reason: 'auth' }), { until: (n) => n === 2, what: '2 auth refusals' });

@@ -40,7 +40,7 @@ describe('the NATS sink, against a real nats-server', () => {
     expect(await sink.flush(10_000)).toBe(true);
     await waitFor(() => got.length === 301, { what: '301 messages' });
     expect(got[0]).toEqual(['geoflux.alerts.geofence.enter.veh-0', enter('veh-0', 0)]);
-    expect(got[300][0]).toBe('geoflux.alerts.geofence.enter.bus_7_north__');
+    expect(got[300][0]).toBe('geoflux.alerts.geofence.enter.bus%207%2Enorth%3E%2A');
     expect(sink.stats()).toMatchObject({ connected: true, published: 301, buffered: 0, inflight: 0, dropped: 0, errors: 0 });
     expect(sink.latency.snapshot().count).toBe(301);
     await sink.close();
