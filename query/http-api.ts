@@ -52,12 +52,24 @@ const ROUTES: Record<string, Route[]> = {
 class NotFound extends Error {}
 class TooLarge extends Error {}
 
-const reply = (res: ServerResponse, code: number, value: unknown, extra?: string[]) => {
+/** an answer, whichever server writes it: the dashboard's node:http server or its fast path (query/fast-gets.ts) */
+export interface Answer {
+  status: number;
+  /** raw, name then value: no header object for Node to copy and check */
+  headers: string[];
+  body: string;
+}
+
+const json = (status: number, value: unknown, extra?: string[]): Answer => {
   const body = JSON.stringify(value);
-  // raw headers: no header object for Node to copy and check, and the body a string it sends in the head's write
   const headers = ['content-type', 'application/json', 'cache-control', 'no-store', 'content-length', String(Buffer.byteLength(body))];
-  res.writeHead(code, extra ? headers.concat(extra) : headers);
-  res.end(body);
+  return { status, headers: extra ? headers.concat(extra) : headers, body };
+};
+
+// the body a string: Node sends it in the head's write
+const send = (res: ServerResponse, a: Answer) => {
+  res.writeHead(a.status, a.headers);
+  res.end(a.body);
 };
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -77,33 +89,46 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 const status = (e: Error) => (e instanceof BadQuery ? 400 : e instanceof NotFound ? 404 : e instanceof TooLarge ? 413 : 500);
 
-/** Answers a /v1/ request; `fleet` undefined when the workflow has no fleet function. */
-export function answerQuery(fleet: FleetIndex | undefined, req: IncomingMessage, res: ServerResponse, log?: Logger): void {
+const failure = (e: Error, path: string, log?: Logger): Answer => {
+  const code = status(e);
+  if (code === 500) log?.warn(`${path}: ${e.message}`);
+  return json(code, { error: e.message });
+};
+
+/**
+ * The answer to a /v1/ request (`target` as on its request line): `answer` takes its body, which only a
+ * request with `body` true has to read first; a GET's is answered from '' in the caller's turn.
+ */
+export function queryAnswer(fleet: FleetIndex | undefined, method: string, target: string, log?: Logger): { body: boolean; answer: (body: string) => Answer } {
+  const at = (a: Answer) => ({ body: false, answer: () => a });
   // split by hand: a WHATWG URL is most of the parsing cost of a nearby query (npm run bench -- query)
-  const url = req.url ?? '/';
-  const mark = url.indexOf('?');
-  const path = mark < 0 ? url : url.slice(0, mark);
+  const mark = target.indexOf('?');
+  const path = mark < 0 ? target : target.slice(0, mark);
   const routes = ROUTES[path];
-  if (!routes) return reply(res, 404, { error: `no ${path} here${didYouMean(path, Object.keys(ROUTES))}; the API: ${Object.keys(ROUTES).join(', ')}` });
-  const route = routes.find((r) => r.method === req.method);
-  if (!route) return reply(res, 405, { error: `${path} takes ${routes.map((r) => r.method).join(' or ')}` }, ['allow', routes.map((r) => r.method).join(', ')]);
-  if (!fleet) return reply(res, 404, { error: 'this workflow keeps no fleet index: add a function { name: fleet, observe: [gps], host: local, run: builtin:fleet }' });
-  const fail = (e: Error) => {
-    const code = status(e);
-    if (code === 500) log?.warn(`${path}: ${e.message}`);
-    reply(res, code, { error: e.message });
+  if (!routes) return at(json(404, { error: `no ${path} here${didYouMean(path, Object.keys(ROUTES))}; the API: ${Object.keys(ROUTES).join(', ')}` }));
+  const route = routes.find((r) => r.method === method);
+  if (!route) return at(json(405, { error: `${path} takes ${routes.map((r) => r.method).join(' or ')}` }, ['allow', routes.map((r) => r.method).join(', ')]));
+  if (!fleet) return at(json(404, { error: 'this workflow keeps no fleet index: add a function { name: fleet, observe: [gps], host: local, run: builtin:fleet }' }));
+  const search = mark < 0 ? '' : target.slice(mark + 1);
+  return {
+    body: route.method === 'POST',
+    answer: (body) => {
+      try {
+        const q = readParams(search);
+        onlyKnown(q, route.takes, path);
+        return json(200, route.answer(fleet, q, body));
+      } catch (e) {
+        return failure(e as Error, path, log);
+      }
+    },
   };
-  const search = mark < 0 ? '' : url.slice(mark + 1);
-  const answer = (body: string) => {
-    try {
-      const q = readParams(search);
-      onlyKnown(q, route.takes, path);
-      reply(res, 200, route.answer(fleet, q, body));
-    } catch (e) {
-      fail(e as Error);
-    }
-  };
+}
+
+/** Answers a /v1/ request through node:http; `fleet` undefined when the workflow has no fleet function. */
+export function answerQuery(fleet: FleetIndex | undefined, req: IncomingMessage, res: ServerResponse, log?: Logger): void {
+  const url = req.url ?? '/';
+  const q = queryAnswer(fleet, req.method ?? 'GET', url, log);
   // a GET is answered in this turn: no promise between the request and its answer
-  if (route.method === 'GET') return answer('');
-  readBody(req).then(answer, fail);
+  if (!q.body) return send(res, q.answer(''));
+  readBody(req).then(q.answer, (e: Error) => failure(e, url, log)).then((a) => send(res, a));
 }
