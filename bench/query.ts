@@ -23,7 +23,8 @@ import { fmt, now, percentile, table } from './stats.ts';
  * everything in a 1 km box, Redis asked for the coordinates too (geoflux answers each vehicle's state). One
  * query in flight at a time, each through a thin client on one kept-alive socket, for
  * GEOFLUX_BENCH_QUERY_SECONDS (default 5) each. Last, the floor under both: Redis' PING beside a node:http
- * server answering a constant, and geoflux's API over an empty fleet.
+ * server answering a constant, a bare net server writing the same bytes, and geoflux's API (its fast path)
+ * over an empty fleet.
  */
 
 const RADIUS = 1000;
@@ -203,10 +204,11 @@ async function redisGeosearch(n: number, port: number, seconds: number) {
 }
 
 /**
- * The floor: a round trip with nothing to find, through the same clients and loop. Redis' PING; a bare
- * node:http server answering a constant (Node's HTTP server and nothing else); geoflux's /v1/nearby over an
- * empty fleet (the dashboard server, the routing, the parameters, an empty answer). No query of either
- * side's can answer faster than its floor.
+ * The floor: a round trip with nothing to find, through the same clients and loop. Redis' PING; a bare net
+ * server writing a constant response (the round trip and nothing else); a node:http server answering the
+ * same (Node's HTTP server and nothing else); geoflux's /v1/nearby over an empty fleet (the dashboard
+ * server's fast path, the routing, the parameters, an empty answer). No query of either side's can answer
+ * faster than its floor.
  */
 async function floors(redisPort: number, seconds: number, servers: Servers): Promise<(string | number)[][]> {
   const path = '/v1/nearby?lon=7.42&lat=43.74&k=5&radius=1000';
@@ -226,9 +228,10 @@ async function floors(redisPort: number, seconds: number, servers: Servers): Pro
   const ping = await loop(seconds, () => redis.call('PING'));
   redis.close();
   const constant = await overHttp([servers.constant]);
+  const bare = await overHttp([servers.constant, 'net']);
   const empty = await overHttp([servers.fleet, '0']);
   const row = (what: string, ms: number[]) => [what, us(percentile(ms, 50)), us(percentile(ms, 99)), `${(percentile(ms, 50) / percentile(ping, 50)).toFixed(2)}×`, ms.length];
-  return [row('Redis PING', ping), row('node:http answering a constant', constant), row('geoflux /v1/nearby, empty fleet', empty)];
+  return [row('Redis PING', ping), row('a bare net server writing a constant', bare), row('node:http answering a constant', constant), row('geoflux /v1/nearby, empty fleet (fast path)', empty)];
 }
 
 /** one after the other, so neither's ingest loads the machine while the other is measured */
