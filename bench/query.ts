@@ -146,18 +146,36 @@ async function compiled(entry: string, dir: string): Promise<string> {
   return outfile;
 }
 
+const POINTS = queryPoints(100_000, 11);
+/** how many of POINTS were asked about: each loop goes on from where the last stopped */
+let asked = 0;
+
 /** sequential calls for `seconds`, over the query points; sorted latencies, ms */
 async function loop(seconds: number, call: (p: [number, number]) => Promise<unknown>): Promise<number[]> {
-  const points = queryPoints(100_000, 11);
   const out: number[] = [];
   const end = now() + seconds * 1000;
-  for (let i = 0; now() < end; i++) {
+  while (now() < end) {
     const t = now();
-    await call(points[i % points.length]);
+    await call(POINTS[asked++ % POINTS.length]);
     out.push(now() - t);
   }
   return out.sort((a, b) => a - b);
 }
+
+/**
+ * Two ways of asking, `seconds` each, in alternating slices of SLICE_MS, so that the load of the machine at
+ * the time (other work on it) falls on both alike; their latencies (ms), sorted
+ */
+async function alternating(seconds: number, a: (p: [number, number]) => Promise<unknown>, b: (p: [number, number]) => Promise<unknown>): Promise<[number[], number[]]> {
+  const [fromA, fromB]: number[][] = [[], []];
+  for (let s = 0; s < (seconds * 1000) / SLICE_MS; s++) {
+    fromA.push(...(await loop(SLICE_MS / 1000, a)));
+    fromB.push(...(await loop(SLICE_MS / 1000, b)));
+  }
+  return [fromA.sort((x, y) => x - y), fromB.sort((x, y) => x - y)];
+}
+
+const SLICE_MS = 250;
 
 /**
  * A client of geoflux's API over one kept-alive socket: through the dashboard's fast path (query/fast-gets.ts),
@@ -178,23 +196,22 @@ async function geofluxOverHttp(n: number, seconds: number, servers: Servers) {
     // the ingest under way before anything is measured
     await waitFor(() => (server.out().match(/^tick /gm) ?? []).length >= 2, { ms: 30_000, what: 'two ticks of the fleet server' });
     const ticksBefore = server.out().match(/^tick (\S+)/gm)?.length ?? 0;
-    const ask = async (via: 'fast path' | 'node:http') => {
-      // through a client as thin as Redis': one kept-alive socket, no pooling, the answer parsed
-      const web = await apiClient(url, via);
-      const http = async (path: string) => {
-        const { status, body } = await web.get(path);
-        if (status !== 200) throw new Error(`${path}: ${status} ${body}`);
-        return JSON.parse(body) as unknown;
-      };
-      const near = await loop(seconds, ([lon, lat]) => http(`/v1/nearby?lon=${lon}&lat=${lat}&k=5&radius=${RADIUS}`));
-      const box = await loop(seconds, ([lon, lat]) => http(`/v1/within?bbox=${boxAround(lon, lat).join(',')}`));
-      web.close();
-      return { near, box };
+    // through clients as thin as Redis': one kept-alive socket each, no pooling, the answer parsed
+    const [fast, slow] = [await apiClient(url, 'fast path'), await apiClient(url, 'node:http')];
+    const http = (web: HttpGetClient) => async (path: string) => {
+      const { status, body } = await web.get(path);
+      if (status !== 200) throw new Error(`${path}: ${status} ${body}`);
+      return JSON.parse(body) as unknown;
     };
-    const fast = await ask('fast path');
-    const slow = await ask('node:http');
+    const [viaFast, viaNode] = [http(fast), http(slow)];
+    const nearby = (ask: typeof viaFast) => ([lon, lat]: [number, number]) => ask(`/v1/nearby?lon=${lon}&lat=${lat}&k=5&radius=${RADIUS}`);
+    const box = (ask: typeof viaFast) => ([lon, lat]: [number, number]) => ask(`/v1/within?bbox=${boxAround(lon, lat).join(',')}`);
+    const [nearFast, nearNode] = await alternating(seconds, nearby(viaFast), nearby(viaNode));
+    const [boxFast, boxNode] = await alternating(seconds, box(viaFast), box(viaNode));
+    fast.close();
+    slow.close();
     const ticks = (server.out().match(/^tick (\S+)/gm) ?? []).slice(ticksBefore).map((l) => Number(l.slice(5)));
-    return { ...fast, slow, updateMs: median(ticks) };
+    return { near: nearFast, box: boxFast, slow: { near: nearNode, box: boxNode }, updateMs: median(ticks) };
   } finally {
     await stopChild(server);
   }
