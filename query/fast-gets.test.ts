@@ -109,6 +109,32 @@ describe('the fast path answers strict GETs itself, as Node would', () => {
   });
 });
 
+describe('a client that does not read', () => {
+  it('is read no further while its answers wait, and gets them all once it reads', async () => {
+    fast.accepted = undefined;
+    // read afresh each time: the server's end arrives after connect
+    const serverEnd = (): Socket | undefined => fast.accepted;
+    const before = fast.toNode;
+    const socket = connect(fast.port, '127.0.0.1').setNoDelay(true);
+    await new Promise((r) => socket.once('connect', r));
+    socket.pause();
+    // whole requests a packet, each packet read before the next is sent: the fast path's to answer, none Node's
+    const batch = get('/v1/within?bbox=-180,-90,180,90').repeat(50);
+    let [sent, requests] = [0, 0];
+    while (!serverEnd()?.isPaused()) {
+      socket.write(batch);
+      [sent, requests] = [sent + batch.length, requests + 50];
+      await waitFor(() => (serverEnd()?.bytesRead ?? 0) >= sent || serverEnd()?.isPaused(), { what: 'the server reading or stopping', every: 1 });
+    }
+    let got = '';
+    socket.setEncoding('latin1').on('data', (d: string) => (got += d));
+    socket.resume();
+    await waitFor(() => (got.match(/HTTP\/1\.1 200 OK/g) ?? []).length === requests, { what: `${requests} answers`, every: 100 });
+    expect(fast.toNode).toBe(before);
+    socket.destroy();
+  });
+});
+
 describe('everything else goes to Node, unread, and is answered as Node answers it', () => {
   const cases: [string, (string | Buffer)[]][] = [
     ['one byte at a time, then a request more', [...bytes(get(NEARBY)), get(NEARBY)]],

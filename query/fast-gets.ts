@@ -45,9 +45,10 @@ export function fastGets(server: Server, prefix: string, answer: (target: string
     if (server.maxRequestsPerSocket) return nodes.call(server, socket);
     const hangUp = () => socket.destroy();
     const ended = () => socket.end();
+    const resume = () => socket.resume();
     const handOff = (rest: Buffer) => {
       socket.pause();
-      socket.off('data', read).off('end', ended).off('error', hangUp).off('timeout', hangUp);
+      socket.off('data', read).off('end', ended).off('error', hangUp).off('timeout', hangUp).off('drain', resume);
       socket.setTimeout(0);
       mine.delete(socket);
       if (rest.length) socket.unshift(rest);
@@ -70,7 +71,8 @@ export function fastGets(server: Server, prefix: string, answer: (target: string
           return;
         }
       }
-      if (out) socket.write(out);
+      // a client that sends and does not read is read no further until it has read what was written, as node:http does
+      if (out && !socket.write(out)) socket.pause().once('drain', resume);
       if (at < chunk.length) handOff(chunk.subarray(at));
     };
     mine.add(socket);
