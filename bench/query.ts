@@ -20,10 +20,12 @@ import { fmt, now, percentile, table } from './stats.ts';
  * stream in (one after the other, so one's ingest does not load the machine while the other is asked):
  * geoflux's HTTP API (bench/fleet-server.ts, compiled, a process of its own) beside Redis 7 GEOSEARCH
  * (redis-server started here, fed the same positions by bench/redis-feeder.ts): nearby k=5 within 1 km, and
- * everything in a 1 km box, Redis asked for the coordinates too (geoflux answers each vehicle's state). One
+ * everything in a 1 km box, Redis asked for the coordinates too (geoflux answers each vehicle's state);
+ * geoflux through its fast path, and again through node:http alone, in the same run. One
  * query in flight at a time, each through a thin client on one kept-alive socket, for
  * GEOFLUX_BENCH_QUERY_SECONDS (default 5) each. Last, the floor under both: Redis' PING beside a node:http
- * server answering a constant, and geoflux's API over an empty fleet.
+ * server answering a constant, a bare net server writing the same bytes, and geoflux's API (its fast path)
+ * over an empty fleet.
  */
 
 const RADIUS = 1000;
@@ -144,39 +146,72 @@ async function compiled(entry: string, dir: string): Promise<string> {
   return outfile;
 }
 
+const POINTS = queryPoints(100_000, 11);
+/** how many of POINTS were asked about: each loop goes on from where the last stopped */
+let asked = 0;
+
 /** sequential calls for `seconds`, over the query points; sorted latencies, ms */
 async function loop(seconds: number, call: (p: [number, number]) => Promise<unknown>): Promise<number[]> {
-  const points = queryPoints(100_000, 11);
   const out: number[] = [];
   const end = now() + seconds * 1000;
-  for (let i = 0; now() < end; i++) {
+  while (now() < end) {
     const t = now();
-    await call(points[i % points.length]);
+    await call(POINTS[asked++ % POINTS.length]);
     out.push(now() - t);
   }
   return out.sort((a, b) => a - b);
 }
 
-/** geoflux's side, alone on the machine with its own ingest: query latencies (ms) and the fold's ms per second */
+/**
+ * Two ways of asking, `seconds` each, in alternating slices of SLICE_MS, so that the load of the machine at
+ * the time (other work on it) falls on both alike; their latencies (ms), sorted
+ */
+async function alternating(seconds: number, a: (p: [number, number]) => Promise<unknown>, b: (p: [number, number]) => Promise<unknown>): Promise<[number[], number[]]> {
+  const [fromA, fromB]: number[][] = [[], []];
+  for (let s = 0; s < (seconds * 1000) / SLICE_MS; s++) {
+    fromA.push(...(await loop(SLICE_MS / 1000, a)));
+    fromB.push(...(await loop(SLICE_MS / 1000, b)));
+  }
+  return [fromA.sort((x, y) => x - y), fromB.sort((x, y) => x - y)];
+}
+
+const SLICE_MS = 250;
+
+/**
+ * A client of geoflux's API over one kept-alive socket: through the dashboard's fast path (query/fast-gets.ts),
+ * or through node:http alone when its first request is one the fast path leaves to Node (a GET with a
+ * Content-Length, even of 0), which then has the connection for good.
+ */
+async function apiClient(url: string, via: 'fast path' | 'node:http'): Promise<HttpGetClient> {
+  const web = await HttpGetClient.connect(url);
+  if (via === 'node:http') await web.get('/v1/nearby?lon=0&lat=0', 'content-length: 0\r\n');
+  return web;
+}
+
+/** geoflux's side, alone on the machine with its own ingest: query latencies (ms), through the fast path and through node:http, and the fold's ms per second */
 async function geofluxOverHttp(n: number, seconds: number, servers: Servers) {
   const server = child([servers.fleet, String(n)]);
   try {
     const url = (await waitFor(() => /^url (\S+)/m.exec(server.out())?.[1], { ms: 60_000, what: 'the fleet server' })) as string;
-    // through a client as thin as Redis': one kept-alive socket, no pooling, the answer parsed
-    const web = await HttpGetClient.connect(url);
-    const http = async (path: string) => {
+    // the ingest under way before anything is measured
+    await waitFor(() => (server.out().match(/^tick /gm) ?? []).length >= 2, { ms: 30_000, what: 'two ticks of the fleet server' });
+    const ticksBefore = server.out().match(/^tick (\S+)/gm)?.length ?? 0;
+    // through clients as thin as Redis': one kept-alive socket each, no pooling, the answer parsed
+    const [fast, slow] = [await apiClient(url, 'fast path'), await apiClient(url, 'node:http')];
+    const http = (web: HttpGetClient) => async (path: string) => {
       const { status, body } = await web.get(path);
       if (status !== 200) throw new Error(`${path}: ${status} ${body}`);
       return JSON.parse(body) as unknown;
     };
-    // the ingest under way before anything is measured
-    await waitFor(() => (server.out().match(/^tick /gm) ?? []).length >= 2, { ms: 30_000, what: 'two ticks of the fleet server' });
-    const ticksBefore = server.out().match(/^tick (\S+)/gm)?.length ?? 0;
-    const near = await loop(seconds, ([lon, lat]) => http(`/v1/nearby?lon=${lon}&lat=${lat}&k=5&radius=${RADIUS}`));
-    const box = await loop(seconds, ([lon, lat]) => http(`/v1/within?bbox=${boxAround(lon, lat).join(',')}`));
-    web.close();
+    const [viaFast, viaNode] = [http(fast), http(slow)];
+    const nearby = (ask: typeof viaFast) => ([lon, lat]: [number, number]) => ask(`/v1/nearby?lon=${lon}&lat=${lat}&k=5&radius=${RADIUS}`);
+    const box = (ask: typeof viaFast) => ([lon, lat]: [number, number]) => ask(`/v1/within?bbox=${boxAround(lon, lat).join(',')}`);
+    const [nearFast, nearNode] = await alternating(seconds, nearby(viaFast), nearby(viaNode));
+    const [boxFast, boxNode] = await alternating(seconds, box(viaFast), box(viaNode));
+    fast.close();
+    slow.close();
     const ticks = (server.out().match(/^tick (\S+)/gm) ?? []).slice(ticksBefore).map((l) => Number(l.slice(5)));
-    return { near, box, updateMs: median(ticks) };
+    return { near: nearFast, box: boxFast, slow: { near: nearNode, box: boxNode }, updateMs: median(ticks) };
   } finally {
     await stopChild(server);
   }
@@ -203,18 +238,19 @@ async function redisGeosearch(n: number, port: number, seconds: number) {
 }
 
 /**
- * The floor: a round trip with nothing to find, through the same clients and loop. Redis' PING; a bare
- * node:http server answering a constant (Node's HTTP server and nothing else); geoflux's /v1/nearby over an
- * empty fleet (the dashboard server, the routing, the parameters, an empty answer). No query of either
- * side's can answer faster than its floor.
+ * The floor: a round trip with nothing to find, through the same clients and loop. Redis' PING; a bare net
+ * server writing a constant response (the round trip and nothing else); a node:http server answering the
+ * same (Node's HTTP server and nothing else); geoflux's /v1/nearby over an empty fleet (the dashboard
+ * server's fast path, the routing, the parameters, an empty answer). No query of either side's can answer
+ * faster than its floor.
  */
 async function floors(redisPort: number, seconds: number, servers: Servers): Promise<(string | number)[][]> {
   const path = '/v1/nearby?lon=7.42&lat=43.74&k=5&radius=1000';
-  const overHttp = async (args: string[]) => {
+  const overHttp = async (args: string[], via: 'fast path' | 'node:http' = 'fast path') => {
     const server = child(args);
     try {
       const url = (await waitFor(() => /^url (\S+)/m.exec(server.out())?.[1], { ms: 60_000, what: args[0] })) as string;
-      const web = await HttpGetClient.connect(url);
+      const web = await apiClient(url, via);
       const ms = await loop(seconds, () => web.get(path));
       web.close();
       return ms;
@@ -226,18 +262,21 @@ async function floors(redisPort: number, seconds: number, servers: Servers): Pro
   const ping = await loop(seconds, () => redis.call('PING'));
   redis.close();
   const constant = await overHttp([servers.constant]);
+  const bare = await overHttp([servers.constant, 'net']);
   const empty = await overHttp([servers.fleet, '0']);
+  const emptyNode = await overHttp([servers.fleet, '0'], 'node:http');
   const row = (what: string, ms: number[]) => [what, us(percentile(ms, 50)), us(percentile(ms, 99)), `${(percentile(ms, 50) / percentile(ping, 50)).toFixed(2)}×`, ms.length];
-  return [row('Redis PING', ping), row('node:http answering a constant', constant), row('geoflux /v1/nearby, empty fleet', empty)];
+  return [row('Redis PING', ping), row('a bare net server writing a constant', bare), row('node:http answering a constant', constant), row('geoflux /v1/nearby, empty fleet (fast path)', empty), row('geoflux /v1/nearby, empty fleet (node:http)', emptyNode)];
 }
 
 /** one after the other, so neither's ingest loads the machine while the other is measured */
 async function overTheNetwork(n: number, redisPort: number, seconds: number, servers: Servers) {
   const g = await geofluxOverHttp(n, seconds, servers);
   const r = await redisGeosearch(n, redisPort, seconds);
-  const row = (q: string, gq: number[], rq: number[]) => [n, q, `${us(percentile(gq, 50))} / ${us(percentile(gq, 99))}`, `${us(percentile(rq, 50))} / ${us(percentile(rq, 99))}`, `${(percentile(gq, 50) / percentile(rq, 50)).toFixed(2)}×`, gq.length, rq.length];
+  const p50p99 = (xs: number[]) => `${us(percentile(xs, 50))} / ${us(percentile(xs, 99))}`;
+  const row = (q: string, gq: number[], sq: number[], rq: number[]) => [n, q, p50p99(gq), p50p99(sq), p50p99(rq), `${(percentile(gq, 50) / percentile(rq, 50)).toFixed(2)}×`, gq.length, rq.length];
   return {
-    rows: [row(`nearby k=5, ${RADIUS / 1000} km`, g.near, r.near), row(`within a ${(2 * HALF_BOX) / 1000} km box`, g.box, r.box)],
+    rows: [row(`nearby k=5, ${RADIUS / 1000} km`, g.near, g.slow.near, r.near), row(`within a ${(2 * HALF_BOX) / 1000} km box`, g.box, g.slow.box, r.box)],
     update: [n, fmt(g.updateMs, 1), fmt(r.updateMs, 1)],
   };
 }
@@ -255,7 +294,7 @@ export async function run(): Promise<void> {
     const results = [];
     for (const n of sizes) results.push(await overTheNetwork(n, redis.port, seconds, servers));
     console.log(`\nOver the network, one query in flight, while every vehicle moves each second (${seconds} s each; geoflux, then Redis, each with only its own ingest running):\n`);
-    console.log(table(['vehicles', 'query', 'geoflux HTTP p50 / p99 µs', 'Redis GEOSEARCH p50 / p99 µs', 'p50 geoflux/Redis', 'geoflux queries', 'Redis queries'], results.flatMap((r) => r.rows)));
+    console.log(table(['vehicles', 'query', 'geoflux HTTP p50 / p99 µs', 'via node:http alone', 'Redis GEOSEARCH p50 / p99 µs', 'p50 geoflux/Redis', 'geoflux queries', 'Redis queries'], results.flatMap((r) => r.rows)));
     console.log(`\nThe floor: a round trip with nothing to find, the same clients, one request in flight (${seconds} s each):\n`);
     console.log(table(['round trip', 'p50 µs', 'p99 µs', 'p50 / PING', 'requests'], await floors(redis.port, seconds, servers)));
     console.log('\nThe updates, per second of the fleet: CPU of the fleet fold in geoflux\'s thread, beside Redis\' own time in GEOADD (INFO commandstats):\n');

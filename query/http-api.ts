@@ -52,12 +52,24 @@ export const ROUTES: Record<string, Route[]> = {
 class NotFound extends Error {}
 class TooLarge extends Error {}
 
-const reply = (res: ServerResponse, code: number, value: unknown, extra?: string[]) => {
+/** an answer, whichever server writes it: the dashboard's node:http server or its fast path (query/fast-gets.ts) */
+export interface Answer {
+  status: number;
+  /** raw, name then value: no header object for Node to copy and check */
+  headers: string[];
+  body: string;
+}
+
+const json = (status: number, value: unknown, extra?: string[]): Answer => {
   const body = JSON.stringify(value);
-  // raw headers: no header object for Node to copy and check, and the body a string it sends in the head's write
   const headers = ['content-type', 'application/json', 'cache-control', 'no-store', 'content-length', String(Buffer.byteLength(body))];
-  res.writeHead(code, extra ? headers.concat(extra) : headers);
-  res.end(body);
+  return { status, headers: extra ? headers.concat(extra) : headers, body };
+};
+
+// the body a string: Node sends it in the head's write
+const send = (res: ServerResponse, a: Answer) => {
+  res.writeHead(a.status, a.headers);
+  res.end(a.body);
 };
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -78,33 +90,53 @@ function readBody(req: IncomingMessage): Promise<string> {
 const status = (e: Error): [number, QueryRefusalReason] =>
   e instanceof BadQuery ? [400, 'bad_param'] : e instanceof NotFound ? [404, 'unknown_vehicle'] : e instanceof TooLarge ? [413, 'too_large'] : [500, 'error'];
 
-/** Answers a /v1/ request; `fleet` undefined when the workflow has no fleet function; what is not answered 200 is told to `refusals`. */
-export function answerQuery(fleet: FleetIndex | undefined, req: IncomingMessage, res: ServerResponse, refusals?: QueryRefusals): void {
+/** a refusal's answer, told to `refusals` (counted, logged rate-limited) */
+const refused = (path: string, code: number, reason: QueryRefusalReason, error: string, refusals?: QueryRefusals, extra?: string[]): Answer => {
+  refusals?.refuse(path, reason, error);
+  return json(code, { error }, extra);
+};
+
+const failure = (e: Error, path: string, refusals?: QueryRefusals): Answer => {
+  const [code, reason] = status(e);
+  return refused(path, code, reason, e.message, refusals);
+};
+
+/**
+ * The answer to a /v1/ request (`target` as on its request line): `answer` takes its body, which only a
+ * request with `body` true has to read first; a GET's is answered from '' in the caller's turn. What is not
+ * answered 200 is told to `refusals`.
+ */
+export function queryAnswer(fleet: FleetIndex | undefined, method: string, target: string, refusals?: QueryRefusals): { body: boolean; answer: (body: string) => Answer } {
+  const at = (a: Answer) => ({ body: false, answer: () => a });
   // split by hand: a WHATWG URL is most of the parsing cost of a nearby query (npm run bench -- query)
-  const url = req.url ?? '/';
-  const mark = url.indexOf('?');
-  const path = mark < 0 ? url : url.slice(0, mark);
-  const refuse = (code: number, reason: QueryRefusalReason, error: string, extra?: string[]) => {
-    refusals?.refuse(path, reason, error);
-    reply(res, code, { error }, extra);
-  };
+  const mark = target.indexOf('?');
+  const path = mark < 0 ? target : target.slice(0, mark);
   const routes = ROUTES[path];
-  if (!routes) return refuse(404, 'no_route', `no ${path} here${didYouMean(path, Object.keys(ROUTES))}; the API: ${Object.keys(ROUTES).join(', ')}`);
-  const route = routes.find((r) => r.method === req.method);
-  if (!route) return refuse(405, 'method', `${path} takes ${routes.map((r) => r.method).join(' or ')}`, ['allow', routes.map((r) => r.method).join(', ')]);
-  if (!fleet) return refuse(404, 'no_fleet', 'this workflow keeps no fleet index: add a function { name: fleet, observe: [gps], host: local, run: builtin:fleet }');
-  const fail = (e: Error) => refuse(...status(e), e.message);
-  const search = mark < 0 ? '' : url.slice(mark + 1);
-  const answer = (body: string) => {
-    try {
-      const q = readParams(search);
-      onlyKnown(q, route.takes, path);
-      reply(res, 200, route.answer(fleet, q, body));
-    } catch (e) {
-      fail(e as Error);
-    }
+  if (!routes) return at(refused(path, 404, 'no_route', `no ${path} here${didYouMean(path, Object.keys(ROUTES))}; the API: ${Object.keys(ROUTES).join(', ')}`, refusals));
+  const route = routes.find((r) => r.method === method);
+  if (!route) return at(refused(path, 405, 'method', `${path} takes ${routes.map((r) => r.method).join(' or ')}`, refusals, ['allow', routes.map((r) => r.method).join(', ')]));
+  if (!fleet) return at(refused(path, 404, 'no_fleet', 'this workflow keeps no fleet index: add a function { name: fleet, observe: [gps], host: local, run: builtin:fleet }', refusals));
+  const search = mark < 0 ? '' : target.slice(mark + 1);
+  return {
+    body: route.method === 'POST',
+    answer: (body) => {
+      try {
+        const q = readParams(search);
+        onlyKnown(q, route.takes, path);
+        return json(200, route.answer(fleet, q, body));
+      } catch (e) {
+        return failure(e as Error, path, refusals);
+      }
+    },
   };
+}
+
+/** Answers a /v1/ request through node:http; `fleet` undefined when the workflow has no fleet function. */
+export function answerQuery(fleet: FleetIndex | undefined, req: IncomingMessage, res: ServerResponse, refusals?: QueryRefusals): void {
+  const url = req.url ?? '/';
+  const q = queryAnswer(fleet, req.method ?? 'GET', url, refusals);
   // a GET is answered in this turn: no promise between the request and its answer
-  if (route.method === 'GET') return answer('');
-  readBody(req).then(answer, fail);
+  if (!q.body) return send(res, q.answer(''));
+  const mark = url.indexOf('?');
+  readBody(req).then(q.answer, (e: Error) => failure(e, mark < 0 ? url : url.slice(0, mark), refusals)).then((a) => send(res, a));
 }

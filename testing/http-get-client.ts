@@ -40,9 +40,10 @@ export class HttpGetClient {
     });
   }
 
-  get(path: string): Promise<{ status: number; body: string }> {
+  /** `headers`: more header lines, each ended by CRLF */
+  get(path: string, headers = ''): Promise<{ status: number; body: string }> {
     if (this.pending) throw new Error('one request at a time');
-    this.socket.write(`GET ${path} HTTP/1.1\r\nhost: ${this.host}\r\n\r\n`);
+    this.socket.write(`GET ${path} HTTP/1.1\r\nhost: ${this.host}\r\n${headers}\r\n`);
     return new Promise((resolve, reject) => (this.pending = { resolve, reject }));
   }
 
