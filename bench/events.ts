@@ -41,6 +41,9 @@ export const MODES: [string, Mode][] = [
   ['evidence 20 m only', { evidence: 20, confirm: 0, maxSpeed: 1e6 }],
   ['confirm 8 s only', { evidence: 0, confirm: 8, maxSpeed: 1e6 }],
   ['defaults + accuracy ×1', { accuracy: 1 }],
+  // the wait not restarted by a fix back across the line (confirmRun: false), with the band the tuning chose for it
+  ['confirmRun false, hysteresis 3 m', { confirmRun: false, hysteresis: 3 }],
+  ['confirmRun false, hysteresis 3 m, confirm 9 s', { confirmRun: false, hysteresis: 3, confirm: 9 }],
   ['defaults (evidence 20 m, confirm 8 s, outlier guard)', {}],
 ];
 
@@ -241,13 +244,13 @@ async function tune(): Promise<void> {
       }
     }
   }
-  const rows: { mode: { hysteresis: number; evidence: number; confirm: number; accuracy: number }; f1: number; worst: number; delay: number; bySet: string[] }[] = [];
+  const rows: { mode: { hysteresis: number; evidence: number; confirm: number; confirmRun: boolean; accuracy: number }; f1: number; worst: number; delay: number; bySet: string[] }[] = [];
   const grid = process.env.GEOFLUX_EVENTS_GRID ? JSON.parse(process.env.GEOFLUX_EVENTS_GRID) : { hysteresis: [0, 5, 10, 15], evidence: [20, 40, 80, 120], confirm: [0, 3, 6], accuracy: [0] };
   for (const hysteresis of grid.hysteresis) {
     for (const evidence of grid.evidence) {
       for (const confirm of grid.confirm) {
-        for (const accuracy of grid.accuracy) {
-          const mode = { hysteresis, evidence, confirm, accuracy };
+        for (const [accuracy, confirmRun] of (grid.accuracy as number[]).flatMap((a) => ((grid.confirmRun ?? [true]) as boolean[]).map((r) => [a, r] as const))) {
+          const mode = { hysteresis, evidence, confirm, confirmRun, accuracy };
           const scores = await Promise.all(scenarios.map(({ fences, s, feed }) => scoreMode(s, feed, fences, mode)));
           const bySet = sets.map(([, fences]) => pool(scores.filter((_, i) => scenarios[i].fences === fences))).map((s) => `${pct(s.precision)} / ${pct(s.recall)}`);
           rows.push({ mode, f1: scores.reduce((m, s) => m + f1(s), 0) / scores.length, worst: Math.min(...scores.map(f1)), delay: scores.reduce((m, s) => m + s.delay.p50, 0) / scores.length, bySet });
@@ -258,7 +261,7 @@ async function tune(): Promise<void> {
   rows.sort((a, b) => b.f1 - a.f1 || a.delay - b.delay);
   console.log(`debounce params on the tuning seeds ${TUNING.join(', ')} (${scenarios.length} scenarios${onMatched ? ', matched positions' : ''}), best first\n`);
   const perSet = sets.map(([name]) => `${name}: precision / recall`);
-  console.log(table(['hysteresis m', 'evidence m', 'confirm s', 'accuracy ×', 'mean F1', 'worst F1', 'delay p50 s', ...perSet], rows.slice(0, 15).map((r) => [r.mode.hysteresis, r.mode.evidence, r.mode.confirm, r.mode.accuracy, pct(r.f1), pct(r.worst), secs(r.delay), ...r.bySet])));
+  console.log(table(['hysteresis m', 'evidence m', 'confirm s', 'confirmRun', 'accuracy ×', 'mean F1', 'worst F1', 'delay p50 s', ...perSet], rows.slice(0, 15).map((r) => [r.mode.hysteresis, r.mode.evidence, r.mode.confirm, String(r.mode.confirmRun), r.mode.accuracy, pct(r.f1), pct(r.worst), secs(r.delay), ...r.bySet])));
 }
 
 export async function run(): Promise<void> {
