@@ -98,7 +98,9 @@ export async function scenario(g: RoadGraph, fences: Fences, noise: number, inte
  * the newest fix): what a workflow's geofence or roam observing `matched` sees, speed and all.
  */
 export async function matched(network: string, gps: Feed, params: Partial<Pick<MapMatchParams, 'lagSeconds'>> = {}): Promise<Feed> {
-  const matcher = await createMapMatch({ network, ...params });
+  // one matcher for the whole fleet, where a workflow would partition it: 10,000 devices' lattices outgrow a
+  // kernel's default 64 MB (it traps), so 1 GB
+  const matcher = await createMapMatch({ network, ...params }, { maxPages: 16_384 });
   const feed: Feed = [];
   for (const { batch, at } of gps) {
     const fixes: GpsRecord[] = [];
