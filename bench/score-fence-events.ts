@@ -17,6 +17,13 @@ export interface EventScore {
   delay: { p50: number; p95: number };
   /** events that undo the same vehicle's previous event on the same fence within `flapWithin` ms, per vehicle-hour */
   flapsPerVehicleHour: number;
+  /**
+   * of those, the flaps whose two events both match true changes: a true visit of little more than the hold
+   * whose first event came out late (a map matcher holding fixes back), so the two came out close together
+   */
+  trueVisitFlapsPerVehicleHour: number;
+  /** the true changes no detection matched */
+  missed: FenceChange[];
 }
 
 /**
@@ -30,6 +37,7 @@ export function scoreFenceEvents(detected: readonly DetectedChange[], truth: rea
   for (const e of truth) (free.get(key(e)) ?? free.set(key(e), []).get(key(e))!).push(e);
   const errors: number[] = [];
   const delays: number[] = [];
+  const matched = new Set<DetectedChange>();
   for (const d of [...detected].sort((a, b) => a.t - b.t)) {
     const candidates = free.get(key(d));
     const j = candidates?.findIndex((e) => Math.abs(e.t - d.t) <= within) ?? -1;
@@ -37,13 +45,18 @@ export function scoreFenceEvents(detected: readonly DetectedChange[], truth: rea
     const [e] = candidates!.splice(j, 1);
     errors.push(Math.abs(d.t - e.t));
     delays.push(d.emitted - e.t);
+    matched.add(d);
   }
   const last = new Map<string, DetectedChange>();
   let flaps = 0;
+  let trueVisitFlaps = 0;
   for (const d of [...detected].sort((a, b) => a.emitted - b.emitted)) {
     const pair = `${d.deviceId}\u0000${d.fence}`;
     const before = last.get(pair);
-    if (before && before.detect !== d.detect && d.emitted - before.emitted < flapWithin) flaps++;
+    if (before && before.detect !== d.detect && d.emitted - before.emitted < flapWithin) {
+      flaps++;
+      if (matched.has(before) && matched.has(d)) trueVisitFlaps++;
+    }
     last.set(pair, d);
   }
   const sorted = (xs: number[]) => xs.sort((a, b) => a - b);
@@ -57,5 +70,7 @@ export function scoreFenceEvents(detected: readonly DetectedChange[], truth: rea
     timeError: { p50: percentile(errors, 50), p95: percentile(errors, 95) },
     delay: { p50: percentile(delays, 50), p95: percentile(delays, 95) },
     flapsPerVehicleHour: flaps / vehicleHours,
+    trueVisitFlapsPerVehicleHour: trueVisitFlaps / vehicleHours,
+    missed: [...free.values()].flat(),
   };
 }

@@ -59,4 +59,19 @@ describe('debounced enter and exit (the default)', () => {
     const { out } = await events(drive, { debounce: false });
     expect(out.map((e) => [e.detect, Date.parse(e.time) - T0, e.confirmed])).toEqual([['enter', 20_000, undefined]]);
   });
+
+  it('with confirmRun: false, a fix falling back across the boundary within the noise does not restart the wait', async () => {
+    // across the border at 10 s, then along it 6 m inside, every third fix put 2 m outside by the receiver
+    const fixes: GpsRecord[] = [];
+    for (let s = 0; s < 40; s++) {
+      const east = s < 10 ? -60 + 6 * s : s % 3 === 2 ? -2 : 6;
+      const [lon, lat] = offsetBy(0, 0.005, east, 10 * s);
+      fixes.push({ deviceId: 'v', t: T0 + s * 1000, lon, lat });
+    }
+    const seen = async (params: Partial<GeofenceParams>) => (await events(fixes, params)).out.map((e) => [e.detect, (Date.parse(e.time) - T0) / 1000, (Date.parse(e.confirmed!) - T0) / 1000]);
+    // by the run, the wait starts again at every fix outside: no run of 8 s ever holds
+    expect(await seen({})).toEqual([]);
+    // by the probation, the evidence (6 + 6 − 2 m every three fixes) never falls to 0: entered at 10 s, 8 s later
+    expect(await seen({ confirmRun: false })).toEqual([['enter', 10, 18]]);
+  });
 });

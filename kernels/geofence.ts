@@ -24,6 +24,11 @@ export interface GeofenceParams {
   evidence?: number;
   /** seconds the new side must also have held, judged at the next fix (default 8) */
   confirm?: number;
+  /**
+   * the confirm wait counts the current run of fixes on the new side, a fix back across restarting it (default
+   * true); false: from the probation's first fix on the new side, so fixes wobbling back within the noise do not
+   */
+  confirmRun?: boolean;
   /** times a fix's `accuracy` (m) added to the hysteresis (default 0) */
   accuracy?: number;
   /** m/s: a fix further from the last one than this allows is an outlier and ignored (default 60) */

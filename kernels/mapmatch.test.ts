@@ -316,6 +316,30 @@ describe('map matching on real networks', () => {
       });
     }
 
+    it('with lagSeconds, lets every fix out by the time it is that much older than the newest; without, holds some far longer', async () => {
+      // what the demo's quarters rely on (workflow.yaml): a fix held 20 s while paths disagree made an enter
+      // come out late and its exit on time, two true events out 8 s apart, counted as a flap (docs/kernels.md)
+      const { fixes } = fleetWithTruth(g, { vehicles: 20, seconds: 120, noise: 10, seed: 3 });
+      async function longestHold(params: Partial<MapMatchFileParams>): Promise<number> {
+        const k = await createMapMatch({ network: MONACO, ...params });
+        let newest = -Infinity;
+        let longest = 0;
+        for (let i = 0; i < fixes.length; ) {
+          // a second of the stream at a time, as a workflow's batches come
+          let j = i;
+          while (j < fixes.length && fixes[j].t < fixes[i].t + 1000) j++;
+          const batch = fixes.slice(i, j);
+          newest = Math.max(newest, ...batch.map((f) => f.t));
+          for (const e of matched(k.process(batchFromRecords(batch)))) longest = Math.max(longest, newest - e.t);
+          i = j;
+        }
+        return longest;
+      }
+      // measured: 2.7 s with lagSeconds 1.5 (a batch is a second wide, and receivers' clocks are off by σ 0.5 s), 29.7 s without
+      expect(await longestHold({ lagSeconds: 1.5 })).toBeLessThanOrEqual(3000);
+      expect(await longestHold({})).toBeGreaterThan(5000);
+    });
+
     it('is best when told the true noise: sigma half or twice it does worse', async () => {
       // measured at σ 10 m: sigma 5 → 97.9 %, 10 → 98.1 %, 20 → 97.6 % on the true way
       const [half, right, twice] = await Promise.all([5, 10, 20].map((sigma) => accuracy({ sigma }, 10)));

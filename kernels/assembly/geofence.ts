@@ -33,6 +33,7 @@ const P_DEBOUNCE = param('debounce', 'boolean', 'enter and exit only once the fi
 const P_HYSTERESIS = param('hysteresis', 'number', 'metres: a fix counts for the new side only by how far past the boundary beyond this it is (and against it, by how far short)', '"default":0,"min":0');
 const P_EVIDENCE = param('evidence', 'number', 'metres: what the fixes since the change must add up to past the hysteresis before enter or exit fires (a CUSUM of signed distance to the boundary)', '"default":20,"min":0');
 const P_CONFIRM = param('confirm', 'number', 'seconds the new side must also have held, judged at the next fix, before enter or exit fires', '"default":8,"min":0');
+const P_CONFIRM_RUN = param('confirmRun', 'boolean', 'the confirm wait counts the current run of fixes on the new side, so a fix back across the boundary starts it again; false: it counts from the first fix on the new side since the evidence was last 0, so a fix wobbling back within the noise does not', '"default":true');
 const P_ACCURACY = param('accuracy', 'number', "times the fix's accuracy (m) added to the hysteresis", '"default":0,"min":0');
 const P_MAX_SPEED = param('maxSpeed', 'number', 'm/s: a fix further from the last than this speed (plus its accuracy band) allows is an outlier, ignored', '"default":60,"min":0,"exclusiveMin":true');
 
@@ -92,13 +93,15 @@ let debounce: bool = true;
 let hysteresis: f64 = 0;
 let evidence: f64 = 0;
 let confirmMs: f64 = 0;
+let confirmRun: bool = true;
 let accuracyK: f64 = 0;
 let maxSpeed: f64 = 0;
 
 /** A fence whose raw side differs from the device's confirmed one: an enter or exit on probation. */
 class Pending {
   fence: u32 = 0;
-  /** the first fix of the current run on the new side (NaN: the last fix was on the old side) */
+  /** the first fix of the current run on the new side (NaN: the last fix was on the old side); with confirmRun
+   *  false, the first fix on the new side of the probation */
   t0: f64 = NaN;
   x0: f64 = NaN;
   y0: f64 = NaN;
@@ -252,6 +255,7 @@ export function init(ptr: usize, len: i32): i32 {
   hysteresis = paramF64(P_HYSTERESIS);
   evidence = paramF64(P_EVIDENCE);
   confirmMs = paramF64(P_CONFIRM) * 1000;
+  confirmRun = paramBool(P_CONFIRM_RUN);
   accuracyK = paramF64(P_ACCURACY);
   maxSpeed = paramF64(P_MAX_SPEED);
   skipped = 0;
@@ -425,7 +429,7 @@ function settle(d: Device, row: i32, t: f64, x: f64, y: f64, band: f64): void {
     p.e = Math.max(0, p.e + (newSide ? dist : -dist) - band);
     unchecked((verdicts[j] = KEEP));
     if (!newSide) {
-      p.t0 = NaN;
+      if (confirmRun) p.t0 = NaN;
       if (p.e == 0) unchecked((verdicts[j] = DROP));
       continue;
     }
