@@ -103,7 +103,14 @@ async function listener(): Promise<void> {
 async function dialer(port: number, certHash: string): Promise<void> {
   const url = new URL(`quic://127.0.0.1:${port}`);
   const held: FrameChannel[] = [];
+  const dg = countDatagrams();
+  let at = performance.now();
   process.on('message', async (m: { type: string; count: number }) => {
+    if (m.type === 'sent') {
+      process.send!({ type: 'sent', rate: dg.out / ((performance.now() - at) / 1000) });
+      dg.out = dg.in = 0;
+      at = performance.now();
+    }
     if (m.type !== 'dial') return;
     const ms: number[] = [];
     const errors: string[] = [];
@@ -143,8 +150,8 @@ export async function run(): Promise<void> {
   const { port, certHash } = await once<{ port: number; certHash: string }>(server, 'port');
   const clients = Array.from({ length: nClients }, () => fork(self, ['dialer', String(port), certHash], { execArgv: nodeArgs }));
   console.log(`${total} QUIC connections to one listener from ${nClients} client processes, ${group} dials at a time, then held ${hold} s (load average ${loadavg().map((x) => x.toFixed(1)).join(' ')})\n`);
-  console.log('| connected | handshake ms median | max | failed (total) | listener CPU % | datagrams in/s | out/s | CPU µs a datagram | loop lag max ms | idle closes | handshake timeouts | listener UDP drops | clients UDP drops |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| connected | handshake ms median | max | failed (total) | listener CPU % | datagrams in/s | out/s | clients out/s | CPU µs a datagram | loop lag max ms | idle closes | handshake timeouts | listener UDP drops | clients UDP drops |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   let done = 0;
   let failed = 0;
   let step: number[] = [];
@@ -157,9 +164,14 @@ export async function run(): Promise<void> {
     for (const [k, v] of Object.entries(s.why)) closes.set(k, v);
     const ls = udpDrops(server.pid!);
     const cs = clients.map((x) => udpDrops(x.pid!).drops).reduce((a, b) => a + b);
+    let clientsOut = 0;
+    for (const c of clients) {
+      c.send({ type: 'sent' });
+      clientsOut += (await once<{ rate: number }>(c, 'sent')).rate;
+    }
     const r = Math.round;
     console.log(
-      `| ${label} (at the listener ${s.open}) | ${r(step[step.length >> 1] ?? NaN)} | ${r(step.at(-1) ?? NaN)} | ${failed} | ${r(s.cpu)} | ${r(s.inRate)} | ${r(s.outRate)} | ${r((s.cpu * 1e4) / (s.inRate + s.outRate))} | ${r(s.lagMax)} | ${s.idle} | ${s.tlsTimeouts} | ${ls.drops} | ${cs} |`,
+      `| ${label} (at the listener ${s.open}) | ${r(step[step.length >> 1] ?? NaN)} | ${r(step.at(-1) ?? NaN)} | ${failed} | ${r(s.cpu)} | ${r(s.inRate)} | ${r(s.outRate)} | ${r(clientsOut)} | ${r((s.cpu * 1e4) / (s.inRate + s.outRate))} | ${r(s.lagMax)} | ${s.idle} | ${s.tlsTimeouts} | ${ls.drops} | ${cs} |`,
     );
     step = [];
   };
