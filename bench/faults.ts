@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { encodeFrame } from '../codecs/frame.ts';
 import { setLogLevel } from '../log/logger.ts';
 import { connectSource } from '../source/connect-source.ts';
+import { DEFAULT_HEARTBEAT, DEFAULT_IDLE_TIMEOUT } from '../transport/liveness.ts';
 import { dialQuicBytes } from '../transport/quic-bytes.ts';
 import { signal, startZipperChild, type ZipperChild } from '../transport/testdata/child.ts';
 import { recoveryRows } from './fault-recovery.ts';
@@ -84,7 +85,7 @@ export async function run(): Promise<void> {
   try {
     for (const scheme of ['quic', 'webtransport'] as const) {
       for (const sig of ['SIGKILL', 'SIGSTOP'] as const) {
-        const how = scheme === 'webtransport' && sig === 'SIGKILL' ? 'TCP reset by the kernel' : 'heartbeat idle timeout (2 s)';
+        const how = scheme === 'webtransport' && sig === 'SIGKILL' ? 'TCP reset by the kernel' : `heartbeat idle timeout (${DEFAULT_IDLE_TIMEOUT} ms)`;
         rows.push([scheme, `${sig === 'SIGKILL' ? 'killed' : 'frozen'} (${sig})`, how, ...(await repeat(`${scheme} ${sig}`, () => sourceNotices(scheme, sig, join(dir, scheme))))]);
       }
     }
@@ -94,7 +95,7 @@ export async function run(): Promise<void> {
   }
   console.log('time to notice a dead zipper\n');
   console.log(table(['transport', 'zipper', 'noticed by', 'runs', 'median ms', 'max ms'], rows));
-  console.log('\nfrom the signal to the source reporting connected: false (raw stream: to its write failing); defaults: heartbeat 500 ms, idleTimeout 2000 ms.');
+  console.log(`\nfrom the signal to the source reporting connected: false (raw stream: to its write failing); defaults: heartbeat ${DEFAULT_HEARTBEAT} ms, idleTimeout ${DEFAULT_IDLE_TIMEOUT} ms.`);
   console.log('\nwhat faults cost, against a real geoflux serve\n');
   console.log(table(['fault', 'cost'], await recoveryRows()));
 }

@@ -22,6 +22,7 @@ const suites: Record<string, () => Promise<void>> = {
   query: async () => (await import('./query.ts')).run(),
   ingest: async () => (await import('./ingest.ts')).run(),
   soak: async () => (await import('./soak.ts')).run(),
+  'quic-dials': async () => (await import('./quic-dials.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -31,7 +32,7 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
 }
 for (const n of names) if (!suites[n]) throw new Error(`unknown benchmark "${n}" (have: ${Object.keys(suites).join(', ')})`);
 /** ten minutes and more: run when named */
-const long = new Set(['soak']);
+const long = new Set(['soak', 'quic-dials']);
 for (const n of names.length ? names : Object.keys(suites).filter((s) => !long.has(s))) {
   console.log(`\n## ${n}\n`);
   await suites[n]();

@@ -27,7 +27,7 @@ export interface ClientOptions {
   key?: string;
   /** ms without sending after which a heartbeat goes out (default 500) */
   heartbeat?: number;
-  /** ms without hearing from the zipper after which it counts as lost and is redialled (default 2000; 0: never) */
+  /** ms without hearing from the zipper after which it counts as lost and is redialled (default 1800; 0: never) */
   idleTimeout?: number;
   /** records kept for resend while unacknowledged or disconnected (default 100,000) */
   spool?: number;

@@ -10,6 +10,7 @@ import { waitFor } from '../testing/wait-for.ts';
 import { Zipper } from '../zipper/zipper.ts';
 import { freePort } from '../testing/free-port.ts';
 import { parseAddress, transportFor, type FrameChannel } from './index.ts';
+import { DEFAULT_IDLE_TIMEOUT } from './liveness.ts';
 import { signal, startChild, startZipperChild, type ZipperChild } from './testdata/child.ts';
 import { recordingLog } from './testdata/recording-log.ts';
 
@@ -19,7 +20,9 @@ import { recordingLog } from './testdata/recording-log.ts';
  * never how fast: the only clock here is the heartbeat's, with its defaults.
  */
 
-const IDLE = /^no data from (quic|webtransport):\/\/127\.0\.0\.1:\d+ for 2000 ms( \(and (\d+ ms more for the delays seen lately(, \d+ ms for our own stalls)?|\d+ ms for our own stalls)\))?$/;
+const IDLE = new RegExp(
+  `^no data from (quic|webtransport)://127\\.0\\.0\\.1:\\d+ for ${DEFAULT_IDLE_TIMEOUT} ms( \\(and (\\d+ ms more for the delays seen lately(, \\d+ ms for our own stalls)?|\\d+ ms for our own stalls)\\))?$`,
+);
 /**
  * How a client learns that the zipper is gone. QUIC runs on UDP, where a dead process leaves only silence: the
  * heartbeat's idle timeout tells, whatever the signal. WebTransport here runs on TCP, whose kernel resets the

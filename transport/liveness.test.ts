@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkLivenessOptions, IdleTimeoutError, Liveness, MAX_PATIENCE_FACTOR, PATIENCE_MEMORY, type LivenessOptions } from './liveness.ts';
+import { checkLivenessOptions, DEFAULT_HEARTBEAT, DEFAULT_IDLE_TIMEOUT, IdleTimeoutError, Liveness, MAX_PATIENCE_FACTOR, PATIENCE_MEMORY, type LivenessOptions } from './liveness.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
 
 /** The heartbeat and idle timer logic on a clock that moves only when the test says so. */
@@ -36,6 +36,15 @@ describe('Liveness', () => {
     const { clock, beats, l } = setup();
     during(clock, 1600, 100, () => l.received());
     expect(beats).toEqual([500, 1000, 1500]);
+  });
+
+  it('with the defaults, gives up on a peer that stops mid-stream (a kill -9) within 2 s of its last bytes', () => {
+    // the goal of issue #20: a dead peer can be noticed no sooner than idleTimeout after its last bytes, and the
+    // verdict's timer runs some ms late on a loaded machine, so idleTimeout leaves room below 2 s
+    const { clock, idle, l } = setup(DEFAULT_HEARTBEAT, DEFAULT_IDLE_TIMEOUT);
+    during(clock, 1000, 10, () => l.received());
+    clock.advance(1999 - 150);
+    expect(idle).toHaveLength(1);
   });
 
   it('sends no heartbeat while it is sending anyway', () => {

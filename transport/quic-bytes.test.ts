@@ -2,13 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { dialQuicBytes, listenQuicBytes } from './quic-bytes.ts';
 import { selfSignedTls, type ClientTrust } from './tls.ts';
 import type { ByteDuplex } from './types.ts';
 import { roundTrip } from '../testing/round-trip.ts';
 
 /** Real QUIC on 127.0.0.1: a server on port 0 and clients that dial it. */
+const realSend = dgram.Socket.prototype.send;
+const realAlloc = Buffer.allocUnsafe;
 const tls = await selfSignedTls();
 const stranger = await selfSignedTls();
 
@@ -66,6 +68,30 @@ describe('quic bytes', () => {
     await roundTrip(d, 1024 * 1024);
     expect(serverSide).toHaveLength(1);
     expect(serverSide[0].remote).toMatch(/^quic:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('on loopback, takes for each datagram a buffer no larger than the largest datagram quiche sends', async () => {
+    // the library allocates maxSendUdpPayloadSize bytes per datagram it asks quiche for, so asking for more than
+    // quiche fills is garbage, a tenth of a busy listener's CPU at 65,507 (docs/failure-detection.md)
+    const sent: number[] = [];
+    const taken: number[] = [];
+    const send = vi.spyOn(dgram.Socket.prototype, 'send').mockImplementation(function (this: dgram.Socket, ...a: unknown[]) {
+      sent.push(typeof a[1] === 'number' && typeof a[2] === 'number' ? a[2] : (a[0] as Uint8Array).byteLength);
+      return realSend.apply(this, a as never);
+    });
+    const alloc = vi.spyOn(Buffer, 'allocUnsafe').mockImplementation((n: number) => (taken.push(n), realAlloc(n)));
+    try {
+      const s = await echoServer();
+      await roundTrip(await dial(s.port), 1024 * 1024);
+    } finally {
+      send.mockRestore();
+      alloc.mockRestore();
+    }
+    const largest = Math.max(...sent);
+    expect(largest).toBe(16_383); // quiche's largest, though loopback's MTU allows 65,507
+    // bigger buffers only once per stream (its read chunk), not per datagram
+    expect(taken.filter((n) => n > largest).length).toBeLessThan(10);
+    expect(taken.filter((n) => n === largest).length).toBeGreaterThan(sent.filter((n) => n === largest).length);
   });
 
   it('trusts a pinned hash, a CA, or insecure on request; refuses otherwise, saying why', async () => {

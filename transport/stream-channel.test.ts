@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../codecs/frame-types.ts';
-import { IdleTimeoutError } from './liveness.ts';
+import { DEFAULT_IDLE_TIMEOUT, IdleTimeoutError } from './liveness.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
 import { streamChannel } from './stream-channel.ts';
 import type { ByteDuplex, FrameChannel } from './types.ts';
@@ -99,12 +99,12 @@ describe('streamChannel heartbeat and idle timeout', () => {
     const [a] = pipePair(); // the other end never starts: it sends nothing, heartbeats included
     let idled = 0;
     const ca = started(streamChannel(a, 'quic', { clock, onIdle: () => idled++ }));
-    await run(clock, 1900);
+    await run(clock, DEFAULT_IDLE_TIMEOUT - 100);
     expect(ca.closed.done).toBe(false);
     await run(clock, 200);
     expect(ca.closed.done).toBe(true);
     expect(ca.closed.err).toBeInstanceOf(IdleTimeoutError);
-    expect(ca.closed.err?.message).toBe('no data from a for 2000 ms');
+    expect(ca.closed.err?.message).toBe(`no data from a for ${DEFAULT_IDLE_TIMEOUT} ms`);
     expect(idled).toBe(1);
   });
 

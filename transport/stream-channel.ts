@@ -14,7 +14,7 @@ export interface StreamChannelOptions {
   maxWrite?: number;
   /** ms without sending after which a heartbeat goes out (default 500; see liveness.ts) */
   heartbeat?: number;
-  /** ms without receiving after which the channel closes with an IdleTimeoutError (default 2000; 0: never) */
+  /** ms without receiving after which the channel closes with an IdleTimeoutError (default 1800; 0: never) */
   idleTimeout?: number;
   clock?: Clock;
   /** told when the channel ends because the peer went silent */

@@ -59,7 +59,7 @@ export interface LivenessSettings {
   /** ms without sending after which a heartbeat goes out (default 500) */
   heartbeat?: number;
   /**
-   * ms without receiving anything after which the channel closes (default 2000; 0: never). Must exceed the
+   * ms without receiving anything after which the channel closes (default 1800; 0: never). Must exceed the
    * peer's heartbeat. QUIC's own idle timeout is set to twice this, as a second line.
    */
   idleTimeout?: number;
