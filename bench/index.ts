@@ -22,16 +22,17 @@ const suites: Record<string, () => Promise<void>> = {
   query: async () => (await import('./query.ts')).run(),
   ingest: async () => (await import('./ingest.ts')).run(),
   soak: async () => (await import('./soak.ts')).run(),
+  footprint: async () => (await import('./footprint.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  console.log(`Usage: npm run bench -- [${Object.keys(suites).join('|')}]...\n\nRuns the named benchmarks (default: all but soak) and prints figures side by side.`);
+  console.log(`Usage: npm run bench -- [${Object.keys(suites).join('|')}]...\n\nRuns the named benchmarks (default: all but soak and footprint) and prints figures side by side.`);
   process.exit(0);
 }
 for (const n of names) if (!suites[n]) throw new Error(`unknown benchmark "${n}" (have: ${Object.keys(suites).join(', ')})`);
-/** ten minutes and more: run when named */
-const long = new Set(['soak']);
+/** ten minutes and more (soak), or minutes of waiting on purpose (footprint): run when named */
+const long = new Set(['soak', 'footprint']);
 for (const n of names.length ? names : Object.keys(suites).filter((s) => !long.has(s))) {
   console.log(`\n## ${n}\n`);
   await suites[n]();
