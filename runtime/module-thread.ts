@@ -19,14 +19,6 @@ import { ownWorker } from './own-worker.ts';
 
 export type RestartReason = 'crash' | 'hung' | 'exit';
 
-/**
- * A module thread's young generation, MB. V8's default lets each isolate's grow to 32 MB (two semi-spaces of
- * 16 MB), and a thread that passes frames through fills it: RSS that stays, once per thread. A module
- * thread keeps little alive per frame, so small semi-spaces only mean more, shorter scavenges
- * (docs/serverless.md, Footprint: measured with npm run bench -- footprint and -- e2e).
- */
-export const YOUNG_GENERATION_MB = 6;
-
 export interface ModuleThreadOptions {
   /** how logs name it: `function "speeding" #1` */
   label: string;
@@ -93,7 +85,7 @@ export class ModuleThread {
   }
 
   private spawn(ready?: () => void, failed?: (e: Error) => void): void {
-    const w = ownWorker(this.o.callerUrl, this.o.entry, { workerData: this.o.workerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const w = ownWorker(this.o.callerUrl, this.o.entry, { workerData: this.o.workerData });
     this.worker = w;
     let started = false;
     let reason: RestartReason | undefined;
