@@ -23,16 +23,17 @@ const suites: Record<string, () => Promise<void>> = {
   ingest: async () => (await import('./ingest.ts')).run(),
   soak: async () => (await import('./soak.ts')).run(),
   'quic-dials': async () => (await import('./quic-dials.ts')).run(),
+  footprint: async () => (await import('./footprint.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  console.log(`Usage: npm run bench -- [${Object.keys(suites).join('|')}]...\n\nRuns the named benchmarks (default: all but soak) and prints figures side by side.`);
+  console.log(`Usage: npm run bench -- [${Object.keys(suites).join('|')}]...\n\nRuns the named benchmarks (default: all but soak and footprint) and prints figures side by side.`);
   process.exit(0);
 }
 for (const n of names) if (!suites[n]) throw new Error(`unknown benchmark "${n}" (have: ${Object.keys(suites).join(', ')})`);
-/** ten minutes and more: run when named */
-const long = new Set(['soak', 'quic-dials']);
+/** ten minutes and more (soak, quic-dials), or minutes of waiting on purpose (footprint): run when named */
+const long = new Set(['soak', 'quic-dials', 'footprint']);
 for (const n of names.length ? names : Object.keys(suites).filter((s) => !long.has(s))) {
   console.log(`\n## ${n}\n`);
   await suites[n]();

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { areasFromOsm } from '../network/osm-areas.ts';
+import { loadAreas } from '../network/load-areas.ts';
 import { FenceError } from './fence-compiler.ts';
 
 /**
@@ -10,7 +10,7 @@ import { FenceError } from './fence-compiler.ts';
 export async function loadFences(file: string, baseDir = process.cwd(), adminLevel?: number): Promise<{ geojson: unknown; source: string }> {
   const source = resolve(baseDir, file);
   try {
-    const geojson = source.endsWith('.pbf') ? await areasFromOsm(source, { adminLevel }) : JSON.parse(await readFile(source, 'utf8'));
+    const geojson = source.endsWith('.pbf') ? await loadAreas(source, adminLevel) : JSON.parse(await readFile(source, 'utf8'));
     return { geojson, source };
   } catch (e) {
     throw new FenceError(`${source}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { cacheFile, writeCacheFile } from './cache-file.ts';
 import { decodeGraph, encodeGraph } from './graph-file.ts';
 import { loadKubicka } from './kubicka.ts';
 import { importOsm } from './osm-import.ts';
@@ -22,9 +21,7 @@ export interface LoadedNetwork {
 /**
  * A road network from an OSM PBF (imported once, then read from a cache file keyed by the PBF's hash, so a
  * changed PBF is imported again) or from a Kubička benchmark prefix or directory.
- * The cache goes next to the input, except where the input must not be touched: a read-only directory,
- * or the project's shared data (`shared/data/`, which nothing may edit); then into `.cache/networks/`.
- * `cacheDir` (or GEOFLUX_CACHE_DIR) overrides both.
+ * Where the cache goes: network/cache-file.ts.
  */
 export async function loadNetwork(input: string, cacheDir?: string): Promise<LoadedNetwork> {
   const t0 = performance.now();
@@ -40,10 +37,7 @@ export async function loadNetwork(input: string, cacheDir?: string): Promise<Loa
   } catch (e) {
     throw new Error(`${input}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-  const beside = !/[/\\]shared[/\\]data[/\\]/.test(path) && (await writable(dirname(path)));
-  const dir = cacheDir ?? process.env.GEOFLUX_CACHE_DIR ?? (beside ? dirname(path) : resolve('.cache/networks'));
-  const cache = join(dir, `${basename(path)}.${hash}.graph`);
+  const cache = await cacheFile(path, bytes, 'graph', cacheDir);
   try {
     const { graph, index } = decodeGraph(new Uint8Array(await readFile(cache)));
     return { graph, index, format: 'osm', cache, fromCache: true, ms: performance.now() - t0 };
@@ -52,18 +46,8 @@ export async function loadNetwork(input: string, cacheDir?: string): Promise<Loa
   }
   const graph = await importOsm(path);
   const index = buildSegmentIndex(graph);
-  await mkdir(dir, { recursive: true });
-  await writeFile(cache, encodeGraph(graph, index));
+  await writeCacheFile(cache, encodeGraph(graph, index));
   return { graph, index, format: 'osm', cache, fromCache: false, ms: performance.now() - t0 };
-}
-
-async function writable(dir: string): Promise<boolean> {
-  try {
-    await access(dir, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** `dir/00000000` for `dir/00000000.nodes`, the directory holding one, or the prefix itself */

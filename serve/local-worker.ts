@@ -3,12 +3,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pack } from '../codecs/msgpack.ts';
 import { logger, setLogLevel, type Level } from '../log/logger.ts';
 import type { StateCommand, ThreadCommand, ThreadMessage } from '../runtime/module-thread.ts';
-import { loadFunctionModule } from '../sfn/builtins/index.ts';
-import { startFunctionModule, type FunctionModule } from '../sfn/function-module.ts';
-import { kernelFunction, type DeviceStateMover, type KernelFunctionSpec } from '../sfn/kernel-function.ts';
-import { loadSourceModule } from '../source/builtin-sources.ts';
-import { connectSource } from '../source/connect-source.ts';
-import { unconnectedSource } from '../source/unconnected-source.ts';
+import type { FunctionModule } from '../sfn/function-module.ts';
+import type { DeviceStateMover, KernelFunctionSpec } from '../sfn/kernel-function.ts';
 import type { SourceContext } from '../source/source-module.ts';
 
 /**
@@ -62,11 +58,14 @@ async function moveState(m: StateCommand): Promise<void> {
   }
 }
 
+// A thread imports only what its kind of module runs: every module imported is heap in every thread that
+// imports it (the kernel host's ~3.7 MB in a printer's or a source's thread, which never runs a kernel).
 async function startFunction(d: Extract<LocalWorkerData, { kind: 'function' }>): Promise<() => unknown> {
   // in this thread the kernel runs in line: the thread's watchdog is its time limit
-  const kernel = d.kernel && kernelFunction({ ...d.kernel, timeout: 0 });
+  const kernel = d.kernel && (await import('../sfn/kernel-function.ts')).kernelFunction({ ...d.kernel, timeout: 0 });
   devices = kernel ? kernel.devices : undefined;
-  const mod: FunctionModule = kernel || (await loadFunctionModule(d.run!, d.baseDir));
+  const mod: FunctionModule = kernel || (await (await import('../sfn/builtins/index.ts')).loadFunctionModule(d.run!, d.baseDir));
+  const { startFunctionModule } = await import('../sfn/function-module.ts');
   const sfn = await startFunctionModule(mod, { name: d.name, observe: d.observe, emit: d.emit, params: d.params }, { zipper: 'port://zipper', token: d.token });
   stop = () => sfn.close();
   clientId = sfn.clientId;
@@ -74,6 +73,7 @@ async function startFunction(d: Extract<LocalWorkerData, { kind: 'function' }>):
 }
 
 async function startSource(d: Extract<LocalWorkerData, { kind: 'source' }>): Promise<() => unknown> {
+  const [{ loadSourceModule }, { connectSource }, { unconnectedSource }] = await Promise.all([import('../source/builtin-sources.ts'), import('../source/connect-source.ts'), import('../source/unconnected-source.ts')]);
   const mod = await loadSourceModule(d.run, d.baseDir);
   const source = mod.writes?.(d.params) === false ? unconnectedSource(d.name) : await connectSource({ name: d.name, zipper: d.zipper, token: d.token, certHash: d.certHash });
   const abort = new AbortController();

@@ -1,0 +1,158 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { controlRequest } from '../client/control-client.ts';
+import type { GpsRecord } from '../codecs/gps-record.ts';
+import { connectSource } from '../source/connect-source.ts';
+import { SQUARES } from '../testing/fence-squares.ts';
+import { freePort } from '../testing/free-port.ts';
+import { startServe, type ServeProcess } from '../testing/serve-process.ts';
+import { waitFor } from '../testing/wait-for.ts';
+import { fmt, table } from './stats.ts';
+
+/**
+ * What geoflux holds in memory at the edge (issue #23, item 5), beside a bare `node` in the same run: the
+ * resident set (RSS, /proc/<pid>/status) and the threads of each process after GEOFLUX_FOOTPRINT_SECONDS
+ * (default 60) of: `node` idle; `npm start`'s workflow.yaml (on free ports); a geofence-only gateway fed
+ * 1,000 devices a fix a second from this process; the same gateway once GEOFLUX_FOOTPRINT_KERNELS (default
+ * 100) kernels were deployed with `--min 0` and scaled to zero (the difference). serve runs what
+ * `npm run build` last compiled.
+ */
+
+const SECONDS = Number(process.env.GEOFLUX_FOOTPRINT_SECONDS ?? 60);
+const KERNELS = Number(process.env.GEOFLUX_FOOTPRINT_KERNELS ?? 100);
+const DEVICES = 1000;
+const DATA = resolve('../shared/data');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Usage {
+  rssMb: number;
+  threads: number;
+}
+
+function usage(pid: number): Usage {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(status.match(new RegExp(`${name}:\\s+(\\d+)`))![1]);
+  return { rssMb: field('VmRSS') / 1024, threads: field('Threads') };
+}
+
+async function bareNode(): Promise<Usage> {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  try {
+    await sleep(SECONDS * 1000);
+    return usage(child.pid!);
+  } finally {
+    child.kill();
+  }
+}
+
+/** workflow.yaml as `npm start` serves it, but on free ports and with the data where this checkout finds it */
+async function demoWorkflow(dir: string): Promise<string> {
+  const text = readFileSync('workflow.yaml', 'utf8')
+    .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:0')
+    .replace(/embedded: \{ port: \d+, ws: \d+ \}/, `embedded: { port: 0, ws: ${await freePort()} }`)
+    .replace(/metrics: \{ port: \d+ \}/, 'metrics: { port: 0 }')
+    .replace(/dashboard:\n  port: \d+/, 'dashboard:\n  port: 0')
+    .replaceAll('../shared/data', DATA);
+  const file = join(dir, 'workflow.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+async function demo(dir: string): Promise<Usage> {
+  const serve = await startServe(await demoWorkflow(dir), { GEOFLUX_LOG: 'warn' }, /listening on:[\s\S]*?TLS:[^\n]*SHA-256 [0-9a-f]{64}/);
+  try {
+    await sleep(SECONDS * 1000);
+    return usage(serve.child.pid!);
+  } finally {
+    await serve.stop();
+  }
+}
+
+const GATEWAY = `name: gateway
+listen: [quic://127.0.0.1:0]
+auth: { token: source-token }
+control: { token: control-token }
+metrics: { port: 0 }
+tags: { gps: 16, fences: 17, quiet: 18 }
+functions:
+  - name: fences
+    observe: [gps]
+    emit: fences
+    dispatch: { partition: deviceId }
+    host: local
+    kernel: geofence
+    params: { fences: fences.geojson, detect: [enter, exit] }
+`;
+
+/** 1,000 devices, a fix each a second, walking back and forth across the squares' borders */
+function fixes(second: number): GpsRecord[] {
+  const t = Date.UTC(2026, 0, 1) + second * 1000;
+  return Array.from({ length: DEVICES }, (_, i) => ({ deviceId: `dev-${i}`, t, lon: (i % 50) * 0.002 + 0.0005 * Math.sin(second / 10 + i), lat: 0.0005 + Math.floor(i / 50) * 0.00045, speed: 5 }));
+}
+
+async function metricSum(serve: ServeProcess, name: string): Promise<number> {
+  const text = await (await fetch(serve.metricsUrl!)).text();
+  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((s, m) => s + Number(m[1]), 0);
+}
+
+async function gateway(dir: string): Promise<{ alone: Usage; parked: Usage; deployed: number; parkedCount: number }> {
+  writeFileSync(join(dir, 'fences.geojson'), JSON.stringify(SQUARES));
+  const file = join(dir, 'gateway.yaml');
+  writeFileSync(file, GATEWAY);
+  const serve = await startServe(file, { GEOFLUX_LOG: 'warn', GEOFLUX_TEST_STATE: join(dir, 'state') });
+  const src = await connectSource({ name: 'devices', zipper: serve.url, certHash: serve.certHash, token: 'source-token' });
+  let second = 0;
+  const feeding = setInterval(() => src.write('gps', fixes(second++)), 1000);
+  try {
+    await sleep(SECONDS * 1000);
+    const alone = usage(serve.child.pid!);
+    const wasm = readFileSync('kernels/build/geofence.wasm');
+    const hash = createHash('sha256').update(wasm).digest('hex');
+    const control = { zipper: serve.url, certHash: serve.certHash, token: 'control-token' };
+    let deployed = 0;
+    for (let i = 0; i < KERNELS; i++) {
+      // each observes a tag nothing writes: deployed, then idle
+      const r = await controlRequest(control, { op: 'deploy', name: `idle-${i}`, observe: ['quiet'], emit: ['fences'], params: { fences: 'fences.geojson', detect: ['enter', 'exit'] }, min: 0, max: 1, idle: 1, wasm, hash });
+      if (!r.ok) throw new Error(`deploy idle-${i}: ${r.error}`);
+      deployed++;
+    }
+    const parkedCount = await waitFor(() => metricSum(serve, 'geoflux_function_scaled_to_zero'), { ms: 120_000, what: `${KERNELS} functions scaled to zero`, until: (n) => n >= KERNELS });
+    await sleep(SECONDS * 1000);
+    return { alone, parked: usage(serve.child.pid!), deployed, parkedCount };
+  } finally {
+    clearInterval(feeding);
+    await src.close(1000);
+    await serve.stop();
+  }
+}
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'geoflux-footprint-'));
+  try {
+    // one at a time, so that none measures while another loads the machine
+    const node = await bareNode();
+    const start = await demo(dir);
+    const gw = await gateway(dir);
+    const delta = gw.parked.rssMb - gw.alone.rssMb;
+    console.log(`resident memory (RSS) and threads of each process after ${SECONDS} s; ${DEVICES.toLocaleString('en')} devices a fix a second; ${gw.deployed} kernels deployed with --min 0, ${gw.parkedCount} scaled to zero\n`);
+    const row = (name: string, u: Usage, goal: string) => [name, fmt(u.rssMb, 0), fmt(u.rssMb - node.rssMb, 0), u.threads, goal];
+    console.log(
+      table(
+        ['process', 'RSS MB', 'over node MB', 'threads', 'goal'],
+        [
+          row('node, idle', node, '—'),
+          row('npm start (workflow.yaml)', start, 'RSS ≤ 150 MB'),
+          row(`geofence-only gateway, ${DEVICES.toLocaleString('en')} devices`, gw.alone, 'RSS ≤ 80 MB'),
+          [`  + ${gw.deployed} idle kernels scaled to zero`, fmt(gw.parked.rssMb, 0), `+${fmt(delta, 0)} (added)`, gw.parked.threads, 'added ≤ 20 MB'],
+        ],
+      ),
+    );
+    console.log(`\nthis machine: ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} (1 min) at the end: shared, so compare rows of one run`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
