@@ -58,6 +58,23 @@ describe('a batch handler', () => {
     await waitFor(() => got.length === 2, { what: () => 'what the handler held at the end' });
     expect(got).toEqual([{ kind: 'count', n: 2, edges: [0, 1] }, { kind: 'bye' }]);
   });
+  it('drops an output fix the zipper would refuse, counted, and goes on: the rest of its outputs and later frames', async () => {
+    const z = later(await Zipper.start(testConfig([], [{ name: 'batches', observe: ['gps'], dispatch: { kind: 'balance' } }, { name: 'collect', observe: ['out'], dispatch: { kind: 'balance' } }])));
+    const sfn = later(await connectStreamFunction({ name: 'batches', observe: ['gps'], zipper: z.memoryUrl, token: TOKEN, onError: () => {} }));
+    // a matcher's fix between two far points a millisecond apart: a speed no vehicle drives
+    sfn.handleBatches({ process: (b) => [{ ...fixes(b.t[0] - 1_700_000_000_000, 1)[0], speed: 600 }, { ...fixes(b.t[0] - 1_700_000_000_000, 1)[0], speed: 5 }] }, { emit: 'out' });
+    const got: { speed: number }[] = [];
+    const collect = later(await connectStreamFunction({ name: 'collect', observe: ['out'], zipper: z.memoryUrl, token: TOKEN }));
+    collect.handle((in$) => in$.pipe(tap((e) => got.push(e as { speed: number }))));
+    const source = later(await connectSource({ name: 'gw', zipper: z.memoryUrl, token: TOKEN }));
+    source.write('gps', fixes(0, 1));
+    expect(await source.flush(5000)).toBe(true);
+    source.write('gps', fixes(1, 1));
+    expect(await source.flush(5000)).toBe(true);
+    await waitFor(() => got.length === 2, { what: () => 'the good output of each frame' });
+    expect(got.map((e) => e.speed)).toEqual([5, 5]);
+    expect(sfn.stats()).toMatchObject({ received: 2, errors: 2 });
+  });
 });
 
 describe('a frame handler', () => {

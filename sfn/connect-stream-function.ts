@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import { looksLikeFix } from '../codecs/fix-checks.ts';
+import { InvalidFixError, looksLikeFix } from '../codecs/fix-checks.ts';
 import type { DataFrame } from '../codecs/frame-types.ts';
 import { batchFromRecords, concatBatches, decodeGpsBatch, recordsOf, type GpsBatch } from '../codecs/gps-batch.ts';
 import { unpackMeta, type Metadata } from '../codecs/metadata.ts';
@@ -153,8 +153,14 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
       if (tags.length === 0 || values.length === 0) return;
       for (const v of values) {
         const [tag, value] = tags.length > 1 ? (v as [string, unknown]) : [tags[0], v];
-        stats.emitted++;
-        writer.write(tag, value, origin);
+        try {
+          writer.write(tag, value, origin);
+          stats.emitted++;
+        } catch (e) {
+          // a row the zipper would refuse (a matched speed past any vehicle's) costs only itself, not the thread
+          if (!(e instanceof InvalidFixError)) throw e;
+          failed(e, value, 'output', 'an output record was dropped');
+        }
       }
       writer.flush();
     };
