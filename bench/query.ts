@@ -204,8 +204,9 @@ async function geofluxOverHttp(n: number, seconds: number, servers: Servers) {
       return JSON.parse(body) as unknown;
     };
     const [viaFast, viaNode] = [http(fast), http(slow)];
-    const nearby = (ask: typeof viaFast) => ([lon, lat]: [number, number]) => ask(`/v1/nearby?lon=${lon}&lat=${lat}&k=5&radius=${RADIUS}`);
-    const box = (ask: typeof viaFast) => ([lon, lat]: [number, number]) => ask(`/v1/within?bbox=${boxAround(lon, lat).join(',')}`);
+    // output=points: ids, positions (and distances), what Redis' WITHCOORD (and WITHDIST) gives back
+    const nearby = (ask: typeof viaFast) => ([lon, lat]: [number, number]) => ask(`/v1/nearby?lon=${lon}&lat=${lat}&k=5&radius=${RADIUS}&output=points`);
+    const box = (ask: typeof viaFast) => ([lon, lat]: [number, number]) => ask(`/v1/within?bbox=${boxAround(lon, lat).join(',')}&output=points`);
     const [nearFast, nearNode] = await alternating(seconds, nearby(viaFast), nearby(viaNode));
     const [boxFast, boxNode] = await alternating(seconds, box(viaFast), box(viaNode));
     fast.close();

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { didYouMean } from '../workflows/errors.ts';
 import type { FleetIndex, Hit, Vehicle } from './fleet-index.ts';
 import type { QueryRefusalReason, QueryRefusals } from './query-refusals.ts';
-import { BadQuery, onlyKnown, readBBox, readFields, readGeometry, readNearby, readParams, readWhere, type Params } from './query-params.ts';
+import { BadQuery, onlyKnown, readBBox, readFields, readGeometry, readNearby, readOutput, readParams, readWhere, type Params } from './query-params.ts';
 
 /**
  * The query API under /v1/ (docs/query.md): nearby, within and intersects over the fleet's index, and
@@ -27,15 +27,21 @@ const rounded = <V extends Vehicle | Hit>(v: V): V => {
   return v;
 };
 
-const items = (copies: (Vehicle | Hit)[]) => ({ count: copies.length, items: copies.map(rounded) });
+/** a vehicle as `output=points` gives it: what a map needs to draw it */
+const point = (v: Vehicle | Hit) => ('distance' in v && v.distance !== undefined ? { deviceId: v.deviceId, lon: v.lon, lat: v.lat, distance: v.distance } : { deviceId: v.deviceId, lon: v.lon, lat: v.lat });
+
+const items = (copies: (Vehicle | Hit)[], q: Params) => {
+  const out = readOutput(q);
+  return { count: copies.length, items: out === 'points' ? copies.map((v) => point(rounded(v))) : copies.map(rounded) };
+};
 
 export const ROUTES: Record<string, Route[]> = {
-  '/v1/nearby': [{ method: 'GET', takes: ['lon', 'lat', 'k', 'radius', 'where'], answer: (f, q) => items(f.nearby(readNearby(q))) }],
+  '/v1/nearby': [{ method: 'GET', takes: ['lon', 'lat', 'k', 'radius', 'where', 'output'], answer: (f, q) => items(f.nearby(readNearby(q)), q) }],
   '/v1/within': [
-    { method: 'GET', takes: ['bbox', 'where'], answer: (f, q) => items(f.withinBox(readBBox(q), readWhere(q))) },
-    { method: 'POST', takes: ['where'], answer: (f, q, body) => items(f.within(readGeometry(body, true), readWhere(q))) },
+    { method: 'GET', takes: ['bbox', 'where', 'output'], answer: (f, q) => items(f.withinBox(readBBox(q), readWhere(q)), q) },
+    { method: 'POST', takes: ['where', 'output'], answer: (f, q, body) => items(f.within(readGeometry(body, true), readWhere(q)), q) },
   ],
-  '/v1/intersects': [{ method: 'POST', takes: ['where'], answer: (f, q, body) => items(f.intersecting(readGeometry(body, false), readWhere(q))) }],
+  '/v1/intersects': [{ method: 'POST', takes: ['where', 'output'], answer: (f, q, body) => items(f.intersecting(readGeometry(body, false), readWhere(q)), q) }],
   '/v1/fields': [
     {
       method: 'POST',

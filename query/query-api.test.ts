@@ -79,7 +79,7 @@ describe('GET /v1/nearby', () => {
     expect(await bad('lon=7.4&lat=43.7&k=5&k=7')).toEqual([400, 'k is given twice (k=5 and k=7): give it once']);
     expect(await bad('lon=7.4&lat=43.7&where=a:b:c')).toEqual([400, 'where takes field:value pairs, one \':\' each (got "a:b:c")']);
     // a misspelt parameter is refused, not answered as if it were not asked
-    expect(await bad('lon=7.4&lat=43.7&k=1&radus=10')).toEqual([400, '/v1/nearby takes no radus (did you mean "radius"?) (it takes lon, lat, k, radius, where)']);
+    expect(await bad('lon=7.4&lat=43.7&k=1&radus=10')).toEqual([400, '/v1/nearby takes no radus (did you mean "radius"?) (it takes lon, lat, k, radius, where, output)']);
     expect(await bad('lon=7.4&lat=0x2b')).toEqual([400, 'lat must be a latitude in [-90, 90] (got "0x2b")']);
     const typo = await fetch(new URL('v1/nearbye', serve.dashboardUrl));
     expect(typo.status).toBe(404);
@@ -103,6 +103,21 @@ describe('what an answer holds', () => {
       expect(v.lon).toBeCloseTo(byId.get(v.deviceId)!.lon, 7);
       expect(v.lat).toBeCloseTo(byId.get(v.deviceId)!.lat, 7);
     }
+  });
+});
+
+describe('output=points', () => {
+  it('gives each vehicle as its id and position (and distance), what Redis WITHCOORD and Tile38 POINTS answer; a misspelt output is a 400', async () => {
+    const ask = async (q: string) => (await fetch(new URL(`v1/${q}`, serve.dashboardUrl))).json() as Promise<{ items: Record<string, unknown>[]; error?: string }>;
+    const near = await ask(`nearby?lon=${CENTRE.lon}&lat=${CENTRE.lat}&k=3&output=points`);
+    expect(near.items).toHaveLength(3);
+    for (const v of near.items) expect(Object.keys(v).sort()).toEqual(['deviceId', 'distance', 'lat', 'lon']);
+    const full = await ask(`nearby?lon=${CENTRE.lon}&lat=${CENTRE.lat}&k=3`);
+    expect(near.items).toEqual(full.items.map((v) => ({ deviceId: v.deviceId, lon: v.lon, lat: v.lat, distance: v.distance })));
+    const box = await ask(`within?bbox=${CENTRE.lon - 0.003},${CENTRE.lat - 0.003},${CENTRE.lon + 0.003},${CENTRE.lat + 0.003}&output=points`);
+    expect(box.items.length).toBeGreaterThan(4);
+    for (const v of box.items) expect(Object.keys(v).sort()).toEqual(['deviceId', 'lat', 'lon']);
+    expect((await ask(`within?bbox=7,43,8,44&output=pionts`)).error).toBe('output is objects or points (got "pionts") (did you mean "points"?)');
   });
 });
 

@@ -64,6 +64,17 @@ const number = (q: Params, name: string, ok: (v: number) => boolean, must: strin
 };
 
 /** `where=status:free,kind:van`: each field equal, as text (fleet-index.ts says how other values compare) */
+/** What an answer's items hold: `objects`, all the fleet knows of each vehicle (the default); `points`, its id and position (and distance), as Tile38's POINTS and Redis' WITHCOORD answer. */
+export type Output = 'objects' | 'points';
+const OUTPUTS: readonly Output[] = ['objects', 'points'];
+
+export function readOutput(q: Params): Output {
+  const raw = q.get('output');
+  if (raw === undefined || raw === '') return 'objects';
+  if (!(OUTPUTS as readonly string[]).includes(raw)) throw new BadQuery(`output is ${OUTPUTS.join(' or ')} (got "${raw}")${didYouMean(raw, OUTPUTS)}`);
+  return raw as Output;
+}
+
 export function readWhere(q: Params): Where | undefined {
   const raw = q.get('where');
   if (raw === undefined || raw === '') return undefined;
