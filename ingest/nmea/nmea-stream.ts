@@ -1,4 +1,5 @@
 import type { GpsRecord } from '../../codecs/gps-record.ts';
+import { MAX_AHEAD_MS } from '../device-rules.ts';
 import type { FixIntake } from '../fix-intake.ts';
 import { parseSentence } from './nmea-sentence.ts';
 
@@ -9,8 +10,9 @@ const DAY = 86_400_000;
  * prints RMC gets a fix per RMC (its GGA of the same second would only repeat it). GGA has no date, and
  * a receiver prints it before or after its RMC: a GGA is held until the next GGA, and becomes a fix then
  * only if the receiver has printed no RMC (one that prints GGA alone: its fixes come a sentence late, and
- * `end()` lets the last one out). Its date is the clock's, the day before when its time of day is more
- * than 12 h ahead of the clock's (just after midnight, a fix from just before it).
+ * `end()` lets the last one out). Its date is that of the latest moment with its time of day that is not
+ * ahead of the clock by more than a receiver's may be (MAX_AHEAD_MS): the clock's day, or the day before
+ * (just after midnight, a fix from before it, which a date 'today' would put hours in the future).
  */
 export class NmeaStream {
   private seenRmc = false;
@@ -40,7 +42,7 @@ export class NmeaStream {
       if (s.quality === 0) return this.intake.refuse('no_fix', `${this.deviceId}: a GGA with fix quality 0`);
       const now = this.now();
       let day = now - (now % DAY);
-      if (s.time - (now - day) > DAY / 2) day -= DAY;
+      if (day + s.time - now > MAX_AHEAD_MS) day -= DAY;
       this.end();
       this.heldGga = { deviceId: this.deviceId, t: day + s.time, lon: s.lon, lat: s.lat };
     }
