@@ -33,11 +33,14 @@ export async function putCloudDeployment(store: ClusterStore, d: CloudDeployment
   await store.deployments.put(d.name, JSON.stringify(d));
 }
 
-/** Deletes the record, and its module unless another deployment runs the same one. */
-export async function removeCloudDeployment(store: ClusterStore, name: string): Promise<void> {
-  const d = (await cloudDeployments(store)).get(name);
+/** Deletes the record, and its module unless another deployment runs the same one; false when there was no such deployment. */
+export async function removeCloudDeployment(store: ClusterStore, name: string): Promise<boolean> {
+  const all = await cloudDeployments(store);
+  const d = all.get(name);
+  if (!d) return false;
   await store.deployments.delete(name);
-  if (d && ![...(await cloudDeployments(store)).values()].some((o) => o.hash === d.hash)) await store.kernels.delete(d.hash);
+  if (![...all.values()].some((o) => o.name !== name && o.hash === d.hash)) await store.kernels.delete(d.hash);
+  return true;
 }
 
 /** The deployments, by name. */

@@ -81,8 +81,7 @@ export class CloudDeployments {
   /** Undeploys a cloud deployment: undefined when the cluster has none of that name. */
   async undeploy(name: string): Promise<string | undefined> {
     return this.withCluster(async (store) => {
-      if (!(await cloudDeployments(store)).has(name)) return undefined;
-      await removeCloudDeployment(store, name);
+      if (!(await removeCloudDeployment(store, name))) return undefined;
       this.log.info(`undeploy "${name}": removed from the cluster (stream "${store.stream}")`);
       const { waiting } = await this.settle(store, (r) => (r.kernels[name] === undefined ? 'on' : undefined));
       return `function "${name}" undeployed from the cluster's workers${waiting.length ? ` (${waiting.join(', ')} still ran it ${SETTLE_MS / 1000} s later)` : ''}`;
