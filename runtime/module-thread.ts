@@ -25,6 +25,7 @@ export interface ModuleThreadOptions {
   /** the worker entry, beside `callerUrl` (as for ownWorker) */
   callerUrl: string;
   entry: string;
+  /** what the thread starts with; a function is asked again at each restart (a host thread's instances then) */
   workerData: unknown;
   /** ms the thread may go without answering before it is stopped and restarted (0: no watchdog) */
   watchdog: number;
@@ -34,6 +35,12 @@ export interface ModuleThreadOptions {
   backoff?: { initial: number; max: number };
   /** ms up after which the next failure starts the backoff over (default 30,000) */
   stableAfter?: number;
+  /** the watchdog starts at the thread's ready, not at its first dial (a host thread dials once for each instance it starts before it is ready) */
+  watchFromReady?: boolean;
+  /** what the thread posts beyond ThreadMessage (a host thread's news of its instances) */
+  onMessage?: (m: { geoflux: string }) => void;
+  /** the thread is gone (`how`, as its channels were told) and will be started again unless stopped; `stats` its last */
+  onExit?: (why: RestartReason, stopping: boolean, stats: unknown) => void;
 }
 
 /** What a module's thread posts to the one that started it. */
@@ -49,12 +56,28 @@ export type ThreadMessage =
 export type ThreadCommand = { geoflux: 'ping' } | { geoflux: 'stop' } | StateCommand;
 
 /**
+ * What serve asks of a function's instance, whether it has a thread of its own (ModuleThread) or shares a
+ * host thread with others (serve/function-hosts.ts).
+ */
+export interface FunctionInstance {
+  readonly restarts: Record<RestartReason, number>;
+  /** the latest stats it reported */
+  readonly stats: unknown;
+  /** what its earlier incarnations had counted when last heard of */
+  readonly retired: unknown[];
+  readonly running: boolean;
+  start(): Promise<void>;
+  ask(cmd: DistributiveOmit<StateCommand, 'id'>): Promise<Uint8Array | undefined>;
+  close(timeout?: number): Promise<void>;
+}
+
+/**
  * what a replace or a scale change asks of a kernel function's thread (serve/move-devices.ts): its devices'
  * state out (all, or `devices`), another's in, its devices forgotten, or which devices it holds (msgpack)
  */
 export type StateCommand = ({ geoflux: 'export-state'; devices?: string[] } | { geoflux: 'drop-state'; devices?: string[] } | { geoflux: 'import-state'; bytes: Uint8Array[] } | { geoflux: 'held-devices' }) & { id: number };
 
-export class ModuleThread {
+export class ModuleThread implements FunctionInstance {
   readonly restarts: Record<RestartReason, number> = { crash: 0, hung: 0, exit: 0 };
   /** the latest stats the thread reported (its module's counters) */
   stats: unknown;
@@ -70,6 +93,8 @@ export class ModuleThread {
   private lastTick = 0;
   private pinger: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** start-ups under way in the thread (a host's instances): silence is not counted meanwhile, as before a first ready */
+  private starting = 0;
   private readonly asked = new Map<number, { resolve: (bytes: Uint8Array | undefined) => void; reject: (e: Error) => void }>();
   private nextAsk = 0;
 
@@ -85,7 +110,8 @@ export class ModuleThread {
   }
 
   private spawn(ready?: () => void, failed?: (e: Error) => void): void {
-    const w = ownWorker(this.o.callerUrl, this.o.entry, { workerData: this.o.workerData });
+    const data = this.o.workerData;
+    const w = ownWorker(this.o.callerUrl, this.o.entry, { workerData: typeof data === 'function' ? data() : data });
     this.worker = w;
     let started = false;
     let reason: RestartReason | undefined;
@@ -101,7 +127,7 @@ export class ModuleThread {
     w.on('message', (m: unknown) => {
       this.silent = 0;
       if (isDialRequest(m)) {
-        watch();
+        if (!this.o.watchFromReady) watch();
         // what the thread sends on its channels (frames, and credit for the frames it has taken) shows it is
         // working, even while a backlog keeps it from answering pings promptly
         m.port.on('message', () => (this.silent = 0));
@@ -131,7 +157,7 @@ export class ModuleThread {
         this.asked.delete(msg.id);
         if (msg.error === undefined) a?.resolve(msg.bytes);
         else a?.reject(new Error(msg.error));
-      }
+      } else this.o.onMessage?.(msg);
     });
     w.on('error', (e) => {
       reason = 'crash';
@@ -153,8 +179,10 @@ export class ModuleThread {
       for (const a of this.asked.values()) a.reject(new Error(`${this.o.label}: its thread ${how}`));
       this.asked.clear();
       this.channels.clear();
+      this.o.onExit?.(why, this.stopping, this.stats);
       if (this.stats !== undefined) this.retired.push(this.stats);
       this.stats = undefined;
+      this.starting = 0;
       if (this.stopping) return;
       if (why === 'exit') this.o.log.error(`${this.o.label}: its thread exited (code ${code})`);
       this.restart(why);
@@ -173,6 +201,7 @@ export class ModuleThread {
    */
   private watch(w: Worker, setReason: (r: RestartReason) => void): void {
     const now = Date.now();
+    if (this.starting > 0) this.silent = 0;
     this.silent += Math.min(now - this.lastTick, 2 * this.pingEvery);
     this.lastTick = now;
     if (this.silent > this.o.watchdog) {
@@ -197,8 +226,24 @@ export class ModuleThread {
     }, delay);
   }
 
+  /** Posts the thread a command of its own kind (a host's); false when no thread runs. */
+  post(cmd: { geoflux: string; [k: string]: unknown }, transfer?: ArrayBuffer[]): boolean {
+    this.worker?.postMessage(cmd, transfer);
+    return this.worker !== undefined;
+  }
+
+  /** Runs `work` (a start-up inside the thread) with the watchdog holding its count meanwhile. */
+  async unwatched<T>(work: () => Promise<T>): Promise<T> {
+    this.starting++;
+    try {
+      return await work();
+    } finally {
+      this.starting = Math.max(0, this.starting - 1);
+    }
+  }
+
   /** Sends the thread a command that it answers (a replace's state hand-over); rejects with the thread's error, or when it goes. */
-  ask(cmd: DistributiveOmit<StateCommand, 'id'>): Promise<Uint8Array | undefined> {
+  ask(cmd: DistributiveOmit<StateCommand, 'id'> & { slot?: number }): Promise<Uint8Array | undefined> {
     const w = this.worker;
     if (!w) return Promise.reject(new Error(`${this.o.label}: its thread is not running`));
     const id = ++this.nextAsk;
@@ -222,7 +267,7 @@ export class ModuleThread {
   }
 }
 
-type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
+export type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
 /** the channel, calling `onClose` once it is gone */
 function trackClose(ch: FrameChannel, onClose: () => void): FrameChannel {

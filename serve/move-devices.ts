@@ -1,6 +1,6 @@
 import { unpack } from '../codecs/msgpack.ts';
 import { HashRing } from '../zipper/hash-ring.ts';
-import type { ModuleThread } from '../runtime/module-thread.ts';
+import type { FunctionInstance } from '../runtime/module-thread.ts';
 
 /**
  * Per-device kernel state from instances to others (docs/kernel-abi.md, Devices moving), at a frame
@@ -11,8 +11,8 @@ import type { ModuleThread } from '../runtime/module-thread.ts';
  */
 
 export interface DeviceMove {
-  from: ModuleThread;
-  to: ModuleThread[];
+  from: FunctionInstance;
+  to: FunctionInstance[];
   /** the devices to move; absent: every device `from` holds */
   devices?: string[];
 }
@@ -31,7 +31,7 @@ export async function moveDevices(moves: DeviceMove[]): Promise<void> {
   const states = await Promise.all(moves.map((m) => m.from.ask({ geoflux: 'export-state', devices: m.devices }))).catch((e: Error) => {
     throw new MoveFailed('export', e);
   });
-  const into = new Map<ModuleThread, Uint8Array[]>();
+  const into = new Map<FunctionInstance, Uint8Array[]>();
   moves.forEach((m, i) => {
     const bytes = states[i];
     if (bytes) for (const t of m.to) into.set(t, [...(into.get(t) ?? []), bytes]);
@@ -45,11 +45,11 @@ export async function moveDevices(moves: DeviceMove[]): Promise<void> {
 /** A function's instance thread and its id at the zipper (its place on the hash ring). */
 export interface RingInstance {
   id: string;
-  thread: ModuleThread;
+  thread: FunctionInstance;
 }
 
 /** The instance threads of a function with their ids at the zipper, and what each holds. */
-export async function heldDevices(threads: ModuleThread[]): Promise<(RingInstance & { devices: string[] })[]> {
+export async function heldDevices(threads: FunctionInstance[]): Promise<(RingInstance & { devices: string[] })[]> {
   return Promise.all(
     threads.map(async (thread) => {
       const { instance, devices } = unpack((await thread.ask({ geoflux: 'held-devices' }))!) as { instance: string; devices: string[] };
@@ -63,7 +63,7 @@ export async function heldDevices(threads: ModuleThread[]): Promise<(RingInstanc
  * zipper will route once the change is made, given those running now) goes to its owner. Consistent hashing
  * keeps this to the devices of the instance that joins or leaves. Returns how many moved, and the instances.
  */
-export async function rebalance(threads: ModuleThread[], members: (instances: RingInstance[]) => string[]): Promise<{ moved: number; instances: RingInstance[] }> {
+export async function rebalance(threads: FunctionInstance[], members: (instances: RingInstance[]) => string[]): Promise<{ moved: number; instances: RingInstance[] }> {
   const held = await heldDevices(threads);
   const ring = new HashRing(members(held).map((id) => ({ id, value: id })));
   const byId = new Map(held.map((h) => [h.id, h.thread]));

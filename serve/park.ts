@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.ts';
-import type { ModuleThread } from '../runtime/module-thread.ts';
+import type { FunctionInstance } from '../runtime/module-thread.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import { startFunction, stopFunction, type ServedWorkflow } from './serve-workflow.ts';
 
@@ -12,7 +12,7 @@ import { startFunction, stopFunction, type ServedWorkflow } from './serve-workfl
 /** ms a function's instances get to finish the frames they hold before their state is taken */
 export const SETTLE_TIMEOUT = 30_000;
 
-export const threadsOf = (served: ServedWorkflow, fn: string): ModuleThread[] => served.functionThreads.filter((t) => t.fn === fn).map((t) => t.thread);
+export const threadsOf = (served: ServedWorkflow, fn: string): FunctionInstance[] => served.functionThreads.filter((t) => t.fn === fn).map((t) => t.thread);
 
 /**
  * Runs `work` at a frame boundary of function `fn`: its frames held from now on, those its instances hold

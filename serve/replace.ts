@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.ts';
-import type { ModuleThread } from '../runtime/module-thread.ts';
+import type { FunctionInstance } from '../runtime/module-thread.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import { moveDevices, MoveFailed } from './move-devices.ts';
 import { SETTLE_TIMEOUT, threadsOf } from './park.ts';
@@ -54,7 +54,7 @@ export async function replaceFunction(wf: Workflow, served: ServedWorkflow, log:
 }
 
 /** Every old instance's devices into every new one; once all took them, the old ones forget them. */
-async function handOver(from: ModuleThread[], to: ModuleThread[]): Promise<void> {
+async function handOver(from: FunctionInstance[], to: FunctionInstance[]): Promise<void> {
   await moveDevices(from.map((t) => ({ from: t, to }))).catch((e: Error) => {
     if (!(e instanceof MoveFailed)) throw e;
     throw new ReplaceRefused(

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.ts';
-import type { ModuleThread } from '../runtime/module-thread.ts';
+import type { FunctionInstance } from '../runtime/module-thread.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import { rebalance } from './move-devices.ts';
 import { atFrameBoundary, threadsOf } from './park.ts';
@@ -40,7 +40,7 @@ export function threadInstances(wf: Workflow, served: ServedWorkflow, log: Logge
     async add() {
       zipper.gateJoins(f.name);
       const before = new Set(threadsOf(served, f.name));
-      let added: ModuleThread | undefined;
+      let added: FunctionInstance | undefined;
       try {
         await startFunction(wf, { ...f, instances: 1 }, served, log, (e) => e);
         added = threadsOf(served, f.name).find((t) => !before.has(t))!;
@@ -81,7 +81,7 @@ export function threadInstances(wf: Workflow, served: ServedWorkflow, log: Logge
 }
 
 /** Closes one instance's thread (it holds nothing: no frame went to it since it left the ring) and forgets it. */
-async function stopThread(served: ServedWorkflow, thread: ModuleThread): Promise<void> {
+async function stopThread(served: ServedWorkflow, thread: FunctionInstance): Promise<void> {
   served.functionThreads = served.functionThreads.filter((t) => t.thread !== thread);
   await thread.close();
 }

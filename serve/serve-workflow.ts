@@ -6,7 +6,8 @@ import { loadBaseMap } from '../dashboard/base-map.ts';
 import { liveSourceOf } from '../dashboard/live-source.ts';
 import { startDashboard, type Dashboard } from '../dashboard/server.ts';
 import { logger, logLevel, type Logger } from '../log/logger.ts';
-import { ModuleThread } from '../runtime/module-thread.ts';
+import { availableParallelism } from 'node:os';
+import { ModuleThread, type FunctionInstance } from '../runtime/module-thread.ts';
 import { loadFunctionModule } from '../sfn/builtins/index.ts';
 import type { StreamFunction } from '../sfn/connect-stream-function.ts';
 import { startFunctionModule, type FunctionModule } from '../sfn/function-module.ts';
@@ -22,6 +23,7 @@ import { FLEET_BUILTIN, fleetFunction, fleetParams, noSkips, type FleetSkips } f
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import { cloudInputTags, startCloudBridge, type CloudBridge } from './cloud-bridge.ts';
 import { Deployments } from './deployments.ts';
+import { FunctionHosts } from './function-hosts.ts';
 import type { LocalWorkerData } from './local-worker.ts';
 import { openSink } from './open-sink.ts';
 import { workflowMetrics } from './workflow-metrics.ts';
@@ -61,8 +63,10 @@ export const DEFAULT_TIMEOUT = 10_000;
 /** A running workflow: the zipper plus what it hosts. */
 export interface ServedWorkflow {
   zipper: Zipper;
-  /** local function instances in threads of their own */
-  functionThreads: { fn: string; thread: ModuleThread }[];
+  /** local function instances in worker threads: geoflux's own code in the host threads, a user's JavaScript in a thread of its own */
+  functionThreads: { fn: string; thread: FunctionInstance }[];
+  /** the host threads of the kernel and builtin functions' instances */
+  hosts: FunctionHosts;
   /** sources, each in a thread of its own */
   sourceThreads: { source: string; thread: ModuleThread }[];
   /** local function instances in this thread: sinks, and functions with `timeout: 0` */
@@ -98,11 +102,12 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
   const log = opts.log ?? logger('serve');
   const drainTimeout = opts.drainTimeout ?? 5000;
   const embedded = wf.mqtt?.kind === 'embedded' ? wf.mqtt : undefined;
-  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], sourceThreads: [], functions: [], sinks: [], mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stop(wf, served, drainTimeout) };
+  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], hosts: undefined!, sourceThreads: [], functions: [], sinks: [], mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stop(wf, served, drainTimeout) };
   const at = (path: (string | number)[]) => (e: Error) => Promise.reject(fieldError(wf, path, e.message));
   try {
     const clientCa = wf.auth?.clientCa && (await readFile(wf.auth.clientCa, 'utf8').catch(at(['auth', 'clientCa'])));
     served.zipper = await Zipper.create(zipperConfigOf(wf, clientCa || undefined), { stateDir: wf.stateDir });
+    served.hosts = new FunctionHosts({ size: wf.hosts ?? availableParallelism(), attach: (ch) => served.zipper.attach(ch), log: logger('serve') });
     const here = [...wf.functions.entries()].filter(([, f]) => f.where !== 'cloud');
     for (const [i, f] of here) if (f.host === 'local' && !f.sink) await startFunction(wf, f, served, log, startFailure(wf, i, f));
     if (wf.cluster && here.length < wf.functions.length) served.cloud = await startCloudBridge({ ...wf, cluster: wf.cluster }, { zipper: served.zipper.memoryUrl, token: wf.auth?.token });
@@ -180,21 +185,17 @@ export async function startFunction(wf: Workflow, f: WorkflowFunction, served: S
       served.functions.push({ fn: f.name, sfn, kernel });
       continue;
     }
-    const thread = moduleThread(served, label, {
-      kind: 'function',
-      ...spec,
-      run: f.run,
-      kernel: f.kernel ? { kernel: f.kernel, params: f.params, batch: f.batch, wasi: f.wasi, baseDir: wf.dir } : undefined,
-      baseDir: wf.dir,
-      token: wf.auth?.token,
-      logLevel: logLevel(),
-    }, timeout);
+    const data = { ...spec, run: f.run, kernel: f.kernel ? { kernel: f.kernel, params: f.params, batch: f.batch, wasi: f.wasi, baseDir: wf.dir } : undefined, baseDir: wf.dir, token: wf.auth?.token };
+    const thread = ownCode(f) ? served.hosts.instance(label, data, timeout) : moduleThread(served, label, { kind: 'function', ...data, logLevel: logLevel() }, timeout);
     await thread.start().catch((e: Error) => Promise.reject(failed(e)));
     served.functionThreads.push({ fn: f.name, thread });
   }
-  const where = f.sink || timeout === 0 || f.run === FLEET_BUILTIN ? 'in the zipper\'s thread' : f.instances > 1 ? 'in threads of their own' : 'in a thread of its own';
+  const where = f.sink || timeout === 0 || f.run === FLEET_BUILTIN ? 'in the zipper\'s thread' : ownCode(f) ? 'in the host threads' : f.instances > 1 ? 'in threads of their own' : 'in a thread of its own';
   log.info(`function "${f.name}": ${f.instances} local instance${f.instances > 1 ? 's' : ''} of ${what}, ${where}`);
 }
+
+/** geoflux's own code, which shares the host threads: a kernel (WebAssembly is its sandbox) or a builtin; a user's JavaScript needs an isolate of its own */
+const ownCode = (f: WorkflowFunction) => f.kernel !== undefined || f.run?.startsWith('builtin:') === true;
 
 /** the field a start-up failure is about: a param it names (a kernel's, a file), else what runs */
 function blame(wf: Workflow, f: WorkflowFunction, e: Error): string[] {
@@ -234,6 +235,7 @@ async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number):
       ...served.functions.filter((f) => closing.has(f.fn)).map((f) => f.sfn.close()),
     ]);
   }
+  await served.hosts?.close();
   await served.cloud?.close(Math.max(drainTimeout, 1000));
   await Promise.allSettled(served.sinks.map((s) => s.sink.close(drainTimeout ? undefined : 0)));
   await served.zipper?.close(0);

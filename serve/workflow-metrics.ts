@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { registryOf } from '../metrics/registry-of.ts';
 import { inSeconds, type HistogramSnapshot } from '../metrics/histogram.ts';
-import type { ModuleThread } from '../runtime/module-thread.ts';
+import type { FunctionInstance } from '../runtime/module-thread.ts';
 import { addUp, counter, gauge, histogram, type Family, type Sample } from '../metrics/families.ts';
 import { edgePublisherFamilies } from '../cluster/cluster-metrics.ts';
 import { sinkFamilies } from '../sinks/sink-metrics.ts';
@@ -24,7 +24,7 @@ const num = (s: Stats | undefined, ...path: string[]): number => {
 };
 
 /** what an instance has counted over its whole life: its thread's earlier incarnations and the current one */
-const lifetime = (t: ModuleThread): Stats => addUp([...t.retired, t.stats]);
+const lifetime = (t: FunctionInstance): Stats => addUp([...t.retired, t.stats]);
 
 /** per function, everything its instances counted, and what its running instances report now */
 function byFunction(served: ServedWorkflow): Map<string, { total: Stats; now: Stats[]; restarts: Record<string, number> }> {
@@ -104,6 +104,10 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     counter('geoflux_function_restarts_total', 'local function threads restarted, by reason (crash, hung, exit)', () =>
       [...fns()].flatMap(([fn, s]) => Object.entries(s.restarts).map(([reason, n]) => ({ labels: { function: fn, reason }, value: n }))),
     ),
+    gauge('geoflux_host_threads', 'host threads running the instances of kernel and builtin functions', () => [{ value: served.hosts.stats().threads }]),
+    counter('geoflux_host_restored_instances_total', 'kernel instances started again with their host thread (a neighbour hung or crashed) and given their last snapshot', () => [{ value: served.hosts.stats().restored }]),
+    counter('geoflux_host_rolled_back_records_total', 'records whose effect on a restored instance’s state was lost: handled after its last snapshot', () => [{ value: served.hosts.stats().rolledBack }]),
+    counter('geoflux_host_restarted_empty_total', 'builtin instances started again with their host thread, their state lost', () => [{ value: served.hosts.stats().restartedEmpty }]),
     counter('geoflux_function_records_total', 'records local function instances handled', () => perFunction((s) => num(s.total, 'received'))),
     counter('geoflux_function_emitted_total', 'records local function instances emitted', () => perFunction((s) => num(s.total, 'emitted'))),
     counter('geoflux_function_errors_total', 'records a handler threw for (skipped), and frames an instance could not decode', () => perFunction((s) => num(s.total, 'errors'))),

@@ -80,6 +80,7 @@ export const workflowSchema = z.strictObject({
   dashboard: z.union([z.literal(false), dashboardSchema]).optional(),
   limits: z.unknown().optional(),
   cluster: clusterSchema.optional(),
+  hosts: z.number().int().min(1).max(256).optional(),
 });
 
 export const FUNCTION_KEYS = Object.keys(functionSchema.shape);
@@ -164,6 +165,8 @@ export interface Workflow {
   /** the live map `geoflux serve` serves over HTTP; absent when off (the default) */
   dashboard?: DashboardConfig;
   limits?: unknown;
+  /** host threads that the instances of kernel and builtin functions share (default: one per core) */
+  hosts?: number;
 }
 
 export interface DashboardConfig {

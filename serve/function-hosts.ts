@@ -1,0 +1,239 @@
+import { logLevel, type Level, type Logger } from '../log/logger.ts';
+import { ModuleThread, type DistributiveOmit, type FunctionInstance, type RestartReason, type StateCommand, type ThreadMessage } from '../runtime/module-thread.ts';
+import type { FrameChannel } from '../transport/types.ts';
+import type { FunctionData } from './run-instance.ts';
+
+/**
+ * Host threads: the function instances that run geoflux's own code (kernels, builtins) share a small set of
+ * worker threads, `size` of them (default one per core), instead of an isolate each; WebAssembly and its
+ * memory cap isolate a kernel, and builtins are our code. Each instance is inside its host as it would be in
+ * a thread of its own (serve/host-worker.ts): its own port:// channel to the zipper, sfn and kernel, so the
+ * zipper's side and the frame work spread over the hosts are as before. A user's JavaScript keeps a thread
+ * of its own (its isolation needs it). Instances with the same watchdog time share hosts.
+ *
+ * A host that hangs (one instance stuck in a call) or crashes (an uncaught throw) is terminated and started
+ * again with every instance it had: their unacknowledged frames are redelivered by the zipper as for any
+ * thread, and each kernel instance gets back the state of its last snapshot (posted every `snapshotMs` while
+ * it changes). What the records it handled after that snapshot did to its state is lost: counted
+ * (`rolledBack`) and logged. A builtin's own state is not snapshotted: it restarts empty, as any restart did.
+ */
+
+export interface HostWorkerData {
+  logLevel: Level;
+  snapshotMs: number;
+  instances: { slot: number; data: FunctionData; state: Uint8Array[] }[];
+}
+
+/** what serve posts to a host thread */
+export type HostCommand = { geoflux: 'ping' } | { geoflux: 'stop'; slot?: number } | { geoflux: 'start'; slot: number; data: FunctionData } | (StateCommand & { slot?: number });
+
+/** what a host thread posts beyond ThreadMessage: news of one instance, or its state's snapshot */
+export type HostMessage =
+  | { geoflux: 'instance'; slot: number; ready?: boolean; failed?: Extract<ThreadMessage, { geoflux: 'failed' }>; stopped?: boolean }
+  | { geoflux: 'snapshot'; slot: number; bytes: Uint8Array };
+
+export interface FunctionHostsOptions {
+  /** host threads per watchdog time (default: os.availableParallelism()) */
+  size: number;
+  attach: (ch: FrameChannel) => void;
+  log: Logger;
+  /** ms between a changing kernel instance's snapshots (default 2000) */
+  snapshotMs?: number;
+}
+
+export interface HostsStats {
+  threads: number;
+  /** instances started again with their host, and given their snapshot back */
+  restored: number;
+  /** records whose effect on a restored instance's state was lost (handled after its snapshot) */
+  rolledBack: number;
+  /** builtin instances started again empty with their host */
+  restartedEmpty: number;
+}
+
+export class FunctionHosts {
+  private readonly pools = new Map<number, Host[]>();
+  private nextSlot = 0;
+  readonly counts: Omit<HostsStats, 'threads'> = { restored: 0, rolledBack: 0, restartedEmpty: 0 };
+
+  constructor(readonly o: FunctionHostsOptions) {}
+
+  /** an instance to be started in one of the hosts of watchdog time `watchdog` */
+  instance(label: string, data: FunctionData, watchdog: number): HostedInstance {
+    return new HostedInstance(label, data, ++this.nextSlot, () => this.place(watchdog), this.o.log);
+  }
+
+  stats(): HostsStats {
+    return { threads: [...this.pools.values()].flat().filter((h) => h.thread.running).length, ...this.counts };
+  }
+
+  /** a new host while there are fewer than `size` and each has an instance already; else the one with fewest */
+  private place(watchdog: number): Host {
+    const pool = this.pools.get(watchdog) ?? (this.pools.set(watchdog, []), this.pools.get(watchdog)!);
+    const least = pool.reduce<Host | undefined>((a, h) => (!a || h.slots.size < a.slots.size ? h : a), undefined);
+    if (least && (least.slots.size === 0 || pool.length >= this.o.size)) return least;
+    const host = new Host(`host thread #${pool.length + 1}${watchdog === [...this.pools.keys()][0] ? '' : ` (watchdog ${watchdog} ms)`}`, watchdog, this);
+    pool.push(host);
+    return host;
+  }
+
+  async close(timeout = 5000): Promise<void> {
+    await Promise.allSettled([...this.pools.values()].flat().map((h) => h.thread.close(timeout)));
+  }
+}
+
+class Host {
+  readonly slots = new Map<number, HostedInstance>();
+  readonly thread: ModuleThread;
+  private up: Promise<void> | undefined;
+
+  constructor(
+    readonly label: string,
+    watchdog: number,
+    private readonly hosts: FunctionHosts,
+  ) {
+    const { o } = hosts;
+    this.thread = new ModuleThread({
+      label,
+      callerUrl: import.meta.url,
+      entry: './host-worker',
+      watchdog,
+      watchFromReady: true,
+      // at a restart, every instance it had, each with its last snapshot
+      workerData: (): HostWorkerData => ({
+        logLevel: logLevel(),
+        snapshotMs: o.snapshotMs ?? 2000,
+        instances: [...this.slots.values()].map((i) => ({ slot: i.slot, data: i.data, state: i.snapshot ? [i.snapshot] : [] })),
+      }),
+      attach: o.attach,
+      log: o.log,
+      onMessage: (m) => this.slots.get((m as HostMessage).slot)?.heard(m as HostMessage),
+      onExit: (why, stopping, stats) => this.exited(why, stopping, stats as Record<number, Record<string, unknown> | undefined> | undefined),
+    });
+  }
+
+  started(): Promise<void> {
+    return (this.up ??= this.thread.start());
+  }
+
+  private exited(why: RestartReason, stopping: boolean, stats: Record<number, Record<string, unknown> | undefined> | undefined): void {
+    const restored: string[] = [];
+    const empty: string[] = [];
+    let rolledBack = 0;
+    for (const i of [...this.slots.values()]) {
+      const last = stats?.[i.slot];
+      if (!i.hostExited(why, stopping, last) || stopping) continue;
+      if (i.data.kernel) {
+        restored.push(i.label);
+        rolledBack += typeof last?.unsnapshotted === 'number' ? last.unsnapshotted : 0;
+      } else empty.push(i.label);
+    }
+    const c = this.hosts.counts;
+    [c.restored, c.rolledBack, c.restartedEmpty] = [c.restored + restored.length, c.rolledBack + rolledBack, c.restartedEmpty + empty.length];
+    // one line per restart of a host, and a host's restarts back off: this is as rate-limited as they are
+    if (restored.length || empty.length)
+      this.hosts.o.log.warn(
+        `${this.label}: its instances start again with it: ${restored.length ? `${restored.join(', ')} from their last snapshot (what ${rolledBack} records handled after it did to their state is lost)` : ''}${restored.length && empty.length ? '; ' : ''}${empty.length ? `${empty.join(', ')} empty (a builtin's state is not kept)` : ''}`,
+      );
+  }
+}
+
+/** A function instance in a host thread, as serve sees a thread of its own (FunctionInstance). */
+export class HostedInstance implements FunctionInstance {
+  readonly restarts: Record<RestartReason, number> = { crash: 0, hung: 0, exit: 0 };
+  readonly retired: unknown[] = [];
+  /** its devices' state as it last posted it */
+  snapshot: Uint8Array | undefined;
+  private host: Host | undefined;
+  private ready = false;
+  private starting: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private stopped: (() => void) | undefined;
+
+  constructor(
+    readonly label: string,
+    readonly data: FunctionData,
+    readonly slot: number,
+    private readonly place: () => Host,
+    private readonly log: Logger,
+  ) {}
+
+  get running(): boolean {
+    return this.ready;
+  }
+
+  get stats(): unknown {
+    return this.ready ? (this.host?.thread.stats as Record<number, unknown> | undefined)?.[this.slot] : undefined;
+  }
+
+  /** Starts it in a host (started first when new) and resolves once it is ready; rejects with why it could not start. */
+  async start(): Promise<void> {
+    const host = (this.host = this.place());
+    await host.started();
+    host.slots.set(this.slot, this);
+    // a start-up (a road network to load) may keep the host from answering pings: the watchdog waits for it
+    await host.thread.unwatched(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          this.starting = { resolve, reject };
+          // a host between a crash and its restart starts it with the others (workerData)
+          host.thread.post({ geoflux: 'start', slot: this.slot, data: this.data } satisfies HostCommand);
+        }),
+    );
+  }
+
+  /** what its host said of it */
+  heard(m: HostMessage): void {
+    if (m.geoflux === 'snapshot') this.snapshot = m.bytes;
+    else if (m.ready) {
+      this.ready = true;
+      this.starting?.resolve();
+      this.starting = undefined;
+    } else if (m.failed) {
+      this.host?.slots.delete(this.slot);
+      const err = Object.assign(new Error(m.failed.error), { name: m.failed.errorName, problems: m.failed.problems });
+      if (this.starting) this.starting.reject(err);
+      else this.log.error(`${this.label}: could not start again with its host: ${err.message}`);
+      this.starting = undefined;
+    } else if (m.stopped) {
+      this.host?.slots.delete(this.slot);
+      this.stopped?.();
+    }
+  }
+
+  /** Its host is gone; true when it was running (and starts again with the host unless that was stopped). */
+  hostExited(why: RestartReason, stopping: boolean, last: unknown): boolean {
+    const was = this.ready;
+    this.ready = false;
+    if (last !== undefined) this.retired.push(last);
+    if (this.starting || this.stopped || stopping) {
+      // one that was starting (or stopping) when its host went is not started again with it
+      this.host?.slots.delete(this.slot);
+      this.starting?.reject(new Error(`${this.label}: its host thread ${why === 'hung' ? 'hung' : why === 'crash' ? 'crashed' : 'exited'} while it started`));
+      this.starting = undefined;
+      this.stopped?.();
+      return false;
+    }
+    if (was) this.restarts[why]++;
+    return was;
+  }
+
+  ask(cmd: DistributiveOmit<StateCommand, 'id'>): Promise<Uint8Array | undefined> {
+    if (!this.ready || !this.host) return Promise.reject(new Error(`${this.label}: it is not running`));
+    return this.host.thread.ask({ ...cmd, slot: this.slot });
+  }
+
+  /** Asks it to finish (it closes its connection) and forgets it, after `timeout` ms at the latest. */
+  async close(timeout = 5000): Promise<void> {
+    const host = this.host;
+    if (!host?.slots.has(this.slot)) return;
+    this.ready = false;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.stopped = resolve;
+      if (!host.thread.post({ geoflux: 'stop', slot: this.slot } satisfies HostCommand)) resolve();
+      timer = setTimeout(resolve, timeout);
+    });
+    clearTimeout(timer);
+    host.slots.delete(this.slot);
+  }
+}

@@ -1,0 +1,89 @@
+import '../runtime/quiet-wasi-warning.ts';
+import { parentPort, workerData } from 'node:worker_threads';
+import { setLogLevel } from '../log/logger.ts';
+import type { ThreadMessage } from '../runtime/module-thread.ts';
+import type { HostCommand, HostMessage, HostWorkerData } from './function-hosts.ts';
+import { startFailed, startInstance, type RunningInstance } from './run-instance.ts';
+
+/**
+ * A host thread: many function instances that run geoflux's own code (kernels, builtins) in one isolate,
+ * each exactly as in a thread of its own (serve/local-worker.ts), told apart by their slot. serve/function-hosts.ts
+ * starts and watches it. Every `snapshotMs`, each kernel instance that handled records since its last
+ * snapshot posts its devices' state, so that the thread's restart (a neighbour hung or threw) can give them
+ * back to it.
+ */
+
+const port = parentPort!;
+const data = workerData as HostWorkerData;
+setLogLevel(data.logLevel);
+const post = (m: ThreadMessage | HostMessage, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
+
+interface Slot {
+  instance?: RunningInstance;
+  /** what its handler had received at its last snapshot, and when that was */
+  snapshotAt: number;
+  snapshotTime: number;
+}
+const slots = new Map<number, Slot>();
+
+port.on('message', (m: HostCommand) => {
+  if (m.geoflux === 'ping') {
+    post({ geoflux: 'pong', stats: Object.fromEntries([...slots].map(([slot, s]) => [slot, s.instance && { ...(s.instance.stats() as object), unsnapshotted: s.instance.received() - s.snapshotAt }])) });
+    void snapshot();
+  } else if (m.geoflux === 'start') void start(m.slot, m.data, []);
+  else if (m.geoflux === 'stop' && m.slot !== undefined) void stopSlot(m.slot);
+  else if (m.geoflux === 'stop') void Promise.allSettled([...slots.keys()].map(stopSlot)).finally(() => process.exit(0));
+  else {
+    const s = slots.get(m.slot!);
+    if (s?.instance) void s.instance.answer(m).then(post);
+    else post({ geoflux: 'reply', id: m.id, error: `no instance in slot ${m.slot} of this host` });
+  }
+});
+
+async function start(slot: number, d: HostWorkerData['instances'][number]['data'], restore: Uint8Array[]): Promise<void> {
+  const s: Slot = { snapshotAt: 0, snapshotTime: Date.now() };
+  slots.set(slot, s);
+  try {
+    s.instance = await startInstance(d, restore);
+    post({ geoflux: 'instance', slot, ready: true });
+  } catch (e) {
+    slots.delete(slot);
+    post({ geoflux: 'instance', slot, ready: false, failed: startFailed(e) });
+  }
+}
+
+async function stopSlot(slot: number): Promise<void> {
+  try {
+    await slots.get(slot)?.instance?.stop();
+  } finally {
+    slots.delete(slot);
+    post({ geoflux: 'instance', slot, stopped: true });
+  }
+}
+
+let snapshotting = false;
+/** the state of each kernel instance that changed since its last snapshot, at most every snapshotMs */
+async function snapshot(): Promise<void> {
+  if (snapshotting) return;
+  snapshotting = true;
+  try {
+    const now = Date.now();
+    for (const [slot, s] of slots) {
+      const i = s.instance;
+      if (!i?.devices || now - s.snapshotTime < data.snapshotMs) continue;
+      const received = i.received();
+      if (received === s.snapshotAt) continue;
+      const exported = await i.devices.export().catch(() => undefined);
+      if (!exported || !slots.has(slot)) continue;
+      [s.snapshotAt, s.snapshotTime] = [received, now];
+      // moved, not cloned: a copy of its own (the export may be a view of a larger buffer)
+      const bytes = new Uint8Array(exported);
+      post({ geoflux: 'snapshot', slot, bytes }, [bytes.buffer]);
+    }
+  } finally {
+    snapshotting = false;
+  }
+}
+
+await Promise.all(data.instances.map((i) => start(i.slot, i.data, i.state)));
+post({ geoflux: 'ready' });

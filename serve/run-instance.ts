@@ -1,0 +1,82 @@
+import { pack } from '../codecs/msgpack.ts';
+import type { StateCommand, ThreadMessage } from '../runtime/module-thread.ts';
+import type { FunctionModule } from '../sfn/function-module.ts';
+import type { DeviceStateMover, KernelFunctionSpec } from '../sfn/kernel-function.ts';
+
+/**
+ * One local function instance inside a worker thread: in a thread of its own (serve/local-worker.ts) or
+ * beside others in a host thread (serve/host-worker.ts). Either way it reaches the zipper over a port://
+ * channel of its own, with its own sfn and its own kernel.
+ */
+
+export interface FunctionData {
+  name: string;
+  observe: string[];
+  emit: string[];
+  params?: Record<string, unknown>;
+  /** a module (path or builtin:), or a kernel */
+  run?: string;
+  kernel?: Omit<KernelFunctionSpec, 'timeout'>;
+  baseDir: string;
+  token?: string;
+}
+
+export interface RunningInstance {
+  stats(): unknown;
+  /** records handed to its handler so far */
+  received(): number;
+  /** a kernel function's per-device state; undefined for other modules */
+  devices: DeviceStateMover | undefined;
+  answer(m: StateCommand): Promise<Extract<ThreadMessage, { geoflux: 'reply' }>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the instance; a kernel function is given `restore` (its state, as export-state took it) before it
+ * joins the zipper, so that no frame meets it without its devices. A thread imports only what its modules
+ * run: every module imported is heap in every thread that imports it.
+ */
+export async function startInstance(d: FunctionData, restore: Uint8Array[] = []): Promise<RunningInstance> {
+  // in a worker thread the kernel runs in line: the thread's watchdog is its time limit
+  const kernel = d.kernel && (await import('../sfn/kernel-function.ts')).kernelFunction({ ...d.kernel, timeout: 0 });
+  const devices = kernel ? kernel.devices : undefined;
+  let mod: FunctionModule = kernel || (await (await import('../sfn/builtins/index.ts')).loadFunctionModule(d.run!, d.baseDir));
+  if (kernel && restore.length) {
+    const open = kernel.batches!;
+    mod = {
+      ...kernel,
+      batches: async (ctx) => {
+        const handler = await open(ctx);
+        for (const b of restore) await kernel.devices.import(b);
+        return handler;
+      },
+    };
+  }
+  const { startFunctionModule } = await import('../sfn/function-module.ts');
+  const sfn = await startFunctionModule(mod, { name: d.name, observe: d.observe, emit: d.emit, params: d.params }, { zipper: 'port://zipper', token: d.token });
+  return {
+    stats: () => ({ ...sfn.stats(), kernel: kernel?.stats.snapshot() }),
+    received: () => sfn.stats().received,
+    devices,
+    stop: () => sfn.close(),
+    // a hand-over: this instance's devices out, the old instances' in (one after another), or this one's forgotten
+    async answer(m) {
+      try {
+        if (!devices) throw new Error('only a kernel function hands its state over');
+        if (m.geoflux === 'held-devices') return { geoflux: 'reply', id: m.id, bytes: pack({ instance: sfn.clientId, devices: devices.held() }) };
+        if (m.geoflux === 'export-state') return { geoflux: 'reply', id: m.id, bytes: await devices.export(m.devices) };
+        if (m.geoflux === 'drop-state') await devices.drop(m.devices);
+        else for (const b of m.bytes) await devices.import(b);
+        return { geoflux: 'reply', id: m.id };
+      } catch (e) {
+        return { geoflux: 'reply', id: m.id, error: (e as Error).message };
+      }
+    },
+  };
+}
+
+/** why a module could not start, as its thread reports it (`problems`: the params the error is about) */
+export function startFailed(e: unknown): Extract<ThreadMessage, { geoflux: 'failed' }> {
+  const { message, name, problems } = e as Error & { problems?: { path: (string | number)[] }[] };
+  return { geoflux: 'failed', error: message, errorName: name, problems: problems?.map((p) => ({ path: p.path })) };
+}
