@@ -19,6 +19,13 @@ import { ownWorker } from './own-worker.ts';
 
 export type RestartReason = 'crash' | 'hung' | 'exit';
 
+/**
+ * A thread that starts a module beside others already running (a host's) is watched during that start-up,
+ * since a neighbour may hang meanwhile, but with this many times the watchdog's limit: a start-up's
+ * synchronous loads (a road network) are not an endless loop.
+ */
+const STARTUP_GRACE = 6;
+
 export interface ModuleThreadOptions {
   /** how logs name it: `function "speeding" #1` */
   label: string;
@@ -93,7 +100,7 @@ export class ModuleThread implements FunctionInstance {
   private lastTick = 0;
   private pinger: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
-  /** start-ups under way in the thread (a host's instances): silence is not counted meanwhile, as before a first ready */
+  /** start-ups under way in the thread (a host's instances): silence may then last STARTUP_GRACE times the watchdog */
   private starting = 0;
   private readonly asked = new Map<number, { resolve: (bytes: Uint8Array | undefined) => void; reject: (e: Error) => void }>();
   private nextAsk = 0;
@@ -201,10 +208,9 @@ export class ModuleThread implements FunctionInstance {
    */
   private watch(w: Worker, setReason: (r: RestartReason) => void): void {
     const now = Date.now();
-    if (this.starting > 0) this.silent = 0;
     this.silent += Math.min(now - this.lastTick, 2 * this.pingEvery);
     this.lastTick = now;
-    if (this.silent > this.o.watchdog) {
+    if (this.silent > this.o.watchdog * (this.starting > 0 ? STARTUP_GRACE : 1)) {
       setReason('hung');
       this.o.log.error(`${this.o.label}: its thread has not answered for ${this.silent} ms (an endless loop?): stopping it`);
       clearInterval(this.pinger);
@@ -232,7 +238,7 @@ export class ModuleThread implements FunctionInstance {
     return this.worker !== undefined;
   }
 
-  /** Runs `work` (a start-up inside the thread) with the watchdog holding its count meanwhile. */
+  /** Runs `work` (a start-up inside the thread: a road network to load) with the watchdog's limit longer meanwhile. */
   async unwatched<T>(work: () => Promise<T>): Promise<T> {
     this.starting++;
     try {

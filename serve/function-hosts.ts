@@ -200,9 +200,8 @@ export class HostedInstance implements FunctionInstance {
     }
   }
 
-  /** Its host is gone; true when it was running (and starts again with the host unless that was stopped). */
+  /** Its host is gone; true when it starts again with the host (it was neither starting, nor stopping, nor was the host stopped). */
   hostExited(why: RestartReason, stopping: boolean, last: unknown): boolean {
-    const was = this.ready;
     this.ready = false;
     if (last !== undefined) this.retired.push(last);
     if (this.starting || this.stopped || stopping) {
@@ -213,8 +212,8 @@ export class HostedInstance implements FunctionInstance {
       this.stopped?.();
       return false;
     }
-    if (was) this.restarts[why]++;
-    return was;
+    this.restarts[why]++;
+    return true;
   }
 
   ask(cmd: DistributiveOmit<StateCommand, 'id'>): Promise<Uint8Array | undefined> {

@@ -40,11 +40,11 @@ port.on('message', (m: HostCommand) => {
   }
 });
 
-async function start(slot: number, d: HostWorkerData['instances'][number]['data'], restore: Uint8Array[]): Promise<void> {
+async function start(slot: number, d: HostWorkerData['instances'][number]['data'], restore: Uint8Array[], beforeDial?: () => Promise<void>): Promise<void> {
   const s: Slot = { snapshotAt: 0, snapshotTime: Date.now() };
   slots.set(slot, s);
   try {
-    s.instance = await startInstance(d, restore);
+    s.instance = await startInstance(d, restore, beforeDial);
     post({ geoflux: 'instance', slot, ready: true });
   } catch (e) {
     slots.delete(slot);
@@ -85,5 +85,16 @@ async function snapshot(): Promise<void> {
   }
 }
 
-await Promise.all(data.instances.map((i) => start(i.slot, i.data, i.state)));
-post({ geoflux: 'ready' });
+// a restart: every instance loads (unwatched, as any thread's start-up), then the host is ready (watched from
+// now on), then they join the zipper and are handed frames
+const loaded: (() => void)[] = [];
+const allLoaded = Promise.all(data.instances.map(() => new Promise<void>((r) => loaded.push(r)))).then(() => post({ geoflux: 'ready' }));
+await Promise.all(
+  data.instances.map((i, n) =>
+    start(i.slot, i.data, i.state, () => {
+      loaded[n]();
+      return allLoaded;
+    }).finally(() => loaded[n]()),
+  ),
+);
+await allLoaded;

@@ -33,25 +33,28 @@ export interface RunningInstance {
 
 /**
  * Starts the instance; a kernel function is given `restore` (its state, as export-state took it) before it
- * joins the zipper, so that no frame meets it without its devices. A thread imports only what its modules
- * run: every module imported is heap in every thread that imports it.
+ * joins the zipper, so that no frame meets it without its devices. `beforeDial`, once what the instance
+ * loads is loaded: a host restarting its instances lets none of them join until all are loaded, so that
+ * none handles a frame (which may hang the thread again) while another has yet to load. A thread imports
+ * only what its modules run: every module imported is heap in every thread that imports it.
  */
-export async function startInstance(d: FunctionData, restore: Uint8Array[] = []): Promise<RunningInstance> {
+export async function startInstance(d: FunctionData, restore: Uint8Array[] = [], beforeDial?: () => Promise<void>): Promise<RunningInstance> {
   // in a worker thread the kernel runs in line: the thread's watchdog is its time limit
   const kernel = d.kernel && (await import('../sfn/kernel-function.ts')).kernelFunction({ ...d.kernel, timeout: 0 });
   const devices = kernel ? kernel.devices : undefined;
-  let mod: FunctionModule = kernel || (await (await import('../sfn/builtins/index.ts')).loadFunctionModule(d.run!, d.baseDir));
-  if (kernel && restore.length) {
-    const open = kernel.batches!;
-    mod = {
-      ...kernel,
-      batches: async (ctx) => {
-        const handler = await open(ctx);
-        for (const b of restore) await kernel.devices.import(b);
-        return handler;
-      },
-    };
-  }
+  const loaded: FunctionModule = kernel || (await (await import('../sfn/builtins/index.ts')).loadFunctionModule(d.run!, d.baseDir));
+  // a kernel is opened by `batches`, which runs after `init` and before the dial
+  const mod: FunctionModule = !loaded.batches
+    ? { ...loaded, init: async (ctx) => (await loaded.init?.(ctx), await beforeDial?.()) }
+    : {
+        ...loaded,
+        batches: async (ctx) => {
+          const handler = await loaded.batches!(ctx);
+          for (const b of restore) await kernel!.devices.import(b);
+          await beforeDial?.();
+          return handler;
+        },
+      };
   const { startFunctionModule } = await import('../sfn/function-module.ts');
   const sfn = await startFunctionModule(mod, { name: d.name, observe: d.observe, emit: d.emit, params: d.params }, { zipper: 'port://zipper', token: d.token });
   return {

@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { tap } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { connectSource, connectStreamFunction } from '../index.ts';
+import { setLogLevel } from '../log/logger.ts';
+import { crossingFix, SQUARES } from '../testing/fence-squares.ts';
+import { waitFor } from '../testing/wait-for.ts';
+import { parseWorkflow } from '../workflows/load.ts';
+import type { HostedInstance } from './function-hosts.ts';
+import { serveWorkflow } from './serve-workflow.ts';
+
+setLogLevel('silent');
+
+/**
+ * Two kernel functions in one host thread (`hosts: 1`): a geofence, and a kernel that loops for ever on a
+ * fix over 100 m/s (kernels/assembly/testing/spin.ts). A fix that hangs the spinner hangs the host: its
+ * watchdog stops it and it starts again with both instances, the spinner's frame redelivered until it is
+ * dropped as poison (the third hang), the geofence given back the state of its last snapshot each time, so
+ * that a vehicle inside a fence before the hangs is not said to enter it again after them.
+ */
+
+const workflow = (dir: string) => `name: hosts
+listen: [quic://127.0.0.1:0]
+hosts: 1
+tags: { gps: 16, slow: 17, fences: 18, spun: 19 }
+functions:
+  - name: fence
+    observe: [gps]
+    emit: fences
+    dispatch: { partition: deviceId }
+    host: local
+    kernel: geofence
+    timeout: 1500
+    params: { fences: ${join(dir, 'squares.geojson')}, debounce: false }
+  - name: spinner
+    observe: [slow]
+    emit: spun
+    host: local
+    kernel: ${resolve('kernels/build/testing/spin.wasm')}
+    timeout: 1500
+  - name: collector
+    observe: [fences]
+    host: remote
+`;
+
+describe('a host thread whose kernel call hangs', () => {
+  it('is stopped and started again; the hung frame is dropped as poison after three hangs, its neighbour keeps its state from its snapshot', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geoflux-hosts-'));
+    writeFileSync(join(dir, 'squares.geojson'), JSON.stringify(SQUARES));
+    const served = await serveWorkflow(parseWorkflow(workflow(dir), join(dir, 'workflow.yaml'), {}));
+    try {
+      expect(served.hosts.stats().threads).toBe(1);
+      const trust = { zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash };
+      const events: string[] = [];
+      const collector = await connectStreamFunction({ name: 'collector', observe: ['fences'], ...trust });
+      collector.handle((in$) => in$.pipe(tap((e: { detect: string; fence: { id: string } }) => events.push(`${e.detect} ${e.fence.id}`))));
+      const source = await connectSource({ name: 'fleet', ...trust });
+      const fence = served.functionThreads.find((t) => t.fn === 'fence')!.thread as HostedInstance;
+
+      // v0 drives into f0 (at 10 s) and its state is in a snapshot
+      source.write('gps', Array.from({ length: 13 }, (_, s) => crossingFix(0, s)));
+      await waitFor(() => events.includes('enter f0'), { what: 'the enter of f0' });
+      await waitFor(() => fence.stats as { received?: number; unsnapshotted?: number } | undefined, { what: 'a snapshot of every fix', until: (s) => s?.received === 13 && s.unsnapshotted === 0, ms: 30_000 });
+
+      source.write('slow', [{ deviceId: 'runaway', t: 0, lon: 1, lat: 1, speed: 150 }]);
+      await waitFor(() => served.zipper.counters.poison, { what: 'the hanging frame dropped as poison', ms: 60_000 });
+      await waitFor(() => fence.running, 'the geofence running again');
+      expect(served.hosts.stats()).toMatchObject({ threads: 1, restored: 6, rolledBack: 0 });
+
+      // still inside f0, then out of it: no second enter
+      source.write('gps', [crossingFix(0, 13), crossingFix(0, 14), { ...crossingFix(0, 15), lon: -0.005 }]);
+      await waitFor(() => events.includes('exit f0'), { what: 'the exit of f0', ms: 30_000 });
+      expect(events).toEqual(['enter f0', 'exit f0']);
+      await source.close();
+      await collector.close();
+    } finally {
+      await served.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
