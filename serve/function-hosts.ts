@@ -25,7 +25,7 @@ export interface HostWorkerData {
 }
 
 /** what serve posts to a host thread */
-export type HostCommand = { geoflux: 'ping' } | { geoflux: 'stop'; slot?: number } | { geoflux: 'start'; slot: number; data: FunctionData } | (StateCommand & { slot?: number });
+export type HostCommand = { geoflux: 'ping' } | { geoflux: 'stop'; slot?: number } | { geoflux: 'start'; slot: number; data: FunctionData; state: Uint8Array[] } | (StateCommand & { slot?: number });
 
 /** what a host thread posts beyond ThreadMessage: news of one instance, or its state's snapshot */
 export type HostMessage =
@@ -58,9 +58,11 @@ export class FunctionHosts {
 
   constructor(readonly o: FunctionHostsOptions) {}
 
-  /** an instance to be started in one of the hosts of watchdog time `watchdog` */
-  instance(label: string, data: FunctionData, watchdog: number): HostedInstance {
-    return new HostedInstance(label, data, ++this.nextSlot, () => this.place(watchdog), this.o.log);
+  /** an instance to be started in one of the hosts of watchdog time `watchdog`, with `restore` its state (a parked function's) */
+  instance(label: string, data: FunctionData, watchdog: number, restore?: Uint8Array[]): HostedInstance {
+    const i = new HostedInstance(label, data, ++this.nextSlot, () => this.place(watchdog), this.o.log);
+    i.restore = restore;
+    return i;
   }
 
   stats(): HostsStats {
@@ -103,7 +105,7 @@ class Host {
       workerData: (): HostWorkerData => ({
         logLevel: logLevel(),
         snapshotMs: o.snapshotMs ?? 2000,
-        instances: [...this.slots.values()].map((i) => ({ slot: i.slot, data: i.data, state: i.snapshot ? [i.snapshot] : [] })),
+        instances: [...this.slots.values()].map((i) => ({ slot: i.slot, data: i.data, state: i.snapshot ? [i.snapshot] : (i.restore ?? []) })),
       }),
       attach: o.attach,
       log: o.log,
@@ -144,6 +146,8 @@ export class HostedInstance implements FunctionInstance {
   readonly retired: unknown[] = [];
   /** its devices' state as it last posted it */
   snapshot: Uint8Array | undefined;
+  /** the state it starts with, until it posts a snapshot of its own */
+  restore: Uint8Array[] | undefined;
   private host: Host | undefined;
   private ready = false;
   private starting: { resolve: () => void; reject: (e: Error) => void } | undefined;
@@ -176,7 +180,7 @@ export class HostedInstance implements FunctionInstance {
         new Promise<void>((resolve, reject) => {
           this.starting = { resolve, reject };
           // a host between a crash and its restart starts it with the others (workerData)
-          host.thread.post({ geoflux: 'start', slot: this.slot, data: this.data } satisfies HostCommand);
+          host.thread.post({ geoflux: 'start', slot: this.slot, data: this.data, state: this.restore ?? [] } satisfies HostCommand);
         }),
     );
   }

@@ -30,7 +30,7 @@ port.on('message', (m: HostCommand) => {
   if (m.geoflux === 'ping') {
     post({ geoflux: 'pong', stats: Object.fromEntries([...slots].map(([slot, s]) => [slot, s.instance && { ...(s.instance.stats() as object), unsnapshotted: s.instance.received() - s.snapshotAt }])) });
     void snapshot();
-  } else if (m.geoflux === 'start') void start(m.slot, m.data, []);
+  } else if (m.geoflux === 'start') void start(m.slot, m.data, m.state);
   else if (m.geoflux === 'stop' && m.slot !== undefined) void stopSlot(m.slot);
   else if (m.geoflux === 'stop') void Promise.allSettled([...slots.keys()].map(stopSlot)).finally(() => process.exit(0));
   else {

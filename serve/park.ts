@@ -46,8 +46,7 @@ export async function wakeFunction(wf: Workflow, served: ServedWorkflow, log: Lo
   const { zipper } = served;
   zipper.pauseFunction(f.name);
   try {
-    await startFunction(wf, { ...f, instances: 1 }, served, log, (e) => e);
-    await Promise.all(threadsOf(served, f.name).map((t) => t.ask({ geoflux: 'import-state', bytes: states })));
+    await startFunction(wf, { ...f, instances: 1 }, served, log, (e) => e, states);
   } catch (e) {
     await stopFunction(served, f.name, 0);
     throw e;

@@ -155,8 +155,11 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
 /** a workflow function's start-up failure, at the file, line and field it is about */
 const startFailure = (wf: Workflow, i: number, f: WorkflowFunction) => (e: Error) => fieldError(wf, ['functions', i, ...blame(wf, f, e)], `function "${f.name}" could not start: ${e.message}`);
 
-/** Starts a function's local instances; `failed` says why one could not start (where the function came from). */
-export async function startFunction(wf: Workflow, f: WorkflowFunction, served: ServedWorkflow, log: Logger, failed: (e: Error) => Error): Promise<void> {
+/**
+ * Starts a function's local instances; `failed` says why one could not start (where the function came from).
+ * `restore`: the state its instances in threads start with (a parked function's), given before they join.
+ */
+export async function startFunction(wf: Workflow, f: WorkflowFunction, served: ServedWorkflow, log: Logger, failed: (e: Error) => Error, restore?: Uint8Array[]): Promise<void> {
   const timeout = f.timeout ?? DEFAULT_TIMEOUT;
   const what = f.sink ? `a ${f.sink} sink` : (f.run ?? `kernel ${f.kernel}`);
   const conn = { zipper: served.zipper.memoryUrl, token: wf.auth?.token };
@@ -186,8 +189,9 @@ export async function startFunction(wf: Workflow, f: WorkflowFunction, served: S
       continue;
     }
     const data = { ...spec, run: f.run, kernel: f.kernel ? { kernel: f.kernel, params: f.params, batch: f.batch, wasi: f.wasi, baseDir: wf.dir } : undefined, baseDir: wf.dir, token: wf.auth?.token };
-    const thread = ownCode(f) ? served.hosts.instance(label, data, timeout) : moduleThread(served, label, { kind: 'function', ...data, logLevel: logLevel() }, timeout);
+    const thread = ownCode(f) ? served.hosts.instance(label, data, timeout, restore) : moduleThread(served, label, { kind: 'function', ...data, logLevel: logLevel() }, timeout);
     await thread.start().catch((e: Error) => Promise.reject(failed(e)));
+    if (restore && !ownCode(f)) await thread.ask({ geoflux: 'import-state', bytes: restore });
     served.functionThreads.push({ fn: f.name, thread });
   }
   const where = f.sink || timeout === 0 || f.run === FLEET_BUILTIN ? 'in the zipper\'s thread' : ownCode(f) ? 'in the host threads' : f.instances > 1 ? 'in threads of their own' : 'in a thread of its own';

@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ignoreElements, tap } from 'rxjs';
+import { connectSource } from '../source/connect-source.ts';
+import { connectStreamFunction } from '../sfn/connect-stream-function.ts';
+import { logger, setLogLevel } from '../log/logger.ts';
+import { parkFunction, wakeFunction } from '../serve/park.ts';
+import { serveWorkflow } from '../serve/serve-workflow.ts';
+import { crossingFix, SQUARES } from '../testing/fence-squares.ts';
+import { waitFor } from '../testing/wait-for.ts';
+import { parseWorkflow } from '../workflows/load.ts';
+import { now } from './stats.ts';
+
+/**
+ * Scale to zero's wake as serve does it (serve/park.ts), in this process: a geofence function that has seen
+ * `devices` devices is parked (its state taken, its instance closed); then a fix is written for it and the
+ * function woken with that state; timed from the write to its event at a function over QUIC. The wake is
+ * what a scaled-to-zero function's first frame waits for.
+ */
+export async function servedWakes(runs: number, devices: number): Promise<number[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'geoflux-wake-'));
+  writeFileSync(join(dir, 'squares.geojson'), JSON.stringify(SQUARES));
+  const text = `name: wake
+listen: [quic://127.0.0.1:0]
+tags: { gps: 16, fences: 17 }
+functions:
+  - name: fence
+    observe: [gps]
+    emit: fences
+    host: local
+    kernel: geofence
+    params: { fences: squares.geojson, debounce: false }
+  - name: events
+    observe: [fences]
+    host: remote
+`;
+  const wf = parseWorkflow(text, join(dir, 'workflow.yaml'), {});
+  setLogLevel('warn');
+  const served = await serveWorkflow(wf);
+  try {
+    const trust = { zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash };
+    let events = 0;
+    let heard: (() => void) | undefined;
+    const collector = await connectStreamFunction({ name: 'events', observe: ['fences'], ...trust });
+    collector.handle((in$) =>
+      in$.pipe(
+        tap(() => {
+          events++;
+          heard?.();
+        }),
+        ignoreElements(),
+      ),
+    );
+    const source = await connectSource({ name: 'fleet', ...trust });
+    for (let s = 0; s < 12; s++) source.write('gps', Array.from({ length: devices }, (_, v) => crossingFix(v, s)));
+    await source.flush(60_000);
+    // every device whose row crosses f0 has entered it
+    await waitFor(() => events, { until: (n) => n >= Math.min(devices, 40), ms: 60_000, what: 'the first enters' });
+    const f = wf.functions[0];
+    const log = logger('bench');
+    const ms: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const states = await parkFunction(served, f);
+      // v0 leaves f0, comes back, leaves…: one event each time
+      const fix = { ...crossingFix(0, 12 + i), lon: i % 2 ? 0.005 : -0.005 };
+      const got = new Promise<void>((r) => (heard = r));
+      const t0 = now();
+      source.write('gps', [fix]);
+      await wakeFunction(wf, served, log, f, states);
+      await got;
+      ms.push(now() - t0);
+    }
+    await source.close();
+    await collector.close();
+    return ms.sort((a, b) => a - b);
+  } finally {
+    await served.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
