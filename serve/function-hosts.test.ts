@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { tap } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { connectSource, connectStreamFunction } from '../index.ts';
+import { setLogLevel } from '../log/logger.ts';
+import { ModuleThread } from '../runtime/module-thread.ts';
+import { crossingFix, SQUARES } from '../testing/fence-squares.ts';
+import { waitFor } from '../testing/wait-for.ts';
+import { parseWorkflow } from '../workflows/load.ts';
+import { HostedInstance } from './function-hosts.ts';
+import { serveWorkflow } from './serve-workflow.ts';
+
+setLogLevel('silent');
+
+/**
+ * `hosts: 2`: four instances of geoflux's own code (a geofence ×2, a custom .wasm kernel, builtin:speeding) share two
+ * host threads, the two geofence instances in different ones; a JavaScript module of the user's gets a thread
+ * of its own. Each instance still has its own channel: every fix gets its event from each function.
+ */
+const workflow = (dir: string) => `name: shared
+listen: [quic://127.0.0.1:0]
+hosts: 2
+tags: { gps: 16, out: 17, fast: 18 }
+functions:
+  - name: fence
+    observe: [gps]
+    emit: out
+    dispatch: { partition: deviceId }
+    instances: 2
+    host: local
+    kernel: geofence
+    params: { fences: ${join(dir, 'squares.geojson')}, debounce: false }
+  - name: speeding
+    observe: [gps]
+    emit: out
+    host: local
+    kernel: ${resolve('kernels/build/testing/speed-limit.wasm')}
+    params: { limit: 5 }
+  - name: fast
+    observe: [gps]
+    emit: fast
+    host: local
+    run: builtin:speeding
+    params: { limit: 5 }
+  - name: steady
+    observe: [gps]
+    emit: out
+    host: local
+    run: ${resolve('reliability/testdata/steady.ts')}
+  - name: collector
+    observe: [out, fast]
+    host: remote
+`;
+
+describe('host threads', () => {
+  it('run the instances of kernels and builtins, a user module in a thread of its own, each instance on its own channel', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geoflux-hosts-'));
+    writeFileSync(join(dir, 'squares.geojson'), JSON.stringify(SQUARES));
+    const served = await serveWorkflow(parseWorkflow(workflow(dir), join(dir, 'workflow.yaml'), {}));
+    try {
+      const kinds = Object.fromEntries(['fence', 'speeding', 'fast', 'steady'].map((fn) => [fn, served.functionThreads.filter((t) => t.fn === fn).map((t) => t.thread.constructor.name)]));
+      expect(kinds).toEqual({ fence: [HostedInstance.name, HostedInstance.name], speeding: [HostedInstance.name], fast: [HostedInstance.name], steady: [ModuleThread.name] });
+      expect(served.hosts.stats().threads).toBe(2);
+
+      const trust = { zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash };
+      const got = new Map<string, number>();
+      const collector = await connectStreamFunction({ name: 'collector', observe: ['out', 'fast'], ...trust });
+      const key = (e: { kind?: string; by?: string; detect?: string }) => e.by ?? e.detect ?? e.kind!;
+      collector.handle((in$) => in$.pipe(tap((e: { kind?: string; by?: string; detect?: string }) => got.set(key(e), (got.get(key(e)) ?? 0) + 1))));
+      const source = await connectSource({ name: 'fleet', ...trust });
+      // 20 vehicles into f0 at 10 m/s (over the 5 m/s limit): an enter each; per fix a steady row, and a speeding row from the kernel and one from the builtin
+      source.write('gps', Array.from({ length: 20 }, (_, v) => [crossingFix(v, 9), crossingFix(v, 11)]).flat());
+      await waitFor(() => got.get('enter') === 20 && got.get('steady') === 40 && got.get('speeding') === 80, { what: () => `every event, got ${JSON.stringify([...got])}` });
+      // both geofence instances had devices: the fixes went over both channels
+      const received = () => served.functionThreads.filter((t) => t.fn === 'fence').map((t) => (t.thread.stats as { received?: number } | undefined)?.received ?? 0);
+      await waitFor(() => received().every((n) => n > 0), { what: () => `fixes at both geofence instances (${received()})` });
+      await source.close();
+      await collector.close();
+    } finally {
+      await served.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
