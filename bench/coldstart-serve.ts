@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ignoreElements, tap } from 'rxjs';
 import { connectSource } from '../source/connect-source.ts';
 import { connectStreamFunction } from '../sfn/connect-stream-function.ts';
 import { logger, setLogLevel } from '../log/logger.ts';
 import { parkFunction, wakeFunction } from '../serve/park.ts';
-import { serveWorkflow } from '../serve/serve-workflow.ts';
-import { crossingFix, SQUARES } from '../testing/fence-squares.ts';
+import { crossingFix } from '../testing/fence-squares.ts';
+import { serveWithSquares } from '../testing/squares-serve.ts';
 import { waitFor } from '../testing/wait-for.ts';
-import { parseWorkflow } from '../workflows/load.ts';
 import { now } from './stats.ts';
 
 /**
@@ -19,8 +15,6 @@ import { now } from './stats.ts';
  * what a scaled-to-zero function's first frame waits for.
  */
 export async function servedWakes(runs: number, devices: number): Promise<number[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'geoflux-wake-'));
-  writeFileSync(join(dir, 'squares.geojson'), JSON.stringify(SQUARES));
   const text = `name: wake
 listen: [quic://127.0.0.1:0]
 tags: { gps: 16, fences: 17 }
@@ -35,11 +29,9 @@ functions:
     observe: [fences]
     host: remote
 `;
-  const wf = parseWorkflow(text, join(dir, 'workflow.yaml'), {});
   setLogLevel('warn');
-  const served = await serveWorkflow(wf);
+  const { served, wf, trust, close } = await serveWithSquares(text);
   try {
-    const trust = { zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash };
     let events = 0;
     let heard: (() => void) | undefined;
     const collector = await connectStreamFunction({ name: 'events', observe: ['fences'], ...trust });
@@ -75,7 +67,6 @@ functions:
     await collector.close();
     return ms.sort((a, b) => a - b);
   } finally {
-    await served.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 }

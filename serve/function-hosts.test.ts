@@ -1,16 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { connectSource, connectStreamFunction } from '../index.ts';
 import { setLogLevel } from '../log/logger.ts';
 import { ModuleThread } from '../runtime/module-thread.ts';
-import { crossingFix, SQUARES } from '../testing/fence-squares.ts';
+import { crossingFix } from '../testing/fence-squares.ts';
+import { serveWithSquares } from '../testing/squares-serve.ts';
 import { waitFor } from '../testing/wait-for.ts';
-import { parseWorkflow } from '../workflows/load.ts';
 import { HostedInstance } from './function-hosts.ts';
-import { serveWorkflow } from './serve-workflow.ts';
 
 setLogLevel('silent');
 
@@ -19,7 +16,7 @@ setLogLevel('silent');
  * host threads, the two geofence instances in different ones; a JavaScript module of the user's gets a thread
  * of its own. Each instance still has its own channel: every fix gets its event from each function.
  */
-const workflow = (dir: string) => `name: shared
+const workflow = `name: shared
 listen: [quic://127.0.0.1:0]
 hosts: 2
 tags: { gps: 16, out: 17, fast: 18 }
@@ -31,7 +28,7 @@ functions:
     instances: 2
     host: local
     kernel: geofence
-    params: { fences: ${join(dir, 'squares.geojson')}, debounce: false }
+    params: { fences: squares.geojson, debounce: false }
   - name: speeding
     observe: [gps]
     emit: out
@@ -56,15 +53,12 @@ functions:
 
 describe('host threads', () => {
   it('run the instances of kernels and builtins, a user module in a thread of its own, each instance on its own channel', { timeout: 60_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'geoflux-hosts-'));
-    writeFileSync(join(dir, 'squares.geojson'), JSON.stringify(SQUARES));
-    const served = await serveWorkflow(parseWorkflow(workflow(dir), join(dir, 'workflow.yaml'), {}));
+    const { served, trust, close } = await serveWithSquares(workflow);
     try {
       const kinds = Object.fromEntries(['fence', 'speeding', 'fast', 'steady'].map((fn) => [fn, served.functionThreads.filter((t) => t.fn === fn).map((t) => t.thread.constructor.name)]));
       expect(kinds).toEqual({ fence: [HostedInstance.name, HostedInstance.name], speeding: [HostedInstance.name], fast: [HostedInstance.name], steady: [ModuleThread.name] });
       expect(served.hosts.stats().threads).toBe(2);
 
-      const trust = { zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash };
       const got = new Map<string, number>();
       const collector = await connectStreamFunction({ name: 'collector', observe: ['out', 'fast'], ...trust });
       const key = (e: { kind?: string; by?: string; detect?: string }) => e.by ?? e.detect ?? e.kind!;
@@ -79,8 +73,7 @@ describe('host threads', () => {
       await source.close();
       await collector.close();
     } finally {
-      await served.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await close();
     }
   });
 });

@@ -1,15 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { connectSource, connectStreamFunction } from '../index.ts';
 import { setLogLevel } from '../log/logger.ts';
-import { crossingFix, SQUARES } from '../testing/fence-squares.ts';
+import { crossingFix } from '../testing/fence-squares.ts';
+import { serveWithSquares } from '../testing/squares-serve.ts';
 import { waitFor } from '../testing/wait-for.ts';
-import { parseWorkflow } from '../workflows/load.ts';
 import type { HostedInstance } from './function-hosts.ts';
-import { serveWorkflow } from './serve-workflow.ts';
 
 setLogLevel('silent');
 
@@ -21,7 +18,7 @@ setLogLevel('silent');
  * that a vehicle inside a fence before the hangs is not said to enter it again after them.
  */
 
-const workflow = (dir: string) => `name: hosts
+const workflow = `name: hosts
 listen: [quic://127.0.0.1:0]
 hosts: 1
 tags: { gps: 16, slow: 17, fences: 18, spun: 19 }
@@ -33,7 +30,7 @@ functions:
     host: local
     kernel: geofence
     timeout: 1500
-    params: { fences: ${join(dir, 'squares.geojson')}, debounce: false }
+    params: { fences: squares.geojson, debounce: false }
   - name: spinner
     observe: [slow]
     emit: spun
@@ -47,12 +44,9 @@ functions:
 
 describe('a host thread whose kernel call hangs', () => {
   it('is stopped and started again; the hung frame is dropped as poison after three hangs, its neighbour keeps its state from its snapshot', { timeout: 120_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'geoflux-hosts-'));
-    writeFileSync(join(dir, 'squares.geojson'), JSON.stringify(SQUARES));
-    const served = await serveWorkflow(parseWorkflow(workflow(dir), join(dir, 'workflow.yaml'), {}));
+    const { served, trust, close } = await serveWithSquares(workflow);
     try {
       expect(served.hosts.stats().threads).toBe(1);
-      const trust = { zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash };
       const events: string[] = [];
       const collector = await connectStreamFunction({ name: 'collector', observe: ['fences'], ...trust });
       collector.handle((in$) => in$.pipe(tap((e: { detect: string; fence: { id: string } }) => events.push(`${e.detect} ${e.fence.id}`))));
@@ -76,8 +70,7 @@ describe('a host thread whose kernel call hangs', () => {
       await source.close();
       await collector.close();
     } finally {
-      await served.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await close();
     }
   });
 });

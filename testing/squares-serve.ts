@@ -1,0 +1,32 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serveWorkflow, type ServedWorkflow } from '../serve/serve-workflow.ts';
+import { parseWorkflow } from '../workflows/load.ts';
+import type { Workflow } from '../workflows/schema.ts';
+import { SQUARES } from './fence-squares.ts';
+
+/**
+ * A workflow served in this process from its text, beside `squares.geojson` (testing/fence-squares.ts) in a
+ * directory of its own, which `close` removes with serve stopped; `trust` is how a client reaches its zipper.
+ */
+export async function serveWithSquares(text: string): Promise<{ served: ServedWorkflow; wf: Workflow; trust: { zipper: string; certHash: string }; close: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'geoflux-squares-'));
+  writeFileSync(join(dir, 'squares.geojson'), JSON.stringify(SQUARES));
+  try {
+    const wf = parseWorkflow(text, join(dir, 'workflow.yaml'), {});
+    const served = await serveWorkflow(wf);
+    return {
+      served,
+      wf,
+      trust: { zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash },
+      close: async () => {
+        await served.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
