@@ -8,8 +8,8 @@ import { startFailed, startInstance, type RunningInstance } from './run-instance
 /**
  * A host thread: many function instances that run geoflux's own code (kernels, builtins) in one isolate,
  * each exactly as in a thread of its own (serve/local-worker.ts), told apart by their slot. serve/function-hosts.ts
- * starts and watches it. Every `snapshotMs`, each kernel instance that handled records since its last
- * snapshot posts its devices' state, so that the thread's restart (a neighbour hung or threw) can give them
+ * starts and watches it. Every `snapshotMs` (longer when exports are slow: SNAPSHOT_SHARE), each kernel
+ * instance that handled records since its last snapshot posts its devices' state, so that the thread's restart (a neighbour hung or threw) can give them
  * back to it.
  */
 
@@ -20,10 +20,17 @@ const post = (m: ThreadMessage | HostMessage, transfer?: ArrayBuffer[]) => port.
 
 interface Slot {
   instance?: RunningInstance;
-  /** what its handler had received at its last snapshot, and when that was */
+  /** what its handler had received at its last snapshot, when that was, and the ms its export took */
   snapshotAt: number;
   snapshotTime: number;
+  exportMs: number;
 }
+
+/**
+ * A snapshot blocks the host while the kernel exports (2,000 geofence devices: 80–130 ms on this loaded
+ * machine): the next waits at least this many times that long, so snapshots take at most ~2 % of the thread.
+ */
+const SNAPSHOT_SHARE = 50;
 const slots = new Map<number, Slot>();
 
 port.on('message', (m: HostCommand) => {
@@ -41,7 +48,7 @@ port.on('message', (m: HostCommand) => {
 });
 
 async function start(slot: number, d: HostWorkerData['instances'][number]['data'], restore: Uint8Array[], beforeDial?: () => Promise<void>): Promise<void> {
-  const s: Slot = { snapshotAt: 0, snapshotTime: Date.now() };
+  const s: Slot = { snapshotAt: 0, snapshotTime: Date.now(), exportMs: 0 };
   slots.set(slot, s);
   try {
     s.instance = await startInstance(d, restore, beforeDial);
@@ -62,7 +69,7 @@ async function stopSlot(slot: number): Promise<void> {
 }
 
 let snapshotting = false;
-/** the state of each kernel instance that changed since its last snapshot, at most every snapshotMs */
+/** the state of each kernel instance that changed since its last snapshot, at most every snapshotMs (or SNAPSHOT_SHARE × its export) */
 async function snapshot(): Promise<void> {
   if (snapshotting) return;
   snapshotting = true;
@@ -70,12 +77,13 @@ async function snapshot(): Promise<void> {
     const now = Date.now();
     for (const [slot, s] of slots) {
       const i = s.instance;
-      if (!i?.devices || now - s.snapshotTime < data.snapshotMs) continue;
+      if (!i?.devices || now - s.snapshotTime < Math.max(data.snapshotMs, SNAPSHOT_SHARE * s.exportMs)) continue;
       const received = i.received();
       if (received === s.snapshotAt) continue;
+      const t0 = performance.now();
       const exported = await i.devices.export().catch(() => undefined);
       if (!exported || !slots.has(slot)) continue;
-      [s.snapshotAt, s.snapshotTime] = [received, now];
+      [s.snapshotAt, s.snapshotTime, s.exportMs] = [received, now, performance.now() - t0];
       // moved, not cloned: a copy of its own (the export may be a view of a larger buffer)
       const bytes = new Uint8Array(exported);
       post({ geoflux: 'snapshot', slot, bytes }, [bytes.buffer]);
