@@ -16,6 +16,7 @@ export const TRANSPORTS: TransportCase[] = [
   ['webtransport', ['webtransport://127.0.0.1:0/geoflux'], (z) => z.listeners.find((l) => l.transport === 'webtransport')!.url],
 ];
 export const QUIC = TRANSPORTS[1];
+export const WEBTRANSPORT = TRANSPORTS[2];
 
 export const testConfig = (listen: string[], functions: ZipperConfig['functions'], tags = { gps: 16, speeding: 17, out: 18 }): ZipperConfig => ({
   name: `t-${Math.random().toString(36).slice(2, 8)}`,

@@ -7,6 +7,7 @@ import { dialQuicBytes, listenQuicBytes } from './quic-bytes.ts';
 import { selfSignedTls, type ClientTrust } from './tls.ts';
 import type { ByteDuplex } from './types.ts';
 import { roundTrip } from '../testing/round-trip.ts';
+import { waitFor } from '../testing/wait-for.ts';
 
 /** Real QUIC on 127.0.0.1: a server on port 0 and clients that dial it. */
 const realSend = dgram.Socket.prototype.send;
@@ -58,6 +59,34 @@ describe('quic bytes', () => {
     await roundTrip(d, 64 * 1024);
     expect(packets).toBeGreaterThan(0);
     expect(d.rtt!()).toBeGreaterThan(0);
+  });
+
+  it('pings the peer with a packet it counts as life, and no byte on the stream', async () => {
+    // no keep-alives of the library's own at either end: the only packet after the quiet is the ping's
+    const s = await listenQuicBytes('127.0.0.1', 0, { tls, keepAlive: 0 }, echo);
+    servers.push(s);
+    const d = await dialQuicBytes('127.0.0.1', s.port, { certHash: tls.certHash, timeout: 3000, keepAlive: 0 });
+    clients.push(d);
+    await roundTrip(d, 16);
+    const server = serverSide[serverSide.length - 1]!;
+    let packets = 0;
+    let last = performance.now();
+    server.onPacket!(() => {
+      packets++;
+      last = performance.now();
+    });
+    // the round trip's last ACKs come in first: then the line is quiet, and only the ping can break it
+    await waitFor(() => performance.now() - last > 300);
+    packets = 0;
+    d.ping!();
+    await waitFor(() => packets > 0);
+    // what the stream carries next is the next byte written: the ping added none
+    const w = d.writable.getWriter();
+    await w.write(Uint8Array.of(42));
+    w.releaseLock();
+    const r = d.readable.getReader();
+    expect([...(await r.read()).value!]).toEqual([42]);
+    r.releaseLock();
   });
 
   it('echoes 1 MiB written in 16 KiB chunks', async () => {

@@ -200,6 +200,16 @@ function duplexOf(stream: QUICStream, conn: QUICConnection, remote: string, stop
       lock.packet = heard;
     },
     rtt: () => roundTrip(conn),
+    ping() {
+      // as the library's own keep-alive does it: quiche queues a PING unless an ack-eliciting packet is due anyway
+      const c = conn as unknown as { conn: { sendAckEliciting(): void }; send(): Promise<void> };
+      try {
+        c.conn.sendAckEliciting();
+      } catch {
+        return; // closed: the stream's end tells the channel
+      }
+      c.send().catch(() => {});
+    },
     close() {
       closing ??= (async () => {
         // If our side was closed gracefully, give the last bytes (a Rejected frame, say) up to LINGER to

@@ -132,6 +132,17 @@ describe('streamChannel heartbeat and idle timeout', () => {
     expect(ca.closed.err).toBeInstanceOf(IdleTimeoutError);
   });
 
+  it("sends its heartbeats as the transport's own pings where it has them, not as frames on the stream", async () => {
+    const clock = new ManualClock();
+    const [a] = pipePair();
+    let pings = 0;
+    const ca = started(streamChannel({ ...a, onPacket: () => {}, ping: () => pings++ }, 'quic', { clock, heartbeat: 500, idleTimeout: 0 }));
+    await run(clock, 2600);
+    expect(pings).toBe(5);
+    expect(a.writes).toEqual([]);
+    expect(ca.closed.done).toBe(false);
+  });
+
   it("delivers the application's own pings", async () => {
     const clock = new ManualClock();
     const [a, b] = pipePair();

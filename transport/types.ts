@@ -23,6 +23,11 @@ export interface ByteDuplex {
   onPacket?(heard: () => void): void;
   /** the transport's latest round trip to the peer, ms, the time each end's event loop takes to answer included */
   rtt?(): number;
+  /**
+   * Make the peer hear from us without a byte on the stream: a packet of the transport's own that the peer
+   * acknowledges (a QUIC PING). Only a transport with `onPacket` has it, since only such a peer counts it as life.
+   */
+  ping?(): void;
 }
 
 export interface FrameHandlers {
