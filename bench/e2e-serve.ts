@@ -98,15 +98,17 @@ async function functionCounts(): Promise<Record<string, { in: number; out: numbe
 }
 
 /**
- * Positions of a simulated Monaco fleet of 2,000, made before the clock starts: `n` fixes (enough for the
- * run, so no vehicle jumps back to its start mid-run) kept in columns, because a million fix objects would
+ * Positions of a simulated Monaco fleet of 2,000, made before the clock starts: the fixes a run writes and a
+ * simulated second to spare (the rate loop's last turn may write a slice past rate × seconds, and slices past
+ * the end start the fleet over, a jump back no vehicle makes) kept in columns, because a million fix objects would
  * make the bench's garbage collection the thing measured. Handed out in slices of 250, as fixes from many
  * gateways arrive (spread out, not a whole fleet at once), stamped by the fleet's clock: a replay of the
  * fleet's last n/2,000 seconds, ending now at the latest, so no fix is ahead of the receiver's clock.
  */
-async function premadeFixes(n: number) {
+async function premadeFixes(needed: number) {
   const SLICE = 250;
   const VEHICLES = 2000;
+  const n = needed + VEHICLES;
   const { graph } = await loadNetwork('../shared/data/osm/monaco.osm.pbf');
   const sim = new TrafficSim(graph, { fleets: [{ name: 'veh', vehicles: VEHICLES }], seed: 1, start: 0 });
   const ids: string[] = [];
