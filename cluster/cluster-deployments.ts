@@ -20,12 +20,17 @@ export interface WorkerReport {
   kernels: Record<string, string>;
   /** deployment name → the version it would not take, and why */
   refused: Record<string, { version: string; error: string }>;
+  /**
+   * the deployments bucket's last sequence as of the worker's last look: what it reports is in line with
+   * the bucket up to there (a worker in the middle of taking a version may not yet say it runs it)
+   */
+  seq: number;
 }
 
 /** A deployment's version: its module and everything else about it (params, tags), as a short digest. */
 export const versionOf = (d: CloudDeployment): string => sha256(new TextEncoder().encode(JSON.stringify(d))).slice(0, 16);
 
-const EMPTY: WorkerReport = { kernels: {}, refused: {} };
+const EMPTY: WorkerReport = { kernels: {}, refused: {}, seq: 0 };
 
 /** Stores the module (once per hash) and then the record: a worker that sees the record finds the module. */
 export async function putCloudDeployment(store: ClusterStore, d: CloudDeployment, wasm: Uint8Array): Promise<void> {
@@ -78,7 +83,7 @@ export async function workerReports(store: ClusterStore): Promise<Map<string, Wo
     let r: WorkerReport = EMPTY;
     try {
       const v = e?.json<Partial<WorkerReport>>();
-      if (v && typeof v === 'object') r = { kernels: v.kernels ?? {}, refused: v.refused ?? {} };
+      if (v && typeof v === 'object') r = { kernels: v.kernels ?? {}, refused: v.refused ?? {}, seq: v.seq ?? 0 };
     } catch {
       // a worker of an earlier release registers a time only
     }

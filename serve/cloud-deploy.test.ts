@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,11 +8,13 @@ import { setLogLevel } from '../log/logger.ts';
 import { sha256 } from './deployment-store.ts';
 import { connectSource } from '../source/connect-source.ts';
 import { recordRows } from '../testing/mqtt-rows.ts';
+import { ManualClock } from '../testing/manual-clock.ts';
 import { natsServerForFile } from '../testing/nats-suite.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { parseWorkflow } from '../workflows/load.ts';
-import type { ControlRequest, DeployRequest } from '../zipper/control.ts';
+import type { ControlReply, ControlRequest, DeployRequest } from '../zipper/control.ts';
 import { runWorker, type RunningWorker } from './run-worker.ts';
+import { DEPLOYMENTS_POLL_MS } from './worker-deployments.ts';
 import { serveWorkflow } from './serve-workflow.ts';
 
 setLogLevel('silent');
@@ -21,10 +23,11 @@ const TOKEN = 'cloud-control';
 const GEOFENCE = readFileSync(resolve('kernels/build/geofence.wasm'));
 
 /** an edge that hands `gps` to the cluster (its workers watch a yard far off), and publishes `fences` and `zones` from the workers */
-const edgeWorkflow = (url: string, dir: string, mqtt = '{ embedded: { port: 0, ws: false } }') =>
+const edgeWorkflow = (url: string, dir: string, { name = 'clouddeploy', mqtt = '{ embedded: { port: 0, ws: false } }', state = '.geoflux' } = {}) =>
   parseWorkflow(
     [
-      'name: clouddeploy',
+      `name: ${name}`,
+      `state: ${state}`,
       'listen: [quic://127.0.0.1:0]',
       `control: { token: ${TOKEN} }`,
       `mqtt: ${mqtt}`,
@@ -42,7 +45,7 @@ const edgeWorkflow = (url: string, dir: string, mqtt = '{ embedded: { port: 0, w
       '    where: cloud',
       '    sink: mqtt',
     ].join('\n'),
-    join(dir, 'clouddeploy.yaml'),
+    join(dir, `${name}.yaml`),
   );
 
 /** a square of 0.02° about (lon, lat), named `name` */
@@ -70,7 +73,7 @@ describe('geoflux deploy --where cloud', () => {
     const wf = edgeWorkflow(nats().url, dir);
     const served = await serveWorkflow(wf);
     // the workers publish to the edge's broker, which took a free port
-    const workerWf = edgeWorkflow(nats().url, dir, `{ url: "${served.mqttUrl}" }`);
+    const workerWf = edgeWorkflow(nats().url, dir, { mqtt: `{ url: "${served.mqttUrl}" }` });
     const workers: RunningWorker[] = [];
     const rows = await recordRows(served.mqttUrl!);
     const src = await connectSource({ name: 'gw', zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash });
@@ -116,6 +119,43 @@ describe('geoflux deploy --where cloud', () => {
     } finally {
       await src.close(0);
       await rows.end();
+      for (const w of workers) await w.stop();
+      await served.stop();
+    }
+  });
+
+  it('takes back a version one worker refuses, and answers once every worker runs the version before again', { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'geoflux-cloudrevert-'));
+    dirs.push(dir);
+    const name = 'cloudrevert';
+    const served = await serveWorkflow(edgeWorkflow(nats().url, dir, { name }));
+    const mqtt = `{ url: "${served.mqttUrl}" }`;
+    const ask = async (req: ControlRequest) => controlRequest({ zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash, token: TOKEN }, req);
+    // wb looks at the deployments when the test says: after wa has taken the new version
+    const wbClock = new ManualClock();
+    const workers: RunningWorker[] = [];
+    try {
+      const wa = await runWorker(edgeWorkflow(nats().url, dir, { name, mqtt }), { name: 'wa' });
+      workers.push(wa);
+      expect(await ask(deployZones('port'))).toMatchObject({ ok: true, message: expect.stringMatching(/ on 1 worker \(wa\)/) });
+      const first = wa.deployments().kernels.zones;
+      // it reads the deployments as it starts
+      const wb = await runWorker(edgeWorkflow(nats().url, dir, { name, mqtt, state: 'wb-state' }), { name: 'wb', clock: wbClock });
+      workers.push(wb);
+      expect(wb.deployments().kernels).toEqual({ zones: first });
+
+      // wb can no longer keep a module in its state folder: it will refuse the next version, which wa takes
+      await rm(join(dir, 'wb-state'), { recursive: true });
+      await writeFile(join(dir, 'wb-state'), '');
+      let answer: ControlReply | undefined;
+      const asked = ask(deployZones('port-2')).then((r) => (answer = r));
+      await waitFor(() => wa.deployments().kernels.zones !== first, { what: 'wa running the new version' });
+      await waitFor(() => (wbClock.advance(DEPLOYMENTS_POLL_MS), answer), { what: 'the answer to the deploy wb refuses', every: 100 });
+      await asked;
+      expect(answer).toMatchObject({ ok: false, error: expect.stringMatching(/^function "zones": worker wb refused it: .*ENOTDIR.*; the version before is back: every live worker runs it again \(wa, wb\)$/) });
+      // so it was when the answer came
+      expect(workers.map((w) => w.deployments().kernels.zones)).toEqual([first, first]);
+    } finally {
       for (const w of workers) await w.stop();
       await served.stop();
     }

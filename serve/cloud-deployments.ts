@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectCluster, type ClusterOptions } from '../cluster/cluster-options.ts';
-import { cloudDeployments, putCloudDeployment, removeCloudDeployment, versionOf, workerReports, type CloudDeployment, type WorkerReport } from '../cluster/cluster-deployments.ts';
+import { cloudDeployments, deploymentsSeq, putCloudDeployment, removeCloudDeployment, versionOf, workerReports, type CloudDeployment, type WorkerReport } from '../cluster/cluster-deployments.ts';
 import { setUpStream, type ClusterStore } from '../cluster/stream-setup.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Workflow } from '../workflows/schema.ts';
@@ -60,17 +60,31 @@ export class CloudDeployments {
       this.log.info(`deploy "${d.name}": kernel ${d.hash.slice(0, 12)}… stored in the cluster (stream "${store.stream}")${was ? `, in place of ${was.hash.slice(0, 12)}…` : ''}`);
       const v = versionOf(d);
       const { on, refusals, waiting } = await this.settle(store, (r) => (r.kernels[d.name] === v ? 'on' : r.refused[d.name]?.version === v ? r.refused[d.name].error : undefined));
-      if (refusals.length) {
-        if (was) await store.deployments.put(d.name, JSON.stringify(was));
-        else await removeCloudDeployment(store, d.name);
-        throw new CloudRefused(`function "${d.name}": ${refusals.map(([w, why]) => `worker ${w} refused it: ${why}`).join('; ')}${was ? ' (the running version stays)' : ''}`);
-      }
+      if (refusals.length) throw new CloudRefused(`function "${d.name}": ${refusals.map(([w, why]) => `worker ${w} refused it: ${why}`).join('; ')}; ${await this.revert(store, d.name, was)}`);
       const ms = (a: number, b: number) => `${Math.round(b - a)} ms`;
       const what = `(${d.observe.join(',')} → ${d.emit.join(',') || '(none)'}, params ${JSON.stringify(d.params)})`;
       const replaced = was ? `; in place of the version with kernel ${was.hash.slice(0, 12)}… and params ${JSON.stringify(was.params)}, ${d.freshState ? 'its state handed over where the new version could take it, else started empty (--fresh-state)' : 'its state handed over'}` : '';
       if (!on.length && !waiting.length) return `function "${d.name}" is deployed to stream "${store.stream}" with kernel ${d.hash} ${what}, checked in ${ms(t0, t1)}; no worker is live: each that starts runs it${replaced}`;
       return `function "${d.name}" runs kernel ${d.hash} ${what} on ${on.length} worker${on.length === 1 ? '' : 's'}${on.length ? ` (${on.join(', ')})` : ''} of stream "${store.stream}"; checked in ${ms(t0, t1)}, running in ${ms(t1, performance.now())}${waiting.length ? `; not yet on ${waiting.join(', ')}, which will run it once they read the deployment` : ''}${replaced}`;
     });
+  }
+
+  /**
+   * Puts back what a refused deploy replaced (or removes what it added) and waits until every live worker
+   * runs that again, at most SETTLE_MS: a user told "refused" knows the cluster runs what it ran before,
+   * or which workers do not yet.
+   */
+  private async revert(store: ClusterStore, name: string, was: CloudDeployment | undefined): Promise<string> {
+    if (was) await store.deployments.put(name, JSON.stringify(was));
+    else await removeCloudDeployment(store, name);
+    const before = was && versionOf(was);
+    // a worker still taking the refused version may say it runs the one before: only a look since counts
+    const at = await deploymentsSeq(store.deployments);
+    const { on, waiting } = await this.settle(store, (r) => (r.seq >= at && r.kernels[name] === before ? 'on' : undefined));
+    const back = was ? 'the version before is back' : 'the deployment is withdrawn';
+    if (waiting.length) return `${back}, but ${waiting.join(', ')} still ran the refused version ${SETTLE_MS / 1000} s later`;
+    if (!on.length) return `${back} (no worker is live)`;
+    return `${back}: ${was ? 'every live worker runs it again' : 'no live worker runs it'} (${on.join(', ')})`;
   }
 
   /** whether the cluster has a deployment of this name (an edge deploy must not take it); false when the cluster cannot be reached */

@@ -36,12 +36,17 @@ export class WorkerDeployments {
     this.warn = new RateLimitedLog(log);
   }
 
-  /** what it runs and refused, for its registration */
-  report(): string {
-    const r: WorkerReport = { kernels: {}, refused: {} };
+  /** what it runs and refused */
+  current(): WorkerReport {
+    const r: WorkerReport = { kernels: {}, refused: {}, seq: this.seen };
     for (const [name, d] of this.running) r.kernels[name] = versionOf(d);
     for (const [name, x] of this.refused) r.refused[name] = { version: versionOf(x.d), error: x.error };
-    return encodeReport(r);
+    return r;
+  }
+
+  /** what it runs and refused, for its registration */
+  report(): string {
+    return encodeReport(this.current());
   }
 
   /** one look, unless one is under way: what a timer calls */
