@@ -1,3 +1,4 @@
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { Bucket, KV } from '@nats-io/kv';
 import { sha256, type Deployment } from '../serve/deployment-store.ts';
 import { liveKeys } from './live-keys.ts';
@@ -32,10 +33,54 @@ export const versionOf = (d: CloudDeployment): string => sha256(new TextEncoder(
 
 const EMPTY: WorkerReport = { kernels: {}, refused: {}, seq: 0 };
 
-/** Stores the module (once per hash) and then the record: a worker that sees the record finds the module. */
-export async function putCloudDeployment(store: ClusterStore, d: CloudDeployment, wasm: Uint8Array): Promise<void> {
-  if (!(await store.kernels.info(d.hash))) await store.kernels.putBlob({ name: d.hash }, wasm);
-  await store.deployments.put(d.name, JSON.stringify(d));
+/** A deploy through another edge wrote the record since this one read it (JetStream's compare-and-set said no). */
+export class DeploymentConflict extends Error {}
+
+/** a deployment's record as read, with its revision in the bucket (0: none ever; a delete's: undeployed) */
+export interface DeploymentRecord {
+  d?: CloudDeployment;
+  revision: number;
+}
+
+export async function cloudDeployment(store: ClusterStore, name: string): Promise<DeploymentRecord> {
+  const e = await store.deployments.get(name);
+  return { d: e?.operation === 'PUT' ? e.json<CloudDeployment>() : undefined, revision: e?.revision ?? 0 };
+}
+
+/**
+ * Stores the module (once per hash) and then the record, over the revision `over` only: a record written
+ * since (another edge's deploy) is a DeploymentConflict, and the module goes unless a deployment runs it.
+ * The record's new revision.
+ */
+export async function putCloudDeployment(store: ClusterStore, d: CloudDeployment, wasm: Uint8Array, over: number): Promise<number> {
+  // a deleted object keeps its info (marked deleted): a module deployed again after its last user went is put again
+  if (!(await moduleStored(store, d.hash))) await store.kernels.putBlob({ name: d.hash }, wasm);
+  let revision = 0;
+  try {
+    await compareAndSet(d.name, async () => (revision = over ? await store.deployments.update(d.name, JSON.stringify(d), over) : await store.deployments.create(d.name, JSON.stringify(d))));
+  } catch (e) {
+    if (e instanceof DeploymentConflict) await dropUnusedModule(store, d.hash, await cloudDeployments(store));
+    throw e;
+  }
+  return revision;
+}
+
+/**
+ * Puts a record back as it was read (or deletes it, when there was none) in place of `mine`, over the
+ * revision `over` only; `mine`'s module goes unless a deployment runs it.
+ */
+export async function restoreCloudDeployment(store: ClusterStore, mine: CloudDeployment, was: DeploymentRecord, over: number): Promise<void> {
+  await compareAndSet(mine.name, () => (was.d ? store.deployments.update(mine.name, JSON.stringify(was.d), over) : store.deployments.delete(mine.name, { previousSeq: over })));
+  await dropUnusedModule(store, mine.hash, await cloudDeployments(store));
+}
+
+async function compareAndSet(name: string, write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (e) {
+    if (e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamWrongLastSequence) throw new DeploymentConflict(`the deployment "${name}" was written through another edge meanwhile`);
+    throw e;
+  }
 }
 
 /** Deletes the record, and its module unless another deployment runs the same one; false when there was no such deployment. */
@@ -44,8 +89,16 @@ export async function removeCloudDeployment(store: ClusterStore, name: string): 
   const d = all.get(name);
   if (!d) return false;
   await store.deployments.delete(name);
-  if (![...all.values()].some((o) => o.name !== name && o.hash === d.hash)) await store.kernels.delete(d.hash);
+  all.delete(name);
+  await dropUnusedModule(store, d.hash, all);
   return true;
+}
+
+export const moduleStored = async (store: ClusterStore, hash: string): Promise<boolean> => (await store.kernels.info(hash))?.deleted === false;
+
+/** `all`: the deployments left */
+async function dropUnusedModule(store: ClusterStore, hash: string, all: Map<string, CloudDeployment>): Promise<void> {
+  if (![...all.values()].some((o) => o.hash === hash)) await store.kernels.delete(hash);
 }
 
 /** The deployments, by name. */

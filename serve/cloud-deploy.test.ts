@@ -15,15 +15,16 @@ import { parseWorkflow } from '../workflows/load.ts';
 import type { ControlReply, ControlRequest, DeployRequest } from '../zipper/control.ts';
 import { runWorker, type RunningWorker } from './run-worker.ts';
 import { DEPLOYMENTS_POLL_MS } from './worker-deployments.ts';
-import { serveWorkflow } from './serve-workflow.ts';
+import { serveWorkflow, type ServedWorkflow } from './serve-workflow.ts';
 
 setLogLevel('silent');
 const nats = natsServerForFile();
 const TOKEN = 'cloud-control';
 const GEOFENCE = readFileSync(resolve('kernels/build/geofence.wasm'));
+const SPEEDING = readFileSync(resolve('examples/kernels/c/speeding.wasm'));
 
 /** an edge that hands `gps` to the cluster (its workers watch a yard far off), and publishes `fences` and `zones` from the workers */
-const edgeWorkflow = (url: string, dir: string, { name = 'clouddeploy', mqtt = '{ embedded: { port: 0, ws: false } }', state = '.geoflux' } = {}) =>
+const edgeWorkflow = (url: string, dir: string, { name = 'clouddeploy', stream = name, mqtt = '{ embedded: { port: 0, ws: false } }', state = '.geoflux' } = {}) =>
   parseWorkflow(
     [
       `name: ${name}`,
@@ -31,7 +32,7 @@ const edgeWorkflow = (url: string, dir: string, { name = 'clouddeploy', mqtt = '
       'listen: [quic://127.0.0.1:0]',
       `control: { token: ${TOKEN} }`,
       `mqtt: ${mqtt}`,
-      `cluster: { nats: "${url}", partitions: 4 }`,
+      `cluster: { nats: "${url}", partitions: 4, stream: ${stream} }`,
       'tags: { gps: 16, fences: 17, zones: 18, other: 19 }',
       'functions:',
       '  - name: yard',
@@ -158,6 +159,30 @@ describe('geoflux deploy --where cloud', () => {
     } finally {
       for (const w of workers) await w.stop();
       await served.stop();
+    }
+  });
+
+  it('of two deploys under one name through two edges at once, refuses one: the other runs', { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'geoflux-cloudrace-'));
+    dirs.push(dir);
+    const name = 'cloudrace';
+    const edges = [await serveWorkflow(edgeWorkflow(nats().url, dir, { name })), await serveWorkflow(edgeWorkflow(nats().url, dir, { name: `${name}-b`, stream: name, state: 'edge-b' }))];
+    const askAt = (served: ServedWorkflow) => async (req: ControlRequest) => controlRequest({ zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash, token: TOKEN }, req);
+    const worker = await runWorker(edgeWorkflow(nats().url, dir, { name, mqtt: `{ url: "${edges[0].mqttUrl}" }` }), { name: 'wa' });
+    try {
+      const speeding: DeployRequest = { ...deployZones('port'), params: { limit: 50 }, wasm: SPEEDING, hash: sha256(SPEEDING) };
+      const answers = await Promise.all([askAt(edges[0])(deployZones('port')), askAt(edges[1])(speeding)]);
+      expect(answers.filter((a) => a.ok), JSON.stringify(answers)).toHaveLength(1);
+      const lost = answers.find((a) => !a.ok);
+      expect(lost).toMatchObject({ error: expect.stringMatching(/^function "zones" was changed through another edge .*[:;] it now runs kernel [0-9a-f]{12}… with params /) });
+      const winner = answers[0].ok ? sha256(GEOFENCE) : sha256(SPEEDING);
+      for (const served of edges) {
+        const listed = ((await askAt(served)({ op: 'functions' })) as { functions: { name: string; hash?: string; instances: number }[] }).functions;
+        expect(listed.find((f) => f.name === 'zones')).toMatchObject({ hash: winner, instances: 1 });
+      }
+    } finally {
+      await worker.stop();
+      for (const served of edges) await served.stop();
     }
   });
 });
