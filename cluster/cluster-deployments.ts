@@ -83,15 +83,17 @@ async function compareAndSet(name: string, write: () => Promise<unknown>): Promi
   }
 }
 
-/** Deletes the record, and its module unless another deployment runs the same one; false when there was no such deployment. */
-export async function removeCloudDeployment(store: ClusterStore, name: string): Promise<boolean> {
+/**
+ * Deletes the record, and its module unless another deployment runs the same one. The deployments as they
+ * were read: without `name`, there was no such deployment and nothing changed.
+ */
+export async function removeCloudDeployment(store: ClusterStore, name: string): Promise<Map<string, CloudDeployment>> {
   const all = await cloudDeployments(store);
   const d = all.get(name);
-  if (!d) return false;
+  if (!d) return all;
   await store.deployments.delete(name);
-  all.delete(name);
-  await dropUnusedModule(store, d.hash, all);
-  return true;
+  await dropUnusedModule(store, d.hash, new Map([...all].filter(([n]) => n !== name)));
+  return all;
 }
 
 export const moduleStored = async (store: ClusterStore, hash: string): Promise<boolean> => (await store.kernels.info(hash))?.deleted === false;

@@ -24,7 +24,7 @@ const GEOFENCE = readFileSync(resolve('kernels/build/geofence.wasm'));
 const SPEEDING = readFileSync(resolve('examples/kernels/c/speeding.wasm'));
 
 /** an edge that hands `gps` to the cluster (its workers watch a yard far off), and publishes `fences` and `zones` from the workers */
-const edgeWorkflow = (url: string, dir: string, { name = 'clouddeploy', stream = name, mqtt = '{ embedded: { port: 0, ws: false } }', state = '.geoflux' } = {}) =>
+const edgeWorkflow = (url: string, dir: string, { name = 'clouddeploy', stream = name, mqtt = '{ embedded: { port: 0, ws: false } }', state = '.geoflux' }: { name?: string; stream?: string; mqtt?: string; state?: string } = {}) =>
   parseWorkflow(
     [
       `name: ${name}`,
@@ -114,6 +114,8 @@ describe('geoflux deploy --where cloud', () => {
       expect(zoneEvents().filter((e) => e.endsWith('enter'))).toHaveLength(DEVICES);
       expect(zoneEvents().filter((e) => e.endsWith('exit')).sort()).toEqual(['veh-0 exit', 'veh-1 exit']);
 
+      // a name mistyped is answered with the cluster's deployment it is closest to
+      expect(await ask({ op: 'undeploy', name: 'zone' })).toMatchObject({ ok: false, error: 'no deployed function "zone" (did you mean "zones"?)' });
       expect(await ask({ op: 'undeploy', name: 'zones' })).toMatchObject({ ok: true, message: 'function "zones" undeployed from the cluster\'s workers' });
       expect((await listed()).map((f) => f.name)).toEqual(['yard', 'alerts-out']);
       expect(await ask({ op: 'undeploy', name: 'zones' })).toMatchObject({ ok: false, error: expect.stringMatching(/no deployed function "zones"/) });

@@ -114,13 +114,14 @@ export class CloudDeployments {
     return this.withCluster(async (store) => (await cloudDeployments(store)).has(name)).catch(() => false);
   }
 
-  /** Undeploys a cloud deployment: undefined when the cluster has none of that name. */
-  async undeploy(name: string): Promise<string | undefined> {
+  /** Undeploys a cloud deployment; when the cluster has none of that name, the names it has. */
+  async undeploy(name: string): Promise<{ done: string } | { have: string[] }> {
     return this.withCluster(async (store) => {
-      if (!(await removeCloudDeployment(store, name))) return undefined;
+      const was = await removeCloudDeployment(store, name);
+      if (!was.has(name)) return { have: [...was.keys()] };
       this.log.info(`undeploy "${name}": removed from the cluster (stream "${store.stream}")`);
       const { waiting } = await this.settle(store, (r) => (r.kernels[name] === undefined ? 'on' : undefined));
-      return `function "${name}" undeployed from the cluster's workers${waiting.length ? ` (${waiting.join(', ')} still ran it ${SETTLE_MS / 1000} s later)` : ''}`;
+      return { done: `function "${name}" undeployed from the cluster's workers${waiting.length ? ` (${waiting.join(', ')} still ran it ${SETTLE_MS / 1000} s later)` : ''}` };
     });
   }
 

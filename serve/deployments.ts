@@ -322,9 +322,10 @@ export class Deployments {
   private async undeploy(name: string): Promise<string> {
     const r = this.running.get(name);
     const fromCluster = !r && !this.wf.functions.some((f) => f.name === name) ? await this.cloud?.undeploy(name) : undefined;
-    if (fromCluster) return fromCluster;
+    if (fromCluster && 'done' in fromCluster) return fromCluster.done;
     if (!r) {
-      const what = this.wf.functions.some((f) => f.name === name) ? `"${name}" is a function of the workflow file, not a deployed one` : `no deployed function "${name}"${didYouMean(name, this.running.keys())}`;
+      const deployed = [...this.running.keys(), ...(fromCluster?.have ?? [])];
+      const what = this.wf.functions.some((f) => f.name === name) ? `"${name}" is a function of the workflow file, not a deployed one` : `no deployed function "${name}"${didYouMean(name, deployed)}`;
       throw new Refused('unknown_function', what);
     }
     await this.unwatch(r);
