@@ -130,6 +130,23 @@ export async function cloudModule(store: ClusterStore, hash: string): Promise<Ui
 
 export const encodeReport = (r: WorkerReport): string => JSON.stringify(r);
 
+/** `zones@a90d2d518d9b`: a deployment's name and its module's hash prefix */
+export const deploymentLabel = (d: CloudDeployment): string => `${d.name}@${d.hash.slice(0, 12)}`;
+
+/**
+ * What a worker runs and refused, for a person: each deployment as `name@` its module's hash prefix where the
+ * version is the deployment's (`zones@a90d2d518d9b · refused lanes@415f165f0119: why`).
+ */
+export function describeReport(r: WorkerReport, deployed: Map<string, CloudDeployment>): string {
+  const label = (name: string, version: string) => {
+    const d = deployed.get(name);
+    return d && versionOf(d) === version ? deploymentLabel(d) : `${name} (a version no longer deployed)`;
+  };
+  const runs = Object.entries(r.kernels).map(([name, v]) => label(name, v));
+  const refused = Object.entries(r.refused).map(([name, x]) => `${label(name, x.version)}: ${x.error}`);
+  return `${runs.join(', ') || 'no deployed kernel'}${refused.length ? ` · refused ${refused.join('; ')}` : ''}`;
+}
+
 /** Every live worker's report, by worker name (a worker that reports nothing runs no deployment). */
 export async function workerReports(store: ClusterStore): Promise<Map<string, WorkerReport>> {
   const out = new Map<string, WorkerReport>();

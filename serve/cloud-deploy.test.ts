@@ -8,6 +8,8 @@ import { setLogLevel } from '../log/logger.ts';
 import { sha256 } from './deployment-store.ts';
 import { connectSource } from '../source/connect-source.ts';
 import { recordRows } from '../testing/mqtt-rows.ts';
+import { clusterLines } from '../cli/status.ts';
+import { keptLinesLog } from '../testing/kept-lines-log.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
 import { natsServerForFile } from '../testing/nats-suite.ts';
 import { waitFor } from '../testing/wait-for.ts';
@@ -23,31 +25,30 @@ const TOKEN = 'cloud-control';
 const GEOFENCE = readFileSync(resolve('kernels/build/geofence.wasm'));
 const SPEEDING = readFileSync(resolve('examples/kernels/c/speeding.wasm'));
 
+type EdgeOptions = { name?: string; stream?: string; mqtt?: string; state?: string };
 /** an edge that hands `gps` to the cluster (its workers watch a yard far off), and publishes `fences` and `zones` from the workers */
-const edgeWorkflow = (url: string, dir: string, { name = 'clouddeploy', stream = name, mqtt = '{ embedded: { port: 0, ws: false } }', state = '.geoflux' }: { name?: string; stream?: string; mqtt?: string; state?: string } = {}) =>
-  parseWorkflow(
-    [
-      `name: ${name}`,
-      `state: ${state}`,
-      'listen: [quic://127.0.0.1:0]',
-      `control: { token: ${TOKEN} }`,
-      `mqtt: ${mqtt}`,
-      `cluster: { nats: "${url}", partitions: 4, stream: ${stream} }`,
-      'tags: { gps: 16, fences: 17, zones: 18, other: 19 }',
-      'functions:',
-      '  - name: yard',
-      '    observe: [gps]',
-      '    emit: fences',
-      '    where: cloud',
-      '    kernel: geofence',
-      `    params: { fences: ${JSON.stringify(square('yard', 0, 0))} }`,
-      '  - name: alerts-out',
-      '    observe: [fences, zones]',
-      '    where: cloud',
-      '    sink: mqtt',
-    ].join('\n'),
-    join(dir, `${name}.yaml`),
-  );
+const edgeYaml = ({ name = 'clouddeploy', stream = name, mqtt = '{ embedded: { port: 0, ws: false } }', state = '.geoflux' }: EdgeOptions, url: string) =>
+  [
+    `name: ${name}`,
+    `state: ${state}`,
+    'listen: [quic://127.0.0.1:0]',
+    `control: { token: ${TOKEN} }`,
+    `mqtt: ${mqtt}`,
+    `cluster: { nats: "${url}", partitions: 4, stream: ${stream} }`,
+    'tags: { gps: 16, fences: 17, zones: 18, other: 19 }',
+    'functions:',
+    '  - name: yard',
+    '    observe: [gps]',
+    '    emit: fences',
+    '    where: cloud',
+    '    kernel: geofence',
+    `    params: { fences: ${JSON.stringify(square('yard', 0, 0))} }`,
+    '  - name: alerts-out',
+    '    observe: [fences, zones]',
+    '    where: cloud',
+    '    sink: mqtt',
+  ].join('\n');
+const edgeWorkflow = (url: string, dir: string, o: EdgeOptions = {}) => parseWorkflow(edgeYaml(o, url), join(dir, `${o.name ?? 'clouddeploy'}.yaml`));
 
 /** a square of 0.02° about (lon, lat), named `name` */
 const square = (name: string, lon: number, lat: number) => ({
@@ -127,7 +128,7 @@ describe('geoflux deploy --where cloud', () => {
     }
   });
 
-  it('takes back a version one worker refuses, and answers once every worker runs the version before again', { timeout: 120_000 }, async () => {
+  it('takes back a version one worker refuses, and answers once every worker runs the version before again; a worker\'s banner and status --cluster say what each runs and refused', { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'geoflux-cloudrevert-'));
     dirs.push(dir);
     const name = 'cloudrevert';
@@ -143,9 +144,13 @@ describe('geoflux deploy --where cloud', () => {
       expect(await ask(deployZones('port'))).toMatchObject({ ok: true, message: expect.stringMatching(/ on 1 worker \(wa\)/) });
       const first = wa.deployments().kernels.zones;
       // it reads the deployments as it starts
-      const wb = await runWorker(edgeWorkflow(nats().url, dir, { name, mqtt, state: 'wb-state' }), { name: 'wb', clock: wbClock });
+      const wbLog = keptLinesLog();
+      const wb = await runWorker(edgeWorkflow(nats().url, dir, { name, mqtt, state: 'wb-state' }), { name: 'wb', clock: wbClock, log: wbLog });
       workers.push(wb);
       expect(wb.deployments().kernels).toEqual({ zones: first });
+      // and says so as it starts
+      const zonesAt = `zones@${sha256(GEOFENCE).slice(0, 12)}`;
+      expect(wbLog.said).toContainEqual(expect.stringMatching(new RegExp(`^info worker wb: yard, alerts-out on stream "cloudrevert", holding partitions .* of 4; deployed: ${zonesAt}$`)));
 
       // wb can no longer keep a module in its state folder: it will refuse the next version, which wa takes
       await rm(join(dir, 'wb-state'), { recursive: true });
@@ -158,6 +163,20 @@ describe('geoflux deploy --where cloud', () => {
       expect(answer).toMatchObject({ ok: false, error: expect.stringMatching(/^function "zones": worker wb refused it: .*ENOTDIR.*; the version before is back: every live worker runs it again \(wa, wb\)$/) });
       // so it was when the answer came
       expect(workers.map((w) => w.deployments().kernels.zones)).toEqual([first, first]);
+
+      // a worker that starts with the folder it cannot use refuses the deployment: it says so, and status shows it
+      const wcLog = keptLinesLog();
+      workers.push(await runWorker(edgeWorkflow(nats().url, dir, { name, mqtt, state: 'wb-state' }), { name: 'wc', log: wcLog }));
+      expect(wcLog.said).toContainEqual(expect.stringMatching(new RegExp(`^info worker wc: .*; deployed: no deployed kernel · refused ${zonesAt}: .*ENOTDIR`)));
+      const file = join(dir, 'status.yaml');
+      await writeFile(file, edgeYaml({ name }, nats().url));
+      const status = await clusterLines(file);
+      expect(status.slice(status.findIndex((l) => l.startsWith('deployed:')))).toEqual([
+        `deployed: ${zonesAt}; per worker:`,
+        `  wa                       ${zonesAt}`,
+        `  wb                       ${zonesAt}`,
+        expect.stringMatching(new RegExp(`^  wc {23}no deployed kernel · refused ${zonesAt}: .*ENOTDIR`)),
+      ]);
     } finally {
       for (const w of workers) await w.stop();
       await served.stop();
