@@ -258,7 +258,7 @@ export const statusSpec: CommandSpec = {
   notes: ['The workflow needs metrics: { port: 9464 } (the default workflow.yaml has it).', 'Examples:', '  geoflux status', '  geoflux status --cluster workflows/examples/cluster.yaml'],
 };
 
-/** How `geoflux deploy`, `functions` and `undeploy` reach a running serve: its zipper, with the control token. */
+/** How `geoflux deploy`, `functions`, `undeploy` and `logs` reach a running serve: its zipper, with the control token. */
 const controlFlags: Record<string, FlagSpec> = {
   ...connectionFlags('quic://127.0.0.1:9000'),
   token: { type: 'string', value: 'token', help: "the workflow's control.token (default: $GEOFLUX_CONTROL_TOKEN, else dev-control-token, as the demo workflow defaults to)" },
@@ -305,6 +305,18 @@ export const undeploySpec: CommandSpec = {
   summary: 'Stops a deployed function of a running geoflux serve (its instances finish what they hold) and forgets it,\nso the next start does not bring it back; one deployed --where cloud is removed from every worker of the cluster.',
   flags: controlFlags,
   notes: [controlNote, 'Example:', '  geoflux undeploy speeding --insecure'],
+};
+
+export const logsSpec: CommandSpec = {
+  name: 'logs',
+  usage: 'geoflux logs <fn> [--follow] [options]',
+  summary:
+    "Prints the recent log lines of a function of a running geoflux serve (the workflow's or a deployed one): serve\nkeeps the last 200 of each, from its threads and its own lines about it. --follow keeps printing new ones.",
+  flags: {
+    follow: { type: 'boolean', short: 'f', help: 'keep printing the lines as they come, until Ctrl-C' },
+    ...controlFlags,
+  },
+  notes: [controlNote, "A where: cloud function runs on the cluster's workers: its lines are in their logs.", 'Example:', '  geoflux logs speeding --follow --insecure'],
 };
 
 export const querySpec: CommandSpec = {

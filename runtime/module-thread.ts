@@ -34,6 +34,8 @@ export interface ModuleThreadOptions {
   backoff?: { initial: number; max: number };
   /** ms up after which the next failure starts the backoff over (default 30,000) */
   stableAfter?: number;
+  /** what gets the lines the module's loggers say (they are printed from its thread as well) */
+  lines?: (line: string) => void;
 }
 
 /** What a module's thread posts to the one that started it. */
@@ -43,7 +45,9 @@ export type ThreadMessage =
   | { geoflux: 'failed'; error: string; errorName: string; problems?: { path: (string | number)[] }[] }
   | { geoflux: 'pong'; stats: unknown }
   /** the answer to a command with an id: its bytes, or why it failed */
-  | { geoflux: 'reply'; id: number; bytes?: Uint8Array; error?: string };
+  | { geoflux: 'reply'; id: number; bytes?: Uint8Array; error?: string }
+  /** a line its loggers said (log/logger.ts tapLogLines), for `lines` */
+  | { geoflux: 'log'; line: string };
 
 /** What the starting thread posts to a module's thread. */
 export type ThreadCommand = { geoflux: 'ping' } | { geoflux: 'stop' } | StateCommand;
@@ -124,6 +128,8 @@ export class ModuleThread {
           this.stopping = true;
           void w.terminate();
         } else this.o.log.error(`${this.o.label}: could not start again: ${msg.error}`);
+      } else if (msg.geoflux === 'log') {
+        this.o.lines?.(msg.line);
       } else if (msg.geoflux === 'pong') {
         this.stats = msg.stats;
       } else if (msg.geoflux === 'reply') {

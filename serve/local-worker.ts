@@ -1,7 +1,7 @@
 import '../runtime/quiet-wasi-warning.ts';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pack } from '../codecs/msgpack.ts';
-import { logger, setLogLevel, type Level } from '../log/logger.ts';
+import { logger, setLogLevel, tapLogLines, type Level } from '../log/logger.ts';
 import type { StateCommand, ThreadCommand, ThreadMessage } from '../runtime/module-thread.ts';
 import type { FunctionModule } from '../sfn/function-module.ts';
 import type { DeviceStateMover, KernelFunctionSpec } from '../sfn/kernel-function.ts';
@@ -106,6 +106,8 @@ async function startSource(d: Extract<LocalWorkerData, { kind: 'source' }>): Pro
 
 try {
   if (data.kind === 'function') {
+    // its lines also go to serve, which keeps the recent ones for `geoflux logs`
+    tapLogLines(({ line }) => post({ geoflux: 'log', line }));
     stats = await startFunction(data);
   } else {
     stats = await startSource(data);

@@ -7,6 +7,7 @@ import { liveSourceOf } from '../dashboard/live-source.ts';
 import { startDashboard, type Dashboard } from '../dashboard/server.ts';
 import { logger, logLevel, type Logger } from '../log/logger.ts';
 import { ModuleThread } from '../runtime/module-thread.ts';
+import { FunctionLogs } from './function-logs.ts';
 import { loadFunctionModule } from '../sfn/builtins/index.ts';
 import type { StreamFunction } from '../sfn/connect-stream-function.ts';
 import { startFunctionModule, type FunctionModule } from '../sfn/function-module.ts';
@@ -80,6 +81,8 @@ export interface ServedWorkflow {
   cloud?: CloudBridge;
   /** the functions deployed at run time (`geoflux deploy`), when the workflow has a control channel */
   deployments?: Deployments;
+  /** each function's recent log lines (`geoflux logs`) */
+  logs: FunctionLogs;
   /** the fleet's live index, when a function runs builtin:fleet, and the records it could not use */
   fleet?: { index: FleetIndex; skipped: FleetSkips };
   /** drains what is in flight (at most `drainTimeout` ms), then closes everything */
@@ -98,7 +101,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
   const log = opts.log ?? logger('serve');
   const drainTimeout = opts.drainTimeout ?? 5000;
   const embedded = wf.mqtt?.kind === 'embedded' ? wf.mqtt : undefined;
-  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], sourceThreads: [], functions: [], sinks: [], mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stop(wf, served, drainTimeout) };
+  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], sourceThreads: [], functions: [], sinks: [], logs: new FunctionLogs(), mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stop(wf, served, drainTimeout) };
   const at = (path: (string | number)[]) => (e: Error) => Promise.reject(fieldError(wf, path, e.message));
   try {
     const clientCa = wf.auth?.clientCa && (await readFile(wf.auth.clientCa, 'utf8').catch(at(['auth', 'clientCa'])));
@@ -216,7 +219,7 @@ export async function stopFunction(served: ServedWorkflow, name: string, drainTi
 }
 
 const moduleThread = (served: ServedWorkflow, label: string, workerData: LocalWorkerData, watchdog = DEFAULT_TIMEOUT) =>
-  new ModuleThread({ label, callerUrl: import.meta.url, entry: './local-worker', workerData, watchdog, attach: (ch) => served.zipper.attach(ch), log: logger('serve') });
+  new ModuleThread({ label, callerUrl: import.meta.url, entry: './local-worker', workerData, watchdog, attach: (ch) => served.zipper.attach(ch), log: logger('serve'), lines: (line) => served.logs.add(workerData.name, line) });
 
 async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number): Promise<void> {
   served.deployments?.close();
@@ -240,6 +243,7 @@ async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number):
   await served.metrics?.close();
   await served.dashboard?.close();
   await served.broker?.close();
+  served.logs.close();
 }
 
 /** The functions' names in waves: each function after every function whose emits it observes; a cycle's functions close together. */
