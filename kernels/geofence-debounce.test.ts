@@ -3,6 +3,7 @@ import { batchFromRecords } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { offsetBy } from '../network/geo.ts';
 import { noisyWalk } from '../testing/noisy-walk.ts';
+import { wobblingCrossing } from '../testing/wobbling-crossing.ts';
 import { createGeofence, kernelFiles } from './create-kernel.ts';
 import type { GeofenceEvent, GeofenceParams } from './geofence.ts';
 import { kernelSchema } from './host/kernel-instance.ts';
@@ -85,16 +86,8 @@ describe('the defaults: what `npm run bench -- events` picks for raw gps (issue 
   });
 });
 
-/** across the border at 10 s, then along it `inside` m inside, every third fix put 2 m outside by the receiver */
-function wobblingIn(inside = 6): GpsRecord[] {
-  const fixes: GpsRecord[] = [];
-  for (let s = 0; s < 40; s++) {
-    const east = s < 10 ? -60 + 6 * s : s % 3 === 2 ? -2 : inside;
-    const [lon, lat] = offsetBy(0, 0.005, east, 10 * s);
-    fixes.push({ deviceId: 'v', t: T0 + s * 1000, lon, lat });
-  }
-  return fixes;
-}
+/** across the border (the square's west side) at 10 s, then along it `inside` m past it, every third fix 2 m back */
+const wobblingIn = (inside = 6) => wobblingCrossing([0, 0.005], inside, T0);
 
 /** an event as what it is, its time and when it was confirmed, in seconds from the start */
 const times = (e: GeofenceEvent) => [e.detect, (Date.parse(e.time) - T0) / 1000, (Date.parse(e.confirmed!) - T0) / 1000];
