@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { startEmbeddedBroker } from '../alerts/embedded-broker.ts';
 import { freePort } from '../testing/free-port.ts';
+import { wobblingCrossing } from '../testing/wobbling-crossing.ts';
 
 /** The `geoflux` command as a user runs it: a real process, real QUIC on 127.0.0.1. */
 const BIN = 'bin/geoflux.js';
@@ -140,6 +141,18 @@ describe('geoflux CLI', () => {
     const debounced = await run(['fence', '--fences', 'workflows/testdata/good/square.geojson', '-'], csv);
     expect(debounced.code).toBe(0);
     expect(debounced.stdout).toBe('');
+  });
+
+  it('fence: the kernel’s debounce defaults, or the wait counted by the run with --confirm-run', async () => {
+    // into the yard across its west side at 10 s, 10 m past it, every third fix 2 m back out
+    const csv = ['device,lon,lat,time', ...wobblingCrossing([7.41, 43.735], 10, 0).map((f) => `${f.deviceId},${f.lon},${f.lat},${f.t / 1000}`)].join('\n');
+    const args = ['fence', '--fences', 'workflows/testdata/good/square.geojson', '--detect', 'enter,exit'];
+    const byDefault = await run([...args, '-'], csv);
+    expect(byDefault.stdout.trim().split('\n').map((l) => JSON.parse(l)).map((e) => [e.detect, Date.parse(e.time) / 1000, Date.parse(e.confirmed) / 1000])).toEqual([['enter', 10, 19]]);
+    // by the run, every fix back out starts the wait again: no run of 9 s ever holds
+    const byRun = await run([...args, '--confirm-run', '-'], csv);
+    expect(byRun.code).toBe(0);
+    expect(byRun.stdout).toBe('');
   });
 
   it('match: matched fixes as JSON lines, the route driven at the end, and a usage error without --network', async () => {

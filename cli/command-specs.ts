@@ -82,9 +82,10 @@ export const fenceSpec: CommandSpec = {
     dwell: { type: 'string', value: 'seconds', help: 'time inside a fence before dwell fires', default: '300' },
     contains: { type: 'boolean', help: 'instead of events, one line per fix with the ids of the fences containing it' },
     raw: { type: 'boolean', help: 'an enter or exit at every change of side, as the fixes fall (debounce: false); default: debounced' },
-    hysteresis: { type: 'string', value: 'metres', help: 'debounced: a fix counts for the new side only by how far past the boundary beyond this it is (kernel default: 0)' },
+    hysteresis: { type: 'string', value: 'metres', help: 'debounced: a fix counts for the new side only by how far past the boundary beyond this it is (kernel default: 3)' },
     evidence: { type: 'string', value: 'metres', help: 'debounced: what the fixes since a change must add up to past the hysteresis (kernel default: 20)' },
-    confirm: { type: 'string', value: 'seconds', help: 'debounced: how long the new side must also have held (kernel default: 8)' },
+    confirm: { type: 'string', value: 'seconds', help: 'debounced: how long the new side must also have held (kernel default: 9)' },
+    'confirm-run': { type: 'boolean', help: 'debounced: the wait counts the run of fixes on the new side, a fix back across starting it again (confirmRun: true, for map-matched positions with --hysteresis 0; kernel default: from the first fix on the new side)' },
     wasi: { type: 'string', value: 'node|wasmer', help: 'WASI implementation', default: 'node' },
   },
   notes: ['Example:', '  geoflux fence --fences ../shared/data/fences/seattle-neighborhoods.geojson ../shared/data/traces/seattle-newson-krumm-gps.txt'],
@@ -258,7 +259,7 @@ export const statusSpec: CommandSpec = {
   notes: ['The workflow needs metrics: { port: 9464 } (the default workflow.yaml has it).', 'Examples:', '  geoflux status', '  geoflux status --cluster workflows/examples/cluster.yaml'],
 };
 
-/** How `geoflux deploy`, `functions` and `undeploy` reach a running serve: its zipper, with the control token. */
+/** How `geoflux deploy`, `functions`, `undeploy` and `logs` reach a running serve: its zipper, with the control token. */
 const controlFlags: Record<string, FlagSpec> = {
   ...connectionFlags('quic://127.0.0.1:9000'),
   token: { type: 'string', value: 'token', help: "the workflow's control.token (default: $GEOFLUX_CONTROL_TOKEN, else dev-control-token, as the demo workflow defaults to)" },
@@ -305,6 +306,18 @@ export const undeploySpec: CommandSpec = {
   summary: 'Stops a deployed function of a running geoflux serve (its instances finish what they hold) and forgets it,\nso the next start does not bring it back; one deployed --where cloud is removed from every worker of the cluster.',
   flags: controlFlags,
   notes: [controlNote, 'Example:', '  geoflux undeploy speeding --insecure'],
+};
+
+export const logsSpec: CommandSpec = {
+  name: 'logs',
+  usage: 'geoflux logs <fn> [--follow] [options]',
+  summary:
+    "Prints the recent log lines of a function of a running geoflux serve (the workflow's or a deployed one): serve\nkeeps the last 200 of each, from its threads and its own lines about it. --follow keeps printing new ones.",
+  flags: {
+    follow: { type: 'boolean', short: 'f', help: 'keep printing the lines as they come, until Ctrl-C' },
+    ...controlFlags,
+  },
+  notes: [controlNote, "A where: cloud function runs on the cluster's workers: its lines are in their logs.", 'Example:', '  geoflux logs speeding --follow --insecure'],
 };
 
 export const querySpec: CommandSpec = {

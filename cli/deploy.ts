@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { sha256 } from '../serve/deployment-store.ts';
+import type { ClientOptions } from '../client/client.ts';
 import { controlRequest } from '../client/control-client.ts';
 import type { ControlReply, ControlRequest, FunctionInfo } from '../zipper/control.ts';
 import { parseParams, UsageError, type Parsed } from './args.ts';
@@ -18,14 +19,21 @@ function count(flag: string, v: unknown): number {
 
 const CONTROL_CONNECT_MS = 10_000;
 
-/** One control request with the command's connection flags; a refusal fails the command with the zipper's reason. */
-async function ask(values: Parsed['values'], req: ControlRequest): Promise<ControlReply & { ok: true }> {
+/** How a control command reaches the zipper: the command's connection flags, with the control token. */
+export function controlOptions(values: Parsed['values']): Omit<ClientOptions, 'name'> {
   const token = (values.token as string | undefined) ?? (process.env.GEOFLUX_CONTROL_TOKEN || DEV_CONTROL_TOKEN);
   // a serve answers its control channel at once or not at all: 10 s, not the 30 s a source waits for a zipper
-  const reply = await controlRequest({ ...connectionOptions({ ...values, token }), connectTimeout: CONTROL_CONNECT_MS }, req);
+  return { ...connectionOptions({ ...values, token }), connectTimeout: CONTROL_CONNECT_MS };
+}
+
+/** a reply the command goes on with; a refusal fails the command with the zipper's reason */
+export function accepted(reply: ControlReply): ControlReply & { ok: true } {
   if (!reply.ok) throw new Error(`refused: ${reply.error}`);
   return reply;
 }
+
+/** One control request with the command's connection flags. */
+const ask = async (values: Parsed['values'], req: ControlRequest) => accepted(await controlRequest(controlOptions(values), req));
 
 /** `geoflux deploy <kernel.wasm> --name … --observe …`: exits once the function runs. */
 export async function deployCommand({ values, positionals }: Parsed): Promise<void> {

@@ -23,6 +23,7 @@ const commands: Record<string, { spec: CommandSpec; load: () => Promise<Command>
   deploy: { spec: specs.deploySpec, load: async () => (await import('./deploy.ts')).deployCommand },
   functions: { spec: specs.functionsSpec, load: async () => (await import('./deploy.ts')).functionsCommand },
   undeploy: { spec: specs.undeploySpec, load: async () => (await import('./deploy.ts')).undeployCommand },
+  logs: { spec: specs.logsSpec, load: async () => (await import('./logs.ts')).logsCommand },
   query: { spec: specs.querySpec, load: async () => (await import('./query.ts')).queryCommand },
 };
 

@@ -1,4 +1,5 @@
 import { parseExposition, total, type ParsedSample } from '../metrics/parse-exposition.ts';
+import { deploymentLabel, describeReport } from '../cluster/cluster-deployments.ts';
 import { clusterView } from '../cluster/cluster-view.ts';
 import { connectNats, unreachable } from '../cluster/connect-nats.ts';
 import { loadWorkflow } from '../workflows/load.ts';
@@ -41,8 +42,11 @@ export function metricsUrl(v: string): string {
   return at ? `http://${at.host}:${at.port}/metrics` : v;
 }
 
-/** What `--cluster` adds: the stream, edges, workers, and per partition its owner, lag and last checkpoint. */
-async function clusterLines(file: string): Promise<string[]> {
+/**
+ * What `--cluster` adds: the stream, edges, workers, per partition its owner, lag and last checkpoint, and
+ * per worker the deployed kernels it runs and refused.
+ */
+export async function clusterLines(file: string): Promise<string[]> {
   const wf = await loadWorkflow(file);
   if (!wf.cluster) throw new UsageError(`${file} has no cluster: section`);
   const nc = await connectNats({ ...wf.cluster, name: 'geoflux status', waitOnFirstConnect: false }).catch((e: Error) => {
@@ -58,6 +62,11 @@ async function clusterLines(file: string): Promise<string[]> {
     for (const p of v.partitions) {
       const cp = p.checkpoint ? `checkpoint at ${n(p.checkpoint.seq)} (${n(p.checkpoint.bytes)} bytes, ${(p.checkpoint.ageMs / 1000).toFixed(1)} s ago)` : 'no checkpoint';
       lines.push(`  ${String(p.partition).padStart(3)}  ${(p.owner ?? 'UNHELD').padEnd(24)} lag ${p.lag === undefined ? '—' : n(p.lag)} · ${cp}`);
+    }
+    // also with none deployed: a worker may still run one undeployed a moment ago
+    if (v.deployed.size || [...v.reports.values()].some((r) => Object.keys(r.kernels).length || Object.keys(r.refused).length)) {
+      lines.push(`deployed: ${[...v.deployed.values()].map(deploymentLabel).join(', ') || 'none'}; per worker:`);
+      for (const [w, r] of [...v.reports].sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${w.padEnd(24)} ${describeReport(r, v.deployed)}`);
     }
     return lines;
   } finally {

@@ -1,29 +1,48 @@
 import { CONTROL_TAG, decodeReply, encodeControl, type ControlReply, type ControlRequest } from '../zipper/control.ts';
 import { ZipperClient, type ClientOptions } from './client.ts';
 
+/** A connection to the zipper's control channel, for requests one after another (`geoflux logs --follow`). */
+export interface ControlSession {
+  ask(req: ControlRequest, timeout?: number): Promise<ControlReply>;
+  close(): Promise<void>;
+}
+
 /**
- * One request over the zipper's control channel (zipper/control.ts) and its answer: connect as a `control`
- * client with the control token, write the request, wait for the reply that carries its seq, hang up.
- * A refused handshake (a wrong token, a workflow without `control:`) rejects with the zipper's reason.
+ * Connects as a `control` client with the control token (zipper/control.ts): each request is written on
+ * the control tag and answered by the reply that carries its seq. A refused handshake (a wrong token, a
+ * workflow without `control:`) rejects with the zipper's reason.
  */
-export async function controlRequest(opts: Omit<ClientOptions, 'name'>, req: ControlRequest, timeout = 120_000): Promise<ControlReply> {
-  let settle!: (r: ControlReply) => void;
-  const replied = new Promise<ControlReply>((r) => (settle = r));
-  let seq = 0;
+export async function openControl(opts: Omit<ClientOptions, 'name'>): Promise<ControlSession> {
+  const waiting = new Map<number, (r: ControlReply) => void>();
   const client = new ZipperClient('control', { ...opts, name: 'geoflux-control' }, [], (f) => {
-    if (f.tag === CONTROL_TAG && f.seq === seq) settle(decodeReply(f.payload));
+    if (f.tag === CONTROL_TAG) waiting.get(f.seq)?.(decodeReply(f.payload));
   });
   await client.connect();
-  let timer: NodeJS.Timeout | undefined;
+  return {
+    async ask(req, timeout = 120_000) {
+      const seq = client.nextSeq;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        return await new Promise<ControlReply>((resolve, reject) => {
+          waiting.set(seq, resolve);
+          timer = setTimeout(() => reject(new Error(`no answer from ${opts.zipper} within ${timeout / 1000} s`)), timeout);
+          client.writeFrame(CONTROL_TAG, new Uint8Array(0), encodeControl(req), 1);
+        });
+      } finally {
+        clearTimeout(timer);
+        waiting.delete(seq);
+      }
+    },
+    close: () => client.close(),
+  };
+}
+
+/** One request over the control channel and its answer: connect, ask, hang up. */
+export async function controlRequest(opts: Omit<ClientOptions, 'name'>, req: ControlRequest, timeout = 120_000): Promise<ControlReply> {
+  const session = await openControl(opts);
   try {
-    seq = client.nextSeq;
-    client.writeFrame(CONTROL_TAG, new Uint8Array(0), encodeControl(req), 1);
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer from ${opts.zipper} within ${timeout / 1000} s`)), timeout);
-    });
-    return await Promise.race([replied, late]);
+    return await session.ask(req, timeout);
   } finally {
-    clearTimeout(timer);
-    await client.close();
+    await session.close();
   }
 }

@@ -1,4 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import { cloudDeployments, workerReports, type CloudDeployment, type WorkerReport } from './cluster-deployments.ts';
 import type { ClusterOptions } from './cluster-options.ts';
 import { liveKeys } from './live-keys.ts';
 import { LEASE_TTL_MS, setUpStream } from './stream-setup.ts';
@@ -24,6 +25,9 @@ export interface ClusterView {
   /** the live edges publishing to it (registered within the lease TTL, as workers are): `<workflow> at <listener> (<host>-<pid>)` */
   edges: string[];
   partitions: PartitionView[];
+  /** the kernels deployed to the workers (`geoflux deploy --where cloud`), and what each live worker says it runs and refused */
+  deployed: Map<string, CloudDeployment>;
+  reports: Map<string, WorkerReport>;
 }
 
 /**
@@ -64,5 +68,7 @@ export async function clusterView(nc: NatsConnection, o: ClusterOptions, now = D
     workers,
     edges: (await Promise.all(keys.filter((k) => k.startsWith('edges.')).map(async (k) => `${(await value(k)) ?? '?'} (${k.slice('edges.'.length)})`))).sort(),
     partitions: Array.from({ length: o.partitions }, (_, p) => ({ partition: p, owner: owners.get(p), lag: lag.get(p), checkpoint: checkpoints.get(p) })),
+    deployed: await cloudDeployments(store),
+    reports: await workerReports(store),
   };
 }

@@ -22,9 +22,11 @@ export interface DeviceRequest {
 
 /**
  * An HTTP listener for device messages (osmand, owntracks): reads each request's body (413 past MAX_BODY),
- * hands it to `handle` and sends its answer; `tooLarge` hears of what was refused unread. Resolves once listening, with where; closes when `signal` aborts.
+ * hands it to `handle` and sends its answer; `tooLarge` hears of what was refused unread. Resolves once
+ * listening, with where; closes when `signal` aborts, cutting the requests still open (a device resends what
+ * it got no answer to), and `closed` resolves when no connection is left.
  */
-export async function listenHttp(at: { host: string; port: number }, handle: (req: DeviceRequest) => HttpAnswer, signal: AbortSignal, log: Logger, tooLarge: (why: string) => void): Promise<{ port: number }> {
+export async function listenHttp(at: { host: string; port: number }, handle: (req: DeviceRequest) => HttpAnswer, signal: AbortSignal, log: Logger, tooLarge: (why: string) => void): Promise<{ port: number; closed: Promise<void> }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -47,11 +49,20 @@ export async function listenHttp(at: { host: string; port: number }, handle: (re
     server.listen(at.port, at.host, () => resolve());
   });
   server.on('error', (e) => log.error(`HTTP listener: ${e.message}`));
-  signal.addEventListener('abort', () => server.close(), { once: true });
-  server.on('close', () => server.closeAllConnections());
+  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+  // a device's connection left open would keep 'close' from coming, and a thread that ends with an HTTP
+  // parser still at work can take the whole process down with it (seen once at Ctrl-C of `--as osmand`)
+  signal.addEventListener(
+    'abort',
+    () => {
+      server.close();
+      server.closeAllConnections();
+    },
+    { once: true },
+  );
   const { port } = server.address() as { port: number };
   log.info(`listening for devices on http://${at.host}:${port}/`);
-  return { port };
+  return { port, closed };
 }
 
 function send(res: ServerResponse, a: HttpAnswer): void {

@@ -3,8 +3,10 @@ import { batchFromRecords } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { offsetBy } from '../network/geo.ts';
 import { noisyWalk } from '../testing/noisy-walk.ts';
-import { createGeofence } from './create-kernel.ts';
-import type { GeofenceParams } from './geofence.ts';
+import { wobblingCrossing } from '../testing/wobbling-crossing.ts';
+import { createGeofence, kernelFiles } from './create-kernel.ts';
+import type { GeofenceEvent, GeofenceParams } from './geofence.ts';
+import { kernelSchema } from './host/kernel-instance.ts';
 
 // a 0.01° square (1.1 km) with its west border on the meridian; vehicles at 1 Hz with σ 10 m, as on a city street
 const SQUARE = { type: 'Feature', id: 'square', properties: {}, geometry: { type: 'Polygon', coordinates: [[[0, 0], [0.01, 0], [0.01, 0.01], [0, 0.01], [0, 0]]] } };
@@ -61,17 +63,31 @@ describe('debounced enter and exit (the default)', () => {
   });
 
   it('with confirmRun: false, a fix falling back across the boundary within the noise does not restart the wait', async () => {
-    // across the border at 10 s, then along it 6 m inside, every third fix put 2 m outside by the receiver
-    const fixes: GpsRecord[] = [];
-    for (let s = 0; s < 40; s++) {
-      const east = s < 10 ? -60 + 6 * s : s % 3 === 2 ? -2 : 6;
-      const [lon, lat] = offsetBy(0, 0.005, east, 10 * s);
-      fixes.push({ deviceId: 'v', t: T0 + s * 1000, lon, lat });
-    }
-    const seen = async (params: Partial<GeofenceParams>) => (await events(fixes, params)).out.map((e) => [e.detect, (Date.parse(e.time) - T0) / 1000, (Date.parse(e.confirmed!) - T0) / 1000]);
+    const seen = async (params: Partial<GeofenceParams>) => (await events(wobblingIn(), params)).out.map(times);
+    const mechanics = { hysteresis: 0, confirm: 8 };
     // by the run, the wait starts again at every fix outside: no run of 8 s ever holds
-    expect(await seen({})).toEqual([]);
+    expect(await seen({ ...mechanics, confirmRun: true })).toEqual([]);
     // by the probation, the evidence (6 + 6 − 2 m every three fixes) never falls to 0: entered at 10 s, 8 s later
-    expect(await seen({ confirmRun: false })).toEqual([['enter', 10, 18]]);
+    expect(await seen({ ...mechanics, confirmRun: false })).toEqual([['enter', 10, 18]]);
   });
 });
+
+describe('the defaults: what `npm run bench -- events` picks for raw gps (issue 21)', () => {
+  it('declares confirmRun false, hysteresis 3 m, evidence 20 m, confirm 9 s (what --describe and every workflow get)', async () => {
+    const { setup } = await kernelFiles('geofence', { fences: SQUARE });
+    const defaults = Object.fromEntries(kernelSchema(setup.module, setup).params.map((p) => [p.name, p.default]));
+    expect(defaults).toMatchObject({ debounce: true, confirmRun: false, hysteresis: 3, evidence: 20, confirm: 9, accuracy: 0, maxSpeed: 60 });
+  });
+
+  it('enter a vehicle whose fixes the noise puts back across the boundary now and then, 9 s after the crossing', async () => {
+    // 10 m inside: past the 3 m band, 7 + 7 − 5 m every three fixes never falls to 0, so the wait holds from the
+    // crossing; the defaults before (the wait counted by the run, 8 s) never entered it
+    expect((await events(wobblingIn(10))).out.map(times)).toEqual([['enter', 10, 19]]);
+  });
+});
+
+/** across the border (the square's west side) at 10 s, then along it `inside` m past it, every third fix 2 m back */
+const wobblingIn = (inside = 6) => wobblingCrossing([0, 0.005], inside, T0);
+
+/** an event as what it is, its time and when it was confirmed, in seconds from the start */
+const times = (e: GeofenceEvent) => [e.detect, (Date.parse(e.time) - T0) / 1000, (Date.parse(e.confirmed!) - T0) / 1000];

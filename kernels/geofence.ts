@@ -18,15 +18,16 @@ export interface GeofenceParams {
   contains?: boolean;
   /** enter and exit only once the fixes are clear of the boundary on the new side (default true); false: an event at every raw change */
   debounce?: boolean;
-  /** metres: a fix counts for the new side only by how far past the boundary beyond this it is (default 0: the evidence does its work) */
+  /** metres: a fix counts for the new side only by how far past the boundary beyond this it is (default 3; fed map-matched positions, 0) */
   hysteresis?: number;
   /** metres the fixes since the change must add up to past the hysteresis (default 20) */
   evidence?: number;
-  /** seconds the new side must also have held, judged at the next fix (default 8) */
+  /** seconds the new side must also have held, judged at the next fix (default 9) */
   confirm?: number;
   /**
-   * the confirm wait counts the current run of fixes on the new side, a fix back across restarting it (default
-   * true); false: from the probation's first fix on the new side, so fixes wobbling back within the noise do not
+   * the confirm wait counts the current run of fixes on the new side, a fix back across restarting it (true: what
+   * map-matched positions want); false (the default): from the probation's first fix on the new side, so fixes
+   * wobbling back within the noise of raw gps do not
    */
   confirmRun?: boolean;
   /** times a fix's `accuracy` (m) added to the hysteresis (default 0) */

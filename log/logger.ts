@@ -21,9 +21,30 @@ export const setLogLevel = (level: Level): void => {
   threshold = level;
 };
 
+/** A line as it is printed, with the component that said it (`sfn speeding/kernel speeding`). */
+export interface LogLine {
+  component: string;
+  line: string;
+}
+
+const taps = new Set<(l: LogLine) => void>();
+
+/**
+ * Hands every line of this thread to `tap` as well (serve keeps each function's recent lines for `geoflux
+ * logs`): those printed, and info and above also when the level prints fewer. Returns the way to stop.
+ */
+export function tapLogLines(tap: (l: LogLine) => void): () => void {
+  taps.add(tap);
+  return () => void taps.delete(tap);
+}
+
 export function logger(component: string): Logger {
   const at = (level: Exclude<Level, 'silent'>) => (msg: string) => {
-    if (RANK[level] >= RANK[threshold]) sink(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${component}] ${msg}`);
+    const printed = RANK[level] >= RANK[threshold];
+    if (!printed && !(taps.size && RANK[level] >= RANK.info)) return;
+    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${component}] ${msg}`;
+    if (printed) sink(line);
+    for (const tap of taps) tap({ component, line });
   };
   return {
     debug: at('debug'),

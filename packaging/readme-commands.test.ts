@@ -221,6 +221,10 @@ const CHECKS: Record<string, Check> = {
   'npx geoflux alerts --kind speeding --count 3': {
     then: (o) => expect(o.stdout.trim().split('\n')).toEqual(Array(3).fill(expect.stringMatching(/^\d\d:\d\d:\d\d {2}speeding +veh-\d+ /))),
   },
+  // the deployed kernel's lines, if it said any: at least it is known by that name
+  'npx geoflux logs speeding --insecure': {
+    then: (o) => expect(o.stdout + o.stderr).toMatch(/\[(sfn|serve\/function) speeding|"speeding" has said nothing since serve started/),
+  },
   'npx geoflux undeploy speeding --insecure': {
     then: (o) => expect(o.stdout).toBe('function "speeding" undeployed\n'),
   },
@@ -326,7 +330,7 @@ const RUN = LINES.filter((l) => l.command);
  */
 const TOGETHER = new Set(RUN.filter((l) => /^npx geoflux worker\b/.test(l.command)).map((l) => l.block));
 const SERVES = /^(npm start|npx geoflux serve)\b/;
-const NEEDS_ZIPPER = /^(npx geoflux (run|alerts|status|query|deploy|functions|undeploy)|mosquitto_(sub|pub)|curl)\b|--zipper|--cert-hash/;
+const NEEDS_ZIPPER = /^(npx geoflux (run|alerts|status|query|deploy|functions|logs|undeploy)|mosquitto_(sub|pub)|curl)\b|--zipper|--cert-hash/;
 const DEMO = RUN.find((l) => l.command === 'npm start');
 /** the zipper a line talks to: the serve line before it in its block, else the demo */
 const zipperOf = (line: Line): Line | undefined => {

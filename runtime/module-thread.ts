@@ -48,6 +48,8 @@ export interface ModuleThreadOptions {
   onMessage?: (m: { geoflux: string }) => void;
   /** the thread is gone (`how`, as its channels were told) and will be started again unless stopped; `stats` its last */
   onExit?: (why: RestartReason, stopping: boolean, stats: unknown) => void;
+  /** what gets the lines the module's loggers say (they are printed from its thread as well) */
+  lines?: (line: string, fn?: string) => void;
 }
 
 /** What a module's thread posts to the one that started it. */
@@ -57,7 +59,9 @@ export type ThreadMessage =
   | { geoflux: 'failed'; error: string; errorName: string; problems?: { path: (string | number)[] }[] }
   | { geoflux: 'pong'; stats: unknown }
   /** the answer to a command with an id: its bytes, or why it failed */
-  | { geoflux: 'reply'; id: number; bytes?: Uint8Array; error?: string };
+  | { geoflux: 'reply'; id: number; bytes?: Uint8Array; error?: string }
+  /** a line its loggers said (log/logger.ts tapLogLines), for `lines`; `fn`: the function it is about, from a thread of several */
+  | { geoflux: 'log'; line: string; fn?: string };
 
 /** What the starting thread posts to a module's thread. */
 export type ThreadCommand = { geoflux: 'ping' } | { geoflux: 'stop' } | StateCommand;
@@ -157,6 +161,8 @@ export class ModuleThread implements FunctionInstance {
           this.stopping = true;
           void w.terminate();
         } else this.o.log.error(`${this.o.label}: could not start again: ${msg.error}`);
+      } else if (msg.geoflux === 'log') {
+        this.o.lines?.(msg.line, msg.fn);
       } else if (msg.geoflux === 'pong') {
         this.stats = msg.stats;
       } else if (msg.geoflux === 'reply') {

@@ -24,6 +24,8 @@ const MONACO = resolve('../shared/data/osm/monaco.osm.pbf');
 const VEHICLES = 2_000;
 const SECONDS = 40;
 const KILL_AT = 20;
+// the quarters as a workflow observing matched positions sets them (docs/kernels.md)
+const QUARTERS = { fences: MONACO, detect: ['enter', 'exit'], confirmRun: true, hysteresis: 0, confirm: 9 };
 
 /** one edge's fleet on Monaco's streets at 1 Hz: a frame a second */
 async function fleet(name: string, seed: number): Promise<GpsRecord[][]> {
@@ -37,7 +39,7 @@ const key = (e: Record<string, any>) => `${e.deviceId} ${e.fence.id} ${e.detect}
 /** what one process makes of the same fixes: map matching, its matched fixes through the geofence */
 async function singleProcess(frames: GpsRecord[][]): Promise<string[]> {
   const mm = await createMapMatch({ network: MONACO });
-  const gf = await createGeofence({ fences: MONACO, detect: ['enter', 'exit'] } as never);
+  const gf = await createGeofence(QUARTERS as never);
   const events: string[] = [];
   for (const f of frames) {
     const matched = (mm.process(batchFromRecords(f)) as unknown[]).filter(looksLikeFix) as GpsRecord[];
@@ -59,7 +61,7 @@ function workflowFile(edge: string): string {
       'tags: { gps: 16, matched: 17, fences: 18 }',
       'functions:',
       `  - { name: mapmatch, observe: [gps], emit: matched, where: cloud, kernel: mapmatch, params: { network: "${MONACO}" } }`,
-      `  - { name: quarters, observe: [matched], emit: fences, where: cloud, kernel: geofence, params: { fences: "${MONACO}", detect: [enter, exit] } }`,
+      `  - { name: quarters, observe: [matched], emit: fences, where: cloud, kernel: geofence, params: ${JSON.stringify(QUARTERS)} }`,
       `  - { name: out, observe: [fences], where: cloud, sink: nats, params: { url: "${nats().url}", subject: "alerts-city.{detect}.{deviceId}" } }`,
     ].join('\n'),
   );

@@ -6,7 +6,8 @@ import type { Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { didYouMean } from '../workflows/errors.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
-import type { ControlReply, ControlRequest, DeployRequest, FunctionInfo } from '../zipper/control.ts';
+import type { ControlReply, ControlRequest, DeployRequest, FunctionInfo, LogsRequest } from '../zipper/control.ts';
+import type { LogsSince } from './function-logs.ts';
 import { deployedFunction as functionOf, DeploymentStore, instancesOf, sha256, type Deployment } from './deployment-store.ts';
 import { parkFunction, wakeFunction } from './park.ts';
 import { replaceFunction, ReplaceRefused } from './replace.ts';
@@ -126,6 +127,8 @@ export class Deployments {
   }
 
   private handle(req: ControlRequest): Promise<ControlReply> {
+    // a follower asks every second: never behind a deploy that waits for its instances or workers
+    if (req.op === 'logs') return this.answer(req);
     const next = this.queue.then(() => this.answer(req));
     this.queue = next.catch(() => {});
     return next;
@@ -135,6 +138,7 @@ export class Deployments {
     try {
       if (req.op === 'deploy') return { ok: true, message: await this.deploy(req) };
       if (req.op === 'undeploy') return { ok: true, message: await this.undeploy(req.name) };
+      if (req.op === 'logs') return { ok: true, message: '', logs: await this.logs(req) };
       return { ok: true, message: '', ...(await this.list()) };
     } catch (e) {
       const reason = e instanceof Refused ? e.reason : e instanceof ReplaceRefused ? 'replace' : e instanceof CloudRefused ? 'cloud' : 'error';
@@ -322,9 +326,10 @@ export class Deployments {
   private async undeploy(name: string): Promise<string> {
     const r = this.running.get(name);
     const fromCluster = !r && !this.wf.functions.some((f) => f.name === name) ? await this.cloud?.undeploy(name) : undefined;
-    if (fromCluster) return fromCluster;
+    if (fromCluster && 'done' in fromCluster) return fromCluster.done;
     if (!r) {
-      const what = this.wf.functions.some((f) => f.name === name) ? `"${name}" is a function of the workflow file, not a deployed one` : `no deployed function "${name}"${didYouMean(name, this.running.keys())}`;
+      const deployed = [...this.running.keys(), ...(fromCluster?.have ?? [])];
+      const what = this.wf.functions.some((f) => f.name === name) ? `"${name}" is a function of the workflow file, not a deployed one` : `no deployed function "${name}"${didYouMean(name, deployed)}`;
       throw new Refused('unknown_function', what);
     }
     await this.unwatch(r);
@@ -334,6 +339,14 @@ export class Deployments {
     await this.save();
     if (![...this.running.values()].some((x) => x.d.hash === r.d.hash)) await this.store.dropModule(r.d.hash);
     return `function "${name}" undeployed`;
+  }
+
+  /** a function's recent lines, this serve's: a cloud function's are in its workers' logs */
+  private async logs(req: LogsRequest): Promise<LogsSince> {
+    const here = [...this.wf.functions.filter((f) => f.where !== 'cloud').map((f) => f.name), ...this.running.keys()];
+    if (here.includes(req.name)) return this.served.logs.since(req.name, req.after);
+    if (this.wf.functions.some((f) => f.name === req.name) || (await this.cloud?.has(req.name))) throw new Refused('unknown_function', `function "${req.name}" runs on the cluster's workers: its lines are in their logs (geoflux worker)`);
+    throw new Refused('unknown_function', `no function "${req.name}"${didYouMean(req.name, here)} (it has: ${here.join(', ') || 'none'})`);
   }
 
   private save(): Promise<void> {

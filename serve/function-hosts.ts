@@ -39,6 +39,8 @@ export interface FunctionHostsOptions {
   log: Logger;
   /** ms between a changing kernel instance's snapshots (default 2000) */
   snapshotMs?: number;
+  /** what gets the lines an instance's loggers say, with its function's name (`geoflux logs`) */
+  lines?: (fn: string, line: string) => void;
 }
 
 export interface HostsStats {
@@ -109,6 +111,7 @@ class Host {
       }),
       attach: o.attach,
       log: o.log,
+      lines: (line, fn) => fn && o.lines?.(fn, line),
       onMessage: (m) => this.slots.get((m as HostMessage).slot)?.heard(m as HostMessage),
       onExit: (why, stopping, stats) => this.exited(why, stopping, stats as Record<number, Record<string, unknown> | undefined> | undefined),
     });

@@ -1,8 +1,9 @@
 import '../runtime/quiet-wasi-warning.ts';
 import { parentPort, workerData } from 'node:worker_threads';
-import { setLogLevel } from '../log/logger.ts';
+import { setLogLevel, tapLogLines } from '../log/logger.ts';
 import type { ThreadMessage } from '../runtime/module-thread.ts';
 import type { HostCommand, HostMessage, HostWorkerData } from './function-hosts.ts';
+import { functionOf } from './function-logs.ts';
 import { startFailed, startInstance, type RunningInstance } from './run-instance.ts';
 
 /**
@@ -17,6 +18,11 @@ const port = parentPort!;
 const data = workerData as HostWorkerData;
 setLogLevel(data.logLevel);
 const post = (m: ThreadMessage | HostMessage, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
+// its instances' lines also go to serve, each with the function it is about, for `geoflux logs`
+tapLogLines((l) => {
+  const fn = functionOf(l);
+  if (fn) post({ geoflux: 'log', line: l.line, fn });
+});
 
 interface Slot {
   instance?: RunningInstance;

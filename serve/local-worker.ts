@@ -1,6 +1,6 @@
 import '../runtime/quiet-wasi-warning.ts';
 import { parentPort, workerData } from 'node:worker_threads';
-import { logger, setLogLevel, type Level } from '../log/logger.ts';
+import { logger, setLogLevel, tapLogLines, type Level } from '../log/logger.ts';
 import type { StateCommand, ThreadCommand, ThreadMessage } from '../runtime/module-thread.ts';
 import type { SourceContext } from '../source/source-module.ts';
 import { startFailed, startInstance, type FunctionData } from './run-instance.ts';
@@ -65,6 +65,8 @@ async function startSource(d: Extract<LocalWorkerData, { kind: 'source' }>): Pro
 
 try {
   if (data.kind === 'function') {
+    // its lines also go to serve, which keeps the recent ones for `geoflux logs`
+    tapLogLines(({ line }) => post({ geoflux: 'log', line }));
     const instance = await startInstance(data);
     ({ stats, stop, answer } = instance);
   } else {

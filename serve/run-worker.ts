@@ -14,6 +14,8 @@ import type { Workflow } from '../workflows/schema.ts';
 import { CloudChain } from './cloud-chain.ts';
 import { workerMetrics } from './worker-metrics.ts';
 import { DEPLOYMENTS_POLL_MS, WorkerDeployments } from './worker-deployments.ts';
+import type { WorkerReport } from '../cluster/cluster-deployments.ts';
+import { systemClock, type Clock } from '../transport/liveness.ts';
 
 export interface WorkerOptions {
   /** unique among the live workers (default: host, pid and a random suffix) */
@@ -25,6 +27,8 @@ export interface WorkerOptions {
   log?: Logger;
   /** gives up waiting for a NATS server that is not there yet (Ctrl-C before the cluster was reached) */
   signal?: AbortSignal;
+  /** what times its looks at the cluster's deployments, every DEPLOYMENTS_POLL_MS (default: the system's) */
+  clock?: Clock;
 }
 
 export interface WorkerStats {
@@ -54,6 +58,8 @@ export interface RunningWorker {
   stats(): WorkerStats;
   /** where Prometheus scrapes it, when it was given a port */
   readonly metrics?: MetricsServer;
+  /** the cloud deployments it runs and refused, as its registration says */
+  deployments(): WorkerReport;
   /** the cloud sinks it publishes through */
   readonly sinks: { fn: string; sink: Sink }[];
   /** hands every partition over (checkpointed) and disconnects */
@@ -187,7 +193,13 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
     const looking = setInterval(() => {
       for (const h of held.values()) void h.reader?.lag().then((n) => (h.lag = n), () => undefined);
     }, 2_000).unref();
-    const deploying = setInterval(() => void deployed.poll(), DEPLOYMENTS_POLL_MS).unref();
+    const clock = o.clock ?? systemClock;
+    let deploying: unknown;
+    let stopping = false;
+    const lookLater = () => {
+      deploying = clock.setTimeout(() => void deployed.poll().then(() => stopping || lookLater()), DEPLOYMENTS_POLL_MS);
+    };
+    lookLater();
     const figures = () => ({
       ...stats,
       repeated: chain.repeated,
@@ -195,15 +207,17 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
       held: [...held].map(([partition, h]) => ({ partition, lag: h.lag, checkpointedAt: h.checkpointedAt, checkpointBytes: stats.checkpointBytes[partition] })),
     });
     const metrics = o.metrics && (await startMetricsServer(workerMetrics({ stats: figures, leases: () => leases.stats(), sinks: () => chain.sinks }), o.metrics));
-    log.info(`worker ${name}: ${wf.functions.filter((f) => f.where === 'cloud').map((f) => f.name).join(', ')} on stream "${cluster.stream}", holding partitions ${leases.partitions().join(', ') || 'none yet'} of ${cluster.partitions}`);
+    log.info(`worker ${name}: ${wf.functions.filter((f) => f.where === 'cloud').map((f) => f.name).join(', ')} on stream "${cluster.stream}", holding partitions ${leases.partitions().join(', ') || 'none yet'} of ${cluster.partitions}; deployed: ${deployed.describe()}`);
     return {
       name,
       metrics,
       sinks: chain.sinks,
       stats: figures,
+      deployments: () => deployed.current(),
       async stop() {
         clearInterval(looking);
-        clearInterval(deploying);
+        stopping = true;
+        clock.clearTimeout(deploying);
         await deployed.close();
         await leases.close({ release: true });
         await metrics?.close();

@@ -8,6 +8,7 @@ import { startDashboard, type Dashboard } from '../dashboard/server.ts';
 import { logger, logLevel, type Logger } from '../log/logger.ts';
 import { availableParallelism } from 'node:os';
 import { ModuleThread, type FunctionInstance } from '../runtime/module-thread.ts';
+import { FunctionLogs } from './function-logs.ts';
 import { loadFunctionModule } from '../sfn/builtins/index.ts';
 import type { StreamFunction } from '../sfn/connect-stream-function.ts';
 import { startFunctionModule, type FunctionModule } from '../sfn/function-module.ts';
@@ -84,6 +85,8 @@ export interface ServedWorkflow {
   cloud?: CloudBridge;
   /** the functions deployed at run time (`geoflux deploy`), when the workflow has a control channel */
   deployments?: Deployments;
+  /** each function's recent log lines (`geoflux logs`) */
+  logs: FunctionLogs;
   /** the fleet's live index, when a function runs builtin:fleet, and the records it could not use */
   fleet?: { index: FleetIndex; skipped: FleetSkips };
   /** drains what is in flight (at most `drainTimeout` ms), then closes everything */
@@ -102,12 +105,12 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
   const log = opts.log ?? logger('serve');
   const drainTimeout = opts.drainTimeout ?? 5000;
   const embedded = wf.mqtt?.kind === 'embedded' ? wf.mqtt : undefined;
-  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], hosts: undefined!, sourceThreads: [], functions: [], sinks: [], mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stop(wf, served, drainTimeout) };
+  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], hosts: undefined!, sourceThreads: [], functions: [], sinks: [], logs: new FunctionLogs(), mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stop(wf, served, drainTimeout) };
   const at = (path: (string | number)[]) => (e: Error) => Promise.reject(fieldError(wf, path, e.message));
   try {
     const clientCa = wf.auth?.clientCa && (await readFile(wf.auth.clientCa, 'utf8').catch(at(['auth', 'clientCa'])));
     served.zipper = await Zipper.create(zipperConfigOf(wf, clientCa || undefined), { stateDir: wf.stateDir });
-    served.hosts = new FunctionHosts({ size: wf.hosts ?? availableParallelism(), attach: (ch) => served.zipper.attach(ch), log: logger('serve') });
+    served.hosts = new FunctionHosts({ size: wf.hosts ?? availableParallelism(), attach: (ch) => served.zipper.attach(ch), log: logger('serve'), lines: (fn, line) => served.logs.add(fn, line) });
     const here = [...wf.functions.entries()].filter(([, f]) => f.where !== 'cloud');
     for (const [i, f] of here) if (f.host === 'local' && !f.sink) await startFunction(wf, f, served, log, startFailure(wf, i, f));
     if (wf.cluster && here.length < wf.functions.length) served.cloud = await startCloudBridge({ ...wf, cluster: wf.cluster }, { zipper: served.zipper.memoryUrl, token: wf.auth?.token });
@@ -221,7 +224,7 @@ export async function stopFunction(served: ServedWorkflow, name: string, drainTi
 }
 
 const moduleThread = (served: ServedWorkflow, label: string, workerData: LocalWorkerData, watchdog = DEFAULT_TIMEOUT) =>
-  new ModuleThread({ label, callerUrl: import.meta.url, entry: './local-worker', workerData, watchdog, attach: (ch) => served.zipper.attach(ch), log: logger('serve') });
+  new ModuleThread({ label, callerUrl: import.meta.url, entry: './local-worker', workerData, watchdog, attach: (ch) => served.zipper.attach(ch), log: logger('serve'), lines: (line) => served.logs.add(workerData.name, line) });
 
 async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number): Promise<void> {
   served.deployments?.close();
@@ -246,6 +249,7 @@ async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number):
   await served.metrics?.close();
   await served.dashboard?.close();
   await served.broker?.close();
+  served.logs.close();
 }
 
 /** The functions' names in waves: each function after every function whose emits it observes; a cycle's functions close together. */

@@ -1,4 +1,4 @@
-import { cloudDeployments, cloudModule, deploymentsSeq, encodeReport, versionOf, type CloudDeployment, type WorkerReport } from '../cluster/cluster-deployments.ts';
+import { cloudDeployments, cloudModule, deploymentsSeq, describeReport, encodeReport, versionOf, type CloudDeployment, type WorkerReport } from '../cluster/cluster-deployments.ts';
 import type { ClusterStore } from '../cluster/stream-setup.ts';
 import type { Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
@@ -24,6 +24,8 @@ export class WorkerDeployments {
   private readonly modules: DeploymentStore;
   private readonly warn: RateLimitedLog;
   private seen = -1;
+  /** the deployments as of its last look */
+  private wanted = new Map<string, CloudDeployment>();
   private looking?: Promise<void>;
 
   constructor(
@@ -36,12 +38,22 @@ export class WorkerDeployments {
     this.warn = new RateLimitedLog(log);
   }
 
-  /** what it runs and refused, for its registration */
-  report(): string {
-    const r: WorkerReport = { kernels: {}, refused: {} };
+  /** what it runs and refused */
+  current(): WorkerReport {
+    const r: WorkerReport = { kernels: {}, refused: {}, seq: this.seen };
     for (const [name, d] of this.running) r.kernels[name] = versionOf(d);
     for (const [name, x] of this.refused) r.refused[name] = { version: versionOf(x.d), error: x.error };
-    return encodeReport(r);
+    return r;
+  }
+
+  /** what it runs and refused, for a person */
+  describe(): string {
+    return describeReport(this.current(), this.wanted);
+  }
+
+  /** what it runs and refused, for its registration */
+  report(): string {
+    return encodeReport(this.current());
   }
 
   /** one look, unless one is under way: what a timer calls */
@@ -55,7 +67,7 @@ export class WorkerDeployments {
   async sync(): Promise<void> {
     const seq = await deploymentsSeq(this.store.deployments);
     if (seq === this.seen) return;
-    const wanted = await cloudDeployments(this.store);
+    const wanted = (this.wanted = await cloudDeployments(this.store));
     for (const [name, d] of wanted) {
       if (same(this.running.get(name), d)) continue;
       try {

@@ -30,7 +30,14 @@ export interface DeployRequest {
   where?: 'edge' | 'cloud';
 }
 
-export type ControlRequest = DeployRequest | { op: 'undeploy'; name: string } | { op: 'functions' };
+/** a function's recent log lines: those after the `after`-th it ever had (0: every line kept) */
+export interface LogsRequest {
+  op: 'logs';
+  name: string;
+  after?: number;
+}
+
+export type ControlRequest = DeployRequest | { op: 'undeploy'; name: string } | { op: 'functions' } | LogsRequest;
 
 export interface FunctionInfo {
   name: string;
@@ -51,7 +58,15 @@ export interface FunctionInfo {
 }
 
 export type ControlReply =
-  | { ok: true; message: string; functions?: FunctionInfo[]; /** what the listing could not include */ note?: string }
+  | {
+      ok: true;
+      message: string;
+      functions?: FunctionInfo[];
+      /** what the listing could not include */
+      note?: string;
+      /** a logs request's lines, the count to ask after next, and lines no longer kept since `after` */
+      logs?: { lines: string[]; next: number; missed: number };
+    }
   | { ok: false; error: string };
 
 export type ControlHandler = (req: ControlRequest) => Promise<ControlReply>;
@@ -60,7 +75,7 @@ export const encodeControl = (m: ControlRequest | ControlReply): Uint8Array => p
 
 export function decodeRequest(bytes: Uint8Array): ControlRequest {
   const m = unpack(bytes) as Partial<ControlRequest> | null;
-  if (!m || typeof m !== 'object' || !['deploy', 'undeploy', 'functions'].includes(String(m.op))) throw new Error('not a control request');
+  if (!m || typeof m !== 'object' || !['deploy', 'undeploy', 'functions', 'logs'].includes(String(m.op))) throw new Error('not a control request');
   return m as ControlRequest;
 }
 

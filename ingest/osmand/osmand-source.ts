@@ -70,8 +70,9 @@ export const listens = true;
 
 export default async function osmand(source: Source, ctx: SourceContext): Promise<void> {
   const intake = new FixIntake(source, ctx, 'osmand', ctx.params.tag as string | undefined);
-  await listenHttp(listenAddress(ctx.params, DEFAULT_PORTS.osmand), osmandHandler(intake, osmandAuth(ctx.params)), ctx.signal, ctx.log, (why) => intake.refuse('malformed', why));
+  const http = await listenHttp(listenAddress(ctx.params, DEFAULT_PORTS.osmand), osmandHandler(intake, osmandAuth(ctx.params)), ctx.signal, ctx.log, (why) => intake.refuse('malformed', why));
   ctx.listening?.();
   await aborted(ctx.signal);
+  await http.closed;
   intake.close();
 }

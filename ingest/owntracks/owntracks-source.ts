@@ -69,10 +69,10 @@ export default async function owntracks(source: Source, ctx: SourceContext): Pro
       else if ('fix' in d) intake.take(d.fix);
     });
   }
-  if (p.port !== undefined) await listenHttp({ host: p.host ?? '127.0.0.1', port: p.port }, owntracksHttp(intake, p.users && new Map(Object.entries(p.users).map(([u, pw]) => [u, String(pw)]))), ctx.signal, ctx.log, (why) => intake.refuse('malformed', why));
+  const http = p.port === undefined ? undefined : await listenHttp({ host: p.host ?? '127.0.0.1', port: p.port }, owntracksHttp(intake, p.users && new Map(Object.entries(p.users).map(([u, pw]) => [u, String(pw)]))), ctx.signal, ctx.log, (why) => intake.refuse('malformed', why));
   ctx.listening?.();
   await aborted(ctx.signal);
-  await client?.endAsync();
+  await Promise.all([client?.endAsync(), http?.closed]);
   warn.flush();
   intake.close();
 }

@@ -28,12 +28,13 @@ param('adminLevel', 'integer', 'with an OSM PBF as fences: the admin_level of th
 const P_DETECT = param('detect', 'array', 'the events to report', '"items":{"type":"enum","values":' + jsonList(KINDS) + '},"default":["enter","exit","cross","dwell"]');
 const P_DWELL = param('dwell', 'number', 'seconds inside a fence before dwell fires, once per visit', '"default":300,"min":0');
 const P_CONTAINS = param('contains', 'boolean', 'instead of events, an inside row per fence containing each fix (no per-device state)', '"default":false');
-// the defaults are what `npm run bench -- events` picked on its tuning seeds (docs/kernels.md)
+// the defaults are what `npm run bench -- events` picked on its tuning seeds for raw gps (docs/kernels.md); fed
+// map-matched positions, a workflow sets confirmRun true, hysteresis 0 (what the bench picked for those)
 const P_DEBOUNCE = param('debounce', 'boolean', 'enter and exit only once the fixes are clear of the boundary on the new side (hysteresis, evidence, confirm, accuracy, maxSpeed); false: an event at every raw change', '"default":true');
-const P_HYSTERESIS = param('hysteresis', 'number', 'metres: a fix counts for the new side only by how far past the boundary beyond this it is (and against it, by how far short)', '"default":0,"min":0');
+const P_HYSTERESIS = param('hysteresis', 'number', 'metres: a fix counts for the new side only by how far past the boundary beyond this it is (and against it, by how far short)', '"default":3,"min":0');
 const P_EVIDENCE = param('evidence', 'number', 'metres: what the fixes since the change must add up to past the hysteresis before enter or exit fires (a CUSUM of signed distance to the boundary)', '"default":20,"min":0');
-const P_CONFIRM = param('confirm', 'number', 'seconds the new side must also have held, judged at the next fix, before enter or exit fires', '"default":8,"min":0');
-const P_CONFIRM_RUN = param('confirmRun', 'boolean', 'the confirm wait counts the current run of fixes on the new side, so a fix back across the boundary starts it again; false: it counts from the first fix on the new side since the evidence was last 0, so a fix wobbling back within the noise does not', '"default":true');
+const P_CONFIRM = param('confirm', 'number', 'seconds the new side must also have held, judged at the next fix, before enter or exit fires', '"default":9,"min":0');
+const P_CONFIRM_RUN = param('confirmRun', 'boolean', 'the confirm wait counts the current run of fixes on the new side, so a fix back across the boundary starts it again; false: it counts from the first fix on the new side since the evidence was last 0, so a fix wobbling back within the noise does not', '"default":false');
 const P_ACCURACY = param('accuracy', 'number', "times the fix's accuracy (m) added to the hysteresis", '"default":0,"min":0');
 const P_MAX_SPEED = param('maxSpeed', 'number', 'm/s: a fix further from the last than this speed (plus its accuracy band) allows is an outlier, ignored', '"default":60,"min":0,"exclusiveMin":true');
 
@@ -93,7 +94,7 @@ let debounce: bool = true;
 let hysteresis: f64 = 0;
 let evidence: f64 = 0;
 let confirmMs: f64 = 0;
-let confirmRun: bool = true;
+let confirmRun: bool = false;
 let accuracyK: f64 = 0;
 let maxSpeed: f64 = 0;
 

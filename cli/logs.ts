@@ -1,0 +1,34 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openControl } from '../client/control-client.ts';
+import { UsageError, type Parsed } from './args.ts';
+import { accepted, controlOptions } from './deploy.ts';
+import { untilSignal } from './until-signal.ts';
+
+/** ms between two asks of `--follow` */
+const FOLLOW_EVERY_MS = 1_000;
+
+/** `geoflux logs <fn>`: the function's recent lines from a running serve; with --follow, the lines after them as they come. */
+export async function logsCommand({ values, positionals }: Parsed): Promise<void> {
+  const [name] = positionals;
+  if (!name) throw new UsageError('name the function whose lines to print (geoflux functions lists them)');
+  const session = await openControl(controlOptions(values));
+  const stop = untilSignal();
+  try {
+    if (values.follow) process.stderr.write(`geoflux logs: following "${name}" (Ctrl-C to stop)\n`);
+    let after = 0;
+    for (let first = true; ; first = false) {
+      const { logs = { lines: [], next: after, missed: 0 } } = accepted(await session.ask({ op: 'logs', name, after }));
+      // more lines came between two asks than serve keeps: said, not skipped silently
+      if (!first && logs.missed) process.stderr.write(`geoflux logs: ${logs.missed} lines of "${name}" came and went between two looks\n`);
+      if (logs.lines.length) process.stdout.write(logs.lines.join('\n') + '\n');
+      else if (first && !values.follow) process.stderr.write(`geoflux logs: "${name}" has said nothing since serve started\n`);
+      after = logs.next;
+      if (!values.follow || stop.signal.aborted) return;
+      await sleep(FOLLOW_EVERY_MS, undefined, { signal: stop.signal }).catch(() => undefined);
+      if (stop.signal.aborted) return;
+    }
+  } finally {
+    stop.dispose();
+    await session.close();
+  }
+}

@@ -1,0 +1,100 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { controlRequest } from '../client/control-client.ts';
+import { setLogLevel } from '../log/logger.ts';
+import { connectSource } from '../source/connect-source.ts';
+import { runGeoflux } from '../testing/run-geoflux.ts';
+import { startGeoflux } from '../testing/serve-process.ts';
+import { waitFor } from '../testing/wait-for.ts';
+import { parseWorkflow } from '../workflows/load.ts';
+import type { ControlReply } from '../zipper/control.ts';
+import { FunctionLogs, LINES_KEPT } from './function-logs.ts';
+import { serveWorkflow } from './serve-workflow.ts';
+
+setLogLevel('silent');
+const TOKEN = 'logs-control';
+
+/** a function that says each fix it takes */
+const TALKER = `export const batches = (ctx) => ({ process(b) { for (let i = 0; i < b.n; i++) ctx.log.info(\`fix of \${b.devices[b.device[i]]}\`); return []; } });\n`;
+
+const fixes = (s: number, devices: string[]) => devices.map((deviceId) => ({ deviceId, t: 1_700_000_000_000 + s * 1000, lon: 7.42, lat: 43.73, speed: 5 }));
+
+describe('geoflux logs', () => {
+  const dirs: string[] = [];
+  afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+  it("prints a function's recent lines from a running serve over its control channel, from its thread or serve's own; --follow the new ones", { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'geoflux-logs-'));
+    dirs.push(dir);
+    await writeFile(join(dir, 'talker.mjs'), TALKER);
+    const wf = parseWorkflow(
+      [
+        'name: logs',
+        'listen: [quic://127.0.0.1:0]',
+        `control: { token: ${TOKEN} }`,
+        'tags: { gps: 16 }',
+        'functions:',
+        '  - { name: talker, observe: [gps], run: ./talker.mjs, host: local }',
+        // in the zipper's thread: its lines are serve's own
+        '  - { name: near, observe: [gps], run: ./talker.mjs, host: local, timeout: 0 }',
+      ].join('\n'),
+      join(dir, 'logs.yaml'),
+    );
+    const served = await serveWorkflow(wf);
+    const at = { zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash, token: TOKEN };
+    const logs = async (name: string, after?: number) => (await controlRequest(at, { op: 'logs', name, after })) as ControlReply & { logs: { lines: string[]; next: number } };
+    const src = await connectSource({ name: 'gw', zipper: at.zipper, certHash: at.certHash });
+    try {
+      src.write('gps', fixes(0, ['veh-1', 'veh-2']));
+      expect(await src.flush(20_000)).toBe(true);
+      for (const fn of ['talker', 'near']) {
+        const got = await waitFor(() => logs(fn), { what: `${fn}'s two lines`, until: (r) => r.logs?.lines.length === 2 });
+        expect(got.logs.lines).toEqual([expect.stringMatching(new RegExp(`INFO  \\[sfn ${fn}\\] fix of veh-1$`)), expect.stringMatching(new RegExp(`INFO  \\[sfn ${fn}\\] fix of veh-2$`))]);
+        expect(got.logs.next).toBe(2);
+      }
+      // after a count: only what came since
+      src.write('gps', fixes(1, ['veh-3']));
+      expect(await src.flush(20_000)).toBe(true);
+      const since = await waitFor(() => logs('talker', 2), { what: 'the line after the first two', until: (r) => r.logs?.lines.length === 1 });
+      expect(since.logs).toMatchObject({ lines: [expect.stringMatching(/fix of veh-3$/)], next: 3, missed: 0 });
+      expect(await logs('talkr')).toEqual({ ok: false, error: 'no function "talkr" (did you mean "talker"?) (it has: talker, near)' });
+
+      // the command, as a user runs it
+      const flags = ['--zipper', at.zipper, '--cert-hash', at.certHash, '--token', TOKEN];
+      const once = await runGeoflux(['logs', 'talker', ...flags]);
+      expect(once).toMatchObject({ code: 0, stderr: '' });
+      expect(once.stdout.trim().split('\n').map((l) => l.replace(/^.* /, ''))).toEqual(['veh-1', 'veh-2', 'veh-3']);
+      expect(await runGeoflux(['logs', 'talkr', ...flags])).toMatchObject({ code: 1, stderr: expect.stringContaining('refused: no function "talkr" (did you mean "talker"?)') });
+      expect(await runGeoflux(['logs', '--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: geoflux logs <fn> [--follow] [options]') });
+      const follow = await startGeoflux(['logs', 'talker', '--follow', ...flags], /following "talker"/);
+      try {
+        await waitFor(() => follow.out.stdout.includes('fix of veh-3'), { what: () => `the lines so far, followed: ${follow.out.stdout}${follow.out.stderr}` });
+        src.write('gps', fixes(2, ['veh-4']));
+        expect(await src.flush(20_000)).toBe(true);
+        await waitFor(() => follow.out.stdout.includes('fix of veh-4'), { what: () => `the new line, followed: ${follow.out.stdout}${follow.out.stderr}` });
+      } finally {
+        expect(await follow.stop()).toBe(0);
+      }
+    } finally {
+      await src.close(0);
+      await served.stop();
+    }
+  });
+
+  it('keeps the last lines of each function, a version under its deployment\'s name, and counts those a follower missed', () => {
+    const logs = new FunctionLogs();
+    try {
+      for (let i = 1; i <= LINES_KEPT + 50; i++) logs.add(i % 2 ? 'speeding' : 'speeding@2', `line ${i}`);
+      const all = logs.since('speeding');
+      expect(all.lines).toHaveLength(LINES_KEPT);
+      expect([all.lines[0], all.lines.at(-1), all.next, all.missed]).toEqual(['line 51', `line ${LINES_KEPT + 50}`, LINES_KEPT + 50, 50]);
+      expect(logs.since('speeding', 40)).toMatchObject({ missed: 10, next: LINES_KEPT + 50 });
+      expect(logs.since('speeding', LINES_KEPT + 48)).toEqual({ lines: [`line ${LINES_KEPT + 49}`, `line ${LINES_KEPT + 50}`], next: LINES_KEPT + 50, missed: 0 });
+      expect(logs.since('other')).toEqual({ lines: [], next: 0, missed: 0 });
+    } finally {
+      logs.close();
+    }
+  });
+});
