@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { serveWorkflow } from '../serve/serve-workflow.ts';
@@ -24,9 +27,12 @@ const seconds = Number(secondsArg ?? 10);
 setLogLevel('warn');
 const listen = { quic: 'quic://127.0.0.1:0', webtransport: 'webtransport://127.0.0.1:0/geoflux', memory: 'quic://127.0.0.1:0' }[transport];
 const dir = new URL('../', import.meta.url).pathname;
+// a state folder of its own: the clone's .geoflux holds what a user deployed to the demo, not the bench's
+const state = mkdtempSync(join(tmpdir(), 'geoflux-bench-e2e-'));
 const wf = parseWorkflow(
   `name: bench-e2e
 listen: [${listen}]
+state: ${state}
 mqtt: { embedded: { port: ${process.env.GEOFLUX_BENCH_MQTT_PORT}, ws: false } }
 tags: { gps: 16, matched: 17, congestion: 18, hotspots: 19, fences: 20 }
 functions:
@@ -80,6 +86,7 @@ const functions = await functionCounts();
 process.stdout.write(JSON.stringify({ sent, secs, cpu: (cpu.user + cpu.system) / 1e6 / secs, rss, written, clock: fleet.clock, functions }) + '\n');
 await src.close(1000);
 await served.stop();
+rmSync(state, { recursive: true, force: true });
 process.exit(0);
 
 /** per function, its /metrics counters: records in, emitted, dropped (errors, bad, failed or trapped rows; a sink's dropped and given-up messages) */

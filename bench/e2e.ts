@@ -98,6 +98,6 @@ export async function run(): Promise<void> {
   console.log(
     `\nanchor: eKuiper's published 10,000-12,000 msg/s (t2.micro, Raspberry Pi 3B+). mapmatch out / in and dropped: the functions' /metrics counters in the max run (out: matched and unmatched fixes and edge traversals; dropped: errors, bad, failed and trapped rows and sink drops of all functions). ` +
       `Latency: the write (wall clock) of the fix a geofence alert came with to the alert's arrival over MQTT, for fixes written after the first ${WARM_UP_MS / 1000} s. ` +
-      `An enter or exit fires at the first fix after the new side has held 8 s of device time (the geofence's confirm), which this replay runs through in a fraction of a second: a fleet reporting live waits those 8 s, and up to a fix interval more, on top.`,
+      `An enter or exit fires at the first fix after the new side has held 9 s of device time (the geofence's default confirm), which this replay runs through in a fraction of a second: a fleet reporting live waits those 9 s, and up to a fix interval more, on top.`,
   );
 }

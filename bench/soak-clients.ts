@@ -69,7 +69,7 @@ function clients(cfg: SoakClientsConfig): void {
     const k = msg.replace(/\d+/g, 'N');
     why.set(k, (why.get(k) ?? 0) + 1);
   };
-  const log: Logger = { debug: note, info: () => {}, warn: note, error: note, child: () => log };
+  const log: Logger = { debug: note, info: () => {}, warn: note, error: note, child: () => log, about: () => log };
   const trust = { zipper: cfg.zipper, certHash: cfg.certHash };
   let written = 0;
   let dialFailures = 0;

@@ -47,6 +47,8 @@ describe('geoflux CLI', () => {
       const summary = (specs as Record<string, { name?: string; summary?: string }>)[`${name}Spec`].summary!.replace(/\s+/g, ' ').trim();
       expect(summary.startsWith(shown), line).toBe(true);
       expect(summary.slice(shown.length), line).toMatch(/^([.;:] | \(|\.?$)/);
+      // nor where a quoted `name: value` holds a colon
+      expect((shown.match(/`/g) ?? []).length % 2, line).toBe(0);
     }
     for (const name of names) {
       const r = await run([name, '--help']);

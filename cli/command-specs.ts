@@ -136,7 +136,7 @@ export const networkSpec: CommandSpec = {
   name: 'network',
   usage: 'geoflux network info <osm.pbf | kubicka-dir>\n       geoflux network areas <osm.pbf> [--admin-level 10]',
   summary:
-    'info: imports a road network (OSM PBF, or the Kubička benchmark format) and prints what it holds.\nareas: prints the administrative boundaries of an OSM PBF as GeoJSON, ready to use as geofences.',
+    'Reads road networks. info: imports a road network (OSM PBF, or the Kubička benchmark format) and prints what it holds.\nareas: prints the administrative boundaries of an OSM PBF as GeoJSON, ready to use as geofences.',
   flags: {
     json: { type: 'boolean', help: 'info: print the summary as JSON' },
     'admin-level': { type: 'string', value: 'n', help: 'areas: the admin_level of the boundaries', default: '10' },
@@ -312,7 +312,7 @@ export const logsSpec: CommandSpec = {
   name: 'logs',
   usage: 'geoflux logs <fn> [--follow] [options]',
   summary:
-    "Prints the recent log lines of a function of a running geoflux serve (the workflow's or a deployed one): serve\nkeeps the last 200 of each, from its threads and its own lines about it. --follow keeps printing new ones.",
+    "Prints the recent log lines of a function of a running geoflux serve (the workflow's or a deployed one): serve\nkeeps the last 200 of each, from its threads and its own lines about it (log lines only: what a function\nprints to stdout is not kept). --follow keeps printing new ones, across a restart of serve.",
   flags: {
     follow: { type: 'boolean', short: 'f', help: 'keep printing the lines as they come, until Ctrl-C' },
     ...controlFlags,

@@ -16,8 +16,20 @@ export async function logsCommand({ values, positionals }: Parsed): Promise<void
   try {
     if (values.follow) process.stderr.write(`geoflux logs: following "${name}" (Ctrl-C to stop)\n`);
     let after = 0;
+    let serve: string | undefined;
     for (let first = true; ; first = false) {
-      const { logs = { lines: [], next: after, missed: 0 } } = accepted(await session.ask({ op: 'logs', name, after }));
+      const reply = await session.ask({ op: 'logs', name, after });
+      // a function undeployed while followed: the end of what there is to follow, not an error
+      if (!first && !reply.ok && /no function/.test(reply.error)) return void process.stderr.write(`geoflux logs: "${name}" is no longer a function of serve (undeployed?)\n`);
+      const { logs = { lines: [], next: after, missed: 0 } } = accepted(reply);
+      // a serve started again counts its lines from 0: ask it from its first
+      if (serve && logs.serve && logs.serve !== serve) {
+        process.stderr.write(`geoflux logs: serve started again; its lines from the start (those of the serve before that came after the last look are gone)\n`);
+        serve = logs.serve;
+        after = 0;
+        continue;
+      }
+      serve = logs.serve;
       // more lines came between two asks than serve keeps: said, not skipped silently
       if (!first && logs.missed) process.stderr.write(`geoflux logs: ${logs.missed} lines of "${name}" came and went between two looks\n`);
       if (logs.lines.length) process.stdout.write(logs.lines.join('\n') + '\n');

@@ -78,5 +78,7 @@ export async function main(argv: string[]): Promise<number> {
 /** A command's summary up to its first full stop, colon or parenthesis: one whole line for the command list. */
 function firstClause(summary: string): string {
   const whole = summary.replace(/\s+/g, ' ').trim();
-  return /^(.{10,}?)(?:[.;:] |\.$| \(|$)/.exec(whole)![1];
+  // what is quoted in backticks (`where: cloud`) ends no clause: matched with it masked, cut from the text
+  const masked = whole.replace(/`[^`]*`/g, (q) => '`'.padEnd(q.length - 1, '_') + '`');
+  return whole.slice(0, /^(.{10,}?)(?:[.;:] |\.$| \(|$)/.exec(masked)![1].length);
 }

@@ -6,6 +6,7 @@ import { selfSignedTls } from '../transport/tls.ts';
 import { TrustError } from '../transport/trust.ts';
 import { later, TRANSPORTS } from '../testing/zipper-harness.ts';
 import { waitFor } from '../testing/wait-for.ts';
+import { freePort } from '../testing/free-port.ts';
 import { Zipper } from '../zipper/zipper.ts';
 
 /** What a source is told when it cannot trust the zipper, or the zipper will not trust it. */
@@ -53,4 +54,10 @@ describe.each(NETWORK)('%s', (_name, listen, urlOf) => {
     );
     await expect.poll(() => z.stats().listeners.find((l) => l.url === urlOf(z))?.clientCertRefused).toBe(2);
   });
+});
+
+it('says how long it tried, and what to check, when nothing answers at the address', async () => {
+  const port = await freePort();
+  const failed = connectSource({ name: 'gw', zipper: `quic://127.0.0.1:${port}`, insecure: true, connectTimeout: 1500 });
+  await expect(failed).rejects.toThrow(/^could not (reach|connect to) quic:\/\/127\.0\.0\.1:\d+.* \(tried for \d+\.\d s, \d+ dials: is geoflux serve running there\?\)$/);
 });

@@ -95,13 +95,19 @@ export class ZipperClient {
 
   /** First connection: retried until `connectTimeout`; a rejection or a certificate we do not trust is final. */
   async connect(): Promise<void> {
-    const deadline = Date.now() + (this.opts.connectTimeout ?? 10_000);
+    const started = Date.now();
+    const deadline = started + (this.opts.connectTimeout ?? 10_000);
     for (let attempt = 0; ; attempt++) {
       try {
         await this.dialOnce();
         return;
       } catch (e) {
-        if (final(e) || Date.now() >= deadline) throw e;
+        if (final(e)) throw e;
+        if (Date.now() >= deadline) {
+          // the last try's own timeout is not how long the caller waited: say the whole wait, and what to check
+          if (e instanceof Error && /^could not (reach|connect)/.test(e.message)) e.message += ` (tried for ${((Date.now() - started) / 1000).toFixed(1)} s, ${attempt + 1} dials: is geoflux serve running there?)`;
+          throw e;
+        }
         await new Promise((r) => setTimeout(r, Math.min(backoffDelay(attempt, 100, 2000), deadline - Date.now())));
       }
     }

@@ -10,7 +10,7 @@ import { PartitionLeases } from './partition-leases.ts';
 import { setUpStream } from './stream-setup.ts';
 
 const server = natsServerForFile();
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet, about: () => quiet };
 const TTL = 1_000;
 const P = 8;
 let stream = 0;

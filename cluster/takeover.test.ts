@@ -26,7 +26,7 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
+const quiet = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet, about: () => quiet };
 
 class Worker {
   /** every fix this worker handled, as deviceId@t */

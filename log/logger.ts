@@ -9,6 +9,8 @@ export interface Logger {
   warn(msg: string): void;
   error(msg: string): void;
   child(component: string): Logger;
+  /** the same component, its lines also filed under `subject` for a tap (a function the line is about) */
+  about(subject: string): Logger;
 }
 
 let threshold: Level = (process.env.GEOFLUX_LOG as Level) in RANK ? (process.env.GEOFLUX_LOG as Level) : 'info';
@@ -21,10 +23,11 @@ export const setLogLevel = (level: Level): void => {
   threshold = level;
 };
 
-/** A line as it is printed, with the component that said it (`sfn speeding/kernel speeding`). */
+/** A line as it is printed, with the component that said it (`sfn speeding/kernel speeding`) and what it is about. */
 export interface LogLine {
   component: string;
   line: string;
+  about?: string;
 }
 
 const taps = new Set<(l: LogLine) => void>();
@@ -38,19 +41,20 @@ export function tapLogLines(tap: (l: LogLine) => void): () => void {
   return () => void taps.delete(tap);
 }
 
-export function logger(component: string): Logger {
+export function logger(component: string, about?: string): Logger {
   const at = (level: Exclude<Level, 'silent'>) => (msg: string) => {
     const printed = RANK[level] >= RANK[threshold];
     if (!printed && !(taps.size && RANK[level] >= RANK.info)) return;
     const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${component}] ${msg}`;
     if (printed) sink(line);
-    for (const tap of taps) tap({ component, line });
+    for (const tap of taps) tap({ component, line, about });
   };
   return {
     debug: at('debug'),
     info: at('info'),
     warn: at('warn'),
     error: at('error'),
-    child: (sub) => logger(`${component}/${sub}`),
+    child: (sub) => logger(`${component}/${sub}`, about),
+    about: (subject) => logger(component, subject),
   };
 }

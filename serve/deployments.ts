@@ -95,9 +95,9 @@ export class Deployments {
     for (const d of saved) {
       try {
         await ds.start(d, await ds.store.pinnedModule(d.hash));
-        log.info(`deployed function "${d.name}" is back (kernel ${d.hash.slice(0, 12)}…)`);
+        log.about(d.name).info(`deployed function "${d.name}" is back (kernel ${d.hash.slice(0, 12)}…)`);
       } catch (e) {
-        log.error(`deployed function "${d.name}" could not start again, left out: ${(e as Error).message}`);
+        log.about(d.name).error(`deployed function "${d.name}" could not start again, left out: ${(e as Error).message}`);
       }
     }
     served.zipper.control = (req) => ds.handle(req);

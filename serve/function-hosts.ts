@@ -199,7 +199,7 @@ export class HostedInstance implements FunctionInstance {
       this.host?.slots.delete(this.slot);
       const err = Object.assign(new Error(m.failed.error), { name: m.failed.errorName, problems: m.failed.problems });
       if (this.starting) this.starting.reject(err);
-      else this.log.error(`${this.label}: could not start again with its host: ${err.message}`);
+      else this.log.about(this.data.name).error(`${this.label}: could not start again with its host: ${err.message}`);
       this.starting = undefined;
     } else if (m.stopped) {
       this.host?.slots.delete(this.slot);

@@ -49,23 +49,28 @@ describe('geoflux logs', () => {
     try {
       src.write('gps', fixes(0, ['veh-1', 'veh-2']));
       expect(await src.flush(20_000)).toBe(true);
-      for (const fn of ['talker', 'near']) {
-        const got = await waitFor(() => logs(fn), { what: `${fn}'s two lines`, until: (r) => r.logs?.lines.length === 2 });
-        expect(got.logs.lines).toEqual([expect.stringMatching(new RegExp(`INFO  \\[sfn ${fn}\\] fix of veh-1$`)), expect.stringMatching(new RegExp(`INFO  \\[sfn ${fn}\\] fix of veh-2$`))]);
-        expect(got.logs.next).toBe(2);
+      for (const [fn, where] of [['talker', 'in a thread of its own'], ['near', "in the zipper's thread"]]) {
+        const got = await waitFor(() => logs(fn), { what: `${fn}'s three lines`, until: (r) => r.logs?.lines.length === 3 });
+        expect(got.logs.lines).toEqual([
+          // serve's own line about the function (its start; a crash or restart alike) is the function's too
+          expect.stringMatching(new RegExp(`INFO  \\[serve\\] function "${fn}": 1 local instance of \\S*talker\\.mjs, ${where}$`)),
+          expect.stringMatching(new RegExp(`INFO  \\[sfn ${fn}\\] fix of veh-1$`)),
+          expect.stringMatching(new RegExp(`INFO  \\[sfn ${fn}\\] fix of veh-2$`)),
+        ]);
+        expect(got.logs.next).toBe(3);
       }
       // after a count: only what came since
       src.write('gps', fixes(1, ['veh-3']));
       expect(await src.flush(20_000)).toBe(true);
-      const since = await waitFor(() => logs('talker', 2), { what: 'the line after the first two', until: (r) => r.logs?.lines.length === 1 });
-      expect(since.logs).toMatchObject({ lines: [expect.stringMatching(/fix of veh-3$/)], next: 3, missed: 0 });
+      const since = await waitFor(() => logs('talker', 3), { what: 'the line after the first three', until: (r) => r.logs?.lines.length === 1 });
+      expect(since.logs).toMatchObject({ lines: [expect.stringMatching(/fix of veh-3$/)], next: 4, missed: 0 });
       expect(await logs('talkr')).toEqual({ ok: false, error: 'no function "talkr" (did you mean "talker"?) (it has: talker, near)' });
 
       // the command, as a user runs it
       const flags = ['--zipper', at.zipper, '--cert-hash', at.certHash, '--token', TOKEN];
       const once = await runGeoflux(['logs', 'talker', ...flags]);
       expect(once).toMatchObject({ code: 0, stderr: '' });
-      expect(once.stdout.trim().split('\n').map((l) => l.replace(/^.* /, ''))).toEqual(['veh-1', 'veh-2', 'veh-3']);
+      expect(once.stdout.trim().split('\n').map((l) => l.replace(/^.* /, ''))).toEqual(['own', 'veh-1', 'veh-2', 'veh-3']);
       expect(await runGeoflux(['logs', 'talkr', ...flags])).toMatchObject({ code: 1, stderr: expect.stringContaining('refused: no function "talkr" (did you mean "talker"?)') });
       expect(await runGeoflux(['logs', '--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: geoflux logs <fn> [--follow] [options]') });
       const follow = await startGeoflux(['logs', 'talker', '--follow', ...flags], /following "talker"/);
@@ -91,8 +96,13 @@ describe('geoflux logs', () => {
       expect(all.lines).toHaveLength(LINES_KEPT);
       expect([all.lines[0], all.lines.at(-1), all.next, all.missed]).toEqual(['line 51', `line ${LINES_KEPT + 50}`, LINES_KEPT + 50, 50]);
       expect(logs.since('speeding', 40)).toMatchObject({ missed: 10, next: LINES_KEPT + 50 });
-      expect(logs.since('speeding', LINES_KEPT + 48)).toEqual({ lines: [`line ${LINES_KEPT + 49}`, `line ${LINES_KEPT + 50}`], next: LINES_KEPT + 50, missed: 0 });
-      expect(logs.since('other')).toEqual({ lines: [], next: 0, missed: 0 });
+      expect(logs.since('speeding', LINES_KEPT + 48)).toMatchObject({ lines: [`line ${LINES_KEPT + 49}`, `line ${LINES_KEPT + 50}`], next: LINES_KEPT + 50, missed: 0 });
+      expect(logs.since('other')).toMatchObject({ lines: [], next: 0, missed: 0 });
+      // a serve started again counts from 0 anew: its answers say it is another, so a follower starts over
+      const again = new FunctionLogs();
+      expect(again.since('speeding').serve).not.toBe(logs.since('speeding').serve);
+      expect(logs.since('other').serve).toBe(logs.since('speeding').serve);
+      again.close();
     } finally {
       logs.close();
     }

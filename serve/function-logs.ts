@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { tapLogLines, type LogLine } from '../log/logger.ts';
 
 /** lines kept per function: what `geoflux logs` shows without --follow */
@@ -9,6 +10,8 @@ export interface LogsSince {
   next: number;
   /** lines after `after` no longer kept (more came than the ring holds) */
   missed: number;
+  /** this serve, for a follower to tell it from one started again, whose counts begin at 0 */
+  serve: string;
 }
 
 /**
@@ -19,6 +22,7 @@ export interface LogsSince {
  */
 export class FunctionLogs {
   private readonly rings = new Map<string, { lines: string[]; count: number }>();
+  private readonly serve = randomUUID();
   private readonly untap: () => void;
 
   constructor() {
@@ -42,7 +46,7 @@ export class FunctionLogs {
     const ring = this.rings.get(name) ?? { lines: [], count: 0 };
     const first = ring.count - ring.lines.length;
     const from = Math.max(after, first);
-    return { lines: ring.lines.slice(from - first), next: ring.count, missed: from - after };
+    return { lines: ring.lines.slice(from - first), next: ring.count, missed: from - after, serve: this.serve };
   }
 
   close(): void {
@@ -50,7 +54,10 @@ export class FunctionLogs {
   }
 }
 
-/** the function a line of this thread is about, by its logger's component (log/logger.ts children: `sfn speeding/kernel speeding`) */
+/**
+ * The function a line of this thread is about: as its logger says (serve's lines of a function's crash,
+ * restart or deployment), or by its component (log/logger.ts children: `sfn speeding/kernel speeding`).
+ */
 export function functionOf(l: LogLine): string | undefined {
-  return /^(?:sfn|fleet|sink|serve\/function) ([^/]+)/.exec(l.component)?.[1];
+  return l.about ?? /^(?:sfn|fleet|sink) ([^/]+)/.exec(l.component)?.[1];
 }

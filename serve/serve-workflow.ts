@@ -198,7 +198,7 @@ export async function startFunction(wf: Workflow, f: WorkflowFunction, served: S
     served.functionThreads.push({ fn: f.name, thread });
   }
   const where = f.sink || timeout === 0 || f.run === FLEET_BUILTIN ? 'in the zipper\'s thread' : ownCode(f) ? 'in the host threads' : f.instances > 1 ? 'in threads of their own' : 'in a thread of its own';
-  log.info(`function "${f.name}": ${f.instances} local instance${f.instances > 1 ? 's' : ''} of ${what}, ${where}`);
+  log.about(f.name).info(`function "${f.name}": ${f.instances} local instance${f.instances > 1 ? 's' : ''} of ${what}, ${where}`);
 }
 
 /** geoflux's own code, which shares the host threads: a kernel (WebAssembly is its sandbox) or a builtin; a user's JavaScript needs an isolate of its own */
@@ -224,7 +224,7 @@ export async function stopFunction(served: ServedWorkflow, name: string, drainTi
 }
 
 const moduleThread = (served: ServedWorkflow, label: string, workerData: LocalWorkerData, watchdog = DEFAULT_TIMEOUT) =>
-  new ModuleThread({ label, callerUrl: import.meta.url, entry: './local-worker', workerData, watchdog, attach: (ch) => served.zipper.attach(ch), log: logger('serve'), lines: (line) => served.logs.add(workerData.name, line) });
+  new ModuleThread({ label, callerUrl: import.meta.url, entry: './local-worker', workerData, watchdog, attach: (ch) => served.zipper.attach(ch), log: logger('serve').about(workerData.name), lines: (line) => served.logs.add(workerData.name, line) });
 
 async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number): Promise<void> {
   served.deployments?.close();

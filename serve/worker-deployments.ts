@@ -76,16 +76,16 @@ export class WorkerDeployments {
         const was = this.running.get(name);
         this.running.set(name, d);
         this.refused.delete(name);
-        this.log.info(`deployed function "${name}" runs kernel ${d.hash.slice(0, 12)}… (${d.observe.join(',')} → ${d.emit.join(',') || '(none)'})${was ? `, in place of ${was.hash.slice(0, 12)}…` : ''}`);
+        this.log.about(name).info(`deployed function "${name}" runs kernel ${d.hash.slice(0, 12)}… (${d.observe.join(',')} → ${d.emit.join(',') || '(none)'})${was ? `, in place of ${was.hash.slice(0, 12)}…` : ''}`);
       } catch (e) {
         this.refused.set(name, { d, error: (e as Error).message });
-        this.log.error(`deployed function "${name}" (kernel ${d.hash.slice(0, 12)}…) not started: ${(e as Error).message}`);
+        this.log.about(name).error(`deployed function "${name}" (kernel ${d.hash.slice(0, 12)}…) not started: ${(e as Error).message}`);
       }
     }
     for (const name of [...this.running.keys()].filter((n) => !wanted.has(n))) {
       await this.chain.undeploy(name);
       this.running.delete(name);
-      this.log.info(`deployed function "${name}" undeployed`);
+      this.log.about(name).info(`deployed function "${name}" undeployed`);
     }
     // a refusal stands for the version refused: asked again, or for another, the worker tries again
     for (const [name, x] of this.refused) if (!same(wanted.get(name), x.d)) this.refused.delete(name);

@@ -64,8 +64,11 @@ export type ControlReply =
       functions?: FunctionInfo[];
       /** what the listing could not include */
       note?: string;
-      /** a logs request's lines, the count to ask after next, and lines no longer kept since `after` */
-      logs?: { lines: string[]; next: number; missed: number };
+      /**
+       * a logs request's lines, the count to ask after next, lines no longer kept since `after`, and which
+       * serve counted them (a serve started again counts from 0)
+       */
+      logs?: { lines: string[]; next: number; missed: number; serve?: string };
     }
   | { ok: false; error: string };
 

@@ -571,7 +571,9 @@ export class Zipper {
       return answer({ ok: false, error: (e as Error).message });
     }
     if (!this.control) return answer({ ok: false, error: 'this zipper takes no control requests' });
-    this.log.info(`${conn.label}: ${req.op}${'name' in req ? ` "${req.name}"` : ''}`);
+    // a follower of `geoflux logs` asks once a second: its asks are no news
+    const said = 'name' in req ? this.log.about(req.name) : this.log;
+    (req.op === 'logs' ? said.debug : said.info)(`${conn.label}: ${req.op}${'name' in req ? ` "${req.name}"` : ''}`);
     this.control(req).then(answer, (e: Error) => answer({ ok: false, error: e.message }));
   }
 

@@ -89,7 +89,7 @@ describe.each(['over TCP', 'in process'])('MQTT sink → embedded broker (aedes,
 
   it('serves MQTT over WebSocket too, for browsers; subscribeAlerts prints readable lines, filtered by kind, each id once', async () => {
     const lines: string[] = [];
-    const sub = subscribeAlerts({ url: broker.wsUrl!, kinds: ['geofence'], count: 2, log: { debug() {}, info() {}, warn() {}, error() {}, child: () => undefined as never }, print: (l) => lines.push(l) });
+    const sub = subscribeAlerts({ url: broker.wsUrl!, kinds: ['geofence'], count: 2, log: { debug() {}, info() {}, warn() {}, error() {}, child: () => undefined as never, about: () => undefined as never }, print: (l) => lines.push(l) });
     const sink = sinkTo();
     await sink.ready();
     await waitFor(() => broker.clients() >= (via === 'in process' ? 1 : 2), { what: 'the subscriber' });
