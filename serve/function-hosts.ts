@@ -106,7 +106,7 @@ class Host {
       // at a restart, every instance it had, each with its last snapshot
       workerData: (): HostWorkerData => ({
         logLevel: logLevel(),
-        snapshotMs: o.snapshotMs ?? 2000,
+        snapshotMs: o.snapshotMs ?? 30_000,
         instances: [...this.slots.values()].map((i) => ({ slot: i.slot, data: i.data, state: i.snapshot ? [i.snapshot] : (i.restore ?? []) })),
       }),
       attach: o.attach,
