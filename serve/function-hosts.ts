@@ -37,7 +37,7 @@ export interface FunctionHostsOptions {
   size: number;
   attach: (ch: FrameChannel) => void;
   log: Logger;
-  /** ms between a changing kernel instance's snapshots (default 2000) */
+  /** ms between a changing kernel instance's snapshots (default 30,000) */
   snapshotMs?: number;
   /** what gets the lines an instance's loggers say, with its function's name (`geoflux logs`) */
   lines?: (fn: string, line: string) => void;

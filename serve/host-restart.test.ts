@@ -53,10 +53,10 @@ describe('a host thread whose kernel call hangs', () => {
       const source = await connectSource({ name: 'fleet', ...trust });
       const fence = served.functionThreads.find((t) => t.fn === 'fence')!.thread as HostedInstance;
 
-      // v0 drives into f0 (at 10 s) and its state is in a snapshot
+      // v0 drives into f0 (at 10 s) and its state is in a snapshot: the first comes 30 s after the host started it
       source.write('gps', Array.from({ length: 13 }, (_, s) => crossingFix(0, s)));
       await waitFor(() => events.includes('enter f0'), { what: 'the enter of f0' });
-      await waitFor(() => fence.stats as { received?: number; unsnapshotted?: number } | undefined, { what: 'a snapshot of every fix', until: (s) => s?.received === 13 && s.unsnapshotted === 0, ms: 30_000 });
+      await waitFor(() => fence.stats as { received?: number; unsnapshotted?: number } | undefined, { what: 'a snapshot of every fix', until: (s) => s?.received === 13 && s.unsnapshotted === 0, ms: 60_000 });
 
       source.write('slow', [{ deviceId: 'runaway', t: 0, lon: 1, lat: 1, speed: 150 }]);
       await waitFor(() => served.zipper.counters.poison, { what: 'the hanging frame dropped as poison', ms: 60_000 });
