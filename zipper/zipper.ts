@@ -571,9 +571,11 @@ export class Zipper {
       return answer({ ok: false, error: (e as Error).message });
     }
     if (!this.control) return answer({ ok: false, error: 'this zipper takes no control requests' });
-    // a follower of `geoflux logs` asks once a second: its asks are no news
-    const said = 'name' in req ? this.log.about(req.name) : this.log;
-    (req.op === 'logs' ? said.debug : said.info)(`${conn.label}: ${req.op}${'name' in req ? ` "${req.name}"` : ''}`);
+    const line = `${conn.label}: ${req.op}${'name' in req ? ` "${req.name}"` : ''}`;
+    // a follower of `geoflux logs` asks once a second: its asks are no news, and not lines of the function it
+    // reads (filed there, a follower at debug level would read its own asks back); a deploy's are that function's
+    if (req.op === 'logs') this.log.debug(line);
+    else ('name' in req ? this.log.about(req.name) : this.log).info(line);
     this.control(req).then(answer, (e: Error) => answer({ ok: false, error: e.message }));
   }
 
