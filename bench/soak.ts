@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tap } from 'rxjs';
@@ -24,7 +24,8 @@ import { fmt, table } from './stats.ts';
  *
  * GEOFLUX_SOAK_SOURCES (default "300,1000", one run each), GEOFLUX_SOAK_SECONDS (default 300) and
  * GEOFLUX_SOAK_CLIENTS (client processes; default enough for SOURCES_PER_CLIENT each) set the size;
- * GEOFLUX_SOAK_NODE_ARGS passes Node flags to serve; GEOFLUX_SOAK_HEAP_DIR takes three heap snapshots of it.
+ * GEOFLUX_SOAK_NODE_ARGS passes Node flags to serve; GEOFLUX_SOAK_HEAP_DIR takes three heap snapshots of it;
+ * GEOFLUX_SOAK_SERVE_LOG keeps what it logged.
  * serve runs what `npm run build` last compiled.
  */
 
@@ -40,6 +41,8 @@ const NODE_ARGS = (process.env.GEOFLUX_SOAK_NODE_ARGS ?? '').split(' ').filter(B
  * writing: a snapshot stops serve's loop for seconds, which its peers may take for silence.
  */
 const HEAP_DIR = process.env.GEOFLUX_SOAK_HEAP_DIR;
+/** a file to write what serve logged into, once it has stopped (its idle disconnects say how long each peer was silent) */
+const SERVE_LOG = process.env.GEOFLUX_SOAK_SERVE_LOG;
 const ROW_EVERY = 30_000;
 /** sources dialling at once while they connect, over all the client processes */
 const DIAL_AT_ONCE = 10;
@@ -257,6 +260,7 @@ async function soak(n: number, seconds: number): Promise<SoakResult> {
       process.stderr.write(`  serve still running ${serveLimit / 1000} s after Ctrl-C; killed\n`);
       serve.child.kill('SIGKILL');
     }
+    if (SERVE_LOG) writeFileSync(SERVE_LOG, serve.out.stderr);
     rmSync(dir, { recursive: true, force: true });
   }
 }

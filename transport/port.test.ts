@@ -33,6 +33,20 @@ describe('frames between threads over a MessagePort', () => {
     a.abort();
   });
 
+  it('posts what one side says in a turn as one message: a post wakes the other thread, and costs that much', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const [a, b] = [portChannel(port1, 'port://a'), portChannel(port2, 'port://b')];
+    let posts = 0;
+    port2.on('message', () => posts++);
+    const { got } = collect(b);
+    collect(a);
+    for (let i = 1; i <= 50; i++) a.send(data(i));
+    await waitFor(() => got.length === 50);
+    expect(posts).toBe(1);
+    expect(got.map((f) => (f as DataFrame).seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    a.abort();
+  });
+
   it('counts as buffered what the other side has not taken, which is what backpressure watches', async () => {
     const [a, b] = pair();
     collect(a);

@@ -9,6 +9,10 @@ import type { FrameChannel, Transport } from './types.ts';
  * not clone: cloning a view would copy its whole underlying buffer, often a 64 KiB read chunk). A port has no
  * flow control, so the receiver says how many frames it has taken (`took`) and the sender's `buffered`
  * counts the rest, which is what the zipper's backpressure watches.
+ *
+ * What one side says in a turn of its event loop crosses as one message, a list: a postMessage cost serve's
+ * thread ~84 µs here (the other thread woken for each), 8 % of it with 1,000 sources at a fix a second each,
+ * when it was one per frame, and one per `took` besides.
  */
 
 type Message = { frame: Frame } | { took: number } | { bye: true; reason?: string };
@@ -16,18 +20,45 @@ type Message = { frame: Frame } | { took: number } | { bye: true; reason?: strin
 /** Frames delivered per turn before yielding, so a busy port cannot starve the thread's other work. */
 const TURN = 4096;
 
-function post(port: MessagePort, frame: Frame): void {
-  if (frame.type !== 'data') return port.postMessage({ frame } satisfies Message);
-  // copies of their own (the same payload may be on its way to other functions too); new Uint8Array copies,
-  // where Buffer#slice would give a view of Node's shared buffer pool
-  const meta = new Uint8Array(frame.meta);
-  const payload = new Uint8Array(frame.payload);
-  const copy: DataFrame = { ...frame, meta, payload };
-  port.postMessage({ frame: copy } satisfies Message, [meta.buffer as ArrayBuffer, payload.buffer as ArrayBuffer]);
+/** What a side says in one turn, posted as one list once the turn is over (or at once, for a goodbye). */
+class Outbox {
+  private messages: Message[] = [];
+  private transfer: ArrayBuffer[] = [];
+  private scheduled = false;
+
+  constructor(private readonly port: MessagePort) {}
+
+  say(m: Message): void {
+    this.messages.push(m);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  frame(frame: Frame): void {
+    if (frame.type !== 'data') return this.say({ frame });
+    // copies of their own (the same payload may be on its way to other functions too); new Uint8Array copies,
+    // where Buffer#slice would give a view of Node's shared buffer pool
+    const meta = new Uint8Array(frame.meta);
+    const payload = new Uint8Array(frame.payload);
+    this.transfer.push(meta.buffer as ArrayBuffer, payload.buffer as ArrayBuffer);
+    this.say({ frame: { ...frame, meta, payload } satisfies DataFrame });
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.messages.length === 0) return;
+    const [messages, transfer] = [this.messages, this.transfer];
+    this.messages = [];
+    this.transfer = [];
+    this.port.postMessage(messages, transfer);
+  }
 }
 
 export function portChannel(port: MessagePort, remote: string, lowWater = 64): FrameChannel {
   const core = new ChannelCore(lowWater);
+  const out = new Outbox(port);
   let sent = 0;
   let takenByPeer = 0;
   let inbox: Frame[] = [];
@@ -54,7 +85,7 @@ export function portChannel(port: MessagePort, remote: string, lowWater = 64): F
       if (peerDone) return finish();
     }
     if (tookSinceReport > 0 && !core.done) {
-      port.postMessage({ took: tookSinceReport } satisfies Message);
+      out.say({ took: tookSinceReport });
       tookSinceReport = 0;
     }
     if (head < inbox.length && !paused && !core.done) schedule();
@@ -73,7 +104,7 @@ export function portChannel(port: MessagePort, remote: string, lowWater = 64): F
     port.close();
   };
 
-  port.on('message', (m: Message) => {
+  const heard = (m: Message) => {
     if ('frame' in m) {
       inbox.push(m.frame);
       schedule();
@@ -86,6 +117,9 @@ export function portChannel(port: MessagePort, remote: string, lowWater = 64): F
       peerDone = true;
       if (head === inbox.length) finish();
     }
+  };
+  port.on('message', (messages: Message[]) => {
+    for (const m of messages) heard(m);
   });
   // the thread on the other side is gone (it exited, crashed, or was stopped)
   port.on('close', () => {
@@ -102,7 +136,7 @@ export function portChannel(port: MessagePort, remote: string, lowWater = 64): F
     send(frame) {
       if (core.done) return;
       sent++;
-      post(port, frame);
+      out.frame(frame);
     },
     get buffered() {
       return buffered();
@@ -118,12 +152,14 @@ export function portChannel(port: MessagePort, remote: string, lowWater = 64): F
     async close() {
       if (core.done) return;
       // what the peer has not taken yet is already in its queue: it is delivered before the goodbye
-      port.postMessage({ bye: true } satisfies Message);
+      out.say({ bye: true });
+      out.flush();
       finish();
     },
     abort(err?: Error) {
       if (core.done) return;
-      port.postMessage({ bye: true, reason: err?.message } satisfies Message);
+      out.say({ bye: true, reason: err?.message });
+      out.flush();
       finish(err);
     },
   };

@@ -3,6 +3,8 @@ import { isIP } from 'node:net';
 import Logger, { LogLevel } from '@matrixai/logger';
 import { errors, events, QUICClient, QUICServer, type QUICConnection, type QUICStream } from '@matrixai/quic';
 import type { ClientIdentity, ClientTrust, ServerTls } from './tls.ts';
+import { sendLean } from './quic-lean-send.ts';
+import { scanStreamsWhenNeeded, writeWaiting } from './quic-stream-scan.ts';
 import { clientCertRefused, describeAlert } from './tls-alerts.ts';
 import { caVerifier, serverVerifier, SYSTEM_UNTRUSTED, TrustError } from './trust.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT, newListenerStats, type ByteDuplex, type ListenerStats } from './types.ts';
@@ -191,6 +193,7 @@ function duplexOf(stream: QUICStream, conn: QUICConnection, remote: string, stop
     { once: true },
   );
   let closing: Promise<void> | undefined;
+  scanStreamsWhenNeeded(conn, writeWaiting(stream));
   return {
     readable: stream.readable as unknown as ReadableStream<Uint8Array>,
     writable: stream.writable as unknown as WritableStream<Uint8Array>,
@@ -294,6 +297,7 @@ export async function listenQuicBytes(host: string, port: number, opts: QuicList
   const onConnection = (conn: QUICConnection) => {
     const remote = quicUrl(conn.remoteHost, conn.remotePort);
     const lock = cheapRecvLock(conn);
+    sendLean(conn, server);
     // A connection's errors are its own: log them once, and they go no further (the library closes it).
     let ended = false;
     conn.addEventListener(events.EventQUICConnectionError.name, (e: Event) => {
@@ -442,6 +446,7 @@ export async function dialQuicBytes(host: string, port: number, trust: QuicDialO
     if (peerAlert(err) !== undefined) failure ??= dialFailure(err, url, timeout, undefined, custom);
   });
   const lock = cheapRecvLock(client.connection);
+  sendLean(client.connection, client);
   const stream = client.connection.newStream('bidi');
   return duplexOf(stream, client.connection, url, () => client.destroy({ isApp: true, errorCode: 0, force: true }), lock, () => failure);
 }
