@@ -239,6 +239,28 @@ describe('Liveness', () => {
     expect(idle).toHaveLength(1);
   });
 
+  it('does not read as the peer’s silence what our own socket dropped: it judges the silence since the last drop', () => {
+    let drops = 0;
+    const { clock, idle } = setup(500, 2000, { ownDrops: () => drops });
+    // the peer's datagrams are lost in our full receive buffer for 3 s, then nothing comes at all
+    during(clock, 3000, 100, () => (drops += 10));
+    // the timers read the drops every heartbeat: the last growth (the drop of the 3,000 ms step) is seen at 3,500
+    clock.advance(2499);
+    expect(idle).toEqual([]);
+    clock.advance(1);
+    expect(idle).toHaveLength(1);
+    expect(idle[0].message).toBe('no data from quic://127.0.0.1:9000 for 2000 ms (and 3500 ms while our socket dropped datagrams)');
+  });
+
+  it('still gives up on a silent peer while our socket never stops dropping, after patience’s cap', () => {
+    let drops = 0;
+    const { clock, idle } = setup(500, 2000, { ownDrops: () => drops });
+    during(clock, (1 + MAX_PATIENCE_FACTOR) * 2000 - 100, 100, () => (drops += 10));
+    expect(idle).toEqual([]);
+    during(clock, 600, 100, () => (drops += 10));
+    expect(idle).toHaveLength(1);
+  });
+
   it('stops: no timer is left', () => {
     const { clock, beats, idle, l } = setup();
     l.stop();

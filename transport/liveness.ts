@@ -46,6 +46,12 @@ export interface LivenessOptions {
    * Gaps in what the peer sends beyond a heartbeat (net of our own stalls) count the same way.
    */
   patience?: () => number;
+  /**
+   * Datagrams our own socket has dropped so far, its receive buffer full (transport/udp-drops.ts): we were
+   * behind, and what the peer sent meanwhile may be among them. The silence since the last drop seen is
+   * judged, not the silence since the peer was last heard, up to the same cap as patience.
+   */
+  ownDrops?: () => number;
   clock?: Clock;
 }
 
@@ -100,6 +106,9 @@ export class Liveness {
   /** the longest delay seen lately (a round trip, a gap in the peer's traffic), and when */
   private patient = 0;
   private patientAt = -Infinity;
+  /** our socket's drops as last read, and when they were last seen to grow */
+  private drops = 0;
+  private droppedAt = -Infinity;
 
   constructor(
     private readonly opts: LivenessOptions,
@@ -118,6 +127,7 @@ export class Liveness {
   start(): void {
     if (!this.opts.heartbeat && !this.opts.idleTimeout) return;
     this.stopped = false;
+    this.drops = this.opts.ownDrops?.() ?? 0;
     this.lastSent = this.clock.now();
     this.heard(this.lastSent);
     this.arm();
@@ -181,6 +191,14 @@ export class Liveness {
     return Math.round(this.patient);
   }
 
+  /** when our socket's drops grow, the time: each timer reads them, at least every heartbeat */
+  private noteDrops(now: number): void {
+    if (!this.opts.ownDrops) return;
+    const drops = this.opts.ownDrops();
+    if (drops > this.drops) this.droppedAt = now;
+    this.drops = drops;
+  }
+
   /** the last time the peer heard from us */
   private lastHeard(): number {
     return this.opts.receiptsAnswered ? Math.max(this.lastSent, this.lastReceived) : this.lastSent;
@@ -216,16 +234,25 @@ export class Liveness {
       this.gracedFor = this.lastReceived;
     }
     const patience = this.patience(now);
+    this.noteDrops(now);
     if (idleTimeout && !this.paused && now - this.lastReceived >= idleTimeout && now >= this.graceUntil) {
       const stalled = Math.round(this.stalledSince(now));
-      // patience is capped, our own stalls are not: a process cannot judge while its loop does not run, and a
-      // loop that turns (late by less than the meter's floor) counts nothing, so a dead peer is still noticed
-      // after idleTimeout of our loop running
-      const more = Math.min(patience, MAX_PATIENCE_FACTOR * idleTimeout) + stalled;
+      // the part of the silence up to our socket's last drop: the peer's datagrams may be among those dropped
+      const dropping = Math.round(Math.max(0, this.droppedAt - this.lastReceived));
+      // patience (drops included) is capped, our own stalls are not: a process cannot judge while its loop does
+      // not run, and a loop that turns (late by less than the meter's floor) counts nothing, so a dead peer is
+      // still noticed after idleTimeout of our loop running
+      const more = Math.min(patience + dropping, MAX_PATIENCE_FACTOR * idleTimeout) + stalled;
       if (now - this.lastReceived < idleTimeout + more) this.graceUntil = this.lastReceived + idleTimeout + more;
       else {
         this.stopped = true;
-        const why = [patience && `${patience} ms more for the delays seen lately`, stalled && `${stalled} ms for our own stalls`].filter(Boolean).join(', ');
+        const why = [
+          patience && `${patience} ms more for the delays seen lately`,
+          dropping && `${dropping} ms while our socket dropped datagrams`,
+          stalled && `${stalled} ms for our own stalls`,
+        ]
+          .filter(Boolean)
+          .join(', ');
         this.hooks.idle(new IdleTimeoutError(`no data from ${this.describe()} for ${idleTimeout} ms${why ? ` (and ${why})` : ''}`));
         return;
       }

@@ -61,6 +61,14 @@ describe('quic bytes', () => {
     expect(d.rtt!()).toBeGreaterThan(0);
   });
 
+  it("tells the server's channels of the datagrams its socket dropped, which judge no peer by them", async () => {
+    const s = await echoServer();
+    const before = serverSide.length;
+    await roundTrip(await dial(s.port), 1024);
+    await waitFor(() => serverSide.length > before);
+    expect(serverSide[before].dropped?.()).toBe(0); // listed by Linux, no drops; elsewhere 0 as well
+  });
+
   it('pings the peer with a packet it counts as life, and no byte on the stream', async () => {
     // no keep-alives of the library's own at either end: the only packet after the quiet is the ping's
     const s = await listenQuicBytes('127.0.0.1', 0, { tls, keepAlive: 0 }, echo);

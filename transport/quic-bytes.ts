@@ -6,6 +6,7 @@ import type { ClientIdentity, ClientTrust, ServerTls } from './tls.ts';
 import { sendLean } from './quic-lean-send.ts';
 import { scanStreamsWhenNeeded, writeWaiting } from './quic-stream-scan.ts';
 import { clientCertRefused, describeAlert } from './tls-alerts.ts';
+import { udpDrops } from './udp-drops.ts';
 import { caVerifier, serverVerifier, SYSTEM_UNTRUSTED, TrustError } from './trust.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT, newListenerStats, type ByteDuplex, type ListenerStats } from './types.ts';
 
@@ -182,7 +183,7 @@ function roundTrip(conn: QUICConnection): number {
   }
 }
 
-function duplexOf(stream: QUICStream, conn: QUICConnection, remote: string, stop: () => Promise<void>, lock: RecvLock, failure?: ByteDuplex['failure']): ByteDuplex {
+function duplexOf(stream: QUICStream, conn: QUICConnection, remote: string, stop: () => Promise<void>, lock: RecvLock, failure?: ByteDuplex['failure'], dropped?: ByteDuplex['dropped']): ByteDuplex {
   // a graceful end of our writing (as opposed to an abort) is worth waiting for: those bytes should arrive
   let finished = false;
   stream.addEventListener(
@@ -203,6 +204,7 @@ function duplexOf(stream: QUICStream, conn: QUICConnection, remote: string, stop
       lock.packet = heard;
     },
     rtt: () => roundTrip(conn),
+    dropped,
     ping() {
       // as the library's own keep-alive does it: quiche queues a PING unless an ack-eliciting packet is due anyway
       const c = conn as unknown as { conn: { sendAckEliciting(): void }; send(): Promise<void> };
@@ -294,6 +296,10 @@ export async function listenQuicBytes(host: string, port: number, opts: QuicList
     }
   };
 
+  // the listener's one socket, read once it is bound: what it drops while we are behind is our silence, not the peers'
+  let socketDrops: (() => number) | undefined;
+  const dropped = () => socketDrops?.() ?? 0;
+
   const onConnection = (conn: QUICConnection) => {
     const remote = quicUrl(conn.remoteHost, conn.remotePort);
     const lock = cheapRecvLock(conn);
@@ -324,7 +330,7 @@ export async function listenQuicBytes(host: string, port: number, opts: QuicList
         return;
       }
       taken = true;
-      const d = duplexOf(stream, conn, remote, () => conn.stop({ isApp: true, errorCode: 0, force: true }), lock);
+      const d = duplexOf(stream, conn, remote, () => conn.stop({ isApp: true, errorCode: 0, force: true }), lock, undefined, dropped);
       try {
         onDuplex(d);
       } catch (err) {
@@ -347,6 +353,7 @@ export async function listenQuicBytes(host: string, port: number, opts: QuicList
     throw new Error(`could not listen on ${quicUrl(host, port)}: ${cause?.message ?? (e as Error).message}`, { cause: e });
   }
   widenUdpBuffers(server, log);
+  socketDrops = udpDrops(server.port);
   let closing: Promise<void> | undefined;
   return {
     port: server.port,

@@ -68,6 +68,7 @@ export function streamChannel(d: ByteDuplex, transport: TransportName, opts: Str
       receiptsAnswered: d.onPacket !== undefined,
       // twice the round trip: it may grow further while we wait
       patience: d.rtt && (() => 2 * d.rtt!()),
+      ownDrops: d.dropped && (() => d.dropped!()),
       clock: opts.clock,
     },
     {

@@ -28,6 +28,8 @@ export interface ByteDuplex {
    * acknowledges (a QUIC PING). Only a transport with `onPacket` has it, since only such a peer counts it as life.
    */
   ping?(): void;
+  /** datagrams our end's socket has dropped so far, its receive buffer full (where the system says: udp-drops.ts) */
+  dropped?(): number;
 }
 
 export interface FrameHandlers {
