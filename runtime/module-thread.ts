@@ -142,7 +142,7 @@ export class ModuleThread implements FunctionInstance {
         // what the thread sends on its channels (frames, and credit for the frames it has taken) shows it is
         // working, even while a backlog keeps it from answering pings promptly
         m.port.on('message', () => (this.silent = 0));
-        const ch = portChannel(m.port, `port://${this.o.label.replace(/[^\w#-]+/g, '')}`);
+        const ch = portChannel(m.port, `port://${this.o.label.replace(/[^\w#-]+/g, '')}`, { onceATurn: true });
         this.channels.add(ch);
         return this.o.attach(trackClose(ch, () => this.channels.delete(ch)));
       }

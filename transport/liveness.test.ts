@@ -259,6 +259,7 @@ describe('Liveness', () => {
     expect(idle).toEqual([]);
     during(clock, 600, 100, () => (drops += 10));
     expect(idle).toHaveLength(1);
+    expect(idle[0].message).toBe(`no data from quic://127.0.0.1:9000 for 2000 ms (and ${MAX_PATIENCE_FACTOR * 2000} ms while our socket dropped datagrams)`);
   });
 
   it('stops: no timer is left', () => {

@@ -237,12 +237,13 @@ export class Liveness {
     this.noteDrops(now);
     if (idleTimeout && !this.paused && now - this.lastReceived >= idleTimeout && now >= this.graceUntil) {
       const stalled = Math.round(this.stalledSince(now));
-      // the part of the silence up to our socket's last drop: the peer's datagrams may be among those dropped
-      const dropping = Math.round(Math.max(0, this.droppedAt - this.lastReceived));
-      // patience (drops included) is capped, our own stalls are not: a process cannot judge while its loop does
+      // patience and the part of the silence up to our socket's last drop (the peer's datagrams may be among
+      // those dropped) are capped together, our own stalls are not: a process cannot judge while its loop does
       // not run, and a loop that turns (late by less than the meter's floor) counts nothing, so a dead peer is
       // still noticed after idleTimeout of our loop running
-      const more = Math.min(patience + dropping, MAX_PATIENCE_FACTOR * idleTimeout) + stalled;
+      const cap = MAX_PATIENCE_FACTOR * idleTimeout;
+      const dropping = Math.round(Math.min(Math.max(0, this.droppedAt - this.lastReceived), cap - Math.min(patience, cap)));
+      const more = Math.min(patience, cap) + dropping + stalled;
       if (now - this.lastReceived < idleTimeout + more) this.graceUntil = this.lastReceived + idleTimeout + more;
       else {
         this.stopped = true;

@@ -18,6 +18,21 @@ const collect = (ch: ReturnType<typeof portChannel>) => {
   return { got, closed };
 };
 
+/** how many messages cross the port for 50 frames sent in one turn by a side made with `opts` */
+async function postsFor50Frames(opts: Parameters<typeof portChannel>[2]): Promise<number> {
+  const { port1, port2 } = new MessageChannel();
+  const [a, b] = [portChannel(port1, 'port://a', opts), portChannel(port2, 'port://b')];
+  let posts = 0;
+  port2.on('message', () => posts++);
+  const { got } = collect(b);
+  collect(a);
+  for (let i = 1; i <= 50; i++) a.send(data(i));
+  await waitFor(() => got.length === 50);
+  expect(got.map((f) => (f as DataFrame).seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  a.abort();
+  return posts;
+}
+
 describe('frames between threads over a MessagePort', () => {
   it('delivers frames in order, each Data frame with bytes of its own', async () => {
     const [a, b] = pair();
@@ -33,18 +48,14 @@ describe('frames between threads over a MessagePort', () => {
     a.abort();
   });
 
-  it('posts what one side says in a turn as one message: a post wakes the other thread, and costs that much', async () => {
-    const { port1, port2 } = new MessageChannel();
-    const [a, b] = [portChannel(port1, 'port://a'), portChannel(port2, 'port://b')];
-    let posts = 0;
-    port2.on('message', () => posts++);
-    const { got } = collect(b);
-    collect(a);
-    for (let i = 1; i <= 50; i++) a.send(data(i));
-    await waitFor(() => got.length === 50);
+  it('posts what serve’s side says in a turn as one message: a post wakes the other thread, and costs that much', async () => {
+    const posts = await postsFor50Frames({ onceATurn: true });
     expect(posts).toBe(1);
-    expect(got.map((f) => (f as DataFrame).seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    a.abort();
+  });
+
+  it('posts each message of a worker thread’s side at once: the thread may die in the same turn', async () => {
+    const posts = await postsFor50Frames({});
+    expect(posts).toBe(50);
   });
 
   it('counts as buffered what the other side has not taken, which is what backpressure watches', async () => {

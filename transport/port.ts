@@ -10,9 +10,11 @@ import type { FrameChannel, Transport } from './types.ts';
  * flow control, so the receiver says how many frames it has taken (`took`) and the sender's `buffered`
  * counts the rest, which is what the zipper's backpressure watches.
  *
- * What one side says in a turn of its event loop crosses as one message, a list: a postMessage cost serve's
- * thread ~84 µs here (the other thread woken for each), 8 % of it with 1,000 sources at a fix a second each,
- * when it was one per frame, and one per `took` besides.
+ * Messages cross as lists. Serve's side says what it says in a turn of its event loop as one list: a
+ * postMessage cost serve's thread ~84 µs here (the other thread woken for each), 8 % of it with 1,000 sources
+ * at a fix a second each, when it was one per frame and one per `took` besides. A worker thread's side posts
+ * each message at once: the thread may die in the same turn (a function's crash, a hang cut off), and what it
+ * said before, the acknowledgements of records it did handle above all, must not die with it.
  */
 
 type Message = { frame: Frame } | { took: number } | { bye: true; reason?: string };
@@ -20,17 +22,21 @@ type Message = { frame: Frame } | { took: number } | { bye: true; reason?: strin
 /** Frames delivered per turn before yielding, so a busy port cannot starve the thread's other work. */
 const TURN = 4096;
 
-/** What a side says in one turn, posted as one list once the turn is over (or at once, for a goodbye). */
+/** What a side says, posted at once or, `onceATurn`, as one list once the turn is over (a goodbye at once). */
 class Outbox {
   private messages: Message[] = [];
   private transfer: ArrayBuffer[] = [];
   private scheduled = false;
 
-  constructor(private readonly port: MessagePort) {}
+  constructor(
+    private readonly port: MessagePort,
+    private readonly onceATurn: boolean,
+  ) {}
 
   say(m: Message): void {
     this.messages.push(m);
-    if (!this.scheduled) {
+    if (!this.onceATurn) this.flush();
+    else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
@@ -56,9 +62,10 @@ class Outbox {
   }
 }
 
-export function portChannel(port: MessagePort, remote: string, lowWater = 64): FrameChannel {
-  const core = new ChannelCore(lowWater);
-  const out = new Outbox(port);
+/** `onceATurn`: for serve's own side of a thread's channel only, never a worker thread's (see above). */
+export function portChannel(port: MessagePort, remote: string, opts: { lowWater?: number; onceATurn?: boolean } = {}): FrameChannel {
+  const core = new ChannelCore(opts.lowWater ?? 64);
+  const out = new Outbox(port, opts.onceATurn ?? false);
   let sent = 0;
   let takenByPeer = 0;
   let inbox: Frame[] = [];
