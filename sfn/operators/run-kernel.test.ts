@@ -35,6 +35,23 @@ describe('a kernel over a stream: a bad row costs only itself', () => {
     expect(stats.traps).toBe(7);
   });
 
+  it('lets its thread’s other work run between the calls that follow a trap (a host thread answers its watchdog)', async () => {
+    const batch = Array.from({ length: 64 }, (_, i) => ({ ...inside(i), speed: i === 40 ? 13 : 10 }));
+    const k = new KernelBatches(createKernel('kernels/build/testing/trap-on.wasm'));
+    await k.loaded;
+    let turns = 0;
+    let more = true;
+    const turn = () => {
+      turns++;
+      if (more) setImmediate(turn);
+    };
+    setImmediate(turn);
+    await k.run(batch);
+    more = false;
+    expect(k.stats.traps).toBe(7);
+    expect(turns).toBeGreaterThanOrEqual(7); // a turn of the loop after each trap at least
+  });
+
   it('logs a kernel that traps on every row in two lines, the second with the count (4,096 rows were 4,096 lines)', async (ctx) => {
     // 1,024 rows, not the probe's 4,096: each of the 2n - 1 traps costs a new instance, ~4 ms here
     const schema = { name: 'trap-always', params: [], output: [{ name: 'row', type: 'row' }], counters: ['skipped', 'lostRows'] };

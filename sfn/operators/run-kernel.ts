@@ -56,6 +56,8 @@ export class KernelBatches<E = unknown> {
   private readonly log: Logger;
   /** warnings that repeat per row or batch: a kernel that traps on every row must not write a line for each */
   private readonly warnings: RateLimitedLog;
+  /** the last call trapped: the next one waits for a turn of the event loop */
+  private trappedLast = false;
 
   constructor(
     kernel: BatchKernel | Promise<BatchKernel>,
@@ -133,6 +135,13 @@ export class KernelBatches<E = unknown> {
   }
 
   private async call(k: BatchKernel, b: GpsBatch): Promise<E[]> {
+    // after a trap, a turn of the event loop first: a batch that traps row by row is thousands of calls, each
+    // a new instance, chained on promises that never leave the thread; a host thread busy like that answered
+    // nothing for 10 s and was stopped as an endless loop, again and again (no row got through)
+    if (this.trappedLast) {
+      this.trappedLast = false;
+      await new Promise((r) => setImmediate(r));
+    }
     const t0 = performance.now();
     try {
       return (await k.process(b)) as E[];
@@ -145,6 +154,7 @@ export class KernelBatches<E = unknown> {
     const trapped = (e: unknown) => {
       if (!isTrap(e)) return false;
       this.stats.traps++;
+      this.trappedLast = true;
       return true;
     };
     const dropped = (e: unknown, row: GpsBatch): E[] => {
