@@ -3,6 +3,7 @@ import { logger, type Logger } from '../log/logger.ts';
 import { loadWorkflow } from '../workflows/load.ts';
 import type { Workflow } from '../workflows/schema.ts';
 import { serveWorkflow, type ServedWorkflow } from '../serve/serve-workflow.ts';
+import { kernelDrops } from '../serve/workflow-metrics.ts';
 import type { Parsed } from './args.ts';
 import { simulateAs } from './simulate-as.ts';
 import { untilSignal } from './until-signal.ts';
@@ -74,5 +75,7 @@ export async function serveCommand({ values, positionals }: Parsed): Promise<voi
   clearInterval(timer);
   await served.stop();
   const s = served.zipper.stats();
-  log.info(`done: ${JSON.stringify({ accepted: s.accepted, rejected: s.rejected, malformed: s.malformed, unrouted: s.unrouted, dropped: s.dropped, poison: s.poison, poisonRecords: s.poisonRecords, tagsIn: s.tagsIn })}`);
+  // every kind of drop /metrics counts, the kernels' included: a user reading only this line must not believe nothing was lost
+  const k = kernelDrops(served);
+  log.info(`done: ${JSON.stringify({ accepted: s.accepted, rejected: s.rejected, malformed: s.malformed, unrouted: s.unrouted, dropped: s.dropped, poison: s.poison, poisonRecords: s.poisonRecords, ...k, tagsIn: s.tagsIn })}`);
 }

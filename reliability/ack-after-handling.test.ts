@@ -60,6 +60,20 @@ describe('a function whose operator holds records when its thread crashes', () =
   }, 120_000);
 });
 
+describe('a kernel that traps on some rows', () => {
+  it('drops those rows alone, and serve’s closing line says so beside the zipper’s drops', async () => {
+    await run({}, async ({ serve, source, got }) => {
+      // trap-on.wasm traps on a fix at 13 m/s
+      source.write('trapping', Array.from({ length: 10 }, (_, i) => ({ ...fix(`veh-${i}`, i), speed: i % 2 ? 13 : 10 })));
+      await waitFor(() => got.size === 5, { ms: 30_000, what: () => `the 5 fixes that do not trap (have ${got.size})` });
+      const report = await source.close();
+      expect(report.unacked).toBe(0);
+      expect(await serve.stop()).toBe(0);
+      expect(serve.out.stderr).toMatch(/done: \{.*"kernelTrappedRows":5,"kernelBadRows":0/);
+    });
+  }, 60_000);
+});
+
 describe.each([
   ['exit', 'leaves its thread', /function "poisoned": its thread exited \(code 3\)/],
   ['loop', 'loops forever, each time it is handed the record again', /function "poisoned": its thread has not answered for \d+ ms/],

@@ -29,7 +29,7 @@ export type HostCommand = { geoflux: 'ping' } | { geoflux: 'stop'; slot?: number
 
 /** what a host thread posts beyond ThreadMessage: news of one instance, or its state's snapshot */
 export type HostMessage =
-  | { geoflux: 'instance'; slot: number; ready?: boolean; failed?: Extract<ThreadMessage, { geoflux: 'failed' }>; stopped?: boolean }
+  | { geoflux: 'instance'; slot: number; ready?: boolean; failed?: Extract<ThreadMessage, { geoflux: 'failed' }>; stopped?: boolean; stats?: unknown }
   | { geoflux: 'snapshot'; slot: number; bytes: Uint8Array };
 
 export interface FunctionHostsOptions {
@@ -154,7 +154,8 @@ export class HostedInstance implements FunctionInstance {
   private host: Host | undefined;
   private ready = false;
   private starting: { resolve: () => void; reject: (e: Error) => void } | undefined;
-  private stopped: (() => void) | undefined;
+  /** told when it has stopped, with what it counted over its life when its host said (a clean stop) */
+  private stopped: ((final?: unknown) => void) | undefined;
 
   constructor(
     readonly label: string,
@@ -203,7 +204,7 @@ export class HostedInstance implements FunctionInstance {
       this.starting = undefined;
     } else if (m.stopped) {
       this.host?.slots.delete(this.slot);
-      this.stopped?.();
+      this.stopped?.(m.stats);
     }
   }
 
@@ -232,14 +233,20 @@ export class HostedInstance implements FunctionInstance {
   async close(timeout = 5000): Promise<void> {
     const host = this.host;
     if (!host?.slots.has(this.slot)) return;
+    // what it counted stays counted after it is gone (serve's closing line, /metrics): its final figures when its
+    // host says it stopped, else the last it reported; a host that exits meanwhile has had them kept (hostExited)
+    const last = this.stats;
     this.ready = false;
     let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      this.stopped = resolve;
-      if (!host.thread.post({ geoflux: 'stop', slot: this.slot } satisfies HostCommand)) resolve();
-      timer = setTimeout(resolve, timeout);
+    const ended = await new Promise<{ final?: unknown } | undefined>((resolve) => {
+      this.stopped = (final) => resolve({ final });
+      if (!host.thread.post({ geoflux: 'stop', slot: this.slot } satisfies HostCommand)) resolve(undefined);
+      timer = setTimeout(() => resolve(undefined), timeout);
     });
     clearTimeout(timer);
+    if (!ended) {
+      if (last !== undefined) this.retired.push(last);
+    } else if (ended.final !== undefined) this.retired.push(ended.final);
     host.slots.delete(this.slot);
   }
 }

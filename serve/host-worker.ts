@@ -66,11 +66,13 @@ async function start(slot: number, d: HostWorkerData['instances'][number]['data'
 }
 
 async function stopSlot(slot: number): Promise<void> {
+  const instance = slots.get(slot)?.instance;
   try {
-    await slots.get(slot)?.instance?.stop();
+    await instance?.stop();
   } finally {
     slots.delete(slot);
-    post({ geoflux: 'instance', slot, stopped: true });
+    // its figures since the last ping are in these: serve keeps them once the instance is gone
+    post({ geoflux: 'instance', slot, stopped: true, stats: instance?.stats() });
   }
 }
 

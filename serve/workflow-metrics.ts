@@ -44,6 +44,17 @@ function byFunction(served: ServedWorkflow): Map<string, { total: Stats; now: St
   return new Map([...out].map(([fn, e]) => [fn, { total: addUp(e.total), now: e.now, restarts: addUp(e.restarts) as Record<string, number> }]));
 }
 
+/** What the functions' kernels dropped over serve's life, for its closing line: rows that trapped alone, rows unfit before the kernel. */
+export function kernelDrops(served: ServedWorkflow): { kernelTrappedRows: number; kernelBadRows: number } {
+  let kernelTrappedRows = 0;
+  let kernelBadRows = 0;
+  for (const [, s] of byFunction(served)) {
+    kernelTrappedRows += num(s.total, 'kernel', 'trappedRows');
+    for (const n of Object.values((s.total.kernel as Stats | undefined)?.badRows ?? {})) kernelBadRows += n as number;
+  }
+  return { kernelTrappedRows, kernelBadRows };
+}
+
 export function workflowMetrics(served: ServedWorkflow): Registry {
   const z = served.zipper;
   const fns = () => byFunction(served);
