@@ -60,6 +60,9 @@ export async function wakeFunction(wf: Workflow, served: ServedWorkflow, log: Lo
   try {
     await startFunction(wf, { ...f, instances: 1 }, served, log, (e) => e, parked);
   } catch (e) {
+    // an instance that joined before its kernel failed (it joins while it loads) leaves the routes now, not
+    // once its goodbye arrives, so that the held frames stay held for the next wake
+    for (const id of zipper.instanceIds(f.name).joined) zipper.retireInstance(f.name, id);
     await stopFunction(served, f.name, 0);
     throw e;
   } finally {
