@@ -4,33 +4,20 @@ import { connectStreamFunction } from '../sfn/connect-stream-function.ts';
 import { logger, setLogLevel } from '../log/logger.ts';
 import { parkFunction, wakeFunction } from '../serve/park.ts';
 import { crossingFix } from '../testing/fence-squares.ts';
-import { serveWithSquares } from '../testing/squares-serve.ts';
+import { FENCE_WORKFLOW, serveWithSquares } from '../testing/squares-serve.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { now } from './stats.ts';
 
 /**
  * Scale to zero's wake as serve does it (serve/park.ts), in this process: a geofence function that has seen
- * `devices` devices is parked (its state taken, its instance closed); then a fix is written for it and the
- * function woken with that state; timed from the write to its event at a function over QUIC. The wake is
+ * `devices` devices is parked (its state taken, its instance closed, its kernel's prepared params kept by its
+ * host); then a fix is written for it and the function woken with that state; timed from the write to its
+ * event at a function over QUIC. The wake is
  * what a scaled-to-zero function's first frame waits for.
  */
 export async function servedWakes(runs: number, devices: number): Promise<number[]> {
-  const text = `name: wake
-listen: [quic://127.0.0.1:0]
-tags: { gps: 16, fences: 17 }
-functions:
-  - name: fence
-    observe: [gps]
-    emit: fences
-    host: local
-    kernel: geofence
-    params: { fences: squares.geojson, debounce: false }
-  - name: events
-    observe: [fences]
-    host: remote
-`;
   setLogLevel('warn');
-  const { served, wf, trust, close } = await serveWithSquares(text);
+  const { served, wf, trust, close } = await serveWithSquares(FENCE_WORKFLOW);
   try {
     let events = 0;
     let heard: (() => void) | undefined;
@@ -53,13 +40,13 @@ functions:
     const log = logger('bench');
     const ms: number[] = [];
     for (let i = 0; i < runs; i++) {
-      const states = await parkFunction(served, f);
+      const parked = await parkFunction(served, f);
       // v0 leaves f0, comes back, leaves…: one event each time
       const fix = { ...crossingFix(0, 12 + i), lon: i % 2 ? 0.005 : -0.005 };
       const got = new Promise<void>((r) => (heard = r));
       const t0 = now();
       source.write('gps', [fix]);
-      await wakeFunction(wf, served, log, f, states);
+      await wakeFunction(wf, served, log, f, parked);
       await got;
       ms.push(now() - t0);
     }

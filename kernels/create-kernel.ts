@@ -12,7 +12,7 @@ import { loadKernelModule } from './host/load-module.ts';
 import { wasiNamed, type WasiName } from './host/node-wasi.ts';
 import { checkParams } from './host/params.ts';
 import { HotspotKernel, type HotspotParams } from './hotspot.ts';
-import type { KernelOptions, LoadedNetwork } from './kernel.ts';
+import type { KernelOptions, KernelStateFace, LoadedNetwork, PreparedKernel } from './kernel.ts';
 import { loadFences } from './load-fences.ts';
 import { MapMatchKernel, type MapMatchParams } from './mapmatch.ts';
 import { groupTag, RoamKernel, type RoamParams } from './roam.ts';
@@ -73,45 +73,61 @@ export interface GeofenceFileParams extends Omit<GeofenceParams, 'fences'> {
   adminLevel?: number;
 }
 
-export async function createGeofence(params: GeofenceFileParams, opts: NodeKernelOptions & { contains?: boolean; outCap?: number } = {}): Promise<GeofenceKernel> {
-  const { setup, params: read } = await kernelFiles('geofence', { ...params }, opts);
-  const k = GeofenceKernel.create(read as unknown as GeofenceParams, { ...setup, contains: opts.contains });
-  for (const w of k.warnings) (opts.log ?? logger('geofence')).warn(w);
-  return k;
-}
-
-export async function createHotspot(params: HotspotParams = {}, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<HotspotKernel> {
-  const { setup, params: read } = await kernelFiles('hotspot', { ...params }, opts);
-  return HotspotKernel.create(read, setup);
-}
-
-export async function createRoam(params: RoamParams = {}, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<RoamKernel> {
-  const { setup, params: read } = await kernelFiles('roam', { ...params }, opts);
-  return RoamKernel.create(read, setup);
-}
-
 export interface MapMatchFileParams extends Omit<MapMatchParams, 'network'> {
   /** an OSM PBF or a Kubička prefix/directory (path, relative to `baseDir`), or a graph already loaded */
   network: string | LoadedNetwork;
 }
 
-export async function createMapMatch(params: MapMatchFileParams, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<MapMatchKernel> {
-  const { setup, params: read } = await kernelFiles('mapmatch', { ...params }, opts);
-  return MapMatchKernel.create(read as unknown as MapMatchParams, setup);
+type MakeOptions = NodeKernelOptions & { outCap?: number; contains?: boolean };
+type Face<K> = (read: Record<string, unknown>, setup: KernelOptions, opts: MakeOptions) => K;
+
+const geofence: Face<GeofenceKernel> = (read, setup, opts) => GeofenceKernel.create(read as unknown as GeofenceParams, { ...setup, contains: opts.contains });
+const hotspot: Face<HotspotKernel> = (read, setup) => HotspotKernel.create(read, setup);
+const mapmatch: Face<MapMatchKernel> = (read, setup) => MapMatchKernel.create(read as unknown as MapMatchParams, setup);
+const roam: Face<RoamKernel> = (read, setup) => RoamKernel.create(read, setup);
+const custom: Face<CustomKernel> = (read, setup) => CustomKernel.create(read, setup);
+
+/** Makes kernels of one kind and params, each fresh (no state, an instance of its own). */
+export type KernelMaker<K = BatchKernel> = () => K;
+
+/**
+ * Reads the kernel's files once (kernelFiles) and prepares its params with the first kernel it makes; every
+ * kernel made after is only instances, initialised with the same prepared params. What a parked function's
+ * host keeps, so that its wake is an instance and a state import (docs/serverless.md); the kernels it makes
+ * see the files as they were when it read them, as the state the wake restores was built against.
+ */
+async function maker<K extends KernelStateFace>(kernel: string, params: Record<string, unknown>, opts: MakeOptions, face: Face<K>): Promise<KernelMaker<K>> {
+  const { setup, params: read } = await kernelFiles(kernel, { ...params }, opts);
+  let prepared: PreparedKernel | undefined;
+  return () => {
+    const k = face(read, { ...setup, prepared }, opts);
+    if (!prepared) for (const w of k.prepared.warnings) (opts.log ?? logger(k.prepared.schema.name)).warn(w);
+    prepared = k.prepared;
+    return k;
+  };
 }
 
+const made = async <K extends KernelStateFace>(kernel: string, params: object, opts: MakeOptions, face: Face<K>): Promise<K> => (await maker(kernel, params as Record<string, unknown>, opts, face))();
+
+export const createGeofence = (params: GeofenceFileParams, opts: NodeKernelOptions & { contains?: boolean; outCap?: number } = {}): Promise<GeofenceKernel> => made('geofence', params, opts, geofence);
+
+export const createHotspot = (params: HotspotParams = {}, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<HotspotKernel> => made('hotspot', params, opts, hotspot);
+
+export const createRoam = (params: RoamParams = {}, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<RoamKernel> => made('roam', params, opts, roam);
+
+export const createMapMatch = (params: MapMatchFileParams, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<MapMatchKernel> => made('mapmatch', params, opts, mapmatch);
+
 /** A kernel of your own, a .wasm file (docs/kernel-abi.md); also any built-in by name, its rows as JSON objects. */
-export async function loadKernel(path: string, params: Record<string, unknown> = {}, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<CustomKernel> {
-  const { setup, params: read } = await kernelFiles(path, params, opts);
-  return CustomKernel.create(read, setup);
+export const loadKernel = (path: string, params: Record<string, unknown> = {}, opts: NodeKernelOptions & { outCap?: number } = {}): Promise<CustomKernel> => made(path, params, opts, custom);
+
+/** `geofence`, `hotspot`, `mapmatch`, `roam` (their events), or a path to a .wasm kernel (its rows as JSON objects): a maker of them, in this thread. */
+export function kernelMaker(kernel: string, params: Record<string, unknown> = {}, opts: NodeKernelOptions = {}): Promise<KernelMaker> {
+  const face: Face<KernelStateFace & BatchKernel> | undefined = ({ geofence, hotspot, mapmatch, roam } as Record<string, Face<KernelStateFace & BatchKernel>>)[kernel] ?? (kernel.endsWith('.wasm') ? custom : undefined);
+  if (!face) return Promise.reject(new KernelError(unknownKernel(kernel)));
+  return maker(kernel, params, opts, face);
 }
 
 /** `geofence`, `hotspot`, `mapmatch`, `roam` (their events), or a path to a .wasm kernel (its rows as JSON objects), in this thread. */
 export async function createKernel(kernel: string, params: Record<string, unknown> = {}, opts: NodeKernelOptions = {}): Promise<BatchKernel> {
-  if (kernel === 'geofence') return createGeofence(params as unknown as GeofenceFileParams, opts);
-  if (kernel === 'hotspot') return createHotspot(params as HotspotParams, opts);
-  if (kernel === 'mapmatch') return createMapMatch(params as unknown as MapMatchFileParams, opts);
-  if (kernel === 'roam') return createRoam(params as RoamParams, opts);
-  if (!kernel.endsWith('.wasm')) throw new KernelError(unknownKernel(kernel));
-  return loadKernel(kernel, params, opts);
+  return (await kernelMaker(kernel, params, opts))();
 }

@@ -30,6 +30,8 @@ export interface KernelOptions extends KernelSetup {
   source?: string;
   /** bits a device's id carries to the kernel besides its number (roam's groups) */
   deviceTag?: (deviceId: string) => number;
+  /** what an earlier kernel of the same params and files prepared (its `prepared`): taken as it is (kernels/create-kernel.ts, kernelMaker) */
+  prepared?: PreparedKernel;
 }
 
 /** A kernel's state and the device ids it is keyed by: what carries it to another instance. */
@@ -68,33 +70,51 @@ export class Kernel {
   private readonly cap: number;
 
   private constructor(
-    readonly schema: KernelSchema,
-    /** the params as the kernel got them: checked, defaults filled in */
-    readonly params: ParamValues,
+    /** what every instance of it is initialised with (Kernel.prepare) */
+    readonly prepared: PreparedKernel,
     private readonly runner: KernelRunner,
-    /** the fences of a `fences` param, in the order rows number them */
-    readonly fences: Fence[] | undefined,
-    /** the road network of a `roads` param */
-    readonly network: LoadedNetwork | undefined,
-    /** what compiled but is likely not what was meant (a fence ring that crosses itself) */
-    readonly warnings: string[],
     outCap: number | undefined,
     deviceTag: ((deviceId: string) => number) | undefined,
   ) {
     this.ids = new StableIds(deviceTag);
-    this.layout = schema.output === 'json-lines' ? undefined : new RowLayout(schema.output);
+    this.layout = prepared.schema.output === 'json-lines' ? undefined : new RowLayout(prepared.schema.output);
     this.cap = this.layout ? RowLayout.cap(outCap ?? 65_536) : (outCap ?? 4 * 1024 * 1024);
+  }
+
+  get schema(): KernelSchema {
+    return this.prepared.schema;
+  }
+
+  /** the params as the kernel got them: checked, defaults filled in */
+  get params(): ParamValues {
+    return this.prepared.values;
+  }
+
+  /** the fences of a `fences` param, in the order rows number them */
+  get fences(): Fence[] | undefined {
+    return this.prepared.fences;
+  }
+
+  /** the road network of a `roads` param */
+  get network(): LoadedNetwork | undefined {
+    return this.prepared.network;
+  }
+
+  /** what compiled but is likely not what was meant (a fence ring that crosses itself) */
+  get warnings(): string[] {
+    return this.prepared.warnings;
   }
 
   /**
    * Checks the params against the kernel's schema (KernelParamError names every problem), compiles its data
    * and makes its instances. Data params are objects here (GeoJSON, a loaded network): Node's factories read
-   * the files they name first (kernels/create-kernel.ts).
+   * the files they name first (kernels/create-kernel.ts). With `setup.prepared`, its instances are
+   * initialised with that as it is: nothing is checked or compiled again.
    */
   static create(params: unknown, setup: KernelOptions): Kernel {
-    const p = Kernel.prepare(params, setup);
+    const p = setup.prepared ?? Kernel.prepare(params, setup);
     const runner = new KernelRunner(setup.module, (k) => k.init(p.block), setup);
-    return new Kernel(p.schema, p.values, runner, p.fences, p.network, p.warnings, setup.outCap, setup.deviceTag);
+    return new Kernel(p, runner, setup.outCap, setup.deviceTag);
   }
 
   /** What every instance of the kernel is initialised with: its params checked and encoded, its data compiled. */
@@ -244,6 +264,11 @@ export class Kernel {
 /** What every kernel object (built-in or custom) passes through to its Kernel: its state, whole or by device. */
 export abstract class KernelStateFace {
   protected constructor(protected readonly kernel: Kernel) {}
+
+  /** what its instances are initialised with: another kernel of the same params and files can be made from it (KernelOptions.prepared) */
+  get prepared(): PreparedKernel {
+    return this.kernel.prepared;
+  }
 
   /** The kernel's state (and the device ids it is keyed by), to carry over to another instance. */
   snapshot(): KernelState {

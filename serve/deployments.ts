@@ -9,7 +9,7 @@ import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import type { ControlReply, ControlRequest, DeployRequest, FunctionInfo, LogsRequest } from '../zipper/control.ts';
 import type { LogsSince } from './function-logs.ts';
 import { deployedFunction as functionOf, DeploymentStore, instancesOf, sha256, type Deployment } from './deployment-store.ts';
-import { parkFunction, wakeFunction } from './park.ts';
+import { parkFunction, wakeFunction, type Parked } from './park.ts';
 import { replaceFunction, ReplaceRefused } from './replace.ts';
 import { Autoscale, DEFAULT_AUTOSCALE, type AutoscaleRule } from './autoscale.ts';
 import { Autoscaling } from './autoscaling.ts';
@@ -34,6 +34,8 @@ interface Running {
   f: WorkflowFunction;
   /** with `--min 0`: when it parks and wakes */
   zero?: ScaleToZero;
+  /** what it left while parked, for its wake */
+  parked?: Parked;
   /** with `--max` above its floor: when it gets an instance more or fewer */
   auto?: Autoscaling;
   /** ticks the scalers, one change at a time */
@@ -304,7 +306,6 @@ export class Deployments {
   /** `--min 0`: parks the function after its idle period and wakes it on its next frame. */
   private scaleToZero(r: Running, log: Logger, busy: () => boolean): ScaleToZero {
     const { zipper } = this.served;
-    let parked: Uint8Array[] = [];
     const idleMs = (r.d.idle ?? DEFAULT_IDLE) * 1000;
     return new ScaleToZero({
       idleMs,
@@ -312,12 +313,12 @@ export class Deployments {
       lastActive: () => zipper.lastFrameAt(r.f.name),
       busy,
       park: async () => {
-        parked = await parkFunction(this.served, r.f);
+        r.parked = await parkFunction(this.served, r.f);
         log.info(`scaled to zero after ${idleMs / 1000} s without a frame`);
       },
       wake: async () => {
-        await wakeFunction(this.wf, this.served, log, r.f, parked);
-        parked = [];
+        await wakeFunction(this.wf, this.served, log, r.f, r.parked!);
+        r.parked = undefined;
       },
       log,
     });
@@ -333,6 +334,8 @@ export class Deployments {
       throw new Refused('unknown_function', what);
     }
     await this.unwatch(r);
+    // parked: its host lets its kernel's prepared params go
+    r.parked?.kernel?.forget();
     await stopFunction(this.served, r.f.name);
     this.served.zipper.removeFunction(r.f.name);
     this.running.delete(name);

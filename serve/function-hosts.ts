@@ -25,7 +25,14 @@ export interface HostWorkerData {
 }
 
 /** what serve posts to a host thread */
-export type HostCommand = { geoflux: 'ping' } | { geoflux: 'stop'; slot?: number } | { geoflux: 'start'; slot: number; data: FunctionData; state: Uint8Array[] } | (StateCommand & { slot?: number });
+export type HostCommand =
+  | { geoflux: 'ping' }
+  // keep: what made its kernel stays in the host, under its slot, for its function's wake (`from`)
+  | { geoflux: 'stop'; slot?: number; keep?: boolean }
+  // wake: a parked function's instance, whose frames the zipper holds until it is ready (wakeFunction)
+  | { geoflux: 'start'; slot: number; data: FunctionData; state: Uint8Array[]; from?: number; wake?: boolean }
+  | { geoflux: 'forget'; slot: number }
+  | (StateCommand & { slot?: number });
 
 /** what a host thread posts beyond ThreadMessage: news of one instance, or its state's snapshot */
 export type HostMessage =
@@ -51,24 +58,40 @@ export interface HostsStats {
   rolledBack: number;
   /** builtin instances started again empty with their host */
   restartedEmpty: number;
+  /** parked functions whose kernel's prepared params a host keeps for their wake */
+  kept: number;
+}
+
+/** What made a parked function's kernel (its files read, its params prepared), kept by the host its instance ran in. */
+export interface KeptKernel {
+  /** lets it go: the function is gone (undeployed, replaced), so no wake will take it */
+  forget(): void;
 }
 
 export class FunctionHosts {
   private readonly pools = new Map<number, Host[]>();
   private nextSlot = 0;
-  readonly counts: Omit<HostsStats, 'threads'> = { restored: 0, rolledBack: 0, restartedEmpty: 0 };
+  readonly counts: Omit<HostsStats, 'threads' | 'kept'> = { restored: 0, rolledBack: 0, restartedEmpty: 0 };
 
   constructor(readonly o: FunctionHostsOptions) {}
 
-  /** an instance to be started in one of the hosts of watchdog time `watchdog`, with `restore` its state (a parked function's) */
-  instance(label: string, data: FunctionData, watchdog: number, restore?: Uint8Array[]): HostedInstance {
-    const i = new HostedInstance(label, data, ++this.nextSlot, () => this.place(watchdog), this.o.log);
+  /**
+   * An instance to be started in one of the hosts of watchdog time `watchdog`, with `restore` its state (a
+   * parked function's wake, during which the zipper holds the function's frames: it joins while it loads);
+   * `kept`, what a parked instance of the same function left in its host: the instance starts in that host,
+   * its kernel made from it.
+   */
+  instance(label: string, data: FunctionData, watchdog: number, restore?: Uint8Array[], kept?: KeptKernel): HostedInstance {
+    const from = kept as Kept | undefined;
+    const i = new HostedInstance(label, data, ++this.nextSlot, () => (from?.host.kept.has(from.slot) ? from.host : this.place(watchdog)), this.o.log);
     i.restore = restore;
+    i.from = from?.slot;
     return i;
   }
 
   stats(): HostsStats {
-    return { threads: [...this.pools.values()].flat().filter((h) => h.thread.running).length, ...this.counts };
+    const hosts = [...this.pools.values()].flat();
+    return { threads: hosts.filter((h) => h.thread.running).length, ...this.counts, kept: hosts.reduce((n, h) => n + h.kept.size, 0) };
   }
 
   /** a new host while there are fewer than `size` and each has an instance already; else the one with fewest */
@@ -88,6 +111,8 @@ export class FunctionHosts {
 
 class Host {
   readonly slots = new Map<number, HostedInstance>();
+  /** slots of parked instances whose kernel makers the thread keeps */
+  readonly kept = new Set<number>();
   readonly thread: ModuleThread;
   private up: Promise<void> | undefined;
 
@@ -121,7 +146,13 @@ class Host {
     return (this.up ??= this.thread.start());
   }
 
+  forget(slot: number): void {
+    if (this.kept.delete(slot)) this.thread.post({ geoflux: 'forget', slot } satisfies HostCommand);
+  }
+
   private exited(why: RestartReason, stopping: boolean, stats: Record<number, Record<string, unknown> | undefined> | undefined): void {
+    // a new isolate keeps nothing of the old one's
+    this.kept.clear();
     const restored: string[] = [];
     const empty: string[] = [];
     let rolledBack = 0;
@@ -143,6 +174,17 @@ class Host {
   }
 }
 
+class Kept implements KeptKernel {
+  constructor(
+    readonly host: Host,
+    readonly slot: number,
+  ) {}
+
+  forget(): void {
+    this.host.forget(this.slot);
+  }
+}
+
 /** A function instance in a host thread, as serve sees a thread of its own (FunctionInstance). */
 export class HostedInstance implements FunctionInstance {
   readonly restarts: Record<RestartReason, number> = { crash: 0, hung: 0, exit: 0 };
@@ -151,6 +193,8 @@ export class HostedInstance implements FunctionInstance {
   snapshot: Uint8Array | undefined;
   /** the state it starts with, until it posts a snapshot of its own */
   restore: Uint8Array[] | undefined;
+  /** the slot of the parked instance whose kernel maker its host keeps for it */
+  from: number | undefined;
   private host: Host | undefined;
   private ready = false;
   private starting: { resolve: () => void; reject: (e: Error) => void } | undefined;
@@ -183,8 +227,11 @@ export class HostedInstance implements FunctionInstance {
       () =>
         new Promise<void>((resolve, reject) => {
           this.starting = { resolve, reject };
+          // taken whether or not the start succeeds: a start that fails leaves the next to read the files
+          const from = this.from !== undefined && host.kept.delete(this.from) ? this.from : undefined;
+          this.from = undefined;
           // a host between a crash and its restart starts it with the others (workerData)
-          host.thread.post({ geoflux: 'start', slot: this.slot, data: this.data, state: this.restore ?? [] } satisfies HostCommand);
+          host.thread.post({ geoflux: 'start', slot: this.slot, data: this.data, state: this.restore ?? [], from, wake: this.restore !== undefined } satisfies HostCommand);
         }),
     );
   }
@@ -231,16 +278,31 @@ export class HostedInstance implements FunctionInstance {
 
   /** Asks it to finish (it closes its connection) and forgets it, after `timeout` ms at the latest. */
   async close(timeout = 5000): Promise<void> {
+    await this.stop(timeout, false);
+  }
+
+  /** Closes it as its function parks: its host keeps what made its kernel for the wake, which the result names (none for a builtin). */
+  async park(timeout = 5000): Promise<KeptKernel | undefined> {
     const host = this.host;
-    if (!host?.slots.has(this.slot)) return;
+    if (!(await this.stop(timeout, this.data.kernel !== undefined)) || !host) return undefined;
+    host.kept.add(this.slot);
+    return new Kept(host, this.slot);
+  }
+
+  /** whether its host was asked to stop it (and `keep` its kernel maker) */
+  private async stop(timeout: number, keep: boolean): Promise<boolean> {
+    const host = this.host;
+    if (!host?.slots.has(this.slot)) return false;
     // what it counted stays counted after it is gone (serve's closing line, /metrics): its final figures when its
     // host says it stopped, else the last it reported; a host that exits meanwhile has had them kept (hostExited)
     const last = this.stats;
     this.ready = false;
     let timer: NodeJS.Timeout | undefined;
+    let posted = false;
     const ended = await new Promise<{ final?: unknown } | undefined>((resolve) => {
       this.stopped = (final) => resolve({ final });
-      if (!host.thread.post({ geoflux: 'stop', slot: this.slot } satisfies HostCommand)) resolve(undefined);
+      posted = host.thread.post({ geoflux: 'stop', slot: this.slot, keep: keep || undefined } satisfies HostCommand);
+      if (!posted) resolve(undefined);
       timer = setTimeout(() => resolve(undefined), timeout);
     });
     clearTimeout(timer);
@@ -248,5 +310,6 @@ export class HostedInstance implements FunctionInstance {
       if (last !== undefined) this.retired.push(last);
     } else if (ended.final !== undefined) this.retired.push(ended.final);
     host.slots.delete(this.slot);
+    return posted && keep;
   }
 }

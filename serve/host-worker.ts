@@ -1,17 +1,20 @@
 import '../runtime/quiet-wasi-warning.ts';
 import { parentPort, workerData } from 'node:worker_threads';
+import type { KernelMaker } from '../kernels/create-kernel.ts';
 import { setLogLevel, tapLogLines } from '../log/logger.ts';
 import type { ThreadMessage } from '../runtime/module-thread.ts';
 import type { HostCommand, HostMessage, HostWorkerData } from './function-hosts.ts';
 import { functionOf } from './function-logs.ts';
-import { startFailed, startInstance, type RunningInstance } from './run-instance.ts';
+import { startFailed, startInstance, type RunningInstance, type StartOptions } from './run-instance.ts';
 
 /**
  * A host thread: many function instances that run geoflux's own code (kernels, builtins) in one isolate,
  * each exactly as in a thread of its own (serve/local-worker.ts), told apart by their slot. serve/function-hosts.ts
  * starts and watches it. Every `snapshotMs` (longer when exports are slow: SNAPSHOT_SHARE), each kernel
  * instance that handled records since its last snapshot posts its devices' state, so that the thread's restart (a neighbour hung or threw) can give them
- * back to it.
+ * back to it. An instance stopped because its function parks leaves what made its kernel (its files read,
+ * its params prepared) behind, by its slot, until the function's wake starts an instance from it or serve
+ * says to forget it; a restart of the thread forgets them all (a wake then reads the files again).
  */
 
 const port = parentPort!;
@@ -38,14 +41,17 @@ interface Slot {
  */
 const SNAPSHOT_SHARE = 50;
 const slots = new Map<number, Slot>();
+/** what made the kernels of parked functions, by the slot of the instance that parked */
+const kept = new Map<number, KernelMaker>();
 
 port.on('message', (m: HostCommand) => {
   if (m.geoflux === 'ping') {
     post({ geoflux: 'pong', stats: Object.fromEntries([...slots].map(([slot, s]) => [slot, s.instance && { ...(s.instance.stats() as object), unsnapshotted: s.instance.received() - s.snapshotAt }])) });
     void snapshot();
-  } else if (m.geoflux === 'start') void start(m.slot, m.data, m.state);
-  else if (m.geoflux === 'stop' && m.slot !== undefined) void stopSlot(m.slot);
-  else if (m.geoflux === 'stop') void Promise.allSettled([...slots.keys()].map(stopSlot)).finally(() => process.exit(0));
+  } else if (m.geoflux === 'start') void start(m.slot, m.data, { restore: m.state, made: m.from === undefined ? undefined : take(m.from), joinEarly: m.wake });
+  else if (m.geoflux === 'stop' && m.slot !== undefined) void stopSlot(m.slot, m.keep);
+  else if (m.geoflux === 'forget') kept.delete(m.slot);
+  else if (m.geoflux === 'stop') void Promise.allSettled([...slots.keys()].map((slot) => stopSlot(slot))).finally(() => process.exit(0));
   else {
     const s = slots.get(m.slot!);
     if (s?.instance) void s.instance.answer(m).then(post);
@@ -53,11 +59,17 @@ port.on('message', (m: HostCommand) => {
   }
 });
 
-async function start(slot: number, d: HostWorkerData['instances'][number]['data'], restore: Uint8Array[], beforeDial?: () => Promise<void>): Promise<void> {
+function take(slot: number): KernelMaker | undefined {
+  const m = kept.get(slot);
+  kept.delete(slot);
+  return m;
+}
+
+async function start(slot: number, d: HostWorkerData['instances'][number]['data'], o: StartOptions): Promise<void> {
   const s: Slot = { snapshotAt: 0, snapshotTime: Date.now(), exportMs: 0 };
   slots.set(slot, s);
   try {
-    s.instance = await startInstance(d, restore, beforeDial);
+    s.instance = await startInstance(d, o);
     post({ geoflux: 'instance', slot, ready: true });
   } catch (e) {
     slots.delete(slot);
@@ -65,8 +77,10 @@ async function start(slot: number, d: HostWorkerData['instances'][number]['data'
   }
 }
 
-async function stopSlot(slot: number): Promise<void> {
+async function stopSlot(slot: number, keep = false): Promise<void> {
   const instance = slots.get(slot)?.instance;
+  const maker = keep ? instance?.maker() : undefined;
+  if (maker) kept.set(slot, maker);
   try {
     await instance?.stop();
   } finally {
@@ -107,9 +121,12 @@ const loaded: (() => void)[] = [];
 const allLoaded = Promise.all(data.instances.map(() => new Promise<void>((r) => loaded.push(r)))).then(() => post({ geoflux: 'ready' }));
 await Promise.all(
   data.instances.map((i, n) =>
-    start(i.slot, i.data, i.state, () => {
-      loaded[n]();
-      return allLoaded;
+    start(i.slot, i.data, {
+      restore: i.state,
+      beforeDial: () => {
+        loaded[n]();
+        return allLoaded;
+      },
     }).finally(() => loaded[n]()),
   ),
 );

@@ -1,5 +1,6 @@
 import type { Logger } from '../log/logger.ts';
 import type { FunctionInstance } from '../runtime/module-thread.ts';
+import type { KeptKernel } from './function-hosts.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import { startFunction, stopFunction, type ServedWorkflow } from './serve-workflow.ts';
 
@@ -29,25 +30,39 @@ export async function atFrameBoundary<T>(served: ServedWorkflow, fn: string, wor
   }
 }
 
-/** Takes the state of every instance of `f` (they then forget it, so closing flushes nothing) and closes them; returns the state. */
-export function parkFunction(served: ServedWorkflow, f: WorkflowFunction): Promise<Uint8Array[]> {
+/** What a function left as it parked: its instances' state, and what made its kernel, kept by a host thread (a kernel's there). */
+export interface Parked {
+  states: Uint8Array[];
+  kernel?: KeptKernel;
+}
+
+/**
+ * Takes the state of every instance of `f` (they then forget it, so closing flushes nothing) and closes
+ * them, the host of the first keeping what made its kernel; returns both, for the wake.
+ */
+export function parkFunction(served: ServedWorkflow, f: WorkflowFunction): Promise<Parked> {
   // with no instance left, the frames held meanwhile (and the next) wait for the wake
   return atFrameBoundary(served, f.name, async () => {
     const threads = threadsOf(served, f.name);
     const states = (await Promise.all(threads.map((t) => t.ask({ geoflux: 'export-state' })))).filter((s): s is Uint8Array => s !== undefined);
     await Promise.all(threads.map((t) => t.ask({ geoflux: 'drop-state' })));
-    await stopFunction(served, f.name);
-    return states;
+    return { states, kernel: await stopFunction(served, f.name, undefined, true) };
   });
 }
 
-/** Starts one instance of `f` and gives it the state `parkFunction` took; the frames held for it go on only then. */
-export async function wakeFunction(wf: Workflow, served: ServedWorkflow, log: Logger, f: WorkflowFunction, states: Uint8Array[]): Promise<void> {
+/**
+ * Starts one instance of `f` and gives it the state `parkFunction` took, its kernel made by what its host
+ * kept (taken by this wake, whether or not it starts); the frames held for it go on only then.
+ */
+export async function wakeFunction(wf: Workflow, served: ServedWorkflow, log: Logger, f: WorkflowFunction, parked: Parked): Promise<void> {
   const { zipper } = served;
   zipper.pauseFunction(f.name);
   try {
-    await startFunction(wf, { ...f, instances: 1 }, served, log, (e) => e, states);
+    await startFunction(wf, { ...f, instances: 1 }, served, log, (e) => e, parked);
   } catch (e) {
+    // an instance that joined before its kernel failed (it joins while it loads) leaves the routes now, not
+    // once its goodbye arrives, so that the held frames stay held for the next wake
+    for (const id of zipper.instanceIds(f.name).joined) zipper.retireInstance(f.name, id);
     await stopFunction(served, f.name, 0);
     throw e;
   } finally {

@@ -1,6 +1,8 @@
 import { pack } from '../codecs/msgpack.ts';
+import { once } from '../runtime/once.ts';
 import type { StateCommand, ThreadMessage } from '../runtime/module-thread.ts';
 import type { FunctionModule } from '../sfn/function-module.ts';
+import type { KernelMaker } from '../kernels/create-kernel.ts';
 import type { DeviceStateMover, KernelFunctionSpec } from '../sfn/kernel-function.ts';
 
 /**
@@ -27,22 +29,41 @@ export interface RunningInstance {
   received(): number;
   /** a kernel function's per-device state; undefined for other modules */
   devices: DeviceStateMover | undefined;
+  /** what made its kernel (files read, params prepared), once made: what its host keeps while its function is parked */
+  maker(): KernelMaker | undefined;
   answer(m: StateCommand): Promise<Extract<ThreadMessage, { geoflux: 'reply' }>>;
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** a kernel function's state (as export-state took it), imported before it takes a frame */
+  restore?: Uint8Array[];
+  /**
+   * once what the instance loads is loaded, before it joins: a host restarting its instances lets none of
+   * them join until all are loaded, so that none handles a frame (which may hang the thread again) while
+   * another has yet to load
+   */
+  beforeDial?: () => Promise<void>;
+  /** what made the kernel of its function's instance that parked (a wake): the kernel is then only an instance */
+  made?: KernelMaker;
+  /** the zipper holds its function's frames until it is ready (a wake): it joins while it loads (connectStreamFunction) */
+  joinEarly?: boolean;
+}
+
+const kernelFunctionModule = once(() => import('../sfn/kernel-function.ts'));
+const builtinsModule = once(() => import('../sfn/builtins/index.ts'));
+const functionModule = once(() => import('../sfn/function-module.ts'));
+
 /**
- * Starts the instance; a kernel function is given `restore` (its state, as export-state took it) before it
- * joins the zipper, so that no frame meets it without its devices. `beforeDial`, once what the instance
- * loads is loaded: a host restarting its instances lets none of them join until all are loaded, so that
- * none handles a frame (which may hang the thread again) while another has yet to load. A thread imports
- * only what its modules run: every module imported is heap in every thread that imports it.
+ * Starts the instance; a kernel function is given `restore` before it takes a frame, so that no frame meets
+ * it without its devices. A thread imports only what its modules run: every module imported is heap in
+ * every thread that imports it.
  */
-export async function startInstance(d: FunctionData, restore: Uint8Array[] = [], beforeDial?: () => Promise<void>): Promise<RunningInstance> {
+export async function startInstance(d: FunctionData, { restore = [], beforeDial, made, joinEarly }: StartOptions = {}): Promise<RunningInstance> {
   // in a worker thread the kernel runs in line: the thread's watchdog is its time limit
-  const kernel = d.kernel && (await import('../sfn/kernel-function.ts')).kernelFunction({ ...d.kernel, timeout: 0 });
+  const kernel = d.kernel && (await kernelFunctionModule()).kernelFunction({ ...d.kernel, timeout: 0 }, made);
   const devices = kernel ? kernel.devices : undefined;
-  const loaded: FunctionModule = kernel || (await (await import('../sfn/builtins/index.ts')).loadFunctionModule(d.run!, d.baseDir));
+  const loaded: FunctionModule = kernel || (await (await builtinsModule()).loadFunctionModule(d.run!, d.baseDir));
   // a kernel is opened by `batches`, which runs after `init` and before the dial
   const mod: FunctionModule = !loaded.batches
     ? { ...loaded, init: async (ctx) => (await loaded.init?.(ctx), await beforeDial?.()) }
@@ -55,12 +76,13 @@ export async function startInstance(d: FunctionData, restore: Uint8Array[] = [],
           return handler;
         },
       };
-  const { startFunctionModule } = await import('../sfn/function-module.ts');
-  const sfn = await startFunctionModule(mod, { name: d.name, observe: d.observe, emit: d.emit, params: d.params }, { zipper: 'port://zipper', token: d.token });
+  const { startFunctionModule } = await functionModule();
+  const sfn = await startFunctionModule(mod, { name: d.name, observe: d.observe, emit: d.emit, params: d.params }, { zipper: 'port://zipper', token: d.token, joinEarly });
   return {
     stats: () => ({ ...sfn.stats(), kernel: kernel?.stats.snapshot() }),
     received: () => sfn.stats().received,
     devices,
+    maker: () => kernel?.maker(),
     stop: () => sfn.close(),
     // a hand-over: this instance's devices out, the old instances' in (one after another), or this one's forgotten
     async answer(m) {

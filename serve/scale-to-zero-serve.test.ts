@@ -21,10 +21,12 @@ import { controlWorkflow } from '../testing/control-workflow.ts';
 
 const workflow = controlWorkflow('zero-test', { metrics: true });
 
-const metric = async (url: string, name: string): Promise<number> => {
-  const m = (await (await fetch(url)).text()).match(new RegExp(`^${name}\\{function="seq"\\} (\\S+)$`, 'm'));
+const metric = async (url: string, name: string, labels = '\\{function="seq"\\}'): Promise<number> => {
+  const m = (await (await fetch(url)).text()).match(new RegExp(`^${name}${labels} (\\S+)$`, 'm'));
   return m ? Number(m[1]) : NaN;
 };
+/** parked functions whose kernel a host keeps prepared for their wake */
+const kept = (url: string) => metric(url, 'geoflux_host_kept_kernels', '');
 
 describe('a deployed function scaled to zero and back', () => {
   const dirs: string[] = [];
@@ -60,6 +62,7 @@ describe('a deployed function scaled to zero and back', () => {
       await waitFor(() => [...seqs.values()].flat().length === 15, { what: () => `15 rows, got ${JSON.stringify([...seqs])}` });
       await waitFor(() => metric(metrics, 'geoflux_function_scaled_to_zero'), { what: 'the function scaled to zero', until: (v) => v === 1 });
       expect(serve.out.stderr).toMatch(/scaled to zero after 1 s without a frame/);
+      expect(await kept(metrics)).toBe(1);
       const listed = await runGeoflux(['functions', '--zipper', serve.url, '--cert-hash', serve.certHash, '--token', 'control-token']);
       expect(listed.stdout).toMatch(/^seq\s+deployed\s+[0-9a-f]{12}\s+gps\s+alerts\s+0 \(0-1\)$/m);
 
@@ -69,6 +72,12 @@ describe('a deployed function scaled to zero and back', () => {
       expect(await metric(metrics, 'geoflux_function_cold_starts_total')).toBe(1);
       expect(await metric(metrics, 'geoflux_function_cold_start_seconds_total')).toBeGreaterThan(0);
       expect(serve.out.stderr).toMatch(/started again from zero: \d+ ms from the first frame held to the held frames sent on/);
+      // its wake took what its host kept; parked again, then undeployed, its host lets it go
+      await waitFor(() => metric(metrics, 'geoflux_function_scale_to_zero_total'), { what: 'the function scaled to zero again', until: (v) => v === 2 });
+      expect(await kept(metrics)).toBe(1);
+      const gone = await runGeoflux(['undeploy', 'seq', '--zipper', serve.url, '--cert-hash', serve.certHash, '--token', 'control-token']);
+      expect(gone.stderr).toBe('');
+      expect(await kept(metrics)).toBe(0);
     } finally {
       await src.close(1000);
       await mq.endAsync(true);

@@ -24,9 +24,10 @@ import { FLEET_BUILTIN, fleetFunction, fleetParams, noSkips, type FleetSkips } f
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import { cloudInputTags, startCloudBridge, type CloudBridge } from './cloud-bridge.ts';
 import { Deployments } from './deployments.ts';
-import { FunctionHosts } from './function-hosts.ts';
+import { FunctionHosts, HostedInstance, type KeptKernel } from './function-hosts.ts';
 import type { LocalWorkerData } from './local-worker.ts';
 import { openSink } from './open-sink.ts';
+import type { Parked } from './park.ts';
 import { workflowMetrics } from './workflow-metrics.ts';
 import { workflowStatus } from './workflow-status.ts';
 
@@ -160,9 +161,10 @@ const startFailure = (wf: Workflow, i: number, f: WorkflowFunction) => (e: Error
 
 /**
  * Starts a function's local instances; `failed` says why one could not start (where the function came from).
- * `restore`: the state its instances in threads start with (a parked function's), given before they join.
+ * `parked`: what the function left when it parked: the state its instances in threads start with, given
+ * before they join, and its kernel as its host kept it.
  */
-export async function startFunction(wf: Workflow, f: WorkflowFunction, served: ServedWorkflow, log: Logger, failed: (e: Error) => Error, restore?: Uint8Array[]): Promise<void> {
+export async function startFunction(wf: Workflow, f: WorkflowFunction, served: ServedWorkflow, log: Logger, failed: (e: Error) => Error, parked?: Parked): Promise<void> {
   const timeout = f.timeout ?? DEFAULT_TIMEOUT;
   const what = f.sink ? `a ${f.sink} sink` : (f.run ?? `kernel ${f.kernel}`);
   const conn = { zipper: served.zipper.memoryUrl, token: wf.auth?.token };
@@ -192,9 +194,9 @@ export async function startFunction(wf: Workflow, f: WorkflowFunction, served: S
       continue;
     }
     const data = { ...spec, run: f.run, kernel: f.kernel ? { kernel: f.kernel, params: f.params, batch: f.batch, wasi: f.wasi, baseDir: wf.dir } : undefined, baseDir: wf.dir, token: wf.auth?.token };
-    const thread = ownCode(f) ? served.hosts.instance(label, data, timeout, restore) : moduleThread(served, label, { kind: 'function', ...data, logLevel: logLevel() }, timeout);
+    const thread = ownCode(f) ? served.hosts.instance(label, data, timeout, parked?.states, parked?.kernel) : moduleThread(served, label, { kind: 'function', ...data, logLevel: logLevel() }, timeout);
     await thread.start().catch((e: Error) => Promise.reject(failed(e)));
-    if (restore && !ownCode(f)) await thread.ask({ geoflux: 'import-state', bytes: restore });
+    if (parked && !ownCode(f)) await thread.ask({ geoflux: 'import-state', bytes: parked.states });
     served.functionThreads.push({ fn: f.name, thread });
   }
   const where = f.sink || timeout === 0 || f.run === FLEET_BUILTIN ? 'in the zipper\'s thread' : ownCode(f) ? 'in the host threads' : f.instances > 1 ? 'in threads of their own' : 'in a thread of its own';
@@ -214,13 +216,20 @@ function blame(wf: Workflow, f: WorkflowFunction, e: Error): string[] {
   return file ? ['params', file[0]] : [f.sink ? 'sink' : f.run ? 'run' : 'kernel'];
 }
 
-/** Closes a function's local instances (each finishes what it holds first) and forgets them. */
-export async function stopFunction(served: ServedWorkflow, name: string, drainTimeout = 5000): Promise<void> {
+/**
+ * Closes a function's local instances (each finishes what it holds first) and forgets them. `park`: the
+ * function parks, so the host of its first instance in the host threads keeps what made its kernel, for the
+ * wake (what this returns).
+ */
+export async function stopFunction(served: ServedWorkflow, name: string, drainTimeout = 5000, park = false): Promise<KeptKernel | undefined> {
   const threads = served.functionThreads.filter((f) => f.fn === name);
   const here = served.functions.filter((f) => f.fn === name);
   served.functionThreads = served.functionThreads.filter((f) => f.fn !== name);
   served.functions = served.functions.filter((f) => f.fn !== name);
-  await Promise.allSettled([...threads.map((f) => f.thread.close(Math.max(drainTimeout, 1000))), ...here.map((f) => f.sfn.close())]);
+  const timeout = Math.max(drainTimeout, 1000);
+  let kept: Promise<KeptKernel | undefined> | undefined;
+  await Promise.allSettled([...threads.map((f) => (park && !kept && f.thread instanceof HostedInstance ? (kept = f.thread.park(timeout)) : f.thread.close(timeout))), ...here.map((f) => f.sfn.close())]);
+  return kept;
 }
 
 const moduleThread = (served: ServedWorkflow, label: string, workerData: LocalWorkerData, watchdog = DEFAULT_TIMEOUT) =>

@@ -124,3 +124,38 @@ describe('a frame handler', () => {
     expect(await source.flush(5000)).toBe(true);
   });
 });
+
+describe('a function that joins early (a wake)', () => {
+  it('is joined while init runs, takes what came meanwhile in order once its handler is set, and leaves again when init fails', { timeout: 60_000 }, async () => {
+    const z = later(await Zipper.start(testConfig([], [{ name: 'early', observe: ['gps'], dispatch: { kind: 'balance' } }])));
+    const load = () => z.functionLoad().find((l) => l.name === 'early');
+    let initDone: () => void = () => {};
+    const joining = connectStreamFunction({ name: 'early', observe: ['gps'], zipper: z.memoryUrl, token: TOKEN, joinEarly: true, init: () => new Promise<void>((r) => (initDone = r)) });
+    await waitFor(() => load()?.instances, { what: 'the instance joined while its init runs' });
+    const source = later(await connectSource({ name: 'gw', zipper: z.memoryUrl, token: TOKEN }));
+    source.write('gps', fixes(0, 3));
+    await new Promise((r) => setImmediate(r));
+    source.write('gps', fixes(3, 3));
+    await waitFor(() => load()?.unacked, { what: 'frames handed to it before its init is done', until: (n) => n === 2 });
+    initDone();
+    const sfn = later(await joining);
+    const got: number[] = [];
+    sfn.handleBatches({ process: (b) => (got.push(...b.speed), []) });
+    await waitFor(() => got.length === 6, { what: () => `six fixes, got ${got}` });
+    expect(got).toEqual([0, 1, 2, 3, 4, 5]);
+
+    const failing = connectStreamFunction({
+      name: 'early',
+      observe: ['gps'],
+      zipper: z.memoryUrl,
+      token: TOKEN,
+      joinEarly: true,
+      init: async () => {
+        await waitFor(() => load()?.instances, { what: 'the second instance joined', until: (n) => n === 2 });
+        throw new Error('no kernel');
+      },
+    });
+    await expect(failing).rejects.toThrow('no kernel');
+    await waitFor(() => load()?.instances, { what: 'the instance whose init failed gone', until: (n) => n === 1 });
+  });
+});

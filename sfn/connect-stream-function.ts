@@ -18,6 +18,12 @@ export interface StreamFunctionOptions extends ClientOptions {
   observe: string[];
   /** runs once before the function connects (load models, open files) */
   init?: () => void | Promise<void>;
+  /**
+   * connect while `init` runs, not after it: for an instance whose frames the zipper holds until it is
+   * ready (a parked function's wake, serve/park.ts), so its handshake costs the wake no time; a frame that
+   * comes before `init` is done waits for the handler, in order
+   */
+  joinEarly?: boolean;
   /** called for each error a handler throws; the record is skipped and the stream goes on */
   onError?: (err: Error, record: unknown) => void;
   maxBatch?: number;
@@ -109,7 +115,7 @@ interface Received {
  * the metadata (source id, sequence number, trace id) of the input it was made from.
  */
 export async function connectStreamFunction(opts: StreamFunctionOptions): Promise<StreamFunction> {
-  await opts.init?.();
+  if (!opts.joinEarly) await opts.init?.();
   const stats: StreamFunctionStats = { connected: false, reconnects: 0, received: 0, duplicates: 0, errors: 0, emitted: 0, inFlight: 0 };
   const seen = new SeenFrames();
   const acks = new OrderedAcks();
@@ -143,7 +149,8 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
 
   const client = new ZipperClient('sfn', opts, opts.observe, onData);
   const writer = new RecordWriter(client, opts.maxBatch);
-  await client.connect();
+  if (opts.joinEarly) await initJoining(client, opts.init);
+  else await client.connect();
   let finish: (timeout: number) => Promise<void> = async () => {};
 
   /** what a frame made, written out and sent at once: it must reach the zipper before the frame's ack does */
@@ -307,6 +314,20 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
       await client.close();
     },
   };
+}
+
+/** `init` while the client connects; the connection is closed again when `init` fails */
+async function initJoining(client: ZipperClient, init: (() => void | Promise<void>) | undefined): Promise<void> {
+  const joined = client.connect();
+  // awaited once init is done; a dial that fails meanwhile is not an unhandled rejection
+  joined.catch(() => undefined);
+  try {
+    await init?.();
+  } catch (e) {
+    await joined.then(() => client.close(), () => undefined);
+    throw e;
+  }
+  await joined;
 }
 
 /**

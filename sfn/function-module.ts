@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import { logger, type Logger } from '../log/logger.ts';
 import type { ClientOptions } from '../client/client.ts';
-import { connectStreamFunction, type BatchHandler, type StreamFunction } from './connect-stream-function.ts';
+import { connectStreamFunction, type BatchHandler, type StreamFunction, type StreamFunctionOptions } from './connect-stream-function.ts';
 
 /**
  * A stream function as a module: what `geoflux run my-sfn.ts` runs as its own process and what a workflow's
@@ -43,7 +43,7 @@ export interface FunctionSpecOptions {
 }
 
 /** Connects a function module: the workflow's (or the command line's) settings win over the module's own. */
-export async function startFunctionModule(mod: FunctionModule, spec: FunctionSpecOptions, conn: Omit<ClientOptions, 'name'>): Promise<StreamFunction> {
+export async function startFunctionModule(mod: FunctionModule, spec: FunctionSpecOptions, conn: Omit<ClientOptions, 'name'> & Pick<StreamFunctionOptions, 'joinEarly'>): Promise<StreamFunction> {
   if (typeof mod.default !== 'function' && typeof mod.batches !== 'function') {
     throw new Error('a function module must export a default function (in$, ctx) => Observable, or batches(ctx) => { process(batch) }');
   }

@@ -1,4 +1,6 @@
 import { pack, unpack } from '../codecs/msgpack.ts';
+import type { BatchKernel } from '../kernels/batch-kernel.ts';
+import { kernelMaker, type KernelMaker } from '../kernels/create-kernel.ts';
 import type { WasiName } from '../kernels/host/node-wasi.ts';
 import type { FunctionContext, FunctionModule } from './function-module.ts';
 import { openKernel } from './operators/kernel.ts';
@@ -20,10 +22,13 @@ export interface KernelFunctionSpec {
  * its columns into the kernel, by the batch (those that came while the kernel was busy go together), and
  * the events come out. One module per instance, since each instance has a kernel (and its per-device
  * state) of its own; the kernel is made before the function joins the zipper, so one that cannot start
- * fails start-up.
+ * fails start-up. A kernel in this thread (no `timeout`) is made by `made` when given (what a parked
+ * instance of the same function kept: its files are not read nor its params prepared again), and `maker()`
+ * is what made it, for its host to keep when the instance parks.
  */
-export function kernelFunction(spec: KernelFunctionSpec): FunctionModule & { stats: KernelRunStats; devices: DeviceStateMover } {
+export function kernelFunction(spec: KernelFunctionSpec, made?: KernelMaker): FunctionModule & { stats: KernelRunStats; devices: DeviceStateMover; maker(): KernelMaker | undefined } {
   const stats = new KernelRunStats();
+  let maker: KernelMaker | undefined;
   let runner: KernelBatches | undefined;
   // every device the kernel has seen or taken over: what a hand-over exports (the kernel's ids are its own)
   const seen = new Set<string>();
@@ -50,8 +55,12 @@ export function kernelFunction(spec: KernelFunctionSpec): FunctionModule & { sta
         for (const d of devices) seen.delete(d);
       },
     },
+    maker: () => maker,
     async batches(ctx: FunctionContext) {
-      const kernel = await openKernel(spec.kernel, spec.params ?? {}, { baseDir: spec.baseDir, wasi: spec.wasi, timeout: spec.timeout, log: ctx.log });
+      const opts = { baseDir: spec.baseDir, wasi: spec.wasi, log: ctx.log };
+      let kernel: BatchKernel;
+      if (spec.timeout) kernel = await openKernel(spec.kernel, spec.params ?? {}, { ...opts, timeout: spec.timeout });
+      else kernel = (maker = made ?? (await kernelMaker(spec.kernel, spec.params ?? {}, opts)))();
       const r = (runner = new KernelBatches(kernel, { stats, log: ctx.log.child(`kernel ${spec.kernel}`) }));
       return {
         process: (b) => {

@@ -6,6 +6,22 @@ import { parseWorkflow } from '../workflows/load.ts';
 import type { Workflow } from '../workflows/schema.ts';
 import { SQUARES } from './fence-squares.ts';
 
+/** A geofence on squares.geojson in a host thread (`fence`, gps → fences), its events for a function over QUIC (`events`): what a wake is timed and tested on. */
+export const FENCE_WORKFLOW = `name: wake
+listen: [quic://127.0.0.1:0]
+tags: { gps: 16, fences: 17 }
+functions:
+  - name: fence
+    observe: [gps]
+    emit: fences
+    host: local
+    kernel: geofence
+    params: { fences: squares.geojson, debounce: false }
+  - name: events
+    observe: [fences]
+    host: remote
+`;
+
 /**
  * A workflow served in this process from its text, beside `squares.geojson` (testing/fence-squares.ts) in a
  * directory of its own, which `close` removes with serve stopped; `trust` is how a client reaches its zipper.

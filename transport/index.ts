@@ -1,3 +1,4 @@
+import { once } from '../runtime/once.ts';
 import { memoryTransport } from './memory.ts';
 import type { Transport } from './types.ts';
 
@@ -6,10 +7,10 @@ import type { Transport } from './types.ts';
  * only QUIC) never loads the other native addons.
  */
 const loaders: Record<string, () => Promise<Transport>> = {
-  'quic:': async () => (await import('./quic.ts')).quicTransport,
-  'webtransport:': async () => (await import('./webtransport.ts')).webTransport,
+  'quic:': once(async () => (await import('./quic.ts')).quicTransport),
+  'webtransport:': once(async () => (await import('./webtransport.ts')).webTransport),
   'memory:': async () => memoryTransport,
-  'port:': async () => (await import('./port.ts')).portTransport,
+  'port:': once(async () => (await import('./port.ts')).portTransport),
 };
 
 export const SCHEMES = Object.keys(loaders).map((s) => s.slice(0, -1));

@@ -56,11 +56,13 @@ type Entry = { batch: Uint8Array; n: number; cap: number; outBytes: number } | {
  * restores the last snapshot and replays the calls journalled since (their rows discarded: they were
  * emitted), so the stream continues from just before the call that trapped; that call's error goes to the
  * caller, who may retry parts of it (runKernel splits a trapped batch in halves). A spare is made on the
- * next turn after a start and after every replacement.
+ * next turn after the first batch and after every replacement.
  */
 export class KernelRunner {
   private k: KernelInstance;
   private spare: KernelInstance | undefined;
+  /** a spare is to be made on the next turn */
+  private sparing = false;
   private batchAt!: (bytes: number) => number;
   private outAt!: (bytes: number) => number;
   private stateAt!: (bytes: number) => number;
@@ -78,8 +80,6 @@ export class KernelRunner {
     private readonly opts: RunnerOptions,
   ) {
     this.k = this.fresh();
-    // the spare is made on the next turn, off a cold start's path (a first frame waits for one instance)
-    this.spareSoon();
     this.regions();
     this.policy = this.k.stateful && opts.snapshot !== false ? { ...DEFAULT_SNAPSHOT, ...opts.snapshot } : undefined;
     this.lastAt = performance.now();
@@ -95,8 +95,18 @@ export class KernelRunner {
     return k;
   }
 
+  /**
+   * The spare, on the next turn: after a replacement, and after the first batch, so that it is off a cold
+   * start's path (a woken function's first frame waits for one instance, its imported state and the call,
+   * not for a second instance made while that frame is on its way); until then a trap makes its replacement.
+   */
   private spareSoon(): void {
-    setTimeout(() => (this.spare ??= this.fresh()), 0);
+    if (this.sparing) return;
+    this.sparing = true;
+    setTimeout(() => {
+      this.sparing = false;
+      this.spare ??= this.fresh();
+    }, 0);
   }
 
   private regions(): void {
@@ -166,6 +176,7 @@ export class KernelRunner {
       const out = this.outAt(outBytes);
       const n = rowsIn(k, k.exports.process(ptr, batch.n, out, cap), cap, 'process');
       if (this.policy) this.journalled({ batch: k.bytes(ptr, bytes).slice(), n: batch.n, cap, outBytes }, batch.n);
+      if (!this.spare) this.spareSoon();
       return { k, out, n };
     });
   }
