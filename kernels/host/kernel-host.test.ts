@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { batchFromRecords } from '../../codecs/gps-batch.ts';
 import { createGeofence, createHotspot } from '../create-kernel.ts';
 import { KernelError, KernelTrap } from './kernel-error.ts';
@@ -50,6 +50,31 @@ describe('a trapped kernel', () => {
     expect(k.stats().replaced).toBe(1);
     const after = k.process(batchFromRecords([{ deviceId: 'x', t: 0, lon: 0.5, lat: 0.5 }]));
     expect(after.map((e) => e.detect)).toEqual(['enter']);
+  });
+
+  it('makes no spare instance until its first trap, then keeps one ready for the next', async () => {
+    const square = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]];
+    const fences = { type: 'Feature', properties: { name: 'sq' }, geometry: { type: 'Polygon', coordinates: [square] } };
+    const k = await createGeofence({ fences, debounce: false }, { maxPages: 80 });
+    const turn = () => new Promise((r) => setTimeout(r, 0));
+    await turn(); // the test before's trap made its spare on this turn
+    const made = vi.spyOn(KernelInstance, 'create');
+    try {
+      for (let t = 0; t < 3; t++) k.process(batchFromRecords([{ deviceId: 'x', t, lon: 0.5, lat: 0.5 }]));
+      await turn();
+      expect(made).toHaveBeenCalledTimes(0);
+      const many = batchFromRecords(Array.from({ length: 200_000 }, (_, i) => ({ deviceId: `d${i}`, t: 9, lon: 0.5, lat: 0.5 })));
+      expect(() => k.process(many)).toThrow(KernelTrap);
+      expect(made).toHaveBeenCalledTimes(1); // the first replacement, made there and then
+      await turn();
+      expect(made).toHaveBeenCalledTimes(2); // the spare
+      expect(() => k.process(many)).toThrow(KernelTrap);
+      expect(made).toHaveBeenCalledTimes(2); // the spare took over
+      await turn();
+      expect(made).toHaveBeenCalledTimes(3);
+    } finally {
+      made.mockRestore();
+    }
   });
 
   it('reports a kernel it cannot find, and a name that is no kernel', async () => {
