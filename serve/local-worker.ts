@@ -1,7 +1,7 @@
 import '../runtime/quiet-wasi-warning.ts';
 import { parentPort, workerData } from 'node:worker_threads';
 import { logger, setLogLevel, tapLogLines, type Level } from '../log/logger.ts';
-import type { StateCommand, ThreadCommand, ThreadMessage } from '../runtime/module-thread.ts';
+import type { Counted, StateCommand, ThreadCommand, ThreadMessage } from '../runtime/module-thread.ts';
 import type { SourceContext } from '../source/source-module.ts';
 import { startFailed, startInstance, type FunctionData } from './run-instance.ts';
 
@@ -21,12 +21,12 @@ const data = workerData as LocalWorkerData;
 setLogLevel(data.logLevel);
 const post = (m: ThreadMessage) => port.postMessage(m);
 
-let stats: () => unknown = () => undefined;
+let counted: () => Counted = () => ({ stats: undefined });
 let stop: () => Promise<void> = async () => {};
 let answer: (m: StateCommand) => Promise<ThreadMessage> = async (m) => ({ geoflux: 'reply', id: m.id, error: 'only a kernel function hands its state over' });
 
 port.on('message', (m: ThreadCommand) => {
-  if (m.geoflux === 'ping') post({ geoflux: 'pong', stats: stats() });
+  if (m.geoflux === 'ping') post({ geoflux: 'pong', ...counted() });
   else if (m.geoflux === 'stop') void stop().finally(() => process.exit(0));
   else void answer(m).then(post);
 });
@@ -67,10 +67,12 @@ try {
   if (data.kind === 'function') {
     // its lines also go to serve, which keeps the recent ones for `geoflux logs`
     tapLogLines(({ line }) => post({ geoflux: 'log', line }));
-    const instance = await startInstance(data);
-    ({ stats, stop, answer } = instance);
+    // its acks carry its counters: what it acked is counted even if it crashes before the next ping
+    const instance = await startInstance(data, { countsWithAcks: true });
+    ({ counted, stop, answer } = instance);
   } else {
-    stats = await startSource(data);
+    const stats = await startSource(data);
+    counted = () => ({ stats: stats() });
   }
   post({ geoflux: 'ready' });
 } catch (e) {

@@ -34,4 +34,13 @@ describe('ordered acks', () => {
     expect(y.sent).toEqual([{ type: 'ack', seq: 1 }]);
     expect(acks.pending).toBe(0);
   });
+
+  it('gives each ack what `counted` says once its frame is released (a thread\'s counters, its outputs included)', () => {
+    let emitted = 0;
+    const acks = new OrderedAcks(() => ({ emitted }));
+    const ch = channel();
+    const h = Object.assign(acks.begin(ch), { release: () => void emitted++ });
+    acks.finish(h);
+    expect(ch.sent).toEqual([{ type: 'ack', seq: 1, counted: { emitted: 1 } }]);
+  });
 });

@@ -21,6 +21,9 @@ export class OrderedAcks {
   private head = 0;
   private readonly counts = new WeakMap<FrameChannel, number>();
 
+  /** `counted`: what each ack carries besides (AckFrame.counted), taken once the frame is released */
+  constructor(private readonly counted?: () => unknown) {}
+
   /** frames received and not yet released */
   get pending(): number {
     return this.queue.length - this.head;
@@ -44,7 +47,7 @@ export class OrderedAcks {
       next.release?.();
       const n = (this.counts.get(next.ch) ?? 0) + 1;
       this.counts.set(next.ch, n);
-      next.ch.send({ type: 'ack', seq: n });
+      next.ch.send(this.counted ? { type: 'ack', seq: n, counted: this.counted() } : { type: 'ack', seq: n });
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head);
