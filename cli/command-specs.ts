@@ -230,7 +230,7 @@ export const alertsSpec: CommandSpec = {
   usage: 'geoflux alerts [options]',
   summary: 'Subscribes to the alerts a workflow publishes over MQTT and prints them as readable lines (or JSON) as they arrive.',
   flags: {
-    mqtt: { type: 'string', value: 'url', help: 'the broker', default: 'mqtt://127.0.0.1:1883' },
+    mqtt: { type: 'string', value: 'url', help: "the broker (serve's banner names its own: watch: geoflux alerts --mqtt …)", default: 'mqtt://127.0.0.1:1883', triedAs: ['url', 'broker'] },
     topic: { type: 'string', value: 'filter', help: 'topic filter', default: 'geoflux/alerts/#' },
     kind: { type: 'string', multiple: true, value: 'kind', help: `only these kinds: ${BUILTIN_KERNELS.join(', ')}, or your own kernel's (repeatable, or a comma list)` },
     json: { type: 'boolean', help: 'print each alert as its JSON' },
