@@ -251,6 +251,14 @@ describe('geoflux CLI', () => {
     expect(bogus.code).toBe(2);
   });
 
+  it('deploy refuses a file that is no WebAssembly module before it sends anything, naming it', async () => {
+    const file = `${mkdtempSync(`${tmpdir()}/geoflux-deploy-`)}/fence.wasm`;
+    writeFileSync(file, '');
+    const r = await run(['deploy', file, '--name', 'fence', '--observe', 'gps']);
+    expect(r.stderr).toBe(`geoflux deploy: ${file}: not a WebAssembly module (0 bytes)\n`);
+    expect(r.code).toBe(2);
+  });
+
   it('status --cluster names the NATS server it cannot reach', async () => {
     const port = await freePort();
     const file = `${mkdtempSync(`${tmpdir()}/geoflux-status-`)}/cluster.yaml`;
