@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.ts';
 import { countedIn, isDialRequest, portChannel } from '../transport/port.ts';
+import { LatestCounts, type Counted } from './latest-counts.ts';
 import type { FrameChannel } from '../transport/types.ts';
 import { backoffDelay } from '../client/backoff.ts';
 import { ownWorker } from './own-worker.ts';
@@ -62,15 +63,6 @@ export type ThreadMessage =
   | { geoflux: 'reply'; id: number; bytes?: Uint8Array; error?: string }
   /** a line its loggers said (log/logger.ts tapLogLines), for `lines`; `fn`: the function it is about, from a thread of several */
   | { geoflux: 'log'; line: string; fn?: string };
-
-/**
- * A module's counters as its thread reports them: with its pongs, and a function's with each ack (AckFrame.counted).
- * Pongs and acks come on different ports, so an older report may arrive after a newer one: `n` orders them.
- */
-export interface Counted {
-  stats: unknown;
-  n?: number;
-}
 
 /** What the starting thread posts to a module's thread. */
 export type ThreadCommand = { geoflux: 'ping' } | { geoflux: 'stop' } | StateCommand;
@@ -135,11 +127,10 @@ export class ModuleThread implements FunctionInstance {
     this.worker = w;
     let started = false;
     let reason: RestartReason | undefined;
-    let lastReport = 0;
+    const latest = new LatestCounts();
     const counted = (c: Counted) => {
-      if (c.n !== undefined && c.n <= lastReport) return;
-      lastReport = c.n ?? lastReport;
-      this.stats = c.stats;
+      latest.take(c);
+      this.stats = latest.value;
     };
     // the watchdog watches the thread from the moment it can be handed work: its first dial to the zipper (a
     // restarted function dials, and is handed what its predecessor held, before it says it is ready), or its

@@ -265,7 +265,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
           const origin = (lastOrigin = originOf(take[take.length - 1].r));
           const events = await process(concatBatches(take.map((t) => t.batch)));
           take[take.length - 1].r.h.release = () => out(events, origin);
-          for (const t of take) acks.finish(t.r.h);
+          acks.finish(...take.map((t) => t.r.h));
         }
         running = undefined;
       };

@@ -43,4 +43,12 @@ describe('ordered acks', () => {
     acks.finish(h);
     expect(ch.sent).toEqual([{ type: 'ack', seq: 1, counted: { emitted: 1 } }]);
   });
+
+  it('gives the counters to the last ack of a run finished at once only (one batch call\'s frames)', () => {
+    let calls = 0;
+    const acks = new OrderedAcks(() => ({ calls: ++calls }));
+    const ch = channel();
+    acks.finish(acks.begin(ch), acks.begin(ch), acks.begin(ch));
+    expect(ch.sent).toEqual([{ type: 'ack', seq: 1 }, { type: 'ack', seq: 2 }, { type: 'ack', seq: 3, counted: { calls: 1 } }]);
+  });
 });
