@@ -16,6 +16,8 @@ export interface SubscribeOptions {
   username?: string;
   password?: string;
   log: Logger;
+  /** said after why, when the broker was never reached (the command line's hint) */
+  unreachableHint?: string;
   /** where lines go (default stdout) */
   print?: (line: string) => void;
 }
@@ -65,7 +67,7 @@ export function subscribeAlerts(o: SubscribeOptions): Subscription {
   });
   client.on('close', () => {
     if (client.disconnecting) return;
-    if (!connected && !down) o.log.warn(`cannot reach the broker at ${o.url}${unreachable ? `: ${unreachable}` : ''} (retrying)`);
+    if (!connected && !down) o.log.warn(`cannot reach the broker at ${o.url}${unreachable ? `: ${unreachable}` : ''} (retrying)${o.unreachableHint ? `. ${o.unreachableHint}` : ''}`);
     if (connected && !down) o.log.warn(`lost broker ${o.url}; retrying`);
     down = true;
   });

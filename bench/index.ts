@@ -24,6 +24,7 @@ const suites: Record<string, () => Promise<void>> = {
   soak: async () => (await import('./soak.ts')).run(),
   'quic-dials': async () => (await import('./quic-dials.ts')).run(),
   footprint: async () => (await import('./footprint.ts')).run(),
+  'ack-counts': async () => (await import('./ack-counts.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

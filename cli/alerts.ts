@@ -3,6 +3,7 @@ import { logger } from '../log/logger.ts';
 import { didYouMean } from '../workflows/errors.ts';
 import { subscribeAlerts } from '../alerts/subscribe-alerts.ts';
 import { UsageError, type Parsed } from './args.ts';
+import { alertsSpec } from './command-specs.ts';
 import { untilSignal } from './until-signal.ts';
 
 /**
@@ -25,21 +26,34 @@ export async function alertsCommand({ values }: Parsed): Promise<void> {
   if (count !== undefined && !(Number.isInteger(count) && count > 0)) throw new UsageError(`--count must be a whole number > 0 (got "${values.count}")`);
   if (values.protocol !== '3.1.1' && values.protocol !== '5') throw new UsageError(`--protocol is 3.1.1 or 5 (got "${values.protocol}")`);
   const log = logger('alerts');
-  const sub = subscribeAlerts({
-    url: String(values.mqtt),
-    topic: String(values.topic),
-    kinds,
-    json: Boolean(values.json),
-    count,
-    protocolVersion: values.protocol === '5' ? 5 : 4,
-    username: values.username as string | undefined,
-    password: (values.password as string | undefined) ?? process.env.GEOFLUX_MQTT_PASSWORD,
-    log,
-  });
+  const url = String(values.mqtt);
+  const sub = brokerUrlChecked(url, () =>
+    subscribeAlerts({
+      url,
+      unreachableHint: `Is geoflux serve running, with an mqtt: section in its workflow? Its banner names its broker (watch: geoflux alerts --mqtt ${alertsSpec.flags.mqtt.default} by default)`,
+      topic: String(values.topic),
+      kinds,
+      json: Boolean(values.json),
+      count,
+      protocolVersion: values.protocol === '5' ? 5 : 4,
+      username: values.username as string | undefined,
+      password: (values.password as string | undefined) ?? process.env.GEOFLUX_MQTT_PASSWORD,
+      log,
+    }),
+  );
   const stop = untilSignal();
   stop.signal.addEventListener('abort', () => void sub.close());
   const n = await sub.done;
   stop.dispose();
   const repeats = sub.repeats();
   log.info(`${n} alerts${repeats ? ` (${repeats} repeats of an alert's id not printed again)` : ''}`);
+}
+
+/** the subscription, or a usage error that names the URL mqtt.js could not read (its own says only "Missing protocol") */
+function brokerUrlChecked<T>(url: string, subscribe: () => T): T {
+  try {
+    return subscribe();
+  } catch (e) {
+    throw new UsageError(`--mqtt "${url}" is no broker URL (${(e as Error).message}): mqtt://host:1883, or mqtts://, ws://, wss://`);
+  }
 }

@@ -10,6 +10,8 @@ export interface FlagSpec {
   help: string;
   default?: string | boolean;
   multiple?: boolean;
+  /** names users try for it (alerts' `--url` for `--mqtt`): not accepted, but the error names this flag */
+  triedAs?: string[];
 }
 
 export interface CommandSpec {
@@ -67,7 +69,8 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
   } catch (e) {
     const message = (e as Error).message.replace(/\. To specify.*$/s, '');
     const flag = /^Unknown option '--([^']+)'/.exec(message)?.[1];
-    const near = flag === undefined ? '' : didYouMean(flag, Object.keys(flags)).replace('"', '"--');
+    const tried = Object.entries(flags).find(([, f]) => flag !== undefined && f.triedAs?.includes(flag))?.[0];
+    const near = flag === undefined ? '' : tried ? ` (did you mean "--${tried}"?)` : didYouMean(flag, Object.keys(flags)).replace('"', '"--');
     throw new UsageError(`${message}${near}\nRun "geoflux ${spec.name} --help" for the options.`);
   }
 }

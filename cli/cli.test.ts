@@ -228,6 +228,7 @@ describe('geoflux CLI', () => {
     let broker: Awaited<ReturnType<typeof startEmbeddedBroker>> | undefined;
     try {
       await waitFor(() => alerts.out.stderr.includes(`cannot reach the broker at mqtt://127.0.0.1:${port}: connect ECONNREFUSED`), 'the first attempt refused');
+      expect(alerts.out.stderr).toContain('(retrying). Is geoflux serve running, with an mqtt: section in its workflow? Its banner names its broker (watch: geoflux alerts --mqtt mqtt://127.0.0.1:1883 by default)');
       broker = await startEmbeddedBroker({ port, wsPort: false });
       await waitFor(() => alerts.out.stderr.includes('subscribed to geoflux/alerts/#'), 'the subscription');
       expect(alerts.out.stderr.match(/cannot reach/g)).toHaveLength(1);
@@ -239,6 +240,23 @@ describe('geoflux CLI', () => {
       await broker?.close();
       expect(await stop(alerts)).toBe(0);
     }
+  });
+
+  it('alerts: --url is taken for --mqtt in the error, and a URL mqtt.js cannot read is named', async () => {
+    const url = await run(['alerts', '--url', 'mqtt://127.0.0.1:1883']);
+    expect(url.stderr).toContain(`Unknown option '--url' (did you mean "--mqtt"?)`);
+    expect(url.code).toBe(2);
+    const bogus = await run(['alerts', '--mqtt', 'bogus']);
+    expect(bogus.stderr).toContain('--mqtt "bogus" is no broker URL (Missing protocol): mqtt://host:1883, or mqtts://, ws://, wss://');
+    expect(bogus.code).toBe(2);
+  });
+
+  it('deploy refuses a file that is no WebAssembly module before it sends anything, naming it', async () => {
+    const file = `${mkdtempSync(`${tmpdir()}/geoflux-deploy-`)}/fence.wasm`;
+    writeFileSync(file, '');
+    const r = await run(['deploy', file, '--name', 'fence', '--observe', 'gps']);
+    expect(r.stderr).toBe(`geoflux deploy: ${file}: not a WebAssembly module (0 bytes)\n`);
+    expect(r.code).toBe(2);
   });
 
   it('status --cluster names the NATS server it cannot reach', async () => {

@@ -1,4 +1,5 @@
 import { DETECTS } from '../kernels/geofence.ts';
+import { BUILTIN_KERNELS } from '../kernels/host/builtin-wasm.ts';
 import type { CommandSpec, FlagSpec } from './args.ts';
 
 /**
@@ -93,7 +94,7 @@ export const fenceSpec: CommandSpec = {
 
 export const kernelSpec: CommandSpec = {
   name: 'kernel',
-  usage: 'geoflux kernel <file.wasm | geofence | hotspot | mapmatch> [--params JSON] <trace | ->\n       geoflux kernel <file.wasm> --describe\n       geoflux kernel <file.wasm> --check [--params JSON] [trace]',
+  usage: `geoflux kernel <file.wasm | ${BUILTIN_KERNELS.join(' | ')}> [--params JSON] <trace | ->\n       geoflux kernel <file.wasm> --describe\n       geoflux kernel <file.wasm> --check [--params JSON] [trace]`,
   summary:
     'Runs any kernel over a trace in batch, without the streaming stack, and prints its output rows as JSON lines\n(decoded by the fields it declares); --describe prints what it declares, --check runs the ABI conformance suite.',
   flags: {
@@ -229,9 +230,9 @@ export const alertsSpec: CommandSpec = {
   usage: 'geoflux alerts [options]',
   summary: 'Subscribes to the alerts a workflow publishes over MQTT and prints them as readable lines (or JSON) as they arrive.',
   flags: {
-    mqtt: { type: 'string', value: 'url', help: 'the broker', default: 'mqtt://127.0.0.1:1883' },
+    mqtt: { type: 'string', value: 'url', help: "the broker (serve's banner names its own: watch: geoflux alerts --mqtt …)", default: 'mqtt://127.0.0.1:1883', triedAs: ['url', 'broker'] },
     topic: { type: 'string', value: 'filter', help: 'topic filter', default: 'geoflux/alerts/#' },
-    kind: { type: 'string', multiple: true, value: 'kind', help: 'only these kinds: geofence, hotspot, mapmatch, ... (repeatable, or a comma list)' },
+    kind: { type: 'string', multiple: true, value: 'kind', help: `only these kinds: ${BUILTIN_KERNELS.join(', ')}, or your own kernel's (repeatable, or a comma list)` },
     json: { type: 'boolean', help: 'print each alert as its JSON' },
     count: { type: 'string', value: 'n', help: 'exit after n alerts' },
     protocol: { type: 'string', value: '3.1.1|5', help: 'MQTT version', default: '3.1.1' },

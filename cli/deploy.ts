@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { notAModule } from '../kernels/host/compile.ts';
 import { sha256 } from '../serve/deployment-store.ts';
 import type { ClientOptions } from '../client/client.ts';
 import { controlRequest } from '../client/control-client.ts';
@@ -45,6 +46,8 @@ export async function deployCommand({ values, positionals }: Parsed): Promise<vo
   const idle = values.idle === undefined ? undefined : Number(values.idle);
   if (idle !== undefined && !(idle > 0)) throw new UsageError(`--idle is a number of seconds > 0 (got ${String(values.idle)})`);
   const wasm = new Uint8Array(await readFile(file).catch((e: Error) => Promise.reject(new UsageError(`cannot read ${file}: ${e.message}`))));
+  const notWasm = notAModule(wasm);
+  if (notWasm) throw new UsageError(`${file}: ${notWasm}`);
   const where = values.where === undefined ? 'edge' : String(values.where);
   if (where !== 'edge' && where !== 'cloud') throw new UsageError(`--where is edge or cloud (got ${where})`);
   const min = count('min', values.min);

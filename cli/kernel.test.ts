@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { exampleKernel } from '../examples/kernels/build.ts';
+import { BUILTIN_KERNELS } from '../kernels/host/builtin-wasm.ts';
 import { cKernel, onHeader, PLAIN_EXPORTS } from '../testing/c-kernel.ts';
 
 /** `geoflux kernel` as a kernel author runs it: a real process, on dist/ */
@@ -30,6 +31,15 @@ describe('geoflux kernel', () => {
     expect(r.stderr).toContain('-: 1 unreadable rows skipped (line 7: unreadable time or coordinates)');
     expect(r.stderr).toMatch(/^5 fixes \(csv\): 2 rows, 1 bad rows dropped \(1 position\); speeding counted skipped 0, lostRows 0, fast 2 in /m);
     expect(r.code).toBe(0);
+  });
+
+  it('names the built-in kernel a misspelt name is closest to, and its --help lists every built-in kernel', async () => {
+    const typo = await run(['geofenc', '-'], '');
+    expect(typo.stderr).toBe(`geoflux kernel: unknown kernel "geofenc" (did you mean "geofence"?) (built-in: ${BUILTIN_KERNELS.join(', ')}; or a path to a .wasm file)\n`);
+    expect(typo.code).toBe(1);
+    const help = await run(['--help']);
+    expect(help.stdout).toContain(`geoflux kernel <file.wasm | ${BUILTIN_KERNELS.join(' | ')}>`);
+    expect(BUILTIN_KERNELS).toContain('roam');
   });
 
   it('names a misspelt param, with a did-you-mean, and a wrong type', async (ctx) => {

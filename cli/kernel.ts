@@ -1,3 +1,4 @@
+import { BUILTIN_KERNELS } from '../kernels/host/builtin-wasm.ts';
 import type { CheckResult } from '../kernels/conformance.ts';
 import { IsolatedKernel } from '../kernels/host/isolated-kernel.ts';
 import { kernelSchema } from '../kernels/host/kernel-instance.ts';
@@ -11,7 +12,7 @@ import { badRowsNote, printLines, runTrace } from './run-trace.ts';
 /** `geoflux kernel <file.wasm> [--params JSON] <trace | ->`: any kernel over a trace, its rows as JSON lines; or its schema, or the conformance suite. */
 export async function kernelCommand({ values, positionals }: Parsed): Promise<void> {
   const [kernel, trace] = positionals;
-  if (!kernel) throw new UsageError('name a kernel: a .wasm file, or one of geofence, hotspot, mapmatch, roam');
+  if (!kernel) throw new UsageError(`name a kernel: a .wasm file, or one of ${BUILTIN_KERNELS.join(', ')}`);
   const wasi = values.wasi === 'wasmer' ? 'wasmer' : 'node';
   if (values.describe) {
     const { module } = await loadKernelModule(kernel);

@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { rounded } from '../codecs/precision.ts';
 import { LineSink } from '../simulators/line-sink.ts';
 import { parseSpeed } from '../simulators/pacer.ts';
 import { clock, Rate } from '../simulators/rate.ts';
@@ -57,7 +58,7 @@ export async function simCommand({ values }: Parsed): Promise<void> {
   for await (const { fixes, truth: truths } of trafficSteps(t.sim, { speed, duration, signal: stop.signal })) {
     rate.add(fixes.length);
     await output.emit(fixes);
-    await truth?.write(truths.map((r) => JSON.stringify(r)));
+    await truth?.write(truths.map((r) => JSON.stringify(rounded(r))));
     status.update(
       () =>
         `sim ${clock(t.sim.seconds)} · ${vehicles} vehicles · ${rate.total.toLocaleString('en')} fixes · ${Math.round(rate.perSecond()).toLocaleString('en')} fixes/s${output.status()}`,

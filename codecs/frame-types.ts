@@ -72,6 +72,11 @@ export interface PongFrame {
 export interface AckFrame {
   type: 'ack';
   seq: number;
+  /**
+   * a function's counters as of this ack, from a worker thread of serve's only (port://, never encoded): what
+   * the ack says was handled is then counted even if the thread dies next (runtime/module-thread.ts)
+   */
+  counted?: unknown;
 }
 
 export type Frame =

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DEGREES, METRES, round } from '../codecs/precision.ts';
 import { didYouMean } from '../workflows/errors.ts';
 import type { FleetIndex, Hit, Vehicle } from './fleet-index.ts';
 import type { QueryRefusalReason, QueryRefusals } from './query-refusals.ts';
@@ -15,15 +16,13 @@ const MAX_BODY = 1 << 20;
 /** `takes`: the query parameters it reads, and no others */
 type Route = { method: 'GET' | 'POST'; takes: readonly string[]; answer: (fleet: FleetIndex, q: Params, body: string) => unknown };
 
-// positions to 1e-7° (1.1 cm at most) and distances to the centimetre: what a GPS fix can tell, without a
-// double's 17 digits in every answer (which also made JSON.stringify slower: npm run bench -- query)
-const round = (x: number, scale: number) => Math.round(x * scale) / scale;
-
+// positions to 1e-7° and distances to the centimetre (codecs/precision.ts), without a double's 17 digits in
+// every answer (which also made JSON.stringify slower: npm run bench -- query)
 /** rounds, in place, a vehicle the index copied for this answer (its answers are copies: nothing live changes) */
 const rounded = <V extends Vehicle | Hit>(v: V): V => {
-  v.lon = round(v.lon, 1e7);
-  v.lat = round(v.lat, 1e7);
-  if ('distance' in v && v.distance !== undefined) v.distance = round(v.distance, 100);
+  v.lon = round(v.lon, DEGREES);
+  v.lat = round(v.lat, DEGREES);
+  if ('distance' in v && v.distance !== undefined) v.distance = round(v.distance, METRES);
   return v;
 };
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { connectSource, connectStreamFunction, setLogLevel } from '../index.ts';
+import { parseExposition, total } from '../metrics/parse-exposition.ts';
 import { startServe } from '../testing/serve-process.ts';
 import { waitFor } from '../testing/wait-for.ts';
 
@@ -69,6 +70,27 @@ describe('a local function whose handler throws for one fix', () => {
       expect(serve.out.stderr).not.toMatch(/restarting/);
       await source.close();
       await collector.close();
+    } finally {
+      expect(await serve.stop()).toBe(0);
+    }
+  }, 120_000);
+});
+
+describe('a local function that crashes right after it handled its records', () => {
+  it('has every record it acknowledged counted in /metrics, though its thread died before its next ping', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geoflux-crash-'));
+    const serve = await startServe('reliability/testdata/crash.yaml', { GEOFLUX_TEST_MODE: 'timer', GEOFLUX_TEST_MARKER: join(dir, 'failed-once'), GEOFLUX_TEST_STATE: join(dir, 'state') });
+    try {
+      const source = await connectSource({ name: 'fleet', zipper: serve.url, certHash: serve.certHash });
+      // one frame, "boom" last: the thread throws from a timer once the whole frame is handled and acked
+      const devices = [...DEVICES.filter((d) => d !== 'boom'), 'boom'];
+      source.write('gps', devices.map((deviceId, i) => ({ deviceId, t: Date.UTC(2026, 0, 1) + i * 1000, lon: 7.42, lat: 43.73 })));
+      await source.flush(30_000);
+      const scrape = async () => parseExposition(await (await fetch(serve.metricsUrl!)).text());
+      const s = await waitFor(scrape, { until: (s) => total(s, 'geoflux_function_restarts_total', { function: 'flaky', reason: 'crash' }) === 1, ms: 30_000, what: 'the crash counted' });
+      expect(total(s, 'geoflux_function_records_total', { function: 'flaky' })).toBe(devices.length);
+      expect(total(s, 'geoflux_function_emitted_total', { function: 'flaky' })).toBe(devices.length);
+      await source.close();
     } finally {
       expect(await serve.stop()).toBe(0);
     }

@@ -1,7 +1,8 @@
 import { inspect } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.ts';
-import { isDialRequest, portChannel } from '../transport/port.ts';
+import { countedIn, isDialRequest, portChannel } from '../transport/port.ts';
+import { LatestCounts, type Counted } from './latest-counts.ts';
 import type { FrameChannel } from '../transport/types.ts';
 import { backoffDelay } from '../client/backoff.ts';
 import { ownWorker } from './own-worker.ts';
@@ -57,7 +58,7 @@ export type ThreadMessage =
   | { geoflux: 'ready' }
   /** `problems`: the fields the error is about, when it names them (a kernel's params) */
   | { geoflux: 'failed'; error: string; errorName: string; problems?: { path: (string | number)[] }[] }
-  | { geoflux: 'pong'; stats: unknown }
+  | ({ geoflux: 'pong' } & Counted)
   /** the answer to a command with an id: its bytes, or why it failed */
   | { geoflux: 'reply'; id: number; bytes?: Uint8Array; error?: string }
   /** a line its loggers said (log/logger.ts tapLogLines), for `lines`; `fn`: the function it is about, from a thread of several */
@@ -126,10 +127,15 @@ export class ModuleThread implements FunctionInstance {
     this.worker = w;
     let started = false;
     let reason: RestartReason | undefined;
+    const latest = new LatestCounts();
+    const counted = (c: Counted) => {
+      latest.take(c);
+      this.stats = latest.value;
+    };
     // the watchdog watches the thread from the moment it can be handed work: its first dial to the zipper (a
     // restarted function dials, and is handed what its predecessor held, before it says it is ready), or its
     // ready. Start-up before that may take long (a road network to load) and is not watched. Its pings, at
-    // least once a second, also bring the module's stats (what /metrics reads).
+    // least once a second, also bring the module's stats (what /metrics reads), as a function's acks do.
     const watch = () => {
       if (this.o.watchdog <= 0 || this.pinger) return;
       [this.silent, this.lastTick] = [0, Date.now()];
@@ -140,8 +146,12 @@ export class ModuleThread implements FunctionInstance {
       if (isDialRequest(m)) {
         if (!this.o.watchFromReady) watch();
         // what the thread sends on its channels (frames, and credit for the frames it has taken) shows it is
-        // working, even while a backlog keeps it from answering pings promptly
-        m.port.on('message', () => (this.silent = 0));
+        // working, even while a backlog keeps it from answering pings promptly; its acks bring its counters
+        m.port.on('message', (said: unknown) => {
+          this.silent = 0;
+          const c = countedIn(said);
+          if (c) counted(c as Counted);
+        });
         const ch = portChannel(m.port, `port://${this.o.label.replace(/[^\w#-]+/g, '')}`, { onceATurn: true });
         this.channels.add(ch);
         return this.o.attach(trackClose(ch, () => this.channels.delete(ch)));
@@ -164,7 +174,7 @@ export class ModuleThread implements FunctionInstance {
       } else if (msg.geoflux === 'log') {
         this.o.lines?.(msg.line, msg.fn);
       } else if (msg.geoflux === 'pong') {
-        this.stats = msg.stats;
+        counted(msg);
       } else if (msg.geoflux === 'reply') {
         const a = this.asked.get(msg.id);
         this.asked.delete(msg.id);

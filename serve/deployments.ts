@@ -14,6 +14,7 @@ import { replaceFunction, ReplaceRefused } from './replace.ts';
 import { Autoscale, DEFAULT_AUTOSCALE, type AutoscaleRule } from './autoscale.ts';
 import { Autoscaling } from './autoscaling.ts';
 import { threadInstances } from './scale-instances.ts';
+import { notAModule } from '../kernels/host/compile.ts';
 import { ScaleToZero } from './scale-to-zero.ts';
 import { startFunction, stopFunction, type ServedWorkflow } from './serve-workflow.ts';
 import { CloudDeployments, CloudRefused } from './cloud-deployments.ts';
@@ -209,6 +210,8 @@ export class Deployments {
     const loop = req.emit?.find((t) => req.observe.includes(t));
     if (loop) throw new Refused('tags', `--emit: "${loop}" is also observed by this function (a loop)`);
     if (!(req.wasm instanceof Uint8Array) || req.wasm.length === 0) throw new Refused('module', 'no module in the request');
+    const notWasm = notAModule(req.wasm);
+    if (notWasm) throw new Refused('module', `the module sent: ${notWasm}`);
     if (!Number.isInteger(req.min) || !Number.isInteger(req.max) || req.min < 0 || req.max < Math.max(1, req.min)) throw new Refused('bounds', `--min ${req.min} --max ${req.max}: need 0 ≤ min ≤ max and max ≥ 1`);
   }
 

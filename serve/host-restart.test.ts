@@ -6,7 +6,9 @@ import { setLogLevel } from '../log/logger.ts';
 import { crossingFix } from '../testing/fence-squares.ts';
 import { serveWithSquares } from '../testing/squares-serve.ts';
 import { waitFor } from '../testing/wait-for.ts';
+import { parseExposition, total } from '../metrics/parse-exposition.ts';
 import type { HostedInstance } from './function-hosts.ts';
+import { workflowMetrics } from './workflow-metrics.ts';
 
 setLogLevel('silent');
 
@@ -71,6 +73,27 @@ describe('a host thread whose kernel call hangs', () => {
       expect(events).toEqual(['enter f0', 'exit f0']);
       await source.close();
       await collector.close();
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('a host thread that hangs right after a neighbour acknowledged its fixes', () => {
+  it('leaves those fixes counted in /metrics: the acks carried the counts the next ping would have', { timeout: 120_000 }, async () => {
+    // a 4 s watchdog: pings once a second, so none is likely to come between the fence's acks and the hang
+    const { served, trust, close } = await serveWithSquares(workflow.replaceAll('timeout: 1500', 'timeout: 4000'));
+    try {
+      const source = await connectSource({ name: 'fleet', ...trust });
+      const fence = served.functionThreads.find((t) => t.fn === 'fence')!.thread as HostedInstance;
+      const unacked = () => served.zipper.functionLoad().find((f) => f.name === 'fence')!.unacked;
+      source.write('gps', Array.from({ length: 13 }, (_, s) => crossingFix(0, s)));
+      await waitFor(() => served.zipper.stats().tagsOut.gps?.records === 13 && unacked() === 0, { what: 'the fence to ack its 13 fixes', every: 1 });
+      source.write('slow', [{ deviceId: 'runaway', t: 0, lon: 1, lat: 1, speed: 150 }]);
+      await waitFor(() => fence.restarts.hung, { what: 'the host hung and restarted', ms: 60_000 });
+      const text = await workflowMetrics(served).metrics();
+      expect(total(parseExposition(text), 'geoflux_function_records_total', { function: 'fence' })).toBe(13);
+      await source.close();
     } finally {
       await close();
     }

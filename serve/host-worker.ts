@@ -41,12 +41,16 @@ interface Slot {
  */
 const SNAPSHOT_SHARE = 50;
 const slots = new Map<number, Slot>();
+// its pongs (all instances) and each instance's acks (its own, on its channel) numbered alike, so that serve keeps the newer
+let reports = 0;
+/** an instance's stats as serve reads them: with the records it handled since its last snapshot */
+const slotStats = (s: Slot, stats: object) => ({ ...stats, unsnapshotted: (stats as { received: number }).received - s.snapshotAt });
 /** what made the kernels of parked functions, by the slot of the instance that parked */
 const kept = new Map<number, KernelMaker>();
 
 port.on('message', (m: HostCommand) => {
   if (m.geoflux === 'ping') {
-    post({ geoflux: 'pong', stats: Object.fromEntries([...slots].map(([slot, s]) => [slot, s.instance && { ...(s.instance.stats() as object), unsnapshotted: s.instance.received() - s.snapshotAt }])) });
+    post({ geoflux: 'pong', n: ++reports, stats: Object.fromEntries([...slots].map(([slot, s]) => [slot, s.instance && slotStats(s, s.instance.stats() as object)])) });
     void snapshot();
   } else if (m.geoflux === 'start') void start(m.slot, m.data, { restore: m.state, made: m.from === undefined ? undefined : take(m.from), joinEarly: m.wake });
   else if (m.geoflux === 'stop' && m.slot !== undefined) void stopSlot(m.slot, m.keep);
@@ -69,7 +73,8 @@ async function start(slot: number, d: HostWorkerData['instances'][number]['data'
   const s: Slot = { snapshotAt: 0, snapshotTime: Date.now(), exportMs: 0 };
   slots.set(slot, s);
   try {
-    s.instance = await startInstance(d, o);
+    // its acks carry its counters: what it acked is counted even if the host dies before the next ping
+    s.instance = await startInstance(d, { ...o, withAcks: (stats) => ({ slot, n: ++reports, stats: slotStats(s, stats) }) });
     post({ geoflux: 'instance', slot, ready: true });
   } catch (e) {
     slots.delete(slot);

@@ -1,6 +1,7 @@
 import '../runtime/quiet-wasi-warning.ts';
 import { parentPort, workerData } from 'node:worker_threads';
 import { logger, setLogLevel, tapLogLines, type Level } from '../log/logger.ts';
+import type { Counted } from '../runtime/latest-counts.ts';
 import type { StateCommand, ThreadCommand, ThreadMessage } from '../runtime/module-thread.ts';
 import type { SourceContext } from '../source/source-module.ts';
 import { startFailed, startInstance, type FunctionData } from './run-instance.ts';
@@ -22,11 +23,14 @@ setLogLevel(data.logLevel);
 const post = (m: ThreadMessage) => port.postMessage(m);
 
 let stats: () => unknown = () => undefined;
+// its pongs and its acks (which come on another port) numbered alike, so that serve keeps the newer
+let reports = 0;
+const numbered = (s: unknown): Counted => ({ n: ++reports, stats: s });
 let stop: () => Promise<void> = async () => {};
 let answer: (m: StateCommand) => Promise<ThreadMessage> = async (m) => ({ geoflux: 'reply', id: m.id, error: 'only a kernel function hands its state over' });
 
 port.on('message', (m: ThreadCommand) => {
-  if (m.geoflux === 'ping') post({ geoflux: 'pong', stats: stats() });
+  if (m.geoflux === 'ping') post({ geoflux: 'pong', ...numbered(stats()) });
   else if (m.geoflux === 'stop') void stop().finally(() => process.exit(0));
   else void answer(m).then(post);
 });
@@ -67,7 +71,8 @@ try {
   if (data.kind === 'function') {
     // its lines also go to serve, which keeps the recent ones for `geoflux logs`
     tapLogLines(({ line }) => post({ geoflux: 'log', line }));
-    const instance = await startInstance(data);
+    // its acks carry its counters: what it acked is counted even if it crashes before the next ping
+    const instance = await startInstance(data, { withAcks: numbered });
     ({ stats, stop, answer } = instance);
   } else {
     stats = await startSource(data);

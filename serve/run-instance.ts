@@ -1,9 +1,11 @@
 import { pack } from '../codecs/msgpack.ts';
 import { once } from '../runtime/once.ts';
+import type { Counted } from '../runtime/latest-counts.ts';
 import type { StateCommand, ThreadMessage } from '../runtime/module-thread.ts';
 import type { FunctionModule } from '../sfn/function-module.ts';
 import type { KernelMaker } from '../kernels/create-kernel.ts';
 import type { DeviceStateMover, KernelFunctionSpec } from '../sfn/kernel-function.ts';
+import type { StreamFunctionStats } from '../sfn/connect-stream-function.ts';
 
 /**
  * One local function instance inside a worker thread: in a thread of its own (serve/local-worker.ts) or
@@ -48,6 +50,8 @@ export interface StartOptions {
   made?: KernelMaker;
   /** the zipper holds its function's frames until it is ready (a wake): it joins while it loads (connectStreamFunction) */
   joinEarly?: boolean;
+  /** what each ack carries, made of its stats (as stats() gives them) by its thread: what it acked stays counted if the thread dies next */
+  withAcks?: (stats: object) => Counted;
 }
 
 const kernelFunctionModule = once(() => import('../sfn/kernel-function.ts'));
@@ -59,7 +63,7 @@ const functionModule = once(() => import('../sfn/function-module.ts'));
  * it without its devices. A thread imports only what its modules run: every module imported is heap in
  * every thread that imports it.
  */
-export async function startInstance(d: FunctionData, { restore = [], beforeDial, made, joinEarly }: StartOptions = {}): Promise<RunningInstance> {
+export async function startInstance(d: FunctionData, { restore = [], beforeDial, made, joinEarly, withAcks }: StartOptions = {}): Promise<RunningInstance> {
   // in a worker thread the kernel runs in line: the thread's watchdog is its time limit
   const kernel = d.kernel && (await kernelFunctionModule()).kernelFunction({ ...d.kernel, timeout: 0 }, made);
   const devices = kernel ? kernel.devices : undefined;
@@ -77,9 +81,10 @@ export async function startInstance(d: FunctionData, { restore = [], beforeDial,
         },
       };
   const { startFunctionModule } = await functionModule();
-  const sfn = await startFunctionModule(mod, { name: d.name, observe: d.observe, emit: d.emit, params: d.params }, { zipper: 'port://zipper', token: d.token, joinEarly });
+  const statsOf = (s: StreamFunctionStats) => ({ ...s, kernel: kernel?.stats.snapshot() });
+  const sfn = await startFunctionModule(mod, { name: d.name, observe: d.observe, emit: d.emit, params: d.params }, { zipper: 'port://zipper', token: d.token, joinEarly, withAcks: withAcks && ((s) => withAcks(statsOf(s))) });
   return {
-    stats: () => ({ ...sfn.stats(), kernel: kernel?.stats.snapshot() }),
+    stats: () => statsOf(sfn.stats()),
     received: () => sfn.stats().received,
     devices,
     maker: () => kernel?.maker(),

@@ -27,6 +27,8 @@ export interface StreamFunctionOptions extends ClientOptions {
   /** called for each error a handler throws; the record is skipped and the stream goes on */
   onError?: (err: Error, record: unknown) => void;
   maxBatch?: number;
+  /** what each ack carries besides, made from the function's stats as of the ack (AckFrame.counted: a worker thread's counters) */
+  withAcks?: (stats: StreamFunctionStats) => unknown;
 }
 
 export interface HandleOptions {
@@ -118,7 +120,9 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
   if (!opts.joinEarly) await opts.init?.();
   const stats: StreamFunctionStats = { connected: false, reconnects: 0, received: 0, duplicates: 0, errors: 0, emitted: 0, inFlight: 0 };
   const seen = new SeenFrames();
-  const acks = new OrderedAcks();
+  const statsNow = (): StreamFunctionStats => ({ ...stats, connected: client.connected, reconnects: client.reconnects });
+  const withAcks = opts.withAcks;
+  const acks = new OrderedAcks(withAcks && (() => withAcks(statsNow())));
   let held: [DataFrame, FrameChannel][] | null = [];
   let deliver: (r: Received) => void = () => {};
   let lastOrigin: Origin | undefined;
@@ -261,7 +265,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
           const origin = (lastOrigin = originOf(take[take.length - 1].r));
           const events = await process(concatBatches(take.map((t) => t.batch)));
           take[take.length - 1].r.h.release = () => out(events, origin);
-          for (const t of take) acks.finish(t.r.h);
+          acks.finish(...take.map((t) => t.r.h));
         }
         running = undefined;
       };
@@ -306,7 +310,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
       started('handleFrames');
     },
 
-    stats: () => ({ ...stats, connected: client.connected, reconnects: client.reconnects }),
+    stats: statsNow,
     async close(timeout = 5000) {
       await finish(timeout);
       writer.flush();

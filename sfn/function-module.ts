@@ -43,7 +43,7 @@ export interface FunctionSpecOptions {
 }
 
 /** Connects a function module: the workflow's (or the command line's) settings win over the module's own. */
-export async function startFunctionModule(mod: FunctionModule, spec: FunctionSpecOptions, conn: Omit<ClientOptions, 'name'> & Pick<StreamFunctionOptions, 'joinEarly'>): Promise<StreamFunction> {
+export async function startFunctionModule(mod: FunctionModule, spec: FunctionSpecOptions, conn: Omit<ClientOptions, 'name'> & Pick<StreamFunctionOptions, 'joinEarly' | 'withAcks'>): Promise<StreamFunction> {
   if (typeof mod.default !== 'function' && typeof mod.batches !== 'function') {
     throw new Error('a function module must export a default function (in$, ctx) => Observable, or batches(ctx) => { process(batch) }');
   }

@@ -34,4 +34,21 @@ describe('ordered acks', () => {
     expect(y.sent).toEqual([{ type: 'ack', seq: 1 }]);
     expect(acks.pending).toBe(0);
   });
+
+  it('gives each ack what `counted` says once its frame is released (a thread\'s counters, its outputs included)', () => {
+    let emitted = 0;
+    const acks = new OrderedAcks(() => ({ emitted }));
+    const ch = channel();
+    const h = Object.assign(acks.begin(ch), { release: () => void emitted++ });
+    acks.finish(h);
+    expect(ch.sent).toEqual([{ type: 'ack', seq: 1, counted: { emitted: 1 } }]);
+  });
+
+  it('gives the counters to the last ack of a run finished at once only (one batch call\'s frames)', () => {
+    let calls = 0;
+    const acks = new OrderedAcks(() => ({ calls: ++calls }));
+    const ch = channel();
+    acks.finish(acks.begin(ch), acks.begin(ch), acks.begin(ch));
+    expect(ch.sent).toEqual([{ type: 'ack', seq: 1 }, { type: 'ack', seq: 2 }, { type: 'ack', seq: 3, counted: { calls: 1 } }]);
+  });
 });

@@ -21,6 +21,9 @@ export class OrderedAcks {
   private head = 0;
   private readonly counts = new WeakMap<FrameChannel, number>();
 
+  /** `counted`: what each ack carries besides (AckFrame.counted), taken once the frame is released */
+  constructor(private readonly counted?: () => unknown) {}
+
   /** frames received and not yet released */
   get pending(): number {
     return this.queue.length - this.head;
@@ -37,14 +40,18 @@ export class OrderedAcks {
     this.finish(this.begin(ch));
   }
 
-  finish(h: Handling): void {
-    h.done = true;
+  /** Several at once (the frames of one batch call): the counters go with the last ack of the run only. */
+  finish(...hs: Handling[]): void {
+    for (const h of hs) h.done = true;
     while (this.head < this.queue.length && this.queue[this.head].done) {
       const next = this.queue[this.head++];
       next.release?.();
       const n = (this.counts.get(next.ch) ?? 0) + 1;
       this.counts.set(next.ch, n);
-      next.ch.send({ type: 'ack', seq: n });
+      // what comes next in this same turn carries them (a crash cannot come between), unless on another channel
+      const after = this.queue[this.head];
+      const last = !after?.done || after.ch !== next.ch;
+      next.ch.send(this.counted && last ? { type: 'ack', seq: n, counted: this.counted() } : { type: 'ack', seq: n });
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head);

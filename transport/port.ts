@@ -172,6 +172,16 @@ export function portChannel(port: MessagePort, remote: string, opts: { lowWater?
   };
 }
 
+/** What the last ack among a side's messages carried besides (AckFrame.counted), if any. */
+export function countedIn(said: unknown): unknown {
+  const messages = said as Message[];
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if ('frame' in m && m.frame.type === 'ack' && m.frame.counted !== undefined) return m.frame.counted;
+  }
+  return undefined;
+}
+
 /** What a worker thread posts to ask the thread that started it for a channel to its zipper. */
 export interface DialRequest {
   geoflux: 'dial';

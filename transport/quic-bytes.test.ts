@@ -247,6 +247,31 @@ describe('quic bytes', () => {
     expect(s.stats.tlsTimeouts).toBe(0);
   });
 
+  it("names QUIC's own idle timeout as the reason a silent connection ended, on both sides (quiche gives none)", { timeout: 30_000 }, async () => {
+    const quiet = { quicIdleTimeout: 300, keepAlive: 0 };
+    const accepted: ByteDuplex[] = [];
+    const s = await listenQuicBytes('127.0.0.1', 0, { tls, ...quiet }, (d) => accepted.push(d));
+    servers.push(s);
+    const d = await dialQuicBytes('127.0.0.1', s.port, { certHash: tls.certHash, timeout: 3000, ...quiet });
+    clients.push(d);
+    const writer = d.writable.getWriter();
+    await writer.write(new Uint8Array([1]));
+    const server = await waitFor(() => accepted[0], 'the server side');
+    // what ends each side's reading: the byte written is read on the way
+    const why = async (side: ByteDuplex) => {
+      const reader = side.readable.getReader();
+      try {
+        while (!(await reader.read()).done);
+        return 'ended';
+      } catch (e) {
+        return side.failure?.(e as Error)?.message ?? `unexplained: "${(e as Error).message}"`;
+      }
+    };
+    expect(await why(d)).toBe('QUIC idle timeout: no packet from the peer in 300 ms');
+    expect(await why(server)).toBe('QUIC idle timeout: no packet from the peer in 300 ms');
+    writer.releaseLock();
+  });
+
   it('survives garbage datagrams', async () => {
     const s = await echoServer();
     const a = await dial(s.port);

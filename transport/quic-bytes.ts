@@ -99,6 +99,12 @@ function widenUdpBuffers(owner: QUICServer | QUICClient, log?: Log): void {
 }
 
 /** What a reader or writer sees when the peer resets its side or stops reading ours (the library's is "read 0"). */
+/** A stream's failure explained: one that quiche's idle timer ended comes with an empty message. */
+const explained =
+  (idleTimeout = DEFAULT_QUIC_IDLE_TIMEOUT, other?: ByteDuplex['failure']): NonNullable<ByteDuplex['failure']> =>
+  (cause) =>
+    other?.(cause) ?? (cause instanceof errors.ErrorQUICConnectionIdleTimeout ? new Error(`QUIC idle timeout: no packet from the peer in ${idleTimeout} ms`, { cause }) : undefined);
+
 const codeToReason = (type: 'read' | 'write', code: number) =>
   new Error(type === 'read' ? `QUIC peer reset the stream (code ${code})` : `QUIC peer stopped reading the stream (code ${code})`);
 
@@ -330,7 +336,7 @@ export async function listenQuicBytes(host: string, port: number, opts: QuicList
         return;
       }
       taken = true;
-      const d = duplexOf(stream, conn, remote, () => conn.stop({ isApp: true, errorCode: 0, force: true }), lock, undefined, dropped);
+      const d = duplexOf(stream, conn, remote, () => conn.stop({ isApp: true, errorCode: 0, force: true }), lock, explained(opts.quicIdleTimeout), dropped);
       try {
         onDuplex(d);
       } catch (err) {
@@ -455,5 +461,5 @@ export async function dialQuicBytes(host: string, port: number, trust: QuicDialO
   const lock = cheapRecvLock(client.connection);
   sendLean(client.connection, client);
   const stream = client.connection.newStream('bidi');
-  return duplexOf(stream, client.connection, url, () => client.destroy({ isApp: true, errorCode: 0, force: true }), lock, () => failure);
+  return duplexOf(stream, client.connection, url, () => client.destroy({ isApp: true, errorCode: 0, force: true }), lock, explained(trust.quicIdleTimeout, () => failure));
 }

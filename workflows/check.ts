@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { BUILTIN_KERNELS, isBuiltinKernel } from '../kernels/host/builtin-wasm.ts';
+import { isBuiltinKernel, unknownKernel } from '../kernels/host/builtin-wasm.ts';
 import type { z } from 'zod';
 import { kernelParamProblems } from '../kernels/param-check.ts';
 import { BUILTIN_FUNCTIONS } from '../sfn/builtins/index.ts';
@@ -79,7 +79,7 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
     const kernel = f.kernel?.endsWith('.wasm') ? resolveFrom(dir, f.kernel) : f.kernel;
     if (f.run && f.kernel) bad(at('kernel'), 'a function runs either a module ("run") or a kernel, not both');
     if (f.kernel && !f.kernel.endsWith('.wasm') && !isBuiltinKernel(f.kernel)) {
-      bad(at('kernel'), `unknown kernel "${f.kernel}"${didYouMean(f.kernel, BUILTIN_KERNELS)} (built-in kernels: ${BUILTIN_KERNELS.join(', ')}; or a path to a .wasm file)`, 'value');
+      bad(at('kernel'), unknownKernel(f.kernel), 'value');
     }
     if (kernel?.endsWith('.wasm') && !existsSync(kernel)) bad(at('kernel'), `no such file: ${kernel}`, 'value');
     if (f.kernel === 'roam' && (f.instances ?? 1) > 1) bad(at('instances'), 'roam compares each device with those near it, so one instance must see every device: two would never compare a pair split between them (docs/kernels.md#roam)', 'value');

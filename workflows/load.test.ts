@@ -46,7 +46,7 @@ const expected: [file: string, message: string][] = [
   ['sink-with-emit.yaml', 'workflows/testdata/bad/sink-with-emit.yaml:7:5 functions[0].emit: a sink emits nothing (it publishes to MQTT)'],
   ['unknown-builtin.yaml', 'workflows/testdata/bad/unknown-builtin.yaml:9:10 functions[0].run: unknown built-in function "builtin:speding" (built-in functions: builtin:congestion, builtin:printer, builtin:speeding, builtin:fleet) (did you mean "speeding"?)'],
   ['unknown-builtin-source.yaml', 'workflows/testdata/bad/unknown-builtin-source.yaml:6:10 sources[0].run: unknown built-in source "builtin:rng" (built-in sources: builtin:traffic, builtin:replay, builtin:osmand, builtin:teltonika, builtin:nmea, builtin:owntracks)'],
-  ['unknown-kernel.yaml', 'workflows/testdata/bad/unknown-kernel.yaml:9:13 functions[0].kernel: unknown kernel "geofense" (did you mean "geofence"?) (built-in kernels: geofence, hotspot, mapmatch, roam; or a path to a .wasm file)'],
+  ['unknown-kernel.yaml', 'workflows/testdata/bad/unknown-kernel.yaml:9:13 functions[0].kernel: unknown kernel "geofense" (did you mean "geofence"?) (built-in: geofence, hotspot, mapmatch, roam; or a path to a .wasm file)'],
   ['roam-instances.yaml', 'workflows/testdata/bad/roam-instances.yaml:9:16 functions[0].instances: roam compares each device with those near it, so one instance must see every device: two would never compare a pair split between them (docs/kernels.md#roam)'],
   ['missing-wasm.yaml', `workflows/testdata/bad/missing-wasm.yaml:9:13 functions[0].kernel: no such file: ${resolve('workflows/testdata/bad/kernels/mine.wasm')}`],
   ['missing-module.yaml', `workflows/testdata/bad/missing-module.yaml:9:10 functions[0].run: no such module: ${resolve('workflows/testdata/bad/my-sfn.ts')}`],

@@ -4,6 +4,8 @@
  * for each instance must start with.
  */
 
+import { KernelError } from './kernel-error.ts';
+
 const minimumPages = new WeakMap<WebAssembly.Module, number>();
 
 /** what the host's memory starts with when the module's own minimum is not known (a module compiled elsewhere) */
@@ -11,14 +13,44 @@ export const DEFAULT_PAGES = 2;
 
 export const memoryPages = (module: WebAssembly.Module): number => minimumPages.get(module) ?? DEFAULT_PAGES;
 
-export async function compileKernel(bytes: Uint8Array): Promise<WebAssembly.Module> {
-  return remember(await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>), bytes);
+const MAGIC = [0x00, 0x61, 0x73, 0x6d];
+const hex = (b: ArrayLike<number>) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+
+/**
+ * Why `bytes` cannot be a WebAssembly module at all (empty, or not starting with its magic: a text file, a
+ * download's error page), in words; undefined when they may be one. V8 says this as `BufferSource argument
+ * is empty` or `expected magic word 00 61 73 6d, found 67 61 72 62 @+0`, naming no file.
+ */
+export function notAModule(bytes: Uint8Array): string | undefined {
+  if (bytes.length === 0) return 'not a WebAssembly module (0 bytes)';
+  const head = bytes.subarray(0, 4);
+  if (head.length < 4 || MAGIC.some((m, i) => head[i] !== m)) return `not a WebAssembly module (bad magic: it starts ${hex(head)}, where a module starts ${hex(MAGIC)})`;
+  return undefined;
+}
+
+/** `source` names the module in errors (its file) */
+export async function compileKernel(bytes: Uint8Array, source = 'the kernel'): Promise<WebAssembly.Module> {
+  refuseNonModule(bytes, source);
+  return remember(await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>).catch((e) => Promise.reject(refused(source, e))), bytes);
 }
 
 /** Synchronous: for checking a kernel's schema while a workflow loads (fine in Node for modules of any size). */
-export function compileKernelSync(bytes: Uint8Array): WebAssembly.Module {
-  return remember(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), bytes);
+export function compileKernelSync(bytes: Uint8Array, source = 'the kernel'): WebAssembly.Module {
+  refuseNonModule(bytes, source);
+  try {
+    return remember(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), bytes);
+  } catch (e) {
+    throw refused(source, e);
+  }
 }
+
+function refuseNonModule(bytes: Uint8Array, source: string): void {
+  const problem = notAModule(bytes);
+  if (problem) throw new KernelError(`${source}: ${problem}`);
+}
+
+/** V8's reason (a bad version, a broken section), naming the file, without V8's `WebAssembly.compile(): ` */
+const refused = (source: string, e: unknown) => new KernelError(`${source}: not a valid WebAssembly module: ${(e as Error).message.replace(/^WebAssembly\.\w+\(\): /, '')}`, { cause: e });
 
 function remember(module: WebAssembly.Module, bytes: Uint8Array): WebAssembly.Module {
   minimumPages.set(module, importedMemoryMinimum(bytes) ?? DEFAULT_PAGES);

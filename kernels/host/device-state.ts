@@ -93,7 +93,9 @@ export function unwrapDevices(kernel: string, bytes: Uint8Array, id: (device: st
     devices.push(str(at + 4, len));
     at += 4 + len;
   }
-  const frame = bytes.slice(at);
+  // a copy of its own: a Node Buffer's slice() is a view, often into Buffer's shared pool, which the ids
+  // written below would overwrite (and a DataView of its .buffer would read from the pool's start)
+  const frame = new Uint8Array(bytes.subarray(at));
   const fview = new DataView(frame.buffer);
   for (const f of deviceFields(frame, `not a ${kernel} device export`)) {
     const i = fview.getUint32(f, true);
@@ -109,7 +111,7 @@ export const EMPTY_FRAME = new Uint8Array(8);
 /** each device's own bytes in an export, by device id: to compare what two instances hold of a device */
 export function deviceRecords(kernel: string, bytes: Uint8Array): Map<string, string> {
   const { frame, devices } = unwrapDevices(kernel, bytes, (_, i) => i);
-  const view = new DataView(frame.buffer);
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const records = new Map<string, string>();
   for (const at of deviceFields(frame, `not a ${kernel} device export`)) records.set(devices[view.getUint32(at, true)], frame.subarray(at + 8, at + 8 + view.getUint32(at + 4, true)).join(','));
   return records;

@@ -1,7 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { batchFromRecords } from '../../codecs/gps-batch.ts';
 import { cKernel, KERNEL_LINK, onHeader, PLAIN_EXPORTS } from '../../testing/c-kernel.ts';
 import { createKernel } from '../create-kernel.ts';
+import { compileKernel, compileKernelSync } from './compile.ts';
 
 /**
  * A kernel built wrong is refused when it loads with what to change, not with what broke downstream of the
@@ -63,5 +67,27 @@ GF_EXPORT(export_devices) int32_t export_devices(const void *ids, int32_t n, voi
 GF_EXPORT(import_devices) int32_t import_devices(const void *p, int32_t len) { return 0; }
 GF_EXPORT(drop_devices) int32_t drop_devices(const void *ids, int32_t n) { return 0; }`;
     await expect(createKernel(cKernel(ctx, stateless))).rejects.toThrow('kernel exports export_devices but not snapshot and restore: a kernel that moves devices has state, and exports both');
+  });
+});
+
+describe('a file that is no WebAssembly module', () => {
+  const file = (name: string, bytes: Uint8Array) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'geoflux-wasm-')), name);
+    writeFileSync(path, bytes);
+    return path;
+  };
+
+  it('is refused naming the file and what is wrong, not with V8\'s words alone', async () => {
+    const empty = file('empty.wasm', new Uint8Array());
+    await expect(createKernel(empty)).rejects.toThrow(`${empty}: not a WebAssembly module (0 bytes)`);
+    const text = file('page.wasm', new TextEncoder().encode('<html>Not Found</html>'));
+    await expect(createKernel(text)).rejects.toThrow(`${text}: not a WebAssembly module (bad magic: it starts 3c 68 74 6d, where a module starts 00 61 73 6d)`);
+    const v2 = file('v2.wasm', new Uint8Array([0, 0x61, 0x73, 0x6d, 2, 0, 0, 0]));
+    await expect(createKernel(v2)).rejects.toThrow(`${v2}: not a valid WebAssembly module: expected version 01 00 00 00, found 02 00 00 00 @+4`);
+  });
+
+  it('is refused alike when compiled from bytes, at once or synchronously', async () => {
+    await expect(compileKernel(new Uint8Array([1, 2]))).rejects.toThrow('the kernel: not a WebAssembly module (bad magic: it starts 01 02, where a module starts 00 61 73 6d)');
+    expect(() => compileKernelSync(new Uint8Array(), 'x.wasm')).toThrow('x.wasm: not a WebAssembly module (0 bytes)');
   });
 });

@@ -43,7 +43,7 @@ export async function loadKernelModule(kernel: string, baseDir?: string): Promis
       } catch {
         throw notFound(kernel, path);
       }
-      return { module: await compileKernel(new Uint8Array(bytes)), hash: createHash('sha256').update(bytes).digest('hex'), path };
+      return { module: await compileKernel(new Uint8Array(bytes), path), hash: createHash('sha256').update(bytes).digest('hex'), path };
     })();
     modules.set(path, m);
     m.catch(() => modules.delete(path));
@@ -67,7 +67,7 @@ export function builtinSchema(kernel: BuiltinKernel): KernelSchema {
     } catch {
       throw notFound(kernel, path);
     }
-    s = kernelSchema(compileKernelSync(new Uint8Array(bytes)), { wasi: browserWasi });
+    s = kernelSchema(compileKernelSync(new Uint8Array(bytes), path), { wasi: browserWasi });
     builtinSchemas.set(kernel, s);
   }
   return s;
