@@ -47,7 +47,7 @@ export interface GeofenceEvent {
   detect: Detect;
   fence: { id: string; name: string };
   deviceId: string;
-  /** when the new state began: for a debounced enter or exit the first fix on the new side, the crossing estimate */
+  /** when the new state began: for a debounced enter or exit the crossing estimate (`crossing`; else the first fix on the new side) */
   time: string;
   point: [number, number];
   /** a debounced enter or exit: the time of the fix that confirmed it, when the event was emitted */
