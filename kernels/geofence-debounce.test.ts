@@ -56,6 +56,16 @@ describe('debounced enter and exit (the default)', () => {
     expect((await events(fixes, { ...guardOnly, maxSpeed: 1e6 })).out.map((e) => e.detect)).toEqual(['enter', 'exit']);
   });
 
+  it('dates an enter at the crossing between the last fix outside and the first inside, not at that first fix', async () => {
+    // east at 10 m/s, a fix every 5 s, no noise: 20 m out at 20 s, 30 m in at 25 s, so across at 22 s
+    const drive = Array.from({ length: 12 }, (_, i) => {
+      const [lon, lat] = westOf(220 - 50 * i, 0.005);
+      return { deviceId: 'v', t: T0 + 5000 * i, lon, lat };
+    });
+    expect((await events(drive)).out.map(times)).toEqual([['enter', 22, 35]]);
+    expect((await events(drive, { crossing: false })).out.map(times)).toEqual([['enter', 25, 35]]);
+  });
+
   it('gives today’s raw events with debounce: false', async () => {
     const drive = noisyWalk([westOf(200, 0.005), [0.003, 0.005]], { speed: 10, sigma: 0 });
     const { out } = await events(drive, { debounce: false });
@@ -67,22 +77,24 @@ describe('debounced enter and exit (the default)', () => {
     const mechanics = { hysteresis: 0, confirm: 8 };
     // by the run, the wait starts again at every fix outside: no run of 8 s ever holds
     expect(await seen({ ...mechanics, confirmRun: true })).toEqual([]);
-    // by the probation, the evidence (6 + 6 − 2 m every three fixes) never falls to 0: entered at 10 s, 8 s later
-    expect(await seen({ ...mechanics, confirmRun: false })).toEqual([['enter', 10, 18]]);
+    // by the probation, the evidence (6 + 6 − 2 m every three fixes) never falls to 0: confirmed 8 s after the
+    // first fix inside (10 s), dated at the crossing between it and the fix before (6 m out at 9 s, 6 m in at 10 s)
+    expect(await seen({ ...mechanics, confirmRun: false })).toEqual([['enter', 9.5, 18]]);
   });
 });
 
 describe('the defaults: what `npm run bench -- events` picks for raw gps (issue 21)', () => {
-  it('declares confirmRun false, hysteresis 3 m, evidence 20 m, confirm 9 s (what --describe and every workflow get)', async () => {
+  it('declares confirmRun false, crossing true, hysteresis 3 m, evidence 20 m, confirm 9 s (what --describe and every workflow get)', async () => {
     const { setup } = await kernelFiles('geofence', { fences: SQUARE });
     const defaults = Object.fromEntries(kernelSchema(setup.module, setup).params.map((p) => [p.name, p.default]));
-    expect(defaults).toMatchObject({ debounce: true, confirmRun: false, hysteresis: 3, evidence: 20, confirm: 9, accuracy: 0, maxSpeed: 60 });
+    expect(defaults).toMatchObject({ debounce: true, confirmRun: false, crossing: true, hysteresis: 3, evidence: 20, confirm: 9, accuracy: 0, maxSpeed: 60 });
   });
 
   it('enter a vehicle whose fixes the noise puts back across the boundary now and then, 9 s after the crossing', async () => {
     // 10 m inside: past the 3 m band, 7 + 7 − 5 m every three fixes never falls to 0, so the wait holds from the
-    // crossing; the defaults before (the wait counted by the run, 8 s) never entered it
-    expect((await events(wobblingIn(10))).out.map(times)).toEqual([['enter', 10, 19]]);
+    // crossing (dated between 6 m out at 9 s and 10 m in at 10 s); the defaults before (the wait counted by the
+    // run, 8 s) never entered it
+    expect((await events(wobblingIn(10))).out.map(times)).toEqual([['enter', 9.375, 19]]);
   });
 });
 

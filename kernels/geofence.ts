@@ -30,6 +30,11 @@ export interface GeofenceParams {
    * wobbling back within the noise of raw gps do not
    */
   confirmRun?: boolean;
+  /**
+   * date a debounced enter or exit where the line from the last fix before the new side to the first on it
+   * crosses the boundary, split by their distances to it (default true); false: at that first fix
+   */
+  crossing?: boolean;
   /** times a fix's `accuracy` (m) added to the hysteresis (default 0) */
   accuracy?: number;
   /** m/s: a fix further from the last one than this allows is an outlier and ignored (default 60) */
@@ -42,7 +47,7 @@ export interface GeofenceEvent {
   detect: Detect;
   fence: { id: string; name: string };
   deviceId: string;
-  /** when the new state began: for a debounced enter or exit the first fix on the new side, the crossing estimate */
+  /** when the new state began: for a debounced enter or exit the crossing estimate (`crossing`; else the first fix on the new side) */
   time: string;
   point: [number, number];
   /** a debounced enter or exit: the time of the fix that confirmed it, when the event was emitted */

@@ -49,6 +49,8 @@ async function run(poison: boolean, snapshot?: SnapshotPolicy | false, drive: Dr
   return { events, visits, stats, kernel: k.stats() };
 }
 
+const lines = (events: GeofenceEvent[]) => events.map((e) => `${e.deviceId} ${e.detect} ${e.fence.id} ${e.time}`).sort();
+
 const duplicates = (visits: Map<string, number>) => [...visits.values()].reduce((n, c) => n + c - 1, 0);
 
 describe('a kernel that traps mid-stream', () => {
@@ -85,7 +87,6 @@ describe('a kernel that traps mid-stream', () => {
     expect(enters).toHaveLength(VEHICLES);
     expect(new Set(enters.map((e) => e.time))).toEqual(new Set(['1970-01-01T00:00:10.000Z']));
     expect(new Set(enters.map((e) => e.confirmed! > '1970-01-01T00:00:12.000Z'))).toEqual(new Set([true])); // still pending at the trap
-    const lines = (events: GeofenceEvent[]) => events.map((e) => `${e.deviceId} ${e.detect} ${e.fence.id} ${e.time}`).sort();
     // a snapshot before every batch: the one restored was taken mid-probation, and the journal after it
     // no longer holds the crossing
     const trapped = await run(true, { rows: VEHICLES }, crossing);
@@ -93,6 +94,17 @@ describe('a kernel that traps mid-stream', () => {
     expect(trapped.kernel.restores).toBe(trapped.kernel.replaced);
     // vehicle 7's fix at the trap is lost; its enter is confirmed by its next fix, as the others' are; dwell
     // is timed from the crossing too
+    expect(lines(trapped.events)).toEqual(lines(clean.events));
+  });
+
+  // the same half a fix later: across at 9.5 s, between the fixes of 9 s (5 m out) and 10 s (5 m in)
+  const between: Drive = { ...crossing, fixAt: (v, s) => ({ ...crossingFix(v, s), lon: crossingFix(v, s).lon + 0.000045 }) };
+
+  it('keeps the crossing estimate of an enter on probation across the trap, not its first fix inside', async () => {
+    const clean = await run(false, undefined, between);
+    expect(new Set(clean.events.filter((e) => e.detect === 'enter').map((e) => e.time))).toEqual(new Set(['1970-01-01T00:00:09.500Z']));
+    const trapped = await run(true, { rows: VEHICLES }, between);
+    expect(trapped.kernel.restores).toBe(trapped.kernel.replaced);
     expect(lines(trapped.events)).toEqual(lines(clean.events));
   });
 

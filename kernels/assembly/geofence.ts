@@ -35,6 +35,7 @@ const P_HYSTERESIS = param('hysteresis', 'number', 'metres: a fix counts for the
 const P_EVIDENCE = param('evidence', 'number', 'metres: what the fixes since the change must add up to past the hysteresis before enter or exit fires (a CUSUM of signed distance to the boundary)', '"default":20,"min":0');
 const P_CONFIRM = param('confirm', 'number', 'seconds the new side must also have held, judged at the next fix, before enter or exit fires', '"default":9,"min":0');
 const P_CONFIRM_RUN = param('confirmRun', 'boolean', 'the confirm wait counts the current run of fixes on the new side, so a fix back across the boundary starts it again; false: it counts from the first fix on the new side since the evidence was last 0, so a fix wobbling back within the noise does not', '"default":false');
+const P_CROSSING = param('crossing', 'boolean', 'a debounced enter or exit is dated where the line from the last fix before the new side to the first on it crosses the boundary, split by their distances to it; false: at that first fix', '"default":true');
 const P_ACCURACY = param('accuracy', 'number', "times the fix's accuracy (m) added to the hysteresis", '"default":0,"min":0');
 const P_MAX_SPEED = param('maxSpeed', 'number', 'm/s: a fix further from the last than this speed (plus its accuracy band) allows is an outlier, ignored', '"default":60,"min":0,"exclusiveMin":true');
 
@@ -95,6 +96,7 @@ let hysteresis: f64 = 0;
 let evidence: f64 = 0;
 let confirmMs: f64 = 0;
 let confirmRun: bool = false;
+let crossing: bool = true;
 let accuracyK: f64 = 0;
 let maxSpeed: f64 = 0;
 
@@ -102,10 +104,12 @@ let maxSpeed: f64 = 0;
 class Pending {
   fence: u32 = 0;
   /** the first fix of the current run on the new side (NaN: the last fix was on the old side); with confirmRun
-   *  false, the first fix on the new side of the probation */
+   *  false, the first fix on the new side of the probation: what the confirm wait counts from */
   t0: f64 = NaN;
-  x0: f64 = NaN;
-  y0: f64 = NaN;
+  /** where and when the event is dated: the crossing estimate (with `crossing` false, the fix at t0) */
+  tc: f64 = NaN;
+  xc: f64 = NaN;
+  yc: f64 = NaN;
   /** the CUSUM: metres past the band, summed over the fixes since the change, never below 0 */
   e: f64 = 0;
 }
@@ -257,6 +261,7 @@ export function init(ptr: usize, len: i32): i32 {
   evidence = paramF64(P_EVIDENCE);
   confirmMs = paramF64(P_CONFIRM) * 1000;
   confirmRun = paramBool(P_CONFIRM_RUN);
+  crossing = paramBool(P_CROSSING);
   accuracyK = paramF64(P_ACCURACY);
   maxSpeed = paramF64(P_MAX_SPEED);
   skipped = 0;
@@ -412,10 +417,11 @@ let verdicts = new Array<u8>(0);
  * drops below 0: far past the boundary counts fast, a fix wobbling about it counts against. The edge fires
  * once that sum reaches `evidence` and the new side has held `confirm`, both judged at a fix (no timers);
  * probation ends when the sum is back at 0 with the fix on the old side. A fix counts for at most half the
- * evidence, so no single fix (an outlier the guard let through) confirms alone. The event carries the first
- * fix of the run on the new side: the crossing estimate. Exits before enters, as raw.
+ * evidence, so no single fix (an outlier the guard let through) confirms alone. The event carries the
+ * crossing estimate (dateCrossing). Exits before enters, as raw. `lastT`, `d.lon`, `d.lat`: the
+ * device's last good fix before this one.
  */
-function settle(d: Device, row: i32, t: f64, x: f64, y: f64, band: f64): void {
+function settle(d: Device, row: i32, t: f64, x: f64, y: f64, band: f64, lastT: f64): void {
   for (let j = 0; j < now.length; j++) if (!d.inside.includes(unchecked(now[j]))) probation(d, unchecked(now[j]));
   for (let j = 0; j < d.inside.length; j++) if (!now.includes(unchecked(d.inside[j]))) probation(d, unchecked(d.inside[j]));
   const n = d.pending.length;
@@ -436,8 +442,7 @@ function settle(d: Device, row: i32, t: f64, x: f64, y: f64, band: f64): void {
     }
     if (isNaN(p.t0)) {
       p.t0 = t;
-      p.x0 = x;
-      p.y0 = y;
+      dateCrossing(p, lastT, d.lon, d.lat, t, x, y);
     }
     if (p.e > 0 && p.e >= evidence && t - p.t0 >= confirmMs) unchecked((verdicts[j] = wasIn ? FIRE_EXIT : FIRE_ENTER));
   }
@@ -445,7 +450,7 @@ function settle(d: Device, row: i32, t: f64, x: f64, y: f64, band: f64): void {
     const p = unchecked(d.pending[j]);
     if (unchecked(verdicts[j]) != FIRE_EXIT) continue;
     const k = d.inside.indexOf(p.fence);
-    if (wants(EXIT)) emitAt(row, p.fence, EXIT, p.t0, p.x0, p.y0);
+    if (wants(EXIT)) emitAt(row, p.fence, EXIT, p.tc, p.xc, p.yc);
     d.inside.splice(k, 1);
     d.since.splice(k, 1);
     d.dwelled.splice(k, 1);
@@ -453,12 +458,12 @@ function settle(d: Device, row: i32, t: f64, x: f64, y: f64, band: f64): void {
   for (let j = 0; j < n; j++) {
     const p = unchecked(d.pending[j]);
     if (unchecked(verdicts[j]) != FIRE_ENTER) continue;
-    if (wants(ENTER)) emitAt(row, p.fence, ENTER, p.t0, p.x0, p.y0);
+    if (wants(ENTER)) emitAt(row, p.fence, ENTER, p.tc, p.xc, p.yc);
     // fence order, as raw state keeps it
     let k = 0;
     while (k < d.inside.length && unchecked(d.inside[k]) < p.fence) k++;
     insertAt<u32>(d.inside, k, p.fence);
-    insertAt<f64>(d.since, k, p.t0);
+    insertAt<f64>(d.since, k, p.tc);
     insertAt<bool>(d.dwelled, k, false);
     // the fix that confirms an enter is not also `inside`, as in raw mode
     unchecked((occupied[p.fence] = stamp));
@@ -466,6 +471,27 @@ function settle(d: Device, row: i32, t: f64, x: f64, y: f64, band: f64): void {
   let kept = 0;
   for (let j = 0; j < n; j++) if (unchecked(verdicts[j]) == KEEP) d.pending[kept++] = unchecked(d.pending[j]);
   d.pending.length = kept;
+}
+
+/**
+ * Dates the probation's new side: where the line from the last fix (lastT, lastX, lastY; on the old side) to
+ * this one (the first on the new side) crosses the boundary, split in proportion to their distances to it. At
+ * 1 s sampling that moves the date by under a second; after a dropout, or at 5 s sampling, by up to the gap,
+ * which the first fix on the new side would otherwise put in the event as if the vehicle had just crossed.
+ */
+function dateCrossing(p: Pending, lastT: f64, lastX: f64, lastY: f64, t: f64, x: f64, y: f64): void {
+  p.tc = t;
+  p.xc = x;
+  p.yc = y;
+  if (!crossing || isNaN(lastT)) return;
+  const span = localMetres(lastX, lastY, x, y);
+  const before = boundaryDistance(<i32>p.fence, lastX, lastY, span);
+  const after = boundaryDistance(<i32>p.fence, x, y, span);
+  if (before + after == 0) return;
+  const k = after / (before + after); // how far back from this fix towards the last
+  p.tc = Math.round(t - k * (t - lastT)); // epoch ms, as every time the host reads
+  p.xc = x - k * (x - lastX);
+  p.yc = y - k * (y - lastY);
 }
 
 @inline function wants(kind: u32): bool { return (detect & (1 << kind)) != 0; }
@@ -518,11 +544,12 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
     stamp++; // occupied[f] == stamp from here on: f was entered at this fix
     if (debounce) {
       const acc = <f64>load<f32>(accCol + (<usize>row << 2));
+      const lastT = d.t;
       if (isOutlier(d, t, x, y, acc, maxSpeed)) {
         outliers++;
         continue;
       }
-      if (d.pending.length > 0 || !sameSet(now, d.inside)) settle(d, row, t, x, y, hysteresis + (isNaN(acc) ? 0 : accuracyK * acc));
+      if (d.pending.length > 0 || !sameSet(now, d.inside)) settle(d, row, t, x, y, hysteresis + (isNaN(acc) ? 0 : accuracyK * acc), lastT);
     } else {
       // exits, then enters, then the rest, so a consumer replaying events sees a consistent state
       for (let j = 0; j < d.inside.length; j++) if (!now.includes(d.inside[j]) && wants(EXIT)) emit(row, d.inside[j], EXIT);
@@ -599,7 +626,7 @@ export function counter(i: i32): f64 {
 
 // State: the counters, then per device u32 id · u32 fences · u32 pending · f64 lon · f64 lat · f64 t ·
 // u32 refused · fences × (u32 fence · u32 dwelled · f64 since) · pending × (u32 fence · f64 e · f64 t0 ·
-// f64 x0 · f64 y0). Lets a spare continue after a trap with an enter or exit on probation still on
+// f64 tc · f64 xc · f64 yc). Lets a spare continue after a trap with an enter or exit on probation still on
 // probation; export_devices() writes the same per device (and nothing shared: no state of the kernel is
 // about more than one device), so a partition's devices move to another instance the same way.
 
@@ -617,8 +644,9 @@ function writeDevice(w: StateWriter, d: Device): void {
     w.u32(p.fence);
     w.f64(p.e);
     w.f64(p.t0);
-    w.f64(p.x0);
-    w.f64(p.y0);
+    w.f64(p.tc);
+    w.f64(p.xc);
+    w.f64(p.yc);
   }
 }
 
@@ -641,8 +669,9 @@ function readDevice(r: StateReader): Device | null {
     if (p.fence >= <u32>nFences) return noFence();
     p.e = r.f64();
     p.t0 = r.f64();
-    p.x0 = r.f64();
-    p.y0 = r.f64();
+    p.tc = r.f64();
+    p.xc = r.f64();
+    p.yc = r.f64();
     d.pending.push(p);
   }
   return d;
