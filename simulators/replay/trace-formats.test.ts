@@ -41,6 +41,15 @@ describe('trace formats', () => {
     expect(t.bad).toBe(1);
     expect(t.badSamples[0]).toMatch(/^line 3/);
   });
+
+  it('counts a fix that write() would refuse as a bad row, so a replay to a zipper does not end there', () => {
+    const t = parseTrace('lon,lat,time,speed\n7.4,43.7,1000,5\n7.4,95,1001,5\n7.5,43.8,1002,2000000\n7.5,43.8,1003,6\n');
+    expect(t.records.map((r) => r.t)).toEqual([1000_000, 1003_000]);
+    expect(t.bad).toBe(2);
+    expect(t.badSamples).toEqual([expect.stringMatching(/^line 3: lat must be a number in \[-90, 90\] \(got 95\)/), expect.stringMatching(/^line 4: speed must be at most 514\.4 m\/s/)]);
+    const gpx = parseTrace('<gpx><trk><trkseg><trkpt lat="95" lon="7.4"><time>2024-01-01T00:00:00Z</time></trkpt><trkpt lat="43.7" lon="7.4"><time>2024-01-01T00:00:01Z</time></trkpt></trkseg></trk></gpx>');
+    expect([gpx.records.length, gpx.bad]).toEqual([1, 1]);
+  });
 });
 
 describe('GPX', () => {

@@ -1,9 +1,12 @@
+import { fixProblem } from '../../codecs/fix-checks.ts';
 import type { GpsRecord } from '../../codecs/gps-record.ts';
 
 /**
  * GPS traces as text, recognised by their first line: the Newson & Krumm Seattle file, the Kubička `.track`
  * format, GeoLife's `;` CSV, GPX, JSON lines, and any CSV whose header names lon/lat (and time, and a device) columns —
- * the Liverpool bus file among them. Bad rows are counted, not fatal.
+ * the Liverpool bus file among them. Bad rows are counted, not fatal: a row that cannot be read, and a fix that
+ * `write()` would refuse (a latitude of 95, a speed past 1,000 knots), which would otherwise end a replay to a
+ * zipper at that row.
  */
 export interface Trace {
   format: string;
@@ -19,6 +22,10 @@ const LON = ['lon', 'lng', 'long', 'longitude', 'x'];
 const LAT = ['lat', 'latitude', 'y'];
 const TIME = ['t', 'time', 'timestamp', 'datetime', 'date_time', 'epoch'];
 const DEVICE = ['deviceid', 'device_id', 'device', 'vehicle_id', 'vehicle', 'trajectory_id', 'id', 'track_id'];
+
+/** why a row is no usable fix, or undefined */
+const rowProblem = (r: GpsRecord): string | undefined =>
+  !Number.isFinite(r.t) || !Number.isFinite(r.lon) || !Number.isFinite(r.lat) ? 'unreadable time or coordinates' : fixProblem(r)?.message;
 
 const norm = (h: string) => h.trim().replace(/^"|"$/g, '').toLowerCase().replace(/\s*\(.*\)$/, '');
 
@@ -41,10 +48,11 @@ export function parseTrace(text: string, name = 'trace'): Trace {
   const badSamples: string[] = [];
   let bad = 0;
   const add = (lineNo: number, r: GpsRecord | string) => {
-    if (typeof r === 'string' || !Number.isFinite(r.t) || !Number.isFinite(r.lon) || !Number.isFinite(r.lat)) {
+    const problem = typeof r === 'string' ? r : rowProblem(r);
+    if (problem) {
       bad++;
-      if (badSamples.length < 5) badSamples.push(`line ${lineNo}: ${typeof r === 'string' ? r : 'unreadable time or coordinates'}`);
-    } else records.push(r);
+      if (badSamples.length < 5) badSamples.push(`line ${lineNo}: ${problem}`);
+    } else records.push(r as GpsRecord);
   };
 
   if (/^\s*<(\?xml|gpx)/.test(first)) return parseGpx(text, name);
@@ -120,10 +128,11 @@ function parseGpx(text: string, name: string): Trace {
       const speed = Number(/<speed>([^<]*)<\/speed>/.exec(m[4] ?? '')?.[1]);
       const r: GpsRecord = { deviceId: device, t: time ? parseTime(time) : NaN, lon, lat };
       if (Number.isFinite(speed)) r.speed = speed;
-      if (Number.isFinite(r.t) && Number.isFinite(lon) && Number.isFinite(lat) && Math.abs(lon) <= 180 && Math.abs(lat) <= 90) records.push(r);
+      const problem = time ? rowProblem(r) : 'a point without <time>';
+      if (!problem) records.push(r);
       else {
         bad++;
-        if (badSamples.length < 5) badSamples.push(`line ${lineAt(trk.index! + m.index!)}: ${time ? 'unreadable time or coordinates' : 'a point without <time>'}`);
+        if (badSamples.length < 5) badSamples.push(`line ${lineAt(trk.index! + m.index!)}: ${problem}`);
       }
     }
   }
