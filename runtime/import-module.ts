@@ -24,7 +24,12 @@ export async function importUserModule<T>(path: string, baseDir = process.cwd())
   try {
     return (await import(pathToFileURL(file).href)) as T;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(file)) throw new Error(`cannot find module ${file}`);
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    // Node says the file that imported the missing one too: only the module itself, quoted, is it missing
+    const said = String((e as Error).message);
+    if (said.includes(`'${file}'`) || said.includes(`'${pathToFileURL(file).href}'`)) throw new Error(`cannot find module ${file}`);
+    const pkg = /Cannot find package '([^']+)'/.exec(said)?.[1];
+    if (pkg) throw new Error(`${file} imports the package "${pkg}", which is not installed where Node looks from that file (a node_modules folder beside it or above it): npm install ${pkg} there`, { cause: e });
     throw e;
   }
 }

@@ -1,0 +1,29 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// a folder outside the checkout, no node_modules above it; and Node's own loader (the package's, from dist/),
+// not the test runner's, which resolves packages from the checkout
+const dir = mkdtempSync(join(tmpdir(), 'geoflux-import-'));
+const IMPORT = pathToFileURL(resolve('dist/runtime/import-module.js')).href;
+const refusal = (path: string): string =>
+  execFileSync(process.execPath, ['--input-type=module', '-e', `import { importUserModule } from ${JSON.stringify(IMPORT)}; await importUserModule(${JSON.stringify(path)}, ${JSON.stringify(dir)}).then(() => console.log('loaded'), (e) => console.log(e.message));`], { encoding: 'utf8' }).trim();
+
+describe('a user module that cannot be loaded', () => {
+  it('is said to be missing when it is', () => {
+    expect(refusal('./nope.mjs')).toBe(`cannot find module ${join(dir, 'nope.mjs')}`);
+  });
+
+  it('names the package it imports that is not installed, not itself', () => {
+    writeFileSync(join(dir, 'fn.mjs'), "import { map } from 'rxjs';\nexport default map;\n");
+    expect(refusal('./fn.mjs')).toMatch(`${join(dir, 'fn.mjs')} imports the package "rxjs", which is not installed where Node looks from that file`);
+  });
+
+  it('passes on what its own missing import says, naming that file', () => {
+    writeFileSync(join(dir, 'uses-helper.mjs'), "import './helper.mjs';\n");
+    expect(refusal('./uses-helper.mjs')).toMatch(/^Cannot find module '.*helper\.mjs' imported from .*uses-helper\.mjs/);
+  });
+});
