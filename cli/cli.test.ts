@@ -145,13 +145,16 @@ describe('geoflux CLI', () => {
     expect(debounced.stdout).toBe('');
   });
 
-  it('fence: the kernel’s debounce defaults, or the wait counted by the run with --confirm-run', async () => {
+  it('fence: the kernel’s debounce defaults, the time of the first fix with --at-first-fix, or the wait counted by the run with --confirm-run', async () => {
     // into the yard across its west side at 10 s, 10 m past it, every third fix 2 m back out; dated at the
     // crossing estimate between the fix 6 m out at 9 s and the one 10 m in at 10 s
     const csv = ['device,lon,lat,time', ...wobblingCrossing([7.41, 43.735], 10, 0).map((f) => `${f.deviceId},${f.lon},${f.lat},${f.t / 1000}`)].join('\n');
     const args = ['fence', '--fences', 'workflows/testdata/good/square.geojson', '--detect', 'enter,exit'];
     const byDefault = await run([...args, '-'], csv);
     expect(byDefault.stdout.trim().split('\n').map((l) => JSON.parse(l)).map((e) => [e.detect, Date.parse(e.time) / 1000, Date.parse(e.confirmed) / 1000])).toEqual([['enter', 9.375, 19]]);
+    // --at-first-fix: dated at the first fix on the new side (crossing: false)
+    const atFix = await run([...args, '--at-first-fix', '-'], csv);
+    expect(atFix.stdout.trim().split('\n').map((l) => JSON.parse(l)).map((e) => [e.detect, Date.parse(e.time) / 1000])).toEqual([['enter', 10]]);
     // by the run, every fix back out starts the wait again: no run of 9 s ever holds
     const byRun = await run([...args, '--confirm-run', '-'], csv);
     expect(byRun.code).toBe(0);

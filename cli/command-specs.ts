@@ -87,6 +87,7 @@ export const fenceSpec: CommandSpec = {
     evidence: { type: 'string', value: 'metres', help: 'debounced: what the fixes since a change must add up to past the hysteresis (kernel default: 20)' },
     confirm: { type: 'string', value: 'seconds', help: 'debounced: how long the new side must also have held (kernel default: 9)' },
     'confirm-run': { type: 'boolean', help: 'debounced: the wait counts the run of fixes on the new side, a fix back across starting it again (confirmRun: true, for map-matched positions with --hysteresis 0; kernel default: from the first fix on the new side)' },
+    'at-first-fix': { type: 'boolean', help: 'debounced: date an enter or exit at the first fix on the new side (crossing: false; kernel default: where the line from the last fix before it crosses the boundary)' },
     wasi: { type: 'string', value: 'node|wasmer', help: 'WASI implementation', default: 'node' },
   },
   notes: ['Example:', '  geoflux fence --fences ../shared/data/fences/seattle-neighborhoods.geojson ../shared/data/traces/seattle-newson-krumm-gps.txt'],

@@ -12,7 +12,7 @@ export async function fenceCommand({ values, positionals }: Parsed): Promise<voi
   const contains = Boolean(values.contains);
   // the debounce params the command line leaves out are the kernel's defaults
   const given = (name: string) => (values[name] === undefined ? {} : { [name]: Number(values[name]) });
-  const debounce = values.raw ? { debounce: false } : { ...given('hysteresis'), ...given('evidence'), ...given('confirm'), ...(values['confirm-run'] ? { confirmRun: true } : {}) };
+  const debounce = values.raw ? { debounce: false } : { ...given('hysteresis'), ...given('evidence'), ...given('confirm'), ...(values['confirm-run'] ? { confirmRun: true } : {}), ...(values['at-first-fix'] ? { crossing: false } : {}) };
   const k = await createGeofence({ fences: String(values.fences), detect, dwell: Number(values.dwell), ...debounce }, { contains, wasi });
   let lines = 0;
   // --contains: one line per fix, with the ids of the fences it is in
