@@ -226,6 +226,14 @@ describe('geoflux CLI', () => {
     expect(paced.stderr).toContain('replaying 2 fixes of 1 device(s) at 2x, 0:00:01 to play → stdout (jsonl)');
   });
 
+  it('replay: - reads standard input, as sim writes it, and a fix a zipper would refuse is a bad row', async () => {
+    const fixes = [{ deviceId: 'v', t: 1000, lon: 7.41, lat: 43.73 }, { deviceId: 'v', t: 2000, lon: 7.41, lat: 95 }, { deviceId: 'v', t: 3000, lon: 7.42, lat: 43.73 }];
+    const r = await run(['replay', '--speed', 'max', '--out', '-', '-'], fixes.map((f) => JSON.stringify(f)).join('\n'));
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).t)).toEqual([1000, 3000]);
+    expect(r.stderr).toMatch(/^-: 2 fixes \(jsonl\), 1 device, .*; 1 bad rows skipped \(line 2: lat must be a number in \[-90, 90\] \(got 95\)\)$/m);
+  });
+
   it('alerts: "cannot reach" a broker it never reached, "lost" only one it had', async () => {
     const port = await freePort();
     const alerts = start(['alerts', '--mqtt', `mqtt://127.0.0.1:${port}`]);

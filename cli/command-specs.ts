@@ -210,16 +210,16 @@ export const simSpec: CommandSpec = {
 
 export const replaySpec: CommandSpec = {
   name: 'replay',
-  usage: 'geoflux replay <files...> [options] (--zipper <url> | --out <file | ->)',
+  usage: 'geoflux replay <files... | -> [options] (--zipper <url> | --out <file | ->)',
   summary:
-    'Replays recorded GPS traces with their recorded timing, or faster: Newson & Krumm, Kubička .track, GeoLife,\nGPX, and CSV with lon/lat/time columns named in its header. Each file is a device unless it names its own.',
+    'Replays recorded GPS traces with their recorded timing, or faster: Newson & Krumm, Kubička .track, GeoLife,\nGPX, JSON lines (as geoflux sim writes them), and CSV with lon/lat/time columns named in its header; - reads\nstandard input. Each file is a device unless it names its own.',
   flags: {
     speed: { type: 'string', value: 'Nx', help: 'recorded seconds per real second, e.g. 10x, or max', default: '1x' },
     loop: { type: 'boolean', help: 'start over at the end (times move on, so clocks keep going forward)' },
     ...fixOutputFlags,
   },
   notes: [
-    'Rows that cannot be read are counted and reported per file, and skipped.',
+    'Rows that cannot be read, and fixes a zipper would refuse (a latitude past 90, a speed past 1,000 knots), are\ncounted and reported per file, and skipped.',
     'Examples:',
     '  geoflux replay ../shared/data/traces/*.csv --speed 20x --zipper quic://127.0.0.1:9000 --insecure',
     '  geoflux replay --speed max --out - ../shared/data/traces/seattle-newson-krumm-gps.txt | geoflux fence --fences … -',

@@ -4,6 +4,7 @@ import { clock, Rate } from '../simulators/rate.ts';
 import { describePace, describeTrace, loadTraces, replaySlices } from '../simulators/replay.ts';
 import { UsageError, type Parsed } from './args.ts';
 import { lostFixes, openFixOutput } from './fix-output.ts';
+import { readText } from './read-input.ts';
 import { StatusLine } from './progress.ts';
 import { untilSignal } from './until-signal.ts';
 
@@ -16,7 +17,7 @@ export async function replayCommand({ values, positionals }: Parsed): Promise<vo
   } catch (e) {
     throw new UsageError(`--speed: ${(e as Error).message}`);
   }
-  const { traces, records } = await loadTraces(positionals.map((f) => resolve(f)));
+  const { traces, records } = await loadTraces(positionals.map((f) => (f === '-' ? f : resolve(f))), readText);
   for (const t of traces) process.stderr.write(describeTrace(t) + '\n');
   if (records.length === 0) throw new Error('no fixes to replay');
   const stop = untilSignal();

@@ -18,17 +18,18 @@ export interface LoadedTrace extends Trace {
   file: string;
 }
 
-export async function loadTraces(files: string[]): Promise<{ traces: LoadedTrace[]; records: GpsRecord[] }> {
-  const traces: LoadedTrace[] = [];
-  for (const file of files) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      throw new Error(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    traces.push({ file, ...parseTrace(text, basename(file).replace(/\.[^.]+$/, '')) });
+async function readTrace(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+}
+
+/** `read`: a file's text (the CLI's also reads `-`, standard input, whose device is "stdin") */
+export async function loadTraces(files: string[], read: (file: string) => Promise<string> = readTrace): Promise<{ traces: LoadedTrace[]; records: GpsRecord[] }> {
+  const traces: LoadedTrace[] = [];
+  for (const file of files) traces.push({ file, ...parseTrace(await read(file), file === '-' ? 'stdin' : basename(file).replace(/\.[^.]+$/, '')) });
   // stable, so fixes at the same time keep their files' order
   const records = traces.flatMap((t) => t.records).sort((a, b) => a.t - b.t);
   return { traces, records };
