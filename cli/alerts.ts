@@ -51,9 +51,15 @@ export async function alertsCommand({ values }: Parsed): Promise<void> {
 
 /** the subscription, or a usage error that names the URL mqtt.js could not read (its own says only "Missing protocol") */
 function brokerUrlChecked<T>(url: string, subscribe: () => T): T {
+  const refused = (why: string) => new UsageError(`--mqtt "${url}" is no broker URL (${why}): mqtt://host:1883, or mqtts://, ws://, wss://`);
+  // mqtt.js takes http:// and others, and then speaks MQTT to whatever answers there
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1].toLowerCase();
+  if (scheme && !BROKER_SCHEMES.includes(scheme)) throw refused(`${scheme}:// is not a broker's`);
   try {
     return subscribe();
   } catch (e) {
-    throw new UsageError(`--mqtt "${url}" is no broker URL (${(e as Error).message}): mqtt://host:1883, or mqtts://, ws://, wss://`);
+    throw refused((e as Error).message);
   }
 }
+
+const BROKER_SCHEMES = ['mqtt', 'mqtts', 'ws', 'wss', 'tcp', 'ssl', 'tls'];

@@ -254,13 +254,18 @@ describe('geoflux CLI', () => {
     }
   });
 
-  it('alerts: --url is taken for --mqtt in the error, and a URL mqtt.js cannot read is named', async () => {
+  it('alerts: --url is taken for --mqtt in the error (status: for --metrics), and a URL that is no broker\'s is named', async () => {
     const url = await run(['alerts', '--url', 'mqtt://127.0.0.1:1883']);
     expect(url.stderr).toContain(`Unknown option '--url' (did you mean "--mqtt"?)`);
     expect(url.code).toBe(2);
     const bogus = await run(['alerts', '--mqtt', 'bogus']);
     expect(bogus.stderr).toContain('--mqtt "bogus" is no broker URL (Missing protocol): mqtt://host:1883, or mqtts://, ws://, wss://');
     expect(bogus.code).toBe(2);
+    const status = await run(['status', '--url', '9464']);
+    expect(status.stderr).toContain(`Unknown option '--url' (did you mean "--metrics"?)`);
+    const web = await run(['alerts', '--mqtt', 'http://127.0.0.1:8080']);
+    expect(web.stderr).toContain('--mqtt "http://127.0.0.1:8080" is no broker URL (http:// is not a broker\'s): mqtt://host:1883, or mqtts://, ws://, wss://');
+    expect(web.code).toBe(2);
   });
 
   it('deploy refuses a file that is no WebAssembly module before it sends anything, naming it', async () => {

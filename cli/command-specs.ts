@@ -254,7 +254,7 @@ export const statusSpec: CommandSpec = {
   usage: 'geoflux status [--metrics <url>] [options]',
   summary: 'Sums up a running geoflux serve from its Prometheus metrics: connections, records in per tag, each\nfunction\'s instances, backlog and restarts, the MQTT sinks, and what was dropped or refused.',
   flags: {
-    metrics: { type: 'string', value: 'url', help: 'the serve\'s metrics endpoint (its banner prints it; a port or host:port will do)', default: 'http://127.0.0.1:9464/metrics' },
+    metrics: { type: 'string', value: 'url', help: 'the serve\'s metrics endpoint (its banner prints it; a port or host:port will do)', default: 'http://127.0.0.1:9464/metrics', triedAs: ['url'] },
     interval: { type: 'string', value: 'seconds', help: 'time between the two scrapes rates are taken from (sources writing a batch a second need a few)', default: '3' },
     cluster: { type: 'string', value: 'workflow.yaml', help: 'also the cluster of this workflow, from NATS: edges, workers, who holds which partition, its lag and last checkpoint' },
   },

@@ -17,5 +17,7 @@ const SCALES: Record<string, number> = { lon: DEGREES, lat: DEGREES, speed: METR
 export function rounded<R extends object>(r: R): R {
   const out = { ...r } as Record<string, unknown>;
   for (const [k, v] of Object.entries(out)) if (typeof v === 'number' && SCALES[k] !== undefined) out[k] = round(v, SCALES[k]);
+  // 359.96° is north: written 0, not 360
+  if (out.heading === 360) out.heading = 0;
   return out as R;
 }
