@@ -81,6 +81,7 @@ describe('a trapped kernel', () => {
     const missing = await loadKernelModule('no-such-kernel.wasm').catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(KernelError);
     expect((missing as Error).message).toMatch(/^kernel "no-such-kernel.wasm" not found at .*\/no-such-kernel\.wasm$/);
+    await expect(loadKernelModule('kernels/build/')).rejects.toThrow(/^kernel "kernels\/build\/": .*\/kernels\/build is a directory, not a \.wasm file$/);
     await expect(loadKernelModule('geofense')).rejects.toThrow('unknown kernel "geofense" (did you mean "geofence"?) (built-in: geofence, hotspot, mapmatch, roam; or a path to a .wasm file)');
   });
 });

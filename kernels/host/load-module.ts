@@ -26,7 +26,10 @@ export function kernelPath(kernel: string, baseDir = process.cwd()): string {
   throw new KernelError(unknownKernel(kernel));
 }
 
-const notFound = (kernel: string, path: string) => {
+const unreadable = (kernel: string, path: string, e: unknown) => {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EISDIR') return new KernelError(`kernel "${kernel}": ${path} is a directory, not a .wasm file`);
+  if (code !== 'ENOENT') return new KernelError(`kernel "${kernel}": cannot read ${path} (${code ?? (e as Error).message})`);
   const builtin = isBuiltinKernel(kernel) ? ' (the package ships it prebuilt: reinstall geoflux, or run npm run build in its repository)' : '';
   return new KernelError(`kernel "${kernel}" not found at ${path}${builtin}`);
 };
@@ -40,8 +43,8 @@ export async function loadKernelModule(kernel: string, baseDir?: string): Promis
       let bytes: Buffer;
       try {
         bytes = await readFile(path);
-      } catch {
-        throw notFound(kernel, path);
+      } catch (e) {
+        throw unreadable(kernel, path, e);
       }
       return { module: await compileKernel(new Uint8Array(bytes), path), hash: createHash('sha256').update(bytes).digest('hex'), path };
     })();
@@ -64,8 +67,8 @@ export function builtinSchema(kernel: BuiltinKernel): KernelSchema {
     let bytes: Buffer;
     try {
       bytes = readFileSync(path);
-    } catch {
-      throw notFound(kernel, path);
+    } catch (e) {
+      throw unreadable(kernel, path, e);
     }
     s = kernelSchema(compileKernelSync(new Uint8Array(bytes), path), { wasi: browserWasi });
     builtinSchemas.set(kernel, s);
