@@ -107,6 +107,8 @@ export const kernelSpec: CommandSpec = {
   },
   notes: [
     'The kernel runs in a thread of its own: one that loops is stopped after --timeout, said, and the command exits 1.',
+    'A row the kernel traps on costs only itself, as in serve: the batch is split down to it, it is dropped, and the count and the first',
+    '(device, time, trap) are said at the end; every row trapping fails the command (exit 1).',
     'A trace is CSV, JSON lines, GPX, or one of the formats in ../shared/data (by its header); - reads standard input.',
     'Progress goes to stderr, with the rows dropped as unfit for a kernel (by reason) and the kernel\'s counters at the end.',
     'Examples:',

@@ -84,6 +84,19 @@ describe('geoflux kernel', () => {
     expect(probe.code).toBe(1);
   });
 
+  it('drops only the row a kernel traps on, as serve does: the rows around it come out, the drop is said at the end, exit 0', async () => {
+    // trap-on traps on a fix at exactly 13 m/s
+    const fixes = ['deviceId,time,lon,lat,speed', 'a,0,7.41,43.73,10', 'b,1,7.41,43.73,11', 'c,2,7.41,43.73,13', 'd,3,7.41,43.73,12', 'e,4,7.41,43.73,14'].join('\n');
+    const r = await run(['kernels/build/testing/trap-on.wasm', '-'], fixes);
+    expect(lines(r.stdout).map((l) => l.deviceId)).toEqual(['a', 'b', 'd', 'e']);
+    expect(r.stderr).toMatch(/^1 rows dropped: the kernel trapped on them \(the first: c at 1970-01-01T00:00:02\.000Z: kernel trapped: /m);
+    expect(r.code).toBe(0);
+    const all = await run(['kernels/build/testing/trap-on.wasm', '-'], ['deviceId,time,lon,lat,speed', 'a,0,7.41,43.73,13', 'b,1,7.41,43.73,13'].join('\n'));
+    expect(all.stdout).toBe('');
+    expect(all.stderr).toMatch(/^geoflux kernel: every row trapped the kernel: 2 rows dropped: the kernel trapped on them \(the first: a at 1970-01-01T00:00:00\.000Z: /m);
+    expect(all.code).toBe(1);
+  });
+
   it('stops a kernel that loops, says which call did not return, and exits 1: over a trace, and checking it', async (ctx) => {
     const schema = { name: 'loops', params: [], output: [{ name: 'row', type: 'row' }], counters: ['skipped', 'lostRows'] };
     const wasm = cKernel(ctx, onHeader(schema, `${PLAIN_EXPORTS}

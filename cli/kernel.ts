@@ -6,6 +6,7 @@ import type { KernelSchema, ParamSpec } from '../kernels/host/kernel-schema.ts';
 import { loadKernelModule } from '../kernels/host/load-module.ts';
 import { wasiNamed } from '../kernels/host/node-wasi.ts';
 import { parseParams, UsageError, type Parsed } from './args.ts';
+import { KernelBatches } from '../sfn/operators/run-kernel.ts';
 import { readInput } from './read-input.ts';
 import { badRowsNote, printLines, runTrace } from './run-trace.ts';
 
@@ -25,9 +26,18 @@ export async function kernelCommand({ values, positionals }: Parsed): Promise<vo
   if (values.check) return check(await IsolatedKernel.check(kernel, params, opts, trace ? (await readInput(trace)).records : undefined));
   // in a thread of its own, so that a kernel that loops is stopped and said, not waited on forever
   const k = await IsolatedKernel.create(kernel, params, { ...opts, rows: true });
+  // run as serve runs it: a batch that traps is split down to the rows that trap alone, dropped and counted
+  let firstTrap = '';
+  const batches = new KernelBatches<unknown>(k, {
+    // only a trap costs just its row: a call that does not return, or an error status, still ends the command
+    onError: (e) => {
+      throw e;
+    },
+    onTrappedRow: (e, row) => void (firstTrap ||= `${row.devices[0]} at ${new Date(row.t[0]).toISOString()}: ${e.message}`),
+  });
   try {
     let rows = 0;
-    const run = await runTrace(trace, k, (rs) => {
+    const run = await runTrace(trace, { process: (b) => batches.run(b), flush: () => batches.flush() }, (rs) => {
       rows += rs.length;
       printLines(rs);
     });
@@ -35,6 +45,12 @@ export async function kernelCommand({ values, positionals }: Parsed): Promise<vo
     const counted = counters.map((c) => `${c} ${s[c].toLocaleString('en')}`).join(', ');
     const traps = s.replaced ? `; ${s.replaced} traps, ${s.restores} restored from a snapshot` : '';
     run.progress.done(`${run.trace.records.length} fixes (${run.trace.format}): ${rows} rows${badRowsNote(run)}; ${name} counted ${counted}${traps}`);
+    const { trappedRows, rows: fed } = batches.stats;
+    if (!trappedRows) return;
+    const dropped = `${trappedRows} rows dropped: the kernel trapped on them (the first: ${firstTrap})`;
+    // a kernel that traps on every row is broken, not fed a few bad rows: that fails the command
+    if (trappedRows === fed) throw new Error(`every row trapped the kernel: ${dropped}`);
+    process.stderr.write(`${dropped}\n`);
   } finally {
     await k.close();
   }

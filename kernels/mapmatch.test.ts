@@ -152,6 +152,20 @@ describe('map matching on hand-made graphs', () => {
     expect(new Set(out.slice(20).map((e) => e.offset)).size).toBe(1);
   });
 
+  it('reports a fix its own speed, and counts it, where the route from the last one is faster than any vehicle drives', async () => {
+    const { network } = graphOf([{ from: 'A', to: 'B', shape: [[0, 0], [400, 0]] }]);
+    const t0 = 1_700_000_000_000;
+    const fix = (t: number, x: number, speed: number): GpsRecord => ({ deviceId: 'v', t, lon: at(x, 0)[0], lat: at(x, 0)[1], speed, heading: 90, accuracy: 8 });
+    // 40 m on in 50 ms: within the route limit's noise allowance (6σ), so linked, but 800 m/s
+    const fixes = [...Array.from({ length: 10 }, (_, i) => fix(t0 + i * 1000, i * 10, 10)), fix(t0 + 9050, 130, 11), fix(t0 + 10_000, 140, 10), fix(t0 + 11_000, 150, 10)];
+    const k = await createMapMatch({ network });
+    const out = matched([...k.process(batchFromRecords(fixes)), ...k.flush()]);
+    expect(out.map((e) => e.t)).toEqual(fixes.map((f) => f.t));
+    expect(out.find((e) => e.t === t0 + 9050)!.speed).toBe(11);
+    expect(Math.max(...out.map((e) => e.speed ?? 0))).toBeLessThanOrEqual(60);
+    expect(k.stats().implausibleSpeeds).toBe(1);
+  });
+
   it('refuses a graph file that is cut short, with a clear error', async () => {
     const { network } = graphOf([{ from: 'A', to: 'B', shape: [[0, 0], [300, 0]] }]);
     const broken = { graph: { ...network.graph, pointLon: network.graph.pointLon.subarray(0, 1), pointLat: network.graph.pointLat.subarray(0, 1) }, index: network.index };

@@ -15,7 +15,7 @@ import { addFix, breaks, commitOlderThan, Device, flushDevice, setBreaks } from 
 import { idleMs, lagMs, maxGapMs, P_NETWORK, readParams } from './mapmatch/params';
 import { resetRoutes, setSettled, settledCount } from './mapmatch/route';
 import { readDevice, writeDevice } from './mapmatch/state';
-import { out, resetPaths } from './mapmatch/traversals';
+import { implausibleSpeeds, out, resetPaths, setImplausibleSpeeds } from './mapmatch/traversals';
 export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from './abi';
 
 declareKernel('mapmatch', 'hidden-Markov map matching (Newson & Krumm, with headings, speeds and U-turns), online with a fixed lag per device');
@@ -25,6 +25,7 @@ const C_OUT_OF_ORDER = declareCounter('outOfOrder');
 const C_DEVICES = declareCounter('devices');
 const C_SETTLED = declareCounter('settled');
 const C_BREAKS = declareCounter('breaks');
+const C_IMPLAUSIBLE = declareCounter('implausibleSpeeds');
 
 let devices = new Map<u32, Device>();
 let skipped: u32 = 0;
@@ -44,6 +45,7 @@ export function init(ptr: usize, size: i32): i32 {
   devices.clear();
   skipped = outOfOrder = 0;
   setBreaks(0);
+  setImplausibleSpeeds(0);
   out.lost = 0;
   now = -Infinity;
   lastSweep = -Infinity;
@@ -127,6 +129,7 @@ export function counter(i: i32): f64 {
   if (i == C_DEVICES) return devices.size;
   if (i == C_SETTLED) return <f64>settledCount;
   if (i == C_BREAKS) return breaks;
+  if (i == C_IMPLAUSIBLE) return implausibleSpeeds;
   return NaN;
 }
 
@@ -138,6 +141,7 @@ function writeState(w: StateWriter): void {
   w.u32(outOfOrder);
   w.u32(out.lost);
   w.u32(breaks);
+  w.u32(implausibleSpeeds);
   w.f64(<f64>settledCount);
   w.f64(now);
   w.f64(lastSweep);
@@ -155,7 +159,7 @@ export function snapshot(ptr: usize, cap: i32): i32 {
 
 export function restore(ptr: usize, len: i32): i32 {
   const r = new StateReader(ptr, ptr + <usize>len);
-  const counts = [r.u32(), r.u32(), r.u32(), r.u32()];
+  const counts = [r.u32(), r.u32(), r.u32(), r.u32(), r.u32()];
   const settled = r.f64();
   const clock = r.f64();
   const swept = r.f64();
@@ -171,6 +175,7 @@ export function restore(ptr: usize, len: i32): i32 {
   outOfOrder = counts[1];
   out.lost = counts[2];
   setBreaks(counts[3]);
+  setImplausibleSpeeds(counts[4]);
   setSettled(<u64>settled);
   now = clock;
   lastSweep = swept;

@@ -36,6 +36,8 @@ export type KernelRunSnapshot = Omit<KernelRunStats, 'callMs' | 'snapshot'> & { 
 export interface RunKernelOptions {
   /** a batch the kernel failed on; default: logged. The stream goes on. */
   onError?: (err: Error, batch: GpsBatch) => void;
+  /** a row that trapped the kernel alone, dropped (counted and logged whether or not this is given) */
+  onTrappedRow?: (err: Error, row: GpsBatch) => void;
   stats?: KernelRunStats;
   log?: Logger;
   /** what times the windows of repeated warnings (a trap per row) */
@@ -160,6 +162,7 @@ export class KernelBatches<E = unknown> {
     const dropped = (e: unknown, row: GpsBatch): E[] => {
       this.stats.trappedRows++;
       this.warnings.warn('trap', `a fix of ${row.devices[0]} at ${new Date(row.t[0]).toISOString()} traps the kernel: dropped (${(e as Error).message})`);
+      this.o.onTrappedRow?.(e as Error, row);
       return [];
     };
     return [...(await byHalves(b, (part) => this.call(k, part), dropped, trapped))];
