@@ -138,7 +138,7 @@ describe('geoflux CLI', () => {
     const r = await run(['fence', '--fences', 'workflows/testdata/good/square.geojson', '--raw', '-'], csv);
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).detect)).toEqual(['enter', 'exit']);
-    expect(r.stderr).toMatch(/-: 1 unreadable rows skipped \(line 4: unreadable time or coordinates\)/);
+    expect(r.stderr).toMatch(/-: 1 bad rows skipped \(line 4: unreadable time or coordinates\)/);
     // without --raw, debounced: 1 km a second is no vehicle, and three fixes confirm nothing
     const debounced = await run(['fence', '--fences', 'workflows/testdata/good/square.geojson', '-'], csv);
     expect(debounced.code).toBe(0);

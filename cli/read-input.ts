@@ -24,7 +24,7 @@ export async function readInput(path: string | undefined): Promise<Trace> {
   const trace = parseTrace(text, path === '-' ? 'stdin' : basename(path).replace(/\.[^.]+$/, ''));
   // kernels keep per-device state and windows in time: feed them in time order (stable, so ties keep file order)
   trace.records.sort((a, b) => a.t - b.t);
-  if (trace.bad) process.stderr.write(`${path}: ${trace.bad} unreadable rows skipped (${trace.badSamples.join('; ')})\n`);
+  if (trace.bad) process.stderr.write(`${path}: ${trace.bad} bad rows skipped (${trace.badSamples.join('; ')})\n`);
   return trace;
 }
 
