@@ -1,4 +1,5 @@
 import type { DataFrame } from '../codecs/frame-types.ts';
+import { Fifo } from '../runtime/fifo.ts';
 
 export interface SpooledFrame {
   frame: DataFrame;
@@ -11,8 +12,7 @@ export interface SpooledFrame {
  * frames go (the newest fixes matter most to live tracking) and are counted, never lost silently.
  */
 export class Spool {
-  private items: SpooledFrame[] = [];
-  private head = 0;
+  private items = new Fifo<SpooledFrame>();
   records = 0;
   /** records dropped because the spool was full */
   dropped = 0;
@@ -28,7 +28,7 @@ export class Spool {
 
   /** frames kept, and frames sent but no longer kept, not yet acknowledged */
   get frames(): number {
-    return this.items.length - this.head + this.unkept.length;
+    return this.items.length + this.unkept.length;
   }
 
   /** records sent and acknowledged by no one yet, but no longer kept for a resend */
@@ -45,7 +45,7 @@ export class Spool {
     this.records += item.records;
     const out = { dropped: 0, unkept: 0 };
     while (this.records > this.capacity && this.frames > 1) {
-      const old = this.items[this.head++];
+      const old = this.items.shift()!;
       this.records -= old.records;
       if (sent) {
         this.unkept.push({ seq: old.frame.seq, records: old.records });
@@ -53,7 +53,6 @@ export class Spool {
       } else out.dropped += old.records;
     }
     this.dropped += out.dropped;
-    this.compact();
     return out;
   }
 
@@ -69,22 +68,20 @@ export class Spool {
   /** Forgets every frame with seq ≤ `seq`. */
   ack(seq: number): void {
     if (this.unkept.length && this.unkept[0].seq <= seq) this.unkept = this.unkept.filter((u) => u.seq > seq);
-    while (this.head < this.items.length && this.items[this.head].frame.seq <= seq) this.records -= this.items[this.head++].records;
-    this.compact();
+    while ((this.items.peek()?.frame.seq ?? Infinity) <= seq) this.records -= this.items.shift()!.records;
   }
 
   /** Takes out the frames `which` picks; counts their records as refused. */
   remove(which: (f: DataFrame) => boolean): { frames: number; records: number } {
     const out = { frames: 0, records: 0 };
-    const keep = this.items.slice(this.head).filter((it) => {
+    const keep = [...this.items].filter((it) => {
       if (!which(it.frame)) return true;
       out.frames++;
       out.records += it.records;
       return false;
     });
     if (out.frames === 0) return out;
-    this.items = keep;
-    this.head = 0;
+    this.items = new Fifo(keep);
     this.records -= out.records;
     this.refused += out.records;
     return out;
@@ -93,17 +90,7 @@ export class Spool {
   /** frames with seq > `seq`, oldest first */
   after(seq: number): DataFrame[] {
     const out: DataFrame[] = [];
-    for (let i = this.head; i < this.items.length; i++) if (this.items[i].frame.seq > seq) out.push(this.items[i].frame);
+    for (const it of this.items) if (it.frame.seq > seq) out.push(it.frame);
     return out;
-  }
-
-  private compact(): void {
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    } else if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    }
   }
 }

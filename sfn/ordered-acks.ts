@@ -1,3 +1,4 @@
+import { Fifo } from '../runtime/fifo.ts';
 import type { FrameChannel } from '../transport/types.ts';
 
 /** A received frame, from its arrival until the zipper is told it was handled. */
@@ -17,8 +18,7 @@ export interface Handling {
  * take that frame's ack with it, or the zipper would blame and redeliver a frame that was handled.
  */
 export class OrderedAcks {
-  private readonly queue: Handling[] = [];
-  private head = 0;
+  private readonly queue = new Fifo<Handling>();
   private readonly counts = new WeakMap<FrameChannel, number>();
 
   /** `counted`: what each ack carries besides (AckFrame.counted), taken once the frame is released */
@@ -26,7 +26,7 @@ export class OrderedAcks {
 
   /** frames received and not yet released */
   get pending(): number {
-    return this.queue.length - this.head;
+    return this.queue.length;
   }
 
   begin(ch: FrameChannel): Handling {
@@ -43,19 +43,15 @@ export class OrderedAcks {
   /** Several at once (the frames of one batch call): the counters go with the last ack of the run only. */
   finish(...hs: Handling[]): void {
     for (const h of hs) h.done = true;
-    while (this.head < this.queue.length && this.queue[this.head].done) {
-      const next = this.queue[this.head++];
+    while (this.queue.peek()?.done) {
+      const next = this.queue.shift()!;
       next.release?.();
       const n = (this.counts.get(next.ch) ?? 0) + 1;
       this.counts.set(next.ch, n);
       // what comes next in this same turn carries them (a crash cannot come between), unless on another channel
-      const after = this.queue[this.head];
+      const after = this.queue.peek();
       const last = !after?.done || after.ch !== next.ch;
       next.ch.send(this.counted && last ? { type: 'ack', seq: n, counted: this.counted() } : { type: 'ack', seq: n });
-    }
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
     }
   }
 }

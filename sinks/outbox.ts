@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { Histogram, SECONDS_BUCKETS } from '../metrics/histogram.ts';
+import { Fifo } from '../runtime/fifo.ts';
 
 export interface OutMessage {
   /** the MQTT topic or NATS subject */
@@ -36,8 +37,7 @@ export class Outbox {
    * sources stamp fixes with the wall clock (a replay at 10x does not)
    */
   readonly latency = new Histogram(SECONDS_BUCKETS);
-  private readonly queue: OutMessage[] = [];
-  private head = 0;
+  private readonly queue = new Fifo<OutMessage>();
   private readonly s = { published: 0, inflight: 0, dropped: 0, errors: 0 };
   private draining = false;
   private readonly repeats: RateLimitedLog;
@@ -51,7 +51,7 @@ export class Outbox {
   }
 
   get buffered(): number {
-    return this.queue.length - this.head;
+    return this.queue.length;
   }
 
   counts(): { published: number; inflight: number; dropped: number; errors: number; buffered: number } {
@@ -60,7 +60,7 @@ export class Outbox {
 
   push(m: OutMessage): void {
     if (this.buffered >= this.capacity) {
-      this.head++;
+      this.queue.shift();
       this.s.dropped++;
     }
     this.queue.push(m);
@@ -100,13 +100,12 @@ export class Outbox {
     if (m.tries >= MAX_TRIES) {
       this.s.errors++;
       this.repeats.warn('gave up', `gave up a message to ${m.to} after ${MAX_TRIES} tries: ${err.message}`);
-    } else if (this.head > 0) this.queue[--this.head] = m;
-    else this.queue.unshift(m);
+    } else this.queue.unshift(m);
   }
 
   private drainQueue(): void {
-    while (this.link.connected && this.s.inflight < this.link.maxInflight && this.head < this.queue.length) {
-      const m = this.queue[this.head++];
+    while (this.link.connected && this.s.inflight < this.link.maxInflight && this.queue.length) {
+      const m = this.queue.shift()!;
       this.s.inflight++;
       this.link.send(m, (err) => {
         this.s.inflight--;
@@ -117,11 +116,6 @@ export class Outbox {
         }
         this.drain();
       });
-    }
-    // compact now and then rather than shift() per message
-    if (this.head > 4096 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { Frame } from '../codecs/frame-types.ts';
+import { Fifo } from '../runtime/fifo.ts';
 import { ChannelCore } from './channel-core.ts';
 import { newListenerStats, type FrameChannel, type Listener, type Transport } from './types.ts';
 
@@ -13,8 +14,7 @@ const TURN = 4096;
 class MemoryEnd implements FrameChannel {
   readonly transport = 'memory' as const;
   peer!: MemoryEnd;
-  private inbox: Frame[] = [];
-  private head = 0;
+  private readonly inbox = new Fifo<Frame>();
   private scheduled = false;
   private paused = false;
   private closing = false;
@@ -39,7 +39,7 @@ class MemoryEnd implements FrameChannel {
 
   /** frames this end sent that the peer has not taken yet */
   get buffered(): number {
-    return this.peer.inbox.length - this.peer.head;
+    return this.peer.inbox.length;
   }
 
   drained(): Promise<void> {
@@ -76,7 +76,7 @@ class MemoryEnd implements FrameChannel {
   }
 
   private drainedInbox(): Promise<void> {
-    if (this.head >= this.inbox.length || this.core.done) return Promise.resolve();
+    if (!this.inbox.length || this.core.done) return Promise.resolve();
     return new Promise((r) => setImmediate(() => void this.drainedInbox().then(r)));
   }
 
@@ -90,17 +90,13 @@ class MemoryEnd implements FrameChannel {
     this.scheduled = false;
     const h = this.core.handlers!;
     let n = 0;
-    while (this.head < this.inbox.length && !this.paused && !this.core.done) {
-      h.frame(this.inbox[this.head++]);
-      if (++n === TURN && this.head < this.inbox.length) {
+    while (this.inbox.length && !this.paused && !this.core.done) {
+      h.frame(this.inbox.shift()!);
+      if (++n === TURN && this.inbox.length) {
         this.scheduled = true;
         setImmediate(() => this.deliver());
         break;
       }
-    }
-    if (this.head === this.inbox.length) {
-      this.inbox = [];
-      this.head = 0;
     }
     this.peer.core.checkDrain(this.peer.buffered);
   }

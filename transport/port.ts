@@ -1,5 +1,6 @@
 import { MessageChannel, parentPort, type MessagePort } from 'node:worker_threads';
 import type { DataFrame, Frame } from '../codecs/frame-types.ts';
+import { Fifo } from '../runtime/fifo.ts';
 import { ChannelCore } from './channel-core.ts';
 import type { FrameChannel, Transport } from './types.ts';
 
@@ -68,8 +69,7 @@ export function portChannel(port: MessagePort, remote: string, opts: { lowWater?
   const out = new Outbox(port, opts.onceATurn ?? false);
   let sent = 0;
   let takenByPeer = 0;
-  let inbox: Frame[] = [];
-  let head = 0;
+  let inbox = new Fifo<Frame>();
   let tookSinceReport = 0;
   let paused = false;
   let scheduled = false;
@@ -81,21 +81,17 @@ export function portChannel(port: MessagePort, remote: string, opts: { lowWater?
   const deliver = () => {
     scheduled = false;
     let n = 0;
-    while (head < inbox.length && !paused && !core.done) {
-      core.handlers!.frame(inbox[head++]);
+    while (inbox.length && !paused && !core.done) {
+      core.handlers!.frame(inbox.shift()!);
       tookSinceReport++;
       if (++n === TURN) break;
     }
-    if (head === inbox.length) {
-      inbox = [];
-      head = 0;
-      if (peerDone) return finish();
-    }
+    if (!inbox.length && peerDone) return finish();
     if (tookSinceReport > 0 && !core.done) {
       out.say({ took: tookSinceReport });
       tookSinceReport = 0;
     }
-    if (head < inbox.length && !paused && !core.done) schedule();
+    if (inbox.length && !paused && !core.done) schedule();
   };
   const schedule = () => {
     if (scheduled || paused || !core.handlers) return;
@@ -105,8 +101,7 @@ export function portChannel(port: MessagePort, remote: string, opts: { lowWater?
 
   const finish = (err?: Error) => {
     if (core.done) return;
-    inbox = [];
-    head = 0;
+    inbox = new Fifo();
     core.finish(err);
     port.close();
   };
@@ -122,7 +117,7 @@ export function portChannel(port: MessagePort, remote: string, opts: { lowWater?
       finish(new Error(m.reason));
     } else {
       peerDone = true;
-      if (head === inbox.length) finish();
+      if (!inbox.length) finish();
     }
   };
   port.on('message', (messages: Message[]) => {

@@ -1,4 +1,5 @@
 import type { DataFrame, HandshakeFrame } from '../codecs/frame-types.ts';
+import { Fifo } from '../runtime/fifo.ts';
 import type { FrameChannel } from '../transport/index.ts';
 import { newConnCounters, type ConnCounters } from './counters.ts';
 import type { Delivery, WriterSession } from './delivery.ts';
@@ -24,8 +25,7 @@ export class Connection {
   closed = false;
   rejected = false;
   /** Data frames sent to this function instance, oldest first, until it acks them */
-  private unacked: Unacked[] = [];
-  private head = 0;
+  private readonly unacked = new Fifo<Unacked>();
   private acked = 0;
 
   constructor(
@@ -38,7 +38,7 @@ export class Connection {
   }
 
   get unackedCount(): number {
-    return this.unacked.length - this.head;
+    return this.unacked.length;
   }
 
   hand(u: Unacked): void {
@@ -48,22 +48,15 @@ export class Connection {
   /** An instance's ack counts the frames it has handled on this connection: returns those it now releases. */
   ackUpTo(count: number): Unacked[] {
     const done: Unacked[] = [];
-    while (this.acked < count && this.head < this.unacked.length) {
-      done.push(this.unacked[this.head++]);
+    while (this.acked < count && this.unacked.length) {
+      done.push(this.unacked.shift()!);
       this.acked++;
-    }
-    if (this.head > 1024 && this.head * 2 > this.unacked.length) {
-      this.unacked = this.unacked.slice(this.head);
-      this.head = 0;
     }
     return done;
   }
 
   /** What the instance held when it went away, for another instance. */
   takeOrphans(): Unacked[] {
-    const orphans = this.unacked.slice(this.head);
-    this.unacked = [];
-    this.head = 0;
-    return orphans;
+    return this.unacked.takeAll();
   }
 }
