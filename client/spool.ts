@@ -90,11 +90,9 @@ export class Spool {
     return out;
   }
 
-  /** frames with seq > `seq`, oldest first */
-  after(seq: number): DataFrame[] {
-    const out: DataFrame[] = [];
-    for (let i = this.head; i < this.items.length; i++) if (this.items[i].frame.seq > seq) out.push(this.items[i].frame);
-    return out;
+  /** frames with seq > `seq`, oldest first, with their record counts */
+  after(seq: number): SpooledFrame[] {
+    return this.items.slice(this.head).filter((it) => it.frame.seq > seq);
   }
 
   private compact(): void {
