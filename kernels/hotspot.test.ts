@@ -100,6 +100,19 @@ describe('hotspot kernel', () => {
     expect(k.flush()).toEqual([]);
   });
 
+  it('restores a snapshot taken before the last fix’s time was kept: its flush dates the window by the slide’s end, as then', async () => {
+    const k = await createHotspot(grid);
+    k.process(batchFromRecords([...background(31_000), ...cluster(40_000), ...background(44_000)]));
+    const { state, devices } = k.snapshot();
+    // the earlier format: the same, without the time at its end
+    const earlier = await createHotspot(grid);
+    earlier.restore({ state: state.subarray(0, state.length - 8), devices });
+    expect(earlier.flush().map((e) => e.window.end)).toEqual(['1970-01-01T00:01:00.000Z', '1970-01-01T00:01:00.000Z']);
+    const now = await createHotspot(grid);
+    now.restore({ state, devices });
+    expect(now.flush().map((e) => e.window.end)).toEqual(['1970-01-01T00:00:44.000Z', '1970-01-01T00:00:44.000Z']);
+  });
+
   it('dates a window that is no whole number of slides by the slides it holds', async () => {
     // window 45 s of 30 s slides: two slides are kept, so the window scored spans 60 s
     const k = await createHotspot({ ...grid, window: 45 });

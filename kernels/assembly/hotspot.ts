@@ -314,7 +314,8 @@ export function flush(outPtr: usize, cap: i32): i32 {
   out.begin(outPtr, cap);
   if (scoreCell < 0) {
     if (!binned) return 0;
-    beginScore(lastT);
+    // NaN only when restored from a snapshot that did not keep it
+    beginScore(isNaN(lastT) ? <f64>(current + 1) * slideMs : lastT);
   }
   scoreCells(true);
   if (scoreCell < 0) dropOldest();
@@ -359,9 +360,9 @@ export function counter(i: i32): f64 {
   return NaN;
 }
 
-// State, sparse (most cells of a big grid are empty): the counters, the origin, the slide, the last fix's
-// time, then the occupied cells of the window, the non-empty buckets and the hot cells, each as a count and
-// its entries.
+// State, sparse (most cells of a big grid are empty): the counters, the origin, the slide, then the occupied
+// cells of the window, the non-empty buckets and the hot cells, each as a count and its entries; then the
+// last fix's time.
 
 function writeState(w: StateWriter): void {
   w.u32(skipped);
@@ -372,7 +373,6 @@ function writeState(w: StateWriter): void {
   w.f64(originLat);
   w.f64(<f64>current);
   w.bool(binned);
-  w.f64(lastT);
   const cells = W * H;
   let n: u32 = 0;
   for (let c = 0; c < cells; c++) if (unchecked(winCount[c]) != 0 || unchecked(winSum[c]) != 0) n++;
@@ -396,6 +396,7 @@ function writeState(w: StateWriter): void {
   for (let c = 0; c < cells; c++) if (unchecked(hot[c])) n++;
   w.u32(n);
   for (let c = 0; c < cells; c++) if (unchecked(hot[c])) w.u32(c);
+  w.f64(lastT);
 }
 
 export function snapshot(ptr: usize, cap: i32): i32 {
@@ -410,7 +411,6 @@ export function restore(ptr: usize, len: i32): i32 {
   const lat = r.f64();
   const slide = r.f64();
   const wasBinned = r.bool();
-  const lastFix = r.f64();
   const cells = W * H;
   const nextWinSum = new StaticArray<f64>(cells);
   const nextWinCount = new StaticArray<u32>(cells);
@@ -434,6 +434,8 @@ export function restore(ptr: usize, len: i32): i32 {
     if (c >= <u32>cells) return fail('hotspot snapshot: a cell off this grid (other params?)');
     nextHot[c] = 1;
   }
+  // last, so that a checkpoint taken before it was kept (a cluster's, across an upgrade) still restores
+  const lastFix = r.ok && !r.done() ? r.f64() : NaN;
   if (!r.done()) return fail('not a hotspot snapshot: it ends early or goes on past its cells');
   skipped = counts[0];
   outside = counts[1];
