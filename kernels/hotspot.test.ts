@@ -98,6 +98,10 @@ describe('hotspot kernel', () => {
     ]);
     // nothing binned since: a second flush has nothing to say
     expect(k.flush()).toEqual([]);
+    // a fix off the grid at 50 s shows the stream got that far: the window ends there
+    const off = await createHotspot(grid);
+    off.process(batchFromRecords([...background(31_000), ...cluster(40_000), at(100, 100, 50_000)]));
+    expect(off.flush().map((e) => e.window.end)).toEqual(['1970-01-01T00:00:50.000Z', '1970-01-01T00:00:50.000Z']);
   });
 
   it('restores a snapshot taken before the last fix’s time was kept: its flush dates the window by the slide’s end, as then', async () => {
