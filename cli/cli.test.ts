@@ -268,12 +268,17 @@ describe('geoflux CLI', () => {
     expect(web.code).toBe(2);
   });
 
-  it('deploy refuses a file that is no WebAssembly module before it sends anything, naming it', async () => {
+  it('deploy refuses a file that is no WebAssembly module, or does not compile, before it sends anything, naming it', async () => {
     const file = `${mkdtempSync(`${tmpdir()}/geoflux-deploy-`)}/fence.wasm`;
     writeFileSync(file, '');
     const r = await run(['deploy', file, '--name', 'fence', '--observe', 'gps']);
     expect(r.stderr).toBe(`geoflux deploy: ${file}: not a WebAssembly module (0 bytes)\n`);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(2);    // one that starts right but V8 refuses is named here too, as the deployer's file (serve would name its stored copy)
+    writeFileSync(file, new Uint8Array([0, 0x61, 0x73, 0x6d, 2, 0, 0, 0]));
+    // a zipper on a free port, not the default's: were the module not refused here, nothing is deployed anywhere
+    const v2 = await run(['deploy', file, '--name', 'fence', '--observe', 'gps', '--zipper', `127.0.0.1:${await freePort()}`]);
+    expect(v2.stderr).toBe(`geoflux deploy: ${file}: not a valid WebAssembly module: expected version 01 00 00 00, found 02 00 00 00 @+4\n`);
+    expect(v2.code).toBe(2);
   });
 
   it('status --cluster names the NATS server it cannot reach', async () => {

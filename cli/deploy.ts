@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { notAModule } from '../kernels/host/compile.ts';
+import { compileKernel } from '../kernels/host/compile.ts';
 import { sha256 } from '../serve/deployment-store.ts';
 import type { ClientOptions } from '../client/client.ts';
 import { controlRequest } from '../client/control-client.ts';
@@ -27,14 +27,14 @@ export function controlOptions(values: Parsed['values']): Omit<ClientOptions, 'n
   return { ...connectionOptions({ ...values, token }), connectTimeout: CONTROL_CONNECT_MS };
 }
 
-/** a reply the command goes on with; a refusal fails the command with the zipper's reason */
-export function accepted(reply: ControlReply): ControlReply & { ok: true } {
-  if (!reply.ok) throw new Error(`refused: ${reply.error}`);
+/** a reply the command goes on with; a refusal fails the command with the zipper's reason, said of `about` if given */
+export function accepted(reply: ControlReply, about?: string): ControlReply & { ok: true } {
+  if (!reply.ok) throw new Error(`${about ? `${about}: ` : ''}refused: ${reply.error}`);
   return reply;
 }
 
 /** One control request with the command's connection flags. */
-const ask = async (values: Parsed['values'], req: ControlRequest) => accepted(await controlRequest(controlOptions(values), req));
+const ask = async (values: Parsed['values'], req: ControlRequest, about?: string) => accepted(await controlRequest(controlOptions(values), req), about);
 
 /** `geoflux deploy <kernel.wasm> --name … --observe …`: exits once the function runs. */
 export async function deployCommand({ values, positionals }: Parsed): Promise<void> {
@@ -46,8 +46,8 @@ export async function deployCommand({ values, positionals }: Parsed): Promise<vo
   const idle = values.idle === undefined ? undefined : Number(values.idle);
   if (idle !== undefined && !(idle > 0)) throw new UsageError(`--idle is a number of seconds > 0 (got ${String(values.idle)})`);
   const wasm = new Uint8Array(await readFile(file).catch((e: Error) => Promise.reject(new UsageError(`cannot read ${file}: ${e.message}`))));
-  const notWasm = notAModule(wasm);
-  if (notWasm) throw new UsageError(`${file}: ${notWasm}`);
+  // compiled here, so that a module V8 refuses is named as the deployer's file, not as serve's stored copy of it
+  await compileKernel(wasm, file).catch((e: Error) => Promise.reject(new UsageError(e.message)));
   const where = values.where === undefined ? 'edge' : String(values.where);
   if (where !== 'edge' && where !== 'cloud') throw new UsageError(`--where is edge or cloud (got ${where})`);
   const min = count('min', values.min);
@@ -59,7 +59,8 @@ export async function deployCommand({ values, positionals }: Parsed): Promise<vo
     process.exit(130);
   };
   process.once('SIGINT', interrupted);
-  const reply = await ask(values, { op: 'deploy', name: String(values.name), observe, emit: tagList(values.emit), params: parseParams(values.params), min, max, wasm, hash: sha256(wasm), freshState: Boolean(values['fresh-state']), idle, where });
+  // serve names no file (it only has its stored copy of the module): the refusal is said of the deployer's
+  const reply = await ask(values, { op: 'deploy', name: String(values.name), observe, emit: tagList(values.emit), params: parseParams(values.params), min, max, wasm, hash: sha256(wasm), freshState: Boolean(values['fresh-state']), idle, where }, file);
   process.off('SIGINT', interrupted);
   process.stdout.write(reply.message + '\n');
 }

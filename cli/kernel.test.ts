@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exampleKernel } from '../examples/kernels/build.ts';
 import { BUILTIN_KERNELS } from '../kernels/host/builtin-wasm.ts';
 import { cKernel, onHeader, PLAIN_EXPORTS } from '../testing/c-kernel.ts';
 
 /** `geoflux kernel` as a kernel author runs it: a real process, on dist/ */
-function run(args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['bin/geoflux.js', 'kernel', ...args], { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+function run(args: string[], stdin?: string, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [resolve('bin/geoflux.js'), 'kernel', ...args], { cwd, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   if (stdin !== undefined) child.stdin!.end(stdin);
   const out = { stdout: '', stderr: '' };
   child.stdout!.on('data', (d) => (out.stdout += d));
@@ -46,10 +47,28 @@ describe('geoflux kernel', () => {
   it('names a misspelt param, with a did-you-mean, and a wrong type', async (ctx) => {
     const wasm = exampleKernel(ctx, 'speeding');
     const typo = await run([wasm, '--params', '{"limt": 50}', '-'], CSV);
-    expect(typo.stderr).toBe('geoflux kernel: kernel speeding: params.limt: unknown param (did you mean "limit"?)\n');
+    expect(typo.stderr).toBe(`geoflux kernel: ${wasm}: kernel speeding: params.limt: unknown param (did you mean "limit"?)\n`);
     expect(typo.code).toBe(1);
     const type = await run([wasm, '--params', '{"limit": "50", "unit": "kph"}', '-'], CSV);
-    expect(type.stderr).toBe('geoflux kernel: kernel speeding: params.limit: expected a number, got string "50"; params.unit: expected one of "m/s", "km/h", "mph", got string "kph" (did you mean "mph"?)\n');
+    expect(type.stderr).toBe(`geoflux kernel: ${wasm}: kernel speeding: params.limit: expected a number, got string "50"; params.unit: expected one of "m/s", "km/h", "mph", got string "kph" (did you mean "mph"?)\n`);
+  });
+
+  it('names the file of a kernel that does not load, as typed, once: running it, describing it, checking it', async (ctx) => {
+    // linked without --import-memory: a module V8 compiles, that the host refuses to instantiate
+    const schema = { name: 'own-memory', params: [], output: [{ name: 'row', type: 'row' }], counters: ['skipped', 'lostRows'] };
+    const wasm = cKernel(ctx, onHeader(schema, `${PLAIN_EXPORTS}
+GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int32_t cap) { return 0; }`), []);
+    const why = 'kernel does not import its memory (env.memory), so the host can neither give it one nor cap it: link it with --import-memory (clang -Wl,--import-memory, AssemblyScript --importMemory, rustc -C link-arg=--import-memory)';
+    // relative, as a user types it in the kernel's directory
+    const cwd = dirname(wasm);
+    for (const args of [['./k.wasm', '-'], ['./k.wasm', '--describe'], ['./k.wasm', '--check']]) {
+      const r = await run(args, '', cwd);
+      expect(r.stderr).toBe(`geoflux kernel: ./k.wasm: ${why}\n`);
+      expect(r.code).toBe(1);
+    }
+    // a reason that names the file already is not prefixed again
+    const missing = await run(['./gone.wasm', '-'], '', cwd);
+    expect(missing.stderr).toBe(`geoflux kernel: kernel "./gone.wasm" not found at ${join(cwd, 'gone.wasm')}\n`);
   });
 
   it('says of a kernel whose state is not per device that it moves whole only', async () => {

@@ -3,7 +3,7 @@ import type { CheckResult } from '../kernels/conformance.ts';
 import { IsolatedKernel } from '../kernels/host/isolated-kernel.ts';
 import { kernelSchema } from '../kernels/host/kernel-instance.ts';
 import type { KernelSchema, ParamSpec } from '../kernels/host/kernel-schema.ts';
-import { loadKernelModule } from '../kernels/host/load-module.ts';
+import { isKernelFile, kernelPath, loadKernelModule } from '../kernels/host/load-module.ts';
 import { wasiNamed } from '../kernels/host/node-wasi.ts';
 import { parseParams, UsageError, type Parsed } from './args.ts';
 import { KernelBatches } from '../sfn/operators/run-kernel.ts';
@@ -16,16 +16,22 @@ export async function kernelCommand({ values, positionals }: Parsed): Promise<vo
   if (!kernel) throw new UsageError(`name a kernel: a .wasm file, or one of ${BUILTIN_KERNELS.join(', ')}`);
   const wasi = values.wasi === 'wasmer' ? 'wasmer' : 'node';
   if (values.describe) {
-    const { module } = await loadKernelModule(kernel);
+    const { module, schema } = await namingFile(kernel, async () => {
+      const { module } = await loadKernelModule(kernel);
+      return { module, schema: kernelSchema(module, { wasi: await wasiNamed(wasi) }) };
+    });
     const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-    process.stdout.write(describe(kernelSchema(module, { wasi: await wasiNamed(wasi) }), exported.has('snapshot'), exported.has('export_devices')));
+    process.stdout.write(describe(schema, exported.has('snapshot'), exported.has('export_devices')));
     return;
   }
   const params = parseParams(values.params);
   const opts = { wasi, timeout: parseTimeout(values.timeout) } as const;
-  if (values.check) return check(await IsolatedKernel.check(kernel, params, opts, trace ? (await readInput(trace)).records : undefined));
+  if (values.check) {
+    const fixes = trace ? (await readInput(trace)).records : undefined;
+    return check(await namingFile(kernel, () => IsolatedKernel.check(kernel, params, opts, fixes)));
+  }
   // in a thread of its own, so that a kernel that loops is stopped and said, not waited on forever
-  const k = await IsolatedKernel.create(kernel, params, { ...opts, rows: true });
+  const k = await namingFile(kernel, () => IsolatedKernel.create(kernel, params, { ...opts, rows: true }));
   // run as serve runs it: a batch that traps is split down to the rows that trap alone, dropped and counted
   let firstTrap = '';
   const batches = new KernelBatches<unknown>(k, {
@@ -53,6 +59,22 @@ export async function kernelCommand({ values, positionals }: Parsed): Promise<vo
     process.stderr.write(`${dropped}\n`);
   } finally {
     await k.close();
+  }
+}
+
+/**
+ * A kernel file that fails to load, named as the user typed it: the host's reasons (no imported memory, a
+ * missing export, bad params) name no file, because the same host loads serve's stored copy of a deployed
+ * module (.geoflux/kernels/<sha>.wasm), which a deployer never typed. Reasons that name the file already (not
+ * found, not a module) are left as they are; a built-in has no file of the user's to name.
+ */
+async function namingFile<T>(kernel: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (e) {
+    const err = e as Error;
+    if (isKernelFile(kernel) && ![kernel, kernelPath(kernel)].some((named) => err.message.includes(named))) err.message = `${kernel}: ${err.message}`;
+    throw err;
   }
 }
 

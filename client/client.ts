@@ -7,7 +7,7 @@ import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { parseAddress, transportFor, type FrameChannel } from '../transport/index.ts';
 import { TrustError } from '../transport/trust.ts';
 import { backoffDelay } from './backoff.ts';
-import { Spool } from './spool.ts';
+import { Spool, type SpooledFrame } from './spool.ts';
 
 /** Options shared by sources and stream functions. */
 export interface ClientOptions {
@@ -71,6 +71,8 @@ export class ZipperClient {
   /** the trust failure last logged, so that a zipper that keeps presenting the wrong certificate is named once */
   private distrusted: string | undefined;
   private ackWaiters: Array<() => void> = [];
+  /** where the last connection ended: the last frame written by then, and the records spooled */
+  private lost = { seq: 0, records: 0 };
 
   constructor(
     readonly kind: ClientKind,
@@ -162,8 +164,8 @@ export class ZipperClient {
     const lost = this.spool.reconnected(ack.lastSeq);
     if (lost) this.log.error(`${lost} records sent before the connection ended, and no longer kept for a resend, never reached the zipper: dropped`);
     const resend = this.spool.after(ack.lastSeq);
-    if (resend.length) this.log.info(`sending ${resend.length} spooled frames the zipper does not have`);
-    for (const f of resend) ch.send(f);
+    if (resend.length) this.log.info(this.resending(resend));
+    for (const f of resend) ch.send(f.frame);
     for (const w of this.upWaiters.splice(0)) w();
   }
 
@@ -201,8 +203,25 @@ export class ZipperClient {
     this.ch = undefined;
     if (this.closing) return;
     const delay = backoffDelay(this.attempt++, 100, this.opts.maxBackoff ?? 10_000);
-    this.warnings.warn('lost', `lost the zipper${err ? ` (${err.message})` : ''}; reconnecting in ${delay} ms, ${this.spool.records} records spooled`);
+    this.lost = { seq: this.seq, records: this.spool.records };
+    this.warnings.warn('lost', `lost the zipper${err ? ` (${err.message})` : ''}; reconnecting in ${delay} ms, ${recordCount(this.lost.records)} spooled`);
     this.reconnectTimer = setTimeout(() => this.reconnect(), delay);
+  }
+
+  /**
+   * The resend in records, the unit the loss was said in, split as the loss left them and as written since:
+   * "0 records spooled" at the loss and then a resend of what was written while away must not read as a
+   * contradiction (and a frame holds any number of records, so frames could not be compared with it).
+   */
+  private resending(resend: SpooledFrame[]): string {
+    let before = 0;
+    let since = 0;
+    for (const f of resend) {
+      if (f.frame.seq <= this.lost.seq) before += f.records;
+      else since += f.records;
+    }
+    const frames = `${resend.length} frame${resend.length === 1 ? '' : 's'}`;
+    return `sending ${recordCount(before + since)} spooled (${frames}) the zipper does not have: ${before.toLocaleString('en')} of the ${recordCount(this.lost.records)} spooled when the connection ended, ${since.toLocaleString('en')} written since`;
   }
 
   private reconnect(): void {
@@ -297,3 +316,5 @@ export class ZipperClient {
 
 /** a Data frame's size on the wire, at most, as the zipper forwards it (headers, tag, seq, the writer id it stamps on) */
 const frameBytes = (f: DataFrame): number => f.meta.length + f.payload.length + 128;
+
+const recordCount = (n: number) => `${n.toLocaleString('en')} record${n === 1 ? '' : 's'}`;

@@ -8,14 +8,14 @@ describe('Spool', () => {
     const s = new Spool(100);
     for (let i = 1; i <= 5; i++) s.push({ frame: frame(i), records: 10 }, true);
     s.ack(2);
-    expect(s.after(3).map((f) => f.seq)).toEqual([4, 5]);
+    expect(s.after(3).map((f) => f.frame.seq)).toEqual([4, 5]);
     expect(s.records).toBe(30);
   });
 
   it('drops the oldest when full, and counts what it dropped', () => {
     const s = new Spool(25);
     for (let i = 1; i <= 4; i++) s.push({ frame: frame(i), records: 10 }, false);
-    expect(s.after(0).map((f) => f.seq)).toEqual([3, 4]);
+    expect(s.after(0).map((f) => f.frame.seq)).toEqual([3, 4]);
     expect(s.dropped).toBe(20);
   });
 

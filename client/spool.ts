@@ -87,10 +87,8 @@ export class Spool {
     return out;
   }
 
-  /** frames with seq > `seq`, oldest first */
-  after(seq: number): DataFrame[] {
-    const out: DataFrame[] = [];
-    for (const it of this.items) if (it.frame.seq > seq) out.push(it.frame);
-    return out;
+  /** frames with seq > `seq`, oldest first, with their record counts */
+  after(seq: number): SpooledFrame[] {
+    return [...this.items].filter((it) => it.frame.seq > seq);
   }
 }

@@ -11,6 +11,8 @@ export interface BatchKernel {
   importDevices?(bytes: Uint8Array): void | Promise<void>;
   /** forgets devices whose partition has gone elsewhere; how many were held */
   dropDevices?(devices: readonly string[]): number | Promise<number>;
+  /** its own counters by the names its schema declares, as they are now (a kernel in this thread) */
+  counters?(): Record<string, number>;
   /** frees what outlives the stream (a kernel thread) */
   close?(): void | Promise<void>;
 }

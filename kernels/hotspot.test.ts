@@ -18,6 +18,9 @@ const at = (cx: number, cy: number, t: number, size = 100): GpsRecord => {
   const [lon, lat] = offsetBy(LON0, LAT0, (cx + 0.5) * size, (cy + 0.5) * size);
   return { deviceId: `v${cx}:${cy}`, t, lon, lat };
 };
+/** 40 fixes spread over the grid, and 30 in two cells side by side: the cluster Gi* finds against them */
+const background = (t: number) => Array.from({ length: 40 }, (_, i) => at((i * 5) % 16 - 8, Math.floor(i / 3) % 16 - 8, t));
+const cluster = (t: number) => Array.from({ length: 30 }, (_, i) => at(2 + (i % 2), 3, t));
 const grid = { cellSize: 100, band: 100, gridWidth: 16, gridHeight: 16, originLon: LON0, originLat: LAT0, window: 60, slide: 30, minCount: 3 };
 
 describe('hotspot kernel', () => {
@@ -67,8 +70,6 @@ describe('hotspot kernel', () => {
   // the same minutes ten minutes before 1970 too: a clock that is off gives negative times, and slides
   it.each([0, -600_000])('finds a cluster when its slide closes, and reports it cooled once the window has passed it (times from %i ms)', async (o) => {
     const k = await createHotspot(grid);
-    const background = (t: number) => Array.from({ length: 40 }, (_, i) => at((i * 5) % 16 - 8, Math.floor(i / 3) % 16 - 8, t));
-    const cluster = (t: number) => Array.from({ length: 30 }, (_, i) => at(2 + (i % 2), 3, t));
     // slide 0 (0–30 s): background + a cluster; nothing is reported until the slide closes
     expect(k.process(batchFromRecords([...background(o + 1_000), ...cluster(o + 2_000)]))).toEqual([]);
     // a fix at 31 s closes slide 0: the cluster's cells are hot
@@ -83,6 +84,45 @@ describe('hotspot kernel', () => {
     const later = k.process(batchFromRecords(background(o + 91_000)));
     expect(later.filter((e) => e.detect === 'cooled').map((e) => e.cell.id).sort()).toEqual(['100m:2:3', '100m:3:3']);
     expect(k.process(batchFromRecords(background(o + 121_000))).filter((e) => e.detect === 'cooled')).toEqual([]);
+  });
+
+  it('dates the window a flush scores from its oldest slide to its last fix, not to the end of the slide no fix has reached', async () => {
+    const k = await createHotspot(grid);
+    // slide 1 (30–60 s): the background and a cluster, the last fix at 44 s, then the end of input (serve's stop)
+    expect(k.process(batchFromRecords([...background(31_000), ...cluster(40_000), ...background(44_000)]))).toEqual([]);
+    const window = { start: '1970-01-01T00:00:00.000Z', end: '1970-01-01T00:00:44.000Z' };
+    expect(k.flush().map((e) => ({ detect: e.detect, cell: e.cell.id, count: e.count, window: e.window }))).toEqual([
+      // the cluster's 15 there, and one of each background's
+      { detect: 'hot', cell: '100m:2:3', count: 17, window },
+      { detect: 'hot', cell: '100m:3:3', count: 15, window },
+    ]);
+    // nothing binned since: a second flush has nothing to say
+    expect(k.flush()).toEqual([]);
+    // a fix off the grid at 50 s shows the stream got that far: the window ends there
+    const off = await createHotspot(grid);
+    off.process(batchFromRecords([...background(31_000), ...cluster(40_000), at(100, 100, 50_000)]));
+    expect(off.flush().map((e) => e.window.end)).toEqual(['1970-01-01T00:00:50.000Z', '1970-01-01T00:00:50.000Z']);
+  });
+
+  it('restores a snapshot taken before the last fix’s time was kept: its flush dates the window by the slide’s end, as then', async () => {
+    const k = await createHotspot(grid);
+    k.process(batchFromRecords([...background(31_000), ...cluster(40_000), ...background(44_000)]));
+    const { state, devices } = k.snapshot();
+    // the earlier format: the same, without the time at its end
+    const earlier = await createHotspot(grid);
+    earlier.restore({ state: state.subarray(0, state.length - 8), devices });
+    expect(earlier.flush().map((e) => e.window.end)).toEqual(['1970-01-01T00:01:00.000Z', '1970-01-01T00:01:00.000Z']);
+    const now = await createHotspot(grid);
+    now.restore({ state, devices });
+    expect(now.flush().map((e) => e.window.end)).toEqual(['1970-01-01T00:00:44.000Z', '1970-01-01T00:00:44.000Z']);
+  });
+
+  it('dates a window that is no whole number of slides by the slides it holds', async () => {
+    // window 45 s of 30 s slides: two slides are kept, so the window scored spans 60 s
+    const k = await createHotspot({ ...grid, window: 45 });
+    k.process(batchFromRecords([...background(1_000), ...cluster(2_000)]));
+    const hot = k.process(batchFromRecords(background(31_000)));
+    expect(hot[0].window).toEqual({ start: '1969-12-31T23:59:30.000Z', end: '1970-01-01T00:00:30.000Z' });
   });
 
   it('takes a fix from years ahead in one step: the cluster cools once, and the slides between are skipped, not scored', async () => {

@@ -33,12 +33,10 @@ const iso = (t: number) => new Date(t).toISOString();
 
 /** The hotspot kernel as a TypeScript object: batches in, events out. */
 export class HotspotKernel extends KernelWrapper {
-  readonly windowMs: number;
   private readonly cellSize: number;
 
   private constructor(kernel: Kernel) {
     super(kernel);
-    this.windowMs = (kernel.params.window as number) * 1000;
     this.cellSize = kernel.params.cellSize as number;
   }
 
@@ -50,7 +48,7 @@ export class HotspotKernel extends KernelWrapper {
     return this.events(this.kernel.rows(this.kernel.fit(fixes)));
   }
 
-  /** Scores the window in progress now (end of input). */
+  /** Scores the window in progress now (end of input), dated by its last fix. */
   flush(): HotspotEvent[] {
     const events: HotspotEvent[] = [];
     this.kernel.flushRows((rows) => events.push(...this.events(rows)));
@@ -72,7 +70,7 @@ export class HotspotKernel extends KernelWrapper {
   }
 
   private events({ n, cols }: Rows): HotspotEvent[] {
-    const { windowEnd, z, west, south, east, north, ix, iy, count, detect } = cols;
+    const { windowStart, windowEnd, z, west, south, east, north, ix, iy, count, detect } = cols;
     const events = new Array<HotspotEvent>(n);
     for (let i = 0; i < n; i++) {
       events[i] = {
@@ -81,7 +79,7 @@ export class HotspotKernel extends KernelWrapper {
         cell: { id: `${this.cellSize}m:${ix[i]}:${iy[i]}`, bbox: [west[i], south[i], east[i], north[i]] },
         z: z[i],
         count: count[i],
-        window: { start: iso(windowEnd[i] - this.windowMs), end: iso(windowEnd[i]) },
+        window: { start: iso(windowStart[i]), end: iso(windowEnd[i]) },
       };
     }
     return events;

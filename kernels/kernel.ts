@@ -270,6 +270,11 @@ export abstract class KernelStateFace {
     return this.kernel.prepared;
   }
 
+  /** its own counters (`counter(i)`) by the names its schema declares */
+  counters(): Record<string, number> {
+    return this.kernel.counters();
+  }
+
   /** The kernel's state (and the device ids it is keyed by), to carry over to another instance. */
   snapshot(): KernelState {
     return this.kernel.snapshot();

@@ -59,6 +59,8 @@ describe('a host thread whose kernel call hangs', () => {
       source.write('gps', Array.from({ length: 13 }, (_, s) => crossingFix(0, s)));
       await waitFor(() => events.includes('enter f0'), { what: 'the enter of f0' });
       await waitFor(() => fence.stats as { received?: number; unsnapshotted?: number } | undefined, { what: 'a snapshot of every fix', until: (s) => s?.received === 13 && s.unsnapshotted === 0, ms: 60_000 });
+      const devices = async () => total(parseExposition(await workflowMetrics(served).metrics()), 'geoflux_kernel_counts', { function: 'fence', counter: 'devices' });
+      expect(await devices()).toBe(1);
 
       source.write('slow', [{ deviceId: 'runaway', t: 0, lon: 1, lat: 1, speed: 150 }]);
       await waitFor(() => served.zipper.counters.poison, { what: 'the hanging frame dropped as poison', ms: 60_000 });
@@ -71,6 +73,8 @@ describe('a host thread whose kernel call hangs', () => {
       source.write('gps', [crossingFix(0, 13), crossingFix(0, 14), { ...crossingFix(0, 15), lon: -0.005 }]);
       await waitFor(() => events.includes('exit f0'), { what: 'the exit of f0', ms: 30_000 });
       expect(events).toEqual(['enter f0', 'exit f0']);
+      // the kernel's own count of devices is the restored instance's: v0, once, not again for each incarnation
+      expect(await devices()).toBe(1);
       await source.close();
       await collector.close();
     } finally {

@@ -123,6 +123,18 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     counter('geoflux_function_records_total', 'records local function instances handled', () => perFunction((s) => num(s.total, 'received'))),
     counter('geoflux_function_emitted_total', 'records local function instances emitted', () => perFunction((s) => num(s.total, 'emitted'))),
     counter('geoflux_function_errors_total', 'records a handler threw for (skipped), and frames an instance could not decode', () => perFunction((s) => num(s.total, 'errors'))),
+    // What the running instances' kernels count now, summed: a gauge, not a counter carried across restarts
+    // (and named for it: promtool refuses a gauge whose name says counter).
+    // The ABI's counters are of two kinds it does not tell apart: tallies (skipped, outliers,
+    // implausibleSpeeds) and levels (devices, pairs); an instance started again restores its devices, so
+    // carrying what its earlier incarnation counted would count them twice. Read live, a figure is never
+    // counted twice (a moved device is counted where it is); it falls only when an instance starts over or
+    // stops, each of which is counted here and logged: a trap it was not restored from
+    // (geoflux_kernel_traps_total), its host thread's restart (geoflux_function_restarts_total), a scale down
+    // or to zero, a new version. A trap restored from a snapshot takes the counters back to where they were.
+    gauge('geoflux_kernel_counts', 'a kernel’s own counters (its schema’s, counter(i)), summed over the function’s running instances; falls when one starts over or stops (README, Reliability)', () =>
+      [...fns()].flatMap(([fn, s]) => s.now.flatMap((n) => Object.entries(((n.kernel as Stats | undefined)?.counters as Record<string, number> | undefined) ?? {}).map(([counter, value]) => ({ labels: { function: fn, counter }, value })))),
+    ),
     counter('geoflux_kernel_bad_rows_total', 'fixes not fit for a kernel (bad device id, time, position or motion), dropped before it, by reason', kernelRows),
     counter('geoflux_kernel_traps_total', 'kernel calls that trapped (the instance is replaced and the batch split)', () => perFunction((s) => num(s.total, 'kernel', 'traps'))),
     counter('geoflux_kernel_trapped_rows_total', 'fixes that trapped a kernel on their own, dropped', () => perFunction((s) => num(s.total, 'kernel', 'trappedRows'))),

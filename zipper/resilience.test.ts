@@ -99,16 +99,23 @@ describe('bad input', () => {
   });
 });
 
+/** a zipper and its sink, on a port it is started again on after a kill, with the same certificate */
+async function restartableZipper() {
+  const config = testConfig(listen, fns);
+  const z = await Zipper.start(config);
+  const port = new URL(urlOf(z)).port;
+  const { tls } = z;
+  const opts = { zipper: `quic://127.0.0.1:${port}`, token: TOKEN, certHash: tls.certHash, maxBackoff: 200 };
+  const got: number[] = [];
+  const sfn = later(await connectStreamFunction({ name: 'sink', observe: ['gps'], ...opts }));
+  sfn.handle((in$) => in$.pipe(map((r: GpsRecord) => got.push(r.t))));
+  const restart = async () => void later(await Zipper.start({ ...config, listen: [`quic://127.0.0.1:${port}`] }, { tls }));
+  return { opts, got, kill: () => z.kill(), restart };
+}
+
 describe('zipper killed and restarted mid-stream', () => {
   it('the source reconnects and every record arrives exactly once', async () => {
-    const config = testConfig(listen, fns);
-    let z = await Zipper.start(config);
-    const port = new URL(urlOf(z)).port;
-    const tls = z.tls;
-    const opts = { zipper: `quic://127.0.0.1:${port}`, token: TOKEN, certHash: tls.certHash, maxBackoff: 200 };
-    const got: number[] = [];
-    const sfn = later(await connectStreamFunction({ name: 'sink', observe: ['gps'], ...opts }));
-    sfn.handle((in$) => in$.pipe(map((r: GpsRecord) => got.push(r.t))));
+    const { opts, got, kill, restart } = await restartableZipper();
     const src = later(await connectSource({ name: 'truck-gw', ...opts }));
     const N = 3000;
     let i = 0;
@@ -116,14 +123,33 @@ describe('zipper killed and restarted mid-stream', () => {
       src.write('gps', fix(i));
       if (i % 50 === 49) await breathe();
     }
-    await z.kill();
+    await kill();
     for (; i < N; i++) src.write('gps', fix(i)); // written while the zipper is down: spooled
-    z = later(await Zipper.start({ ...config, listen: [`quic://127.0.0.1:${port}`] }, { tls }));
+    await restart();
     await waitFor(() => got.length >= N, { what: () => `${N} records after the restart (have ${got.length})`, ms: 30_000 });
     expect(await src.flush(10_000)).toBe(true);
     expect(got.length).toBe(N);
     expect(new Set(got).size).toBe(N);
     expect(src.stats().reconnects).toBeGreaterThanOrEqual(1);
     expect(src.stats().dropped).toBe(0);
+  });
+
+  it('says the spool at the loss and the resend after it in records, the counts agreeing', async () => {
+    const { opts, got, kill, restart } = await restartableZipper();
+    const log = recordingLog();
+    const src = later(await connectSource({ name: 'truck-gw', ...opts, log }));
+    src.write('gps', fix(0));
+    expect(await src.flush(10_000)).toBe(true);
+    await kill();
+    await waitFor(() => !src.stats().connected, { what: 'the source to notice the zipper gone', ms: 10_000 });
+    // one frame of three records, written while the zipper is away
+    src.write('gps', [fix(1), fix(2), fix(3)]);
+    await restart();
+    await waitFor(() => got.length === 4, { what: () => `4 records after the restart (have ${got.length})`, ms: 30_000 });
+    const said = log.lines.filter((l) => /spooled/.test(l));
+    expect(said).toEqual([
+      expect.stringMatching(/^warn lost the zipper \(.*\); reconnecting in \d+ ms, 0 records spooled$/),
+      'info sending 3 records spooled (1 frame) the zipper does not have: 0 of the 0 records spooled when the connection ended, 3 written since',
+    ]);
   });
 });

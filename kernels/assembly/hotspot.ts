@@ -28,7 +28,8 @@ const P_H = param('gridHeight', 'integer', 'grid height, cells', '"default":256,
 const P_LON = param('originLon', 'number', 'longitude of the grid centre (default: the first fix)', '"min":-180,"max":180');
 const P_LAT = param('originLat', 'number', 'latitude of the grid centre (default: the first fix)', '"min":-90,"max":90');
 
-const F_END = field('windowEnd', 'time', 'end of the window scored');
+const F_START = field('windowStart', 'time', 'start of the window scored: of the oldest slide it holds');
+const F_END = field('windowEnd', 'time', 'end of the window scored: its last slide’s end, or at a flush the last fix’s time');
 const F_Z = field('z', 'f64', 'Gi* z-score of the cell');
 const F_WEST = field('west', 'f64', 'cell bounding box: west');
 const F_SOUTH = field('south', 'f64', 'south');
@@ -68,6 +69,11 @@ const NO_SLIDE: i64 = i64.MIN_VALUE;
 let current: i64 = NO_SLIDE;
 /** a fix was binned since the window was last scored: flush has a window in progress to score */
 let binned = false;
+/**
+ * the latest fix time the window has taken in (NaN: none): what a flush dates the window in progress by, as
+ * the slide's end would claim time no fix has reached yet
+ */
+let lastT: f64 = NaN;
 
 let skipped: u32 = 0;
 let outside: u32 = 0;
@@ -106,6 +112,7 @@ export function init(ptr: usize, len: i32): i32 {
   sat = new StaticArray<f64>((W + 1) * (H + 1));
   current = NO_SLIDE;
   binned = false;
+  lastT = NaN;
   scoreCell = -1;
   skipped = outside = late = 0;
   out.lost = 0;
@@ -160,6 +167,8 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
       if (s > buckets) current = b;
       else advance();
     }
+    // a fix off the grid also tells how far the stream has come
+    if (!(t <= lastT)) lastT = t;
     const ix = <i32>Math.floor(((lon - originLon) * mPerDegLon) / cellSize) + W / 2;
     const iy = <i32>Math.floor(((lat - originLat) * M_PER_DEG) / cellSize) + H / 2;
     if (ix < 0 || iy < 0 || ix >= W || iy >= H) {
@@ -282,6 +291,8 @@ function emit(windowEnd: f64, z: f64, cell: i32, kind: u32): void {
   const degLon = cellSize / mPerDegLon;
   const west = originLon + <f64>ix * degLon;
   const south = originLat + <f64>iy * degLat;
+  // the oldest bucket's slide: the window's nominal start only when it is a whole number of slides
+  out.f64(F_START, i, <f64>(current + 1 - buckets) * slideMs);
   out.f64(F_END, i, windowEnd);
   out.f64(F_Z, i, z);
   out.f64(F_WEST, i, west);
@@ -296,13 +307,15 @@ function emit(windowEnd: f64, z: f64, cell: i32, kind: u32): void {
 
 /**
  * End of input: scores the window in progress (if a fix was binned since it was last scored), as many rows
- * as fit, the rest in the next call; 0 once there is nothing more.
+ * as fit, the rest in the next call; 0 once there is nothing more. The window ends at the last fix: its
+ * slide's end is later (by up to a slide), and no fix says the cells stayed so until then.
  */
 export function flush(outPtr: usize, cap: i32): i32 {
   out.begin(outPtr, cap);
   if (scoreCell < 0) {
     if (!binned) return 0;
-    beginScore(<f64>(current + 1) * slideMs);
+    // NaN only when restored from a snapshot that did not keep it
+    beginScore(isNaN(lastT) ? <f64>(current + 1) * slideMs : lastT);
   }
   scoreCells(true);
   if (scoreCell < 0) dropOldest();
@@ -348,7 +361,8 @@ export function counter(i: i32): f64 {
 }
 
 // State, sparse (most cells of a big grid are empty): the counters, the origin, the slide, then the occupied
-// cells of the window, the non-empty buckets and the hot cells, each as a count and its entries.
+// cells of the window, the non-empty buckets and the hot cells, each as a count and its entries; then the
+// last fix's time.
 
 function writeState(w: StateWriter): void {
   w.u32(skipped);
@@ -382,6 +396,7 @@ function writeState(w: StateWriter): void {
   for (let c = 0; c < cells; c++) if (unchecked(hot[c])) n++;
   w.u32(n);
   for (let c = 0; c < cells; c++) if (unchecked(hot[c])) w.u32(c);
+  w.f64(lastT);
 }
 
 export function snapshot(ptr: usize, cap: i32): i32 {
@@ -419,6 +434,8 @@ export function restore(ptr: usize, len: i32): i32 {
     if (c >= <u32>cells) return fail('hotspot snapshot: a cell off this grid (other params?)');
     nextHot[c] = 1;
   }
+  // last, so that a checkpoint taken before it was kept (a cluster's, across an upgrade) still restores
+  const lastFix = r.ok && !r.done() ? r.f64() : NaN;
   if (!r.done()) return fail('not a hotspot snapshot: it ends early or goes on past its cells');
   skipped = counts[0];
   outside = counts[1];
@@ -429,6 +446,7 @@ export function restore(ptr: usize, len: i32): i32 {
   if (!isNaN(lat)) mPerDegLon = metresPerDegLon(lat);
   current = <i64>slide;
   binned = wasBinned;
+  lastT = lastFix;
   winSum = nextWinSum;
   winCount = nextWinCount;
   bucketSum = nextSum;

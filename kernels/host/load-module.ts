@@ -20,8 +20,10 @@ export interface LoadedModule {
 const modules = new Map<string, Promise<LoadedModule>>();
 
 /** `hotspot` names a built-in kernel; anything ending in .wasm or holding a slash is a path (relative to `baseDir`). */
+export const isKernelFile = (kernel: string): boolean => kernel.endsWith('.wasm') || kernel.includes('/');
+
 export function kernelPath(kernel: string, baseDir = process.cwd()): string {
-  if (kernel.endsWith('.wasm') || kernel.includes('/')) return isAbsolute(kernel) ? kernel : resolve(baseDir, kernel);
+  if (isKernelFile(kernel)) return isAbsolute(kernel) ? kernel : resolve(baseDir, kernel);
   if (isBuiltinKernel(kernel)) return fileURLToPath(BUILTIN_WASM[kernel]());
   throw new KernelError(unknownKernel(kernel));
 }

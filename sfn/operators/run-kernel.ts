@@ -24,14 +24,21 @@ export class KernelRunStats {
   failedBatches = 0;
   failedRows = 0;
   readonly callMs = new Histogram(MS_BUCKETS);
+  /** the kernel's own counters, read at each snapshot: a device moved in or out changes them between calls */
+  #counters: () => Record<string, number> = () => ({});
+
+  /** reads the counters of `k` from now on; a kernel in a thread of its own has none to read here */
+  countersOf(k: BatchKernel): void {
+    if (k.counters) this.#counters = () => k.counters!();
+  }
 
   snapshot(): KernelRunSnapshot {
     const { callMs, ...plain } = this;
-    return { ...plain, badRows: { ...this.badRows }, callMs: callMs.snapshot() };
+    return { ...plain, badRows: { ...this.badRows }, callMs: callMs.snapshot(), counters: this.#counters() };
   }
 }
 
-export type KernelRunSnapshot = Omit<KernelRunStats, 'callMs' | 'snapshot'> & { callMs: HistogramSnapshot };
+export type KernelRunSnapshot = Omit<KernelRunStats, 'callMs' | 'snapshot' | 'countersOf'> & { callMs: HistogramSnapshot; counters: Record<string, number> };
 
 export interface RunKernelOptions {
   /** a batch the kernel failed on; default: logged. The stream goes on. */
@@ -67,6 +74,7 @@ export class KernelBatches<E = unknown> {
   ) {
     this.ready = Promise.resolve(kernel);
     this.stats = o.stats ?? new KernelRunStats();
+    this.ready.then((k) => this.stats.countersOf(k), () => undefined);
     this.log = o.log ?? logger('kernel');
     this.warnings = new RateLimitedLog(this.log, { clock: o.clock });
   }
