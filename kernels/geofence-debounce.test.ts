@@ -66,6 +66,14 @@ describe('debounced enter and exit (the default)', () => {
     expect((await events(drive, { crossing: false })).out.map(times)).toEqual([['enter', 25, 35]]);
   });
 
+  it('keeps each vehicle’s fences its own: one entering puts no other inside (vehicles outside every fence share empty state)', async () => {
+    const drive = (v: string, lat: number) => noisyWalk([westOf(200, lat), [0.003, lat]], { speed: 10, sigma: 0 }).map((f) => ({ ...f, deviceId: v }));
+    const [a, b] = [drive('a', 0.004), drive('b', 0.006)];
+    // b waits outside (its fixes from a minute later) while a enters; then b drives in too
+    const fixes = [...a.map((f, i) => [f, { ...b[0], t: f.t }]).flat(), ...b.map((f) => ({ ...f, t: f.t + 60_000 }))];
+    expect((await events(fixes)).out.map((e) => `${e.deviceId} ${e.detect}`)).toEqual(['a enter', 'b enter']);
+  });
+
   it('gives today’s raw events with debounce: false', async () => {
     const drive = noisyWalk([westOf(200, 0.005), [0.003, 0.005]], { speed: 10, sigma: 0 });
     const { out } = await events(drive, { debounce: false });

@@ -93,6 +93,15 @@ describe('geofence kernel', () => {
     });
   });
 
+  it('lists the fences a fix is in in fence order where they overlap (the grid cell holds them in that order)', async () => {
+    const nested = { type: 'FeatureCollection', features: [0.3, 0.2, 0.1].map((s, i) => ({ type: 'Feature', id: `f${i}`, properties: {}, geometry: { type: 'Polygon', coordinates: [square(0, 0, s)] } })) };
+    const k = await createGeofence({ fences: nested, debounce: false, detect: ['enter'] });
+    const e = k.process(batchFromRecords([fix(0, 0.05, 0.05)]));
+    expect(e.map((x) => x.fence.id)).toEqual(['f0', 'f1', 'f2']);
+    const c = await createGeofence({ fences: nested }, { contains: true });
+    expect(c.contains(batchFromRecords([fix(0, 0.05, 0.05)]))).toEqual([[0, 1, 2]]);
+  });
+
   it('counts and skips fixes with bad coordinates', async () => {
     const { k, events } = await run([fix(0, NaN, 0), fix(1, 0.01, 95), fix(2, 0.01, 0.01)]);
     expect(events).toEqual(['02 bus-1 enter park']);

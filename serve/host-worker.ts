@@ -111,9 +111,8 @@ async function snapshot(): Promise<void> {
       const exported = await i.devices.export().catch(() => undefined);
       if (!exported || !slots.has(slot)) continue;
       [s.snapshotAt, s.snapshotTime, s.exportMs] = [received, now, performance.now() - t0];
-      // moved, not cloned: a copy of its own (the export may be a view of a larger buffer)
-      const bytes = new Uint8Array(exported);
-      post({ geoflux: 'snapshot', slot, bytes }, [bytes.buffer]);
+      // moved, not cloned (the export is a buffer of its own)
+      post({ geoflux: 'snapshot', slot, bytes: exported }, [exported.buffer as ArrayBuffer]);
     }
   } finally {
     snapshotting = false;

@@ -158,4 +158,13 @@ describe('a function that joins early (a wake)', () => {
     await expect(failing).rejects.toThrow('no kernel');
     await waitFor(() => load()?.instances, { what: 'the instance whose init failed gone', until: (n) => n === 1 });
   });
+
+  it('has its handshake out before init starts, so that init’s synchronous work (a kernel made, its state imported) does not hold it back', async () => {
+    const z = later(await Zipper.start(testConfig([], [{ name: 'early', observe: ['gps'], dispatch: { kind: 'balance' } }])));
+    let atInit: number | undefined;
+    const init = () => void (atInit = z.functionLoad().find((l) => l.name === 'early')?.instances ?? 0);
+    later(await connectStreamFunction({ name: 'early', observe: ['gps'], zipper: z.memoryUrl, token: TOKEN, joinEarly: true, init }));
+    // in memory the handshake arrives within the turn it is sent in: the zipper has the instance when init begins
+    expect(atInit).toBe(1);
+  });
 });

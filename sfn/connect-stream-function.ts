@@ -326,6 +326,9 @@ async function initJoining(client: ZipperClient, init: (() => void | Promise<voi
   // awaited once init is done; a dial that fails meanwhile is not an unhandled rejection
   joined.catch(() => undefined);
   try {
+    // the dial goes out once the promises before it have run; init's synchronous work (a kernel made and its
+    // state imported, 1–2 ms) would otherwise hold it back, and the handshake's round trip would follow it
+    await new Promise((r) => setImmediate(r));
     await init?.();
   } catch (e) {
     await joined.then(() => client.close(), () => undefined);

@@ -44,3 +44,12 @@ it('a raw writer’s fix with a time out of 1970–2100 costs only its own row b
   expect(new Set(entered)).toEqual(new Set(sent));
   expect(k.stats).toMatchObject({ badRows: { time: 4 }, failedRows: 0, rows: 98 });
 });
+
+it('hands its devices’ state over as a buffer of its own, not a view of the packer’s (a post to another thread clones all of the buffer behind a view)', async () => {
+  const z = later(await Zipper.start(testConfig([], [{ name: 'yard', observe: ['gps'], dispatch: { kind: 'balance' } }])));
+  const k = kernelFunction({ kernel: 'geofence', params: { fences: depot }, timeout: 0, baseDir: '.' });
+  later(await startFunctionModule(k, { name: 'yard', observe: ['gps'] }, { zipper: z.memoryUrl, token: TOKEN }));
+  const bytes = await k.devices.export();
+  expect(bytes.byteLength).toBeGreaterThan(0);
+  expect(bytes.buffer.byteLength).toBe(bytes.byteLength);
+});

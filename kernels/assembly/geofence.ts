@@ -63,21 +63,14 @@ let partsAt: usize = 0;
 let ringsAt: usize = 0;
 let coordsAt: usize = 0;
 
-// per part: slab index over its edges (edge = index of its first coordinate)
-let partBands = new Array<i32>(0); // bands per part
-let partMinY = new Array<f64>(0);
-let partBandH = new Array<f64>(0);
-let partSlabStart = new Array<i32>(0); // index into slabStart for band 0 of the part
-let slabStart = new Array<i32>(0); // per band: start in slabEdges; one extra per part as the end
-let slabEdges = new Array<u32>(0);
-// the same, frozen once built: the ray cast reads these without bounds checks
-let fBands = new StaticArray<i32>(0);
+// per part: slab index over its edges (edge = index of its first coordinate), in flat arrays the ray cast
+// reads without bounds checks
+let fBands = new StaticArray<i32>(0); // bands per part
 let fMinY = new StaticArray<f64>(0);
 let fBandH = new StaticArray<f64>(0);
-let fSlabAt = new StaticArray<i32>(0);
-let fSlabStart = new StaticArray<i32>(0);
+let fSlabAt = new StaticArray<i32>(0); // index into fSlabStart for band 0 of the part
+let fSlabStart = new StaticArray<i32>(0); // per band: start in fSlabEdges; one extra per part as the end
 let fSlabEdges = new StaticArray<u32>(0);
-let fGridFences = new StaticArray<u32>(0);
 
 // grid over all fence boxes
 let gMinX: f64 = 0;
@@ -85,7 +78,7 @@ let gMinY: f64 = 0;
 let gCellW: f64 = 1;
 let gCellH: f64 = 1;
 let gridStart = new StaticArray<i32>(GRID * GRID + 1);
-let gridFences = new Array<u32>(0);
+let fGridFences = new StaticArray<u32>(0);
 
 // params
 let detect: u32 = 0;
@@ -114,12 +107,33 @@ class Pending {
   e: f64 = 0;
 }
 
+// A device inside no fence with none on probation (most of a fleet, most of the time) shares these empty
+// arrays, and gets its own only to add to them (ownFences, ownPending): four arrays per device made
+// restoring 1,000 such devices most of a wake's kernel work. Nothing adds to these.
+const NO_FENCES = new Array<u32>(0);
+const NO_TIMES = new Array<f64>(0);
+const NO_FLAGS = new Array<bool>(0);
+const NO_PENDING = new Array<Pending>(0);
+
 /** Its fences, pending edges, and (Track) its last fix and the outlier guard's count. */
 class Device extends Track {
-  inside: Array<u32> = new Array<u32>(0);
-  since: Array<f64> = new Array<f64>(0);
-  dwelled: Array<bool> = new Array<bool>(0);
-  pending: Array<Pending> = new Array<Pending>(0);
+  inside: Array<u32> = NO_FENCES;
+  since: Array<f64> = NO_TIMES;
+  dwelled: Array<bool> = NO_FLAGS;
+  pending: Array<Pending> = NO_PENDING;
+
+  /** inside, since and dwelled of its own, to add a fence to */
+  ownFences(): void {
+    if (this.inside.length) return;
+    this.inside = new Array<u32>(0);
+    this.since = new Array<f64>(0);
+    this.dwelled = new Array<bool>(0);
+  }
+
+  /** pending of its own, to add to */
+  ownPending(): void {
+    if (!this.pending.length) this.pending = new Array<Pending>(0);
+  }
 }
 let devices = new Map<u32, Device>();
 
@@ -160,13 +174,17 @@ function loadFences(ptr: usize, len: i32): i32 {
   return 0;
 }
 
+// Both indexes are built as counts, then prefix sums (each cell's or band's end), then filled backwards
+// (fences or edges in reverse, each put before its cell's or band's end), so every list comes out in
+// ascending order as pushing would make it, without an array per cell or band: init was 8,000 allocations
+// for 4,096 grid cells, most of them empty.
+
 function buildSlabs(nParts: i32): void {
-  partBands = new Array<i32>(nParts);
-  partMinY = new Array<f64>(nParts);
-  partBandH = new Array<f64>(nParts);
-  partSlabStart = new Array<i32>(nParts);
-  slabStart = new Array<i32>(0);
-  slabEdges = new Array<u32>(0);
+  fBands = new StaticArray<i32>(nParts);
+  fMinY = new StaticArray<f64>(nParts);
+  fBandH = new StaticArray<f64>(nParts);
+  fSlabAt = new StaticArray<i32>(nParts);
+  let slabs = 0;
   for (let p = 0; p < nParts; p++) {
     let minY = Infinity;
     let maxY = -Infinity;
@@ -182,38 +200,46 @@ function buildSlabs(nParts: i32): void {
       }
     }
     const bands = max(1, min(256, edges >> 3));
-    const h = (maxY - minY) / bands || 1;
-    partBands[p] = bands;
-    partMinY[p] = minY;
-    partBandH[p] = h;
-    partSlabStart[p] = slabStart.length;
-    // edges per band, then the lists
-    const lists = new Array<Array<u32>>(bands);
-    for (let b = 0; b < bands; b++) lists[b] = new Array<u32>(0);
-    for (let r = r0; r < r0 + partRings(p); r++) {
-      const c0 = <u32>ringFirst(r);
-      const n = <u32>ringCount(r);
-      for (let c = c0; c < c0 + n - 1; c++) {
-        const ya = Math.min(cy(c), cy(c + 1));
-        const yb = Math.max(cy(c), cy(c + 1));
-        const b0 = clampBand(<i32>Math.floor((ya - minY) / h), bands);
-        const b1 = clampBand(<i32>Math.floor((yb - minY) / h), bands);
-        for (let b = b0; b <= b1; b++) lists[b].push(c);
+    fBands[p] = bands;
+    fMinY[p] = minY;
+    fBandH[p] = (maxY - minY) / bands || 1;
+    fSlabAt[p] = slabs;
+    slabs += bands + 1;
+  }
+  fSlabStart = new StaticArray<i32>(slabs);
+  for (let p = 0; p < nParts; p++) eachEdgeBand(p, false);
+  let total = 0;
+  for (let p = 0; p < nParts; p++) {
+    const at = fSlabAt[p];
+    for (let b = 0; b < fBands[p]; b++) {
+      total += fSlabStart[at + b];
+      fSlabStart[at + b] = total;
+    }
+    fSlabStart[at + fBands[p]] = total;
+  }
+  fSlabEdges = new StaticArray<u32>(total);
+  for (let p = 0; p < nParts; p++) eachEdgeBand(p, true);
+}
+
+/** Every edge of part p in every band it spans, last edge first: counted (`fill` false) or put before its band's end. */
+function eachEdgeBand(p: i32, fill: bool): void {
+  const bands = fBands[p];
+  const minY = fMinY[p];
+  const h = fBandH[p];
+  const at = fSlabAt[p];
+  const r0 = partFirstRing(p);
+  for (let r = r0 + partRings(p) - 1; r >= r0; r--) {
+    const c0 = ringFirst(r);
+    for (let c = c0 + ringCount(r) - 2; c >= c0; c--) {
+      const y1 = cy(<u32>c), y2 = cy(<u32>c + 1);
+      const b0 = clampBand(<i32>Math.floor((Math.min(y1, y2) - minY) / h), bands);
+      const b1 = clampBand(<i32>Math.floor((Math.max(y1, y2) - minY) / h), bands);
+      for (let b = b0; b <= b1; b++) {
+        if (fill) fSlabEdges[--fSlabStart[at + b]] = <u32>c;
+        else fSlabStart[at + b]++;
       }
     }
-    for (let b = 0; b < bands; b++) {
-      slabStart.push(slabEdges.length);
-      const l = lists[b];
-      for (let j = 0; j < l.length; j++) slabEdges.push(l[j]);
-    }
-    slabStart.push(slabEdges.length);
   }
-  fBands = StaticArray.fromArray(partBands);
-  fMinY = StaticArray.fromArray(partMinY);
-  fBandH = StaticArray.fromArray(partBandH);
-  fSlabAt = StaticArray.fromArray(partSlabStart);
-  fSlabStart = StaticArray.fromArray(slabStart);
-  fSlabEdges = StaticArray.fromArray(slabEdges);
 }
 
 @inline function clampBand(b: i32, bands: i32): i32 { return b < 0 ? 0 : b >= bands ? bands - 1 : b; }
@@ -230,19 +256,27 @@ function buildGrid(): void {
   gMinY = minY;
   gCellW = (maxX - minX) / GRID || 1;
   gCellH = (maxY - minY) / GRID || 1;
-  const lists = new Array<Array<u32>>(GRID * GRID);
-  for (let c = 0; c < GRID * GRID; c++) lists[c] = new Array<u32>(0);
-  for (let i = 0; i < nFences; i++) {
-    const x0 = gx(fBox(i, 0)), x1 = gx(fBox(i, 2)), y0 = gy(fBox(i, 1)), y1 = gy(fBox(i, 3));
-    for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) lists[y * GRID + x].push(<u32>i);
-  }
-  gridFences = new Array<u32>(0);
+  for (let c = 0; c <= GRID * GRID; c++) gridStart[c] = 0;
+  for (let i = 0; i < nFences; i++) eachFenceCell(i, false);
+  let total = 0;
   for (let c = 0; c < GRID * GRID; c++) {
-    gridStart[c] = gridFences.length;
-    for (let j = 0; j < lists[c].length; j++) gridFences.push(lists[c][j]);
+    total += gridStart[c];
+    gridStart[c] = total;
   }
-  gridStart[GRID * GRID] = gridFences.length;
-  fGridFences = StaticArray.fromArray(gridFences);
+  gridStart[GRID * GRID] = total;
+  fGridFences = new StaticArray<u32>(total);
+  for (let i = nFences - 1; i >= 0; i--) eachFenceCell(i, true);
+}
+
+/** Every grid cell fence i's box covers: counted (`fill` false) or the fence put before the cell's end. */
+function eachFenceCell(i: i32, fill: bool): void {
+  const x0 = gx(fBox(i, 0)), x1 = gx(fBox(i, 2)), y0 = gy(fBox(i, 1)), y1 = gy(fBox(i, 3));
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      if (fill) fGridFences[--gridStart[y * GRID + x]] = <u32>i;
+      else gridStart[y * GRID + x]++;
+    }
+  }
 }
 
 @inline function gx(x: f64): i32 { return clampBand(<i32>Math.floor((x - gMinX) / gCellW), GRID); }
@@ -401,6 +435,7 @@ function probation(d: Device, f: u32): void {
   for (let j = 0; j < d.pending.length; j++) if (unchecked(d.pending[j]).fence == f) return;
   const p = new Pending();
   p.fence = f;
+  d.ownPending();
   d.pending.push(p);
 }
 
@@ -462,6 +497,7 @@ function settle(d: Device, row: i32, t: f64, x: f64, y: f64, band: f64, lastT: f
     // fence order, as raw state keeps it
     let k = 0;
     while (k < d.inside.length && unchecked(d.inside[k]) < p.fence) k++;
+    d.ownFences();
     insertAt<u32>(d.inside, k, p.fence);
     insertAt<f64>(d.since, k, p.tc);
     insertAt<bool>(d.dwelled, k, false);
@@ -656,6 +692,8 @@ function readDevice(r: StateReader): Device | null {
   const n = r.u32();
   const pending = r.u32();
   d.readTrack(r);
+  if (n) d.ownFences();
+  if (pending) d.ownPending();
   for (let j: u32 = 0; j < n && r.ok; j++) {
     const f = r.u32();
     if (f >= <u32>nFences) return noFence();

@@ -30,4 +30,13 @@ describe('device state between hosts', () => {
     expect([...f.subarray(16, 19), f[27]]).toEqual([1, 2, 3, 4]);
     expect(pooled.equals(before)).toBe(true);
   });
+
+  it('reads names beyond ASCII as UTF-8, and refuses a name that is not UTF-8', () => {
+    const names = wrapDevices('geofence', frame(), (id) => (id === 7 ? 'Zürich-7' : '東京-9'));
+    expect(unwrapDevices('geofence', names, ours).devices).toEqual(['Zürich-7', '東京-9']);
+    // the first name's first byte ("GFD1" · u32 8 · "geofence" · u32 2 · u32 length, then the name)
+    const broken = new Uint8Array(wrapped);
+    broken[24] = 0xff;
+    expect(() => unwrapDevices('geofence', broken, ours)).toThrow('not a geofence device export: a name is not UTF-8');
+  });
 });

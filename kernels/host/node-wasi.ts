@@ -11,8 +11,19 @@ let nodeWasiModule: NodeWasi | undefined;
 // listener that silences that warning must be in place before it does
 const WASI = () => (nodeWasiModule ??= createRequire(import.meta.url)('node:wasi') as NodeWasi).WASI;
 
-/** Node's own WASI: no preopened directories, no environment, no arguments. */
+/** whether a module imports anything of WASI (an AssemblyScript kernel whose aborts trap imports nothing) */
+const usesWasi = (module: WebAssembly.Module) => WebAssembly.Module.imports(module).some((i) => i.module.startsWith('wasi'));
+
+/** an instance of a module that needs no WASI, its static initialisers run (a reactor's _initialize) */
+function withoutWasi(module: WebAssembly.Module, memory: WebAssembly.Memory): WebAssembly.Instance {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  (instance.exports._initialize as (() => void) | undefined)?.();
+  return instance;
+}
+
+/** Node's own WASI: no preopened directories, no environment, no arguments; none made for a kernel that imports none of it. */
 export const nodeWasi: WasiHost = (module, memory) => {
+  if (!usesWasi(module)) return withoutWasi(module, memory);
   const wasi = new (WASI())({ version: 'preview1', args: [], env: {}, preopens: {}, returnOnExit: true });
   const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport, env: { memory } } as WebAssembly.Imports);
   // a reactor: _initialize runs the module's static initialisers; node:wasi wants `memory` among the exports
@@ -39,8 +50,8 @@ export const wasmerWasi: WasiHost = (module, memory) => {
   if (!wasmer) throw new KernelError('@wasmer/wasi is not loaded: await loadWasmer() first');
   // a kernel that imports nothing of WASI (an AssemblyScript one whose aborts trap) leaves @wasmer/wasi unable
   // to tell the WASI version, and needs none
-  const usesWasi = WebAssembly.Module.imports(module).some((i) => i.module.startsWith('wasi'));
-  const instance = usesWasi ? new wasmer.WASI({ args: [], env: {} }).instantiate(module, { env: { memory } }) : new WebAssembly.Instance(module, { env: { memory } });
+  if (!usesWasi(module)) return withoutWasi(module, memory);
+  const instance = new wasmer.WASI({ args: [], env: {} }).instantiate(module, { env: { memory } });
   (instance.exports._initialize as (() => void) | undefined)?.();
   return instance;
 };
