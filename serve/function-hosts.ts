@@ -1,5 +1,6 @@
 import { logLevel, type Level, type Logger } from '../log/logger.ts';
 import { ModuleThread, type DistributiveOmit, type FunctionInstance, type RestartReason, type StateCommand, type ThreadMessage } from '../runtime/module-thread.ts';
+import { isKernelFile } from '../kernels/host/load-module.ts';
 import type { FrameChannel } from '../transport/types.ts';
 import type { FunctionData } from './run-instance.ts';
 
@@ -16,6 +17,11 @@ import type { FunctionData } from './run-instance.ts';
  * thread, and each kernel instance gets back the state of its last snapshot (posted every `snapshotMs` while
  * it changes). What the records it handled after that snapshot did to its state is lost: counted
  * (`rolledBack`) and logged. A builtin's own state is not snapshotted: it restarts empty, as any restart did.
+ *
+ * A hang names no culprit (the thread is stuck, not asked), so the first one of a host that also runs kernels
+ * of the user's own (.wasm files, deployed or in the workflow) moves those to hosts kept apart for them, where
+ * they go on from their snapshots: geoflux's own functions are restarted by a user's kernel once at most, and
+ * no longer lose a frame to its hangs (each of their instances' oldest frame is blamed for every hang).
  */
 
 export interface HostWorkerData {
@@ -69,8 +75,12 @@ export interface KeptKernel {
 }
 
 export class FunctionHosts {
-  private readonly pools = new Map<number, Host[]>();
+  private readonly pools = new Map<string, Host[]>();
   private nextSlot = 0;
+  /** the watchdog time of the first hosts, which their labels leave unsaid */
+  private firstWatchdog: number | undefined;
+  /** functions whose kernel of the user's own hung a host it shared: their instances, later ones too, run in hosts kept apart */
+  readonly apart = new Set<string>();
   readonly counts: Omit<HostsStats, 'threads' | 'kept'> = { restored: 0, rolledBack: 0, restartedEmpty: 0 };
 
   constructor(readonly o: FunctionHostsOptions) {}
@@ -83,7 +93,7 @@ export class FunctionHosts {
    */
   instance(label: string, data: FunctionData, watchdog: number, restore?: Uint8Array[], kept?: KeptKernel): HostedInstance {
     const from = kept as Kept | undefined;
-    const i = new HostedInstance(label, data, ++this.nextSlot, () => (from?.host.kept.has(from.slot) ? from.host : this.place(watchdog)), this.o.log);
+    const i = new HostedInstance(label, data, ++this.nextSlot, () => (from?.host.kept.has(from.slot) ? from.host : this.place(watchdog, this.apart.has(data.name))), this.o.log);
     i.restore = restore;
     i.from = from?.slot;
     return i;
@@ -94,15 +104,19 @@ export class FunctionHosts {
     return { threads: hosts.filter((h) => h.thread.running).length, ...this.counts, kept: hosts.reduce((n, h) => n + h.kept.size, 0) };
   }
 
-  /** a new host while there are fewer than `size` and each has an instance already; else the one with fewest */
-  private place(watchdog: number): Host {
-    const pool = this.pools.get(watchdog) ?? (this.pools.set(watchdog, []), this.pools.get(watchdog)!);
+  /** a new host while there are fewer than `size` and each has an instance already; else the one with fewest. `apart`: among the hosts kept apart for users' kernels that hung a host */
+  private place(watchdog: number, apart = false): Host {
+    const key = `${watchdog}${apart ? ' apart' : ''}`;
+    this.firstWatchdog ??= watchdog;
+    const pool = this.pools.get(key) ?? (this.pools.set(key, []), this.pools.get(key)!);
     const least = pool.reduce<Host | undefined>((a, h) => (!a || h.slots.size < a.slots.size ? h : a), undefined);
     if (least && (least.slots.size === 0 || pool.length >= this.o.size)) return least;
-    const host = new Host(`host thread #${pool.length + 1}${watchdog === [...this.pools.keys()][0] ? '' : ` (watchdog ${watchdog} ms)`}`, watchdog, this);
+    const what = [watchdog === this.firstWatchdog ? '' : `watchdog ${watchdog} ms`, apart ? 'kernels of your own, kept apart' : ''].filter(Boolean).join(', ');
+    const host = new Host(`host thread #${pool.length + 1}${what ? ` (${what})` : ''}`, watchdog, this);
     pool.push(host);
     return host;
   }
+
 
   async close(timeout = 5000): Promise<void> {
     await Promise.allSettled([...this.pools.values()].flat().map((h) => h.thread.close(timeout)));
@@ -153,6 +167,16 @@ class Host {
   private exited(why: RestartReason, stopping: boolean, stats: Record<number, Record<string, unknown> | undefined> | undefined): void {
     // a new isolate keeps nothing of the old one's
     this.kept.clear();
+    const users = why === 'hung' && !stopping ? [...this.slots.values()].filter((i) => i.data.kernel && isKernelFile(i.data.kernel.kernel) && !this.hosts.apart.has(i.data.name)) : [];
+    if (users.length && users.length < this.slots.size) {
+      for (const i of users) {
+        this.slots.delete(i.slot);
+        this.hosts.apart.add(i.data.name);
+        i.moveApart(stats?.[i.slot]);
+      }
+      this.hosts.o.log.warn(`${this.label} hung: ${users.map((i) => i.label).join(', ')} (a kernel of your own) go${users.length === 1 ? 'es' : ''} on from ${users.length === 1 ? 'its' : 'their'} last snapshot in host threads kept apart, so that ${users.length === 1 ? 'its' : 'their'} hangs no longer restart geoflux's own functions`);
+      this.hosts.counts.restored += users.length;
+    }
     const restored: string[] = [];
     const empty: string[] = [];
     let rolledBack = 0;
@@ -195,6 +219,8 @@ export class HostedInstance implements FunctionInstance {
   restore: Uint8Array[] | undefined;
   /** the slot of the parked instance whose kernel maker its host keeps for it */
   from: number | undefined;
+  /** moved to a host kept apart after a hang: its start there is awaited by no one */
+  private apart = false;
   private host: Host | undefined;
   private ready = false;
   private starting: { resolve: () => void; reject: (e: Error) => void } | undefined;
@@ -217,8 +243,12 @@ export class HostedInstance implements FunctionInstance {
     return this.ready ? (this.host?.thread.stats as Record<number, unknown> | undefined)?.[this.slot] : undefined;
   }
 
-  /** Starts it in a host (started first when new) and resolves once it is ready; rejects with why it could not start. */
-  async start(): Promise<void> {
+  /**
+   * Starts it in a host (started first when new) and resolves once it is ready; rejects with why it could not
+   * start. `joinEarly`: it joins the zipper while its kernel loads (a wake's, whose frames the zipper holds
+   * meanwhile; a frame handed to an instance still starting hangs it unwatched).
+   */
+  async start(joinEarly = this.restore !== undefined): Promise<void> {
     const host = (this.host = this.place());
     await host.started();
     host.slots.set(this.slot, this);
@@ -231,7 +261,7 @@ export class HostedInstance implements FunctionInstance {
           const from = this.from !== undefined && host.kept.delete(this.from) ? this.from : undefined;
           this.from = undefined;
           // a host between a crash and its restart starts it with the others (workerData)
-          host.thread.post({ geoflux: 'start', slot: this.slot, data: this.data, state: this.restore ?? [], from, wake: this.restore !== undefined } satisfies HostCommand);
+          host.thread.post({ geoflux: 'start', slot: this.slot, data: this.data, state: this.restore ?? [], from, wake: joinEarly } satisfies HostCommand);
         }),
     );
   }
@@ -259,7 +289,11 @@ export class HostedInstance implements FunctionInstance {
   hostExited(why: RestartReason, stopping: boolean, last: unknown): boolean {
     this.ready = false;
     if (last !== undefined) this.retired.push(last);
-    if (this.starting || this.stopped || stopping) {
+    if (this.apart && this.starting && !this.stopped && !stopping) {
+      // moved apart, no one waits on its start: it starts again with its host, as the host's other instances do
+      this.starting.resolve();
+      this.starting = undefined;
+    } else if (this.starting || this.stopped || stopping) {
       // one that was starting (or stopping) when its host went is not started again with it
       this.host?.slots.delete(this.slot);
       this.starting?.reject(new Error(`${this.label}: its host thread ${why === 'hung' ? 'hung' : why === 'crash' ? 'crashed' : 'exited'} while it started`));
@@ -269,6 +303,14 @@ export class HostedInstance implements FunctionInstance {
     }
     this.restarts[why]++;
     return true;
+  }
+
+  /** Its host hung: it starts again, with its last snapshot, in a host kept apart (FunctionHosts, above). */
+  moveApart(last: unknown): void {
+    if (!this.hostExited('hung', false, last)) return;
+    this.apart = true;
+    if (this.snapshot) this.restore = [this.snapshot];
+    this.start(false).catch((e: Error) => this.log.about(this.data.name).error(`${this.label}: could not start again apart: ${e.message}`));
   }
 
   ask(cmd: DistributiveOmit<StateCommand, 'id'>): Promise<Uint8Array | undefined> {
