@@ -101,7 +101,8 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     counter('geoflux_frames_dropped_total', 'Data frames the zipper dropped, by reason', () => [
       { labels: { reason: 'unrouted' }, value: z.counters.unrouted },
       { labels: { reason: 'forbidden_tag' }, value: z.counters.forbidden },
-      { labels: { reason: 'waiting_full' }, value: z.counters.dropped },
+      { labels: { reason: 'waiting_full' }, value: z.counters.dropped - z.counters.removed },
+      { labels: { reason: 'function_removed' }, value: z.counters.removed },
       { labels: { reason: 'poison' }, value: z.counters.poison },
       { labels: { reason: 'duplicate' }, value: z.counters.duplicates },
     ]),

@@ -21,8 +21,10 @@ export interface ZipperCounters {
   unrouted: number;
   /** Data frames written to a tag reserved for the zipper */
   forbidden: number;
-  /** frames dropped because a function with no instance had a full waiting queue */
+  /** frames dropped for want of an instance: a function with none had a full waiting queue, or was removed (`removed`) */
   dropped: number;
+  /** of `dropped`, those whose function was removed (an undeploy) while they waited for it or an instance held them */
+  removed: number;
   /** frames for a partitioned function that had no partition key, sent round robin instead */
   unkeyed: number;
   /** frames an instance died holding, handed on again */

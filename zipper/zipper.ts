@@ -67,7 +67,7 @@ export class Zipper {
   /** warnings a client can repeat with every redial (a bad token, a malformed frame) */
   private readonly warnings: RateLimitedLog;
   readonly listeners: Listener[] = [];
-  readonly counters: ZipperCounters = { accepted: 0, rejected: 0, malformed: 0, unrouted: 0, forbidden: 0, dropped: 0, unkeyed: 0, redelivered: 0, poison: 0, poisonRecords: 0, handshakeTimeouts: 0, duplicates: 0 };
+  readonly counters: ZipperCounters = { accepted: 0, rejected: 0, malformed: 0, unrouted: 0, forbidden: 0, dropped: 0, removed: 0, unkeyed: 0, redelivered: 0, poison: 0, poisonRecords: 0, handshakeTimeouts: 0, duplicates: 0 };
   readonly rejections = new Map<RefusalCode, number>();
   /** frames and records per tag, as written to the zipper and as sent on to functions */
   readonly tagsIn = new Map<number, TagCounters>();
@@ -240,6 +240,7 @@ export class Zipper {
     const held = this.waiting.release(name);
     if (held.length) {
       this.counters.dropped += held.length;
+      this.counters.removed += held.length;
       this.warnings.warn('removed', `function "${name}" was removed with ${held.length} frames waiting for it: dropped`);
     }
     for (const u of held) u.d.session.settle(u.d);
@@ -497,6 +498,7 @@ export class Zipper {
       } else if (!route) {
         // its function was removed (an undeploy) while an instance still held the frame
         this.counters.dropped++;
+        this.counters.removed++;
         this.warnings.warn('removed', `function "${u.fn}" is gone: dropped a frame from ${u.frame.from} (seq ${u.frame.seq}) an instance of it held`);
       } else if (this.accepting) {
         const out: RouteDecision<Conn> = { sends: [], holds: [], unkeyed: 0 };
