@@ -156,8 +156,12 @@ class Host {
     });
   }
 
-  started(): Promise<void> {
+  start(): Promise<void> {
     return (this.up ??= this.thread.start());
+  }
+
+  get started(): boolean {
+    return this.up !== undefined;
   }
 
   forget(slot: number): void {
@@ -250,7 +254,7 @@ export class HostedInstance implements FunctionInstance {
    */
   async start(joinEarly = this.restore !== undefined): Promise<void> {
     const host = (this.host = this.place());
-    await host.started();
+    await host.start();
     host.slots.set(this.slot, this);
     // a start-up (a road network to load) may keep the host from answering pings: the watchdog waits for it
     await host.thread.unwatched(
@@ -310,7 +314,14 @@ export class HostedInstance implements FunctionInstance {
     if (!this.hostExited('hung', false, last)) return;
     this.apart = true;
     if (this.snapshot) this.restore = [this.snapshot];
-    this.start(false).catch((e: Error) => this.log.about(this.data.name).error(`${this.label}: could not start again apart: ${e.message}`));
+    const failed = (e: Error) => this.log.about(this.data.name).error(`${this.label}: could not start again apart: ${e.message}`);
+    const host = this.place();
+    if (host.started) return void this.start(false).catch(failed);
+    // a new host starts with it, as a host restarts with its instances: loaded before the host is ready and
+    // watched, and joined only then (a start on its own is watched only after six times the limit: 60 s)
+    this.host = host;
+    host.slots.set(this.slot, this);
+    host.start().catch(failed);
   }
 
   ask(cmd: DistributiveOmit<StateCommand, 'id'>): Promise<Uint8Array | undefined> {
