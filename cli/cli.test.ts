@@ -198,6 +198,16 @@ describe('geoflux CLI', () => {
     expect(noNetwork.stderr).toContain('name the road network: --network <osm.pbf>');
   });
 
+  it('sim --prefix: its own device ids, as builtin:traffic\'s prefix param gives them, so it does not merge with the demo\'s veh-…', async () => {
+    const r = await run(['sim', '--network', MONACO, '--vehicles', '3', '--duration', '2', '--prefix', 'edge-b', '--out', '-']);
+    expect(r.code).toBe(0);
+    const ids = new Set(r.stdout.trim().split('\n').map((l) => JSON.parse(l).deviceId));
+    expect(ids).toEqual(new Set(['edge-b-001', 'edge-b-002', 'edge-b-003']));
+    const bad = await run(['sim', '--network', MONACO, '--prefix', 'a/b', '--out', '-']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--prefix must be letters, digits, ".", "-" and "_" (got "a/b")');
+  });
+
   it("sim: a scenario's seed holds unless --seed is given", async () => {
     const scenario = 'examples/scenarios/rush-hour.yaml';
     const seed = Number(readFileSync(scenario, 'utf8').match(/^seed: (\d+)/m)![1]);
