@@ -219,6 +219,14 @@ describe('geoflux CLI', () => {
     expect(other.stdout).not.toBe(own.stdout);
   });
 
+  it('replay: Ctrl-C while it still dials a zipper that does not answer ends it at once, with 130', async () => {
+    const port = await freePort();
+    const p = start(['replay', '--speed', 'max', '--zipper', `quic://127.0.0.1:${port}`, '--insecure', '../shared/data/traces/seattle-newson-krumm-gps.txt']);
+    await waitFor(() => p.out.stderr.includes('seattle-newson-krumm-gps.txt: 7531 fixes'), { what: () => `the trace read: ${p.out.stderr}` });
+    expect(await stop(p)).toBe(130);
+    expect(p.out.stderr).toMatch(new RegExp(`geoflux replay: interrupted while connecting to quic://127\\.0\\.0\\.1:${port} \\(\\d+\\.\\d s, not connected\\)\n$`));
+  });
+
   it('replay: many files, one device each, bad rows counted and named', async () => {
     const dir = mkdtempSync(`${tmpdir()}/geoflux-replay-`);
     writeFileSync(`${dir}/van.csv`, 'lon,lat,time\n7.41,43.73,2026-01-01T00:00:00Z\nbad,43.73,2026-01-01T00:00:01Z\n7.42,43.73,2026-01-01T00:00:02Z\n');

@@ -28,12 +28,13 @@ export function lostFixes(report: SourceCloseReport | undefined, sent: number): 
   return `${lost.toLocaleString('en')} of ${sent.toLocaleString('en')} fixes may not have reached the zipper (${parts.join(', ')})`;
 }
 
-export async function openFixOutput(values: Parsed['values'], clientName: string, onClosed?: () => void): Promise<FixOutput> {
+/** `stop`: Ctrl-C, which also ends the wait for the zipper */
+export async function openFixOutput(values: Parsed['values'], clientName: string, stop: { signal: AbortSignal; abort(): void }): Promise<FixOutput> {
   if (!values.zipper && !values.out) throw new UsageError('say where the fixes go: --zipper <url>, or --out <file> (- for stdout)');
   const format = (values.format ?? (values.out ? formatOf(String(values.out)) : 'jsonl')) as LineFormat;
   if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format is csv or jsonl (got "${format}")`);
-  const out = values.out ? new LineSink(String(values.out), onClosed) : undefined;
-  const source = values.zipper ? await connectSource({ name: clientName, ...connectionOptions(values) }) : undefined;
+  const out = values.out ? new LineSink(String(values.out), () => stop.abort()) : undefined;
+  const source = values.zipper ? await connectSource({ name: clientName, ...connectionOptions(values), signal: stop.signal }) : undefined;
   if (format === 'csv') await out?.write([CSV_HEADER]);
   const tag = String(values.tag);
   return {

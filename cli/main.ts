@@ -71,7 +71,8 @@ export async function main(argv: string[]): Promise<number> {
     const err = e as Error;
     // users get the message; the stack is for --log-level debug
     process.stderr.write(`geoflux ${name}: ${logLevel() === 'debug' ? (err.stack ?? err.message) : err.message}\n`);
-    return err.name === 'UsageError' ? 2 : 1;
+    // 130: what a shell reports for a command Ctrl-C ended (128 + SIGINT)
+    return err.name === 'UsageError' ? 2 : err.name === 'InterruptedError' ? 130 : 1;
   }
 }
 

@@ -53,7 +53,7 @@ export async function simCommand({ values }: Parsed): Promise<void> {
   });
   const duration = t.duration ?? (values.zipper ? undefined : 600);
   const stop = untilSignal();
-  const output = await openFixOutput(values, 'geoflux-sim', () => stop.abort());
+  const output = await openFixOutput(values, 'geoflux-sim', stop);
   const truth = values.truth ? new LineSink(String(values.truth)) : undefined;
   const vehicles = t.sim.vehicles.length;
   process.stderr.write(
