@@ -110,11 +110,12 @@ export class ZipperClient {
     const interrupted = () => new InterruptedError(`interrupted while connecting to ${this.opts.zipper} (${((Date.now() - started) / 1000).toFixed(1)} s, not connected)`);
     const untilAborted = signal && new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(interrupted()), { once: true }));
     untilAborted?.catch(() => {});
+    const orAbort = <T>(p: Promise<T>) => (untilAborted ? Promise.race([p, untilAborted]) : p);
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw interrupted();
       const dial = this.dialOnce(signal);
       try {
-        await (untilAborted ? Promise.race([dial, untilAborted]) : dial);
+        await orAbort(dial);
         return;
       } catch (e) {
         if (e instanceof InterruptedError) {
@@ -124,8 +125,7 @@ export class ZipperClient {
         }
         if (final(e)) throw e;
         if (Date.now() >= deadline) throw this.gaveUp(e, started, attempt + 1);
-        const backoff = new Promise((r) => setTimeout(r, Math.min(backoffDelay(attempt, 100, 2000), deadline - Date.now())));
-        await (untilAborted ? Promise.race([backoff, untilAborted]) : backoff);
+        await orAbort(new Promise((r) => setTimeout(r, Math.min(backoffDelay(attempt, 100, 2000), deadline - Date.now()))));
       }
     }
   }
