@@ -227,6 +227,16 @@ describe('geoflux CLI', () => {
     expect(p.out.stderr).toMatch(new RegExp(`geoflux replay: interrupted while connecting to quic://127\\.0\\.0\\.1:${port} \\(\\d+\\.\\d s, not connected\\)\n$`));
   });
 
+  it('replay and sim: an --out they cannot write is one line saying why, before any work', async () => {
+    const dir = mkdtempSync(`${tmpdir()}/geoflux-out-`);
+    const replay = await run(['replay', '--speed', 'max', '--out', `${dir}/no/f.csv`, '../shared/data/traces/liverpool-bus-route14-outbound.csv']);
+    expect(replay.code).toBe(1);
+    expect(replay.stderr).toMatch(new RegExp(`\\ngeoflux replay: cannot write ${dir}/no/f\\.csv: no such directory\\n$`));
+    const sim = await run(['sim', '--network', MONACO, '--vehicles', '2', '--duration', '5', '--out', dir]);
+    expect(sim.code).toBe(1);
+    expect(sim.stderr).toBe(`geoflux sim: cannot write ${dir}: it is a directory\n`);
+  });
+
   it('replay: many files, one device each, bad rows counted and named', async () => {
     const dir = mkdtempSync(`${tmpdir()}/geoflux-replay-`);
     writeFileSync(`${dir}/van.csv`, 'lon,lat,time\n7.41,43.73,2026-01-01T00:00:00Z\nbad,43.73,2026-01-01T00:00:01Z\n7.42,43.73,2026-01-01T00:00:02Z\n');
