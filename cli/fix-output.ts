@@ -19,16 +19,19 @@ export interface FixOutput {
 
 /**
  * What a run that sent `sent` fixes to a zipper lost, as the error `sim` and `replay` exit with; undefined
- * when everything was acknowledged.
+ * when everything was acknowledged. Only what is known is said: a fix dropped from the spool never left, and
+ * one not acknowledged may have reached the zipper (a function that hangs holds the acks of what it got) or not.
  */
 export function lostFixes(report: SourceCloseReport | undefined, sent: number): string | undefined {
-  const lost = report ? report.unacked + report.dropped : 0;
-  if (!report || lost === 0) return undefined;
-  const parts = [report.dropped && `${report.dropped.toLocaleString('en')} dropped from a full spool`, report.unacked && `${report.unacked.toLocaleString('en')} not acknowledged within ${report.waited} ms`].filter(Boolean);
-  return `${lost.toLocaleString('en')} of ${sent.toLocaleString('en')} fixes may not have reached the zipper (${parts.join(', ')})`;
+  if (!report || report.unacked + report.dropped === 0) return undefined;
+  const of = (n: number) => `${n.toLocaleString('en')} of ${sent.toLocaleString('en')} fixes`;
+  const parts = [
+    report.unacked && `${of(report.unacked)} not acknowledged by the zipper within ${report.waited} ms (--ack-timeout): whether they reached it is not known`,
+    report.dropped && `${of(report.dropped)} dropped from a full spool: they never reached the zipper`,
+  ].filter(Boolean);
+  return parts.join('; ');
 }
 
-/** `stop`: Ctrl-C, which also ends the wait for the zipper */
 export async function openFixOutput(values: Parsed['values'], clientName: string, stop: { signal: AbortSignal; abort(): void }): Promise<FixOutput> {
   if (!values.zipper && !values.out) throw new UsageError('say where the fixes go: --zipper <url>, or --out <file> (- for stdout)');
   const format = (values.format ?? (values.out ? formatOf(String(values.out)) : 'jsonl')) as LineFormat;
