@@ -143,6 +143,8 @@ describe('geoflux CLI', () => {
     const debounced = await run(['fence', '--fences', 'workflows/testdata/good/square.geojson', '-'], csv);
     expect(debounced.code).toBe(0);
     expect(debounced.stdout).toBe('');
+    // and the summary says why: the outlier guard discarded the two jumps
+    expect(debounced.stderr).toMatch(/3 fixes \(csv\) × 1 fences: 0 events, 0 fixes skipped, 2 discarded as outliers \(too far from their device's last fix for the time between\)/);
   });
 
   it('fence: the kernel’s debounce defaults, the time of the first fix with --at-first-fix, or the wait counted by the run with --confirm-run', async () => {
