@@ -309,6 +309,10 @@ describe('geoflux CLI', () => {
     const v2 = await run(['deploy', file, '--name', 'fence', '--observe', 'gps', '--zipper', `127.0.0.1:${await freePort()}`]);
     expect(v2.stderr).toBe(`geoflux deploy: ${file}: not a valid WebAssembly module: expected version 01 00 00 00, found 02 00 00 00 @+4\n`);
     expect(v2.code).toBe(2);
+    // a built-in kernel's name is no file: where its .wasm is, not ENOENT alone
+    const builtin = await run(['deploy', 'geofence', '--name', 'fence', '--observe', 'gps', '--zipper', `127.0.0.1:${await freePort()}`]);
+    expect(builtin.stderr).toBe('geoflux deploy: deploy takes a kernel\'s .wasm file; "geofence" is a built-in kernel, whose .wasm is dist/kernels/build/geofence.wasm (a workflow\'s functions run built-ins by name: kernel: geofence)\n');
+    expect(builtin.code).toBe(2);
   });
 
   it('status --cluster names the NATS server it cannot reach', async () => {
