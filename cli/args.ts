@@ -67,6 +67,13 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     return { values: values as Parsed['values'], positionals };
   } catch (e) {
+    // a negative number after a flag reads as a flag: say how to write it, not that it is "ambiguous"
+    const ambiguous = /^Option '(?:-\w, )?(-{1,2}[^' ]+)' argument is ambiguous/.exec((e as Error).message)?.[1];
+    const name = ambiguous?.startsWith('--') ? ambiguous.slice(2) : Object.keys(flags).find((n) => ambiguous && flags[n].short === ambiguous.slice(1));
+    if (ambiguous && name !== undefined && Object.hasOwn(flags, name)) {
+      const value = argv[argv.indexOf(ambiguous) + 1];
+      throw new UsageError(`--${name} takes a value; one that starts with "-" is written with "=": --${name}=${value}\nRun "geoflux ${spec.name} --help" for the options.`);
+    }
     const message = (e as Error).message.replace(/\. To specify.*$/s, '');
     const flag = /^Unknown option '--([^']+)'/.exec(message)?.[1];
     const tried = Object.entries(flags).find(([, f]) => flag !== undefined && f.triedAs?.includes(flag))?.[0];

@@ -143,6 +143,8 @@ describe('geoflux CLI', () => {
     const debounced = await run(['fence', '--fences', 'workflows/testdata/good/square.geojson', '-'], csv);
     expect(debounced.code).toBe(0);
     expect(debounced.stdout).toBe('');
+    // and the summary says why: the outlier guard discarded the two jumps
+    expect(debounced.stderr).toMatch(/3 fixes \(csv\) × 1 fences: 0 events, 0 fixes skipped, 2 discarded as outliers \(too far from their device's last fix for the time between\)/);
   });
 
   it('fence: the kernel’s debounce defaults, the time of the first fix with --at-first-fix, or the wait counted by the run with --confirm-run', async () => {
@@ -198,6 +200,16 @@ describe('geoflux CLI', () => {
     expect(noNetwork.stderr).toContain('name the road network: --network <osm.pbf>');
   });
 
+  it('sim --prefix: its own device ids, as builtin:traffic\'s prefix param gives them, so it does not merge with the demo\'s veh-…', async () => {
+    const r = await run(['sim', '--network', MONACO, '--vehicles', '3', '--duration', '2', '--prefix', 'edge-b', '--out', '-']);
+    expect(r.code).toBe(0);
+    const ids = new Set(r.stdout.trim().split('\n').map((l) => JSON.parse(l).deviceId));
+    expect(ids).toEqual(new Set(['edge-b-001', 'edge-b-002', 'edge-b-003']));
+    const bad = await run(['sim', '--network', MONACO, '--prefix', 'a/b', '--out', '-']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--prefix must be letters, digits, ".", "-" and "_" (got "a/b")');
+  });
+
   it("sim: a scenario's seed holds unless --seed is given", async () => {
     const scenario = 'examples/scenarios/rush-hour.yaml';
     const seed = Number(readFileSync(scenario, 'utf8').match(/^seed: (\d+)/m)![1]);
@@ -207,6 +219,24 @@ describe('geoflux CLI', () => {
     expect(own.stdout).toBe(same.stdout);
     expect(other.stderr).toContain(`, seed ${seed + 1}, `);
     expect(other.stdout).not.toBe(own.stdout);
+  });
+
+  it('replay: Ctrl-C while it still dials a zipper that does not answer ends it at once, with 130', async () => {
+    const port = await freePort();
+    const p = start(['replay', '--speed', 'max', '--zipper', `quic://127.0.0.1:${port}`, '--insecure', '../shared/data/traces/seattle-newson-krumm-gps.txt']);
+    await waitFor(() => p.out.stderr.includes('seattle-newson-krumm-gps.txt: 7531 fixes'), { what: () => `the trace read: ${p.out.stderr}` });
+    expect(await stop(p)).toBe(130);
+    expect(p.out.stderr).toMatch(new RegExp(`geoflux replay: interrupted while connecting to quic://127\\.0\\.0\\.1:${port} \\(\\d+\\.\\d s, not connected\\)\n$`));
+  });
+
+  it('replay and sim: an --out they cannot write is one line saying why, before any work', async () => {
+    const dir = mkdtempSync(`${tmpdir()}/geoflux-out-`);
+    const replay = await run(['replay', '--speed', 'max', '--out', `${dir}/no/f.csv`, '../shared/data/traces/liverpool-bus-route14-outbound.csv']);
+    expect(replay.code).toBe(1);
+    expect(replay.stderr).toMatch(new RegExp(`\\ngeoflux replay: cannot write ${dir}/no/f\\.csv: no such directory\\n$`));
+    const sim = await run(['sim', '--network', MONACO, '--vehicles', '2', '--duration', '5', '--out', dir]);
+    expect(sim.code).toBe(1);
+    expect(sim.stderr).toBe(`geoflux sim: cannot write ${dir}: it is a directory\n`);
   });
 
   it('replay: many files, one device each, bad rows counted and named', async () => {
@@ -279,6 +309,10 @@ describe('geoflux CLI', () => {
     const v2 = await run(['deploy', file, '--name', 'fence', '--observe', 'gps', '--zipper', `127.0.0.1:${await freePort()}`]);
     expect(v2.stderr).toBe(`geoflux deploy: ${file}: not a valid WebAssembly module: expected version 01 00 00 00, found 02 00 00 00 @+4\n`);
     expect(v2.code).toBe(2);
+    // a built-in kernel's name is no file: where its .wasm is, not ENOENT alone
+    const builtin = await run(['deploy', 'geofence', '--name', 'fence', '--observe', 'gps', '--zipper', `127.0.0.1:${await freePort()}`]);
+    expect(builtin.stderr).toBe('geoflux deploy: deploy takes a kernel\'s .wasm file; "geofence" is a built-in kernel, whose .wasm is dist/kernels/build/geofence.wasm (a workflow\'s functions run built-ins by name: kernel: geofence)\n');
+    expect(builtin.code).toBe(2);
   });
 
   it('status --cluster names the NATS server it cannot reach', async () => {

@@ -185,6 +185,7 @@ export const simSpec: CommandSpec = {
     'Simulates a fleet driving the road network (quickest paths between random destinations, speeds by road\nclass, slowing at junctions and incidents) with a GPS error model, and streams the fixes to a zipper or a file.',
   flags: {
     vehicles: { type: 'string', value: 'n', help: 'vehicles in the default fleet (default: 500, or a --scenario\'s fleets)' },
+    prefix: { type: 'string', value: 'text', help: 'device ids of the default fleet: <text>-001 … (default veh, as the demo\'s builtin:traffic: give another when both feed one zipper, or their vehicles merge); without --seed, the prefix picks the seed' },
     network: { type: 'string', value: 'file', help: 'road network, an OSM PBF (required, unless the --scenario names one)' },
     scenario: { type: 'string', value: 'file', help: 'a scenario YAML: fleets, incidents, network, seed, start, duration' },
     seed: { type: 'string', value: 'n', help: 'same seed and --start, same fixes (default: the --scenario\'s seed, else 1)' },
@@ -204,7 +205,7 @@ export const simSpec: CommandSpec = {
     'Incidents: slowdown is the share of speed lost (0.8: a fifth of the usual speed); start and duration are',
     'simulated seconds from the start. A progress line (simulated time, vehicles, fixes/s) goes to stderr.',
     'Examples:',
-    '  geoflux sim --network monaco.osm.pbf --vehicles 2000 --speed 10x --zipper quic://127.0.0.1:9000 --insecure',
+    '  geoflux sim --network monaco.osm.pbf --vehicles 2000 --prefix sim --speed 10x --zipper quic://127.0.0.1:9000 --insecure',
     '  geoflux sim --network monaco.osm.pbf --vehicles 20 --duration 300 --noise 10 --out fixes.csv --truth truth.jsonl',
     '  geoflux sim --network monaco.osm.pbf --incident "7.4236,43.7376,150,60,1800,0.8" --out - | geoflux match --network monaco.osm.pbf -',
   ],

@@ -1,3 +1,6 @@
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BUILTIN_WASM, isBuiltinKernel } from '../kernels/host/builtin-wasm.ts';
 import { readFile } from 'node:fs/promises';
 import { compileKernel } from '../kernels/host/compile.ts';
 import { sha256 } from '../serve/deployment-store.ts';
@@ -36,6 +39,13 @@ export function accepted(reply: ControlReply, about?: string): ControlReply & { 
 /** One control request with the command's connection flags. */
 const ask = async (values: Parsed['values'], req: ControlRequest, about?: string) => accepted(await controlRequest(controlOptions(values), req), about);
 
+/** a built-in kernel's name is no file here: say where its .wasm is, rather than ENOENT alone */
+function unreadableKernel(file: string, e: Error): string {
+  if (!isBuiltinKernel(file)) return `cannot read ${file}: ${e.message}`;
+  const wasm = relative(process.cwd(), fileURLToPath(BUILTIN_WASM[file]()));
+  return `deploy takes a kernel's .wasm file; "${file}" is a built-in kernel, whose .wasm is ${wasm} (a workflow's functions run built-ins by name: kernel: ${file})`;
+}
+
 /** `geoflux deploy <kernel.wasm> --name … --observe …`: exits once the function runs. */
 export async function deployCommand({ values, positionals }: Parsed): Promise<void> {
   const [file] = positionals;
@@ -45,7 +55,7 @@ export async function deployCommand({ values, positionals }: Parsed): Promise<vo
   if (!observe.length) throw new UsageError('--observe: the tags it observes, e.g. --observe matched');
   const idle = values.idle === undefined ? undefined : Number(values.idle);
   if (idle !== undefined && !(idle > 0)) throw new UsageError(`--idle is a number of seconds > 0 (got ${String(values.idle)})`);
-  const wasm = new Uint8Array(await readFile(file).catch((e: Error) => Promise.reject(new UsageError(`cannot read ${file}: ${e.message}`))));
+  const wasm = new Uint8Array(await readFile(file).catch((e: Error) => Promise.reject(new UsageError(unreadableKernel(file, e)))));
   // compiled here, so that a module V8 refuses is named as the deployer's file, not as serve's stored copy of it
   await compileKernel(wasm, file).catch((e: Error) => Promise.reject(new UsageError(e.message)));
   const where = values.where === undefined ? 'edge' : String(values.where);

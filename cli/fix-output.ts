@@ -19,21 +19,25 @@ export interface FixOutput {
 
 /**
  * What a run that sent `sent` fixes to a zipper lost, as the error `sim` and `replay` exit with; undefined
- * when everything was acknowledged.
+ * when everything was acknowledged. Only what is known is said: a fix dropped from the spool never left, and
+ * one not acknowledged may have reached the zipper (a function that hangs holds the acks of what it got) or not.
  */
 export function lostFixes(report: SourceCloseReport | undefined, sent: number): string | undefined {
-  const lost = report ? report.unacked + report.dropped : 0;
-  if (!report || lost === 0) return undefined;
-  const parts = [report.dropped && `${report.dropped.toLocaleString('en')} dropped from a full spool`, report.unacked && `${report.unacked.toLocaleString('en')} not acknowledged within ${report.waited} ms`].filter(Boolean);
-  return `${lost.toLocaleString('en')} of ${sent.toLocaleString('en')} fixes may not have reached the zipper (${parts.join(', ')})`;
+  if (!report || report.unacked + report.dropped === 0) return undefined;
+  const of = (n: number) => `${n.toLocaleString('en')} of ${sent.toLocaleString('en')} fixes`;
+  const parts = [
+    report.unacked && `${of(report.unacked)} not acknowledged by the zipper within ${report.waited} ms (--ack-timeout): whether they reached it is not known`,
+    report.dropped && `${of(report.dropped)} dropped from a full spool: they never reached the zipper`,
+  ].filter(Boolean);
+  return parts.join('; ');
 }
 
-export async function openFixOutput(values: Parsed['values'], clientName: string, onClosed?: () => void): Promise<FixOutput> {
+export async function openFixOutput(values: Parsed['values'], clientName: string, stop: { signal: AbortSignal; abort(): void }): Promise<FixOutput> {
   if (!values.zipper && !values.out) throw new UsageError('say where the fixes go: --zipper <url>, or --out <file> (- for stdout)');
   const format = (values.format ?? (values.out ? formatOf(String(values.out)) : 'jsonl')) as LineFormat;
   if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format is csv or jsonl (got "${format}")`);
-  const out = values.out ? new LineSink(String(values.out), onClosed) : undefined;
-  const source = values.zipper ? await connectSource({ name: clientName, ...connectionOptions(values) }) : undefined;
+  const out = values.out ? new LineSink(String(values.out), () => stop.abort()) : undefined;
+  const source = values.zipper ? await connectSource({ name: clientName, ...connectionOptions(values), signal: stop.signal }) : undefined;
   if (format === 'csv') await out?.write([CSV_HEADER]);
   const tag = String(values.tag);
   return {

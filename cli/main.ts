@@ -70,8 +70,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const err = e as Error;
     // users get the message; the stack is for --log-level debug
-    process.stderr.write(`geoflux ${name}: ${logLevel() === 'debug' ? (err.stack ?? err.message) : err.message}\n`);
-    return err.name === 'UsageError' ? 2 : 1;
+    process.stderr.write(`geoflux ${name}: ${printable(logLevel() === 'debug' ? (err.stack ?? err.message) : err.message)}\n`);
+    // 130: what a shell reports for a command Ctrl-C ended (128 + SIGINT)
+    return err.name === 'UsageError' ? 2 : err.name === 'InterruptedError' ? 130 : 1;
   }
 }
 
@@ -82,3 +83,10 @@ function firstClause(summary: string): string {
   const masked = whole.replace(/`[^`]*`/g, (q) => '`'.padEnd(q.length - 1, '_') + '`');
   return whole.slice(0, /^(.{10,}?)(?:[.;:] |\.$| \(|$)/.exec(masked)![1].length);
 }
+
+/**
+ * A message as text a terminal shows, whatever it quotes: a binary file's first bytes in a parse error would
+ * otherwise reach the terminal raw (control codes, and U+FFFD for every byte that is no UTF-8).
+ */
+export const printable = (s: string): string =>
+  s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffd]/g, (c) => (c === '\ufffd' ? '\\ufffd' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));

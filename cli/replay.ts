@@ -21,7 +21,7 @@ export async function replayCommand({ values, positionals }: Parsed): Promise<vo
   for (const t of traces) process.stderr.write(describeTrace(t) + '\n');
   if (records.length === 0) throw new Error('no fixes to replay');
   const stop = untilSignal();
-  const output = await openFixOutput(values, 'geoflux-replay', () => stop.abort());
+  const output = await openFixOutput(values, 'geoflux-replay', stop);
   const devices = new Set(records.map((r) => r.deviceId)).size;
   process.stderr.write(`replaying ${records.length.toLocaleString('en')} fixes of ${devices} device(s) ${describePace(records, speed, Boolean(values.loop))}${output.description}\n`);
   const rate = new Rate();

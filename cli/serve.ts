@@ -77,5 +77,6 @@ export async function serveCommand({ values, positionals }: Parsed): Promise<voi
   const s = served.zipper.stats();
   // every kind of drop /metrics counts, the kernels' included: a user reading only this line must not believe nothing was lost
   const k = kernelDrops(served);
-  log.info(`done: ${JSON.stringify({ accepted: s.accepted, rejected: s.rejected, malformed: s.malformed, unrouted: s.unrouted, dropped: s.dropped, poison: s.poison, poisonRecords: s.poisonRecords, ...k, tagsIn: s.tagsIn })}`);
+  const sinkDropped = sumSinkStats(served.sinks.map((x) => x.sink.stats())).dropped;
+  log.info(`done: ${JSON.stringify({ accepted: s.accepted, rejected: s.rejected, malformed: s.malformed, unrouted: s.unrouted, dropped: s.dropped, poison: s.poison, poisonRecords: s.poisonRecords, ...k, sinkDropped, tagsIn: s.tagsIn })}`);
 }

@@ -10,13 +10,20 @@ import { lostFixes, openFixOutput } from './fix-output.ts';
 import { StatusLine } from './progress.ts';
 import { untilSignal } from './until-signal.ts';
 
-
 const num = (values: Parsed['values'], name: string, ok: (x: number) => boolean, what: string): number | undefined => {
   if (values[name] === undefined) return undefined;
   const x = Number(values[name]);
   if (!ok(x)) throw new UsageError(`--${name} must be ${what} (got "${values[name]}")`);
   return x;
 };
+
+/** a device id prefix as builtin:traffic takes it; ids with spaces or separators would not survive MQTT topics and NATS subjects whole */
+function prefixOf(values: Parsed['values']): string | undefined {
+  const p = values.prefix;
+  if (p === undefined) return undefined;
+  if (!/^[A-Za-z0-9_.-]+$/.test(String(p))) throw new UsageError(`--prefix must be letters, digits, ".", "-" and "_" (got "${p}")`);
+  return String(p);
+}
 
 export async function simCommand({ values }: Parsed): Promise<void> {
   if (!values.network && !values.scenario) throw new UsageError('name the road network: --network <osm.pbf> (e.g. ../shared/data/osm/monaco.osm.pbf), or a --scenario that names one');
@@ -31,6 +38,7 @@ export async function simCommand({ values }: Parsed): Promise<void> {
     network: values.network as string | undefined,
     scenario: values.scenario as string | undefined,
     vehicles: num(values, 'vehicles', (x) => Number.isInteger(x) && x >= 1, 'a whole number ≥ 1'),
+    prefix: prefixOf(values),
     seed: num(values, 'seed', Number.isInteger, 'a whole number'),
     start: values.start as string | undefined,
     duration: num(values, 'duration', (x) => x > 0, 'a number of seconds > 0'),
@@ -45,7 +53,7 @@ export async function simCommand({ values }: Parsed): Promise<void> {
   });
   const duration = t.duration ?? (values.zipper ? undefined : 600);
   const stop = untilSignal();
-  const output = await openFixOutput(values, 'geoflux-sim', () => stop.abort());
+  const output = await openFixOutput(values, 'geoflux-sim', stop);
   const truth = values.truth ? new LineSink(String(values.truth)) : undefined;
   const vehicles = t.sim.vehicles.length;
   process.stderr.write(

@@ -35,11 +35,18 @@ export interface ClientOptions {
   connectTimeout?: number;
   /** upper bound of the reconnect delay (ms, default 10,000) */
   maxBackoff?: number;
+  /** ends the wait for the first connection (Ctrl-C): `connect` rejects with an InterruptedError at once */
+  signal?: AbortSignal;
   log?: Logger;
 }
 
 export class RejectedError extends Error {
   override readonly name = 'RejectedError';
+}
+
+/** The first connection's wait ended by its caller's signal (Ctrl-C), not by a failure. */
+export class InterruptedError extends Error {
+  override readonly name = 'InterruptedError';
 }
 
 export { TrustError };
@@ -95,31 +102,48 @@ export class ZipperClient {
     return this.ch;
   }
 
-  /** First connection: retried until `connectTimeout`; a rejection or a certificate we do not trust is final. */
+  /** First connection: retried until `connectTimeout`; a rejection or a certificate we do not trust is final, and so is `signal`. */
   async connect(): Promise<void> {
     const started = Date.now();
     const deadline = started + (this.opts.connectTimeout ?? 10_000);
+    const signal = this.opts.signal;
+    const interrupted = () => new InterruptedError(`interrupted while connecting to ${this.opts.zipper} (${((Date.now() - started) / 1000).toFixed(1)} s, not connected)`);
+    const untilAborted = signal && new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(interrupted()), { once: true }));
+    untilAborted?.catch(() => {});
+    const orAbort = <T>(p: Promise<T>) => (untilAborted ? Promise.race([p, untilAborted]) : p);
     for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw interrupted();
+      const dial = this.dialOnce(signal);
       try {
-        await this.dialOnce();
+        await orAbort(dial);
         return;
       } catch (e) {
-        if (final(e)) throw e;
-        if (Date.now() >= deadline) {
-          // the last try's own timeout is not how long the caller waited: say the whole wait, and what to check
-          if (e instanceof Error && /^could not (reach|connect)/.test(e.message)) e.message += ` (tried for ${((Date.now() - started) / 1000).toFixed(1)} s, ${attempt + 1} dials: is geoflux serve running there?)`;
+        if (e instanceof InterruptedError) {
+          // a dial the abort overtook may still finish: its connection is not wanted
+          dial.then(() => this.close(), () => {});
           throw e;
         }
-        await new Promise((r) => setTimeout(r, Math.min(backoffDelay(attempt, 100, 2000), deadline - Date.now())));
+        if (final(e)) throw e;
+        if (Date.now() >= deadline) throw this.gaveUp(e, started, attempt + 1);
+        await orAbort(new Promise((r) => setTimeout(r, Math.min(backoffDelay(attempt, 100, 2000), deadline - Date.now()))));
       }
     }
   }
 
-  private async dialOnce(): Promise<void> {
+  /** the last dial's error, said for the whole wait: each dial's own timeout is not how long the caller waited */
+  private gaveUp(e: unknown, started: number, dials: number): unknown {
+    if (!(e instanceof Error)) return e;
+    const wait = `${dials} dials in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+    if (e.message.startsWith('could not reach ')) e.message = `could not reach ${this.opts.zipper}: no answer to ${wait} (is geoflux serve running there?)`;
+    else if (e.message.startsWith('could not connect')) e.message += ` (${wait}: is geoflux serve running there?)`;
+    return e;
+  }
+
+  private async dialOnce(signal?: AbortSignal): Promise<void> {
     const url = parseAddress(this.opts.zipper);
     const transport = await transportFor(url);
     const { ca, certHash, insecure, cert, key, heartbeat, idleTimeout } = this.opts;
-    const ch = await transport.dial(url, { ca, certHash, insecure, cert, key, heartbeat, idleTimeout });
+    const ch = await transport.dial(url, { ca, certHash, insecure, cert, key, heartbeat, idleTimeout, signal });
     await new Promise<void>((resolve, reject) => {
       let up = false;
       ch.start({

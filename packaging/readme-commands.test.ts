@@ -246,7 +246,7 @@ const CHECKS: Record<string, Check> = {
   'npx geoflux match --network ../shared/data/mapmatch-kubicka --route ../shared/data/mapmatch-kubicka/00000000.track': {
     then: (o) => expect(jsonLines(o.stdout).filter((l) => l.detect === 'matched')).toHaveLength(2503),
   },
-  'npx geoflux sim --network ../shared/data/osm/monaco.osm.pbf --vehicles 2000 --speed 10x --zipper quic://127.0.0.1:9000 --insecure': {
+  'npx geoflux sim --network ../shared/data/osm/monaco.osm.pbf --vehicles 2000 --prefix sim --speed 10x --zipper quic://127.0.0.1:9000 --insecure': {
     until: (o, zipper) => connected('geoflux-sim', zipper) && /· connected, \d+ unacked/.test(o.stderr),
     then: (o, zipper) => {
       expect(o.stderr).toMatch(/^[1-9][\d,]* fixes from 2000 vehicles over /m);

@@ -76,6 +76,6 @@ describe('a zipper killed mid-stream', () => {
     const { code, stderr } = await sim;
     expect(code).toBe(1);
     expect(stderr).toMatch(/reconnecting/);
-    expect(stderr).toMatch(/geoflux sim: [\d,]+ of [\d,]+ fixes may not have reached the zipper \([\d,]+ not acknowledged within \d+ ms\)/);
+    expect(stderr).toMatch(/geoflux sim: [\d,]+ of [\d,]+ fixes not acknowledged by the zipper within \d+ ms \(--ack-timeout\): whether they reached it is not known/);
   }, 120_000);
 });

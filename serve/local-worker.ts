@@ -38,6 +38,7 @@ port.on('message', (m: ThreadCommand) => {
 async function startSource(d: Extract<LocalWorkerData, { kind: 'source' }>): Promise<() => unknown> {
   const [{ loadSourceModule }, { connectSource }, { unconnectedSource }] = await Promise.all([import('../source/builtin-sources.ts'), import('../source/connect-source.ts'), import('../source/unconnected-source.ts')]);
   const mod = await loadSourceModule(d.run, d.baseDir);
+  await mod.check?.(d.params, d.baseDir);
   const source = mod.writes?.(d.params) === false ? unconnectedSource(d.name) : await connectSource({ name: d.name, zipper: d.zipper, token: d.token, certHash: d.certHash });
   const abort = new AbortController();
   const log = logger(`source ${d.name}`);

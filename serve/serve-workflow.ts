@@ -144,7 +144,8 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
         logLevel: logLevel(),
       });
       await thread.start().catch((e: Error) => {
-        throw fieldError(wf, ['sources', i, 'run'], `source "${s.name}" could not start: ${e.message}`);
+        const param = (e as Error & { problems?: { path: (string | number)[] }[] }).problems?.[0]?.path;
+        throw fieldError(wf, ['sources', i, ...(param ? ['params', ...param] : ['run'])], `source "${s.name}" could not start: ${e.message}`);
       });
       served.sourceThreads.push({ source: s.name, thread });
       log.info(`source "${s.name}": ${s.run} via ${address}, in a thread of its own`);

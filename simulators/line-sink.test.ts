@@ -24,4 +24,14 @@ describe('LineSink', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('fails as it is made, saying why, for a path it cannot write: no work starts to end in a crash', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geoflux-line-sink-'));
+    try {
+      expect(() => new LineSink(join(dir, 'no', 'f.csv'))).toThrow(`cannot write ${join(dir, 'no', 'f.csv')}: no such directory`);
+      expect(() => new LineSink(dir)).toThrow(`cannot write ${dir}: it is a directory`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

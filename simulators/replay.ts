@@ -8,6 +8,7 @@ import { Pacer, parseSpeed } from './pacer.ts';
 import { clock } from './rate.ts';
 import { parseTrace, type Trace } from './replay/trace-formats.ts';
 import { writePaced } from '../source/write-paced.ts';
+import { checkParamFiles } from '../source/param-files.ts';
 
 /**
  * Replays recorded traces (`run: builtin:replay`, and `geoflux replay`): each file is a device unless it
@@ -84,6 +85,8 @@ export async function* replaySlices(records: readonly GpsRecord[], o: ReplayOpti
     }
   }
 }
+
+export const check = (params: Record<string, unknown>, dir: string): Promise<void> => checkParamFiles(params, dir, ['files']);
 
 export default async function replay(source: Source, ctx: SourceContext): Promise<void> {
   const files = (ctx.params.files as string[] | undefined)?.map((f) => resolve(ctx.dir, f));

@@ -8,6 +8,7 @@ import { createTraffic, type TrafficConfig } from './traffic/create-traffic.ts';
 import { DEFAULT_GPS, type GpsModel } from './traffic/gps-model.ts';
 import { trafficSteps } from './traffic/traffic-steps.ts';
 import { writePaced } from '../source/write-paced.ts';
+import { checkParamFiles } from '../source/param-files.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { DEFAULT_PORTS } from '../ingest/ingest-params.ts';
@@ -45,6 +46,8 @@ export function trafficConfig(params: Record<string, unknown>): TrafficConfig {
 }
 
 /** posing as phones (`as: osmand`), it posts to a listener and writes nothing to the zipper itself */
+export const check = (params: Record<string, unknown>, dir: string): Promise<void> => checkParamFiles(params, dir, ['network', 'scenario']);
+
 export const writes = (params: Record<string, unknown>): boolean => params.as !== 'osmand';
 
 export default async function traffic(source: Source, ctx: SourceContext): Promise<void> {

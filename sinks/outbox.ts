@@ -2,6 +2,7 @@ import type { Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { Histogram, SECONDS_BUCKETS } from '../metrics/histogram.ts';
 import { Fifo } from '../runtime/fifo.ts';
+import { systemClock, type Clock } from '../transport/liveness.ts';
 
 export interface OutMessage {
   /** the MQTT topic or NATS subject */
@@ -41,13 +42,21 @@ export class Outbox {
   private readonly s = { published: 0, inflight: 0, dropped: 0, errors: 0 };
   private draining = false;
   private readonly repeats: RateLimitedLog;
+  private readonly clock: Clock;
+  /** when the link went down, or the outbox was made (no link yet); undefined while it is up */
+  private downSince: number | undefined;
 
+  /** `to`: where the link goes (a URL), named in every line about a drop */
   constructor(
     private readonly link: OutboxLink,
     readonly capacity: number,
-    log: Logger,
+    private readonly log: Logger,
+    private readonly to: string,
+    clock: Clock = systemClock,
   ) {
-    this.repeats = new RateLimitedLog(log);
+    this.clock = clock;
+    this.repeats = new RateLimitedLog(log, { clock });
+    this.downSince = clock.now();
   }
 
   get buffered(): number {
@@ -62,8 +71,20 @@ export class Outbox {
     if (this.buffered >= this.capacity) {
       this.queue.shift();
       this.s.dropped++;
+      this.repeats.warn('dropped', `buffer of ${this.capacity} full: dropped the oldest message for ${this.to}, ${this.why()}`);
     }
     this.queue.push(m);
+  }
+
+  /** the link is lost (or still not up): drops say since when */
+  down(): void {
+    this.downSince ??= this.clock.now();
+  }
+
+  /** the link is up: what waits goes */
+  up(): void {
+    this.downSince = undefined;
+    this.drain();
   }
 
   /** counts an error that happened outside a send (a connection's) */
@@ -92,6 +113,26 @@ export class Outbox {
     this.drain();
     while ((this.buffered || this.s.inflight) && (whileDown || this.link.connected) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     return !this.buffered && !this.s.inflight;
+  }
+
+  /**
+   * For a close: waits at most `timeout` ms for what is buffered or in flight to go (while the link is up),
+   * then gives up what is still buffered, counted as dropped and said, so no message leaves unnoticed.
+   */
+  async close(timeout: number): Promise<void> {
+    if (timeout) await this.flush(timeout, false);
+    this.repeats.flush();
+    const left = this.queue.takeAll().length;
+    if (left) {
+      this.s.dropped += left;
+      this.log.warn(`closing: dropped ${left} buffered messages for ${this.to}, ${this.why()}`);
+    }
+    if (this.s.inflight) this.log.warn(`closing with ${this.s.inflight} messages sent to ${this.to} and not acknowledged`);
+  }
+
+  private why(): string {
+    if (this.downSince === undefined) return `which is slow: ${this.s.inflight} in flight`;
+    return `not reachable for ${((this.clock.now() - this.downSince) / 1000).toFixed(1)} s`;
   }
 
   /** a failed send goes to the front again, to be sent first once the link is back, until it has failed MAX_TRIES times */

@@ -44,7 +44,7 @@ export const SINK_KINDS = {
       const [{ NatsSink }, { connectNats }] = await Promise.all([import('./nats/nats-sink.ts'), import('../cluster/connect-nats.ts')]);
       const p = params as { url?: string; subject?: string; jetstream?: boolean; buffer?: number; user?: string; pass?: string; token?: string; creds?: string; tls?: { ca?: string; cert?: string; key?: string } };
       const url = p.url ?? DEFAULT_NATS_URL;
-      return new NatsSink({ url, subject: p.subject, jetstream: p.jetstream, buffer: p.buffer, log: env.log, connect: () => connectNats({ ...p, servers: url.split(',').map((u) => u.trim()), name: `geoflux sink ${env.name}` }) });
+      return new NatsSink({ url, subject: p.subject, jetstream: p.jetstream, buffer: p.buffer, log: env.log, connect: (signal) => connectNats({ ...p, servers: url.split(',').map((u) => u.trim()), name: `geoflux sink ${env.name}`, signal, log: env.log }) });
     },
   },
 } satisfies Record<string, SinkKind>;

@@ -7,7 +7,7 @@ export function sinkFamilies(sinks: () => { fn: string; sink: Sink }[]): Family[
   return [
     counter('geoflux_sink_published_total', 'messages a sink published (acknowledged: by the MQTT broker for QoS 1 and 2, by the NATS server or JetStream stream)', each((s) => s.published)),
     gauge('geoflux_sink_buffered_messages', 'messages a sink holds while the other end is away or slow', each((s) => s.buffered)),
-    counter('geoflux_sink_dropped_total', 'messages a sink dropped from its full buffer', each((s) => s.dropped)),
+    counter('geoflux_sink_dropped_total', 'messages a sink dropped: the oldest from its full buffer, and what it still held when it closed', each((s) => s.dropped)),
     counter('geoflux_sink_errors_total', 'messages given up after 3 tries, and connection errors', each((s) => s.errors)),
     gauge('geoflux_sink_connected', '1 while a sink is connected to where it publishes', each((s) => (s.connected ? 1 : 0))),
     histogram('geoflux_alert_latency_seconds', 'from an event’s own time (its fix’s) to the other end of a sink taking it', () => sinks().map(({ fn, sink }) => ({ labels: { sink: fn, kind: sink.kind }, h: sink.latency.snapshot() }))),

@@ -10,7 +10,7 @@ export interface SinkStats {
   buffered: number;
   /** messages sent and not yet acknowledged */
   inflight: number;
-  /** messages dropped from a full buffer */
+  /** messages dropped: from a full buffer, and those still buffered at a close */
   dropped: number;
   reconnects: number;
   errors: number;

@@ -27,6 +27,11 @@ export interface SourceModule {
    * port it cannot bind stops serve at the source's line instead of leaving a workflow that hears nothing.
    */
   listens?: boolean;
+  /**
+   * What it needs before it runs (the files its params name), checked as serve starts it: a failure stops serve,
+   * at the param its `problems` name, rather than leaving it serving a source that stopped at once.
+   */
+  check?(params: Record<string, unknown>, dir: string): Promise<void>;
   /** false for params under which it writes nothing to the zipper: serve then opens no connection for it */
   writes?(params: Record<string, unknown>): boolean;
 }

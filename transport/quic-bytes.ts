@@ -398,6 +398,8 @@ function dialFailure(e: unknown, url: string, timeout: number, refusal: string |
 export interface QuicDialOptions extends ClientTrust, ClientIdentity {
   /** ms to connect (default 5,000) */
   timeout?: number;
+  /** gives up connecting at once (Ctrl-C) */
+  signal?: AbortSignal;
   /** QUIC's own idle timeout, ms (default 30,000) */
   quicIdleTimeout?: number;
   /** ms between QUIC PINGs on a silent connection (default a third of quicIdleTimeout; 0: none) */
@@ -445,7 +447,7 @@ export async function dialQuicBytes(host: string, port: number, trust: QuicDialO
         codeToReason,
         logger: quietLogger(),
       },
-      { timer: timeout },
+      { timer: timeout, signal: trust.signal },
     );
   } catch (e) {
     throw dialFailure(e, url, timeout, refusal, custom);

@@ -92,6 +92,8 @@ export interface DialOptions extends ClientTrust, ClientIdentity, LivenessSettin
   maxFrameSize?: number;
   /** give up connecting after this long (ms) */
   timeout?: number;
+  /** gives up connecting at once (Ctrl-C) */
+  signal?: AbortSignal;
 }
 
 /** What a listener dropped, by kind, since it started: for logs and metrics. */

@@ -43,7 +43,9 @@ export const didYouMean = (word: string, candidates: Iterable<string>): string =
 };
 
 /** a value as a problem names what it got: `string "kmh"`, `a list`, `nothing` */
-export const describeValue = (v: unknown): string => (v === null ? 'nothing' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a map' : `${typeof v} ${JSON.stringify(v)}`);
+// JSON has no NaN or Infinity: stringified, they read "null", so a number that is none is named as itself
+export const describeValue = (v: unknown): string =>
+  v === null ? 'nothing' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a map' : typeof v === 'number' && !Number.isFinite(v) ? String(v) : `${typeof v} ${JSON.stringify(v)}`;
 
 /** `expected one of "m/s", "km/h", got string "kmh" (did you mean "km/h"?)` */
 export const expectedOneOf = (values: readonly unknown[], got: unknown): string =>

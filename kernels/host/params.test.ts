@@ -39,6 +39,11 @@ describe('params against a kernel schema', () => {
       { path: ['detect', 1], reason: 'expected one of "enter", "exit", got string "exti" (did you mean "exit"?)', at: 'value' },
       { path: ['tags'], reason: 'expected a list, got string "a"', at: 'value' },
     ]);
+    // as a command line's Number() gives them: named as they are, not as JSON's "null"
+    expect(paramProblems(SCHEMA, { fences: {}, limit: Number.NaN, count: Infinity })).toEqual([
+      { path: ['limit'], reason: 'expected a number, got NaN', at: 'value' },
+      { path: ['count'], reason: 'expected a number, got Infinity', at: 'value' },
+    ]);
     expect(paramProblems(SCHEMA, { fences: {}, limit: 0, count: 11 }).map((p) => p.reason)).toEqual(['must be more than 0', 'must be at most 10']);
     expect(paramProblems(SCHEMA, {})).toEqual([{ path: ['fences'], reason: 'required param is missing' }]);
   });

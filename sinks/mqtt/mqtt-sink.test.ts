@@ -7,6 +7,8 @@ import { startMosquitto } from '../../testing/mosquitto-process.ts';
 import { waitFor } from '../../testing/wait-for.ts';
 import { MqttSink, type MqttSinkOptions } from './mqtt-sink.ts';
 import { subscribeAlerts } from '../../alerts/subscribe-alerts.ts';
+import { freePort } from '../../testing/free-port.ts';
+import { keptLinesLog } from '../../testing/kept-lines-log.ts';
 
 setLogLevel('silent');
 
@@ -140,6 +142,22 @@ describe('MQTT sink in the process of its embedded broker', () => {
   });
 });
 
+describe('MQTT sink with no broker at its URL', () => {
+  it('says so at WARN, says its drops, and counts what it still held at its close as dropped', async () => {
+    const url = `mqtt://127.0.0.1:${await freePort()}`;
+    const log = keptLinesLog();
+    const sink = new MqttSink({ url, buffer: 10, log });
+    await waitFor(() => log.said.find((l) => l.startsWith('warn ')), { what: 'a warning' });
+    expect(log.said[0]).toMatch(new RegExp(`^warn cannot reach broker ${url} \\(connect ECONNREFUSED .*\\); buffering up to 10 messages and reconnecting$`));
+    for (let i = 0; i < 25; i++) sink.publish(enter(`veh-${i}`, 'yard'));
+    expect(sink.stats()).toMatchObject({ connected: false, buffered: 10, dropped: 15 });
+    expect(log.said[1]).toMatch(new RegExp(`^warn buffer of 10 full: dropped the oldest message for ${url}, not reachable for \\d`));
+    await sink.close(50);
+    expect(sink.stats()).toMatchObject({ buffered: 0, dropped: 25 });
+    expect(log.said.slice(2)).toEqual([expect.stringMatching(/^warn … 14 more in the last/), expect.stringMatching(new RegExp(`^warn closing: dropped 10 buffered messages for ${url}`))]);
+  });
+});
+
 describe('MQTT sink → Debian mosquitto', () => {
   beforeEach((ctx) => {
     requireTool(ctx, MOSQUITTO);
@@ -167,7 +185,8 @@ describe('MQTT sink → Debian mosquitto', () => {
     const m = await startMosquitto();
     try {
       const sub = await subscriber(m.url, 'geoflux/alerts/#');
-      const sink = new MqttSink({ url: m.url, buffer: 50 });
+      const log = keptLinesLog();
+      const sink = new MqttSink({ url: m.url, buffer: 50, log });
       await sink.ready();
       const ev = (phase: string, i: number) => ({ kind: 'test', detect: phase, deviceId: `d${i}`, i });
       for (let i = 0; i < 30; i++) sink.publish(ev('before', i));
@@ -176,6 +195,7 @@ describe('MQTT sink → Debian mosquitto', () => {
       await waitFor(() => !sink.stats().connected, { what: 'the sink to notice' });
       for (let i = 0; i < 100; i++) sink.publish(ev('during', i)); // returns at once: nothing blocks
       expect(sink.stats()).toMatchObject({ buffered: 50, dropped: 50 });
+      expect(log.said.filter((l) => l.includes('dropped'))).toEqual([expect.stringMatching(new RegExp(`^warn buffer of 50 full: dropped the oldest message for ${m.url}, not reachable for \\d`))]);
       await m.restart();
       await waitFor(() => sink.stats().connected && sub.client.connected, { what: 'both to reconnect' });
       // the subscriber's session died with the broker; resubscribe before the sink's backlog lands

@@ -54,6 +54,8 @@ export class MqttSink implements Sink {
   private readonly log: Logger;
   private lostAt = 0;
   private droppedAtLoss = 0;
+  private everConnected = false;
+  private lastError = '';
 
   constructor(private readonly o: MqttSinkOptions) {
     this.log = o.log ?? logger('mqtt sink');
@@ -83,27 +85,32 @@ export class MqttSink implements Sink {
       },
       o.buffer ?? 10_000,
       this.log,
+      o.url,
     );
     this.client.on('connect', () => {
       if (this.lostAt) {
         const dropped = this.outbox.counts().dropped - this.droppedAtLoss;
         this.log.info(
-          `broker ${o.url} back after ${((Date.now() - this.lostAt) / 1000).toFixed(1)} s: sending ${this.outbox.buffered} buffered messages` +
+          `broker ${o.url} ${this.everConnected ? 'back' : 'reached'} after ${((Date.now() - this.lostAt) / 1000).toFixed(1)} s: sending ${this.outbox.buffered} buffered messages` +
             `${dropped ? `; ${dropped} dropped while it was away (buffer ${this.outbox.capacity})` : ''}`,
         );
         this.lostAt = 0;
       } else this.log.info(`publishing to ${o.url}${o.broker ? ' (the embedded broker, in this process)' : ''}`);
-      this.outbox.drain();
+      this.everConnected = true;
+      this.outbox.up();
     });
     this.client.on('close', () => {
       if (this.lostAt || this.client.disconnecting) return;
       this.lostAt = Date.now();
       this.droppedAtLoss = this.outbox.counts().dropped;
-      this.log.warn(`lost broker ${o.url}; buffering up to ${this.outbox.capacity} messages and reconnecting`);
+      this.outbox.down();
+      const what = this.everConnected ? `lost broker ${o.url}` : `cannot reach broker ${o.url}${this.lastError && ` (${this.lastError})`}`;
+      this.log.warn(`${what}; buffering up to ${this.outbox.capacity} messages and reconnecting`);
     });
     this.client.on('reconnect', () => this.s.reconnects++);
     this.client.on('error', (e) => {
       this.outbox.error();
+      this.lastError = e.message;
       this.log.debug(`broker ${o.url}: ${e.message}`);
     });
     if (o.state) this.states = new DeviceStates();
@@ -149,7 +156,7 @@ export class MqttSink implements Sink {
   async close(timeout = 2000): Promise<void> {
     clearInterval(this.stateTimer);
     this.publishStates();
-    if (!(await this.outbox.flush(timeout, false))) this.log.warn(`closing with ${this.outbox.buffered + this.outbox.counts().inflight} messages the broker has not taken`);
+    await this.outbox.close(timeout);
     // graceful, so what was written reaches the broker; forced if the broker does not answer
     await Promise.race([this.client.endAsync(), new Promise((r) => setTimeout(r, 1000).unref())]);
     if (!this.client.disconnected) await this.client.endAsync(true);

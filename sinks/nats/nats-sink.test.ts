@@ -10,6 +10,8 @@ import { connectSource } from '../../source/connect-source.ts';
 import { serveWorkflow } from '../../serve/serve-workflow.ts';
 import { parseWorkflow } from '../../workflows/load.ts';
 import { connectNats } from '../../cluster/connect-nats.ts';
+import { keptLinesLog } from '../../testing/kept-lines-log.ts';
+import { SINK_KINDS } from '../sink-kinds.ts';
 import { NatsSink } from './nats-sink.ts';
 
 setLogLevel('silent');
@@ -33,7 +35,7 @@ describe('the NATS sink, against a real nats-server', () => {
 
   it('publishes each event as JSON on its subject; a value cannot add tokens or wildcards', async () => {
     const { got, nc } = await listen(nats().url, 'geoflux.alerts.>');
-    const sink = new NatsSink({ url: nats().url, connect: () => connectNats({ servers: [nats().url] }) });
+    const sink = new NatsSink({ url: nats().url, connect: (signal) => connectNats({ servers: [nats().url], signal }) });
     await sink.ready();
     for (let i = 0; i < 300; i++) sink.publish(enter(`veh-${i % 3}`, i));
     sink.publish(enter('bus 7.north>*', 300));
@@ -51,7 +53,7 @@ describe('the NATS sink, against a real nats-server', () => {
     const admin = await connect({ servers: nats().url });
     await (await jetstreamManager(admin)).streams.add({ name: 'ALERTS', subjects: ['fleet.>'] });
     await admin.close();
-    const sink = new NatsSink({ url: nats().url, subject: 'fleet.{detect}.{deviceId}', jetstream: true, connect: () => connectNats({ servers: [nats().url] }) });
+    const sink = new NatsSink({ url: nats().url, subject: 'fleet.{detect}.{deviceId}', jetstream: true, connect: (signal) => connectNats({ servers: [nats().url], signal }) });
     await sink.ready();
     for (let i = 0; i < 100; i++) sink.publish(enter('veh-1', i));
     expect(await sink.flush(10_000)).toBe(true);
@@ -72,7 +74,7 @@ describe('the NATS sink, against a real nats-server', () => {
 
   it('starts before its server does, and keeps at most `buffer` messages: the oldest go, counted', async () => {
     const port = await freePort();
-    const sink = new NatsSink({ url: `nats://127.0.0.1:${port}`, buffer: 50, connect: () => connectNats({ servers: [`nats://127.0.0.1:${port}`] }) });
+    const sink = new NatsSink({ url: `nats://127.0.0.1:${port}`, buffer: 50, connect: (signal) => connectNats({ servers: [`nats://127.0.0.1:${port}`], signal }) });
     for (let i = 0; i < 80; i++) sink.publish(enter('veh-3', i));
     expect(sink.stats()).toMatchObject({ connected: false, buffered: 50, dropped: 30 });
     const late = await startNatsServer({ port });
@@ -87,6 +89,20 @@ describe('the NATS sink, against a real nats-server', () => {
       await sink.close();
       await late.stop();
     }
+  });
+
+  it('with no server at its URL: says so at WARN, says its drops, and counts what it still held at its close as dropped', async () => {
+    const url = `nats://127.0.0.1:${await freePort()}`;
+    const log = keptLinesLog();
+    const sink = await SINK_KINDS.nats.open({ name: 'to-nats', log }, { url, buffer: 100 });
+    await waitFor(() => log.said.find((l) => l.startsWith('warn ')), { what: 'a warning' });
+    expect(log.said[0]).toMatch(new RegExp(`^warn NATS at ${url} is not reachable \\(.*\\); waiting for it$`));
+    for (let i = 0; i < 3000; i++) sink.publish(enter('veh-4', i));
+    expect(sink.stats()).toMatchObject({ connected: false, buffered: 100, dropped: 2900 });
+    expect(log.said[1]).toMatch(new RegExp(`^warn buffer of 100 full: dropped the oldest message for ${url}, not reachable for `));
+    await sink.close(50);
+    expect(sink.stats()).toMatchObject({ buffered: 0, dropped: 3000 });
+    expect(log.said.slice(2)).toEqual([expect.stringMatching(/^warn … 2,899 more in the last/), expect.stringMatching(new RegExp(`^warn closing: dropped 100 buffered messages for ${url}, not reachable for `))]);
   });
 
   it('is a workflow function like the MQTT sink: `sink: nats`, counted in serve\'s figures', async () => {

@@ -7,8 +7,8 @@ import { eventTime, Outbox } from '../outbox.ts';
 import type { Sink, SinkStats } from '../sink.ts';
 
 export interface NatsSinkOptions {
-  /** dials the server (and keeps redialling: see cluster/connect-nats.ts); called once */
-  connect: () => Promise<NatsConnection>;
+  /** dials the server (and keeps redialling until `signal`: see cluster/connect-nats.ts); called once */
+  connect: (signal: AbortSignal) => Promise<NatsConnection>;
   /** where it publishes, for the log: nats://host:port */
   url: string;
   /** subject template (default geoflux.alerts.{kind}.{detect}.{deviceId}) */
@@ -32,7 +32,7 @@ export class NatsSink implements Sink {
   private nc?: NatsConnection;
   private js?: JetStreamClient;
   private up = false;
-  private closing = false;
+  private readonly closing = new AbortController();
   private readonly outbox: Outbox;
   private readonly s = { reconnects: 0 };
   private readonly log: Logger;
@@ -53,6 +53,7 @@ export class NatsSink implements Sink {
       },
       o.buffer ?? 10_000,
       this.log,
+      o.url,
     );
     this.connecting = this.dial();
   }
@@ -81,28 +82,26 @@ export class NatsSink implements Sink {
   }
 
   async close(timeout = 2000): Promise<void> {
-    if (timeout && !(await this.outbox.flush(timeout, false))) {
-      const c = this.outbox.counts();
-      this.log.warn(`closing with ${c.buffered + c.inflight} messages NATS has not taken`);
-    }
-    this.closing = true;
+    await this.outbox.close(timeout);
+    this.closing.abort(new Error('the sink closed'));
     this.up = false;
     await this.nc?.close().catch(() => {});
   }
 
   private async dial(): Promise<void> {
     try {
-      this.nc = await this.o.connect();
+      this.nc = await this.o.connect(this.closing.signal);
     } catch (e) {
+      if (this.closing.signal.aborted) return;
       this.outbox.error();
       this.log.error(`cannot connect to ${this.o.url}: ${(e as Error).message}`);
       return;
     }
-    if (this.closing) return void this.nc.close();
+    if (this.closing.signal.aborted) return void this.nc.close();
     if (this.o.jetstream) this.js = jetstream(this.nc);
     this.up = true;
     this.log.info(`publishing to ${this.o.url}${this.o.jetstream ? ' (JetStream, acknowledged)' : ''}`);
-    this.outbox.drain();
+    this.outbox.up();
     void this.watch(this.nc);
   }
 
@@ -110,12 +109,13 @@ export class NatsSink implements Sink {
     for await (const st of nc.status()) {
       if (st.type === 'disconnect') {
         this.up = false;
-        if (!this.closing) this.log.warn(`lost ${this.o.url}; buffering up to ${this.outbox.capacity} messages and reconnecting`);
+        // connectNats says the loss (and a server not reachable at the start), with the URL, at WARN
+        this.outbox.down();
       } else if (st.type === 'reconnect') {
         this.s.reconnects++;
         this.up = true;
         this.log.info(`${this.o.url} back: sending ${this.outbox.buffered} buffered messages`);
-        this.outbox.drain();
+        this.outbox.up();
       } else if (st.type === 'error') this.outbox.error();
     }
   }
