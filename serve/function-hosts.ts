@@ -112,11 +112,10 @@ export class FunctionHosts {
     const least = pool.reduce<Host | undefined>((a, h) => (!a || h.slots.size < a.slots.size ? h : a), undefined);
     if (least && (least.slots.size === 0 || pool.length >= this.o.size)) return least;
     const what = [watchdog === this.firstWatchdog ? '' : `watchdog ${watchdog} ms`, apart ? 'kernels of your own, kept apart' : ''].filter(Boolean).join(', ');
-    const host = new Host(`host thread #${pool.length + 1}${what ? ` (${what})` : ''}`, watchdog, this);
+    const host = new Host(`host thread #${pool.length + 1}${what ? ` (${what})` : ''}`, watchdog, this, apart);
     pool.push(host);
     return host;
   }
-
 
   async close(timeout = 5000): Promise<void> {
     await Promise.allSettled([...this.pools.values()].flat().map((h) => h.thread.close(timeout)));
@@ -134,6 +133,8 @@ class Host {
     readonly label: string,
     watchdog: number,
     private readonly hosts: FunctionHosts,
+    /** one of the hosts kept apart for users' kernels that hung a host they shared */
+    private readonly apart: boolean,
   ) {
     const { o } = hosts;
     this.thread = new ModuleThread({
@@ -171,15 +172,21 @@ class Host {
   private exited(why: RestartReason, stopping: boolean, stats: Record<number, Record<string, unknown> | undefined> | undefined): void {
     // a new isolate keeps nothing of the old one's
     this.kept.clear();
-    const users = why === 'hung' && !stopping ? [...this.slots.values()].filter((i) => i.data.kernel && isKernelFile(i.data.kernel.kernel) && !this.hosts.apart.has(i.data.name)) : [];
+    const users = why === 'hung' && !stopping && !this.apart ? [...this.slots.values()].filter((i) => i.data.kernel && isKernelFile(i.data.kernel.kernel)) : [];
     if (users.length && users.length < this.slots.size) {
       for (const i of users) {
         this.slots.delete(i.slot);
         this.hosts.apart.add(i.data.name);
-        i.moveApart(stats?.[i.slot]);
       }
-      this.hosts.o.log.warn(`${this.label} hung: ${users.map((i) => i.label).join(', ')} (a kernel of your own) go${users.length === 1 ? 'es' : ''} on from ${users.length === 1 ? 'its' : 'their'} last snapshot in host threads kept apart, so that ${users.length === 1 ? 'its' : 'their'} hangs no longer restart geoflux's own functions`);
-      this.hosts.counts.restored += users.length;
+      // one that was starting when its host hung is refused, as any start then (hostExited), not moved
+      const moved = users.filter((i) => i.moveApart(stats?.[i.slot]));
+      const lost = moved.reduce((n, i) => n + unsnapshotted(stats?.[i.slot]), 0);
+      if (moved.length)
+        this.hosts.o.log.warn(
+          `${this.label} hung: ${moved.map((i) => i.label).join(', ')} (a kernel of your own) go${moved.length === 1 ? 'es' : ''} on from ${moved.length === 1 ? 'its' : 'their'} last snapshot (what ${lost} records handled after it did to ${moved.length === 1 ? 'its' : 'their'} state is lost) in host threads kept apart, so that ${moved.length === 1 ? 'its' : 'their'} hangs no longer restart geoflux's own functions`,
+        );
+      this.hosts.counts.restored += moved.length;
+      this.hosts.counts.rolledBack += lost;
     }
     const restored: string[] = [];
     const empty: string[] = [];
@@ -189,7 +196,7 @@ class Host {
       if (!i.hostExited(why, stopping, last) || stopping) continue;
       if (i.data.kernel) {
         restored.push(i.label);
-        rolledBack += typeof last?.unsnapshotted === 'number' ? last.unsnapshotted : 0;
+        rolledBack += unsnapshotted(last);
       } else empty.push(i.label);
     }
     const c = this.hosts.counts;
@@ -201,6 +208,9 @@ class Host {
       );
   }
 }
+
+/** records an instance handled after its last snapshot, as its last report said */
+const unsnapshotted = (last: Record<string, unknown> | undefined) => (typeof last?.unsnapshotted === 'number' ? last.unsnapshotted : 0);
 
 class Kept implements KeptKernel {
   constructor(
@@ -310,18 +320,22 @@ export class HostedInstance implements FunctionInstance {
   }
 
   /** Its host hung: it starts again, with its last snapshot, in a host kept apart (FunctionHosts, above). */
-  moveApart(last: unknown): void {
-    if (!this.hostExited('hung', false, last)) return;
+  moveApart(last: unknown): boolean {
+    if (!this.hostExited('hung', false, last)) return false;
     this.apart = true;
     if (this.snapshot) this.restore = [this.snapshot];
     const failed = (e: Error) => this.log.about(this.data.name).error(`${this.label}: could not start again apart: ${e.message}`);
     const host = this.place();
-    if (host.started) return void this.start(false).catch(failed);
+    if (host.started) {
+      this.start(false).catch(failed);
+      return true;
+    }
     // a new host starts with it, as a host restarts with its instances: loaded before the host is ready and
     // watched, and joined only then (a start on its own is watched only after six times the limit: 60 s)
     this.host = host;
     host.slots.set(this.slot, this);
     host.start().catch(failed);
+    return true;
   }
 
   ask(cmd: DistributiveOmit<StateCommand, 'id'>): Promise<Uint8Array | undefined> {

@@ -45,9 +45,10 @@ export function trafficConfig(params: Record<string, unknown>): TrafficConfig {
   };
 }
 
-/** posing as phones (`as: osmand`), it posts to a listener and writes nothing to the zipper itself */
+/** its files, read before serve starts it: a missing one stops serve at its field */
 export const check = (params: Record<string, unknown>, dir: string): Promise<void> => checkParamFiles(params, dir, ['network', 'scenario']);
 
+/** posing as phones (`as: osmand`), it posts to a listener and writes nothing to the zipper itself */
 export const writes = (params: Record<string, unknown>): boolean => params.as !== 'osmand';
 
 export default async function traffic(source: Source, ctx: SourceContext): Promise<void> {

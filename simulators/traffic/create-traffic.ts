@@ -43,6 +43,8 @@ export async function createTraffic(c: TrafficConfig, baseDir = process.cwd()): 
   const scenario = c.scenario ? await loadScenario(resolve(baseDir, c.scenario)) : undefined;
   const networkPath = c.network ? resolve(baseDir, c.network) : scenario?.network;
   if (!networkPath) throw new Error('the traffic simulator needs a road network: give network (an OSM PBF, e.g. monaco.osm.pbf), or a scenario that names one');
+  // a prefix names the default fleet's vehicles: said, not ignored, where a scenario's fleets drive instead
+  if (c.prefix !== undefined && scenario && c.vehicles === undefined) throw new Error(`prefix "${c.prefix}" names the default fleet's vehicles, and the scenario drives its own fleets: give each its prefix in the scenario (fleets: [{ name, prefix, vehicles }]), or give vehicles too`);
   const gps = checkGpsModel({ ...DEFAULT_GPS, ...c.gps });
   const fleets = c.vehicles !== undefined || !scenario ? [{ name: 'veh', prefix: c.prefix, vehicles: checkCount(c.vehicles ?? 500), gps }] : scenario.fleets;
   const incidents = [...(scenario?.incidents ?? []), ...(c.incidents ?? []).map((i) => (typeof i === 'string' ? parseIncident(i) : checkIncident(i)))];
