@@ -260,10 +260,10 @@ export class HostedInstance implements FunctionInstance {
   /**
    * Starts it in a host (started first when new) and resolves once it is ready; rejects with why it could not
    * start. `joinEarly`: it joins the zipper while its kernel loads (a wake's, whose frames the zipper holds
-   * meanwhile; a frame handed to an instance still starting hangs it unwatched).
+   * meanwhile; a frame handed to an instance still starting hangs it unwatched). `host`: where, when already chosen.
    */
-  async start(joinEarly = this.restore !== undefined): Promise<void> {
-    const host = (this.host = this.place());
+  async start(joinEarly = this.restore !== undefined, host = this.place()): Promise<void> {
+    this.host = host;
     await host.start();
     host.slots.set(this.slot, this);
     // a start-up (a road network to load) may keep the host from answering pings: the watchdog waits for it
@@ -327,7 +327,7 @@ export class HostedInstance implements FunctionInstance {
     const failed = (e: Error) => this.log.about(this.data.name).error(`${this.label}: could not start again apart: ${e.message}`);
     const host = this.place();
     if (host.started) {
-      this.start(false).catch(failed);
+      this.start(false, host).catch(failed);
       return true;
     }
     // a new host starts with it, as a host restarts with its instances: loaded before the host is ready and

@@ -144,7 +144,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
         logLevel: logLevel(),
       });
       await thread.start().catch((e: Error) => {
-        const param = (e as Error & { problems?: { path: (string | number)[] }[] }).problems?.[0]?.path;
+        const param = paramPath(e);
         throw fieldError(wf, ['sources', i, ...(param ? ['params', ...param] : ['run'])], `source "${s.name}" could not start: ${e.message}`);
       });
       served.sourceThreads.push({ source: s.name, thread });
@@ -207,11 +207,14 @@ export async function startFunction(wf: Workflow, f: WorkflowFunction, served: S
 /** geoflux's own code, which shares the host threads: a kernel (WebAssembly is its sandbox) or a builtin; a user's JavaScript needs an isolate of its own */
 const ownCode = (f: WorkflowFunction) => f.kernel !== undefined || f.run?.startsWith('builtin:') === true;
 
+/** the param a start-up failure names, as a path within params (a kernel's schema problem, a source's missing file) */
+const paramPath = (e: Error): (string | number)[] | undefined => (e as Error & { problems?: { path: (string | number)[] }[] }).problems?.[0]?.path;
+
 /** the field a start-up failure is about: a param it names (a kernel's, a file), else what runs */
 function blame(wf: Workflow, f: WorkflowFunction, e: Error): string[] {
   // a .wasm kernel's params are checked against its schema only once it runs (the loader runs no user
   // code): the error says which params it is about, also from a function's own thread
-  const param = (e as Error & { problems?: { path: (string | number)[] }[] }).problems?.[0]?.path[0];
+  const param = paramPath(e)?.[0];
   if (typeof param === 'string' && f.params && param in f.params) return ['params', param];
   const file = Object.entries(f.params ?? {}).find(([, v]) => typeof v === 'string' && v.length > 0 && e.message.includes(resolve(wf.dir, v)));
   return file ? ['params', file[0]] : [f.sink ? 'sink' : f.run ? 'run' : 'kernel'];
