@@ -35,7 +35,7 @@ export type HostCommand =
   | { geoflux: 'ping' }
   // keep: what made its kernel stays in the host, under its slot, for its function's wake (`from`)
   | { geoflux: 'stop'; slot?: number; keep?: boolean }
-  // wake: a parked function's instance, whose frames the zipper holds until it is ready (wakeFunction)
+  // wake: a parked function's instance, which joins the zipper while its kernel opens (wakeFunction)
   | { geoflux: 'start'; slot: number; data: FunctionData; state: Uint8Array[]; from?: number; wake?: boolean }
   | { geoflux: 'forget'; slot: number }
   | (StateCommand & { slot?: number });
@@ -87,7 +87,7 @@ export class FunctionHosts {
 
   /**
    * An instance to be started in one of the hosts of watchdog time `watchdog`, with `restore` its state (a
-   * parked function's wake, during which the zipper holds the function's frames: it joins while it loads);
+   * parked function's wake: it joins while it loads);
    * `kept`, what a parked instance of the same function left in its host: the instance starts in that host,
    * its kernel made from it.
    */
@@ -259,8 +259,9 @@ export class HostedInstance implements FunctionInstance {
 
   /**
    * Starts it in a host (started first when new) and resolves once it is ready; rejects with why it could not
-   * start. `joinEarly`: it joins the zipper while its kernel loads (a wake's, whose frames the zipper holds
-   * meanwhile; a frame handed to an instance still starting hangs it unwatched). `host`: where, when already chosen.
+   * start. `joinEarly`: it joins the zipper while its kernel loads (a wake's: the frames held for its function
+   * come at once and wait for the kernel; a hang on one before the instance is ready is caught within the
+   * start-up's longer watchdog limit). `host`: where, when already chosen.
    */
   async start(joinEarly = this.restore !== undefined, host = this.place()): Promise<void> {
     this.host = host;

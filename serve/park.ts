@@ -52,20 +52,16 @@ export function parkFunction(served: ServedWorkflow, f: WorkflowFunction): Promi
 
 /**
  * Starts one instance of `f` and gives it the state `parkFunction` took, its kernel made by what its host
- * kept (taken by this wake, whether or not it starts); the frames held for it go on only then.
+ * kept (taken by this wake, whether or not it starts). The frames held for it go to the instance as soon as
+ * it joins the zipper, which it does while its kernel opens (`joinEarly`): they wait in its thread, not for
+ * a round trip through serve's once it is ready. One whose kernel fails to open says goodbye holding them,
+ * so the zipper holds them again, whole and unblamed, for the next wake.
  */
 export async function wakeFunction(wf: Workflow, served: ServedWorkflow, log: Logger, f: WorkflowFunction, parked: Parked): Promise<void> {
-  const { zipper } = served;
-  zipper.pauseFunction(f.name);
   try {
     await startFunction(wf, { ...f, instances: 1 }, served, log, (e) => e, parked);
   } catch (e) {
-    // an instance that joined before its kernel failed (it joins while it loads) leaves the routes now, not
-    // once its goodbye arrives, so that the held frames stay held for the next wake
-    for (const id of zipper.instanceIds(f.name).joined) zipper.retireInstance(f.name, id);
     await stopFunction(served, f.name, 0);
     throw e;
-  } finally {
-    zipper.resumeFunction(f.name);
   }
 }

@@ -48,7 +48,7 @@ export interface StartOptions {
   beforeDial?: () => Promise<void>;
   /** what made the kernel of its function's instance that parked (a wake): the kernel is then only an instance */
   made?: KernelMaker;
-  /** the zipper holds its function's frames until it is ready (a wake): it joins while it loads (connectStreamFunction) */
+  /** a wake: it joins while its kernel loads (connectStreamFunction), and the frames the zipper held for its function wait in its thread meanwhile */
   joinEarly?: boolean;
   /** what each ack carries, made of its stats (as stats() gives them) by its thread: what it acked stays counted if the thread dies next */
   withAcks?: (stats: object) => Counted;

@@ -24,6 +24,8 @@ export class Connection {
   pausedWaits = 0;
   closed = false;
   rejected = false;
+  /** it said goodbye before closing: what it still holds it hands on, not died holding */
+  leaving = false;
   /** Data frames sent to this function instance, oldest first, until it acks them */
   private readonly unacked = new Fifo<Unacked>();
   private acked = 0;

@@ -6,10 +6,23 @@ import { transportFor } from '../transport/index.ts';
 import { later, TOKEN, testConfig, TRANSPORTS } from '../testing/zipper-harness.ts';
 import { keptLinesLog } from '../testing/kept-lines-log.ts';
 import { waitFor } from '../testing/wait-for.ts';
+import { recordCount } from './counters.ts';
 import { Zipper } from './zipper.ts';
 
 const [, listen, urlOf] = TRANSPORTS[0];
 const fix = (i: number): GpsRecord => ({ deviceId: `veh-${i % 3}`, t: i, lon: 7.42, lat: 43.73, speed: i % 50 });
+
+/** an instance of `name` that takes frames (their record counts in `frames`) and never acknowledges them */
+async function takingInstance(z: Zipper, name: string, clientId: string) {
+  const url = new URL(urlOf(z));
+  const ch = await (await transportFor(url)).dial(url, {});
+  const frames: number[] = [];
+  const joined = z.functionLoad().find((f) => f.name === name)?.instances ?? 0;
+  ch.start({ frame: (f) => void (f.type === 'data' && frames.push(recordCount(f.payload))), closed: () => {} });
+  ch.send({ type: 'handshake', name, kind: 'sfn', clientId, token: TOKEN, observe: ['gps'], version: PROTOCOL_VERSION });
+  await waitFor(() => z.functionLoad().find((f) => f.name === name)?.instances === joined + 1, { what: `${clientId} joined` });
+  return { ch, frames };
+}
 
 /** The set of functions changing while the zipper runs, as `geoflux deploy` and `undeploy` change it. */
 describe('functions added and removed at run time', () => {
@@ -63,16 +76,10 @@ describe('functions added and removed at run time', () => {
     const z = later(await Zipper.start(testConfig(listen, [])));
     const opts = { zipper: urlOf(z), token: TOKEN };
     z.addFunction({ name: 'gone', observe: ['gps'], dispatch: { kind: 'balance' } });
-    // an instance that takes frames and never acknowledges them
-    const url = new URL(opts.zipper);
-    const ch = await (await transportFor(url)).dial(url, {});
-    let frames = 0;
-    ch.start({ frame: (f) => void (f.type === 'data' && frames++), closed: () => {} });
-    ch.send({ type: 'handshake', name: 'gone', kind: 'sfn', clientId: 'gone-1', token: TOKEN, observe: ['gps'], version: PROTOCOL_VERSION });
-    await waitFor(() => z.functionLoad()[0]?.instances === 1, { what: 'the instance joined' });
+    const { ch, frames } = await takingInstance(z, 'gone', 'gone-1');
     const src = later(await connectSource({ name: 'gw', ...opts }));
     src.write('gps', [fix(1)]);
-    await waitFor(() => frames === 1, { what: 'the frame at the instance' });
+    await waitFor(() => frames.length === 1, { what: 'the frame at the instance' });
     z.removeFunction('gone');
     ch.abort(new Error('the instance dies'));
     await waitFor(() => z.counters.dropped === 1 && z.counters.removed === 1, { what: () => `the frame counted as dropped (dropped ${z.counters.dropped})` });
@@ -150,5 +157,31 @@ describe('functions added and removed at run time', () => {
     await waitFor(() => handled() === 60, { what: () => `three rounds handled: ${handled()}` });
     expect(b.got.length).toBe(atB);
     expect(z.functionLoad()[0].instances).toBe(1);
+  });
+
+  it('an instance that says goodbye holding a frame hands it on whole and unblamed (a wake whose kernel failed); one that dies holding it gets it blamed, record by record', async () => {
+    const z = later(await Zipper.start(testConfig(listen, [])));
+    z.addFunction({ name: 'f', observe: ['gps'], dispatch: { kind: 'balance' } });
+    const src = later(await connectSource({ name: 'gw', zipper: urlOf(z), token: TOKEN }));
+    src.write('gps', [fix(1), fix(2), fix(3)]);
+    await waitFor(() => z.functionLoad()[0].waiting === 1, { what: 'the frame of 3 held' });
+    // more goodbyes than the deliveries after which a frame that instances died holding is poison (3)
+    for (let i = 0; i < 4; i++) {
+      const { ch, frames } = await takingInstance(z, 'f', `leaves-${i}`);
+      await waitFor(() => frames.length === 1, { what: `the frame at leaves-${i}` });
+      expect(frames).toEqual([3]);
+      ch.send({ type: 'goaway', reason: 'client closing' });
+      await ch.close();
+      await waitFor(() => z.functionLoad()[0].waiting === 1, { what: `the frame held again after leaves-${i}` });
+    }
+    expect([z.counters.poison, z.counters.dropped]).toEqual([0, 0]);
+    const dies = await takingInstance(z, 'f', 'dies');
+    await waitFor(() => dies.frames.length === 1, { what: 'the frame at the instance that dies' });
+    dies.ch.abort(new Error('the instance dies'));
+    const next = await takingInstance(z, 'f', 'next');
+    await waitFor(() => next.frames.length === 3, { what: () => `the frame's records one by one, got ${next.frames}` });
+    expect(next.frames).toEqual([1, 1, 1]);
+    next.ch.send({ type: 'ack', seq: 3 });
+    expect(await src.flush(5000)).toBe(true);
   });
 });

@@ -366,6 +366,7 @@ export class Zipper {
       case 'pong':
         return;
       case 'goaway':
+        conn.leaving = true;
         void conn.ch.close();
         return;
       default:
@@ -461,8 +462,11 @@ export class Zipper {
       this.rebuildRoutes();
       const orphans = conn.takeOrphans();
       if (orphans.length) {
-        this.log.info(`re-routing ${orphans.length} unacknowledged frames of ${conn.label}`);
+        this.log.info(`re-routing ${orphans.length} unacknowledged frames of ${conn.label}${conn.leaving ? ', handed on as it left' : ''}`);
         this.counters.redelivered += orphans.length;
+        // one that said goodbye holding frames closed before it handled them (or its kernel failed to open on
+        // a wake): none is to blame, and they go on whole, in order
+        if (conn.leaving) return this.redispatch(orphans);
         // an instance acks in order, so the oldest frame it held is the one it was working on when it died;
         // those behind it only waited, and are not blamed. A blamed frame goes on record by record, so that
         // only a record that kills the function again and again is dropped, not its neighbours
