@@ -6,8 +6,11 @@ import { setLogLevel } from '../log/logger.ts';
 import { ModuleThread } from '../runtime/module-thread.ts';
 import { crossingFix } from '../testing/fence-squares.ts';
 import { serveWithSquares } from '../testing/squares-serve.ts';
+import { keptLinesLog } from '../testing/kept-lines-log.ts';
 import { waitFor } from '../testing/wait-for.ts';
-import { HostedInstance } from './function-hosts.ts';
+import type { FrameChannel } from '../transport/types.ts';
+import { FunctionHosts, HostedInstance } from './function-hosts.ts';
+import type { FunctionData } from './run-instance.ts';
 
 setLogLevel('silent');
 
@@ -75,5 +78,54 @@ describe('host threads', () => {
     } finally {
       await close();
     }
+  });
+});
+
+const spin = resolve('kernels/build/testing/spin.wasm');
+const kernelData = (name: string, kernel: string, params?: Record<string, unknown>): FunctionData => ({ name, observe: ['slow'], emit: ['spun'], params, kernel: { kernel, baseDir: process.cwd() }, baseDir: process.cwd() });
+
+/**
+ * Host threads (one per watchdog time) without a zipper: an instance loads, dials (`attached` has its channel)
+ * and then waits for an answer for ever, still starting. Kernels of the users' functions in `apart` that
+ * hung a host (`moveApart`, as its host's exit calls it) go to hosts kept apart.
+ */
+function zipperless(apart: string[]) {
+  const log = keptLinesLog();
+  const attached: FrameChannel[] = [];
+  const hosts = new FunctionHosts({ size: 1, attach: (ch) => void attached.push(ch), log });
+  for (const fn of apart) hosts.apart.add(fn);
+  const errors = () => log.said.filter((l) => l.startsWith('error'));
+  return { hosts, attached, errors };
+}
+
+describe('host threads kept apart', () => {
+  it('leave the pool when their thread cannot start; what was moved there is said and counted as not started, once', { timeout: 60_000 }, async () => {
+    const { hosts, attached, errors } = zipperless(['bad', 'good']);
+    try {
+      // a thread cannot be given a function: the host apart that starts with this instance cannot start
+      const bad = hosts.instance('function "bad"', kernelData('bad', spin, { f: () => 0 }), 1000);
+      expect(bad.moveApart(undefined)).toBe(true);
+      await waitFor(() => hosts.stats().failedStarts, 'the failed start counted');
+      // the next one moved apart starts in a new host, not in the dead one
+      hosts.instance('function "good"', kernelData('good', spin), 1000).moveApart(undefined);
+      await waitFor(() => attached.length, 'the next instance moved apart to dial from a host that started');
+      expect(hosts.stats()).toMatchObject({ threads: 1, failedStarts: 1 });
+      expect(errors()).toEqual([expect.stringMatching(/^error function "bad": could not start again apart: .*could not be cloned/)]);
+    } finally {
+      await hosts.close();
+    }
+  });
+
+  it('say and count once a moved kernel that cannot start in its host apart (its file gone)', { timeout: 60_000 }, async () => {
+    const { hosts, errors } = zipperless(['gone']);
+    try {
+      hosts.instance('function "gone"', kernelData('gone', resolve('kernels/build/testing/gone.wasm')), 1000).moveApart(undefined);
+      await waitFor(() => hosts.stats().failedStarts, { what: 'the failed start counted', ms: 20_000 });
+      expect(errors()).toEqual([expect.stringMatching(/^error function "gone": could not start again apart: kernel .* not found/)]);
+    } finally {
+      await hosts.close();
+    }
+    expect(hosts.stats().failedStarts).toBe(1);
+    expect(errors().length).toBe(1);
   });
 });
