@@ -128,4 +128,23 @@ describe('host threads kept apart', () => {
     expect(hosts.stats().failedStarts).toBe(1);
     expect(errors().length).toBe(1);
   });
+
+  it('end quietly the start of a moved instance when they are stopped meanwhile (serve stops)', { timeout: 60_000 }, async () => {
+    const { hosts, attached, errors } = zipperless(['first', 'second']);
+    try {
+      hosts.instance('function "first"', kernelData('first', spin), 1000).moveApart(undefined);
+      // in the host apart the first started: it starts there once that host is ready
+      const second = hosts.instance('function "second"', kernelData('second', spin), 1000);
+      second.moveApart(undefined);
+      // the host is ready when the first dials: the second has been told to start (no zipper answers it)
+      await waitFor(() => attached.length, 'the first instance to dial');
+      // what its host's exit says of it when the host was stopped (serve's stop, its host too busy to stop it first)
+      expect(second.hostExited('exit', true, undefined)).toBe(false);
+      await new Promise((r) => setImmediate(r));
+      expect(errors()).toEqual([]);
+      expect(hosts.stats().failedStarts).toBe(0);
+    } finally {
+      await hosts.close();
+    }
+  });
 });

@@ -245,8 +245,8 @@ export class HostedInstance implements FunctionInstance {
   from: number | undefined;
   /** moved to a host kept apart after a hang: its start there is awaited by no one */
   private apart = false;
-  /** it could not start again, as said and counted */
-  private failed = false;
+  /** its failure to start again was said and counted, or its host was stopped: nothing more is said of it */
+  private done = false;
   private host: Host | undefined;
   private ready = false;
   private starting: { resolve: () => void; reject: (e: Error) => void } | undefined;
@@ -315,6 +315,8 @@ export class HostedInstance implements FunctionInstance {
   /** Its host is gone; true when it starts again with the host (it was neither starting, nor stopping, nor was the host stopped). */
   hostExited(why: RestartReason, stopping: boolean, last: unknown): boolean {
     this.ready = false;
+    // a start it was making there ends with it, and nothing is wrong (serve stops)
+    if (stopping) this.done = true;
     if (last !== undefined) this.retired.push(last);
     if (this.apart && this.starting && !this.stopped && !stopping) {
       // moved apart, no one waits on its start: it starts again with its host, as the host's other instances do
@@ -353,8 +355,8 @@ export class HostedInstance implements FunctionInstance {
 
   /** It could not start again, and no one awaits its start: said and counted, once (its host's failed start and its own may both say so). */
   private couldNotStart(e: Error): void {
-    if (this.failed) return;
-    this.failed = true;
+    if (this.done) return;
+    this.done = true;
     this.counts.failedStarts++;
     this.log.about(this.data.name).error(`${this.label}: could not start again ${this.apart ? 'apart' : 'with its host'}: ${e.message}`);
   }
