@@ -7,6 +7,8 @@ import { ModuleThread } from '../runtime/module-thread.ts';
 import { crossingFix } from '../testing/fence-squares.ts';
 import { serveWithSquares } from '../testing/squares-serve.ts';
 import { keptLinesLog } from '../testing/kept-lines-log.ts';
+import { ManualClock } from '../testing/manual-clock.ts';
+import { Zipper } from '../zipper/zipper.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import type { FrameChannel } from '../transport/types.ts';
 import { FunctionHosts, HostedInstance } from './function-hosts.ts';
@@ -145,6 +147,35 @@ describe('host threads kept apart', () => {
       expect(hosts.stats().failedStarts).toBe(0);
     } finally {
       await hosts.close();
+    }
+  });
+});
+
+describe('a host thread\'s watchdog', () => {
+  it('stops a host whose kernel call runs over the limit while another of its instances still starts, before the six times a start-up is given', { timeout: 60_000 }, async () => {
+    const z = await Zipper.start({ name: 'watchdog', listen: [], tags: { gps: 16, slow: 17, spun: 18 }, functions: ['spinner', 'loading'].map((name) => ({ name, observe: [name === 'spinner' ? 'slow' : 'gps'], dispatch: { kind: 'balance' as const } })) });
+    const clock = new ManualClock();
+    const log = keptLinesLog();
+    let dials = 0;
+    // the second instance's dial is left unanswered: it is still starting, for ever
+    const hosts = new FunctionHosts({ size: 1, attach: (ch) => void (++dials === 1 && z.attach(ch)), log, clock });
+    try {
+      const spinner = hosts.instance('function "spinner"', kernelData('spinner', spin), 400);
+      await spinner.start();
+      void hosts.instance('function "loading"', { ...kernelData('loading', spin), observe: ['gps'] }, 400).start().catch(() => {});
+      await waitFor(() => dials === 2, 'the second instance to dial');
+      const source = await connectSource({ name: 'fleet', zipper: z.memoryUrl });
+      source.write('slow', [{ deviceId: 'runaway', t: 0, lon: 1, lat: 1, speed: 150 }]);
+      await waitFor(() => z.functionLoad().find((f) => f.name === 'spinner')!.unacked, 'the fix the spinner loops on handed to it');
+      // the clock moved a ping's interval (100 ms) at a time: the host answers until it is in the call
+      let moved = 0;
+      const stopped = () => log.said.some((l) => l.includes('has not answered'));
+      await waitFor(() => ((clock.advance(100), (moved += 100)), stopped()), { what: () => `the host stopped (the clock moved ${moved} ms)`, until: (v) => v || moved > 60 * 400 });
+      expect(moved).toBeLessThan(6 * 400);
+      await source.close();
+    } finally {
+      await hosts.close();
+      await z.close();
     }
   });
 });

@@ -2,6 +2,7 @@ import { logLevel, type Level, type Logger } from '../log/logger.ts';
 import { ModuleThread, type DistributiveOmit, type FunctionInstance, type RestartReason, type StateCommand, type ThreadMessage } from '../runtime/module-thread.ts';
 import { isKernelFile } from '../kernels/host/load-module.ts';
 import type { FrameChannel } from '../transport/types.ts';
+import type { Clock } from '../transport/liveness.ts';
 import type { FunctionData } from './run-instance.ts';
 
 /**
@@ -54,6 +55,8 @@ export interface FunctionHostsOptions {
   snapshotMs?: number;
   /** what gets the lines an instance's loggers say, with its function's name (`geoflux logs`) */
   lines?: (fn: string, line: string) => void;
+  /** what times the hosts' watchdogs (tests move it by hand) */
+  clock?: Clock;
 }
 
 export interface HostsStats {
@@ -158,6 +161,7 @@ class Host {
       }),
       attach: o.attach,
       log: o.log,
+      clock: o.clock,
       lines: (line, fn) => fn && o.lines?.(fn, line),
       onMessage: (m) => this.slots.get((m as HostMessage).slot)?.heard(m as HostMessage),
       onExit: (why, stopping, stats) => this.exited(why, stopping, stats as Record<number, Record<string, unknown> | undefined> | undefined),
