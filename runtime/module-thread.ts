@@ -6,6 +6,8 @@ import { LatestCounts, type Counted } from './latest-counts.ts';
 import type { FrameChannel } from '../transport/types.ts';
 import { backoffDelay } from '../client/backoff.ts';
 import { ownWorker } from './own-worker.ts';
+import { callUnderWay } from './running-call.ts';
+import { systemClock, type Clock } from '../transport/liveness.ts';
 
 /**
  * One user module (a workflow's function or source) in a worker thread of its own, supervised from the
@@ -23,7 +25,8 @@ export type RestartReason = 'crash' | 'hung' | 'exit';
 /**
  * A thread that starts a module beside others already running (a host's) is watched during that start-up,
  * since a neighbour may hang meanwhile, but with this many times the watchdog's limit: a start-up's
- * synchronous loads (a road network) are not an endless loop.
+ * synchronous loads (a road network) are not an endless loop. A kernel call under way longer than the limit
+ * is one whatever starts (the thread says which call it is in: runtime/running-call.ts).
  */
 const STARTUP_GRACE = 6;
 
@@ -51,6 +54,8 @@ export interface ModuleThreadOptions {
   onExit?: (why: RestartReason, stopping: boolean, stats: unknown) => void;
   /** what gets the lines the module's loggers say (they are printed from its thread as well) */
   lines?: (line: string, fn?: string) => void;
+  /** what times the watchdog's pings (tests move it by hand) */
+  clock?: Clock;
 }
 
 /** What a module's thread posts to the one that started it. */
@@ -62,7 +67,9 @@ export type ThreadMessage =
   /** the answer to a command with an id: its bytes, or why it failed */
   | { geoflux: 'reply'; id: number; bytes?: Uint8Array; error?: string }
   /** a line its loggers said (log/logger.ts tapLogLines), for `lines`; `fn`: the function it is about, from a thread of several */
-  | { geoflux: 'log'; line: string; fn?: string };
+  | { geoflux: 'log'; line: string; fn?: string }
+  /** where the thread keeps the number of the kernel call it is in (runtime/running-call.ts), for the watchdog */
+  | { geoflux: 'calls'; cell: SharedArrayBuffer };
 
 /** What the starting thread posts to a module's thread. */
 export type ThreadCommand = { geoflux: 'ping' } | { geoflux: 'stop' } | StateCommand;
@@ -103,14 +110,23 @@ export class ModuleThread implements FunctionInstance {
   /** ms of silence from the thread, counted only while this thread was free to hear it (see watch) */
   private silent = 0;
   private lastTick = 0;
-  private pinger: NodeJS.Timeout | undefined;
+  private pinger: unknown;
+  /** the number of the kernel call the thread is in (0: none), once it says where it keeps it */
+  private call: (() => number) | undefined;
+  /** the call seen under way at the last ping, and ms it has been seen so (counted as silence is) */
+  private lastCall = 0;
+  private callMs = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   /** start-ups under way in the thread (a host's instances): silence may then last STARTUP_GRACE times the watchdog */
   private starting = 0;
   private readonly asked = new Map<number, { resolve: (bytes: Uint8Array | undefined) => void; reject: (e: Error) => void }>();
   private nextAsk = 0;
 
-  constructor(private readonly o: ModuleThreadOptions) {}
+  private readonly clock: Clock;
+
+  constructor(private readonly o: ModuleThreadOptions) {
+    this.clock = o.clock ?? systemClock;
+  }
 
   get running(): boolean {
     return this.worker !== undefined;
@@ -125,6 +141,7 @@ export class ModuleThread implements FunctionInstance {
     const data = this.o.workerData;
     const w = ownWorker(this.o.callerUrl, this.o.entry, { workerData: typeof data === 'function' ? data() : data });
     this.worker = w;
+    this.call = undefined;
     let started = false;
     let reason: RestartReason | undefined;
     const latest = new LatestCounts();
@@ -138,8 +155,12 @@ export class ModuleThread implements FunctionInstance {
     // least once a second, also bring the module's stats (what /metrics reads), as a function's acks do.
     const watch = () => {
       if (this.o.watchdog <= 0 || this.pinger) return;
-      [this.silent, this.lastTick] = [0, Date.now()];
-      this.pinger = setInterval(() => this.watch(w, (r) => (reason = r)), this.pingEvery);
+      [this.silent, this.lastTick, this.lastCall, this.callMs] = [0, this.clock.now(), 0, 0];
+      const tick = () => {
+        this.pinger = this.clock.setTimeout(tick, this.pingEvery);
+        this.watch(w, (r) => (reason = r));
+      };
+      this.pinger = this.clock.setTimeout(tick, this.pingEvery);
     };
     w.on('message', (m: unknown) => {
       this.silent = 0;
@@ -171,6 +192,8 @@ export class ModuleThread implements FunctionInstance {
           this.stopping = true;
           void w.terminate();
         } else this.o.log.error(`${this.o.label}: could not start again: ${msg.error}`);
+      } else if (msg.geoflux === 'calls') {
+        this.call = callUnderWay(msg.cell);
       } else if (msg.geoflux === 'log') {
         this.o.lines?.(msg.line, msg.fn);
       } else if (msg.geoflux === 'pong') {
@@ -193,7 +216,7 @@ export class ModuleThread implements FunctionInstance {
     });
     w.on('exit', (code) => {
       this.worker = undefined;
-      clearInterval(this.pinger);
+      this.clock.clearTimeout(this.pinger);
       this.pinger = undefined;
       const why = reason ?? 'exit';
       // the zipper names this when it drops a record that instances kept dying on
@@ -223,13 +246,19 @@ export class ModuleThread implements FunctionInstance {
    * so a late tick counts as two ping intervals at most, not as the whole stall.
    */
   private watch(w: Worker, setReason: (r: RestartReason) => void): void {
-    const now = Date.now();
-    this.silent += Math.min(now - this.lastTick, 2 * this.pingEvery);
+    const now = this.clock.now();
+    const heard = Math.min(now - this.lastTick, 2 * this.pingEvery);
+    this.silent += heard;
     this.lastTick = now;
-    if (this.silent > this.o.watchdog * (this.starting > 0 ? STARTUP_GRACE : 1)) {
+    const call = this.call?.() ?? 0;
+    this.callMs = call !== 0 && call === this.lastCall ? this.callMs + heard : 0;
+    this.lastCall = call;
+    // the leniency is for start-ups' loads: a call over the limit is a hang beside any start-up
+    const lenient = this.starting > 0 && this.callMs <= this.o.watchdog;
+    if (this.silent > this.o.watchdog * (lenient ? STARTUP_GRACE : 1)) {
       setReason('hung');
-      this.o.log.error(`${this.o.label}: its thread has not answered for ${this.silent} ms (an endless loop?): stopping it`);
-      clearInterval(this.pinger);
+      this.o.log.error(`${this.o.label}: its thread has not answered for ${Math.round(this.silent)} ms (an endless loop?): stopping it`);
+      this.clock.clearTimeout(this.pinger);
       this.pinger = undefined;
       void w.terminate();
       return;

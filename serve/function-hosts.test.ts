@@ -6,8 +6,13 @@ import { setLogLevel } from '../log/logger.ts';
 import { ModuleThread } from '../runtime/module-thread.ts';
 import { crossingFix } from '../testing/fence-squares.ts';
 import { serveWithSquares } from '../testing/squares-serve.ts';
+import { keptLinesLog } from '../testing/kept-lines-log.ts';
+import { ManualClock } from '../testing/manual-clock.ts';
+import { Zipper } from '../zipper/zipper.ts';
 import { waitFor } from '../testing/wait-for.ts';
-import { HostedInstance } from './function-hosts.ts';
+import type { FrameChannel } from '../transport/types.ts';
+import { FunctionHosts, HostedInstance } from './function-hosts.ts';
+import type { FunctionData } from './run-instance.ts';
 
 setLogLevel('silent');
 
@@ -74,6 +79,103 @@ describe('host threads', () => {
       await collector.close();
     } finally {
       await close();
+    }
+  });
+});
+
+const spin = resolve('kernels/build/testing/spin.wasm');
+const kernelData = (name: string, kernel: string, params?: Record<string, unknown>): FunctionData => ({ name, observe: ['slow'], emit: ['spun'], params, kernel: { kernel, baseDir: process.cwd() }, baseDir: process.cwd() });
+
+/**
+ * Host threads (one per watchdog time) without a zipper: an instance loads, dials (`attached` has its channel)
+ * and then waits for an answer for ever, still starting. Kernels of the users' functions in `apart` that
+ * hung a host (`moveApart`, as its host's exit calls it) go to hosts kept apart.
+ */
+function zipperless(apart: string[]) {
+  const log = keptLinesLog();
+  const attached: FrameChannel[] = [];
+  const hosts = new FunctionHosts({ size: 1, attach: (ch) => void attached.push(ch), log });
+  for (const fn of apart) hosts.apart.add(fn);
+  const errors = () => log.said.filter((l) => l.startsWith('error'));
+  return { hosts, attached, errors };
+}
+
+describe('host threads kept apart', () => {
+  it('leave the pool when their thread cannot start; what was moved there is said and counted as not started, once', { timeout: 60_000 }, async () => {
+    const { hosts, attached, errors } = zipperless(['bad', 'good']);
+    try {
+      // a thread cannot be given a function: the host apart that starts with this instance cannot start
+      const bad = hosts.instance('function "bad"', kernelData('bad', spin, { f: () => 0 }), 1000);
+      expect(bad.moveApart(undefined)).toBe(true);
+      await waitFor(() => hosts.stats().failedStarts, 'the failed start counted');
+      // the next one moved apart starts in a new host, not in the dead one
+      hosts.instance('function "good"', kernelData('good', spin), 1000).moveApart(undefined);
+      await waitFor(() => attached.length, 'the next instance moved apart to dial from a host that started');
+      expect(hosts.stats()).toMatchObject({ threads: 1, failedStarts: 1 });
+      expect(errors()).toEqual([expect.stringMatching(/^error function "bad": could not start again apart: .*could not be cloned/)]);
+    } finally {
+      await hosts.close();
+    }
+  });
+
+  it('say and count once a moved kernel that cannot start in its host apart (its file gone)', { timeout: 60_000 }, async () => {
+    const { hosts, errors } = zipperless(['gone']);
+    try {
+      hosts.instance('function "gone"', kernelData('gone', resolve('kernels/build/testing/gone.wasm')), 1000).moveApart(undefined);
+      await waitFor(() => hosts.stats().failedStarts, { what: 'the failed start counted', ms: 20_000 });
+      expect(errors()).toEqual([expect.stringMatching(/^error function "gone": could not start again apart: kernel .* not found/)]);
+    } finally {
+      await hosts.close();
+    }
+    expect(hosts.stats().failedStarts).toBe(1);
+    expect(errors().length).toBe(1);
+  });
+
+  it('end quietly the start of a moved instance when they are stopped meanwhile (serve stops)', { timeout: 60_000 }, async () => {
+    const { hosts, attached, errors } = zipperless(['first', 'second']);
+    try {
+      hosts.instance('function "first"', kernelData('first', spin), 1000).moveApart(undefined);
+      // in the host apart the first started: it starts there once that host is ready
+      const second = hosts.instance('function "second"', kernelData('second', spin), 1000);
+      second.moveApart(undefined);
+      // the host is ready when the first dials: the second has been told to start (no zipper answers it)
+      await waitFor(() => attached.length, 'the first instance to dial');
+      // what its host's exit says of it when the host was stopped (serve's stop, its host too busy to stop it first)
+      expect(second.hostExited('exit', true, undefined)).toBe(false);
+      await new Promise((r) => setImmediate(r));
+      expect(errors()).toEqual([]);
+      expect(hosts.stats().failedStarts).toBe(0);
+    } finally {
+      await hosts.close();
+    }
+  });
+});
+
+describe('a host thread\'s watchdog', () => {
+  it('stops a host whose kernel call runs over the limit while another of its instances still starts, before the six times a start-up is given', { timeout: 60_000 }, async () => {
+    const z = await Zipper.start({ name: 'watchdog', listen: [], tags: { gps: 16, slow: 17, spun: 18 }, functions: ['spinner', 'loading'].map((name) => ({ name, observe: [name === 'spinner' ? 'slow' : 'gps'], dispatch: { kind: 'balance' as const } })) });
+    const clock = new ManualClock();
+    const log = keptLinesLog();
+    let dials = 0;
+    // the second instance's dial is left unanswered: it is still starting, for ever
+    const hosts = new FunctionHosts({ size: 1, attach: (ch) => void (++dials === 1 && z.attach(ch)), log, clock });
+    try {
+      const spinner = hosts.instance('function "spinner"', kernelData('spinner', spin), 400);
+      await spinner.start();
+      void hosts.instance('function "loading"', { ...kernelData('loading', spin), observe: ['gps'] }, 400).start().catch(() => {});
+      await waitFor(() => dials === 2, 'the second instance to dial');
+      const source = await connectSource({ name: 'fleet', zipper: z.memoryUrl });
+      source.write('slow', [{ deviceId: 'runaway', t: 0, lon: 1, lat: 1, speed: 150 }]);
+      await waitFor(() => z.functionLoad().find((f) => f.name === 'spinner')!.unacked, 'the fix the spinner loops on handed to it');
+      // the clock moved a ping's interval (100 ms) at a time: the host answers until it is in the call
+      let moved = 0;
+      const stopped = () => log.said.some((l) => l.includes('has not answered'));
+      await waitFor(() => ((clock.advance(100), (moved += 100)), stopped()), { what: () => `the host stopped (the clock moved ${moved} ms)`, until: (v) => v || moved > 60 * 400 });
+      expect(moved).toBeLessThan(6 * 400);
+      await source.close();
+    } finally {
+      await hosts.close();
+      await z.close();
     }
   });
 });

@@ -2,6 +2,7 @@ import { logLevel, type Level, type Logger } from '../log/logger.ts';
 import { ModuleThread, type DistributiveOmit, type FunctionInstance, type RestartReason, type StateCommand, type ThreadMessage } from '../runtime/module-thread.ts';
 import { isKernelFile } from '../kernels/host/load-module.ts';
 import type { FrameChannel } from '../transport/types.ts';
+import type { Clock } from '../transport/liveness.ts';
 import type { FunctionData } from './run-instance.ts';
 
 /**
@@ -54,6 +55,8 @@ export interface FunctionHostsOptions {
   snapshotMs?: number;
   /** what gets the lines an instance's loggers say, with its function's name (`geoflux logs`) */
   lines?: (fn: string, line: string) => void;
+  /** what times the hosts' watchdogs (tests move it by hand) */
+  clock?: Clock;
 }
 
 export interface HostsStats {
@@ -66,6 +69,8 @@ export interface HostsStats {
   restartedEmpty: number;
   /** parked functions whose kernel's prepared params a host keeps for their wake */
   kept: number;
+  /** instances that could not start again (with their host, or apart after a hang): gone until their function starts anew */
+  failedStarts: number;
 }
 
 /** What made a parked function's kernel (its files read, its params prepared), kept by the host its instance ran in. */
@@ -81,7 +86,7 @@ export class FunctionHosts {
   private firstWatchdog: number | undefined;
   /** functions whose kernel of the user's own hung a host it shared: their instances, later ones too, run in hosts kept apart */
   readonly apart = new Set<string>();
-  readonly counts: Omit<HostsStats, 'threads' | 'kept'> = { restored: 0, rolledBack: 0, restartedEmpty: 0 };
+  readonly counts: Omit<HostsStats, 'threads' | 'kept'> = { restored: 0, rolledBack: 0, restartedEmpty: 0, failedStarts: 0 };
 
   constructor(readonly o: FunctionHostsOptions) {}
 
@@ -93,7 +98,7 @@ export class FunctionHosts {
    */
   instance(label: string, data: FunctionData, watchdog: number, restore?: Uint8Array[], kept?: KeptKernel): HostedInstance {
     const from = kept as Kept | undefined;
-    const i = new HostedInstance(label, data, ++this.nextSlot, () => (from?.host.kept.has(from.slot) ? from.host : this.place(watchdog, this.apart.has(data.name))), this.o.log);
+    const i = new HostedInstance(label, data, ++this.nextSlot, () => (from?.host.kept.has(from.slot) ? from.host : this.place(watchdog, this.apart.has(data.name))), this.o.log, this.counts);
     i.restore = restore;
     i.from = from?.slot;
     return i;
@@ -115,6 +120,11 @@ export class FunctionHosts {
     const host = new Host(`host thread #${pool.length + 1}${what ? ` (${what})` : ''}`, watchdog, this, apart);
     pool.push(host);
     return host;
+  }
+
+  /** a host whose thread could not start: it is not restarted, so nothing may be placed in it again */
+  drop(host: Host): void {
+    for (const pool of this.pools.values()) if (pool.includes(host)) pool.splice(pool.indexOf(host), 1);
   }
 
   async close(timeout = 5000): Promise<void> {
@@ -151,6 +161,7 @@ class Host {
       }),
       attach: o.attach,
       log: o.log,
+      clock: o.clock,
       lines: (line, fn) => fn && o.lines?.(fn, line),
       onMessage: (m) => this.slots.get((m as HostMessage).slot)?.heard(m as HostMessage),
       onExit: (why, stopping, stats) => this.exited(why, stopping, stats as Record<number, Record<string, unknown> | undefined> | undefined),
@@ -158,7 +169,10 @@ class Host {
   }
 
   start(): Promise<void> {
-    return (this.up ??= this.thread.start());
+    return (this.up ??= this.thread.start().catch((e: Error) => {
+      this.hosts.drop(this);
+      throw e;
+    }));
   }
 
   get started(): boolean {
@@ -235,6 +249,8 @@ export class HostedInstance implements FunctionInstance {
   from: number | undefined;
   /** moved to a host kept apart after a hang: its start there is awaited by no one */
   private apart = false;
+  /** its failure to start again was said and counted, or its host was stopped: nothing more is said of it */
+  private done = false;
   private host: Host | undefined;
   private ready = false;
   private starting: { resolve: () => void; reject: (e: Error) => void } | undefined;
@@ -247,6 +263,7 @@ export class HostedInstance implements FunctionInstance {
     readonly slot: number,
     private readonly place: () => Host,
     private readonly log: Logger,
+    private readonly counts: { failedStarts: number },
   ) {}
 
   get running(): boolean {
@@ -292,7 +309,7 @@ export class HostedInstance implements FunctionInstance {
       this.host?.slots.delete(this.slot);
       const err = Object.assign(new Error(m.failed.error), { name: m.failed.errorName, problems: m.failed.problems });
       if (this.starting) this.starting.reject(err);
-      else this.log.about(this.data.name).error(`${this.label}: could not start again with its host: ${err.message}`);
+      else this.couldNotStart(err);
       this.starting = undefined;
     } else if (m.stopped) {
       this.host?.slots.delete(this.slot);
@@ -303,6 +320,8 @@ export class HostedInstance implements FunctionInstance {
   /** Its host is gone; true when it starts again with the host (it was neither starting, nor stopping, nor was the host stopped). */
   hostExited(why: RestartReason, stopping: boolean, last: unknown): boolean {
     this.ready = false;
+    // a start it was making there ends with it, and nothing is wrong (serve stops)
+    if (stopping) this.done = true;
     if (last !== undefined) this.retired.push(last);
     if (this.apart && this.starting && !this.stopped && !stopping) {
       // moved apart, no one waits on its start: it starts again with its host, as the host's other instances do
@@ -325,7 +344,7 @@ export class HostedInstance implements FunctionInstance {
     if (!this.hostExited('hung', false, last)) return false;
     this.apart = true;
     if (this.snapshot) this.restore = [this.snapshot];
-    const failed = (e: Error) => this.log.about(this.data.name).error(`${this.label}: could not start again apart: ${e.message}`);
+    const failed = (e: Error) => this.couldNotStart(e);
     const host = this.place();
     if (host.started) {
       this.start(false, host).catch(failed);
@@ -337,6 +356,14 @@ export class HostedInstance implements FunctionInstance {
     host.slots.set(this.slot, this);
     host.start().catch(failed);
     return true;
+  }
+
+  /** It could not start again, and no one awaits its start: said and counted, once (its host's failed start and its own may both say so). */
+  private couldNotStart(e: Error): void {
+    if (this.done) return;
+    this.done = true;
+    this.counts.failedStarts++;
+    this.log.about(this.data.name).error(`${this.label}: could not start again ${this.apart ? 'apart' : 'with its host'}: ${e.message}`);
   }
 
   ask(cmd: DistributiveOmit<StateCommand, 'id'>): Promise<Uint8Array | undefined> {

@@ -107,3 +107,37 @@ describe('a host thread that hangs right after a neighbour acknowledged its fixe
     }
   });
 });
+
+/**
+ * A kernel of the user's own with an instance in each of two shared hosts (`hosts: 2`, each beside a geofence
+ * instance). What the code means: a hang moves the user's kernels of the host that hung, not every instance
+ * of their function (the other host did not hang: its neighbours need not restart); the function is then
+ * kept apart, so that its instance in the other host goes apart at that host's first hang, not later. The
+ * spinner's fixes go to whichever of its instances is joined and least loaded (dispatch: balance, the default).
+ */
+const twoHosts = workflow.replace('hosts: 1', 'hosts: 2').replaceAll('    host: local\n', '    instances: 2\n    host: local\n');
+
+describe('a kernel of the user\'s own with an instance in each of two shared hosts', () => {
+  it('moves each instance apart at the first hang of its own host, not before: each geofence is restarted once', { timeout: 120_000 }, async () => {
+    const { served, trust, close } = await serveWithSquares(twoHosts);
+    try {
+      const instances = (fn: string) => served.functionThreads.filter((t) => t.fn === fn).map((t) => t.thread as HostedInstance);
+      const [fences, spinners] = [instances('fence'), instances('spinner')];
+      expect(served.hosts.stats().threads).toBe(2);
+      const source = await connectSource({ name: 'fleet', ...trust });
+      // one fix that hangs its spinner: its host hangs, then (handed on to the only spinner still joined) the
+      // other host, then a host apart, and it is dropped as poison
+      source.write('slow', [{ deviceId: 'runaway', t: 0, lon: 1, lat: 1, speed: 150 }]);
+      await waitFor(() => served.zipper.counters.poison, { what: 'the hanging fix dropped as poison', ms: 60_000 });
+      // both spinners apart, one host apart each; each geofence restarted once, by its own host's hang (both
+      // spinners moved at the first hang would have spared the second host its hang: [1, 0])
+      await waitFor(() => served.hosts.stats().threads === 4, { what: () => `two shared hosts and two apart running (${JSON.stringify(served.hosts.stats())})`, ms: 30_000 });
+      expect(spinners.map((s) => s.restarts.hung >= 1)).toEqual([true, true]);
+      expect(fences.map((f) => f.restarts.hung)).toEqual([1, 1]);
+      await waitFor(() => fences.every((f) => f.running), 'the geofences running again');
+      await source.close();
+    } finally {
+      await close();
+    }
+  });
+});

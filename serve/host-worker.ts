@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { KernelMaker } from '../kernels/create-kernel.ts';
 import { setLogLevel, tapLogLines } from '../log/logger.ts';
 import type { ThreadMessage } from '../runtime/module-thread.ts';
+import { runningCallCell } from '../runtime/running-call.ts';
 import type { HostCommand, HostMessage, HostWorkerData } from './function-hosts.ts';
 import { functionOf } from './function-logs.ts';
 import { startFailed, startInstance, type RunningInstance, type StartOptions } from './run-instance.ts';
@@ -21,6 +22,8 @@ const port = parentPort!;
 const data = workerData as HostWorkerData;
 setLogLevel(data.logLevel);
 const post = (m: ThreadMessage | HostMessage, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
+// its watchdog tells a kernel call that hangs from a neighbour's start-up by the call it sees under way
+post({ geoflux: 'calls', cell: runningCallCell() });
 // its instances' lines also go to serve, each with the function it is about, for `geoflux logs`
 tapLogLines((l) => {
   const fn = functionOf(l);

@@ -120,6 +120,7 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     counter('geoflux_host_restored_instances_total', 'kernel instances started again with their host thread (a neighbour hung or crashed) and given their last snapshot', () => [{ value: served.hosts.stats().restored }]),
     counter('geoflux_host_rolled_back_records_total', 'records whose effect on a restored instance’s state was lost: handled after its last snapshot', () => [{ value: served.hosts.stats().rolledBack }]),
     counter('geoflux_host_restarted_empty_total', 'builtin instances started again with their host thread, their state lost', () => [{ value: served.hosts.stats().restartedEmpty }]),
+    counter('geoflux_host_failed_starts_total', 'instances that could not start again with their host thread, or apart after a hang: gone until their function starts anew (each logged)', () => [{ value: served.hosts.stats().failedStarts }]),
     gauge('geoflux_host_kept_kernels', 'parked functions whose kernel a host thread keeps prepared (files read, params compiled) for their wake', () => [{ value: served.hosts.stats().kept }]),
     counter('geoflux_function_records_total', 'records local function instances handled', () => perFunction((s) => num(s.total, 'received'))),
     counter('geoflux_function_emitted_total', 'records local function instances emitted', () => perFunction((s) => num(s.total, 'emitted'))),

@@ -6,6 +6,7 @@ import { setLogLevel } from '../../log/logger.ts';
 import { cKernel, onHeader, PLAIN_EXPORTS } from '../../testing/c-kernel.ts';
 import { ManualClock } from '../../testing/manual-clock.ts';
 import { recordingLog } from '../../transport/testdata/recording-log.ts';
+import { callUnderWay, runningCallCell } from '../../runtime/running-call.ts';
 import { KernelBatches, KernelRunStats, runKernel } from './run-kernel.ts';
 
 setLogLevel('silent');
@@ -50,6 +51,20 @@ describe('a kernel over a stream: a bad row costs only itself', () => {
     more = false;
     expect(k.stats.traps).toBe(7);
     expect(turns).toBeGreaterThanOrEqual(7); // a turn of the loop after each trap at least
+  });
+
+  it('marks each call under way, where its thread\'s watchdog reads it, and no longer once it returns', async () => {
+    const underWay = callUnderWay(runningCallCell());
+    const geofence = await createGeofence({ fences: square, detect: ['enter'], debounce: false });
+    const seen: number[] = [];
+    const k = new KernelBatches({ process: (b) => (seen.push(underWay()), geofence.process(b)) });
+    await k.run([inside(0)]);
+    await k.run([inside(1)]);
+    // each call its own number, so that a watchdog tells a long call from two in a row
+    expect(seen[0]).toBeGreaterThan(0);
+    expect(seen[1]).toBeGreaterThan(0);
+    expect(seen[1]).not.toBe(seen[0]);
+    expect(underWay()).toBe(0);
   });
 
   it('logs a kernel that traps on every row in two lines, the second with the count (4,096 rows were 4,096 lines)', async (ctx) => {

@@ -8,6 +8,7 @@ import { RateLimitedLog } from '../../log/rate-limited-log.ts';
 import { byHalves } from '../by-halves.ts';
 import { Histogram, MS_BUCKETS, type HistogramSnapshot } from '../../metrics/histogram.ts';
 import type { Clock } from '../../transport/liveness.ts';
+import { runningCall } from '../../runtime/running-call.ts';
 
 /** What running a kernel over a stream cost and dropped: every row that did not reach it has a count here. */
 export class KernelRunStats {
@@ -154,7 +155,8 @@ export class KernelBatches<E = unknown> {
     }
     const t0 = performance.now();
     try {
-      return (await k.process(b)) as E[];
+      // its thread's watchdog can see it under way while it runs (a host's, which is lenient with start-ups)
+      return (await runningCall(() => k.process(b))) as E[];
     } finally {
       this.stats.callMs.observe(performance.now() - t0);
     }

@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { controlRequest } from '../client/control-client.ts';
+import { setLogLevel } from '../log/logger.ts';
+import { parseExposition, total } from '../metrics/parse-exposition.ts';
+import { connectSource } from '../source/connect-source.ts';
+import { serveWithSquares } from '../testing/squares-serve.ts';
+import { waitFor } from '../testing/wait-for.ts';
+import { workflowMetrics } from './workflow-metrics.ts';
+
+setLogLevel('silent');
+
+/**
+ * One host thread (`hosts: 1`) for a kernel that loops for ever on a fix over 100 m/s
+ * (kernels/assembly/testing/spin.ts) and a function deployed beside it: a hang of the host leaves a frame
+ * of the deployed function's in flight, held unacknowledged by its instance, when it is undeployed.
+ */
+const workflow = `name: removed
+listen: [quic://127.0.0.1:0]
+auth: { token: source-token }
+control: { token: control-token }
+hosts: 1
+tags: { gps: 16, slow: 17, spun: 18, fast: 19 }
+functions:
+  - name: spinner
+    observe: [slow]
+    emit: spun
+    host: local
+    kernel: ${resolve('kernels/build/testing/spin.wasm')}
+`;
+
+describe('/metrics of a served workflow', () => {
+  it('counts a frame in flight for a function undeployed as dropped, reason function_removed', { timeout: 120_000 }, async () => {
+    const { served, trust, close } = await serveWithSquares(workflow);
+    try {
+      const wasm = new Uint8Array(readFileSync(resolve('kernels/build/testing/speed-limit.wasm')));
+      const control = { ...trust, token: 'control-token' };
+      const hash = createHash('sha256').update(wasm).digest('hex');
+      expect(await controlRequest(control, { op: 'deploy', name: 'speeding', observe: ['gps'], emit: ['fast'], params: { limit: 5 }, min: 1, max: 1, wasm, hash })).toMatchObject({ ok: true });
+      const source = await connectSource({ name: 'fleet', ...trust, token: 'source-token' });
+      const unacked = (fn: string) => () => served.zipper.functionLoad().find((f) => f.name === fn)?.unacked;
+      source.write('slow', [{ deviceId: 'runaway', t: 0, lon: 1, lat: 1, speed: 150 }]);
+      await waitFor(unacked('spinner'), 'the spinner to be handed the fix it loops on');
+      source.write('gps', [{ deviceId: 'v1', t: 0, lon: 1, lat: 1, speed: 10 }]);
+      await waitFor(unacked('speeding'), 'the deployed function\'s instance to hold its frame in the hung host');
+      expect(await controlRequest(control, { op: 'undeploy', name: 'speeding' })).toMatchObject({ ok: true });
+      const removed = async () => total(parseExposition(await workflowMetrics(served).metrics()), 'geoflux_frames_dropped_total', { reason: 'function_removed' });
+      await waitFor(removed, { what: 'the frame in flight dropped as its function was removed', ms: 60_000 });
+      expect(await removed()).toBe(1);
+      expect(served.zipper.counters).toMatchObject({ removed: 1, dropped: 1 });
+      await source.close();
+    } finally {
+      await close();
+    }
+  });
+});
