@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.ts';
 import { countedIn, isDialRequest, portChannel } from '../transport/port.ts';
+import { BusyShare } from './busy-share.ts';
 import { LatestCounts, type Counted } from './latest-counts.ts';
 import type { FrameChannel } from '../transport/types.ts';
 import { backoffDelay } from '../client/backoff.ts';
@@ -119,6 +120,7 @@ export class ModuleThread implements FunctionInstance {
   private restartTimer: NodeJS.Timeout | undefined;
   /** start-ups under way in the thread (a host's instances): silence may then last STARTUP_GRACE times the watchdog */
   private starting = 0;
+  private load = new BusyShare();
   private readonly asked = new Map<number, { resolve: (bytes: Uint8Array | undefined) => void; reject: (e: Error) => void }>();
   private nextAsk = 0;
 
@@ -132,6 +134,11 @@ export class ModuleThread implements FunctionInstance {
     return this.worker !== undefined;
   }
 
+  /** the share of its event loop that was busy over its last whole 2 s, as its watchdog's pings sampled it (BusyShare); undefined before that */
+  get busyShare(): number | undefined {
+    return this.worker && this.load.share;
+  }
+
   /** Starts the thread and resolves once the module is ready; a module that cannot start rejects with why. */
   start(): Promise<void> {
     return new Promise((resolve, reject) => this.spawn(resolve, reject));
@@ -141,6 +148,7 @@ export class ModuleThread implements FunctionInstance {
     const data = this.o.workerData;
     const w = ownWorker(this.o.callerUrl, this.o.entry, { workerData: typeof data === 'function' ? data() : data });
     this.worker = w;
+    this.load = new BusyShare();
     this.call = undefined;
     let started = false;
     let reason: RestartReason | undefined;
@@ -250,6 +258,7 @@ export class ModuleThread implements FunctionInstance {
     const heard = Math.min(now - this.lastTick, 2 * this.pingEvery);
     this.silent += heard;
     this.lastTick = now;
+    this.load.sample(w.performance.eventLoopUtilization());
     const call = this.call?.() ?? 0;
     this.callMs = call !== 0 && call === this.lastCall ? this.callMs + heard : 0;
     this.lastCall = call;

@@ -1,3 +1,4 @@
+import { chooseHost } from './choose-host.ts';
 import { logLevel, type Level, type Logger } from '../log/logger.ts';
 import { ModuleThread, type DistributiveOmit, type FunctionInstance, type RestartReason, type StateCommand, type ThreadMessage } from '../runtime/module-thread.ts';
 import { isKernelFile } from '../kernels/host/load-module.ts';
@@ -61,6 +62,8 @@ export interface FunctionHostsOptions {
 
 export interface HostsStats {
   threads: number;
+  /** each running host's label and the share of its event loop busy over its last 2 s, once known (what places instances by load) */
+  busy: { host: string; share: number }[];
   /** instances started again with their host, and given their snapshot back */
   restored: number;
   /** records whose effect on a restored instance's state was lost (handled after its snapshot) */
@@ -86,7 +89,9 @@ export class FunctionHosts {
   private firstWatchdog: number | undefined;
   /** functions whose kernel of the user's own hung a host it shared: their instances, later ones too, run in hosts kept apart */
   readonly apart = new Set<string>();
-  readonly counts: Omit<HostsStats, 'threads' | 'kept'> = { restored: 0, rolledBack: 0, restartedEmpty: 0, failedStarts: 0 };
+  /** set once the workflow file's functions have started: what starts later goes where there is room (chooseHost) */
+  byLoad = false;
+  readonly counts: Omit<HostsStats, 'threads' | 'busy' | 'kept'> = { restored: 0, rolledBack: 0, restartedEmpty: 0, failedStarts: 0 };
 
   constructor(readonly o: FunctionHostsOptions) {}
 
@@ -106,16 +111,22 @@ export class FunctionHosts {
 
   stats(): HostsStats {
     const hosts = [...this.pools.values()].flat();
-    return { threads: hosts.filter((h) => h.thread.running).length, ...this.counts, kept: hosts.reduce((n, h) => n + h.kept.size, 0) };
+    const running = hosts.filter((h) => h.thread.running);
+    const busy = running.flatMap((h) => (h.thread.busyShare === undefined ? [] : [{ host: h.label, share: h.thread.busyShare }]));
+    return { threads: running.length, busy, ...this.counts, kept: hosts.reduce((n, h) => n + h.kept.size, 0) };
   }
 
-  /** a new host while there are fewer than `size` and each has an instance already; else the one with fewest. `apart`: among the hosts kept apart for users' kernels that hung a host */
+  /** where `chooseHost` says, spread or (`byLoad`) by load. `apart`: among the hosts kept apart for users' kernels that hung a host */
   private place(watchdog: number, apart = false): Host {
     const key = `${watchdog}${apart ? ' apart' : ''}`;
     this.firstWatchdog ??= watchdog;
     const pool = this.pools.get(key) ?? (this.pools.set(key, []), this.pools.get(key)!);
-    const least = pool.reduce<Host | undefined>((a, h) => (!a || h.slots.size < a.slots.size ? h : a), undefined);
-    if (least && (least.slots.size === 0 || pool.length >= this.o.size)) return least;
+    const chosen = chooseHost(
+      pool.map((h) => ({ instances: h.slots.size, busy: h.thread.busyShare })),
+      this.o.size,
+      this.byLoad,
+    );
+    if (chosen >= 0) return pool[chosen];
     const what = [watchdog === this.firstWatchdog ? '' : `watchdog ${watchdog} ms`, apart ? 'kernels of your own, kept apart' : ''].filter(Boolean).join(', ');
     const host = new Host(`host thread #${pool.length + 1}${what ? ` (${what})` : ''}`, watchdog, this, apart);
     pool.push(host);

@@ -114,6 +114,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
     served.hosts = new FunctionHosts({ size: wf.hosts ?? availableParallelism(), attach: (ch) => served.zipper.attach(ch), log: logger('serve'), lines: (fn, line) => served.logs.add(fn, line) });
     const here = [...wf.functions.entries()].filter(([, f]) => f.where !== 'cloud');
     for (const [i, f] of here) if (f.host === 'local' && !f.sink) await startFunction(wf, f, served, log, startFailure(wf, i, f));
+    served.hosts.byLoad = true;
     if (wf.cluster && here.length < wf.functions.length) served.cloud = await startCloudBridge({ ...wf, cluster: wf.cluster }, { zipper: served.zipper.memoryUrl, token: wf.auth?.token });
     // only now that the functions run does anything listen: first the broker, which the sinks publish to
     if (embedded) {

@@ -117,6 +117,7 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
       [...fns()].flatMap(([fn, s]) => Object.entries(s.restarts).map(([reason, n]) => ({ labels: { function: fn, reason }, value: n }))),
     ),
     gauge('geoflux_host_threads', 'host threads running the instances of kernel and builtin functions', () => [{ value: served.hosts.stats().threads }]),
+    gauge('geoflux_host_busy_ratio', 'the share of a host thread’s event loop busy over its last 2 s: instances started after the workflow’s own go to the least busy host under 0.5 before a new host starts', () => served.hosts.stats().busy.map((b) => ({ labels: { host: b.host }, value: b.share }))),
     counter('geoflux_host_restored_instances_total', 'kernel instances started again with their host thread (a neighbour hung or crashed) and given their last snapshot', () => [{ value: served.hosts.stats().restored }]),
     counter('geoflux_host_rolled_back_records_total', 'records whose effect on a restored instance’s state was lost: handled after its last snapshot', () => [{ value: served.hosts.stats().rolledBack }]),
     counter('geoflux_host_restarted_empty_total', 'builtin instances started again with their host thread, their state lost', () => [{ value: served.hosts.stats().restartedEmpty }]),
