@@ -78,5 +78,5 @@ export async function serveCommand({ values, positionals }: Parsed): Promise<voi
   // every kind of drop /metrics counts, the kernels' included: a user reading only this line must not believe nothing was lost
   const k = kernelDrops(served);
   const sinkDropped = sumSinkStats(served.sinks.map((x) => x.sink.stats())).dropped;
-  log.info(`done: ${JSON.stringify({ accepted: s.accepted, rejected: s.rejected, malformed: s.malformed, unrouted: s.unrouted, dropped: s.dropped, poison: s.poison, poisonRecords: s.poisonRecords, ...k, sinkDropped, tagsIn: s.tagsIn })}`);
+  log.info(`done: ${JSON.stringify({ accepted: s.accepted, rejected: s.rejected, malformed: s.malformed, unrouted: s.unrouted, dropped: s.dropped, poison: s.poison, poisonRecords: s.poisonRecords, lostAtClose: s.lostAtClose, ...k, sinkDropped, tagsIn: s.tagsIn })}`);
 }

@@ -105,6 +105,7 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
       { labels: { reason: 'function_removed' }, value: z.counters.removed },
       { labels: { reason: 'poison' }, value: z.counters.poison },
       { labels: { reason: 'duplicate' }, value: z.counters.duplicates },
+      { labels: { reason: 'shutdown' }, value: z.counters.lostAtClose },
     ]),
     counter('geoflux_frames_unkeyed_total', 'frames for a partitioned function without a partition key (sent round robin)', () => [{ value: z.counters.unkeyed }]),
     counter('geoflux_poison_records_total', 'records dropped because the function instances they were handed to kept dying on them', () => [{ value: z.counters.poisonRecords }]),

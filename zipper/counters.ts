@@ -37,6 +37,8 @@ export interface ZipperCounters {
   handshakeTimeouts: number;
   /** Data frames received again after a writer's resend, dropped (they had arrived before) */
   duplicates: number;
+  /** frames in flight when the zipper closed that no writer keeps (written in serve's own threads or process), or that an instance died holding as it closed */
+  lostAtClose: number;
 }
 
 export const newConnCounters = (): ConnCounters => ({ framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, duplicates: 0 });

@@ -25,6 +25,8 @@ export class WriterSession {
   onAck: ((seq: number) => void) | undefined;
   /** when the writer's last connection went away (ms), or 0 while connected */
   idleSince = 0;
+  /** it writes from serve's own threads or process (port://, memory://): what it has in flight when the zipper closes is lost with it */
+  inProcess = false;
   private readonly inflight = new Fifo<Delivery>();
 
   constructor(readonly clientId: string) {}

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { map } from 'rxjs';
 import { connectSource, connectStreamFunction, type GpsRecord } from '../index.ts';
 import { PROTOCOL_VERSION } from '../codecs/frame-types.ts';
+import { MessageChannel } from 'node:worker_threads';
 import { transportFor } from '../transport/index.ts';
+import { portChannel } from '../transport/port.ts';
 import { later, TOKEN, testConfig, TRANSPORTS } from '../testing/zipper-harness.ts';
 import { keptLinesLog } from '../testing/kept-lines-log.ts';
 import { waitFor } from '../testing/wait-for.ts';
@@ -12,16 +14,25 @@ import { Zipper } from './zipper.ts';
 const [, listen, urlOf] = TRANSPORTS[0];
 const fix = (i: number): GpsRecord => ({ deviceId: `veh-${i % 3}`, t: i, lon: 7.42, lat: 43.73, speed: i % 50 });
 
-/** an instance of `name` that takes frames (their record counts in `frames`) and never acknowledges them */
-async function takingInstance(z: Zipper, name: string, clientId: string) {
+/**
+ * an instance of `name` that takes frames (their record counts in `frames`) and never acknowledges them;
+ * `thread`: from a thread of serve's own, as a channel handed to the zipper's attach, not dialled to a listener
+ */
+async function takingInstance(z: Zipper, name: string, clientId: string, thread = false) {
   const url = new URL(urlOf(z));
-  const ch = await (await transportFor(url)).dial(url, {});
+  const ch = thread ? threadChannel(z) : await (await transportFor(url)).dial(url, {});
   const frames: number[] = [];
   const joined = z.functionLoad().find((f) => f.name === name)?.instances ?? 0;
   ch.start({ frame: (f) => void (f.type === 'data' && frames.push(recordCount(f.payload))), closed: () => {} });
   ch.send({ type: 'handshake', name, kind: 'sfn', clientId, token: TOKEN, observe: ['gps'], version: PROTOCOL_VERSION });
   await waitFor(() => z.functionLoad().find((f) => f.name === name)?.instances === joined + 1, { what: `${clientId} joined` });
   return { ch, frames };
+}
+
+function threadChannel(z: Zipper) {
+  const { port1, port2 } = new MessageChannel();
+  z.attach(portChannel(port1, 'port://zipper', { onceATurn: true }));
+  return portChannel(port2, 'port://instance');
 }
 
 /** The set of functions changing while the zipper runs, as `geoflux deploy` and `undeploy` change it. */
@@ -183,5 +194,32 @@ describe('functions added and removed at run time', () => {
     expect(next.frames).toEqual([1, 1, 1]);
     next.ch.send({ type: 'ack', seq: 3 });
     expect(await src.flush(5000)).toBe(true);
+  });
+});
+
+describe('a zipper shutting down', () => {
+  it('lets an instance of serve\'s own threads join while it drains and sends it what was held (a function woken by a closing function\'s last output)', async () => {
+    const z = later(await Zipper.start(testConfig(listen, [])));
+    z.addFunction({ name: 'f', observe: ['gps'], dispatch: { kind: 'balance' } });
+    const src = later(await connectSource({ name: 'gw', zipper: urlOf(z), token: TOKEN }));
+    src.write('gps', [fix(1), fix(2)]);
+    await waitFor(() => z.functionLoad()[0].waiting === 1, { what: 'the frame held' });
+    await z.drain(0);
+    const woken = await takingInstance(z, 'f', 'woken', true);
+    await waitFor(() => woken.frames.length === 1, { what: 'the held frame at the instance that joined during the drain' });
+    expect(woken.frames).toEqual([2]);
+  });
+
+  it('counts as lost what writers in serve\'s own threads or process still had in flight when it closed, and says which it lost and which writers keep', async () => {
+    const log = keptLinesLog();
+    const z = await Zipper.start(testConfig(listen, []), { log });
+    z.addFunction({ name: 'f', observe: ['gps'], dispatch: { kind: 'balance' } });
+    const src = await connectSource({ name: 'gw', zipper: urlOf(z), token: TOKEN });
+    src.write('gps', [fix(1)]);
+    await waitFor(() => z.functionLoad()[0].waiting === 1, { what: 'the frame held for a function with no instance' });
+    await z.close(0);
+    expect(z.counters.lostAtClose).toBe(1);
+    expect(log.said).toContain("warn shutting down with 1 frames not yet acknowledged by functions: 1 lost, written by serve's own threads, which close with it");
+    await src.close(0);
   });
 });

@@ -67,7 +67,7 @@ export class Zipper {
   /** warnings a client can repeat with every redial (a bad token, a malformed frame) */
   private readonly warnings: RateLimitedLog;
   readonly listeners: Listener[] = [];
-  readonly counters: ZipperCounters = { accepted: 0, rejected: 0, malformed: 0, unrouted: 0, forbidden: 0, dropped: 0, removed: 0, unkeyed: 0, redelivered: 0, poison: 0, poisonRecords: 0, handshakeTimeouts: 0, duplicates: 0 };
+  readonly counters: ZipperCounters = { accepted: 0, rejected: 0, malformed: 0, unrouted: 0, forbidden: 0, dropped: 0, removed: 0, unkeyed: 0, redelivered: 0, poison: 0, poisonRecords: 0, handshakeTimeouts: 0, duplicates: 0, lostAtClose: 0 };
   readonly rejections = new Map<RefusalCode, number>();
   /** frames and records per tag, as written to the zipper and as sent on to functions */
   readonly tagsIn = new Map<number, TagCounters>();
@@ -285,7 +285,8 @@ export class Zipper {
         const t = await transportFor(url);
         const log = (lvl: 'debug' | 'info' | 'warn' | 'error', m: string) => this.log[lvl](m);
         const listenOpts: ListenOptions = { ...this.opts.transport, tls: this.tls, maxFrameSize: this.opts.maxFrameSize, clientCa: this.config.clientCa, log };
-        opened.push(await t.listen(url, listenOpts, (ch) => this.attach(ch)));
+        // a listener's new connections stop at the drain; serve's own threads (attach) may still join then
+        opened.push(await t.listen(url, listenOpts, (ch) => (this.accepting ? this.attach(ch) : ch.abort(new Error('zipper is shutting down')))));
       }
     } catch (e) {
       await Promise.allSettled(opened.map((l) => l.close()));
@@ -322,9 +323,13 @@ export class Zipper {
     };
   }
 
-  /** Takes a channel from any transport (a listener's, or a function thread's port) through the handshake. */
+  /**
+   * Takes a channel from any transport (a listener's, or a function thread's port) through the handshake.
+   * serve's own threads may join while it drains: a parked function woken by what an upstream function emits
+   * as it closes (a hotspot's last window) is as much the workflow's as the functions still closing.
+   */
   attach(ch: FrameChannel): void {
-    if (!this.accepting) return ch.abort(new Error('zipper is shutting down'));
+    if (this.closed) return ch.abort(new Error('zipper is shutting down'));
     const conn = new Conn(++this.nextConn, ch);
     this.conns.add(conn);
     this.counters.accepted++;
@@ -383,6 +388,7 @@ export class Zipper {
     let session = this.sessions.get(hs.clientId);
     if (!session) this.sessions.set(hs.clientId, (session = new WriterSession(hs.clientId)));
     session.idleSince = 0;
+    session.inProcess = conn.ch.transport === 'port' || conn.ch.transport === 'memory';
     conn.session = session;
     let ackQueued = false;
     session.onAck = () => {
@@ -504,7 +510,10 @@ export class Zipper {
         this.counters.dropped++;
         this.counters.removed++;
         this.warnings.warn('removed', `function "${u.fn}" is gone: dropped a frame from ${u.frame.from} (seq ${u.frame.seq}) an instance of it held`);
-      } else if (this.accepting) {
+      } else if (this.closed) {
+        // no instance will take it any more (an instance died as the zipper closed)
+        this.counters.lostAtClose++;
+      } else {
         const out: RouteDecision<Conn> = { sends: [], holds: [], unkeyed: 0 };
         routeToFunction(route, this.routedFrame(u.frame), this.counterFor(u.fn), out);
         this.carryOut(u.frame, u.d, out, undefined, u.failed);
@@ -667,7 +676,15 @@ export class Zipper {
     if (this.closed) return;
     this.closed = true;
     const left = await this.drain(drainTimeout);
-    if (left > 0) this.log.warn(`shutting down with ${left} frames not yet acknowledged by functions (their writers keep them for a resend)`);
+    if (left > 0) {
+      // a writer in serve's own threads or process closes with it: it keeps nothing for a resend
+      const lost = [...this.sessions.values()].filter((w) => w.inProcess).reduce((n, w) => n + w.inflightCount, 0);
+      this.counters.lostAtClose += lost;
+      const kept = left - lost;
+      this.log.warn(
+        `shutting down with ${left} frames not yet acknowledged by functions: ${[kept ? `${kept} kept by their writers for a resend` : '', lost ? `${lost} lost, written by serve's own threads, which close with it` : ''].filter(Boolean).join('; ')}`,
+      );
+    }
     for (const c of this.conns) if (c.hs?.kind === 'sfn') c.ch.send({ type: 'goaway', reason: 'zipper shutting down' });
     await Promise.allSettled([...this.conns].map((c) => c.ch.close()));
     await Promise.allSettled(this.listeners.map((l) => l.close()));
