@@ -103,7 +103,7 @@ export class FunctionHosts {
    */
   instance(label: string, data: FunctionData, watchdog: number, restore?: Uint8Array[], kept?: KeptKernel): HostedInstance {
     const from = kept as Kept | undefined;
-    const i = new HostedInstance(label, data, ++this.nextSlot, () => (from?.host.kept.has(from.slot) ? from.host : this.place(watchdog, this.apart.has(data.name))), this.o.log, this.counts);
+    const i = new HostedInstance(label, data, ++this.nextSlot, () => (from?.host.kept.has(from.slot) ? from.host : this.place(watchdog, data.name, this.apart.has(data.name))), this.o.log, this.counts);
     i.restore = restore;
     i.from = from?.slot;
     return i;
@@ -117,12 +117,12 @@ export class FunctionHosts {
   }
 
   /** where `chooseHost` says, spread or (`byLoad`) by load. `apart`: among the hosts kept apart for users' kernels that hung a host */
-  private place(watchdog: number, apart = false): Host {
+  private place(watchdog: number, fn: string, apart = false): Host {
     const key = `${watchdog}${apart ? ' apart' : ''}`;
     this.firstWatchdog ??= watchdog;
     const pool = this.pools.get(key) ?? (this.pools.set(key, []), this.pools.get(key)!);
     const chosen = chooseHost(
-      pool.map((h) => ({ instances: h.slots.size, busy: h.thread.busyShare })),
+      pool.map((h) => ({ instances: h.slots.size, busy: h.thread.busyShare, runsIt: [...h.slots.values()].some((i) => i.data.name === fn) })),
       this.o.size,
       this.byLoad,
     );
