@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { quoted } from '../codecs/control-characters.ts';
 import { DEFAULT_MAX_FRAME_SIZE } from '../codecs/frame.ts';
 import type { ClientKind, DataFrame, Frame, HandshakeAckFrame } from '../codecs/frame-types.ts';
 import { PROTOCOL_VERSION } from '../codecs/frame-types.ts';
@@ -155,7 +156,7 @@ export class ZipperClient {
               return resolve();
             }
             const why = f.type === 'rejected' ? f.reason : `expected a handshake-ack, got ${f.type}`;
-            reject(new RejectedError(`zipper ${this.opts.zipper} rejected ${this.kind} "${this.opts.name}": ${why}`));
+            reject(new RejectedError(`zipper ${this.opts.zipper} rejected ${this.kind} ${quoted(this.opts.name)}: ${why}`));
             return ch.abort();
           }
           this.onFrame(ch, f);

@@ -1,3 +1,4 @@
+import { controlCharacterProblem, quoted } from './control-characters.ts';
 import { selectRows, utf8Length, type GpsBatch } from './gps-batch.ts';
 import type { GpsRecord } from './gps-record.ts';
 
@@ -48,7 +49,7 @@ const optional = (x: unknown) => x === undefined || x === null || (typeof x === 
 function deviceProblem(id: unknown): string | undefined {
   if (typeof id !== 'string' || id.length === 0) return 'deviceId must be a non-empty string';
   if (id.length * 3 > MAX_DEVICE_ID_BYTES && utf8Length(id) > MAX_DEVICE_ID_BYTES) return `deviceId is longer than ${MAX_DEVICE_ID_BYTES} bytes`;
-  return undefined;
+  return controlCharacterProblem('deviceId', id);
 }
 
 /** Why a fix cannot be used, with the reason it is counted under; undefined when it is fine. */
@@ -192,4 +193,5 @@ export function assertBatch(tag: string | number, b: GpsBatch): void {
   if (reasons.length) throw new InvalidFixError(`write(${JSON.stringify(tag)}): the batch has unusable rows (${reasons.map((r) => `${bad[r as BadFixReason]} ${r}`).join(', ')})`);
 }
 
-const describeDevice = (id: unknown) => (typeof id === 'string' ? `fix of "${id.length > 40 ? id.slice(0, 40) + '…' : id}"` : 'fix');
+/** quoted: an id with a control character in it (refused for that) cannot act on the terminal that shows the error */
+const describeDevice = (id: unknown) => (typeof id === 'string' ? `fix of ${quoted(id.length > 40 ? id.slice(0, 40) + '…' : id)}` : 'fix');
