@@ -6,7 +6,7 @@ import { PROTOCOL_VERSION } from '../codecs/frame-types.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { parseAddress, transportFor, type FrameChannel } from '../transport/index.ts';
-import { TrustError } from '../transport/trust.ts';
+import { checkClientTrust, TrustError } from '../transport/trust.ts';
 import { backoffDelay } from './backoff.ts';
 import { Spool, type SpooledFrame } from './spool.ts';
 
@@ -105,6 +105,7 @@ export class ZipperClient {
 
   /** First connection: retried until `connectTimeout`; a rejection or a certificate we do not trust is final, and so is `signal`. */
   async connect(): Promise<void> {
+    checkClientTrust(this.opts);
     const started = Date.now();
     const deadline = started + (this.opts.connectTimeout ?? 10_000);
     const signal = this.opts.signal;
