@@ -52,15 +52,27 @@ function deviceProblem(id: unknown): string | undefined {
   return controlCharacterProblem('deviceId', id);
 }
 
+/**
+ * A written value as a message shows it: a number as itself, anything else with its type, since a string
+ * "7.42" or a bigint printed bare looks like the number it is not.
+ */
+function shown(v: unknown): string {
+  if (typeof v === 'number' || v === undefined || v === null) return String(v);
+  if (typeof v === 'string') return `the string ${quoted(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (v instanceof Date) return `a Date (${Number.isNaN(v.getTime()) ? 'invalid' : v.toISOString()})`;
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v} ${String(v)}`;
+}
+
 /** Why a fix cannot be used, with the reason it is counted under; undefined when it is fine. */
 export function fixProblem(r: GpsRecord): { reason: BadFixReason; message: string } | undefined {
   const device = deviceProblem(r.deviceId);
   if (device) return { reason: 'device', message: device };
-  if (typeof r.t !== 'number' || !saneTime(r.t)) return { reason: 'time', message: `t must be epoch ms from 1970-01-01 to 2100-01-01 (got ${String(r.t)})` };
-  if (typeof r.lon !== 'number' || !inRange(r.lon, 180)) return { reason: 'position', message: `lon must be a number in [-180, 180] (got ${String(r.lon)})` };
-  if (typeof r.lat !== 'number' || !inRange(r.lat, 90)) return { reason: 'position', message: `lat must be a number in [-90, 90] (got ${String(r.lat)})` };
+  if (typeof r.t !== 'number' || !saneTime(r.t)) return { reason: 'time', message: `t must be epoch ms from 1970-01-01 to 2100-01-01 (got ${shown(r.t)})` };
+  if (typeof r.lon !== 'number' || !inRange(r.lon, 180)) return { reason: 'position', message: `lon must be a number in [-180, 180] (got ${shown(r.lon)})` };
+  if (typeof r.lat !== 'number' || !inRange(r.lat, 90)) return { reason: 'position', message: `lat must be a number in [-90, 90] (got ${shown(r.lat)})` };
   const k = !optional(r.speed) ? 'speed' : !optional(r.heading) ? 'heading' : !optional(r.accuracy) ? 'accuracy' : undefined;
-  if (k) return { reason: 'motion', message: `${k} must be a finite number when given (got ${String(r[k])})` };
+  if (k) return { reason: 'motion', message: `${k} must be a finite number when given (got ${shown(r[k])})` };
   if (typeof r.speed === 'number' && r.speed > MAX_SPEED) return { reason: 'motion', message: `speed must be at most ${MAX_SPEED.toFixed(1)} m/s, 1,000 knots, the most a civil GPS receiver reports (got ${r.speed})` };
   return undefined;
 }
