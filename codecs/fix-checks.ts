@@ -32,6 +32,13 @@ const isDate = (t: number) => Math.abs(t) <= 8.64e15;
  */
 export const unixTimeMs = (n: number): number => (n >= 1e12 ? n : n * 1000);
 
+/**
+ * Whether a fix's t is clearly epoch seconds taken for ms: 10 digits, within a day of now in seconds
+ * (`Math.floor(Date.now() / 1000)`, 1970-01-21 as ms). Not refused: replays and tests count from 0 in
+ * small relative times, and a 10-digit time far from now may be one of those; this one is a unit mix-up.
+ */
+export const looksLikeEpochSeconds = (t: number, now: number): boolean => t >= 1e9 && t < 1e10 && Math.abs(t - now / 1000) <= 86_400;
+
 /** a knot in m/s: devices (NMEA, Traccar Client) and the speed limit below count in knots */
 export const KNOT = 1852 / 3600;
 
