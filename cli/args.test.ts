@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from './args.ts';
 import { hotspotSpec, querySpec } from './command-specs.ts';
-import { printable } from './main.ts';
+import { printable } from '../codecs/control-characters.ts';
 
 describe('the command line, said plainly', () => {
   it('a negative number after a flag: how to write it, not "argument is ambiguous"', () => {

@@ -229,6 +229,13 @@ describe('geoflux CLI', () => {
     expect(p.out.stderr).toMatch(new RegExp(`geoflux replay: interrupted while connecting to quic://127\\.0\\.0\\.1:${port} \\(\\d+\\.\\d s, not connected\\)\n$`));
   });
 
+  it('replay: a malformed --cert-hash is one line saying why, before any dial', async () => {
+    // were it dialled and retried, this would take connectTimeout, 30 s, past the test's limit
+    const r = await run(['replay', '--speed', 'max', '--zipper', `quic://127.0.0.1:${await freePort()}`, '--cert-hash', 'abc', '../shared/data/traces/liverpool-bus-route14-outbound.csv']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\ngeoflux replay: certHash must be a SHA-256 digest \(64 hex digits or base64\), got "abc"\n$/);
+  });
+
   it('replay and sim: an --out they cannot write is one line saying why, before any work', async () => {
     const dir = mkdtempSync(`${tmpdir()}/geoflux-out-`);
     const replay = await run(['replay', '--speed', 'max', '--out', `${dir}/no/f.csv`, '../shared/data/traces/liverpool-bus-route14-outbound.csv']);

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { printable } from '../codecs/control-characters.ts';
 import { logLevel, setLogLevel, type Level } from '../log/logger.ts';
 import { helpText, parseCommand, UsageError, type CommandSpec, type Parsed } from './args.ts';
 import * as specs from './command-specs.ts';
@@ -84,9 +85,3 @@ function firstClause(summary: string): string {
   return whole.slice(0, /^(.{10,}?)(?:[.;:] |\.$| \(|$)/.exec(masked)![1].length);
 }
 
-/**
- * A message as text a terminal shows, whatever it quotes: a binary file's first bytes in a parse error would
- * otherwise reach the terminal raw (control codes, and U+FFFD for every byte that is no UTF-8).
- */
-export const printable = (s: string): string =>
-  s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffd]/g, (c) => (c === '\ufffd' ? '\\ufffd' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));

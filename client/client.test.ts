@@ -57,6 +57,15 @@ describe.each(NETWORK)('%s', (_name, listen, urlOf) => {
   });
 });
 
+it.each(NETWORK)('over %s, refuses a malformed pin or a CA without a certificate at once, before any dial', async (name) => {
+  const zipper = `${name}://127.0.0.1:${await freePort()}${name === 'webtransport' ? '/geoflux' : ''}`;
+  // were it retried, this would not settle for ten minutes
+  const malformed = connectSource({ name: 'gw', zipper, certHash: 'abc', connectTimeout: 600_000 });
+  await expect(malformed).rejects.toThrow(TrustError);
+  await expect(malformed).rejects.toThrow('certHash must be a SHA-256 digest (64 hex digits or base64), got "abc"');
+  await expect(connectSource({ name: 'gw', zipper, ca: 'not a PEM', connectTimeout: 600_000 })).rejects.toThrow('the ca option holds no PEM certificate');
+});
+
 it('says how long it tried, and what to check, when nothing answers at the address', async () => {
   const port = await freePort();
   const failed = connectSource({ name: 'gw', zipper: `quic://127.0.0.1:${port}`, insecure: true, connectTimeout: 1500 });

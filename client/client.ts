@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { quoted } from '../codecs/control-characters.ts';
 import { DEFAULT_MAX_FRAME_SIZE } from '../codecs/frame.ts';
 import type { ClientKind, DataFrame, Frame, HandshakeAckFrame } from '../codecs/frame-types.ts';
 import { PROTOCOL_VERSION } from '../codecs/frame-types.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { parseAddress, transportFor, type FrameChannel } from '../transport/index.ts';
-import { TrustError } from '../transport/trust.ts';
+import { checkClientTrust, TrustError } from '../transport/trust.ts';
 import { backoffDelay } from './backoff.ts';
 import { Spool, type SpooledFrame } from './spool.ts';
 
@@ -104,6 +105,7 @@ export class ZipperClient {
 
   /** First connection: retried until `connectTimeout`; a rejection or a certificate we do not trust is final, and so is `signal`. */
   async connect(): Promise<void> {
+    checkClientTrust(this.opts);
     const started = Date.now();
     const deadline = started + (this.opts.connectTimeout ?? 10_000);
     const signal = this.opts.signal;
@@ -155,7 +157,7 @@ export class ZipperClient {
               return resolve();
             }
             const why = f.type === 'rejected' ? f.reason : `expected a handshake-ack, got ${f.type}`;
-            reject(new RejectedError(`zipper ${this.opts.zipper} rejected ${this.kind} "${this.opts.name}": ${why}`));
+            reject(new RejectedError(`zipper ${this.opts.zipper} rejected ${this.kind} ${quoted(this.opts.name)}: ${why}`));
             return ch.abort();
           }
           this.onFrame(ch, f);

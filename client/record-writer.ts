@@ -1,5 +1,5 @@
 import { randomFillSync } from 'node:crypto';
-import { assertBatch, checkRecords, tidyBatch } from '../codecs/fix-checks.ts';
+import { assertBatch, checkRecords, looksLikeEpochSeconds, looksLikeFix, tidyBatch } from '../codecs/fix-checks.ts';
 import { encodeGpsBatch, isGpsBatch, sliceRows, type GpsBatch } from '../codecs/gps-batch.ts';
 import { packMeta, type Metadata } from '../codecs/metadata.ts';
 import { pack } from '../codecs/msgpack.ts';
@@ -37,10 +37,14 @@ interface Pending {
 export class RecordWriter {
   private pending = new Map<string, Pending>();
   private scheduled = false;
+  /** whether this writer has said its times look like epoch seconds: a writer that sends one sends them all */
+  private saidSeconds = false;
 
   constructor(
     private readonly client: ZipperClient,
     private readonly maxBatch = 4096,
+    /** the clock a time in epoch seconds is told by */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -54,12 +58,14 @@ export class RecordWriter {
     if (isGpsBatch(data)) {
       const batch = tidyBatch(data);
       assertBatch(tag, batch);
+      this.sayIfSeconds(tag, batch.t.subarray(0, batch.n));
       this.flushKey(keyOf(t, origin));
       let ok = true;
       for (const part of this.fitBatch(batch)) ok = this.emit(t, origin, 'gps', part.bytes, part.n);
       return ok;
     }
     const records = checkRecords(tag, Array.isArray(data) ? data : [data]);
+    this.sayIfSeconds(tag, timesOf(records));
     this.assertFits(tag, records);
     const key = keyOf(t, origin);
     let p = this.pending.get(key);
@@ -71,6 +77,22 @@ export class RecordWriter {
       setImmediate(() => this.flush());
     }
     return this.client.connected && this.client.spool.records < this.client.spool.capacity / 2;
+  }
+
+  /** Warns, once per writer, of a time that looks like epoch seconds (looksLikeEpochSeconds): written as ms, it is 1970-01-21. */
+  private sayIfSeconds(tag: string | number, times: Iterable<number>): void {
+    if (this.saidSeconds) return;
+    const now = this.now();
+    for (const t of times) {
+      if (!looksLikeEpochSeconds(t, now)) continue;
+      this.saidSeconds = true;
+      const iso = (ms: number) => new Date(ms).toISOString();
+      this.client.warnings.warn(
+        'epoch-seconds',
+        `write(${JSON.stringify(tag)}): t looks like epoch seconds (${t} is ${iso(t * 1000)} in seconds, ${iso(t)} in ms); geoflux takes epoch milliseconds (said once)`,
+      );
+      return;
+    }
   }
 
   /** the most payload bytes a frame may carry to this zipper */
@@ -123,6 +145,10 @@ export class RecordWriter {
     const o = origin ?? { sid: this.client.clientId, seq: this.client.nextSeq, tid: traceId() };
     return this.client.writeFrame(tag, packMeta({ sid: o.sid, seq: o.seq, tid: o.tid, ct }), payload, n);
   }
+}
+
+function* timesOf(records: readonly unknown[]): Iterable<number> {
+  for (const r of records) if (looksLikeFix(r)) yield r.t;
 }
 
 const keyOf = (tag: number, o: Origin | undefined) => (o ? `${tag}/${o.sid}/${o.seq}` : `${tag}`);

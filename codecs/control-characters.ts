@@ -4,3 +4,30 @@
  * line or a terminal shows them as something else or acts on them.
  */
 export const CONTROL_CHARACTERS = '\\u0000-\\u001f\\u007f-\\u009f';
+
+const CONTROL = new RegExp(`[${CONTROL_CHARACTERS}]`);
+
+/**
+ * A message as text a terminal shows, whatever it quotes: a binary file's first bytes in a parse error would
+ * otherwise reach the terminal raw (control codes, and U+FFFD for every byte that is no UTF-8). Tabs and
+ * newlines are the message's own.
+ */
+export const printable = (s: string): string =>
+  s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffd]/g, (c) => (c === '\ufffd' ? '\\ufffd' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+
+/**
+ * A name quoted for a message: JSON's quoting escapes C0 (`\u001b`), and DEL and C1, which JSON leaves raw
+ * (a terminal may take U+009B for ESC [), are made printable (`\x9b`).
+ */
+export const quoted = (name: string): string => printable(JSON.stringify(name));
+
+/**
+ * Why a name that ends up in topics, log lines and terminals (a device id, a client's name) cannot be one,
+ * undefined when it can: the one rule for write(), the device listeners and the zipper's handshake.
+ */
+export function controlCharacterProblem(what: string, name: string): string | undefined {
+  const control = CONTROL.exec(name);
+  if (!control) return undefined;
+  const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return `${what} ${quoted(name)} has a control character (U+${code}), which topics and logs cannot show`;
+}

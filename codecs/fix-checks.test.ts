@@ -9,8 +9,18 @@ describe('what makes a fix unusable', () => {
     ['an empty device id', { deviceId: '' }, 'device', 'deviceId must be a non-empty string'],
     ['a device id longer than the limit', { deviceId: 'x'.repeat(MAX_DEVICE_ID_BYTES + 1) }, 'device', `deviceId is longer than ${MAX_DEVICE_ID_BYTES} bytes`],
     ['a device id of multi-byte characters past the limit', { deviceId: 'é'.repeat(MAX_DEVICE_ID_BYTES / 2 + 1) }, 'device', `deviceId is longer than ${MAX_DEVICE_ID_BYTES} bytes`],
+    // the one rule for write(), the device listeners and the zipper's handshake (codecs/control-characters.ts)
+    ['a device id with a NUL', { deviceId: 'a\u0000b' }, 'device', 'deviceId "a\\u0000b" has a control character (U+0000), which topics and logs cannot show'],
+    ['a device id with a newline', { deviceId: 'a\nb' }, 'device', 'deviceId "a\\nb" has a control character (U+000A), which topics and logs cannot show'],
+    ['a device id with a C1 control', { deviceId: 'a\u0085' }, 'device', 'deviceId "a\\x85" has a control character (U+0085), which topics and logs cannot show'],
     ['a time that is NaN', { t: NaN }, 'time', 't must be epoch ms from 1970-01-01 to 2100-01-01 (got NaN)'],
-    ['a time that is a string', { t: '2026-01-01' }, 'time', 't must be epoch ms from 1970-01-01 to 2100-01-01 (got 2026-01-01)'],
+    // a value that is not a number is said with its type: bare, "7.42" and 1796647663161n look valid
+    ['a time that is a string', { t: '2026-01-01' }, 'time', 't must be epoch ms from 1970-01-01 to 2100-01-01 (got the string "2026-01-01")'],
+    ['a time that is a bigint', { t: BigInt(1_796_647_663_161) }, 'time', 't must be epoch ms from 1970-01-01 to 2100-01-01 (got a bigint 1796647663161)'],
+    ['a time that is a Date', { t: new Date(1_796_647_663_161) }, 'time', 't must be epoch ms from 1970-01-01 to 2100-01-01 (got a Date (2026-12-07T12:47:43.161Z))'],
+    ['a longitude that is a string', { lon: '7.42' }, 'position', 'lon must be a number in [-180, 180] (got the string "7.42")'],
+    ['a latitude that is missing', { lat: undefined }, 'position', 'lat must be a number in [-90, 90] (got undefined)'],
+    ['a speed that is a boolean', { speed: true }, 'motion', 'speed must be a finite number when given (got a boolean true)'],
     ['a finite time in the year 287,000', { t: 9e15 }, 'time', 't must be epoch ms from 1970-01-01 to 2100-01-01 (got 9000000000000000)'],
     ['a time before 1970', { t: -1e20 }, 'time', 't must be epoch ms from 1970-01-01 to 2100-01-01 (got -100000000000000000000)'],
     ['a time at 2100-01-01', { t: Date.UTC(2100, 0, 1) }, 'time', 't must be epoch ms from 1970-01-01 to 2100-01-01 (got 4102444800000)'],
@@ -28,6 +38,7 @@ describe('what makes a fix unusable', () => {
     expect(fixProblem({ ...fix, speed: 12, heading: NaN, accuracy: 4 })).toBeUndefined();
     expect(fixProblem({ ...fix, speed: 514 })).toBeUndefined();
     expect(fixProblem({ ...fix, deviceId: 'é'.repeat(MAX_DEVICE_ID_BYTES / 2) })).toBeUndefined();
+    expect(fixProblem({ ...fix, deviceId: 'camión #7/a+b' })).toBeUndefined();
   });
 });
 
@@ -45,6 +56,13 @@ describe('where fixes enter: write()', () => {
     expect(() => checkRecords('gps', [{ ...fix, t: Infinity }])).toThrow(InvalidFixError);
   });
 
+  it('refuses a device id that would act on a terminal, and its message carries no raw control character', () => {
+    const scream = 'e\u001b[41mSCREAM\u001b[0m\u0007\r-002';
+    expect(() => checkRecords('gps', [{ ...fix, deviceId: scream }])).toThrow(
+      new InvalidFixError('write("gps"): fix of "e\\u001b[41mSCREAM\\u001b[0m\\u0007\\r-002": deviceId "e\\u001b[41mSCREAM\\u001b[0m\\u0007\\r-002" has a control character (U+001B), which topics and logs cannot show'),
+    );
+  });
+
   it('lets events through: only a record with all four fields of a fix is held to a fix’s rules', () => {
     expect(() => checkRecords('alerts', [{ kind: 'geofence', deviceId: 'v', time: 'x', point: [NaN, 0] }])).not.toThrow();
   });
@@ -52,6 +70,7 @@ describe('where fixes enter: write()', () => {
   it('refuses a batch with an unusable row, saying how many and why', () => {
     const b = batchFromRecords([fix, { ...fix, t: NaN }, { ...fix, lon: 999 }]);
     expect(() => assertBatch('gps', b)).toThrow('write("gps"): the batch has unusable rows (1 time, 1 position)');
+    expect(goodRows(batchFromRecords([fix, { ...fix, deviceId: 'a\u001bb' }])).bad).toEqual({ device: 1 });
   });
 });
 

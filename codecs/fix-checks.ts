@@ -1,3 +1,4 @@
+import { controlCharacterProblem, quoted } from './control-characters.ts';
 import { selectRows, utf8Length, type GpsBatch } from './gps-batch.ts';
 import type { GpsRecord } from './gps-record.ts';
 
@@ -31,6 +32,13 @@ const isDate = (t: number) => Math.abs(t) <= 8.64e15;
  */
 export const unixTimeMs = (n: number): number => (n >= 1e12 ? n : n * 1000);
 
+/**
+ * Whether a fix's t is clearly epoch seconds taken for ms: 10 digits, within a day of now in seconds
+ * (`Math.floor(Date.now() / 1000)`, 1970-01-21 as ms). Not refused: replays and tests count from 0 in
+ * small relative times, and a 10-digit time far from now may be one of those; this one is a unit mix-up.
+ */
+export const looksLikeEpochSeconds = (t: number, now: number): boolean => t >= 1e9 && t < 1e10 && Math.abs(t - now / 1000) <= 86_400;
+
 /** a knot in m/s: devices (NMEA, Traccar Client) and the speed limit below count in knots */
 export const KNOT = 1852 / 3600;
 
@@ -48,18 +56,30 @@ const optional = (x: unknown) => x === undefined || x === null || (typeof x === 
 function deviceProblem(id: unknown): string | undefined {
   if (typeof id !== 'string' || id.length === 0) return 'deviceId must be a non-empty string';
   if (id.length * 3 > MAX_DEVICE_ID_BYTES && utf8Length(id) > MAX_DEVICE_ID_BYTES) return `deviceId is longer than ${MAX_DEVICE_ID_BYTES} bytes`;
-  return undefined;
+  return controlCharacterProblem('deviceId', id);
+}
+
+/**
+ * A written value as a message shows it: a number as itself, anything else with its type, since a string
+ * "7.42" or a bigint printed bare looks like the number it is not.
+ */
+function shown(v: unknown): string {
+  if (typeof v === 'number' || v === undefined || v === null) return String(v);
+  if (typeof v === 'string') return `the string ${quoted(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (v instanceof Date) return `a Date (${Number.isNaN(v.getTime()) ? 'invalid' : v.toISOString()})`;
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v} ${String(v)}`;
 }
 
 /** Why a fix cannot be used, with the reason it is counted under; undefined when it is fine. */
 export function fixProblem(r: GpsRecord): { reason: BadFixReason; message: string } | undefined {
   const device = deviceProblem(r.deviceId);
   if (device) return { reason: 'device', message: device };
-  if (typeof r.t !== 'number' || !saneTime(r.t)) return { reason: 'time', message: `t must be epoch ms from 1970-01-01 to 2100-01-01 (got ${String(r.t)})` };
-  if (typeof r.lon !== 'number' || !inRange(r.lon, 180)) return { reason: 'position', message: `lon must be a number in [-180, 180] (got ${String(r.lon)})` };
-  if (typeof r.lat !== 'number' || !inRange(r.lat, 90)) return { reason: 'position', message: `lat must be a number in [-90, 90] (got ${String(r.lat)})` };
+  if (typeof r.t !== 'number' || !saneTime(r.t)) return { reason: 'time', message: `t must be epoch ms from 1970-01-01 to 2100-01-01 (got ${shown(r.t)})` };
+  if (typeof r.lon !== 'number' || !inRange(r.lon, 180)) return { reason: 'position', message: `lon must be a number in [-180, 180] (got ${shown(r.lon)})` };
+  if (typeof r.lat !== 'number' || !inRange(r.lat, 90)) return { reason: 'position', message: `lat must be a number in [-90, 90] (got ${shown(r.lat)})` };
   const k = !optional(r.speed) ? 'speed' : !optional(r.heading) ? 'heading' : !optional(r.accuracy) ? 'accuracy' : undefined;
-  if (k) return { reason: 'motion', message: `${k} must be a finite number when given (got ${String(r[k])})` };
+  if (k) return { reason: 'motion', message: `${k} must be a finite number when given (got ${shown(r[k])})` };
   if (typeof r.speed === 'number' && r.speed > MAX_SPEED) return { reason: 'motion', message: `speed must be at most ${MAX_SPEED.toFixed(1)} m/s, 1,000 knots, the most a civil GPS receiver reports (got ${r.speed})` };
   return undefined;
 }
@@ -192,4 +212,5 @@ export function assertBatch(tag: string | number, b: GpsBatch): void {
   if (reasons.length) throw new InvalidFixError(`write(${JSON.stringify(tag)}): the batch has unusable rows (${reasons.map((r) => `${bad[r as BadFixReason]} ${r}`).join(', ')})`);
 }
 
-const describeDevice = (id: unknown) => (typeof id === 'string' ? `fix of "${id.length > 40 ? id.slice(0, 40) + '…' : id}"` : 'fix');
+/** quoted: an id with a control character in it (refused for that) cannot act on the terminal that shows the error */
+const describeDevice = (id: unknown) => (typeof id === 'string' ? `fix of ${quoted(id.length > 40 ? id.slice(0, 40) + '…' : id)}` : 'fix');

@@ -19,13 +19,6 @@ describe('what a device fix is held to beyond write()', () => {
     expect(deviceRuleProblem(fix({ t: NOW - 30 * 86_400_000 }), NOW)).toBeUndefined();
   });
 
-  it('refuses a device id with a control character, naming it', () => {
-    expect(deviceRuleProblem(fix({ deviceId: 'a\u0000b' }), NOW)).toEqual({ reason: 'device', message: 'deviceId "a\\u0000b" has a control character (U+0000), which topics and logs cannot show' });
-    expect(deviceRuleProblem(fix({ deviceId: 'a\nb' }), NOW)?.reason).toBe('device');
-    expect(deviceRuleProblem(fix({ deviceId: 'a\u0085' }), NOW)?.reason).toBe('device');
-    expect(deviceRuleProblem(fix({ deviceId: 'camión #7/a+b' }), NOW)).toBeUndefined();
-  });
-
   it('refuses a negative speed, accuracy or heading: the decoders have read the protocol\'s "unknown" already', () => {
     expect(deviceRuleProblem(fix({ speed: -2.5 }), NOW)).toEqual({ reason: 'motion', message: 'speed -2.5 is negative (a device\'s "unknown" is -1 or no value)' });
     expect(deviceRuleProblem(fix({ accuracy: -3 }), NOW)?.reason).toBe('motion');

@@ -1,4 +1,3 @@
-import { CONTROL_CHARACTERS } from '../codecs/control-characters.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 
 /**
@@ -23,16 +22,13 @@ export const GPS_EPOCH = Date.UTC(1980, 0, 6);
  */
 export const MAX_AHEAD_MS = 5 * 60_000;
 
-/** a device id with a character no topic, log line or terminal should carry */
-const CONTROL = new RegExp(`[${CONTROL_CHARACTERS}]`);
-
 /** a protocol's "unknown" for a speed, course or accuracy (iOS reports -1 for each it lacks) read as no value, before any unit conversion */
 export const unknownAsAbsent = (x: number | undefined): number | undefined => (x === -1 ? undefined : x);
 
 /** a JSON message's speed, course or accuracy: a number, unless it is the protocol's "unknown" or not a number at all */
 export const jsonMeasure = (v: unknown): number | undefined => (typeof v === 'number' ? unknownAsAbsent(v) : undefined);
 
-export type DeviceRuleReason = 'device' | 'time' | 'motion';
+export type DeviceRuleReason = 'time' | 'motion';
 
 const days = (ms: number) => Math.round(ms / 86_400_000);
 const ahead = (ms: number) => (ms >= 86_400_000 ? `${days(ms).toLocaleString('en-US')} day${days(ms) === 1 ? '' : 's'}` : ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${Math.round(ms / 60_000)} min`);
@@ -43,8 +39,6 @@ const ahead = (ms: number) => (ms >= 86_400_000 ? `${days(ms).toLocaleString('en
  * value that reaches here is one the device measured wrong, refused rather than taken as unknown.
  */
 export function deviceRuleProblem(fix: GpsRecord, now: number): { reason: DeviceRuleReason; message: string } | undefined {
-  const control = typeof fix.deviceId === 'string' ? CONTROL.exec(fix.deviceId) : null;
-  if (control) return { reason: 'device', message: `deviceId ${JSON.stringify(fix.deviceId)} has a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}), which topics and logs cannot show` };
   if (fix.t <= GPS_EPOCH) return { reason: 'time', message: `t is ${new Date(fix.t).toISOString()}, not after 1980-01-06 (the GPS epoch): the device's clock is not set` };
   if (fix.t - now > MAX_AHEAD_MS) {
     return { reason: 'time', message: `t is ${new Date(fix.t).toISOString()}, ${ahead(fix.t - now)} ahead of this receiver's clock (at most ${ahead(MAX_AHEAD_MS)}): a GPS week rollover (1024 weeks), or a local time sent as UTC` };

@@ -1,5 +1,6 @@
 import { checkRecords, fixProblem, InvalidFixError } from '../codecs/fix-checks.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
+import { quoted } from '../codecs/control-characters.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { deviceRuleProblem } from './device-rules.ts';
 import type { Source } from '../source/connect-source.ts';
@@ -82,8 +83,8 @@ export class FixIntake {
   }
 
   private refuseFix(fix: GpsRecord, p: { reason: RejectReason; message: string }): { reason: RejectReason; message: string } {
-    // quoted as JSON: an id with a newline or a NUL in it cannot forge or cut a log line
-    this.refuse(p.reason, `${fix.deviceId ? `${JSON.stringify(fix.deviceId)}: ` : ''}${p.message}`);
+    // quoted: an id with a newline or a NUL in it cannot forge or cut a log line
+    this.refuse(p.reason, `${fix.deviceId ? `${quoted(fix.deviceId)}: ` : ''}${p.message}`);
     return p;
   }
 

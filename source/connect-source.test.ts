@@ -20,6 +20,8 @@ describe('the source SDK', () => {
     expect(() => source.write('gps', [{ deviceId: 'a', t, lon: 7.4, lat: 43.7 }, { deviceId: 'b', t: NaN, lon: 7.4, lat: 43.7 }])).toThrow(/record 1 fix of "b": t must be epoch ms from 1970-01-01 to 2100-01-01/);
     // finite, but the year 287,000: it used to cost the geofence kernel its whole batch (`Invalid time value`)
     expect(() => source.write('gps', { deviceId: 'd', t: 9e15, lon: 7.4, lat: 43.7 })).toThrow(new InvalidFixError('write("gps"): fix of "d": t must be epoch ms from 1970-01-01 to 2100-01-01 (got 9000000000000000)'));
+    // it used to reach serve's printer, `geoflux alerts` and the zipper's log raw, and colour the terminal red
+    expect(() => source.write('gps', [{ deviceId: 'e\u001b[41mSCREAM\u001b[0m\u0007\r-002', t, lon: 7.4, lat: 43.7 }])).toThrow(/fix of "e\\u001b\[41mSCREAM.*has a control character \(U\+001B\)/);
     expect(source.stats().spooled).toBe(0);
     source.write('gps', [{ deviceId: 'c', t, lon: 7.4, lat: 43.7 }]);
     await source.flush();

@@ -119,6 +119,19 @@ export function serverVerifier(trust: ClientTrust): Verifier | undefined {
 }
 
 /**
+ * Throws TrustError for trust options that cannot be (a pin that is no SHA-256 digest, a `ca` without a
+ * certificate). No dial mends them, so a client checks before its first: inside the retry loop,
+ * `--cert-hash abc` was said only when connectTimeout ran out, 10 to 30 s later.
+ */
+export function checkClientTrust(trust: ClientTrust): void {
+  try {
+    serverVerifier(trust);
+  } catch (e) {
+    throw e instanceof TrustError ? e : new TrustError((e as Error).message);
+  }
+}
+
+/**
  * The hint that goes with a certificate the system's CAs do not vouch for, naming the SDK options and the CLI
  * flags alike: the same error reaches users of both.
  */

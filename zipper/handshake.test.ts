@@ -23,11 +23,14 @@ describe('admission', () => {
 
   it.each<[string, Partial<HandshakeFrame>, string, string]>([
     ['another protocol version', { version: PROTOCOL_VERSION + 1 }, 'version', `protocol version ${PROTOCOL_VERSION + 1} is not supported (this zipper speaks ${PROTOCOL_VERSION})`],
+    // raw, they were logged as they came (`source "gw^[[2J…" connected`): a terminal acts on them
+    ['a name with a control character', { name: 'gw\u001b[2J', token: 'wrong' }, 'name', 'name "gw\\u001b[2J" has a control character (U+001B), which topics and logs cannot show'],
+    ['a client id with a control character', { clientId: 'c\r1' }, 'client-id', 'clientId "c\\r1" has a control character (U+000D), which topics and logs cannot show'],
     ['a wrong token', { token: 's3cre' }, 'token', 'bad token for sfn "fence"'],
     ['a kind that only zippers are', { kind: 'zipper' }, 'kind', 'client kind "zipper" cannot connect here'],
     ['no client id', { clientId: '' }, 'client-id', 'handshake has no clientId'],
     ['a function the workflow does not declare', { name: 'speeding' }, 'unknown-function', 'no function "speeding" in workflow "demo" (it has: fence)'],
-    ['tags the workflow does not know', { observe: ['gsp', 'x'] }, 'unknown-tag', 'unknown tags "gsp", "x"'],
+    ['tags the workflow does not know', { observe: ['gsp', 'x\u0007'] }, 'unknown-tag', 'unknown tags "gsp", "x\\u0007"'],
   ])('refuses %s, saying why', (_, over, code, reason) => {
     expect(admit(hs(over), policy)).toEqual({ ok: false, code, reason });
   });

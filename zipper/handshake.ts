@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { controlCharacterProblem, quoted } from '../codecs/control-characters.ts';
 import { PROTOCOL_VERSION, type HandshakeFrame } from '../codecs/frame-types.ts';
 
 /**
@@ -20,7 +21,7 @@ export interface AdmissionPolicy {
   control?: string;
 }
 
-export type RefusalCode = 'version' | 'token' | 'kind' | 'client-id' | 'unknown-function' | 'unknown-tag';
+export type RefusalCode = 'version' | 'name' | 'token' | 'kind' | 'client-id' | 'unknown-function' | 'unknown-tag';
 
 export type Verdict = { ok: true; warning?: string } | { ok: false; code: RefusalCode; reason: string };
 
@@ -32,6 +33,11 @@ const tokenOk = (given: string, want: string | undefined) => !want || timingSafe
 export function admit(hs: HandshakeFrame, p: AdmissionPolicy): Verdict {
   const no = (code: RefusalCode, reason: string): Verdict => ({ ok: false, code, reason });
   if (hs.version !== PROTOCOL_VERSION) return no('version', `protocol version ${hs.version} is not supported (this zipper speaks ${PROTOCOL_VERSION})`);
+  // before the token: its refusal names the client, and a name or an id is logged from here on
+  const name = controlCharacterProblem('name', hs.name);
+  if (name) return no('name', name);
+  const clientId = controlCharacterProblem('clientId', hs.clientId);
+  if (clientId) return no('client-id', clientId);
   if (hs.kind === 'control') {
     // its own credential: a source's or a function's token deploys nothing
     if (!p.control) return no('kind', `workflow "${p.zipper}" has no control channel (it needs control: { token: … })`);
@@ -39,13 +45,13 @@ export function admit(hs: HandshakeFrame, p: AdmissionPolicy): Verdict {
     return hs.clientId ? { ok: true } : no('client-id', 'handshake has no clientId');
   }
   if (!tokenOk(hs.token, p.token)) return no('token', `bad token for ${hs.kind} "${hs.name}"`);
-  if (hs.kind !== 'source' && hs.kind !== 'sfn') return no('kind', `client kind "${hs.kind}" cannot connect here`);
+  if (hs.kind !== 'source' && hs.kind !== 'sfn') return no('kind', `client kind ${quoted(hs.kind)} cannot connect here`);
   if (!hs.clientId) return no('client-id', 'handshake has no clientId');
   if (hs.kind === 'source') return { ok: true };
   const routed = p.functions.get(hs.name);
   if (!routed) return no('unknown-function', `no function "${hs.name}" in workflow "${p.zipper}" (it has: ${[...p.functions.keys()].join(', ') || 'none'})`);
   const unknown = hs.observe.filter((t) => !(t in p.tags));
-  if (unknown.length) return no('unknown-tag', `unknown tag${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t}"`).join(', ')}`);
+  if (unknown.length) return no('unknown-tag', `unknown tag${unknown.length > 1 ? 's' : ''} ${unknown.map(quoted).join(', ')}`);
   if (hs.observe.length && hs.observe.join() !== routed.join()) {
     return { ok: true, warning: `function "${hs.name}" asks to observe [${hs.observe}] but the workflow routes [${routed}] to it; the workflow wins` };
   }

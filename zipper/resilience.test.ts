@@ -29,6 +29,16 @@ describe('handshake', () => {
     expect(z.counters.rejected).toBe(1);
   });
 
+  it('rejects a name with a control character, counted by its reason, and neither side shows it raw', async () => {
+    const log = recordingLog();
+    const z = later(await Zipper.start(testConfig(listen, fns), { log }));
+    const opts = { zipper: urlOf(z), token: TOKEN, certHash: z.tls.certHash };
+    await expect(connectSource({ name: 'gw\u001b[2J', ...opts })).rejects.toThrow(/rejected source "gw\\u001b\[2J": name "gw\\u001b\[2J" has a control character \(U\+001B\)/);
+    expect(z.rejections.get('name')).toBe(1);
+    expect(log.lines.join('\n')).toMatch(/rejected .*: name "gw\\u001b\[2J" has a control character/);
+    expect(log.lines.join('\n')).not.toContain('\u001b');
+  });
+
   it('rejects a protocol version it does not speak', async () => {
     const { z, opts } = await zipperWithSink();
     const url = new URL(opts.zipper);

@@ -6,8 +6,8 @@ import { lines } from './nmea-stream.ts';
 /**
  * A client of gpsd (gpsd.gitlab.io/gpsd/gpsd_json.html): connects to it, asks for its JSON reports with
  * `?WATCH={"enable":true,"json":true}` and takes each TPV (time-position-velocity) report with a fix
- * (mode 2 or 3) as a fix of the receiver it names (`device`, e.g. /dev/ttyUSB0), or of `deviceId` when
- * given. Speed is m/s already, `track` the heading, `eph` (estimated horizontal error, m) the accuracy.
+ * (mode 2 or 3) and a time as a fix of the receiver it names (`device`, e.g. /dev/ttyUSB0), or of
+ * `deviceId` when given. Speed is m/s already, `track` the heading, `eph` (estimated horizontal error, m) the accuracy.
  * gpsd gone away is asked again every `retryMs`.
  */
 
@@ -36,7 +36,7 @@ export function watchGpsd(o: { host: string; port: number; deviceId?: string; in
       o.log.info(`reading gpsd at ${o.host}:${o.port}`);
       socket.write('?WATCH={"enable":true,"json":true}\n');
     });
-    socket.on('data', lines((line) => report(line, o.intake, o.deviceId), o.tooLong));
+    socket.on('data', lines((line) => readGpsdReport(line, o.intake, o.deviceId), o.tooLong));
     socket.on('error', (e) => {
       if (!warned) o.log.warn(`gpsd at ${o.host}:${o.port}: ${e.message}; trying again every ${retry / 1000} s`);
       warned = true;
@@ -49,7 +49,8 @@ export function watchGpsd(o: { host: string; port: number; deviceId?: string; in
   open();
 }
 
-function report(line: string, intake: FixIntake, deviceId: string | undefined): void {
+/** One line of gpsd's JSON: a TPV report with a fix goes to `intake`; one without is counted as `no_fix`, anything else passed over. */
+export function readGpsdReport(line: string, intake: FixIntake, deviceId: string | undefined): void {
   if (!line.trim()) return;
   let r: Tpv | { class?: string };
   try {
@@ -61,6 +62,8 @@ function report(line: string, intake: FixIntake, deviceId: string | undefined): 
   const tpv = r as Tpv;
   const id = deviceId ?? `gpsd:${tpv.device ?? 'unknown'}`;
   if ((tpv.mode ?? 0) < 2 || tpv.lat === undefined || tpv.lon === undefined) return intake.refuse('no_fix', `${id}: a TPV report without a fix (mode ${tpv.mode ?? 0})`);
-  const t = tpv.time ? Date.parse(tpv.time) : NaN;
-  intake.take({ deviceId: id, t, lon: tpv.lon, lat: tpv.lat, ...(tpv.speed !== undefined && { speed: tpv.speed }), ...(tpv.track !== undefined && { heading: tpv.track }), ...(tpv.eph !== undefined && { accuracy: tpv.eph }) });
+  // gpsd leaves the time out until it has a date (a receiver sending GGA alone never gives one): normal
+  // output before a fix is whole, not a clock gone wrong, which `time` counts
+  if (!tpv.time) return intake.refuse('no_fix', `${id}: a TPV report without a time (mode ${tpv.mode}): gpsd has no date (the receiver has sent no RMC or ZDA yet)`);
+  intake.take({ deviceId: id, t: Date.parse(tpv.time), lon: tpv.lon, lat: tpv.lat, ...(tpv.speed !== undefined && { speed: tpv.speed }), ...(tpv.track !== undefined && { heading: tpv.track }), ...(tpv.eph !== undefined && { accuracy: tpv.eph }) });
 }
