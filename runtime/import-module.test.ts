@@ -27,3 +27,11 @@ describe('a user module that cannot be loaded', () => {
     expect(refusal('./uses-helper.mjs')).toMatch(/^Cannot find module '.*helper\.mjs' imported from .*uses-helper\.mjs/);
   });
 });
+
+describe('a user module that does not parse', () => {
+  // an unclosed brace: the parser reaches the end of the file inside the function
+  it.each(['ts', 'mjs'])('names the file, line and column and what the parser says (.%s)', (ext) => {
+    writeFileSync(join(dir, `unclosed.${ext}`), `export default function f(x${ext === 'ts' ? ': number' : ''}) {\n  return x;\n`);
+    expect(refusal(`./unclosed.${ext}`)).toBe(`${join(dir, `unclosed.${ext}`)}:3:1: Unexpected end of file`);
+  });
+});

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { syntaxErrorAt } from './syntax-error-at.ts';
 
 let tsxRegistered = false;
 
@@ -24,7 +25,10 @@ export async function importUserModule<T>(path: string, baseDir = process.cwd())
   try {
     return (await import(pathToFileURL(file).href)) as T;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') {
+      const unparsed = await syntaxErrorAt(file);
+      throw unparsed ? new Error(unparsed, { cause: e }) : e;
+    }
     // Node says the file that imported the missing one too: only the module itself, quoted, is it missing
     const said = String((e as Error).message);
     if (said.includes(`'${file}'`) || said.includes(`'${pathToFileURL(file).href}'`)) throw new Error(`cannot find module ${file}`);
