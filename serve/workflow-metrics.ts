@@ -3,6 +3,7 @@ import { registryOf } from '../metrics/registry-of.ts';
 import { inSeconds, type HistogramSnapshot } from '../metrics/histogram.ts';
 import { addUp, counter, gauge, histogram, type Family, type Sample } from '../metrics/families.ts';
 import { edgePublisherFamilies } from '../cluster/cluster-metrics.ts';
+import { CLOUD_BRIDGE } from '../cluster/cluster-options.ts';
 import { sinkFamilies } from '../sinks/sink-metrics.ts';
 import type { CloudBridge } from './cloud-bridge.ts';
 import type { Autoscaling } from './autoscaling.ts';
@@ -45,6 +46,12 @@ function byFunction(served: ServedWorkflow): Map<string, { total: Stats; now: St
     const s = hereCounts(sfn, kernel);
     entry(fn).total.push(s);
     entry(fn).now.push(s);
+  }
+  // the bridge to the cluster is a function of the zipper too, in serve's thread: `geoflux status` rates it
+  if (served.cloud) {
+    const s = { ...served.cloud.stats().handled };
+    entry(CLOUD_BRIDGE).total.push(s);
+    entry(CLOUD_BRIDGE).now.push(s);
   }
   for (const [fn, c] of served.retired.byFunction()) {
     entry(fn).total.push(c.total);
