@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { didYouMean } from '../workflows/errors.ts';
 import { syntaxErrorAt } from './syntax-error-at.ts';
 
 let tsxRegistered = false;
@@ -50,5 +51,8 @@ export function importModule<T>(spec: string, builtins: Builtins<T>, what: strin
   return load();
 }
 
-export const unknownBuiltin = (name: string, builtins: Builtins<unknown>, what: string): string =>
-  `unknown built-in ${what} "builtin:${name}" (built-in ${what}s: ${Object.keys(builtins).map((b) => `builtin:${b}`).join(', ')})`;
+/** `hosted`: builtins serve runs itself (not loadable modules), named too; the closest is suggested as it is typed, `builtin:` and all */
+export function unknownBuiltin(name: string, builtins: Builtins<unknown>, what: string, hosted: string[] = []): string {
+  const all = [...Object.keys(builtins).map((b) => `builtin:${b}`), ...hosted];
+  return `unknown built-in ${what} "builtin:${name}" (built-in ${what}s: ${all.join(', ')})${didYouMean(`builtin:${name}`, all)}`;
+}
