@@ -23,8 +23,8 @@ export const hereCounts = (sfn: StreamFunction, kernel: KernelRunStats | undefin
 /**
  * What the instances a function no longer runs counted (an old version after a replace, a park, a scale
  * down), by the user's function name: a Prometheus counter must not fall when instances go, nor start over
- * with a version. One closing is read live (it finishes what it holds, counting on), once closed read a
- * last time and kept as a sum.
+ * with a version. An instance still closing is read live (it finishes what it holds, counting on); once
+ * closed, it is read a last time and kept as a sum.
  */
 export class RetiredCounts {
   private readonly kept = new Map<string, Counted>();
