@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { lostFixes } from './fix-output.ts';
+import { later, QUIC, TOKEN, testConfig } from '../testing/zipper-harness.ts';
+import { Zipper } from '../zipper/zipper.ts';
+import { lostFixes, openFixOutput } from './fix-output.ts';
 
 describe('lostFixes', () => {
   it('says only what is known: not acknowledged is not the same as not arrived; dropped from the spool is', () => {
@@ -8,5 +10,17 @@ describe('lostFixes', () => {
     expect(lostFixes({ unacked: 5, dropped: 1_200, refused: 0, waited: 10_000 }, 20_000)).toBe(
       '5 of 20,000 fixes not acknowledged by the zipper within 10000 ms (--ack-timeout): whether they reached it is not known; 1,200 of 20,000 fixes dropped from a full spool: they never reached the zipper',
     );
+  });
+});
+
+describe('the status of a run that sends to a zipper', () => {
+  it('says closed once the run closed cleanly, not reconnecting', async () => {
+    const [, listen, urlOf] = QUIC;
+    const z = later(await Zipper.start(testConfig(listen, [])));
+    const output = await openFixOutput({ zipper: urlOf(z), token: TOKEN, 'cert-hash': z.tls.certHash, tag: 'gps', 'ack-timeout': '5000' }, 'fix-output-test', new AbortController());
+    await output.emit([{ deviceId: 'veh-1', t: Date.UTC(2026, 0, 1), lon: 7.42, lat: 43.73 }]);
+    expect(output.status()).toMatch(/^ · connected, [01] unacked$/);
+    expect(lostFixes(await output.close(), 1)).toBeUndefined();
+    expect(output.status()).toBe(' · closed');
   });
 });

@@ -11,7 +11,7 @@ export interface FixOutput {
   readonly description: string;
   readonly source?: Source;
   emit(fixes: GpsRecord[]): Promise<void>;
-  /** " · connected, 12 unacked" for a status line */
+  /** " · connected, 12 unacked" for a status line; " · closed" once closed (then `lostFixes` says what was lost) */
   status(): string;
   /** with a zipper: what it did not acknowledge by the end (see `lostFixes`) */
   close(): Promise<SourceCloseReport | undefined>;
@@ -40,6 +40,7 @@ export async function openFixOutput(values: Parsed['values'], clientName: string
   const source = values.zipper ? await connectSource({ name: clientName, ...connectionOptions(values), signal: stop.signal }) : undefined;
   if (format === 'csv') await out?.write([CSV_HEADER]);
   const tag = String(values.tag);
+  let closed = false;
   return {
     description: `${source ? ` → ${values.zipper}` : ''}${out ? ` → ${out.isStdout ? 'stdout' : values.out} (${format})` : ''}`,
     source,
@@ -49,11 +50,14 @@ export async function openFixOutput(values: Parsed['values'], clientName: string
     },
     status() {
       if (!source) return '';
+      // a closed client is disconnected on purpose: not "reconnecting"
+      if (closed) return ' · closed';
       const s = source.stats();
       return ` · ${s.connected ? 'connected' : 'reconnecting'}, ${s.spooled} unacked${s.dropped ? `, ${s.dropped} dropped` : ''}`;
     },
     async close() {
       const report = await source?.close(Number(values['ack-timeout']));
+      closed = true;
       await out?.close();
       return report;
     },

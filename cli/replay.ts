@@ -44,10 +44,8 @@ export async function replayCommand({ values, positionals }: Parsed): Promise<vo
   }
   const interrupted = stop.signal.aborted && !values.loop ? `, interrupted at ${rate.total.toLocaleString('en')} of ${total.toLocaleString('en')}` : '';
   stop.dispose();
-  // said before the output closes: a closed source is not "reconnecting"
-  const how = output.status();
   const report = await output.close();
-  status.done(`replayed ${rate.total.toLocaleString('en')} fixes in ${((performance.now() - started) / 1000).toFixed(1)} s${interrupted}${how}`);
+  status.done(`replayed ${rate.total.toLocaleString('en')} fixes in ${((performance.now() - started) / 1000).toFixed(1)} s${interrupted}${output.status()}`);
   const lost = lostFixes(report, rate.total);
   if (lost) throw new Error(lost);
 }

@@ -1,6 +1,8 @@
 import { createGeofence } from './create-kernel.ts';
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
 import { batchFromRecords } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
@@ -122,6 +124,12 @@ describe('geofence kernel', () => {
     await expect(createGeofence({ fences: 'nope.geojson' })).rejects.toThrow(/nope.geojson: no such file/);
     // an OSM PBF is read as a stream: a missing one is an error here too, not an unhandled 'error' event
     await expect(createGeofence({ fences: 'nope.osm.pbf' })).rejects.toThrow(/nope.osm.pbf: no such file/);
+  });
+
+  it('names a truncated OSM PBF of fences once', async () => {
+    const trunc = join(mkdtempSync(join(tmpdir(), 'geoflux-trunc-')), 'trunc.pbf');
+    writeFileSync(trunc, readFileSync('../shared/data/osm/monaco.osm.pbf').subarray(0, 20_000));
+    await expect(createGeofence({ fences: trunc })).rejects.toThrow(new FenceError(`${trunc}: not a readable OSM PBF (input format error)`));
   });
 
   it('hands its per-device state to another instance: the pair reports what one would have', async () => {

@@ -13,6 +13,8 @@ export async function loadFences(file: string, baseDir = process.cwd(), adminLev
     const geojson = source.endsWith('.pbf') ? await loadAreas(source, adminLevel) : JSON.parse(await readFile(source, 'utf8'));
     return { geojson, source };
   } catch (e) {
-    throw new FenceError(`${source}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    const said = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    // an OSM PBF's reader names the file already (network/read-osm.ts): said once
+    throw new FenceError(said.startsWith(`${source}: `) ? said : `${source}: ${said}`);
   }
 }

@@ -23,7 +23,7 @@ describe('run: builtin:fleet in a workflow', () => {
 
   it('names the fleet among the builtins for a misspelt one', () => {
     expect(() => wf('{ name: f, observe: [gps], host: local, run: builtin:flet }')).toThrow(
-      'functions[0].run: unknown built-in function "builtin:flet" (built-in functions: builtin:congestion, builtin:printer, builtin:speeding, builtin:fleet) (did you mean "fleet"?)',
+      'functions[0].run: unknown built-in function "builtin:flet" (built-in functions: builtin:congestion, builtin:printer, builtin:speeding, builtin:fleet) (did you mean "builtin:fleet"?)',
     );
   });
 });

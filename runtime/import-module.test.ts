@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { importModule } from './import-module.ts';
 
 // a folder outside the checkout, no node_modules above it; and Node's own loader (the package's, from dist/),
 // not the test runner's, which resolves packages from the checkout
@@ -25,5 +26,20 @@ describe('a user module that cannot be loaded', () => {
   it('passes on what its own missing import says, naming that file', () => {
     writeFileSync(join(dir, 'uses-helper.mjs'), "import './helper.mjs';\n");
     expect(refusal('./uses-helper.mjs')).toMatch(/^Cannot find module '.*helper\.mjs' imported from .*uses-helper\.mjs/);
+  });
+});
+
+describe('a user module that does not parse', () => {
+  // an unclosed brace: the parser reaches the end of the file inside the function
+  it.each(['ts', 'mjs'])('names the file, line and column and what the parser says (.%s)', (ext) => {
+    writeFileSync(join(dir, `unclosed.${ext}`), `export default function f(x${ext === 'ts' ? ': number' : ''}) {\n  return x;\n`);
+    expect(refusal(`./unclosed.${ext}`)).toBe(`${join(dir, `unclosed.${ext}`)}:3:1: Unexpected end of file`);
+  });
+});
+
+describe('a built-in that is not there', () => {
+  it('is named with every real one, and the closest suggested as the user should type it', async () => {
+    const builtins = { printer: async () => 'p', speeding: async () => 's' };
+    await expect(importModule('builtin:printr', builtins, 'function')).rejects.toThrow('unknown built-in function "builtin:printr" (built-in functions: builtin:printer, builtin:speeding) (did you mean "builtin:printer"?)');
   });
 });

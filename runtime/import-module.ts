@@ -1,5 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { didYouMean } from '../workflows/errors.ts';
+import { syntaxErrorAt } from './syntax-error-at.ts';
 
 let tsxRegistered = false;
 
@@ -24,7 +26,10 @@ export async function importUserModule<T>(path: string, baseDir = process.cwd())
   try {
     return (await import(pathToFileURL(file).href)) as T;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') {
+      const unparsed = await syntaxErrorAt(file);
+      throw unparsed ? new Error(unparsed, { cause: e }) : e;
+    }
     // Node says the file that imported the missing one too: only the module itself, quoted, is it missing
     const said = String((e as Error).message);
     if (said.includes(`'${file}'`) || said.includes(`'${pathToFileURL(file).href}'`)) throw new Error(`cannot find module ${file}`);
@@ -46,5 +51,8 @@ export function importModule<T>(spec: string, builtins: Builtins<T>, what: strin
   return load();
 }
 
-export const unknownBuiltin = (name: string, builtins: Builtins<unknown>, what: string): string =>
-  `unknown built-in ${what} "builtin:${name}" (built-in ${what}s: ${Object.keys(builtins).map((b) => `builtin:${b}`).join(', ')})`;
+/** `hosted`: builtins serve runs itself (not loadable modules), named too; the closest is suggested as it is typed, `builtin:` and all */
+export function unknownBuiltin(name: string, builtins: Builtins<unknown>, what: string, hosted: string[] = []): string {
+  const all = [...Object.keys(builtins).map((b) => `builtin:${b}`), ...hosted];
+  return `unknown built-in ${what} "builtin:${name}" (built-in ${what}s: ${all.join(', ')})${didYouMean(`builtin:${name}`, all)}`;
+}

@@ -72,6 +72,8 @@ describe('an edge with cloud functions', () => {
       const m = parseExposition(await served.metrics!.scrape());
       expect(total(m, 'geoflux_cluster_published_fixes_total')).toBe(200);
       expect(total(m, 'geoflux_cluster_connected')).toBe(1);
+      // the bridge is a function of the zipper: `geoflux status` rates it by what it handled
+      expect(total(m, 'geoflux_function_records_total', { function: 'jetstream' })).toBe(200);
       await src.close();
     } finally {
       await served.stop();

@@ -8,7 +8,7 @@ import { LEASE_TTL_MS, setUpStream } from '../cluster/stream-setup.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { Histogram, MS_BUCKETS } from '../metrics/histogram.ts';
-import { connectStreamFunction } from '../sfn/connect-stream-function.ts';
+import { connectStreamFunction, type StreamFunctionStats } from '../sfn/connect-stream-function.ts';
 import type { Workflow } from '../workflows/schema.ts';
 
 /**
@@ -28,8 +28,8 @@ const NOT_YET: EdgePublisherStats = { published: 0, fixes: 0, pubacks: 0, duplic
 
 /** The edge's function that carries fixes bound for cloud functions into the cluster's stream. */
 export interface CloudBridge {
-  /** the publisher's figures: zeros until NATS was reached */
-  stats(): { connected: boolean; publisher: EdgePublisherStats };
+  /** the publisher's figures: zeros until NATS was reached; `handled`: the bridge's as a function of the zipper (records received, acked) */
+  stats(): { connected: boolean; publisher: EdgePublisherStats; handled: StreamFunctionStats };
   /** hands on what it holds (at most `timeout` ms), then disconnects */
   close(timeout: number): Promise<void>;
 }
@@ -86,7 +86,7 @@ export async function startCloudBridge(wf: Workflow & { cluster: ClusterOptions 
   });
   let closed$: Promise<void> | undefined;
   return {
-    stats: () => ({ connected: Boolean(nc && !nc.isClosed() && publisher), publisher: publisher?.stats() ?? NOT_YET }),
+    stats: () => ({ connected: Boolean(nc && !nc.isClosed() && publisher), publisher: publisher?.stats() ?? NOT_YET, handled: sfn.stats() }),
     close: (timeout) => (closed$ ??= close(timeout)),
   };
 

@@ -9,6 +9,7 @@ import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import type { ControlReply, ControlRequest, DeployRequest, FunctionInfo, LogsRequest } from '../zipper/control.ts';
 import type { LogsSince } from './function-logs.ts';
 import { deployedFunction as functionOf, DeploymentStore, instancesOf, sha256, type Deployment } from './deployment-store.ts';
+import { versionedName } from './versioned-name.ts';
 import { parkFunction, wakeFunction, type Parked } from './park.ts';
 import { replaceFunction, ReplaceRefused } from './replace.ts';
 import { Autoscale, DEFAULT_AUTOSCALE, type AutoscaleRule } from './autoscale.ts';
@@ -232,7 +233,7 @@ export class Deployments {
    * (serve/replace.ts); the record changes only once it has. Returns what the deploy's answer adds.
    */
   private async replace(old: Running, d: Deployment, path: string, fresh: boolean): Promise<string> {
-    const f = functionOf(d, `${d.name}@${++this.versions}`, path);
+    const f = functionOf(d, versionedName(d.name, ++this.versions), path);
     // a version scaled to zero has its state outside any instance: back in one first, to be handed over
     await this.unwatch(old);
     await old.zero?.held();

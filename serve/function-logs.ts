@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { tapLogLines, type LogLine } from '../log/logger.ts';
+import { functionNameOf } from './versioned-name.ts';
 
 /** lines kept per function: what `geoflux logs` shows without --follow */
 export const LINES_KEPT = 200;
@@ -34,7 +35,7 @@ export class FunctionLogs {
 
   /** `fn`: the function's name, or a deployed version's (`speeding@2`) */
   add(fn: string, line: string): void {
-    const name = fn.replace(/@\d+$/, '');
+    const name = functionNameOf(fn);
     let ring = this.rings.get(name);
     if (!ring) this.rings.set(name, (ring = { lines: [], count: 0 }));
     ring.lines.push(line);

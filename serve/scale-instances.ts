@@ -3,7 +3,8 @@ import type { FunctionInstance } from '../runtime/module-thread.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import { rebalance } from './move-devices.ts';
 import { atFrameBoundary, threadsOf } from './park.ts';
-import { startFunction, type ServedWorkflow } from './serve-workflow.ts';
+import { instanceCounts } from './retired-counts.ts';
+import { retire, startFunction, type ServedWorkflow } from './serve-workflow.ts';
 
 /**
  * What autoscaling (serve/autoscale.ts) asks of whatever hosts a function's instances: one more, one fewer,
@@ -55,7 +56,7 @@ export function threadInstances(wf: Workflow, served: ServedWorkflow, log: Logge
         for (const id of zipper.instanceIds(f.name).aside) zipper.retireInstance(f.name, id);
         zipper.admitJoined(f.name);
         if (added) await added.ask({ geoflux: 'drop-state' }).catch(() => undefined);
-        if (added) await stopThread(served, added);
+        if (added) await stopThread(served, f.name, added);
         throw e;
       }
     },
@@ -74,14 +75,14 @@ export function threadInstances(wf: Workflow, served: ServedWorkflow, log: Logge
         zipper.retireInstance(f.name, id);
         return moved;
       });
-      await stopThread(served, leaving);
+      await stopThread(served, f.name, leaving);
       return change;
     },
   };
 }
 
-/** Closes one instance's thread (it holds nothing: no frame went to it since it left the ring) and forgets it. */
-async function stopThread(served: ServedWorkflow, thread: FunctionInstance): Promise<void> {
+/** Closes one instance's thread (it holds nothing: no frame went to it since it left the ring) and forgets it, not what it counted. */
+async function stopThread(served: ServedWorkflow, fn: string, thread: FunctionInstance): Promise<void> {
   served.functionThreads = served.functionThreads.filter((t) => t.thread !== thread);
-  await thread.close();
+  await retire(served, fn, () => instanceCounts(thread), thread.close());
 }

@@ -14,6 +14,7 @@ import type { StreamFunction } from '../sfn/connect-stream-function.ts';
 import { startFunctionModule, type FunctionModule } from '../sfn/function-module.ts';
 import { kernelFunction } from '../sfn/kernel-function.ts';
 import type { KernelRunStats } from '../sfn/operators/run-kernel.ts';
+import { hereCounts, instanceCounts, RetiredCounts, type Counted } from './retired-counts.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { Zipper, type ZipperConfig } from '../zipper/zipper.ts';
@@ -73,6 +74,8 @@ export interface ServedWorkflow {
   sourceThreads: { source: string; thread: ModuleThread }[];
   /** local function instances in this thread: sinks, and functions with `timeout: 0` */
   functions: { fn: string; sfn: StreamFunction; kernel?: KernelRunStats }[];
+  /** what the instances stopped while serve runs (a replace, a park, a scale down) had counted */
+  retired: RetiredCounts;
   sinks: { fn: string; sink: Sink }[];
   /** where Prometheus scrapes, when the workflow asks for metrics */
   metrics?: MetricsServer;
@@ -106,7 +109,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
   const log = opts.log ?? logger('serve');
   const drainTimeout = opts.drainTimeout ?? 5000;
   const embedded = wf.mqtt?.kind === 'embedded' ? wf.mqtt : undefined;
-  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], hosts: undefined!, sourceThreads: [], functions: [], sinks: [], logs: new FunctionLogs(), mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stop(wf, served, drainTimeout) };
+  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], hosts: undefined!, sourceThreads: [], functions: [], retired: new RetiredCounts(), sinks: [], logs: new FunctionLogs(), mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stop(wf, served, drainTimeout) };
   const at = (path: (string | number)[]) => (e: Error) => Promise.reject(fieldError(wf, path, e.message));
   try {
     const clientCa = wf.auth?.clientCa && (await readFile(wf.auth.clientCa, 'utf8').catch(at(['auth', 'clientCa'])));
@@ -233,8 +236,18 @@ export async function stopFunction(served: ServedWorkflow, name: string, drainTi
   served.functions = served.functions.filter((f) => f.fn !== name);
   const timeout = Math.max(drainTimeout, 1000);
   let kept: Promise<KeptKernel | undefined> | undefined;
-  await Promise.allSettled([...threads.map((f) => (park && !kept && f.thread instanceof HostedInstance ? (kept = f.thread.park(timeout)) : f.thread.close(timeout))), ...here.map((f) => f.sfn.close())]);
+  const closing = [
+    ...threads.map((f) => retire(served, f.fn, () => instanceCounts(f.thread), park && !kept && f.thread instanceof HostedInstance ? (kept = f.thread.park(timeout)) : f.thread.close(timeout))),
+    ...here.map((f) => retire(served, f.fn, () => ({ total: hereCounts(f.sfn, f.kernel), restarts: {} }), f.sfn.close())),
+  ];
+  await Promise.allSettled(closing);
   return kept;
+}
+
+/** `closed`, what it closes counted kept in `served.retired` */
+export function retire(served: ServedWorkflow, fn: string, read: () => Counted, closed: Promise<unknown>): Promise<unknown> {
+  served.retired.retire(fn, read, closed);
+  return closed;
 }
 
 const moduleThread = (served: ServedWorkflow, label: string, workerData: LocalWorkerData, watchdog = DEFAULT_TIMEOUT) =>

@@ -9,6 +9,7 @@ import { connectSource } from '../source/connect-source.ts';
 import { serveWithSquares } from '../testing/squares-serve.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { workflowMetrics } from './workflow-metrics.ts';
+import { workflowStatus } from './workflow-status.ts';
 
 setLogLevel('silent');
 
@@ -50,6 +51,38 @@ describe('/metrics of a served workflow', () => {
       await waitFor(removed, { what: 'the frame in flight dropped as its function was removed', ms: 60_000 });
       expect(await removed()).toBe(1);
       expect(served.zipper.counters).toMatchObject({ removed: 1, dropped: 1 });
+      await source.close();
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('/metrics of a deployed function replaced by a new version', () => {
+  it('labels it by its name, not its version\'s, and carries what earlier versions counted into its counters', { timeout: 120_000 }, async () => {
+    const { served, wf, trust, close } = await serveWithSquares(workflow);
+    try {
+      const wasm = new Uint8Array(readFileSync(resolve('kernels/build/testing/speed-limit.wasm')));
+      const control = { ...trust, token: 'control-token' };
+      const deploy = (limit: number) => controlRequest(control, { op: 'deploy', name: 'heavy', observe: ['gps'], emit: ['fast'], params: { limit }, min: 1, max: 1, wasm, hash: createHash('sha256').update(wasm).digest('hex'), freshState: true });
+      const scrape = async () => parseExposition(await workflowMetrics(served).metrics());
+      const handled = async () => total(await scrape(), 'geoflux_function_records_total', { function: 'heavy' });
+      const source = await connectSource({ name: 'fleet', ...trust, token: 'source-token' });
+      const fixes = (from: number) => Array.from({ length: 10 }, (_, i) => ({ deviceId: `v${i}`, t: from + i, lon: 1, lat: 1, speed: 10 }));
+      expect(await deploy(5)).toMatchObject({ ok: true });
+      source.write('gps', fixes(0));
+      await waitFor(handled, { what: 'v1 to count the 10 fixes it handled', until: (n) => n === 10, ms: 30_000 });
+      // the version that replaces it runs under the zipper's name heavy@2; heavy@3 after another
+      for (const [i, limit] of [6, 7].entries()) {
+        expect(await deploy(limit)).toMatchObject({ ok: true });
+        expect(await handled()).toBeGreaterThanOrEqual(10 * (i + 1));
+        source.write('gps', fixes(100 * (i + 1)));
+        await waitFor(handled, { what: `v${i + 2} to count on from what v${i + 1} had`, until: (n) => n === 10 * (i + 2), ms: 30_000 });
+      }
+      const s = await scrape();
+      expect([...new Set(s.filter((x) => x.labels.function !== undefined).map((x) => x.labels.function))].sort()).toEqual(['heavy', 'spinner']);
+      expect(total(s, 'geoflux_function_instances', { function: 'heavy' })).toBe(1);
+      expect(workflowStatus(wf, served)().functions.map((f) => f.name).sort()).toEqual(['heavy', 'spinner']);
       await source.close();
     } finally {
       await close();

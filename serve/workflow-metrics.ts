@@ -1,14 +1,17 @@
 import type { Registry } from 'prom-client';
 import { registryOf } from '../metrics/registry-of.ts';
 import { inSeconds, type HistogramSnapshot } from '../metrics/histogram.ts';
-import type { FunctionInstance } from '../runtime/module-thread.ts';
 import { addUp, counter, gauge, histogram, type Family, type Sample } from '../metrics/families.ts';
 import { edgePublisherFamilies } from '../cluster/cluster-metrics.ts';
+import { CLOUD_BRIDGE } from '../cluster/cluster-options.ts';
 import { sinkFamilies } from '../sinks/sink-metrics.ts';
 import type { CloudBridge } from './cloud-bridge.ts';
 import type { Autoscaling } from './autoscaling.ts';
 import type { ScaleToZero } from './scale-to-zero.ts';
+import { functionLoad } from './function-load.ts';
+import { hereCounts, lifetime } from './retired-counts.ts';
 import type { ServedWorkflow } from './serve-workflow.ts';
+import { functionNameOf } from './versioned-name.ts';
 
 /**
  * What `geoflux serve` exports for Prometheus, read from the running workflow at each scrape: the zipper's
@@ -23,13 +26,16 @@ const num = (s: Stats | undefined, ...path: string[]): number => {
   return typeof v === 'number' ? v : 0;
 };
 
-/** what an instance has counted over its whole life: its thread's earlier incarnations and the current one */
-const lifetime = (t: FunctionInstance): Stats => addUp([...t.retired, t.stats]);
-
-/** per function, everything its instances counted, and what its running instances report now */
+/**
+ * per function (the user's name: a deployed function's versions are one), everything its instances counted,
+ * those it no longer runs too, and what its running instances report now
+ */
 function byFunction(served: ServedWorkflow): Map<string, { total: Stats; now: Stats[]; restarts: Record<string, number> }> {
   const out = new Map<string, { total: Stats[]; now: Stats[]; restarts: Record<string, number>[] }>();
-  const entry = (fn: string) => out.get(fn) ?? (out.set(fn, { total: [], now: [], restarts: [] }), out.get(fn)!);
+  const entry = (zipperName: string) => {
+    const fn = functionNameOf(zipperName);
+    return out.get(fn) ?? (out.set(fn, { total: [], now: [], restarts: [] }), out.get(fn)!);
+  };
   for (const { fn, thread } of served.functionThreads) {
     const e = entry(fn);
     e.total.push(lifetime(thread));
@@ -37,9 +43,19 @@ function byFunction(served: ServedWorkflow): Map<string, { total: Stats; now: St
     e.restarts.push(thread.restarts);
   }
   for (const { fn, sfn, kernel } of served.functions) {
-    const s = { ...sfn.stats(), kernel: kernel?.snapshot() };
+    const s = hereCounts(sfn, kernel);
     entry(fn).total.push(s);
     entry(fn).now.push(s);
+  }
+  // the bridge to the cluster is a function of the zipper too, in serve's thread: `geoflux status` rates it
+  if (served.cloud) {
+    const s = { ...served.cloud.stats().handled };
+    entry(CLOUD_BRIDGE).total.push(s);
+    entry(CLOUD_BRIDGE).now.push(s);
+  }
+  for (const [fn, c] of served.retired.byFunction()) {
+    entry(fn).total.push(c.total);
+    entry(fn).restarts.push(c.restarts);
   }
   return new Map([...out].map(([fn, e]) => [fn, { total: addUp(e.total), now: e.now, restarts: addUp(e.restarts) as Record<string, number> }]));
 }
@@ -111,9 +127,9 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     counter('geoflux_poison_records_total', 'records dropped because the function instances they were handed to kept dying on them', () => [{ value: z.counters.poisonRecords }]),
     counter('geoflux_redeliveries_total', 'frames an instance died holding, handed on again', () => [{ value: z.counters.redelivered }]),
     gauge('geoflux_inflight_frames', 'frames taken from writers and not yet acknowledged by every function they went to', () => [{ value: z.inflight }]),
-    gauge('geoflux_function_instances', 'instances joined, per function', () => z.functionLoad().map((f) => ({ labels: { function: f.name }, value: f.instances }))),
-    gauge('geoflux_function_unacked_frames', 'frames handed to a function’s instances and not yet acknowledged', () => z.functionLoad().map((f) => ({ labels: { function: f.name }, value: f.unacked }))),
-    gauge('geoflux_function_waiting_frames', 'frames held for a function with no instance joined', () => z.functionLoad().map((f) => ({ labels: { function: f.name }, value: f.waiting }))),
+    gauge('geoflux_function_instances', 'instances joined, per function', () => functionLoad(z).map((f) => ({ labels: { function: f.name }, value: f.instances }))),
+    gauge('geoflux_function_unacked_frames', 'frames handed to a function’s instances and not yet acknowledged', () => functionLoad(z).map((f) => ({ labels: { function: f.name }, value: f.unacked }))),
+    gauge('geoflux_function_waiting_frames', 'frames held for a function with no instance joined', () => functionLoad(z).map((f) => ({ labels: { function: f.name }, value: f.waiting }))),
     counter('geoflux_function_restarts_total', 'local function threads restarted, by reason (crash, hung, exit)', () =>
       [...fns()].flatMap(([fn, s]) => Object.entries(s.restarts).map(([reason, n]) => ({ labels: { function: fn, reason }, value: n }))),
     ),

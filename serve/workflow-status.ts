@@ -1,7 +1,9 @@
 import type { DashboardStatus } from '../dashboard/status.ts';
 import { sumSinkStats } from '../sinks/sink.ts';
 import type { Workflow } from '../workflows/schema.ts';
+import { functionLoad } from './function-load.ts';
 import type { ServedWorkflow } from './serve-workflow.ts';
+import { functionNameOf } from './versioned-name.ts';
 
 /**
  * The tags sources write (observed by a function that is no sink, emitted by none of the file's) and the tags
@@ -21,14 +23,14 @@ export function workflowStatus(wf: Workflow, served: ServedWorkflow): () => Dash
   return () => {
     const tagsIn = served.zipper.stats().tagsIn;
     const records = (names: string[]) => names.reduce((n, t) => n + (tagsIn[t]?.records ?? 0), 0);
-    const restarts = (fn: string) => served.functionThreads.filter((t) => t.fn === fn).reduce((n, { thread: { restarts: r } }) => n + r.crash + r.hung + r.exit, 0);
+    const restarts = (fn: string) => served.functionThreads.filter((t) => functionNameOf(t.fn) === fn).reduce((n, { thread: { restarts: r } }) => n + r.crash + r.hung + r.exit, 0);
     const sinks = served.sinks.length ? sumSinkStats(served.sinks.map((s) => s.sink.stats())) : null;
     return {
       at: Date.now(),
       fixesIn: records(tags.fixes),
       alerts: records(tags.alerts),
       sinks: sinks && { connected: sinks.connected, published: sinks.published, buffered: sinks.buffered, dropped: sinks.dropped },
-      functions: served.zipper.functionLoad().map((f) => ({ name: f.name, instances: f.instances, backlog: f.unacked + f.waiting, restarts: restarts(f.name) })),
+      functions: functionLoad(served.zipper).map((f) => ({ name: f.name, instances: f.instances, backlog: f.unacked + f.waiting, restarts: restarts(f.name) })),
     };
   };
 }

@@ -4,6 +4,7 @@ import type { GpsBatch } from '../codecs/gps-batch.ts';
 import { connectSource } from '../source/connect-source.ts';
 import { later, testConfig, TOKEN } from '../testing/zipper-harness.ts';
 import { waitFor } from '../testing/wait-for.ts';
+import { recordingLog } from '../transport/testdata/recording-log.ts';
 import { Zipper } from '../zipper/zipper.ts';
 import { connectStreamFunction } from './connect-stream-function.ts';
 
@@ -57,6 +58,24 @@ describe('a batch handler', () => {
     await sfn.close();
     await waitFor(() => got.length === 2, { what: () => 'what the handler held at the end' });
     expect(got).toEqual([{ kind: 'count', n: 2, edges: [0, 1] }, { kind: 'bye' }]);
+  });
+
+  it('says each frame of records that are not fixes, rate-limited, and does not claim to say it once', async () => {
+    const z = later(await Zipper.start(testConfig([], [{ name: 'batches', observe: ['speeding'], dispatch: { kind: 'balance' } }])));
+    const log = recordingLog();
+    const sfn = await connectStreamFunction({ name: 'batches', observe: ['speeding'], zipper: z.memoryUrl, token: TOKEN, log });
+    sfn.handleBatches({ process: () => [] });
+    const source = later(await connectSource({ name: 'gw', zipper: z.memoryUrl, token: TOKEN }));
+    source.write('speeding', [{ kind: 'note' }, { kind: 'note' }]);
+    expect(await source.flush(5000)).toBe(true);
+    source.write('speeding', [{ kind: 'note' }]);
+    expect(await source.flush(5000)).toBe(true);
+    await sfn.close();
+    const said = log.lines.filter((l) => l.includes('this function takes fixes'));
+    expect(said).toEqual([
+      "warn this function takes fixes; 2 records without a fix's fields (deviceId, t, lon, lat) skipped",
+      expect.stringMatching(/^warn … 1 more in the last [\d.]+ s; the last: this function takes fixes; 1 records without a fix's fields \(deviceId, t, lon, lat\) skipped$/),
+    ]);
   });
   it('drops an output fix the zipper would refuse, counted, and goes on: the rest of its outputs and later frames', async () => {
     const z = later(await Zipper.start(testConfig([], [{ name: 'batches', observe: ['gps'], dispatch: { kind: 'balance' } }, { name: 'collect', observe: ['out'], dispatch: { kind: 'balance' } }])));

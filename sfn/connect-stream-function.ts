@@ -189,8 +189,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
     while (busy() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
   };
 
-  let warnedOthers = false;
-  /** a frame's fixes; records that are not fixes are counted as errors (said once); a frame that cannot be decoded is skipped */
+  /** a frame's fixes; records that are not fixes are counted as errors and said (rate-limited); a frame that cannot be decoded is skipped */
   const onlyFixes = (r: Received): GpsBatch | undefined => {
     let fixes: ReturnType<typeof fixesOf>;
     try {
@@ -200,8 +199,8 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
     }
     if (fixes.others) {
       stats.errors += fixes.others;
-      if (!warnedOthers) client.log.warn(`this function takes fixes; ${fixes.others} records without a fix's fields (deviceId, t, lon, lat) skipped (said once)`);
-      warnedOthers = true;
+      // by this instance, not once for the function: a scale-to-zero function is a new instance at each wake
+      client.warnings.warn('not-fixes', `this function takes fixes; ${fixes.others} records without a fix's fields (deviceId, t, lon, lat) skipped`);
     }
     return fixes.batch;
   };

@@ -193,10 +193,10 @@ function checkModule(path: string | undefined, bad: (reason: string) => void): v
   if (path && !path.startsWith('builtin:') && !existsSync(path)) bad(`no such module: ${path}`);
 }
 
-/** `hosted`: builtins serve runs itself (not loadable modules), named too */
+/** `hosted`: builtins serve runs itself (not loadable modules) */
 function checkBuiltin(run: string | undefined, builtins: Builtins<unknown>, what: string, bad: (reason: string) => void, hosted: string[] = []): void {
   if (!run?.startsWith('builtin:')) return;
   const name = run.slice('builtin:'.length);
   const names = [...Object.keys(builtins), ...hosted.map((h) => h.slice('builtin:'.length))];
-  if (!names.includes(name)) bad(unknownBuiltin(name, builtins, what).replace(/\)$/, hosted.map((h) => `, ${h}`).join('') + ')') + didYouMean(name, names));
+  if (!names.includes(name)) bad(unknownBuiltin(name, builtins, what, hosted));
 }
