@@ -327,14 +327,15 @@ export class ZipperClient {
     return this.ch ? Promise.resolve() : new Promise((r) => this.upWaiters.push(r));
   }
 
-  async close(): Promise<void> {
+  /** `goodbye`: say goaway first (the zipper then hands what this held on whole and unblamed) */
+  async close(goodbye = true): Promise<void> {
     this.closing = true;
     clearTimeout(this.reconnectTimer);
     this.warnings.flush();
     const ch = this.ch;
     this.ch = undefined;
     if (ch) {
-      ch.send({ type: 'goaway', reason: 'client closing' });
+      if (goodbye) ch.send({ type: 'goaway', reason: 'client closing' });
       await ch.close();
     }
   }

@@ -114,6 +114,11 @@ export class Deployments {
     return [...this.running.values()].map((r) => r.f);
   }
 
+  /** Resolves once no function of `names` is being woken from zero (serve's stop closes them only then). */
+  async wakesDone(names: Set<string>): Promise<void> {
+    await Promise.allSettled([...this.running.values()].filter((r) => names.has(r.f.name)).map((r) => r.zero?.waking));
+  }
+
   /** what the `--min 0` functions have done, by deployment name (for /metrics) */
   scaling(): { name: string; scaler: ScaleToZero }[] {
     return [...this.running].flatMap(([name, r]) => (r.zero ? [{ name, scaler: r.zero }] : []));

@@ -84,6 +84,7 @@ export interface KeptKernel {
 
 export class FunctionHosts {
   private readonly pools = new Map<string, Host[]>();
+  private readonly made = new Map<string, number>();
   private nextSlot = 0;
   /** the watchdog time of the first hosts, which their labels leave unsaid */
   private firstWatchdog: number | undefined;
@@ -128,7 +129,10 @@ export class FunctionHosts {
     );
     if (chosen >= 0) return pool[chosen];
     const what = [watchdog === this.firstWatchdog ? '' : `watchdog ${watchdog} ms`, apart ? 'kernels of your own, kept apart' : ''].filter(Boolean).join(', ');
-    const host = new Host(`host thread #${pool.length + 1}${what ? ` (${what})` : ''}`, watchdog, this, apart);
+    // numbered by the pool's hosts ever made: a host dropped (its thread never started) leaves its number unused
+    const made = (this.made.get(key) ?? 0) + 1;
+    this.made.set(key, made);
+    const host = new Host(`host thread #${made}${what ? ` (${what})` : ''}`, watchdog, this, apart);
     pool.push(host);
     return host;
   }

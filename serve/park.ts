@@ -5,9 +5,9 @@ import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import { startFunction, stopFunction, type ServedWorkflow } from './serve-workflow.ts';
 
 /**
- * A function's instances closed with their state kept (scaled to zero), and started again from it. Both
- * pause the function while they work, so that no frame reaches an instance that is closing or that has not
- * yet its state: frames wait in the zipper, and go on in order once it resumes.
+ * A function's instances closed with their state kept (scaled to zero), and started again from it. The park
+ * pauses the function while it takes the state, so that no frame reaches an instance that is closing: frames
+ * wait in the zipper, and go on in order to the woken instance, which takes them only once its state is back.
  */
 
 /** ms a function's instances get to finish the frames they hold before their state is taken */

@@ -71,7 +71,7 @@ describe('a deployed function scaled to zero and back', () => {
       expect(Object.fromEntries(seqs)).toEqual(Object.fromEntries(['a', 'b', 'c'].map((d) => [d, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]])));
       expect(await metric(metrics, 'geoflux_function_cold_starts_total')).toBe(1);
       expect(await metric(metrics, 'geoflux_function_cold_start_seconds_total')).toBeGreaterThan(0);
-      expect(serve.out.stderr).toMatch(/started again from zero: \d+ ms from the first frame held to the held frames sent on/);
+      expect(serve.out.stderr).toMatch(/started again from zero: \d+ ms from the first frame held to its instance ready/);
       // its wake took what its host kept; parked again, then undeployed, its host lets it go
       await waitFor(() => metric(metrics, 'geoflux_function_scale_to_zero_total'), { what: 'the function scaled to zero again', until: (v) => v === 2 });
       expect(await kept(metrics)).toBe(1);

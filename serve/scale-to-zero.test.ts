@@ -8,6 +8,7 @@ describe('scale to zero', () => {
     let now = 1_000;
     let last = 0;
     const calls: string[] = [];
+    let failing = false;
     const s = new ScaleToZero({
       idleMs: 60_000,
       clock: () => now,
@@ -17,10 +18,11 @@ describe('scale to zero', () => {
       wake: async () => {
         now += 7; // what the wake took
         calls.push('wake');
+        if (failing) throw new Error('its fence file is gone');
       },
       log: logger('test'),
     });
-    return { s, calls, at: (t: number) => void (now = t), frame: () => void (last = now) };
+    return { s, calls, at: (t: number) => void (now = t), frame: () => void (last = now), failing: (f: boolean) => void (failing = f) };
   };
 
   it('parks only after the idle period without a frame, and wakes on the first frame held, counting the cold start', async () => {
@@ -41,6 +43,31 @@ describe('scale to zero', () => {
     at(90_007 + 59_999);
     await s.tick();
     expect(calls).toEqual(['park', 'wake']);
+  });
+
+  it('after a failed wake, tries again only once its backoff (1 s, doubling to 30 s) is over: at the next frame held, or the next tick if one came meanwhile', async () => {
+    const { s, calls, at, failing } = rig();
+    at(100_000);
+    await s.tick();
+    failing(true);
+    await s.held();
+    expect([calls, s.state]).toEqual([['park', 'wake'], 'parked']);
+    // 100,007 + 1,000
+    at(101_006);
+    await s.held();
+    await s.tick();
+    expect(calls).toEqual(['park', 'wake']);
+    at(101_007);
+    await s.tick();
+    expect(calls).toEqual(['park', 'wake', 'wake']);
+    // the second failure backs off 2 s, from 101,014
+    at(103_013);
+    await s.held();
+    expect(calls).toEqual(['park', 'wake', 'wake']);
+    failing(false);
+    at(103_014);
+    await s.held();
+    expect([calls, s.state]).toEqual([['park', 'wake', 'wake', 'wake'], 'running']);
   });
 
   it('does not park while its instances hold frames; a frame held while it parks wakes it once parked', async () => {

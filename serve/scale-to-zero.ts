@@ -24,12 +24,17 @@ export class ScaleToZero {
   state: 'running' | 'parking' | 'parked' | 'waking' = 'running';
   parks = 0;
   coldStarts = 0;
-  /** ms from the first frame held for the parked function to the frames sent to its new instance, the last time */
+  /** ms from the first frame held for the parked function to its new instance ready (the held frames are with it by then), the last time */
   lastColdStartMs = 0;
   coldStartMsTotal = 0;
   private since: number;
-  /** a frame came while it was parking: wake as soon as it is parked */
+  /** a frame came while it was parking, or while a failed wake's backoff ran: wake as soon as it may */
   private wanted = false;
+  /** wakes that failed in a row, and the clock's time before which it does not try again */
+  private failedWakes = 0;
+  private retryAt = 0;
+  /** the wake under way: serve's stop waits for it before it closes the function */
+  waking: Promise<void> | undefined;
 
   constructor(private readonly o: ScaleToZeroOptions) {
     this.since = o.clock();
@@ -37,6 +42,7 @@ export class ScaleToZero {
 
   /** Parks the function if it has been idle long enough; called periodically. */
   async tick(): Promise<void> {
+    if (this.state === 'parked' && this.wanted) return this.held();
     if (this.state !== 'running' || this.o.busy()) return;
     if (this.o.clock() - Math.max(this.o.lastActive(), this.since) < this.o.idleMs) return;
     this.state = 'parking';
@@ -56,20 +62,31 @@ export class ScaleToZero {
   async held(): Promise<void> {
     if (this.state === 'parking') this.wanted = true;
     if (this.state !== 'parked') return;
+    if (this.o.clock() < this.retryAt) return void (this.wanted = true);
     this.wanted = false;
     this.state = 'waking';
+    this.waking = this.wake();
+    await this.waking;
+    this.waking = undefined;
+  }
+
+  private async wake(): Promise<void> {
     const t0 = this.o.clock();
     try {
       await this.o.wake();
       this.coldStarts++;
       this.lastColdStartMs = this.o.clock() - t0;
       this.coldStartMsTotal += this.lastColdStartMs;
-      this.o.log.info(`started again from zero: ${this.lastColdStartMs} ms from the first frame held to the held frames sent on`);
+      this.o.log.info(`started again from zero: ${this.lastColdStartMs} ms from the first frame held to its instance ready`);
       this.state = 'running';
       this.since = this.o.clock();
+      this.failedWakes = 0;
     } catch (e) {
-      // its frames stay held; the next one held tries again
-      this.o.log.error(`could not start again from zero: ${(e as Error).message}`);
+      // its frames stay held; a frame held after the backoff (or the next tick, if one came meanwhile) tries again:
+      // a wake that fails for good (its fence file gone) is tried, and said, at most every 30 s
+      const backoff = Math.min(30_000, 1000 * 2 ** this.failedWakes++);
+      this.retryAt = this.o.clock() + backoff;
+      this.o.log.error(`could not start again from zero (${this.failedWakes} in a row), trying again in ${backoff / 1000} s at the next frame: ${(e as Error).message}`);
       this.state = 'parked';
     }
   }

@@ -196,7 +196,7 @@ function scaleToZeroFamilies(served: ServedWorkflow): Family[] {
     gauge('geoflux_function_scaled_to_zero', 'deployed functions with --min 0: 1 while it has no instance (its state kept for the next frame)', each((s) => (s.state === 'parked' ? 1 : 0))),
     counter('geoflux_function_scale_to_zero_total', 'times a --min 0 function was scaled to zero after its idle period', each((s) => s.parks)),
     counter('geoflux_function_cold_starts_total', 'times a function scaled to zero was started again by a frame held for it', each((s) => s.coldStarts)),
-    counter('geoflux_function_cold_start_seconds_total', 'time from the first frame held for a function scaled to zero to the held frames sent to its restored instance, summed over cold starts', each((s) => s.coldStartMsTotal / 1000)),
+    counter('geoflux_function_cold_start_seconds_total', 'time from the first frame held for a function scaled to zero to its restored instance ready (the held frames with it), summed over cold starts', each((s) => s.coldStartMsTotal / 1000)),
   ];
 }
 

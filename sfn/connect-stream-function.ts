@@ -19,9 +19,9 @@ export interface StreamFunctionOptions extends ClientOptions {
   /** runs once before the function connects (load models, open files) */
   init?: () => void | Promise<void>;
   /**
-   * connect while `init` runs, not after it: for an instance whose frames the zipper holds until it is
-   * ready (a parked function's wake, serve/park.ts), so its handshake costs the wake no time; a frame that
-   * comes before `init` is done waits for the handler, in order
+   * connect while `init` runs, not after it: for a parked function's wake (serve/park.ts), so its handshake
+   * costs the wake no time; the frames the zipper held for it come at once and wait for the handler, in
+   * order, until `init` is done
    */
   joinEarly?: boolean;
   /** called for each error a handler throws; the record is skipped and the stream goes on */
@@ -155,7 +155,8 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
   const writer = new RecordWriter(client, opts.maxBatch);
   if (opts.joinEarly) await initJoining(client, opts.init);
   else await client.connect();
-  let finish: (timeout: number) => Promise<void> = async () => {};
+  /** resolves true when nothing it began is left unfinished */
+  let finish: (timeout: number) => Promise<boolean> = async () => true;
 
   /** what a frame made, written out and sent at once: it must reach the zipper before the frame's ack does */
   const emitter = (emit: string | string[] | undefined) => {
@@ -187,6 +188,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
   const settled = async (busy: () => boolean, timeout: number) => {
     const end = Date.now() + timeout;
     while (busy() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    return !busy();
   };
 
   /** a frame's fixes; records that are not fixes are counted as errors and said (rate-limited); a frame that cannot be decoded is skipped */
@@ -284,6 +286,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
             failed(e as Error, undefined, 'batch-handler', 'batch handler error at flush');
           }
         }
+        return true;
       };
       started('handleBatches');
     },
@@ -311,10 +314,13 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
 
     stats: statsNow,
     async close(timeout = 5000) {
-      await finish(timeout);
+      const finished = await finish(timeout);
       writer.flush();
       await client.flushed(timeout);
-      await client.close();
+      // a goodbye hands what it holds on unblamed (it never began them); one that began a frame and could not
+      // finish it leaves without, so that the zipper blames that frame as it would a crash: a record that
+      // stalls its handler is dropped after a few, rather than handed on for ever
+      await client.close(finished);
     },
   };
 }

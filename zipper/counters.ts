@@ -37,7 +37,7 @@ export interface ZipperCounters {
   handshakeTimeouts: number;
   /** Data frames received again after a writer's resend, dropped (they had arrived before) */
   duplicates: number;
-  /** frames in flight when the zipper closed that no writer keeps (written in serve's own threads or process), or that an instance died holding as it closed */
+  /** frames in flight when the zipper closed that no writer keeps: written in serve's own threads or process, which close with it */
   lostAtClose: number;
 }
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { map } from 'rxjs';
+import { concatMap, map, NEVER } from 'rxjs';
 import { connectSource, connectStreamFunction, type GpsRecord } from '../index.ts';
 import { PROTOCOL_VERSION } from '../codecs/frame-types.ts';
 import { MessageChannel } from 'node:worker_threads';
 import { transportFor } from '../transport/index.ts';
 import { portChannel } from '../transport/port.ts';
-import { later, TOKEN, testConfig, TRANSPORTS } from '../testing/zipper-harness.ts';
+import { later, QUIC, TOKEN, testConfig, TRANSPORTS } from '../testing/zipper-harness.ts';
 import { keptLinesLog } from '../testing/kept-lines-log.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { recordCount } from './counters.ts';
@@ -197,6 +197,23 @@ describe('functions added and removed at run time', () => {
   });
 });
 
+describe('an instance closing with a frame it began and could not finish', () => {
+  it('leaves without a goodbye: the zipper blames that frame, as for a crash, so a record that stalls its handler is not handed on for ever', async () => {
+    const z = later(await Zipper.start(testConfig(listen, [])));
+    z.addFunction({ name: 'f', observe: ['gps'], dispatch: { kind: 'balance' } });
+    const stuck = await connectStreamFunction({ name: 'f', observe: ['gps'], zipper: urlOf(z), token: TOKEN });
+    stuck.handle((in$) => in$.pipe(concatMap(() => NEVER)));
+    const src = later(await connectSource({ name: 'gw', zipper: urlOf(z), token: TOKEN }));
+    src.write('gps', [fix(1), fix(2), fix(3)]);
+    await waitFor(() => stuck.stats().received > 0, { what: 'the stuck instance working on the frame' });
+    await stuck.close(50);
+    const next = await takingInstance(z, 'f', 'next');
+    await waitFor(() => next.frames.length === 3, { what: () => `the frame's records one by one, got ${next.frames}` });
+    expect(next.frames).toEqual([1, 1, 1]);
+    next.ch.send({ type: 'ack', seq: 3 });
+  });
+});
+
 describe('a zipper shutting down', () => {
   it('lets an instance of serve\'s own threads join while it drains and sends it what was held (a function woken by a closing function\'s last output)', async () => {
     const z = later(await Zipper.start(testConfig(listen, [])));
@@ -221,5 +238,22 @@ describe('a zipper shutting down', () => {
     expect(z.counters.lostAtClose).toBe(1);
     expect(log.said).toContain("warn shutting down with 1 frames not yet acknowledged by functions: 1 lost, written by serve's own threads, which close with it");
     await src.close(0);
+  });
+
+  it('counts once what an instance still holds when it closes, and leaves what an outside writer wrote unacknowledged, for its resend', async () => {
+    const log = keptLinesLog();
+    const z = await Zipper.start(testConfig(QUIC[1], []), { log });
+    z.addFunction({ name: 'f', observe: ['gps'], dispatch: { kind: 'balance' } });
+    const taker = await takingInstance(z, 'f', 'taker');
+    const inside = await connectSource({ name: 'inside', zipper: urlOf(z), token: TOKEN });
+    const outside = await connectSource({ name: 'outside', zipper: QUIC[2](z), token: TOKEN, certHash: z.tls.certHash });
+    inside.write('gps', [fix(1)]);
+    outside.write('gps', [fix(2), fix(3), fix(4)]);
+    await waitFor(() => taker.frames.length === 2, { what: 'both frames at the instance, which never acknowledges them' });
+    await z.close(0);
+    expect(z.counters.lostAtClose).toBe(1);
+    expect(log.said).toContain("warn shutting down with 2 frames not yet acknowledged by functions: 1 kept by their writers for a resend; 1 lost, written by serve's own threads, which close with it");
+    expect((await outside.close(0)).unacked).toBe(3);
+    await inside.close(0);
   });
 });

@@ -325,8 +325,8 @@ export class Zipper {
 
   /**
    * Takes a channel from any transport (a listener's, or a function thread's port) through the handshake.
-   * serve's own threads may join while it drains: a parked function woken by what an upstream function emits
-   * as it closes (a hotspot's last window) is as much the workflow's as the functions still closing.
+   * serve's own threads may join after `drain` (until `close`): a parked function woken by what an upstream
+   * function emits as it closes (a hotspot's last window) is as much the workflow's as the functions closing.
    */
   attach(ch: FrameChannel): void {
     if (this.closed) return ch.abort(new Error('zipper is shutting down'));
@@ -499,6 +499,8 @@ export class Zipper {
   private redispatch(items: Unacked[]): void {
     const max = this.opts.maxDeliveries ?? 3;
     for (const u of items) {
+      // closed: no instance will take it, and its writer keeps it unacknowledged (close counts it if lost with serve)
+      if (this.closed) continue;
       const route = this.routes.byName.get(u.fn);
       if (u.failed >= max) {
         const records = recordCount(u.frame.payload);
@@ -510,9 +512,6 @@ export class Zipper {
         this.counters.dropped++;
         this.counters.removed++;
         this.warnings.warn('removed', `function "${u.fn}" is gone: dropped a frame from ${u.frame.from} (seq ${u.frame.seq}) an instance of it held`);
-      } else if (this.closed) {
-        // no instance will take it any more (an instance died as the zipper closed)
-        this.counters.lostAtClose++;
       } else {
         const out: RouteDecision<Conn> = { sends: [], holds: [], unkeyed: 0 };
         routeToFunction(route, this.routedFrame(u.frame), this.counterFor(u.fn), out);
