@@ -178,6 +178,27 @@ describe('a function that joins early (a wake)', () => {
     await waitFor(() => load()?.instances, { what: 'the instance whose init failed gone', until: (n) => n === 1 });
   });
 
+  it('takes at most 64 frames before its handler is set: the rest wait untaken at the zipper, and come in order once it is', { timeout: 60_000 }, async () => {
+    const z = later(await Zipper.start(testConfig([], [{ name: 'early', observe: ['gps'], dispatch: { kind: 'balance' } }])));
+    let initDone: () => void = () => {};
+    const joining = connectStreamFunction({ name: 'early', observe: ['gps'], zipper: z.memoryUrl, token: TOKEN, joinEarly: true, init: () => new Promise<void>((r) => (initDone = r)) });
+    await waitFor(() => z.functionLoad().find((l) => l.name === 'early')?.instances, { what: 'the instance joined while its init runs' });
+    const source = later(await connectSource({ name: 'gw', zipper: z.memoryUrl, token: TOKEN }));
+    for (let i = 0; i < 100; i++) {
+      source.write('gps', fixes(i, 1));
+      await new Promise((r) => setImmediate(r));
+    }
+    const queued = () => z.stats().connections.find((c) => c.kind === 'sfn')?.queued ?? 0;
+    await waitFor(queued, { what: 'frames left untaken at the zipper', until: (n) => n === 100 - 64 });
+    initDone();
+    const sfn = later(await joining);
+    const got: number[] = [];
+    sfn.handleBatches({ process: (b) => (got.push(...b.speed), []) });
+    await waitFor(() => got.length === 100, { what: () => `all 100, got ${got.length}` });
+    expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(await source.flush(5000)).toBe(true);
+  });
+
   it('has its handshake out before init starts, so that init’s synchronous work (a kernel made, its state imported) does not hold it back', async () => {
     const z = later(await Zipper.start(testConfig([], [{ name: 'early', observe: ['gps'], dispatch: { kind: 'balance' } }])));
     let atInit: number | undefined;

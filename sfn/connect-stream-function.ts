@@ -130,7 +130,13 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
   const originOf = (r: Received): Origin => ({ sid: r.meta.sid ?? r.f.from, seq: r.meta.seq ?? r.f.seq, tid: r.meta.tid ?? '' });
 
   const onData = (f: DataFrame, ch: FrameChannel) => {
-    if (held) return void held.push([f, ch]);
+    if (held) {
+      held.push([f, ch]);
+      // frames past these stay with the channel, untaken, so the zipper's backpressure holds their writers
+      // for as long as the handler is not there (a wake's kernel that opens slowly)
+      if (held.length >= HOLD_BEFORE_HANDLER) ch.pause();
+      return;
+    }
     if (seen.check(f.from, f.seq)) {
       stats.duplicates++;
       return acks.skip(ch);
@@ -211,6 +217,9 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
     if (held === null) throw new Error(`${how}() was called after this function's handler was set`);
     const backlog = held;
     held = null;
+    // resumed first: what the channels deliver comes on later turns, after the backlog, and a brake the
+    // backlog puts on them (a full pipeline) stays on
+    for (const ch of new Set(backlog.map(([, ch]) => ch))) ch.resume();
     for (const [f, ch] of backlog) onData(f, ch);
   };
 
@@ -324,6 +333,9 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
     },
   };
 }
+
+/** frames a function takes before its handler is set (it joined early): the rest wait in the channel */
+const HOLD_BEFORE_HANDLER = 64;
 
 /** `init` while the client connects; the connection is closed again when `init` fails */
 async function initJoining(client: ZipperClient, init: (() => void | Promise<void>) | undefined): Promise<void> {
