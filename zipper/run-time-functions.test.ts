@@ -218,13 +218,16 @@ describe('a zipper shutting down', () => {
   it('lets an instance of serve\'s own threads join while it drains and sends it what was held (a function woken by a closing function\'s last output)', async () => {
     const z = later(await Zipper.start(testConfig(listen, [])));
     z.addFunction({ name: 'f', observe: ['gps'], dispatch: { kind: 'balance' } });
-    const src = later(await connectSource({ name: 'gw', zipper: urlOf(z), token: TOKEN }));
+    const src = await connectSource({ name: 'gw', zipper: urlOf(z), token: TOKEN });
     src.write('gps', [fix(1), fix(2)]);
     await waitFor(() => z.functionLoad()[0].waiting === 1, { what: 'the frame held' });
     await z.drain(0);
     const woken = await takingInstance(z, 'f', 'woken', true);
     await waitFor(() => woken.frames.length === 1, { what: 'the held frame at the instance that joined during the drain' });
     expect(woken.frames).toEqual([2]);
+    woken.ch.send({ type: 'ack', seq: 1 });
+    // told to go away by the drain, it hears the ack no more
+    await src.close(0);
   });
 
   it('counts as lost what writers in serve\'s own threads or process still had in flight when it closed, and says which it lost and which writers keep', async () => {
