@@ -37,6 +37,14 @@ describe('a user module that does not parse', () => {
   });
 });
 
+describe('a user module in TypeScript, in a folder of its own (no package of "type": "module" above it)', () => {
+  it('loads, its default export and the others as they are written', () => {
+    writeFileSync(join(dir, 'alone.ts'), "export const batches = 'named';\nexport default function f(x: number): number {\n  return x;\n}\n");
+    const said = execFileSync(process.execPath, ['--input-type=module', '-e', `import { importUserModule } from ${JSON.stringify(IMPORT)}; const m = await importUserModule('./alone.ts', ${JSON.stringify(dir)}); console.log(typeof m.default, m.batches);`], { encoding: 'utf8' }).trim();
+    expect(said).toBe('function named');
+  });
+});
+
 describe('a built-in that is not there', () => {
   it('is named with every real one, and the closest suggested as the user should type it', async () => {
     const builtins = { printer: async () => 'p', speeding: async () => 's' };

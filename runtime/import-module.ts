@@ -5,13 +5,20 @@ import { syntaxErrorAt } from './syntax-error-at.ts';
 
 let tsxRegistered = false;
 
-/** TypeScript a user wrote (`geoflux run my-sfn.ts`, `run: ./my-sfn.ts`): plain Node cannot load it, tsx can. */
+/**
+ * TypeScript a user wrote (`geoflux run my-sfn.ts`, `run: ./my-sfn.ts`): plain Node cannot load it, tsx can.
+ * Both of tsx's hooks: outside a package of `"type": "module"` (a file in a folder of its own) Node takes a
+ * `.ts` file for CommonJS and requires it, which the ESM hook alone answered with a require(esm) cycle.
+ */
 async function registerTsx(): Promise<void> {
   if (tsxRegistered) return;
-  const { register } = await import('tsx/esm/api');
-  register();
+  (await import('tsx/esm/api')).register();
+  (await import('tsx/cjs/api')).register();
   tsxRegistered = true;
 }
+
+/** a module as its exports: one compiled to CommonJS comes as `default`, with its own `default` beside its other exports */
+const exportsOf = <T>(m: { default?: { __esModule?: boolean } }): T => (m.default?.__esModule ? m.default : m) as T;
 
 const isTypeScript = (path: string) => /\.[cm]?ts$/.test(path);
 
@@ -24,7 +31,7 @@ export async function importUserModule<T>(path: string, baseDir = process.cwd())
   const file = isAbsolute(path) ? path : resolve(baseDir, path);
   if (isTypeScript(file)) await registerTsx();
   try {
-    return (await import(pathToFileURL(file).href)) as T;
+    return exportsOf<T>(await import(pathToFileURL(file).href));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') {
       const unparsed = await syntaxErrorAt(file);
