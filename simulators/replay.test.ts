@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import { VirtualClock } from './clock.ts';
-import { loadTraces, replaySlices } from './replay.ts';
+import { describeTrace, loadTraces, replaySlices } from './replay.ts';
 
 const DATA = '../shared/data';
 const FILES: [string, number, string, string][] = [
@@ -64,5 +64,12 @@ describe('replay', () => {
 
   it('reports a file it cannot read by name', async () => {
     await expect(loadTraces(['no/such/trace.csv'])).rejects.toThrow('cannot read no/such/trace.csv: ENOENT');
+  });
+});
+
+describe('a trace described', () => {
+  it('says its span however many fixes it has (300,000: more than a call takes as arguments)', () => {
+    const records = Array.from({ length: 300_000 }, (_, i) => ({ deviceId: `v${i % 10}`, t: Date.UTC(2026, 0, 1) + (300_000 - i) * 1000, lon: 7.42, lat: 43.73 }));
+    expect(describeTrace({ file: 'big.csv', format: 'csv', records, bad: 0, badSamples: [] })).toBe('big.csv: 300000 fixes (csv), 10 devices, 2026-01-01T00:00:01.000Z → 2026-01-04T11:20:00.000Z');
   });
 });

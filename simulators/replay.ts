@@ -39,7 +39,10 @@ export async function loadTraces(files: string[], read: (file: string) => Promis
 /** one line per file: what was read, for whom, over what time, and what could not be */
 export const describeTrace = (t: LoadedTrace): string => {
   const devices = new Set(t.records.map((r) => r.deviceId));
-  const span = t.records.length ? `${new Date(Math.min(...t.records.map((r) => r.t))).toISOString()} → ${new Date(Math.max(...t.records.map((r) => r.t))).toISOString()}` : 'no fixes';
+  // a loop, not Math.min(...times): a trace of ~150k fixes or more passes more arguments than the stack holds
+  let [first, last] = [Infinity, -Infinity];
+  for (const r of t.records) [first, last] = [Math.min(first, r.t), Math.max(last, r.t)];
+  const span = t.records.length ? `${new Date(first).toISOString()} → ${new Date(last).toISOString()}` : 'no fixes';
   return `${t.file}: ${t.records.length} fixes (${t.format}), ${devices.size} device${devices.size === 1 ? '' : 's'}, ${span}${t.bad ? `; ${t.bad} bad rows skipped (${t.badSamples.join('; ')})` : ''}`;
 };
 
