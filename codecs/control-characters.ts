@@ -1,11 +1,18 @@
 /**
  * The control characters, as a regex character class's body: C0 (NUL, tab, newline… U+0000–U+001F), DEL and
- * C1 (U+007F–U+009F). MQTT says a topic should carry none of them (NUL is forbidden outright), and a log
- * line or a terminal shows them as something else or acts on them.
+ * C1 (U+007F–U+009F), and the invisible ones that steer how text shows: zero-width spaces and joiners,
+ * the bidirectional marks, embeddings, overrides and isolates, the line and paragraph separators, the
+ * byte order mark (U+200B–U+200F, U+2028–U+202E, U+2060–U+2064, U+2066–U+2069, U+FEFF). MQTT says a topic
+ * should carry none of the first (NUL is forbidden outright), and a log line or a terminal shows any of
+ * them as something else or acts on them: a right-to-left override in a source's name turns the rest of its
+ * log line around.
  */
-export const CONTROL_CHARACTERS = '\\u0000-\\u001f\\u007f-\\u009f';
+const INVISIBLE = '\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff';
+export const CONTROL_CHARACTERS = `\\u0000-\\u001f\\u007f-\\u009f${INVISIBLE}`;
 
 const CONTROL = new RegExp(`[${CONTROL_CHARACTERS}]`);
+// the control characters but tab and newline, and U+FFFD (a byte that was no UTF-8)
+const UNPRINTABLE = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f${INVISIBLE}\\ufffd]`, 'g');
 
 /**
  * A message as text a terminal shows, whatever it quotes: a binary file's first bytes in a parse error would
@@ -13,7 +20,10 @@ const CONTROL = new RegExp(`[${CONTROL_CHARACTERS}]`);
  * newlines are the message's own.
  */
 export const printable = (s: string): string =>
-  s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffd]/g, (c) => (c === '\ufffd' ? '\\ufffd' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  s.replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
 
 /**
  * A name quoted for a message: JSON's quoting escapes C0 (`\u001b`), and DEL and C1, which JSON leaves raw

@@ -13,6 +13,9 @@ describe('what makes a fix unusable', () => {
     ['a device id with a NUL', { deviceId: 'a\u0000b' }, 'device', 'deviceId "a\\u0000b" has a control character (U+0000), which topics and logs cannot show'],
     ['a device id with a newline', { deviceId: 'a\nb' }, 'device', 'deviceId "a\\nb" has a control character (U+000A), which topics and logs cannot show'],
     ['a device id with a C1 control', { deviceId: 'a\u0085' }, 'device', 'deviceId "a\\x85" has a control character (U+0085), which topics and logs cannot show'],
+    ['a device id with a right-to-left override', { deviceId: 'bidi\u202eevil' }, 'device', 'deviceId "bidi\\u202eevil" has a control character (U+202E), which topics and logs cannot show'],
+    ['a device id with a zero-width space', { deviceId: 'zw\u200bsp' }, 'device', 'deviceId "zw\\u200bsp" has a control character (U+200B), which topics and logs cannot show'],
+    ['a device id with a line separator', { deviceId: 'ls\u2028ls' }, 'device', 'deviceId "ls\\u2028ls" has a control character (U+2028), which topics and logs cannot show'],
     ['a time that is NaN', { t: NaN }, 'time', 't must be epoch ms from 1970-01-01 to 2100-01-01 (got NaN)'],
     // a value that is not a number is said with its type: bare, "7.42" and 1796647663161n look valid
     ['a time that is a string', { t: '2026-01-01' }, 'time', 't must be epoch ms from 1970-01-01 to 2100-01-01 (got the string "2026-01-01")'],
