@@ -18,13 +18,15 @@ import { fmt, table } from './stats.ts';
  * (default 60) of: `node` idle; `npm start`'s workflow.yaml (on free ports); a geofence-only gateway fed
  * 1,000 devices a fix a second from this process; the same gateway once GEOFLUX_FOOTPRINT_KERNELS (default
  * 100) kernels were deployed with `--min 0` and scaled to zero (the difference). serve runs what
- * `npm run build` last compiled.
+ * `npm run build` last compiled. GEOFLUX_FOOTPRINT_THREADS=1 also says, for each serve row, what each thread's
+ * isolate holds (bench/thread-memory.mjs preloaded: a few KB and a timer in each thread).
  */
 
 const SECONDS = Number(process.env.GEOFLUX_FOOTPRINT_SECONDS ?? 60);
 const KERNELS = Number(process.env.GEOFLUX_FOOTPRINT_KERNELS ?? 100);
 const DEVICES = 1000;
 const DATA = resolve('../shared/data');
+const THREADS = process.env.GEOFLUX_FOOTPRINT_THREADS === '1';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -62,8 +64,37 @@ async function demoWorkflow(dir: string): Promise<string> {
   return file;
 }
 
+/** serve's environment for a row, with the per-thread probe when asked */
+function rowEnv(dir: string, row: string, env: Record<string, string>): Record<string, string> {
+  if (!THREADS) return env;
+  const probe = resolve('bench/thread-memory.mjs');
+  return { ...env, GEOFLUX_THREAD_MEMORY: join(dir, `${row}.threads.jsonl`), NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${probe}`.trim() };
+}
+
+interface ThreadMemory {
+  thread: string;
+  heap: number;
+  young: number;
+  old: number;
+  code: number;
+  external: number;
+  wasm: number[];
+}
+
+/** each thread's latest report of a row's serve, as table rows (none without GEOFLUX_FOOTPRINT_THREADS) */
+function threadRows(dir: string, row: string): (string | number)[][] {
+  if (!THREADS) return [];
+  const latest = new Map<string, ThreadMemory>();
+  for (const line of readFileSync(join(dir, `${row}.threads.jsonl`), 'utf8').split('\n')) {
+    if (!line) continue;
+    const t = JSON.parse(line) as ThreadMemory;
+    latest.set(t.thread, t);
+  }
+  return [...latest.values()].map((t) => [row, t.thread, fmt(t.heap, 1), fmt(t.young, 1), fmt(t.old, 1), fmt(t.code, 1), fmt(t.external, 1), t.wasm.map((w) => fmt(w, 1)).join(' + ') || '—']);
+}
+
 async function demo(dir: string): Promise<Usage> {
-  const serve = await startServe(await demoWorkflow(dir), { GEOFLUX_LOG: 'warn' }, /listening on:[\s\S]*?TLS:[^\n]*SHA-256 [0-9a-f]{64}/);
+  const serve = await startServe(await demoWorkflow(dir), rowEnv(dir, 'npm start', { GEOFLUX_LOG: 'warn' }), /listening on:[\s\S]*?TLS:[^\n]*SHA-256 [0-9a-f]{64}/);
   try {
     await sleep(SECONDS * 1000);
     return usage(serve.child.pid!);
@@ -103,7 +134,7 @@ async function gateway(dir: string): Promise<{ alone: Usage; parked: Usage; depl
   writeFileSync(join(dir, 'fences.geojson'), JSON.stringify(SQUARES));
   const file = join(dir, 'gateway.yaml');
   writeFileSync(file, GATEWAY);
-  const serve = await startServe(file, { GEOFLUX_LOG: 'warn', GEOFLUX_TEST_STATE: join(dir, 'state') });
+  const serve = await startServe(file, rowEnv(dir, 'gateway', { GEOFLUX_LOG: 'warn', GEOFLUX_TEST_STATE: join(dir, 'state') }));
   const src = await connectSource({ name: 'devices', zipper: serve.url, certHash: serve.certHash, token: 'source-token' });
   let second = 0;
   const feeding = setInterval(() => src.write('gps', fixes(second++)), 1000);
@@ -151,6 +182,11 @@ export async function run(): Promise<void> {
         ],
       ),
     );
+    const threads = [...threadRows(dir, 'npm start'), ...threadRows(dir, 'gateway')];
+    if (threads.length) {
+      console.log(`\nwhat each thread's isolate held at its last report (MB; the gateway's after the parked kernels; external includes the WebAssembly memories):\n`);
+      console.log(table(['process', 'thread', 'V8 heap', 'young gen.', 'old space', 'code', 'external', 'WebAssembly memories'], threads));
+    }
     console.log(`\nthis machine: ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} (1 min) at the end: shared, so compare rows of one run`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
