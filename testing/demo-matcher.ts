@@ -39,10 +39,16 @@ export async function demoMatcher(file: string, seconds: number): Promise<DemoMa
   return { params: fn.params ?? {}, dir: wf.dir, seconds: out, vehicles: mine.size };
 }
 
-/** A mapmatch kernel that has matched every second of `d`: its instance (`call`) holds what the demo's would. */
+/**
+ * A mapmatch kernel that has matched every second of `d`, snapshot after each as serve's kernels are (every
+ * second while records flow, kernels/host/kernel-runner.ts): its instance (`call`) holds what the demo's would.
+ */
 export async function matchedDemo(d: DemoMatcher): Promise<Kernel> {
   const { setup, params } = await kernelFiles('mapmatch', d.params, { baseDir: d.dir });
   const k = Kernel.create(params, setup);
-  for (const fixes of d.seconds) k.rows(k.fit(batchFromRecords(fixes)));
+  for (const fixes of d.seconds) {
+    k.rows(k.fit(batchFromRecords(fixes)));
+    k.snapshot();
+  }
   return k;
 }
