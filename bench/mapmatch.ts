@@ -6,6 +6,8 @@ import type { MapMatchEvent } from '../kernels/mapmatch.ts';
 import { parseTrace } from '../simulators/replay/trace-formats.ts';
 import { matchFleet, score, simulatedFleet, type Fleet, type Score } from './mapmatch-fleet.ts';
 import { fmt, table } from './stats.ts';
+import { demoMatcher, matchedDemo } from '../testing/demo-matcher.ts';
+import { residentBytes } from './wasm-resident.ts';
 
 const KUBICKA = '../shared/data/mapmatch-kubicka/00000000';
 const MONACO = '../shared/data/osm/monaco.osm.pbf';
@@ -131,6 +133,23 @@ export async function run(): Promise<void> {
   );
   const perSecond = (fleet.fixes.length / monaco.ms) * 1000;
   console.log(`\nMonaco fleet at σ 10 m ÷ the peer's best published rate: ${Math.round(perSecond / LEUVEN_RATE[1])}x (wall clock)`);
+  await demoMemory();
+}
+
+/** the WebAssembly memory of one of `npm start`'s two map matchers, after N devices × T s of the demo's traffic */
+async function demoMemory(): Promise<void> {
+  console.log(
+    "\nkernel memory of one of `npm start`'s map matchers: workflow.yaml's mapmatch params and its instance's share of the demo's " +
+      'traffic, a simulated second a batch (testing/demo-matcher.ts); the memory\'s size, and what of it is resident (RAM)\n',
+  );
+  const rows: (string | number)[][] = [];
+  for (const seconds of [0, 70, 300]) {
+    const d = await demoMatcher('workflow.yaml', seconds);
+    const k = await matchedDemo(d);
+    const [size, resident] = k.call((i) => [i.memory.buffer.byteLength, residentBytes(i.memory)]);
+    rows.push([seconds ? `${d.vehicles} devices × ${seconds} s` : 'after init', (size / 1e6).toFixed(2), (resident / 1e6).toFixed(2)]);
+  }
+  console.log(table(['kernel memory after', 'size MB', 'resident MB'], rows));
 }
 
 async function bestOf3<T extends { ms: number }>(f: () => Promise<T>): Promise<T> {

@@ -28,6 +28,18 @@ const C_BREAKS = declareCounter('breaks');
 const C_IMPLAUSIBLE = declareCounter('implausibleSpeeds');
 
 let devices = new Map<u32, Device>();
+/**
+ * devices.keys(), kept until a device comes or goes (`ids = null`). Made afresh at every batch's sweep it was
+ * the kernel's only garbage, 1 kB a batch at 250 devices, and the collector lets garbage grow to the size of
+ * what is live before it runs: the demo's matcher went from 2.5 to 2.9 MB resident between 70 and 300 s.
+ */
+let ids: Array<u32> | null = null;
+
+function deviceIds(): Array<u32> {
+  let a = ids;
+  if (a == null) ids = a = devices.keys();
+  return a;
+}
 let skipped: u32 = 0;
 let outOfOrder: u32 = 0;
 /** the stream's clock: the latest fix time seen */
@@ -43,6 +55,7 @@ export function init(ptr: usize, size: i32): i32 {
   resetCandidates(edgeCount);
   resetPaths();
   devices.clear();
+  ids = null;
   skipped = outOfOrder = 0;
   setBreaks(0);
   setImplausibleSpeeds(0);
@@ -74,7 +87,10 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
     const id = load<u32>(devCol + (<usize>i << 2));
     let dev: Device;
     if (devices.has(id)) dev = devices.get(id);
-    else devices.set(id, (dev = new Device()));
+    else {
+      devices.set(id, (dev = new Device()));
+      ids = null;
+    }
     if (t <= dev.lastT) {
       outOfOrder++;
       continue;
@@ -93,13 +109,14 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
 function sweep(): void {
   if (lagMs == 0 && now - lastSweep < idleMs / 4) return;
   lastSweep = now;
-  const ids = devices.keys();
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i];
+  const seen = deviceIds();
+  for (let i = 0; i < seen.length; i++) {
+    const id = seen[i];
     const dev = devices.get(id);
     if (now - dev.lastT > idleMs) {
       flushDevice(dev, id);
       devices.delete(id);
+      ids = null;
       continue;
     }
     if (lagMs > 0) commitOlderThan(dev, id, now, lagMs);
@@ -112,12 +129,13 @@ function sweep(): void {
  */
 export function flush(outPtr: usize, cap: i32): i32 {
   out.begin(outPtr, cap);
-  const ids = devices.keys();
-  for (let i = 0; i < ids.length; i++) {
-    const dev = devices.get(ids[i]);
+  const held = deviceIds();
+  for (let i = 0; i < held.length; i++) {
+    const dev = devices.get(held[i]);
     if (out.n > 0 && out.n + (dev.count + 1) * 64 > cap) break;
-    flushDevice(dev, ids[i]);
-    devices.delete(ids[i]);
+    flushDevice(dev, held[i]);
+    devices.delete(held[i]);
+    ids = null;
   }
   return out.n;
 }
@@ -145,11 +163,11 @@ function writeState(w: StateWriter): void {
   w.f64(<f64>settledCount);
   w.f64(now);
   w.f64(lastSweep);
-  const ids = devices.keys();
-  w.u32(ids.length);
-  for (let i = 0; i < ids.length; i++) {
-    w.u32(ids[i]);
-    writeDevice(w, devices.get(ids[i]));
+  const held = deviceIds();
+  w.u32(held.length);
+  for (let i = 0; i < held.length; i++) {
+    w.u32(held[i]);
+    writeDevice(w, devices.get(held[i]));
   }
 }
 
@@ -180,6 +198,7 @@ export function restore(ptr: usize, len: i32): i32 {
   now = clock;
   lastSweep = swept;
   devices = next;
+  ids = null;
   return 0;
 }
 
@@ -187,15 +206,17 @@ export function restore(ptr: usize, len: i32): i32 {
 // nothing shared. The stream's clock stays: the importing instance's is the time its own devices have
 // reached, and the moved devices' next fixes advance it; the counters tally what each instance did.
 
-export function export_devices(ids: usize, n: i32, ptr: usize, cap: i32): i32 {
-  return writeDevices<Device>(devices, ids, n, ptr, cap, writeDevice);
+export function export_devices(wanted: usize, n: i32, ptr: usize, cap: i32): i32 {
+  return writeDevices<Device>(devices, wanted, n, ptr, cap, writeDevice);
 }
 
 /** adds or replaces the devices given, all or none */
 export function import_devices(ptr: usize, len: i32): i32 {
+  ids = null;
   return readDevices<Device>(devices, ptr, len, readDevice, 'mapmatch');
 }
 
-export function drop_devices(ids: usize, n: i32): i32 {
-  return dropFrom<Device>(devices, ids, n);
+export function drop_devices(dropped: usize, n: i32): i32 {
+  ids = null;
+  return dropFrom<Device>(devices, dropped, n);
 }

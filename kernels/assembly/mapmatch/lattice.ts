@@ -64,9 +64,10 @@ export class Frontier {
   lat: f64 = 0;
   speed: f64 = NaN;
   n: i32 = 0;
-  edge: StaticArray<i32> = new StaticArray<i32>(MAX_K);
-  off: StaticArray<f64> = new StaticArray<f64>(MAX_K);
-  score: StaticArray<f64> = new StaticArray<f64>(MAX_K);
+  // K, not MAX_K: made after init has read the params
+  edge: StaticArray<i32> = new StaticArray<i32>(K);
+  off: StaticArray<f64> = new StaticArray<f64>(K);
+  score: StaticArray<f64> = new StaticArray<f64>(K);
 
   fill(c: Column, score: StaticArray<f64>): void {
     this.t = c.t;
@@ -91,7 +92,11 @@ export class Frontier {
 
 /** room for 2 × the largest lag of pending columns */
 const MAX_PENDING: i32 = 202;
-const MIN_RING: i32 = 8;
+/**
+ * Every column of the ring comes to hold candidate arrays (the ring turns), ~0.6 kB each: with `lagSeconds`
+ * 1.5 at a fix a second no ring of the demo's 250 vehicles grew past 4 in 300 s, where 8 held 0.8 MB idle
+ */
+const MIN_RING: i32 = 4;
 
 export class Device {
   lastT: f64 = -Infinity;
@@ -204,10 +209,12 @@ function startChain(dev: Device, i: i32): void {
   if (dev.detached == i) dev.detached = -1;
 }
 
-const trial = new Frontier();
+let trial = new Frontier();
 
 /** can pending column i be reached from the detached column, as though a chain started there? */
 function reachedFromDetached(dev: Device, i: i32, sig: f64): bool {
+  // made at start-up, before the params said K
+  if (trial.edge.length != K) trial = new Frontier();
   const d = dev.col(dev.detached);
   trial.fill(d, d.emit);
   return link(dev.col(i), trial, sig);

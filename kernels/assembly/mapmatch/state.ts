@@ -4,7 +4,7 @@
 import { StateReader, StateWriter } from '../abi';
 import { edgeCount } from './graph';
 import { Column, Device, Frontier } from './lattice';
-import { K, MAX_K } from './params';
+import { K } from './params';
 import { Track } from './traversals';
 
 function writeTrack(w: StateWriter, tr: Track): void {
@@ -54,7 +54,7 @@ function readFrontier(r: StateReader, f: Frontier): bool {
   f.lat = r.f64();
   f.speed = r.f64();
   f.n = <i32>r.u32();
-  if (f.n > MAX_K) return false;
+  if (f.n > K) return false;
   for (let b = 0; b < f.n; b++) {
     f.edge[b] = <i32>r.u32();
     if (!isEdge(f.edge[b])) return false;
