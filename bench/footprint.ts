@@ -184,7 +184,7 @@ export async function run(): Promise<void> {
     );
     const threads = [...threadRows(dir, 'npm start'), ...threadRows(dir, 'gateway')];
     if (threads.length) {
-      console.log(`\nwhat each thread's isolate held at its last report (MB; the gateway's after the parked kernels; external includes the WebAssembly memories):\n`);
+      console.log(`\nwhat each thread's isolate held at its last report (MB; the gateway's after the parked kernels; external includes the WebAssembly memories at their size, of which most is never touched and so not resident: npm run bench -- mapmatch reads a matcher's resident bytes):\n`);
       console.log(table(['process', 'thread', 'V8 heap', 'young gen.', 'old space', 'code', 'external', 'WebAssembly memories'], threads));
     }
     console.log(`\nthis machine: ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} (1 min) at the end: shared, so compare rows of one run`);
