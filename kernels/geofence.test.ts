@@ -110,6 +110,17 @@ describe('geofence kernel', () => {
     expect(k.stats().skipped).toBe(2);
   });
 
+  it('skips a fix older than the device’s last one (out of order), raw and debounced: no event, counted in skipped', async () => {
+    // bus-1 inside from 0 s; a fix from -60 s (outside) arrives late, after its 1 s fix
+    const late = [fix(0, 0.01, 0.01), fix(1, 0.01, 0.01), fix(-60, 0.5, 0.5), fix(2, 0.01, 0.01)];
+    const raw = await run(late);
+    expect(raw.events).toEqual(['00 bus-1 enter park']);
+    expect(raw.k.stats().skipped).toBe(1);
+    const debounced = await createGeofence({ fences: FIXTURE, detect: ['enter', 'exit'], confirm: 0, hysteresis: 0, evidence: 0 });
+    expect(debounced.process(batchFromRecords(late)).map((e) => `${e.detect} ${e.fence.id}`)).toEqual(['enter park']);
+    expect(debounced.stats().skipped).toBe(1);
+  });
+
   it('loses only the fix whose time no date can hold, not the call (it used to throw Invalid time value)', async () => {
     const { k, events } = await run([fix(0, 0.01, 0.01), { ...fix(1, 0.01, 0.01, 'bus-2'), t: 9e15 }, { ...fix(2, 0.01, 0.01, 'bus-3'), t: -1e20 }, fix(3, 0.01, 0.01, 'bus-4')]);
     expect(events).toEqual(['00 bus-1 enter park', '03 bus-4 enter park']);

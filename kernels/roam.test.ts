@@ -86,6 +86,17 @@ describe('roam: nearby and faraway, debounced', () => {
     expect(summary((await roam(fixes, { ...guardOnly, maxSpeed: 1e6 })).events).map(([d]) => d)).toEqual(['nearby', 'faraway']);
   });
 
+  it('skips a fix older than the device’s last one (out of order): no event, counted in skipped', async () => {
+    // car-2 parked 150 m east; a fix from 40 s before, 10 m from car-1, arrives at 30 s
+    const far = noisyTrack('car-2', still(150), { seconds: 60, sigma: 3, seed: 6, offset: 500 });
+    far[30] = { ...far[30], t: far[30].t - 40_000, lon: noisyTrack('x', still(10), { seconds: 1, sigma: 0 })[0].lon };
+    const fixes = stream(noisyTrack('car-1', still(0), { seconds: 60, sigma: 3, seed: 5 }));
+    for (const [i, f] of far.entries()) fixes[Math.min(i, fixes.length - 1)].push(f);
+    const { events, k } = await roam(fixes, { evidence: 0, confirm: 0, hysteresis: 0, smoothing: 1, maxSpeed: 1e6 });
+    expect(events).toEqual([]);
+    expect(k.stats().skipped).toBe(1);
+  });
+
   it('carries a change on probation through snapshot and restore', async () => {
     const batches = stream(...pair().map((t) => t.slice(0, 60)));
     const whole = (await roam(batches)).events;

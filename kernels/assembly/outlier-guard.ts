@@ -30,6 +30,14 @@ export class Track {
 }
 
 /**
+ * Is the fix older than the device's last one taken? Out of order (a late delivery, a replayed spool) it would
+ * move the device back in time: it is skipped, as the ABI's `skipped` counter says, not taken as news.
+ */
+export function isLate(d: Track, t: f64): bool {
+  return t < d.t;
+}
+
+/**
  * Is the fix further from the device's last good one than `maxSpeed` allows in the time between (plus what
  * two fixes' noise can put between them)? Refused fixes are counted on the track; a taken one moves its time.
  */

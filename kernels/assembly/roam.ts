@@ -10,7 +10,7 @@ import {
   param, paramBool, paramF64, paramLen, StateReader, StateWriter, takeParams, writeSnapshot,
 } from './abi';
 import { M_PER_DEG, metresPerDegLon } from './geo';
-import { isOutlier, Track } from './outlier-guard';
+import { isLate, isOutlier, Track } from './outlier-guard';
 export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from './abi';
 
 const NEARBY: u32 = 0;
@@ -361,6 +361,10 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
       continue;
     }
     const d = device(id);
+    if (isLate(d, t)) {
+      skipped++;
+      continue;
+    }
     const tBefore = d.t;
     if (isOutlier(d, t, x, y, <f64>load<f32>(accCol + (<usize>row << 2)), maxSpeed)) {
       outliers++;
