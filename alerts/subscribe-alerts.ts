@@ -23,7 +23,7 @@ export interface SubscribeOptions {
 }
 
 export interface Subscription {
-  /** resolves with the number of alerts printed once `count` is reached or `close()` is called */
+  /** resolves with the number of alerts printed once `count` is reached or `close()` is called; rejects when the broker refuses the subscription */
   done: Promise<number>;
   /** alerts not printed for carrying an `id` printed already (a worker's takeover, a QoS 1 resend) */
   repeats(): number;
@@ -46,7 +46,8 @@ export function subscribeAlerts(o: SubscribeOptions): Subscription {
   let repeats = 0;
   const seen = new RecentIds();
   let finish!: (n: number) => void;
-  const done = new Promise<number>((r) => (finish = r));
+  let fail!: (e: Error) => void;
+  const done = new Promise<number>((resolve, reject) => ((finish = resolve), (fail = reject)));
   // a broker that refuses every redial, or a topic full of what is not JSON, must not flood the terminal
   const warnings = new RateLimitedLog(o.log);
   let down = false;
@@ -59,7 +60,12 @@ export function subscribeAlerts(o: SubscribeOptions): Subscription {
     if (down) o.log.info(`broker ${o.url} is back`);
     down = false;
     connected = true;
-    client.subscribe(topic, { qos: 1 }, (err) => (err ? o.log.error(`cannot subscribe to ${topic}: ${err.message}`) : o.log.info(`subscribed to ${topic} on ${o.url}`)));
+    client.subscribe(topic, { qos: 1 }, (err, granted) => {
+      // a refusal is the broker's last word on this filter: waiting on would print nothing, for ever
+      const refused = err?.message ?? (granted?.some((g) => g.qos >= 128) ? 'the broker refused it' : undefined);
+      if (refused === undefined) return o.log.info(`subscribed to ${topic} on ${o.url}`);
+      void client.endAsync(true).then(() => fail(new Error(`cannot subscribe to ${topic}: ${refused}`)));
+    });
   });
   client.on('error', (e) => {
     if (!connected) unreachable ??= e.message;

@@ -1,6 +1,7 @@
 import { BUILTIN_KERNELS } from '../kernels/host/builtin-wasm.ts';
 import { logger } from '../log/logger.ts';
 import { didYouMean } from '../workflows/errors.ts';
+import { validateTopic } from 'mqtt';
 import { subscribeAlerts } from '../alerts/subscribe-alerts.ts';
 import { UsageError, type Parsed } from './args.ts';
 import { alertsSpec } from './command-specs.ts';
@@ -25,6 +26,8 @@ export async function alertsCommand({ values }: Parsed): Promise<void> {
   const count = values.count === undefined ? undefined : Number(values.count);
   if (count !== undefined && !(Number.isInteger(count) && count > 0)) throw new UsageError(`--count must be a whole number > 0 (got "${values.count}")`);
   if (values.protocol !== '3.1.1' && values.protocol !== '5') throw new UsageError(`--protocol is 3.1.1 or 5 (got "${values.protocol}")`);
+  // a filter the broker cannot take would be refused after the connection, and the command wait for ever
+  if (!validateTopic(String(values.topic)) || !String(values.topic)) throw new UsageError(`--topic "${values.topic}" is no MQTT topic filter: # only as the last level, + only as a whole level (e.g. geoflux/alerts/+/enter/#)`);
   const log = logger('alerts');
   const url = String(values.mqtt);
   const sub = brokerUrlChecked(url, () =>

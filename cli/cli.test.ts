@@ -75,6 +75,10 @@ describe('geoflux CLI', () => {
     const kind = await run(['alerts', '--kind', 'geofence,hotspt', '--mqtt', 'mqtt://127.0.0.1:1']);
     expect(kind.code).toBe(2);
     expect(kind.stderr).toContain('--kind "hotspt" is no built-in kernel\'s kind (did you mean "hotspot"?)');
+    // a filter no broker takes: refused before any connection, not waited on for ever
+    const topic = await run(['alerts', '--topic', 'geoflux/#/x', '--mqtt', 'mqtt://127.0.0.1:1']);
+    expect(topic.code).toBe(2);
+    expect(topic.stderr).toContain('--topic "geoflux/#/x" is no MQTT topic filter');
     const wf = await run(['serve', 'workflows/testdata/bad/unknown-tag.yaml']);
     expect(wf.code).toBe(1);
     expect(wf.stderr.trim()).toBe(
