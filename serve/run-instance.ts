@@ -90,7 +90,13 @@ export async function startInstance(d: FunctionData, { restore = [], beforeDial,
     received: () => sfn.stats().received,
     devices,
     maker: () => kernel?.maker(),
-    stop: () => sfn.close(),
+    // once it has flushed, it forgets its devices: its final figures, kept as a retired instance's
+    // (serve/retired-counts.ts), then hold its kernel's tallies and no level of devices it no longer serves (a
+    // kernel that keeps no devices has none to forget)
+    async stop() {
+      await sfn.close();
+      await devices?.drop().catch(() => undefined);
+    },
     // a hand-over: this instance's devices out, the old instances' in (one after another), or this one's forgotten
     async answer(m) {
       try {
