@@ -26,6 +26,11 @@ describe('formatAlert', () => {
     [{ kind: 'speeding', deviceId: 'veh-2', time: '2026-01-01T08:00:02Z', kmh: 61 }, '08:00:02  speeding           veh-2          kmh=61'],
     // a fix's speed comes out of its batch as an f32: shown as the 15.66 it was written as
     [{ kind: 'speeding', deviceId: 'veh-3', time: '2026-01-01T08:00:03Z', speed: Math.fround(15.66), note: 'fast' }, '08:00:03  speeding           veh-3          speed=15.66 note=fast'],
+    // a fence's name is the user's file's: its escape sequence is shown, not acted on
+    [
+      { kind: 'geofence', detect: 'enter', fence: { id: '4', name: '\u001b[2Jyard' }, deviceId: 'veh-8', time: '2026-01-01T08:00:04.000Z', point: [7.42, 43.74] },
+      '08:00:04  geofence enter     veh-8          \\x1b[2Jyard                             7.42000,43.74000',
+    ],
   ])('%j', (event, line) => {
     expect(formatAlert(event, 'UTC')).toBe(line);
   });

@@ -1,8 +1,11 @@
+import { printable } from '../codecs/control-characters.ts';
 import { readableF32 } from '../codecs/float32.ts';
 
 /**
  * One readable line per alert, in columns: local time, kind and detect, device (or cell), what (fence,
  * the other device of a roaming pair, hotspot strength, road and speed) and where. Events of kinds it does not know still print, as their fields.
+ * Every field is the event's own (a fence's name from the user's file, a field a function of the user's
+ * made), so the line is made printable: a terminal shows `\x1b[2J`, not clears itself.
  */
 type Event = Record<string, any>;
 
@@ -29,5 +32,5 @@ export function formatAlert(e: Event, timeZone?: string): string {
     const { kind: _k, detect: _d, deviceId: _id, time: _t, t: _tt, lon: _lon, lat: _lat, point: _p, ...rest } = e;
     detail = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v, readableF32)}`).join(' ');
   }
-  return `${time}  ${what.padEnd(18)} ${who.padEnd(14)} ${detail.padEnd(36)} ${where}`.trimEnd();
+  return printable(`${time}  ${what.padEnd(18)} ${who.padEnd(14)} ${detail.padEnd(36)} ${where}`.trimEnd());
 }

@@ -1,6 +1,7 @@
 import mqtt from 'mqtt';
 import type { Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
+import { printableJson } from '../codecs/control-characters.ts';
 import { formatAlert } from './format-alert.ts';
 import { RecentIds } from './recent-ids.ts';
 
@@ -87,7 +88,7 @@ export function subscribeAlerts(o: SubscribeOptions): Subscription {
     }
     if (o.kinds?.length && !o.kinds.includes(String(event.kind))) return;
     if (typeof event.id === 'string' && !seen.first(event.id)) return void repeats++;
-    print(o.json ? JSON.stringify(event) : formatAlert(event));
+    print(o.json ? printableJson(JSON.stringify(event)) : formatAlert(event));
     if (++printed === o.count) void close();
   });
   const close = async () => {

@@ -237,7 +237,18 @@ describe('geoflux CLI', () => {
     // were it dialled and retried, this would take connectTimeout, 30 s, past the test's limit
     const r = await run(['replay', '--speed', 'max', '--zipper', `quic://127.0.0.1:${await freePort()}`, '--cert-hash', 'abc', '../shared/data/traces/liverpool-bus-route14-outbound.csv']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/\ngeoflux replay: certHash must be a SHA-256 digest \(64 hex digits or base64\), got "abc"\n$/);
+    expect(r.stderr).toBe('geoflux replay: certHash must be a SHA-256 digest (64 hex digits or base64), got "abc"\n');
+  });
+
+  it('replay and sim: connection options no dial mends are refused before the trace or the network is read', async () => {
+    // a trace that cannot be read stands for minutes of parsing a big one: the options' error must come first
+    const zipper = `quic://127.0.0.1:${await freePort()}`;
+    const replay = await run(['replay', '--zipper', zipper, '--cert-hash', 'abc', '/no/such/trace.csv']);
+    expect(replay.stderr).toBe('geoflux replay: certHash must be a SHA-256 digest (64 hex digits or base64), got "abc"\n');
+    const sim = await run(['sim', '--network', '/no/such/network.osm.pbf', '--zipper', zipper, '--cert-hash', 'abc']);
+    expect(sim.stderr).toBe('geoflux sim: certHash must be a SHA-256 digest (64 hex digits or base64), got "abc"\n');
+    const scheme = await run(['replay', '--zipper', 'foo://127.0.0.1:9', '--insecure', '/no/such/trace.csv']);
+    expect(scheme.stderr).toBe('geoflux replay: unsupported scheme "foo:" in foo://127.0.0.1:9 (use quic://, webtransport://, memory://, port://)\n');
   });
 
   it('replay and sim: an --out they cannot write is one line saying why, before any work', async () => {

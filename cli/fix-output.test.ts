@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { later, QUIC, TOKEN, testConfig } from '../testing/zipper-harness.ts';
 import { Zipper } from '../zipper/zipper.ts';
-import { lostFixes, openFixOutput } from './fix-output.ts';
+import { lostFixes, openFixOutput, planFixOutput } from './fix-output.ts';
 
 describe('lostFixes', () => {
   it('says only what is known: not acknowledged is not the same as not arrived; dropped from the spool is', () => {
@@ -17,7 +17,8 @@ describe('the status of a run that sends to a zipper', () => {
   it('says closed once the run closed cleanly, not reconnecting', async () => {
     const [, listen, urlOf] = QUIC;
     const z = later(await Zipper.start(testConfig(listen, [])));
-    const output = await openFixOutput({ zipper: urlOf(z), token: TOKEN, 'cert-hash': z.tls.certHash, tag: 'gps', 'ack-timeout': '5000' }, 'fix-output-test', new AbortController());
+    const values = { zipper: urlOf(z), token: TOKEN, 'cert-hash': z.tls.certHash, tag: 'gps', 'ack-timeout': '5000' };
+    const output = await openFixOutput(values, planFixOutput(values), 'fix-output-test', new AbortController());
     await output.emit([{ deviceId: 'veh-1', t: Date.UTC(2026, 0, 1), lon: 7.42, lat: 43.73 }]);
     expect(output.status()).toMatch(/^ · connected, [01] unacked$/);
     expect(lostFixes(await output.close(), 1)).toBeUndefined();

@@ -1,4 +1,5 @@
 import type { GpsRecord } from '../codecs/gps-record.ts';
+import { checkClientOptions, type ClientOptions } from '../client/client.ts';
 import { connectSource, type Source, type SourceCloseReport } from '../source/connect-source.ts';
 import { LineSink } from '../simulators/line-sink.ts';
 import { CSV_HEADER, fixLine, formatOf, type LineFormat } from '../simulators/traffic/fix-lines.ts';
@@ -32,12 +33,34 @@ export function lostFixes(report: SourceCloseReport | undefined, sent: number): 
   return parts.join('; ');
 }
 
-export async function openFixOutput(values: Parsed['values'], clientName: string, stop: { signal: AbortSignal; abort(): void }): Promise<FixOutput> {
+export interface FixOutputPlan {
+  format: LineFormat;
+  /** where a zipper is named, how to reach it */
+  connection?: Omit<ClientOptions, 'name'>;
+}
+
+/**
+ * Everything about where the fixes go that can be judged without a dial or a write: the destination, the
+ * format, and connection options no dial mends (a malformed --cert-hash or --zipper, an unreadable --ca).
+ * `sim` and `replay` check it before their long work (a road network, a big trace), not after it.
+ */
+export function planFixOutput(values: Parsed['values']): FixOutputPlan {
   if (!values.zipper && !values.out) throw new UsageError('say where the fixes go: --zipper <url>, or --out <file> (- for stdout)');
   const format = (values.format ?? (values.out ? formatOf(String(values.out)) : 'jsonl')) as LineFormat;
   if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format is csv or jsonl (got "${format}")`);
+  const connection = values.zipper ? connectionOptions(values) : undefined;
+  if (connection) checkClientOptions(connection);
+  return { format, connection };
+}
+
+export async function openFixOutput(
+  values: Parsed['values'],
+  { format, connection }: FixOutputPlan,
+  clientName: string,
+  stop: { signal: AbortSignal; abort(): void },
+): Promise<FixOutput> {
   const out = values.out ? new LineSink(String(values.out), () => stop.abort()) : undefined;
-  const source = values.zipper ? await connectSource({ name: clientName, ...connectionOptions(values), signal: stop.signal }) : undefined;
+  const source = connection ? await connectSource({ name: clientName, ...connection, signal: stop.signal }) : undefined;
   if (format === 'csv') await out?.write([CSV_HEADER]);
   const tag = String(values.tag);
   let closed = false;

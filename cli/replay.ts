@@ -3,7 +3,7 @@ import { parseSpeed } from '../simulators/pacer.ts';
 import { clock, Rate } from '../simulators/rate.ts';
 import { describePace, describeTrace, loadTraces, replaySlices } from '../simulators/replay.ts';
 import { UsageError, type Parsed } from './args.ts';
-import { lostFixes, openFixOutput } from './fix-output.ts';
+import { lostFixes, openFixOutput, planFixOutput } from './fix-output.ts';
 import { readText } from './read-input.ts';
 import { StatusLine } from './progress.ts';
 import { untilSignal } from './until-signal.ts';
@@ -17,11 +17,12 @@ export async function replayCommand({ values, positionals }: Parsed): Promise<vo
   } catch (e) {
     throw new UsageError(`--speed: ${(e as Error).message}`);
   }
+  const plan = planFixOutput(values);
   const { traces, records } = await loadTraces(positionals.map((f) => (f === '-' ? f : resolve(f))), readText);
   for (const t of traces) process.stderr.write(describeTrace(t) + '\n');
   if (records.length === 0) throw new Error('no fixes to replay');
   const stop = untilSignal();
-  const output = await openFixOutput(values, 'geoflux-replay', stop);
+  const output = await openFixOutput(values, plan, 'geoflux-replay', stop);
   const devices = new Set(records.map((r) => r.deviceId)).size;
   process.stderr.write(`replaying ${records.length.toLocaleString('en')} fixes of ${devices} device(s) ${describePace(records, speed, Boolean(values.loop))}${output.description}\n`);
   const rate = new Rate();

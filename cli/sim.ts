@@ -6,7 +6,7 @@ import { clock, Rate } from '../simulators/rate.ts';
 import { createTraffic } from '../simulators/traffic/create-traffic.ts';
 import { trafficSteps } from '../simulators/traffic/traffic-steps.ts';
 import { UsageError, type Parsed } from './args.ts';
-import { lostFixes, openFixOutput } from './fix-output.ts';
+import { lostFixes, openFixOutput, planFixOutput } from './fix-output.ts';
 import { StatusLine } from './progress.ts';
 import { untilSignal } from './until-signal.ts';
 
@@ -34,6 +34,7 @@ export async function simCommand({ values }: Parsed): Promise<void> {
   } catch (e) {
     throw new UsageError(`--speed: ${(e as Error).message}`);
   }
+  const plan = planFixOutput(values);
   const t = await createTraffic({
     network: values.network as string | undefined,
     scenario: values.scenario as string | undefined,
@@ -53,7 +54,7 @@ export async function simCommand({ values }: Parsed): Promise<void> {
   });
   const duration = t.duration ?? (values.zipper ? undefined : 600);
   const stop = untilSignal();
-  const output = await openFixOutput(values, 'geoflux-sim', stop);
+  const output = await openFixOutput(values, plan, 'geoflux-sim', stop);
   const truth = values.truth ? new LineSink(String(values.truth)) : undefined;
   const vehicles = t.sim.vehicles.length;
   process.stderr.write(

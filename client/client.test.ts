@@ -66,6 +66,14 @@ it.each(NETWORK)('over %s, refuses a malformed pin or a CA without a certificate
   await expect(connectSource({ name: 'gw', zipper, ca: 'not a PEM', connectTimeout: 600_000 })).rejects.toThrow('the ca option holds no PEM certificate');
 });
 
+it('refuses a zipper address that is no URL, or of no transport it has, at once, before any dial', async () => {
+  // were it retried, this would not settle for ten minutes
+  await expect(connectSource({ name: 'gw', zipper: 'foo://127.0.0.1:9', insecure: true, connectTimeout: 600_000 })).rejects.toThrow(
+    'unsupported scheme "foo:" in foo://127.0.0.1:9 (use quic://, webtransport://, memory://, port://)',
+  );
+  await expect(connectSource({ name: 'gw', zipper: '127.0.0.1:9', insecure: true, connectTimeout: 600_000 })).rejects.toThrow('is not a URL');
+});
+
 it('says how long it tried, and what to check, when nothing answers at the address', async () => {
   const port = await freePort();
   const failed = connectSource({ name: 'gw', zipper: `quic://127.0.0.1:${port}`, insecure: true, connectTimeout: 1500 });

@@ -52,6 +52,16 @@ export class InterruptedError extends Error {
 
 export { TrustError };
 
+/**
+ * Throws for client options that no dial mends: a zipper address that is no URL of a transport we have, or
+ * trust options that cannot be (transport/trust.ts). `connect` checks them before its first dial, and a
+ * command that has long work to do before it connects (replay's trace, sim's network) before that work.
+ */
+export function checkClientOptions(opts: Pick<ClientOptions, 'zipper' | 'ca' | 'certHash' | 'insecure'>): void {
+  parseAddress(opts.zipper);
+  checkClientTrust(opts);
+}
+
 /** Failures that another try cannot mend: the zipper said no, or its certificate is not one we trust. */
 const final = (e: unknown) => e instanceof RejectedError || e instanceof TrustError;
 
@@ -105,7 +115,7 @@ export class ZipperClient {
 
   /** First connection: retried until `connectTimeout`; a rejection or a certificate we do not trust is final, and so is `signal`. */
   async connect(): Promise<void> {
-    checkClientTrust(this.opts);
+    checkClientOptions(this.opts);
     const started = Date.now();
     const deadline = started + (this.opts.connectTimeout ?? 10_000);
     const signal = this.opts.signal;

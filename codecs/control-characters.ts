@@ -14,16 +14,22 @@ const CONTROL = new RegExp(`[${CONTROL_CHARACTERS}]`);
 // the control characters but tab and newline, and U+FFFD (a byte that was no UTF-8)
 const UNPRINTABLE = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f${INVISIBLE}\\ufffd]`, 'g');
 
+const hex = (c: string, digits: number) => c.charCodeAt(0).toString(16).padStart(digits, '0');
+
 /**
  * A message as text a terminal shows, whatever it quotes: a binary file's first bytes in a parse error would
- * otherwise reach the terminal raw (control codes, and U+FFFD for every byte that is no UTF-8). Tabs and
- * newlines are the message's own.
+ * otherwise reach the terminal raw (control codes, and U+FFFD for every byte that is no UTF-8), and so would
+ * a record's own fields in a log line or a printed alert (`\u001b[2J` clears the screen). Tabs and newlines
+ * are the message's own.
  */
-export const printable = (s: string): string =>
-  s.replace(UNPRINTABLE, (c) => {
-    const code = c.charCodeAt(0);
-    return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
-  });
+export const printable = (s: string): string => s.replace(UNPRINTABLE, (c) => (c.charCodeAt(0) > 0xff ? `\\u${hex(c, 4)}` : `\\x${hex(c, 2)}`));
+
+/**
+ * JSON text as a terminal shows it, and still the same JSON: JSON.stringify escapes C0 but leaves DEL, C1
+ * (U+009B is ESC [ to many terminals) and the invisible ones raw, which this escapes as `\uXXXX`, JSON's own
+ * escape. A JSON line printed for a user (`builtin:printer`, `geoflux alerts --json`) goes through it.
+ */
+export const printableJson = (json: string): string => json.replace(UNPRINTABLE, (c) => `\\u${hex(c, 4)}`);
 
 /**
  * A name quoted for a message: JSON's quoting escapes C0 (`\u001b`), and DEL and C1, which JSON leaves raw

@@ -1,3 +1,5 @@
+import { printable } from '../codecs/control-characters.ts';
+
 /** A small leveled logger: one line per event, to stderr, so stdout stays for data (alerts, JSON lines). */
 
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -45,7 +47,8 @@ export function logger(component: string, about?: string): Logger {
   const at = (level: Exclude<Level, 'silent'>) => (msg: string) => {
     const printed = RANK[level] >= RANK[threshold];
     if (!printed && !(taps.size && RANK[level] >= RANK.info)) return;
-    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${component}] ${msg}`;
+    // a message may quote a record's own fields (a device's id, a topic, a user's field): a terminal shows them, not acts on them
+    const line = printable(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${component}] ${msg}`);
     if (printed) sink(line);
     for (const tap of taps) tap({ component, line, about });
   };

@@ -64,11 +64,11 @@ export interface HostsStats {
   threads: number;
   /** each running host's label and the share of its event loop busy over its last 2 s, once known (what places instances by load) */
   busy: { host: string; share: number }[];
-  /** instances started again with their host, and given their snapshot back */
+  /** instances started again with their host (or apart, after a hang) and given their snapshot back: counted once started */
   restored: number;
   /** records whose effect on a restored instance's state was lost (handled after its snapshot) */
   rolledBack: number;
-  /** builtin instances started again empty with their host */
+  /** builtin instances started again empty with their host: counted once started */
   restartedEmpty: number;
   /** parked functions whose kernel's prepared params a host keeps for their wake */
   kept: number;
@@ -214,7 +214,6 @@ class Host {
         this.hosts.o.log.warn(
           `${this.label} hung: ${moved.map((i) => i.label).join(', ')} (a kernel of your own) go${moved.length === 1 ? 'es' : ''} on from ${moved.length === 1 ? 'its' : 'their'} last snapshot (what ${lost} records handled after it did to ${moved.length === 1 ? 'its' : 'their'} state is lost) in host threads kept apart, so that ${moved.length === 1 ? 'its' : 'their'} hangs no longer restart geoflux's own functions`,
         );
-      this.hosts.counts.restored += moved.length;
       this.hosts.counts.rolledBack += lost;
     }
     const restored: string[] = [];
@@ -228,8 +227,7 @@ class Host {
         rolledBack += unsnapshotted(last);
       } else empty.push(i.label);
     }
-    const c = this.hosts.counts;
-    [c.restored, c.rolledBack, c.restartedEmpty] = [c.restored + restored.length, c.rolledBack + rolledBack, c.restartedEmpty + empty.length];
+    this.hosts.counts.rolledBack += rolledBack;
     // one line per restart of a host, and a host's restarts back off: this is as rate-limited as they are
     if (restored.length || empty.length)
       this.hosts.o.log.warn(
@@ -264,6 +262,11 @@ export class HostedInstance implements FunctionInstance {
   from: number | undefined;
   /** moved to a host kept apart after a hang: its start there is awaited by no one */
   private apart = false;
+  /**
+   * it starts again after its host went, with its snapshot (a kernel) or empty (a builtin): counted so once it
+   * has started, not when it is tried (a start that fails is a failed start, and a host restarted again tries again)
+   */
+  private again: 'restored' | 'restartedEmpty' | undefined;
   /** its failure to start again was said and counted, or its host was stopped: nothing more is said of it */
   private done = false;
   private host: Host | undefined;
@@ -278,7 +281,7 @@ export class HostedInstance implements FunctionInstance {
     readonly slot: number,
     private readonly place: () => Host,
     private readonly log: Logger,
-    private readonly counts: { failedStarts: number },
+    private readonly counts: { failedStarts: number; restored: number; restartedEmpty: number },
   ) {}
 
   get running(): boolean {
@@ -318,6 +321,8 @@ export class HostedInstance implements FunctionInstance {
     if (m.geoflux === 'snapshot') this.snapshot = m.bytes;
     else if (m.ready) {
       this.ready = true;
+      if (this.again) this.counts[this.again]++;
+      this.again = undefined;
       this.starting?.resolve();
       this.starting = undefined;
     } else if (m.failed) {
@@ -351,6 +356,7 @@ export class HostedInstance implements FunctionInstance {
       return false;
     }
     this.restarts[why]++;
+    this.again = this.data.kernel ? 'restored' : 'restartedEmpty';
     return true;
   }
 

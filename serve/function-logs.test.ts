@@ -10,7 +10,11 @@ import { startGeoflux } from '../testing/serve-process.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { parseWorkflow } from '../workflows/load.ts';
 import type { ControlReply } from '../zipper/control.ts';
-import { FunctionLogs, LINES_KEPT } from './function-logs.ts';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { serveWithSquares } from '../testing/squares-serve.ts';
+import { FunctionLogs, functionOf, LINES_KEPT } from './function-logs.ts';
 import { serveWorkflow } from './serve-workflow.ts';
 
 setLogLevel('silent');
@@ -85,6 +89,27 @@ describe('geoflux logs', () => {
     } finally {
       await src.close(0);
       await served.stop();
+    }
+  });
+
+  it('names a replaced deployment as the user deployed it, the version apart (v2), never by the zipper\'s name heavy@2', { timeout: 120_000 }, async () => {
+    const { served, trust, close } = await serveWithSquares(`name: versions\nlisten: [quic://127.0.0.1:0]\ncontrol: { token: ${TOKEN} }\ntags: { gps: 16, fast: 17 }\nfunctions: []\n`);
+    try {
+      const wasm = new Uint8Array(readFileSync(resolve('kernels/build/testing/speed-limit.wasm')));
+      const hash = createHash('sha256').update(wasm).digest('hex');
+      const deploy = (limit: number) => controlRequest({ ...trust, token: TOKEN }, { op: 'deploy', name: 'heavy', observe: ['gps'], emit: ['fast'], params: { limit }, min: 1, max: 1, wasm, hash, freshState: true });
+      expect(await deploy(5)).toMatchObject({ ok: true });
+      expect(await deploy(6)).toMatchObject({ ok: true });
+      const { lines } = served.logs.since('heavy');
+      expect(lines.filter((l) => l.includes('local instance'))).toEqual([
+        expect.stringMatching(/INFO  \[serve\] function "heavy": 1 local instance of kernel /),
+        expect.stringMatching(/INFO  \[serve\] function "heavy" v2: 1 local instance of kernel /),
+      ]);
+      expect(lines.filter((l) => l.includes('heavy@'))).toEqual([]);
+      // a version's instance logs as `sfn heavy v2` (serve/run-instance.ts): its lines are its function's
+      expect(functionOf({ component: 'sfn heavy v2/kernel heavy', line: '' })).toBe('heavy');
+    } finally {
+      await close();
     }
   });
 

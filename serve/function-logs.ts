@@ -57,8 +57,9 @@ export class FunctionLogs {
 
 /**
  * The function a line of this thread is about: as its logger says (serve's lines of a function's crash,
- * restart or deployment), or by its component (log/logger.ts children: `sfn speeding/kernel speeding`).
+ * restart or deployment), or by its component (log/logger.ts children: `sfn speeding/kernel speeding`; a
+ * version's, `sfn speeding v2`, is its function's).
  */
 export function functionOf(l: LogLine): string | undefined {
-  return l.about ?? /^(?:sfn|fleet|sink) ([^/]+)/.exec(l.component)?.[1];
+  return l.about ?? /^(?:sfn|fleet|sink) ([^/ ]+)/.exec(l.component)?.[1];
 }

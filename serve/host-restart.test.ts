@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { connectSource, connectStreamFunction } from '../index.ts';
@@ -66,11 +68,11 @@ describe('a host thread whose kernel call hangs', () => {
       source.write('slow', [{ deviceId: 'runaway', t: 0, lon: 1, lat: 1, speed: 150 }]);
       await waitFor(() => served.zipper.counters.poison, { what: 'the hanging frame dropped as poison', ms: 60_000 });
       await waitFor(() => fence.running, 'the geofence running again');
-      // restored: both at the first hang (the spinner into a host of its own), then the spinner alone, less
-      // when a hang comes while it is still starting
+      // restored, each once it has started: both after the first hang (the spinner into a host of its own),
+      // then the spinner alone, less when a hang comes while it is still starting
       await waitFor(() => served.hosts.stats().threads === 2, 'the spinner\'s host apart running again after its last hang');
-      expect(served.hosts.stats()).toMatchObject({ threads: 2, restored: expect.any(Number), rolledBack: 0 });
-      expect(served.hosts.stats().restored).toBeGreaterThanOrEqual(2);
+      await waitFor(() => served.hosts.stats().restored, { what: 'the geofence and the spinner started again', until: (n) => n >= 2 });
+      expect(served.hosts.stats()).toMatchObject({ threads: 2, rolledBack: 0 });
       expect(fence.restarts.hung).toBe(1);
 
       // still inside f0, then out of it: no second enter
@@ -136,6 +138,31 @@ describe('a kernel of the user\'s own with an instance in each of two shared hos
       expect(fences.map((f) => f.restarts.hung)).toEqual([1, 1]);
       await waitFor(() => fences.every((f) => f.running), 'the geofences running again');
       await source.close();
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('instances started again after a hang', () => {
+  it('count as restored once each has started with its state, not when a start that fails is tried', { timeout: 120_000 }, async () => {
+    // the spinner's kernel in a file of its own: gone, its start in a host apart fails
+    const dir = mkdtempSync(join(tmpdir(), 'geoflux-restored-'));
+    const spinner = join(dir, 'spin.wasm');
+    copyFileSync(resolve('kernels/build/testing/spin.wasm'), spinner);
+    const { served, wf, trust, close } = await serveWithSquares(workflow.replace(resolve('kernels/build/testing/spin.wasm'), spinner));
+    try {
+      const source = await connectSource({ name: 'fleet', ...trust });
+      source.write('gps', [crossingFix(0, 9)]);
+      const fence = served.functionThreads.find((t) => t.fn === 'fence')!.thread as HostedInstance;
+      await waitFor(() => (fence.stats as { received?: number } | undefined)?.received === 1, 'the geofence to take its fix');
+      // neither can start again: the geofence's fences and the spinner's kernel are gone
+      rmSync(join(wf.dir, 'squares.geojson'));
+      rmSync(dir, { recursive: true });
+      source.write('slow', [{ deviceId: 'runaway', t: 0, lon: 1, lat: 1, speed: 150 }]);
+      await waitFor(() => served.hosts.stats().failedStarts, { what: 'both failed starts counted', until: (n) => n === 2, ms: 60_000 });
+      expect(served.hosts.stats()).toMatchObject({ restored: 0, failedStarts: 2 });
+      await source.close(0);
     } finally {
       await close();
     }

@@ -1,4 +1,5 @@
 import { pack } from '../codecs/msgpack.ts';
+import { logger } from '../log/logger.ts';
 import { once } from '../runtime/once.ts';
 import type { Counted } from '../runtime/latest-counts.ts';
 import type { StateCommand, ThreadMessage } from '../runtime/module-thread.ts';
@@ -6,6 +7,7 @@ import type { FunctionModule } from '../sfn/function-module.ts';
 import type { KernelMaker } from '../kernels/create-kernel.ts';
 import type { DeviceStateMover, KernelFunctionSpec } from '../sfn/kernel-function.ts';
 import type { StreamFunctionStats } from '../sfn/connect-stream-function.ts';
+import { shownName } from './versioned-name.ts';
 
 /**
  * One local function instance inside a worker thread: in a thread of its own (serve/local-worker.ts) or
@@ -82,13 +84,19 @@ export async function startInstance(d: FunctionData, { restore = [], beforeDial,
       };
   const { startFunctionModule } = await functionModule();
   const statsOf = (s: StreamFunctionStats) => ({ ...s, kernel: kernel?.stats.snapshot() });
-  const sfn = await startFunctionModule(mod, { name: d.name, observe: d.observe, emit: d.emit, params: d.params }, { zipper: 'port://zipper', token: d.token, joinEarly, withAcks: withAcks && ((s) => withAcks(statsOf(s))) });
+  const sfn = await startFunctionModule(mod, { name: d.name, observe: d.observe, emit: d.emit, params: d.params }, { zipper: 'port://zipper', token: d.token, log: logger(`sfn ${shownName(d.name)}`), joinEarly, withAcks: withAcks && ((s) => withAcks(statsOf(s))) });
   return {
     stats: () => statsOf(sfn.stats()),
     received: () => sfn.stats().received,
     devices,
     maker: () => kernel?.maker(),
-    stop: () => sfn.close(),
+    // once it has flushed, it forgets its devices: its final figures, kept as a retired instance's
+    // (serve/retired-counts.ts), then hold its kernel's tallies and no level of devices it no longer serves (a
+    // kernel that keeps no devices has none to forget)
+    async stop() {
+      await sfn.close();
+      await devices?.drop().catch(() => undefined);
+    },
     // a hand-over: this instance's devices out, the old instances' in (one after another), or this one's forgotten
     async answer(m) {
       try {

@@ -9,6 +9,7 @@ import { logger, logLevel, type Logger } from '../log/logger.ts';
 import { availableParallelism } from 'node:os';
 import { ModuleThread, type FunctionInstance } from '../runtime/module-thread.ts';
 import { FunctionLogs } from './function-logs.ts';
+import { functionLabel } from './versioned-name.ts';
 import { loadFunctionModule } from '../sfn/builtins/index.ts';
 import type { StreamFunction } from '../sfn/connect-stream-function.ts';
 import { startFunctionModule, type FunctionModule } from '../sfn/function-module.ts';
@@ -175,7 +176,7 @@ export async function startFunction(wf: Workflow, f: WorkflowFunction, served: S
   const conn = { zipper: served.zipper.memoryUrl, token: wf.auth?.token };
   const spec = { name: f.name, observe: f.observe, emit: f.emit, params: f.params };
   for (let n = 0; n < f.instances; n++) {
-    const label = `function "${f.name}"${f.instances > 1 ? ` #${n + 1}` : ''}`;
+    const label = `${functionLabel(f.name)}${f.instances > 1 ? ` #${n + 1}` : ''}`;
     if (f.sink || timeout === 0 || f.run === FLEET_BUILTIN) {
       // in this thread: a sink and the fleet are geoflux's own code; `timeout: 0` asks for it (the fastest path, unguarded)
       let mod: FunctionModule;
@@ -205,7 +206,7 @@ export async function startFunction(wf: Workflow, f: WorkflowFunction, served: S
     served.functionThreads.push({ fn: f.name, thread });
   }
   const where = f.sink || timeout === 0 || f.run === FLEET_BUILTIN ? 'in the zipper\'s thread' : ownCode(f) ? 'in the host threads' : f.instances > 1 ? 'in threads of their own' : 'in a thread of its own';
-  log.about(f.name).info(`function "${f.name}": ${f.instances} local instance${f.instances > 1 ? 's' : ''} of ${what}, ${where}`);
+  log.about(f.name).info(`${functionLabel(f.name)}: ${f.instances} local instance${f.instances > 1 ? 's' : ''} of ${what}, ${where}`);
 }
 
 /** geoflux's own code, which shares the host threads: a kernel (WebAssembly is its sandbox) or a builtin; a user's JavaScript needs an isolate of its own */

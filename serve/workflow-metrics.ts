@@ -28,13 +28,21 @@ const num = (s: Stats | undefined, ...path: string[]): number => {
 
 /**
  * per function (the user's name: a deployed function's versions are one), everything its instances counted,
- * those it no longer runs too, and what its running instances report now
+ * those it no longer runs too; what its running instances report now; and what those it no longer runs
+ * counted, kept apart
  */
-function byFunction(served: ServedWorkflow): Map<string, { total: Stats; now: Stats[]; restarts: Record<string, number> }> {
-  const out = new Map<string, { total: Stats[]; now: Stats[]; restarts: Record<string, number>[] }>();
+interface FunctionCounts {
+  total: Stats;
+  now: Stats[];
+  retired: Stats;
+  restarts: Record<string, number>;
+}
+
+function byFunction(served: ServedWorkflow): Map<string, FunctionCounts> {
+  const out = new Map<string, { total: Stats[]; now: Stats[]; retired: Stats[]; restarts: Record<string, number>[] }>();
   const entry = (zipperName: string) => {
     const fn = functionNameOf(zipperName);
-    return out.get(fn) ?? (out.set(fn, { total: [], now: [], restarts: [] }), out.get(fn)!);
+    return out.get(fn) ?? (out.set(fn, { total: [], now: [], retired: [], restarts: [] }), out.get(fn)!);
   };
   for (const { fn, thread } of served.functionThreads) {
     const e = entry(fn);
@@ -55,10 +63,14 @@ function byFunction(served: ServedWorkflow): Map<string, { total: Stats; now: St
   }
   for (const [fn, c] of served.retired.byFunction()) {
     entry(fn).total.push(c.total);
+    entry(fn).retired.push(c.total);
     entry(fn).restarts.push(c.restarts);
   }
-  return new Map([...out].map(([fn, e]) => [fn, { total: addUp(e.total), now: e.now, restarts: addUp(e.restarts) as Record<string, number> }]));
+  return new Map([...out].map(([fn, e]) => [fn, { total: addUp(e.total), now: e.now, retired: addUp(e.retired), restarts: addUp(e.restarts) as Record<string, number> }]));
 }
+
+/** a kernel's own counters (its schema's) in stats as instances report them, summed */
+const kernelCounters = (stats: Stats[]): Record<string, number> => addUp(stats.map((s) => (s.kernel as Stats | undefined)?.counters)) as Record<string, number>;
 
 /** What the functions' kernels dropped over serve's life, for its closing line: rows that trapped alone, rows unfit before the kernel. */
 export function kernelDrops(served: ServedWorkflow): { kernelTrappedRows: number; kernelBadRows: number } {
@@ -74,7 +86,7 @@ export function kernelDrops(served: ServedWorkflow): { kernelTrappedRows: number
 export function workflowMetrics(served: ServedWorkflow): Registry {
   const z = served.zipper;
   const fns = () => byFunction(served);
-  const perFunction = (f: (s: { total: Stats; now: Stats[]; restarts: Record<string, number> }) => number): Sample[] =>
+  const perFunction = (f: (s: FunctionCounts) => number): Sample[] =>
     [...fns()].map(([fn, s]) => ({ labels: { function: fn }, value: f(s) }));
   const kernelRows = (): Sample[] =>
     [...fns()].flatMap(([fn, s]) => Object.entries((s.total.kernel as Stats | undefined)?.badRows ?? {}).map(([reason, n]) => ({ labels: { function: fn, reason }, value: n as number })));
@@ -135,7 +147,7 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     ),
     gauge('geoflux_host_threads', 'host threads running the instances of kernel and builtin functions', () => [{ value: served.hosts.stats().threads }]),
     gauge('geoflux_host_busy_ratio', 'the share of a host thread’s event loop busy over its last 2 s: instances started after the workflow’s own go to the least busy host under 0.5 before a new host starts', () => served.hosts.stats().busy.map((b) => ({ labels: { host: b.host }, value: b.share }))),
-    counter('geoflux_host_restored_instances_total', 'kernel instances started again with their host thread (a neighbour hung or crashed) and given their last snapshot', () => [{ value: served.hosts.stats().restored }]),
+    counter('geoflux_host_restored_instances_total', 'kernel instances started again with their host thread (a neighbour hung or crashed), or apart after a hang, and given their last snapshot: counted once started (a start that fails is geoflux_host_failed_starts_total)', () => [{ value: served.hosts.stats().restored }]),
     counter('geoflux_host_rolled_back_records_total', 'records whose effect on a restored instance’s state was lost: handled after its last snapshot', () => [{ value: served.hosts.stats().rolledBack }]),
     counter('geoflux_host_restarted_empty_total', 'builtin instances started again with their host thread, their state lost', () => [{ value: served.hosts.stats().restartedEmpty }]),
     counter('geoflux_host_failed_starts_total', 'instances that could not start again with their host thread, or apart after a hang: gone until their function starts anew (each logged)', () => [{ value: served.hosts.stats().failedStarts }]),
@@ -143,17 +155,19 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     counter('geoflux_function_records_total', 'records local function instances handled', () => perFunction((s) => num(s.total, 'received'))),
     counter('geoflux_function_emitted_total', 'records local function instances emitted', () => perFunction((s) => num(s.total, 'emitted'))),
     counter('geoflux_function_errors_total', 'records a handler threw for (skipped), and frames an instance could not decode', () => perFunction((s) => num(s.total, 'errors'))),
-    // What the running instances' kernels count now, summed: a gauge, not a counter carried across restarts
-    // (and named for it: promtool refuses a gauge whose name says counter).
-    // The ABI's counters are of two kinds it does not tell apart: tallies (skipped, outliers,
-    // implausibleSpeeds) and levels (devices, pairs); an instance started again restores its devices, so
-    // carrying what its earlier incarnation counted would count them twice. Read live, a figure is never
-    // counted twice (a moved device is counted where it is); it falls only when an instance starts over or
-    // stops, each of which is counted here and logged: a trap it was not restored from
-    // (geoflux_kernel_traps_total), its host thread's restart (geoflux_function_restarts_total), a scale down
-    // or to zero, a new version. A trap restored from a snapshot takes the counters back to where they were.
-    gauge('geoflux_kernel_counts', 'a kernel’s own counters (its schema’s, counter(i)), summed over the function’s running instances; falls when one starts over or stops (README, Reliability)', () =>
-      [...fns()].flatMap(([fn, s]) => s.now.flatMap((n) => Object.entries(((n.kernel as Stats | undefined)?.counters as Record<string, number> | undefined) ?? {}).map(([counter, value]) => ({ labels: { function: fn, counter }, value })))),
+    // What the running instances' kernels count now, summed, with what the instances it no longer runs
+    // counted (a replaced version, a park, a scale down; serve/retired-counts.ts, as for the counters above):
+    // a gauge, not a counter (promtool refuses a gauge whose name says counter). The ABI's counters are of
+    // two kinds it does not tell apart: tallies (skipped, outliers, implausibleSpeeds) and levels (devices,
+    // pairs). An instance is retired having dropped its devices (moved to the new version's instances, kept
+    // for a wake, or forgotten as it stops: serve/run-instance.ts), so its levels are 0 by then and only its
+    // tallies carry on: nothing is counted twice, and a tally does not fall for a replace. A thread's earlier
+    // incarnations are not carried: an instance started again restores its devices, and would count them
+    // twice. So the figure falls only when an instance starts over, each way counted beside it: a trap that
+    // no snapshot restored (geoflux_kernel_traps_total), its host thread's restart
+    // (geoflux_function_restarts_total). A trap restored from a snapshot takes the counters back to where they were.
+    gauge('geoflux_kernel_counts', 'a kernel’s own counters (its schema’s, counter(i)), summed over the function’s running instances and those it ran before (a replaced version, a park, a scale down); falls when one starts over (README, Reliability)', () =>
+      [...fns()].flatMap(([fn, s]) => Object.entries(kernelCounters([...s.now, s.retired])).map(([counter, value]) => ({ labels: { function: fn, counter }, value }))),
     ),
     counter('geoflux_kernel_bad_rows_total', 'fixes not fit for a kernel (bad device id, time, position or motion), dropped before it, by reason', kernelRows),
     counter('geoflux_kernel_traps_total', 'kernel calls that trapped (the instance is replaced and the batch split)', () => perFunction((s) => num(s.total, 'kernel', 'traps'))),
