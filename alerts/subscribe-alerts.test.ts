@@ -1,3 +1,6 @@
+import { Aedes } from 'aedes';
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import mqtt from 'mqtt';
 import { expect, it } from 'vitest';
 import { keptLinesLog } from '../testing/kept-lines-log.ts';
@@ -26,5 +29,20 @@ it('geoflux alerts prints no field\'s control characters raw, as readable lines 
     }
   } finally {
     await broker.close();
+  }
+});
+
+it('ends with the reason when the broker refuses the subscription, rather than printing nothing for ever', async () => {
+  // a broker whose rules refuse every subscription: aedes answers SUBACK 0x80 to a filter its hook takes away
+  const broker = await Aedes.createBroker({ authorizeSubscribe: (_client, _sub, done) => done(null, null) });
+  const server = createServer(broker.handle as (s: Socket) => void);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const sub = subscribeAlerts({ url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, log: keptLinesLog() });
+    await expect(sub.done).rejects.toThrow('cannot subscribe to geoflux/alerts/#: Subscribe error');
+  } finally {
+    server.close();
+    await new Promise<void>((r) => broker.close(() => r()));
   }
 });

@@ -61,11 +61,11 @@ export function subscribeAlerts(o: SubscribeOptions): Subscription {
     if (down) o.log.info(`broker ${o.url} is back`);
     down = false;
     connected = true;
-    client.subscribe(topic, { qos: 1 }, (err, granted) => {
-      // a refusal is the broker's last word on this filter: waiting on would print nothing, for ever
-      const refused = err?.message ?? (granted?.some((g) => g.qos >= 128) ? 'the broker refused it' : undefined);
-      if (refused === undefined) return o.log.info(`subscribed to ${topic} on ${o.url}`);
-      void client.endAsync(true).then(() => fail(new Error(`cannot subscribe to ${topic}: ${refused}`)));
+    client.subscribe(topic, { qos: 1 }, (err) => {
+      if (!err) return o.log.info(`subscribed to ${topic} on ${o.url}`);
+      // a refusal (mqtt.js makes a SUBACK's 0x80 an error) is the broker's last word on this filter: waiting
+      // on would print nothing, for ever
+      void client.endAsync(true).then(() => fail(new Error(`cannot subscribe to ${topic}: ${err.message}`)));
     });
   });
   client.on('error', (e) => {
