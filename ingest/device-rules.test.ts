@@ -20,7 +20,7 @@ describe('what a device fix is held to beyond write()', () => {
   });
 
   it('refuses a negative speed, accuracy or heading: the decoders have read the protocol\'s "unknown" already', () => {
-    expect(deviceRuleProblem(fix({ speed: -2.5 }), NOW)).toEqual({ reason: 'motion', message: 'speed -2.5 is negative (a device\'s "unknown" is -1 or no value)' });
+    expect(deviceRuleProblem(fix({ speed: -2.5 }), NOW)).toEqual({ reason: 'motion', message: 'speed is negative (-2.5 m/s as read; a device\'s "unknown" is -1 or no value)' });
     expect(deviceRuleProblem(fix({ accuracy: -3 }), NOW)?.reason).toBe('motion');
     expect(deviceRuleProblem(fix({ heading: -90 }), NOW)?.reason).toBe('motion');
     expect(deviceRuleProblem(fix({ speed: 0, accuracy: 0, heading: 0 }), NOW)).toBeUndefined();

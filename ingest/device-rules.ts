@@ -30,6 +30,13 @@ export const jsonMeasure = (v: unknown): number | undefined => (typeof v === 'nu
 
 export type DeviceRuleReason = 'time' | 'motion';
 
+const MEASURES = [
+  ['speed', 'm/s'],
+  ['accuracy', 'm'],
+  ['heading', '°'],
+] as const;
+const round = (v: number) => Math.round(v * 100) / 100;
+
 const days = (ms: number) => Math.round(ms / 86_400_000);
 const ahead = (ms: number) => (ms >= 86_400_000 ? `${days(ms).toLocaleString('en-US')} day${days(ms) === 1 ? '' : 's'}` : ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${Math.round(ms / 60_000)} min`);
 
@@ -43,9 +50,10 @@ export function deviceRuleProblem(fix: GpsRecord, now: number): { reason: Device
   if (fix.t - now > MAX_AHEAD_MS) {
     return { reason: 'time', message: `t is ${new Date(fix.t).toISOString()}, ${ahead(fix.t - now)} ahead of this receiver's clock (at most ${ahead(MAX_AHEAD_MS)}): a GPS week rollover (1024 weeks), or a local time sent as UTC` };
   }
-  for (const k of ['speed', 'accuracy', 'heading'] as const) {
+  for (const [k, unit] of MEASURES) {
     const v = fix[k];
-    if (typeof v === 'number' && v < 0) return { reason: 'motion', message: `${k} ${v} is negative (a device's "unknown" is -1 or no value)` };
+    // in the record's units, which a protocol's may not be (OsmAnd's knots, Teltonika's km/h): said as such
+    if (typeof v === 'number' && v < 0) return { reason: 'motion', message: `${k} is negative (${round(v)} ${unit} as read; a device's "unknown" is -1 or no value)` };
   }
   return undefined;
 }

@@ -84,8 +84,8 @@ describe('builtin:osmand (Traccar Client / OsmAnd over HTTP)', () => {
     await refused('id=a&timestamp=-100', /timestamp "-100" is not unix seconds, ms or ISO 8601/);
     await refused('id=a&timestamp=1700000000&speed=2000', /speed must be at most 514.4 m\/s, 1,000 knots/);
     await refused('id=a&timestamp=1700000000&speed=fast', /speed "fast" is not a number/);
-    await refused('id=a&timestamp=1700000000&speed=-5', /speed -2.57\d* is negative/);
-    await refused('id=a&timestamp=1700000000&accuracy=-3', /accuracy -3 is negative/);
+    await refused('id=a&timestamp=1700000000&speed=-5', /speed is negative \(-2.57 m\/s as read;/);
+    await refused('id=a&timestamp=1700000000&accuracy=-3', /accuracy is negative \(-3 m as read;/);
     await refused('id=a&id=b&timestamp=1700000000', /ambiguous: id="a", id="b"; send one/);
     await refused('id=a%00b&timestamp=1700000000', /deviceId "a\\u0000b" has a control character \(U\+0000\)/);
     expect((await fetch(`${url}/?id=b&lat=60&lon=30&timestamp=1700000000&speed=-1&accuracy=-1&bearing=-1`)).status).toBe(200);
