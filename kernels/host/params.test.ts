@@ -46,6 +46,9 @@ describe('params against a kernel schema', () => {
     ]);
     expect(paramProblems(SCHEMA, { fences: {}, limit: 0, count: 11 }).map((p) => p.reason)).toEqual(['must be more than 0', 'must be at most 10']);
     expect(paramProblems(SCHEMA, {})).toEqual([{ path: ['fences'], reason: 'required param is missing' }]);
+    // spelt wrong, a required param is one problem, at the misspelling (the loader names the first in the file,
+    // and "missing" is placed at the params map, before it)
+    expect(paramProblems(SCHEMA, { fence: {} })).toEqual([{ path: ['fence'], reason: 'unknown param (did you mean "fences"?)', at: 'key' }]);
   });
 
   it('fills in defaults, and throws one error naming every problem', () => {

@@ -1,4 +1,4 @@
-import { describeValue as describe, didYouMean, expectedOneOf } from '../../workflows/errors.ts';
+import { closest, describeValue as describe, didYouMean, expectedOneOf } from '../../workflows/errors.ts';
 import { KernelParamError, type ParamProblem } from './kernel-error.ts';
 import type { KernelSchema, ParamSpec } from './kernel-schema.ts';
 
@@ -45,16 +45,20 @@ export function paramProblems(schema: KernelSchema, params: unknown): ParamProbl
   if (!isMap(params)) return [{ path: [], reason: `expected a map of params, got ${describe(params)}` }];
   const problems: ParamProblem[] = [];
   const names = schema.params.map((p) => p.name);
+  // a required param spelt wrong is one problem, said at the misspelling: the loader names the first problem
+  // in the file, and "missing" (placed at the params map) came before the did-you-mean
+  const meant = new Set<string>();
   for (const key of Object.keys(params)) {
     if (names.includes(key)) continue;
-    const near = didYouMean(key, names);
+    const near = closest(key, names);
+    if (near) meant.add(near);
     const takes = names.length ? `${schema.name} takes ${names.join(', ')}` : `${schema.name} takes no params`;
-    problems.push({ path: [key], reason: `unknown param${near || ` (${takes})`}`, at: 'key' });
+    problems.push({ path: [key], reason: `unknown param${didYouMean(key, names) || ` (${takes})`}`, at: 'key' });
   }
   for (const p of schema.params) {
     const v = params[p.name];
     if (v === undefined) {
-      if (p.required) problems.push({ path: [p.name], reason: `required param is missing${p.doc ? ` (${p.doc})` : ''}` });
+      if (p.required && !meant.has(p.name)) problems.push({ path: [p.name], reason: `required param is missing${p.doc ? ` (${p.doc})` : ''}` });
       continue;
     }
     if (p.type !== 'array') {
