@@ -23,6 +23,11 @@ describe('a user module that cannot be loaded', () => {
     expect(refusal('./fn.mjs')).toMatch(`${join(dir, 'fn.mjs')} imports the package "rxjs", which is not installed where Node looks from that file`);
   });
 
+  it('names the package a TypeScript module imports that is not installed (required, in a folder of its own)', () => {
+    writeFileSync(join(dir, 'fn.ts'), "import { map } from 'rxjs';\nexport default map;\n");
+    expect(refusal('./fn.ts')).toMatch(`${join(dir, 'fn.ts')} imports the package "rxjs", which is not installed where Node looks from that file`);
+  });
+
   it('passes on what its own missing import says, naming that file', () => {
     writeFileSync(join(dir, 'uses-helper.mjs'), "import './helper.mjs';\n");
     expect(refusal('./uses-helper.mjs')).toMatch(/^Cannot find module '.*helper\.mjs' imported from .*uses-helper\.mjs/);

@@ -33,14 +33,16 @@ export async function importUserModule<T>(path: string, baseDir = process.cwd())
   try {
     return exportsOf<T>(await import(pathToFileURL(file).href));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') {
+    const code = (e as NodeJS.ErrnoException).code;
+    // MODULE_NOT_FOUND: a .ts file outside a package of type module is required (tsx's CommonJS hook)
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') {
       const unparsed = await syntaxErrorAt(file);
       throw unparsed ? new Error(unparsed, { cause: e }) : e;
     }
     // Node says the file that imported the missing one too: only the module itself, quoted, is it missing
     const said = String((e as Error).message);
     if (said.includes(`'${file}'`) || said.includes(`'${pathToFileURL(file).href}'`)) throw new Error(`cannot find module ${file}`);
-    const pkg = /Cannot find package '([^']+)'/.exec(said)?.[1];
+    const pkg = /Cannot find package '([^']+)'/.exec(said)?.[1] ?? /^Cannot find module '((?:@[^/']+\/)?[^./'][^/']*)[^']*'/.exec(said)?.[1];
     if (pkg) throw new Error(`${file} imports the package "${pkg}", which is not installed where Node looks from that file (a node_modules folder beside it or above it): npm install ${pkg} there`, { cause: e });
     throw e;
   }
