@@ -82,7 +82,7 @@ export interface HostsStats {
   restored: number;
   /** records whose effect on a restored instance's state was lost (handled after its snapshot) */
   rolledBack: number;
-  /** builtin instances started again empty with their host */
+  /** builtin instances (functions' and sources') started again empty with their host */
   restartedEmpty: number;
   /** parked functions whose kernel's prepared params a host keeps for their wake */
   kept: number;
