@@ -61,7 +61,7 @@ async function collect(name: string, observe: string[], trust: { zipper: string;
 }
 
 describe('workflow sources', () => {
-  it('a builtin runs in a host thread, a user\'s module in a thread of its own; the records of both arrive, and /metrics has both', { timeout: 60_000 }, async () => {
+  it('a builtin runs in a host thread, a user\'s module (or one given a zipper:) in a thread of its own; their records arrive, and /metrics has them', { timeout: 60_000 }, async () => {
     const { served, log, dir, trust } = await serve(`name: sources
 listen: [quic://127.0.0.1:0]
 hosts: 1
@@ -76,20 +76,25 @@ sources:
     params: { files: [fixes.csv], speed: max }
   - name: mine
     run: ./my-source.mjs
+  # a zipper: of its own is dialed from a thread of its own, builtin or not (a QUIC client's exit must not be a host's)
+  - name: dialing
+    run: builtin:replay
+    params: { files: [fixes.csv], speed: max }
+    zipper: port://zipper
 `);
     const where = Object.fromEntries(served.sourceThreads.map((s) => [s.source, s.thread.constructor.name]));
-    expect(where).toEqual({ replayed: HostedInstance.name, mine: ModuleThread.name });
+    expect(where).toEqual({ replayed: HostedInstance.name, mine: ModuleThread.name, dialing: ModuleThread.name });
     // the one host thread runs the builtin source: no thread of its own beside it
     expect(served.hosts.stats().threads).toBe(1);
     expect(log.said).toContain('info source "replayed": builtin:replay via port://zipper, in host thread #1');
     expect(log.said).toContain(`info source "mine": ${join(dir, 'my-source.mjs')} via port://zipper, in a thread of its own`);
 
     const collector = await collect('collector', ['gps', 'mine'], trust);
-    await waitFor(() => collector.got.get('gps') === REPLAYED && collector.got.get('mine') === MINE, { what: () => `every record, got ${JSON.stringify([...collector.got])}` });
-    // acknowledged: neither source holds a record, as each reports at its thread's pings
+    await waitFor(() => collector.got.get('gps') === 2 * REPLAYED && collector.got.get('mine') === MINE, { what: () => `every record, got ${JSON.stringify([...collector.got])}` });
+    // acknowledged: no source holds a record, as each reports at its thread's pings
     const metrics = async () => parseExposition(await workflowMetrics(served).metrics());
-    await waitFor(async () => served.sourceThreads.every((s) => (s.thread.stats as { spooled?: number; connected?: boolean } | undefined)?.connected === true), 'both sources\' stats');
-    for (const source of ['replayed', 'mine']) expect(total(await metrics(), 'geoflux_source_spooled_records', { source })).toBe(0);
+    await waitFor(() => served.sourceThreads.every((s) => (s.thread.stats as { connected?: boolean } | undefined)?.connected === true), 'every source\'s stats');
+    for (const source of ['replayed', 'mine', 'dialing']) expect(total(await metrics(), 'geoflux_source_spooled_records', { source })).toBe(0);
     expect(total(await metrics(), 'geoflux_host_threads')).toBe(1);
     await collector.close();
   });
