@@ -51,9 +51,12 @@ export async function importUserModule<T>(path: string, baseDir = process.cwd())
 /** What `builtin:<name>` can name: each entry loads one module shipped with geoflux. */
 export type Builtins<T> = Record<string, () => Promise<T>>;
 
+/** a `builtin:<name>` spec: geoflux's own module, not a user's */
+export const isBuiltin = (spec: string | undefined): boolean => spec?.startsWith('builtin:') === true;
+
 /** `builtin:<name>` from `builtins` (an unknown name is an error listing the real ones), anything else a user's module. */
 export function importModule<T>(spec: string, builtins: Builtins<T>, what: string, baseDir?: string): Promise<T> {
-  if (!spec.startsWith('builtin:')) return importUserModule<T>(spec, baseDir);
+  if (!isBuiltin(spec)) return importUserModule<T>(spec, baseDir);
   const name = spec.slice('builtin:'.length);
   const load = Object.hasOwn(builtins, name) ? builtins[name] : undefined;
   if (!load) return Promise.reject(new Error(unknownBuiltin(name, builtins, what)));

@@ -5,11 +5,14 @@ import { isKernelFile } from '../kernels/host/load-module.ts';
 import type { FrameChannel } from '../transport/types.ts';
 import type { Clock } from '../transport/liveness.ts';
 import type { FunctionData } from './run-instance.ts';
+import type { SourceData } from './run-source.ts';
 
 /**
  * Host threads: the function instances that run geoflux's own code (kernels, builtins) share a small set of
  * worker threads, `size` of them (default one per core), instead of an isolate each; WebAssembly and its
- * memory cap isolate a kernel, and builtins are our code. Each instance is inside its host as it would be in
+ * memory cap isolate a kernel, and builtins are our code. So do the workflow's builtin sources (a simulator,
+ * a replay, a device listener), each in a slot as an instance is, started again with its host as a source's
+ * own thread was at its death: from its beginning. Each instance is inside its host as it would be in
  * a thread of its own (serve/host-worker.ts): its own port:// channel to the zipper, sfn and kernel, so the
  * zipper's side and the frame work spread over the hosts are as before. A user's JavaScript keeps a thread
  * of its own (its isolation needs it). Instances with the same watchdog time share hosts.
@@ -26,10 +29,21 @@ import type { FunctionData } from './run-instance.ts';
  * no longer lose a frame to its hangs (each of their instances' oldest frame is blamed for every hang).
  */
 
+/** what a host thread runs in a slot: a function's instance, or a builtin source */
+export type HostedData = FunctionData | SourceData;
+
+/** the kernel a hosted instance runs, if any */
+const kernelOf = (d: HostedData) => (d.kind === 'source' ? undefined : d.kernel);
+/** it runs a kernel of the user's own (a .wasm file) */
+const usersKernel = (d: HostedData) => {
+  const k = kernelOf(d);
+  return k !== undefined && isKernelFile(k.kernel);
+};
+
 export interface HostWorkerData {
   logLevel: Level;
   snapshotMs: number;
-  instances: { slot: number; data: FunctionData; state: Uint8Array[] }[];
+  instances: { slot: number; data: HostedData; state: Uint8Array[] }[];
 }
 
 /** what serve posts to a host thread */
@@ -38,7 +52,7 @@ export type HostCommand =
   // keep: what made its kernel stays in the host, under its slot, for its function's wake (`from`)
   | { geoflux: 'stop'; slot?: number; keep?: boolean }
   // wake: a parked function's instance, which joins the zipper while its kernel opens (wakeFunction)
-  | { geoflux: 'start'; slot: number; data: FunctionData; state: Uint8Array[]; from?: number; wake?: boolean }
+  | { geoflux: 'start'; slot: number; data: HostedData; state: Uint8Array[]; from?: number; wake?: boolean }
   | { geoflux: 'forget'; slot: number }
   | (StateCommand & { slot?: number });
 
@@ -68,7 +82,7 @@ export interface HostsStats {
   restored: number;
   /** records whose effect on a restored instance's state was lost (handled after its snapshot) */
   rolledBack: number;
-  /** builtin instances started again empty with their host: counted once started */
+  /** builtin instances (functions' and sources') started again empty with their host: counted once started */
   restartedEmpty: number;
   /** parked functions whose kernel's prepared params a host keeps for their wake */
   kept: number;
@@ -102,7 +116,7 @@ export class FunctionHosts {
    * `kept`, what a parked instance of the same function left in its host: the instance starts in that host,
    * its kernel made from it.
    */
-  instance(label: string, data: FunctionData, watchdog: number, restore?: Uint8Array[], kept?: KeptKernel): HostedInstance {
+  instance(label: string, data: HostedData, watchdog: number, restore?: Uint8Array[], kept?: KeptKernel): HostedInstance {
     const from = kept as Kept | undefined;
     const i = new HostedInstance(label, data, ++this.nextSlot, () => (from?.host.kept.has(from.slot) ? from.host : this.place(watchdog, data.name, this.apart.has(data.name))), this.o.log, this.counts);
     i.restore = restore;
@@ -201,7 +215,7 @@ class Host {
   private exited(why: RestartReason, stopping: boolean, stats: Record<number, Record<string, unknown> | undefined> | undefined): void {
     // a new isolate keeps nothing of the old one's
     this.kept.clear();
-    const users = why === 'hung' && !stopping && !this.apart ? [...this.slots.values()].filter((i) => i.data.kernel && isKernelFile(i.data.kernel.kernel)) : [];
+    const users = why === 'hung' && !stopping && !this.apart ? [...this.slots.values()].filter((i) => usersKernel(i.data)) : [];
     if (users.length && users.length < this.slots.size) {
       for (const i of users) {
         this.slots.delete(i.slot);
@@ -222,7 +236,7 @@ class Host {
     for (const i of [...this.slots.values()]) {
       const last = stats?.[i.slot];
       if (!i.hostExited(why, stopping, last) || stopping) continue;
-      if (i.data.kernel) {
+      if (kernelOf(i.data)) {
         restored.push(i.label);
         rolledBack += unsnapshotted(last);
       } else empty.push(i.label);
@@ -277,7 +291,7 @@ export class HostedInstance implements FunctionInstance {
 
   constructor(
     readonly label: string,
-    readonly data: FunctionData,
+    readonly data: HostedData,
     readonly slot: number,
     private readonly place: () => Host,
     private readonly log: Logger,
@@ -286,6 +300,11 @@ export class HostedInstance implements FunctionInstance {
 
   get running(): boolean {
     return this.ready;
+  }
+
+  /** the label of the host it was placed in (`host thread #1`), once placed */
+  get hostLabel(): string | undefined {
+    return this.host?.label;
   }
 
   get stats(): unknown {
@@ -400,7 +419,7 @@ export class HostedInstance implements FunctionInstance {
   /** Closes it as its function parks: its host keeps what made its kernel for the wake, which the result names (none for a builtin). */
   async park(timeout = 5000): Promise<KeptKernel | undefined> {
     const host = this.host;
-    if (!(await this.stop(timeout, this.data.kernel !== undefined)) || !host) return undefined;
+    if (!(await this.stop(timeout, kernelOf(this.data) !== undefined)) || !host) return undefined;
     host.kept.add(this.slot);
     return new Kept(host, this.slot);
   }

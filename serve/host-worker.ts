@@ -7,11 +7,12 @@ import { runningCallCell } from '../runtime/running-call.ts';
 import type { HostCommand, HostMessage, HostWorkerData } from './function-hosts.ts';
 import { functionOf } from './function-logs.ts';
 import { startFailed, startInstance, type RunningInstance, type StartOptions } from './run-instance.ts';
+import { startSource } from './run-source.ts';
 
 /**
- * A host thread: many function instances that run geoflux's own code (kernels, builtins) in one isolate,
- * each exactly as in a thread of its own (serve/local-worker.ts), told apart by their slot. serve/function-hosts.ts
- * starts and watches it. Every `snapshotMs` (longer when exports are slow: SNAPSHOT_SHARE), each kernel
+ * A host thread: many function instances and sources that run geoflux's own code (kernels, builtins) in one
+ * isolate, each exactly as in a thread of its own (serve/local-worker.ts), told apart by their slot.
+ * serve/function-hosts.ts starts and watches it. Every `snapshotMs` (longer when exports are slow: SNAPSHOT_SHARE), each kernel
  * instance that handled records since its last snapshot posts its devices' state, so that the thread's restart (a neighbour hung or threw) can give them
  * back to it. An instance stopped because its function parks leaves what made its kernel (its files read,
  * its params prepared) behind, by its slot, until the function's wake starts an instance from it or serve
@@ -76,8 +77,8 @@ async function start(slot: number, d: HostWorkerData['instances'][number]['data'
   const s: Slot = { snapshotAt: 0, snapshotTime: Date.now(), exportMs: 0 };
   slots.set(slot, s);
   try {
-    // its acks carry its counters: what it acked is counted even if the host dies before the next ping
-    s.instance = await startInstance(d, { ...o, withAcks: (stats) => ({ slot, n: ++reports, stats: slotStats(s, stats) }) });
+    // a function's acks carry its counters: what it acked is counted even if the host dies before the next ping
+    s.instance = d.kind === 'source' ? await startSource(d, o) : await startInstance(d, { ...o, withAcks: (stats) => ({ slot, n: ++reports, stats: slotStats(s, stats) }) });
     post({ geoflux: 'instance', slot, ready: true });
   } catch (e) {
     slots.delete(slot);

@@ -16,6 +16,8 @@ import { shownName } from './versioned-name.ts';
  */
 
 export interface FunctionData {
+  /** told apart from a source's (SourceData) in a host thread, which runs both */
+  kind?: 'function';
   name: string;
   observe: string[];
   emit: string[];
@@ -100,7 +102,7 @@ export async function startInstance(d: FunctionData, { restore = [], beforeDial,
     // a hand-over: this instance's devices out, the old instances' in (one after another), or this one's forgotten
     async answer(m) {
       try {
-        if (!devices) throw new Error('only a kernel function hands its state over');
+        if (!devices) return await refuseState(m);
         if (m.geoflux === 'held-devices') return { geoflux: 'reply', id: m.id, bytes: pack({ instance: sfn.clientId, devices: devices.held() }) };
         if (m.geoflux === 'export-state') return { geoflux: 'reply', id: m.id, bytes: await devices.export(m.devices) };
         if (m.geoflux === 'drop-state') await devices.drop(m.devices);
@@ -112,6 +114,9 @@ export async function startInstance(d: FunctionData, { restore = [], beforeDial,
     },
   };
 }
+
+/** the answer of what holds no devices' state (a builtin, a user's module, a source) to a state command */
+export const refuseState = async (m: StateCommand): Promise<Extract<ThreadMessage, { geoflux: 'reply' }>> => ({ geoflux: 'reply', id: m.id, error: 'only a kernel function hands its state over' });
 
 /** why a module could not start, as its thread reports it (`problems`: the params the error is about) */
 export function startFailed(e: unknown): Extract<ThreadMessage, { geoflux: 'failed' }> {

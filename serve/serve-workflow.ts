@@ -7,6 +7,7 @@ import { liveSourceOf } from '../dashboard/live-source.ts';
 import { startDashboard, type Dashboard } from '../dashboard/server.ts';
 import { logger, logLevel, type Logger } from '../log/logger.ts';
 import { availableParallelism } from 'node:os';
+import { isBuiltin } from '../runtime/import-module.ts';
 import { ModuleThread, type FunctionInstance } from '../runtime/module-thread.ts';
 import { FunctionLogs } from './function-logs.ts';
 import { functionLabel } from './versioned-name.ts';
@@ -28,6 +29,7 @@ import { cloudInputTags, startCloudBridge, type CloudBridge } from './cloud-brid
 import { Deployments } from './deployments.ts';
 import { FunctionHosts, HostedInstance, type KeptKernel } from './function-hosts.ts';
 import type { LocalWorkerData } from './local-worker.ts';
+import type { SourceData } from './run-source.ts';
 import { openSink } from './open-sink.ts';
 import type { Parked } from './park.ts';
 import { workflowMetrics } from './workflow-metrics.ts';
@@ -35,11 +37,12 @@ import { workflowStatus } from './workflow-status.ts';
 
 /**
  * The composition root: a workflow, running. In order: the zipper, reachable only in this process; the
- * `host: local` functions, each instance in a thread of its own (functions with `timeout: 0` in this one);
- * only once they all run, anything that listens: the embedded MQTT broker, then the sinks (in this
- * thread), the zipper's network listeners, the metrics endpoint and the dashboard; last the `sources:`, each in a thread of
- * its own. Anything that cannot start stops serve with the file, line and field that named it, and closes
- * what had started. `stop()` drains and closes it all in the reverse order, the functions upstream first.
+ * `host: local` functions, geoflux's own code in the host threads, a user's JavaScript each instance in a thread
+ * of its own (functions with `timeout: 0` in this one); only once they all run, anything that listens: the
+ * embedded MQTT broker, then the sinks (in this thread), the zipper's network listeners, the metrics endpoint
+ * and the dashboard; last the `sources:`, a builtin in a host thread, a user's module in a thread of its own.
+ * Anything that cannot start stops serve with the file, line and field that named it, and closes what had
+ * started. `stop()` drains and closes it all in the reverse order, the functions upstream first.
  * The fleet function (`run: builtin:fleet`) runs in this thread too, so the dashboard's server answers
  * `/v1/` queries from its index in a plain call (docs/query.md says why).
  */
@@ -69,10 +72,10 @@ export interface ServedWorkflow {
   zipper: Zipper;
   /** local function instances in worker threads: geoflux's own code in the host threads, a user's JavaScript in a thread of its own */
   functionThreads: { fn: string; thread: FunctionInstance }[];
-  /** the host threads of the kernel and builtin functions' instances */
+  /** the host threads of the kernel and builtin functions' instances and the builtin sources */
   hosts: FunctionHosts;
-  /** sources, each in a thread of its own */
-  sourceThreads: { source: string; thread: ModuleThread }[];
+  /** sources: a builtin in a host thread, a user's module (or one that dials a `zipper:` of its own) in a thread of its own */
+  sourceThreads: { source: string; thread: FunctionInstance }[];
   /** local function instances in this thread: sinks, and functions with `timeout: 0` */
   functions: { fn: string; sfn: StreamFunction; kernel?: KernelRunStats }[];
   /** what the instances stopped while serve runs (a replace, a park, a scale down) had counted */
@@ -132,11 +135,9 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
     if (wf.dashboard) served.dashboard = await startDashboard({ ...wf.dashboard, name: wf.name, live: liveSourceOf(wf, served.broker?.wsUrl), baseMap: loadBaseMap(wf), status: workflowStatus(wf, served), fleet: served.fleet?.index, log: logger('dashboard') }).catch(at(['dashboard', 'port']));
     opts.onListening?.(served);
     for (const [i, s] of wf.sources.entries()) {
-      // in this process, over a message port: a QUIC client of @matrixai/quic in a worker thread can take the
-      // whole process down natively (an idle one after ~25 s, any one at the thread's exit); a source given its
-      // own `zipper:` dials that address
       const address = s.zipper ?? 'port://zipper';
-      const thread = moduleThread(served, `source "${s.name}"`, {
+      const label = `source "${s.name}"`;
+      const data: SourceData = {
         kind: 'source',
         name: s.name,
         run: s.run,
@@ -146,14 +147,20 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
         certHash: served.zipper.tls.certHash,
         mqtt: served.mqttUrl ? { url: served.mqttUrl, ...(wf.mqtt?.kind === 'external' ? { username: wf.mqtt.username, password: wf.mqtt.password } : {}) } : undefined,
         token: wf.auth?.token,
-        logLevel: logLevel(),
-      });
+      };
+      // over a message port by default: a QUIC client of @matrixai/quic in a worker thread can take the whole
+      // process down natively (an idle one after ~25 s, any one at the thread's exit). A builtin is geoflux's
+      // own code and shares a host thread (an isolate less); a user's module needs an isolate of its own, and
+      // so does a source given its own `zipper:` address, which it dials: a host thread exits at every restart
+      // a neighbour's hang causes, which would put such a client's exit beside every function's
+      const hosted = isBuiltin(s.run) && !s.zipper;
+      const thread = hosted ? served.hosts.instance(label, data, DEFAULT_TIMEOUT) : moduleThread(served, label, { ...data, logLevel: logLevel() });
       await thread.start().catch((e: Error) => {
         const param = paramPath(e);
         throw fieldError(wf, ['sources', i, ...(param ? ['params', ...param] : ['run'])], `source "${s.name}" could not start: ${e.message}`);
       });
       served.sourceThreads.push({ source: s.name, thread });
-      log.info(`source "${s.name}": ${s.run} via ${address}, in a thread of its own`);
+      log.info(`source "${s.name}": ${s.run} via ${address}, ${thread instanceof HostedInstance ? `in ${thread.hostLabel}` : 'in a thread of its own'}`);
     }
   } catch (e) {
     await stop(wf, served, 0);
@@ -210,7 +217,7 @@ export async function startFunction(wf: Workflow, f: WorkflowFunction, served: S
 }
 
 /** geoflux's own code, which shares the host threads: a kernel (WebAssembly is its sandbox) or a builtin; a user's JavaScript needs an isolate of its own */
-const ownCode = (f: WorkflowFunction) => f.kernel !== undefined || f.run?.startsWith('builtin:') === true;
+const ownCode = (f: WorkflowFunction) => f.kernel !== undefined || isBuiltin(f.run);
 
 /** the param a start-up failure names, as a path within params (a kernel's schema problem, a source's missing file) */
 const paramPath = (e: Error): (string | number)[] | undefined => (e as Error & { problems?: { path: (string | number)[] }[] }).problems?.[0]?.path;

@@ -6,6 +6,7 @@ import { controlRequest } from '../client/control-client.ts';
 import { setLogLevel } from '../log/logger.ts';
 import { parseExposition, total } from '../metrics/parse-exposition.ts';
 import { connectSource } from '../source/connect-source.ts';
+import { SPINNER } from '../testing/spinner.ts';
 import { serveWithSquares } from '../testing/squares-serve.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { workflowMetrics } from './workflow-metrics.ts';
@@ -25,12 +26,7 @@ control: { token: control-token }
 hosts: 1
 tags: { gps: 16, slow: 17, spun: 18, fast: 19 }
 functions:
-  - name: spinner
-    observe: [slow]
-    emit: spun
-    host: local
-    kernel: ${resolve('kernels/build/testing/spin.wasm')}
-`;
+${SPINNER}`;
 
 describe('/metrics of a served workflow', () => {
   it('counts a frame in flight for a function undeployed as dropped, reason function_removed', { timeout: 120_000 }, async () => {

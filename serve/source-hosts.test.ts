@@ -1,0 +1,137 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tap } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectSource, connectStreamFunction } from '../index.ts';
+import { setLogLevel } from '../log/logger.ts';
+import { parseExposition, total } from '../metrics/parse-exposition.ts';
+import { ModuleThread } from '../runtime/module-thread.ts';
+import { keptLinesLog } from '../testing/kept-lines-log.ts';
+import { SPINNER } from '../testing/spinner.ts';
+import { waitFor } from '../testing/wait-for.ts';
+import { parseWorkflow } from '../workflows/load.ts';
+import { HostedInstance } from './function-hosts.ts';
+import { serveWorkflow, type ServedWorkflow } from './serve-workflow.ts';
+import { workflowMetrics } from './workflow-metrics.ts';
+
+setLogLevel('silent');
+
+const REPLAYED = 40;
+const MINE = 25;
+
+/** a replay of REPLAYED fixes of one vehicle, and a user's source module that writes MINE records on tag `mine` */
+function files(dir: string): void {
+  const rows = Array.from({ length: REPLAYED }, (_, i) => `veh-1,${1_700_000_000_000 + i * 1000},${7.4 + i * 1e-5},43.73,5`);
+  writeFileSync(join(dir, 'fixes.csv'), ['deviceId,t,lon,lat,speed', ...rows].join('\n'));
+  writeFileSync(
+    join(dir, 'my-source.mjs'),
+    `export default async function (source) {
+  source.write('mine', Array.from({ length: ${MINE} }, (_, i) => ({ deviceId: 'u' + i, t: 1700000000000 + i, lon: 0, lat: 0 })));
+  await source.flush(30000);
+}
+`,
+  );
+}
+
+const serves: { served: ServedWorkflow; dir: string }[] = [];
+afterEach(async () => {
+  for (const { served, dir } of serves.splice(0)) {
+    await served.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function serve(text: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'geoflux-source-hosts-'));
+  files(dir);
+  const log = keptLinesLog();
+  const served = await serveWorkflow(parseWorkflow(text, join(dir, 'workflow.yaml'), {}), { log });
+  serves.push({ served, dir });
+  return { served, log, dir, trust: { zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash } };
+}
+
+/** what a function over QUIC is handed, by the tag it was written with (the user's source's devices are u…) */
+async function collect(name: string, observe: string[], trust: { zipper: string; certHash: string }) {
+  const got = new Map<string, number>();
+  const fn = await connectStreamFunction({ name, observe, ...trust });
+  const count = (tag: string) => got.set(tag, (got.get(tag) ?? 0) + 1);
+  fn.handle((in$) => in$.pipe(tap((r: { deviceId: string }) => void count(r.deviceId.startsWith('u') ? 'mine' : 'gps'))));
+  return { got, close: () => fn.close() };
+}
+
+describe('workflow sources', () => {
+  it('a builtin runs in a host thread, a user\'s module (or one given a zipper:) in a thread of its own; their records arrive, and /metrics has them', { timeout: 60_000 }, async () => {
+    const { served, log, dir, trust } = await serve(`name: sources
+listen: [quic://127.0.0.1:0]
+hosts: 1
+tags: { gps: 16, mine: 17 }
+functions:
+  - name: collector
+    observe: [gps, mine]
+    host: remote
+sources:
+  - name: replayed
+    run: builtin:replay
+    params: { files: [fixes.csv], speed: max }
+  - name: mine
+    run: ./my-source.mjs
+  # a zipper: of its own is dialed from a thread of its own, builtin or not (a QUIC client's exit must not be a host's)
+  - name: dialing
+    run: builtin:replay
+    params: { files: [fixes.csv], speed: max }
+    zipper: port://zipper
+`);
+    const where = Object.fromEntries(served.sourceThreads.map((s) => [s.source, s.thread.constructor.name]));
+    expect(where).toEqual({ replayed: HostedInstance.name, mine: ModuleThread.name, dialing: ModuleThread.name });
+    // the one host thread runs the builtin source: no thread of its own beside it
+    expect(served.hosts.stats().threads).toBe(1);
+    expect(log.said).toContain('info source "replayed": builtin:replay via port://zipper, in host thread #1');
+    expect(log.said).toContain(`info source "mine": ${join(dir, 'my-source.mjs')} via port://zipper, in a thread of its own`);
+
+    const collector = await collect('collector', ['gps', 'mine'], trust);
+    await waitFor(() => collector.got.get('gps') === 2 * REPLAYED && collector.got.get('mine') === MINE, { what: () => `every record, got ${JSON.stringify([...collector.got])}` });
+    // acknowledged: no source holds a record, as each reports at its thread's pings
+    const metrics = async () => parseExposition(await workflowMetrics(served).metrics());
+    await waitFor(() => served.sourceThreads.every((s) => (s.thread.stats as { connected?: boolean } | undefined)?.connected === true), 'every source\'s stats');
+    for (const source of ['replayed', 'mine', 'dialing']) expect(total(await metrics(), 'geoflux_source_spooled_records', { source })).toBe(0);
+    expect(total(await metrics(), 'geoflux_host_threads')).toBe(1);
+    await collector.close();
+  });
+});
+
+describe('a builtin source in a host thread that hangs', () => {
+  it('starts again with its host, as a source thread that died did: counted by reason, and it writes again', { timeout: 120_000 }, async () => {
+    // the spinner (a kernel of the user's own that loops on a fix over 100 m/s) shares the one host with the
+    // replay: both at serve's default watchdog, 10 s
+    const { served, trust } = await serve(`name: hang
+listen: [quic://127.0.0.1:0]
+hosts: 1
+tags: { gps: 16, slow: 17, spun: 18 }
+functions:
+${SPINNER}  - name: collector
+    observe: [gps]
+    host: remote
+sources:
+  - name: replayed
+    run: builtin:replay
+    params: { files: [fixes.csv], speed: max }
+`);
+    const replayed = served.sourceThreads.find((s) => s.source === 'replayed')!.thread;
+    expect(replayed).toBeInstanceOf(HostedInstance);
+    const collector = await collect('collector', ['gps'], trust);
+    await waitFor(() => collector.got.get('gps') === REPLAYED, { what: () => `the replay, got ${collector.got.get('gps')}` });
+
+    const fleet = await connectSource({ name: 'fleet', ...trust });
+    fleet.write('slow', [{ deviceId: 'runaway', t: 0, lon: 1, lat: 1, speed: 150 }]);
+    await waitFor(() => replayed.restarts.hung, { what: 'the host hung and restarted', ms: 60_000 });
+    // started again from its beginning, as its own thread's restart did: the replay once more
+    await waitFor(() => collector.got.get('gps') === 2 * REPLAYED, { what: () => `the replay again, got ${collector.got.get('gps')}`, ms: 60_000 });
+    expect(replayed.running).toBe(true);
+    const text = await workflowMetrics(served).metrics();
+    expect(total(parseExposition(text), 'geoflux_source_restarts_total', { source: 'replayed', reason: 'hung' })).toBe(1);
+    expect(served.hosts.stats().restartedEmpty).toBeGreaterThanOrEqual(1);
+    await fleet.close();
+    await collector.close();
+  });
+});
