@@ -375,7 +375,7 @@ export class HostedInstance implements FunctionInstance {
       return false;
     }
     this.restarts[why]++;
-    this.again = this.data.kernel ? 'restored' : 'restartedEmpty';
+    this.again = kernelOf(this.data) ? 'restored' : 'restartedEmpty';
     return true;
   }
 
