@@ -5,10 +5,11 @@ import { readFile } from 'node:fs/promises';
 import { compileKernel } from '../kernels/host/compile.ts';
 import { sha256 } from '../serve/deployment-store.ts';
 import type { ClientOptions } from '../client/client.ts';
-import { controlRequest, ServeWentAwayError } from '../client/control-client.ts';
+import { controlRequest } from '../client/control-client.ts';
 import type { ControlReply, ControlRequest, FunctionInfo } from '../zipper/control.ts';
 import { parseParams, UsageError, type Parsed } from './args.ts';
 import { connectionOptions } from './connection-flags.ts';
+import { explainControlFailure } from './control-failure.ts';
 
 /** The control token the default workflow.yaml falls back on (`${GEOFLUX_CONTROL_TOKEN:-dev-control-token}`). */
 export const DEV_CONTROL_TOKEN = 'dev-control-token';
@@ -36,17 +37,9 @@ export function accepted(reply: ControlReply, about?: string): ControlReply & { 
   return reply;
 }
 
-/** a change cut off before its answer: the user cannot know whether it happened, so say where to look */
-function unanswered(e: unknown, req: ControlRequest): never {
-  if (e instanceof ServeWentAwayError && (req.op === 'deploy' || req.op === 'undeploy')) {
-    e.message += `; the ${req.op} of "${req.name}" may or may not have happened — check with \`geoflux functions\``;
-  }
-  throw e;
-}
-
 /** One control request with the command's connection flags. */
 const ask = async (values: Parsed['values'], req: ControlRequest, about?: string) =>
-  accepted(await controlRequest(controlOptions(values), req).catch((e: unknown) => unanswered(e, req)), about);
+  accepted(await controlRequest(controlOptions(values), req).catch((e: unknown) => explainControlFailure(e, values, req)), about);
 
 /** a built-in kernel's name is no file here: say where its .wasm is, rather than ENOENT alone */
 function unreadableKernel(file: string, e: Error): string {

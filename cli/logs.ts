@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InterruptedError } from '../client/client.ts';
 import { openControl, ServeWentAwayError, type ControlSession } from '../client/control-client.ts';
 import { UsageError, type Parsed } from './args.ts';
+import { explainControlFailure } from './control-failure.ts';
 import { accepted, controlOptions } from './deploy.ts';
 import { untilSignal } from './until-signal.ts';
 
@@ -12,7 +13,7 @@ const FOLLOW_EVERY_MS = 1_000;
 export async function logsCommand({ values, positionals }: Parsed): Promise<void> {
   const [name] = positionals;
   if (!name) throw new UsageError('name the function whose lines to print (geoflux functions lists them)');
-  let session: ControlSession | undefined = await openControl(controlOptions(values));
+  let session: ControlSession | undefined = await openControl(controlOptions(values)).catch((e: unknown) => explainControlFailure(e, values));
   const stop = untilSignal();
   try {
     if (values.follow) process.stderr.write(`geoflux logs: following "${name}" (Ctrl-C to stop)\n`);
@@ -61,6 +62,6 @@ export async function logsCommand({ values, positionals }: Parsed): Promise<void
 async function reopen(values: Parsed['values'], signal: AbortSignal): Promise<ControlSession | undefined> {
   return openControl({ ...controlOptions(values), connectTimeout: Infinity, signal }).catch((e: unknown) => {
     if (e instanceof InterruptedError) return undefined;
-    throw e;
+    return explainControlFailure(e, values);
   });
 }
