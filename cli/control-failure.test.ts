@@ -4,7 +4,7 @@ import { ServeWentAwayError } from '../client/control-client.ts';
 import { explainControlFailure } from './control-failure.ts';
 
 const refusal = () => new RejectedError('zipper quic://127.0.0.1:9000 rejected control "geoflux-control": bad control token for "geoflux-control"');
-const told = (e: Error, values: Record<string, unknown>, req?: Parameters<typeof explainControlFailure>[2]) => {
+const told = (e: Error, values: Parameters<typeof explainControlFailure>[1], req?: Parameters<typeof explainControlFailure>[2]) => {
   try {
     explainControlFailure(e, values, req);
   } catch (thrown) {
