@@ -28,6 +28,7 @@ import { Deployments } from './deployments.ts';
 import { FunctionHosts, HostedInstance, type KeptKernel } from './function-hosts.ts';
 import type { LocalWorkerData } from './local-worker.ts';
 import { openSink } from './open-sink.ts';
+import { lockStateFolder } from './state-lock.ts';
 import type { Parked } from './park.ts';
 import { workflowMetrics } from './workflow-metrics.ts';
 import { workflowStatus } from './workflow-status.ts';
@@ -109,7 +110,13 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
   const log = opts.log ?? logger('serve');
   const drainTimeout = opts.drainTimeout ?? 5000;
   const embedded = wf.mqtt?.kind === 'embedded' ? wf.mqtt : undefined;
-  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], hosts: undefined!, sourceThreads: [], functions: [], retired: new RetiredCounts(), sinks: [], logs: new FunctionLogs(), mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stop(wf, served, drainTimeout) };
+  // before anything starts: a second serve on the folder is refused, not run beside the first
+  const lock = await lockStateFolder(wf.stateDir, log);
+  const stopped = async (drain: number) => {
+    await stop(wf, served, drain);
+    await lock.release();
+  };
+  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], hosts: undefined!, sourceThreads: [], functions: [], retired: new RetiredCounts(), sinks: [], logs: new FunctionLogs(), mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stopped(drainTimeout) };
   const at = (path: (string | number)[]) => (e: Error) => Promise.reject(fieldError(wf, path, e.message));
   try {
     const clientCa = wf.auth?.clientCa && (await readFile(wf.auth.clientCa, 'utf8').catch(at(['auth', 'clientCa'])));
@@ -155,7 +162,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
       log.info(`source "${s.name}": ${s.run} via ${address}, in a thread of its own`);
     }
   } catch (e) {
-    await stop(wf, served, 0);
+    await stopped(0);
     throw e;
   }
   return served;
