@@ -9,6 +9,7 @@ import { controlRequest } from '../client/control-client.ts';
 import type { ControlReply, ControlRequest, FunctionInfo } from '../zipper/control.ts';
 import { parseParams, UsageError, type Parsed } from './args.ts';
 import { connectionOptions } from './connection-flags.ts';
+import { explainControlFailure } from './control-failure.ts';
 
 /** The control token the default workflow.yaml falls back on (`${GEOFLUX_CONTROL_TOKEN:-dev-control-token}`). */
 export const DEV_CONTROL_TOKEN = 'dev-control-token';
@@ -37,7 +38,8 @@ export function accepted(reply: ControlReply, about?: string): ControlReply & { 
 }
 
 /** One control request with the command's connection flags. */
-const ask = async (values: Parsed['values'], req: ControlRequest, about?: string) => accepted(await controlRequest(controlOptions(values), req), about);
+const ask = async (values: Parsed['values'], req: ControlRequest, about?: string) =>
+  accepted(await controlRequest(controlOptions(values), req).catch((e: unknown) => explainControlFailure(e, values, req)), about);
 
 /** a built-in kernel's name is no file here: say where its .wasm is, rather than ENOENT alone */
 function unreadableKernel(file: string, e: Error): string {

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openControl } from '../client/control-client.ts';
+import { InterruptedError } from '../client/client.ts';
+import { openControl, ServeWentAwayError, type ControlSession } from '../client/control-client.ts';
 import { UsageError, type Parsed } from './args.ts';
+import { explainControlFailure } from './control-failure.ts';
 import { accepted, controlOptions } from './deploy.ts';
 import { untilSignal } from './until-signal.ts';
 
@@ -11,14 +13,25 @@ const FOLLOW_EVERY_MS = 1_000;
 export async function logsCommand({ values, positionals }: Parsed): Promise<void> {
   const [name] = positionals;
   if (!name) throw new UsageError('name the function whose lines to print (geoflux functions lists them)');
-  const session = await openControl(controlOptions(values));
+  let session: ControlSession | undefined = await openControl(controlOptions(values)).catch((e: unknown) => explainControlFailure(e, values));
   const stop = untilSignal();
   try {
     if (values.follow) process.stderr.write(`geoflux logs: following "${name}" (Ctrl-C to stop)\n`);
     let after = 0;
     let serve: string | undefined;
     for (let first = true; ; first = false) {
-      const reply = await session.ask({ op: 'logs', name, after });
+      let reply;
+      try {
+        reply = await session.ask({ op: 'logs', name, after });
+      } catch (e) {
+        // like `tail -F`: a follower outlives a serve restart, said once, and carries on when serve is back
+        if (!(e instanceof ServeWentAwayError) || !values.follow) throw e;
+        process.stderr.write(`geoflux logs: serve went away; following again once it is back (Ctrl-C to stop)\n`);
+        await session.close();
+        session = await reopen(values, stop.signal);
+        if (!session) return;
+        continue;
+      }
       // a function undeployed while followed: the end of what there is to follow, not an error
       if (!first && !reply.ok && /no function/.test(reply.error)) return void process.stderr.write(`geoflux logs: "${name}" is no longer a function of serve (undeployed?)\n`);
       const { logs = { lines: [], next: after, missed: 0 } } = accepted(reply);
@@ -41,6 +54,14 @@ export async function logsCommand({ values, positionals }: Parsed): Promise<void
     }
   } finally {
     stop.dispose();
-    await session.close();
+    await session?.close();
   }
+}
+
+/** a control session once serve answers again, however long that takes; undefined if Ctrl-C comes first */
+async function reopen(values: Parsed['values'], signal: AbortSignal): Promise<ControlSession | undefined> {
+  return openControl({ ...controlOptions(values), connectTimeout: Infinity, signal }).catch((e: unknown) => {
+    if (e instanceof InterruptedError) return undefined;
+    return explainControlFailure(e, values);
+  });
 }

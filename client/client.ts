@@ -38,6 +38,11 @@ export interface ClientOptions {
   maxBackoff?: number;
   /** ends the wait for the first connection (Ctrl-C): `connect` rejects with an InterruptedError at once */
   signal?: AbortSignal;
+  /**
+   * false: a connection that ends is the end of the client, with no redial and no resend (`ended` settles):
+   * for requests that must not be replayed into whichever zipper answers next (the control channel)
+   */
+  reconnect?: boolean;
   log?: Logger;
 }
 
@@ -91,6 +96,9 @@ export class ZipperClient {
   private ackWaiters: Array<() => void> = [];
   /** where the last connection ended: the last frame written by then, and the records spooled */
   private lost = { seq: 0, records: 0 };
+  private endWith: (err: Error | undefined) => void = () => {};
+  /** with `reconnect: false`, settles with the channel's error, if any, when the connection ends other than by `close` */
+  readonly ended = new Promise<Error | undefined>((resolve) => (this.endWith = resolve));
 
   constructor(
     readonly kind: ClientKind,
@@ -238,6 +246,10 @@ export class ZipperClient {
     if (this.ch !== ch) return;
     this.ch = undefined;
     if (this.closing) return;
+    if (this.opts.reconnect === false) {
+      this.closing = true;
+      return this.endWith(err);
+    }
     const delay = backoffDelay(this.attempt++, 100, this.opts.maxBackoff ?? 10_000);
     this.lost = { seq: this.seq, records: this.spool.records };
     this.warnings.warn('lost', `lost the zipper${err ? ` (${err.message})` : ''}; reconnecting in ${delay} ms, ${recordCount(this.lost.records)} spooled`);

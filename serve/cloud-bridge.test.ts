@@ -22,6 +22,8 @@ const edgeWorkflow = (url: string, stream: string) =>
     [
       `name: ${stream}`,
       'listen: [quic://127.0.0.1:0]',
+      // a state folder of its own: a serve locks its folder, and other test files serve beside this one
+      'state: .geoflux/cloud-bridge-test',
       'metrics: { port: 0 }',
       // the cloud sink makes the edge start its MQTT broker: on any free port, not the demo's
       'mqtt: { embedded: { port: 0, ws: false } }',

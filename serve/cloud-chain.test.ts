@@ -13,6 +13,8 @@ const wf = () =>
     [
       'name: chain',
       'listen: [quic://127.0.0.1:0]',
+      // a state folder of its own: a serve locks its folder, and other test files serve beside this one
+      'state: .geoflux/cloud-chain-test',
       'cluster: { nats: "nats://127.0.0.1:4222", partitions: 4 }',
       'tags: { gps: 16, fences: 17 }',
       'functions:',

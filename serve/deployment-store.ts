@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { writeAtomically } from '../transport/cert-store.ts';
 import type { WorkflowFunction } from '../workflows/schema.ts';
 
@@ -43,6 +44,28 @@ export const deployedFunction = (d: Pick<Deployment, 'observe' | 'emit' | 'param
 
 export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
+/** what `deployments.json` holds: checked, so that a file edited by hand is refused at start, not half-used */
+const savedDeployments = z.array(
+  z.object({
+    name: z.string(),
+    hash: z.string().regex(/^[0-9a-f]{64}$/, 'is not a SHA-256 in hex'),
+    observe: z.array(z.string()),
+    emit: z.array(z.string()),
+    params: z.record(z.string(), z.unknown()),
+    min: z.number().int().nonnegative(),
+    max: z.number().int().nonnegative(),
+    idle: z.number().positive().optional(),
+  }),
+);
+
+/** JSON.parse's "at position N" as a line and column, which an editor goes to */
+function atLineAndColumn(text: string, message: string): string {
+  const at = /(?: in JSON)? at position (\d+)(?: \(line \d+ column \d+\))?/.exec(message);
+  if (!at) return message;
+  const before = text.slice(0, Number(at[1])).split('\n');
+  return `${message.slice(0, at.index)} at line ${before.length}, column ${before.at(-1)!.length + 1}${message.slice(at.index + at[0].length)}`;
+}
+
 export class DeploymentStore {
   constructor(readonly dir: string) {}
 
@@ -54,14 +77,31 @@ export class DeploymentStore {
     return join(this.dir, 'kernels', `${hash}.wasm`);
   }
 
+  /**
+   * The deployments saved by earlier runs. A file that cannot be taken as them is an error naming it and
+   * what is wrong, for serve to say before anything starts: read as none, the next deploy would overwrite it.
+   */
   async list(): Promise<Deployment[]> {
     let text: string;
     try {
       text = await readFile(this.listFile, 'utf8');
-    } catch {
-      return [];
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new Error(`cannot read ${this.listFile}: ${(e as Error).message}`);
     }
-    return JSON.parse(text) as Deployment[];
+    const unusable = (why: string) => new Error(`${this.listFile} ${why}; it lists the functions deployed at run time: mend it, or move it aside to start without them`);
+    let all: unknown;
+    try {
+      all = JSON.parse(text);
+    } catch (e) {
+      throw unusable(`is not JSON: ${atLineAndColumn(text, (e as Error).message)}`);
+    }
+    const shape = savedDeployments.safeParse(all);
+    if (!shape.success) {
+      const [issue] = shape.error.issues;
+      throw unusable(`is not a list of deployments: ${issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('') || 'the whole'} ${issue.message}`);
+    }
+    return all as Deployment[];
   }
 
   async save(all: Deployment[]): Promise<void> {

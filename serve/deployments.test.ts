@@ -74,7 +74,8 @@ describe('geoflux deploy, functions, undeploy against a running serve', () => {
       for (const token of ['source-token', 'wrong']) {
         const r = await deploy(token, SPEEDING, 'other', '{}');
         expect(r.code).toBe(1);
-        expect(r.stderr).toMatch(/rejected control .*: bad control token/);
+        expect(r.stderr).toMatch(/rejected control .*: bad control token for "geoflux-control"; the --token given is not the workflow's control.token\n$/);
+        expect(r.stderr).not.toContain(token);
       }
       const notKernel = await deploy('control-token', join(dir, 'bad.wasm'), 'other', '{}');
       expect(notKernel.code).toBe(1);

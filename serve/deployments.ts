@@ -86,12 +86,12 @@ export class Deployments {
   }
 
   /**
-   * The control channel, when the workflow has one: the deployments saved by earlier runs are started again
-   * from their pinned modules (one that cannot be is said and left out, not fatal to serve).
+   * The control channel, when the workflow has one: the deployments saved by earlier runs (`saved`, read by
+   * serve before anything started) are started again from their pinned modules (one that cannot be is said
+   * and left out, not fatal to serve).
    */
-  static async restore(wf: Workflow, served: ServedWorkflow, log: Logger): Promise<Deployments | undefined> {
+  static async restore(wf: Workflow, served: ServedWorkflow, saved: Deployment[], log: Logger): Promise<Deployments | undefined> {
     const ds = new Deployments(wf, served, log);
-    const saved = await ds.store.list();
     if (!wf.control) {
       if (saved.length) log.warn(`${saved.length} deployed function${saved.length > 1 ? 's are' : ' is'} saved in ${wf.stateDir}, but the workflow has no control: section: not started (${saved.map((d) => d.name).join(', ')})`);
       return undefined;

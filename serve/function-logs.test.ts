@@ -28,15 +28,18 @@ const fixes = (s: number, devices: string[]) => devices.map((deviceId) => ({ dev
 describe('geoflux logs', () => {
   const dirs: string[] = [];
   afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
-
-  it("prints a function's recent lines from a running serve over its control channel, from its thread or serve's own; --follow the new ones", { timeout: 120_000 }, async () => {
+  const talkerDir = async () => {
     const dir = await mkdtemp(join(tmpdir(), 'geoflux-logs-'));
     dirs.push(dir);
     await writeFile(join(dir, 'talker.mjs'), TALKER);
-    const wf = parseWorkflow(
+    return dir;
+  };
+  /** a workflow of two talkers in `dir`, its state folder (and so its certificate) kept there across restarts */
+  const talkers = (dir: string, listen = 'quic://127.0.0.1:0') =>
+    parseWorkflow(
       [
         'name: logs',
-        'listen: [quic://127.0.0.1:0]',
+        `listen: [${listen}]`,
         `control: { token: ${TOKEN} }`,
         'tags: { gps: 16 }',
         'functions:',
@@ -46,7 +49,9 @@ describe('geoflux logs', () => {
       ].join('\n'),
       join(dir, 'logs.yaml'),
     );
-    const served = await serveWorkflow(wf);
+
+  it("prints a function's recent lines from a running serve over its control channel, from its thread or serve's own; --follow the new ones", { timeout: 120_000 }, async () => {
+    const served = await serveWorkflow(talkers(await talkerDir()));
     const at = { zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash, token: TOKEN };
     const logs = async (name: string, after?: number) => (await controlRequest(at, { op: 'logs', name, after })) as ControlReply & { logs: { lines: string[]; next: number } };
     const src = await connectSource({ name: 'gw', zipper: at.zipper, certHash: at.certHash });
@@ -110,6 +115,35 @@ describe('geoflux logs', () => {
       expect(functionOf({ component: 'sfn heavy v2/kernel heavy', line: '' })).toBe('heavy');
     } finally {
       await close();
+    }
+  });
+
+  it('--follow says once that serve went away, and follows the serve that comes back at the same address, without the client\'s internals', { timeout: 120_000 }, async () => {
+    const dir = await talkerDir();
+    const first = await serveWorkflow(talkers(dir));
+    const { url } = first.zipper.listeners[0];
+    const { certHash } = first.zipper.tls;
+    const follow = await startGeoflux(['logs', 'talker', '--follow', '--zipper', url, '--cert-hash', certHash, '--token', TOKEN], /following "talker"/);
+    let again: Awaited<ReturnType<typeof serveWorkflow>> | undefined;
+    try {
+      const said = (what: string, seen: () => boolean) => waitFor(seen, { what: () => `${what}, followed: ${follow.out.stdout}${follow.out.stderr}` });
+      await said('the talker\'s start', () => follow.out.stdout.includes('1 local instance'));
+      await first.stop();
+      await said('that serve went away', () => follow.out.stderr.includes('serve went away'));
+      again = await serveWorkflow(talkers(dir, url));
+      const src = await connectSource({ name: 'gw', zipper: url, certHash });
+      src.write('gps', fixes(0, ['veh-9']));
+      expect(await src.flush(20_000)).toBe(true);
+      await src.close(0);
+      await said('a line of the serve started again', () => follow.out.stdout.includes('fix of veh-9'));
+      expect(follow.out.stderr.trim().split('\n')).toEqual([
+        'geoflux logs: following "talker" (Ctrl-C to stop)',
+        'geoflux logs: serve went away; following again once it is back (Ctrl-C to stop)',
+        expect.stringMatching(/^geoflux logs: serve started again; its lines from the start/),
+      ]);
+    } finally {
+      expect(await follow.stop()).toBe(0);
+      await again?.stop();
     }
   });
 

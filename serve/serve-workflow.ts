@@ -26,11 +26,13 @@ import { FleetIndex } from '../query/fleet-index.ts';
 import { FLEET_BUILTIN, fleetFunction, fleetParams, noSkips, type FleetSkips } from '../query/fleet-function.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import { cloudInputTags, startCloudBridge, type CloudBridge } from './cloud-bridge.ts';
+import { DeploymentStore } from './deployment-store.ts';
 import { Deployments } from './deployments.ts';
 import { FunctionHosts, HostedInstance, type KeptKernel } from './function-hosts.ts';
 import type { LocalWorkerData } from './local-worker.ts';
 import type { SourceData } from './run-source.ts';
 import { openSink } from './open-sink.ts';
+import { lockStateFolder } from './state-lock.ts';
 import type { Parked } from './park.ts';
 import { workflowMetrics } from './workflow-metrics.ts';
 import { workflowStatus } from './workflow-status.ts';
@@ -113,9 +115,17 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
   const log = opts.log ?? logger('serve');
   const drainTimeout = opts.drainTimeout ?? 5000;
   const embedded = wf.mqtt?.kind === 'embedded' ? wf.mqtt : undefined;
-  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], hosts: undefined!, sourceThreads: [], functions: [], retired: new RetiredCounts(), sinks: [], logs: new FunctionLogs(), mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stop(wf, served, drainTimeout) };
+  // before anything starts: a second serve on the folder is refused, not run beside the first
+  const lock = await lockStateFolder(wf.stateDir, log);
+  const stopped = async (drain: number) => {
+    await stop(wf, served, drain);
+    await lock.release();
+  };
+  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], hosts: undefined!, sourceThreads: [], functions: [], retired: new RetiredCounts(), sinks: [], logs: new FunctionLogs(), mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stopped(drainTimeout) };
   const at = (path: (string | number)[]) => (e: Error) => Promise.reject(fieldError(wf, path, e.message));
   try {
+    // read before anything starts: a file that cannot be used fails serve at once, not after every function ran
+    const saved = await new DeploymentStore(wf.stateDir).list();
     const clientCa = wf.auth?.clientCa && (await readFile(wf.auth.clientCa, 'utf8').catch(at(['auth', 'clientCa'])));
     served.zipper = await Zipper.create(zipperConfigOf(wf, clientCa || undefined), { stateDir: wf.stateDir });
     served.hosts = new FunctionHosts({ size: wf.hosts ?? availableParallelism(), attach: (ch) => served.zipper.attach(ch), log: logger('serve'), lines: (fn, line) => served.logs.add(fn, line) });
@@ -129,7 +139,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
       served.mqttUrl = served.broker.url;
     }
     for (const [i, f] of here) if (f.sink) await startFunction(wf, f, served, log, startFailure(wf, i, f));
-    served.deployments = await Deployments.restore(wf, served, log);
+    served.deployments = await Deployments.restore(wf, served, saved, log);
     await served.zipper.listen().catch((e: Error) => at(['listen', Math.max(0, wf.listen.findIndex((a) => e.message.includes(new URL(a).host)))])(e));
     if (wf.metrics) served.metrics = await startMetricsServer(workflowMetrics(served), wf.metrics).catch(at(['metrics', 'port']));
     if (wf.dashboard) served.dashboard = await startDashboard({ ...wf.dashboard, name: wf.name, live: liveSourceOf(wf, served.broker?.wsUrl), baseMap: loadBaseMap(wf), status: workflowStatus(wf, served), fleet: served.fleet?.index, log: logger('dashboard') }).catch(at(['dashboard', 'port']));
@@ -163,7 +173,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
       log.info(`source "${s.name}": ${s.run} via ${address}, ${thread instanceof HostedInstance ? `in ${thread.hostLabel}` : 'in a thread of its own'}`);
     }
   } catch (e) {
-    await stop(wf, served, 0);
+    await stopped(0);
     throw e;
   }
   return served;

@@ -35,6 +35,8 @@ functions:
     kernel: ./examples/kernels/rust/stops.wasm
     params: { radius: 30, minDuration: 20 }
   - { name: collector, observe: [alerts] }
+# a state folder of its own: a serve locks its folder, and other test files serve beside this one
+state: .geoflux/examples-kernels-test
 `;
 const FILE = resolve('examples-kernels.yaml');
 

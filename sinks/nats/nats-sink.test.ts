@@ -111,6 +111,8 @@ describe('the NATS sink, against a real nats-server', () => {
       [
         'name: nats-out',
         'listen: [quic://127.0.0.1:0]',
+        // a state folder of its own: a serve locks its folder, and other test files serve beside this one
+        'state: .geoflux/nats-sink-test',
         'metrics: false',
         'tags: { gps: 16, fences: 17 }',
         'functions:',

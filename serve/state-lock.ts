@@ -1,0 +1,94 @@
+import { unlinkSync } from 'node:fs';
+import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../log/logger.ts';
+
+export const LOCK_FILE = 'serve.lock';
+
+/** Another serve holds the state folder. */
+export class StateFolderBusy extends Error {
+  override readonly name = 'StateFolderBusy';
+}
+
+export interface StateLock {
+  release(): Promise<void>;
+}
+
+/**
+ * One serve per state folder: two would each rewrite `deployments.json` from their own list, and the last
+ * to deploy wins while the other's deployments are lost. The lock file holds the pid, created exclusively
+ * (`wx`), so of two serves starting together one gets it. A lock whose pid no longer runs (a serve killed
+ * with -9, or ended by a second Ctrl-C) is taken over with a warning: moved aside first, so that of two
+ * serves taking it over only one can, and put back should it turn out to be a live serve's after all.
+ */
+export async function lockStateFolder(dir: string, log: Logger): Promise<StateLock> {
+  const file = join(dir, LOCK_FILE);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      return held(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 2) throw e;
+    }
+    const holder = await pidIn(file);
+    if (holder !== undefined && running(holder)) throw busy(dir, file, holder);
+    const aside = `${file}.${process.pid}.stale`;
+    try {
+      await rename(file, aside);
+    } catch {
+      continue; // another serve took it over first
+    }
+    const moved = await pidIn(aside);
+    if (moved !== undefined && running(moved)) {
+      // a live serve's lock, taken between our look and our move: back where it was (link: never over another)
+      await link(aside, file).catch(() => {});
+      await unlink(aside);
+      throw busy(dir, file, moved);
+    }
+    await unlink(aside);
+    const whose = moved ?? holder;
+    log.warn(`state folder ${dir}: taking over its lock${whose ? ` from pid ${whose}, which no longer runs` : ', which names no pid'} (a serve that did not stop cleanly)`);
+  }
+}
+
+/** the pid a lock file names, or undefined when there is none (gone, or empty while being written) */
+async function pidIn(file: string): Promise<number | undefined> {
+  const pid = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as another user
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const busy = (dir: string, file: string, pid: number) =>
+  new StateFolderBusy(
+    `state folder ${dir} is in use by another geoflux serve (pid ${pid}, in ${file}): two serves on one state folder lose each other's deployments; stop that one, or give this workflow a state folder of its own (state: in the workflow)`,
+  );
+
+function held(file: string): StateLock {
+  // a process that exits without stopping serve (a second Ctrl-C) leaves no lock behind for the next start to warn of
+  const onExit = () => releaseSync(file);
+  process.once('exit', onExit);
+  return {
+    async release() {
+      process.off('exit', onExit);
+      if ((await pidIn(file)) === process.pid) await unlink(file).catch(() => {});
+    },
+  };
+}
+
+function releaseSync(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already gone
+  }
+}
