@@ -1,6 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { controlRequest } from '../client/control-client.ts';
 import { setLogLevel } from '../log/logger.ts';
@@ -12,7 +12,6 @@ import { parseWorkflow } from '../workflows/load.ts';
 import type { ControlReply } from '../zipper/control.ts';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { serveWithSquares } from '../testing/squares-serve.ts';
 import { FunctionLogs, functionOf, LINES_KEPT } from './function-logs.ts';
 import { serveWorkflow } from './serve-workflow.ts';
