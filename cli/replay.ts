@@ -19,9 +19,14 @@ export async function replayCommand({ values, positionals }: Parsed): Promise<vo
   }
   const plan = planFixOutput(values);
   const { traces, records } = await loadTraces(positionals.map((f) => (f === '-' ? f : resolve(f))), readText);
-  for (const t of traces) process.stderr.write(describeTrace(t) + '\n');
-  if (records.length === 0) throw new Error('no fixes to replay');
+  // before the first line said: whoever reads it (a user, a test) may answer with Ctrl-C at once, and with no
+  // handler yet that killed the process (exit by signal, no summary) where it should say it was interrupted
   const stop = untilSignal();
+  for (const t of traces) process.stderr.write(describeTrace(t) + '\n');
+  if (records.length === 0) {
+    stop.dispose();
+    throw new Error('no fixes to replay');
+  }
   const output = await openFixOutput(values, plan, 'geoflux-replay', stop);
   const devices = new Set(records.map((r) => r.deviceId)).size;
   process.stderr.write(`replaying ${records.length.toLocaleString('en')} fixes of ${devices} device(s) ${describePace(records, speed, Boolean(values.loop))}${output.description}\n`);
