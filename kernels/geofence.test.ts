@@ -121,6 +121,13 @@ describe('geofence kernel', () => {
     expect(debounced.stats().skipped).toBe(1);
   });
 
+  it('takes a device’s fixes again after two older than one dated far ahead (its clock put right), not never', async () => {
+    // bus-1's second fix is dated a year ahead; its next ones are right, so older than that one
+    const { k, events } = await run([fix(0, 0.01, 0.01), fix(365 * 86_400, 0.01, 0.01), fix(2, 0.5, 0.5), fix(3, 0.5, 0.5), fix(4, 0.5, 0.5)], ['enter', 'exit']);
+    expect(events).toEqual(['00 bus-1 enter park', '04 bus-1 exit park']);
+    expect(k.stats().skipped).toBe(2);
+  });
+
   it('loses only the fix whose time no date can hold, not the call (it used to throw Invalid time value)', async () => {
     const { k, events } = await run([fix(0, 0.01, 0.01), { ...fix(1, 0.01, 0.01, 'bus-2'), t: 9e15 }, { ...fix(2, 0.01, 0.01, 'bus-3'), t: -1e20 }, fix(3, 0.01, 0.01, 'bus-4')]);
     expect(events).toEqual(['00 bus-1 enter park', '03 bus-4 enter park']);

@@ -10,7 +10,7 @@ import {
   paramItemU32, paramLen, paramPtr, StateReader, StateWriter, takeParams, writeSnapshot, writeDevices, readDevices, dropFrom,
 } from './abi';
 import { localMetres, M_PER_DEG, metresPerDegLon, snapToSegment } from './geo';
-import { isLate, isOutlier, Track } from './outlier-guard';
+import { isLate, isOutlier, taken, Track } from './outlier-guard';
 export { abi_version, alloc, dealloc, error_len, error_ptr, schema_len, schema_ptr } from './abi';
 
 // what happened: the `detect` enum of the params and of the output rows
@@ -591,7 +591,7 @@ export function process(batch: usize, n: i32, outPtr: usize, cap: i32): i32 {
       }
       if (d.pending.length > 0 || !sameSet(now, d.inside)) settle(d, row, t, x, y, hysteresis + (isNaN(acc) ? 0 : accuracyK * acc), lastT);
     } else {
-      d.t = t;
+      taken(d, t);
       // exits, then enters, then the rest, so a consumer replaying events sees a consistent state
       for (let j = 0; j < d.inside.length; j++) if (!now.includes(d.inside[j]) && wants(EXIT)) emit(row, d.inside[j], EXIT);
       for (let j = 0; j < now.length; j++) {
