@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { failingServe } from '../testing/serve-process.ts';
+import { failingServe, startServe } from '../testing/serve-process.ts';
 import { DeploymentStore } from './deployment-store.ts';
 
 const dirs: string[] = [];
@@ -45,5 +45,18 @@ describe("the state folder's deployments.json", () => {
     expect(code).toBe(1);
     expect(stderr).toContain(`geoflux serve: ${file} is not JSON: `);
     expect(stderr).not.toMatch(/function "printer"|listening on:/);
+  });
+
+  it('unusable, in a workflow with no control: section (no deploy will write it): a warning, and serve runs', { timeout: 60_000 }, async () => {
+    const { dir, state, file } = stateWith('[\n  { name: "fast" }\n]\n');
+    const workflow = join(dir, 'w.yaml');
+    writeFileSync(workflow, `name: w\nlisten: [quic://127.0.0.1:0]\nstate: ${state}\ntags: { gps: 16 }\nfunctions:\n  - { name: printer, observe: [gps], host: local, run: builtin:printer }\n`);
+    const serve = await startServe(workflow);
+    try {
+      expect(serve.out.stderr).toContain(`WARN  [serve] ${file} is not JSON: `);
+      expect(serve.out.stderr).toContain('(not used: the workflow has no control: section)');
+    } finally {
+      await serve.stop();
+    }
   });
 });

@@ -118,14 +118,24 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
   // before anything starts: a second serve on the folder is refused, not run beside the first
   const lock = await lockStateFolder(wf.stateDir, log);
   const stopped = async (drain: number) => {
-    await stop(wf, served, drain);
-    await lock.release();
+    try {
+      await stop(wf, served, drain);
+    } finally {
+      await lock.release();
+    }
   };
   const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], hosts: undefined!, sourceThreads: [], functions: [], retired: new RetiredCounts(), sinks: [], logs: new FunctionLogs(), mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stopped(drainTimeout) };
   const at = (path: (string | number)[]) => (e: Error) => Promise.reject(fieldError(wf, path, e.message));
   try {
     // read before anything starts: a file that cannot be used fails serve at once, not after every function ran
-    const saved = await new DeploymentStore(wf.stateDir).list();
+    const saved = await new DeploymentStore(wf.stateDir)
+      .list()
+      .catch((e: Error) => {
+        // no control: section, no deploy to overwrite it: a file no one will use does not stop serve
+        if (wf.control) throw e;
+        log.warn(`${e.message} (not used: the workflow has no control: section)`);
+        return [];
+      });
     const clientCa = wf.auth?.clientCa && (await readFile(wf.auth.clientCa, 'utf8').catch(at(['auth', 'clientCa'])));
     served.zipper = await Zipper.create(zipperConfigOf(wf, clientCa || undefined), { stateDir: wf.stateDir });
     served.hosts = new FunctionHosts({ size: wf.hosts ?? availableParallelism(), attach: (ch) => served.zipper.attach(ch), log: logger('serve'), lines: (fn, line) => served.logs.add(fn, line) });

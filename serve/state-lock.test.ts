@@ -27,7 +27,7 @@ describe('the state folder lock', () => {
     const refused = tries.find((t) => t.status === 'rejected')!.reason as Error;
     expect(refused).toBeInstanceOf(StateFolderBusy);
     expect(refused.message).toBe(
-      `state folder ${dir} is in use by another geoflux serve (pid ${process.pid}, in ${join(dir, LOCK_FILE)}): two serves on one state folder lose each other's deployments; stop that one, or give this workflow a state folder of its own (state: in the workflow)`,
+      `state folder ${dir} is in use by another geoflux serve (pid ${process.pid}, in ${join(dir, LOCK_FILE)}): two serves on one state folder lose each other's deployments; stop that one, or give this workflow a state folder of its own (state: in the workflow); if no geoflux serve runs (pid ${process.pid} is now another program's), delete ${join(dir, LOCK_FILE)}`,
     );
     await (held[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof lockStateFolder>>>).value.release();
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);

@@ -1,9 +1,12 @@
-import { unlinkSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.ts';
 
 export const LOCK_FILE = 'serve.lock';
+
+/** this process's attempts, so that two serves of one process (tests) never write one file */
+let tries = 0;
 
 /** Another serve holds the state folder. */
 export class StateFolderBusy extends Error {
@@ -25,11 +28,17 @@ export async function lockStateFolder(dir: string, log: Logger): Promise<StateLo
   const file = join(dir, LOCK_FILE);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   for (let attempt = 0; ; attempt++) {
+    // written whole under a name of its own, then linked into place: the lock never exists without its pid,
+    // which another serve reading it in between took for a lock naming none, and took over
+    const mine = `${file}.${process.pid}.${++tries}`;
+    await writeFile(mine, `${process.pid}\n`, { mode: 0o600 });
     try {
-      await writeFile(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      await link(mine, file);
       return held(file);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 2) throw e;
+    } finally {
+      await unlink(mine).catch(() => {});
     }
     const holder = await pidIn(file);
     if (holder !== undefined && running(holder)) throw busy(dir, file, holder);
@@ -70,7 +79,7 @@ function running(pid: number): boolean {
 
 const busy = (dir: string, file: string, pid: number) =>
   new StateFolderBusy(
-    `state folder ${dir} is in use by another geoflux serve (pid ${pid}, in ${file}): two serves on one state folder lose each other's deployments; stop that one, or give this workflow a state folder of its own (state: in the workflow)`,
+    `state folder ${dir} is in use by another geoflux serve (pid ${pid}, in ${file}): two serves on one state folder lose each other's deployments; stop that one, or give this workflow a state folder of its own (state: in the workflow); if no geoflux serve runs (pid ${pid} is now another program's), delete ${file}`,
   );
 
 function held(file: string): StateLock {
@@ -87,7 +96,8 @@ function held(file: string): StateLock {
 
 function releaseSync(file: string): void {
   try {
-    unlinkSync(file);
+    // only our own: a lock taken over after ours was lost is the other serve's
+    if (Number.parseInt(readFileSync(file, 'utf8'), 10) === process.pid) unlinkSync(file);
   } catch {
     // already gone
   }
