@@ -11,18 +11,22 @@ import type { WorkflowFunction } from '../workflows/schema.ts';
  * so a deployment is pinned to the bytes that were verified, whatever happens to the file it came from.
  */
 
-export interface Deployment {
-  name: string;
+/** what `deployments.json` holds: checked, so that a file edited by hand is refused at start, not half-used */
+const savedDeployment = z.object({
+  name: z.string(),
   /** SHA-256 of the module's bytes */
-  hash: string;
-  observe: string[];
-  emit: string[];
-  params: Record<string, unknown>;
-  min: number;
-  max: number;
+  hash: z.string().regex(/^[0-9a-f]{64}$/, 'is not a SHA-256 in hex'),
+  observe: z.array(z.string()),
+  emit: z.array(z.string()),
+  params: z.record(z.string(), z.unknown()),
+  min: z.number().int().nonnegative(),
+  max: z.number().int().nonnegative(),
   /** with min 0: seconds without a frame before it is scaled to zero */
-  idle?: number;
-}
+  idle: z.number().positive().optional(),
+});
+const savedDeployments = z.array(savedDeployment);
+
+export type Deployment = z.infer<typeof savedDeployment>;
 
 export const instancesOf = (d: Pick<Deployment, 'min'>): number => Math.max(1, d.min);
 
@@ -43,20 +47,6 @@ export const deployedFunction = (d: Pick<Deployment, 'observe' | 'emit' | 'param
 });
 
 export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-
-/** what `deployments.json` holds: checked, so that a file edited by hand is refused at start, not half-used */
-const savedDeployments = z.array(
-  z.object({
-    name: z.string(),
-    hash: z.string().regex(/^[0-9a-f]{64}$/, 'is not a SHA-256 in hex'),
-    observe: z.array(z.string()),
-    emit: z.array(z.string()),
-    params: z.record(z.string(), z.unknown()),
-    min: z.number().int().nonnegative(),
-    max: z.number().int().nonnegative(),
-    idle: z.number().positive().optional(),
-  }),
-);
 
 /** JSON.parse's "at position N" as a line and column, which an editor goes to */
 function atLineAndColumn(text: string, message: string): string {
