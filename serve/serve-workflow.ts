@@ -8,6 +8,7 @@ import { startDashboard, type Dashboard } from '../dashboard/server.ts';
 import { logger, logLevel, type Logger } from '../log/logger.ts';
 import { availableParallelism } from 'node:os';
 import { isBuiltin } from '../runtime/import-module.ts';
+import { HOSTED_SOURCES } from '../source/builtin-sources.ts';
 import { ModuleThread, type FunctionInstance } from '../runtime/module-thread.ts';
 import { FunctionLogs } from './function-logs.ts';
 import { functionLabel } from './versioned-name.ts';
@@ -169,11 +170,12 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
         token: wf.auth?.token,
       };
       // over a message port by default: a QUIC client of @matrixai/quic in a worker thread can take the whole
-      // process down natively (an idle one after ~25 s, any one at the thread's exit). A builtin is geoflux's
-      // own code and shares a host thread (an isolate less); a user's module needs an isolate of its own, and
-      // so does a source given its own `zipper:` address, which it dials: a host thread exits at every restart
-      // a neighbour's hang causes, which would put such a client's exit beside every function's
-      const hosted = isBuiltin(s.run) && !s.zipper;
+      // process down natively (an idle one after ~25 s, any one at the thread's exit). A simulation or a replay
+      // is geoflux's own code and shares a host thread (an isolate less); a user's module needs an isolate of
+      // its own, a device listener keeps one (HOSTED_SOURCES), and so does a source given its own `zipper:`
+      // address, which it dials: a host thread exits at every restart a neighbour's hang causes, which would
+      // put such a client's exit beside every function's
+      const hosted = HOSTED_SOURCES.has(s.run) && !s.zipper;
       const thread = hosted ? served.hosts.instance(label, data, DEFAULT_TIMEOUT) : moduleThread(served, label, { ...data, logLevel: logLevel() });
       await thread.start().catch((e: Error) => {
         const param = paramPath(e);

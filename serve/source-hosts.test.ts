@@ -81,9 +81,13 @@ sources:
     run: builtin:replay
     params: { files: [fixes.csv], speed: max }
     zipper: port://zipper
+  # a device listener holds what its devices were told arrived: no neighbour's hang may take it
+  - name: phones
+    run: builtin:osmand
+    params: { port: 0 }
 `);
     const where = Object.fromEntries(served.sourceThreads.map((s) => [s.source, s.thread.constructor.name]));
-    expect(where).toEqual({ replayed: HostedInstance.name, mine: ModuleThread.name, dialing: ModuleThread.name });
+    expect(where).toEqual({ replayed: HostedInstance.name, mine: ModuleThread.name, dialing: ModuleThread.name, phones: ModuleThread.name });
     // the one host thread runs the builtin source: no thread of its own beside it
     expect(served.hosts.stats().threads).toBe(1);
     expect(log.said).toContain('info source "replayed": builtin:replay via port://zipper, in host thread #1');
@@ -91,10 +95,16 @@ sources:
 
     const collector = await collect('collector', ['gps', 'mine'], trust);
     await waitFor(() => collector.got.get('gps') === 2 * REPLAYED && collector.got.get('mine') === MINE, { what: () => `every record, got ${JSON.stringify([...collector.got])}` });
-    // acknowledged: no source holds a record, as each reports at its thread's pings
+    // acknowledged: no source holds a record, as each reports at its thread's pings (a report may still be on
+    // its way, made before the last acks)
     const metrics = async () => parseExposition(await workflowMetrics(served).metrics());
-    await waitFor(() => served.sourceThreads.every((s) => (s.thread.stats as { connected?: boolean } | undefined)?.connected === true), 'every source\'s stats');
-    for (const source of ['replayed', 'mine', 'dialing']) expect(total(await metrics(), 'geoflux_source_spooled_records', { source })).toBe(0);
+    let held: number[] = [];
+    const holdsNothing = async () => {
+      const m = await metrics();
+      held = ['replayed', 'mine', 'dialing', 'phones'].map((source) => total(m, 'geoflux_source_spooled_records', { source }));
+      return served.sourceThreads.every((s) => (s.thread.stats as { connected?: boolean } | undefined)?.connected === true) && held.every((n) => n === 0);
+    };
+    await waitFor(holdsNothing, { what: () => `every source connected, holding nothing (spooled: ${held.join(', ')})` });
     expect(total(await metrics(), 'geoflux_host_threads')).toBe(1);
     await collector.close();
   });

@@ -13,6 +13,13 @@ export const BUILTIN_SOURCES: Builtins<SourceModule> = {
   owntracks: () => import('../ingest/owntracks/owntracks-source.ts'),
 };
 
+/**
+ * The built-in sources that make their own fixes (a simulation, a replay), which share a host thread: a
+ * neighbour's hang restarts them from their beginning, and that costs a replay. A device listener holds fixes
+ * its devices were told had arrived, which a neighbour's hang must not take: it keeps a thread of its own.
+ */
+export const HOSTED_SOURCES: ReadonlySet<string> = new Set(['builtin:traffic', 'builtin:replay']);
+
 /** What is wrong with a built-in source's params, checked when the workflow loads (those without a check are checked when they start). */
 export const builtinSourceParamProblems = (name: string, params: Record<string, unknown>): ParamProblem[] =>
   Object.hasOwn(INGEST_PARAM_CHECKS, name) ? INGEST_PARAM_CHECKS[name](params) : [];
