@@ -15,7 +15,17 @@ export interface Counted {
 /** what an instance has counted over its whole life: its thread's earlier incarnations and the current one */
 export const lifetime = (t: FunctionInstance): Stats => addUp([...t.retired, t.stats]);
 
-export const instanceCounts = (t: FunctionInstance): Counted => ({ total: lifetime(t), restarts: t.restarts });
+/**
+ * What an instance leaves when it is retired: its lifetime's counts, but its kernel's own counters
+ * (`kernel.counters`) as its last incarnation had them. An instance started again restores those from its
+ * snapshot and counts on, so summed over its incarnations a host's restart, then a replace, counted them twice.
+ */
+export function instanceCounts(t: FunctionInstance): Counted {
+  const total = lifetime(t);
+  const kernel = total.kernel as Stats | undefined;
+  const last = ((t.stats as Stats | undefined)?.kernel as Stats | undefined)?.counters;
+  return { total: kernel ? { ...total, kernel: { ...kernel, counters: last } } : total, restarts: t.restarts };
+}
 
 /** what an instance in serve's own thread (`timeout: 0`) has counted */
 export const hereCounts = (sfn: StreamFunction, kernel: KernelRunStats | undefined): Stats => ({ ...sfn.stats(), kernel: kernel?.snapshot() });
