@@ -15,3 +15,10 @@ describe('what a retired instance leaves', () => {
     expect(instanceCounts(restarted).total).toEqual({ received: 7, kernel: { traps: 1, counters: { skipped: 4 } } });
   });
 });
+
+describe('what a closed instance leaves', () => {
+  it('reads its kernel’s counters from its last report, which its close put among the earlier ones', () => {
+    const closed = { restarts: {}, retired: [{ received: 5, kernel: { counters: { skipped: 3 } } }, { received: 2, kernel: { counters: { skipped: 4 } } }], stats: undefined } as unknown as FunctionInstance;
+    expect(instanceCounts(closed).total).toEqual({ received: 7, kernel: { counters: { skipped: 4 } } });
+  });
+});

@@ -23,7 +23,9 @@ export const lifetime = (t: FunctionInstance): Stats => addUp([...t.retired, t.s
 export function instanceCounts(t: FunctionInstance): Counted {
   const total = lifetime(t);
   const kernel = total.kernel as Stats | undefined;
-  const last = ((t.stats as Stats | undefined)?.kernel as Stats | undefined)?.counters;
+  // a closed instance's last report is among its earlier ones'
+  const latest = (t.stats ?? t.retired.at(-1)) as Stats | undefined;
+  const last = (latest?.kernel as Stats | undefined)?.counters;
   return { total: kernel ? { ...total, kernel: { ...kernel, counters: last } } : total, restarts: t.restarts };
 }
 
