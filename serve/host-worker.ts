@@ -47,8 +47,11 @@ const SNAPSHOT_SHARE = 50;
 const slots = new Map<number, Slot>();
 // its pongs (all instances) and each instance's acks (its own, on its channel) numbered alike, so that serve keeps the newer
 let reports = 0;
-/** an instance's stats as serve reads them: with the records it handled since its last snapshot */
-const slotStats = (s: Slot, stats: object) => ({ ...stats, unsnapshotted: (stats as { received: number }).received - s.snapshotAt });
+/** an instance's stats as serve reads them: a function's with the records it handled since its last snapshot (a source handles none) */
+const slotStats = (s: Slot, stats: object) => {
+  const { received } = stats as { received?: number };
+  return received === undefined ? stats : { ...stats, unsnapshotted: received - s.snapshotAt };
+};
 /** what made the kernels of parked functions, by the slot of the instance that parked */
 const kept = new Map<number, KernelMaker>();
 
