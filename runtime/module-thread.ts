@@ -228,7 +228,7 @@ export class ModuleThread implements FunctionInstance {
       this.pinger = undefined;
       const why = reason ?? 'exit';
       // the zipper names this when it drops a record that instances kept dying on
-      const how = this.stopping ? 'was stopped' : why === 'hung' ? 'hung (an endless loop?) and was stopped' : why === 'crash' ? 'crashed' : `exited (code ${code})`;
+      const how = why === 'hung' ? 'hung (an endless loop?) and was stopped' : this.stopping ? 'was stopped' : why === 'crash' ? 'crashed' : `exited (code ${code})`;
       for (const ch of this.channels) ch.abort(new Error(`${this.o.label}: its thread ${how}`));
       for (const a of this.asked.values()) a.reject(new Error(`${this.o.label}: its thread ${how}`));
       this.asked.clear();
@@ -313,10 +313,19 @@ export class ModuleThread implements FunctionInstance {
     });
   }
 
-  /** Asks the module to finish (it closes its connections), then ends the thread, after `timeout` ms at the latest. */
-  async close(timeout = 5000): Promise<void> {
+  /**
+   * Serve stops: a thread that hangs, crashes or exits from now on is not started again. Its close may come
+   * much later (functions close upstream first), and a restart meanwhile took what the hung one held and
+   * hung on it again, each close then waiting for it.
+   */
+  endRestarts(): void {
     this.stopping = true;
     clearTimeout(this.restartTimer);
+  }
+
+  /** Asks the module to finish (it closes its connections), then ends the thread, after `timeout` ms at the latest. */
+  async close(timeout = 5000): Promise<void> {
+    this.endRestarts();
     const w = this.worker;
     if (!w) return;
     const exited = new Promise<void>((r) => w.once('exit', () => r()));
