@@ -14,6 +14,11 @@ export interface Metadata {
   tid?: string;
   /** payload content type: a GPS batch or a msgpack array of records */
   ct?: ContentType;
+  /**
+   * set by the zipper on a frame it hands on from an instance that died holding it: the function takes it in
+   * a call of its own, not with the frames that came beside it, so that a death in that call blames it alone
+   */
+  orphan?: true;
   [key: string]: unknown;
 }
 

@@ -23,6 +23,8 @@ import { systemClock, type Clock } from '../transport/liveness.ts';
 
 export type RestartReason = 'crash' | 'hung' | 'exit';
 
+const HUNG = 'hung (an endless loop?) and was stopped';
+
 /**
  * A thread that starts a module beside others already running (a host's) is watched during that start-up,
  * since a neighbour may hang meanwhile, but with this many times the watchdog's limit: a start-up's
@@ -227,12 +229,7 @@ export class ModuleThread implements FunctionInstance {
       this.clock.clearTimeout(this.pinger);
       this.pinger = undefined;
       const why = reason ?? 'exit';
-      // the zipper names this when it drops a record that instances kept dying on
-      const how = this.stopping ? 'was stopped' : why === 'hung' ? 'hung (an endless loop?) and was stopped' : why === 'crash' ? 'crashed' : `exited (code ${code})`;
-      for (const ch of this.channels) ch.abort(new Error(`${this.o.label}: its thread ${how}`));
-      for (const a of this.asked.values()) a.reject(new Error(`${this.o.label}: its thread ${how}`));
-      this.asked.clear();
-      this.channels.clear();
+      this.gone(why === 'hung' ? HUNG : this.stopping ? 'was stopped' : why === 'crash' ? 'crashed' : `exited (code ${code})`);
       this.o.onExit?.(why, this.stopping, this.stats);
       if (this.stats !== undefined) this.retired.push(this.stats);
       this.stats = undefined;
@@ -269,10 +266,24 @@ export class ModuleThread implements FunctionInstance {
       this.o.log.error(`${this.o.label}: its thread has not answered for ${Math.round(this.silent)} ms (an endless loop?): stopping it`);
       this.clock.clearTimeout(this.pinger);
       this.pinger = undefined;
+      this.gone(HUNG);
       void w.terminate();
       return;
     }
     w.postMessage({ geoflux: 'ping' } satisfies ThreadCommand);
+  }
+
+  /**
+   * Says how the thread went to its channels (the zipper names it when it drops a record that instances kept
+   * dying on) and to those awaiting its answers. Said before a hung thread is terminated: its ports, closing
+   * with it, would otherwise tell the zipper first, and only that they closed.
+   */
+  private gone(how: string): void {
+    const why = () => new Error(`${this.o.label}: its thread ${how}`);
+    for (const ch of this.channels) ch.abort(why());
+    for (const a of this.asked.values()) a.reject(why());
+    this.asked.clear();
+    this.channels.clear();
   }
 
   private restart(reason: RestartReason): void {
@@ -313,10 +324,19 @@ export class ModuleThread implements FunctionInstance {
     });
   }
 
-  /** Asks the module to finish (it closes its connections), then ends the thread, after `timeout` ms at the latest. */
-  async close(timeout = 5000): Promise<void> {
+  /**
+   * Serve stops: a thread that hangs, crashes or exits from now on is not started again. Its close may come
+   * much later (functions close upstream first), and a restart meanwhile took what the hung one held and
+   * hung on it again, each close then waiting for it.
+   */
+  endRestarts(): void {
     this.stopping = true;
     clearTimeout(this.restartTimer);
+  }
+
+  /** Asks the module to finish (it closes its connections), then ends the thread, after `timeout` ms at the latest. */
+  async close(timeout = 5000): Promise<void> {
+    this.endRestarts();
     const w = this.worker;
     if (!w) return;
     const exited = new Promise<void>((r) => w.once('exit', () => r()));

@@ -156,6 +156,11 @@ export class FunctionHosts {
     for (const pool of this.pools.values()) if (pool.includes(host)) pool.splice(pool.indexOf(host), 1);
   }
 
+  /** serve stops: no host is started again (ModuleThread.endRestarts), nor are its instances moved apart */
+  endRestarts(): void {
+    for (const h of [...this.pools.values()].flat()) h.thread.endRestarts();
+  }
+
   async close(timeout = 5000): Promise<void> {
     await Promise.allSettled([...this.pools.values()].flat().map((h) => h.thread.close(timeout)));
   }

@@ -168,3 +168,32 @@ describe('instances started again after a hang', () => {
     }
   });
 });
+
+/**
+ * The trial's hanging kernel: one fix that hangs a kernel of the user's own, inside a frame of many fixes of
+ * other devices. The first hang blames the frame and splits it into parts; a batch handler takes the parts
+ * that came while its last call ran in one call, so a hang there was blamed on the oldest part of the call, an
+ * innocent one, one hang per innocent part (10 restarts in the trial, 2½ minutes of the function held back).
+ * Each hang must blame the record that made it, so the fix is dropped after 3, and the function goes on.
+ */
+describe('a kernel of the user\'s own that hangs on one fix of a frame of many', () => {
+  it('drops that fix after three hangs, whatever frames the parts of its frame share a call with, and goes on with the rest', { timeout: 120_000 }, async () => {
+    const { served, trust, close } = await serveWithSquares(workflow);
+    try {
+      const spinner = served.functionThreads.find((t) => t.fn === 'spinner')!.thread as HostedInstance;
+      const source = await connectSource({ name: 'fleet', ...trust });
+      const fix = (i: number, speed = 1) => ({ deviceId: `v${i}`, t: i * 1000, lon: 1, lat: 1, speed });
+      source.write('slow', Array.from({ length: 20 }, (_, i) => fix(i, i === 10 ? 150 : 1)));
+      await waitFor(() => served.zipper.counters.poison > 0 || spinner.restarts.hung > 3, { what: 'the hanging fix dropped as poison', ms: 90_000 });
+      expect(spinner.restarts.hung).toBeLessThanOrEqual(3);
+      // it goes on: a later fix is handled (by an instance started after the last hang, whose count is then final)
+      const accepted = served.zipper.counters.accepted;
+      source.write('slow', [fix(20)]);
+      await waitFor(() => served.zipper.counters.accepted > accepted && served.zipper.inflight === 0, { what: 'the later fix handled', ms: 60_000 });
+      expect({ hangs: spinner.restarts.hung, poison: served.zipper.counters.poisonRecords }).toEqual({ hangs: 3, poison: 1 });
+      await source.close();
+    } finally {
+      await close();
+    }
+  });
+});

@@ -283,13 +283,28 @@ export function retire(served: ServedWorkflow, fn: string, read: () => Counted, 
 const moduleThread = (served: ServedWorkflow, label: string, workerData: LocalWorkerData, watchdog = DEFAULT_TIMEOUT) =>
   new ModuleThread({ label, callerUrl: import.meta.url, entry: './local-worker', workerData, watchdog, attach: (ch) => served.zipper.attach(ch), log: logger('serve').about(workerData.name), lines: (line) => served.logs.add(workerData.name, line) });
 
+/** ms the functions get, past the drain's time, to close (their connections, what they emitted flushed): then their threads are ended */
+const CLOSE_MARGIN = 1000;
+
+/**
+ * The steps share one deadline, each taking what those before it left: a function that hangs costs the
+ * drain's time once. With a time of their own each, a hung function's (the trial's `tagger`, its upstream
+ * waiting for it to take its last output, then it) made a Ctrl-C take 17 s against `--drain-timeout` 5000.
+ */
 async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number): Promise<void> {
+  const drained = Date.now() + drainTimeout;
+  const closed = drained + CLOSE_MARGIN;
+  const left = (until: number) => Math.max(0, until - Date.now());
   served.deployments?.close();
-  await Promise.allSettled(served.sourceThreads.map((s) => s.thread.close(Math.max(drainTimeout, 1000))));
+  // a thread that hangs from now on is ended, not started again: what it held is lost at close, or kept by its writer
+  // (hosted sources and instances: by their hosts)
+  for (const s of [...served.sourceThreads, ...served.functionThreads]) if (s.thread instanceof ModuleThread) s.thread.endRestarts();
+  served.hosts?.endRestarts();
+  await Promise.allSettled(served.sourceThreads.map((s) => s.thread.close(left(closed))));
   // a bridge that never reached NATS will handle nothing more: waiting for it would only spend the drain
   if (served.cloud && !served.cloud.stats().connected) await served.cloud.close(0);
   // functions leave once what they hold is handled, so they do not take the zipper's goodbye for a crash
-  await served.zipper?.drain(drainTimeout);
+  await served.zipper?.drain(left(drained));
   // a function finishing emits what it still held (a map matcher its last fixes) and waits for the functions
   // that observe it to take it: those must still be there, so upstream closes first
   for (const wave of closingOrder([...wf.functions, ...(served.deployments?.functions() ?? [])])) {
@@ -297,14 +312,14 @@ async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number):
     // one scaled to zero that a closing upstream function's last output woke is closed once it runs
     await served.deployments?.wakesDone(closing);
     await Promise.allSettled([
-      ...served.functionThreads.filter((f) => closing.has(f.fn)).map((f) => f.thread.close(Math.max(drainTimeout, 1000))),
-      ...served.functions.filter((f) => closing.has(f.fn)).map((f) => f.sfn.close()),
+      ...served.functionThreads.filter((f) => closing.has(f.fn)).map((f) => f.thread.close(left(closed))),
+      ...served.functions.filter((f) => closing.has(f.fn)).map((f) => f.sfn.close(left(closed))),
     ]);
   }
   // every function is closed: a frame held from now on wakes none (the hosts go next)
   if (served.zipper) served.zipper.onHold = undefined;
-  await served.hosts?.close();
-  await served.cloud?.close(Math.max(drainTimeout, 1000));
+  await served.hosts?.close(left(closed));
+  await served.cloud?.close(left(closed));
   await Promise.allSettled(served.sinks.map((s) => s.sink.close(drainTimeout ? undefined : 0)));
   await served.zipper?.close(0);
   await served.metrics?.close();

@@ -263,13 +263,15 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
           failed(e as Error, recordsOf(row)[0], 'batch-handler', 'batch handler error, 1 record skipped');
           return [];
         });
-      // the frames that have come while the last call ran go together into the next one
+      // the frames that have come while the last call ran go together into the next one; a frame that an
+      // instance died holding goes alone, so that a death in its call is blamed on it (Metadata.orphan)
+      const alone = (q: { r: Received }) => q.r.meta.orphan === true;
       const drain = async () => {
         if (hopts.maxWait && queuedRows < maxRows) await new Promise((r) => setTimeout(r, hopts.maxWait));
         while (queue.length) {
           const take = [queue.shift()!];
           let rows = take[0].batch.n;
-          while (queue.length && rows + queue[0].batch.n <= maxRows) rows += take[take.push(queue.shift()!) - 1].batch.n;
+          while (!alone(take[0]) && queue.length && !alone(queue[0]) && rows + queue[0].batch.n <= maxRows) rows += take[take.push(queue.shift()!) - 1].batch.n;
           queuedRows -= rows;
           stats.received += rows;
           const origin = (lastOrigin = originOf(take[take.length - 1].r));

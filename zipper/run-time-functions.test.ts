@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { concatMap, map, NEVER } from 'rxjs';
 import { connectSource, connectStreamFunction, type GpsRecord } from '../index.ts';
 import { PROTOCOL_VERSION } from '../codecs/frame-types.ts';
+import { unpackMeta, type Metadata } from '../codecs/metadata.ts';
 import { MessageChannel } from 'node:worker_threads';
 import { transportFor } from '../transport/index.ts';
 import { portChannel } from '../transport/port.ts';
@@ -22,11 +23,12 @@ async function takingInstance(z: Zipper, name: string, clientId: string, thread 
   const url = new URL(urlOf(z));
   const ch = thread ? threadChannel(z) : await (await transportFor(url)).dial(url, {});
   const frames: number[] = [];
+  const metas: Metadata[] = [];
   const joined = z.functionLoad().find((f) => f.name === name)?.instances ?? 0;
-  ch.start({ frame: (f) => void (f.type === 'data' && frames.push(recordCount(f.payload))), closed: () => {} });
+  ch.start({ frame: (f) => void (f.type === 'data' && frames.push(recordCount(f.payload)) && metas.push(unpackMeta(f.meta))), closed: () => {} });
   ch.send({ type: 'handshake', name, kind: 'sfn', clientId, token: TOKEN, observe: ['gps'], version: PROTOCOL_VERSION });
   await waitFor(() => z.functionLoad().find((f) => f.name === name)?.instances === joined + 1, { what: `${clientId} joined` });
-  return { ch, frames };
+  return { ch, frames, metas };
 }
 
 function threadChannel(z: Zipper) {
@@ -193,6 +195,32 @@ describe('functions added and removed at run time', () => {
     await waitFor(() => next.frames.length === 3, { what: () => `the frame's records one by one, got ${next.frames}` });
     expect(next.frames).toEqual([1, 1, 1]);
     next.ch.send({ type: 'ack', seq: 3 });
+    expect(await src.flush(5000)).toBe(true);
+  });
+});
+
+describe('a record that instances keep dying on', () => {
+  it('is dropped after 3 deaths, those of the frame it was in counted, and named by its device, time and tag; what they held goes on marked for a call of its own', async () => {
+    const log = keptLinesLog();
+    const z = later(await Zipper.start(testConfig(listen, []), { log }));
+    z.addFunction({ name: 'f', observe: ['gps'], dispatch: { kind: 'balance' } });
+    const src = later(await connectSource({ name: 'gw', zipper: urlOf(z), token: TOKEN }));
+    src.write('gps', [fix(1), fix(2), fix(3)]);
+    await waitFor(() => z.functionLoad()[0].waiting === 1, { what: 'the frame of 3 held' });
+    // the first dies holding the frame; the next two, its records, of which the first is blamed each time
+    for (const [i, records] of [[3], [1, 1, 1], [1, 1, 1]].entries()) {
+      const dies = await takingInstance(z, 'f', `dies-${i}`);
+      await waitFor(() => dies.frames.length === records.length, { what: () => `the frames at dies-${i}, got ${dies.frames}` });
+      expect(dies.frames).toEqual(records);
+      expect(dies.metas.map((m) => m.orphan)).toEqual(records.map(() => (i === 0 ? undefined : true)));
+      dies.ch.abort(new Error('the instance dies'));
+      await waitFor(() => z.functionLoad()[0].instances === 0, { what: `dies-${i} gone` });
+    }
+    expect(z.counters.poisonRecords).toBe(1);
+    expect(log.said.find((l) => l.includes('died holding'))).toMatch(/^warn function "f": dropped a fix of veh-1 at 1970-01-01T00:00:00\.001Z \(gps, from \S+ seq 1\) that 3 instances died holding/);
+    const next = await takingInstance(z, 'f', 'next');
+    await waitFor(() => next.frames.length === 2, { what: () => `the two other records, got ${next.frames}` });
+    next.ch.send({ type: 'ack', seq: 2 });
     expect(await src.flush(5000)).toBe(true);
   });
 });

@@ -1,7 +1,8 @@
 import { FrameError } from '../codecs/frame-error.ts';
 import { DEFAULT_MAX_FRAME_SIZE } from '../codecs/frame.ts';
 import type { DataFrame, Frame, HandshakeFrame } from '../codecs/frame-types.ts';
-import { unpackMeta } from '../codecs/metadata.ts';
+import { packMeta, unpackMeta } from '../codecs/metadata.ts';
+import { recordsLabel } from '../codecs/record-label.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { parseAddress, transportFor, type FrameChannel, type Listener } from '../transport/index.ts';
@@ -474,9 +475,12 @@ export class Zipper {
         // a wake): none is to blame, and they go on whole, in order
         if (conn.leaving) return this.redispatch(orphans);
         // an instance acks in order, so the oldest frame it held is the one it was working on when it died;
-        // those behind it only waited, and are not blamed. A blamed frame goes on record by record, so that
-        // only a record that kills the function again and again is dropped, not its neighbours
-        const [suspect, ...rest] = orphans;
+        // those behind it are not blamed. A blamed frame goes on record by record, so that only a record that
+        // kills the function again and again is dropped, not its neighbours. A batch handler (a kernel) takes
+        // the frames that came while its last call ran in one call: the oldest of a call that hung may be
+        // innocent, and each death blamed the next (10 for one fix in the trial). So every frame it held goes
+        // on marked, for a call of its own: the next death is then the oldest's own
+        const [suspect, ...rest] = orphans.map(orphaned);
         suspect.failed++;
         suspect.why = err?.message ?? 'its connection closed';
         this.redispatch([...this.isolate(suspect), ...rest]);
@@ -485,14 +489,17 @@ export class Zipper {
   }
 
   /**
-   * A frame that an instance died holding, in parts (sharing its hold) when it has several records: each part
-   * starts with a clean record, and only a single record is dropped as poison, after `maxDeliveries` deaths.
+   * A frame that an instance died holding, in parts (sharing its hold) when it has several records: only a
+   * single record is dropped as poison, after `maxDeliveries` deaths.
    */
   private isolate(u: Unacked): Unacked[] {
     const parts = splitRecords(u.frame);
     if (!parts) return [u];
     u.d.pending += parts.length - 1;
-    return parts.map((frame) => ({ ...u, frame, failed: 0 }));
+    // a part keeps the deaths of its frame, short of the last: the record that kills is dropped after
+    // `maxDeliveries` deaths whatever its frame's size (not 2 more per split), and only after one alone
+    const failed = Math.min(u.failed, (this.opts.maxDeliveries ?? 3) - 1);
+    return parts.map((frame) => ({ ...u, frame, failed }));
   }
 
   /** Sends held or orphaned frames again through routing, then lets go of the hold they had. */
@@ -506,7 +513,7 @@ export class Zipper {
         const records = recordCount(u.frame.payload);
         this.counters.poison++;
         this.counters.poisonRecords += records;
-        this.warnings.warn('poison', `function "${u.fn}": dropped ${records === 1 ? 'a record' : `a frame of ${records} records`} from ${u.frame.from.replace(/(~\d+)+$/, '')} (seq ${u.frame.seq}) that ${u.failed} instances died holding, the last: ${u.why}`);
+        this.warnings.warn('poison', `function "${u.fn}": dropped ${recordsLabel(u.frame, records)} (${this.tagName(u.frame.tag)}, from ${u.frame.from.replace(/(~\d+)+$/, '')} seq ${u.frame.seq}) that ${u.failed} instances died holding, the last: ${u.why}`);
       } else if (!route) {
         // its function was removed (an undeploy) while an instance still held the frame
         this.counters.dropped++;
@@ -698,6 +705,15 @@ export class Zipper {
     clearInterval(this.sweeper);
     for (const c of this.conns) c.ch.abort(new Error('zipper killed'));
     await Promise.allSettled(this.listeners.map((l) => l.close()));
+  }
+}
+
+/** a frame an instance died holding, marked for a call of its own (Metadata.orphan); one whose metadata cannot be read goes on as it is */
+function orphaned(u: Unacked): Unacked {
+  try {
+    return { ...u, frame: { ...u.frame, meta: packMeta({ ...unpackMeta(u.frame.meta), orphan: true }) } };
+  } catch {
+    return u;
   }
 }
 

@@ -1,6 +1,7 @@
 import { concat, concatMap, defer, finalize, from, ignoreElements, merge, type OperatorFunction } from 'rxjs';
 import { addBadRows, goodRows, type BadRowCounts } from '../../codecs/fix-checks.ts';
 import { toBatch, type GpsBatch } from '../../codecs/gps-batch.ts';
+import { deviceAt } from '../../codecs/record-label.ts';
 import type { GpsRecord } from '../../codecs/gps-record.ts';
 import type { BatchKernel } from '../../kernels/batch-kernel.ts';
 import { logger, type Logger } from '../../log/logger.ts';
@@ -171,7 +172,7 @@ export class KernelBatches<E = unknown> {
     };
     const dropped = (e: unknown, row: GpsBatch): E[] => {
       this.stats.trappedRows++;
-      this.warnings.warn('trap', `a fix of ${row.devices[0]} at ${new Date(row.t[0]).toISOString()} traps the kernel: dropped (${(e as Error).message})`);
+      this.warnings.warn('trap', `a fix of ${deviceAt(row.devices[0], row.t[0])} traps the kernel: dropped (${(e as Error).message})`);
       this.o.onTrappedRow?.(e as Error, row);
       return [];
     };
