@@ -86,7 +86,7 @@ export interface HostsStats {
   restartedEmpty: number;
   /** parked functions whose kernel's prepared params a host keeps for their wake */
   kept: number;
-  /** instances that could not start again (with their host, or apart after a hang): gone until their function starts anew */
+  /** instances that could not start again (with their host, or apart after a hang): gone until their function starts anew (a source: for the rest of this serve) */
   failedStarts: number;
 }
 
