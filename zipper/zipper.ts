@@ -498,13 +498,17 @@ export class Zipper {
     u.d.pending += parts.length - 1;
     // a part keeps the deaths of its frame, short of the last: the record that kills is dropped after
     // `maxDeliveries` deaths whatever its frame's size (not 2 more per split), and only after one alone
-    const failed = Math.min(u.failed, (this.opts.maxDeliveries ?? 3) - 1);
+    const failed = Math.min(u.failed, this.maxDeliveries - 1);
     return parts.map((frame) => ({ ...u, frame, failed }));
+  }
+
+  private get maxDeliveries(): number {
+    return this.opts.maxDeliveries ?? 3;
   }
 
   /** Sends held or orphaned frames again through routing, then lets go of the hold they had. */
   private redispatch(items: Unacked[]): void {
-    const max = this.opts.maxDeliveries ?? 3;
+    const max = this.maxDeliveries;
     for (const u of items) {
       // closed: no instance will take it, and its writer keeps it unacknowledged (close counts it if lost with serve)
       if (this.closed) continue;
