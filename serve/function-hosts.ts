@@ -10,8 +10,8 @@ import type { SourceData } from './run-source.ts';
 /**
  * Host threads: the function instances that run geoflux's own code (kernels, builtins) share a small set of
  * worker threads, `size` of them (default one per core), instead of an isolate each; WebAssembly and its
- * memory cap isolate a kernel, and builtins are our code. So do the workflow's builtin sources (a simulator,
- * a replay, a device listener), each in a slot as an instance is, started again with its host as a source's
+ * memory cap isolate a kernel, and builtins are our code. So do the workflow's sources that make their own
+ * fixes (a simulation, a replay: HOSTED_SOURCES), each in a slot as an instance is, started again with its host as a source's
  * own thread was at its death: from its beginning. Each instance is inside its host as it would be in
  * a thread of its own (serve/host-worker.ts): its own port:// channel to the zipper, sfn and kernel, so the
  * zipper's side and the frame work spread over the hosts are as before. A user's JavaScript keeps a thread

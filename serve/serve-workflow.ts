@@ -75,7 +75,7 @@ export interface ServedWorkflow {
   zipper: Zipper;
   /** local function instances in worker threads: geoflux's own code in the host threads, a user's JavaScript in a thread of its own */
   functionThreads: { fn: string; thread: FunctionInstance }[];
-  /** the host threads of the kernel and builtin functions' instances and the builtin sources */
+  /** the host threads of the kernel and builtin functions' instances and the simulating sources (HOSTED_SOURCES) */
   hosts: FunctionHosts;
   /** sources: a builtin in a host thread, a user's module (or one that dials a `zipper:` of its own) in a thread of its own */
   sourceThreads: { source: string; thread: FunctionInstance }[];

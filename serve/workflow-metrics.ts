@@ -145,11 +145,11 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     counter('geoflux_function_restarts_total', 'local function threads restarted, by reason (crash, hung, exit)', () =>
       [...fns()].flatMap(([fn, s]) => Object.entries(s.restarts).map(([reason, n]) => ({ labels: { function: fn, reason }, value: n }))),
     ),
-    gauge('geoflux_host_threads', 'host threads running the instances of kernel and builtin functions, and the builtin sources', () => [{ value: served.hosts.stats().threads }]),
+    gauge('geoflux_host_threads', 'host threads running the instances of kernel and builtin functions, and the builtin traffic and replay sources', () => [{ value: served.hosts.stats().threads }]),
     gauge('geoflux_host_busy_ratio', 'the share of a host thread’s event loop busy over its last 2 s: instances started after the workflow’s own go to the least busy host under 0.5 before a new host starts', () => served.hosts.stats().busy.map((b) => ({ labels: { host: b.host }, value: b.share }))),
     counter('geoflux_host_restored_instances_total', 'kernel instances started again with their host thread (a neighbour hung or crashed), or apart after a hang, and given their last snapshot: counted once started (a start that fails is geoflux_host_failed_starts_total)', () => [{ value: served.hosts.stats().restored }]),
     counter('geoflux_host_rolled_back_records_total', 'records whose effect on a restored instance’s state was lost: handled after its last snapshot', () => [{ value: served.hosts.stats().rolledBack }]),
-    counter('geoflux_host_restarted_empty_total', 'builtin function instances and builtin sources started again with their host thread, their state lost (a source from its beginning)', () => [{ value: served.hosts.stats().restartedEmpty }]),
+    counter('geoflux_host_restarted_empty_total', 'builtin function instances and builtin traffic and replay sources started again with their host thread, their state lost (a source from its beginning)', () => [{ value: served.hosts.stats().restartedEmpty }]),
     counter('geoflux_host_failed_starts_total', 'instances that could not start again with their host thread, or apart after a hang: gone until their function starts anew, a builtin source for the rest of this serve (each logged)', () => [{ value: served.hosts.stats().failedStarts }]),
     gauge('geoflux_host_kept_kernels', 'parked functions whose kernel a host thread keeps prepared (files read, params compiled) for their wake', () => [{ value: served.hosts.stats().kept }]),
     counter('geoflux_function_records_total', 'records local function instances handled', () => perFunction((s) => num(s.total, 'received'))),
