@@ -8,9 +8,9 @@ import { startSource, type SourceData } from './run-source.ts';
 
 /**
  * A workflow's local function or source in its own thread (runtime/module-thread.ts starts and watches it):
- * a user's JavaScript (a function's or a source's), or a source that dials a zipper address of its own
- * (geoflux's own functions and sources share host threads: serve/host-worker.ts). Both reach the zipper over
- * port://, unless a source's entry names an address of its own.
+ * a user's JavaScript (a function's or a source's), a device listener, or a source that dials a zipper
+ * address of its own (geoflux's own functions, simulations and replays share host threads:
+ * serve/host-worker.ts). Both reach the zipper over port://, unless a source's entry names an address of its own.
  */
 
 export type LocalWorkerData = { logLevel: Level } & (({ kind: 'function' } & FunctionData) | SourceData);
