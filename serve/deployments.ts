@@ -22,8 +22,8 @@ import { CloudDeployments, CloudRefused } from './cloud-deployments.ts';
 
 /**
  * Functions deployed while serve runs (`geoflux deploy`): each request is verified before anything running
- * changes (name, tags, the module's hash, the ABI conformance suite with the given params, in a thread of its
- * own), then the function joins the zipper's set and its instances start; only once they run is it saved
+ * changes (name, tags, the module's hash, the ABI conformance suite with the given params, in a thread kept
+ * for checks), then the function joins the zipper's set and its instances start; only once they run is it saved
  * to the state folder, pinned by hash, for the next start. Requests are taken one at a time.
  */
 
@@ -74,6 +74,8 @@ export class Deployments {
   /** requests refused, by reason */
   private readonly refused = new Map<DeployRefusal, number>();
   private readonly warn: RateLimitedLog;
+  /** the conformance suite's thread, kept while deploys come */
+  private readonly checker: IsolatedKernel;
 
   private constructor(
     private readonly wf: Workflow,
@@ -83,6 +85,7 @@ export class Deployments {
     this.store = new DeploymentStore(wf.stateDir);
     if (wf.cluster) this.cloud = new CloudDeployments({ ...wf, cluster: wf.cluster }, log);
     this.warn = new RateLimitedLog(log);
+    this.checker = IsolatedKernel.checker({ timeout: CHECK_TIMEOUT, wasi: 'node', baseDir: wf.dir });
   }
 
   /**
@@ -132,6 +135,7 @@ export class Deployments {
   /** Stops parking, waking and scaling (serve stops). */
   close(): void {
     for (const r of this.running.values()) clearInterval(r.timer);
+    void this.checker.close();
     this.warn.flush();
   }
 
@@ -221,11 +225,11 @@ export class Deployments {
     if (!Number.isInteger(req.min) || !Number.isInteger(req.max) || req.min < 0 || req.max < Math.max(1, req.min)) throw new Refused('bounds', `--min ${req.min} --max ${req.max}: need 0 ≤ min ≤ max and max ≥ 1`);
   }
 
-  /** The ABI conformance suite with the deploy's params, in a thread of its own: bad params fail it as they fail a start. */
+  /** The ABI conformance suite with the deploy's params, in the checker's thread: bad params fail it as they fail a start. */
   private async verify(name: string, path: string, params: Record<string, unknown>): Promise<void> {
     let results;
     try {
-      results = await IsolatedKernel.check(path, params, { timeout: CHECK_TIMEOUT, wasi: 'node', baseDir: this.wf.dir });
+      results = await this.checker.checkOn(path, params);
     } catch (e) {
       throw new Refused('conformance', `function "${name}": ${(e as Error).message}`);
     }

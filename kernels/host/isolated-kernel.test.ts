@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { batchFromRecords } from '../../codecs/gps-batch.ts';
 import { createKernel } from '../create-kernel.ts';
 import { KernelBatches } from '../../sfn/operators/run-kernel.ts';
@@ -39,5 +39,37 @@ describe('a kernel in its own thread', () => {
 
   it('reports a kernel that cannot start', async () => {
     await expect(IsolatedKernel.create('geofence', { fences: 'nope.geojson' }, { timeout: 1000 })).rejects.toThrow(/nope.geojson: no such file/);
+  });
+});
+
+describe('a checker (a serve checking its deploys)', () => {
+  const passes = (results: { ok: boolean }[]) => results.length > 0 && results.every((r) => r.ok);
+
+  it('checks module after module on one thread, and stops that thread once idle', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const k = IsolatedKernel.checker({ timeout: 60_000 }, 10_000);
+    try {
+      expect(passes(await k.checkOn('geofence', { fences }))).toBe(true);
+      expect(passes(await k.checkOn('hotspot', {}))).toBe(true);
+      expect(k.started).toBe(1);
+      vi.advanceTimersByTime(10_000);
+      expect(passes(await k.checkOn('geofence', { fences }))).toBe(true);
+      expect(k.started).toBe(2);
+    } finally {
+      await k.close();
+      vi.useRealTimers();
+    }
+  });
+
+  it('stops a check that hangs, and checks the next module on a fresh thread', async () => {
+    const k = IsolatedKernel.checker({ timeout: 300 });
+    try {
+      const spins = [5, -1, 5].map((speed, i) => ({ deviceId: 'v', t: i * 1000, lon: 0, lat: 0, speed }));
+      await expect(k.checkOn('kernels/build/testing/spin.wasm', {}, spins)).rejects.toThrow(KernelTimeout);
+      expect(passes(await k.checkOn('geofence', { fences }))).toBe(true);
+      expect(k.replaced).toBe(1);
+    } finally {
+      await k.close();
+    }
   });
 });
