@@ -114,7 +114,7 @@ export class Deployments {
     return [...this.running.values()].map((r) => r.f);
   }
 
-  /** Resolves once no function of `names` is being woken from zero (serve's stop closes them only then). */
+  /** Resolves once no function of `names` is being woken from zero (a wake begun before serve's stop: it closes them only then). */
   async wakesDone(names: Set<string>): Promise<void> {
     await Promise.allSettled([...this.running.values()].filter((r) => names.has(r.f.name)).map((r) => r.zero?.waking));
   }
@@ -131,7 +131,10 @@ export class Deployments {
 
   /** Stops parking, waking and scaling (serve stops). */
   close(): void {
-    for (const r of this.running.values()) clearInterval(r.timer);
+    for (const r of this.running.values()) {
+      clearInterval(r.timer);
+      r.zero?.stop();
+    }
     this.warn.flush();
   }
 

@@ -167,6 +167,8 @@ export class FunctionHosts {
     const made = (this.made.get(key) ?? 0) + 1;
     this.made.set(key, made);
     const host = new Host(`host thread #${made}${what ? ` (${what})` : ''}`, watchdog, this, apart);
+    // one made as serve stops (for a wake begun before) is not started again either
+    if (this.restartsEnded) host.thread.endRestarts();
     pool.push(host);
     return host;
   }

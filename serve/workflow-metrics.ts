@@ -211,6 +211,7 @@ function scaleToZeroFamilies(served: ServedWorkflow): Family[] {
     counter('geoflux_function_scale_to_zero_total', 'times a --min 0 function was scaled to zero after its idle period', each((s) => s.parks)),
     counter('geoflux_function_cold_starts_total', 'times a function scaled to zero was started again by a frame held for it', each((s) => s.coldStarts)),
     counter('geoflux_function_cold_start_seconds_total', 'time from the first frame held for a function scaled to zero to its restored instance ready (the held frames with it), summed over cold starts', each((s) => s.coldStartMsTotal / 1000)),
+    counter('geoflux_function_unwoken_frames_total', 'frames held for a function scaled to zero after serve began to stop: nothing is started while serve stops, so it is not woken; each frame stays unacknowledged, kept by its writer for a resend or, written by serve\'s own threads, lost at close (geoflux_frames_dropped_total{reason="shutdown"})', each((s) => s.unwoken)),
   ];
 }
 
