@@ -97,7 +97,7 @@ export interface HostsStats {
  * rewritten) may be back; nothing else would ever start it again. A function's instance is not retried here:
  * its function is started anew by what scales it (a deploy, a wake, the autoscaler).
  */
-export const SOURCE_RETRY = { initial: 1000, max: 30_000 };
+const SOURCE_RETRY = { initial: 1000, max: 30_000 };
 
 /** What made a parked function's kernel (its files read, its params prepared), kept by the host its instance ran in. */
 export interface KeptKernel {
