@@ -31,6 +31,11 @@ describe('formatAlert', () => {
       { kind: 'geofence', detect: 'enter', fence: { id: '4', name: '\u001b[2Jyard' }, deviceId: 'veh-8', time: '2026-01-01T08:00:04.000Z', point: [7.42, 43.74] },
       '08:00:04  geofence enter     veh-8          \\x1b[2Jyard                             7.42000,43.74000',
     ],
+    // a device id with a newline in it prints one alert, not a second one it forged
+    [
+      { kind: 'speeding', deviceId: 'v\n08:00:05  geofence enter     forged', time: '2026-01-01T08:00:04Z' },
+      '08:00:04  speeding           v\\n08:00:05  geofence enter     forged',
+    ],
   ])('%j', (event, line) => {
     expect(formatAlert(event, 'UTC')).toBe(line);
   });

@@ -1,11 +1,12 @@
-import { printable } from '../codecs/control-characters.ts';
+import { oneLine } from '../codecs/control-characters.ts';
 import { readableF32 } from '../codecs/float32.ts';
 
 /**
  * One readable line per alert, in columns: local time, kind and detect, device (or cell), what (fence,
  * the other device of a roaming pair, hotspot strength, road and speed) and where. Events of kinds it does not know still print, as their fields.
  * Every field is the event's own (a fence's name from the user's file, a field a function of the user's
- * made), so the line is made printable: a terminal shows `\x1b[2J`, not clears itself.
+ * made), so the line is made printable and kept one line: a terminal shows `\x1b[2J`, not clears itself, and a
+ * device id with a newline in it does not print a second alert.
  */
 type Event = Record<string, any>;
 
@@ -32,5 +33,5 @@ export function formatAlert(e: Event, timeZone?: string): string {
     const { kind: _k, detect: _d, deviceId: _id, time: _t, t: _tt, lon: _lon, lat: _lat, point: _p, ...rest } = e;
     detail = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v, readableF32)}`).join(' ');
   }
-  return printable(`${time}  ${what.padEnd(18)} ${who.padEnd(14)} ${detail.padEnd(36)} ${where}`.trimEnd());
+  return oneLine(`${time}  ${what.padEnd(18)} ${who.padEnd(14)} ${detail.padEnd(36)} ${where}`.trimEnd());
 }

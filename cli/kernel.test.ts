@@ -109,11 +109,11 @@ GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int3
     const fixes = ['deviceId,time,lon,lat,speed', 'a,0,7.41,43.73,10', 'b,1,7.41,43.73,11', 'c,2,7.41,43.73,13', 'd,3,7.41,43.73,12', 'e,4,7.41,43.73,14'].join('\n');
     const r = await run(['kernels/build/testing/trap-on.wasm', '-'], fixes);
     expect(lines(r.stdout).map((l) => l.deviceId)).toEqual(['a', 'b', 'd', 'e']);
-    expect(r.stderr).toMatch(/^1 rows dropped: the kernel trapped on them \(the first: c at 1970-01-01T00:00:02\.000Z: kernel trapped: /m);
+    expect(r.stderr).toMatch(/^1 rows dropped: the kernel trapped on them \(the first: "c" at 1970-01-01T00:00:02\.000Z: kernel trapped: /m);
     expect(r.code).toBe(0);
     const all = await run(['kernels/build/testing/trap-on.wasm', '-'], ['deviceId,time,lon,lat,speed', 'a,0,7.41,43.73,13', 'b,1,7.41,43.73,13'].join('\n'));
     expect(all.stdout).toBe('');
-    expect(all.stderr).toMatch(/^geoflux kernel: every row trapped the kernel: 2 rows dropped: the kernel trapped on them \(the first: a at 1970-01-01T00:00:00\.000Z: /m);
+    expect(all.stderr).toMatch(/^geoflux kernel: every row trapped the kernel: 2 rows dropped: the kernel trapped on them \(the first: "a" at 1970-01-01T00:00:00\.000Z: /m);
     expect(all.code).toBe(1);
   });
 

@@ -1,3 +1,4 @@
+import { deviceAt } from '../codecs/record-label.ts';
 import { BUILTIN_KERNELS } from '../kernels/host/builtin-wasm.ts';
 import type { CheckResult } from '../kernels/conformance.ts';
 import { IsolatedKernel } from '../kernels/host/isolated-kernel.ts';
@@ -39,7 +40,7 @@ export async function kernelCommand({ values, positionals }: Parsed): Promise<vo
     onError: (e) => {
       throw e;
     },
-    onTrappedRow: (e, row) => void (firstTrap ||= `${row.devices[0]} at ${new Date(row.t[0]).toISOString()}: ${e.message}`),
+    onTrappedRow: (e, row) => void (firstTrap ||= `${deviceAt(row.devices[0], row.t[0])}: ${e.message}`),
   });
   try {
     let rows = 0;

@@ -25,6 +25,14 @@ const hex = (c: string, digits: number) => c.charCodeAt(0).toString(16).padStart
 export const printable = (s: string): string => s.replace(UNPRINTABLE, (c) => (c.charCodeAt(0) > 0xff ? `\\u${hex(c, 4)}` : `\\x${hex(c, 2)}`));
 
 /**
+ * A message that must stay one line: printable, and its newlines escaped too (`\n`). What a record, a device
+ * or a peer sent (a device id `"x\n2026-… ERROR [zipper] …"`) would otherwise start a line of its own that
+ * reads as the program's. Per-record and per-peer warnings (`RateLimitedLog`) and a printed alert go through it;
+ * `printable` keeps newlines for the messages that are several lines on purpose (serve's banner, a stack).
+ */
+export const oneLine = (s: string): string => printable(s).replace(/\n/g, '\\n');
+
+/**
  * JSON text as a terminal shows it, and still the same JSON: JSON.stringify escapes C0 but leaves DEL, C1
  * (U+009B is ESC [ to many terminals) and the invisible ones raw, which this escapes as `\uXXXX`, JSON's own
  * escape. A JSON line printed for a user (`builtin:printer`, `geoflux alerts --json`) goes through it.

@@ -1,12 +1,12 @@
-import { printable } from './control-characters.ts';
+import { quoted } from './control-characters.ts';
 import type { DataFrame } from './frame-types.ts';
 import { unpackMeta } from './metadata.ts';
 import { decodeRecords } from './records.ts';
 
-/** how a log line names one record: its device and time, which the user can find in what the device sent */
+/** how a log line names one record: its device (quoted: an id is whatever a source wrote) and time, which the user can find in what the device sent */
 export function deviceAt(deviceId: unknown, t: unknown): string {
   const time = typeof t === 'number' && Math.abs(t) <= 8.64e15 ? ` at ${new Date(t).toISOString()}` : '';
-  return `${printable(String(deviceId))}${time}`;
+  return `${quoted(String(deviceId))}${time}`;
 }
 
 /**

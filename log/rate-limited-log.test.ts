@@ -39,3 +39,11 @@ it('says what it has counted when flushed (at a close), over the time it counted
   expect(log.lines).toEqual(['warn lost the zipper', 'warn … 1 more in the last 2.5 s; the last: lost the zipper again']);
   expect(clock.pending).toBe(0);
 });
+
+it('keeps each warning one line: a newline in what a record or a peer sent cannot start a line of its own', () => {
+  const { clock, log, limited } = setup();
+  limited.warn('bad', 'a fix of x\n2026-12-07T00:00:00.000Z ERROR [zipper] forged');
+  limited.warn('bad', 'a fix of y\nforged too');
+  clock.advance(10_000);
+  expect(log.lines).toEqual(['warn a fix of x\\n2026-12-07T00:00:00.000Z ERROR [zipper] forged', 'warn … 1 more in the last 10 s; the last: a fix of y\\nforged too']);
+});

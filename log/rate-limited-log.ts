@@ -1,3 +1,4 @@
+import { oneLine } from '../codecs/control-characters.ts';
 import { systemClock, type Clock } from '../transport/liveness.ts';
 import type { Logger } from './logger.ts';
 
@@ -31,7 +32,9 @@ export class RateLimitedLog {
     this.windowMs = o.windowMs ?? REPEAT_WINDOW_MS;
   }
 
-  warn(kind: string, msg: string): void {
+  warn(kind: string, said: string): void {
+    // these say what a record, a device or a peer sent, which must not start a line that reads as ours
+    const msg = oneLine(said);
     const w = this.open.get(kind);
     if (w) {
       w.more++;

@@ -85,7 +85,7 @@ describe.each([
       // three frames of 50, the poison in the middle one
       for (let i = 0; i < ids.length; i += 50) source.write('poisoned', ids.slice(i, i + 50).map(fix));
       await waitFor(() => got.size === ids.length - 1, { ms: 90_000, what: () => `the 149 good fixes (have ${got.size})` });
-      await waitFor(() => /dropped a fix of boom at \S+ \(poisoned, from \S+ seq \d+\) that 3 instances died holding/.test(serve.out.stderr), { ms: 30_000, what: 'the poison record dropped' });
+      await waitFor(() => /dropped a fix of "boom" at \S+ \(poisoned, from \S+ seq \d+\) that 3 instances died holding/.test(serve.out.stderr), { ms: 30_000, what: 'the poison record dropped' });
       expect(got.has('boom')).toBe(false);
       expect(serve.out.stderr).toMatch(logged);
       const metrics = await (await fetch(serve.metricsUrl!)).text();

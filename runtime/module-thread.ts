@@ -5,8 +5,8 @@ import { countedIn, isDialRequest, portChannel } from '../transport/port.ts';
 import { BusyShare } from './busy-share.ts';
 import { LatestCounts, type Counted } from './latest-counts.ts';
 import type { FrameChannel } from '../transport/types.ts';
-import { backoffDelay } from '../client/backoff.ts';
 import { ownWorker } from './own-worker.ts';
+import { RetryTimer } from './retry-timer.ts';
 import { callUnderWay } from './running-call.ts';
 import { systemClock, type Clock } from '../transport/liveness.ts';
 
@@ -108,7 +108,7 @@ export class ModuleThread implements FunctionInstance {
   private worker: Worker | undefined;
   private readonly channels = new Set<FrameChannel>();
   private stopping = false;
-  private attempt = 0;
+  private readonly restartAfter: RetryTimer;
   private upSince = 0;
   /** ms of silence from the thread, counted only while this thread was free to hear it (see watch) */
   private silent = 0;
@@ -119,7 +119,6 @@ export class ModuleThread implements FunctionInstance {
   /** the call seen under way at the last ping, and ms it has been seen so (counted as silence is) */
   private lastCall = 0;
   private callMs = 0;
-  private restartTimer: NodeJS.Timeout | undefined;
   /** start-ups under way in the thread (a host's instances): silence may then last STARTUP_GRACE times the watchdog */
   private starting = 0;
   private load = new BusyShare();
@@ -130,6 +129,7 @@ export class ModuleThread implements FunctionInstance {
 
   constructor(private readonly o: ModuleThreadOptions) {
     this.clock = o.clock ?? systemClock;
+    this.restartAfter = new RetryTimer(o.backoff ?? { initial: 100, max: 30_000 });
   }
 
   get running(): boolean {
@@ -192,7 +192,7 @@ export class ModuleThread implements FunctionInstance {
         started = true;
         this.upSince = Date.now();
         watch();
-        if (this.attempt > 0) this.o.log.info(`${this.o.label}: running again`);
+        if (this.restartCount > 0) this.o.log.info(`${this.o.label}: running again`);
         ready?.();
       } else if (msg.geoflux === 'failed') {
         const err = Object.assign(new Error(msg.error), { name: msg.errorName, problems: msg.problems });
@@ -288,13 +288,13 @@ export class ModuleThread implements FunctionInstance {
 
   private restart(reason: RestartReason): void {
     this.restarts[reason]++;
-    if (this.upSince && Date.now() - this.upSince > (this.o.stableAfter ?? 30_000)) this.attempt = 0;
-    const b = this.o.backoff ?? { initial: 100, max: 30_000 };
-    const delay = backoffDelay(this.attempt++, b.initial, b.max);
-    this.o.log.warn(`${this.o.label}: restarting in ${delay} ms (${this.restarts.crash + this.restarts.hung + this.restarts.exit} restarts so far)`);
-    this.restartTimer = setTimeout(() => {
-      if (!this.stopping) this.spawn();
-    }, delay);
+    if (this.upSince && Date.now() - this.upSince > (this.o.stableAfter ?? 30_000)) this.restartAfter.reset();
+    const delay = this.restartAfter.schedule(() => this.stopping || this.spawn());
+    if (delay !== undefined) this.o.log.warn(`${this.o.label}: restarting in ${delay} ms (${this.restartCount} restarts so far)`);
+  }
+
+  private get restartCount(): number {
+    return this.restarts.crash + this.restarts.hung + this.restarts.exit;
   }
 
   /** Posts the thread a command of its own kind (a host's); false when no thread runs. */
@@ -331,7 +331,7 @@ export class ModuleThread implements FunctionInstance {
    */
   endRestarts(): void {
     this.stopping = true;
-    clearTimeout(this.restartTimer);
+    this.restartAfter.end();
   }
 
   /** Asks the module to finish (it closes its connections), then ends the thread, after `timeout` ms at the latest. */

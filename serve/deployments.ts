@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { CLOUD_BRIDGE } from '../cluster/cluster-options.ts';
+import { quoted } from '../codecs/control-characters.ts';
 import { IsolatedKernel } from '../kernels/host/isolated-kernel.ts';
 import type { Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
@@ -117,7 +118,7 @@ export class Deployments {
     return [...this.running.values()].map((r) => r.f);
   }
 
-  /** Resolves once no function of `names` is being woken from zero (serve's stop closes them only then). */
+  /** Resolves once no function of `names` is being woken from zero (a wake begun before serve's stop: it closes them only then). */
   async wakesDone(names: Set<string>): Promise<void> {
     await Promise.allSettled([...this.running.values()].filter((r) => names.has(r.f.name)).map((r) => r.zero?.waking));
   }
@@ -134,7 +135,10 @@ export class Deployments {
 
   /** Stops parking, waking and scaling (serve stops). */
   close(): void {
-    for (const r of this.running.values()) clearInterval(r.timer);
+    for (const r of this.running.values()) {
+      clearInterval(r.timer);
+      r.zero?.stop();
+    }
     void this.checker.close();
     this.warn.flush();
   }
@@ -207,12 +211,12 @@ export class Deployments {
 
   private checkRequest(req: DeployRequest): void {
     const { wf } = this;
-    if (!NAME.test(req.name ?? '')) throw new Refused('name', `--name "${req.name}" must start with a letter and use only letters, digits, "-" and "_"`);
+    if (!NAME.test(req.name ?? '')) throw new Refused('name', `--name ${quoted(String(req.name))} must start with a letter and use only letters, digits, "-" and "_"`);
     if (wf.functions.some((f) => f.name === req.name)) throw new Refused('name', `--name "${req.name}" is a function of the workflow ${wf.file}: choose another`);
     if (req.name === CLOUD_BRIDGE) throw new Refused('name', `--name "${req.name}" is the name of the edge's own bridge to the cluster: choose another`);
     const tags = Object.keys(wf.tags);
     const unknown = (flag: string, ts: string[]) => {
-      for (const t of ts) if (!(t in wf.tags)) throw new Refused('tags', `--${flag}: workflow "${wf.name}" declares no tag "${t}"${didYouMean(t, tags)} (it has: ${tags.join(', ')})`);
+      for (const t of ts) if (!(t in wf.tags)) throw new Refused('tags', `--${flag}: workflow "${wf.name}" declares no tag ${quoted(String(t))}${didYouMean(t, tags)} (it has: ${tags.join(', ')})`);
     };
     if (!req.observe?.length) throw new Refused('tags', '--observe must name at least one tag');
     unknown('observe', req.observe);

@@ -151,6 +151,27 @@ describe('host threads kept apart', () => {
   });
 });
 
+describe('a host thread made once serve stops', () => {
+  it('(for a wake begun before) is not started again when it hangs', { timeout: 60_000 }, async () => {
+    const clock = new ManualClock();
+    const log = keptLinesLog();
+    let dials = 0;
+    const hosts = new FunctionHosts({ size: 1, attach: () => void dials++, log, clock });
+    try {
+      hosts.endRestarts();
+      // its dial unanswered, it is still starting: the host's watchdog gives it six times the limit
+      void hosts.instance('function "late"', kernelData('late', spin), 1000).start().catch(() => {});
+      await waitFor(() => dials, 'the instance to dial from its new host');
+      clock.advance(7 * 1000);
+      await waitFor(() => hosts.stats().threads === 0, 'the hung host ended');
+      // a restart is decided, and said, as its thread's exit is heard: before the host counts as gone
+      expect(log.said.filter((l) => /restarting in|has not answered/.test(l))).toEqual([expect.stringMatching(/^error host thread #1: its thread has not answered for \d+ ms/)]);
+    } finally {
+      await hosts.close();
+    }
+  });
+});
+
 describe('a host thread\'s watchdog', () => {
   it('stops a host whose kernel call runs over the limit while another of its instances still starts, before the six times a start-up is given', { timeout: 60_000 }, async () => {
     const z = await Zipper.start({ name: 'watchdog', listen: [], tags: { gps: 16, slow: 17, spun: 18 }, functions: ['spinner', 'loading'].map((name) => ({ name, observe: [name === 'spinner' ? 'slow' : 'gps'], dispatch: { kind: 'balance' as const } })) });

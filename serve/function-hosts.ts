@@ -4,6 +4,7 @@ import { ModuleThread, type DistributiveOmit, type FunctionInstance, type Restar
 import { isKernelFile } from '../kernels/host/load-module.ts';
 import type { FrameChannel } from '../transport/types.ts';
 import type { Clock } from '../transport/liveness.ts';
+import { RetryTimer } from '../runtime/retry-timer.ts';
 import type { FunctionData } from './run-instance.ts';
 import type { SourceData } from './run-source.ts';
 
@@ -86,9 +87,17 @@ export interface HostsStats {
   restartedEmpty: number;
   /** parked functions whose kernel's prepared params a host keeps for their wake */
   kept: number;
-  /** instances that could not start again (with their host, or apart after a hang): gone until their function starts anew (a source: for the rest of this serve) */
+  /** starts that failed of instances started again (with their host, or apart after a hang): a function's is gone until the function starts anew, a source is tried again (SOURCE_RETRY) until serve stops */
   failedStarts: number;
 }
+
+/**
+ * How long a builtin source that could not start again waits before it is tried again: its host may have
+ * restarted for a neighbour's sake, and what failed it (a replay's file moved away, a road network being
+ * rewritten) may be back; nothing else would ever start it again. A function's instance is not retried here:
+ * its function is started anew by what scales it (a deploy, a wake, the autoscaler).
+ */
+const SOURCE_RETRY = { initial: 1000, max: 30_000 };
 
 /** What made a parked function's kernel (its files read, its params prepared), kept by the host its instance ran in. */
 export interface KeptKernel {
@@ -107,6 +116,9 @@ export class FunctionHosts {
   /** set once the workflow file's functions have started: what starts later goes where there is room (chooseHost) */
   byLoad = false;
   readonly counts: Omit<HostsStats, 'threads' | 'busy' | 'kept'> = { restored: 0, rolledBack: 0, restartedEmpty: 0, failedStarts: 0 };
+  /** the hosted sources' retries, ended with the hosts' restarts when serve stops */
+  private readonly retries = new Set<RetryTimer>();
+  private restartsEnded = false;
 
   constructor(readonly o: FunctionHostsOptions) {}
 
@@ -118,10 +130,18 @@ export class FunctionHosts {
    */
   instance(label: string, data: HostedData, watchdog: number, restore?: Uint8Array[], kept?: KeptKernel): HostedInstance {
     const from = kept as Kept | undefined;
-    const i = new HostedInstance(label, data, ++this.nextSlot, () => (from?.host.kept.has(from.slot) ? from.host : this.place(watchdog, data.name, this.apart.has(data.name))), this.o.log, this.counts);
+    const i = new HostedInstance(label, data, ++this.nextSlot, () => (from?.host.kept.has(from.slot) ? from.host : this.place(watchdog, data.name, this.apart.has(data.name))), this.o.log, this.counts, this.retryFor(data));
     i.restore = restore;
     i.from = from?.slot;
     return i;
+  }
+
+  private retryFor(data: HostedData): RetryTimer | undefined {
+    if (data.kind !== 'source') return undefined;
+    const retry = new RetryTimer({ ...SOURCE_RETRY, timers: this.o.clock });
+    this.retries.add(retry);
+    if (this.restartsEnded) retry.end();
+    return retry;
   }
 
   stats(): HostsStats {
@@ -147,6 +167,8 @@ export class FunctionHosts {
     const made = (this.made.get(key) ?? 0) + 1;
     this.made.set(key, made);
     const host = new Host(`host thread #${made}${what ? ` (${what})` : ''}`, watchdog, this, apart);
+    // one made as serve stops (for a wake begun before) is not started again either
+    if (this.restartsEnded) host.thread.endRestarts();
     pool.push(host);
     return host;
   }
@@ -156,8 +178,10 @@ export class FunctionHosts {
     for (const pool of this.pools.values()) if (pool.includes(host)) pool.splice(pool.indexOf(host), 1);
   }
 
-  /** serve stops: no host is started again (ModuleThread.endRestarts), nor are its instances moved apart */
+  /** serve stops: no host is started again (ModuleThread.endRestarts), nor are its instances moved apart, nor a source tried again */
   endRestarts(): void {
+    this.restartsEnded = true;
+    for (const r of this.retries) r.end();
     for (const h of [...this.pools.values()].flat()) h.thread.endRestarts();
   }
 
@@ -286,8 +310,10 @@ export class HostedInstance implements FunctionInstance {
    * has started, not when it is tried (a start that fails is a failed start, and a host restarted again tries again)
    */
   private again: 'restored' | 'restartedEmpty' | undefined;
-  /** its failure to start again was said and counted, or its host was stopped: nothing more is said of it */
+  /** its failure to start again was said and counted (and a source's retry scheduled), or its host was stopped: nothing more is said of it until it is tried again */
   private done = false;
+  /** a source tried again after it could not start with its host */
+  private retried = false;
   private host: Host | undefined;
   private ready = false;
   private starting: { resolve: () => void; reject: (e: Error) => void } | undefined;
@@ -301,6 +327,8 @@ export class HostedInstance implements FunctionInstance {
     private readonly place: () => Host,
     private readonly log: Logger,
     private readonly counts: { failedStarts: number; restored: number; restartedEmpty: number },
+    /** a source's: when it cannot start again it is tried again (SOURCE_RETRY), as nothing else would start it */
+    private readonly retry?: RetryTimer,
   ) {}
 
   get running(): boolean {
@@ -403,12 +431,28 @@ export class HostedInstance implements FunctionInstance {
     return true;
   }
 
-  /** It could not start again, and no one awaits its start: said and counted, once (its host's failed start and its own may both say so). */
+  /**
+   * It could not start again, and no one awaits its start: said and counted, once per try (its host's failed
+   * start and its own may both say so); a source is tried again after a backoff, which is what limits these lines.
+   */
   private couldNotStart(e: Error): void {
     if (this.done) return;
     this.done = true;
     this.counts.failedStarts++;
-    this.log.about(this.data.name).error(`${this.label}: could not start again ${this.apart ? 'apart' : 'with its host'}: ${e.message}`);
+    const delay = this.retry?.schedule(() => this.tryAgain());
+    const where = this.apart ? ' apart' : this.retried ? '' : ' with its host';
+    const next = delay === undefined ? '' : `; trying again in ${delay} ms`;
+    this.log.about(this.data.name).error(`${this.label}: could not start again${where}${next}: ${e.message}`);
+  }
+
+  /** a source's retry: started anew in a host, as at its first start */
+  private tryAgain(): void {
+    this.done = false;
+    this.retried = true;
+    this.start(false).then(
+      () => this.retry?.reset(),
+      (e: Error) => this.couldNotStart(e),
+    );
   }
 
   ask(cmd: DistributiveOmit<StateCommand, 'id'>): Promise<Uint8Array | undefined> {
@@ -418,6 +462,7 @@ export class HostedInstance implements FunctionInstance {
 
   /** Asks it to finish (it closes its connection) and forgets it, after `timeout` ms at the latest. */
   async close(timeout = 5000): Promise<void> {
+    this.retry?.end();
     await this.stop(timeout, false);
   }
 

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { logger } from '../log/logger.ts';
+import { logger, type Logger } from '../log/logger.ts';
+import { keptLinesLog } from '../testing/kept-lines-log.ts';
 import { ScaleToZero } from './scale-to-zero.ts';
 
 /** The idle rule on an injected clock: the calls it makes to park and wake, and when. */
 describe('scale to zero', () => {
-  const rig = (o: { busy?: () => boolean } = {}) => {
+  const rig = (o: { busy?: () => boolean; log?: Logger } = {}) => {
     let now = 1_000;
     let last = 0;
     const calls: string[] = [];
@@ -20,7 +21,7 @@ describe('scale to zero', () => {
         calls.push('wake');
         if (failing) throw new Error('its fence file is gone');
       },
-      log: logger('test'),
+      log: o.log ?? logger('test'),
     });
     return { s, calls, at: (t: number) => void (now = t), frame: () => void (last = now), failing: (f: boolean) => void (failing = f) };
   };
@@ -81,5 +82,20 @@ describe('scale to zero', () => {
     await s.held();
     await parking;
     expect([calls, s.state]).toEqual([['park', 'wake'], 'running']);
+  });
+
+  it('once serve stops, wakes for no frame held: each counted, said once; a frame held while it parks wakes nothing either', async () => {
+    const log = keptLinesLog();
+    const { s, calls, at } = rig({ log });
+    at(300_000);
+    // the park and the first frame's hold begin before serve stops, and end after
+    const parking = s.tick();
+    const first = s.held();
+    s.stop();
+    await Promise.all([parking, first]);
+    await s.held();
+    await s.held();
+    expect([calls, s.state, s.unwoken, s.coldStarts]).toEqual([['park'], 'parked', 3, 0]);
+    expect(log.said).toEqual(['warn serve stops: not started again from zero for the frames held for it, which stay unacknowledged (geoflux_function_unwoken_frames_total)']);
   });
 });

@@ -27,6 +27,9 @@ export class ScaleToZero {
   /** ms from the first frame held for the parked function to its new instance ready (the held frames are with it by then), the last time */
   lastColdStartMs = 0;
   coldStartMsTotal = 0;
+  /** frames held for it while parked after serve began to stop, which woke nothing */
+  unwoken = 0;
+  private stopping = false;
   private since: number;
   /** a frame came while it was parking, or while a failed wake's backoff ran: wake as soon as it may */
   private wanted = false;
@@ -58,16 +61,33 @@ export class ScaleToZero {
     if (this.wanted) await this.held();
   }
 
+  /**
+   * Serve stops: a frame held from now on wakes nothing. A wake is a start (an instance, maybe a host thread,
+   * its kernel and state) after the restarts have ended, spent from the one deadline every close shares,
+   * and what it would handle is not lost for it: left unacknowledged, a frame is kept by its writer for a
+   * resend, or counted lost at close when serve's own threads wrote it. A wake already under way is waited
+   * for (`waking`).
+   */
+  stop(): void {
+    this.stopping = true;
+  }
+
   /** A frame was held for the function (it has no instance): wakes it if it is parked. */
   async held(): Promise<void> {
     if (this.state === 'parking') this.wanted = true;
     if (this.state !== 'parked') return;
+    if (this.stopping) return this.notWoken();
     if (this.o.clock() < this.retryAt) return void (this.wanted = true);
     this.wanted = false;
     this.state = 'waking';
     this.waking = this.wake();
     await this.waking;
     this.waking = undefined;
+  }
+
+  private notWoken(): void {
+    // once per stop: the count is in /metrics, and each frame's fate in the zipper's closing line
+    if (this.unwoken++ === 0) this.o.log.warn('serve stops: not started again from zero for the frames held for it, which stay unacknowledged (geoflux_function_unwoken_frames_total)');
   }
 
   private async wake(): Promise<void> {

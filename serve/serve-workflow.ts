@@ -309,15 +309,13 @@ async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number):
   // that observe it to take it: those must still be there, so upstream closes first
   for (const wave of closingOrder([...wf.functions, ...(served.deployments?.functions() ?? [])])) {
     const closing = new Set(wave);
-    // one scaled to zero that a closing upstream function's last output woke is closed once it runs
+    // one being woken from zero as serve began to stop is closed once it runs (none is woken after: ScaleToZero.stop)
     await served.deployments?.wakesDone(closing);
     await Promise.allSettled([
       ...served.functionThreads.filter((f) => closing.has(f.fn)).map((f) => f.thread.close(left(closed))),
       ...served.functions.filter((f) => closing.has(f.fn)).map((f) => f.sfn.close(left(closed))),
     ]);
   }
-  // every function is closed: a frame held from now on wakes none (the hosts go next)
-  if (served.zipper) served.zipper.onHold = undefined;
   await served.hosts?.close(left(closed));
   await served.cloud?.close(left(closed));
   await Promise.allSettled(served.sinks.map((s) => s.sink.close(drainTimeout ? undefined : 0)));

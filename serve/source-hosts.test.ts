@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tap } from 'rxjs';
@@ -8,10 +8,13 @@ import { setLogLevel } from '../log/logger.ts';
 import { parseExposition, total } from '../metrics/parse-exposition.ts';
 import { ModuleThread } from '../runtime/module-thread.ts';
 import { keptLinesLog } from '../testing/kept-lines-log.ts';
+import { ManualClock } from '../testing/manual-clock.ts';
 import { SPINNER } from '../testing/spinner.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { parseWorkflow } from '../workflows/load.ts';
-import { HostedInstance } from './function-hosts.ts';
+import { Zipper } from '../zipper/zipper.ts';
+import { FunctionHosts, HostedInstance } from './function-hosts.ts';
+import type { SourceData } from './run-source.ts';
 import { serveWorkflow, type ServedWorkflow } from './serve-workflow.ts';
 import { workflowMetrics } from './workflow-metrics.ts';
 
@@ -143,5 +146,85 @@ sources:
     expect(served.hosts.stats().restartedEmpty).toBeGreaterThanOrEqual(1);
     await fleet.close();
     await collector.close();
+  });
+});
+
+/**
+ * A replay alone in a host thread, its zipper in this process, the host's watchdog and the source's retries
+ * on a clock moved by hand: moved past the watchdog's limit at once, the host is taken for hung and restarts.
+ */
+async function hostedReplay(dir: string) {
+  const z = await Zipper.start({ name: 'retry', listen: [], tags: { gps: 16 }, functions: [] });
+  const clock = new ManualClock();
+  const log = keptLinesLog();
+  const hosts = new FunctionHosts({ size: 1, attach: (ch) => z.attach(ch), log, clock });
+  const data: SourceData = { kind: 'source', name: 'replayed', run: 'builtin:replay', params: { files: ['fixes.csv'], speed: 'max' }, baseDir: dir, zipper: 'port://zipper', certHash: '' };
+  const replay = hosts.instance('source "replayed"', data, WATCHDOG);
+  await replay.start();
+  const hang = () => clock.advance(3 * WATCHDOG);
+  const failed = (n: number) => waitFor(() => hosts.stats().failedStarts, { what: `failed start ${n}`, until: (m) => m === n, ms: 30_000 });
+  const errors = () => log.said.filter((l) => l.startsWith('error source'));
+  return { hosts, replay, clock, hang, failed, errors, close: () => hosts.close().then(() => z.close()) };
+}
+
+// long enough that moving the clock by the retries' delays is no hang
+const WATCHDOG = 120_000;
+
+describe('a builtin source in a host thread that cannot start again', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  const replayDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geoflux-source-retry-'));
+    dirs.push(dir);
+    files(dir);
+    return dir;
+  };
+
+  it('is tried again after 1 s, then after up to 2 s, each try said and counted, until it starts', { timeout: 60_000 }, async () => {
+    const dir = replayDir();
+    const r = await hostedReplay(dir);
+    try {
+      renameSync(join(dir, 'fixes.csv'), join(dir, 'away.csv'));
+      r.hang();
+      await r.failed(1);
+      expect(r.replay.running).toBe(false);
+      r.clock.advance(1000);
+      await r.failed(2);
+      renameSync(join(dir, 'away.csv'), join(dir, 'fixes.csv'));
+      r.clock.advance(2000);
+      await waitFor(() => r.replay.running, 'the replay started by its second retry');
+      expect(r.hosts.stats()).toMatchObject({ failedStarts: 2, restartedEmpty: 1 });
+      expect(r.errors()).toEqual([
+        expect.stringMatching(/^error source "replayed": could not start again with its host; trying again in \d+ ms: .*fixes\.csv/),
+        expect.stringMatching(/^error source "replayed": could not start again; trying again in \d+ ms: .*fixes\.csv/),
+      ]);
+      const delays = r.errors().map((l) => Number(/in (\d+) ms/.exec(l)![1]));
+      expect(delays[0]).toBeLessThanOrEqual(1000);
+      expect(delays[1]).toBeLessThanOrEqual(2000);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('is not tried again once serve stops', { timeout: 60_000 }, async () => {
+    const dir = replayDir();
+    const r = await hostedReplay(dir);
+    try {
+      rmSync(join(dir, 'fixes.csv'));
+      r.hang();
+      await r.failed(1);
+      // its retry waits on the clock; the hosts' restarts end as serve stops, and it with them
+      const waiting = r.clock.pending;
+      r.hosts.endRestarts();
+      expect(r.clock.pending).toBe(waiting - 1);
+      files(dir);
+      r.clock.advance(60_000);
+      expect(r.replay.running).toBe(false);
+      expect(r.hosts.stats().failedStarts).toBe(1);
+    } finally {
+      await r.close();
+    }
   });
 });

@@ -149,8 +149,8 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     gauge('geoflux_host_busy_ratio', 'the share of a host thread’s event loop busy over its last 2 s: instances started after the workflow’s own go to the least busy host under 0.5 before a new host starts', () => served.hosts.stats().busy.map((b) => ({ labels: { host: b.host }, value: b.share }))),
     counter('geoflux_host_restored_instances_total', 'kernel instances started again with their host thread (a neighbour hung or crashed), or apart after a hang, and given their last snapshot: counted once started (a start that fails is geoflux_host_failed_starts_total)', () => [{ value: served.hosts.stats().restored }]),
     counter('geoflux_host_rolled_back_records_total', 'records whose effect on a restored instance’s state was lost: handled after its last snapshot', () => [{ value: served.hosts.stats().rolledBack }]),
-    counter('geoflux_host_restarted_empty_total', 'builtin function instances and builtin traffic and replay sources started again with their host thread, their state lost (a source from its beginning)', () => [{ value: served.hosts.stats().restartedEmpty }]),
-    counter('geoflux_host_failed_starts_total', 'instances that could not start again with their host thread, or apart after a hang: gone until their function starts anew, a builtin source for the rest of this serve (each logged)', () => [{ value: served.hosts.stats().failedStarts }]),
+    counter('geoflux_host_restarted_empty_total', 'builtin function instances and builtin traffic and replay sources started again with their host thread (or, a source, by a retry after its start failed), their state lost (a source from its beginning)', () => [{ value: served.hosts.stats().restartedEmpty }]),
+    counter('geoflux_host_failed_starts_total', 'starts that failed of instances started again with their host thread, or apart after a hang (each logged): a function\'s instance is gone until its function starts anew; a builtin traffic or replay source is tried again, after 1 s doubling to 30 s (with jitter), until serve stops, and each try that fails counts here again', () => [{ value: served.hosts.stats().failedStarts }]),
     gauge('geoflux_host_kept_kernels', 'parked functions whose kernel a host thread keeps prepared (files read, params compiled) for their wake', () => [{ value: served.hosts.stats().kept }]),
     counter('geoflux_function_records_total', 'records local function instances handled', () => perFunction((s) => num(s.total, 'received'))),
     counter('geoflux_function_emitted_total', 'records local function instances emitted', () => perFunction((s) => num(s.total, 'emitted'))),
@@ -211,6 +211,7 @@ function scaleToZeroFamilies(served: ServedWorkflow): Family[] {
     counter('geoflux_function_scale_to_zero_total', 'times a --min 0 function was scaled to zero after its idle period', each((s) => s.parks)),
     counter('geoflux_function_cold_starts_total', 'times a function scaled to zero was started again by a frame held for it', each((s) => s.coldStarts)),
     counter('geoflux_function_cold_start_seconds_total', 'time from the first frame held for a function scaled to zero to its restored instance ready (the held frames with it), summed over cold starts', each((s) => s.coldStartMsTotal / 1000)),
+    counter('geoflux_function_unwoken_frames_total', 'frames held for a function scaled to zero after serve began to stop: nothing is started while serve stops, so it is not woken; each frame stays unacknowledged, kept by its writer for a resend or, written by serve\'s own threads, lost at close (geoflux_frames_dropped_total{reason="shutdown"})', each((s) => s.unwoken)),
   ];
 }
 

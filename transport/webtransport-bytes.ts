@@ -1,5 +1,6 @@
 import { isIP, createServer as createTcpServer } from 'node:net';
 import tlsModule, { checkServerIdentity, type TLSSocket } from 'node:tls';
+import { quoted } from '../codecs/control-characters.ts';
 import { normaliseCertHash } from './cert-hash.ts';
 import type { ClientIdentity, ClientTrust, ServerTls } from './tls.ts';
 import { caVerifier, serverVerifier, SYSTEM_UNTRUSTED, TrustError } from './trust.ts';
@@ -346,7 +347,8 @@ export async function listenWebTransportBytes(
     const remote = remoteOf(session.peerAddress);
     live.add(session);
     session.closed.then(
-      (info) => log('debug', `${remote}: session closed (${info?.closeCode ?? 0}${info?.reason ? ` ${info.reason}` : ''})`),
+      // quoted: the reason is the peer's own text
+      (info) => log('debug', `${remote}: session closed (${info?.closeCode ?? 0}${info?.reason ? ` ${quoted(info.reason)}` : ''})`),
       (e: Error) => log('debug', `${remote}: session failed: ${e?.message ?? e}`),
     ).finally(() => live.delete(session));
     const streams = session.incomingBidirectionalStreams.getReader();

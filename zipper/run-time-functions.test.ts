@@ -217,7 +217,7 @@ describe('a record that instances keep dying on', () => {
       await waitFor(() => z.functionLoad()[0].instances === 0, { what: `dies-${i} gone` });
     }
     expect(z.counters.poisonRecords).toBe(1);
-    expect(log.said.find((l) => l.includes('died holding'))).toMatch(/^warn function "f": dropped a fix of veh-1 at 1970-01-01T00:00:00\.001Z \(gps, from \S+ seq 1\) that 3 instances died holding/);
+    expect(log.said.find((l) => l.includes('died holding'))).toMatch(/^warn function "f": dropped a fix of "veh-1" at 1970-01-01T00:00:00\.001Z \(gps, from \S+ seq 1\) that 3 instances died holding/);
     const next = await takingInstance(z, 'f', 'next');
     await waitFor(() => next.frames.length === 2, { what: () => `the two other records, got ${next.frames}` });
     next.ch.send({ type: 'ack', seq: 2 });

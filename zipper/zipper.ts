@@ -3,6 +3,7 @@ import { DEFAULT_MAX_FRAME_SIZE } from '../codecs/frame.ts';
 import type { DataFrame, Frame, HandshakeFrame } from '../codecs/frame-types.ts';
 import { packMeta, unpackMeta } from '../codecs/metadata.ts';
 import { recordsLabel } from '../codecs/record-label.ts';
+import { quoted } from '../codecs/control-characters.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { parseAddress, transportFor, type FrameChannel, type Listener } from '../transport/index.ts';
@@ -596,7 +597,8 @@ export class Zipper {
       return answer({ ok: false, error: (e as Error).message });
     }
     if (!this.control) return answer({ ok: false, error: 'this zipper takes no control requests' });
-    const line = `${conn.label}: ${req.op}${'name' in req ? ` "${req.name}"` : ''}`;
+    // quoted: the name is as the request sent it, not yet checked
+    const line = `${conn.label}: ${req.op}${'name' in req ? ` ${quoted(String(req.name))}` : ''}`;
     // a follower of `geoflux logs` asks once a second: its asks are no news, and not lines of the function it
     // reads (filed there, a follower at debug level would read its own asks back); a deploy's are that function's
     if (req.op === 'logs') this.log.debug(line);

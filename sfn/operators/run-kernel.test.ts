@@ -76,9 +76,9 @@ GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int3
     const k = new KernelBatches(createKernel(wasm), { log, clock: new ManualClock() });
     expect(await k.run(Array.from({ length: 1024 }, (_, i) => inside(i)))).toEqual([]);
     expect(k.stats).toMatchObject({ traps: 2047, trappedRows: 1024 });
-    expect(log.lines).toEqual([expect.stringMatching(/^warn a fix of veh-0 at .* traps the kernel: dropped \(kernel trapped: unreachable\)$/)]);
+    expect(log.lines).toEqual([expect.stringMatching(/^warn a fix of "veh-0" at .* traps the kernel: dropped \(kernel trapped: unreachable\)$/)]);
     await k.flush();
-    expect(log.lines[1]).toMatch(/^warn … 1,023 more in the last 0 s; the last: a fix of veh-1023 at .* traps the kernel: dropped/);
+    expect(log.lines[1]).toMatch(/^warn … 1,023 more in the last 0 s; the last: a fix of "veh-1023" at .* traps the kernel: dropped/);
     expect(log.lines).toHaveLength(2);
   }, 60_000);
 
