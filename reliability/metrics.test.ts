@@ -59,6 +59,8 @@ describe('a bad fix among good ones, seen from outside', () => {
       expect(total(s, 'geoflux_function_instances', { function: 'yard' })).toBe(1);
       expect(total(s, 'geoflux_alert_latency_seconds_count', { sink: 'alerts-out' })).toBe(50);
       expect(total(s, 'geoflux_kernel_call_seconds_count', { function: 'yard' })).toBeGreaterThanOrEqual(1);
+      // the self-signed certificate's end, 13 days ahead, for an alert before pinned clients are refused
+      expect(total(s, 'geoflux_tls_certificate_expiry_timestamp_seconds', { self_signed: 'true' }) * 1000 - Date.now()).toBeGreaterThan(12 * 86_400_000);
       // Prometheus' own check of the exposition format and its naming conventions
       const check = await new Promise<{ code: number; out: string }>((resolve) => {
         const p = execFile(promtool, ['check', 'metrics'], (err, stdout, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out: stdout + stderr }));

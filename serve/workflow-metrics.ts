@@ -1,3 +1,4 @@
+import { expiresAt } from '../transport/cert-expiry.ts';
 import type { Registry } from 'prom-client';
 import { registryOf } from '../metrics/registry-of.ts';
 import { inSeconds, type HistogramSnapshot } from '../metrics/histogram.ts';
@@ -94,6 +95,7 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     Object.entries(z.stats()[m]).map(([tag, c]) => ({ labels: { tag }, value: c[field] }));
   const sources = () => served.sourceThreads.map(({ source, thread }) => ({ source, total: lifetime(thread), now: thread.stats as Stats | undefined, restarts: thread.restarts }));
 
+  const certEnd = expiresAt(z.tls.cert) / 1000;
   const families: Family[] = [
     gauge('geoflux_connections', 'clients connected now, by kind and transport', () => {
       const n = new Map<string, Sample>();
@@ -138,6 +140,7 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     counter('geoflux_frames_unkeyed_total', 'frames for a partitioned function without a partition key (sent round robin)', () => [{ value: z.counters.unkeyed }]),
     counter('geoflux_poison_records_total', 'records dropped because the function instances they were handed to kept dying on them', () => [{ value: z.counters.poisonRecords }]),
     counter('geoflux_redeliveries_total', 'frames an instance died holding, handed on again', () => [{ value: z.counters.redelivered }]),
+    gauge('geoflux_tls_certificate_expiry_timestamp_seconds', 'when the zipper\'s certificate stops being valid (seconds since the epoch): clients that pin it or trust it as their ca are refused after that', () => [{ labels: { self_signed: String(z.tls.selfSigned) }, value: certEnd }]),
     gauge('geoflux_inflight_frames', 'frames taken from writers and not yet acknowledged by every function they went to', () => [{ value: z.inflight }]),
     gauge('geoflux_function_instances', 'instances joined, per function', () => functionLoad(z).map((f) => ({ labels: { function: f.name }, value: f.instances }))),
     gauge('geoflux_function_unacked_frames', 'frames handed to a function’s instances and not yet acknowledged', () => functionLoad(z).map((f) => ({ labels: { function: f.name }, value: f.unacked }))),

@@ -8,6 +8,7 @@ import { logger, type Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { parseAddress, transportFor, type FrameChannel, type Listener } from '../transport/index.ts';
 import type { ListenOptions } from '../transport/types.ts';
+import { expiryWarning } from '../transport/cert-expiry.ts';
 import { serverTls, type ServerTls } from '../transport/tls.ts';
 import { Connection as Conn, type Unacked } from './connection.ts';
 import { dataBytes, recordCount, type TagCounters, type ZipperCounters } from './counters.ts';
@@ -103,6 +104,8 @@ export class Zipper {
   private closed = false;
   private warned = new Set<string>();
   private sweeper: NodeJS.Timeout | undefined;
+  /** says, hourly, when the certificate is near its end */
+  private certWatch: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly config: ZipperConfig,
@@ -272,6 +275,13 @@ export class Zipper {
     await z.open([new URL(z.memoryUrl)]);
     const ttl = opts.sessionTtl ?? 600_000;
     z.sweeper = setInterval(() => z.sweepSessions(ttl), Math.min(ttl, 60_000)).unref();
+    const tls = z.tls;
+    const sayExpiry = () => {
+      const warning = expiryWarning(tls.cert, tls.selfSigned, Date.now());
+      if (warning) z.log.warn(warning);
+    };
+    sayExpiry();
+    z.certWatch = setInterval(sayExpiry, 3_600_000).unref();
     return z;
   }
 
@@ -669,6 +679,7 @@ export class Zipper {
     if (this.accepting) {
       this.accepting = false;
       clearInterval(this.sweeper);
+      clearInterval(this.certWatch);
       const sources = [...this.conns].filter((c) => c.hs?.kind === 'source');
       this.log.info(`shutting down: no new connections; ${sources.length} sources told to go away`);
       for (const c of sources) c.ch.send({ type: 'goaway', reason: 'zipper shutting down' });
@@ -709,6 +720,7 @@ export class Zipper {
     this.accepting = false;
     this.closed = true;
     clearInterval(this.sweeper);
+    clearInterval(this.certWatch);
     for (const c of this.conns) c.ch.abort(new Error('zipper killed'));
     await Promise.allSettled(this.listeners.map((l) => l.close()));
   }
