@@ -16,7 +16,7 @@ import { loadFunctionModule } from '../sfn/builtins/index.ts';
 import type { StreamFunction } from '../sfn/connect-stream-function.ts';
 import { startFunctionModule, type FunctionModule } from '../sfn/function-module.ts';
 import { kernelFunction } from '../sfn/kernel-function.ts';
-import type { KernelRunStats } from '../sfn/operators/run-kernel.ts';
+import type { KernelRunStats } from '../sfn/kernel-batches.ts';
 import { hereCounts, instanceCounts, RetiredCounts, type Counted } from './retired-counts.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
 import type { Sink } from '../sinks/sink.ts';
