@@ -7,7 +7,7 @@ import type { KernelSchema, ParamSpec } from '../kernels/host/kernel-schema.ts';
 import { isKernelFile, kernelPath, loadKernelModule } from '../kernels/host/load-module.ts';
 import { wasiNamed } from '../kernels/host/node-wasi.ts';
 import { parseParams, UsageError, type Parsed } from './args.ts';
-import { KernelBatches } from '../sfn/operators/run-kernel.ts';
+import { KernelBatches } from '../sfn/kernel-batches.ts';
 import { readInput } from './read-input.ts';
 import { badRowsNote, printLines, runTrace } from './run-trace.ts';
 

@@ -1,4 +1,4 @@
-import { HIGHWAY_CLASSES } from '../network/osm-import.ts';
+import { HIGHWAY_CLASSES } from '../network/highway-classes.ts';
 import { loadNetwork } from '../network/load-network.ts';
 import { areasFromOsm } from '../network/osm-areas.ts';
 import { bboxOf, edgeCount, nodeCount } from '../network/road-graph.ts';

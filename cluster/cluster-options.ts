@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import type { Problem } from '../workflows/check.ts';
-import { connectNats, type NatsConnectOptions } from './connect-nats.ts';
+import type { NatsConnectOptions } from './connect-nats.ts';
 
 const natsUrl = z.string().regex(/^(nats|tls):\/\/[^/]/, 'a NATS server URL: nats://host[:port] or tls://host[:port]');
 
@@ -84,5 +84,9 @@ export function clusterOptions(input: unknown, wf: { name: string; dir: string }
   };
 }
 
-/** A NATS connection as the section says (see connect-nats.ts: it never stops reconnecting). */
-export const connectCluster = (o: ClusterOptions, name = 'geoflux', wait: Pick<NatsConnectOptions, 'signal' | 'log' | 'waitOnFirstConnect'> = {}): Promise<NatsConnection> => connectNats({ ...o, ...wait, name });
+/**
+ * A NATS connection as the section says (see connect-nats.ts: it never stops reconnecting). The NATS client
+ * loads here, not with the section's checks: a workflow without a cluster never loads it.
+ */
+export const connectCluster = async (o: ClusterOptions, name = 'geoflux', wait: Pick<NatsConnectOptions, 'signal' | 'log' | 'waitOnFirstConnect'> = {}): Promise<NatsConnection> =>
+  (await import('./connect-nats.ts')).connectNats({ ...o, ...wait, name });

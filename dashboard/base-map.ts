@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { compileFences } from '../kernels/fence-compiler.ts';
 import { loadFences } from '../kernels/load-fences.ts';
 import { loadNetwork } from '../network/load-network.ts';
-import { HIGHWAY_CLASSES } from '../network/osm-import.ts';
+import { HIGHWAY_CLASSES } from '../network/highway-classes.ts';
 import { bboxOf, type RoadGraph } from '../network/road-graph.ts';
 import type { Workflow } from '../workflows/schema.ts';
 

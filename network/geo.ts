@@ -102,3 +102,14 @@ export class MinHeap {
     return top;
   }
 }
+
+/** even-odd crossing test: is the point inside the ring (an OSM area's holes, the fleet's queries) */
+export function inRing([x, y]: [number, number], ring: [number, number][]): boolean {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { cacheFile, writeCacheFile } from './cache-file.ts';
-import { areasFromOsm, type AreaFeature } from './osm-areas.ts';
+import type { AreaFeature } from './osm-areas.ts';
 
 /**
  * An OSM PBF's areas at one admin level (osm-areas.ts), derived once and then read from a cache file keyed
@@ -15,6 +15,8 @@ export async function loadAreas(path: string, adminLevel = 10, cacheDir?: string
   } catch {
     /* not derived yet, or an unreadable cache: derive */
   }
+  // the PBF reader only when there is no cache: a thread that reads the cached GeoJSON never loads it
+  const { areasFromOsm } = await import('./osm-areas.ts');
   const areas = await areasFromOsm(path, { adminLevel });
   await writeCacheFile(cache, JSON.stringify(areas));
   return areas;

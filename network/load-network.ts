@@ -3,7 +3,6 @@ import { join, resolve } from 'node:path';
 import { cacheFile, writeCacheFile } from './cache-file.ts';
 import { decodeGraph, encodeGraph } from './graph-file.ts';
 import { loadKubicka } from './kubicka.ts';
-import { importOsm } from './osm-import.ts';
 import type { RoadGraph } from './road-graph.ts';
 import { buildSegmentIndex, type SegmentIndex } from './segment-index.ts';
 
@@ -44,6 +43,8 @@ export async function loadNetwork(input: string, cacheDir?: string): Promise<Loa
   } catch {
     /* no cache yet, or an unreadable one: import */
   }
+  // the PBF reader only to import: a cached or a Kubička network never loads it
+  const { importOsm } = await import('./osm-import.ts');
   const graph = await importOsm(path);
   const index = buildSegmentIndex(graph);
   await writeCacheFile(cache, encodeGraph(graph, index));

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { decodeGraph, encodeGraph } from './graph-file.ts';
 import { loadKubicka } from './kubicka.ts';
 import { loadNetwork } from './load-network.ts';
-import { HIGHWAY_CLASSES, onewayOf, parseMaxspeed } from './osm-import.ts';
+import { HIGHWAY_CLASSES } from './highway-classes.ts';
+import { onewayOf, parseMaxspeed } from './osm-import.ts';
 import { bboxOf, edgeCount, nodeCount, type RoadGraph } from './road-graph.ts';
 
 const MONACO = '../shared/data/osm/monaco.osm.pbf';

@@ -1,3 +1,4 @@
+import { inRing } from './geo.ts';
 import { readOsm, type Position } from './read-osm.ts';
 
 /**
@@ -57,15 +58,4 @@ export function joinRings(ways: number[][]): number[][] {
     if (ring.length >= 4 && ring[0] === ring[ring.length - 1]) rings.push(ring);
   }
   return rings;
-}
-
-/** even-odd crossing test: is the point inside the ring (the fleet's queries use it too) */
-export function inRing([x, y]: Position, ring: Ring): boolean {
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const [xi, yi] = ring[i];
-    const [xj, yj] = ring[j];
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
 }

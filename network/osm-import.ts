@@ -1,18 +1,13 @@
+import { HIGHWAY_CLASSES } from './highway-classes.ts';
 import { readOsm } from './read-osm.ts';
 import { GraphBuilder, type RoadGraph } from './road-graph.ts';
 
 /**
  * Drivable ways of an OSM PBF as a directed road graph. Ways are split at every node two drivable ways
  * share; `oneway` (yes/true/1, -1), roundabouts and motorways decide the directions. Speeds come from
- * `maxspeed` when it can be read, else the class default below.
+ * `maxspeed` when it can be read, else its class's default (highway-classes.ts).
  */
 
-/** highway classes a car may use, with default speeds in km/h (urban European defaults) */
-export const HIGHWAY_CLASSES: [string, number][] = [
-  ['motorway', 110], ['motorway_link', 60], ['trunk', 90], ['trunk_link', 50], ['primary', 70], ['primary_link', 50],
-  ['secondary', 60], ['secondary_link', 40], ['tertiary', 50], ['tertiary_link', 40], ['unclassified', 40],
-  ['residential', 30], ['living_street', 10], ['service', 20], ['road', 40],
-];
 const CLASS_INDEX = new Map(HIGHWAY_CLASSES.map(([c], i) => [c, i]));
 const KMH = 1 / 3.6;
 

@@ -1,5 +1,5 @@
 import { ringCrossing } from '../kernels/ring-crossings.ts';
-import { inRing } from '../network/osm-areas.ts';
+import { inRing } from '../network/geo.ts';
 
 /**
  * The GeoJSON a query may carry (RFC 7946), read once into rings and lines the index tests points against.

@@ -4,7 +4,7 @@ import type { GpsRecord } from '../codecs/gps-record.ts';
 import { createKernel } from '../kernels/create-kernel.ts';
 import { KernelTrap } from '../kernels/host/kernel-error.ts';
 import { setLogLevel } from '../log/logger.ts';
-import { KernelBatches } from '../sfn/operators/run-kernel.ts';
+import { KernelBatches } from '../sfn/kernel-batches.ts';
 import { callUnderWay, runningCall, runningCallCell } from './running-call.ts';
 
 setLogLevel('silent');

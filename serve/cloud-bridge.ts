@@ -10,16 +10,7 @@ import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { Histogram, MS_BUCKETS } from '../metrics/histogram.ts';
 import { connectStreamFunction, type StreamFunctionStats } from '../sfn/connect-stream-function.ts';
 import type { Workflow } from '../workflows/schema.ts';
-
-/**
- * The tags the edge hands to the cluster: those a cloud function observes that no cloud function emits
- * (a cloud function's outputs stay on the worker that made them).
- */
-export function cloudInputTags(wf: Workflow): string[] {
-  const cloud = wf.functions.filter((f) => f.where === 'cloud');
-  const inCloud = new Set(cloud.flatMap((f) => f.emit));
-  return [...new Set(cloud.flatMap((f) => f.observe))].filter((t) => !inCloud.has(t));
-}
+import { cloudInputTags } from './cloud-input-tags.ts';
 
 /** ms between two tries to reach a cluster that refused the edge */
 const RELINK_MS = 5_000;

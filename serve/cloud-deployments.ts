@@ -8,7 +8,8 @@ import { setUpStream, type ClusterStore } from '../cluster/stream-setup.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Workflow } from '../workflows/schema.ts';
 import type { DeployRequest, FunctionInfo } from '../zipper/control.ts';
-import { cloudInputTags } from './cloud-bridge.ts';
+import { CloudRefused } from './cloud-refused.ts';
+import { cloudInputTags } from './cloud-input-tags.ts';
 
 
 /** ms an edge waits for every live worker to run or drop a version */
@@ -26,9 +27,6 @@ async function verifyModule(wasm: Uint8Array, hash: string, verify: (path: strin
     await rm(dir, { recursive: true, force: true });
   }
 }
-
-/** A deploy, undeploy or listing the edge refuses: the client is told why. */
-export class CloudRefused extends Error {}
 
 /**
  * The edge's side of `geoflux deploy --where cloud`: the zipper checks the module as for its own functions,

@@ -19,7 +19,8 @@ import { threadInstances } from './scale-instances.ts';
 import { notAModule } from '../kernels/host/compile.ts';
 import { ScaleToZero } from './scale-to-zero.ts';
 import { startFunction, stopFunction, type ServedWorkflow } from './serve-workflow.ts';
-import { CloudDeployments, CloudRefused } from './cloud-deployments.ts';
+import type { CloudDeployments } from './cloud-deployments.ts';
+import { CloudRefused } from './cloud-refused.ts';
 
 /**
  * Functions deployed while serve runs (`geoflux deploy`): each request is verified before anything running
@@ -65,8 +66,6 @@ class Refused extends Error {
 
 export class Deployments {
   private readonly store: DeploymentStore;
-  /** `--where cloud`, when the workflow has a cluster */
-  private readonly cloud?: CloudDeployments;
   /** by deployment name; `f.name` is the zipper's name for the version that runs (`name@2` after a replace) */
   private readonly running = new Map<string, Running>();
   /** versions started by replaces since serve started: each gets a zipper name of its own */
@@ -82,9 +81,10 @@ export class Deployments {
     private readonly wf: Workflow,
     private readonly served: ServedWorkflow,
     private readonly log: Logger,
+    /** `--where cloud`, when the workflow has a cluster */
+    private readonly cloud: CloudDeployments | undefined,
   ) {
     this.store = new DeploymentStore(wf.stateDir);
-    if (wf.cluster) this.cloud = new CloudDeployments({ ...wf, cluster: wf.cluster }, log);
     this.warn = new RateLimitedLog(log);
     this.checker = IsolatedKernel.checker({ timeout: CHECK_TIMEOUT, wasi: 'node', baseDir: wf.dir });
   }
@@ -95,7 +95,9 @@ export class Deployments {
    * and left out, not fatal to serve).
    */
   static async restore(wf: Workflow, served: ServedWorkflow, saved: Deployment[], log: Logger): Promise<Deployments | undefined> {
-    const ds = new Deployments(wf, served, log);
+    // the cluster's side (the NATS client) loads only for a workflow with a cluster
+    const cloud = wf.cluster && new (await import('./cloud-deployments.ts')).CloudDeployments({ ...wf, cluster: wf.cluster }, log);
+    const ds = new Deployments(wf, served, log, cloud);
     if (!wf.control) {
       if (saved.length) log.warn(`${saved.length} deployed function${saved.length > 1 ? 's are' : ' is'} saved in ${wf.stateDir}, but the workflow has no control: section: not started (${saved.map((d) => d.name).join(', ')})`);
       return undefined;

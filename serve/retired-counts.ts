@@ -1,7 +1,7 @@
 import { addUp } from '../metrics/families.ts';
 import type { FunctionInstance } from '../runtime/module-thread.ts';
 import type { StreamFunction } from '../sfn/connect-stream-function.ts';
-import type { KernelRunStats } from '../sfn/operators/run-kernel.ts';
+import type { KernelRunStats } from '../sfn/kernel-batches.ts';
 import { functionNameOf } from './versioned-name.ts';
 
 type Stats = Record<string, unknown>;

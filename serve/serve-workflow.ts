@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ignoreElements, tap, type Observable } from 'rxjs';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../alerts/embedded-broker.ts';
-import { loadBaseMap } from '../dashboard/base-map.ts';
-import { liveSourceOf } from '../dashboard/live-source.ts';
-import { startDashboard, type Dashboard } from '../dashboard/server.ts';
+import type { EmbeddedBroker } from '../alerts/embedded-broker.ts';
+import type { Dashboard } from '../dashboard/server.ts';
 import { logger, logLevel, type Logger } from '../log/logger.ts';
 import { availableParallelism } from 'node:os';
 import { isBuiltin } from '../runtime/import-module.ts';
@@ -16,7 +14,7 @@ import { loadFunctionModule } from '../sfn/builtins/index.ts';
 import type { StreamFunction } from '../sfn/connect-stream-function.ts';
 import { startFunctionModule, type FunctionModule } from '../sfn/function-module.ts';
 import { kernelFunction } from '../sfn/kernel-function.ts';
-import type { KernelRunStats } from '../sfn/operators/run-kernel.ts';
+import type { KernelRunStats } from '../sfn/kernel-batches.ts';
 import { hereCounts, instanceCounts, RetiredCounts, type Counted } from './retired-counts.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
 import type { Sink } from '../sinks/sink.ts';
@@ -26,7 +24,8 @@ import { fieldError } from '../workflows/load.ts';
 import { FleetIndex } from '../query/fleet-index.ts';
 import { FLEET_BUILTIN, fleetFunction, fleetParams, noSkips, type FleetSkips } from '../query/fleet-function.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
-import { cloudInputTags, startCloudBridge, type CloudBridge } from './cloud-bridge.ts';
+import type { CloudBridge } from './cloud-bridge.ts';
+import { cloudInputTags } from './cloud-input-tags.ts';
 import { DeploymentStore } from './deployment-store.ts';
 import { Deployments } from './deployments.ts';
 import { FunctionHosts, HostedInstance, type KeptKernel } from './function-hosts.ts';
@@ -143,9 +142,12 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
     const here = [...wf.functions.entries()].filter(([, f]) => f.where !== 'cloud');
     for (const [i, f] of here) if (f.host === 'local' && !f.sink) await startFunction(wf, f, served, log, startFailure(wf, i, f));
     served.hosts.byLoad = true;
-    if (wf.cluster && here.length < wf.functions.length) served.cloud = await startCloudBridge({ ...wf, cluster: wf.cluster }, { zipper: served.zipper.memoryUrl, token: wf.auth?.token });
+    // the broker, the cluster's bridge and the dashboard are loaded only by a workflow that has them: each
+    // brings libraries (Aedes, the NATS client, the query API) that would sit in this thread's heap unused
+    if (wf.cluster && here.length < wf.functions.length) served.cloud = await (await import('./cloud-bridge.ts')).startCloudBridge({ ...wf, cluster: wf.cluster }, { zipper: served.zipper.memoryUrl, token: wf.auth?.token });
     // only now that the functions run does anything listen: first the broker, which the sinks publish to
     if (embedded) {
+      const { startEmbeddedBroker } = await import('../alerts/embedded-broker.ts');
       served.broker = await startEmbeddedBroker({ host: embedded.host, port: embedded.port, wsPort: embedded.wsPort, log: logger('mqtt') }).catch(at(['mqtt', 'embedded', 'port']));
       served.mqttUrl = served.broker.url;
     }
@@ -153,7 +155,10 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
     served.deployments = await Deployments.restore(wf, served, saved, log);
     await served.zipper.listen().catch((e: Error) => at(['listen', Math.max(0, wf.listen.findIndex((a) => e.message.includes(new URL(a).host)))])(e));
     if (wf.metrics) served.metrics = await startMetricsServer(workflowMetrics(served), wf.metrics).catch(at(['metrics', 'port']));
-    if (wf.dashboard) served.dashboard = await startDashboard({ ...wf.dashboard, name: wf.name, live: liveSourceOf(wf, served.broker?.wsUrl), baseMap: loadBaseMap(wf), status: workflowStatus(wf, served), fleet: served.fleet?.index, log: logger('dashboard') }).catch(at(['dashboard', 'port']));
+    if (wf.dashboard) {
+      const [{ startDashboard }, { liveSourceOf }, { loadBaseMap }] = await Promise.all([import('../dashboard/server.ts'), import('../dashboard/live-source.ts'), import('../dashboard/base-map.ts')]);
+      served.dashboard = await startDashboard({ ...wf.dashboard, name: wf.name, live: liveSourceOf(wf, served.broker?.wsUrl), baseMap: loadBaseMap(wf), status: workflowStatus(wf, served), fleet: served.fleet?.index, log: logger('dashboard') }).catch(at(['dashboard', 'port']));
+    }
     opts.onListening?.(served);
     for (const [i, s] of wf.sources.entries()) {
       const address = s.zipper ?? 'port://zipper';

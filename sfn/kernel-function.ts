@@ -3,8 +3,8 @@ import type { BatchKernel } from '../kernels/batch-kernel.ts';
 import { kernelMaker, type KernelMaker } from '../kernels/create-kernel.ts';
 import type { WasiName } from '../kernels/host/node-wasi.ts';
 import type { FunctionContext, FunctionModule } from './function-module.ts';
-import { openKernel } from './operators/kernel.ts';
-import { KernelBatches, KernelRunStats } from './operators/run-kernel.ts';
+import { KernelBatches, KernelRunStats } from './kernel-batches.ts';
+import { openKernel } from './open-kernel.ts';
 
 export interface KernelFunctionSpec {
   kernel: string;

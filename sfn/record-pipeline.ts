@@ -1,4 +1,8 @@
-import { Observable, type Subscriber } from 'rxjs';
+// Observable alone (a public subpath of rxjs, the same module `rxjs` loads): a thread that runs only batch
+// handlers (a kernel function's host) loads this module with connect-stream-function, and not the ~1.2 MB of
+// heap that all of RxJS's operators take in each isolate
+import { Observable } from 'rxjs/internal/Observable';
+import type { Subscriber } from 'rxjs/internal/Subscriber';
 import type { FrameChannel } from '../transport/types.ts';
 import { ChannelBrake } from './channel-brake.ts';
 

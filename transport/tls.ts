@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { certHashOf } from './cert-hash.ts';
-import { issueCertificate } from './certificate.ts';
 import { storedCertificate } from './cert-store.ts';
 
 /** PEM strings for a server, plus the SHA-256 of the DER certificate (what WebTransport pins). */
@@ -33,6 +32,8 @@ export interface ClientIdentity {
  * valid at most 14 days, so the default lifetime stays under that.
  */
 export async function selfSignedTls(hosts: string[] = ['127.0.0.1', 'localhost'], days = 13): Promise<ServerTls> {
+  // the X.509 library (~2.6 MB of heap) only to make one: a serve that finds its stored certificate never loads it
+  const { issueCertificate } = await import('./certificate.ts');
   const { cert, key } = await issueCertificate({ subject: 'CN=geoflux self-signed', hosts, purpose: 'server', days });
   return { cert, key, certHash: certHashOf(cert), selfSigned: true };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { batchFromRecords } from '../../codecs/gps-batch.ts';
 import { createKernel } from '../create-kernel.ts';
-import { KernelBatches } from '../../sfn/operators/run-kernel.ts';
+import { KernelBatches } from '../../sfn/kernel-batches.ts';
 import { IsolatedKernel, KernelTimeout } from './isolated-kernel.ts';
 
 const square = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]];

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { KernelError } from './kernel-error.ts';
 
 /**
@@ -12,51 +11,123 @@ export const ITEM_TYPES = ['number', 'integer', 'boolean', 'enum', 'string'] as 
 export const FIELD_TYPES = ['f64', 'f32', 'i32', 'u32', 'time', 'enum', 'device', 'row', 'fence'] as const;
 
 export type ParamType = (typeof PARAM_TYPES)[number];
+type ItemType = (typeof ITEM_TYPES)[number];
 export type FieldType = (typeof FIELD_TYPES)[number];
 
-const values = z.array(z.string()).min(1);
-const item = z.strictObject({ type: z.enum(ITEM_TYPES), values: values.optional() });
+export interface ParamSpec {
+  name: string;
+  type: ParamType;
+  doc?: string;
+  default?: unknown;
+  required?: boolean;
+  min?: number;
+  max?: number;
+  exclusiveMin?: boolean;
+  values?: string[];
+  items?: { type: ItemType; values?: string[] };
+}
 
-const paramSchema = z.strictObject({
-  name: z.string().min(1),
-  type: z.enum(PARAM_TYPES),
-  doc: z.string().optional(),
-  default: z.unknown().optional(),
-  required: z.boolean().optional(),
-  min: z.number().optional(),
-  max: z.number().optional(),
-  exclusiveMin: z.boolean().optional(),
-  values: values.optional(),
-  items: item.optional(),
-});
+export interface FieldSpec {
+  name: string;
+  type: FieldType;
+  doc?: string;
+  values?: string[];
+}
 
-const fieldSchema = z.strictObject({
-  name: z.string().min(1),
-  type: z.enum(FIELD_TYPES),
-  doc: z.string().optional(),
-  values: values.optional(),
-});
-
-const fieldsSchema = z.array(fieldSchema).min(1);
-
-const kernelSchema = z.strictObject({
-  name: z.string().min(1),
-  doc: z.string().optional(),
-  params: z.array(paramSchema),
-  // "json-lines" or fields: checked apart, so a bad field is named rather than the union
-  output: z.unknown(),
-  counters: z.array(z.string().min(1)),
-});
-
-export type ParamSpec = z.infer<typeof paramSchema>;
-export type FieldSpec = z.infer<typeof fieldSchema>;
-export type KernelSchema = Omit<z.infer<typeof kernelSchema>, 'output'> & { output: 'json-lines' | FieldSpec[] };
+export interface KernelSchema {
+  name: string;
+  doc?: string;
+  params: ParamSpec[];
+  output: 'json-lines' | FieldSpec[];
+  counters: string[];
+}
 
 /** counters every kernel keeps */
 export const REQUIRED_COUNTERS = ['skipped', 'lostRows'] as const;
 
 /** bytes a field takes in each row */
 export const fieldWidth = (t: FieldType): 4 | 8 => (t === 'f64' || t === 'time' ? 8 : 4);
+
+// The checks below are written out rather than made with zod, with zod's messages (which kernels' authors
+// saw before): every kernel host thread reads a schema, and zod alone was ~3 MB of heap in each of them.
+type Path = (string | number)[];
+type Check<T> = (v: unknown, at: Path) => T;
+
+const where = (at: Path) => at.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
+const refused = (at: Path, message: string) => new KernelError(`kernel schema${where(at)}: ${message}`);
+const received = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'number' && !Number.isFinite(v) ? String(v) : typeof v);
+const expected = (what: string, v: unknown, at: Path) => refused(at, `Invalid input: expected ${what}, received ${received(v)}`);
+
+const string =
+  (min = 0): Check<string> =>
+  (v, at) => {
+    if (typeof v !== 'string') throw expected('string', v, at);
+    if (v.length < min) throw refused(at, `Too small: expected string to have >=${min} characters`);
+    return v;
+  };
+const number: Check<number> = (v, at) => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw expected('number', v, at);
+  return v;
+};
+const boolean: Check<boolean> = (v, at) => {
+  if (typeof v !== 'boolean') throw expected('boolean', v, at);
+  return v;
+};
+const present: Check<unknown> = (v, at) => {
+  if (v === undefined) throw expected('nonoptional', v, at);
+  return v;
+};
+const oneOf =
+  <T extends string>(options: readonly T[]): Check<T> =>
+  (v, at) => {
+    if (!options.includes(v as T)) throw refused(at, `Invalid option: expected one of ${options.map((o) => `"${o}"`).join('|')}`);
+    return v as T;
+  };
+const array =
+  <T>(item: Check<T>, min = 0): Check<T[]> =>
+  (v, at) => {
+    if (!Array.isArray(v)) throw expected('array', v, at);
+    const out = v.map((x, i) => item(x, [...at, i]));
+    if (out.length < min) throw refused(at, `Too small: expected array to have >=${min} items`);
+    return out;
+  };
+
+interface Key {
+  check: Check<unknown>;
+  optional?: boolean;
+}
+const optional = (check: Check<unknown>): Key => ({ check, optional: true });
+
+/** an object with these keys and no others; the result has them in this order */
+function exactly<T>(shape: Record<string, Check<unknown> | Key>): Check<T> {
+  const keys = Object.entries(shape).map(([name, k]) => [name, typeof k === 'function' ? { check: k } : k] as const);
+  return (v, at) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw expected('object', v, at);
+    const o = v as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const [name, k] of keys) if (Object.hasOwn(o, name) || !k.optional) out[name] = k.check(o[name], [...at, name]);
+    const others = Object.keys(o).filter((name) => !Object.hasOwn(shape, name));
+    if (others.length) throw refused(at, `Unrecognized key${others.length > 1 ? 's' : ''}: ${others.map((name) => `"${name}"`).join(', ')}`);
+    return out as T;
+  };
+}
+
+const values = optional(array(string(), 1));
+const paramSpec = exactly<ParamSpec>({
+  name: string(1),
+  type: oneOf(PARAM_TYPES),
+  doc: optional(string()),
+  default: optional((v) => v),
+  required: optional(boolean),
+  min: optional(number),
+  max: optional(number),
+  exclusiveMin: optional(boolean),
+  values,
+  items: optional(exactly({ type: oneOf(ITEM_TYPES), values })),
+});
+const fieldSpecs = array(exactly<FieldSpec>({ name: string(1), type: oneOf(FIELD_TYPES), doc: optional(string()), values }), 1);
+// "json-lines" or fields: checked apart, so a bad field is named rather than the union
+const kernelSchema = exactly<Omit<KernelSchema, 'output'> & { output: unknown }>({ name: string(1), doc: optional(string()), params: array(paramSpec), output: present, counters: array(string(1)) });
 
 /** The schema a kernel exported, checked; a kernel that describes itself wrongly is refused, with the reason. */
 export function parseKernelSchema(json: string): KernelSchema {
@@ -66,15 +137,8 @@ export function parseKernelSchema(json: string): KernelSchema {
   } catch (e) {
     throw new KernelError(`kernel schema is not JSON: ${(e as Error).message}`);
   }
-  const where = (path: PropertyKey[]) => path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-  const check = <T>(schema: z.ZodType<T>, value: unknown, at: PropertyKey[]): T => {
-    const parsed = schema.safeParse(value);
-    if (parsed.success) return parsed.data;
-    const i = parsed.error.issues[0];
-    throw new KernelError(`kernel schema${where([...at, ...i.path])}: ${i.message}`);
-  };
-  const head = check(kernelSchema, raw, []);
-  const s: KernelSchema = { ...head, output: head.output === 'json-lines' ? 'json-lines' : check(fieldsSchema, head.output, ['output']) };
+  const head = kernelSchema(raw, []);
+  const s: KernelSchema = { ...head, output: head.output === 'json-lines' ? 'json-lines' : fieldSpecs(head.output, ['output']) };
   const bad = (what: string) => new KernelError(`kernel schema of "${s.name}": ${what}`);
   for (const c of REQUIRED_COUNTERS) if (!s.counters.includes(c)) throw bad(`counters must include "${c}"`);
   const names = new Set<string>();

@@ -103,4 +103,26 @@ describe('a kernel schema', () => {
     expect(() => parseKernelSchema(JSON.stringify({ ...base, output: [{ name: 'a', type: 'f16' }] }))).toThrow(/^kernel schema\.output\[0\]\.type: /);
     expect(() => parseKernelSchema(JSON.stringify({ ...base, output: [{ name: 'f', type: 'fence' }] }))).toThrow('kernel schema of "x": field "f" names a fence, but no param is of type fences');
   });
+
+  it('says what is wrong where, in the words zod said it before the checks were written out', () => {
+    const base = { name: 'x', params: [], output: [{ name: 'row', type: 'row' }], counters: ['skipped', 'lostRows'] };
+    const p = { name: 'p', type: 'number' };
+    const refusal = (schema: unknown) => () => parseKernelSchema(JSON.stringify(schema));
+    expect(refusal([])).toThrow(/^kernel schema: Invalid input: expected object, received array$/);
+    expect(refusal({ ...base, name: '' })).toThrow(/^kernel schema\.name: Too small: expected string to have >=1 characters$/);
+    expect(refusal({ ...base, foo: 1, bar: 2 })).toThrow(/^kernel schema: Unrecognized keys: "foo", "bar"$/);
+    // the keys it knows first, in their order, then those it does not
+    expect(refusal({ foo: 1, ...base, name: 2 })).toThrow(/^kernel schema\.name: Invalid input: expected string, received number$/);
+    expect(refusal({ ...base, params: [p, { name: 'q', type: 'x' }] })).toThrow(/^kernel schema\.params\[1\]\.type: Invalid option: expected one of "number"\|"integer"\|"boolean"\|"enum"\|"string"\|"array"\|"fences"\|"roads"$/);
+    expect(refusal({ ...base, params: [{ ...p, values: ['a', 1] }] })).toThrow(/^kernel schema\.params\[0\]\.values\[1\]: Invalid input: expected string, received number$/);
+    expect(refusal({ ...base, params: [{ ...p, max: null }] })).toThrow(/^kernel schema\.params\[0\]\.max: Invalid input: expected number, received null$/);
+    expect(() => parseKernelSchema(JSON.stringify({ ...base, params: [p] }).replace('"number"}', '"number","min":1e999}'))).toThrow(/^kernel schema\.params\[0\]\.min: Invalid input: expected number, received Infinity$/);
+    expect(refusal({ ...base, params: [{ ...p, type: 'array', items: { type: 'number', x: 1 } }] })).toThrow(/^kernel schema\.params\[0\]\.items: Unrecognized key: "x"$/);
+    expect(refusal({ ...base, output: undefined })).toThrow(/^kernel schema\.output: Invalid input: expected nonoptional, received undefined$/);
+    expect(refusal({ ...base, output: [] })).toThrow(/^kernel schema\.output: Too small: expected array to have >=1 items$/);
+    expect(refusal({ ...base, counters: undefined })).toThrow(/^kernel schema\.counters: Invalid input: expected array, received undefined$/);
+    // what it accepts comes back with its keys in the schema's order, anything as a default
+    const ok = parseKernelSchema(JSON.stringify({ counters: base.counters, output: 'json-lines', params: [{ type: 'number', default: { a: [1] }, name: 'p' }], name: 'x' }));
+    expect(JSON.stringify(ok)).toBe(JSON.stringify({ name: 'x', params: [{ name: 'p', type: 'number', default: { a: [1] } }], output: 'json-lines', counters: base.counters }));
+  });
 });

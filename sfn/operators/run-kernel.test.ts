@@ -7,7 +7,8 @@ import { cKernel, onHeader, PLAIN_EXPORTS } from '../../testing/c-kernel.ts';
 import { ManualClock } from '../../testing/manual-clock.ts';
 import { recordingLog } from '../../transport/testdata/recording-log.ts';
 import { callUnderWay, runningCallCell } from '../../runtime/running-call.ts';
-import { KernelBatches, KernelRunStats, runKernel } from './run-kernel.ts';
+import { KernelBatches, KernelRunStats } from '../kernel-batches.ts';
+import { runKernel } from './run-kernel.ts';
 
 setLogLevel('silent');
 

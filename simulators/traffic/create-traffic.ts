@@ -3,7 +3,6 @@ import { loadNetwork, type LoadedNetwork } from '../../network/load-network.ts';
 import { hash32 } from '../../zipper/hash-ring.ts';
 import { checkGpsModel, DEFAULT_GPS, type GpsModel } from './gps-model.ts';
 import { checkIncident, parseIncident, type Incident } from './incidents.ts';
-import { loadScenario } from './scenario.ts';
 import { TrafficSim, type Fleet } from './traffic-sim.ts';
 
 /**
@@ -40,7 +39,8 @@ export interface Traffic {
 }
 
 export async function createTraffic(c: TrafficConfig, baseDir = process.cwd()): Promise<Traffic> {
-  const scenario = c.scenario ? await loadScenario(resolve(baseDir, c.scenario)) : undefined;
+  // a scenario's reader (YAML, its checks in zod) only for a scenario: a source without one runs in a host thread that needs neither
+  const scenario = c.scenario ? await (await import('./scenario.ts')).loadScenario(resolve(baseDir, c.scenario)) : undefined;
   const networkPath = c.network ? resolve(baseDir, c.network) : scenario?.network;
   if (!networkPath) throw new Error('the traffic simulator needs a road network: give network (an OSM PBF, e.g. monaco.osm.pbf), or a scenario that names one');
   // a prefix names the default fleet's vehicles: said, not ignored, where a scenario's fleets drive instead

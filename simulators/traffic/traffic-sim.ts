@@ -2,7 +2,7 @@ import type { GpsRecord } from '../../codecs/gps-record.ts';
 import { adjacency } from '../../network/adjacency.ts';
 import { EdgeShapes, type EdgePoint } from '../../network/edge-shapes.ts';
 import { offsetBy } from '../../network/geo.ts';
-import { HIGHWAY_CLASSES } from '../../network/osm-import.ts';
+import { HIGHWAY_CLASSES } from '../../network/highway-classes.ts';
 import type { RoadGraph } from '../../network/road-graph.ts';
 import { ShortestPaths } from '../../network/shortest-paths.ts';
 import { largestComponent } from '../../network/strong-components.ts';
