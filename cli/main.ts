@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
 import { printable } from '../codecs/control-characters.ts';
-import { logLevel, setLogLevel, type Level } from '../log/logger.ts';
+import { logLevel, setLogLevel } from '../log/logger.ts';
 import { helpText, parseCommand, UsageError, type CommandSpec, type Parsed } from './args.ts';
 import * as specs from './command-specs.ts';
+import { chosenLogLevel } from './log-level.ts';
 import { didYouMean } from '../workflows/errors.ts';
 
 type Command = (p: Parsed) => Promise<void>;
@@ -65,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(helpText(cmd.spec));
       return 0;
     }
-    setLogLevel(parsed.values['log-level'] as Level);
+    setLogLevel(chosenLogLevel(parsed.values['log-level'] as string | undefined, process.env.GEOFLUX_LOG));
     await (await cmd.load())(parsed);
     return 0;
   } catch (e) {
