@@ -4,6 +4,7 @@ import { logLevel, setLogLevel } from '../log/logger.ts';
 import { helpText, parseCommand, UsageError, type CommandSpec, type Parsed } from './args.ts';
 import * as specs from './command-specs.ts';
 import { chosenLogLevel } from './log-level.ts';
+import { signalExitCode } from './until-signal.ts';
 import { didYouMean } from '../workflows/errors.ts';
 
 type Command = (p: Parsed) => Promise<void>;
@@ -73,8 +74,8 @@ export async function main(argv: string[]): Promise<number> {
     const err = e as Error;
     // users get the message; the stack is for --log-level debug
     process.stderr.write(`geoflux ${name}: ${printable(logLevel() === 'debug' ? (err.stack ?? err.message) : err.message)}\n`);
-    // 130: what a shell reports for a command Ctrl-C ended (128 + SIGINT)
-    return err.name === 'UsageError' ? 2 : err.name === 'InterruptedError' ? 130 : 1;
+    // interrupted: what a shell reports for a command the signal ended (130 for Ctrl-C, 143 for SIGTERM)
+    return err.name === 'UsageError' ? 2 : err.name === 'InterruptedError' ? signalExitCode() : 1;
   }
 }
 
