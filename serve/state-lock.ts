@@ -1,7 +1,8 @@
 import { readFileSync, unlinkSync } from 'node:fs';
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.ts';
+import { errnoReason, makeFolder, StateWriteError } from '../transport/state-files.ts';
 
 export const LOCK_FILE = 'serve.lock';
 
@@ -26,12 +27,14 @@ export interface StateLock {
  */
 export async function lockStateFolder(dir: string, log: Logger): Promise<StateLock> {
   const file = join(dir, LOCK_FILE);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeFolder(dir, 'the state folder');
   for (let attempt = 0; ; attempt++) {
     // written whole under a name of its own, then linked into place: the lock never exists without its pid,
     // which another serve reading it in between took for a lock naming none, and took over
     const mine = `${file}.${process.pid}.${++tries}`;
-    await writeFile(mine, `${process.pid}\n`, { mode: 0o600 });
+    await writeFile(mine, `${process.pid}\n`, { mode: 0o600 }).catch((e: unknown) => {
+      throw new StateWriteError(`cannot write in the state folder ${dir}: ${errnoReason(e)}`);
+    });
     try {
       await link(mine, file);
       return held(file);
