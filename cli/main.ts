@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import { printable } from '../codecs/control-characters.ts';
 import { logLevel, setLogLevel } from '../log/logger.ts';
+import { packageVersion } from '../metrics/build-info.ts';
 import { helpText, parseCommand, UsageError, type CommandSpec, type Parsed } from './args.ts';
 import * as specs from './command-specs.ts';
 import { chosenLogLevel } from './log-level.ts';
@@ -30,8 +30,6 @@ const commands: Record<string, { spec: CommandSpec; load: () => Promise<Command>
   query: { spec: specs.querySpec, load: async () => (await import('./query.ts')).queryCommand },
 };
 
-// the package resolves itself by name, from the sources and from dist/ alike
-const version = (): string => (createRequire(import.meta.url)('geoflux/package.json') as { version: string }).version;
 
 const topHelp = () =>
   [
@@ -56,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     return name ? 0 : 1;
   }
   if (name === '--version' || name === '-v') {
-    process.stdout.write(version() + '\n');
+    process.stdout.write(packageVersion() + '\n');
     return 0;
   }
   const cmd = commands[name];
