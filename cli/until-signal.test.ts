@@ -21,6 +21,8 @@ describe('untilSignal', () => {
     proc.emit('SIGTERM', 'SIGTERM');
     expect(stop.signal.aborted).toBe(true);
     expect(said).toEqual(['stopping on SIGTERM: draining (send SIGTERM again, or Ctrl-C, to stop at once)']);
+    // what a command interrupted while it dials exits with (cli/main.ts)
+    expect(signalExitCode()).toBe(143);
     expect(() => proc.emit('SIGTERM', 'SIGTERM')).toThrow(expect.objectContaining({ code: 143 }));
     expect(said[1]).toBe('SIGTERM again: stopped at once (exit 143), cutting short the drain');
   });
