@@ -44,7 +44,7 @@ export async function alertsCommand({ values }: Parsed): Promise<void> {
       log,
     }),
   );
-  const stop = untilSignal();
+  const stop = untilSignal('alerts', { cutShort: () => 'the close of the broker connection' });
   stop.signal.addEventListener('abort', () => void sub.close());
   const n = await sub.done;
   stop.dispose();

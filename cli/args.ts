@@ -29,7 +29,8 @@ export class UsageError extends Error {
 
 const COMMON: Record<string, FlagSpec> = {
   help: { type: 'boolean', short: 'h', help: 'show this help' },
-  'log-level': { type: 'string', value: 'level', help: 'debug, info, warn, error or silent', default: 'info' },
+  // no default here: an absent flag leaves the level to GEOFLUX_LOG (cli/log-level.ts)
+  'log-level': { type: 'string', value: 'level', help: 'debug, info, warn, error or silent (default: $GEOFLUX_LOG, else info)' },
 };
 
 export function helpText(spec: CommandSpec): string {

@@ -27,6 +27,18 @@ export const fixOutputFlags: Record<string, FlagSpec> = {
   ...connectionFlags(),
 };
 
+/** what an operator running serve or worker under a service manager needs: its signals, exit codes and environment */
+const serviceNotes = (cleanStop: string): string[] => [
+  '',
+  'Signals and exit codes:',
+  `  SIGINT (Ctrl-C) or SIGTERM  a clean stop: ${cleanStop}, then exit 0`,
+  '  a second one                stops at once, saying what that cut short: exit 130 (SIGINT) or 143 (SIGTERM)',
+  '  exit 1                      it could not start or failed (the reason on stderr); exit 2: a usage error',
+  '',
+  'Environment:',
+  '  GEOFLUX_LOG                 the log level when --log-level is not given (debug, info, warn, error, silent)',
+];
+
 export const serveSpec: CommandSpec = {
   name: 'serve',
   usage: 'geoflux serve [workflow.yaml] [options]',
@@ -34,7 +46,7 @@ export const serveSpec: CommandSpec = {
     'Starts the zipper for a workflow: listens on every address in `listen:`, routes tags to the functions,\nruns the `host: local` functions and the `sources:` in this process, and logs what flows.',
   flags: {
     'stats-every': { type: 'string', value: 'seconds', help: 'log a traffic summary this often, 0 for never', default: '10' },
-    'drain-timeout': { type: 'string', value: 'ms', help: 'on Ctrl-C, how long to wait for functions to finish what they hold', default: '5000' },
+    'drain-timeout': { type: 'string', value: 'ms', help: 'on Ctrl-C or SIGTERM, how long to wait for functions to finish what they hold', default: '5000' },
     as: { type: 'string', value: 'protocol', help: "the simulators (builtin:traffic sources) send their fixes as devices do, through the workflow's listener: osmand (Traccar Client over HTTP; a listener on 5055 is added when there is none)" },
   },
   notes: [
@@ -42,6 +54,7 @@ export const serveSpec: CommandSpec = {
     '  geoflux serve                      # ./workflow.yaml',
     '  GEOFLUX_TOKEN=s3cret geoflux serve workflows/examples/remote-sfn.yaml',
     '  geoflux serve --as osmand          # the demo\'s vehicles as Traccar Client phones (npm start -- --as osmand)',
+    ...serviceNotes('the functions finish what they hold (up to --drain-timeout)'),
   ],
 };
 
@@ -55,7 +68,11 @@ export const workerSpec: CommandSpec = {
     'checkpoint-every': { type: 'string', value: 'ms', help: 'how often a partition\'s state is checkpointed while it is read: what a takeover replays (ms, or 5s, 500ms)', default: '5000' },
     metrics: { type: 'string', value: '[host:]port', help: 'serve Prometheus metrics here (partitions held, lag, checkpoints, sinks); 0 for any free port' },
   },
-  notes: ['Example (after `nats-server -js -sd /tmp/geoflux-nats` and `geoflux serve workflows/examples/cluster.yaml`):', '  geoflux worker workflows/examples/cluster.yaml'],
+  notes: [
+    'Example (after `nats-server -js -sd /tmp/geoflux-nats` and `geoflux serve workflows/examples/cluster.yaml`):',
+    '  geoflux worker workflows/examples/cluster.yaml',
+    ...serviceNotes('hands its partitions over to the other workers'),
+  ],
 };
 
 export const runSpec: CommandSpec = {

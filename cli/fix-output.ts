@@ -6,6 +6,7 @@ import { CSV_HEADER, fixLine, formatOf, type LineFormat } from '../simulators/tr
 import { UsageError, type Parsed } from './args.ts';
 import { connectionOptions } from './connection-flags.ts';
 import { writePaced } from '../source/write-paced.ts';
+import type { SignalOptions } from './until-signal.ts';
 
 export interface FixOutput {
   /** " → quic://… → out.csv (csv)" */
@@ -52,6 +53,15 @@ export function planFixOutput(values: Parsed['values']): FixOutputPlan {
   if (connection) checkClientOptions(connection);
   return { format, connection };
 }
+
+/**
+ * sim's and replay's signals: the first ends the fixes, after which their output closes, waiting (up to
+ * --ack-timeout) for the zipper to acknowledge what was sent; a second ends that wait.
+ */
+export const FINISHING: SignalOptions = {
+  stopping: () => 'the fixes written are flushed, and acknowledged by a --zipper, first',
+  cutShort: () => "the output's close: fixes a --zipper has not acknowledged are not known to have arrived, and there is no summary",
+};
 
 export async function openFixOutput(
   values: Parsed['values'],

@@ -14,7 +14,7 @@ export async function logsCommand({ values, positionals }: Parsed): Promise<void
   const [name] = positionals;
   if (!name) throw new UsageError('name the function whose lines to print (geoflux functions lists them)');
   let session: ControlSession | undefined = await openControl(controlOptions(values)).catch((e: unknown) => explainControlFailure(e, values));
-  const stop = untilSignal();
+  const stop = untilSignal('logs', { cutShort: () => 'the close of the control session' });
   try {
     if (values.follow) process.stderr.write(`geoflux logs: following "${name}" (Ctrl-C to stop)\n`);
     let after = 0;

@@ -1,8 +1,10 @@
-import { createRequire } from 'node:module';
 import { printable } from '../codecs/control-characters.ts';
-import { logLevel, setLogLevel, type Level } from '../log/logger.ts';
+import { logLevel, setLogLevel } from '../log/logger.ts';
+import { packageVersion } from '../metrics/build-info.ts';
 import { helpText, parseCommand, UsageError, type CommandSpec, type Parsed } from './args.ts';
 import * as specs from './command-specs.ts';
+import { chosenLogLevel } from './log-level.ts';
+import { signalExitCode } from './until-signal.ts';
 import { didYouMean } from '../workflows/errors.ts';
 
 type Command = (p: Parsed) => Promise<void>;
@@ -28,8 +30,6 @@ const commands: Record<string, { spec: CommandSpec; load: () => Promise<Command>
   query: { spec: specs.querySpec, load: async () => (await import('./query.ts')).queryCommand },
 };
 
-// the package resolves itself by name, from the sources and from dist/ alike
-const version = (): string => (createRequire(import.meta.url)('geoflux/package.json') as { version: string }).version;
 
 const topHelp = () =>
   [
@@ -54,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     return name ? 0 : 1;
   }
   if (name === '--version' || name === '-v') {
-    process.stdout.write(version() + '\n');
+    process.stdout.write(packageVersion() + '\n');
     return 0;
   }
   const cmd = commands[name];
@@ -65,15 +65,15 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(helpText(cmd.spec));
       return 0;
     }
-    setLogLevel(parsed.values['log-level'] as Level);
+    setLogLevel(chosenLogLevel(parsed.values['log-level'] as string | undefined, process.env.GEOFLUX_LOG));
     await (await cmd.load())(parsed);
     return 0;
   } catch (e) {
     const err = e as Error;
     // users get the message; the stack is for --log-level debug
     process.stderr.write(`geoflux ${name}: ${printable(logLevel() === 'debug' ? (err.stack ?? err.message) : err.message)}\n`);
-    // 130: what a shell reports for a command Ctrl-C ended (128 + SIGINT)
-    return err.name === 'UsageError' ? 2 : err.name === 'InterruptedError' ? 130 : 1;
+    // interrupted: what a shell reports for a command the signal ended (130 for Ctrl-C, 143 for SIGTERM)
+    return err.name === 'UsageError' ? 2 : err.name === 'InterruptedError' ? signalExitCode() : 1;
   }
 }
 

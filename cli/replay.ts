@@ -3,7 +3,7 @@ import { parseSpeed } from '../simulators/pacer.ts';
 import { clock, Rate } from '../simulators/rate.ts';
 import { describePace, describeTrace, loadTraces, replaySlices } from '../simulators/replay.ts';
 import { UsageError, type Parsed } from './args.ts';
-import { lostFixes, openFixOutput, planFixOutput } from './fix-output.ts';
+import { FINISHING, lostFixes, openFixOutput, planFixOutput } from './fix-output.ts';
 import { readText } from './read-input.ts';
 import { StatusLine } from './progress.ts';
 import { untilSignal } from './until-signal.ts';
@@ -21,7 +21,7 @@ export async function replayCommand({ values, positionals }: Parsed): Promise<vo
   const { traces, records } = await loadTraces(positionals.map((f) => (f === '-' ? f : resolve(f))), readText);
   // before the first line said: whoever reads it (a user, a test) may answer with Ctrl-C at once, and with no
   // handler yet that killed the process (exit by signal, no summary) where it should say it was interrupted
-  const stop = untilSignal();
+  const stop = untilSignal('replay', FINISHING);
   for (const t of traces) process.stderr.write(describeTrace(t) + '\n');
   if (records.length === 0) {
     stop.dispose();
@@ -49,8 +49,9 @@ export async function replayCommand({ values, positionals }: Parsed): Promise<vo
     });
   }
   const interrupted = stop.signal.aborted && !values.loop ? `, interrupted at ${rate.total.toLocaleString('en')} of ${total.toLocaleString('en')}` : '';
-  stop.dispose();
+  // after the close: a second Ctrl-C during its wait for acknowledgements says what it cut short
   const report = await output.close();
+  stop.dispose();
   status.done(`replayed ${rate.total.toLocaleString('en')} fixes in ${((performance.now() - started) / 1000).toFixed(1)} s${interrupted}${output.status()}`);
   const lost = lostFixes(report, rate.total);
   if (lost) throw new Error(lost);

@@ -65,9 +65,19 @@ export async function serveCommand({ values, positionals }: Parsed): Promise<voi
   const log = logger('serve');
   const loaded = await loadWorkflow(file);
   const wf = values.as ? simulateAs(loaded, String(values.as)) : loaded;
+  const drainTimeout = Number(values['drain-timeout']);
+  let started = false;
   // from before the banner: a Ctrl-C while the sources start is a clean stop once they have, not a kill
-  const signal = untilSignal((sig) => log.info(`${sig}: shutting down (Ctrl-C again to force)`)).signal;
-  const served = await serveWorkflow(wf, { log, drainTimeout: Number(values['drain-timeout']), onListening: (s) => banner(wf, s, log) });
+  const signal = untilSignal('serve', {
+    say: (line) => log.info(line),
+    stopping: () => `${started ? '' : 'once started, '}draining, functions finishing what they hold (up to ${drainTimeout} ms)`,
+    cutShort: () =>
+      started
+        ? "the drain and the functions' closes: what they held stays unacknowledged (a source in another process sends it again), sinks' buffers are not flushed, and there is no done: line"
+        : 'the start',
+  }).signal;
+  const served = await serveWorkflow(wf, { log, drainTimeout, onListening: (s) => banner(wf, s, log) });
+  started = true;
   const every = Number(values['stats-every']) * 1000;
   const prev = { in: 0, out: 0, at: Date.now() };
   const timer = every > 0 ? setInterval(() => log.info(statsLine(served, prev)), every) : undefined;

@@ -6,7 +6,7 @@ import { clock, Rate } from '../simulators/rate.ts';
 import { createTraffic } from '../simulators/traffic/create-traffic.ts';
 import { trafficSteps } from '../simulators/traffic/traffic-steps.ts';
 import { UsageError, type Parsed } from './args.ts';
-import { lostFixes, openFixOutput, planFixOutput } from './fix-output.ts';
+import { FINISHING, lostFixes, openFixOutput, planFixOutput } from './fix-output.ts';
 import { StatusLine } from './progress.ts';
 import { untilSignal } from './until-signal.ts';
 
@@ -53,7 +53,7 @@ export async function simCommand({ values }: Parsed): Promise<void> {
     truth: Boolean(values.truth),
   });
   const duration = t.duration ?? (values.zipper ? undefined : 600);
-  const stop = untilSignal();
+  const stop = untilSignal('sim', FINISHING);
   const output = await openFixOutput(values, plan, 'geoflux-sim', stop);
   const truth = values.truth ? new LineSink(String(values.truth)) : undefined;
   const vehicles = t.sim.vehicles.length;
@@ -73,9 +73,10 @@ export async function simCommand({ values }: Parsed): Promise<void> {
         `sim ${clock(t.sim.seconds)} · ${vehicles} vehicles · ${rate.total.toLocaleString('en')} fixes · ${Math.round(rate.perSecond()).toLocaleString('en')} fixes/s${output.status()}`,
     );
   }
-  stop.dispose();
+  // after the close: a second Ctrl-C during its wait for acknowledgements says what it cut short
   const report = await output.close();
   await truth?.close();
+  stop.dispose();
   const secs = (performance.now() - started) / 1000;
   status.done(
     `${rate.total.toLocaleString('en')} fixes from ${vehicles} vehicles over ${clock(t.sim.seconds)} simulated in ${secs.toFixed(1)} s ` +

@@ -10,7 +10,11 @@ export async function workerCommand({ values, positionals }: Parsed): Promise<vo
   const checkpointMs = milliseconds(String(values['checkpoint-every']));
   let log = logger('worker');
   let running = false;
-  const signal = untilSignal((sig) => log.info(running ? `${sig}: handing the partitions over (Ctrl-C again to force)` : `${sig}: stopping`)).signal;
+  const signal = untilSignal('worker', {
+    say: (line) => log.info(line),
+    stopping: () => (running ? 'handing the partitions over' : 'before holding any partition'),
+    cutShort: () => (running ? 'the hand-over: the workers that take the partitions replay each from its last checkpoint' : 'the start'),
+  }).signal;
   const worker = await runWorker(wf, { name: values.name as string | undefined, checkpointMs, metrics, signal }).catch((e: Error) => {
     if (signal.aborted) return undefined;
     throw e;

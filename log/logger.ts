@@ -4,6 +4,13 @@ import { printable } from '../codecs/control-characters.ts';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
+export const LEVELS = Object.keys(RANK) as Level[];
+
+/** `WARN` and `warn` alike (an operator's environment is written in capitals as often as not); undefined for no level */
+export const parseLevel = (text: string): Level | undefined => {
+  const level = text.trim().toLowerCase();
+  return Object.hasOwn(RANK, level) ? (level as Level) : undefined;
+};
 
 export interface Logger {
   debug(msg: string): void;
@@ -15,13 +22,13 @@ export interface Logger {
   about(subject: string): Logger;
 }
 
-let threshold: Level = (process.env.GEOFLUX_LOG as Level) in RANK ? (process.env.GEOFLUX_LOG as Level) : 'info';
+let threshold: Level = parseLevel(process.env.GEOFLUX_LOG ?? '') ?? 'info';
 const sink = (line: string): void => void process.stderr.write(line + '\n');
 
 export const logLevel = (): Level => threshold;
 
 export const setLogLevel = (level: Level): void => {
-  if (!(level in RANK)) throw new Error(`unknown log level "${level}" (debug, info, warn, error, silent)`);
+  if (!Object.hasOwn(RANK, level)) throw new Error(`unknown log level "${level}" (debug, info, warn, error, silent)`);
   threshold = level;
 };
 

@@ -66,6 +66,9 @@ describe('a kernel that traps on some rows', () => {
       // trap-on.wasm traps on a fix at 13 m/s
       source.write('trapping', Array.from({ length: 10 }, (_, i) => ({ ...fix(`veh-${i}`, i), speed: i % 2 ? 13 : 10 })));
       await waitFor(() => got.size === 5, { ms: 30_000, what: () => `the 5 fixes that do not trap (have ${got.size})` });
+      // the trapping kernel has its traps counted; the functions that run no kernel have no such series
+      const traps = async () => (await (await fetch(serve.metricsUrl!)).text()).match(/^geoflux_kernel_traps_total\{function="[^"]+"\} [1-9]\d*$/gm);
+      expect((await waitFor(traps, 'the traps counted')).map((l) => l.split(' ')[0])).toEqual(['geoflux_kernel_traps_total{function="trapping"}']);
       const report = await source.close();
       expect(report.unacked).toBe(0);
       expect(await serve.stop()).toBe(0);
@@ -89,7 +92,9 @@ describe.each([
       expect(got.has('boom')).toBe(false);
       expect(serve.out.stderr).toMatch(logged);
       const metrics = await (await fetch(serve.metricsUrl!)).text();
-      expect(metrics).toMatch(/^geoflux_poison_records_total 1$/m);
+      expect(metrics).toMatch(/^geoflux_poison_records_total\{function="poisoned"\} 1$/m);
+      // the neighbours it did not kill: 0, not absent
+      expect(metrics).toMatch(/^geoflux_poison_records_total\{function="slow"\} 0$/m);
       const report = await source.close();
       expect(report.unacked).toBe(0);
       expect(report.dropped).toBe(0);

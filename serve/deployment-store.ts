@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeAtomically } from '../transport/cert-store.ts';
+import { makeFolder, writeAtomically } from '../transport/state-files.ts';
 import type { WorkflowFunction } from '../workflows/schema.ts';
 
 /**
@@ -95,14 +95,14 @@ export class DeploymentStore {
   }
 
   async save(all: Deployment[]): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await makeFolder(this.dir, 'the state folder');
     await writeAtomically(this.listFile, JSON.stringify(all, null, 2) + '\n', 0o600);
   }
 
   /** Stores a module under its hash; returns its path. */
   async putModule(bytes: Uint8Array): Promise<string> {
     const path = this.modulePath(sha256(bytes));
-    await mkdir(join(this.dir, 'kernels'), { recursive: true });
+    await makeFolder(join(this.dir, 'kernels'), "the state folder's modules folder", 0o755);
     await writeAtomically(path, bytes, 0o644);
     return path;
   }

@@ -5,6 +5,7 @@ import { quoted } from '../codecs/control-characters.ts';
 import { IsolatedKernel } from '../kernels/host/isolated-kernel.ts';
 import type { Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
+import { StateWriteError } from '../transport/state-files.ts';
 import { didYouMean } from '../workflows/errors.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import type { ControlReply, ControlRequest, DeployRequest, FunctionInfo, LogsRequest } from '../zipper/control.ts';
@@ -162,7 +163,8 @@ export class Deployments {
     } catch (e) {
       const reason = e instanceof Refused ? e.reason : e instanceof ReplaceRefused ? 'replace' : e instanceof CloudRefused ? 'cloud' : 'error';
       this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
-      if (reason === 'error') this.log.error(`${req.op} failed: ${(e as Error).stack ?? e}`);
+      // a state folder that cannot be written (a full disk) is the operator's to mend: its path and errno say how
+      if (reason === 'error') this.log.error(`${req.op} failed: ${e instanceof StateWriteError ? e.message : ((e as Error).stack ?? e)}`);
       else this.warn.warn(reason, `${req.op}${'name' in req ? ` ${JSON.stringify(req.name)}` : ''} refused (${reason}): ${(e as Error).message}`);
       return { ok: false, error: (e as Error).message };
     }

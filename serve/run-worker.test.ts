@@ -148,6 +148,10 @@ describe('geoflux worker', { timeout: 120_000 }, () => {
       expect(total(m, 'geoflux_worker_checkpoints_total')).toBeGreaterThan(4);
       expect(total(m, 'geoflux_sink_published_total', { sink: 'out', kind: 'nats' })).toBeGreaterThan(0);
       expect(m.filter((x) => x.name === 'geoflux_worker_checkpoint_bytes')).toHaveLength(4);
+      // a service manager's stop: the same clean hand-over as Ctrl-C, said as SIGTERM's
+      w2.child.kill('SIGTERM');
+      expect(await w2.exited).toBe(0);
+      expect(w2.out.stderr).toMatch(/stopping on SIGTERM: handing the partitions over \(send SIGTERM again, or Ctrl-C, to stop at once\)\n/);
       await src.close();
     } finally {
       await w1.stop();

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { failingServe, startServe } from '../testing/serve-process.ts';
 import { recordingLog } from '../transport/testdata/recording-log.ts';
-import { LOCK_FILE, lockStateFolder, StateFolderBusy } from './state-lock.ts';
+import { ManualClock } from '../testing/manual-clock.ts';
+import { waitFor } from '../testing/wait-for.ts';
+import { LOCK_CHECK_MS, LOCK_FILE, lockStateFolder, StateFolderBusy } from './state-lock.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -43,6 +45,38 @@ describe('the state folder lock', () => {
     expect(readFileSync(join(dir, LOCK_FILE), 'utf8')).toBe(`${process.pid}\n`);
     expect(log.lines).toEqual([`warn state folder ${dir}: taking over its lock from pid ${gone}, which no longer runs (a serve that did not stop cleanly)`]);
     await lock.release();
+  });
+
+  it('deleted with its folder while held: put back at the next look, said once, so a second serve is refused again', async () => {
+    const dir = join(tmp(), 'state');
+    const file = join(dir, LOCK_FILE);
+    const clock = new ManualClock();
+    const log = recordingLog();
+    const lock = await lockStateFolder(dir, log, { clock });
+    // a look runs on the clock's timer and arms the next once done
+    const look = async () => {
+      clock.advance(LOCK_CHECK_MS);
+      await waitFor(() => clock.pending === 1, 'the look done and the next one armed');
+    };
+    await look();
+    expect(log.lines).toEqual([]);
+    rmSync(dir, { recursive: true });
+    await look();
+    expect(log.lines).toEqual([
+      `warn state folder ${dir}: its lock ${file} was gone (the folder deleted or cleaned while serve runs?): taken again, so a second serve on it is refused; what the folder held went with it: the certificate (a restart makes a new one, whose hash pinned clients then need) and the deployments (deploy them again, or a restart starts without them)`,
+    ]);
+    expect(readFileSync(file, 'utf8')).toBe(`${process.pid}\n`);
+    await expect(lockStateFolder(dir, recordingLog())).rejects.toBeInstanceOf(StateFolderBusy);
+    await look();
+    expect(log.lines).toHaveLength(1);
+    // taken meanwhile by another process: said once, however many looks see it
+    writeFileSync(file, `${process.ppid}\n`);
+    await look();
+    await look();
+    expect(log.lines.slice(1)).toEqual([`warn state folder ${dir}: its lock ${file} was gone, and another process now holds it (pid ${process.ppid}): two serves on one state folder lose each other's deployments; stop one of them`]);
+    await lock.release();
+    expect(clock.pending).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(`${process.ppid}\n`);
   });
 
   it('refuses a second serve of another workflow on the same folder at start, naming the folder and the first serve\'s pid', { timeout: 120_000 }, async () => {

@@ -6,8 +6,9 @@ import { controlRequest } from '../client/control-client.ts';
 import { setLogLevel } from '../log/logger.ts';
 import { parseExposition, total } from '../metrics/parse-exposition.ts';
 import { connectSource } from '../source/connect-source.ts';
+import { packageVersion } from '../metrics/build-info.ts';
 import { SPINNER } from '../testing/spinner.ts';
-import { serveWithSquares } from '../testing/squares-serve.ts';
+import { FENCE_WORKFLOW, serveWithSquares } from '../testing/squares-serve.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { workflowMetrics } from './workflow-metrics.ts';
 import { workflowStatus } from './workflow-status.ts';
@@ -48,6 +49,24 @@ describe('/metrics of a served workflow', () => {
       expect(await removed()).toBe(1);
       expect(served.zipper.counters).toMatchObject({ removed: 1, dropped: 1 });
       await source.close();
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('/metrics of a served workflow, per function', () => {
+  it('has kernel series only for functions that run a kernel, poison records by function from 0, and the build', { timeout: 60_000 }, async () => {
+    // the fence runs a kernel; the fleet is a builtin of geoflux's own that runs none, as a sink does
+    const { served, close } = await serveWithSquares(`${FENCE_WORKFLOW}  - { name: fleet, observe: [gps], host: local, run: builtin:fleet }\ndashboard: { port: 0 }\n`);
+    try {
+      const samples = async () => parseExposition(await workflowMetrics(served).metrics());
+      const functions = (all: Awaited<ReturnType<typeof samples>>, name: string) => all.filter((s) => s.name === name).map((s) => s.labels.function).sort();
+      // a function's series come with its instances' first counts
+      const all = await waitFor(samples, { until: (a) => functions(a, 'geoflux_function_records_total').includes('fleet') && functions(a, 'geoflux_kernel_traps_total').length > 0, what: 'both functions counted' });
+      for (const name of ['geoflux_kernel_traps_total', 'geoflux_kernel_trapped_rows_total', 'geoflux_kernel_failed_rows_total']) expect(functions(all, name), name).toEqual(['fence']);
+      expect(functions(all, 'geoflux_poison_records_total')).toEqual(['events', 'fence', 'fleet']);
+      expect(all.filter((s) => s.name === 'geoflux_build_info')).toEqual([{ name: 'geoflux_build_info', labels: { version: packageVersion(), node: process.version }, value: 1 }]);
     } finally {
       await close();
     }

@@ -89,6 +89,9 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
   const fns = () => byFunction(served);
   const perFunction = (f: (s: FunctionCounts) => number): Sample[] =>
     [...fns()].map(([fn, s]) => ({ labels: { function: fn }, value: f(s) }));
+  // a builtin or a sink runs no kernel: a kernel family's series of 0 for it would read as a kernel that never trapped
+  const perKernelFunction = (f: (s: FunctionCounts) => number): Sample[] =>
+    [...fns()].filter(([, s]) => s.total.kernel !== undefined).map(([fn, s]) => ({ labels: { function: fn }, value: f(s) }));
   const kernelRows = (): Sample[] =>
     [...fns()].flatMap(([fn, s]) => Object.entries((s.total.kernel as Stats | undefined)?.badRows ?? {}).map(([reason, n]) => ({ labels: { function: fn, reason }, value: n as number })));
   const tags = (m: 'tagsIn' | 'tagsOut', field: 'frames' | 'records'): Sample[] =>
@@ -138,7 +141,12 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
       { labels: { reason: 'shutdown' }, value: z.counters.lostAtClose },
     ]),
     counter('geoflux_frames_unkeyed_total', 'frames for a partitioned function without a partition key (sent round robin)', () => [{ value: z.counters.unkeyed }]),
-    counter('geoflux_poison_records_total', 'records dropped because the function instances they were handed to kept dying on them', () => [{ value: z.counters.poisonRecords }]),
+    counter('geoflux_poison_records_total', 'records dropped because the function instances they were handed to kept dying on them, by function', () => {
+      // every function the zipper routes to starts at 0, so a rate() over it is there before the first drop
+      const by = new Map(functionLoad(z).map((f) => [functionNameOf(f.name), 0]));
+      for (const [fn, n] of z.poisonRecords) by.set(functionNameOf(fn), (by.get(functionNameOf(fn)) ?? 0) + n);
+      return [...by].map(([fn, value]) => ({ labels: { function: fn }, value }));
+    }),
     counter('geoflux_redeliveries_total', 'frames an instance died holding, handed on again', () => [{ value: z.counters.redelivered }]),
     gauge('geoflux_tls_certificate_expiry_timestamp_seconds', 'when the zipper\'s certificate stops being valid (seconds since the epoch): clients that pin it or trust it as their ca are refused after that', () => [{ labels: { self_signed: String(z.tls.selfSigned) }, value: certEnd }]),
     gauge('geoflux_inflight_frames', 'frames taken from writers and not yet acknowledged by every function they went to', () => [{ value: z.inflight }]),
@@ -173,9 +181,9 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
       [...fns()].flatMap(([fn, s]) => Object.entries(kernelCounters([...s.now, s.retired])).map(([counter, value]) => ({ labels: { function: fn, counter }, value }))),
     ),
     counter('geoflux_kernel_bad_rows_total', 'fixes not fit for a kernel (bad device id, time, position or motion), dropped before it, by reason', kernelRows),
-    counter('geoflux_kernel_traps_total', 'kernel calls that trapped (the instance is replaced and the batch split)', () => perFunction((s) => num(s.total, 'kernel', 'traps'))),
-    counter('geoflux_kernel_trapped_rows_total', 'fixes that trapped a kernel on their own, dropped', () => perFunction((s) => num(s.total, 'kernel', 'trappedRows'))),
-    counter('geoflux_kernel_failed_rows_total', 'fixes in batches a kernel refused (an error status, a time limit), dropped', () => perFunction((s) => num(s.total, 'kernel', 'failedRows'))),
+    counter('geoflux_kernel_traps_total', 'kernel calls that trapped (the instance is replaced and the batch split)', () => perKernelFunction((s) => num(s.total, 'kernel', 'traps'))),
+    counter('geoflux_kernel_trapped_rows_total', 'fixes that trapped a kernel on their own, dropped', () => perKernelFunction((s) => num(s.total, 'kernel', 'trappedRows'))),
+    counter('geoflux_kernel_failed_rows_total', 'fixes in batches a kernel refused (an error status, a time limit), dropped', () => perKernelFunction((s) => num(s.total, 'kernel', 'failedRows'))),
     histogram('geoflux_kernel_call_seconds', 'time of one kernel call on a batch', () =>
       [...fns()].flatMap(([fn, s]) => {
         const h = (s.total.kernel as Stats | undefined)?.callMs as HistogramSnapshot | undefined;

@@ -1,8 +1,9 @@
-import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { certHashOf } from './cert-hash.ts';
+import { makeFolder, writeAtomically } from './state-files.ts';
 import type { ServerTls } from './tls.ts';
 
 export const CERT_FILE = 'zipper-cert.pem';
@@ -27,14 +28,6 @@ function unusable(certPem: string, keyPem: string, hosts: string[], renewDays: n
   return undefined;
 }
 
-/** Writes through a temporary file, so a crash mid-write never leaves half a key behind. */
-export async function writeAtomically(path: string, data: string | Uint8Array, mode: number): Promise<void> {
-  // unique per write: two writers of one path in a process (workers of one cluster in a test) must not share it
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, data, { mode });
-  await rename(tmp, path);
-}
-
 /**
  * The zipper's self-signed certificate, kept in `dir` so that a restart serves the same one (and pinned clients
  * reconnect). A stored one is served again while it is valid for more than `renewDays` days and names every
@@ -57,7 +50,7 @@ export async function storedCertificate(
     log(`replacing the self-signed certificate in ${dir}: ${why}`);
   }
   const made = await make();
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeFolder(dir, 'the state folder');
   await writeAtomically(keyPath, made.key, 0o600);
   await writeAtomically(certPath, made.cert, 0o644);
   log(`stored a new self-signed certificate in ${dir} (SHA-256 ${made.certHash})`);

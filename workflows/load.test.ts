@@ -54,6 +54,8 @@ const expected: [file: string, message: string][] = [
   ['unknown-top-level-key.yaml', 'workflows/testdata/bad/unknown-top-level-key.yaml:3:1 lisen: unknown field (did you mean "listen"?)'],
   ['unset-env.yaml', 'workflows/testdata/bad/unset-env.yaml:4:10 auth.token: environment variable GEOFLUX_TEST_UNSET_TOKEN is not set (use ${GEOFLUX_TEST_UNSET_TOKEN:-default} for a default)'],
   ['wrong-type.yaml', 'workflows/testdata/bad/wrong-type.yaml:2:9 listen: expected a list, got string "quic://127.0.0.1:9000"'],
+  ['env-in-flow-map.yaml', 'workflows/testdata/bad/env-in-flow-map.yaml:4:20 (yaml): Unexpected flow-map-start at node end (quote a ${VAR:-default} inside { } or [ ]: token: "${GEOFLUX_CONTROL_TOKEN:-dev-control}")'],
+  ['env-in-flow-list.yaml', 'workflows/testdata/bad/env-in-flow-list.yaml:3:28 (yaml): Missing , or : between flow sequence items (quote a ${VAR:-default} inside { } or [ ]: "quic://127.0.0.1:${PORT:-9000}")'],
   ['yaml-syntax.yaml', 'workflows/testdata/bad/yaml-syntax.yaml:3:1 (yaml): Flow sequence in block collection must be sufficiently indented and end with a ]'],
 ];
 
@@ -66,6 +68,11 @@ describe('workflow errors name the file, line, column and field', () => {
 
   it('covers every file in testdata/bad', () => {
     expect(readdirSync(BAD).sort()).toEqual(expected.map(([f]) => f).sort());
+  });
+
+  it('the hint for an unquoted ${VAR:-default} is what mends it', () => {
+    const mended = parseWorkflow('name: x\nlisten: ["quic://127.0.0.1:${PORT:-0}"]\ncontrol: { token: "${GEOFLUX_CONTROL_TOKEN:-dev-control}" }\ntags: { gps: 16 }\nfunctions: []\n', 'mended.yaml', {});
+    expect([mended.listen, mended.control?.token]).toEqual([['quic://127.0.0.1:0'], 'dev-control']);
   });
 
   it('says when the file cannot be read', async () => {

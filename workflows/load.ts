@@ -43,7 +43,7 @@ export function parseWorkflow(text: string, file: string, env: Env = process.env
     const e = doc.errors[0];
     // the library's own wording here is advice to programmers ("please use YAML.parseAllDocuments()")
     const reason = e.code === 'MULTIPLE_DOCS' ? 'a workflow file holds one document (remove the "---" and what follows)' : e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    throw at(e.pos[0], '(yaml)', reason);
+    throw at(e.pos[0], '(yaml)', reason + unquotedVariableHint(text, e.pos[0]));
   }
   if (!isMap(doc.contents)) throw at(0, '(root)', 'a workflow is a map of fields (name, listen, tags, functions, ...)');
   const unset: Problem[] = [];
@@ -68,6 +68,27 @@ export function parseWorkflow(text: string, file: string, env: Env = process.env
   const wf: Workflow = { ...workflow, file: resolve(file), dir };
   locators.set(wf, (path) => lc.linePos(offsetOf(doc, path, 'value')));
   return wf;
+}
+
+/**
+ * The README's `${VAR:-x}` unquoted inside a flow map or list (`control: { token: ${X:-y} }`): YAML reads its
+ * `{` as a flow map's start and says only `Unexpected flow-map-start at node end`. On the failing line, the
+ * hint says how to write it, with the line's own key and variable.
+ */
+function unquotedVariableHint(text: string, offset: number): string {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  const end = text.indexOf('\n', offset);
+  const line = text.slice(start, end === -1 ? undefined : end);
+  const at = line.indexOf('${');
+  const close = line.indexOf('}', at);
+  if (at === -1 || close === -1) return '';
+  // the flow item holding it: from the "[", "{" or "," before it to the "]", "}" or "," after it
+  const from = Math.max(line.lastIndexOf('[', at), line.lastIndexOf('{', at), line.lastIndexOf(',', at)) + 1;
+  const item = (line.slice(from, close + 1) + /^[^\]},]*/.exec(line.slice(close + 1))![0]).trim();
+  const pair = /^([\w-]+):\s+(.+)$/.exec(item);
+  // quoted already: the error is another one
+  if (/^["']/.test(pair ? pair[2] : item)) return '';
+  return ` (quote a \${VAR:-default} inside { } or [ ]: ${pair ? `${pair[1]}: "${pair[2]}"` : `"${item}"`})`;
 }
 
 /** Where each loaded workflow's fields are in its file, for errors found after loading (a function that cannot start). */

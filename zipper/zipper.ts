@@ -72,6 +72,8 @@ export class Zipper {
   readonly listeners: Listener[] = [];
   readonly counters: ZipperCounters = { accepted: 0, rejected: 0, malformed: 0, unrouted: 0, forbidden: 0, dropped: 0, removed: 0, unkeyed: 0, redelivered: 0, poison: 0, poisonRecords: 0, handshakeTimeouts: 0, duplicates: 0, lostAtClose: 0 };
   readonly rejections = new Map<RefusalCode, number>();
+  /** poison records dropped, by the zipper's name of the function whose instances died on them */
+  readonly poisonRecords = new Map<string, number>();
   /** frames and records per tag, as written to the zipper and as sent on to functions */
   readonly tagsIn = new Map<number, TagCounters>();
   readonly tagsOut = new Map<number, TagCounters>();
@@ -528,6 +530,7 @@ export class Zipper {
         const records = recordCount(u.frame.payload);
         this.counters.poison++;
         this.counters.poisonRecords += records;
+        this.poisonRecords.set(u.fn, (this.poisonRecords.get(u.fn) ?? 0) + records);
         this.warnings.warn('poison', `function "${u.fn}": dropped ${recordsLabel(u.frame, records)} (${this.tagName(u.frame.tag)}, from ${u.frame.from.replace(/(~\d+)+$/, '')} seq ${u.frame.seq}) that ${u.failed} instances died holding, the last: ${u.why}`);
       } else if (!route) {
         // its function was removed (an undeploy) while an instance still held the frame

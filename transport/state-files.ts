@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/**
+ * Writing the state folder (its certificate, deployments and their modules): a failure is one line naming
+ * the path and the errno, which an operator acts on (a full disk, a read-only mount), not a stack trace.
+ */
+
+/** A file or folder of serve's state that could not be written. */
+export class StateWriteError extends Error {
+  override readonly name = 'StateWriteError';
+}
+
+/** `no space left on device (ENOSPC)`: Node's `ENOSPC: no space left on device, write` without the call */
+export function errnoReason(e: unknown): string {
+  const { code, message } = e as NodeJS.ErrnoException;
+  const text = /^[A-Z]+: ([^,]+)/.exec(message)?.[1];
+  return code && text ? `${text} (${code})` : message;
+}
+
+/**
+ * mkdir -p, failing with what could not be made and why. mkdir -p names only the last folder, and under a
+ * read-only mount says ENOENT: the reason is the first folder of the path that cannot be made (EROFS, EACCES),
+ * or the file that stands where a folder should be (ENOTDIR).
+ */
+export async function makeFolder(dir: string, what: string, mode = 0o700): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode });
+  } catch (e) {
+    throw new StateWriteError(`cannot create ${what} ${dir}: ${await whyNot(dir, mode, e)}`);
+  }
+}
+
+async function whyNot(dir: string, mode: number, failed: unknown): Promise<string> {
+  const missing: string[] = [];
+  for (let p = dir; ; p = dirname(p)) {
+    const found = await stat(p).catch((e: NodeJS.ErrnoException) => e);
+    if (!(found instanceof Error)) {
+      if (!found.isDirectory()) return `${p} is a file, not a folder (ENOTDIR)`;
+      break;
+    }
+    if (found.code !== 'ENOENT' && found.code !== 'ENOTDIR') return `${p}: ${errnoReason(found)}`;
+    missing.unshift(p);
+    if (dirname(p) === p) break;
+  }
+  for (const p of missing) {
+    const made = await mkdir(p, { mode }).catch((e: NodeJS.ErrnoException) => e);
+    if (made instanceof Error && made.code !== 'EEXIST') return `${p === dir ? '' : `${p}: `}${errnoReason(made)}`;
+  }
+  return errnoReason(failed);
+}
+
+/**
+ * Writes through a temporary file, so a crash mid-write never leaves half a key behind; a write that fails
+ * (a full disk) removes its temporary file, which would otherwise be left in the folder the disk is full of.
+ */
+export async function writeAtomically(path: string, data: string | Uint8Array, mode: number): Promise<void> {
+  // unique per write: two writers of one path in a process (workers of one cluster in a test) must not share it
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, data, { mode });
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw new StateWriteError(`cannot write ${path}: ${errnoReason(e)}`);
+  }
+}
