@@ -61,6 +61,32 @@ describe('a checker (a serve checking its deploys)', () => {
     }
   });
 
+  it('takes two checks at once one after the other, each on its own module', async () => {
+    const k = IsolatedKernel.checker({ timeout: 60_000 });
+    try {
+      const [fence, missing] = await Promise.allSettled([k.checkOn('geofence', { fences }), k.checkOn('geofence', { fences: 'nope.geojson' })]);
+      expect(fence.status === 'fulfilled' && passes(fence.value)).toBe(true);
+      expect(missing).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/nope\.geojson: no such file/) } });
+    } finally {
+      await k.close();
+    }
+  });
+
+  it('rejects a call in flight when closed, and its time limit then does nothing', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const k = await IsolatedKernel.create('kernels/build/testing/spin.wasm', {}, { timeout: 5000 });
+    try {
+      const call = expect(k.process(fixes([5, -1, 5]))).rejects.toThrow(/closed while a call ran/);
+      await new Promise((r) => setImmediate(r));
+      await k.close();
+      await call;
+      vi.advanceTimersByTime(5000);
+      expect(k.replaced).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('stops a check that hangs, and checks the next module on a fresh thread', async () => {
     // the suite on geofence takes ~25 ms; a loaded machine's must still fit
     const k = IsolatedKernel.checker({ timeout: 2000 });

@@ -46,6 +46,8 @@ export class IsolatedKernel implements BatchKernel {
   /** threads started: one for a run of checks on a checker */
   started = 0;
   private idle?: NodeJS.Timeout;
+  /** a checker's checks, one at a time: each prepares its own module on the one thread */
+  private turn: Promise<unknown> = Promise.resolve();
 
   private constructor(
     /** what the thread prepares; a checker (`IsolatedKernel.checker`) is given another before each check */
@@ -90,7 +92,13 @@ export class IsolatedKernel implements BatchKernel {
    * The conformance suite on `kernel` in this checker's thread (see `check`), which stops after `idleMs`
    * without a check: a gateway that deploys now and then holds no thread for it between.
    */
-  async checkOn(kernel: string, params: Record<string, unknown>, fixes?: GpsRecord[]): Promise<CheckResult[]> {
+  checkOn(kernel: string, params: Record<string, unknown>, fixes?: GpsRecord[]): Promise<CheckResult[]> {
+    const check = this.turn.then(() => this.checkNow(kernel, params, fixes));
+    this.turn = check.catch(() => {});
+    return check;
+  }
+
+  private async checkNow(kernel: string, params: Record<string, unknown>, fixes?: GpsRecord[]): Promise<CheckResult[]> {
     clearTimeout(this.idle);
     [this.kernel, this.params] = [kernel, params];
     if (this.worker) this.prepare();
@@ -134,6 +142,8 @@ export class IsolatedKernel implements BatchKernel {
 
   /** Rejects everything in flight, and starts over on a new thread. */
   private fail(err: Error): void {
+    // closed: what was in flight was told so, and no thread is started again
+    if (!this.worker) return;
     for (const w of this.waiting.values()) w.reject(err);
     this.waiting.clear();
     void this.worker!.terminate();
@@ -187,10 +197,13 @@ export class IsolatedKernel implements BatchKernel {
     return (await this.call({ type: 'stats' }))[0] as KernelSummary;
   }
 
+  /** Stops the thread; a call in flight is rejected (its timer cleared with it). */
   async close(): Promise<void> {
     clearTimeout(this.idle);
     const worker = this.worker;
     this.worker = undefined;
+    for (const w of this.waiting.values()) w.reject(new KernelError(`kernel ${this.kernel}: closed while a call ran`));
+    this.waiting.clear();
     await worker?.terminate();
   }
 }
