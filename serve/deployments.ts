@@ -19,6 +19,7 @@ import { threadInstances } from './scale-instances.ts';
 import { notAModule } from '../kernels/host/compile.ts';
 import { ScaleToZero } from './scale-to-zero.ts';
 import { startFunction, stopFunction, type ServedWorkflow } from './serve-workflow.ts';
+import { restoreServedState } from './saved-state.ts';
 import { CloudDeployments, CloudRefused } from './cloud-deployments.ts';
 
 /**
@@ -103,6 +104,7 @@ export class Deployments {
     for (const d of saved) {
       try {
         await ds.start(d, await ds.store.pinnedModule(d.hash));
+        await restoreServedState(wf, served, ds.running.get(d.name)!.f, log);
         log.about(d.name).info(`deployed function "${d.name}" is back (kernel ${d.hash.slice(0, 12)}…)`);
       } catch (e) {
         log.about(d.name).error(`deployed function "${d.name}" could not start again, left out: ${(e as Error).message}`);
