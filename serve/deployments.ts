@@ -120,6 +120,12 @@ export class Deployments {
     return [...this.running.values()].map((r) => r.f);
   }
 
+  /** the state of each deployed function scaled to zero, which no instance holds: what serve's clean stop saves of it */
+  parkedStates(): { fn: string; states: Uint8Array[] }[] {
+    // one being woken has its state in its new instance, which saves it as it closes
+    return [...this.running.values()].flatMap((r) => (r.parked && r.zero?.state === 'parked' ? [{ fn: r.f.name, states: r.parked.states }] : []));
+  }
+
   /** Resolves once no function of `names` is being woken from zero (a wake begun before serve's stop: it closes them only then). */
   async wakesDone(names: Set<string>): Promise<void> {
     await Promise.allSettled([...this.running.values()].filter((r) => names.has(r.f.name)).map((r) => r.zero?.waking));

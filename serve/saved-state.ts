@@ -5,6 +5,7 @@ import { pack, unpack } from '../codecs/msgpack.ts';
 import { kernelPath } from '../kernels/host/load-module.ts';
 import type { Logger } from '../log/logger.ts';
 import { HOSTED_SOURCES } from '../source/builtin-sources.ts';
+import { devicesIn } from '../sfn/kernel-function.ts';
 import { quoted } from '../codecs/control-characters.ts';
 import type { FunctionInstance } from '../runtime/module-thread.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
@@ -111,6 +112,11 @@ export class SavedStates {
 
   saves(fn: string): boolean {
     return this.saving.has(fn);
+  }
+
+  /** the state of `fn`, scaled to zero, as its instance left it when it parked */
+  addParked(fn: string, states: Uint8Array[]): void {
+    if (this.saves(fn)) for (const bytes of states) this.add(fn, { bytes, devices: devicesIn(bytes) });
   }
 
   /** what one instance of `fn` saved as it closed (undefined: it did not stop in time) */

@@ -316,6 +316,7 @@ async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number, 
   const functions = [...wf.functions, ...(served.deployments?.functions() ?? [])];
   // a kernel's instances (in the host threads) save their devices' state for the next start, once they have flushed
   const saved = new SavedStates(wf, save ? functions : [], log);
+  for (const p of served.deployments?.parkedStates() ?? []) saved.addParked(p.fn, p.states);
   for (const wave of closingOrder(functions)) {
     const closing = new Set(wave);
     // one being woken from zero as serve began to stop is closed once it runs (none is woken after: ScaleToZero.stop)
