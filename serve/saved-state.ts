@@ -103,11 +103,17 @@ export class SavedStates {
   ) {
     const kernels = functions.filter((f) => f.kernel !== undefined);
     const over = startsOver(wf, kernels.length ? functions : []);
-    for (const f of kernels) {
+    const why = (f: WorkflowFunction) => {
       const source = over.get(f.name);
-      if (source !== undefined) log.about(f.name).info(`${functionLabel(f.name)}: its state is not saved: its input, from source ${quoted(source)}, starts again from its beginning at the next start`);
+      if (source !== undefined) return `its input, from source ${quoted(source)}, starts again from its beginning at the next start`;
+      // what exports a kernel's devices as it closes is a host thread's stop; one in serve's own thread has none (docs/failure-handling.md)
+      return f.timeout === 0 ? "it runs in the zipper's thread (timeout: 0)" : undefined;
+    };
+    for (const f of kernels) {
+      const not = why(f);
+      if (not) log.about(f.name).info(`${functionLabel(f.name)}: its state is not saved: ${not}`);
     }
-    this.saving = new Map(kernels.filter((f) => !over.has(f.name)).map((f) => [f.name, f]));
+    this.saving = new Map(kernels.filter((f) => !why(f)).map((f) => [f.name, f]));
   }
 
   saves(fn: string): boolean {
