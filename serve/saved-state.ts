@@ -101,7 +101,8 @@ export class SavedStates {
     functions: WorkflowFunction[],
     private readonly log: Logger,
   ) {
-    const kernels = functions.filter((f) => f.kernel !== undefined);
+    // a cloud function's state is its workers', checkpointed in JetStream
+    const kernels = functions.filter((f) => f.kernel !== undefined && f.where !== 'cloud');
     const over = startsOver(wf, kernels.length ? functions : []);
     const why = (f: WorkflowFunction) => {
       const source = over.get(f.name);
