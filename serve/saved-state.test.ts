@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tap } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pack } from '../codecs/msgpack.ts';
 import type { GeofenceEvent } from '../kernels/geofence.ts';
 import { setLogLevel } from '../log/logger.ts';
 import { connectStreamFunction } from '../sfn/connect-stream-function.ts';
@@ -81,7 +82,7 @@ describe('fence membership across a restart of serve', () => {
     expect(second.log.said.some((l) => new RegExp(`^info fence: ${VEHICLES} devices' state restored from .*fence\\.state \\(saved \\d{4}-\\d\\d-\\d\\dT`).test(l))).toBe(true);
   });
 
-  it('is not fed to a function whose params changed: said, counted, and the vehicles inside enter again', { timeout: 60_000 }, async () => {
+  it('is not fed to a function whose params changed, nor read from a file serve did not write: said, counted, and the vehicles inside enter again', { timeout: 60_000 }, async () => {
     await served(async ({ fix, events }) => {
       for (let v = 0; v < VEHICLES; v++) fix(v, true);
       await waitFor(() => events.length === VEHICLES, { what: () => `every vehicle's enter, got ${events}` });
@@ -94,6 +95,16 @@ describe('fence membership across a restart of serve', () => {
     });
     expect(changed.serve.restored.discarded.get('changed')).toBe(1);
     expect(changed.log.said.some((l) => /^warn function "fence": the state saved in .* is not used: its kernel or params \(or a file they name\) changed since; it starts empty$/.test(l))).toBe(true);
+
+    // a file serve did not write (msgpack, but not a state) is said, counted and deleted, not fed to the kernel
+    const saved = savedStatePath(changed.wf.stateDir, 'fence');
+    writeFileSync(saved, pack(['not', 'a', 'state']));
+    const junk = await served(async ({ fix, events }) => {
+      for (let v = 0; v < VEHICLES; v++) fix(v, true);
+      await waitFor(() => events.length === VEHICLES, { what: () => `every vehicle's enter, got ${events}` });
+    });
+    expect(junk.serve.restored.discarded.get('unreadable')).toBe(1);
+    expect(junk.log.said.some((l) => l.startsWith(`warn function "fence": ${saved} is not a state serve saved (`))).toBe(true);
   });
 });
 

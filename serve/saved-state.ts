@@ -178,12 +178,20 @@ export const restoreServedState = (wf: Workflow, served: ServedWorkflow, f: Work
  * deleted first; state saved by another kernel or params is not used (said, counted).
  */
 export async function restoreFunctionState(stateDir: string, baseDir: string, f: WorkflowFunction, threads: FunctionInstance[], ring: () => string[], log: Logger, counts: RestoredCounts): Promise<void> {
+  if (!threads.length) return;
   const file = savedStatePath(stateDir, f.name);
-  const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
-  if (!bytes || !threads.length) return;
   const label = functionLabel(f.name);
   const flog = log.about(f.name);
-  await unlink(file);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+    await unlink(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    // a state that could not be marked read is not used: a crash after the import would feed it again
+    counts.discard('unreadable');
+    return flog.warn(`${label}: the state saved in ${file} could not be read and deleted (${(e as Error).message}): it starts empty`);
+  }
   let saved: SavedState;
   try {
     saved = unpack(bytes) as SavedState;
