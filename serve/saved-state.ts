@@ -103,7 +103,7 @@ export class SavedStates {
   ) {
     // a cloud function's state is its workers', checkpointed in JetStream
     const kernels = functions.filter((f) => f.kernel !== undefined && f.where !== 'cloud');
-    const over = startsOver(wf, kernels.length ? functions : []);
+    const over = startsOver(wf, functions);
     const why = (f: WorkflowFunction) => {
       const source = over.get(f.name);
       if (source !== undefined) return `its input, from source ${quoted(source)}, starts again from its beginning at the next start`;

@@ -295,8 +295,8 @@ const CLOSE_MARGIN = 1000;
  * The steps share one deadline, each taking what those before it left: a function that hangs costs the
  * drain's time once. With a time of their own each, a hung function's (the trial's `tagger`, its upstream
  * waiting for it to take its last output, then it) made a Ctrl-C take 17 s against `--drain-timeout` 5000.
+ * `save`: the kernels' state is saved for the next start (not when serve failed to start).
  */
-/** `save`: the kernels' state is saved for the next start (not when serve failed to start) */
 async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number, log: Logger, save: boolean): Promise<void> {
   const drained = Date.now() + drainTimeout;
   const closed = drained + CLOSE_MARGIN;
