@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pack, unpack } from '../codecs/msgpack.ts';
 import { kernelPath } from '../kernels/host/load-module.ts';
@@ -151,9 +151,9 @@ async function saveFunctionState(stateDir: string, baseDir: string, f: WorkflowF
   if (lost) log.about(f.name).warn(`${label}: the state of ${lost} of its ${saved.length} instances not saved (${errors.join('; ')}): their devices start empty at the next start`);
   if (!states.length) return;
   const file = savedStatePath(stateDir, f.name);
+  const tmp = `${file}.${process.pid}.tmp`;
   try {
     await mkdir(dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
     const h = await open(tmp, 'w');
     try {
       await h.writeFile(pack({ key: await stateKey(f, baseDir), savedAt: now, states } satisfies SavedState));
@@ -164,6 +164,7 @@ async function saveFunctionState(stateDir: string, baseDir: string, f: WorkflowF
     await rename(tmp, file);
     log.about(f.name).info(`${label}: ${devices.toLocaleString('en-US')} devices' state saved to ${file}`);
   } catch (e) {
+    await rm(tmp, { force: true }).catch(() => undefined);
     log.about(f.name).error(`${label}: its devices' state could not be saved to ${file}: ${(e as Error).message}; they start empty at the next start`);
   }
 }
