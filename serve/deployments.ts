@@ -22,6 +22,7 @@ import { ScaleToZero } from './scale-to-zero.ts';
 import { startFunction, stopFunction, type ServedWorkflow } from './serve-workflow.ts';
 import type { CloudDeployments } from './cloud-deployments.ts';
 import { CloudRefused } from './cloud-refused.ts';
+import { restoreServedState } from './saved-state.ts';
 
 /**
  * Functions deployed while serve runs (`geoflux deploy`): each request is verified before anything running
@@ -106,6 +107,7 @@ export class Deployments {
     for (const d of saved) {
       try {
         await ds.start(d, await ds.store.pinnedModule(d.hash));
+        await restoreServedState(wf, served, ds.running.get(d.name)!.f, log);
         log.about(d.name).info(`deployed function "${d.name}" is back (kernel ${d.hash.slice(0, 12)}…)`);
       } catch (e) {
         log.about(d.name).error(`deployed function "${d.name}" could not start again, left out: ${(e as Error).message}`);
@@ -119,6 +121,12 @@ export class Deployments {
   /** the deployed functions, as workflow functions (for the closing order) */
   functions(): WorkflowFunction[] {
     return [...this.running.values()].map((r) => r.f);
+  }
+
+  /** the state of each deployed function scaled to zero, which no instance holds: what serve's clean stop saves of it */
+  parkedStates(): { fn: string; states: Uint8Array[] }[] {
+    // one being woken has its state in its new instance, which saves it as it closes
+    return [...this.running.values()].flatMap((r) => (r.parked && r.zero?.state === 'parked' ? [{ fn: r.f.name, states: r.parked.states }] : []));
   }
 
   /** Resolves once no function of `names` is being woken from zero (a wake begun before serve's stop: it closes them only then). */

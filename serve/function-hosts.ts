@@ -5,7 +5,7 @@ import { isKernelFile } from '../kernels/host/load-module.ts';
 import type { FrameChannel } from '../transport/types.ts';
 import type { Clock } from '../transport/liveness.ts';
 import { RetryTimer } from '../runtime/retry-timer.ts';
-import type { FunctionData } from './run-instance.ts';
+import type { FunctionData, SavedInstance } from './run-instance.ts';
 import type { SourceData } from './run-source.ts';
 
 /**
@@ -50,8 +50,9 @@ export interface HostWorkerData {
 /** what serve posts to a host thread */
 export type HostCommand =
   | { geoflux: 'ping' }
-  // keep: what made its kernel stays in the host, under its slot, for its function's wake (`from`)
-  | { geoflux: 'stop'; slot?: number; keep?: boolean }
+  // keep: what made its kernel stays in the host, under its slot, for its function's wake (`from`); save: its
+  // kernel's devices' state comes back with its stop, for serve's next start (serve stops cleanly)
+  | { geoflux: 'stop'; slot?: number; keep?: boolean; save?: boolean }
   // wake: a parked function's instance, which joins the zipper while its kernel opens (wakeFunction)
   | { geoflux: 'start'; slot: number; data: HostedData; state: Uint8Array[]; from?: number; wake?: boolean }
   | { geoflux: 'forget'; slot: number }
@@ -59,7 +60,7 @@ export type HostCommand =
 
 /** what a host thread posts beyond ThreadMessage: news of one instance, or its state's snapshot */
 export type HostMessage =
-  | { geoflux: 'instance'; slot: number; ready?: boolean; failed?: Extract<ThreadMessage, { geoflux: 'failed' }>; stopped?: boolean; stats?: unknown }
+  | { geoflux: 'instance'; slot: number; ready?: boolean; failed?: Extract<ThreadMessage, { geoflux: 'failed' }>; stopped?: boolean; stats?: unknown; saved?: SavedInstance }
   | { geoflux: 'snapshot'; slot: number; bytes: Uint8Array };
 
 export interface FunctionHostsOptions {
@@ -317,8 +318,8 @@ export class HostedInstance implements FunctionInstance {
   private host: Host | undefined;
   private ready = false;
   private starting: { resolve: () => void; reject: (e: Error) => void } | undefined;
-  /** told when it has stopped, with what it counted over its life when its host said (a clean stop) */
-  private stopped: ((final?: unknown) => void) | undefined;
+  /** told when it has stopped, with what it counted over its life when its host said (a clean stop), and its saved state when asked */
+  private stopped: ((final?: unknown, saved?: SavedInstance) => void) | undefined;
 
   constructor(
     readonly label: string,
@@ -385,7 +386,7 @@ export class HostedInstance implements FunctionInstance {
       this.starting = undefined;
     } else if (m.stopped) {
       this.host?.slots.delete(this.slot);
-      this.stopped?.(m.stats);
+      this.stopped?.(m.stats, m.saved);
     }
   }
 
@@ -462,31 +463,36 @@ export class HostedInstance implements FunctionInstance {
 
   /** Asks it to finish (it closes its connection) and forgets it, after `timeout` ms at the latest. */
   async close(timeout = 5000): Promise<void> {
+    await this.closeSaving(timeout, false);
+  }
+
+  /** As close; `save` (serve stops cleanly): a kernel's devices' state, taken once it has flushed, is what this resolves with. */
+  async closeSaving(timeout: number, save = true): Promise<SavedInstance | undefined> {
     this.retry?.end();
-    await this.stop(timeout, false);
+    return (await this.stop(timeout, false, save && kernelOf(this.data) !== undefined))?.saved;
   }
 
   /** Closes it as its function parks: its host keeps what made its kernel for the wake, which the result names (none for a builtin). */
   async park(timeout = 5000): Promise<KeptKernel | undefined> {
     const host = this.host;
-    if (!(await this.stop(timeout, kernelOf(this.data) !== undefined)) || !host) return undefined;
+    if (!(await this.stop(timeout, kernelOf(this.data) !== undefined))?.kept || !host) return undefined;
     host.kept.add(this.slot);
     return new Kept(host, this.slot);
   }
 
-  /** whether its host was asked to stop it (and `keep` its kernel maker) */
-  private async stop(timeout: number, keep: boolean): Promise<boolean> {
+  /** whether its host was asked to stop it and `keep` its kernel maker, and the state it `save`d; undefined: it was not running there */
+  private async stop(timeout: number, keep: boolean, save = false): Promise<{ kept: boolean; saved?: SavedInstance } | undefined> {
     const host = this.host;
-    if (!host?.slots.has(this.slot)) return false;
+    if (!host?.slots.has(this.slot)) return undefined;
     // what it counted stays counted after it is gone (serve's closing line, /metrics): its final figures when its
     // host says it stopped, else the last it reported; a host that exits meanwhile has had them kept (hostExited)
     const last = this.stats;
     this.ready = false;
     let timer: NodeJS.Timeout | undefined;
     let posted = false;
-    const ended = await new Promise<{ final?: unknown } | undefined>((resolve) => {
-      this.stopped = (final) => resolve({ final });
-      posted = host.thread.post({ geoflux: 'stop', slot: this.slot, keep: keep || undefined } satisfies HostCommand);
+    const ended = await new Promise<{ final?: unknown; saved?: SavedInstance } | undefined>((resolve) => {
+      this.stopped = (final, saved) => resolve({ final, saved });
+      posted = host.thread.post({ geoflux: 'stop', slot: this.slot, keep: keep || undefined, save: save || undefined } satisfies HostCommand);
       if (!posted) resolve(undefined);
       timer = setTimeout(() => resolve(undefined), timeout);
     });
@@ -495,6 +501,6 @@ export class HostedInstance implements FunctionInstance {
       if (last !== undefined) this.retired.push(last);
     } else if (ended.final !== undefined) this.retired.push(ended.final);
     host.slots.delete(this.slot);
-    return posted && keep;
+    return { kept: posted && keep, saved: ended?.saved };
   }
 }

@@ -6,7 +6,7 @@ import type { ThreadMessage } from '../runtime/module-thread.ts';
 import { runningCallCell } from '../runtime/running-call.ts';
 import type { HostCommand, HostMessage, HostWorkerData } from './function-hosts.ts';
 import { functionOf } from './function-logs.ts';
-import { startFailed, startInstance, type RunningInstance, type StartOptions } from './run-instance.ts';
+import { startFailed, startInstance, type RunningInstance, type SavedInstance, type StartOptions } from './run-instance.ts';
 import { startSource } from './run-source.ts';
 
 /**
@@ -60,7 +60,7 @@ port.on('message', (m: HostCommand) => {
     post({ geoflux: 'pong', n: ++reports, stats: Object.fromEntries([...slots].map(([slot, s]) => [slot, s.instance && slotStats(s, s.instance.stats() as object)])) });
     void snapshot();
   } else if (m.geoflux === 'start') void start(m.slot, m.data, { restore: m.state, made: m.from === undefined ? undefined : take(m.from), joinEarly: m.wake });
-  else if (m.geoflux === 'stop' && m.slot !== undefined) void stopSlot(m.slot, m.keep);
+  else if (m.geoflux === 'stop' && m.slot !== undefined) void stopSlot(m.slot, m.keep, m.save);
   else if (m.geoflux === 'forget') kept.delete(m.slot);
   else if (m.geoflux === 'stop') void Promise.allSettled([...slots.keys()].map((slot) => stopSlot(slot))).finally(() => process.exit(0));
   else {
@@ -89,16 +89,17 @@ async function start(slot: number, d: HostWorkerData['instances'][number]['data'
   }
 }
 
-async function stopSlot(slot: number, keep = false): Promise<void> {
+async function stopSlot(slot: number, keep = false, save = false): Promise<void> {
   const instance = slots.get(slot)?.instance;
   const maker = keep ? instance?.maker() : undefined;
   if (maker) kept.set(slot, maker);
+  let saved: SavedInstance | undefined;
   try {
-    await instance?.stop();
+    saved = await instance?.stop(save);
   } finally {
     slots.delete(slot);
     // its figures since the last ping are in these: serve keeps them once the instance is gone
-    post({ geoflux: 'instance', slot, stopped: true, stats: instance?.stats() });
+    post({ geoflux: 'instance', slot, stopped: true, stats: instance?.stats(), saved }, saved && 'bytes' in saved ? [saved.bytes.buffer as ArrayBuffer] : undefined);
   }
 }
 

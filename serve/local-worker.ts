@@ -24,7 +24,7 @@ let stats: () => unknown = () => undefined;
 // its pongs and its acks (which come on another port) numbered alike, so that serve keeps the newer
 let reports = 0;
 const numbered = (s: unknown): Counted => ({ n: ++reports, stats: s });
-let stop: () => Promise<void> = async () => {};
+let stop: () => Promise<unknown> = async () => undefined;
 let answer: (m: StateCommand) => Promise<ThreadMessage> = refuseState;
 
 port.on('message', (m: ThreadCommand) => {

@@ -38,8 +38,12 @@ export interface RunningInstance {
   /** what made its kernel (files read, params prepared), once made: what its host keeps while its function is parked */
   maker(): KernelMaker | undefined;
   answer(m: StateCommand): Promise<Extract<ThreadMessage, { geoflux: 'reply' }>>;
-  stop(): Promise<void>;
+  /** `save`: serve stops cleanly, so a kernel's devices' state is taken once it has flushed, for serve's next start (serve/saved-state.ts) */
+  stop(save?: boolean): Promise<SavedInstance | undefined>;
 }
+
+/** a kernel instance's devices' state as it stopped (as export-state takes it), or why it could not be taken */
+export type SavedInstance = { bytes: Uint8Array; devices: number } | { error: string };
 
 export interface StartOptions {
   /** a kernel function's state (as export-state took it), imported before it takes a frame */
@@ -94,10 +98,13 @@ export async function startInstance(d: FunctionData, { restore = [], beforeDial,
     maker: () => kernel?.maker(),
     // once it has flushed, it forgets its devices: its final figures, kept as a retired instance's
     // (serve/retired-counts.ts), then hold its kernel's tallies and no level of devices it no longer serves (a
-    // kernel that keeps no devices has none to forget)
-    async stop() {
+    // kernel that keeps no devices has none to forget). What is saved is taken after the flush: taken before,
+    // a map matcher's pending fixes, emitted by the flush, would be emitted again after the restart
+    async stop(save = false) {
       await sfn.close();
+      const saved = save && devices ? await devices.export().then((bytes) => ({ bytes, devices: devices.held().length }), (e: Error) => ({ error: e.message })) : undefined;
       await devices?.drop().catch(() => undefined);
+      return saved;
     },
     // a hand-over: this instance's devices out, the old instances' in (one after another), or this one's forgotten
     async answer(m) {

@@ -66,6 +66,7 @@ export async function startSource(d: SourceData, { beforeDial }: SourceStartOpti
       abort.abort();
       await running;
       await source.close(1000);
+      return undefined;
     },
   };
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { map } from 'rxjs';
 import { connectSource, connectStreamFunction } from '../index.ts';
@@ -9,7 +12,9 @@ setLogLevel('silent');
 
 describe('serveWorkflow', () => {
   it('hosts kernel functions from workflow.yaml: a built-in geofence and a custom .wasm on wasmer', async () => {
-    const wf = await loadWorkflow('workflows/testdata/good/kernels.yaml', {});
+    // a state folder of this run's own: the geofence's state saved by the last run would skip these fixes (older than its last)
+    const stateDir = mkdtempSync(join(tmpdir(), 'geoflux-kernels-'));
+    const wf = { ...(await loadWorkflow('workflows/testdata/good/kernels.yaml', {})), stateDir };
     const served = await serveWorkflow(wf);
     try {
       const zipper = served.zipper.listeners[0].url;
@@ -31,6 +36,7 @@ describe('serveWorkflow', () => {
       await collector.close();
     } finally {
       await served.stop();
+      rmSync(stateDir, { recursive: true, force: true });
     }
   });
 });

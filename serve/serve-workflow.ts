@@ -33,6 +33,7 @@ import type { LocalWorkerData } from './local-worker.ts';
 import type { SourceData } from './run-source.ts';
 import { openSink } from './open-sink.ts';
 import { lockStateFolder } from './state-lock.ts';
+import { restoreServedState, RestoredCounts, SavedStates } from './saved-state.ts';
 import type { Parked } from './park.ts';
 import { workflowMetrics } from './workflow-metrics.ts';
 import { workflowStatus } from './workflow-status.ts';
@@ -82,6 +83,8 @@ export interface ServedWorkflow {
   functions: { fn: string; sfn: StreamFunction; kernel?: KernelRunStats }[];
   /** what the instances stopped while serve runs (a replace, a park, a scale down) had counted */
   retired: RetiredCounts;
+  /** the kernel state saved at serve's last clean stop: devices restored, files not used */
+  restored: RestoredCounts;
   sinks: { fn: string; sink: Sink }[];
   /** where Prometheus scrapes, when the workflow asks for metrics */
   metrics?: MetricsServer;
@@ -117,14 +120,14 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
   const embedded = wf.mqtt?.kind === 'embedded' ? wf.mqtt : undefined;
   // before anything starts: a second serve on the folder is refused, not run beside the first
   const lock = await lockStateFolder(wf.stateDir, log);
-  const stopped = async (drain: number) => {
+  const stopped = async (drain: number, save = true) => {
     try {
-      await stop(wf, served, drain);
+      await stop(wf, served, drain, log, save);
     } finally {
       await lock.release();
     }
   };
-  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], hosts: undefined!, sourceThreads: [], functions: [], retired: new RetiredCounts(), sinks: [], logs: new FunctionLogs(), mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stopped(drainTimeout) };
+  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], hosts: undefined!, sourceThreads: [], functions: [], retired: new RetiredCounts(), restored: new RestoredCounts(), sinks: [], logs: new FunctionLogs(), mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stopped(drainTimeout) };
   const at = (path: (string | number)[]) => (e: Error) => Promise.reject(fieldError(wf, path, e.message));
   try {
     // read before anything starts: a file that cannot be used fails serve at once, not after every function ran
@@ -141,6 +144,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
     served.hosts = new FunctionHosts({ size: wf.hosts ?? availableParallelism(), attach: (ch) => served.zipper.attach(ch), log: logger('serve'), lines: (fn, line) => served.logs.add(fn, line) });
     const here = [...wf.functions.entries()].filter(([, f]) => f.where !== 'cloud');
     for (const [i, f] of here) if (f.host === 'local' && !f.sink) await startFunction(wf, f, served, log, startFailure(wf, i, f));
+    for (const [, f] of here) if (f.host === 'local') await restoreServedState(wf, served, f, log);
     served.hosts.byLoad = true;
     // the broker, the cluster's bridge and the dashboard are loaded only by a workflow that has them: each
     // brings libraries (Aedes, the NATS client, the query API) that would sit in this thread's heap unused
@@ -190,7 +194,8 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
       log.info(`source "${s.name}": ${s.run} via ${address}, ${thread instanceof HostedInstance ? `in ${thread.hostLabel}` : 'in a thread of its own'}`);
     }
   } catch (e) {
-    await stopped(0);
+    // what did start saves nothing: its instances may not have read the state saved last time yet
+    await stopped(0, false);
     throw e;
   }
   return served;
@@ -295,8 +300,9 @@ const CLOSE_MARGIN = 1000;
  * The steps share one deadline, each taking what those before it left: a function that hangs costs the
  * drain's time once. With a time of their own each, a hung function's (the trial's `tagger`, its upstream
  * waiting for it to take its last output, then it) made a Ctrl-C take 17 s against `--drain-timeout` 5000.
+ * `save`: the kernels' state is saved for the next start (not when serve failed to start).
  */
-async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number): Promise<void> {
+async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number, log: Logger, save: boolean): Promise<void> {
   const drained = Date.now() + drainTimeout;
   const closed = drained + CLOSE_MARGIN;
   const left = (until: number) => Math.max(0, until - Date.now());
@@ -312,14 +318,19 @@ async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number):
   await served.zipper?.drain(left(drained));
   // a function finishing emits what it still held (a map matcher its last fixes) and waits for the functions
   // that observe it to take it: those must still be there, so upstream closes first
-  for (const wave of closingOrder([...wf.functions, ...(served.deployments?.functions() ?? [])])) {
+  const functions = [...wf.functions, ...(served.deployments?.functions() ?? [])];
+  // a kernel's instances (in the host threads) save their devices' state for the next start, once they have flushed
+  const saved = new SavedStates(wf, save ? functions : [], log);
+  for (const p of served.deployments?.parkedStates() ?? []) saved.addParked(p.fn, p.states);
+  for (const wave of closingOrder(functions)) {
     const closing = new Set(wave);
     // one being woken from zero as serve began to stop is closed once it runs (none is woken after: ScaleToZero.stop)
     await served.deployments?.wakesDone(closing);
     await Promise.allSettled([
-      ...served.functionThreads.filter((f) => closing.has(f.fn)).map((f) => f.thread.close(left(closed))),
+      ...served.functionThreads.filter((f) => closing.has(f.fn)).map((f) => (f.thread instanceof HostedInstance && saved.saves(f.fn) ? f.thread.closeSaving(left(closed)).then((s) => saved.add(f.fn, s)) : f.thread.close(left(closed)))),
       ...served.functions.filter((f) => closing.has(f.fn)).map((f) => f.sfn.close(left(closed))),
     ]);
+    await saved.write();
   }
   await served.hosts?.close(left(closed));
   await served.cloud?.close(left(closed));

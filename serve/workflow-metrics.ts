@@ -162,6 +162,10 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     counter('geoflux_host_rolled_back_records_total', 'records whose effect on a restored instance’s state was lost: handled after its last snapshot', () => [{ value: served.hosts.stats().rolledBack }]),
     counter('geoflux_host_restarted_empty_total', 'builtin function instances and builtin traffic and replay sources started again with their host thread (or, a source, by a retry after its start failed), their state lost (a source from its beginning)', () => [{ value: served.hosts.stats().restartedEmpty }]),
     counter('geoflux_host_failed_starts_total', 'starts that failed of instances started again with their host thread, or apart after a hang (each logged): a function\'s instance is gone until its function starts anew; a builtin traffic or replay source is tried again, after 1 s doubling to 30 s (with jitter), until serve stops, and each try that fails counts here again', () => [{ value: served.hosts.stats().failedStarts }]),
+    counter('geoflux_state_restored_devices_total', 'devices whose kernel state, saved at serve’s last clean stop, went back into their function’s instances as serve started', () => [...served.restored.devices].map(([fn, n]) => ({ labels: { function: fn }, value: n }))),
+    counter('geoflux_state_discarded_total', 'kernel state files saved at serve’s last clean stop and not used as it started, by reason (changed: another kernel, params or file they name; unreadable; refused by the kernel): their devices started empty', () =>
+      [...served.restored.discarded].map(([reason, n]) => ({ labels: { reason }, value: n })),
+    ),
     gauge('geoflux_host_kept_kernels', 'parked functions whose kernel a host thread keeps prepared (files read, params compiled) for their wake', () => [{ value: served.hosts.stats().kept }]),
     counter('geoflux_function_records_total', 'records local function instances handled', () => perFunction((s) => num(s.total, 'received'))),
     counter('geoflux_function_emitted_total', 'records local function instances emitted', () => perFunction((s) => num(s.total, 'emitted'))),

@@ -92,3 +92,6 @@ interface MovedDevices {
   devices: string[];
   state: Uint8Array;
 }
+
+/** how many devices an export (DeviceStateMover.export) holds */
+export const devicesIn = (bytes: Uint8Array): number => (unpack(bytes) as MovedDevices).devices.length;

@@ -6,21 +6,29 @@ import { parseWorkflow } from '../workflows/load.ts';
 import type { Workflow } from '../workflows/schema.ts';
 import { SQUARES } from './fence-squares.ts';
 
-/** A geofence on squares.geojson in a host thread (`fence`, gps → fences), its events for a function over QUIC (`events`): what a wake is timed and tested on. */
-export const FENCE_WORKFLOW = `name: wake
+/**
+ * A geofence on squares.geojson in a host thread (`fence`, gps → fences), its events for a function over QUIC
+ * (`events`); `instances` of it partitioned by device, `params` more of its params (`, detect: [enter]`).
+ */
+export const fenceWorkflow = ({ instances = 1, params = '' } = {}): string => `name: wake
 listen: [quic://127.0.0.1:0]
 tags: { gps: 16, fences: 17 }
 functions:
   - name: fence
     observe: [gps]
     emit: fences
+    dispatch: { partition: deviceId }
     host: local
+    instances: ${instances}
     kernel: geofence
-    params: { fences: squares.geojson, debounce: false }
+    params: { fences: squares.geojson, debounce: false${params} }
   - name: events
     observe: [fences]
     host: remote
 `;
+
+/** one geofence: what a wake is timed and tested on */
+export const FENCE_WORKFLOW = fenceWorkflow();
 
 /**
  * A workflow served in this process from its text, beside `squares.geojson` (testing/fence-squares.ts) in a

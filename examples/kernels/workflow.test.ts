@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { map } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { connectSource, connectStreamFunction } from '../../index.ts';
@@ -35,15 +37,16 @@ functions:
     kernel: ./examples/kernels/rust/stops.wasm
     params: { radius: 30, minDuration: 20 }
   - { name: collector, observe: [alerts] }
-# a state folder of its own: a serve locks its folder, and other test files serve beside this one
-state: .geoflux/examples-kernels-test
 `;
 const FILE = resolve('examples-kernels.yaml');
 
 describe('kernels in C and Rust in a workflow, through a real zipper', () => {
   it('emit their rows as events: a speeding fix, the fences a fix is in, a stop and the move after it', async (ctx) => {
     for (const k of ['speeding', 'inside', 'stops'] as const) exampleKernel(ctx, k);
-    const served = await serveWorkflow(parseWorkflow(WORKFLOW, FILE, {}));
+    // a state folder of this run's own (a serve locks its folder, and other test files serve beside this one): the
+    // state the stops kernel saved last run would skip these fixes, older than its last
+    const stateDir = mkdtempSync(join(tmpdir(), 'geoflux-examples-kernels-'));
+    const served = await serveWorkflow({ ...parseWorkflow(WORKFLOW, FILE, {}), stateDir });
     try {
       const trust = { zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash };
       const got: Record<string, unknown>[] = [];
@@ -73,6 +76,7 @@ describe('kernels in C and Rust in a workflow, through a real zipper', () => {
       await collector.close();
     } finally {
       await served.stop();
+      rmSync(stateDir, { recursive: true, force: true });
     }
   });
 

@@ -1,0 +1,222 @@
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { pack, unpack } from '../codecs/msgpack.ts';
+import { kernelPath } from '../kernels/host/load-module.ts';
+import type { Logger } from '../log/logger.ts';
+import { HOSTED_SOURCES } from '../source/builtin-sources.ts';
+import { devicesIn } from '../sfn/kernel-function.ts';
+import { quoted } from '../codecs/control-characters.ts';
+import type { FunctionInstance } from '../runtime/module-thread.ts';
+import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
+import { heldDevices, rebalance } from './move-devices.ts';
+import { threadsOf } from './park.ts';
+import type { ServedWorkflow } from './serve-workflow.ts';
+import type { SavedInstance } from './run-instance.ts';
+import { functionLabel, functionNameOf } from './versioned-name.ts';
+
+/**
+ * A kernel function's per-device state across a restart of serve at the edge (cluster mode checkpoints its
+ * own in JetStream). On a clean stop each instance, once it has flushed, exports its devices (as a replace
+ * moves them) and serve writes them all to one file per function in the state folder; on the next start the
+ * file is read and deleted before anything is imported (a crash after that starts empty rather than from
+ * this state twice), and the devices go into the function's instances as a scale change moves them: all
+ * into one, then each to its owner on the zipper's hash ring (whose ids are new at every start). The file is
+ * keyed by the kernel's bytes and its params (and the size and time of each file they name), so a changed
+ * kernel or fence file is not fed state built against the old one: it starts empty, said once. A function
+ * fed by a replay or a simulation of the workflow's own saves nothing (startsOver).
+ * What kill -9 loses is all of it: docs/failure-handling.md says why nothing is written periodically.
+ */
+
+interface SavedState {
+  key: string;
+  /** epoch ms */
+  savedAt: number;
+  /** each instance's export (export-state) */
+  states: Uint8Array[];
+}
+
+/** per function (the user's name), devices whose state came back; per reason, saved files not used */
+export class RestoredCounts {
+  readonly devices = new Map<string, number>();
+  readonly discarded = new Map<'changed' | 'unreadable' | 'refused', number>();
+
+  discard(reason: 'changed' | 'unreadable' | 'refused'): void {
+    this.discarded.set(reason, (this.discarded.get(reason) ?? 0) + 1);
+  }
+}
+
+/**
+ * The functions whose input starts again from its beginning at every start of serve, each with the source it
+ * comes from: fed, directly or through other functions, by a source of the workflow's own that makes its
+ * fixes (a replay, a simulation: HOSTED_SOURCES). State saved from their last run is ahead of that stream:
+ * restored, a replayed vehicle's fixes would all be older than its last and skipped until they caught up.
+ */
+export function startsOver(wf: Workflow, functions: WorkflowFunction[]): Map<string, string> {
+  const fed = new Map<string, string>();
+  const tags = new Map(wf.sources.filter((s) => HOSTED_SOURCES.has(s.run) && !s.zipper).map((s) => [String(s.params?.tag ?? 'gps'), s.name]));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const f of functions) {
+      const from = fed.has(f.name) ? undefined : f.observe.map((t) => tags.get(t)).find((s) => s !== undefined);
+      if (from === undefined) continue;
+      fed.set(f.name, from);
+      for (const t of f.emit) if (!tags.has(t)) tags.set(t, from);
+      grew = true;
+    }
+  }
+  return fed;
+}
+
+/** where a function's state is saved: a deployed function's versions (`heavy@3`) are one function */
+export const savedStatePath = (stateDir: string, fn: string): string => join(stateDir, 'functions', `${encodeURIComponent(functionNameOf(fn))}.state`);
+
+/** what state built by this function's kernel and params is keyed by */
+export async function stateKey(f: WorkflowFunction, baseDir: string): Promise<string> {
+  const wasm = await readFile(kernelPath(f.kernel!, baseDir));
+  const params = f.params ?? {};
+  // a fence file rewritten under the same name is another kernel's data: its size and time go in the key
+  const files = await Promise.all(
+    Object.entries(params).map(async ([name, v]) => {
+      const st = typeof v === 'string' && v ? await stat(resolve(baseDir, v)).catch(() => undefined) : undefined;
+      return st?.isFile() ? [name, st.size, st.mtimeMs] : [];
+    }),
+  );
+  return createHash('sha256').update(wasm).update(sortedJson({ params, files })).digest('hex');
+}
+
+/** JSON with every object's keys in order: the same params written in another order are the same params */
+const sortedJson = (v: unknown): string => JSON.stringify(v, (_, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) && !(x instanceof Uint8Array) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
+
+/**
+ * What a clean stop saves: the state of the kernel functions whose input does not start over (the others are
+ * said once), gathered instance by instance as they close, written once their wave of functions has closed.
+ */
+export class SavedStates {
+  private readonly saving: Map<string, WorkflowFunction>;
+  private readonly gathered = new Map<string, (SavedInstance | undefined)[]>();
+
+  constructor(
+    private readonly wf: Workflow,
+    functions: WorkflowFunction[],
+    private readonly log: Logger,
+  ) {
+    // a cloud function's state is its workers', checkpointed in JetStream
+    const kernels = functions.filter((f) => f.kernel !== undefined && f.where !== 'cloud');
+    const over = startsOver(wf, functions);
+    const why = (f: WorkflowFunction) => {
+      const source = over.get(f.name);
+      if (source !== undefined) return `its input, from source ${quoted(source)}, starts again from its beginning at the next start`;
+      // what exports a kernel's devices as it closes is a host thread's stop; one in serve's own thread has none (docs/failure-handling.md)
+      return f.timeout === 0 ? "it runs in the zipper's thread (timeout: 0)" : undefined;
+    };
+    for (const f of kernels) {
+      const not = why(f);
+      if (not) log.about(f.name).info(`${functionLabel(f.name)}: its state is not saved: ${not}`);
+    }
+    this.saving = new Map(kernels.filter((f) => !why(f)).map((f) => [f.name, f]));
+  }
+
+  saves(fn: string): boolean {
+    return this.saving.has(fn);
+  }
+
+  /** the state of `fn`, scaled to zero, as its instance left it when it parked */
+  addParked(fn: string, states: Uint8Array[]): void {
+    if (this.saves(fn)) for (const bytes of states) this.add(fn, { bytes, devices: devicesIn(bytes) });
+  }
+
+  /** what one instance of `fn` saved as it closed (undefined: it did not stop in time) */
+  add(fn: string, s: SavedInstance | undefined): void {
+    this.gathered.set(fn, [...(this.gathered.get(fn) ?? []), s]);
+  }
+
+  async write(): Promise<void> {
+    for (const [fn, saved] of this.gathered) await saveFunctionState(this.wf.stateDir, this.wf.dir, this.saving.get(fn)!, saved, this.log);
+    this.gathered.clear();
+  }
+}
+
+/**
+ * Writes what `f`'s instances saved as they closed (`saved`: one per instance; undefined, one that did not
+ * stop in time), to a temporary file renamed over the last, so a stop cut short leaves the old file or the
+ * new one, never half of one. Says what was saved, and what could not be (those devices start empty).
+ */
+async function saveFunctionState(stateDir: string, baseDir: string, f: WorkflowFunction, saved: (SavedInstance | undefined)[], log: Logger, now = Date.now()): Promise<void> {
+  const label = functionLabel(f.name);
+  const states = saved.flatMap((s) => (s && 'bytes' in s ? [s.bytes] : []));
+  const devices = saved.reduce((n, s) => n + (s && 'bytes' in s ? s.devices : 0), 0);
+  const errors = [...new Set(saved.map((s) => (s === undefined ? 'it did not stop in time' : 'error' in s ? s.error : undefined)).filter((e) => e !== undefined))];
+  const lost = saved.length - states.length;
+  if (lost) log.about(f.name).warn(`${label}: the state of ${lost} of its ${saved.length} instances not saved (${errors.join('; ')}): their devices start empty at the next start`);
+  if (!states.length) return;
+  const file = savedStatePath(stateDir, f.name);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    await mkdir(dirname(file), { recursive: true });
+    const h = await open(tmp, 'w');
+    try {
+      await h.writeFile(pack({ key: await stateKey(f, baseDir), savedAt: now, states } satisfies SavedState));
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+    await rename(tmp, file);
+    log.about(f.name).info(`${label}: ${devices.toLocaleString('en-US')} devices' state saved to ${file}`);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    log.about(f.name).error(`${label}: its devices' state could not be saved to ${file}: ${(e as Error).message}; they start empty at the next start`);
+  }
+}
+
+/** restoreFunctionState for a function of `served`, its instances started: each device to its owner on the zipper's ring */
+export const restoreServedState = (wf: Workflow, served: ServedWorkflow, f: WorkflowFunction, log: Logger): Promise<void> =>
+  f.kernel === undefined ? Promise.resolve() : restoreFunctionState(wf.stateDir, wf.dir, f, threadsOf(served, f.name), () => served.zipper.instanceIds(f.name).joined, log, served.restored);
+
+/**
+ * Before any frame reaches them: the state `f`'s instances (`threads`, all started and joined) saved at
+ * serve's last clean stop, each device into the instance that owns it now on `ring`'s ids. The file is
+ * deleted first; state saved by another kernel or params is not used (said, counted).
+ */
+export async function restoreFunctionState(stateDir: string, baseDir: string, f: WorkflowFunction, threads: FunctionInstance[], ring: () => string[], log: Logger, counts: RestoredCounts): Promise<void> {
+  if (!threads.length) return;
+  const file = savedStatePath(stateDir, f.name);
+  const label = functionLabel(f.name);
+  const flog = log.about(f.name);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+    await unlink(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    // a state that could not be marked read is not used: a crash after the import would feed it again
+    counts.discard('unreadable');
+    return flog.warn(`${label}: the state saved in ${file} could not be read and deleted (${(e as Error).message}): it starts empty`);
+  }
+  let saved: SavedState;
+  try {
+    saved = unpack(bytes) as SavedState;
+    if (typeof saved?.key !== 'string' || !Array.isArray(saved.states)) throw new Error('not a saved state');
+  } catch (e) {
+    counts.discard('unreadable');
+    return flog.warn(`${label}: ${file} is not a state serve saved (${(e as Error).message}): deleted, it starts empty`);
+  }
+  const when = new Date(saved.savedAt).toISOString();
+  if (saved.key !== (await stateKey(f, baseDir))) {
+    counts.discard('changed');
+    return flog.warn(`${label}: the state saved in ${file} (saved ${when}) is not used: its kernel or params (or a file they name) changed since; it starts empty`);
+  }
+  try {
+    await threads[0].ask({ geoflux: 'import-state', bytes: saved.states });
+    await rebalance(threads, ring);
+  } catch (e) {
+    // none of it, rather than some devices with state and others without
+    await Promise.allSettled(threads.map((t) => t.ask({ geoflux: 'drop-state' })));
+    counts.discard('refused');
+    return flog.warn(`${label}: the state saved in ${file} (saved ${when}) was refused (${(e as Error).message}): it starts empty`);
+  }
+  const n = (await heldDevices(threads)).reduce((sum, h) => sum + h.devices.length, 0);
+  const name = functionNameOf(f.name);
+  counts.devices.set(name, (counts.devices.get(name) ?? 0) + n);
+  flog.info(`${name}: ${n.toLocaleString('en-US')} devices' state restored from ${file} (saved ${when})`);
+}
