@@ -65,7 +65,7 @@ async function demoWorkflow(dir: string): Promise<string> {
 }
 
 /** serve's environment for a row, with the per-thread probe when asked */
-function rowEnv(dir: string, row: string, env: Record<string, string>): Record<string, string> {
+function rowEnv(dir: string, row: string, env: Record<string, string> = {}): Record<string, string> {
   if (!THREADS) return env;
   const probe = resolve('bench/thread-memory.mjs');
   return { ...env, GEOFLUX_THREAD_MEMORY: join(dir, `${row}.threads.jsonl`), NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${probe}`.trim() };
@@ -94,7 +94,7 @@ function threadRows(dir: string, row: string): (string | number)[][] {
 }
 
 async function demo(dir: string): Promise<Usage> {
-  const serve = await startServe(await demoWorkflow(dir), rowEnv(dir, 'npm start', { GEOFLUX_LOG: 'warn' }), /listening on:[\s\S]*?TLS:[^\n]*SHA-256 [0-9a-f]{64}/);
+  const serve = await startServe(await demoWorkflow(dir), rowEnv(dir, 'npm start'), /listening on:[\s\S]*?TLS:[^\n]*SHA-256 [0-9a-f]{64}/);
   try {
     await sleep(SECONDS * 1000);
     return usage(serve.child.pid!);
@@ -134,7 +134,7 @@ async function gateway(dir: string): Promise<{ alone: Usage; parked: Usage; depl
   writeFileSync(join(dir, 'fences.geojson'), JSON.stringify(SQUARES));
   const file = join(dir, 'gateway.yaml');
   writeFileSync(file, GATEWAY);
-  const serve = await startServe(file, rowEnv(dir, 'gateway', { GEOFLUX_LOG: 'warn', GEOFLUX_TEST_STATE: join(dir, 'state') }));
+  const serve = await startServe(file, rowEnv(dir, 'gateway', { GEOFLUX_TEST_STATE: join(dir, 'state') }));
   const src = await connectSource({ name: 'devices', zipper: serve.url, certHash: serve.certHash, token: 'source-token' });
   let second = 0;
   const feeding = setInterval(() => src.write('gps', fixes(second++)), 1000);

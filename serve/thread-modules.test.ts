@@ -56,7 +56,7 @@ async function setUp(dirs: string[]): Promise<{ file: string; env: (log: string)
   dirs.push(dir);
   await writeFile(join(dir, 'squares.geojson'), JSON.stringify(SQUARES));
   await writeFile(join(dir, 'workflow.yaml'), workflow);
-  const env = (log: string) => ({ GEOFLUX_LOG: 'warn', GEOFLUX_LOADED_MODULES: log, NODE_OPTIONS: `--import ${resolve('testing/loaded-modules.mjs')}` });
+  const env = (log: string) => ({ GEOFLUX_LOADED_MODULES: log, NODE_OPTIONS: `--import ${resolve('testing/loaded-modules.mjs')}` });
   return { file: join(dir, 'workflow.yaml'), env, dir };
 }
 
