@@ -84,18 +84,19 @@ describe('scale to zero', () => {
     expect([calls, s.state]).toEqual([['park', 'wake'], 'running']);
   });
 
-  it('once serve stops, wakes for no frame held: each counted, said once; a frame held while it parks wakes nothing either', async () => {
+  it('once serve stops, wakes for no frame held: each counted, said once; frames held while it parks wake nothing either, each counted', async () => {
     const log = keptLinesLog();
     const { s, calls, at } = rig({ log });
     at(300_000);
     // the park and the first frame's hold begin before serve stops, and end after
+    // two frames' holds, counted as two (not as one wish to wake)
     const parking = s.tick();
-    const first = s.held();
+    const held = [s.held(), s.held()];
     s.stop();
-    await Promise.all([parking, first]);
+    await Promise.all([parking, ...held]);
     await s.held();
     await s.held();
-    expect([calls, s.state, s.unwoken, s.coldStarts]).toEqual([['park'], 'parked', 3, 0]);
+    expect([calls, s.state, s.unwoken, s.coldStarts]).toEqual([['park'], 'parked', 4, 0]);
     expect(log.said).toEqual(['warn serve stops: not started again from zero for the frames held for it, which stay unacknowledged (geoflux_function_unwoken_frames_total)']);
   });
 });

@@ -31,8 +31,8 @@ export class ScaleToZero {
   unwoken = 0;
   private stopping = false;
   private since: number;
-  /** a frame came while it was parking, or while a failed wake's backoff ran: wake as soon as it may */
-  private wanted = false;
+  /** frames that came while it was parking, or while a failed wake's backoff ran: wake as soon as it may */
+  private wanted = 0;
   /** wakes that failed in a row, and the clock's time before which it does not try again */
   private failedWakes = 0;
   private retryAt = 0;
@@ -45,7 +45,7 @@ export class ScaleToZero {
 
   /** Parks the function if it has been idle long enough; called periodically. */
   async tick(): Promise<void> {
-    if (this.state === 'parked' && this.wanted) return this.held();
+    if (this.state === 'parked' && this.wanted) return this.heldBefore();
     if (this.state !== 'running' || this.o.busy()) return;
     if (this.o.clock() - Math.max(this.o.lastActive(), this.since) < this.o.idleMs) return;
     this.state = 'parking';
@@ -58,7 +58,7 @@ export class ScaleToZero {
       this.state = 'running';
       this.since = this.o.clock();
     }
-    if (this.wanted) await this.held();
+    if (this.wanted) await this.heldBefore();
   }
 
   /**
@@ -70,24 +70,34 @@ export class ScaleToZero {
    */
   stop(): void {
     this.stopping = true;
+    if (this.state === 'parked' && this.wanted) void this.heldBefore();
   }
 
-  /** A frame was held for the function (it has no instance): wakes it if it is parked. */
-  async held(): Promise<void> {
-    if (this.state === 'parking') this.wanted = true;
+  /** `frames` were held for the function (it has no instance): wakes it if it is parked. */
+  async held(frames = 1): Promise<void> {
+    if (this.state === 'parking') this.wanted += frames;
     if (this.state !== 'parked') return;
-    if (this.stopping) return this.notWoken();
-    if (this.o.clock() < this.retryAt) return void (this.wanted = true);
-    this.wanted = false;
+    if (this.stopping) return this.notWoken(frames);
+    if (this.o.clock() < this.retryAt) return void (this.wanted += frames);
+    this.wanted = 0;
     this.state = 'waking';
     this.waking = this.wake();
     await this.waking;
     this.waking = undefined;
   }
 
-  private notWoken(): void {
+  /** the frames held while it could not wake yet, now it may */
+  private heldBefore(): Promise<void> {
+    const frames = this.wanted;
+    this.wanted = 0;
+    return this.held(frames);
+  }
+
+  private notWoken(frames: number): void {
+    const first = this.unwoken === 0;
+    this.unwoken += frames;
     // once per stop: the count is in /metrics, and each frame's fate in the zipper's closing line
-    if (this.unwoken++ === 0) this.o.log.warn('serve stops: not started again from zero for the frames held for it, which stay unacknowledged (geoflux_function_unwoken_frames_total)');
+    if (first) this.o.log.warn('serve stops: not started again from zero for the frames held for it, which stay unacknowledged (geoflux_function_unwoken_frames_total)');
   }
 
   private async wake(): Promise<void> {
