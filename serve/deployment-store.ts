@@ -1,3 +1,4 @@
+import { pathText } from '../codecs/path-text.ts';
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -89,7 +90,7 @@ export class DeploymentStore {
     const shape = savedDeployments.safeParse(all);
     if (!shape.success) {
       const [issue] = shape.error.issues;
-      throw unusable(`is not a list of deployments: ${issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('') || 'the whole'} ${issue.message}`);
+      throw unusable(`is not a list of deployments: ${pathText(issue.path) || 'the whole'} ${issue.message}`);
     }
     return all as Deployment[];
   }

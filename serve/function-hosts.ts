@@ -451,7 +451,10 @@ export class HostedInstance implements FunctionInstance {
     this.done = false;
     this.retried = true;
     this.start(false).then(
-      () => this.retry?.reset(),
+      () => {
+        this.retry?.reset();
+        this.retried = false;
+      },
       (e: Error) => this.couldNotStart(e),
     );
   }

@@ -1,3 +1,4 @@
+import { oneLine } from '../codecs/control-characters.ts';
 import { hostname } from 'node:os';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeGpsBatch } from '../codecs/gps-batch.ts';
@@ -207,7 +208,7 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
       held: [...held].map(([partition, h]) => ({ partition, lag: h.lag, checkpointedAt: h.checkpointedAt, checkpointBytes: stats.checkpointBytes[partition] })),
     });
     const metrics = o.metrics && (await startMetricsServer(workerMetrics({ stats: figures, leases: () => leases.stats(), sinks: () => chain.sinks }), o.metrics));
-    log.info(`worker ${name}: ${wf.functions.filter((f) => f.where === 'cloud').map((f) => f.name).join(', ')} on stream "${cluster.stream}", holding partitions ${leases.partitions().join(', ') || 'none yet'} of ${cluster.partitions}; deployed: ${deployed.describe()}`);
+    log.info(`worker ${name}: ${wf.functions.filter((f) => f.where === 'cloud').map((f) => f.name).join(', ')} on stream "${cluster.stream}", holding partitions ${leases.partitions().join(', ') || 'none yet'} of ${cluster.partitions}; deployed: ${oneLine(deployed.describe())}`);
     return {
       name,
       metrics,

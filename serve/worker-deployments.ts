@@ -1,6 +1,6 @@
 import { cloudDeployments, cloudModule, deploymentsSeq, describeReport, encodeReport, versionOf, type CloudDeployment, type WorkerReport } from '../cluster/cluster-deployments.ts';
 import type { ClusterStore } from '../cluster/stream-setup.ts';
-import { quoted } from '../codecs/control-characters.ts';
+import { oneLine, quoted } from '../codecs/control-characters.ts';
 import type { Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import type { Workflow } from '../workflows/schema.ts';
@@ -77,10 +77,10 @@ export class WorkerDeployments {
         const was = this.running.get(name);
         this.running.set(name, d);
         this.refused.delete(name);
-        this.log.about(name).info(`deployed function ${quoted(name)} runs kernel ${d.hash.slice(0, 12)}… (${d.observe.join(',')} → ${d.emit.join(',') || '(none)'})${was ? `, in place of ${was.hash.slice(0, 12)}…` : ''}`);
+        this.log.about(name).info(oneLine(`deployed function ${quoted(name)} runs kernel ${d.hash.slice(0, 12)}… (${d.observe.join(',')} → ${d.emit.join(',') || '(none)'})${was ? `, in place of ${was.hash.slice(0, 12)}…` : ''}`));
       } catch (e) {
         this.refused.set(name, { d, error: (e as Error).message });
-        this.log.about(name).error(`deployed function ${quoted(name)} (kernel ${d.hash.slice(0, 12)}…) not started: ${(e as Error).message}`);
+        this.log.about(name).error(oneLine(`deployed function ${quoted(name)} (kernel ${d.hash.slice(0, 12)}…) not started: ${(e as Error).message}`));
       }
     }
     for (const name of [...this.running.keys()].filter((n) => !wanted.has(n))) {

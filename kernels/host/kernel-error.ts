@@ -1,3 +1,5 @@
+import { pathText } from '../../codecs/path-text.ts';
+
 /** A kernel refused something (its params, a batch) with a status and a message: the instance is fine. */
 export class KernelError extends Error {
   override readonly name: string = 'KernelError';
@@ -23,6 +25,6 @@ export class KernelParamError extends KernelError {
     readonly kernel: string,
     readonly problems: ParamProblem[],
   ) {
-    super(`kernel ${kernel}: ${problems.map((p) => `params${p.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('')}: ${p.reason}`).join('; ')}`);
+    super(`kernel ${kernel}: ${problems.map((p) => `params${pathText(p.path)}: ${p.reason}`).join('; ')}`);
   }
 }

@@ -1,3 +1,4 @@
+import { pathText } from '../../codecs/path-text.ts';
 import { KernelError } from './kernel-error.ts';
 
 /**
@@ -53,8 +54,7 @@ export const fieldWidth = (t: FieldType): 4 | 8 => (t === 'f64' || t === 'time' 
 type Path = (string | number)[];
 type Check<T> = (v: unknown, at: Path) => T;
 
-const where = (at: Path) => at.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
-const refused = (at: Path, message: string) => new KernelError(`kernel schema${where(at)}: ${message}`);
+const refused = (at: Path, message: string) => new KernelError(`kernel schema${pathText(at)}: ${message}`);
 const received = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'number' && !Number.isFinite(v) ? String(v) : typeof v);
 const expected = (what: string, v: unknown, at: Path) => refused(at, `Invalid input: expected ${what}, received ${received(v)}`);
 
