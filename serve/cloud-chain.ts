@@ -1,4 +1,5 @@
 import { pack, unpack } from '../codecs/msgpack.ts';
+import { EventIds } from '../codecs/event-ids.ts';
 import { looksLikeFix } from '../codecs/fix-checks.ts';
 import { batchFromRecords, selectRows, type GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
@@ -172,10 +173,10 @@ export class CloudChain {
       this.warn.warn('repeated', `partition ${origin.partition}: ${batch.n - newer.length} fixes not newer than their device's last dropped (sequence ${origin.seq})`);
       batch = selectRows(batch, newer);
     }
-    let n = 0;
+    const ids = new EventIds();
     const emit = (t: string, events: Record<string, unknown>[]) => {
       if (!events.length) return;
-      for (const e of events) e.id = `${origin.stream}:${origin.partition}:${origin.seq}:${n++}`;
+      for (const e of events) ids.stamp(e, `${origin.stream}:${origin.partition}:${origin.seq}`);
       if (origin.seq > muteUpTo) for (const s of this.sinks) if (s.observe.includes(t)) for (const e of events) s.sink.publish(e);
     };
     const run = async (t: string, b: GpsBatch): Promise<void> => {

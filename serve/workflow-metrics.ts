@@ -194,6 +194,9 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     ),
     counter('geoflux_source_dropped_records_total', 'records a workflow source dropped from a full spool', () => sources().map((s) => ({ labels: { source: s.source }, value: num(s.total, 'dropped') }))),
     ...sinkFamilies(() => served.sinks),
+    counter('geoflux_sink_duplicates_dropped_total', 'events a sink did not publish: one with the same id was published before (its input resent after a restart, or handled again after a crash)', () =>
+      served.repeats.dropped().map(({ fn, dropped }) => ({ labels: { sink: fn }, value: dropped })),
+    ),
     ...(served.cloud ? cloudFamilies(served.cloud) : []),
     ...(served.fleet ? fleetFamilies(served.fleet) : []),
     // the dashboard starts after this registry: read at each scrape

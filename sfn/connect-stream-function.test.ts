@@ -1,4 +1,4 @@
-import { tap } from 'rxjs';
+import { mergeMap, tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { GpsBatch } from '../codecs/gps-batch.ts';
 import { connectSource } from '../source/connect-source.ts';
@@ -57,7 +57,11 @@ describe('a batch handler', () => {
     expect(sfn.stats()).toMatchObject({ received: 2, errors: 1 });
     await sfn.close();
     await waitFor(() => got.length === 2, { what: () => 'what the handler held at the end' });
-    expect(got).toEqual([{ kind: 'count', n: 2, edges: [0, 1] }, { kind: 'bye' }]);
+    // each with an id of its own: what the flush emits is told from what the call before it made
+    expect(got).toEqual([
+      { kind: 'count', n: 2, edges: [0, 1], id: expect.stringMatching(/^batches:.+:count:0$/) },
+      { kind: 'bye', id: expect.stringMatching(/^batches:.+:flush:bye:0$/) },
+    ]);
   });
 
   it('says each frame of records that are not fixes, rate-limited, and does not claim to say it once', async () => {
@@ -93,6 +97,24 @@ describe('a batch handler', () => {
     await waitFor(() => got.length === 2, { what: () => 'the good output of each frame' });
     expect(got.map((e) => e.speed)).toEqual([5, 5]);
     expect(sfn.stats()).toMatchObject({ received: 2, errors: 2 });
+  });
+});
+
+describe('a record handler', () => {
+  it("gives each event an id of its function, its input's device and time, its kind and its place among what that input made; the same input makes the same ids again", async () => {
+    const z = later(await Zipper.start(testConfig([], [{ name: 'alarm@2', observe: ['gps'], dispatch: { kind: 'balance' } }, { name: 'collect', observe: ['out'], dispatch: { kind: 'balance' } }])));
+    // a deployed version's name: its ids are the function's, whichever version made them
+    const sfn = later(await connectStreamFunction({ name: 'alarm@2', observe: ['gps'], zipper: z.memoryUrl, token: TOKEN }));
+    sfn.handle((in$) => in$.pipe(mergeMap((r: { deviceId: string; t: number; lon: number; lat: number }) => [{ kind: 'fast', deviceId: r.deviceId }, { kind: 'fast' }, { kind: 'far' }, { ...r, lon: 7 }])), { emit: 'out' });
+    const got: { id?: string; kind?: string }[] = [];
+    const collect = later(await connectStreamFunction({ name: 'collect', observe: ['out'], zipper: z.memoryUrl, token: TOKEN }));
+    collect.handle((in$) => in$.pipe(tap((e) => got.push(e))));
+    const [fix] = fixes(3, 1);
+    // a second writer sends the same fix: as a source resends to a restarted serve
+    for (const name of ['gw', 'gw-again']) later(await connectSource({ name, zipper: z.memoryUrl, token: TOKEN })).write('gps', [fix]);
+    await waitFor(() => got.length === 8, { what: () => `8 outputs (${got.length} so far)` });
+    const made = [`alarm:veh-3:${fix.t}:fast:0`, `alarm:veh-3:${fix.t}:fast:1`, `alarm:veh-3:${fix.t}:far:0`, undefined];
+    expect(got.map((e) => e.id)).toEqual([...made, ...made]);
   });
 });
 

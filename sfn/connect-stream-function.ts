@@ -4,6 +4,8 @@ import type { DataFrame } from '../codecs/frame-types.ts';
 import { batchFromRecords, concatBatches, decodeGpsBatch, recordsOf, type GpsBatch } from '../codecs/gps-batch.ts';
 import { unpackMeta, type Metadata } from '../codecs/metadata.ts';
 import { decodeRecords } from '../codecs/records.ts';
+import { deviceMoment, EventIds } from '../codecs/event-ids.ts';
+import { functionNameOf } from '../serve/versioned-name.ts';
 import { ZipperClient, type ClientOptions } from '../client/client.ts';
 import { RecordWriter, type Origin } from '../client/record-writer.ts';
 import type { FrameChannel } from '../transport/types.ts';
@@ -104,6 +106,18 @@ export interface StreamFunction {
   close(timeout?: number): Promise<void>;
 }
 
+/**
+ * a batch handler's event is made at its own device and time (a kernel's event carries its fix's), or else
+ * by its call's last frame (`after` apart from the call: what a handler holds to its end is emitted by flush)
+ */
+const eventMoment = (origin: Origin | undefined, after = '') => (event: unknown) => deviceMoment(event) ?? `${origin ? `${origin.sid}:${origin.seq}` : 'none'}${after}`;
+
+/** `:<kind>` of an event that names its kind */
+const kindOf = (event: unknown): string => {
+  const kind = (event as { kind?: unknown }).kind;
+  return typeof kind === 'string' ? `:${kind}` : '';
+};
+
 interface Received {
   f: DataFrame;
   ch: FrameChannel;
@@ -164,13 +178,21 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
   /** resolves true when nothing it began is left unfinished */
   let finish: (timeout: number) => Promise<boolean> = async () => true;
 
-  /** what a frame made, written out and sent at once: it must reach the zipper before the frame's ack does */
+  const fnName = functionNameOf(opts.name);
+  /**
+   * what a frame made, written out and sent at once: it must reach the zipper before the frame's ack does.
+   * Each event (not a fix, which goes on to more functions) gets an id of this function's name, `madeFrom`
+   * (where on a device's timeline it was made) and its kind, so the same input handled again — resent by
+   * its writer after serve restarted — makes the same ids, and a sink or subscriber can drop the repeats.
+   */
   const emitter = (emit: string | string[] | undefined) => {
     const tags = emit === undefined ? [] : Array.isArray(emit) ? emit : [emit];
-    return (values: readonly unknown[], origin: Origin | undefined) => {
+    return (values: readonly unknown[], origin: Origin | undefined, madeFrom: (value: unknown, i: number) => string) => {
       if (tags.length === 0 || values.length === 0) return;
-      for (const v of values) {
+      const ids = new EventIds();
+      for (const [i, v] of values.entries()) {
         const [tag, value] = tags.length > 1 ? (v as [string, unknown]) : [tags[0], v];
+        if (!looksLikeFix(value)) ids.stamp(value, `${fnName}:${madeFrom(value, i)}${kindOf(value)}`);
         try {
           writer.write(tag, value, origin);
           stats.emitted++;
@@ -240,10 +262,12 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
           return undecodable(r.f, r.ch, e as Error, r.h);
         }
         const origin = originOf(r);
-        records.push(recs, r.ch, (outputs) => {
+        // an output is made from its input record's place on its device's timeline, or the record's place in its frame
+        const madeFrom = (madeBy: number[]) => (_: unknown, i: number) => deviceMoment(recs[madeBy[i]]) ?? `${origin.sid}:${origin.seq}:${madeBy[i]}`;
+        records.push(recs, r.ch, (outputs, madeBy) => {
           // a frame's outputs go out when all its records are through, just before its ack: a frame redelivered
           // after a crash made nothing yet, so nothing it makes is made twice
-          r.h.release = () => out(outputs, origin);
+          r.h.release = () => out(outputs, origin, madeFrom(madeBy));
           acks.finish(r.h);
         });
       };
@@ -276,7 +300,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
           stats.received += rows;
           const origin = (lastOrigin = originOf(take[take.length - 1].r));
           const events = await process(concatBatches(take.map((t) => t.batch)));
-          take[take.length - 1].r.h.release = () => out(events, origin);
+          take[take.length - 1].r.h.release = () => out(events, origin, eventMoment(origin));
           acks.finish(...take.map((t) => t.r.h));
         }
         running = undefined;
@@ -292,7 +316,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
         while (running) await running;
         if (h.flush) {
           try {
-            out(await h.flush(), lastOrigin);
+            out(await h.flush(), lastOrigin, eventMoment(lastOrigin, ':flush'));
           } catch (e) {
             failed(e as Error, undefined, 'batch-handler', 'batch handler error at flush');
           }
