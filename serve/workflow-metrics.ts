@@ -244,7 +244,7 @@ const cloudFamilies = (cloud: CloudBridge): Family[] => [
 const fleetFamilies = (fleet: NonNullable<ServedWorkflow['fleet']>): Family[] => [
   gauge('geoflux_fleet_vehicles', 'vehicles in the fleet index (updated within its TTL)', () => [{ value: fleet.index.size }]),
   counter('geoflux_fleet_expired_total', 'vehicles that left the fleet index, not updated within its TTL', () => [{ value: fleet.index.expired }]),
-  counter('geoflux_fleet_skipped_total', 'records the fleet function could not use, by reason (lost: unknown-vehicle, a fence event before any position; bad-position; bad-field, a field of a fix /v1/fields would refuse, the rest of the fix kept; not-a-position: other events on its tags)', () =>
+  counter('geoflux_fleet_skipped_total', 'records the fleet function could not use, by reason (lost: unknown-vehicle, a fence event before any position; bad-position; bad-field, a field of a fix /v1/fields would refuse, the rest of the fix kept; not-a-position: other events on its tags; late: a fix older than the vehicle\'s position, at most 2 in a row)', () =>
     Object.entries(fleet.skipped).map(([reason, value]) => ({ labels: { reason }, value })),
   ),
 ];
