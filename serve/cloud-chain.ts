@@ -10,6 +10,7 @@ import { logger, type Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { openKernel } from '../sfn/operators/kernel.ts';
 import { KernelBatches, KernelRunStats } from '../sfn/operators/run-kernel.ts';
+import type { KernelFigures } from '../sfn/operators/kernel-metrics.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import { mqttUrlOf, openSink } from './open-sink.ts';
@@ -269,6 +270,14 @@ export class CloudChain {
     const devices = [...(this.devices.get(p)?.keys() ?? [])];
     for (const k of this.kernels) await k.runner.dropDevices(devices);
     this.devices.delete(p);
+  }
+
+  /** what each kernel counted, for /metrics (a version deployed over another starts its counts anew) */
+  kernelFigures(): KernelFigures[] {
+    return this.kernels.map((k) => {
+      const kernel = k.stats.snapshot();
+      return { fn: k.fn.name, kernel, counters: kernel.counters };
+    });
   }
 
   /** waits up to `timeout` ms for every sink to have nothing buffered or in flight; true when all went */

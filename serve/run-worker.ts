@@ -209,7 +209,7 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
       partitions: leases.partitions(),
       held: [...held].map(([partition, h]) => ({ partition, lag: h.lag, checkpointedAt: h.checkpointedAt, checkpointBytes: stats.checkpointBytes[partition] })),
     });
-    const metrics = o.metrics && (await startMetricsServer(workerMetrics({ stats: figures, leases: () => leases.stats(), sinks: () => chain.sinks }), o.metrics));
+    const metrics = o.metrics && (await startMetricsServer(workerMetrics({ stats: figures, leases: () => leases.stats(), sinks: () => chain.sinks, kernels: () => chain.kernelFigures() }), o.metrics));
     log.info(`worker ${name}: ${wf.functions.filter((f) => f.where === 'cloud').map((f) => f.name).join(', ')} on stream "${cluster.stream}", holding partitions ${leases.partitions().join(', ') || 'none yet'} of ${cluster.partitions}; deployed: ${deployed.describe()}`);
     return {
       name,

@@ -5,6 +5,7 @@ import type { LeaseStats } from '../cluster/partition-leases.ts';
 import { counter, gauge, type Family, type Sample } from '../metrics/families.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { sinkFamilies } from '../sinks/sink-metrics.ts';
+import { kernelFamilies, type KernelFigures } from '../sfn/operators/kernel-metrics.ts';
 import type { WorkerStats } from './run-worker.ts';
 
 /** What a worker's /metrics reads at each scrape. */
@@ -12,12 +13,14 @@ export interface WorkerFigures {
   stats(): WorkerStats;
   leases(): LeaseStats;
   sinks(): { fn: string; sink: Sink }[];
+  /** its cloud functions' kernels, as serve's are counted */
+  kernels(): KernelFigures[];
 }
 
 /**
  * `geoflux worker`'s Prometheus families: its leases (cluster/cluster-metrics.ts), and per partition it holds
  * the lag behind the stream, the last checkpoint's age and size; takeovers, hand-overs, replayed messages
- * whose events went out before; its sinks as serve's are named.
+ * whose events went out before; its kernels and sinks as serve's are named.
  */
 export function workerMetrics(f: WorkerFigures): Registry {
   const perPartition = (value: (p: WorkerStats['held'][number]) => number | undefined) => (): Sample[] =>
@@ -38,6 +41,7 @@ export function workerMetrics(f: WorkerFigures): Registry {
     counter('geoflux_worker_unreadable_checkpoints_total', 'checkpoints that could not be restored: their partitions were replayed from the stream\'s start', one((s) => s.unreadableCheckpoints)),
     counter('geoflux_worker_muted_messages_total', 'messages replayed after a takeover whose events had been published already (not published again)', one((s) => s.muted)),
     ...sinkFamilies(f.sinks),
+    ...kernelFamilies(f.kernels),
   ];
   return registryOf(families);
 }

@@ -1,10 +1,11 @@
 import type { Registry } from 'prom-client';
 import { registryOf } from '../metrics/registry-of.ts';
-import { inSeconds, type HistogramSnapshot } from '../metrics/histogram.ts';
-import { addUp, counter, gauge, histogram, type Family, type Sample } from '../metrics/families.ts';
+import { addUp, counter, gauge, type Family, type Sample } from '../metrics/families.ts';
 import { edgePublisherFamilies } from '../cluster/cluster-metrics.ts';
 import { CLOUD_BRIDGE } from '../cluster/cluster-options.ts';
 import { sinkFamilies } from '../sinks/sink-metrics.ts';
+import { kernelFamilies } from '../sfn/operators/kernel-metrics.ts';
+import type { KernelRunSnapshot } from '../sfn/operators/run-kernel.ts';
 import type { CloudBridge } from './cloud-bridge.ts';
 import type { Autoscaling } from './autoscaling.ts';
 import type { ScaleToZero } from './scale-to-zero.ts';
@@ -88,8 +89,6 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
   const fns = () => byFunction(served);
   const perFunction = (f: (s: FunctionCounts) => number): Sample[] =>
     [...fns()].map(([fn, s]) => ({ labels: { function: fn }, value: f(s) }));
-  const kernelRows = (): Sample[] =>
-    [...fns()].flatMap(([fn, s]) => Object.entries((s.total.kernel as Stats | undefined)?.badRows ?? {}).map(([reason, n]) => ({ labels: { function: fn, reason }, value: n as number })));
   const tags = (m: 'tagsIn' | 'tagsOut', field: 'frames' | 'records'): Sample[] =>
     Object.entries(z.stats()[m]).map(([tag, c]) => ({ labels: { tag }, value: c[field] }));
   const sources = () => served.sourceThreads.map(({ source, thread }) => ({ source, total: lifetime(thread), now: thread.stats as Stats | undefined, restarts: thread.restarts }));
@@ -166,19 +165,7 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     // twice. So the figure falls only when an instance starts over, each way counted beside it: a trap that
     // no snapshot restored (geoflux_kernel_traps_total), its host thread's restart
     // (geoflux_function_restarts_total). A trap restored from a snapshot takes the counters back to where they were.
-    gauge('geoflux_kernel_counts', 'a kernel’s own counters (its schema’s, counter(i)), summed over the function’s running instances and those it ran before (a replaced version, a park, a scale down); falls when one starts over (README, Reliability)', () =>
-      [...fns()].flatMap(([fn, s]) => Object.entries(kernelCounters([...s.now, s.retired])).map(([counter, value]) => ({ labels: { function: fn, counter }, value }))),
-    ),
-    counter('geoflux_kernel_bad_rows_total', 'fixes not fit for a kernel (bad device id, time, position or motion), dropped before it, by reason', kernelRows),
-    counter('geoflux_kernel_traps_total', 'kernel calls that trapped (the instance is replaced and the batch split)', () => perFunction((s) => num(s.total, 'kernel', 'traps'))),
-    counter('geoflux_kernel_trapped_rows_total', 'fixes that trapped a kernel on their own, dropped', () => perFunction((s) => num(s.total, 'kernel', 'trappedRows'))),
-    counter('geoflux_kernel_failed_rows_total', 'fixes in batches a kernel refused (an error status, a time limit), dropped', () => perFunction((s) => num(s.total, 'kernel', 'failedRows'))),
-    histogram('geoflux_kernel_call_seconds', 'time of one kernel call on a batch', () =>
-      [...fns()].flatMap(([fn, s]) => {
-        const h = (s.total.kernel as Stats | undefined)?.callMs as HistogramSnapshot | undefined;
-        return h ? [{ labels: { function: fn }, h: inSeconds(h) }] : [];
-      }),
-    ),
+    ...kernelFamilies(() => [...fns()].map(([fn, s]) => ({ fn, kernel: s.total.kernel as Partial<KernelRunSnapshot> | undefined, counters: kernelCounters([...s.now, s.retired]) }))),
     ...scaleToZeroFamilies(served),
     ...autoscaleFamilies(served),
     counter('geoflux_source_restarts_total', 'sources started again (their own thread, or a builtin’s host thread, died or hung), by reason', () => sources().flatMap((s) => Object.entries(s.restarts).map(([reason, n]) => ({ labels: { source: s.source, reason }, value: n })))),
