@@ -64,6 +64,27 @@ describe('a batch handler', () => {
     ]);
   });
 
+  it('gives two events of one device, time and kind made in two calls two ids, and the same event the same id', async () => {
+    const z = later(await Zipper.start(testConfig([], [{ name: 'fence', observe: ['gps'], dispatch: { kind: 'balance' } }, { name: 'collect', observe: ['out'], dispatch: { kind: 'balance' } }])));
+    const sfn = later(await connectStreamFunction({ name: 'fence', observe: ['gps'], zipper: z.memoryUrl, token: TOKEN }));
+    // as a geofence settles an enter on an earlier fix's time, after an exit at that time in an earlier call
+    const detects = ['exit', 'enter', 'enter'];
+    let call = 0;
+    sfn.handleBatches({ process: () => [{ kind: 'geofence', detect: detects[call++], deviceId: 'veh-0', time: '2026-01-01T08:00:00.000Z' }] }, { emit: 'out' });
+    const got: { id: string }[] = [];
+    const collect = later(await connectStreamFunction({ name: 'collect', observe: ['out'], zipper: z.memoryUrl, token: TOKEN }));
+    collect.handle((in$) => in$.pipe(tap((e) => got.push(e))));
+    const source = later(await connectSource({ name: 'gw', zipper: z.memoryUrl, token: TOKEN }));
+    for (let i = 0; i < 3; i++) {
+      source.write('gps', fixes(i, 1));
+      expect(await source.flush(5000)).toBe(true);
+    }
+    await waitFor(() => got.length === 3, { what: () => `3 events (${got.length} so far)` });
+    const [exit, enter, again] = got.map((e) => e.id);
+    expect(exit).not.toBe(enter);
+    expect(again).toBe(enter);
+  });
+
   it('says each frame of records that are not fixes, rate-limited, and does not claim to say it once', async () => {
     const z = later(await Zipper.start(testConfig([], [{ name: 'batches', observe: ['speeding'], dispatch: { kind: 'balance' } }])));
     const log = recordingLog();

@@ -6,6 +6,7 @@ import { unpackMeta, type Metadata } from '../codecs/metadata.ts';
 import { decodeRecords } from '../codecs/records.ts';
 import { deviceMoment, EventIds } from '../codecs/event-ids.ts';
 import { functionNameOf } from '../serve/versioned-name.ts';
+import { hash32 } from '../zipper/hash-ring.ts';
 import { ZipperClient, type ClientOptions } from '../client/client.ts';
 import { RecordWriter, type Origin } from '../client/record-writer.ts';
 import type { FrameChannel } from '../transport/types.ts';
@@ -107,10 +108,15 @@ export interface StreamFunction {
 }
 
 /**
- * a batch handler's event is made at its own device and time (a kernel's event carries its fix's), or else
- * by its call's last frame (`after` apart from the call: what a handler holds to its end is emitted by flush)
+ * a batch handler's event is made at its own device and time (a kernel's event carries its fix's), told
+ * by its content from another made there in another call (a geofence settles an enter on an earlier fix's
+ * time: the same id for two events dropped one of them at the sink); or else by its call's last frame
+ * (`after` apart from the call: what a handler holds to its end is emitted by flush)
  */
-const eventMoment = (origin: Origin | undefined, after = '') => (event: unknown) => deviceMoment(event) ?? `${origin ? `${origin.sid}:${origin.seq}` : 'none'}${after}`;
+const eventMoment = (origin: Origin | undefined, after = '') => (event: unknown) => {
+  const at = deviceMoment(event);
+  return at ? `${at}:${hash32(JSON.stringify(event)).toString(16)}` : `${origin ? `${origin.sid}:${origin.seq}` : 'none'}${after}`;
+};
 
 /** `:<kind>` of an event that names its kind */
 const kindOf = (event: unknown): string => {
