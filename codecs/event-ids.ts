@@ -1,3 +1,6 @@
+import { hash32 } from '../zipper/hash-ring.ts';
+import { looksLikeFix } from './fix-checks.ts';
+
 /**
  * Event ids made of what made an event, so that making it again — a cluster's replay of a stream message,
  * an edge source's resend after serve restarted — makes the same id, and a reader (a sink, a subscriber)
@@ -19,12 +22,15 @@ export class EventIds {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Where a record comes from on a device's timeline, `<device>:<t>`, or undefined when it has no device and
- * time: a fix carries `t`, an event its fix's time as `time` (ISO) or `t`.
+ * Where a record sits on its device's timeline, or undefined when it has no device and time: a fix by
+ * `<device>:<t>` (two fixes there are one sent twice), anything else by its device, its fix's time (`time`,
+ * ISO, or `t`) and a hash of its content, since two events there are two: a geofence's exit and enter at
+ * one fix, the enter settled in a later call (they shared an id, and a sink dropped the enter).
  */
-export function deviceMoment(r: unknown): string | undefined {
+export function placeOf(r: unknown): string | undefined {
   if (typeof r !== 'object' || r === null) return undefined;
   const { deviceId, t, time } = r as Record<string, unknown>;
   const when = typeof t === 'number' ? t : typeof time === 'string' ? Date.parse(time) : NaN;
-  return typeof deviceId === 'string' && Number.isFinite(when) ? `${deviceId}:${when}` : undefined;
+  if (typeof deviceId !== 'string' || !Number.isFinite(when)) return undefined;
+  return looksLikeFix(r) ? `${deviceId}:${when}` : `${deviceId}:${when}:${hash32(JSON.stringify(r)).toString(16)}`;
 }

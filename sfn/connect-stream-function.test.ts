@@ -122,7 +122,7 @@ describe('a batch handler', () => {
 });
 
 describe('a record handler', () => {
-  it("gives each event an id of its function, its input's device and time, its kind and its place among what that input made; the same input makes the same ids again", async () => {
+  it("gives each event an id of its function, its input's source, device and time, its kind and its place among what that input made; the same input from the same source makes the same ids again, from another source others", async () => {
     const z = later(await Zipper.start(testConfig([], [{ name: 'alarm@2', observe: ['gps'], dispatch: { kind: 'balance' } }, { name: 'collect', observe: ['out'], dispatch: { kind: 'balance' } }])));
     // a deployed version's name: its ids are the function's, whichever version made them
     const sfn = later(await connectStreamFunction({ name: 'alarm@2', observe: ['gps'], zipper: z.memoryUrl, token: TOKEN }));
@@ -131,11 +131,15 @@ describe('a record handler', () => {
     const collect = later(await connectStreamFunction({ name: 'collect', observe: ['out'], zipper: z.memoryUrl, token: TOKEN }));
     collect.handle((in$) => in$.pipe(tap((e) => got.push(e))));
     const [fix] = fixes(3, 1);
-    // a second writer sends the same fix: as a source resends to a restarted serve
-    for (const name of ['gw', 'gw-again']) later(await connectSource({ name, zipper: z.memoryUrl, token: TOKEN })).write('gps', [fix]);
-    await waitFor(() => got.length === 8, { what: () => `8 outputs (${got.length} so far)` });
-    const made = [`alarm:veh-3:${fix.t}:fast:0`, `alarm:veh-3:${fix.t}:fast:1`, `alarm:veh-3:${fix.t}:far:0`, undefined];
-    expect(got.map((e) => e.id)).toEqual([...made, ...made]);
+    // the source sends the fix again, as it resends to a restarted serve; then another source (a simulation run again) sends it
+    const sources = [later(await connectSource({ name: 'gw', zipper: z.memoryUrl, token: TOKEN })), later(await connectSource({ name: 'gw-2', zipper: z.memoryUrl, token: TOKEN }))];
+    for (const source of [sources[0], sources[0], sources[1]]) {
+      source.write('gps', [fix]);
+      expect(await source.flush(5000)).toBe(true);
+    }
+    await waitFor(() => got.length === 12, { what: () => `12 outputs (${got.length} so far)` });
+    const made = (sid: string) => [`alarm:${sid}:veh-3:${fix.t}:fast:0`, `alarm:${sid}:veh-3:${fix.t}:fast:1`, `alarm:${sid}:veh-3:${fix.t}:far:0`, undefined];
+    expect(got.map((e) => e.id)).toEqual([...made(sources[0].clientId), ...made(sources[0].clientId), ...made(sources[1].clientId)]);
   });
 });
 
