@@ -26,9 +26,11 @@ export class SinkRepeats {
     const path = join(stateDir, 'sink-ids.json');
     let seen: Record<string, string[]> = {};
     try {
-      seen = savedIds.parse(JSON.parse(await readFile(path, 'utf8')));
+      const read = savedIds.safeParse(JSON.parse(await readFile(path, 'utf8')));
+      if (!read.success) throw new Error(`${read.error.issues[0].path.join('.')}: ${read.error.issues[0].message}`);
+      seen = read.data;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`${path}: not used (${(e as Error).message.split('\n')[0]}): events resent after the restart may be published twice`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`${path}: not used (${(e as Error).message}): events resent after the restart may be published twice`);
     }
     // used once: a later start after a crash must not take ids older than what that run published
     await rm(path, { force: true });
