@@ -23,7 +23,8 @@ describe('formatAlert', () => {
       { kind: 'mapmatch', detect: 'traversal', deviceId: 'veh-1', t: 0, time: '2026-01-01T08:00:01Z', lon: 7.4, lat: 43.7, speed: 2.5, edge: 9, wayId: 4097, length: 80.4, limit: 13.9, complete: true },
       '08:00:01  mapmatch traversal veh-1          way 4097: 9 km/h over 80 m (limit 50 km/h) 7.40000,43.70000',
     ],
-    [{ kind: 'speeding', deviceId: 'veh-2', time: '2026-01-01T08:00:02Z', kmh: 61 }, '08:00:02  speeding           veh-2          kmh=61'],
+    // its id, which a reader uses to drop a repeat, is no news to one who reads the line
+    [{ kind: 'speeding', deviceId: 'veh-2', time: '2026-01-01T08:00:02Z', kmh: 61, id: 'speed:veh-2:1767254402000:speeding:0' }, '08:00:02  speeding           veh-2          kmh=61'],
     // a fix's speed comes out of its batch as an f32: shown as the 15.66 it was written as
     [{ kind: 'speeding', deviceId: 'veh-3', time: '2026-01-01T08:00:03Z', speed: Math.fround(15.66), note: 'fast' }, '08:00:03  speeding           veh-3          speed=15.66 note=fast'],
     // a fence's name is the user's file's: its escape sequence is shown, not acted on

@@ -30,7 +30,7 @@ export function formatAlert(e: Event, timeZone?: string): string {
   } else if (e.kind === 'mapmatch' && e.detect === 'traversal') detail = `way ${e.wayId}: ${kmh(e.speed)} over ${Math.round(e.length)} m (limit ${kmh(e.limit)})`;
   else if (e.kind === 'mapmatch') detail = e.detect === 'matched' ? `way ${e.wayId} +${Math.round(e.offset)} m, ${kmh(e.speed)}` : 'no road near';
   else {
-    const { kind: _k, detect: _d, deviceId: _id, time: _t, t: _tt, lon: _lon, lat: _lat, point: _p, ...rest } = e;
+    const { kind: _k, detect: _d, deviceId: _id, id: _eventId, time: _t, t: _tt, lon: _lon, lat: _lat, point: _p, ...rest } = e;
     detail = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v, readableF32)}`).join(' ');
   }
   return oneLine(`${time}  ${what.padEnd(18)} ${who.padEnd(14)} ${detail.padEnd(36)} ${where}`.trimEnd());

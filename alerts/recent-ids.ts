@@ -1,12 +1,24 @@
 /**
- * The ids seen lately, at most `capacity` of them (the oldest forgotten first). Events from cloud workers
- * carry `id` = stream:partition:sequence:n, and a takeover may publish again what its predecessor published
- * after its last mark (as MQTT's QoS 1 may deliver a message twice): a reader keeps one of each.
+ * The ids seen lately, at most `capacity` of them (the oldest forgotten first). Every event carries an `id`
+ * made of what made it (codecs/event-ids.ts), and the same event may come twice: a cluster's takeover
+ * publishes again what its predecessor published after its last mark, an edge source resends to a
+ * restarted serve what it had not seen acknowledged, MQTT's QoS 1 may deliver a message twice. A reader
+ * keeps one of each; `seen`, the ids seen before (a serve's sinks' from before a restart), oldest first.
  */
 export class RecentIds {
-  private readonly ids = new Set<string>();
+  private readonly ids: Set<string>;
 
-  constructor(private readonly capacity = 100_000) {}
+  constructor(
+    private readonly capacity = 100_000,
+    seen: Iterable<string> = [],
+  ) {
+    this.ids = new Set([...seen].slice(-capacity));
+  }
+
+  /** the ids remembered, oldest first */
+  list(): string[] {
+    return [...this.ids];
+  }
 
   /** true the first time an id is offered (while it is remembered), false for a repeat */
   first(id: string): boolean {

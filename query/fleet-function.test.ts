@@ -30,15 +30,17 @@ describe('the fleet function', () => {
     expect(skipped).toEqual(noSkips());
   });
 
-  it('counts what it cannot use: a fence event before any position, a position off the globe, other events', async () => {
+  it('counts what it cannot use: a fence event before any position, a position off the globe, other events, a late fix', async () => {
     const { index, skipped } = await fold([
       { kind: 'geofence', detect: 'exit', deviceId: 'ghost', fence: { id: 'q1' } },
       { deviceId: 'c', t: T, lon: 181, lat: 43 },
       { kind: 'mapmatch', detect: 'matched', deviceId: 'c', t: T, point: [Number.NaN, 43], edge: 1 },
       { kind: 'mapmatch', detect: 'traversal', deviceId: 'c', t: T, edge: 1 },
+      { deviceId: 'd', t: T, lon: 7.42, lat: 43.73 },
+      { deviceId: 'd', t: T - 1000, lon: 7.42, lat: 43.73 },
     ]);
-    expect(skipped).toEqual({ 'unknown-vehicle': 1, 'bad-position': 2, 'bad-field': 0, 'not-a-position': 1 });
-    expect(index.size).toBe(0);
+    expect(skipped).toEqual({ 'unknown-vehicle': 1, 'bad-position': 2, 'bad-field': 0, 'not-a-position': 1, late: 1 });
+    expect(index.size).toBe(1);
   });
 
   it('keeps a fix whose own field /v1/fields would refuse, without that field, and counts it', async () => {

@@ -1,5 +1,6 @@
 import { tap, ignoreElements, type Observable } from 'rxjs';
 import { looksLikeFix } from '../codecs/fix-checks.ts';
+import { MAX_LATE_IN_A_ROW } from '../codecs/late-fix.ts';
 import { readableF32 } from '../codecs/float32.ts';
 import type { FunctionModule } from '../sfn/function-module.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
@@ -36,9 +37,9 @@ export function fleetParams(params: Record<string, unknown>): { options: FleetIn
  * lost: warned, rate-limited); `not-a-position`, what else shares the observed tags (a map matcher's traversals and
  * unmatched fixes), which says nothing about where a vehicle is.
  */
-export type FleetSkips = Record<'unknown-vehicle' | 'bad-position' | 'bad-field' | 'not-a-position', number>;
+export type FleetSkips = Record<'unknown-vehicle' | 'bad-position' | 'bad-field' | 'not-a-position' | 'late', number>;
 
-export const noSkips = (): FleetSkips => ({ 'unknown-vehicle': 0, 'bad-position': 0, 'bad-field': 0, 'not-a-position': 0 });
+export const noSkips = (): FleetSkips => ({ 'unknown-vehicle': 0, 'bad-position': 0, 'bad-field': 0, 'not-a-position': 0, late: 0 });
 
 const onGlobe = (lon: unknown, lat: unknown) => typeof lon === 'number' && typeof lat === 'number' && Math.abs(lon) <= 180 && Math.abs(lat) <= 90;
 
@@ -53,17 +54,22 @@ export function fleetFunction(index: FleetIndex, skipped: FleetSkips, log: Logge
     skipped['bad-position']++;
     warn.warn('bad-position', `a position of "${r.deviceId}" off the globe: ${JSON.stringify([lon, lat])}`);
   };
+  const position = (r: Record<string, any>, p: Parameters<FleetIndex['position']>[1]) => {
+    if (index.position(r.deviceId, p)) return;
+    skipped.late++;
+    warn.warn('late', `a position of "${r.deviceId}" older than the one held (${new Date(p.t).toISOString()}) skipped as late; after ${MAX_LATE_IN_A_ROW} in a row the next is taken`);
+  };
   const fold = (r: Record<string, any>) => {
     if (r.kind === 'mapmatch' && r.detect === 'matched') {
       if (!onGlobe(r.point?.[0], r.point?.[1])) return badPosition(r, r.point?.[0], r.point?.[1]);
-      index.position(r.deviceId, { t: r.t, lon: r.point[0], lat: r.point[1], speed: readable(r.speed), edge: r.edge, wayId: r.wayId });
+      position(r, { t: r.t, lon: r.point[0], lat: r.point[1], speed: readable(r.speed), edge: r.edge, wayId: r.wayId });
     } else if (r.kind === 'geofence' && (r.detect === 'enter' || r.detect === 'exit')) {
       if (index.fence(r.deviceId, String(r.fence?.name || r.fence?.id), r.detect === 'enter')) return;
       skipped['unknown-vehicle']++;
       warn.warn('unknown-vehicle', `a ${r.detect} event of "${r.deviceId}", which has no position in the index (observe the tag its positions come on)`);
     } else if (r.kind === undefined && looksLikeFix(r)) {
       if (!onGlobe(r.lon, r.lat)) return badPosition(r, r.lon, r.lat);
-      index.position(r.deviceId, { t: r.t, lon: r.lon, lat: r.lat, speed: readable(r.speed ?? null), heading: readable(r.heading ?? null) });
+      position(r, { t: r.t, lon: r.lon, lat: r.lat, speed: readable(r.speed ?? null), heading: readable(r.heading ?? null) });
       // most fixes carry no field of their own: nothing is allocated for them
       let fields: Record<string, unknown> | undefined;
       for (const k in r) {

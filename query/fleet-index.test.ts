@@ -126,12 +126,28 @@ describe('FleetIndex', () => {
     expect(index.expired).toBe(2);
   });
 
-  it('holds a vehicle whose clock once ran years ahead only for its TTL: older fixes keep nothing alive', () => {
+  it('holds a vehicle whose clock once ran a year ahead for two late fixes, as the kernels do: the third moves it', () => {
+    const index = new FleetIndex();
+    const year = 365 * 86_400_000;
+    expect(index.position('phone', { t: 1000, lon: 7.42, lat: 43.73 })).toBe(true);
+    expect(index.position('phone', { t: 1000 + year, lon: 7.42, lat: 43.73 })).toBe(true);
+    const taken = [2000, 3000, 4000, 5000].map((t) => index.position('phone', { t, lon: 7.43, lat: 43.74 }));
+    expect(taken).toEqual([false, false, true, true]);
+    expect(index.get('phone')).toMatchObject({ t: 5000, lon: 7.43, lat: 43.74 });
+    expect(index.nearby({ lon: 7.43, lat: 43.74, k: 1 })[0].deviceId).toBe('phone');
+  });
+
+  it('skips a match that lags the fixes without counting it late, and a late fix keeps nothing alive', () => {
     let now = 0;
     const index = new FleetIndex({ ttl: 10, now: () => now });
-    index.position('phone', { t: 9e12, lon: 7.42, lat: 43.73 });
-    for (now = 1000; now <= 12_000; now += 1000) index.position('phone', { t: now, lon: 7.43, lat: 43.74 });
-    expect(index.get('phone')).toMatchObject({ t: 12_000, lon: 7.43, lat: 43.74 });
+    index.position('a', { t: 5000, lon: 7.42, lat: 43.73 });
+    // a matcher emits three points at once for fixes the index has passed: none moves it back
+    expect([1000, 2000, 3000].map((t) => index.position('a', { t, lon: 7.0, lat: 43.0, edge: 1 }))).toEqual([true, true, true]);
+    expect(index.get('a')).toMatchObject({ t: 5000, lon: 7.42 });
+    now = 9000;
+    expect(index.position('a', { t: 4000, lon: 7.0, lat: 43.0 })).toBe(false);
+    now = 11_000;
+    expect(index.get('a')).toBeUndefined();
   });
 
   it('keeps the fences a vehicle is in, and user fields a null removes', () => {

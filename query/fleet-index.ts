@@ -1,3 +1,4 @@
+import { skipsLate } from '../codecs/late-fix.ts';
 import { haversine, M_PER_DEG } from '../network/geo.ts';
 import { inBBox, intersects, isWithin, type BBox, type Shape } from './geojson.ts';
 import { Grid, type Placed } from './grid.ts';
@@ -38,6 +39,8 @@ interface Entry extends Placed {
   v: Vehicle;
   /** clock ms of the last update: the TTL counts from it */
   seen: number;
+  /** positions older than the vehicle's skipped since it last moved (codecs/late-fix.ts) */
+  late: number;
 }
 
 export interface FleetIndexOptions {
@@ -92,23 +95,30 @@ export class FleetIndex {
   /**
    * A position for `deviceId` (a fix, or a matched point), taken when it is not older than the one held:
    * a match arrives after the fix it snaps, so at the same time the matched point wins. `edge` marks a match.
+   * An older fix is skipped as late (false) — two in a row, as the kernels do: the third is taken, so a
+   * phone that once sent a time a year ahead is not held there while its true fixes arrive. An older match
+   * is skipped as what it is, a matcher lagging the fixes.
    */
-  position(deviceId: string, p: { t: number; lon: number; lat: number; speed?: number | null; heading?: number | null; edge?: number; wayId?: number }): void {
+  position(deviceId: string, p: { t: number; lon: number; lat: number; speed?: number | null; heading?: number | null; edge?: number; wayId?: number }): boolean {
     this.expire();
     const e = this.entries.get(deviceId);
     if (!e) {
       const v: Vehicle = { deviceId, lon: p.lon, lat: p.lat, t: p.t, speed: p.speed ?? null, heading: p.heading ?? null, matched: p.edge !== undefined, fences: [], fields: {} };
       if (p.edge !== undefined) Object.assign(v, { edge: p.edge, wayId: p.wayId });
-      const entry: Entry = { v, lon: p.lon, lat: p.lat, cell: 0, at: 0, seen: this.now() };
+      const entry: Entry = { v, lon: p.lon, lat: p.lat, cell: 0, at: 0, seen: this.now(), late: 0 };
       this.grid.insert(entry);
       this.entries.set(deviceId, entry);
-      return;
+      return true;
     }
     const v = e.v;
     const match = p.edge !== undefined;
-    // an older position keeps nothing alive: a phone that once sent a time years ahead would otherwise be
-    // held there for as long as it reports; now it expires after the TTL and comes back with its next fix
-    if (p.t < v.t || (p.t === v.t && v.matched && !match)) return;
+    if ((p.t === v.t && v.matched && !match) || (match && p.t < v.t)) return true;
+    // a late position keeps nothing alive
+    if (skipsLate(p.t, v.t, e.late)) {
+      e.late++;
+      return false;
+    }
+    e.late = 0;
     this.touch(e);
     if (match) Object.assign(v, { edge: p.edge, wayId: p.wayId });
     v.t = p.t;
@@ -118,6 +128,7 @@ export class FleetIndex {
     this.grid.move(e, p.lon, p.lat);
     v.lon = p.lon;
     v.lat = p.lat;
+    return true;
   }
 
   /** a geofence event: in or out of `fence`; false when the vehicle is not in the index */

@@ -51,6 +51,29 @@ describe('the cloud functions of a worker', () => {
     }
   });
 
+  it('skip a fix from a clock set a year ahead, then the next two as late, and take the third: the device is not blinded', async () => {
+    const a = await CloudChain.open(wf());
+    try {
+      const ahead = { ...crossingFix(0, 0), t: 365 * 86_400_000 };
+      await a.feed('gps', batchFromRecords([crossingFix(0, 0), ahead]), origin(1));
+      for (let s = 1; s <= 5; s++) await a.feed('gps', batchFromRecords([crossingFix(0, s)]), origin(s + 1));
+      expect({ repeated: a.repeated, late: a.late, rows: a.kernels[0].stats.rows }).toEqual({ repeated: 0, late: 2, rows: 2 + 3 });
+      // the streak of late fixes survives a move: the next worker takes the third
+      const b = await CloudChain.open(wf());
+      try {
+        await a.feed('gps', batchFromRecords([ahead]), origin(7));
+        await a.feed('gps', batchFromRecords([crossingFix(0, 6), crossingFix(0, 7)]), origin(8));
+        await b.importPartition(0, await a.exportPartition(0));
+        await b.feed('gps', batchFromRecords([crossingFix(0, 8)]), origin(9));
+        expect({ late: b.late, rows: b.kernels[0].stats.rows }).toEqual({ late: 0, rows: 1 });
+      } finally {
+        await b.close(0);
+      }
+    } finally {
+      await a.close(0);
+    }
+  });
+
   it('a version deployed --fresh-state starts empty where a checkpoint holds its predecessor\'s state; the other kernels keep theirs', async () => {
     const zones = (kernel: string, params: Record<string, unknown>) => deployedFunction({ observe: ['gps'], emit: ['fences'], params }, 'zones', kernel, 'cloud');
     const a = await CloudChain.open(wf());

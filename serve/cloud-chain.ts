@@ -1,5 +1,8 @@
 import { pack, unpack } from '../codecs/msgpack.ts';
+import { EventIds } from '../codecs/event-ids.ts';
 import { looksLikeFix } from '../codecs/fix-checks.ts';
+import { quoted } from '../codecs/control-characters.ts';
+import { MAX_LATE_IN_A_ROW, skipsLate } from '../codecs/late-fix.ts';
 import { batchFromRecords, selectRows, type GpsBatch } from '../codecs/gps-batch.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import type { BatchKernel } from '../kernels/batch-kernel.ts';
@@ -7,6 +10,7 @@ import { logger, type Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { KernelBatches, KernelRunStats } from '../sfn/kernel-batches.ts';
 import { openKernel } from '../sfn/open-kernel.ts';
+import type { KernelFigures } from '../sfn/kernel-metrics.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import { mqttUrlOf, openSink } from './open-sink.ts';
@@ -23,12 +27,26 @@ interface CloudKernel {
   stats: KernelRunStats;
 }
 
-/** A partition's state as a checkpoint holds it: its devices with their last fix's time, and each kernel's export of them. */
+/** A partition's state as a checkpoint holds it: its devices with their last fix's time and late fixes skipped since, and each kernel's export of them. */
 interface PartitionState {
   devices: string[];
   lastT?: number[];
+  late?: number[];
   kernels: Record<string, Uint8Array>;
 }
+
+/** a device's last fix's time, and the late fixes skipped since (codecs/late-fix.ts) */
+interface DeviceTime {
+  t: number;
+  late: number;
+}
+
+/**
+ * ms before a device's last fix within which an older fix is a repeat, always dropped: an edge that crashed
+ * resends what JetStream had not acknowledged, its last seconds. An older fix still is late, and only a few
+ * in a row are dropped (skipsLate), so one fix from a clock set ahead does not blind its device.
+ */
+const REPEAT_WINDOW = 60_000;
 
 /** Where an event came from in the stream: its id, the same however often a replay makes it. */
 export interface EventOrigin {
@@ -47,10 +65,13 @@ export interface EventOrigin {
  */
 export class CloudChain {
   /**
-   * fixes not newer than their device's last, dropped before the kernels: an edge that crashed may hand some
-   * fixes to the stream twice (docs/scale-out.md), and a kernel must not see a device go back in time
+   * fixes not newer than their device's last, by at most REPEAT_WINDOW, dropped before the kernels: an edge
+   * that crashed may hand some fixes to the stream twice (docs/scale-out.md), and a kernel must not see a
+   * device go back in time
    */
   repeated = 0;
+  /** fixes older than that, dropped as late: at most MAX_LATE_IN_A_ROW in a row for a device */
+  late = 0;
   private readonly warn: RateLimitedLog;
 
   /** set while a deploy changes the kernels */
@@ -65,7 +86,7 @@ export class CloudChain {
     readonly kernels: CloudKernel[],
     readonly sinks: { fn: string; sink: Sink; observe: string[] }[],
     /** devices seen per partition, with their last fix's time: what a checkpoint exports and a release drops */
-    private readonly devices: Map<number, Map<string, number>>,
+    private readonly devices: Map<number, Map<string, DeviceTime>>,
   ) {
     this.warn = new RateLimitedLog(log);
   }
@@ -159,23 +180,35 @@ export class CloudChain {
   private async feedNow(tag: string, batch: GpsBatch, origin: EventOrigin, muteUpTo: number): Promise<void> {
     let seen = this.devices.get(origin.partition);
     if (!seen) this.devices.set(origin.partition, (seen = new Map()));
-    const newer: number[] = [];
+    const taken: number[] = [];
+    let repeated = 0;
+    let late = 0;
+    let lateDevice = '';
     for (let i = 0; i < batch.n; i++) {
       const d = batch.devices[batch.device[i]];
-      if (batch.t[i] > (seen.get(d) ?? -Infinity)) {
-        seen.set(d, batch.t[i]);
-        newer.push(i);
+      const t = batch.t[i];
+      const last = seen.get(d);
+      if (last && t <= last.t && t >= last.t - REPEAT_WINDOW) repeated++;
+      else if (last && skipsLate(t, last.t, last.late)) {
+        last.late++;
+        late++;
+        lateDevice = d;
+      } else {
+        seen.set(d, { t, late: 0 });
+        taken.push(i);
       }
     }
-    if (newer.length < batch.n) {
-      this.repeated += batch.n - newer.length;
-      this.warn.warn('repeated', `partition ${origin.partition}: ${batch.n - newer.length} fixes not newer than their device's last dropped (sequence ${origin.seq})`);
-      batch = selectRows(batch, newer);
+    if (taken.length < batch.n) {
+      this.repeated += repeated;
+      this.late += late;
+      if (repeated) this.warn.warn('repeated', `partition ${origin.partition}: ${repeated} fixes not newer than their device's last dropped (sequence ${origin.seq})`);
+      if (late) this.warn.warn('late', `partition ${origin.partition}: ${late} fixes more than ${REPEAT_WINDOW / 1000} s older than their device's last dropped as late (sequence ${origin.seq}, the last of device ${quoted(lateDevice)}); after ${MAX_LATE_IN_A_ROW} in a row, a device's next is taken`);
+      batch = selectRows(batch, taken);
     }
-    let n = 0;
+    const ids = new EventIds();
     const emit = (t: string, events: Record<string, unknown>[]) => {
       if (!events.length) return;
-      for (const e of events) e.id = `${origin.stream}:${origin.partition}:${origin.seq}:${n++}`;
+      for (const e of events) ids.stamp(e, `${origin.stream}:${origin.partition}:${origin.seq}`);
       if (origin.seq > muteUpTo) for (const s of this.sinks) if (s.observe.includes(t)) for (const e of events) s.sink.publish(e);
     };
     const run = async (t: string, b: GpsBatch): Promise<void> => {
@@ -198,11 +231,12 @@ export class CloudChain {
   }
 
   private async exportNow(p: number): Promise<Uint8Array> {
-    const seen = this.devices.get(p) ?? new Map<string, number>();
+    const seen = this.devices.get(p) ?? new Map<string, DeviceTime>();
     const devices = [...seen.keys()];
     const kernels: Record<string, Uint8Array> = {};
     for (const k of this.kernels) kernels[k.fn.name] = await k.runner.exportDevices(devices);
-    return pack({ devices, lastT: [...seen.values()], kernels } satisfies PartitionState);
+    const times = [...seen.values()];
+    return pack({ devices, lastT: times.map((d) => d.t), late: times.map((d) => d.late), kernels } satisfies PartitionState);
   }
 
   /** Takes a partition's devices over from its checkpoint. */
@@ -224,7 +258,7 @@ export class CloudChain {
       }
     }
     // a checkpoint from before the last times were kept has none: every fix of its devices is newer
-    this.devices.set(p, new Map(s.devices.map((d, i) => [d, s.lastT?.[i] ?? -Infinity])));
+    this.devices.set(p, new Map(s.devices.map((d, i) => [d, { t: s.lastT?.[i] ?? -Infinity, late: s.late?.[i] ?? 0 }])));
   }
 
   /** Forgets a partition's devices: it went to another worker. */
@@ -236,6 +270,14 @@ export class CloudChain {
     const devices = [...(this.devices.get(p)?.keys() ?? [])];
     for (const k of this.kernels) await k.runner.dropDevices(devices);
     this.devices.delete(p);
+  }
+
+  /** what each kernel counted, for /metrics (a version deployed over another starts its counts anew) */
+  kernelFigures(): KernelFigures[] {
+    return this.kernels.map((k) => {
+      const kernel = k.stats.snapshot();
+      return { fn: k.fn.name, kernel, counters: kernel.counters };
+    });
   }
 
   /** waits up to `timeout` ms for every sink to have nothing buffered or in flight; true when all went */

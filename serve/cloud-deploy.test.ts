@@ -10,6 +10,8 @@ import { connectSource } from '../source/connect-source.ts';
 import { recordRows } from '../testing/mqtt-rows.ts';
 import { clusterLines } from '../cli/status.ts';
 import { keptLinesLog } from '../testing/kept-lines-log.ts';
+import { cKernel, onHeader } from '../testing/c-kernel.ts';
+import { parseExposition, total } from '../metrics/parse-exposition.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
 import { natsServerForFile } from '../testing/nats-suite.ts';
 import { waitFor } from '../testing/wait-for.ts';
@@ -204,6 +206,48 @@ describe('geoflux deploy --where cloud', () => {
     } finally {
       await worker.stop();
       for (const served of edges) await served.stop();
+    }
+  });
+
+  it("counts a deployed kernel's drops in the worker's /metrics, as serve counts an edge kernel's", { timeout: 120_000 }, async (ctx) => {
+    const schema = { name: 'trap-fast', params: [], output: [{ name: 'row', type: 'row' }], counters: ['skipped', 'lostRows'] };
+    // traps on a fix faster than 40 m/s: that fix alone is dropped, its neighbours go on
+    const trap = readFileSync(
+      cKernel(ctx, onHeader(schema, `static double skipped;
+GF_EXPORT(init) int32_t init(const void *params, int32_t len) { return 0; }
+GF_EXPORT(flush) int32_t flush(void *out, int32_t cap) { return 0; }
+GF_EXPORT(counter) double counter(int32_t i) { return i == 0 ? skipped : 0; }
+GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int32_t cap) {
+  gf_batch b = gf_columns(batch, n);
+  for (int32_t i = 0; i < n; i++) {
+    if (gf_bad_coordinates(b.lon[i], b.lat[i])) skipped++;
+    else if (b.speed[i] > 40) __builtin_trap();
+  }
+  return 0;
+}`)),
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'geoflux-cloudtrap-'));
+    dirs.push(dir);
+    const name = 'cloudtrap';
+    const served = await serveWorkflow(edgeWorkflow(nats().url, dir, { name }));
+    const worker = await runWorker(edgeWorkflow(nats().url, dir, { name, mqtt: `{ url: "${served.mqttUrl}" }` }), { name: 'wa', metrics: { host: '127.0.0.1', port: 0 } });
+    try {
+      const ask = async (req: ControlRequest) => controlRequest({ zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash, token: TOKEN }, req);
+      const deployed = await ask({ ...deployZones('port'), name: 'trap', params: {}, wasm: trap, hash: sha256(trap) });
+      expect(deployed, JSON.stringify(deployed)).toMatchObject({ ok: true });
+      const src = await connectSource({ name: 'gw', zipper: served.zipper.listeners[0].url, certHash: served.zipper.tls.certHash });
+      src.write('gps', [...fleet(0), { deviceId: 'veh-0', t: 1_700_000_001_000, lon: 7.42, lat: 43.73, speed: 50 }]);
+      expect(await src.flush(20_000)).toBe(true);
+      await src.close();
+      const scrape = async () => parseExposition(await worker.metrics!.scrape());
+      await waitFor(async () => total(await scrape(), 'geoflux_kernel_trapped_rows_total', { function: 'trap' }) === 1, { what: "the trapped fix in the worker's /metrics" });
+      const m = await scrape();
+      expect(total(m, 'geoflux_kernel_traps_total', { function: 'trap' })).toBeGreaterThan(0);
+      expect(total(m, 'geoflux_kernel_bad_rows_total', { function: 'trap' })).toBe(0);
+      expect(m.some((x) => x.name === 'geoflux_kernel_call_seconds_count' && x.labels.function === 'yard')).toBe(true);
+    } finally {
+      await worker.stop();
+      await served.stop();
     }
   });
 });

@@ -92,6 +92,32 @@ async function writeFrames(src: Source, frames: GpsRecord[][]) {
 }
 
 describe('geoflux worker', { timeout: 120_000 }, () => {
+  it('a device whose clock once ran a year ahead: two late fixes dropped, counted and said, the third taken; it enters the yard', async () => {
+    const file = workflowFile('ahead');
+    const edge = await serveWorkflow(await loadWorkflow(file));
+    const alerts = await subscribe('ahead');
+    const w1 = await worker(file, 'w1', '--metrics', '0');
+    try {
+      const src = await connectSource({ name: 'gw', zipper: edge.zipper.listeners[0].url, certHash: edge.zipper.tls.certHash });
+      // west of the yard, then one fix dated a year on, then east at 12 m/s into it and through
+      const at = (s: number, t = T0 + s * 1000): GpsRecord => {
+        const [lon, lat] = offsetBy(0, 0.005, -100 + s * 12, 0);
+        return { deviceId: 'ahead', t, lon, lat, speed: 12 };
+      };
+      await writeFrames(src, [[at(0)], [at(1, T0 + 365 * 86_400_000)], ...Array.from({ length: 40 }, (_, s) => [at(s + 1)])]);
+      await waitFor(() => [...alerts.byId.values()].some((e) => e.deviceId === 'ahead' && e.detect === 'enter'), { ms: 30_000, what: () => `the device to enter the yard:\n${w1.out.stderr}` });
+      const m = parseExposition(await (await fetch(w1.out.stderr.match(/metrics: (http:\S+)/)![1])).text());
+      expect(total(m, 'geoflux_worker_late_fixes_total')).toBe(2);
+      expect(total(m, 'geoflux_worker_repeated_fixes_total')).toBe(0);
+      expect(w1.out.stderr).toMatch(/fixes more than 60 s older than their device's last dropped as late \(sequence \d+, the last of device "ahead"\)/);
+      await src.close();
+    } finally {
+      await w1.stop();
+      await edge.stop();
+      await alerts.nc.close();
+    }
+  });
+
   it('a worker killed -9 mid-run: the other takes its partitions with their state; the events equal one process\'s', async () => {
     const frames = fleet();
     const half = 70;

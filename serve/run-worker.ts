@@ -48,8 +48,10 @@ export interface WorkerStats {
   /** messages read again after a takeover whose events had been published already, and were not again */
   muted: number;
   messages: number;
-  /** fixes dropped for not being newer than their device's last (an edge's resend after a crash, a late fix) */
+  /** fixes dropped for not being newer than their device's last, by at most a minute (an edge's resend after a crash) */
   repeated: number;
+  /** fixes older still, dropped as late: at most 2 in a row for a device, so one from a clock set ahead does not blind it */
+  late: number;
   /** checkpoints that could not be restored, whose partitions were replayed from the stream's start instead */
   unreadableCheckpoints: number;
 }
@@ -98,7 +100,7 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
   const name = o.name ?? `${hostname()}-${process.pid}-${Math.random().toString(16).slice(2, 6)}`;
   const log = o.log ?? logger(`worker ${name}`);
   const every = o.checkpointMs ?? 5_000;
-  const stats: WorkerStats = { partitions: [], held: [], acquired: 0, handedOver: 0, lost: 0, checkpoints: 0, checkpointBytes: {}, muted: 0, messages: 0, repeated: 0, unreadableCheckpoints: 0 };
+  const stats: WorkerStats = { partitions: [], held: [], acquired: 0, handedOver: 0, lost: 0, checkpoints: 0, checkpointBytes: {}, muted: 0, messages: 0, repeated: 0, late: 0, unreadableCheckpoints: 0 };
   // NATS first: the kernels' threads do not keep the process alive while they start, a connection does
   const nc: NatsConnection = await connectCluster(cluster, `geoflux worker ${name}`, { log, signal: o.signal });
   let opened: CloudChain | undefined;
@@ -204,10 +206,11 @@ export async function runWorker(wf: Workflow, o: WorkerOptions = {}): Promise<Ru
     const figures = () => ({
       ...stats,
       repeated: chain.repeated,
+      late: chain.late,
       partitions: leases.partitions(),
       held: [...held].map(([partition, h]) => ({ partition, lag: h.lag, checkpointedAt: h.checkpointedAt, checkpointBytes: stats.checkpointBytes[partition] })),
     });
-    const metrics = o.metrics && (await startMetricsServer(workerMetrics({ stats: figures, leases: () => leases.stats(), sinks: () => chain.sinks }), o.metrics));
+    const metrics = o.metrics && (await startMetricsServer(workerMetrics({ stats: figures, leases: () => leases.stats(), sinks: () => chain.sinks, kernels: () => chain.kernelFigures() }), o.metrics));
     log.info(`worker ${name}: ${wf.functions.filter((f) => f.where === 'cloud').map((f) => f.name).join(', ')} on stream "${cluster.stream}", holding partitions ${leases.partitions().join(', ') || 'none yet'} of ${cluster.partitions}; deployed: ${oneLine(deployed.describe())}`);
     return {
       name,

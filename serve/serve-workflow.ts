@@ -32,6 +32,8 @@ import { FunctionHosts, HostedInstance, type KeptKernel } from './function-hosts
 import type { LocalWorkerData } from './local-worker.ts';
 import type { SourceData } from './run-source.ts';
 import { openSink } from './open-sink.ts';
+import { SinkRepeats } from './sink-repeats.ts';
+import type { OncePerId } from '../sinks/once-per-id.ts';
 import { lockStateFolder } from './state-lock.ts';
 import { restoreServedState, RestoredCounts, SavedStates } from './saved-state.ts';
 import type { Parked } from './park.ts';
@@ -86,6 +88,8 @@ export interface ServedWorkflow {
   /** the kernel state saved at serve's last clean stop: devices restored, files not used */
   restored: RestoredCounts;
   sinks: { fn: string; sink: Sink }[];
+  /** what the sinks drop as published before, by id */
+  repeats: SinkRepeats;
   /** where Prometheus scrapes, when the workflow asks for metrics */
   metrics?: MetricsServer;
   /** the embedded MQTT broker, when the workflow uses one */
@@ -127,7 +131,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
       await lock.release();
     }
   };
-  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], hosts: undefined!, sourceThreads: [], functions: [], retired: new RetiredCounts(), restored: new RestoredCounts(), sinks: [], logs: new FunctionLogs(), mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stopped(drainTimeout) };
+  const served: ServedWorkflow = { zipper: undefined!, functionThreads: [], hosts: undefined!, sourceThreads: [], functions: [], retired: new RetiredCounts(), restored: new RestoredCounts(), sinks: [], repeats: undefined!, logs: new FunctionLogs(), mqttUrl: wf.mqtt?.kind === 'external' ? wf.mqtt.url : undefined, stop: () => stopped(drainTimeout) };
   const at = (path: (string | number)[]) => (e: Error) => Promise.reject(fieldError(wf, path, e.message));
   try {
     // read before anything starts: a file that cannot be used fails serve at once, not after every function ran
@@ -139,6 +143,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
         log.warn(`${e.message} (not used: the workflow has no control: section)`);
         return [];
       });
+    served.repeats = await SinkRepeats.load(wf.stateDir, log);
     const clientCa = wf.auth?.clientCa && (await readFile(wf.auth.clientCa, 'utf8').catch(at(['auth', 'clientCa'])));
     served.zipper = await Zipper.create(zipperConfigOf(wf, clientCa || undefined), { stateDir: wf.stateDir });
     served.hosts = new FunctionHosts({ size: wf.hosts ?? availableParallelism(), attach: (ch) => served.zipper.attach(ch), log: logger('serve'), lines: (fn, line) => served.logs.add(fn, line) });
@@ -223,7 +228,7 @@ export async function startFunction(wf: Workflow, f: WorkflowFunction, served: S
       if (f.sink) {
         const sink = await openSink(wf, f, served.mqttUrl, served.broker);
         served.sinks.push({ fn: f.name, sink });
-        mod = publishTo(sink);
+        mod = publishTo(sink, served.repeats.of(f.name));
       } else if (f.run === FLEET_BUILTIN) {
         served.fleet = { index: new FleetIndex(fleetParams(f.params ?? {}).options), skipped: noSkips() };
         mod = fleetFunction(served.fleet.index, served.fleet.skipped, logger(`fleet ${f.name}`));
@@ -334,7 +339,11 @@ async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number, 
   }
   await served.hosts?.close(left(closed));
   await served.cloud?.close(left(closed));
+  // the ids are kept only when every event the sinks took went out: an id kept whose event was not would drop its resend
+  const published = (await Promise.all(served.sinks.map((s) => s.sink.flush(drainTimeout ? undefined : 0)))).every(Boolean);
   await Promise.allSettled(served.sinks.map((s) => s.sink.close(drainTimeout ? undefined : 0)));
+  if (served.sinks.length && published) await served.repeats.save().catch((e: Error) => logger('serve').warn(`the sinks' ids not kept (${e.message}): events resent after the restart may be published twice`));
+  else if (served.sinks.length) logger('serve').warn("the sinks' ids not kept: not everything they took was published; events resent after the restart may be published twice");
   await served.zipper?.close(0);
   await served.metrics?.close();
   await served.dashboard?.close();
@@ -358,5 +367,5 @@ function closingOrder(functions: WorkflowFunction[]): string[][] {
   return waves;
 }
 
-/** A sink as a function module: every event it observes is published, nothing is emitted. */
-const publishTo = (sink: Sink): FunctionModule => ({ default: (in$: Observable<object>) => in$.pipe(tap((e) => sink.publish(e)), ignoreElements()) });
+/** A sink as a function module: every event it observes is published once, nothing is emitted. */
+const publishTo = (sink: Sink, once: OncePerId): FunctionModule => ({ default: (in$: Observable<object>) => in$.pipe(tap((e) => once.first(e) && sink.publish(e)), ignoreElements()) });

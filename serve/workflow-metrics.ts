@@ -1,11 +1,12 @@
 import { expiresAt } from '../transport/cert-expiry.ts';
 import type { Registry } from 'prom-client';
 import { registryOf } from '../metrics/registry-of.ts';
-import { inSeconds, type HistogramSnapshot } from '../metrics/histogram.ts';
-import { addUp, counter, gauge, histogram, type Family, type Sample } from '../metrics/families.ts';
+import { addUp, counter, gauge, type Family, type Sample } from '../metrics/families.ts';
 import { edgePublisherFamilies } from '../cluster/cluster-metrics.ts';
 import { CLOUD_BRIDGE } from '../cluster/cluster-options.ts';
 import { sinkFamilies } from '../sinks/sink-metrics.ts';
+import { kernelFamilies } from '../sfn/kernel-metrics.ts';
+import type { KernelRunSnapshot } from '../sfn/kernel-batches.ts';
 import type { CloudBridge } from './cloud-bridge.ts';
 import type { Autoscaling } from './autoscaling.ts';
 import type { ScaleToZero } from './scale-to-zero.ts';
@@ -89,11 +90,6 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
   const fns = () => byFunction(served);
   const perFunction = (f: (s: FunctionCounts) => number): Sample[] =>
     [...fns()].map(([fn, s]) => ({ labels: { function: fn }, value: f(s) }));
-  // a builtin or a sink runs no kernel: a kernel family's series of 0 for it would read as a kernel that never trapped
-  const perKernelFunction = (f: (s: FunctionCounts) => number): Sample[] =>
-    [...fns()].filter(([, s]) => s.total.kernel !== undefined).map(([fn, s]) => ({ labels: { function: fn }, value: f(s) }));
-  const kernelRows = (): Sample[] =>
-    [...fns()].flatMap(([fn, s]) => Object.entries((s.total.kernel as Stats | undefined)?.badRows ?? {}).map(([reason, n]) => ({ labels: { function: fn, reason }, value: n as number })));
   const tags = (m: 'tagsIn' | 'tagsOut', field: 'frames' | 'records'): Sample[] =>
     Object.entries(z.stats()[m]).map(([tag, c]) => ({ labels: { tag }, value: c[field] }));
   const sources = () => served.sourceThreads.map(({ source, thread }) => ({ source, total: lifetime(thread), now: thread.stats as Stats | undefined, restarts: thread.restarts }));
@@ -181,19 +177,7 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     // twice. So the figure falls only when an instance starts over, each way counted beside it: a trap that
     // no snapshot restored (geoflux_kernel_traps_total), its host thread's restart
     // (geoflux_function_restarts_total). A trap restored from a snapshot takes the counters back to where they were.
-    gauge('geoflux_kernel_counts', 'a kernel’s own counters (its schema’s, counter(i)), summed over the function’s running instances and those it ran before (a replaced version, a park, a scale down); falls when one starts over (README, Reliability)', () =>
-      [...fns()].flatMap(([fn, s]) => Object.entries(kernelCounters([...s.now, s.retired])).map(([counter, value]) => ({ labels: { function: fn, counter }, value }))),
-    ),
-    counter('geoflux_kernel_bad_rows_total', 'fixes not fit for a kernel (bad device id, time, position or motion), dropped before it, by reason', kernelRows),
-    counter('geoflux_kernel_traps_total', 'kernel calls that trapped (the instance is replaced and the batch split)', () => perKernelFunction((s) => num(s.total, 'kernel', 'traps'))),
-    counter('geoflux_kernel_trapped_rows_total', 'fixes that trapped a kernel on their own, dropped', () => perKernelFunction((s) => num(s.total, 'kernel', 'trappedRows'))),
-    counter('geoflux_kernel_failed_rows_total', 'fixes in batches a kernel refused (an error status, a time limit), dropped', () => perKernelFunction((s) => num(s.total, 'kernel', 'failedRows'))),
-    histogram('geoflux_kernel_call_seconds', 'time of one kernel call on a batch', () =>
-      [...fns()].flatMap(([fn, s]) => {
-        const h = (s.total.kernel as Stats | undefined)?.callMs as HistogramSnapshot | undefined;
-        return h ? [{ labels: { function: fn }, h: inSeconds(h) }] : [];
-      }),
-    ),
+    ...kernelFamilies(() => [...fns()].map(([fn, s]) => ({ fn, kernel: s.total.kernel as Partial<KernelRunSnapshot> | undefined, counters: kernelCounters([...s.now, s.retired]) }))),
     ...scaleToZeroFamilies(served),
     ...autoscaleFamilies(served),
     counter('geoflux_source_restarts_total', 'sources started again (their own thread, or a builtin’s host thread, died or hung), by reason', () => sources().flatMap((s) => Object.entries(s.restarts).map(([reason, n]) => ({ labels: { source: s.source, reason }, value: n })))),
@@ -209,6 +193,9 @@ export function workflowMetrics(served: ServedWorkflow): Registry {
     ),
     counter('geoflux_source_dropped_records_total', 'records a workflow source dropped from a full spool', () => sources().map((s) => ({ labels: { source: s.source }, value: num(s.total, 'dropped') }))),
     ...sinkFamilies(() => served.sinks),
+    counter('geoflux_sink_duplicates_dropped_total', 'events a sink did not publish: one with the same id was published before (its input resent after a restart, or handled again after a crash)', () =>
+      served.repeats.dropped().map(({ fn, dropped }) => ({ labels: { sink: fn }, value: dropped })),
+    ),
     ...(served.cloud ? cloudFamilies(served.cloud) : []),
     ...(served.fleet ? fleetFamilies(served.fleet) : []),
     // the dashboard starts after this registry: read at each scrape
@@ -256,7 +243,7 @@ const cloudFamilies = (cloud: CloudBridge): Family[] => [
 const fleetFamilies = (fleet: NonNullable<ServedWorkflow['fleet']>): Family[] => [
   gauge('geoflux_fleet_vehicles', 'vehicles in the fleet index (updated within its TTL)', () => [{ value: fleet.index.size }]),
   counter('geoflux_fleet_expired_total', 'vehicles that left the fleet index, not updated within its TTL', () => [{ value: fleet.index.expired }]),
-  counter('geoflux_fleet_skipped_total', 'records the fleet function could not use, by reason (lost: unknown-vehicle, a fence event before any position; bad-position; bad-field, a field of a fix /v1/fields would refuse, the rest of the fix kept; not-a-position: other events on its tags)', () =>
+  counter('geoflux_fleet_skipped_total', 'records the fleet function could not use, by reason (lost: unknown-vehicle, a fence event before any position; bad-position; bad-field, a field of a fix /v1/fields would refuse, the rest of the fix kept; not-a-position: other events on its tags; late: a fix older than the vehicle\'s position, at most 2 in a row)', () =>
     Object.entries(fleet.skipped).map(([reason, value]) => ({ labels: { reason }, value })),
   ),
 ];

@@ -1,4 +1,4 @@
-import { tap } from 'rxjs';
+import { mergeMap, tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { GpsBatch } from '../codecs/gps-batch.ts';
 import { connectSource } from '../source/connect-source.ts';
@@ -57,7 +57,32 @@ describe('a batch handler', () => {
     expect(sfn.stats()).toMatchObject({ received: 2, errors: 1 });
     await sfn.close();
     await waitFor(() => got.length === 2, { what: () => 'what the handler held at the end' });
-    expect(got).toEqual([{ kind: 'count', n: 2, edges: [0, 1] }, { kind: 'bye' }]);
+    // each with an id of its own: what the flush emits is told from what the call before it made
+    expect(got).toEqual([
+      { kind: 'count', n: 2, edges: [0, 1], id: expect.stringMatching(/^batches:.+:count:0$/) },
+      { kind: 'bye', id: expect.stringMatching(/^batches:.+:flush:bye:0$/) },
+    ]);
+  });
+
+  it('gives two events of one device, time and kind made in two calls two ids, and the same event the same id', async () => {
+    const z = later(await Zipper.start(testConfig([], [{ name: 'fence', observe: ['gps'], dispatch: { kind: 'balance' } }, { name: 'collect', observe: ['out'], dispatch: { kind: 'balance' } }])));
+    const sfn = later(await connectStreamFunction({ name: 'fence', observe: ['gps'], zipper: z.memoryUrl, token: TOKEN }));
+    // as a geofence settles an enter on an earlier fix's time, after an exit at that time in an earlier call
+    const detects = ['exit', 'enter', 'enter'];
+    let call = 0;
+    sfn.handleBatches({ process: () => [{ kind: 'geofence', detect: detects[call++], deviceId: 'veh-0', time: '2026-01-01T08:00:00.000Z' }] }, { emit: 'out' });
+    const got: { id: string }[] = [];
+    const collect = later(await connectStreamFunction({ name: 'collect', observe: ['out'], zipper: z.memoryUrl, token: TOKEN }));
+    collect.handle((in$) => in$.pipe(tap((e) => got.push(e))));
+    const source = later(await connectSource({ name: 'gw', zipper: z.memoryUrl, token: TOKEN }));
+    for (let i = 0; i < 3; i++) {
+      source.write('gps', fixes(i, 1));
+      expect(await source.flush(5000)).toBe(true);
+    }
+    await waitFor(() => got.length === 3, { what: () => `3 events (${got.length} so far)` });
+    const [exit, enter, again] = got.map((e) => e.id);
+    expect(exit).not.toBe(enter);
+    expect(again).toBe(enter);
   });
 
   it('says each frame of records that are not fixes, rate-limited, and does not claim to say it once', async () => {
@@ -93,6 +118,28 @@ describe('a batch handler', () => {
     await waitFor(() => got.length === 2, { what: () => 'the good output of each frame' });
     expect(got.map((e) => e.speed)).toEqual([5, 5]);
     expect(sfn.stats()).toMatchObject({ received: 2, errors: 2 });
+  });
+});
+
+describe('a record handler', () => {
+  it("gives each event an id of its function, its input's source, device and time, its kind and its place among what that input made; the same input from the same source makes the same ids again, from another source others", async () => {
+    const z = later(await Zipper.start(testConfig([], [{ name: 'alarm@2', observe: ['gps'], dispatch: { kind: 'balance' } }, { name: 'collect', observe: ['out'], dispatch: { kind: 'balance' } }])));
+    // a deployed version's name: its ids are the function's, whichever version made them
+    const sfn = later(await connectStreamFunction({ name: 'alarm@2', observe: ['gps'], zipper: z.memoryUrl, token: TOKEN }));
+    sfn.handle((in$) => in$.pipe(mergeMap((r: { deviceId: string; t: number; lon: number; lat: number }) => [{ kind: 'fast', deviceId: r.deviceId }, { kind: 'fast' }, { kind: 'far' }, { ...r, lon: 7 }])), { emit: 'out' });
+    const got: { id?: string; kind?: string }[] = [];
+    const collect = later(await connectStreamFunction({ name: 'collect', observe: ['out'], zipper: z.memoryUrl, token: TOKEN }));
+    collect.handle((in$) => in$.pipe(tap((e) => got.push(e))));
+    const [fix] = fixes(3, 1);
+    // the source sends the fix again, as it resends to a restarted serve; then another source (a simulation run again) sends it
+    const sources = [later(await connectSource({ name: 'gw', zipper: z.memoryUrl, token: TOKEN })), later(await connectSource({ name: 'gw-2', zipper: z.memoryUrl, token: TOKEN }))];
+    for (const source of [sources[0], sources[0], sources[1]]) {
+      source.write('gps', [fix]);
+      expect(await source.flush(5000)).toBe(true);
+    }
+    await waitFor(() => got.length === 12, { what: () => `12 outputs (${got.length} so far)` });
+    const made = (sid: string) => [`alarm:${sid}:veh-3:${fix.t}:fast:0`, `alarm:${sid}:veh-3:${fix.t}:fast:1`, `alarm:${sid}:veh-3:${fix.t}:far:0`, undefined];
+    expect(got.map((e) => e.id)).toEqual([...made(sources[0].clientId), ...made(sources[0].clientId), ...made(sources[1].clientId)]);
   });
 });
 

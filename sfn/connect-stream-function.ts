@@ -4,6 +4,8 @@ import type { DataFrame } from '../codecs/frame-types.ts';
 import { batchFromRecords, concatBatches, decodeGpsBatch, recordsOf, type GpsBatch } from '../codecs/gps-batch.ts';
 import { unpackMeta, type Metadata } from '../codecs/metadata.ts';
 import { decodeRecords } from '../codecs/records.ts';
+import { EventIds, placeOf } from '../codecs/event-ids.ts';
+import { functionNameOf } from '../serve/versioned-name.ts';
 import { ZipperClient, type ClientOptions } from '../client/client.ts';
 import { RecordWriter, type Origin } from '../client/record-writer.ts';
 import type { FrameChannel } from '../transport/types.ts';
@@ -104,6 +106,23 @@ export interface StreamFunction {
   close(timeout?: number): Promise<void>;
 }
 
+/**
+ * a batch handler's event is made by the source of its device's fixes at its own place on the device's
+ * timeline (a kernel's event carries its fix's time), or else by its call's last frame (`after` apart from
+ * the call: what a handler holds to its end is emitted by flush)
+ */
+const eventMoment = (origin: Origin | undefined, sourceOf: Map<string, string>, after = '') => (event: unknown) => {
+  const place = placeOf(event);
+  if (!place) return `${origin ? `${origin.sid}:${origin.seq}` : 'none'}${after}`;
+  return `${sourceOf.get((event as { deviceId: string }).deviceId) ?? origin?.sid ?? 'none'}:${place}`;
+};
+
+/** `:<kind>` of an event that names its kind */
+const kindOf = (event: unknown): string => {
+  const kind = (event as { kind?: unknown }).kind;
+  return typeof kind === 'string' ? `:${kind}` : '';
+};
+
 interface Received {
   f: DataFrame;
   ch: FrameChannel;
@@ -164,13 +183,22 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
   /** resolves true when nothing it began is left unfinished */
   let finish: (timeout: number) => Promise<boolean> = async () => true;
 
-  /** what a frame made, written out and sent at once: it must reach the zipper before the frame's ack does */
+  const fnName = functionNameOf(opts.name);
+  /**
+   * what a frame made, written out and sent at once: it must reach the zipper before the frame's ack does.
+   * Each event (not a fix, which goes on to more functions) gets an id of this function's name, `madeFrom`
+   * (the source and where on a device's timeline it was made) and its kind, so the same input handled again
+   * — resent by its source after serve restarted — makes the same ids, and a sink or subscriber can drop the
+   * repeats; a source started again (a new id) is new, however alike its fixes (a seeded simulation).
+   */
   const emitter = (emit: string | string[] | undefined) => {
     const tags = emit === undefined ? [] : Array.isArray(emit) ? emit : [emit];
-    return (values: readonly unknown[], origin: Origin | undefined) => {
+    return (values: readonly unknown[], origin: Origin | undefined, madeFrom: (value: unknown, i: number) => string) => {
       if (tags.length === 0 || values.length === 0) return;
-      for (const v of values) {
+      const ids = new EventIds();
+      for (const [i, v] of values.entries()) {
         const [tag, value] = tags.length > 1 ? (v as [string, unknown]) : [tags[0], v];
+        if (!looksLikeFix(value)) ids.stamp(value, `${fnName}:${madeFrom(value, i)}${kindOf(value)}`);
         try {
           writer.write(tag, value, origin);
           stats.emitted++;
@@ -240,10 +268,12 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
           return undecodable(r.f, r.ch, e as Error, r.h);
         }
         const origin = originOf(r);
-        records.push(recs, r.ch, (outputs) => {
+        // an output is made at its input record's place on its device's timeline, or the record's place in its frame
+        const madeFrom = (madeBy: number[]) => (_: unknown, i: number) => `${origin.sid}:${placeOf(recs[madeBy[i]]) ?? `${origin.seq}:${madeBy[i]}`}`;
+        records.push(recs, r.ch, (outputs, madeBy) => {
           // a frame's outputs go out when all its records are through, just before its ack: a frame redelivered
           // after a crash made nothing yet, so nothing it makes is made twice
-          r.h.release = () => out(outputs, origin);
+          r.h.release = () => out(outputs, origin, madeFrom(madeBy));
           acks.finish(r.h);
         });
       };
@@ -257,6 +287,8 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
       const queue: { r: Received; batch: GpsBatch }[] = [];
       let queuedRows = 0;
       let running: Promise<void> | undefined;
+      /** the source of each device's last fixes: an event's id names it, so a source's resend makes the same ids and another run of it (a new source) new ones */
+      const sourceOf = new Map<string, string>();
       // a call that throws is split and tried again by halves, so a row that makes it throw costs only itself
       const process = (batch: GpsBatch) =>
         byHalves(batch, (b) => h.process(b), (e, row) => {
@@ -275,8 +307,9 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
           queuedRows -= rows;
           stats.received += rows;
           const origin = (lastOrigin = originOf(take[take.length - 1].r));
+          for (const t of take) for (const d of t.batch.devices) sourceOf.set(d, originOf(t.r).sid);
           const events = await process(concatBatches(take.map((t) => t.batch)));
-          take[take.length - 1].r.h.release = () => out(events, origin);
+          take[take.length - 1].r.h.release = () => out(events, origin, eventMoment(origin, sourceOf));
           acks.finish(...take.map((t) => t.r.h));
         }
         running = undefined;
@@ -292,7 +325,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
         while (running) await running;
         if (h.flush) {
           try {
-            out(await h.flush(), lastOrigin);
+            out(await h.flush(), lastOrigin, eventMoment(lastOrigin, sourceOf, ':flush'));
           } catch (e) {
             failed(e as Error, undefined, 'batch-handler', 'batch handler error at flush');
           }

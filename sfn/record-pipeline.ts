@@ -18,7 +18,7 @@ interface Frame {
   open: number;
   /** what each record made, by its index, so that a frame's outputs keep its records' order */
   outputs: unknown[][] | undefined;
-  done: (outputs: unknown[]) => void;
+  done: (outputs: unknown[], madeBy: number[]) => void;
 }
 
 export interface RecordPipelineEvents {
@@ -79,9 +79,12 @@ export class RecordPipeline {
     return this.open > 0 || this.waiting.length > 0;
   }
 
-  /** Takes a frame's records; `done` gets what they made, in their order, once every one is through. */
-  push(records: unknown[], ch: FrameChannel, done: (outputs: unknown[]) => void): void {
-    if (records.length === 0) return done([]);
+  /**
+   * Takes a frame's records; `done` gets what they made, in their order, once every one is through, and
+   * for each output the index of the record that made it.
+   */
+  push(records: unknown[], ch: FrameChannel, done: (outputs: unknown[], madeBy: number[]) => void): void {
+    if (records.length === 0) return done([], []);
     this.waiting.push({ records, ch, fed: 0, open: 0, outputs: undefined, done });
     this.queued += records.length;
     this.brake.took(this.queued, ch);
@@ -134,7 +137,13 @@ export class RecordPipeline {
 
   private release(f: Frame): void {
     const outputs: unknown[] = [];
-    if (f.outputs) for (const made of f.outputs) if (made) for (const v of made) outputs.push(v);
-    f.done(outputs);
+    const madeBy: number[] = [];
+    f.outputs?.forEach((made, i) => {
+      for (const v of made) {
+        outputs.push(v);
+        madeBy.push(i);
+      }
+    });
+    f.done(outputs, madeBy);
   }
 }

@@ -66,7 +66,8 @@ describe('kernels in C and Rust in a workflow, through a real zipper', () => {
       const end = Date.now() + 20_000;
       while (got.length < 34 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
       const byKind = (kind: string) => got.filter((e) => e.kind === kind);
-      expect(byKind('speeding')).toEqual([{ kind: 'speeding', deviceId: 'truck-1', time: new Date(t0 + 1000).toISOString(), point: [7.415, 43.735], speed: 30.77, over: 5.77 }]);
+      // its id: the function, the fix's source, device and time, a hash of the event, its kind, its place among those
+      expect(byKind('speeding')).toEqual([{ kind: 'speeding', deviceId: 'truck-1', time: new Date(t0 + 1000).toISOString(), point: [7.415, 43.735], speed: 30.77, over: 5.77, id: expect.stringMatching(new RegExp(`^speeding:${src.clientId}:truck-1:${t0 + 1000}:[0-9a-f]+:speeding:0$`)) }]);
       // rounded to the cm/s where it is made: as an f32 difference it was 5.7700005, noise in every alert line
       expect(formatAlert(byKind('speeding')[0])).toContain('over=5.77 ');
       expect(byKind('inside')).toHaveLength(31);
