@@ -35,6 +35,8 @@ interface Slot {
   instance?: RunningInstance;
   /** what its handler had received at its last snapshot, when that was, and the ms its export took */
   snapshotAt: number;
+  /** devices were imported since the last snapshot */
+  movedIn?: boolean;
   snapshotTime: number;
   exportMs: number;
 }
@@ -65,7 +67,13 @@ port.on('message', (m: HostCommand) => {
   else if (m.geoflux === 'stop') void Promise.allSettled([...slots.keys()].map((slot) => stopSlot(slot))).finally(() => process.exit(0));
   else {
     const s = slots.get(m.slot!);
-    if (s?.instance) void s.instance.answer(m).then(post);
+    // devices moved in (a restore, a wake, a rebalance) change the state with no record received: the next
+    // snapshot takes them once they are in, or a neighbour's hang before this instance's next record would lose them
+    if (s?.instance)
+      void s.instance.answer(m).then((reply) => {
+        if (m.geoflux === 'import-state') s.movedIn = true;
+        post(reply);
+      });
     else post({ geoflux: 'reply', id: m.id, error: `no instance in slot ${m.slot} of this host` });
   }
 });
@@ -114,7 +122,8 @@ async function snapshot(): Promise<void> {
       const i = s.instance;
       if (!i?.devices || now - s.snapshotTime < Math.max(data.snapshotMs, SNAPSHOT_SHARE * s.exportMs)) continue;
       const received = i.received();
-      if (received === s.snapshotAt) continue;
+      if (received === s.snapshotAt && !s.movedIn) continue;
+      s.movedIn = false;
       const t0 = performance.now();
       const exported = await i.devices.export().catch(() => undefined);
       if (!exported || !slots.has(slot)) continue;

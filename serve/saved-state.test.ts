@@ -96,9 +96,10 @@ describe('fence membership across a restart of serve', () => {
     expect(changed.serve.restored.discarded.get('changed')).toBe(1);
     expect(changed.log.said.some((l) => /^warn function "fence": the state saved in .* is not used: its kernel or params \(or a file they name\) changed since; it starts empty$/.test(l))).toBe(true);
 
-    // a file serve did not write (msgpack, but not a state) is said, counted and deleted, not fed to the kernel
+    // a file serve did not write (msgpack with a state's key and states, but no time it was saved) is said,
+    // counted and deleted, not fed to the kernel, and serve starts
     const saved = savedStatePath(changed.wf.stateDir, 'fence');
-    writeFileSync(saved, pack(['not', 'a', 'state']));
+    writeFileSync(saved, pack({ key: 'k', states: [], savedAt: 'yesterday' }));
     const junk = await served(async ({ fix, events }) => {
       for (let v = 0; v < VEHICLES; v++) fix(v, true);
       await waitFor(() => events.length === VEHICLES, { what: () => `every vehicle's enter, got ${events}` });

@@ -196,7 +196,7 @@ export async function restoreFunctionState(stateDir: string, baseDir: string, f:
   let saved: SavedState;
   try {
     saved = unpack(bytes) as SavedState;
-    if (typeof saved?.key !== 'string' || !Array.isArray(saved.states)) throw new Error('not a saved state');
+    if (typeof saved?.key !== 'string' || !Array.isArray(saved.states) || !Number.isFinite(saved.savedAt)) throw new Error('not a saved state');
   } catch (e) {
     counts.discard('unreadable');
     return flog.warn(`${label}: ${file} is not a state serve saved (${(e as Error).message}): deleted, it starts empty`);
@@ -206,16 +206,17 @@ export async function restoreFunctionState(stateDir: string, baseDir: string, f:
     counts.discard('changed');
     return flog.warn(`${label}: the state saved in ${file} (saved ${when}) is not used: its kernel or params (or a file they name) changed since; it starts empty`);
   }
+  let n: number;
   try {
     await threads[0].ask({ geoflux: 'import-state', bytes: saved.states });
     await rebalance(threads, ring);
+    n = (await heldDevices(threads)).reduce((sum, h) => sum + h.devices.length, 0);
   } catch (e) {
     // none of it, rather than some devices with state and others without
     await Promise.allSettled(threads.map((t) => t.ask({ geoflux: 'drop-state' })));
     counts.discard('refused');
     return flog.warn(`${label}: the state saved in ${file} (saved ${when}) was refused (${(e as Error).message}): it starts empty`);
   }
-  const n = (await heldDevices(threads)).reduce((sum, h) => sum + h.devices.length, 0);
   const name = functionNameOf(f.name);
   counts.devices.set(name, (counts.devices.get(name) ?? 0) + n);
   flog.info(`${name}: ${n.toLocaleString('en-US')} devices' state restored from ${file} (saved ${when})`);

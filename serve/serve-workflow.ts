@@ -340,8 +340,10 @@ async function stop(wf: Workflow, served: ServedWorkflow, drainTimeout: number, 
   await served.hosts?.close(left(closed));
   await served.cloud?.close(left(closed));
   // the ids are kept only when every event the sinks took went out: an id kept whose event was not would drop its resend
-  const published = (await Promise.all(served.sinks.map((s) => s.sink.flush(drainTimeout ? undefined : 0)))).every(Boolean);
-  await Promise.allSettled(served.sinks.map((s) => s.sink.close(drainTimeout ? undefined : 0)));
+  // the sinks share the deadline too, with a second at least: the events they hold are made already
+  const sinkMs = drainTimeout ? Math.max(left(closed), 1000) : 0;
+  const published = (await Promise.all(served.sinks.map((s) => s.sink.flush(sinkMs)))).every(Boolean);
+  await Promise.allSettled(served.sinks.map((s) => s.sink.close(Math.min(sinkMs, left(closed)))));
   if (served.sinks.length && published) await served.repeats.save().catch((e: Error) => logger('serve').warn(`the sinks' ids not kept (${e.message}): events resent after the restart may be published twice`));
   else if (served.sinks.length) logger('serve').warn("the sinks' ids not kept: not everything they took was published; events resent after the restart may be published twice");
   await served.zipper?.close(0);

@@ -33,7 +33,7 @@ export class SinkRepeats {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`${path}: not used (${(e as Error).message}): events resent after the restart may be published twice`);
     }
     // used once: a later start after a crash must not take ids older than what that run published
-    await rm(path, { force: true });
+    await rm(path, { force: true }).catch((e: Error) => log.warn(`${path}: could not be removed (${e.message}): a later start may read these ids again`));
     return new SinkRepeats(path, seen);
   }
 

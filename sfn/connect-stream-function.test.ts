@@ -60,7 +60,7 @@ describe('a batch handler', () => {
     // each with an id of its own: what the flush emits is told from what the call before it made
     expect(got).toEqual([
       { kind: 'count', n: 2, edges: [0, 1], id: expect.stringMatching(/^batches:.+:count:0$/) },
-      { kind: 'bye', id: expect.stringMatching(/^batches:.+:flush:bye:0$/) },
+      { kind: 'bye', id: expect.stringMatching(/^batches:.+:flush:[0-9a-f]+:bye:0$/) },
     ]);
   });
 
@@ -140,6 +140,25 @@ describe('a record handler', () => {
     await waitFor(() => got.length === 12, { what: () => `12 outputs (${got.length} so far)` });
     const made = (sid: string) => [`alarm:${sid}:veh-3:${fix.t}:fast:0`, `alarm:${sid}:veh-3:${fix.t}:fast:1`, `alarm:${sid}:veh-3:${fix.t}:far:0`, undefined];
     expect(got.map((e) => e.id)).toEqual([...made(sources[0].clientId), ...made(sources[0].clientId), ...made(sources[1].clientId)]);
+  });
+});
+
+describe('a record handler given events with ids', () => {
+  it('gives two events made from one event ids of their own, not the one they copied', async () => {
+    const z = later(await Zipper.start(testConfig([], [{ name: 'fan', observe: ['speeding'], dispatch: { kind: 'balance' } }, { name: 'collect', observe: ['out'], dispatch: { kind: 'balance' } }])));
+    const sfn = later(await connectStreamFunction({ name: 'fan', observe: ['speeding'], zipper: z.memoryUrl, token: TOKEN }));
+    sfn.handle((in$) => in$.pipe(mergeMap((e: object) => [{ ...e, to: 'a' }, { ...e, to: 'b' }])), { emit: 'out' });
+    const got: { id?: string; to?: string }[] = [];
+    const collect = later(await connectStreamFunction({ name: 'collect', observe: ['out'], zipper: z.memoryUrl, token: TOKEN }));
+    collect.handle((in$) => in$.pipe(tap((e) => got.push(e))));
+    const source = later(await connectSource({ name: 'gw', zipper: z.memoryUrl, token: TOKEN }));
+    source.write('speeding', [{ id: 'up:1', kind: 'alarm', note: 'no device, no time' }]);
+    expect(await source.flush(5000)).toBe(true);
+    await waitFor(() => got.length === 2, { what: () => `2 outputs (${got.length} so far)` });
+    const ids = got.map((e) => e.id);
+    expect(ids).not.toContain('up:1');
+    expect(new Set(ids).size).toBe(2);
+    expect(ids[0]).toMatch(/^fan:.+:alarm:0$/);
   });
 });
 

@@ -1,3 +1,4 @@
+import { hash32 } from '../zipper/hash-ring.ts';
 import type { Observable } from 'rxjs';
 import { InvalidFixError, looksLikeFix } from '../codecs/fix-checks.ts';
 import type { DataFrame } from '../codecs/frame-types.ts';
@@ -113,9 +114,14 @@ export interface StreamFunction {
  */
 const eventMoment = (origin: Origin | undefined, sourceOf: Map<string, string>, after = '') => (event: unknown) => {
   const place = placeOf(event);
-  if (!place) return `${origin ? `${origin.sid}:${origin.seq}` : 'none'}${after}`;
+  // one input frame may reach a function as several (a writer splits what it was given): its sequence number
+  // alone does not tell their events apart, their content does
+  if (!place) return `${origin ? `${origin.sid}:${origin.seq}` : 'none'}${after}:${hash32(JSON.stringify(event)).toString(16)}`;
   return `${sourceOf.get((event as { deviceId: string }).deviceId) ?? origin?.sid ?? 'none'}:${place}`;
 };
+
+const idOf = (v: unknown): unknown => (typeof v === 'object' && v !== null ? (v as { id?: unknown }).id : undefined);
+const sameId = (output: unknown, input: unknown): boolean => idOf(output) !== undefined && idOf(output) === idOf(input);
 
 /** `:<kind>` of an event that names its kind */
 const kindOf = (event: unknown): string => {
@@ -193,12 +199,17 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
    */
   const emitter = (emit: string | string[] | undefined) => {
     const tags = emit === undefined ? [] : Array.isArray(emit) ? emit : [emit];
-    return (values: readonly unknown[], origin: Origin | undefined, madeFrom: (value: unknown, i: number) => string) => {
+    return (values: readonly unknown[], origin: Origin | undefined, madeFrom: (value: unknown, i: number) => string, inputOf?: (i: number) => unknown) => {
       if (tags.length === 0 || values.length === 0) return;
       const ids = new EventIds();
       for (const [i, v] of values.entries()) {
         const [tag, value] = tags.length > 1 ? (v as [string, unknown]) : [tags[0], v];
-        if (!looksLikeFix(value)) ids.stamp(value, `${fnName}:${madeFrom(value, i)}${kindOf(value)}`);
+        if (!looksLikeFix(value)) {
+          // an output that carries its input's id did not bring one of its own: two made from one event
+          // ({ ...e, to: 'a' } and { ...e, to: 'b' }) would share it, and a sink keep only the first
+          if (inputOf && sameId(value, inputOf(i))) delete (value as { id?: unknown }).id;
+          ids.stamp(value, `${fnName}:${madeFrom(value, i)}${kindOf(value)}`);
+        }
         try {
           writer.write(tag, value, origin);
           stats.emitted++;
@@ -269,11 +280,11 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
         }
         const origin = originOf(r);
         // an output is made at its input record's place on its device's timeline, or the record's place in its frame
-        const madeFrom = (madeBy: number[]) => (_: unknown, i: number) => `${origin.sid}:${placeOf(recs[madeBy[i]]) ?? `${origin.seq}:${madeBy[i]}`}`;
+        const madeFrom = (madeBy: number[]) => (_: unknown, i: number) => `${origin.sid}:${placeOf(recs[madeBy[i]]) ?? `${origin.seq}:${madeBy[i]}:${hash32(JSON.stringify(recs[madeBy[i]])).toString(16)}`}`;
         records.push(recs, r.ch, (outputs, madeBy) => {
           // a frame's outputs go out when all its records are through, just before its ack: a frame redelivered
           // after a crash made nothing yet, so nothing it makes is made twice
-          r.h.release = () => out(outputs, origin, madeFrom(madeBy));
+          r.h.release = () => out(outputs, origin, madeFrom(madeBy), (i) => recs[madeBy[i]]);
           acks.finish(r.h);
         });
       };
