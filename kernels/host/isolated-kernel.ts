@@ -135,7 +135,9 @@ export class IsolatedKernel implements BatchKernel {
     // once it is ready: a kernel thread alone must not keep the process up, but one being set up must, or a
     // command waiting on it alone would exit (a call's timer keeps it up after)
     worker.ref();
-    const idle = () => worker.unref();
+    // not one being closed: its terminate must keep the process up until done (`geoflux kernel` on a kernel
+    // that loops exited 13, its terminate unsettled, when the closing rejected a restarted thread's start)
+    const idle = () => void (this.worker === worker && worker.unref());
     this.ready.then(idle, idle);
     worker.postMessage({ type: 'create', kernel: this.kernel, params: this.params, opts, make: this.make } satisfies WorkerRequest);
   }
