@@ -38,6 +38,13 @@ describe('formatAlert', () => {
       '08:00:04  speeding           v\\n08:00:05  geofence enter     forged',
     ],
   ])('%j', (event, line) => {
-    expect(formatAlert(event, 'UTC')).toBe(line);
+    expect(formatAlert(event, true)).toBe(line);
+  });
+
+  it("writes the machine's local time as toLocaleTimeString('en-GB') does, and dashes for a time that is none", () => {
+    for (const time of ['2026-01-01T00:00:04.000Z', '2026-07-01T23:59:59.000Z', '2026-03-29T01:30:00.000Z']) {
+      expect(formatAlert({ kind: 'geofence', time }).slice(0, 8)).toBe(new Date(time).toLocaleTimeString('en-GB', { hour12: false }));
+    }
+    expect(formatAlert({ kind: 'geofence', time: 'yesterday' }).slice(0, 8)).toBe('--:--:--');
   });
 });

@@ -13,9 +13,16 @@ type Event = Record<string, any>;
 const kmh = (ms: unknown) => (typeof ms === 'number' ? `${Math.round(ms * 3.6)} km/h` : '');
 const place = (lon: unknown, lat: unknown) => (typeof lon === 'number' && typeof lat === 'number' ? `${lon.toFixed(5)},${lat.toFixed(5)}` : '');
 
-export function formatAlert(e: Event, timeZone?: string): string {
+const two = (n: number) => String(n).padStart(2, '0');
+/** hh:mm:ss by the Date's own fields, not `toLocaleTimeString`, which maps ICU's locale data (log/thousands.ts) */
+function clock(d: Date, utc: boolean): string {
+  if (Number.isNaN(d.getTime())) return '--:--:--';
+  return utc ? `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}` : `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
+
+export function formatAlert(e: Event, utc = false): string {
   const iso = e.time ?? e.window?.end ?? (typeof e.t === 'number' ? new Date(e.t).toISOString() : undefined);
-  const time = iso ? new Date(iso).toLocaleTimeString('en-GB', { hour12: false, timeZone }) : '--:--:--';
+  const time = iso ? clock(new Date(iso), utc) : '--:--:--';
   const what = `${e.kind ?? '?'} ${e.detect ?? ''}`.trim();
   let who = String(e.deviceId ?? '');
   let detail: string;

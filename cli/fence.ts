@@ -4,6 +4,7 @@ import type { Detect } from '../kernels/geofence.ts';
 import { fixFields } from '../kernels/host/rows.ts';
 import { UsageError, type Parsed } from './args.ts';
 import { badRowsNote, printLines, runTrace } from './run-trace.ts';
+import { thousands } from '../log/thousands.ts';
 
 export async function fenceCommand({ values, positionals }: Parsed): Promise<void> {
   if (!values.fences) throw new UsageError('--fences <file.geojson> is required');
@@ -28,6 +29,6 @@ export async function fenceCommand({ values, positionals }: Parsed): Promise<voi
   // the kernel's outlier guard discards fixes that jump faster than a vehicle drives: a summary without them
   // said "0 fixes skipped" of a file whose fixes were two thirds outliers
   const outliers = Number(s.outliers ?? 0);
-  const guarded = outliers ? `, ${outliers.toLocaleString('en')} discarded as outliers (too far from their device's last fix for the time between)` : '';
+  const guarded = outliers ? `, ${thousands(outliers)} discarded as outliers (too far from their device's last fix for the time between)` : '';
   run.progress.done(`${run.trace.records.length} fixes (${run.trace.format}) × ${k.fences.length} fences: ${lines} ${contains ? 'lines' : 'events'}, ${run.badTotal + s.skipped} fixes skipped${guarded}${badRowsNote(run)}`);
 }

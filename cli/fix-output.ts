@@ -7,6 +7,7 @@ import { UsageError, type Parsed } from './args.ts';
 import { connectionOptions } from './connection-flags.ts';
 import { writePaced } from '../source/write-paced.ts';
 import type { SignalOptions } from './until-signal.ts';
+import { thousands } from '../log/thousands.ts';
 
 export interface FixOutput {
   /** " → quic://… → out.csv (csv)" */
@@ -26,7 +27,7 @@ export interface FixOutput {
  */
 export function lostFixes(report: SourceCloseReport | undefined, sent: number): string | undefined {
   if (!report || report.unacked + report.dropped === 0) return undefined;
-  const of = (n: number) => `${n.toLocaleString('en')} of ${sent.toLocaleString('en')} fixes`;
+  const of = (n: number) => `${thousands(n)} of ${thousands(sent)} fixes`;
   const parts = [
     report.unacked && `${of(report.unacked)} not acknowledged by the zipper within ${report.waited} ms (--ack-timeout): whether they reached it is not known`,
     report.dropped && `${of(report.dropped)} dropped from a full spool: they never reached the zipper`,

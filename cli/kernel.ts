@@ -10,6 +10,7 @@ import { parseParams, UsageError, type Parsed } from './args.ts';
 import { KernelBatches } from '../sfn/kernel-batches.ts';
 import { readInput } from './read-input.ts';
 import { badRowsNote, printLines, runTrace } from './run-trace.ts';
+import { thousands } from '../log/thousands.ts';
 
 /** `geoflux kernel <file.wasm> [--params JSON] <trace | ->`: any kernel over a trace, its rows as JSON lines; or its schema, or the conformance suite. */
 export async function kernelCommand({ values, positionals }: Parsed): Promise<void> {
@@ -49,7 +50,7 @@ export async function kernelCommand({ values, positionals }: Parsed): Promise<vo
       printLines(rs);
     });
     const { name, counters, stats: s } = await k.summary();
-    const counted = counters.map((c) => `${c} ${s[c].toLocaleString('en')}`).join(', ');
+    const counted = counters.map((c) => `${c} ${thousands(s[c])}`).join(', ');
     const traps = s.replaced ? `; ${s.replaced} traps, ${s.restores} restored from a snapshot` : '';
     run.progress.done(`${run.trace.records.length} fixes (${run.trace.format}): ${rows} rows${badRowsNote(run)}; ${name} counted ${counted}${traps}`);
     const { trappedRows, rows: fed } = batches.stats;

@@ -2,6 +2,7 @@ import { createMapMatch } from '../kernels/create-kernel.ts';
 import type { MapMatchEvent } from '../kernels/mapmatch.ts';
 import { UsageError, type Parsed } from './args.ts';
 import { badRowsNote, runTrace } from './run-trace.ts';
+import { thousands } from '../log/thousands.ts';
 
 /** the model flags, as kernel params; the ones that may be 0 */
 const MODEL_FLAGS = ['sigma', 'radius', 'k', 'beta', 'lag', 'heading-sigma', 'heading-speed', 'stop-speed', 'stationary', 'u-turn', 'max-speed', 'beam'];
@@ -45,7 +46,7 @@ export async function matchCommand({ values, positionals }: Parsed): Promise<voi
   const s = k.stats();
   run.progress.done(
     `${trace.records.length} fixes (${trace.format}): ${counts.matched} matched, ${counts.unmatched} unmatched, ${s.outOfOrder} out of order, ${run.badTotal + s.skipped} bad${badRowsNote(run)}; ` +
-      `${route.length} edges driven; ${Math.round(trace.records.length / secs).toLocaleString('en')} fixes/s`,
+      `${route.length} edges driven; ${thousands(Math.round(trace.records.length / secs))} fixes/s`,
   );
 }
 

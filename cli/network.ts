@@ -5,6 +5,7 @@ import { bboxOf, edgeCount, nodeCount } from '../network/road-graph.ts';
 import { UsageError, type Parsed } from './args.ts';
 import { networkSpec } from './command-specs.ts';
 import { didYouMean } from '../workflows/errors.ts';
+import { thousands } from '../log/thousands.ts';
 
 
 export async function networkCommand({ values, positionals }: Parsed): Promise<void> {
@@ -35,8 +36,8 @@ export async function networkCommand({ values, positionals }: Parsed): Promise<v
   if (values.json) return void process.stdout.write(JSON.stringify(summary) + '\n');
   const lines = [
     `${input} (${net.format})`,
-    `  nodes    ${summary.nodes.toLocaleString('en')}`,
-    `  edges    ${summary.edges.toLocaleString('en')} directed, ${summary.km.toLocaleString('en')} km`,
+    `  nodes    ${thousands(summary.nodes)}`,
+    `  edges    ${thousands(summary.edges)} directed, ${thousands(summary.km)} km`,
     `  bbox     ${summary.bbox.map((x) => x.toFixed(6)).join(', ')}`,
     ...(Object.keys(classes).length ? [`  classes  ${Object.entries(classes).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ')}`] : []),
     `  loaded   in ${summary.ms} ms${summary.cache ? `; cache ${summary.cache}` : ''}`,

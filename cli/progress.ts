@@ -1,3 +1,5 @@
+import { thousands } from '../log/thousands.ts';
+
 /** A progress bar on stderr when it is a terminal; otherwise one summary line at the end. */
 export class Progress {
   private last = 0;
@@ -14,7 +16,7 @@ export class Progress {
     this.last = Date.now();
     const frac = this.total ? done / this.total : 1;
     const bar = '█'.repeat(Math.round(frac * 30)).padEnd(30, '░');
-    process.stderr.write(`\r${bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${done.toLocaleString('en')}/${this.total.toLocaleString('en')} ${this.unit}`);
+    process.stderr.write(`\r${bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${thousands(done)}/${thousands(this.total)} ${this.unit}`);
   }
 
   done(summary: string): void {

@@ -7,6 +7,7 @@ import { FINISHING, lostFixes, openFixOutput, planFixOutput } from './fix-output
 import { readText } from './read-input.ts';
 import { StatusLine } from './progress.ts';
 import { untilSignal } from './until-signal.ts';
+import { thousands } from '../log/thousands.ts';
 
 
 export async function replayCommand({ values, positionals }: Parsed): Promise<void> {
@@ -29,7 +30,7 @@ export async function replayCommand({ values, positionals }: Parsed): Promise<vo
   }
   const output = await openFixOutput(values, plan, 'geoflux-replay', stop);
   const devices = new Set(records.map((r) => r.deviceId)).size;
-  process.stderr.write(`replaying ${records.length.toLocaleString('en')} fixes of ${devices} device(s) ${describePace(records, speed, Boolean(values.loop))}${output.description}\n`);
+  process.stderr.write(`replaying ${thousands(records.length)} fixes of ${devices} device(s) ${describePace(records, speed, Boolean(values.loop))}${output.description}\n`);
   const rate = new Rate();
   const status = new StatusLine();
   const started = performance.now();
@@ -44,15 +45,15 @@ export async function replayCommand({ values, positionals }: Parsed): Promise<vo
       const perSecond = rate.perSecond();
       // paced, the recorded time left says when it ends; at full speed, the rate does
       const left = Number.isFinite(speed) ? (end - at) / 1000 / speed : (total - rate.total) / Math.max(perSecond, 1);
-      const done = values.loop ? `${rate.total.toLocaleString('en')} fixes, looping` : `${rate.total.toLocaleString('en')}/${total.toLocaleString('en')} fixes (${Math.floor((rate.total / total) * 100)} %)`;
-      return `replay at ${new Date(at).toISOString()} · ${done} · ${Math.round(perSecond).toLocaleString('en')} fixes/s${values.loop ? '' : ` · ETA ${clock(left)}`}${output.status()}`;
+      const done = values.loop ? `${thousands(rate.total)} fixes, looping` : `${thousands(rate.total)}/${thousands(total)} fixes (${Math.floor((rate.total / total) * 100)} %)`;
+      return `replay at ${new Date(at).toISOString()} · ${done} · ${thousands(Math.round(perSecond))} fixes/s${values.loop ? '' : ` · ETA ${clock(left)}`}${output.status()}`;
     });
   }
-  const interrupted = stop.signal.aborted && !values.loop ? `, interrupted at ${rate.total.toLocaleString('en')} of ${total.toLocaleString('en')}` : '';
+  const interrupted = stop.signal.aborted && !values.loop ? `, interrupted at ${thousands(rate.total)} of ${thousands(total)}` : '';
   // after the close: a second Ctrl-C during its wait for acknowledgements says what it cut short
   const report = await output.close();
   stop.dispose();
-  status.done(`replayed ${rate.total.toLocaleString('en')} fixes in ${((performance.now() - started) / 1000).toFixed(1)} s${interrupted}${output.status()}`);
+  status.done(`replayed ${thousands(rate.total)} fixes in ${((performance.now() - started) / 1000).toFixed(1)} s${interrupted}${output.status()}`);
   const lost = lostFixes(report, rate.total);
   if (lost) throw new Error(lost);
 }

@@ -9,6 +9,7 @@ import { UsageError, type Parsed } from './args.ts';
 import { FINISHING, lostFixes, openFixOutput, planFixOutput } from './fix-output.ts';
 import { StatusLine } from './progress.ts';
 import { untilSignal } from './until-signal.ts';
+import { thousands } from '../log/thousands.ts';
 
 const num = (values: Parsed['values'], name: string, ok: (x: number) => boolean, what: string): number | undefined => {
   if (values[name] === undefined) return undefined;
@@ -70,7 +71,7 @@ export async function simCommand({ values }: Parsed): Promise<void> {
     await truth?.write(truths.map((r) => JSON.stringify(rounded(r))));
     status.update(
       () =>
-        `sim ${clock(t.sim.seconds)} · ${vehicles} vehicles · ${rate.total.toLocaleString('en')} fixes · ${Math.round(rate.perSecond()).toLocaleString('en')} fixes/s${output.status()}`,
+        `sim ${clock(t.sim.seconds)} · ${vehicles} vehicles · ${thousands(rate.total)} fixes · ${thousands(Math.round(rate.perSecond()))} fixes/s${output.status()}`,
     );
   }
   // after the close: a second Ctrl-C during its wait for acknowledgements says what it cut short
@@ -79,8 +80,8 @@ export async function simCommand({ values }: Parsed): Promise<void> {
   stop.dispose();
   const secs = (performance.now() - started) / 1000;
   status.done(
-    `${rate.total.toLocaleString('en')} fixes from ${vehicles} vehicles over ${clock(t.sim.seconds)} simulated in ${secs.toFixed(1)} s ` +
-      `(${Math.round(rate.total / secs).toLocaleString('en')} fixes/s${output.status()})`,
+    `${thousands(rate.total)} fixes from ${vehicles} vehicles over ${clock(t.sim.seconds)} simulated in ${secs.toFixed(1)} s ` +
+      `(${thousands(Math.round(rate.total / secs))} fixes/s${output.status()})`,
   );
   const lost = lostFixes(report, rate.total);
   if (lost) throw new Error(lost);

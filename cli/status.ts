@@ -4,8 +4,9 @@ import { clusterView } from '../cluster/cluster-view.ts';
 import { connectNats, unreachable } from '../cluster/connect-nats.ts';
 import { loadWorkflow } from '../workflows/load.ts';
 import { parseHostPort, UsageError, type Parsed } from './args.ts';
+import { thousands } from '../log/thousands.ts';
 
-const n = (x: number) => Math.round(x).toLocaleString('en');
+const n = (x: number) => thousands(Math.round(x));
 
 async function scrape(url: string): Promise<ParsedSample[]> {
   let res: Response;
@@ -66,7 +67,7 @@ export async function clusterLines(file: string): Promise<string[]> {
     // also with none deployed: a worker may still run one undeployed a moment ago
     if (v.deployed.size || [...v.reports.values()].some((r) => Object.keys(r.kernels).length || Object.keys(r.refused).length)) {
       lines.push(`deployed: ${[...v.deployed.values()].map(deploymentLabel).join(', ') || 'none'}; per worker:`);
-      for (const [w, r] of [...v.reports].sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${w.padEnd(24)} ${describeReport(r, v.deployed)}`);
+      for (const [w, r] of [...v.reports].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) lines.push(`  ${w.padEnd(24)} ${describeReport(r, v.deployed)}`);
     }
     return lines;
   } finally {

@@ -3,6 +3,7 @@ import { quoted } from '../codecs/control-characters.ts';
 import { DEFAULT_MAX_FRAME_SIZE } from '../codecs/frame.ts';
 import type { ClientKind, DataFrame, Frame, HandshakeAckFrame } from '../codecs/frame-types.ts';
 import { PROTOCOL_VERSION } from '../codecs/frame-types.ts';
+import { thousands } from '../log/thousands.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { parseAddress, transportFor, type FrameChannel } from '../transport/index.ts';
@@ -269,7 +270,7 @@ export class ZipperClient {
       else since += f.records;
     }
     const frames = `${resend.length} frame${resend.length === 1 ? '' : 's'}`;
-    return `sending ${recordCount(before + since)} spooled (${frames}) the zipper does not have: ${before.toLocaleString('en')} of the ${recordCount(this.lost.records)} spooled when the connection ended, ${since.toLocaleString('en')} written since`;
+    return `sending ${recordCount(before + since)} spooled (${frames}) the zipper does not have: ${thousands(before)} of the ${recordCount(this.lost.records)} spooled when the connection ended, ${thousands(since)} written since`;
   }
 
   private reconnect(): void {
@@ -366,4 +367,4 @@ export class ZipperClient {
 /** a Data frame's size on the wire, at most, as the zipper forwards it (headers, tag, seq, the writer id it stamps on) */
 const frameBytes = (f: DataFrame): number => f.meta.length + f.payload.length + 128;
 
-const recordCount = (n: number) => `${n.toLocaleString('en')} record${n === 1 ? '' : 's'}`;
+const recordCount = (n: number) => `${thousands(n)} record${n === 1 ? '' : 's'}`;

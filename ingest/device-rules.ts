@@ -1,4 +1,5 @@
 import type { GpsRecord } from '../codecs/gps-record.ts';
+import { thousands } from '../log/thousands.ts';
 
 /**
  * What a device's fix is held to beyond the SDK's checks (codecs/fix-checks.ts), which serve replays and
@@ -38,7 +39,7 @@ const MEASURES = [
 const round = (v: number) => Math.round(v * 100) / 100;
 
 const days = (ms: number) => Math.round(ms / 86_400_000);
-const ahead = (ms: number) => (ms >= 86_400_000 ? `${days(ms).toLocaleString('en-US')} day${days(ms) === 1 ? '' : 's'}` : ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${Math.round(ms / 60_000)} min`);
+const ahead = (ms: number) => (ms >= 86_400_000 ? `${thousands(days(ms))} day${days(ms) === 1 ? '' : 's'}` : ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${Math.round(ms / 60_000)} min`);
 
 /**
  * Why a decoded device fix is refused by these rules, undefined when it is not. Decoders read a protocol's

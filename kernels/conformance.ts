@@ -9,6 +9,7 @@ import type { FieldSpec } from './host/kernel-schema.ts';
 import { RowLayout, type Rows } from './host/rows.ts';
 import { StableIds } from './host/stable-ids.ts';
 import { Kernel, type KernelOptions, type PreparedKernel } from './kernel.ts';
+import { thousands } from '../log/thousands.ts';
 
 /**
  * The ABI's conformance suite (docs/kernel-abi.md, Conformance): what any kernel must do, checked on the
@@ -81,7 +82,7 @@ export function checkConformance({ setup, params, fixes }: ConformanceInput): Ch
       if (why) return why;
       rows += got.n;
     }
-    return { note: `${rows.toLocaleString('en')} rows for ${fixes.length.toLocaleString('en')} fixes` };
+    return { note: `${thousands(rows)} rows for ${thousands(fixes.length)} fixes` };
   });
 
   run('bad fixes (NaN, out of range) do not trap and are counted in skipped', () => {
@@ -198,7 +199,7 @@ function devicesMove(fresh: () => Kernel, batches: GpsBatch[]): string | undefin
   if (!refused(Uint8Array.of(0xff, 0xff, 0xff))) return 'accepted three bytes of junk as devices';
   if (records.size && !refused(spoiled(exported))) return 'accepted an export whose devices are all 0xff bytes';
   if (own() !== before) return 'a refused import changed the state of other devices';
-  return { note: `${records.size} devices moved, ${exported.length.toLocaleString('en')} bytes` };
+  return { note: `${records.size} devices moved, ${thousands(exported.length)} bytes` };
 }
 
 /** the export with every byte of every device's state set to 0xff, its frame left whole */

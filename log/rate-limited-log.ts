@@ -1,6 +1,7 @@
 import { oneLine } from '../codecs/control-characters.ts';
 import { systemClock, type Clock } from '../transport/liveness.ts';
 import type { Logger } from './logger.ts';
+import { thousands } from './thousands.ts';
 
 /** how long the repeats of a warning are counted before one line says how many there were */
 export const REPEAT_WINDOW_MS = 10_000;
@@ -57,6 +58,6 @@ export class RateLimitedLog {
     const w = this.open.get(kind)!;
     this.open.delete(kind);
     const s = (this.clock.now() - w.since) / 1000;
-    if (w.more) this.log.warn(`… ${w.more.toLocaleString('en-US')} more in the last ${s.toLocaleString('en-US', { maximumFractionDigits: 1 })} s; the last: ${w.last}`);
+    if (w.more) this.log.warn(`… ${thousands(w.more)} more in the last ${thousands(s, 1)} s; the last: ${w.last}`);
   }
 }

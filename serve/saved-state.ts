@@ -14,6 +14,7 @@ import { threadsOf } from './park.ts';
 import type { ServedWorkflow } from './serve-workflow.ts';
 import type { SavedInstance } from './run-instance.ts';
 import { functionLabel, functionNameOf } from './versioned-name.ts';
+import { thousands } from '../log/thousands.ts';
 
 /**
  * A kernel function's per-device state across a restart of serve at the edge (cluster mode checkpoints its
@@ -162,7 +163,7 @@ async function saveFunctionState(stateDir: string, baseDir: string, f: WorkflowF
       await h.close();
     }
     await rename(tmp, file);
-    log.about(f.name).info(`${label}: ${devices.toLocaleString('en-US')} devices' state saved to ${file}`);
+    log.about(f.name).info(`${label}: ${thousands(devices)} devices' state saved to ${file}`);
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined);
     log.about(f.name).error(`${label}: its devices' state could not be saved to ${file}: ${(e as Error).message}; they start empty at the next start`);
@@ -219,5 +220,5 @@ export async function restoreFunctionState(stateDir: string, baseDir: string, f:
   }
   const name = functionNameOf(f.name);
   counts.devices.set(name, (counts.devices.get(name) ?? 0) + n);
-  flog.info(`${name}: ${n.toLocaleString('en-US')} devices' state restored from ${file} (saved ${when})`);
+  flog.info(`${name}: ${thousands(n)} devices' state restored from ${file} (saved ${when})`);
 }

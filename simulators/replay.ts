@@ -9,6 +9,7 @@ import { clock } from './rate.ts';
 import { parseTrace, type Trace } from './replay/trace-formats.ts';
 import { writePaced } from '../source/write-paced.ts';
 import { checkParamFiles } from '../source/param-files.ts';
+import { thousands } from '../log/thousands.ts';
 
 /**
  * Replays recorded traces (`run: builtin:replay`, and `geoflux replay`): each file is a device unless it
@@ -99,14 +100,14 @@ export default async function replay(source: Source, ctx: SourceContext): Promis
   const { traces, records } = await loadTraces(files);
   for (const t of traces) (t.bad ? ctx.log.warn : ctx.log.info)(describeTrace(t));
   if (records.length === 0) return ctx.log.warn('no fixes to replay');
-  ctx.log.info(`replaying ${records.length.toLocaleString('en')} fixes from ${files.length} file(s) ${describePace(records, speed, Boolean(ctx.params.loop))}`);
+  ctx.log.info(`replaying ${thousands(records.length)} fixes from ${files.length} file(s) ${describePace(records, speed, Boolean(ctx.params.loop))}`);
   let sent = 0;
   const started = performance.now();
   for await (const fixes of replaySlices(records, { speed, loop: Boolean(ctx.params.loop), signal: ctx.signal })) {
     sent += fixes.length;
     await writePaced(source, tag, fixes);
   }
-  const took = `${sent.toLocaleString('en')} fixes written in ${((performance.now() - started) / 1000).toFixed(1)} s`;
-  if (ctx.signal.aborted) ctx.log.info(`replay stopped before its end: ${took}${ctx.params.loop ? '' : ` of ${records.length.toLocaleString('en')}`}`);
+  const took = `${thousands(sent)} fixes written in ${((performance.now() - started) / 1000).toFixed(1)} s`;
+  if (ctx.signal.aborted) ctx.log.info(`replay stopped before its end: ${took}${ctx.params.loop ? '' : ` of ${thousands(records.length)}`}`);
   else ctx.log.info(`replay finished: ${took}`);
 }

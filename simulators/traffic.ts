@@ -13,6 +13,7 @@ import type { GpsRecord } from '../codecs/gps-record.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { DEFAULT_PORTS } from '../ingest/ingest-params.ts';
 import { osmandPoster } from '../ingest/osmand/osmand-client.ts';
+import { thousands } from '../log/thousands.ts';
 
 /**
  * The traffic simulator as a workflow source (`run: builtin:traffic`). Params: network, scenario, vehicles
@@ -62,7 +63,7 @@ export default async function traffic(source: Source, ctx: SourceContext): Promi
   );
   const emit = emitter(source, ctx, tag);
   const rate = new Rate();
-  const status = setInterval(() => ctx.log.info(`sim ${clock(t.sim.seconds)} · ${vehicles} vehicles · ${rate.total.toLocaleString('en')} fixes · ${Math.round(rate.perSecond()).toLocaleString('en')} fixes/s`), 30_000);
+  const status = setInterval(() => ctx.log.info(`sim ${clock(t.sim.seconds)} · ${vehicles} vehicles · ${thousands(rate.total)} fixes · ${thousands(Math.round(rate.perSecond()))} fixes/s`), 30_000);
   try {
     for await (const { fixes } of trafficSteps(t.sim, { speed, duration: t.duration, signal: ctx.signal })) {
       rate.add(fixes.length);
@@ -71,7 +72,7 @@ export default async function traffic(source: Source, ctx: SourceContext): Promi
   } finally {
     clearInterval(status);
   }
-  ctx.log.info(`finished at sim ${clock(t.sim.seconds)}: ${rate.total.toLocaleString('en')} fixes`);
+  ctx.log.info(`finished at sim ${clock(t.sim.seconds)}: ${thousands(rate.total)} fixes`);
 }
 
 /** where the simulated fixes go: the SDK (the default), or a device listener over its own protocol */

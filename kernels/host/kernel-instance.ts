@@ -3,6 +3,7 @@ import { KernelError, KernelTrap } from './kernel-error.ts';
 import { parseKernelSchema, type KernelSchema } from './kernel-schema.ts';
 import type { ParamsBlock } from './params.ts';
 import type { WasiHost } from './wasi.ts';
+import { thousands } from '../../log/thousands.ts';
 
 /**
  * One instance of a WASI kernel (docs/kernel-abi.md), wherever there is WebAssembly: nothing here touches
@@ -59,7 +60,7 @@ export function kernelSchema(module: WebAssembly.Module, opts: InstanceOptions):
 }
 
 const MIB_PAGES = 16;
-const mib = (pages: number) => `${(pages / MIB_PAGES).toLocaleString('en-US')} MiB`;
+const mib = (pages: number) => `${thousands(pages / MIB_PAGES)} MiB`;
 
 /**
  * The two ways to link a kernel that the host cannot run, refused with what to change: they used to show only

@@ -3,6 +3,7 @@ import { batchBytes, batchInto } from './batch-into.ts';
 import { KernelError, KernelTrap } from './kernel-error.ts';
 import { KernelInstance, type InstanceOptions } from './kernel-instance.ts';
 import type { StableIds } from './stable-ids.ts';
+import { thousands } from '../../log/thousands.ts';
 
 /** How often a kernel with state is snapshot: once the journal of calls since holds `rows` fixes, or is `ms` old. */
 export interface SnapshotPolicy {
@@ -191,7 +192,7 @@ export class KernelRunner {
       });
       if (n === 0) return;
     }
-    throw new KernelError(`flush returned rows ${MAX_FLUSH_CALLS.toLocaleString('en')} times and never 0`);
+    throw new KernelError(`flush returned rows ${thousands(MAX_FLUSH_CALLS)} times and never 0`);
   }
 
   private journalled(e: Entry, rows: number): void {
