@@ -10,6 +10,7 @@ import { SQUARES } from '../testing/fence-squares.ts';
 import { freePort } from '../testing/free-port.ts';
 import { startServe, type ServeProcess } from '../testing/serve-process.ts';
 import { waitFor } from '../testing/wait-for.ts';
+import { thousands } from '../log/thousands.ts';
 import { fmt, table } from './stats.ts';
 
 /**
@@ -17,7 +18,9 @@ import { fmt, table } from './stats.ts';
  * resident set (RSS, /proc/<pid>/status) and the threads of each process after GEOFLUX_FOOTPRINT_SECONDS
  * (default 60) of: `node` idle; `npm start`'s workflow.yaml (on free ports); a geofence-only gateway fed
  * 1,000 devices a fix a second from this process; the same gateway once GEOFLUX_FOOTPRINT_KERNELS (default
- * 100) kernels were deployed with `--min 0` and scaled to zero (the difference). serve runs what
+ * 100) kernels were deployed with `--min 0` and scaled to zero (the difference); the gateway twice, with V8's
+ * default young generation and with the edge setting `npm start` uses (`--max-semi-space-size=1`), with the CPU
+ * each row's serve spent in its window, which is what the small young generation costs. serve runs what
  * `npm run build` last compiled. GEOFLUX_FOOTPRINT_THREADS=1 also says, for each serve row, what each thread's
  * isolate holds (bench/thread-memory.mjs preloaded: a few KB and a timer in each thread).
  */
@@ -33,23 +36,41 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Usage {
   rssMb: number;
   threads: number;
+  /** user and system CPU seconds the process spent in the row's window */
+  cpu: number;
 }
 
-function usage(pid: number): Usage {
+/** a process's user + system CPU seconds so far (/proc/<pid>/stat, in clock ticks of 1/100 s) */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** RSS and threads of `pid` after `SECONDS`, and the CPU it spent meanwhile */
+async function measured(pid: number): Promise<Usage> {
+  const cpu = cpuSeconds(pid);
+  await sleep(SECONDS * 1000);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name: string) => Number(status.match(new RegExp(`${name}:\\s+(\\d+)`))![1]);
-  return { rssMb: field('VmRSS') / 1024, threads: field('Threads') };
+  return { rssMb: field('VmRSS') / 1024, threads: field('Threads'), cpu: cpuSeconds(pid) - cpu };
 }
 
-async function bareNode(): Promise<Usage> {
+export async function bareNode(): Promise<Usage> {
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   try {
-    await sleep(SECONDS * 1000);
-    return usage(child.pid!);
+    return await measured(child.pid!);
   } finally {
     child.kill();
   }
 }
+
+/** Node's own flags in `npm start` (`node <flags> bin/geoflux.js serve workflow.yaml`), so that its row runs as it does */
+export function startFlags(script: string): string[] {
+  const words = script.trim().split(/\s+/);
+  if (words[0] !== 'node' || !words.includes('bin/geoflux.js')) throw new Error(`npm start is not "node [flags] bin/geoflux.js …": ${script}`);
+  return words.slice(1, words.indexOf('bin/geoflux.js'));
+}
+const START_FLAGS = startFlags((JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start);
 
 /** workflow.yaml as `npm start` serves it, but on free ports and with the data where this checkout finds it */
 async function demoWorkflow(dir: string): Promise<string> {
@@ -93,11 +114,10 @@ function threadRows(dir: string, row: string): (string | number)[][] {
   return [...latest.values()].map((t) => [row, t.thread, fmt(t.heap, 1), fmt(t.young, 1), fmt(t.old, 1), fmt(t.code, 1), fmt(t.external, 1), t.wasm.map((w) => fmt(w, 1)).join(' + ') || '—']);
 }
 
-async function demo(dir: string): Promise<Usage> {
-  const serve = await startServe(await demoWorkflow(dir), rowEnv(dir, 'npm start'), /listening on:[\s\S]*?TLS:[^\n]*SHA-256 [0-9a-f]{64}/);
+export async function demo(dir: string, nodeArgs = START_FLAGS): Promise<Usage> {
+  const serve = await startServe(await demoWorkflow(dir), rowEnv(dir, 'npm start'), undefined, nodeArgs);
   try {
-    await sleep(SECONDS * 1000);
-    return usage(serve.child.pid!);
+    return await measured(serve.child.pid!);
   } finally {
     await serve.stop();
   }
@@ -130,17 +150,24 @@ async function metricSum(serve: ServeProcess, name: string): Promise<number> {
   return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((s, m) => s + Number(m[1]), 0);
 }
 
-async function gateway(dir: string): Promise<{ alone: Usage; parked: Usage; deployed: number; parkedCount: number }> {
+interface Gateway {
+  alone: Usage;
+  parked: Usage;
+  deployed: number;
+  parkedCount: number;
+}
+
+/** the gateway, fed, then with KERNELS parked kernels; `row` names its files in `dir` */
+export async function gateway(dir: string, row: string, nodeArgs: string[]): Promise<Gateway> {
   writeFileSync(join(dir, 'fences.geojson'), JSON.stringify(SQUARES));
   const file = join(dir, 'gateway.yaml');
   writeFileSync(file, GATEWAY);
-  const serve = await startServe(file, rowEnv(dir, 'gateway', { GEOFLUX_TEST_STATE: join(dir, 'state') }));
+  const serve = await startServe(file, rowEnv(dir, row, { GEOFLUX_TEST_STATE: join(dir, `${row}.state`) }), undefined, nodeArgs);
   const src = await connectSource({ name: 'devices', zipper: serve.url, certHash: serve.certHash, token: 'source-token' });
   let second = 0;
   const feeding = setInterval(() => src.write('gps', fixes(second++)), 1000);
   try {
-    await sleep(SECONDS * 1000);
-    const alone = usage(serve.child.pid!);
+    const alone = await measured(serve.child.pid!);
     const wasm = readFileSync('kernels/build/geofence.wasm');
     const hash = createHash('sha256').update(wasm).digest('hex');
     const control = { zipper: serve.url, certHash: serve.certHash, token: 'control-token' };
@@ -152,8 +179,7 @@ async function gateway(dir: string): Promise<{ alone: Usage; parked: Usage; depl
       deployed++;
     }
     const parkedCount = await waitFor(() => metricSum(serve, 'geoflux_function_scaled_to_zero'), { ms: 120_000, what: `${KERNELS} functions scaled to zero`, until: (n) => n >= KERNELS });
-    await sleep(SECONDS * 1000);
-    return { alone, parked: usage(serve.child.pid!), deployed, parkedCount };
+    return { alone, parked: await measured(serve.child.pid!), deployed, parkedCount };
   } finally {
     clearInterval(feeding);
     await src.close(1000);
@@ -167,22 +193,27 @@ export async function run(): Promise<void> {
     // one at a time, so that none measures while another loads the machine
     const node = await bareNode();
     const start = await demo(dir);
-    const gw = await gateway(dir);
-    const delta = gw.parked.rssMb - gw.alone.rssMb;
-    console.log(`resident memory (RSS) and threads of each process after ${SECONDS} s; ${DEVICES.toLocaleString('en')} devices a fix a second; ${gw.deployed} kernels deployed with --min 0, ${gw.parkedCount} scaled to zero\n`);
-    const row = (name: string, u: Usage, goal: string) => [name, fmt(u.rssMb, 0), fmt(u.rssMb - node.rssMb, 0), u.threads, goal];
+    const gateways = [
+      { label: "V8's default", row: 'gateway', gw: await gateway(dir, 'gateway', []) },
+      { label: START_FLAGS.join(' ') || "V8's default", row: 'gateway, edge', gw: await gateway(dir, 'gateway, edge', START_FLAGS) },
+    ];
+    const { deployed, parkedCount } = gateways[0].gw;
+    console.log(`resident memory (RSS), threads and CPU seconds spent of each process in ${SECONDS} s; ${thousands(DEVICES)} devices a fix a second; ${deployed} kernels deployed with --min 0, ${parkedCount} scaled to zero\n`);
+    const row = (name: string, u: Usage, goal: string) => [name, fmt(u.rssMb, 0), fmt(u.rssMb - node.rssMb, 0), u.threads, fmt(u.cpu, 1), goal];
     console.log(
       table(
-        ['process', 'RSS MB', 'over node MB', 'threads', 'goal'],
+        ['process', 'RSS MB', 'over node MB', 'threads', 'CPU s', 'goal'],
         [
           row('node, idle', node, '—'),
-          row('npm start (workflow.yaml)', start, 'RSS ≤ 150 MB'),
-          row(`geofence-only gateway, ${DEVICES.toLocaleString('en')} devices`, gw.alone, 'RSS ≤ 80 MB'),
-          [`  + ${gw.deployed} idle kernels scaled to zero`, fmt(gw.parked.rssMb, 0), `+${fmt(delta, 0)} (added)`, gw.parked.threads, 'added ≤ 20 MB'],
+          row(`npm start (workflow.yaml${START_FLAGS.length ? `, node ${START_FLAGS.join(' ')}` : ''})`, start, 'RSS ≤ 150 MB'),
+          ...gateways.flatMap(({ label, gw }) => [
+            row(`geofence-only gateway, ${thousands(DEVICES)} devices (${label})`, gw.alone, 'RSS ≤ 80 MB'),
+            [`  + ${gw.deployed} idle kernels scaled to zero`, fmt(gw.parked.rssMb, 0), `+${fmt(gw.parked.rssMb - gw.alone.rssMb, 0)} (added)`, gw.parked.threads, fmt(gw.parked.cpu, 1), 'added ≤ 20 MB'],
+          ]),
         ],
       ),
     );
-    const threads = [...threadRows(dir, 'npm start'), ...threadRows(dir, 'gateway')];
+    const threads = [...threadRows(dir, 'npm start'), ...gateways.flatMap((g) => threadRows(dir, g.row))];
     if (threads.length) {
       console.log(`\nwhat each thread's isolate held at its last report (MB; the gateway's after the parked kernels; external includes the WebAssembly memories at their size, of which most is never touched and so not resident: npm run bench -- mapmatch reads a matcher's resident bytes):\n`);
       console.log(table(['process', 'thread', 'V8 heap', 'young gen.', 'old space', 'code', 'external', 'WebAssembly memories'], threads));
