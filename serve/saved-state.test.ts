@@ -9,6 +9,7 @@ import { setLogLevel } from '../log/logger.ts';
 import { connectStreamFunction } from '../sfn/connect-stream-function.ts';
 import { connectSource } from '../source/connect-source.ts';
 import { crossingFix, SQUARES } from '../testing/fence-squares.ts';
+import { endedPid } from '../testing/ended-pid.ts';
 import { keptLinesLog } from '../testing/kept-lines-log.ts';
 import { fenceWorkflow } from '../testing/squares-serve.ts';
 import { waitFor } from '../testing/wait-for.ts';
@@ -88,13 +89,16 @@ describe('fence membership across a restart of serve', () => {
     // module's of a deploy killed mid-write; and the saved-state writer's of an older version (no random part)
     const folders = { state: stateDir, functions: savedStatesFolder(stateDir), kernels: join(stateDir, 'kernels') };
     for (const f of Object.values(folders)) mkdirSync(f, { recursive: true });
-    const leftovers = [join('functions', 'fence.state.4242.0badcafe.tmp'), 'deployments.json.4242.1234abcd.tmp', join('kernels', `${'ab'.repeat(32)}.wasm.4242.99ff00aa.tmp`), join('functions', 'fence.state.4242.tmp')];
+    const pid = endedPid();
+    const leftovers = [join('functions', `fence.state.${pid}.0badcafe.tmp`), `deployments.json.${pid}.1234abcd.tmp`, join('kernels', `${'ab'.repeat(32)}.wasm.${pid}.99ff00aa.tmp`), join('functions', `fence.state.${pid}.tmp`)];
     for (const l of leftovers) writeFileSync(join(stateDir, l), 'half a write');
-    // what is not a write's temporary file stays
+    // what is not a write's temporary file stays, and so does one whose writer runs (a worker sharing the folder)
     writeFileSync(join(folders.functions, 'notes.tmp'), 'mine');
+    const writing = `${'cd'.repeat(32)}.wasm.${process.pid}.12345678.tmp`;
+    writeFileSync(join(folders.kernels, writing), 'being written');
     const started = await served(async () => {});
     const tmps = (folder: string) => readdirSync(folder).filter((n) => n.endsWith('.tmp'));
-    expect(Object.values(folders).map(tmps)).toEqual([[], ['notes.tmp'], []]);
+    expect(Object.values(folders).map(tmps)).toEqual([[], ['notes.tmp'], [writing]]);
     const said = started.log.said.filter((l) => l.includes('temporary file'));
     expect(said).toEqual([`info state folder ${stateDir}: removed 4 temporary files left by a write cut short (serve ended mid-write): ${leftovers.sort().join(', ')}`]);
     // removed, they are not said again

@@ -75,17 +75,34 @@ export async function writeAtomically(path: string, data: string | Uint8Array, m
   }
 }
 
+/** whether process `pid` runs (as any user) */
+export function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as another user
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * A temporary file of writeAtomically (`<name>.<pid>.<hex>.tmp`), or of the saved-state writer before it
- * used writeAtomically (`<name>.<pid>.tmp`), so that those left by an older version go too.
+ * used writeAtomically (`<name>.<pid>.tmp`), so that those left by an older version go too; with its writer's pid.
  */
-const LEFTOVER = /\.\d+(\.[0-9a-f]+)?\.tmp$/;
+const LEFTOVER = /\.(\d+)(?:\.[0-9a-f]+)?\.tmp$/;
+
+/** the pid of the writer of a temporary file writeAtomically names so, if it is one */
+const writerOf = (name: string): number | undefined => {
+  const pid = LEFTOVER.exec(name)?.[1];
+  return pid === undefined ? undefined : Number(pid);
+};
 
 /**
  * Removes the temporary files that writes cut short (a forced exit between a write and its rename) left in
- * `dirs`: only the writer's own names, so nothing else of the folder's is touched. The caller must be the
- * folder's one writer (serve, once it holds the state folder's lock): another's write under way would lose
- * its temporary file. A folder that does not exist has none.
+ * `dirs`: only the writer's own names, so nothing else of the folder's is touched, and only those whose
+ * writer no longer runs: a `geoflux worker` that shares the state folder writes its modules there without
+ * its lock, and its write under way would lose its temporary file. A folder that does not exist has none.
  */
 export async function removeLeftoverWrites(dirs: string[]): Promise<{ removed: string[]; failed: string[] }> {
   const removed: string[] = [];
@@ -96,7 +113,11 @@ export async function removeLeftoverWrites(dirs: string[]): Promise<{ removed: s
       failed.push(`${dir}: ${errnoReason(e)}`);
       return [];
     });
-    for (const name of names.filter((n) => LEFTOVER.test(n)).sort()) {
+    const left = names.filter((n) => {
+      const pid = writerOf(n);
+      return pid !== undefined && !running(pid);
+    });
+    for (const name of left.sort()) {
       const path = join(dir, name);
       await rm(path).then(
         () => removed.push(path),

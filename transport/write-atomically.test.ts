@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, renameSync } from 'node:fs';
 import type * as fsPromises from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { expect, it, vi } from 'vitest';
 import { DeploymentStore, sha256 } from '../serve/deployment-store.ts';
+import { endedPid } from '../testing/ended-pid.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { removeLeftoverWrites, writeAtomically } from './state-files.ts';
 
@@ -50,7 +51,7 @@ it('a module the store cannot write (a full disk): one line with its path and th
   expect(readdirSync(store.dir)).toEqual(['kernels']);
 });
 
-it('a write cut short leaves its temporary file, which removeLeftoverWrites takes and nothing else', async () => {
+it('a write cut short leaves its temporary file: removeLeftoverWrites takes it once its writer is gone, and nothing else', async () => {
   fault = 'cut short';
   const dir = scratch();
   void writeAtomically(join(dir, 'deployments.json'), '[]\n', 0o600);
@@ -58,7 +59,12 @@ it('a write cut short leaves its temporary file, which removeLeftoverWrites take
   fault = undefined;
   // a write that ended, beside it
   await writeAtomically(join(dir, 'sink-ids.json'), '{}', 0o600);
-  expect(readdirSync(dir).sort()).toEqual([tmp.slice(dir.length + 1), 'sink-ids.json'].sort());
-  expect(await removeLeftoverWrites([dir, join(dir, 'missing')])).toEqual({ removed: [tmp], failed: [] });
+  expect(readdirSync(dir).sort()).toEqual([basename(tmp), 'sink-ids.json'].sort());
+  // its writer (this process) runs: it may still be writing (a worker sharing the state folder)
+  expect(await removeLeftoverWrites([dir, join(dir, 'missing')])).toEqual({ removed: [], failed: [] });
+  // the same write, by a process that has ended
+  const gone = join(dir, basename(tmp).replace(`.${process.pid}.`, `.${endedPid()}.`));
+  renameSync(tmp, gone);
+  expect(await removeLeftoverWrites([dir, join(dir, 'missing')])).toEqual({ removed: [gone], failed: [] });
   expect(readdirSync(dir)).toEqual(['sink-ids.json']);
 });
