@@ -93,12 +93,12 @@ describe('fence membership across a restart of serve', () => {
     const leftovers = [join('functions', `fence.state.${pid}.0badcafe.tmp`), `deployments.json.${pid}.1234abcd.tmp`, join('kernels', `${'ab'.repeat(32)}.wasm.${pid}.99ff00aa.tmp`), join('functions', `fence.state.${pid}.tmp`)];
     for (const l of leftovers) writeFileSync(join(stateDir, l), 'half a write');
     // what is not a write's temporary file stays, and so does one whose writer runs (a worker sharing the folder)
-    writeFileSync(join(folders.functions, 'notes.tmp'), 'mine');
+    for (const mine of ['notes.tmp', `week.${pid}.tmp`]) writeFileSync(join(folders.functions, mine), 'mine');
     const writing = `${'cd'.repeat(32)}.wasm.${process.pid}.12345678.tmp`;
     writeFileSync(join(folders.kernels, writing), 'being written');
     const started = await served(async () => {});
-    const tmps = (folder: string) => readdirSync(folder).filter((n) => n.endsWith('.tmp'));
-    expect(Object.values(folders).map(tmps)).toEqual([[], ['notes.tmp'], [writing]]);
+    const tmps = (folder: string) => readdirSync(folder).filter((n) => n.endsWith('.tmp')).sort();
+    expect(Object.values(folders).map(tmps)).toEqual([[], ['notes.tmp', `week.${pid}.tmp`], [writing]]);
     const said = started.log.said.filter((l) => l.includes('temporary file'));
     expect(said).toEqual([`info state folder ${stateDir}: removed 4 temporary files left by a write cut short (serve ended mid-write): ${leftovers.sort().join(', ')}`]);
     // removed, they are not said again

@@ -3,8 +3,9 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /**
- * Writing the state folder (its certificate, deployments and their modules): a failure is one line naming
- * the path and the errno, which an operator acts on (a full disk, a read-only mount), not a stack trace.
+ * Writing the state folder (its certificate, deployments and their modules, saved states, sinks' ids): a
+ * failure is one line naming the path and the errno, which an operator acts on (a full disk, a read-only
+ * mount), not a stack trace.
  */
 
 /** A file or folder of serve's state that could not be written. */
@@ -87,15 +88,15 @@ export function running(pid: number): boolean {
 }
 
 /**
- * A temporary file of writeAtomically (`<name>.<pid>.<hex>.tmp`), or of the saved-state writer before it
- * used writeAtomically (`<name>.<pid>.tmp`), so that those left by an older version go too; with its writer's pid.
+ * A temporary file of writeAtomically (`<name>.<pid>.<8 hex>.tmp`), or of the saved-state writer before it
+ * used writeAtomically (`<name>.state.<pid>.tmp`), so that those left by an older version go too.
  */
-const LEFTOVER = /\.(\d+)(?:\.[0-9a-f]+)?\.tmp$/;
+const LEFTOVER = /\.(?:state\.(\d+)|(\d+)\.[0-9a-f]{8})\.tmp$/;
 
-/** the pid of the writer of a temporary file writeAtomically names so, if it is one */
+/** the pid of the writer of such a temporary file, if `name` is one */
 const writerOf = (name: string): number | undefined => {
-  const pid = LEFTOVER.exec(name)?.[1];
-  return pid === undefined ? undefined : Number(pid);
+  const m = LEFTOVER.exec(name);
+  return m ? Number(m[1] ?? m[2]) : undefined;
 };
 
 /**
