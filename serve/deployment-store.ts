@@ -64,8 +64,13 @@ export class DeploymentStore {
     return join(this.dir, 'deployments.json');
   }
 
+  /** where deployed modules are kept, each under its hash */
+  get modulesFolder(): string {
+    return join(this.dir, 'kernels');
+  }
+
   modulePath(hash: string): string {
-    return join(this.dir, 'kernels', `${hash}.wasm`);
+    return join(this.modulesFolder, `${hash}.wasm`);
   }
 
   /**
@@ -103,7 +108,7 @@ export class DeploymentStore {
   /** Stores a module under its hash; returns its path. */
   async putModule(bytes: Uint8Array): Promise<string> {
     const path = this.modulePath(sha256(bytes));
-    await makeFolder(join(this.dir, 'kernels'), "the state folder's modules folder", 0o755);
+    await makeFolder(this.modulesFolder, "the state folder's modules folder", 0o755);
     await writeAtomically(path, bytes, 0o644);
     return path;
   }

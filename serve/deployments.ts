@@ -27,8 +27,11 @@ import { restoreServedState } from './saved-state.ts';
 /**
  * Functions deployed while serve runs (`geoflux deploy`): each request is verified before anything running
  * changes (name, tags, the module's hash, the ABI conformance suite with the given params, in a thread kept
- * for checks), then the function joins the zipper's set and its instances start; only once they run is it saved
- * to the state folder, pinned by hash, for the next start. Requests are taken one at a time.
+ * for checks), then saved to the state folder, pinned by hash, for the next start, and only then does the
+ * function join the zipper's set and its instances start (a start that fails takes it out of the file
+ * again). An undeploy is saved before the function stops. So a state folder that cannot be written refuses
+ * the request with nothing changed: what runs is what the next start brings back. Requests are taken one at
+ * a time.
  */
 
 /** seconds a `--min 0` function may go without a frame before it is scaled to zero, unless `--idle` says */
@@ -207,15 +210,20 @@ export class Deployments {
     try {
       await this.verify(req.name, path, d.params);
       t1 = performance.now();
-      if (current) replaced = await this.replace(current, d, path, req.freshState === true);
-      else await this.start(d, path);
+      await this.save({ name: d.name, d });
+      try {
+        if (current) replaced = await this.replace(current, d, path, req.freshState === true);
+        else await this.start(d, path);
+      } catch (e) {
+        await this.save().catch((w: Error) => this.log.about(d.name).error(`function "${d.name}" did not start, yet the state folder still lists it as deployed (${w.message})`));
+        throw e;
+      }
     } catch (e) {
       // a module no deployment uses is not kept
       if (![...this.running.values()].some((r) => r.d.hash === hash)) await rm(path, { force: true });
       if (e instanceof ReplaceRefused) throw new Refused('replace', `function "${d.name}": ${e.message}`);
       throw e;
     }
-    await this.save();
     if (current && ![...this.running.values()].some((r) => r.d.hash === current.d.hash)) await this.store.dropModule(current.d.hash);
     const ms = (a: number, b: number) => `${Math.round(b - a)} ms`;
     return `function "${d.name}" runs kernel ${hash} (${d.observe.join(',')} → ${d.emit.join(',') || '(none)'}, ${instancesOf(d)} instance${instancesOf(d) > 1 ? 's' : ''}; checked in ${ms(t0, t1)}, started in ${ms(t1, performance.now())})${replaced ?? ''}`;
@@ -362,13 +370,13 @@ export class Deployments {
       const what = this.wf.functions.some((f) => f.name === name) ? `"${name}" is a function of the workflow file, not a deployed one` : `no deployed function "${name}"${didYouMean(name, deployed)}`;
       throw new Refused('unknown_function', what);
     }
+    await this.save({ name });
     await this.unwatch(r);
     // parked: its host lets its kernel's prepared params go
     r.parked?.kernel?.forget();
     await stopFunction(this.served, r.f.name);
     this.served.zipper.removeFunction(r.f.name);
     this.running.delete(name);
-    await this.save();
     if (![...this.running.values()].some((x) => x.d.hash === r.d.hash)) await this.store.dropModule(r.d.hash);
     return `function "${name}" undeployed`;
   }
@@ -381,8 +389,12 @@ export class Deployments {
     throw new Refused('unknown_function', `no function "${req.name}"${didYouMean(req.name, here)} (it has: ${here.join(', ') || 'none'})`);
   }
 
-  private save(): Promise<void> {
-    return this.store.save([...this.running.values()].map((r) => r.d));
+  /** the deployments that run, or as they will once `change.name` runs `change.d` (no `d`: once it is gone) */
+  private save(change?: { name: string; d?: Deployment }): Promise<void> {
+    const all = new Map([...this.running].map(([name, r]) => [name, r.d]));
+    if (change?.d) all.set(change.name, change.d);
+    else if (change) all.delete(change.name);
+    return this.store.save([...all.values()]);
   }
 
   /** this serve's functions, and the cluster's where the workflow has one (a note instead when it cannot be reached) */

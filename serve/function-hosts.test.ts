@@ -1,10 +1,13 @@
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { unpack } from '../codecs/msgpack.ts';
 import { connectSource, connectStreamFunction } from '../index.ts';
 import { setLogLevel } from '../log/logger.ts';
 import { ModuleThread } from '../runtime/module-thread.ts';
-import { crossingFix } from '../testing/fence-squares.ts';
+import { crossingFix, SQUARES } from '../testing/fence-squares.ts';
 import { serveWithSquares } from '../testing/squares-serve.ts';
 import { keptLinesLog } from '../testing/kept-lines-log.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
@@ -197,6 +200,45 @@ describe('a host thread\'s watchdog', () => {
     } finally {
       await hosts.close();
       await z.close();
+    }
+  });
+});
+
+/**
+ * Devices imported into a host's kernel instance (a saved state at serve's start, a wake, a rebalance) change
+ * its state with no record received: its next snapshot must take them, or a neighbour's hang before its next
+ * record starts it again without them. A geofence instance that has had no fix is given a donor's device
+ * (v0, inside f0); the host then hangs on a spinner's fix and starts the geofence again from its snapshot.
+ */
+describe('a host\'s kernel instance given devices and no record since', () => {
+  it('has them in its next snapshot: started again after a neighbour\'s hang, it holds them', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geoflux-moved-in-'));
+    writeFileSync(join(dir, 'squares.geojson'), JSON.stringify(SQUARES));
+    const fence = (name: string, tag: string): FunctionData => ({ name, observe: [tag], emit: ['out'], kernel: { kernel: 'geofence', params: { fences: 'squares.geojson', debounce: false }, baseDir: dir }, baseDir: dir });
+    const z = await Zipper.start({ name: 'moved-in', listen: [], tags: { gps: 16, quiet: 17, slow: 18, out: 19, spun: 20 }, functions: [['donor', 'gps'], ['fence', 'quiet'], ['spinner', 'slow']].map(([name, tag]) => ({ name, observe: [tag], dispatch: { kind: 'balance' as const } })) });
+    // one host, pinged by the real clock; snapshots as often as a ping comes
+    const hosts = new FunctionHosts({ size: 1, attach: (ch) => z.attach(ch), log: keptLinesLog(), snapshotMs: 0 });
+    const source = await connectSource({ name: 'fleet', zipper: z.memoryUrl });
+    try {
+      const [donor, moved] = [hosts.instance('function "donor"', fence('donor', 'gps'), 1000), hosts.instance('function "fence"', fence('fence', 'quiet'), 1000)];
+      await Promise.all([donor.start(), moved.start(), hosts.instance('function "spinner"', kernelData('spinner', spin), 1000).start()]);
+      const held = async (i: HostedInstance) => (unpack((await i.ask({ geoflux: 'held-devices' }))!) as { devices: string[] }).devices;
+      source.write('gps', [crossingFix(0, 9), crossingFix(0, 11)]);
+      await waitFor(() => held(donor), { what: 'v0 at the donor', until: (d) => d.includes('v0') });
+      await moved.ask({ geoflux: 'import-state', bytes: [(await donor.ask({ geoflux: 'export-state' }))!] });
+      expect(await held(moved)).toEqual(['v0']);
+
+      await waitFor(() => moved.snapshot, { what: 'a snapshot of the geofence given v0', ms: 10_000 });
+      // its state changed by the import alone: it has had no record
+      expect((moved.stats as { received: number }).received).toBe(0);
+      source.write('slow', [{ deviceId: 'runaway', t: 0, lon: 1, lat: 1, speed: 150 }]);
+      await waitFor(() => moved.restarts.hung && moved.running, 'the geofence started again after its host hung');
+      expect(await held(moved)).toEqual(['v0']);
+    } finally {
+      await source.close(0);
+      await hosts.close();
+      await z.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -96,6 +96,7 @@ describe('a deployed function replaced by a new version while the fleet runs', (
       const incompatible = await deploy(other, 'seq', []);
       expect(incompatible.code).toBe(1);
       expect(incompatible.stderr).toMatch(/refused: function "seq": the new version cannot take the running version's state \(.*\): its state layout is incompatible; not replaced \(--fresh-state replaces it with empty state\)/);
+      // the list, written with the new version before the replace, is written back with v2 at its refusal
       const saved = JSON.parse(await readFile(join(dir, '.geoflux', 'deployments.json'), 'utf8')) as { name: string; hash: string }[];
       expect(saved.find((d) => d.name === 'seq')!.hash).toBe(second.stdout.match(/kernel ([0-9a-f]{64})/)![1]);
       const before = seqRows().reduce((n, [, rs]) => n + rs.length, 0);

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tap } from 'rxjs';
@@ -9,11 +9,12 @@ import { setLogLevel } from '../log/logger.ts';
 import { connectStreamFunction } from '../sfn/connect-stream-function.ts';
 import { connectSource } from '../source/connect-source.ts';
 import { crossingFix, SQUARES } from '../testing/fence-squares.ts';
+import { endedPid } from '../testing/ended-pid.ts';
 import { keptLinesLog } from '../testing/kept-lines-log.ts';
 import { fenceWorkflow } from '../testing/squares-serve.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { parseWorkflow } from '../workflows/load.ts';
-import { savedStatePath, startsOver } from './saved-state.ts';
+import { savedStatePath, savedStatesFolder, startsOver } from './saved-state.ts';
 import { serveWorkflow } from './serve-workflow.ts';
 
 setLogLevel('silent');
@@ -80,6 +81,28 @@ describe('fence membership across a restart of serve', () => {
     });
     expect(second.serve.restored.devices.get('fence')).toBe(VEHICLES);
     expect(second.log.said.some((l) => new RegExp(`^info fence: ${VEHICLES} devices' state restored from .*fence\\.state \\(saved \\d{4}-\\d\\d-\\d\\dT`).test(l))).toBe(true);
+  });
+
+  it('leaves no temporary file that a write cut short left (a forced exit as serve saved): the next start removes them, said in one line', { timeout: 60_000 }, async () => {
+    const { stateDir } = parseWorkflow(readWorkflow(), file, {});
+    // as a second Ctrl-C leaves them: a saved state's, written and not yet renamed; the deployments' and a
+    // module's of a deploy killed mid-write; and the saved-state writer's of an older version (no random part)
+    const folders = { state: stateDir, functions: savedStatesFolder(stateDir), kernels: join(stateDir, 'kernels') };
+    for (const f of Object.values(folders)) mkdirSync(f, { recursive: true });
+    const pid = endedPid();
+    const leftovers = [join('functions', `fence.state.${pid}.0badcafe.tmp`), `deployments.json.${pid}.1234abcd.tmp`, join('kernels', `${'ab'.repeat(32)}.wasm.${pid}.99ff00aa.tmp`), join('functions', `fence.state.${pid}.tmp`)];
+    for (const l of leftovers) writeFileSync(join(stateDir, l), 'half a write');
+    // what is not a write's temporary file stays, and so does one whose writer runs (a worker sharing the folder)
+    for (const mine of ['notes.tmp', `week.${pid}.tmp`]) writeFileSync(join(folders.functions, mine), 'mine');
+    const writing = `${'cd'.repeat(32)}.wasm.${process.pid}.12345678.tmp`;
+    writeFileSync(join(folders.kernels, writing), 'being written');
+    const started = await served(async () => {});
+    const tmps = (folder: string) => readdirSync(folder).filter((n) => n.endsWith('.tmp')).sort();
+    expect(Object.values(folders).map(tmps)).toEqual([[], ['notes.tmp', `week.${pid}.tmp`], [writing]]);
+    const said = started.log.said.filter((l) => l.includes('temporary file'));
+    expect(said).toEqual([`info state folder ${stateDir}: removed 4 temporary files left by a write cut short (serve ended mid-write): ${leftovers.sort().join(', ')}`]);
+    // removed, they are not said again
+    expect((await served(async () => {})).log.said.filter((l) => l.includes('temporary file'))).toEqual([]);
   });
 
   it('is not fed to a function whose params changed, nor read from a file serve did not write: said, counted, and the vehicles inside enter again', { timeout: 60_000 }, async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pack, unpack } from '../codecs/msgpack.ts';
 import { kernelPath } from '../kernels/host/load-module.ts';
@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import { HOSTED_SOURCES } from '../source/builtin-sources.ts';
 import { devicesIn } from '../sfn/kernel-function.ts';
 import { quoted } from '../codecs/control-characters.ts';
+import { makeFolder, writeAtomically } from '../transport/state-files.ts';
 import type { FunctionInstance } from '../runtime/module-thread.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import { heldDevices, rebalance } from './move-devices.ts';
@@ -69,8 +70,11 @@ export function startsOver(wf: Workflow, functions: WorkflowFunction[]): Map<str
   return fed;
 }
 
+/** the folder of the functions' saved states */
+export const savedStatesFolder = (stateDir: string): string => join(stateDir, 'functions');
+
 /** where a function's state is saved: a deployed function's versions (`heavy@3`) are one function */
-export const savedStatePath = (stateDir: string, fn: string): string => join(stateDir, 'functions', `${encodeURIComponent(functionNameOf(fn))}.state`);
+export const savedStatePath = (stateDir: string, fn: string): string => join(savedStatesFolder(stateDir), `${encodeURIComponent(functionNameOf(fn))}.state`);
 
 /** what state built by this function's kernel and params is keyed by */
 export async function stateKey(f: WorkflowFunction, baseDir: string): Promise<string> {
@@ -140,8 +144,9 @@ export class SavedStates {
 
 /**
  * Writes what `f`'s instances saved as they closed (`saved`: one per instance; undefined, one that did not
- * stop in time), to a temporary file renamed over the last, so a stop cut short leaves the old file or the
- * new one, never half of one. Says what was saved, and what could not be (those devices start empty).
+ * stop in time), through a temporary file renamed over the last (writeAtomically), so a stop cut short leaves
+ * the old file or the new one, never half of one. Says what was saved, and what could not be (those devices
+ * start empty).
  */
 async function saveFunctionState(stateDir: string, baseDir: string, f: WorkflowFunction, saved: (SavedInstance | undefined)[], log: Logger, now = Date.now()): Promise<void> {
   const label = functionLabel(f.name);
@@ -152,21 +157,12 @@ async function saveFunctionState(stateDir: string, baseDir: string, f: WorkflowF
   if (lost) log.about(f.name).warn(`${label}: the state of ${lost} of its ${saved.length} instances not saved (${errors.join('; ')}): their devices start empty at the next start`);
   if (!states.length) return;
   const file = savedStatePath(stateDir, f.name);
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
-    await mkdir(dirname(file), { recursive: true });
-    const h = await open(tmp, 'w');
-    try {
-      await h.writeFile(pack({ key: await stateKey(f, baseDir), savedAt: now, states } satisfies SavedState));
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-    await rename(tmp, file);
+    await makeFolder(dirname(file), "the state folder's saved states folder");
+    await writeAtomically(file, pack({ key: await stateKey(f, baseDir), savedAt: now, states } satisfies SavedState), 0o600);
     log.about(f.name).info(`${label}: ${thousands(devices)} devices' state saved to ${file}`);
   } catch (e) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    log.about(f.name).error(`${label}: its devices' state could not be saved to ${file}: ${(e as Error).message}; they start empty at the next start`);
+    log.about(f.name).error(`${label}: its devices' state could not be saved: ${(e as Error).message}; they start empty at the next start`);
   }
 }
 

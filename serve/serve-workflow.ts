@@ -35,6 +35,7 @@ import { openSink } from './open-sink.ts';
 import { SinkRepeats } from './sink-repeats.ts';
 import type { OncePerId } from '../sinks/once-per-id.ts';
 import { lockStateFolder } from './state-lock.ts';
+import { removeLeftoverStateWrites } from './leftover-writes.ts';
 import { restoreServedState, RestoredCounts, SavedStates } from './saved-state.ts';
 import type { Parked } from './park.ts';
 import { workflowMetrics } from './workflow-metrics.ts';
@@ -124,6 +125,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
   const embedded = wf.mqtt?.kind === 'embedded' ? wf.mqtt : undefined;
   // before anything starts: a second serve on the folder is refused, not run beside the first
   const lock = await lockStateFolder(wf.stateDir, log);
+  await removeLeftoverStateWrites(wf.stateDir, log);
   const stopped = async (drain: number, save = true) => {
     try {
       await stop(wf, served, drain, log, save);

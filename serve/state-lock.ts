@@ -3,7 +3,7 @@ import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.ts';
 import { systemClock, type Clock } from '../transport/liveness.ts';
-import { errnoReason, makeFolder, StateWriteError } from '../transport/state-files.ts';
+import { errnoReason, makeFolder, running, StateWriteError } from '../transport/state-files.ts';
 
 export const LOCK_FILE = 'serve.lock';
 /** how often a held lock is looked at: a state folder deleted under serve is noticed within this */
@@ -80,16 +80,6 @@ async function linkLock(dir: string, file: string): Promise<boolean> {
 async function pidIn(file: string): Promise<number | undefined> {
   const pid = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it runs, as another user
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const busy = (dir: string, file: string, pid: number) =>

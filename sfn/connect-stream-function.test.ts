@@ -85,6 +85,30 @@ describe('a batch handler', () => {
     expect(again).toBe(enter);
   });
 
+  it("names an event by the source of its device's fixes in the call that made it, and one about a device with no fix in its call by the call's source: nothing of a device is kept once its events are out", async () => {
+    const z = later(await Zipper.start(testConfig([], [{ name: 'seen', observe: ['gps'], dispatch: { kind: 'balance' } }, { name: 'collect', observe: ['out'], dispatch: { kind: 'balance' } }])));
+    const sfn = later(await connectStreamFunction({ name: 'seen', observe: ['gps'], zipper: z.memoryUrl, token: TOKEN }));
+    // each call says it saw veh-0, whose only fix came in the first call, and each device of its own batch
+    const seen = (deviceId: string, t: number) => ({ kind: 'seen', deviceId, time: new Date(t).toISOString() });
+    sfn.handleBatches({ process: (b) => [seen('veh-0', b.t[0]), ...b.devices.filter((d) => d !== 'veh-0').map((d) => seen(d, b.t[0]))] }, { emit: 'out' });
+    const got: { deviceId: string; id: string }[] = [];
+    const collect = later(await connectStreamFunction({ name: 'collect', observe: ['out'], zipper: z.memoryUrl, token: TOKEN }));
+    collect.handle((in$) => in$.pipe(tap((e) => got.push(e))));
+    const [gw1, gw2] = [later(await connectSource({ name: 'gw-1', zipper: z.memoryUrl, token: TOKEN })), later(await connectSource({ name: 'gw-2', zipper: z.memoryUrl, token: TOKEN }))];
+    // veh-0 from gw-1, then stopped; veh-1 from gw-2, in a call of its own
+    gw1.write('gps', fixes(0, 1));
+    expect(await gw1.flush(5000)).toBe(true);
+    gw2.write('gps', fixes(1, 1));
+    expect(await gw2.flush(5000)).toBe(true);
+    await waitFor(() => got.length === 3, { what: () => `3 events (${got.length} so far)` });
+    const sourceIn = (e: { id: string }) => e.id.split(':')[1];
+    expect(got.map((e) => [e.deviceId, sourceIn(e)])).toEqual([
+      ['veh-0', gw1.clientId],
+      ['veh-0', gw2.clientId],
+      ['veh-1', gw2.clientId],
+    ]);
+  });
+
   it('says each frame of records that are not fixes, rate-limited, and does not claim to say it once', async () => {
     const z = later(await Zipper.start(testConfig([], [{ name: 'batches', observe: ['speeding'], dispatch: { kind: 'balance' } }])));
     const log = recordingLog();

@@ -11,6 +11,7 @@ import { ZipperClient, type ClientOptions } from '../client/client.ts';
 import { RecordWriter, type Origin } from '../client/record-writer.ts';
 import type { FrameChannel } from '../transport/types.ts';
 import { byHalves } from './by-halves.ts';
+import { CallOrigins } from './call-origins.ts';
 import { ChannelBrake } from './channel-brake.ts';
 import { OrderedAcks, type Handling } from './ordered-acks.ts';
 import { DEFAULT_WINDOW, RecordPipeline } from './record-pipeline.ts';
@@ -107,19 +108,6 @@ export interface StreamFunction {
   close(timeout?: number): Promise<void>;
 }
 
-/**
- * a batch handler's event is made by the source of its device's fixes at its own place on the device's
- * timeline (a kernel's event carries its fix's time), or else by its call's last frame (`after` apart from
- * the call: what a handler holds to its end is emitted by flush)
- */
-const eventMoment = (origin: Origin | undefined, sourceOf: Map<string, string>, after = '') => (event: unknown) => {
-  const place = placeOf(event);
-  // one input frame may reach a function as several (a writer splits what it was given): its sequence number
-  // alone does not tell their events apart, their content does
-  if (!place) return `${origin ? `${origin.sid}:${origin.seq}` : 'none'}${after}:${hash32(JSON.stringify(event)).toString(16)}`;
-  return `${sourceOf.get((event as { deviceId: string }).deviceId) ?? origin?.sid ?? 'none'}:${place}`;
-};
-
 const idOf = (v: unknown): unknown => (typeof v === 'object' && v !== null ? (v as { id?: unknown }).id : undefined);
 const sameId = (output: unknown, input: unknown): boolean => idOf(output) !== undefined && idOf(output) === idOf(input);
 
@@ -150,7 +138,6 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
   const acks = new OrderedAcks(withAcks && (() => withAcks(statsNow())));
   let held: [DataFrame, FrameChannel][] | null = [];
   let deliver: (r: Received) => void = () => {};
-  let lastOrigin: Origin | undefined;
 
   const originOf = (r: Received): Origin => ({ sid: r.meta.sid ?? r.f.from, seq: r.meta.seq ?? r.f.seq, tid: r.meta.tid ?? '' });
 
@@ -298,8 +285,8 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
       const queue: { r: Received; batch: GpsBatch }[] = [];
       let queuedRows = 0;
       let running: Promise<void> | undefined;
-      /** the source of each device's last fixes: an event's id names it, so a source's resend makes the same ids and another run of it (a new source) new ones */
-      const sourceOf = new Map<string, string>();
+      /** where the last call's fixes came from: what the flush emits is named by it */
+      let lastCall = new CallOrigins([]);
       // a call that throws is split and tried again by halves, so a row that makes it throw costs only itself
       const process = (batch: GpsBatch) =>
         byHalves(batch, (b) => h.process(b), (e, row) => {
@@ -317,10 +304,9 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
           while (!alone(take[0]) && queue.length && !alone(queue[0]) && rows + queue[0].batch.n <= maxRows) rows += take[take.push(queue.shift()!) - 1].batch.n;
           queuedRows -= rows;
           stats.received += rows;
-          const origin = (lastOrigin = originOf(take[take.length - 1].r));
-          for (const t of take) for (const d of t.batch.devices) sourceOf.set(d, originOf(t.r).sid);
+          const call = (lastCall = new CallOrigins(take.map((t) => ({ devices: t.batch.devices, origin: originOf(t.r) }))));
           const events = await process(concatBatches(take.map((t) => t.batch)));
-          take[take.length - 1].r.h.release = () => out(events, origin, eventMoment(origin, sourceOf));
+          take[take.length - 1].r.h.release = () => out(events, call.origin, call.moment());
           acks.finish(...take.map((t) => t.r.h));
         }
         running = undefined;
@@ -336,7 +322,7 @@ export async function connectStreamFunction(opts: StreamFunctionOptions): Promis
         while (running) await running;
         if (h.flush) {
           try {
-            out(await h.flush(), lastOrigin, eventMoment(lastOrigin, sourceOf, ':flush'));
+            out(await h.flush(), lastCall.origin, lastCall.moment(':flush'));
           } catch (e) {
             failed(e as Error, undefined, 'batch-handler', 'batch handler error at flush');
           }

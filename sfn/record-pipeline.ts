@@ -1,8 +1,5 @@
-// Observable alone (a public subpath of rxjs, the same module `rxjs` loads): a thread that runs only batch
-// handlers (a kernel function's host) loads this module with connect-stream-function, and not the ~1.2 MB of
-// heap that all of RxJS's operators take in each isolate
-import { Observable } from 'rxjs/internal/Observable';
-import type { Subscriber } from 'rxjs/internal/Subscriber';
+import { createRequire } from 'node:module';
+import type { Observable, Subscriber } from 'rxjs';
 import type { FrameChannel } from '../transport/types.ts';
 import { ChannelBrake } from './channel-brake.ts';
 
@@ -28,6 +25,15 @@ export interface RecordPipelineEvents {
 }
 
 const NOTHING = Symbol('nothing');
+
+/**
+ * RxJS itself, required when a record pipeline is made rather than imported with this module: a thread that
+ * runs only batch handlers (a kernel function's host) loads this module with connect-stream-function, and
+ * must not carry the ~1.2 MB of heap that all of RxJS's operators take in each isolate. A thread with a
+ * record handler has loaded RxJS already (its handler's operators), and Node resolves `rxjs` for an import
+ * and for a require to the same CommonJS module (its "node" condition): one RxJS, one Observable class.
+ */
+const rxjs = (): typeof import('rxjs') => createRequire(import.meta.url)('rxjs') as typeof import('rxjs');
 
 let subscribing = 0;
 
@@ -65,7 +71,7 @@ export class RecordPipeline {
   ) {
     if (!(Number.isInteger(window) && window >= 1)) throw new Error(`window must be a whole number of records, 1 or more (got ${window})`);
     this.brake = new ChannelBrake(window);
-    const input = new Observable<unknown>((sub: Subscriber<unknown>) => {
+    const input = new (rxjs().Observable)<unknown>((sub: Subscriber<unknown>) => {
       const record = this.feeding;
       if (record === NOTHING) return sub.error(new Error('the handler subscribed to its input after the record was handed to it (subscribeOn, a delayed subscription): not supported'));
       sub.next(record);

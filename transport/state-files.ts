@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 /**
- * Writing the state folder (its certificate, deployments and their modules): a failure is one line naming
- * the path and the errno, which an operator acts on (a full disk, a read-only mount), not a stack trace.
+ * Writing the state folder (its certificate, deployments and their modules, saved states, sinks' ids): a
+ * failure is one line naming the path and the errno, which an operator acts on (a full disk, a read-only
+ * mount), not a stack trace.
  */
 
 /** A file or folder of serve's state that could not be written. */
@@ -52,17 +53,78 @@ async function whyNot(dir: string, mode: number, failed: unknown): Promise<strin
 }
 
 /**
- * Writes through a temporary file, so a crash mid-write never leaves half a key behind; a write that fails
- * (a full disk) removes its temporary file, which would otherwise be left in the folder the disk is full of.
+ * Writes through a temporary file, synced, then renamed over the last: a crash mid-write never leaves half a
+ * key or half a saved state behind, and a power cut after the rename not an empty file. A write that fails
+ * (a full disk) removes its temporary file, which would otherwise be left in the folder the disk is full of;
+ * one cut short by a forced exit leaves it for the next start to remove (removeLeftoverWrites).
  */
 export async function writeAtomically(path: string, data: string | Uint8Array, mode: number): Promise<void> {
   // unique per write: two writers of one path in a process (workers of one cluster in a test) must not share it
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(tmp, data, { mode });
+    const h = await open(tmp, 'w', mode);
+    try {
+      await h.writeFile(data);
+      await h.sync();
+    } finally {
+      await h.close();
+    }
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => {});
     throw new StateWriteError(`cannot write ${path}: ${errnoReason(e)}`);
   }
+}
+
+/** whether process `pid` runs (as any user) */
+export function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as another user
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A temporary file of writeAtomically (`<name>.<pid>.<8 hex>.tmp`), or of the saved-state writer before it
+ * used writeAtomically (`<name>.state.<pid>.tmp`), so that those left by an older version go too.
+ */
+const LEFTOVER = /\.(?:state\.(\d+)|(\d+)\.[0-9a-f]{8})\.tmp$/;
+
+/** the pid of the writer of such a temporary file, if `name` is one */
+const writerOf = (name: string): number | undefined => {
+  const m = LEFTOVER.exec(name);
+  return m ? Number(m[1] ?? m[2]) : undefined;
+};
+
+/**
+ * Removes the temporary files that writes cut short (a forced exit between a write and its rename) left in
+ * `dirs`: only the writer's own names, so nothing else of the folder's is touched, and only those whose
+ * writer no longer runs: a `geoflux worker` that shares the state folder writes its modules there without
+ * its lock, and its write under way would lose its temporary file. A folder that does not exist has none.
+ */
+export async function removeLeftoverWrites(dirs: string[]): Promise<{ removed: string[]; failed: string[] }> {
+  const removed: string[] = [];
+  const failed: string[] = [];
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return [];
+      failed.push(`${dir}: ${errnoReason(e)}`);
+      return [];
+    });
+    const left = names.filter((n) => {
+      const pid = writerOf(n);
+      return pid !== undefined && !running(pid);
+    });
+    for (const name of left.sort()) {
+      const path = join(dir, name);
+      await rm(path).then(
+        () => removed.push(path),
+        (e: unknown) => failed.push(`${path}: ${errnoReason(e)}`),
+      );
+    }
+  }
+  return { removed, failed };
 }
