@@ -63,6 +63,7 @@ const issue = (k: Kind, path: Path, input: unknown, abort: boolean, message?: st
 /** a check made from another keeps what the other says of its fields */
 const like = <T>(inner: Check<unknown>, check: Check<T>): Check<T> => Object.assign(check, { fields: inner.fields, of: inner.of });
 
+// a value of the wrong type is handed back as it came: with an issue added, what a check made is not used
 const refused = (expected: string, v: unknown, at: Path, issues: Issue[]): never => {
   issues.push(issue({ code: 'invalid_type', expected }, at, v, true));
   return v as never;
@@ -70,10 +71,8 @@ const refused = (expected: string, v: unknown, at: Path, issues: Issue[]): never
 
 const is =
   <T>(expected: string, test: (v: unknown) => boolean): Check<T> =>
-  (v, at, issues) => {
-    if (!test(v)) return refused(expected, v, at, issues);
-    return v as T;
-  };
+  (v, at, issues) =>
+    test(v) ? (v as T) : refused(expected, v, at, issues);
 
 export const string = is<string>('string', (v) => typeof v === 'string');
 export const number = is<number>('number', (v) => typeof v === 'number' && Number.isFinite(v));
