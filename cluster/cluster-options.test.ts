@@ -35,6 +35,21 @@ describe('clusterOptions', () => {
     expect(path({ nats: 'nats://x', user: 'u', pass: 'p', token: 't' })).toEqual(['cluster.token']);
     expect(path({ nats: 'nats://x', tls: { cert: 'c.pem' } })).toEqual(['cluster.tls.key']);
   });
+
+  it('says what is wrong with the shape in the words zod said it before the checks were written out', () => {
+    const cases: [input: unknown, problems: [path: string, reason: string][]][] = [
+      [{"nats": 5}, [["cluster.nats", "Invalid input"]]],
+      [{"nats": "http://x"}, [["cluster.nats", "a NATS server URL: nats://host[:port] or tls://host[:port]"]]],
+      [{"nats": []}, [["cluster.nats", "Too small: expected array to have >=1 items"]]],
+      [{"nats": ["nats://a", "http://x"]}, [["cluster.nats.1", "a NATS server URL: nats://host[:port] or tls://host[:port]"]]],
+      [{}, [["cluster.nats", "Invalid input"]]],
+      [{"nats": "nats://a", "partitions": 1.5, "maxAge": 0, "stream": "a.b", "secret": 1, "other": 2}, [["cluster.stream", "a JetStream stream name: letters, digits, \"-\" and \"_\" (it is the first token of every subject)"], ["cluster.partitions", "Invalid input: expected int, received number"], ["cluster.maxAge", "Too small: expected number to be >0"], ["cluster", "Unrecognized keys: \"secret\", \"other\""]]],
+      [{"nats": "nats://a", "maxBytes": -1, "tls": {"ca": ""}}, [["cluster.maxBytes", "Too small: expected number to be >0"], ["cluster.tls.ca", "Too small: expected string to have >=1 characters"]]],
+      ["x", [["cluster", "Invalid input: expected object, received string"]]],
+      [null, [["cluster", "Invalid input: expected object, received null"]]],
+    ];
+    for (const [input, problems] of cases) expect(clusterOptions(input, wf).problems.map((p) => [p.path.join('.'), p.reason])).toEqual(problems);
+  });
 });
 
 describe('connectCluster, against nats-server', () => {

@@ -1,34 +1,35 @@
 import { resolve } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { z } from 'zod';
+import { aboveZero, array, atLeast, atMost, checked, checkShape, int, matches, number, object, optional, string, union, type Made } from '../codecs/shape-check.ts';
 import type { Problem } from '../workflows/check.ts';
 import type { NatsConnectOptions } from './connect-nats.ts';
 
-const natsUrl = z.string().regex(/^(nats|tls):\/\/[^/]/, 'a NATS server URL: nats://host[:port] or tls://host[:port]');
+const natsUrl = checked(string, matches(/^(nats|tls):\/\/[^/]/, 'a NATS server URL: nats://host[:port] or tls://host[:port]'));
+const filled = optional(checked(string, atLeast(1)));
 
 /**
- * The workflow's `cluster:` section as zod checks its shape; the lead's workflow schema takes it as
- * `cluster: clusterSchema.optional()`. Meaning (one way to authenticate, a key with its certificate) is
- * checked in `clusterOptions`.
+ * The workflow's `cluster:` section as its shape is checked (codecs/shape-check.ts); the lead's workflow
+ * schema takes it as `cluster: optional(clusterSchema)`. Meaning (one way to authenticate, a key with its
+ * certificate) is checked in `clusterOptions`.
  */
-export const clusterSchema = z.strictObject({
+export const clusterSchema = object({
   /** one server, or several of one cluster: the client tries them in turn */
-  nats: z.union([natsUrl, z.array(natsUrl).min(1)]),
-  stream: z.string().regex(/^[A-Za-z0-9_-]+$/, 'a JetStream stream name: letters, digits, "-" and "_" (it is the first token of every subject)').optional(),
-  partitions: z.number().int().min(1).max(1024).optional(),
+  nats: union(natsUrl, checked(array(natsUrl), atLeast(1))),
+  stream: optional(checked(string, matches(/^[A-Za-z0-9_-]+$/, 'a JetStream stream name: letters, digits, "-" and "_" (it is the first token of every subject)'))),
+  partitions: optional(checked(int, atLeast(1), atMost(1024))),
   /** seconds a fix is kept in the stream (default: for ever): at least what a takeover replays */
-  maxAge: z.number().positive().optional(),
+  maxAge: optional(checked(number, aboveZero())),
   /** bytes the stream keeps before it drops its oldest fixes (default: no limit) */
-  maxBytes: z.number().int().positive().optional(),
-  user: z.string().min(1).optional(),
-  pass: z.string().optional(),
-  token: z.string().min(1).optional(),
+  maxBytes: optional(checked(int, aboveZero())),
+  user: filled,
+  pass: optional(string),
+  token: filled,
   /** a .creds file (JWT and NKey seed), as `nsc` writes it */
-  creds: z.string().min(1).optional(),
-  tls: z.strictObject({ ca: z.string().min(1).optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional() }).optional(),
+  creds: filled,
+  tls: optional(object({ ca: filled, cert: filled, key: filled })),
 });
 
-export type ClusterSection = z.infer<typeof clusterSchema>;
+export type ClusterSection = Made<typeof clusterSchema>;
 
 export const DEFAULT_PARTITIONS = 8;
 
@@ -56,9 +57,8 @@ export interface ClusterOptions {
  * the loader's (workflows/load.ts), so it can point at the line.
  */
 export function clusterOptions(input: unknown, wf: { name: string; dir: string }): { options?: ClusterOptions; problems: Problem[] } {
-  const parsed = clusterSchema.safeParse(input);
-  if (!parsed.success) return { problems: parsed.error.issues.map((i) => ({ path: ['cluster', ...(i.path as (string | number)[])], reason: i.message })) };
-  const c = parsed.data;
+  const { value: c, issues } = checkShape(clusterSchema, input, ['cluster']);
+  if (issues.length) return { problems: issues.map((i) => ({ path: i.path, reason: i.message })) };
   const problems: Problem[] = [];
   const bad = (path: (string | number)[], reason: string) => problems.push({ path: ['cluster', ...path], reason });
   const ways = (['user', 'token', 'creds'] as const).filter((k) => c[k] !== undefined);

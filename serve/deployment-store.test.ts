@@ -37,6 +37,27 @@ describe("the state folder's deployments.json", () => {
     await expect(new DeploymentStore(stateWith('{}').state).list()).rejects.toThrow(/is not a list of deployments: the whole /);
   });
 
+  it('says what is wrong in the words zod said it before the checks were written out; fields it does not know are kept', async () => {
+    const ONE = { name: 'fast', hash: HASH, observe: ['gps'], emit: [], params: {}, min: 1, max: 1 };
+    const cases: [deployments: unknown, what: string][] = [
+      [{}, "the whole Invalid input: expected array, received object"],
+      [[5], "[0] Invalid input: expected object, received number"],
+      [[{ ...ONE, hash: 'nope' }], "[0].hash is not a SHA-256 in hex"],
+      [[{ ...ONE, min: -1 }], "[0].min Too small: expected number to be >=0"],
+      [[{ ...ONE, max: 1.5 }], "[0].max Invalid input: expected int, received number"],
+      [[{ ...ONE, idle: 0 }], "[0].idle Too small: expected number to be >0"],
+      [[{ ...ONE, observe: 'gps' }], "[0].observe Invalid input: expected array, received string"],
+      [[{ ...ONE, params: [] }], "[0].params Invalid input: expected record, received array"],
+      [[{ ...ONE, name: undefined }], "[0].name Invalid input: expected string, received undefined"],
+    ];
+    for (const [deployments, what] of cases) {
+      const { state, file } = stateWith(JSON.stringify(deployments));
+      await expect(new DeploymentStore(state).list()).rejects.toThrow(`${file} is not a list of deployments: ${what}; ${MEND}`);
+    }
+    const kept = [{ ...ONE, extra: 1, idle: 30 }];
+    expect(await new DeploymentStore(stateWith(JSON.stringify(kept)).state).list()).toEqual(kept);
+  });
+
   it('unusable: serve says so with the path before anything starts, and exits 1', { timeout: 60_000 }, async () => {
     const { dir, state, file } = stateWith('[\n  { name: "fast" }\n]\n');
     const workflow = join(dir, 'w.yaml');

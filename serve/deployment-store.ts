@@ -1,8 +1,8 @@
 import { pathText } from '../codecs/path-text.ts';
+import { aboveZero, array, atLeast, checked, checkShape, int, matches, number, object, optional, record, string, unknown, type Made } from '../codecs/shape-check.ts';
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { makeFolder, writeAtomically } from '../transport/state-files.ts';
 import type { WorkflowFunction } from '../workflows/schema.ts';
 
@@ -13,21 +13,25 @@ import type { WorkflowFunction } from '../workflows/schema.ts';
  */
 
 /** what `deployments.json` holds: checked, so that a file edited by hand is refused at start, not half-used */
-const savedDeployment = z.object({
-  name: z.string(),
-  /** SHA-256 of the module's bytes */
-  hash: z.string().regex(/^[0-9a-f]{64}$/, 'is not a SHA-256 in hex'),
-  observe: z.array(z.string()),
-  emit: z.array(z.string()),
-  params: z.record(z.string(), z.unknown()),
-  min: z.number().int().nonnegative(),
-  max: z.number().int().nonnegative(),
-  /** with min 0: seconds without a frame before it is scaled to zero */
-  idle: z.number().positive().optional(),
-});
-const savedDeployments = z.array(savedDeployment);
+const count = checked(int, atLeast(0));
+const savedDeployment = object(
+  {
+    name: string,
+    /** SHA-256 of the module's bytes */
+    hash: checked(string, matches(/^[0-9a-f]{64}$/, 'is not a SHA-256 in hex')),
+    observe: array(string),
+    emit: array(string),
+    params: record(unknown),
+    min: count,
+    max: count,
+    /** with min 0: seconds without a frame before it is scaled to zero */
+    idle: optional(checked(number, aboveZero())),
+  },
+  'dropped',
+);
+const savedDeployments = array(savedDeployment);
 
-export type Deployment = z.infer<typeof savedDeployment>;
+export type Deployment = Made<typeof savedDeployment>;
 
 export const instancesOf = (d: Pick<Deployment, 'min'>): number => Math.max(1, d.min);
 
@@ -92,9 +96,8 @@ export class DeploymentStore {
     } catch (e) {
       throw unusable(`is not JSON: ${atLineAndColumn(text, (e as Error).message)}`);
     }
-    const shape = savedDeployments.safeParse(all);
-    if (!shape.success) {
-      const [issue] = shape.error.issues;
+    const [issue] = checkShape(savedDeployments, all).issues;
+    if (issue) {
       throw unusable(`is not a list of deployments: ${pathText(issue.path) || 'the whole'} ${issue.message}`);
     }
     return all as Deployment[];

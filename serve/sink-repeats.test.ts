@@ -32,3 +32,20 @@ it('starts without the ids of a file it cannot read, and says so', async () => {
   expect(repeats.of('out').first({ id: '1' })).toBe(true);
   expect(log.lines).toEqual([expect.stringMatching(/^warn .*sink-ids\.json: not used \(out\.0: .*string.*\): events resent after the restart may be published twice$/)]);
 });
+
+it('says why it did not use a file in the words zod said it before the checks were written out', async () => {
+  const cases: [text: string, why: string][] = [
+    ["{\"out\": [1, 2]}", "out.0: Invalid input: expected string, received number"],
+    ["[]", ": Invalid input: expected record, received array"],
+    ["{\"out\": \"a\"}", "out: Invalid input: expected array, received string"],
+    ["5", ": Invalid input: expected record, received number"],
+    ["{\"a\": [\"x\"], \"b\": [null]}", "b.0: Invalid input: expected string, received null"],
+  ];
+  for (const [text, why] of cases) {
+    const dir = mkdtempSync(join(tmpdir(), 'geoflux-sink-ids-'));
+    writeFileSync(join(dir, 'sink-ids.json'), text);
+    const log = recordingLog();
+    await SinkRepeats.load(dir, log);
+    expect(log.lines).toEqual([`warn ${join(dir, 'sink-ids.json')}: not used (${why}): events resent after the restart may be published twice`]);
+  }
+});

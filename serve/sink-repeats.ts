@@ -1,11 +1,11 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { array, checkShape, record, string } from '../codecs/shape-check.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { OncePerId } from '../sinks/once-per-id.ts';
 import { writeAtomically } from '../transport/state-files.ts';
 
-const savedIds = z.record(z.string(), z.array(z.string()));
+const savedIds = record(array(string));
 
 /**
  * Each sink function's OncePerId (one for all its instances: a resend may reach another), and the ids they
@@ -26,9 +26,9 @@ export class SinkRepeats {
     const path = join(stateDir, 'sink-ids.json');
     let seen: Record<string, string[]> = {};
     try {
-      const read = savedIds.safeParse(JSON.parse(await readFile(path, 'utf8')));
-      if (!read.success) throw new Error(`${read.error.issues[0].path.join('.')}: ${read.error.issues[0].message}`);
-      seen = read.data;
+      const read = checkShape(savedIds, JSON.parse(await readFile(path, 'utf8')));
+      if (read.issues.length) throw new Error(`${read.issues[0].path.join('.')}: ${read.issues[0].message}`);
+      seen = read.value;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`${path}: not used (${(e as Error).message}): events resent after the restart may be published twice`);
     }

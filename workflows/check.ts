@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { isBuiltinKernel, unknownKernel } from '../kernels/host/builtin-wasm.ts';
-import type { z } from 'zod';
 import { kernelParamProblems } from '../kernels/param-check.ts';
 import { BUILTIN_FUNCTIONS } from '../sfn/builtins/index.ts';
 import { FLEET_BUILTIN, fleetParams } from '../query/fleet-function.ts';
@@ -10,6 +9,7 @@ import { unknownBuiltin, type Builtins } from '../runtime/import-module.ts';
 import { CLOUD_BRIDGE, clusterOptions } from '../cluster/cluster-options.ts';
 import { SINK_KINDS } from '../sinks/sink-kinds.ts';
 import { FIRST_USER_TAG } from '../zipper/router.ts';
+import type { Made } from '../codecs/shape-check.ts';
 import { normaliseListen } from './address.ts';
 import { closest, didYouMean } from './errors.ts';
 import { DASHBOARD, EMBEDDED_MQTT, FUNCTION_KEYS, type DashboardConfig, type Dispatch, type MqttConfig, type Workflow, type WorkflowFunction, type workflowSchema } from './schema.ts';
@@ -27,7 +27,7 @@ const resolveFrom = (dir: string, p: string) => (p.startsWith('builtin:') || isA
 const list = (x: string | string[] | undefined) => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
 
 /** What a schema cannot say: addresses parse (and are normalised), tags exist and are free, names are unique, no loops. */
-export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string): { workflow: Omit<Workflow, 'file' | 'dir'>; problems: Problem[] } {
+export function checkWorkflow(raw: Made<typeof workflowSchema>, dir: string): { workflow: Omit<Workflow, 'file' | 'dir'>; problems: Problem[] } {
   const problems: Problem[] = [];
   const bad = (path: Problem['path'], reason: string, at: Problem['at'] = 'key') => problems.push({ path, reason, at });
 
@@ -178,7 +178,7 @@ export function checkWorkflow(raw: z.infer<typeof workflowSchema>, dir: string):
 }
 
 /** the fleet's index lives in serve's process, one per workflow, where the dashboard's server answers from it */
-function checkFleet(f: z.infer<typeof workflowSchema>['functions'][number], again: boolean, dashboard: boolean, bad: (path: (string | number)[], reason: string) => void): void {
+function checkFleet(f: Made<typeof workflowSchema>['functions'][number], again: boolean, dashboard: boolean, bad: (path: (string | number)[], reason: string) => void): void {
   if (again) bad(['run'], 'a workflow keeps one fleet index (the dashboard answers /v1/ from it)');
   else if (!dashboard) bad(['run'], 'the fleet is asked over the dashboard\'s HTTP server (/v1/): add dashboard: { port: 8080 } (0 for any port)');
   if (f.host !== 'local') bad(['host'], 'the fleet runs in serve\'s process, beside the dashboard that answers from it: host: local');

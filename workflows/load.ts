@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
-import type { z } from 'zod';
+import { checkShape, type Issue } from '../codecs/shape-check.ts';
 import { checkWorkflow, type Problem } from './check.ts';
 import { substituteEnv } from './env.ts';
 import { closest, describeValue, didYouMean, expectedOneOf, formatPath, WorkflowError } from './errors.ts';
@@ -57,13 +57,13 @@ export function parseWorkflow(text: string, file: string, env: Env = process.env
   };
 
   const js = toJS(doc, at);
-  const parsed = workflowSchema.safeParse(js, { reportInput: true });
+  const parsed = checkShape(workflowSchema, js);
   // listed first so that, at the same place, the unset variable is named rather than the empty value it left
-  first([...unset, ...(parsed.success ? [] : parsed.error.issues.flatMap((i) => problemsOf(i, js)))]);
+  first([...unset, ...parsed.issues.flatMap((i) => problemsOf(i, js))]);
   // meaning (tags exist, no loops) needs the whole shape right, so a shape error later in the file is still
   // reported before a meaning error earlier in it
   const dir = dirname(resolve(file));
-  const { workflow, problems } = checkWorkflow(parsed.data!, dir);
+  const { workflow, problems } = checkWorkflow(parsed.value, dir);
   first(problems);
   const wf: Workflow = { ...workflow, file: resolve(file), dir };
   locators.set(wf, (path) => lc.linePos(offsetOf(doc, path, 'value')));
@@ -136,10 +136,9 @@ const EXPECTED: Record<string, string> = { array: 'a list', object: 'a map', rec
 
 const valueAt = (root: unknown, path: Path): unknown => path.reduce<any>((v, k) => (v == null ? undefined : v[k]), root);
 
-/** zod's issue, in the words of this file's readers. */
-function problemsOf(issue: z.core.$ZodIssue, root: unknown): Problem[] {
-  const path = issue.path as Path;
-  const input = (issue as { input?: unknown }).input;
+/** An issue with the shape (in zod's terms), in the words of this file's readers. */
+function problemsOf(issue: Issue, root: unknown): Problem[] {
+  const { path, input } = issue;
   if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && input === undefined) {
     // a missing field is most often a misspelt one: point at the misspelling
     const parent = valueAt(root, path.slice(0, -1));

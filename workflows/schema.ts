@@ -1,106 +1,88 @@
-import { z } from 'zod';
 import { clusterSchema, type ClusterOptions } from '../cluster/cluster-options.ts';
+import { aboveZero, array, atLeast, atMost, boolean, checked, fieldsAt, int, matches, number, object, oneOf, optional, preprocess, record, string, union, unknown, withDefault } from '../codecs/shape-check.ts';
 import { SINK_KIND_NAMES, type SinkKindName } from '../sinks/sink-kinds.ts';
 
 /**
- * The shape of workflow.yaml, as zod checks it. Meaning (tags exist, numbers are free, no loops) is checked
- * after, in check.ts, because it needs the whole file.
+ * The shape of workflow.yaml (codecs/shape-check.ts, in zod's words). Meaning (tags exist, numbers are free,
+ * no loops) is checked after, in check.ts, because it needs the whole file.
  */
 
-const name = z.string().regex(/^[a-z][a-z0-9_-]*$/i, 'must start with a letter and use only letters, digits, "-" and "_"');
-const oneOrMany = z.union([z.string(), z.array(z.string())]);
+const name = checked(string, matches(/^[a-z][a-z0-9_-]*$/i, 'must start with a letter and use only letters, digits, "-" and "_"'));
+const oneOrMany = union(string, array(string));
+const filled = checked(string, atLeast(1));
+const params = record(unknown);
 
-export const functionSchema = z.looseObject({
-  name,
-  observe: oneOrMany,
-  emit: oneOrMany.optional(),
-  dispatch: z.union([z.literal('balance'), z.strictObject({ partition: z.string().min(1) })]).optional(),
-  instances: z.number().int().min(1).max(1024).optional(),
-  host: z.enum(['local', 'remote']).optional(),
-  run: z.string().min(1).optional(),
-  kernel: z.string().min(1).optional(),
-  sink: z.enum(SINK_KIND_NAMES).optional(),
-  params: z.record(z.string(), z.unknown()).optional(),
-  batch: z.strictObject({ max: z.number().int().min(1).optional(), ms: z.number().min(0).optional() }).optional(),
-  wasi: z.enum(['node', 'wasmer']).optional(),
-  timeout: z.number().min(0).optional(),
-  where: z.enum(['edge', 'cloud']).optional(),
-});
+export const functionSchema = object(
+  {
+    name,
+    observe: oneOrMany,
+    emit: optional(oneOrMany),
+    dispatch: optional(union(oneOf(['balance']), object({ partition: filled }))),
+    instances: optional(checked(int, atLeast(1), atMost(1024))),
+    host: optional(oneOf(['local', 'remote'])),
+    run: optional(filled),
+    kernel: optional(filled),
+    sink: optional(oneOf(SINK_KIND_NAMES)),
+    params: optional(params),
+    batch: optional(object({ max: optional(checked(int, atLeast(1))), ms: optional(checked(number, atLeast(0))) })),
+    wasi: optional(oneOf(['node', 'wasmer'])),
+    timeout: optional(checked(number, atLeast(0))),
+    where: optional(oneOf(['edge', 'cloud'])),
+  },
+  'kept',
+);
 
-export const sourceSchema = z.strictObject({
-  name,
-  run: z.string().min(1),
-  params: z.record(z.string(), z.unknown()).optional(),
-  zipper: z.string().optional(),
-});
+const sourceSchema = object({ name, run: filled, params: optional(params), zipper: optional(string) });
 
 // `${MQTT_PORT}` substitutes a string: a port may be written as one
-const port = z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v), z.number().int().min(0).max(65535));
+const port = preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v), checked(int, atLeast(0), atMost(65535)));
 
-export const mqttSchema = z.strictObject({
-  url: z.string().regex(/^(mqtts?|wss?):\/\/[^/]/, 'an MQTT broker URL: mqtt://, mqtts://, ws:// or wss://host[:port]').optional(),
-  username: z.string().optional(),
-  password: z.string().optional(),
-  clientId: z.string().optional(),
-  protocol: z.union([z.literal('3.1.1'), z.literal(5), z.literal('5')]).optional(),
-  tls: z.strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional(), insecure: z.boolean().optional() }).optional(),
-  embedded: z.strictObject({ host: z.string().min(1).optional(), port: port.optional(), ws: z.union([port, z.literal(false)]).optional() }).optional(),
+const mqttSchema = object({
+  url: optional(checked(string, matches(/^(mqtts?|wss?):\/\/[^/]/, 'an MQTT broker URL: mqtt://, mqtts://, ws:// or wss://host[:port]'))),
+  username: optional(string),
+  password: optional(string),
+  clientId: optional(string),
+  protocol: optional(union(oneOf(['3.1.1']), oneOf([5]), oneOf(['5']))),
+  tls: optional(object({ ca: optional(string), cert: optional(string), key: optional(string), insecure: optional(boolean) })),
+  embedded: optional(object({ host: optional(filled), port: optional(port), ws: optional(union(port, oneOf([false]))) })),
 });
 
-export const dashboardSchema = z.strictObject({
-  host: z.string().min(1).optional(),
-  port: port.optional(),
-  mqtt: z.string().regex(/^wss?:\/\/[^/]/, "the broker's MQTT over WebSocket URL: ws:// or wss://host[:port][/path]").optional(),
+const dashboardSchema = object({
+  host: optional(filled),
+  port: optional(port),
+  mqtt: optional(checked(string, matches(/^wss?:\/\/[^/]/, "the broker's MQTT over WebSocket URL: ws:// or wss://host[:port][/path]"))),
 });
 
-export const workflowSchema = z.strictObject({
-  name: z.string().min(1),
-  listen: z.array(z.string()).min(1, 'needs at least one address'),
-  tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
-  auth: z.strictObject({ token: z.string().optional(), clientCa: z.string().min(1).optional() }).optional(),
-  control: z
-    .strictObject({
-      token: z.string().min(1, 'the control channel needs a token of its own'),
+const moreThanZero = aboveZero('must be more than 0');
+
+export const workflowSchema = object({
+  name: filled,
+  listen: checked(array(string), atLeast(1, 'needs at least one address')),
+  tls: optional(object({ cert: filled, key: filled })),
+  auth: optional(object({ token: optional(string), clientCa: optional(filled) })),
+  control: optional(
+    object({
+      token: checked(string, atLeast(1, 'the control channel needs a token of its own')),
       // the autoscale rule of deployed functions (serve/autoscale.ts); absent fields keep its defaults
-      autoscale: z
-        .strictObject({
-          backlog: z.number().int().positive('must be more than 0').optional(),
-          up: z.number().positive('must be more than 0').optional(),
-          idle: z.number().positive('must be more than 0').optional(),
-        })
-        .optional(),
-    })
-    .optional(),
-  state: z.string().min(1).optional(),
-  metrics: z.union([z.literal(false), z.strictObject({ host: z.string().min(1).optional(), port })]).optional(),
-  tags: z.record(z.string(), z.number().int()),
-  functions: z.array(functionSchema).default([]),
-  sources: z.array(sourceSchema).optional(),
-  mqtt: mqttSchema.optional(),
-  dashboard: z.union([z.literal(false), dashboardSchema]).optional(),
-  limits: z.unknown().optional(),
-  cluster: clusterSchema.optional(),
-  hosts: z.number().int().min(1).max(256).optional(),
+      autoscale: optional(object({ backlog: optional(checked(int, moreThanZero)), up: optional(checked(number, moreThanZero)), idle: optional(checked(number, moreThanZero)) })),
+    }),
+  ),
+  state: optional(filled),
+  metrics: optional(union(oneOf([false]), object({ host: optional(filled), port }))),
+  tags: record(int),
+  functions: withDefault(array(functionSchema), () => []),
+  sources: optional(array(sourceSchema)),
+  mqtt: optional(mqttSchema),
+  dashboard: optional(union(oneOf([false]), dashboardSchema)),
+  limits: optional(unknown),
+  cluster: optional(clusterSchema),
+  hosts: optional(checked(int, atLeast(1), atMost(256))),
 });
 
-export const FUNCTION_KEYS = Object.keys(functionSchema.shape);
-
-const unwrap = (s: z.ZodType): z.ZodType => (s instanceof z.ZodOptional || s instanceof z.ZodDefault ? unwrap(s.unwrap() as z.ZodType) : s);
-
-function objectAt(schema: z.ZodType, path: readonly (string | number)[]): z.ZodObject | undefined {
-  let s = unwrap(schema);
-  // of `'balance' | { partition }`, the map is the only branch with fields to suggest
-  if (s instanceof z.ZodUnion) s = unwrap((s.options as z.ZodType[]).find((o) => unwrap(o) instanceof z.ZodObject) ?? s);
-  if (path.length === 0) return s instanceof z.ZodObject ? s : undefined;
-  const [seg, ...rest] = path;
-  if (s instanceof z.ZodObject) return typeof seg === 'string' && seg in s.shape ? objectAt(s.shape[seg], rest) : undefined;
-  if (s instanceof z.ZodArray) return objectAt(s.element as z.ZodType, rest);
-  if (s instanceof z.ZodRecord) return objectAt(s.valueType as z.ZodType, rest);
-  return undefined;
-}
+export const FUNCTION_KEYS = Object.keys(functionSchema.fields!);
 
 /** The fields the map at `path` (a path into the file) knows, to suggest one for a misspelt key. */
-export const keysAt = (path: readonly (string | number)[]): string[] => Object.keys(objectAt(workflowSchema, path)?.shape ?? {});
+export const keysAt = (path: readonly (string | number)[]): string[] => fieldsAt(workflowSchema, path);
 
 export type Dispatch = { kind: 'balance' } | { kind: 'partition'; key: string };
 

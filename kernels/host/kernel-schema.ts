@@ -1,4 +1,5 @@
 import { pathText } from '../../codecs/path-text.ts';
+import { array, atLeast, boolean, checked, checkShape, number, object, oneOf, optional, present, string, unknown, type Check, type Path } from '../../codecs/shape-check.ts';
 import { KernelError } from './kernel-error.ts';
 
 /**
@@ -49,85 +50,30 @@ export const REQUIRED_COUNTERS = ['skipped', 'lostRows'] as const;
 /** bytes a field takes in each row */
 export const fieldWidth = (t: FieldType): 4 | 8 => (t === 'f64' || t === 'time' ? 8 : 4);
 
-// The checks below are written out rather than made with zod, with zod's messages (which kernels' authors
-// saw before): every kernel host thread reads a schema, and zod alone was ~3 MB of heap in each of them.
-type Path = (string | number)[];
-type Check<T> = (v: unknown, at: Path) => T;
-
-const refused = (at: Path, message: string) => new KernelError(`kernel schema${pathText(at)}: ${message}`);
-const received = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'number' && !Number.isFinite(v) ? String(v) : typeof v);
-const expected = (what: string, v: unknown, at: Path) => refused(at, `Invalid input: expected ${what}, received ${received(v)}`);
-
-const string =
-  (min = 0): Check<string> =>
-  (v, at) => {
-    if (typeof v !== 'string') throw expected('string', v, at);
-    if (v.length < min) throw refused(at, `Too small: expected string to have >=${min} characters`);
-    return v;
-  };
-const number: Check<number> = (v, at) => {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw expected('number', v, at);
-  return v;
-};
-const boolean: Check<boolean> = (v, at) => {
-  if (typeof v !== 'boolean') throw expected('boolean', v, at);
-  return v;
-};
-const present: Check<unknown> = (v, at) => {
-  if (v === undefined) throw expected('nonoptional', v, at);
-  return v;
-};
-const oneOf =
-  <T extends string>(options: readonly T[]): Check<T> =>
-  (v, at) => {
-    if (!options.includes(v as T)) throw refused(at, `Invalid option: expected one of ${options.map((o) => `"${o}"`).join('|')}`);
-    return v as T;
-  };
-const array =
-  <T>(item: Check<T>, min = 0): Check<T[]> =>
-  (v, at) => {
-    if (!Array.isArray(v)) throw expected('array', v, at);
-    const out = v.map((x, i) => item(x, [...at, i]));
-    if (out.length < min) throw refused(at, `Too small: expected array to have >=${min} items`);
-    return out;
-  };
-
-interface Key {
-  check: Check<unknown>;
-  optional?: boolean;
-}
-const optional = (check: Check<unknown>): Key => ({ check, optional: true });
-
-/** an object with these keys and no others; the result has them in this order */
-function exactly<T>(shape: Record<string, Check<unknown> | Key>): Check<T> {
-  const keys = Object.entries(shape).map(([name, k]) => [name, typeof k === 'function' ? { check: k } : k] as const);
-  return (v, at) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw expected('object', v, at);
-    const o = v as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (const [name, k] of keys) if (Object.hasOwn(o, name) || !k.optional) out[name] = k.check(o[name], [...at, name]);
-    const others = Object.keys(o).filter((name) => !Object.hasOwn(shape, name));
-    if (others.length) throw refused(at, `Unrecognized key${others.length > 1 ? 's' : ''}: ${others.map((name) => `"${name}"`).join(', ')}`);
-    return out as T;
-  };
-}
-
-const values = optional(array(string(), 1));
-const paramSpec = exactly<ParamSpec>({
-  name: string(1),
+const named = checked(string, atLeast(1));
+const values = optional(checked(array(string), atLeast(1)));
+const paramSpec = object({
+  name: named,
   type: oneOf(PARAM_TYPES),
-  doc: optional(string()),
-  default: optional((v) => v),
+  doc: optional(string),
+  default: optional(unknown),
   required: optional(boolean),
   min: optional(number),
   max: optional(number),
   exclusiveMin: optional(boolean),
   values,
-  items: optional(exactly({ type: oneOf(ITEM_TYPES), values })),
+  items: optional(object({ type: oneOf(ITEM_TYPES), values })),
 });
-const fieldSpecs = array(exactly<FieldSpec>({ name: string(1), type: oneOf(FIELD_TYPES), doc: optional(string()), values }), 1);
+const fieldSpecs = checked(array(object({ name: named, type: oneOf(FIELD_TYPES), doc: optional(string), values })), atLeast(1));
 // "json-lines" or fields: checked apart, so a bad field is named rather than the union
-const kernelSchema = exactly<Omit<KernelSchema, 'output'> & { output: unknown }>({ name: string(1), doc: optional(string()), params: array(paramSpec), output: present, counters: array(string(1)) });
+const kernelSchema = object({ name: named, doc: optional(string), params: array(paramSpec), output: present, counters: array(named) });
+
+/** what `check` makes of `v`, or the first thing wrong with it, in zod's words (which kernels' authors saw before) */
+function shaped<T>(check: Check<T>, v: unknown, at: Path = []): T {
+  const { value, issues } = checkShape(check, v, at);
+  if (issues.length) throw new KernelError(`kernel schema${pathText(issues[0].path)}: ${issues[0].message}`);
+  return value;
+}
 
 /** The schema a kernel exported, checked; a kernel that describes itself wrongly is refused, with the reason. */
 export function parseKernelSchema(json: string): KernelSchema {
@@ -137,8 +83,8 @@ export function parseKernelSchema(json: string): KernelSchema {
   } catch (e) {
     throw new KernelError(`kernel schema is not JSON: ${(e as Error).message}`);
   }
-  const head = kernelSchema(raw, []);
-  const s: KernelSchema = { ...head, output: head.output === 'json-lines' ? 'json-lines' : fieldSpecs(head.output, ['output']) };
+  const head = shaped(kernelSchema, raw);
+  const s: KernelSchema = { ...head, output: head.output === 'json-lines' ? 'json-lines' : shaped(fieldSpecs, head.output, ['output']) };
   const bad = (what: string) => new KernelError(`kernel schema of "${s.name}": ${what}`);
   for (const c of REQUIRED_COUNTERS) if (!s.counters.includes(c)) throw bad(`counters must include "${c}"`);
   const names = new Set<string>();
