@@ -134,6 +134,18 @@ function substituteScalars(node: unknown, path: Path, env: Env, unset: Problem[]
 
 const EXPECTED: Record<string, string> = { array: 'a list', object: 'a map', record: 'a map', string: 'a string', number: 'a number', int: 'a whole number' };
 
+/** what a field that takes one of several forms takes, in the file's words */
+const FORMS: Record<string, string> = {
+  observe: 'a tag name or a list of tag names',
+  emit: 'a tag name or a list of tag names',
+  dispatch: '"balance" or { partition: <metadata key> }',
+  metrics: 'false or { host, port } with a port 0–65535',
+  dashboard: 'false or { host, port, mqtt }',
+  ws: 'a port 0–65535, or false for none',
+  protocol: '"3.1.1" or 5',
+  nats: 'a NATS server URL (nats://host[:port] or tls://host[:port]) or a list of them',
+};
+
 const valueAt = (root: unknown, path: Path): unknown => path.reduce<any>((v, k) => (v == null ? undefined : v[k]), root);
 
 /** An issue with the shape (in zod's terms), in the words of this file's readers. */
@@ -154,13 +166,13 @@ function problemsOf(issue: Issue, root: unknown): Problem[] {
     case 'invalid_type':
       return [{ path, reason: `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(input)}`, at: 'value' }];
     case 'invalid_union':
-      return [{ path, reason: path.at(-1) === 'dispatch' ? 'expected "balance" or { partition: <metadata key> }' : 'expected a tag name or a list of tag names', at: 'value' }];
+      return [{ path, reason: `expected ${FORMS[String(path.at(-1))] ?? 'one of the forms this field takes'}`, at: 'value' }];
     case 'invalid_value':
       return [{ path, reason: expectedOneOf(issue.values, input), at: 'value' }];
     case 'too_small': {
       // a schema's own message ("needs at least one address") says it better than zod's "Too small: ..."
       const own = !issue.message.startsWith('Too small');
-      const reason = own ? issue.message : issue.origin === 'array' || issue.origin === 'string' ? 'must not be empty' : `must be at least ${issue.minimum}`;
+      const reason = own ? issue.message : issue.origin === 'array' || issue.origin === 'string' ? 'must not be empty' : `must be ${issue.inclusive ? 'at least' : 'more than'} ${issue.minimum}`;
       return [{ path, reason, at: 'value' }];
     }
     case 'too_big':
