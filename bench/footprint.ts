@@ -55,7 +55,7 @@ async function measured(pid: number): Promise<Usage> {
   return { rssMb: field('VmRSS') / 1024, threads: field('Threads'), cpu: cpuSeconds(pid) - cpu };
 }
 
-export async function bareNode(): Promise<Usage> {
+async function bareNode(): Promise<Usage> {
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   try {
     return await measured(child.pid!);
@@ -114,8 +114,8 @@ function threadRows(dir: string, row: string): (string | number)[][] {
   return [...latest.values()].map((t) => [row, t.thread, fmt(t.heap, 1), fmt(t.young, 1), fmt(t.old, 1), fmt(t.code, 1), fmt(t.external, 1), t.wasm.map((w) => fmt(w, 1)).join(' + ') || '—']);
 }
 
-export async function demo(dir: string, nodeArgs = START_FLAGS): Promise<Usage> {
-  const serve = await startServe(await demoWorkflow(dir), rowEnv(dir, 'npm start'), undefined, nodeArgs);
+async function demo(dir: string): Promise<Usage> {
+  const serve = await startServe(await demoWorkflow(dir), rowEnv(dir, 'npm start'), undefined, START_FLAGS);
   try {
     return await measured(serve.child.pid!);
   } finally {
@@ -158,7 +158,7 @@ interface Gateway {
 }
 
 /** the gateway, fed, then with KERNELS parked kernels; `row` names its files in `dir` */
-export async function gateway(dir: string, row: string, nodeArgs: string[]): Promise<Gateway> {
+async function gateway(dir: string, row: string, nodeArgs: string[]): Promise<Gateway> {
   writeFileSync(join(dir, 'fences.geojson'), JSON.stringify(SQUARES));
   const file = join(dir, 'gateway.yaml');
   writeFileSync(file, GATEWAY);
@@ -208,7 +208,7 @@ export async function run(): Promise<void> {
           row(`npm start (workflow.yaml${START_FLAGS.length ? `, node ${START_FLAGS.join(' ')}` : ''})`, start, 'RSS ≤ 150 MB'),
           ...gateways.flatMap(({ label, gw }) => [
             row(`geofence-only gateway, ${thousands(DEVICES)} devices (${label})`, gw.alone, 'RSS ≤ 80 MB'),
-            [`  + ${gw.deployed} idle kernels scaled to zero`, fmt(gw.parked.rssMb, 0), `+${fmt(gw.parked.rssMb - gw.alone.rssMb, 0)} (added)`, gw.parked.threads, fmt(gw.parked.cpu, 1), 'added ≤ 20 MB'],
+            [`  + ${gw.deployed} idle kernels scaled to zero`, fmt(gw.parked.rssMb, 0), `${gw.parked.rssMb >= gw.alone.rssMb ? '+' : ''}${fmt(gw.parked.rssMb - gw.alone.rssMb, 0)} (added)`, gw.parked.threads, fmt(gw.parked.cpu, 1), 'added ≤ 20 MB'],
           ]),
         ],
       ),
