@@ -55,6 +55,15 @@ export const serveSpec: CommandSpec = {
     '  GEOFLUX_TOKEN=s3cret geoflux serve workflows/examples/remote-sfn.yaml',
     '  geoflux serve --as osmand          # the demo\'s vehicles as Traccar Client phones (npm start -- --as osmand)',
     ...serviceNotes('the functions finish what they hold (up to --drain-timeout)'),
+    '  NODE_OPTIONS                Node\'s own flags: --max-semi-space-size=1 caps V8\'s young generation at 2 MB (npm start does);',
+    '                              smaller where functions keep it growing, slower under full load (docs/serverless.md)',
+    '',
+    'Memory: `hosts: N` in the workflow sets the threads that kernel and builtin instances share (default: the cores).',
+    '',
+    'State folder (`state:` in the workflow, default .geoflux/ beside it): serve.lock, the TLS certificate and key,',
+    'deployments.json and kernels/ (deployed functions), functions/<name>.state (kernel state saved at a clean stop),',
+    'sink-ids.json (ids of events lately published, so a restart does not publish them again). Written at a deploy,',
+    'replace or undeploy and at a clean stop, not as fixes flow; a write cut short is removed at the next start.',
   ],
 };
 

@@ -22,6 +22,7 @@ const pairs: [what: string, zod: z.ZodType, ours: Check<unknown>][] = [
   ['union of literals', z.union([z.literal('3.1.1'), z.literal(5), z.literal('5')]), union(oneOf(['3.1.1']), oneOf([5]), oneOf(['5']))],
   ['unknown', z.unknown(), unknown],
 ];
+const isMap = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const inputs: unknown[] = [undefined, null, true, 0, -1, 1.5, 5, 70000, 1e20, -1e20, NaN, Infinity, '', 'x', '5', '80', '3.1.1', 'balance', 'local', [], ['x'], [5], {}, { a: 'x' }, { a: 'x', b: 'y' }, { a: 'x', c: 1, d: 2 }, { partition: '' }, { partition: 'x', more: 1 }, { partition: 5 }, { gps: 16, bad: 1.5 }];
 
 /** what a reader is shown: the first issue at each place (see `checked`) */
@@ -29,13 +30,29 @@ const firstAtEachPlace = (issues: { code: string; path: PropertyKey[]; message: 
   issues.filter((i, n) => issues.findIndex((j) => j.path.join() === i.path.join()) === n).map(({ code, path, message }) => ({ code, path, message }));
 
 describe('the shape checks say what zod says', () => {
-  it.each(pairs)('%s', (_, zod, ours) => {
+  it.each(pairs)('%s', (name, zod, ours) => {
     for (const v of inputs) {
+      // where a map fails a union whose one form is a map, this checker says what is wrong inside it (below)
+      if (name === 'union of a literal and an object' && isMap(v)) continue;
       const theirs = zod.safeParse(v);
       const mine = checkShape(ours, v, ['at']);
       expect({ v, said: firstAtEachPlace(mine.issues.map((i) => ({ ...i, path: i.path.slice(1) }))) }).toEqual({ v, said: theirs.success ? [] : firstAtEachPlace(theirs.error.issues) });
       if (theirs.success) expect({ v, made: mine.value }).toEqual({ v, made: theirs.data });
     }
+  });
+});
+
+describe('a union with one form a map', () => {
+  const dispatch = union(oneOf(['balance']), object({ partition: checked(string, atLeast(1)) }));
+  it("says what is wrong inside a map it is given, where zod says only 'Invalid input'", () => {
+    const said = (v: unknown) => checkShape(dispatch, v, ['d']).issues.map(({ code, path }) => ({ code, path }));
+    expect(said({ partiton: 'deviceId' })).toEqual([
+      { code: 'invalid_type', path: ['d', 'partition'] },
+      { code: 'unrecognized_keys', path: ['d'] },
+    ]);
+    expect(said({ partition: 5 })).toEqual([{ code: 'invalid_type', path: ['d', 'partition'] }]);
+    expect(said('balanse')).toEqual([{ code: 'invalid_union', path: ['d'] }]);
+    expect(said(['balance'])).toEqual([{ code: 'invalid_union', path: ['d'] }]);
   });
 });
 

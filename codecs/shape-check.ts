@@ -192,7 +192,10 @@ export function object<F extends Fields, O extends 'refused' | 'kept' | 'dropped
   return Object.assign(check, { fields });
 }
 
-/** zod's union: the first branch that takes the value; else the issues of the one branch that got furthest (none aborted), or "Invalid input" */
+/**
+ * zod's union: the first branch that takes the value; else the issues of the one branch that got furthest (none
+ * aborted); else, for a map, those of the one branch that is a map; else "Invalid input"
+ */
 export function union<C extends Check<unknown>[]>(...branches: C): Check<Made<C[number]>> {
   const check = (v: unknown, at: Path, issues: Issue[]) => {
     const tried = branches.map((b) => {
@@ -205,6 +208,14 @@ export function union<C extends Check<unknown>[]>(...branches: C): Check<Made<C[
     if (whole.length === 1) {
       issues.push(...whole[0].own);
       return whole[0].value as never;
+    }
+    // a map where one form is a map: what is wrong inside it (a misspelt key) says more than "not any form";
+    // here this checker parts from zod, which says "Invalid input"
+    const maps = branches.filter((b) => b.fields);
+    if (maps.length === 1 && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const own = tried[branches.indexOf(maps[0])].own;
+      issues.push(...own);
+      return v as never;
     }
     issues.push(issue({ code: 'invalid_union' }, at, v, true));
     return v as never;

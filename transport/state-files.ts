@@ -53,8 +53,9 @@ async function whyNot(dir: string, mode: number, failed: unknown): Promise<strin
 }
 
 /**
- * Writes through a temporary file, synced, then renamed over the last: a crash mid-write never leaves half a
- * key or half a saved state behind, and a power cut after the rename not an empty file. A write that fails
+ * Writes through a temporary file, synced, then renamed over the last, and the folder synced: a crash
+ * mid-write never leaves half a key or half a saved state behind, and a power cut after the write neither an
+ * empty file nor the old one. A write that fails
  * (a full disk) removes its temporary file, which would otherwise be left in the folder the disk is full of;
  * one cut short by a forced exit leaves it for the next start to remove (removeLeftoverWrites).
  */
@@ -70,6 +71,14 @@ export async function writeAtomically(path: string, data: string | Uint8Array, m
       await h.close();
     }
     await rename(tmp, path);
+    // the rename is an entry of the folder: a power cut before the folder's own sync may lose it, and a
+    // deploy acknowledged with it
+    const folder = await open(dirname(path), 'r');
+    try {
+      await folder.sync();
+    } finally {
+      await folder.close();
+    }
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => {});
     throw new StateWriteError(`cannot write ${path}: ${errnoReason(e)}`);

@@ -28,6 +28,8 @@ const expected: [file: string, message: string][] = [
   ['function-key-typo.yaml', 'workflows/testdata/bad/function-key-typo.yaml:6:5 functions[0].obsrve: unknown field (did you mean "observe"?)'],
   ['kernel-param-enum.yaml', 'workflows/testdata/bad/kernel-param-enum.yaml:9:57 functions[0].params.detect[1]: expected one of "enter", "exit", "inside", "outside", "cross", "dwell", got string "exitt" (did you mean "exit"?)'],
   ['kernel-param-missing.yaml', 'workflows/testdata/bad/kernel-param-missing.yaml:9:13 functions[0].params.network: required param is missing (the road network: an OSM PBF, or a Kubička network (prefix or directory))'],
+  // the misspelling, not the param missing for want of it (which points at the function, earlier)
+  ['kernel-params-key-typo.yaml', 'workflows/testdata/bad/kernel-params-key-typo.yaml:9:5 functions[0].param: unknown field (did you mean "params"?)'],
   ['kernel-param-range.yaml', 'workflows/testdata/bad/kernel-param-range.yaml:9:25 functions[0].params.cellSize: must be more than 0'],
   ['kernel-param-type.yaml', 'workflows/testdata/bad/kernel-param-type.yaml:9:45 functions[0].params.weightBySpeed: expected true or false, got string "yes"'],
   ['kernel-param-typo.yaml', 'workflows/testdata/bad/kernel-param-typo.yaml:16:7 functions[1].params.detcet: unknown param (did you mean "detect"?)'],

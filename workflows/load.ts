@@ -52,7 +52,10 @@ export function parseWorkflow(text: string, file: string, env: Env = process.env
   const located = (p: Problem) => ({ ...p, offset: offsetOf(doc, p.path, p.at ?? 'key') });
   const first = (problems: Problem[]) => {
     if (!problems.length) return;
-    const p = problems.map(located).sort((a, b) => a.offset - b.offset)[0];
+    // a misspelt field explains what is missing for want of it (`param:` leaves a kernel's params unset), and
+    // the missing one points at its parent, earlier in the file: the misspelling is said first
+    const misspelt = (q: Problem) => (q.reason.startsWith('unknown field (did you mean') ? 0 : 1);
+    const p = problems.map(located).sort((a, b) => misspelt(a) - misspelt(b) || a.offset - b.offset)[0];
     throw at(p.offset, formatPath(p.path), p.reason);
   };
 
