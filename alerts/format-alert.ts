@@ -14,7 +14,10 @@ const kmh = (ms: unknown) => (typeof ms === 'number' ? `${Math.round(ms * 3.6)} 
 const place = (lon: unknown, lat: unknown) => (typeof lon === 'number' && typeof lat === 'number' ? `${lon.toFixed(5)},${lat.toFixed(5)}` : '');
 
 const two = (n: number) => String(n).padStart(2, '0');
-/** hh:mm:ss by the Date's own fields, not `toLocaleTimeString`, which maps ICU's locale data (log/thousands.ts) */
+/**
+ * hh:mm:ss by the Date's own fields, not `toLocaleTimeString`, which maps ICU's locale data (log/thousands.ts);
+ * local hours still read ICU's time zone data once (~0.5 MB, against ~8 MB for toLocaleTimeString)
+ */
 function clock(d: Date, utc: boolean): string {
   if (Number.isNaN(d.getTime())) return '--:--:--';
   return utc ? `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}` : `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;

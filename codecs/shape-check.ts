@@ -212,7 +212,7 @@ export function union<C extends Check<unknown>[]>(...branches: C): Check<Made<C[
     // a map where one form is a map: what is wrong inside it (a misspelt key) says more than "not any form";
     // here this checker parts from zod, which says "Invalid input"
     const maps = branches.filter((b) => b.fields);
-    if (maps.length === 1 && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    if (maps.length === 1 && isMap(v)) {
       const own = tried[branches.indexOf(maps[0])].own;
       issues.push(...own);
       return v as never;

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
  * and code into its RSS for good (issue #23, item 5: measured in docs/serverless.md, Footprint: ICU). The
  * browser page (dashboard/page) and the benchmarks are not the edge's processes; tests may use them as oracles.
  */
-const LOCALE = /\btoLocale\w*String\(|\bIntl\.|\blocaleCompare\(/;
+const LOCALE = /\btoLocale\w*(String|Case)\(|\bIntl\.|\blocaleCompare\(/;
 const SKIPPED = new Set(['node_modules', 'dist', 'bench', '.git', '.scratch']);
 
 async function sources(dir: string): Promise<string[]> {

@@ -207,6 +207,8 @@ export class Deployments {
     const t0 = performance.now();
     let t1 = t0;
     let replaced: string | undefined;
+    // the list still names this module: it is kept, or the next start finds a deployment without it
+    let listed = false;
     try {
       await this.verify(req.name, path, d.params);
       t1 = performance.now();
@@ -215,12 +217,15 @@ export class Deployments {
         if (current) replaced = await this.replace(current, d, path, req.freshState === true);
         else await this.start(d, path);
       } catch (e) {
-        await this.save().catch((w: Error) => this.log.about(d.name).error(`function "${d.name}" did not start, yet the state folder still lists it as deployed (${w.message})`));
+        await this.save().catch((w: Error) => {
+          listed = true;
+          this.log.about(d.name).error(`function "${d.name}" did not start, yet the state folder still lists it as deployed (${w.message})`);
+        });
         throw e;
       }
     } catch (e) {
       // a module no deployment uses is not kept
-      if (![...this.running.values()].some((r) => r.d.hash === hash)) await rm(path, { force: true });
+      if (!listed && ![...this.running.values()].some((r) => r.d.hash === hash)) await rm(path, { force: true });
       if (e instanceof ReplaceRefused) throw new Refused('replace', `function "${d.name}": ${e.message}`);
       throw e;
     }
@@ -371,10 +376,16 @@ export class Deployments {
       throw new Refused('unknown_function', what);
     }
     await this.save({ name });
-    await this.unwatch(r);
-    // parked: its host lets its kernel's prepared params go
-    r.parked?.kernel?.forget();
-    await stopFunction(this.served, r.f.name);
+    try {
+      await this.unwatch(r);
+      // parked: its host lets its kernel's prepared params go
+      r.parked?.kernel?.forget();
+      await stopFunction(this.served, r.f.name);
+    } catch (e) {
+      // it still runs: the list says so again, or the next start would drop a function that ran
+      await this.save().catch((w: Error) => this.log.about(name).error(`function "${name}" still runs, yet the state folder no longer lists it as deployed (${w.message})`));
+      throw e;
+    }
     this.served.zipper.removeFunction(r.f.name);
     this.running.delete(name);
     if (![...this.running.values()].some((x) => x.d.hash === r.d.hash)) await this.store.dropModule(r.d.hash);

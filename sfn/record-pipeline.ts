@@ -33,7 +33,8 @@ const NOTHING = Symbol('nothing');
  * record handler has loaded RxJS already (its handler's operators), and Node resolves `rxjs` for an import
  * and for a require to the same CommonJS module (its "node" condition): one RxJS, one Observable class.
  */
-const rxjs = (): typeof import('rxjs') => createRequire(import.meta.url)('rxjs') as typeof import('rxjs');
+const requireHere = createRequire(import.meta.url);
+const rxjs = (): typeof import('rxjs') => requireHere('rxjs') as typeof import('rxjs');
 
 let subscribing = 0;
 

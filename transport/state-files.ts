@@ -71,17 +71,28 @@ export async function writeAtomically(path: string, data: string | Uint8Array, m
       await h.close();
     }
     await rename(tmp, path);
-    // the rename is an entry of the folder: a power cut before the folder's own sync may lose it, and a
-    // deploy acknowledged with it
-    const folder = await open(dirname(path), 'r');
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw new StateWriteError(`cannot write ${path}: ${errnoReason(e)}`);
+  }
+  await syncFolder(dirname(path));
+}
+
+/**
+ * The rename is an entry of the folder: a power cut before the folder's own sync may lose it (and a deploy
+ * acknowledged with it). A folder some filesystems cannot sync (EINVAL on some network mounts, EISDIR where a
+ * folder cannot be opened) does not undo a write that is done.
+ */
+async function syncFolder(dir: string): Promise<void> {
+  try {
+    const folder = await open(dir, 'r');
     try {
       await folder.sync();
     } finally {
       await folder.close();
     }
-  } catch (e) {
-    await rm(tmp, { force: true }).catch(() => {});
-    throw new StateWriteError(`cannot write ${path}: ${errnoReason(e)}`);
+  } catch {
+    // the write stands; only its durability across a power cut is the filesystem's
   }
 }
 
@@ -123,10 +134,16 @@ export async function removeLeftoverWrites(dirs: string[]): Promise<{ removed: s
       failed.push(`${dir}: ${errnoReason(e)}`);
       return [];
     });
-    const left = names.filter((n) => {
+    // in a container serve may have the same pid every run: a file of "its own" pid older than this
+    // process is a run before's
+    const started = Date.now() - process.uptime() * 1000;
+    const left: string[] = [];
+    for (const n of names) {
       const pid = writerOf(n);
-      return pid !== undefined && !running(pid);
-    });
+      if (pid === undefined) continue;
+      const before = async () => ((await stat(join(dir, n)).catch(() => undefined))?.mtimeMs ?? Infinity) < started;
+      if (pid === process.pid ? await before() : !running(pid)) left.push(n);
+    }
     for (const name of left.sort()) {
       const path = join(dir, name);
       await rm(path).then(

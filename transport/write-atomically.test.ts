@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, renameSync } from 'node:fs';
+import { mkdtempSync, readdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import type * as fsPromises from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -67,4 +67,16 @@ it('a write cut short leaves its temporary file: removeLeftoverWrites takes it o
   renameSync(tmp, gone);
   expect(await removeLeftoverWrites([dir, join(dir, 'missing')])).toEqual({ removed: [gone], failed: [] });
   expect(readdirSync(dir)).toEqual(['sink-ids.json']);
+});
+
+it("a leftover of this process's own pid from before it started (a container's serve has the same pid every run) is taken; one written since is not", async () => {
+  const dir = scratch();
+  const before = join(dir, `deployments.json.${process.pid}.0badc0de.tmp`);
+  const since = join(dir, `sink-ids.json.${process.pid}.0ddba11a.tmp`);
+  writeFileSync(before, '[');
+  writeFileSync(since, '{');
+  const started = Date.now() - process.uptime() * 1000;
+  utimesSync(before, new Date(started - 60_000), new Date(started - 60_000));
+  expect(await removeLeftoverWrites([dir])).toEqual({ removed: [before], failed: [] });
+  expect(readdirSync(dir)).toEqual([basename(since)]);
 });

@@ -53,9 +53,10 @@ export function parseWorkflow(text: string, file: string, env: Env = process.env
   const first = (problems: Problem[]) => {
     if (!problems.length) return;
     // a misspelt field explains what is missing for want of it (`param:` leaves a kernel's params unset), and
-    // the missing one points at its parent, earlier in the file: the misspelling is said first
-    const misspelt = (q: Problem) => (q.reason.startsWith('unknown field (did you mean') ? 0 : 1);
-    const p = problems.map(located).sort((a, b) => misspelt(a) - misspelt(b) || a.offset - b.offset)[0];
+    // the missing one points at its parent, earlier in the file: it is not said over the misspelling
+    const misspeltUnder = problems.filter((q) => q.reason.startsWith('unknown field')).map((q) => q.path.slice(0, -1));
+    const explained = (q: Problem) => / is missing( \(|$)/.test(q.reason) && misspeltUnder.some((parent) => parent.every((seg, i) => q.path[i] === seg));
+    const p = problems.filter((q) => !explained(q)).map(located).sort((a, b) => a.offset - b.offset)[0];
     throw at(p.offset, formatPath(p.path), p.reason);
   };
 

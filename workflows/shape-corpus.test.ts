@@ -185,6 +185,8 @@ const appended: [yaml: string, expected: Expected][] = [
 
 /** whole files */
 const whole: [yaml: string, expected: Expected][] = [
+  // a misspelt field is said over the missing one it explains, not over an earlier problem elsewhere
+  ["name: c\nlisten: [quic://127.0.0.1:9000]\ntags: { gps: 16 }\nfunctions:\n  - { name: f, observe: gsp }\n  - { name: g, observe: gps, kernel: geofence, param: {} }", "c.yaml:5:16 functions[0].observe: unknown tag \"gsp\" (did you mean \"gps\"?)"],
   ["listen: [quic://127.0.0.1:9000]\ntags: { gps: 16 }", "c.yaml:1:1 name: required field is missing"],
   ["name: c\ntags: { gps: 16 }", "c.yaml:1:1 listen: required field is missing"],
   ["name: c\nlisten: [quic://127.0.0.1:9000]", "c.yaml:1:1 tags: required field is missing"],
