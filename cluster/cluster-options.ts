@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { aboveZero, array, atLeast, atMost, checked, checkShape, int, matches, number, object, optional, string, union, type Made } from '../codecs/shape-check.ts';
+import { aboveZero, array, atLeast, atMost, checked, checkShape, fromText, int, matches, number, object, optional, preprocess, string, union, type Made } from '../codecs/shape-check.ts';
 import type { Problem } from '../workflows/check.ts';
 import type { NatsConnectOptions } from './connect-nats.ts';
 
@@ -16,11 +16,11 @@ export const clusterSchema = object({
   /** one server, or several of one cluster: the client tries them in turn */
   nats: union(natsUrl, checked(array(natsUrl), atLeast(1))),
   stream: optional(checked(string, matches(/^[A-Za-z0-9_-]+$/, 'a JetStream stream name: letters, digits, "-" and "_" (it is the first token of every subject)'))),
-  partitions: optional(checked(int, atLeast(1), atMost(1024))),
+  partitions: optional(checked(preprocess(fromText, int), atLeast(1), atMost(1024))),
   /** seconds a fix is kept in the stream (default: for ever): at least what a takeover replays */
-  maxAge: optional(checked(number, aboveZero())),
+  maxAge: optional(checked(preprocess(fromText, number), aboveZero())),
   /** bytes the stream keeps before it drops its oldest fixes (default: no limit) */
-  maxBytes: optional(checked(int, aboveZero())),
+  maxBytes: optional(checked(preprocess(fromText, int), aboveZero())),
   user: filled,
   pass: optional(string),
   token: filled,

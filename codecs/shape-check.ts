@@ -149,6 +149,9 @@ export const optional = <T>(check: Check<T>): Check<T | undefined> & { optional:
 export const withDefault = <T>(check: Check<T>, made: () => T): Check<T> => like(check, (v, at, issues) => (v === undefined ? made() : check(v, at, issues)));
 export const preprocess = <T>(change: (v: unknown) => unknown, check: Check<T>): Check<T> => like(check, (v, at, issues) => check(change(v), at, issues));
 
+/** a number a workflow wrote as text (`${PORT}` substitutes a string) taken as the number; other values as they are */
+export const fromText = (v: unknown): unknown => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v);
+
 export const array = <T>(item: Check<T>): Check<T[]> =>
   Object.assign(
     (v: unknown, at: Path, issues: Issue[]): T[] => {

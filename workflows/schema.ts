@@ -1,5 +1,5 @@
 import { clusterSchema, type ClusterOptions } from '../cluster/cluster-options.ts';
-import { aboveZero, array, atLeast, atMost, boolean, checked, fieldsAt, int, matches, number, object, oneOf, optional, preprocess, record, string, union, unknown, withDefault } from '../codecs/shape-check.ts';
+import { aboveZero, array, atLeast, atMost, boolean, checked, fieldsAt, fromText, int, matches, number, object, oneOf, optional, preprocess, record, string, union, unknown, withDefault } from '../codecs/shape-check.ts';
 import { SINK_KIND_NAMES, type SinkKindName } from '../sinks/sink-kinds.ts';
 
 /**
@@ -12,21 +12,25 @@ const oneOrMany = union(string, array(string));
 const filled = checked(string, atLeast(1));
 const params = record(unknown);
 
+// `${INSTANCES}` substitutes a string: a number may be written as one
+const whole = preprocess(fromText, int);
+const amount = preprocess(fromText, number);
+
 export const functionSchema = object(
   {
     name,
     observe: oneOrMany,
     emit: optional(oneOrMany),
     dispatch: optional(union(oneOf(['balance']), object({ partition: filled }))),
-    instances: optional(checked(int, atLeast(1), atMost(1024))),
+    instances: optional(checked(whole, atLeast(1), atMost(1024))),
     host: optional(oneOf(['local', 'remote'])),
     run: optional(filled),
     kernel: optional(filled),
     sink: optional(oneOf(SINK_KIND_NAMES)),
     params: optional(params),
-    batch: optional(object({ max: optional(checked(int, atLeast(1))), ms: optional(checked(number, atLeast(0))) })),
+    batch: optional(object({ max: optional(checked(whole, atLeast(1))), ms: optional(checked(amount, atLeast(0))) })),
     wasi: optional(oneOf(['node', 'wasmer'])),
-    timeout: optional(checked(number, atLeast(0))),
+    timeout: optional(checked(amount, atLeast(0))),
     where: optional(oneOf(['edge', 'cloud'])),
   },
   'kept',
@@ -34,8 +38,7 @@ export const functionSchema = object(
 
 const sourceSchema = object({ name, run: filled, params: optional(params), zipper: optional(string) });
 
-// `${MQTT_PORT}` substitutes a string: a port may be written as one
-const port = preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v), checked(int, atLeast(0), atMost(65535)));
+const port = checked(whole, atLeast(0), atMost(65535));
 
 const mqttSchema = object({
   url: optional(checked(string, matches(/^(mqtts?|wss?):\/\/[^/]/, 'an MQTT broker URL: mqtt://, mqtts://, ws:// or wss://host[:port]'))),
@@ -64,19 +67,19 @@ export const workflowSchema = object({
     object({
       token: checked(string, atLeast(1, 'the control channel needs a token of its own')),
       // the autoscale rule of deployed functions (serve/autoscale.ts); absent fields keep its defaults
-      autoscale: optional(object({ backlog: optional(checked(int, moreThanZero)), up: optional(checked(number, moreThanZero)), idle: optional(checked(number, moreThanZero)) })),
+      autoscale: optional(object({ backlog: optional(checked(whole, moreThanZero)), up: optional(checked(amount, moreThanZero)), idle: optional(checked(amount, moreThanZero)) })),
     }),
   ),
   state: optional(filled),
   metrics: optional(union(oneOf([false]), object({ host: optional(filled), port }))),
-  tags: record(int),
+  tags: record(whole),
   functions: withDefault(array(functionSchema), () => []),
   sources: optional(array(sourceSchema)),
   mqtt: optional(mqttSchema),
   dashboard: optional(union(oneOf([false]), dashboardSchema)),
   limits: optional(unknown),
   cluster: optional(clusterSchema),
-  hosts: optional(checked(int, atLeast(1), atMost(256))),
+  hosts: optional(checked(whole, atLeast(1), atMost(256))),
 });
 
 export const FUNCTION_KEYS = Object.keys(functionSchema.fields!);
