@@ -55,9 +55,9 @@ async function whyNot(dir: string, mode: number, failed: unknown): Promise<strin
 /**
  * Writes through a temporary file, synced, then renamed over the last, and the folder synced: a crash
  * mid-write never leaves half a key or half a saved state behind, and a power cut after the write neither an
- * empty file nor the old one. A write that fails
- * (a full disk) removes its temporary file, which would otherwise be left in the folder the disk is full of;
- * one cut short by a forced exit leaves it for the next start to remove (removeLeftoverWrites).
+ * empty file nor the old one. A write that fails (a full disk) removes its temporary file, which would
+ * otherwise be left in the folder the disk is full of; one cut short by a forced exit leaves it for the next
+ * start to remove (removeLeftoverWrites).
  */
 export async function writeAtomically(path: string, data: string | Uint8Array, mode: number): Promise<void> {
   // unique per write: two writers of one path in a process (workers of one cluster in a test) must not share it
@@ -128,21 +128,20 @@ const writerOf = (name: string): number | undefined => {
 export async function removeLeftoverWrites(dirs: string[]): Promise<{ removed: string[]; failed: string[] }> {
   const removed: string[] = [];
   const failed: string[] = [];
+  // in a container serve may have the same pid every run: a file of "its own" pid older than this process
+  // is a run before's
+  const started = Date.now() - process.uptime() * 1000;
+  const before = async (path: string) => ((await stat(path).catch(() => undefined))?.mtimeMs ?? Infinity) < started;
   for (const dir of dirs) {
     const names = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') return [];
       failed.push(`${dir}: ${errnoReason(e)}`);
       return [];
     });
-    // in a container serve may have the same pid every run: a file of "its own" pid older than this
-    // process is a run before's
-    const started = Date.now() - process.uptime() * 1000;
     const left: string[] = [];
     for (const n of names) {
       const pid = writerOf(n);
-      if (pid === undefined) continue;
-      const before = async () => ((await stat(join(dir, n)).catch(() => undefined))?.mtimeMs ?? Infinity) < started;
-      if (pid === process.pid ? await before() : !running(pid)) left.push(n);
+      if (pid !== undefined && (pid === process.pid ? await before(join(dir, n)) : !running(pid))) left.push(n);
     }
     for (const name of left.sort()) {
       const path = join(dir, name);
