@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
 import { logger, type Logger } from '../log/logger.ts';
-import { loadNetwork } from '../network/load-network.ts';
 import type { BatchKernel } from './batch-kernel.ts';
-import { CustomKernel } from './custom-kernel.ts';
-import { GeofenceKernel, type GeofenceParams } from './geofence.ts';
+import type { CustomKernel } from './custom-kernel.ts';
+import type { GeofenceKernel, GeofenceParams } from './geofence.ts';
 import { unknownKernel } from './host/builtin-wasm.ts';
 import { KernelError } from './host/kernel-error.ts';
 import { kernelSchema } from './host/kernel-instance.ts';
@@ -11,11 +10,11 @@ import type { SnapshotPolicy } from './host/kernel-runner.ts';
 import { loadKernelModule } from './host/load-module.ts';
 import { wasiNamed, type WasiName } from './host/node-wasi.ts';
 import { checkParams } from './host/params.ts';
-import { HotspotKernel, type HotspotParams } from './hotspot.ts';
+import type { HotspotKernel, HotspotParams } from './hotspot.ts';
 import type { KernelOptions, KernelStateFace, LoadedNetwork, PreparedKernel } from './kernel.ts';
 import { loadFences } from './load-fences.ts';
-import { MapMatchKernel, type MapMatchParams } from './mapmatch.ts';
-import { groupTag, RoamKernel, type RoamParams } from './roam.ts';
+import type { MapMatchKernel, MapMatchParams } from './mapmatch.ts';
+import type { RoamKernel, RoamParams } from './roam.ts';
 
 /**
  * The kernels in Node: each factory reads what its params name from files (fences, road networks, a custom
@@ -48,7 +47,7 @@ export async function kernelFiles(kernel: string, params: Record<string, unknown
   const [{ module }, wasi] = await Promise.all([loadKernelModule(kernel, opts.baseDir), wasiNamed(opts.wasi)]);
   const setup: KernelOptions = { module, wasi, maxPages: opts.maxPages, snapshot: opts.snapshot, outCap: opts.outCap };
   // roam's groups ride on the device ids, for `geoflux kernel roam` as for createRoam
-  if (kernel === 'roam') setup.deviceTag = groupTag(params);
+  if (kernel === 'roam') setup.deviceTag = (await import('./roam.ts')).groupTag(params);
   const schema = kernelSchema(module, setup);
   checkParams(schema, params);
   const read = { ...params };
@@ -60,7 +59,7 @@ export async function kernelFiles(kernel: string, params: Record<string, unknown
       read[p.name] = loaded.geojson;
       setup.source = loaded.source;
     } else if (p.type === 'roads') {
-      read[p.name] = await loadNetwork(resolve(opts.baseDir ?? process.cwd(), v));
+      read[p.name] = await (await import('../network/load-network.ts')).loadNetwork(resolve(opts.baseDir ?? process.cwd(), v));
     }
   }
   return { setup, params: read };
@@ -81,11 +80,28 @@ export interface MapMatchFileParams extends Omit<MapMatchParams, 'network'> {
 type MakeOptions = NodeKernelOptions & { outCap?: number; contains?: boolean };
 type Face<K> = (read: Record<string, unknown>, setup: KernelOptions, opts: MakeOptions) => K;
 
-const geofence: Face<GeofenceKernel> = (read, setup, opts) => GeofenceKernel.create(read as unknown as GeofenceParams, { ...setup, contains: opts.contains });
-const hotspot: Face<HotspotKernel> = (read, setup) => HotspotKernel.create(read, setup);
-const mapmatch: Face<MapMatchKernel> = (read, setup) => MapMatchKernel.create(read as unknown as MapMatchParams, setup);
-const roam: Face<RoamKernel> = (read, setup) => RoamKernel.create(read, setup);
-const custom: Face<CustomKernel> = (read, setup) => CustomKernel.create(read, setup);
+// each kernel's JavaScript is read only when a kernel of its kind is made: a geofence gateway's threads hold
+// no map matcher, road network reader or roam (docs/serverless.md, the footprint)
+const geofence = async (): Promise<Face<GeofenceKernel>> => {
+  const { GeofenceKernel } = await import('./geofence.ts');
+  return (read, setup, opts) => GeofenceKernel.create(read as unknown as GeofenceParams, { ...setup, contains: opts.contains });
+};
+const hotspot = async (): Promise<Face<HotspotKernel>> => {
+  const { HotspotKernel } = await import('./hotspot.ts');
+  return (read, setup) => HotspotKernel.create(read, setup);
+};
+const mapmatch = async (): Promise<Face<MapMatchKernel>> => {
+  const { MapMatchKernel } = await import('./mapmatch.ts');
+  return (read, setup) => MapMatchKernel.create(read as unknown as MapMatchParams, setup);
+};
+const roam = async (): Promise<Face<RoamKernel>> => {
+  const { RoamKernel } = await import('./roam.ts');
+  return (read, setup) => RoamKernel.create(read, setup);
+};
+const custom = async (): Promise<Face<CustomKernel>> => {
+  const { CustomKernel } = await import('./custom-kernel.ts');
+  return (read, setup) => CustomKernel.create(read, setup);
+};
 
 /** Makes kernels of one kind and params, each fresh (no state, an instance of its own). */
 export type KernelMaker<K = BatchKernel> = () => K;
@@ -96,8 +112,8 @@ export type KernelMaker<K = BatchKernel> = () => K;
  * host keeps, so that its wake is an instance and a state import (docs/serverless.md); the kernels it makes
  * see the files as they were when it read them, as the state the wake restores was built against.
  */
-async function maker<K extends KernelStateFace>(kernel: string, params: Record<string, unknown>, opts: MakeOptions, face: Face<K>): Promise<KernelMaker<K>> {
-  const { setup, params: read } = await kernelFiles(kernel, { ...params }, opts);
+async function maker<K extends KernelStateFace>(kernel: string, params: Record<string, unknown>, opts: MakeOptions, faceOf: () => Promise<Face<K>>): Promise<KernelMaker<K>> {
+  const [{ setup, params: read }, face] = await Promise.all([kernelFiles(kernel, { ...params }, opts), faceOf()]);
   let prepared: PreparedKernel | undefined;
   return () => {
     const k = face(read, { ...setup, prepared }, opts);
@@ -107,7 +123,7 @@ async function maker<K extends KernelStateFace>(kernel: string, params: Record<s
   };
 }
 
-const made = async <K extends KernelStateFace>(kernel: string, params: object, opts: MakeOptions, face: Face<K>): Promise<K> => (await maker(kernel, params as Record<string, unknown>, opts, face))();
+const made = async <K extends KernelStateFace>(kernel: string, params: object, opts: MakeOptions, faceOf: () => Promise<Face<K>>): Promise<K> => (await maker(kernel, params as Record<string, unknown>, opts, faceOf))();
 
 export const createGeofence = (params: GeofenceFileParams, opts: NodeKernelOptions & { contains?: boolean; outCap?: number } = {}): Promise<GeofenceKernel> => made('geofence', params, opts, geofence);
 
@@ -122,9 +138,10 @@ export const loadKernel = (path: string, params: Record<string, unknown> = {}, o
 
 /** `geofence`, `hotspot`, `mapmatch`, `roam` (their events), or a path to a .wasm kernel (its rows as JSON objects): a maker of them, in this thread. */
 export function kernelMaker(kernel: string, params: Record<string, unknown> = {}, opts: NodeKernelOptions = {}): Promise<KernelMaker> {
-  const face: Face<KernelStateFace & BatchKernel> | undefined = ({ geofence, hotspot, mapmatch, roam } as Record<string, Face<KernelStateFace & BatchKernel>>)[kernel] ?? (kernel.endsWith('.wasm') ? custom : undefined);
-  if (!face) return Promise.reject(new KernelError(unknownKernel(kernel)));
-  return maker(kernel, params, opts, face);
+  const builtins: Record<string, () => Promise<Face<KernelStateFace & BatchKernel>>> = { geofence, hotspot, mapmatch, roam };
+  const faceOf: (() => Promise<Face<KernelStateFace & BatchKernel>>) | undefined = Object.hasOwn(builtins, kernel) ? builtins[kernel] : kernel.endsWith('.wasm') ? custom : undefined;
+  if (!faceOf) return Promise.reject(new KernelError(unknownKernel(kernel)));
+  return maker(kernel, params, opts, faceOf);
 }
 
 /** `geofence`, `hotspot`, `mapmatch`, `roam` (their events), or a path to a .wasm kernel (its rows as JSON objects), in this thread. */

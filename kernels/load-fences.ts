@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { loadAreas } from '../network/load-areas.ts';
 import { FenceError } from './fence-compiler.ts';
 
 /**
@@ -10,7 +9,8 @@ import { FenceError } from './fence-compiler.ts';
 export async function loadFences(file: string, baseDir = process.cwd(), adminLevel?: number): Promise<{ geojson: unknown; source: string }> {
   const source = resolve(baseDir, file);
   try {
-    const geojson = source.endsWith('.pbf') ? await loadAreas(source, adminLevel) : JSON.parse(await readFile(source, 'utf8'));
+    // the OSM reader only for a PBF: a gateway's fences are GeoJSON
+    const geojson = source.endsWith('.pbf') ? await (await import('../network/load-areas.ts')).loadAreas(source, adminLevel) : JSON.parse(await readFile(source, 'utf8'));
     return { geojson, source };
   } catch (e) {
     const said = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;

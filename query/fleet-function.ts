@@ -6,29 +6,13 @@ import type { FunctionModule } from '../sfn/function-module.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import type { Logger } from '../log/logger.ts';
 import { fieldProblem } from './query-params.ts';
-import { DEFAULT_CELL, DEFAULT_TTL, type FleetIndex, type FleetIndexOptions } from './fleet-index.ts';
-
-/** what a workflow names to keep the fleet's index: serve hosts it itself, beside the dashboard that answers from it */
-export const FLEET_BUILTIN = 'builtin:fleet';
+import type { FleetIndex } from './fleet-index.ts';
 
 // speed and heading travel as f32: kept as 1.22, not 1.2200000286102295, so answers need no replacer (a third
 // of JSON.stringify's time for a nearby answer)
 const readable = <T>(x: T): T => readableF32('', x) as T;
 
 const FIX_FIELDS = new Set(['deviceId', 't', 'lon', 'lat', 'speed', 'heading', 'accuracy']);
-
-/** The function's params (`ttl` seconds, `cell` metres) and what is wrong with them. */
-export function fleetParams(params: Record<string, unknown>): { options: FleetIndexOptions; problems: { path: string[]; reason: string }[] } {
-  const problems: { path: string[]; reason: string }[] = [];
-  const positive = (k: string, dflt: number) => {
-    const v = params[k] ?? dflt;
-    if (typeof v === 'number' && v > 0 && Number.isFinite(v)) return v;
-    problems.push({ path: [k], reason: `must be a number > 0 (got ${JSON.stringify(v)})` });
-    return dflt;
-  };
-  for (const k of Object.keys(params)) if (k !== 'ttl' && k !== 'cell') problems.push({ path: [k], reason: 'unknown param (fleet takes ttl: seconds, cell: metres)' });
-  return { options: { ttl: positive('ttl', DEFAULT_TTL), cell: positive('cell', DEFAULT_CELL) }, problems };
-}
 
 /**
  * Records the fleet could not use, by reason: `unknown-vehicle`, a fence event of a vehicle with no

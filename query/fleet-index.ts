@@ -2,6 +2,7 @@ import { skipsLate } from '../codecs/late-fix.ts';
 import { haversine, M_PER_DEG } from '../network/geo.ts';
 import { inBBox, intersects, isWithin, type BBox, type Shape } from './geojson.ts';
 import { Grid, type Placed } from './grid.ts';
+import { DEFAULT_CELL, DEFAULT_TTL } from './fleet-params.ts';
 
 /** One vehicle as the index knows it: where it was last, how it moved, and what is known about it. */
 export interface Vehicle {
@@ -50,9 +51,6 @@ export interface FleetIndexOptions {
   cell?: number;
   now?: () => number;
 }
-
-export const DEFAULT_TTL = 300;
-export const DEFAULT_CELL = 250;
 
 const asText = (x: unknown): string | undefined => (typeof x === 'string' ? x : typeof x === 'number' || typeof x === 'boolean' ? String(x) : undefined);
 

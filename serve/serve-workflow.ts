@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ignoreElements, tap, type Observable } from 'rxjs';
 import type { EmbeddedBroker } from '../alerts/embedded-broker.ts';
 import type { Dashboard } from '../dashboard/server.ts';
 import { logger, logLevel, type Logger } from '../log/logger.ts';
@@ -10,10 +9,7 @@ import { HOSTED_SOURCES } from '../source/builtin-sources.ts';
 import { ModuleThread, type FunctionInstance } from '../runtime/module-thread.ts';
 import { FunctionLogs } from './function-logs.ts';
 import { functionLabel } from './versioned-name.ts';
-import { loadFunctionModule } from '../sfn/builtins/index.ts';
 import type { StreamFunction } from '../sfn/connect-stream-function.ts';
-import { startFunctionModule, type FunctionModule } from '../sfn/function-module.ts';
-import { kernelFunction } from '../sfn/kernel-function.ts';
 import type { KernelRunStats } from '../sfn/kernel-batches.ts';
 import { hereCounts, instanceCounts, RetiredCounts, type Counted } from './retired-counts.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
@@ -21,8 +17,9 @@ import type { Sink } from '../sinks/sink.ts';
 import { Zipper, type ZipperConfig } from '../zipper/zipper.ts';
 import { CLOUD_BRIDGE } from '../cluster/cluster-options.ts';
 import { fieldError } from '../workflows/load.ts';
-import { FleetIndex } from '../query/fleet-index.ts';
-import { FLEET_BUILTIN, fleetFunction, fleetParams, noSkips, type FleetSkips } from '../query/fleet-function.ts';
+import type { FleetSkips } from '../query/fleet-function.ts';
+import type { FleetIndex } from '../query/fleet-index.ts';
+import { FLEET_BUILTIN } from '../query/fleet-params.ts';
 import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
 import type { CloudBridge } from './cloud-bridge.ts';
 import { cloudInputTags } from './cloud-input-tags.ts';
@@ -31,9 +28,7 @@ import { Deployments } from './deployments.ts';
 import { FunctionHosts, HostedInstance, type KeptKernel } from './function-hosts.ts';
 import type { LocalWorkerData } from './local-worker.ts';
 import type { SourceData } from './run-source.ts';
-import { openSink } from './open-sink.ts';
 import { SinkRepeats } from './sink-repeats.ts';
-import type { OncePerId } from '../sinks/once-per-id.ts';
 import { lockStateFolder } from './state-lock.ts';
 import { removeLeftoverStateWrites } from './leftover-writes.ts';
 import { restoreServedState, RestoredCounts, SavedStates } from './saved-state.ts';
@@ -225,24 +220,7 @@ export async function startFunction(wf: Workflow, f: WorkflowFunction, served: S
     const label = `${functionLabel(f.name)}${f.instances > 1 ? ` #${n + 1}` : ''}`;
     if (f.sink || timeout === 0 || f.run === FLEET_BUILTIN) {
       // in this thread: a sink and the fleet are geoflux's own code; `timeout: 0` asks for it (the fastest path, unguarded)
-      let mod: FunctionModule;
-      let kernel: KernelRunStats | undefined;
-      if (f.sink) {
-        const sink = await openSink(wf, f, served.mqttUrl, served.broker);
-        served.sinks.push({ fn: f.name, sink });
-        mod = publishTo(sink, served.repeats.of(f.name));
-      } else if (f.run === FLEET_BUILTIN) {
-        served.fleet = { index: new FleetIndex(fleetParams(f.params ?? {}).options), skipped: noSkips() };
-        mod = fleetFunction(served.fleet.index, served.fleet.skipped, logger(`fleet ${f.name}`));
-      } else if (f.run) {
-        mod = await loadFunctionModule(f.run, wf.dir).catch((e: Error) => Promise.reject(failed(e)));
-      } else {
-        const k = kernelFunction({ kernel: f.kernel!, params: f.params, batch: f.batch, wasi: f.wasi, timeout: 0, baseDir: wf.dir });
-        kernel = k.stats;
-        mod = k;
-      }
-      const sfn = await startFunctionModule(mod, spec, conn).catch((e: Error) => Promise.reject(failed(e)));
-      served.functions.push({ fn: f.name, sfn, kernel });
+      await (await import('./zipper-thread-function.ts')).startInZipperThread(wf, f, served, spec, conn, failed);
       continue;
     }
     const data = { ...spec, run: f.run, kernel: f.kernel ? { kernel: f.kernel, params: f.params, batch: f.batch, wasi: f.wasi, baseDir: wf.dir } : undefined, baseDir: wf.dir, token: wf.auth?.token };
@@ -371,5 +349,3 @@ function closingOrder(functions: WorkflowFunction[]): string[][] {
   return waves;
 }
 
-/** A sink as a function module: every event it observes is published once, nothing is emitted. */
-const publishTo = (sink: Sink, once: OncePerId): FunctionModule => ({ default: (in$: Observable<object>) => in$.pipe(tap((e) => once.first(e) && sink.publish(e)), ignoreElements()) });

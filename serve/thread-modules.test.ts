@@ -37,6 +37,9 @@ const libraries = {
   'the MQTT broker': /\/node_modules\/aedes\//,
   'the NATS client': /\/node_modules\/@nats-io\//,
   'the dashboard': /\/dist\/dashboard\//,
+  'the map matcher': /\/dist\/kernels\/mapmatch\.js$/,
+  'the road network reader': /\/dist\/network\/load-network\.js$/,
+  'the fleet index': /\/dist\/query\/fleet-index\.js$/,
 };
 type Library = keyof typeof libraries;
 const loadedOf = (urls: string[]) => (Object.keys(libraries) as Library[]).filter((l) => urls.some((u) => libraries[l].test(u)));
@@ -64,7 +67,7 @@ describe('the modules each thread of a geofence-only serve loads', () => {
   const dirs: string[] = [];
   afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
-  it('are those of what it runs: the host no validation library, no RxJS operators, no PBF reader; serve no validation library, broker, cluster or dashboard', { timeout: 60_000 }, async () => {
+  it('are those of what it runs: the host no validation library, no RxJS operators, no PBF reader, no map matcher or road network; serve none of these either, nor a broker, cluster, dashboard or fleet index', { timeout: 60_000 }, async () => {
     const { file, env, dir } = await setUp(dirs);
     const log = join(dir, 'modules.txt');
     const serve = await startServe(file, env(log));
@@ -87,8 +90,10 @@ describe('the modules each thread of a geofence-only serve loads', () => {
     expect(host.some((u) => u.endsWith('/dist/kernels/geofence.js'))).toBe(true);
     expect(loadedOf(main)).toContain('yaml');
     expect(loadedOf(host)).toEqual([]);
-    // nor zod: the workflow's shape, the cluster section, deployments.json and sink-ids.json are checked without it (codecs/shape-check.ts)
-    expect(loadedOf(main).filter((l) => l !== 'all of RxJS' && l !== 'yaml')).toEqual([]);
+    // nor zod: the workflow's shape, the cluster section, deployments.json and sink-ids.json are checked without it
+    // (codecs/shape-check.ts); nor RxJS and the fleet index, which only a function in serve's thread needs
+    // (serve/zipper-thread-function.ts); nor another kernel's code (kernels/create-kernel.ts)
+    expect(loadedOf(main).filter((l) => l !== 'yaml')).toEqual([]);
   });
 
   it('leave out the X.509 library once serve has a certificate stored to serve again', { timeout: 60_000 }, async () => {

@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { isBuiltinKernel, unknownKernel } from '../kernels/host/builtin-wasm.ts';
 import { kernelParamProblems } from '../kernels/param-check.ts';
 import { BUILTIN_FUNCTIONS } from '../sfn/builtins/index.ts';
-import { FLEET_BUILTIN, fleetParams } from '../query/fleet-function.ts';
+import { FLEET_BUILTIN, fleetParams } from '../query/fleet-params.ts';
 import { BUILTIN_SOURCES, builtinSourceParamProblems } from '../source/builtin-sources.ts';
 import { unknownBuiltin, type Builtins } from '../runtime/import-module.ts';
 import { CLOUD_BRIDGE, clusterOptions } from '../cluster/cluster-options.ts';
