@@ -5,7 +5,7 @@ import { startFlags } from './footprint.ts';
 
 describe("the footprint bench's npm start row", () => {
   it("runs serve with npm start's own Node flags", () => {
-    expect(startFlags('node --max-semi-space-size=1 bin/geoflux.js serve workflow.yaml')).toEqual(['--max-semi-space-size=1']);
+    expect(startFlags('node --optimize-for-size --v8-pool-size=1 bin/geoflux.js serve workflow.yaml')).toEqual(['--optimize-for-size', '--v8-pool-size=1']);
     expect(startFlags('node bin/geoflux.js serve workflow.yaml')).toEqual([]);
     expect(() => startFlags('tsx cli/main.ts serve workflow.yaml')).toThrow(/npm start is not/);
   });

@@ -19,8 +19,8 @@ import { fmt, table } from './stats.ts';
  * (default 60) of: `node` idle; `npm start`'s workflow.yaml (on free ports); a geofence-only gateway fed
  * 1,000 devices a fix a second from this process; the same gateway once GEOFLUX_FOOTPRINT_KERNELS (default
  * 100) kernels were deployed with `--min 0` and scaled to zero (the difference); the gateway twice, with V8's
- * default young generation and with the edge setting `npm start` uses (`--max-semi-space-size=1`), with the CPU
- * each row's serve spent in its window, which is what the small young generation costs. serve runs what
+ * default settings and with the edge setting `npm start` uses (its Node flags, read from package.json), with the
+ * CPU each row's serve spent in its window, which is what the edge setting costs. serve runs what
  * `npm run build` last compiled. GEOFLUX_FOOTPRINT_THREADS=1 also says, for each serve row, what each thread's
  * isolate holds (bench/thread-memory.mjs preloaded: a few KB and a timer in each thread).
  */
