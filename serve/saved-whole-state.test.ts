@@ -7,10 +7,12 @@ import type { GpsRecord } from '../codecs/gps-record.ts';
 import { pack, unpack } from '../codecs/msgpack.ts';
 import type { HotspotEvent } from '../kernels/hotspot.ts';
 import { setLogLevel } from '../log/logger.ts';
+import { parseExposition, total } from '../metrics/parse-exposition.ts';
 import { connectStreamFunction } from '../sfn/connect-stream-function.ts';
 import { devicesIn } from '../sfn/kernel-function.ts';
 import { connectSource } from '../source/connect-source.ts';
 import { keptLinesLog } from '../testing/kept-lines-log.ts';
+import { startServe } from '../testing/serve-process.ts';
 import { kernelWorkflow } from '../testing/squares-serve.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { parseWorkflow } from '../workflows/load.ts';
@@ -24,7 +26,8 @@ setLogLevel('silent');
  * A hotspot's windows across a clean stop and start of serve (serve/saved-state.ts): its state moves whole
  * only (docs/kernel-abi.md), so each instance's is saved all of it and given back to the instance of the same
  * place. Real zipper over QUIC, the kernel in the host threads, fixes from a device source (not a replay of
- * the workflow's own, which starts over). One cell of a small grid takes 5 fixes, serve stops (its flush
+ * the workflow's own, which starts over); `geoflux serve` in a process of its own for the SIGTERM, in this
+ * one (a stop as the SIGTERM's) for the rest. One cell of a small grid takes 5 fixes, serve stops (its flush
  * scores that window and closes its slide), starts, the cell takes 3 more and the stream moves two slides on:
  * restored, the cell's window counts 8; started empty, 3 (and the stream's first slide is scored too).
  */
@@ -36,6 +39,19 @@ const PARAMS = 'cellSize: 100, gridWidth: 8, gridHeight: 8, originLon: 7.42, ori
 
 const heatWorkflow = ({ instances = 1, dispatch, params = ', zThreshold: 1' }: { instances?: number; dispatch?: string; params?: string } = {}) =>
   kernelWorkflow({ workflow: 'heat', fn: 'heat', kernel: 'hotspot', emit: 'hotspots', instances, dispatch, params: `${PARAMS}${params}` });
+
+/** five fixes into the cell, taken by the kernel before serve stops */
+const firstFive = async ({ write, handled }: { write: (fixes: GpsRecord[]) => void; handled: () => number | Promise<number> }) => {
+  write([1, 2, 3, 4, 5].map((i) => fix(i, i)));
+  await waitFor(handled, { what: 'the kernel to take 5 fixes', until: (n) => n === 5 });
+};
+
+/** three more fixes into the cell, then one two slides on: the events of the windows that closed */
+const threeMore = async ({ write, events }: { write: (fixes: GpsRecord[]) => void; events: string[] }) => {
+  write([6, 7, 8].map((i) => fix(i, i)));
+  write([fix(0, 130)]);
+  await waitFor(() => events.length, { what: () => `the closed windows' events, got ${events}`, until: (n) => n > 0 });
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'geoflux-whole-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,33 +84,6 @@ describe("a hotspot's state across a restart of serve", () => {
     }
     return { wf, serve, log };
   }
-
-  /** five fixes into the cell, taken by the kernel before serve stops */
-  const firstFive = async ({ write, handled }: { write: (fixes: GpsRecord[]) => void; handled: () => number }) => {
-    write([1, 2, 3, 4, 5].map((i) => fix(i, i)));
-    await waitFor(handled, { what: 'the kernel to take 5 fixes', until: (n) => n === 5 });
-  };
-
-  /** three more fixes into the cell, then one two slides on: the events of the windows that closed */
-  const threeMore = async ({ write, events }: { write: (fixes: GpsRecord[]) => void; events: string[] }) => {
-    write([6, 7, 8].map((i) => fix(i, i)));
-    write([fix(0, 130)]);
-    await waitFor(() => events.length, { what: () => `the closed windows' events, got ${events}`, until: (n) => n > 0 });
-  };
-
-  it('goes on counting after a clean stop: the cell holds its earlier fixes, said at the stop and the start', { timeout: 60_000 }, async () => {
-    const first = await served(heatWorkflow(), firstFive);
-    const saved = savedStatePath(first.wf.stateDir, 'heat');
-    expect(first.log.said).toContain(`info function "heat": its whole state (1 instance, from the fixes of 3 devices) saved to ${saved}`);
-
-    const second = await served(heatWorkflow(), async (t) => {
-      expect(existsSync(saved)).toBe(false);
-      await threeMore(t);
-      expect(t.events).toEqual(['hot 8']);
-    });
-    expect(second.log.said.some((l) => new RegExp(`^info heat: its whole state \\(1 instance, from the fixes of 3 devices\\) restored from ${saved} \\(saved \\d{4}-`).test(l))).toBe(true);
-    expect(second.serve.restored.devices.get('heat')).toBe(3);
-  });
 
   it('starts empty with other params: said, counted', { timeout: 60_000 }, async () => {
     await served(heatWorkflow(), firstFive);
@@ -158,5 +147,46 @@ describe('a whole state of which an instance could not be taken at the stop', ()
     await saving.write();
     expect(existsSync(savedStatePath(wf.stateDir, 'heat'))).toBe(false);
     expect(log.said).toEqual(['warn function "heat": the state of 1 of its 2 instances not saved (it did not stop in time): it starts empty at the next start (all of its state moves whole only, instance for instance)']);
+  });
+});
+
+describe("a hotspot's state across a SIGTERM of `geoflux serve` as its users run it", () => {
+  it('is saved at the SIGTERM and goes on at the next start: the cell counts on', { timeout: 120_000 }, async () => {
+    const file = join(mkdtempSync(join(dir, 'process-')), 'workflow.yaml');
+    writeFileSync(file, `${heatWorkflow()}metrics: { port: 0 }\n`);
+    /** serve from the file, `drive` given a writer of fixes, the events as `hot 8` and the records the kernel took (its metrics); then a SIGTERM */
+    const run = async (drive: (t: { write: (fixes: GpsRecord[]) => void; events: string[]; handled: () => Promise<number>; metricsUrl: string }) => Promise<void>) => {
+      const serve = await startServe(file);
+      const trust = { zipper: serve.url, certHash: serve.certHash };
+      const events: string[] = [];
+      const collector = await connectStreamFunction({ name: 'events', observe: ['hotspots'], ...trust });
+      collector.handle((in$) => in$.pipe(tap((e: HotspotEvent) => events.push(`${e.detect} ${e.count}`))));
+      const source = await connectSource({ name: 'gateway', ...trust });
+      const metricsUrl = serve.metricsUrl!;
+      const handled = async () => total(parseExposition(await (await fetch(metricsUrl)).text()), 'geoflux_function_records_total', { function: 'heat' });
+      try {
+        await drive({ write: (fixes) => source.write('gps', fixes), events, handled, metricsUrl });
+      } finally {
+        await source.close(1000);
+        serve.child.kill('SIGTERM');
+        await serve.exited;
+        await collector.close();
+      }
+      return serve;
+    };
+
+    const first = await run(firstFive);
+    expect(await first.exited).toBe(0);
+    const saved = first.out.stderr.match(/function "heat": its whole state \(1 instance, from the fixes of 3 devices\) saved to (\S+heat\.state)\n/)?.[1];
+    expect(saved).toBeDefined();
+
+    const second = await run(async (t) => {
+      // read and deleted as serve started: a crash from here on does not feed this state again
+      expect(existsSync(saved!)).toBe(false);
+      await threeMore(t);
+      expect(t.events).toEqual(['hot 8']);
+      expect(total(parseExposition(await (await fetch(t.metricsUrl)).text()), 'geoflux_state_restored_devices_total', { function: 'heat' })).toBe(3);
+    });
+    expect(second.out.stderr).toContain(`heat: its whole state (1 instance, from the fixes of 3 devices) restored from ${saved} (saved `);
   });
 });
