@@ -56,7 +56,7 @@ it('hands its devices’ state over as a buffer of its own, not a view of the pa
   expect(bytes.buffer.byteLength).toBe(bytes.byteLength);
 });
 
-it('moves a hotspot’s state (whole only) all of it into an instance that holds nothing yet, not into one that has taken fixes', async () => {
+it('moves a hotspot’s state (whole only) all of it into an instance that holds nothing yet, not into one that has taken fixes, nor into a kernel whose state moves by device', async () => {
   const params = { cellSize: 100, gridWidth: 8, gridHeight: 8, originLon: 7.42, originLat: 43.73, minCount: 1, zThreshold: 1 };
   const started = async () => {
     const k = kernelFunction({ kernel: 'hotspot', params, timeout: 0, baseDir: '.' });
@@ -80,4 +80,9 @@ it('moves a hotspot’s state (whole only) all of it into an instance that holds
   await busy.handler.process(fixes(3, 0));
   await expect(busy.k.devices.import(all.bytes)).rejects.toThrow('a whole state goes only into an instance that holds none, and this one has the fixes of 2 devices already');
   expect(scores(await busy.handler.flush!())).toEqual(['hot 3']);
+
+  // nor into a kernel whose state moves by device, whose restore would take another kernel's snapshot for its own
+  const fence = kernelFunction({ kernel: 'geofence', params: { fences: depot }, timeout: 0, baseDir: '.' });
+  await fence.batches!({ name: 'yard', params: {}, log: logger('test') });
+  await expect(fence.devices.import(all.bytes)).rejects.toThrow('this kernel does not move its state whole');
 });
