@@ -222,6 +222,11 @@ export class Kernel {
     this.ids.replace(s.devices);
   }
 
+  /** its state goes to another instance only all of it (snapshot and restore), not by device: hotspot's windows */
+  get movesWholeOnly(): boolean {
+    return this.runner.instance.stateful && !this.runner.instance.movesDevices;
+  }
+
   /**
    * The state of some devices, for another instance of the kernel (same params and data) to import: what
    * moves with a partition. A kernel without state exports no device; one whose state is not per device
@@ -283,6 +288,11 @@ export abstract class KernelStateFace {
   /** Takes over a snapshot's state (from a kernel made with the same params and data). */
   restore(s: KernelState): void {
     this.kernel.restore(s);
+  }
+
+  /** its state goes to another instance only all of it (Kernel.movesWholeOnly) */
+  get movesWholeOnly(): boolean {
+    return this.kernel.movesWholeOnly;
   }
 
   /** The state of some devices, for another instance made with the same params and data (Kernel.exportDevices). */

@@ -18,12 +18,14 @@ import { functionLabel, functionNameOf } from './versioned-name.ts';
 import { thousands } from '../log/thousands.ts';
 
 /**
- * A kernel function's per-device state across a restart of serve at the edge (cluster mode checkpoints its
- * own in JetStream). On a clean stop each instance, once it has flushed, exports its devices (as a replace
- * moves them) and serve writes them all to one file per function in the state folder; on the next start the
- * file is read and deleted before anything is imported (a crash after that starts empty rather than from
- * this state twice), and the devices go into the function's instances as a scale change moves them: all
- * into one, then each to its owner on the zipper's hash ring (whose ids are new at every start). The file is
+ * A kernel function's state across a restart of serve at the edge (cluster mode checkpoints its own in
+ * JetStream). On a clean stop each instance, once it has flushed, exports its devices (as a replace moves
+ * them) and serve writes them all to one file per function in the state folder; on the next start the file
+ * is read and deleted before anything is imported (a crash after that starts empty rather than from this
+ * state twice), and the devices go into the function's instances as a scale change moves them: all into
+ * one, then each to its owner on the zipper's hash ring (whose ids are new at every start). A kernel whose
+ * state moves whole only (hotspot) saves all of each instance's, which goes back instance for instance
+ * where that is what the instances are fed (wholeStateMisfit). The file is
  * keyed by the kernel's bytes and its params (and the size and time of each file they name), so a changed
  * kernel or fence file is not fed state built against the old one: it starts empty, said once. A function
  * fed by a replay or a simulation of the workflow's own saves nothing (startsOver).
@@ -34,8 +36,10 @@ interface SavedState {
   key: string;
   /** epoch ms */
   savedAt: number;
-  /** each instance's export (export-state) */
+  /** each instance's export (export-state), or all of its state (`whole`) */
   states: Uint8Array[];
+  /** each state is all of one instance's (its kernel moves its state whole only): it goes into one instance */
+  whole?: boolean;
 }
 
 /** per function (the user's name), devices whose state came back; per reason, saved files not used */
@@ -68,6 +72,19 @@ export function startsOver(wf: Workflow, functions: WorkflowFunction[]): Map<str
     }
   }
   return fed;
+}
+
+/**
+ * Why the whole states of `instances` instances of `f` (a kernel whose state moves whole only) would not be
+ * what its instances are fed at the next start, given back instance for instance: sound with one instance,
+ * or frames dealt round robin (each instance a share of the same stream). Partitioned, each instance's state
+ * is that of the keys the zipper's hash ring gave it, and the ring's ids are new at every start: its keys go
+ * to other instances, and a whole state cannot be split by key.
+ */
+export function wholeStateMisfit(f: WorkflowFunction, instances: number): string | undefined {
+  if (instances < 2 || f.dispatch.kind !== 'partition') return undefined;
+  const key = f.dispatch.key;
+  return `its kernel moves its state whole only (no per-device export: docs/kernel-abi.md, Devices moving) and its ${instances} instances are partitioned by ${key}: the zipper's hash ring, whose ids are new at every start, would give each instance other ${key}s than its state was built from`;
 }
 
 /** the folder of the functions' saved states */
@@ -128,7 +145,7 @@ export class SavedStates {
 
   /** the state of `fn`, scaled to zero, as its instance left it when it parked */
   addParked(fn: string, states: Uint8Array[]): void {
-    if (this.saves(fn)) for (const bytes of states) this.add(fn, { bytes, devices: devicesIn(bytes) });
+    if (this.saves(fn)) for (const bytes of states) this.add(fn, { bytes, devices: devicesIn(bytes), whole: false });
   }
 
   /** what one instance of `fn` saved as it closed (undefined: it did not stop in time) */
@@ -150,21 +167,30 @@ export class SavedStates {
  */
 async function saveFunctionState(stateDir: string, baseDir: string, f: WorkflowFunction, saved: (SavedInstance | undefined)[], log: Logger, now = Date.now()): Promise<void> {
   const label = functionLabel(f.name);
-  const states = saved.flatMap((s) => (s && 'bytes' in s ? [s.bytes] : []));
-  const devices = saved.reduce((n, s) => n + (s && 'bytes' in s ? s.devices : 0), 0);
+  const flog = log.about(f.name);
+  const taken = saved.flatMap((s) => (s && 'bytes' in s ? [s] : []));
+  const states = taken.map((s) => s.bytes);
+  const devices = taken.reduce((n, s) => n + s.devices, 0);
+  const whole = taken.some((s) => s.whole);
+  const misfit = whole ? wholeStateMisfit(f, saved.length) : undefined;
+  if (misfit) return flog.info(`${label}: its state is not saved: ${misfit}`);
   const errors = [...new Set(saved.map((s) => (s === undefined ? 'it did not stop in time' : 'error' in s ? s.error : undefined)).filter((e) => e !== undefined))];
   const lost = saved.length - states.length;
-  if (lost) log.about(f.name).warn(`${label}: the state of ${lost} of its ${saved.length} instances not saved (${errors.join('; ')}): their devices start empty at the next start`);
-  if (!states.length) return;
+  // whole states go back only to as many instances as saved them: some of them are none of it
+  if (lost) flog.warn(`${label}: the state of ${lost} of its ${saved.length} instances not saved (${errors.join('; ')}): ${whole ? 'it starts empty at the next start (all of its state moves whole only, instance for instance)' : 'their devices start empty at the next start'}`);
+  if (!states.length || (whole && lost)) return;
   const file = savedStatePath(stateDir, f.name);
   try {
     await makeFolder(dirname(file), "the state folder's saved states folder");
-    await writeAtomically(file, pack({ key: await stateKey(f, baseDir), savedAt: now, states } satisfies SavedState), 0o600);
-    log.about(f.name).info(`${label}: ${thousands(devices)} devices' state saved to ${file}`);
+    await writeAtomically(file, pack({ key: await stateKey(f, baseDir), savedAt: now, states, ...(whole ? { whole } : {}) } satisfies SavedState), 0o600);
+    flog.info(`${label}: ${whole ? wholeState(states.length, devices) : `${thousands(devices)} devices' state`} saved to ${file}`);
   } catch (e) {
-    log.about(f.name).error(`${label}: its devices' state could not be saved: ${(e as Error).message}; they start empty at the next start`);
+    flog.error(`${label}: its devices' state could not be saved: ${(e as Error).message}; they start empty at the next start`);
   }
 }
+
+/** what a log line calls the whole states of `instances` instances that saw the fixes of `devices` devices */
+const wholeState = (instances: number, devices: number) => `its whole state (${instances} instance${instances === 1 ? '' : 's'}, from the fixes of ${thousands(devices)} devices)`;
 
 /** restoreFunctionState for a function of `served`, its instances started: each device to its owner on the zipper's ring */
 export const restoreServedState = (wf: Workflow, served: ServedWorkflow, f: WorkflowFunction, log: Logger): Promise<void> =>
@@ -203,10 +229,19 @@ export async function restoreFunctionState(stateDir: string, baseDir: string, f:
     counts.discard('changed');
     return flog.warn(`${label}: the state saved in ${file} (saved ${when}) is not used: its kernel or params (or a file they name) changed since; it starts empty`);
   }
+  const misfit = saved.whole && (wholeStateMisfit(f, threads.length) ?? (saved.states.length !== threads.length ? `it is the whole state of ${saved.states.length} instances, and the function now has ${threads.length}: a whole state is neither split nor merged` : undefined));
+  if (misfit) {
+    counts.discard('changed');
+    return flog.warn(`${label}: the state saved in ${file} (saved ${when}) is not used: ${misfit}; it starts empty`);
+  }
   let n: number;
+  let refused: Error[] = [];
   try {
-    await threads[0].ask({ geoflux: 'import-state', bytes: saved.states });
-    await rebalance(threads, ring);
+    if (saved.whole) refused = await importWhole(threads, saved.states);
+    else {
+      await threads[0].ask({ geoflux: 'import-state', bytes: saved.states });
+      await rebalance(threads, ring);
+    }
     n = (await heldDevices(threads)).reduce((sum, h) => sum + h.devices.length, 0);
   } catch (e) {
     // none of it, rather than some devices with state and others without
@@ -216,5 +251,18 @@ export async function restoreFunctionState(stateDir: string, baseDir: string, f:
   }
   const name = functionNameOf(f.name);
   counts.devices.set(name, (counts.devices.get(name) ?? 0) + n);
-  flog.info(`${name}: ${thousands(n)} devices' state restored from ${file} (saved ${when})`);
+  if (!refused.length) return flog.info(`${name}: ${saved.whole ? wholeState(threads.length, n) : `${thousands(n)} devices' state`} restored from ${file} (saved ${when})`);
+  counts.discard('refused');
+  const all = refused.length === threads.length;
+  flog.warn(`${label}: the state saved in ${file} (saved ${when}) was refused${all ? '' : ` by ${refused.length} of its ${threads.length} instances`} (${refused[0].message}): ${all ? 'it starts empty' : 'they start empty, the others go on from theirs'}`);
+}
+
+/**
+ * Each instance's whole state into the instance of the same place; what refused it, why. A whole state is
+ * not dropped again (it has no per-device drop), so one instance refusing its own leaves the others theirs:
+ * dealt round robin, each is a share of the stream of its own.
+ */
+async function importWhole(threads: FunctionInstance[], states: Uint8Array[]): Promise<Error[]> {
+  const settled = await Promise.allSettled(threads.map((t, i) => t.ask({ geoflux: 'import-state', bytes: [states[i]] })));
+  return settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
 }

@@ -3,6 +3,7 @@ import { toBatch, type GpsBatch } from '../codecs/gps-batch.ts';
 import { deviceAt } from '../codecs/record-label.ts';
 import type { GpsRecord } from '../codecs/gps-record.ts';
 import type { BatchKernel } from '../kernels/batch-kernel.ts';
+import type { KernelState } from '../kernels/kernel.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { byHalves } from './by-halves.ts';
@@ -133,6 +134,19 @@ export class KernelBatches<E = unknown> {
   /** Forgets devices whose partition has gone elsewhere; how many the kernel held. */
   async dropDevices(devices: readonly string[]): Promise<number> {
     return (await this.movable()).dropDevices!(devices);
+  }
+
+  /** All of its state, when it moves only so (hotspot: docs/kernel-abi.md, Devices moving); undefined when it moves by device or keeps none. */
+  async wholeState(): Promise<KernelState | undefined> {
+    const k = await this.ready;
+    return k.movesWholeOnly ? k.snapshot!() : undefined;
+  }
+
+  /** Replaces all of its state with what wholeState took from an instance of the same kernel and params. */
+  async restoreWhole(s: KernelState): Promise<void> {
+    const k = await this.ready;
+    if (!k.movesWholeOnly) throw new Error('this kernel does not move its state whole (docs/kernel-abi.md, Devices moving)');
+    k.restore!(s);
   }
 
   private async movable(): Promise<BatchKernel> {

@@ -3,6 +3,8 @@ import { expect, it } from 'vitest';
 import { ZipperClient } from '../client/client.ts';
 import { batchFromRecords, encodeGpsBatch } from '../codecs/gps-batch.ts';
 import { packMeta } from '../codecs/metadata.ts';
+import type { HotspotEvent } from '../kernels/hotspot.ts';
+import { logger } from '../log/logger.ts';
 import { later, testConfig, TOKEN } from '../testing/zipper-harness.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { Zipper } from '../zipper/zipper.ts';
@@ -52,4 +54,35 @@ it('hands its devices’ state over as a buffer of its own, not a view of the pa
   const bytes = await k.devices.export();
   expect(bytes.byteLength).toBeGreaterThan(0);
   expect(bytes.buffer.byteLength).toBe(bytes.byteLength);
+});
+
+it('moves a hotspot’s state (whole only) all of it into an instance that holds nothing yet, not into one that has taken fixes, nor into a kernel whose state moves by device', async () => {
+  const params = { cellSize: 100, gridWidth: 8, gridHeight: 8, originLon: 7.42, originLat: 43.73, minCount: 1, zThreshold: 1 };
+  const started = async () => {
+    const k = kernelFunction({ kernel: 'hotspot', params, timeout: 0, baseDir: '.' });
+    return { k, handler: await k.batches!({ name: 'heat', params: {}, log: logger('test') }) };
+  };
+  const fixes = (n: number, from: number) => batchFromRecords(Array.from({ length: n }, (_, i) => ({ deviceId: `v${i % 2}`, t: Date.UTC(2026, 0, 1) + (from + i) * 1000, lon: 7.4205, lat: 43.7305 })));
+  const scores = (events: readonly unknown[]) => (events as HotspotEvent[]).map((e) => `${e.detect} ${e.count}`);
+  const a = await started();
+  await a.handler.process(fixes(5, 0));
+  const all = await a.k.devices.exportAll();
+  expect(all.whole).toBe(true);
+  // a part of it cannot be taken: per cell, not per device
+  await expect(a.k.devices.export(['v0'])).rejects.toThrow('kernel hotspot moves its state whole only');
+
+  const fresh = await started();
+  await fresh.k.devices.import(all.bytes);
+  expect(fresh.k.devices.held().sort()).toEqual(['v0', 'v1']);
+  expect(scores(await fresh.handler.flush!())).toEqual(['hot 5']);
+
+  const busy = await started();
+  await busy.handler.process(fixes(3, 0));
+  await expect(busy.k.devices.import(all.bytes)).rejects.toThrow('a whole state goes only into an instance that holds none, and this one has the fixes of 2 devices already');
+  expect(scores(await busy.handler.flush!())).toEqual(['hot 3']);
+
+  // nor into a kernel whose state moves by device, whose restore would take another kernel's snapshot for its own
+  const fence = kernelFunction({ kernel: 'geofence', params: { fences: depot }, timeout: 0, baseDir: '.' });
+  await fence.batches!({ name: 'yard', params: {}, log: logger('test') });
+  await expect(fence.devices.import(all.bytes)).rejects.toThrow('this kernel does not move its state whole');
 });

@@ -1,6 +1,7 @@
 import { pack, unpack } from '../codecs/msgpack.ts';
 import type { BatchKernel } from '../kernels/batch-kernel.ts';
 import { kernelMaker, type KernelMaker } from '../kernels/create-kernel.ts';
+import type { KernelState } from '../kernels/kernel.ts';
 import type { WasiName } from '../kernels/host/node-wasi.ts';
 import type { FunctionContext, FunctionModule } from './function-module.ts';
 import { KernelBatches, KernelRunStats } from './kernel-batches.ts';
@@ -33,23 +34,29 @@ export function kernelFunction(spec: KernelFunctionSpec, made?: KernelMaker): Fu
   // every device the kernel has seen or taken over: what a hand-over exports (the kernel's ids are its own)
   const seen = new Set<string>();
   const started = () => runner ?? Promise.reject(new Error('the kernel has not started'));
+  const exportDevices = async (only?: string[]) => {
+    const r = await started();
+    const devices = only ? only.filter((d) => seen.has(d)) : [...seen];
+    return packed({ devices, state: await r.exportDevices(devices) });
+  };
   return {
     stats,
     batch: spec.batch,
     devices: {
       held: () => [...seen],
-      async export(only) {
-        const r = await started();
-        const devices = only ? only.filter((d) => seen.has(d)) : [...seen];
-        // a buffer of its own: the packer's result is a view of its working buffer (233 KB behind the 57 KB of
-        // 1,000 geofence devices), all of which a post to another thread clones: to serve as a parked
-        // function's state, and from there again into its wake's start
-        return new Uint8Array(pack({ devices, state: await r.exportDevices(devices) } satisfies MovedDevices));
+      export: exportDevices,
+      async exportAll() {
+        const whole = await (await started()).wholeState();
+        return whole ? { bytes: packed({ devices: [...seen], whole }), whole: true } : { bytes: await exportDevices(), whole: false };
       },
       async import(bytes) {
         const r = await started();
         const moved = unpack(bytes) as MovedDevices;
-        await r.importDevices(moved.state);
+        if ('whole' in moved) {
+          // it replaces all the kernel holds: into an instance that holds some, it would lose theirs
+          if (seen.size) throw new Error(`a whole state goes only into an instance that holds none, and this one has the fixes of ${seen.size} devices already`);
+          await r.restoreWhole(moved.whole);
+        } else await r.importDevices(moved.state);
         for (const d of moved.devices) seen.add(d);
       },
       async drop(only) {
@@ -82,16 +89,26 @@ export interface DeviceStateMover {
   held(): string[];
   /** the state of every device the instance has seen (or of those of `only` it has), as the kernel exports it (docs/kernel-abi.md, Devices moving) */
   export(only?: string[]): Promise<Uint8Array>;
-  /** adds an export's devices; rejects when the kernel refuses them (another kernel, another state layout) */
+  /**
+   * every device's state as `export` takes it or, of a kernel whose state moves whole only (hotspot), all of
+   * it (`whole`), which goes only into an instance that holds nothing yet: what a clean stop of serve saves
+   */
+  exportAll(): Promise<{ bytes: Uint8Array; whole: boolean }>;
+  /** adds an export's devices (or puts back a whole state); rejects when the kernel refuses them (another kernel, another state layout) */
   import(bytes: Uint8Array): Promise<void>;
   /** forgets every device (or those of `only`): they went to another instance, whose rows they are now */
   drop(only?: string[]): Promise<void>;
 }
 
-interface MovedDevices {
-  devices: string[];
-  state: Uint8Array;
-}
+/** the devices' ids, with their state as the kernel exports it, or all of a kernel's state that moves whole only */
+type MovedDevices = { devices: string[]; state: Uint8Array } | { devices: string[]; whole: KernelState };
+
+/**
+ * a buffer of its own: the packer's result is a view of its working buffer (233 KB behind the 57 KB of 1,000
+ * geofence devices), all of which a post to another thread clones: to serve as a parked function's state,
+ * and from there again into its wake's start
+ */
+const packed = (moved: MovedDevices): Uint8Array => new Uint8Array(pack(moved));
 
 /** how many devices an export (DeviceStateMover.export) holds */
 export const devicesIn = (bytes: Uint8Array): number => (unpack(bytes) as MovedDevices).devices.length;

@@ -7,25 +7,32 @@ import type { Workflow } from '../workflows/schema.ts';
 import { SQUARES } from './fence-squares.ts';
 
 /**
- * A geofence on squares.geojson in a host thread (`fence`, gps → fences), its events for a function over QUIC
- * (`events`); `instances` of it partitioned by device, `params` more of its params (`, detect: [enter]`).
+ * One kernel function in the host threads (`fn`, gps → `emit`) and its events for a function over QUIC
+ * (`events`): `instances` of it dealt by `dispatch` (YAML, default round robin), with `params` (YAML, inside
+ * the braces).
  */
-export const fenceWorkflow = ({ instances = 1, params = '' } = {}): string => `name: wake
+export const kernelWorkflow = (o: { workflow: string; fn: string; kernel: string; emit: string; instances?: number; dispatch?: string; params: string }): string => `name: ${o.workflow}
 listen: [quic://127.0.0.1:0]
-tags: { gps: 16, fences: 17 }
+tags: { gps: 16, ${o.emit}: 17 }
 functions:
-  - name: fence
+  - name: ${o.fn}
     observe: [gps]
-    emit: fences
-    dispatch: { partition: deviceId }
+    emit: ${o.emit}${o.dispatch ? `\n    dispatch: ${o.dispatch}` : ''}
     host: local
-    instances: ${instances}
-    kernel: geofence
-    params: { fences: squares.geojson, debounce: false${params} }
+    instances: ${o.instances ?? 1}
+    kernel: ${o.kernel}
+    params: { ${o.params} }
   - name: events
-    observe: [fences]
+    observe: [${o.emit}]
     host: remote
 `;
+
+/**
+ * A geofence on squares.geojson in the host threads (`fence`, gps → fences), its events for a function over
+ * QUIC (`events`); `instances` of it partitioned by device, `params` more of its params (`, detect: [enter]`).
+ */
+export const fenceWorkflow = ({ instances = 1, params = '' } = {}): string =>
+  kernelWorkflow({ workflow: 'wake', fn: 'fence', kernel: 'geofence', emit: 'fences', instances, dispatch: '{ partition: deviceId }', params: `fences: squares.geojson, debounce: false${params}` });
 
 /** one geofence: what a wake is timed and tested on */
 export const FENCE_WORKFLOW = fenceWorkflow();
