@@ -64,13 +64,23 @@ async function bareNode(): Promise<Usage> {
   }
 }
 
-/** Node's own flags in `npm start` (`node <flags> bin/geoflux.js serve workflow.yaml`), so that its row runs as it does */
-export function startFlags(script: string): string[] {
-  const words = script.trim().split(/\s+/);
-  if (words[0] !== 'node' || !words.includes('bin/geoflux.js')) throw new Error(`npm start is not "node [flags] bin/geoflux.js …": ${script}`);
-  return words.slice(1, words.indexOf('bin/geoflux.js'));
+/** How `npm start` runs serve: the environment it sets (`NAME=value` before `node`) and Node's own flags. */
+export interface StartSetting {
+  env: Record<string, string>;
+  flags: string[];
 }
-const START_FLAGS = startFlags((JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start);
+
+/** `npm start`'s setting (`[NAME=value …] node <flags> bin/geoflux.js serve workflow.yaml`), so that its rows run as it does */
+export function startSetting(script: string): StartSetting {
+  const words = script.trim().split(/\s+/);
+  const node = words.indexOf('node');
+  const env = words.slice(0, Math.max(node, 0));
+  if (node < 0 || !words.includes('bin/geoflux.js') || env.some((w) => !/^[A-Z_][A-Z0-9_]*=\S*$/.test(w))) throw new Error(`npm start is not "[NAME=value …] node [flags] bin/geoflux.js …": ${script}`);
+  return { env: Object.fromEntries(env.map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)])), flags: words.slice(node + 1, words.indexOf('bin/geoflux.js')) };
+}
+const START = startSetting((JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start);
+/** the setting as a row's label says it */
+const START_LABEL = [...Object.entries(START.env).map(([k, v]) => `${k}=${v}`), ...(START.flags.length ? [`node ${START.flags.join(' ')}`] : [])].join(' ');
 
 /** workflow.yaml as `npm start` serves it, but on free ports and with the data where this checkout finds it */
 async function demoWorkflow(dir: string): Promise<string> {
@@ -115,7 +125,7 @@ function threadRows(dir: string, row: string): (string | number)[][] {
 }
 
 async function demo(dir: string): Promise<Usage> {
-  const serve = await startServe(await demoWorkflow(dir), rowEnv(dir, 'npm start'), undefined, START_FLAGS);
+  const serve = await startServe(await demoWorkflow(dir), rowEnv(dir, 'npm start', START.env), undefined, START.flags);
   try {
     return await measured(serve.child.pid!);
   } finally {
@@ -158,11 +168,11 @@ interface Gateway {
 }
 
 /** the gateway, fed, then with KERNELS parked kernels; `row` names its files in `dir` */
-async function gateway(dir: string, row: string, nodeArgs: string[]): Promise<Gateway> {
+async function gateway(dir: string, row: string, setting: StartSetting): Promise<Gateway> {
   writeFileSync(join(dir, 'fences.geojson'), JSON.stringify(SQUARES));
   const file = join(dir, 'gateway.yaml');
   writeFileSync(file, GATEWAY);
-  const serve = await startServe(file, rowEnv(dir, row, { GEOFLUX_TEST_STATE: join(dir, `${row}.state`) }), undefined, nodeArgs);
+  const serve = await startServe(file, rowEnv(dir, row, { ...setting.env, GEOFLUX_TEST_STATE: join(dir, `${row}.state`) }), undefined, setting.flags);
   const src = await connectSource({ name: 'devices', zipper: serve.url, certHash: serve.certHash, token: 'source-token' });
   let second = 0;
   const feeding = setInterval(() => src.write('gps', fixes(second++)), 1000);
@@ -194,8 +204,8 @@ export async function run(): Promise<void> {
     const node = await bareNode();
     const start = await demo(dir);
     const gateways = [
-      { label: "V8's default", row: 'gateway', gw: await gateway(dir, 'gateway', []) },
-      { label: START_FLAGS.join(' ') || "V8's default", row: 'gateway, edge', gw: await gateway(dir, 'gateway, edge', START_FLAGS) },
+      { label: "Node's defaults", row: 'gateway', gw: await gateway(dir, 'gateway', { env: {}, flags: [] }) },
+      { label: START_LABEL || "Node's defaults", row: 'gateway, edge', gw: await gateway(dir, 'gateway, edge', START) },
     ];
     const { deployed, parkedCount } = gateways[0].gw;
     console.log(`resident memory (RSS), threads and CPU seconds spent of each process in ${SECONDS} s; ${thousands(DEVICES)} devices a fix a second; ${deployed} kernels deployed with --min 0, ${parkedCount} scaled to zero\n`);
@@ -205,7 +215,7 @@ export async function run(): Promise<void> {
         ['process', 'RSS MB', 'over node MB', 'threads', 'CPU s', 'goal'],
         [
           row('node, idle', node, '—'),
-          row(`npm start (workflow.yaml${START_FLAGS.length ? `, node ${START_FLAGS.join(' ')}` : ''})`, start, 'RSS ≤ 150 MB'),
+          row(`npm start (workflow.yaml${START_LABEL ? `, ${START_LABEL}` : ''})`, start, 'RSS ≤ 150 MB'),
           ...gateways.flatMap(({ label, gw }) => [
             row(`geofence-only gateway, ${thousands(DEVICES)} devices (${label})`, gw.alone, 'RSS ≤ 80 MB'),
             [`  + ${gw.deployed} idle kernels scaled to zero`, fmt(gw.parked.rssMb, 0), `${gw.parked.rssMb >= gw.alone.rssMb ? '+' : ''}${fmt(gw.parked.rssMb - gw.alone.rssMb, 0)} (added)`, gw.parked.threads, fmt(gw.parked.cpu, 1), 'added ≤ 20 MB'],
