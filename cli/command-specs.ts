@@ -303,13 +303,13 @@ export const deploySpec: CommandSpec = {
   summary:
     'Deploys a kernel to a running geoflux serve as a new function, over the zipper\'s control channel: the zipper\nchecks the module (its hash, the ABI conformance suite with --params) before anything running changes, starts\nit, and keeps it in the workflow\'s state folder, pinned by hash, for its next start. Exits 0 once it runs.\nUnder a running deployment\'s name, another module, params or tags replace it without loss: the new version\nstarts, takes the old one\'s per-device state at a frame boundary (frames arriving meanwhile are held), and the\nold one is closed; a new version that cannot take that state is refused, unless --fresh-state.',
   flags: {
-    name: { type: 'string', short: 'n', value: 'fn', help: 'the new function\'s name' },
-    observe: { type: 'string', value: 'tags', help: 'comma-separated tags it observes (tags the workflow declares)' },
-    emit: { type: 'string', value: 'tags', help: 'comma-separated tags it emits its rows on (tags the workflow declares)' },
+    name: { type: 'string', short: 'n', value: 'fn', help: 'the new function\'s name: a letter, then letters, digits, "-" and "_", at most 100 (its state is saved to a file of that name)' },
+    observe: { type: 'string', value: 'tags', help: 'comma-separated tags it observes (tags the workflow declares, each once)' },
+    emit: { type: 'string', value: 'tags', help: 'comma-separated tags it emits its rows on (tags the workflow declares, each once)' },
     params: { type: 'string', value: 'json', help: 'the kernel\'s params, a JSON object (files it names are relative to the workflow)' },
     min: { type: 'string', value: 'n', help: 'the fewest instances it runs (partitioned by deviceId); 0: one, scaled to zero after --idle seconds without a frame and started again, its state restored, by the next', default: '1' },
     idle: { type: 'string', value: 's', help: 'with --min 0: seconds without a frame before it is scaled to zero (default 60)' },
-    max: { type: 'string', value: 'n', help: 'the most instances it may have: above --min, one more while its backlog stays over 64 frames an instance for 2 s, one fewer after 30 s without backlog, devices\' state moved (the workflow\'s control.autoscale changes these)', default: '1' },
+    max: { type: 'string', value: 'n', help: 'the most instances it may have, at most 1024 (as a workflow\'s instances:): above --min, one more while its backlog stays over 64 frames an instance for 2 s, one fewer after 30 s without backlog, devices\' state moved (the workflow\'s control.autoscale changes these)', default: '1' },
     'fresh-state': { type: 'boolean', help: 'replacing a running version whose state the new one cannot take: start it empty instead of refusing' },
     where: { type: 'string', value: 'edge|cloud', help: "cloud: on the workers of the serve's cluster (its workflow's cluster: section) rather than on the serve: the module goes to JetStream's object store and every worker runs it, one that starts later too; it observes tags the edge hands to the cluster", default: 'edge' },
     ...controlFlags,
