@@ -129,7 +129,7 @@ GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int3
     expect(trace.stderr).toMatch(/^geoflux kernel: kernel \S+k\.wasm: a call did not return within 300 ms; its thread was stopped\n$/m);
     expect(trace.code).toBe(1);
     const check = await run([wasm, '--check', '--timeout', '3000']);
-    expect(check.stderr).toMatch(/^geoflux kernel: kernel \S+k\.wasm: a call did not return within 3000 ms; its thread was stopped\n$/m);
+    expect(check.stderr).toMatch(/^geoflux kernel: \S+k\.wasm: a call did not return within 3000 ms; its thread was stopped\n$/m);
     expect(check.code).toBe(1);
   });
 });
