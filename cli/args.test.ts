@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from './args.ts';
-import { hotspotSpec, querySpec } from './command-specs.ts';
+import { parseCommand, UsageError } from './args.ts';
+import { deploySpec, functionsSpec, hotspotSpec, kernelSpec, querySpec, replaySpec, undeploySpec } from './command-specs.ts';
 import { printable } from '../codecs/control-characters.ts';
 
 describe('the command line, said plainly', () => {
@@ -8,6 +8,17 @@ describe('the command line, said plainly', () => {
     expect(() => parseCommand(hotspotSpec, ['--cell', '-5', 'f.csv'])).toThrow('--cell takes a value; one that starts with "-" is written with "=": --cell=-5\nRun "geoflux hotspot --help" for the options.');
     expect(() => parseCommand(querySpec, ['nearby', '-k', '-3'])).toThrow('--k takes a value; one that starts with "-" is written with "=": --k=-3');
     expect(parseCommand(hotspotSpec, ['--cell=-5', 'f.csv']).values.cell).toBe('-5');
+  });
+
+  it('an argument more than a command takes: refused, named, with what the command takes', () => {
+    expect(() => parseCommand(deploySpec, ['a.wasm', 'b.wasm', '--name', 'a'])).toThrow(new UsageError('unexpected argument "b.wasm": deploy takes one kernel'));
+    expect(() => parseCommand(undeploySpec, ['a', 'b'])).toThrow(new UsageError('unexpected argument "b": undeploy takes one function'));
+    expect(() => parseCommand(kernelSpec, ['k.wasm', 'trace.csv', 'more.csv'])).toThrow(new UsageError('unexpected argument "more.csv": kernel takes a kernel and a trace'));
+    expect(() => parseCommand(functionsSpec, ['speeding'])).toThrow(new UsageError('unexpected argument "speeding": functions takes no arguments'));
+    expect(parseCommand(deploySpec, ['a.wasm']).positionals).toEqual(['a.wasm']);
+    expect(parseCommand(replaySpec, ['a.csv', 'b.csv', 'c.csv']).positionals).toHaveLength(3);
+    // --help answers whatever else is on the line
+    expect(parseCommand(deploySpec, ['a.wasm', 'b.wasm', '--help']).values.help).toBe(true);
   });
 
   it("an error quoting a binary file's bytes reaches the terminal escaped", () => {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { quoted } from '../codecs/control-characters.ts';
 import { didYouMean } from '../workflows/errors.ts';
 
 /** One command's flags, its help text and its parser in one place, so `--help` never drifts from the code. */
@@ -21,6 +22,11 @@ export interface CommandSpec {
   flags: Record<string, FlagSpec>;
   /** extra lines after the flags: examples, notes */
   notes?: string[];
+  /**
+   * the arguments it takes besides its flags: at most `most` (Infinity: any number), `what` as the refusal of
+   * one more says them ("deploy takes one kernel"); absent, none
+   */
+  takes?: { most: number; what: string };
 }
 
 export class UsageError extends Error {
@@ -64,9 +70,10 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
       Object.fromEntries(Object.entries({ type: f.type, short: f.short, multiple: f.multiple, default: f.default }).filter(([, v]) => v !== undefined)),
     ]),
   ) as unknown as NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+  let parsed: Parsed;
   try {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    return { values: values as Parsed['values'], positionals };
+    parsed = { values: values as Parsed['values'], positionals };
   } catch (e) {
     // a negative number after a flag reads as a flag: say how to write it, not that it is "ambiguous"
     const ambiguous = /^Option '(?:-\w, )?(-{1,2}[^' ]+)' argument is ambiguous/.exec((e as Error).message)?.[1];
@@ -81,7 +88,14 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
     const near = flag === undefined ? '' : tried ? ` (did you mean "--${tried}"?)` : didYouMean(flag, Object.keys(flags)).replace('"', '"--');
     throw new UsageError(`${message}${near}\nRun "geoflux ${spec.name} --help" for the options.`);
   }
+  // one more than a command takes was a mistake (a second kernel, a file where a flag's value was meant): not ignored
+  const most = spec.takes?.most ?? 0;
+  if (!parsed.values.help && parsed.positionals.length > most) throw unexpectedArgument(parsed.positionals[most], `${spec.name} takes ${spec.takes?.what ?? 'no arguments'}`);
+  return parsed;
 }
+
+/** an argument a command (or a mode of it, `why`) does not take */
+export const unexpectedArgument = (arg: string, why: string): UsageError => new UsageError(`unexpected argument ${quoted(arg)}: ${why}`);
 
 /** --params: a JSON object of a kernel's params */
 export function parseParams(text: unknown): Record<string, unknown> {

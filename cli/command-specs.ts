@@ -41,6 +41,7 @@ const serviceNotes = (cleanStop: string): string[] => [
 
 export const serveSpec: CommandSpec = {
   name: 'serve',
+  takes: { most: 1, what: 'one workflow file' },
   usage: 'geoflux serve [workflow.yaml] [options]',
   summary:
     'Starts the zipper for a workflow: listens on every address in `listen:`, routes tags to the functions,\nruns the `host: local` functions and the `sources:` in this process, and logs what flows.',
@@ -70,6 +71,7 @@ export const serveSpec: CommandSpec = {
 
 export const workerSpec: CommandSpec = {
   name: 'worker',
+  takes: { most: 1, what: 'one workflow file' },
   usage: 'geoflux worker [workflow.yaml] [options]',
   summary:
     "Runs a workflow's `where: cloud` functions on a share of the partitions of its cluster's JetStream stream\n(`cluster:`), as many workers as you start: they share the partitions by leases, hand them over when one\njoins, take a dead one's over after a few seconds, and carry each partition's device state with it.",
@@ -87,6 +89,7 @@ export const workerSpec: CommandSpec = {
 
 export const runSpec: CommandSpec = {
   name: 'run',
+  takes: { most: 1, what: 'one module' },
   usage: 'geoflux run <my-sfn.ts> [options]',
   summary:
     'Runs a stream function module as its own process, connected to a zipper. The module exports a default\nfunction (in$, ctx) => Observable, and may export name, observe, emit and init; flags override them.',
@@ -102,6 +105,7 @@ export const runSpec: CommandSpec = {
 
 export const fenceSpec: CommandSpec = {
   name: 'fence',
+  takes: { most: 1, what: 'one trace' },
   usage: 'geoflux fence --fences <file.geojson> [options] <trace | ->',
   summary: 'Runs a trace through the geofence kernel, without the streaming stack, and prints events as JSON lines.',
   flags: {
@@ -122,12 +126,13 @@ export const fenceSpec: CommandSpec = {
 
 export const kernelSpec: CommandSpec = {
   name: 'kernel',
+  takes: { most: 2, what: 'a kernel and a trace' },
   usage: `geoflux kernel <file.wasm | ${BUILTIN_KERNELS.join(' | ')}> [--params JSON] <trace | ->\n       geoflux kernel <file.wasm> --describe\n       geoflux kernel <file.wasm> --check [--params JSON] [trace]`,
   summary:
     'Runs any kernel over a trace in batch, without the streaming stack, and prints its output rows as JSON lines\n(decoded by the fields it declares); --describe prints what it declares, --check runs the ABI conformance suite.',
   flags: {
     params: { type: 'string', value: 'json', help: "the kernel's params, a JSON object (files they name are relative to here)" },
-    describe: { type: 'boolean', help: "print the kernel's params, output rows and counters, as it declares them" },
+    describe: { type: 'boolean', help: "print the kernel's params, output rows and counters, as it declares them (it takes no trace, nor --params: --check checks params against them)" },
     check: { type: 'boolean', help: 'run the conformance suite (docs/kernel-abi.md) over the trace, or three synthetic vehicles' },
     wasi: { type: 'string', value: 'node|wasmer', help: 'WASI implementation', default: 'node' },
     timeout: { type: 'string', value: 'ms', help: 'how long one kernel call (with --check: the whole suite) may take before the kernel is stopped and the command fails', default: '30000' },
@@ -148,6 +153,7 @@ export const kernelSpec: CommandSpec = {
 
 export const hotspotSpec: CommandSpec = {
   name: 'hotspot',
+  takes: { most: 1, what: 'one trace' },
   usage: 'geoflux hotspot --cell <m> --band <m> [options] <trace | ->',
   summary: 'Runs a trace through the hotspot kernel (Getis-Ord Gi* over a sliding window) and prints hot and cooled cells as JSON lines.',
   flags: {
@@ -165,6 +171,7 @@ export const hotspotSpec: CommandSpec = {
 
 export const networkSpec: CommandSpec = {
   name: 'network',
+  takes: { most: 2, what: 'a subcommand (info or areas) and one file' },
   usage: 'geoflux network info <osm.pbf | kubicka-dir>\n       geoflux network areas <osm.pbf> [--admin-level 10]',
   summary:
     'Reads road networks. info: imports a road network (OSM PBF, or the Kubička benchmark format) and prints what it holds.\nareas: prints the administrative boundaries of an OSM PBF as GeoJSON, ready to use as geofences.',
@@ -177,6 +184,7 @@ export const networkSpec: CommandSpec = {
 
 export const matchSpec: CommandSpec = {
   name: 'match',
+  takes: { most: 1, what: 'one trace' },
   usage: 'geoflux match --network <osm.pbf | kubicka-dir> [options] <trace | ->',
   summary: 'Map-matches a trace with the HMM kernel, without the streaming stack, and prints matched fixes as JSON lines.',
   flags: {
@@ -240,6 +248,7 @@ export const simSpec: CommandSpec = {
 
 export const replaySpec: CommandSpec = {
   name: 'replay',
+  takes: { most: Infinity, what: 'any number of traces' },
   usage: 'geoflux replay <files... | -> [options] (--zipper <url> | --out <file | ->)',
   summary:
     'Replays recorded GPS traces with their recorded timing, or faster: Newson & Krumm, Kubička .track, GeoLife,\nGPX, JSON lines (as geoflux sim writes them), and CSV with lon/lat/time columns named in its header; - reads\nstandard input. Each file is a device unless it names its own.',
@@ -300,17 +309,18 @@ const controlNote = 'Needs a workflow with control: { token: … } (the default 
 
 export const deploySpec: CommandSpec = {
   name: 'deploy',
+  takes: { most: 1, what: 'one kernel' },
   usage: 'geoflux deploy <kernel.wasm> --name <fn> --observe <tag> [--emit <tag>] [options]',
   summary:
     'Deploys a kernel to a running geoflux serve as a new function, over the zipper\'s control channel: the zipper\nchecks the module (its hash, the ABI conformance suite with --params) before anything running changes, starts\nit, and keeps it in the workflow\'s state folder, pinned by hash, for its next start. Exits 0 once it runs.\nUnder a running deployment\'s name, another module, params or tags replace it without loss: the new version\nstarts, takes the old one\'s per-device state at a frame boundary (frames arriving meanwhile are held), and the\nold one is closed; a new version that cannot take that state is refused, unless --fresh-state.',
   flags: {
-    name: { type: 'string', short: 'n', value: 'fn', help: 'the new function\'s name' },
-    observe: { type: 'string', value: 'tags', help: 'comma-separated tags it observes (tags the workflow declares)' },
-    emit: { type: 'string', value: 'tags', help: 'comma-separated tags it emits its rows on (tags the workflow declares)' },
+    name: { type: 'string', short: 'n', value: 'fn', help: 'the new function\'s name: a letter, then letters, digits, "-" and "_", at most 100 (its state is saved to a file of that name)' },
+    observe: { type: 'string', value: 'tags', help: 'comma-separated tags it observes (tags the workflow declares, each once)' },
+    emit: { type: 'string', value: 'tags', help: 'comma-separated tags it emits its rows on (tags the workflow declares, each once)' },
     params: { type: 'string', value: 'json', help: 'the kernel\'s params, a JSON object (files it names are relative to the workflow)' },
     min: { type: 'string', value: 'n', help: 'the fewest instances it runs (partitioned by deviceId); 0: one, scaled to zero after --idle seconds without a frame and started again, its state restored, by the next', default: '1' },
     idle: { type: 'string', value: 's', help: 'with --min 0: seconds without a frame before it is scaled to zero (default 60)' },
-    max: { type: 'string', value: 'n', help: 'the most instances it may have: above --min, one more while its backlog stays over 64 frames an instance for 2 s, one fewer after 30 s without backlog, devices\' state moved (the workflow\'s control.autoscale changes these)', default: '1' },
+    max: { type: 'string', value: 'n', help: 'the most instances it may have, at most 1024 (as a workflow\'s instances:): above --min, one more while its backlog stays over 64 frames an instance for 2 s, one fewer after 30 s without backlog, devices\' state moved (the workflow\'s control.autoscale changes these)', default: '1' },
     'fresh-state': { type: 'boolean', help: 'replacing a running version whose state the new one cannot take: start it empty instead of refusing' },
     where: { type: 'string', value: 'edge|cloud', help: "cloud: on the workers of the serve's cluster (its workflow's cluster: section) rather than on the serve: the module goes to JetStream's object store and every worker runs it, one that starts later too; it observes tags the edge hands to the cluster", default: 'edge' },
     ...controlFlags,
@@ -334,6 +344,7 @@ export const functionsSpec: CommandSpec = {
 
 export const undeploySpec: CommandSpec = {
   name: 'undeploy',
+  takes: { most: 1, what: 'one function' },
   usage: 'geoflux undeploy <fn> [options]',
   summary: 'Stops a deployed function of a running geoflux serve (its instances finish what they hold) and forgets it,\nso the next start does not bring it back; one deployed --where cloud is removed from every worker of the cluster.',
   flags: controlFlags,
@@ -342,6 +353,7 @@ export const undeploySpec: CommandSpec = {
 
 export const logsSpec: CommandSpec = {
   name: 'logs',
+  takes: { most: 1, what: 'one function' },
   usage: 'geoflux logs <fn> [--follow] [options]',
   summary:
     "Prints the recent log lines of a function of a running geoflux serve (the workflow's or a deployed one): serve\nkeeps the last 200 of each, from its threads and its own lines about it (log lines only: what a function\nprints to stdout is not kept). --follow keeps printing new ones, across a restart of serve.",
@@ -354,6 +366,7 @@ export const logsSpec: CommandSpec = {
 
 export const querySpec: CommandSpec = {
   name: 'query',
+  takes: { most: 1, what: 'one question: nearby, within or intersects' },
   usage: 'geoflux query nearby --lon <lon> --lat <lat> [-k 5] [--radius m] [--where status:free]\n       geoflux query within --bbox <west,south,east,north> | --geojson <file|->\n       geoflux query intersects --geojson <file|->',
   summary:
     "Asks a running geoflux serve about its fleet (the workflow's builtin:fleet function, over the dashboard's\nHTTP API, docs/query.md): the k nearest vehicles, those in a box or polygon, those on a geometry. Prints\none JSON line per vehicle, nearest first (with its distance in metres) or by deviceId.",

@@ -96,6 +96,10 @@ GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int3
     expect(c.stdout).toMatch(/\n✓ devices move: .*: 2 devices moved, [\d,]+ bytes\n/);
     expect(c.stdout).toMatch(/all 10 checks pass\n$/);
     expect(c.code).toBe(0);
+    // what --describe would not use is refused, not passed over: a trace, params (a typo in them undetected)
+    expect(await run([wasm, '--describe', 'trace.csv'])).toEqual({ code: 2, stdout: '', stderr: 'geoflux kernel: unexpected argument "trace.csv": kernel --describe takes only the kernel\n' });
+    const params = await run([wasm, '--describe', '--params', '{"radus": 30}']);
+    expect(params).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^geoflux kernel: --describe prints what the kernel declares, whatever the params: --params goes with a run over a trace, or with --check/) });
     const described = await run(['kernels/build/testing/sandbox-probe.wasm', '--describe']);
     expect(described.stdout).toContain('state: no snapshot and restore: any state it keeps across batches, a trap forgets (--check tells whether it keeps some)');
     const probe = await run(['kernels/build/testing/sandbox-probe.wasm', '--check']);
@@ -125,7 +129,7 @@ GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int3
     expect(trace.stderr).toMatch(/^geoflux kernel: kernel \S+k\.wasm: a call did not return within 300 ms; its thread was stopped\n$/m);
     expect(trace.code).toBe(1);
     const check = await run([wasm, '--check', '--timeout', '3000']);
-    expect(check.stderr).toMatch(/^geoflux kernel: kernel \S+k\.wasm: a call did not return within 3000 ms; its thread was stopped\n$/m);
+    expect(check.stderr).toMatch(/^geoflux kernel: \S+k\.wasm: a call did not return within 3000 ms; its thread was stopped\n$/m);
     expect(check.code).toBe(1);
   });
 });

@@ -6,7 +6,7 @@ import { kernelSchema } from '../kernels/host/kernel-instance.ts';
 import type { KernelSchema, ParamSpec } from '../kernels/host/kernel-schema.ts';
 import { isKernelFile, kernelPath, loadKernelModule } from '../kernels/host/load-module.ts';
 import { wasiNamed } from '../kernels/host/node-wasi.ts';
-import { parseParams, UsageError, type Parsed } from './args.ts';
+import { parseParams, unexpectedArgument, UsageError, type Parsed } from './args.ts';
 import { KernelBatches } from '../sfn/kernel-batches.ts';
 import { readInput } from './read-input.ts';
 import { badRowsNote, printLines, runTrace } from './run-trace.ts';
@@ -18,6 +18,9 @@ export async function kernelCommand({ values, positionals }: Parsed): Promise<vo
   if (!kernel) throw new UsageError(`name a kernel: a .wasm file, or one of ${BUILTIN_KERNELS.join(', ')}`);
   const wasi = values.wasi === 'wasmer' ? 'wasmer' : 'node';
   if (values.describe) {
+    if (trace !== undefined) throw unexpectedArgument(trace, 'kernel --describe takes only the kernel');
+    // what a kernel declares does not depend on params: given, they would look checked, and are not
+    if (values.params !== undefined) throw new UsageError('--describe prints what the kernel declares, whatever the params: --params goes with a run over a trace, or with --check, which checks them against what it declares');
     const { module, schema } = await namingFile(kernel, async () => {
       const { module } = await loadKernelModule(kernel);
       return { module, schema: kernelSchema(module, { wasi: await wasiNamed(wasi) }) };

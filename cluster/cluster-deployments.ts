@@ -13,7 +13,7 @@ import { LEASE_TTL_MS, type ClusterStore } from './stream-setup.ts';
  */
 
 /** a cloud deployment: a start with empty state instead of refusing, when its devices' state cannot be taken */
-export type CloudDeployment = Omit<Deployment, 'min' | 'max' | 'idle'> & { freshState?: boolean };
+export type CloudDeployment = Omit<Deployment, 'min' | 'max' | 'idle' | 'version'> & { freshState?: boolean };
 
 /** What a worker runs of the deployments, as its registration says. */
 export interface WorkerReport {

@@ -26,6 +26,12 @@ describe("the state folder's deployments.json", () => {
     expect(await new DeploymentStore(stateWith(JSON.stringify([one])).state).list()).toEqual([one]);
   });
 
+  it("a replaced one's version; one written with its version in its name (heavy@3): the function, its version apart", async () => {
+    const one = { name: 'heavy', hash: HASH, observe: ['gps'], emit: [], params: {}, min: 1, max: 1, version: 3 };
+    expect(await new DeploymentStore(stateWith(JSON.stringify([one])).state).list()).toEqual([one]);
+    expect(await new DeploymentStore(stateWith(JSON.stringify([{ ...one, name: 'heavy@3', version: undefined }])).state).list()).toEqual([one]);
+  });
+
   it('not JSON: its path, and where in it, as a line and column', async () => {
     const { state, file } = stateWith('[\n  { name: "fast" }\n]\n');
     await expect(new DeploymentStore(state).list()).rejects.toThrow(new RegExp(`^${file} is not JSON: .* at line 2, column 5; ${MEND}$`));

@@ -5,6 +5,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeFolder, writeAtomically } from '../transport/state-files.ts';
 import type { WorkflowFunction } from '../workflows/schema.ts';
+import { partsOf } from './versioned-name.ts';
 
 /**
  * The functions deployed at run time, kept in the workflow's state folder so that a restart comes back with
@@ -26,6 +27,8 @@ const savedDeployment = object(
     max: count,
     /** with min 0: seconds without a frame before it is scaled to zero */
     idle: optional(checked(number, aboveZero())),
+    /** replaced: which version of it runs (serve/versioned-name.ts); absent, the first */
+    version: optional(checked(int, atLeast(2))),
   },
   'dropped',
 );
@@ -100,7 +103,11 @@ export class DeploymentStore {
     if (issue) {
       throw unusable(`is not a list of deployments: ${pathText(issue.path) || 'the whole'} ${issue.message}`);
     }
-    return all as Deployment[];
+    // a file written with a version in the name (`heavy@3`): the function, and its version apart
+    return (all as Deployment[]).map((d) => {
+      const { name, version } = partsOf(d.name);
+      return version === undefined ? d : { ...d, name, version };
+    });
   }
 
   async save(all: Deployment[]): Promise<void> {

@@ -7,7 +7,8 @@ import type { Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { StateWriteError } from '../transport/state-files.ts';
 import { didYouMean } from '../workflows/errors.ts';
-import type { Workflow, WorkflowFunction } from '../workflows/schema.ts';
+import { MAX_INSTANCES, type Workflow, type WorkflowFunction } from '../workflows/schema.ts';
+import { functionNameProblem } from '../workflows/function-name.ts';
 import type { ControlReply, ControlRequest, DeployRequest, FunctionInfo, LogsRequest } from '../zipper/control.ts';
 import type { LogsSince } from './function-logs.ts';
 import { deployedFunction as functionOf, DeploymentStore, instancesOf, sha256, type Deployment } from './deployment-store.ts';
@@ -55,10 +56,12 @@ interface Running {
 
 /** ms the conformance suite may take on a deployed module before it is refused as hanging */
 const CHECK_TIMEOUT = 30_000;
-const NAME = /^[a-z][a-z0-9_-]*$/i;
 
 /** why a deploy or undeploy was refused, for /metrics (`geoflux_deploy_refused_total`) */
 export type DeployRefusal = 'name' | 'tags' | 'module' | 'bounds' | 'conformance' | 'start' | 'replace' | 'unknown_function' | 'cloud' | 'error';
+
+/** a name too long to be one, as a refusal quotes it */
+const shortened = (name: string) => (name.length > 32 ? `${name.slice(0, 32)}…` : name);
 
 class Refused extends Error {
   constructor(
@@ -73,8 +76,6 @@ export class Deployments {
   private readonly store: DeploymentStore;
   /** by deployment name; `f.name` is the zipper's name for the version that runs (`name@2` after a replace) */
   private readonly running = new Map<string, Running>();
-  /** versions started by replaces since serve started: each gets a zipper name of its own */
-  private versions = 1;
   private queue: Promise<unknown> = Promise.resolve();
   /** requests refused, by reason */
   private readonly refused = new Map<DeployRefusal, number>();
@@ -195,11 +196,12 @@ export class Deployments {
       this.checkRequest(req);
       return this.cloud.deploy({ ...req, wasm }, (path) => this.verify(req.name, path, req.params ?? {}), [...this.running.keys()]);
     }
-    const d: Deployment = { name: req.name, hash, observe: req.observe, emit: req.emit ?? [], params: req.params ?? {}, min: req.min, max: req.max, ...(req.min === 0 ? { idle: req.idle ?? DEFAULT_IDLE } : {}) };
+    const asked: Deployment = { name: req.name, hash, observe: req.observe, emit: req.emit ?? [], params: req.params ?? {}, min: req.min, max: req.max, ...(req.min === 0 ? { idle: req.idle ?? DEFAULT_IDLE } : {}) };
     // the same deploy again (a script run twice) changes nothing and succeeds; anything else about a running
     // name (its module, params or tags) is a new version, which replaces it
     const current = this.running.get(req.name);
-    if (current && JSON.stringify(current.d) === JSON.stringify(d)) return `function "${d.name}" already runs kernel ${hash}`;
+    if (current && JSON.stringify({ ...current.d, version: undefined }) === JSON.stringify(asked)) return `function "${asked.name}" already runs kernel ${hash}`;
+    const d: Deployment = current ? { ...asked, version: (current.d.version ?? 1) + 1 } : asked;
     this.checkRequest(req);
     // one name, one place: undeploy could not tell an edge's deployment from the cluster's
     if (!current && (await this.cloud?.has(req.name))) throw new Refused('name', `--name "${req.name}" is deployed to the cluster's workers (--where cloud): choose another, or undeploy that one first`);
@@ -236,22 +238,27 @@ export class Deployments {
 
   private checkRequest(req: DeployRequest): void {
     const { wf } = this;
-    if (!NAME.test(req.name ?? '')) throw new Refused('name', `--name ${quoted(String(req.name))} must start with a letter and use only letters, digits, "-" and "_"`);
+    const nameProblem = functionNameProblem(req.name);
+    if (nameProblem) throw new Refused('name', `--name ${quoted(shortened(String(req.name)))} ${nameProblem}`);
     if (wf.functions.some((f) => f.name === req.name)) throw new Refused('name', `--name "${req.name}" is a function of the workflow ${wf.file}: choose another`);
     if (req.name === CLOUD_BRIDGE) throw new Refused('name', `--name "${req.name}" is the name of the edge's own bridge to the cluster: choose another`);
     const tags = Object.keys(wf.tags);
-    const unknown = (flag: string, ts: string[]) => {
+    const checkTags = (flag: string, ts: string[]) => {
       for (const t of ts) if (!(t in wf.tags)) throw new Refused('tags', `--${flag}: workflow "${wf.name}" declares no tag ${quoted(String(t))}${didYouMean(t, tags)} (it has: ${tags.join(', ')})`);
+      // merged, the same deploy written twice would read as another version
+      const twice = ts.find((t, i) => ts.indexOf(t) !== i);
+      if (twice !== undefined) throw new Refused('tags', `--${flag} names "${twice}" twice`);
     };
     if (!req.observe?.length) throw new Refused('tags', '--observe must name at least one tag');
-    unknown('observe', req.observe);
-    unknown('emit', req.emit ?? []);
+    checkTags('observe', req.observe);
+    checkTags('emit', req.emit ?? []);
     const loop = req.emit?.find((t) => req.observe.includes(t));
     if (loop) throw new Refused('tags', `--emit: "${loop}" is also observed by this function (a loop)`);
     if (!(req.wasm instanceof Uint8Array) || req.wasm.length === 0) throw new Refused('module', 'no module in the request');
     const notWasm = notAModule(req.wasm);
     if (notWasm) throw new Refused('module', `the module sent: ${notWasm}`);
     if (!Number.isInteger(req.min) || !Number.isInteger(req.max) || req.min < 0 || req.max < Math.max(1, req.min)) throw new Refused('bounds', `--min ${req.min} --max ${req.max}: need 0 ≤ min ≤ max and max ≥ 1`);
+    if (req.max > MAX_INSTANCES) throw new Refused('bounds', `--max ${req.max}: a function has at most ${MAX_INSTANCES} instances, as a workflow's \`instances:\` (each may take up to 64 MiB of WebAssembly memory, and past one a host thread they share the threads: more memory, not more speed)`);
   }
 
   /** The ABI conformance suite with the deploy's params, in the checker's thread: bad params fail it as they fail a start. */
@@ -271,7 +278,7 @@ export class Deployments {
    * (serve/replace.ts); the record changes only once it has. Returns what the deploy's answer adds.
    */
   private async replace(old: Running, d: Deployment, path: string, fresh: boolean): Promise<string> {
-    const f = functionOf(d, versionedName(d.name, ++this.versions), path);
+    const f = functionOf(d, versionedName(d.name, d.version), path);
     // a version scaled to zero has its state outside any instance: back in one first, to be handed over
     await this.unwatch(old);
     await old.zero?.held();
@@ -288,14 +295,14 @@ export class Deployments {
   }
 
   private async start(d: Deployment, path: string): Promise<void> {
-    const f = functionOf(d, d.name, path);
+    const f = functionOf(d, versionedName(d.name, d.version), path);
     const { zipper } = this.served;
     zipper.addFunction(f);
     try {
       await startFunction(this.wf, f, this.served, this.log, (e) => new Refused('start', `function "${d.name}" could not start: ${e.message}`));
     } catch (e) {
-      await stopFunction(this.served, d.name, 0);
-      zipper.removeFunction(d.name);
+      await stopFunction(this.served, f.name, 0);
+      zipper.removeFunction(f.name);
       throw e;
     }
     this.running.set(d.name, this.watch({ d, f }));

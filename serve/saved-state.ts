@@ -15,6 +15,7 @@ import { threadsOf } from './park.ts';
 import type { ServedWorkflow } from './serve-workflow.ts';
 import type { SavedInstance } from './run-instance.ts';
 import { functionLabel, functionNameOf } from './versioned-name.ts';
+import { stateFileName } from '../workflows/function-name.ts';
 import { thousands } from '../log/thousands.ts';
 
 /**
@@ -91,7 +92,7 @@ export function wholeStateMisfit(f: WorkflowFunction, instances: number): string
 export const savedStatesFolder = (stateDir: string): string => join(stateDir, 'functions');
 
 /** where a function's state is saved: a deployed function's versions (`heavy@3`) are one function */
-export const savedStatePath = (stateDir: string, fn: string): string => join(savedStatesFolder(stateDir), `${encodeURIComponent(functionNameOf(fn))}.state`);
+export const savedStatePath = (stateDir: string, fn: string): string => join(savedStatesFolder(stateDir), stateFileName(functionNameOf(fn)));
 
 /** what state built by this function's kernel and params is keyed by */
 export async function stateKey(f: WorkflowFunction, baseDir: string): Promise<string> {

@@ -53,6 +53,13 @@ async function whyNot(dir: string, mode: number, failed: unknown): Promise<strin
 }
 
 /**
+ * writeAtomically's temporary file for `path`: unique per write, for two writers of one path in a process
+ * (workers of one cluster in a test) must not share it. Its name is the longest serve gives a file of its
+ * state: what a name written into one must leave room for (workflows/function-name.ts).
+ */
+export const temporaryPath = (path: string, pid = process.pid, id = randomBytes(4).toString('hex')): string => `${path}.${pid}.${id}.tmp`;
+
+/**
  * Writes through a temporary file, synced, then renamed over the last, and the folder synced: a crash
  * mid-write never leaves half a key or half a saved state behind, and a power cut after the write neither an
  * empty file nor the old one. A write that fails (a full disk) removes its temporary file, which would
@@ -60,8 +67,7 @@ async function whyNot(dir: string, mode: number, failed: unknown): Promise<strin
  * start to remove (removeLeftoverWrites).
  */
 export async function writeAtomically(path: string, data: string | Uint8Array, mode: number): Promise<void> {
-  // unique per write: two writers of one path in a process (workers of one cluster in a test) must not share it
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = temporaryPath(path);
   try {
     const h = await open(tmp, 'w', mode);
     try {

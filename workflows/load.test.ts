@@ -21,6 +21,7 @@ const expected: [file: string, message: string][] = [
   ['dashboard-key-typo.yaml', 'workflows/testdata/bad/dashboard-key-typo.yaml:4:14 dashboard.prot: unknown field (did you mean "port"?)'],
   ['dashboard-without-ws.yaml', 'workflows/testdata/bad/dashboard-without-ws.yaml:7:1 dashboard: the page takes its live data over MQTT over WebSocket: give the embedded broker one (mqtt.embedded.ws), or set dashboard: false'],
   ['duplicate-function.yaml', 'workflows/testdata/bad/duplicate-function.yaml:7:11 functions[1].name: function "speeding" is declared twice'],
+  ['function-name-too-long.yaml', "workflows/testdata/bad/function-name-too-long.yaml:5:11 functions[0].name: has at most 100 characters (its state is saved to a file of its name)"],
   ['duplicate-key.yaml', 'workflows/testdata/bad/duplicate-key.yaml:4:1 (yaml): Map keys must be unique'],
   ['duplicate-tag-number.yaml', 'workflows/testdata/bad/duplicate-tag-number.yaml:5:13 tags.speeding: tag number 16 is already used by "gps"'],
   ['emit-loop.yaml', 'workflows/testdata/bad/emit-loop.yaml:7:5 functions[0].emit: "gps" is also observed by this function (a loop)'],

@@ -180,7 +180,7 @@ function problemsOf(issue: Issue, root: unknown): Problem[] {
       return [{ path, reason, at: 'value' }];
     }
     case 'too_big':
-      return [{ path, reason: `must be at most ${issue.maximum}`, at: 'value' }];
+      return [{ path, reason: issue.message.startsWith('Too big') ? `must be at most ${issue.maximum}` : issue.message, at: 'value' }];
     default:
       return [{ path, reason: issue.message, at: 'value' }];
   }

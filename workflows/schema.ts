@@ -1,5 +1,6 @@
 import { clusterSchema, type ClusterOptions } from '../cluster/cluster-options.ts';
 import { aboveZero, array, atLeast, atMost, boolean, checked, fieldsAt, fromText, int, matches, number, object, oneOf, optional, preprocess, record, string, union, unknown, withDefault } from '../codecs/shape-check.ts';
+import { functionName, plainName } from './function-name.ts';
 import { SINK_KIND_NAMES, type SinkKindName } from '../sinks/sink-kinds.ts';
 
 /**
@@ -7,7 +8,6 @@ import { SINK_KIND_NAMES, type SinkKindName } from '../sinks/sink-kinds.ts';
  * no loops) is checked after, in check.ts, because it needs the whole file.
  */
 
-const name = checked(string, matches(/^[a-z][a-z0-9_-]*$/i, 'must start with a letter and use only letters, digits, "-" and "_"'));
 const oneOrMany = union(string, array(string));
 const filled = checked(string, atLeast(1));
 const params = record(unknown);
@@ -16,13 +16,19 @@ const params = record(unknown);
 const whole = preprocess(fromText, int);
 const amount = preprocess(fromText, number);
 
+/**
+ * the most instances one function may have, declared (`instances:`) or deployed (`--max`): past a host
+ * thread each, more instances share the threads and add memory (up to 64 MiB of WebAssembly each), not speed
+ */
+export const MAX_INSTANCES = 1024;
+
 export const functionSchema = object(
   {
-    name,
+    name: functionName,
     observe: oneOrMany,
     emit: optional(oneOrMany),
     dispatch: optional(union(oneOf(['balance']), object({ partition: filled }))),
-    instances: optional(checked(whole, atLeast(1), atMost(1024))),
+    instances: optional(checked(whole, atLeast(1), atMost(MAX_INSTANCES))),
     host: optional(oneOf(['local', 'remote'])),
     run: optional(filled),
     kernel: optional(filled),
@@ -36,7 +42,7 @@ export const functionSchema = object(
   'kept',
 );
 
-const sourceSchema = object({ name, run: filled, params: optional(params), zipper: optional(string) });
+const sourceSchema = object({ name: plainName, run: filled, params: optional(params), zipper: optional(string) });
 
 const port = checked(whole, atLeast(0), atMost(65535));
 

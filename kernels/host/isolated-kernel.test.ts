@@ -92,7 +92,10 @@ describe('a checker (a serve checking its deploys)', () => {
     const k = IsolatedKernel.checker({ timeout: 2000 });
     try {
       const spins = [5, -1, 5].map((speed, i) => ({ deviceId: 'v', t: i * 1000, lon: 0, lat: 0, speed }));
-      await expect(k.checkOn('kernels/build/testing/spin.wasm', {}, spins)).rejects.toThrow(KernelTimeout);
+      // named by the caller, as the user knows it: a serve's deploy checks its stored copy, which no user typed
+      const hung = k.checkOn('kernels/build/testing/spin.wasm', {}, spins);
+      await expect(hung).rejects.toThrow(KernelTimeout);
+      await expect(hung).rejects.toThrow(/^a call did not return within 2000 ms; its thread was stopped$/);
       expect(passes(await k.checkOn('geofence', { fences }))).toBe(true);
       expect(k.replaced).toBe(1);
     } finally {

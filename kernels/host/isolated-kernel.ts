@@ -154,12 +154,20 @@ export class IsolatedKernel implements BatchKernel {
     this.ready.catch(() => {});
   }
 
+  /**
+   * the kernel, as a message about it starts; a checker's module is named by its caller, which knows it as the
+   * user does: a serve checks its stored copy (.geoflux/kernels/<sha256>.wasm), which a deployer never typed
+   */
+  private get named(): string {
+    return this.make === 'none' ? '' : `kernel ${this.kernel}: `;
+  }
+
   private call<T = unknown[]>(req: DistributiveOmit<Exclude<WorkerRequest, { type: 'create' }>, 'id'>): Promise<T> {
     return this.ready.then(
       () =>
         new Promise<T>((resolve, reject) => {
           const id = this.next++;
-          const timer = setTimeout(() => this.fail(new KernelTimeout(`kernel ${this.kernel}: a call did not return within ${this.opts.timeout} ms; its thread was stopped`)), this.opts.timeout);
+          const timer = setTimeout(() => this.fail(new KernelTimeout(`${this.named}a call did not return within ${this.opts.timeout} ms; its thread was stopped`)), this.opts.timeout);
           this.waiting.set(id, {
             resolve: (e) => (clearTimeout(timer), resolve(e as T)),
             reject: (e) => (clearTimeout(timer), reject(e)),
