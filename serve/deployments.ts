@@ -175,8 +175,10 @@ export class Deployments {
       const reason = e instanceof Refused ? e.reason : e instanceof ReplaceRefused ? 'replace' : e instanceof CloudRefused ? 'cloud' : 'error';
       this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
       // a state folder that cannot be written (a full disk) is the operator's to mend: its path and errno say how
-      if (reason === 'error') this.log.error(`${req.op} failed: ${e instanceof StateWriteError ? e.message : ((e as Error).stack ?? e)}`);
-      else this.warn.warn(reason, `${req.op}${'name' in req ? ` ${JSON.stringify(req.name)}` : ''} refused (${reason}): ${(e as Error).message}`);
+      // about a function here, `geoflux logs` shows it there (a name that is none, the request's own, is not filed)
+      const about = 'name' in req && this.here().includes(req.name) ? req.name : undefined;
+      if (reason === 'error') (about ? this.log.about(about) : this.log).error(`${req.op} failed: ${e instanceof StateWriteError ? e.message : ((e as Error).stack ?? e)}`);
+      else this.warn.warn(reason, `${req.op}${'name' in req ? ` ${JSON.stringify(req.name)}` : ''} refused (${reason}): ${(e as Error).message}`, about);
       return { ok: false, error: (e as Error).message };
     }
   }
@@ -277,7 +279,7 @@ export class Deployments {
     await old.zero?.held();
     let r;
     try {
-      r = await replaceFunction(this.wf, this.served, this.log, old.f, f, fresh);
+      r = await replaceFunction(this.wf, this.served, this.log.about(d.name), old.f, f, fresh);
     } catch (e) {
       this.watch(old);
       throw e;
@@ -292,7 +294,7 @@ export class Deployments {
     const { zipper } = this.served;
     zipper.addFunction(f);
     try {
-      await startFunction(this.wf, f, this.served, this.log, (e) => new Refused('start', `function "${d.name}" could not start: ${e.message}`));
+      await startFunction(this.wf, f, this.served, this.log.about(d.name), (e) => new Refused('start', `function "${d.name}" could not start: ${e.message}`));
     } catch (e) {
       await stopFunction(this.served, d.name, 0);
       zipper.removeFunction(d.name);
@@ -308,7 +310,8 @@ export class Deployments {
    */
   private watch(r: Running): Running {
     const { zipper } = this.served;
-    const log = this.log.child(`function ${r.d.name}`);
+    // its scalers' lines (scaled to zero, started again, scaled up) are the function's: `geoflux logs` shows them
+    const log = this.log.child(`function ${r.d.name}`).about(r.d.name);
     const load = () => zipper.functionLoad().find((l) => l.name === r.f.name);
     r.zero = r.d.min === 0 ? this.scaleToZero(r, log, () => (load()?.unacked ?? 0) > 0) : undefined;
     r.auto =
@@ -394,10 +397,15 @@ export class Deployments {
 
   /** a function's recent lines, this serve's: a cloud function's are in its workers' logs */
   private async logs(req: LogsRequest): Promise<LogsSince> {
-    const here = [...this.wf.functions.filter((f) => f.where !== 'cloud').map((f) => f.name), ...this.running.keys()];
+    const here = this.here();
     if (here.includes(req.name)) return this.served.logs.since(req.name, req.after);
     if (this.wf.functions.some((f) => f.name === req.name) || (await this.cloud?.has(req.name))) throw new Refused('unknown_function', `function "${req.name}" runs on the cluster's workers: its lines are in their logs (geoflux worker)`);
     throw new Refused('unknown_function', `no function "${req.name}"${didYouMean(req.name, here)} (it has: ${here.join(', ') || 'none'})`);
+  }
+
+  /** the functions that run in this serve: the workflow's own, and those deployed */
+  private here(): string[] {
+    return [...this.wf.functions.filter((f) => f.where !== 'cloud').map((f) => f.name), ...this.running.keys()];
   }
 
   /** the deployments that run, or as they will once `change.name` runs `change.d` (no `d`: once it is gone) */
