@@ -286,7 +286,8 @@ export class Deployments {
     }
     this.running.set(d.name, this.watch({ d, f }));
     const was = old.d.hash === d.hash ? 'the same kernel with other settings' : `kernel ${old.d.hash.slice(0, 12)}…`;
-    return `; replaced ${was}, ${r.moved ? 'its state handed over' : 'starting with empty state (--fresh-state)'}, frames held ${Math.round(r.heldMs)} ms during the switch`;
+    const state = { moved: 'its state handed over', none: 'no state to hand over (the running version held none)', fresh: 'starting with empty state (--fresh-state)' }[r.state];
+    return `; replaced ${was}, ${state}, frames held ${Math.round(r.heldMs)} ms during the switch`;
   }
 
   private async start(d: Deployment, path: string): Promise<void> {
