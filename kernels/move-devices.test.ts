@@ -7,7 +7,7 @@ import { parseTrace } from '../simulators/replay/trace-formats.ts';
 import { crossingFix, SQUARES } from '../testing/fence-squares.ts';
 import { threeDevices } from './conformance.ts';
 import { createGeofence, createHotspot, createMapMatch, loadKernel } from './create-kernel.ts';
-import { deviceRecords, wrapDevices } from './host/device-state.ts';
+import { deviceRecords, holdsNothing, wrapDevices } from './host/device-state.ts';
 import { GeofenceKernel, type GeofenceEvent } from './geofence.ts';
 import { KernelTrap } from './host/kernel-error.ts';
 import { loadKernelModule } from './host/load-module.ts';
@@ -161,6 +161,19 @@ describe('a kernel without state', () => {
     // a frame of one device (no shared part, device 0, 4 bytes of state)
     const one = wrapDevices('speeding', Uint8Array.of(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 9, 9, 9, 9), () => 'v');
     expect(() => k.importDevices(one)).toThrow('kernel speeding keeps no state, but the export holds the state of v');
+  });
+
+  it('exports what holds nothing, which a replace by another kernel needs not hand over; a geofence holding a device does not', async () => {
+    const k = await loadKernel('kernels/build/testing/speed-limit.wasm', { limit: 10 });
+    k.process([{ deviceId: 'v', t: 0, lon: 0, lat: 0, speed: 20 }]);
+    expect(holdsNothing(k.exportDevices(['v']))).toBe(true);
+    const fence = await createGeofence({ fences: SQUARES });
+    expect(holdsNothing(fence.exportDevices(['v']))).toBe(true);
+    fence.process(step(0, [0]));
+    expect(holdsNothing(fence.exportDevices(['v0']))).toBe(false);
+    // a shared part is state too, devices or not
+    expect(holdsNothing(wrapDevices('speeding', Uint8Array.of(4, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0), () => 'v'))).toBe(false);
+    expect(holdsNothing(Uint8Array.of(1, 2, 3))).toBe(false);
   });
 });
 

@@ -18,8 +18,8 @@ export interface Logger {
   warn(msg: string): void;
   error(msg: string): void;
   child(component: string): Logger;
-  /** the same component, its lines also filed under `subject` for a tap (a function the line is about) */
-  about(subject: string): Logger;
+  /** the same component, its lines also filed under each of `subjects` for a tap (the functions a line is about) */
+  about(...subjects: string[]): Logger;
 }
 
 let threshold: Level = parseLevel(process.env.GEOFLUX_LOG ?? '') ?? 'info';
@@ -36,7 +36,7 @@ export const setLogLevel = (level: Level): void => {
 export interface LogLine {
   component: string;
   line: string;
-  about?: string;
+  about?: readonly string[];
 }
 
 const taps = new Set<(l: LogLine) => void>();
@@ -50,7 +50,7 @@ export function tapLogLines(tap: (l: LogLine) => void): () => void {
   return () => void taps.delete(tap);
 }
 
-export function logger(component: string, about?: string): Logger {
+export function logger(component: string, about?: readonly string[]): Logger {
   const at = (level: Exclude<Level, 'silent'>) => (msg: string) => {
     const printed = RANK[level] >= RANK[threshold];
     if (!printed && !(taps.size && RANK[level] >= RANK.info)) return;
@@ -65,6 +65,22 @@ export function logger(component: string, about?: string): Logger {
     warn: at('warn'),
     error: at('error'),
     child: (sub) => logger(`${component}/${sub}`, about),
-    about: (subject) => logger(component, subject),
+    about: (...subjects) => logger(component, subjects),
+  };
+}
+
+/**
+ * `log`, each line about the subjects `subjects()` names as it is said: a thread that hosts functions which
+ * come and go (serve/function-hosts.ts) says its restarts about those it hosts then.
+ */
+export function aboutNow(log: Logger, subjects: () => string[]): Logger {
+  const now = () => log.about(...subjects());
+  return {
+    debug: (msg) => now().debug(msg),
+    info: (msg) => now().info(msg),
+    warn: (msg) => now().warn(msg),
+    error: (msg) => now().error(msg),
+    child: (sub) => aboutNow(log.child(sub), subjects),
+    about: (...s) => log.about(...s),
   };
 }

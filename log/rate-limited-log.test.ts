@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { ManualClock } from '../testing/manual-clock.ts';
 import { recordingLog } from '../transport/testdata/recording-log.ts';
+import { logger, logLevel, setLogLevel, tapLogLines } from './logger.ts';
 import { RateLimitedLog } from './rate-limited-log.ts';
 
 const setup = () => {
@@ -46,4 +47,29 @@ it('keeps each warning one line: a newline in what a record or a peer sent canno
   limited.warn('bad', 'a fix of y\nforged too');
   clock.advance(10_000);
   expect(log.lines).toEqual(['warn a fix of x\\n2026-12-07T00:00:00.000Z ERROR [zipper] forged', 'warn … 1 more in the last 10 s; the last: a fix of y\\nforged too']);
+});
+
+it("files a function's warnings under it, counting its repeats apart from another function's (geoflux logs shows each its own)", () => {
+  const clock = new ManualClock();
+  const was = logLevel();
+  setLogLevel('silent');
+  const seen: { about?: readonly string[]; line: string }[] = [];
+  const untap = tapLogLines(({ about, line }) => seen.push({ about, line: line.replace(/^.*\] /, '') }));
+  try {
+    const limited = new RateLimitedLog(logger('zipper test'), { clock });
+    limited.warn('poison', 'looper: dropped a fix', 'looper');
+    limited.warn('poison', 'looper: dropped another', 'looper');
+    limited.warn('poison', 'sleeper: dropped a fix', 'sleeper');
+    limited.warn('poison', 'no one in particular');
+    clock.advance(10_000);
+  } finally {
+    untap();
+    setLogLevel(was);
+  }
+  expect(seen).toEqual([
+    { about: ['looper'], line: 'looper: dropped a fix' },
+    { about: ['sleeper'], line: 'sleeper: dropped a fix' },
+    { about: undefined, line: 'no one in particular' },
+    { about: ['looper'], line: '… 1 more in the last 10 s; the last: looper: dropped another' },
+  ]);
 });

@@ -7,6 +7,8 @@ import { thousands } from './thousands.ts';
 export const REPEAT_WINDOW_MS = 10_000;
 
 interface Window {
+  /** what its lines are said with: about the function the kind is of, when it is one's */
+  log: Logger;
   since: number;
   more: number;
   last: string;
@@ -33,17 +35,20 @@ export class RateLimitedLog {
     this.windowMs = o.windowMs ?? REPEAT_WINDOW_MS;
   }
 
-  warn(kind: string, said: string): void {
+  /** `about`: the function the warning is of (`geoflux logs` shows it there), whose repeats are counted apart from another's */
+  warn(kind: string, said: string, about?: string): void {
     // these say what a record, a device or a peer sent, which must not start a line that reads as ours
     const msg = oneLine(said);
-    const w = this.open.get(kind);
+    const key = about === undefined ? kind : `${kind}\0${about}`;
+    const w = this.open.get(key);
     if (w) {
       w.more++;
       w.last = msg;
       return;
     }
-    this.log.warn(msg);
-    this.open.set(kind, { since: this.clock.now(), more: 0, last: msg, timer: this.clock.setTimeout(() => this.end(kind), this.windowMs) });
+    const log = about === undefined ? this.log : this.log.about(about);
+    log.warn(msg);
+    this.open.set(key, { log, since: this.clock.now(), more: 0, last: msg, timer: this.clock.setTimeout(() => this.end(key), this.windowMs) });
   }
 
   /** Says now how many repeats each window has counted so far, and starts over. */
@@ -58,6 +63,6 @@ export class RateLimitedLog {
     const w = this.open.get(kind)!;
     this.open.delete(kind);
     const s = (this.clock.now() - w.since) / 1000;
-    if (w.more) this.log.warn(`… ${thousands(w.more)} more in the last ${thousands(s, 1)} s; the last: ${w.last}`);
+    if (w.more) w.log.warn(`… ${thousands(w.more)} more in the last ${thousands(s, 1)} s; the last: ${w.last}`);
   }
 }

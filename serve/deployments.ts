@@ -176,8 +176,10 @@ export class Deployments {
       const reason = e instanceof Refused ? e.reason : e instanceof ReplaceRefused ? 'replace' : e instanceof CloudRefused ? 'cloud' : 'error';
       this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
       // a state folder that cannot be written (a full disk) is the operator's to mend: its path and errno say how
-      if (reason === 'error') this.log.error(`${req.op} failed: ${e instanceof StateWriteError ? e.message : ((e as Error).stack ?? e)}`);
-      else this.warn.warn(reason, `${req.op}${'name' in req ? ` ${JSON.stringify(req.name)}` : ''} refused (${reason}): ${(e as Error).message}`);
+      // about a function here, `geoflux logs` shows it there (a name that is none, the request's own, is not filed)
+      const about = 'name' in req && this.here().includes(req.name) ? req.name : undefined;
+      if (reason === 'error') (about ? this.log.about(about) : this.log).error(`${req.op} failed: ${e instanceof StateWriteError ? e.message : ((e as Error).stack ?? e)}`);
+      else this.warn.warn(reason, `${req.op}${'name' in req ? ` ${JSON.stringify(req.name)}` : ''} refused (${reason}): ${(e as Error).message}`, about);
       return { ok: false, error: (e as Error).message };
     }
   }
@@ -284,14 +286,15 @@ export class Deployments {
     await old.zero?.held();
     let r;
     try {
-      r = await replaceFunction(this.wf, this.served, this.log, old.f, f, fresh);
+      r = await replaceFunction(this.wf, this.served, this.log.about(d.name), old.f, f, fresh);
     } catch (e) {
       this.watch(old);
       throw e;
     }
     this.running.set(d.name, this.watch({ d, f }));
     const was = old.d.hash === d.hash ? 'the same kernel with other settings' : `kernel ${old.d.hash.slice(0, 12)}…`;
-    return `; replaced ${was}, ${r.moved ? 'its state handed over' : 'starting with empty state (--fresh-state)'}, frames held ${Math.round(r.heldMs)} ms during the switch`;
+    const state = { moved: 'its state handed over', none: 'no state to hand over (the running version held none)', fresh: 'starting with empty state (--fresh-state)' }[r.state];
+    return `; replaced ${was}, ${state}, frames held ${Math.round(r.heldMs)} ms during the switch`;
   }
 
   private async start(d: Deployment, path: string): Promise<void> {
@@ -299,7 +302,7 @@ export class Deployments {
     const { zipper } = this.served;
     zipper.addFunction(f);
     try {
-      await startFunction(this.wf, f, this.served, this.log, (e) => new Refused('start', `function "${d.name}" could not start: ${e.message}`));
+      await startFunction(this.wf, f, this.served, this.log.about(d.name), (e) => new Refused('start', `function "${d.name}" could not start: ${e.message}`));
     } catch (e) {
       await stopFunction(this.served, f.name, 0);
       zipper.removeFunction(f.name);
@@ -315,7 +318,8 @@ export class Deployments {
    */
   private watch(r: Running): Running {
     const { zipper } = this.served;
-    const log = this.log.child(`function ${r.d.name}`);
+    // its scalers' lines (scaled to zero, started again, scaled up) are the function's: `geoflux logs` shows them
+    const log = this.log.child(`function ${r.d.name}`).about(r.d.name);
     const load = () => zipper.functionLoad().find((l) => l.name === r.f.name);
     r.zero = r.d.min === 0 ? this.scaleToZero(r, log, () => (load()?.unacked ?? 0) > 0) : undefined;
     r.auto =
@@ -401,10 +405,15 @@ export class Deployments {
 
   /** a function's recent lines, this serve's: a cloud function's are in its workers' logs */
   private async logs(req: LogsRequest): Promise<LogsSince> {
-    const here = [...this.wf.functions.filter((f) => f.where !== 'cloud').map((f) => f.name), ...this.running.keys()];
+    const here = this.here();
     if (here.includes(req.name)) return this.served.logs.since(req.name, req.after);
     if (this.wf.functions.some((f) => f.name === req.name) || (await this.cloud?.has(req.name))) throw new Refused('unknown_function', `function "${req.name}" runs on the cluster's workers: its lines are in their logs (geoflux worker)`);
     throw new Refused('unknown_function', `no function "${req.name}"${didYouMean(req.name, here)} (it has: ${here.join(', ') || 'none'})`);
+  }
+
+  /** the functions that run in this serve: the workflow's own, and those deployed */
+  private here(): string[] {
+    return [...this.wf.functions.filter((f) => f.where !== 'cloud').map((f) => f.name), ...this.running.keys()];
   }
 
   /** the deployments that run, or as they will once `change.name` runs `change.d` (no `d`: once it is gone) */

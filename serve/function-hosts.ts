@@ -1,5 +1,5 @@
 import { chooseHost } from './choose-host.ts';
-import { logLevel, type Level, type Logger } from '../log/logger.ts';
+import { aboutNow, logLevel, type Level, type Logger } from '../log/logger.ts';
 import { ModuleThread, type DistributiveOmit, type FunctionInstance, type RestartReason, type StateCommand, type ThreadMessage } from '../runtime/module-thread.ts';
 import { isKernelFile } from '../kernels/host/load-module.ts';
 import type { FrameChannel } from '../transport/types.ts';
@@ -196,6 +196,8 @@ class Host {
   /** slots of parked instances whose kernel makers the thread keeps */
   readonly kept = new Set<number>();
   readonly thread: ModuleThread;
+  /** its lines (a hang, a restart) are about the functions it hosts as they are said */
+  private readonly log: Logger;
   private up: Promise<void> | undefined;
 
   constructor(
@@ -206,6 +208,7 @@ class Host {
     private readonly apart: boolean,
   ) {
     const { o } = hosts;
+    this.log = aboutNow(o.log, () => [...this.slots.values()].map((i) => i.data.name));
     this.thread = new ModuleThread({
       label,
       callerUrl: import.meta.url,
@@ -219,7 +222,7 @@ class Host {
         instances: [...this.slots.values()].map((i) => ({ slot: i.slot, data: i.data, state: i.snapshot ? [i.snapshot] : (i.restore ?? []) })),
       }),
       attach: o.attach,
-      log: o.log,
+      log: this.log,
       clock: o.clock,
       lines: (line, fn) => fn && o.lines?.(fn, line),
       onMessage: (m) => this.slots.get((m as HostMessage).slot)?.heard(m as HostMessage),
@@ -255,7 +258,7 @@ class Host {
       const moved = users.filter((i) => i.moveApart(stats?.[i.slot]));
       const lost = moved.reduce((n, i) => n + unsnapshotted(stats?.[i.slot]), 0);
       if (moved.length)
-        this.hosts.o.log.warn(
+        this.hosts.o.log.about(...moved.map((i) => i.data.name)).warn(
           `${this.label} hung: ${moved.map((i) => i.label).join(', ')} (a kernel of your own) go${moved.length === 1 ? 'es' : ''} on from ${moved.length === 1 ? 'its' : 'their'} last snapshot (what ${lost} records handled after it did to ${moved.length === 1 ? 'its' : 'their'} state is lost) in host threads kept apart, so that ${moved.length === 1 ? 'its' : 'their'} hangs no longer restart geoflux's own functions`,
         );
       this.hosts.counts.rolledBack += lost;
@@ -274,7 +277,7 @@ class Host {
     this.hosts.counts.rolledBack += rolledBack;
     // one line per restart of a host, and a host's restarts back off: this is as rate-limited as they are
     if (restored.length || empty.length)
-      this.hosts.o.log.warn(
+      this.log.warn(
         `${this.label}: its instances start again with it: ${restored.length ? `${restored.join(', ')} from their last snapshot (what ${rolledBack} records handled after it did to their state is lost)` : ''}${restored.length && empty.length ? '; ' : ''}${empty.length ? `${empty.join(', ')} empty (a builtin's state is not kept)` : ''}`,
       );
   }

@@ -13,7 +13,7 @@ import type { ControlReply } from '../zipper/control.ts';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { serveWithSquares } from '../testing/squares-serve.ts';
-import { FunctionLogs, functionOf, LINES_KEPT } from './function-logs.ts';
+import { FunctionLogs, functionsOf, LINES_KEPT } from './function-logs.ts';
 import { serveWorkflow } from './serve-workflow.ts';
 
 setLogLevel('silent');
@@ -111,8 +111,31 @@ describe('geoflux logs', () => {
       ]);
       expect(lines.filter((l) => l.includes('heavy@'))).toEqual([]);
       // a version's instance logs as `sfn heavy v2` (serve/run-instance.ts): its lines are its function's
-      expect(functionOf({ component: 'sfn heavy v2/kernel heavy', line: '' })).toBe('heavy');
+      expect(functionsOf({ component: 'sfn heavy v2/kernel heavy', line: '' })).toEqual(['heavy']);
     } finally {
+      await close();
+    }
+  });
+
+  it("shows serve's own lines about a deployed function: its scale to zero, its wake, and a deploy of its name refused", { timeout: 120_000 }, async () => {
+    const { trust, close } = await serveWithSquares(`name: zero\nlisten: [quic://127.0.0.1:0]\ncontrol: { token: ${TOKEN} }\ntags: { gps: 16, fast: 17 }\nfunctions: []\n`);
+    const src = await connectSource({ name: 'gw', zipper: trust.zipper, certHash: trust.certHash });
+    try {
+      const wasm = new Uint8Array(readFileSync(resolve('kernels/build/testing/speed-limit.wasm')));
+      const hash = createHash('sha256').update(wasm).digest('hex');
+      const deploy = (emit: string[]) => controlRequest({ ...trust, token: TOKEN }, { op: 'deploy', name: 'sleeper', observe: ['gps'], emit, params: { limit: 5 }, min: 0, max: 1, idle: 1, wasm, hash });
+      expect(await deploy(['fast'])).toMatchObject({ ok: true });
+      // the command, as a user runs it
+      const logs = async () => (await runGeoflux(['logs', 'sleeper', '--zipper', trust.zipper, '--cert-hash', trust.certHash, '--token', TOKEN])).stdout;
+      const said = (what: RegExp) => waitFor(logs, { what: `${what} in geoflux logs sleeper`, until: (out) => what.test(out) });
+      await said(/INFO  \[serve\/function sleeper\] scaled to zero after 1 s without a frame$/m);
+      src.write('gps', fixes(0, ['veh-1']));
+      expect(await src.flush(20_000)).toBe(true);
+      await said(/INFO  \[serve\/function sleeper\] started again from zero: \d+ ms from the first frame held to its instance ready$/m);
+      expect(await deploy(['gps'])).toMatchObject({ ok: false });
+      await said(/WARN  \[serve\] deploy "sleeper" refused \(tags\): --emit: "gps" is also observed by this function \(a loop\)$/m);
+    } finally {
+      await src.close(0);
       await close();
     }
   });

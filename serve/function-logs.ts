@@ -28,8 +28,7 @@ export class FunctionLogs {
 
   constructor() {
     this.untap = tapLogLines((l) => {
-      const fn = functionOf(l);
-      if (fn) this.add(fn, l.line);
+      for (const fn of functionsOf(l)) this.add(fn, l.line);
     });
   }
 
@@ -56,10 +55,13 @@ export class FunctionLogs {
 }
 
 /**
- * The function a line of this thread is about: as its logger says (serve's lines of a function's crash,
- * restart or deployment), or by its component (log/logger.ts children: `sfn speeding/kernel speeding`; a
- * version's, `sfn speeding v2`, is its function's).
+ * The functions a line of this thread is about: as its logger says (serve's lines of a function's crash,
+ * restart, scaling or deployment; a host thread's restart is about each function it hosts), or by its
+ * component (log/logger.ts children: `sfn speeding/kernel speeding`; a version's, `sfn speeding v2`, is its
+ * function's).
  */
-export function functionOf(l: LogLine): string | undefined {
-  return l.about ?? /^(?:sfn|fleet|sink) ([^/ ]+)/.exec(l.component)?.[1];
+export function functionsOf(l: LogLine): readonly string[] {
+  if (l.about?.length) return l.about;
+  const own = /^(?:sfn|fleet|sink) ([^/ ]+)/.exec(l.component)?.[1];
+  return own ? [own] : [];
 }

@@ -74,6 +74,15 @@ describe('a host thread whose kernel call hangs', () => {
       await waitFor(() => served.hosts.stats().restored, { what: 'the geofence and the spinner started again', until: (n) => n >= 2 });
       expect(served.hosts.stats()).toMatchObject({ threads: 2, rolledBack: 0 });
       expect(fence.restarts.hung).toBe(1);
+      // `geoflux logs`: serve's lines of the hang, the restarts and the drop are the functions' they are about,
+      // a host's restart those of the functions it hosts then
+      const said = (fn: string) => served.logs.since(fn).lines.join('\n');
+      expect(said('spinner')).toMatch(/WARN  \[serve\] host thread #1 hung: function "spinner" \(a kernel of your own\) goes on from its last snapshot/);
+      expect(said('spinner')).toMatch(/WARN  \[serve\] host thread #\d+ \(kernels of your own, kept apart\): restarting in \d+ ms/);
+      expect(said('spinner')).toMatch(/WARN  \[zipper hosts\] function "spinner": dropped a fix of "runaway" .* that 3 instances died holding/);
+      expect(said('fence')).toMatch(/WARN  \[serve\] host thread #1: restarting in \d+ ms \(1 restarts so far\)/);
+      expect(said('fence')).toMatch(/WARN  \[serve\] host thread #1: its instances start again with it: function "fence" from their last snapshot/);
+      expect(said('fence')).not.toMatch(/spinner|kept apart/);
 
       // still inside f0, then out of it: no second enter
       source.write('gps', [crossingFix(0, 13), crossingFix(0, 14), { ...crossingFix(0, 15), lon: -0.005 }]);

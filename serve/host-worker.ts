@@ -5,7 +5,7 @@ import { setLogLevel, tapLogLines } from '../log/logger.ts';
 import type { ThreadMessage } from '../runtime/module-thread.ts';
 import { runningCallCell } from '../runtime/running-call.ts';
 import type { HostCommand, HostMessage, HostWorkerData } from './function-hosts.ts';
-import { functionOf } from './function-logs.ts';
+import { functionsOf } from './function-logs.ts';
 import { startFailed, startInstance, type RunningInstance, type SavedInstance, type StartOptions } from './run-instance.ts';
 import { startSource } from './run-source.ts';
 
@@ -27,8 +27,7 @@ const post = (m: ThreadMessage | HostMessage, transfer?: ArrayBuffer[]) => port.
 post({ geoflux: 'calls', cell: runningCallCell() });
 // its instances' lines also go to serve, each with the function it is about, for `geoflux logs`
 tapLogLines((l) => {
-  const fn = functionOf(l);
-  if (fn) post({ geoflux: 'log', line: l.line, fn });
+  for (const fn of functionsOf(l)) post({ geoflux: 'log', line: l.line, fn });
 });
 
 interface Slot {

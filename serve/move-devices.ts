@@ -1,4 +1,5 @@
 import { unpack } from '../codecs/msgpack.ts';
+import { holdsNoState } from '../sfn/kernel-function.ts';
 import { HashRing } from '../zipper/hash-ring.ts';
 import type { FunctionInstance } from '../runtime/module-thread.ts';
 
@@ -27,19 +28,25 @@ export class MoveFailed extends Error {
   }
 }
 
-export async function moveDevices(moves: DeviceMove[]): Promise<void> {
+/** Returns how many exports held state: none, and nothing was imported (a kernel that keeps none, say). */
+export async function moveDevices(moves: DeviceMove[]): Promise<number> {
   const states = await Promise.all(moves.map((m) => m.from.ask({ geoflux: 'export-state', devices: m.devices }))).catch((e: Error) => {
     throw new MoveFailed('export', e);
   });
   const into = new Map<FunctionInstance, Uint8Array[]>();
+  let held = 0;
   moves.forEach((m, i) => {
     const bytes = states[i];
-    if (bytes) for (const t of m.to) into.set(t, [...(into.get(t) ?? []), bytes]);
+    // an export of nothing is not imported: another kernel would refuse it by its name, with nothing to refuse
+    if (!bytes || holdsNoState(bytes)) return;
+    held++;
+    for (const t of m.to) into.set(t, [...(into.get(t) ?? []), bytes]);
   });
   await Promise.all([...into].map(([t, bytes]) => t.ask({ geoflux: 'import-state', bytes }))).catch((e: Error) => {
     throw new MoveFailed('import', e);
   });
   await Promise.all(moves.map((m) => m.from.ask({ geoflux: 'drop-state', devices: m.devices })));
+  return held;
 }
 
 /** A function's instance thread and its id at the zipper (its place on the hash ring). */

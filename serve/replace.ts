@@ -20,8 +20,11 @@ export class ReplaceRefused extends Error {}
 export interface Replaced {
   /** ms from the pause to the switch: how long frames were held */
   heldMs: number;
-  /** true: the old version's state went over; false: `fresh`, the new one started empty */
-  moved: boolean;
+  /**
+   * `moved`: the old version's state went over; `none`: it held none (a kernel that keeps no state, or no
+   * device yet), so there was nothing to hand over; `fresh`: the new one started empty, as asked
+   */
+  state: 'moved' | 'none' | 'fresh';
 }
 
 export async function replaceFunction(wf: Workflow, served: ServedWorkflow, log: Logger, old: WorkflowFunction, next: WorkflowFunction, fresh: boolean): Promise<Replaced> {
@@ -38,10 +41,11 @@ export async function replaceFunction(wf: Workflow, served: ServedWorkflow, log:
     throw e;
   }
   const t0 = performance.now();
+  let held = 0;
   zipper.pauseFunction(old.name);
   try {
     if (!(await zipper.settled(old.name, SETTLE_TIMEOUT))) throw new ReplaceRefused(`the running version did not finish the frames it holds within ${SETTLE_TIMEOUT / 1000} s: not replaced`);
-    if (!fresh) await handOver(threadsOf(served, old.name), threadsOf(served, next.name));
+    if (!fresh) held = await handOver(threadsOf(served, old.name), threadsOf(served, next.name));
   } catch (e) {
     zipper.resumeFunction(old.name);
     await undoNext();
@@ -50,12 +54,12 @@ export async function replaceFunction(wf: Workflow, served: ServedWorkflow, log:
   zipper.switchFunction(old.name, next.name);
   const heldMs = performance.now() - t0;
   await stopFunction(served, old.name);
-  return { heldMs, moved: !fresh };
+  return { heldMs, state: fresh ? 'fresh' : held ? 'moved' : 'none' };
 }
 
-/** Every old instance's devices into every new one; once all took them, the old ones forget them. */
-async function handOver(from: FunctionInstance[], to: FunctionInstance[]): Promise<void> {
-  await moveDevices(from.map((t) => ({ from: t, to }))).catch((e: Error) => {
+/** Every old instance's devices into every new one; once all took them, the old ones forget them. Returns how many old instances held state. */
+function handOver(from: FunctionInstance[], to: FunctionInstance[]): Promise<number> {
+  return moveDevices(from.map((t) => ({ from: t, to }))).catch((e: Error) => {
     if (!(e instanceof MoveFailed)) throw e;
     throw new ReplaceRefused(
       e.stage === 'export'

@@ -142,7 +142,7 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
       });
     served.repeats = await SinkRepeats.load(wf.stateDir, log);
     const clientCa = wf.auth?.clientCa && (await readFile(wf.auth.clientCa, 'utf8').catch(at(['auth', 'clientCa'])));
-    served.zipper = await Zipper.create(zipperConfigOf(wf, clientCa || undefined), { stateDir: wf.stateDir });
+    served.zipper = await Zipper.create(zipperConfigOf(wf, clientCa || undefined), { stateDir: wf.stateDir, functionLabel });
     served.hosts = new FunctionHosts({ size: wf.hosts ?? availableParallelism(), attach: (ch) => served.zipper.attach(ch), log: logger('serve'), lines: (fn, line) => served.logs.add(fn, line) });
     const here = [...wf.functions.entries()].filter(([, f]) => f.where !== 'cloud');
     for (const [i, f] of here) if (f.host === 'local' && !f.sink) await startFunction(wf, f, served, log, startFailure(wf, i, f));

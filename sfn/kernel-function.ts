@@ -2,6 +2,7 @@ import { pack, unpack } from '../codecs/msgpack.ts';
 import type { BatchKernel } from '../kernels/batch-kernel.ts';
 import { kernelMaker, type KernelMaker } from '../kernels/create-kernel.ts';
 import type { KernelState } from '../kernels/kernel.ts';
+import { holdsNothing } from '../kernels/host/device-state.ts';
 import type { WasiName } from '../kernels/host/node-wasi.ts';
 import type { FunctionContext, FunctionModule } from './function-module.ts';
 import { KernelBatches, KernelRunStats } from './kernel-batches.ts';
@@ -112,3 +113,12 @@ const packed = (moved: MovedDevices): Uint8Array => new Uint8Array(pack(moved));
 
 /** how many devices an export (DeviceStateMover.export) holds */
 export const devicesIn = (bytes: Uint8Array): number => (unpack(bytes) as MovedDevices).devices.length;
+
+/**
+ * An export (DeviceStateMover.export) that holds no state: its kernel keeps none (docs/kernel-abi.md: it
+ * exports no device), or holds no device yet. The devices it lists were only seen; no kernel needs it.
+ */
+export const holdsNoState = (bytes: Uint8Array): boolean => {
+  const moved = unpack(bytes) as MovedDevices;
+  return 'state' in moved && holdsNothing(moved.state);
+};

@@ -54,6 +54,11 @@ export interface ZipperOptions {
    * that takes down every instance it reaches is dropped, counted, rather than crash them forever
    */
   maxDeliveries?: number;
+  /**
+   * how its lines name a function, from its name here (default `function "speeding"`): serve runs a
+   * deployment's versions under names of their own (`heavy@2`), which its users never gave
+   */
+  functionLabel?: (name: string) => string;
   /** where the self-signed certificate is kept across restarts (default: none, a new one each start) */
   stateDir?: string;
   /** the listeners' heartbeat, idle and TLS handshake timeouts (see transport/types.ts) */
@@ -248,7 +253,7 @@ export class Zipper {
     if (held.length) {
       this.counters.dropped += held.length;
       this.counters.removed += held.length;
-      this.warnings.warn('removed', `function "${name}" was removed with ${held.length} frames waiting for it: dropped`);
+      this.warnings.warn('removed', `${this.functionLabel(name)} was removed with ${held.length} frames waiting for it: dropped`, name);
     }
     for (const u of held) u.d.session.settle(u.d);
   }
@@ -454,7 +459,7 @@ export class Zipper {
     this.joined.add(name);
     if (held.length) {
       // a function that never had an instance (just deployed, or serve just started) is not back: it is new
-      this.log.info(back ? `function "${name}" is back: sending ${held.length} frames held for it` : `function "${name}" has its first instance: sending the ${held.length} frames held for it until then`);
+      this.log.about(name).info(`${this.functionLabel(name)} ${back ? `is back: sending ${held.length} frames held for it` : `has its first instance: sending the ${held.length} frames held for it until then`}`);
       this.redispatch(held);
     }
   }
@@ -515,6 +520,10 @@ export class Zipper {
     return parts.map((frame) => ({ ...u, frame, failed }));
   }
 
+  private functionLabel(name: string): string {
+    return this.opts.functionLabel?.(name) ?? `function ${quoted(name)}`;
+  }
+
   private get maxDeliveries(): number {
     return this.opts.maxDeliveries ?? 3;
   }
@@ -531,12 +540,12 @@ export class Zipper {
         this.counters.poison++;
         this.counters.poisonRecords += records;
         this.poisonRecords.set(u.fn, (this.poisonRecords.get(u.fn) ?? 0) + records);
-        this.warnings.warn('poison', `function "${u.fn}": dropped ${recordsLabel(u.frame, records)} (${this.tagName(u.frame.tag)}, from ${u.frame.from.replace(/(~\d+)+$/, '')} seq ${u.frame.seq}) that ${u.failed} instances died holding, the last: ${u.why}`);
+        this.warnings.warn('poison', `${this.functionLabel(u.fn)}: dropped ${recordsLabel(u.frame, records)} (${this.tagName(u.frame.tag)}, from ${u.frame.from.replace(/(~\d+)+$/, '')} seq ${u.frame.seq}) that ${u.failed} instances died holding, the last: ${u.why}`, u.fn);
       } else if (!route) {
         // its function was removed (an undeploy) while an instance still held the frame
         this.counters.dropped++;
         this.counters.removed++;
-        this.warnings.warn('removed', `function "${u.fn}" is gone: dropped a frame from ${u.frame.from} (seq ${u.frame.seq}) an instance of it held`);
+        this.warnings.warn('removed', `${this.functionLabel(u.fn)} is gone: dropped a frame from ${u.frame.from} (seq ${u.frame.seq}) an instance of it held`, u.fn);
       } else {
         const out: RouteDecision<Conn> = { sends: [], holds: [], unkeyed: 0 };
         routeToFunction(route, this.routedFrame(u.frame), this.counterFor(u.fn), out);
@@ -551,10 +560,10 @@ export class Zipper {
     for (const [id, s] of this.sessions) if (s.idleSince && now - s.idleSince > ttl && s.inflightCount === 0) this.sessions.delete(id);
   }
 
-  private warnOnce(key: string, msg: string): void {
+  private warnOnce(key: string, msg: string, about?: string): void {
     if (this.warned.has(key)) return;
     this.warned.add(key);
-    this.log.warn(msg + ' (said once)');
+    (about === undefined ? this.log : this.log.about(about)).warn(msg + ' (said once)');
   }
 
   private routedFrame(f: DataFrame): RoutedFrame {
@@ -634,7 +643,7 @@ export class Zipper {
     const old = this.waiting.hold({ d, frame, fn, failed });
     if (!old) return;
     this.counters.dropped++;
-    this.warnOnce(`waiting:${fn}`, `function "${fn}" has no instance and ${this.waiting.size(fn)} frames wait for it: dropping the oldest`);
+    this.warnOnce(`waiting:${fn}`, `${this.functionLabel(fn)} has no instance and ${this.waiting.size(fn)} frames wait for it: dropping the oldest`, fn);
     old.d.session.settle(old.d);
   }
 

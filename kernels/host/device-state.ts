@@ -77,8 +77,8 @@ export function wrapDevices(kernel: string, frame: Uint8Array, name: (id: number
   return out;
 }
 
-/** What wrapDevices made, back to a frame for this host's kernel: the device ids its own (`id` gives them). */
-export function unwrapDevices(kernel: string, bytes: Uint8Array, id: (device: string, index: number) => number): { frame: Uint8Array; devices: string[] } {
+/** What wrapDevices made, read: the kernel that wrote it, its device ids, and where the frame begins. */
+function readWrapped(bytes: Uint8Array, kernel: string): { from: string; devices: string[]; at: number } {
   const bad = (why: string) => new KernelError(`not a ${kernel} device export: ${why}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u32 = (at: number) => {
@@ -97,7 +97,6 @@ export function unwrapDevices(kernel: string, bytes: Uint8Array, id: (device: st
   if (u32(0) !== MAGIC) throw bad('it does not begin with GFD1');
   const nameLen = u32(4);
   const from = str(8, nameLen);
-  if (from !== kernel) throw bad(`it holds the state of kernel ${from}`);
   let at = 8 + nameLen;
   const count = u32(at);
   at += 4;
@@ -107,6 +106,14 @@ export function unwrapDevices(kernel: string, bytes: Uint8Array, id: (device: st
     devices.push(str(at + 4, len));
     at += 4 + len;
   }
+  return { from, devices, at };
+}
+
+/** What wrapDevices made, back to a frame for this host's kernel: the device ids its own (`id` gives them). */
+export function unwrapDevices(kernel: string, bytes: Uint8Array, id: (device: string, index: number) => number): { frame: Uint8Array; devices: string[] } {
+  const { from, devices, at } = readWrapped(bytes, kernel);
+  const bad = (why: string) => new KernelError(`not a ${kernel} device export: ${why}`);
+  if (from !== kernel) throw bad(`it holds the state of kernel ${from}`);
   // a copy of its own: a Node Buffer's slice() is a view, often into Buffer's shared pool, which the ids
   // written below would overwrite (and a DataView of its .buffer would read from the pool's start)
   const frame = new Uint8Array(bytes.subarray(at));
@@ -117,6 +124,19 @@ export function unwrapDevices(kernel: string, bytes: Uint8Array, id: (device: st
     fview.setUint32(f, id(devices[i], i), true);
   }
   return { frame, devices };
+}
+
+/**
+ * An export that holds no state (no device, no shared part): a kernel's that keeps none, or one that holds no
+ * device yet. Any kernel can take it, since there is nothing in it; one that cannot be read is not this.
+ */
+export function holdsNothing(bytes: Uint8Array): boolean {
+  try {
+    const { devices, at } = readWrapped(bytes, 'any');
+    return devices.length === 0 && bytes.length - at === EMPTY_FRAME.length && bytes.subarray(at).every((b) => b === 0);
+  } catch {
+    return false;
+  }
 }
 
 /** the frame of no device: what a kernel without state exports */
