@@ -11,10 +11,10 @@ describe('the command line, said plainly', () => {
   });
 
   it('an argument more than a command takes: refused, named, with what the command takes', () => {
-    expect(() => parseCommand(deploySpec, ['a.wasm', 'b.wasm', '--name', 'a'])).toThrow(new UsageError('unexpected argument "b.wasm": deploy takes one kernel'));
-    expect(() => parseCommand(undeploySpec, ['a', 'b'])).toThrow(new UsageError('unexpected argument "b": undeploy takes one function'));
-    expect(() => parseCommand(kernelSpec, ['k.wasm', 'trace.csv', 'more.csv'])).toThrow(new UsageError('unexpected argument "more.csv": kernel takes a kernel and a trace'));
-    expect(() => parseCommand(functionsSpec, ['speeding'])).toThrow(new UsageError('unexpected argument "speeding": functions takes no arguments'));
+    expect(() => parseCommand(deploySpec, ['a.wasm', 'b.wasm', '--name', 'a'])).toThrow(new UsageError('unexpected argument "b.wasm": deploy takes one kernel\nRun "geoflux deploy --help" for the options.'));
+    expect(() => parseCommand(undeploySpec, ['a', 'b'])).toThrow(new UsageError('unexpected argument "b": undeploy takes one function\nRun "geoflux undeploy --help" for the options.'));
+    expect(() => parseCommand(kernelSpec, ['k.wasm', 'trace.csv', 'more.csv'])).toThrow(new UsageError('unexpected argument "more.csv": kernel takes a kernel and a trace\nRun "geoflux kernel --help" for the options.'));
+    expect(() => parseCommand(functionsSpec, ['speeding'])).toThrow(new UsageError('unexpected argument "speeding": functions takes no arguments\nRun "geoflux functions --help" for the options.'));
     expect(parseCommand(deploySpec, ['a.wasm']).positionals).toEqual(['a.wasm']);
     expect(parseCommand(replaySpec, ['a.csv', 'b.csv', 'c.csv']).positionals).toHaveLength(3);
     // --help answers whatever else is on the line

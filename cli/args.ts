@@ -90,7 +90,7 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
   }
   // one more than a command takes was a mistake (a second kernel, a file where a flag's value was meant): not ignored
   const most = spec.takes?.most ?? 0;
-  if (!parsed.values.help && parsed.positionals.length > most) throw unexpectedArgument(parsed.positionals[most], `${spec.name} takes ${spec.takes?.what ?? 'no arguments'}`);
+  if (!parsed.values.help && parsed.positionals.length > most) throw unexpectedArgument(parsed.positionals[most], `${spec.name} takes ${spec.takes?.what ?? 'no arguments'}\nRun "geoflux ${spec.name} --help" for the options.`);
   return parsed;
 }
 

@@ -82,26 +82,15 @@ type Face<K> = (read: Record<string, unknown>, setup: KernelOptions, opts: MakeO
 
 // each kernel's JavaScript is read only when a kernel of its kind is made: a geofence gateway's threads hold
 // no map matcher, road network reader or roam (docs/serverless.md, the footprint)
-const geofence = async (): Promise<Face<GeofenceKernel>> => {
-  const { GeofenceKernel } = await import('./geofence.ts');
-  return (read, setup, opts) => GeofenceKernel.create(read as unknown as GeofenceParams, { ...setup, contains: opts.contains });
-};
-const hotspot = async (): Promise<Face<HotspotKernel>> => {
-  const { HotspotKernel } = await import('./hotspot.ts');
-  return (read, setup) => HotspotKernel.create(read, setup);
-};
-const mapmatch = async (): Promise<Face<MapMatchKernel>> => {
-  const { MapMatchKernel } = await import('./mapmatch.ts');
-  return (read, setup) => MapMatchKernel.create(read as unknown as MapMatchParams, setup);
-};
-const roam = async (): Promise<Face<RoamKernel>> => {
-  const { RoamKernel } = await import('./roam.ts');
-  return (read, setup) => RoamKernel.create(read, setup);
-};
-const custom = async (): Promise<Face<CustomKernel>> => {
-  const { CustomKernel } = await import('./custom-kernel.ts');
-  return (read, setup) => CustomKernel.create(read, setup);
-};
+const lazy =
+  <M, K>(load: () => Promise<M>, face: (m: M) => Face<K>) =>
+  async (): Promise<Face<K>> =>
+    face(await load());
+const geofence = lazy(() => import('./geofence.ts'), ({ GeofenceKernel }) => (read, setup, opts) => GeofenceKernel.create(read as unknown as GeofenceParams, { ...setup, contains: opts.contains }));
+const hotspot = lazy(() => import('./hotspot.ts'), ({ HotspotKernel }) => (read, setup) => HotspotKernel.create(read, setup));
+const mapmatch = lazy(() => import('./mapmatch.ts'), ({ MapMatchKernel }) => (read, setup) => MapMatchKernel.create(read as unknown as MapMatchParams, setup));
+const roam = lazy(() => import('./roam.ts'), ({ RoamKernel }) => (read, setup) => RoamKernel.create(read, setup));
+const custom = lazy(() => import('./custom-kernel.ts'), ({ CustomKernel }) => (read, setup) => CustomKernel.create(read, setup));
 
 /** Makes kernels of one kind and params, each fresh (no state, an instance of its own). */
 export type KernelMaker<K = BatchKernel> = () => K;

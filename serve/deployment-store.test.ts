@@ -30,6 +30,9 @@ describe("the state folder's deployments.json", () => {
     const one = { name: 'heavy', hash: HASH, observe: ['gps'], emit: [], params: {}, min: 1, max: 1, version: 3 };
     expect(await new DeploymentStore(stateWith(JSON.stringify([one])).state).list()).toEqual([one]);
     expect(await new DeploymentStore(stateWith(JSON.stringify([{ ...one, name: 'heavy@3', version: undefined }])).state).list()).toEqual([one]);
+    // written by hand as a first version: the function, no number (which the next start would refuse)
+    const { version: _, ...first } = one;
+    expect(await new DeploymentStore(stateWith(JSON.stringify([{ ...one, name: 'heavy@1', version: undefined }])).state).list()).toEqual([first]);
   });
 
   it('not JSON: its path, and where in it, as a line and column', async () => {

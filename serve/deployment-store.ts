@@ -106,7 +106,8 @@ export class DeploymentStore {
     // a file written with a version in the name (`heavy@3`): the function, and its version apart
     return (all as Deployment[]).map((d) => {
       const { name, version } = partsOf(d.name);
-      return version === undefined ? d : { ...d, name, version };
+      // a first version has no number (`heavy@1` by hand is `heavy`): kept, a 1 would fail the next start's check
+      return version === undefined ? d : version >= 2 ? { ...d, name, version } : { ...d, name };
     });
   }
 

@@ -46,7 +46,7 @@ export interface RunningInstance {
  * a kernel instance's state as it stopped: its devices' (as export-state takes them), or all of it
  * (`whole`: its kernel moves its state whole only), or why it could not be taken
  */
-export type SavedInstance = { bytes: Uint8Array; devices: number; whole: boolean } | { error: string };
+export type SavedInstance = { bytes: Uint8Array; devices: string[]; whole: boolean } | { error: string };
 
 export interface StartOptions {
   /** a kernel function's state (as export-state took it), imported before it takes a frame */
@@ -105,7 +105,7 @@ export async function startInstance(d: FunctionData, { restore = [], beforeDial,
     // a map matcher's pending fixes, emitted by the flush, would be emitted again after the restart
     async stop(save = false) {
       await sfn.close();
-      const saved = save && devices ? await devices.exportAll().then(({ bytes, whole }) => ({ bytes, devices: devices.held().length, whole }), (e: Error) => ({ error: e.message })) : undefined;
+      const saved = save && devices ? await devices.exportAll().then(({ bytes, whole }) => ({ bytes, devices: devices.held(), whole }), (e: Error) => ({ error: e.message })) : undefined;
       await devices?.drop().catch(() => undefined);
       return saved;
     },

@@ -5,7 +5,7 @@ import { pack, unpack } from '../codecs/msgpack.ts';
 import { kernelPath } from '../kernels/host/load-module.ts';
 import type { Logger } from '../log/logger.ts';
 import { HOSTED_SOURCES } from '../source/builtin-sources.ts';
-import { devicesIn } from '../sfn/kernel-function.ts';
+import { deviceIdsIn } from '../sfn/kernel-function.ts';
 import { quoted } from '../codecs/control-characters.ts';
 import { makeFolder, writeAtomically } from '../transport/state-files.ts';
 import type { FunctionInstance } from '../runtime/module-thread.ts';
@@ -146,7 +146,7 @@ export class SavedStates {
 
   /** the state of `fn`, scaled to zero, as its instance left it when it parked */
   addParked(fn: string, states: Uint8Array[]): void {
-    if (this.saves(fn)) for (const bytes of states) this.add(fn, { bytes, devices: devicesIn(bytes), whole: false });
+    if (this.saves(fn)) for (const bytes of states) this.add(fn, { bytes, devices: deviceIdsIn(bytes), whole: false });
   }
 
   /** what one instance of `fn` saved as it closed (undefined: it did not stop in time) */
@@ -171,13 +171,14 @@ async function saveFunctionState(stateDir: string, baseDir: string, f: WorkflowF
   const flog = log.about(f.name);
   const taken = saved.flatMap((s) => (s && 'bytes' in s ? [s] : []));
   const states = taken.map((s) => s.bytes);
-  const devices = taken.reduce((n, s) => n + s.devices, 0);
+  // round robin deals frames, not devices: one device may be in several instances' whole states
+  const devices = new Set(taken.flatMap((s) => s.devices)).size;
   const whole = taken.some((s) => s.whole);
   const misfit = whole ? wholeStateMisfit(f, saved.length) : undefined;
   if (misfit) return flog.info(`${label}: its state is not saved: ${misfit}`);
   const errors = [...new Set(saved.map((s) => (s === undefined ? 'it did not stop in time' : 'error' in s ? s.error : undefined)).filter((e) => e !== undefined))];
   const lost = saved.length - states.length;
-  // whole states go back only to as many instances as saved them: some of them are none of it
+  // a whole state goes back only into as many instances as saved it: with one missing, none of it can
   if (lost) flog.warn(`${label}: the state of ${lost} of its ${saved.length} instances not saved (${errors.join('; ')}): ${whole ? 'it starts empty at the next start (all of its state moves whole only, instance for instance)' : 'their devices start empty at the next start'}`);
   if (!states.length || (whole && lost)) return;
   const file = savedStatePath(stateDir, f.name);
@@ -186,7 +187,7 @@ async function saveFunctionState(stateDir: string, baseDir: string, f: WorkflowF
     await writeAtomically(file, pack({ key: await stateKey(f, baseDir), savedAt: now, states, ...(whole ? { whole } : {}) } satisfies SavedState), 0o600);
     flog.info(`${label}: ${whole ? wholeState(states.length, devices) : `${thousands(devices)} devices' state`} saved to ${file}`);
   } catch (e) {
-    flog.error(`${label}: its devices' state could not be saved: ${(e as Error).message}; they start empty at the next start`);
+    flog.error(`${label}: ${whole ? 'its whole state' : "its devices' state"} could not be saved: ${(e as Error).message}; ${whole ? 'it starts' : 'they start'} empty at the next start`);
   }
 }
 
@@ -243,7 +244,7 @@ export async function restoreFunctionState(stateDir: string, baseDir: string, f:
       await threads[0].ask({ geoflux: 'import-state', bytes: saved.states });
       await rebalance(threads, ring);
     }
-    n = (await heldDevices(threads)).reduce((sum, h) => sum + h.devices.length, 0);
+    n = new Set((await heldDevices(threads)).flatMap((h) => h.devices)).size;
   } catch (e) {
     // none of it, rather than some devices with state and others without
     await Promise.allSettled(threads.map((t) => t.ask({ geoflux: 'drop-state' })));

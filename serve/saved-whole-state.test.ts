@@ -9,7 +9,7 @@ import type { HotspotEvent } from '../kernels/hotspot.ts';
 import { setLogLevel } from '../log/logger.ts';
 import { parseExposition, total } from '../metrics/parse-exposition.ts';
 import { connectStreamFunction } from '../sfn/connect-stream-function.ts';
-import { devicesIn } from '../sfn/kernel-function.ts';
+import { deviceIdsIn } from '../sfn/kernel-function.ts';
 import { connectSource } from '../source/connect-source.ts';
 import { keptLinesLog } from '../testing/kept-lines-log.ts';
 import { startServe } from '../testing/serve-process.ts';
@@ -127,7 +127,7 @@ describe("a hotspot's state across a restart of serve", () => {
     const file = unpack(readFileSync(saved)) as { states: Uint8Array[] };
     const junk = pack({ devices: [], whole: { state: new Uint8Array([1, 2, 3]), devices: [] } });
     // the instance that took the fixes keeps its state; the other's is not one
-    const took = file.states.find((st) => devicesIn(st) > 0)!;
+    const took = file.states.find((st) => deviceIdsIn(st).length > 0)!;
     writeFileSync(saved, pack({ ...file, states: [took, junk] }));
     const refused = await served(balanced, async () => {});
     expect(refused.serve.restored.discarded.get('refused')).toBe(1);
@@ -142,11 +142,26 @@ describe('a whole state of which an instance could not be taken at the stop', ()
     const wf = parseWorkflow(heatWorkflow({ instances: 2 }), file, {});
     const log = keptLinesLog();
     const saving = new SavedStates(wf, wf.functions, log);
-    saving.add('heat', { bytes: new Uint8Array([1]), devices: 3, whole: true });
+    saving.add('heat', { bytes: new Uint8Array([1]), devices: ['a', 'b', 'c'], whole: true });
     saving.add('heat', undefined);
     await saving.write();
     expect(existsSync(savedStatePath(wf.stateDir, 'heat'))).toBe(false);
     expect(log.said).toEqual(['warn function "heat": the state of 1 of its 2 instances not saved (it did not stop in time): it starts empty at the next start (all of its state moves whole only, instance for instance)']);
+  });
+});
+
+describe('whole states of round-robin instances, saved', () => {
+  it('count a device dealt to both instances once', async () => {
+    const file = join(mkdtempSync(join(dir, 'dealt-')), 'workflow.yaml');
+    writeFileSync(file, heatWorkflow({ instances: 2 }));
+    const wf = parseWorkflow(heatWorkflow({ instances: 2 }), file, {});
+    const log = keptLinesLog();
+    const saving = new SavedStates(wf, wf.functions, log);
+    // round robin deals frames: frames of b went to both
+    saving.add('heat', { bytes: new Uint8Array([1]), devices: ['a', 'b'], whole: true });
+    saving.add('heat', { bytes: new Uint8Array([2]), devices: ['b', 'c'], whole: true });
+    await saving.write();
+    expect(log.said.some((l) => l.startsWith('info function "heat": its whole state (2 instances, from the fixes of 3 devices) saved to '))).toBe(true);
   });
 });
 

@@ -112,7 +112,7 @@ type MovedDevices = { devices: string[]; state: Uint8Array } | { devices: string
 const packed = (moved: MovedDevices): Uint8Array => new Uint8Array(pack(moved));
 
 /** how many devices an export (DeviceStateMover.export) holds */
-export const devicesIn = (bytes: Uint8Array): number => (unpack(bytes) as MovedDevices).devices.length;
+export const deviceIdsIn = (bytes: Uint8Array): string[] => (unpack(bytes) as MovedDevices).devices;
 
 /**
  * An export (DeviceStateMover.export) that holds no state: its kernel keeps none (docs/kernel-abi.md: it
