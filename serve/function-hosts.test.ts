@@ -91,21 +91,20 @@ const kernelData = (name: string, kernel: string, params?: Record<string, unknow
 
 /**
  * Host threads (one per watchdog time) without a zipper: an instance loads, dials (`attached` has its channel)
- * and then waits for an answer for ever, still starting. Kernels of the users' functions in `apart` that
- * hung a host (`moveApart`, as its host's exit calls it) go to hosts kept apart.
+ * and then waits for an answer for ever, still starting. Kernels of the user's own that hung a host
+ * (`moveApart`, as its host's exit calls it) go to hosts kept apart.
  */
-function zipperless(apart: string[]) {
+function zipperless() {
   const log = keptLinesLog();
   const attached: FrameChannel[] = [];
   const hosts = new FunctionHosts({ size: 1, attach: (ch) => void attached.push(ch), log });
-  for (const fn of apart) hosts.apart.add(fn);
   const errors = () => log.said.filter((l) => l.startsWith('error'));
   return { hosts, attached, errors };
 }
 
 describe('host threads kept apart', () => {
   it('leave the pool when their thread cannot start; what was moved there is said and counted as not started, once', { timeout: 60_000 }, async () => {
-    const { hosts, attached, errors } = zipperless(['bad', 'good']);
+    const { hosts, attached, errors } = zipperless();
     try {
       // a thread cannot be given a function: the host apart that starts with this instance cannot start
       const bad = hosts.instance('function "bad"', kernelData('bad', spin, { f: () => 0 }), 1000);
@@ -122,7 +121,7 @@ describe('host threads kept apart', () => {
   });
 
   it('say and count once a moved kernel that cannot start in its host apart (its file gone)', { timeout: 60_000 }, async () => {
-    const { hosts, errors } = zipperless(['gone']);
+    const { hosts, errors } = zipperless();
     try {
       hosts.instance('function "gone"', kernelData('gone', resolve('kernels/build/testing/gone.wasm')), 1000).moveApart(undefined);
       await waitFor(() => hosts.stats().failedStarts, { what: 'the failed start counted', ms: 20_000 });
@@ -135,7 +134,7 @@ describe('host threads kept apart', () => {
   });
 
   it('end quietly the start of a moved instance when they are stopped meanwhile (serve stops)', { timeout: 60_000 }, async () => {
-    const { hosts, attached, errors } = zipperless(['first', 'second']);
+    const { hosts, attached, errors } = zipperless();
     try {
       hosts.instance('function "first"', kernelData('first', spin), 1000).moveApart(undefined);
       // in the host apart the first started: it starts there once that host is ready
