@@ -23,7 +23,8 @@ import type { SourceData } from './run-source.ts';
  * again with every instance it had: their unacknowledged frames are redelivered by the zipper as for any
  * thread, and each kernel instance gets back the state of its last snapshot (posted every `snapshotMs` while
  * it changes). What the records it handled after that snapshot did to its state is lost: counted
- * (`rolledBack`) and logged. A builtin's own state is not snapshotted: it restarts empty, as any restart did.
+ * (`rolledBack`) and logged. A builtin's own state is not snapshotted: it restarts empty, as any restart did;
+ * so does a kernel whose state cannot be exported (a .wasm without export_devices), and the log says so.
  *
  * A hang names no culprit (the thread is stuck, not asked), so the first one of a host that also runs kernels
  * of the user's own (.wasm files, deployed or in the workflow) moves those to hosts kept apart for them, where
@@ -70,7 +71,9 @@ export type HostCommand =
 /** what a host thread posts beyond ThreadMessage: news of one instance, or its state's snapshot */
 export type HostMessage =
   | { geoflux: 'instance'; slot: number; ready?: boolean; failed?: Extract<ThreadMessage, { geoflux: 'failed' }>; stopped?: boolean; stats?: unknown; saved?: SavedInstance }
-  | { geoflux: 'snapshot'; slot: number; bytes: Uint8Array };
+  | { geoflux: 'snapshot'; slot: number; bytes: Uint8Array }
+  // its kernel could not export its state: why
+  | { geoflux: 'snapshot'; slot: number; error: string };
 
 export interface FunctionHostsOptions {
   /** host threads per watchdog time (default: os.availableParallelism()) */
@@ -95,7 +98,7 @@ export interface HostsStats {
   restored: number;
   /** records whose effect on a restored instance's state was lost (handled after its snapshot) */
   rolledBack: number;
-  /** builtin instances (functions' and sources') started again empty with their host: counted once started */
+  /** builtin instances (functions' and sources'), and kernel instances whose snapshot could not be taken, started again empty with their host: counted once started */
   restartedEmpty: number;
   /** parked functions whose kernel's prepared params a host keeps for their wake */
   kept: number;
@@ -279,29 +282,39 @@ class Host {
       const lost = moved.reduce((n, i) => n + unsnapshotted(stats?.[i.slot]), 0);
       if (moved.length)
         this.hosts.o.log.warn(
-          `${this.label} hung: ${moved.map((i) => i.label).join(', ')} (a kernel of your own) go${moved.length === 1 ? 'es' : ''} on from ${moved.length === 1 ? 'its' : 'their'} last snapshot (what ${lost} records handled after it did to ${moved.length === 1 ? 'its' : 'their'} state is lost) in host threads kept apart, so that ${moved.length === 1 ? 'its' : 'their'} hangs no longer restart geoflux's own functions (${moved.length === 1 ? 'its module is' : 'their modules are'} remembered: deployed again, under any name, ${moved.length === 1 ? 'it starts' : 'they start'} apart)`,
+          `${this.label} hung: ${moved.map((i) => i.label).join(', ')} (a kernel of your own) go${moved.length === 1 ? 'es' : ''} on from ${moved.length === 1 ? 'its' : 'their'} last snapshot (what ${lost} records handled after it did to ${moved.length === 1 ? 'its' : 'their'} state is lost) in host threads kept apart, so that ${moved.length === 1 ? 'its' : 'their'} hangs no longer restart geoflux's own functions (${moved.length === 1 ? 'its module is' : 'their modules are'} remembered: deployed again, under any name, ${moved.length === 1 ? 'it starts' : 'they start'} apart)${emptied(moved)}`,
         );
       this.hosts.counts.rolledBack += lost;
     }
     const restored: string[] = [];
     const empty: string[] = [];
+    const unexported: string[] = [];
     let rolledBack = 0;
     for (const i of [...this.slots.values()]) {
       const last = stats?.[i.slot];
       if (!i.hostExited(why, stopping, last) || stopping) continue;
-      if (kernelOf(i.data)) {
+      if (i.cannotSnapshot !== undefined) unexported.push(`${i.label} (${i.cannotSnapshot})`);
+      else if (kernelOf(i.data)) {
         restored.push(i.label);
         rolledBack += unsnapshotted(last);
       } else empty.push(i.label);
     }
     this.hosts.counts.rolledBack += rolledBack;
+    const said = [
+      restored.length ? `${restored.join(', ')} from their last snapshot (what ${rolledBack} records handled after it did to their state is lost)` : '',
+      empty.length ? `${empty.join(', ')} empty (a builtin's state is not kept)` : '',
+      unexported.length ? `${unexported.join(', ')} empty (their kernel's state could not be snapshotted)` : '',
+    ].filter(Boolean);
     // one line per restart of a host, and a host's restarts back off: this is as rate-limited as they are
-    if (restored.length || empty.length)
-      this.hosts.o.log.warn(
-        `${this.label}: its instances start again with it: ${restored.length ? `${restored.join(', ')} from their last snapshot (what ${rolledBack} records handled after it did to their state is lost)` : ''}${restored.length && empty.length ? '; ' : ''}${empty.length ? `${empty.join(', ')} empty (a builtin's state is not kept)` : ''}`,
-      );
+    if (said.length) this.hosts.o.log.warn(`${this.label}: its instances start again with it: ${said.join('; ')}`);
   }
 }
+
+/** of instances said to go on from their last snapshot, those that start empty: their kernel's state could not be snapshotted */
+const emptied = (instances: HostedInstance[]) => {
+  const empty = instances.filter((i) => i.cannotSnapshot !== undefined);
+  return empty.length ? `; of them, ${empty.map((i) => `${i.label} (${i.cannotSnapshot})`).join(', ')} start${empty.length === 1 ? 's' : ''} empty: ${empty.length === 1 ? 'its' : 'their'} kernel's state could not be snapshotted` : '';
+};
 
 /** records an instance handled after its last snapshot, as its last report said */
 const unsnapshotted = (last: Record<string, unknown> | undefined) => (typeof last?.unsnapshotted === 'number' ? last.unsnapshotted : 0);
@@ -321,8 +334,10 @@ class Kept implements KeptKernel {
 export class HostedInstance implements FunctionInstance {
   readonly restarts: Record<RestartReason, number> = { crash: 0, hung: 0, exit: 0 };
   readonly retired: unknown[] = [];
-  /** its devices' state as it last posted it */
+  /** its kernel's state as it last posted it (its devices', or all of it for a kernel whose state moves whole only) */
   snapshot: Uint8Array | undefined;
+  /** why its kernel's state could not be snapshotted, while it has no snapshot: it starts again empty, and is counted and said so */
+  cannotSnapshot: string | undefined;
   /** the state it starts with, until it posts a snapshot of its own */
   restore: Uint8Array[] | undefined;
   /** the slot of the parked instance whose kernel maker its host keeps for it */
@@ -395,8 +410,12 @@ export class HostedInstance implements FunctionInstance {
 
   /** what its host said of it */
   heard(m: HostMessage): void {
-    if (m.geoflux === 'snapshot') this.snapshot = m.bytes;
-    else if (m.ready) {
+    if (m.geoflux === 'snapshot' && 'bytes' in m) [this.snapshot, this.cannotSnapshot] = [m.bytes, undefined];
+    else if (m.geoflux === 'snapshot') {
+      // an older snapshot is still what it would start from; else it starts empty: said once, as its first snapshot fails
+      if (!this.snapshot && this.cannotSnapshot === undefined) this.log.about(this.data.name).warn(`${this.label}: its kernel's state cannot be snapshotted (${m.error}): a restart of its host thread starts it empty`);
+      if (!this.snapshot) this.cannotSnapshot = m.error;
+    }    else if (m.ready) {
       this.ready = true;
       if (this.again) this.counts[this.again]++;
       this.again = undefined;
@@ -433,7 +452,7 @@ export class HostedInstance implements FunctionInstance {
       return false;
     }
     this.restarts[why]++;
-    this.again = kernelOf(this.data) ? 'restored' : 'restartedEmpty';
+    this.again = kernelOf(this.data) && this.cannotSnapshot === undefined ? 'restored' : 'restartedEmpty';
     return true;
   }
 
