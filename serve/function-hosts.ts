@@ -24,7 +24,7 @@ import type { SourceData } from './run-source.ts';
  * thread, and each kernel instance gets back the state of its last snapshot (posted every `snapshotMs` while
  * it changes). What the records it handled after that snapshot did to its state is lost: counted
  * (`rolledBack`) and logged. A builtin's own state is not snapshotted: it restarts empty, as any restart did;
- * so does a kernel whose state cannot be exported (a .wasm without export_devices), and the log says so.
+ * so does a kernel whose snapshot fails (its `snapshot` export returns an error or traps), and the log says so.
  *
  * A hang names no culprit (the thread is stuck, not asked), so the first one of a host that also runs kernels
  * of the user's own (.wasm files, deployed or in the workflow) moves those to hosts kept apart for them, where
@@ -293,7 +293,7 @@ class Host {
     for (const i of [...this.slots.values()]) {
       const last = stats?.[i.slot];
       if (!i.hostExited(why, stopping, last) || stopping) continue;
-      if (i.cannotSnapshot !== undefined) unexported.push(`${i.label} (${i.cannotSnapshot})`);
+      if (i.cannotSnapshot !== undefined) unexported.push(withWhy(i));
       else if (kernelOf(i.data)) {
         restored.push(i.label);
         rolledBack += unsnapshotted(last);
@@ -310,10 +310,13 @@ class Host {
   }
 }
 
+/** an instance whose snapshot failed, and why */
+const withWhy = (i: HostedInstance) => `${i.label} (${i.cannotSnapshot})`;
+
 /** of instances said to go on from their last snapshot, those that start empty: their kernel's state could not be snapshotted */
 const emptied = (instances: HostedInstance[]) => {
   const empty = instances.filter((i) => i.cannotSnapshot !== undefined);
-  return empty.length ? `; of them, ${empty.map((i) => `${i.label} (${i.cannotSnapshot})`).join(', ')} start${empty.length === 1 ? 's' : ''} empty: ${empty.length === 1 ? 'its' : 'their'} kernel's state could not be snapshotted` : '';
+  return empty.length ? `; of them, ${empty.map(withWhy).join(', ')} start${empty.length === 1 ? 's' : ''} empty: ${empty.length === 1 ? 'its' : 'their'} kernel's state could not be snapshotted` : '';
 };
 
 /** records an instance handled after its last snapshot, as its last report said */
@@ -415,7 +418,7 @@ export class HostedInstance implements FunctionInstance {
       // an older snapshot is still what it would start from; else it starts empty: said once, as its first snapshot fails
       if (!this.snapshot && this.cannotSnapshot === undefined) this.log.about(this.data.name).warn(`${this.label}: its kernel's state cannot be snapshotted (${m.error}): a restart of its host thread starts it empty`);
       if (!this.snapshot) this.cannotSnapshot = m.error;
-    }    else if (m.ready) {
+    } else if (m.ready) {
       this.ready = true;
       if (this.again) this.counts[this.again]++;
       this.again = undefined;

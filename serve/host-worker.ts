@@ -14,8 +14,8 @@ import { startSource } from './run-source.ts';
  * isolate, each exactly as in a thread of its own (serve/local-worker.ts), told apart by their slot.
  * serve/function-hosts.ts starts and watches it. Every `snapshotMs` (longer when exports are slow: SNAPSHOT_SHARE), each kernel
  * instance that handled records since its last snapshot posts its state (its devices', or all of it for a kernel whose state moves whole
- * only: hotspot), so that the thread's restart (a neighbour hung or threw) can give it back; one whose kernel cannot export its state (a
- * .wasm without export_devices) says why instead, so that serve says it starts empty. An instance stopped because its function parks leaves what made its kernel (its files read,
+ * only: hotspot), so that the thread's restart (a neighbour hung or threw) can give it back; one whose kernel cannot export its state (its
+ * `snapshot` returns an error or traps) says why instead, so that serve says it starts empty. An instance stopped because its function parks leaves what made its kernel (its files read,
  * its params prepared) behind, by its slot, until the function's wake starts an instance from it or serve
  * says to forget it; a restart of the thread forgets them all (a wake then reads the files again).
  */
