@@ -10,7 +10,7 @@ import { connectSource } from '../source/connect-source.ts';
 import { recordRows } from '../testing/mqtt-rows.ts';
 import { clusterLines } from '../cli/status.ts';
 import { keptLinesLog } from '../testing/kept-lines-log.ts';
-import { cKernel, onHeader } from '../testing/c-kernel.ts';
+import { cKernel, onFastFix } from '../testing/c-kernel.ts';
 import { parseExposition, total } from '../metrics/parse-exposition.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
 import { natsServerForFile } from '../testing/nats-suite.ts';
@@ -210,22 +210,8 @@ describe('geoflux deploy --where cloud', () => {
   });
 
   it("counts a deployed kernel's drops in the worker's /metrics, as serve counts an edge kernel's", { timeout: 120_000 }, async (ctx) => {
-    const schema = { name: 'trap-fast', params: [], output: [{ name: 'row', type: 'row' }], counters: ['skipped', 'lostRows'] };
     // traps on a fix faster than 40 m/s: that fix alone is dropped, its neighbours go on
-    const trap = readFileSync(
-      cKernel(ctx, onHeader(schema, `static double skipped;
-GF_EXPORT(init) int32_t init(const void *params, int32_t len) { return 0; }
-GF_EXPORT(flush) int32_t flush(void *out, int32_t cap) { return 0; }
-GF_EXPORT(counter) double counter(int32_t i) { return i == 0 ? skipped : 0; }
-GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int32_t cap) {
-  gf_batch b = gf_columns(batch, n);
-  for (int32_t i = 0; i < n; i++) {
-    if (gf_bad_coordinates(b.lon[i], b.lat[i])) skipped++;
-    else if (b.speed[i] > 40) __builtin_trap();
-  }
-  return 0;
-}`)),
-    );
+    const trap = readFileSync(cKernel(ctx, onFastFix('trap-fast', 40, '__builtin_trap();')));
     const dir = await mkdtemp(join(tmpdir(), 'geoflux-cloudtrap-'));
     dirs.push(dir);
     const name = 'cloudtrap';

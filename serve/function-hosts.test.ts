@@ -5,10 +5,13 @@ import { tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { unpack } from '../codecs/msgpack.ts';
 import { connectSource, connectStreamFunction } from '../index.ts';
+import type { HotspotEvent } from '../kernels/hotspot.ts';
 import { setLogLevel } from '../log/logger.ts';
 import { ModuleThread } from '../runtime/module-thread.ts';
 import { crossingFix, SQUARES } from '../testing/fence-squares.ts';
+import { firstFive, HOT_CELL, threeMore } from '../testing/hot-cell.ts';
 import { serveWithSquares } from '../testing/squares-serve.ts';
+import { cKernel, onHeader, PLAIN_EXPORTS } from '../testing/c-kernel.ts';
 import { keptLinesLog } from '../testing/kept-lines-log.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
 import { Zipper } from '../zipper/zipper.ts';
@@ -91,21 +94,20 @@ const kernelData = (name: string, kernel: string, params?: Record<string, unknow
 
 /**
  * Host threads (one per watchdog time) without a zipper: an instance loads, dials (`attached` has its channel)
- * and then waits for an answer for ever, still starting. Kernels of the users' functions in `apart` that
- * hung a host (`moveApart`, as its host's exit calls it) go to hosts kept apart.
+ * and then waits for an answer for ever, still starting. Kernels of the user's own that hung a host
+ * (`moveApart`, as its host's exit calls it) go to hosts kept apart.
  */
-function zipperless(apart: string[]) {
+function zipperless() {
   const log = keptLinesLog();
   const attached: FrameChannel[] = [];
   const hosts = new FunctionHosts({ size: 1, attach: (ch) => void attached.push(ch), log });
-  for (const fn of apart) hosts.apart.add(fn);
   const errors = () => log.said.filter((l) => l.startsWith('error'));
   return { hosts, attached, errors };
 }
 
 describe('host threads kept apart', () => {
   it('leave the pool when their thread cannot start; what was moved there is said and counted as not started, once', { timeout: 60_000 }, async () => {
-    const { hosts, attached, errors } = zipperless(['bad', 'good']);
+    const { hosts, attached, errors } = zipperless();
     try {
       // a thread cannot be given a function: the host apart that starts with this instance cannot start
       const bad = hosts.instance('function "bad"', kernelData('bad', spin, { f: () => 0 }), 1000);
@@ -122,7 +124,7 @@ describe('host threads kept apart', () => {
   });
 
   it('say and count once a moved kernel that cannot start in its host apart (its file gone)', { timeout: 60_000 }, async () => {
-    const { hosts, errors } = zipperless(['gone']);
+    const { hosts, errors } = zipperless();
     try {
       hosts.instance('function "gone"', kernelData('gone', resolve('kernels/build/testing/gone.wasm')), 1000).moveApart(undefined);
       await waitFor(() => hosts.stats().failedStarts, { what: 'the failed start counted', ms: 20_000 });
@@ -135,7 +137,7 @@ describe('host threads kept apart', () => {
   });
 
   it('end quietly the start of a moved instance when they are stopped meanwhile (serve stops)', { timeout: 60_000 }, async () => {
-    const { hosts, attached, errors } = zipperless(['first', 'second']);
+    const { hosts, attached, errors } = zipperless();
     try {
       hosts.instance('function "first"', kernelData('first', spin), 1000).moveApart(undefined);
       // in the host apart the first started: it starts there once that host is ready
@@ -241,4 +243,91 @@ describe('a host\'s kernel instance given devices and no record since', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+/**
+ * A kernel whose state moves whole only (hotspot: no per-device export) beside a spinner in one host: its
+ * snapshot is all of its state (exportAll), so the host's hang gives it back, and its cell's window counts
+ * the fixes from before the hang and after (hot 8; started empty, as its failed snapshot left it, hot 3).
+ */
+describe('a host\'s kernel instance whose state moves whole only', () => {
+  it('goes on from its last snapshot after a neighbour\'s hang, as its host\'s restart line says', { timeout: 60_000 }, async () => {
+    const heat: FunctionData = { name: 'heat', observe: ['gps'], emit: ['hotspots'], kernel: { kernel: 'hotspot', params: { ...HOT_CELL, zThreshold: 1 }, baseDir: process.cwd() }, baseDir: process.cwd() };
+    const z = await Zipper.start({ name: 'whole', listen: [], tags: { gps: 16, slow: 17, hotspots: 18, spun: 19 }, functions: [['heat', 'gps'], ['spinner', 'slow'], ['events', 'hotspots']].map(([name, tag]) => ({ name, observe: [tag], dispatch: { kind: 'balance' as const } })) });
+    const log = keptLinesLog();
+    // one host, pinged by the real clock; snapshots as often as a ping comes
+    const hosts = new FunctionHosts({ size: 1, attach: (ch) => z.attach(ch), log, snapshotMs: 0 });
+    const events: string[] = [];
+    const collector = await connectStreamFunction({ name: 'events', observe: ['hotspots'], zipper: z.memoryUrl });
+    collector.handle((in$) => in$.pipe(tap((e: HotspotEvent) => events.push(`${e.detect} ${e.count}`))));
+    const source = await connectSource({ name: 'fleet', zipper: z.memoryUrl });
+    try {
+      const hot = hosts.instance('function "heat"', heat, 1000);
+      await Promise.all([hot.start(), hosts.instance('function "spinner"', kernelData('spinner', spin), 1000).start()]);
+      const stats = () => hot.stats as { received?: number; unsnapshotted?: number } | undefined;
+      const write = (fixes: object[]) => source.write('gps', fixes);
+      await firstFive({ write, handled: () => stats()?.received ?? 0 });
+      // a snapshot of the five fixes, or its failure said (it failed silently: the restart then said "from their last snapshot" of none)
+      await waitFor(() => (stats()?.unsnapshotted === 0 && hot.snapshot) || hot.cannotSnapshot, { what: 'a snapshot of the five fixes, or its failure said', ms: 10_000 });
+      source.write('slow', [{ deviceId: 'runaway', t: 0, lon: 1, lat: 1, speed: 150 }]);
+      await waitFor(() => hot.restarts.hung && hot.running, 'the hotspot started again after its host hung');
+      await threeMore({ write, events });
+      expect(events[0]).toBe('hot 8');
+      expect(log.said).toContainEqual(expect.stringMatching(/^warn host thread #1: its instances start again with it: function "heat" from their last snapshot/));
+      expect(hosts.stats()).toMatchObject({ restored: 1, restartedEmpty: 0 });
+    } finally {
+      await source.close(0);
+      await collector.close();
+      await hosts.close();
+      await z.close();
+    }
+  });
+
+  /**
+   * A kernel of the user's own whose snapshot fails, with the spinner in one host; `builtin`: geoflux's own
+   * beside them, so that the hang moves both apart (the moved line says it), else the host restarts with
+   * both (its restart line says it). `restarted`: the line that names it as starting empty.
+   */
+  async function unexportedBeside(ctx: { skip(note: string): never }, builtin: boolean, restarted: RegExp) {
+    // a kernel with state whose every snapshot fails (a negative size: docs/kernel-abi.md)
+    const unexported = cKernel(ctx, onHeader({ name: 'unexported', params: [], output: [{ name: 'row', type: 'row' }], counters: ['skipped', 'lostRows'] }, `${PLAIN_EXPORTS}
+GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int32_t cap) { return 0; }
+GF_EXPORT(snapshot) int32_t snapshot(void *out, int32_t cap) { return -1; }
+GF_EXPORT(restore) int32_t restore(const void *in, int32_t len) { return 0; }`));
+    const z = await Zipper.start({ name: 'unexported', listen: [], tags: { gps: 16, slow: 17, spun: 18, fast: 19 }, functions: [['limit', 'gps'], ['spinner', 'slow'], ['fast', 'gps']].map(([name, tag]) => ({ name, observe: [tag], dispatch: { kind: 'balance' as const } })) });
+    const log = keptLinesLog();
+    const hosts = new FunctionHosts({ size: 1, attach: (ch) => z.attach(ch), log, snapshotMs: 0 });
+    const source = await connectSource({ name: 'fleet', zipper: z.memoryUrl });
+    try {
+      const limit = hosts.instance('function "limit"', { ...kernelData('limit', unexported), observe: ['gps'] }, 1000);
+      const spinner = hosts.instance('function "spinner"', kernelData('spinner', spin), 1000);
+      const fast = builtin ? hosts.instance('function "fast"', { name: 'fast', observe: ['gps'], emit: ['fast'], run: 'builtin:speeding', params: { limit: 5 }, baseDir: process.cwd() }, 1000) : undefined;
+      await Promise.all([limit.start(), spinner.start(), fast?.start()]);
+      source.write('gps', [crossingFix(0, 9)]);
+      await waitFor(() => limit.cannotSnapshot, { what: () => `its snapshot's failure (${JSON.stringify(limit.stats)})`, ms: 10_000 });
+      source.write('slow', [{ deviceId: 'runaway', t: 0, lon: 1, lat: 1, speed: 150 }]);
+      await waitFor(() => limit.restarts.hung && limit.running, 'the kernel started again after its host hung');
+      expect(log.said).toContainEqual(expect.stringMatching(/^warn function "limit": its kernel's state cannot be snapshotted \(.+\): a restart of its host thread starts it empty$/));
+      expect(log.said).toContainEqual(expect.stringMatching(restarted));
+      // the spinner's fix hangs a host until it is dropped as poison: the kernel is counted empty (the spinner
+      // restored), once per restart it came through (one that hangs again while it starts is counted once)
+      await waitFor(() => z.counters.poison, { what: 'the spinner\'s fix dropped as poison', ms: 30_000 });
+      await waitFor(() => limit.running && spinner.running && (fast?.running ?? true), 'all running again');
+      const { restored, restartedEmpty } = hosts.stats();
+      const builtinEmpty = fast?.restarts.hung ?? 0;
+      expect(restartedEmpty).toBeGreaterThan(builtinEmpty);
+      expect(restartedEmpty).toBeLessThanOrEqual(limit.restarts.hung + builtinEmpty);
+      expect(restored).toBeLessThanOrEqual(spinner.restarts.hung);
+    } finally {
+      await source.close(0);
+      await hosts.close();
+      await z.close();
+    }
+  }
+
+  it('one whose kernel cannot export its state (its snapshot fails) is said to start empty with its host, and counted so', { timeout: 60_000 }, (ctx) =>
+    unexportedBeside(ctx, false, /^warn host thread #1: its instances start again with it: function "spinner" from their last snapshot .*; function "limit" \(.+\) empty \(their kernel's state could not be snapshotted\)$/));
+
+  it('one of the user\'s own whose kernel cannot export its state is said to start empty as it is moved apart, and counted so', { timeout: 60_000 }, (ctx) =>
+    unexportedBeside(ctx, true, /^warn host thread #1 hung: function "limit", function "spinner" \(a kernel of your own\) go on from their last snapshot .*; of them, function "limit" \(.+\) starts empty: its kernel's state could not be snapshotted$/));
 });

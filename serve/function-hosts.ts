@@ -5,6 +5,7 @@ import { isKernelFile } from '../kernels/host/load-module.ts';
 import type { FrameChannel } from '../transport/types.ts';
 import type { Clock } from '../transport/liveness.ts';
 import { RetryTimer } from '../runtime/retry-timer.ts';
+import { HungKernels, moduleHash } from './hung-kernels.ts';
 import type { FunctionData, SavedInstance } from './run-instance.ts';
 import type { SourceData } from './run-source.ts';
 
@@ -22,12 +23,16 @@ import type { SourceData } from './run-source.ts';
  * again with every instance it had: their unacknowledged frames are redelivered by the zipper as for any
  * thread, and each kernel instance gets back the state of its last snapshot (posted every `snapshotMs` while
  * it changes). What the records it handled after that snapshot did to its state is lost: counted
- * (`rolledBack`) and logged. A builtin's own state is not snapshotted: it restarts empty, as any restart did.
+ * (`rolledBack`) and logged. A builtin's own state is not snapshotted: it restarts empty, as any restart did;
+ * so does a kernel whose snapshot fails (its `snapshot` export returns an error or traps), and the log says so.
  *
  * A hang names no culprit (the thread is stuck, not asked), so the first one of a host that also runs kernels
  * of the user's own (.wasm files, deployed or in the workflow) moves those to hosts kept apart for them, where
- * they go on from their snapshots: geoflux's own functions are restarted by a user's kernel once at most, and
- * no longer lose a frame to its hangs (each of their instances' oldest frame is blamed for every hang).
+ * they go on from their snapshots, and remembers their modules by content (HungKernels, kept in the state
+ * folder): an instance of such a module, under any function's name and with any params, later or after a
+ * restart of serve, starts apart. So geoflux's own functions are restarted by a user's module once at most,
+ * not once per deploy of it, and no longer lose a frame to its hangs (each of their instances' oldest frame
+ * is blamed for every hang).
  */
 
 /** what a host thread runs in a slot: a function's instance, or a builtin source */
@@ -39,6 +44,11 @@ const kernelOf = (d: HostedData) => (d.kind === 'source' ? undefined : d.kernel)
 const usersKernel = (d: HostedData) => {
   const k = kernelOf(d);
   return k !== undefined && isKernelFile(k.kernel);
+};
+/** the SHA-256 of the module of a user's kernel, as its file is now */
+const usersModule = (d: HostedData) => {
+  const k = kernelOf(d);
+  return k && isKernelFile(k.kernel) ? moduleHash(k.kernel, k.baseDir) : undefined;
 };
 
 export interface HostWorkerData {
@@ -61,7 +71,9 @@ export type HostCommand =
 /** what a host thread posts beyond ThreadMessage: news of one instance, or its state's snapshot */
 export type HostMessage =
   | { geoflux: 'instance'; slot: number; ready?: boolean; failed?: Extract<ThreadMessage, { geoflux: 'failed' }>; stopped?: boolean; stats?: unknown; saved?: SavedInstance }
-  | { geoflux: 'snapshot'; slot: number; bytes: Uint8Array };
+  | { geoflux: 'snapshot'; slot: number; bytes: Uint8Array }
+  // its kernel could not export its state: why
+  | { geoflux: 'snapshot'; slot: number; error: string };
 
 export interface FunctionHostsOptions {
   /** host threads per watchdog time (default: os.availableParallelism()) */
@@ -74,6 +86,8 @@ export interface FunctionHostsOptions {
   lines?: (fn: string, line: string) => void;
   /** what times the hosts' watchdogs (tests move it by hand) */
   clock?: Clock;
+  /** the users' modules that hung a shared host, as the state folder keeps them (default: remembered while these hosts run) */
+  hung?: HungKernels;
 }
 
 export interface HostsStats {
@@ -84,7 +98,7 @@ export interface HostsStats {
   restored: number;
   /** records whose effect on a restored instance's state was lost (handled after its snapshot) */
   rolledBack: number;
-  /** builtin instances (functions' and sources') started again empty with their host: counted once started */
+  /** builtin instances (functions' and sources'), and kernel instances whose snapshot could not be taken, started again empty with their host: counted once started */
   restartedEmpty: number;
   /** parked functions whose kernel's prepared params a host keeps for their wake */
   kept: number;
@@ -112,8 +126,8 @@ export class FunctionHosts {
   private nextSlot = 0;
   /** the watchdog time of the first hosts, which their labels leave unsaid */
   private firstWatchdog: number | undefined;
-  /** functions whose kernel of the user's own hung a host it shared: their instances, later ones too, run in hosts kept apart */
-  readonly apart = new Set<string>();
+  /** the modules of users' kernels that hung a host they shared: their instances, later ones too, under any name, run in hosts kept apart */
+  readonly hung: HungKernels;
   /** set once the workflow file's functions have started: what starts later goes where there is room (chooseHost) */
   byLoad = false;
   readonly counts: Omit<HostsStats, 'threads' | 'busy' | 'kept'> = { restored: 0, rolledBack: 0, restartedEmpty: 0, failedStarts: 0 };
@@ -121,7 +135,9 @@ export class FunctionHosts {
   private readonly retries = new Set<RetryTimer>();
   private restartsEnded = false;
 
-  constructor(readonly o: FunctionHostsOptions) {}
+  constructor(readonly o: FunctionHostsOptions) {
+    this.hung = o.hung ?? new HungKernels();
+  }
 
   /**
    * An instance to be started in one of the hosts of watchdog time `watchdog`, with `restore` its state (a
@@ -131,7 +147,7 @@ export class FunctionHosts {
    */
   instance(label: string, data: HostedData, watchdog: number, restore?: Uint8Array[], kept?: KeptKernel): HostedInstance {
     const from = kept as Kept | undefined;
-    const i = new HostedInstance(label, data, ++this.nextSlot, () => (from?.host.kept.has(from.slot) ? from.host : this.place(watchdog, data.name, this.apart.has(data.name))), this.o.log, this.counts, this.retryFor(data));
+    const i = new HostedInstance(label, data, ++this.nextSlot, (apart) => (from?.host.kept.has(from.slot) ? from.host : this.placeInstance(label, data, watchdog, apart)), this.o.log, this.counts, this.retryFor(data));
     i.restore = restore;
     i.from = from?.slot;
     return i;
@@ -150,6 +166,15 @@ export class FunctionHosts {
     const running = hosts.filter((h) => h.thread.running);
     const busy = running.flatMap((h) => (h.thread.busyShare === undefined ? [] : [{ host: h.label, share: h.thread.busyShare }]));
     return { threads: running.length, busy, ...this.counts, kept: hosts.reduce((n, h) => n + h.kept.size, 0) };
+  }
+
+  /** a host for an instance: `apart` (moved after a hang), else apart when its module hung a host before (said), else shared */
+  private placeInstance(label: string, data: HostedData, watchdog: number, apart?: boolean): Host {
+    const hash = apart === undefined && !this.hung.none ? usersModule(data) : undefined;
+    const hung = this.hung.of(hash);
+    const host = this.place(watchdog, data.name, apart ?? hung !== undefined);
+    if (hung) this.o.log.about(data.name).info(`${label}: its kernel (SHA-256 ${hash!.slice(0, 12)}…) hung a host thread it shared (as function "${hung.function}", ${hung.at}): it starts in ${host.label}`);
+    return host;
   }
 
   /** where `chooseHost` says, spread or (`byLoad`) by load. `apart`: among the hosts kept apart for users' kernels that hung a host */
@@ -252,36 +277,50 @@ class Host {
     if (users.length && users.length < this.slots.size) {
       for (const i of users) {
         this.slots.delete(i.slot);
-        this.hosts.apart.add(i.data.name);
+        const hash = usersModule(i.data);
+        if (hash) this.hosts.hung.remember(hash, i.data.name);
       }
       // one that was starting when its host hung is refused, as any start then (hostExited), not moved
       const moved = users.filter((i) => i.moveApart(stats?.[i.slot]));
       const lost = moved.reduce((n, i) => n + unsnapshotted(stats?.[i.slot]), 0);
       if (moved.length)
         this.hosts.o.log.about(...moved.map((i) => i.data.name)).warn(
-          `${this.label} hung: ${moved.map((i) => i.label).join(', ')} (a kernel of your own) go${moved.length === 1 ? 'es' : ''} on from ${moved.length === 1 ? 'its' : 'their'} last snapshot (what ${lost} records handled after it did to ${moved.length === 1 ? 'its' : 'their'} state is lost) in host threads kept apart, so that ${moved.length === 1 ? 'its' : 'their'} hangs no longer restart geoflux's own functions`,
+          `${this.label} hung: ${moved.map((i) => i.label).join(', ')} (a kernel of your own) go${moved.length === 1 ? 'es' : ''} on from ${moved.length === 1 ? 'its' : 'their'} last snapshot (what ${lost} records handled after it did to ${moved.length === 1 ? 'its' : 'their'} state is lost) in host threads kept apart, so that ${moved.length === 1 ? 'its' : 'their'} hangs no longer restart geoflux's own functions (${moved.length === 1 ? 'its module is' : 'their modules are'} remembered: deployed again, under any name, ${moved.length === 1 ? 'it starts' : 'they start'} apart)${emptied(moved)}`,
         );
       this.hosts.counts.rolledBack += lost;
     }
     const restored: string[] = [];
     const empty: string[] = [];
+    const unexported: string[] = [];
     let rolledBack = 0;
     for (const i of [...this.slots.values()]) {
       const last = stats?.[i.slot];
       if (!i.hostExited(why, stopping, last) || stopping) continue;
-      if (kernelOf(i.data)) {
+      if (i.cannotSnapshot !== undefined) unexported.push(withWhy(i));
+      else if (kernelOf(i.data)) {
         restored.push(i.label);
         rolledBack += unsnapshotted(last);
       } else empty.push(i.label);
     }
     this.hosts.counts.rolledBack += rolledBack;
+    const said = [
+      restored.length ? `${restored.join(', ')} from their last snapshot (what ${rolledBack} records handled after it did to their state is lost)` : '',
+      empty.length ? `${empty.join(', ')} empty (a builtin's state is not kept)` : '',
+      unexported.length ? `${unexported.join(', ')} empty (their kernel's state could not be snapshotted)` : '',
+    ].filter(Boolean);
     // one line per restart of a host, and a host's restarts back off: this is as rate-limited as they are
-    if (restored.length || empty.length)
-      this.log.warn(
-        `${this.label}: its instances start again with it: ${restored.length ? `${restored.join(', ')} from their last snapshot (what ${rolledBack} records handled after it did to their state is lost)` : ''}${restored.length && empty.length ? '; ' : ''}${empty.length ? `${empty.join(', ')} empty (a builtin's state is not kept)` : ''}`,
-      );
+    if (said.length) this.log.warn(`${this.label}: its instances start again with it: ${said.join('; ')}`);
   }
 }
+
+/** an instance whose snapshot failed, and why */
+const withWhy = (i: HostedInstance) => `${i.label} (${i.cannotSnapshot})`;
+
+/** of instances said to go on from their last snapshot, those that start empty: their kernel's state could not be snapshotted */
+const emptied = (instances: HostedInstance[]) => {
+  const empty = instances.filter((i) => i.cannotSnapshot !== undefined);
+  return empty.length ? `; of them, ${empty.map(withWhy).join(', ')} start${empty.length === 1 ? 's' : ''} empty: ${empty.length === 1 ? 'its' : 'their'} kernel's state could not be snapshotted` : '';
+};
 
 /** records an instance handled after its last snapshot, as its last report said */
 const unsnapshotted = (last: Record<string, unknown> | undefined) => (typeof last?.unsnapshotted === 'number' ? last.unsnapshotted : 0);
@@ -301,8 +340,10 @@ class Kept implements KeptKernel {
 export class HostedInstance implements FunctionInstance {
   readonly restarts: Record<RestartReason, number> = { crash: 0, hung: 0, exit: 0 };
   readonly retired: unknown[] = [];
-  /** its devices' state as it last posted it */
+  /** its kernel's state as it last posted it (its devices', or all of it for a kernel whose state moves whole only) */
   snapshot: Uint8Array | undefined;
+  /** why its kernel's state could not be snapshotted, while it has no snapshot: it starts again empty, and is counted and said so */
+  cannotSnapshot: string | undefined;
   /** the state it starts with, until it posts a snapshot of its own */
   restore: Uint8Array[] | undefined;
   /** the slot of the parked instance whose kernel maker its host keeps for it */
@@ -328,7 +369,8 @@ export class HostedInstance implements FunctionInstance {
     readonly label: string,
     readonly data: HostedData,
     readonly slot: number,
-    private readonly place: () => Host,
+    /** a host for it: apart (`true`, moved after a hang), or as FunctionHosts decides */
+    private readonly place: (apart?: boolean) => Host,
     private readonly log: Logger,
     private readonly counts: { failedStarts: number; restored: number; restartedEmpty: number },
     /** a source's: when it cannot start again it is tried again (SOURCE_RETRY), as nothing else would start it */
@@ -374,8 +416,12 @@ export class HostedInstance implements FunctionInstance {
 
   /** what its host said of it */
   heard(m: HostMessage): void {
-    if (m.geoflux === 'snapshot') this.snapshot = m.bytes;
-    else if (m.ready) {
+    if (m.geoflux === 'snapshot' && 'bytes' in m) [this.snapshot, this.cannotSnapshot] = [m.bytes, undefined];
+    else if (m.geoflux === 'snapshot') {
+      // an older snapshot is still what it would start from; else it starts empty: said once, as its first snapshot fails
+      if (!this.snapshot && this.cannotSnapshot === undefined) this.log.about(this.data.name).warn(`${this.label}: its kernel's state cannot be snapshotted (${m.error}): a restart of its host thread starts it empty`);
+      if (!this.snapshot) this.cannotSnapshot = m.error;
+    } else if (m.ready) {
       this.ready = true;
       if (this.again) this.counts[this.again]++;
       this.again = undefined;
@@ -412,7 +458,7 @@ export class HostedInstance implements FunctionInstance {
       return false;
     }
     this.restarts[why]++;
-    this.again = kernelOf(this.data) ? 'restored' : 'restartedEmpty';
+    this.again = kernelOf(this.data) && this.cannotSnapshot === undefined ? 'restored' : 'restartedEmpty';
     return true;
   }
 
@@ -422,7 +468,7 @@ export class HostedInstance implements FunctionInstance {
     this.apart = true;
     if (this.snapshot) this.restore = [this.snapshot];
     const failed = (e: Error) => this.couldNotStart(e);
-    const host = this.place();
+    const host = this.place(true);
     if (host.started) {
       this.start(false, host).catch(failed);
       return true;

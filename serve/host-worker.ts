@@ -13,8 +13,9 @@ import { startSource } from './run-source.ts';
  * A host thread: many function instances and sources that run geoflux's own code (kernels, builtins) in one
  * isolate, each exactly as in a thread of its own (serve/local-worker.ts), told apart by their slot.
  * serve/function-hosts.ts starts and watches it. Every `snapshotMs` (longer when exports are slow: SNAPSHOT_SHARE), each kernel
- * instance that handled records since its last snapshot posts its devices' state, so that the thread's restart (a neighbour hung or threw) can give them
- * back to it. An instance stopped because its function parks leaves what made its kernel (its files read,
+ * instance that handled records since its last snapshot posts its state (its devices', or all of it for a kernel whose state moves whole
+ * only: hotspot), so that the thread's restart (a neighbour hung or threw) can give it back; one whose kernel cannot export its state (its
+ * `snapshot` returns an error or traps) says why instead, so that serve says it starts empty. An instance stopped because its function parks leaves what made its kernel (its files read,
  * its params prepared) behind, by its slot, until the function's wake starts an instance from it or serve
  * says to forget it; a restart of the thread forgets them all (a wake then reads the files again).
  */
@@ -124,8 +125,17 @@ async function snapshot(): Promise<void> {
       if (received === s.snapshotAt && !s.movedIn) continue;
       s.movedIn = false;
       const t0 = performance.now();
-      const exported = await i.devices.export().catch(() => undefined);
-      if (!exported || !slots.has(slot)) continue;
+      const exported = await i.devices.exportAll().then(
+        (e) => e.bytes,
+        (e: Error) => e,
+      );
+      if (!slots.has(slot)) continue;
+      if (exported instanceof Error) {
+        // tried again after snapshotMs, not at every ping: what failed is most likely the kernel's ABI, which stays
+        s.snapshotTime = now;
+        post({ geoflux: 'snapshot', slot, error: exported.message });
+        continue;
+      }
       [s.snapshotAt, s.snapshotTime, s.exportMs] = [received, now, performance.now() - t0];
       // moved, not cloned (the export is a buffer of its own)
       post({ geoflux: 'snapshot', slot, bytes: exported }, [exported.buffer as ArrayBuffer]);

@@ -11,6 +11,7 @@ import { parseExposition, total } from '../metrics/parse-exposition.ts';
 import { connectStreamFunction } from '../sfn/connect-stream-function.ts';
 import { deviceIdsIn } from '../sfn/kernel-function.ts';
 import { connectSource } from '../source/connect-source.ts';
+import { firstFive, HOT_CELL, threeMore } from '../testing/hot-cell.ts';
 import { keptLinesLog } from '../testing/kept-lines-log.ts';
 import { startServe } from '../testing/serve-process.ts';
 import { kernelWorkflow } from '../testing/squares-serve.ts';
@@ -32,26 +33,10 @@ setLogLevel('silent');
  * restored, the cell's window counts 8; started empty, 3 (and the stream's first slide is scored too).
  */
 
-const T0 = Date.UTC(2026, 0, 1);
-/** a fix at `s` seconds into the stream, of one of three devices, all in the same 100 m cell */
-const fix = (i: number, s: number): GpsRecord => ({ deviceId: `v${i % 3}`, t: T0 + s * 1000, lon: 7.4205, lat: 43.7305, speed: 5 });
-const PARAMS = 'cellSize: 100, gridWidth: 8, gridHeight: 8, originLon: 7.42, originLat: 43.73, window: 600, slide: 60, minCount: 1';
+const PARAMS = Object.entries(HOT_CELL).map(([k, v]) => `${k}: ${v}`).join(', ');
 
 const heatWorkflow = ({ instances = 1, dispatch, params = ', zThreshold: 1' }: { instances?: number; dispatch?: string; params?: string } = {}) =>
   kernelWorkflow({ workflow: 'heat', fn: 'heat', kernel: 'hotspot', emit: 'hotspots', instances, dispatch, params: `${PARAMS}${params}` });
-
-/** five fixes into the cell, taken by the kernel before serve stops */
-const firstFive = async ({ write, handled }: { write: (fixes: GpsRecord[]) => void; handled: () => number | Promise<number> }) => {
-  write([1, 2, 3, 4, 5].map((i) => fix(i, i)));
-  await waitFor(handled, { what: 'the kernel to take 5 fixes', until: (n) => n === 5 });
-};
-
-/** three more fixes into the cell, then one two slides on: the events of the windows that closed */
-const threeMore = async ({ write, events }: { write: (fixes: GpsRecord[]) => void; events: string[] }) => {
-  write([6, 7, 8].map((i) => fix(i, i)));
-  write([fix(0, 130)]);
-  await waitFor(() => events.length, { what: () => `the closed windows' events, got ${events}`, until: (n) => n > 0 });
-};
 
 const dir = mkdtempSync(join(tmpdir(), 'geoflux-whole-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -26,6 +26,7 @@ import { cloudInputTags } from './cloud-input-tags.ts';
 import { DeploymentStore } from './deployment-store.ts';
 import { Deployments } from './deployments.ts';
 import { FunctionHosts, HostedInstance, type KeptKernel } from './function-hosts.ts';
+import { HungKernels } from './hung-kernels.ts';
 import type { LocalWorkerData } from './local-worker.ts';
 import type { SourceData } from './run-source.ts';
 import { SinkRepeats } from './sink-repeats.ts';
@@ -143,7 +144,8 @@ export async function serveWorkflow(wf: Workflow, opts: ServeOptions = {}): Prom
     served.repeats = await SinkRepeats.load(wf.stateDir, log);
     const clientCa = wf.auth?.clientCa && (await readFile(wf.auth.clientCa, 'utf8').catch(at(['auth', 'clientCa'])));
     served.zipper = await Zipper.create(zipperConfigOf(wf, clientCa || undefined), { stateDir: wf.stateDir, functionLabel });
-    served.hosts = new FunctionHosts({ size: wf.hosts ?? availableParallelism(), attach: (ch) => served.zipper.attach(ch), log: logger('serve'), lines: (fn, line) => served.logs.add(fn, line) });
+    const hung = await HungKernels.load(wf.stateDir, log);
+    served.hosts = new FunctionHosts({ size: wf.hosts ?? availableParallelism(), attach: (ch) => served.zipper.attach(ch), log: logger('serve'), lines: (fn, line) => served.logs.add(fn, line), hung });
     const here = [...wf.functions.entries()].filter(([, f]) => f.where !== 'cloud');
     for (const [i, f] of here) if (f.host === 'local' && !f.sink) await startFunction(wf, f, served, log, startFailure(wf, i, f));
     for (const [, f] of here) if (f.host === 'local') await restoreServedState(wf, served, f, log);

@@ -28,6 +28,28 @@ export function cKernel(ctx: { skip(note: string): never }, source: string, link
   return wasm;
 }
 
+/**
+ * A kernel that passes the conformance suite (bad coordinates counted in `skipped`) and runs `onFast`, C
+ * statements, on a fix faster than `over` m/s: a trap, a loop for ever.
+ */
+export const onFastFix = (name: string, over: number, onFast: string): string =>
+  onHeader(
+    { name, params: [], output: [{ name: 'row', type: 'row' }], counters: ['skipped', 'lostRows'] },
+    `static double skipped;
+static volatile int sink;
+GF_EXPORT(init) int32_t init(const void *params, int32_t len) { return 0; }
+GF_EXPORT(flush) int32_t flush(void *out, int32_t cap) { return 0; }
+GF_EXPORT(counter) double counter(int32_t i) { return i == 0 ? skipped : 0; }
+GF_EXPORT(process) int32_t process(const void *batch, int32_t n, void *out, int32_t cap) {
+  gf_batch b = gf_columns(batch, n);
+  for (int32_t i = 0; i < n; i++) {
+    if (gf_bad_coordinates(b.lon[i], b.lat[i])) skipped++;
+    else if (b.speed[i] > ${over}) { ${onFast} }
+  }
+  return 0;
+}`,
+  );
+
 /** the exports a kernel without params, state or rows of its own has, for a test to add its process to */
 export const PLAIN_EXPORTS = `
 GF_EXPORT(init) int32_t init(const void *params, int32_t len) { return 0; }
