@@ -27,7 +27,7 @@ export async function startNatsServer(o: { port?: number; args?: string[] } = {}
   const bin = findTool(NATS_SERVER);
   if (!bin) throw new Error(installHint(NATS_SERVER));
   const port = o.port ?? (await freePort());
-  const monitor = await freePort();
+  const monitor = await freePort([port]);
   const storeDir = mkdtempSync(join(tmpdir(), 'geoflux-nats-'));
   const monitorUrl = `http://127.0.0.1:${monitor}`;
   const args = ['-js', '-sd', storeDir, '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), ...(o.args ?? [])];
