@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkShape, object, record, string, type Made } from '../codecs/shape-check.ts';
+import { object, record, string, type Made } from '../codecs/shape-check.ts';
 import { kernelPath } from '../kernels/host/load-module.ts';
 import type { Logger } from '../log/logger.ts';
-import { writeAtomically } from '../transport/state-files.ts';
+import { readStateJson, writeAtomically } from '../transport/state-files.ts';
 import { sha256 } from './deployment-store.ts';
 
 /**
@@ -38,11 +37,9 @@ export class HungKernels {
     const file = join(stateDir, 'hung-kernels.json');
     let hung: Record<string, HungKernel> = {};
     try {
-      const read = checkShape(savedHung, JSON.parse(await readFile(file, 'utf8')));
-      if (read.issues.length) throw new Error(`${read.issues[0].path.join('.')}: ${read.issues[0].message}`);
-      hung = read.value;
+      hung = (await readStateJson(file, savedHung)) ?? {};
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`${file}: not used (${(e as Error).message}): kernels that hung a shared host thread before start in one again`);
+      log.warn(`${file}: not used (${(e as Error).message}): kernels that hung a shared host thread before start in one again`);
     }
     return new HungKernels(hung, file, log);
   }

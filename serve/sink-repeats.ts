@@ -1,9 +1,9 @@
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { array, checkShape, record, string } from '../codecs/shape-check.ts';
+import { array, record, string } from '../codecs/shape-check.ts';
 import { logger, type Logger } from '../log/logger.ts';
 import { OncePerId } from '../sinks/once-per-id.ts';
-import { writeAtomically } from '../transport/state-files.ts';
+import { readStateJson, writeAtomically } from '../transport/state-files.ts';
 
 const savedIds = record(array(string));
 
@@ -26,11 +26,9 @@ export class SinkRepeats {
     const path = join(stateDir, 'sink-ids.json');
     let seen: Record<string, string[]> = {};
     try {
-      const read = checkShape(savedIds, JSON.parse(await readFile(path, 'utf8')));
-      if (read.issues.length) throw new Error(`${read.issues[0].path.join('.')}: ${read.issues[0].message}`);
-      seen = read.value;
+      seen = (await readStateJson(path, savedIds)) ?? {};
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`${path}: not used (${(e as Error).message}): events resent after the restart may be published twice`);
+      log.warn(`${path}: not used (${(e as Error).message}): events resent after the restart may be published twice`);
     }
     // used once: a later start after a crash must not take ids older than what that run published
     await rm(path, { force: true }).catch((e: Error) => log.warn(`${path}: could not be removed (${e.message}): a later start may read these ids again`));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { checkShape, type Check } from '../codecs/shape-check.ts';
 
 /**
  * Writing the state folder (its certificate, deployments and their modules, saved states, sinks' ids): a
@@ -158,4 +159,13 @@ export async function removeLeftoverWrites(dirs: string[]): Promise<{ removed: s
     }
   }
   return { removed, failed };
+}
+
+/** a JSON file of the state folder, its shape checked: undefined when there is none; throws what is wrong with it */
+export async function readStateJson<T>(path: string, shape: Check<T>): Promise<T | undefined> {
+  const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+  if (text === undefined) return undefined;
+  const read = checkShape(shape, JSON.parse(text));
+  if (read.issues.length) throw new Error(`${read.issues[0].path.join('.')}: ${read.issues[0].message}`);
+  return read.value;
 }
